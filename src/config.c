@@ -1,0 +1,104 @@
+/*
+ * config.c: environment variables to `cfg` (see config.h).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "validate.h"
+
+struct config cfg;
+
+static const char *
+env_str(const char *name, const char *def)
+{
+	const char	*v = getenv(name);
+
+	return (v != NULL && *v != '\0') ? v : def;
+}
+
+static long long
+env_num(const char *name, long long def, long long min, long long max)
+{
+	const char	*v = getenv(name);
+	long long	 n;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	if (parse_int(v, strlen(v), min, max, &n) == -1)
+		fatalx("%s: expected a whole number from %lld to %lld, got \"%s\"",
+		    name, min, max, v);
+	return n;
+}
+
+void
+config_load(void)
+{
+	long	 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	static char	 base[512];
+	size_t	 n;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	cfg.dsn = env_str("EVENTBOX_DSN", "dbname=eventbox");
+	cfg.listen = env_str("EVENTBOX_LISTEN", "var/run/eventbox.sock");
+	cfg.workers = (int)env_num("EVENTBOX_WORKERS", ncpu * 2, 1, 256);
+	cfg.cors_origins = env_str("EVENTBOX_CORS_ORIGINS", "");
+	cfg.max_body = (size_t)env_num("EVENTBOX_MAX_BODY", 16384, 1024,
+	    1048576);
+	cfg.lock_timeout_ms = (int)env_num("EVENTBOX_LOCK_TIMEOUT_MS", 3000,
+	    10, 600000);
+	cfg.statement_timeout_ms = (int)env_num("EVENTBOX_STATEMENT_TIMEOUT_MS",
+	    10000, 100, 3600000);
+	cfg.drain_seconds = (int)env_num("EVENTBOX_DRAIN_SECONDS", 30, 1, 3600);
+	cfg.request_timeout_s = (int)env_num("EVENTBOX_REQUEST_TIMEOUT", 30, 1,
+	    3600);
+	cfg.log_file = env_str("EVENTBOX_LOG_FILE", "");
+	cfg.sql_dir = env_str("EVENTBOX_SQL_DIR", "sql");
+	cfg.smtp_url = env_str("EVENTBOX_SMTP_URL", "");
+	cfg.mail_from = env_str("EVENTBOX_MAIL_FROM",
+	    "eventbox <eventbox@localhost>");
+	cfg.mail_dir = env_str("EVENTBOX_MAIL_DIR", "var/mail");
+	cfg.mail_max_tries = (int)env_num("EVENTBOX_MAIL_MAX_TRIES", 8, 1, 100);
+	cfg.reminder_hours = (int)env_num("EVENTBOX_REMINDER_HOURS", 24, 1,
+	    24 * 30);
+	cfg.retention_days = (int)env_num("EVENTBOX_RETENTION_DAYS", 30, 0,
+	    3650);
+
+	/* The base URL goes into emails: keep it bare, without a trailing slash. */
+	n = strlen(env_str("EVENTBOX_BASE_URL", "http://127.0.0.1:8080"));
+	if (n >= sizeof(base))
+		fatalx("EVENTBOX_BASE_URL is too long");
+	memcpy(base, env_str("EVENTBOX_BASE_URL", "http://127.0.0.1:8080"),
+	    n + 1);
+	while (n > 0 && base[n - 1] == '/')
+		base[--n] = '\0';
+	if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
+		fatalx("EVENTBOX_BASE_URL must start with http:// or https://");
+	cfg.base_url = base;
+}
+
+/* Exact, case-sensitive match against the comma-separated list. */
+int
+config_origin_allowed(const char *origin, size_t len)
+{
+	const char	*p = cfg.cors_origins, *end;
+	size_t		 n;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		end = p;
+		while (*end != '\0' && *end != ',' && *end != ' ')
+			end++;
+		n = (size_t)(end - p);
+		if (n > 0 && n == len && memcmp(p, origin, n) == 0)
+			return 1;
+		p = end;
+	}
+	return 0;
+}

@@ -1,0 +1,40 @@
+/*
+ * config.h: settings, all from environment variables, each with a default
+ * that works on a laptop.  The README lists them; keep the two in step.
+ *
+ * config_load() fills the one global `cfg` and exits with a message when a
+ * value is malformed (a typo in a unit file should stop the start, not be
+ * ignored).  Strings point into the environment or static storage.
+ */
+#ifndef EVENTBOX_CONFIG_H
+#define EVENTBOX_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+	const char	*dsn;		/* EVENTBOX_DSN */
+	const char	*listen;	/* EVENTBOX_LISTEN: unix path or host:port */
+	int		 workers;	/* EVENTBOX_WORKERS */
+	const char	*base_url;	/* EVENTBOX_BASE_URL, no trailing slash */
+	const char	*cors_origins;	/* EVENTBOX_CORS_ORIGINS, comma-separated */
+	size_t		 max_body;	/* EVENTBOX_MAX_BODY bytes */
+	int		 lock_timeout_ms;	/* EVENTBOX_LOCK_TIMEOUT_MS */
+	int		 statement_timeout_ms;	/* EVENTBOX_STATEMENT_TIMEOUT_MS */
+	int		 drain_seconds;	/* EVENTBOX_DRAIN_SECONDS */
+	int		 request_timeout_s;	/* EVENTBOX_REQUEST_TIMEOUT */
+	const char	*log_file;	/* EVENTBOX_LOG_FILE, empty: stderr */
+	const char	*sql_dir;	/* EVENTBOX_SQL_DIR */
+	const char	*smtp_url;	/* EVENTBOX_SMTP_URL */
+	const char	*mail_from;	/* EVENTBOX_MAIL_FROM */
+	const char	*mail_dir;	/* EVENTBOX_MAIL_DIR: .eml sink when no SMTP */
+	int		 mail_max_tries;	/* EVENTBOX_MAIL_MAX_TRIES */
+	int		 reminder_hours;	/* EVENTBOX_REMINDER_HOURS */
+	int		 retention_days;	/* EVENTBOX_RETENTION_DAYS */
+};
+
+extern struct config cfg;
+
+void	 config_load(void);
+int	 config_origin_allowed(const char *origin, size_t len);
+
+#endif

@@ -1,0 +1,244 @@
+/*
+ * db.c: connection, prepared statements and error mapping (see db.h).
+ */
+#include <poll.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+
+/* The public fields of an event, formatted once, here, for every output. */
+#define EVENT_COLS \
+	"id, slug, title, description, presenter, format, location, " \
+	"array_to_json(categories)::text AS categories, organizer, " \
+	"accessibility_contact, eventbox.iso_utc(starts_at) AS starts_at, " \
+	"eventbox.iso_utc(ends_at) AS ends_at, timezone, " \
+	"eventbox.iso_local(starts_at, timezone) AS starts_local, " \
+	"eventbox.iso_local(ends_at, timezone) AS ends_local, capacity, " \
+	"seats_available, waitlist_available, waitlist_enabled, " \
+	"registration_state, status, " \
+	"eventbox.iso_utc(registration_opens_at) AS registration_opens_at, " \
+	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at"
+
+static const struct {
+	const char	*name;
+	const char	*sql;
+} stmts[STMT__MAX] = {
+	[STMT_PING] = { "ping", "SELECT 1" },
+	[STMT_EVENT_BY_SLUG] = { "event_by_slug",
+	    "SELECT " EVENT_COLS " FROM eventbox.public_events"
+	    " WHERE slug = $1::text" },
+	[STMT_EVENT_BY_ID] = { "event_by_id",
+	    "SELECT " EVENT_COLS " FROM eventbox.public_events"
+	    " WHERE id = $1::bigint" },
+	/* $1 category, $2 from date, $3 to date (inclusive), $4 text,
+	 * $5 limit, $6 offset; NULL means no filter. */
+	[STMT_EVENT_LIST] = { "event_list",
+	    "SELECT " EVENT_COLS ", count(*) OVER () AS total"
+	    " FROM eventbox.public_events"
+	    " WHERE status = 'published' AND ends_at > now()"
+	    " AND ($1::text IS NULL OR $1::text = ANY (categories))"
+	    " AND ($2::date IS NULL OR starts_at >= $2::date)"
+	    " AND ($3::date IS NULL OR starts_at < $3::date + 1)"
+	    " AND ($4::text IS NULL OR strpos(lower(title || ' ' || description"
+	    " || ' ' || presenter), lower($4::text)) > 0)"
+	    " ORDER BY starts_at, id LIMIT $5::integer OFFSET $6::integer" },
+	[STMT_REGISTER] = { "register",
+	    "SELECT outcome, position, event_id, event_slug"
+	    " FROM eventbox.register($1::text, $2::text, $3::text, $4::text,"
+	    " $5::text, $6::uuid, $7::text)" },
+	[STMT_CANCEL] = { "cancel",
+	    "SELECT outcome, promoted, event_slug FROM eventbox.cancel($1::text)" },
+	[STMT_REGISTRATION_BY_TOKEN] = { "registration_by_token",
+	    "SELECT status, position, name, email, organization,"
+	    " eventbox.iso_utc(registered_at) AS registered_at, event_slug,"
+	    " event_title, eventbox.iso_utc(starts_at) AS starts_at,"
+	    " eventbox.iso_utc(ends_at) AS ends_at, timezone,"
+	    " eventbox.iso_local(starts_at, timezone) AS starts_local,"
+	    " eventbox.iso_local(ends_at, timezone) AS ends_local,"
+	    " format, location, online_url"
+	    " FROM eventbox.registration_by_token($1::text)" },
+};
+
+static PGconn		*conn;
+static const char	*app_name = "eventbox";
+static struct timespec	 last_attempt;
+static unsigned long	 reconnects;
+
+void
+db_init(const char *role)
+{
+	app_name = role;
+}
+
+static long
+ms_since(const struct timespec *t)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+void
+db_close(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
+}
+
+static int
+db_connect(void)
+{
+	char		 options[256];
+	const char	*keys[] = { "dbname", "options", "application_name",
+			    "connect_timeout", NULL };
+	const char	*vals[5];
+	PGresult	*res;
+	int		 i;
+
+	clock_gettime(CLOCK_MONOTONIC, &last_attempt);
+	snprintf(options, sizeof(options),
+	    "-c lock_timeout=%d -c statement_timeout=%d"
+	    " -c search_path=pg_catalog,pg_temp -c DateStyle=ISO"
+	    " -c TimeZone=UTC -c synchronous_commit=on",
+	    cfg.lock_timeout_ms, cfg.statement_timeout_ms);
+	vals[0] = cfg.dsn;
+	vals[1] = options;
+	vals[2] = app_name;
+	vals[3] = "3";
+	vals[4] = NULL;
+
+	db_close();
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		log_warnx("database connection failed: %s",
+		    conn != NULL ? PQerrorMessage(conn) : "out of memory");
+		db_close();
+		return -1;
+	}
+	for (i = 0; i < STMT__MAX; i++) {
+		res = PQprepare(conn, stmts[i].name, stmts[i].sql, 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			log_warnx("prepare %s: %s", stmts[i].name,
+			    PQerrorMessage(conn));
+			PQclear(res);
+			db_close();
+			return -1;
+		}
+		PQclear(res);
+	}
+	reconnects++;
+	return 0;
+}
+
+/*
+ * A server that shut down or killed our backend has already told us so on
+ * the socket.  Noticing it before sending means a request never goes to a
+ * dead connection, so a restart costs no failed write.
+ */
+static int
+db_alive(void)
+{
+	struct pollfd	 pfd;
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+		return 0;
+	pfd.fd = PQsocket(conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) > 0) {
+		if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK)
+			return 0;
+	}
+	return 1;
+}
+
+static enum db_status
+classify(const PGresult *res)
+{
+	const char	*state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	if (PQstatus(conn) != CONNECTION_OK)
+		return DB_UNAVAILABLE;
+	if (state == NULL)
+		return DB_ERROR;
+	/* lock_not_available, query_canceled, deadlock, serialization */
+	if (strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0 ||
+	    strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0)
+		return DB_BUSY;
+	/* admin shutdown, crash shutdown, cannot connect now, too many */
+	if (strncmp(state, "57P", 3) == 0 || strncmp(state, "08", 2) == 0 ||
+	    strcmp(state, "53300") == 0)
+		return DB_UNAVAILABLE;
+	return DB_ERROR;
+}
+
+enum db_status
+db_query(enum stmt s, int nparams, const char *const *values, PGresult **res)
+{
+	enum db_status	 st;
+
+	*res = NULL;
+	if (!db_alive()) {
+		/* Don't hammer a server that is down: one try per 250 ms. */
+		if (conn == NULL && last_attempt.tv_sec != 0 &&
+		    ms_since(&last_attempt) < 250)
+			return DB_UNAVAILABLE;
+		if (db_connect() == -1)
+			return DB_UNAVAILABLE;
+	}
+	*res = PQexecPrepared(conn, stmts[s].name, nparams, values, NULL, NULL,
+	    0);
+	if (*res != NULL && (PQresultStatus(*res) == PGRES_TUPLES_OK ||
+	    PQresultStatus(*res) == PGRES_COMMAND_OK))
+		return DB_OK;
+
+	st = *res != NULL ? classify(*res) : DB_UNAVAILABLE;
+	if (st == DB_ERROR)
+		log_warnx("%s: %s", stmts[s].name, PQerrorMessage(conn));
+	else
+		log_info("%s: %s", stmts[s].name,
+		    st == DB_BUSY ? "busy (lock or statement timeout)" :
+		    "database unavailable");
+	PQclear(*res);
+	*res = NULL;
+	if (st == DB_UNAVAILABLE)
+		db_close();
+	return st;
+}
+
+const char *
+db_value(const PGresult *res, int row, const char *column)
+{
+	int	 col = PQfnumber(res, column);
+
+	if (col < 0) {
+		/* A statement and its reader disagree: a bug, not an input. */
+		log_warnx("no column %s", column);
+		abort();
+	}
+	if (PQgetisnull(res, row, col))
+		return "";
+	return PQgetvalue(res, row, col);
+}
+
+int
+db_isnull(const PGresult *res, int row, const char *column)
+{
+	int	 col = PQfnumber(res, column);
+
+	return col < 0 || PQgetisnull(res, row, col);
+}
+
+unsigned long
+db_reconnects(void)
+{
+	return reconnects;
+}

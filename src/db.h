@@ -1,0 +1,43 @@
+/*
+ * db.h: the worker's one PostgreSQL connection and its prepared statements.
+ *
+ * Every statement the service runs is in the stmts[] table in db.c,
+ * prepared once per connection and run with parameters; no SQL is ever
+ * built from strings.  db_query() reconnects (and re-prepares) when the
+ * server went away, so a restarted PostgreSQL needs no restart here.
+ *
+ * Ownership: on DB_OK the caller owns *res and must PQclear() it; on any
+ * other status *res is NULL.
+ */
+#ifndef EVENTBOX_DB_H
+#define EVENTBOX_DB_H
+
+#include <libpq-fe.h>
+
+enum stmt {
+	STMT_PING,
+	STMT_EVENT_BY_SLUG,
+	STMT_EVENT_BY_ID,
+	STMT_EVENT_LIST,
+	STMT_REGISTER,
+	STMT_CANCEL,
+	STMT_REGISTRATION_BY_TOKEN,
+	STMT__MAX
+};
+
+enum db_status {
+	DB_OK,
+	DB_UNAVAILABLE,	/* no connection: 503 */
+	DB_BUSY,	/* lock or statement timeout, deadlock: 503 */
+	DB_ERROR	/* anything else: 500, logged */
+};
+
+void		 db_init(const char *role);
+enum db_status	 db_query(enum stmt, int nparams, const char *const *values,
+		    PGresult **res);
+void		 db_close(void);
+const char	*db_value(const PGresult *, int row, const char *column);
+int		 db_isnull(const PGresult *, int row, const char *column);
+unsigned long	 db_reconnects(void);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * http.c: FastCGI in, HTTP response out (see http.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+#include <cjson/cJSON.h>
+
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "validate.h"
+
+static const struct {
+	const char	*name;
+	enum method	 m;
+} methods[] = {
+	{ "GET", M_GET }, { "HEAD", M_HEAD }, { "POST", M_POST },
+	{ "PUT", M_PUT }, { "PATCH", M_PATCH }, { "DELETE", M_DELETE },
+	{ "OPTIONS", M_OPTIONS },
+};
+
+const char *
+http_param(struct request *req, const char *name)
+{
+	return FCGX_GetParam(name, req->fcgi->envp);
+}
+
+void
+http_request_reset(struct request *req, struct FCGX_Request *fcgi)
+{
+	const char	*uri, *q, *m, *cl;
+	size_t		 i;
+	long long	 n;
+
+	req->fcgi = fcgi;
+	req->method = M_OTHER;
+	if ((m = http_param(req, "REQUEST_METHOD")) != NULL)
+		for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+			if (strcmp(m, methods[i].name) == 0)
+				req->method = methods[i].m;
+
+	/* REQUEST_URI is the raw target; the router decodes per segment. */
+	if ((uri = http_param(req, "REQUEST_URI")) == NULL || uri[0] != '/')
+		uri = "/";
+	req->path = uri;
+	if ((q = strchr(uri, '?')) != NULL) {
+		req->path_len = (size_t)(q - uri);
+		req->query = q + 1;
+	} else {
+		req->path_len = strlen(uri);
+		req->query = "";
+	}
+	req->content_type = http_param(req, "CONTENT_TYPE");
+	if (req->content_type != NULL && *req->content_type == '\0')
+		req->content_type = NULL;
+	req->origin = http_param(req, "HTTP_ORIGIN");
+	req->idempotency_key = http_param(req, "HTTP_IDEMPOTENCY_KEY");
+	req->authorization = http_param(req, "HTTP_AUTHORIZATION");
+	req->accept = http_param(req, "HTTP_ACCEPT");
+	req->content_length = -1;
+	cl = http_param(req, "CONTENT_LENGTH");
+	if (cl != NULL && *cl != '\0') {
+		if (parse_int(cl, strlen(cl), 0, 1LL << 40, &n) == 0)
+			req->content_length = n;
+		else
+			req->content_length = -2;	/* lying: reject */
+	}
+	req->is_api = strncmp(uri, "/api/", 5) == 0 ||
+	    strncmp(uri, "/1.1/", 5) == 0 || strcmp(uri, "/healthz") == 0;
+	memset(req->args, 0, sizeof(req->args));
+	memset(req->args_len, 0, sizeof(req->args_len));
+	buf_reset(&req->body);
+}
+
+void
+http_response_reset(struct response *resp)
+{
+	resp->status = 200;
+	resp->content_type = "application/json";
+	buf_reset(&resp->head);
+	buf_reset(&resp->body);
+}
+
+/*
+ * Reads exactly CONTENT_LENGTH bytes.  Returns 0, or the HTTP status to
+ * answer: 413 above max, 400 for a missing, lying or short length.
+ */
+int
+http_read_body(struct request *req, size_t max)
+{
+	size_t	 want, got = 0;
+	int	 n;
+
+	if (req->content_length == -2)
+		return 400;
+	if ((unsigned long long)req->content_length > max &&
+	    req->content_length > 0)
+		return 413;
+	/* No Content-Length at all: an empty body, which handlers reject. */
+	want = req->content_length > 0 ? (size_t)req->content_length : 0;
+	buf_reset(&req->body);
+	buf_grow(&req->body, want);
+	while (got < want) {
+		n = FCGX_GetStr(req->body.data + got, (int)(want - got),
+		    req->fcgi->in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	req->body.len = got;
+	req->body.data[got] = '\0';
+	if (got != want)
+		return 400;
+	/* Trailing bytes beyond the declared length mean a lying client. */
+	if (FCGX_GetChar(req->fcgi->in) != EOF)
+		return 400;
+	return 0;
+}
+
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: abort();
+	}
+}
+
+void
+resp_header(struct response *resp, const char *name, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	buf_adds(&resp->head, name);
+	buf_adds(&resp->head, ": ");
+	va_start(ap, fmt);
+	buf_vprintf(&resp->head, fmt, ap);
+	va_end(ap);
+	buf_adds(&resp->head, "\r\n");
+}
+
+void
+http_send(struct request *req, struct response *resp)
+{
+	struct buf	 out = BUF_INIT;
+
+	buf_printf(&out, "Status: %d %s\r\n", resp->status,
+	    http_reason(resp->status));
+	if (resp->status != 204 && resp->status != 304)
+		buf_printf(&out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		    resp->content_type, resp->body.len);
+	buf_add(&out, buf_str(&resp->head), resp->head.len);
+	buf_adds(&out, "\r\n");
+	FCGX_PutStr(out.data, (int)out.len, req->fcgi->out);
+	if (req->method != M_HEAD && resp->body.len > 0)
+		FCGX_PutStr(resp->body.data, (int)resp->body.len,
+		    req->fcgi->out);
+	buf_free(&out);
+}
+
+/* {"error": {"code": ..., "message": ...}} for the API. */
+void
+resp_error(struct request *req, struct response *resp, int status,
+    const char *code, const char *message)
+{
+	cJSON	*root, *err;
+
+	(void)req;
+	resp->status = status;
+	resp->content_type = "application/json";
+	root = json_new_object();
+	err = json_add_object(root, "error");
+	json_add_string(err, "code", code);
+	json_add_string(err, "message", message);
+	buf_reset(&resp->body);
+	json_write(&resp->body, root);
+	cJSON_Delete(root);
+}
+
+void
+resp_field_error(struct request *req, struct response *resp,
+    const char *field, const char *message)
+{
+	cJSON		*root, *err;
+	struct buf	 msg = BUF_INIT;
+
+	(void)req;
+	buf_printf(&msg, "%s: %s", field, message);
+	resp->status = 422;
+	resp->content_type = "application/json";
+	root = json_new_object();
+	err = json_add_object(root, "error");
+	json_add_string(err, "code", "invalid_field");
+	json_add_string(err, "message", msg.data);
+	json_add_string(err, "field", field);
+	buf_reset(&resp->body);
+	json_write(&resp->body, root);
+	cJSON_Delete(root);
+	buf_free(&msg);
+}
+
+void
+resp_unavailable(struct request *req, struct response *resp, int busy)
+{
+	resp_error(req, resp, 503, busy ? "busy" : "unavailable",
+	    busy ? "the service is busy; try again in a moment" :
+	    "the service is temporarily unavailable; try again in a moment");
+	resp_header(resp, "Retry-After", "%d", busy ? 1 : 5);
+}

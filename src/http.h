@@ -1,0 +1,77 @@
+/*
+ * http.h: one request and its response, as a worker sees them.
+ *
+ * The request is filled by http_read_request() from the FastCGI params
+ * and, for routes that take one, the body (capped, read whole, NUL-
+ * terminated).  The response is built in memory and written once by
+ * http_send(): a handler never touches the FastCGI stream.
+ *
+ * Ownership: both structs belong to the worker and are reset between
+ * requests; their buffers are reused.  Strings in struct request point
+ * into libfcgi's params (valid until FCGX_Finish_r) or into the struct.
+ */
+#ifndef EVENTBOX_HTTP_H
+#define EVENTBOX_HTTP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+struct FCGX_Request;
+
+enum method {
+	M_GET = 1 << 0,
+	M_HEAD = 1 << 1,
+	M_POST = 1 << 2,
+	M_PUT = 1 << 3,
+	M_PATCH = 1 << 4,
+	M_DELETE = 1 << 5,
+	M_OPTIONS = 1 << 6,
+	M_OTHER = 1 << 7
+};
+
+#define PATH_MAX_BYTES	1024
+#define ARGS_MAX	4
+
+struct request {
+	struct FCGX_Request	*fcgi;
+	enum method		 method;
+	const char		*path;		/* raw path, without query */
+	size_t			 path_len;
+	const char		*query;		/* raw query, "" when none */
+	const char		*content_type;	/* NULL when absent */
+	const char		*origin;
+	const char		*idempotency_key;
+	const char		*authorization;
+	const char		*accept;
+	long long		 content_length;	/* -1 when absent */
+	int			 is_api;	/* JSON errors, CORS */
+	const char		*args[ARGS_MAX];	/* decoded path captures */
+	size_t			 args_len[ARGS_MAX];
+	char			 argbuf[PATH_MAX_BYTES + ARGS_MAX];
+	struct buf		 body;
+};
+
+struct response {
+	int			 status;
+	const char		*content_type;
+	struct buf		 head;	/* extra header lines, CRLF-ended */
+	struct buf		 body;
+};
+
+void	 http_request_reset(struct request *, struct FCGX_Request *);
+void	 http_response_reset(struct response *);
+int	 http_read_body(struct request *, size_t max);
+void	 http_send(struct request *, struct response *);
+const char *http_param(struct request *, const char *);
+
+void	 resp_header(struct response *, const char *name, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 resp_error(struct request *, struct response *, int status,
+	    const char *code, const char *message);
+void	 resp_field_error(struct request *, struct response *,
+	    const char *field, const char *message);
+void	 resp_unavailable(struct request *, struct response *, int busy);
+const char *http_reason(int status);
+
+#endif

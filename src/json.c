@@ -1,0 +1,141 @@
+/*
+ * json.c: JSON output helpers and row renderers (see json.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "json.h"
+#include "log.h"
+
+static cJSON *
+must(cJSON *j)
+{
+	if (j == NULL)
+		fatalx("out of memory building JSON");
+	return j;
+}
+
+cJSON *
+json_new_object(void)
+{
+	return must(cJSON_CreateObject());
+}
+
+cJSON *
+json_add_object(cJSON *parent, const char *name)
+{
+	return must(cJSON_AddObjectToObject(parent, name));
+}
+
+cJSON *
+json_add_array(cJSON *parent, const char *name)
+{
+	return must(cJSON_AddArrayToObject(parent, name));
+}
+
+void
+json_add_string(cJSON *parent, const char *name, const char *value)
+{
+	must(cJSON_AddStringToObject(parent, name, value));
+}
+
+void
+json_add_string_or_null(cJSON *parent, const char *name, const char *value)
+{
+	if (value == NULL || *value == '\0')
+		json_add_null(parent, name);
+	else
+		json_add_string(parent, name, value);
+}
+
+void
+json_add_number(cJSON *parent, const char *name, double value)
+{
+	must(cJSON_AddNumberToObject(parent, name, value));
+}
+
+void
+json_add_bool(cJSON *parent, const char *name, int value)
+{
+	must(cJSON_AddBoolToObject(parent, name, value));
+}
+
+void
+json_add_null(cJSON *parent, const char *name)
+{
+	must(cJSON_AddNullToObject(parent, name));
+}
+
+void
+json_write(struct buf *out, const cJSON *j)
+{
+	char	*s = cJSON_PrintUnformatted(j);
+
+	if (s == NULL)
+		fatalx("out of memory printing JSON");
+	buf_adds(out, s);
+	cJSON_free(s);
+}
+
+static double
+num(const PGresult *res, int row, const char *col)
+{
+	return strtod(db_value(res, row, col), NULL);
+}
+
+static int
+boolean(const PGresult *res, int row, const char *col)
+{
+	return strcmp(db_value(res, row, col), "t") == 0;
+}
+
+/* One event's public fields; never the online URL (the view has none). */
+cJSON *
+json_event(const PGresult *res, int row)
+{
+	cJSON		*o = json_new_object(), *cats;
+	struct buf	 url = BUF_INIT;
+
+	json_add_number(o, "id", num(res, row, "id"));
+	json_add_string(o, "slug", db_value(res, row, "slug"));
+	json_add_string(o, "title", db_value(res, row, "title"));
+	json_add_string(o, "description", db_value(res, row, "description"));
+	json_add_string(o, "presenter", db_value(res, row, "presenter"));
+	json_add_string(o, "format", db_value(res, row, "format"));
+	json_add_string(o, "location", db_value(res, row, "location"));
+	cats = cJSON_Parse(db_value(res, row, "categories"));
+	if (cats == NULL || !cJSON_IsArray(cats)) {
+		cJSON_Delete(cats);
+		cats = must(cJSON_CreateArray());
+	}
+	cJSON_AddItemToObject(o, "categories", cats);
+	json_add_string(o, "organizer", db_value(res, row, "organizer"));
+	json_add_string(o, "accessibility_contact",
+	    db_value(res, row, "accessibility_contact"));
+	json_add_string(o, "starts_at", db_value(res, row, "starts_at"));
+	json_add_string(o, "ends_at", db_value(res, row, "ends_at"));
+	json_add_string(o, "timezone", db_value(res, row, "timezone"));
+	json_add_string(o, "starts_local", db_value(res, row, "starts_local"));
+	json_add_string(o, "ends_local", db_value(res, row, "ends_local"));
+	json_add_string(o, "status", db_value(res, row, "status"));
+	json_add_number(o, "capacity", num(res, row, "capacity"));
+	json_add_number(o, "seats_available",
+	    num(res, row, "seats_available"));
+	json_add_bool(o, "waitlist_available",
+	    boolean(res, row, "waitlist_available"));
+	json_add_string(o, "registration_state",
+	    db_value(res, row, "registration_state"));
+	json_add_bool(o, "registration_open",
+	    strcmp(db_value(res, row, "registration_state"), "open") == 0);
+	json_add_string_or_null(o, "registration_opens_at",
+	    db_value(res, row, "registration_opens_at"));
+	json_add_string_or_null(o, "registration_closes_at",
+	    db_value(res, row, "registration_closes_at"));
+	buf_printf(&url, "%s/events/%s", cfg.base_url,
+	    db_value(res, row, "slug"));
+	json_add_string(o, "url", url.data);
+	buf_free(&url);
+	return o;
+}

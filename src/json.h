@@ -1,0 +1,29 @@
+/*
+ * json.h: JSON output.  Thin wrappers over cJSON that abort on allocation
+ * failure (so callers need no NULL checks), and the renderers that turn
+ * database rows into the API's objects.
+ *
+ * Ownership: json_new_object() returns a tree the caller cJSON_Delete()s;
+ * json_add_*() attach to a parent, which then owns the child.
+ */
+#ifndef EVENTBOX_JSON_H
+#define EVENTBOX_JSON_H
+
+#include <libpq-fe.h>
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+
+cJSON	*json_new_object(void);
+cJSON	*json_add_object(cJSON *, const char *);
+cJSON	*json_add_array(cJSON *, const char *);
+void	 json_add_string(cJSON *, const char *, const char *);
+void	 json_add_string_or_null(cJSON *, const char *, const char *);
+void	 json_add_number(cJSON *, const char *, double);
+void	 json_add_bool(cJSON *, const char *, int);
+void	 json_add_null(cJSON *, const char *);
+void	 json_write(struct buf *, const cJSON *);
+
+cJSON	*json_event(const PGresult *, int row);
+
+#endif

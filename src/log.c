@@ -1,0 +1,123 @@
+/*
+ * log.c: process logging (see log.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char	*log_role = "eventbox";
+static const char	*log_path;	/* NULL: stderr only */
+
+void
+log_init(const char *role, const char *path)
+{
+	log_role = role;
+	log_path = (path != NULL && *path != '\0') ? path : NULL;
+	log_reopen();
+}
+
+void
+log_set_role(const char *role)
+{
+	log_role = role;
+}
+
+/* Points fd 2 at the log file, so libraries' own stderr output lands there too. */
+void
+log_reopen(void)
+{
+	int	 fd;
+
+	if (log_path == NULL)
+		return;
+	fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		log_warn("open %s", log_path);
+		return;
+	}
+	if (dup2(fd, STDERR_FILENO) == -1)
+		log_warn("dup2");
+	close(fd);
+}
+
+static void
+vlog(const char *level, int errnum, const char *fmt, va_list ap)
+{
+	char		 msg[1024], stamp[32];
+	struct timespec	 ts;
+	struct tm	 tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (errnum != 0)
+		fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s: %s\n", stamp,
+		    ts.tv_nsec / 1000000, log_role, (long)getpid(), level,
+		    msg, strerror(errnum));
+	else
+		fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s\n", stamp,
+		    ts.tv_nsec / 1000000, log_role, (long)getpid(), level, msg);
+	fflush(stderr);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog("info", 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog("warning", 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 e = errno;
+
+	va_start(ap, fmt);
+	vlog("warning", e, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 e = errno;
+
+	va_start(ap, fmt);
+	vlog("fatal", e, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog("fatal", 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

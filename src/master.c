@@ -1,0 +1,294 @@
+/*
+ * master.c: `eventbox serve`.  Binds the FastCGI socket (a unix path, mode
+ * 0660, or host:port), pre-forks EVENTBOX_WORKERS workers, restarts any that
+ * die, forwards SIGHUP (log reopen), and on SIGTERM or SIGINT drains: the
+ * workers finish the request in hand and exit; after EVENTBOX_DRAIN_SECONDS
+ * any left are killed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "proc.h"
+
+#define LISTEN_BACKLOG	1024
+
+static volatile sig_atomic_t	 got_term, got_hup, got_chld;
+
+static void
+on_signal(int sig)
+{
+	switch (sig) {
+	case SIGHUP:
+		got_hup = 1;
+		break;
+	case SIGCHLD:
+		got_chld = 1;
+		break;
+	default:
+		got_term = 1;
+		break;
+	}
+}
+
+static int
+is_unix_path(const char *listen)
+{
+	return listen[0] == '/' || listen[0] == '.' || strchr(listen, ':') == NULL;
+}
+
+/* A socket file left by a crash is removed; a live one means we're twice. */
+static void
+clear_stale_socket(const struct sockaddr_un *sun)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if (stat(sun->sun_path, &st) == -1)
+		return;
+	if (!S_ISSOCK(st.st_mode))
+		fatalx("%s exists and is not a socket", sun->sun_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		fatal("socket");
+	if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0)
+		fatalx("%s: another eventbox is already listening there",
+		    sun->sun_path);
+	close(fd);
+	if (unlink(sun->sun_path) == -1)
+		fatal("unlink %s", sun->sun_path);
+}
+
+static int
+listen_unix(const char *path)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		fatalx("EVENTBOX_LISTEN: socket path too long: %s", path);
+	strcpy(sun.sun_path, path);
+	clear_stale_socket(&sun);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		fatal("socket");
+	old = umask(0117);	/* 0660: the web server's group, nobody else */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", path);
+	umask(old);
+	if (chmod(path, 0660) == -1)
+		fatal("chmod %s", path);
+	return fd;
+}
+
+static int
+listen_tcp(const char *spec)
+{
+	struct addrinfo	 hints, *ai;
+	char		 host[256];
+	const char	*colon = strrchr(spec, ':');
+	size_t		 n;
+	int		 fd, on = 1, rc;
+
+	n = (size_t)(colon - spec);
+	if (n == 0 || n >= sizeof(host))
+		fatalx("EVENTBOX_LISTEN: expected host:port, got %s", spec);
+	memcpy(host, spec, n);
+	host[n] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(host, colon + 1, &hints, &ai)) != 0)
+		fatalx("EVENTBOX_LISTEN %s: %s", spec, gai_strerror(rc));
+	if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) == -1)
+		fatal("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1)
+		fatal("bind %s", spec);
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static int
+listen_socket(const char *spec)
+{
+	int	 fd, fl;
+
+	fd = is_unix_path(spec) ? listen_unix(spec) : listen_tcp(spec);
+	if (listen(fd, LISTEN_BACKLOG) == -1)
+		fatal("listen");
+	/* Workers poll, then race to accept: a loser must not block. */
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		fatal("fcntl");
+	return fd;
+}
+
+static pid_t
+spawn(int fd, int index)
+{
+	pid_t	 pid;
+
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("fork");
+		return -1;
+	case 0:
+		worker_main(fd, index);
+	default:
+		return pid;
+	}
+}
+
+static int
+alive(const pid_t *pids, int n)
+{
+	int	 i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0)
+			c++;
+	return c;
+}
+
+/* Collects dead workers; returns how many died unexpectedly. */
+static int
+reap(pid_t *pids, int n, int expected)
+{
+	pid_t	 pid;
+	int	 status, i, died = 0;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < n; i++)
+			if (pids[i] == pid)
+				pids[i] = 0;
+		if (expected)
+			continue;
+		died++;
+		if (WIFSIGNALED(status))
+			log_warnx("worker %ld killed by signal %d; restarting",
+			    (long)pid, WTERMSIG(status));
+		else
+			log_warnx("worker %ld exited with status %d; restarting",
+			    (long)pid, WEXITSTATUS(status));
+	}
+	return died;
+}
+
+static void
+drain(pid_t *pids, int n)
+{
+	struct timespec	 start, now, nap = { 0, 50 * 1000 * 1000 };
+	int		 i;
+
+	log_info("draining %d workers", alive(pids, n));
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		reap(pids, n, 1);
+		if (alive(pids, n) == 0)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= cfg.drain_seconds)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	log_warnx("drain timed out; killing %d workers", alive(pids, n));
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGKILL);
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0) {
+			waitpid(pids[i], NULL, 0);
+			pids[i] = 0;
+		}
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	struct sigaction	 sa;
+	sigset_t		 block, old;
+	pid_t			*pids;
+	int			 fd, i, n;
+	struct timespec		 backoff = { 1, 0 };
+	time_t			 window = 0;
+	int			 restarts = 0;
+
+	(void)argc;
+	(void)argv;
+	config_load();
+	log_init("eventbox-master", cfg.log_file);
+	n = cfg.workers;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &old);
+
+	fd = listen_socket(cfg.listen);
+	if ((pids = calloc((size_t)n, sizeof(*pids))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < n; i++)
+		pids[i] = spawn(fd, i);
+	log_info("listening on %s with %d workers", cfg.listen, n);
+
+	while (!got_term) {
+		sigsuspend(&old);
+		if (got_hup) {
+			got_hup = 0;
+			log_reopen();
+			for (i = 0; i < n; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGHUP);
+		}
+		if (got_chld && !got_term) {
+			got_chld = 0;
+			restarts += reap(pids, n, 0);
+			/* A worker that dies at once (a bad DSN, say) must not
+			 * make us fork in a tight loop. */
+			if (time(NULL) - window > 10) {
+				window = time(NULL);
+				restarts = 0;
+			} else if (restarts > 2 * n)
+				nanosleep(&backoff, NULL);
+			for (i = 0; i < n; i++)
+				if (pids[i] == 0)
+					pids[i] = spawn(fd, i);
+		}
+	}
+	drain(pids, n);
+	close(fd);
+	if (is_unix_path(cfg.listen))
+		unlink(cfg.listen);
+	free(pids);
+	log_info("stopped");
+	return 0;
+}

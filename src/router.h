@@ -1,0 +1,29 @@
+/*
+ * router.h: the route table and the checks every request passes, in one
+ * place and one order: method known (405), path known (404), CORS, then
+ * for routes with a body: media type (415), size (413), whole body (400).
+ * Handlers see only requests that passed.
+ */
+#ifndef EVENTBOX_ROUTER_H
+#define EVENTBOX_ROUTER_H
+
+#include "http.h"
+
+typedef void handler_fn(struct request *, struct response *);
+
+enum route_flags {
+	R_JSON_BODY = 1 << 0,	/* POST/PUT/PATCH with application/json */
+	R_NO_STORE = 1 << 1,	/* Cache-Control: no-store (token pages) */
+};
+
+struct route {
+	unsigned	 methods;	/* enum method bits */
+	const char	*pattern;	/* "/api/v1/events/:" ; ':' = one segment */
+	handler_fn	*handler;
+	unsigned	 flags;
+};
+
+void	 router_dispatch(struct request *, struct response *);
+int	 route_match(const char *pattern, struct request *);
+
+#endif

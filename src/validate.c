@@ -1,0 +1,363 @@
+/*
+ * validate.c: checks and decoders for untrusted input (see validate.h).
+ *
+ * Each returns 1 (or 0 for the decoders) when the input is acceptable and
+ * 0 (or -1) otherwise; none of them trusts a length it did not count.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "validate.h"
+
+/* Whole-string integer with range check; no sign games, no trailing junk. */
+int
+parse_int(const char *s, size_t len, long long min, long long max,
+    long long *out)
+{
+	long long	 n = 0;
+	size_t		 i = 0;
+	int		 neg = 0;
+
+	if (len == 0)
+		return -1;
+	if (s[0] == '-') {
+		neg = 1;
+		i = 1;
+		if (len == 1)
+			return -1;
+	}
+	if (len - i > 18)
+		return -1;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		n = n * 10 + (s[i] - '0');
+	}
+	if (neg)
+		n = -n;
+	if (n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
+int
+utf8_valid(const char *str, size_t len)
+{
+	const unsigned char	*s = (const unsigned char *)str;
+	size_t			 i = 0, n, k;
+	unsigned int		 cp;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
+			n = 1;
+			cp = s[i] & 0x1f;
+		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
+			n = 2;
+			cp = s[i] & 0x0f;
+		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
+			n = 3;
+			cp = s[i] & 0x07;
+		} else
+			return 0;
+		if (len - i <= n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/* Code points in valid UTF-8. */
+size_t
+utf8_chars(const char *s, size_t len)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/*
+ * A one-line human text (a name, a library): valid UTF-8, no control
+ * characters (C0, DEL, C1, and the Unicode line and paragraph separators,
+ * which some mail readers treat as line breaks), not blank, not too long.
+ */
+int
+text_valid(const char *s, size_t len, size_t max_chars)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i;
+	int			 seen = 0;
+
+	if (len == 0 || !utf8_valid(s, len) || utf8_chars(s, len) > max_chars)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (u[i] < 0x20 || u[i] == 0x7f)
+			return 0;
+		if (u[i] == 0xc2 && i + 1 < len && u[i + 1] >= 0x80 &&
+		    u[i + 1] <= 0x9f)
+			return 0;
+		if (u[i] == 0xe2 && i + 2 < len && u[i + 1] == 0x80 &&
+		    (u[i + 2] == 0xa8 || u[i + 2] == 0xa9))
+			return 0;
+		if (u[i] != ' ')
+			seen = 1;
+	}
+	return seen;
+}
+
+static int
+is_atext(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL && c != '\0';
+}
+
+/*
+ * A deliverable address in the common form local@domain: dot-atom local
+ * part (no quoted strings), a domain of LDH labels with at least one dot.
+ * Deliberately ASCII-only: it goes into an SMTP envelope and a header.
+ */
+int
+email_valid(const char *s, size_t len)
+{
+	const char	*at;
+	size_t		 i, local, label = 0, dots = 0;
+
+	if (len < 3 || len > EMAIL_MAX_BYTES)
+		return 0;
+	if ((at = memchr(s, '@', len)) == NULL)
+		return 0;
+	local = (size_t)(at - s);
+	if (local == 0 || local > 64 || s[0] == '.' || s[local - 1] == '.')
+		return 0;
+	for (i = 0; i < local; i++) {
+		if (s[i] == '.') {
+			if (s[i + 1] == '.')
+				return 0;
+			continue;
+		}
+		if (!is_atext((unsigned char)s[i]))
+			return 0;
+	}
+	for (i = local + 1; i < len; i++) {
+		unsigned char	 c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			dots++;
+			continue;
+		}
+		if (c == '-' && label == 0)
+			return 0;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return dots > 0 && label > 0 && s[len - 1] != '-';
+}
+
+/* A canonical lower-case UUID: 8-4-4-4-12 hex digits. */
+int
+token_valid(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len != TOKEN_LEN)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+/* Printable ASCII without spaces, 1 to 200 bytes (UUIDs, ULIDs, base64). */
+int
+idempotency_key_valid(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len > IDEMPOTENCY_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Same rule as the events.slug CHECK constraint. */
+int
+slug_valid(const char *s, size_t len)
+{
+	size_t	 i;
+	int	 digits = 1;
+
+	if (len == 0 || len > SLUG_MAX || s[0] == '-')
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			continue;
+		digits = 0;
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
+			return 0;
+	}
+	return !digits;
+}
+
+/* An event is named by its numeric id or its slug. */
+int
+event_ref_valid(const char *s, size_t len)
+{
+	long long	 id;
+
+	if (parse_int(s, len, 1, 999999999999999999LL, &id) == 0)
+		return 1;
+	return slug_valid(s, len);
+}
+
+/* YYYY-MM-DD with a real month and day (leap years included). */
+int
+date_valid(const char *s, size_t len)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	long long	 y, m, d;
+
+	if (len != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	if (parse_int(s, 4, 1900, 9999, &y) == -1 ||
+	    parse_int(s + 5, 2, 1, 12, &m) == -1 ||
+	    parse_int(s + 8, 2, 1, 31, &d) == -1)
+		return 0;
+	if (d > mdays[m - 1])
+		return 0;
+	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 0;
+	return 1;
+}
+
+/* Nothing that could end or fold a mail or HTTP header line. */
+int
+header_safe(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+			return 0;
+	return 1;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decodes src into dst (NUL-terminated).  Fails on a malformed
+ * escape, an encoded NUL, or when dst is too small.
+ */
+int
+pct_decode(char *dst, size_t dstsz, const char *src, size_t len,
+    int plus_is_space, size_t *outlen)
+{
+	size_t	 i, o = 0;
+	int	 hi, lo;
+
+	for (i = 0; i < len; i++) {
+		char	 c = src[i];
+
+		if (c == '%') {
+			if (len - i < 3)
+				return -1;
+			if ((hi = hexval(src[i + 1])) < 0 ||
+			    (lo = hexval(src[i + 2])) < 0)
+				return -1;
+			c = (char)(hi * 16 + lo);
+			if (c == '\0')
+				return -1;
+			i += 2;
+		} else if (c == '+' && plus_is_space)
+			c = ' ';
+		else if (c == '\0')
+			return -1;
+		if (o + 1 >= dstsz)
+			return -1;
+		dst[o++] = c;
+	}
+	if (dstsz == 0)
+		return -1;
+	dst[o] = '\0';
+	if (outlen != NULL)
+		*outlen = o;
+	return 0;
+}
+
+/*
+ * Finds key in an application/x-www-form-urlencoded string and decodes
+ * its first value into dst.  Returns 1 when found, 0 when absent, -1 when
+ * the value is malformed or too long.
+ */
+int
+query_get(const char *query, const char *key, char *dst, size_t dstsz,
+    size_t *outlen)
+{
+	const char	*p = query, *amp, *eq;
+	size_t		 klen = strlen(key), flen;
+
+	while (p != NULL && *p != '\0') {
+		amp = strchr(p, '&');
+		flen = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', flen);
+		if ((eq != NULL ? (size_t)(eq - p) : flen) == klen &&
+		    memcmp(p, key, klen) == 0) {
+			if (eq == NULL) {
+				if (dstsz == 0)
+					return -1;
+				dst[0] = '\0';
+				if (outlen != NULL)
+					*outlen = 0;
+				return 1;
+			}
+			if (pct_decode(dst, dstsz, eq + 1,
+			    flen - klen - 1, 1, outlen) == -1)
+				return -1;
+			return 1;
+		}
+		p = amp != NULL ? amp + 1 : NULL;
+	}
+	return 0;
+}

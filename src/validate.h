@@ -1,0 +1,38 @@
+/*
+ * validate.h: every check on untrusted bytes, in one place.  Handlers only
+ * ever see values that passed one of these.  All functions are pure (no
+ * allocation, no globals) so the fuzzers can call them directly.
+ *
+ * Lengths are explicit: inputs may contain NUL bytes.
+ */
+#ifndef EVENTBOX_VALIDATE_H
+#define EVENTBOX_VALIDATE_H
+
+#include <stddef.h>
+
+#define NAME_MAX_CHARS		200
+#define EMAIL_MAX_BYTES		254
+#define ORG_MAX_CHARS		200
+#define TOKEN_LEN		36
+#define IDEMPOTENCY_MAX		200
+#define SLUG_MAX		100
+#define QUERY_TEXT_MAX		100
+
+int	 parse_int(const char *, size_t, long long min, long long max,
+	    long long *out);
+int	 utf8_valid(const char *, size_t);
+size_t	 utf8_chars(const char *, size_t);
+int	 text_valid(const char *, size_t, size_t max_chars);
+int	 email_valid(const char *, size_t);
+int	 token_valid(const char *, size_t);
+int	 idempotency_key_valid(const char *, size_t);
+int	 slug_valid(const char *, size_t);
+int	 event_ref_valid(const char *, size_t);
+int	 date_valid(const char *, size_t);
+int	 header_safe(const char *, size_t);
+int	 pct_decode(char *dst, size_t dstsz, const char *src, size_t len,
+	    int plus_is_space, size_t *outlen);
+int	 query_get(const char *query, const char *key, char *dst,
+	    size_t dstsz, size_t *outlen);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * worker.c: one worker process.  Single-threaded: one FCGX_Request, one
+ * PGconn, one request at a time; nginx queues the rest.
+ *
+ * SIGTERM is blocked except while waiting for a connection (ppoll), so a
+ * request in flight always completes: that is the drain.  A request that
+ * takes longer than EVENTBOX_REQUEST_TIMEOUT (a client that never finishes
+ * its body, say) trips SIGALRM, whose default action ends the process; the
+ * master starts a fresh one.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "proc.h"
+#include "router.h"
+
+static volatile sig_atomic_t	 stopping;
+static volatile sig_atomic_t	 reopen_log;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reopen_log = 1;
+	else
+		stopping = 1;
+}
+
+static void
+worker_signals(sigset_t *waitmask)
+{
+	struct sigaction	 sa;
+	sigset_t		 block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGHUP);
+
+	/* Don't outlive the master. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+serve_one(FCGX_Request *fcgi, struct request *req, struct response *resp)
+{
+	http_request_reset(req, fcgi);
+	http_response_reset(resp);
+	router_dispatch(req, resp);
+	http_send(req, resp);
+}
+
+void
+worker_main(int listen_fd, int index)
+{
+	FCGX_Request	 fcgi;
+	struct request	 req;
+	struct response	 resp;
+	struct pollfd	 pfd;
+	sigset_t	 waitmask;
+	struct timespec	 tick = { 1, 0 };
+	pid_t		 master = getppid();
+	char		 role[32];
+
+	snprintf(role, sizeof(role), "eventbox-worker-%d", index);
+	log_set_role("eventbox-worker");
+	worker_signals(&waitmask);
+	if (getppid() != master)
+		exit(0);
+
+	memset(&req, 0, sizeof(req));
+	memset(&resp, 0, sizeof(resp));
+	FCGX_Init();
+	if (FCGX_InitRequest(&fcgi, listen_fd, 0) != 0)
+		fatalx("FCGX_InitRequest failed");
+	db_init(role);
+	/* Connect now so the first request doesn't pay for it; a failure
+	 * here is fine, requests retry. */
+	{
+		PGresult	*res;
+
+		if (db_query(STMT_PING, 0, NULL, &res) == DB_OK)
+			PQclear(res);
+	}
+
+	while (!stopping) {
+		if (reopen_log) {
+			reopen_log = 0;
+			log_reopen();
+		}
+		pfd.fd = listen_fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (ppoll(&pfd, 1, &tick, &waitmask) <= 0)
+			continue;	/* timeout, EINTR: recheck the flags */
+		alarm((unsigned int)cfg.request_timeout_s);
+		/* The socket is non-blocking: another worker may win the race. */
+		if (FCGX_Accept_r(&fcgi) < 0) {
+			alarm(0);
+			continue;
+		}
+		serve_one(&fcgi, &req, &resp);
+		FCGX_Finish_r(&fcgi);
+		alarm(0);
+	}
+	db_close();
+	buf_free(&req.body);
+	buf_free(&resp.head);
+	buf_free(&resp.body);
+	FCGX_Free(&fcgi, 0);
+	exit(0);
+}
