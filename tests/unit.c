@@ -1,0 +1,170 @@
+/*
+ * unit.c: unit tests for the pure code (validation, decoding, routing).
+ * Built with ASan+UBSan by `make test`; prints "N passed, M failed".
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+#include "router.h"
+#include "validate.h"
+
+static int	 passed, failed;
+
+#define CHECK(what, cond) do {						\
+	if (cond)							\
+		passed++;						\
+	else {								\
+		failed++;						\
+		printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, what);	\
+	}								\
+} while (0)
+
+#define S(x) x, strlen(x)
+
+static void
+test_email(void)
+{
+	CHECK("plain address", email_valid(S("ann@example.org")));
+	CHECK("plus and dots", email_valid(S("a.b+c@mail.example.org")));
+	CHECK("no at", !email_valid(S("ann.example.org")));
+	CHECK("two ats", !email_valid(S("a@b@example.org")));
+	CHECK("no dot in domain", !email_valid(S("ann@localhost")));
+	CHECK("space", !email_valid(S("ann @example.org")));
+	CHECK("crlf", !email_valid(S("a@b.org\r\nBcc: x@y.org")));
+	CHECK("leading dot", !email_valid(S(".a@b.org")));
+	CHECK("double dot", !email_valid(S("a..b@b.org")));
+	CHECK("hyphen label end", !email_valid(S("a@b-.org")));
+	CHECK("empty label", !email_valid(S("a@b..org")));
+	CHECK("nul inside", !email_valid("a@b\0.org", 8));
+	CHECK("quoted local", !email_valid(S("\"a b\"@b.org")));
+}
+
+static void
+test_text(void)
+{
+	CHECK("name", text_valid(S("Ann O'Neil"), 200));
+	CHECK("accents", text_valid(S("Zoë Ångström"), 200));
+	CHECK("blank", !text_valid(S("   "), 200));
+	CHECK("newline", !text_valid(S("Ann\nBcc"), 200));
+	CHECK("tab", !text_valid(S("Ann\tB"), 200));
+	CHECK("C1 control", !text_valid(S("Ann\xc2\x85"), 200));
+	CHECK("line separator", !text_valid(S("Ann\xe2\x80\xa8"), 200));
+	CHECK("too long", !text_valid(S("abcdef"), 5));
+	CHECK("chars not bytes", text_valid(S("ééééé"), 5));
+}
+
+static void
+test_utf8(void)
+{
+	CHECK("ascii", utf8_valid(S("hello")));
+	CHECK("4-byte", utf8_valid(S("\xf0\x9f\x93\x9a")));
+	CHECK("lone continuation", !utf8_valid(S("\x80")));
+	CHECK("overlong slash", !utf8_valid(S("\xc0\xaf")));
+	CHECK("overlong 3", !utf8_valid(S("\xe0\x80\xaf")));
+	CHECK("surrogate", !utf8_valid(S("\xed\xa0\x80")));
+	CHECK("above max", !utf8_valid(S("\xf4\x90\x80\x80")));
+	CHECK("truncated", !utf8_valid(S("\xe2\x82")));
+}
+
+static void
+test_tokens_and_keys(void)
+{
+	CHECK("uuid", token_valid(S("0f8fad5b-d9cb-469f-a165-70867728950e")));
+	CHECK("upper", !token_valid(S("0F8FAD5B-D9CB-469F-A165-70867728950E")));
+	CHECK("short", !token_valid(S("0f8fad5b-d9cb-469f-a165-70867728950")));
+	CHECK("no dashes", !token_valid(S("0f8fad5bd9cb469fa16570867728950e0000")));
+	CHECK("idem key", idempotency_key_valid(S("abc-123_XYZ=")));
+	CHECK("idem space", !idempotency_key_valid(S("a b")));
+	CHECK("idem empty", !idempotency_key_valid(S("")));
+	CHECK("slug", slug_valid(S("minimizing-social-media")));
+	CHECK("slug digits only", !slug_valid(S("12345")));
+	CHECK("slug upper", !slug_valid(S("Abc")));
+	CHECK("slug slash", !slug_valid(S("a/b")));
+	CHECK("ref id", event_ref_valid(S("42")));
+	CHECK("ref zero", !event_ref_valid(S("0")));
+}
+
+static void
+test_numbers_and_dates(void)
+{
+	long long	 n = 0;
+
+	CHECK("int", parse_int(S("42"), 1, 100, &n) == 0 && n == 42);
+	CHECK("int range", parse_int(S("101"), 1, 100, &n) == -1);
+	CHECK("int junk", parse_int(S("4x"), 1, 100, &n) == -1);
+	CHECK("int plus", parse_int(S("+4"), 1, 100, &n) == -1);
+	CHECK("int huge", parse_int(S("99999999999999999999"), 0,
+	    9000000000000000000LL, &n) == -1);
+	CHECK("date", date_valid(S("2026-12-10")));
+	CHECK("leap", date_valid(S("2028-02-29")));
+	CHECK("not leap", !date_valid(S("2026-02-29")));
+	CHECK("month 13", !date_valid(S("2026-13-01")));
+	CHECK("april 31", !date_valid(S("2026-04-31")));
+}
+
+static void
+test_decoding(void)
+{
+	char	 out[16];
+	size_t	 len;
+
+	CHECK("pct", pct_decode(out, sizeof(out), S("a%20b"), 0, &len) == 0 &&
+	    strcmp(out, "a b") == 0);
+	CHECK("plus", pct_decode(out, sizeof(out), S("a+b"), 1, &len) == 0 &&
+	    strcmp(out, "a b") == 0);
+	CHECK("nul escape", pct_decode(out, sizeof(out), S("a%00"), 0, &len) == -1);
+	CHECK("bad escape", pct_decode(out, sizeof(out), S("a%zz"), 0, &len) == -1);
+	CHECK("cut escape", pct_decode(out, sizeof(out), S("a%2"), 0, &len) == -1);
+	CHECK("too long", pct_decode(out, 4, S("abcdef"), 0, &len) == -1);
+	CHECK("query", query_get("a=1&q=hello+world&z", "q", out, sizeof(out),
+	    &len) == 1 && strcmp(out, "hello world") == 0);
+	CHECK("query absent", query_get("a=1", "q", out, sizeof(out), &len) == 0);
+	CHECK("query prefix", query_get("qq=1", "q", out, sizeof(out), &len) == 0);
+	CHECK("query bare", query_get("z", "z", out, sizeof(out), &len) == 1 &&
+	    len == 0);
+}
+
+static int
+match(const char *pattern, const char *path, const char *arg0)
+{
+	struct request	 req;
+
+	memset(&req, 0, sizeof(req));
+	req.path = path;
+	req.path_len = strlen(path);
+	if (!route_match(pattern, &req))
+		return 0;
+	return arg0 == NULL || (req.args[0] != NULL && strcmp(req.args[0], arg0) == 0);
+}
+
+static void
+test_routes(void)
+{
+	CHECK("exact", match("/api/v1/events", "/api/v1/events", NULL));
+	CHECK("capture", match("/api/v1/events/:", "/api/v1/events/abc", "abc"));
+	CHECK("capture decoded", match("/api/v1/events/:", "/api/v1/events/a%2Fb",
+	    "a/b"));
+	CHECK("trailing slash", !match("/api/v1/events", "/api/v1/events/", NULL));
+	CHECK("empty capture", !match("/api/v1/events/:", "/api/v1/events/", NULL));
+	CHECK("extra segment", !match("/api/v1/events/:", "/api/v1/events/a/b",
+	    NULL));
+	CHECK("nested", match("/api/v1/events/:/registrations",
+	    "/api/v1/events/x/registrations", "x"));
+	CHECK("prefix only", !match("/api/v1/events", "/api/v1/eventsX", NULL));
+	CHECK("nul escape", !match("/api/v1/events/:", "/api/v1/events/a%00", NULL));
+}
+
+int
+main(void)
+{
+	test_email();
+	test_text();
+	test_utf8();
+	test_tokens_and_keys();
+	test_numbers_and_dates();
+	test_decoding();
+	test_routes();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
