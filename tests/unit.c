@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "http.h"
+#include "ical.h"
 #include "router.h"
 #include "validate.h"
 
@@ -155,9 +157,55 @@ test_routes(void)
 	CHECK("nul escape", !match("/api/v1/events/:", "/api/v1/events/a%00", NULL));
 }
 
+static void
+test_ical(void)
+{
+	struct buf		 b = BUF_INIT;
+	struct ical_event	 ev;
+	const char		*p;
+	size_t			 col = 0;
+	int			 ok = 1;
+
+	ical_property(&b, "SUMMARY", "a;b,c\\d\nnext", 1);
+	CHECK("ical escapes", strcmp(b.data, "SUMMARY:a\\;b\\,c\\\\d\\nnext\r\n") == 0);
+	buf_reset(&b);
+	ical_property(&b, "DESCRIPTION", "ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé", 1);
+	for (p = b.data; *p != '\0'; p++) {
+		if (*p == '\r') {
+			ok &= col <= 75;
+			col = 0;
+			p++;
+			continue;
+		}
+		col++;
+	}
+	CHECK("ical folds at 75 octets", ok);
+	CHECK("ical fold keeps utf-8 whole", strstr(b.data, "\xc3\r\n") == NULL);
+	buf_reset(&b);
+	memset(&ev, 0, sizeof(ev));
+	ev.uid = "event-1@example.org";
+	ev.dtstamp = "20261129T000000Z";
+	ev.tzid = "America/New_York";
+	ev.vtimezone = "BEGIN:VTIMEZONE\r\nTZID:America/New_York\r\nEND:VTIMEZONE\r\n";
+	ev.start_local = "20261210T140000";
+	ev.end_local = "20261210T150000";
+	ev.summary = "Minimizing Social Media";
+	ev.description = "";
+	ev.url = "https://example.org/events/x";
+	ical_render(&b, &ev);
+	CHECK("ical dtstart has tzid",
+	    strstr(b.data, "\r\nDTSTART;TZID=America/New_York:20261210T140000\r\n") != NULL);
+	CHECK("ical vtimezone before vevent",
+	    strstr(b.data, "END:VTIMEZONE") < strstr(b.data, "BEGIN:VEVENT"));
+	CHECK("ical ends", strlen(b.data) > 15 &&
+	    strcmp(b.data + strlen(b.data) - 15, "END:VCALENDAR\r\n") == 0);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
+	test_ical();
 	test_email();
 	test_text();
 	test_utf8();

@@ -1,0 +1,99 @@
+/*
+ * ical.c: iCalendar rendering (see ical.h).
+ */
+#include <string.h>
+
+#include "ical.h"
+
+/*
+ * Appends "NAME:value" folded at 75 octets (RFC 5545 3.1), escaping
+ * backslash, semicolon, comma and newlines when asked (TEXT values).
+ */
+void
+ical_property(struct buf *out, const char *name, const char *value,
+    int escape)
+{
+	struct buf		 line = BUF_INIT;
+	const unsigned char	*p;
+	size_t			 i, col, n;
+
+	buf_adds(&line, name);
+	buf_addc(&line, ':');
+	for (p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (!escape) {
+			if (*p != '\r' && *p != '\n')
+				buf_addc(&line, (char)*p);
+			continue;
+		}
+		switch (*p) {
+		case '\\':
+		case ';':
+		case ',':
+			buf_addc(&line, '\\');
+			buf_addc(&line, (char)*p);
+			break;
+		case '\r':
+			if (p[1] == '\n')
+				p++;
+			/* FALLTHROUGH */
+		case '\n':
+			buf_adds(&line, "\\n");
+			break;
+		default:
+			if (*p >= 0x20 || *p == '\t')
+				buf_addc(&line, (char)*p);
+		}
+	}
+	col = 0;
+	for (i = 0; i < line.len; i += n) {
+		/* Length of this UTF-8 sequence, so a fold never splits one. */
+		unsigned char	 c = (unsigned char)line.data[i];
+
+		n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		if (i + n > line.len)
+			n = line.len - i;
+		if (col + n > 75) {
+			buf_adds(out, "\r\n ");
+			col = 1;
+		}
+		buf_add(out, line.data + i, n);
+		col += n;
+	}
+	buf_adds(out, "\r\n");
+	buf_free(&line);
+}
+
+void
+ical_render(struct buf *out, const struct ical_event *ev)
+{
+	struct buf	 prop = BUF_INIT;
+
+	buf_adds(out, "BEGIN:VCALENDAR\r\n"
+	    "VERSION:2.0\r\n"
+	    "PRODID:-//eventbox//eventbox//EN\r\n"
+	    "CALSCALE:GREGORIAN\r\n"
+	    "METHOD:PUBLISH\r\n");
+	buf_adds(out, ev->vtimezone);
+	buf_adds(out, "BEGIN:VEVENT\r\n");
+	ical_property(out, "UID", ev->uid, 0);
+	ical_property(out, "DTSTAMP", ev->dtstamp, 0);
+	buf_printf(&prop, "DTSTART;TZID=%s", ev->tzid);
+	ical_property(out, prop.data, ev->start_local, 0);
+	buf_reset(&prop);
+	buf_printf(&prop, "DTEND;TZID=%s", ev->tzid);
+	ical_property(out, prop.data, ev->end_local, 0);
+	buf_reset(&prop);
+	buf_printf(&prop, "%ld", ev->sequence);
+	ical_property(out, "SEQUENCE", prop.data, 0);
+	ical_property(out, "SUMMARY", ev->summary, 1);
+	if (ev->description != NULL && *ev->description != '\0')
+		ical_property(out, "DESCRIPTION", ev->description, 1);
+	if (ev->location != NULL && *ev->location != '\0')
+		ical_property(out, "LOCATION", ev->location, 1);
+	if (ev->url != NULL && *ev->url != '\0')
+		ical_property(out, "URL", ev->url, 0);
+	ical_property(out, "STATUS", ev->cancelled ? "CANCELLED" : "CONFIRMED",
+	    0);
+	buf_adds(out, "TRANSP:OPAQUE\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+	buf_free(&prop);
+}

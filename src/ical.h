@@ -1,0 +1,37 @@
+/*
+ * ical.h: iCalendar (RFC 5545) output for one event: the public
+ * /events/{slug}.ics file and the attachment of confirmation emails.
+ *
+ * Times are local wall-clock times with a TZID, and the VTIMEZONE that
+ * defines the zone travels in the file (from eventbox.vtimezone(), which
+ * reads PostgreSQL's IANA database): calendars then show the right time
+ * whatever zone the reader is in.  Text is escaped and lines are folded at
+ * 75 octets without splitting a UTF-8 character.
+ *
+ * All strings are borrowed; ical_render() appends to out.
+ */
+#ifndef EVENTBOX_ICAL_H
+#define EVENTBOX_ICAL_H
+
+#include "buf.h"
+
+struct ical_event {
+	const char	*uid;		/* stable per event: "event-42@host" */
+	const char	*dtstamp;	/* eventbox.ical_utc(now()) */
+	const char	*tzid;		/* IANA name */
+	const char	*vtimezone;	/* eventbox.vtimezone(tzid, starts_at) */
+	const char	*start_local;	/* eventbox.ical_local(starts_at, tz) */
+	const char	*end_local;
+	const char	*summary;
+	const char	*description;
+	const char	*location;	/* may be empty */
+	const char	*url;		/* the public event page */
+	int		 cancelled;
+	long		 sequence;	/* bump when the event changes */
+};
+
+void	 ical_render(struct buf *out, const struct ical_event *);
+void	 ical_property(struct buf *out, const char *name, const char *value,
+	    int escape);
+
+#endif
