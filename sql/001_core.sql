@@ -384,7 +384,9 @@ BEGIN
         outcome := 'event_cancelled';
     ELSIF e.registration_opens_at IS NOT NULL AND now() < e.registration_opens_at THEN
         outcome := 'not_open';
-    ELSIF now() >= coalesce(e.registration_closes_at, e.starts_at) THEN
+    ELSIF now() >= least(e.registration_closes_at, e.starts_at) THEN
+        -- Closing later than the start is not a thing: nobody is promoted
+        -- once an event has begun, so nobody may join it either.
         outcome := 'closed';
     ELSIF e.confirmed_count < e.capacity THEN
         outcome := 'confirmed';
@@ -589,7 +591,7 @@ SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
        e.categories, e.organizer, e.accessibility_contact, e.starts_at, e.ends_at,
        e.timezone, e.capacity, e.status, e.waitlist_enabled,
        e.registration_opens_at,
-       coalesce(e.registration_closes_at, e.starts_at) AS registration_closes_at,
+       least(e.registration_closes_at, e.starts_at) AS registration_closes_at,
        greatest(e.capacity - e.confirmed_count, 0) AS seats_available,
        (e.waitlist_enabled AND (e.waitlist_capacity IS NULL
                                 OR e.waitlisted_count < e.waitlist_capacity)) AS waitlist_available,
@@ -597,7 +599,7 @@ SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
            WHEN e.status = 'cancelled' THEN 'cancelled'
            WHEN e.registration_opens_at IS NOT NULL AND now() < e.registration_opens_at
                THEN 'not_open'
-           WHEN now() >= coalesce(e.registration_closes_at, e.starts_at) THEN 'closed'
+           WHEN now() >= least(e.registration_closes_at, e.starts_at) THEN 'closed'
            ELSE 'open'
        END AS registration_state
   FROM eventbox.events e

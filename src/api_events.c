@@ -111,12 +111,12 @@ h_events_list(struct request *req, struct response *resp)
 	root = json_new_object();
 	arr = json_add_array(root, "events");
 	for (i = 0; i < PQntuples(res); i++)
-		cJSON_AddItemToArray(arr, json_event(res, i));
+		if (!db_isnull(res, i, "id"))
+			cJSON_AddItemToArray(arr, json_event(res, i));
 	json_add_number(root, "page", (double)page);
 	json_add_number(root, "per_page", (double)per_page);
-	/* count(*) OVER () rides on each row; a page past the end has none. */
-	json_add_number(root, "total", PQntuples(res) > 0 ?
-	    (double)strtoll(db_value(res, 0, "total"), NULL, 10) : 0);
+	json_add_number(root, "total",
+	    (double)strtoll(db_value(res, 0, "total"), NULL, 10));
 	PQclear(res);
 	json_write(&resp->body, root);
 	cJSON_Delete(root);

@@ -36,17 +36,21 @@ static const struct {
 	    "SELECT " EVENT_COLS " FROM eventbox.public_events"
 	    " WHERE id = $1::bigint" },
 	/* $1 category, $2 from date, $3 to date (inclusive), $4 text,
-	 * $5 limit, $6 offset; NULL means no filter. */
+	 * $5 limit, $6 offset; NULL means no filter.  Always one row at
+	 * least, carrying the total even for a page past the end (its event
+	 * columns are then NULL). */
 	[STMT_EVENT_LIST] = { "event_list",
-	    "SELECT " EVENT_COLS ", count(*) OVER () AS total"
-	    " FROM eventbox.public_events"
+	    "WITH m AS (SELECT * FROM eventbox.public_events"
 	    " WHERE status = 'published' AND ends_at > now()"
 	    " AND ($1::text IS NULL OR $1::text = ANY (categories))"
 	    " AND ($2::date IS NULL OR starts_at >= $2::date)"
 	    " AND ($3::date IS NULL OR starts_at < $3::date + 1)"
 	    " AND ($4::text IS NULL OR strpos(lower(title || ' ' || description"
-	    " || ' ' || presenter), lower($4::text)) > 0)"
-	    " ORDER BY starts_at, id LIMIT $5::integer OFFSET $6::integer" },
+	    " || ' ' || presenter), lower($4::text)) > 0))"
+	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
+	    " LEFT JOIN LATERAL (SELECT " EVENT_COLS " FROM m"
+	    " ORDER BY starts_at, id LIMIT $5::integer OFFSET $6::integer) p"
+	    " ON true" },
 	[STMT_REGISTER] = { "register",
 	    "SELECT outcome, position, event_id, event_slug"
 	    " FROM eventbox.register($1::text, $2::text, $3::text, $4::text,"

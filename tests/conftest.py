@@ -1,0 +1,203 @@
+"""Fixtures shared by the integration tests.
+
+The suite runs against a real stack started by tests/run.sh (PostgreSQL,
+`eventbox serve`, nginx); its coordinates come from the environment file
+that deploy/devstack.sh writes: EVENTBOX_URL, PGHOST, PGPORT, PGDATABASE,
+PGUSER (the database owner).
+"""
+import http.client
+import json
+import os
+import subprocess
+import time
+import urllib.parse
+import uuid
+
+import psycopg2
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def env(name):
+    value = os.environ.get(name)
+    if not value:
+        pytest.exit(f"{name} is not set: run the suite with `make test`", 2)
+    return value
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8")
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.body[:300]!r}>"
+
+
+class Api:
+    """A tiny HTTP client: one connection per request, nothing hidden."""
+
+    def __init__(self, base):
+        u = urllib.parse.urlsplit(base)
+        self.host, self.port = u.hostname, u.port
+        self.base = base
+
+    def request(self, method, path, body=None, headers=None, json_body=None,
+                timeout=30):
+        headers = dict(headers or {})
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        if isinstance(body, str):
+            body = body.encode()
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            r = conn.getresponse()
+            return Response(r.status, r.getheaders(), r.read())
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def register(self, slug, name, email, **kw):
+        body = {"name": name, "email": email}
+        body.update(kw.pop("extra", {}))
+        return self.post(f"/api/v1/events/{slug}/registrations",
+                         json_body=body, **kw)
+
+
+@pytest.fixture(scope="session")
+def api():
+    return Api(env("EVENTBOX_URL"))
+
+
+@pytest.fixture(scope="session")
+def dbconn():
+    conn = psycopg2.connect(host=env("PGHOST"), port=env("PGPORT"),
+                            dbname=env("PGDATABASE"), user=env("PGUSER"))
+    conn.autocommit = True
+    yield conn
+    conn.close()
+
+
+class Db:
+    def __init__(self, conn):
+        self.conn = conn
+
+    def all(self, sql, *args):
+        with self.conn.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchall() if cur.description else []
+
+    def one(self, sql, *args):
+        rows = self.all(sql, *args)
+        assert len(rows) == 1, rows
+        return rows[0]
+
+    def value(self, sql, *args):
+        return self.one(sql, *args)[0]
+
+    def summary(self, slug):
+        cols = ("capacity", "confirmed", "waitlisted", "cancelled",
+                "seats_available")
+        row = self.one("SELECT capacity, confirmed, waitlisted, cancelled,"
+                       " seats_available FROM eventbox.event_summary"
+                       " WHERE slug = %s", slug)
+        return dict(zip(cols, row))
+
+    def tokens(self, email, kind=None):
+        """Raw tokens queued for an address, newest last (from the outbox)."""
+        if kind:
+            return [r[0] for r in self.all(
+                "SELECT token FROM eventbox.outbox WHERE lower(email) = lower(%s)"
+                " AND kind = %s AND token IS NOT NULL ORDER BY id", email, kind)]
+        return [r[0] for r in self.all(
+            "SELECT token FROM eventbox.outbox WHERE lower(email) = lower(%s)"
+            " AND token IS NOT NULL ORDER BY id", email)]
+
+
+@pytest.fixture(scope="session")
+def db(dbconn):
+    return Db(dbconn)
+
+
+@pytest.fixture
+def make_event(db):
+    """Creates a published event with plain SQL, as staff would."""
+    def make(capacity=100, waitlist=True, status="published", starts_in="7 days",
+             **cols):
+        slug = "t-" + uuid.uuid4().hex[:12]
+        fields = {
+            "slug": slug, "title": f"Test event {slug}", "capacity": capacity,
+            "waitlist_enabled": waitlist, "status": status,
+            "timezone": "America/New_York",
+            "online_url": "https://meet.example.org/secret-" + slug,
+        }
+        fields.update(cols)
+        names = ", ".join(list(fields) + ["starts_at", "ends_at"])
+        marks = ", ".join(["%s"] * len(fields))
+        db.all(f"INSERT INTO eventbox.events ({names}) VALUES ({marks},"
+               " now() + %s::interval, now() + %s::interval + interval '1 hour')",
+               *fields.values(), starts_in, starts_in)
+        return slug
+    return make
+
+
+@pytest.fixture(scope="session")
+def loadclient():
+    path = os.path.join(ROOT, "tests", "loadclient")
+    assert os.access(path, os.X_OK), "build tests/loadclient first (make test)"
+
+    def run(url, *args, timeout=300):
+        out = subprocess.run([path, *args, url], capture_output=True, text=True,
+                             timeout=timeout)
+        assert out.returncode == 0, out.stderr
+        summary = dict(line.split("=", 1) for line in out.stdout.splitlines()
+                       if "=" in line)
+        return summary
+    return run
+
+
+def devstack(*args):
+    """Runs a deploy/devstack.sh subcommand on the test stack."""
+    subprocess.run([os.path.join(ROOT, "deploy", "devstack.sh"), *args,
+                    env("EVENTBOX_VAR")], check=True, timeout=120,
+                   stdout=subprocess.DEVNULL)
+
+
+def wait_healthy(api, timeout=30):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = api.get("/healthz", timeout=5)
+            if last.status == 200:
+                return
+        except OSError as e:
+            last = e
+        time.sleep(0.2)
+    raise AssertionError(f"service not healthy after {timeout}s: {last}")

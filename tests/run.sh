@@ -1,0 +1,88 @@
+#!/bin/bash
+# tests/run.sh: the whole suite, as `make test` and CI run it.
+#
+# Starts a throwaway stack (PostgreSQL, `eventbox serve` built with
+# AddressSanitizer and UndefinedBehaviorSanitizer, nginx) on free ports under
+# var/test, runs the unit tests and the integration tests against it, stops
+# it, and fails if a sanitizer reported anything.  The last line is the count.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+VAR=${EVENTBOX_TEST_VAR:-var/test}
+PY=/usr/bin/python3          # Debian's, with pytest and psycopg2
+
+export EVENTBOX_BIN=${EVENTBOX_BIN:-./eventbox-asan}
+export EVENTBOX_POST_RATE=${EVENTBOX_POST_RATE:-100000r/s}
+export EVENTBOX_CORS_ORIGINS=https://library.example.org
+export EVENTBOX_WORKERS=${EVENTBOX_WORKERS:-4}
+unset EVENTBOX_HTTP_PORT     # free ports, never the make-run one
+
+rm -rf "$VAR"
+mkdir -p "$VAR/log"
+ABSVAR=$(cd "$VAR" && pwd)
+export ASAN_OPTIONS="log_path=$ABSVAR/log/asan:detect_leaks=1"
+export UBSAN_OPTIONS="log_path=$ABSVAR/log/ubsan:print_stacktrace=1"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+
+passed=0
+failed=0
+
+count() {  # count NAME RESULT-LINE ("N passed, M failed")
+	local p f
+	p=$(sed -n 's/.*\b\([0-9]\+\) passed.*/\1/p' <<<"$2" | tail -1)
+	f=$(sed -n 's/.*\b\([0-9]\+\) failed.*/\1/p' <<<"$2" | tail -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	echo "== $1: ${p:-0} passed, ${f:-0} failed"
+}
+
+echo "== unit tests"
+out=$(build/unit)
+echo "$out"
+count unit "$(tail -1 <<<"$out")"
+
+echo "== starting the test stack in $VAR"
+if ! deploy/devstack.sh start "$VAR"; then
+	echo "the test stack did not start; logs:"
+	tail -n 30 "$VAR"/log/*.log 2>/dev/null
+	echo "$passed passed, $((failed + 1)) failed"
+	exit 1
+fi
+trap 'deploy/devstack.sh stop "$VAR" >/dev/null 2>&1' EXIT
+set -a
+# shellcheck disable=SC1091
+. "$VAR/env"
+set +a
+
+echo "== integration tests (through nginx, against PostgreSQL)"
+$PY -m pytest -q -p no:cacheprovider --junitxml="$VAR/junit.xml" \
+	${PYTEST_ARGS:-} tests/
+summary=$($PY - "$VAR/junit.xml" <<'PYEOF'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+t = sum(int(s.get("tests", 0)) for s in suites)
+f = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+sk = sum(int(s.get("skipped", 0)) for s in suites)
+print(f"{t - f - sk} passed, {f} failed")
+PYEOF
+)
+count integration "${summary:-0 passed, 1 failed}"
+
+echo "== stopping the stack (workers flush their sanitizer reports on exit)"
+deploy/devstack.sh stop "$VAR" >/dev/null 2>&1
+trap - EXIT
+
+reports=$(ls "$VAR"/log/asan.* "$VAR"/log/ubsan.* 2>/dev/null)
+if [ -n "$reports" ]; then
+	echo "== sanitizer reports:"
+	head -n 60 $reports
+	failed=$((failed + 1))
+	echo "== sanitizers: 0 passed, 1 failed"
+else
+	passed=$((passed + 1))
+	echo "== sanitizers: 1 passed, 0 failed (no ASan, LSan or UBSan reports)"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
