@@ -72,6 +72,7 @@ static PGconn		*conn;
 static const char	*app_name = "eventbox";
 static struct timespec	 last_attempt;
 static unsigned long	 reconnects;
+static int		 slow_failure;
 
 void
 db_init(const char *role)
@@ -121,6 +122,7 @@ db_connect(void)
 
 	db_close();
 	conn = PQconnectdbParams(keys, vals, 1);
+	slow_failure = ms_since(&last_attempt) > 100;
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		log_warnx("database connection failed: %s",
 		    conn != NULL ? PQerrorMessage(conn) : "out of memory");
@@ -145,7 +147,8 @@ db_connect(void)
 /*
  * A server that shut down or killed our backend has already told us so on
  * the socket.  Noticing it before sending means a request never goes to a
- * dead connection, so a restart costs no failed write.
+ * dead connection, so a restart of PostgreSQL fails no request that came
+ * after it.
  */
 static int
 db_alive(void)
@@ -157,11 +160,9 @@ db_alive(void)
 	pfd.fd = PQsocket(conn);
 	pfd.events = POLLIN;
 	pfd.revents = 0;
-	if (poll(&pfd, 1, 0) > 0) {
-		if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK)
-			return 0;
-	}
-	return 1;
+	/* An idle session gets nothing from the server (workers don't
+	 * LISTEN) but a termination notice: readable means it is going. */
+	return poll(&pfd, 1, 0) == 0;
 }
 
 static enum db_status
@@ -191,9 +192,10 @@ db_query(enum stmt s, int nparams, const char *const *values, PGresult **res)
 
 	*res = NULL;
 	if (!db_alive()) {
-		/* Don't hammer a server that is down: one try per 250 ms. */
-		if (conn == NULL && last_attempt.tv_sec != 0 &&
-		    ms_since(&last_attempt) < 250)
+		/* A refused connection costs microseconds: try again on every
+		 * request, so the first one after a restart succeeds.  One that
+		 * timed out cost seconds: then try at most once a second. */
+		if (conn == NULL && slow_failure && ms_since(&last_attempt) < 1000)
 			return DB_UNAVAILABLE;
 		if (db_connect() == -1)
 			return DB_UNAVAILABLE;

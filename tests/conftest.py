@@ -95,23 +95,30 @@ def api():
     return Api(env("EVENTBOX_URL"))
 
 
-@pytest.fixture(scope="session")
-def dbconn():
+def connect():
     conn = psycopg2.connect(host=env("PGHOST"), port=env("PGPORT"),
                             dbname=env("PGDATABASE"), user=env("PGUSER"))
     conn.autocommit = True
-    yield conn
-    conn.close()
+    return conn
 
 
 class Db:
-    def __init__(self, conn):
-        self.conn = conn
+    """The database as the owner sees it.  Reconnects after a restart of
+    PostgreSQL (the fault tests stop and start it)."""
+
+    def __init__(self):
+        self.conn = connect()
 
     def all(self, sql, *args):
-        with self.conn.cursor() as cur:
-            cur.execute(sql, args)
-            return cur.fetchall() if cur.description else []
+        for attempt in (1, 2):
+            try:
+                with self.conn.cursor() as cur:
+                    cur.execute(sql, args)
+                    return cur.fetchall() if cur.description else []
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                if attempt == 2:
+                    raise
+                self.conn = connect()
 
     def one(self, sql, *args):
         rows = self.all(sql, *args)
@@ -141,8 +148,10 @@ class Db:
 
 
 @pytest.fixture(scope="session")
-def db(dbconn):
-    return Db(dbconn)
+def db():
+    d = Db()
+    yield d
+    d.conn.close()
 
 
 @pytest.fixture

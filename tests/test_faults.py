@@ -14,9 +14,12 @@ from conftest import devstack, env, wait_healthy, ROOT
 
 
 def workers():
-    master = int(open(env("EVENTBOX_SERVE_PID")).read().strip()) \
-        if not env("EVENTBOX_SERVE_PID").isdigit() else int(env("EVENTBOX_SERVE_PID"))
-    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+    """The master's pid (from the pid file devstack keeps current) and its
+    workers' pids."""
+    with open(os.path.join(env("EVENTBOX_VAR"), "run", "eventbox.pid")) as f:
+        master = int(f.read().strip())
+    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
+                         text=True)
     return master, [int(p) for p in out.stdout.split()]
 
 
