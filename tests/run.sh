@@ -55,8 +55,10 @@ set -a
 set +a
 
 echo "== integration tests (through nginx, against PostgreSQL)"
+# PYTEST_ARGS picks tests while working on them, e.g. tests/test_api.py -x
+# shellcheck disable=SC2086
 $PY -m pytest -q -p no:cacheprovider --junitxml="$VAR/junit.xml" \
-	${PYTEST_ARGS:-} tests/
+	${PYTEST_ARGS:-tests/}
 summary=$($PY - "$VAR/junit.xml" <<'PYEOF'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
