@@ -66,6 +66,9 @@ static const struct {
 	    " eventbox.iso_local(ends_at, timezone) AS ends_local,"
 	    " format, location, online_url"
 	    " FROM eventbox.registration_by_token($1::text)" },
+	[STMT_OUTBOX_STATS] = { "outbox_stats",
+	    "SELECT pending, failed, oldest_pending_age_s"
+	    " FROM eventbox.outbox_stats()" },
 };
 
 static PGconn		*conn;

@@ -15,5 +15,6 @@ void	 h_register(struct request *, struct response *);
 void	 h_registration_get(struct request *, struct response *);
 void	 h_registration_cancel(struct request *, struct response *);
 void	 h_healthz(struct request *, struct response *);
+void	 h_metrics(struct request *, struct response *);
 
 #endif

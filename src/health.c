@@ -3,10 +3,13 @@
  *
  *   GET /healthz   200 {"status":"ok"} when this worker reaches the
  *                  database, 503 otherwise.
+ *   GET /metrics   Prometheus text (see metrics.h), for localhost only.
  */
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
+#include "metrics.h"
+#include "router.h"
 
 void
 h_healthz(struct request *req, struct response *resp)
@@ -25,4 +28,44 @@ h_healthz(struct request *req, struct response *resp)
 	json_add_string(o, "database", "ok");
 	json_write(&resp->body, o);
 	cJSON_Delete(o);
+}
+
+/*
+ * GET /metrics: Prometheus text format.  The counters come from shared
+ * memory (every worker's, summed); the outbox figures from one query, run
+ * once per scrape.  nginx lets only localhost in.  200 always: without a
+ * database the outbox lines are missing and eventbox_database_up is 0.
+ */
+void
+h_metrics(struct request *req, struct response *resp)
+{
+	PGresult		*res;
+	const char *const	*labels;
+	int			 nroutes;
+
+	(void)req;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	labels = router_labels(&nroutes);
+	metrics_render(&resp->body, labels, nroutes);
+	if (db_query(STMT_OUTBOX_STATS, 0, NULL, &res) != DB_OK) {
+		buf_adds(&resp->body, "# TYPE eventbox_database_up gauge\n"
+		    "eventbox_database_up 0\n");
+		return;
+	}
+	buf_printf(&resp->body,
+	    "# TYPE eventbox_database_up gauge\neventbox_database_up 1\n"
+	    "# HELP eventbox_outbox_backlog Messages waiting to be sent.\n"
+	    "# TYPE eventbox_outbox_backlog gauge\n"
+	    "eventbox_outbox_backlog %s\n"
+	    "# HELP eventbox_outbox_failed Messages given up on, left for"
+	    " staff.\n"
+	    "# TYPE eventbox_outbox_failed gauge\n"
+	    "eventbox_outbox_failed %s\n"
+	    "# HELP eventbox_outbox_oldest_age_seconds Age of the oldest"
+	    " message waiting to be sent (0 when none).\n"
+	    "# TYPE eventbox_outbox_oldest_age_seconds gauge\n"
+	    "eventbox_outbox_oldest_age_seconds %s\n",
+	    db_value(res, 0, "pending"), db_value(res, 0, "failed"),
+	    db_value(res, 0, "oldest_pending_age_s"));
+	PQclear(res);
 }

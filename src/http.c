@@ -71,6 +71,7 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 	}
 	req->is_api = strncmp(uri, "/api/", 5) == 0 ||
 	    strncmp(uri, "/1.1/", 5) == 0 || strcmp(uri, "/healthz") == 0;
+	req->route = -1;
 	memset(req->args, 0, sizeof(req->args));
 	memset(req->args_len, 0, sizeof(req->args_len));
 	buf_reset(&req->body);

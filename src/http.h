@@ -46,6 +46,7 @@ struct request {
 	const char		*accept;
 	long long		 content_length;	/* -1 when absent */
 	int			 is_api;	/* JSON errors, CORS */
+	int			 route;		/* index in the route table, -1 */
 	const char		*args[ARGS_MAX];	/* decoded path captures */
 	size_t			 args_len[ARGS_MAX];
 	char			 argbuf[PATH_MAX_BYTES + ARGS_MAX];

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "proc.h"
 
 #define LISTEN_BACKLOG	1024
@@ -228,7 +229,7 @@ cmd_serve(int argc, char **argv)
 	int			 fd, i, n;
 	struct timespec		 backoff = { 1, 0 };
 	time_t			 window = 0;
-	int			 restarts = 0;
+	int			 restarts = 0, died;
 
 	(void)argc;
 	(void)argv;
@@ -254,6 +255,7 @@ cmd_serve(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &block, &old);
 
 	fd = listen_socket(cfg.listen);
+	metrics_init(n);	/* before the fork: the workers share it */
 	if ((pids = calloc((size_t)n, sizeof(*pids))) == NULL)
 		fatal("calloc");
 	for (i = 0; i < n; i++)
@@ -271,7 +273,9 @@ cmd_serve(int argc, char **argv)
 		}
 		if (got_chld && !got_term) {
 			got_chld = 0;
-			restarts += reap(pids, n, 0);
+			died = reap(pids, n, 0);
+			restarts += died;
+			metrics_worker_restarted(died);
 			/* A worker that dies at once (a bad DSN, say) must not
 			 * make us fork in a tight loop. */
 			if (time(NULL) - window > 10) {

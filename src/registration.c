@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "json.h"
+#include "metrics.h"
 #include "registration.h"
 #include "validate.h"
 
@@ -76,9 +77,11 @@ registration_submit(const struct registration_input *in,
 	vals[6] = in->idempotency_key;
 	if ((st = db_query(STMT_REGISTER, 7, vals, &res)) != DB_OK) {
 		out->busy = st == DB_BUSY;
+		metrics_registration("unavailable");
 		return -1;
 	}
 	outcome = db_value(res, 0, "outcome");
+	metrics_registration(outcome);
 	for (i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
 		if (strcmp(outcome, outcomes[i].outcome) == 0)
 			break;

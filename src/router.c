@@ -6,6 +6,7 @@
 #include "config.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 #include "validate.h"
 
@@ -19,9 +20,25 @@ static const struct route routes[] = {
 	    R_NO_STORE },
 	{ M_DELETE, "/api/v1/registrations/:", h_registration_cancel,
 	    R_NO_STORE },
+	{ M_GET | M_HEAD, "/metrics", h_metrics, R_NO_STORE },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+_Static_assert(NROUTES < METRICS_ROUTES_MAX, "raise METRICS_ROUTES_MAX");
+
+/* The route patterns, as /metrics labels them. */
+const char *const *
+router_labels(int *nroutes)
+{
+	static const char	*labels[NROUTES];
+	size_t			 i;
+
+	for (i = 0; i < NROUTES; i++)
+		labels[i] = routes[i].pattern;
+	*nroutes = (int)NROUTES;
+	return labels;
+}
 
 /*
  * Matches the raw path against a pattern segment by segment, decoding each
@@ -142,8 +159,10 @@ router_dispatch(struct request *req, struct response *resp)
 			r = &routes[i];
 	}
 	/* Re-match the chosen route: later candidates overwrote the captures. */
-	if (r != NULL)
+	if (r != NULL) {
 		route_match(r->pattern, req);
+		req->route = (int)(r - routes);
+	}
 
 	if (req->is_api) {
 		resp_header(resp, "Vary", "%s", "Origin");

@@ -24,6 +24,7 @@ struct route {
 };
 
 void	 router_dispatch(struct request *, struct response *);
+const char *const *router_labels(int *nroutes);
 int	 route_match(const char *pattern, struct request *);
 
 #endif

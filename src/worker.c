@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -22,6 +23,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "proc.h"
 #include "router.h"
 
@@ -68,13 +70,29 @@ worker_signals(sigset_t *waitmask)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
 
+static long
+usec_since(const struct timespec *t0)
+{
+	struct timespec	 t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)(t1.tv_sec - t0->tv_sec) * 1000000L +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000L;
+}
+
 static void
 serve_one(FCGX_Request *fcgi, struct request *req, struct response *resp)
 {
+	struct timespec	 t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	http_request_reset(req, fcgi);
 	http_response_reset(resp);
 	router_dispatch(req, resp);
 	http_send(req, resp);
+	FCGX_Finish_r(fcgi);	/* flushes: the answer is with nginx */
+	metrics_request(req->route, resp->status, usec_since(&t0));
+	metrics_db_connects(db_reconnects());
 }
 
 void
@@ -91,6 +109,7 @@ worker_main(int listen_fd, int index)
 
 	snprintf(role, sizeof(role), "eventbox-worker-%d", index);
 	log_set_role("eventbox-worker");
+	metrics_attach(index);
 	worker_signals(&waitmask);
 	if (getppid() != master)
 		exit(0);
@@ -127,7 +146,6 @@ worker_main(int listen_fd, int index)
 			continue;
 		}
 		serve_one(&fcgi, &req, &resp);
-		FCGX_Finish_r(&fcgi);
 		alarm(0);
 	}
 	db_close();

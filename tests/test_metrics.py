@@ -1,0 +1,155 @@
+"""GET /metrics: Prometheus text format, and counters that move when things
+happen (requests, registrations, outbox, reconnects, worker restarts)."""
+import os
+import re
+import signal
+import subprocess
+import time
+import uuid
+
+import psycopg2
+
+from conftest import env, wait_healthy
+
+SAMPLE = re.compile(
+    r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})?'
+    r' (-?[0-9.eE+-]+|\+Inf|NaN)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\.)*)"')
+
+
+def scrape(api):
+    """Returns {(name, frozenset(labels)): value}, checking the format."""
+    r = api.get("/metrics")
+    assert r.status == 200, r
+    assert r.header("Content-Type").startswith("text/plain; version=0.0.4")
+    samples, types = {}, {}
+    for line in r.text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            assert kind in ("counter", "gauge", "histogram"), line
+            assert name not in types, f"TYPE twice: {line}"
+            types[name] = kind
+            continue
+        if line.startswith("#") or not line:
+            continue
+        m = SAMPLE.match(line)
+        assert m, f"not a sample line: {line!r}"
+        labels = frozenset(LABEL.findall(m.group(3) or ""))
+        key = (m.group(1), labels)
+        assert key not in samples, f"sample twice: {line}"
+        samples[key] = float(m.group(4))
+        base = re.sub(r"_(bucket|sum|count)$", "", m.group(1))
+        assert m.group(1) in types or base in types, f"no TYPE for {line}"
+    return samples
+
+
+def value(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def test_metrics_is_prometheus_text_and_counts_requests_by_route(api, make_event):
+    slug = make_event()
+    before = scrape(api)
+    for _ in range(3):
+        assert api.get(f"/api/v1/events/{slug}").status == 200
+    assert api.get("/api/v1/events/no-such-event-here").status == 404
+    after = scrape(api)
+    route = "/api/v1/events/:"
+    assert value(after, "eventbox_http_requests_total", route=route, status="200") \
+        - value(before, "eventbox_http_requests_total", route=route, status="200") == 3
+    assert value(after, "eventbox_http_requests_total", route=route, status="404") \
+        - value(before, "eventbox_http_requests_total", route=route, status="404") == 1
+    # A path no route knows is counted under "none".
+    assert api.get("/api/v1/nothing-here").status == 404
+    again = scrape(api)
+    assert value(again, "eventbox_http_requests_total", route="none", status="404") \
+        > value(after, "eventbox_http_requests_total", route="none", status="404")
+
+
+def test_the_latency_histogram_is_cumulative_and_matches_the_count(api, make_event):
+    slug = make_event()
+    api.get(f"/api/v1/events/{slug}")
+    s = scrape(api)
+    route = "/api/v1/events/:"
+    buckets = sorted(
+        ((float("inf") if dict(k[1])["le"] == "+Inf" else float(dict(k[1])["le"])), v)
+        for k, v in s.items()
+        if k[0] == "eventbox_http_request_duration_seconds_bucket"
+        and dict(k[1])["route"] == route)
+    assert len(buckets) > 5
+    counts = [v for _, v in buckets]
+    assert counts == sorted(counts), "buckets must be cumulative"
+    total = value(s, "eventbox_http_request_duration_seconds_count", route=route)
+    assert counts[-1] == total > 0
+    assert value(s, "eventbox_http_request_duration_seconds_sum", route=route) > 0
+
+
+def test_registrations_are_counted_by_outcome(api, make_event):
+    open_slug = make_event(capacity=1, waitlist=False)
+    before = scrape(api)
+    run = uuid.uuid4().hex[:8]
+    assert api.register(open_slug, "A", f"a-{run}@example.org").status == 201
+    assert api.register(open_slug, "B", f"b-{run}@example.org").status == 409
+    after = scrape(api)
+    for outcome in ("confirmed", "full"):
+        assert value(after, "eventbox_registrations_total", outcome=outcome) \
+            - value(before, "eventbox_registrations_total", outcome=outcome) == 1, outcome
+
+
+def test_outbox_backlog_and_oldest_age_come_from_the_database(api, db, make_event):
+    slug = make_event()
+    event_id = db.value("SELECT id FROM eventbox.events WHERE slug = %s", slug)
+    before = scrape(api)
+    # Not due for a day, so no mailer picks it up while we look.
+    oid = db.value(
+        "INSERT INTO eventbox.outbox (kind, event_id, email, name, created_at,"
+        " next_attempt_at) VALUES ('reminder', %s, 'old@example.org', 'Old',"
+        " now() - interval '2 hours', now() + interval '1 day') RETURNING id",
+        event_id)
+    try:
+        after = scrape(api)
+        assert value(after, "eventbox_outbox_backlog") \
+            == value(before, "eventbox_outbox_backlog") + 1
+        assert value(after, "eventbox_outbox_oldest_age_seconds") >= 7200
+        assert value(after, "eventbox_database_up") == 1
+    finally:
+        db.all("DELETE FROM eventbox.outbox WHERE id = %s", oid)
+
+
+def test_db_reconnects_are_counted(api, make_event):
+    slug = make_event()
+    before = value(scrape(api), "eventbox_db_reconnects_total")
+    # As the bootstrap superuser: the owner may not signal the app's backends.
+    su = psycopg2.connect(host=env("PGHOST"), port=env("PGPORT"),
+                          dbname=env("PGDATABASE"), user="postgres")
+    su.autocommit = True
+    try:
+        with su.cursor() as cur:
+            cur.execute("SELECT count(pg_terminate_backend(pid))"
+                        " FROM pg_stat_activity"
+                        " WHERE application_name LIKE 'eventbox-worker-%'")
+            assert cur.fetchone()[0] > 0
+    finally:
+        su.close()
+    # Every worker notices on its next request; ask often enough to reach all.
+    for _ in range(40):
+        assert api.get(f"/api/v1/events/{slug}").status == 200
+    after = value(scrape(api), "eventbox_db_reconnects_total")
+    assert after > before
+
+
+def test_worker_restarts_are_counted_by_the_master(api):
+    with open(os.path.join(env("EVENTBOX_VAR"), "run", "eventbox.pid")) as f:
+        master = int(f.read().strip())
+    before = value(scrape(api), "eventbox_worker_restarts_total")
+    pids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
+                          text=True).stdout.split()
+    assert pids
+    os.kill(int(pids[0]), signal.SIGKILL)
+    deadline = time.time() + 15
+    after = before
+    while time.time() < deadline and after == before:
+        time.sleep(0.2)
+        wait_healthy(api)
+        after = value(scrape(api), "eventbox_worker_restarts_total")
+    assert after == before + 1
