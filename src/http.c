@@ -165,23 +165,34 @@ resp_header(struct response *resp, const char *name, const char *fmt, ...)
 	buf_adds(&resp->head, "\r\n");
 }
 
+/*
+ * Writes straight into libfcgi's output buffer: the status line and the
+ * fixed headers are formatted on the stack, so an answer allocates nothing.
+ */
 void
 http_send(struct request *req, struct response *resp)
 {
-	struct buf	 out = BUF_INIT;
+	char	 line[512];
+	int	 n;
 
-	buf_printf(&out, "Status: %d %s\r\n", resp->status,
-	    http_reason(resp->status));
 	if (resp->status != 204 && resp->status != 304)
-		buf_printf(&out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-		    resp->content_type, resp->body.len);
-	buf_add(&out, buf_str(&resp->head), resp->head.len);
-	buf_adds(&out, "\r\n");
-	FCGX_PutStr(out.data, (int)out.len, req->fcgi->out);
+		n = snprintf(line, sizeof(line), "Status: %d %s\r\n"
+		    "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		    resp->status, http_reason(resp->status), resp->content_type,
+		    resp->body.len);
+	else
+		n = snprintf(line, sizeof(line), "Status: %d %s\r\n",
+		    resp->status, http_reason(resp->status));
+	if (n < 0 || (size_t)n >= sizeof(line))
+		abort();	/* content types are short literals */
+	FCGX_PutStr(line, n, req->fcgi->out);
+	if (resp->head.len > 0)
+		FCGX_PutStr(resp->head.data, (int)resp->head.len,
+		    req->fcgi->out);
+	FCGX_PutStr("\r\n", 2, req->fcgi->out);
 	if (req->method != M_HEAD && resp->body.len > 0)
 		FCGX_PutStr(resp->body.data, (int)resp->body.len,
 		    req->fcgi->out);
-	buf_free(&out);
 }
 
 /* {"error": {"code": ..., "message": ...}} for the API. */
