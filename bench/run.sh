@@ -1,0 +1,419 @@
+#!/bin/bash
+# bench/run.sh: `make bench`.  Measures eventbox against baselines taken in
+# the same run on the same machine, prints one table and writes it to
+# bench/results/latest.md, with a latency plot in bench/results/latency.png.
+#
+# Phases (see docs/PERFORMANCE.md for what they mean and the targets):
+#   1 hot event      POST registrations, 16/64/256 HTTP clients, vs pgbench
+#                    calling eventbox.register() at 1/4/16/64 clients
+#   2 flash crowd    10,000 attempts, 500 clients, 100 seats, waiting list on
+#   3 spread load    1,000 events, 64 clients, vs pgbench on the same mix
+#   4 read path      GET /api/v1/events/{slug} at 64 clients (wrk) vs a 1 KB
+#                    static file and vs bench/bare_fcgi.c behind the same nginx
+#   5 workers        hot event and read path with 2, 4 and 8 workers
+#   6 grown data     10k events and 1M registrations loaded, 1 and 4 again
+#   7 footprint      worker RSS after each phase; instructions per request
+#                    in a worker under callgrind
+#
+# Environment:
+#   BENCH_QUICK=1      about 3 minutes: shorter runs, no worker sweep
+#   BENCH_SECONDS=N    seconds per measurement (10; quick: 3)
+#   BENCH_VAR=DIR      the stack's directory (var/bench; destroyed first)
+#   BENCH_SWEEP=0|1    the worker sweep (default: 1, quick: 0)
+#   BENCH_CALLGRIND=0  skip the callgrind phase
+#   EVENTBOX_WORKERS   workers for everything but the sweep (the default of
+#                      `eventbox serve`)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then D=${BENCH_SECONDS:-3}; else D=${BENCH_SECONDS:-10}; fi
+SWEEP=${BENCH_SWEEP:-$([ "$QUICK" = 1 ] && echo 0 || echo 1)}
+CALLGRIND=${BENCH_CALLGRIND:-1}
+VAR=${BENCH_VAR:-var/bench}
+RESULTS=bench/results
+LC=$ROOT/tests/loadclient
+export LC_ALL=C
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+# --- Tools ------------------------------------------------------------------
+need=()
+command -v gnuplot >/dev/null || need+=(gnuplot-nox)
+command -v pgbench >/dev/null || need+=(postgresql-contrib)
+command -v wrk >/dev/null || need+=(wrk)
+command -v valgrind >/dev/null || need+=(valgrind)
+if [ ${#need[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || die "install first: apt-get install ${need[*]}"
+    say "installing ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+[ -x "$LC" ] && [ -x ./eventbox ] || die "build first: make eventbox tests/loadclient"
+PKGS="libpq fcgi"
+# shellcheck disable=SC2046
+cc -std=c11 -O2 -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
+    -D_GNU_SOURCE -o bench/bare_fcgi bench/bare_fcgi.c \
+    $(pkg-config --cflags --libs $PKGS)
+
+# --- The stack --------------------------------------------------------------
+WORKERS=${EVENTBOX_WORKERS:-}
+deploy/devstack.sh destroy "$VAR" >/dev/null 2>&1 || true
+mkdir -p "$VAR/nginx/server.d" "$VAR/www" "$VAR/out"
+ABSVAR=$(cd "$VAR" && pwd -P)
+OUT=$ABSVAR/out
+head -c 1024 /dev/zero | tr '\0' 'x' >"$VAR/www/1k.txt"
+# Baselines behind the same nginx, in the same server block.
+cat >"$VAR/nginx/server.d/bench.conf" <<EOF
+location = /bench/static.txt { alias $ABSVAR/www/1k.txt; }
+location = /bench/bare { fastcgi_pass unix:$ABSVAR/bare.sock; }
+EOF
+
+BARE_PID=""
+cleanup() {
+    [ -n "$BARE_PID" ] && kill -TERM -- "-$BARE_PID" 2>/dev/null
+    deploy/devstack.sh stop "$VAR" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+say "starting the stack in $VAR"
+EVENTBOX_POST_RATE=1000000r/s EVENTBOX_SAMPLE=0 \
+    deploy/devstack.sh start "$VAR" >"$OUT/devstack.log" 2>&1 ||
+    { tail -20 "$OUT/devstack.log"; die "the stack did not start"; }
+# shellcheck disable=SC1091
+. "$VAR/env"
+URL=$EVENTBOX_URL
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -At)
+SUPSQL=(psql -X -q -v ON_ERROR_STOP=1 -At -U postgres)
+nworkers() { pgrep -P "$EVENTBOX_SERVE_PID" | wc -l; }
+WORKERS=$(nworkers)
+say "eventbox serve has $WORKERS workers"
+
+setsid env BARE_DSN="$EVENTBOX_DSN" bench/bare_fcgi "$ABSVAR/bare.sock" "$WORKERS" \
+    </dev/null >"$OUT/bare.log" 2>&1 &
+BARE_PID=$!
+
+# Events: the hot one for HTTP and its twin for pgbench (same row lock
+# pattern, separate counters), 1,000 spread events, one to read, the flash.
+"${PSQL[@]}" <<'SQL'
+INSERT INTO eventbox.events (slug, title, capacity, waitlist_enabled, status, starts_at, ends_at)
+SELECT s, 'Bench ' || s, c, w, 'published', now() + interval '30 days',
+       now() + interval '30 days 1 hour'
+  FROM (VALUES ('hot', 2000000000, false), ('hot-pgb', 2000000000, false),
+               ('read', 100, true), ('flash', 100, true)) v(s, c, w);
+INSERT INTO eventbox.events (slug, title, capacity, waitlist_enabled, status, starts_at, ends_at)
+SELECT 's-' || g, 'Spread ' || g, 2000000000, false, 'published',
+       now() + interval '30 days', now() + interval '30 days 1 hour'
+  FROM generate_series(1, 1000) g;
+INSERT INTO eventbox.events (slug, title, capacity, waitlist_enabled, status, starts_at, ends_at)
+SELECT 'p-' || g, 'Spread twin ' || g, 2000000000, false, 'published',
+       now() + interval '30 days', now() + interval '30 days 1 hour'
+  FROM generate_series(1, 1000) g;
+SQL
+
+cat >"$OUT/hot.sql" <<'EOF'
+\set k random(1, 1000000000000000)
+SELECT outcome FROM eventbox.register('hot-pgb', 'Bench Patron', 'pgb-' || :k || '@example.org', NULL, 'api', NULL, NULL);
+EOF
+cat >"$OUT/spread.sql" <<'EOF'
+\set e random(1, 1000)
+\set k random(1, 1000000000000000)
+SELECT outcome FROM eventbox.register('p-' || :e, 'Bench Patron', 'pgb-' || :k || '@example.org', NULL, 'api', NULL, NULL);
+EOF
+
+# --- Measuring --------------------------------------------------------------
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+# Largest worker RSS in KiB.
+rss() {
+    local p m=0 v
+    for p in $(pgrep -P "$EVENTBOX_SERVE_PID"); do
+        v=$(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
+        (( v > m )) && m=$v
+    done
+    echo "$m"
+}
+RSS_LOG=()
+note_rss() { RSS_LOG+=("$1=$(rss)"); }
+
+# Client CPU (user+sys seconds) of a command, written to $OUT/cpu.
+timed() {
+    local TIMEFORMAT='%U %S' rc=0
+    { time "$@" ; } 2>"$OUT/time.err" || rc=$?
+    awk 'END { printf "%.2f\n", $1 + $2 }' "$OUT/time.err" >"$OUT/cpu"
+    return $rc
+}
+
+# pgbench CLIENTS SCRIPT -> "tps lat_avg_us client_cpu"
+pgb() {
+    local c=$1 f=$2 j=1
+    (( c > 1 )) && j=2
+    timed pgbench -n -M prepared -c "$c" -j "$j" -T "$D" -f "$f" >"$OUT/pgb.out" ||
+        { cat "$OUT/time.err" >&2; die "pgbench failed"; }
+    awk -v cpu="$(cat "$OUT/cpu")" '
+        /^latency average/ { lat = $4 * 1000 }
+        /^tps/ { tps = $3 }
+        END { printf "%.0f %.0f %s\n", tps, lat, cpu }' "$OUT/pgb.out"
+}
+
+# lc NAME ARGS... : loadclient with -o, summary into $OUT/NAME.sum;
+# prints "rps p50 p99 max errors non2xx client_cpu".
+lc() {
+    local name=$1
+    shift
+    "$LC" -o "$OUT/$name.tsv" "$@" >"$OUT/$name.sum" ||
+        { say "loadclient $name reported errors"; }
+    awk -F= '
+        { v[$1] = $2 }
+        /^status_/ { s = substr($1, 8) + 0; if (s < 200 || s > 299) bad += $2 }
+        END { printf "%.0f %d %d %d %d %d %s\n", v["rps"], v["p50_us"], v["p99_us"],
+                     v["max_us"], v["errors"], bad, v["client_cpu_s"] }' "$OUT/$name.sum"
+}
+
+post_hot() {   # post_hot NAME CLIENTS [EVENT_TEMPLATE]
+    local ev=${3:-hot}
+    lc "$1" -c "$2" -d "$D" -X POST \
+        -b "{\"name\":\"Bench Patron\",\"email\":\"$1-{n}-{r}@example.org\"}" \
+        "$URL/api/v1/events/$ev/registrations"
+}
+
+# wrk URL -> "rps p50_us p99_us client_cpu"
+wrk_run() {
+    timed wrk -t2 -c64 -d"${D}s" --latency "$1" >"$OUT/wrk.out" 2>&1 ||
+        { cat "$OUT/wrk.out" >&2; die "wrk failed"; }
+    awk -v cpu="$(cat "$OUT/cpu")" '
+        function us(s) {
+            if (s ~ /us$/) return s + 0
+            if (s ~ /ms$/) return s * 1000
+            if (s ~ /s$/) return s * 1000000
+            return s
+        }
+        /^ +50%/ { p50 = us($2) }
+        /^ +99%/ { p99 = us($2) }
+        /^Requests\/sec/ { rps = $2 }
+        /Non-2xx/ { bad = $NF }
+        END { printf "%.0f %.0f %.0f %s %d\n", rps, p50, p99, cpu, bad }' "$OUT/wrk.out"
+}
+
+ROWS=()     # the table: "phase|what|req/s|p50|p99|ratio|client cpu|load"
+row() { ROWS+=("$1|$2|$3|$4|$5|$6|$7|$(load)"); say "$1 | $2 | $3 req/s | p50 $4 | p99 $5 | $6 | cpu $7"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.1f ms", u / 1000 }'; }
+
+# --- 1. Hot event -----------------------------------------------------------
+say "phase 1: hot event (${D}s per run)"
+best_pgb=0 best_c=0
+for c in 1 4 16 64; do
+    read -r tps lat cpu <<<"$(pgb "$c" "$OUT/hot.sql")"
+    row "hot event" "pgbench register(), $c clients" "$tps" "avg $(ms "$lat")" "" "" "$cpu s"
+    if (( tps > best_pgb )); then best_pgb=$tps best_c=$c; fi
+done
+post_hot warm 16 >/dev/null
+declare -A HOT
+for c in 16 64 256; do
+    read -r rps p50 p99 max err bad cpu <<<"$(post_hot "hot-$c" "$c")"
+    HOT[$c]="$rps $p50 $p99"
+    row "hot event" "POST via nginx, $c clients" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+        "$(ratio "$rps" "$best_pgb") of pgbench best ($best_c)" "$cpu s"
+    (( err + bad == 0 )) || say "hot-$c: $err transport errors, $bad non-2xx answers"
+done
+note_rss hot
+
+# --- 2. Flash crowd ---------------------------------------------------------
+say "phase 2: flash crowd"
+read -r rps p50 p99 max err bad cpu <<<"$(lc flash -c 500 -n 10000 -X POST \
+    -b '{"name":"Flash Patron","email":"flash-{n}-{r}@example.org"}' \
+    "$URL/api/v1/events/flash/registrations")"
+drain=$(awk -F= '$1 == "duration_s" { print $2 }' "$OUT/flash.sum")
+inv=$("${PSQL[@]}" <<'SQL'
+SELECT CASE WHEN e.confirmed_count = e.capacity
+             AND e.confirmed_count = (SELECT count(*) FROM eventbox.registrations r
+                                       WHERE r.event_id = e.id AND r.status = 'confirmed')
+             AND e.waitlisted_count = (SELECT count(*) FROM eventbox.registrations r
+                                        WHERE r.event_id = e.id AND r.status = 'waitlisted')
+             AND e.confirmed_count + e.waitlisted_count = 10000
+            THEN 'intact' ELSE 'BROKEN' END
+       || ' (' || e.confirmed_count || ' confirmed, ' || e.waitlisted_count || ' waiting)'
+  FROM eventbox.events e WHERE e.slug = 'flash';
+SQL
+)
+positions=$(grep -Eo '"position":[0-9]+' "$OUT/flash.tsv" | sort -u | wc -l)
+row "flash crowd" "10,000 POSTs, 500 clients, 100 seats: drained in ${drain}s" "$rps" \
+    "$(ms "$p50")" "$(ms "$p99")" "max $(ms "$max"); errors $((err + bad)); invariant $inv; $positions distinct positions" "$cpu s"
+FLASH_P99=$p99 FLASH_ERR=$((err + bad)) FLASH_INV=$inv
+note_rss flash
+
+# --- 3. Spread load ---------------------------------------------------------
+say "phase 3: spread load"
+read -r tps lat pcpu <<<"$(pgb 64 "$OUT/spread.sql")"
+row "spread" "pgbench register(), 1,000 events, 64 clients" "$tps" "avg $(ms "$lat")" "" "" "$pcpu s"
+read -r rps p50 p99 max err bad cpu <<<"$(post_hot spread 64 's-{e:1000}')"
+row "spread" "POST via nginx, 1,000 events, 64 clients" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+    "$(ratio "$rps" "$tps") of pgbench" "$cpu s"
+SPREAD_RATIO=$(ratio "$rps" "$tps")
+note_rss spread
+
+# --- 4. Read path -----------------------------------------------------------
+say "phase 4: read path"
+read_phase() {   # read_phase LABEL-SUFFIX
+    local sfx=$1
+    read -r s_rps s_p50 s_p99 s_cpu _ <<<"$(wrk_run "$URL/bench/static.txt")"
+    row "read$sfx" "nginx static 1 KB file, 64 clients (wrk)" "$s_rps" "$(ms "$s_p50")" "$(ms "$s_p99")" "" "$s_cpu s"
+    read -r b_rps b_p50 b_p99 b_cpu _ <<<"$(wrk_run "$URL/bench/bare")"
+    row "read$sfx" "bare libfcgi + prepared SELECT, $WORKERS procs" "$b_rps" "$(ms "$b_p50")" "$(ms "$b_p99")" "" "$b_cpu s"
+    # A query string the cache does not key on: always reaches a worker.
+    read -r a_rps a_p50 a_p99 a_cpu a_bad <<<"$(wrk_run "$URL/api/v1/events/read?nocache=1")"
+    row "read$sfx" "GET /api/v1/events/{slug}, uncached" "$a_rps" "$(ms "$a_p50")" "$(ms "$a_p99")" \
+        "$(ratio "$a_rps" "$b_rps") of bare, $(ratio "$a_rps" "$s_rps") of static" "$a_cpu s"
+    [ "$a_bad" = 0 ] || say "read: $a_bad non-2xx answers"
+    read -r c_rps c_p50 c_p99 c_cpu _ <<<"$(wrk_run "$URL/api/v1/events/read")"
+    row "read$sfx" "GET /api/v1/events/{slug}, as deployed (micro-cache if on)" "$c_rps" "$(ms "$c_p50")" "$(ms "$c_p99")" \
+        "$(ratio "$c_rps" "$b_rps") of bare, $(ratio "$c_rps" "$s_rps") of static" "$c_cpu s"
+    READ_A="$a_rps $a_p50 $a_p99" READ_B=$b_rps READ_S=$s_rps READ_C=$c_rps
+}
+read_phase ""
+EMPTY_READ=$READ_A
+note_rss read
+
+# --- 5. Workers --------------------------------------------------------------
+if [ "$SWEEP" = 1 ]; then
+    say "phase 5: workers 2, 4, 8"
+    for w in 2 4 8; do
+        EVENTBOX_WORKERS=$w deploy/devstack.sh serve-start "$VAR" >>"$OUT/devstack.log" 2>&1
+        # shellcheck disable=SC1091
+        . "$VAR/env"
+        read -r rps p50 p99 max err bad cpu <<<"$(post_hot "w$w" 64)"
+        row "workers" "$w workers: POST hot event, 64 clients" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+            "$(ratio "$rps" "$best_pgb") of pgbench best" "$cpu s"
+        read -r a_rps a_p50 a_p99 a_cpu _ <<<"$(wrk_run "$URL/api/v1/events/read?nocache=1")"
+        row "workers" "$w workers: GET event, 64 clients" "$a_rps" "$(ms "$a_p50")" "$(ms "$a_p99")" "" "$a_cpu s"
+    done
+    if [ -n "${EVENTBOX_WORKERS:-}" ]; then
+        deploy/devstack.sh serve-start "$VAR" >>"$OUT/devstack.log" 2>&1
+    else
+        env -u EVENTBOX_WORKERS deploy/devstack.sh serve-start "$VAR" >>"$OUT/devstack.log" 2>&1
+    fi
+    # shellcheck disable=SC1091
+    . "$VAR/env"
+fi
+
+# --- 6. Grown data -----------------------------------------------------------
+say "phase 6: loading 10k events and 1M registrations"
+t0=$(date +%s.%N)
+"${SUPSQL[@]}" <<'SQL'
+BEGIN;
+-- Bulk load without the row triggers (one counter UPDATE per row would take
+-- minutes); the counters are then computed from the rows in the same
+-- transaction, so they are exactly what the trigger would have kept.
+SET LOCAL session_replication_role = replica;
+INSERT INTO eventbox.events (slug, title, capacity, waitlist_enabled, status, starts_at, ends_at)
+SELECT 'g-' || g, 'Grown ' || g, 150, true, 'published',
+       now() + interval '60 days' + g * interval '1 hour',
+       now() + interval '60 days 1 hour' + g * interval '1 hour'
+  FROM generate_series(1, 10000) g;
+INSERT INTO eventbox.registrations (event_id, name, email, status, source, confirmed_at)
+SELECT e.id, 'Grown Patron ' || i, 'g' || e.id || '-' || i || '@example.org',
+       'confirmed', 'api', now()
+  FROM eventbox.events e CROSS JOIN generate_series(1, 100) i
+ WHERE e.slug LIKE 'g-%';
+UPDATE eventbox.events e
+   SET confirmed_count = c.n
+  FROM (SELECT event_id, count(*) AS n FROM eventbox.registrations
+         WHERE status = 'confirmed' GROUP BY event_id) c
+ WHERE c.event_id = e.id AND e.slug LIKE 'g-%';
+COMMIT;
+VACUUM ANALYZE eventbox.events;
+VACUUM ANALYZE eventbox.registrations;
+SQL
+t1=$(date +%s.%N)
+LOAD_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+bad_counts=$("${PSQL[@]}" -c "SELECT count(*) FROM eventbox.events e WHERE confirmed_count <>
+    (SELECT count(*) FROM eventbox.registrations r WHERE r.event_id = e.id AND r.status = 'confirmed')")
+nreg=$("${PSQL[@]}" -c "SELECT count(*) FROM eventbox.registrations")
+row "grown" "loaded 10k events + 1M registrations in ${LOAD_S}s ($nreg rows; counters wrong: $bad_counts)" "" "" "" "" ""
+read -r rps p50 p99 max err bad cpu <<<"$(post_hot grown-64 64)"
+read -r e_rps e_p50 e_p99 <<<"${HOT[64]}"
+row "grown" "POST hot event, 64 clients, 1M rows" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+    "p50 $(ratio "$p50" "$e_p50"), req/s $(ratio "$rps" "$e_rps") of empty" "$cpu s"
+GROWN_HOT=$(ratio "$p50" "$e_p50")
+read -r g_rps g_p50 g_p99 g_cpu _ <<<"$(wrk_run "$URL/api/v1/events/g-5000?nocache=1")"
+read -r r_rps r_p50 r_p99 <<<"$EMPTY_READ"
+row "grown" "GET /api/v1/events/{slug}, uncached, 1M rows" "$g_rps" "$(ms "$g_p50")" "$(ms "$g_p99")" \
+    "p50 $(ratio "$g_p50" "$r_p50"), req/s $(ratio "$g_rps" "$r_rps") of empty" "$g_cpu s"
+GROWN_READ=$(ratio "$g_p50" "$r_p50")
+note_rss grown
+
+# --- 7. Footprint ------------------------------------------------------------
+rss_cells=""
+for r in "${RSS_LOG[@]}"; do rss_cells+="${r%%=*} $(awk -v k="${r#*=}" 'BEGIN { printf "%.1f", k / 1024 }') MiB, "; done
+row "footprint" "largest worker RSS after each phase" "" "" "" "${rss_cells%, }" ""
+
+callgrind_one() {   # callgrind_one NAME LOADCLIENT-ARGS...: instructions/request
+    local name=$1 n=400 f
+    shift
+    rm -f "$OUT"/cg."$name".*
+    EVENTBOX_DSN=$EVENTBOX_DSN EVENTBOX_LISTEN=$EVENTBOX_LISTEN EVENTBOX_WORKERS=1 \
+        EVENTBOX_BASE_URL=$URL EVENTBOX_REQUEST_TIMEOUT=120 \
+        setsid valgrind --tool=callgrind --trace-children=yes --toggle-collect=serve_one --toggle-collect=FCGX_Accept_r \
+        --callgrind-out-file="$OUT/cg.$name.%p" ./eventbox serve \
+        </dev/null >>"$OUT/callgrind.log" 2>&1 &
+    local vg=$! tenths=600
+    until awk -v p="$EVENTBOX_LISTEN" '$NF == p { f = 1 } END { exit !f }' /proc/net/unix; do
+        (( tenths-- > 0 )) || die "eventbox under valgrind did not start"
+        sleep 0.1
+    done
+    sleep 2     # the worker connects to the database before its first accept
+    "$LC" -q -c 1 -n "$n" "$@"
+    kill -TERM "$vg"
+    wait "$vg" || true
+    f=$(grep -El '^(summary|totals): [1-9]' "$OUT"/cg."$name".* | head -1)
+    awk -v n="$n" '/^(summary|totals):/ { printf "%.0f\n", $2 / n; exit }' "$f"
+}
+if [ "$CALLGRIND" = 1 ]; then
+    say "phase 7: instructions per request (callgrind, 1 worker)"
+    deploy/devstack.sh serve-stop "$VAR" >>"$OUT/devstack.log" 2>&1
+    ir_get=$(callgrind_one get "$URL/api/v1/events/read?nocache=1")
+    ir_post=$(callgrind_one post -X POST \
+        -b '{"name":"Callgrind Patron","email":"cg-{n}-{r}@example.org"}' \
+        "$URL/api/v1/events/hot/registrations")
+    row "footprint" "instructions per request in the worker (callgrind, serve_one inclusive)" "" "" "" \
+        "GET event: $ir_get; POST registration: $ir_post" ""
+fi
+
+# --- The table and the plot --------------------------------------------------
+mkdir -p "$RESULTS"
+{
+    echo "# make bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, ${D}s per run, $WORKERS workers$([ "$QUICK" = 1 ] && echo ', BENCH_QUICK')"
+    echo
+    echo "| phase | what | req/s | p50 | p99 | ratio / notes | client CPU | load |"
+    echo "|---|---|---:|---:|---:|---|---:|---:|"
+    for r in "${ROWS[@]}"; do echo "| ${r//|/ | } |"; done
+    echo
+    echo "Targets: hot event at 64 clients >= 0.95x pgbench best; spread >= 0.8x pgbench;"
+    echo "GET >= 0.8x bare responder (cached >= 0.8x static); flash p99 < 100 ms, 0 errors;"
+    echo "grown <= 1.1x empty latency; worker RSS <= 8 MiB.  Load is the 1-minute load"
+    echo "average when the row was measured (2 cores shared with other users)."
+} >"$RESULTS/latest.md"
+cat "$RESULTS/latest.md"
+
+# Latency CDFs from the loadclient runs (latency_us is column 3).
+plots=()
+for n in hot-16 hot-64 hot-256 spread flash grown-64; do
+    [ -s "$OUT/$n.tsv" ] || continue
+    cut -f3 "$OUT/$n.tsv" | sort -n | awk -v N="$(wc -l <"$OUT/$n.tsv")" \
+        'NR % (int(N / 400) + 1) == 0 || NR == N { print $1 / 1000, NR / N }' >"$OUT/$n.cdf"
+    plots+=("'$OUT/$n.cdf' using 1:2 with lines lw 2 title '$n'")
+done
+gnuplot <<EOF
+set terminal pngcairo size 900,560 noenhanced
+set output '$RESULTS/latency.png'
+set title 'eventbox: POST registration latency through nginx (make bench, $(date -u +%F))'
+set xlabel 'latency (ms, log scale)'
+set ylabel 'fraction of requests answered'
+set logscale x
+set grid
+set key bottom right
+plot $(IFS=,; echo "${plots[*]}")
+EOF
+say "wrote $RESULTS/latest.md and $RESULTS/latency.png"
