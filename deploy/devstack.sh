@@ -35,6 +35,8 @@
 #   EVENTBOX_POST_RATE    nginx rate limit for POST/DELETE per client (10r/s)
 #   EVENTBOX_POST_BURST   its burst (20; rate/100 above 2000r/s)
 #   EVENTBOX_SAMPLE       0 = do not load deploy/sample-event.sql (default 1)
+#   EVENTBOX_MICROCACHE   1 = cache public event reads in nginx for 1 s
+#                         (default 0: the tests read counts back at once)
 #   EVENTBOX_START_TIMEOUT seconds to wait for the stack to answer (60)
 #   EVENTBOX_PG_BIN       PostgreSQL bin dir (newest /usr/lib/postgresql/*/bin)
 #   anything else (EVENTBOX_WORKERS, EVENTBOX_SMTP_URL, ...) passes through to
@@ -615,7 +617,11 @@ render_nginx() {
     [ "$hard" = unlimited ] && hard=65536
     conns=$(( hard / 2 > 4096 ? 4096 : hard / 2 - 16 ))
     (( conns >= 64 )) || conns=64
+    local cache_skip=1
+    [ "${EVENTBOX_MICROCACHE:-0}" = 1 ] && cache_skip=0
     sed -e "s|@POST_RATE@|$rate|g" \
+        -e "s|@CACHE_DIR@|$NGINX_DIR/tmp/microcache|g" \
+        -e "s|@MICROCACHE_SKIP@|$cache_skip|g" \
         "$ROOT/nginx/eventbox-http.conf.in" >"$NGINX_DIR/eventbox-http.conf"
     sed -e "s|@LISTEN@|127.0.0.1:$HTTP_PORT|g" \
         -e "s|@SERVER_NAME@|localhost|g" \
