@@ -262,6 +262,23 @@ BEGIN
 END
 $$;
 
+-- Locks and returns the event named by id or slug; all NULL when none.
+-- Every rule that touches an event's registrations starts here.
+CREATE FUNCTION eventbox.lock_event(p_event text) RETURNS eventbox.events
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    e eventbox.events;
+BEGIN
+    IF p_event ~ '^[0-9]{1,18}$' THEN
+        SELECT * INTO e FROM eventbox.events WHERE id = p_event::bigint FOR UPDATE;
+    ELSE
+        SELECT * INTO e FROM eventbox.events WHERE slug = p_event FOR UPDATE;
+    END IF;
+    RETURN e;
+END
+$$;
+
 -- Promotes the oldest waiting registrations into free seats, in order, and
 -- queues their emails.  Nobody is promoted once the event has started, or
 -- unless it is published.  Returns how many moved up.
@@ -350,12 +367,8 @@ BEGIN
     END IF;
 
     -- The event row lock comes first, always.
-    IF p_event ~ '^[0-9]{1,18}$' THEN
-        SELECT * INTO e FROM events WHERE id = p_event::bigint FOR UPDATE;
-    ELSE
-        SELECT * INTO e FROM events WHERE slug = p_event FOR UPDATE;
-    END IF;
-    IF NOT FOUND THEN
+    e := lock_event(p_event);
+    IF e.id IS NULL THEN
         outcome := 'not_found';
         RETURN;
     END IF;
@@ -520,12 +533,8 @@ BEGIN
         outcome := 'invalid_capacity';
         RETURN;
     END IF;
-    IF p_event ~ '^[0-9]{1,18}$' THEN
-        SELECT * INTO e FROM events WHERE id = p_event::bigint FOR UPDATE;
-    ELSE
-        SELECT * INTO e FROM events WHERE slug = p_event FOR UPDATE;
-    END IF;
-    IF NOT FOUND THEN
+    e := lock_event(p_event);
+    IF e.id IS NULL THEN
         outcome := 'not_found';
         RETURN;
     END IF;
