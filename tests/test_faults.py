@@ -147,3 +147,34 @@ def test_sigterm_drains_the_request_in_flight(api, db, make_event):
             time.sleep(0.1)
         devstack("serve-start")
         wait_healthy(api)
+
+
+def test_with_the_workers_down_nginx_answers_json_and_the_service_comes_back(api):
+    devstack("serve-stop")
+    try:
+        r = api.get("/api/v1/events")
+        assert r.status in (502, 503), r
+        assert r.header("Content-Type").startswith("application/json")
+        assert r.json["error"]["code"]
+        assert r.header("Retry-After") is not None
+    finally:
+        devstack("serve-start")
+    wait_healthy(api)
+    assert api.get("/api/v1/events").status == 200
+
+
+def test_the_access_log_never_contains_a_token(api, db, make_event):
+    slug = make_event(capacity=1)
+    email = f"log-{uuid.uuid4().hex[:8]}@example.org"
+    assert api.register(slug, "Logged", email).status == 201
+    token = db.tokens(email)[0]
+    assert api.get(f"/api/v1/registrations/{token}").status == 200
+    assert api.get(f"/api/v1/registrations/{token}?x=1").status == 200
+    assert api.delete(f"/api/v1/registrations/{token}").status == 200
+    time.sleep(0.2)
+    log = open(os.path.join(env("EVENTBOX_VAR"), "log", "nginx-access.log")).read()
+    assert "/api/v1/registrations/-" in log
+    assert token not in log
+    all_tokens = [r[0] for r in db.all(
+        "SELECT token FROM eventbox.outbox WHERE token IS NOT NULL")]
+    assert all_tokens and not any(t in log for t in all_tokens)
