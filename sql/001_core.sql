@@ -270,6 +270,12 @@ AS $$
 DECLARE
     e eventbox.events;
 BEGIN
+    -- A stuck lock must become an error, not a hang.  The service sets its
+    -- own lock_timeout (EVENTBOX_LOCK_TIMEOUT_MS); a psql session that set
+    -- none gets 3 s for this transaction.
+    IF current_setting('lock_timeout') = '0' THEN
+        PERFORM set_config('lock_timeout', '3s', true);
+    END IF;
     IF p_event ~ '^[0-9]{1,18}$' THEN
         SELECT * INTO e FROM eventbox.events WHERE id = p_event::bigint FOR UPDATE;
     ELSE
@@ -339,7 +345,6 @@ CREATE FUNCTION eventbox.register(
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -474,7 +479,6 @@ CREATE FUNCTION eventbox.cancel(p_token text, OUT outcome text, OUT promoted int
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 DECLARE
     v_reg bigint;
@@ -488,7 +492,7 @@ BEGIN
         outcome := 'not_found';
         RETURN;
     END IF;
-    SELECT slug INTO event_slug FROM events WHERE id = v_event FOR UPDATE;
+    event_slug := (lock_event(v_event::text)).slug;
     SELECT c.outcome, c.promoted INTO outcome, promoted FROM cancel_locked(v_reg) c;
 END
 $$;
@@ -499,7 +503,6 @@ CREATE FUNCTION eventbox.cancel_registration(p_registration_id bigint, OUT outco
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 DECLARE
     v_event bigint;
@@ -510,7 +513,7 @@ BEGIN
         outcome := 'not_found';
         RETURN;
     END IF;
-    PERFORM 1 FROM events WHERE id = v_event FOR UPDATE;
+    PERFORM lock_event(v_event::text);
     SELECT c.outcome, c.promoted INTO outcome, promoted FROM cancel_locked(p_registration_id) c;
 END
 $$;
@@ -523,7 +526,6 @@ CREATE FUNCTION eventbox.set_capacity(p_event text, p_capacity integer, OUT outc
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 DECLARE
     e events;

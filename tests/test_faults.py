@@ -178,3 +178,26 @@ def test_the_access_log_never_contains_a_token(api, db, make_event):
     all_tokens = [r[0] for r in db.all(
         "SELECT token FROM eventbox.outbox WHERE token IS NOT NULL")]
     assert all_tokens and not any(t in log for t in all_tokens)
+
+
+def test_a_psql_session_without_a_lock_timeout_still_gets_one(db, make_event):
+    slug = make_event(capacity=5)
+    holder = owner_conn()
+    holder.cursor().execute(
+        "SELECT 1 FROM eventbox.events WHERE slug = %s FOR UPDATE", (slug,))
+    staff = owner_conn()
+    try:
+        cur = staff.cursor()
+        cur.execute("SET lock_timeout = 0")
+        t0 = time.time()
+        try:
+            cur.execute("SELECT * FROM eventbox.register(%s, 'Phone', 'phone@example.org')",
+                        (slug,))
+            raise AssertionError("register did not time out")
+        except psycopg2.errors.LockNotAvailable:
+            pass
+        assert 2.5 <= time.time() - t0 < 10
+    finally:
+        staff.close()
+        holder.rollback()
+        holder.close()
