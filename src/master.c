@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "proc.h"
+#include "signals.h"
 
 #define LISTEN_BACKLOG	1024
 
@@ -223,8 +224,8 @@ drain(pid_t *pids, int n)
 int
 cmd_serve(int argc, char **argv)
 {
-	struct sigaction	 sa;
-	sigset_t		 block, old;
+	static const int	 caught[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	sigset_t		 wait;
 	pid_t			*pids;
 	int			 fd, i, n;
 	struct timespec		 backoff = { 1, 0 };
@@ -237,22 +238,7 @@ cmd_serve(int argc, char **argv)
 	log_init("eventbox-master", cfg.log_file);
 	n = cfg.workers;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	signals_catch(on_signal, caught, 4, &wait);
 
 	fd = listen_socket(cfg.listen);
 	metrics_init(n);	/* before the fork: the workers share it */
@@ -263,7 +249,7 @@ cmd_serve(int argc, char **argv)
 	log_info("listening on %s with %d workers", cfg.listen, n);
 
 	while (!got_term) {
-		sigsuspend(&old);
+		sigsuspend(&wait);
 		if (got_hup) {
 			got_hup = 0;
 			log_reopen();
