@@ -1,6 +1,7 @@
 /*
  * router.c: route table and request checks (see router.h).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
@@ -27,15 +28,26 @@ static const struct route routes[] = {
 
 _Static_assert(NROUTES < METRICS_ROUTES_MAX, "raise METRICS_ROUTES_MAX");
 
-/* The route patterns, as /metrics labels them. */
+/* The routes as /metrics labels them: "GET /api/v1/events/:" (a pattern
+ * may appear with several methods). */
 const char *const *
 router_labels(int *nroutes)
 {
+	static char		 buf[NROUTES][PATH_MAX_BYTES];
 	static const char	*labels[NROUTES];
+	const char		*m;
 	size_t			 i;
+	unsigned		 ms;
 
+	for (i = 0; i < NROUTES && labels[0] == NULL; i++) {
+		ms = routes[i].methods;
+		m = (ms & M_GET) ? "GET" : (ms & M_POST) ? "POST" :
+		    (ms & M_DELETE) ? "DELETE" : (ms & M_PUT) ? "PUT" :
+		    (ms & M_PATCH) ? "PATCH" : "OTHER";
+		snprintf(buf[i], sizeof(buf[i]), "%s %s", m, routes[i].pattern);
+	}
 	for (i = 0; i < NROUTES; i++)
-		labels[i] = routes[i].pattern;
+		labels[i] = buf[i];
 	*nroutes = (int)NROUTES;
 	return labels;
 }
