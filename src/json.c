@@ -68,15 +68,27 @@ json_add_null(cJSON *parent, const char *name)
 	must(cJSON_AddNullToObject(parent, name));
 }
 
+/*
+ * Prints into the output buffer's own storage, which a worker keeps from
+ * request to request: no allocation, no copy.  cJSON fails when the room is
+ * too small, so the room doubles until it fits (once, for a large answer).
+ */
 void
 json_write(struct buf *out, const cJSON *j)
 {
-	char	*s = cJSON_PrintUnformatted(j);
+	size_t	 room = 1024;
 
-	if (s == NULL)
-		fatalx("out of memory printing JSON");
-	buf_adds(out, s);
-	cJSON_free(s);
+	for (;;) {
+		buf_grow(out, room);
+		if (cJSON_PrintPreallocated((cJSON *)j, out->data + out->len,
+		    (int)(out->cap - out->len), 0)) {
+			out->len += strlen(out->data + out->len);
+			return;
+		}
+		if (room > (size_t)1 << 30)
+			fatalx("JSON answer too large");
+		room = (out->cap - out->len) * 2;
+	}
 }
 
 static double
