@@ -217,6 +217,13 @@ ms() { awk -v u="$1" 'BEGIN { printf "%.1f ms", u / 1000 }'; }
 
 # --- 1. Hot event -----------------------------------------------------------
 say "phase 1: hot event (${D}s per run, $ROUNDS rounds)"
+# On one hot event the row lock is held until the commit is on disk, so the
+# disk's flush rate bounds registrations per second: measure it too.
+PG_BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+fsyncs=$("$PG_BIN/pg_test_fsync" -s 2 -f "$ABSVAR/fsync.tmp" 2>/dev/null |
+    awk '$1 == "fdatasync" && /ops\/sec/ { printf "%.0f", $2; exit }')
+rm -f "$ABSVAR/fsync.tmp"
+row "disk" "pg_test_fsync: 8 kB write + fdatasync (the hot row's ceiling)" "${fsyncs:-?}" "" "" "" ""
 post_hot warm 16 >/dev/null
 for ((r = 1; r <= ROUNDS; r++)); do
     for c in 1 4 16 64; do keep "pgb$c" "$(pgb "$c" "$OUT/hot.sql")"; done
