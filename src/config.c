@@ -46,7 +46,13 @@ config_load(void)
 		ncpu = 1;
 	cfg.dsn = env_str("EVENTBOX_DSN", "dbname=eventbox");
 	cfg.listen = env_str("EVENTBOX_LISTEN", "var/run/eventbox.sock");
-	cfg.workers = (int)env_num("EVENTBOX_WORKERS", ncpu * 2, 1, 256);
+	/* Four per core, at most 16: make bench found 8 workers ahead of 4 and
+	 * 2 on two cores, for registrations on one hot event and for reads
+	 * (a worker waits on the database much of the time); but past 16
+	 * connections on one hot row PostgreSQL gets slower, not faster
+	 * (pgbench: 64 clients did 0.76x of 16).  See docs/PERFORMANCE.md. */
+	cfg.workers = (int)env_num("EVENTBOX_WORKERS",
+	    ncpu * 4 > 16 ? 16 : ncpu * 4, 1, 256);
 	cfg.cors_origins = env_str("EVENTBOX_CORS_ORIGINS", "");
 	cfg.max_body = (size_t)env_num("EVENTBOX_MAX_BODY", 16384, 1024,
 	    1048576);
