@@ -30,6 +30,7 @@ struct config {
 	int		 mail_max_tries;	/* EVENTBOX_MAIL_MAX_TRIES */
 	int		 reminder_hours;	/* EVENTBOX_REMINDER_HOURS */
 	int		 retention_days;	/* EVENTBOX_RETENTION_DAYS */
+	const char	*purge_dsn;	/* EVENTBOX_PURGE_DSN, default: dsn */
 };
 
 extern struct config cfg;
