@@ -549,7 +549,7 @@ BEGIN
         IF p_fields ? k THEN n.registration_opens_at := parse_time(p_fields ->> k, v_tz); END IF;
         k := 'registration_closes_at';
         IF p_fields ? k THEN n.registration_closes_at := parse_time(p_fields ->> k, v_tz); END IF;
-    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+    EXCEPTION WHEN data_exception THEN   -- bad format, day 31 of February, +25:00
         outcome := 'invalid'; field := k;
         message := 'is not a date and time (like 2026-12-10T14:00:00-05:00)';
         RETURN;
