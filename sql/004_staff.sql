@@ -920,6 +920,9 @@ $$;
 -- One event as staff see it (online URL, counts, members_only), or none.
 CREATE FUNCTION eventbox.admin_event(p_key text, p_event text)
 RETURNS TABLE (id bigint, slug text, title text, status text, timezone text,
+               description text, presenter text, format text, location text,
+               categories text[], organizer text, accessibility_contact text,
+               waitlist_enabled boolean, waitlist_capacity integer,
                starts_at timestamptz, ends_at timestamptz, capacity integer,
                confirmed integer, waitlisted integer, cancelled integer, attended bigint,
                members_only boolean, online_url text, registration_state text,
@@ -932,7 +935,9 @@ DECLARE
     who record := staff_actor(p_key);
 BEGIN
     RETURN QUERY
-    SELECT e.id, e.slug, e.title, e.status, e.timezone, e.starts_at, e.ends_at, e.capacity,
+    SELECT e.id, e.slug, e.title, e.status, e.timezone, e.description, e.presenter,
+           e.format, e.location, e.categories, e.organizer, e.accessibility_contact,
+           e.waitlist_enabled, e.waitlist_capacity, e.starts_at, e.ends_at, e.capacity,
            e.confirmed_count, e.waitlisted_count, e.cancelled_count,
            (SELECT count(*) FROM registrations r
              WHERE r.event_id = e.id AND r.attended_at IS NOT NULL),

@@ -130,13 +130,14 @@ answer_event(struct request *req, struct response *resp, const char *event,
 {
 	const char	*vals[2] = { req->api_key, event };
 	static const char *const strings[] = { "slug", "title", "status",
-	    "timezone", "starts_at", "ends_at", "starts_local", "ends_local",
-	    "registration_state" };
+	    "description", "presenter", "format", "location", "organizer",
+	    "accessibility_contact", "timezone", "starts_at", "ends_at",
+	    "starts_local", "ends_local", "registration_state" };
 	static const char *const counts[] = { "capacity", "confirmed",
 	    "waitlisted", "cancelled", "attended", "seats_available" };
 	PGresult	*res;
 	enum db_status	 st;
-	cJSON		*o;
+	cJSON		*o, *cats;
 	size_t		 i;
 
 	if ((st = db_query(STMT_ADMIN_EVENT, 2, vals, &res)) != DB_OK) {
@@ -154,7 +155,17 @@ answer_event(struct request *req, struct response *resp, const char *event,
 		json_add_string(o, strings[i], db_value(res, 0, strings[i]));
 	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
 		json_add_number(o, counts[i], number(res, 0, counts[i]));
+	cats = cJSON_Parse(db_value(res, 0, "categories"));
+	if (cats == NULL || !cJSON_IsArray(cats))
+		abort();	/* array_to_json gave no array */
+	cJSON_AddItemToObject(o, "categories", cats);
 	json_add_bool(o, "members_only", is_true(res, 0, "members_only"));
+	json_add_bool(o, "waitlist_enabled", is_true(res, 0, "waitlist_enabled"));
+	if (db_isnull(res, 0, "waitlist_capacity"))
+		json_add_null(o, "waitlist_capacity");
+	else
+		json_add_number(o, "waitlist_capacity",
+		    number(res, 0, "waitlist_capacity"));
 	json_add_string_or_null(o, "online_url",
 	    db_value(res, 0, "online_url"));
 	json_add_string_or_null(o, "registration_opens_at",

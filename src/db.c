@@ -89,8 +89,10 @@ static const struct {
 	    " FROM eventbox.save_event($1::text, $2::jsonb, $3::text)" },
 	/* $1 key, $2 event */
 	[STMT_ADMIN_EVENT] = { "admin_event",
-	    "SELECT id, slug, title, status, timezone,"
-	    " eventbox.iso_utc(starts_at) AS starts_at,"
+	    "SELECT id, slug, title, status, timezone, description, presenter,"
+	    " format, location, array_to_json(categories)::text AS categories,"
+	    " organizer, accessibility_contact, waitlist_enabled,"
+	    " waitlist_capacity, eventbox.iso_utc(starts_at) AS starts_at,"
 	    " eventbox.iso_utc(ends_at) AS ends_at,"
 	    " eventbox.iso_local(starts_at, timezone) AS starts_local,"
 	    " eventbox.iso_local(ends_at, timezone) AS ends_local,"

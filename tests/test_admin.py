@@ -110,6 +110,8 @@ def test_creating_an_event_answers_201_with_the_staff_view_and_is_audited(
     assert ev["starts_local"] == "2031-03-05T14:00:00-06:00"
     assert ev["starts_at"] == "2031-03-05T20:00:00Z"
     assert ev["online_url"] == body["online_url"]
+    assert ev["categories"] == ["Workshop"] and ev["format"] == "online"
+    assert ev["waitlist_enabled"] is True and ev["waitlist_capacity"] is None
     assert (ev["capacity"], ev["confirmed"], ev["seats_available"]) == (10, 0, 10)
     # A draft is invisible to the public until published.
     assert api.get(f"/api/v1/events/{body['slug']}").status == 404
@@ -177,6 +179,7 @@ def test_updating_changes_only_the_fields_sent_and_is_audited(admin, db, make_ev
         "title": "New title", "timezone": "Europe/Berlin", "members_only": True})
     assert r.status == 200, r
     assert r.json["title"] == "New title" and r.json["members_only"] is True
+    assert r.json["description"] == "" and r.json["categories"] == []
     assert r.json["capacity"] == 5 and r.json["timezone"] == "Europe/Berlin"
     row = audit(db, event_id(db, slug), action="event_updated")
     assert len(row) == 1 and row[0]["actor"] == admin.name
@@ -184,6 +187,11 @@ def test_updating_changes_only_the_fields_sent_and_is_audited(admin, db, make_ev
                                  "members_only": True}
     assert_error(admin.patch("/events/no-such-event-here", json_body={"title": "x"}),
                  404, "event_not_found")
+    r = admin.patch(f"/events/{slug}", json_body={
+        "description": "Bring a laptop.", "categories": ["Tech", "Privacy"],
+        "waitlist_capacity": 5, "online_url": None})
+    assert (r.json["description"], r.json["categories"], r.json["waitlist_capacity"],
+            r.json["online_url"]) == ("Bring a laptop.", ["Tech", "Privacy"], 5, None)
 
 
 def test_publish_unpublish_and_cancel_are_audited(admin, api, db):
