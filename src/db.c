@@ -166,8 +166,10 @@ static const struct {
 	    "SELECT name, eventbox.iso_utc(created_at) AS created_at,"
 	    " eventbox.iso_utc(revoked_at) AS revoked_at"
 	    " FROM eventbox.api_keys ORDER BY name" },
-	[STMT_PURGE] = { "purge",
-	    "SELECT eventbox.purge($1::integer) AS events" },
+	/* $1 retention days, $2 registrations per step */
+	[STMT_PURGE_STEP] = { "purge_step",
+	    "SELECT rows, finished, event_id FROM eventbox.purge_step($1::integer,"
+	    " $2::integer)" },
 };
 
 static PGconn		*conn;
