@@ -111,6 +111,15 @@ AS $$
      WHERE key_hash = sha256(convert_to(p_key, 'UTF8')) AND revoked_at IS NULL
 $$;
 
+-- Staff at a psql prompt: a member of eventbox_ops, or the owner.
+CREATE FUNCTION eventbox.is_staff(who text) RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_has_role(who, 'eventbox_ops', 'USAGE')
+        OR who = (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'eventbox')
+$$;
+
 -- The actor for the audit log: the key's name, or for a call without a key
 -- the role of a staff member (eventbox_ops, or the owner).  Anybody else is
 -- refused.
@@ -129,8 +138,7 @@ BEGIN
         END IF;
         RETURN;
     END IF;
-    IF pg_has_role(who, 'eventbox_ops', 'USAGE')
-       OR who = (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'eventbox') THEN
+    IF is_staff(who) THEN
         actor := who;
         via := 'sql';
         RETURN;
@@ -182,29 +190,30 @@ END
 $$;
 
 ------------------------------------------------------------------------------
--- register(): 001's function with one more rule, members-only events.
+-- register_entry(): 001's register() with one more rule, members-only
+-- events, and register() now calls it.
 --
--- This duplicates 001's body on purpose (CREATE OR REPLACE keeps the same
--- signature, so grants and callers are untouched); the only changes are the
--- organization_id lookup and the 'not_eligible' outcome.  Keep the two in
--- step if 001's rules ever change.
+-- This duplicates 001's body on purpose (the lead knows): the only changes
+-- are the organization_id lookup and the 'not_eligible' outcome.  Keep the
+-- two in step if 001's rules ever change.
 --   outcome  adds not_eligible: a members-only event, an address outside the
---            member domains, and not entered by staff (source 'staff').
+--            member domains, and p_any_domain false.
+-- Not granted to anyone: callers are register() and staff_register().
 
-CREATE OR REPLACE FUNCTION eventbox.register(
+CREATE FUNCTION eventbox.register_entry(
     p_event text,
     p_name text,
     p_email text,
-    p_organization text DEFAULT NULL,
-    p_source text DEFAULT 'staff',
-    p_token uuid DEFAULT NULL,
-    p_idempotency_key text DEFAULT NULL,
+    p_organization text,
+    p_source text,
+    p_token uuid,
+    p_idempotency_key text,
+    p_any_domain boolean,
     OUT outcome text,
     OUT "position" integer,
     OUT event_id bigint,
     OUT event_slug text)
 LANGUAGE plpgsql
-SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 SET lock_timeout = '3s'
 AS $$
@@ -274,7 +283,7 @@ BEGIN
         -- Closing later than the start is not a thing: nobody is promoted
         -- once an event has begun, so nobody may join it either.
         outcome := 'closed';
-    ELSIF e.members_only AND v_member IS NULL AND p_source <> 'staff' THEN
+    ELSIF e.members_only AND v_member IS NULL AND NOT p_any_domain THEN
         outcome := 'not_eligible';
     ELSIF e.confirmed_count < e.capacity THEN
         outcome := 'confirmed';
@@ -310,6 +319,32 @@ BEGIN
         VALUES (e.id, p_idempotency_key, v_hash, outcome, "position");
     END IF;
 END
+$$;
+
+-- register(): same signature as 001's, so grants and callers are untouched.
+-- Source 'staff' (the default, for psql) lets anybody into a members-only
+-- event only when staff call: the service passing 'staff' gets no bypass.
+CREATE OR REPLACE FUNCTION eventbox.register(
+    p_event text,
+    p_name text,
+    p_email text,
+    p_organization text DEFAULT NULL,
+    p_source text DEFAULT 'staff',
+    p_token uuid DEFAULT NULL,
+    p_idempotency_key text DEFAULT NULL,
+    OUT outcome text,
+    OUT "position" integer,
+    OUT event_id bigint,
+    OUT event_slug text)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+SET lock_timeout = '3s'
+AS $$
+    SELECT r.outcome, r."position", r.event_id, r.event_slug
+      FROM register_entry(p_event, p_name, p_email, p_organization, p_source, p_token,
+                          p_idempotency_key,
+                          p_source = 'staff' AND is_staff(invoker())) r
 $$;
 
 ------------------------------------------------------------------------------
@@ -766,7 +801,8 @@ DECLARE
     who record := staff_actor(p_key);
     r record;
 BEGIN
-    SELECT * INTO r FROM register(p_event, p_name, p_email, p_organization, 'staff');
+    SELECT * INTO r FROM register_entry(p_event, p_name, p_email, p_organization, 'staff',
+                                        NULL, NULL, true);
     outcome := r.outcome;
     "position" := r.position;
     IF outcome IN ('confirmed', 'waitlisted') THEN
@@ -1174,6 +1210,8 @@ REVOKE ALL ON eventbox.api_keys, eventbox.organizations, eventbox.audit_log,
 -- By name, not ALL FUNCTIONS IN SCHEMA: other migrations grant their own.
 REVOKE ALL ON FUNCTION
     eventbox.invoker(), eventbox.api_key_name(text), eventbox.staff_actor(text),
+    eventbox.is_staff(text),
+    eventbox.register_entry(text, text, text, text, text, uuid, text, boolean),
     eventbox.audit(text, text, text, bigint, bigint, jsonb), eventbox.member_of(text),
     eventbox.lock_event(text), eventbox.cancel_all_registrations(bigint),
     eventbox.tg_event_follow_up(), eventbox.tg_audit_events(), eventbox.audited(boolean),

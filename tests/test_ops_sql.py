@@ -66,6 +66,18 @@ def test_the_service_cannot_use_staff_functions_without_a_key(make_event, db):
                     reg) == "confirmed"
 
 
+def test_the_service_cannot_bypass_members_only_by_claiming_to_be_staff(make_event,
+                                                                       db):
+    slug = make_event(members_only=True)
+    outsider = email("out", "elsewhere.example.com")
+    got = run_as("eventbox_app", "SELECT outcome FROM eventbox.register(%s, 'Out',"
+                 " %s, NULL, 'staff')", slug, outsider)
+    assert got == [("not_eligible",)]
+    # Staff calling the same function may enter anybody.
+    assert db.value("SELECT outcome FROM eventbox.register(%s, 'Out', %s)",
+                    slug, outsider) == "confirmed"
+
+
 # --- the ops role ---------------------------------------------------------------
 
 def test_ops_cannot_write_registrations_directly(ops_role, make_event, db):
