@@ -435,6 +435,26 @@ CREATE TRIGGER audit_events
     WHEN (pg_trigger_depth() = 0)
     EXECUTE FUNCTION eventbox.tg_audit_events();
 
+-- Member libraries are staff data too: their changes are audited.
+CREATE FUNCTION eventbox.tg_audit_organizations() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+BEGIN
+    PERFORM audit(invoker(), 'sql', 'organization_' || CASE TG_OP WHEN 'INSERT' THEN 'created'
+                  WHEN 'UPDATE' THEN 'updated' ELSE 'deleted' END, NULL, NULL,
+                  CASE WHEN TG_OP = 'DELETE'
+                       THEN jsonb_build_object('library', OLD.name, 'domains', OLD.domains)
+                       ELSE jsonb_build_object('library', NEW.name, 'domains', NEW.domains) END);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER audit_organizations
+    AFTER INSERT OR UPDATE OR DELETE ON eventbox.organizations
+    FOR EACH ROW EXECUTE FUNCTION eventbox.tg_audit_organizations();
+
 -- Marks the rest of this call as audited by a function (see above).
 CREATE FUNCTION eventbox.audited(p_on boolean) RETURNS void
 LANGUAGE sql
@@ -1215,6 +1235,7 @@ REVOKE ALL ON FUNCTION
     eventbox.audit(text, text, text, bigint, bigint, jsonb), eventbox.member_of(text),
     eventbox.lock_event(text), eventbox.cancel_all_registrations(bigint),
     eventbox.tg_event_follow_up(), eventbox.tg_audit_events(), eventbox.audited(boolean),
+    eventbox.tg_audit_organizations(),
     eventbox.parse_time(text, text), eventbox.save_event(text, jsonb, text),
     eventbox.set_status(text, text, text), eventbox.set_capacity(text, integer, text),
     eventbox.staff_register(text, text, text, text, text),

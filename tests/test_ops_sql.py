@@ -204,3 +204,9 @@ def test_the_psql_examples_of_the_staff_guide_run_as_written(ops_role, db):
     assert actions[0] == (ops_role, "event_created")
     assert (ops_role, "capacity_set") in actions
     assert actions[-1] == (ops_role, "event_cancelled")
+    # Adding the member library was audited too.
+    org = db.all("SELECT actor, details FROM eventbox.audit_log"
+                 " WHERE action = 'organization_created'"
+                 " AND details ->> 'library' = 'Springfield Public Library'")
+    assert org == [(ops_role, {"library": "Springfield Public Library",
+                               "domains": ["springfieldlibrary.example.org"]})]
