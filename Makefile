@@ -15,7 +15,7 @@ BINDIR	?= $(PREFIX)/bin
 DATADIR	?= $(PREFIX)/share/eventbox
 CC	?= cc
 CFLAGS	?= -O2 -g
-PKGS	 = libpq libcjson uuid fcgi libcurl
+PKGS	 = libpq libcjson uuid fcgi libcurl libcrypto
 
 WARNINGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wconversion \
 	   -Wmissing-prototypes -Wvla -Wwrite-strings -Wformat-security \
