@@ -149,6 +149,16 @@ html_begin(struct response *resp, const char *title)
 	    "<main id=\"main\" tabindex=\"-1\">\n");
 }
 
+/* The layout's start and the page's one <h1>, the same as its title. */
+void
+html_page(struct response *resp, const char *title)
+{
+	html_begin(resp, title);
+	buf_adds(&resp->body, "<h1>");
+	html_esc(&resp->body, title);
+	buf_adds(&resp->body, "</h1>\n");
+}
+
 void
 html_end(struct response *resp)
 {
@@ -199,10 +209,8 @@ html_error_page(struct response *resp, int status, const char *message)
 	if (message != NULL)
 		text = message;
 	resp->status = status;
-	html_begin(resp, title);
-	buf_adds(&resp->body, "<h1>");
-	html_esc(&resp->body, title);
-	buf_adds(&resp->body, "</h1>\n<p>");
+	html_page(resp, title);
+	buf_adds(&resp->body, "<p>");
 	html_esc(&resp->body, text);
 	buf_adds(&resp->body, "</p>\n<p><a href=\"/events\">See all upcoming "
 	    "events</a></p>\n");

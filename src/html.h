@@ -20,6 +20,7 @@ void	 html_escn(struct buf *, const char *, size_t);
 void	 html_paragraphs(struct buf *, const char *);
 void	 html_urlenc(struct buf *, const char *);
 void	 html_begin(struct response *, const char *title);
+void	 html_page(struct response *, const char *title);	/* + <h1> */
 void	 html_end(struct response *);
 void	 html_error_page(struct response *, int status,
 	    const char *message);	/* NULL: the usual text */

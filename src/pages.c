@@ -86,6 +86,16 @@ zone_label(const char *iana)
 	return iana;
 }
 
+void
+page_event_link(struct buf *b, const char *slug, const char *title)
+{
+	buf_adds(b, "<a href=\"/events/");
+	html_esc(b, slug);
+	buf_adds(b, "\">");
+	html_esc(b, title);
+	buf_adds(b, "</a>");
+}
+
 /* "Wednesday, December 10, 2026, 2:00pm - 3:00pm Eastern Time ..." */
 void
 page_when(struct buf *b, const PGresult *res, int row, const char *zone)
@@ -232,8 +242,7 @@ h_page_events(struct request *req, struct response *resp)
 	}
 	total = strtoll(db_value(res, 0, "total"), NULL, 10);
 
-	html_begin(resp, "Upcoming events");
-	buf_adds(b, "<h1>Upcoming events</h1>\n");
+	html_page(resp, "Upcoming events");
 	category_filter(b, category);
 	if (clen > 0) {
 		buf_adds(b, "<p>Showing events in the category <strong>");
@@ -246,11 +255,10 @@ h_page_events(struct request *req, struct response *resp)
 			continue;
 		if (n++ == 0)
 			buf_adds(b, "<ul class=\"events\">\n");
-		buf_adds(b, "<li>\n<h2><a href=\"/events/");
-		html_esc(b, db_value(res, i, "slug"));
-		buf_adds(b, "\">");
-		html_esc(b, db_value(res, i, "title"));
-		buf_adds(b, "</a></h2>\n<p>");
+		buf_adds(b, "<li>\n<h2>");
+		page_event_link(b, db_value(res, i, "slug"),
+		    db_value(res, i, "title"));
+		buf_adds(b, "</h2>\n<p>");
 		page_when(b, res, i, db_value(res, i, "timezone"));
 		buf_adds(b, "</p>\n<p>");
 		buf_adds(b, format_label(db_value(res, i, "format")));
@@ -696,15 +704,11 @@ result_page(struct response *resp, const PGresult *ev,
 	struct buf	*b = &resp->body;
 
 	resp->status = 200;
-	html_begin(resp, waitlisted ? "You are on the waiting list" :
+	html_page(resp, waitlisted ? "You are on the waiting list" :
 	    "You are registered");
-	buf_adds(b, waitlisted ? "<h1>You are on the waiting list</h1>\n" :
-	    "<h1>You are registered</h1>\n");
-	buf_adds(b, "<p>For <a href=\"/events/");
-	html_esc(b, db_value(ev, 0, "slug"));
-	buf_adds(b, "\">");
-	html_esc(b, db_value(ev, 0, "title"));
-	buf_adds(b, "</a>: ");
+	buf_adds(b, "<p>For ");
+	page_event_link(b, db_value(ev, 0, "slug"), db_value(ev, 0, "title"));
+	buf_adds(b, ": ");
 	page_when(b, ev, 0, db_value(ev, 0, "timezone"));
 	buf_adds(b, ".</p>\n<p>");
 	if (waitlisted && out->position > 0)

@@ -11,6 +11,8 @@
 
 const char	*zone_label(const char *iana);
 int		 zone_known(const char *iana);
+void		 page_event_link(struct buf *, const char *slug,
+		    const char *title);
 void		 page_when(struct buf *, const PGresult *, int row,
 		    const char *zone);
 

@@ -27,9 +27,8 @@ static void
 inactive(struct response *resp)
 {
 	resp->status = 404;
-	html_begin(resp, "This link is not active");
-	buf_adds(&resp->body, "<h1>This link is not active</h1>\n"
-	    "<p>The registration it belonged to was already cancelled, or the "
+	html_page(resp, "This link is not active");
+	buf_adds(&resp->body, "<p>The registration it belonged to was already cancelled, or the "
 	    "link was copied incompletely. Nothing was changed.</p>\n"
 	    "<p>If you need help, contact the event's organizer.</p>\n"
 	    "<p><a href=\"/events\">See all upcoming events</a></p>\n");
@@ -74,17 +73,14 @@ h_page_cancel_show(struct request *req, struct response *resp)
 		return;
 	waiting = strcmp(db_value(res, 0, "status"), "waitlisted") == 0;
 	csrf_prepare(req, resp, field);
-	html_begin(resp, waiting ? "Leave the waiting list" :
-	    "Cancel your registration");
-	buf_adds(b, waiting ? "<h1>Leave the waiting list?</h1>\n" :
-	    "<h1>Cancel your registration?</h1>\n");
+	html_page(resp, waiting ? "Leave the waiting list?" :
+	    "Cancel your registration?");
 	buf_adds(b, "<dl class=\"facts\">\n<dt>Name</dt><dd>");
 	html_esc(b, db_value(res, 0, "name"));
-	buf_adds(b, "</dd>\n<dt>Event</dt><dd><a href=\"/events/");
-	html_esc(b, db_value(res, 0, "event_slug"));
-	buf_adds(b, "\">");
-	html_esc(b, db_value(res, 0, "event_title"));
-	buf_adds(b, "</a></dd>\n<dt>When</dt><dd>");
+	buf_adds(b, "</dd>\n<dt>Event</dt><dd>");
+	page_event_link(b, db_value(res, 0, "event_slug"),
+	    db_value(res, 0, "event_title"));
+	buf_adds(b, "</dd>\n<dt>When</dt><dd>");
 	page_when(b, res, 0, db_value(res, 0, "timezone"));
 	buf_adds(b, "</dd>\n<dt>Status</dt><dd>");
 	if (waiting) {
@@ -142,9 +138,8 @@ h_page_cancel(struct request *req, struct response *resp)
 	strncpy(slug, db_value(res, 0, "event_slug"), sizeof(slug) - 1);
 	slug[sizeof(slug) - 1] = '\0';
 	PQclear(res);
-	html_begin(resp, "Your registration is cancelled");
-	buf_adds(b, "<h1>Your registration is cancelled</h1>\n"
-	    "<p>Thank you for letting us know: your place goes to the next "
+	html_page(resp, "Your registration is cancelled");
+	buf_adds(b, "<p>Thank you for letting us know: your place goes to the next "
 	    "person on the waiting list. An email confirms the "
 	    "cancellation.</p>\n<p><a href=\"/events/");
 	html_esc(b, slug);

@@ -27,7 +27,16 @@ for (const javaScript of [true, false]) {
                 const dialogs = [];
                 page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
 
-                let r = await page.goto(`${BASE}/events`);
+                // The seed: the consortium's ALA webinar (deploy/sample-event.sql).
+                let r = await page.goto(`${BASE}/events/minimizing-social-media`);
+                assert.equal(r.status(), 200);
+                assert.match(await page.textContent("dl.facts"),
+                    /Eastern Time - US & Canada/);
+                assert.equal(await page.locator("section[aria-labelledby=about] li")
+                    .count(), 3);
+                await checkedPage(page, "sample-event", shots);
+
+                r = await page.goto(`${BASE}/events`);
                 assert.equal(r.status(), 200);
                 await checkedPage(page, "events", shots);
 
