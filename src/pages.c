@@ -663,15 +663,16 @@ h_page_ics(struct request *req, struct response *resp)
 /* ------------------------------------------------------------------ */
 /* POST /events/{slug}/register */
 
-/* Trims blanks; checks one optional or required line of text. */
+/*
+ * Trims blanks in place and checks one line of text; on a problem writes
+ * the message for the patron into msg and points *err at it.
+ */
 static const char *
 check_text(char *v, size_t *len, size_t max, int required, const char *what,
-    const char **err)
+    char *msg, size_t msgsz, const char **err)
 {
-	static char	 msg[4][96];
-	static int	 k;
-	char		*s = v;
-	size_t		 n = *len;
+	char	*s = v;
+	size_t	 n = *len;
 
 	while (n > 0 && (*s == ' ' || *s == '\t')) {
 		s++;
@@ -681,19 +682,16 @@ check_text(char *v, size_t *len, size_t max, int required, const char *what,
 		n--;
 	s[n] = '\0';
 	*len = n;
-	*err = NULL;
-	k = (k + 1) % 4;
+	*err = msg;
 	if (n == 0 && required)
-		snprintf(msg[k], sizeof(msg[k]), "Enter your %s", what);
+		snprintf(msg, msgsz, "Enter your %s", what);
 	else if (n > 0 && utf8_chars(s, n) > max)
-		snprintf(msg[k], sizeof(msg[k]), "Your %s must be %zu characters "
-		    "or fewer", what, max);
+		snprintf(msg, msgsz, "Your %s must be %zu characters or fewer",
+		    what, max);
 	else if (n > 0 && !text_valid(s, n, max))
-		snprintf(msg[k], sizeof(msg[k]), "Your %s must be one line of "
-		    "text", what);
+		snprintf(msg, msgsz, "Your %s must be one line of text", what);
 	else
-		return s;
-	*err = msg[k];
+		*err = NULL;
 	return s;
 }
 
@@ -735,6 +733,7 @@ h_page_register(struct request *req, struct response *resp)
 		{ "website", hp, sizeof(hp), 0, 0 },
 	};
 	struct form_state	 fs;
+	char		 msg[3][96];
 	struct registration_input in;
 	struct registration_result out;
 	PGresult	*ev;
@@ -758,13 +757,13 @@ h_page_register(struct request *req, struct response *resp)
 	elen = f[2].len;
 	olen = f[3].len;
 	fs.name = check_text(name, &nlen, NAME_MAX_CHARS, 1, "name",
-	    &fs.err_name);
+	    msg[0], sizeof(msg[0]), &fs.err_name);
 	fs.email = check_text(email, &elen, EMAIL_MAX_BYTES, 1,
-	    "email address", &fs.err_email);
+	    "email address", msg[1], sizeof(msg[1]), &fs.err_email);
 	if (fs.err_email == NULL && !email_valid(fs.email, elen))
 		fs.err_email = "Enter an email address like name@example.org";
 	fs.org = check_text(org, &olen, ORG_MAX_CHARS, 0, "library",
-	    &fs.err_org);
+	    msg[2], sizeof(msg[2]), &fs.err_org);
 
 	if (f[4].len > 0) {
 		/* The honeypot: a bot.  Looks like success, does nothing. */

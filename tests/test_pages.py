@@ -10,6 +10,8 @@ import uuid
 
 import pytest
 
+from conftest import devstack, wait_healthy
+
 HOSTILE = "<script>alert(1)</script> \"quotes\" 'single' \u202eevil &amp;"
 
 
@@ -510,3 +512,22 @@ def test_the_ics_file_parses_and_matches_the_stored_event(api, db, make_event):
     assert dtstart.dt.replace(tzinfo=None) == datetime.datetime(2030, 7, 15, 12, 30)
     assert "TZOFFSETTO:-0600" in r.text and "TZOFFSETTO:-0700" in r.text
     assert "secret" not in r.text     # never the online URL
+
+
+def test_with_the_database_down_the_pages_say_try_again_in_html(
+        api, patron, make_event):
+    slug = make_event()
+    page = patron.get(f"/events/{slug}")
+    devstack("pg-stop")
+    try:
+        for r in (api.get(f"/events/{slug}"), api.get("/events"),
+                  patron.post(f"/events/{slug}/register",
+                              [("csrf", csrf_of(page)), ("name", "Ann"),
+                               ("email", "ann@example.org")])):
+            assert r.status == 503 and is_html(r), r
+            assert r.header("Retry-After") is not None
+            assert "Please try again in a moment" in r.text
+    finally:
+        devstack("pg-start")
+    wait_healthy(api)
+    assert api.get(f"/events/{slug}").status == 200
