@@ -134,6 +134,16 @@ def test_a_closed_event_has_no_form(api, make_event, db):
     assert "<form class=\"register\"" not in r.text
 
 
+def test_an_event_not_yet_open_says_when_it_opens(api, db, make_event):
+    slug = make_event()
+    db.all("UPDATE eventbox.events SET registration_opens_at ="
+           " '2030-01-15 19:00Z', starts_at = '2030-02-01 19:00Z',"
+           " ends_at = '2030-02-01 20:00Z' WHERE slug = %s", slug)
+    r = api.get(f"/events/{slug}")
+    assert "Registration opens Tuesday, January 15, 2030 at 2:00pm." in r.text
+    assert "<form class=\"register\"" not in r.text
+
+
 def test_times_can_be_shown_in_another_zone_without_changing_the_event(
         api, db, make_event):
     slug = make_event()

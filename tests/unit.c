@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "config.h"
+#include "csrf.h"
 #include "form.h"
 #include "html.h"
 #include "http.h"
@@ -264,6 +266,58 @@ test_ical(void)
 	buf_free(&b);
 }
 
+/* The cookie the response sets, as a browser would send it back. */
+static void
+cookie_from(const struct response *resp, char *out, size_t outsz)
+{
+	const char	*p = strstr(buf_str(&resp->head), CSRF_COOKIE "=");
+
+	out[0] = '\0';
+	if (p != NULL)
+		snprintf(out, outsz, "%.*s", (int)strcspn(p, ";\r"), p);
+}
+
+static void
+test_csrf(void)
+{
+	struct request	 req;
+	struct response	 resp;
+	char		 field[CSRF_HEX + 1], again[CSRF_HEX + 1], cookie[128];
+
+	memset(&req, 0, sizeof(req));
+	memset(&resp, 0, sizeof(resp));
+	memcpy(cfg.secret, "0123456789abcdef0123456789abcdef", 32);
+	cfg.secret_len = 32;
+	cfg.base_url = "https://events.example.org";
+	csrf_prepare(&req, &resp, field);
+	CHECK("csrf sets a strict, http-only, secure cookie",
+	    strstr(buf_str(&resp.head), "; Path=/; HttpOnly; SameSite=Strict; "
+	    "Secure\r\n") != NULL);
+	cookie_from(&resp, cookie, sizeof(cookie));
+	req.cookie = cookie;
+	CHECK("csrf field matches its cookie", csrf_check(&req, field,
+	    strlen(field)));
+	buf_reset(&resp.head);
+	csrf_prepare(&req, &resp, again);
+	CHECK("csrf reuses a good cookie", resp.head.len == 0 &&
+	    strcmp(field, again) == 0);
+	field[0] = field[0] == 'a' ? 'b' : 'a';
+	CHECK("csrf refuses a changed field", !csrf_check(&req, field,
+	    strlen(field)));
+	field[0] = again[0];
+	req.cookie = "eventbox_csrf=00";
+	CHECK("csrf refuses another cookie", !csrf_check(&req, field,
+	    strlen(field)));
+	req.cookie = NULL;
+	CHECK("csrf refuses no cookie", !csrf_check(&req, field, strlen(field)));
+	cfg.base_url = "http://127.0.0.1";
+	buf_reset(&resp.head);
+	csrf_prepare(&req, &resp, field);
+	CHECK("csrf cookie without Secure over http",
+	    strstr(buf_str(&resp.head), "Secure") == NULL);
+	buf_free(&resp.head);
+}
+
 int
 main(void)
 {
@@ -277,6 +331,7 @@ main(void)
 	test_routes();
 	test_form();
 	test_html();
+	test_csrf();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
