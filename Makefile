@@ -91,10 +91,15 @@ bench: deps
 	bench/run.sh
 
 install: eventbox
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(DATADIR)/nginx
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \
+	    $(DESTDIR)$(DATADIR)/nginx/errors $(DESTDIR)$(DATADIR)/deploy
 	install -m 0755 eventbox $(DESTDIR)$(BINDIR)/eventbox
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	install -m 0644 nginx/*.in $(DESTDIR)$(DATADIR)/nginx/
+	install -m 0644 nginx/errors/* $(DESTDIR)$(DATADIR)/nginx/errors/
+	install -m 0644 deploy/*.service deploy/*.timer deploy/*.example \
+	    $(DESTDIR)$(DATADIR)/deploy/
+	if [ -d static ]; then cp -R static $(DESTDIR)$(DATADIR)/; fi
 
 clean:
 	rm -rf build eventbox eventbox-asan tests/loadclient
