@@ -12,9 +12,9 @@
 --     has the same consequences as through the functions (promotions,
 --     cancellation notices).  Registrations change only through functions.
 --
--- Every function that touches registrations locks the event row first, like
--- 001.  The audit log never holds a token or a key; purge() erases the
--- personal data it may hold.
+-- Every function that touches registrations locks the event row first, with
+-- 001's lock_event().  The audit log never holds a token or a key; purge()
+-- erases the personal data it may hold.
 
 ------------------------------------------------------------------------------
 -- Time zone names, looked up instead of read from disk.
@@ -172,23 +172,6 @@ AS $$
      ORDER BY o.id LIMIT 1
 $$;
 
--- Locks an event named by id or slug.  NULL when there is none.
-CREATE FUNCTION eventbox.lock_event(p_event text) RETURNS eventbox.events
-LANGUAGE plpgsql
-SET search_path = pg_catalog, eventbox, pg_temp
-AS $$
-DECLARE
-    e events;
-BEGIN
-    IF p_event ~ '^[0-9]{1,18}$' THEN
-        SELECT * INTO e FROM events WHERE id = p_event::bigint FOR UPDATE;
-    ELSE
-        SELECT * INTO e FROM events WHERE slug = p_event FOR UPDATE;
-    END IF;
-    RETURN e;
-END
-$$;
-
 ------------------------------------------------------------------------------
 -- register_entry(): 001's register() with one more rule, members-only
 -- events, and register() now calls it.
@@ -215,7 +198,6 @@ CREATE FUNCTION eventbox.register_entry(
     OUT event_slug text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -244,12 +226,8 @@ BEGIN
     END IF;
 
     -- The event row lock comes first, always.
-    IF p_event ~ '^[0-9]{1,18}$' THEN
-        SELECT * INTO e FROM events WHERE id = p_event::bigint FOR UPDATE;
-    ELSE
-        SELECT * INTO e FROM events WHERE slug = p_event FOR UPDATE;
-    END IF;
-    IF NOT FOUND THEN
+    e := lock_event(p_event);
+    IF e.id IS NULL THEN
         outcome := 'not_found';
         RETURN;
     END IF;
@@ -339,7 +317,6 @@ CREATE OR REPLACE FUNCTION eventbox.register(
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
     SELECT r.outcome, r."position", r.event_id, r.event_slug
       FROM register_entry(p_event, p_name, p_email, p_organization, p_source, p_token,
@@ -495,7 +472,6 @@ CREATE FUNCTION eventbox.save_event(p_event text, p_fields jsonb, p_key text DEF
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -707,7 +683,6 @@ CREATE FUNCTION eventbox.set_status(p_event text, p_status text, p_key text DEFA
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -760,7 +735,6 @@ CREATE FUNCTION eventbox.set_capacity(p_event text, p_capacity integer, p_key te
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 DECLARE
     who record := staff_actor(p_key);
@@ -814,7 +788,6 @@ CREATE FUNCTION eventbox.staff_register(p_event text, p_name text, p_email text,
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -850,7 +823,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
-    PERFORM 1 FROM events WHERE id = v_event FOR UPDATE;
+    PERFORM lock_event(v_event::text);
     SELECT * INTO r FROM registrations WHERE id = p_registration_id FOR UPDATE;
     RETURN r;
 END
@@ -864,7 +837,6 @@ CREATE FUNCTION eventbox.cancel_registration(p_registration_id bigint, p_key tex
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 DECLARE
     who record := staff_actor(p_key);
@@ -901,7 +873,6 @@ CREATE FUNCTION eventbox.promote(p_registration_id bigint, p_key text DEFAULT NU
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 DECLARE
     who record := staff_actor(p_key);
@@ -938,7 +909,6 @@ CREATE FUNCTION eventbox.check_in(p_registration_id bigint, p_key text DEFAULT N
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 DECLARE
     who record := staff_actor(p_key);
@@ -1233,7 +1203,7 @@ REVOKE ALL ON FUNCTION
     eventbox.is_staff(text),
     eventbox.register_entry(text, text, text, text, text, uuid, text, boolean),
     eventbox.audit(text, text, text, bigint, bigint, jsonb), eventbox.member_of(text),
-    eventbox.lock_event(text), eventbox.cancel_all_registrations(bigint),
+    eventbox.cancel_all_registrations(bigint),
     eventbox.tg_event_follow_up(), eventbox.tg_audit_events(), eventbox.audited(boolean),
     eventbox.tg_audit_organizations(),
     eventbox.parse_time(text, text), eventbox.save_event(text, jsonb, text),

@@ -1,7 +1,8 @@
 /*
  * handlers.h: one function per route, grouped by resource in
  * api_events.c, api_registrations.c, api_admin.c (staff, behind an API
- * key), libcal.c (LibCal-compatible reads) and health.c.  Each is called by the
+ * key), libcal.c (LibCal-compatible reads) and health.c (JSON), and pages.c
+ * (the public HTML pages).  Each is called by the
  * router with validated path captures in req->args and, for JSON routes,
  * the body read and NUL-terminated in req->body.
  */
@@ -18,6 +19,12 @@ void	 h_register(struct request *, struct response *);
 void	 h_registration_get(struct request *, struct response *);
 void	 h_registration_cancel(struct request *, struct response *);
 void	 h_healthz(struct request *, struct response *);
+void	 h_page_events(struct request *, struct response *);
+void	 h_page_event(struct request *, struct response *);
+void	 h_page_ics(struct request *, struct response *);
+void	 h_page_register(struct request *, struct response *);
+void	 h_page_cancel_show(struct request *, struct response *);
+void	 h_page_cancel(struct request *, struct response *);
 
 void	 h_admin_event_create(struct request *, struct response *);
 void	 h_admin_event_get(struct request *, struct response *);

@@ -45,6 +45,7 @@ struct request {
 	const char		*authorization;
 	const char		*api_key;	/* admin routes: the checked key */
 	const char		*accept;
+	const char		*cookie;	/* NULL when absent */
 	long long		 content_length;	/* -1 when absent */
 	int			 is_api;	/* JSON errors, CORS */
 	const char		*args[ARGS_MAX];	/* decoded path captures */
