@@ -444,6 +444,23 @@ def test_members_only_events_refuse_other_domains_but_staff_may_enter_anyone(
     assert row["library"] == "Library " + dom and row["member"] is True
 
 
+def test_the_registration_form_says_so_too_on_a_members_only_event(api, db,
+                                                                   make_event):
+    from test_pages import Patron
+    dom = "lib" + uuid.uuid4().hex[:6] + ".example.org"
+    db.all("INSERT INTO eventbox.organizations (name, domains) VALUES (%s, %s)",
+           "Library " + dom, [dom])
+    slug = make_event(members_only=True)
+    r = Patron(api).register(slug, email=email("out", "gmail.example.com"))
+    assert r.status == 403, r
+    assert "this event is for member libraries; register with your library email" \
+        " address" in r.text
+    member = email("in", dom)
+    assert Patron(api).register(slug, email=member).status == 200
+    assert db.value("SELECT status FROM eventbox.registrations WHERE email = %s",
+                    member) == "confirmed"
+
+
 def test_staff_cancel_for_a_patron_frees_the_seat_for_the_next(admin, api, db,
                                                                make_event):
     slug = make_event(capacity=1)
