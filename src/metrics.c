@@ -27,7 +27,7 @@ static const long buckets_us[] = {
 /* eventbox.register() outcomes, plus "unavailable" when it could not run. */
 static const char *const outcomes[] = {
 	"confirmed", "waitlisted", "full", "not_found", "not_published",
-	"event_cancelled", "not_open", "closed", "invalid_name",
+	"event_cancelled", "not_open", "closed", "not_eligible", "invalid_name",
 	"invalid_email", "invalid_organization", "idempotency_mismatch",
 	"unavailable", "other",
 };
