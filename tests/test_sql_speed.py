@@ -1,11 +1,17 @@
 """SQL changed for speed keeps its meaning.
 
-sql/007 moved the time zone rule from a CHECK constraint to triggers: still
-refused on INSERT and on an UPDATE that changes it, with the same SQLSTATE
-and constraint name; registrations no longer evaluate it.  sql/008 made
-iso_local() inlinable: same text as 001's formula for every zone."""
+sql/006: register answers a plainly full event without the event's row
+lock, and every other attempt still takes it.  sql/008: iso_local() is
+inlinable and gives the same text as 001's formula for every zone.  And the
+time zone rule (a cheap lookup since 004) still refuses unknown zones."""
+import threading
+import time
+import uuid
+
 import psycopg2
 import pytest
+
+from conftest import connect
 
 
 def test_an_unknown_time_zone_is_refused_on_insert(make_event):
@@ -25,12 +31,61 @@ def test_an_unknown_time_zone_is_refused_on_update(db, make_event):
                     slug) == "Europe/Berlin"
 
 
-def test_the_check_is_not_a_constraint_evaluated_on_every_update(db):
-    # A CHECK would run is_valid_timezone() on every counter update, i.e.
-    # inside every registration's row lock.
-    assert db.all("SELECT 1 FROM pg_constraint WHERE conrelid ="
-                  " 'eventbox.events'::regclass AND pg_get_constraintdef(oid)"
-                  " LIKE '%%is_valid_timezone%%'") == []
+def email():
+    return f"fast-{uuid.uuid4().hex[:12]}@example.org"
+
+
+class EventLock:
+    """Holds an event's row lock in another session, as a busy register()
+    would."""
+
+    def __init__(self, slug):
+        self.conn = connect()
+        self.conn.autocommit = False
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM eventbox.events WHERE slug = %s FOR UPDATE",
+                        (slug,))
+
+    def release(self):
+        self.conn.rollback()
+        self.conn.close()
+
+
+def test_a_full_event_answers_full_without_waiting_for_its_lock(api, make_event):
+    slug = make_event(capacity=1, waitlist=False)
+    assert api.register(slug, "First", email()).status == 201
+    lock = EventLock(slug)
+    try:
+        t0 = time.monotonic()
+        r = api.register(slug, "Late", email())
+        elapsed = time.monotonic() - t0
+    finally:
+        lock.release()
+    assert r.status == 409, r
+    assert r.json["error"]["code"] == "event_full"
+    assert elapsed < 1.0, f"waited {elapsed:.2f}s for the lock"
+
+
+def test_a_full_event_with_room_on_the_waiting_list_still_takes_the_lock(
+        api, make_event):
+    slug = make_event(capacity=1, waitlist=True)
+    assert api.register(slug, "First", email()).status == 201
+    lock = EventLock(slug)
+    threading.Timer(0.5, lock.release).start()
+    t0 = time.monotonic()
+    r = api.register(slug, "Second", email())
+    assert r.status == 201 and r.json["status"] == "waitlisted", r
+    assert time.monotonic() - t0 >= 0.4
+
+
+def test_a_repeat_address_on_a_full_event_still_gets_its_note(api, db, make_event):
+    slug = make_event(capacity=1, waitlist=False)
+    addr = email()
+    assert api.register(slug, "Ann", addr).status == 201
+    r = api.register(slug, "Ann", addr)
+    assert r.status == 409, r
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE email = %s"
+                    " AND kind = 'already_registered'", addr) == 1
 
 
 # 001's iso_local(), verbatim, as the reference.
