@@ -62,6 +62,11 @@ build/unit: tests/unit.c $(LIB_SRCS)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/unit.c \
 	    $(LIB_SRCS) $(PKG_LIBS)
 
+build/mail-unit: tests/mail_unit.c $(LIB_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/mail_unit.c \
+	    $(LIB_SRCS) $(PKG_LIBS)
+
 # Installs build dependencies on a fresh Debian machine (a no-op when present).
 deps:
 	@deploy/devstack.sh deps
@@ -73,11 +78,13 @@ run: deps
 psql:
 	@deploy/devstack.sh psql
 
-test-unit: build/unit
+test-unit: build/unit build/mail-unit
 	build/unit
+	build/mail-unit
 
 test: deps
-	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient build/unit
+	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient build/unit \
+	    build/mail-unit
 	tests/run.sh
 
 bench: deps

@@ -117,7 +117,10 @@ BEGIN
         presenter := e.presenter;
         format := e.format;
         location := e.location;
-        online_url := CASE WHEN o.kind IN ('confirmed', 'promoted', 'reminder')
+        -- The URL goes only to the registration's own address, and only
+        -- while its seat is confirmed.
+        online_url := CASE WHEN o.kind IN ('confirmed', 'promoted', 'reminder',
+                                           'already_registered')
                              AND r.status = 'confirmed' AND e.status = 'published'
                            THEN e.online_url END;
         event_status := e.status;

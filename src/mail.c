@@ -108,18 +108,23 @@ utf8_len(unsigned char c)
 }
 
 /*
- * RFC 2047 "B" words, each at most 75 octets and never splitting a UTF-8
- * character, separated by a fold.  45 input octets make 60 of base64.
+ * RFC 2047 "B" words, never splitting a UTF-8 character, separated by a
+ * fold; each fits the line it starts on (col: where the first one starts),
+ * so no line passes 78 octets and no word 75.
  */
 static void
-encoded_words(struct buf *out, const char *s)
+encoded_words(struct buf *out, const char *s, size_t col)
 {
-	size_t	 len = strlen(s), i = 0, n, c;
+	size_t	 len = strlen(s), i = 0, n, c, room;
 
 	while (i < len) {
+		/* 12 octets of "=?UTF-8?B?" and "?="; 3 in make 4 out. */
+		room = col + 12 < 76 ? (76 - col - 12) / 4 * 3 : 3;
+		if (room > 45)
+			room = 45;
 		for (n = 0; i + n < len; n += c) {
 			c = utf8_len((unsigned char)s[i + n]);
-			if (n + c > 45)
+			if (n + c > room)
 				break;
 		}
 		if (n == 0)
@@ -130,6 +135,7 @@ encoded_words(struct buf *out, const char *s)
 		base64(out, (const unsigned char *)s + i, n, 0);
 		buf_adds(out, "?=");
 		i += n;
+		col = 1;
 	}
 }
 
@@ -161,7 +167,7 @@ header_text(struct buf *out, const char *name, const char *value)
 	if (is_ascii(value))
 		folded(out, value, strlen(name) + 2);
 	else
-		encoded_words(out, value);
+		encoded_words(out, value, strlen(name) + 2);
 	buf_adds(out, "\r\n");
 }
 
@@ -176,7 +182,7 @@ header_address(struct buf *out, const char *name, const char *display,
 	if (*display == '\0')
 		;
 	else if (!is_ascii(display)) {
-		encoded_words(out, display);
+		encoded_words(out, display, strlen(name) + 2);
 		buf_adds(out, "\r\n ");
 	} else {
 		buf_addc(out, '"');
@@ -544,10 +550,10 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 	buf_adds(out, "MIME-Version: 1.0\r\n"
 	    "Auto-Submitted: auto-generated\r\n");
 	if (mixed)
-		buf_printf(out, "Content-Type: multipart/mixed;"
+		buf_printf(out, "Content-Type: multipart/mixed;\r\n"
 		    " boundary=\"%s-mixed\"\r\n\r\n"
 		    "--%s-mixed\r\n", m->boundary, m->boundary);
-	buf_printf(out, "Content-Type: multipart/alternative;"
+	buf_printf(out, "Content-Type: multipart/alternative;\r\n"
 	    " boundary=\"%s-alt\"\r\n\r\n", m->boundary);
 
 	write_body(&b, m);

@@ -19,13 +19,22 @@
  *
  * EVENTBOX_MAIL_RETRY_BASE_MS (default 60000) is the first retry delay,
  * doubled after each failure up to six hours; tests set it low.
+ *
+ * With EVENTBOX_SMTP_URL empty, messages are kept as files in
+ * EVENTBOX_MAIL_DIR instead (development only: `make run` uses an SMTP
+ * sink, deploy/mailsink.py, so the SMTP path is the one exercised).
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 #include <uuid/uuid.h>
@@ -231,6 +240,32 @@ fill_message(struct mail_msg *m, const PGresult *res, char *msgid,
 	m->boundary = boundary;
 }
 
+/* The file transport: MAIL_DIR/<outbox id>-<message uuid>.eml, whole. */
+static enum smtp_result
+keep_file(const char *id, const char *uuid, const struct buf *msg, char *err,
+    size_t errsz)
+{
+	char	 tmp[1024], path[1024];
+	int	 fd, ok;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s-%s.eml", cfg.mail_dir, id, uuid);
+	snprintf(path, sizeof(path), "%s/%s-%s.eml", cfg.mail_dir, id, uuid);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640))
+	    == -1) {
+		snprintf(err, errsz, "mail dir: %s", strerror(errno));
+		return SMTP_TEMPORARY;
+	}
+	ok = write(fd, msg->data, msg->len) == (ssize_t)msg->len &&
+	    fsync(fd) == 0;
+	ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
+	if (!ok) {
+		snprintf(err, errsz, "mail dir: %s", strerror(errno));
+		unlink(tmp);
+		return SMTP_TEMPORARY;
+	}
+	return SMTP_SENT;
+}
+
 /*
  * Sends the next due message, if any.  1: one was handled (sent or
  * failed), 0: none is due, -1: the database went away.
@@ -265,8 +300,12 @@ send_one(struct buf *msg)
 		r = SMTP_PERMANENT;
 		snprintf(tries, sizeof(tries), "1");
 	} else {
-		r = smtp_send(from_addr, m.to_email, msg->data, msg->len, err,
-		    sizeof(err));
+		if (*cfg.smtp_url == '\0')
+			r = keep_file(id, boundary + strlen("eventbox-"), msg,
+			    err, sizeof(err));
+		else
+			r = smtp_send(from_addr, m.to_email, msg->data,
+			    msg->len, err, sizeof(err));
 		snprintf(tries, sizeof(tries), "%d", cfg.mail_max_tries);
 	}
 	params[0] = id;
@@ -375,14 +414,17 @@ cmd_mailer(int argc, char **argv)
 			    "number from 1 to 86400000");
 		retry_base_ms = (int)n;
 	}
-	if (*cfg.smtp_url == '\0')
-		fatalx("EVENTBOX_SMTP_URL is not set (`make run` sets it to "
-		    "its local sink; see docs/MAIL.md)");
 	if (!header_safe(cfg.mail_from, strlen(cfg.mail_from)) ||
 	    mail_address(cfg.mail_from, from_addr, sizeof(from_addr)) == NULL)
 		fatalx("EVENTBOX_MAIL_FROM must look like "
 		    "\"Name <address@example.org>\"");
-	if (smtp_open(cfg.smtp_url) == -1)
+	if (*cfg.smtp_url == '\0') {
+		if (mkdir(cfg.mail_dir, 0750) == -1 && errno != EEXIST)
+			fatal("%s", cfg.mail_dir);
+		log_info("EVENTBOX_SMTP_URL is empty: keeping messages in %s",
+		    cfg.mail_dir);
+	}
+	else if (smtp_open(cfg.smtp_url) == -1)
 		fatalx("EVENTBOX_SMTP_URL must be smtp://host[:port][/?starttls]"
 		    " or smtps://host[:port]");
 	mailer_signals(&waitmask);

@@ -57,8 +57,9 @@ smtp_open(const char *s)
 void
 smtp_close(void)
 {
-	if (curl != NULL)
-		curl_easy_cleanup(curl);
+	if (curl == NULL)
+		return;
+	curl_easy_cleanup(curl);
 	curl = NULL;
 	curl_global_cleanup();
 }
