@@ -57,12 +57,12 @@ tests/loadclient: tests/loadclient.c
 	$(CC) $(ALL_CFLAGS) -D_POSIX_C_SOURCE=200809L $(LDFLAGS) -o $@ $< \
 	    $$(pkg-config --cflags --libs libcurl)
 
-build/unit: tests/unit.c $(LIB_SRCS)
+build/unit: tests/unit.c tests/check.h $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/unit.c \
 	    $(LIB_SRCS) $(PKG_LIBS)
 
-build/mail-unit: tests/mail_unit.c $(LIB_SRCS)
+build/mail-unit: tests/mail_unit.c tests/check.h $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/mail_unit.c \
 	    $(LIB_SRCS) $(PKG_LIBS)

@@ -44,6 +44,7 @@
 #include "log.h"
 #include "mail.h"
 #include "proc.h"
+#include "sig.h"
 #include "smtp.h"
 #include "validate.h"
 
@@ -98,31 +99,6 @@ on_signal(int sig)
 		reopen_log = 1;
 	else
 		stopping = 1;
-}
-
-static void
-mailer_signals(sigset_t *waitmask)
-{
-	struct sigaction	 sa;
-	sigset_t		 block;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, waitmask);
-	sigdelset(waitmask, SIGTERM);
-	sigdelset(waitmask, SIGINT);
-	sigdelset(waitmask, SIGHUP);
 }
 
 static void
@@ -368,17 +344,26 @@ wait_ms(void)
 	return ms < 10 ? 10 : ms;
 }
 
-static void
-drain_notifications(void)
+/*
+ * Consumes the notifications that arrived; 1 if there were any.  libpq
+ * may have read them while it read a result, and then the socket is no
+ * longer readable: a wait must look here first.
+ */
+static int
+notified(void)
 {
 	PGnotify	*n;
+	int		 any = 0;
 
 	if (conn == NULL || !PQconsumeInput(conn)) {
 		disconnect();
-		return;
+		return 0;
 	}
-	while ((n = PQnotifies(conn)) != NULL)
+	while ((n = PQnotifies(conn)) != NULL) {
 		PQfreemem(n);
+		any = 1;
+	}
+	return any;
 }
 
 static long
@@ -400,7 +385,6 @@ cmd_mailer(int argc, char **argv)
 	const char	*v;
 	long long	 n;
 	long		 ms, last_reminders = 0, backoff = 500;
-	int		 rc;
 
 	(void)argv;
 	config_load();
@@ -427,7 +411,7 @@ cmd_mailer(int argc, char **argv)
 	else if (smtp_open(cfg.smtp_url) == -1)
 		fatalx("EVENTBOX_SMTP_URL must be smtp://host[:port][/?starttls]"
 		    " or smtps://host[:port]");
-	mailer_signals(&waitmask);
+	sig_setup(on_signal, &waitmask);
 	log_info("started");
 
 	while (!stopping) {
@@ -447,19 +431,18 @@ cmd_mailer(int argc, char **argv)
 			last_reminders = 0;
 		}
 		/* Notifications so far are answered by the drain below. */
-		drain_notifications();
+		(void)notified();
 		if (conn != NULL && (last_reminders == 0 ||
 		    now_ms() - last_reminders >= WAIT_MAX_MS)) {
 			queue_reminders();
 			last_reminders = now_ms();
 		}
-		rc = 1;
-		while (!stopping && conn != NULL && (rc = send_one(&msg)) == 1)
+		while (!stopping && conn != NULL && send_one(&msg) == 1)
 			;
 		if (conn == NULL)
 			continue;
 		ms = wait_ms();
-		if (conn == NULL)
+		if (conn == NULL || notified())
 			continue;
 sleep:
 		ts.tv_sec = ms / 1000;

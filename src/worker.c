@@ -24,6 +24,7 @@
 #include "log.h"
 #include "proc.h"
 #include "router.h"
+#include "sig.h"
 
 static volatile sig_atomic_t	 stopping;
 static volatile sig_atomic_t	 reopen_log;
@@ -41,28 +42,13 @@ static void
 worker_signals(sigset_t *waitmask)
 {
 	struct sigaction	 sa;
-	sigset_t		 block;
 
+	sig_setup(on_signal, waitmask);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, waitmask);
-	sigdelset(waitmask, SIGTERM);
-	sigdelset(waitmask, SIGINT);
-	sigdelset(waitmask, SIGHUP);
 
 	/* Don't outlive the master. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);

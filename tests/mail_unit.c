@@ -12,16 +12,7 @@
 #include "buf.h"
 #include "mail.h"
 
-static int	 passed, failed;
-
-#define CHECK(what, cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, what);	\
-	}								\
-} while (0)
+#include "check.h"
 
 static const char *const kinds[MAIL__MAX] = {
 	"confirmed", "waitlisted", "promoted", "cancelled",
