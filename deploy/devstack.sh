@@ -653,7 +653,10 @@ sink_start() {
 }
 
 sink_stop() {
-    stop_daemon "$(cat "$RUN_DIR/mailsink.pid" 2>/dev/null || true)" sink TERM 5
+    local pid
+    pid=$(cat "$RUN_DIR/mailsink.pid" 2>/dev/null || true)
+    pid_is "$pid" sink && say "stopping the mail sink (pid $pid)"
+    stop_daemon "$pid" sink TERM 5
     rm -f "$RUN_DIR/mailsink.pid"
 }
 
@@ -669,7 +672,10 @@ mailer_start() {
 }
 
 mailer_stop() {
-    stop_daemon "$(cat "$RUN_DIR/mailer.pid" 2>/dev/null || true)" mailer TERM 70
+    local pid
+    pid=$(cat "$RUN_DIR/mailer.pid" 2>/dev/null || true)
+    pid_is "$pid" mailer && say "stopping eventbox mailer (pid $pid)"
+    stop_daemon "$pid" mailer TERM 70    # SIGTERM: finishes the message in flight
     rm -f "$RUN_DIR/mailer.pid"
 }
 

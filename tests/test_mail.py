@@ -501,3 +501,43 @@ def test_make_run_keeps_mail_as_eml_files_in_the_sink(api, make_event):
         assert msg["Subject"] == f"Registration confirmed: Test event {slug}"
     finally:
         devstack("mailer-stop")
+
+
+def test_the_mailer_rides_out_a_postgresql_restart(api, make_event, smtp,
+                                                   mailers):
+    from conftest import devstack, wait_healthy
+    slug = make_event()
+    before, after = addr("before"), addr("after")
+    server = smtp().start()
+    m = mailers.start(server.url)
+    assert api.register(slug, "Bea", before).status == 201
+    server.wait_for([before])
+    devstack("pg-stop")
+    try:
+        time.sleep(1)
+        assert m.poll() is None, "the mailer exited when PostgreSQL stopped"
+    finally:
+        devstack("pg-start")
+    wait_healthy(api)
+    assert api.register(slug, "Abe", after).status == 201
+    server.wait_for([after], timeout=30)
+    assert len(server.to(before)) == 1 and len(server.to(after)) == 1
+
+
+def test_sighup_reopens_the_log(mailers, smtp, tmp_path):
+    log = tmp_path / "mailer.log"
+    server = smtp().start()
+    m = mailers.start(server.url, EVENTBOX_LOG_FILE=str(log))
+    deadline = time.time() + 10
+    while not (log.exists() and "started" in log.read_text()):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    log.rename(tmp_path / "mailer.log.1")
+    m.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while not log.exists():             # reopened: a new file at the path
+        assert time.time() < deadline and m.poll() is None
+        time.sleep(0.05)
+    assert mailers.stop(m) == 0
+    assert "stopping" in log.read_text()
+    assert "stopping" not in (tmp_path / "mailer.log.1").read_text()
