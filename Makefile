@@ -15,7 +15,7 @@ BINDIR	?= $(PREFIX)/bin
 DATADIR	?= $(PREFIX)/share/eventbox
 CC	?= cc
 CFLAGS	?= -O2 -g
-PKGS	 = libpq libcjson uuid fcgi libcurl
+PKGS	 = libpq libcjson uuid fcgi libcurl libcrypto
 
 WARNINGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wconversion \
 	   -Wmissing-prototypes -Wvla -Wwrite-strings -Wformat-security \
@@ -82,7 +82,13 @@ test-unit: build/unit build/mail-unit
 	build/unit
 	build/mail-unit
 
-test: deps
+# The browser tests' npm packages (playwright-core, axe-core), pinned by
+# tests/package-lock.json.
+tests/node_modules: tests/package.json tests/package-lock.json
+	npm ci --prefix tests --no-audit --no-fund
+	@touch $@
+
+test: deps tests/node_modules
 	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient build/unit \
 	    build/mail-unit
 	tests/run.sh
@@ -92,10 +98,15 @@ bench: deps
 	bench/run.sh
 
 install: eventbox
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(DATADIR)/nginx
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \
+	    $(DESTDIR)$(DATADIR)/nginx/errors $(DESTDIR)$(DATADIR)/deploy
 	install -m 0755 eventbox $(DESTDIR)$(BINDIR)/eventbox
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	install -m 0644 nginx/*.in $(DESTDIR)$(DATADIR)/nginx/
+	install -m 0644 nginx/errors/* $(DESTDIR)$(DATADIR)/nginx/errors/
+	install -m 0644 deploy/*.service deploy/*.timer deploy/*.example \
+	    $(DESTDIR)$(DATADIR)/deploy/
+	if [ -d static ]; then cp -R static $(DESTDIR)$(DATADIR)/; fi
 
 clean:
 	rm -rf build eventbox eventbox-asan tests/loadclient

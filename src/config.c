@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -33,6 +34,25 @@ env_num(const char *name, long long def, long long min, long long max)
 		fatalx("%s: expected a whole number from %lld to %lld, got \"%s\"",
 		    name, min, max, v);
 	return n;
+}
+
+static void
+load_secret(void)
+{
+	const char	*v = env_str("EVENTBOX_SECRET", "");
+	size_t		 n = strlen(v);
+
+	if (n == 0) {
+		cfg.secret_len = 32;
+		if (getrandom(cfg.secret, cfg.secret_len, 0) != 32)
+			fatal("getrandom");
+		return;
+	}
+	if (n < 32 || n > sizeof(cfg.secret))
+		fatalx("EVENTBOX_SECRET: expected 32 to %zu bytes",
+		    sizeof(cfg.secret));
+	memcpy(cfg.secret, v, n);
+	cfg.secret_len = n;
 }
 
 void
@@ -80,6 +100,7 @@ config_load(void)
 	if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
 		fatalx("EVENTBOX_BASE_URL must start with http:// or https://");
 	cfg.base_url = base;
+	load_secret();
 }
 
 /* Exact, case-sensitive match against the comma-separated list. */

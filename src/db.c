@@ -24,6 +24,19 @@
 	"eventbox.iso_utc(registration_opens_at) AS registration_opens_at, " \
 	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at"
 
+/* Dates and times as the pages print them, in the zone z (an SQL
+ * expression): "Wednesday, December 10, 2026", "2:00pm". */
+#define LOCAL_DATE(ts, z) \
+	"to_char((" ts ") AT TIME ZONE " z ", 'FMDay, FMMonth FMDD, YYYY')"
+#define LOCAL_TIME(ts, z) \
+	"lower(to_char((" ts ") AT TIME ZONE " z ", 'FMHH12:MIam'))"
+#define PAGE_TIMES(z) \
+	LOCAL_DATE("starts_at", z) " AS date_text, " \
+	LOCAL_TIME("starts_at", z) " AS start_text, " \
+	LOCAL_DATE("ends_at", z) " AS end_date_text, " \
+	LOCAL_TIME("ends_at", z) " AS end_text, " \
+	"eventbox.iso_local(starts_at, " z ") AS starts_local"
+
 static const struct {
 	const char	*name;
 	const char	*sql;
@@ -65,6 +78,46 @@ static const struct {
 	    " eventbox.iso_local(starts_at, timezone) AS starts_local,"
 	    " eventbox.iso_local(ends_at, timezone) AS ends_local,"
 	    " format, location, online_url"
+	    " FROM eventbox.registration_by_token($1::text)" },
+	/* $1 slug, $2 the zone to show times in (checked against the
+	 * pages' list of zones), NULL for the event's own. */
+	[STMT_PAGE_EVENT] = { "page_event",
+	    "SELECT slug, title, description, presenter, format, location,"
+	    " array_to_json(categories)::text AS categories, organizer,"
+	    " accessibility_contact, timezone, capacity, seats_available,"
+	    " waitlist_available, registration_state, image_path, image_alt,"
+	    " image_decorative, " PAGE_TIMES("coalesce($2::text, timezone)") ","
+	    " " LOCAL_DATE("registration_opens_at",
+	    "coalesce($2::text, timezone)") " AS opens_date_text,"
+	    " " LOCAL_TIME("registration_opens_at",
+	    "coalesce($2::text, timezone)") " AS opens_time_text"
+	    " FROM eventbox.public_events WHERE slug = $1::text" },
+	/* $1 category or NULL, $2 limit, $3 offset.  One row at least, with
+	 * the total (event columns NULL past the end), as in event_list. */
+	[STMT_PAGE_LIST] = { "page_list",
+	    "WITH m AS (SELECT * FROM eventbox.public_events"
+	    " WHERE status = 'published' AND ends_at > now()"
+	    " AND ($1::text IS NULL OR $1::text = ANY (categories)))"
+	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
+	    " LEFT JOIN LATERAL (SELECT slug, title, format, timezone,"
+	    " seats_available, waitlist_available, registration_state, "
+	    PAGE_TIMES("timezone") " FROM m"
+	    " ORDER BY starts_at, id LIMIT $2::integer OFFSET $3::integer) p"
+	    " ON true" },
+	[STMT_PAGE_CATEGORIES] = { "page_categories",
+	    "SELECT DISTINCT unnest(categories) AS category"
+	    " FROM eventbox.public_events"
+	    " WHERE status = 'published' AND ends_at > now() ORDER BY 1" },
+	[STMT_PAGE_ICS] = { "page_ics",
+	    "SELECT id, slug, title, description, location, format, timezone,"
+	    " status, eventbox.vtimezone(timezone, starts_at) AS vtimezone,"
+	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
+	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
+	    " eventbox.ical_utc(now()) AS dtstamp"
+	    " FROM eventbox.public_events WHERE slug = $1::text" },
+	[STMT_PAGE_REGISTRATION] = { "page_registration",
+	    "SELECT status, position, name, event_slug, event_title, format,"
+	    " timezone, " PAGE_TIMES("timezone")
 	    " FROM eventbox.registration_by_token($1::text)" },
 };
 

@@ -9,6 +9,7 @@
 #include <fcgiapp.h>
 #include <cjson/cJSON.h>
 
+#include "html.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -61,6 +62,7 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 	req->idempotency_key = http_param(req, "HTTP_IDEMPOTENCY_KEY");
 	req->authorization = http_param(req, "HTTP_AUTHORIZATION");
 	req->accept = http_param(req, "HTTP_ACCEPT");
+	req->cookie = http_param(req, "HTTP_COOKIE");
 	req->content_length = -1;
 	cl = http_param(req, "CONTENT_LENGTH");
 	if (cl != NULL && *cl != '\0') {
@@ -183,14 +185,21 @@ http_send(struct request *req, struct response *resp)
 	buf_free(&out);
 }
 
-/* {"error": {"code": ..., "message": ...}} for the API. */
+/*
+ * {"error": {"code": ..., "message": ...}} for the API; for the pages, an
+ * HTML page with the usual text for the status (the API's terse message
+ * is not for patrons).
+ */
 void
 resp_error(struct request *req, struct response *resp, int status,
     const char *code, const char *message)
 {
 	cJSON	*root, *err;
 
-	(void)req;
+	if (!req->is_api) {
+		html_error_page(resp, status, NULL);
+		return;
+	}
 	resp->status = status;
 	resp->content_type = "application/json";
 	root = json_new_object();

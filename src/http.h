@@ -44,6 +44,7 @@ struct request {
 	const char		*idempotency_key;
 	const char		*authorization;
 	const char		*accept;
+	const char		*cookie;	/* NULL when absent */
 	long long		 content_length;	/* -1 when absent */
 	int			 is_api;	/* JSON errors, CORS */
 	const char		*args[ARGS_MAX];	/* decoded path captures */

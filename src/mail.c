@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "html.h"
 #include "ical.h"
 #include "mail.h"
 #include "validate.h"
@@ -208,29 +209,30 @@ safe(const char *s)
 struct body {
 	struct buf	 text;
 	struct buf	 html;
+	int		 p_empty;	/* the last <p> has nothing yet */
 };
-
-static void
-html_escape(struct buf *out, const char *s)
-{
-	for (; *s != '\0'; s++)
-		switch (*s) {
-		case '&': buf_adds(out, "&amp;"); break;
-		case '<': buf_adds(out, "&lt;"); break;
-		case '>': buf_adds(out, "&gt;"); break;
-		case '"': buf_adds(out, "&quot;"); break;
-		case '\'': buf_adds(out, "&#39;"); break;
-		case '\r': break;
-		case '\n': buf_adds(out, "<br>\n"); break;
-		default: buf_addc(out, *s);
-		}
-}
 
 static void
 say(struct body *b, const char *s)
 {
 	buf_adds(&b->text, s);
-	html_escape(&b->html, s);
+	html_esc(&b->html, s);
+	b->p_empty = 0;
+}
+
+/* Staff's multi-line text: paragraphs and lists, as on the event page. */
+static void
+say_paragraphs(struct body *b, const char *s)
+{
+	buf_adds(&b->text, s);
+	if (b->p_empty && b->html.len >= 3 &&
+	    strcmp(b->html.data + b->html.len - 3, "<p>") == 0)
+		b->html.data[b->html.len -= 3] = '\0';
+	else
+		buf_adds(&b->html, "</p>\n");
+	html_paragraphs(&b->html, s);
+	buf_adds(&b->html, "<p>");
+	b->p_empty = 1;
 }
 
 /* Ends a paragraph: one blank line in the text, whatever came before. */
@@ -240,7 +242,9 @@ para(struct body *b)
 	if (b->text.len > 0 && b->text.data[b->text.len - 1] != '\n')
 		buf_addc(&b->text, '\n');
 	buf_addc(&b->text, '\n');
-	buf_adds(&b->html, "</p>\n<p>");
+	if (!b->p_empty)
+		buf_adds(&b->html, "</p>\n<p>");
+	b->p_empty = 1;
 }
 
 static void
@@ -248,10 +252,11 @@ add_link(struct body *b, const char *url)
 {
 	buf_adds(&b->text, url);
 	buf_adds(&b->html, "<a href=\"");
-	html_escape(&b->html, url);
+	html_esc(&b->html, url);
 	buf_adds(&b->html, "\">");
-	html_escape(&b->html, url);
+	html_esc(&b->html, url);
 	buf_adds(&b->html, "</a>");
+	b->p_empty = 0;
 }
 
 static void
@@ -315,7 +320,7 @@ write_body(struct body *b, const struct mail_msg *m)
 		details(b, m);
 		if (*m->description != '\0') {
 			para(b);
-			say(b, m->description);
+			say_paragraphs(b, m->description);
 		}
 		if (has_token) {
 			para(b);
@@ -510,7 +515,7 @@ attach_calendar(struct buf *out, const struct mail_msg *m)
 int
 mail_compose(struct buf *out, const struct mail_msg *m)
 {
-	struct body	 b = { BUF_INIT, BUF_INIT };
+	struct body	 b = { BUF_INIT, BUF_INIT, 1 };
 	struct buf	 subject = BUF_INIT, page = BUF_INIT;
 	char		 from_addr[256];
 	const char	*from_name_end;
@@ -566,7 +571,7 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", m->boundary);
 	buf_adds(&page, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>"
 	    "<meta charset=\"utf-8\"><title>");
-	html_escape(&page, subject.data);
+	html_esc(&page, subject.data);
 	buf_adds(&page, "</title></head>\n<body>\n");
 	buf_adds(&page, b.html.data);
 	buf_adds(&page, "</body>\n</html>\n");

@@ -44,7 +44,7 @@
 #include "log.h"
 #include "mail.h"
 #include "proc.h"
-#include "sig.h"
+#include "signals.h"
 #include "smtp.h"
 #include "validate.h"
 
@@ -378,6 +378,7 @@ now_ms(void)
 int
 cmd_mailer(int argc, char **argv)
 {
+	static const int	 caught[] = { SIGTERM, SIGINT, SIGHUP };
 	struct buf	 msg = BUF_INIT;
 	struct pollfd	 pfd;
 	struct timespec	 ts;
@@ -411,7 +412,7 @@ cmd_mailer(int argc, char **argv)
 	else if (smtp_open(cfg.smtp_url) == -1)
 		fatalx("EVENTBOX_SMTP_URL must be smtp://host[:port][/?starttls]"
 		    " or smtps://host[:port]");
-	sig_setup(on_signal, &waitmask);
+	signals_catch(on_signal, caught, 3, &waitmask);
 	log_info("started");
 
 	while (!stopping) {

@@ -19,6 +19,14 @@ static const struct route routes[] = {
 	    R_NO_STORE },
 	{ M_DELETE, "/api/v1/registrations/:", h_registration_cancel,
 	    R_NO_STORE },
+	{ M_GET | M_HEAD, "/events", h_page_events, 0 },
+	{ M_GET | M_HEAD, "/events/:.ics", h_page_ics, 0 },
+	/* The form page sets the CSRF cookie: never cached anywhere. */
+	{ M_GET | M_HEAD, "/events/:", h_page_event, R_NO_STORE },
+	{ M_POST, "/events/:/register", h_page_register,
+	    R_FORM_BODY | R_NO_STORE },
+	{ M_GET | M_HEAD, "/cancel/:", h_page_cancel_show, R_NO_STORE },
+	{ M_POST, "/cancel/:", h_page_cancel, R_FORM_BODY | R_NO_STORE },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -46,7 +54,18 @@ route_match(const char *pattern, struct request *req)
 			p++;
 		n = (size_t)(p - seg);
 		if (*pattern == ':') {
-			pattern++;
+			const char	*send = strchr(++pattern, '/');
+			size_t		 slen = send ? (size_t)(send - pattern) :
+					    strlen(pattern);
+
+			/* A literal suffix after ':' must end the segment. */
+			if (slen > 0) {
+				if (n <= slen || memcmp(seg + n - slen, pattern,
+				    slen) != 0)
+					return 0;
+				n -= slen;
+				pattern += slen;
+			}
 			if (n == 0 || nargs == ARGS_MAX)
 				return 0;
 			if (pct_decode(out, room, seg, n, 0, &outlen) == -1)
@@ -116,12 +135,13 @@ preflight(struct request *req, struct response *resp, unsigned methods,
 	}
 }
 
+/* ctype is the media type want, with or without parameters. */
 static int
-is_json(const char *ctype)
+is_type(const char *ctype, const char *want)
 {
-	size_t	 n = strlen("application/json");
+	size_t	 n = strlen(want);
 
-	if (ctype == NULL || strncasecmp(ctype, "application/json", n) != 0)
+	if (ctype == NULL || strncasecmp(ctype, want, n) != 0)
 		return 0;
 	return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ';
 }
@@ -165,10 +185,17 @@ router_dispatch(struct request *req, struct response *resp)
 	}
 	if (r->flags & R_NO_STORE)
 		resp_header(resp, "Cache-Control", "%s", "no-store");
-	if (r->flags & R_JSON_BODY) {
-		if (!is_json(req->content_type)) {
+	if (r->flags & (R_JSON_BODY | R_FORM_BODY)) {
+		if ((r->flags & R_JSON_BODY) &&
+		    !is_type(req->content_type, "application/json")) {
 			resp_error(req, resp, 415, "unsupported_media_type",
 			    "send the body as application/json");
+			return;
+		}
+		if ((r->flags & R_FORM_BODY) && !is_type(req->content_type,
+		    "application/x-www-form-urlencoded")) {
+			resp_error(req, resp, 415, "unsupported_media_type",
+			    "send the form as application/x-www-form-urlencoded");
 			return;
 		}
 		if ((st = http_read_body(req, cfg.max_body)) != 0) {

@@ -24,7 +24,7 @@
 #include "log.h"
 #include "proc.h"
 #include "router.h"
-#include "sig.h"
+#include "signals.h"
 
 static volatile sig_atomic_t	 stopping;
 static volatile sig_atomic_t	 reopen_log;
@@ -41,14 +41,17 @@ on_signal(int sig)
 static void
 worker_signals(sigset_t *waitmask)
 {
+	static const int	 caught[] = { SIGTERM, SIGINT, SIGHUP };
 	struct sigaction	 sa;
 
-	sig_setup(on_signal, waitmask);
+	signals_catch(on_signal, caught, 3, waitmask);
+	/* A stuck request ends the process (the master starts another). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	sigdelset(waitmask, SIGCHLD);
 
 	/* Don't outlive the master. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
