@@ -88,6 +88,8 @@ config_load(void)
 	    24 * 30);
 	cfg.retention_days = (int)env_num("EVENTBOX_RETENTION_DAYS", 30, 0,
 	    3650);
+	/* purge needs a member of eventbox_ops, which the service is not. */
+	cfg.purge_dsn = env_str("EVENTBOX_PURGE_DSN", cfg.dsn);
 
 	/* The base URL goes into emails: keep it bare, without a trailing slash. */
 	n = strlen(env_str("EVENTBOX_BASE_URL", "http://127.0.0.1:8080"));

@@ -36,6 +36,7 @@ struct config {
 	 * shared between hosts, so set it when running more than one. */
 	unsigned char	 secret[256];
 	size_t		 secret_len;
+	const char	*purge_dsn;	/* EVENTBOX_PURGE_DSN, default: dsn */
 };
 
 extern struct config cfg;

@@ -61,6 +61,7 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 	req->origin = http_param(req, "HTTP_ORIGIN");
 	req->idempotency_key = http_param(req, "HTTP_IDEMPOTENCY_KEY");
 	req->authorization = http_param(req, "HTTP_AUTHORIZATION");
+	req->api_key = NULL;
 	req->accept = http_param(req, "HTTP_ACCEPT");
 	req->cookie = http_param(req, "HTTP_COOKIE");
 	req->content_length = -1;
@@ -240,4 +241,48 @@ resp_unavailable(struct request *req, struct response *resp, int busy)
 	    busy ? "the service is busy; try again in a moment" :
 	    "the service is temporarily unavailable; try again in a moment");
 	resp_header(resp, "Retry-After", "%d", busy ? 1 : 5);
+}
+
+/*
+ * The request body as a JSON object, or NULL after answering 400 (empty,
+ * not UTF-8, a NUL, not JSON) or 422 (not an object).  The caller owns the
+ * tree and cJSON_Delete()s it.
+ */
+cJSON *
+http_json_object(struct request *req, struct response *resp)
+{
+	cJSON	*body;
+
+	if (req->body.len == 0) {
+		resp_error(req, resp, 400, "empty_body",
+		    "send a JSON object as the body");
+		return NULL;
+	}
+	if (!utf8_valid(req->body.data, req->body.len)) {
+		resp_error(req, resp, 400, "invalid_utf8",
+		    "the body is not valid UTF-8");
+		return NULL;
+	}
+	/* cJSON would silently cut a string at a NUL, raw or escaped. */
+	if (memchr(req->body.data, '\0', req->body.len) != NULL ||
+	    strstr(req->body.data, "\\u0000") != NULL) {
+		resp_error(req, resp, 400, "invalid_json",
+		    "the body contains an escaped NUL character");
+		return NULL;
+	}
+	/* The length includes the terminating NUL, which cJSON wants to see. */
+	body = cJSON_ParseWithLengthOpts(req->body.data, req->body.len + 1,
+	    NULL, 1);
+	if (body == NULL) {
+		resp_error(req, resp, 400, "invalid_json",
+		    "the body is not well-formed JSON");
+		return NULL;
+	}
+	if (!cJSON_IsObject(body)) {
+		cJSON_Delete(body);
+		resp_error(req, resp, 422, "invalid_body",
+		    "the body must be a JSON object");
+		return NULL;
+	}
+	return body;
 }

@@ -43,6 +43,7 @@ struct request {
 	const char		*origin;
 	const char		*idempotency_key;
 	const char		*authorization;
+	const char		*api_key;	/* admin routes: the checked key */
 	const char		*accept;
 	const char		*cookie;	/* NULL when absent */
 	long long		 content_length;	/* -1 when absent */
@@ -73,6 +74,7 @@ void	 resp_error(struct request *, struct response *, int status,
 void	 resp_field_error(struct request *, struct response *,
 	    const char *field, const char *message);
 void	 resp_unavailable(struct request *, struct response *, int busy);
+struct cJSON *http_json_object(struct request *, struct response *);
 const char *http_reason(int status);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "db.h"
 #include "handlers.h"
 #include "log.h"
 #include "router.h"
@@ -27,6 +28,38 @@ static const struct route routes[] = {
 	    R_FORM_BODY | R_NO_STORE },
 	{ M_GET | M_HEAD, "/cancel/:", h_page_cancel_show, R_NO_STORE },
 	{ M_POST, "/cancel/:", h_page_cancel, R_FORM_BODY | R_NO_STORE },
+
+	{ M_POST, "/api/v1/admin/events", h_admin_event_create,
+	    R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	{ M_GET | M_HEAD, "/api/v1/admin/events/:", h_admin_event_get,
+	    R_ADMIN | R_NO_STORE },
+	{ M_PATCH, "/api/v1/admin/events/:", h_admin_event_update,
+	    R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/events/:/publish", h_admin_event_publish,
+	    R_ADMIN | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/events/:/unpublish", h_admin_event_unpublish,
+	    R_ADMIN | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/events/:/cancel", h_admin_event_cancel,
+	    R_ADMIN | R_NO_STORE },
+	{ M_PUT, "/api/v1/admin/events/:/capacity", h_admin_capacity,
+	    R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	{ M_GET | M_HEAD, "/api/v1/admin/events/:/registrations",
+	    h_admin_roster, R_ADMIN | R_NO_STORE },
+	{ M_GET | M_HEAD, "/api/v1/admin/events/:/registrations.csv",
+	    h_admin_roster_csv, R_ADMIN | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/events/:/registrations", h_admin_register,
+	    R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	{ M_DELETE, "/api/v1/admin/registrations/:", h_admin_cancel,
+	    R_ADMIN | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/registrations/:/promote", h_admin_promote,
+	    R_ADMIN | R_NO_STORE },
+	{ M_POST | M_DELETE, "/api/v1/admin/registrations/:/check-in",
+	    h_admin_check_in, R_ADMIN | R_NO_STORE },
+
+	{ M_GET | M_HEAD, "/1.1/events", h_libcal_events, 0 },
+	{ M_GET | M_HEAD, "/1.1/events/:", h_libcal_event, 0 },
+	{ M_GET | M_HEAD, "/1.1/events/:/registrations", h_libcal_registrations,
+	    R_ADMIN | R_NO_STORE },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -108,6 +141,10 @@ allow_header(struct response *resp, unsigned methods)
 		buf_adds(&b, "GET, HEAD, ");
 	if (methods & M_POST)
 		buf_adds(&b, "POST, ");
+	if (methods & M_PUT)
+		buf_adds(&b, "PUT, ");
+	if (methods & M_PATCH)
+		buf_adds(&b, "PATCH, ");
 	if (methods & M_DELETE)
 		buf_adds(&b, "DELETE, ");
 	buf_adds(&b, "OPTIONS");
@@ -133,6 +170,65 @@ preflight(struct request *req, struct response *resp, unsigned methods,
 		    "Content-Type, Idempotency-Key");
 		resp_header(resp, "Access-Control-Max-Age", "%d", 600);
 	}
+}
+
+/*
+ * "Bearer <key>": sets *key to the key.  Returns 0, or -1 when the header
+ * is absent or not a plausible key (printable ASCII without blanks, at most
+ * 200 bytes), so that nothing odd reaches the database.
+ */
+int
+bearer_key(const char *authorization, const char **key)
+{
+	const char	*k;
+	size_t		 i;
+
+	if (authorization == NULL ||
+	    strncasecmp(authorization, "Bearer ", 7) != 0)
+		return -1;
+	k = authorization + 7;
+	while (*k == ' ')
+		k++;
+	for (i = 0; k[i] != '\0'; i++)
+		if ((unsigned char)k[i] <= 0x20 || (unsigned char)k[i] >= 0x7f ||
+		    i >= 200)
+			return -1;
+	if (i == 0)
+		return -1;
+	*key = k;
+	return 0;
+}
+
+/*
+ * Admin routes: the key must name a live API key.  Missing, malformed,
+ * unknown and revoked keys get the same answer, so a caller learns nothing
+ * about which it was.  Returns 0, or -1 when an error was answered.
+ */
+static int
+staff_auth(struct request *req, struct response *resp)
+{
+	const char	*key;
+	PGresult	*res;
+	enum db_status	 st;
+	int		 ok;
+
+	if (bearer_key(req->authorization, &key) == -1)
+		goto refuse;
+	if ((st = db_query(STMT_API_KEY_NAME, 1, &key, &res)) != DB_OK) {
+		resp_unavailable(req, resp, st == DB_BUSY);
+		return -1;
+	}
+	ok = !db_isnull(res, 0, "name");
+	PQclear(res);
+	if (!ok)
+		goto refuse;
+	req->api_key = key;
+	return 0;
+refuse:
+	resp_header(resp, "WWW-Authenticate", "%s", "Bearer realm=\"eventbox\"");
+	resp_error(req, resp, 401, "unauthorized",
+	    "a valid staff API key is required");
+	return -1;
 }
 
 /* ctype is the media type want, with or without parameters. */
@@ -185,6 +281,8 @@ router_dispatch(struct request *req, struct response *resp)
 	}
 	if (r->flags & R_NO_STORE)
 		resp_header(resp, "Cache-Control", "%s", "no-store");
+	if ((r->flags & R_ADMIN) && staff_auth(req, resp) == -1)
+		return;
 	if (r->flags & (R_JSON_BODY | R_FORM_BODY)) {
 		if ((r->flags & R_JSON_BODY) &&
 		    !is_type(req->content_type, "application/json")) {

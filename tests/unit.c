@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "csv.h"
 #include "config.h"
 #include "csrf.h"
 #include "form.h"
@@ -257,6 +258,52 @@ test_ical(void)
 	buf_free(&b);
 }
 
+static int
+csv_is(const char *value, int last, const char *want)
+{
+	struct buf	 b = BUF_INIT;
+	int		 ok;
+
+	csv_cell(&b, value, last);
+	ok = strcmp(buf_str(&b), want) == 0;
+	buf_free(&b);
+	return ok;
+}
+
+static void
+test_csv(void)
+{
+	CHECK("plain", csv_is("Ann", 0, "Ann,"));
+	CHECK("last ends the record", csv_is("Ann", 1, "Ann\r\n"));
+	CHECK("empty", csv_is("", 0, ","));
+	CHECK("comma quoted", csv_is("a,b", 0, "\"a,b\","));
+	CHECK("quote doubled", csv_is("say \"hi\"", 0, "\"say \"\"hi\"\"\","));
+	CHECK("newline quoted", csv_is("a\nb", 0, "\"a\nb\","));
+	CHECK("formula =", csv_is("=1+1", 0, "\"'=1+1\","));
+	CHECK("formula +", csv_is("+1", 0, "\"'+1\","));
+	CHECK("formula -", csv_is("-1", 0, "\"'-1\","));
+	CHECK("formula @", csv_is("@SUM(A1)", 0, "\"'@SUM(A1)\","));
+	CHECK("tab first", csv_is("\t=1", 0, "\"'\t=1\","));
+	CHECK("formula with quote", csv_is("=\"x\"", 1, "\"'=\"\"x\"\"\"\r\n"));
+	CHECK("formula char later is fine", csv_is("a=b", 0, "a=b,"));
+}
+
+static void
+test_bearer(void)
+{
+	const char	*k = NULL;
+
+	CHECK("bearer", bearer_key("Bearer ebk_abc", &k) == 0 &&
+	    strcmp(k, "ebk_abc") == 0);
+	CHECK("case", bearer_key("bearer ebk_abc", &k) == 0);
+	CHECK("absent", bearer_key(NULL, &k) == -1);
+	CHECK("basic", bearer_key("Basic dXNlcg==", &k) == -1);
+	CHECK("empty key", bearer_key("Bearer ", &k) == -1);
+	CHECK("space in key", bearer_key("Bearer a b", &k) == -1);
+	CHECK("control", bearer_key("Bearer a\x01", &k) == -1);
+	CHECK("non-ascii", bearer_key("Bearer \xc3\xa9", &k) == -1);
+}
+
 /* The cookie the response sets, as a browser would send it back. */
 static void
 cookie_from(const struct response *resp, char *out, size_t outsz)
@@ -323,6 +370,8 @@ main(void)
 	test_form();
 	test_html();
 	test_csrf();
+	test_csv();
+	test_bearer();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
