@@ -57,9 +57,14 @@ tests/loadclient: tests/loadclient.c
 	$(CC) $(ALL_CFLAGS) -D_POSIX_C_SOURCE=200809L $(LDFLAGS) -o $@ $< \
 	    $$(pkg-config --cflags --libs libcurl)
 
-build/unit: tests/unit.c $(LIB_SRCS)
+build/unit: tests/unit.c tests/check.h $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/unit.c \
+	    $(LIB_SRCS) $(PKG_LIBS)
+
+build/mail-unit: tests/mail_unit.c tests/check.h $(LIB_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/mail_unit.c \
 	    $(LIB_SRCS) $(PKG_LIBS)
 
 # Installs build dependencies on a fresh Debian machine (a no-op when present).
@@ -73,8 +78,9 @@ run: deps
 psql:
 	@deploy/devstack.sh psql
 
-test-unit: build/unit
+test-unit: build/unit build/mail-unit
 	build/unit
+	build/mail-unit
 
 # The browser tests' npm packages (playwright-core, axe-core), pinned by
 # tests/package-lock.json.
@@ -83,7 +89,8 @@ tests/node_modules: tests/package.json tests/package-lock.json
 	@touch $@
 
 test: deps tests/node_modules
-	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient build/unit
+	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient build/unit \
+	    build/mail-unit
 	tests/run.sh
 
 bench: deps

@@ -98,7 +98,7 @@ static const struct {
 	 * function checks it again, so the database, not only the router,
 	 * refuses a worker without one. */
 	[STMT_API_KEY_NAME] = { "api_key_name",
-	    "SELECT eventbox.api_key_name($1::text) AS name" },
+	    "SELECT name, revoked FROM eventbox.api_key_state($1::text)" },
 	/* $1 event (NULL: create), $2 fields as a JSON object, $3 key */
 	[STMT_ADMIN_SAVE_EVENT] = { "admin_save_event",
 	    "SELECT outcome, field, message, event_id, event_slug"

@@ -239,7 +239,7 @@ staff_auth(struct request *req, struct response *resp)
 	const char	*key;
 	PGresult	*res;
 	enum db_status	 st;
-	int		 ok;
+	int		 ok, revoked;
 
 	if (bearer_key(req->authorization, &key) == -1)
 		goto refuse;
@@ -248,9 +248,15 @@ staff_auth(struct request *req, struct response *resp)
 		return -1;
 	}
 	ok = !db_isnull(res, 0, "name");
+	revoked = ok && strcmp(db_value(res, 0, "revoked"), "t") == 0;
 	PQclear(res);
 	if (!ok)
 		goto refuse;
+	if (revoked) {
+		resp_error(req, resp, 403, "key_revoked",
+		    "this staff API key was revoked");
+		return -1;
+	}
 	req->api_key = key;
 	return 0;
 refuse:

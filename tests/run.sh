@@ -40,6 +40,9 @@ echo "== unit tests"
 out=$(build/unit)
 echo "$out"
 count unit "$(tail -1 <<<"$out")"
+out=$(build/mail-unit)       # the emails against tests/golden/mail-*.eml
+echo "$out"
+count mail-unit "$(tail -1 <<<"$out")"
 
 echo "== starting the test stack in $VAR"
 if ! deploy/devstack.sh start "$VAR"; then
