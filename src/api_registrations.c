@@ -24,147 +24,27 @@
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
+#include "regbody.h"
 #include "registration.h"
 #include "validate.h"
-
-/* Trims ASCII blanks in place; returns the new start, sets *len. */
-static const char *
-trim(const char *s, size_t *len)
-{
-	size_t	 n = strlen(s);
-
-	while (n > 0 && (*s == ' ' || *s == '\t')) {
-		s++;
-		n--;
-	}
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	*len = n;
-	return s;
-}
-
-/*
- * Takes one string field out of the object into dst.  Returns 1 when
- * present and valid, 0 when absent or null (and optional), -1 when an error
- * was answered.
- */
-static int
-take_field(struct request *req, struct response *resp, const cJSON *obj,
-    const char *field, int required, int is_email, char *dst, size_t dstsz)
-{
-	const cJSON	*item = cJSON_GetObjectItemCaseSensitive(obj, field);
-	const char	*v;
-	size_t		 len, max = is_email ? EMAIL_MAX_BYTES :
-			    (strcmp(field, "name") == 0 ? NAME_MAX_CHARS :
-			    ORG_MAX_CHARS);
-
-	if (item == NULL || cJSON_IsNull(item)) {
-		if (!required)
-			return 0;
-		resp_field_error(req, resp, field, "is required");
-		return -1;
-	}
-	if (!cJSON_IsString(item) || item->valuestring == NULL) {
-		resp_field_error(req, resp, field, "must be a string");
-		return -1;
-	}
-	v = trim(item->valuestring, &len);
-	if (len == 0 && !required)
-		return 0;
-	if (len == 0) {
-		resp_field_error(req, resp, field, "is required");
-		return -1;
-	}
-	if (is_email) {
-		if (!email_valid(v, len)) {
-			resp_field_error(req, resp, field,
-			    "is not a valid email address");
-			return -1;
-		}
-	} else if (utf8_chars(v, len) > max) {
-		char	 msg[64];
-
-		snprintf(msg, sizeof(msg), "is too long (at most %zu characters)",
-		    max);
-		resp_field_error(req, resp, field, msg);
-		return -1;
-	} else if (!text_valid(v, len, max)) {
-		resp_field_error(req, resp, field,
-		    "must be one line of text without control characters");
-		return -1;
-	}
-	if (len >= dstsz)
-		abort();	/* bounded by max above */
-	memcpy(dst, v, len);
-	dst[len] = '\0';
-	return 1;
-}
 
 void
 h_register(struct request *req, struct response *resp)
 {
-	char			 name[NAME_MAX_CHARS * 4 + 1];
-	char			 email[EMAIL_MAX_BYTES + 1];
-	char			 org[ORG_MAX_CHARS * 4 + 1];
-	struct registration_input in;
-	struct registration_result out;
-	cJSON			*body;
-	int			 has_org;
+	struct regbody			 rb;
+	struct registration_input	 in;
+	struct registration_result	 out;
 
-	if (req->idempotency_key != NULL &&
-	    !idempotency_key_valid(req->idempotency_key,
-	    strlen(req->idempotency_key))) {
-		resp_error(req, resp, 400, "invalid_idempotency_key",
-		    "Idempotency-Key: 1 to 200 printable ASCII characters");
+	if (regbody_parse(req->idempotency_key, req->body.data, req->body.len,
+	    &rb, resp) == -1)
 		return;
-	}
-	if (req->body.len == 0) {
-		resp_error(req, resp, 400, "empty_body",
-		    "send {\"name\": ..., \"email\": ...} as JSON");
-		return;
-	}
-	if (!utf8_valid(req->body.data, req->body.len)) {
-		resp_error(req, resp, 400, "invalid_utf8",
-		    "the body is not valid UTF-8");
-		return;
-	}
-	/* cJSON would silently cut a string at a NUL, raw or escaped. */
-	if (memchr(req->body.data, '\0', req->body.len) != NULL ||
-	    strstr(req->body.data, "\\u0000") != NULL) {
-		resp_error(req, resp, 400, "invalid_json",
-		    "the body contains an escaped NUL character");
-		return;
-	}
-	/* The length includes the terminating NUL, which cJSON wants to see. */
-	body = cJSON_ParseWithLengthOpts(req->body.data, req->body.len + 1,
-	    NULL, 1);
-	if (body == NULL) {
-		resp_error(req, resp, 400, "invalid_json",
-		    "the body is not well-formed JSON");
-		return;
-	}
-	if (!cJSON_IsObject(body)) {
-		cJSON_Delete(body);
-		resp_error(req, resp, 422, "invalid_body",
-		    "the body must be a JSON object");
-		return;
-	}
-	if (take_field(req, resp, body, "name", 1, 0, name, sizeof(name)) == -1 ||
-	    take_field(req, resp, body, "email", 1, 1, email,
-	    sizeof(email)) == -1 ||
-	    (has_org = take_field(req, resp, body, "organization", 0, 0, org,
-	    sizeof(org))) == -1) {
-		cJSON_Delete(body);
-		return;
-	}
-	cJSON_Delete(body);
 
 	memset(&in, 0, sizeof(in));
 	in.event = req->args[0];
 	in.event_len = req->args_len[0];
-	in.name = name;
-	in.email = email;
-	in.organization = has_org ? org : NULL;
+	in.name = rb.name;
+	in.email = rb.email;
+	in.organization = rb.has_org ? rb.org : NULL;
 	in.source = "api";
 	in.idempotency_key = req->idempotency_key;
 	if (registration_submit(&in, &out) == -1) {

@@ -126,25 +126,34 @@ is_json(const char *ctype)
 	return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ';
 }
 
-void
-router_dispatch(struct request *req, struct response *resp)
+const struct route *
+router_find(struct request *req, unsigned *allowed)
 {
 	const struct route	*r = NULL;
-	unsigned		 allowed = 0;
 	size_t			 i;
-	int			 cors_state = 0, st;
 
+	*allowed = 0;
 	for (i = 0; i < NROUTES; i++) {
 		if (!route_match(routes[i].pattern, req))
 			continue;
-		allowed |= routes[i].methods;
+		*allowed |= routes[i].methods;
 		if ((routes[i].methods & req->method) && r == NULL)
 			r = &routes[i];
 	}
 	/* Re-match the chosen route: later candidates overwrote the captures. */
 	if (r != NULL)
 		route_match(r->pattern, req);
+	return r;
+}
 
+void
+router_dispatch(struct request *req, struct response *resp)
+{
+	const struct route	*r;
+	unsigned		 allowed;
+	int			 cors_state = 0, st;
+
+	r = router_find(req, &allowed);
 	if (req->is_api) {
 		resp_header(resp, "Vary", "%s", "Origin");
 		cors_state = cors(req, resp);
