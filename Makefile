@@ -33,9 +33,19 @@ OBJS	:= $(SRCS:src/%.c=build/release/%.o)
 ASAN_OBJS := $(SRCS:src/%.c=build/asan/%.o)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 
+# Fuzzers (libFuzzer, clang): one per tests/fuzz/fuzz_NAME.c, each with a
+# seed corpus in tests/fuzz/corpus/NAME/.  A new target is one new file.
+FUZZ_CC	 ?= clang
+FUZZ_SAN  = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	    -fno-omit-frame-pointer
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_OBJS := $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o)
+FUZZ_SECONDS ?= 300
+
 sinclude Makefile.local
 
-.PHONY: all run test test-unit psql bench fuzz install clean deps
+.PHONY: all run test test-unit psql bench fuzz fuzzers soak install clean deps
 
 all: eventbox
 
@@ -62,6 +72,17 @@ build/unit: tests/unit.c $(LIB_SRCS)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/unit.c \
 	    $(LIB_SRCS) $(PKG_LIBS)
 
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_SAN) \
+	    -fsanitize=fuzzer-no-link -O1 -MMD -MP -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer \
+	    -O1 -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+
+fuzzers: $(FUZZ_BINS)
+
 # Installs build dependencies on a fresh Debian machine (a no-op when present).
 deps:
 	@deploy/devstack.sh deps
@@ -77,8 +98,21 @@ test-unit: build/unit
 	build/unit
 
 test: deps
-	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient build/unit
+	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient \
+	    build/unit fuzzers
 	tests/run.sh
+
+# Each fuzzer for FUZZ_SECONDS (new inputs go to build/fuzz/corpus/, never
+# into the committed seeds; crashes to build/fuzz/artifacts/).
+fuzz: fuzzers
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh long
+
+# Ten minutes of mixed traffic against the ASan+UBSan build (tests/test_soak.py).
+SOAK_SECONDS ?= 600
+soak: deps
+	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient build/unit
+	SOAK_SECONDS=$(SOAK_SECONDS) FUZZ_RUNS=0 \
+	    PYTEST_ARGS=tests/test_soak.py tests/run.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory eventbox tests/loadclient
@@ -98,4 +132,4 @@ install: eventbox
 clean:
 	rm -rf build eventbox eventbox-asan tests/loadclient
 
--include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
