@@ -46,6 +46,7 @@ struct request {
 	const char		*accept;
 	long long		 content_length;	/* -1 when absent */
 	int			 is_api;	/* JSON errors, CORS */
+	int			 incomplete;	/* no REQUEST_METHOD or REQUEST_URI */
 	const char		*args[ARGS_MAX];	/* decoded path captures */
 	size_t			 args_len[ARGS_MAX];
 	char			 argbuf[PATH_MAX_BYTES + ARGS_MAX];

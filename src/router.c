@@ -153,6 +153,12 @@ router_dispatch(struct request *req, struct response *resp)
 	unsigned		 allowed;
 	int			 cors_state = 0, st;
 
+	/* Not from nginx, or from a broken gateway: nothing to route. */
+	if (req->incomplete) {
+		resp_error(req, resp, 400, "bad_request",
+		    "the request has no method or target");
+		return;
+	}
 	r = router_find(req, &allowed);
 	if (req->is_api) {
 		resp_header(resp, "Vary", "%s", "Origin");
