@@ -34,65 +34,69 @@ SECONDS = int(os.environ.get("FAULT_SECONDS", "20"))
 CAPACITY = 30
 
 
-class Sampler(threading.Thread):
+class Watcher(threading.Thread):
+    """A background loop with its own database connection, which it
+    reconnects while PostgreSQL is restarted (fetch() then gives None)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.stop, self.conn = False, None
+
+    def fetch(self, sql, *args):
+        try:
+            if self.conn is None:
+                self.conn = connect()
+            with self.conn.cursor() as cur:
+                cur.execute(sql, args)
+                return cur.fetchone() or ()
+        except psycopg2.Error:
+            self.conn = None
+            time.sleep(0.2)
+            return None
+
+
+class Sampler(Watcher):
     """Reads confirmed and capacity every 50 ms; keeps the highest seen."""
 
     def __init__(self, slug):
-        super().__init__(daemon=True)
-        self.slug, self.stop, self.samples, self.worst = slug, False, 0, 0
-        self.over = []
+        super().__init__()
+        self.slug, self.samples, self.worst, self.over = slug, 0, 0, []
 
     def run(self):
-        conn = None
         while not self.stop:
-            try:
-                if conn is None:
-                    conn = connect()
-                with conn.cursor() as cur:
-                    cur.execute("SELECT confirmed_count, capacity,"
-                                " (SELECT count(*) FROM eventbox.registrations r"
-                                "   WHERE r.event_id = e.id AND r.status = 'confirmed')"
-                                " FROM eventbox.events e WHERE slug = %s",
-                                (self.slug,))
-                    counted, cap, rows = cur.fetchone()
+            row = self.fetch(
+                "SELECT confirmed_count, capacity,"
+                " (SELECT count(*) FROM eventbox.registrations r"
+                "   WHERE r.event_id = e.id AND r.status = 'confirmed')"
+                " FROM eventbox.events e WHERE slug = %s", self.slug)
+            if row:
+                counted, cap, rows = row
                 self.samples += 1
                 self.worst = max(self.worst, counted, rows)
                 if counted > cap or rows > cap:
                     self.over.append((counted, rows, cap))
-            except psycopg2.Error:
-                conn = None         # PostgreSQL is being restarted
             time.sleep(0.05)
 
 
-class Canceller(threading.Thread):
+class Canceller(Watcher):
     """Cancels random live registrations by the token from their email."""
 
     def __init__(self, api, slug):
-        super().__init__(daemon=True)
-        self.api, self.slug, self.stop = api, slug, False
+        super().__init__()
+        self.api, self.slug = api, slug
         self.statuses = collections.Counter()
         self.cancelled = set()
 
     def run(self):
-        conn = None
         while not self.stop:
-            try:
-                if conn is None:
-                    conn = connect()
-                with conn.cursor() as cur:
-                    cur.execute(
-                        "SELECT o.token, o.registration_id FROM eventbox.outbox o"
-                        " JOIN eventbox.events e ON e.id = o.event_id"
-                        " JOIN eventbox.registrations r ON r.id = o.registration_id"
-                        " WHERE e.slug = %s AND o.token IS NOT NULL"
-                        " AND r.status <> 'cancelled'"
-                        " ORDER BY random() LIMIT 1", (self.slug,))
-                    row = cur.fetchone()
-            except psycopg2.Error:
-                conn = None
-                time.sleep(0.2)
-                continue
-            if row is None:
+            row = self.fetch(
+                "SELECT o.token, o.registration_id FROM eventbox.outbox o"
+                " JOIN eventbox.events e ON e.id = o.event_id"
+                " JOIN eventbox.registrations r ON r.id = o.registration_id"
+                " WHERE e.slug = %s AND o.token IS NOT NULL"
+                " AND r.status <> 'cancelled'"
+                " ORDER BY random() LIMIT 1", self.slug)
+            if not row:
                 time.sleep(0.1)
                 continue
             try:
@@ -199,11 +203,13 @@ def test_faults_under_mixed_load_lose_nothing_and_oversell_nothing(
     assert load.returncode == 0, err     # every request got an HTTP answer
 
     # --- The answers ------------------------------------------------------
-    statuses = collections.Counter()
+    statuses, why = collections.Counter(), collections.Counter()
     answered = {}
     for line in out.read_text().splitlines():
         seq, status, _lat, resp = line.split("\t", 3)
         statuses[int(status)] += 1
+        if status == "503":
+            why[json.loads(resp)["error"]["code"]] += 1
         if status == "201":
             answered[f"f{seq}-{runid}@example.org"] = json.loads(resp)["status"]
     assert statuses[201] > 0, statuses
@@ -287,6 +293,8 @@ def test_faults_under_mixed_load_lose_nothing_and_oversell_nothing(
            f"{hangups.count} clients hanging up mid-request or mid-response",
            "registrations: " + ", ".join(f"{n} x {s}" for s, n in
                                          sorted(statuses.items())) +
+           " (503: " + ", ".join(f"{n} {c}" for c, n in sorted(why.items())) +
+           ")" +
            "; cancellations: " + ", ".join(
                f"{n} x {s}" for s, n in sorted(canceller.statuses.items(),
                                                key=str)) +
