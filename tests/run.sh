@@ -95,5 +95,10 @@ else
 	echo "== sanitizers: 1 passed, 0 failed (no ASan, LSan or UBSan reports)"
 fi
 
+if [ -f "$VAR/security-results.md" ]; then
+	echo "== bad inputs and faults tried, and what the service answered:" \
+	    "$VAR/security-results.md (docs/SECURITY.md quotes a run)"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
