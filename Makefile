@@ -5,7 +5,8 @@
 #   make test       the whole suite against a throwaway stack (also ASan+UBSan)
 #   make psql       psql on the make-run cluster, as the database owner
 #   make bench      benchmarks (not part of make test)
-#   make fuzz       long fuzzing runs
+#   make fuzz       long fuzzing runs (FUZZ_SECONDS per target, default 300)
+#   make soak       10 minutes of mixed traffic under ASan+UBSan (SOAK_SECONDS)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Site tweaks go in Makefile.local (not tracked).
