@@ -3,19 +3,21 @@
  * REQUEST_URI, CONTENT_LENGTH, CONTENT_TYPE, Origin, Idempotency-Key), read
  * by http_request_reset() and routed by router_find() over the real route
  * table, then the query string picked apart by query_get() as the list
- * handler does.
+ * handler does, and the Origin checked against a CORS list.
  *
  * Input: up to six lines, one per parameter in that order; a missing line
  * is a missing parameter.  Properties: the path stays inside the URI, the
  * captures are NUL-terminated inside argbuf with their stated lengths, a
  * route is only chosen for its own method, decoded values fit their
- * buffers; never a crash or a leak.
+ * buffers, an origin is allowed only when it is exactly one on the list;
+ * never a crash or a leak.
  */
 #include <string.h>
 
 #include <fcgiapp.h>
 
 #include "buf.h"
+#include "config.h"
 #include "fuzz.h"
 #include "http.h"
 #include "router.h"
@@ -85,6 +87,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	} else
 		FUZZ_CHECK((allowed & req.method) == 0);
+
+	cfg.cors_origins = " https://library.example.org,https://b.example ";
+	if (req.origin != NULL &&
+	    config_origin_allowed(req.origin, strlen(req.origin)))
+		FUZZ_CHECK(strcmp(req.origin, "https://library.example.org") == 0 ||
+		    strcmp(req.origin, "https://b.example") == 0);
 
 	for (i = 0; i < sizeof(query_keys) / sizeof(query_keys[0]); i++) {
 		memset(dst, 0x5a, sizeof(dst));
