@@ -16,7 +16,7 @@ BINDIR	?= $(PREFIX)/bin
 DATADIR	?= $(PREFIX)/share/eventbox
 CC	?= cc
 CFLAGS	?= -O2 -g
-PKGS	 = libpq libcjson uuid fcgi libcurl
+PKGS	 = libpq libcjson uuid fcgi libcurl libcrypto
 
 WARNINGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wconversion \
 	   -Wmissing-prototypes -Wvla -Wwrite-strings -Wformat-security \
@@ -98,7 +98,13 @@ psql:
 test-unit: build/unit
 	build/unit
 
-test: deps
+# The browser tests' npm packages (playwright-core, axe-core), pinned by
+# tests/package-lock.json.
+tests/node_modules: tests/package.json tests/package-lock.json
+	npm ci --prefix tests --no-audit --no-fund
+	@touch $@
+
+test: deps tests/node_modules
 	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient \
 	    build/unit fuzzers
 	tests/run.sh

@@ -59,10 +59,12 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 
 # Debian packages needed to build, run and test eventbox (the tests talk to
-# PostgreSQL with psycopg2).
+# PostgreSQL with psycopg2, drive the pages in Chromium through Node's
+# playwright-core and parse .ics files with python3-icalendar).
 PACKAGES=(build-essential pkg-config postgresql postgresql-contrib nginx-light
           libfcgi-dev libcjson-dev uuid-dev libpq-dev libcurl4-openssl-dev
-          python3 python3-aiosmtpd python3-pytest python3-psycopg2 curl
+          libssl-dev python3 python3-aiosmtpd python3-pytest python3-psycopg2 curl
+          chromium python3-icalendar nodejs npm
           clang libclang-rt-14-dev)     # the fuzzers (libFuzzer)
 
 DB_NAME=eventbox
@@ -196,7 +198,9 @@ ensure_packages() {
         case $p in
             # Any nginx flavour will do (nginx-light conflicts with the others).
             nginx-light) command -v nginx >/dev/null && continue ;;
-            curl | python3) command -v "$p" >/dev/null && continue ;;
+            curl | python3 | npm) command -v "$p" >/dev/null && continue ;;
+            # Any Node.js 18+ will do (NodeSource's bundles npm).
+            nodejs) command -v node >/dev/null && continue ;;
         esac
         dpkg_installed "$p" || missing+=("$p")
     done

@@ -262,6 +262,29 @@ BEGIN
 END
 $$;
 
+-- Locks and returns the event named by id or slug; all NULL when none.
+-- Every rule that touches an event's registrations starts here.
+CREATE FUNCTION eventbox.lock_event(p_event text) RETURNS eventbox.events
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    e eventbox.events;
+BEGIN
+    -- A stuck lock must become an error, not a hang.  The service sets its
+    -- own lock_timeout (EVENTBOX_LOCK_TIMEOUT_MS); a psql session that set
+    -- none gets 3 s for this transaction.
+    IF current_setting('lock_timeout') = '0' THEN
+        PERFORM set_config('lock_timeout', '3s', true);
+    END IF;
+    IF p_event ~ '^[0-9]{1,18}$' THEN
+        SELECT * INTO e FROM eventbox.events WHERE id = p_event::bigint FOR UPDATE;
+    ELSE
+        SELECT * INTO e FROM eventbox.events WHERE slug = p_event FOR UPDATE;
+    END IF;
+    RETURN e;
+END
+$$;
+
 -- Promotes the oldest waiting registrations into free seats, in order, and
 -- queues their emails.  Nobody is promoted once the event has started, or
 -- unless it is published.  Returns how many moved up.
@@ -322,7 +345,6 @@ CREATE FUNCTION eventbox.register(
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -350,12 +372,8 @@ BEGIN
     END IF;
 
     -- The event row lock comes first, always.
-    IF p_event ~ '^[0-9]{1,18}$' THEN
-        SELECT * INTO e FROM events WHERE id = p_event::bigint FOR UPDATE;
-    ELSE
-        SELECT * INTO e FROM events WHERE slug = p_event FOR UPDATE;
-    END IF;
-    IF NOT FOUND THEN
+    e := lock_event(p_event);
+    IF e.id IS NULL THEN
         outcome := 'not_found';
         RETURN;
     END IF;
@@ -461,7 +479,6 @@ CREATE FUNCTION eventbox.cancel(p_token text, OUT outcome text, OUT promoted int
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 DECLARE
     v_reg bigint;
@@ -475,7 +492,7 @@ BEGIN
         outcome := 'not_found';
         RETURN;
     END IF;
-    SELECT slug INTO event_slug FROM events WHERE id = v_event FOR UPDATE;
+    event_slug := (lock_event(v_event::text)).slug;
     SELECT c.outcome, c.promoted INTO outcome, promoted FROM cancel_locked(v_reg) c;
 END
 $$;
@@ -486,7 +503,6 @@ CREATE FUNCTION eventbox.cancel_registration(p_registration_id bigint, OUT outco
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 DECLARE
     v_event bigint;
@@ -497,7 +513,7 @@ BEGIN
         outcome := 'not_found';
         RETURN;
     END IF;
-    PERFORM 1 FROM events WHERE id = v_event FOR UPDATE;
+    PERFORM lock_event(v_event::text);
     SELECT c.outcome, c.promoted INTO outcome, promoted FROM cancel_locked(p_registration_id) c;
 END
 $$;
@@ -510,7 +526,6 @@ CREATE FUNCTION eventbox.set_capacity(p_event text, p_capacity integer, OUT outc
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
-SET lock_timeout = '3s'
 AS $$
 DECLARE
     e events;
@@ -520,12 +535,8 @@ BEGIN
         outcome := 'invalid_capacity';
         RETURN;
     END IF;
-    IF p_event ~ '^[0-9]{1,18}$' THEN
-        SELECT * INTO e FROM events WHERE id = p_event::bigint FOR UPDATE;
-    ELSE
-        SELECT * INTO e FROM events WHERE slug = p_event FOR UPDATE;
-    END IF;
-    IF NOT FOUND THEN
+    e := lock_event(p_event);
+    IF e.id IS NULL THEN
         outcome := 'not_found';
         RETURN;
     END IF;

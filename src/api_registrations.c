@@ -24,27 +24,37 @@
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
-#include "regbody.h"
 #include "registration.h"
 #include "validate.h"
 
 void
 h_register(struct request *req, struct response *resp)
 {
-	struct regbody			 rb;
-	struct registration_input	 in;
-	struct registration_result	 out;
+	struct registration_fields f;
+	struct registration_input in;
+	struct registration_result out;
 
-	if (regbody_parse(req->idempotency_key, req->body.data, req->body.len,
-	    &rb, resp) == -1)
+	if (req->idempotency_key != NULL &&
+	    !idempotency_key_valid(req->idempotency_key,
+	    strlen(req->idempotency_key))) {
+		resp_error(req, resp, 400, "invalid_idempotency_key",
+		    "Idempotency-Key: 1 to 200 printable ASCII characters");
+		return;
+	}
+	if (req->body.len == 0) {
+		resp_error(req, resp, 400, "empty_body",
+		    "send {\"name\": ..., \"email\": ...} as JSON");
+		return;
+	}
+	if (registration_read_fields(req, resp, &f) == -1)
 		return;
 
 	memset(&in, 0, sizeof(in));
 	in.event = req->args[0];
 	in.event_len = req->args_len[0];
-	in.name = rb.name;
-	in.email = rb.email;
-	in.organization = rb.has_org ? rb.org : NULL;
+	in.name = f.name;
+	in.email = f.email;
+	in.organization = f.has_org ? f.org : NULL;
 	in.source = "api";
 	in.idempotency_key = req->idempotency_key;
 	if (registration_submit(&in, &out) == -1) {
@@ -78,7 +88,6 @@ h_registration_get(struct request *req, struct response *resp)
 	PGresult	*res;
 	enum db_status	 st;
 	cJSON		*o, *ev;
-	struct buf	 url = BUF_INIT;
 	const char	*status;
 
 	if (check_token(req, resp) == -1)
@@ -116,10 +125,7 @@ h_registration_get(struct request *req, struct response *resp)
 	json_add_string(ev, "ends_local", db_value(res, 0, "ends_local"));
 	json_add_string(ev, "format", db_value(res, 0, "format"));
 	json_add_string(ev, "location", db_value(res, 0, "location"));
-	buf_printf(&url, "%s/events/%s", cfg.base_url,
-	    db_value(res, 0, "event_slug"));
-	json_add_string(ev, "url", url.data);
-	buf_free(&url);
+	json_add_event_url(ev, "url", db_value(res, 0, "event_slug"));
 	/* The online URL only for a confirmed seat (the function enforces it). */
 	json_add_string_or_null(o, "online_url", db_value(res, 0, "online_url"));
 	PQclear(res);

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -33,6 +34,25 @@ env_num(const char *name, long long def, long long min, long long max)
 		fatalx("%s: expected a whole number from %lld to %lld, got \"%s\"",
 		    name, min, max, v);
 	return n;
+}
+
+static void
+load_secret(void)
+{
+	const char	*v = env_str("EVENTBOX_SECRET", "");
+	size_t		 n = strlen(v);
+
+	if (n == 0) {
+		cfg.secret_len = 32;
+		if (getrandom(cfg.secret, cfg.secret_len, 0) != 32)
+			fatal("getrandom");
+		return;
+	}
+	if (n < 32 || n > sizeof(cfg.secret))
+		fatalx("EVENTBOX_SECRET: expected 32 to %zu bytes",
+		    sizeof(cfg.secret));
+	memcpy(cfg.secret, v, n);
+	cfg.secret_len = n;
 }
 
 void
@@ -68,6 +88,8 @@ config_load(void)
 	    24 * 30);
 	cfg.retention_days = (int)env_num("EVENTBOX_RETENTION_DAYS", 30, 0,
 	    3650);
+	/* purge needs a member of eventbox_ops, which the service is not. */
+	cfg.purge_dsn = env_str("EVENTBOX_PURGE_DSN", cfg.dsn);
 
 	/* The base URL goes into emails: keep it bare, without a trailing slash. */
 	n = strlen(env_str("EVENTBOX_BASE_URL", "http://127.0.0.1:8080"));
@@ -80,6 +102,7 @@ config_load(void)
 	if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
 		fatalx("EVENTBOX_BASE_URL must start with http:// or https://");
 	cfg.base_url = base;
+	load_secret();
 }
 
 /* Exact, case-sensitive match against the comma-separated list. */

@@ -30,6 +30,13 @@ struct config {
 	int		 mail_max_tries;	/* EVENTBOX_MAIL_MAX_TRIES */
 	int		 reminder_hours;	/* EVENTBOX_REMINDER_HOURS */
 	int		 retention_days;	/* EVENTBOX_RETENTION_DAYS */
+	/* EVENTBOX_SECRET keys the forms' CSRF HMAC (csrf.h); at least 32
+	 * bytes.  Unset, `eventbox serve` makes a random one at start that
+	 * its workers inherit: forms then expire on a restart and cannot be
+	 * shared between hosts, so set it when running more than one. */
+	unsigned char	 secret[256];
+	size_t		 secret_len;
+	const char	*purge_dsn;	/* EVENTBOX_PURGE_DSN, default: dsn */
 };
 
 extern struct config cfg;

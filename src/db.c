@@ -24,6 +24,30 @@
 	"eventbox.iso_utc(registration_opens_at) AS registration_opens_at, " \
 	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at"
 
+/* An event in LibCal's terms (libcal.c): never the online URL. */
+#define LIBCAL_COLS \
+	"id, slug, title, description, presenter, format, location, " \
+	"organizer, members_only, status, capacity, seats_taken, wait_list, " \
+	"has_registration_opened, has_registration_closed, " \
+	"eventbox.iso_local(starts_at, timezone) AS start, " \
+	"eventbox.iso_local(ends_at, timezone) AS \"end\", " \
+	"(SELECT coalesce(json_agg(json_build_object('id', " \
+	"eventbox.category_id(c), 'name', c)), '[]')::text" \
+	" FROM unnest(categories) c) AS category"
+
+/* Dates and times as the pages print them, in the zone z (an SQL
+ * expression): "Wednesday, December 10, 2026", "2:00pm". */
+#define LOCAL_DATE(ts, z) \
+	"to_char((" ts ") AT TIME ZONE " z ", 'FMDay, FMMonth FMDD, YYYY')"
+#define LOCAL_TIME(ts, z) \
+	"lower(to_char((" ts ") AT TIME ZONE " z ", 'FMHH12:MIam'))"
+#define PAGE_TIMES(z) \
+	LOCAL_DATE("starts_at", z) " AS date_text, " \
+	LOCAL_TIME("starts_at", z) " AS start_text, " \
+	LOCAL_DATE("ends_at", z) " AS end_date_text, " \
+	LOCAL_TIME("ends_at", z) " AS end_text, " \
+	"eventbox.iso_local(starts_at, " z ") AS starts_local"
+
 static const struct {
 	const char	*name;
 	const char	*sql;
@@ -65,6 +89,140 @@ static const struct {
 	    " eventbox.iso_local(starts_at, timezone) AS starts_local,"
 	    " eventbox.iso_local(ends_at, timezone) AS ends_local,"
 	    " format, location, online_url"
+	    " FROM eventbox.registration_by_token($1::text)" },
+
+	/* Staff (api_admin.c).  $key is the caller's API key: every staff
+	 * function checks it again, so the database, not only the router,
+	 * refuses a worker without one. */
+	[STMT_API_KEY_NAME] = { "api_key_name",
+	    "SELECT name, revoked FROM eventbox.api_key_state($1::text)" },
+	/* $1 event (NULL: create), $2 fields as a JSON object, $3 key */
+	[STMT_ADMIN_SAVE_EVENT] = { "admin_save_event",
+	    "SELECT outcome, field, message, event_id, event_slug"
+	    " FROM eventbox.save_event($1::text, $2::jsonb, $3::text)" },
+	/* $1 key, $2 event */
+	[STMT_ADMIN_EVENT] = { "admin_event",
+	    "SELECT id, slug, title, status, timezone, description, presenter,"
+	    " format, location, array_to_json(categories)::text AS categories,"
+	    " organizer, accessibility_contact, waitlist_enabled,"
+	    " waitlist_capacity, eventbox.iso_utc(starts_at) AS starts_at,"
+	    " eventbox.iso_utc(ends_at) AS ends_at,"
+	    " eventbox.iso_local(starts_at, timezone) AS starts_local,"
+	    " eventbox.iso_local(ends_at, timezone) AS ends_local,"
+	    " capacity, confirmed, waitlisted, cancelled, attended,"
+	    " greatest(capacity - confirmed, 0) AS seats_available,"
+	    " members_only, online_url, registration_state,"
+	    " eventbox.iso_utc(registration_opens_at) AS registration_opens_at,"
+	    " eventbox.iso_utc(registration_closes_at) AS registration_closes_at"
+	    " FROM eventbox.admin_event($1::text, $2::text)" },
+	/* $1 event, $2 draft|published|cancelled, $3 key */
+	[STMT_ADMIN_SET_STATUS] = { "admin_set_status",
+	    "SELECT outcome, affected FROM eventbox.set_status($1::text,"
+	    " $2::text, $3::text)" },
+	/* $1 event, $2 capacity, $3 key */
+	[STMT_ADMIN_SET_CAPACITY] = { "admin_set_capacity",
+	    "SELECT outcome, promoted, confirmed FROM eventbox.set_capacity("
+	    "$1::text, $2::integer, $3::text)" },
+	/* $1 key, $2 event, $3 status or NULL, $4 limit, $5 offset.  Always
+	 * one row at least, carrying the total (as in event_list). */
+	[STMT_ADMIN_ROSTER] = { "admin_roster",
+	    "WITH m AS (SELECT * FROM eventbox.admin_roster($1::text, $2::text)"
+	    " WHERE $3::text IS NULL OR status = $3::text)"
+	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
+	    " LEFT JOIN LATERAL (SELECT registration_id, name, email, library,"
+	    " is_member, status, position, source,"
+	    " eventbox.iso_utc(registered_at) AS registered_at,"
+	    " eventbox.iso_utc(confirmed_at) AS confirmed_at,"
+	    " eventbox.iso_utc(promoted_at) AS promoted_at,"
+	    " eventbox.iso_utc(cancelled_at) AS cancelled_at,"
+	    " eventbox.iso_utc(attended_at) AS attended_at"
+	    " FROM m ORDER BY CASE status WHEN 'confirmed' THEN 0"
+	    " WHEN 'waitlisted' THEN 1 ELSE 2 END, registration_id"
+	    " LIMIT $4::integer OFFSET $5::integer) p ON true" },
+	/* $1 event, $2 name, $3 email, $4 organization, $5 key */
+	[STMT_ADMIN_REGISTER] = { "admin_register",
+	    "SELECT outcome, position, registration_id FROM"
+	    " eventbox.staff_register($1::text, $2::text, $3::text, $4::text,"
+	    " $5::text)" },
+	/* $1 registration, $2 key */
+	[STMT_ADMIN_CANCEL] = { "admin_cancel",
+	    "SELECT outcome, promoted FROM eventbox.cancel_registration("
+	    "$1::bigint, $2::text)" },
+	[STMT_ADMIN_PROMOTE] = { "admin_promote",
+	    "SELECT outcome FROM eventbox.promote($1::bigint, $2::text)" },
+	/* $1 registration, $2 key, $3 attended */
+	[STMT_ADMIN_CHECK_IN] = { "admin_check_in",
+	    "SELECT outcome FROM eventbox.check_in($1::bigint, $2::text,"
+	    " $3::boolean)" },
+
+	/* LibCal's read API (libcal.c).  $1 first local date (NULL: today),
+	 * $2 days, $3 limit, $4 category ids as {1,2} or NULL. */
+	[STMT_LIBCAL_LIST] = { "libcal_list",
+	    "SELECT " LIBCAL_COLS " FROM eventbox.libcal_events"
+	    " WHERE status = 'published' AND (starts_at AT TIME ZONE timezone)::date"
+	    " BETWEEN coalesce($1::date, current_date)"
+	    " AND coalesce($1::date, current_date) + ($2::integer - 1)"
+	    " AND ($4::integer[] IS NULL OR EXISTS (SELECT 1 FROM unnest(categories) c"
+	    " WHERE eventbox.category_id(c) = ANY ($4::integer[])))"
+	    " ORDER BY starts_at, id LIMIT $3::integer" },
+	/* $1 ids as {1,2,3} */
+	[STMT_LIBCAL_BY_IDS] = { "libcal_by_ids",
+	    "SELECT " LIBCAL_COLS " FROM eventbox.libcal_events"
+	    " WHERE id = ANY ($1::bigint[]) ORDER BY starts_at, id" },
+
+	/* Commands (apikey.c, purge.c), run as the owner or ops. */
+	[STMT_APIKEY_CREATE] = { "apikey_create",
+	    "SELECT eventbox.api_key_create($1::text, $2::text)" },
+	[STMT_APIKEY_REVOKE] = { "apikey_revoke",
+	    "SELECT eventbox.api_key_revoke($1::text) AS revoked" },
+	[STMT_APIKEY_LIST] = { "apikey_list",
+	    "SELECT name, eventbox.iso_utc(created_at) AS created_at,"
+	    " eventbox.iso_utc(revoked_at) AS revoked_at"
+	    " FROM eventbox.api_keys ORDER BY name" },
+	/* $1 retention days, $2 registrations per step */
+	[STMT_PURGE_STEP] = { "purge_step",
+	    "SELECT rows, finished, event_id FROM eventbox.purge_step($1::integer,"
+	    " $2::integer)" },
+
+	/* $1 slug, $2 the zone to show times in (checked against the
+	 * pages' list of zones), NULL for the event's own. */
+	[STMT_PAGE_EVENT] = { "page_event",
+	    "SELECT slug, title, description, presenter, format, location,"
+	    " array_to_json(categories)::text AS categories, organizer,"
+	    " accessibility_contact, timezone, capacity, seats_available,"
+	    " waitlist_available, registration_state, image_path, image_alt,"
+	    " image_decorative, " PAGE_TIMES("coalesce($2::text, timezone)") ","
+	    " " LOCAL_DATE("registration_opens_at",
+	    "coalesce($2::text, timezone)") " AS opens_date_text,"
+	    " " LOCAL_TIME("registration_opens_at",
+	    "coalesce($2::text, timezone)") " AS opens_time_text"
+	    " FROM eventbox.public_events WHERE slug = $1::text" },
+	/* $1 category or NULL, $2 limit, $3 offset.  One row at least, with
+	 * the total (event columns NULL past the end), as in event_list. */
+	[STMT_PAGE_LIST] = { "page_list",
+	    "WITH m AS (SELECT * FROM eventbox.public_events"
+	    " WHERE status = 'published' AND ends_at > now()"
+	    " AND ($1::text IS NULL OR $1::text = ANY (categories)))"
+	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
+	    " LEFT JOIN LATERAL (SELECT slug, title, format, timezone,"
+	    " seats_available, waitlist_available, registration_state, "
+	    PAGE_TIMES("timezone") " FROM m"
+	    " ORDER BY starts_at, id LIMIT $2::integer OFFSET $3::integer) p"
+	    " ON true" },
+	[STMT_PAGE_CATEGORIES] = { "page_categories",
+	    "SELECT DISTINCT unnest(categories) AS category"
+	    " FROM eventbox.public_events"
+	    " WHERE status = 'published' AND ends_at > now() ORDER BY 1" },
+	[STMT_PAGE_ICS] = { "page_ics",
+	    "SELECT id, slug, title, description, location, format, timezone,"
+	    " status, eventbox.vtimezone(timezone, starts_at) AS vtimezone,"
+	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
+	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
+	    " eventbox.ical_utc(now()) AS dtstamp"
+	    " FROM eventbox.public_events WHERE slug = $1::text" },
+	[STMT_PAGE_REGISTRATION] = { "page_registration",
+	    "SELECT status, position, name, event_slug, event_title, format,"
+	    " timezone, " PAGE_TIMES("timezone")
 	    " FROM eventbox.registration_by_token($1::text)" },
 };
 

@@ -9,6 +9,7 @@
 #include <fcgiapp.h>
 #include <cjson/cJSON.h>
 
+#include "html.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -65,7 +66,9 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 	req->origin = http_param(req, "HTTP_ORIGIN");
 	req->idempotency_key = http_param(req, "HTTP_IDEMPOTENCY_KEY");
 	req->authorization = http_param(req, "HTTP_AUTHORIZATION");
+	req->api_key = NULL;
 	req->accept = http_param(req, "HTTP_ACCEPT");
+	req->cookie = http_param(req, "HTTP_COOKIE");
 	req->content_length = -1;
 	cl = http_param(req, "CONTENT_LENGTH");
 	if (cl != NULL && *cl != '\0') {
@@ -188,14 +191,21 @@ http_send(struct request *req, struct response *resp)
 	buf_free(&out);
 }
 
-/* {"error": {"code": ..., "message": ...}} for the API. */
+/*
+ * {"error": {"code": ..., "message": ...}} for the API; for the pages, an
+ * HTML page with the usual text for the status (the API's terse message
+ * is not for patrons).
+ */
 void
 resp_error(struct request *req, struct response *resp, int status,
     const char *code, const char *message)
 {
 	cJSON	*root, *err;
 
-	(void)req;
+	if (!req->is_api) {
+		html_error_page(resp, status, NULL);
+		return;
+	}
 	resp->status = status;
 	resp->content_type = "application/json";
 	root = json_new_object();
@@ -236,4 +246,48 @@ resp_unavailable(struct request *req, struct response *resp, int busy)
 	    busy ? "the service is busy; try again in a moment" :
 	    "the service is temporarily unavailable; try again in a moment");
 	resp_header(resp, "Retry-After", "%d", busy ? 1 : 5);
+}
+
+/*
+ * The request body as a JSON object, or NULL after answering 400 (empty,
+ * not UTF-8, a NUL, not JSON) or 422 (not an object).  The caller owns the
+ * tree and cJSON_Delete()s it.
+ */
+cJSON *
+http_json_object(struct request *req, struct response *resp)
+{
+	cJSON	*body;
+
+	if (req->body.len == 0) {
+		resp_error(req, resp, 400, "empty_body",
+		    "send a JSON object as the body");
+		return NULL;
+	}
+	if (!utf8_valid(req->body.data, req->body.len)) {
+		resp_error(req, resp, 400, "invalid_utf8",
+		    "the body is not valid UTF-8");
+		return NULL;
+	}
+	/* cJSON would silently cut a string at a NUL, raw or escaped. */
+	if (memchr(req->body.data, '\0', req->body.len) != NULL ||
+	    strstr(req->body.data, "\\u0000") != NULL) {
+		resp_error(req, resp, 400, "invalid_json",
+		    "the body contains an escaped NUL character");
+		return NULL;
+	}
+	/* The length includes the terminating NUL, which cJSON wants to see. */
+	body = cJSON_ParseWithLengthOpts(req->body.data, req->body.len + 1,
+	    NULL, 1);
+	if (body == NULL) {
+		resp_error(req, resp, 400, "invalid_json",
+		    "the body is not well-formed JSON");
+		return NULL;
+	}
+	if (!cJSON_IsObject(body)) {
+		cJSON_Delete(body);
+		resp_error(req, resp, 422, "invalid_body",
+		    "the body must be a JSON object");
+		return NULL;
+	}
+	return body;
 }

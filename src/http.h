@@ -43,7 +43,9 @@ struct request {
 	const char		*origin;
 	const char		*idempotency_key;
 	const char		*authorization;
+	const char		*api_key;	/* admin routes: the checked key */
 	const char		*accept;
+	const char		*cookie;	/* NULL when absent */
 	long long		 content_length;	/* -1 when absent */
 	int			 is_api;	/* JSON errors, CORS */
 	int			 incomplete;	/* no REQUEST_METHOD or REQUEST_URI */
@@ -73,6 +75,7 @@ void	 resp_error(struct request *, struct response *, int status,
 void	 resp_field_error(struct request *, struct response *,
 	    const char *field, const char *message);
 void	 resp_unavailable(struct request *, struct response *, int busy);
+struct cJSON *http_json_object(struct request *, struct response *);
 const char *http_reason(int status);
 
 #endif

@@ -68,6 +68,18 @@ json_add_null(cJSON *parent, const char *name)
 	must(cJSON_AddNullToObject(parent, name));
 }
 
+/* The public page of an event (slug NULL: the list), on EVENTBOX_BASE_URL. */
+void
+json_add_event_url(cJSON *parent, const char *name, const char *slug)
+{
+	struct buf	 url = BUF_INIT;
+
+	buf_printf(&url, "%s/events%s%s", cfg.base_url, slug != NULL ? "/" : "",
+	    slug != NULL ? slug : "");
+	json_add_string(parent, name, url.data);
+	buf_free(&url);
+}
+
 void
 json_write(struct buf *out, const cJSON *j)
 {
@@ -96,7 +108,6 @@ cJSON *
 json_event(const PGresult *res, int row)
 {
 	cJSON		*o = json_new_object(), *cats;
-	struct buf	 url = BUF_INIT;
 
 	json_add_number(o, "id", num(res, row, "id"));
 	json_add_string(o, "slug", db_value(res, row, "slug"));
@@ -133,9 +144,6 @@ json_event(const PGresult *res, int row)
 	    db_value(res, row, "registration_opens_at"));
 	json_add_string_or_null(o, "registration_closes_at",
 	    db_value(res, row, "registration_closes_at"));
-	buf_printf(&url, "%s/events/%s", cfg.base_url,
-	    db_value(res, row, "slug"));
-	json_add_string(o, "url", url.data);
-	buf_free(&url);
+	json_add_event_url(o, "url", db_value(res, row, "slug"));
 	return o;
 }

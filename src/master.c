@@ -22,6 +22,7 @@
 #include "config.h"
 #include "log.h"
 #include "proc.h"
+#include "signals.h"
 
 #define LISTEN_BACKLOG	1024
 
@@ -222,8 +223,8 @@ drain(pid_t *pids, int n)
 int
 cmd_serve(int argc, char **argv)
 {
-	struct sigaction	 sa;
-	sigset_t		 block, old;
+	static const int	 caught[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	sigset_t		 wait;
 	pid_t			*pids;
 	int			 fd, i, n;
 	struct timespec		 backoff = { 1, 0 };
@@ -236,22 +237,7 @@ cmd_serve(int argc, char **argv)
 	log_init("eventbox-master", cfg.log_file);
 	n = cfg.workers;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	signals_catch(on_signal, caught, 4, &wait);
 
 	fd = listen_socket(cfg.listen);
 	if ((pids = calloc((size_t)n, sizeof(*pids))) == NULL)
@@ -261,7 +247,7 @@ cmd_serve(int argc, char **argv)
 	log_info("listening on %s with %d workers", cfg.listen, n);
 
 	while (!got_term) {
-		sigsuspend(&old);
+		sigsuspend(&wait);
 		if (got_hup) {
 			got_hup = 0;
 			log_reopen();

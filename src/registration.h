@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "http.h"
+#include "validate.h"
 
 struct registration_input {
 	const char	*event;		/* id or slug, not yet checked */
@@ -34,8 +35,21 @@ struct registration_result {
 	int		 busy;		/* on -1: 1 = lock timeout, 0 = no db */
 };
 
+/* A registration's fields from a JSON body, checked; trimmed copies. */
+struct registration_fields {
+	char		 name[NAME_MAX_CHARS * 4 + 1];
+	char		 email[EMAIL_MAX_BYTES + 1];
+	char		 org[ORG_MAX_CHARS * 4 + 1];
+	int		 has_org;
+};
+
+/* 0, or -1 after answering 400/422 (naming the field). */
+int	 registration_read_fields(struct request *, struct response *,
+	    struct registration_fields *);
 int	 registration_submit(const struct registration_input *,
 	    struct registration_result *);
+/* Fills status, code and message for an outcome of eventbox.register(). */
+void	 registration_outcome(const char *outcome, struct registration_result *);
 void	 registration_json(struct response *, const struct registration_result *);
 
 #endif

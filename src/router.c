@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "db.h"
 #include "handlers.h"
 #include "log.h"
 #include "router.h"
@@ -19,6 +20,46 @@ static const struct route routes[] = {
 	    R_NO_STORE },
 	{ M_DELETE, "/api/v1/registrations/:", h_registration_cancel,
 	    R_NO_STORE },
+	{ M_GET | M_HEAD, "/events", h_page_events, 0 },
+	{ M_GET | M_HEAD, "/events/:.ics", h_page_ics, 0 },
+	/* The form page sets the CSRF cookie: never cached anywhere. */
+	{ M_GET | M_HEAD, "/events/:", h_page_event, R_NO_STORE },
+	{ M_POST, "/events/:/register", h_page_register,
+	    R_FORM_BODY | R_NO_STORE },
+	{ M_GET | M_HEAD, "/cancel/:", h_page_cancel_show, R_NO_STORE },
+	{ M_POST, "/cancel/:", h_page_cancel, R_FORM_BODY | R_NO_STORE },
+
+	{ M_POST, "/api/v1/admin/events", h_admin_event_create,
+	    R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	{ M_GET | M_HEAD, "/api/v1/admin/events/:", h_admin_event_get,
+	    R_ADMIN | R_NO_STORE },
+	{ M_PATCH, "/api/v1/admin/events/:", h_admin_event_update,
+	    R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/events/:/publish", h_admin_event_publish,
+	    R_ADMIN | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/events/:/unpublish", h_admin_event_unpublish,
+	    R_ADMIN | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/events/:/cancel", h_admin_event_cancel,
+	    R_ADMIN | R_NO_STORE },
+	{ M_PUT, "/api/v1/admin/events/:/capacity", h_admin_capacity,
+	    R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	{ M_GET | M_HEAD, "/api/v1/admin/events/:/registrations",
+	    h_admin_roster, R_ADMIN | R_NO_STORE },
+	{ M_GET | M_HEAD, "/api/v1/admin/events/:/registrations.csv",
+	    h_admin_roster_csv, R_ADMIN | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/events/:/registrations", h_admin_register,
+	    R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	{ M_DELETE, "/api/v1/admin/registrations/:", h_admin_cancel,
+	    R_ADMIN | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/registrations/:/promote", h_admin_promote,
+	    R_ADMIN | R_NO_STORE },
+	{ M_POST | M_DELETE, "/api/v1/admin/registrations/:/check-in",
+	    h_admin_check_in, R_ADMIN | R_NO_STORE },
+
+	{ M_GET | M_HEAD, "/1.1/events", h_libcal_events, 0 },
+	{ M_GET | M_HEAD, "/1.1/events/:", h_libcal_event, 0 },
+	{ M_GET | M_HEAD, "/1.1/events/:/registrations", h_libcal_registrations,
+	    R_ADMIN | R_NO_STORE },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -46,7 +87,18 @@ route_match(const char *pattern, struct request *req)
 			p++;
 		n = (size_t)(p - seg);
 		if (*pattern == ':') {
-			pattern++;
+			const char	*send = strchr(++pattern, '/');
+			size_t		 slen = send ? (size_t)(send - pattern) :
+					    strlen(pattern);
+
+			/* A literal suffix after ':' must end the segment. */
+			if (slen > 0) {
+				if (n <= slen || memcmp(seg + n - slen, pattern,
+				    slen) != 0)
+					return 0;
+				n -= slen;
+				pattern += slen;
+			}
 			if (n == 0 || nargs == ARGS_MAX)
 				return 0;
 			if (pct_decode(out, room, seg, n, 0, &outlen) == -1)
@@ -89,6 +141,10 @@ allow_header(struct response *resp, unsigned methods)
 		buf_adds(&b, "GET, HEAD, ");
 	if (methods & M_POST)
 		buf_adds(&b, "POST, ");
+	if (methods & M_PUT)
+		buf_adds(&b, "PUT, ");
+	if (methods & M_PATCH)
+		buf_adds(&b, "PATCH, ");
 	if (methods & M_DELETE)
 		buf_adds(&b, "DELETE, ");
 	buf_adds(&b, "OPTIONS");
@@ -116,12 +172,78 @@ preflight(struct request *req, struct response *resp, unsigned methods,
 	}
 }
 
-static int
-is_json(const char *ctype)
+/*
+ * "Bearer <key>": sets *key to the key.  Returns 0, or -1 when the header
+ * is absent or not a plausible key (printable ASCII without blanks, at most
+ * 200 bytes), so that nothing odd reaches the database.
+ */
+int
+bearer_key(const char *authorization, const char **key)
 {
-	size_t	 n = strlen("application/json");
+	const char	*k;
+	size_t		 i;
 
-	if (ctype == NULL || strncasecmp(ctype, "application/json", n) != 0)
+	if (authorization == NULL ||
+	    strncasecmp(authorization, "Bearer ", 7) != 0)
+		return -1;
+	k = authorization + 7;
+	while (*k == ' ')
+		k++;
+	for (i = 0; k[i] != '\0'; i++)
+		if ((unsigned char)k[i] <= 0x20 || (unsigned char)k[i] >= 0x7f ||
+		    i >= 200)
+			return -1;
+	if (i == 0)
+		return -1;
+	*key = k;
+	return 0;
+}
+
+/*
+ * Admin routes: the key must name a live API key.  Missing, malformed,
+ * unknown and revoked keys get the same answer, so a caller learns nothing
+ * about which it was.  Returns 0, or -1 when an error was answered.
+ */
+static int
+staff_auth(struct request *req, struct response *resp)
+{
+	const char	*key;
+	PGresult	*res;
+	enum db_status	 st;
+	int		 ok, revoked;
+
+	if (bearer_key(req->authorization, &key) == -1)
+		goto refuse;
+	if ((st = db_query(STMT_API_KEY_NAME, 1, &key, &res)) != DB_OK) {
+		resp_unavailable(req, resp, st == DB_BUSY);
+		return -1;
+	}
+	ok = !db_isnull(res, 0, "name");
+	revoked = ok && strcmp(db_value(res, 0, "revoked"), "t") == 0;
+	PQclear(res);
+	if (!ok)
+		goto refuse;
+	if (revoked) {
+		resp_error(req, resp, 403, "key_revoked",
+		    "this staff API key was revoked");
+		return -1;
+	}
+	req->api_key = key;
+	return 0;
+refuse:
+	resp_header(resp, "WWW-Authenticate", "%s", "Bearer realm=\"eventbox\"");
+	resp_error(req, resp, 401, "unauthorized",
+	    "a valid staff API key is required");
+	return -1;
+}
+
+/* ctype is the media type want, with or without parameters. */
+static int
+is_type(const char *ctype, const char *want)
+{
+	size_t	 n = strlen(want);
+
+	if (ctype == NULL || strncasecmp(ctype, want, n) != 0)
 		return 0;
 	return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ';
 }
@@ -180,10 +302,19 @@ router_dispatch(struct request *req, struct response *resp)
 	}
 	if (r->flags & R_NO_STORE)
 		resp_header(resp, "Cache-Control", "%s", "no-store");
-	if (r->flags & R_JSON_BODY) {
-		if (!is_json(req->content_type)) {
+	if ((r->flags & R_ADMIN) && staff_auth(req, resp) == -1)
+		return;
+	if (r->flags & (R_JSON_BODY | R_FORM_BODY)) {
+		if ((r->flags & R_JSON_BODY) &&
+		    !is_type(req->content_type, "application/json")) {
 			resp_error(req, resp, 415, "unsupported_media_type",
 			    "send the body as application/json");
+			return;
+		}
+		if ((r->flags & R_FORM_BODY) && !is_type(req->content_type,
+		    "application/x-www-form-urlencoded")) {
+			resp_error(req, resp, 415, "unsupported_media_type",
+			    "send the form as application/x-www-form-urlencoded");
 			return;
 		}
 		if ((st = http_read_body(req, cfg.max_body)) != 0) {

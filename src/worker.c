@@ -24,6 +24,7 @@
 #include "log.h"
 #include "proc.h"
 #include "router.h"
+#include "signals.h"
 
 static volatile sig_atomic_t	 stopping;
 static volatile sig_atomic_t	 reopen_log;
@@ -40,29 +41,17 @@ on_signal(int sig)
 static void
 worker_signals(sigset_t *waitmask)
 {
+	static const int	 caught[] = { SIGTERM, SIGINT, SIGHUP };
 	struct sigaction	 sa;
-	sigset_t		 block;
 
+	signals_catch(on_signal, caught, 3, waitmask);
+	/* A stuck request ends the process (the master starts another). */
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, waitmask);
-	sigdelset(waitmask, SIGTERM);
-	sigdelset(waitmask, SIGINT);
-	sigdelset(waitmask, SIGHUP);
+	sigdelset(waitmask, SIGCHLD);
 
 	/* Don't outlive the master. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);

@@ -147,3 +147,57 @@ def test_sigterm_drains_the_request_in_flight(api, db, make_event):
             time.sleep(0.1)
         devstack("serve-start")
         wait_healthy(api)
+
+
+def test_with_the_workers_down_nginx_answers_json_and_the_service_comes_back(api):
+    devstack("serve-stop")
+    try:
+        r = api.get("/api/v1/events")
+        assert r.status in (502, 503), r
+        assert r.header("Content-Type").startswith("application/json")
+        assert r.json["error"]["code"]
+        assert r.header("Retry-After") is not None
+    finally:
+        devstack("serve-start")
+    wait_healthy(api)
+    assert api.get("/api/v1/events").status == 200
+
+
+def test_the_access_log_never_contains_a_token(api, db, make_event):
+    slug = make_event(capacity=1)
+    email = f"log-{uuid.uuid4().hex[:8]}@example.org"
+    assert api.register(slug, "Logged", email).status == 201
+    token = db.tokens(email)[0]
+    assert api.get(f"/api/v1/registrations/{token}").status == 200
+    assert api.get(f"/api/v1/registrations/{token}?x=1").status == 200
+    assert api.delete(f"/api/v1/registrations/{token}").status == 200
+    time.sleep(0.2)
+    log = open(os.path.join(env("EVENTBOX_VAR"), "log", "nginx-access.log")).read()
+    assert "/api/v1/registrations/-" in log
+    assert token not in log
+    all_tokens = [r[0] for r in db.all(
+        "SELECT token FROM eventbox.outbox WHERE token IS NOT NULL")]
+    assert all_tokens and not any(t in log for t in all_tokens)
+
+
+def test_a_psql_session_without_a_lock_timeout_still_gets_one(db, make_event):
+    slug = make_event(capacity=5)
+    holder = owner_conn()
+    holder.cursor().execute(
+        "SELECT 1 FROM eventbox.events WHERE slug = %s FOR UPDATE", (slug,))
+    staff = owner_conn()
+    try:
+        cur = staff.cursor()
+        cur.execute("SET lock_timeout = 0")
+        t0 = time.time()
+        try:
+            cur.execute("SELECT * FROM eventbox.register(%s, 'Phone', 'phone@example.org')",
+                        (slug,))
+            raise AssertionError("register did not time out")
+        except psycopg2.errors.LockNotAvailable:
+            pass
+        assert 2.5 <= time.time() - t0 < 10
+    finally:
+        staff.close()
+        holder.rollback()
+        holder.close()

@@ -6,6 +6,11 @@
 #include <string.h>
 
 #include "buf.h"
+#include "csv.h"
+#include "config.h"
+#include "csrf.h"
+#include "form.h"
+#include "html.h"
 #include "http.h"
 #include "ical.h"
 #include "router.h"
@@ -155,6 +160,66 @@ test_routes(void)
 	    "/api/v1/events/x/registrations", "x"));
 	CHECK("prefix only", !match("/api/v1/events", "/api/v1/eventsX", NULL));
 	CHECK("nul escape", !match("/api/v1/events/:", "/api/v1/events/a%00", NULL));
+	CHECK("suffix", match("/events/:.ics", "/events/abc.ics", "abc"));
+	CHECK("suffix only", !match("/events/:.ics", "/events/.ics", NULL));
+	CHECK("suffix missing", !match("/events/:.ics", "/events/abc", NULL));
+	CHECK("suffix elsewhere", !match("/events/:.ics", "/events/a.icsx", NULL));
+}
+
+static int
+form(const char *body, char *name, char *email)
+{
+	struct form_field	 f[] = {
+		{ "name", name, 16, 0, 0 },
+		{ "email", email, 16, 0, 0 },
+	};
+
+	return form_parse(body, strlen(body), f, 2);
+}
+
+static void
+test_form(void)
+{
+	char	 n[16], e[16];
+	char	 many[256] = "";
+	int	 i;
+
+	CHECK("form ok", form("name=Ann+B%C3%A9&email=a%40b.c", n, e) == 0 &&
+	    strcmp(n, "Ann B\xc3\xa9") == 0 && strcmp(e, "a@b.c") == 0);
+	CHECK("form empty", form("", n, e) == 0 && n[0] == '\0');
+	CHECK("form empty value", form("name=&email=x", n, e) == 0);
+	CHECK("form duplicate", form("name=a&name=b", n, e) == -1);
+	CHECK("form unknown key", form("name=a&admin=1", n, e) == -1);
+	CHECK("form no equals", form("name", n, e) == -1);
+	CHECK("form trailing amp", form("name=a&", n, e) == -1);
+	CHECK("form empty pair", form("name=a&&email=b", n, e) == -1);
+	CHECK("form bad utf-8", form("name=%ff", n, e) == -1);
+	CHECK("form overlong utf-8", form("name=%c0%af", n, e) == -1);
+	CHECK("form nul", form("name=a%00", n, e) == -1);
+	CHECK("form too long", form("name=0123456789abcdef", n, e) == -1);
+	CHECK("form bad escape", form("name=%g1", n, e) == -1);
+	for (i = 0; i < 20; i++)
+		strcat(many, "name=a&");
+	strcat(many, "email=b");
+	CHECK("form too many pairs", form(many, n, e) == -1);
+}
+
+static void
+test_html(void)
+{
+	struct buf	 b = BUF_INIT;
+
+	html_esc(&b, "<a href=\"x\" title='y'>&amp;</a>");
+	CHECK("html escapes", strcmp(b.data, "&lt;a href=&quot;x&quot; "
+	    "title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;") == 0);
+	buf_reset(&b);
+	html_paragraphs(&b, "One\r\ntwo\n\n- <i>\n- b\nend");
+	CHECK("html paragraphs", strcmp(b.data, "<p>One<br>\ntwo</p>\n<ul>\n"
+	    "<li>&lt;i&gt;</li>\n<li>b</li>\n</ul>\n<p>end</p>\n") == 0);
+	buf_reset(&b);
+	html_urlenc(&b, "a b&c=d/\xc3\xa9");
+	CHECK("html urlenc", strcmp(b.data, "a%20b%26c%3Dd%2F%C3%A9") == 0);
+	buf_free(&b);
 }
 
 static void
@@ -202,6 +267,104 @@ test_ical(void)
 	buf_free(&b);
 }
 
+static int
+csv_is(const char *value, int last, const char *want)
+{
+	struct buf	 b = BUF_INIT;
+	int		 ok;
+
+	csv_cell(&b, value, last);
+	ok = strcmp(buf_str(&b), want) == 0;
+	buf_free(&b);
+	return ok;
+}
+
+static void
+test_csv(void)
+{
+	CHECK("plain", csv_is("Ann", 0, "Ann,"));
+	CHECK("last ends the record", csv_is("Ann", 1, "Ann\r\n"));
+	CHECK("empty", csv_is("", 0, ","));
+	CHECK("comma quoted", csv_is("a,b", 0, "\"a,b\","));
+	CHECK("quote doubled", csv_is("say \"hi\"", 0, "\"say \"\"hi\"\"\","));
+	CHECK("newline quoted", csv_is("a\nb", 0, "\"a\nb\","));
+	CHECK("formula =", csv_is("=1+1", 0, "\"'=1+1\","));
+	CHECK("formula +", csv_is("+1", 0, "\"'+1\","));
+	CHECK("formula -", csv_is("-1", 0, "\"'-1\","));
+	CHECK("formula @", csv_is("@SUM(A1)", 0, "\"'@SUM(A1)\","));
+	CHECK("tab first", csv_is("\t=1", 0, "\"'\t=1\","));
+	CHECK("formula with quote", csv_is("=\"x\"", 1, "\"'=\"\"x\"\"\"\r\n"));
+	CHECK("formula char later is fine", csv_is("a=b", 0, "a=b,"));
+}
+
+static void
+test_bearer(void)
+{
+	const char	*k = NULL;
+
+	CHECK("bearer", bearer_key("Bearer ebk_abc", &k) == 0 &&
+	    strcmp(k, "ebk_abc") == 0);
+	CHECK("case", bearer_key("bearer ebk_abc", &k) == 0);
+	CHECK("absent", bearer_key(NULL, &k) == -1);
+	CHECK("basic", bearer_key("Basic dXNlcg==", &k) == -1);
+	CHECK("empty key", bearer_key("Bearer ", &k) == -1);
+	CHECK("space in key", bearer_key("Bearer a b", &k) == -1);
+	CHECK("control", bearer_key("Bearer a\x01", &k) == -1);
+	CHECK("non-ascii", bearer_key("Bearer \xc3\xa9", &k) == -1);
+}
+
+/* The cookie the response sets, as a browser would send it back. */
+static void
+cookie_from(const struct response *resp, char *out, size_t outsz)
+{
+	const char	*p = strstr(buf_str(&resp->head), CSRF_COOKIE "=");
+
+	out[0] = '\0';
+	if (p != NULL)
+		snprintf(out, outsz, "%.*s", (int)strcspn(p, ";\r"), p);
+}
+
+static void
+test_csrf(void)
+{
+	struct request	 req;
+	struct response	 resp;
+	char		 field[CSRF_HEX + 1], again[CSRF_HEX + 1], cookie[128];
+
+	memset(&req, 0, sizeof(req));
+	memset(&resp, 0, sizeof(resp));
+	memcpy(cfg.secret, "0123456789abcdef0123456789abcdef", 32);
+	cfg.secret_len = 32;
+	cfg.base_url = "https://events.example.org";
+	csrf_prepare(&req, &resp, field);
+	CHECK("csrf sets a strict, http-only, secure cookie",
+	    strstr(buf_str(&resp.head), "; Path=/; HttpOnly; SameSite=Strict; "
+	    "Secure\r\n") != NULL);
+	cookie_from(&resp, cookie, sizeof(cookie));
+	req.cookie = cookie;
+	CHECK("csrf field matches its cookie", csrf_check(&req, field,
+	    strlen(field)));
+	buf_reset(&resp.head);
+	csrf_prepare(&req, &resp, again);
+	CHECK("csrf reuses a good cookie", resp.head.len == 0 &&
+	    strcmp(field, again) == 0);
+	field[0] = field[0] == 'a' ? 'b' : 'a';
+	CHECK("csrf refuses a changed field", !csrf_check(&req, field,
+	    strlen(field)));
+	field[0] = again[0];
+	req.cookie = "eventbox_csrf=00";
+	CHECK("csrf refuses another cookie", !csrf_check(&req, field,
+	    strlen(field)));
+	req.cookie = NULL;
+	CHECK("csrf refuses no cookie", !csrf_check(&req, field, strlen(field)));
+	cfg.base_url = "http://127.0.0.1";
+	buf_reset(&resp.head);
+	csrf_prepare(&req, &resp, field);
+	CHECK("csrf cookie without Secure over http",
+	    strstr(buf_str(&resp.head), "Secure") == NULL);
+	buf_free(&resp.head);
+}
+
 int
 main(void)
 {
@@ -213,6 +376,11 @@ main(void)
 	test_numbers_and_dates();
 	test_decoding();
 	test_routes();
+	test_form();
+	test_html();
+	test_csrf();
+	test_csv();
+	test_bearer();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

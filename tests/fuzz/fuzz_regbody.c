@@ -1,6 +1,8 @@
 /*
- * fuzz_regbody: the JSON registration body and its Idempotency-Key, as
- * POST /api/v1/events/{id}/registrations checks them (regbody_parse).
+ * fuzz_regbody: the JSON body of POST /api/v1/events/{id}/registrations, as
+ * h_register checks it: http_json_object() (UTF-8, NUL, cJSON, object)
+ * and registration_read_fields() (name, email, organization), with the
+ * Idempotency-Key through idempotency_key_valid().
  *
  * Input: an optional first line "K:<key>\n" (the Idempotency-Key header),
  * then the body bytes.  Properties: an accepted body yields fields that
@@ -14,45 +16,50 @@
 #include "buf.h"
 #include "fuzz.h"
 #include "http.h"
-#include "regbody.h"
+#include "registration.h"
 #include "validate.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct response	 resp;
-	struct regbody	 rb;
-	struct buf	 body = BUF_INIT, key = BUF_INIT;
-	const char	*p = (const char *)data, *nl;
-	size_t		 n = size;
-	cJSON		*err;
-	int		 rc;
+	struct request		 req;
+	struct response		 resp;
+	struct registration_fields f;
+	struct buf		 key = BUF_INIT;
+	const char		*p = (const char *)data, *nl;
+	size_t			 n = size;
+	cJSON			*err;
+	int			 rc;
 
 	if (n >= 2 && p[0] == 'K' && p[1] == ':' &&
 	    (nl = memchr(p, '\n', n)) != NULL) {
 		buf_add(&key, p + 2, (size_t)(nl - p - 2));
 		n -= (size_t)(nl - p) + 1;
 		p = nl + 1;
+		/* A header value cannot hold a NUL; the handler uses strlen. */
+		idempotency_key_valid(key.data, strlen(key.data));
 	}
-	/* As http_read_body leaves it: NUL-terminated at len. */
-	buf_grow(&body, n);
-	buf_add(&body, p, n);
-
+	memset(&req, 0, sizeof(req));
 	memset(&resp, 0, sizeof(resp));
+	req.is_api = 1;
+	/* As http_read_body leaves it: NUL-terminated at len. */
+	buf_grow(&req.body, n);
+	buf_add(&req.body, p, n);
 	http_response_reset(&resp);
-	memset(&rb, 0x5a, sizeof(rb));
-	rc = regbody_parse(key.data, body.data, body.len, &rb, &resp);
+
+	memset(&f, 0x5a, sizeof(f));
+	rc = registration_read_fields(&req, &resp, &f);
 	if (rc == 0) {
-		size_t	 ln = strlen(rb.name), le = strlen(rb.email);
+		size_t	 ln = strlen(f.name), le = strlen(f.email);
 
-		FUZZ_CHECK(text_valid(rb.name, ln, NAME_MAX_CHARS));
-		FUZZ_CHECK(email_valid(rb.email, le));
-		FUZZ_CHECK(header_safe(rb.name, ln) && header_safe(rb.email, le));
-		if (rb.has_org) {
-			size_t	 lo = strlen(rb.org);
+		FUZZ_CHECK(text_valid(f.name, ln, NAME_MAX_CHARS));
+		FUZZ_CHECK(email_valid(f.email, le));
+		FUZZ_CHECK(header_safe(f.name, ln) && header_safe(f.email, le));
+		if (f.has_org) {
+			size_t	 lo = strlen(f.org);
 
-			FUZZ_CHECK(text_valid(rb.org, lo, ORG_MAX_CHARS));
-			FUZZ_CHECK(header_safe(rb.org, lo));
+			FUZZ_CHECK(text_valid(f.org, lo, ORG_MAX_CHARS));
+			FUZZ_CHECK(header_safe(f.org, lo));
 		}
 		FUZZ_CHECK(resp.body.len == 0);
 	} else {
@@ -66,7 +73,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	buf_free(&resp.head);
 	buf_free(&resp.body);
-	buf_free(&body);
+	buf_free(&req.body);
 	buf_free(&key);
 	return 0;
 }

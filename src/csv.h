@@ -1,0 +1,23 @@
+/*
+ * csv.h: CSV output that spreadsheets open as intended.
+ *
+ * RFC 4180: fields separated by commas, records ended by CRLF; a field
+ * holding a comma, a double quote, CR or LF is quoted, with quotes doubled.
+ * The caller starts the file with CSV_BOM so Excel reads UTF-8.
+ *
+ * CSV injection: a cell starting with = + - @ (or a tab or CR, which some
+ * spreadsheets skip before looking) would be taken as a formula; it is
+ * written with a leading apostrophe instead, shown as text.
+ *
+ * Ownership: the caller's struct buf receives the bytes.
+ */
+#ifndef EVENTBOX_CSV_H
+#define EVENTBOX_CSV_H
+
+#include "buf.h"
+
+#define CSV_BOM	"\xef\xbb\xbf"
+
+void	 csv_cell(struct buf *, const char *value, int last);
+
+#endif

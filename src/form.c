@@ -1,0 +1,59 @@
+/*
+ * form.c: the strict form parser (see form.h).
+ */
+#include <string.h>
+
+#include "form.h"
+#include "validate.h"
+
+static struct form_field *
+find(struct form_field *f, size_t n, const char *key, size_t klen)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(f[i].key) == klen && memcmp(f[i].key, key, klen) == 0)
+			return &f[i];
+	return NULL;
+}
+
+/* Returns 0 when every pair was accepted, -1 otherwise. */
+int
+form_parse(const char *body, size_t len, struct form_field *fields,
+    size_t nfields)
+{
+	const char		*p = body, *end = body + len, *amp, *eq;
+	struct form_field	*f;
+	size_t			 i, pairs = 0, flen, klen;
+
+	for (i = 0; i < nfields; i++) {
+		fields[i].len = 0;
+		fields[i].present = 0;
+		if (fields[i].cap > 0)
+			fields[i].val[0] = '\0';
+	}
+	if (memchr(body, '\0', len) != NULL)
+		return -1;
+	while (p < end) {
+		if (++pairs > FORM_FIELDS_MAX)
+			return -1;
+		amp = memchr(p, '&', (size_t)(end - p));
+		flen = amp != NULL ? (size_t)(amp - p) : (size_t)(end - p);
+		eq = memchr(p, '=', flen);
+		if (eq == NULL)
+			return -1;
+		klen = (size_t)(eq - p);
+		if ((f = find(fields, nfields, p, klen)) == NULL || f->present)
+			return -1;
+		if (pct_decode(f->val, f->cap, eq + 1, flen - klen - 1, 1,
+		    &f->len) == -1 || !utf8_valid(f->val, f->len))
+			return -1;
+		f->present = 1;
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+		if (p == end)
+			return -1;	/* a trailing '&' */
+	}
+	return 0;
+}

@@ -1,0 +1,148 @@
+/*
+ * pages_cancel.c: the cancellation link from the confirmation email.
+ *
+ *   GET  /cancel/{token}  shows the registration and asks to confirm; a
+ *                         GET never cancels (mail scanners follow links).
+ *                         200; 404 with one calm page for a token that is
+ *                         malformed, unknown or already used; 503.
+ *   POST /cancel/{token}  form: csrf.  Cancels (or leaves the waiting
+ *                         list) and says so.  200, 400 malformed form,
+ *                         403 CSRF check failed, 404 as above, 503.
+ *
+ * Both are Cache-Control: no-store (router) and Referrer-Policy: no-referrer
+ * (nginx), and never log the token.
+ */
+#include <string.h>
+
+#include "csrf.h"
+#include "db.h"
+#include "form.h"
+#include "handlers.h"
+#include "html.h"
+#include "pages.h"
+#include "validate.h"
+
+/* The same page for every token that leads nowhere: it tells nothing. */
+static void
+inactive(struct response *resp)
+{
+	resp->status = 404;
+	html_page(resp, "This link is not active");
+	buf_adds(&resp->body, "<p>The registration it belonged to was already cancelled, or the "
+	    "link was copied incompletely. Nothing was changed.</p>\n"
+	    "<p>If you need help, contact the event's organizer.</p>\n"
+	    "<p><a href=\"/events\">See all upcoming events</a></p>\n");
+	html_end(resp);
+}
+
+/* Loads the registration; 1 live, 0 answered (inactive or 503). */
+static int
+load(struct request *req, struct response *resp, PGresult **res)
+{
+	const char	*tok = req->args[0];
+	enum db_status	 st;
+
+	*res = NULL;
+	if (!token_valid(tok, req->args_len[0])) {
+		inactive(resp);
+		return 0;
+	}
+	if ((st = db_query(STMT_PAGE_REGISTRATION, 1, &tok, res)) != DB_OK) {
+		resp_unavailable(req, resp, st == DB_BUSY);
+		return 0;
+	}
+	if (PQntuples(*res) == 0 ||
+	    strcmp(db_value(*res, 0, "status"), "cancelled") == 0) {
+		PQclear(*res);
+		*res = NULL;
+		inactive(resp);
+		return 0;
+	}
+	return 1;
+}
+
+void
+h_page_cancel_show(struct request *req, struct response *resp)
+{
+	PGresult	*res;
+	struct buf	*b = &resp->body;
+	char		 field[CSRF_HEX + 1];
+	int		 waiting;
+
+	if (!load(req, resp, &res))
+		return;
+	waiting = strcmp(db_value(res, 0, "status"), "waitlisted") == 0;
+	csrf_prepare(req, resp, field);
+	html_page(resp, waiting ? "Leave the waiting list?" :
+	    "Cancel your registration?");
+	buf_adds(b, "<dl class=\"facts\">\n<dt>Name</dt><dd>");
+	html_esc(b, db_value(res, 0, "name"));
+	buf_adds(b, "</dd>\n<dt>Event</dt><dd>");
+	page_event_link(b, db_value(res, 0, "event_slug"),
+	    db_value(res, 0, "event_title"));
+	buf_adds(b, "</dd>\n<dt>When</dt><dd>");
+	page_when(b, res, 0, db_value(res, 0, "timezone"));
+	buf_adds(b, "</dd>\n<dt>Status</dt><dd>");
+	if (waiting) {
+		buf_adds(b, "On the waiting list, number ");
+		html_esc(b, db_value(res, 0, "position"));
+	} else
+		buf_adds(b, "Registered");
+	buf_adds(b, "</dd>\n</dl>\n<form method=\"post\" action=\"/cancel/");
+	html_esc(b, req->args[0]);
+	buf_adds(b, "\">\n<input type=\"hidden\" name=\"" CSRF_FIELD
+	    "\" value=\"");
+	buf_adds(b, field);
+	buf_adds(b, "\">\n<button type=\"submit\">");
+	buf_adds(b, waiting ? "Leave the waiting list" :
+	    "Cancel my registration");
+	buf_adds(b, "</button>\n</form>\n<p>Changed your mind? Just close this "
+	    "page: nothing changes until you press the button.</p>\n");
+	html_end(resp);
+	PQclear(res);
+}
+
+void
+h_page_cancel(struct request *req, struct response *resp)
+{
+	char			 csrf[CSRF_HEX + 2];
+	struct form_field	 f[] = { { CSRF_FIELD, csrf, sizeof(csrf), 0, 0 } };
+	const char		*tok = req->args[0];
+	PGresult		*res;
+	enum db_status		 st;
+	struct buf		*b = &resp->body;
+	char			 slug[SLUG_MAX + 1];
+
+	if (form_parse(req->body.data, req->body.len, f, 1) == -1) {
+		html_error_page(resp, 400, NULL);
+		return;
+	}
+	if (!csrf_check(req, csrf, f[0].len)) {
+		html_error_page(resp, 403, "Go back to the link in your email "
+		    "and press the button again.");
+		return;
+	}
+	if (!token_valid(tok, req->args_len[0])) {
+		inactive(resp);
+		return;
+	}
+	if ((st = db_query(STMT_CANCEL, 1, &tok, &res)) != DB_OK) {
+		resp_unavailable(req, resp, st == DB_BUSY);
+		return;
+	}
+	if (strcmp(db_value(res, 0, "outcome"), "not_found") == 0) {
+		PQclear(res);
+		inactive(resp);
+		return;
+	}
+	strncpy(slug, db_value(res, 0, "event_slug"), sizeof(slug) - 1);
+	slug[sizeof(slug) - 1] = '\0';
+	PQclear(res);
+	html_page(resp, "Your registration is cancelled");
+	buf_adds(b, "<p>Thank you for letting us know: your place goes to the next "
+	    "person on the waiting list. An email confirms the "
+	    "cancellation.</p>\n<p><a href=\"/events/");
+	html_esc(b, slug);
+	buf_adds(b, "\">Back to the event</a></p>\n");
+	html_end(resp);
+}

@@ -1,0 +1,28 @@
+/*
+ * signals.c: signal set-up shared by the processes (see signals.h).
+ */
+#include <string.h>
+
+#include "signals.h"
+
+void
+signals_catch(void (*handler)(int), const int *sigs, int nsigs, sigset_t *wait)
+{
+	struct sigaction	 sa;
+	sigset_t		 block;
+	int			 i;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = handler;
+	sigemptyset(&block);
+	for (i = 0; i < nsigs; i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, wait);
+	for (i = 0; i < nsigs; i++)
+		sigdelset(wait, sigs[i]);
+}

@@ -1,0 +1,16 @@
+/*
+ * signals.h: the one way processes here take signals.  The listed signals
+ * get `handler` (which should only set a flag) and are blocked; the caller
+ * unblocks them only where it waits (sigsuspend, ppoll) with the mask
+ * returned in *wait, so a flag is never missed between a check and a wait.
+ * SIGPIPE is ignored: a vanished peer is an error return, not a death.
+ */
+#ifndef EVENTBOX_SIGNALS_H
+#define EVENTBOX_SIGNALS_H
+
+#include <signal.h>
+
+void	 signals_catch(void (*handler)(int), const int *sigs, int nsigs,
+	    sigset_t *wait);
+
+#endif

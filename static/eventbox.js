@@ -1,0 +1,10 @@
+// eventbox.js: progressive enhancement only; every page works without it.
+// After a form comes back with errors, move focus to the error summary so
+// screen readers announce it and keyboard users start from there.
+(function () {
+	"use strict";
+	var summary = document.getElementById("error-summary");
+	if (summary) {
+		summary.focus();
+	}
+}());

@@ -1,0 +1,99 @@
+// flow.test.mjs: a patron registers and cancels in Chromium, with
+// JavaScript on and off; axe-core finds nothing on any page on the way;
+// nothing is loaded from another origin; the only cookie is the CSRF one.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BASE, axe, foreignRequests, lastToken, makeEvent, openBrowser,
+    screenshot, seatsAvailable, uniq } from "./lib.mjs";
+
+// axe-core runs in the page, so only with JavaScript on; the pages are the
+// same bytes either way.
+async function checkedPage(page, name, javaScript) {
+    if (!javaScript) return;
+    assert.deepEqual(await axe(page), [], `axe on ${name}`);
+    await screenshot(page, name);
+}
+
+for (const javaScript of [true, false]) {
+    test(`register and cancel, JavaScript ${javaScript ? "on" : "off"}`,
+        async () => {
+            const category = uniq("Flow");
+            const slug = makeEvent({ capacity: 5, category });
+            const email = `${uniq("flow")}@example.org`;
+            const ctx = await openBrowser({ javaScript });
+            const shots = javaScript;
+            try {
+                const page = await ctx.newPage();
+                const dialogs = [];
+                page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
+
+                // The seed: the consortium's ALA webinar (deploy/sample-event.sql).
+                let r = await page.goto(`${BASE}/events/minimizing-social-media`);
+                assert.equal(r.status(), 200);
+                assert.match(await page.textContent("dl.facts"),
+                    /Eastern Time - US & Canada/);
+                assert.equal(await page.locator("section[aria-labelledby=about] li")
+                    .count(), 3);
+                await checkedPage(page, "sample-event", shots);
+
+                r = await page.goto(`${BASE}/events`);
+                assert.equal(r.status(), 200);
+                await checkedPage(page, "events", shots);
+
+                await page.selectOption("#category", category);
+                await Promise.all([page.waitForNavigation(),
+                    page.click("form.filter button")]);
+                await checkedPage(page, "events-category", shots);
+                await page.click(`a[href="/events/${slug}"]`);
+                await page.waitForURL(`${BASE}/events/${slug}`);
+                assert.match(await page.textContent(".registration .state"),
+                    /There are 5 seats available/);
+                await checkedPage(page, "event", shots);
+
+                await page.fill("#name", "Ann Reader");
+                await page.fill("#email", email);
+                await page.fill("#organization", "Bitterroot Public Library");
+                await Promise.all([page.waitForNavigation(),
+                    page.click("form.register button[type=submit]")]);
+                assert.equal(await page.textContent("h1"), "You are registered");
+                const token = lastToken(email);
+                assert.match(token, /^[0-9a-f-]{36}$/);
+                assert.ok(!page.url().includes(token), "no token in the URL");
+                assert.ok(!(await page.content()).includes(token));
+                await checkedPage(page, "registered", shots);
+                assert.equal(await seatsAvailable(slug), 4);
+
+                r = await page.goto(`${BASE}/cancel/${token}`);
+                assert.equal(r.status(), 200);
+                assert.equal(r.headers()["referrer-policy"], "no-referrer");
+                assert.equal(r.headers()["cache-control"], "no-store");
+                await checkedPage(page, "cancel", shots);
+                assert.equal(await seatsAvailable(slug), 4, "a GET cancels nothing");
+
+                await Promise.all([page.waitForNavigation(),
+                    page.click("text=Cancel my registration")]);
+                assert.equal(await page.textContent("h1"),
+                    "Your registration is cancelled");
+                await checkedPage(page, "cancelled", shots);
+                assert.equal(await seatsAvailable(slug), 5, "the seat is free again");
+
+                r = await page.goto(`${BASE}/cancel/${token}`);
+                assert.equal(r.status(), 404);
+                assert.equal(await page.textContent("h1"), "This link is not active");
+                await checkedPage(page, "link-not-active", shots);
+
+                r = await page.goto(`${BASE}/events/no-such-event`);
+                assert.equal(r.status(), 404);
+                await checkedPage(page, "not-found", shots);
+
+                const cookies = await ctx.cookies();
+                assert.deepEqual(cookies.map((c) => c.name), ["eventbox_csrf"]);
+                assert.equal(cookies[0].httpOnly, true);
+                assert.equal(cookies[0].sameSite, "Strict");
+                assert.deepEqual(foreignRequests(ctx), []);
+                assert.deepEqual(dialogs, []);
+            } finally {
+                await ctx.closeAll();
+            }
+        });
+}

@@ -1,0 +1,133 @@
+// form.test.mjs: the form with errors, hostile input, and the layout at
+// 320 px and at 200% zoom, in Chromium with axe-core.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BASE, axe, foreignRequests, makeEvent, openBrowser, screenshot,
+    sql } from "./lib.mjs";
+
+const HOSTILE = "<script>alert(1)</script> \"q\" 'q' \u202Eevil &amp; ";
+
+test("errors are shown, announced and tied to their fields", async () => {
+    const slug = makeEvent();
+    const ctx = await openBrowser();
+    try {
+        const page = await ctx.newPage();
+        await page.goto(`${BASE}/events/${slug}`);
+        await page.fill("#email", "not-an-address");
+        await Promise.all([page.waitForNavigation(),
+            page.click("form.register button[type=submit]")]);
+        assert.equal(await page.locator("#error-summary").count(), 1);
+        // eventbox.js moves focus to the summary so it is read out.
+        assert.equal(await page.evaluate(() => document.activeElement.id),
+            "error-summary");
+        assert.equal(await page.getAttribute("#name", "aria-invalid"), "true");
+        assert.equal(await page.getAttribute("#name", "aria-describedby"),
+            "name-error");
+        assert.match(await page.getAttribute("#email", "aria-describedby"),
+            /email-error/);
+        assert.equal(await page.inputValue("#email"), "not-an-address");
+        await page.click("#error-summary a[href='#name']");
+        assert.equal(await page.evaluate(() => document.activeElement.id), "name");
+        assert.deepEqual(await axe(page), []);
+        await screenshot(page, "form-errors");
+        assert.deepEqual(foreignRequests(ctx), []);
+    } finally {
+        await ctx.closeAll();
+    }
+});
+
+test("hostile input in every field comes back as typed, never as markup",
+    async () => {
+        const slug = makeEvent();
+        const ctx = await openBrowser();
+        try {
+            const page = await ctx.newPage();
+            const dialogs = [];
+            page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
+            await page.goto(`${BASE}/events/${slug}`);
+            const values = {
+                "#name": HOSTILE + "n".repeat(2000),
+                "#email": HOSTILE + "e".repeat(2000),
+                "#organization": HOSTILE + "o".repeat(2000),
+            };
+            for (const [sel, v] of Object.entries(values)) await page.fill(sel, v);
+            await Promise.all([page.waitForNavigation(),
+                page.click("form.register button[type=submit]")]);
+            for (const [sel, v] of Object.entries(values))
+                assert.equal(await page.inputValue(sel), v, sel);
+            assert.equal(await page.locator("script").count(), 1,
+                "only the site's own script");
+            assert.equal(await page.locator("footer.site").count(), 1,
+                "the page is whole");
+            assert.equal(await page.locator("#error-summary li").count(), 3);
+            assert.deepEqual(dialogs, []);
+            assert.deepEqual(await axe(page), []);
+            const n = sql(`SELECT count(*) FROM eventbox.registrations r JOIN
+                eventbox.events e ON e.id = r.event_id WHERE e.slug = :'slug';`,
+                { slug });
+            assert.equal(n, "0");
+        } finally {
+            await ctx.closeAll();
+        }
+    });
+
+test("hostile staff text is shown as text", async () => {
+    const slug = makeEvent({
+        title: "<script>alert('t')</script> \u202Eelit",
+        description: "<img src=/x onerror=alert(1)>\n\n- <b>bold?</b>",
+        presenter: "<a href=javascript:alert(1)>me</a>",
+        category: "<svg onload=alert(1)>",
+    });
+    const ctx = await openBrowser();
+    try {
+        const page = await ctx.newPage();
+        const dialogs = [];
+        page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
+        await page.goto(`${BASE}/events/${slug}`);
+        assert.equal(await page.textContent("h1"),
+            "<script>alert('t')</script> \u202Eelit");
+        assert.equal(await page.locator("article img, article svg, article b, " +
+            "a[href^='javascript']").count(), 0);
+        assert.deepEqual(dialogs, []);
+        assert.deepEqual(await axe(page), []);
+    } finally {
+        await ctx.closeAll();
+    }
+});
+
+test("every page fits 320 px and 200% zoom without sideways scrolling",
+    async () => {
+        const slug = makeEvent({ title: "A".repeat(120) });
+        const ctx = await openBrowser();
+        try {
+            const page = await ctx.newPage();
+            // 200% zoom of a 1280 px window is a 640 px layout viewport.
+            for (const width of [320, 640]) {
+                await page.setViewportSize({ width, height: 800 });
+                for (const path of ["/events", `/events/${slug}`,
+                    `/events/${slug}?tz=America/Denver`]) {
+                    await page.goto(BASE + path);
+                    const sw = await page.evaluate(() =>
+                        document.documentElement.scrollWidth);
+                    assert.ok(sw <= width, `${path} at ${width}px: ${sw}px wide`);
+                }
+            }
+            await page.setViewportSize({ width: 1280, height: 900 });
+            await page.goto(`${BASE}/events/${slug}`);
+            // The time-zone choice is a plain GET form.
+            await page.selectOption("#tz", "America/Denver");
+            await Promise.all([page.waitForNavigation(),
+                page.click("form.tz button")]);
+            assert.ok(page.url().endsWith("?tz=America%2FDenver"), page.url());
+            assert.match(await page.textContent("dl.facts"),
+                /Mountain Time - US & Canada/);
+            // Keyboard: the skip link is first and shows when focused.
+            await page.keyboard.press("Tab");
+            assert.equal(await page.evaluate(() =>
+                document.activeElement.className), "skip");
+            assert.ok((await page.locator(".skip").boundingBox()).x >= 0);
+            assert.deepEqual(await axe(page), []);
+        } finally {
+            await ctx.closeAll();
+        }
+    });

@@ -1,0 +1,121 @@
+// lib.mjs: what the browser tests share.  Started by
+// tests/test_pages_browser.py with the test stack's environment
+// (EVENTBOX_URL, PGHOST/PGPORT/PGDATABASE/PGUSER as the database owner,
+// EVENTBOX_SCREENSHOTS).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+
+export const BASE = process.env.EVENTBOX_URL;
+if (!BASE) throw new Error("EVENTBOX_URL is not set: run through make test");
+export const ORIGIN = new URL(BASE).origin;
+export const SHOTS = process.env.EVENTBOX_SCREENSHOTS || "var/test/screenshots";
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+// Without these flags Chromium tries to reach Google's services and hangs
+// on a closed network.
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+    "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"];
+
+// A persistent context on a fresh profile directory: one browser, deleted
+// afterwards.  Every request the pages make is recorded in ctx.requests.
+export async function openBrowser(options = {}) {
+    const dir = mkdtempSync(path.join(tmpdir(), "eventbox-chromium-"));
+    const ctx = await chromium.launchPersistentContext(dir, {
+        executablePath: "/usr/bin/chromium",
+        headless: true,
+        args: ARGS,     // the fresh --user-data-dir is dir, passed above
+        viewport: { width: 1280, height: 900 },
+        javaScriptEnabled: options.javaScript !== false,
+        timeout: 60000,
+    });
+    ctx.requests = [];
+    ctx.on("request", (r) => ctx.requests.push(r.url()));
+    ctx.closeAll = async () => {
+        await ctx.close();
+        rmSync(dir, { recursive: true, force: true });
+    };
+    return ctx;
+}
+
+// psql as the database owner; variables are quoted by psql (:'name').
+export function sql(query, vars = {}) {
+    const args = ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1"];
+    for (const [k, v] of Object.entries(vars)) args.push("-v", `${k}=${v}`);
+    return execFileSync("psql", args, { input: query, encoding: "utf8" }).trim();
+}
+
+export function uniq(prefix) {
+    return `${prefix}-${randomBytes(5).toString("hex")}`;
+}
+
+// A published event starting in a week, 2:00pm-3:00pm New York time.
+export function makeEvent(cols = {}) {
+    const slug = uniq("b");
+    const v = {
+        slug, title: `Browser test ${slug}`, capacity: 5, waitlist: "true",
+        description: "First paragraph.\n\nSecond paragraph.",
+        presenter: "A presenter", category: "Testing", ...cols,
+    };
+    sql(`INSERT INTO eventbox.events (slug, title, description, presenter,
+            format, categories, organizer, accessibility_contact, starts_at,
+            ends_at, timezone, capacity, waitlist_enabled, status,
+            online_url)
+         SELECT :'slug', :'title', :'description', :'presenter', 'online',
+            ARRAY[:'category'], 'Learning Services', 'ce@example.org',
+            (d + time '14:00') AT TIME ZONE 'America/New_York',
+            (d + time '15:00') AT TIME ZONE 'America/New_York',
+            'America/New_York', :'capacity'::int, :'waitlist'::boolean,
+            'published', 'https://meet.example.org/secret'
+         FROM (SELECT current_date + 7 AS d) t;`, v);
+    return slug;
+}
+
+export function lastToken(email) {
+    return sql(`SELECT token FROM eventbox.outbox WHERE email = :'email'
+                AND token IS NOT NULL ORDER BY id DESC LIMIT 1;`, { email });
+}
+
+export async function seatsAvailable(slug) {
+    const r = await fetch(`${BASE}/api/v1/events/${slug}`);
+    return (await r.json()).seats_available;
+}
+
+// axe-core in the page; returns the violations (wanted: none).
+export async function axe(page) {
+    // With JavaScript off in the context, evaluate still runs (it is the
+    // test's script, not the page's).
+    await page.addScriptTag({ content: AXE }).catch(async () => {
+        await page.evaluate(AXE);
+    });
+    const result = await page.evaluate(async () =>
+        await window.axe.run(document, {
+            runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a",
+                "wcag21aa", "best-practice"] },
+        }));
+    return result.violations.map((v) =>
+        `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+}
+
+export async function screenshot(page, name) {
+    mkdirSync(SHOTS, { recursive: true });
+    for (const width of [1280, 375]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`),
+            fullPage: true });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+// Nothing from anywhere but the site itself.
+export function foreignRequests(ctx) {
+    return ctx.requests.filter((u) => !u.startsWith(ORIGIN + "/") &&
+        !u.startsWith("data:") && u !== "about:blank");
+}

@@ -1,0 +1,541 @@
+"""The staff API (/api/v1/admin/...): keys, events, capacity, roster,
+registrations, and the audit log behind every change.
+
+Each test makes its own events and addresses; keys come from
+`eventbox apikey create` (staffkit.new_key).
+"""
+import csv
+import io
+import threading
+import uuid
+
+import pytest
+
+from staffkit import (ADMIN, admin, assert_error, audit, email, event_id,  # noqa: F401
+                      eventbox, new_key, staff_key, staff_register)
+
+
+def new_event_body(**over):
+    body = {"slug": "a-" + uuid.uuid4().hex[:12], "title": "Staff-made event",
+            "starts_at": "2031-03-05T14:00:00", "ends_at": "2031-03-05T15:30:00",
+            "timezone": "America/Chicago", "capacity": 10,
+            "online_url": "https://meet.example.org/staff-secret",
+            "categories": ["Workshop"]}
+    body.update(over)
+    return body
+
+
+# --- keys -----------------------------------------------------------------------
+
+UNAUTHORIZED = {"error": {"code": "unauthorized",
+                          "message": "a valid staff API key is required"}}
+
+
+@pytest.mark.parametrize("header", [
+    None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer ebk_wrong",
+    "Bearer ebk_" + "A" * 43, "bearer  ebk_nope", "Bearer a b",
+])
+def test_a_missing_or_wrong_key_is_401_with_the_same_answer(api, make_event,
+                                                             header):
+    slug = make_event()
+    headers = {} if header is None else {"Authorization": header}
+    for method, path in (("GET", f"/events/{slug}"),
+                         ("POST", f"/events/{slug}/cancel"),
+                         ("GET", f"/events/{slug}/registrations.csv")):
+        r = api.request(method, ADMIN + path, headers=headers)
+        assert r.status == 401, r
+        assert r.json == UNAUTHORIZED
+        assert r.header("WWW-Authenticate") == 'Bearer realm="eventbox"'
+
+
+def test_a_revoked_key_is_refused_with_403(api, make_event, db):
+    slug = make_event()
+    name, key = new_key()
+    auth = {"Authorization": f"Bearer {key}"}
+    assert api.get(f"{ADMIN}/events/{slug}", headers=auth).status == 200
+    eventbox("apikey", "revoke", name)
+    r = api.post(f"{ADMIN}/events/{slug}/cancel", headers=auth)
+    assert r.status == 403 and r.json["error"]["code"] == "key_revoked", r
+    assert db.value("SELECT status FROM eventbox.events WHERE slug = %s",
+                    slug) == "published"
+    # Revoking again says so; the audit log has both the creation and the
+    # revocation, and never the key itself.
+    assert eventbox("apikey", "revoke", name, check=False).returncode == 1
+    rows = db.all("SELECT action, details::text FROM eventbox.audit_log"
+                  " WHERE details ->> 'key' = %s ORDER BY id", name)
+    assert [r[0] for r in rows] == ["api_key_created", "api_key_revoked"]
+    assert db.value("SELECT count(*) FROM eventbox.audit_log"
+                    " WHERE details::text LIKE %s", "%" + key[4:] + "%") == 0
+
+
+def test_only_the_hash_of_a_key_is_stored(db):
+    name, key = new_key()
+    stored = db.one("SELECT key_hash, encode(sha256(convert_to(%s, 'UTF8')), 'hex')"
+                    " FROM eventbox.api_keys WHERE name = %s", key, name)
+    assert bytes(stored[0]).hex() == stored[1]
+    assert db.value("SELECT count(*) FROM eventbox.api_keys"
+                    " WHERE position(%s in key_hash::text) > 0", key) == 0
+
+
+def test_the_key_is_checked_before_the_body_is_looked_at(api):
+    r = api.post(f"{ADMIN}/events", body="not json",
+                 headers={"Content-Type": "text/plain"})
+    assert r.status == 401, r
+
+
+def test_admin_routes_answer_405_and_404_before_the_key(api):
+    r = api.request("PUT", f"{ADMIN}/events")
+    assert_error(r, 405, "method_not_allowed")
+    assert "POST" in r.header("Allow")
+    assert_error(api.get(f"{ADMIN}/nothing-here"), 404, "not_found")
+
+
+def test_a_non_json_body_is_415_after_the_key(admin):
+    r = admin.post("/events", body="slug=x", headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    assert_error(r, 415, "unsupported_media_type")
+
+
+# --- events ---------------------------------------------------------------------
+
+def test_creating_an_event_answers_201_with_the_staff_view_and_is_audited(
+        admin, api, db):
+    body = new_event_body()
+    r = admin.post("/events", json_body=body)
+    assert r.status == 201, r
+    ev = r.json
+    assert r.header("Location") == f"{ADMIN}/events/{body['slug']}"
+    assert ev["slug"] == body["slug"] and ev["status"] == "draft"
+    # Wall-clock time without an offset is the event's zone (CST, -06:00).
+    assert ev["starts_local"] == "2031-03-05T14:00:00-06:00"
+    assert ev["starts_at"] == "2031-03-05T20:00:00Z"
+    assert ev["online_url"] == body["online_url"]
+    assert ev["categories"] == ["Workshop"] and ev["format"] == "online"
+    assert ev["waitlist_enabled"] is True and ev["waitlist_capacity"] is None
+    assert (ev["capacity"], ev["confirmed"], ev["seats_available"]) == (10, 0, 10)
+    # A draft is invisible to the public until published.
+    assert api.get(f"/api/v1/events/{body['slug']}").status == 404
+    rows = audit(db, event_id(db, body["slug"]))
+    assert [(a["actor"], a["via"], a["action"]) for a in rows] == [
+        (admin.name, "api", "event_created")]
+    assert rows[0]["details"]["title"] == "Staff-made event"
+    assert "online_url" not in rows[0]["details"]
+
+
+@pytest.mark.parametrize("over,field", [
+    ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+    ({"timezone": "EST5EDT; DROP"}, "timezone"),
+    ({"ends_at": "2031-03-05T13:00:00"}, "ends_at"),
+    ({"ends_at": "2031-03-05T14:00:00"}, "ends_at"),
+    ({"starts_at": "2031-02-30T10:00:00"}, "starts_at"),
+    ({"starts_at": "next tuesday"}, "starts_at"),
+    ({"starts_at": "2031-03-05T14:00:00+25:00"}, "starts_at"),
+    ({"capacity": -1}, "capacity"),
+    ({"capacity": 2.5}, "capacity"),
+    ({"capacity": "10"}, "capacity"),
+    ({"slug": "Not A Slug"}, "slug"),
+    ({"slug": "12345"}, "slug"),
+    ({"title": ""}, "title"),
+    ({"format": "telepathy"}, "format"),
+    ({"online_url": "javascript:alert(1)"}, "online_url"),
+    ({"registration_opens_at": "2031-03-01T09:00:00",
+      "registration_closes_at": "2031-02-01T09:00:00"}, "registration_closes_at"),
+    ({"status": "published"}, "status"),
+    ({"confirmed_count": 5}, "confirmed_count"),
+    ({"categories": [1, 2]}, "categories"),
+])
+def test_an_invalid_event_is_422_naming_the_field(admin, db, over, field):
+    body = new_event_body(**over)
+    r = admin.post("/events", json_body=body)
+    assert_error(r, 422, "invalid_field", field)
+    assert db.value("SELECT count(*) FROM eventbox.events WHERE slug = %s",
+                    body["slug"]) == 0
+
+
+@pytest.mark.parametrize("missing", ["slug", "title", "starts_at", "ends_at",
+                                     "capacity"])
+def test_creating_needs_the_essential_fields(admin, missing):
+    body = new_event_body()
+    del body[missing]
+    assert_error(admin.post("/events", json_body=body), 422, "invalid_field",
+                 missing)
+
+
+def test_a_taken_slug_is_409(admin, make_event):
+    slug = make_event()
+    assert_error(admin.post("/events", json_body=new_event_body(slug=slug)),
+                 409, "slug_taken")
+
+
+def test_a_malformed_body_is_400_and_a_non_object_422(admin):
+    assert_error(admin.post("/events", body="{", headers={
+        "Content-Type": "application/json"}), 400, "invalid_json")
+    assert_error(admin.post("/events", json_body=[1]), 422, "invalid_body")
+
+
+def test_updating_changes_only_the_fields_sent_and_is_audited(admin, db, make_event):
+    slug = make_event(capacity=5)
+    r = admin.patch(f"/events/{slug}", json_body={
+        "title": "New title", "timezone": "Europe/Berlin", "members_only": True})
+    assert r.status == 200, r
+    assert r.json["title"] == "New title" and r.json["members_only"] is True
+    assert r.json["description"] == "" and r.json["categories"] == []
+    assert r.json["capacity"] == 5 and r.json["timezone"] == "Europe/Berlin"
+    row = audit(db, event_id(db, slug), action="event_updated")
+    assert len(row) == 1 and row[0]["actor"] == admin.name
+    assert row[0]["details"] == {"title": "New title", "timezone": "Europe/Berlin",
+                                 "members_only": True}
+    assert_error(admin.patch("/events/no-such-event-here", json_body={"title": "x"}),
+                 404, "event_not_found")
+    r = admin.patch(f"/events/{slug}", json_body={
+        "description": "Bring a laptop.", "categories": ["Tech", "Privacy"],
+        "waitlist_capacity": 5, "online_url": None})
+    assert (r.json["description"], r.json["categories"], r.json["waitlist_capacity"],
+            r.json["online_url"]) == ("Bring a laptop.", ["Tech", "Privacy"], 5, None)
+
+
+def test_publish_unpublish_and_cancel_are_audited(admin, api, db):
+    slug = admin.post("/events", json_body=new_event_body()).json["slug"]
+    assert admin.post(f"/events/{slug}/publish").json["status"] == "published"
+    assert api.get(f"/api/v1/events/{slug}").status == 200
+    # Publishing twice is harmless (and not logged twice).
+    assert admin.post(f"/events/{slug}/publish").status == 200
+    assert admin.post(f"/events/{slug}/unpublish").json["status"] == "draft"
+    assert api.get(f"/api/v1/events/{slug}").status == 404
+    assert admin.post(f"/events/{slug}/cancel").json["status"] == "cancelled"
+    assert_error(admin.post(f"/events/{slug}/publish"), 409, "event_cancelled")
+    assert [a["action"] for a in audit(db, event_id(db, slug))] == [
+        "event_created", "event_published", "event_unpublished", "event_cancelled"]
+    assert_error(admin.post("/events/nothing-like-this/publish"), 404,
+                 "event_not_found")
+
+
+def test_cancelling_an_event_cancels_everyone_with_a_notice_each(admin, api, db,
+                                                                 make_event):
+    slug = make_event(capacity=2)
+    people = [email("c") for _ in range(4)]
+    for p in people:
+        assert api.register(slug, "Patron", p).status == 201
+    r = admin.post(f"/events/{slug}/cancel")
+    assert r.status == 200 and r.json["registration_state"] == "cancelled", r
+    assert db.summary(slug)["confirmed"] == 0
+    assert db.summary(slug)["cancelled"] == 4
+    notices = db.all("SELECT email FROM eventbox.outbox WHERE event_id = %s"
+                     " AND kind = 'event_cancelled' ORDER BY id", event_id(db, slug))
+    assert [n[0] for n in notices] == people
+    row = audit(db, event_id(db, slug), action="event_cancelled")
+    assert row[0]["details"] == {"registrations_affected": 4}
+    assert_error(api.register(slug, "Late", email()), 403, "event_cancelled")
+
+
+def test_the_staff_view_shows_registration_windows(admin, make_event, db):
+    slug = make_event()
+    db.all("UPDATE eventbox.events SET registration_opens_at = now() + interval '1 day'"
+           " WHERE slug = %s", slug)
+    assert admin.get(f"/events/{slug}").json["registration_state"] == "not_open"
+    db.all("UPDATE eventbox.events SET registration_opens_at = now() - interval '2 days',"
+           " registration_closes_at = now() - interval '1 day' WHERE slug = %s", slug)
+    ev = admin.get(f"/events/{slug}").json
+    assert ev["registration_state"] == "closed"
+    assert ev["registration_opens_at"] is not None
+
+
+# --- capacity -------------------------------------------------------------------
+
+def test_lowering_capacity_below_confirmed_is_409_and_bumps_nobody(admin, api, db,
+                                                                   make_event):
+    slug = make_event(capacity=3)
+    for _ in range(3):
+        api.register(slug, "Patron", email())
+    r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 2})
+    assert_error(r, 409, "capacity_below_confirmed")
+    assert "3 seats are taken" in r.json["error"]["message"]
+    assert db.summary(slug)["capacity"] == 3 and db.summary(slug)["confirmed"] == 3
+    assert audit(db, event_id(db, slug), action="capacity_set") == []
+    # The same rule through PATCH.
+    assert_error(admin.patch(f"/events/{slug}", json_body={"capacity": 1}), 409,
+                 "capacity_below_confirmed")
+
+
+@pytest.mark.parametrize("body", [{}, {"capacity": -1}, {"capacity": 1.5},
+                                  {"capacity": "5"}, {"capacity": None},
+                                  {"capacity": 10 ** 12}])
+def test_a_bad_capacity_is_422(admin, make_event, body):
+    slug = make_event()
+    assert_error(admin.put(f"/events/{slug}/capacity", json_body=body), 422,
+                 "invalid_field", "capacity")
+
+
+def test_capacity_of_an_unknown_event_is_404(admin):
+    assert_error(admin.put("/events/no-such-thing-x/capacity",
+                           json_body={"capacity": 3}), 404, "event_not_found")
+
+
+def test_raising_capacity_100_to_110_with_30_waiting_promotes_the_10_oldest(
+        admin, api, db, make_event):
+    """In one transaction, while registrations keep arriving."""
+    slug = make_event(capacity=100)
+    tag = uuid.uuid4().hex[:8]
+    db.all("SELECT eventbox.register(%s, 'Patron ' || n, 'w' || n || '-' || %s"
+           " || '@example.org', NULL, 'api') FROM generate_series(1, 130) n",
+           slug, tag)
+    assert db.summary(slug)["waitlisted"] == 30
+    waiting = [r[0] for r in db.all(
+        "SELECT id FROM eventbox.registrations WHERE event_id = %s"
+        " AND status = 'waitlisted' ORDER BY id", event_id(db, slug))]
+
+    stop = threading.Event()
+    answers = []
+
+    def keep_registering(i):
+        n = 0
+        while not stop.is_set() and n < 40:
+            r = api.register(slug, "Latecomer", f"late{i}-{n}-{tag}@example.org")
+            answers.append(r.status)
+            n += 1
+    threads = [threading.Thread(target=keep_registering, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 110})
+    stop.set()
+    for t in threads:
+        t.join()
+
+    assert r.status == 200, r
+    assert r.json == {"capacity": 110, "confirmed": 110, "promoted": 10}
+    assert set(answers) == {201}
+    promoted = db.all("SELECT id, promoted_at FROM eventbox.registrations"
+                      " WHERE event_id = %s AND promoted_at IS NOT NULL ORDER BY id",
+                      event_id(db, slug))
+    assert [p[0] for p in promoted] == waiting[:10]
+    # now() is the transaction's start: one timestamp, one transaction.
+    assert len({p[1] for p in promoted}) == 1
+    mails = db.all("SELECT registration_id FROM eventbox.outbox WHERE event_id = %s"
+                   " AND kind = 'promoted' ORDER BY registration_id", event_id(db, slug))
+    assert [m[0] for m in mails] == waiting[:10]
+    s = db.summary(slug)
+    assert s["confirmed"] == 110 and s["waitlisted"] == 20 + len(answers)
+    # Nobody who arrived during the change jumped the queue.
+    assert db.value("SELECT count(*) FROM eventbox.registrations WHERE event_id = %s"
+                    " AND status = 'confirmed' AND email LIKE 'late%%'",
+                    event_id(db, slug)) == 0
+    row = audit(db, event_id(db, slug), action="capacity_set")
+    assert row[0]["actor"] == admin.name
+    assert row[0]["details"] == {"from": 100, "to": 110, "promoted": 10}
+
+
+# --- roster ---------------------------------------------------------------------
+
+def test_the_roster_pages_confirmed_then_waiting_in_order(admin, api, make_event):
+    slug = make_event(capacity=2)
+    people = [email("r") for _ in range(5)]
+    for p in people:
+        api.register(slug, "Patron", p)
+    r = admin.get(f"/events/{slug}/registrations?per_page=2")
+    assert r.status == 200 and r.header("Cache-Control") == "no-store", r
+    assert r.json["total"] == 5 and len(r.json["registrations"]) == 2
+    seen = []
+    for page in (1, 2, 3, 4):
+        body = admin.get(f"/events/{slug}/registrations?per_page=2&page={page}").json
+        assert body["total"] == 5
+        seen += body["registrations"]
+    assert [s["email"] for s in seen] == people
+    assert [s["status"] for s in seen] == ["confirmed"] * 2 + ["waitlisted"] * 3
+    assert [s["position"] for s in seen] == [None, None, 1, 2, 3]
+    waiting = admin.get(f"/events/{slug}/registrations?status=waitlisted").json
+    assert [w["email"] for w in waiting["registrations"]] == people[2:]
+    assert_error(admin.get(f"/events/{slug}/registrations?status=gone"), 400,
+                 "invalid_query")
+    assert_error(admin.get(f"/events/{slug}/registrations?per_page=0"), 400,
+                 "invalid_query")
+    assert_error(admin.get("/events/not-an-event-x/registrations"), 404,
+                 "event_not_found")
+    empty = make_event()
+    assert admin.get(f"/events/{empty}/registrations").json["total"] == 0
+
+
+def test_the_csv_roster_opens_in_a_spreadsheet(admin, api, db, make_event):
+    slug = make_event(capacity=3)
+    nasty = ["=HYPERLINK(\"http://x.example\",\"click\")", "+1+2", "-3+4",
+             "@SUM(A1)", "Comma, \"Quote\" Person", "Zoë Ångström"]
+    addrs = [email("csv") for _ in nasty]
+    for name, addr in zip(nasty, addrs):
+        assert api.register(slug, name, addr).status == 201
+    r = admin.get(f"/events/{slug}/registrations.csv")
+    assert r.status == 200, r
+    assert r.header("Content-Type") == "text/csv; charset=utf-8"
+    assert r.header("Content-Disposition") == (
+        f'attachment; filename="{slug}-registrations.csv"')
+    assert r.body.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in r.body and b"\n" not in r.body.replace(b"\r\n", b"")
+    rows = list(csv.reader(io.StringIO(r.body.decode("utf-8-sig"), newline="")))
+    assert rows[0][:7] == ["registration", "name", "email", "member library",
+                           "member", "status", "waiting position"]
+    assert len(rows) == 1 + len(nasty)
+    by_email = {row[2]: row for row in rows[1:]}
+    for name, addr in zip(nasty, addrs):
+        cell = by_email[addr][1]
+        if name[0] in "=+-@":
+            assert cell == "'" + name
+        else:
+            assert cell == name
+    # No cell at all starts with a formula character.
+    assert not [c for row in rows for c in row if c[:1] in ("=", "+", "-", "@")]
+    statuses = [row[5] for row in rows[1:]]
+    assert statuses == ["confirmed"] * 3 + ["waitlisted"] * 3
+    assert [row[6] for row in rows[1:]] == ["", "", "", "1", "2", "3"]
+
+
+def test_an_email_that_looks_like_a_formula_is_neutralised_too(admin, api,
+                                                               make_event):
+    slug = make_event()
+    addr = "=cmd-" + uuid.uuid4().hex[:6] + "@example.org"
+    assert api.register(slug, "Plain Name", addr).status == 201
+    body = admin.get(f"/events/{slug}/registrations.csv").body.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    assert rows[1][2] == "'" + addr
+
+
+# --- registrations by staff -----------------------------------------------------
+
+def test_staff_enter_a_registration_which_is_audited(admin, db, make_event):
+    slug = make_event(capacity=1)
+    a, b = email("desk"), email("desk")
+    r = admin.post(f"/events/{slug}/registrations",
+                   json_body={"name": "By Phone", "email": a})
+    assert r.status == 201 and r.json["status"] == "confirmed", r
+    r2 = admin.post(f"/events/{slug}/registrations",
+                    json_body={"name": "Also Phone", "email": b})
+    assert r2.json["status"] == "waitlisted" and r2.json["position"] == 1
+    assert db.value("SELECT source FROM eventbox.registrations WHERE id = %s",
+                    r.json["id"]) == "staff"
+    rows = audit(db, event_id(db, slug), action="registration_entered")
+    assert [x["registration_id"] for x in rows] == [r.json["id"], r2.json["id"]]
+    assert all(x["actor"] == admin.name for x in rows)
+    # The audit log refers to the registration; it does not copy the address.
+    assert all(a not in str(x["details"]) for x in rows)
+    assert_error(admin.post(f"/events/{slug}/registrations",
+                            json_body={"name": "", "email": a}),
+                 422, "invalid_field", "name")
+
+
+def test_members_only_events_refuse_other_domains_but_staff_may_enter_anyone(
+        admin, api, db, make_event):
+    dom = "lib" + uuid.uuid4().hex[:6] + ".example.org"
+    db.all("INSERT INTO eventbox.organizations (name, domains) VALUES (%s, %s)",
+           "Library " + dom, [dom])
+    slug = make_event(members_only=True)
+    r = api.register(slug, "Outsider", email("out", "gmail.example.com"))
+    assert_error(r, 403, "not_eligible")
+    assert "member libraries" in r.json["error"]["message"]
+    assert "library email" in r.json["error"]["message"]
+    assert api.register(slug, "Member", email("m", dom)).status == 201
+    assert api.register(slug, "Branch", email("m", "branch." + dom)).status == 201
+    staff = admin.post(f"/events/{slug}/registrations", json_body={
+        "name": "Guest Speaker", "email": email("guest", "gmail.example.com")})
+    assert staff.status == 201, staff
+    roster = admin.get(f"/events/{slug}/registrations").json["registrations"]
+    assert [(x["library"], x["member"]) for x in roster] == [
+        ("Library " + dom, True), ("Library " + dom, True), (None, False)]
+    # An open event records the member library too.
+    open_slug = make_event()
+    api.register(open_slug, "Member", email("m", dom), extra={"organization": "typed"})
+    row = admin.get(f"/events/{open_slug}/registrations").json["registrations"][0]
+    assert row["library"] == "Library " + dom and row["member"] is True
+
+
+def test_the_registration_form_says_so_too_on_a_members_only_event(api, db,
+                                                                   make_event):
+    from test_pages import Patron
+    dom = "lib" + uuid.uuid4().hex[:6] + ".example.org"
+    db.all("INSERT INTO eventbox.organizations (name, domains) VALUES (%s, %s)",
+           "Library " + dom, [dom])
+    slug = make_event(members_only=True)
+    r = Patron(api).register(slug, email=email("out", "gmail.example.com"))
+    assert r.status == 403, r
+    assert "this event is for member libraries; register with your library email" \
+        " address" in r.text
+    member = email("in", dom)
+    assert Patron(api).register(slug, email=member).status == 200
+    assert db.value("SELECT status FROM eventbox.registrations WHERE email = %s",
+                    member) == "confirmed"
+
+
+def test_staff_cancel_for_a_patron_frees_the_seat_for_the_next(admin, api, db,
+                                                               make_event):
+    slug = make_event(capacity=1)
+    first, second = email("x"), email("y")
+    api.register(slug, "First", first)
+    api.register(slug, "Second", second)
+    reg = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", first)
+    r = admin.delete(f"/registrations/{reg}")
+    assert r.status == 200 and r.json == {"id": reg, "outcome": "cancelled",
+                                          "promoted": 1}, r
+    assert db.value("SELECT status FROM eventbox.registrations WHERE email = %s",
+                    second) == "confirmed"
+    again = admin.delete(f"/registrations/{reg}")
+    assert again.json["outcome"] == "already_cancelled"
+    rows = audit(db, registration_id=reg)
+    assert [(x["action"], x["actor"]) for x in rows] == [
+        ("registration_cancelled", admin.name)]
+    assert_error(admin.delete("/registrations/999999999"), 404,
+                 "registration_not_found")
+    assert_error(admin.delete("/registrations/abc"), 404, "registration_not_found")
+
+
+def test_taking_someone_off_the_waiting_list(admin, api, db, make_event):
+    slug = make_event(capacity=1)
+    addrs = [email("w") for _ in range(3)]
+    for a in addrs:
+        api.register(slug, "Patron", a)
+    middle = db.value("SELECT id FROM eventbox.registrations WHERE email = %s",
+                      addrs[1])
+    assert admin.delete(f"/registrations/{middle}").json["outcome"] == "cancelled"
+    waiting = admin.get(f"/events/{slug}/registrations?status=waitlisted").json
+    assert [(w["email"], w["position"]) for w in waiting["registrations"]] == [
+        (addrs[2], 1)]
+
+
+def test_promoting_one_person_ahead_of_the_queue_needs_a_free_seat(admin, api, db,
+                                                                   make_event):
+    slug = make_event(capacity=1)
+    a, b, c = email("a"), email("b"), email("c")
+    for x in (a, b, c):
+        api.register(slug, "Patron", x)
+    ids = {x: db.value("SELECT id FROM eventbox.registrations WHERE email = %s", x)
+           for x in (a, b, c)}
+    assert_error(admin.post(f"/registrations/{ids[c]}/promote"), 409, "no_seat_free")
+    assert_error(admin.post(f"/registrations/{ids[a]}/promote"), 409, "not_waitlisted")
+    # Unpublished, a freed seat stays free: staff choose who gets it.
+    admin.post(f"/events/{slug}/unpublish")
+    admin.delete(f"/registrations/{ids[a]}")
+    r = admin.post(f"/registrations/{ids[c]}/promote")
+    assert r.status == 200 and r.json["outcome"] == "promoted", r
+    assert db.value("SELECT status FROM eventbox.registrations WHERE id = %s",
+                    ids[c]) == "confirmed"
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE registration_id = %s"
+                    " AND kind = 'promoted' AND token IS NOT NULL", ids[c]) == 1
+    assert audit(db, registration_id=ids[c])[0]["action"] == "registration_promoted"
+    assert_error(admin.post("/registrations/424242424/promote"), 404,
+                 "registration_not_found")
+
+
+def test_check_in_marks_attendance_and_can_be_taken_back(admin, api, db, make_event):
+    slug = make_event(capacity=1)
+    a, b = email("in"), email("wait")
+    api.register(slug, "Attendee", a)
+    api.register(slug, "Waiting", b)
+    ra = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", a)
+    rb = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", b)
+    r = admin.post(f"/registrations/{ra}/check-in")
+    assert r.status == 200 and r.json == {"id": ra, "outcome": "checked_in",
+                                          "attended": True}, r
+    assert admin.post(f"/registrations/{ra}/check-in").json["outcome"] == "unchanged"
+    assert admin.get(f"/events/{slug}").json["attended"] == 1
+    roster = admin.get(f"/events/{slug}/registrations").json["registrations"]
+    assert roster[0]["attended"] is True and roster[0]["attended_at"]
+    assert_error(admin.post(f"/registrations/{rb}/check-in"), 409, "not_confirmed")
+    assert admin.delete(f"/registrations/{ra}/check-in").json["outcome"] == "unchecked"
+    assert admin.get(f"/events/{slug}").json["attended"] == 0
+    assert [x["action"] for x in audit(db, registration_id=ra)] == [
+        "registration_checked_in", "registration_unchecked"]

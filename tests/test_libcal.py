@@ -1,0 +1,156 @@
+"""The LibCal-compatible read API (/1.1/...): LibCal's shapes and field
+names, the registration windows, and never the online URL in public.
+"""
+import datetime
+import uuid
+
+import pytest
+
+from staffkit import admin, assert_error, email, event_id, staff_key  # noqa: F401
+
+EVENT_KEYS = {"id", "title", "allday", "start", "end", "description", "url",
+              "location", "presenter", "registration", "category", "owner",
+              "calendar", "seats", "seats_taken", "wait_list",
+              "has_registration_opened", "has_registration_closed",
+              "online_event", "members_only"}
+
+
+def far_date(db, slug):
+    """The event's local start date."""
+    return db.value("SELECT (starts_at AT TIME ZONE timezone)::date::text"
+                    " FROM eventbox.events WHERE slug = %s", slug)
+
+
+def by_id(events, ident):
+    return [e for e in events if e["id"] == ident]
+
+
+def test_an_event_has_libcals_fields_and_types(api, db, make_event):
+    cat = "Cat " + uuid.uuid4().hex[:6]
+    slug = make_event(capacity=2, categories=[cat], presenter="Pat Reyes",
+                      location="Room 2", format="hybrid")
+    for _ in range(3):
+        api.register(slug, "Patron", email())
+    ident = event_id(db, slug)
+    r = api.get(f"/1.1/events/{ident}")
+    assert r.status == 200 and r.header("Content-Type") == "application/json", r
+    (ev,) = r.json["events"]
+    assert set(ev) == EVENT_KEYS
+    assert ev["id"] == ident and ev["allday"] is False
+    assert ev["url"] == {"public": f"{api.base}/events/{slug}"}
+    assert ev["location"]["name"] == "Room 2" and ev["presenter"] == "Pat Reyes"
+    assert ev["seats"] == 2 and ev["seats_taken"] == 2 and ev["wait_list"] == 1
+    assert ev["has_registration_opened"] is True
+    assert ev["has_registration_closed"] is False
+    assert ev["online_event"] is True
+    (c,) = ev["category"]
+    assert c["name"] == cat and isinstance(c["id"], int) and c["id"] > 0
+    assert c["id"] == db.value("SELECT eventbox.category_id(%s)", cat)
+    # ISO 8601 with the zone's offset, the same instant as the database's.
+    start = datetime.datetime.fromisoformat(ev["start"])
+    assert start.utcoffset() in (datetime.timedelta(hours=-5), datetime.timedelta(hours=-4))
+    assert start == db.value("SELECT date_trunc('second', starts_at)"
+                             " FROM eventbox.events WHERE slug = %s", slug)
+    assert datetime.datetime.fromisoformat(ev["end"]) - start == datetime.timedelta(hours=1)
+
+
+def test_the_online_url_never_appears_in_public_calls(api, db, make_event):
+    slug = make_event()
+    secret = "https://meet.example.org/secret-" + slug
+    ident = event_id(db, slug)
+    day = far_date(db, slug)
+    for path in (f"/1.1/events/{ident}", f"/1.1/events?date={day}&days=1&limit=500",
+                 f"/1.1/events/{ident},{ident}"):
+        r = api.get(path)
+        assert r.status == 200, r
+        assert secret not in r.text and "meet.example.org" not in r.text
+
+
+def test_the_list_takes_date_days_limit_and_category(api, db, make_event):
+    cat = "Cat " + uuid.uuid4().hex[:6]
+    slugs = [make_event(starts_in=f"{400 + d} days", categories=[cat]) for d in (0, 1, 3)]
+    other = make_event(starts_in="401 days")
+    draft = make_event(starts_in="401 days", status="draft", categories=[cat])
+    ids = [event_id(db, s) for s in slugs]
+    day0 = far_date(db, slugs[0])
+    cid = db.value("SELECT eventbox.category_id(%s)", cat)
+
+    got = api.get(f"/1.1/events?cal_id=1&date={day0}&days=2&category={cid}").json["events"]
+    assert [e["id"] for e in got] == ids[:2]
+    got = api.get(f"/1.1/events?date={day0}&days=4&category={cid},7").json["events"]
+    assert [e["id"] for e in got] == ids
+    got = api.get(f"/1.1/events?date={day0}&days=4&category={cid}&limit=1").json["events"]
+    assert [e["id"] for e in got] == ids[:1]
+    everything = api.get(f"/1.1/events?date={day0}&days=4&limit=500").json["events"]
+    assert by_id(everything, event_id(db, other))
+    assert not by_id(everything, event_id(db, draft))
+
+
+def test_the_list_defaults_to_the_next_30_days(api, db, make_event):
+    soon = make_event(starts_in="3 days")
+    later = make_event(starts_in="45 days")
+    got = api.get("/1.1/events?limit=500").json["events"]
+    assert by_id(got, event_id(db, soon)) and not by_id(got, event_id(db, later))
+
+
+@pytest.mark.parametrize("query", ["date=2026-13-01", "date=tomorrow", "days=0",
+                                   "days=366", "limit=0", "limit=501", "limit=x",
+                                   "cal_id=-1", "category=a,b", "category=1,,2"])
+def test_a_malformed_list_query_is_400(api, query):
+    assert_error(api.get(f"/1.1/events?{query}"), 400, "invalid_query")
+
+
+def test_several_events_by_id_and_unknown_ones(api, db, make_event):
+    a, b = make_event(), make_event()
+    ia, ib = event_id(db, a), event_id(db, b)
+    got = api.get(f"/1.1/events/{ib},{ia},999999999").json["events"]
+    assert sorted(e["id"] for e in got) == sorted([ia, ib])
+    assert_error(api.get("/1.1/events/999999999"), 404, "event_not_found")
+    assert_error(api.get("/1.1/events/abc"), 404, "event_not_found")
+    assert_error(api.get("/1.1/events/" + ",".join(["1"] * 51)), 404, "event_not_found")
+    draft = make_event(status="draft")
+    assert_error(api.get(f"/1.1/events/{event_id(db, draft)}"), 404, "event_not_found")
+
+
+def test_registration_windows_show_in_libcal_fields(api, db, make_event):
+    not_yet = make_event()
+    db.all("UPDATE eventbox.events SET registration_opens_at = now() + interval '1 day'"
+           " WHERE slug = %s", not_yet)
+    over = make_event()
+    db.all("UPDATE eventbox.events SET registration_closes_at = now() - interval '1 minute'"
+           " WHERE slug = %s", over)
+    cancelled = make_event(status="cancelled")
+    ev = {s: api.get(f"/1.1/events/{event_id(db, s)}").json["events"][0]
+          for s in (not_yet, over, cancelled)}
+    assert (ev[not_yet]["has_registration_opened"], ev[not_yet]["has_registration_closed"]) \
+        == (False, False)
+    assert (ev[over]["has_registration_opened"], ev[over]["has_registration_closed"]) \
+        == (True, True)
+    assert ev[cancelled]["has_registration_closed"] is True
+
+
+def test_registrations_need_a_staff_key_and_have_libcals_shape(api, admin, db,
+                                                               make_event):
+    slug = make_event(capacity=1)
+    a, b = email(), email()
+    api.register(slug, "First Person", a)
+    api.register(slug, "Second Person", b)
+    ident = event_id(db, slug)
+    assert api.get(f"/1.1/events/{ident}/registrations").status == 401
+    auth = {"Authorization": f"Bearer {admin.key}"}
+    r = api.get(f"/1.1/events/{ident}/registrations", headers=auth)
+    assert r.status == 200 and r.header("Cache-Control") == "no-store", r
+    (ev,) = r.json
+    assert ev["event_id"] == ident and "waitlist" not in ev
+    (p,) = ev["registrants"]
+    assert p["first_name"] == "First Person" and p["email"] == a
+    assert p["attendance"] == "Unknown" and isinstance(p["booking_id"], int)
+    reg = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", a)
+    admin.post(f"/registrations/{reg}/check-in")
+    (ev,) = api.get(f"/1.1/events/{ident}/registrations?waitlist=1", headers=auth).json
+    assert ev["registrants"][0]["attendance"] == "Attended"
+    assert [(w["email"], w["position"]) for w in ev["waitlist"]] == [(b, 1)]
+    assert_error(api.get("/1.1/events/999999999/registrations", headers=auth), 404,
+                 "event_not_found")
+    assert_error(api.get(f"/1.1/events/{ident}/registrations?waitlist=yes",
+                         headers=auth), 400, "invalid_query")

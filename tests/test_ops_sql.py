@@ -1,0 +1,212 @@
+"""Ops through SQL, with roles: what staff at a psql prompt and the
+service's own role may and may not do, and the examples of docs/STAFF.md,
+run as written as a member of eventbox_ops.
+"""
+import os
+import re
+import uuid
+
+import psycopg2
+import pytest
+
+from conftest import ROOT
+from staffkit import audit, connect_as, email, event_id, ops_role, staff_register  # noqa: F401
+
+
+def run_as(user, sql, *args):
+    conn = connect_as(user)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchall() if cur.description else None
+    finally:
+        conn.close()
+
+
+def refused(user, sql, *args):
+    with pytest.raises(psycopg2.Error) as e:
+        run_as(user, sql, *args)
+    return e.value
+
+
+# --- the service's role ---------------------------------------------------------
+
+def test_the_service_cannot_change_or_read_registrations_directly(make_event, db):
+    slug = make_event()
+    reg = staff_register(db, slug, "Someone", email())
+    for sql in ("UPDATE eventbox.registrations SET status = 'cancelled' WHERE id = %s",
+                "DELETE FROM eventbox.registrations WHERE id = %s",
+                "SELECT name FROM eventbox.registrations WHERE id = %s"):
+        e = refused("eventbox_app", sql, reg)
+        assert e.pgcode == "42501", e  # insufficient_privilege
+    e = refused("eventbox_app", "UPDATE eventbox.events SET capacity = 0"
+                " WHERE slug = %s", slug)
+    assert e.pgcode == "42501"
+    for table in ("api_keys", "audit_log", "outbox", "tokens", "organizations"):
+        assert refused("eventbox_app", f"SELECT 1 FROM eventbox.{table}").pgcode == "42501"
+
+
+def test_the_service_cannot_use_staff_functions_without_a_key(make_event, db):
+    slug = make_event()
+    reg = staff_register(db, slug, "Someone", email())
+    for sql, args in (
+            ("SELECT * FROM eventbox.set_status(%s, 'cancelled')", (slug,)),
+            ("SELECT * FROM eventbox.cancel_registration(%s::bigint, NULL)", (reg,)),
+            ("SELECT * FROM eventbox.check_in(%s::bigint)", (reg,)),
+            ("SELECT * FROM eventbox.admin_roster(NULL, %s)", (slug,))):
+        assert refused("eventbox_app", sql, *args).pgcode == "42501", sql
+    e = refused("eventbox_app", "SELECT * FROM eventbox.check_in(%s::bigint,"
+                " 'ebk_not-a-key')", reg)
+    assert e.pgcode == "28000"
+    # 001's function without an actor, and purge, are staff-only.
+    assert refused("eventbox_app", "SELECT * FROM eventbox.cancel_registration("
+                   "%s::bigint)", reg).pgcode == "42501"
+    assert refused("eventbox_app", "SELECT eventbox.purge(30)").pgcode == "42501"
+    assert db.value("SELECT status FROM eventbox.registrations WHERE id = %s",
+                    reg) == "confirmed"
+
+
+def test_the_service_cannot_bypass_members_only_by_claiming_to_be_staff(make_event,
+                                                                       db):
+    slug = make_event(members_only=True)
+    outsider = email("out", "elsewhere.example.com")
+    got = run_as("eventbox_app", "SELECT outcome FROM eventbox.register(%s, 'Out',"
+                 " %s, NULL, 'staff')", slug, outsider)
+    assert got == [("not_eligible",)]
+    # Staff calling the same function may enter anybody.
+    assert db.value("SELECT outcome FROM eventbox.register(%s, 'Out', %s)",
+                    slug, outsider) == "confirmed"
+
+
+# --- the ops role ---------------------------------------------------------------
+
+def test_ops_cannot_write_registrations_directly(ops_role, make_event, db):
+    slug = make_event()
+    reg = staff_register(db, slug, "Someone", email())
+    ev = event_id(db, slug)
+    for sql, args in (
+            ("UPDATE eventbox.registrations SET status = 'cancelled' WHERE id = %s", (reg,)),
+            ("DELETE FROM eventbox.registrations WHERE id = %s", (reg,)),
+            ("INSERT INTO eventbox.registrations (event_id, name, email, status)"
+             " VALUES (%s, 'X', 'x@example.org', 'confirmed')", (ev,))):
+        assert refused(ops_role, sql, *args).pgcode == "42501", sql
+    # SET ROLE to the group itself changes nothing.
+    assert refused(ops_role, "SET ROLE eventbox_ops; UPDATE eventbox.registrations"
+                   " SET name = 'x' WHERE id = %s", reg).pgcode == "42501"
+    # Reading is fine.
+    assert run_as(ops_role, "SELECT name FROM eventbox.staff_roster"
+                  " WHERE registration_id = %s", reg) == [("Someone",)]
+
+
+def test_ops_change_registrations_through_functions_audited_with_their_role(
+        ops_role, make_event, db):
+    slug = make_event(capacity=1)
+    a, b = email(), email()
+    outcome = run_as(ops_role, "SELECT outcome FROM eventbox.staff_register(%s,"
+                     " 'Phone Caller', %s)", slug, a)
+    assert outcome == [("confirmed",)]
+    run_as(ops_role, "SELECT * FROM eventbox.staff_register(%s, 'Second', %s)", slug, b)
+    ra = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", a)
+    assert run_as(ops_role, "SELECT outcome, promoted FROM"
+                  " eventbox.cancel_registration(%s::bigint)", ra) == [("cancelled", 1)]
+    rows = audit(db, event_id(db, slug))
+    assert [(r["actor"], r["via"], r["action"]) for r in rows][-3:] == [
+        (ops_role, "sql", "registration_entered"),
+        (ops_role, "sql", "registration_entered"),
+        (ops_role, "sql", "registration_cancelled")]
+
+
+def test_ops_edit_events_with_plain_sql_and_it_is_audited(ops_role, make_event, db):
+    slug = "ops-" + uuid.uuid4().hex[:10]
+    run_as(ops_role, "INSERT INTO eventbox.events (slug, title, starts_at, ends_at,"
+           " timezone, capacity, status) VALUES (%s, 'Plain SQL', now() + interval"
+           " '3 days', now() + interval '3 days 1 hour', 'Europe/Oslo', 1,"
+           " 'published')", slug)
+    run_as(ops_role, "UPDATE eventbox.events SET title = 'Renamed' WHERE slug = %s", slug)
+    rows = audit(db, event_id(db, slug))
+    assert [(r["actor"], r["action"]) for r in rows] == [
+        (ops_role, "event_created"), (ops_role, "event_updated")]
+    assert rows[1]["details"] == {"title": "Renamed"}
+    # The counters are not theirs to set.
+    e = refused(ops_role, "UPDATE eventbox.events SET confirmed_count = 0"
+                " WHERE slug = %s", slug)
+    assert e.pgcode == "42501"
+
+
+def test_a_plain_sql_capacity_raise_promotes_and_a_cancel_notifies(
+        ops_role, make_event, db):
+    slug = make_event(capacity=1)
+    people = [email() for _ in range(3)]
+    for p in people:
+        staff_register(db, slug, "Patron", p)
+    run_as(ops_role, "UPDATE eventbox.events SET capacity = 2 WHERE slug = %s", slug)
+    assert db.value("SELECT status FROM eventbox.registrations WHERE email = %s",
+                    people[1]) == "confirmed"
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE email = %s"
+                    " AND kind = 'promoted'", people[1]) == 1
+    e = refused(ops_role, "UPDATE eventbox.events SET capacity = 1 WHERE slug = %s", slug)
+    assert e.pgcode == "23514"  # check_violation: seats_never_oversold
+    run_as(ops_role, "UPDATE eventbox.events SET status = 'cancelled' WHERE slug = %s",
+           slug)
+    assert db.summary(slug)["cancelled"] == 3
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE event_id = %s"
+                    " AND kind = 'event_cancelled'", event_id(db, slug)) == 3
+
+
+def test_the_seat_invariant_holds_even_for_the_owner(make_event, db):
+    slug = make_event(capacity=1)
+    staff_register(db, slug, "One", email())
+    w = staff_register(db, slug, "Two", email())
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        db.all("UPDATE eventbox.registrations SET status = 'confirmed' WHERE id = %s", w)
+    assert db.summary(slug)["confirmed"] == 1
+
+
+# --- docs/STAFF.md, as written ----------------------------------------------------
+
+def staff_md_sql_blocks():
+    with open(os.path.join(ROOT, "docs", "STAFF.md"), encoding="utf-8") as f:
+        text = f.read()
+    return re.findall(r"^```sql\n(.*?)^```", text, re.S | re.M)
+
+
+def test_the_psql_examples_of_the_staff_guide_run_as_written(ops_role, db):
+    blocks = staff_md_sql_blocks()
+    assert len(blocks) >= 8, "docs/STAFF.md lost its examples"
+    conn = connect_as(ops_role)
+    outputs = []
+    try:
+        with conn.cursor() as cur:
+            for block in blocks:
+                cur.execute(block)
+                outputs.append(cur.fetchall() if cur.description else None)
+    finally:
+        conn.close()
+
+    slug = "genealogy-basics"
+    roster = {r[0]: (r[1], r[2]) for r in db.all(
+        "SELECT email, status, attended_at IS NOT NULL FROM eventbox.staff_roster"
+        " WHERE slug = %s", slug)}
+    # Ada cancelled, Grace promoted into her seat and checked in; then the
+    # event was cancelled, which cancelled everyone with a notice each.
+    assert roster == {"ada@example.org": ("cancelled", False),
+                      "charles@example.org": ("cancelled", False),
+                      "grace@example.org": ("cancelled", True)}
+    kinds = [r[0] for r in db.all(
+        "SELECT kind FROM eventbox.outbox WHERE email = 'grace@example.org'"
+        " ORDER BY id")]
+    assert kinds == ["waitlisted", "promoted", "event_cancelled"]
+    # "See who is waiting" showed Grace, first in line.
+    waiting = outputs[2]
+    assert [(w[0], w[1]) for w in waiting] == [(1, "Grace Hopper")]
+    assert db.value("SELECT members_only FROM eventbox.events WHERE slug = %s", slug)
+    actions = [(r["actor"], r["action"]) for r in audit(db, event_id(db, slug))]
+    assert actions[0] == (ops_role, "event_created")
+    assert (ops_role, "capacity_set") in actions
+    assert actions[-1] == (ops_role, "event_cancelled")
+    # Adding the member library was audited too.
+    org = db.all("SELECT actor, details FROM eventbox.audit_log"
+                 " WHERE action = 'organization_created'"
+                 " AND details ->> 'library' = 'Springfield Public Library'")
+    assert org == [(ops_role, {"library": "Springfield Public Library",
+                               "domains": ["springfieldlibrary.example.org"]})]

@@ -1,0 +1,543 @@
+"""The public HTML pages over HTTP: escaping, the form's rules, CSRF, the
+honeypot, the cancel flow, headers, error pages and the .ics file.  What
+needs a real browser (JavaScript on and off, axe-core, screenshots) is in
+tests/browser/, run by test_pages_browser.py."""
+import datetime
+import html
+import re
+import urllib.parse
+import uuid
+
+import pytest
+
+from conftest import devstack, wait_healthy
+
+HOSTILE = "<script>alert(1)</script> \"quotes\" 'single' \u202eevil &amp;"
+
+
+def cookie_of(r):
+    c = r.header("Set-Cookie")
+    assert c is not None, r
+    return c.split(";", 1)[0]
+
+
+def csrf_of(r):
+    m = re.search(r'name="csrf" value="([0-9a-f]{64})"', r.text)
+    assert m, r.text[:2000]
+    return m.group(1)
+
+
+class Patron:
+    """One browser: keeps the CSRF cookie, sends forms like a browser."""
+
+    def __init__(self, api):
+        self.api = api
+        self.cookie = None
+
+    def get(self, path):
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        r = self.api.get(path, headers=headers)
+        if r.header("Set-Cookie"):
+            self.cookie = cookie_of(r)
+        return r
+
+    def post(self, path, fields, content_type="application/x-www-form-urlencoded",
+             raw=None):
+        headers = {"Content-Type": content_type}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        body = raw if raw is not None else urllib.parse.urlencode(fields)
+        return self.api.post(path, body=body, headers=headers)
+
+    def register(self, slug, name="Ann Reader", email=None, organization="",
+                 website="", csrf=None):
+        page = self.get(f"/events/{slug}")
+        assert page.status == 200, page
+        fields = [("csrf", csrf or csrf_of(page)), ("name", name),
+                  ("email", f"ann-{uuid.uuid4().hex[:8]}@example.org"
+                   if email is None else email),
+                  ("organization", organization), ("website", website)]
+        return self.post(f"/events/{slug}/register", fields)
+
+
+@pytest.fixture
+def patron(api):
+    return Patron(api)
+
+
+def is_html(r):
+    return (r.header("Content-Type") or "").startswith("text/html")
+
+
+def registrations(db, slug):
+    return db.value("SELECT count(*) FROM eventbox.registrations r JOIN"
+                    " eventbox.events e ON e.id = r.event_id WHERE e.slug = %s",
+                    slug)
+
+
+# --- the list and the event box ---------------------------------------------
+
+def test_the_list_shows_upcoming_events_soonest_first(api, make_event):
+    later = make_event(starts_in="3 days", categories=["Pages-list"])
+    sooner = make_event(starts_in="2 days", categories=["Pages-list"])
+    r = api.get("/events?category=Pages-list")
+    assert r.status == 200 and is_html(r), r
+    assert r.text.index(f"/events/{sooner}") < r.text.index(f"/events/{later}")
+    assert "100 seats left" in r.text
+
+
+def test_the_list_filters_by_category_and_pages(api, make_event):
+    cat = "Paging " + uuid.uuid4().hex[:6]
+    slugs = [make_event(starts_in=f"{10 + i} days", categories=[cat])
+             for i in range(12)]
+    other = make_event(starts_in="10 days")
+    first = api.get("/events?" + urllib.parse.urlencode({"category": cat}))
+    assert first.status == 200
+    assert all(f"/events/{s}\"" in first.text for s in slugs[:10])
+    assert f"/events/{slugs[10]}\"" not in first.text
+    assert f"/events/{other}\"" not in first.text
+    assert "Page 1 of 2" in first.text
+    nxt = re.search(r'rel="next" href="([^"]+)"', first.text).group(1)
+    second = api.get(html.unescape(nxt))
+    assert f"/events/{slugs[10]}\"" in second.text
+    assert f"/events/{slugs[0]}\"" not in second.text
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=abc", "page=999999999",
+                                   "category=%ff", "category=%0a"])
+def test_a_bad_list_query_is_a_400_page(api, query):
+    r = api.get("/events?" + query)
+    assert r.status == 400 and is_html(r), r
+
+
+def test_the_event_box_says_seats_and_time_zone(api, make_event):
+    slug = make_event(capacity=3)
+    r = api.get(f"/events/{slug}")
+    assert r.status == 200 and is_html(r)
+    assert "Registration is required. There are 3 seats available." in r.text
+    assert "Eastern Time - US &amp; Canada" in r.text
+    assert 'lang="en"' in r.text and 'href="#main"' in r.text
+
+
+def test_a_full_event_offers_the_waiting_list(api, make_event):
+    slug = make_event(capacity=0)
+    r = api.get(f"/events/{slug}")
+    assert "This event is full. Join the waiting list." in r.text
+    assert ">Join the waiting list</button>" in r.text
+
+
+def test_a_closed_event_has_no_form(api, make_event, db):
+    slug = make_event(registration_closes_at=datetime.datetime(2000, 1, 1,
+                                                               tzinfo=datetime.timezone.utc))
+    r = api.get(f"/events/{slug}")
+    assert "Registration is closed." in r.text
+    assert "<form class=\"register\"" not in r.text
+
+
+def test_an_event_not_yet_open_says_when_it_opens(api, db, make_event):
+    slug = make_event()
+    db.all("UPDATE eventbox.events SET registration_opens_at ="
+           " '2030-01-15 19:00Z', starts_at = '2030-02-01 19:00Z',"
+           " ends_at = '2030-02-01 20:00Z' WHERE slug = %s", slug)
+    r = api.get(f"/events/{slug}")
+    assert "Registration opens Tuesday, January 15, 2030 at 2:00pm." in r.text
+    assert "<form class=\"register\"" not in r.text
+
+
+def test_times_can_be_shown_in_another_zone_without_changing_the_event(
+        api, db, make_event):
+    slug = make_event()
+    db.all("UPDATE eventbox.events SET starts_at = '2030-01-15 19:00Z',"
+           " ends_at = '2030-01-15 20:00Z' WHERE slug = %s", slug)
+    own = api.get(f"/events/{slug}")
+    assert "2:00pm - 3:00pm" in own.text
+    denver = api.get(f"/events/{slug}?tz=America/Denver")
+    assert denver.status == 200
+    assert "12:00pm - 1:00pm" in denver.text
+    assert "Mountain Time - US &amp; Canada" in denver.text
+    assert '<option value="America/Denver" selected>' in denver.text
+    assert db.value("SELECT timezone FROM eventbox.events WHERE slug = %s",
+                    slug) == "America/New_York"
+
+
+@pytest.mark.parametrize("tz", ["Mars/Olympus", "<script>", "America%2FDenver%00",
+                                "'; DROP TABLE x; --"])
+def test_an_unknown_time_zone_is_refused_and_not_echoed(api, make_event, tz):
+    slug = make_event()
+    r = api.get(f"/events/{slug}?tz=" + urllib.parse.quote(tz, safe="%"))
+    assert r.status == 400 and is_html(r), r
+    assert "<script>" not in r.text and "Olympus" not in r.text
+
+
+def test_staff_text_is_escaped(api, make_event):
+    slug = make_event(title="<script>alert(1)</script> & \"Q\"",
+                      description="<img src=x onerror=alert(1)>\n\n- <b>item</b>",
+                      presenter="<iframe src=//evil.example>",
+                      organizer="O'Brien <i>",
+                      categories=["<svg onload=alert(1)>"])
+    r = api.get(f"/events/{slug}")
+    t = r.text
+    assert "<script>alert" not in t and "<img src=x" not in t
+    assert "<iframe" not in t and "<svg" not in t and "<b>" not in t
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Q&quot;" in t
+    assert "<li>&lt;b&gt;item&lt;/b&gt;</li>" in t
+    assert "O&#39;Brien &lt;i&gt;" in t
+    assert "category=%3Csvg%20onload%3Dalert%281%29%3E" in t
+
+
+def test_an_image_has_its_alt_text_or_an_empty_one_when_decorative(
+        api, db, make_event):
+    slug = make_event()
+    db.all("UPDATE eventbox.events SET image_path = '/static/x.png',"
+           " image_alt = 'A person holding a phone' WHERE slug = %s", slug)
+    r = api.get(f"/events/{slug}")
+    assert '<img class="event-image" src="/static/x.png" alt="A person holding a phone">' in r.text
+    db.all("UPDATE eventbox.events SET image_decorative = true WHERE slug = %s",
+           slug)
+    r = api.get(f"/events/{slug}")
+    assert '<img class="event-image" src="/static/x.png" alt="">' in r.text
+
+
+@pytest.mark.parametrize("path", ["https://tracker.example/x.png",
+                                  "/static/../etc/passwd", "javascript:alert(1)"])
+def test_an_image_from_elsewhere_is_refused_by_the_database(db, make_event, path):
+    import psycopg2
+    slug = make_event()
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        db.all("UPDATE eventbox.events SET image_path = %s, image_alt = 'x'"
+               " WHERE slug = %s", path, slug)
+
+
+def test_an_image_without_alt_text_must_be_marked_decorative(db, make_event):
+    import psycopg2
+    slug = make_event()
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        db.all("UPDATE eventbox.events SET image_path = '/static/x.png'"
+               " WHERE slug = %s", slug)
+
+
+# --- headers and error pages -------------------------------------------------
+
+def check_security_headers(r):
+    csp = r.header("Content-Security-Policy") or ""
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, r
+    assert "unsafe-inline" not in csp
+    assert r.header("X-Content-Type-Options") == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/events", "/events/{slug}", "/events/{slug}.ics",
+                                  "/events/no-such-event", "/static/style.css"])
+def test_pages_carry_the_security_headers(api, make_event, path):
+    r = api.get(path.format(slug=make_event()))
+    check_security_headers(r)
+
+
+def test_the_page_has_no_inline_script_or_style(api, make_event):
+    r = api.get(f"/events/{make_event()}")
+    assert re.search(r"<script(?![^>]*\bsrc=)", r.text) is None
+    assert "<style" not in r.text and " style=" not in r.text
+    assert re.search(r"\son[a-z]+=", r.text) is None
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/events/no-such-event", 404), ("/events/Not_A_Slug", 404),
+    ("/events/no-such-event.ics", 404), ("/cancel/nonsense", 404),
+])
+def test_errors_on_the_pages_are_html(api, path, status):
+    r = api.get(path)
+    assert r.status == status and is_html(r), r
+    assert '<html lang="en">' in r.text
+
+
+def test_a_wrong_method_on_a_page_is_an_html_405(api, make_event):
+    slug = make_event()
+    r = api.get(f"/events/{slug}/register")
+    assert r.status == 405 and is_html(r), r
+    assert r.header("Allow") == "POST, OPTIONS"
+    # The API keeps its JSON errors.
+    r = api.get("/api/v1/events/no-such-event")
+    assert r.status == 404 and r.json["error"]["code"] == "event_not_found"
+
+
+def test_the_only_cookie_is_the_csrf_one_with_its_attributes(api, make_event):
+    r = api.get(f"/events/{make_event()}")
+    cookies = [v for k, v in r.headers if k.lower() == "set-cookie"]
+    assert len(cookies) == 1, cookies
+    name, _, attrs = cookies[0].partition(";")
+    assert re.fullmatch(r"eventbox_csrf=[0-9a-f]{64}", name)
+    attrs = {a.strip().lower() for a in attrs.split(";")}
+    assert {"path=/", "httponly", "samesite=strict"} <= attrs
+    assert "secure" not in attrs     # the test stack is plain http
+    for path in ("/events", "/events/no-such-event"):
+        assert api.get(path).header("Set-Cookie") is None
+
+
+# --- registering ---------------------------------------------------------------
+
+def test_registering_answers_a_tokenless_no_store_page(patron, db, make_event):
+    slug = make_event(capacity=2)
+    email = f"reg-{uuid.uuid4().hex[:8]}@example.org"
+    r = patron.register(slug, email=email)
+    assert r.status == 200 and is_html(r), r
+    assert "<h1>You are registered</h1>" in r.text
+    assert r.header("Cache-Control") == "no-store"
+    assert r.header("Location") is None
+    token = db.tokens(email)[-1]
+    assert token not in r.text
+    assert db.summary(slug)["confirmed"] == 1
+    assert db.value("SELECT source FROM eventbox.registrations"
+                    " WHERE email = %s", email) == "web"
+
+
+def test_a_full_event_puts_the_patron_on_the_waiting_list(patron, db, make_event):
+    slug = make_event(capacity=0)
+    r = patron.register(slug)
+    assert r.status == 200 and "<h1>You are on the waiting list</h1>" in r.text
+    assert "number 1 on the waiting list" in r.text
+
+
+def test_a_full_event_without_waiting_list_says_so_on_the_form(patron, db,
+                                                               make_event):
+    slug = make_event(capacity=1, waitlist=False)
+    page = patron.get(f"/events/{slug}")
+    assert patron.register(slug).status == 200
+    # A second patron who loaded the page before it filled up.
+    fields = [("csrf", csrf_of(page)), ("name", "Late"),
+              ("email", "late@example.org"), ("organization", ""),
+              ("website", "")]
+    r = patron.post(f"/events/{slug}/register", fields)
+    assert r.status == 409 and is_html(r), r
+    assert "There is a problem" in r.text and "This event is full." in r.text
+
+
+@pytest.mark.parametrize("name, email, errors", [
+    ("", "", ["Enter your name", "Enter your email address"]),
+    ("Ann", "not-an-address", ["Enter an email address like name@example.org"]),
+    ("x" * 2000, "ann@example.org", ["Your name must be 200 characters or fewer"]),
+    ("Ann", "a" * 2000 + "@example.org", ["Your email address must be 254"]),
+])
+def test_errors_reshow_the_form_with_messages_and_the_input_kept(
+        patron, db, make_event, name, email, errors):
+    slug = make_event()
+    r = patron.register(slug, name=name, email=email)
+    assert r.status == 422 and is_html(r), r
+    assert 'id="error-summary"' in r.text
+    for e in errors:
+        assert e in r.text
+    for field, value in (("name", name), ("email", email)):
+        tag = re.search(rf'<input id="{field}"[^>]*>', r.text).group(0)
+        assert f'value="{html.escape(value, quote=True)}"' in tag.replace("&#39;", "&#x27;")
+    assert registrations(db, slug) == 0
+
+
+def test_an_invalid_field_is_tied_to_its_message(patron, make_event):
+    r = patron.register(make_event(), name="", email="ann@example.org")
+    tag = re.search(r'<input id="name"[^>]*>', r.text).group(0)
+    assert 'aria-invalid="true"' in tag and 'aria-describedby="name-error"' in tag
+    assert 'id="name-error"' in r.text
+    assert '<a href="#name">Enter your name</a>' in r.text
+    tag = re.search(r'<input id="email"[^>]*>', r.text).group(0)
+    assert "aria-invalid" not in tag
+
+
+@pytest.mark.parametrize("field", ["name", "email", "organization"])
+def test_hostile_input_comes_back_escaped(patron, make_event, field):
+    slug = make_event()
+    values = {"name": "Ann", "email": "ann@example.org", "organization": ""}
+    values[field] = HOSTILE + "x" * 2000
+    r = patron.register(slug, **values)
+    assert r.status == 422, r
+    assert "<script>alert(1)</script>" not in r.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &#39;single&#39;" in r.text
+    assert "&amp;amp;" in r.text
+    assert r.text.rstrip().endswith("</html>")
+
+
+def test_a_hostile_but_valid_name_is_registered_and_shown_escaped(
+        patron, db, make_event, api):
+    slug = make_event()
+    email = f"h-{uuid.uuid4().hex[:8]}@example.org"
+    name = "<script>alert(1)</script> O'Brien \u202eevil"
+    r = patron.register(slug, name=name, email=email, organization=HOSTILE)
+    assert r.status == 200, r
+    token = db.tokens(email)[-1]
+    page = patron.get(f"/cancel/{token}")
+    assert page.status == 200
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; O&#39;Brien \u202eevil" in page.text
+    assert "<script>alert" not in page.text
+
+
+def test_the_honeypot_looks_like_success_and_registers_nobody(patron, db,
+                                                              make_event):
+    slug = make_event()
+    real = patron.register(make_event(), name="Ann")
+    r = patron.register(slug, name="Ann", website="http://spam.example")
+    assert r.status == 200
+    strip = lambda t: re.sub(r"/events/[a-z0-9-]+|Test event [a-z0-9-]+", "", t)
+    assert strip(r.text) == strip(real.text)
+    assert registrations(db, slug) == 0
+
+
+# --- the form's strictness and CSRF --------------------------------------------
+
+def form_post(patron, slug, raw, content_type="application/x-www-form-urlencoded"):
+    page = patron.get(f"/events/{slug}")
+    raw = raw.replace("CSRF", csrf_of(page))
+    return patron.post(f"/events/{slug}/register", None, raw=raw,
+                       content_type=content_type)
+
+
+@pytest.mark.parametrize("raw", [
+    "csrf=CSRF&name=Ann&name=Bob&email=a%40example.org",
+    "csrf=CSRF&name=Ann&email=a%40example.org&admin=1",
+    "csrf=CSRF&name=%FF%FE&email=a%40example.org",
+    "csrf=CSRF&name=Ann%00&email=a%40example.org",
+    "csrf=CSRF&name=Ann%zz&email=a%40example.org",
+    "csrf=CSRF&name&email=a%40example.org",
+    "csrf=CSRF&name=Ann&email=a%40example.org&",
+    "csrf=CSRF&" + "&".join(f"k{i}=1" for i in range(40)),
+], ids=["duplicate", "unknown-key", "bad-utf8", "nul", "bad-escape", "no-equals",
+        "trailing-amp", "too-many"])
+def test_a_malformed_form_is_refused_and_registers_nobody(patron, db, make_event,
+                                                          raw):
+    slug = make_event()
+    r = form_post(patron, slug, raw)
+    assert r.status == 400 and is_html(r), r
+    assert registrations(db, slug) == 0
+
+
+def test_a_form_in_another_media_type_is_415(patron, db, make_event):
+    slug = make_event()
+    r = form_post(patron, slug, '{"csrf": "CSRF", "name": "Ann"}',
+                  content_type="application/json")
+    assert r.status == 415 and is_html(r), r
+
+
+def test_without_the_cookie_the_form_is_refused(api, patron, db, make_event):
+    slug = make_event()
+    page = patron.get(f"/events/{slug}")
+    fields = [("csrf", csrf_of(page)), ("name", "Ann"),
+              ("email", "ann@example.org"), ("organization", ""), ("website", "")]
+    stranger = Patron(api)
+    r = stranger.post(f"/events/{slug}/register", fields)
+    assert r.status == 403 and is_html(r), r
+    # Another browser's cookie with this browser's field: refused too.
+    stranger.get(f"/events/{slug}")
+    assert stranger.post(f"/events/{slug}/register", fields).status == 403
+    fields[0] = ("csrf", "0" * 64)
+    assert patron.post(f"/events/{slug}/register", fields).status == 403
+    assert registrations(db, slug) == 0
+
+
+# --- cancelling -------------------------------------------------------------------
+
+def test_the_cancel_link_asks_first_and_only_the_post_cancels(patron, db,
+                                                              make_event):
+    slug = make_event(capacity=1)
+    email = f"c-{uuid.uuid4().hex[:8]}@example.org"
+    assert patron.register(slug, email=email).status == 200
+    waiting = f"w-{uuid.uuid4().hex[:8]}@example.org"
+    assert "waiting list" in patron.register(slug, email=waiting).text
+    token = db.tokens(email)[-1]
+    for _ in range(2):
+        r = patron.get(f"/cancel/{token}")
+        assert r.status == 200 and "Cancel my registration</button>" in r.text
+        assert r.header("Cache-Control") == "no-store"
+        assert r.header("Referrer-Policy") == "no-referrer"
+        check_security_headers(r)
+    assert db.summary(slug)["confirmed"] == 1
+    r = patron.post(f"/cancel/{token}", [("csrf", csrf_of(r))])
+    assert r.status == 200 and "<h1>Your registration is cancelled</h1>" in r.text
+    assert r.header("Referrer-Policy") == "no-referrer"
+    # The waiting patron moved up into the freed seat.
+    assert db.value("SELECT status FROM eventbox.registrations WHERE email = %s",
+                    waiting) == "confirmed"
+
+
+def test_leaving_the_waiting_list_works_the_same_way(patron, db, make_event):
+    slug = make_event(capacity=0)
+    email = f"w-{uuid.uuid4().hex[:8]}@example.org"
+    patron.register(slug, email=email)
+    token = db.tokens(email)[-1]
+    r = patron.get(f"/cancel/{token}")
+    assert "Leave the waiting list</button>" in r.text
+    r = patron.post(f"/cancel/{token}", [("csrf", csrf_of(r))])
+    assert r.status == 200
+    assert db.summary(slug)["waitlisted"] == 0
+
+
+def test_unknown_and_used_tokens_get_the_same_calm_page(patron, db, make_event):
+    slug = make_event()
+    email = f"u-{uuid.uuid4().hex[:8]}@example.org"
+    patron.register(slug, email=email)
+    token = db.tokens(email)[-1]
+    r = patron.get(f"/cancel/{token}")
+    patron.post(f"/cancel/{token}", [("csrf", csrf_of(r))])
+    used = patron.get(f"/cancel/{token}")
+    unknown = patron.get(f"/cancel/{uuid.uuid4()}")
+    malformed = patron.get("/cancel/not-a-token")
+    assert used.status == unknown.status == malformed.status == 404
+    assert used.text == unknown.text == malformed.text
+    assert "This link is not active" in used.text
+
+
+def test_a_cancel_without_the_csrf_field_cancels_nothing(api, patron, db,
+                                                         make_event):
+    slug = make_event()
+    email = f"x-{uuid.uuid4().hex[:8]}@example.org"
+    patron.register(slug, email=email)
+    token = db.tokens(email)[-1]
+    r = Patron(api).post(f"/cancel/{token}", [("csrf", "a" * 64)])
+    assert r.status == 403 and is_html(r)
+    assert db.summary(slug)["confirmed"] == 1
+
+
+# --- the calendar file ---------------------------------------------------------------
+
+def test_the_ics_file_parses_and_matches_the_stored_event(api, db, make_event):
+    import icalendar
+    from zoneinfo import ZoneInfo
+    slug = make_event(timezone="America/Denver", title="Ics; test, with \\ marks",
+                      location="Room 1")
+    # Summer: Denver is on daylight time (UTC-6), the zone's other offset.
+    db.all("UPDATE eventbox.events SET starts_at = '2030-07-15 18:30Z',"
+           " ends_at = '2030-07-15 20:00Z' WHERE slug = %s", slug)
+    r = api.get(f"/events/{slug}.ics")
+    assert r.status == 200, r
+    assert r.header("Content-Type").startswith("text/calendar")
+    cal = icalendar.Calendar.from_ical(r.body)
+    ev = [c for c in cal.walk("VEVENT")][0]
+    tzs = [c for c in cal.walk("VTIMEZONE")]
+    assert [str(t["TZID"]) for t in tzs] == ["America/Denver"]
+    starts, ends, zone = db.one("SELECT starts_at, ends_at, timezone FROM"
+                                " eventbox.events WHERE slug = %s", slug)
+    dtstart, dtend = ev["DTSTART"], ev["DTEND"]
+    assert dtstart.params["TZID"] == dtend.params["TZID"] == zone
+    local = starts.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    assert dtstart.dt.replace(tzinfo=None) == local
+    assert dtend.dt.replace(tzinfo=None) == ends.astimezone(
+        ZoneInfo(zone)).replace(tzinfo=None)
+    assert str(ev["SUMMARY"]) == "Ics; test, with \\ marks"
+    assert str(ev["LOCATION"]) == "Room 1"
+    assert dtstart.dt.replace(tzinfo=None) == datetime.datetime(2030, 7, 15, 12, 30)
+    assert "TZOFFSETTO:-0600" in r.text and "TZOFFSETTO:-0700" in r.text
+    assert "secret" not in r.text     # never the online URL
+
+
+def test_with_the_database_down_the_pages_say_try_again_in_html(
+        api, patron, make_event):
+    slug = make_event()
+    page = patron.get(f"/events/{slug}")
+    devstack("pg-stop")
+    try:
+        for r in (api.get(f"/events/{slug}"), api.get("/events"),
+                  patron.post(f"/events/{slug}/register",
+                              [("csrf", csrf_of(page)), ("name", "Ann"),
+                               ("email", "ann@example.org")])):
+            assert r.status == 503 and is_html(r), r
+            assert r.header("Retry-After") is not None
+            assert "Please try again in a moment" in r.text
+    finally:
+        devstack("pg-start")
+    wait_healthy(api)
+    assert api.get(f"/events/{slug}").status == 200

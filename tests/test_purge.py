@@ -1,0 +1,185 @@
+"""Privacy retention: `eventbox purge` erases names and emails (and tokens)
+EVENTBOX_RETENTION_DAYS after an event ends, everywhere in the database,
+and keeps anonymous counts that add up.
+"""
+import uuid
+
+import pytest
+
+from conftest import env
+from staffkit import (ADMIN, admin, audit, email, event_id, eventbox,  # noqa: F401
+                      staff_key, staff_register)
+
+
+def purge(days=30, dsn=None, check=True):
+    return eventbox("purge", check=check, extra_env={
+        "EVENTBOX_RETENTION_DAYS": str(days),
+        "EVENTBOX_PURGE_DSN": dsn or env("EVENTBOX_OWNER_DSN")})
+
+
+def text_columns(db):
+    """Every column of every eventbox table that can hold text."""
+    return db.all(
+        "SELECT c.table_name, c.column_name FROM information_schema.columns c"
+        " JOIN information_schema.tables t USING (table_schema, table_name)"
+        " WHERE c.table_schema = 'eventbox' AND t.table_type = 'BASE TABLE'"
+        " AND (c.data_type IN ('text', 'character varying', 'jsonb', 'json', 'bytea')"
+        " OR c.udt_name IN ('_text', '_varchar'))")
+
+
+def occurrences(db, needle):
+    """Where needle appears anywhere in the eventbox tables."""
+    found = []
+    for table, column in text_columns(db):
+        n = db.value(f'SELECT count(*) FROM eventbox."{table}"'
+                     f' WHERE position(lower(%s) in lower("{column}"::text)) > 0',
+                     needle)
+        if n:
+            found.append((table, column, n))
+    return found
+
+
+def populate(api, admin, db, make_event, tag, idem=True):
+    """An event with people in every state: confirmed, attended, waiting,
+    cancelled, entered by staff, and audited actions about them."""
+    slug = make_event(capacity=3)
+    people = {}
+    for i in range(6):
+        name, addr = f"Purgeable {tag} {i}", email(f"purge{tag}{i}")
+        r = api.register(slug, name, addr, extra={"organization": f"Lib {tag}"},
+                         headers={"Idempotency-Key": f"idem-{tag}-{i}"} if idem else {})
+        assert r.status == 201, r
+        people[name] = addr
+    staff_name, staff_addr = f"Phoned {tag}", email(f"phone{tag}")
+    admin.post(f"/events/{slug}/registrations",
+               json_body={"name": staff_name, "email": staff_addr})
+    people[staff_name] = staff_addr
+    ids = [r[0] for r in db.all("SELECT id FROM eventbox.registrations"
+                                " WHERE event_id = %s ORDER BY id", event_id(db, slug))]
+    admin.post(f"/registrations/{ids[0]}/check-in")
+    admin.post(f"/registrations/{ids[1]}/check-in")
+    admin.delete(f"/registrations/{ids[2]}")          # promotes ids[3]
+    api.delete(f"/api/v1/registrations/{db.tokens(people[f'Purgeable {tag} 4'])[0]}")
+    return slug, people
+
+
+def end_event(db, slug, days_ago):
+    db.all("UPDATE eventbox.events SET starts_at = now() - %s::interval - interval '2 hours',"
+           " ends_at = now() - %s::interval WHERE slug = %s",
+           f"{days_ago} days", f"{days_ago} days", slug)
+
+
+def test_purge_erases_every_name_and_email_and_keeps_counts_that_add_up(
+        api, admin, db, make_event):
+    tag = uuid.uuid4().hex[:6]
+    old, people = populate(api, admin, db, make_event, tag)
+    recent, recent_people = populate(api, admin, db, make_event, uuid.uuid4().hex[:6])
+    before = db.summary(old)
+    attended = db.value("SELECT count(*) FROM eventbox.registrations WHERE event_id = %s"
+                        " AND attended_at IS NOT NULL", event_id(db, old))
+    tokens = [t for addr in people.values() for t in db.tokens(addr)]
+    assert tokens and attended == 2
+    # Everything findable before: the search below can fail.
+    for name, addr in people.items():
+        assert occurrences(db, addr) and occurrences(db, name)
+    end_event(db, old, 31)
+    end_event(db, recent, 29)
+
+    out = purge(30)
+    assert "purged personal data of" in out.stderr
+    assert all(addr not in out.stderr for addr in people.values())
+
+    for name, addr in people.items():
+        assert occurrences(db, addr) == [], addr
+        assert occurrences(db, name) == [], name
+    for t in tokens:
+        assert occurrences(db, t) == [], t
+    assert occurrences(db, f"Lib {tag}") == []
+    assert db.value("SELECT count(*) FROM eventbox.idempotency_keys WHERE event_id = %s",
+                    event_id(db, old)) == 0
+    # The event that ended 29 days ago keeps everything.
+    for name, addr in recent_people.items():
+        assert occurrences(db, addr), addr
+
+    stats = db.one("SELECT registered, confirmed, waitlisted, cancelled, attended"
+                   " FROM eventbox.event_stats WHERE event_id = %s", event_id(db, old))
+    registered = before["confirmed"] + before["waitlisted"] + before["cancelled"]
+    assert stats == (registered, before["confirmed"], before["waitlisted"],
+                     before["cancelled"], attended)
+    assert stats == (7, 3, 2, 2, 2)
+    report = db.one("SELECT registered, confirmed, waitlisted, cancelled, attended,"
+                    " purged_at IS NOT NULL FROM eventbox.event_report WHERE slug = %s", old)
+    assert report == stats + (True,)
+    # The audit log still says what staff did, without anyone's data.
+    actions = [a["action"] for a in audit(db, event_id(db, old))]
+    assert "registration_checked_in" in actions and actions[-1] == "event_purged"
+    assert all(a["registration_id"] is None for a in audit(db, event_id(db, old)))
+
+
+def test_purge_works_in_steps_and_the_counts_add_up_between_them(
+        api, admin, db, make_event):
+    tag = uuid.uuid4().hex[:6]
+    slug, people = populate(api, admin, db, make_event, tag)
+    end_event(db, slug, 45)
+    ev = event_id(db, slug)
+    want = db.one("SELECT registered, confirmed, waitlisted, cancelled, attended"
+                  " FROM eventbox.event_report WHERE id = %s", ev)
+    assert want == (7, 3, 2, 2, 2)
+    left = []
+    while True:
+        rows, finished, step_event = db.one(
+            "SELECT rows, finished, event_id FROM eventbox.purge_step(30, 2)")
+        if step_event is None:
+            break
+        if step_event != ev:
+            continue    # another test's old event: not ours to count
+        left.append(db.value("SELECT count(*) FROM eventbox.registrations"
+                             " WHERE event_id = %s", ev))
+        assert db.one("SELECT registered, confirmed, waitlisted, cancelled, attended"
+                      " FROM eventbox.event_report WHERE id = %s", ev) == want
+    assert left == [5, 3, 1, 0, 0]
+    assert all(occurrences(db, addr) == [] for addr in people.values())
+
+
+def test_purging_twice_changes_nothing_more(api, admin, db, make_event):
+    tag = uuid.uuid4().hex[:6]
+    slug, people = populate(api, admin, db, make_event, tag, idem=False)
+    end_event(db, slug, 40)
+    purge(30)
+    first = db.one("SELECT * FROM eventbox.event_stats WHERE event_id = %s",
+                   event_id(db, slug))
+    assert first[1:6] == (7, 3, 2, 2, 2) and first[6] is not None
+    assert all(occurrences(db, addr) == [] for addr in people.values())
+    purge(30)
+    assert db.one("SELECT * FROM eventbox.event_stats WHERE event_id = %s",
+                  event_id(db, slug)) == first
+    assert [a["action"] for a in audit(db, event_id(db, slug))].count("event_purged") == 1
+
+
+def test_retention_days_come_from_the_environment(api, admin, db, make_event):
+    tag = uuid.uuid4().hex[:6]
+    slug, people = populate(api, admin, db, make_event, tag)
+    end_event(db, slug, 5)
+    purge(30)
+    assert occurrences(db, next(iter(people.values())))
+    purge(4)
+    assert occurrences(db, next(iter(people.values()))) == []
+
+
+def test_the_service_role_may_not_purge(api, admin, db, make_event):
+    tag = uuid.uuid4().hex[:6]
+    slug, people = populate(api, admin, db, make_event, tag)
+    end_event(db, slug, 90)
+    out = purge(30, dsn=env("EVENTBOX_DSN"), check=False)
+    assert out.returncode != 0
+    assert "purge failed" in out.stderr
+    assert occurrences(db, next(iter(people.values())))
+    purge(30)   # leave nothing behind for other tests' searches
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "99999"])
+def test_a_bad_retention_setting_stops_the_purge(value):
+    out = eventbox("purge", check=False, extra_env={
+        "EVENTBOX_RETENTION_DAYS": value,
+        "EVENTBOX_PURGE_DSN": env("EVENTBOX_OWNER_DSN")})
+    assert out.returncode != 0 and "EVENTBOX_RETENTION_DAYS" in out.stderr
