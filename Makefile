@@ -68,9 +68,14 @@ tests/loadclient: tests/loadclient.c
 	$(CC) $(ALL_CFLAGS) -D_POSIX_C_SOURCE=200809L $(LDFLAGS) -o $@ $< \
 	    $$(pkg-config --cflags --libs libcurl)
 
-build/unit: tests/unit.c $(LIB_SRCS)
+build/unit: tests/unit.c tests/check.h $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/unit.c \
+	    $(LIB_SRCS) $(PKG_LIBS)
+
+build/mail-unit: tests/mail_unit.c tests/check.h $(LIB_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/mail_unit.c \
 	    $(LIB_SRCS) $(PKG_LIBS)
 
 build/fuzz/obj/%.o: src/%.c
@@ -95,8 +100,9 @@ run: deps
 psql:
 	@deploy/devstack.sh psql
 
-test-unit: build/unit
+test-unit: build/unit build/mail-unit
 	build/unit
+	build/mail-unit
 
 # The browser tests' npm packages (playwright-core, axe-core), pinned by
 # tests/package-lock.json.
@@ -106,7 +112,7 @@ tests/node_modules: tests/package.json tests/package-lock.json
 
 test: deps tests/node_modules
 	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient \
-	    build/unit fuzzers
+	    build/unit build/mail-unit fuzzers
 	tests/run.sh
 
 # Each fuzzer for FUZZ_SECONDS (new inputs go to build/fuzz/corpus/, never
@@ -117,7 +123,8 @@ fuzz: fuzzers
 # Ten minutes of mixed traffic against the ASan+UBSan build (tests/test_soak.py).
 SOAK_SECONDS ?= 600
 soak: deps
-	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient build/unit
+	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient \
+	    build/unit build/mail-unit
 	SOAK_SECONDS=$(SOAK_SECONDS) FUZZ_RUNS=0 \
 	    PYTEST_ARGS=tests/test_soak.py tests/run.sh
 

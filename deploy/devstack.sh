@@ -18,6 +18,10 @@
 #   deploy/devstack.sh pg-stop VARDIR       started stack; serve-start
 #   deploy/devstack.sh serve-start VARDIR   rewrites VARDIR/env with the new
 #   deploy/devstack.sh serve-stop VARDIR    EVENTBOX_SERVE_PID
+#   deploy/devstack.sh sink-start VARDIR    the .eml mail sink and `eventbox
+#   deploy/devstack.sh sink-stop VARDIR     mailer` (see "Mail" below);
+#   deploy/devstack.sh mailer-start VARDIR  mailer-start rewrites VARDIR/env
+#   deploy/devstack.sh mailer-stop VARDIR   with EVENTBOX_MAILER_PID
 #   deploy/devstack.sh psql [ARGS...]   psql on the var/ cluster as the
 #                                       database owner (`make psql`); stdin
 #                                       passes through
@@ -39,6 +43,16 @@
 #   EVENTBOX_PG_BIN       PostgreSQL bin dir (newest /usr/lib/postgresql/*/bin)
 #   anything else (EVENTBOX_WORKERS, EVENTBOX_SMTP_URL, ...) passes through to
 #   `eventbox serve`.
+#
+# Mail: with EVENTBOX_SMTP_URL unset, `run` and `start` start
+# deploy/mailsink.py, an SMTP server on a free loopback port that keeps each
+# message as a file in VARDIR/mail/ (EVENTBOX_SINK_PORT picks the port).
+# `run` also starts `eventbox mailer` (as role eventbox_mail) pointed at the
+# sink, or at EVENTBOX_SMTP_URL when set.  `start` does not start a mailer
+# unless EVENTBOX_START_MAILER=1: the test suite reads tokens from the
+# outbox, which a mailer erases once a message is out; the mail tests start
+# their own mailers.  VARDIR/env carries EVENTBOX_SMTP_URL (the sink's),
+# EVENTBOX_MAIL_DIR and EVENTBOX_MAILER_DSN.
 #
 # Layout of VARDIR: pg/ (the cluster), run/ (PostgreSQL and eventbox sockets,
 # pid files), nginx/ (rendered config, temp dirs), log/ (postgres.log,
@@ -70,6 +84,7 @@ PACKAGES=(build-essential pkg-config postgresql postgresql-contrib nginx-light
 DB_NAME=eventbox
 DB_OWNER=eventbox        # owns the database; migrations run as it
 DB_APP=eventbox_app      # the service's login, member of eventbox_service
+DB_MAIL=eventbox_mail    # the mailer's login, member of eventbox_mailer
 DB_SUPERUSER=postgres    # bootstrap superuser (initdb -U)
 
 # ---------------------------------------------------------------------------
@@ -114,6 +129,8 @@ pid_is() {
         # The binary may have been rebuilt since: exe then ends in "(deleted)".
         serve) [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == */eventbox* || $cmd == *eventbox* ]] ;;
         postgres) [[ $cmd == *postgres* ]] ;;
+        mailer) [[ $cmd == *eventbox*mailer* ]] ;;
+        sink) [[ $cmd == *mailsink.py* ]] ;;
         *) return 1 ;;
     esac
 }
@@ -257,6 +274,7 @@ set_derived() {
     LISTEN_SOCK=$RUN_DIR/eventbox.sock
     OWNER_DSN="host=$RUN_DIR port=$PG_PORT dbname=$DB_NAME user=$DB_OWNER"
     APP_DSN="host=$RUN_DIR port=$PG_PORT dbname=$DB_NAME user=$DB_APP"
+    MAIL_DSN="host=$RUN_DIR port=$PG_PORT dbname=$DB_NAME user=$DB_MAIL"
     URL=http://127.0.0.1:$HTTP_PORT
 }
 
@@ -353,6 +371,8 @@ gc_one() {
     local d=$1 pid
     stop_daemon "$(cat "$d/run/nginx.pid" 2>/dev/null || true)" nginx TERM 5
     stop_daemon "$(cat "$d/run/eventbox.pid" 2>/dev/null || true)" serve TERM 5
+    stop_daemon "$(cat "$d/run/mailer.pid" 2>/dev/null || true)" mailer TERM 5
+    stop_daemon "$(cat "$d/run/mailsink.pid" 2>/dev/null || true)" sink TERM 5
     if [ -f "$d/pg/postmaster.pid" ]; then
         pid=$(head -n 1 "$d/pg/postmaster.pid" 2>/dev/null || true)
         if pid_alive "$pid" && [ "$(readlink "/proc/$pid/cwd")" = "$d/pg" ]; then
@@ -401,6 +421,13 @@ write_env() {
         echo "export EVENTBOX_SERVE_PID='$serve_pid'"
         echo "export EVENTBOX_NGINX_PID='$nginx_pid'"
         echo "export EVENTBOX_NGINX_CONF='$NGINX_DIR/nginx.conf'"
+        echo "# mail: the sink (when EVENTBOX_SMTP_URL was unset) and the mailer"
+        echo "export EVENTBOX_SMTP_URL='$(mail_url)'"
+        echo "export EVENTBOX_SINK_PORT='$SINK_PORT'"
+        echo "export EVENTBOX_MAIL_DIR='$VAR/mail'"
+        echo "export EVENTBOX_MAILER_DSN='$MAIL_DSN'"
+        echo "export EVENTBOX_SINK_PID='$(cat "$RUN_DIR/mailsink.pid" 2>/dev/null || true)'"
+        echo "export EVENTBOX_MAILER_PID='$(cat "$RUN_DIR/mailer.pid" 2>/dev/null || true)'"
     } >"$ENV_FILE.tmp"
     mv -f "$ENV_FILE.tmp" "$ENV_FILE"
 }
@@ -416,6 +443,7 @@ load_state() {
     HTTP_PORT=$(env_get EVENTBOX_HTTP_PORT)
     PG_PORT=$(env_get PGPORT)
     HTTP_PORT=${HTTP_PORT:-${EVENTBOX_HTTP_PORT:-8080}}
+    SINK_PORT=$(env_get EVENTBOX_SINK_PORT)
     PG_PORT=${PG_PORT:-${EVENTBOX_PG_PORT:-5432}}
     if [ -z "${EVENTBOX_BIN:-}" ] && [ -f "$BIN_FILE" ]; then
         BIN=$(cat "$BIN_FILE")
@@ -530,6 +558,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DB_APP') THEN
         CREATE ROLE $DB_APP LOGIN;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DB_MAIL') THEN
+        CREATE ROLE $DB_MAIL LOGIN;
+    END IF;
 END
 \$\$;
 SELECT 'CREATE DATABASE $DB_NAME OWNER $DB_OWNER'
@@ -548,6 +579,9 @@ DO \$\$
 BEGIN
     IF NOT pg_has_role('$DB_APP', 'eventbox_service', 'MEMBER') THEN
         GRANT eventbox_service TO $DB_APP;
+    END IF;
+    IF NOT pg_has_role('$DB_MAIL', 'eventbox_mailer', 'MEMBER') THEN
+        GRANT eventbox_mailer TO $DB_MAIL;
     END IF;
 END
 \$\$;
@@ -592,6 +626,62 @@ serve_stop() {
     pid_is "$pid" serve && say "stopping eventbox serve (pid $pid)"
     stop_daemon "$pid" serve TERM 30     # SIGTERM: drains requests in flight
     rm -f "$RUN_DIR/eventbox.pid" "$LISTEN_SOCK"
+}
+
+# ---------------------------------------------------------------------------
+# Mail: the .eml sink and `eventbox mailer` (see "Mail" at the top)
+
+# The SMTP URL the mailer uses: the configured relay, else the sink.
+mail_url() {
+    if [ -n "${EVENTBOX_SMTP_URL_GIVEN:-}" ]; then
+        printf '%s' "$EVENTBOX_SMTP_URL_GIVEN"
+    elif [ -n "$SINK_PORT" ]; then
+        printf 'smtp://127.0.0.1:%s' "$SINK_PORT"
+    fi
+}
+
+sink_start() {
+    [ -n "${EVENTBOX_SMTP_URL_GIVEN:-}" ] && return 0    # a real relay
+    sink_stop
+    SINK_PORT=${SINK_PORT:-${EVENTBOX_SINK_PORT:-$(free_port)}}
+    mkdir -p "$VAR/mail"
+    say "starting the mail sink on 127.0.0.1:$SINK_PORT (messages in $VAR/mail/)"
+    setsid /usr/bin/python3 "$ROOT/deploy/mailsink.py" "$SINK_PORT" "$VAR/mail" \
+        </dev/null >>"$LOG_DIR/mailsink.log" 2>&1 9>&- &
+    echo $! >"$RUN_DIR/mailsink.pid"
+    local tenths=100
+    until (: >"/dev/tcp/127.0.0.1/$SINK_PORT") 2>/dev/null; do
+        pid_alive "$(cat "$RUN_DIR/mailsink.pid")" || { show_logs mailsink.log; die "the mail sink exited during start-up"; }
+        (( tenths-- > 0 )) || { show_logs mailsink.log; die "the mail sink is not listening"; }
+        sleep 0.1
+    done
+}
+
+sink_stop() {
+    local pid
+    pid=$(cat "$RUN_DIR/mailsink.pid" 2>/dev/null || true)
+    pid_is "$pid" sink && say "stopping the mail sink (pid $pid)"
+    stop_daemon "$pid" sink TERM 5
+    rm -f "$RUN_DIR/mailsink.pid"
+}
+
+mailer_start() {
+    [ -x "$BIN" ] || die "no eventbox binary at $BIN: build it first (make)"
+    mailer_stop
+    [ -n "$(mail_url)" ] || die "no SMTP URL and no sink: start the sink first (sink-start)"
+    say "starting $BIN mailer (SMTP $(mail_url | sed 's|//[^@/]*@|//***@|'))"
+    EVENTBOX_DSN=$MAIL_DSN EVENTBOX_SMTP_URL=$(mail_url) EVENTBOX_BASE_URL=$URL \
+        setsid "$BIN" mailer </dev/null >>"$LOG_DIR/mailer.log" 2>&1 9>&- &
+    MAILER_PID=$!
+    echo "$MAILER_PID" >"$RUN_DIR/mailer.pid"
+}
+
+mailer_stop() {
+    local pid
+    pid=$(cat "$RUN_DIR/mailer.pid" 2>/dev/null || true)
+    pid_is "$pid" mailer && say "stopping eventbox mailer (pid $pid)"
+    stop_daemon "$pid" mailer TERM 70    # SIGTERM: finishes the message in flight
+    rm -f "$RUN_DIR/mailer.pid"
 }
 
 # ---------------------------------------------------------------------------
@@ -729,6 +819,8 @@ bring_up() {
     printf '%s\n' "$BIN" >"$BIN_FILE"
     nginx_start            # first, so the port (and so the base URL) is final
     serve_start
+    sink_start
+    [ "$START_MAILER" = 1 ] && mailer_start
     write_env
     wait_healthy
 }
@@ -736,6 +828,8 @@ bring_up() {
 stop_all() {
     nginx_stop             # no new requests
     serve_stop             # drain the ones in flight
+    mailer_stop            # finishes the message in flight
+    sink_stop
     pg_stop
 }
 
@@ -762,6 +856,7 @@ cmd_run() {
     gc_relocated
     HTTP_PORT=${EVENTBOX_HTTP_PORT:-8080} PORT_FIXED=1
     PG_PORT=${EVENTBOX_PG_PORT:-5432}
+    START_MAILER=1
     set_derived
 
     trap stop_on_exit EXIT
@@ -773,6 +868,9 @@ cmd_run() {
     echo "eventbox is running: $URL/events"
     echo "  database prompt: make psql   (or: deploy/devstack.sh psql)"
     echo "  logs:            $LOG_DIR/"
+    if [ -z "${EVENTBOX_SMTP_URL_GIVEN:-}" ]; then
+        echo "  emails:          $VAR/mail/*.eml (a local sink; set EVENTBOX_SMTP_URL for a relay)"
+    fi
     echo "  stop:            Ctrl-C"
     echo
 
@@ -844,6 +942,10 @@ cmd_part() {
         pg-start) pg_start ;;
         pg-stop) pg_stop ;;
         serve-stop) serve_stop; write_env ;;
+        sink-start) sink_start; write_env ;;
+        sink-stop) sink_stop; write_env ;;
+        mailer-start) mailer_start; write_env ;;
+        mailer-stop) mailer_stop; write_env ;;
         serve-start)
             serve_start
             write_env
@@ -883,6 +985,15 @@ SERVE_PID=""
 NGINX_PID=""
 NGINX_BUSY=0
 PG_BIN=""
+SINK_PORT=""
+MAILER_PID=""
+START_MAILER=${EVENTBOX_START_MAILER:-0}
+# A relay given by the caller; an EVENTBOX_SMTP_URL that merely came from
+# sourcing VARDIR/env (the sink's own URL) does not count.
+EVENTBOX_SMTP_URL_GIVEN=${EVENTBOX_SMTP_URL:-}
+if [ -n "$EVENTBOX_SMTP_URL_GIVEN" ] && [[ $EVENTBOX_SMTP_URL_GIVEN == smtp://127.0.0.1:${EVENTBOX_SINK_PORT:-none} ]]; then
+    EVENTBOX_SMTP_URL_GIVEN=""
+fi
 
 # Relative paths given on the command line are relative to the caller's
 # directory; everything after that runs from the repository root (where
@@ -891,7 +1002,8 @@ cmd=${1:-}
 [ $# -gt 0 ] && shift
 vardir=""
 case $cmd in
-    start | stop | destroy | pg-start | pg-stop | serve-start | serve-stop)
+    start | stop | destroy | pg-start | pg-stop | serve-start | serve-stop | \
+    sink-start | sink-stop | mailer-start | mailer-stop)
         need_vardir "$cmd" "${1:-}"
         vardir=$(realpath -m -- "$1")
         ;;
@@ -906,7 +1018,8 @@ case $cmd in
     start) cmd_start "$vardir" ;;
     stop) cmd_stop "$vardir" ;;
     destroy) cmd_destroy "$vardir" ;;
-    pg-start | pg-stop | serve-start | serve-stop) cmd_part "$cmd" "$vardir" ;;
+    pg-start | pg-stop | serve-start | serve-stop | sink-start | sink-stop | \
+    mailer-start | mailer-stop) cmd_part "$cmd" "$vardir" ;;
     psql) cmd_psql "$@" ;;
     deps | ensure-packages) ensure_packages ;;
     -h | --help | help) usage ;;

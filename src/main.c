@@ -14,6 +14,7 @@ static const struct command {
 } commands[] = {
 	{ "serve", cmd_serve, "run the FastCGI master and its workers" },
 	{ "migrate", cmd_migrate, "apply the SQL migrations in EVENTBOX_SQL_DIR" },
+	{ "mailer", cmd_mailer, "send the queued emails from the outbox by SMTP" },
 	{ "apikey", cmd_apikey, "create, revoke or list staff API keys" },
 	{ "purge", cmd_purge, "erase personal data of events long over" },
 };

@@ -40,6 +40,9 @@ echo "== unit tests"
 out=$(build/unit)
 echo "$out"
 count unit "$(tail -1 <<<"$out")"
+out=$(build/mail-unit)       # the emails against tests/golden/mail-*.eml
+echo "$out"
+count mail-unit "$(tail -1 <<<"$out")"
 
 # Fuzz smoke runs: each fuzzer over its seeds plus FUZZ_RUNS mutations
 # (`make fuzz` runs them long).  FUZZ_RUNS=0 skips them (make soak).

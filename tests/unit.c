@@ -16,16 +16,7 @@
 #include "router.h"
 #include "validate.h"
 
-static int	 passed, failed;
-
-#define CHECK(what, cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, what);	\
-	}								\
-} while (0)
+#include "check.h"
 
 #define S(x) x, strlen(x)
 

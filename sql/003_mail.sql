@@ -1,0 +1,255 @@
+-- 003_mail.sql: what the mailer (`eventbox mailer`, src/mailer.c) calls.
+--
+-- The mailer claims one due message at a time inside a transaction that
+-- holds its row lock (FOR UPDATE SKIP LOCKED) until the SMTP server has
+-- answered and the row is marked: other mailers skip a row being sent, and
+-- a mailer that dies releases it with its connection.  Everything a message
+-- needs comes back from mail_claim() in one round trip.
+--
+-- Privacy at rest: once a message is accepted, mail_sent() erases its
+-- token, address and name; only kind, registration, event, timestamps and
+-- status remain.  Failed messages keep the address so staff can act.
+
+-- The mailer's group role.  Login roles are granted membership by the
+-- deployment (deploy/devstack.sh grants it to eventbox_mail).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'eventbox_mailer') THEN
+        CREATE ROLE eventbox_mailer NOLOGIN;
+    END IF;
+END
+$$;
+
+-- A reminder goes out once per registration, whoever queues it.
+CREATE UNIQUE INDEX outbox_one_reminder
+    ON eventbox.outbox (registration_id) WHERE kind = 'reminder';
+
+-- "Wednesday, December 16, 2026, 2:00pm - 3:00pm Eastern Time"
+CREATE FUNCTION eventbox.human_zone(tz text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+AS $$
+    SELECT CASE tz
+        WHEN 'America/New_York' THEN 'Eastern Time'
+        WHEN 'America/Detroit' THEN 'Eastern Time'
+        WHEN 'America/Chicago' THEN 'Central Time'
+        WHEN 'America/Denver' THEN 'Mountain Time'
+        WHEN 'America/Phoenix' THEN 'Mountain Time (Arizona)'
+        WHEN 'America/Los_Angeles' THEN 'Pacific Time'
+        WHEN 'America/Anchorage' THEN 'Alaska Time'
+        WHEN 'Pacific/Honolulu' THEN 'Hawaii Time'
+        ELSE replace(tz, '_', ' ') || ' time'
+    END
+$$;
+
+CREATE FUNCTION eventbox.human_when(starts timestamptz, ends timestamptz, tz text)
+RETURNS text
+LANGUAGE sql STABLE STRICT
+AS $$
+    SELECT to_char(s, 'FMDay, FMMonth FMDD, YYYY, ')
+        || lower(to_char(s, 'FMHH12:MIam')) || ' - '
+        || CASE WHEN s::date = e::date THEN ''
+                ELSE to_char(e, 'FMDay, FMMonth FMDD, YYYY, ') END
+        || lower(to_char(e, 'FMHH12:MIam')) || ' ' || eventbox.human_zone(tz)
+      FROM (SELECT starts AT TIME ZONE tz AS s, ends AT TIME ZONE tz AS e) t
+$$;
+
+-- mail_claim: up to p_batch due messages, locked until the caller's
+-- transaction ends.  A reminder that no longer applies (cancelled since, or
+-- the event started or was cancelled) is closed here as skipped: status
+-- sent, sent_at NULL, last_error 'skipped', personal data erased.
+CREATE FUNCTION eventbox.mail_claim(p_batch integer)
+RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
+               token text, registration_status text, "position" integer,
+               event_id bigint, event_slug text, title text, description text,
+               presenter text, format text, location text, online_url text,
+               event_status text, human_when text, timezone text,
+               ical_start text, ical_end text, ical_stamp text,
+               vtimezone text, sequence bigint)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    o outbox;
+    r registrations;
+    e events;
+BEGIN
+    FOR o IN
+        SELECT * FROM outbox ob
+         WHERE ob.status = 'pending' AND ob.next_attempt_at <= now()
+         ORDER BY ob.next_attempt_at, ob.id
+         LIMIT greatest(p_batch, 1)
+           FOR UPDATE SKIP LOCKED
+    LOOP
+        SELECT * INTO r FROM registrations WHERE registrations.id = o.registration_id;
+        SELECT * INTO e FROM events WHERE events.id = o.event_id;
+        IF o.kind = 'reminder' AND (r.status IS DISTINCT FROM 'confirmed'
+                                    OR e.status <> 'published' OR e.starts_at <= now()) THEN
+            UPDATE outbox
+               SET status = 'sent', last_error = 'skipped', token = NULL,
+                   email = NULL, name = NULL
+             WHERE outbox.id = o.id;
+            CONTINUE;
+        END IF;
+        IF o.email IS NULL OR e.id IS NULL THEN
+            -- Nothing to send it to (a purged registration): close it.
+            UPDATE outbox
+               SET status = 'failed', last_error = 'no recipient', token = NULL,
+                   name = NULL
+             WHERE outbox.id = o.id;
+            CONTINUE;
+        END IF;
+        id := o.id;
+        kind := o.kind;
+        attempts := o.attempts;
+        email := o.email;
+        name := o.name;
+        token := o.token;
+        registration_status := r.status;
+        "position" := CASE WHEN r.status = 'waitlisted' THEN
+            (SELECT count(*)::integer FROM registrations w
+              WHERE w.event_id = r.event_id AND w.status = 'waitlisted' AND w.id <= r.id)
+        END;
+        event_id := e.id;
+        event_slug := e.slug;
+        title := e.title;
+        description := e.description;
+        presenter := e.presenter;
+        format := e.format;
+        location := e.location;
+        -- The URL goes only to the registration's own address, and only
+        -- while its seat is confirmed.
+        online_url := CASE WHEN o.kind IN ('confirmed', 'promoted', 'reminder',
+                                           'already_registered')
+                             AND r.status = 'confirmed' AND e.status = 'published'
+                           THEN e.online_url END;
+        event_status := e.status;
+        human_when := eventbox.human_when(e.starts_at, e.ends_at, e.timezone);
+        timezone := e.timezone;
+        ical_start := ical_local(e.starts_at, e.timezone);
+        ical_end := ical_local(e.ends_at, e.timezone);
+        ical_stamp := ical_utc(now());
+        vtimezone := eventbox.vtimezone(e.timezone, e.starts_at);
+        -- Calendars replace an entry whose SEQUENCE grew: the event's last
+        -- change, in seconds, only ever grows.
+        sequence := extract(epoch FROM e.updated_at - e.created_at)::bigint;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+-- mail_sent: the SMTP server accepted the message.  Erases what identified
+-- the person; the row stays as a record that a message went out.
+CREATE FUNCTION eventbox.mail_sent(p_id bigint) RETURNS void
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    UPDATE eventbox.outbox
+       SET status = 'sent', sent_at = now(), attempts = attempts + 1,
+           last_error = NULL, token = NULL, email = NULL, name = NULL
+     WHERE id = p_id AND status = 'pending'
+$$;
+
+-- mail_failed: one more failed attempt.  Retries after p_base_ms * 2^n
+-- (at most six hours); after p_max_tries the row stays failed for staff.
+-- p_error must carry no personal data (the mailer sends SMTP codes only).
+CREATE FUNCTION eventbox.mail_failed(p_id bigint, p_error text, p_max_tries integer,
+                                     p_base_ms integer)
+RETURNS text
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    UPDATE eventbox.outbox
+       SET attempts = attempts + 1,
+           last_error = left(p_error, 200),
+           status = CASE WHEN attempts + 1 >= p_max_tries THEN 'failed' ELSE 'pending' END,
+           next_attempt_at = now() + least(interval '6 hours',
+               make_interval(secs => greatest(p_base_ms, 1) / 1000.0
+                                     * power(2, least(attempts, 30))))
+     WHERE id = p_id AND status = 'pending'
+ RETURNING status
+$$;
+
+-- queue_reminders: one reminder per confirmed registration of a published
+-- event that starts within p_hours and has not started.  Serialised by an
+-- advisory lock so two mailers never issue two tokens for one reminder;
+-- the unique index makes "never twice" hold whatever calls it.
+CREATE FUNCTION eventbox.queue_reminders(p_hours integer) RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(7423003);
+    INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
+    SELECT 'reminder', r.id, e.id, r.email, r.name, issue_token(r.id)
+      FROM events e
+      JOIN registrations r ON r.event_id = e.id AND r.status = 'confirmed'
+     WHERE e.status = 'published'
+       AND e.starts_at > now()
+       AND e.starts_at <= now() + make_interval(hours => p_hours)
+       AND NOT EXISTS (SELECT 1 FROM outbox x
+                        WHERE x.registration_id = r.id AND x.kind = 'reminder')
+    ON CONFLICT (registration_id) WHERE kind = 'reminder' DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- mail_retry: staff send a failed message again (after fixing the relay).
+CREATE FUNCTION eventbox.mail_retry(p_id bigint) RETURNS boolean
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    UPDATE eventbox.outbox
+       SET status = 'pending', attempts = 0, next_attempt_at = now()
+     WHERE id = p_id AND status = 'failed' AND email IS NOT NULL
+ RETURNING true
+$$;
+
+-- Messages that failed or are being retried, newest problem first.
+CREATE VIEW eventbox.outbox_failures AS
+SELECT o.id, o.status, o.kind, e.slug AS event_slug, o.registration_id, o.email,
+       o.attempts, o.last_error, o.created_at, o.next_attempt_at
+  FROM eventbox.outbox o
+  LEFT JOIN eventbox.events e ON e.id = o.event_id
+ WHERE o.status = 'failed' OR (o.status = 'pending' AND o.attempts > 0)
+ ORDER BY o.status, o.next_attempt_at DESC;
+
+REVOKE ALL ON FUNCTION eventbox.human_zone(text),
+                       eventbox.human_when(timestamptz, timestamptz, text),
+                       eventbox.mail_claim(integer),
+                       eventbox.mail_sent(bigint),
+                       eventbox.mail_failed(bigint, text, integer, integer),
+                       eventbox.queue_reminders(integer),
+                       eventbox.mail_retry(bigint) FROM PUBLIC;
+GRANT USAGE ON SCHEMA eventbox TO eventbox_mailer;
+GRANT EXECUTE ON FUNCTION eventbox.mail_claim(integer),
+                          eventbox.mail_sent(bigint),
+                          eventbox.mail_failed(bigint, text, integer, integer),
+                          eventbox.queue_reminders(integer)
+   TO eventbox_mailer, eventbox_ops;
+GRANT EXECUTE ON FUNCTION eventbox.mail_retry(bigint),
+                          eventbox.human_when(timestamptz, timestamptz, text),
+                          eventbox.human_zone(text)
+   TO eventbox_ops;
+GRANT SELECT ON eventbox.outbox_failures TO eventbox_ops;
+
+-- mail_next_due: milliseconds until the earliest pending message is due
+-- (0 when one is due now), NULL when none is pending.  The mailer sleeps
+-- that long at most, so a retry goes out on time without polling.
+CREATE FUNCTION eventbox.mail_next_due() RETURNS bigint
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    SELECT greatest(0, ceil(extract(epoch FROM min(next_attempt_at) - now()) * 1000))::bigint
+      FROM eventbox.outbox WHERE status = 'pending'
+$$;
+REVOKE ALL ON FUNCTION eventbox.mail_next_due() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION eventbox.mail_next_due() TO eventbox_mailer, eventbox_ops;

@@ -1,0 +1,592 @@
+/*
+ * mail.c: composing the patrons' emails (see mail.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "html.h"
+#include "ical.h"
+#include "mail.h"
+#include "validate.h"
+
+static const char *const kind_names[MAIL__MAX] = {
+	[MAIL_CONFIRMED] = "confirmed",
+	[MAIL_WAITLISTED] = "waitlisted",
+	[MAIL_PROMOTED] = "promoted",
+	[MAIL_CANCELLED] = "cancelled",
+	[MAIL_ALREADY_REGISTERED] = "already_registered",
+	[MAIL_REMINDER] = "reminder",
+	[MAIL_EVENT_CANCELLED] = "event_cancelled",
+};
+
+static const char *const subjects[MAIL__MAX] = {
+	[MAIL_CONFIRMED] = "Registration confirmed: ",
+	[MAIL_WAITLISTED] = "Waiting list: ",
+	[MAIL_PROMOTED] = "A seat opened up, you are registered: ",
+	[MAIL_CANCELLED] = "Registration cancelled: ",
+	[MAIL_ALREADY_REGISTERED] = "You are already registered: ",
+	[MAIL_REMINDER] = "Reminder: ",
+	[MAIL_EVENT_CANCELLED] = "Event cancelled: ",
+};
+
+int
+mail_kind_parse(const char *s, enum mail_kind *kind)
+{
+	int	 i;
+
+	for (i = 0; i < MAIL__MAX; i++)
+		if (strcmp(s, kind_names[i]) == 0) {
+			*kind = (enum mail_kind)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* The addr-spec of "Name <addr>" (or of a bare address), or NULL. */
+const char *
+mail_address(const char *from, char *dst, size_t dstsz)
+{
+	const char	*lt = strrchr(from, '<'), *gt;
+	size_t		 n;
+
+	if (lt == NULL) {
+		lt = from - 1;
+		gt = from + strlen(from);
+	} else if ((gt = strchr(lt, '>')) == NULL)
+		return NULL;
+	n = (size_t)(gt - lt - 1);
+	if (n == 0 || n >= dstsz || memchr(lt + 1, '@', n) == NULL)
+		return NULL;
+	memcpy(dst, lt + 1, n);
+	dst[n] = '\0';
+	return dst;
+}
+
+/* ------------------------------------------------------------------ */
+/* Headers */
+
+static int
+is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+static void
+base64(struct buf *out, const unsigned char *p, size_t len, size_t wrap)
+{
+	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t			 i, col = 0;
+	unsigned long		 v;
+
+	for (i = 0; i < len; i += 3) {
+		v = (unsigned long)p[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned long)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		buf_addc(out, tab[(v >> 18) & 63]);
+		buf_addc(out, tab[(v >> 12) & 63]);
+		buf_addc(out, i + 1 < len ? tab[(v >> 6) & 63] : '=');
+		buf_addc(out, i + 2 < len ? tab[v & 63] : '=');
+		col += 4;
+		if (wrap > 0 && col >= wrap && i + 3 < len) {
+			buf_adds(out, "\r\n");
+			col = 0;
+		}
+	}
+}
+
+static size_t
+utf8_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/*
+ * RFC 2047 "B" words, never splitting a UTF-8 character, separated by a
+ * fold; each fits the line it starts on (col: where the first one starts),
+ * so no line passes 78 octets and no word 75.
+ */
+static void
+encoded_words(struct buf *out, const char *s, size_t col)
+{
+	size_t	 len = strlen(s), i = 0, n, c, room;
+
+	while (i < len) {
+		/* 12 octets of "=?UTF-8?B?" and "?="; 3 in make 4 out. */
+		room = col + 12 < 76 ? (76 - col - 12) / 4 * 3 : 3;
+		if (room > 45)
+			room = 45;
+		for (n = 0; i + n < len; n += c) {
+			c = utf8_len((unsigned char)s[i + n]);
+			if (n + c > room)
+				break;
+		}
+		if (n == 0)
+			n = len - i < 4 ? len - i : 4;
+		if (i > 0)
+			buf_adds(out, "\r\n ");
+		buf_adds(out, "=?UTF-8?B?");
+		base64(out, (const unsigned char *)s + i, n, 0);
+		buf_adds(out, "?=");
+		i += n;
+		col = 1;
+	}
+}
+
+/* ASCII text folded at spaces before column 78 (RFC 5322 2.2.3). */
+static void
+folded(struct buf *out, const char *s, size_t col)
+{
+	const char	*sp;
+	size_t		 word;
+
+	while (*s != '\0') {
+		sp = strchr(s + 1, ' ');
+		word = sp != NULL ? (size_t)(sp - s) : strlen(s);
+		if (col + word > 78 && *s == ' ' && col > 1) {
+			buf_adds(out, "\r\n");
+			col = 0;
+		}
+		buf_add(out, s, word);
+		col += word;
+		s += word;
+	}
+}
+
+/* "Name: value", encoded when not ASCII. */
+static void
+header_text(struct buf *out, const char *name, const char *value)
+{
+	buf_printf(out, "%s: ", name);
+	if (is_ascii(value))
+		folded(out, value, strlen(name) + 2);
+	else
+		encoded_words(out, value, strlen(name) + 2);
+	buf_adds(out, "\r\n");
+}
+
+/* A display name and address: a quoted string, or encoded words. */
+static void
+header_address(struct buf *out, const char *name, const char *display,
+    const char *addr)
+{
+	const char	*p;
+
+	buf_printf(out, "%s: ", name);
+	if (*display == '\0')
+		;
+	else if (!is_ascii(display)) {
+		encoded_words(out, display, strlen(name) + 2);
+		buf_adds(out, "\r\n ");
+	} else {
+		buf_addc(out, '"');
+		for (p = display; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addc(out, '\\');
+			buf_addc(out, *p);
+		}
+		buf_adds(out, "\" ");
+	}
+	buf_printf(out, "<%s>\r\n", addr);
+}
+
+static int
+safe(const char *s)
+{
+	return s != NULL && header_safe(s, strlen(s));
+}
+
+/* ------------------------------------------------------------------ */
+/* Bodies: the same words as text and as HTML */
+
+struct body {
+	struct buf	 text;
+	struct buf	 html;
+	int		 p_empty;	/* the last <p> has nothing yet */
+};
+
+static void
+say(struct body *b, const char *s)
+{
+	buf_adds(&b->text, s);
+	html_esc(&b->html, s);
+	b->p_empty = 0;
+}
+
+/* Staff's multi-line text: paragraphs and lists, as on the event page. */
+static void
+say_paragraphs(struct body *b, const char *s)
+{
+	buf_adds(&b->text, s);
+	if (b->p_empty && b->html.len >= 3 &&
+	    strcmp(b->html.data + b->html.len - 3, "<p>") == 0)
+		b->html.data[b->html.len -= 3] = '\0';
+	else
+		buf_adds(&b->html, "</p>\n");
+	html_paragraphs(&b->html, s);
+	buf_adds(&b->html, "<p>");
+	b->p_empty = 1;
+}
+
+/* Ends a paragraph: one blank line in the text, whatever came before. */
+static void
+para(struct body *b)
+{
+	if (b->text.len > 0 && b->text.data[b->text.len - 1] != '\n')
+		buf_addc(&b->text, '\n');
+	buf_addc(&b->text, '\n');
+	if (!b->p_empty)
+		buf_adds(&b->html, "</p>\n<p>");
+	b->p_empty = 1;
+}
+
+static void
+add_link(struct body *b, const char *url)
+{
+	buf_adds(&b->text, url);
+	buf_adds(&b->html, "<a href=\"");
+	html_esc(&b->html, url);
+	buf_adds(&b->html, "\">");
+	html_esc(&b->html, url);
+	buf_adds(&b->html, "</a>");
+	b->p_empty = 0;
+}
+
+static void
+field(struct body *b, const char *label, const char *value, int is_link)
+{
+	if (value == NULL || *value == '\0')
+		return;
+	buf_printf(&b->text, "%s: ", label);
+	buf_printf(&b->html, "<strong>%s:</strong> ", label);
+	if (is_link)
+		add_link(b, value);
+	else
+		say(b, value);
+	buf_adds(&b->text, "\n");
+	buf_adds(&b->html, "<br>\n");
+}
+
+static void
+cancel_link(struct body *b, const struct mail_msg *m)
+{
+	char	 url[1024];
+
+	snprintf(url, sizeof(url), "%s/cancel/%s", m->base_url, m->token);
+	add_link(b, url);
+}
+
+static void
+details(struct body *b, const struct mail_msg *m)
+{
+	char	 url[1024];
+
+	field(b, "Event", m->title, 0);
+	field(b, "When", m->when, 0);
+	field(b, "Presenter", m->presenter, 0);
+	if (strcmp(m->format, "online") != 0)
+		field(b, "Where", m->location, 0);
+	field(b, "Join online", m->online_url, 1);
+	snprintf(url, sizeof(url), "%s/events/%s", m->base_url, m->event_slug);
+	field(b, "Event page", url, 1);
+}
+
+static void
+write_body(struct body *b, const struct mail_msg *m)
+{
+	int	 has_token = *m->token != '\0';
+
+	buf_adds(&b->html, "<p>");
+	say(b, "Hello ");
+	say(b, m->to_name);
+	say(b, ",");
+	para(b);
+
+	switch (m->kind) {
+	case MAIL_PROMOTED:
+		say(b, "Good news: a seat opened up and you have moved up from "
+		    "the waiting list. ");
+		/* FALLTHROUGH */
+	case MAIL_CONFIRMED:
+		say(b, "You are registered for this event.");
+		para(b);
+		details(b, m);
+		if (*m->description != '\0') {
+			para(b);
+			say_paragraphs(b, m->description);
+		}
+		if (has_token) {
+			para(b);
+			say(b, "If you are unable to attend, please cancel your "
+			    "registration so that someone on the waiting list "
+			    "can have your seat: ");
+			cancel_link(b, m);
+		}
+		para(b);
+		say(b, "The attached calendar file (event.ics) adds the event "
+		    "to your calendar.");
+		break;
+	case MAIL_WAITLISTED:
+		say(b, "The event is full, so you are on its waiting list");
+		if (*m->position != '\0') {
+			say(b, " at place ");
+			say(b, m->position);
+		}
+		say(b, ".");
+		para(b);
+		details(b, m);
+		para(b);
+		say(b, "When a registered person cancels, the first person on "
+		    "the waiting list moves up automatically and gets an email "
+		    "with everything needed to attend. There is nothing you "
+		    "need to do until then.");
+		if (has_token) {
+			para(b);
+			say(b, "To leave the waiting list: ");
+			cancel_link(b, m);
+		}
+		break;
+	case MAIL_CANCELLED:
+		say(b, "Your registration has been cancelled. Thank you for "
+		    "letting us know: your place goes to the next person "
+		    "waiting.");
+		para(b);
+		details(b, m);
+		break;
+	case MAIL_ALREADY_REGISTERED:
+		say(b, "Somebody (probably you) asked to register this email "
+		    "address again. You were already ");
+		if (strcmp(m->registration_status, "waitlisted") == 0) {
+			say(b, "on the waiting list");
+			if (*m->position != '\0') {
+				say(b, " (place ");
+				say(b, m->position);
+				say(b, ")");
+			}
+		} else if (strcmp(m->registration_status, "confirmed") == 0)
+			say(b, "registered");
+		else
+			say(b, "registered; that registration has since ended");
+		say(b, ", and nothing has changed.");
+		para(b);
+		details(b, m);
+		if (has_token) {
+			para(b);
+			say(b, "To cancel your registration: ");
+			cancel_link(b, m);
+		}
+		break;
+	case MAIL_REMINDER:
+		say(b, "This is a reminder: the event you registered for starts "
+		    "soon.");
+		para(b);
+		details(b, m);
+		if (has_token) {
+			para(b);
+			say(b, "If you are unable to attend the live webinar, "
+			    "please cancel your registration: ");
+			cancel_link(b, m);
+		}
+		break;
+	case MAIL_EVENT_CANCELLED:
+		say(b, "We are sorry: this event has been cancelled. Your "
+		    "registration ends with it; there is nothing you need to "
+		    "do.");
+		para(b);
+		details(b, m);
+		break;
+	default:
+		abort();
+	}
+	para(b);
+	say(b, "This message was sent because this address was used to "
+	    "register for the event.");
+	buf_adds(&b->text, "\n");
+	buf_adds(&b->html, "</p>\n");
+}
+
+/*
+ * Quoted-printable (RFC 2045 6.7): lines of at most 76 octets, "\n" in the
+ * text becomes a CRLF line break, '=', non-ASCII octets and whitespace
+ * before a break are encoded.
+ */
+static void
+quoted_printable(struct buf *out, const char *s)
+{
+	const unsigned char	*p;
+	char			 enc[4];
+	size_t			 col = 0, n;
+	int			 plain;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '\r')
+			continue;
+		if (*p == '\n') {
+			buf_adds(out, "\r\n");
+			col = 0;
+			continue;
+		}
+		plain = (*p >= 33 && *p <= 126 && *p != '=') ||
+		    ((*p == ' ' || *p == '\t') && p[1] != '\n' &&
+		    p[1] != '\r' && p[1] != '\0');
+		n = plain ? 1 : 3;
+		if (col + n > 75) {
+			buf_adds(out, "=\r\n");
+			col = 0;
+		}
+		if (plain)
+			buf_addc(out, (char)*p);
+		else {
+			snprintf(enc, sizeof(enc), "=%02X", *p);
+			buf_adds(out, enc);
+		}
+		col += n;
+	}
+}
+
+static void
+rfc5322_date(struct buf *out, time_t t)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm	 tm;
+
+	gmtime_r(&t, &tm);
+	buf_printf(out, "Date: %s, %d %s %d %02d:%02d:%02d +0000\r\n",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static int
+has_calendar(enum mail_kind kind)
+{
+	return kind == MAIL_CONFIRMED || kind == MAIL_PROMOTED ||
+	    kind == MAIL_REMINDER || kind == MAIL_EVENT_CANCELLED;
+}
+
+static void
+attach_calendar(struct buf *out, const struct mail_msg *m)
+{
+	struct buf		 ics = BUF_INIT, uid = BUF_INIT, url = BUF_INIT;
+	struct ical_event	 ev;
+	char			 addr[256];
+	const char		*host;
+
+	host = mail_address(m->from, addr, sizeof(addr));
+	host = host != NULL ? strchr(host, '@') + 1 : "eventbox";
+	buf_printf(&uid, "event-%s@%s", m->event_slug, host);
+	buf_printf(&url, "%s/events/%s", m->base_url, m->event_slug);
+	memset(&ev, 0, sizeof(ev));
+	ev.uid = uid.data;
+	ev.dtstamp = m->ical_stamp;
+	ev.tzid = m->tzid;
+	ev.vtimezone = m->vtimezone;
+	ev.start_local = m->ical_start;
+	ev.end_local = m->ical_end;
+	ev.summary = m->title;
+	ev.description = *m->online_url != '\0' ? m->online_url : "";
+	ev.location = *m->online_url != '\0' ? m->online_url : m->location;
+	ev.url = url.data;
+	ev.cancelled = m->kind == MAIL_EVENT_CANCELLED;
+	ev.sequence = m->sequence;
+	ical_render(&ics, &ev);
+
+	buf_printf(out, "--%s-mixed\r\n"
+	    "Content-Type: text/calendar; charset=UTF-8; method=PUBLISH;"
+	    " name=\"event.ics\"\r\n"
+	    "Content-Disposition: attachment; filename=\"event.ics\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n", m->boundary);
+	base64(out, (const unsigned char *)ics.data, ics.len, 76);
+	buf_adds(out, "\r\n");
+	buf_free(&ics);
+	buf_free(&uid);
+	buf_free(&url);
+}
+
+int
+mail_compose(struct buf *out, const struct mail_msg *m)
+{
+	struct body	 b = { BUF_INIT, BUF_INIT, 1 };
+	struct buf	 subject = BUF_INIT, page = BUF_INIT;
+	char		 from_addr[256];
+	const char	*from_name_end;
+	struct buf	 from_name = BUF_INIT;
+	int		 mixed = has_calendar(m->kind), rc = -1;
+
+	if ((unsigned)m->kind >= MAIL__MAX)
+		abort();
+	buf_adds(&subject, subjects[m->kind]);
+	buf_adds(&subject, m->title);
+	if (!safe(m->from) || !safe(m->to_name) || !safe(m->to_email) ||
+	    !safe(m->message_id) || !safe(subject.data) ||
+	    !safe(m->boundary) || !safe(m->token) ||
+	    mail_address(m->from, from_addr, sizeof(from_addr)) == NULL ||
+	    strchr(m->to_email, '<') != NULL || strchr(m->to_email, '>') != NULL)
+		goto fail;
+
+	/* The display name of EVENTBOX_MAIL_FROM, without quotes. */
+	from_name_end = strrchr(m->from, '<');
+	if (from_name_end != NULL) {
+		buf_add(&from_name, m->from, (size_t)(from_name_end - m->from));
+		while (from_name.len > 0 && (from_name.data[from_name.len - 1]
+		    == ' ' || from_name.data[from_name.len - 1] == '"'))
+			from_name.data[--from_name.len] = '\0';
+		while (from_name.len > 0 && (from_name.data[0] == '"' ||
+		    from_name.data[0] == ' ')) {
+			memmove(from_name.data, from_name.data + 1,
+			    from_name.len--);
+		}
+	}
+
+	rfc5322_date(out, m->date);
+	header_address(out, "From", buf_str(&from_name), from_addr);
+	header_address(out, "To", m->to_name, m->to_email);
+	header_text(out, "Subject", subject.data);
+	buf_printf(out, "Message-ID: %s\r\n", m->message_id);
+	buf_adds(out, "MIME-Version: 1.0\r\n"
+	    "Auto-Submitted: auto-generated\r\n");
+	if (mixed)
+		buf_printf(out, "Content-Type: multipart/mixed;\r\n"
+		    " boundary=\"%s-mixed\"\r\n\r\n"
+		    "--%s-mixed\r\n", m->boundary, m->boundary);
+	buf_printf(out, "Content-Type: multipart/alternative;\r\n"
+	    " boundary=\"%s-alt\"\r\n\r\n", m->boundary);
+
+	write_body(&b, m);
+	buf_printf(out, "--%s-alt\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", m->boundary);
+	quoted_printable(out, b.text.data);
+	buf_printf(out, "\r\n--%s-alt\r\n"
+	    "Content-Type: text/html; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", m->boundary);
+	buf_adds(&page, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>"
+	    "<meta charset=\"utf-8\"><title>");
+	html_esc(&page, subject.data);
+	buf_adds(&page, "</title></head>\n<body>\n");
+	buf_adds(&page, b.html.data);
+	buf_adds(&page, "</body>\n</html>\n");
+	quoted_printable(out, page.data);
+	buf_printf(out, "\r\n--%s-alt--\r\n", m->boundary);
+	if (mixed) {
+		attach_calendar(out, m);
+		buf_printf(out, "--%s-mixed--\r\n", m->boundary);
+	}
+	rc = 0;
+fail:
+	buf_free(&b.text);
+	buf_free(&b.html);
+	buf_free(&subject);
+	buf_free(&from_name);
+	buf_free(&page);
+	return rc;
+}

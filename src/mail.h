@@ -1,0 +1,69 @@
+/*
+ * mail.h: the emails patrons receive, as RFC 5322 messages ready for SMTP.
+ *
+ * One message per outbox row: plain text with an HTML alternative
+ * (multipart/alternative), inside multipart/mixed with an iCalendar file
+ * when the message carries one.  Bodies are UTF-8 in quoted-printable, so
+ * a kept .eml file stays readable; headers with non-ASCII text use RFC 2047
+ * encoded words and are folded.  Every header value is checked with
+ * header_safe() first: a value with CR, LF or NUL makes mail_compose() fail
+ * rather than reach a header.
+ *
+ * All strings in struct mail_msg are borrowed (they point into a PGresult
+ * in the mailer); mail_compose() appends to out, which the caller owns.
+ * Pure: time, Message-ID and MIME boundary come in, so the unit tests can
+ * compare the output with golden files.
+ */
+#ifndef EVENTBOX_MAIL_H
+#define EVENTBOX_MAIL_H
+
+#include <time.h>
+
+#include "buf.h"
+
+enum mail_kind {
+	MAIL_CONFIRMED,
+	MAIL_WAITLISTED,
+	MAIL_PROMOTED,
+	MAIL_CANCELLED,
+	MAIL_ALREADY_REGISTERED,
+	MAIL_REMINDER,
+	MAIL_EVENT_CANCELLED,
+	MAIL__MAX
+};
+
+struct mail_msg {
+	enum mail_kind	 kind;
+	const char	*from;		/* EVENTBOX_MAIL_FROM: "Name <addr>" */
+	const char	*to_name;
+	const char	*to_email;
+	const char	*token;		/* may be empty (cancelled receipts) */
+	const char	*base_url;	/* EVENTBOX_BASE_URL */
+	const char	*registration_status;	/* confirmed|waitlisted|... */
+	const char	*position;	/* waiting-list place, may be empty */
+	const char	*event_slug;
+	const char	*title;
+	const char	*description;
+	const char	*presenter;
+	const char	*format;	/* online|in_person|hybrid */
+	const char	*location;
+	const char	*online_url;	/* empty unless the seat is confirmed */
+	const char	*when;		/* eventbox.human_when() */
+	/* iCalendar attachment */
+	const char	*tzid;
+	const char	*vtimezone;
+	const char	*ical_start;
+	const char	*ical_end;
+	const char	*ical_stamp;
+	long		 sequence;
+	/* envelope details, passed in so output is reproducible */
+	time_t		 date;
+	const char	*message_id;	/* "<...@...>" */
+	const char	*boundary;	/* unique, [A-Za-z0-9._-] */
+};
+
+int		 mail_kind_parse(const char *, enum mail_kind *);
+const char	*mail_address(const char *from, char *dst, size_t dstsz);
+int		 mail_compose(struct buf *out, const struct mail_msg *);
+
+#endif

@@ -1,0 +1,461 @@
+/*
+ * mailer.c: `eventbox mailer`, the process that empties the outbox.
+ *
+ * It has its own PostgreSQL connection (not db.c's: that one is a worker's,
+ * and treats a readable socket as a dying session, while this one LISTENs)
+ * and its own table of prepared statements, all calls of the functions in
+ * sql/003_mail.sql.  It sleeps in ppoll() on that socket, woken by the
+ * NOTIFY that every transaction queueing mail sends, and by a timer: the
+ * next retry that falls due, or a minute at most (reminders are queued then).
+ *
+ * Each message is one transaction: claim it (FOR UPDATE SKIP LOCKED, so
+ * other mailers pass it by), compose it, hand it to SMTP, mark it sent or
+ * failed, COMMIT.  The row lock lasts until the mark is committed, so two
+ * mailers never send one message; a mailer that dies between the server's
+ * acceptance and its COMMIT leaves that one message to be sent again.
+ *
+ * Signals are blocked except during ppoll(): SIGTERM and SIGINT let the
+ * message in flight finish, then exit; SIGHUP reopens the log file.
+ *
+ * EVENTBOX_MAIL_RETRY_BASE_MS (default 60000) is the first retry delay,
+ * doubled after each failure up to six hours; tests set it low.
+ *
+ * With EVENTBOX_SMTP_URL empty, messages are kept as files in
+ * EVENTBOX_MAIL_DIR instead (development only: `make run` uses an SMTP
+ * sink, deploy/mailsink.py, so the SMTP path is the one exercised).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <uuid/uuid.h>
+
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "mail.h"
+#include "proc.h"
+#include "signals.h"
+#include "smtp.h"
+#include "validate.h"
+
+#define WAIT_MAX_MS	60000	/* timer fallback and reminder period */
+
+enum mstmt {
+	M_BEGIN,
+	M_COMMIT,
+	M_ROLLBACK,
+	M_LISTEN,
+	M_CLAIM,
+	M_SENT,
+	M_FAILED,
+	M_REMINDERS,
+	M_NEXT_DUE,
+	M__MAX
+};
+
+static const struct {
+	const char	*name;
+	const char	*sql;
+} stmts[M__MAX] = {
+	[M_BEGIN] = { "begin", "BEGIN" },
+	[M_COMMIT] = { "commit", "COMMIT" },
+	[M_ROLLBACK] = { "rollback", "ROLLBACK" },
+	[M_LISTEN] = { "listen", "LISTEN eventbox_outbox" },
+	[M_CLAIM] = { "claim",
+	    "SELECT id, kind, email, name, token, registration_status,"
+	    " position, event_slug, title, description, presenter, format,"
+	    " location, online_url, human_when, timezone, ical_start, ical_end,"
+	    " ical_stamp, vtimezone, sequence"
+	    " FROM eventbox.mail_claim($1::integer)" },
+	[M_SENT] = { "sent", "SELECT eventbox.mail_sent($1::bigint)" },
+	[M_FAILED] = { "failed",
+	    "SELECT eventbox.mail_failed($1::bigint, $2::text, $3::integer,"
+	    " $4::integer) AS status" },
+	[M_REMINDERS] = { "reminders",
+	    "SELECT eventbox.queue_reminders($1::integer) AS queued" },
+	[M_NEXT_DUE] = { "next_due",
+	    "SELECT eventbox.mail_next_due() AS ms" },
+};
+
+static volatile sig_atomic_t	 stopping, reopen_log;
+static PGconn			*conn;
+static int			 retry_base_ms = 60000;
+static char			 from_addr[256];
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reopen_log = 1;
+	else
+		stopping = 1;
+}
+
+static void
+disconnect(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
+}
+
+static int
+connect_db(void)
+{
+	const char	*keys[] = { "dbname", "options", "application_name",
+			    "connect_timeout", NULL };
+	const char	*vals[] = { cfg.dsn, "-c search_path=pg_catalog,pg_temp"
+			    " -c TimeZone=UTC -c DateStyle=ISO"
+			    " -c synchronous_commit=on", "eventbox-mailer", "5",
+			    NULL };
+	PGresult	*res;
+	int		 i;
+
+	disconnect();
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		log_warnx("database connection failed: %s",
+		    conn != NULL ? PQerrorMessage(conn) : "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < M__MAX; i++) {
+		res = PQprepare(conn, stmts[i].name, stmts[i].sql, 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			log_warnx("prepare %s: %s", stmts[i].name,
+			    PQerrorMessage(conn));
+			PQclear(res);
+			goto fail;
+		}
+		PQclear(res);
+	}
+	return 0;
+fail:
+	disconnect();
+	return -1;
+}
+
+/* Runs a statement; the caller owns *res on 0.  -1 drops the connection. */
+static int
+run(enum mstmt s, int n, const char *const *params, PGresult **res)
+{
+	ExecStatusType	 st;
+
+	*res = PQexecPrepared(conn, stmts[s].name, n, params, NULL, NULL, 0);
+	st = PQresultStatus(*res);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return 0;
+	log_warnx("%s: %s", stmts[s].name, PQerrorMessage(conn));
+	PQclear(*res);
+	*res = NULL;
+	disconnect();
+	return -1;
+}
+
+static int
+run_simple(enum mstmt s, int n, const char *const *params)
+{
+	PGresult	*res;
+
+	if (run(s, n, params, &res) == -1)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+static void
+fill_message(struct mail_msg *m, const PGresult *res, char *msgid,
+    size_t msgidsz, char *boundary, size_t boundarysz)
+{
+	char		 u[37];
+	uuid_t		 id;
+	const char	*domain = strchr(from_addr, '@') + 1;
+
+	memset(m, 0, sizeof(*m));
+	if (mail_kind_parse(PQgetvalue(res, 0, PQfnumber(res, "kind")),
+	    &m->kind) == -1)
+		abort();	/* the table's CHECK allows no other kind */
+#define COL(c) (PQgetvalue(res, 0, PQfnumber(res, (c))))
+	m->from = cfg.mail_from;
+	m->to_name = COL("name");
+	m->to_email = COL("email");
+	m->token = COL("token");
+	m->base_url = cfg.base_url;
+	m->registration_status = COL("registration_status");
+	m->position = COL("position");
+	m->event_slug = COL("event_slug");
+	m->title = COL("title");
+	m->description = COL("description");
+	m->presenter = COL("presenter");
+	m->format = COL("format");
+	m->location = COL("location");
+	m->online_url = COL("online_url");
+	m->when = COL("human_when");
+	m->tzid = COL("timezone");
+	m->vtimezone = COL("vtimezone");
+	m->ical_start = COL("ical_start");
+	m->ical_end = COL("ical_end");
+	m->ical_stamp = COL("ical_stamp");
+	m->sequence = strtol(COL("sequence"), NULL, 10);
+#undef COL
+	m->date = time(NULL);
+	uuid_generate_random(id);
+	uuid_unparse_lower(id, u);
+	snprintf(msgid, msgidsz, "<%s@%s>", u, domain);
+	snprintf(boundary, boundarysz, "eventbox-%s", u);
+	m->message_id = msgid;
+	m->boundary = boundary;
+}
+
+/* The file transport: MAIL_DIR/<outbox id>-<message uuid>.eml, whole. */
+static enum smtp_result
+keep_file(const char *id, const char *uuid, const struct buf *msg, char *err,
+    size_t errsz)
+{
+	char	 tmp[1024], path[1024];
+	int	 fd, ok;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s-%s.eml", cfg.mail_dir, id, uuid);
+	snprintf(path, sizeof(path), "%s/%s-%s.eml", cfg.mail_dir, id, uuid);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640))
+	    == -1) {
+		snprintf(err, errsz, "mail dir: %s", strerror(errno));
+		return SMTP_TEMPORARY;
+	}
+	ok = write(fd, msg->data, msg->len) == (ssize_t)msg->len &&
+	    fsync(fd) == 0;
+	ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
+	if (!ok) {
+		snprintf(err, errsz, "mail dir: %s", strerror(errno));
+		unlink(tmp);
+		return SMTP_TEMPORARY;
+	}
+	return SMTP_SENT;
+}
+
+/*
+ * Sends the next due message, if any.  1: one was handled (sent or
+ * failed), 0: none is due, -1: the database went away.
+ */
+static int
+send_one(struct buf *msg)
+{
+	PGresult		*res = NULL, *st = NULL;
+	struct mail_msg		 m;
+	char			 msgid[128], boundary[64], err[128], tries[16],
+				 base[16];
+	const char		*id, *params[4];
+	enum smtp_result	 r;
+	int			 rc = -1;
+
+	if (run_simple(M_BEGIN, 0, NULL) == -1)
+		return -1;
+	params[0] = "1";
+	if (run(M_CLAIM, 1, params, &res) == -1)
+		return -1;
+	if (PQntuples(res) == 0) {
+		rc = run_simple(M_COMMIT, 0, NULL) == -1 ? -1 : 0;
+		goto done;
+	}
+	id = PQgetvalue(res, 0, PQfnumber(res, "id"));
+	fill_message(&m, res, msgid, sizeof(msgid), boundary,
+	    sizeof(boundary));
+	buf_reset(msg);
+	if (mail_compose(msg, &m) == -1) {
+		/* Never sent: a value that could break a header. */
+		snprintf(err, sizeof(err), "unsafe header value");
+		r = SMTP_PERMANENT;
+		snprintf(tries, sizeof(tries), "1");
+	} else {
+		if (*cfg.smtp_url == '\0')
+			r = keep_file(id, boundary + strlen("eventbox-"), msg,
+			    err, sizeof(err));
+		else
+			r = smtp_send(from_addr, m.to_email, msg->data,
+			    msg->len, err, sizeof(err));
+		snprintf(tries, sizeof(tries), "%d", cfg.mail_max_tries);
+	}
+	params[0] = id;
+	if (r == SMTP_SENT) {
+		if (run_simple(M_SENT, 1, params) == -1)
+			goto done;
+		log_info("outbox %s: %s message sent", id,
+		    PQgetvalue(res, 0, PQfnumber(res, "kind")));
+	} else {
+		snprintf(base, sizeof(base), "%d", retry_base_ms);
+		params[1] = err;
+		params[2] = tries;
+		params[3] = base;
+		if (run(M_FAILED, 4, params, &st) == -1)
+			goto done;
+		log_warnx("outbox %s: %s message not sent (%s, %s): %s", id,
+		    PQgetvalue(res, 0, PQfnumber(res, "kind")),
+		    r == SMTP_PERMANENT ? "refused" : "temporary", err,
+		    strcmp(PQgetvalue(st, 0, 0), "failed") == 0 ?
+		    "gave up, left for staff" : "will retry");
+	}
+	if (run_simple(M_COMMIT, 0, NULL) == -1)
+		goto done;
+	rc = 1;
+done:
+	PQclear(res);
+	PQclear(st);
+	return rc;
+}
+
+static void
+queue_reminders(void)
+{
+	PGresult	*res;
+	char		 hours[16];
+	const char	*params[1] = { hours };
+
+	snprintf(hours, sizeof(hours), "%d", cfg.reminder_hours);
+	if (run(M_REMINDERS, 1, params, &res) == -1)
+		return;
+	if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+		log_info("queued %s reminders", PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
+/* How long to sleep: until the next retry is due, a minute at most. */
+static long
+wait_ms(void)
+{
+	PGresult	*res;
+	long		 ms = WAIT_MAX_MS;
+
+	if (run(M_NEXT_DUE, 0, NULL, &res) == -1)
+		return 1000;
+	if (!PQgetisnull(res, 0, 0))
+		ms = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (ms > WAIT_MAX_MS)
+		ms = WAIT_MAX_MS;
+	return ms < 10 ? 10 : ms;
+}
+
+/*
+ * Consumes the notifications that arrived; 1 if there were any.  libpq
+ * may have read them while it read a result, and then the socket is no
+ * longer readable: a wait must look here first.
+ */
+static int
+notified(void)
+{
+	PGnotify	*n;
+	int		 any = 0;
+
+	if (conn == NULL || !PQconsumeInput(conn)) {
+		disconnect();
+		return 0;
+	}
+	while ((n = PQnotifies(conn)) != NULL) {
+		PQfreemem(n);
+		any = 1;
+	}
+	return any;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec	 t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+int
+cmd_mailer(int argc, char **argv)
+{
+	static const int	 caught[] = { SIGTERM, SIGINT, SIGHUP };
+	struct buf	 msg = BUF_INIT;
+	struct pollfd	 pfd;
+	struct timespec	 ts;
+	sigset_t	 waitmask;
+	const char	*v;
+	long long	 n;
+	long		 ms, last_reminders = 0, backoff = 500;
+
+	(void)argv;
+	config_load();
+	log_init("eventbox-mailer", cfg.log_file);
+	if (argc > 1)
+		fatalx("usage: eventbox mailer (settings come from EVENTBOX_*)");
+	v = getenv("EVENTBOX_MAIL_RETRY_BASE_MS");
+	if (v != NULL && *v != '\0') {
+		if (parse_int(v, strlen(v), 1, 86400000, &n) == -1)
+			fatalx("EVENTBOX_MAIL_RETRY_BASE_MS: expected a whole "
+			    "number from 1 to 86400000");
+		retry_base_ms = (int)n;
+	}
+	if (!header_safe(cfg.mail_from, strlen(cfg.mail_from)) ||
+	    mail_address(cfg.mail_from, from_addr, sizeof(from_addr)) == NULL)
+		fatalx("EVENTBOX_MAIL_FROM must look like "
+		    "\"Name <address@example.org>\"");
+	if (*cfg.smtp_url == '\0') {
+		if (mkdir(cfg.mail_dir, 0750) == -1 && errno != EEXIST)
+			fatal("%s", cfg.mail_dir);
+		log_info("EVENTBOX_SMTP_URL is empty: keeping messages in %s",
+		    cfg.mail_dir);
+	}
+	else if (smtp_open(cfg.smtp_url) == -1)
+		fatalx("EVENTBOX_SMTP_URL must be smtp://host[:port][/?starttls]"
+		    " or smtps://host[:port]");
+	signals_catch(on_signal, caught, 3, &waitmask);
+	log_info("started");
+
+	while (!stopping) {
+		if (reopen_log) {
+			reopen_log = 0;
+			log_reopen();
+		}
+		if (conn == NULL) {
+			if (connect_db() == -1 ||
+			    run_simple(M_LISTEN, 0, NULL) == -1) {
+				ms = backoff;
+				backoff = backoff * 2 > 10000 ? 10000 :
+				    backoff * 2;
+				goto sleep;
+			}
+			backoff = 500;
+			last_reminders = 0;
+		}
+		/* Notifications so far are answered by the drain below. */
+		(void)notified();
+		if (conn != NULL && (last_reminders == 0 ||
+		    now_ms() - last_reminders >= WAIT_MAX_MS)) {
+			queue_reminders();
+			last_reminders = now_ms();
+		}
+		while (!stopping && conn != NULL && send_one(&msg) == 1)
+			;
+		if (conn == NULL)
+			continue;
+		ms = wait_ms();
+		if (conn == NULL || notified())
+			continue;
+sleep:
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000;
+		pfd.fd = conn != NULL ? PQsocket(conn) : -1;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		ppoll(&pfd, 1, &ts, &waitmask);
+	}
+	log_info("stopping");
+	disconnect();
+	smtp_close();
+	buf_free(&msg);
+	return 0;
+}

@@ -1,0 +1,107 @@
+/*
+ * smtp.c: SMTP submission with libcurl (see smtp.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "smtp.h"
+
+static CURL	*curl;
+static char	 url[1024];
+static int	 starttls;
+
+struct upload {
+	const char	*p;
+	size_t		 left;
+};
+
+static size_t
+read_cb(char *dst, size_t size, size_t nmemb, void *arg)
+{
+	struct upload	*u = arg;
+	size_t		 n = size * nmemb;
+
+	if (n > u->left)
+		n = u->left;
+	memcpy(dst, u->p, n);
+	u->p += n;
+	u->left -= n;
+	return n;
+}
+
+/* 0, or -1 when the URL is not one of the forms smtp.h allows. */
+int
+smtp_open(const char *s)
+{
+	char	*q;
+
+	if ((strncmp(s, "smtp://", 7) != 0 && strncmp(s, "smtps://", 8) != 0) ||
+	    strlen(s) >= sizeof(url))
+		return -1;
+	memcpy(url, s, strlen(s) + 1);
+	starttls = 0;
+	if ((q = strchr(url, '?')) != NULL) {
+		if (strcmp(q, "?starttls") != 0)
+			return -1;
+		starttls = 1;
+		*q = '\0';
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (curl = curl_easy_init()) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+smtp_close(void)
+{
+	if (curl == NULL)
+		return;
+	curl_easy_cleanup(curl);
+	curl = NULL;
+	curl_global_cleanup();
+}
+
+enum smtp_result
+smtp_send(const char *from, const char *rcpt, const char *msg, size_t len,
+    char *err, size_t errsz)
+{
+	struct curl_slist	*rcpts = NULL;
+	struct upload		 up = { msg, len };
+	char			 envfrom[300];
+	long			 code = 0;
+	CURLcode		 rc;
+
+	snprintf(envfrom, sizeof(envfrom), "<%s>", from);
+	rcpts = curl_slist_append(NULL, rcpt);
+	if (rcpts == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return SMTP_TEMPORARY;
+	}
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_USE_SSL,
+	    (long)(starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, envfrom);
+	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpts);
+	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+	curl_easy_setopt(curl, CURLOPT_INFILESIZE, (long)len);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	rc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(rcpts);
+
+	if (rc == CURLE_OK)
+		return SMTP_SENT;
+	if (code >= 400)
+		snprintf(err, errsz, "smtp %ld", code);
+	else
+		snprintf(err, errsz, "%s", curl_easy_strerror(rc));
+	return code >= 500 && code < 600 ? SMTP_PERMANENT : SMTP_TEMPORARY;
+}

@@ -1,0 +1,33 @@
+/*
+ * smtp.h: handing one message to an SMTP server with libcurl.
+ *
+ * EVENTBOX_SMTP_URL selects the server and the security:
+ *   smtp://host[:port]                 plain (a relay on the host or LAN)
+ *   smtp://user:pass@host:587/?starttls  STARTTLS required, then AUTH
+ *   smtps://user:pass@host:465         TLS from the first byte
+ * The "?starttls" query is ours and is removed before libcurl sees the URL;
+ * a path ("smtp://host/mail.example.org") names the EHLO domain.  User and
+ * password are percent-encoded as in any URL.
+ *
+ * smtp_open() and smtp_close() bracket a mailer's life: the connection is
+ * kept between messages.  smtp_send() says whether the server accepted the
+ * message and, when not, whether trying again later may help; err gets a
+ * short reason with no address in it ("smtp 451", "connect failed").
+ */
+#ifndef EVENTBOX_SMTP_H
+#define EVENTBOX_SMTP_H
+
+#include <stddef.h>
+
+enum smtp_result {
+	SMTP_SENT,
+	SMTP_TEMPORARY,	/* 4xx or no answer: try again later */
+	SMTP_PERMANENT	/* 5xx: the server refused it */
+};
+
+int		 smtp_open(const char *url);
+void		 smtp_close(void);
+enum smtp_result smtp_send(const char *from, const char *rcpt,
+		    const char *msg, size_t len, char *err, size_t errsz);
+
+#endif

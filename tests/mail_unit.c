@@ -1,0 +1,205 @@
+/*
+ * mail_unit.c: the emails, composed from fixed inputs and compared with
+ * the golden files in tests/golden/mail-KIND.eml, plus checks on the
+ * encodings.  Built with ASan+UBSan by `make test`; prints
+ * "N passed, M failed".  After a deliberate change of wording, regenerate
+ * with `build/mail-unit --update` and read the diff before committing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "mail.h"
+
+#include "check.h"
+
+static const char *const kinds[MAIL__MAX] = {
+	"confirmed", "waitlisted", "promoted", "cancelled",
+	"already_registered", "reminder", "event_cancelled",
+};
+
+static void
+sample(struct mail_msg *m, enum mail_kind kind)
+{
+	memset(m, 0, sizeof(*m));
+	m->kind = kind;
+	m->from = "Learning Services <events@library.example.org>";
+	m->to_name = "Zoë O'Brien-Ünal";
+	m->to_email = "zoe@example.org";
+	m->token = kind == MAIL_CANCELLED || kind == MAIL_EVENT_CANCELLED ? "" :
+	    "0b7f3c2e-8f0a-4d5e-9c1b-2a3b4c5d6e7f";
+	m->base_url = "https://events.example.org";
+	m->registration_status = kind == MAIL_WAITLISTED ? "waitlisted" :
+	    "confirmed";
+	m->position = kind == MAIL_WAITLISTED ? "3" : "";
+	m->event_slug = "minimizing-social-media";
+	m->title = "Minimizing Social Media to Maximize Library Values "
+	    "(ALA Webinar) — live";
+	m->description = "While social media is an unavoidable reality, it "
+	    "has conflicts with <privacy> & intellectual freedom.\n\n"
+	    "Who Should Attend: public library staff.";
+	m->presenter = "Mark Wetherington";
+	m->format = "hybrid";
+	m->location = "Room 2, 10 Main St.";
+	m->online_url = kind == MAIL_CONFIRMED || kind == MAIL_PROMOTED ||
+	    kind == MAIL_REMINDER || kind == MAIL_ALREADY_REGISTERED ? "https://ala.example.org/join?id=1&k=2" : "";
+	m->when = "Wednesday, December 16, 2026, 2:00pm - 3:00pm Eastern Time";
+	m->tzid = "America/New_York";
+	m->vtimezone = "BEGIN:VTIMEZONE\r\nTZID:America/New_York\r\n"
+	    "BEGIN:STANDARD\r\nDTSTART:20261101T020000\r\n"
+	    "TZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\nEND:STANDARD\r\n"
+	    "END:VTIMEZONE\r\n";
+	m->ical_start = "20261216T140000";
+	m->ical_end = "20261216T150000";
+	m->ical_stamp = "20261129T190000Z";
+	m->sequence = 0;
+	m->date = 1796000000;
+	m->message_id = "<fixed@library.example.org>";
+	m->boundary = "eventbox-fixed";
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE	*f = fopen(path, "rb");
+	char	*p;
+	long	 n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	p = malloc((size_t)n + 1);
+	if (p == NULL || fread(p, 1, (size_t)n, f) != (size_t)n) {
+		free(p);
+		fclose(f);
+		return NULL;
+	}
+	p[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
+
+static int
+lines_within(const struct buf *b, size_t max)
+{
+	size_t	 i, col = 0;
+
+	for (i = 0; i < b->len; i++) {
+		if (b->data[i] == '\n') {
+			if (i == 0 || b->data[i - 1] != '\r')
+				return 0;	/* bare LF */
+			col = 0;
+			continue;
+		}
+		if (++col > max + 1)	/* + the CR */
+			return 0;
+	}
+	return 1;
+}
+
+static void
+test_golden(int update)
+{
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT;
+	char		 path[256], *want;
+	size_t		 len;
+	int		 k;
+
+	for (k = 0; k < MAIL__MAX; k++) {
+		sample(&m, (enum mail_kind)k);
+		buf_reset(&out);
+		CHECK(kinds[k], mail_compose(&out, &m) == 0);
+		CHECK("lines of at most 78 octets, CRLF", lines_within(&out, 78));
+		snprintf(path, sizeof(path), "tests/golden/mail-%s.eml",
+		    kinds[k]);
+		if (update) {
+			FILE	*f = fopen(path, "wb");
+
+			CHECK(path, f != NULL &&
+			    fwrite(out.data, 1, out.len, f) == out.len);
+			if (f != NULL)
+				fclose(f);
+			continue;
+		}
+		want = slurp(path, &len);
+		CHECK(path, want != NULL && len == out.len &&
+		    memcmp(want, out.data, len) == 0);
+		free(want);
+	}
+	buf_free(&out);
+}
+
+static void
+test_refusals(void)
+{
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT;
+
+	sample(&m, MAIL_CONFIRMED);
+	m.to_name = "Eve\r\nBcc: evil@example.net";
+	CHECK("CRLF in a name", mail_compose(&out, &m) == -1);
+	m.to_name = "Eve\nBcc: evil@example.net";
+	CHECK("LF in a name", mail_compose(&out, &m) == -1);
+	sample(&m, MAIL_CONFIRMED);
+	m.to_email = "a@b.org\r\nBcc: evil@example.net";
+	CHECK("CRLF in an address", mail_compose(&out, &m) == -1);
+	m.to_email = "a@b.org> , <evil@example.net";
+	CHECK("brackets in an address", mail_compose(&out, &m) == -1);
+	sample(&m, MAIL_CONFIRMED);
+	m.title = "Webinar\r\nBcc: evil@example.net";
+	CHECK("CRLF in a title (the subject)", mail_compose(&out, &m) == -1);
+	sample(&m, MAIL_CONFIRMED);
+	m.from = "no address here";
+	CHECK("a From without an address", mail_compose(&out, &m) == -1);
+	CHECK("nothing written on refusal", out.len == 0);
+	buf_free(&out);
+}
+
+static void
+test_encodings(void)
+{
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT;
+	char		 addr[64];
+
+	/* A long name of two-byte characters: several encoded words, none
+	 * longer than 75 octets, folded. */
+	sample(&m, MAIL_CANCELLED);
+	m.to_name = "ÄÖÜäöüÄÖÜäöüÄÖÜäöüÄÖÜäöüÄÖÜäöüÄÖÜäöüÄÖÜäöü";
+	CHECK("compose", mail_compose(&out, &m) == 0);
+	CHECK("folded encoded words", strstr(out.data,
+	    "?=\r\n =?UTF-8?B?") != NULL);
+	CHECK("lines within 78", lines_within(&out, 78));
+	buf_reset(&out);
+
+	/* ASCII with quotes stays one quoted string. */
+	sample(&m, MAIL_CANCELLED);
+	m.to_name = "Mal \"x\" <evil@example.net>";
+	CHECK("compose", mail_compose(&out, &m) == 0);
+	CHECK("quoted display name", strstr(out.data,
+	    "To: \"Mal \\\"x\\\" <evil@example.net>\" <zoe@example.org>\r\n")
+	    != NULL);
+	buf_free(&out);
+
+	CHECK("address of Name <a@b>", mail_address("Name <a@b.org>", addr,
+	    sizeof(addr)) != NULL && strcmp(addr, "a@b.org") == 0);
+	CHECK("bare address", mail_address("a@b.org", addr, sizeof(addr))
+	    != NULL && strcmp(addr, "a@b.org") == 0);
+	CHECK("no address", mail_address("Name <>", addr, sizeof(addr))
+	    == NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	test_golden(argc > 1 && strcmp(argv[1], "--update") == 0);
+	test_refusals();
+	test_encodings();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}

@@ -1,0 +1,543 @@
+"""Email: what `eventbox mailer` sends, read from a real SMTP server.
+
+Each test runs its own SMTP server on loopback (aiosmtpd, in this process)
+and its own mailers (the binary under test, as role eventbox_mail), and
+reads what the server received: headers, both parts, the .ics attachment,
+the cancellation link.  Other tests' queued messages may reach these
+servers too; every check is about this test's own recipients.
+"""
+import concurrent.futures
+import email
+import email.policy
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import ROOT, env
+
+BIN = os.environ.get("EVENTBOX_BIN", os.path.join(ROOT, "eventbox"))
+if not os.path.isabs(BIN):
+    BIN = os.path.join(ROOT, BIN)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """An SMTP server that keeps what it accepts.  answer(rcpt, n) may
+    return an SMTP reply ("451 ...") to refuse the n-th attempt for rcpt."""
+
+    def __init__(self, port=None, answer=None, delay=0.0):
+        self.port = port or free_port()
+        self.answer = answer
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.messages = []          # (rcpt list, parsed message, raw bytes)
+        self.attempts = {}          # rcpt -> DATA attempts seen
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):
+        rcpt = envelope.rcpt_tos[0].lower()
+        with self.lock:
+            n = self.attempts[rcpt] = self.attempts.get(rcpt, 0) + 1
+        reply = self.answer(rcpt, n) if self.answer else None
+        if reply:
+            return reply
+        if self.delay:
+            time.sleep(self.delay)   # holds the server: one message at a time
+        raw = envelope.original_content
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(([r.lower() for r in envelope.rcpt_tos],
+                                  msg, raw))
+        return "250 OK"
+
+    def start(self):
+        self.controller = Controller(self, hostname="127.0.0.1",
+                                     port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def url(self):
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def to(self, addr):
+        with self.lock:
+            return [m for rcpts, m, _ in self.messages if addr.lower() in rcpts]
+
+    def raw_to(self, addr):
+        with self.lock:
+            return [raw for rcpts, _, raw in self.messages
+                    if addr.lower() in rcpts]
+
+    def wait_for(self, addrs, count=1, timeout=60):
+        """Waits until each address got at least count messages."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if all(len(self.to(a)) >= count for a in addrs):
+                return
+            time.sleep(0.05)
+        missing = [a for a in addrs if len(self.to(a)) < count]
+        raise AssertionError(f"{len(missing)} of {len(addrs)} addresses got"
+                             f" fewer than {count} messages, e.g. {missing[:3]}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def others_messages_wait(db):
+    """Messages other test files queued (thousands, after the load tests)
+    wait until this module is done, so each test here times the mailer on
+    its own messages only; they are due again afterwards, nothing is lost."""
+    parked = [r[0] for r in db.all(
+        "UPDATE eventbox.outbox SET next_attempt_at = now() + interval '1 day'"
+        " WHERE status = 'pending' RETURNING id")]
+    yield
+    db.all("UPDATE eventbox.outbox SET next_attempt_at = now()"
+           " WHERE id = ANY (%s) AND status = 'pending'", parked)
+
+
+@pytest.fixture
+def smtp():
+    servers = []
+
+    def make(**kw):
+        s = Server(**kw)
+        servers.append(s)
+        return s
+    yield make
+    for s in servers:
+        s.stop()
+
+
+class Mailers:
+    def __init__(self):
+        self.procs = []
+
+    def start(self, url, **extra):
+        e = dict(os.environ)
+        e.update({
+            "EVENTBOX_DSN": env("EVENTBOX_MAILER_DSN"),
+            "EVENTBOX_SMTP_URL": url,
+            "EVENTBOX_BASE_URL": env("EVENTBOX_URL"),
+            "EVENTBOX_MAIL_FROM": "Learning Services <events@library.example.org>",
+            "EVENTBOX_MAIL_MAX_TRIES": "3",
+            "EVENTBOX_MAIL_RETRY_BASE_MS": "100",
+            "EVENTBOX_LOG_FILE": os.path.join(env("EVENTBOX_LOG_DIR"),
+                                              "mailer-test.log"),
+        })
+        e.update({k: str(v) for k, v in extra.items()})
+        p = subprocess.Popen([BIN, "mailer"], env=e, cwd=ROOT,
+                             stdin=subprocess.DEVNULL)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM):
+        if p.poll() is None:
+            p.send_signal(sig)
+        rc = p.wait(timeout=90)
+        self.procs.remove(p)
+        return rc
+
+    def stop_all(self):
+        for p in list(self.procs):
+            assert self.stop(p) == 0, "a mailer did not exit cleanly on SIGTERM"
+
+
+@pytest.fixture
+def mailers():
+    m = Mailers()
+    yield m
+    m.stop_all()
+
+
+def addr(tag):
+    return f"{tag}-{uuid.uuid4().hex[:10]}@example.org"
+
+
+def body(msg, kind):
+    return msg.get_body((kind,)).get_content()
+
+
+def calendar(msg):
+    parts = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
+    assert len(parts) == 1, [p.get_content_type() for p in msg.walk()]
+    assert parts[0].get_filename() == "event.ics"
+    text = parts[0].get_payload(decode=True).decode("utf-8")
+    assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
+    lines = []
+    for line in text.split("\r\n"):          # unfold (RFC 5545 3.1)
+        if line.startswith(" ") and lines:
+            lines[-1] += line[1:]
+        elif line:
+            lines.append(line)
+    return lines
+
+
+def cancel_token(msg, base):
+    m = re.search(re.escape(base) + r"/cancel/([0-9a-f-]{36})\b",
+                  body(msg, "plain"))
+    assert m, body(msg, "plain")
+    assert f'href="{base}/cancel/{m.group(1)}"' in body(msg, "html")
+    return m.group(1)
+
+
+def outbox_rows(db, slug):
+    return db.all("SELECT o.kind, o.status, o.email, o.name, o.token,"
+                  " o.attempts, o.last_error FROM eventbox.outbox o"
+                  " JOIN eventbox.events e ON e.id = o.event_id"
+                  " WHERE e.slug = %s ORDER BY o.id", slug)
+
+
+def wait_rows(db, slug, pred, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        rows = outbox_rows(db, slug)
+        if pred(rows):
+            return rows
+        time.sleep(0.1)
+    raise AssertionError(outbox_rows(db, slug))
+
+
+def test_the_confirmation_has_headers_both_parts_the_ics_and_the_link(
+        api, db, make_event, smtp, mailers):
+    slug = make_event(capacity=1, starts_in="20 days",
+                      presenter="Ada <b>Lovelace</b>")
+    base = env("EVENTBOX_URL")
+    url = db.value("SELECT online_url FROM eventbox.events WHERE slug = %s",
+                   slug)
+    ann, bob = addr("ann"), addr("bob")
+    assert api.register(slug, "Zoë Ünal", ann).status == 201
+    assert api.register(slug, "Bob Smith", bob).status == 201
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([ann, bob])
+
+    (conf,) = server.to(ann)
+    raw = server.raw_to(ann)[0].decode("ascii")     # 7-bit clean
+    assert re.search(r"^To: =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=", raw, re.M), raw[:600]
+    assert conf["To"].addresses[0].display_name == "Zoë Ünal"
+    assert conf["To"].addresses[0].addr_spec == ann
+    assert conf["From"].addresses[0].addr_spec == "events@library.example.org"
+    assert conf["Subject"] == f"Registration confirmed: Test event {slug}"
+    assert conf["Message-ID"].startswith("<") and conf["Date"]
+    assert conf.get_content_type() == "multipart/mixed"
+    assert all(len(line) <= 78 for line in raw.split("\r\n")), \
+        max(raw.split("\r\n"), key=len)
+
+    text, html = body(conf, "plain"), body(conf, "html")
+    when = db.value("SELECT eventbox.human_when(starts_at, ends_at, timezone)"
+                    " FROM eventbox.events WHERE slug = %s", slug)
+    assert re.fullmatch(r"\w+day, \w+ \d{1,2}, \d{4}, \d{1,2}:\d\d[ap]m - "
+                        r"\d{1,2}:\d\d[ap]m Eastern Time", when), when
+    for part in (text, html):
+        assert when in part
+        assert url in part
+    assert "Hello Zoë Ünal" in text
+    assert "Ada &lt;b&gt;Lovelace&lt;/b&gt;" in html and "<b>" not in html
+    token = cancel_token(conf, base)
+
+    ics = calendar(conf)
+    start = db.value("SELECT eventbox.ical_local(starts_at, timezone)"
+                     " FROM eventbox.events WHERE slug = %s", slug)
+    assert f"DTSTART;TZID=America/New_York:{start}" in ics
+    assert "TZID:America/New_York" in ics and "BEGIN:VTIMEZONE" in ics
+    assert f"SUMMARY:Test event {slug}" in ics
+
+    (wait,) = server.to(bob)
+    assert wait["Subject"] == f"Waiting list: Test event {slug}"
+    assert "at place 1." in body(wait, "plain")
+    assert url not in body(wait, "plain") and url not in body(wait, "html")
+    assert not [p for p in wait.walk() if p.get_content_type() == "text/calendar"]
+    bob_token = cancel_token(wait, base)
+    assert bob_token != token
+
+    # Privacy at rest: sent rows keep no token, address or name.
+    rows = wait_rows(db, slug, lambda rs: all(r[1] == "sent" for r in rs))
+    assert [(k, s, e, n, t) for k, s, e, n, t, _, _ in rows] == [
+        ("confirmed", "sent", None, None, None),
+        ("waitlisted", "sent", None, None, None)]
+
+    # Following the link cancels; the seat goes to Bob, whose email has the URL.
+    assert api.delete(f"/api/v1/registrations/{token}").status == 200
+    server.wait_for([ann, bob], count=2)
+    receipt = server.to(ann)[1]
+    assert receipt["Subject"] == f"Registration cancelled: Test event {slug}"
+    assert url not in body(receipt, "plain")
+    promo = server.to(bob)[1]
+    assert promo["Subject"].startswith("A seat opened up")
+    assert "moved up from the waiting list" in body(promo, "plain")
+    assert url in body(promo, "plain") and url in body(promo, "html")
+    assert "DTSTART;TZID=America/New_York:" + start in calendar(promo)
+    assert db.summary(slug)["confirmed"] == 1
+    assert api.get(f"/api/v1/registrations/{cancel_token(promo, base)}"
+                   ).json["status"] == "confirmed"
+
+
+def test_a_repeat_registration_gets_an_already_registered_note(
+        api, make_event, smtp, mailers):
+    slug = make_event()
+    a = addr("rep")
+    assert api.register(slug, "Cy Young", a).status == 201
+    assert api.register(slug, "Cy Young", a.upper()).status == 201
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([a], count=2)
+    first, note = server.to(a)
+    assert note["Subject"] == f"You are already registered: Test event {slug}"
+    assert "You were already registered" in body(note, "plain")
+    url = f"https://meet.example.org/secret-{slug}"
+    assert url in body(first, "plain") and url in body(note, "plain")
+    assert cancel_token(note, env("EVENTBOX_URL")) != \
+        cancel_token(first, env("EVENTBOX_URL"))
+
+
+def test_header_breaking_names_never_reach_a_header(api, db, make_event, smtp,
+                                                    mailers):
+    slug = make_event()
+    quoted = addr("quote")
+    # Quotes and angle brackets are fine in a name: they stay in the name.
+    assert api.register(slug, 'Mal "x" <evil@example.net>, Eve', quoted
+                        ).status == 201
+    # CR/LF can't come in through the API (422); put one in the outbox the
+    # way a future bug might, and the mailer must refuse to send it.
+    crlf = addr("crlf")
+    assert api.register(slug, "Eve\r\nBcc: evil@example.net", crlf).status == 422
+    db.all("INSERT INTO eventbox.outbox (kind, event_id, email, name, token)"
+           " SELECT 'confirmed', id, %s, %s, %s FROM eventbox.events"
+           " WHERE slug = %s", crlf, "Eve\r\nBcc: evil@example.net",
+           str(uuid.uuid4()), slug)
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([quoted])
+    (m,) = server.to(quoted)
+    assert [a.addr_spec for a in m["To"].addresses] == [quoted]
+    assert m["To"].addresses[0].display_name == 'Mal "x" <evil@example.net>, Eve'
+    rows = wait_rows(db, slug, lambda rs: all(r[1] != "pending" for r in rs))
+    assert rows[-1][1:2] + rows[-1][5:] == ("failed", 1, "unsafe header value")
+    assert server.to(crlf) == []
+    with server.lock:
+        assert not any(b"evil@example.net" in raw and b"Bcc" in raw
+                       for _, _, raw in server.messages)
+        assert "evil@example.net" not in server.attempts
+
+
+def test_smtp_down_while_200_register_then_exactly_200_confirmations(
+        api, db, make_event, smtp, mailers):
+    slug = make_event(capacity=200)
+    port = free_port()
+    mailers.start(f"smtp://127.0.0.1:{port}", EVENTBOX_MAIL_MAX_TRIES=50,
+                  EVENTBOX_MAIL_RETRY_BASE_MS=50)
+    people = [addr(f"p{i}") for i in range(200)]
+
+    def reg(a):
+        t = time.time()
+        r = api.register(slug, "Pat", a)
+        return r.status, time.time() - t
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(reg, people))
+    assert [s for s, _ in results] == [201] * 200
+    assert max(t for _, t in results) < 5, "registering waited on SMTP"
+    # The mailer has been trying meanwhile, and nothing was lost.
+    rows = wait_rows(db, slug, lambda rs: sum(r[5] > 0 for r in rs) > 0)
+    assert len(rows) == 200 and all(r[1] == "pending" for r in rows)
+
+    server = smtp(port=port).start()
+    server.wait_for(people, timeout=90)
+    time.sleep(1)
+    with server.lock:
+        mine = [r for rcpts, _, _ in server.messages for r in rcpts
+                if r in set(people)]
+    assert len(mine) == 200 and len(set(mine)) == 200
+    rows = wait_rows(db, slug, lambda rs: all(r[1] == "sent" for r in rs))
+    assert all(r[2] is None and r[4] is None for r in rows)
+
+
+def test_two_mailers_send_nothing_twice(api, make_event, smtp, mailers):
+    slug = make_event(capacity=150)
+    server = smtp(delay=0.005).start()
+    mailers.start(server.url)
+    mailers.start(server.url)
+    people = [addr(f"two{i}") for i in range(150)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(lambda a: api.register(slug, "Two", a).status,
+                            people)) == {201}
+    server.wait_for(people)
+    time.sleep(1)
+    assert [len(server.to(a)) for a in people] == [1] * 150
+
+
+def test_a_mailer_killed_mid_batch_loses_nothing(api, make_event, smtp,
+                                                 mailers):
+    slug = make_event(capacity=80)
+    people = [addr(f"k{i}") for i in range(80)]
+    for a in people:
+        assert api.register(slug, "Kay", a).status == 201
+    server = smtp(delay=0.02).start()
+    victim = mailers.start(server.url)
+    mailers.start(server.url)
+    deadline = time.time() + 30
+    while sum(len(server.to(a)) for a in people) < 20:
+        assert time.time() < deadline
+        time.sleep(0.01)
+    assert mailers.stop(victim, signal.SIGKILL) == -signal.SIGKILL
+    server.wait_for(people)
+    time.sleep(1)
+    counts = [len(server.to(a)) for a in people]
+    # Only the message whose acceptance was in flight may come twice.
+    assert sum(counts) - len(people) <= 1, counts
+
+
+def test_4xx_is_retried_and_5xx_is_failed_after_the_tries(
+        api, db, make_event, smtp, mailers):
+    slug = make_event()
+    temp, perm = addr("temp"), addr("perm")
+
+    def answer(rcpt, n):
+        if rcpt == temp and n <= 2:
+            return "451 4.3.0 try again later"
+        if rcpt == perm:
+            return "550 5.1.1 no such mailbox"
+        return None
+    server = smtp(answer=answer).start()
+    mailers.start(server.url, EVENTBOX_MAIL_MAX_TRIES=3)
+    assert api.register(slug, "Tim", temp).status == 201
+    assert api.register(slug, "Pam", perm).status == 201
+    rows = wait_rows(db, slug, lambda rs: all(r[1] != "pending" for r in rs))
+    server.wait_for([temp])
+    assert len(server.to(temp)) == 1 and server.attempts[temp] == 3
+    assert server.to(perm) == [] and server.attempts[perm] == 3
+    assert rows[0][1] == "sent" and rows[0][5] == 3 and rows[0][2] is None
+    assert rows[1][1:3] == ("failed", perm) and rows[1][5:] == (3, "smtp 550")
+    failures = db.all("SELECT kind, email, attempts, last_error"
+                      " FROM eventbox.outbox_failures WHERE event_slug = %s", slug)
+    assert failures == [("confirmed", perm, 3, "smtp 550")]
+    time.sleep(0.5)
+    assert server.attempts[perm] == 3, "a failed message was tried again"
+
+
+def test_reminders_go_out_once_even_across_restarts(api, db, make_event, smtp,
+                                                    mailers):
+    soon = make_event(starts_in="3 hours", capacity=1)
+    later = make_event(starts_in="3 days")
+    a, w, x = addr("rem"), addr("remw"), addr("later")
+    assert api.register(soon, "Rae", a).status == 201
+    assert api.register(soon, "Wes", w).status == 201      # waitlisted
+    assert api.register(later, "Lou", x).status == 201
+    server = smtp().start()
+    m = mailers.start(server.url, EVENTBOX_REMINDER_HOURS=24)
+    server.wait_for([a, w, x])
+    server.wait_for([a], count=2)
+    assert mailers.stop(m) == 0
+    mailers.start(server.url, EVENTBOX_REMINDER_HOURS=24)
+    time.sleep(2)
+    subjects = [msg["Subject"] for msg in server.to(a)]
+    assert subjects == [f"Registration confirmed: Test event {soon}",
+                        f"Reminder: Test event {soon}"]
+    rem = server.to(a)[1]
+    assert "If you are unable to attend the live webinar, please cancel" \
+        in body(rem, "plain")
+    token = cancel_token(rem, env("EVENTBOX_URL"))
+    assert api.get(f"/api/v1/registrations/{token}").status == 200
+    assert len(server.to(w)) == 1 and len(server.to(x)) == 1
+    assert db.value("SELECT count(*) FROM eventbox.outbox o JOIN eventbox.events e"
+                    " ON e.id = o.event_id WHERE e.slug = %s AND o.kind = 'reminder'",
+                    soon) == 1
+
+
+def test_sigterm_finishes_the_message_in_flight(api, db, make_event, smtp,
+                                                mailers):
+    slug = make_event()
+    a = addr("term")
+    server = smtp(delay=1.5).start()
+    m = mailers.start(server.url)
+    time.sleep(0.5)
+    assert api.register(slug, "Ted", a).status == 201
+    deadline = time.time() + 10
+    while server.attempts.get(a) is None:
+        assert time.time() < deadline
+        time.sleep(0.01)
+    assert mailers.stop(m) == 0
+    assert len(server.to(a)) == 1
+    assert outbox_rows(db, slug)[0][1] == "sent"
+
+
+def test_make_run_keeps_mail_as_eml_files_in_the_sink(api, make_event):
+    """The devstack's sink and mailer, as `make run` starts them."""
+    from conftest import devstack
+    slug = make_event()
+    a = addr("sink")
+    maildir = env("EVENTBOX_MAIL_DIR")
+    devstack("mailer-start")
+    try:
+        assert api.register(slug, "Sid", a).status == 201
+        deadline = time.time() + 30
+        found = []
+        while not found and time.time() < deadline:
+            for name in os.listdir(maildir):
+                if name.endswith(".eml") and not name.startswith("."):
+                    with open(os.path.join(maildir, name), "rb") as f:
+                        data = f.read()
+                    if f"X-Envelope-To: <{a}>".encode() in data:
+                        found.append(data)
+            time.sleep(0.1)
+        assert len(found) == 1
+        msg = email.message_from_bytes(found[0], policy=email.policy.default)
+        assert msg["Subject"] == f"Registration confirmed: Test event {slug}"
+    finally:
+        devstack("mailer-stop")
+
+
+def test_the_mailer_rides_out_a_postgresql_restart(api, make_event, smtp,
+                                                   mailers):
+    from conftest import devstack, wait_healthy
+    slug = make_event()
+    before, after = addr("before"), addr("after")
+    server = smtp().start()
+    m = mailers.start(server.url)
+    assert api.register(slug, "Bea", before).status == 201
+    server.wait_for([before])
+    devstack("pg-stop")
+    try:
+        time.sleep(1)
+        assert m.poll() is None, "the mailer exited when PostgreSQL stopped"
+    finally:
+        devstack("pg-start")
+    wait_healthy(api)
+    assert api.register(slug, "Abe", after).status == 201
+    server.wait_for([after], timeout=30)
+    assert len(server.to(before)) == 1 and len(server.to(after)) == 1
+
+
+def test_sighup_reopens_the_log(mailers, smtp, tmp_path):
+    log = tmp_path / "mailer.log"
+    server = smtp().start()
+    m = mailers.start(server.url, EVENTBOX_LOG_FILE=str(log))
+    deadline = time.time() + 10
+    while not (log.exists() and "started" in log.read_text()):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    log.rename(tmp_path / "mailer.log.1")
+    m.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while not log.exists():             # reopened: a new file at the path
+        assert time.time() < deadline and m.poll() is None
+        time.sleep(0.05)
+    assert mailers.stop(m) == 0
+    assert "stopping" in log.read_text()
+    assert "stopping" not in (tmp_path / "mailer.log.1").read_text()
