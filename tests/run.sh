@@ -46,9 +46,9 @@ count mail-unit "$(tail -1 <<<"$out")"
 
 # Fuzz smoke runs: each fuzzer over its seeds plus FUZZ_RUNS mutations
 # (`make fuzz` runs them long).  FUZZ_RUNS=0 skips them (make soak).
-if [ "${FUZZ_RUNS:-200000}" != 0 ]; then
-	echo "== fuzzers (${FUZZ_RUNS:-200000} runs each)"
-	out=$(FUZZ_RUNS=${FUZZ_RUNS:-200000} tests/fuzz/run.sh smoke)
+if [ "${FUZZ_RUNS:-100000}" != 0 ]; then
+	echo "== fuzzers (${FUZZ_RUNS:-100000} runs each)"
+	out=$(FUZZ_RUNS=${FUZZ_RUNS:-100000} tests/fuzz/run.sh smoke)
 	echo "$out"
 	count fuzz "$(tail -1 <<<"$out")"
 fi

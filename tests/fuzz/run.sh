@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/fuzz/run.sh: run every fuzzer built in build/fuzz/.
 #
-#   tests/fuzz/run.sh smoke   FUZZ_RUNS inputs each (default 200000), from the
+#   tests/fuzz/run.sh smoke   FUZZ_RUNS inputs each (default 100000), from the
 #                             committed seeds; what `make test` runs
 #   tests/fuzz/run.sh long    FUZZ_SECONDS each (default 300); `make fuzz`
 #
@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 mode=${1:-smoke}
-runs=${FUZZ_RUNS:-200000}
+runs=${FUZZ_RUNS:-100000}
 seconds=${FUZZ_SECONDS:-300}
 passed=0
 failed=0
