@@ -5,7 +5,8 @@
 #   make test       the whole suite against a throwaway stack (also ASan+UBSan)
 #   make psql       psql on the make-run cluster, as the database owner
 #   make bench      benchmarks (not part of make test)
-#   make fuzz       long fuzzing runs
+#   make fuzz       long fuzzing runs (FUZZ_SECONDS per target, default 300)
+#   make soak       10 minutes of mixed traffic under ASan+UBSan (SOAK_SECONDS)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Site tweaks go in Makefile.local (not tracked).
@@ -33,9 +34,19 @@ OBJS	:= $(SRCS:src/%.c=build/release/%.o)
 ASAN_OBJS := $(SRCS:src/%.c=build/asan/%.o)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 
+# Fuzzers (libFuzzer, clang): one per tests/fuzz/fuzz_NAME.c, each with a
+# seed corpus in tests/fuzz/corpus/NAME/.  A new target is one new file.
+FUZZ_CC	 ?= clang
+FUZZ_SAN  = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	    -fno-omit-frame-pointer
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_OBJS := $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o)
+FUZZ_SECONDS ?= 300
+
 sinclude Makefile.local
 
-.PHONY: all run test test-unit psql bench fuzz install clean deps
+.PHONY: all run test test-unit psql bench fuzz fuzzers soak install clean deps
 
 all: eventbox
 
@@ -67,6 +78,17 @@ build/mail-unit: tests/mail_unit.c tests/check.h $(LIB_SRCS)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/mail_unit.c \
 	    $(LIB_SRCS) $(PKG_LIBS)
 
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_SAN) \
+	    -fsanitize=fuzzer-no-link -O1 -MMD -MP -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer \
+	    -O1 -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+
+fuzzers: $(FUZZ_BINS)
+
 # Installs build dependencies on a fresh Debian machine (a no-op when present).
 deps:
 	@deploy/devstack.sh deps
@@ -89,9 +111,22 @@ tests/node_modules: tests/package.json tests/package-lock.json
 	@touch $@
 
 test: deps tests/node_modules
-	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient build/unit \
-	    build/mail-unit
+	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient \
+	    build/unit build/mail-unit fuzzers
 	tests/run.sh
+
+# Each fuzzer for FUZZ_SECONDS (new inputs go to build/fuzz/corpus/, never
+# into the committed seeds; crashes to build/fuzz/artifacts/).
+fuzz: fuzzers
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh long
+
+# Ten minutes of mixed traffic against the ASan+UBSan build (tests/test_soak.py).
+SOAK_SECONDS ?= 600
+soak: deps
+	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient \
+	    build/unit build/mail-unit
+	SOAK_SECONDS=$(SOAK_SECONDS) FUZZ_RUNS=0 \
+	    PYTEST_ARGS=tests/test_soak.py tests/run.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory eventbox tests/loadclient
@@ -111,4 +146,4 @@ install: eventbox
 clean:
 	rm -rf build eventbox eventbox-asan tests/loadclient
 
--include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)

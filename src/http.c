@@ -39,14 +39,19 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 
 	req->fcgi = fcgi;
 	req->method = M_OTHER;
-	if ((m = http_param(req, "REQUEST_METHOD")) != NULL)
+	req->incomplete = 0;
+	if ((m = http_param(req, "REQUEST_METHOD")) == NULL || *m == '\0')
+		req->incomplete = 1;
+	else
 		for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 			if (strcmp(m, methods[i].name) == 0)
 				req->method = methods[i].m;
 
 	/* REQUEST_URI is the raw target; the router decodes per segment. */
-	if ((uri = http_param(req, "REQUEST_URI")) == NULL || uri[0] != '/')
+	if ((uri = http_param(req, "REQUEST_URI")) == NULL || uri[0] != '/') {
+		req->incomplete = 1;
 		uri = "/";
+	}
 	req->path = uri;
 	if ((q = strchr(uri, '?')) != NULL) {
 		req->path_len = (size_t)(q - uri);

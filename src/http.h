@@ -49,6 +49,7 @@ struct request {
 	long long		 content_length;	/* -1 when absent */
 	int			 is_api;	/* JSON errors, CORS */
 	int			 route;		/* index in the route table, -1 */
+	int			 incomplete;	/* no REQUEST_METHOD or REQUEST_URI */
 	const char		*args[ARGS_MAX];	/* decoded path captures */
 	size_t			 args_len[ARGS_MAX];
 	char			 argbuf[PATH_MAX_BYTES + ARGS_MAX];

@@ -277,18 +277,17 @@ is_type(const char *ctype, const char *want)
 	return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ';
 }
 
-void
-router_dispatch(struct request *req, struct response *resp)
+const struct route *
+router_find(struct request *req, unsigned *allowed)
 {
 	const struct route	*r = NULL;
-	unsigned		 allowed = 0;
 	size_t			 i;
-	int			 cors_state = 0, st;
 
+	*allowed = 0;
 	for (i = 0; i < NROUTES; i++) {
 		if (!route_match(routes[i].pattern, req))
 			continue;
-		allowed |= routes[i].methods;
+		*allowed |= routes[i].methods;
 		if ((routes[i].methods & req->method) && r == NULL)
 			r = &routes[i];
 	}
@@ -297,7 +296,23 @@ router_dispatch(struct request *req, struct response *resp)
 		route_match(r->pattern, req);
 		req->route = (int)(r - routes);
 	}
+	return r;
+}
 
+void
+router_dispatch(struct request *req, struct response *resp)
+{
+	const struct route	*r;
+	unsigned		 allowed;
+	int			 cors_state = 0, st;
+
+	/* Not from nginx, or from a broken gateway: nothing to route. */
+	if (req->incomplete) {
+		resp_error(req, resp, 400, "bad_request",
+		    "the request has no method or target");
+		return;
+	}
+	r = router_find(req, &allowed);
 	if (req->is_api) {
 		resp_header(resp, "Vary", "%s", "Origin");
 		cors_state = cors(req, resp);

@@ -31,6 +31,10 @@ struct route {
 
 void	 router_dispatch(struct request *, struct response *);
 const char *const *router_labels(int *nroutes);
+/* The first route whose pattern and method match (NULL when none), with
+ * its captures in req->args; *allowed gets the methods of every route whose
+ * pattern matches (0: 404; nonzero and NULL returned: 405). */
+const struct route *router_find(struct request *, unsigned *allowed);
 int	 route_match(const char *pattern, struct request *);
 int	 bearer_key(const char *authorization, const char **key);
 

@@ -44,6 +44,15 @@ out=$(build/mail-unit)       # the emails against tests/golden/mail-*.eml
 echo "$out"
 count mail-unit "$(tail -1 <<<"$out")"
 
+# Fuzz smoke runs: each fuzzer over its seeds plus FUZZ_RUNS mutations
+# (`make fuzz` runs them long).  FUZZ_RUNS=0 skips them (make soak).
+if [ "${FUZZ_RUNS:-100000}" != 0 ]; then
+	echo "== fuzzers (${FUZZ_RUNS:-100000} runs each)"
+	out=$(FUZZ_RUNS=${FUZZ_RUNS:-100000} tests/fuzz/run.sh smoke)
+	echo "$out"
+	count fuzz "$(tail -1 <<<"$out")"
+fi
+
 echo "== starting the test stack in $VAR"
 if ! deploy/devstack.sh start "$VAR"; then
 	echo "the test stack did not start; logs:"
@@ -87,6 +96,11 @@ if [ -n "$reports" ]; then
 else
 	passed=$((passed + 1))
 	echo "== sanitizers: 1 passed, 0 failed (no ASan, LSan or UBSan reports)"
+fi
+
+if [ -f "$VAR/security-results.md" ]; then
+	echo "== bad inputs and faults tried, and what the service answered:" \
+	    "$VAR/security-results.md (docs/SECURITY.md quotes a run)"
 fi
 
 echo "$passed passed, $failed failed"

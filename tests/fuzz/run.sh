@@ -1,0 +1,66 @@
+#!/bin/bash
+# tests/fuzz/run.sh: run every fuzzer built in build/fuzz/.
+#
+#   tests/fuzz/run.sh smoke   FUZZ_RUNS inputs each (default 100000), from the
+#                             committed seeds; what `make test` runs
+#   tests/fuzz/run.sh long    FUZZ_SECONDS each (default 300); `make fuzz`
+#
+# Seeds are read from tests/fuzz/corpus/NAME/ and never written: new inputs
+# go to a scratch directory (smoke) or build/fuzz/corpus/NAME/ (long, kept
+# between runs).  A crash, leak, timeout or sanitizer report leaves its
+# reproducer in build/fuzz/artifacts/ and fails the target; rerun it with
+# build/fuzz/fuzz_NAME build/fuzz/artifacts/FILE.  The last line is
+# "N passed, M failed" (one per target).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+mode=${1:-smoke}
+runs=${FUZZ_RUNS:-100000}
+seconds=${FUZZ_SECONDS:-300}
+passed=0
+failed=0
+mkdir -p build/fuzz/artifacts build/fuzz/log
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# The fuzzers link the whole service; keep libpq from finding a database.
+export PGHOST=/nonexistent PGCONNECT_TIMEOUT=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+for bin in build/fuzz/fuzz_*; do
+	[ -x "$bin" ] || continue
+	name=${bin##*/fuzz_}
+	seeds=tests/fuzz/corpus/$name
+	log=build/fuzz/log/$name.log
+	if [ ! -d "$seeds" ]; then
+		echo "FAIL $name: no seed corpus in $seeds"
+		failed=$((failed + 1))
+		continue
+	fi
+	if [ "$mode" = long ]; then
+		work=build/fuzz/corpus/$name
+		limit=(-max_total_time="$seconds")
+	else
+		work=$scratch/$name
+		limit=(-runs="$runs")
+	fi
+	mkdir -p "$work"
+	start=$SECONDS
+	"$bin" "$work" "$seeds" "${limit[@]}" -max_len=4096 -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix=build/fuzz/artifacts/"$name"- >"$log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+	if [ "$rc" -eq 0 ] && ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$log"; then
+		echo "ok   $name: ${execs:-?} inputs, $cov, $((SECONDS - start))s"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $name (exit $rc): see $log"
+		grep -m 20 -E 'ERROR|runtime error|property failed|SUMMARY|Test unit written' "$log"
+		failed=$((failed + 1))
+	fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,305 @@
+"""Fault injection under a mixed load, then the promises checked from the data.
+
+For FAULT_SECONDS (default 20) tests/loadclient sends registrations through
+nginx while a thread cancels by token (taken from the outbox, as a patron's
+email would carry it), another makes clients hang up mid-request and
+mid-response, and a sampler watches the seat count.  Meanwhile: workers are
+killed with SIGKILL, PostgreSQL is stopped and started, and a row lock is
+held from psql past the 3 s lock timeout.
+
+Afterwards, as the database owner: confirmed never above capacity (sampled
+and in the final data), every 201 has its row and its outbox message, no
+registration lacks its messages, the waiting list is 1..N in arrival order,
+promotions went to the oldest waiting, no seat is empty while someone
+waits, and the service answers normally without a restart.
+"""
+import collections
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+import uuid
+
+import psycopg2
+
+from conftest import ROOT, connect, devstack, env, record, wait_healthy
+from test_faults import workers
+
+SECONDS = int(os.environ.get("FAULT_SECONDS", "20"))
+CAPACITY = 30
+
+
+class Watcher(threading.Thread):
+    """A background loop with its own database connection, which it
+    reconnects while PostgreSQL is restarted (fetch() then gives None)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.stop, self.conn = False, None
+
+    def fetch(self, sql, *args):
+        try:
+            if self.conn is None:
+                self.conn = connect()
+            with self.conn.cursor() as cur:
+                cur.execute(sql, args)
+                return cur.fetchone() or ()
+        except psycopg2.Error:
+            self.conn = None
+            time.sleep(0.2)
+            return None
+
+
+class Sampler(Watcher):
+    """Reads confirmed and capacity every 50 ms; keeps the highest seen."""
+
+    def __init__(self, slug):
+        super().__init__()
+        self.slug, self.samples, self.worst, self.over = slug, 0, 0, []
+
+    def run(self):
+        while not self.stop:
+            row = self.fetch(
+                "SELECT confirmed_count, capacity,"
+                " (SELECT count(*) FROM eventbox.registrations r"
+                "   WHERE r.event_id = e.id AND r.status = 'confirmed')"
+                " FROM eventbox.events e WHERE slug = %s", self.slug)
+            if row:
+                counted, cap, rows = row
+                self.samples += 1
+                self.worst = max(self.worst, counted, rows)
+                if counted > cap or rows > cap:
+                    self.over.append((counted, rows, cap))
+            time.sleep(0.05)
+
+
+class Canceller(Watcher):
+    """Cancels random live registrations by the token from their email."""
+
+    def __init__(self, api, slug):
+        super().__init__()
+        self.api, self.slug = api, slug
+        self.statuses = collections.Counter()
+        self.cancelled = set()
+
+    def run(self):
+        while not self.stop:
+            row = self.fetch(
+                "SELECT o.token, o.registration_id FROM eventbox.outbox o"
+                " JOIN eventbox.events e ON e.id = o.event_id"
+                " JOIN eventbox.registrations r ON r.id = o.registration_id"
+                " WHERE e.slug = %s AND o.token IS NOT NULL"
+                " AND r.status <> 'cancelled'"
+                " ORDER BY random() LIMIT 1", self.slug)
+            if not row:
+                time.sleep(0.1)
+                continue
+            try:
+                r = self.api.delete(f"/api/v1/registrations/{row[0]}",
+                                    timeout=15)
+                self.statuses[r.status] += 1
+                if r.status == 200:
+                    self.cancelled.add(row[1])
+            except OSError:
+                self.statuses["transport error"] += 1
+            time.sleep(0.05)
+
+
+class Hangups(threading.Thread):
+    """Clients that send a registration and hang up before the answer, or
+    after its first byte."""
+
+    def __init__(self, api, slug, runid):
+        super().__init__(daemon=True)
+        self.api, self.slug, self.runid, self.stop = api, slug, runid, False
+        self.count = 0
+
+    def run(self):
+        i = 0
+        while not self.stop:
+            body = json.dumps({"name": f"Gone {i}",
+                               "email": f"gone{i}-{self.runid}@example.org"})
+            req = (f"POST /api/v1/events/{self.slug}/registrations HTTP/1.1\r\n"
+                   f"Host: localhost\r\nContent-Type: application/json\r\n"
+                   f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                   f"{body}").encode()
+            try:
+                s = socket.create_connection((self.api.host, self.api.port), 5)
+                s.sendall(req)
+                if i % 2:
+                    s.recv(1)        # mid-response
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             b"\1\0\0\0\0\0\0\0")   # RST, not FIN
+                s.close()
+                self.count += 1
+            except OSError:
+                pass
+            i += 1
+            time.sleep(0.1)
+
+
+def kill_a_worker():
+    _, pids = workers()
+    victim = random.choice(pids)
+    os.kill(victim, signal.SIGKILL)
+    return victim
+
+
+def hold_lock(slug, seconds):
+    holder = connect()
+    holder.autocommit = False
+    with holder.cursor() as cur:
+        cur.execute("SELECT 1 FROM eventbox.events WHERE slug = %s FOR UPDATE",
+                    (slug,))
+        time.sleep(seconds)
+    holder.rollback()
+    holder.close()
+
+
+def test_faults_under_mixed_load_lose_nothing_and_oversell_nothing(
+        api, db, make_event, tmp_path):
+    slug = make_event(capacity=CAPACITY, waitlist=True)
+    runid = uuid.uuid4().hex[:8]
+    master, before = workers()
+    out = tmp_path / "load.tsv"
+    body = '{"name":"Patron {n}","email":"f{n}-%s@example.org"}' % runid
+    load = subprocess.Popen(
+        [os.path.join(ROOT, "tests", "loadclient"), "-X", "POST", "-c", "8",
+         "-d", str(SECONDS), "-t", "20", "-b", body, "-o", str(out), "-q",
+         f"{api.base}/api/v1/events/{slug}/registrations"],
+        stderr=subprocess.PIPE, text=True)
+    sampler, canceller = Sampler(slug), Canceller(api, slug)
+    hangups = Hangups(api, slug, runid)
+    for t in (sampler, canceller, hangups):
+        t.start()
+
+    faults = []
+    step = SECONDS / 10
+    time.sleep(step)
+    faults.append(f"SIGKILL worker {kill_a_worker()}")
+    time.sleep(step)
+    faults.append(f"SIGKILL worker {kill_a_worker()}")
+    time.sleep(step)
+    devstack("pg-stop")
+    time.sleep(2)
+    devstack("pg-start")
+    faults.append("PostgreSQL stopped for 2 s and started")
+    time.sleep(step)
+    hold_lock(slug, 4)
+    faults.append("event row locked from psql for 4 s (lock_timeout 3 s)")
+    time.sleep(step)
+    faults.append(f"SIGKILL worker {kill_a_worker()}")
+
+    _, err = load.communicate(timeout=SECONDS + 120)
+    for t in (sampler, canceller, hangups):
+        t.stop = True
+    for t in (sampler, canceller, hangups):
+        t.join(30)
+    assert load.returncode == 0, err     # every request got an HTTP answer
+
+    # --- The answers ------------------------------------------------------
+    statuses, why = collections.Counter(), collections.Counter()
+    answered = {}
+    for line in out.read_text().splitlines():
+        seq, status, _lat, resp = line.split("\t", 3)
+        statuses[int(status)] += 1
+        if status == "503":
+            why[json.loads(resp)["error"]["code"]] += 1
+        if status == "201":
+            answered[f"f{seq}-{runid}@example.org"] = json.loads(resp)["status"]
+    assert statuses[201] > 0, statuses
+    # Only these may appear: a kill mid-request is a 502 from nginx, a
+    # database away or a lock held too long a 503.  Never a 500.
+    assert set(statuses) <= {201, 502, 503}, statuses
+
+    # --- The data, as the owner ---------------------------------------------
+    ev = db.one("SELECT id, capacity, confirmed_count, waitlisted_count"
+                " FROM eventbox.events WHERE slug = %s", slug)
+    ev_id, cap, confirmed_count, waitlisted_count = ev
+    regs = {r[0]: r for r in db.all(
+        "SELECT id, lower(email), status, confirmed_at, promoted_at, cancelled_at"
+        " FROM eventbox.registrations WHERE event_id = %s", ev_id)}
+    kinds = collections.defaultdict(set)
+    for rid, kind in db.all("SELECT registration_id, kind FROM eventbox.outbox"
+                            " WHERE event_id = %s", ev_id):
+        kinds[rid].add(kind)
+    by_email = {}
+    for r in regs.values():
+        by_email.setdefault(r[1], []).append(r)
+
+    confirmed = [r for r in regs.values() if r[2] == "confirmed"]
+    waiting = sorted(r[0] for r in regs.values() if r[2] == "waitlisted")
+    assert len(confirmed) == confirmed_count <= cap
+    assert len(waiting) == waitlisted_count
+    assert not sampler.over, sampler.over
+    assert sampler.samples > 10
+
+    # Every 201 has its row and its message, with the status it was told.
+    for email, status in answered.items():
+        rows = by_email.get(email)
+        assert rows and len(rows) == 1, (email, rows)
+        rid, _, now, confirmed_at, promoted_at, _ = rows[0]
+        assert status in kinds[rid], (email, status, kinds[rid])
+        if status == "confirmed":
+            assert confirmed_at is not None and promoted_at is None
+        else:
+            assert now in ("waitlisted", "cancelled") or promoted_at is not None
+
+    # No registration without its messages.
+    for rid, (_, email, status, _, promoted_at, cancelled_at) in regs.items():
+        assert kinds[rid] & {"confirmed", "waitlisted"}, (email, kinds[rid])
+        if promoted_at is not None:
+            assert "promoted" in kinds[rid], email
+        if status == "cancelled":
+            assert "cancelled" in kinds[rid], email
+    # Every cancellation answered 200 is a cancelled row.
+    for rid in canceller.cancelled:
+        assert regs[rid][2] == "cancelled"
+
+    # The waiting list: positions 1..N in id (arrival) order.
+    positions = dict(db.all(
+        "SELECT r.id, ro.position FROM eventbox.roster ro"
+        " JOIN eventbox.registrations r ON lower(r.email) = lower(ro.email)"
+        "  AND r.event_id = %s AND r.status = 'waitlisted'"
+        " WHERE ro.slug = %s AND ro.status = 'waitlisted'", ev_id, slug))
+    assert [positions[i] for i in waiting] == list(range(1, len(waiting) + 1))
+
+    # Promotions went to the oldest waiting: nobody still waiting arrived
+    # before anybody promoted.
+    promoted = [r[0] for r in regs.values() if r[4] is not None]
+    if promoted and waiting:
+        assert max(promoted) < min(waiting), (max(promoted), min(waiting))
+    # No seat stays empty while somebody waits.
+    if waiting:
+        assert len(confirmed) == cap
+
+    # --- The service, without a restart -------------------------------------
+    wait_healthy(api)
+    m, now = workers()
+    assert m == master and len(now) == len(before)
+    r = api.register(slug, "After", f"after-{runid}@example.org")
+    assert r.status == 201, r
+    assert api.get(f"/api/v1/events/{slug}").status == 200
+
+    gone = sum(1 for e in by_email if e.startswith("gone"))
+    record("fault", "; ".join(faults) + f", during {SECONDS} s of "
+           f"registrations ({sum(statuses.values())} sent, 8 clients), "
+           f"{sum(canceller.statuses.values())} cancellations and "
+           f"{hangups.count} clients hanging up mid-request or mid-response",
+           "registrations: " + ", ".join(f"{n} x {s}" for s, n in
+                                         sorted(statuses.items())) +
+           " (503: " + ", ".join(f"{n} {c}" for c, n in sorted(why.items())) +
+           ")" +
+           "; cancellations: " + ", ".join(
+               f"{n} x {s}" for s, n in sorted(canceller.statuses.items(),
+                                               key=str)) +
+           f"; {gone} hung-up clients' registrations committed",
+           f"yes: all {len(answered)} answered 201 have row and message; "
+           f"{len(regs)} rows, all with messages; confirmed max "
+           f"{sampler.worst}/{cap} over {sampler.samples} samples; "
+           f"waiting list 1..{len(waiting)} in order; master pid unchanged")

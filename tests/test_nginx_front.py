@@ -1,0 +1,255 @@
+"""nginx in front of the workers: what it stops before a worker sees it.
+
+Slow headers and slow or stalled bodies (slowloris) are nginx's to time out
+(client_header_timeout and client_body_timeout 10s) and never tie up a
+worker, because nginx reads the whole request before it passes it on; a
+burst of POSTs from one address gets 429 (limit_req, with its rate from
+EVENTBOX_POST_RATE); a body above the limit gets 413; nginx never tells its
+version.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import ROOT, Api, env, record
+from test_faults import workers
+
+SLOW = 50       # slow connections of each kind
+
+
+def raw(api, data, timeout=15):
+    """Sends raw bytes to nginx; returns everything it answers."""
+    s = socket.create_connection((api.host, api.port), timeout)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+    finally:
+        s.close()
+
+
+def test_nginx_never_tells_its_version(api):
+    seen = []
+    for r in (api.get("/healthz"), api.get("/no/such/page"),
+              api.get("/api/v1/no-such"),
+              api.post("/api/v1/events/x/registrations", body=b"x" * 20000,
+                       headers={"Content-Type": "application/json"})):
+        assert r.header("Server") == "nginx", r.headers
+        assert b"nginx/" not in r.body, r.body[:300]
+        seen.append(r.status)
+    # Errors nginx answers before any location, with its built-in pages: a
+    # broken request line, an unknown protocol version.
+    for line, status in ((b"G@T / HTTP/1.1", b"400"),
+                         (b"GET / HTTP/9.9", b"505")):
+        out = raw(api, line + b"\r\nHost: x\r\n\r\n")
+        assert out.startswith(b"HTTP/1.1 " + status), out[:100]
+        assert b"nginx/" not in out and b"Server: nginx\r\n" in out
+        seen.append(int(status))
+    record("nginx", "Server header and error pages (healthz, unknown page, "
+           "unknown API path, body over the limit, a broken request line, "
+           "HTTP/9.9)", f"{seen}, always `Server: nginx` without a version, "
+           "no version in any body")
+
+
+@pytest.mark.parametrize("size", [16 * 1024 + 1, 1024 * 1024])
+def test_a_body_above_the_limit_is_413_from_nginx(api, db, make_event, size):
+    slug = make_event(capacity=5)
+    email = f"big-{uuid.uuid4().hex[:8]}@example.org"
+    pad = "x" * size
+    body = ('{"name":"Big","email":"%s","pad":"%s"}' % (email, pad)).encode()
+    r = api.post(f"/api/v1/events/{slug}/registrations", body=body,
+                 headers={"Content-Type": "application/json"})
+    assert r.status == 413, r
+    assert r.json["error"]["code"]
+    assert db.value("SELECT count(*) FROM eventbox.roster WHERE email = %s",
+                    email) == 0
+    record("nginx", f"a {len(body)}-byte registration body (limit 16 KiB)",
+           "413 JSON error from nginx, no row")
+
+
+class Slow(threading.Thread):
+    """One slowloris connection: 'header' trickles a header line a second
+    forever; 'body' sends the headers and a tenth of the body, then nothing.
+    Records when nginx closed it and whether it answered 408."""
+
+    def __init__(self, api, kind, path):
+        super().__init__(daemon=True)
+        self.api, self.kind, self.path = api, kind, path
+        self.closed_after, self.answer, self.t0 = None, b"", None
+
+    def run(self):
+        s = socket.create_connection((self.api.host, self.api.port), 30)
+        s.settimeout(1.0)
+        self.t0 = time.time()
+        try:
+            if self.kind == "header":
+                s.sendall(f"GET {self.path} HTTP/1.1\r\nHost: x\r\n".encode())
+            else:
+                s.sendall((f"POST {self.path} HTTP/1.1\r\nHost: x\r\n"
+                           "Content-Type: application/json\r\n"
+                           "Content-Length: 1000\r\n\r\n").encode() + b"{" * 100)
+            while time.time() - self.t0 < 30:
+                try:
+                    data = s.recv(4096)
+                    if not data:
+                        break
+                    self.answer += data
+                except socket.timeout:
+                    if self.kind == "header":
+                        s.sendall(b"X-Slow: 1\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            self.closed_after = time.time() - self.t0
+            s.close()
+
+
+def test_slow_headers_and_stalled_bodies_time_out_at_nginx_without_tying_up_workers(
+        api, make_event):
+    slug = make_event(capacity=1000)
+    master, before = workers()
+    slow = [Slow(api, "header", "/healthz") for _ in range(SLOW)] + \
+        [Slow(api, "body", f"/api/v1/events/{slug}/registrations")
+         for _ in range(SLOW)]
+    for t in slow:
+        t.start()
+    time.sleep(2)
+    # 2 x 50 connections are held open, far more than the workers: normal
+    # requests are answered at once all the same.
+    latencies = []
+    for i in range(10):
+        t0 = time.time()
+        assert api.get("/healthz", timeout=10).status == 200
+        r = api.register(slug, f"Quick {i}",
+                         f"quick{i}-{uuid.uuid4().hex[:6]}@example.org",
+                         timeout=10)
+        assert r.status == 201, r
+        latencies.append(time.time() - t0)
+    assert max(latencies) < 2.0, latencies
+    for t in slow:
+        t.join(40)
+    closed = sorted(t.closed_after for t in slow)
+    # client_header_timeout / client_body_timeout are 10 s.
+    assert all(9 <= c < 20 for c in closed), closed
+    for t in slow:
+        assert t.answer == b"" or t.answer.startswith(b"HTTP/1.1 408"), \
+            t.answer[:200]
+    assert workers() == (master, before)      # no worker was ever stuck
+    record("nginx", f"{SLOW} slow-header connections (a header line a second) "
+           f"and {SLOW} stalled bodies (100 of 1000 bytes), held open together",
+           f"all closed by nginx after {closed[0]:.1f}-{closed[-1]:.1f} s; "
+           f"meanwhile 10 GET /healthz + POST pairs took at most "
+           f"{max(latencies):.2f} s; no worker replaced")
+
+
+def render_nginx(dest, port, rate, burst):
+    """The repository's templates, rendered as deploy/devstack.sh does, for
+    a second nginx in front of the same workers with a low POST rate."""
+    os.makedirs(os.path.join(dest, "tmp"), exist_ok=True)
+    os.makedirs(os.path.join(dest, "server.d"), exist_ok=True)
+    subst = {
+        "@POST_RATE@": rate, "@POST_BURST@": str(burst),
+        "@LISTEN@": f"127.0.0.1:{port}", "@SERVER_NAME@": "localhost",
+        "@FASTCGI_PASS@": "unix:" + env("EVENTBOX_LISTEN"),
+        "@STATIC_ROOT@": os.path.join(ROOT, "static"),
+        "@ERRORS_ROOT@": os.path.join(ROOT, "nginx", "errors"),
+        "@ACCESS_LOG@": os.path.join(dest, "access.log"),
+        "@ERROR_LOG@": os.path.join(dest, "error.log"),
+        "@SERVER_INCLUDE@": os.path.join(dest, "server.d", "*.conf"),
+        "@USER_DIRECTIVE@": "user root root;" if os.geteuid() == 0 else "",
+        "@WORKER_CONNECTIONS@": "256", "@WORKER_RLIMIT@": "512",
+        "@NGINX_DIR@": dest, "@RUN_DIR@": dest, "@LOG_DIR@": dest,
+    }
+    for src, out in (("eventbox-http.conf.in", "eventbox-http.conf"),
+                     ("eventbox.conf.in", "eventbox.conf"),
+                     ("dev-nginx.conf.in", "nginx.conf")):
+        with open(os.path.join(ROOT, "nginx", src)) as f:
+            text = f.read()
+        for k, v in subst.items():
+            text = text.replace(k, v)
+        with open(os.path.join(dest, out), "w") as f:
+            f.write(text)
+    return os.path.join(dest, "nginx.conf")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture
+def low_rate_nginx(tmp_path):
+    dest = str(tmp_path / "nginx")
+    port = free_port()
+    conf = render_nginx(dest, port, "5r/s", 5)
+    proc = subprocess.Popen(["nginx", "-p", dest + "/", "-c", conf, "-e",
+                             os.path.join(dest, "error.log")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            break
+        except OSError:
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.time() < deadline, "the second nginx did not start"
+            time.sleep(0.1)
+    yield Api(f"http://127.0.0.1:{port}")
+    proc.send_signal(signal.SIGQUIT)
+    proc.wait(10)
+    shutil.rmtree(dest, ignore_errors=True)
+
+
+def test_a_burst_of_posts_from_one_client_gets_429_but_reads_never_do(
+        low_rate_nginx, db, make_event):
+    api = low_rate_nginx
+    slug = make_event(capacity=100)
+    runid = uuid.uuid4().hex[:8]
+    n = 30
+    barrier = threading.Barrier(n)
+    results = []
+
+    def post(i):
+        barrier.wait()
+        r = api.register(slug, f"Burst {i}", f"burst{i}-{runid}@example.org")
+        results.append(r)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    codes = sorted(r.status for r in results)
+    limited = [r for r in results if r.status == 429]
+    ok = [r for r in results if r.status == 201]
+    assert len(results) == n and len(ok) + len(limited) == n, codes
+    # Burst 5 plus the first, plus what 5r/s refills while the burst lasts.
+    assert 6 <= len(ok) <= 12, codes
+    for r in limited:
+        assert r.json["error"]["code"]
+        assert r.header("Retry-After") == "1"
+    # Exactly the answered 201s became rows; the 429s never reached a worker.
+    assert db.value("SELECT count(*) FROM eventbox.roster WHERE slug = %s",
+                    slug) == len(ok)
+    # Reads are not limited at all.
+    reads = [api.get(f"/api/v1/events/{slug}").status for _ in range(30)]
+    assert reads == [200] * 30
+    record("nginx", f"{n} simultaneous POSTs from one address, "
+           "EVENTBOX_POST_RATE=5r/s burst 5",
+           f"{len(ok)} x 201, {len(limited)} x 429 (JSON, Retry-After: 1); "
+           "30 GETs right after: all 200",
+           f"yes: {len(ok)} rows = {len(ok)} answers 201")
