@@ -324,7 +324,7 @@ MAIL_SECONDS = 10
 
 
 class Registrants(threading.Thread):
-    """Registers new patrons at a steady pace (about 25 a second), so the
+    """Registers new patrons at a steady pace (about 12 a second), so the
     mailer has a known amount to catch up on."""
 
     def __init__(self, api, slug, runid, n):
