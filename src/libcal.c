@@ -22,20 +22,16 @@
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
+#include "libcal.h"
 #include "validate.h"
 
-#define IDS_MAX		50
-#define DAYS_DEFAULT	30
-#define DAYS_MAX	365
-#define LIMIT_DEFAULT	20
-#define LIMIT_MAX	500
-
 /*
- * "1,2,3" (positive ids, at most IDS_MAX) to a PostgreSQL array literal
- * "{1,2,3}" in dst.  Returns 0, or -1 when malformed.
+ * "1,2,3" (positive ids, at most LIBCAL_IDS_MAX) to a PostgreSQL array
+ * literal "{1,2,3}" in dst.  Returns 0, or -1 when malformed or when dst
+ * is too small.
  */
-static int
-id_list(const char *s, size_t len, char *dst, size_t dstsz)
+int
+libcal_id_list(const char *s, size_t len, char *dst, size_t dstsz)
 {
 	const char	*p = s, *end = s + len, *comma;
 	long long	 id;
@@ -45,11 +41,11 @@ id_list(const char *s, size_t len, char *dst, size_t dstsz)
 	if (dstsz < 3 || len == 0)
 		return -1;
 	dst[o++] = '{';
-	while (p <= end) {
+	for (;;) {
 		comma = memchr(p, ',', (size_t)(end - p));
 		if (comma == NULL)
 			comma = end;
-		if (++n > IDS_MAX || parse_int(p, (size_t)(comma - p), 1,
+		if (++n > LIBCAL_IDS_MAX || parse_int(p, (size_t)(comma - p), 1,
 		    999999999999999999LL, &id) == -1)
 			return -1;
 		w = snprintf(dst + o, dstsz - o, "%s%lld", n > 1 ? "," : "",
@@ -57,12 +53,68 @@ id_list(const char *s, size_t len, char *dst, size_t dstsz)
 		if (w < 0 || (size_t)w >= dstsz - o)
 			return -1;
 		o += (size_t)w;
+		if (comma == end)
+			break;
 		p = comma + 1;
 	}
 	if (o + 2 > dstsz)
 		return -1;
 	dst[o++] = '}';
 	dst[o] = '\0';
+	return 0;
+}
+
+/* One optional numeric parameter: 0 when valid or absent, else -1 with
+ * the message for the 400 in msg. */
+static int
+number_param(const char *query, const char *key, long long max,
+    long long *out, char *msg, size_t msgsz)
+{
+	char	 v[24];
+	size_t	 len;
+	int	 rc;
+
+	if ((rc = query_get(query, key, v, sizeof(v), &len)) == 0 ||
+	    (rc == 1 && len == 0))
+		return 0;
+	if (rc == -1 || parse_int(v, len, 1, max, out) == -1) {
+		snprintf(msg, msgsz, "%s: a whole number from 1 to %lld", key,
+		    max);
+		return -1;
+	}
+	return 0;
+}
+
+int
+libcal_query_parse(const char *query, struct libcal_query *q, char *msg,
+    size_t msgsz)
+{
+	char		 raw[LIBCAL_IDS_MAX * 20];
+	long long	 cal;
+	size_t		 len;
+	int		 rc;
+
+	q->date[0] = q->cats[0] = '\0';
+	q->days = LIBCAL_DAYS_DEFAULT;
+	q->limit = LIBCAL_LIMIT_DEFAULT;
+	if (number_param(query, "cal_id", 999999999LL, &cal, msg,
+	    msgsz) == -1 ||
+	    number_param(query, "days", LIBCAL_DAYS_MAX, &q->days, msg,
+	    msgsz) == -1 ||
+	    number_param(query, "limit", LIBCAL_LIMIT_MAX, &q->limit, msg,
+	    msgsz) == -1)
+		return -1;
+	rc = query_get(query, "date", q->date, sizeof(q->date), &len);
+	if (rc == -1 || (rc == 1 && len > 0 && !date_valid(q->date, len))) {
+		snprintf(msg, msgsz, "date: YYYY-MM-DD");
+		return -1;
+	}
+	rc = query_get(query, "category", raw, sizeof(raw), &len);
+	if (rc == -1 || (rc == 1 && len > 0 &&
+	    libcal_id_list(raw, len, q->cats, sizeof(q->cats)) == -1)) {
+		snprintf(msg, msgsz, "category: category ids, comma-separated");
+		return -1;
+	}
 	return 0;
 }
 
@@ -136,64 +188,25 @@ answer_events(struct response *resp, PGresult *res)
 	cJSON_Delete(root);
 }
 
-/* One optional numeric parameter; 0 ok or absent, -1 answered 400. */
-static int
-number_param(struct request *req, struct response *resp, const char *key,
-    long long max, long long *out)
-{
-	char	 v[24], msg[80];
-	size_t	 len;
-	int	 rc;
-
-	if ((rc = query_get(req->query, key, v, sizeof(v), &len)) == 0 ||
-	    (rc == 1 && len == 0))
-		return 0;
-	if (rc == -1 || parse_int(v, len, 1, max, out) == -1) {
-		snprintf(msg, sizeof(msg), "%s: a whole number from 1 to %lld",
-		    key, max);
-		resp_error(req, resp, 400, "invalid_query", msg);
-		return -1;
-	}
-	return 0;
-}
-
 void
 h_libcal_events(struct request *req, struct response *resp)
 {
-	char		 date[16], cats[IDS_MAX * 20 + 3], raw[IDS_MAX * 20];
-	char		 days_s[8], limit_s[8];
-	long long	 days = DAYS_DEFAULT, limit = LIMIT_DEFAULT, cal;
-	size_t		 len;
-	int		 has_date, has_cats, rc;
-	const char	*vals[4];
-	PGresult	*res;
-	enum db_status	 st;
+	struct libcal_query	 q;
+	char			 days_s[8], limit_s[8], msg[80];
+	const char		*vals[4];
+	PGresult		*res;
+	enum db_status		 st;
 
-	if (number_param(req, resp, "cal_id", 999999999LL, &cal) == -1 ||
-	    number_param(req, resp, "days", DAYS_MAX, &days) == -1 ||
-	    number_param(req, resp, "limit", LIMIT_MAX, &limit) == -1)
-		return;
-	rc = query_get(req->query, "date", date, sizeof(date), &len);
-	if (rc == -1 || (rc == 1 && len > 0 && !date_valid(date, len))) {
-		resp_error(req, resp, 400, "invalid_query",
-		    "date: YYYY-MM-DD");
+	if (libcal_query_parse(req->query, &q, msg, sizeof(msg)) == -1) {
+		resp_error(req, resp, 400, "invalid_query", msg);
 		return;
 	}
-	has_date = rc == 1 && len > 0;
-	rc = query_get(req->query, "category", raw, sizeof(raw), &len);
-	if (rc == -1 || (rc == 1 && len > 0 &&
-	    id_list(raw, len, cats, sizeof(cats)) == -1)) {
-		resp_error(req, resp, 400, "invalid_query",
-		    "category: category ids, comma-separated");
-		return;
-	}
-	has_cats = rc == 1 && len > 0;
-	snprintf(days_s, sizeof(days_s), "%lld", days);
-	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
-	vals[0] = has_date ? date : NULL;
+	snprintf(days_s, sizeof(days_s), "%lld", q.days);
+	snprintf(limit_s, sizeof(limit_s), "%lld", q.limit);
+	vals[0] = q.date[0] != '\0' ? q.date : NULL;
 	vals[1] = days_s;
 	vals[2] = limit_s;
-	vals[3] = has_cats ? cats : NULL;
+	vals[3] = q.cats[0] != '\0' ? q.cats : NULL;
 	if ((st = db_query(STMT_LIBCAL_LIST, 4, vals, &res)) != DB_OK) {
 		resp_unavailable(req, resp, st == DB_BUSY);
 		return;
@@ -205,12 +218,13 @@ h_libcal_events(struct request *req, struct response *resp)
 void
 h_libcal_event(struct request *req, struct response *resp)
 {
-	char		 ids[IDS_MAX * 20 + 3];
+	char		 ids[LIBCAL_IDS_SZ];
 	const char	*vals[1] = { ids };
 	PGresult	*res;
 	enum db_status	 st;
 
-	if (id_list(req->args[0], req->args_len[0], ids, sizeof(ids)) == -1) {
+	if (libcal_id_list(req->args[0], req->args_len[0], ids,
+	    sizeof(ids)) == -1) {
 		resp_error(req, resp, 404, "event_not_found", "no such event");
 		return;
 	}

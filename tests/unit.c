@@ -13,6 +13,7 @@
 #include "html.h"
 #include "http.h"
 #include "ical.h"
+#include "libcal.h"
 #include "router.h"
 #include "validate.h"
 
@@ -304,6 +305,39 @@ test_bearer(void)
 	CHECK("non-ascii", bearer_key("Bearer \xc3\xa9", &k) == -1);
 }
 
+static void
+test_libcal(void)
+{
+	struct libcal_query	 q;
+	char			 ids[LIBCAL_IDS_SZ], msg[80];
+
+	CHECK("ids", libcal_id_list("3,007,12", 8, ids, sizeof(ids)) == 0 &&
+	    strcmp(ids, "{3,7,12}") == 0);
+	CHECK("one id", libcal_id_list("5", 1, ids, sizeof(ids)) == 0 &&
+	    strcmp(ids, "{5}") == 0);
+	CHECK("empty id", libcal_id_list("1,,2", 4, ids, sizeof(ids)) == -1);
+	CHECK("trailing comma", libcal_id_list("1,", 2, ids, sizeof(ids)) == -1);
+	CHECK("zero", libcal_id_list("0", 1, ids, sizeof(ids)) == -1);
+	CHECK("negative", libcal_id_list("-1", 2, ids, sizeof(ids)) == -1);
+	CHECK("no room", libcal_id_list("12", 2, ids, 4) == -1);
+	CHECK("defaults", libcal_query_parse("", &q, msg, sizeof(msg)) == 0 &&
+	    q.days == LIBCAL_DAYS_DEFAULT && q.limit == LIBCAL_LIMIT_DEFAULT &&
+	    q.date[0] == '\0' && q.cats[0] == '\0');
+	CHECK("all", libcal_query_parse("cal_id=9&date=2026-03-01&days=7"
+	    "&limit=5&category=2,1", &q, msg, sizeof(msg)) == 0 &&
+	    q.days == 7 && q.limit == 5 && strcmp(q.date, "2026-03-01") == 0 &&
+	    strcmp(q.cats, "{2,1}") == 0);
+	CHECK("empty values", libcal_query_parse("days=&date=&category=", &q,
+	    msg, sizeof(msg)) == 0 && q.days == LIBCAL_DAYS_DEFAULT);
+	CHECK("days", libcal_query_parse("days=366", &q, msg,
+	    sizeof(msg)) == -1 && strcmp(msg,
+	    "days: a whole number from 1 to 365") == 0);
+	CHECK("date", libcal_query_parse("date=2026-3-1", &q, msg,
+	    sizeof(msg)) == -1 && strcmp(msg, "date: YYYY-MM-DD") == 0);
+	CHECK("category", libcal_query_parse("category=a", &q, msg,
+	    sizeof(msg)) == -1 && strncmp(msg, "category:", 9) == 0);
+}
+
 /* The cookie the response sets, as a browser would send it back. */
 static void
 cookie_from(const struct response *resp, char *out, size_t outsz)
@@ -372,6 +406,7 @@ main(void)
 	test_csrf();
 	test_csv();
 	test_bearer();
+	test_libcal();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

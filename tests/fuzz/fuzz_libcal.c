@@ -1,0 +1,125 @@
+/*
+ * fuzz_libcal: the LibCal API's own parsing (libcal.h): the query of
+ * GET /1.1/events (cal_id, days, limit, date, category) and the
+ * {id[,id...]} list of GET /1.1/events/{ids}.  Input: the query string up
+ * to the first newline; the whole input is also tried as an id list.
+ *
+ * Properties, besides no crash and no leak:
+ *   id list: accepted exactly when the input is 1..50 comma-separated
+ *     pieces of 1..18 digits, none all zeros; the result is "{...}" with
+ *     as many ids, each plain decimal without leading zeros; converting
+ *     its inside again gives the same; a destination too small fails
+ *     cleanly and never writes past its size.
+ *   query: days and limit within their ranges, the date empty or a valid
+ *     YYYY-MM-DD, the categories empty or an id-list result; on refusal a
+ *     message naming the parameter.
+ */
+#include <string.h>
+
+#include "fuzz.h"
+#include "libcal.h"
+#include "validate.h"
+
+/* The contract, counted the plain way. */
+static int
+plausible_ids(const char *s, size_t len, size_t *count)
+{
+	size_t	 i, run = 0, nonzero = 0;
+
+	*count = 1;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == ',') {
+			if (run == 0 || run > 18 || !nonzero)
+				return 0;
+			if (i < len)
+				++*count;
+			run = nonzero = 0;
+			continue;
+		}
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		run++;
+		nonzero |= s[i] != '0';
+	}
+	return *count <= LIBCAL_IDS_MAX;
+}
+
+static void
+check_list_shape(const char *d, size_t count)
+{
+	size_t	 i, len = strlen(d), ids = 1;
+
+	FUZZ_CHECK(len >= 3 && d[0] == '{' && d[len - 1] == '}');
+	for (i = 1; i < len - 1; i++) {
+		if (d[i] == ',') {
+			ids++;
+			FUZZ_CHECK(d[i + 1] >= '1' && d[i + 1] <= '9');
+		} else
+			FUZZ_CHECK(d[i] >= '0' && d[i] <= '9');
+	}
+	FUZZ_CHECK(d[1] >= '1' && d[1] <= '9');
+	FUZZ_CHECK(ids == count);
+}
+
+static void
+check_ids(const char *s, size_t len)
+{
+	char	 dst[LIBCAL_IDS_SZ], again[LIBCAL_IDS_SZ], small[16];
+	size_t	 count, i;
+	int	 ok;
+
+	ok = plausible_ids(s, len, &count);
+	FUZZ_CHECK((libcal_id_list(s, len, dst, sizeof(dst)) == 0) == ok);
+	if (!ok)
+		return;
+	check_list_shape(dst, count);
+	FUZZ_CHECK(libcal_id_list(dst + 1, strlen(dst) - 2, again,
+	    sizeof(again)) == 0);
+	FUZZ_CHECK(strcmp(dst, again) == 0);
+
+	memset(small, 0x5a, sizeof(small));
+	for (i = 0; i < sizeof(small); i++)
+		if (libcal_id_list(s, len, small, i) == 0) {
+			FUZZ_CHECK(strlen(small) < i);
+			FUZZ_CHECK(strcmp(small, dst) == 0);
+		}
+	FUZZ_CHECK(strlen(dst) + 1 > sizeof(small) ||
+	    libcal_id_list(s, len, small, strlen(dst) + 1) == 0);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct libcal_query	 q;
+	const char		*nl;
+	char			*query, msg[80];
+	size_t			 qlen, count;
+
+	check_ids((const char *)data, size);
+
+	nl = memchr(data, '\n', size);
+	qlen = nl != NULL ? (size_t)(nl - (const char *)data) : size;
+	if ((query = malloc(qlen + 1)) == NULL)
+		return 0;
+	memcpy(query, data, qlen);
+	query[qlen] = '\0';
+	msg[0] = '\0';
+	if (libcal_query_parse(query, &q, msg, sizeof(msg)) == 0) {
+		FUZZ_CHECK(q.days >= 1 && q.days <= LIBCAL_DAYS_MAX);
+		FUZZ_CHECK(q.limit >= 1 && q.limit <= LIBCAL_LIMIT_MAX);
+		FUZZ_CHECK(q.date[0] == '\0' ||
+		    date_valid(q.date, strlen(q.date)));
+		if (q.cats[0] != '\0') {
+			FUZZ_CHECK(plausible_ids(q.cats + 1,
+			    strlen(q.cats) - 2, &count));
+			check_list_shape(q.cats, count);
+		}
+	} else
+		FUZZ_CHECK(strncmp(msg, "cal_id:", 7) == 0 ||
+		    strncmp(msg, "days:", 5) == 0 ||
+		    strncmp(msg, "limit:", 6) == 0 ||
+		    strncmp(msg, "date:", 5) == 0 ||
+		    strncmp(msg, "category:", 9) == 0);
+	free(query);
+	return 0;
+}
