@@ -66,12 +66,11 @@ set -a
 . "$VAR/env"
 set +a
 
-echo "== integration tests (through nginx, against PostgreSQL)"
-# PYTEST_ARGS picks tests while working on them, e.g. tests/test_api.py -x
-# shellcheck disable=SC2086
-$PY -m pytest -q -p no:cacheprovider --junitxml="$VAR/junit.xml" \
-	${PYTEST_ARGS:-tests/}
-summary=$($PY - "$VAR/junit.xml" <<'PYEOF'
+pytest_run() {  # pytest_run NAME JUNIT ARGS...: runs and counts
+	local name=$1 junit=$2 summary
+	shift 2
+	$PY -m pytest -q -p no:cacheprovider --junitxml="$junit" "$@"
+	summary=$($PY - "$junit" <<'PYEOF'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
@@ -81,7 +80,24 @@ sk = sum(int(s.get("skipped", 0)) for s in suites)
 print(f"{t - f - sk} passed, {f} failed")
 PYEOF
 )
-count integration "${summary:-0 passed, 1 failed}"
+	count "$name" "${summary:-0 passed, 1 failed}"
+}
+
+echo "== integration tests (through nginx, against PostgreSQL; $EVENTBOX_BIN)"
+# PYTEST_ARGS picks tests while working on them, e.g. tests/test_api.py -x
+# shellcheck disable=SC2086
+pytest_run integration "$VAR/junit.xml" ${PYTEST_ARGS:-tests/}
+
+# The binary that is deployed is the release build: the API, bad-input,
+# page and concurrency tests run again against it, on the same stack.
+if [ -z "${PYTEST_ARGS:-}" ] && [ "$EVENTBOX_BIN" != ./eventbox ]; then
+	echo "== the same stack with the release build (./eventbox)"
+	deploy/devstack.sh serve-stop "$VAR" >/dev/null 2>&1
+	EVENTBOX_BIN=./eventbox deploy/devstack.sh serve-start "$VAR" >/dev/null
+	pytest_run "integration, release build" "$VAR/junit-release.xml" \
+	    tests/test_api.py tests/test_bad_input.py tests/test_pages.py \
+	    tests/test_concurrency.py
+fi
 
 echo "== stopping the stack (workers flush their sanitizer reports on exit)"
 deploy/devstack.sh stop "$VAR" >/dev/null 2>&1
