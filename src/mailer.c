@@ -87,19 +87,9 @@ static const struct {
 	    "SELECT eventbox.mail_next_due() AS ms" },
 };
 
-static volatile sig_atomic_t	 stopping, reopen_log;
 static PGconn			*conn;
 static int			 retry_base_ms = 60000;
 static char			 from_addr[256];
-
-static void
-on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reopen_log = 1;
-	else
-		stopping = 1;
-}
 
 static void
 disconnect(void)
@@ -412,12 +402,12 @@ cmd_mailer(int argc, char **argv)
 	else if (smtp_open(cfg.smtp_url) == -1)
 		fatalx("EVENTBOX_SMTP_URL must be smtp://host[:port][/?starttls]"
 		    " or smtps://host[:port]");
-	signals_catch(on_signal, caught, 3, &waitmask);
+	signals_catch(signals_flag, caught, 3, &waitmask);
 	log_info("started");
 
-	while (!stopping) {
-		if (reopen_log) {
-			reopen_log = 0;
+	while (!sig_stopping) {
+		if (sig_reopen_log) {
+			sig_reopen_log = 0;
 			log_reopen();
 		}
 		if (conn == NULL) {
@@ -438,7 +428,7 @@ cmd_mailer(int argc, char **argv)
 			queue_reminders();
 			last_reminders = now_ms();
 		}
-		while (!stopping && conn != NULL && send_one(&msg) == 1)
+		while (!sig_stopping && conn != NULL && send_one(&msg) == 1)
 			;
 		if (conn == NULL)
 			continue;

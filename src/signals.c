@@ -5,6 +5,17 @@
 
 #include "signals.h"
 
+volatile sig_atomic_t	 sig_stopping, sig_reopen_log;
+
+void
+signals_flag(int sig)
+{
+	if (sig == SIGHUP)
+		sig_reopen_log = 1;
+	else
+		sig_stopping = 1;
+}
+
 void
 signals_catch(void (*handler)(int), const int *sigs, int nsigs, sigset_t *wait)
 {

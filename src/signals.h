@@ -13,4 +13,12 @@
 void	 signals_catch(void (*handler)(int), const int *sigs, int nsigs,
 	    sigset_t *wait);
 
+/*
+ * The handler of the long-running children (workers, the mailer): SIGHUP
+ * sets sig_reopen_log, anything else sig_stopping.  The loop that waits
+ * clears sig_reopen_log after reopening the log.
+ */
+extern volatile sig_atomic_t	 sig_stopping, sig_reopen_log;
+void	 signals_flag(int);
+
 #endif

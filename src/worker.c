@@ -28,17 +28,6 @@
 #include "router.h"
 #include "signals.h"
 
-static volatile sig_atomic_t	 stopping;
-static volatile sig_atomic_t	 reopen_log;
-
-static void
-on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reopen_log = 1;
-	else
-		stopping = 1;
-}
 
 static void
 worker_signals(sigset_t *waitmask)
@@ -46,7 +35,7 @@ worker_signals(sigset_t *waitmask)
 	static const int	 caught[] = { SIGTERM, SIGINT, SIGHUP };
 	struct sigaction	 sa;
 
-	signals_catch(on_signal, caught, 3, waitmask);
+	signals_catch(signals_flag, caught, 3, waitmask);
 	/* A stuck request ends the process (the master starts another). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
@@ -120,9 +109,9 @@ worker_main(int listen_fd, int index)
 			PQclear(res);
 	}
 
-	while (!stopping) {
-		if (reopen_log) {
-			reopen_log = 0;
+	while (!sig_stopping) {
+		if (sig_reopen_log) {
+			sig_reopen_log = 0;
 			log_reopen();
 		}
 		pfd.fd = listen_fd;
