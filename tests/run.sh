@@ -26,31 +26,18 @@ export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 
 passed=0
 failed=0
-
-count() {  # count NAME RESULT-LINE ("N passed, M failed")
-	local p f
-	p=$(sed -n 's/.*\b\([0-9]\+\) passed.*/\1/p' <<<"$2" | tail -1)
-	f=$(sed -n 's/.*\b\([0-9]\+\) failed.*/\1/p' <<<"$2" | tail -1)
-	passed=$((passed + ${p:-0}))
-	failed=$((failed + ${f:-0}))
-	echo "== $1: ${p:-0} passed, ${f:-0} failed"
-}
+# shellcheck source=tests/count.sh
+. tests/count.sh
 
 echo "== unit tests"
-out=$(build/unit)
-echo "$out"
-count unit "$(tail -1 <<<"$out")"
-out=$(build/mail-unit)       # the emails against tests/golden/mail-*.eml
-echo "$out"
-count mail-unit "$(tail -1 <<<"$out")"
+run_counted unit build/unit
+run_counted mail-unit build/mail-unit   # the emails against tests/golden/mail-*.eml
 
 # Fuzz smoke runs: each fuzzer over its seeds plus FUZZ_RUNS mutations
 # (`make fuzz` runs them long).  FUZZ_RUNS=0 skips them (make soak).
 if [ "${FUZZ_RUNS:-100000}" != 0 ]; then
 	echo "== fuzzers (${FUZZ_RUNS:-100000} runs each)"
-	out=$(FUZZ_RUNS=${FUZZ_RUNS:-100000} tests/fuzz/run.sh smoke)
-	echo "$out"
-	count fuzz "$(tail -1 <<<"$out")"
+	run_counted fuzz env FUZZ_RUNS="${FUZZ_RUNS:-100000}" tests/fuzz/run.sh smoke
 fi
 
 echo "== starting the test stack in $VAR"

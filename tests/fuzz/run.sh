@@ -28,9 +28,17 @@ export PGHOST=/nonexistent PGCONNECT_TIMEOUT=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-for bin in build/fuzz/fuzz_*; do
-	[ -x "$bin" ] || continue
-	name=${bin##*/fuzz_}
+# Every target in tests/fuzz/ must have been built: a fuzzer missing from
+# build/fuzz/ is a failure, not a target skipped.
+for src in tests/fuzz/fuzz_*.c; do
+	name=${src##*/fuzz_}
+	name=${name%.c}
+	bin=build/fuzz/fuzz_$name
+	if [ ! -x "$bin" ]; then
+		echo "FAIL $name: $bin was not built (make fuzzers)"
+		failed=$((failed + 1))
+		continue
+	fi
 	seeds=tests/fuzz/corpus/$name
 	log=build/fuzz/log/$name.log
 	if [ ! -d "$seeds" ]; then
