@@ -1,6 +1,7 @@
 /*
- * csrf.c: double-submit cookie with an HMAC (see csrf.h).
+ * csrf.c: double-submit cookie issued and signed by the server (csrf.h).
  */
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -11,6 +12,10 @@
 #include "config.h"
 #include "csrf.h"
 #include "log.h"
+
+#define TIME_HEX	8
+#define RAND_HEX	32
+#define SIG_HEX		32
 
 static void
 hex(char *out, const unsigned char *in, size_t n)
@@ -36,67 +41,131 @@ is_hex(const char *s, size_t n)
 	return 1;
 }
 
-/* The request's cookie value when it is well-formed, else 0. */
-static int
+/*
+ * HMAC-SHA256(secret, what NUL msg[0..len)) as hex, cut to outhex digits:
+ * the label keeps a cookie's signature from ever serving as a form field.
+ */
+static void
+mac(const char *what, const char *msg, size_t len, char *out, size_t outhex)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	char		 in[16 + CSRF_VALUE_LEN];
+	size_t		 wlen = strlen(what) + 1;
+
+	if (wlen + len > sizeof(in))
+		fatalx("csrf: message too long");
+	memcpy(in, what, wlen);
+	memcpy(in + wlen, msg, len);
+	if (HMAC(EVP_sha256(), cfg.secret, (int)cfg.secret_len,
+	    (const unsigned char *)in, wlen + len, md, &mdlen) == NULL ||
+	    mdlen * 2 < outhex)
+		fatalx("HMAC failed");
+	hex(out, md, outhex / 2);
+}
+
+static const char *
+cookie_name(void)
+{
+	return strncmp(cfg.base_url, "https:", 6) == 0 ? CSRF_HOST_COOKIE :
+	    CSRF_COOKIE;
+}
+
+void
+csrf_issue(time_t issued, char *value)
+{
+	unsigned char	 rnd[RAND_HEX / 2];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		fatal("getrandom");
+	snprintf(value, TIME_HEX + 2, "%08lx.",
+	    (unsigned long)issued & 0xffffffffUL);
+	hex(value + TIME_HEX + 1, rnd, sizeof(rnd));
+	value[TIME_HEX + 1 + RAND_HEX] = '.';
+	mac("cookie", value, TIME_HEX + 1 + RAND_HEX,
+	    value + TIME_HEX + 1 + RAND_HEX + 1, SIG_HEX);
+}
+
+/*
+ * The seconds of life the cookie value v has left, or -1 when it is not
+ * one this deployment issued or has expired.
+ */
+static long
+cookie_life(const char *v, size_t len)
+{
+	char		 want[SIG_HEX + 1];
+	unsigned long	 issued = 0;
+	long		 age;
+	size_t		 i;
+
+	if (len != CSRF_VALUE_LEN || v[TIME_HEX] != '.' ||
+	    v[TIME_HEX + 1 + RAND_HEX] != '.' || !is_hex(v, TIME_HEX) ||
+	    !is_hex(v + TIME_HEX + 1, RAND_HEX) ||
+	    !is_hex(v + TIME_HEX + RAND_HEX + 2, SIG_HEX))
+		return -1;
+	mac("cookie", v, TIME_HEX + 1 + RAND_HEX, want, SIG_HEX);
+	if (CRYPTO_memcmp(want, v + TIME_HEX + RAND_HEX + 2, SIG_HEX) != 0)
+		return -1;
+	for (i = 0; i < TIME_HEX; i++)
+		issued = issued * 16 + (unsigned long)(v[i] <= '9' ? v[i] - '0' :
+		    v[i] - 'a' + 10);
+	age = (long)((unsigned long)time(NULL) & 0xffffffffUL) - (long)issued;
+	if (age < -60 || age >= CSRF_MAX_AGE)	/* a minute of clock skew */
+		return -1;
+	return CSRF_MAX_AGE - age;
+}
+
+/*
+ * The request's good cookie into out (CSRF_VALUE_LEN + 1 bytes) and its
+ * life left, or -1.  Of several cookies by that name the first good one
+ * counts.
+ */
+static long
 cookie_value(struct request *req, char *out)
 {
-	const char	*c = req->cookie, *v;
-	size_t		 klen = strlen(CSRF_COOKIE);
+	const char	*c = req->cookie, *name = cookie_name();
+	size_t		 klen = strlen(name), vlen;
+	long		 life;
 
 	while (c != NULL && *c != '\0') {
 		while (*c == ' ' || *c == ';')
 			c++;
-		if (strncmp(c, CSRF_COOKIE, klen) == 0 && c[klen] == '=') {
-			v = c + klen + 1;
-			if (strcspn(v, "; ") != CSRF_HEX || !is_hex(v, CSRF_HEX))
-				return 0;
-			memcpy(out, v, CSRF_HEX);
-			out[CSRF_HEX] = '\0';
-			return 1;
+		if (strncmp(c, name, klen) == 0 && c[klen] == '=') {
+			vlen = strcspn(c + klen + 1, "; ");
+			if ((life = cookie_life(c + klen + 1, vlen)) >= 0) {
+				memcpy(out, c + klen + 1, CSRF_VALUE_LEN);
+				out[CSRF_VALUE_LEN] = '\0';
+				return life;
+			}
 		}
 		c = strchr(c, ';');
 	}
-	return 0;
-}
-
-static void
-mac(const char *cookie, char *field)
-{
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen = 0;
-
-	if (HMAC(EVP_sha256(), cfg.secret, (int)cfg.secret_len,
-	    (const unsigned char *)cookie, CSRF_HEX, md, &mdlen) == NULL ||
-	    mdlen != CSRF_HEX / 2)
-		fatalx("HMAC failed");
-	hex(field, md, mdlen);
+	return -1;
 }
 
 void
 csrf_prepare(struct request *req, struct response *resp, char *field)
 {
-	char		 cookie[CSRF_HEX + 1];
-	unsigned char	 rnd[CSRF_HEX / 2];
+	char	 cookie[CSRF_VALUE_LEN + 1];
+	int	 https = strncmp(cfg.base_url, "https:", 6) == 0;
 
-	if (!cookie_value(req, cookie)) {
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			fatal("getrandom");
-		hex(cookie, rnd, sizeof(rnd));
-		resp_header(resp, "Set-Cookie", "%s=%s; Path=/; HttpOnly; "
-		    "SameSite=Strict%s", CSRF_COOKIE, cookie,
-		    strncmp(cfg.base_url, "https:", 6) == 0 ? "; Secure" : "");
+	if (cookie_value(req, cookie) < CSRF_RENEW) {
+		csrf_issue(time(NULL), cookie);
+		resp_header(resp, "Set-Cookie", "%s=%s; Path=/; Max-Age=%d; "
+		    "HttpOnly; SameSite=Strict%s", cookie_name(), cookie,
+		    CSRF_MAX_AGE, https ? "; Secure" : "");
 	}
-	mac(cookie, field);
+	mac("form", cookie, CSRF_VALUE_LEN, field, CSRF_HEX);
 }
 
-/* 1 when the form's field matches the cookie sent with it. */
+/* 1 when the form's field matches a good cookie sent with it. */
 int
 csrf_check(struct request *req, const char *field, size_t len)
 {
-	char	 cookie[CSRF_HEX + 1], want[CSRF_HEX + 1];
+	char	 cookie[CSRF_VALUE_LEN + 1], want[CSRF_HEX + 1];
 
-	if (len != CSRF_HEX || !cookie_value(req, cookie))
+	if (len != CSRF_HEX || cookie_value(req, cookie) < 0)
 		return 0;
-	mac(cookie, want);
+	mac("form", cookie, CSRF_VALUE_LEN, want, CSRF_HEX);
 	return CRYPTO_memcmp(want, field, CSRF_HEX) == 0;
 }

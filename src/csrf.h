@@ -1,27 +1,42 @@
 /*
- * csrf.h: the forms' CSRF protection, double-submit style.  The browser
- * holds a random value in the cookie eventbox_csrf (the only cookie the
- * site ever sets: SameSite=Strict, HttpOnly, Path=/, Secure when
- * EVENTBOX_BASE_URL is https); each form carries, in a hidden field,
- * HMAC-SHA256(secret, cookie value).  A POST passes when the field matches
- * the cookie it came with: a page on another site can neither read the
- * cookie nor compute the HMAC without the per-deployment secret
- * (EVENTBOX_SECRET; see config.h).
+ * csrf.h: the forms' CSRF protection, double-submit style with a cookie
+ * the server issued.
  *
- * csrf_prepare() reuses the request's cookie when it is well-formed, or
- * makes a new one and adds its Set-Cookie header; either way it writes the
- * field value into field (CSRF_HEX + 1 bytes).
+ * The cookie (the only one the site ever sets: SameSite=Strict, HttpOnly,
+ * Path=/, Max-Age = CSRF_MAX_AGE) is named __Host-eventbox_csrf when
+ * EVENTBOX_BASE_URL is https (with Secure, as the prefix requires: no
+ * subdomain can then plant or overwrite it) and eventbox_csrf over plain
+ * http (a development stack; browsers refuse __Host- cookies there).  Its
+ * value is "TTTTTTTT.RRRR....MMMM...": the hex issue time, 128 random
+ * bits, and an HMAC-SHA256 (first 128 bits) of both under the per-deployment
+ * secret (EVENTBOX_SECRET; see config.h).  A cookie a client made up, or
+ * one older than CSRF_MAX_AGE, is not accepted.  Each form carries, in a
+ * hidden field, HMAC-SHA256(secret, "form" + cookie) as CSRF_HEX hex
+ * digits; a POST passes when the field matches a good cookie sent with it.
+ * No JavaScript is involved.
+ *
+ * csrf_prepare() reuses the request's cookie while it is good for at least
+ * CSRF_RENEW more seconds, or issues a new one and adds its Set-Cookie
+ * header; either way it writes the field value into field (CSRF_HEX + 1
+ * bytes).  csrf_issue() makes the cookie value for a given time (tests).
  */
 #ifndef EVENTBOX_CSRF_H
 #define EVENTBOX_CSRF_H
 
+#include <time.h>
+
 #include "http.h"
 
-#define CSRF_HEX	64
+#define CSRF_HEX	64		/* the form field */
+#define CSRF_VALUE_LEN	(8 + 1 + 32 + 1 + 32)	/* the cookie's value */
 #define CSRF_COOKIE	"eventbox_csrf"
+#define CSRF_HOST_COOKIE "__Host-" CSRF_COOKIE
 #define CSRF_FIELD	"csrf"
+#define CSRF_MAX_AGE	(12 * 60 * 60)	/* a form left open half a day */
+#define CSRF_RENEW	(2 * 60 * 60)	/* a fresh cookie for the last two hours */
 
 void	 csrf_prepare(struct request *, struct response *, char *field);
 int	 csrf_check(struct request *, const char *field, size_t len);
+void	 csrf_issue(time_t issued, char *value);
 
 #endif

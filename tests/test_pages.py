@@ -264,9 +264,11 @@ def test_the_only_cookie_is_the_csrf_one_with_its_attributes(api, make_event):
     cookies = [v for k, v in r.headers if k.lower() == "set-cookie"]
     assert len(cookies) == 1, cookies
     name, _, attrs = cookies[0].partition(";")
-    assert re.fullmatch(r"eventbox_csrf=[0-9a-f]{64}", name)
+    # Issue time, 128 random bits, the server's signature of both.
+    assert re.fullmatch(r"eventbox_csrf=[0-9a-f]{8}\.[0-9a-f]{32}\.[0-9a-f]{32}",
+                        name)
     attrs = {a.strip().lower() for a in attrs.split(";")}
-    assert {"path=/", "httponly", "samesite=strict"} <= attrs
+    assert {"path=/", "httponly", "samesite=strict", "max-age=43200"} <= attrs
     assert "secure" not in attrs     # the test stack is plain http
     for path in ("/events", "/events/no-such-event"):
         assert api.get(path).header("Set-Cookie") is None
@@ -427,6 +429,29 @@ def test_without_the_cookie_the_form_is_refused(api, patron, db, make_event):
     fields[0] = ("csrf", "0" * 64)
     assert patron.post(f"/events/{slug}/register", fields).status == 403
     assert registrations(db, slug) == 0
+
+
+def test_a_cookie_the_server_did_not_issue_is_replaced_and_refused(
+        api, patron, db, make_event):
+    slug = make_event()
+    page = patron.get(f"/events/{slug}")
+    good = patron.cookie
+    fields = [("csrf", csrf_of(page)), ("name", "Ann"),
+              ("email", "ann@example.org"), ("organization", ""), ("website", "")]
+    # A value of the attacker's choosing (the old double-submit accepted any
+    # 64 hex digits) and a real one with its signature altered.
+    made_up = "eventbox_csrf=" + "ab" * 32
+    tampered = good[:-1] + ("0" if good[-1] != "0" else "1")
+    for cookie in (made_up, tampered):
+        r = api.get(f"/events/{slug}", headers={"Cookie": cookie})
+        assert r.header("Set-Cookie") is not None, r   # not taken as ours
+        assert cookie_of(r) != cookie
+        r = api.post(f"/events/{slug}/register", headers={
+            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+            body=urllib.parse.urlencode(fields))
+        assert r.status == 403 and is_html(r), r
+    assert registrations(db, slug) == 0
+    assert patron.post(f"/events/{slug}/register", fields).status == 200
 
 
 # --- cancelling -------------------------------------------------------------------

@@ -342,11 +342,31 @@ test_libcal(void)
 static void
 cookie_from(const struct response *resp, char *out, size_t outsz)
 {
-	const char	*p = strstr(buf_str(&resp->head), CSRF_COOKIE "=");
+	const char	*p = strstr(buf_str(&resp->head), "Set-Cookie: ");
 
 	out[0] = '\0';
-	if (p != NULL)
+	if (p != NULL) {
+		p += strlen("Set-Cookie: ");
 		snprintf(out, outsz, "%.*s", (int)strcspn(p, ";\r"), p);
+	}
+}
+
+/*
+ * csrf_prepare() for a request whose __Host- cookie was issued age seconds
+ * ago (kept in cookie, 128 bytes): 1 when it answered with a new cookie.
+ */
+static int
+prepare_aged(struct request *req, struct response *resp, char *field,
+    char *cookie, time_t age)
+{
+	char	 value[CSRF_VALUE_LEN + 1];
+
+	csrf_issue(time(NULL) - age, value);
+	snprintf(cookie, 128, CSRF_HOST_COOKIE "=%s", value);
+	req->cookie = cookie;
+	buf_reset(&resp->head);
+	csrf_prepare(req, resp, field);
+	return strstr(buf_str(&resp->head), "Set-Cookie: ") != NULL;
 }
 
 static void
@@ -355,6 +375,7 @@ test_csrf(void)
 	struct request	 req;
 	struct response	 resp;
 	char		 field[CSRF_HEX + 1], again[CSRF_HEX + 1], cookie[128];
+	char		 other[128];
 
 	memset(&req, 0, sizeof(req));
 	memset(&resp, 0, sizeof(resp));
@@ -362,9 +383,10 @@ test_csrf(void)
 	cfg.secret_len = 32;
 	cfg.base_url = "https://events.example.org";
 	csrf_prepare(&req, &resp, field);
-	CHECK("csrf sets a strict, http-only, secure cookie",
-	    strstr(buf_str(&resp.head), "; Path=/; HttpOnly; SameSite=Strict; "
-	    "Secure\r\n") != NULL);
+	CHECK("csrf sets a __Host- cookie, strict, http-only, secure, expiring",
+	    strstr(buf_str(&resp.head), "Set-Cookie: " CSRF_HOST_COOKIE "=") &&
+	    strstr(buf_str(&resp.head), "; Path=/; Max-Age=43200; HttpOnly; "
+	    "SameSite=Strict; Secure\r\n") != NULL);
 	cookie_from(&resp, cookie, sizeof(cookie));
 	req.cookie = cookie;
 	CHECK("csrf field matches its cookie", csrf_check(&req, field,
@@ -377,16 +399,44 @@ test_csrf(void)
 	CHECK("csrf refuses a changed field", !csrf_check(&req, field,
 	    strlen(field)));
 	field[0] = again[0];
-	req.cookie = "eventbox_csrf=00";
-	CHECK("csrf refuses another cookie", !csrf_check(&req, field,
+
+	/* Values the server did not issue, or issued too long ago. */
+	snprintf(other, sizeof(other), "%s", cookie);
+	other[strlen(other) - 1] = other[strlen(other) - 1] == '0' ? '1' : '0';
+	req.cookie = other;
+	CHECK("csrf refuses a cookie with a forged signature",
+	    !csrf_check(&req, field, strlen(field)));
+	req.cookie = CSRF_HOST_COOKIE "=00000000000000000000000000000000000000"
+	    "00000000000000000000000000";
+	CHECK("csrf refuses a cookie a client made up", !csrf_check(&req, field,
+	    strlen(field)));
+	snprintf(other, sizeof(other), "%s", cookie + strlen("__Host-"));
+	req.cookie = other;
+	CHECK("csrf over https wants the __Host- name", !csrf_check(&req, field,
+	    strlen(field)));
+	CHECK("csrf replaces an expired cookie", prepare_aged(&req, &resp,
+	    field, other, CSRF_MAX_AGE + 1));
+	CHECK("csrf refuses an expired cookie", !csrf_check(&req, field,
+	    strlen(field)));
+	CHECK("csrf renews a cookie about to expire", prepare_aged(&req, &resp,
+	    field, other, CSRF_MAX_AGE - 60));
+	cookie_from(&resp, cookie, sizeof(cookie));
+	req.cookie = cookie;
+	CHECK("csrf accepts the renewed cookie's form", csrf_check(&req, field,
 	    strlen(field)));
 	req.cookie = NULL;
 	CHECK("csrf refuses no cookie", !csrf_check(&req, field, strlen(field)));
+
 	cfg.base_url = "http://127.0.0.1";
 	buf_reset(&resp.head);
 	csrf_prepare(&req, &resp, field);
-	CHECK("csrf cookie without Secure over http",
-	    strstr(buf_str(&resp.head), "Secure") == NULL);
+	CHECK("csrf cookie over http: plain name, no Secure",
+	    strstr(buf_str(&resp.head), "Secure") == NULL &&
+	    strstr(buf_str(&resp.head), "Set-Cookie: " CSRF_COOKIE "=") != NULL);
+	cookie_from(&resp, cookie, sizeof(cookie));
+	req.cookie = cookie;
+	CHECK("csrf over http checks too", csrf_check(&req, field,
+	    strlen(field)));
 	buf_free(&resp.head);
 }
 
