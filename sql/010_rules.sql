@@ -1,5 +1,5 @@
--- 010_rules.sql: the rule files' record, and the registrant field limits as
--- domains.
+-- 010_rules.sql: the rule files' record, and the registrant field limits
+-- in one place.
 --
 -- From here on every function, trigger, view and grant has one definition,
 -- in sql/rules/*.sql, which `eventbox migrate` re-applies in one transaction
@@ -14,41 +14,40 @@ CREATE TABLE eventbox.rules_applied (
 );
 
 ------------------------------------------------------------------------------
--- The limits on what a registrant gives, in one place.  The columns were
--- text with a CHECK each, and register() typed the same numbers again to
--- answer invalid_name / invalid_email / invalid_organization before taking
--- any lock; now register() asks these domains (registrant_error() in
--- sql/rules/50_register.sql).  The service's own checks (src/validate.c)
--- are the door; these are the walls.
+-- What a registrant gives: name, email, member library.  The columns' CHECKs
+-- typed the limits (200, 254) and register() typed them again to answer
+-- invalid_name / invalid_email / invalid_organization before taking any
+-- lock.  Now each limit is one predicate, which the column's CHECK (same
+-- constraint name as before) and register() (registrant_error() in
+-- sql/rules/50_register.sql) both call.  Like is_valid_timezone() in 001,
+-- these belong with the table: a CHECK calls them, so they exist before any
+-- rule file does.  Plain SQL expressions, not STRICT: the planner inlines
+-- them into the CHECK and into register().  NULL passes, as in any CHECK;
+-- the columns that need a value are NOT NULL.
 
-CREATE DOMAIN eventbox.person_name AS text
-    CONSTRAINT person_name_limits
-    CHECK (length(VALUE) BETWEEN 1 AND 200 AND VALUE !~ '[[:cntrl:]]');
+CREATE FUNCTION eventbox.is_person_name(v text) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT length(v) BETWEEN 1 AND 200 AND v !~ '[[:cntrl:]]' $$;
 
--- register() also wants a dot in the domain part; the column takes any
--- address a mail server could have (staff enter some by hand).
-CREATE DOMAIN eventbox.email_address AS text
-    CONSTRAINT email_address_limits
-    CHECK (length(VALUE) BETWEEN 3 AND 254
-           AND VALUE ~ '^[^[:space:][:cntrl:]@]+@[^[:space:][:cntrl:]@]+$');
+-- Any address a mail server could have (staff enter some by hand);
+-- register() also wants a dot in the domain part.
+CREATE FUNCTION eventbox.is_email_address(v text) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT length(v) BETWEEN 3 AND 254
+           AND v ~ '^[^[:space:][:cntrl:]@]+@[^[:space:][:cntrl:]@]+$'
+$$;
 
-CREATE DOMAIN eventbox.library_name AS text
-    CONSTRAINT library_name_limits
-    CHECK (length(VALUE) <= 200 AND VALUE !~ '[[:cntrl:]]');
+CREATE FUNCTION eventbox.is_library_name(v text) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT length(v) <= 200 AND v !~ '[[:cntrl:]]' $$;
 
--- A column used by a view cannot change its type: the two rosters (and
--- admin_roster(), which returns staff_roster's rows) go, and the rule files
--- put them back in the same `eventbox migrate` run, with their grants.  The
--- conversion checks every row against the domain (the same rules as the
--- CHECKs it replaces, so nothing already stored fails) and rewrites the
--- table once.
-DROP FUNCTION IF EXISTS eventbox.admin_roster(text, text);
-DROP VIEW IF EXISTS eventbox.roster, eventbox.staff_roster;
-
+-- The same rules as the CHECKs they replace, so no stored row fails them.
 ALTER TABLE eventbox.registrations
     DROP CONSTRAINT registrations_name_check,
+    ADD CONSTRAINT registrations_name_check CHECK (eventbox.is_person_name(name)),
     DROP CONSTRAINT registrations_email_check,
+    ADD CONSTRAINT registrations_email_check CHECK (eventbox.is_email_address(email)),
     DROP CONSTRAINT registrations_organization_check,
-    ALTER COLUMN name TYPE eventbox.person_name,
-    ALTER COLUMN email TYPE eventbox.email_address,
-    ALTER COLUMN organization TYPE eventbox.library_name;
+    ADD CONSTRAINT registrations_organization_check
+        CHECK (eventbox.is_library_name(organization));

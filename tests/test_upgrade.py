@@ -38,10 +38,15 @@ DEFINITION = re.compile(
     r"\s+([\w.\"]+)\s*(\([^;]*?\)\s*(?:RETURNS|LANGUAGE|AS)\b)?", re.I | re.S)
 GRANT = re.compile(r"^\s*(GRANT|REVOKE)\b", re.I | re.M)
 
-# The one function outside sql/rules/: the CHECK on events.timezone calls
-# it, and a fresh database runs the numbered files before any rule file
-# (see sql/001_core.sql).
-SCHEMA_FUNCTIONS = {("FUNCTION", "eventbox.is_valid_timezone", "001_core.sql")}
+# The functions outside sql/rules/: CHECKs on tables call them, and a fresh
+# database runs the numbered files before any rule file (see
+# sql/001_core.sql and sql/010_rules.sql).
+SCHEMA_FUNCTIONS = {
+    ("FUNCTION", "eventbox.is_valid_timezone", "001_core.sql"),
+    ("FUNCTION", "eventbox.is_person_name", "010_rules.sql"),
+    ("FUNCTION", "eventbox.is_email_address", "010_rules.sql"),
+    ("FUNCTION", "eventbox.is_library_name", "010_rules.sql"),
+}
 
 
 def sql_files():
@@ -110,8 +115,8 @@ def test_no_sql_file_is_over_500_lines():
 
 
 def test_the_field_limits_are_typed_once_in_sql():
-    """200 and 254 (name, email, organization) live in the domains of 010;
-    no rule file restates them."""
+    """200 and 254 (name, email, organization) live in the predicates of 010
+    that the columns' CHECKs call; no rule file restates them."""
     for path in glob.glob(os.path.join(SQL, "rules", "*.sql")):
         text = strip_comments(open(path).read())
         assert not re.search(r"length\([^)]*\)\s*(>|<=?|BETWEEN[^)]*AND)\s*(200|254)\b",
@@ -453,3 +458,32 @@ def test_the_seat_helpers_are_inlined_into_the_public_views(upgraded):
                                              " SELECT * FROM eventbox.public_events"))
     for helper in ("free_seats", "waitlist_open", "registration_state", "closes_at"):
         assert helper + "(" not in plan, plan
+
+
+def test_the_field_checks_are_inlined_and_refuse_what_register_refuses(upgraded):
+    conn = upgraded["conn"]
+    plan = json.dumps(rows(conn, "EXPLAIN (VERBOSE, FORMAT JSON) SELECT"
+                                 " eventbox.registrant_error(n, 'a@b.org', NULL)"
+                                 " FROM (VALUES ('x')) v(n)"))
+    for helper in ("registrant_error", "is_person_name", "is_email_address"):
+        assert helper + "(" not in plan, plan
+    for args, outcome in (
+            (("", "a@b.org", None), "invalid_name"),
+            (("x" * 201, "a@b.org", None), "invalid_name"),
+            (("a\tb", "a@b.org", None), "invalid_name"),
+            (("x" * 200, "a@b.org", None), None),
+            (("Ann", "a@b", None), "invalid_email"),
+            (("Ann", "a@b.", None), "invalid_email"),
+            (("Ann", "a b@c.org", None), "invalid_email"),
+            (("Ann", "a" * 249 + "@b.org", None), "invalid_email"),   # 255
+            (("Ann", "a" * 248 + "@b.org", None), None),              # 254
+            (("Ann", "a@b.org", "L" * 201), "invalid_organization"),
+            (("Ann", "a@b.org", "L" * 200), None)):
+        assert rows(conn, "SELECT eventbox.registrant_error(%s, %s, %s)",
+                    *args) == [(outcome,)], args
+    # the column refuses what the predicate refuses, under its old name
+    with pytest.raises(psycopg2.errors.CheckViolation) as e:
+        rows(conn, "INSERT INTO eventbox.registrations (event_id, name, email, status)"
+                   " SELECT id, %s, 'a@b.org', 'cancelled' FROM eventbox.events LIMIT 1",
+             "x" * 201)
+    assert e.value.diag.constraint_name == "registrations_name_check"

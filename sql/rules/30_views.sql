@@ -4,9 +4,6 @@
 -- renames, retypes or drops a column needs a DROP here first (and a note in
 -- docs/STAFF.md: staff scripts read these by column name).  Seat figures
 -- come from 10_seats.sql's helpers, inlined by the planner.
---
--- The personal columns of registrations are domains (sql/010); the views
--- show them as text, as they always have.
 
 -- What anybody may see of an event: never the online URL, never drafts.
 CREATE OR REPLACE VIEW eventbox.public_events AS
@@ -50,8 +47,7 @@ SELECT e.id, e.slug, e.title, e.status, e.starts_at, e.ends_at, e.timezone, e.ca
   FROM eventbox.events e;
 
 CREATE OR REPLACE VIEW eventbox.roster AS
-SELECT e.slug, r.id AS registration_id, r.name::text AS name, r.email::text AS email,
-       r.organization::text AS organization, r.status,
+SELECT e.slug, r.id AS registration_id, r.name, r.email, r.organization, r.status,
        CASE WHEN r.status = 'waitlisted' THEN
            row_number() OVER (PARTITION BY e.slug, r.status ORDER BY r.id)::integer
        END AS "position",
@@ -63,8 +59,7 @@ SELECT e.slug, r.id AS registration_id, r.name::text AS name, r.email::text AS e
 -- The roster of one event with member libraries, waiting list in order.
 -- The service reads it with a key through admin_roster(); ops read the view.
 CREATE OR REPLACE VIEW eventbox.staff_roster AS
-SELECT r.event_id, e.slug, r.id AS registration_id, r.name::text AS name,
-       r.email::text AS email,
+SELECT r.event_id, e.slug, r.id AS registration_id, r.name, r.email,
        coalesce(o.name, r.organization) AS library, o.id IS NOT NULL AS is_member,
        r.status,
        CASE WHEN r.status = 'waitlisted' THEN

@@ -6,33 +6,24 @@
 
 -- Which field of a registration the columns refuse, as register()'s outcome
 -- (invalid_name | invalid_email | invalid_organization), or NULL when all
--- fit.  The limits themselves live once, in the domains of the
--- registrations columns (sql/010_rules.sql); this only asks them.  Beyond
--- them, register() wants a dot in the address's domain part, which the
--- column does not insist on (staff may have entered such addresses).
--- One exception block, so one subtransaction, per call.
-CREATE OR REPLACE FUNCTION eventbox.registrant_error(p_name text, p_email text, p_organization text)
+-- fit.  The limits themselves are the columns' predicates
+-- (sql/010_rules.sql); this only asks them.  Beyond them, register() wants
+-- a dot in the address's domain part, which the column does not insist on
+-- (staff may have entered such addresses).
+CREATE OR REPLACE FUNCTION eventbox.registrant_error(p_name text, p_email text,
+                                                     p_organization text)
 RETURNS text
-LANGUAGE plpgsql IMMUTABLE
+LANGUAGE sql IMMUTABLE
 AS $$
-DECLARE
-    field text := 'invalid_name';
-BEGIN
-    IF p_name IS NULL THEN
-        RETURN field;
-    END IF;
-    PERFORM p_name::eventbox.person_name;
-    field := 'invalid_email';
-    IF p_email IS NULL OR p_email !~ '@[^@]+\.[^@]+$' THEN
-        RETURN field;
-    END IF;
-    PERFORM p_email::eventbox.email_address;
-    field := 'invalid_organization';
-    PERFORM p_organization::eventbox.library_name;
-    RETURN NULL;
-EXCEPTION WHEN check_violation THEN
-    RETURN field;
-END
+    SELECT CASE
+               WHEN p_name IS NULL OR NOT eventbox.is_person_name(p_name)
+                   THEN 'invalid_name'
+               WHEN p_email IS NULL OR NOT eventbox.is_email_address(p_email)
+                    OR p_email !~ '@[^@]+\.[^@]+$'
+                   THEN 'invalid_email'
+               WHEN NOT eventbox.is_library_name(p_organization)
+                   THEN 'invalid_organization'
+           END
 $$;
 
 -- register_entry: one registration attempt.  Returns one row:
