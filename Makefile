@@ -133,10 +133,11 @@ bench: deps
 	bench/run.sh
 
 install: eventbox
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql/rules \
 	    $(DESTDIR)$(DATADIR)/nginx/errors $(DESTDIR)$(DATADIR)/deploy
 	install -m 0755 eventbox $(DESTDIR)$(BINDIR)/eventbox
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
+	install -m 0644 sql/rules/*.sql $(DESTDIR)$(DATADIR)/sql/rules/
 	install -m 0644 nginx/*.in $(DESTDIR)$(DATADIR)/nginx/
 	install -m 0644 nginx/errors/* $(DESTDIR)$(DATADIR)/nginx/errors/
 	install -m 0644 deploy/*.service deploy/*.timer deploy/*.example \

@@ -1,7 +1,7 @@
 /*
  * api_admin.c: the staff API.  Every route here carries R_ADMIN: the router
  * has checked the Bearer key (401 otherwise) and left it in req->api_key,
- * which is passed on to the staff functions (sql/004_staff.sql); they
+ * which is passed on to the staff functions (sql/rules/); they
  * check it again, write the audit log with the key's name, and take the
  * event row lock first like every other change.
  *

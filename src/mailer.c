@@ -4,7 +4,7 @@
  * It has its own PostgreSQL connection (not db.c's: that one is a worker's,
  * and treats a readable socket as a dying session, while this one LISTENs)
  * and its own table of prepared statements, all calls of the functions in
- * sql/003_mail.sql.  It sleeps in ppoll() on that socket, woken by the
+ * sql/rules/80_mail.sql.  It sleeps in ppoll() on that socket, woken by the
  * NOTIFY that every transaction queueing mail sends, and by a timer: the
  * next retry that falls due, or a minute at most (reminders are queued then).
  *

@@ -1,8 +1,20 @@
 /*
- * migrate.c: `eventbox migrate`.  Applies sql/NNN_*.sql in order, each in
- * its own transaction, under an advisory lock (two deploys at once wait for
- * each other), recording each in eventbox.migrations.  Safe to run again:
- * applied versions are skipped.
+ * migrate.c: `eventbox migrate`.  Two kinds of SQL file, as Flyway has
+ * versioned and repeatable migrations:
+ *
+ *   sql/NNN_*.sql       what holds data (tables, columns, constraints,
+ *                       indexes, roles).  Applied once each, in order, each in
+ *                       its own transaction, recorded in eventbox.migrations;
+ *                       applied versions are skipped.
+ *   sql/rules/NN_*.sql  the one current definition of every function,
+ *                       trigger, view and grant.  After the numbered files,
+ *                       all of them are re-applied, in name order, in one
+ *                       transaction, when the SHA-256 over their names and
+ *                       contents differs from the last one recorded in
+ *                       eventbox.rules_applied; an unchanged set is a no-op.
+ *
+ * Everything runs under one advisory lock, so two deploys at once wait for
+ * each other.  Safe to run again.
  *
  * The files are the one place SQL text is sent without parameters: they
  * are the project's own schema, never anything a client sent.
@@ -14,6 +26,7 @@
 #include <string.h>
 
 #include <libpq-fe.h>
+#include <openssl/evp.h>
 
 #include "buf.h"
 #include "config.h"
@@ -22,14 +35,16 @@
 #include "validate.h"
 
 #define MIGRATE_LOCK	"7423001"	/* pg_advisory_lock key: "eventbox" */
-#define MAX_MIGRATIONS	1000
+#define MAX_MIGRATIONS	1000	/* numbered files, and rule files */
+#define RULES_SUBDIR	"rules"
 
 static int
 exec_ok(PGconn *c, const char *sql)
 {
 	PGresult	*r = PQexec(c, sql);
 	int		 ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
-			    PQresultStatus(r) == PGRES_TUPLES_OK;
+			    PQresultStatus(r) == PGRES_TUPLES_OK ||
+			    PQresultStatus(r) == PGRES_EMPTY_QUERY; /* comments */
 
 	if (!ok)
 		log_warnx("%s", PQerrorMessage(c));
@@ -52,6 +67,39 @@ migration_name(const char *n)
 	return len > 8 && n[0] >= '0' && n[0] <= '9' && n[1] >= '0' &&
 	    n[1] <= '9' && n[2] >= '0' && n[2] <= '9' && n[3] == '_' &&
 	    strcmp(n + len - 4, ".sql") == 0;
+}
+
+/* word.sql, not hidden */
+static int
+rule_name(const char *n)
+{
+	size_t	 len = strlen(n);
+
+	return len > 4 && n[0] != '.' && strcmp(n + len - 4, ".sql") == 0;
+}
+
+/*
+ * Fills names[] with the sorted names in dir that pass want(); returns
+ * their number, or -1 if dir cannot be read.  The caller frees each name.
+ */
+static int
+list_dir(const char *dir, int (*want)(const char *), char **names)
+{
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 n = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		log_warn("%s", dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL && n < MAX_MIGRATIONS)
+		if (want(de->d_name))
+			if ((names[n++] = strdup(de->d_name)) == NULL)
+				fatal("strdup");
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), cmp_names);
+	return (int)n;
 }
 
 static int
@@ -113,7 +161,7 @@ apply(PGconn *c, const char *dir, const char *name)
 		goto done;
 	if (!exec_ok(c, "BEGIN"))
 		goto done;
-	if (!exec_ok(c, sql.data)) {
+	if (!exec_ok(c, buf_str(&sql))) {
 		log_warnx("migration %s failed; nothing of it was applied", name);
 		exec_ok(c, "ROLLBACK");
 		goto done;
@@ -139,28 +187,134 @@ done:
 	return rc;
 }
 
+static int
+last_rules_checksum(PGconn *c, char *out, size_t outsz)
+{
+	PGresult	*r;
+
+	r = PQexecParams(c, "SELECT checksum FROM eventbox.rules_applied"
+	    " ORDER BY id DESC LIMIT 1", 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_warnx("%s", PQerrorMessage(c));
+		PQclear(r);
+		return -1;
+	}
+	out[0] = '\0';
+	if (PQntuples(r) > 0)
+		snprintf(out, outsz, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+/*
+ * Re-applies every rule file in dir, in name order, in one transaction,
+ * unless the set is the one applied last.  The checksum covers each file's
+ * name and length as well as its text, so a renamed, added or removed file
+ * counts as a change.  Each file is read once: what is hashed is what is
+ * sent.
+ */
+static int
+apply_rules(PGconn *c, const char *dir)
+{
+	char		*names[MAX_MIGRATIONS];
+	struct buf	 texts[MAX_MIGRATIONS];
+	struct buf	 path = BUF_INIT;
+	EVP_MD_CTX	*md;
+	unsigned char	 digest[EVP_MAX_MD_SIZE];
+	unsigned int	 dlen = 0, j;
+	char		 hex[2 * EVP_MAX_MD_SIZE + 1], last[2 * EVP_MAX_MD_SIZE + 1];
+	char		 count[16];
+	const char	*vals[2];
+	PGresult	*r;
+	int		 n, i, rc = -1, in_tx = 0;
+
+	if ((n = list_dir(dir, rule_name, names)) == -1)
+		return -1;
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		fatal("EVP_DigestInit_ex");
+	for (i = 0; i < n; i++)
+		texts[i] = (struct buf)BUF_INIT;
+	for (i = 0; i < n; i++) {
+		buf_reset(&path);
+		buf_printf(&path, "%s/%s", dir, names[i]);
+		if (read_file(path.data, &texts[i]) == -1)
+			goto done;
+		buf_reset(&path);
+		buf_printf(&path, "%s\n%zu\n", names[i], texts[i].len);
+		if (EVP_DigestUpdate(md, path.data, path.len) != 1 ||
+		    EVP_DigestUpdate(md, buf_str(&texts[i]), texts[i].len) != 1)
+			fatal("EVP_DigestUpdate");
+	}
+	if (EVP_DigestFinal_ex(md, digest, &dlen) != 1)
+		fatal("EVP_DigestFinal_ex");
+	for (j = 0; j < dlen; j++)
+		snprintf(hex + 2 * j, 3, "%02x", digest[j]);
+
+	if (last_rules_checksum(c, last, sizeof(last)) == -1)
+		goto done;
+	if (strcmp(last, hex) == 0) {
+		log_info("rules unchanged (%d files, sha256 %.12s)", n, hex);
+		rc = 0;
+		goto done;
+	}
+
+	/* A rule set that fails anywhere leaves the previous one, whole. */
+	if (!exec_ok(c, "BEGIN"))
+		goto done;
+	in_tx = 1;
+	for (i = 0; i < n; i++) {
+		if (!exec_ok(c, buf_str(&texts[i]))) {
+			log_warnx("rule file %s failed; no rule file was applied",
+			    names[i]);
+			goto done;
+		}
+	}
+	snprintf(count, sizeof(count), "%d", n);
+	vals[0] = hex;
+	vals[1] = count;
+	r = PQexecParams(c, "INSERT INTO eventbox.rules_applied (checksum, files)"
+	    " VALUES ($1::text, $2::integer)", 2, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		log_warnx("%s", PQerrorMessage(c));
+		PQclear(r);
+		goto done;
+	}
+	PQclear(r);
+	in_tx = 0;
+	if (!exec_ok(c, "COMMIT"))
+		goto done;
+	log_info("applied %d rule files (sha256 %.12s, was %.12s)", n, hex,
+	    last[0] != '\0' ? last : "none");
+	rc = 0;
+done:
+	if (in_tx)
+		exec_ok(c, "ROLLBACK");
+	EVP_MD_CTX_free(md);
+	buf_free(&path);
+	for (i = 0; i < n; i++) {
+		buf_free(&texts[i]);
+		free(names[i]);
+	}
+	return rc;
+}
+
 int
 cmd_migrate(int argc, char **argv)
 {
 	PGconn		*c;
-	DIR		*d;
-	struct dirent	*de;
 	char		*names[MAX_MIGRATIONS];
-	size_t		 n = 0, i;
+	struct buf	 rules = BUF_INIT;
+	int		 n, i;
 	int		 rc = 1;
 
 	(void)argc;
 	(void)argv;
 	config_load();
 	log_init("eventbox-migrate", cfg.log_file);
-	if ((d = opendir(cfg.sql_dir)) == NULL)
+	if ((n = list_dir(cfg.sql_dir, migration_name, names)) == -1)
 		fatal("EVENTBOX_SQL_DIR %s", cfg.sql_dir);
-	while ((de = readdir(d)) != NULL && n < MAX_MIGRATIONS)
-		if (migration_name(de->d_name))
-			if ((names[n++] = strdup(de->d_name)) == NULL)
-				fatal("strdup");
-	closedir(d);
-	qsort(names, n, sizeof(names[0]), cmp_names);
+	buf_printf(&rules, "%s/" RULES_SUBDIR, cfg.sql_dir);
 
 	c = PQconnectdb(cfg.dsn);
 	if (PQstatus(c) != CONNECTION_OK) {
@@ -177,12 +331,15 @@ cmd_migrate(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		if (apply(c, cfg.sql_dir, names[i]) == -1)
 			goto done;
+	if (apply_rules(c, rules.data) == -1)
+		goto done;
 	exec_ok(c, "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")");
-	log_info("database is up to date (%zu migrations)", n);
+	log_info("database is up to date (%d migrations)", n);
 	rc = 0;
 done:
 	PQfinish(c);
 	for (i = 0; i < n; i++)
 		free(names[i]);
+	buf_free(&rules);
 	return rc;
 }

@@ -3,8 +3,8 @@
  * names and emails (registrations, outbox, audit details) and their tokens
  * and idempotency keys EVENTBOX_RETENTION_DAYS (default 30) after an event
  * ended, keeping anonymous counts in eventbox.event_stats.  The rules are
- * eventbox.purge_step() in sql/004_staff.sql; this runs its steps, each in
- * a transaction of its own, until none is left (see there why in steps).
+ * eventbox.purge_step() in sql/rules/85_purge.sql; this runs its steps, each
+ * in a transaction of its own, until none is left (see there why in steps).
  *
  * Connects with EVENTBOX_PURGE_DSN (default EVENTBOX_DSN), which must name
  * a member of eventbox_ops or the owner: the service's role may not purge.

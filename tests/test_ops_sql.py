@@ -58,7 +58,7 @@ def test_the_service_cannot_use_staff_functions_without_a_key(make_event, db):
     e = refused("eventbox_app", "SELECT * FROM eventbox.check_in(%s::bigint,"
                 " 'ebk_not-a-key')", reg)
     assert e.pgcode == "28000"
-    # 001's function without an actor, and purge, are staff-only.
+    # The one-argument form (no actor), and purge, are staff-only.
     assert refused("eventbox_app", "SELECT * FROM eventbox.cancel_registration("
                    "%s::bigint)", reg).pgcode == "42501"
     assert refused("eventbox_app", "SELECT eventbox.purge(30)").pgcode == "42501"

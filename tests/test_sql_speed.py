@@ -1,9 +1,10 @@
 """SQL changed for speed keeps its meaning.
 
-sql/006: register answers a plainly full event without the event's row
-lock, and every other attempt still takes it.  sql/008: iso_local() is
-inlinable and gives the same text as 001's formula for every zone.  And the
-time zone rule (a cheap lookup since 004) still refuses unknown zones."""
+register_entry()'s fast path (sql/rules/50_register.sql) answers a plainly
+full event without the event's row lock, and every other attempt still
+takes it.  iso_local() (sql/rules/20_time.sql) is inlinable and gives the
+same text as the first, subquery formula for every zone.  And the time zone
+rule (a table lookup, sql/001_core.sql) still refuses unknown zones."""
 import threading
 import time
 import uuid
@@ -88,7 +89,8 @@ def test_a_repeat_address_on_a_full_event_still_gets_its_note(api, db, make_even
                     " AND kind = 'already_registered'", addr) == 1
 
 
-# 001's iso_local(), verbatim, as the reference.
+# The first iso_local() (from sql/001_core.sql before 008), verbatim, as
+# the reference.
 ISO_LOCAL_001 = """
     SELECT to_char(ts AT TIME ZONE tz, 'YYYY-MM-DD"T"HH24:MI:SS')
         || CASE WHEN off < interval '0' THEN '-' ELSE '+' END

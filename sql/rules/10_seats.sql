@@ -1,0 +1,231 @@
+-- rules/10_seats.sql: the seat rule, named once, and what keeps the counters.
+--
+-- Rule files (sql/rules/*.sql) hold the one current definition of every
+-- function, trigger, view and grant; `eventbox migrate` re-applies them all,
+-- in name order, in one transaction, whenever any of them changed.  Tables,
+-- columns, constraints, indexes and roles stay in the numbered migrations.
+-- A diff of a rule file is the history of its rule.
+--
+-- Every function that touches registrations locks the event row first
+-- (lock_event below), then the registrations: one lock order, no deadlocks.
+-- The invariant confirmed <= capacity is a CHECK on events; the counters it
+-- checks are kept by a trigger on registrations, so a direct INSERT or
+-- UPDATE on registrations by anyone (the owner included) is held to it too.
+
+------------------------------------------------------------------------------
+-- The seat rule.  Small SQL functions of an event row, with no STRICT and
+-- no side effects, so that the planner inlines them into the views like
+-- macros; register(), the promotions, capacity changes and the views all
+-- ask these instead of restating the comparisons.
+
+-- Seats still free for a confirmation.
+CREATE OR REPLACE FUNCTION eventbox.free_seats(e eventbox.events) RETURNS integer
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT greatest(e.capacity - e.confirmed_count, 0) $$;
+
+-- The waiting list takes one more: enabled, and not at its own limit.
+CREATE OR REPLACE FUNCTION eventbox.waitlist_open(e eventbox.events) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT e.waitlist_enabled
+           AND (e.waitlist_capacity IS NULL OR e.waitlisted_count < e.waitlist_capacity)
+$$;
+
+-- What one more registration would get, seats-wise:
+-- confirmed | waitlisted | full.
+CREATE OR REPLACE FUNCTION eventbox.seat_outcome(e eventbox.events) RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT CASE WHEN eventbox.free_seats(e) > 0 THEN 'confirmed'
+                WHEN eventbox.waitlist_open(e) THEN 'waitlisted'
+                ELSE 'full' END
+$$;
+
+-- When registration closes: its own closing time, but never after the
+-- start (nobody is promoted once an event has begun, so nobody may join it
+-- either).
+CREATE OR REPLACE FUNCTION eventbox.closes_at(e eventbox.events) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT least(e.registration_closes_at, e.starts_at) $$;
+
+-- cancelled | not_open | closed | open, for an event that is not a draft.
+CREATE OR REPLACE FUNCTION eventbox.registration_state(e eventbox.events) RETURNS text
+LANGUAGE sql STABLE
+AS $$
+    SELECT CASE
+               WHEN e.status = 'cancelled' THEN 'cancelled'
+               WHEN e.registration_opens_at IS NOT NULL AND now() < e.registration_opens_at
+                   THEN 'not_open'
+               WHEN now() >= eventbox.closes_at(e) THEN 'closed'
+               ELSE 'open'
+           END
+$$;
+
+------------------------------------------------------------------------------
+-- Triggers that keep the counters honest.
+
+CREATE OR REPLACE FUNCTION eventbox.tg_registration_counts() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    d_conf integer := 0;
+    d_wait integer := 0;
+    d_canc integer := 0;
+    ev bigint;
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.event_id <> OLD.event_id THEN
+        RAISE EXCEPTION 'a registration cannot move to another event'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        ev := OLD.event_id;
+        CASE OLD.status
+            WHEN 'confirmed' THEN d_conf := d_conf - 1;
+            WHEN 'waitlisted' THEN d_wait := d_wait - 1;
+            ELSE d_canc := d_canc - 1;
+        END CASE;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        ev := NEW.event_id;
+        CASE NEW.status
+            WHEN 'confirmed' THEN d_conf := d_conf + 1;
+            WHEN 'waitlisted' THEN d_wait := d_wait + 1;
+            ELSE d_canc := d_canc + 1;
+        END CASE;
+    END IF;
+    IF d_conf <> 0 OR d_wait <> 0 OR d_canc <> 0 THEN
+        UPDATE events
+           SET confirmed_count = confirmed_count + d_conf,
+               waitlisted_count = waitlisted_count + d_wait,
+               cancelled_count = cancelled_count + d_canc
+         WHERE id = ev;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER registration_counts
+    AFTER INSERT OR DELETE OR UPDATE OF status, event_id ON eventbox.registrations
+    FOR EACH ROW EXECUTE FUNCTION eventbox.tg_registration_counts();
+
+CREATE OR REPLACE FUNCTION eventbox.tg_counters_are_derived() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'confirmed_count, waitlisted_count and cancelled_count are kept by eventbox; change registrations instead'
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+-- Only the counter trigger (nested, depth >= 1) may move the counters.  The
+-- WHEN clause keeps this free on the hot path: no function call unless a
+-- top-level statement touches them.
+CREATE OR REPLACE TRIGGER counters_are_derived
+    BEFORE UPDATE ON eventbox.events
+    FOR EACH ROW
+    WHEN (pg_trigger_depth() = 0
+          AND (OLD.confirmed_count, OLD.waitlisted_count, OLD.cancelled_count)
+              IS DISTINCT FROM (NEW.confirmed_count, NEW.waitlisted_count, NEW.cancelled_count))
+    EXECUTE FUNCTION eventbox.tg_counters_are_derived();
+
+CREATE OR REPLACE TRIGGER counters_start_at_zero
+    BEFORE INSERT ON eventbox.events
+    FOR EACH ROW
+    WHEN (NEW.confirmed_count <> 0 OR NEW.waitlisted_count <> 0 OR NEW.cancelled_count <> 0)
+    EXECUTE FUNCTION eventbox.tg_counters_are_derived();
+
+CREATE OR REPLACE FUNCTION eventbox.tg_touch_updated_at() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER events_touch
+    BEFORE UPDATE OF slug, title, description, presenter, format, location, online_url,
+        categories, organizer, accessibility_contact, starts_at, ends_at, timezone,
+        capacity, waitlist_enabled, waitlist_capacity, registration_opens_at,
+        registration_closes_at, status
+    ON eventbox.events
+    FOR EACH ROW EXECUTE FUNCTION eventbox.tg_touch_updated_at();
+
+------------------------------------------------------------------------------
+-- Internal helpers.  Callers hold the event row lock.
+
+CREATE OR REPLACE FUNCTION eventbox.token_hash(p_token text) RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT sha256(convert_to(lower(p_token), 'UTF8')) $$;
+
+-- Issues a new token for a registration: stores its hash, returns it raw
+-- (the caller puts it in the outbox row and nowhere else).
+CREATE OR REPLACE FUNCTION eventbox.issue_token(p_registration_id bigint, p_token uuid DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    t text := coalesce(p_token, gen_random_uuid())::text;
+BEGIN
+    INSERT INTO tokens (token_hash, registration_id) VALUES (token_hash(t), p_registration_id);
+    RETURN t;
+END
+$$;
+
+-- Locks and returns the event named by id or slug; all NULL when none.
+-- Every rule that touches an event's registrations starts here.
+CREATE OR REPLACE FUNCTION eventbox.lock_event(p_event text) RETURNS eventbox.events
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    e eventbox.events;
+BEGIN
+    -- A stuck lock must become an error, not a hang.  The service sets its
+    -- own lock_timeout (EVENTBOX_LOCK_TIMEOUT_MS); a psql session that set
+    -- none gets 3 s for this transaction.
+    IF current_setting('lock_timeout') = '0' THEN
+        PERFORM set_config('lock_timeout', '3s', true);
+    END IF;
+    IF p_event ~ '^[0-9]{1,18}$' THEN
+        SELECT * INTO e FROM eventbox.events WHERE id = p_event::bigint FOR UPDATE;
+    ELSE
+        SELECT * INTO e FROM eventbox.events WHERE slug = p_event FOR UPDATE;
+    END IF;
+    RETURN e;
+END
+$$;
+
+-- Promotes the oldest waiting registrations into free seats, in order, and
+-- queues their emails.  Nobody is promoted once the event has started, or
+-- unless it is published.  Returns how many moved up.
+CREATE OR REPLACE FUNCTION eventbox.promote_waiting(p_event_id bigint) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    e events;
+    r record;
+    n integer := 0;
+BEGIN
+    SELECT * INTO e FROM events WHERE id = p_event_id;
+    IF e.status <> 'published' OR e.starts_at <= now()
+       OR free_seats(e) = 0 OR e.waitlisted_count = 0 THEN
+        RETURN 0;
+    END IF;
+    FOR r IN
+        SELECT id, name, email FROM registrations
+         WHERE event_id = p_event_id AND status = 'waitlisted'
+         ORDER BY id
+         LIMIT free_seats(e)
+           FOR UPDATE
+    LOOP
+        UPDATE registrations
+           SET status = 'confirmed', confirmed_at = now(), promoted_at = now()
+         WHERE id = r.id;
+        INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
+        VALUES ('promoted', r.id, p_event_id, r.email, r.name, issue_token(r.id));
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;

@@ -1,0 +1,104 @@
+-- rules/30_views.sql: every view, public and for staff.
+--
+-- CREATE OR REPLACE keeps a view's grants and its dependants; a change that
+-- renames, retypes or drops a column needs a DROP here first (and a note in
+-- docs/STAFF.md: staff scripts read these by column name).  Seat figures
+-- come from 10_seats.sql's helpers, inlined by the planner.
+
+-- What anybody may see of an event: never the online URL, never drafts.
+CREATE OR REPLACE VIEW eventbox.public_events AS
+SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
+       e.categories, e.organizer, e.accessibility_contact, e.starts_at, e.ends_at,
+       e.timezone, e.capacity, e.status, e.waitlist_enabled,
+       e.registration_opens_at,
+       eventbox.closes_at(e) AS registration_closes_at,
+       eventbox.free_seats(e) AS seats_available,
+       eventbox.waitlist_open(e) AS waitlist_available,
+       eventbox.registration_state(e) AS registration_state,
+       e.image_path, e.image_alt, e.image_decorative
+  FROM eventbox.events e
+ WHERE e.status <> 'draft';
+
+-- LibCal-compatible reads: what anybody may see of published and cancelled
+-- events, with the waiting list's length (never the online URL).
+CREATE OR REPLACE VIEW eventbox.libcal_events AS
+SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
+       e.categories, e.organizer, e.starts_at, e.ends_at, e.timezone, e.capacity,
+       e.status, e.members_only,
+       e.capacity - eventbox.free_seats(e) AS seats_taken,
+       e.waitlisted_count AS wait_list,
+       (e.registration_opens_at IS NULL OR now() >= e.registration_opens_at)
+           AS has_registration_opened,
+       (e.status = 'cancelled' OR now() >= eventbox.closes_at(e))
+           AS has_registration_closed
+  FROM eventbox.events e
+ WHERE e.status <> 'draft';
+
+------------------------------------------------------------------------------
+-- For staff (eventbox_ops).
+
+CREATE OR REPLACE VIEW eventbox.event_summary AS
+SELECT e.id, e.slug, e.title, e.status, e.starts_at, e.ends_at, e.timezone, e.capacity,
+       e.confirmed_count AS confirmed,
+       e.waitlisted_count AS waitlisted,
+       e.cancelled_count AS cancelled,
+       eventbox.free_seats(e) AS seats_available,
+       e.waitlist_enabled, e.waitlist_capacity
+  FROM eventbox.events e;
+
+CREATE OR REPLACE VIEW eventbox.roster AS
+SELECT e.slug, r.id AS registration_id, r.name, r.email, r.organization, r.status,
+       CASE WHEN r.status = 'waitlisted' THEN
+           row_number() OVER (PARTITION BY e.slug, r.status ORDER BY r.id)::integer
+       END AS "position",
+       r.registered_at, r.confirmed_at, r.promoted_at, r.cancelled_at, r.attended_at,
+       r.source
+  FROM eventbox.registrations r
+  JOIN eventbox.events e ON e.id = r.event_id;
+
+-- The roster of one event with member libraries, waiting list in order.
+-- The service reads it with a key through admin_roster(); ops read the view.
+CREATE OR REPLACE VIEW eventbox.staff_roster AS
+SELECT r.event_id, e.slug, r.id AS registration_id, r.name, r.email,
+       coalesce(o.name, r.organization) AS library, o.id IS NOT NULL AS is_member,
+       r.status,
+       CASE WHEN r.status = 'waitlisted' THEN
+           row_number() OVER (PARTITION BY r.event_id, r.status ORDER BY r.id)::integer
+       END AS "position",
+       r.registered_at, r.confirmed_at, r.promoted_at, r.cancelled_at, r.attended_at,
+       r.source
+  FROM eventbox.registrations r
+  JOIN eventbox.events e ON e.id = r.event_id
+  LEFT JOIN eventbox.organizations o ON o.id = r.organization_id;
+
+-- Counts per event for reports, before, during and after purge: the kept
+-- counts (event_stats) plus those of the registrations still there.
+CREATE OR REPLACE VIEW eventbox.event_report AS
+SELECT e.id, e.slug, e.title, e.status, e.starts_at, e.ends_at, e.capacity,
+       coalesce(s.registered, 0) + e.confirmed_count + e.waitlisted_count + e.cancelled_count
+           AS registered,
+       coalesce(s.confirmed, 0) + e.confirmed_count AS confirmed,
+       coalesce(s.waitlisted, 0) + e.waitlisted_count AS waitlisted,
+       coalesce(s.cancelled, 0) + e.cancelled_count AS cancelled,
+       coalesce(s.attended, 0) + (SELECT count(*)::integer FROM eventbox.registrations r
+                                  WHERE r.event_id = e.id AND r.attended_at IS NOT NULL)
+           AS attended,
+       s.purged_at
+  FROM eventbox.events e
+  LEFT JOIN eventbox.event_stats s ON s.event_id = e.id;
+
+CREATE OR REPLACE VIEW eventbox.outbox_backlog AS
+SELECT o.status, o.kind, count(*) AS messages, min(o.created_at) AS oldest,
+       max(o.attempts) AS max_attempts
+  FROM eventbox.outbox o
+ WHERE o.status <> 'sent'
+ GROUP BY o.status, o.kind;
+
+-- Messages that failed or are being retried, newest problem first.
+CREATE OR REPLACE VIEW eventbox.outbox_failures AS
+SELECT o.id, o.status, o.kind, e.slug AS event_slug, o.registration_id, o.email,
+       o.attempts, o.last_error, o.created_at, o.next_attempt_at
+  FROM eventbox.outbox o
+  LEFT JOIN eventbox.events e ON e.id = o.event_id
+ WHERE o.status = 'failed' OR (o.status = 'pending' AND o.attempts > 0)
+ ORDER BY o.status, o.next_attempt_at DESC;

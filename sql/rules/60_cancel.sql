@@ -1,0 +1,138 @@
+-- rules/60_cancel.sql: cancelling registrations.
+--
+-- A cancellation of a confirmed seat promotes the oldest waiting
+-- registration in the same transaction (promote_waiting, 10_seats.sql) and
+-- queues both emails in it.
+
+-- Cancels one registration whose event row the caller has locked.  Frees
+-- the seat and promotes the next in line in the same transaction.
+CREATE OR REPLACE FUNCTION eventbox.cancel_locked(p_registration_id bigint, OUT outcome text,
+                                       OUT promoted integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    r registrations;
+BEGIN
+    promoted := 0;
+    SELECT * INTO r FROM registrations WHERE id = p_registration_id FOR UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'not_found';
+        RETURN;
+    END IF;
+    IF r.status = 'cancelled' THEN
+        outcome := 'already_cancelled';
+        RETURN;
+    END IF;
+    UPDATE registrations SET status = 'cancelled', cancelled_at = now() WHERE id = r.id;
+    INSERT INTO outbox (kind, registration_id, event_id, email, name)
+    VALUES ('cancelled', r.id, r.event_id, r.email, r.name);
+    IF r.status = 'confirmed' THEN
+        promoted := promote_waiting(r.event_id);
+    END IF;
+    outcome := 'cancelled';
+END
+$$;
+
+-- cancel: a patron's cancellation by token.  Idempotent.
+--   outcome  cancelled | already_cancelled | not_found
+CREATE OR REPLACE FUNCTION eventbox.cancel(p_token text, OUT outcome text, OUT promoted integer,
+                                OUT event_slug text)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    v_reg bigint;
+    v_event bigint;
+BEGIN
+    promoted := 0;
+    SELECT r.id, r.event_id INTO v_reg, v_event
+      FROM tokens t JOIN registrations r ON r.id = t.registration_id
+     WHERE t.token_hash = token_hash(p_token);
+    IF NOT FOUND THEN
+        outcome := 'not_found';
+        RETURN;
+    END IF;
+    event_slug := (lock_event(v_event::text)).slug;
+    SELECT c.outcome, c.promoted INTO outcome, promoted FROM cancel_locked(v_reg) c;
+END
+$$;
+
+-- Locks the event of a registration, then the registration.  NULL when
+-- there is none.
+CREATE OR REPLACE FUNCTION eventbox.lock_registration(p_registration_id bigint)
+RETURNS eventbox.registrations
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    v_event bigint;
+    r registrations;
+BEGIN
+    SELECT event_id INTO v_event FROM registrations WHERE id = p_registration_id;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    PERFORM lock_event(v_event::text);
+    SELECT * INTO r FROM registrations WHERE id = p_registration_id FOR UPDATE;
+    RETURN r;
+END
+$$;
+
+-- cancel_registration with an actor: staff cancel for a patron, or take
+-- someone off the waiting list.  A freed seat goes to the next in line.
+--   outcome  cancelled | already_cancelled | not_found
+CREATE OR REPLACE FUNCTION eventbox.cancel_registration(p_registration_id bigint, p_key text,
+                                             OUT outcome text, OUT promoted integer)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    who record := staff_actor(p_key);
+    r registrations := lock_registration(p_registration_id);
+BEGIN
+    promoted := 0;
+    IF r.id IS NULL THEN
+        outcome := 'not_found';
+        RETURN;
+    END IF;
+    SELECT c.outcome, c.promoted INTO outcome, promoted FROM cancel_locked(r.id) c;
+    IF outcome = 'cancelled' THEN
+        PERFORM audit(who.actor, who.via, 'registration_cancelled', r.event_id, r.id,
+                      jsonb_build_object('was', r.status, 'promoted', promoted));
+    END IF;
+END
+$$;
+
+-- The one-argument form staff scripts know: the same, audited under the
+-- caller's role.
+CREATE OR REPLACE FUNCTION eventbox.cancel_registration(p_registration_id bigint,
+                                                        OUT outcome text,
+                                                        OUT promoted integer)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$ SELECT c.outcome, c.promoted FROM cancel_registration(p_registration_id, NULL::text) c $$;
+
+-- Cancels every live registration of an event whose row the caller has
+-- locked, with an 'event_cancelled' notice to each.  Returns how many.
+
+CREATE OR REPLACE FUNCTION eventbox.cancel_all_registrations(p_event_id bigint) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    WITH c AS (
+        UPDATE registrations SET status = 'cancelled', cancelled_at = now()
+         WHERE event_id = p_event_id AND status <> 'cancelled'
+        RETURNING id, email, name)
+    INSERT INTO outbox (kind, registration_id, event_id, email, name)
+    SELECT 'event_cancelled', c.id, p_event_id, c.email, c.name FROM c ORDER BY c.id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;

@@ -1,0 +1,351 @@
+-- rules/70_events.sql: creating and changing events.
+--
+-- Consequences of event changes, however they are made (these functions or
+-- plain SQL by ops): a raised capacity or a publication promotes from the
+-- waiting list; a cancellation cancels every registration with a notice to
+-- each.  The UPDATE that fired the trigger holds the event row lock already.
+
+CREATE OR REPLACE FUNCTION eventbox.tg_event_follow_up() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+BEGIN
+    -- The staff functions do this themselves, and count what they did.
+    IF current_setting('eventbox.audited', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF NEW.status = 'cancelled' AND OLD.status <> 'cancelled' THEN
+        PERFORM cancel_all_registrations(NEW.id);
+    ELSIF NEW.capacity > OLD.capacity
+          OR (NEW.status = 'published' AND OLD.status <> 'published') THEN
+        PERFORM promote_waiting(NEW.id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER event_follow_up
+    AFTER UPDATE OF capacity, status ON eventbox.events
+    FOR EACH ROW
+    WHEN (pg_trigger_depth() = 0
+          AND (NEW.capacity > OLD.capacity OR NEW.status IS DISTINCT FROM OLD.status))
+    EXECUTE FUNCTION eventbox.tg_event_follow_up();
+
+-- save_event: creates (p_event NULL) or changes an event from a JSON object
+-- of column values; absent keys keep their value (or the default).  Every
+-- value is checked here and the first bad one named, so that the API can
+-- answer 422 with the field.  Capacity changes go through set_capacity's
+-- rule (never below the confirmed count); status changes through
+-- set_status.
+--   outcome  created | updated | not_found | invalid | slug_taken |
+--            below_confirmed
+CREATE OR REPLACE FUNCTION eventbox.save_event(p_event text, p_fields jsonb, p_key text DEFAULT NULL,
+                                    OUT outcome text, OUT field text, OUT message text,
+                                    OUT event_id bigint, OUT event_slug text)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    who record := staff_actor(p_key);
+    e events;
+    n events;
+    k text;
+    v_tz text;
+    v_type text;
+    allowed text[] := ARRAY['slug', 'title', 'description', 'presenter', 'format', 'location',
+        'online_url', 'categories', 'organizer', 'accessibility_contact', 'starts_at',
+        'ends_at', 'timezone', 'capacity', 'waitlist_enabled', 'waitlist_capacity',
+        'registration_opens_at', 'registration_closes_at', 'members_only'];
+BEGIN
+    IF jsonb_typeof(p_fields) IS DISTINCT FROM 'object' THEN
+        outcome := 'invalid'; field := ''; message := 'the body must be a JSON object';
+        RETURN;
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(p_fields) LOOP
+        IF k = 'status' THEN
+            outcome := 'invalid'; field := k;
+            message := 'use publish, unpublish or cancel to change the status';
+            RETURN;
+        ELSIF NOT k = ANY (allowed) THEN
+            outcome := 'invalid'; field := k; message := 'is not a field of an event';
+            RETURN;
+        END IF;
+    END LOOP;
+
+    IF p_event IS NULL THEN
+        FOREACH k IN ARRAY ARRAY['slug', 'title', 'starts_at', 'ends_at', 'capacity'] LOOP
+            IF NOT p_fields ? k OR jsonb_typeof(p_fields -> k) = 'null' THEN
+                outcome := 'invalid'; field := k; message := 'is required';
+                RETURN;
+            END IF;
+        END LOOP;
+        e := NULL;
+        e.timezone := 'America/New_York';
+        e.description := ''; e.presenter := ''; e.format := 'online'; e.location := '';
+        e.categories := '{}'; e.organizer := ''; e.accessibility_contact := '';
+        e.waitlist_enabled := true; e.members_only := false; e.status := 'draft';
+        e.confirmed_count := 0;
+    ELSE
+        e := lock_event(p_event);
+        IF e.id IS NULL THEN
+            outcome := 'not_found';
+            RETURN;
+        END IF;
+    END IF;
+
+    -- Types first: each present value must be the JSON type of its column.
+    FOR k IN SELECT jsonb_object_keys(p_fields) LOOP
+        v_type := CASE
+               WHEN k IN ('capacity', 'waitlist_capacity') THEN 'number'
+               WHEN k IN ('waitlist_enabled', 'members_only') THEN 'boolean'
+               WHEN k = 'categories' THEN 'array'
+               ELSE 'string' END;
+        IF jsonb_typeof(p_fields -> k) <> v_type
+           AND NOT (jsonb_typeof(p_fields -> k) = 'null'
+                    AND k IN ('online_url', 'waitlist_capacity', 'registration_opens_at',
+                              'registration_closes_at')) THEN
+            outcome := 'invalid'; field := k; message := 'has the wrong type';
+            RETURN;
+        END IF;
+    END LOOP;
+
+    v_tz := coalesce(p_fields ->> 'timezone', e.timezone);
+    IF NOT is_valid_timezone(v_tz) THEN
+        outcome := 'invalid'; field := 'timezone';
+        message := 'is not an IANA time zone (like America/New_York)';
+        RETURN;
+    END IF;
+    n := e;
+    n.timezone := v_tz;
+    n.slug := coalesce(p_fields ->> 'slug', e.slug);
+    n.title := coalesce(btrim(p_fields ->> 'title'), e.title);
+    n.description := coalesce(p_fields ->> 'description', e.description);
+    n.presenter := coalesce(p_fields ->> 'presenter', e.presenter);
+    n.format := coalesce(p_fields ->> 'format', e.format);
+    n.location := coalesce(p_fields ->> 'location', e.location);
+    n.organizer := coalesce(p_fields ->> 'organizer', e.organizer);
+    n.accessibility_contact := coalesce(p_fields ->> 'accessibility_contact',
+                                        e.accessibility_contact);
+    IF p_fields ? 'online_url' THEN n.online_url := p_fields ->> 'online_url'; END IF;
+    IF p_fields ? 'waitlist_capacity' THEN
+        IF (p_fields ->> 'waitlist_capacity')::numeric
+               <> trunc((p_fields ->> 'waitlist_capacity')::numeric)
+           OR (p_fields ->> 'waitlist_capacity')::numeric NOT BETWEEN 0 AND 1000000 THEN
+            outcome := 'invalid'; field := 'waitlist_capacity';
+            message := 'must be a whole number from 0, or null';
+            RETURN;
+        END IF;
+        n.waitlist_capacity := (p_fields ->> 'waitlist_capacity')::numeric;
+    END IF;
+    n.waitlist_enabled := coalesce((p_fields ->> 'waitlist_enabled')::boolean,
+                                   e.waitlist_enabled);
+    n.members_only := coalesce((p_fields ->> 'members_only')::boolean, e.members_only);
+    IF p_fields ? 'categories' THEN
+        IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_fields -> 'categories') c
+                    WHERE jsonb_typeof(c) <> 'string' OR length(c #>> '{}') NOT BETWEEN 1 AND 100) THEN
+            outcome := 'invalid'; field := 'categories';
+            message := 'must be a list of short texts';
+            RETURN;
+        END IF;
+        n.categories := ARRAY(SELECT jsonb_array_elements_text(p_fields -> 'categories'));
+    END IF;
+    IF p_fields ? 'capacity' THEN
+        IF (p_fields ->> 'capacity')::numeric NOT BETWEEN 0 AND 1000000
+           OR (p_fields ->> 'capacity')::numeric <> trunc((p_fields ->> 'capacity')::numeric) THEN
+            outcome := 'invalid'; field := 'capacity';
+            message := 'must be a whole number from 0';
+            RETURN;
+        END IF;
+        n.capacity := (p_fields ->> 'capacity')::integer;
+    END IF;
+    IF n.waitlist_capacity IS NOT NULL
+       AND (n.waitlist_capacity < 0 OR n.waitlist_capacity > 1000000) THEN
+        outcome := 'invalid'; field := 'waitlist_capacity';
+        message := 'must be a whole number from 0, or null';
+        RETURN;
+    END IF;
+
+    BEGIN
+        k := 'starts_at';
+        n.starts_at := coalesce(parse_time(p_fields ->> k, v_tz), e.starts_at);
+        k := 'ends_at';
+        n.ends_at := coalesce(parse_time(p_fields ->> k, v_tz), e.ends_at);
+        k := 'registration_opens_at';
+        IF p_fields ? k THEN n.registration_opens_at := parse_time(p_fields ->> k, v_tz); END IF;
+        k := 'registration_closes_at';
+        IF p_fields ? k THEN n.registration_closes_at := parse_time(p_fields ->> k, v_tz); END IF;
+    EXCEPTION WHEN data_exception THEN   -- bad format, day 31 of February, +25:00
+        outcome := 'invalid'; field := k;
+        message := 'is not a date and time (like 2026-12-10T14:00:00-05:00)';
+        RETURN;
+    END;
+
+    IF n.slug !~ '^[a-z0-9][a-z0-9-]{0,99}$' OR n.slug ~ '^[0-9]+$' THEN
+        field := 'slug'; message := 'lower-case letters, digits and hyphens, not only digits';
+    ELSIF n.title = '' OR length(n.title) > 300 THEN
+        field := 'title'; message := 'must be 1 to 300 characters';
+    ELSIF n.format NOT IN ('online', 'in_person', 'hybrid') THEN
+        field := 'format'; message := 'must be online, in_person or hybrid';
+    ELSIF n.online_url !~ '^https?://[^[:space:]]+$' THEN
+        field := 'online_url'; message := 'must be an http or https URL';
+    ELSIF n.ends_at <= n.starts_at THEN
+        field := 'ends_at'; message := 'must be after starts_at';
+    ELSIF n.registration_closes_at <= n.registration_opens_at THEN
+        field := 'registration_closes_at'; message := 'must be after registration_opens_at';
+    ELSIF n.capacity < n.confirmed_count THEN
+        outcome := 'below_confirmed';
+        message := format('%s seats are taken; cancel registrations before lowering the capacity below that',
+                          n.confirmed_count);
+        RETURN;
+    END IF;
+    IF field IS NOT NULL THEN
+        outcome := 'invalid';
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM events x WHERE x.slug = n.slug AND x.id IS DISTINCT FROM e.id) THEN
+        outcome := 'slug_taken'; field := 'slug'; message := 'another event has this slug';
+        RETURN;
+    END IF;
+
+    PERFORM audited(true);
+    IF p_event IS NULL THEN
+        INSERT INTO events (slug, title, description, presenter, format, location, online_url,
+                            categories, organizer, accessibility_contact, starts_at, ends_at,
+                            timezone, capacity, waitlist_enabled, waitlist_capacity,
+                            registration_opens_at, registration_closes_at, members_only)
+        VALUES (n.slug, n.title, n.description, n.presenter, n.format, n.location, n.online_url,
+                n.categories, n.organizer, n.accessibility_contact, n.starts_at, n.ends_at,
+                n.timezone, n.capacity, n.waitlist_enabled, n.waitlist_capacity,
+                n.registration_opens_at, n.registration_closes_at, n.members_only)
+        RETURNING id INTO n.id;
+        outcome := 'created';
+    ELSE
+        UPDATE events SET slug = n.slug, title = n.title, description = n.description,
+               presenter = n.presenter, format = n.format, location = n.location,
+               online_url = n.online_url, categories = n.categories, organizer = n.organizer,
+               accessibility_contact = n.accessibility_contact, starts_at = n.starts_at,
+               ends_at = n.ends_at, timezone = n.timezone, capacity = n.capacity,
+               waitlist_enabled = n.waitlist_enabled, waitlist_capacity = n.waitlist_capacity,
+               registration_opens_at = n.registration_opens_at,
+               registration_closes_at = n.registration_closes_at, members_only = n.members_only
+         WHERE id = e.id;
+        -- The follow-up trigger only sees top-level statements.
+        IF n.capacity > e.capacity THEN
+            PERFORM promote_waiting(e.id);
+        END IF;
+        outcome := 'updated';
+    END IF;
+    PERFORM audit(who.actor, who.via, 'event_' || outcome, n.id, NULL,
+                  p_fields - 'online_url' - 'description' - 'presenter');
+    PERFORM audited(false);
+    event_id := n.id;
+    event_slug := n.slug;
+END
+$$;
+
+-- set_status: publish, unpublish (back to draft) or cancel an event.
+-- Cancelling cancels every registration and queues a notice to each;
+-- publishing fills free seats from the waiting list.  A cancelled event
+-- stays cancelled.
+--   outcome  ok | unchanged | not_found | invalid_status | event_cancelled
+CREATE OR REPLACE FUNCTION eventbox.set_status(p_event text, p_status text, p_key text DEFAULT NULL,
+                                    OUT outcome text, OUT affected integer,
+                                    OUT event_id bigint)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    who record := staff_actor(p_key);
+    e events;
+BEGIN
+    affected := 0;
+    IF p_status IS NULL OR p_status NOT IN ('draft', 'published', 'cancelled') THEN
+        outcome := 'invalid_status';
+        RETURN;
+    END IF;
+    e := lock_event(p_event);
+    IF e.id IS NULL THEN
+        outcome := 'not_found';
+        RETURN;
+    END IF;
+    event_id := e.id;
+    IF e.status = p_status THEN
+        outcome := 'unchanged';
+        RETURN;
+    END IF;
+    IF e.status = 'cancelled' THEN
+        outcome := 'event_cancelled';
+        RETURN;
+    END IF;
+    PERFORM audited(true);
+    UPDATE events SET status = p_status WHERE id = e.id;
+    IF p_status = 'cancelled' THEN
+        affected := cancel_all_registrations(e.id);
+    ELSIF p_status = 'published' THEN
+        affected := promote_waiting(e.id);
+    END IF;
+    PERFORM audit(who.actor, who.via,
+                  CASE p_status WHEN 'draft' THEN 'event_unpublished'
+                                WHEN 'published' THEN 'event_published'
+                                ELSE 'event_cancelled' END,
+                  e.id, NULL, jsonb_build_object('registrations_affected', affected));
+    PERFORM audited(false);
+    outcome := 'ok';
+END
+$$;
+
+-- set_capacity with an actor for the audit log.  Raising it promotes the
+-- oldest waiting at once, in order, each with a 'promoted' email, in this
+-- transaction; lowering it below the confirmed count is refused.
+--   outcome  ok | below_confirmed | not_found | invalid_capacity
+CREATE OR REPLACE FUNCTION eventbox.set_capacity(p_event text, p_capacity integer, p_key text,
+                                      OUT outcome text, OUT promoted integer,
+                                      OUT confirmed integer)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    who record := staff_actor(p_key);
+    e events;
+BEGIN
+    promoted := 0;
+    IF p_capacity IS NULL OR p_capacity < 0 THEN
+        outcome := 'invalid_capacity';
+        RETURN;
+    END IF;
+    e := lock_event(p_event);
+    IF e.id IS NULL THEN
+        outcome := 'not_found';
+        RETURN;
+    END IF;
+    confirmed := e.confirmed_count;
+    IF p_capacity < e.confirmed_count THEN
+        outcome := 'below_confirmed';
+        RETURN;
+    END IF;
+    PERFORM audited(true);
+    UPDATE events SET capacity = p_capacity WHERE id = e.id;
+    promoted := promote_waiting(e.id);
+    confirmed := e.confirmed_count + promoted;
+    PERFORM audit(who.actor, who.via, 'capacity_set', e.id, NULL,
+                  jsonb_build_object('from', e.capacity, 'to', p_capacity,
+                                     'promoted', promoted));
+    PERFORM audited(false);
+    outcome := 'ok';
+END
+$$;
+
+-- The two-argument form staff scripts know: the same, audited under the
+-- caller's role.
+CREATE OR REPLACE FUNCTION eventbox.set_capacity(p_event text, p_capacity integer,
+                                                 OUT outcome text, OUT promoted integer)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$ SELECT s.outcome, s.promoted FROM set_capacity(p_event, p_capacity, NULL::text) s $$;

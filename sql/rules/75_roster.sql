@@ -1,0 +1,122 @@
+-- rules/75_roster.sql: staff at work on a roster -- promoting someone
+-- ahead of their turn, checking people in, and reading rosters and events.
+
+-- promote: gives a free seat to one particular person on the waiting list,
+-- ahead of their turn (staff discretion).  Without a free seat nothing
+-- changes: raise the capacity or cancel a seat first.
+--   outcome  promoted | no_seat | not_waitlisted | not_found | started
+CREATE OR REPLACE FUNCTION eventbox.promote(p_registration_id bigint, p_key text DEFAULT NULL,
+                                 OUT outcome text)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    who record := staff_actor(p_key);
+    r registrations := lock_registration(p_registration_id);
+    e events;
+BEGIN
+    IF r.id IS NULL THEN
+        outcome := 'not_found';
+        RETURN;
+    END IF;
+    SELECT * INTO e FROM events WHERE id = r.event_id;
+    IF r.status <> 'waitlisted' THEN
+        outcome := 'not_waitlisted';
+    ELSIF e.starts_at <= now() THEN
+        outcome := 'started';
+    ELSIF free_seats(e) = 0 THEN
+        outcome := 'no_seat';
+    ELSE
+        UPDATE registrations SET status = 'confirmed', confirmed_at = now(), promoted_at = now()
+         WHERE id = r.id;
+        INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
+        VALUES ('promoted', r.id, r.event_id, r.email, r.name, issue_token(r.id));
+        PERFORM audit(who.actor, who.via, 'registration_promoted', r.event_id, r.id);
+        outcome := 'promoted';
+    END IF;
+END
+$$;
+
+-- check_in: marks attendance of a confirmed registration (p_attended false
+-- takes it back).
+--   outcome  checked_in | unchecked | unchanged | not_confirmed | not_found
+CREATE OR REPLACE FUNCTION eventbox.check_in(p_registration_id bigint, p_key text DEFAULT NULL,
+                                  p_attended boolean DEFAULT true, OUT outcome text)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    who record := staff_actor(p_key);
+    r registrations := lock_registration(p_registration_id);
+BEGIN
+    IF r.id IS NULL THEN
+        outcome := 'not_found';
+    ELSIF r.status <> 'confirmed' THEN
+        outcome := 'not_confirmed';
+    ELSIF (r.attended_at IS NOT NULL) = coalesce(p_attended, true) THEN
+        outcome := 'unchanged';
+    ELSE
+        UPDATE registrations
+           SET attended_at = CASE WHEN coalesce(p_attended, true) THEN now() END
+         WHERE id = r.id;
+        outcome := CASE WHEN coalesce(p_attended, true) THEN 'checked_in' ELSE 'unchecked' END;
+        PERFORM audit(who.actor, who.via, 'registration_' || outcome, r.event_id, r.id);
+    END IF;
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Reading, for staff.
+
+CREATE OR REPLACE FUNCTION eventbox.admin_roster(p_key text, p_event text)
+RETURNS SETOF eventbox.staff_roster
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    who record := staff_actor(p_key);
+BEGIN
+    RETURN QUERY
+    SELECT s.* FROM staff_roster s JOIN events e ON e.id = s.event_id
+     WHERE CASE WHEN p_event ~ '^[0-9]{1,18}$' THEN e.id = p_event::bigint
+                ELSE e.slug = p_event END
+     ORDER BY CASE s.status WHEN 'confirmed' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END,
+              s.registration_id;
+END
+$$;
+
+-- One event as staff see it (online URL, counts, members_only), or none.
+CREATE OR REPLACE FUNCTION eventbox.admin_event(p_key text, p_event text)
+RETURNS TABLE (id bigint, slug text, title text, status text, timezone text,
+               description text, presenter text, format text, location text,
+               categories text[], organizer text, accessibility_contact text,
+               waitlist_enabled boolean, waitlist_capacity integer,
+               starts_at timestamptz, ends_at timestamptz, capacity integer,
+               confirmed integer, waitlisted integer, cancelled integer, attended bigint,
+               members_only boolean, online_url text, registration_state text,
+               registration_opens_at timestamptz, registration_closes_at timestamptz)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    who record := staff_actor(p_key);
+BEGIN
+    RETURN QUERY
+    SELECT e.id, e.slug, e.title, e.status, e.timezone, e.description, e.presenter,
+           e.format, e.location, e.categories, e.organizer, e.accessibility_contact,
+           e.waitlist_enabled, e.waitlist_capacity, e.starts_at, e.ends_at, e.capacity,
+           e.confirmed_count, e.waitlisted_count, e.cancelled_count,
+           (SELECT count(*) FROM registrations r
+             WHERE r.event_id = e.id AND r.attended_at IS NOT NULL),
+           e.members_only, e.online_url,
+           CASE WHEN e.status = 'draft' THEN 'draft' ELSE registration_state(e) END,
+           e.registration_opens_at, closes_at(e)
+      FROM events e
+     WHERE CASE WHEN p_event ~ '^[0-9]{1,18}$' THEN e.id = p_event::bigint
+                ELSE e.slug = p_event END;
+END
+$$;

@@ -1,0 +1,212 @@
+-- rules/80_mail.sql: what the mailer (`eventbox mailer`, src/mailer.c) calls.
+--
+-- The mailer claims one due message at a time inside a transaction that
+-- holds its row lock (FOR UPDATE SKIP LOCKED) until the SMTP server has
+-- answered and the row is marked: other mailers skip a row being sent, and
+-- a mailer that dies releases it with its connection.  Everything a message
+-- needs comes back from mail_claim() in one round trip.
+--
+-- Privacy at rest: once a message is accepted, mail_sent() erases its
+-- token, address and name; only kind, registration, event, timestamps and
+-- status remain.  Failed messages keep the address so staff can act.
+
+-- mail_claim: up to p_batch due messages, locked until the caller's
+-- transaction ends.  A reminder that no longer applies (cancelled since, or
+-- the event started or was cancelled) is closed here as skipped: status
+-- sent, sent_at NULL, last_error 'skipped', personal data erased.
+CREATE OR REPLACE FUNCTION eventbox.mail_claim(p_batch integer)
+RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
+               token text, registration_status text, "position" integer,
+               event_id bigint, event_slug text, title text, description text,
+               presenter text, format text, location text, online_url text,
+               event_status text, human_when text, timezone text,
+               ical_start text, ical_end text, ical_stamp text,
+               vtimezone text, sequence bigint)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    o outbox;
+    r registrations;
+    e events;
+BEGIN
+    FOR o IN
+        SELECT * FROM outbox ob
+         WHERE ob.status = 'pending' AND ob.next_attempt_at <= now()
+         ORDER BY ob.next_attempt_at, ob.id
+         LIMIT greatest(p_batch, 1)
+           FOR UPDATE SKIP LOCKED
+    LOOP
+        SELECT * INTO r FROM registrations WHERE registrations.id = o.registration_id;
+        SELECT * INTO e FROM events WHERE events.id = o.event_id;
+        IF o.kind = 'reminder' AND (r.status IS DISTINCT FROM 'confirmed'
+                                    OR e.status <> 'published' OR e.starts_at <= now()) THEN
+            UPDATE outbox
+               SET status = 'sent', last_error = 'skipped', token = NULL,
+                   email = NULL, name = NULL
+             WHERE outbox.id = o.id;
+            CONTINUE;
+        END IF;
+        IF o.email IS NULL OR e.id IS NULL THEN
+            -- Nothing to send it to (a purged registration): close it.
+            UPDATE outbox
+               SET status = 'failed', last_error = 'no recipient', token = NULL,
+                   name = NULL
+             WHERE outbox.id = o.id;
+            CONTINUE;
+        END IF;
+        id := o.id;
+        kind := o.kind;
+        attempts := o.attempts;
+        email := o.email;
+        name := o.name;
+        token := o.token;
+        registration_status := r.status;
+        "position" := CASE WHEN r.status = 'waitlisted' THEN
+            (SELECT count(*)::integer FROM registrations w
+              WHERE w.event_id = r.event_id AND w.status = 'waitlisted' AND w.id <= r.id)
+        END;
+        event_id := e.id;
+        event_slug := e.slug;
+        title := e.title;
+        description := e.description;
+        presenter := e.presenter;
+        format := e.format;
+        location := e.location;
+        -- The URL goes only to the registration's own address, and only
+        -- while its seat is confirmed.
+        online_url := CASE WHEN o.kind IN ('confirmed', 'promoted', 'reminder',
+                                           'already_registered')
+                             AND r.status = 'confirmed' AND e.status = 'published'
+                           THEN e.online_url END;
+        event_status := e.status;
+        human_when := eventbox.human_when(e.starts_at, e.ends_at, e.timezone);
+        timezone := e.timezone;
+        ical_start := ical_local(e.starts_at, e.timezone);
+        ical_end := ical_local(e.ends_at, e.timezone);
+        ical_stamp := ical_utc(now());
+        vtimezone := eventbox.vtimezone(e.timezone, e.starts_at);
+        -- Calendars replace an entry whose SEQUENCE grew: the event's last
+        -- change, in seconds, only ever grows.
+        sequence := extract(epoch FROM e.updated_at - e.created_at)::bigint;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+-- mail_sent: the SMTP server accepted the message.  Erases what identified
+-- the person; the row stays as a record that a message went out.
+CREATE OR REPLACE FUNCTION eventbox.mail_sent(p_id bigint) RETURNS void
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    UPDATE eventbox.outbox
+       SET status = 'sent', sent_at = now(), attempts = attempts + 1,
+           last_error = NULL, token = NULL, email = NULL, name = NULL
+     WHERE id = p_id AND status = 'pending'
+$$;
+
+-- mail_failed: one more failed attempt.  Retries after p_base_ms * 2^n
+-- (at most six hours); after p_max_tries the row stays failed for staff.
+-- p_error must carry no personal data (the mailer sends SMTP codes only).
+CREATE OR REPLACE FUNCTION eventbox.mail_failed(p_id bigint, p_error text, p_max_tries integer,
+                                     p_base_ms integer)
+RETURNS text
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    UPDATE eventbox.outbox
+       SET attempts = attempts + 1,
+           last_error = left(p_error, 200),
+           status = CASE WHEN attempts + 1 >= p_max_tries THEN 'failed' ELSE 'pending' END,
+           next_attempt_at = now() + least(interval '6 hours',
+               make_interval(secs => greatest(p_base_ms, 1) / 1000.0
+                                     * power(2, least(attempts, 30))))
+     WHERE id = p_id AND status = 'pending'
+ RETURNING status
+$$;
+
+-- queue_reminders: one reminder per confirmed registration of a published
+-- event that starts within p_hours and has not started.  Serialised by an
+-- advisory lock so two mailers never issue two tokens for one reminder;
+-- the unique index makes "never twice" hold whatever calls it.
+CREATE OR REPLACE FUNCTION eventbox.queue_reminders(p_hours integer) RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(7423003);
+    INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
+    SELECT 'reminder', r.id, e.id, r.email, r.name, issue_token(r.id)
+      FROM events e
+      JOIN registrations r ON r.event_id = e.id AND r.status = 'confirmed'
+     WHERE e.status = 'published'
+       AND e.starts_at > now()
+       AND e.starts_at <= now() + make_interval(hours => p_hours)
+       AND NOT EXISTS (SELECT 1 FROM outbox x
+                        WHERE x.registration_id = r.id AND x.kind = 'reminder')
+    ON CONFLICT (registration_id) WHERE kind = 'reminder' DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- mail_retry: staff send a failed message again (after fixing the relay).
+CREATE OR REPLACE FUNCTION eventbox.mail_retry(p_id bigint) RETURNS boolean
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    UPDATE eventbox.outbox
+       SET status = 'pending', attempts = 0, next_attempt_at = now()
+     WHERE id = p_id AND status = 'failed' AND email IS NOT NULL
+ RETURNING true
+$$;
+
+-- mail_next_due: milliseconds until the earliest pending message is due
+-- (0 when one is due now), NULL when none is pending.  The mailer sleeps
+-- that long at most, so a retry goes out on time without polling.
+CREATE OR REPLACE FUNCTION eventbox.mail_next_due() RETURNS bigint
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    SELECT greatest(0, ceil(extract(epoch FROM min(next_attempt_at) - now()) * 1000))::bigint
+      FROM eventbox.outbox WHERE status = 'pending'
+$$;
+
+-- The outbox figures for GET /metrics.  The service's role may not read the
+-- outbox (it holds tokens); this function tells it only counts and an age.
+-- One query per scrape; the pending count walks the outbox_due partial index.
+CREATE OR REPLACE FUNCTION eventbox.outbox_stats(OUT pending bigint, OUT failed bigint,
+                                      OUT oldest_pending_age_s double precision)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    SELECT count(*) FILTER (WHERE status = 'pending'),
+           count(*) FILTER (WHERE status = 'failed'),
+           coalesce(extract(epoch FROM now() - min(created_at)
+                                FILTER (WHERE status = 'pending')), 0)::double precision
+      FROM outbox
+     WHERE status IN ('pending', 'failed')
+$$;
+
+-- Wake the mailers once per transaction that queued mail.
+CREATE OR REPLACE FUNCTION eventbox.tg_outbox_notify() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('eventbox_outbox', '');
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER outbox_notify
+    AFTER INSERT ON eventbox.outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION eventbox.tg_outbox_notify();

@@ -1,0 +1,95 @@
+-- rules/90_grants.sql: who may do what, all in one place.
+--
+-- Applied after every other rule file, so a function or view created anew
+-- gets its grants here.  Nothing in schema eventbox is open to PUBLIC: a
+-- function is callable only by the roles named below (and the owner).
+-- Functions used inside the public views (the seat helpers, iso_local) need
+-- EXECUTE by whoever reads those views: PostgreSQL checks a view's function
+-- calls against the reader, not the view's owner.
+--
+--   eventbox_service  the web workers: the public rules and reads, and the
+--                     staff functions, which each demand a staff API key
+--   eventbox_mailer   the mailer: claims and marks the outbox
+--   eventbox_ops      staff at a psql prompt: everything staff do, plain
+--                     SQL on events and member libraries (audited by
+--                     trigger), registrations only through functions
+
+REVOKE ALL ON ALL TABLES IN SCHEMA eventbox FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA eventbox FROM PUBLIC;
+GRANT USAGE ON SCHEMA eventbox TO eventbox_service, eventbox_ops, eventbox_mailer;
+
+------------------------------------------------------------------------------
+-- The service and staff alike.
+
+GRANT EXECUTE ON FUNCTION
+    eventbox.register(text, text, text, text, text, uuid, text),
+    eventbox.cancel(text),
+    eventbox.registration_by_token(text),
+    eventbox.free_seats(eventbox.events),
+    eventbox.waitlist_open(eventbox.events),
+    eventbox.seat_outcome(eventbox.events),
+    eventbox.closes_at(eventbox.events),
+    eventbox.registration_state(eventbox.events),
+    eventbox.iso_utc(timestamptz),
+    eventbox.iso_local(timestamptz, text),
+    eventbox.utc_offset(timestamptz, text),
+    eventbox.ical_offset(interval),
+    eventbox.vtimezone(text, timestamptz),
+    eventbox.ical_local(timestamptz, text),
+    eventbox.ical_utc(timestamptz),
+    eventbox.outbox_stats(),
+    -- staff functions: each checks the staff key itself (staff_actor)
+    eventbox.api_key_name(text),
+    eventbox.api_key_state(text),
+    eventbox.save_event(text, jsonb, text),
+    eventbox.set_status(text, text, text),
+    eventbox.set_capacity(text, integer, text),
+    eventbox.staff_register(text, text, text, text, text),
+    eventbox.cancel_registration(bigint, text),
+    eventbox.promote(bigint, text),
+    eventbox.check_in(bigint, text, boolean),
+    eventbox.admin_roster(text, text),
+    eventbox.admin_event(text, text),
+    eventbox.category_id(text)
+  TO eventbox_service, eventbox_ops;
+GRANT SELECT ON eventbox.public_events, eventbox.libcal_events, eventbox.timezone_names
+   TO eventbox_service, eventbox_ops;
+
+------------------------------------------------------------------------------
+-- The mailer (and staff, who may drive it by hand).
+
+GRANT EXECUTE ON FUNCTION
+    eventbox.mail_claim(integer),
+    eventbox.mail_sent(bigint),
+    eventbox.mail_failed(bigint, text, integer, integer),
+    eventbox.queue_reminders(integer),
+    eventbox.mail_next_due()
+  TO eventbox_mailer, eventbox_ops;
+
+------------------------------------------------------------------------------
+-- Staff only.
+
+GRANT EXECUTE ON FUNCTION
+    eventbox.cancel_registration(bigint),
+    eventbox.set_capacity(text, integer),
+    eventbox.is_valid_timezone(text),
+    eventbox.token_hash(text),
+    eventbox.mail_retry(bigint),
+    eventbox.human_when(timestamptz, timestamptz, text),
+    eventbox.human_zone(text),
+    eventbox.purge(integer, text),
+    eventbox.purge_step(integer, integer, text)
+  TO eventbox_ops;
+GRANT SELECT ON eventbox.events, eventbox.registrations, eventbox.outbox,
+                eventbox.audit_log, eventbox.organizations, eventbox.event_stats,
+                eventbox.event_summary, eventbox.roster, eventbox.staff_roster,
+                eventbox.event_report, eventbox.outbox_backlog, eventbox.outbox_failures
+   TO eventbox_ops;
+GRANT INSERT, DELETE ON eventbox.events TO eventbox_ops;
+GRANT UPDATE (slug, title, description, presenter, format, location, online_url, categories,
+              organizer, accessibility_contact, starts_at, ends_at, timezone, capacity,
+              waitlist_enabled, waitlist_capacity, registration_opens_at,
+              registration_closes_at, status, members_only,
+              image_path, image_alt, image_decorative)
+   ON eventbox.events TO eventbox_ops;
+GRANT INSERT, UPDATE, DELETE ON eventbox.organizations TO eventbox_ops;

@@ -1,0 +1,489 @@
+"""The layout of sql/ and what `eventbox migrate` does with it.
+
+sql/NNN_*.sql hold what holds data and are applied once each; sql/rules/
+hold the one current definition of every function, trigger, view and
+grant, re-applied in one transaction when their checksum changes.
+
+The upgrade test builds a database the way the last release before that
+layout did (its own binary, built from git history, migrating with its own
+sql/), fills every table, upgrades it with this tree's binary, and checks
+that every row is still there, that its schema is exactly a fresh
+install's, and that the seat rules still hold under concurrent load.
+"""
+import glob
+import json
+import os
+import re
+import subprocess
+import threading
+import uuid
+
+import psycopg2
+import pytest
+
+from conftest import ROOT, env
+
+OLD_RELEASE = "6d92726"     # the last commit with the old layout (001-009)
+SQL = os.path.join(ROOT, "sql")
+
+BIN = os.environ.get("EVENTBOX_BIN", os.path.join(ROOT, "eventbox"))
+if not os.path.isabs(BIN):
+    BIN = os.path.join(ROOT, BIN)
+
+
+# --- the files, read statically -------------------------------------------------
+
+DEFINITION = re.compile(
+    r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(FUNCTION|PROCEDURE|VIEW|MATERIALIZED\s+VIEW|TRIGGER)"
+    r"\s+([\w.\"]+)\s*(\([^;]*?\)\s*(?:RETURNS|LANGUAGE|AS)\b)?", re.I | re.S)
+GRANT = re.compile(r"^\s*(GRANT|REVOKE)\b", re.I | re.M)
+
+# The functions outside sql/rules/: CHECKs on tables call them, and a fresh
+# database runs the numbered files before any rule file (see
+# sql/001_core.sql and sql/010_rules.sql).
+SCHEMA_FUNCTIONS = {
+    ("FUNCTION", "eventbox.is_valid_timezone", "001_core.sql"),
+    ("FUNCTION", "eventbox.is_person_name", "010_rules.sql"),
+    ("FUNCTION", "eventbox.is_email_address", "010_rules.sql"),
+    ("FUNCTION", "eventbox.is_library_name", "010_rules.sql"),
+}
+
+
+def sql_files():
+    return sorted(glob.glob(os.path.join(SQL, "*.sql"))
+                  + glob.glob(os.path.join(SQL, "rules", "*.sql")))
+
+
+def strip_comments(text):
+    return re.sub(r"--[^\n]*", "", text)
+
+
+def definitions(path):
+    """(kind, name, signature) of each CREATE in a file; a trigger's name
+    includes its table (two tables may have triggers of the same name)."""
+    text = strip_comments(open(path).read())
+    found = []
+    for m in DEFINITION.finditer(text):
+        kind = re.sub(r"\s+", " ", m.group(1).upper())
+        name = m.group(2).lower()
+        sig = ""
+        if kind == "TRIGGER":
+            on = re.search(r"\bON\s+([\w.]+)", text[m.end():])
+            name += " on " + on.group(1).lower()
+        elif kind in ("FUNCTION", "PROCEDURE") and m.group(3):
+            sig = re.sub(r"\s+", " ", m.group(3))
+        found.append((kind, name, sig))
+    return found
+
+
+def test_each_function_view_and_trigger_is_defined_in_exactly_one_file():
+    where = {}
+    for path in sql_files():
+        rel = os.path.relpath(path, SQL)
+        seen = set()
+        for kind, name, sig in definitions(path):
+            assert (kind, name, sig) not in seen, f"{kind} {name} twice in {rel}"
+            seen.add((kind, name, sig))
+            where.setdefault((kind, name), set()).add(rel)
+    assert len(where) >= 75, "the parser found too little: check DEFINITION"
+    twice = {f"{k} {n}": sorted(f) for (k, n), f in where.items() if len(f) > 1}
+    assert twice == {}, f"defined in more than one file: {twice}"
+
+
+def test_numbered_migrations_hold_no_functions_views_triggers_or_grants():
+    for path in sorted(glob.glob(os.path.join(SQL, "[0-9][0-9][0-9]_*.sql"))):
+        rel = os.path.basename(path)
+        for kind, name, _ in definitions(path):
+            assert (kind, name, rel) in SCHEMA_FUNCTIONS, \
+                f"{rel} defines {kind} {name}: put it in sql/rules/"
+        assert not GRANT.search(strip_comments(open(path).read())), \
+            f"{rel} grants or revokes: grants live in sql/rules/90_grants.sql"
+
+
+def test_rule_files_hold_no_tables_columns_or_indexes():
+    data = re.compile(r"\b(CREATE\s+(TABLE|INDEX|UNIQUE|DOMAIN|ROLE|SEQUENCE)|ALTER\s+TABLE)\b",
+                      re.I)
+    for path in glob.glob(os.path.join(SQL, "rules", "*.sql")):
+        m = data.search(strip_comments(open(path).read()))
+        assert m is None, f"{os.path.basename(path)}: {m.group(0)} belongs in a numbered file"
+
+
+def test_no_sql_file_is_over_500_lines():
+    long = {os.path.relpath(p, SQL): n for p in sql_files()
+            if (n := len(open(p).read().splitlines())) > 500}
+    assert long == {}
+
+
+def test_the_field_limits_are_typed_once_in_sql():
+    """200 and 254 (name, email, organization) live in the predicates of 010
+    that the columns' CHECKs call; no rule file restates them."""
+    for path in glob.glob(os.path.join(SQL, "rules", "*.sql")):
+        text = strip_comments(open(path).read())
+        assert not re.search(r"length\([^)]*\)\s*(>|<=?|BETWEEN[^)]*AND)\s*(200|254)\b",
+                             text, re.I), os.path.basename(path)
+
+
+# --- databases of their own on the test cluster ---------------------------------
+
+def superuser(dbname="postgres"):
+    conn = psycopg2.connect(host=env("PGHOST"), port=env("PGPORT"), dbname=dbname,
+                            user="postgres")
+    conn.autocommit = True
+    return conn
+
+
+def dsn(dbname):
+    return (f"host={env('PGHOST')} port={env('PGPORT')} dbname={dbname}"
+            f" user={env('PGUSER')}")
+
+
+def owner(dbname):
+    conn = psycopg2.connect(dsn(dbname))
+    conn.autocommit = True
+    return conn
+
+
+def rows(conn, sql, *args):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchall() if cur.description else []
+
+
+def migrate(binary, dbname, sql_dir, check=True):
+    e = dict(os.environ, EVENTBOX_DSN=dsn(dbname), EVENTBOX_SQL_DIR=sql_dir,
+             EVENTBOX_LOG_FILE="")
+    out = subprocess.run([binary, "migrate"], env=e, capture_output=True, text=True,
+                         timeout=300, cwd=os.path.dirname(sql_dir))
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def databases():
+    made = []
+
+    def make():
+        name = "eventbox_up_" + uuid.uuid4().hex[:8]
+        su = superuser()
+        rows(su, f"CREATE DATABASE {name} OWNER {env('PGUSER')}")
+        su.close()
+        made.append(name)
+        return name
+    yield make
+    su = superuser()
+    for name in made:
+        rows(su, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    su.close()
+
+
+@pytest.fixture(scope="module")
+def old_release(tmp_path_factory):
+    """The release before sql/rules/: its source from git history, built."""
+    d = tmp_path_factory.mktemp("old-release")
+    archive = subprocess.run(["git", "-C", ROOT, "archive", OLD_RELEASE],
+                             capture_output=True, timeout=120)
+    assert archive.returncode == 0, archive.stderr.decode()
+    subprocess.run(["tar", "-x", "-C", str(d)], input=archive.stdout, check=True)
+    build = subprocess.run(["make", "-C", str(d), "eventbox"], capture_output=True,
+                           text=True, timeout=600)
+    assert build.returncode == 0, build.stderr[-2000:]
+    return {"bin": str(d / "eventbox"), "sql": str(d / "sql")}
+
+
+def fill(conn):
+    """Rows in every table, through the old release's own functions where
+    it had them: registrations in every state, outbox rows pending, sent
+    and failed, audit rows, API keys (one revoked), member libraries,
+    idempotency keys, tokens, and the counts a purge keeps."""
+    q = lambda sql, *a: rows(conn, sql, *a)  # noqa: E731
+    q("INSERT INTO eventbox.organizations (name, domains)"
+      " VALUES ('Ashby Public Library', '{ashby.example.org}'),"
+      " ('Birch Consortium', '{birch.example.org,birch.example.net}')")
+    q("SELECT eventbox.api_key_create('desk', 'ebk_desk-secret')")
+    q("SELECT eventbox.api_key_create('old-kiosk', 'ebk_kiosk-secret')")
+    q("SELECT eventbox.api_key_revoke('old-kiosk')")
+    for slug, cap, members in (("upg-open", 3, False), ("upg-members", 2, True)):
+        q("INSERT INTO eventbox.events (slug, title, capacity, status, starts_at, ends_at,"
+          " online_url, members_only, timezone)"
+          " VALUES (%s, %s, %s, 'published', now() + interval '9 days',"
+          " now() + interval '9 days 2 hours', 'https://meet.example.org/x', %s,"
+          " 'America/Chicago')", slug, "Upgrade " + slug, cap, members)
+    for i in range(7):      # 3 confirmed, 4 waiting
+        q("SELECT * FROM eventbox.register('upg-open', %s, %s, 'Ashby', 'api', NULL, %s)",
+          f"Patron {i}", f"p{i}@ashby.example.org", f"idem-{i}")
+    q("SELECT * FROM eventbox.register('upg-members', 'Member', 'm@birch.example.net',"
+      " NULL, 'web')")
+    q("SELECT * FROM eventbox.staff_register('upg-members', 'Walk In', 'walk@example.com',"
+      " 'Desk', 'ebk_desk-secret')")
+    # cancel a confirmed seat by token: the first waiting is promoted
+    token = q("SELECT token FROM eventbox.outbox WHERE email = 'p0@ashby.example.org'"
+              " AND kind = 'confirmed'")[0][0]
+    q("SELECT * FROM eventbox.cancel(%s)", token)
+    # take the last off the waiting list, check someone in, add a seat
+    # (promotes one more; one stays waiting)
+    waiting = q("SELECT id FROM eventbox.registrations WHERE status = 'waitlisted'"
+                " ORDER BY id DESC LIMIT 1")[0][0]
+    q("SELECT * FROM eventbox.cancel_registration(%s::bigint)", waiting)
+    confirmed = q("SELECT id FROM eventbox.registrations WHERE status = 'confirmed'"
+                  " ORDER BY id LIMIT 1")[0][0]
+    q("SELECT * FROM eventbox.check_in(%s::bigint)", confirmed)
+    q("SELECT * FROM eventbox.set_capacity('upg-open', 4, NULL)")
+    # the outbox: some sent, one failed for good, the rest pending
+    ids = [r[0] for r in q("SELECT id FROM eventbox.outbox ORDER BY id")]
+    q("SELECT eventbox.mail_sent(%s)", ids[0])
+    q("SELECT eventbox.mail_sent(%s)", ids[1])
+    q("SELECT eventbox.mail_failed(%s, '550 no such user', 1, 1000)", ids[2])
+    q("SELECT eventbox.mail_failed(%s, '451 try later', 5, 1000)", ids[3])
+    # an event that ended long ago, purged: event_stats and 'event_purged'
+    q("INSERT INTO eventbox.events (slug, title, capacity, status, starts_at, ends_at)"
+      " VALUES ('upg-past', 'Long ago', 10, 'published', now() - interval '400 days',"
+      " now() - interval '400 days' + interval '1 hour')")
+    q("INSERT INTO eventbox.registrations (event_id, name, email, status)"
+      " SELECT id, 'Gone', 'gone@example.org', 'confirmed' FROM eventbox.events"
+      " WHERE slug = 'upg-past'")
+    q("SELECT eventbox.purge(30)")
+    # plain-SQL event edits by staff, audited by trigger
+    q("UPDATE eventbox.events SET title = 'Upgrade, renamed' WHERE slug = 'upg-members'")
+    q("INSERT INTO eventbox.events (slug, title, capacity, starts_at, ends_at)"
+      " VALUES ('upg-draft', 'Draft', 1, now() + interval '30 days',"
+      " now() + interval '30 days 1 hour')")
+
+
+def snapshot(conn):
+    tables = [r[0] for r in rows(conn, "SELECT tablename FROM pg_tables"
+                                 " WHERE schemaname = 'eventbox' ORDER BY 1")]
+    return {t: sorted(r[0] for r in rows(conn, f"SELECT to_jsonb(t)::text"
+                                                f" FROM eventbox.{t} t"))
+            for t in tables}
+
+
+def schema(dbname):
+    pg_bin = os.environ.get("EVENTBOX_PG_BIN") or sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"),
+        key=lambda p: int(p.split("/")[-2]))[-1]
+    out = subprocess.run([os.path.join(pg_bin, "pg_dump"), "--schema-only",
+                          "--no-owner", dsn(dbname)],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    # Statements in a stable order; comments, blank lines and psql's
+    # \restrict key (random per dump) are not schema.
+    out = "\n".join(line for line in out.splitlines()
+                    if line.strip() and not line.startswith("--")
+                    and not line.startswith("\\"))
+    return sorted(s.strip() for s in out.split(";\n"))
+
+
+@pytest.fixture(scope="module")
+def upgraded(old_release, databases):
+    name = databases()
+    out = migrate(old_release["bin"], name, old_release["sql"])
+    assert "applied 009_revoked_keys.sql" in out.stderr, out.stderr
+    conn = owner(name)
+    fill(conn)
+    before = snapshot(conn)
+    out = migrate(BIN, name, SQL)
+    assert "applied 010_rules.sql" in out.stderr, out.stderr
+    assert re.search(r"applied \d+ rule files", out.stderr), out.stderr
+    yield {"name": name, "conn": conn, "before": before}
+    conn.close()
+
+
+def test_an_old_database_keeps_every_row_through_the_upgrade(upgraded):
+    before, after = upgraded["before"], snapshot(upgraded["conn"])
+    for table in ("events", "registrations", "tokens", "outbox", "idempotency_keys",
+                  "api_keys", "organizations", "audit_log", "event_stats"):
+        assert len(before[table]) > 0, f"fill() left {table} empty"
+    for table, old in before.items():
+        new = after[table]
+        if table == "migrations":
+            assert set(old) <= set(new) and len(new) == len(old) + 1
+        else:
+            assert new == old, table
+    states = dict(rows(upgraded["conn"], "SELECT status, count(*) FROM eventbox.registrations"
+                                         " GROUP BY 1"))
+    assert set(states) == {"confirmed", "waitlisted", "cancelled"}
+    assert rows(upgraded["conn"], "SELECT count(*) FROM eventbox.registrations"
+                                  " WHERE promoted_at IS NOT NULL")[0][0] >= 1
+    assert rows(upgraded["conn"], "SELECT count(*) FROM eventbox.registrations"
+                                  " WHERE attended_at IS NOT NULL")[0][0] == 1
+    outbox = dict(rows(upgraded["conn"], "SELECT status, count(*) FROM eventbox.outbox"
+                                         " GROUP BY 1"))
+    assert set(outbox) == {"pending", "sent", "failed"}
+
+
+def test_an_upgraded_database_has_exactly_a_fresh_installs_schema(upgraded, databases):
+    fresh = databases()
+    out = migrate(BIN, fresh, SQL)
+    assert "applied 001_core.sql" in out.stderr
+    old, new = schema(upgraded["name"]), schema(fresh)
+    only_old = [s for s in old if s not in new]
+    only_new = [s for s in new if s not in old]
+    assert (only_old, only_new) == ([], [])
+
+
+def test_the_seat_rules_hold_under_concurrent_load_on_an_upgraded_database(upgraded):
+    """40 concurrent register() calls on 5 seats, each in its own session
+    of the service's role: exactly 5 confirmed, the waiting list in
+    arrival order without gaps; then a cancellation promotes the first in
+    line, in the same transaction."""
+    conn = upgraded["conn"]
+    slug = "upg-race-" + uuid.uuid4().hex[:6]
+    rows(conn, "INSERT INTO eventbox.events (slug, title, capacity, status, starts_at,"
+               " ends_at) VALUES (%s, 'Race', 5, 'published', now() + interval '3 days',"
+               " now() + interval '3 days 1 hour')", slug)
+    answers, errors = [], []
+    start = threading.Barrier(40)
+
+    def attempt(i):
+        try:
+            c = psycopg2.connect(dsn(upgraded["name"]).replace(
+                f"user={env('PGUSER')}", "user=eventbox_app"))
+            c.autocommit = True
+            start.wait(timeout=30)
+            with c.cursor() as cur:
+                cur.execute("SELECT outcome, position FROM eventbox.register(%s, %s, %s,"
+                            " NULL, 'api')", (slug, f"Racer {i}", f"r{i}@example.org"))
+                answers.append(cur.fetchone())
+            c.close()
+        except Exception as e:  # noqa: BLE001 -- reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    outcomes = [a[0] for a in answers]
+    assert outcomes.count("confirmed") == 5 and outcomes.count("waitlisted") == 35
+    positions = sorted(a[1] for a in answers if a[0] == "waitlisted")
+    assert positions == list(range(1, 36))
+    summary = rows(conn, "SELECT confirmed, waitlisted, seats_available"
+                         " FROM eventbox.event_summary WHERE slug = %s", slug)[0]
+    assert summary == (5, 35, 0)
+    # the waiting list is in id (arrival) order, as the roster shows it
+    roster = rows(conn, "SELECT registration_id, position FROM eventbox.roster"
+                        " WHERE slug = %s AND status = 'waitlisted' ORDER BY position", slug)
+    assert [r[1] for r in roster] == list(range(1, 36))
+    assert [r[0] for r in roster] == sorted(r[0] for r in roster)
+    first_waiting = roster[0][0]
+
+    reg = rows(conn, "SELECT r.id FROM eventbox.registrations r JOIN eventbox.events e"
+                     " ON e.id = r.event_id WHERE e.slug = %s AND r.status = 'confirmed'"
+                     " ORDER BY r.id LIMIT 1", slug)[0][0]
+    token = rows(conn, "SELECT token FROM eventbox.outbox WHERE registration_id = %s"
+                       " AND kind = 'confirmed'", reg)[0][0]
+    assert rows(conn, "SELECT outcome, promoted FROM eventbox.cancel(%s)", token) \
+        == [("cancelled", 1)]
+    assert rows(conn, "SELECT status FROM eventbox.registrations WHERE id = %s",
+                first_waiting) == [("confirmed",)]
+    assert rows(conn, "SELECT count(*) FROM eventbox.outbox WHERE registration_id = %s"
+                      " AND kind = 'promoted'", first_waiting) == [(1,)]
+    assert rows(conn, "SELECT confirmed, waitlisted FROM eventbox.event_summary"
+                      " WHERE slug = %s", slug) == [(5, 34)]
+
+
+def test_every_function_view_and_trigger_in_the_database_is_in_the_files(upgraded):
+    """What the files define is what an upgraded database holds: nothing
+    left over from the old layout (no dead bodies), nothing the parser of
+    the static tests missed."""
+    parsed = set()
+    for path in sql_files():
+        parsed |= {(k.replace("MATERIALIZED VIEW", "VIEW"), n) for k, n, _ in definitions(path)}
+    held = set(rows(upgraded["conn"], """
+        SELECT 'FUNCTION', 'eventbox.' || proname FROM pg_proc
+         WHERE pronamespace = 'eventbox'::regnamespace
+        UNION SELECT 'VIEW', 'eventbox.' || relname FROM pg_class
+         WHERE relnamespace = 'eventbox'::regnamespace AND relkind IN ('v', 'm')
+        UNION SELECT 'TRIGGER', t.tgname || ' on ' || n.nspname || '.' || c.relname
+          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE NOT t.tgisinternal"""))
+    held = {(k, n.lower()) for k, n in held}
+    assert (sorted(held - parsed), sorted(parsed - held)) == ([], [])
+
+
+def test_a_second_migrate_changes_nothing(upgraded):
+    conn = upgraded["conn"]
+    n = rows(conn, "SELECT count(*) FROM eventbox.rules_applied")[0][0]
+    out = migrate(BIN, upgraded["name"], SQL)
+    assert "rules unchanged" in out.stderr, out.stderr
+    assert "applied" not in out.stderr.replace("rules unchanged", ""), out.stderr
+    assert rows(conn, "SELECT count(*) FROM eventbox.rules_applied")[0][0] == n
+
+
+def copy_sql(tmp_path):
+    dst = tmp_path / "sql"
+    subprocess.run(["cp", "-r", SQL, str(dst)], check=True)
+    return dst
+
+
+def test_a_changed_rule_file_is_applied_again(upgraded, tmp_path):
+    conn = upgraded["conn"]
+    n = rows(conn, "SELECT count(*) FROM eventbox.rules_applied")[0][0]
+    # a grant lost by hand comes back with the next application
+    rows(conn, "REVOKE SELECT ON eventbox.public_events FROM eventbox_service")
+    changed = copy_sql(tmp_path)
+    with open(changed / "rules" / "20_time.sql", "a") as f:
+        f.write("\n-- touched by tests/test_upgrade.py\n")
+    out = migrate(BIN, upgraded["name"], str(changed))
+    assert re.search(r"applied \d+ rule files", out.stderr), out.stderr
+    assert rows(conn, "SELECT has_table_privilege('eventbox_service',"
+                      " 'eventbox.public_events', 'SELECT')") == [(True,)]
+    # and back to the tree's own files: a change again
+    out = migrate(BIN, upgraded["name"], SQL)
+    assert re.search(r"applied \d+ rule files", out.stderr), out.stderr
+    assert rows(conn, "SELECT count(*) FROM eventbox.rules_applied")[0][0] == n + 2
+
+
+def test_a_failing_rule_file_leaves_the_rules_as_they_were(upgraded, tmp_path):
+    conn = upgraded["conn"]
+    n = rows(conn, "SELECT count(*) FROM eventbox.rules_applied")[0][0]
+    broken = copy_sql(tmp_path)
+    with open(broken / "rules" / "50_register.sql", "a") as f:
+        f.write("\nCREATE OR REPLACE FUNCTION eventbox.free_seats(e eventbox.events)"
+                " RETURNS integer LANGUAGE sql AS $$ SELECT 0 $$;\n")
+    with open(broken / "rules" / "95_broken.sql", "w") as f:
+        f.write("SELECT eventbox.no_such_function();\n")
+    out = migrate(BIN, upgraded["name"], str(broken), check=False)
+    assert out.returncode != 0
+    assert "95_broken.sql failed" in out.stderr, out.stderr
+    assert rows(conn, "SELECT count(*) FROM eventbox.rules_applied")[0][0] == n
+    src = rows(conn, "SELECT prosrc FROM pg_proc WHERE proname = 'free_seats'")[0][0]
+    assert "greatest" in src
+
+
+def test_the_seat_helpers_are_inlined_into_the_public_views(upgraded):
+    plan = json.dumps(rows(upgraded["conn"], "EXPLAIN (VERBOSE, FORMAT JSON)"
+                                             " SELECT * FROM eventbox.public_events"))
+    for helper in ("free_seats", "waitlist_open", "registration_state", "closes_at"):
+        assert helper + "(" not in plan, plan
+
+
+def test_the_field_checks_are_inlined_and_refuse_what_register_refuses(upgraded):
+    conn = upgraded["conn"]
+    plan = json.dumps(rows(conn, "EXPLAIN (VERBOSE, FORMAT JSON) SELECT"
+                                 " eventbox.registrant_error(n, 'a@b.org', NULL)"
+                                 " FROM (VALUES ('x')) v(n)"))
+    for helper in ("registrant_error", "is_person_name", "is_email_address"):
+        assert helper + "(" not in plan, plan
+    for args, outcome in (
+            (("", "a@b.org", None), "invalid_name"),
+            (("x" * 201, "a@b.org", None), "invalid_name"),
+            (("a\tb", "a@b.org", None), "invalid_name"),
+            (("x" * 200, "a@b.org", None), None),
+            (("Ann", "a@b", None), "invalid_email"),
+            (("Ann", "a@b.", None), "invalid_email"),
+            (("Ann", "a b@c.org", None), "invalid_email"),
+            (("Ann", "a" * 249 + "@b.org", None), "invalid_email"),   # 255
+            (("Ann", "a" * 248 + "@b.org", None), None),              # 254
+            (("Ann", "a@b.org", "L" * 201), "invalid_organization"),
+            (("Ann", "a@b.org", "L" * 200), None)):
+        assert rows(conn, "SELECT eventbox.registrant_error(%s, %s, %s)",
+                    *args) == [(outcome,)], args
+    # the column refuses what the predicate refuses, under its old name
+    with pytest.raises(psycopg2.errors.CheckViolation) as e:
+        rows(conn, "INSERT INTO eventbox.registrations (event_id, name, email, status)"
+                   " SELECT id, %s, 'a@b.org', 'cancelled' FROM eventbox.events LIMIT 1",
+             "x" * 201)
+    assert e.value.diag.constraint_name == "registrations_name_check"
