@@ -105,12 +105,15 @@ test-unit: build/unit build/mail-unit
 	build/mail-unit
 
 # The browser tests' npm packages (playwright-core, axe-core), pinned by
-# tests/package-lock.json.
+# tests/package-lock.json to versions that run on Debian 12's Node.js 18;
+# check-node.cjs refuses a Node/playwright-core pair that would not.
 tests/node_modules: tests/package.json tests/package-lock.json
+	node tests/browser/check-node.cjs
 	npm ci --prefix tests --no-audit --no-fund
 	@touch $@
 
 test: deps tests/node_modules
+	@node tests/browser/check-node.cjs --installed
 	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient \
 	    build/unit build/mail-unit fuzzers
 	tests/run.sh

@@ -218,8 +218,11 @@ ensure_packages() {
             # Any nginx flavour will do (nginx-light conflicts with the others).
             nginx-light) command -v nginx >/dev/null && continue ;;
             curl | python3 | npm) command -v "$p" >/dev/null && continue ;;
-            # Any Node.js 18+ will do (NodeSource's bundles npm).
-            nodejs) command -v node >/dev/null && continue ;;
+            # Debian 12's Node.js 18 is what the browser tests are pinned
+            # for; a Node.js already here will do if the pinned
+            # playwright-core accepts it (NodeSource's bundles npm).
+            nodejs) command -v node >/dev/null &&
+                node "$ROOT/tests/browser/check-node.cjs" >/dev/null && continue ;;
         esac
         dpkg_installed "$p" || missing+=("$p")
     done

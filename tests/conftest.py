@@ -214,8 +214,8 @@ def wait_healthy(api, timeout=30):
 
 def record(kind, what, answer, nothing_lost="yes"):
     """Adds one row to VARDIR/security-results.md, the table of bad inputs
-    and faults tried and what the service answered (docs/SECURITY.md quotes
-    a run of it)."""
+    and faults tried and what the service answered (bench/results/history.md
+    keeps a dated run of it)."""
     path = os.path.join(env("EVENTBOX_VAR"), "security-results.md")
     new = not os.path.exists(path)
     with open(path, "a") as f:

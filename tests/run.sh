@@ -103,7 +103,7 @@ fi
 
 if [ -f "$VAR/security-results.md" ]; then
 	echo "== bad inputs and faults tried, and what the service answered:" \
-	    "$VAR/security-results.md (docs/SECURITY.md quotes a run)"
+	    "$VAR/security-results.md (bench/results/history.md keeps a dated run)"
 fi
 
 echo "$passed passed, $failed failed"

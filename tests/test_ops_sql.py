@@ -1,5 +1,5 @@
 """Ops through SQL, with roles: what staff at a psql prompt and the
-service's own role may and may not do, and the examples of docs/STAFF.md,
+service's own role may and may not do, and the examples of docs/OPS.md,
 run as written as a member of eventbox_ops.
 """
 import os
@@ -162,17 +162,17 @@ def test_the_seat_invariant_holds_even_for_the_owner(make_event, db):
     assert db.summary(slug)["confirmed"] == 1
 
 
-# --- docs/STAFF.md, as written ----------------------------------------------------
+# --- docs/OPS.md, as written ----------------------------------------------------
 
-def staff_md_sql_blocks():
-    with open(os.path.join(ROOT, "docs", "STAFF.md"), encoding="utf-8") as f:
+def ops_md_sql_blocks():
+    with open(os.path.join(ROOT, "docs", "OPS.md"), encoding="utf-8") as f:
         text = f.read()
     return re.findall(r"^```sql\n(.*?)^```", text, re.S | re.M)
 
 
 def test_the_psql_examples_of_the_staff_guide_run_as_written(ops_role, db):
-    blocks = staff_md_sql_blocks()
-    assert len(blocks) >= 8, "docs/STAFF.md lost its examples"
+    blocks = ops_md_sql_blocks()
+    assert len(blocks) >= 8, "docs/OPS.md lost its examples"
     conn = connect_as(ops_role)
     outputs = []
     try:
