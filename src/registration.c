@@ -119,6 +119,8 @@ static const struct {
 	    "email address" },
 	{ "idempotency_mismatch", 422, "idempotency_key_reused",
 	    "this Idempotency-Key was used for a different registration" },
+	{ "already_registered", 409, "already_registered",	/* staff only */
+	    "this address already holds a registration for this event" },
 };
 
 void

@@ -84,14 +84,17 @@ AS $$
     VALUES (p_actor, p_via, p_action, p_event, p_registration, coalesce(p_details, '{}'))
 $$;
 
--- The member library an address belongs to (its domain or a subdomain).
+-- The member library an address belongs to: its domain is an entry, or a
+-- subdomain of one, compared literally (no pattern: '_' and '%' are
+-- characters; entries are whole domains, see 011_abuse.sql).
 CREATE OR REPLACE FUNCTION eventbox.member_of(p_email text) RETURNS bigint
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
-    SELECT o.id FROM organizations o, unnest(o.domains) d
-     WHERE lower(split_part(p_email, '@', 2)) = d
-        OR lower(split_part(p_email, '@', 2)) LIKE '%.' || d
+    SELECT o.id
+      FROM (SELECT lower(split_part(p_email, '@', 2)) AS dom) a,
+           organizations o, unnest(o.domains) d
+     WHERE a.dom = d OR right(a.dom, length(d) + 1) = '.' || d
      ORDER BY o.id LIMIT 1
 $$;
 
@@ -111,8 +114,8 @@ $$;
 -- The audit log for plain SQL.
 
 -- Plain-SQL changes to events by staff go to the audit log too.  Changes
--- made by the staff functions are logged by them (they set
--- eventbox.audited for the duration of the call).
+-- made by the staff functions are logged by them (they mark the call with
+-- audited(true), which only they can do: see in_audited_call()).
 CREATE OR REPLACE FUNCTION eventbox.tg_audit_events() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -121,7 +124,7 @@ AS $$
 DECLARE
     changed jsonb;
 BEGIN
-    IF current_setting('eventbox.audited', true) = 'on' THEN
+    IF in_audited_call() THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'UPDATE' THEN
@@ -167,10 +170,34 @@ CREATE OR REPLACE TRIGGER audit_organizations
     AFTER INSERT OR UPDATE OR DELETE ON eventbox.organizations
     FOR EACH ROW EXECUTE FUNCTION eventbox.tg_audit_organizations();
 
--- Marks the rest of this call as audited by a function (see above).
+-- The mark of "audited by a staff function" for this transaction: a hash
+-- of a secret only the owner can read (definer_secret, 011_abuse.sql) and
+-- the transaction id.  A session that sets eventbox.audited itself cannot
+-- produce it, and the staff functions clear it before they return, so it
+-- cannot be read back and reused either.  Granted to nobody.
+CREATE OR REPLACE FUNCTION eventbox.audit_mark() RETURNS text
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    SELECT encode(sha256(s.secret || convert_to(pg_current_xact_id()::text, 'UTF8')), 'hex')
+      FROM definer_secret s
+$$;
+
+-- Marks the rest of this call as audited by a staff function (see above).
 CREATE OR REPLACE FUNCTION eventbox.audited(p_on boolean) RETURNS void
 LANGUAGE sql
-AS $$ SELECT set_config('eventbox.audited', CASE WHEN p_on THEN 'on' ELSE '' END, true) $$;
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$ SELECT set_config('eventbox.audited', CASE WHEN p_on THEN audit_mark() ELSE '' END, true) $$;
+
+-- Whether a staff function marked this change as its own (the triggers
+-- then leave the audit row and the follow-up to it).
+CREATE OR REPLACE FUNCTION eventbox.in_audited_call() RETURNS boolean
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$ SELECT coalesce(current_setting('eventbox.audited', true), '') = audit_mark() $$;
 
 ------------------------------------------------------------------------------
 -- API keys: created and revoked by `eventbox apikey` as the owner.

@@ -30,10 +30,11 @@ $$;
 --   outcome   confirmed | waitlisted | full | not_found | not_published |
 --             event_cancelled | not_open | closed | not_eligible |
 --             invalid_name | invalid_email | invalid_organization |
---             idempotency_mismatch
+--             idempotency_mismatch | already_registered (staff only)
 --   position  place on the waiting list when waitlisted
 -- A repeated email answers what a new registration would have got, and
--- queues an "already registered" note to that address instead.
+-- queues an "already registered" note to that address instead; staff
+-- (p_source 'staff') are told already_registered and nothing is sent.
 -- not_eligible: a members-only event, an address outside the member
 -- domains, and p_any_domain false.
 -- Not granted to anyone: callers are register() and staff_register().
@@ -151,7 +152,11 @@ BEGIN
         SELECT id INTO v_existing FROM registrations r
          WHERE r.event_id = e.id AND lower(r.email) = lower(v_email) AND r.status <> 'cancelled'
            FOR UPDATE;
-        IF FOUND THEN
+        IF FOUND AND p_source = 'staff' THEN
+            -- Staff are told the truth (a patron is told by email instead).
+            outcome := 'already_registered';
+            "position" := NULL;
+        ELSIF FOUND THEN
             INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
             SELECT 'already_registered', r.id, e.id, r.email, r.name, issue_token(r.id)
               FROM registrations r WHERE r.id = v_existing;
@@ -166,7 +171,10 @@ BEGIN
         END IF;
     END IF;
 
-    IF p_idempotency_key IS NOT NULL THEN
+    -- Only an answer that will not change is kept for replays: "not open
+    -- yet", "full" or "not published" may be different on the next try.
+    IF p_idempotency_key IS NOT NULL
+       AND outcome IN ('confirmed', 'waitlisted', 'closed', 'event_cancelled') THEN
         INSERT INTO idempotency_keys (event_id, key, request_hash, outcome, position)
         VALUES (e.id, p_idempotency_key, v_hash, outcome, "position");
     END IF;
@@ -218,10 +226,12 @@ BEGIN
                                         NULL, NULL, true);
     outcome := r.outcome;
     "position" := r.position;
-    IF outcome IN ('confirmed', 'waitlisted') THEN
+    IF outcome IN ('confirmed', 'waitlisted', 'already_registered') THEN
         SELECT id INTO registration_id FROM registrations
          WHERE event_id = r.event_id AND lower(email) = lower(btrim(p_email))
            AND status <> 'cancelled';
+    END IF;
+    IF outcome IN ('confirmed', 'waitlisted') THEN
         PERFORM audit(who.actor, who.via, 'registration_entered', r.event_id,
                       registration_id, jsonb_build_object('outcome', outcome));
     END IF;

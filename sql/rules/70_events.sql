@@ -12,7 +12,7 @@ SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 BEGIN
     -- The staff functions do this themselves, and count what they did.
-    IF current_setting('eventbox.audited', true) = 'on' THEN
+    IF in_audited_call() THEN
         RETURN NULL;
     END IF;
     IF NEW.status = 'cancelled' AND OLD.status <> 'cancelled' THEN
@@ -187,6 +187,12 @@ BEGIN
         field := 'slug'; message := 'lower-case letters, digits and hyphens, not only digits';
     ELSIF n.title = '' OR length(n.title) > 300 THEN
         field := 'title'; message := 'must be 1 to 300 characters';
+    ELSIF n.title ~ '[[:cntrl:]]' THEN
+        field := 'title'; message := 'must be one line, without control characters';
+    ELSIF n.presenter ~ '[[:cntrl:]]' THEN
+        field := 'presenter'; message := 'must be one line, without control characters';
+    ELSIF n.location ~ '[[:cntrl:]]' THEN
+        field := 'location'; message := 'must be one line, without control characters';
     ELSIF n.format NOT IN ('online', 'in_person', 'hybrid') THEN
         field := 'format'; message := 'must be online, in_person or hybrid';
     ELSIF n.online_url !~ '^https?://[^[:space:]]+$' THEN
