@@ -80,14 +80,28 @@ categories(struct buf *b, const char *json)
 	cJSON_Delete(arr);
 }
 
+/* How the form shows each field of fields.h. */
+static const struct {
+	const char	*label;
+	const char	*type;
+	const char	*autocomplete;
+	const char	*hint;
+} inputs[FIELD__MAX] = {
+	[FIELD_NAME] = { "Your name", "text", "name", NULL },
+	[FIELD_EMAIL] = { "Email address", "email", "email",
+	    "We send the confirmation and your cancellation link here." },
+	[FIELD_ORGANIZATION] = { "Member library (optional)", "text",
+	    "organization", NULL },
+};
+
 /* The field's message, its input and the ARIA that ties them. */
 static void
-field(struct buf *b, const char *id, const char *label, const char *type,
-    const char *autocomplete, const char *hint, const char *value,
-    const char *err)
+field(struct buf *b, enum field_id f, const char *value, const char *err)
 {
+	const char	*id = field_specs[f].name, *hint = inputs[f].hint;
+
 	buf_printf(b, "<div class=\"field%s\">\n<label for=\"%s\">%s</label>\n",
-	    err ? " invalid" : "", id, label);
+	    err ? " invalid" : "", id, inputs[f].label);
 	if (hint != NULL)
 		buf_printf(b, "<p class=\"hint\" id=\"%s-hint\">%s</p>\n", id,
 		    hint);
@@ -96,8 +110,9 @@ field(struct buf *b, const char *id, const char *label, const char *type,
 		    "<span class=\"visually-hidden\">Error: </span>%s</p>\n",
 		    id, err);
 	buf_printf(b, "<input id=\"%s\" name=\"%s\" type=\"%s\" "
-	    "autocomplete=\"%s\"", id, id, type, autocomplete);
-	if (strcmp(id, "organization") != 0)
+	    "autocomplete=\"%s\"", id, id, inputs[f].type,
+	    inputs[f].autocomplete);
+	if (field_specs[f].required)
 		buf_adds(b, " required");
 	if (err != NULL || hint != NULL) {
 		buf_adds(b, " aria-describedby=\"");
@@ -117,8 +132,15 @@ field(struct buf *b, const char *id, const char *label, const char *type,
 static void
 error_summary(struct buf *b, const struct form_state *fs)
 {
-	if (fs == NULL || (!fs->err_name && !fs->err_email && !fs->err_org &&
-	    !fs->notice))
+	size_t	 f;
+	int	 any;
+
+	if (fs == NULL)
+		return;
+	any = fs->notice != NULL;
+	for (f = 0; f < FIELD__MAX; f++)
+		any |= fs->error[f] != NULL;
+	if (!any)
 		return;
 	buf_adds(b, "<div class=\"error-summary\" id=\"error-summary\" "
 	    "tabindex=\"-1\" role=\"alert\" aria-labelledby=\"error-summary-"
@@ -129,15 +151,10 @@ error_summary(struct buf *b, const struct form_state *fs)
 		html_esc(b, fs->notice);
 		buf_adds(b, "</li>\n");
 	}
-	if (fs->err_name)
-		buf_printf(b, "<li><a href=\"#name\">%s</a></li>\n",
-		    fs->err_name);
-	if (fs->err_email)
-		buf_printf(b, "<li><a href=\"#email\">%s</a></li>\n",
-		    fs->err_email);
-	if (fs->err_org)
-		buf_printf(b, "<li><a href=\"#organization\">%s</a></li>\n",
-		    fs->err_org);
+	for (f = 0; f < FIELD__MAX; f++)
+		if (fs->error[f] != NULL)
+			buf_printf(b, "<li><a href=\"#%s\">%s</a></li>\n",
+			    field_specs[f].name, fs->error[f]);
 	buf_adds(b, "</ul>\n</div>\n");
 }
 
@@ -148,6 +165,7 @@ reg_form(struct request *req, struct response *resp, const char *slug,
 	struct buf	*b = &resp->body;
 	char		 tok[CSRF_HEX + 1];
 	struct form_state empty;
+	size_t		 f;
 
 	memset(&empty, 0, sizeof(empty));
 	if (fs == NULL)
@@ -160,13 +178,8 @@ reg_form(struct request *req, struct response *resp, const char *slug,
 	    CSRF_FIELD "\" value=\"");
 	buf_adds(b, tok);
 	buf_adds(b, "\">\n");
-	field(b, "name", "Your name", "text", "name", NULL, fs->name,
-	    fs->err_name);
-	field(b, "email", "Email address", "email", "email",
-	    "We send the confirmation and your cancellation link here.",
-	    fs->email, fs->err_email);
-	field(b, "organization", "Member library (optional)", "text",
-	    "organization", NULL, fs->org, fs->err_org);
+	for (f = 0; f < FIELD__MAX; f++)
+		field(b, (enum field_id)f, fs->value[f], fs->error[f]);
 	/* Hidden from people by the stylesheet; bots fill it in. */
 	buf_adds(b, "<div class=\"hp\">\n<label for=\"website\">Leave this "
 	    "field empty</label>\n<input id=\"website\" name=\"website\" "

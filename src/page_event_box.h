@@ -9,12 +9,13 @@
 
 #include <libpq-fe.h>
 
+#include "fields.h"
 #include "http.h"
 
-/* What a patron typed, and what was wrong with it. */
+/* What a patron typed, and what was wrong with it, by field (fields.h). */
 struct form_state {
-	const char	*name, *email, *org;
-	const char	*err_name, *err_email, *err_org;
+	const char	*value[FIELD__MAX];
+	const char	*error[FIELD__MAX];	/* NULL: fine */
 	const char	*notice;	/* the event said no: full, closed */
 };
 

@@ -26,6 +26,9 @@
 
 #define FIELD_CAP	8192	/* decoded bytes; the limits come after */
 
+/* The form's inputs: the CSRF token, the fields of fields.h, a honeypot. */
+enum { F_CSRF, F_FIELD, F_HONEYPOT = F_FIELD + FIELD__MAX, F__MAX };
+
 /* How this page names each field in its messages. */
 static const char *const field_words[FIELD__MAX] = {
 	[FIELD_NAME] = "name",
@@ -61,18 +64,6 @@ form_message(enum field_id id, enum field_error e, char *msg, size_t msgsz)
 	return msg;
 }
 
-/* Checks one field of the form in place; *value gets the trimmed text. */
-static const char *
-check_field(enum field_id id, char *v, size_t len, const char **value,
-    size_t *outlen, char *msg, size_t msgsz)
-{
-	enum field_error e;
-	char		*start;
-
-	e = field_check(id, v, len, &start, outlen);
-	*value = start;
-	return form_message(id, e, msg, msgsz);
-}
 
 static void
 result_page(struct response *resp, const PGresult *ev,
@@ -107,30 +98,32 @@ result_page(struct response *resp, const PGresult *ev,
 void
 h_page_register(struct request *req, struct response *resp)
 {
-	static char	 name[FIELD_CAP], email[FIELD_CAP], org[FIELD_CAP];
-	static char	 hp[FIELD_CAP];
+	static char	 vals[FIELD__MAX][FIELD_CAP], hp[FIELD_CAP];
 	char		 csrf[CSRF_HEX + 2];
-	struct form_field f[] = {
-		{ CSRF_FIELD, csrf, sizeof(csrf), 0, 0 },
-		{ field_specs[FIELD_NAME].name, name, sizeof(name), 0, 0 },
-		{ field_specs[FIELD_EMAIL].name, email, sizeof(email), 0, 0 },
-		{ field_specs[FIELD_ORGANIZATION].name, org, sizeof(org), 0,
-		    0 },
-		{ "website", hp, sizeof(hp), 0, 0 },
+	struct form_field f[F__MAX] = {
+		[F_CSRF] = { CSRF_FIELD, csrf, sizeof(csrf), 0, 0 },
+		[F_HONEYPOT] = { "website", hp, sizeof(hp), 0, 0 },
 	};
 	struct form_state	 fs;
-	char		 msg[FIELD__MAX][96];
+	char		 msg[FIELD__MAX][96], *value;
 	struct registration_input in;
 	struct registration_result out;
 	PGresult	*ev;
-	size_t		 nlen, elen, olen;
+	size_t		 i, len;
+	enum field_error e;
+	int		 bad = 0;
 
-	if (form_parse(req->body.data, req->body.len, f, 5) == -1) {
+	for (i = 0; i < FIELD__MAX; i++) {
+		f[F_FIELD + i].key = field_specs[i].name;
+		f[F_FIELD + i].val = vals[i];
+		f[F_FIELD + i].cap = sizeof(vals[i]);
+	}
+	if (form_parse(req->body.data, req->body.len, f, F__MAX) == -1) {
 		html_error_page(resp, 400, "The form arrived damaged. Go back, "
 		    "reload the event page and try again.");
 		return;
 	}
-	if (!csrf_check(req, csrf, f[0].len)) {
+	if (!csrf_check(req, csrf, f[F_CSRF].len)) {
 		html_error_page(resp, 403, NULL);
 		return;
 	}
@@ -139,21 +132,24 @@ h_page_register(struct request *req, struct response *resp)
 
 	memset(&fs, 0, sizeof(fs));
 	memset(&out, 0, sizeof(out));
-	fs.err_name = check_field(FIELD_NAME, name, f[1].len, &fs.name,
-	    &nlen, msg[FIELD_NAME], sizeof(msg[FIELD_NAME]));
-	fs.err_email = check_field(FIELD_EMAIL, email, f[2].len, &fs.email,
-	    &elen, msg[FIELD_EMAIL], sizeof(msg[FIELD_EMAIL]));
-	fs.err_org = check_field(FIELD_ORGANIZATION, org, f[3].len, &fs.org,
-	    &olen, msg[FIELD_ORGANIZATION], sizeof(msg[FIELD_ORGANIZATION]));
+	/* Each field of fields.h, checked and trimmed in place. */
+	for (i = 0; i < FIELD__MAX; i++) {
+		e = field_check((enum field_id)i, vals[i], f[F_FIELD + i].len,
+		    &value, &len);
+		fs.value[i] = value;
+		fs.error[i] = form_message((enum field_id)i, e, msg[i],
+		    sizeof(msg[i]));
+		bad |= fs.error[i] != NULL;
+	}
 
-	if (f[4].len > 0) {
+	if (f[F_HONEYPOT].len > 0) {
 		/* The honeypot: a bot.  Looks like success, does nothing. */
 		out.message = "You are registered. A confirmation email with "
 		    "your cancellation link is on its way.";
 		result_page(resp, ev, &out, 0);
 		goto done;
 	}
-	if (fs.err_name || fs.err_email || fs.err_org) {
+	if (bad) {
 		resp->status = 422;
 		event_box(req, resp, ev, db_value(ev, 0, "timezone"), &fs);
 		goto done;
@@ -161,9 +157,10 @@ h_page_register(struct request *req, struct response *resp)
 	memset(&in, 0, sizeof(in));
 	in.event = req->args[0];
 	in.event_len = req->args_len[0];
-	in.name = fs.name;
-	in.email = fs.email;
-	in.organization = olen > 0 ? fs.org : NULL;
+	in.name = fs.value[FIELD_NAME];
+	in.email = fs.value[FIELD_EMAIL];
+	in.organization = *fs.value[FIELD_ORGANIZATION] != '\0' ?
+	    fs.value[FIELD_ORGANIZATION] : NULL;
 	in.source = "web";
 	if (registration_submit(&in, &out) == -1) {
 		answer_unavailable(req, resp, out.busy);
