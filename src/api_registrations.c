@@ -1,32 +1,102 @@
 /*
  * api_registrations.c: registering, and a registration seen or cancelled by
- * the holder of its token.
+ * the holder of its token (JSON).  Offers the handlers of
  *
  *   POST   /api/v1/events/{id}/registrations
- *          body {name, email, organization?}; optional Idempotency-Key.
- *          201 {status: confirmed|waitlisted, position?}; 400 malformed
- *          body or key; 403 not published, cancelled, not open, closed;
- *          404 no such event; 409 full; 422 invalid field or a reused
- *          idempotency key; 503.  The token is never in the answer (it goes
- *          by email only), and an email already registered answers exactly
- *          as a new one would: nobody can probe who is registered.
- *   GET    /api/v1/registrations/{token}   200, 400, 404, 503
- *   DELETE /api/v1/registrations/{token}   200 (also when already
- *          cancelled: idempotent), 400, 404, 503
+ *   GET    /api/v1/registrations/{token}
+ *   DELETE /api/v1/registrations/{token}
+ *
+ * and api_registration_fields(), which the staff registration route
+ * shares: a JSON body's fields, checked, or an answer in the API's words.
+ *
+ * The path of a registration: router.c checks the route (media type, body
+ * size, whole body), h_register() reads the JSON body (answer.c) and its
+ * fields (registration.c, fields.c), registration_submit() calls
+ * eventbox.register() (db.c: STMT_REGISTER; sql/), and h_register()
+ * answers with the outcome.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <uuid/uuid.h>
-
-#include "config.h"
+#include "answer.h"
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
 #include "registration.h"
 #include "validate.h"
 
+void
+api_field_error(struct response *resp, const struct field_problem *p)
+{
+	const struct field_spec	*f = &field_specs[p->field];
+	char			 msg[64];
+
+	switch (p->error) {
+	case FIELD_MISSING:
+		answer_field_error(resp, f->name, "is required");
+		return;
+	case FIELD_NOT_STRING:
+		answer_field_error(resp, f->name, "must be a string");
+		return;
+	case FIELD_TOO_LONG:
+	case FIELD_NOT_TEXT:
+	case FIELD_NOT_EMAIL:
+		break;
+	case FIELD_OK:
+	case FIELD_ABSENT:
+		abort();	/* not a problem */
+	}
+	if (f->kind == FIELD_KIND_EMAIL)
+		answer_field_error(resp, f->name,
+		    "is not a valid email address");
+	else if (p->error == FIELD_TOO_LONG) {
+		snprintf(msg, sizeof(msg), "is too long (at most %zu "
+		    "characters)", f->max);
+		answer_field_error(resp, f->name, msg);
+	} else
+		answer_field_error(resp, f->name,
+		    "must be one line of text without control characters");
+}
+
+int
+api_registration_fields(struct request *req, struct response *resp,
+    struct registration_fields *f)
+{
+	struct field_problem	 problem;
+	cJSON			*body;
+	int			 rc;
+
+	if ((body = json_body(req, resp)) == NULL)
+		return -1;
+	rc = registration_from_json(body, f, &problem);
+	cJSON_Delete(body);
+	if (rc == -1)
+		api_field_error(resp, &problem);
+	return rc;
+}
+
+/* 201 {status, position, event, message}: never the token. */
+static void
+answer_registered(struct response *resp, const struct registration_result *r)
+{
+	cJSON	*o = json_new_object();
+
+	json_add_string(o, "status", r->status);
+	if (r->position > 0)
+		json_add_number(o, "position", (double)r->position);
+	else
+		json_add_null(o, "position");
+	json_add_string(o, "event", r->event_slug);
+	json_add_string(o, "message", r->message);
+	json_answer(resp, 201, o);
+}
+
+/*
+ * POST /api/v1/events/{id}/registrations {name, email, organization?},
+ * Idempotency-Key optional: 201 {status, position}; 400; 403 closed or not
+ * eligible; 404; 409 full; 422 invalid field or reused key; 503.
+ */
 void
 h_register(struct request *req, struct response *resp)
 {
@@ -37,16 +107,16 @@ h_register(struct request *req, struct response *resp)
 	if (req->idempotency_key != NULL &&
 	    !idempotency_key_valid(req->idempotency_key,
 	    strlen(req->idempotency_key))) {
-		resp_error(req, resp, 400, "invalid_idempotency_key",
+		answer_error(req, resp, 400, "invalid_idempotency_key",
 		    "Idempotency-Key: 1 to 200 printable ASCII characters");
 		return;
 	}
 	if (req->body.len == 0) {
-		resp_error(req, resp, 400, "empty_body",
+		answer_error(req, resp, 400, "empty_body",
 		    "send {\"name\": ..., \"email\": ...} as JSON");
 		return;
 	}
-	if (registration_read_fields(req, resp, &f) == -1)
+	if (api_registration_fields(req, resp, &f) == -1)
 		return;
 
 	memset(&in, 0, sizeof(in));
@@ -57,15 +127,14 @@ h_register(struct request *req, struct response *resp)
 	in.organization = f.has_org ? f.org : NULL;
 	in.source = "api";
 	in.idempotency_key = req->idempotency_key;
-	if (registration_submit(&in, &out) == -1) {
-		resp_unavailable(req, resp, out.busy);
-		return;
-	}
-	if (out.http_status != 201) {
-		resp_error(req, resp, out.http_status, out.code, out.message);
-		return;
-	}
-	registration_json(resp, &out);
+	/* The token goes by email only, and an email already registered
+	 * answers as a new one would: nobody can probe who is registered. */
+	if (registration_submit(&in, &out) == -1)
+		answer_unavailable(req, resp, out.busy);
+	else if (out.http_status != 201)
+		answer_error(req, resp, out.http_status, out.code, out.message);
+	else
+		answer_registered(resp, &out);
 }
 
 /* 400 for a malformed token, so clients learn of a truncated link at once. */
@@ -73,7 +142,7 @@ static int
 check_token(struct request *req, struct response *resp)
 {
 	if (!token_valid(req->args[0], req->args_len[0])) {
-		resp_error(req, resp, 400, "invalid_token",
+		answer_error(req, resp, 400, "invalid_token",
 		    "that is not a registration token");
 		return -1;
 	}
@@ -81,35 +150,28 @@ check_token(struct request *req, struct response *resp)
 	return 0;
 }
 
+/*
+ * GET /api/v1/registrations/{token}: the holder's own registration, with
+ * the online URL once confirmed.  200; 400 malformed token; 404; 503.
+ */
 void
 h_registration_get(struct request *req, struct response *resp)
 {
 	const char	*tok = req->args[0];
 	PGresult	*res;
-	enum db_status	 st;
 	cJSON		*o, *ev;
-	const char	*status;
 
-	if (check_token(req, resp) == -1)
+	if (check_token(req, resp) == -1 ||
+	    (res = db_fetch(req, resp, STMT_REGISTRATION_BY_TOKEN, 1, &tok,
+	    MISSING_TOKEN)) == NULL)
 		return;
-	if ((st = db_query(STMT_REGISTRATION_BY_TOKEN, 1, &tok, &res)) != DB_OK) {
-		resp_unavailable(req, resp, st == DB_BUSY);
-		return;
-	}
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		resp_error(req, resp, 404, "registration_not_found",
-		    "no registration has that token");
-		return;
-	}
-	status = db_value(res, 0, "status");
 	o = json_new_object();
-	json_add_string(o, "status", status);
+	json_add_string(o, "status", db_value(res, 0, "status"));
 	if (db_isnull(res, 0, "position"))
 		json_add_null(o, "position");
 	else
 		json_add_number(o, "position",
-		    strtod(db_value(res, 0, "position"), NULL));
+		    db_number(res, 0, "position"));
 	json_add_string(o, "name", db_value(res, 0, "name"));
 	json_add_string(o, "email", db_value(res, 0, "email"));
 	json_add_string_or_null(o, "organization",
@@ -129,30 +191,30 @@ h_registration_get(struct request *req, struct response *resp)
 	/* The online URL only for a confirmed seat (the function enforces it). */
 	json_add_string_or_null(o, "online_url", db_value(res, 0, "online_url"));
 	PQclear(res);
-	json_write(&resp->body, o);
-	cJSON_Delete(o);
+	json_answer(resp, 200, o);
 }
 
+/*
+ * DELETE /api/v1/registrations/{token}: cancels; a confirmed seat goes to
+ * the next one waiting.  200 (also when already cancelled: idempotent);
+ * 400 malformed token; 404; 503.
+ */
 void
 h_registration_cancel(struct request *req, struct response *resp)
 {
 	const char	*tok = req->args[0];
 	PGresult	*res;
-	enum db_status	 st;
 	cJSON		*o;
 	const char	*outcome;
 
-	if (check_token(req, resp) == -1)
+	if (check_token(req, resp) == -1 ||
+	    (res = db_fetch(req, resp, STMT_CANCEL, 1, &tok,
+	    MISSING_OK)) == NULL)
 		return;
-	if ((st = db_query(STMT_CANCEL, 1, &tok, &res)) != DB_OK) {
-		resp_unavailable(req, resp, st == DB_BUSY);
-		return;
-	}
 	outcome = db_value(res, 0, "outcome");
 	if (strcmp(outcome, "not_found") == 0) {
 		PQclear(res);
-		resp_error(req, resp, 404, "registration_not_found",
-		    "no registration has that token");
+		answer_missing(req, resp, MISSING_TOKEN);
 		return;
 	}
 	o = json_new_object();
@@ -161,6 +223,5 @@ h_registration_cancel(struct request *req, struct response *resp)
 	    strcmp(outcome, "already_cancelled") == 0);
 	json_add_string(o, "event", db_value(res, 0, "event_slug"));
 	PQclear(res);
-	json_write(&resp->body, o);
-	cJSON_Delete(o);
+	json_answer(resp, 200, o);
 }

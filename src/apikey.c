@@ -141,7 +141,7 @@ cmd_apikey(int argc, char **argv)
 
 	config_load();
 	log_init("eventbox-apikey", "");
-	db_init("eventbox-apikey");
+	db_init("eventbox-apikey", 0);
 	if (argc == 2 && strcmp(argv[1], "list") == 0)
 		rc = list();
 	else if (argc == 3 && !name_valid(argv[2])) {

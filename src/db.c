@@ -50,20 +50,21 @@
 
 static const struct {
 	const char	*name;
+	int		 nparams;	/* db_query() checks it */
 	const char	*sql;
 } stmts[STMT__MAX] = {
-	[STMT_PING] = { "ping", "SELECT 1" },
-	[STMT_EVENT_BY_SLUG] = { "event_by_slug",
+	[STMT_PING] = { "ping", 0, "SELECT 1" },
+	[STMT_EVENT_BY_SLUG] = { "event_by_slug", 1,
 	    "SELECT " EVENT_COLS " FROM eventbox.public_events"
 	    " WHERE slug = $1::text" },
-	[STMT_EVENT_BY_ID] = { "event_by_id",
+	[STMT_EVENT_BY_ID] = { "event_by_id", 1,
 	    "SELECT " EVENT_COLS " FROM eventbox.public_events"
 	    " WHERE id = $1::bigint" },
 	/* $1 category, $2 from date, $3 to date (inclusive), $4 text,
 	 * $5 limit, $6 offset; NULL means no filter.  Always one row at
 	 * least, carrying the total even for a page past the end (its event
 	 * columns are then NULL). */
-	[STMT_EVENT_LIST] = { "event_list",
+	[STMT_EVENT_LIST] = { "event_list", 6,
 	    "WITH m AS (SELECT * FROM eventbox.public_events"
 	    " WHERE status = 'published' AND ends_at > now()"
 	    " AND ($1::text IS NULL OR $1::text = ANY (categories))"
@@ -75,13 +76,13 @@ static const struct {
 	    " LEFT JOIN LATERAL (SELECT " EVENT_COLS " FROM m"
 	    " ORDER BY starts_at, id LIMIT $5::integer OFFSET $6::integer) p"
 	    " ON true" },
-	[STMT_REGISTER] = { "register",
+	[STMT_REGISTER] = { "register", 7,
 	    "SELECT outcome, position, event_id, event_slug"
 	    " FROM eventbox.register($1::text, $2::text, $3::text, $4::text,"
 	    " $5::text, $6::uuid, $7::text)" },
-	[STMT_CANCEL] = { "cancel",
+	[STMT_CANCEL] = { "cancel", 1,
 	    "SELECT outcome, promoted, event_slug FROM eventbox.cancel($1::text)" },
-	[STMT_REGISTRATION_BY_TOKEN] = { "registration_by_token",
+	[STMT_REGISTRATION_BY_TOKEN] = { "registration_by_token", 1,
 	    "SELECT status, position, name, email, organization,"
 	    " eventbox.iso_utc(registered_at) AS registered_at, event_slug,"
 	    " event_title, eventbox.iso_utc(starts_at) AS starts_at,"
@@ -90,21 +91,21 @@ static const struct {
 	    " eventbox.iso_local(ends_at, timezone) AS ends_local,"
 	    " format, location, online_url"
 	    " FROM eventbox.registration_by_token($1::text)" },
-	[STMT_OUTBOX_STATS] = { "outbox_stats",
+	[STMT_OUTBOX_STATS] = { "outbox_stats", 0,
 	    "SELECT pending, failed, oldest_pending_age_s"
 	    " FROM eventbox.outbox_stats()" },
 
 	/* Staff (api_admin.c).  $key is the caller's API key: every staff
 	 * function checks it again, so the database, not only the router,
 	 * refuses a worker without one. */
-	[STMT_API_KEY_NAME] = { "api_key_name",
+	[STMT_API_KEY_NAME] = { "api_key_name", 1,
 	    "SELECT name, revoked FROM eventbox.api_key_state($1::text)" },
 	/* $1 event (NULL: create), $2 fields as a JSON object, $3 key */
-	[STMT_ADMIN_SAVE_EVENT] = { "admin_save_event",
+	[STMT_ADMIN_SAVE_EVENT] = { "admin_save_event", 3,
 	    "SELECT outcome, field, message, event_id, event_slug"
 	    " FROM eventbox.save_event($1::text, $2::jsonb, $3::text)" },
 	/* $1 key, $2 event */
-	[STMT_ADMIN_EVENT] = { "admin_event",
+	[STMT_ADMIN_EVENT] = { "admin_event", 2,
 	    "SELECT id, slug, title, status, timezone, description, presenter,"
 	    " format, location, array_to_json(categories)::text AS categories,"
 	    " organizer, accessibility_contact, waitlist_enabled,"
@@ -119,16 +120,16 @@ static const struct {
 	    " eventbox.iso_utc(registration_closes_at) AS registration_closes_at"
 	    " FROM eventbox.admin_event($1::text, $2::text)" },
 	/* $1 event, $2 draft|published|cancelled, $3 key */
-	[STMT_ADMIN_SET_STATUS] = { "admin_set_status",
+	[STMT_ADMIN_SET_STATUS] = { "admin_set_status", 3,
 	    "SELECT outcome, affected FROM eventbox.set_status($1::text,"
 	    " $2::text, $3::text)" },
 	/* $1 event, $2 capacity, $3 key */
-	[STMT_ADMIN_SET_CAPACITY] = { "admin_set_capacity",
+	[STMT_ADMIN_SET_CAPACITY] = { "admin_set_capacity", 3,
 	    "SELECT outcome, promoted, confirmed FROM eventbox.set_capacity("
 	    "$1::text, $2::integer, $3::text)" },
 	/* $1 key, $2 event, $3 status or NULL, $4 limit, $5 offset.  Always
 	 * one row at least, carrying the total (as in event_list). */
-	[STMT_ADMIN_ROSTER] = { "admin_roster",
+	[STMT_ADMIN_ROSTER] = { "admin_roster", 5,
 	    "WITH m AS (SELECT * FROM eventbox.admin_roster($1::text, $2::text)"
 	    " WHERE $3::text IS NULL OR status = $3::text)"
 	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
@@ -143,24 +144,24 @@ static const struct {
 	    " WHEN 'waitlisted' THEN 1 ELSE 2 END, registration_id"
 	    " LIMIT $4::integer OFFSET $5::integer) p ON true" },
 	/* $1 event, $2 name, $3 email, $4 organization, $5 key */
-	[STMT_ADMIN_REGISTER] = { "admin_register",
+	[STMT_ADMIN_REGISTER] = { "admin_register", 5,
 	    "SELECT outcome, position, registration_id FROM"
 	    " eventbox.staff_register($1::text, $2::text, $3::text, $4::text,"
 	    " $5::text)" },
 	/* $1 registration, $2 key */
-	[STMT_ADMIN_CANCEL] = { "admin_cancel",
+	[STMT_ADMIN_CANCEL] = { "admin_cancel", 2,
 	    "SELECT outcome, promoted FROM eventbox.cancel_registration("
 	    "$1::bigint, $2::text)" },
-	[STMT_ADMIN_PROMOTE] = { "admin_promote",
+	[STMT_ADMIN_PROMOTE] = { "admin_promote", 2,
 	    "SELECT outcome FROM eventbox.promote($1::bigint, $2::text)" },
 	/* $1 registration, $2 key, $3 attended */
-	[STMT_ADMIN_CHECK_IN] = { "admin_check_in",
+	[STMT_ADMIN_CHECK_IN] = { "admin_check_in", 3,
 	    "SELECT outcome FROM eventbox.check_in($1::bigint, $2::text,"
 	    " $3::boolean)" },
 
 	/* LibCal's read API (libcal.c).  $1 first local date (NULL: today),
 	 * $2 days, $3 limit, $4 category ids as {1,2} or NULL. */
-	[STMT_LIBCAL_LIST] = { "libcal_list",
+	[STMT_LIBCAL_LIST] = { "libcal_list", 4,
 	    "SELECT " LIBCAL_COLS " FROM eventbox.libcal_events"
 	    " WHERE status = 'published' AND (starts_at AT TIME ZONE timezone)::date"
 	    " BETWEEN coalesce($1::date, current_date)"
@@ -169,27 +170,27 @@ static const struct {
 	    " WHERE eventbox.category_id(c) = ANY ($4::integer[])))"
 	    " ORDER BY starts_at, id LIMIT $3::integer" },
 	/* $1 ids as {1,2,3} */
-	[STMT_LIBCAL_BY_IDS] = { "libcal_by_ids",
+	[STMT_LIBCAL_BY_IDS] = { "libcal_by_ids", 1,
 	    "SELECT " LIBCAL_COLS " FROM eventbox.libcal_events"
 	    " WHERE id = ANY ($1::bigint[]) ORDER BY starts_at, id" },
 
 	/* Commands (apikey.c, purge.c), run as the owner or ops. */
-	[STMT_APIKEY_CREATE] = { "apikey_create",
+	[STMT_APIKEY_CREATE] = { "apikey_create", 2,
 	    "SELECT eventbox.api_key_create($1::text, $2::text)" },
-	[STMT_APIKEY_REVOKE] = { "apikey_revoke",
+	[STMT_APIKEY_REVOKE] = { "apikey_revoke", 1,
 	    "SELECT eventbox.api_key_revoke($1::text) AS revoked" },
-	[STMT_APIKEY_LIST] = { "apikey_list",
+	[STMT_APIKEY_LIST] = { "apikey_list", 0,
 	    "SELECT name, eventbox.iso_utc(created_at) AS created_at,"
 	    " eventbox.iso_utc(revoked_at) AS revoked_at"
 	    " FROM eventbox.api_keys ORDER BY name" },
 	/* $1 retention days, $2 registrations per step */
-	[STMT_PURGE_STEP] = { "purge_step",
+	[STMT_PURGE_STEP] = { "purge_step", 2,
 	    "SELECT rows, finished, event_id FROM eventbox.purge_step($1::integer,"
 	    " $2::integer)" },
 
 	/* $1 slug, $2 the zone to show times in (checked against the
 	 * pages' list of zones), NULL for the event's own. */
-	[STMT_PAGE_EVENT] = { "page_event",
+	[STMT_PAGE_EVENT] = { "page_event", 2,
 	    "SELECT slug, title, description, presenter, format, location,"
 	    " array_to_json(categories)::text AS categories, organizer,"
 	    " accessibility_contact, timezone, capacity, seats_available,"
@@ -202,7 +203,7 @@ static const struct {
 	    " FROM eventbox.public_events WHERE slug = $1::text" },
 	/* $1 category or NULL, $2 limit, $3 offset.  One row at least, with
 	 * the total (event columns NULL past the end), as in event_list. */
-	[STMT_PAGE_LIST] = { "page_list",
+	[STMT_PAGE_LIST] = { "page_list", 3,
 	    "WITH m AS (SELECT * FROM eventbox.public_events"
 	    " WHERE status = 'published' AND ends_at > now()"
 	    " AND ($1::text IS NULL OR $1::text = ANY (categories)))"
@@ -212,33 +213,73 @@ static const struct {
 	    PAGE_TIMES("timezone") " FROM m"
 	    " ORDER BY starts_at, id LIMIT $2::integer OFFSET $3::integer) p"
 	    " ON true" },
-	[STMT_PAGE_CATEGORIES] = { "page_categories",
+	[STMT_PAGE_CATEGORIES] = { "page_categories", 0,
 	    "SELECT DISTINCT unnest(categories) AS category"
 	    " FROM eventbox.public_events"
 	    " WHERE status = 'published' AND ends_at > now() ORDER BY 1" },
-	[STMT_PAGE_ICS] = { "page_ics",
+	[STMT_PAGE_ICS] = { "page_ics", 1,
 	    "SELECT id, slug, title, description, location, format, timezone,"
 	    " status, eventbox.vtimezone(timezone, starts_at) AS vtimezone,"
 	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
 	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
 	    " eventbox.ical_utc(now()) AS dtstamp"
 	    " FROM eventbox.public_events WHERE slug = $1::text" },
-	[STMT_PAGE_REGISTRATION] = { "page_registration",
+	[STMT_PAGE_REGISTRATION] = { "page_registration", 1,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " timezone, " PAGE_TIMES("timezone")
 	    " FROM eventbox.registration_by_token($1::text)" },
+
+	/* The mailer (mailer.c), the functions of sql/003_mail.sql.  Each
+	 * message is one transaction of its own. */
+	[STMT_BEGIN] = { "begin", 0, "BEGIN" },
+	[STMT_COMMIT] = { "commit", 0, "COMMIT" },
+	[STMT_MAIL_LISTEN] = { "mail_listen", 0, "LISTEN eventbox_outbox" },
+	/* $1 how many */
+	[STMT_MAIL_CLAIM] = { "mail_claim", 1,
+	    "SELECT id, kind, email, name, token, registration_status,"
+	    " position, event_slug, title, description, presenter, format,"
+	    " location, online_url, human_when, timezone, ical_start, ical_end,"
+	    " ical_stamp, vtimezone, sequence"
+	    " FROM eventbox.mail_claim($1::integer)" },
+	[STMT_MAIL_SENT] = { "mail_sent", 1,
+	    "SELECT eventbox.mail_sent($1::bigint)" },
+	/* $1 outbox id, $2 error, $3 tries allowed, $4 first retry (ms) */
+	[STMT_MAIL_FAILED] = { "mail_failed", 4,
+	    "SELECT eventbox.mail_failed($1::bigint, $2::text, $3::integer,"
+	    " $4::integer) AS status" },
+	/* $1 hours before an event */
+	[STMT_MAIL_REMINDERS] = { "mail_reminders", 1,
+	    "SELECT eventbox.queue_reminders($1::integer) AS queued" },
+	[STMT_MAIL_NEXT_DUE] = { "mail_next_due", 0,
+	    "SELECT eventbox.mail_next_due() AS ms" },
 };
+
+/*
+ * The session's settings beyond search_path (db_connect sets that).  A
+ * worker's statements wait for a lock or run at most so long; a listener
+ * (the mailer) keeps whatever its role has, as NULL leaves them.
+ */
+static const char session_sql[] =
+    "SELECT pg_catalog.set_config('DateStyle', 'ISO', false),"
+    " pg_catalog.set_config('TimeZone', 'UTC', false),"
+    " pg_catalog.set_config('synchronous_commit', 'on', false),"
+    " pg_catalog.set_config('lock_timeout', coalesce($1::text,"
+    " pg_catalog.current_setting('lock_timeout')), false),"
+    " pg_catalog.set_config('statement_timeout', coalesce($2::text,"
+    " pg_catalog.current_setting('statement_timeout')), false)";
 
 static PGconn		*conn;
 static const char	*app_name = "eventbox";
+static unsigned		 db_flags;
 static struct timespec	 last_attempt;
 static unsigned long	 reconnects;
 static int		 slow_failure;
 
 void
-db_init(const char *role)
+db_init(const char *role, unsigned flags)
 {
 	app_name = role;
+	db_flags = flags;
 }
 
 static long
@@ -259,57 +300,81 @@ db_close(void)
 	conn = NULL;
 }
 
-static int
-db_connect(void)
+int
+db_connected(void)
 {
-	char		 options[256];
-	const char	*keys[] = { "dbname", "options", "application_name",
-			    "connect_timeout", NULL };
-	const char	*vals[5];
+	return conn != NULL;
+}
+
+int
+db_socket(void)
+{
+	return conn != NULL ? PQsocket(conn) : -1;
+}
+
+/* One statement with parameters outside the table; 0 or -1 (logged). */
+static int
+exec_params(const char *what, const char *sql, int n,
+    const char *const *vals)
+{
+	PGresult	*res;
+	int		 ok;
+
+	res = PQexecParams(conn, sql, n, NULL, vals, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK ||
+	    PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		log_warnx("%s: %s", what, PQerrorMessage(conn));
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+int
+db_open(void)
+{
+	char		 lock_ms[16], stmt_ms[16];
+	const char	*vals[2] = { NULL, NULL };
 	PGresult	*res;
 	int		 i;
 
 	clock_gettime(CLOCK_MONOTONIC, &last_attempt);
-	snprintf(options, sizeof(options),
-	    "-c lock_timeout=%d -c statement_timeout=%d"
-	    " -c search_path=pg_catalog,pg_temp -c DateStyle=ISO"
-	    " -c TimeZone=UTC -c synchronous_commit=on",
-	    cfg.lock_timeout_ms, cfg.statement_timeout_ms);
-	vals[0] = cfg.dsn;
-	vals[1] = options;
-	vals[2] = app_name;
-	vals[3] = "3";
-	vals[4] = NULL;
-
 	db_close();
-	conn = PQconnectdbParams(keys, vals, 1);
+	conn = db_connect(cfg.dsn, app_name);
 	slow_failure = ms_since(&last_attempt) > 100;
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		log_warnx("database connection failed: %s",
-		    conn != NULL ? PQerrorMessage(conn) : "out of memory");
-		db_close();
+	if (conn == NULL)
 		return -1;
+	if (!(db_flags & DB_LISTENER)) {
+		snprintf(lock_ms, sizeof(lock_ms), "%d", cfg.lock_timeout_ms);
+		snprintf(stmt_ms, sizeof(stmt_ms), "%d",
+		    cfg.statement_timeout_ms);
+		vals[0] = lock_ms;
+		vals[1] = stmt_ms;
 	}
+	if (exec_params("session settings", session_sql, 2, vals) == -1)
+		goto fail;
 	for (i = 0; i < STMT__MAX; i++) {
 		res = PQprepare(conn, stmts[i].name, stmts[i].sql, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			log_warnx("prepare %s: %s", stmts[i].name,
 			    PQerrorMessage(conn));
 			PQclear(res);
-			db_close();
-			return -1;
+			goto fail;
 		}
 		PQclear(res);
 	}
 	reconnects++;
 	return 0;
+fail:
+	db_close();
+	return -1;
 }
 
 /*
  * A server that shut down or killed our backend has already told us so on
  * the socket.  Noticing it before sending means a request never goes to a
  * dead connection, so a restart of PostgreSQL fails no request that came
- * after it.
+ * after it.  A listener's socket carries notifications too: there only the
+ * state counts (db_notified() reads the socket).
  */
 static int
 db_alive(void)
@@ -318,12 +383,37 @@ db_alive(void)
 
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 		return 0;
+	if (db_flags & DB_LISTENER)
+		return 1;
 	pfd.fd = PQsocket(conn);
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	/* An idle session gets nothing from the server (workers don't
 	 * LISTEN) but a termination notice: readable means it is going. */
 	return poll(&pfd, 1, 0) == 0;
+}
+
+/*
+ * Consumes the notifications that arrived; 1 if there were any.  libpq
+ * may have read them while it read a result, and then the socket is no
+ * longer readable: a wait must look here first.  A broken session is
+ * closed.
+ */
+int
+db_notified(void)
+{
+	PGnotify	*n;
+	int		 any = 0;
+
+	if (conn == NULL || !PQconsumeInput(conn)) {
+		db_close();
+		return 0;
+	}
+	while ((n = PQnotifies(conn)) != NULL) {
+		PQfreemem(n);
+		any = 1;
+	}
+	return any;
 }
 
 static enum db_status
@@ -352,13 +442,22 @@ db_query(enum stmt s, int nparams, const char *const *values, PGresult **res)
 	enum db_status	 st;
 
 	*res = NULL;
+	if ((unsigned)s >= STMT__MAX || nparams != stmts[s].nparams) {
+		/* A caller and the table disagree: a bug, not an input. */
+		log_warnx("statement %d called with %d parameters", (int)s,
+		    nparams);
+		abort();
+	}
 	if (!db_alive()) {
+		/* A listener must LISTEN again: its owner reopens it. */
+		if (db_flags & DB_LISTENER)
+			return DB_UNAVAILABLE;
 		/* A refused connection costs microseconds: try again on every
 		 * request, so the first one after a restart succeeds.  One that
 		 * timed out cost seconds: then try at most once a second. */
 		if (conn == NULL && slow_failure && ms_since(&last_attempt) < 1000)
 			return DB_UNAVAILABLE;
-		if (db_connect() == -1)
+		if (db_open() == -1)
 			return DB_UNAVAILABLE;
 	}
 	*res = PQexecPrepared(conn, stmts[s].name, nparams, values, NULL, NULL,
@@ -421,8 +520,61 @@ db_isnull(const PGresult *res, int row, const char *column)
 	return col < 0 || PQgetisnull(res, row, col);
 }
 
+/* The column as a number (0 when NULL), as a boolean ('t' is true). */
+double
+db_number(const PGresult *res, int row, const char *column)
+{
+	return strtod(db_value(res, row, column), NULL);
+}
+
+int
+db_bool(const PGresult *res, int row, const char *column)
+{
+	return strcmp(db_value(res, row, column), "t") == 0;
+}
+
 unsigned long
 db_reconnects(void)
 {
 	return reconnects;
+}
+
+/*
+ * A new session on dsn, named application_name in pg_stat_activity, with
+ * the search_path every statement here is written for, set by a parameter
+ * rather than spliced into text (PostgreSQL's testlibpq.c does the same).
+ * pg_temp comes last, so a temporary table can never stand in for ours.
+ * A connect_timeout in the DSN wins over the 3 s default.  Returns NULL
+ * after logging why; the caller owns the session and PQfinish()es it.
+ */
+PGconn *
+db_connect(const char *dsn, const char *application_name)
+{
+	const char	*keys[] = { "connect_timeout", "dbname",
+			    "application_name", NULL };
+	const char	*vals[] = { "3", dsn, application_name, NULL };
+	const char	*path[] = { "eventbox, pg_catalog, pg_temp" };
+	PGconn		*c;
+	PGresult	*res;
+
+	if ((c = PQconnectdbParams(keys, vals, 1)) == NULL) {
+		log_warnx("database connection failed: out of memory");
+		return NULL;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		log_warnx("database connection failed: %s", PQerrorMessage(c));
+		goto fail;
+	}
+	res = PQexecParams(c, "SELECT pg_catalog.set_config('search_path',"
+	    " $1::text, false)", 1, NULL, path, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_warnx("setting search_path: %s", PQerrorMessage(c));
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
+	return c;
+fail:
+	PQfinish(c);
+	return NULL;
 }

@@ -1,13 +1,18 @@
 /*
- * db.h: the worker's one PostgreSQL connection and its prepared statements.
+ * db.h: a process's one PostgreSQL session and its prepared statements
+ * (the workers', the mailer's, purge's and apikey's), and db_connect(),
+ * the one way any of them (and migrate) opens a session.
  *
- * Every statement the service runs is in the stmts[] table in db.c,
- * prepared once per connection and run with parameters; no SQL is ever
- * built from strings.  db_query() reconnects (and re-prepares) when the
- * server went away, so a restarted PostgreSQL needs no restart here.
+ * Every statement the programs run is in the stmts[] table in db.c, with
+ * its number of parameters, prepared once per session and run with
+ * parameters; no SQL is ever built from strings.  A worker's db_query()
+ * reconnects (and re-prepares) when the server went away, so a restarted
+ * PostgreSQL needs no restart here.  A session that LISTENs (DB_LISTENER,
+ * the mailer) is reopened only by db_open(): it must LISTEN again.
  *
  * Ownership: on DB_OK the caller owns *res and must PQclear() it; on any
- * other status *res is NULL.
+ * other status *res is NULL.  db_connect()'s caller owns the PGconn and
+ * PQfinish()es it.
  */
 #ifndef EVENTBOX_DB_H
 #define EVENTBOX_DB_H
@@ -44,6 +49,14 @@ enum stmt {
 	STMT_APIKEY_REVOKE,
 	STMT_APIKEY_LIST,
 	STMT_PURGE_STEP,
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_MAIL_LISTEN,
+	STMT_MAIL_CLAIM,
+	STMT_MAIL_SENT,
+	STMT_MAIL_FAILED,
+	STMT_MAIL_REMINDERS,
+	STMT_MAIL_NEXT_DUE,
 	STMT__MAX
 };
 
@@ -54,12 +67,26 @@ enum db_status {
 	DB_ERROR	/* anything else: 500, logged */
 };
 
-void		 db_init(const char *role);
+/* db_init() flags */
+#define DB_LISTENER	(1 << 0)	/* LISTENs: no timeouts, no reconnect
+					   behind the caller's back */
+
+/* role: application_name, as pg_stat_activity shows it. */
+void		 db_init(const char *role, unsigned flags);
+int		 db_open(void);		/* 0, or -1 after logging why */
+/* Aborts when nparams is not the statement's count: a bug, not an input. */
 enum db_status	 db_query(enum stmt, int nparams, const char *const *values,
 		    PGresult **res);
 void		 db_close(void);
+int		 db_connected(void);
+int		 db_socket(void);	/* -1 when closed */
+int		 db_notified(void);	/* 1 when NOTIFYs arrived; drains them */
 const char	*db_value(const PGresult *, int row, const char *column);
 int		 db_isnull(const PGresult *, int row, const char *column);
+double		 db_number(const PGresult *, int row, const char *column);
+int		 db_bool(const PGresult *, int row, const char *column);
 unsigned long	 db_reconnects(void);
+
+PGconn		*db_connect(const char *dsn, const char *application_name);
 
 #endif

@@ -1,15 +1,15 @@
 /*
- * handlers.h: one function per route, grouped by resource in
- * api_events.c, api_registrations.c, api_admin.c (staff, behind an API
- * key), libcal.c (LibCal-compatible reads) and health.c (JSON), and pages.c
- * (the public HTML pages).  Each is called by the
- * router with validated path captures in req->args and, for JSON routes,
- * the body read and NUL-terminated in req->body.
+ * handlers.h: one function per route (router.c's table), grouped by
+ * resource: the JSON API in api_events.c, api_registrations.c,
+ * api_admin_events.c and api_admin_registrations.c (staff, behind an API
+ * key), api_libcal.c (LibCal-compatible reads) and api_health.c; the public
+ * HTML pages in page_events.c, page_register.c and page_cancel.c.  Each is
+ * called by the router with validated path captures in req->args and, for
+ * routes with a body, the body read and NUL-terminated in req->body; each
+ * answers through answer.h.
  */
 #ifndef EVENTBOX_HANDLERS_H
 #define EVENTBOX_HANDLERS_H
-
-#include <libpq-fe.h>
 
 #include "http.h"
 
@@ -41,9 +41,16 @@ void	 h_admin_cancel(struct request *, struct response *);
 void	 h_admin_promote(struct request *, struct response *);
 void	 h_admin_check_in(struct request *, struct response *);
 
-/* Shared by the staff routes of api_admin.c and libcal.c. */
-PGresult *admin_roster_query(struct request *, struct response *,
-	    const char *status, const char *limit, const char *offset);
+/*
+ * Shared by the patrons' and the staff's registration routes
+ * (api_registrations.c): the fields of a JSON body, checked, 0; or -1
+ * after answering 400 or 422 in the API's words for the first bad field.
+ */
+struct registration_fields;
+struct field_problem;
+int	 api_registration_fields(struct request *, struct response *,
+	    struct registration_fields *);
+void	 api_field_error(struct response *, const struct field_problem *);
 
 void	 h_libcal_events(struct request *, struct response *);
 void	 h_libcal_event(struct request *, struct response *);

@@ -7,12 +7,8 @@
 #include <string.h>
 
 #include <fcgiapp.h>
-#include <cjson/cJSON.h>
 
-#include "html.h"
 #include "http.h"
-#include "json.h"
-#include "log.h"
 #include "validate.h"
 
 static const struct {
@@ -77,8 +73,7 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 		else
 			req->content_length = -2;	/* lying: reject */
 	}
-	req->is_api = strncmp(uri, "/api/", 5) == 0 ||
-	    strncmp(uri, "/1.1/", 5) == 0 || strcmp(uri, "/healthz") == 0;
+	req->is_api = 0;
 	req->route = -1;
 	memset(req->args, 0, sizeof(req->args));
 	memset(req->args_len, 0, sizeof(req->args_len));
@@ -201,105 +196,4 @@ http_send(struct request *req, struct response *resp)
 	if (req->method != M_HEAD && resp->body.len > 0)
 		FCGX_PutStr(resp->body.data, (int)resp->body.len,
 		    req->fcgi->out);
-}
-
-/*
- * {"error": {"code": ..., "message": ...}} for the API; for the pages, an
- * HTML page with the usual text for the status (the API's terse message
- * is not for patrons).
- */
-void
-resp_error(struct request *req, struct response *resp, int status,
-    const char *code, const char *message)
-{
-	cJSON	*root, *err;
-
-	if (!req->is_api) {
-		html_error_page(resp, status, NULL);
-		return;
-	}
-	resp->status = status;
-	resp->content_type = "application/json";
-	root = json_new_object();
-	err = json_add_object(root, "error");
-	json_add_string(err, "code", code);
-	json_add_string(err, "message", message);
-	buf_reset(&resp->body);
-	json_write(&resp->body, root);
-	cJSON_Delete(root);
-}
-
-void
-resp_field_error(struct request *req, struct response *resp,
-    const char *field, const char *message)
-{
-	cJSON		*root, *err;
-	struct buf	 msg = BUF_INIT;
-
-	(void)req;
-	buf_printf(&msg, "%s: %s", field, message);
-	resp->status = 422;
-	resp->content_type = "application/json";
-	root = json_new_object();
-	err = json_add_object(root, "error");
-	json_add_string(err, "code", "invalid_field");
-	json_add_string(err, "message", msg.data);
-	json_add_string(err, "field", field);
-	buf_reset(&resp->body);
-	json_write(&resp->body, root);
-	cJSON_Delete(root);
-	buf_free(&msg);
-}
-
-void
-resp_unavailable(struct request *req, struct response *resp, int busy)
-{
-	resp_error(req, resp, 503, busy ? "busy" : "unavailable",
-	    busy ? "the service is busy; try again in a moment" :
-	    "the service is temporarily unavailable; try again in a moment");
-	resp_header(resp, "Retry-After", "%d", busy ? 1 : 5);
-}
-
-/*
- * The request body as a JSON object, or NULL after answering 400 (empty,
- * not UTF-8, a NUL, not JSON) or 422 (not an object).  The caller owns the
- * tree and cJSON_Delete()s it.
- */
-cJSON *
-http_json_object(struct request *req, struct response *resp)
-{
-	cJSON	*body;
-
-	if (req->body.len == 0) {
-		resp_error(req, resp, 400, "empty_body",
-		    "send a JSON object as the body");
-		return NULL;
-	}
-	if (!utf8_valid(req->body.data, req->body.len)) {
-		resp_error(req, resp, 400, "invalid_utf8",
-		    "the body is not valid UTF-8");
-		return NULL;
-	}
-	/* cJSON would silently cut a string at a NUL, raw or escaped. */
-	if (memchr(req->body.data, '\0', req->body.len) != NULL ||
-	    strstr(req->body.data, "\\u0000") != NULL) {
-		resp_error(req, resp, 400, "invalid_json",
-		    "the body contains an escaped NUL character");
-		return NULL;
-	}
-	/* The length includes the terminating NUL, which cJSON wants to see. */
-	body = cJSON_ParseWithLengthOpts(req->body.data, req->body.len + 1,
-	    NULL, 1);
-	if (body == NULL) {
-		resp_error(req, resp, 400, "invalid_json",
-		    "the body is not well-formed JSON");
-		return NULL;
-	}
-	if (!cJSON_IsObject(body)) {
-		cJSON_Delete(body);
-		resp_error(req, resp, 422, "invalid_body",
-		    "the body must be a JSON object");
-		return NULL;
-	}
-	return body;
 }

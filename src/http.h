@@ -4,7 +4,8 @@
  * The request is filled by http_read_request() from the FastCGI params
  * and, for routes that take one, the body (capped, read whole, NUL-
  * terminated).  The response is built in memory and written once by
- * http_send(): a handler never touches the FastCGI stream.
+ * http_send(): a handler never touches the FastCGI stream.  How a handler
+ * words its answers is answer.h's business, not this file's.
  *
  * Ownership: both structs belong to the worker and are reset between
  * requests; their buffers are reused.  Strings in struct request point
@@ -47,7 +48,7 @@ struct request {
 	const char		*accept;
 	const char		*cookie;	/* NULL when absent */
 	long long		 content_length;	/* -1 when absent */
-	int			 is_api;	/* JSON errors, CORS */
+	int			 is_api;	/* JSON errors, CORS (router.c) */
 	int			 route;		/* index in the route table, -1 */
 	int			 incomplete;	/* no REQUEST_METHOD or REQUEST_URI */
 	const char		*args[ARGS_MAX];	/* decoded path captures */
@@ -71,12 +72,6 @@ const char *http_param(struct request *, const char *);
 
 void	 resp_header(struct response *, const char *name, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-void	 resp_error(struct request *, struct response *, int status,
-	    const char *code, const char *message);
-void	 resp_field_error(struct request *, struct response *,
-	    const char *field, const char *message);
-void	 resp_unavailable(struct request *, struct response *, int busy);
-struct cJSON *http_json_object(struct request *, struct response *);
 const char *http_reason(int status);
 
 #endif

@@ -68,6 +68,19 @@ json_add_null(cJSON *parent, const char *name)
 	must(cJSON_AddNullToObject(parent, name));
 }
 
+/* An array PostgreSQL wrote as JSON text (array_to_json); [] if not one. */
+void
+json_add_array_text(cJSON *parent, const char *name, const char *text)
+{
+	cJSON	*arr = cJSON_Parse(text);
+
+	if (arr == NULL || !cJSON_IsArray(arr)) {
+		cJSON_Delete(arr);
+		arr = must(cJSON_CreateArray());
+	}
+	cJSON_AddItemToObject(parent, name, arr);
+}
+
 /* The public page of an event (slug NULL: the list), on EVENTBOX_BASE_URL. */
 void
 json_add_event_url(cJSON *parent, const char *name, const char *slug)
@@ -103,37 +116,20 @@ json_write(struct buf *out, const cJSON *j)
 	}
 }
 
-static double
-num(const PGresult *res, int row, const char *col)
-{
-	return strtod(db_value(res, row, col), NULL);
-}
-
-static int
-boolean(const PGresult *res, int row, const char *col)
-{
-	return strcmp(db_value(res, row, col), "t") == 0;
-}
-
 /* One event's public fields; never the online URL (the view has none). */
 cJSON *
 json_event(const PGresult *res, int row)
 {
-	cJSON		*o = json_new_object(), *cats;
+	cJSON		*o = json_new_object();
 
-	json_add_number(o, "id", num(res, row, "id"));
+	json_add_number(o, "id", db_number(res, row, "id"));
 	json_add_string(o, "slug", db_value(res, row, "slug"));
 	json_add_string(o, "title", db_value(res, row, "title"));
 	json_add_string(o, "description", db_value(res, row, "description"));
 	json_add_string(o, "presenter", db_value(res, row, "presenter"));
 	json_add_string(o, "format", db_value(res, row, "format"));
 	json_add_string(o, "location", db_value(res, row, "location"));
-	cats = cJSON_Parse(db_value(res, row, "categories"));
-	if (cats == NULL || !cJSON_IsArray(cats)) {
-		cJSON_Delete(cats);
-		cats = must(cJSON_CreateArray());
-	}
-	cJSON_AddItemToObject(o, "categories", cats);
+	json_add_array_text(o, "categories", db_value(res, row, "categories"));
 	json_add_string(o, "organizer", db_value(res, row, "organizer"));
 	json_add_string(o, "accessibility_contact",
 	    db_value(res, row, "accessibility_contact"));
@@ -143,11 +139,11 @@ json_event(const PGresult *res, int row)
 	json_add_string(o, "starts_local", db_value(res, row, "starts_local"));
 	json_add_string(o, "ends_local", db_value(res, row, "ends_local"));
 	json_add_string(o, "status", db_value(res, row, "status"));
-	json_add_number(o, "capacity", num(res, row, "capacity"));
+	json_add_number(o, "capacity", db_number(res, row, "capacity"));
 	json_add_number(o, "seats_available",
-	    num(res, row, "seats_available"));
+	    db_number(res, row, "seats_available"));
 	json_add_bool(o, "waitlist_available",
-	    boolean(res, row, "waitlist_available"));
+	    db_bool(res, row, "waitlist_available"));
 	json_add_string(o, "registration_state",
 	    db_value(res, row, "registration_state"));
 	json_add_bool(o, "registration_open",

@@ -22,6 +22,7 @@ void	 json_add_string_or_null(cJSON *, const char *, const char *);
 void	 json_add_number(cJSON *, const char *, double);
 void	 json_add_bool(cJSON *, const char *, int);
 void	 json_add_null(cJSON *, const char *);
+void	 json_add_array_text(cJSON *, const char *, const char *json);
 void	 json_add_event_url(cJSON *, const char *, const char *slug);
 void	 json_write(struct buf *, const cJSON *);
 

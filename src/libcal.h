@@ -1,5 +1,5 @@
 /*
- * libcal.h: the pure part of the LibCal-compatible API (libcal.c): its
+ * libcal.h: the pure part of the LibCal-compatible API (api_libcal.c): its
  * query and id-list parsing, apart from the database so that unit tests
  * and fuzz_libcal can drive it.  Nothing here allocates.
  */
@@ -14,6 +14,7 @@
 #define LIBCAL_DAYS_MAX		365
 #define LIBCAL_LIMIT_DEFAULT	20
 #define LIBCAL_LIMIT_MAX	500
+#define LIBCAL_CAL_ID_MAX	999999999LL	/* accepted, and ignored */
 
 /* GET /1.1/events's parameters, checked. */
 struct libcal_query {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "html.h"
+#include "escape.h"
 #include "ical.h"
 #include "mail.h"
 #include "validate.h"

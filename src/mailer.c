@@ -1,12 +1,14 @@
 /*
  * mailer.c: `eventbox mailer`, the process that empties the outbox.
  *
- * It has its own PostgreSQL connection (not db.c's: that one is a worker's,
- * and treats a readable socket as a dying session, while this one LISTENs)
- * and its own table of prepared statements, all calls of the functions in
- * sql/rules/80_mail.sql.  It sleeps in ppoll() on that socket, woken by the
- * NOTIFY that every transaction queueing mail sends, and by a timer: the
- * next retry that falls due, or a minute at most (reminders are queued then).
+ * Its session is db.c's, opened as a listener (DB_LISTENER: its socket
+ * carries notifications, and a lost session is reopened here, where it
+ * LISTENs again); its statements are the STMT_MAIL_* calls of the
+ * functions in sql/rules/80_mail.sql.  It sleeps in ppoll() on that socket,
+ * woken by the NOTIFY that every transaction queueing mail sends, and by a
+ * timer: the next retry that falls due, or a minute at most (reminders are
+ * queued then).  Any failed statement closes the session: a transaction
+ * half done is never continued.
  *
  * Each message is one transaction: claim it (FOR UPDATE SKIP LOCKED, so
  * other mailers pass it by), compose it, hand it to SMTP, mark it sent or
@@ -41,6 +43,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "mail.h"
 #include "proc.h"
@@ -50,109 +53,21 @@
 
 #define WAIT_MAX_MS	60000	/* timer fallback and reminder period */
 
-enum mstmt {
-	M_BEGIN,
-	M_COMMIT,
-	M_ROLLBACK,
-	M_LISTEN,
-	M_CLAIM,
-	M_SENT,
-	M_FAILED,
-	M_REMINDERS,
-	M_NEXT_DUE,
-	M__MAX
-};
-
-static const struct {
-	const char	*name;
-	const char	*sql;
-} stmts[M__MAX] = {
-	[M_BEGIN] = { "begin", "BEGIN" },
-	[M_COMMIT] = { "commit", "COMMIT" },
-	[M_ROLLBACK] = { "rollback", "ROLLBACK" },
-	[M_LISTEN] = { "listen", "LISTEN eventbox_outbox" },
-	[M_CLAIM] = { "claim",
-	    "SELECT id, kind, email, name, token, registration_status,"
-	    " position, event_slug, title, description, presenter, format,"
-	    " location, online_url, human_when, timezone, ical_start, ical_end,"
-	    " ical_stamp, vtimezone, sequence"
-	    " FROM eventbox.mail_claim($1::integer)" },
-	[M_SENT] = { "sent", "SELECT eventbox.mail_sent($1::bigint)" },
-	[M_FAILED] = { "failed",
-	    "SELECT eventbox.mail_failed($1::bigint, $2::text, $3::integer,"
-	    " $4::integer) AS status" },
-	[M_REMINDERS] = { "reminders",
-	    "SELECT eventbox.queue_reminders($1::integer) AS queued" },
-	[M_NEXT_DUE] = { "next_due",
-	    "SELECT eventbox.mail_next_due() AS ms" },
-};
-
-static PGconn			*conn;
 static int			 retry_base_ms = 60000;
 static char			 from_addr[256];
 
-static void
-disconnect(void)
-{
-	if (conn != NULL)
-		PQfinish(conn);
-	conn = NULL;
-}
-
+/* Runs a statement; the caller owns *res on 0.  -1 closed the session. */
 static int
-connect_db(void)
+run(enum stmt s, int n, const char *const *params, PGresult **res)
 {
-	const char	*keys[] = { "dbname", "options", "application_name",
-			    "connect_timeout", NULL };
-	const char	*vals[] = { cfg.dsn, "-c search_path=pg_catalog,pg_temp"
-			    " -c TimeZone=UTC -c DateStyle=ISO"
-			    " -c synchronous_commit=on", "eventbox-mailer", "5",
-			    NULL };
-	PGresult	*res;
-	int		 i;
-
-	disconnect();
-	conn = PQconnectdbParams(keys, vals, 1);
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		log_warnx("database connection failed: %s",
-		    conn != NULL ? PQerrorMessage(conn) : "out of memory");
-		goto fail;
-	}
-	for (i = 0; i < M__MAX; i++) {
-		res = PQprepare(conn, stmts[i].name, stmts[i].sql, 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			log_warnx("prepare %s: %s", stmts[i].name,
-			    PQerrorMessage(conn));
-			PQclear(res);
-			goto fail;
-		}
-		PQclear(res);
-	}
-	return 0;
-fail:
-	disconnect();
-	return -1;
-}
-
-/* Runs a statement; the caller owns *res on 0.  -1 drops the connection. */
-static int
-run(enum mstmt s, int n, const char *const *params, PGresult **res)
-{
-	ExecStatusType	 st;
-
-	*res = PQexecPrepared(conn, stmts[s].name, n, params, NULL, NULL, 0);
-	st = PQresultStatus(*res);
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+	if (db_query(s, n, params, res) == DB_OK)
 		return 0;
-	log_warnx("%s: %s", stmts[s].name, PQerrorMessage(conn));
-	PQclear(*res);
-	*res = NULL;
-	disconnect();
+	db_close();
 	return -1;
 }
 
 static int
-run_simple(enum mstmt s, int n, const char *const *params)
+run_simple(enum stmt s, int n, const char *const *params)
 {
 	PGresult	*res;
 
@@ -166,15 +81,14 @@ static void
 fill_message(struct mail_msg *m, const PGresult *res, char *msgid,
     size_t msgidsz, char *boundary, size_t boundarysz)
 {
-	char		 u[37];
+	char		 u[TOKEN_LEN + 1];
 	uuid_t		 id;
 	const char	*domain = strchr(from_addr, '@') + 1;
 
 	memset(m, 0, sizeof(*m));
-	if (mail_kind_parse(PQgetvalue(res, 0, PQfnumber(res, "kind")),
-	    &m->kind) == -1)
+	if (mail_kind_parse(db_value(res, 0, "kind"), &m->kind) == -1)
 		abort();	/* the table's CHECK allows no other kind */
-#define COL(c) (PQgetvalue(res, 0, PQfnumber(res, (c))))
+#define COL(c) (db_value(res, 0, (c)))
 	m->from = cfg.mail_from;
 	m->to_name = COL("name");
 	m->to_email = COL("email");
@@ -247,16 +161,16 @@ send_one(struct buf *msg)
 	enum smtp_result	 r;
 	int			 rc = -1;
 
-	if (run_simple(M_BEGIN, 0, NULL) == -1)
+	if (run_simple(STMT_BEGIN, 0, NULL) == -1)
 		return -1;
 	params[0] = "1";
-	if (run(M_CLAIM, 1, params, &res) == -1)
+	if (run(STMT_MAIL_CLAIM, 1, params, &res) == -1)
 		return -1;
 	if (PQntuples(res) == 0) {
-		rc = run_simple(M_COMMIT, 0, NULL) == -1 ? -1 : 0;
+		rc = run_simple(STMT_COMMIT, 0, NULL) == -1 ? -1 : 0;
 		goto done;
 	}
-	id = PQgetvalue(res, 0, PQfnumber(res, "id"));
+	id = db_value(res, 0, "id");
 	fill_message(&m, res, msgid, sizeof(msgid), boundary,
 	    sizeof(boundary));
 	buf_reset(msg);
@@ -276,24 +190,24 @@ send_one(struct buf *msg)
 	}
 	params[0] = id;
 	if (r == SMTP_SENT) {
-		if (run_simple(M_SENT, 1, params) == -1)
+		if (run_simple(STMT_MAIL_SENT, 1, params) == -1)
 			goto done;
 		log_info("outbox %s: %s message sent", id,
-		    PQgetvalue(res, 0, PQfnumber(res, "kind")));
+		    db_value(res, 0, "kind"));
 	} else {
 		snprintf(base, sizeof(base), "%d", retry_base_ms);
 		params[1] = err;
 		params[2] = tries;
 		params[3] = base;
-		if (run(M_FAILED, 4, params, &st) == -1)
+		if (run(STMT_MAIL_FAILED, 4, params, &st) == -1)
 			goto done;
 		log_warnx("outbox %s: %s message not sent (%s, %s): %s", id,
-		    PQgetvalue(res, 0, PQfnumber(res, "kind")),
+		    db_value(res, 0, "kind"),
 		    r == SMTP_PERMANENT ? "refused" : "temporary", err,
-		    strcmp(PQgetvalue(st, 0, 0), "failed") == 0 ?
+		    strcmp(db_value(st, 0, "status"), "failed") == 0 ?
 		    "gave up, left for staff" : "will retry");
 	}
-	if (run_simple(M_COMMIT, 0, NULL) == -1)
+	if (run_simple(STMT_COMMIT, 0, NULL) == -1)
 		goto done;
 	rc = 1;
 done:
@@ -310,10 +224,10 @@ queue_reminders(void)
 	const char	*params[1] = { hours };
 
 	snprintf(hours, sizeof(hours), "%d", cfg.reminder_hours);
-	if (run(M_REMINDERS, 1, params, &res) == -1)
+	if (run(STMT_MAIL_REMINDERS, 1, params, &res) == -1)
 		return;
-	if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
-		log_info("queued %s reminders", PQgetvalue(res, 0, 0));
+	if (strcmp(db_value(res, 0, "queued"), "0") != 0)
+		log_info("queued %s reminders", db_value(res, 0, "queued"));
 	PQclear(res);
 }
 
@@ -324,36 +238,14 @@ wait_ms(void)
 	PGresult	*res;
 	long		 ms = WAIT_MAX_MS;
 
-	if (run(M_NEXT_DUE, 0, NULL, &res) == -1)
+	if (run(STMT_MAIL_NEXT_DUE, 0, NULL, &res) == -1)
 		return 1000;
-	if (!PQgetisnull(res, 0, 0))
-		ms = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	if (!db_isnull(res, 0, "ms"))
+		ms = strtol(db_value(res, 0, "ms"), NULL, 10);
 	PQclear(res);
 	if (ms > WAIT_MAX_MS)
 		ms = WAIT_MAX_MS;
 	return ms < 10 ? 10 : ms;
-}
-
-/*
- * Consumes the notifications that arrived; 1 if there were any.  libpq
- * may have read them while it read a result, and then the socket is no
- * longer readable: a wait must look here first.
- */
-static int
-notified(void)
-{
-	PGnotify	*n;
-	int		 any = 0;
-
-	if (conn == NULL || !PQconsumeInput(conn)) {
-		disconnect();
-		return 0;
-	}
-	while ((n = PQnotifies(conn)) != NULL) {
-		PQfreemem(n);
-		any = 1;
-	}
-	return any;
 }
 
 static long
@@ -403,6 +295,7 @@ cmd_mailer(int argc, char **argv)
 		fatalx("EVENTBOX_SMTP_URL must be smtp://host[:port][/?starttls]"
 		    " or smtps://host[:port]");
 	signals_catch(signals_flag, caught, 3, &waitmask);
+	db_init("eventbox-mailer", DB_LISTENER);
 	log_info("started");
 
 	while (!sig_stopping) {
@@ -410,9 +303,9 @@ cmd_mailer(int argc, char **argv)
 			sig_reopen_log = 0;
 			log_reopen();
 		}
-		if (conn == NULL) {
-			if (connect_db() == -1 ||
-			    run_simple(M_LISTEN, 0, NULL) == -1) {
+		if (!db_connected()) {
+			if (db_open() == -1 ||
+			    run_simple(STMT_MAIL_LISTEN, 0, NULL) == -1) {
 				ms = backoff;
 				backoff = backoff * 2 > 10000 ? 10000 :
 				    backoff * 2;
@@ -422,29 +315,29 @@ cmd_mailer(int argc, char **argv)
 			last_reminders = 0;
 		}
 		/* Notifications so far are answered by the drain below. */
-		(void)notified();
-		if (conn != NULL && (last_reminders == 0 ||
+		(void)db_notified();
+		if (db_connected() && (last_reminders == 0 ||
 		    now_ms() - last_reminders >= WAIT_MAX_MS)) {
 			queue_reminders();
 			last_reminders = now_ms();
 		}
-		while (!sig_stopping && conn != NULL && send_one(&msg) == 1)
+		while (!sig_stopping && db_connected() && send_one(&msg) == 1)
 			;
-		if (conn == NULL)
+		if (!db_connected())
 			continue;
 		ms = wait_ms();
-		if (conn == NULL || notified())
+		if (!db_connected() || db_notified())
 			continue;
 sleep:
 		ts.tv_sec = ms / 1000;
 		ts.tv_nsec = (ms % 1000) * 1000000;
-		pfd.fd = conn != NULL ? PQsocket(conn) : -1;
+		pfd.fd = db_socket();
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		ppoll(&pfd, 1, &ts, &waitmask);
 	}
 	log_info("stopping");
-	disconnect();
+	db_close();
 	smtp_close();
 	buf_free(&msg);
 	return 0;

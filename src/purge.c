@@ -40,7 +40,7 @@ cmd_purge(int argc, char **argv)
 	config_load();
 	log_init("eventbox-purge", cfg.log_file);
 	cfg.dsn = cfg.purge_dsn;
-	db_init("eventbox-purge");
+	db_init("eventbox-purge", 0);
 	snprintf(days, sizeof(days), "%d", cfg.retention_days);
 	while (more) {
 		if (db_query(STMT_PURGE_STEP, 2, vals, &res) != DB_OK) {

@@ -1,6 +1,6 @@
 /*
- * registration.c: a registration attempt and its outcome (see
- * registration.h).
+ * registration.c: a registration's fields from JSON, the attempt and its
+ * outcome (see registration.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,83 +9,65 @@
 #include <uuid/uuid.h>
 
 #include "db.h"
-#include "http.h"
-#include "json.h"
 #include "metrics.h"
 #include "registration.h"
 #include "validate.h"
 
-/* Trims ASCII blanks in place; returns the new start, sets *len. */
-static const char *
-trim(const char *s, size_t *len)
+/*
+ * One field out of the object into dst (dstsz bytes, room for its limit).
+ * FIELD_OK, FIELD_ABSENT (optional, absent or null or blank) or an error.
+ */
+static enum field_error
+take_field(const cJSON *obj, enum field_id id, char *dst, size_t dstsz)
 {
-	size_t	 n = strlen(s);
+	const cJSON	*item;
+	enum field_error e;
+	char		*v;
+	size_t		 len;
 
-	while (n > 0 && (*s == ' ' || *s == '\t')) {
-		s++;
-		n--;
-	}
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	*len = n;
-	return s;
+	item = cJSON_GetObjectItemCaseSensitive(obj, field_specs[id].name);
+	if (item == NULL || cJSON_IsNull(item))
+		return field_specs[id].required ? FIELD_MISSING : FIELD_ABSENT;
+	if (!cJSON_IsString(item) || item->valuestring == NULL)
+		return FIELD_NOT_STRING;
+	e = field_check(id, item->valuestring, strlen(item->valuestring), &v,
+	    &len);
+	if (e != FIELD_OK)
+		return e;
+	if (len >= dstsz)
+		abort();	/* bounded by the field's limit */
+	memcpy(dst, v, len + 1);
+	return FIELD_OK;
 }
 
-/*
- * Takes one string field out of the object into dst.  Returns 1 when
- * present and valid, 0 when absent or null (and optional), -1 when an error
- * was answered.
- */
-static int
-take_field(struct request *req, struct response *resp, const cJSON *obj,
-    const char *field, int required, int is_email, char *dst, size_t dstsz)
+int
+registration_from_json(const cJSON *body, struct registration_fields *f,
+    struct field_problem *problem)
 {
-	const cJSON	*item = cJSON_GetObjectItemCaseSensitive(obj, field);
-	const char	*v;
-	size_t		 len, max = is_email ? EMAIL_MAX_BYTES :
-			    (strcmp(field, "name") == 0 ? NAME_MAX_CHARS :
-			    ORG_MAX_CHARS);
+	static const enum field_id order[] = { FIELD_NAME, FIELD_EMAIL,
+	    FIELD_ORGANIZATION };
+	char		*dst[FIELD__MAX];
+	size_t		 sz[FIELD__MAX], i;
+	enum field_error e;
 
-	if (item == NULL || cJSON_IsNull(item)) {
-		if (!required)
-			return 0;
-		resp_field_error(req, resp, field, "is required");
-		return -1;
-	}
-	if (!cJSON_IsString(item) || item->valuestring == NULL) {
-		resp_field_error(req, resp, field, "must be a string");
-		return -1;
-	}
-	v = trim(item->valuestring, &len);
-	if (len == 0 && !required)
-		return 0;
-	if (len == 0) {
-		resp_field_error(req, resp, field, "is required");
-		return -1;
-	}
-	if (is_email) {
-		if (!email_valid(v, len)) {
-			resp_field_error(req, resp, field,
-			    "is not a valid email address");
+	memset(f, 0, sizeof(*f));
+	dst[FIELD_NAME] = f->name;
+	sz[FIELD_NAME] = sizeof(f->name);
+	dst[FIELD_EMAIL] = f->email;
+	sz[FIELD_EMAIL] = sizeof(f->email);
+	dst[FIELD_ORGANIZATION] = f->org;
+	sz[FIELD_ORGANIZATION] = sizeof(f->org);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		e = take_field(body, order[i], dst[order[i]], sz[order[i]]);
+		if (e != FIELD_OK && e != FIELD_ABSENT) {
+			problem->field = order[i];
+			problem->error = e;
 			return -1;
 		}
-	} else if (utf8_chars(v, len) > max) {
-		char	 msg[64];
-
-		snprintf(msg, sizeof(msg), "is too long (at most %zu characters)",
-		    max);
-		resp_field_error(req, resp, field, msg);
-		return -1;
-	} else if (!text_valid(v, len, max)) {
-		resp_field_error(req, resp, field,
-		    "must be one line of text without control characters");
-		return -1;
+		if (order[i] == FIELD_ORGANIZATION)
+			f->has_org = e == FIELD_OK;
 	}
-	if (len >= dstsz)
-		abort();	/* bounded by max above */
-	memcpy(dst, v, len);
-	dst[len] = '\0';
-	return 1;
+	return 0;
 }
 
 static const struct {
@@ -143,7 +125,7 @@ int
 registration_submit(const struct registration_input *in,
     struct registration_result *out)
 {
-	char		 token[37], event[SLUG_MAX + 1];
+	char		 token[TOKEN_LEN + 1], event[SLUG_MAX + 1];
 	uuid_t		 uu;
 	const char	*vals[7];
 	PGresult	*res;
@@ -182,44 +164,4 @@ registration_submit(const struct registration_input *in,
 	    sizeof(out->event_slug) - 1);
 	PQclear(res);
 	return 0;
-}
-
-void
-registration_json(struct response *resp, const struct registration_result *r)
-{
-	cJSON	*o = json_new_object();
-
-	resp->status = 201;
-	json_add_string(o, "status", r->status);
-	if (r->position > 0)
-		json_add_number(o, "position", (double)r->position);
-	else
-		json_add_null(o, "position");
-	json_add_string(o, "event", r->event_slug);
-	json_add_string(o, "message", r->message);
-	json_write(&resp->body, o);
-	cJSON_Delete(o);
-}
-
-int
-registration_read_fields(struct request *req, struct response *resp,
-    struct registration_fields *f)
-{
-	cJSON	*body;
-	int	 rc = -1;
-
-	memset(f, 0, sizeof(*f));
-	if ((body = http_json_object(req, resp)) == NULL)
-		return -1;
-	if (take_field(req, resp, body, "name", 1, 0, f->name,
-	    sizeof(f->name)) == -1 ||
-	    take_field(req, resp, body, "email", 1, 1, f->email,
-	    sizeof(f->email)) == -1 ||
-	    (f->has_org = take_field(req, resp, body, "organization", 0, 0,
-	    f->org, sizeof(f->org))) == -1)
-		goto done;
-	rc = 0;
-done:
-	cJSON_Delete(body);
-	return rc;
 }

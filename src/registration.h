@@ -1,18 +1,23 @@
 /*
- * registration.h: one registration attempt, shared by the JSON API and the
- * HTML form.  registration_submit() makes the token, calls
- * eventbox.register() in one round trip and maps its outcome to an HTTP
- * status, an error code and a message a patron can read.
+ * registration.h: one registration attempt, shared by the JSON API
+ * (api_registrations.c, and staff in api_admin.c) and the HTML form
+ * (page_register.c).  registration_from_json() takes the fields out of a
+ * JSON body and checks them (fields.h); registration_submit() makes the
+ * token, calls eventbox.register() in one round trip and maps its outcome
+ * to an HTTP status, an error code and a message a patron can read.
+ * Nothing here answers: the handlers do, each in its own format.
  *
- * The input strings must already be validated (validate.h); the result's
- * strings are static.
+ * The input strings must already be checked; the result's strings are
+ * static.
  */
 #ifndef EVENTBOX_REGISTRATION_H
 #define EVENTBOX_REGISTRATION_H
 
 #include <stddef.h>
 
-#include "http.h"
+#include <cjson/cJSON.h>
+
+#include "fields.h"
 #include "validate.h"
 
 struct registration_input {
@@ -31,25 +36,31 @@ struct registration_result {
 	const char	*message;
 	const char	*status;	/* confirmed | waitlisted on 201 */
 	long		 position;	/* > 0 when waitlisted */
-	char		 event_slug[128];
+	char		 event_slug[SLUG_MAX + 1];
 	int		 busy;		/* on -1: 1 = lock timeout, 0 = no db */
 };
 
-/* A registration's fields from a JSON body, checked; trimmed copies. */
+/* A registration's fields, checked; trimmed copies. */
 struct registration_fields {
-	char		 name[NAME_MAX_CHARS * 4 + 1];
-	char		 email[EMAIL_MAX_BYTES + 1];
-	char		 org[ORG_MAX_CHARS * 4 + 1];
+	char		 name[FIELD_NAME_SZ];
+	char		 email[FIELD_EMAIL_SZ];
+	char		 org[FIELD_ORG_SZ];
 	int		 has_org;
 };
 
-/* 0, or -1 after answering 400/422 (naming the field). */
-int	 registration_read_fields(struct request *, struct response *,
-	    struct registration_fields *);
+/* The first field that failed its check, and how. */
+struct field_problem {
+	enum field_id	 field;
+	enum field_error error;
+};
+
+/* 0, or -1 with the first bad field in *problem (body: a JSON object). */
+int	 registration_from_json(const cJSON *body,
+	    struct registration_fields *, struct field_problem *problem);
+/* 0 with *out filled, or -1 when the database failed (out->busy). */
 int	 registration_submit(const struct registration_input *,
-	    struct registration_result *);
+	    struct registration_result *out);
 /* Fills status, code and message for an outcome of eventbox.register(). */
 void	 registration_outcome(const char *outcome, struct registration_result *);
-void	 registration_json(struct response *, const struct registration_result *);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "answer.h"
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
@@ -13,15 +14,15 @@
 #include "validate.h"
 
 static const struct route routes[] = {
-	{ M_GET | M_HEAD, "/healthz", h_healthz, R_NO_STORE },
-	{ M_GET | M_HEAD, "/api/v1/events", h_events_list, 0 },
-	{ M_GET | M_HEAD, "/api/v1/events/:", h_event_get, 0 },
+	{ M_GET | M_HEAD, "/healthz", h_healthz, R_API | R_NO_STORE },
+	{ M_GET | M_HEAD, "/api/v1/events", h_events_list, R_API },
+	{ M_GET | M_HEAD, "/api/v1/events/:", h_event_get, R_API },
 	{ M_POST, "/api/v1/events/:/registrations", h_register,
-	    R_JSON_BODY | R_NO_STORE },
+	    R_API | R_JSON_BODY | R_NO_STORE },
 	{ M_GET | M_HEAD, "/api/v1/registrations/:", h_registration_get,
-	    R_NO_STORE },
+	    R_API | R_NO_STORE },
 	{ M_DELETE, "/api/v1/registrations/:", h_registration_cancel,
-	    R_NO_STORE },
+	    R_API | R_NO_STORE },
 	{ M_GET | M_HEAD, "/metrics", h_metrics, R_NO_STORE },
 	{ M_GET | M_HEAD, "/events", h_page_events, 0 },
 	{ M_GET | M_HEAD, "/events/:.ics", h_page_ics, 0 },
@@ -33,37 +34,44 @@ static const struct route routes[] = {
 	{ M_POST, "/cancel/:", h_page_cancel, R_FORM_BODY | R_NO_STORE },
 
 	{ M_POST, "/api/v1/admin/events", h_admin_event_create,
-	    R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	    R_API | R_ADMIN | R_JSON_BODY | R_NO_STORE },
 	{ M_GET | M_HEAD, "/api/v1/admin/events/:", h_admin_event_get,
-	    R_ADMIN | R_NO_STORE },
+	    R_API | R_ADMIN | R_NO_STORE },
 	{ M_PATCH, "/api/v1/admin/events/:", h_admin_event_update,
-	    R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	    R_API | R_ADMIN | R_JSON_BODY | R_NO_STORE },
 	{ M_POST, "/api/v1/admin/events/:/publish", h_admin_event_publish,
-	    R_ADMIN | R_NO_STORE },
+	    R_API | R_ADMIN | R_NO_STORE },
 	{ M_POST, "/api/v1/admin/events/:/unpublish", h_admin_event_unpublish,
-	    R_ADMIN | R_NO_STORE },
+	    R_API | R_ADMIN | R_NO_STORE },
 	{ M_POST, "/api/v1/admin/events/:/cancel", h_admin_event_cancel,
-	    R_ADMIN | R_NO_STORE },
+	    R_API | R_ADMIN | R_NO_STORE },
 	{ M_PUT, "/api/v1/admin/events/:/capacity", h_admin_capacity,
-	    R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	    R_API | R_ADMIN | R_JSON_BODY | R_NO_STORE },
 	{ M_GET | M_HEAD, "/api/v1/admin/events/:/registrations",
-	    h_admin_roster, R_ADMIN | R_NO_STORE },
+	    h_admin_roster, R_API | R_ADMIN | R_NO_STORE },
 	{ M_GET | M_HEAD, "/api/v1/admin/events/:/registrations.csv",
-	    h_admin_roster_csv, R_ADMIN | R_NO_STORE },
+	    h_admin_roster_csv, R_API | R_ADMIN | R_NO_STORE },
 	{ M_POST, "/api/v1/admin/events/:/registrations", h_admin_register,
-	    R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	    R_API | R_ADMIN | R_JSON_BODY | R_NO_STORE },
 	{ M_DELETE, "/api/v1/admin/registrations/:", h_admin_cancel,
-	    R_ADMIN | R_NO_STORE },
+	    R_API | R_ADMIN | R_NO_STORE },
 	{ M_POST, "/api/v1/admin/registrations/:/promote", h_admin_promote,
-	    R_ADMIN | R_NO_STORE },
+	    R_API | R_ADMIN | R_NO_STORE },
 	{ M_POST | M_DELETE, "/api/v1/admin/registrations/:/check-in",
-	    h_admin_check_in, R_ADMIN | R_NO_STORE },
+	    h_admin_check_in, R_API | R_ADMIN | R_NO_STORE },
 
-	{ M_GET | M_HEAD, "/1.1/events", h_libcal_events, 0 },
-	{ M_GET | M_HEAD, "/1.1/events/:", h_libcal_event, 0 },
+	{ M_GET | M_HEAD, "/1.1/events", h_libcal_events, R_API },
+	{ M_GET | M_HEAD, "/1.1/events/:", h_libcal_event, R_API },
 	{ M_GET | M_HEAD, "/1.1/events/:/registrations", h_libcal_registrations,
-	    R_ADMIN | R_NO_STORE },
+	    R_API | R_ADMIN | R_NO_STORE },
 };
+
+/*
+ * A path no route knows still gets its 404 in the format of the part of
+ * the site it was meant for: JSON below these, a page elsewhere.
+ */
+static const char *const api_areas[] = { "/api/", "/1.1/" };
+
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -186,7 +194,7 @@ preflight(struct request *req, struct response *resp, unsigned methods,
     int cors_state)
 {
 	if (cors_state == -1) {
-		resp_error(req, resp, 403, "origin_not_allowed",
+		answer_error(req, resp, 403, "origin_not_allowed",
 		    "this origin may not call the API from a browser");
 		return;
 	}
@@ -204,7 +212,7 @@ preflight(struct request *req, struct response *resp, unsigned methods,
 /*
  * "Bearer <key>": sets *key to the key.  Returns 0, or -1 when the header
  * is absent or not a plausible key (printable ASCII without blanks, at most
- * 200 bytes), so that nothing odd reaches the database.
+ * BEARER_KEY_MAX bytes), so that nothing odd reaches the database.
  */
 int
 bearer_key(const char *authorization, const char **key)
@@ -220,7 +228,7 @@ bearer_key(const char *authorization, const char **key)
 		k++;
 	for (i = 0; k[i] != '\0'; i++)
 		if ((unsigned char)k[i] <= 0x20 || (unsigned char)k[i] >= 0x7f ||
-		    i >= 200)
+		    i >= BEARER_KEY_MAX)
 			return -1;
 	if (i == 0)
 		return -1;
@@ -238,22 +246,20 @@ staff_auth(struct request *req, struct response *resp)
 {
 	const char	*key;
 	PGresult	*res;
-	enum db_status	 st;
 	int		 ok, revoked;
 
 	if (bearer_key(req->authorization, &key) == -1)
 		goto refuse;
-	if ((st = db_query(STMT_API_KEY_NAME, 1, &key, &res)) != DB_OK) {
-		resp_unavailable(req, resp, st == DB_BUSY);
+	if ((res = db_fetch(req, resp, STMT_API_KEY_NAME, 1, &key,
+	    MISSING_OK)) == NULL)
 		return -1;
-	}
 	ok = !db_isnull(res, 0, "name");
 	revoked = ok && strcmp(db_value(res, 0, "revoked"), "t") == 0;
 	PQclear(res);
 	if (!ok)
 		goto refuse;
 	if (revoked) {
-		resp_error(req, resp, 403, "key_revoked",
+		answer_error(req, resp, 403, "key_revoked",
 		    "this staff API key was revoked");
 		return -1;
 	}
@@ -261,7 +267,7 @@ staff_auth(struct request *req, struct response *resp)
 	return 0;
 refuse:
 	resp_header(resp, "WWW-Authenticate", "%s", "Bearer realm=\"eventbox\"");
-	resp_error(req, resp, 401, "unauthorized",
+	answer_error(req, resp, 401, "unauthorized",
 	    "a valid staff API key is required");
 	return -1;
 }
@@ -284,9 +290,16 @@ router_find(struct request *req, unsigned *allowed)
 	size_t			 i;
 
 	*allowed = 0;
+	req->is_api = 0;
+	for (i = 0; i < sizeof(api_areas) / sizeof(api_areas[0]); i++)
+		if (req->path_len >= strlen(api_areas[i]) &&
+		    strncmp(req->path, api_areas[i], strlen(api_areas[i])) == 0)
+			req->is_api = 1;
 	for (i = 0; i < NROUTES; i++) {
 		if (!route_match(routes[i].pattern, req))
 			continue;
+		/* Every route of one pattern answers in one format. */
+		req->is_api = (routes[i].flags & R_API) != 0;
 		*allowed |= routes[i].methods;
 		if ((routes[i].methods & req->method) && r == NULL)
 			r = &routes[i];
@@ -306,19 +319,19 @@ router_dispatch(struct request *req, struct response *resp)
 	unsigned		 allowed;
 	int			 cors_state = 0, st;
 
+	r = router_find(req, &allowed);
 	/* Not from nginx, or from a broken gateway: nothing to route. */
 	if (req->incomplete) {
-		resp_error(req, resp, 400, "bad_request",
+		answer_error(req, resp, 400, "bad_request",
 		    "the request has no method or target");
 		return;
 	}
-	r = router_find(req, &allowed);
 	if (req->is_api) {
 		resp_header(resp, "Vary", "%s", "Origin");
 		cors_state = cors(req, resp);
 	}
 	if (allowed == 0) {
-		resp_error(req, resp, 404, "not_found", "no such resource");
+		answer_missing(req, resp, MISSING_PAGE);
 		return;
 	}
 	if (req->method == M_OPTIONS) {
@@ -327,7 +340,7 @@ router_dispatch(struct request *req, struct response *resp)
 	}
 	if (r == NULL) {
 		allow_header(resp, allowed);
-		resp_error(req, resp, 405, "method_not_allowed",
+		answer_error(req, resp, 405, "method_not_allowed",
 		    "this method is not allowed here");
 		return;
 	}
@@ -338,22 +351,22 @@ router_dispatch(struct request *req, struct response *resp)
 	if (r->flags & (R_JSON_BODY | R_FORM_BODY)) {
 		if ((r->flags & R_JSON_BODY) &&
 		    !is_type(req->content_type, "application/json")) {
-			resp_error(req, resp, 415, "unsupported_media_type",
+			answer_error(req, resp, 415, "unsupported_media_type",
 			    "send the body as application/json");
 			return;
 		}
 		if ((r->flags & R_FORM_BODY) && !is_type(req->content_type,
 		    "application/x-www-form-urlencoded")) {
-			resp_error(req, resp, 415, "unsupported_media_type",
+			answer_error(req, resp, 415, "unsupported_media_type",
 			    "send the form as application/x-www-form-urlencoded");
 			return;
 		}
 		if ((st = http_read_body(req, cfg.max_body)) != 0) {
 			if (st == 413)
-				resp_error(req, resp, 413, "body_too_large",
+				answer_error(req, resp, 413, "body_too_large",
 				    "the request body is too large");
 			else
-				resp_error(req, resp, 400, "bad_body",
+				answer_error(req, resp, 400, "bad_body",
 				    "the request body does not match its length");
 			return;
 		}

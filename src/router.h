@@ -3,13 +3,16 @@
  * place and one order: method known (405), path known (404), CORS, the
  * staff key for admin routes (401, before any body is read), then for
  * routes with a body: media type (415), size (413), whole body (400).
- * Routes under /api/ answer errors in JSON, the pages in HTML (http.c).
+ * Routes flagged R_API answer errors in JSON, the others with an HTML page
+ * (answer.c); a path no route knows, by the part of the site it is in.
  * Handlers see only requests that passed.
  */
 #ifndef EVENTBOX_ROUTER_H
 #define EVENTBOX_ROUTER_H
 
 #include "http.h"
+
+#define BEARER_KEY_MAX	200	/* bytes of a plausible staff API key */
 
 typedef void handler_fn(struct request *, struct response *);
 
@@ -18,6 +21,7 @@ enum route_flags {
 	R_NO_STORE = 1 << 1,	/* Cache-Control: no-store (token pages) */
 	R_FORM_BODY = 1 << 2,	/* POST application/x-www-form-urlencoded */
 	R_ADMIN = 1 << 3,	/* Authorization: Bearer <staff API key> */
+	R_API = 1 << 4,		/* JSON errors, CORS; else HTML pages */
 };
 
 struct route {

@@ -237,7 +237,7 @@ event_ref_valid(const char *s, size_t len)
 {
 	long long	 id;
 
-	if (parse_int(s, len, 1, 999999999999999999LL, &id) == 0)
+	if (parse_int(s, len, 1, ID_MAX, &id) == 0)
 		return 1;
 	return slug_valid(s, len);
 }

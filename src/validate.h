@@ -17,6 +17,8 @@
 #define IDEMPOTENCY_MAX		200
 #define SLUG_MAX		100
 #define QUERY_TEXT_MAX		100
+/* The largest id a path may name: 18 digits, inside a bigint. */
+#define ID_MAX			999999999999999999LL
 
 int	 parse_int(const char *, size_t, long long min, long long max,
 	    long long *out);

@@ -7,6 +7,11 @@
  * takes longer than EVENTBOX_REQUEST_TIMEOUT (a client that never finishes
  * its body, say) trips SIGALRM, whose default action ends the process; the
  * master starts a fresh one.
+ *
+ * A request's way: serve_one() reads it (http.c), router_dispatch()
+ * (router.c) checks it against the route table and calls the route's
+ * handler (api_*.c, page_*.c; handlers.h), which runs its statement
+ * (answer.c's db_fetch(), db.c) and answers; http_send() writes the answer.
  */
 #include <errno.h>
 #include <poll.h>
@@ -99,7 +104,7 @@ worker_main(int listen_fd, int index)
 	FCGX_Init();
 	if (FCGX_InitRequest(&fcgi, listen_fd, 0) != 0)
 		fatalx("FCGX_InitRequest failed");
-	db_init(role);
+	db_init(role, 0);
 	/* Connect now so the first request doesn't pay for it; a failure
 	 * here is fine, requests retry. */
 	{

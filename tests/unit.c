@@ -10,10 +10,12 @@
 #include "config.h"
 #include "csrf.h"
 #include "form.h"
-#include "html.h"
+#include "escape.h"
+#include "fields.h"
 #include "http.h"
 #include "ical.h"
 #include "libcal.h"
+#include "query.h"
 #include "router.h"
 #include "validate.h"
 
@@ -122,6 +124,84 @@ test_decoding(void)
 	CHECK("query prefix", query_get("qq=1", "q", out, sizeof(out), &len) == 0);
 	CHECK("query bare", query_get("z", "z", out, sizeof(out), &len) == 1 &&
 	    len == 0);
+}
+
+static void
+test_query(void)
+{
+	static const char *const colours[] = { "red", "green", "blue", NULL };
+	static const struct query_param p[] = {
+		{ "page", Q_INT, 1, 10, 1, NULL, NULL },
+		{ "day", Q_DATE, 0, 0, 0, NULL, NULL },
+		{ "q", Q_TEXT, 0, 5, 0, NULL, NULL },
+		{ "colour", Q_ONEOF, 0, 0, 0, colours, NULL },
+	};
+	struct query_value	 v[4];
+	size_t			 bad = 99;
+	char			 msg[80];
+
+	CHECK("query defaults", query_parse("", p, 4, v, &bad) == 0 &&
+	    v[0].num == 1 && !v[0].present && !v[1].present && !v[3].present);
+	CHECK("query all", query_parse("page=3&day=2026-02-28&q=a+b"
+	    "&colour=green&other=x", p, 4, v, &bad) == 0 && v[0].num == 3 &&
+	    strcmp(v[1].text, "2026-02-28") == 0 &&
+	    strcmp(v[2].text, "a b") == 0 && strcmp(v[3].text, "green") == 0);
+	CHECK("query empty is absent", query_parse("page=&colour=", p, 4, v,
+	    &bad) == 0 && v[0].num == 1 && !v[0].present && !v[3].present);
+	CHECK("query range", query_parse("page=11", p, 4, v, &bad) == -1 &&
+	    bad == 0);
+	CHECK("query date", query_parse("day=2026-02-30", p, 4, v,
+	    &bad) == -1 && bad == 1);
+	CHECK("query text length", query_parse("q=abcdef", p, 4, v,
+	    &bad) == -1 && bad == 2);
+	CHECK("query text control", query_parse("q=a%0ab", p, 4, v,
+	    &bad) == -1 && bad == 2);
+	CHECK("query choice", query_parse("colour=pink", p, 4, v,
+	    &bad) == -1 && bad == 3);
+	CHECK("query malformed", query_parse("page=%zz", p, 4, v,
+	    &bad) == -1 && bad == 0);
+	query_message(&p[0], msg, sizeof(msg));
+	CHECK("query message int", strcmp(msg,
+	    "page: a whole number from 1 to 10") == 0);
+	query_message(&p[3], msg, sizeof(msg));
+	CHECK("query message choice", strcmp(msg,
+	    "colour: red, green or blue") == 0);
+}
+
+static enum field_error
+check(enum field_id id, const char *s, char *out)
+{
+	char	 v[1024], *start;
+	size_t	 len;
+	enum field_error e;
+
+	snprintf(v, sizeof(v), "%s", s);
+	e = field_check(id, v, strlen(v), &start, &len);
+	snprintf(out, 1024, "%s", start);
+	return e;
+}
+
+static void
+test_fields(void)
+{
+	char	 out[1024], longname[NAME_MAX_CHARS + 2];
+
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	CHECK("field trimmed", check(FIELD_NAME, " \tAnn Lee ", out) ==
+	    FIELD_OK && strcmp(out, "Ann Lee") == 0);
+	CHECK("field required", check(FIELD_NAME, "  ", out) ==
+	    FIELD_MISSING);
+	CHECK("field optional", check(FIELD_ORGANIZATION, "", out) ==
+	    FIELD_ABSENT);
+	CHECK("field too long", check(FIELD_NAME, longname, out) ==
+	    FIELD_TOO_LONG);
+	CHECK("field one line", check(FIELD_ORGANIZATION, "a\nb", out) ==
+	    FIELD_NOT_TEXT);
+	CHECK("field email", check(FIELD_EMAIL, "ann@example.org", out) ==
+	    FIELD_OK);
+	CHECK("field not email", check(FIELD_EMAIL, "ann@", out) ==
+	    FIELD_NOT_EMAIL);
 }
 
 static int
@@ -450,6 +530,8 @@ main(void)
 	test_tokens_and_keys();
 	test_numbers_and_dates();
 	test_decoding();
+	test_query();
+	test_fields();
 	test_routes();
 	test_form();
 	test_html();

@@ -1,6 +1,6 @@
 /*
  * fuzz_html: the escapers the public pages put every stored string
- * through (html.h): html_esc, html_urlenc and html_paragraphs, on the
+ * through (escape.h): html_esc, html_urlenc and html_paragraphs, on the
  * input read as a C string (up to its first NUL, as they are called).
  *
  * Properties, besides no crash and no leak:
@@ -17,7 +17,7 @@
 
 #include "buf.h"
 #include "fuzz.h"
-#include "html.h"
+#include "escape.h"
 #include "validate.h"
 
 static const char *const entities[][2] = {

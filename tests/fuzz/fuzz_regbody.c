@@ -1,6 +1,6 @@
 /*
  * fuzz_regbody: the JSON body of POST /api/v1/events/{id}/registrations, as
- * h_register checks it: http_json_object() (UTF-8, NUL, cJSON, object)
+ * h_register checks it: json_body() (UTF-8, NUL, cJSON, object)
  * and registration_read_fields() (name, email, organization), with the
  * Idempotency-Key through idempotency_key_valid().
  *
@@ -13,8 +13,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "answer.h"
 #include "buf.h"
 #include "fuzz.h"
+#include "handlers.h"
 #include "http.h"
 #include "registration.h"
 #include "validate.h"
@@ -25,10 +27,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct request		 req;
 	struct response		 resp;
 	struct registration_fields f;
+	struct field_problem	 problem;
 	struct buf		 key = BUF_INIT;
 	const char		*p = (const char *)data, *nl;
 	size_t			 n = size;
-	cJSON			*err;
+	cJSON			*err, *body;
 	int			 rc;
 
 	if (n >= 2 && p[0] == 'K' && p[1] == ':' &&
@@ -48,7 +51,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	http_response_reset(&resp);
 
 	memset(&f, 0x5a, sizeof(f));
-	rc = registration_read_fields(&req, &resp, &f);
+	rc = -1;
+	if ((body = json_body(&req, &resp)) != NULL) {
+		rc = registration_from_json(body, &f, &problem);
+		cJSON_Delete(body);
+		if (rc == -1)
+			api_field_error(&resp, &problem);
+	}
 	if (rc == 0) {
 		size_t	 ln = strlen(f.name), le = strlen(f.email);
 

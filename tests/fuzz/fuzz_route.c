@@ -2,14 +2,17 @@
  * fuzz_route: a request line as nginx passes it (REQUEST_METHOD,
  * REQUEST_URI, CONTENT_LENGTH, CONTENT_TYPE, Origin, Idempotency-Key), read
  * by http_request_reset() and routed by router_find() over the real route
- * table, then the query string picked apart by query_get() as the list
- * handler does, and the Origin checked against a CORS list.
+ * table, then the query string picked apart by query_get() and by
+ * query_parse() with a table of every kind, and the Origin checked against
+ * a CORS list.
  *
  * Input: up to six lines, one per parameter in that order; a missing line
  * is a missing parameter.  Properties: the path stays inside the URI, the
  * captures are NUL-terminated inside argbuf with their stated lengths, a
  * route is only chosen for its own method, decoded values fit their
- * buffers, an origin is allowed only when it is exactly one on the list;
+ * buffers, a parsed parameter that is present holds what its kind allows
+ * (absent ones their default), an origin is allowed only when it is
+ * exactly one on the list;
  * never a crash or a leak.
  */
 #include <string.h>
@@ -20,6 +23,7 @@
 #include "config.h"
 #include "fuzz.h"
 #include "http.h"
+#include "query.h"
 #include "router.h"
 #include "validate.h"
 
@@ -29,6 +33,17 @@ static const char *const names[NPARAMS] = {
 	"REQUEST_METHOD", "REQUEST_URI", "CONTENT_LENGTH", "CONTENT_TYPE",
 	"HTTP_ORIGIN", "HTTP_IDEMPOTENCY_KEY",
 };
+
+static const char *const choices[] = { "confirmed", "waitlisted", NULL };
+
+static const struct query_param qparams[] = {
+	{ "page", Q_INT, 1, PAGE_MAX, 1, NULL, NULL },
+	{ "from", Q_DATE, 0, 0, 0, NULL, NULL },
+	{ "q", Q_TEXT, 0, QUERY_TEXT_MAX, 0, NULL, NULL },
+	{ "status", Q_ONEOF, 0, 0, 0, choices, NULL },
+};
+
+#define NPARAMS_Q	(sizeof(qparams) / sizeof(qparams[0]))
 
 static const char *const query_keys[] = {
 	"category", "from", "to", "q", "page", "per_page", "",
@@ -103,6 +118,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(outlen < sizeof(dst));
 			FUZZ_CHECK(strlen(dst) == outlen);
 		}
+	}
+
+	{
+		static struct query_value	 v[NPARAMS_Q];
+		size_t				 bad = NPARAMS_Q;
+
+		if (query_parse(req.query, qparams, NPARAMS_Q, v, &bad) == 0) {
+			FUZZ_CHECK(v[0].num >= 1 && v[0].num <= PAGE_MAX);
+			FUZZ_CHECK(!v[0].present || strlen(v[0].text) ==
+			    v[0].len);
+			FUZZ_CHECK(!v[1].present || date_valid(v[1].text,
+			    v[1].len));
+			FUZZ_CHECK(!v[2].present || text_valid(v[2].text,
+			    v[2].len, QUERY_TEXT_MAX));
+			FUZZ_CHECK(!v[3].present ||
+			    strcmp(v[3].text, "confirmed") == 0 ||
+			    strcmp(v[3].text, "waitlisted") == 0);
+			for (i = 0; i < NPARAMS_Q; i++)
+				FUZZ_CHECK(v[i].present || v[i].len == 0);
+		} else
+			FUZZ_CHECK(bad < NPARAMS_Q);
 	}
 
 	buf_free(&req.body);

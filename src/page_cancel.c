@@ -1,25 +1,22 @@
 /*
- * pages_cancel.c: the cancellation link from the confirmation email.
+ * page_cancel.c: the cancellation link from the confirmation email (HTML).
+ * Offers the handlers of
  *
- *   GET  /cancel/{token}  shows the registration and asks to confirm; a
- *                         GET never cancels (mail scanners follow links).
- *                         200; 404 with one calm page for a token that is
- *                         malformed, unknown or already used; 503.
- *   POST /cancel/{token}  form: csrf.  Cancels (or leaves the waiting
- *                         list) and says so.  200, 400 malformed form,
- *                         403 CSRF check failed, 404 as above, 503.
+ *   GET  /cancel/{token}  asks to confirm
+ *   POST /cancel/{token}  cancels
  *
  * Both are Cache-Control: no-store (router) and Referrer-Policy: no-referrer
  * (nginx), and never log the token.
  */
 #include <string.h>
 
+#include "answer.h"
 #include "csrf.h"
 #include "db.h"
+#include "escape.h"
 #include "form.h"
 #include "handlers.h"
-#include "html.h"
-#include "pages.h"
+#include "page_layout.h"
 #include "validate.h"
 
 /* The same page for every token that leads nowhere: it tells nothing. */
@@ -40,17 +37,15 @@ static int
 load(struct request *req, struct response *resp, PGresult **res)
 {
 	const char	*tok = req->args[0];
-	enum db_status	 st;
 
 	*res = NULL;
 	if (!token_valid(tok, req->args_len[0])) {
 		inactive(resp);
 		return 0;
 	}
-	if ((st = db_query(STMT_PAGE_REGISTRATION, 1, &tok, res)) != DB_OK) {
-		resp_unavailable(req, resp, st == DB_BUSY);
+	if ((*res = db_fetch(req, resp, STMT_PAGE_REGISTRATION, 1, &tok,
+	    MISSING_OK)) == NULL)
 		return 0;
-	}
 	if (PQntuples(*res) == 0 ||
 	    strcmp(db_value(*res, 0, "status"), "cancelled") == 0) {
 		PQclear(*res);
@@ -61,6 +56,11 @@ load(struct request *req, struct response *resp, PGresult **res)
 	return 1;
 }
 
+/*
+ * GET /cancel/{token}: shows the registration and asks to confirm; a GET
+ * never cancels (mail scanners follow links).  200; 404 with one calm page
+ * for a token that is malformed, unknown or already used; 503.
+ */
 void
 h_page_cancel_show(struct request *req, struct response *resp)
 {
@@ -102,6 +102,11 @@ h_page_cancel_show(struct request *req, struct response *resp)
 	PQclear(res);
 }
 
+/*
+ * POST /cancel/{token}, form: csrf.  Cancels (or leaves the waiting list)
+ * and says so.  200; 400 malformed form; 403 CSRF check failed; 404 as
+ * for the GET; 503.
+ */
 void
 h_page_cancel(struct request *req, struct response *resp)
 {
@@ -109,7 +114,6 @@ h_page_cancel(struct request *req, struct response *resp)
 	struct form_field	 f[] = { { CSRF_FIELD, csrf, sizeof(csrf), 0, 0 } };
 	const char		*tok = req->args[0];
 	PGresult		*res;
-	enum db_status		 st;
 	struct buf		*b = &resp->body;
 	char			 slug[SLUG_MAX + 1];
 
@@ -126,10 +130,9 @@ h_page_cancel(struct request *req, struct response *resp)
 		inactive(resp);
 		return;
 	}
-	if ((st = db_query(STMT_CANCEL, 1, &tok, &res)) != DB_OK) {
-		resp_unavailable(req, resp, st == DB_BUSY);
+	if ((res = db_fetch(req, resp, STMT_CANCEL, 1, &tok,
+	    MISSING_OK)) == NULL)
 		return;
-	}
 	if (strcmp(db_value(res, 0, "outcome"), "not_found") == 0) {
 		PQclear(res);
 		inactive(resp);

@@ -1,33 +1,35 @@
 /*
- * health.c: liveness for load balancers and monitoring.
+ * api_health.c: liveness for load balancers and monitoring.  Offers the
+ * handlers of
  *
- *   GET /healthz   200 {"status":"ok"} when this worker reaches the
- *                  database, 503 otherwise.
- *   GET /metrics   Prometheus text (see metrics.h), for localhost only.
+ *   GET /healthz   this worker and its database (JSON)
+ *   GET /metrics   Prometheus text (see metrics.h), for localhost only
  */
+#include "answer.h"
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
 #include "metrics.h"
 #include "router.h"
 
+/*
+ * GET /healthz: 200 {"status": "ok", "database": "ok"} when this worker
+ * reaches the database; 503 otherwise.
+ */
 void
 h_healthz(struct request *req, struct response *resp)
 {
 	PGresult	*res;
-	enum db_status	 st;
 	cJSON		*o;
 
-	if ((st = db_query(STMT_PING, 0, NULL, &res)) != DB_OK) {
-		resp_unavailable(req, resp, st == DB_BUSY);
+	if ((res = db_fetch(req, resp, STMT_PING, 0, NULL, MISSING_OK)) ==
+	    NULL)
 		return;
-	}
 	PQclear(res);
 	o = json_new_object();
 	json_add_string(o, "status", "ok");
 	json_add_string(o, "database", "ok");
-	json_write(&resp->body, o);
-	cJSON_Delete(o);
+	json_answer(resp, 200, o);
 }
 
 /*

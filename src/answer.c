@@ -1,0 +1,155 @@
+/*
+ * answer.c: errors in the route's format, JSON answers, db_fetch() (see
+ * answer.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer.h"
+#include "json.h"
+#include "page_layout.h"
+#include "validate.h"
+
+/* What each 404 says: to an API client, and to a patron on a page. */
+static const struct {
+	const char	*code;
+	const char	*message;
+	const char	*page;		/* NULL: the usual text */
+} missing_text[] = {
+	[MISSING_OK] = { NULL, NULL, NULL },
+	[MISSING_EVENT] = { "event_not_found", "no such event",
+	    "There is no event at this address. It may have been removed." },
+	[MISSING_REGISTRATION] = { "registration_not_found",
+	    "no such registration", NULL },
+	[MISSING_TOKEN] = { "registration_not_found",
+	    "no registration has that token", NULL },
+	[MISSING_PAGE] = { "not_found", "no such resource", NULL },
+};
+
+/*
+ * {"error": {"code": ..., "message": ...}} for the API; for the pages, an
+ * HTML page with the usual text for the status (the API's terse message
+ * is not for patrons).
+ */
+void
+answer_error(struct request *req, struct response *resp, int status,
+    const char *code, const char *message)
+{
+	cJSON	*root, *err;
+
+	if (!req->is_api) {
+		html_error_page(resp, status, NULL);
+		return;
+	}
+	root = json_new_object();
+	err = json_add_object(root, "error");
+	json_add_string(err, "code", code);
+	json_add_string(err, "message", message);
+	json_answer(resp, status, root);
+}
+
+void
+answer_missing(struct request *req, struct response *resp, enum missing m)
+{
+	if (m == MISSING_OK)
+		abort();	/* nothing is missing: a caller's bug */
+	if (!req->is_api)
+		html_error_page(resp, 404, missing_text[m].page);
+	else
+		answer_error(req, resp, 404, missing_text[m].code,
+		    missing_text[m].message);
+}
+
+void
+answer_unavailable(struct request *req, struct response *resp, int busy)
+{
+	answer_error(req, resp, 503, busy ? "busy" : "unavailable",
+	    busy ? "the service is busy; try again in a moment" :
+	    "the service is temporarily unavailable; try again in a moment");
+	resp_header(resp, "Retry-After", "%d", busy ? 1 : 5);
+}
+
+void
+answer_field_error(struct response *resp, const char *field,
+    const char *message)
+{
+	cJSON		*root, *err;
+	struct buf	 msg = BUF_INIT;
+
+	buf_printf(&msg, "%s: %s", field, message);
+	root = json_new_object();
+	err = json_add_object(root, "error");
+	json_add_string(err, "code", "invalid_field");
+	json_add_string(err, "message", msg.data);
+	json_add_string(err, "field", field);
+	json_answer(resp, 422, root);
+	buf_free(&msg);
+}
+
+void
+json_answer(struct response *resp, int status, cJSON *tree)
+{
+	resp->status = status;
+	resp->content_type = "application/json";
+	buf_reset(&resp->body);
+	json_write(&resp->body, tree);
+	cJSON_Delete(tree);
+}
+
+cJSON *
+json_body(struct request *req, struct response *resp)
+{
+	cJSON	*body;
+
+	if (req->body.len == 0) {
+		answer_error(req, resp, 400, "empty_body",
+		    "send a JSON object as the body");
+		return NULL;
+	}
+	if (!utf8_valid(req->body.data, req->body.len)) {
+		answer_error(req, resp, 400, "invalid_utf8",
+		    "the body is not valid UTF-8");
+		return NULL;
+	}
+	/* cJSON would silently cut a string at a NUL, raw or escaped. */
+	if (memchr(req->body.data, '\0', req->body.len) != NULL ||
+	    strstr(req->body.data, "\\u0000") != NULL) {
+		answer_error(req, resp, 400, "invalid_json",
+		    "the body contains an escaped NUL character");
+		return NULL;
+	}
+	/* The length includes the terminating NUL, which cJSON wants to see. */
+	body = cJSON_ParseWithLengthOpts(req->body.data, req->body.len + 1,
+	    NULL, 1);
+	if (body == NULL) {
+		answer_error(req, resp, 400, "invalid_json",
+		    "the body is not well-formed JSON");
+		return NULL;
+	}
+	if (!cJSON_IsObject(body)) {
+		cJSON_Delete(body);
+		answer_error(req, resp, 422, "invalid_body",
+		    "the body must be a JSON object");
+		return NULL;
+	}
+	return body;
+}
+
+PGresult *
+db_fetch(struct request *req, struct response *resp, enum stmt s,
+    int nparams, const char *const *values, enum missing m)
+{
+	PGresult	*res;
+	enum db_status	 st;
+
+	if ((st = db_query(s, nparams, values, &res)) != DB_OK) {
+		answer_unavailable(req, resp, st == DB_BUSY);
+		return NULL;
+	}
+	if (m != MISSING_OK && PQntuples(res) == 0) {
+		PQclear(res);
+		answer_missing(req, resp, m);
+		return NULL;
+	}
+	return res;
+}

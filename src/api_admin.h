@@ -1,0 +1,27 @@
+/*
+ * api_admin.h: what the staff API's two files (api_admin_events.c,
+ * api_admin_registrations.c) and the LibCal staff route share.  Every
+ * staff route carries R_ADMIN: the router has checked the Bearer key (401
+ * otherwise) and left it in req->api_key, which goes on to the staff
+ * functions (sql/004_staff.sql); they check it again, write the audit log
+ * with the key's name, and take the event row lock first like every other
+ * change.
+ */
+#ifndef EVENTBOX_API_ADMIN_H
+#define EVENTBOX_API_ADMIN_H
+
+#include <libpq-fe.h>
+
+#include "http.h"
+
+/* The roster of the event in the path: NULL after answering 404 or 503,
+ * else a result the caller PQclear()s.  status, limit NULL mean all. */
+PGresult *admin_roster_query(struct request *, struct response *,
+	    const char *status, const char *limit, const char *offset);
+/* The event named in the path (args[0]), or -1 after answering 404. */
+int	 admin_event_arg(struct request *, struct response *);
+/* Answers a refusal outcome of a staff function (409, 422); an outcome
+ * nobody listed is a bug and aborts. */
+void	 admin_refuse(struct request *, struct response *, const char *outcome);
+
+#endif

@@ -1,0 +1,304 @@
+/*
+ * api_admin_events.c: the staff API's events (JSON, behind a staff key;
+ * see api_admin.h).  Offers the handlers of
+ *
+ *   POST   /api/v1/admin/events                    create
+ *   GET    /api/v1/admin/events/{id}               one, as staff see it
+ *   PATCH  /api/v1/admin/events/{id}               change fields
+ *   POST   /api/v1/admin/events/{id}/publish
+ *   POST   /api/v1/admin/events/{id}/unpublish
+ *   POST   /api/v1/admin/events/{id}/cancel
+ *   PUT    /api/v1/admin/events/{id}/capacity
+ *
+ * and the helpers api_admin_registrations.c shares (api_admin.h).  Any of
+ * them: 401 without a valid key, 503 when the database is away.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer.h"
+#include "api_admin.h"
+#include "db.h"
+#include "handlers.h"
+#include "json.h"
+#include "validate.h"
+
+#define CAPACITY_MAX		1000000
+
+/* Refusals shared by the staff functions' outcomes. */
+static const struct {
+	const char	*outcome;
+	int		 status;
+	const char	*code;
+	const char	*message;
+} refusals[] = {
+	{ "event_cancelled", 409, "event_cancelled",
+	    "this event was cancelled; that cannot be undone" },
+	{ "invalid_capacity", 422, "invalid_field",
+	    "capacity: must be a whole number from 0" },
+	{ "no_seat", 409, "no_seat_free",
+	    "no seat is free: raise the capacity or cancel a seat first" },
+	{ "not_waitlisted", 409, "not_waitlisted",
+	    "this registration is not on the waiting list" },
+	{ "started", 409, "event_started",
+	    "the event has started; nobody is promoted any more" },
+	{ "not_confirmed", 409, "not_confirmed",
+	    "only a confirmed registration can be checked in" },
+};
+
+void
+admin_refuse(struct request *req, struct response *resp, const char *outcome)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (strcmp(outcome, refusals[i].outcome) == 0) {
+			answer_error(req, resp, refusals[i].status,
+			    refusals[i].code, refusals[i].message);
+			return;
+		}
+	abort();	/* the function and this table disagree */
+}
+
+int
+admin_event_arg(struct request *req, struct response *resp)
+{
+	if (!event_ref_valid(req->args[0], req->args_len[0])) {
+		answer_missing(req, resp, MISSING_EVENT);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Answers status with the event as staff see it: its public fields'
+ * essentials, counts, the online URL.  404 when there is none; 503.
+ */
+static void
+answer_event(struct request *req, struct response *resp, const char *event,
+    int status)
+{
+	const char	*vals[2] = { req->api_key, event };
+	static const char *const strings[] = { "slug", "title", "status",
+	    "description", "presenter", "format", "location", "organizer",
+	    "accessibility_contact", "timezone", "starts_at", "ends_at",
+	    "starts_local", "ends_local", "registration_state" };
+	static const char *const counts[] = { "capacity", "confirmed",
+	    "waitlisted", "cancelled", "attended", "seats_available" };
+	PGresult	*res;
+	cJSON		*o;
+	size_t		 i;
+
+	if ((res = db_fetch(req, resp, STMT_ADMIN_EVENT, 2, vals,
+	    MISSING_EVENT)) == NULL)
+		return;
+	o = json_new_object();
+	json_add_number(o, "id", db_number(res, 0, "id"));
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		json_add_string(o, strings[i], db_value(res, 0, strings[i]));
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		json_add_number(o, counts[i], db_number(res, 0, counts[i]));
+	json_add_array_text(o, "categories", db_value(res, 0, "categories"));
+	json_add_bool(o, "members_only", db_bool(res, 0, "members_only"));
+	json_add_bool(o, "waitlist_enabled", db_bool(res, 0, "waitlist_enabled"));
+	if (db_isnull(res, 0, "waitlist_capacity"))
+		json_add_null(o, "waitlist_capacity");
+	else
+		json_add_number(o, "waitlist_capacity",
+		    db_number(res, 0, "waitlist_capacity"));
+	json_add_string_or_null(o, "online_url",
+	    db_value(res, 0, "online_url"));
+	json_add_string_or_null(o, "registration_opens_at",
+	    db_value(res, 0, "registration_opens_at"));
+	json_add_string_or_null(o, "registration_closes_at",
+	    db_value(res, 0, "registration_closes_at"));
+	json_add_event_url(o, "url", db_value(res, 0, "slug"));
+	PQclear(res);
+	json_answer(resp, status, o);
+}
+
+/* Creates (event NULL) or changes an event from the JSON body. */
+static void
+save_event(struct request *req, struct response *resp, const char *event)
+{
+	const char	*vals[3];
+	PGresult	*res;
+	cJSON		*body;
+	const char	*outcome;
+	char		 slug[SLUG_MAX + 1], msg[160];
+	int		 created;
+
+	/* Well-formed JSON object here; each value is checked by the
+	 * database function, which names the first bad field. */
+	if ((body = json_body(req, resp)) == NULL)
+		return;
+	cJSON_Delete(body);
+	vals[0] = event;
+	vals[1] = req->body.data;
+	vals[2] = req->api_key;
+	if ((res = db_fetch(req, resp, STMT_ADMIN_SAVE_EVENT, 3, vals,
+	    MISSING_OK)) == NULL)
+		return;
+	outcome = db_value(res, 0, "outcome");
+	created = strcmp(outcome, "created") == 0;
+	if (created || strcmp(outcome, "updated") == 0) {
+		snprintf(slug, sizeof(slug), "%s", db_value(res, 0, "event_slug"));
+		PQclear(res);
+		if (created)
+			resp_header(resp, "Location", "/api/v1/admin/events/%s",
+			    slug);
+		answer_event(req, resp, slug, created ? 201 : 200);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "%s", db_value(res, 0, "message"));
+	if (strcmp(outcome, "not_found") == 0)
+		answer_missing(req, resp, MISSING_EVENT);
+	else if (strcmp(outcome, "invalid") == 0)
+		answer_field_error(resp, db_value(res, 0, "field"), msg);
+	else if (strcmp(outcome, "slug_taken") == 0)
+		answer_error(req, resp, 409, "slug_taken", msg);
+	else if (strcmp(outcome, "below_confirmed") == 0)
+		answer_error(req, resp, 409, "capacity_below_confirmed", msg);
+	else
+		abort();	/* the function and this file disagree */
+	PQclear(res);
+}
+
+/*
+ * POST /api/v1/admin/events: creates an event (a draft unless the body
+ * says published) from a JSON object of its fields.  201 the event, with
+ * Location; 400 malformed body; 409 slug_taken; 422 invalid_field.
+ */
+void
+h_admin_event_create(struct request *req, struct response *resp)
+{
+	save_event(req, resp, NULL);
+}
+
+/*
+ * PATCH /api/v1/admin/events/{id}: changes the fields in the body.  200
+ * the event; 400; 404; 409 capacity_below_confirmed, slug_taken; 422.
+ */
+void
+h_admin_event_update(struct request *req, struct response *resp)
+{
+	if (admin_event_arg(req, resp) == 0)
+		save_event(req, resp, req->args[0]);
+}
+
+/*
+ * GET /api/v1/admin/events/{id}: the event with its counts and the online
+ * URL.  200; 404.
+ */
+void
+h_admin_event_get(struct request *req, struct response *resp)
+{
+	if (admin_event_arg(req, resp) == 0)
+		answer_event(req, resp, req->args[0], 200);
+}
+
+static void
+set_status(struct request *req, struct response *resp, const char *status)
+{
+	const char	*vals[3] = { req->args[0], status, req->api_key };
+	PGresult	*res;
+	char		 outcome[32];
+
+	if (admin_event_arg(req, resp) == -1 ||
+	    (res = db_fetch(req, resp, STMT_ADMIN_SET_STATUS, 3, vals,
+	    MISSING_OK)) == NULL)
+		return;
+	snprintf(outcome, sizeof(outcome), "%s", db_value(res, 0, "outcome"));
+	PQclear(res);
+	if (strcmp(outcome, "ok") == 0 || strcmp(outcome, "unchanged") == 0)
+		answer_event(req, resp, req->args[0], 200);
+	else if (strcmp(outcome, "not_found") == 0)
+		answer_missing(req, resp, MISSING_EVENT);
+	else
+		admin_refuse(req, resp, outcome);
+}
+
+/*
+ * POST /api/v1/admin/events/{id}/publish: opens the event to the public.
+ * 200 the event (also when already so); 404; 409 event_cancelled.
+ */
+void
+h_admin_event_publish(struct request *req, struct response *resp)
+{
+	set_status(req, resp, "published");
+}
+
+/*
+ * POST /api/v1/admin/events/{id}/unpublish: back to a draft.  200 (also
+ * when already so); 404; 409 event_cancelled.
+ */
+void
+h_admin_event_unpublish(struct request *req, struct response *resp)
+{
+	set_status(req, resp, "draft");
+}
+
+/*
+ * POST /api/v1/admin/events/{id}/cancel: cancels the event and every
+ * registration, with a notice to each.  200 (also when already so); 404.
+ */
+void
+h_admin_event_cancel(struct request *req, struct response *resp)
+{
+	set_status(req, resp, "cancelled");
+}
+
+/*
+ * PUT /api/v1/admin/events/{id}/capacity {"capacity": n}: raising it
+ * promotes the oldest waiting at once, in order, in the same transaction;
+ * lowering it below the confirmed count is refused and bumps nobody.  200
+ * {capacity, confirmed, promoted}; 404; 409 capacity_below_confirmed; 422.
+ */
+void
+h_admin_capacity(struct request *req, struct response *resp)
+{
+	const char	*vals[3];
+	char		 cap[16], msg[160];
+	PGresult	*res;
+	cJSON		*body, *c, *o;
+	const char	*outcome;
+
+	if (admin_event_arg(req, resp) == -1 ||
+	    (body = json_body(req, resp)) == NULL)
+		return;
+	c = cJSON_GetObjectItemCaseSensitive(body, "capacity");
+	if (!cJSON_IsNumber(c) || c->valuedouble < 0 ||
+	    c->valuedouble > CAPACITY_MAX ||
+	    c->valuedouble != (double)(long)c->valuedouble) {
+		cJSON_Delete(body);
+		answer_field_error(resp, "capacity",
+		    "must be a whole number from 0");
+		return;
+	}
+	snprintf(cap, sizeof(cap), "%ld", (long)c->valuedouble);
+	cJSON_Delete(body);
+	vals[0] = req->args[0];
+	vals[1] = cap;
+	vals[2] = req->api_key;
+	if ((res = db_fetch(req, resp, STMT_ADMIN_SET_CAPACITY, 3, vals,
+	    MISSING_OK)) == NULL)
+		return;
+	outcome = db_value(res, 0, "outcome");
+	if (strcmp(outcome, "ok") == 0) {
+		o = json_new_object();
+		json_add_number(o, "capacity", strtod(cap, NULL));
+		json_add_number(o, "confirmed", db_number(res, 0, "confirmed"));
+		json_add_number(o, "promoted", db_number(res, 0, "promoted"));
+		json_answer(resp, 200, o);
+	} else if (strcmp(outcome, "not_found") == 0)
+		answer_missing(req, resp, MISSING_EVENT);
+	else if (strcmp(outcome, "below_confirmed") == 0) {
+		snprintf(msg, sizeof(msg), "%s seats are taken: the capacity "
+		    "cannot go below that (cancel registrations first)",
+		    db_value(res, 0, "confirmed"));
+		answer_error(req, resp, 409, "capacity_below_confirmed", msg);
+	} else
+		admin_refuse(req, resp, outcome);
+	PQclear(res);
+}

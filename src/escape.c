@@ -1,0 +1,132 @@
+/*
+ * escape.c: HTML and URL escaping, and staff text as paragraphs (see
+ * escape.h).
+ */
+#include <string.h>
+
+#include "escape.h"
+
+/* Escapes for text and for double- or single-quoted attribute values. */
+void
+html_escn(struct buf *b, const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '&':
+			buf_adds(b, "&amp;");
+			break;
+		case '<':
+			buf_adds(b, "&lt;");
+			break;
+		case '>':
+			buf_adds(b, "&gt;");
+			break;
+		case '"':
+			buf_adds(b, "&quot;");
+			break;
+		case '\'':
+			buf_adds(b, "&#39;");
+			break;
+		default:
+			buf_addc(b, s[i]);
+		}
+	}
+}
+
+void
+html_esc(struct buf *b, const char *s)
+{
+	html_escn(b, s, strlen(s));
+}
+
+/* Percent-encodes a query parameter value (unreserved bytes kept). */
+void
+html_urlenc(struct buf *b, const char *s)
+{
+	static const char	 digits[] = "0123456789ABCDEF";
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL)
+			buf_addc(b, (char)*p);
+		else {
+			buf_addc(b, '%');
+			buf_addc(b, digits[*p >> 4]);
+			buf_addc(b, digits[*p & 15]);
+		}
+	}
+}
+
+/* Ends a line: CRLF and LF both count. */
+static size_t
+line_len(const char *p)
+{
+	size_t	 n = strcspn(p, "\r\n");
+
+	return n;
+}
+
+static const char *
+next_line(const char *p)
+{
+	p += line_len(p);
+	if (*p == '\r')
+		p++;
+	if (*p == '\n')
+		p++;
+	return p;
+}
+
+static int
+is_item(const char *p)
+{
+	return (p[0] == '-' || p[0] == '*') && p[1] == ' ';
+}
+
+/*
+ * Staff text to HTML: blank lines separate paragraphs, lines starting with
+ * "- " or "* " become a list, other line breaks are kept.  Escaped whole.
+ */
+void
+html_paragraphs(struct buf *b, const char *s)
+{
+	const char	*p = s;
+	size_t		 n;
+	int		 in_p = 0, in_ul = 0;
+
+	while (*p != '\0') {
+		n = line_len(p);
+		if (n == 0 || strspn(p, " \t") == n) {
+			if (in_p)
+				buf_adds(b, "</p>\n");
+			if (in_ul)
+				buf_adds(b, "</ul>\n");
+			in_p = in_ul = 0;
+		} else if (is_item(p)) {
+			if (in_p)
+				buf_adds(b, "</p>\n");
+			in_p = 0;
+			if (!in_ul)
+				buf_adds(b, "<ul>\n");
+			in_ul = 1;
+			buf_adds(b, "<li>");
+			html_escn(b, p + 2, n - 2);
+			buf_adds(b, "</li>\n");
+		} else {
+			if (in_ul)
+				buf_adds(b, "</ul>\n");
+			in_ul = 0;
+			buf_adds(b, in_p ? "<br>\n" : "<p>");
+			in_p = 1;
+			html_escn(b, p, n);
+		}
+		p = next_line(p);
+	}
+	if (in_p)
+		buf_adds(b, "</p>\n");
+	if (in_ul)
+		buf_adds(b, "</ul>\n");
+}

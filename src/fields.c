@@ -1,0 +1,37 @@
+/*
+ * fields.c: the registration fields and their one check (see fields.h).
+ */
+#include "fields.h"
+
+const struct field_spec field_specs[FIELD__MAX] = {
+	[FIELD_NAME] = { "name", NAME_MAX_CHARS, 1, FIELD_KIND_TEXT },
+	[FIELD_EMAIL] = { "email", EMAIL_MAX_BYTES, 1, FIELD_KIND_EMAIL },
+	[FIELD_ORGANIZATION] = { "organization", ORG_MAX_CHARS, 0,
+	    FIELD_KIND_TEXT },
+};
+
+enum field_error
+field_check(enum field_id id, char *v, size_t len, char **start,
+    size_t *outlen)
+{
+	const struct field_spec	*f = &field_specs[id];
+
+	while (len > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		len--;
+	}
+	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	v[len] = '\0';
+	*start = v;
+	*outlen = len;
+	if (len == 0)
+		return f->required ? FIELD_MISSING : FIELD_ABSENT;
+	if (utf8_chars(v, len) > f->max)
+		return FIELD_TOO_LONG;
+	if (!text_valid(v, len, f->max))
+		return FIELD_NOT_TEXT;
+	if (f->kind == FIELD_KIND_EMAIL && !email_valid(v, len))
+		return FIELD_NOT_EMAIL;
+	return FIELD_OK;
+}

@@ -1,0 +1,313 @@
+/*
+ * page_event_box.c: the event box (see page_event_box.h): the event's
+ * facts, a time-zone choice, its description, and the registration box
+ * with the form, each field's message next to it and an error summary on
+ * top (GOV.UK's pattern), usable with JavaScript off.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "answer.h"
+#include "csrf.h"
+#include "db.h"
+#include "escape.h"
+#include "page_event_box.h"
+#include "page_layout.h"
+#include "validate.h"
+
+static void
+tz_form(struct buf *b, const char *slug, const char *shown, const char *own)
+{
+	size_t	 i;
+
+	buf_adds(b, "<form class=\"tz\" method=\"get\" action=\"/events/");
+	html_esc(b, slug);
+	buf_adds(b, "\">\n<label for=\"tz\">Show the times in</label>\n"
+	    "<select id=\"tz\" name=\"tz\">\n");
+	if (!zone_known(own)) {
+		buf_adds(b, "<option value=\"\">");
+		html_esc(b, own);
+		buf_adds(b, " (the event's own)</option>\n");
+	}
+	for (i = 0; i < page_nzones; i++) {
+		buf_adds(b, "<option value=\"");
+		buf_adds(b, page_zones[i].iana);
+		buf_adds(b, strcmp(page_zones[i].iana, shown) == 0 ? "\" selected>" :
+		    "\">");
+		html_esc(b, page_zones[i].label);
+		buf_adds(b, "</option>\n");
+	}
+	buf_adds(b, "</select>\n<button type=\"submit\">Show</button>\n"
+	    "</form>\n");
+}
+
+static void
+fact(struct buf *b, const char *term, const char *value)
+{
+	if (*value == '\0')
+		return;
+	buf_adds(b, "<dt>");
+	buf_adds(b, term);
+	buf_adds(b, "</dt><dd>");
+	html_esc(b, value);
+	buf_adds(b, "</dd>\n");
+}
+
+static void
+categories(struct buf *b, const char *json)
+{
+	cJSON		*arr = cJSON_Parse(json), *c;
+	int		 n = 0;
+
+	if (arr == NULL)
+		abort();	/* array_to_json() wrote it */
+	cJSON_ArrayForEach(c, arr) {
+		if (!cJSON_IsString(c))
+			continue;
+		buf_adds(b, n++ == 0 ? "<dt>Categories</dt><dd><ul class=\"cats\">"
+		    : "");
+		buf_adds(b, "<li><a href=\"/events?category=");
+		html_urlenc(b, c->valuestring);
+		buf_adds(b, "\">");
+		html_esc(b, c->valuestring);
+		buf_adds(b, "</a></li>");
+	}
+	if (n > 0)
+		buf_adds(b, "</ul></dd>\n");
+	cJSON_Delete(arr);
+}
+
+/* How the form shows each field of fields.h. */
+static const struct {
+	const char	*label;
+	const char	*type;
+	const char	*autocomplete;
+	const char	*hint;
+} inputs[FIELD__MAX] = {
+	[FIELD_NAME] = { "Your name", "text", "name", NULL },
+	[FIELD_EMAIL] = { "Email address", "email", "email",
+	    "We send the confirmation and your cancellation link here." },
+	[FIELD_ORGANIZATION] = { "Member library (optional)", "text",
+	    "organization", NULL },
+};
+
+/* The field's message, its input and the ARIA that ties them. */
+static void
+field(struct buf *b, enum field_id f, const char *value, const char *err)
+{
+	const char	*id = field_specs[f].name, *hint = inputs[f].hint;
+
+	buf_printf(b, "<div class=\"field%s\">\n<label for=\"%s\">%s</label>\n",
+	    err ? " invalid" : "", id, inputs[f].label);
+	if (hint != NULL)
+		buf_printf(b, "<p class=\"hint\" id=\"%s-hint\">%s</p>\n", id,
+		    hint);
+	if (err != NULL)
+		buf_printf(b, "<p class=\"error\" id=\"%s-error\">"
+		    "<span class=\"visually-hidden\">Error: </span>%s</p>\n",
+		    id, err);
+	buf_printf(b, "<input id=\"%s\" name=\"%s\" type=\"%s\" "
+	    "autocomplete=\"%s\"", id, id, inputs[f].type,
+	    inputs[f].autocomplete);
+	if (field_specs[f].required)
+		buf_adds(b, " required");
+	if (err != NULL || hint != NULL) {
+		buf_adds(b, " aria-describedby=\"");
+		if (hint != NULL)
+			buf_printf(b, "%s-hint%s", id, err ? " " : "");
+		if (err != NULL)
+			buf_printf(b, "%s-error", id);
+		buf_adds(b, "\"");
+	}
+	if (err != NULL)
+		buf_adds(b, " aria-invalid=\"true\"");
+	buf_adds(b, " value=\"");
+	html_esc(b, value ? value : "");
+	buf_adds(b, "\">\n</div>\n");
+}
+
+static void
+error_summary(struct buf *b, const struct form_state *fs)
+{
+	size_t	 f;
+	int	 any;
+
+	if (fs == NULL)
+		return;
+	any = fs->notice != NULL;
+	for (f = 0; f < FIELD__MAX; f++)
+		any |= fs->error[f] != NULL;
+	if (!any)
+		return;
+	buf_adds(b, "<div class=\"error-summary\" id=\"error-summary\" "
+	    "tabindex=\"-1\" role=\"alert\" aria-labelledby=\"error-summary-"
+	    "title\">\n<h3 id=\"error-summary-title\">There is a problem</h3>"
+	    "\n<ul>\n");
+	if (fs->notice != NULL) {
+		buf_adds(b, "<li>");
+		html_esc(b, fs->notice);
+		buf_adds(b, "</li>\n");
+	}
+	for (f = 0; f < FIELD__MAX; f++)
+		if (fs->error[f] != NULL)
+			buf_printf(b, "<li><a href=\"#%s\">%s</a></li>\n",
+			    field_specs[f].name, fs->error[f]);
+	buf_adds(b, "</ul>\n</div>\n");
+}
+
+static void
+reg_form(struct request *req, struct response *resp, const char *slug,
+    const struct form_state *fs, int waitlist)
+{
+	struct buf	*b = &resp->body;
+	char		 tok[CSRF_HEX + 1];
+	struct form_state empty;
+	size_t		 f;
+
+	memset(&empty, 0, sizeof(empty));
+	if (fs == NULL)
+		fs = &empty;
+	csrf_prepare(req, resp, tok);
+	buf_adds(b, "<form class=\"register\" method=\"post\" novalidate "
+	    "action=\"/events/");
+	html_esc(b, slug);
+	buf_adds(b, "/register\">\n<input type=\"hidden\" name=\""
+	    CSRF_FIELD "\" value=\"");
+	buf_adds(b, tok);
+	buf_adds(b, "\">\n");
+	for (f = 0; f < FIELD__MAX; f++)
+		field(b, (enum field_id)f, fs->value[f], fs->error[f]);
+	/* Hidden from people by the stylesheet; bots fill it in. */
+	buf_adds(b, "<div class=\"hp\">\n<label for=\"website\">Leave this "
+	    "field empty</label>\n<input id=\"website\" name=\"website\" "
+	    "type=\"text\" tabindex=\"-1\" autocomplete=\"off\" value=\"\">\n"
+	    "</div>\n<button type=\"submit\">");
+	buf_adds(b, waitlist ? "Join the waiting list" : "Register");
+	buf_adds(b, "</button>\n</form>\n");
+}
+
+static void
+registration_box(struct request *req, struct response *resp,
+    const PGresult *res, const struct form_state *fs)
+{
+	struct buf	*b = &resp->body;
+	const char	*state = db_value(res, 0, "registration_state");
+	const char	*slug = db_value(res, 0, "slug");
+	long		 seats = strtol(db_value(res, 0, "seats_available"),
+			    NULL, 10);
+	int		 waitlist = strcmp(db_value(res, 0,
+			    "waitlist_available"), "t") == 0;
+
+	buf_adds(b, "<section class=\"registration\" aria-labelledby="
+	    "\"register\">\n<h2 id=\"register\">Registration</h2>\n");
+	error_summary(b, fs);
+	if (strcmp(state, "cancelled") == 0)
+		buf_adds(b, "<p class=\"state\">This event was cancelled.</p>\n");
+	else if (strcmp(state, "not_open") == 0) {
+		buf_adds(b, "<p class=\"state\">Registration opens ");
+		html_esc(b, db_value(res, 0, "opens_date_text"));
+		buf_adds(b, " at ");
+		html_esc(b, db_value(res, 0, "opens_time_text"));
+		buf_adds(b, ".</p>\n");
+	} else if (strcmp(state, "open") != 0)
+		buf_adds(b, "<p class=\"state\">Registration is closed.</p>\n");
+	else if (seats > 0) {
+		buf_printf(b, "<p class=\"state\">Registration is required. "
+		    "There %s %ld %s available.%s</p>\n",
+		    seats == 1 ? "is" : "are", seats, seats == 1 ? "seat" :
+		    "seats", waitlist ? " Waiting list may be available if "
+		    "full." : "");
+		reg_form(req, resp, slug, fs, 0);
+	} else if (waitlist) {
+		buf_adds(b, "<p class=\"state\">This event is full. Join the "
+		    "waiting list.</p>\n");
+		reg_form(req, resp, slug, fs, 1);
+	} else
+		buf_adds(b, "<p class=\"state\">This event is full.</p>\n");
+	buf_adds(b, "</section>\n");
+}
+
+void
+event_box(struct request *req, struct response *resp, const PGresult *res,
+    const char *shown, const struct form_state *fs)
+{
+	struct buf	*b = &resp->body;
+	const char	*slug = db_value(res, 0, "slug");
+	const char	*format = db_value(res, 0, "format");
+
+	html_begin(resp, db_value(res, 0, "title"));
+	buf_adds(b, "<article class=\"event\">\n<h1>");
+	html_esc(b, db_value(res, 0, "title"));
+	buf_adds(b, "</h1>\n");
+	if (!db_isnull(res, 0, "image_path")) {
+		buf_adds(b, "<img class=\"event-image\" src=\"");
+		html_esc(b, db_value(res, 0, "image_path"));
+		buf_adds(b, "\" alt=\"");
+		if (strcmp(db_value(res, 0, "image_decorative"), "t") != 0)
+			html_esc(b, db_value(res, 0, "image_alt"));
+		buf_adds(b, "\">\n");
+	}
+	buf_adds(b, "<dl class=\"facts\">\n<dt>Date</dt><dd><time datetime=\"");
+	html_esc(b, db_value(res, 0, "starts_local"));
+	buf_adds(b, "\">");
+	html_esc(b, db_value(res, 0, "date_text"));
+	buf_adds(b, "</time></dd>\n<dt>Time</dt><dd>");
+	html_esc(b, db_value(res, 0, "start_text"));
+	buf_adds(b, " - ");
+	if (strcmp(db_value(res, 0, "date_text"),
+	    db_value(res, 0, "end_date_text")) != 0) {
+		html_esc(b, db_value(res, 0, "end_date_text"));
+		buf_adds(b, ", ");
+	}
+	html_esc(b, db_value(res, 0, "end_text"));
+	buf_adds(b, "</dd>\n");
+	fact(b, "Time zone", zone_label(shown));
+	fact(b, "Format", page_format_label(format));
+	fact(b, "Location", db_value(res, 0, "location"));
+	if (strcmp(format, "in_person") != 0)
+		fact(b, "Online", "This is an online event. The link to join is "
+		    "sent in the registration email.");
+	categories(b, db_value(res, 0, "categories"));
+	fact(b, "Organizer", db_value(res, 0, "organizer"));
+	buf_adds(b, "</dl>\n");
+	tz_form(b, slug, shown, db_value(res, 0, "timezone"));
+	buf_adds(b, "<p><a href=\"/events/");
+	html_esc(b, slug);
+	buf_adds(b, ".ics\">Add to my calendar (.ics file)</a></p>\n");
+	registration_box(req, resp, res, fs);
+	buf_adds(b, "<section aria-labelledby=\"about\">\n<h2 id=\"about\">"
+	    "Description</h2>\n");
+	html_paragraphs(b, db_value(res, 0, "description"));
+	buf_adds(b, "</section>\n");
+	if (*db_value(res, 0, "presenter") != '\0') {
+		buf_adds(b, "<section aria-labelledby=\"presenter\">\n"
+		    "<h2 id=\"presenter\">Presenter</h2>\n");
+		html_paragraphs(b, db_value(res, 0, "presenter"));
+		buf_adds(b, "</section>\n");
+	}
+	if (*db_value(res, 0, "accessibility_contact") != '\0') {
+		buf_adds(b, "<section aria-labelledby=\"access\">\n"
+		    "<h2 id=\"access\">Accessibility</h2>\n<p>If you have "
+		    "questions or requests about accessibility, contact ");
+		html_esc(b, db_value(res, 0, "accessibility_contact"));
+		buf_adds(b, ".</p>\n</section>\n");
+	}
+	buf_adds(b, "</article>\n<script src=\"/static/eventbox.js\" defer>"
+	    "</script>\n");
+	html_end(resp);
+}
+
+PGresult *
+load_event(struct request *req, struct response *resp, const char *tz)
+{
+	const char	*vals[2] = { req->args[0], tz };
+
+	if (!slug_valid(req->args[0], req->args_len[0])) {
+		answer_missing(req, resp, MISSING_PAGE);
+		return NULL;
+	}
+	return db_fetch(req, resp, STMT_PAGE_EVENT, 2, vals, MISSING_EVENT);
+}

@@ -1,0 +1,254 @@
+/*
+ * page_events.c: the public HTML pages of events.  Offers the handlers of
+ *
+ *   GET /events               upcoming published events
+ *   GET /events/{slug}        the event box with the registration form
+ *   GET /events/{slug}.ics    the event as iCalendar
+ *
+ * The event box itself is page_event_box.c's; registering is
+ * page_register.c's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer.h"
+#include "config.h"
+#include "db.h"
+#include "escape.h"
+#include "handlers.h"
+#include "ical.h"
+#include "page_event_box.h"
+#include "page_layout.h"
+#include "query.h"
+#include "validate.h"
+
+#define LIST_PER_PAGE	10
+
+static void
+list_seats(struct buf *b, const PGresult *res, int i)
+{
+	const char	*state = db_value(res, i, "registration_state");
+	long		 seats = strtol(db_value(res, i, "seats_available"),
+			    NULL, 10);
+
+	if (strcmp(state, "not_open") == 0)
+		buf_adds(b, "Registration opens later");
+	else if (strcmp(state, "open") != 0)
+		buf_adds(b, "Registration closed");
+	else if (seats > 0)
+		buf_printf(b, "%ld %s left", seats, seats == 1 ? "seat" : "seats");
+	else if (strcmp(db_value(res, i, "waitlist_available"), "t") == 0)
+		buf_adds(b, "Full: waiting list open");
+	else
+		buf_adds(b, "Full");
+}
+
+static void
+list_link(struct buf *b, const char *category, long long page,
+    const char *rel, const char *text)
+{
+	buf_adds(b, "<a rel=\"");
+	buf_adds(b, rel);
+	buf_adds(b, "\" href=\"/events?");
+	if (*category != '\0') {
+		buf_adds(b, "category=");
+		html_urlenc(b, category);
+		buf_adds(b, "&amp;");
+	}
+	buf_printf(b, "page=%lld\">%s</a>", page, text);
+}
+
+static void
+category_filter(struct buf *b, const char *current)
+{
+	PGresult	*res;
+	int		 i;
+
+	if (db_query(STMT_PAGE_CATEGORIES, 0, NULL, &res) != DB_OK)
+		return;	/* the list still works without the filter */
+	if (PQntuples(res) > 0) {
+		buf_adds(b, "<form class=\"filter\" method=\"get\" "
+		    "action=\"/events\">\n<label for=\"category\">Category"
+		    "</label>\n<select id=\"category\" name=\"category\">\n"
+		    "<option value=\"\">All categories</option>\n");
+		for (i = 0; i < PQntuples(res); i++) {
+			const char	*c = db_value(res, i, "category");
+
+			buf_adds(b, "<option value=\"");
+			html_esc(b, c);
+			buf_adds(b, strcmp(c, current) == 0 ?
+			    "\" selected>" : "\">");
+			html_esc(b, c);
+			buf_adds(b, "</option>\n");
+		}
+		buf_adds(b, "</select>\n<button type=\"submit\">Show</button>\n"
+		    "</form>\n");
+	}
+	PQclear(res);
+}
+
+enum { P_CATEGORY, P_PAGE, P__MAX };
+
+static const struct query_param list_params[P__MAX] = {
+	[P_CATEGORY] = { "category", Q_TEXT, 0, ORG_MAX_CHARS, 0, NULL, NULL },
+	[P_PAGE] = { "page", Q_INT, 1, PAGE_MAX, 1, NULL, NULL },
+};
+
+/* What a patron is told about each of list_params. */
+static const char *const list_errors[P__MAX] = {
+	[P_CATEGORY] = "That category is not valid.",
+	[P_PAGE] = "That page number is not valid.",
+};
+
+/*
+ * GET /events: upcoming published events, soonest first, ten a page;
+ * category, page.  200; 400 bad query; 503.
+ */
+void
+h_page_events(struct request *req, struct response *resp)
+{
+	struct query_value	 v[P__MAX];
+	const char		*category = v[P_CATEGORY].text;
+	char			 limit[24], offset[24];
+	const char		*vals[3];
+	long long		 page, total;
+	PGresult		*res;
+	struct buf		*b = &resp->body;
+	size_t			 bad;
+	int			 i, n = 0;
+
+	if (query_parse(req->query, list_params, P__MAX, v, &bad) == -1) {
+		html_error_page(resp, 400, list_errors[bad]);
+		return;
+	}
+	page = v[P_PAGE].num;
+	snprintf(limit, sizeof(limit), "%d", LIST_PER_PAGE);
+	snprintf(offset, sizeof(offset), "%lld", (page - 1) * LIST_PER_PAGE);
+	vals[0] = v[P_CATEGORY].present ? category : NULL;
+	vals[1] = limit;
+	vals[2] = offset;
+	if ((res = db_fetch(req, resp, STMT_PAGE_LIST, 3, vals,
+	    MISSING_OK)) == NULL)
+		return;
+	total = strtoll(db_value(res, 0, "total"), NULL, 10);
+
+	html_page(resp, "Upcoming events");
+	category_filter(b, category);
+	if (v[P_CATEGORY].present) {
+		buf_adds(b, "<p>Showing events in the category <strong>");
+		html_esc(b, category);
+		buf_adds(b, "</strong>. <a href=\"/events\">Show all "
+		    "events</a></p>\n");
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		if (db_isnull(res, i, "slug"))
+			continue;
+		if (n++ == 0)
+			buf_adds(b, "<ul class=\"events\">\n");
+		buf_adds(b, "<li>\n<h2>");
+		page_event_link(b, db_value(res, i, "slug"),
+		    db_value(res, i, "title"));
+		buf_adds(b, "</h2>\n<p>");
+		page_when(b, res, i, db_value(res, i, "timezone"));
+		buf_adds(b, "</p>\n<p>");
+		buf_adds(b, page_format_label(db_value(res, i, "format")));
+		buf_adds(b, ". <span class=\"seats\">");
+		list_seats(b, res, i);
+		buf_adds(b, "</span></p>\n</li>\n");
+	}
+	PQclear(res);
+	if (n > 0)
+		buf_adds(b, "</ul>\n");
+	else
+		buf_adds(b, "<p>There are no upcoming events here.</p>\n");
+	if (page > 1 || page * LIST_PER_PAGE < total) {
+		buf_adds(b, "<nav class=\"pages\" aria-label=\"Pages\"><p>");
+		if (page > 1)
+			list_link(b, category, page - 1, "prev",
+			    "Previous page");
+		buf_printf(b, " <span>Page %lld of %lld</span> ", page,
+		    (total + LIST_PER_PAGE - 1) / LIST_PER_PAGE);
+		if (page * LIST_PER_PAGE < total)
+			list_link(b, category, page + 1, "next", "Next page");
+		buf_adds(b, "</p></nav>\n");
+	}
+	html_end(resp);
+}
+
+static const struct query_param tz_param[] = {
+	{ "tz", Q_TEXT, 0, 63, 0, NULL, NULL },
+};
+
+/*
+ * GET /events/{slug}: the event box with the registration form; tz (one
+ * of page_zones[]) shows the times in another zone.  200; 400 unknown
+ * zone; 404; 503.  Sets the CSRF cookie (csrf.h).
+ */
+void
+h_page_event(struct request *req, struct response *resp)
+{
+	struct query_value	 tz;
+	PGresult		*res;
+	size_t			 bad;
+
+	if (query_parse(req->query, tz_param, 1, &tz, &bad) == -1 ||
+	    (tz.present && !zone_known(tz.text))) {
+		html_error_page(resp, 400, "That time zone is not one we can "
+		    "show. Pick one from the list on the event page.");
+		return;
+	}
+	if ((res = load_event(req, resp, tz.present ? tz.text : NULL)) ==
+	    NULL)
+		return;
+	event_box(req, resp, res, tz.present ? tz.text :
+	    db_value(res, 0, "timezone"), NULL);
+	PQclear(res);
+}
+
+/*
+ * GET /events/{slug}.ics: the event as iCalendar, with its own VTIMEZONE.
+ * 200 text/calendar; 404; 503.
+ */
+void
+h_page_ics(struct request *req, struct response *resp)
+{
+	const char		*slug = req->args[0];
+	PGresult		*res;
+	struct ical_event	 ev;
+	struct buf		 uid = BUF_INIT, url = BUF_INIT;
+	const char		*host;
+
+	if (!slug_valid(slug, req->args_len[0])) {
+		answer_missing(req, resp, MISSING_PAGE);
+		return;
+	}
+	if ((res = db_fetch(req, resp, STMT_PAGE_ICS, 1, &slug,
+	    MISSING_PAGE)) == NULL)
+		return;
+	host = strstr(cfg.base_url, "://") + 3;
+	buf_printf(&uid, "event-%s@%.*s", db_value(res, 0, "id"),
+	    (int)strcspn(host, ":/"), host);
+	buf_printf(&url, "%s/events/%s", cfg.base_url, slug);
+	memset(&ev, 0, sizeof(ev));
+	ev.uid = uid.data;
+	ev.dtstamp = db_value(res, 0, "dtstamp");
+	ev.tzid = db_value(res, 0, "timezone");
+	ev.vtimezone = db_value(res, 0, "vtimezone");
+	ev.start_local = db_value(res, 0, "start_local");
+	ev.end_local = db_value(res, 0, "end_local");
+	ev.summary = db_value(res, 0, "title");
+	ev.description = db_value(res, 0, "description");
+	ev.location = *db_value(res, 0, "location") != '\0' ?
+	    db_value(res, 0, "location") :
+	    strcmp(db_value(res, 0, "format"), "online") == 0 ? "Online" : "";
+	ev.url = url.data;
+	ev.cancelled = strcmp(db_value(res, 0, "status"), "cancelled") == 0;
+	resp->content_type = "text/calendar; charset=utf-8";
+	resp_header(resp, "Content-Disposition",
+	    "attachment; filename=\"%s.ics\"", slug);
+	ical_render(&resp->body, &ev);
+	PQclear(res);
+	buf_free(&uid);
+	buf_free(&url);
+}

@@ -1,0 +1,186 @@
+/*
+ * page_layout.c: the pages' layout and error page, and the pieces every
+ * page prints the same way (see page_layout.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "escape.h"
+#include "page_layout.h"
+
+void
+html_begin(struct response *resp, const char *title)
+{
+	resp->content_type = "text/html; charset=utf-8";
+	buf_reset(&resp->body);
+	buf_adds(&resp->body, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n"
+	    "<meta name=\"viewport\" content=\"width=device-width, "
+	    "initial-scale=1\">\n<title>");
+	html_esc(&resp->body, title);
+	buf_adds(&resp->body, " - Library events</title>\n"
+	    "<link rel=\"stylesheet\" href=\"/static/style.css\">\n"
+	    "</head>\n<body>\n"
+	    "<a class=\"skip\" href=\"#main\">Skip to main content</a>\n"
+	    "<header class=\"site\"><p><a href=\"/events\">Library events"
+	    "</a></p></header>\n"
+	    "<main id=\"main\" tabindex=\"-1\">\n");
+}
+
+/* The layout's start and the page's one <h1>, the same as its title. */
+void
+html_page(struct response *resp, const char *title)
+{
+	html_begin(resp, title);
+	buf_adds(&resp->body, "<h1>");
+	html_esc(&resp->body, title);
+	buf_adds(&resp->body, "</h1>\n");
+}
+
+void
+html_end(struct response *resp)
+{
+	buf_adds(&resp->body, "</main>\n<footer class=\"site\"><p>"
+	    "This site sets no tracking cookies and loads nothing from "
+	    "other sites.</p></footer>\n</body>\n</html>\n");
+}
+
+void
+html_error_page(struct response *resp, int status, const char *message)
+{
+	const char	*title = http_reason(status);
+	const char	*text = "That request could not be handled.";
+
+	switch (status) {
+	case 400:
+		title = "Something was wrong with that request";
+		text = "The request was malformed. Go back and try again.";
+		break;
+	case 403:
+		title = "This form has expired";
+		text = "Go back to the event page, reload it and send the form "
+		    "again.";
+		break;
+	case 404:
+		title = "Page not found";
+		text = "There is nothing at this address.";
+		break;
+	case 405:
+		title = "Not allowed here";
+		text = "This address does not accept that kind of request.";
+		break;
+	case 413:
+		title = "Too much text";
+		text = "The form was too large. Shorten what you typed and try "
+		    "again.";
+		break;
+	case 415:
+		title = "Form not understood";
+		text = "Send the form from the event page.";
+		break;
+	case 503:
+		title = "Please try again in a moment";
+		text = "The service is busy or briefly unavailable. Nothing was "
+		    "changed.";
+		break;
+	}
+	if (message != NULL)
+		text = message;
+	resp->status = status;
+	html_page(resp, title);
+	buf_adds(&resp->body, "<p>");
+	html_esc(&resp->body, text);
+	buf_adds(&resp->body, "</p>\n<p><a href=\"/events\">See all upcoming "
+	    "events</a></p>\n");
+	html_end(resp);
+}
+
+/* The zones a patron may pick, and what they are called on the page. */
+const struct page_zone page_zones[] = {
+	{ "America/New_York", "Eastern Time - US & Canada" },
+	{ "America/Chicago", "Central Time - US & Canada" },
+	{ "America/Denver", "Mountain Time - US & Canada" },
+	{ "America/Phoenix", "Arizona" },
+	{ "America/Los_Angeles", "Pacific Time - US & Canada" },
+	{ "America/Anchorage", "Alaska" },
+	{ "Pacific/Honolulu", "Hawaii" },
+	{ "America/Halifax", "Atlantic Time - Canada" },
+	{ "America/St_Johns", "Newfoundland" },
+	{ "America/Puerto_Rico", "Puerto Rico" },
+	{ "Europe/London", "London" },
+	{ "Europe/Paris", "Central European Time" },
+	{ "Asia/Tokyo", "Tokyo" },
+	{ "Australia/Sydney", "Sydney" },
+	{ "UTC", "Coordinated Universal Time (UTC)" },
+};
+
+const size_t page_nzones = sizeof(page_zones) / sizeof(page_zones[0]);
+
+int
+zone_known(const char *iana)
+{
+	size_t	 i;
+
+	for (i = 0; i < page_nzones; i++)
+		if (strcmp(page_zones[i].iana, iana) == 0)
+			return 1;
+	return 0;
+}
+
+/* A zone not in the list is shown by its IANA name. */
+const char *
+zone_label(const char *iana)
+{
+	size_t	 i;
+
+	for (i = 0; i < page_nzones; i++)
+		if (strcmp(page_zones[i].iana, iana) == 0)
+			return page_zones[i].label;
+	return iana;
+}
+
+void
+page_event_link(struct buf *b, const char *slug, const char *title)
+{
+	buf_adds(b, "<a href=\"/events/");
+	html_esc(b, slug);
+	buf_adds(b, "\">");
+	html_esc(b, title);
+	buf_adds(b, "</a>");
+}
+
+/* "Wednesday, December 10, 2026, 2:00pm - 3:00pm Eastern Time ..." */
+void
+page_when(struct buf *b, const PGresult *res, int row, const char *zone)
+{
+	const char	*date = db_value(res, row, "date_text");
+
+	buf_adds(b, "<time datetime=\"");
+	html_esc(b, db_value(res, row, "starts_local"));
+	buf_adds(b, "\">");
+	html_esc(b, date);
+	buf_adds(b, ", ");
+	html_esc(b, db_value(res, row, "start_text"));
+	buf_adds(b, "</time> to ");
+	if (strcmp(date, db_value(res, row, "end_date_text")) != 0) {
+		html_esc(b, db_value(res, row, "end_date_text"));
+		buf_adds(b, ", ");
+	}
+	html_esc(b, db_value(res, row, "end_text"));
+	buf_adds(b, " (");
+	html_esc(b, zone_label(zone));
+	buf_adds(b, ")");
+}
+
+const char *
+page_format_label(const char *format)
+{
+	if (strcmp(format, "in_person") == 0)
+		return "In person";
+	if (strcmp(format, "hybrid") == 0)
+		return "Hybrid: in person and online";
+	if (strcmp(format, "online") == 0)
+		return "Online";
+	abort();	/* the CHECK on events.format and this disagree */
+}

@@ -1,0 +1,45 @@
+/*
+ * page_layout.h: the one layout of the public pages, their error page, and
+ * the pieces every page prints the same way: the time zones a patron may
+ * view times in, an event's "when" line, link and format.
+ *
+ * Pages have one layout: lang="en", a skip link, header/main/footer
+ * landmarks, one stylesheet from /static/ and no inline script or style,
+ * so the Content-Security-Policy default-src 'self' holds.  The text in
+ * them is escaped with escape.h.
+ *
+ * All strings are borrowed; the functions write the response's body.
+ */
+#ifndef EVENTBOX_PAGE_LAYOUT_H
+#define EVENTBOX_PAGE_LAYOUT_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "http.h"
+
+struct page_zone {
+	const char	*iana;
+	const char	*label;
+};
+
+extern const struct page_zone	page_zones[];
+extern const size_t		page_nzones;
+
+void	 html_begin(struct response *, const char *title);
+void	 html_page(struct response *, const char *title);	/* + <h1> */
+void	 html_end(struct response *);
+void	 html_error_page(struct response *, int status,
+	    const char *message);	/* NULL: the usual text */
+
+int	 zone_known(const char *iana);
+const char *zone_label(const char *iana);	/* the IANA name if unknown */
+void	 page_event_link(struct buf *, const char *slug, const char *title);
+/* "Wednesday, December 10, 2026, 2:00pm to 3:00pm (Eastern Time ...)",
+ * from a row with PAGE_TIMES' columns (db.c). */
+void	 page_when(struct buf *, const PGresult *, int row, const char *zone);
+const char *page_format_label(const char *format);
+
+#endif

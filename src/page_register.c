@@ -1,0 +1,186 @@
+/*
+ * page_register.c: the registration form's answer.  Offers the handler of
+ *
+ *   POST /events/{slug}/register
+ *
+ * The path of a registration from the form: router.c checks the route
+ * (media type, size, whole body), h_page_register() parses the form
+ * (form.c), checks the CSRF token (csrf.c) and each field (fields.c, with
+ * this page's own words), registration_submit() (registration.c) calls
+ * eventbox.register() (db.c: STMT_REGISTER; sql/), and the page shows what
+ * happened, or the event box again (page_event_box.c) with what was wrong.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "answer.h"
+#include "csrf.h"
+#include "db.h"
+#include "escape.h"
+#include "fields.h"
+#include "form.h"
+#include "handlers.h"
+#include "page_event_box.h"
+#include "page_layout.h"
+#include "registration.h"
+
+#define FIELD_CAP	8192	/* decoded bytes; the limits come after */
+
+/* The form's inputs: the CSRF token, the fields of fields.h, a honeypot. */
+enum { F_CSRF, F_FIELD, F_HONEYPOT = F_FIELD + FIELD__MAX, F__MAX };
+
+/* How this page names each field in its messages. */
+static const char *const field_words[FIELD__MAX] = {
+	[FIELD_NAME] = "name",
+	[FIELD_EMAIL] = "email address",
+	[FIELD_ORGANIZATION] = "library",
+};
+
+/* The patron's words for what field_check() found, in msg; NULL if fine. */
+static const char *
+form_message(enum field_id id, enum field_error e, char *msg, size_t msgsz)
+{
+	switch (e) {
+	case FIELD_OK:
+	case FIELD_ABSENT:
+		return NULL;
+	case FIELD_MISSING:
+		snprintf(msg, msgsz, "Enter your %s", field_words[id]);
+		break;
+	case FIELD_TOO_LONG:
+		snprintf(msg, msgsz, "Your %s must be %zu characters or fewer",
+		    field_words[id], field_specs[id].max);
+		break;
+	case FIELD_NOT_STRING:
+	case FIELD_NOT_TEXT:
+		snprintf(msg, msgsz, "Your %s must be one line of text",
+		    field_words[id]);
+		break;
+	case FIELD_NOT_EMAIL:
+		snprintf(msg, msgsz, "Enter an email address like "
+		    "name@example.org");
+		break;
+	}
+	return msg;
+}
+
+
+static void
+result_page(struct response *resp, const PGresult *ev,
+    const struct registration_result *out, int waitlisted)
+{
+	struct buf	*b = &resp->body;
+
+	resp->status = 200;
+	html_page(resp, waitlisted ? "You are on the waiting list" :
+	    "You are registered");
+	buf_adds(b, "<p>For ");
+	page_event_link(b, db_value(ev, 0, "slug"), db_value(ev, 0, "title"));
+	buf_adds(b, ": ");
+	page_when(b, ev, 0, db_value(ev, 0, "timezone"));
+	buf_adds(b, ".</p>\n<p>");
+	if (waitlisted && out->position > 0)
+		buf_printf(b, "You are number %ld on the waiting list. ",
+		    out->position);
+	html_esc(b, out->message);
+	buf_adds(b, "</p>\n<p>If you cannot attend, please use the "
+	    "cancellation link in that email, so that someone else can have "
+	    "your seat.</p>\n");
+	html_end(resp);
+}
+
+/*
+ * POST /events/{slug}/register, form csrf, name, email, organization,
+ * website (a honeypot): 200 what happened (never the token); 422 the form
+ * again with each field's message; 403/409 the event's state; 400; 403
+ * CSRF; 404; 503.
+ */
+void
+h_page_register(struct request *req, struct response *resp)
+{
+	static char	 vals[FIELD__MAX][FIELD_CAP], hp[FIELD_CAP];
+	char		 csrf[CSRF_HEX + 2];
+	struct form_field f[F__MAX] = {
+		[F_CSRF] = { CSRF_FIELD, csrf, sizeof(csrf), 0, 0 },
+		[F_HONEYPOT] = { "website", hp, sizeof(hp), 0, 0 },
+	};
+	struct form_state	 fs;
+	char		 msg[FIELD__MAX][96], *value;
+	struct registration_input in;
+	struct registration_result out;
+	PGresult	*ev;
+	size_t		 i, len;
+	enum field_error e;
+	int		 bad = 0;
+
+	for (i = 0; i < FIELD__MAX; i++) {
+		f[F_FIELD + i].key = field_specs[i].name;
+		f[F_FIELD + i].val = vals[i];
+		f[F_FIELD + i].cap = sizeof(vals[i]);
+	}
+	if (form_parse(req->body.data, req->body.len, f, F__MAX) == -1) {
+		html_error_page(resp, 400, "The form arrived damaged. Go back, "
+		    "reload the event page and try again.");
+		return;
+	}
+	if (!csrf_check(req, csrf, f[F_CSRF].len)) {
+		html_error_page(resp, 403, NULL);
+		return;
+	}
+	if ((ev = load_event(req, resp, NULL)) == NULL)
+		return;
+
+	memset(&fs, 0, sizeof(fs));
+	memset(&out, 0, sizeof(out));
+	/* Each field of fields.h, checked and trimmed in place. */
+	for (i = 0; i < FIELD__MAX; i++) {
+		e = field_check((enum field_id)i, vals[i], f[F_FIELD + i].len,
+		    &value, &len);
+		fs.value[i] = value;
+		fs.error[i] = form_message((enum field_id)i, e, msg[i],
+		    sizeof(msg[i]));
+		bad |= fs.error[i] != NULL;
+	}
+
+	if (f[F_HONEYPOT].len > 0) {
+		/* The honeypot: a bot.  Looks like success, does nothing. */
+		out.message = "You are registered. A confirmation email with "
+		    "your cancellation link is on its way.";
+		result_page(resp, ev, &out, 0);
+		goto done;
+	}
+	if (bad) {
+		resp->status = 422;
+		event_box(req, resp, ev, db_value(ev, 0, "timezone"), &fs);
+		goto done;
+	}
+	memset(&in, 0, sizeof(in));
+	in.event = req->args[0];
+	in.event_len = req->args_len[0];
+	in.name = fs.value[FIELD_NAME];
+	in.email = fs.value[FIELD_EMAIL];
+	in.organization = *fs.value[FIELD_ORGANIZATION] != '\0' ?
+	    fs.value[FIELD_ORGANIZATION] : NULL;
+	in.source = "web";
+	if (registration_submit(&in, &out) == -1) {
+		answer_unavailable(req, resp, out.busy);
+		goto done;
+	}
+	if (out.http_status == 201)
+		result_page(resp, ev, &out,
+		    strcmp(out.status, "waitlisted") == 0);
+	else if (out.http_status == 404)
+		html_error_page(resp, 404, NULL);
+	else {
+		/* Full or closed since the page was loaded: show it as it
+		 * is now, with what happened on top. */
+		PQclear(ev);
+		if ((ev = load_event(req, resp, NULL)) == NULL)
+			return;
+		fs.notice = out.message;
+		event_box(req, resp, ev, db_value(ev, 0, "timezone"), &fs);
+		resp->status = out.http_status;
+	}
+done:
+	PQclear(ev);
+}

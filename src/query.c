@@ -1,0 +1,97 @@
+/*
+ * query.c: the table-driven query-string parser (see query.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "query.h"
+#include "validate.h"
+
+static int
+one_of(const char *const *choices, const char *s)
+{
+	for (; *choices != NULL; choices++)
+		if (strcmp(*choices, s) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 when v (len bytes, NUL-terminated) is what p wants. */
+static int
+value_ok(const struct query_param *p, struct query_value *v)
+{
+	switch (p->kind) {
+	case Q_INT:
+		return parse_int(v->text, v->len, p->min, p->max,
+		    &v->num) == 0;
+	case Q_DATE:
+		return date_valid(v->text, v->len);
+	case Q_TEXT:
+		return text_valid(v->text, v->len, (size_t)p->max);
+	case Q_ONEOF:
+		return one_of(p->choices, v->text);
+	}
+	return 0;
+}
+
+int
+query_parse(const char *query, const struct query_param *params, size_t n,
+    struct query_value *vals, size_t *bad)
+{
+	struct query_value	*v;
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < n; i++) {
+		v = &vals[i];
+		v->present = 0;
+		v->num = params[i].def;
+		v->len = 0;
+		rc = query_get(query, params[i].key, v->text, sizeof(v->text),
+		    &v->len);
+		if (rc == 0 || (rc == 1 && v->len == 0)) {
+			v->text[0] = '\0';
+			v->len = 0;
+			continue;
+		}
+		if (rc == -1 || !value_ok(&params[i], v)) {
+			*bad = i;
+			return -1;
+		}
+		v->present = 1;
+	}
+	return 0;
+}
+
+void
+query_message(const struct query_param *p, char *msg, size_t msgsz)
+{
+	size_t	 i, len;
+
+	if (p->message != NULL) {
+		snprintf(msg, msgsz, "%s", p->message);
+		return;
+	}
+	switch (p->kind) {
+	case Q_INT:
+		snprintf(msg, msgsz, "%s: a whole number from %lld to %lld",
+		    p->key, p->min, p->max);
+		return;
+	case Q_DATE:
+		snprintf(msg, msgsz, "%s: YYYY-MM-DD", p->key);
+		return;
+	case Q_TEXT:
+		snprintf(msg, msgsz, "%s: one line of text, at most %lld "
+		    "characters", p->key, p->max);
+		return;
+	case Q_ONEOF:
+		snprintf(msg, msgsz, "%s: ", p->key);
+		for (i = 0; p->choices[i] != NULL; i++) {
+			len = strlen(msg);
+			snprintf(msg + len, msgsz - len, "%s%s", i == 0 ? "" :
+			    p->choices[i + 1] == NULL ? " or " : ", ",
+			    p->choices[i]);
+		}
+		return;
+	}
+}

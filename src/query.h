@@ -1,0 +1,51 @@
+/*
+ * query.h: the one query-string parser.  A surface declares the keys it
+ * reads in a table of query_param (key, kind, range, default); query_parse()
+ * decodes each one's first value and checks it.  A key that is absent, or
+ * present with an empty value (as an HTML form's blank select sends it),
+ * takes its default; keys nobody declared are ignored.  The surface words
+ * the error itself: query_message() gives the API's words.
+ *
+ * Pure: no allocation, no globals (unit tests and fuzzers call it).
+ */
+#ifndef EVENTBOX_QUERY_H
+#define EVENTBOX_QUERY_H
+
+#include <stddef.h>
+
+#define QUERY_VALUE_MAX	1000	/* decoded bytes of one value */
+#define PAGE_MAX	100000	/* the last page any list shows */
+
+enum query_kind {
+	Q_INT,		/* a whole number from min to max */
+	Q_DATE,		/* YYYY-MM-DD, a real day */
+	Q_TEXT,		/* one line of text, at most max characters */
+	Q_ONEOF		/* one of choices[] */
+};
+
+struct query_param {
+	const char		*key;
+	enum query_kind		 kind;
+	long long		 min, max;
+	long long		 def;		/* Q_INT: when absent */
+	const char *const	*choices;	/* Q_ONEOF: NULL-terminated */
+	const char		*message;	/* NULL: query_message()'s own */
+};
+
+struct query_value {
+	int		 present;	/* a non-empty value was given */
+	long long	 num;		/* Q_INT: the number or the default */
+	size_t		 len;
+	char		 text[QUERY_VALUE_MAX + 1];	/* decoded, NUL-ended */
+};
+
+/*
+ * Fills vals[i] for params[i], i < n.  Returns 0, or -1 with the index of
+ * the first bad parameter in *bad.
+ */
+int	 query_parse(const char *query, const struct query_param *params,
+	    size_t n, struct query_value *vals, size_t *bad);
+/* "days: a whole number from 1 to 365", for the API's 400. */
+void	 query_message(const struct query_param *, char *msg, size_t msgsz);
+
+#endif
