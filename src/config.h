@@ -1,6 +1,6 @@
 /*
  * config.h: settings, all from environment variables, each with a default
- * that works on a laptop.  The README lists them; keep the two in step.
+ * that works on a laptop.  docs/CONFIG.md lists them; keep the two in step.
  *
  * config_load() fills the one global `cfg` and exits with a message when a
  * value is malformed (a typo in a unit file should stop the start, not be

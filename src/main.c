@@ -28,7 +28,7 @@ usage(FILE *f)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nconfiguration comes from EVENTBOX_* environment "
-	    "variables; see README.md\n");
+	    "variables; see docs/CONFIG.md\n");
 	return f == stdout ? 0 : 2;
 }
 
