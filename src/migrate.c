@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "proc.h"
 #include "validate.h"
@@ -316,11 +317,8 @@ cmd_migrate(int argc, char **argv)
 		fatal("EVENTBOX_SQL_DIR %s", cfg.sql_dir);
 	buf_printf(&rules, "%s/" RULES_SUBDIR, cfg.sql_dir);
 
-	c = PQconnectdb(cfg.dsn);
-	if (PQstatus(c) != CONNECTION_OK) {
-		log_warnx("database connection failed: %s", PQerrorMessage(c));
+	if ((c = db_connect(cfg.dsn, "eventbox migrate")) == NULL)
 		goto done;
-	}
 	if (!exec_ok(c, "SET client_min_messages = warning") ||
 	    !exec_ok(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")") ||
 	    !exec_ok(c, "CREATE SCHEMA IF NOT EXISTS eventbox") ||
@@ -337,7 +335,8 @@ cmd_migrate(int argc, char **argv)
 	log_info("database is up to date (%d migrations)", n);
 	rc = 0;
 done:
-	PQfinish(c);
+	if (c != NULL)
+		PQfinish(c);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	buf_free(&rules);
