@@ -11,13 +11,14 @@ instance, one mailer.
 
 Usage:
   rehearse_load.py throughput URL CAFILE SLUG SECONDS CLIENTS
-      prints "registrations_per_s=N"
+      prints "registrations_per_s=N"; SLUG may be PREFIX*N (N events)
   rehearse_load.py chaos URL CAFILE SLUG SECONDS CLIENTS OUT AT:NAME:CMD...
       writes OUT (email, status, http code of the answer) for every patron
       who got a 201, prints the failover figures (key=value lines)
 """
 import http.client
 import json
+import random
 import socket
 import ssl
 import subprocess
@@ -63,10 +64,11 @@ class Client:
             raise
 
 
-def patron(url, cafile, slug, stop, log, lock, results, pause):
+def patron(url, cafile, slugs, stop, log, lock, results, pause):
     client = Client(url, cafile)
     while not stop.is_set():
         time.sleep(pause)
+        slug = random.choice(slugs)
         email = f"r-{uuid.uuid4().hex[:16]}@example.org"
         key = str(uuid.uuid4())
         while True:
@@ -96,10 +98,16 @@ def patron(url, cafile, slug, stop, log, lock, results, pause):
 
 
 def run_load(url, cafile, slug, seconds, clients, actions=(), pause=0.0):
+    # SLUG or PREFIX*N: N events PREFIX1..PREFIXN, one picked per patron.
+    if "*" in slug:
+        prefix, n = slug.split("*")
+        slugs = [f"{prefix}{i}" for i in range(1, int(n) + 1)]
+    else:
+        slugs = [slug]
     stop = threading.Event()
     log, results, lock = [], [], threading.Lock()
     threads = [threading.Thread(target=patron,
-                                args=(url, cafile, slug, stop, log, lock,
+                                args=(url, cafile, slugs, stop, log, lock,
                                       results, pause))
                for _ in range(clients)]
     start = time.time()
