@@ -512,7 +512,10 @@ echo "   on one hot event: ${HOT1:-?}/s with 1 instance, ${HOT2:-?}/s with 2"
 # ---------------------------------------------------------------------------
 say "7. under load: kill the primary, one service instance, one mailer"
 OLD_PRIMARY=$(primary_port)
-kill_primary="kill -KILL -- -$KEEPER_a; kill -KILL \$(head -n 1 $R/pgaf/a/postmaster.pid) 2>/dev/null; true"
+# The host is gone: its keeper, postmaster and every backend at once (a
+# backend left behind would go on serving until it noticed).
+pm=$(head -n 1 "$R/pgaf/a/postmaster.pid")
+kill_primary="kill -KILL -- -$KEEPER_a $pm \$(pgrep -P $pm) 2>/dev/null; true"
 [ "$OLD_PRIMARY" = "$A_PORT" ] || die "node a is not the primary"
 chaos=$("${LOAD[@]}" chaos "$URL" "$R/tls/ca.pem" popular 25 6 "$R/chaos.tsv" \
     "3:kill-primary:$kill_primary" \

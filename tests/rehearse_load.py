@@ -116,8 +116,8 @@ def run_load(url, cafile, slug, seconds, clients, actions=(), pause=0.0):
     done = {}
     for at, name, cmd in sorted(actions):
         time.sleep(max(0.0, start + at - time.time()))
-        done[name] = time.time()
         subprocess.run(["bash", "-c", cmd], check=False)
+        done[name] = time.time()        # once the kill is done
     time.sleep(max(0.0, start + seconds - time.time()))
     stop.set()
     for th in threads:
@@ -158,8 +158,12 @@ def main():
     print(f"unexpected={sum(1 for _, c, _ in log if c < 0)}")
     if "kill-primary" in done:
         k = done["kill-primary"]
-        after = sorted(t for t, c, _ in log if c == 201 and t > k)
-        # The first 201 to a request sent after the kill: the new primary.
+        # The gap: from the kill to the first 201 for a request sent after
+        # the first failed answer that followed it (the new primary).
+        fails = sorted(t for t, c, _ in log if c in (0, 502, 503, 504)
+                       and t > k)
+        first_fail = fails[0] if fails else k
+        after = sorted(t for t, c, _ in log if c == 201 and t > first_fail)
         print(f"failover_gap_s={(after[0] - k) if after else -1:.1f}")
         during = [c for t, c, _ in log if k < t < (after[0] if after else k)]
         print("during_gap=" + ",".join(
