@@ -37,6 +37,8 @@ MON_URI="postgres://autoctl_node@127.0.0.1:$MON_PORT/pg_auto_failover?sslmode=di
 NAME=events.test
 UNITS=/lib/systemd/system
 START=$(date +%s)
+# Other jobs on the machine may be installing packages: wait for dpkg's lock.
+APT_WAIT=(-o DPkg::Lock::Timeout=600)
 
 passed=0
 failed=0
@@ -84,8 +86,11 @@ kill_group() {
     kill -KILL -- "-$g" 2>/dev/null || true
 }
 
+CLEANED=0
 cleanup() {
     local g pid
+    [ "$CLEANED" = 1 ] && return 0
+    CLEANED=1
     for g in "${started_groups[@]}"; do kill_group "$g"; done
     # What the keepers started (postgres forks into its own session).
     for pid in $(pgrep -f "$R/" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
@@ -176,7 +181,7 @@ for p in "${need[@]}"; do
     [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    apt-get "${APT_WAIT[@]}" update -qq && DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -qq \
         --no-install-recommends "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]}"
 fi
 
@@ -200,7 +205,7 @@ fi
     die "dpkg-buildpackage (see $LOG/dpkg-buildpackage.log)"
 deb=$(ls "$R"/src/eventbox_*.deb | head -n 1)
 ok "dpkg-buildpackage built $(basename "$deb")"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall "$deb" >"$LOG/apt-install.log" 2>&1 ||
+DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -qq --reinstall "$deb" >"$LOG/apt-install.log" 2>&1 ||
     die "apt-get install $deb"
 ok "apt-get install ./$(basename "$deb")"
 for f in /etc/eventbox/*.env /etc/nginx/eventbox.d/tls.conf /etc/nginx/sites-available/eventbox; do
