@@ -7,13 +7,21 @@
 #   make bench      benchmarks (not part of make test)
 #   make fuzz       long fuzzing runs (FUZZ_SECONDS per target, default 300)
 #   make soak       10 minutes of mixed traffic under ASan+UBSan (SOAK_SECONDS)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (the Debian package: PREFIX=/usr)
+#   make rehearse   build the .deb, install it, run production on loopback,
+#                   fail over the database, count what was lost (nothing)
 #
 # Site tweaks go in Makefile.local (not tracked).
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
 DATADIR	?= $(PREFIX)/share/eventbox
+SYSCONFDIR ?= /etc
+# systemd units: the package's place under /usr, the admin's otherwise.
+UNITDIR	?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,/etc/systemd/system)
+# The production nginx site (make install renders it; docs/DEPLOY.md).
+SERVER_NAME ?= events.example.org
 CC	?= cc
 CFLAGS	?= -O2 -g
 PKGS	 = libpq libcjson uuid fcgi libcurl libcrypto
@@ -28,6 +36,26 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CPPFLAGS = -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS   = $(WARNINGS) $(CFLAGS)
+
+# The release build (./eventbox, the one installed) carries Debian's
+# hardening flags: dpkg-buildflags with hardening=+all gives
+# _FORTIFY_SOURCE=2, -fstack-protector-strong, -Werror=format-security and
+# full RELRO (-z relro -z now); -fPIE/-pie say out loud what Debian's gcc
+# does by default; -fstack-clash-protection and -fcf-protection are what
+# newer dpkg (1.22) adds to hardening=+all.  HARDENING=no leaves them
+# out.  Not for the sanitizer, unit or fuzz builds.  tests/hardening.sh
+# checks the result (make test runs it).
+HARDENING ?= $(if $(wildcard /usr/bin/dpkg-buildflags),yes,no)
+ifeq ($(HARDENING),yes)
+HARDEN_ENV	 = DEB_BUILD_MAINT_OPTIONS=hardening=+all
+HARDEN_CPPFLAGS := $(shell $(HARDEN_ENV) dpkg-buildflags --get CPPFLAGS)
+HARDEN_CFLAGS	:= $(shell $(HARDEN_ENV) dpkg-buildflags --get CFLAGS) -fPIE \
+		   -fstack-clash-protection -fcf-protection
+HARDEN_LDFLAGS	:= $(shell $(HARDEN_ENV) dpkg-buildflags --get LDFLAGS) -pie
+endif
+RELEASE_CPPFLAGS = $(ALL_CPPFLAGS) $(HARDEN_CPPFLAGS)
+RELEASE_CFLAGS	 = $(WARNINGS) $(HARDEN_CFLAGS) $(CFLAGS)
+RELEASE_LDFLAGS	 = $(HARDEN_LDFLAGS) $(LDFLAGS)
 
 SRCS	:= $(sort $(wildcard src/*.c))
 OBJS	:= $(SRCS:src/%.c=build/release/%.o)
@@ -46,19 +74,26 @@ FUZZ_SECONDS ?= 300
 
 sinclude Makefile.local
 
-.PHONY: all run test test-unit psql bench fuzz fuzzers soak install clean deps
+.PHONY: all run test test-unit psql bench fuzz fuzzers soak install clean deps \
+	rehearse FORCE
 
 all: eventbox
 
 eventbox: $(OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
+	$(CC) $(RELEASE_CFLAGS) $(RELEASE_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
 
 eventbox-asan: $(ASAN_OBJS)
 	$(CC) $(ALL_CFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $(ASAN_OBJS) $(PKG_LIBS)
 
-build/release/%.o: src/%.c
+build/release/%.o: src/%.c build/release/flags
+	$(CC) $(RELEASE_CPPFLAGS) $(RELEASE_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Rebuilds the release objects when the flags change (HARDENING, CFLAGS).
+build/release/flags: FORCE
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo '$(RELEASE_CPPFLAGS) $(RELEASE_CFLAGS) $(RELEASE_LDFLAGS)' | \
+	    cmp -s - $@ || \
+	    echo '$(RELEASE_CPPFLAGS) $(RELEASE_CFLAGS) $(RELEASE_LDFLAGS)' >$@
 
 build/asan/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -135,17 +170,55 @@ bench: deps
 	@$(MAKE) --no-print-directory eventbox tests/loadclient
 	bench/run.sh
 
+# Everything production needs: the binary, migrations (sql/ and its
+# subdirectories), static files, error pages, the systemd units (ExecStart=
+# pointing at BINDIR), the three environment file templates, the database
+# set-up script, and the nginx site rendered from the same templates the
+# tests use.  The Debian package (debian/) is this with PREFIX=/usr.
+NGINX_SITE_SED = -e 's|@POST_RATE@|10r/s|g' \
+	-e 's|@CACHE_DIR@|/var/cache/nginx/eventbox|g' \
+	-e 's|@MICROCACHE_SKIP@|1|g' \
+	-e 's|@LISTEN@|443 ssl http2; listen [::]:443 ssl http2|g' \
+	-e 's|@SERVER_NAME@|$(SERVER_NAME)|g' \
+	-e 's|@POST_BURST@|20|g' \
+	-e 's|@UPSTREAM@|unix:/run/eventbox/eventbox.sock|g' \
+	-e 's|@FASTCGI_PASS@|eventbox_web|g' \
+	-e 's|@STATIC_ROOT@|$(DATADIR)/static|g' \
+	-e 's|@ERRORS_ROOT@|$(DATADIR)/nginx/errors|g' \
+	-e 's|@ACCESS_LOG@|/var/log/nginx/eventbox-access.log|g' \
+	-e 's|@ERROR_LOG@|/var/log/nginx/eventbox-error.log|g' \
+	-e 's|@SERVER_INCLUDE@|$(SYSCONFDIR)/nginx/eventbox.d/*.conf|g'
+
 install: eventbox
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql/rules \
-	    $(DESTDIR)$(DATADIR)/nginx/errors $(DESTDIR)$(DATADIR)/deploy
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(DATADIR)/nginx/errors $(DESTDIR)$(DATADIR)/env \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available \
+	    $(DESTDIR)$(SYSCONFDIR)/nginx/eventbox.d
 	install -m 0755 eventbox $(DESTDIR)$(BINDIR)/eventbox
-	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
-	install -m 0644 sql/rules/*.sql $(DESTDIR)$(DATADIR)/sql/rules/
-	install -m 0644 nginx/*.in $(DESTDIR)$(DATADIR)/nginx/
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+	    deploy/eventbox-setup-db >$(DESTDIR)$(SBINDIR)/eventbox-setup-db
+	chmod 0755 $(DESTDIR)$(SBINDIR)/eventbox-setup-db
+	cd sql && find . -name '*.sql' | while read -r f; do \
+	    install -D -m 0644 "$$f" "$(DESTDIR)$(DATADIR)/sql/$$f" || exit 1; done
 	install -m 0644 nginx/errors/* $(DESTDIR)$(DATADIR)/nginx/errors/
-	install -m 0644 deploy/*.service deploy/*.timer deploy/*.example \
-	    $(DESTDIR)$(DATADIR)/deploy/
+	install -m 0644 nginx/*.in $(DESTDIR)$(DATADIR)/nginx/
+	for u in deploy/*.service deploy/*.timer; do \
+	    sed 's|/usr/bin/eventbox|$(BINDIR)/eventbox|g' "$$u" \
+	        >$(DESTDIR)$(UNITDIR)/$${u#deploy/} || exit 1; done
+	chmod 0644 $(DESTDIR)$(UNITDIR)/eventbox*
+	install -m 0644 deploy/*.env.example $(DESTDIR)$(DATADIR)/env/
+	{ sed $(NGINX_SITE_SED) nginx/eventbox-site.conf.in; \
+	  sed $(NGINX_SITE_SED) nginx/eventbox-http.conf.in; echo; \
+	  sed $(NGINX_SITE_SED) nginx/eventbox.conf.in; } \
+	    >$(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/eventbox
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/eventbox
+	install -m 0644 nginx/eventbox-tls.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/nginx/eventbox.d/tls.conf
 	if [ -d static ]; then cp -R static $(DESTDIR)$(DATADIR)/; fi
+
+# The production rehearsal (tests/rehearse.sh; docs/DEPLOY.md, SCALING.md).
+rehearse: deps
+	tests/rehearse.sh
 
 clean:
 	rm -rf build eventbox eventbox-asan tests/loadclient

@@ -5,6 +5,14 @@
 # its socket and all pid files live in VARDIR/run, nginx listens on
 # 127.0.0.1 only.
 #
+# Private also from the machine's other users: VARDIR/run (the sockets) is
+# mode 0700, owned by the cluster's user, and the cluster authenticates by
+# peer only, through a map (pg_ident.conf, rewritten on every start) that
+# lets the user who runs this script, and nobody else, log in as the
+# stack's roles.  As root the cluster runs as `postgres`; root reaches the
+# 0700 directory all the same, every other local user is refused twice (no
+# way into the directory, no entry in the map).
+#
 # Usage:
 #   deploy/devstack.sh run              what `make run` does: bring the stack
 #                                       up in var/ (or $EVENTBOX_VAR), print
@@ -87,6 +95,7 @@ DB_NAME=eventbox
 DB_OWNER=eventbox        # owns the database; migrations run as it
 DB_APP=eventbox_app      # the service's login, member of eventbox_service
 DB_MAIL=eventbox_mail    # the mailer's login, member of eventbox_mailer
+DB_STAFF=eventbox_staff  # a staff login, member of eventbox_ops
 DB_SUPERUSER=postgres    # bootstrap superuser (initdb -U)
 
 # ---------------------------------------------------------------------------
@@ -361,8 +370,9 @@ prepare_dirs() {
             chown -R postgres:postgres "$PG_DATA"
         fi
         chown postgres:postgres "$RUN_DIR"
-        chmod 0700 "$PG_DATA"
-        chmod 0755 "$RUN_DIR"        # root (eventbox, nginx) writes here too
+        # Private to postgres; root (eventbox serve, nginx, the tests)
+        # enters it by its override of file permissions, nobody else can.
+        chmod 0700 "$PG_DATA" "$RUN_DIR"
         runuser -u postgres -- test -w "$RUN_DIR" ||
             die "user postgres cannot write to $RUN_DIR"
     else
@@ -488,7 +498,7 @@ pg_conf() {
 listen_addresses = ''            # unix socket only
 port = $PG_PORT
 unix_socket_directories = '$RUN_DIR'
-unix_socket_permissions = 0777   # the directory is private anyway
+unix_socket_permissions = 0700   # inside a 0700 directory as well
 max_connections = 200
 shared_buffers = 256MB
 fsync = on
@@ -498,7 +508,25 @@ log_line_prefix = '%m [%p] %q%u@%d '
 log_lock_waits = on
 lc_messages = 'C'
 EOF
-    is_root && chown postgres:postgres "$PG_DATA/eventbox.conf"
+    # Peer authentication only (there is no TCP listener), through a map:
+    # the user running devstack.sh may log in as the stack's roles, nobody
+    # else may log in at all.
+    local me role
+    me=$(id -un)
+    printf '%s\n' "# Written by deploy/devstack.sh on every start; edit the script instead." \
+        "# TYPE  DATABASE  USER  METHOD" \
+        "local   all       all   peer map=devstack" >"$PG_DATA/pg_hba.conf"
+    {
+        echo "# Written by deploy/devstack.sh on every start; edit the script instead."
+        echo "# MAPNAME  SYSTEM-USER  DATABASE-USER"
+        for role in "$DB_SUPERUSER" "$DB_OWNER" "$DB_APP" "$DB_MAIL" "$DB_STAFF"; do
+            echo "devstack  $me  $role"
+        done
+        if is_root; then echo "devstack  postgres  $DB_SUPERUSER"; fi
+    } >"$PG_DATA/pg_ident.conf"
+    chmod 0600 "$PG_DATA/pg_hba.conf" "$PG_DATA/pg_ident.conf"
+    is_root && chown postgres:postgres "$PG_DATA/eventbox.conf" \
+        "$PG_DATA/pg_hba.conf" "$PG_DATA/pg_ident.conf"
     grep -qx "include 'eventbox.conf'" "$PG_DATA/postgresql.conf" ||
         echo "include 'eventbox.conf'" >>"$PG_DATA/postgresql.conf"
 }
@@ -517,7 +545,8 @@ pg_start() {
         say "creating a PostgreSQL cluster in $PG_DATA"
         # An interrupted initdb leaves a partial directory behind.
         find "$PG_DATA" -mindepth 1 -delete
-        as_pg "$PG_BIN/initdb" -D "$PG_DATA" -A trust -U "$DB_SUPERUSER" \
+        as_pg "$PG_BIN/initdb" -D "$PG_DATA" --auth-local=peer \
+            --auth-host=scram-sha-256 -U "$DB_SUPERUSER" \
             --locale=C.UTF-8 -E UTF8 >>"$LOG_DIR/postgres.log" 2>&1 </dev/null 9>&- || {
             show_logs postgres.log
             die "initdb failed"
@@ -566,6 +595,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DB_MAIL') THEN
         CREATE ROLE $DB_MAIL LOGIN;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DB_STAFF') THEN
+        CREATE ROLE $DB_STAFF LOGIN;
+    END IF;
 END
 \$\$;
 SELECT 'CREATE DATABASE $DB_NAME OWNER $DB_OWNER'
@@ -587,6 +619,9 @@ BEGIN
     END IF;
     IF NOT pg_has_role('$DB_MAIL', 'eventbox_mailer', 'MEMBER') THEN
         GRANT eventbox_mailer TO $DB_MAIL;
+    END IF;
+    IF NOT pg_has_role('$DB_STAFF', 'eventbox_ops', 'MEMBER') THEN
+        GRANT eventbox_ops TO $DB_STAFF;
     END IF;
 END
 \$\$;

@@ -33,6 +33,11 @@ echo "== unit tests"
 run_counted unit build/unit
 run_counted mail-unit build/mail-unit   # the emails against tests/golden/mail-*.eml
 
+echo "== hardening flags of the release build (tests/hardening.sh)"
+out=$(tests/hardening.sh ./eventbox)
+echo "$out"
+count hardening "$(tail -1 <<<"$out")"
+
 # Fuzz smoke runs: each fuzzer over its seeds plus FUZZ_RUNS mutations
 # (`make fuzz` runs them long).  FUZZ_RUNS=0 skips them (make soak).
 if [ "${FUZZ_RUNS:-100000}" != 0 ]; then

@@ -89,3 +89,32 @@ def test_tokens_never_reach_the_nginx_logs(api, db, make_event):
     record("privacy", "a token in the path (GET, GET with a query, a "
            "truncated one, DELETE) and in a query string",
            "answered; the token is in none of " + ", ".join(seen))
+
+
+def test_the_stack_cluster_refuses_every_other_local_user():
+    """The private cluster: its socket directory is 0700 and it
+    authenticates by peer through a map naming only the user who started
+    the stack, so another local user (here `nobody`) cannot log in as any
+    role, not even by name."""
+    import stat
+    import subprocess
+    if os.getuid() != 0:
+        pytest.skip("needs root to run the probe as another user")
+    rundir = env("PGHOST")
+    assert stat.S_IMODE(os.stat(rundir).st_mode) == 0o700
+    probe = ("import psycopg2, sys\n"
+             "psycopg2.connect(host=sys.argv[1], port=sys.argv[2],"
+             " dbname='eventbox', user=sys.argv[3]).close()\n")
+    for role in ("postgres", "eventbox", "eventbox_app", "nobody"):
+        r = subprocess.run(["runuser", "-u", "nobody", "--", "/usr/bin/python3",
+                            "-c", probe, rundir, env("PGPORT"), role],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0, role
+        assert "OperationalError" in r.stderr, r.stderr
+    # The same probe as the stack's user connects: the check can fail.
+    r = subprocess.run(["/usr/bin/python3", "-c", probe, rundir,
+                        env("PGPORT"), env("PGUSER")],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    record("database", "connect to the test cluster as local user nobody",
+           "refused (socket directory 0700, peer map)")
