@@ -75,9 +75,13 @@ serve_one(FCGX_Request *fcgi, struct request *req, struct response *resp)
 	http_response_reset(resp);
 	router_dispatch(req, resp);
 	http_send(req, resp);
-	FCGX_Finish_r(fcgi);	/* flushes: the answer is with nginx */
+	/*
+	 * Counted before the flush: once the client has its answer, a scrape
+	 * through any worker already shows it.
+	 */
 	metrics_request(req->route, resp->status, usec_since(&t0));
 	metrics_db_connects(db_reconnects());
+	FCGX_Finish_r(fcgi);	/* flushes: the answer is with nginx */
 }
 
 void
