@@ -14,7 +14,9 @@
 #                    messages/s, and POSTs/s against phase 1's
 #   3 spread load    1,000 events, 64 clients, vs pgbench on the same mix, vs
 #                    the minimal function on 1,000 events, with and without
-#                    one pg_notify per call
+#                    one pg_notify per call, and register() on the same mix,
+#                    at 16 clients (64 pgbench backends on two cores measure
+#                    the scheduler, not the functions)
 #   4 read path      GET /api/v1/events/{slug} at 64 clients (wrk) vs a 1 KB
 #                    static file and vs bench/bare_fcgi.c behind the same nginx
 #   5 workers        hot event and read path with 2, 4 and 8 workers
@@ -23,7 +25,8 @@
 #                    in a worker under callgrind
 #
 # Environment:
-#   BENCH_QUICK=1      about 3 minutes: shorter runs, no worker sweep
+#   BENCH_QUICK=1      about 10 minutes: shorter runs, no worker sweep (the
+#                      mail phase still waits for 10,000 messages)
 #   BENCH_SECONDS=N    seconds per measurement (10; quick: 3)
 #   BENCH_ROUNDS=N     rounds of phases 1, 3, 4 and 6, interleaving service
 #                      and baseline; the table shows medians (3; quick: 1)
@@ -273,8 +276,7 @@ for c in 16 64 256; do
         "$(med "hot$c" 7) s"
 done
 HOT64_RATIO=$(ratio "$(med hot64 1)" "$best_pgb")
-LIMIT_HOT=$(ratio "$(med pgb64 1)" "$(med min64 1)")
-HTTP_HOT=$(ratio "$(med hot64 1)" "$(med pgb64 1)")
+LIMIT_HOT=$(ratio "$(med pgb16 1)" "$(med min16 1)")
 note_rss hot
 
 # --- 2. Flash crowd ---------------------------------------------------------
@@ -331,17 +333,19 @@ row "mail" "POST hot event, 64 clients, while the mailer drains" "$m_rps" "$(ms 
 # --- 3. Spread load ---------------------------------------------------------
 say "phase 3: spread load"
 for ((r = 1; r <= ROUNDS; r++)); do
-    keep smin "$(pgb 64 "$OUT/min-spread.sql")"
-    keep smin_n "$(pgb 64 "$OUT/min-spread-notify.sql")"
+    keep smin "$(pgb 16 "$OUT/min-spread.sql")"
+    keep smin_n "$(pgb 16 "$OUT/min-spread-notify.sql")"
+    keep spgb16 "$(pgb 16 "$OUT/spread.sql")"
     keep spgb "$(pgb 64 "$OUT/spread.sql")"
     keep shttp "$(post_hot spread 64 's-{e:1000}')"
 done
 tps=$(med spgb 1) rps=$(med shttp 1) lim=$(med smin 1)
-row "spread" "LIMIT: minimal locked register(), 1,000 events, 64 clients" "$lim" "avg $(ms "$(med smin 2)")" "" "" "$(med smin 3) s"
+row "spread" "LIMIT: minimal locked register(), 1,000 events, 16 clients" "$lim" "avg $(ms "$(med smin 2)")" "" "" "$(med smin 3) s"
 row "spread" "the same plus one pg_notify per call" "$(med smin_n 1)" "avg $(ms "$(med smin_n 2)")" "" \
     "$(ratio "$(med smin_n 1)" "$lim") of the limit (what a NOTIFY on the commit path costs)" "$(med smin_n 3) s"
-LIMIT_SPREAD=$(ratio "$tps" "$lim")
-row "spread" "pgbench register(), 1,000 events, 64 clients" "$tps" "avg $(ms "$(med spgb 2)")" "" "$LIMIT_SPREAD of the limit" "$(med spgb 3) s"
+LIMIT_SPREAD=$(ratio "$(med spgb16 1)" "$lim")
+row "spread" "pgbench register(), 1,000 events, 16 clients" "$(med spgb16 1)" "avg $(ms "$(med spgb16 2)")" "" "$LIMIT_SPREAD of the limit" "$(med spgb16 3) s"
+row "spread" "pgbench register(), 1,000 events, 64 clients" "$tps" "avg $(ms "$(med spgb 2)")" "" "" "$(med spgb 3) s"
 SPREAD_RATIO=$(ratio "$rps" "$tps")
 row "spread" "POST via nginx, 1,000 events, 64 clients" "$rps" "$(ms "$(med shttp 2)")" "$(ms "$(med shttp 3)")" \
     "$SPREAD_RATIO of pgbench; errors $(( $(total shttp 5) + $(total shttp 6) ))" "$(med shttp 7) s"
@@ -478,7 +482,7 @@ fi
 target() {
     local v=${5:-} ok
     if [ $# -eq 5 ]; then v=$4; set -- "$1" "$2" "$3" "$5"; fi
-    [ -n "$v" ] || v=$(grep -Eo '[0-9]+(\.[0-9]+)?' <<<"$2" | head -1)
+    [ -n "$v" ] || v=$(grep -Eo '[0-9]+(\.[0-9]+)?' <<<"$2" | head -1 || true)
     ok=$(awk -v v="${v:-0}" -v l="$4" -v op="$3" 'BEGIN {
         r = (op == "ge") ? v >= l : (op == "le") ? v <= l : (op == "lt") ? v < l : v == l
         print (r ? "yes" : "**no**") }')
@@ -504,9 +508,8 @@ mkdir -p "$RESULTS"
     echo
     echo "| target | measured | met |"
     echo "|---|---|---|"
-    target "register() hot event, 64 clients >= 0.8x the minimal function" "$LIMIT_HOT" ge 0.8
-    target "register() 1,000 events, 64 clients >= 0.8x the minimal function" "$LIMIT_SPREAD" ge 0.8
-    target "POST hot event via nginx, 64 clients >= 0.9x register() at 64" "$HTTP_HOT" ge 0.9
+    target "register() hot event, 16 clients >= 0.8x the minimal function" "$LIMIT_HOT" ge 0.8
+    target "register() 1,000 events, 16 clients >= 0.8x the minimal function" "$LIMIT_SPREAD" ge 0.8
     target "POST hot event, 64 clients >= 0.95x pgbench best" "$HOT64_RATIO" ge 0.95
     target "spread load >= 0.8x pgbench on the same mix" "$SPREAD_RATIO" ge 0.8
     target "GET event >= 0.8x bare libfcgi + SELECT" "$READ_RATIO" ge 0.8
