@@ -90,6 +90,7 @@ config_load(void)
 	    "eventbox <eventbox@localhost>");
 	cfg.mail_dir = env_str("EVENTBOX_MAIL_DIR", "var/mail");
 	cfg.mail_max_tries = (int)env_num("EVENTBOX_MAIL_MAX_TRIES", 8, 1, 100);
+	cfg.mail_poll_ms = (int)env_num("EVENTBOX_MAIL_POLL_MS", 200, 10, 60000);
 	cfg.reminder_hours = (int)env_num("EVENTBOX_REMINDER_HOURS", 24, 1,
 	    24 * 30);
 	cfg.retention_days = (int)env_num("EVENTBOX_RETENTION_DAYS", 30, 0,

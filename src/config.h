@@ -28,6 +28,7 @@ struct config {
 	const char	*mail_from;	/* EVENTBOX_MAIL_FROM */
 	const char	*mail_dir;	/* EVENTBOX_MAIL_DIR: .eml sink when no SMTP */
 	int		 mail_max_tries;	/* EVENTBOX_MAIL_MAX_TRIES */
+	int		 mail_poll_ms;		/* EVENTBOX_MAIL_POLL_MS */
 	int		 reminder_hours;	/* EVENTBOX_REMINDER_HOURS */
 	int		 retention_days;	/* EVENTBOX_RETENTION_DAYS */
 	/* EVENTBOX_SECRET keys the forms' CSRF HMAC (csrf.h); at least 32

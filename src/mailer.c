@@ -4,11 +4,16 @@
  * Its session is db.c's, opened as a listener (DB_LISTENER: its socket
  * carries notifications, and a lost session is reopened here, where it
  * LISTENs again); its statements are the STMT_MAIL_* calls of the
- * functions in sql/rules/80_mail.sql.  It sleeps in ppoll() on that socket,
- * woken by the NOTIFY that every transaction queueing mail sends, and by a
- * timer: the next retry that falls due, or a minute at most (reminders are
- * queued then).  Any failed statement closes the session: a transaction
- * half done is never continued.
+ * functions in sql/rules/80_mail.sql.  It sleeps in ppoll() on that socket
+ * for EVENTBOX_MAIL_POLL_MS at most (default 200), then asks the outbox_due
+ * index whether anything is due (mail_next_due(), one index probe).
+ * Registrations do not NOTIFY: PostgreSQL serialises the commits of all
+ * transactions that notified, cluster-wide, through their WAL flush, which
+ * cost registrations on unrelated events two thirds of their rate
+ * (docs/PERFORMANCE.md).  A NOTIFY on eventbox_outbox (staff, mail_retry())
+ * still wakes it at once.  Reminders are queued once a minute.  Any failed
+ * statement closes the session: a transaction half done is never
+ * continued.
  *
  * Each message is one transaction: claim it (FOR UPDATE SKIP LOCKED, so
  * other mailers pass it by), compose it, hand it to SMTP, mark it sent or
@@ -51,7 +56,7 @@
 #include "smtp.h"
 #include "validate.h"
 
-#define WAIT_MAX_MS	60000	/* timer fallback and reminder period */
+#define WAIT_MAX_MS	60000	/* reminder period */
 
 static int			 retry_base_ms = 60000;
 static char			 from_addr[256];
@@ -231,7 +236,7 @@ queue_reminders(void)
 	PQclear(res);
 }
 
-/* How long to sleep: until the next retry is due, a minute at most. */
+/* How long to sleep: until the next message is due, poll_ms at most. */
 static long
 wait_ms(void)
 {
@@ -243,8 +248,8 @@ wait_ms(void)
 	if (!db_isnull(res, 0, "ms"))
 		ms = strtol(db_value(res, 0, "ms"), NULL, 10);
 	PQclear(res);
-	if (ms > WAIT_MAX_MS)
-		ms = WAIT_MAX_MS;
+	if (ms > cfg.mail_poll_ms)
+		ms = cfg.mail_poll_ms;
 	return ms < 10 ? 10 : ms;
 }
 

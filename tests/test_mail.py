@@ -21,7 +21,7 @@ import uuid
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import ROOT, env
+from conftest import ROOT, connect, env
 
 BIN = os.environ.get("EVENTBOX_BIN", os.path.join(ROOT, "eventbox"))
 if not os.path.isabs(BIN):
@@ -541,3 +541,40 @@ def test_sighup_reopens_the_log(mailers, smtp, tmp_path):
     assert mailers.stop(m) == 0
     assert "stopping" in log.read_text()
     assert "stopping" not in (tmp_path / "mailer.log.1").read_text()
+
+
+def test_registrations_send_no_notify_and_a_sleeping_mailer_still_sends(
+        api, db, make_event, smtp, mailers, tmp_path):
+    """A NOTIFY in the registration's transaction would serialise every
+    registration's commit cluster-wide: none is sent, and a mailer that
+    went to sleep on an empty outbox finds the new message by polling."""
+    slug = make_event()
+    server = smtp().start()
+    log = tmp_path / "mailer.log"
+    mailers.start(server.url, EVENTBOX_MAIL_POLL_MS=50, EVENTBOX_LOG_FILE=str(log))
+    deadline = time.time() + 10
+    while not (log.exists() and "started" in log.read_text()):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    listener = connect()
+    listener.autocommit = True
+    try:
+        with listener.cursor() as cur:
+            cur.execute("LISTEN eventbox_outbox")
+        a = addr("poll")
+        assert api.register(slug, "Pat Poll", a).status == 201
+        server.wait_for([a])
+        listener.poll()
+        assert listener.notifies == []
+        assert db.value("SELECT count(*) FROM pg_trigger WHERE tgrelid ="
+                        " 'eventbox.outbox'::regclass AND NOT tgisinternal") == 0
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("bad", ["0", "9", "60001", "fast", "-1"])
+def test_a_poll_interval_out_of_range_stops_the_mailer(mailers, smtp, bad):
+    server = smtp().start()
+    m = mailers.start(server.url, EVENTBOX_MAIL_POLL_MS=bad)
+    assert m.wait(timeout=30) != 0
+    mailers.procs.remove(m)

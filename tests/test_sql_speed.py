@@ -4,7 +4,8 @@ register_entry()'s fast path (sql/rules/50_register.sql) answers a plainly
 full event without the event's row lock, and every other attempt still
 takes it.  iso_local() (sql/rules/20_time.sql) is inlinable and gives the
 same text as the first, subquery formula for every zone.  And the time zone
-rule (a table lookup, sql/001_core.sql) still refuses unknown zones."""
+rule (a table lookup, sql/001_core.sql; a trigger since 015) still refuses
+unknown zones."""
 import threading
 import time
 import uuid
@@ -87,6 +88,70 @@ def test_a_repeat_address_on_a_full_event_still_gets_its_note(api, db, make_even
     assert r.status == 409, r
     assert db.value("SELECT count(*) FROM eventbox.outbox WHERE email = %s"
                     " AND kind = 'already_registered'", addr) == 1
+
+
+def waiting_for_a_lock(db, pids, timeout=30):
+    """Waits until every backend in pids waits for a lock."""
+    deadline = time.monotonic() + timeout
+    while db.value("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY (%s)"
+                   " AND wait_event_type = 'Lock'", list(pids)) < len(pids):
+        assert time.monotonic() < deadline, "the sessions never waited for the lock"
+        time.sleep(0.02)
+
+
+def test_one_address_twice_paused_at_the_lock_makes_one_registration(db, make_event):
+    """register_entry() takes the seat with INSERT ... ON CONFLICT on the
+    live-address index under the event lock.  Two sessions with one address
+    (in two spellings) both pass everything done before the lock, wait at
+    it, then go one after the other: one registration, one confirmation, one
+    "already registered" note, and both told "confirmed"."""
+    slug = make_event(capacity=5, waitlist=True)
+    addr = email()
+    lock = EventLock(slug)
+    conns = [connect(), connect()]
+    pids = [c.get_backend_pid() for c in conns]
+    answers = [None, None]
+
+    def go(i, spelling):
+        with conns[i].cursor() as cur:
+            cur.execute("SELECT outcome FROM eventbox.register(%s, 'Ann Lee', %s,"
+                        " NULL, 'api')", (slug, spelling))
+            answers[i] = cur.fetchone()[0]
+    threads = [threading.Thread(target=go, args=(0, addr)),
+               threading.Thread(target=go, args=(1, addr.upper()))]
+    try:
+        for t in threads:
+            t.start()
+        waiting_for_a_lock(db, pids)
+    finally:
+        lock.release()
+    for t in threads:
+        t.join(30)
+    for c in conns:
+        c.close()
+    assert answers == ["confirmed", "confirmed"]
+    assert db.summary(slug)["confirmed"] == 1
+    kinds = sorted(r[0] for r in db.all(
+        "SELECT o.kind FROM eventbox.outbox o JOIN eventbox.events e"
+        " ON e.id = o.event_id WHERE e.slug = %s", slug))
+    assert kinds == ["already_registered", "confirmed"]
+    # Both notes carry a token that finds the one registration.
+    for token in db.tokens(addr):
+        assert db.value("SELECT status FROM eventbox.registration_by_token(%s)",
+                        token) == "confirmed"
+
+
+def test_the_counter_update_leaves_the_time_zone_alone(db, make_event):
+    """The zone is checked when it is written, not on every counter move:
+    the rule is a trigger on INSERT and UPDATE OF timezone, no CHECK."""
+    assert db.value("SELECT count(*) FROM pg_constraint WHERE conrelid ="
+                    " 'eventbox.events'::regclass AND conname = 'events_timezone_check'") == 0
+    slug = make_event()
+    db.all("UPDATE eventbox.events SET timezone = timezone WHERE slug = %s", slug)
+    with pytest.raises(psycopg2.errors.CheckViolation) as e:
+        db.all("UPDATE eventbox.events SET title = 'Renamed', timezone = 'Mars/Base'"
+               " WHERE slug = %s", slug)
+    assert e.value.diag.constraint_name == "events_timezone_check"
 
 
 # The first iso_local() (from sql/001_core.sql before 008), verbatim, as

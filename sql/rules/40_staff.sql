@@ -87,15 +87,21 @@ $$;
 -- The member library an address belongs to: its domain is an entry, or a
 -- subdomain of one, compared literally (no pattern: '_' and '%' are
 -- characters; entries are whole domains, see 011_abuse.sql).
+-- PL/pgSQL, not SQL: it cannot be inlined (it reads a table), and
+-- PostgreSQL 15 parses and plans a SQL function's body again in every
+-- transaction that calls it, where PL/pgSQL keeps the plan for the
+-- session; register() asks it for every attempt (docs/PERFORMANCE.md).
 CREATE OR REPLACE FUNCTION eventbox.member_of(p_email text) RETURNS bigint
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
-    SELECT o.id
-      FROM (SELECT lower(split_part(p_email, '@', 2)) AS dom) a,
-           organizations o, unnest(o.domains) d
-     WHERE a.dom = d OR right(a.dom, length(d) + 1) = '.' || d
-     ORDER BY o.id LIMIT 1
+BEGIN
+    RETURN (SELECT o.id
+              FROM (SELECT lower(split_part(p_email, '@', 2)) AS dom) a,
+                   organizations o, unnest(o.domains) d
+             WHERE a.dom = d OR right(a.dom, length(d) + 1) = '.' || d
+             ORDER BY o.id LIMIT 1);
+END
 $$;
 
 -- A revoked API key is told so (403), while a missing or unknown key stays a

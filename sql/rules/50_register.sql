@@ -69,6 +69,10 @@ CREATE OR REPLACE FUNCTION eventbox.register_entry(
     OUT event_slug text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
+-- One plan per statement for the session: with the default, PostgreSQL
+-- kept planning some of these again for every call (a sixth of a
+-- registration's CPU, measured with perf; docs/PERFORMANCE.md).
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -78,17 +82,26 @@ DECLARE
     v_org text := nullif(btrim(p_organization), '');
     v_member bigint;
     v_hash bytea;
+    v_token text;
     v_existing bigint;
     v_reg bigint;
     v_idem record;
 BEGIN
+    -- 1. Before the lock: everything that depends only on the request.
+    -- The event row lock is held until the commit is on disk, and every
+    -- other registration for the event waits for it; work done here is
+    -- done by many sessions at once instead of one after another.
     outcome := registrant_error(v_name, v_email, v_org);
     IF outcome IS NOT NULL THEN
         RETURN;
     END IF;
-
-    -- Fast path (see above): a plainly full event, read without the lock.
-    IF p_idempotency_key IS NULL THEN
+    v_member := member_of(v_email);
+    v_token := coalesce(p_token, gen_random_uuid())::text;
+    IF p_idempotency_key IS NOT NULL THEN
+        v_hash := sha256(convert_to(lower(v_email) || chr(10) || v_name || chr(10)
+                                    || coalesce(v_org, ''), 'UTF8'));
+    ELSE
+        -- Fast path (see above): a plainly full event, read without the lock.
         IF p_event ~ '^[0-9]{1,18}$' THEN
             SELECT * INTO e FROM events WHERE id = p_event::bigint;
         ELSE
@@ -96,7 +109,7 @@ BEGIN
         END IF;
         IF FOUND AND e.status = 'published' AND registration_state(e) = 'open'
            AND seat_outcome(e) = 'full'
-           AND NOT (e.members_only AND NOT p_any_domain AND member_of(v_email) IS NULL)
+           AND NOT (e.members_only AND NOT p_any_domain AND v_member IS NULL)
            AND NOT EXISTS (SELECT 1 FROM registrations r
                             WHERE r.event_id = e.id AND lower(r.email) = lower(v_email)
                               AND r.status <> 'cancelled') THEN
@@ -107,7 +120,7 @@ BEGIN
         END IF;
     END IF;
 
-    -- The event row lock comes first, always.
+    -- 2. The decision, under the event row lock, which comes first, always.
     e := lock_event(p_event);
     IF e.id IS NULL THEN
         outcome := 'not_found';
@@ -117,8 +130,6 @@ BEGIN
     event_slug := e.slug;
 
     IF p_idempotency_key IS NOT NULL THEN
-        v_hash := sha256(convert_to(lower(v_email) || chr(10) || v_name || chr(10)
-                                    || coalesce(v_org, ''), 'UTF8'));
         SELECT * INTO v_idem FROM idempotency_keys k
          WHERE k.event_id = e.id AND k.key = p_idempotency_key;
         IF FOUND THEN
@@ -132,7 +143,6 @@ BEGIN
         END IF;
     END IF;
 
-    v_member := member_of(v_email);
     outcome := CASE WHEN e.status = 'draft' THEN 'not_published'
                     ELSE registration_state(e) END;
     IF outcome = 'cancelled' THEN
@@ -148,27 +158,37 @@ BEGIN
         END IF;
     END IF;
 
-    IF outcome IN ('confirmed', 'waitlisted', 'full') THEN
+    -- The seat itself: one row, its id (arrival order) taken under the
+    -- lock; the unique index on live addresses answers "already there"
+    -- in the same probe.
+    IF outcome IN ('confirmed', 'waitlisted') THEN
+        INSERT INTO registrations (event_id, name, email, organization, status, source,
+                                   confirmed_at, organization_id)
+        VALUES (e.id, v_name, v_email, v_org, outcome, p_source,
+                CASE WHEN outcome = 'confirmed' THEN now() END, v_member)
+        ON CONFLICT (event_id, lower(email)) WHERE status <> 'cancelled' DO NOTHING
+        RETURNING id INTO v_reg;
+    END IF;
+    IF v_reg IS NULL AND outcome IN ('confirmed', 'waitlisted', 'full') THEN
         SELECT id INTO v_existing FROM registrations r
          WHERE r.event_id = e.id AND lower(r.email) = lower(v_email) AND r.status <> 'cancelled'
            FOR UPDATE;
-        IF FOUND AND p_source = 'staff' THEN
-            -- Staff are told the truth (a patron is told by email instead).
-            outcome := 'already_registered';
-            "position" := NULL;
-        ELSIF FOUND THEN
-            INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-            SELECT 'already_registered', r.id, e.id, r.email, r.name, issue_token(r.id)
-              FROM registrations r WHERE r.id = v_existing;
-        ELSIF outcome <> 'full' THEN
-            INSERT INTO registrations (event_id, name, email, organization, status, source,
-                                       confirmed_at, organization_id)
-            VALUES (e.id, v_name, v_email, v_org, outcome, p_source,
-                    CASE WHEN outcome = 'confirmed' THEN now() END, v_member)
-            RETURNING id INTO v_reg;
-            INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-            VALUES (outcome, v_reg, e.id, v_email, v_name, issue_token(v_reg, p_token));
-        END IF;
+    END IF;
+
+    -- 3. After the decision: its consequences (the token, the outbox row,
+    -- the idempotency record), with nothing left to look up.
+    IF v_reg IS NOT NULL THEN
+        INSERT INTO tokens (token_hash, registration_id) VALUES (token_hash(v_token), v_reg);
+        INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
+        VALUES (outcome, v_reg, e.id, v_email, v_name, v_token);
+    ELSIF v_existing IS NOT NULL AND p_source = 'staff' THEN
+        -- Staff are told the truth (a patron is told by email instead).
+        outcome := 'already_registered';
+        "position" := NULL;
+    ELSIF v_existing IS NOT NULL THEN
+        INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
+        SELECT 'already_registered', r.id, e.id, r.email, r.name, issue_token(r.id)
+          FROM registrations r WHERE r.id = v_existing;
     END IF;
 
     -- Only an answer that will not change is kept for replays: "not open
@@ -196,14 +216,26 @@ CREATE OR REPLACE FUNCTION eventbox.register(
     OUT "position" integer,
     OUT event_id bigint,
     OUT event_slug text)
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
-    SELECT r.outcome, r."position", r.event_id, r.event_slug
+#variable_conflict use_column
+DECLARE
+    r record;
+BEGIN
+    -- PL/pgSQL rather than SQL: its plan is kept for the session, where a
+    -- SQL function's body is parsed and planned again in every transaction.
+    SELECT * INTO r
       FROM register_entry(p_event, p_name, p_email, p_organization, p_source, p_token,
                           p_idempotency_key,
-                          p_source = 'staff' AND is_staff(invoker())) r
+                          p_source = 'staff' AND is_staff(invoker()));
+    outcome := r.outcome;
+    "position" := r."position";
+    event_id := r.event_id;
+    event_slug := r.event_slug;
+END
 $$;
 
 -- staff_register: staff enter a registration (by phone, at the desk).  Same

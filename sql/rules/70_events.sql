@@ -5,6 +5,27 @@
 -- waiting list; a cancellation cancels every registration with a notice to
 -- each.  The UPDATE that fired the trigger holds the event row lock already.
 
+-- An event's time zone is one PostgreSQL knows (is_valid_timezone(), in
+-- sql/001_core.sql).  A trigger rather than a CHECK: a CHECK runs on every
+-- UPDATE of the row, and every registration updates its event's counters
+-- (sql/015_commit_path.sql).  The error is the CHECK's: check_violation,
+-- constraint events_timezone_check.
+CREATE OR REPLACE FUNCTION eventbox.tg_events_timezone() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'new row for relation "events" violates check constraint "events_timezone_check"'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'events_timezone_check',
+              SCHEMA = 'eventbox', TABLE = 'events', COLUMN = 'timezone',
+              DETAIL = format('Unknown time zone %s.', quote_literal(NEW.timezone));
+END
+$$;
+
+CREATE OR REPLACE TRIGGER events_timezone_check
+    BEFORE INSERT OR UPDATE OF timezone ON eventbox.events
+    FOR EACH ROW
+    WHEN (NOT eventbox.is_valid_timezone(NEW.timezone))
+    EXECUTE FUNCTION eventbox.tg_events_timezone();
+
 CREATE OR REPLACE FUNCTION eventbox.tg_event_follow_up() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER

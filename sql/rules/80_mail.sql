@@ -171,7 +171,8 @@ $$;
 
 -- mail_next_due: milliseconds until the earliest pending message is due
 -- (0 when one is due now), NULL when none is pending.  The mailer sleeps
--- that long at most, so a retry goes out on time without polling.
+-- that long at most (and EVENTBOX_MAIL_POLL_MS at most), so a retry goes
+-- out on time and new mail within one poll.
 CREATE OR REPLACE FUNCTION eventbox.mail_next_due() RETURNS bigint
 LANGUAGE sql STABLE
 SECURITY DEFINER
@@ -198,7 +199,15 @@ AS $$
      WHERE status IN ('pending', 'failed')
 $$;
 
--- Wake the mailers once per transaction that queued mail.
+-- Mail is not announced with NOTIFY from the transaction that queues it.
+-- PostgreSQL lets one transaction that notified commit at a time, in the
+-- whole cluster, and holds that lock through its WAL flush: with a NOTIFY
+-- in every registration, no two registrations anywhere could share a
+-- flush (measured: a minimal register function fell from ~7,600/s to
+-- ~2,800/s on 1,000 events; docs/PERFORMANCE.md).  The mailer polls the
+-- outbox_due index instead (mail_next_due(), every EVENTBOX_MAIL_POLL_MS).
+-- tg_outbox_notify() stays for staff scripts that attach it themselves; a
+-- plain `NOTIFY eventbox_outbox` still wakes a sleeping mailer at once.
 CREATE OR REPLACE FUNCTION eventbox.tg_outbox_notify() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -207,6 +216,4 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE TRIGGER outbox_notify
-    AFTER INSERT ON eventbox.outbox
-    FOR EACH STATEMENT EXECUTE FUNCTION eventbox.tg_outbox_notify();
+DROP TRIGGER IF EXISTS outbox_notify ON eventbox.outbox;

@@ -1,0 +1,13 @@
+-- 015_commit_path.sql: nothing costly on the registration's commit path.
+--
+-- Every registration moves the event's counters (an UPDATE of the event
+-- row, by the counter trigger, under the event lock), and PostgreSQL checks
+-- every CHECK constraint of a row on every UPDATE, whichever columns
+-- changed.  The time zone CHECK called is_valid_timezone(), a lookup in
+-- the zone tables that PostgreSQL plans anew for each statement: measured,
+-- it was about a third of the counter update and the largest single cost a
+-- registration paid under the event lock.  The same rule is now a trigger
+-- that runs only when a row is inserted or its time zone is written
+-- (events_timezone_check in sql/rules/70_events.sql); it reports the same
+-- constraint name and SQLSTATE (23514, check_violation) the CHECK did.
+ALTER TABLE eventbox.events DROP CONSTRAINT IF EXISTS events_timezone_check;
