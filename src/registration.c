@@ -82,6 +82,12 @@ static const struct {
 	{ "waitlisted", 201, NULL,
 	    "This event is full, so you are on the waiting list. We will email "
 	    "you if a seat opens up." },
+	/* An event that confirms by email (sql/rules/55_holds.sql): the same
+	 * answer for a new address and a repeated one, seat or waiting
+	 * place; the email tells which. */
+	{ "pending", 202, NULL,
+	    "Check your email: your place is held until you follow the link "
+	    "in the message we sent to confirm it is your address." },
 	{ "full", 409, "event_full",
 	    "this event is full and its waiting list is closed" },
 	{ "not_found", 404, "event_not_found", "no such event" },

@@ -31,10 +31,11 @@ struct registration_input {
 };
 
 struct registration_result {
-	int		 http_status;	/* 201, 403, 404, 409, 422 */
-	const char	*code;		/* error code, NULL on 201 */
+	int		 http_status;	/* 201, 202, 403, 404, 409, 422 */
+	const char	*code;		/* error code, NULL on 201 and 202 */
 	const char	*message;
-	const char	*status;	/* confirmed | waitlisted on 201 */
+	const char	*status;	/* confirmed | waitlisted on 201,
+					   pending on 202 */
 	long		 position;	/* > 0 when waitlisted */
 	char		 event_slug[SLUG_MAX + 1];
 	int		 busy;		/* on -1: 1 = lock timeout, 0 = no db */

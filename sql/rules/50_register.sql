@@ -30,7 +30,8 @@ $$;
 --   outcome   confirmed | waitlisted | full | not_found | not_published |
 --             event_cancelled | not_open | closed | not_eligible |
 --             invalid_name | invalid_email | invalid_organization |
---             idempotency_mismatch | already_registered (staff only)
+--             idempotency_mismatch | already_registered (staff only) |
+--             pending (held until the address confirms: rules/55_holds.sql)
 --   position  place on the waiting list when waitlisted
 -- A repeated email answers what a new registration would have got, and
 -- queues an "already registered" note to that address instead; staff
@@ -81,6 +82,7 @@ DECLARE
     v_existing bigint;
     v_reg bigint;
     v_idem record;
+    v_held boolean;
 BEGIN
     outcome := registrant_error(v_name, v_email, v_org);
     IF outcome IS NOT NULL THEN
@@ -95,7 +97,7 @@ BEGIN
             SELECT * INTO e FROM events WHERE slug = p_event;
         END IF;
         IF FOUND AND e.status = 'published' AND registration_state(e) = 'open'
-           AND seat_outcome(e) = 'full'
+           AND seat_outcome(e) = 'full' AND NOT holds_due(e.id)
            AND NOT (e.members_only AND NOT p_any_domain AND member_of(v_email) IS NULL)
            AND NOT EXISTS (SELECT 1 FROM registrations r
                             WHERE r.event_id = e.id AND lower(r.email) = lower(v_email)
@@ -113,6 +115,7 @@ BEGIN
         outcome := 'not_found';
         RETURN;
     END IF;
+    e := release_due_holds(e);                  -- rules/55_holds.sql
     event_id := e.id;
     event_slug := e.slug;
 
@@ -157,24 +160,32 @@ BEGIN
             outcome := 'already_registered';
             "position" := NULL;
         ELSIF FOUND THEN
-            INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-            SELECT 'already_registered', r.id, e.id, r.email, r.name, issue_token(r.id)
-              FROM registrations r WHERE r.id = v_existing;
+            PERFORM note_repeat(v_existing);    -- at most one an hour
         ELSIF outcome <> 'full' THEN
+            v_held := p_source <> 'staff' AND needs_confirmation(e);
             INSERT INTO registrations (event_id, name, email, organization, status, source,
-                                       confirmed_at, organization_id)
+                                       confirmed_at, organization_id, held_until)
             VALUES (e.id, v_name, v_email, v_org, outcome, p_source,
-                    CASE WHEN outcome = 'confirmed' THEN now() END, v_member)
+                    CASE WHEN outcome = 'confirmed' THEN now() END, v_member,
+                    CASE WHEN v_held THEN hold_ends(e) END)
             RETURNING id INTO v_reg;
             INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-            VALUES (outcome, v_reg, e.id, v_email, v_name, issue_token(v_reg, p_token));
+            VALUES (CASE WHEN v_held THEN 'confirm_address' ELSE outcome END, v_reg, e.id,
+                    v_email, v_name, issue_token(v_reg, p_token));
+        END IF;
+        -- The public on an event that confirms by email learns nothing
+        -- until the address answers: new, repeated, seat or waiting place.
+        IF outcome IN ('confirmed', 'waitlisted') AND p_source <> 'staff'
+           AND needs_confirmation(e) THEN
+            outcome := 'pending';
+            "position" := NULL;
         END IF;
     END IF;
 
     -- Only an answer that will not change is kept for replays: "not open
     -- yet", "full" or "not published" may be different on the next try.
     IF p_idempotency_key IS NOT NULL
-       AND outcome IN ('confirmed', 'waitlisted', 'closed', 'event_cancelled') THEN
+       AND outcome IN ('confirmed', 'waitlisted', 'pending', 'closed', 'event_cancelled') THEN
         INSERT INTO idempotency_keys (event_id, key, request_hash, outcome, position)
         VALUES (e.id, p_idempotency_key, v_hash, outcome, "position");
     END IF;
