@@ -129,6 +129,7 @@ h_register(struct request *req, struct response *resp)
 	in.organization = f.has_org ? f.org : NULL;
 	in.source = "api";
 	in.idempotency_key = req->idempotency_key;
+	in.remote_addr = http_param(req, "REMOTE_ADDR");
 	/* The token goes by email only, and an email already registered
 	 * answers as a new one would: nobody can probe who is registered. */
 	if (registration_submit(&in, &out) == -1)

@@ -76,10 +76,11 @@ static const struct {
 	    " LEFT JOIN LATERAL (SELECT " EVENT_COLS " FROM m"
 	    " ORDER BY starts_at, id LIMIT $5::integer OFFSET $6::integer) p"
 	    " ON true" },
-	[STMT_REGISTER] = { "register", 7,
+	/* register() behind the per-network ceiling ($8: sql/rules/55_holds.sql) */
+	[STMT_REGISTER] = { "register", 8,
 	    "SELECT outcome, position, event_id, event_slug"
-	    " FROM eventbox.register($1::text, $2::text, $3::text, $4::text,"
-	    " $5::text, $6::uuid, $7::text)" },
+	    " FROM eventbox.register_from($8::text, $1::text, $2::text,"
+	    " $3::text, $4::text, $5::text, $6::uuid, $7::text)" },
 	[STMT_CANCEL] = { "cancel", 1,
 	    "SELECT outcome, promoted, event_slug FROM eventbox.cancel($1::text)" },
 	[STMT_REGISTRATION_BY_TOKEN] = { "registration_by_token", 1,

@@ -167,6 +167,7 @@ h_page_register(struct request *req, struct response *resp)
 	in.organization = *fs.value[FIELD_ORGANIZATION] != '\0' ?
 	    fs.value[FIELD_ORGANIZATION] : NULL;
 	in.source = "web";
+	in.remote_addr = http_param(req, "REMOTE_ADDR");
 	if (registration_submit(&in, &out) == -1) {
 		answer_unavailable(req, resp, out.busy);
 		goto done;

@@ -28,6 +28,7 @@ struct registration_input {
 	const char	*organization;	/* NULL when none */
 	const char	*source;	/* "api" or "web" */
 	const char	*idempotency_key;	/* NULL when none */
+	const char	*remote_addr;	/* REMOTE_ADDR, NULL when unknown */
 };
 
 struct registration_result {

@@ -355,3 +355,38 @@ def test_the_admin_api_shows_holds(admin, db, make_event, api):
                     json_body={"hold_minutes": 15, "confirmation_required": False})
     assert r.status == 200, r
     assert db.value("SELECT hold_minutes FROM eventbox.events WHERE slug = %s", slug) == 15
+
+
+# --- a per-event ceiling per network -------------------------------------------
+
+def raw_register(slug, addr, remote):
+    import json
+    from test_fastcgi_raw import base_params, exchange, request, status_of
+    body = json.dumps({"name": "Raw", "email": addr}).encode()
+    params = base_params("POST", f"/api/v1/events/{slug}/registrations",
+                         REMOTE_ADDR=remote, CONTENT_TYPE="application/json",
+                         CONTENT_LENGTH=str(len(body)))
+    return status_of(exchange(request(params, body)))
+
+
+def test_a_network_gets_at_most_the_events_registrations_per_minute(api, db,
+                                                                    make_event):
+    slug = make_event(registrations_per_minute=3)
+    codes = [api.register(slug, "N", email()).status for _ in range(5)]
+    assert codes[:3] == [201] * 3, codes
+    assert codes[3:] == [429] * 2, codes
+    r = api.register(slug, "N", email())
+    assert r.json["error"]["code"] == "too_many_registrations"
+    # The same /64 from another address counts together; another network not.
+    assert [raw_register(slug, email(), "2001:db8:7::1") for _ in range(3)] == [201] * 3
+    assert raw_register(slug, email(), "2001:db8:7::ffff:2") == 429
+    assert raw_register(slug, email(), "2001:db8:8::1") == 201
+    assert raw_register(slug, email(), "198.51.100.7") == 201
+    # Only a keyed hash of the network is stored.
+    nets = [bytes(r[0]) for r in db.all(
+        "SELECT network FROM eventbox.network_counts c JOIN eventbox.events e"
+        " ON e.id = c.event_id WHERE e.slug = %s", slug)]
+    assert nets and all(len(n) == 32 and b"\x20\x01\x0d\xb8" not in n for n in nets)
+    # Events without a ceiling count nothing.
+    plain = make_event()
+    assert [api.register(plain, "N", email()).status for _ in range(5)] == [201] * 5

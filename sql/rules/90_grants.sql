@@ -23,6 +23,7 @@ GRANT USAGE ON SCHEMA eventbox TO eventbox_service, eventbox_ops, eventbox_maile
 
 GRANT EXECUTE ON FUNCTION
     eventbox.register(text, text, text, text, text, uuid, text),
+    eventbox.register_from(text, text, text, text, text, text, uuid, text),
     eventbox.cancel(text),
     eventbox.registration_by_token(text),
     eventbox.free_seats(eventbox.events),
