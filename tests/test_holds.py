@@ -390,3 +390,52 @@ def test_a_network_gets_at_most_the_events_registrations_per_minute(api, db,
     # Events without a ceiling count nothing.
     plain = make_event()
     assert [api.register(plain, "N", email()).status for _ in range(5)] == [201] * 5
+
+
+def test_on_a_full_event_a_registered_and_a_new_address_take_the_same_path(
+        api, db, make_event):
+    slug = make_event(capacity=1, waitlist=False)
+    ann = email()
+    assert api.register(slug, "Ann", ann).status == 201
+    # With the event's lock held elsewhere, the locked path would wait and
+    # end in 503 busy: both answers come from the lock-free one.
+    conn, cur = hold_lock(slug)
+    try:
+        known = api.register(slug, "Ann", ann)
+        unknown = api.register(slug, "Bob", email())
+    finally:
+        conn.rollback()
+        conn.close()
+    assert known.status == unknown.status == 409, (known, unknown)
+    assert known.json == unknown.json
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE lower(email) = lower(%s)"
+                    " AND kind = 'already_registered'", ann) == 0
+
+
+def test_a_held_registration_can_be_cancelled_and_its_event_too(api, db, make_event):
+    slug = confirm_event(make_event, capacity=1)
+    a, b, c = email(), email(), email()
+    for x in (a, b, c):
+        api.register(slug, "H", x)
+    # The link in the confirmation request also cancels (the seat goes on).
+    tok = last_token(db, a, "confirm_address")
+    assert api.delete(f"{API}/registrations/{tok}").status == 200
+    assert reg(db, a) == ("cancelled", False, False, False)
+    assert reg(db, b)[:2] == ("confirmed", True)
+    # Cancelling the event ends every hold with it.
+    r = db.one("SELECT outcome FROM eventbox.set_status(%s, 'cancelled')", slug)
+    assert r[0] in ("ok", "cancelled"), r
+    assert db.value("SELECT count(*) FROM eventbox.registrations r JOIN eventbox.events e"
+                    " ON e.id = r.event_id WHERE e.slug = %s AND r.held_until IS NOT NULL",
+                    slug) == 0
+    assert db.value("SELECT eventbox.expire_holds(%s)", slug) == 0
+
+
+def test_a_held_seat_shows_no_online_url(api, db, make_event):
+    slug = confirm_event(make_event)
+    a = email()
+    api.register(slug, "A", a)
+    tok = last_token(db, a, "confirm_address")
+    assert api.get(f"{API}/registrations/{tok}").json["online_url"] is None
+    api.post(f"{API}/registrations/{tok}/confirm")
+    assert api.get(f"{API}/registrations/{tok}").json["online_url"]

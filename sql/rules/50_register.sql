@@ -50,8 +50,11 @@ $$;
 -- without.  It answers only when nothing would be written: no idempotency
 -- key to record, the event open and the address eligible (else another
 -- answer comes first), no seat and no room on the waiting list
--- (seat_outcome), and the address not registered (that answer queues an
--- "already registered" note, under the lock).  The counters move toward
+-- (seat_outcome), and, for staff only, the address not registered (staff
+-- are told already_registered, under the lock).  A patron's address takes
+-- this path whether it is registered or not, so neither the answer nor the
+-- work (and so the time) tells a probe which; a registered patron who
+-- presses "Register" on a full event gets no note then.  The counters move toward
 -- "full" only under the lock, so a snapshot that says full answers what a
 -- locked read a moment earlier would have; anything else is decided under
 -- the lock, by the same helpers.
@@ -99,9 +102,10 @@ BEGIN
         IF FOUND AND e.status = 'published' AND registration_state(e) = 'open'
            AND seat_outcome(e) = 'full' AND NOT holds_due(e.id)
            AND NOT (e.members_only AND NOT p_any_domain AND member_of(v_email) IS NULL)
-           AND NOT EXISTS (SELECT 1 FROM registrations r
-                            WHERE r.event_id = e.id AND lower(r.email) = lower(v_email)
-                              AND r.status <> 'cancelled') THEN
+           AND (p_source <> 'staff'
+                OR NOT EXISTS (SELECT 1 FROM registrations r
+                                WHERE r.event_id = e.id AND lower(r.email) = lower(v_email)
+                                  AND r.status <> 'cancelled')) THEN
             outcome := 'full';
             event_id := e.id;
             event_slug := e.slug;
@@ -250,7 +254,8 @@ END
 $$;
 
 -- registration_by_token: the holder's own registration.  The online URL is
--- shown only once the seat is confirmed.
+-- shown only once the seat is confirmed (and, where the event asks, the
+-- address too: rules/55_holds.sql).
 CREATE OR REPLACE FUNCTION eventbox.registration_by_token(p_token text)
 RETURNS TABLE (status text, "position" integer, name text, email text, organization text,
                registered_at timestamptz, event_slug text, event_title text,
@@ -267,7 +272,7 @@ AS $$
            END,
            r.name, r.email, r.organization, r.registered_at, e.slug, e.title,
            e.starts_at, e.ends_at, e.timezone, e.format, e.location,
-           CASE WHEN r.status = 'confirmed' THEN e.online_url END
+           CASE WHEN r.status = 'confirmed' AND r.held_until IS NULL THEN e.online_url END
       FROM tokens t
       JOIN registrations r ON r.id = t.registration_id
       JOIN events e ON e.id = r.event_id

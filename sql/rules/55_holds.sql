@@ -277,3 +277,21 @@ BEGIN
                     p_idempotency_key) r;
 END
 $$;
+
+-- A registration that ends (cancelled by its holder, by staff, or with its
+-- event) while held is no longer held: the hold's end goes with it, so no
+-- expiry ever touches it again.  A BEFORE trigger, so every way of
+-- cancelling is covered, not only the functions here.
+CREATE OR REPLACE FUNCTION eventbox.tg_hold_ends_with_registration() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.held_until := NULL;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER hold_ends_with_registration
+    BEFORE UPDATE OF status ON eventbox.registrations
+    FOR EACH ROW
+    WHEN (NEW.status = 'cancelled' AND NEW.held_until IS NOT NULL)
+    EXECUTE FUNCTION eventbox.tg_hold_ends_with_registration();
