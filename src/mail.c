@@ -286,11 +286,6 @@ token_link(struct body *b, const struct mail_msg *m, const char *what)
 	add_link(b, url);
 }
 
-static void
-cancel_link(struct body *b, const struct mail_msg *m)
-{
-	token_link(b, m, "cancel");
-}
 
 static void
 details(struct body *b, const struct mail_msg *m)
@@ -336,7 +331,7 @@ write_body(struct body *b, const struct mail_msg *m)
 			say(b, "If you are unable to attend, please cancel your "
 			    "registration so that someone on the waiting list "
 			    "can have your seat: ");
-			cancel_link(b, m);
+			token_link(b, m, "cancel");
 		}
 		para(b);
 		say(b, "The attached calendar file (event.ics) adds the event "
@@ -359,7 +354,7 @@ write_body(struct body *b, const struct mail_msg *m)
 		if (has_token) {
 			para(b);
 			say(b, "To leave the waiting list: ");
-			cancel_link(b, m);
+			token_link(b, m, "cancel");
 		}
 		break;
 	case MAIL_CANCELLED:
@@ -389,7 +384,7 @@ write_body(struct body *b, const struct mail_msg *m)
 		if (has_token) {
 			para(b);
 			say(b, "To cancel your registration: ");
-			cancel_link(b, m);
+			token_link(b, m, "cancel");
 		}
 		break;
 	case MAIL_REMINDER:
@@ -401,7 +396,7 @@ write_body(struct body *b, const struct mail_msg *m)
 			para(b);
 			say(b, "If you are unable to attend the live webinar, "
 			    "please cancel your registration: ");
-			cancel_link(b, m);
+			token_link(b, m, "cancel");
 		}
 		break;
 	case MAIL_EVENT_CANCELLED:
