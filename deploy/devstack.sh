@@ -45,6 +45,7 @@
 #   EVENTBOX_PG_PORT      PostgreSQL port, i.e. the socket's name (5432; the
 #                         socket directory is private, so it never collides)
 #   EVENTBOX_POST_RATE    nginx rate limit for POST/DELETE per client (10r/s)
+#   EVENTBOX_CONN_LIMIT   nginx requests in flight per client (20)
 #   EVENTBOX_POST_BURST   its burst (20; rate/100 above 2000r/s)
 #   EVENTBOX_SAMPLE       0 = do not load deploy/sample-event.sql (default 1)
 #   EVENTBOX_MICROCACHE   1 = cache public event reads in nginx for 1 s
@@ -759,6 +760,7 @@ render_nginx() {
     sed -e "s|@LISTEN@|127.0.0.1:$HTTP_PORT|g" \
         -e "s|@SERVER_NAME@|localhost|g" \
         -e "s|@POST_BURST@|$burst|g" \
+        -e "s|@CONN_LIMIT@|${EVENTBOX_CONN_LIMIT:-20}|g" \
         -e "s|@FASTCGI_PASS@|unix:$LISTEN_SOCK|g" \
         -e "s|@STATIC_ROOT@|$ROOT/static|g" \
         -e "s|@ERRORS_ROOT@|$ROOT/nginx/errors|g" \

@@ -143,7 +143,15 @@ db_fetch(struct request *req, struct response *resp, enum stmt s,
 	enum db_status	 st;
 
 	if ((st = db_query(s, nparams, values, &res)) != DB_OK) {
-		answer_unavailable(req, resp, st == DB_BUSY);
+		if (st == DB_CONFLICT)
+			answer_error(req, resp, 409, "conflict", "the change "
+			    "conflicts with what is stored (a limit or a rule "
+			    "of the event); nothing was changed");
+		else if (st == DB_INVALID)
+			answer_error(req, resp, 422, "invalid_value", "a value "
+			    "is out of range or malformed; nothing was changed");
+		else
+			answer_unavailable(req, resp, st == DB_BUSY);
 		return NULL;
 	}
 	if (m != MISSING_OK && PQntuples(res) == 0) {

@@ -85,7 +85,10 @@ answer_event(struct request *req, struct response *resp, const char *event,
 	    "accessibility_contact", "timezone", "starts_at", "ends_at",
 	    "starts_local", "ends_local", "registration_state" };
 	static const char *const counts[] = { "capacity", "confirmed",
-	    "waitlisted", "cancelled", "attended", "seats_available" };
+	    "waitlisted", "cancelled", "attended", "seats_available",
+	    "held_seats", "held_waiting", "expired" };
+	static const char *const or_null[] = { "waitlist_capacity",
+	    "hold_minutes", "registrations_per_minute" };
 	PGresult	*res;
 	cJSON		*o;
 	size_t		 i;
@@ -102,11 +105,14 @@ answer_event(struct request *req, struct response *resp, const char *event,
 	json_add_array_text(o, "categories", db_value(res, 0, "categories"));
 	json_add_bool(o, "members_only", db_bool(res, 0, "members_only"));
 	json_add_bool(o, "waitlist_enabled", db_bool(res, 0, "waitlist_enabled"));
-	if (db_isnull(res, 0, "waitlist_capacity"))
-		json_add_null(o, "waitlist_capacity");
-	else
-		json_add_number(o, "waitlist_capacity",
-		    db_number(res, 0, "waitlist_capacity"));
+	json_add_bool(o, "confirmation_required",
+	    db_bool(res, 0, "confirmation_required"));
+	for (i = 0; i < sizeof(or_null) / sizeof(or_null[0]); i++)
+		if (db_isnull(res, 0, or_null[i]))
+			json_add_null(o, or_null[i]);
+		else
+			json_add_number(o, or_null[i],
+			    db_number(res, 0, or_null[i]));
 	json_add_string_or_null(o, "online_url",
 	    db_value(res, 0, "online_url"));
 	json_add_string_or_null(o, "registration_opens_at",

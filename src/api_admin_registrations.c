@@ -122,7 +122,8 @@ h_admin_roster(struct request *req, struct response *resp)
 	static const char *const strings[] = { "name", "email", "status",
 	    "source", "registered_at" };
 	static const char *const maybe[] = { "library", "confirmed_at",
-	    "promoted_at", "cancelled_at", "attended_at" };
+	    "promoted_at", "cancelled_at", "attended_at", "hold",
+	    "held_until" };
 	PGresult		*res;
 	cJSON			*root, *arr, *o;
 	long long		 page, per_page;

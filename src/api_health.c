@@ -5,7 +5,12 @@
  *   GET /healthz   this worker and its database (JSON)
  *   GET /metrics   Prometheus text (see metrics.h), for localhost only
  */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
 #include "answer.h"
+#include "config.h"
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
@@ -33,10 +38,31 @@ h_healthz(struct request *req, struct response *resp)
 }
 
 /*
+ * Whether this request may read /metrics: from loopback (REMOTE_ADDR, as
+ * nginx or any FastCGI client passes it), or with the bearer token
+ * EVENTBOX_METRICS_TOKEN when one is set.  nginx's allow list is a second
+ * fence, not the only one: a client that reaches the socket itself (or a
+ * site file that forgot the location) still gets nothing.
+ */
+static int
+metrics_allowed(struct request *req)
+{
+	const char	*addr = http_param(req, "REMOTE_ADDR"), *key;
+	size_t		 n = strlen(cfg.metrics_token);
+
+	if (addr != NULL && (strcmp(addr, "127.0.0.1") == 0 ||
+	    strcmp(addr, "::1") == 0))
+		return 1;
+	return n > 0 && bearer_key(req->authorization, &key) == 0 &&
+	    strlen(key) == n && CRYPTO_memcmp(key, cfg.metrics_token, n) == 0;
+}
+
+/*
  * GET /metrics: Prometheus text format.  The counters come from shared
  * memory (every worker's, summed); the outbox figures from one query, run
- * once per scrape.  nginx lets only localhost in.  200 always: without a
- * database the outbox lines are missing and eventbox_database_up is 0.
+ * once per scrape.  200 always for loopback or the token (without a
+ * database the outbox lines are missing and eventbox_database_up is 0);
+ * 404 for anybody else, as if there were nothing.
  */
 void
 h_metrics(struct request *req, struct response *resp)
@@ -45,7 +71,10 @@ h_metrics(struct request *req, struct response *resp)
 	const char *const	*labels;
 	int			 nroutes;
 
-	(void)req;
+	if (!metrics_allowed(req)) {
+		answer_missing(req, resp, MISSING_PAGE);
+		return;
+	}
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	labels = router_labels(&nroutes);
 	metrics_render(&resp->body, labels, nroutes);

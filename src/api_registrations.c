@@ -5,6 +5,7 @@
  *   POST   /api/v1/events/{id}/registrations
  *   GET    /api/v1/registrations/{token}
  *   DELETE /api/v1/registrations/{token}
+ *   POST   /api/v1/registrations/{token}/confirm
  *
  * and api_registration_fields(), which the staff registration route
  * shares: a JSON body's fields, checked, or an answer in the API's words.
@@ -76,7 +77,7 @@ api_registration_fields(struct request *req, struct response *resp,
 	return rc;
 }
 
-/* 201 {status, position, event, message}: never the token. */
+/* 201 (202 pending) {status, position, event, message}: never the token. */
 static void
 answer_registered(struct response *resp, const struct registration_result *r)
 {
@@ -89,13 +90,14 @@ answer_registered(struct response *resp, const struct registration_result *r)
 		json_add_null(o, "position");
 	json_add_string(o, "event", r->event_slug);
 	json_add_string(o, "message", r->message);
-	json_answer(resp, 201, o);
+	json_answer(resp, r->http_status, o);
 }
 
 /*
  * POST /api/v1/events/{id}/registrations {name, email, organization?},
- * Idempotency-Key optional: 201 {status, position}; 400; 403 closed or not
- * eligible; 404; 409 full; 422 invalid field or reused key; 503.
+ * Idempotency-Key optional: 201 {status, position}; 202 {status: pending}
+ * when the event confirms by email; 400; 403 closed or not eligible; 404;
+ * 409 full; 422 invalid field or reused key; 503.
  */
 void
 h_register(struct request *req, struct response *resp)
@@ -127,11 +129,12 @@ h_register(struct request *req, struct response *resp)
 	in.organization = f.has_org ? f.org : NULL;
 	in.source = "api";
 	in.idempotency_key = req->idempotency_key;
+	in.remote_addr = http_param(req, "REMOTE_ADDR");
 	/* The token goes by email only, and an email already registered
 	 * answers as a new one would: nobody can probe who is registered. */
 	if (registration_submit(&in, &out) == -1)
 		answer_unavailable(req, resp, out.busy);
-	else if (out.http_status != 201)
+	else if (out.http_status != 201 && out.http_status != 202)
 		answer_error(req, resp, out.http_status, out.code, out.message);
 	else
 		answer_registered(resp, &out);
@@ -150,6 +153,20 @@ check_token(struct request *req, struct response *resp)
 	return 0;
 }
 
+/* {status, position} of a registration row; the caller owns the object. */
+static cJSON *
+status_object(const PGresult *res)
+{
+	cJSON	*o = json_new_object();
+
+	json_add_string(o, "status", db_value(res, 0, "status"));
+	if (db_isnull(res, 0, "position"))
+		json_add_null(o, "position");
+	else
+		json_add_number(o, "position", db_number(res, 0, "position"));
+	return o;
+}
+
 /*
  * GET /api/v1/registrations/{token}: the holder's own registration, with
  * the online URL once confirmed.  200; 400 malformed token; 404; 503.
@@ -165,13 +182,7 @@ h_registration_get(struct request *req, struct response *resp)
 	    (res = db_fetch(req, resp, STMT_REGISTRATION_BY_TOKEN, 1, &tok,
 	    MISSING_TOKEN)) == NULL)
 		return;
-	o = json_new_object();
-	json_add_string(o, "status", db_value(res, 0, "status"));
-	if (db_isnull(res, 0, "position"))
-		json_add_null(o, "position");
-	else
-		json_add_number(o, "position",
-		    db_number(res, 0, "position"));
+	o = status_object(res);
 	json_add_string(o, "name", db_value(res, 0, "name"));
 	json_add_string(o, "email", db_value(res, 0, "email"));
 	json_add_string_or_null(o, "organization",
@@ -224,4 +235,38 @@ h_registration_cancel(struct request *req, struct response *resp)
 	json_add_string(o, "event", db_value(res, 0, "event_slug"));
 	PQclear(res);
 	json_answer(resp, 200, o);
+}
+
+/*
+ * POST /api/v1/registrations/{token}/confirm: confirms a held
+ * registration.  200 {status, position, event, already_confirmed}; 400
+ * malformed token; 404 unknown, replaced or cancelled; 410 hold_expired;
+ * 503.
+ */
+void
+h_registration_confirm(struct request *req, struct response *resp)
+{
+	const char	*tok = req->args[0], *outcome;
+	PGresult	*res;
+	cJSON		*o;
+
+	if (check_token(req, resp) == -1 ||
+	    (res = db_fetch(req, resp, STMT_CONFIRM, 1, &tok,
+	    MISSING_OK)) == NULL)
+		return;
+	outcome = db_value(res, 0, "outcome");
+	if (strcmp(outcome, "expired") == 0)
+		answer_error(req, resp, 410, "hold_expired", "the place was "
+		    "held for a limited time, which has ended; register again");
+	else if (strcmp(outcome, "confirmed") != 0 &&
+	    strcmp(outcome, "already_confirmed") != 0)
+		answer_missing(req, resp, MISSING_TOKEN);
+	else {
+		o = status_object(res);
+		json_add_string(o, "event", db_value(res, 0, "event_slug"));
+		json_add_bool(o, "already_confirmed",
+		    strcmp(outcome, "already_confirmed") == 0);
+		json_answer(resp, 200, o);
+	}
+	PQclear(res);
 }

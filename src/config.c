@@ -93,10 +93,15 @@ config_load(void)
 	cfg.mail_poll_ms = (int)env_num("EVENTBOX_MAIL_POLL_MS", 200, 10, 60000);
 	cfg.reminder_hours = (int)env_num("EVENTBOX_REMINDER_HOURS", 24, 1,
 	    24 * 30);
+	/* How long a registration waits for its address (sql/rules/
+	 * 55_holds.sql); an event's hold_minutes overrides it. */
+	cfg.hold_minutes = (int)env_num("EVENTBOX_HOLD_MINUTES", 60, 1, 10080);
 	cfg.retention_days = (int)env_num("EVENTBOX_RETENTION_DAYS", 30, 0,
 	    3650);
 	/* purge needs a member of eventbox_ops, which the service is not. */
 	cfg.purge_dsn = env_str("EVENTBOX_PURGE_DSN", cfg.dsn);
+	/* /metrics beyond loopback: "Authorization: Bearer <this>". */
+	cfg.metrics_token = env_str("EVENTBOX_METRICS_TOKEN", "");
 
 	/* The base URL goes into emails: keep it bare, without a trailing slash. */
 	n = strlen(env_str("EVENTBOX_BASE_URL", "http://127.0.0.1:8080"));

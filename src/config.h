@@ -30,6 +30,7 @@ struct config {
 	int		 mail_max_tries;	/* EVENTBOX_MAIL_MAX_TRIES */
 	int		 mail_poll_ms;		/* EVENTBOX_MAIL_POLL_MS */
 	int		 reminder_hours;	/* EVENTBOX_REMINDER_HOURS */
+	int		 hold_minutes;	/* EVENTBOX_HOLD_MINUTES */
 	int		 retention_days;	/* EVENTBOX_RETENTION_DAYS */
 	/* EVENTBOX_SECRET keys the forms' CSRF HMAC (csrf.h); at least 32
 	 * bytes.  Unset, `eventbox serve` makes a random one at start that
@@ -38,6 +39,7 @@ struct config {
 	unsigned char	 secret[256];
 	size_t		 secret_len;
 	const char	*purge_dsn;	/* EVENTBOX_PURGE_DSN, default: dsn */
+	const char	*metrics_token;	/* EVENTBOX_METRICS_TOKEN, "" = none */
 };
 
 extern struct config cfg;

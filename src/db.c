@@ -76,10 +76,11 @@ static const struct {
 	    " LEFT JOIN LATERAL (SELECT " EVENT_COLS " FROM m"
 	    " ORDER BY starts_at, id LIMIT $5::integer OFFSET $6::integer) p"
 	    " ON true" },
-	[STMT_REGISTER] = { "register", 7,
+	/* register() behind the per-network ceiling ($8: sql/rules/55_holds.sql) */
+	[STMT_REGISTER] = { "register", 8,
 	    "SELECT outcome, position, event_id, event_slug"
-	    " FROM eventbox.register($1::text, $2::text, $3::text, $4::text,"
-	    " $5::text, $6::uuid, $7::text)" },
+	    " FROM eventbox.register_from($8::text, $1::text, $2::text,"
+	    " $3::text, $4::text, $5::text, $6::uuid, $7::text)" },
 	[STMT_CANCEL] = { "cancel", 1,
 	    "SELECT outcome, promoted, event_slug FROM eventbox.cancel($1::text)" },
 	[STMT_REGISTRATION_BY_TOKEN] = { "registration_by_token", 1,
@@ -117,8 +118,13 @@ static const struct {
 	    " greatest(capacity - confirmed, 0) AS seats_available,"
 	    " members_only, online_url, registration_state,"
 	    " eventbox.iso_utc(registration_opens_at) AS registration_opens_at,"
-	    " eventbox.iso_utc(registration_closes_at) AS registration_closes_at"
-	    " FROM eventbox.admin_event($1::text, $2::text)" },
+	    " eventbox.iso_utc(registration_closes_at) AS registration_closes_at,"
+	    " h.confirmation_required, h.hold_minutes,"
+	    " h.registrations_per_minute, h.held_seats, h.held_waiting,"
+	    " h.expired"
+	    " FROM eventbox.admin_event($1::text, $2::text)"
+	    " LEFT JOIN LATERAL eventbox.admin_event_holds($1::text, $2::text) h"
+	    " ON true" },
 	/* $1 event, $2 draft|published|cancelled, $3 key */
 	[STMT_ADMIN_SET_STATUS] = { "admin_set_status", 3,
 	    "SELECT outcome, affected FROM eventbox.set_status($1::text,"
@@ -139,7 +145,8 @@ static const struct {
 	    " eventbox.iso_utc(confirmed_at) AS confirmed_at,"
 	    " eventbox.iso_utc(promoted_at) AS promoted_at,"
 	    " eventbox.iso_utc(cancelled_at) AS cancelled_at,"
-	    " eventbox.iso_utc(attended_at) AS attended_at"
+	    " eventbox.iso_utc(attended_at) AS attended_at, hold,"
+	    " eventbox.iso_utc(held_until) AS held_until"
 	    " FROM m ORDER BY CASE status WHEN 'confirmed' THEN 0"
 	    " WHEN 'waitlisted' THEN 1 ELSE 2 END, registration_id"
 	    " LIMIT $4::integer OFFSET $5::integer) p ON true" },
@@ -228,6 +235,15 @@ static const struct {
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " timezone, " PAGE_TIMES("timezone")
 	    " FROM eventbox.registration_by_token($1::text)" },
+	/* A held registration's confirmation (sql/rules/55_holds.sql). */
+	[STMT_CONFIRM] = { "confirm", 1,
+	    "SELECT outcome, status, position, event_slug"
+	    " FROM eventbox.confirm_registration($1::text)" },
+	[STMT_PAGE_HOLD] = { "page_hold", 1,
+	    "SELECT hold, status, name, event_slug, event_title, format,"
+	    " timezone, " PAGE_TIMES("timezone") ","
+	    " " LOCAL_TIME("held_until", "timezone") " AS held_until_text"
+	    " FROM eventbox.registration_hold($1::text)" },
 
 	/* The mailer (mailer.c), the functions of sql/003_mail.sql.  Each
 	 * message is one transaction of its own. */
@@ -249,7 +265,8 @@ static const struct {
 	    " $4::integer) AS status" },
 	/* $1 hours before an event */
 	[STMT_MAIL_REMINDERS] = { "mail_reminders", 1,
-	    "SELECT eventbox.queue_reminders($1::integer) AS queued" },
+	    "SELECT eventbox.queue_reminders($1::integer) AS queued,"
+	    " eventbox.expire_holds() AS expired" },
 	[STMT_MAIL_NEXT_DUE] = { "mail_next_due", 0,
 	    "SELECT eventbox.mail_next_due() AS ms" },
 };
@@ -266,7 +283,8 @@ static const char session_sql[] =
     " pg_catalog.set_config('lock_timeout', coalesce($1::text,"
     " pg_catalog.current_setting('lock_timeout')), false),"
     " pg_catalog.set_config('statement_timeout', coalesce($2::text,"
-    " pg_catalog.current_setting('statement_timeout')), false)";
+    " pg_catalog.current_setting('statement_timeout')), false),"
+    " pg_catalog.set_config('eventbox.hold_minutes', $3::text, false)";
 
 static PGconn		*conn;
 static const char	*app_name = "eventbox";
@@ -332,8 +350,8 @@ exec_params(const char *what, const char *sql, int n,
 int
 db_open(void)
 {
-	char		 lock_ms[16], stmt_ms[16];
-	const char	*vals[2] = { NULL, NULL };
+	char		 lock_ms[16], stmt_ms[16], hold_min[16];
+	const char	*vals[3] = { NULL, NULL, hold_min };
 	PGresult	*res;
 	int		 i;
 
@@ -350,7 +368,8 @@ db_open(void)
 		vals[0] = lock_ms;
 		vals[1] = stmt_ms;
 	}
-	if (exec_params("session settings", session_sql, 2, vals) == -1)
+	snprintf(hold_min, sizeof(hold_min), "%d", cfg.hold_minutes);
+	if (exec_params("session settings", session_sql, 3, vals) == -1)
 		goto fail;
 	for (i = 0; i < STMT__MAX; i++) {
 		res = PQprepare(conn, stmts[i].name, stmts[i].sql, 0, NULL);
@@ -433,7 +452,25 @@ classify(const PGresult *res)
 	if (strncmp(state, "57P", 3) == 0 || strncmp(state, "08", 2) == 0 ||
 	    strcmp(state, "53300") == 0)
 		return DB_UNAVAILABLE;
+	if (strncmp(state, "23", 2) == 0)
+		return DB_CONFLICT;
+	if (strncmp(state, "22", 2) == 0)
+		return DB_INVALID;
 	return DB_ERROR;
+}
+
+/* "SQLSTATE: primary message [constraint]": never the DETAIL or CONTEXT,
+ * which quote the failing row (an online URL, a patron's address). */
+static void
+log_failure(enum stmt s, const PGresult *res)
+{
+	const char	*state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char	*msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char	*cons = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+
+	log_warnx("%s: %s: %s%s%s%s", stmts[s].name, state ? state : "?",
+	    msg ? msg : PQresStatus(PQresultStatus(res)),
+	    cons ? " [" : "", cons ? cons : "", cons ? "]" : "");
 }
 
 enum db_status
@@ -467,8 +504,8 @@ db_query(enum stmt s, int nparams, const char *const *values, PGresult **res)
 		return DB_OK;
 
 	st = *res != NULL ? classify(*res) : DB_UNAVAILABLE;
-	if (st == DB_ERROR)
-		log_warnx("%s: %s", stmts[s].name, PQerrorMessage(conn));
+	if (st == DB_ERROR || st == DB_CONFLICT || st == DB_INVALID)
+		log_failure(s, *res);
 	else
 		log_info("%s: %s", stmts[s].name,
 		    st == DB_BUSY ? "busy (lock or statement timeout)" :

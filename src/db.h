@@ -33,6 +33,8 @@ enum stmt {
 	STMT_PAGE_CATEGORIES,
 	STMT_PAGE_ICS,
 	STMT_PAGE_REGISTRATION,
+	STMT_CONFIRM,
+	STMT_PAGE_HOLD,
 	STMT_API_KEY_NAME,
 	STMT_ADMIN_SAVE_EVENT,
 	STMT_ADMIN_EVENT,
@@ -64,7 +66,9 @@ enum db_status {
 	DB_OK,
 	DB_UNAVAILABLE,	/* no connection: 503 */
 	DB_BUSY,	/* lock or statement timeout, deadlock: 503 */
-	DB_ERROR	/* anything else: 500, logged */
+	DB_CONFLICT,	/* a constraint refused the change (class 23): 409 */
+	DB_INVALID,	/* a value the database refused (class 22): 422 */
+	DB_ERROR	/* anything else: 503, logged */
 };
 
 /* db_init() flags */

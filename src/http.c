@@ -131,6 +131,7 @@ http_reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 201: return "Created";
+	case 202: return "Accepted";
 	case 204: return "No Content";
 	case 301: return "Moved Permanently";
 	case 303: return "See Other";

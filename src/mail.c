@@ -19,6 +19,7 @@ static const char *const kind_names[MAIL__MAX] = {
 	[MAIL_ALREADY_REGISTERED] = "already_registered",
 	[MAIL_REMINDER] = "reminder",
 	[MAIL_EVENT_CANCELLED] = "event_cancelled",
+	[MAIL_CONFIRM_ADDRESS] = "confirm_address",
 };
 
 static const char *const subjects[MAIL__MAX] = {
@@ -29,6 +30,7 @@ static const char *const subjects[MAIL__MAX] = {
 	[MAIL_ALREADY_REGISTERED] = "You are already registered: ",
 	[MAIL_REMINDER] = "Reminder: ",
 	[MAIL_EVENT_CANCELLED] = "Event cancelled: ",
+	[MAIL_CONFIRM_ADDRESS] = "Please confirm your registration: ",
 };
 
 int
@@ -274,14 +276,16 @@ field(struct body *b, const char *label, const char *value, int is_link)
 	buf_adds(&b->html, "<br>\n");
 }
 
+/* what: "cancel" or "confirm", the pages of page_cancel.c, page_confirm.c */
 static void
-cancel_link(struct body *b, const struct mail_msg *m)
+token_link(struct body *b, const struct mail_msg *m, const char *what)
 {
 	char	 url[1024];
 
-	snprintf(url, sizeof(url), "%s/cancel/%s", m->base_url, m->token);
+	snprintf(url, sizeof(url), "%s/%s/%s", m->base_url, what, m->token);
 	add_link(b, url);
 }
+
 
 static void
 details(struct body *b, const struct mail_msg *m)
@@ -327,7 +331,7 @@ write_body(struct body *b, const struct mail_msg *m)
 			say(b, "If you are unable to attend, please cancel your "
 			    "registration so that someone on the waiting list "
 			    "can have your seat: ");
-			cancel_link(b, m);
+			token_link(b, m, "cancel");
 		}
 		para(b);
 		say(b, "The attached calendar file (event.ics) adds the event "
@@ -350,7 +354,7 @@ write_body(struct body *b, const struct mail_msg *m)
 		if (has_token) {
 			para(b);
 			say(b, "To leave the waiting list: ");
-			cancel_link(b, m);
+			token_link(b, m, "cancel");
 		}
 		break;
 	case MAIL_CANCELLED:
@@ -380,7 +384,7 @@ write_body(struct body *b, const struct mail_msg *m)
 		if (has_token) {
 			para(b);
 			say(b, "To cancel your registration: ");
-			cancel_link(b, m);
+			token_link(b, m, "cancel");
 		}
 		break;
 	case MAIL_REMINDER:
@@ -392,7 +396,7 @@ write_body(struct body *b, const struct mail_msg *m)
 			para(b);
 			say(b, "If you are unable to attend the live webinar, "
 			    "please cancel your registration: ");
-			cancel_link(b, m);
+			token_link(b, m, "cancel");
 		}
 		break;
 	case MAIL_EVENT_CANCELLED:
@@ -401,6 +405,18 @@ write_body(struct body *b, const struct mail_msg *m)
 		    "do.");
 		para(b);
 		details(b, m);
+		break;
+	case MAIL_CONFIRM_ADDRESS:
+		say(b, "Somebody (probably you) asked to register this email "
+		    "address for the event below. Your place is held for a "
+		    "short time; to keep it, open this link and press "
+		    "\"Confirm\": ");
+		token_link(b, m, "confirm");
+		para(b);
+		details(b, m);
+		para(b);
+		say(b, "If it was not you, do nothing: the place is released "
+		    "and you will get no further email about it.");
 		break;
 	default:
 		abort();

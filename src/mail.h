@@ -29,6 +29,7 @@ enum mail_kind {
 	MAIL_ALREADY_REGISTERED,
 	MAIL_REMINDER,
 	MAIL_EVENT_CANCELLED,
+	MAIL_CONFIRM_ADDRESS,	/* the link that confirms a held registration */
 	MAIL__MAX
 };
 

@@ -233,6 +233,9 @@ queue_reminders(void)
 		return;
 	if (strcmp(db_value(res, 0, "queued"), "0") != 0)
 		log_info("queued %s reminders", db_value(res, 0, "queued"));
+	if (strcmp(db_value(res, 0, "expired"), "0") != 0)
+		log_info("released %s unconfirmed holds",
+		    db_value(res, 0, "expired"));
 	PQclear(res);
 }
 

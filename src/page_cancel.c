@@ -19,19 +19,6 @@
 #include "page_layout.h"
 #include "validate.h"
 
-/* The same page for every token that leads nowhere: it tells nothing. */
-static void
-inactive(struct response *resp)
-{
-	resp->status = 404;
-	html_page(resp, "This link is not active");
-	buf_adds(&resp->body, "<p>The registration it belonged to was already cancelled, or the "
-	    "link was copied incompletely. Nothing was changed.</p>\n"
-	    "<p>If you need help, contact the event's organizer.</p>\n"
-	    "<p><a href=\"/events\">See all upcoming events</a></p>\n");
-	html_end(resp);
-}
-
 /* Loads the registration; 1 live, 0 answered (inactive or 503). */
 static int
 load(struct request *req, struct response *resp, PGresult **res)
@@ -40,7 +27,7 @@ load(struct request *req, struct response *resp, PGresult **res)
 
 	*res = NULL;
 	if (!token_valid(tok, req->args_len[0])) {
-		inactive(resp);
+		html_link_inactive(resp);
 		return 0;
 	}
 	if ((*res = db_fetch(req, resp, STMT_PAGE_REGISTRATION, 1, &tok,
@@ -50,7 +37,7 @@ load(struct request *req, struct response *resp, PGresult **res)
 	    strcmp(db_value(*res, 0, "status"), "cancelled") == 0) {
 		PQclear(*res);
 		*res = NULL;
-		inactive(resp);
+		html_link_inactive(resp);
 		return 0;
 	}
 	return 1;
@@ -110,32 +97,19 @@ h_page_cancel_show(struct request *req, struct response *resp)
 void
 h_page_cancel(struct request *req, struct response *resp)
 {
-	char			 csrf[CSRF_HEX + 2];
-	struct form_field	 f[] = { { CSRF_FIELD, csrf, sizeof(csrf), 0, 0 } };
 	const char		*tok = req->args[0];
 	PGresult		*res;
 	struct buf		*b = &resp->body;
 	char			 slug[SLUG_MAX + 1];
 
-	if (form_parse(req->body.data, req->body.len, f, 1) == -1) {
-		html_error_page(resp, 400, NULL);
+	if (html_link_form(req, resp) == -1)
 		return;
-	}
-	if (!csrf_check(req, csrf, f[0].len)) {
-		html_error_page(resp, 403, "Go back to the link in your email "
-		    "and press the button again.");
-		return;
-	}
-	if (!token_valid(tok, req->args_len[0])) {
-		inactive(resp);
-		return;
-	}
 	if ((res = db_fetch(req, resp, STMT_CANCEL, 1, &tok,
 	    MISSING_OK)) == NULL)
 		return;
 	if (strcmp(db_value(res, 0, "outcome"), "not_found") == 0) {
 		PQclear(res);
-		inactive(resp);
+		html_link_inactive(resp);
 		return;
 	}
 	strncpy(slug, db_value(res, 0, "event_slug"), sizeof(slug) - 1);

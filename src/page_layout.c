@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csrf.h"
 #include "db.h"
 #include "escape.h"
+#include "form.h"
 #include "page_layout.h"
+#include "validate.h"
 
 void
 html_begin(struct response *resp, const char *title)
@@ -183,4 +186,39 @@ page_format_label(const char *format)
 	if (strcmp(format, "online") == 0)
 		return "Online";
 	abort();	/* the CHECK on events.format and this disagree */
+}
+
+void
+html_link_inactive(struct response *resp)
+{
+	resp->status = 404;
+	html_page(resp, "This link is not active");
+	buf_adds(&resp->body, "<p>The registration it belonged to was already "
+	    "cancelled, or the link was copied incompletely, or a newer email "
+	    "replaced it. Nothing was changed.</p>\n"
+	    "<p>If you need help, contact the event's organizer.</p>\n"
+	    "<p><a href=\"/events\">See all upcoming events</a></p>\n");
+	html_end(resp);
+}
+
+int
+html_link_form(struct request *req, struct response *resp)
+{
+	char			 csrf[CSRF_HEX + 2];
+	struct form_field	 f[] = { { CSRF_FIELD, csrf, sizeof(csrf), 0, 0 } };
+
+	if (form_parse(req->body.data, req->body.len, f, 1) == -1) {
+		html_error_page(resp, 400, NULL);
+		return -1;
+	}
+	if (!csrf_check(req, csrf, f[0].len)) {
+		html_error_page(resp, 403, "Go back to the link in your email "
+		    "and press the button again.");
+		return -1;
+	}
+	if (!token_valid(req->args[0], req->args_len[0])) {
+		html_link_inactive(resp);
+		return -1;
+	}
+	return 0;
 }

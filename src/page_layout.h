@@ -34,6 +34,13 @@ void	 html_end(struct response *);
 void	 html_error_page(struct response *, int status,
 	    const char *message);	/* NULL: the usual text */
 
+/* 404, the same page for every emailed link that leads nowhere. */
+void	 html_link_inactive(struct response *);
+/* The POST of an emailed link's page (/cancel/TOKEN, /confirm/TOKEN): its
+ * form (csrf) and token checked; 0, or -1 after answering 400, 403 or the
+ * inactive page. */
+int	 html_link_form(struct request *, struct response *);
+
 int	 zone_known(const char *iana);
 const char *zone_label(const char *iana);	/* the IANA name if unknown */
 void	 page_event_link(struct buf *, const char *slug, const char *title);

@@ -72,8 +72,11 @@ result_page(struct response *resp, const PGresult *ev,
 	struct buf	*b = &resp->body;
 
 	resp->status = 200;
-	html_page(resp, waitlisted ? "You are on the waiting list" :
-	    "You are registered");
+	if (out->http_status == 202)
+		html_page(resp, "Check your email");
+	else
+		html_page(resp, waitlisted ? "You are on the waiting list" :
+		    "You are registered");
 	buf_adds(b, "<p>For ");
 	page_event_link(b, db_value(ev, 0, "slug"), db_value(ev, 0, "title"));
 	buf_adds(b, ": ");
@@ -83,9 +86,11 @@ result_page(struct response *resp, const PGresult *ev,
 		buf_printf(b, "You are number %ld on the waiting list. ",
 		    out->position);
 	html_esc(b, out->message);
-	buf_adds(b, "</p>\n<p>If you cannot attend, please use the "
-	    "cancellation link in that email, so that someone else can have "
-	    "your seat.</p>\n");
+	if (out->http_status != 202)
+		buf_adds(b, "</p>\n<p>If you cannot attend, please use the "
+		    "cancellation link in that email, so that someone else "
+		    "can have your seat.");
+	buf_adds(b, "</p>\n");
 	html_end(resp);
 }
 
@@ -162,11 +167,12 @@ h_page_register(struct request *req, struct response *resp)
 	in.organization = *fs.value[FIELD_ORGANIZATION] != '\0' ?
 	    fs.value[FIELD_ORGANIZATION] : NULL;
 	in.source = "web";
+	in.remote_addr = http_param(req, "REMOTE_ADDR");
 	if (registration_submit(&in, &out) == -1) {
 		answer_unavailable(req, resp, out.busy);
 		goto done;
 	}
-	if (out.http_status == 201)
+	if (out.http_status == 201 || out.http_status == 202)
 		result_page(resp, ev, &out,
 		    strcmp(out.status, "waitlisted") == 0);
 	else if (out.http_status == 404)

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <uuid/uuid.h>
 
 #include "db.h"
@@ -82,6 +84,15 @@ static const struct {
 	{ "waitlisted", 201, NULL,
 	    "This event is full, so you are on the waiting list. We will email "
 	    "you if a seat opens up." },
+	/* An event that confirms by email (sql/rules/55_holds.sql): the same
+	 * answer for a new address and a repeated one, seat or waiting
+	 * place; the email tells which. */
+	{ "pending", 202, NULL,
+	    "Check your email: your place is held until you follow the link "
+	    "in the message we sent to confirm it is your address." },
+	{ "rate_limited", 429, "too_many_registrations",
+	    "too many registrations for this event from your network; try "
+	    "again in a minute" },
 	{ "full", 409, "event_full",
 	    "this event is full and its waiting list is closed" },
 	{ "not_found", 404, "event_not_found", "no such event" },
@@ -121,13 +132,39 @@ registration_outcome(const char *outcome, struct registration_result *out)
 	out->status = outcomes[i].outcome;
 }
 
+/*
+ * The client's network as the per-event ceiling counts it, in hex: an IPv4
+ * address whole, an IPv6 address's /64 (as nginx's limits do).  NULL when
+ * the address is unknown or not an address.
+ */
+static const char *
+client_network(const char *addr, char *hex, size_t hexsz)
+{
+	unsigned char	 b[16];
+	size_t		 n, i;
+
+	if (addr == NULL)
+		return NULL;
+	if (inet_pton(AF_INET6, addr, b) == 1)
+		n = 8;
+	else if (inet_pton(AF_INET, addr, b) == 1)
+		n = 4;
+	else
+		return NULL;
+	if (hexsz < 2 * n + 1)
+		abort();
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	return hex;
+}
+
 int
 registration_submit(const struct registration_input *in,
     struct registration_result *out)
 {
-	char		 token[TOKEN_LEN + 1], event[SLUG_MAX + 1];
+	char		 token[TOKEN_LEN + 1], event[SLUG_MAX + 1], net[33];
 	uuid_t		 uu;
-	const char	*vals[7];
+	const char	*vals[8];
 	PGresult	*res;
 	enum db_status	 st;
 
@@ -151,7 +188,8 @@ registration_submit(const struct registration_input *in,
 	vals[4] = in->source;
 	vals[5] = token;
 	vals[6] = in->idempotency_key;
-	if ((st = db_query(STMT_REGISTER, 7, vals, &res)) != DB_OK) {
+	vals[7] = client_network(in->remote_addr, net, sizeof(net));
+	if ((st = db_query(STMT_REGISTER, 8, vals, &res)) != DB_OK) {
 		out->busy = st == DB_BUSY;
 		metrics_registration("unavailable");
 		return -1;

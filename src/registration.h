@@ -28,13 +28,15 @@ struct registration_input {
 	const char	*organization;	/* NULL when none */
 	const char	*source;	/* "api" or "web" */
 	const char	*idempotency_key;	/* NULL when none */
+	const char	*remote_addr;	/* REMOTE_ADDR, NULL when unknown */
 };
 
 struct registration_result {
-	int		 http_status;	/* 201, 403, 404, 409, 422 */
-	const char	*code;		/* error code, NULL on 201 */
+	int		 http_status;	/* 201, 202, 403, 404, 409, 422 */
+	const char	*code;		/* error code, NULL on 201 and 202 */
 	const char	*message;
-	const char	*status;	/* confirmed | waitlisted on 201 */
+	const char	*status;	/* confirmed | waitlisted on 201,
+					   pending on 202 */
 	long		 position;	/* > 0 when waitlisted */
 	char		 event_slug[SLUG_MAX + 1];
 	int		 busy;		/* on -1: 1 = lock timeout, 0 = no db */

@@ -23,6 +23,8 @@ static const struct route routes[] = {
 	    R_API | R_NO_STORE },
 	{ M_DELETE, "/api/v1/registrations/:", h_registration_cancel,
 	    R_API | R_NO_STORE },
+	{ M_POST, "/api/v1/registrations/:/confirm", h_registration_confirm,
+	    R_API | R_NO_STORE },
 	{ M_GET | M_HEAD, "/metrics", h_metrics, R_NO_STORE },
 	{ M_GET | M_HEAD, "/events", h_page_events, 0 },
 	{ M_GET | M_HEAD, "/events/:.ics", h_page_ics, 0 },
@@ -32,6 +34,8 @@ static const struct route routes[] = {
 	    R_FORM_BODY | R_NO_STORE },
 	{ M_GET | M_HEAD, "/cancel/:", h_page_cancel_show, R_NO_STORE },
 	{ M_POST, "/cancel/:", h_page_cancel, R_FORM_BODY | R_NO_STORE },
+	{ M_GET | M_HEAD, "/confirm/:", h_page_confirm_show, R_NO_STORE },
+	{ M_POST, "/confirm/:", h_page_confirm, R_FORM_BODY | R_NO_STORE },
 
 	{ M_POST, "/api/v1/admin/events", h_admin_event_create,
 	    R_API | R_ADMIN | R_JSON_BODY | R_NO_STORE },

@@ -16,7 +16,7 @@
 
 static const char *const kinds[MAIL__MAX] = {
 	"confirmed", "waitlisted", "promoted", "cancelled",
-	"already_registered", "reminder", "event_cancelled",
+	"already_registered", "reminder", "event_cancelled", "confirm_address",
 };
 
 static void

@@ -107,8 +107,10 @@ def test_member_domains_match_literally(api, db, make_event):
     db.all("INSERT INTO eventbox.organizations (name, domains) VALUES (%s, %s)",
            "Library " + tag, [dom])
     slug = make_event(members_only=True)
-    assert api.register(slug, "Member", f"m@{dom.upper()}").status == 201
-    assert api.register(slug, "Branch", f"b@branch.{dom}").status == 201
+    # Eligible: held until the address confirms (members-only events
+    # confirm by email: tests/test_holds.py).
+    assert api.register(slug, "Member", f"m@{dom.upper()}").status == 202
+    assert api.register(slug, "Branch", f"b@branch.{dom}").status == 202
     # A suffix without the dot is another domain.
     assert_error(api.register(slug, "Suffix", f"s@x{dom}"), 403, "not_eligible")
     assert_error(api.register(slug, "Parent", "p@example.org"), 403,
@@ -166,3 +168,25 @@ def test_an_idempotency_key_does_not_replay_not_open_yet(api, db, make_event):
     # The final answer is the one replayed from now on.
     third = api.register(slug, "Early", addr, headers={"Idempotency-Key": key})
     assert third.status == 201 and third.json["status"] == "confirmed", third
+
+
+# --- a constraint that refuses a change ------------------------------------------
+
+def test_a_constraint_violation_is_409_and_the_log_quotes_no_row(admin, api, db,
+                                                                  make_event):
+    import os
+    slug = make_event(capacity=1)
+    for i in range(3):
+        api.register(slug, f"P{i}", email())
+    log = os.path.join(os.environ["EVENTBOX_LOG_DIR"], "eventbox.log")
+    start = os.path.getsize(log)
+    # Two wait; a waiting-list limit of one is refused by the table's CHECK.
+    r = admin.patch(f"/events/{slug}", json_body={"waitlist_capacity": 1})
+    assert_error(r, 409, "conflict")
+    assert db.value("SELECT waitlist_capacity FROM eventbox.events WHERE slug = %s",
+                    slug) is None
+    with open(log, errors="replace") as f:
+        f.seek(start)
+        written = f.read()
+    assert "waitlist_never_overfull" in written          # staff learn which rule
+    assert "Failing row" not in written and "secret-" + slug not in written

@@ -307,3 +307,25 @@ def test_the_socket_is_0660_and_closed_to_other_local_users():
     assert r.returncode == 0, r.stderr
     record("raw FastCGI", "connect to the socket as user nobody",
            "EACCES (socket mode 0660)")
+
+
+# --- /metrics without nginx's allow list ------------------------------------
+
+@pytest.mark.parametrize("addr", ["203.0.113.5", "2001:db8::5", None])
+def test_metrics_answers_only_loopback_or_the_token_even_without_nginx(api, addr):
+    params = base_params(uri="/metrics")
+    if addr is None:
+        del params["REMOTE_ADDR"]
+    else:
+        params["REMOTE_ADDR"] = addr
+    out = exchange(request(params))
+    assert status_of(out) == 404, out[:300]
+    assert b"eventbox_" not in out
+    token = os.environ.get("EVENTBOX_METRICS_TOKEN")
+    if token:
+        wrong = exchange(request({**params, "HTTP_AUTHORIZATION": "Bearer x" + token}))
+        assert status_of(wrong) == 404
+        right = exchange(request({**params, "HTTP_AUTHORIZATION": "Bearer " + token}))
+        assert status_of(right) == 200 and b"eventbox_" in right
+    local = exchange(request(base_params(uri="/metrics")))
+    assert status_of(local) == 200 and b"eventbox_" in local

@@ -153,13 +153,14 @@ def test_slow_headers_and_stalled_bodies_time_out_at_nginx_without_tying_up_work
            f"{max(latencies):.2f} s; no worker replaced")
 
 
-def render_nginx(dest, port, rate, burst):
+def render_nginx(dest, port, rate, burst, conn_limit=1000):
     """The repository's templates, rendered as deploy/devstack.sh does, for
     a second nginx in front of the same workers with a low POST rate."""
     os.makedirs(os.path.join(dest, "tmp"), exist_ok=True)
     os.makedirs(os.path.join(dest, "server.d"), exist_ok=True)
     subst = {
         "@POST_RATE@": rate, "@POST_BURST@": str(burst),
+        "@CONN_LIMIT@": str(conn_limit),
         "@LISTEN@": f"127.0.0.1:{port}", "@SERVER_NAME@": "localhost",
         "@FASTCGI_PASS@": "unix:" + env("EVENTBOX_LISTEN"),
         "@STATIC_ROOT@": os.path.join(ROOT, "static"),
@@ -191,11 +192,12 @@ def free_port():
     return port
 
 
-@pytest.fixture
-def low_rate_nginx(tmp_path):
+def start_nginx(tmp_path, conn_limit=1000, server_conf=""):
     dest = str(tmp_path / "nginx")
     port = free_port()
-    conf = render_nginx(dest, port, "5r/s", 5)
+    conf = render_nginx(dest, port, "5r/s", 5, conn_limit)
+    with open(os.path.join(dest, "server.d", "test.conf"), "w") as f:
+        f.write(server_conf)
     proc = subprocess.Popen(["nginx", "-p", dest + "/", "-c", conf, "-e",
                              os.path.join(dest, "error.log")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -208,10 +210,121 @@ def low_rate_nginx(tmp_path):
             assert proc.poll() is None, proc.stderr.read()
             assert time.time() < deadline, "the second nginx did not start"
             time.sleep(0.1)
-    yield Api(f"http://127.0.0.1:{port}")
+    return proc, dest, Api(f"http://127.0.0.1:{port}"), port
+
+
+def stop_nginx(proc, dest):
     proc.send_signal(signal.SIGQUIT)
     proc.wait(10)
     shutil.rmtree(dest, ignore_errors=True)
+
+
+@pytest.fixture
+def low_rate_nginx(tmp_path):
+    proc, dest, api, _ = start_nginx(tmp_path)
+    yield api
+    stop_nginx(proc, dest)
+
+
+# The client address as a proxy in front would pass it: lets one test speak
+# from many IPv4 and IPv6 addresses over loopback.
+REALIP = "set_real_ip_from 127.0.0.1;\nreal_ip_header X-Forwarded-For;\n"
+
+
+@pytest.fixture
+def proxied_nginx(tmp_path):
+    proc, dest, api, port = start_nginx(tmp_path, server_conf=REALIP)
+    yield api, port
+    stop_nginx(proc, dest)
+
+
+@pytest.fixture
+def two_in_flight_nginx(tmp_path):
+    proc, dest, _, port = start_nginx(tmp_path, conn_limit=2, server_conf=REALIP)
+    yield port
+    stop_nginx(proc, dest)
+
+
+def burst_from(api, slug, addresses):
+    barrier = threading.Barrier(len(addresses))
+    results = []
+    runid = uuid.uuid4().hex[:8]
+
+    def post(i, addr):
+        barrier.wait()
+        results.append(api.register(slug, f"Net {i}", f"net{i}-{runid}@example.org",
+                                    headers={"X-Forwarded-For": addr}).status)
+
+    threads = [threading.Thread(target=post, args=(i, a)) for i, a in enumerate(addresses)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_one_ipv6_64_is_one_client_however_its_addresses_are_written(
+        proxied_nginx, make_event):
+    api, _ = proxied_nginx
+    slug = make_event(capacity=1000)
+    # 30 addresses of 2001:db8:0:0::/64, most written with "::" in
+    # different places (the textual form would hide the prefix).
+    same64 = [f"2001:db8::{i + 1:x}" for i in range(10)] + \
+             [f"2001:db8::{i + 1:x}:0:0:1" for i in range(10)] + \
+             [f"2001:db8:0:0:{i + 1:x}:ffff:1:2" for i in range(10)]
+    codes = burst_from(api, slug, same64)
+    ok = codes.count(201)
+    assert len(codes) == 30 and ok + codes.count(429) == 30, codes
+    assert 6 <= ok <= 12, codes
+    # 30 different /64s and 30 IPv4 addresses are 60 clients: none limited.
+    time.sleep(1.5)
+    others = [f"2001:db8:{i + 1:x}::1" for i in range(30)]
+    assert burst_from(api, slug, others) == [201] * 30
+    v4 = [f"192.0.2.{i + 1}" for i in range(30)]
+    assert burst_from(api, slug, v4) == [201] * 30
+    record("nginx", "30 simultaneous POSTs from 30 addresses of one IPv6 /64, "
+           "EVENTBOX_POST_RATE=5r/s burst 5",
+           f"{ok} x 201, {30 - ok} x 429; 30 from 30 other /64s and 30 from 30 "
+           "IPv4 addresses right after: all 201")
+
+
+def test_one_client_gets_429_beyond_its_requests_in_flight(two_in_flight_nginx):
+    port = two_in_flight_nginx
+    # Two uploads that never finish hold the client's two places.
+    held = []
+    for _ in range(2):
+        s = socket.create_connection(("127.0.0.1", port), 5)
+        s.sendall(b"POST /api/v1/events/x/registrations HTTP/1.1\r\nHost: localhost\r\n"
+                  b"X-Forwarded-For: 2001:db8:5::1\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 1000\r\n\r\n{")
+        held.append(s)
+    time.sleep(0.5)
+    try:
+        third = raw_get(port, "2001:db8:5::2")
+        other = raw_get(port, "2001:db8:6::1")
+    finally:
+        for s in held:
+            s.close()
+    assert third.startswith(b"HTTP/1.1 429"), third[:200]
+    assert other.startswith(b"HTTP/1.1 200"), other[:200]
+    record("nginx", "a third request while two uploads from the same IPv6 /64 "
+           "are in flight, EVENTBOX_CONN_LIMIT=2",
+           "429 at once; a request from another /64 meanwhile: 200")
+
+
+def raw_get(port, addr):
+    s = socket.create_connection(("127.0.0.1", port), 5)
+    try:
+        s.sendall(f"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                  f"X-Forwarded-For: {addr}\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                return data
+            data += chunk
+    finally:
+        s.close()
 
 
 def test_a_burst_of_posts_from_one_client_gets_429_but_reads_never_do(

@@ -158,7 +158,10 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT sha256(convert_to(lower(p_token), 'UTF8')) $$;
 
 -- Issues a new token for a registration: stores its hash, returns it raw
--- (the caller puts it in the outbox row and nowhere else).
+-- (the caller puts it in the outbox row and nowhere else).  It is the one
+-- valid token of the registration: any older one is revoked, so a re-sent
+-- note never leaves two working links (and the mailer drops a queued
+-- message whose link was revoked: mail_claim in 80_mail.sql).
 CREATE OR REPLACE FUNCTION eventbox.issue_token(p_registration_id bigint, p_token uuid DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql
@@ -167,6 +170,7 @@ AS $$
 DECLARE
     t text := coalesce(p_token, gen_random_uuid())::text;
 BEGIN
+    DELETE FROM tokens WHERE registration_id = p_registration_id;
     INSERT INTO tokens (token_hash, registration_id) VALUES (token_hash(t), p_registration_id);
     RETURN t;
 END
@@ -196,7 +200,8 @@ END
 $$;
 
 -- Promotes the oldest waiting registrations into free seats, in order, and
--- queues their emails.  Nobody is promoted once the event has started, or
+-- queues their emails (a held one's comes when its address confirms:
+-- rules/55_holds.sql).  Nobody is promoted once the event has started, or
 -- unless it is published.  Returns how many moved up.
 CREATE OR REPLACE FUNCTION eventbox.promote_waiting(p_event_id bigint) RETURNS integer
 LANGUAGE plpgsql
@@ -213,7 +218,7 @@ BEGIN
         RETURN 0;
     END IF;
     FOR r IN
-        SELECT id, name, email FROM registrations
+        SELECT id, name, email, held_until FROM registrations
          WHERE event_id = p_event_id AND status = 'waitlisted'
          ORDER BY id
          LIMIT free_seats(e)
@@ -222,8 +227,10 @@ BEGIN
         UPDATE registrations
            SET status = 'confirmed', confirmed_at = now(), promoted_at = now()
          WHERE id = r.id;
-        INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-        VALUES ('promoted', r.id, p_event_id, r.email, r.name, issue_token(r.id));
+        IF r.held_until IS NULL THEN
+            INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
+            VALUES ('promoted', r.id, p_event_id, r.email, r.name, issue_token(r.id));
+        END IF;
         n := n + 1;
     END LOOP;
     RETURN n;

@@ -6,13 +6,16 @@
 -- come from 10_seats.sql's helpers, inlined by the planner.
 
 -- What anybody may see of an event: never the online URL, never drafts.
+-- Seats held for an address that has not confirmed yet count as free
+-- (public_seats, 15_holds.sql): registering somebody else's address moves
+-- no public figure.
 CREATE OR REPLACE VIEW eventbox.public_events AS
 SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
        e.categories, e.organizer, e.accessibility_contact, e.starts_at, e.ends_at,
        e.timezone, e.capacity, e.status, e.waitlist_enabled,
        e.registration_opens_at,
        eventbox.closes_at(e) AS registration_closes_at,
-       eventbox.free_seats(e) AS seats_available,
+       eventbox.public_seats(e) AS seats_available,
        eventbox.waitlist_open(e) AS waitlist_available,
        eventbox.registration_state(e) AS registration_state,
        e.image_path, e.image_alt, e.image_decorative
@@ -25,8 +28,8 @@ CREATE OR REPLACE VIEW eventbox.libcal_events AS
 SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
        e.categories, e.organizer, e.starts_at, e.ends_at, e.timezone, e.capacity,
        e.status, e.members_only,
-       e.capacity - eventbox.free_seats(e) AS seats_taken,
-       e.waitlisted_count AS wait_list,
+       e.capacity - eventbox.public_seats(e) AS seats_taken,
+       eventbox.public_waiting(e) AS wait_list,
        (e.registration_opens_at IS NULL OR now() >= e.registration_opens_at)
            AS has_registration_opened,
        (e.status = 'cancelled' OR now() >= eventbox.closes_at(e))
@@ -43,7 +46,13 @@ SELECT e.id, e.slug, e.title, e.status, e.starts_at, e.ends_at, e.timezone, e.ca
        e.waitlisted_count AS waitlisted,
        e.cancelled_count AS cancelled,
        eventbox.free_seats(e) AS seats_available,
-       e.waitlist_enabled, e.waitlist_capacity
+       e.waitlist_enabled, e.waitlist_capacity,
+       -- Of confirmed and waitlisted: held until their address confirms.
+       eventbox.held_count(e.id, 'confirmed') AS held_seats,
+       eventbox.held_count(e.id, 'waitlisted') AS held_waiting,
+       (SELECT count(*)::integer FROM eventbox.registrations x
+         WHERE x.event_id = e.id AND x.hold_expired_at IS NOT NULL) AS expired,
+       eventbox.needs_confirmation(e) AS confirmation_required
   FROM eventbox.events e;
 
 CREATE OR REPLACE VIEW eventbox.roster AS
@@ -52,7 +61,9 @@ SELECT e.slug, r.id AS registration_id, r.name, r.email, r.organization, r.statu
            row_number() OVER (PARTITION BY e.slug, r.status ORDER BY r.id)::integer
        END AS "position",
        r.registered_at, r.confirmed_at, r.promoted_at, r.cancelled_at, r.attended_at,
-       r.source
+       r.source,
+       eventbox.hold_state(r) AS hold, r.held_until, r.address_confirmed_at,
+       r.hold_expired_at
   FROM eventbox.registrations r
   JOIN eventbox.events e ON e.id = r.event_id;
 
@@ -66,7 +77,9 @@ SELECT r.event_id, e.slug, r.id AS registration_id, r.name, r.email,
            row_number() OVER (PARTITION BY r.event_id, r.status ORDER BY r.id)::integer
        END AS "position",
        r.registered_at, r.confirmed_at, r.promoted_at, r.cancelled_at, r.attended_at,
-       r.source
+       r.source,
+       eventbox.hold_state(r) AS hold, r.held_until, r.address_confirmed_at,
+       r.hold_expired_at
   FROM eventbox.registrations r
   JOIN eventbox.events e ON e.id = r.event_id
   LEFT JOIN eventbox.organizations o ON o.id = r.organization_id;

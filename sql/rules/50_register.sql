@@ -30,7 +30,8 @@ $$;
 --   outcome   confirmed | waitlisted | full | not_found | not_published |
 --             event_cancelled | not_open | closed | not_eligible |
 --             invalid_name | invalid_email | invalid_organization |
---             idempotency_mismatch | already_registered (staff only)
+--             idempotency_mismatch | already_registered (staff only) |
+--             pending (held until the address confirms: rules/55_holds.sql)
 --   position  place on the waiting list when waitlisted
 -- A repeated email answers what a new registration would have got, and
 -- queues an "already registered" note to that address instead; staff
@@ -49,8 +50,11 @@ $$;
 -- without.  It answers only when nothing would be written: no idempotency
 -- key to record, the event open and the address eligible (else another
 -- answer comes first), no seat and no room on the waiting list
--- (seat_outcome), and the address not registered (that answer queues an
--- "already registered" note, under the lock).  The counters move toward
+-- (seat_outcome), and, for staff only, the address not registered (staff
+-- are told already_registered, under the lock).  A patron's address takes
+-- this path whether it is registered or not, so neither the answer nor the
+-- work (and so the time) tells a probe which; a registered patron who
+-- presses "Register" on a full event gets no note then.  The counters move toward
 -- "full" only under the lock, so a snapshot that says full answers what a
 -- locked read a moment earlier would have; anything else is decided under
 -- the lock, by the same helpers.
@@ -86,6 +90,7 @@ DECLARE
     v_existing bigint;
     v_reg bigint;
     v_idem record;
+    v_held boolean;
 BEGIN
     -- 1. Before the lock: everything that depends only on the request.
     -- The event row lock is held until the commit is on disk, and every
@@ -108,11 +113,12 @@ BEGIN
             SELECT * INTO e FROM events WHERE slug = p_event;
         END IF;
         IF FOUND AND e.status = 'published' AND registration_state(e) = 'open'
-           AND seat_outcome(e) = 'full'
+           AND seat_outcome(e) = 'full' AND NOT holds_due(e.id)
            AND NOT (e.members_only AND NOT p_any_domain AND v_member IS NULL)
-           AND NOT EXISTS (SELECT 1 FROM registrations r
-                            WHERE r.event_id = e.id AND lower(r.email) = lower(v_email)
-                              AND r.status <> 'cancelled') THEN
+           AND (p_source <> 'staff'
+                OR NOT EXISTS (SELECT 1 FROM registrations r
+                                WHERE r.event_id = e.id AND lower(r.email) = lower(v_email)
+                                  AND r.status <> 'cancelled')) THEN
             outcome := 'full';
             event_id := e.id;
             event_slug := e.slug;
@@ -126,6 +132,7 @@ BEGIN
         outcome := 'not_found';
         RETURN;
     END IF;
+    e := release_due_holds(e);                  -- rules/55_holds.sql
     event_id := e.id;
     event_slug := e.slug;
 
@@ -162,10 +169,12 @@ BEGIN
     -- lock; the unique index on live addresses answers "already there"
     -- in the same probe.
     IF outcome IN ('confirmed', 'waitlisted') THEN
+        v_held := p_source <> 'staff' AND needs_confirmation(e);
         INSERT INTO registrations (event_id, name, email, organization, status, source,
-                                   confirmed_at, organization_id)
+                                   confirmed_at, organization_id, held_until)
         VALUES (e.id, v_name, v_email, v_org, outcome, p_source,
-                CASE WHEN outcome = 'confirmed' THEN now() END, v_member)
+                CASE WHEN outcome = 'confirmed' THEN now() END, v_member,
+                CASE WHEN v_held THEN hold_ends(e) END)
         ON CONFLICT (event_id, lower(email)) WHERE status <> 'cancelled' DO NOTHING
         RETURNING id INTO v_reg;
     END IF;
@@ -180,21 +189,27 @@ BEGIN
     IF v_reg IS NOT NULL THEN
         INSERT INTO tokens (token_hash, registration_id) VALUES (token_hash(v_token), v_reg);
         INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-        VALUES (outcome, v_reg, e.id, v_email, v_name, v_token);
+        VALUES (CASE WHEN v_held THEN 'confirm_address' ELSE outcome END, v_reg, e.id,
+                v_email, v_name, v_token);
     ELSIF v_existing IS NOT NULL AND p_source = 'staff' THEN
         -- Staff are told the truth (a patron is told by email instead).
         outcome := 'already_registered';
         "position" := NULL;
     ELSIF v_existing IS NOT NULL THEN
-        INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-        SELECT 'already_registered', r.id, e.id, r.email, r.name, issue_token(r.id)
-          FROM registrations r WHERE r.id = v_existing;
+        PERFORM note_repeat(v_existing);        -- at most one an hour
+    END IF;
+    -- The public on an event that confirms by email learns nothing until
+    -- the address answers: new, repeated, seat or waiting place.
+    IF outcome IN ('confirmed', 'waitlisted') AND p_source <> 'staff'
+       AND needs_confirmation(e) THEN
+        outcome := 'pending';
+        "position" := NULL;
     END IF;
 
     -- Only an answer that will not change is kept for replays: "not open
     -- yet", "full" or "not published" may be different on the next try.
     IF p_idempotency_key IS NOT NULL
-       AND outcome IN ('confirmed', 'waitlisted', 'closed', 'event_cancelled') THEN
+       AND outcome IN ('confirmed', 'waitlisted', 'pending', 'closed', 'event_cancelled') THEN
         INSERT INTO idempotency_keys (event_id, key, request_hash, outcome, position)
         VALUES (e.id, p_idempotency_key, v_hash, outcome, "position");
     END IF;
@@ -271,7 +286,8 @@ END
 $$;
 
 -- registration_by_token: the holder's own registration.  The online URL is
--- shown only once the seat is confirmed.
+-- shown only once the seat is confirmed (and, where the event asks, the
+-- address too: rules/55_holds.sql).
 CREATE OR REPLACE FUNCTION eventbox.registration_by_token(p_token text)
 RETURNS TABLE (status text, "position" integer, name text, email text, organization text,
                registered_at timestamptz, event_slug text, event_title text,
@@ -288,7 +304,7 @@ AS $$
            END,
            r.name, r.email, r.organization, r.registered_at, e.slug, e.title,
            e.starts_at, e.ends_at, e.timezone, e.format, e.location,
-           CASE WHEN r.status = 'confirmed' THEN e.online_url END
+           CASE WHEN r.status = 'confirmed' AND r.held_until IS NULL THEN e.online_url END
       FROM tokens t
       JOIN registrations r ON r.id = t.registration_id
       JOIN events e ON e.id = r.event_id

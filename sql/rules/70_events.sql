@@ -79,7 +79,8 @@ DECLARE
     allowed text[] := ARRAY['slug', 'title', 'description', 'presenter', 'format', 'location',
         'online_url', 'categories', 'organizer', 'accessibility_contact', 'starts_at',
         'ends_at', 'timezone', 'capacity', 'waitlist_enabled', 'waitlist_capacity',
-        'registration_opens_at', 'registration_closes_at', 'members_only'];
+        'registration_opens_at', 'registration_closes_at', 'members_only',
+        'confirmation_required', 'hold_minutes', 'registrations_per_minute'];
 BEGIN
     IF jsonb_typeof(p_fields) IS DISTINCT FROM 'object' THEN
         outcome := 'invalid'; field := ''; message := 'the body must be a JSON object';
@@ -120,14 +121,17 @@ BEGIN
     -- Types first: each present value must be the JSON type of its column.
     FOR k IN SELECT jsonb_object_keys(p_fields) LOOP
         v_type := CASE
-               WHEN k IN ('capacity', 'waitlist_capacity') THEN 'number'
-               WHEN k IN ('waitlist_enabled', 'members_only') THEN 'boolean'
+               WHEN k IN ('capacity', 'waitlist_capacity', 'hold_minutes',
+                          'registrations_per_minute') THEN 'number'
+               WHEN k IN ('waitlist_enabled', 'members_only', 'confirmation_required')
+                   THEN 'boolean'
                WHEN k = 'categories' THEN 'array'
                ELSE 'string' END;
         IF jsonb_typeof(p_fields -> k) <> v_type
            AND NOT (jsonb_typeof(p_fields -> k) = 'null'
                     AND k IN ('online_url', 'waitlist_capacity', 'registration_opens_at',
-                              'registration_closes_at')) THEN
+                              'registration_closes_at', 'confirmation_required',
+                              'hold_minutes', 'registrations_per_minute')) THEN
             outcome := 'invalid'; field := k; message := 'has the wrong type';
             RETURN;
         END IF;
@@ -164,6 +168,27 @@ BEGIN
     n.waitlist_enabled := coalesce((p_fields ->> 'waitlist_enabled')::boolean,
                                    e.waitlist_enabled);
     n.members_only := coalesce((p_fields ->> 'members_only')::boolean, e.members_only);
+    -- Confirmation by email (rules/55_holds.sql): null means "as members_only".
+    IF p_fields ? 'confirmation_required' THEN
+        n.confirmation_required := (p_fields ->> 'confirmation_required')::boolean;
+    END IF;
+    FOREACH k IN ARRAY ARRAY['hold_minutes', 'registrations_per_minute'] LOOP
+        IF p_fields ? k AND jsonb_typeof(p_fields -> k) = 'number'
+           AND ((p_fields ->> k)::numeric <> trunc((p_fields ->> k)::numeric)
+                OR (p_fields ->> k)::numeric NOT BETWEEN 1
+                   AND CASE k WHEN 'hold_minutes' THEN 10080 ELSE 100000 END) THEN
+            outcome := 'invalid'; field := k;
+            message := CASE k WHEN 'hold_minutes' THEN 'must be whole minutes from 1 to 10080, or null'
+                              ELSE 'must be a whole number from 1 to 100000, or null' END;
+            RETURN;
+        END IF;
+    END LOOP;
+    IF p_fields ? 'hold_minutes' THEN
+        n.hold_minutes := (p_fields ->> 'hold_minutes')::integer;
+    END IF;
+    IF p_fields ? 'registrations_per_minute' THEN
+        n.registrations_per_minute := (p_fields ->> 'registrations_per_minute')::integer;
+    END IF;
     IF p_fields ? 'categories' THEN
         IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_fields -> 'categories') c
                     WHERE jsonb_typeof(c) <> 'string' OR length(c #>> '{}') NOT BETWEEN 1 AND 100) THEN
@@ -242,11 +267,13 @@ BEGIN
         INSERT INTO events (slug, title, description, presenter, format, location, online_url,
                             categories, organizer, accessibility_contact, starts_at, ends_at,
                             timezone, capacity, waitlist_enabled, waitlist_capacity,
-                            registration_opens_at, registration_closes_at, members_only)
+                            registration_opens_at, registration_closes_at, members_only,
+                            confirmation_required, hold_minutes, registrations_per_minute)
         VALUES (n.slug, n.title, n.description, n.presenter, n.format, n.location, n.online_url,
                 n.categories, n.organizer, n.accessibility_contact, n.starts_at, n.ends_at,
                 n.timezone, n.capacity, n.waitlist_enabled, n.waitlist_capacity,
-                n.registration_opens_at, n.registration_closes_at, n.members_only)
+                n.registration_opens_at, n.registration_closes_at, n.members_only,
+                n.confirmation_required, n.hold_minutes, n.registrations_per_minute)
         RETURNING id INTO n.id;
         outcome := 'created';
     ELSE
@@ -257,7 +284,9 @@ BEGIN
                ends_at = n.ends_at, timezone = n.timezone, capacity = n.capacity,
                waitlist_enabled = n.waitlist_enabled, waitlist_capacity = n.waitlist_capacity,
                registration_opens_at = n.registration_opens_at,
-               registration_closes_at = n.registration_closes_at, members_only = n.members_only
+               registration_closes_at = n.registration_closes_at, members_only = n.members_only,
+               confirmation_required = n.confirmation_required, hold_minutes = n.hold_minutes,
+               registrations_per_minute = n.registrations_per_minute
          WHERE id = e.id;
         -- The follow-up trigger only sees top-level statements.
         IF n.capacity > e.capacity THEN

@@ -8,12 +8,36 @@
 --
 -- Privacy at rest: once a message is accepted, mail_sent() erases its
 -- token, address and name; only kind, registration, event, timestamps and
--- status remain.  Failed messages keep the address so staff can act.
+-- status remain.  A message that failed for good is erased the same way.
+
+-- mail_stale: a queued message that no longer tells the truth when its
+-- turn comes: a seat, place or reminder for a registration or event
+-- cancelled since, a reminder once the event started, a confirmation
+-- request for a hold that ended or was confirmed, or any other message
+-- while the registration waits for its address.
+CREATE OR REPLACE FUNCTION eventbox.mail_stale(o eventbox.outbox, r eventbox.registrations,
+                                               e eventbox.events)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    SELECT CASE
+        WHEN o.kind IN ('cancelled', 'event_cancelled') THEN false
+        WHEN r.id IS NULL OR e.id IS NULL THEN false    -- "no recipient" below
+        WHEN r.status = 'cancelled' OR e.status = 'cancelled' THEN true
+        WHEN o.kind = 'reminder' AND (r.status <> 'confirmed' OR e.status <> 'published'
+                                      OR e.starts_at <= now()) THEN true
+        WHEN o.kind = 'confirm_address' THEN r.held_until IS NULL
+        ELSE r.held_until IS NOT NULL
+    END
+$$;
 
 -- mail_claim: up to p_batch due messages, locked until the caller's
--- transaction ends.  A reminder that no longer applies (cancelled since, or
--- the event started or was cancelled) is closed here as skipped: status
--- sent, sent_at NULL, last_error 'skipped', personal data erased.
+-- transaction ends.  A message that went stale (mail_stale) is closed here
+-- as skipped: status sent, sent_at NULL, last_error 'skipped', personal
+-- data erased.  A message whose link a newer one revoked (issue_token:
+-- one working link per registration) goes out with a new link, which in
+-- turn revokes the older: the last email sent has the working link.
 CREATE OR REPLACE FUNCTION eventbox.mail_claim(p_batch integer)
 RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                token text, registration_status text, "position" integer,
@@ -40,8 +64,7 @@ BEGIN
     LOOP
         SELECT * INTO r FROM registrations WHERE registrations.id = o.registration_id;
         SELECT * INTO e FROM events WHERE events.id = o.event_id;
-        IF o.kind = 'reminder' AND (r.status IS DISTINCT FROM 'confirmed'
-                                    OR e.status <> 'published' OR e.starts_at <= now()) THEN
+        IF mail_stale(o, r, e) THEN
             UPDATE outbox
                SET status = 'sent', last_error = 'skipped', token = NULL,
                    email = NULL, name = NULL
@@ -55,6 +78,11 @@ BEGIN
                    name = NULL
              WHERE outbox.id = o.id;
             CONTINUE;
+        END IF;
+        IF o.token IS NOT NULL AND r.id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.token_hash = token_hash(o.token)) THEN
+            o.token := issue_token(r.id);
+            UPDATE outbox SET token = o.token WHERE outbox.id = o.id;
         END IF;
         id := o.id;
         kind := o.kind;
@@ -111,6 +139,8 @@ $$;
 -- mail_failed: one more failed attempt.  Retries after p_base_ms * 2^n
 -- (at most six hours); after p_max_tries the row stays failed for staff.
 -- p_error must carry no personal data (the mailer sends SMTP codes only).
+-- A failed row keeps no token, address or name: staff find the person
+-- through registration_id, while the registration exists.
 CREATE OR REPLACE FUNCTION eventbox.mail_failed(p_id bigint, p_error text, p_max_tries integer,
                                      p_base_ms integer)
 RETURNS text
@@ -122,6 +152,9 @@ AS $$
        SET attempts = attempts + 1,
            last_error = left(p_error, 200),
            status = CASE WHEN attempts + 1 >= p_max_tries THEN 'failed' ELSE 'pending' END,
+           token = CASE WHEN attempts + 1 >= p_max_tries THEN NULL ELSE token END,
+           email = CASE WHEN attempts + 1 >= p_max_tries THEN NULL ELSE email END,
+           name = CASE WHEN attempts + 1 >= p_max_tries THEN NULL ELSE name END,
            next_attempt_at = now() + least(interval '6 hours',
                make_interval(secs => greatest(p_base_ms, 1) / 1000.0
                                      * power(2, least(attempts, 30))))
@@ -158,14 +191,22 @@ END
 $$;
 
 -- mail_retry: staff send a failed message again (after fixing the relay).
+-- A failed row kept no address, name or token (mail_failed): they come
+-- back from the registration, with a new link where the message has one
+-- (which revokes the older: issue_token).  NULL when the registration is
+-- gone (purged).
 CREATE OR REPLACE FUNCTION eventbox.mail_retry(p_id bigint) RETURNS boolean
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
-    UPDATE eventbox.outbox
-       SET status = 'pending', attempts = 0, next_attempt_at = now()
-     WHERE id = p_id AND status = 'failed' AND email IS NOT NULL
+    UPDATE eventbox.outbox o
+       SET status = 'pending', attempts = 0, next_attempt_at = now(),
+           email = r.email, name = r.name,
+           token = CASE WHEN o.kind IN ('cancelled', 'event_cancelled') THEN NULL
+                        ELSE issue_token(r.id) END
+      FROM eventbox.registrations r
+     WHERE o.id = p_id AND o.status = 'failed' AND r.id = o.registration_id
  RETURNING true
 $$;
 

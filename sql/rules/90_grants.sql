@@ -23,6 +23,7 @@ GRANT USAGE ON SCHEMA eventbox TO eventbox_service, eventbox_ops, eventbox_maile
 
 GRANT EXECUTE ON FUNCTION
     eventbox.register(text, text, text, text, text, uuid, text),
+    eventbox.register_from(text, text, text, text, text, text, uuid, text),
     eventbox.cancel(text),
     eventbox.registration_by_token(text),
     eventbox.free_seats(eventbox.events),
@@ -30,6 +31,13 @@ GRANT EXECUTE ON FUNCTION
     eventbox.seat_outcome(eventbox.events),
     eventbox.closes_at(eventbox.events),
     eventbox.registration_state(eventbox.events),
+    eventbox.needs_confirmation(eventbox.events),
+    eventbox.held_count(bigint, text),
+    eventbox.public_seats(eventbox.events),
+    eventbox.public_waiting(eventbox.events),
+    eventbox.hold_state(eventbox.registrations),
+    eventbox.confirm_registration(text),
+    eventbox.registration_hold(text),
     eventbox.iso_utc(timestamptz),
     eventbox.iso_local(timestamptz, text),
     eventbox.utc_offset(timestamptz, text),
@@ -50,6 +58,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.check_in(bigint, text, boolean),
     eventbox.admin_roster(text, text),
     eventbox.admin_event(text, text),
+    eventbox.admin_event_holds(text, text),
     eventbox.category_id(text)
   TO eventbox_service, eventbox_ops;
 GRANT SELECT ON eventbox.public_events, eventbox.libcal_events, eventbox.timezone_names
@@ -63,7 +72,8 @@ GRANT EXECUTE ON FUNCTION
     eventbox.mail_sent(bigint),
     eventbox.mail_failed(bigint, text, integer, integer),
     eventbox.queue_reminders(integer),
-    eventbox.mail_next_due()
+    eventbox.mail_next_due(),
+    eventbox.expire_holds(text)
   TO eventbox_mailer, eventbox_ops;
 
 ------------------------------------------------------------------------------
@@ -90,6 +100,7 @@ GRANT UPDATE (slug, title, description, presenter, format, location, online_url,
               organizer, accessibility_contact, starts_at, ends_at, timezone, capacity,
               waitlist_enabled, waitlist_capacity, registration_opens_at,
               registration_closes_at, status, members_only,
+              confirmation_required, hold_minutes, registrations_per_minute,
               image_path, image_alt, image_decorative)
    ON eventbox.events TO eventbox_ops;
 GRANT INSERT, UPDATE, DELETE ON eventbox.organizations TO eventbox_ops;

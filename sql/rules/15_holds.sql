@@ -1,0 +1,68 @@
+-- rules/15_holds.sql: the hold rule, named once (see 55_holds.sql for
+-- what holds are).  Small SQL functions, inlined by the planner, that the
+-- views (30_views.sql) and register_entry() ask; the functions that change
+-- holds are in 55_holds.sql.
+
+-- Whether registrations by the public wait for their address: as staff
+-- chose, else on for members-only events.
+CREATE OR REPLACE FUNCTION eventbox.needs_confirmation(e eventbox.events) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT coalesce(e.confirmation_required, e.members_only) $$;
+
+-- When a hold taken now ends: the event's own hold_minutes, else the
+-- service's EVENTBOX_HOLD_MINUTES (set on its sessions as
+-- eventbox.hold_minutes), else 60 minutes; never after the start.
+CREATE OR REPLACE FUNCTION eventbox.hold_ends(e eventbox.events) RETURNS timestamptz
+LANGUAGE sql STABLE
+AS $$
+    SELECT least(e.starts_at, now() + make_interval(mins => coalesce(e.hold_minutes,
+        CASE WHEN current_setting('eventbox.hold_minutes', true) ~ '^[0-9]{1,5}$'
+             THEN least(greatest(current_setting('eventbox.hold_minutes', true)::integer,
+                                 1), 10080) END,
+        60)))
+$$;
+
+-- Held seats and waiting places of an event (from the partial index).
+-- A definer's function: the public views call it for readers who may not
+-- read registrations.
+CREATE OR REPLACE FUNCTION eventbox.held_count(p_event_id bigint, p_status text)
+RETURNS integer
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT count(*)::integer FROM eventbox.registrations h
+     WHERE h.event_id = p_event_id AND h.held_until IS NOT NULL AND h.status = p_status
+$$;
+
+-- Seats free as the public is told: held seats count as free until their
+-- address confirms them.
+CREATE OR REPLACE FUNCTION eventbox.public_seats(e eventbox.events) RETURNS integer
+LANGUAGE sql STABLE
+AS $$
+    SELECT least(e.capacity, eventbox.free_seats(e) + eventbox.held_count(e.id, 'confirmed'))
+$$;
+
+-- The waiting list's length as the public is told: confirmed addresses only.
+CREATE OR REPLACE FUNCTION eventbox.public_waiting(e eventbox.events) RETURNS integer
+LANGUAGE sql STABLE
+AS $$ SELECT e.waitlisted_count - eventbox.held_count(e.id, 'waitlisted') $$;
+
+-- Whether an event has holds that have ended and not yet been released.
+CREATE OR REPLACE FUNCTION eventbox.holds_due(p_event_id bigint) RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT EXISTS (SELECT 1 FROM eventbox.registrations h
+                    WHERE h.event_id = p_event_id AND h.held_until IS NOT NULL
+                      AND h.held_until <= now())
+$$;
+
+-- A registration's hold as staff read it: held | expired | confirmed (the
+-- address confirmed it) | NULL (no confirmation was asked).
+CREATE OR REPLACE FUNCTION eventbox.hold_state(r eventbox.registrations) RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT CASE WHEN r.held_until IS NOT NULL THEN 'held'
+                WHEN r.hold_expired_at IS NOT NULL THEN 'expired'
+                WHEN r.address_confirmed_at IS NOT NULL THEN 'confirmed' END
+$$;

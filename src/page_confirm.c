@@ -1,0 +1,145 @@
+/*
+ * page_confirm.c: the link in a 'confirm_address' email, which makes a
+ * held registration count (sql/rules/55_holds.sql).  Offers the handlers of
+ *
+ *   GET  /confirm/{token}  shows the registration and asks to confirm
+ *   POST /confirm/{token}  confirms
+ *
+ * (api_registrations.c has the same as JSON.)
+ * A GET never confirms: mail scanners follow links, and a scanner that
+ * confirmed would make "the address confirmed it" untrue.  The pages are
+ * Cache-Control: no-store (router) and Referrer-Policy: no-referrer.
+ */
+#include <string.h>
+
+#include "answer.h"
+#include "csrf.h"
+#include "db.h"
+#include "escape.h"
+#include "form.h"
+#include "handlers.h"
+#include "page_layout.h"
+#include "validate.h"
+
+static void
+event_facts(struct buf *b, const PGresult *res)
+{
+	buf_adds(b, "<dl class=\"facts\">\n<dt>Name</dt><dd>");
+	html_esc(b, db_value(res, 0, "name"));
+	buf_adds(b, "</dd>\n<dt>Event</dt><dd>");
+	page_event_link(b, db_value(res, 0, "event_slug"),
+	    db_value(res, 0, "event_title"));
+	buf_adds(b, "</dd>\n<dt>When</dt><dd>");
+	page_when(b, res, 0, db_value(res, 0, "timezone"));
+	buf_adds(b, "</dd>\n</dl>\n");
+}
+
+/* 410: the hold ended before anybody confirmed it. */
+static void
+expired_page(struct response *resp, const char *slug)
+{
+	struct buf	*b = &resp->body;
+
+	html_page(resp, "This registration has lapsed");
+	resp->status = 410;
+	buf_adds(b, "<p>The place was held for a limited time, and nobody "
+	    "confirmed it in time, so it went to the next person. You are "
+	    "welcome to register again.</p>\n<p><a href=\"/events/");
+	html_esc(b, slug);
+	buf_adds(b, "\">Back to the event</a></p>\n");
+	html_end(resp);
+}
+
+/*
+ * GET /confirm/{token}: shows the held registration and a button that
+ * confirms it.  200 (also when already confirmed: it says so); 404 one
+ * calm page for a token malformed, unknown, replaced or cancelled; 410 the
+ * hold ended; 503.
+ */
+void
+h_page_confirm_show(struct request *req, struct response *resp)
+{
+	const char	*tok = req->args[0], *hold;
+	PGresult	*res;
+	struct buf	*b = &resp->body;
+	char		 field[CSRF_HEX + 1];
+
+	if (!token_valid(tok, req->args_len[0])) {
+		html_link_inactive(resp);
+		return;
+	}
+	if ((res = db_fetch(req, resp, STMT_PAGE_HOLD, 1, &tok,
+	    MISSING_OK)) == NULL)
+		return;
+	hold = PQntuples(res) == 0 ? "cancelled" : db_value(res, 0, "hold");
+	if (strcmp(hold, "cancelled") == 0)
+		html_link_inactive(resp);
+	else if (strcmp(hold, "expired") == 0)
+		expired_page(resp, db_value(res, 0, "event_slug"));
+	else if (strcmp(hold, "confirmed") == 0) {
+		html_page(resp, "Already confirmed");
+		event_facts(b, res);
+		buf_adds(b, "<p>Nothing more to do: the email that followed "
+		    "the confirmation has your cancellation link.</p>\n");
+		html_end(resp);
+	} else {
+		csrf_prepare(req, resp, field);
+		html_page(resp, "Confirm your registration?");
+		event_facts(b, res);
+		buf_adds(b, "<p>Your place is held until ");
+		html_esc(b, db_value(res, 0, "held_until_text"));
+		buf_adds(b, " (event time). Press the button to keep it.</p>\n"
+		    "<form method=\"post\" action=\"/confirm/");
+		html_esc(b, tok);
+		buf_adds(b, "\">\n<input type=\"hidden\" name=\"" CSRF_FIELD
+		    "\" value=\"");
+		buf_adds(b, field);
+		buf_adds(b, "\">\n<button type=\"submit\">Confirm my "
+		    "registration</button>\n</form>\n<p>Did not ask for this? "
+		    "Just close this page: the place is released and you "
+		    "will get no more email about it.</p>\n");
+		html_end(resp);
+	}
+	PQclear(res);
+}
+
+/*
+ * POST /confirm/{token}, form: csrf.  Confirms and says what the
+ * registration holds now.  200; 400 malformed form; 403 CSRF check failed;
+ * 404 as for the GET; 410 the hold ended; 503.
+ */
+void
+h_page_confirm(struct request *req, struct response *resp)
+{
+	const char	*tok = req->args[0], *outcome;
+	PGresult	*res;
+	struct buf	*b = &resp->body;
+	int		 waiting;
+
+	if (html_link_form(req, resp) == -1)
+		return;
+	if ((res = db_fetch(req, resp, STMT_CONFIRM, 1, &tok,
+	    MISSING_OK)) == NULL)
+		return;
+	outcome = db_value(res, 0, "outcome");
+	waiting = strcmp(db_value(res, 0, "status"), "waitlisted") == 0;
+	if (strcmp(outcome, "expired") == 0)
+		expired_page(resp, db_value(res, 0, "event_slug"));
+	else if (strcmp(outcome, "confirmed") != 0 &&
+	    strcmp(outcome, "already_confirmed") != 0)
+		html_link_inactive(resp);
+	else {
+		html_page(resp, waiting ? "Confirmed: you are on the waiting "
+		    "list" : "Confirmed: you are registered");
+		buf_adds(b, "<p>");
+		if (waiting)
+			buf_printf(b, "You are number %s on the waiting list. ",
+			    db_value(res, 0, "position"));
+		buf_adds(b, "An email with the details and your cancellation "
+		    "link is on its way.</p>\n<p><a href=\"/events/");
+		html_esc(b, db_value(res, 0, "event_slug"));
+		buf_adds(b, "\">Back to the event</a></p>\n");
+		html_end(resp);
+	}
+	PQclear(res);
+}

@@ -1,0 +1,441 @@
+"""Confirm by email, seats held meanwhile (sql/rules/55_holds.sql): a
+registration on an event that asks for it holds its seat or waiting place
+until the address follows its link; a hold that ends unconfirmed goes to the
+next in line, in order, never after the start; a probe learns nothing from
+the answer or the public figures; one address gets at most one note an hour
+and holds one working link."""
+import threading
+
+import psycopg2
+import pytest
+
+from staffkit import admin, connect_as, email, ops_role, staff_key  # noqa: F401
+from test_pages import Patron, csrf_of
+
+API = "/api/v1"
+
+
+def confirm_event(make_event, **cols):
+    cols.setdefault("confirmation_required", True)
+    return make_event(**cols)
+
+
+def last_token(db, addr, kind):
+    toks = db.tokens(addr, kind)
+    assert toks, (addr, kind)
+    return toks[-1]
+
+
+def reg(db, addr):
+    return db.one("SELECT status, held_until IS NOT NULL, hold_expired_at IS NOT NULL,"
+                  " address_confirmed_at IS NOT NULL FROM eventbox.registrations"
+                  " WHERE lower(email) = lower(%s) ORDER BY id DESC LIMIT 1", addr)
+
+
+def end_hold(db, addr):
+    """Moves a hold's end into the past, as the clock would."""
+    db.all("UPDATE eventbox.registrations SET held_until = now() - interval '1 second'"
+           " WHERE lower(email) = lower(%s) AND held_until IS NOT NULL", addr)
+
+
+def public(api, slug):
+    r = api.get(f"{API}/events/{slug}")
+    assert r.status == 200, r
+    return r.json["seats_available"], r.json["waitlist_available"]
+
+
+# --- the hold ---------------------------------------------------------------
+
+def test_a_registration_is_held_until_the_address_confirms(api, db, make_event):
+    slug = confirm_event(make_event, capacity=2)
+    ann = email()
+    r = api.register(slug, "Ann", ann)
+    assert r.status == 202 and r.json["status"] == "pending", r
+    assert r.json["position"] is None
+    assert reg(db, ann) == ("confirmed", True, False, False)
+    # The seat is taken (the invariant counts it), the public is not told.
+    assert db.summary(slug)["confirmed"] == 1
+    assert db.value("SELECT held_seats FROM eventbox.event_summary WHERE slug = %s",
+                    slug) == 1
+    assert public(api, slug)[0] == 2
+    # The only email is the confirmation request; no cancellation link yet.
+    assert db.tokens(ann, "confirmed") == []
+    tok = last_token(db, ann, "confirm_address")
+    r = api.post(f"{API}/registrations/{tok}/confirm")
+    assert r.status == 200 and r.json["status"] == "confirmed", r
+    assert r.json["already_confirmed"] is False
+    assert reg(db, ann) == ("confirmed", False, False, True)
+    assert public(api, slug)[0] == 1
+    # The confirmation email carries the same, one working link.
+    assert db.tokens(ann, "confirmed") == [tok]
+    r = api.post(f"{API}/registrations/{tok}/confirm")
+    assert r.status == 200 and r.json["already_confirmed"] is True
+
+
+def test_members_only_events_confirm_by_default_and_others_do_not(api, db,
+                                                                  make_event):
+    db.all("INSERT INTO eventbox.organizations (name, domains) VALUES"
+           " ('Hold Library', '{holdlib.example.org}') ON CONFLICT DO NOTHING")
+    members = make_event(members_only=True)
+    plain = make_event()
+    r = api.register(members, "Mem", email(domain="holdlib.example.org"))
+    assert r.status == 202, r
+    r = api.register(plain, "Pat", email())
+    assert r.status == 201 and r.json["status"] == "confirmed", r
+    # Staff may turn it off for a members-only event, or on for any.
+    db.all("UPDATE eventbox.events SET confirmation_required = false WHERE slug = %s",
+           members)
+    r = api.register(members, "Mem", email(domain="holdlib.example.org"))
+    assert r.status == 201, r
+
+
+def test_staff_entries_need_no_confirmation(db, make_event):
+    slug = confirm_event(make_event)
+    addr = email()
+    out = db.one("SELECT outcome FROM eventbox.register(%s, 'Desk', %s)", slug, addr)
+    assert out == ("confirmed",)
+    assert reg(db, addr)[1] is False
+
+
+def test_an_ended_hold_gives_the_seat_to_the_next_in_line(api, db, make_event):
+    slug = confirm_event(make_event, capacity=1)
+    first, second, third = email(), email(), email()
+    for a in (first, second, third):
+        assert api.register(slug, "P", a).status == 202
+    # second and third wait, in order; third confirms, second does not yet.
+    api.post(f"{API}/registrations/{last_token(db, third, 'confirm_address')}/confirm")
+    end_hold(db, first)
+    assert db.value("SELECT eventbox.expire_holds(%s)", slug) == 1
+    assert reg(db, first) == ("cancelled", False, True, False)
+    # FIFO: second (held, ahead of third) gets the seat, still held.
+    assert reg(db, second)[:2] == ("confirmed", True)
+    assert reg(db, third)[0] == "waitlisted"
+    # No email to the lapsed address, none to the held one promoted.
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE lower(email) = lower(%s)"
+                    " AND kind <> 'confirm_address'", first) == 0
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE lower(email) = lower(%s)"
+                    " AND kind = 'promoted'", second) == 0
+    row = db.one("SELECT held_seats, expired, confirmed, waitlisted"
+                 " FROM eventbox.event_summary WHERE slug = %s", slug)
+    assert row == (1, 1, 1, 1)
+    # The roster shows each state.
+    holds = dict(db.all("SELECT email, hold FROM eventbox.roster WHERE slug = %s", slug))
+    assert (holds[first], holds[second], holds[third]) == ("expired", "held", "confirmed")
+
+
+def test_holds_expire_lazily_under_the_lock(api, db, make_event):
+    slug = confirm_event(make_event, capacity=1, waitlist=False)
+    a, b = email(), email()
+    assert api.register(slug, "A", a).status == 202
+    r = api.register(slug, "B", b)
+    assert r.status == 409, r                  # full while a's hold lasts
+    end_hold(db, a)
+    r = api.register(slug, "B", b)             # the fast path must not answer full
+    assert r.status == 202, r
+    assert reg(db, a)[0] == "cancelled" and reg(db, b)[:2] == ("confirmed", True)
+
+
+def test_no_promotion_after_the_start(api, db, make_event):
+    slug = confirm_event(make_event, capacity=1, starts_in="1 hour")
+    a, b = email(), email()
+    api.register(slug, "A", a)
+    api.register(slug, "B", b)
+    api.post(f"{API}/registrations/{last_token(db, b, 'confirm_address')}/confirm")
+    db.all("UPDATE eventbox.registrations SET held_until = now() - interval '1 second'"
+           " WHERE lower(email) = lower(%s)", a)
+    db.all("UPDATE eventbox.events SET starts_at = now() - interval '1 minute',"
+           " ends_at = now() + interval '1 hour' WHERE slug = %s", slug)
+    db.value("SELECT eventbox.expire_holds(%s)", slug)
+    assert reg(db, a)[0] == "cancelled"
+    assert reg(db, b)[0] == "waitlisted"
+
+
+def test_a_hold_never_outlasts_the_start_and_follows_the_event_setting(api, db,
+                                                                       make_event):
+    slug = confirm_event(make_event, starts_in="10 minutes", hold_minutes=600)
+    a = email()
+    api.register(slug, "A", a)
+    assert db.value("SELECT held_until = e.starts_at FROM eventbox.registrations r"
+                    " JOIN eventbox.events e ON e.id = r.event_id WHERE r.email = %s", a)
+    slug = confirm_event(make_event, hold_minutes=7)
+    b = email()
+    api.register(slug, "B", b)
+    assert db.value("SELECT held_until - registered_at FROM eventbox.registrations"
+                    " WHERE email = %s", b).total_seconds() == 7 * 60
+
+
+def test_an_expired_hold_answers_410_and_stays_released(api, db, make_event):
+    slug = confirm_event(make_event, capacity=1)
+    a = email()
+    api.register(slug, "A", a)
+    tok = last_token(db, a, "confirm_address")
+    end_hold(db, a)
+    r = api.post(f"{API}/registrations/{tok}/confirm")
+    assert r.status == 410 and r.json["error"]["code"] == "hold_expired", r
+    assert reg(db, a)[0] == "cancelled"
+    assert db.summary(slug)["confirmed"] == 0
+
+
+# --- expiry racing a confirmation (both orders) ------------------------------
+
+def hold_lock(slug):
+    """A session that holds the event's row lock until released."""
+    conn = psycopg2.connect(**{k: v for k, v in connect_as_params().items()})
+    conn.autocommit = False
+    cur = conn.cursor()
+    cur.execute("SELECT eventbox.lock_event(%s)", (slug,))
+    return conn, cur
+
+
+def connect_as_params():
+    import os
+    return dict(host=os.environ["PGHOST"], port=os.environ["PGPORT"],
+                dbname=os.environ["PGDATABASE"], user=os.environ["PGUSER"])
+
+
+def test_expiry_first_then_the_confirmation_waiting_on_the_lock(api, db, make_event):
+    slug = confirm_event(make_event, capacity=1)
+    a = email()
+    api.register(slug, "A", a)
+    tok = last_token(db, a, "confirm_address")
+    conn, cur = hold_lock(slug)
+    answer = {}
+    t = threading.Thread(target=lambda: answer.update(
+        r=api.post(f"{API}/registrations/{tok}/confirm")))
+    try:
+        t.start()
+        # The confirmation is now waiting for the lock; the hold ends and the
+        # lock holder releases it first.
+        # (within the service's lock_timeout, 3 s in the test stack)
+        for _ in range(40):
+            if db.value("SELECT count(*) FROM pg_stat_activity"
+                        " WHERE wait_event_type = 'Lock'"):
+                break
+            threading.Event().wait(0.05)
+        cur.execute("UPDATE eventbox.registrations SET held_until = now()"
+                    " WHERE email = %s", (a,))
+        cur.execute("SELECT eventbox.expire_holds_locked(id) FROM eventbox.events"
+                    " WHERE slug = %s", (slug,))
+        conn.commit()
+        t.join(30)
+    finally:
+        conn.close()
+    assert answer["r"].status == 410, answer
+    assert reg(db, a)[0] == "cancelled"
+    assert db.summary(slug)["confirmed"] == 0
+
+
+def test_confirmation_first_then_the_expiry_finds_nothing(api, db, make_event):
+    slug = confirm_event(make_event, capacity=1)
+    a = email()
+    api.register(slug, "A", a)
+    tok = last_token(db, a, "confirm_address")
+    assert api.post(f"{API}/registrations/{tok}/confirm").status == 200
+    db.all("UPDATE eventbox.events SET hold_minutes = 1 WHERE slug = %s", slug)
+    assert db.value("SELECT eventbox.expire_holds(%s)", slug) == 0
+    assert reg(db, a) == ("confirmed", False, False, True)
+
+
+def test_many_holds_expiring_under_load_never_oversell(api, db, make_event):
+    slug = confirm_event(make_event, capacity=5)
+    addrs = [email() for _ in range(30)]
+    results = []
+
+    def worker(chunk):
+        for a in chunk:
+            results.append(api.register(slug, "L", a).status)
+            db_local = db  # expiry races the registrations
+            end_hold(db_local, a) if len(results) % 3 == 0 else None
+
+    threads = [threading.Thread(target=worker, args=(addrs[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(5):
+        db.value("SELECT eventbox.expire_holds(%s)", slug)
+    for t in threads:
+        t.join(60)
+    db.value("SELECT eventbox.expire_holds(%s)", slug)
+    assert set(results) <= {202}
+    s = db.summary(slug)
+    assert s["confirmed"] <= 5
+    live = db.value("SELECT count(*) FROM eventbox.registrations r JOIN eventbox.events e"
+                    " ON e.id = r.event_id WHERE e.slug = %s AND r.status = 'confirmed'", slug)
+    assert live == s["confirmed"]
+    # FIFO: every waiting registration came after every seated one.
+    seated = db.value("SELECT max(r.id) FROM eventbox.registrations r JOIN eventbox.events e"
+                      " ON e.id = r.event_id WHERE e.slug = %s AND r.status = 'confirmed'"
+                      " AND r.promoted_at IS NULL", slug)
+    waiting = db.value("SELECT min(r.id) FROM eventbox.registrations r JOIN eventbox.events e"
+                       " ON e.id = r.event_id WHERE e.slug = %s AND r.status = 'waitlisted'",
+                       slug)
+    assert seated is None or waiting is None or seated < waiting
+
+
+# --- what a probe learns ------------------------------------------------------
+
+def test_a_probe_learns_nothing_from_the_answer_or_the_figures(api, db, make_event):
+    slug = confirm_event(make_event, capacity=3)
+    victim = email()
+    api.register(slug, "V", victim)
+    api.post(f"{API}/registrations/{last_token(db, victim, 'confirm_address')}/confirm")
+    before = public(api, slug)
+    libcal_before = api.get(f"/1.1/events/{db.value('SELECT id FROM eventbox.events WHERE slug = %s', slug)}").json
+    known = api.register(slug, "Probe", victim)
+    unknown = api.register(slug, "Probe", email())
+    assert known.status == unknown.status == 202
+    assert known.json == {**unknown.json}
+    assert public(api, slug) == before
+    libcal_after = api.get(f"/1.1/events/{db.value('SELECT id FROM eventbox.events WHERE slug = %s', slug)}").json
+    assert libcal_after == libcal_before
+
+
+# --- mail bombing ----------------------------------------------------------------
+
+def test_one_note_an_hour_and_one_working_link(api, db, make_event):
+    slug = make_event()
+    a = email()
+    assert api.register(slug, "A", a).status == 201
+    first = last_token(db, a, "confirmed")
+    for _ in range(10):
+        assert api.register(slug, "A", a).status == 201
+    notes = db.tokens(a, "already_registered")
+    assert len(notes) == 1
+    # The note's link works, the first one was revoked.
+    assert api.get(f"{API}/registrations/{notes[0]}").status == 200
+    assert api.get(f"{API}/registrations/{first}").status == 404
+    # A queued message whose link was revoked is never sent.
+    db.all("UPDATE eventbox.outbox SET created_at = now() - interval '2 hours'"
+           " WHERE lower(email) = lower(%s)", a)
+    api.register(slug, "A", a)
+    assert len(db.tokens(a, "already_registered")) == 2
+
+
+def test_a_held_address_gets_its_link_again_at_most_hourly(api, db, make_event):
+    slug = confirm_event(make_event)
+    a = email()
+    for _ in range(5):
+        assert api.register(slug, "A", a).status == 202
+    assert len(db.tokens(a, "confirm_address")) == 1
+
+
+# --- the pages -----------------------------------------------------------------
+
+def test_the_confirmation_link_asks_first_and_only_the_post_confirms(api, db,
+                                                                     make_event):
+    slug = confirm_event(make_event)
+    patron = Patron(api)
+    a = email()
+    r = patron.register(slug, email=a)
+    assert r.status == 200 and "<h1>Check your email</h1>" in r.text, r
+    tok = last_token(db, a, "confirm_address")
+    page = patron.get(f"/confirm/{tok}")
+    assert page.status == 200 and "Confirm your registration?" in page.text
+    assert reg(db, a)[1] is True                       # a GET changes nothing
+    r = patron.post(f"/confirm/{tok}", [("csrf", csrf_of(page))])
+    assert r.status == 200 and "Confirmed: you are registered" in r.text, r
+    assert reg(db, a)[1] is False
+    assert patron.get(f"/confirm/{tok}").status == 200   # "already confirmed"
+    assert patron.get("/confirm/" + "0" * 36).status == 404
+
+
+def test_the_admin_api_shows_holds(admin, db, make_event, api):
+    slug = confirm_event(make_event, capacity=2)
+    a = email()
+    api.register(slug, "A", a)
+    r = admin.get(f"/events/{slug}")
+    assert r.status == 200, r
+    body = r.json
+    assert (body["confirmation_required"], body["held_seats"], body["expired"]) == (True, 1, 0)
+    r = admin.get(f"/events/{slug}/registrations")
+    row = r.json["registrations"][0]
+    assert row["hold"] == "held" and row["held_until"]
+    r = admin.patch(f"/events/{slug}", json_body={"hold_minutes": 0})
+    assert r.status == 422, r
+    r = admin.patch(f"/events/{slug}",
+                    json_body={"hold_minutes": 15, "confirmation_required": False})
+    assert r.status == 200, r
+    assert db.value("SELECT hold_minutes FROM eventbox.events WHERE slug = %s", slug) == 15
+
+
+# --- a per-event ceiling per network -------------------------------------------
+
+def raw_register(slug, addr, remote):
+    import json
+    from test_fastcgi_raw import base_params, exchange, request, status_of
+    body = json.dumps({"name": "Raw", "email": addr}).encode()
+    params = base_params("POST", f"/api/v1/events/{slug}/registrations",
+                         REMOTE_ADDR=remote, CONTENT_TYPE="application/json",
+                         CONTENT_LENGTH=str(len(body)))
+    return status_of(exchange(request(params, body)))
+
+
+def test_a_network_gets_at_most_the_events_registrations_per_minute(api, db,
+                                                                    make_event):
+    slug = make_event(registrations_per_minute=3)
+    codes = [api.register(slug, "N", email()).status for _ in range(5)]
+    assert codes[:3] == [201] * 3, codes
+    assert codes[3:] == [429] * 2, codes
+    r = api.register(slug, "N", email())
+    assert r.json["error"]["code"] == "too_many_registrations"
+    # The same /64 from another address counts together; another network not.
+    assert [raw_register(slug, email(), "2001:db8:7::1") for _ in range(3)] == [201] * 3
+    assert raw_register(slug, email(), "2001:db8:7::ffff:2") == 429
+    assert raw_register(slug, email(), "2001:db8:8::1") == 201
+    assert raw_register(slug, email(), "198.51.100.7") == 201
+    # Only a keyed hash of the network is stored.
+    nets = [bytes(r[0]) for r in db.all(
+        "SELECT network FROM eventbox.network_counts c JOIN eventbox.events e"
+        " ON e.id = c.event_id WHERE e.slug = %s", slug)]
+    assert nets and all(len(n) == 32 and b"\x20\x01\x0d\xb8" not in n for n in nets)
+    # Events without a ceiling count nothing.
+    plain = make_event()
+    assert [api.register(plain, "N", email()).status for _ in range(5)] == [201] * 5
+
+
+def test_on_a_full_event_a_registered_and_a_new_address_take_the_same_path(
+        api, db, make_event):
+    slug = make_event(capacity=1, waitlist=False)
+    ann = email()
+    assert api.register(slug, "Ann", ann).status == 201
+    # With the event's lock held elsewhere, the locked path would wait and
+    # end in 503 busy: both answers come from the lock-free one.
+    conn, cur = hold_lock(slug)
+    try:
+        known = api.register(slug, "Ann", ann)
+        unknown = api.register(slug, "Bob", email())
+    finally:
+        conn.rollback()
+        conn.close()
+    assert known.status == unknown.status == 409, (known, unknown)
+    assert known.json == unknown.json
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE lower(email) = lower(%s)"
+                    " AND kind = 'already_registered'", ann) == 0
+
+
+def test_a_held_registration_can_be_cancelled_and_its_event_too(api, db, make_event):
+    slug = confirm_event(make_event, capacity=1)
+    a, b, c = email(), email(), email()
+    for x in (a, b, c):
+        api.register(slug, "H", x)
+    # The link in the confirmation request also cancels (the seat goes on).
+    tok = last_token(db, a, "confirm_address")
+    assert api.delete(f"{API}/registrations/{tok}").status == 200
+    assert reg(db, a) == ("cancelled", False, False, False)
+    assert reg(db, b)[:2] == ("confirmed", True)
+    # Cancelling the event ends every hold with it.
+    r = db.one("SELECT outcome FROM eventbox.set_status(%s, 'cancelled')", slug)
+    assert r[0] in ("ok", "cancelled"), r
+    assert db.value("SELECT count(*) FROM eventbox.registrations r JOIN eventbox.events e"
+                    " ON e.id = r.event_id WHERE e.slug = %s AND r.held_until IS NOT NULL",
+                    slug) == 0
+    assert db.value("SELECT eventbox.expire_holds(%s)", slug) == 0
+
+
+def test_a_held_seat_shows_no_online_url(api, db, make_event):
+    slug = confirm_event(make_event)
+    a = email()
+    api.register(slug, "A", a)
+    tok = last_token(db, a, "confirm_address")
+    assert api.get(f"{API}/registrations/{tok}").json["online_url"] is None
+    api.post(f"{API}/registrations/{tok}/confirm")
+    assert api.get(f"{API}/registrations/{tok}").json["online_url"]

@@ -1,0 +1,83 @@
+"""Messages that went stale before their turn (sql/rules/80_mail.sql
+mail_stale): a confirmation or promotion for a registration or an event
+cancelled since is closed unsent at claim time, and a message whose link a
+newer one revoked goes out with a fresh link.  Claimed inside a transaction
+that is rolled back, so no other test's messages are touched."""
+import psycopg2
+
+from conftest import env
+from staffkit import email, staff_register  # noqa: F401
+
+API = "/api/v1"
+
+
+def claim_all():
+    """mail_claim as the mailer would, rolled back: (returned, skipped)."""
+    conn = psycopg2.connect(host=env("PGHOST"), port=env("PGPORT"),
+                            dbname=env("PGDATABASE"), user=env("PGUSER"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT id, kind, email, token FROM eventbox.mail_claim(100000)")
+            returned = {r[0]: r for r in cur.fetchall()}
+            cur.execute("SELECT id FROM eventbox.outbox WHERE last_error = 'skipped'"
+                        " AND sent_at IS NULL AND status = 'sent'")
+            skipped = {r[0] for r in cur.fetchall()}
+            cur.execute("SELECT token_hash FROM eventbox.tokens")
+            hashes = {bytes(r[0]) for r in cur.fetchall()}
+        return returned, skipped, hashes
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def outbox_ids(db, addr, kind):
+    return [r[0] for r in db.all("SELECT id FROM eventbox.outbox WHERE lower(email) ="
+                                 " lower(%s) AND kind = %s ORDER BY id", addr, kind)]
+
+
+def test_a_confirmation_for_a_cancelled_registration_is_never_sent(api, db, make_event):
+    slug = make_event()
+    ann = email()
+    assert api.register(slug, "Ann", ann).status == 201
+    token = db.tokens(ann, "confirmed")[0]
+    assert api.delete(f"{API}/registrations/{token}").status == 200
+    [confirmed] = outbox_ids(db, ann, "confirmed")
+    [receipt] = outbox_ids(db, ann, "cancelled")
+    returned, skipped, _ = claim_all()
+    assert confirmed in skipped and confirmed not in returned
+    assert receipt in returned and receipt not in skipped
+
+
+def test_a_promotion_for_a_cancelled_event_is_never_sent(api, db, make_event):
+    slug = make_event(capacity=1)
+    ann, bob = email(), email()
+    api.register(slug, "Ann", ann)
+    api.register(slug, "Bob", bob)
+    api.delete(f"{API}/registrations/{db.tokens(ann, 'confirmed')[0]}")
+    [promoted] = outbox_ids(db, bob, "promoted")
+    db.all("SELECT eventbox.set_status(%s, 'cancelled')", slug)
+    returned, skipped, _ = claim_all()
+    assert promoted in skipped and promoted not in returned
+    assert outbox_ids(db, bob, "event_cancelled")[0] in returned
+
+
+def test_a_message_whose_link_was_revoked_goes_out_with_the_working_one(
+        api, db, make_event):
+    import hashlib
+    slug = make_event()
+    ann = email()
+    api.register(slug, "Ann", ann)
+    api.register(slug, "Ann", ann)          # the note revokes the first link
+    [confirmed] = outbox_ids(db, ann, "confirmed")
+    old = db.tokens(ann, "confirmed")[0]
+    returned, skipped, hashes = claim_all()
+    assert confirmed in returned and confirmed not in skipped
+    fresh = returned[confirmed][3]
+    assert fresh != old
+    # The fresh link is valid (claimed last, it revoked the note's in turn
+    # only if the note was claimed first: one working link either way).
+    def h(t):
+        return hashlib.sha256(t.lower().encode()).digest()
+    live = [t for t in (fresh, returned[outbox_ids(db, ann, "already_registered")[0]][3])
+            if h(t) in hashes]
+    assert len(live) == 1
