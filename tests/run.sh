@@ -14,6 +14,8 @@ PY=/usr/bin/python3          # Debian's, with pytest and psycopg2
 export EVENTBOX_BIN=${EVENTBOX_BIN:-./eventbox-asan}
 export EVENTBOX_POST_RATE=${EVENTBOX_POST_RATE:-100000r/s}
 export EVENTBOX_CORS_ORIGINS=https://library.example.org
+# The LibCal API shows these (tests/test_libcal_oauth.py)
+export EVENTBOX_CALENDAR_NAME="Consortium Events" EVENTBOX_CAMPUS="Main Library"
 export EVENTBOX_WORKERS=${EVENTBOX_WORKERS:-4}
 unset EVENTBOX_HTTP_PORT     # free ports, never the make-run one
 

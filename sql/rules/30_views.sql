@@ -30,7 +30,8 @@ SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
        (e.registration_opens_at IS NULL OR now() >= e.registration_opens_at)
            AS has_registration_opened,
        (e.status = 'cancelled' OR now() >= eventbox.closes_at(e))
-           AS has_registration_closed
+           AS has_registration_closed,
+       e.image_path
   FROM eventbox.events e
  WHERE e.status <> 'draft';
 

@@ -50,7 +50,15 @@ GRANT EXECUTE ON FUNCTION
     eventbox.check_in(bigint, text, boolean),
     eventbox.admin_roster(text, text),
     eventbox.admin_event(text, text),
-    eventbox.category_id(text)
+    eventbox.category_id(text),
+    -- LibCal's OAuth clients (45_api_clients.sql): staff functions check the
+    -- key; oauth_token and bearer_access take the client's own secrets
+    eventbox.api_client_create(text, boolean, text),
+    eventbox.api_client_revoke(text, text),
+    eventbox.api_client_list(text),
+    eventbox.oauth_token(text, text, integer),
+    eventbox.bearer_access(text),
+    eventbox.libcal_roster(text, bigint)
   TO eventbox_service, eventbox_ops;
 GRANT SELECT ON eventbox.public_events, eventbox.libcal_events, eventbox.timezone_names
    TO eventbox_service, eventbox_ops;
