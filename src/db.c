@@ -224,7 +224,9 @@ static const struct {
 	    " array_to_json(categories)::text AS categories, organizer,"
 	    " accessibility_contact, timezone, capacity, seats_available,"
 	    " waitlist_available, registration_state, image_path, image_alt,"
-	    " image_decorative, " PAGE_TIMES("coalesce($2::text, timezone)") ","
+	    " image_decorative, status, members_only,"
+	    " eventbox.iso_local(ends_at, coalesce($2::text, timezone))"
+	    " AS ends_local, " PAGE_TIMES("coalesce($2::text, timezone)") ","
 	    " " LOCAL_DATE("registration_opens_at",
 	    "coalesce($2::text, timezone)") " AS opens_date_text,"
 	    " " LOCAL_TIME("registration_opens_at",
@@ -253,6 +255,22 @@ static const struct {
 	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
 	    " eventbox.ical_utc(now()) AS dtstamp"
 	    " FROM eventbox.public_events WHERE slug = $1::text" },
+	/* Feeds (page_feeds.c): $1 category or NULL, $2 limit.  Each zone's
+	 * VTIMEZONE on its first row only; DTSTAMP the event's last change,
+	 * so that an unchanged feed is the same bytes (its ETag). */
+	[STMT_FEED] = { "feed", 2,
+	    "SELECT id, slug, title, description, location, format, timezone,"
+	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
+	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
+	    " eventbox.ical_utc(updated_at) AS dtstamp,"
+	    " eventbox.iso_utc(updated_at) AS updated,"
+	    " eventbox.iso_utc(max(updated_at) OVER ()) AS feed_updated,"
+	    " CASE WHEN row_number() OVER (PARTITION BY timezone"
+	    " ORDER BY starts_at, id) = 1 THEN eventbox.vtimezone(timezone,"
+	    " starts_at) END AS vtimezone, " PAGE_TIMES("timezone")
+	    " FROM eventbox.public_events WHERE status = 'published'"
+	    " AND ends_at > now() AND ($1::text IS NULL OR $1::text = ANY"
+	    " (categories)) ORDER BY starts_at, id LIMIT $2::integer" },
 	[STMT_PAGE_REGISTRATION] = { "page_registration", 1,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " timezone, " PAGE_TIMES("timezone")
