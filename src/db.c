@@ -271,6 +271,18 @@ static const struct {
 	    " FROM eventbox.public_events WHERE status = 'published'"
 	    " AND ends_at > now() AND ($1::text IS NULL OR $1::text = ANY"
 	    " (categories)) ORDER BY starts_at, id LIMIT $2::integer" },
+	/* The embeddable list (page_feeds.c): $1 category or NULL, $2 limit;
+	 * the local date's parts, for words in the site's language. */
+	[STMT_EMBED] = { "embed", 2,
+	    "SELECT slug, title, format, timezone,"
+	    " eventbox.iso_local(starts_at, timezone) AS starts_local,"
+	    " to_char(starts_at AT TIME ZONE timezone, 'YYYY-MM-DD ID')"
+	    " AS local_parts, to_char(starts_at AT TIME ZONE timezone,"
+	    " 'HH24:MI') AS start_hm, to_char(ends_at AT TIME ZONE timezone,"
+	    " 'HH24:MI') AS end_hm FROM eventbox.public_events"
+	    " WHERE status = 'published' AND ends_at > now() AND ($1::text IS"
+	    " NULL OR $1::text = ANY (categories)) ORDER BY starts_at, id"
+	    " LIMIT $2::integer" },
 	[STMT_PAGE_REGISTRATION] = { "page_registration", 1,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " timezone, " PAGE_TIMES("timezone")

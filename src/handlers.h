@@ -29,6 +29,7 @@ void	 h_page_cancel_show(struct request *, struct response *);
 void	 h_page_cancel(struct request *, struct response *);
 void	 h_feed_ics(struct request *, struct response *);
 void	 h_feed_atom(struct request *, struct response *);
+void	 h_embed_events(struct request *, struct response *);
 
 void	 h_admin_event_create(struct request *, struct response *);
 void	 h_admin_event_get(struct request *, struct response *);

@@ -5,12 +5,16 @@
  *   GET /events.ics[?category=]    iCalendar, for calendar apps
  *                                  (webcal://host/events.ics)
  *   GET /events.atom[?category=]   Atom, for feed readers
+ *   GET /embed/events[?category=&lang=&limit=]
+ *                                  an HTML fragment for the consortium's
+ *                                  website, in its language
  *
- * Both are public and cacheable: Cache-Control max-age, an ETag of the
+ * All are public and cacheable: Cache-Control max-age, an ETag of the
  * body and 304 for a matching If-None-Match, so nginx (and the apps,
  * which poll) need not fetch the same feed again.  Never the online URL.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -231,5 +235,168 @@ h_feed_atom(struct request *req, struct response *resp)
 	buf_free(&q);
 	buf_free(&title);
 	resp->content_type = "application/atom+xml; charset=utf-8";
+	feed_cache(req, resp);
+}
+
+/* The embeddable list's words, per language (lang=). */
+static const struct embed_lang {
+	const char	*code;
+	const char	*heading, *all, *none;
+	const char	*in_person, *online, *hybrid;
+	const char	*days[7];	/* Monday first (ISO) */
+	const char	*months[12];
+	const char	*date_fmt;	/* weekday, day, month, year */
+} embed_langs[] = {
+	{ "en", "Upcoming events", "All events", "There are no upcoming events.",
+	    "In person", "Online", "In person and online",
+	    { "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+	    "Saturday", "Sunday" },
+	    { "January", "February", "March", "April", "May", "June", "July",
+	    "August", "September", "October", "November", "December" },
+	    "%1$s, %3$s %2$d, %4$d" },
+	{ "fr", "Événements à venir", "Tous les événements",
+	    "Aucun événement à venir.", "Sur place", "En ligne",
+	    "Sur place et en ligne",
+	    { "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
+	    "dimanche" },
+	    { "janvier", "février", "mars", "avril", "mai", "juin", "juillet",
+	    "août", "septembre", "octobre", "novembre", "décembre" },
+	    "%1$s %2$d %3$s %4$d" },
+	{ "es", "Próximos eventos", "Todos los eventos",
+	    "No hay eventos próximos.", "Presencial", "En línea",
+	    "Presencial y en línea",
+	    { "lunes", "martes", "miércoles", "jueves", "viernes", "sábado",
+	    "domingo" },
+	    { "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
+	    "agosto", "septiembre", "octubre", "noviembre", "diciembre" },
+	    "%1$s, %2$d de %3$s de %4$d" },
+	{ "de", "Kommende Veranstaltungen", "Alle Veranstaltungen",
+	    "Keine kommenden Veranstaltungen.", "Vor Ort", "Online",
+	    "Vor Ort und online",
+	    { "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag",
+	    "Samstag", "Sonntag" },
+	    { "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli",
+	    "August", "September", "Oktober", "November", "Dezember" },
+	    "%1$s, %2$d. %3$s %4$d" },
+};
+
+static const char *const embed_codes[] = { "en", "fr", "es", "de", NULL };
+
+enum { E_CATEGORY, E_LANG, E_LIMIT, E__MAX };
+
+static const struct query_param embed_params[E__MAX] = {
+	[E_CATEGORY] = { "category", Q_TEXT, 0, ORG_MAX_CHARS, 0, NULL, NULL },
+	[E_LANG] = { "lang", Q_ONEOF, 0, 0, 0, embed_codes, NULL },
+	[E_LIMIT] = { "limit", Q_INT, 1, 50, 10, NULL, NULL },
+};
+
+/* "2:00pm" in English, "14:00" elsewhere (from "HH24:MI"). */
+static void
+embed_time(struct buf *b, const struct embed_lang *l, const char *hm)
+{
+	int	 h = atoi(hm), m = atoi(hm + 3);
+
+	if (strcmp(l->code, "en") == 0)
+		buf_printf(b, "%d:%02d%s", h % 12 == 0 ? 12 : h % 12, m,
+		    h < 12 ? "am" : "pm");
+	else
+		buf_printf(b, "%02d:%02d", h, m);
+}
+
+/* The day, start and end of row i in the event's zone, in l's words. */
+static void
+embed_when(struct buf *b, const struct embed_lang *l, const PGresult *res,
+    int i)
+{
+	const char	*d = db_value(res, i, "local_parts");	/* Y M D dow */
+	int		 y = atoi(d), mo = atoi(d + 5), day = atoi(d + 8);
+	int		 dow = atoi(d + 11);	/* ISO: 1 Monday .. 7 Sunday */
+
+	if (mo < 1 || mo > 12 || dow < 1 || dow > 7)
+		abort();	/* to_char() and this disagree */
+	buf_adds(b, "<time datetime=\"");
+	html_esc(b, db_value(res, i, "starts_local"));
+	buf_adds(b, "\">");
+	buf_printf(b, l->date_fmt, l->days[dow - 1], day, l->months[mo - 1], y);
+	buf_adds(b, ", ");
+	embed_time(b, l, db_value(res, i, "start_hm"));
+	buf_adds(b, "</time>&#8211;");
+	embed_time(b, l, db_value(res, i, "end_hm"));
+	buf_adds(b, " (");
+	html_esc(b, strcmp(l->code, "en") == 0 ?
+	    zone_label(db_value(res, i, "timezone")) :
+	    db_value(res, i, "timezone"));
+	buf_adds(b, ")");
+}
+
+/*
+ * GET /embed/events[?category=&lang=en|fr|es|de&limit=1..50]: the upcoming
+ * events as an HTML fragment (a <section>, no page around it, no script,
+ * absolute links) for a consortium website to include with one line, in
+ * the site's language.  200 text/html; 304; 400; 503.
+ */
+void
+h_embed_events(struct request *req, struct response *resp)
+{
+	struct query_value	 v[E__MAX];
+	const struct embed_lang	*l = &embed_langs[0];
+	const char		*vals[2], *fmt;
+	char			 limit[8];
+	struct buf		*b = &resp->body, q = BUF_INIT;
+	PGresult		*res;
+	size_t			 bad, k;
+	int			 i;
+
+	if (query_parse(req->query, embed_params, E__MAX, v, &bad) == -1) {
+		html_error_page(resp, 400, bad == E_LANG ? "That language is "
+		    "not one we have: en, fr, es or de." : bad == E_LIMIT ?
+		    "limit is a number from 1 to 50." :
+		    "That category is not valid.");
+		return;
+	}
+	for (k = 0; k < sizeof(embed_langs) / sizeof(embed_langs[0]); k++)
+		if (v[E_LANG].present && strcmp(v[E_LANG].text,
+		    embed_langs[k].code) == 0)
+			l = &embed_langs[k];
+	snprintf(limit, sizeof(limit), "%lld", v[E_LIMIT].num);
+	vals[0] = v[E_CATEGORY].present ? v[E_CATEGORY].text : NULL;
+	vals[1] = limit;
+	if ((res = db_fetch(req, resp, STMT_EMBED, 2, vals,
+	    MISSING_OK)) == NULL)
+		return;
+	resp->content_type = "text/html; charset=utf-8";
+	buf_printf(b, "<section class=\"eventbox-list\" lang=\"%s\" "
+	    "aria-labelledby=\"eventbox-list-heading\">\n"
+	    "<h2 id=\"eventbox-list-heading\">", l->code);
+	html_esc(b, l->heading);
+	buf_adds(b, "</h2>\n");
+	if (PQntuples(res) == 0)
+		buf_printf(b, "<p>%s</p>\n", l->none);
+	else
+		buf_adds(b, "<ul>\n");
+	for (i = 0; i < PQntuples(res); i++) {
+		fmt = db_value(res, i, "format");
+		buf_printf(b, "<li><a href=\"%s/events/", cfg.base_url);
+		html_esc(b, db_value(res, i, "slug"));
+		buf_adds(b, "\">");
+		html_esc(b, db_value(res, i, "title"));
+		buf_adds(b, "</a><br>");
+		embed_when(b, l, res, i);
+		buf_printf(b, ". %s</li>\n", strcmp(fmt, "online") == 0 ?
+		    l->online : strcmp(fmt, "hybrid") == 0 ? l->hybrid :
+		    l->in_person);
+	}
+	if (PQntuples(res) > 0)
+		buf_adds(b, "</ul>\n");
+	PQclear(res);
+	if (v[E_CATEGORY].present) {
+		buf_adds(&q, "?category=");
+		html_urlenc(&q, v[E_CATEGORY].text);
+	} else
+		buf_adds(&q, "");
+	buf_printf(b, "<p><a href=\"%s/events", cfg.base_url);
+	html_esc(b, q.data);
+	buf_printf(b, "\">%s</a></p>\n</section>\n", l->all);
+	buf_free(&q);
 	feed_cache(req, resp);
 }

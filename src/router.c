@@ -27,6 +27,7 @@ static const struct route routes[] = {
 	{ M_GET | M_HEAD, "/events", h_page_events, 0 },
 	{ M_GET | M_HEAD, "/events.ics", h_feed_ics, 0 },
 	{ M_GET | M_HEAD, "/events.atom", h_feed_atom, 0 },
+	{ M_GET | M_HEAD, "/embed/events", h_embed_events, 0 },
 	{ M_GET | M_HEAD, "/events/:.ics", h_page_ics, 0 },
 	/* The form page sets the CSRF cookie: never cached anywhere. */
 	{ M_GET | M_HEAD, "/events/:", h_page_event, R_NO_STORE },
