@@ -255,9 +255,10 @@ static const struct {
 	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
 	    " eventbox.ical_utc(now()) AS dtstamp"
 	    " FROM eventbox.public_events WHERE slug = $1::text" },
-	/* Feeds (page_feeds.c): $1 category or NULL, $2 limit.  Each zone's
-	 * VTIMEZONE on its first row only; DTSTAMP the event's last change,
-	 * so that an unchanged feed is the same bytes (its ETag). */
+	/* Feeds and the embeddable list (page_feeds.c): $1 category or NULL,
+	 * $2 limit.  Each zone's VTIMEZONE on its first row only; DTSTAMP the
+	 * event's last change, so that an unchanged feed is the same bytes
+	 * (its ETag); the local date's parts for words in other languages. */
 	[STMT_FEED] = { "feed", 2,
 	    "SELECT id, slug, title, description, location, format, timezone,"
 	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
@@ -267,22 +268,13 @@ static const struct {
 	    " eventbox.iso_utc(max(updated_at) OVER ()) AS feed_updated,"
 	    " CASE WHEN row_number() OVER (PARTITION BY timezone"
 	    " ORDER BY starts_at, id) = 1 THEN eventbox.vtimezone(timezone,"
-	    " starts_at) END AS vtimezone, " PAGE_TIMES("timezone")
+	    " starts_at) END AS vtimezone, " PAGE_TIMES("timezone") ","
+	    " to_char(starts_at AT TIME ZONE timezone, 'YYYY-MM-DD ID HH24:MI')"
+	    " AS local_parts, to_char(ends_at AT TIME ZONE timezone, 'HH24:MI')"
+	    " AS end_hm"
 	    " FROM eventbox.public_events WHERE status = 'published'"
 	    " AND ends_at > now() AND ($1::text IS NULL OR $1::text = ANY"
 	    " (categories)) ORDER BY starts_at, id LIMIT $2::integer" },
-	/* The embeddable list (page_feeds.c): $1 category or NULL, $2 limit;
-	 * the local date's parts, for words in the site's language. */
-	[STMT_EMBED] = { "embed", 2,
-	    "SELECT slug, title, format, timezone,"
-	    " eventbox.iso_local(starts_at, timezone) AS starts_local,"
-	    " to_char(starts_at AT TIME ZONE timezone, 'YYYY-MM-DD ID')"
-	    " AS local_parts, to_char(starts_at AT TIME ZONE timezone,"
-	    " 'HH24:MI') AS start_hm, to_char(ends_at AT TIME ZONE timezone,"
-	    " 'HH24:MI') AS end_hm FROM eventbox.public_events"
-	    " WHERE status = 'published' AND ends_at > now() AND ($1::text IS"
-	    " NULL OR $1::text = ANY (categories)) ORDER BY starts_at, id"
-	    " LIMIT $2::integer" },
 	[STMT_PAGE_REGISTRATION] = { "page_registration", 1,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " timezone, " PAGE_TIMES("timezone")

@@ -308,18 +308,19 @@ static void
 embed_when(struct buf *b, const struct embed_lang *l, const PGresult *res,
     int i)
 {
-	const char	*d = db_value(res, i, "local_parts");	/* Y M D dow */
+	/* "YYYY-MM-DD D HH:MI", D the ISO weekday */
+	const char	*d = db_value(res, i, "local_parts");
 	int		 y = atoi(d), mo = atoi(d + 5), day = atoi(d + 8);
 	int		 dow = atoi(d + 11);	/* ISO: 1 Monday .. 7 Sunday */
 
-	if (mo < 1 || mo > 12 || dow < 1 || dow > 7)
+	if (strlen(d) != 18 || mo < 1 || mo > 12 || dow < 1 || dow > 7)
 		abort();	/* to_char() and this disagree */
 	buf_adds(b, "<time datetime=\"");
 	html_esc(b, db_value(res, i, "starts_local"));
 	buf_adds(b, "\">");
 	buf_printf(b, l->date_fmt, l->days[dow - 1], day, l->months[mo - 1], y);
 	buf_adds(b, ", ");
-	embed_time(b, l, db_value(res, i, "start_hm"));
+	embed_time(b, l, d + 13);
 	buf_adds(b, "</time>&#8211;");
 	embed_time(b, l, db_value(res, i, "end_hm"));
 	buf_adds(b, " (");
@@ -361,7 +362,7 @@ h_embed_events(struct request *req, struct response *resp)
 	snprintf(limit, sizeof(limit), "%lld", v[E_LIMIT].num);
 	vals[0] = v[E_CATEGORY].present ? v[E_CATEGORY].text : NULL;
 	vals[1] = limit;
-	if ((res = db_fetch(req, resp, STMT_EMBED, 2, vals,
+	if ((res = db_fetch(req, resp, STMT_FEED, 2, vals,
 	    MISSING_OK)) == NULL)
 		return;
 	resp->content_type = "text/html; charset=utf-8";
