@@ -23,3 +23,14 @@ CREATE TABLE eventbox.api_tokens (
 );
 CREATE INDEX api_tokens_expires ON eventbox.api_tokens (expires_at);
 CREATE INDEX api_tokens_client ON eventbox.api_tokens (client_id);
+
+-- Events imported from a LibCal API (eventbox import): the API's base URL
+-- and the event's id there, so that a re-run leaves them alone.
+CREATE TABLE eventbox.event_imports (
+    source      text NOT NULL,
+    source_id   bigint NOT NULL,
+    event_id    bigint NOT NULL REFERENCES eventbox.events (id) ON DELETE CASCADE,
+    imported_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (source, source_id)
+);
+CREATE INDEX event_imports_event ON eventbox.event_imports (event_id);

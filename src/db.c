@@ -212,6 +212,10 @@ static const struct {
 	    "SELECT name, eventbox.iso_utc(created_at) AS created_at,"
 	    " eventbox.iso_utc(revoked_at) AS revoked_at"
 	    " FROM eventbox.api_keys ORDER BY name" },
+	/* $1 source API, $2 the event's id there, $3 its fields (import.c) */
+	[STMT_IMPORT_EVENT] = { "import_event", 3,
+	    "SELECT outcome, field, message FROM eventbox.import_event($1::text,"
+	    " $2::bigint, $3::jsonb)" },
 	/* $1 retention days, $2 registrations per step */
 	[STMT_PURGE_STEP] = { "purge_step", 2,
 	    "SELECT rows, finished, event_id FROM eventbox.purge_step($1::integer,"

@@ -86,12 +86,14 @@ GRANT EXECUTE ON FUNCTION
     eventbox.human_when(timestamptz, timestamptz, text),
     eventbox.human_zone(text),
     eventbox.purge(integer, text),
-    eventbox.purge_step(integer, integer, text)
+    eventbox.purge_step(integer, integer, text),
+    eventbox.import_event(text, bigint, jsonb)
   TO eventbox_ops;
 GRANT SELECT ON eventbox.events, eventbox.registrations, eventbox.outbox,
                 eventbox.audit_log, eventbox.organizations, eventbox.event_stats,
                 eventbox.event_summary, eventbox.roster, eventbox.staff_roster,
-                eventbox.event_report, eventbox.outbox_backlog, eventbox.outbox_failures
+                eventbox.event_report, eventbox.outbox_backlog, eventbox.outbox_failures,
+                eventbox.event_imports
    TO eventbox_ops;
 GRANT INSERT, DELETE ON eventbox.events TO eventbox_ops;
 GRANT UPDATE (slug, title, description, presenter, format, location, online_url, categories,
