@@ -89,7 +89,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 PACKAGES=(build-essential pkg-config postgresql postgresql-contrib nginx-light
           libfcgi-dev libcjson-dev uuid-dev libpq-dev libcurl4-openssl-dev
           libssl-dev python3 python3-aiosmtpd python3-pytest python3-psycopg2 curl
-          chromium python3-icalendar nodejs npm
+          chromium python3-icalendar python3-feedparser python3-requests
+          php-cli php-curl nodejs npm
           clang libclang-rt-14-dev)     # the fuzzers (libFuzzer)
 
 DB_NAME=eventbox

@@ -4,30 +4,60 @@
  * field names where they apply; never the online URL.  Offers the
  * handlers of
  *
- *   GET /1.1/events?cal_id=&date=&days=&limit=&category=
- *   GET /1.1/events/{id[,id...]}
- *   GET /1.1/events/{id}/registrations[?waitlist=1]   (staff key)
+ *   GET /1.1/calendars, GET /1.1/categories/{cal_id}
+ *   GET /1.1/events?cal_id=&date=&days=&limit=&page=&category=&search=
+ *   GET /1.1/event_search?... (the same)
+ *   GET /1.1/events/{id[,id...]}, GET /1.1/event/{id[,id...]}
+ *   GET /1.1/events/{id}/registrations[?waitlist=1]
+ *       (a staff key, or an OAuth token of a client allowed to)
  *
- * The parsing of the query and of id lists is libcal.c's (pure, fuzzed).
+ * (and each under /api/1.1/ too: the router strips "/api").  The OAuth
+ * token endpoint is api_oauth.c's.  The parsing of the query and of id
+ * lists is libcal.c's (pure, fuzzed).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "answer.h"
-#include "api_admin.h"
+#include "config.h"
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
 #include "libcal.h"
 #include "query.h"
+#include "router.h"
 #include "validate.h"
 
-/* One event in LibCal's shape. */
+/* The one calendar, as events and /1.1/calendars show it. */
+static void
+add_calendar(cJSON *cal, const char *id_key)
+{
+	json_add_number(cal, id_key, (double)cfg.calendar_id);
+	json_add_string(cal, "name", cfg.calendar_name);
+	json_add_event_url(cal, "public", NULL);
+}
+
+/* An absolute URL of a path on this site, or "". */
+static void
+add_site_url(cJSON *o, const char *key, const char *path)
+{
+	struct buf	 b = BUF_INIT;
+
+	if (*path != '\0')
+		buf_printf(&b, "%s%s", cfg.base_url, path);
+	json_add_string(o, key, *path != '\0' ? b.data : "");
+	buf_free(&b);
+}
+
+/*
+ * One event in LibCal's shape: every key LibCal's clients index into is
+ * there, with LibCal's type ("" or [] when eventbox has nothing for it).
+ */
 static cJSON *
 libcal_event(const PGresult *res, int row)
 {
-	cJSON		*o = json_new_object(), *u, *loc, *owner, *cal;
+	cJSON		*o = json_new_object(), *u, *loc, *owner, *cal, *campus;
 	const char	*format = db_value(res, row, "format");
 
 	json_add_number(o, "id", db_number(res, row, "id"));
@@ -40,9 +70,13 @@ libcal_event(const PGresult *res, int row)
 	json_add_event_url(u, "public", db_value(res, row, "slug"));
 	loc = json_add_object(o, "location");
 	json_add_number(loc, "id", 0);
+	json_add_number(loc, "type", 0);
 	json_add_string(loc, "name", *db_value(res, row, "location") != '\0' ?
 	    db_value(res, row, "location") :
 	    strcmp(format, "online") == 0 ? "Online" : "");
+	campus = json_add_object(o, "campus");
+	json_add_number(campus, "id", *cfg.campus != '\0' ? 1 : 0);
+	json_add_string(campus, "name", cfg.campus);
 	json_add_string(o, "presenter", db_value(res, row, "presenter"));
 	json_add_bool(o, "registration", 1);
 	json_add_array_text(o, "category", db_value(res, row, "category"));
@@ -50,9 +84,13 @@ libcal_event(const PGresult *res, int row)
 	json_add_number(owner, "id", 0);
 	json_add_string(owner, "name", db_value(res, row, "organizer"));
 	cal = json_add_object(o, "calendar");
-	json_add_number(cal, "id", 1);
-	json_add_string(cal, "name", "eventbox");
-	json_add_event_url(cal, "public", NULL);
+	add_calendar(cal, "id");
+	json_add_array(o, "audience");
+	json_add_array(o, "future_dates");	/* no series in eventbox */
+	add_site_url(o, "featured_image", db_value(res, row, "image_path"));
+	json_add_string(o, "more_info", "");
+	json_add_string(o, "registration_cost", "");
+	json_add_string(o, "color", "");
 	json_add_number(o, "seats", db_number(res, row, "capacity"));
 	json_add_number(o, "seats_taken",
 	    db_number(res, row, "seats_taken"));
@@ -80,16 +118,18 @@ answer_events(struct response *resp, PGresult *res)
 }
 
 /*
- * GET /1.1/events: published events from date (local, default today) for
- * days (1..365, 30), at most limit (1..500, 20), of category ids "1,2";
- * cal_id ignored (one calendar).  200 {"events": [...]}; 400; 503.
+ * GET /1.1/events and /1.1/event_search: published events from date
+ * (local, default today) for days (30; 0 is that day, over 365 is 365), at
+ * most limit (20, over 500 is 500) from page (1), of category ids "1,2",
+ * matching search; cal_id ignored (one calendar).  200 {"events": [...]};
+ * 400 invalid_query; 503.
  */
 void
 h_libcal_events(struct request *req, struct response *resp)
 {
 	struct libcal_query	 q;
-	char			 days_s[24], limit_s[24], msg[80];
-	const char		*vals[4];
+	char			 days_s[24], limit_s[24], off_s[24], msg[80];
+	const char		*vals[6];
 	PGresult		*res;
 
 	if (libcal_query_parse(req->query, &q, msg, sizeof(msg)) == -1) {
@@ -101,8 +141,11 @@ h_libcal_events(struct request *req, struct response *resp)
 	vals[0] = q.date[0] != '\0' ? q.date : NULL;
 	vals[1] = days_s;
 	vals[2] = limit_s;
+	snprintf(off_s, sizeof(off_s), "%lld", q.offset);
 	vals[3] = q.cats[0] != '\0' ? q.cats : NULL;
-	if ((res = db_fetch(req, resp, STMT_LIBCAL_LIST, 4, vals,
+	vals[4] = off_s;
+	vals[5] = q.search[0] != '\0' ? q.search : NULL;
+	if ((res = db_fetch(req, resp, STMT_LIBCAL_LIST, 6, vals,
 	    MISSING_OK)) == NULL)
 		return;
 	answer_events(resp, res);
@@ -133,16 +176,20 @@ h_libcal_event(struct request *req, struct response *resp)
 	PQclear(res);
 }
 
-/* Registrants in LibCal's shape.  LibCal splits names; eventbox keeps a
+/* Registrants in LibCal's shape, the confirmed ones in regs, the waiting
+ * ones in wait (when not NULL).  LibCal splits names; eventbox keeps a
  * name whole (people's names do not split reliably), in first_name. */
 static void
-add_registrants(cJSON *arr, const PGresult *res)
+add_registrants(cJSON *regs, cJSON *wait, const PGresult *res)
 {
 	cJSON	*o;
-	int	 i;
+	int	 i, waiting;
 
 	for (i = 0; i < PQntuples(res); i++) {
 		if (db_isnull(res, i, "registration_id"))
+			continue;
+		waiting = strcmp(db_value(res, i, "status"), "waitlisted") == 0;
+		if (waiting && wait == NULL)
 			continue;
 		o = json_new_object();
 		json_add_number(o, "booking_id",
@@ -150,8 +197,7 @@ add_registrants(cJSON *arr, const PGresult *res)
 		json_add_string(o, "first_name", db_value(res, i, "name"));
 		json_add_string(o, "last_name", "");
 		json_add_string(o, "email", db_value(res, i, "email"));
-		json_add_string_or_null(o, "organization",
-		    db_value(res, i, "library"));
+		json_add_string(o, "organization", db_value(res, i, "library"));
 		json_add_string(o, "registered_date",
 		    db_value(res, i, "registered_at"));
 		json_add_string(o, "attendance",
@@ -159,8 +205,67 @@ add_registrants(cJSON *arr, const PGresult *res)
 		if (!db_isnull(res, i, "position"))
 			json_add_number(o, "position",
 			    db_number(res, i, "position"));
-		cJSON_AddItemToArray(arr, o);
+		cJSON_AddItemToArray(waiting ? wait : regs, o);
 	}
+}
+
+/*
+ * GET /1.1/calendars: the one calendar.  200 {"calendars": [...]}.
+ */
+void
+h_libcal_calendars(struct request *req, struct response *resp)
+{
+	cJSON	*root = json_new_object(), *cal, *owner;
+
+	(void)req;
+	cal = json_new_object();
+	cJSON_AddItemToArray(json_add_array(root, "calendars"), cal);
+	add_calendar(cal, "cal_id");
+	owner = json_add_object(cal, "owner");
+	json_add_number(owner, "id", 0);
+	json_add_string(owner, "name", cfg.calendar_name);
+	json_answer(resp, 200, root);
+}
+
+/*
+ * GET /1.1/categories/{cal_id[,cal_id...]}: the categories of the events,
+ * once per calendar id asked (whatever the id: there is one calendar).
+ * 200 [{"cal_id", "categories": [{"id", "name"}]}]; 404; 503.
+ */
+void
+h_libcal_categories(struct request *req, struct response *resp)
+{
+	char		 ids[LIBCAL_IDS_SZ];
+	const char	*p;
+	cJSON		*root, *cal, *arr, *c;
+	PGresult	*res;
+	int		 i;
+
+	if (libcal_id_list(req->args[0], req->args_len[0], ids,
+	    sizeof(ids)) == -1) {
+		answer_missing(req, resp, MISSING_PAGE);
+		return;
+	}
+	if ((res = db_fetch(req, resp, STMT_LIBCAL_CATEGORIES, 0, NULL,
+	    MISSING_OK)) == NULL)
+		return;
+	if ((root = cJSON_CreateArray()) == NULL)
+		abort();
+	for (p = ids + 1; *p != '\0'; p = strchr(p, ',') ?
+	    strchr(p, ',') + 1 : "") {
+		cal = json_new_object();
+		cJSON_AddItemToArray(root, cal);
+		json_add_number(cal, "cal_id", strtod(p, NULL));
+		arr = json_add_array(cal, "categories");
+		for (i = 0; i < PQntuples(res); i++) {
+			c = json_new_object();
+			json_add_number(c, "id", db_number(res, i, "id"));
+			json_add_string(c, "name", db_value(res, i, "name"));
+			cJSON_AddItemToArray(arr, c);
+		}
+	}
+	PQclear(res);
+	json_answer(resp, 200, root);
 }
 
 static const struct query_param waitlist_param[] = {
@@ -168,16 +273,55 @@ static const struct query_param waitlist_param[] = {
 };
 
 /*
- * GET /1.1/events/{id}/registrations[?waitlist=1], staff key (R_ADMIN):
- * [{"event_id", "registrants": [...], "waitlist": [...]}].  200; 400
- * invalid_query; 401; 404; 503.
+ * Whether the Bearer credential may read registrations: a live staff key,
+ * or a live OAuth token of a client allowed to.  Returns 0, or -1 after
+ * answering 401 (none, unknown, expired), 403 (revoked key, or a client
+ * not allowed) or 503.
+ */
+static int
+registrations_allowed(struct request *req, struct response *resp,
+    const char **bearer)
+{
+	PGresult	*res;
+	int		 known, allowed;
+
+	if (bearer_key(req->authorization, bearer) == -1)
+		goto refuse;
+	if ((res = db_fetch(req, resp, STMT_BEARER_ACCESS, 1, bearer,
+	    MISSING_OK)) == NULL)
+		return -1;
+	known = !db_isnull(res, 0, "access") &&
+	    strcmp(db_value(res, 0, "access"), "revoked") != 0;
+	allowed = known && db_bool(res, 0, "registrations");
+	PQclear(res);
+	if (!known)
+		goto refuse;
+	if (!allowed) {
+		answer_error(req, resp, 403, "insufficient_scope",
+		    "this client may not read registrations");
+		return -1;
+	}
+	return 0;
+refuse:
+	resp_header(resp, "WWW-Authenticate", "%s",
+	    "Bearer realm=\"eventbox\", error=\"invalid_token\"");
+	answer_error(req, resp, 401, "unauthorized",
+	    "a valid access token or staff API key is required");
+	return -1;
+}
+
+/*
+ * GET /1.1/events/{id}/registrations[?waitlist=1], with a Bearer staff key
+ * or OAuth token allowed to read them: [{"event_id", "registrants": [...],
+ * "waitlist": [...]}].  200; 400 invalid_query; 401; 403; 404; 503.
  */
 void
 h_libcal_registrations(struct request *req, struct response *resp)
 {
 	struct query_value	 waitlist;
 	PGresult		*res;
-	cJSON			*root, *ev;
+	cJSON			*root, *ev, *regs, *wait;
+	const char		*vals[2];
 	long long		 id;
 	size_t			 bad;
 
@@ -192,25 +336,20 @@ h_libcal_registrations(struct request *req, struct response *resp)
 		    waitlist_param[0].message);
 		return;
 	}
-	if ((res = admin_roster_query(req, resp, "confirmed", NULL,
-	    "0")) == NULL)
+	if (registrations_allowed(req, resp, &vals[0]) == -1)
 		return;
-	root = cJSON_CreateArray();
-	if (root == NULL)
+	vals[1] = req->args[0];
+	if ((res = db_fetch(req, resp, STMT_LIBCAL_ROSTER, 2, vals,
+	    MISSING_EVENT)) == NULL)
+		return;
+	if ((root = cJSON_CreateArray()) == NULL)
 		abort();
 	ev = json_new_object();
 	cJSON_AddItemToArray(root, ev);
 	json_add_number(ev, "event_id", (double)id);
-	add_registrants(json_add_array(ev, "registrants"), res);
+	regs = json_add_array(ev, "registrants");
+	wait = waitlist.num == 1 ? json_add_array(ev, "waitlist") : NULL;
+	add_registrants(regs, wait, res);
 	PQclear(res);
-	if (waitlist.num == 1) {
-		if ((res = admin_roster_query(req, resp, "waitlisted", NULL,
-		    "0")) == NULL) {
-			cJSON_Delete(root);
-			return;
-		}
-		add_registrants(json_add_array(ev, "waitlist"), res);
-		PQclear(res);
-	}
 	json_answer(resp, 200, root);
 }

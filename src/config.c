@@ -102,6 +102,11 @@ config_load(void)
 	cfg.purge_dsn = env_str("EVENTBOX_PURGE_DSN", cfg.dsn);
 	/* /metrics beyond loopback: "Authorization: Bearer <this>". */
 	cfg.metrics_token = env_str("EVENTBOX_METRICS_TOKEN", "");
+	cfg.calendar_id = env_num("EVENTBOX_CALENDAR_ID", 1, 1, 999999999);
+	cfg.calendar_name = env_str("EVENTBOX_CALENDAR_NAME", "Events");
+	cfg.campus = env_str("EVENTBOX_CAMPUS", "");
+	cfg.token_seconds = (int)env_num("EVENTBOX_TOKEN_SECONDS", 3600, 60,
+	    86400);
 
 	/* The base URL goes into emails: keep it bare, without a trailing slash. */
 	n = strlen(env_str("EVENTBOX_BASE_URL", "http://127.0.0.1:8080"));

@@ -40,6 +40,11 @@ struct config {
 	size_t		 secret_len;
 	const char	*purge_dsn;	/* EVENTBOX_PURGE_DSN, default: dsn */
 	const char	*metrics_token;	/* EVENTBOX_METRICS_TOKEN, "" = none */
+	/* The LibCal-compatible API (api_libcal.c) shows one calendar. */
+	long long	 calendar_id;	/* EVENTBOX_CALENDAR_ID */
+	const char	*calendar_name;	/* EVENTBOX_CALENDAR_NAME */
+	const char	*campus;	/* EVENTBOX_CAMPUS, "" for none */
+	int		 token_seconds;	/* EVENTBOX_TOKEN_SECONDS: OAuth tokens */
 };
 
 extern struct config cfg;

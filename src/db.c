@@ -28,7 +28,7 @@
 #define LIBCAL_COLS \
 	"id, slug, title, description, presenter, format, location, " \
 	"organizer, members_only, status, capacity, seats_taken, wait_list, " \
-	"has_registration_opened, has_registration_closed, " \
+	"has_registration_opened, has_registration_closed, image_path, " \
 	"eventbox.iso_local(starts_at, timezone) AS start, " \
 	"eventbox.iso_local(ends_at, timezone) AS \"end\", " \
 	"(SELECT coalesce(json_agg(json_build_object('id', " \
@@ -167,19 +167,48 @@ static const struct {
 	    " $3::boolean)" },
 
 	/* LibCal's read API (libcal.c).  $1 first local date (NULL: today),
-	 * $2 days, $3 limit, $4 category ids as {1,2} or NULL. */
-	[STMT_LIBCAL_LIST] = { "libcal_list", 4,
+	 * $2 days, $3 limit, $4 category ids as {1,2} or NULL, $5 offset,
+	 * $6 text to search for or NULL. */
+	[STMT_LIBCAL_LIST] = { "libcal_list", 6,
 	    "SELECT " LIBCAL_COLS " FROM eventbox.libcal_events"
 	    " WHERE status = 'published' AND (starts_at AT TIME ZONE timezone)::date"
 	    " BETWEEN coalesce($1::date, current_date)"
 	    " AND coalesce($1::date, current_date) + ($2::integer - 1)"
 	    " AND ($4::integer[] IS NULL OR EXISTS (SELECT 1 FROM unnest(categories) c"
 	    " WHERE eventbox.category_id(c) = ANY ($4::integer[])))"
-	    " ORDER BY starts_at, id LIMIT $3::integer" },
+	    " AND ($6::text IS NULL OR strpos(lower(title || ' ' || description"
+	    " || ' ' || presenter), lower($6::text)) > 0)"
+	    " ORDER BY starts_at, id LIMIT $3::integer OFFSET $5::integer" },
 	/* $1 ids as {1,2,3} */
 	[STMT_LIBCAL_BY_IDS] = { "libcal_by_ids", 1,
 	    "SELECT " LIBCAL_COLS " FROM eventbox.libcal_events"
 	    " WHERE id = ANY ($1::bigint[]) ORDER BY starts_at, id" },
+	[STMT_LIBCAL_CATEGORIES] = { "libcal_categories", 0,
+	    "SELECT DISTINCT eventbox.category_id(c) AS id, c AS name"
+	    " FROM eventbox.libcal_events, unnest(categories) c ORDER BY 2" },
+	/* $1 the Bearer credential (a staff key or an OAuth token) */
+	[STMT_BEARER_ACCESS] = { "bearer_access", 1,
+	    "SELECT access, registrations FROM eventbox.bearer_access($1::text)" },
+	/* $1 Bearer, $2 event id */
+	[STMT_LIBCAL_ROSTER] = { "libcal_roster", 2,
+	    "SELECT event_id, registration_id, name, email, library, status,"
+	    " position, eventbox.iso_utc(registered_at) AS registered_at,"
+	    " attended_at FROM eventbox.libcal_roster($1::text, $2::bigint)" },
+	/* OAuth clients (api_oauth.c).  $1 client id, $2 secret, $3 seconds */
+	[STMT_OAUTH_TOKEN] = { "oauth_token", 3,
+	    "SELECT access_token, expires_in FROM eventbox.oauth_token($1::text,"
+	    " $2::text, $3::integer)" },
+	/* $1 name, $2 may read registrations, $3 key */
+	[STMT_API_CLIENT_CREATE] = { "api_client_create", 3,
+	    "SELECT outcome, client_id, client_secret FROM"
+	    " eventbox.api_client_create($1::text, $2::boolean, $3::text)" },
+	[STMT_API_CLIENT_REVOKE] = { "api_client_revoke", 2,
+	    "SELECT eventbox.api_client_revoke($1::text, $2::text) AS revoked" },
+	[STMT_API_CLIENT_LIST] = { "api_client_list", 1,
+	    "SELECT client_id, name, registrations,"
+	    " eventbox.iso_utc(created_at) AS created_at,"
+	    " eventbox.iso_utc(revoked_at) AS revoked_at"
+	    " FROM eventbox.api_client_list($1::text)" },
 
 	/* Commands (apikey.c, purge.c), run as the owner or ops. */
 	[STMT_APIKEY_CREATE] = { "apikey_create", 2,
@@ -190,6 +219,10 @@ static const struct {
 	    "SELECT name, eventbox.iso_utc(created_at) AS created_at,"
 	    " eventbox.iso_utc(revoked_at) AS revoked_at"
 	    " FROM eventbox.api_keys ORDER BY name" },
+	/* $1 source API, $2 the event's id there, $3 its fields (import.c) */
+	[STMT_IMPORT_EVENT] = { "import_event", 3,
+	    "SELECT outcome, field, message FROM eventbox.import_event($1::text,"
+	    " $2::bigint, $3::jsonb)" },
 	/* $1 retention days, $2 registrations per step */
 	[STMT_PURGE_STEP] = { "purge_step", 2,
 	    "SELECT rows, finished, event_id FROM eventbox.purge_step($1::integer,"
@@ -202,7 +235,9 @@ static const struct {
 	    " array_to_json(categories)::text AS categories, organizer,"
 	    " accessibility_contact, timezone, capacity, seats_available,"
 	    " waitlist_available, registration_state, image_path, image_alt,"
-	    " image_decorative, " PAGE_TIMES("coalesce($2::text, timezone)") ","
+	    " image_decorative, status, members_only,"
+	    " eventbox.iso_local(ends_at, coalesce($2::text, timezone))"
+	    " AS ends_local, " PAGE_TIMES("coalesce($2::text, timezone)") ","
 	    " " LOCAL_DATE("registration_opens_at",
 	    "coalesce($2::text, timezone)") " AS opens_date_text,"
 	    " " LOCAL_TIME("registration_opens_at",
@@ -231,6 +266,26 @@ static const struct {
 	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
 	    " eventbox.ical_utc(now()) AS dtstamp"
 	    " FROM eventbox.public_events WHERE slug = $1::text" },
+	/* Feeds and the embeddable list (page_feeds.c): $1 category or NULL,
+	 * $2 limit.  Each zone's VTIMEZONE on its first row only; DTSTAMP the
+	 * event's last change, so that an unchanged feed is the same bytes
+	 * (its ETag); the local date's parts for words in other languages. */
+	[STMT_FEED] = { "feed", 2,
+	    "SELECT id, slug, title, description, location, format, timezone,"
+	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
+	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
+	    " eventbox.ical_utc(updated_at) AS dtstamp,"
+	    " eventbox.iso_utc(updated_at) AS updated,"
+	    " eventbox.iso_utc(max(updated_at) OVER ()) AS feed_updated,"
+	    " CASE WHEN row_number() OVER (PARTITION BY timezone"
+	    " ORDER BY starts_at, id) = 1 THEN eventbox.vtimezone(timezone,"
+	    " starts_at) END AS vtimezone, " PAGE_TIMES("timezone") ","
+	    " to_char(starts_at AT TIME ZONE timezone, 'YYYY-MM-DD ID HH24:MI')"
+	    " AS local_parts, to_char(ends_at AT TIME ZONE timezone, 'HH24:MI')"
+	    " AS end_hm"
+	    " FROM eventbox.public_events WHERE status = 'published'"
+	    " AND ends_at > now() AND ($1::text IS NULL OR $1::text = ANY"
+	    " (categories)) ORDER BY starts_at, id LIMIT $2::integer" },
 	[STMT_PAGE_REGISTRATION] = { "page_registration", 1,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " timezone, " PAGE_TIMES("timezone")

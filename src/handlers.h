@@ -2,7 +2,8 @@
  * handlers.h: one function per route (router.c's table), grouped by
  * resource: the JSON API in api_events.c, api_registrations.c,
  * api_admin_events.c and api_admin_registrations.c (staff, behind an API
- * key), api_libcal.c (LibCal-compatible reads) and api_health.c; the public
+ * key), api_libcal.c (LibCal-compatible reads), api_oauth.c (its OAuth
+ * tokens and the staff's API clients) and api_health.c; the public
  * HTML pages in page_events.c, page_register.c and page_cancel.c.  Each is
  * called by the router with validated path captures in req->args and, for
  * routes with a body, the body read and NUL-terminated in req->body; each
@@ -29,6 +30,9 @@ void	 h_page_cancel(struct request *, struct response *);
 void	 h_page_confirm_show(struct request *, struct response *);
 void	 h_page_confirm(struct request *, struct response *);
 void	 h_registration_confirm(struct request *, struct response *);
+void	 h_feed_ics(struct request *, struct response *);
+void	 h_feed_atom(struct request *, struct response *);
+void	 h_embed_events(struct request *, struct response *);
 
 void	 h_admin_event_create(struct request *, struct response *);
 void	 h_admin_event_get(struct request *, struct response *);
@@ -58,5 +62,12 @@ void	 api_field_error(struct response *, const struct field_problem *);
 void	 h_libcal_events(struct request *, struct response *);
 void	 h_libcal_event(struct request *, struct response *);
 void	 h_libcal_registrations(struct request *, struct response *);
+void	 h_libcal_calendars(struct request *, struct response *);
+void	 h_libcal_categories(struct request *, struct response *);
+
+void	 h_oauth_token(struct request *, struct response *);
+void	 h_admin_clients(struct request *, struct response *);
+void	 h_admin_client_create(struct request *, struct response *);
+void	 h_admin_client_revoke(struct request *, struct response *);
 
 #endif

@@ -64,16 +64,20 @@ ical_property(struct buf *out, const char *name, const char *value,
 }
 
 void
-ical_render(struct buf *out, const struct ical_event *ev)
+ical_begin(struct buf *out)
 {
-	struct buf	 prop = BUF_INIT;
-
 	buf_adds(out, "BEGIN:VCALENDAR\r\n"
 	    "VERSION:2.0\r\n"
 	    "PRODID:-//eventbox//eventbox//EN\r\n"
 	    "CALSCALE:GREGORIAN\r\n"
 	    "METHOD:PUBLISH\r\n");
-	buf_adds(out, ev->vtimezone);
+}
+
+void
+ical_vevent(struct buf *out, const struct ical_event *ev)
+{
+	struct buf	 prop = BUF_INIT;
+
 	buf_adds(out, "BEGIN:VEVENT\r\n");
 	ical_property(out, "UID", ev->uid, 0);
 	ical_property(out, "DTSTAMP", ev->dtstamp, 0);
@@ -94,6 +98,15 @@ ical_render(struct buf *out, const struct ical_event *ev)
 		ical_property(out, "URL", ev->url, 0);
 	ical_property(out, "STATUS", ev->cancelled ? "CANCELLED" : "CONFIRMED",
 	    0);
-	buf_adds(out, "TRANSP:OPAQUE\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+	buf_adds(out, "TRANSP:OPAQUE\r\nEND:VEVENT\r\n");
 	buf_free(&prop);
+}
+
+void
+ical_render(struct buf *out, const struct ical_event *ev)
+{
+	ical_begin(out);
+	buf_adds(out, ev->vtimezone);
+	ical_vevent(out, ev);
+	buf_adds(out, "END:VCALENDAR\r\n");
 }

@@ -31,6 +31,10 @@ struct ical_event {
 };
 
 void	 ical_render(struct buf *out, const struct ical_event *);
+/* The parts of ical_render(), for a calendar of several events (a feed):
+ * ical_begin(), the VTIMEZONEs, an ical_vevent() each, "END:VCALENDAR". */
+void	 ical_begin(struct buf *out);
+void	 ical_vevent(struct buf *out, const struct ical_event *);
 void	 ical_property(struct buf *out, const char *name, const char *value,
 	    int escape);
 

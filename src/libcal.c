@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
 
 #include "libcal.h"
 #include "query.h"
@@ -49,17 +52,21 @@ libcal_id_list(const char *s, size_t len, char *dst, size_t dstsz)
 	return 0;
 }
 
-enum { P_CAL_ID, P_DAYS, P_LIMIT, P_DATE, P_CATEGORY, P__MAX };
+enum { P_CAL_ID, P_DAYS, P_LIMIT, P_PAGE, P_DATE, P_CATEGORY, P_SEARCH,
+    P__MAX };
 
 static const struct query_param params[P__MAX] = {
-	[P_CAL_ID] = { "cal_id", Q_INT, 1, LIBCAL_CAL_ID_MAX, 1, NULL, NULL },
-	[P_DAYS] = { "days", Q_INT, 1, LIBCAL_DAYS_MAX, LIBCAL_DAYS_DEFAULT,
+	[P_CAL_ID] = { "cal_id", Q_TEXT, 0, LIBCAL_IDS_MAX * 20 - 1, 0, NULL,
+	    "cal_id: calendar ids, comma-separated" },
+	[P_DAYS] = { "days", Q_INT, 0, LIBCAL_NUM_MAX, LIBCAL_DAYS_DEFAULT,
 	    NULL, NULL },
-	[P_LIMIT] = { "limit", Q_INT, 1, LIBCAL_LIMIT_MAX,
-	    LIBCAL_LIMIT_DEFAULT, NULL, NULL },
+	[P_LIMIT] = { "limit", Q_INT, 1, LIBCAL_NUM_MAX, LIBCAL_LIMIT_DEFAULT,
+	    NULL, NULL },
+	[P_PAGE] = { "page", Q_INT, 1, PAGE_MAX, 1, NULL, NULL },
 	[P_DATE] = { "date", Q_DATE, 0, 0, 0, NULL, NULL },
 	[P_CATEGORY] = { "category", Q_TEXT, 0, LIBCAL_IDS_MAX * 20 - 1, 0,
 	    NULL, "category: category ids, comma-separated" },
+	[P_SEARCH] = { "search", Q_TEXT, 0, LIBCAL_SEARCH_MAX, 0, NULL, NULL },
 };
 
 int
@@ -67,21 +74,206 @@ libcal_query_parse(const char *query, struct libcal_query *q, char *msg,
     size_t msgsz)
 {
 	struct query_value	 v[P__MAX];
+	char			 cal[LIBCAL_IDS_SZ];
 	size_t			 bad;
 
-	q->date[0] = q->cats[0] = '\0';
+	q->date[0] = q->cats[0] = q->search[0] = '\0';
 	if (query_parse(query, params, P__MAX, v, &bad) == -1) {
 		query_message(&params[bad], msg, msgsz);
 		return -1;
 	}
-	q->days = v[P_DAYS].num;
-	q->limit = v[P_LIMIT].num;
+	/* LibCal: 0 is the given day only; more than a year is a year. */
+	q->days = v[P_DAYS].num == 0 ? 1 : v[P_DAYS].num > LIBCAL_DAYS_MAX ?
+	    LIBCAL_DAYS_MAX : v[P_DAYS].num;
+	q->limit = v[P_LIMIT].num > LIBCAL_LIMIT_MAX ? LIBCAL_LIMIT_MAX :
+	    v[P_LIMIT].num;
+	q->offset = (v[P_PAGE].num - 1) * q->limit;
 	if (v[P_DATE].present)
 		memcpy(q->date, v[P_DATE].text, sizeof(q->date));
+	if (v[P_SEARCH].present)
+		memcpy(q->search, v[P_SEARCH].text, v[P_SEARCH].len + 1);
+	/* One calendar: its id may be any, as a client configured for
+	 * LibCal sends its old one, but it must be an id list. */
+	if (v[P_CAL_ID].present && libcal_id_list(v[P_CAL_ID].text,
+	    v[P_CAL_ID].len, cal, sizeof(cal)) == -1) {
+		query_message(&params[P_CAL_ID], msg, msgsz);
+		return -1;
+	}
 	if (v[P_CATEGORY].present && libcal_id_list(v[P_CATEGORY].text,
 	    v[P_CATEGORY].len, q->cats, sizeof(q->cats)) == -1) {
 		query_message(&params[P_CATEGORY], msg, msgsz);
 		return -1;
 	}
 	return 0;
+}
+
+/* Copies a value into a credentials field; too long leaves it "". */
+static void
+put(char *dst, size_t dstsz, const char *val, size_t len)
+{
+	if (len >= dstsz || memchr(val, '\0', len) != NULL)
+		len = 0;
+	memcpy(dst, val, len);
+	dst[len] = '\0';
+}
+
+static const char *const cred_keys[] = { "grant_type", "client_id",
+    "client_secret" };
+
+static void
+cred_put(struct libcal_credentials *c, size_t i, const char *val, size_t len)
+{
+	if (i == 0)
+		put(c->grant_type, sizeof(c->grant_type), val, len);
+	else if (i == 1)
+		put(c->client_id, sizeof(c->client_id), val, len);
+	else
+		put(c->client_secret, sizeof(c->client_secret), val, len);
+}
+
+static int
+cred_json(const char *body, size_t len, struct libcal_credentials *c)
+{
+	cJSON		*root, *v;
+	size_t		 i;
+	int		 rc = -1;
+
+	if ((root = cJSON_ParseWithLength(body, len)) == NULL)
+		return -1;
+	if (!cJSON_IsObject(root))
+		goto done;
+	for (i = 0; i < 3; i++) {
+		v = cJSON_GetObjectItemCaseSensitive(root, cred_keys[i]);
+		/* client_id is a number in some clients' JSON */
+		if (cJSON_IsString(v))
+			cred_put(c, i, v->valuestring, strlen(v->valuestring));
+		else if (cJSON_IsNumber(v) && v->valuedouble >= 1 &&
+		    v->valuedouble <= (double)LIBCAL_NUM_MAX &&
+		    v->valuedouble == (double)(long long)v->valuedouble) {
+			char	 num[24];
+			int	 n = snprintf(num, sizeof(num), "%lld",
+				    (long long)v->valuedouble);
+
+			cred_put(c, i, num, (size_t)n);
+		} else if (v != NULL && !cJSON_IsNull(v))
+			goto done;
+	}
+	rc = 0;
+done:
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int
+cred_form(const char *body, struct libcal_credentials *c)
+{
+	static const struct query_param keys[3] = {
+		{ "grant_type", Q_TEXT, 0, 31, 0, NULL, NULL },
+		{ "client_id", Q_TEXT, 0, 31, 0, NULL, NULL },
+		{ "client_secret", Q_TEXT, 0, LIBCAL_SECRET_MAX, 0, NULL, NULL },
+	};
+	struct query_value	 v[3];
+	size_t			 bad, i;
+
+	if (query_parse(body, keys, 3, v, &bad) == -1)
+		return -1;
+	for (i = 0; i < 3; i++)
+		cred_put(c, i, v[i].text, v[i].present ? v[i].len : 0);
+	return 0;
+}
+
+/* The boundary parameter of a multipart media type, "" when none. */
+static size_t
+boundary_of(const char *ctype, char *dst, size_t dstsz)
+{
+	const char	*p = strcasestr(ctype, "boundary=");
+	size_t		 n = 0;
+	int		 quoted;
+
+	if (p == NULL)
+		return 0;
+	p += 9;
+	if ((quoted = *p == '"'))
+		p++;
+	while (p[n] != '\0' && (quoted ? p[n] != '"' : p[n] != ';' &&
+	    p[n] != ' '))
+		n++;
+	if (n == 0 || n > 70 || n + 3 > dstsz)	/* RFC 2046: 1..70 */
+		return 0;
+	dst[0] = dst[1] = '-';
+	memcpy(dst + 2, p, n);
+	dst[n + 2] = '\0';
+	return n + 2;
+}
+
+/*
+ * multipart/form-data (RFC 7578): each part between "--boundary" lines,
+ * headers up to an empty line, its name in Content-Disposition.
+ */
+static int
+cred_multipart(const char *ctype, const char *body, size_t len,
+    struct libcal_credentials *c)
+{
+	char		 delim[80], name[40];
+	const char	*p, *end = body + len, *hdr_end, *next, *np;
+	size_t		 dlen, i, n;
+
+	if ((dlen = boundary_of(ctype, delim, sizeof(delim))) == 0)
+		return -1;
+	if ((p = memmem(body, len, delim, dlen)) == NULL)
+		return -1;
+	for (;;) {
+		p += dlen;
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+			return 0;		/* the closing delimiter */
+		if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
+			return -1;
+		p += 2;
+		if ((hdr_end = memmem(p, (size_t)(end - p), "\r\n\r\n", 4)) ==
+		    NULL)
+			return -1;
+		if ((next = memmem(hdr_end, (size_t)(end - hdr_end), delim,
+		    dlen)) == NULL || next - hdr_end < 6 || next[-2] != '\r' ||
+		    next[-1] != '\n')
+			return -1;
+		name[0] = '\0';
+		np = memmem(p, (size_t)(hdr_end - p), "name=\"", 6);
+		if (np != NULL && (np == p || np[-1] == ' ' || np[-1] == ';')) {
+			np += 6;
+			for (n = 0; np + n < hdr_end && np[n] != '"' &&
+			    n + 1 < sizeof(name); n++)
+				name[n] = np[n];
+			name[n] = '\0';
+		}
+		for (i = 0; i < 3; i++)
+			if (strcmp(name, cred_keys[i]) == 0)
+				cred_put(c, i, hdr_end + 4,
+				    (size_t)(next - 2 - (hdr_end + 4)));
+		p = next;
+	}
+}
+
+static int
+is_media(const char *ctype, const char *want)
+{
+	size_t	 n = strlen(want);
+
+	return strncasecmp(ctype, want, n) == 0 && (ctype[n] == '\0' ||
+	    ctype[n] == ';' || ctype[n] == ' ');
+}
+
+int
+libcal_credentials(const char *ctype, const char *body, size_t len,
+    struct libcal_credentials *c)
+{
+	c->grant_type[0] = c->client_id[0] = c->client_secret[0] = '\0';
+	if (ctype == NULL)
+		return -1;
+	if (is_media(ctype, "application/json"))
+		return cred_json(body, len, c);
+	if (is_media(ctype, "application/x-www-form-urlencoded"))
+		return strlen(body) == len ? cred_form(body, c) : -1;
+	if (is_media(ctype, "multipart/form-data"))
+		return cred_multipart(ctype, body, len, c);
+	return -1;
 }

@@ -11,17 +11,29 @@
 #define LIBCAL_IDS_MAX		50
 #define LIBCAL_IDS_SZ		(LIBCAL_IDS_MAX * 20 + 3)	/* "{...}" */
 #define LIBCAL_DAYS_DEFAULT	30
-#define LIBCAL_DAYS_MAX		365
+#define LIBCAL_DAYS_MAX		365	/* larger values are capped */
 #define LIBCAL_LIMIT_DEFAULT	20
-#define LIBCAL_LIMIT_MAX	500
+#define LIBCAL_LIMIT_MAX	500	/* larger values are capped */
 #define LIBCAL_CAL_ID_MAX	999999999LL	/* accepted, and ignored */
+#define LIBCAL_NUM_MAX		999999999LL	/* days, limit: accepted */
+#define LIBCAL_SEARCH_MAX	200
+#define LIBCAL_SECRET_MAX	200
 
-/* GET /1.1/events's parameters, checked. */
+/* GET /1.1/events's (and event_search's) parameters, checked. */
 struct libcal_query {
 	char		 date[11];	/* YYYY-MM-DD, "" for today */
 	char		 cats[LIBCAL_IDS_SZ];	/* "{1,2}", "" for any */
-	long long	 days;		/* 1..LIBCAL_DAYS_MAX */
+	char		 search[LIBCAL_SEARCH_MAX * 4 + 1];	/* "" for any */
+	long long	 days;		/* 1..LIBCAL_DAYS_MAX (0 asks 1) */
 	long long	 limit;		/* 1..LIBCAL_LIMIT_MAX */
+	long long	 offset;	/* (page - 1) * limit */
+};
+
+/* What POST /1.1/oauth/token was sent, each "" when absent. */
+struct libcal_credentials {
+	char		 grant_type[32];
+	char		 client_id[32];
+	char		 client_secret[LIBCAL_SECRET_MAX + 1];
 };
 
 /*
@@ -32,11 +44,22 @@ struct libcal_query {
 int	 libcal_id_list(const char *, size_t len, char *dst, size_t dstsz);
 
 /*
- * cal_id, days, limit, date and category from a raw query string (cal_id
- * checked and ignored).  Returns 0, or -1 with the client's message for the
+ * cal_id, days, limit, page, date, category and search from a raw query
+ * string (cal_id checked and ignored, days and limit capped; campus,
+ * audience and any other key ignored).  Returns 0, or -1 with the client's message for the
  * 400 in msg.
  */
 int	 libcal_query_parse(const char *query, struct libcal_query *,
 	    char *msg, size_t msgsz);
+
+/*
+ * grant_type, client_id and client_secret from a token request's body of
+ * media type ctype: application/json, application/x-www-form-urlencoded
+ * or multipart/form-data (body NUL-terminated at len).  Other keys are
+ * ignored; a value too long for its field counts as absent.  Returns 0,
+ * or -1 when the body is not of that type or is malformed.
+ */
+int	 libcal_credentials(const char *ctype, const char *body, size_t len,
+	    struct libcal_credentials *);
 
 #endif

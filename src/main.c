@@ -17,6 +17,7 @@ static const struct command {
 	{ "mailer", cmd_mailer, "send the queued emails from the outbox by SMTP" },
 	{ "apikey", cmd_apikey, "create, revoke or list staff API keys" },
 	{ "purge", cmd_purge, "erase personal data of events long over" },
+	{ "import", cmd_import, "import a LibCal 1.1 API's events as drafts" },
 };
 
 static int

@@ -14,6 +14,7 @@
 #include "csrf.h"
 #include "db.h"
 #include "escape.h"
+#include "jsonld.h"
 #include "page_event_box.h"
 #include "page_layout.h"
 #include "validate.h"
@@ -297,6 +298,7 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	}
 	buf_adds(b, "</article>\n<script src=\"/static/eventbox.js\" defer>"
 	    "</script>\n");
+	jsonld_event(b, res);
 	html_end(resp);
 }
 

@@ -101,6 +101,36 @@ static const char *const list_errors[P__MAX] = {
 	[P_PAGE] = "That page number is not valid.",
 };
 
+/* "" or "?category=..." (escaped for an attribute), the feeds' query. */
+static void
+feed_query(struct buf *q, const char *category)
+{
+	struct buf	 u = BUF_INIT;
+
+	buf_adds(q, "");
+	if (category == NULL)
+		return;
+	buf_adds(&u, "?category=");
+	html_urlenc(&u, category);
+	html_esc(q, u.data);
+	buf_free(&u);
+}
+
+/* The list's feeds (page_feeds.c), for people: subscribe in a calendar
+ * app (webcal: opens one), download, or follow in a feed reader. */
+static void
+feed_links(struct buf *b, const char *query)
+{
+	const char	*host = strstr(cfg.base_url, "://") + 3;
+
+	buf_printf(b, "<p class=\"feeds\">Follow these events: "
+	    "<a href=\"webcal://%s/events.ics%s\">subscribe in your calendar"
+	    "</a>, <a href=\"/events.ics%s\" download>download them as a "
+	    "calendar file</a> or <a href=\"/events.atom%s\" "
+	    "type=\"application/atom+xml\">follow the news feed (Atom)</a>."
+	    "</p>\n", host, query, query, query);
+}
+
 /*
  * GET /events: upcoming published events, soonest first, ten a page;
  * category, page.  200; 400 bad query; 503.
@@ -114,7 +144,7 @@ h_page_events(struct request *req, struct response *resp)
 	const char		*vals[3];
 	long long		 page, total;
 	PGresult		*res;
-	struct buf		*b = &resp->body;
+	struct buf		*b = &resp->body, q = BUF_INIT;
 	size_t			 bad;
 	int			 i, n = 0;
 
@@ -133,7 +163,8 @@ h_page_events(struct request *req, struct response *resp)
 		return;
 	total = strtoll(db_value(res, 0, "total"), NULL, 10);
 
-	html_page(resp, "Upcoming events");
+	feed_query(&q, v[P_CATEGORY].present ? category : NULL);
+	html_page_with_feeds(resp, "Upcoming events", q.data);
 	category_filter(b, category);
 	if (v[P_CATEGORY].present) {
 		buf_adds(b, "<p>Showing events in the category <strong>");
@@ -173,6 +204,8 @@ h_page_events(struct request *req, struct response *resp)
 			list_link(b, category, page + 1, "next", "Next page");
 		buf_adds(b, "</p></nav>\n");
 	}
+	feed_links(b, q.data);
+	buf_free(&q);
 	html_end(resp);
 }
 

@@ -12,8 +12,11 @@
 #include "page_layout.h"
 #include "validate.h"
 
-void
-html_begin(struct response *resp, const char *title)
+static void	 head_close(struct response *);
+
+/* The head up to its end, which the caller may still add to. */
+static void
+head_open(struct response *resp, const char *title)
 {
 	resp->content_type = "text/html; charset=utf-8";
 	buf_reset(&resp->body);
@@ -23,8 +26,38 @@ html_begin(struct response *resp, const char *title)
 	    "initial-scale=1\">\n<title>");
 	html_esc(&resp->body, title);
 	buf_adds(&resp->body, " - Library events</title>\n"
-	    "<link rel=\"stylesheet\" href=\"/static/style.css\">\n"
-	    "</head>\n<body>\n"
+	    "<link rel=\"stylesheet\" href=\"/static/style.css\">\n");
+}
+
+void
+html_begin(struct response *resp, const char *title)
+{
+	head_open(resp, title);
+	head_close(resp);
+}
+
+/* The feeds of a list (page_feeds.c), for feed readers and calendar apps
+ * that find them from the page; query is "" or "?category=...", escaped. */
+void
+html_page_with_feeds(struct response *resp, const char *title,
+    const char *query)
+{
+	head_open(resp, title);
+	buf_printf(&resp->body, "<link rel=\"alternate\" "
+	    "type=\"application/atom+xml\" title=\"Events (Atom)\" "
+	    "href=\"/events.atom%s\">\n<link rel=\"alternate\" "
+	    "type=\"text/calendar\" title=\"Events (iCalendar)\" "
+	    "href=\"/events.ics%s\">\n", query, query);
+	head_close(resp);
+	buf_adds(&resp->body, "<h1>");
+	html_esc(&resp->body, title);
+	buf_adds(&resp->body, "</h1>\n");
+}
+
+static void
+head_close(struct response *resp)
+{
+	buf_adds(&resp->body, "</head>\n<body>\n"
 	    "<a class=\"skip\" href=\"#main\">Skip to main content</a>\n"
 	    "<header class=\"site\"><p><a href=\"/events\">Library events"
 	    "</a></p></header>\n"

@@ -30,6 +30,8 @@ extern const size_t		page_nzones;
 
 void	 html_begin(struct response *, const char *title);
 void	 html_page(struct response *, const char *title);	/* + <h1> */
+void	 html_page_with_feeds(struct response *, const char *title,
+	    const char *query);	/* + <link rel="alternate"> to the feeds */
 void	 html_end(struct response *);
 void	 html_error_page(struct response *, int status,
 	    const char *message);	/* NULL: the usual text */

@@ -12,6 +12,7 @@ int	 cmd_migrate(int, char **);
 int	 cmd_mailer(int, char **);
 int	 cmd_apikey(int, char **);
 int	 cmd_purge(int, char **);
+int	 cmd_import(int, char **);
 void	 worker_main(int listen_fd, int index) __attribute__((noreturn));
 
 #endif

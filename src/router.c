@@ -27,6 +27,9 @@ static const struct route routes[] = {
 	    R_API | R_NO_STORE },
 	{ M_GET | M_HEAD, "/metrics", h_metrics, R_NO_STORE },
 	{ M_GET | M_HEAD, "/events", h_page_events, 0 },
+	{ M_GET | M_HEAD, "/events.ics", h_feed_ics, 0 },
+	{ M_GET | M_HEAD, "/events.atom", h_feed_atom, 0 },
+	{ M_GET | M_HEAD, "/embed/events", h_embed_events, 0 },
 	{ M_GET | M_HEAD, "/events/:.ics", h_page_ics, 0 },
 	/* The form page sets the CSRF cookie: never cached anywhere. */
 	{ M_GET | M_HEAD, "/events/:", h_page_event, R_NO_STORE },
@@ -64,11 +67,29 @@ static const struct route routes[] = {
 	{ M_POST | M_DELETE, "/api/v1/admin/registrations/:/check-in",
 	    h_admin_check_in, R_API | R_ADMIN | R_NO_STORE },
 
-	{ M_GET | M_HEAD, "/1.1/events", h_libcal_events, R_API },
-	{ M_GET | M_HEAD, "/1.1/events/:", h_libcal_event, R_API },
-	{ M_GET | M_HEAD, "/1.1/events/:/registrations", h_libcal_registrations,
+	{ M_GET | M_HEAD, "/api/v1/admin/api-clients", h_admin_clients,
 	    R_API | R_ADMIN | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/api-clients", h_admin_client_create,
+	    R_API | R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	{ M_DELETE, "/api/v1/admin/api-clients/:", h_admin_client_revoke,
+	    R_API | R_ADMIN | R_NO_STORE },
+
+	/* LibCal's API 1.1, also under /api/1.1/ (see router_find). */
+	{ M_POST, "/1.1/oauth/token", h_oauth_token,
+	    R_API | R_TOKEN_BODY | R_NO_STORE },
+	{ M_GET | M_HEAD, "/1.1/calendars", h_libcal_calendars, R_API },
+	{ M_GET | M_HEAD, "/1.1/categories/:", h_libcal_categories, R_API },
+	{ M_GET | M_HEAD, "/1.1/events", h_libcal_events, R_API },
+	{ M_GET | M_HEAD, "/1.1/event_search", h_libcal_events, R_API },
+	{ M_GET | M_HEAD, "/1.1/events/:", h_libcal_event, R_API },
+	{ M_GET | M_HEAD, "/1.1/event/:", h_libcal_event, R_API },
+	{ M_GET | M_HEAD, "/1.1/events/:/registrations", h_libcal_registrations,
+	    R_API | R_NO_STORE },
 };
+
+/* LibCal clients configured with this prefix reach /1.1/ the same. */
+#define LIBCAL_ALIAS	"/api/1.1/"
+
 
 /*
  * A path no route knows still gets its 404 in the format of the part of
@@ -208,7 +229,7 @@ preflight(struct request *req, struct response *resp, unsigned methods,
 		resp_header(resp, "Access-Control-Allow-Methods", "%s",
 		    "GET, POST, DELETE");
 		resp_header(resp, "Access-Control-Allow-Headers", "%s",
-		    "Content-Type, Idempotency-Key");
+		    "Authorization, Content-Type, Idempotency-Key");
 		resp_header(resp, "Access-Control-Max-Age", "%d", 600);
 	}
 }
@@ -295,6 +316,11 @@ router_find(struct request *req, unsigned *allowed)
 
 	*allowed = 0;
 	req->is_api = 0;
+	if (req->path_len >= strlen(LIBCAL_ALIAS) && strncmp(req->path,
+	    LIBCAL_ALIAS, strlen(LIBCAL_ALIAS)) == 0) {
+		req->path += 4;
+		req->path_len -= 4;
+	}
 	for (i = 0; i < sizeof(api_areas) / sizeof(api_areas[0]); i++)
 		if (req->path_len >= strlen(api_areas[i]) &&
 		    strncmp(req->path, api_areas[i], strlen(api_areas[i])) == 0)
@@ -352,7 +378,15 @@ router_dispatch(struct request *req, struct response *resp)
 		resp_header(resp, "Cache-Control", "%s", "no-store");
 	if ((r->flags & R_ADMIN) && staff_auth(req, resp) == -1)
 		return;
-	if (r->flags & (R_JSON_BODY | R_FORM_BODY)) {
+	if ((r->flags & R_TOKEN_BODY) &&
+	    !is_type(req->content_type, "application/json") &&
+	    !is_type(req->content_type, "application/x-www-form-urlencoded") &&
+	    !is_type(req->content_type, "multipart/form-data")) {
+		answer_error(req, resp, 415, "unsupported_media_type",
+		    "send the body as JSON, a form or multipart/form-data");
+		return;
+	}
+	if (r->flags & (R_JSON_BODY | R_FORM_BODY | R_TOKEN_BODY)) {
 		if ((r->flags & R_JSON_BODY) &&
 		    !is_type(req->content_type, "application/json")) {
 			answer_error(req, resp, 415, "unsupported_media_type",

@@ -22,6 +22,7 @@ enum route_flags {
 	R_FORM_BODY = 1 << 2,	/* POST application/x-www-form-urlencoded */
 	R_ADMIN = 1 << 3,	/* Authorization: Bearer <staff API key> */
 	R_API = 1 << 4,		/* JSON errors, CORS; else HTML pages */
+	R_TOKEN_BODY = 1 << 5,	/* POST as JSON, form or multipart (OAuth) */
 };
 
 struct route {

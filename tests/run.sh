@@ -16,6 +16,8 @@ export EVENTBOX_POST_RATE=${EVENTBOX_POST_RATE:-100000r/s}
 export EVENTBOX_CONN_LIMIT=${EVENTBOX_CONN_LIMIT:-65535}   # load tests: 200 clients, one address
 export EVENTBOX_METRICS_TOKEN=${EVENTBOX_METRICS_TOKEN:-test-metrics-$$}
 export EVENTBOX_CORS_ORIGINS=https://library.example.org
+# The LibCal API shows these (tests/test_libcal_oauth.py)
+export EVENTBOX_CALENDAR_NAME="Consortium Events" EVENTBOX_CAMPUS="Main Library"
 export EVENTBOX_WORKERS=${EVENTBOX_WORKERS:-4}
 unset EVENTBOX_HTTP_PORT     # free ports, never the make-run one
 

@@ -24,7 +24,8 @@ Normalised, because it differs from run to run, and nothing else:
   6. the .ics DTSTAMP (the time of the request) -> {now};
   7. on the list page, the category <option>s that other tests' events add
      (those in <select id="category"> not starting with "Golden") are
-     removed.
+     removed;
+  8. the origin's host and port in the list's webcal:// link -> {hostport}.
 """
 import difflib
 import os
@@ -48,6 +49,7 @@ def normalise(text):
     text = re.sub(r'(name="csrf" value=")[0-9a-f]+"', r'\1{csrf}"', text)
     text = re.sub(r"/cancel/[0-9A-Za-z_-]{16,}", "/cancel/{token}", text)
     text = text.replace(origin, "{origin}")
+    text = text.replace("webcal://" + origin.split("://", 1)[1], "webcal://{hostport}")
     text = re.sub(r"^UID:event-[0-9]+@" + re.escape(host) + r"(?=\r?$)",
                   "UID:event-{id}@{host}", text, flags=re.M)
     text = re.sub(r"^DTSTAMP:[0-9]{8}T[0-9]{6}Z", "DTSTAMP:{now}", text,

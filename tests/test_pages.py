@@ -234,7 +234,8 @@ def test_pages_carry_the_security_headers(api, make_event, path):
 
 def test_the_page_has_no_inline_script_or_style(api, make_event):
     r = api.get(f"/events/{make_event()}")
-    assert re.search(r"<script(?![^>]*\bsrc=)", r.text) is None
+    # The JSON-LD block is data, never run (test_jsonld.py): not a script.
+    assert re.search(r'<script(?![^>]*\b(src=|type="application/ld\+json"))', r.text) is None
     assert "<style" not in r.text and " style=" not in r.text
     assert re.search(r"\son[a-z]+=", r.text) is None
 

@@ -409,13 +409,61 @@ test_libcal(void)
 	    strcmp(q.cats, "{2,1}") == 0);
 	CHECK("empty values", libcal_query_parse("days=&date=&category=", &q,
 	    msg, sizeof(msg)) == 0 && q.days == LIBCAL_DAYS_DEFAULT);
-	CHECK("days", libcal_query_parse("days=366", &q, msg,
-	    sizeof(msg)) == -1 && strcmp(msg,
-	    "days: a whole number from 1 to 365") == 0);
+	CHECK("days capped", libcal_query_parse("days=1000&limit=9999", &q,
+	    msg, sizeof(msg)) == 0 && q.days == LIBCAL_DAYS_MAX &&
+	    q.limit == LIBCAL_LIMIT_MAX);
+	CHECK("days=0 is one day", libcal_query_parse("days=0", &q, msg,
+	    sizeof(msg)) == 0 && q.days == 1);
+	CHECK("page", libcal_query_parse("limit=10&page=3&search=a%20b", &q,
+	    msg, sizeof(msg)) == 0 && q.offset == 20 &&
+	    strcmp(q.search, "a b") == 0);
+	CHECK("days negative", libcal_query_parse("days=-1", &q, msg,
+	    sizeof(msg)) == -1 && strncmp(msg, "days:", 5) == 0);
+	CHECK("unknown keys", libcal_query_parse("campus=3&audience=1,2&x=y",
+	    &q, msg, sizeof(msg)) == 0);
 	CHECK("date", libcal_query_parse("date=2026-3-1", &q, msg,
 	    sizeof(msg)) == -1 && strcmp(msg, "date: YYYY-MM-DD") == 0);
 	CHECK("category", libcal_query_parse("category=a", &q, msg,
 	    sizeof(msg)) == -1 && strncmp(msg, "category:", 9) == 0);
+}
+
+static void
+test_libcal_credentials(void)
+{
+	struct libcal_credentials	 c;
+	const char	*mp = "--XyZ\r\nContent-Disposition: form-data; "
+	    "name=\"client_id\"\r\n\r\n12\r\n--XyZ\r\nContent-Disposition:"
+	    " form-data; name=\"client_secret\"\r\n\r\nebs_a\r\nb\r\n"
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"grant_type\""
+	    "\r\n\r\nclient_credentials\r\n--XyZ--\r\n";
+	const char	*js = "{\"client_id\": 7, \"client_secret\": \"s\","
+	    " \"grant_type\": \"client_credentials\", \"x\": [1]}";
+	const char	*form = "grant_type=client_credentials&client_id=7&"
+	    "client_secret=s%2B1&scope=";
+
+	CHECK("multipart", libcal_credentials("multipart/form-data; "
+	    "boundary=XyZ", mp, strlen(mp), &c) == 0 &&
+	    strcmp(c.client_id, "12") == 0 &&
+	    strcmp(c.client_secret, "ebs_a\r\nb") == 0 &&
+	    strcmp(c.grant_type, "client_credentials") == 0);
+	CHECK("multipart quoted boundary", libcal_credentials(
+	    "multipart/form-data; boundary=\"XyZ\"", mp, strlen(mp), &c) == 0 &&
+	    strcmp(c.client_id, "12") == 0);
+	CHECK("multipart wrong boundary", libcal_credentials(
+	    "multipart/form-data; boundary=abc", mp, strlen(mp), &c) == -1);
+	CHECK("multipart cut", libcal_credentials(
+	    "multipart/form-data; boundary=XyZ", mp, 40, &c) == -1);
+	CHECK("json", libcal_credentials("application/json", js, strlen(js),
+	    &c) == 0 && strcmp(c.client_id, "7") == 0 &&
+	    strcmp(c.client_secret, "s") == 0);
+	CHECK("json not an object", libcal_credentials("application/json",
+	    "[1]", 3, &c) == -1);
+	CHECK("form", libcal_credentials("application/x-www-form-urlencoded; "
+	    "charset=UTF-8", form, strlen(form), &c) == 0 &&
+	    strcmp(c.client_secret, "s+1") == 0 &&
+	    strcmp(c.grant_type, "client_credentials") == 0);
+	CHECK("other type", libcal_credentials("text/plain", form,
+	    strlen(form), &c) == -1);
 }
 
 /* The cookie the response sets, as a browser would send it back. */
@@ -539,6 +587,7 @@ main(void)
 	test_csv();
 	test_bearer();
 	test_libcal();
+	test_libcal_credentials();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -18,7 +18,7 @@ SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
        eventbox.public_seats(e) AS seats_available,
        eventbox.waitlist_open(e) AS waitlist_available,
        eventbox.registration_state(e) AS registration_state,
-       e.image_path, e.image_alt, e.image_decorative
+       e.image_path, e.image_alt, e.image_decorative, e.updated_at, e.members_only
   FROM eventbox.events e
  WHERE e.status <> 'draft';
 
@@ -33,7 +33,8 @@ SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
        (e.registration_opens_at IS NULL OR now() >= e.registration_opens_at)
            AS has_registration_opened,
        (e.status = 'cancelled' OR now() >= eventbox.closes_at(e))
-           AS has_registration_closed
+           AS has_registration_closed,
+       e.image_path
   FROM eventbox.events e
  WHERE e.status <> 'draft';
 

@@ -59,7 +59,15 @@ GRANT EXECUTE ON FUNCTION
     eventbox.admin_roster(text, text),
     eventbox.admin_event(text, text),
     eventbox.admin_event_holds(text, text),
-    eventbox.category_id(text)
+    eventbox.category_id(text),
+    -- LibCal's OAuth clients (45_api_clients.sql): staff functions check the
+    -- key; oauth_token and bearer_access take the client's own secrets
+    eventbox.api_client_create(text, boolean, text),
+    eventbox.api_client_revoke(text, text),
+    eventbox.api_client_list(text),
+    eventbox.oauth_token(text, text, integer),
+    eventbox.bearer_access(text),
+    eventbox.libcal_roster(text, bigint)
   TO eventbox_service, eventbox_ops;
 GRANT SELECT ON eventbox.public_events, eventbox.libcal_events, eventbox.timezone_names
    TO eventbox_service, eventbox_ops;
@@ -88,12 +96,14 @@ GRANT EXECUTE ON FUNCTION
     eventbox.human_when(timestamptz, timestamptz, text),
     eventbox.human_zone(text),
     eventbox.purge(integer, text),
-    eventbox.purge_step(integer, integer, text)
+    eventbox.purge_step(integer, integer, text),
+    eventbox.import_event(text, bigint, jsonb)
   TO eventbox_ops;
 GRANT SELECT ON eventbox.events, eventbox.registrations, eventbox.outbox,
                 eventbox.audit_log, eventbox.organizations, eventbox.event_stats,
                 eventbox.event_summary, eventbox.roster, eventbox.staff_roster,
-                eventbox.event_report, eventbox.outbox_backlog, eventbox.outbox_failures
+                eventbox.event_report, eventbox.outbox_backlog, eventbox.outbox_failures,
+                eventbox.event_imports
    TO eventbox_ops;
 GRANT INSERT, DELETE ON eventbox.events TO eventbox_ops;
 GRANT UPDATE (slug, title, description, presenter, format, location, online_url, categories,

@@ -10,10 +10,15 @@
  *     as many ids, each plain decimal without leading zeros; converting
  *     its inside again gives the same; a destination too small fails
  *     cleanly and never writes past its size.
- *   query: days and limit within their ranges, the date empty or a valid
- *     YYYY-MM-DD, the categories empty or an id-list result; on refusal a
- *     message naming the parameter.
+ *   query: days and limit within their ranges, the offset a multiple of
+ *     the limit, the date empty or a valid YYYY-MM-DD, the categories
+ *     empty or an id-list result; on refusal a message naming the
+ *     parameter.
+ *   credentials (the rest after the first newline, as the body of a token
+ *   request in each media type): every field NUL-terminated within its
+ *   size; a media type other than the three always refused.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -87,6 +92,31 @@ check_ids(const char *s, size_t len)
 	    libcal_id_list(s, len, small, strlen(dst) + 1) == 0);
 }
 
+static void
+check_credentials(const char *data, size_t size)
+{
+	static const char *const types[] = { "application/json",
+	    "application/x-www-form-urlencoded",
+	    "multipart/form-data; boundary=XyZ", "text/plain" };
+	struct libcal_credentials	 c;
+	char				*body;
+	size_t				 i;
+	int				 rc;
+
+	if ((body = malloc(size + 1)) == NULL)
+		return;
+	memcpy(body, data, size);
+	body[size] = '\0';
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		rc = libcal_credentials(types[i], body, size, &c);
+		FUZZ_CHECK(strlen(c.grant_type) < sizeof(c.grant_type));
+		FUZZ_CHECK(strlen(c.client_id) < sizeof(c.client_id));
+		FUZZ_CHECK(strlen(c.client_secret) < sizeof(c.client_secret));
+		FUZZ_CHECK(i < 3 || rc == -1);
+	}
+	free(body);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -106,6 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	msg[0] = '\0';
 	if (libcal_query_parse(query, &q, msg, sizeof(msg)) == 0) {
 		FUZZ_CHECK(q.days >= 1 && q.days <= LIBCAL_DAYS_MAX);
+		FUZZ_CHECK(q.offset >= 0 && q.offset % q.limit == 0);
 		FUZZ_CHECK(q.limit >= 1 && q.limit <= LIBCAL_LIMIT_MAX);
 		FUZZ_CHECK(q.date[0] == '\0' ||
 		    date_valid(q.date, strlen(q.date)));
@@ -119,7 +150,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strncmp(msg, "days:", 5) == 0 ||
 		    strncmp(msg, "limit:", 6) == 0 ||
 		    strncmp(msg, "date:", 5) == 0 ||
-		    strncmp(msg, "category:", 9) == 0);
+		    strncmp(msg, "category:", 9) == 0 ||
+		    strncmp(msg, "page:", 5) == 0 ||
+		    strncmp(msg, "search:", 7) == 0);
 	free(query);
+	if (nl != NULL)
+		check_credentials(nl + 1, size - qlen - 1);
 	return 0;
 }

@@ -1,0 +1,292 @@
+/*
+ * import.c: `eventbox import URL`, moving off LibCal: reads a LibCal 1.1
+ * API (client credentials, calendars, each calendar's events page by page)
+ * and creates each event as a draft for staff to review and publish, with
+ * its title, times, description, presenter, location, format, categories
+ * and seats.  Idempotent: an event already imported from that API (by its
+ * id there, eventbox.event_imports) is left alone, so a re-run imports only
+ * what is new.
+ *
+ * Settings: EVENTBOX_IMPORT_CLIENT_ID and EVENTBOX_IMPORT_CLIENT_SECRET
+ * (the LibCal API's client credentials), EVENTBOX_IMPORT_TIMEZONE (the
+ * events' IANA zone, default America/New_York: LibCal's times carry only
+ * an offset), EVENTBOX_IMPORT_QUERY (more parameters for /1.1/events, e.g.
+ * "category=12"); run as a member of eventbox_ops or the owner (the drafts
+ * are audited under that role).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "proc.h"
+
+#define IMPORT_PAGE	500	/* LibCal's largest limit */
+#define IMPORT_PAGES	1000	/* a loop guard: 500,000 events */
+
+struct import {
+	CURL		*curl;
+	const char	*base;
+	char		 auth[512];	/* "Authorization: Bearer ..." */
+	long		 created, existing, refused;
+};
+
+static size_t
+collect(char *p, size_t size, size_t n, void *arg)
+{
+	buf_add(arg, p, size * n);
+	return size * n;
+}
+
+/* GET (form NULL) or POST a form; the JSON answer, or NULL after
+ * logging why.  The caller cJSON_Delete()s it. */
+static cJSON *
+call(struct import *im, const char *path, const char *form)
+{
+	struct buf		 url = BUF_INIT, body = BUF_INIT;
+	struct curl_slist	*h = NULL;
+	cJSON			*j = NULL;
+	long			 status = 0;
+	CURLcode		 rc;
+
+	buf_printf(&url, "%s%s", im->base, path);
+	curl_easy_reset(im->curl);
+	curl_easy_setopt(im->curl, CURLOPT_URL, url.data);
+	curl_easy_setopt(im->curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(im->curl, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(im->curl, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(im->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (form != NULL)
+		curl_easy_setopt(im->curl, CURLOPT_POSTFIELDS, form);
+	else {
+		h = curl_slist_append(h, im->auth);
+		curl_easy_setopt(im->curl, CURLOPT_HTTPHEADER, h);
+	}
+	rc = curl_easy_perform(im->curl);
+	curl_easy_getinfo(im->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK)
+		log_warnx("%s: %s", path, curl_easy_strerror(rc));
+	else if (status != 200)
+		log_warnx("%s: HTTP %ld", path, status);
+	else if ((j = cJSON_ParseWithLength(body.data != NULL ? body.data :
+	    "", body.len)) == NULL)
+		log_warnx("%s: not JSON", path);
+	curl_slist_free_all(h);
+	buf_free(&url);
+	buf_free(&body);
+	return j;
+}
+
+static const char *
+str(const cJSON *o, const char *key)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* "Knitting Circle" and 42: "knitting-circle-42". */
+static void
+slug_of(struct buf *b, const char *title, double id)
+{
+	size_t	 n = 0;
+	int	 dash = 0;
+
+	for (; *title != '\0' && n < 50; title++) {
+		char	 c = *title;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+			if (dash && n > 0)
+				buf_addc(b, '-'), n++;
+			buf_addc(b, c);
+			n++;
+			dash = 0;
+		} else
+			dash = 1;
+	}
+	buf_printf(b, "%s%.0f", n > 0 ? "-" : "event-", id);
+}
+
+/* One LibCal event as save_event()'s fields (a new JSON object). */
+static cJSON *
+fields_of(const cJSON *e, const char *tz)
+{
+	cJSON		*f = cJSON_CreateObject(), *cats, *c;
+	const cJSON	*seats = cJSON_GetObjectItemCaseSensitive(e, "seats");
+	const cJSON	*loc = cJSON_GetObjectItemCaseSensitive(e, "location");
+	const char	*where = str(loc, "name");
+	struct buf	 slug = BUF_INIT;
+	int		 online = cJSON_IsTrue(
+			    cJSON_GetObjectItemCaseSensitive(e, "online_event"));
+
+	slug_of(&slug, str(e, "title"), cJSON_GetNumberValue(
+	    cJSON_GetObjectItemCaseSensitive(e, "id")));
+	cJSON_AddStringToObject(f, "slug", slug.data);
+	cJSON_AddStringToObject(f, "title", str(e, "title"));
+	cJSON_AddStringToObject(f, "starts_at", str(e, "start"));
+	cJSON_AddStringToObject(f, "ends_at", str(e, "end"));
+	cJSON_AddStringToObject(f, "timezone", tz);
+	cJSON_AddStringToObject(f, "description", str(e, "description"));
+	cJSON_AddStringToObject(f, "presenter", str(e, "presenter"));
+	cJSON_AddStringToObject(f, "organizer",
+	    str(cJSON_GetObjectItemCaseSensitive(e, "owner"), "name"));
+	if (strcmp(where, "Online") == 0)
+		where = "";
+	cJSON_AddStringToObject(f, "location", where);
+	cJSON_AddStringToObject(f, "format", !online ? "in_person" :
+	    *where != '\0' ? "hybrid" : "online");
+	/* LibCal sends seats as a number or a string; none: staff decide. */
+	cJSON_AddNumberToObject(f, "capacity", cJSON_IsNumber(seats) ?
+	    seats->valuedouble : cJSON_IsString(seats) ?
+	    strtod(seats->valuestring, NULL) : 0);
+	cats = cJSON_AddArrayToObject(f, "categories");
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(e, "category"))
+		if (*str(c, "name") != '\0')
+			cJSON_AddItemToArray(cats, cJSON_CreateString(
+			    str(c, "name")));
+	buf_free(&slug);
+	return f;
+}
+
+static int
+import_event(struct import *im, const cJSON *e, const char *tz)
+{
+	cJSON		*f = fields_of(e, tz);
+	char		*json = cJSON_PrintUnformatted(f), id[32];
+	const char	*vals[3] = { im->base, id, json };
+	const char	*outcome;
+	PGresult	*res;
+	int		 rc = 0;
+
+	snprintf(id, sizeof(id), "%.0f", cJSON_GetNumberValue(
+	    cJSON_GetObjectItemCaseSensitive(e, "id")));
+	if (db_query(STMT_IMPORT_EVENT, 3, vals, &res) != DB_OK) {
+		rc = -1;
+		goto done;
+	}
+	outcome = db_value(res, 0, "outcome");
+	if (strcmp(outcome, "created") == 0)
+		im->created++;
+	else if (strcmp(outcome, "exists") == 0)
+		im->existing++;
+	else {
+		im->refused++;
+		fprintf(stderr, "eventbox: event %s (%s) not imported: %s %s\n",
+		    id, str(e, "title"), db_value(res, 0, "field"),
+		    db_value(res, 0, "message"));
+	}
+	PQclear(res);
+done:
+	free(json);
+	cJSON_Delete(f);
+	return rc;
+}
+
+/* Every event of one calendar, from today for a year, page by page. */
+static int
+import_calendar(struct import *im, double cal_id, const char *tz,
+    const char *extra)
+{
+	struct buf	 path = BUF_INIT;
+	cJSON		*page, *e;
+	int		 n, p, rc = 0;
+
+	for (p = 1; p <= IMPORT_PAGES; p++) {
+		buf_reset(&path);
+		buf_printf(&path, "/1.1/events?cal_id=%.0f&days=365&limit=%d"
+		    "&page=%d%s%s", cal_id, IMPORT_PAGE, p, *extra ? "&" : "",
+		    extra);
+		if ((page = call(im, path.data, NULL)) == NULL) {
+			rc = -1;
+			break;
+		}
+		n = 0;
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(page,
+		    "events")) {
+			n++;
+			if (rc == 0 && import_event(im, e, tz) == -1)
+				rc = -1;
+		}
+		cJSON_Delete(page);
+		if (rc == -1 || n < IMPORT_PAGE)
+			break;
+	}
+	buf_free(&path);
+	return rc;
+}
+
+int
+cmd_import(int argc, char **argv)
+{
+	struct import	 im;
+	const char	*id = getenv("EVENTBOX_IMPORT_CLIENT_ID");
+	const char	*secret = getenv("EVENTBOX_IMPORT_CLIENT_SECRET");
+	const char	*tz = getenv("EVENTBOX_IMPORT_TIMEZONE");
+	const char	*extra = getenv("EVENTBOX_IMPORT_QUERY");
+	struct buf	 form = BUF_INIT;
+	cJSON		*tok = NULL, *cals = NULL, *cal;
+	char		*eid, *esecret;
+	size_t		 n;
+	int		 rc = 1;
+
+	if (argc != 2 || id == NULL || secret == NULL) {
+		fprintf(stderr, "usage: EVENTBOX_IMPORT_CLIENT_ID=... "
+		    "EVENTBOX_IMPORT_CLIENT_SECRET=... eventbox import "
+		    "https://LIBCAL-HOST\n");
+		return 2;
+	}
+	config_load();
+	log_init("eventbox-import", "");
+	db_init("eventbox-import", 0);
+	memset(&im, 0, sizeof(im));
+	n = strlen(argv[1]);
+	while (n > 0 && argv[1][n - 1] == '/')
+		argv[1][--n] = '\0';
+	im.base = argv[1];
+	if ((im.curl = curl_easy_init()) == NULL)
+		goto done;
+	eid = curl_easy_escape(im.curl, id, 0);
+	esecret = curl_easy_escape(im.curl, secret, 0);
+	buf_printf(&form, "grant_type=client_credentials&client_id=%s"
+	    "&client_secret=%s", eid, esecret);
+	curl_free(eid);
+	curl_free(esecret);
+	if ((tok = call(&im, "/1.1/oauth/token", form.data)) == NULL ||
+	    *str(tok, "access_token") == '\0') {
+		fprintf(stderr, "eventbox: no access token from %s/1.1/oauth/"
+		    "token (client id and secret right?)\n", im.base);
+		goto done;
+	}
+	snprintf(im.auth, sizeof(im.auth), "Authorization: Bearer %s",
+	    str(tok, "access_token"));
+	if ((cals = call(&im, "/1.1/calendars", NULL)) == NULL)
+		goto done;
+	rc = 0;
+	cJSON_ArrayForEach(cal, cJSON_GetObjectItemCaseSensitive(cals,
+	    "calendars"))
+		if (import_calendar(&im, cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(cal, "cal_id")),
+		    tz != NULL ? tz : "America/New_York",
+		    extra != NULL ? extra : "") == -1)
+			rc = 1;
+	printf("%ld created as drafts, %ld imported before, %ld refused\n",
+	    im.created, im.existing, im.refused);
+done:
+	explicit_bzero(form.data, form.len);
+	explicit_bzero(im.auth, sizeof(im.auth));
+	buf_free(&form);
+	cJSON_Delete(tok);
+	cJSON_Delete(cals);
+	if (im.curl != NULL)
+		curl_easy_cleanup(im.curl);
+	db_close();
+	return rc;
+}

@@ -1,0 +1,403 @@
+/*
+ * page_feeds.c: the feeds people subscribe to, of upcoming published
+ * events (all, or of one category), soonest first, at most FEED_MAX:
+ *
+ *   GET /events.ics[?category=]    iCalendar, for calendar apps
+ *                                  (webcal://host/events.ics)
+ *   GET /events.atom[?category=]   Atom, for feed readers
+ *   GET /embed/events[?category=&lang=&limit=]
+ *                                  an HTML fragment for the consortium's
+ *                                  website, in its language
+ *
+ * All are public and cacheable: Cache-Control max-age, an ETag of the
+ * body and 304 for a matching If-None-Match, so nginx (and the apps,
+ * which poll) need not fetch the same feed again.  Never the online URL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "answer.h"
+#include "config.h"
+#include "db.h"
+#include "escape.h"
+#include "handlers.h"
+#include "ical.h"
+#include "page_layout.h"
+#include "query.h"
+#include "validate.h"
+
+#define FEED_MAX	500
+#define FEED_MAX_AGE	300	/* seconds a cache may keep a feed */
+
+static const struct query_param feed_param[] = {
+	{ "category", Q_TEXT, 0, ORG_MAX_CHARS, 0, NULL, NULL },
+};
+
+/* The feed's rows, or NULL after answering 400 or 503; *category is the
+ * category asked for, or NULL. */
+static PGresult *
+feed_rows(struct request *req, struct response *resp,
+    struct query_value *cat)
+{
+	char		 max[16];
+	const char	*vals[2];
+	size_t		 bad;
+
+	if (query_parse(req->query, feed_param, 1, cat, &bad) == -1) {
+		html_error_page(resp, 400, "That category is not valid.");
+		return NULL;
+	}
+	snprintf(max, sizeof(max), "%d", FEED_MAX);
+	vals[0] = cat->present ? cat->text : NULL;
+	vals[1] = max;
+	return db_fetch(req, resp, STMT_FEED, 2, vals, MISSING_OK);
+}
+
+/*
+ * Caching for a finished body: a strong ETag of its bytes (FNV-1a), and
+ * 304 without a body when the client already has it.
+ */
+static void
+feed_cache(struct request *req, struct response *resp)
+{
+	const char		*inm = http_param(req, "HTTP_IF_NONE_MATCH");
+	unsigned long long	 h = 14695981039346656037ULL;
+	char			 etag[24];
+	size_t			 i;
+
+	for (i = 0; i < resp->body.len; i++) {
+		h ^= (unsigned char)resp->body.data[i];
+		h *= 1099511628211ULL;
+	}
+	snprintf(etag, sizeof(etag), "\"%016llx\"", h);
+	resp_header(resp, "ETag", "%s", etag);
+	resp_header(resp, "Cache-Control", "public, max-age=%d", FEED_MAX_AGE);
+	if (inm != NULL && strstr(inm, etag) != NULL) {
+		resp->status = 304;
+		buf_reset(&resp->body);
+	}
+}
+
+/* "Events" or "Events: Workshops" */
+static void
+feed_title(struct buf *b, const struct query_value *cat)
+{
+	buf_adds(b, cfg.calendar_name);
+	if (cat->present)
+		buf_printf(b, ": %s", cat->text);
+}
+
+/*
+ * GET /events.ics: the upcoming events as one calendar, each zone's
+ * VTIMEZONE once.  200 text/calendar; 304; 400 bad category; 503.
+ */
+void
+h_feed_ics(struct request *req, struct response *resp)
+{
+	struct query_value	 cat;
+	struct ical_event	 ev;
+	struct buf		 uid = BUF_INIT, url = BUF_INIT;
+	struct buf		*b = &resp->body;
+	const char		*host = strstr(cfg.base_url, "://") + 3;
+	PGresult		*res;
+	int			 i;
+
+	if ((res = feed_rows(req, resp, &cat)) == NULL)
+		return;
+	ical_begin(b);
+	feed_title(&uid, &cat);
+	ical_property(b, "X-WR-CALNAME", uid.data, 1);
+	buf_adds(b, "REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n"
+	    "X-PUBLISHED-TTL:PT1H\r\n");
+	for (i = 0; i < PQntuples(res); i++)
+		if (!db_isnull(res, i, "vtimezone"))
+			buf_adds(b, db_value(res, i, "vtimezone"));
+	for (i = 0; i < PQntuples(res); i++) {
+		buf_reset(&uid);
+		buf_reset(&url);
+		/* The same UID as the event's own .ics and its emails. */
+		buf_printf(&uid, "event-%s@%.*s", db_value(res, i, "id"),
+		    (int)strcspn(host, ":/"), host);
+		buf_printf(&url, "%s/events/%s", cfg.base_url,
+		    db_value(res, i, "slug"));
+		memset(&ev, 0, sizeof(ev));
+		ev.uid = uid.data;
+		ev.dtstamp = db_value(res, i, "dtstamp");
+		ev.tzid = db_value(res, i, "timezone");
+		ev.start_local = db_value(res, i, "start_local");
+		ev.end_local = db_value(res, i, "end_local");
+		ev.summary = db_value(res, i, "title");
+		ev.description = db_value(res, i, "description");
+		ev.location = *db_value(res, i, "location") != '\0' ?
+		    db_value(res, i, "location") :
+		    strcmp(db_value(res, i, "format"), "online") == 0 ?
+		    "Online" : "";
+		ev.url = url.data;
+		ical_vevent(b, &ev);
+	}
+	buf_adds(b, "END:VCALENDAR\r\n");
+	PQclear(res);
+	buf_free(&uid);
+	buf_free(&url);
+	resp->content_type = "text/calendar; charset=utf-8";
+	feed_cache(req, resp);
+}
+
+/* One Atom entry: the event's when, format and description as HTML. */
+static void
+atom_entry(struct buf *b, const PGresult *res, int i)
+{
+	struct buf	 html = BUF_INIT;
+
+	buf_adds(b, "<entry>\n<title>");
+	html_esc(b, db_value(res, i, "title"));
+	buf_printf(b, "</title>\n<id>%s/events/", cfg.base_url);
+	html_esc(b, db_value(res, i, "slug"));
+	buf_printf(b, "</id>\n<link rel=\"alternate\" type=\"text/html\" "
+	    "href=\"%s/events/", cfg.base_url);
+	html_esc(b, db_value(res, i, "slug"));
+	buf_printf(b, "\"/>\n<updated>%s</updated>\n",
+	    db_value(res, i, "updated"));
+	buf_adds(&html, "<p>");
+	page_when(&html, res, i, db_value(res, i, "timezone"));
+	buf_adds(&html, ". ");
+	buf_adds(&html, page_format_label(db_value(res, i, "format")));
+	if (*db_value(res, i, "location") != '\0') {
+		buf_adds(&html, ": ");
+		html_esc(&html, db_value(res, i, "location"));
+	}
+	buf_adds(&html, ".</p>\n");
+	html_paragraphs(&html, db_value(res, i, "description"));
+	buf_adds(b, "<summary type=\"html\">");
+	html_esc(b, html.data);
+	buf_adds(b, "</summary>\n</entry>\n");
+	buf_free(&html);
+}
+
+/* The newest change among the entries; a feed without any was last
+ * updated when it was asked for (in buf). */
+static const char *
+feed_updated(const PGresult *res, char *buf, size_t bufsz)
+{
+	time_t		 t = time(NULL);
+	struct tm	 tm;
+
+	if (PQntuples(res) > 0)
+		return db_value(res, 0, "feed_updated");
+	gmtime_r(&t, &tm);
+	strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+/*
+ * GET /events.atom: the upcoming events as an Atom feed (RFC 4287), one
+ * entry each, linking to its page.  200 application/atom+xml; 304; 400;
+ * 503.
+ */
+void
+h_feed_atom(struct request *req, struct response *resp)
+{
+	struct query_value	 cat;
+	struct buf		*b = &resp->body, q = BUF_INIT, title = BUF_INIT;
+	PGresult		*res;
+	char			 now[32];
+	int			 i;
+
+	if ((res = feed_rows(req, resp, &cat)) == NULL)
+		return;
+	if (cat.present) {
+		buf_adds(&q, "?category=");
+		html_urlenc(&q, cat.text);
+	} else
+		buf_adds(&q, "");
+	feed_title(&title, &cat);
+	buf_adds(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>");
+	html_esc(b, title.data);
+	buf_printf(b, "</title>\n<id>%s/events.atom", cfg.base_url);
+	html_esc(b, q.data);
+	buf_printf(b, "</id>\n<link rel=\"self\" "
+	    "type=\"application/atom+xml\" href=\"%s/events.atom", cfg.base_url);
+	html_esc(b, q.data);
+	buf_printf(b, "\"/>\n<link rel=\"alternate\" type=\"text/html\" "
+	    "href=\"%s/events", cfg.base_url);
+	html_esc(b, q.data);
+	buf_printf(b, "\"/>\n<updated>%s</updated>\n<author><name>",
+	    feed_updated(res, now, sizeof(now)));
+	html_esc(b, cfg.calendar_name);
+	buf_adds(b, "</name></author>\n");
+	for (i = 0; i < PQntuples(res); i++)
+		atom_entry(b, res, i);
+	buf_adds(b, "</feed>\n");
+	PQclear(res);
+	buf_free(&q);
+	buf_free(&title);
+	resp->content_type = "application/atom+xml; charset=utf-8";
+	feed_cache(req, resp);
+}
+
+/* The embeddable list's words, per language (lang=). */
+static const struct embed_lang {
+	const char	*code;
+	const char	*heading, *all, *none;
+	const char	*in_person, *online, *hybrid;
+	const char	*days[7];	/* Monday first (ISO) */
+	const char	*months[12];
+	const char	*date_fmt;	/* weekday, day, month, year */
+} embed_langs[] = {
+	{ "en", "Upcoming events", "All events", "There are no upcoming events.",
+	    "In person", "Online", "In person and online",
+	    { "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+	    "Saturday", "Sunday" },
+	    { "January", "February", "March", "April", "May", "June", "July",
+	    "August", "September", "October", "November", "December" },
+	    "%1$s, %3$s %2$d, %4$d" },
+	{ "fr", "Événements à venir", "Tous les événements",
+	    "Aucun événement à venir.", "Sur place", "En ligne",
+	    "Sur place et en ligne",
+	    { "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
+	    "dimanche" },
+	    { "janvier", "février", "mars", "avril", "mai", "juin", "juillet",
+	    "août", "septembre", "octobre", "novembre", "décembre" },
+	    "%1$s %2$d %3$s %4$d" },
+	{ "es", "Próximos eventos", "Todos los eventos",
+	    "No hay eventos próximos.", "Presencial", "En línea",
+	    "Presencial y en línea",
+	    { "lunes", "martes", "miércoles", "jueves", "viernes", "sábado",
+	    "domingo" },
+	    { "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
+	    "agosto", "septiembre", "octubre", "noviembre", "diciembre" },
+	    "%1$s, %2$d de %3$s de %4$d" },
+	{ "de", "Kommende Veranstaltungen", "Alle Veranstaltungen",
+	    "Keine kommenden Veranstaltungen.", "Vor Ort", "Online",
+	    "Vor Ort und online",
+	    { "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag",
+	    "Samstag", "Sonntag" },
+	    { "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli",
+	    "August", "September", "Oktober", "November", "Dezember" },
+	    "%1$s, %2$d. %3$s %4$d" },
+};
+
+static const char *const embed_codes[] = { "en", "fr", "es", "de", NULL };
+
+enum { E_CATEGORY, E_LANG, E_LIMIT, E__MAX };
+
+static const struct query_param embed_params[E__MAX] = {
+	[E_CATEGORY] = { "category", Q_TEXT, 0, ORG_MAX_CHARS, 0, NULL, NULL },
+	[E_LANG] = { "lang", Q_ONEOF, 0, 0, 0, embed_codes, NULL },
+	[E_LIMIT] = { "limit", Q_INT, 1, 50, 10, NULL, NULL },
+};
+
+/* "2:00pm" in English, "14:00" elsewhere (from "HH24:MI"). */
+static void
+embed_time(struct buf *b, const struct embed_lang *l, const char *hm)
+{
+	int	 h = atoi(hm), m = atoi(hm + 3);
+
+	if (strcmp(l->code, "en") == 0)
+		buf_printf(b, "%d:%02d%s", h % 12 == 0 ? 12 : h % 12, m,
+		    h < 12 ? "am" : "pm");
+	else
+		buf_printf(b, "%02d:%02d", h, m);
+}
+
+/* The day, start and end of row i in the event's zone, in l's words. */
+static void
+embed_when(struct buf *b, const struct embed_lang *l, const PGresult *res,
+    int i)
+{
+	/* "YYYY-MM-DD D HH:MI", D the ISO weekday */
+	const char	*d = db_value(res, i, "local_parts");
+	int		 y = atoi(d), mo = atoi(d + 5), day = atoi(d + 8);
+	int		 dow = atoi(d + 11);	/* ISO: 1 Monday .. 7 Sunday */
+
+	if (strlen(d) != 18 || mo < 1 || mo > 12 || dow < 1 || dow > 7)
+		abort();	/* to_char() and this disagree */
+	buf_adds(b, "<time datetime=\"");
+	html_esc(b, db_value(res, i, "starts_local"));
+	buf_adds(b, "\">");
+	buf_printf(b, l->date_fmt, l->days[dow - 1], day, l->months[mo - 1], y);
+	buf_adds(b, ", ");
+	embed_time(b, l, d + 13);
+	buf_adds(b, "</time>&#8211;");
+	embed_time(b, l, db_value(res, i, "end_hm"));
+	buf_adds(b, " (");
+	html_esc(b, strcmp(l->code, "en") == 0 ?
+	    zone_label(db_value(res, i, "timezone")) :
+	    db_value(res, i, "timezone"));
+	buf_adds(b, ")");
+}
+
+/*
+ * GET /embed/events[?category=&lang=en|fr|es|de&limit=1..50]: the upcoming
+ * events as an HTML fragment (a <section>, no page around it, no script,
+ * absolute links) for a consortium website to include with one line, in
+ * the site's language.  200 text/html; 304; 400; 503.
+ */
+void
+h_embed_events(struct request *req, struct response *resp)
+{
+	struct query_value	 v[E__MAX];
+	const struct embed_lang	*l = &embed_langs[0];
+	const char		*vals[2], *fmt;
+	char			 limit[8];
+	struct buf		*b = &resp->body, q = BUF_INIT;
+	PGresult		*res;
+	size_t			 bad, k;
+	int			 i;
+
+	if (query_parse(req->query, embed_params, E__MAX, v, &bad) == -1) {
+		html_error_page(resp, 400, bad == E_LANG ? "That language is "
+		    "not one we have: en, fr, es or de." : bad == E_LIMIT ?
+		    "limit is a number from 1 to 50." :
+		    "That category is not valid.");
+		return;
+	}
+	for (k = 0; k < sizeof(embed_langs) / sizeof(embed_langs[0]); k++)
+		if (v[E_LANG].present && strcmp(v[E_LANG].text,
+		    embed_langs[k].code) == 0)
+			l = &embed_langs[k];
+	snprintf(limit, sizeof(limit), "%lld", v[E_LIMIT].num);
+	vals[0] = v[E_CATEGORY].present ? v[E_CATEGORY].text : NULL;
+	vals[1] = limit;
+	if ((res = db_fetch(req, resp, STMT_FEED, 2, vals,
+	    MISSING_OK)) == NULL)
+		return;
+	resp->content_type = "text/html; charset=utf-8";
+	buf_printf(b, "<section class=\"eventbox-list\" lang=\"%s\" "
+	    "aria-labelledby=\"eventbox-list-heading\">\n"
+	    "<h2 id=\"eventbox-list-heading\">", l->code);
+	html_esc(b, l->heading);
+	buf_adds(b, "</h2>\n");
+	if (PQntuples(res) == 0)
+		buf_printf(b, "<p>%s</p>\n", l->none);
+	else
+		buf_adds(b, "<ul>\n");
+	for (i = 0; i < PQntuples(res); i++) {
+		fmt = db_value(res, i, "format");
+		buf_printf(b, "<li><a href=\"%s/events/", cfg.base_url);
+		html_esc(b, db_value(res, i, "slug"));
+		buf_adds(b, "\">");
+		html_esc(b, db_value(res, i, "title"));
+		buf_adds(b, "</a><br>");
+		embed_when(b, l, res, i);
+		buf_printf(b, ". %s</li>\n", strcmp(fmt, "online") == 0 ?
+		    l->online : strcmp(fmt, "hybrid") == 0 ? l->hybrid :
+		    l->in_person);
+	}
+	if (PQntuples(res) > 0)
+		buf_adds(b, "</ul>\n");
+	PQclear(res);
+	if (v[E_CATEGORY].present) {
+		buf_adds(&q, "?category=");
+		html_urlenc(&q, v[E_CATEGORY].text);
+	} else
+		buf_adds(&q, "");
+	buf_printf(b, "<p><a href=\"%s/events", cfg.base_url);
+	html_esc(b, q.data);
+	buf_printf(b, "\">%s</a></p>\n</section>\n", l->all);
+	buf_free(&q);
+	feed_cache(req, resp);
+}

@@ -1,0 +1,51 @@
+"""`eventbox import`: moving off LibCal.  Reads a LibCal 1.1 API (here the
+test stack's own /1.1, as another eventbox would serve it) with client
+credentials and creates its events as drafts for staff to review, once:
+a re-run changes nothing.
+"""
+import uuid
+
+from staffkit import admin, eventbox, event_id, staff_key  # noqa: F401
+
+
+def test_import_creates_drafts_once(api, admin, db, make_event):
+    cat = "Import " + uuid.uuid4().hex[:6]
+    hybrid = make_event(categories=[cat], capacity=12, presenter="Pat Reyes",
+                        location="Room 9", format="hybrid", starts_in="30 days")
+    online = make_event(categories=[cat], format="online", starts_in="31 days",
+                        description="Bring a laptop.")
+    ids = [event_id(db, s) for s in (hybrid, online)]
+    r = admin.post("/api-clients", json_body={"name": "imp-" + uuid.uuid4().hex[:8]})
+    cid = db.value("SELECT eventbox.category_id(%s)", cat)
+    env = {"EVENTBOX_IMPORT_CLIENT_ID": r.json["client_id"],
+           "EVENTBOX_IMPORT_CLIENT_SECRET": r.json["client_secret"],
+           "EVENTBOX_IMPORT_QUERY": f"category={cid}"}
+    out = eventbox("import", api.base + "/", extra_env=env)
+    assert out.stdout.strip() == "2 created as drafts, 0 imported before, 0 refused"
+    rows = db.all(
+        "SELECT i.source_id, e.status, e.title, e.capacity, e.categories, e.format,"
+        " e.location, e.presenter, e.description, e.timezone, e.online_url,"
+        " e.starts_at = date_trunc('second', s.starts_at),"
+        " e.ends_at = date_trunc('second', s.ends_at)"
+        " FROM eventbox.event_imports i JOIN eventbox.events e ON e.id = i.event_id"
+        " JOIN eventbox.events s ON s.id = i.source_id"
+        " WHERE i.source = %s AND i.source_id = ANY (%s) ORDER BY i.source_id",
+        api.base, ids)
+    assert rows == [
+        (ids[0], "draft", f"Test event {hybrid}", 12, [cat], "hybrid", "Room 9",
+         "Pat Reyes", "", "America/New_York", None, True, True),
+        (ids[1], "draft", f"Test event {online}", 100, [cat], "online", "",
+         "", "Bring a laptop.", "America/New_York", None, True, True)]
+    again = eventbox("import", api.base, extra_env=env)
+    assert again.stdout.strip() == "0 created as drafts, 2 imported before, 0 refused"
+    assert db.value("SELECT count(*) FROM eventbox.event_imports WHERE source = %s"
+                    " AND source_id = ANY (%s)", api.base, ids) == 2
+
+
+def test_import_without_valid_credentials_stops(api):
+    out = eventbox("import", api.base, check=False,
+                   extra_env={"EVENTBOX_IMPORT_CLIENT_ID": "1",
+                              "EVENTBOX_IMPORT_CLIENT_SECRET": "wrong"})
+    assert out.returncode == 1 and "no access token" in out.stderr
+    out = eventbox("import", check=False)
+    assert out.returncode == 2 and "usage" in out.stderr

@@ -1,0 +1,251 @@
+"""LibCal's API as its clients use it: OAuth client credentials (created and
+revoked by staff, hashed at rest), Bearer tokens on every /1.1 read, the
+/api/1.1/ prefix, LibCal's other reads, parameters and fields.
+"""
+import json
+import uuid
+
+import pytest
+
+from staffkit import admin, assert_error, connect_as, email, event_id, ops_role, staff_key  # noqa: F401
+
+
+def new_client(admin, registrations=False):
+    name = "c-" + uuid.uuid4().hex[:10]
+    r = admin.post("/api-clients", json_body={"name": name,
+                                              "registrations": registrations})
+    assert r.status == 201 and r.header("Cache-Control") == "no-store", r
+    c = r.json
+    assert c["name"] == name and c["registrations"] is registrations
+    assert c["client_id"].isdigit() and c["client_secret"].startswith("ebs_")
+    return c
+
+
+def token_request(api, body, ctype, path="/1.1/oauth/token"):
+    return api.post(path, body=body, headers={"Content-Type": ctype})
+
+
+def form(c):
+    return (f"grant_type=client_credentials&client_id={c['client_id']}"
+            f"&client_secret={c['client_secret']}")
+
+
+def multipart(fields, boundary="----eventbox" + uuid.uuid4().hex):
+    parts = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"'
+                    f"\r\n\r\n{v}\r\n" for k, v in fields.items())
+    return parts + f"--{boundary}--\r\n", f"multipart/form-data; boundary={boundary}"
+
+
+def token(api, c):
+    r = token_request(api, form(c), "application/x-www-form-urlencoded")
+    assert r.status == 200, r
+    return r.json["access_token"]
+
+
+def bearer(tok):
+    return {"Authorization": f"Bearer {tok}"}
+
+
+def test_a_token_for_each_body_encoding(api, admin):
+    c = new_client(admin)
+    fields = {"client_id": c["client_id"], "client_secret": c["client_secret"],
+              "grant_type": "client_credentials"}
+    mp_body, mp_type = multipart(fields)
+    bodies = [(json.dumps(fields), "application/json"),
+              (json.dumps(dict(fields, client_id=int(c["client_id"]))), "application/json"),
+              (form(c), "application/x-www-form-urlencoded; charset=UTF-8"),
+              (mp_body, mp_type)]
+    tokens = set()
+    for body, ctype in bodies:
+        r = token_request(api, body, ctype)
+        assert r.status == 200, (ctype, r)
+        assert r.header("Cache-Control") == "no-store", r
+        assert r.json["token_type"] == "Bearer" and r.json["expires_in"] == 3600
+        assert r.json["access_token"].startswith("ebt_")
+        tokens.add(r.json["access_token"])
+    assert len(tokens) == len(bodies)
+    # The same under LibCal's /api/1.1/ prefix.
+    r = token_request(api, form(c), "application/x-www-form-urlencoded",
+                      "/api/1.1/oauth/token")
+    assert r.status == 200, r
+
+
+def test_secrets_and_tokens_are_stored_hashed(api, admin, db):
+    c = new_client(admin)
+    tok = token(api, c)
+    dump = json.dumps(db.all("SELECT row_to_json(c)::text FROM eventbox.api_clients c"))
+    dump += json.dumps(db.all("SELECT row_to_json(t)::text FROM eventbox.api_tokens t"))
+    assert c["client_secret"] not in dump and tok not in dump
+    assert c["client_secret"][4:] not in dump and tok[4:] not in dump
+    assert db.value("SELECT count(*) FROM eventbox.api_tokens t"
+                    " WHERE t.client_id = %s::bigint", c["client_id"]) == 1
+
+
+@pytest.mark.parametrize("fields,status,code", [
+    ({"grant_type": "client_credentials", "client_id": "1"}, 400, "invalid_request"),
+    ({"grant_type": "password", "client_id": "1", "client_secret": "x"}, 400,
+     "unsupported_grant_type"),
+    ({"client_id": "1", "client_secret": "x"}, 400, "invalid_request"),
+    ({"grant_type": "client_credentials", "client_id": "abc", "client_secret": "x"}, 401,
+     "invalid_client"),
+    ({"grant_type": "client_credentials", "client_id": "999999999",
+      "client_secret": "ebs_x"}, 401, "invalid_client"),
+])
+def test_a_bad_token_request_gets_oauths_error(api, fields, status, code):
+    r = token_request(api, json.dumps(fields), "application/json")
+    assert r.status == status, r
+    assert r.json["error"] == code and r.json["error_description"], r
+
+
+def test_a_wrong_secret_a_revoked_client_and_malformed_bodies(api, admin, db):
+    c = new_client(admin)
+    wrong = dict(c, client_secret=c["client_secret"][:-1] + "0")
+    r = token_request(api, form(wrong), "application/x-www-form-urlencoded")
+    assert r.status == 401 and r.json["error"] == "invalid_client", r
+    tok = token(api, c)
+    ident = c["client_id"]
+    r = admin.delete(f"/api-clients/{ident}")
+    assert r.status == 200 and r.json == {"revoked": True}, r
+    assert_error(admin.delete(f"/api-clients/{ident}"), 404, "client_not_found")
+    r = token_request(api, form(c), "application/x-www-form-urlencoded")
+    assert r.status == 401 and r.json["error"] == "invalid_client", r
+    assert db.value("SELECT count(*) FROM eventbox.api_tokens"
+                    " WHERE client_id = %s::bigint", ident) == 0
+    assert tok
+    for body, ctype in [("{", "application/json"), ("[]", "application/json"),
+                        ("a=%zz", "application/x-www-form-urlencoded"),
+                        ("--x\r\nno end", "multipart/form-data; boundary=x"),
+                        ("x", "multipart/form-data")]:
+        r = token_request(api, body, ctype)
+        assert r.status == 400 and r.json["error"] == "invalid_request", (body, r)
+    assert_error(token_request(api, "x", "text/plain"), 415, "unsupported_media_type")
+    assert api.get("/1.1/oauth/token").status == 405
+
+
+def test_staff_manage_clients_through_the_api_and_sql(api, admin, db, ops_role):
+    c = new_client(admin)
+    listed = admin.get("/api-clients").json["clients"]
+    (mine,) = [x for x in listed if x["client_id"] == c["client_id"]]
+    assert mine["revoked_at"] is None and "client_secret" not in mine
+    assert_error(admin.post("/api-clients", json_body={"name": c["name"]}), 409,
+                 "client_exists")
+    assert_error(admin.post("/api-clients", json_body={"name": "Bad Name"}), 422,
+                 "invalid_field", "name")
+    assert_error(admin.post("/api-clients", json_body={"name": "x",
+                                                       "registrations": "yes"}),
+                 422, "invalid_field", "registrations")
+    assert api.post("/api/v1/admin/api-clients", json_body={"name": "x"}).status == 401
+
+    ops = connect_as(ops_role)
+    try:
+        cur = ops.cursor()
+        name = "sql-" + uuid.uuid4().hex[:8]
+        cur.execute("SELECT outcome, client_id, client_secret"
+                    " FROM eventbox.api_client_create(%s, true)", (name,))
+        outcome, cid, secret = cur.fetchone()
+        assert outcome == "created"
+        assert token(api, {"client_id": cid, "client_secret": secret})
+        cur.execute("SELECT eventbox.api_client_revoke(%s)", (name,))
+        assert cur.fetchone()[0] is True
+        cur.execute("SELECT actor, via, action FROM eventbox.audit_log"
+                    " WHERE details->>'client_id' = %s ORDER BY id", (cid,))
+        assert cur.fetchall() == [(ops_role, "sql", "api_client_created"),
+                                  (ops_role, "sql", "api_client_revoked")]
+    finally:
+        ops.close()
+    r = token_request(api, form({"client_id": cid, "client_secret": secret}),
+                      "application/x-www-form-urlencoded")
+    assert r.status == 401
+
+
+def test_registrations_with_a_token_only_when_the_client_may(api, admin, db, make_event):
+    slug = make_event(capacity=1)
+    a, b = email(), email()
+    api.register(slug, "First Person", a)
+    api.register(slug, "Second Person", b)
+    ident = event_id(db, slug)
+    path = f"/api/1.1/events/{ident}/registrations?waitlist=1"
+
+    reader = new_client(admin)
+    assert_error(api.get(path, headers=bearer(token(api, reader))), 403,
+                 "insufficient_scope")
+    stats = new_client(admin, registrations=True)
+    tok = token(api, stats)
+    r = api.get(path, headers=bearer(tok))
+    assert r.status == 200 and r.header("Cache-Control") == "no-store", r
+    (ev,) = r.json
+    assert ev["event_id"] == ident
+    (p,) = ev["registrants"]
+    assert set(p) >= {"booking_id", "first_name", "last_name", "email",
+                      "registered_date", "attendance"}
+    assert (p["email"], p["first_name"], p["last_name"]) == (a, "First Person", "")
+    assert [w["email"] for w in ev["waitlist"]] == [b]
+    # An expired token, then a revoked client's, are refused like none.
+    db.all("UPDATE eventbox.api_tokens SET expires_at = now() - interval '1 second'"
+           " WHERE client_id = %s::bigint", stats["client_id"])
+    assert_error(api.get(path, headers=bearer(tok)), 401, "unauthorized")
+    tok = token(api, stats)
+    assert api.get(path, headers=bearer(tok)).status == 200
+    admin.delete(f"/api-clients/{stats['name']}")
+    assert_error(api.get(path, headers=bearer(tok)), 401, "unauthorized")
+    assert_error(api.get(path, headers=bearer("None")), 401, "unauthorized")
+
+
+def test_a_bearer_token_is_accepted_on_every_read(api, admin, db, make_event):
+    slug = make_event()
+    ident = event_id(db, slug)
+    tok = token(api, new_client(admin))
+    for prefix in ("/1.1", "/api/1.1"):
+        for path in (f"/events/{ident}", f"/event/{ident}", "/events?days=400",
+                     "/event_search?search=test", "/calendars", "/categories/1"):
+            r = api.get(prefix + path, headers=bearer(tok))
+            assert r.status == 200, (prefix + path, r)
+    assert api.get(f"/api/1.1/event/{ident}").json["events"][0]["id"] == ident
+
+
+def test_calendar_campus_and_the_fields_clients_index_into(api, db, make_event):
+    slug = make_event(image_path="/static/eventbox.css", image_alt="A poster")
+    (ev,) = api.get(f"/1.1/events/{event_id(db, slug)}").json["events"]
+    assert ev["calendar"]["name"] == "Consortium Events" and ev["calendar"]["id"] == 1
+    assert ev["campus"] == {"id": 1, "name": "Main Library"}
+    assert ev["future_dates"] == [] and ev["audience"] == []
+    assert ev["featured_image"] == f"{api.base}/static/eventbox.css"
+    for key in ("more_info", "registration_cost", "color", "presenter", "description"):
+        assert isinstance(ev[key], str), key
+    (other,) = api.get(f"/1.1/events/{event_id(db, make_event())}").json["events"]
+    assert other["featured_image"] == ""
+    cals = api.get("/1.1/calendars").json["calendars"]
+    assert [(c["cal_id"], c["name"]) for c in cals] == [(1, "Consortium Events")]
+
+
+def test_days_zero_capped_days_paging_and_search(api, db, make_event):
+    cat = "Cat " + uuid.uuid4().hex[:6]
+    word = uuid.uuid4().hex[:8]
+    slugs = [make_event(starts_in=f"{500 + d} days", categories=[cat]) for d in (0, 0, 0, 1)]
+    db.all("UPDATE eventbox.events SET description = %s WHERE slug = %s",
+           f"about {word}", slugs[1])
+    day = db.value("SELECT (starts_at AT TIME ZONE timezone)::date::text"
+                   " FROM eventbox.events WHERE slug = %s", slugs[0])
+    cid = db.value("SELECT eventbox.category_id(%s)", cat)
+    ids = [event_id(db, s) for s in slugs]
+    q = f"/1.1/events?cal_id=4321&date={day}&category={cid}"
+    assert [e["id"] for e in api.get(q + "&days=0").json["events"]] == ids[:3]
+    assert [e["id"] for e in api.get(q + "&days=5000&limit=9000").json["events"]] == ids
+    pages = [[e["id"] for e in api.get(f"{q}&days=2&limit=3&page={p}").json["events"]]
+             for p in (1, 2, 3)]
+    assert pages == [ids[:3], ids[3:], []]
+    got = api.get(f"/1.1/event_search?search={word}&date={day}&days=2"
+                  "&campus=3&audience=1,2&unknown=x").json["events"]
+    assert [e["id"] for e in got] == [ids[1]]
+    (entry,) = api.get("/1.1/categories/4321").json
+    assert entry["cal_id"] == 4321 and {"id": cid, "name": cat} in entry["categories"]
+    assert_error(api.get("/1.1/categories/x"), 404, "not_found")
+
+
+def test_a_browser_preflight_may_send_authorization(api):
+    r = api.request("OPTIONS", "/1.1/events", headers={
+        "Origin": "https://library.example.org",
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"})
+    assert r.status == 204, r
+    assert "Authorization" in r.header("Access-Control-Allow-Headers")
