@@ -219,7 +219,8 @@ static const struct {
 	    " WHERE status = 'published' AND ends_at > now() ORDER BY 1" },
 	[STMT_PAGE_ICS] = { "page_ics", 1,
 	    "SELECT id, slug, title, description, location, format, timezone,"
-	    " status, eventbox.vtimezone(timezone, starts_at) AS vtimezone,"
+	    " status, ical_sequence,"
+	    " eventbox.vtimezone(timezone, starts_at) AS vtimezone,"
 	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
 	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
 	    " eventbox.ical_utc(now()) AS dtstamp"
@@ -239,7 +240,8 @@ static const struct {
 	    "SELECT id, kind, email, name, token, registration_status,"
 	    " position, event_slug, title, description, presenter, format,"
 	    " location, online_url, human_when, timezone, ical_start, ical_end,"
-	    " ical_stamp, vtimezone, sequence"
+	    " ical_stamp, vtimezone, sequence, event_id, was_when,"
+	    " was_location, link_changed"
 	    " FROM eventbox.mail_claim($1::integer)" },
 	[STMT_MAIL_SENT] = { "mail_sent", 1,
 	    "SELECT eventbox.mail_sent($1::bigint)" },

@@ -64,6 +64,16 @@ ical_property(struct buf *out, const char *name, const char *value,
 }
 
 void
+ical_uid(struct buf *out, const char *event_id, const char *base_url)
+{
+	const char	*host = strstr(base_url, "://");
+
+	host = host != NULL ? host + 3 : base_url;
+	buf_printf(out, "event-%s@%.*s", event_id, (int)strcspn(host, ":/"),
+	    host);
+}
+
+void
 ical_render(struct buf *out, const struct ical_event *ev)
 {
 	struct buf	 prop = BUF_INIT;
@@ -71,11 +81,22 @@ ical_render(struct buf *out, const struct ical_event *ev)
 	buf_adds(out, "BEGIN:VCALENDAR\r\n"
 	    "VERSION:2.0\r\n"
 	    "PRODID:-//eventbox//eventbox//EN\r\n"
-	    "CALSCALE:GREGORIAN\r\n"
-	    "METHOD:PUBLISH\r\n");
+	    "CALSCALE:GREGORIAN\r\n");
+	ical_property(out, "METHOD", ev->method != NULL ? ev->method :
+	    "PUBLISH", 0);
 	buf_adds(out, ev->vtimezone);
 	buf_adds(out, "BEGIN:VEVENT\r\n");
 	ical_property(out, "UID", ev->uid, 0);
+	if (ev->organizer != NULL) {
+		buf_printf(&prop, "mailto:%s", ev->organizer);
+		ical_property(out, "ORGANIZER", prop.data, 0);
+		buf_reset(&prop);
+	}
+	if (ev->attendee != NULL) {
+		buf_printf(&prop, "mailto:%s", ev->attendee);
+		ical_property(out, "ATTENDEE;RSVP=FALSE", prop.data, 0);
+		buf_reset(&prop);
+	}
 	ical_property(out, "DTSTAMP", ev->dtstamp, 0);
 	buf_printf(&prop, "DTSTART;TZID=%s", ev->tzid);
 	ical_property(out, prop.data, ev->start_local, 0);

@@ -29,6 +29,7 @@ enum mail_kind {
 	MAIL_ALREADY_REGISTERED,
 	MAIL_REMINDER,
 	MAIL_EVENT_CANCELLED,
+	MAIL_EVENT_CHANGED,
 	MAIL__MAX
 };
 
@@ -41,6 +42,7 @@ struct mail_msg {
 	const char	*base_url;	/* EVENTBOX_BASE_URL */
 	const char	*registration_status;	/* confirmed|waitlisted|... */
 	const char	*position;	/* waiting-list place, may be empty */
+	const char	*event_id;	/* for the calendar UID */
 	const char	*event_slug;
 	const char	*title;
 	const char	*description;
@@ -49,6 +51,10 @@ struct mail_msg {
 	const char	*location;
 	const char	*online_url;	/* empty unless the seat is confirmed */
 	const char	*when;		/* eventbox.human_when() */
+	/* what an event_changed notice reports: the old texts, or empty */
+	const char	*was_when;
+	const char	*was_location;
+	int		 link_changed;
 	/* iCalendar attachment */
 	const char	*tzid;
 	const char	*vtimezone;

@@ -303,7 +303,16 @@ def test_an_old_database_keeps_every_row_through_the_upgrade(upgraded):
                 os.path.join(SQL, "[0-9][0-9][0-9]_*.sql"))
                 if int(os.path.basename(p)[:3]) > 9), added
         else:
-            assert new == old, table
+            # Columns added since keep every old value; the new ones (like
+            # events.ical_sequence, 014) are checked by their own tests.
+            kept = set(json.loads(old[0])) if old else set()
+            assert sorted(json.dumps({k: v for k, v in json.loads(r).items() if k in kept},
+                                     sort_keys=True) for r in new) == \
+                sorted(json.dumps(json.loads(r), sort_keys=True) for r in old), table
+    # Calendar entries sent before carry SEQUENCE = seconds since creation:
+    # the upgraded event's next one is higher than any of them.
+    assert rows(upgraded["conn"], "SELECT count(*) FROM eventbox.events WHERE ical_sequence"
+                " < extract(epoch FROM updated_at - created_at)::bigint") == [(0,)]
     states = dict(rows(upgraded["conn"], "SELECT status, count(*) FROM eventbox.registrations"
                                          " GROUP BY 1"))
     assert set(states) == {"confirmed", "waitlisted", "cancelled"}

@@ -12,16 +12,21 @@
 
 -- mail_claim: up to p_batch due messages, locked until the caller's
 -- transaction ends.  A reminder that no longer applies (cancelled since, or
--- the event started or was cancelled) is closed here as skipped: status
+-- the event started or was cancelled), or a change notice to somebody no
+-- longer registered or for an event cancelled since, is closed as skipped: status
 -- sent, sent_at NULL, last_error 'skipped', personal data erased.
-CREATE OR REPLACE FUNCTION eventbox.mail_claim(p_batch integer)
+-- Its result grew columns (what an event_changed notice says, 014): only the mailer calls it, and
+-- a new result type takes a DROP first.
+DROP FUNCTION IF EXISTS eventbox.mail_claim(integer);
+CREATE FUNCTION eventbox.mail_claim(p_batch integer)
 RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                token text, registration_status text, "position" integer,
                event_id bigint, event_slug text, title text, description text,
                presenter text, format text, location text, online_url text,
                event_status text, human_when text, timezone text,
                ical_start text, ical_end text, ical_stamp text,
-               vtimezone text, sequence bigint)
+               vtimezone text, sequence bigint, was_when text,
+               was_location text, link_changed boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -40,8 +45,10 @@ BEGIN
     LOOP
         SELECT * INTO r FROM registrations WHERE registrations.id = o.registration_id;
         SELECT * INTO e FROM events WHERE events.id = o.event_id;
-        IF o.kind = 'reminder' AND (r.status IS DISTINCT FROM 'confirmed'
-                                    OR e.status <> 'published' OR e.starts_at <= now()) THEN
+        IF (o.kind = 'reminder' AND (r.status IS DISTINCT FROM 'confirmed'
+                                     OR e.status <> 'published' OR e.starts_at <= now()))
+           OR (o.kind = 'event_changed' AND (r.status NOT IN ('confirmed', 'waitlisted')
+                                             OR r.status IS NULL OR e.status = 'cancelled')) THEN
             UPDATE outbox
                SET status = 'sent', last_error = 'skipped', token = NULL,
                    email = NULL, name = NULL
@@ -77,7 +84,7 @@ BEGIN
         -- The URL goes only to the registration's own address, and only
         -- while its seat is confirmed.
         online_url := CASE WHEN o.kind IN ('confirmed', 'promoted', 'reminder',
-                                           'already_registered')
+                                           'already_registered', 'event_changed')
                              AND r.status = 'confirmed' AND e.status = 'published'
                            THEN e.online_url END;
         event_status := e.status;
@@ -87,9 +94,11 @@ BEGIN
         ical_end := ical_local(e.ends_at, e.timezone);
         ical_stamp := ical_utc(now());
         vtimezone := eventbox.vtimezone(e.timezone, e.starts_at);
-        -- Calendars replace an entry whose SEQUENCE grew: the event's last
-        -- change, in seconds, only ever grows.
-        sequence := extract(epoch FROM e.updated_at - e.created_at)::bigint;
+        -- Calendars replace an entry whose SEQUENCE grew (rules/72_notices.sql).
+        sequence := e.ical_sequence;
+        was_when := o.changes ->> 'when';
+        was_location := o.changes ->> 'location';
+        link_changed := coalesce((o.changes ->> 'online_url')::boolean, false);
         RETURN NEXT;
     END LOOP;
 END
