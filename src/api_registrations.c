@@ -160,6 +160,7 @@ h_registration_get(struct request *req, struct response *resp)
 	const char	*tok = req->args[0];
 	PGresult	*res;
 	cJSON		*o, *ev;
+	struct buf	 url = BUF_INIT;
 
 	if (check_token(req, resp) == -1 ||
 	    (res = db_fetch(req, resp, STMT_REGISTRATION_BY_TOKEN, 1, &tok,
@@ -188,8 +189,11 @@ h_registration_get(struct request *req, struct response *resp)
 	json_add_string(ev, "format", db_value(res, 0, "format"));
 	json_add_string(ev, "location", db_value(res, 0, "location"));
 	json_add_event_url(ev, "url", db_value(res, 0, "event_slug"));
+	buf_printf(&url, "%s.ics", db_value(res, 0, "event_slug"));
+	json_add_event_url(ev, "ics_url", url.data);
 	/* The online URL only for a confirmed seat (the function enforces it). */
 	json_add_string_or_null(o, "online_url", db_value(res, 0, "online_url"));
+	buf_free(&url);
 	PQclear(res);
 	json_answer(resp, 200, o);
 }

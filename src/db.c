@@ -229,6 +229,16 @@ static const struct {
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " timezone, " PAGE_TIMES("timezone")
 	    " FROM eventbox.registration_by_token($1::text)" },
+	/* $1 token, $2 the zone to show times in or NULL: the "my
+	 * registration" page, with the event's public details. */
+	[STMT_PAGE_MY_REGISTRATION] = { "page_my_registration", 2,
+	    "SELECT status, position, name, event_slug, event_title, format,"
+	    " location, online_url, timezone, presenter, accessibility_contact,"
+	    " event_status, " PAGE_TIMES("coalesce($2::text, timezone)")
+	    " FROM (SELECT r.*, e.presenter, e.accessibility_contact,"
+	    " e.status AS event_status"
+	    " FROM eventbox.registration_by_token($1::text) r"
+	    " LEFT JOIN eventbox.public_events e ON e.slug = r.event_slug) x" },
 
 	/* The mailer (mailer.c), the functions of sql/003_mail.sql.  Each
 	 * message is one transaction of its own. */

@@ -26,6 +26,7 @@ void	 h_page_ics(struct request *, struct response *);
 void	 h_page_register(struct request *, struct response *);
 void	 h_page_cancel_show(struct request *, struct response *);
 void	 h_page_cancel(struct request *, struct response *);
+void	 h_page_registration(struct request *, struct response *);
 
 void	 h_admin_event_create(struct request *, struct response *);
 void	 h_admin_event_get(struct request *, struct response *);

@@ -153,6 +153,16 @@ cancel_link(struct body *b, const struct mail_msg *m)
 	add_link(b, url);
 }
 
+/* The "my registration" page (page_registration.c). */
+static void
+registration_link(struct body *b, const struct mail_msg *m)
+{
+	char	 url[1024];
+
+	snprintf(url, sizeof(url), "%s/registration/%s", m->base_url, m->token);
+	add_link(b, url);
+}
+
 static void
 details(struct body *b, const struct mail_msg *m)
 {
@@ -324,6 +334,12 @@ write_body(struct body *b, const struct mail_msg *m)
 		break;
 	default:
 		abort();
+	}
+	if (*m->token != '\0') {
+		para(b);
+		say(b, "Your registration, with the times in your own time "
+		    "zone: ");
+		registration_link(b, m);
 	}
 	para(b);
 	say(b, "This message was sent because this address was used to "

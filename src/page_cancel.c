@@ -23,13 +23,9 @@
 static void
 inactive(struct response *resp)
 {
-	resp->status = 404;
-	html_page(resp, "This link is not active");
-	buf_adds(&resp->body, "<p>The registration it belonged to was already cancelled, or the "
-	    "link was copied incompletely. Nothing was changed.</p>\n"
-	    "<p>If you need help, contact the event's organizer.</p>\n"
-	    "<p><a href=\"/events\">See all upcoming events</a></p>\n");
-	html_end(resp);
+	html_link_inactive(resp, "The registration it belonged to was already "
+	    "cancelled, or the link was copied incompletely. Nothing was "
+	    "changed.");
 }
 
 /* Loads the registration; 1 live, 0 answered (inactive or 503). */

@@ -19,32 +19,6 @@
 #include "validate.h"
 
 static void
-tz_form(struct buf *b, const char *slug, const char *shown, const char *own)
-{
-	size_t	 i;
-
-	buf_adds(b, "<form class=\"tz\" method=\"get\" action=\"/events/");
-	html_esc(b, slug);
-	buf_adds(b, "\">\n<label for=\"tz\">Show the times in</label>\n"
-	    "<select id=\"tz\" name=\"tz\">\n");
-	if (!zone_known(own)) {
-		buf_adds(b, "<option value=\"\">");
-		html_esc(b, own);
-		buf_adds(b, " (the event's own)</option>\n");
-	}
-	for (i = 0; i < page_nzones; i++) {
-		buf_adds(b, "<option value=\"");
-		buf_adds(b, page_zones[i].iana);
-		buf_adds(b, strcmp(page_zones[i].iana, shown) == 0 ? "\" selected>" :
-		    "\">");
-		html_esc(b, page_zones[i].label);
-		buf_adds(b, "</option>\n");
-	}
-	buf_adds(b, "</select>\n<button type=\"submit\">Show</button>\n"
-	    "</form>\n");
-}
-
-static void
 fact(struct buf *b, const char *term, const char *value)
 {
 	if (*value == '\0')
@@ -235,6 +209,7 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
     const char *shown, const struct form_state *fs)
 {
 	struct buf	*b = &resp->body;
+	struct buf	 action = BUF_INIT;
 	const char	*slug = db_value(res, 0, "slug");
 	const char	*format = db_value(res, 0, "format");
 
@@ -273,7 +248,10 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	categories(b, db_value(res, 0, "categories"));
 	fact(b, "Organizer", db_value(res, 0, "organizer"));
 	buf_adds(b, "</dl>\n");
-	tz_form(b, slug, shown, db_value(res, 0, "timezone"));
+	buf_adds(&action, "/events/");
+	buf_adds(&action, slug);
+	page_tz_form(b, action.data, shown, db_value(res, 0, "timezone"));
+	buf_free(&action);
 	buf_adds(b, "<p><a href=\"/events/");
 	html_esc(b, slug);
 	buf_adds(b, ".ics\">Add to my calendar (.ics file)</a></p>\n");

@@ -34,8 +34,14 @@ void	 html_end(struct response *);
 void	 html_error_page(struct response *, int status,
 	    const char *message);	/* NULL: the usual text */
 
+/* The one 404 page of an emailed link that leads nowhere; why: plain
+ * text (HTML-safe, from the code). */
+void	 html_link_inactive(struct response *, const char *why);
+
 int	 zone_known(const char *iana);
 const char *zone_label(const char *iana);	/* the IANA name if unknown */
+void	 page_tz_form(struct buf *, const char *action, const char *shown,
+	    const char *own);
 void	 page_event_link(struct buf *, const char *slug, const char *title);
 /* "Wednesday, December 10, 2026, 2:00pm to 3:00pm (Eastern Time ...)",
  * from a row with PAGE_TIMES' columns (db.c). */

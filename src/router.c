@@ -32,6 +32,7 @@ static const struct route routes[] = {
 	    R_FORM_BODY | R_NO_STORE },
 	{ M_GET | M_HEAD, "/cancel/:", h_page_cancel_show, R_NO_STORE },
 	{ M_POST, "/cancel/:", h_page_cancel, R_FORM_BODY | R_NO_STORE },
+	{ M_GET | M_HEAD, "/registration/:", h_page_registration, R_NO_STORE },
 
 	{ M_POST, "/api/v1/admin/events", h_admin_event_create,
 	    R_API | R_ADMIN | R_JSON_BODY | R_NO_STORE },

@@ -57,7 +57,9 @@ $$;
 
 -- A seat counter's update (every registration) never gets here: the
 -- trigger's WHEN is evaluated without any function call.  Past events are
--- corrected, not announced; a cancelled one has its own notice.
+-- corrected, not announced, and so is an event moved to a start already
+-- past (a notice that arrives after the start is useless, as a late
+-- waiting-list offer is); a cancelled one has its own notice.
 CREATE OR REPLACE FUNCTION eventbox.tg_event_calendar_change() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -65,7 +67,7 @@ SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 BEGIN
     NEW.ical_sequence := OLD.ical_sequence + 1;
-    IF NEW.status <> 'cancelled' AND OLD.ends_at > now() THEN
+    IF NEW.status <> 'cancelled' AND OLD.ends_at > now() AND NEW.starts_at > now() THEN
         PERFORM queue_change_notices(OLD, NEW);
     END IF;
     RETURN NEW;
