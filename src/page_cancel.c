@@ -16,6 +16,7 @@
 #include "escape.h"
 #include "form.h"
 #include "handlers.h"
+#include "page_cancel.h"
 #include "page_layout.h"
 #include "validate.h"
 
@@ -52,6 +53,24 @@ load(struct request *req, struct response *resp, PGresult **res)
 	return 1;
 }
 
+void
+page_cancel_form(struct request *req, struct response *resp, int waiting)
+{
+	struct buf	*b = &resp->body;
+	char		 field[CSRF_HEX + 1];
+
+	csrf_prepare(req, resp, field);
+	buf_adds(b, "<form method=\"post\" action=\"/cancel/");
+	html_esc(b, req->args[0]);
+	buf_adds(b, "\">\n<input type=\"hidden\" name=\"" CSRF_FIELD
+	    "\" value=\"");
+	buf_adds(b, field);
+	buf_adds(b, "\">\n<button type=\"submit\">");
+	buf_adds(b, waiting ? "Leave the waiting list" :
+	    "Cancel my registration");
+	buf_adds(b, "</button>\n</form>\n");
+}
+
 /*
  * GET /cancel/{token}: shows the registration and asks to confirm; a GET
  * never cancels (mail scanners follow links).  200; 404 with one calm page
@@ -62,13 +81,11 @@ h_page_cancel_show(struct request *req, struct response *resp)
 {
 	PGresult	*res;
 	struct buf	*b = &resp->body;
-	char		 field[CSRF_HEX + 1];
 	int		 waiting;
 
 	if (!load(req, resp, &res))
 		return;
 	waiting = strcmp(db_value(res, 0, "status"), "waitlisted") == 0;
-	csrf_prepare(req, resp, field);
 	html_page(resp, waiting ? "Leave the waiting list?" :
 	    "Cancel your registration?");
 	buf_adds(b, "<dl class=\"facts\">\n<dt>Name</dt><dd>");
@@ -84,15 +101,9 @@ h_page_cancel_show(struct request *req, struct response *resp)
 		html_esc(b, db_value(res, 0, "position"));
 	} else
 		buf_adds(b, "Registered");
-	buf_adds(b, "</dd>\n</dl>\n<form method=\"post\" action=\"/cancel/");
-	html_esc(b, req->args[0]);
-	buf_adds(b, "\">\n<input type=\"hidden\" name=\"" CSRF_FIELD
-	    "\" value=\"");
-	buf_adds(b, field);
-	buf_adds(b, "\">\n<button type=\"submit\">");
-	buf_adds(b, waiting ? "Leave the waiting list" :
-	    "Cancel my registration");
-	buf_adds(b, "</button>\n</form>\n<p>Changed your mind? Just close this "
+	buf_adds(b, "</dd>\n</dl>\n");
+	page_cancel_form(req, resp, waiting);
+	buf_adds(b, "<p>Changed your mind? Just close this "
 	    "page: nothing changes until you press the button.</p>\n");
 	html_end(resp);
 	PQclear(res);

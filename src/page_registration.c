@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "answer.h"
-#include "csrf.h"
 #include "db.h"
 #include "escape.h"
 #include "handlers.h"
+#include "page_cancel.h"
 #include "page_layout.h"
 #include "query.h"
 #include "validate.h"
@@ -62,24 +62,6 @@ state(struct buf *b, const PGresult *res, int event_cancelled)
 	} else
 		buf_adds(b, "Cancelled");
 	buf_adds(b, "</strong></dd>\n");
-}
-
-static void
-cancel_form(struct request *req, struct response *resp, int waiting)
-{
-	struct buf	*b = &resp->body;
-	char		 field[CSRF_HEX + 1];
-
-	csrf_prepare(req, resp, field);
-	buf_adds(b, "<form method=\"post\" action=\"/cancel/");
-	html_esc(b, req->args[0]);
-	buf_adds(b, "\">\n<input type=\"hidden\" name=\"" CSRF_FIELD
-	    "\" value=\"");
-	buf_adds(b, field);
-	buf_adds(b, "\">\n<button type=\"submit\">");
-	buf_adds(b, waiting ? "Leave the waiting list" :
-	    "Cancel my registration");
-	buf_adds(b, "</button>\n</form>\n");
 }
 
 /*
@@ -165,7 +147,7 @@ h_page_registration(struct request *req, struct response *resp)
 			buf_adds(b, "<p>When a registered person cancels, the "
 			    "first person on the waiting list moves up and gets "
 			    "an email with everything needed to attend.</p>\n");
-		cancel_form(req, resp, strcmp(status, "waitlisted") == 0);
+		page_cancel_form(req, resp, strcmp(status, "waitlisted") == 0);
 		buf_adds(b, "<p>Nothing changes until you press the "
 		    "button.</p>\n");
 	} else if (public && !cancelled) {
