@@ -35,6 +35,21 @@
 	"eventbox.category_id(c), 'name', c)), '[]')::text" \
 	" FROM unnest(categories) c) AS category"
 
+/* An event as staff see it (admin_event() in sql/rules/75_roster.sql). */
+#define ADMIN_EVENT_COLS \
+	"id, slug, title, status, timezone, description, presenter, format, " \
+	"location, array_to_json(categories)::text AS categories, " \
+	"organizer, accessibility_contact, waitlist_enabled, " \
+	"waitlist_capacity, eventbox.iso_utc(starts_at) AS starts_at, " \
+	"eventbox.iso_utc(ends_at) AS ends_at, " \
+	"eventbox.iso_local(starts_at, timezone) AS starts_local, " \
+	"eventbox.iso_local(ends_at, timezone) AS ends_local, " \
+	"capacity, confirmed, waitlisted, cancelled, attended, " \
+	"greatest(capacity - confirmed, 0) AS seats_available, " \
+	"members_only, online_url, registration_state, " \
+	"eventbox.iso_utc(registration_opens_at) AS registration_opens_at, " \
+	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at"
+
 /* Dates and times as the pages print them, in the zone z (an SQL
  * expression): "Wednesday, December 10, 2026", "2:00pm". */
 #define LOCAL_DATE(ts, z) \
@@ -106,19 +121,29 @@ static const struct {
 	    " FROM eventbox.save_event($1::text, $2::jsonb, $3::text)" },
 	/* $1 key, $2 event */
 	[STMT_ADMIN_EVENT] = { "admin_event", 2,
-	    "SELECT id, slug, title, status, timezone, description, presenter,"
-	    " format, location, array_to_json(categories)::text AS categories,"
-	    " organizer, accessibility_contact, waitlist_enabled,"
-	    " waitlist_capacity, eventbox.iso_utc(starts_at) AS starts_at,"
-	    " eventbox.iso_utc(ends_at) AS ends_at,"
-	    " eventbox.iso_local(starts_at, timezone) AS starts_local,"
-	    " eventbox.iso_local(ends_at, timezone) AS ends_local,"
-	    " capacity, confirmed, waitlisted, cancelled, attended,"
-	    " greatest(capacity - confirmed, 0) AS seats_available,"
-	    " members_only, online_url, registration_state,"
-	    " eventbox.iso_utc(registration_opens_at) AS registration_opens_at,"
-	    " eventbox.iso_utc(registration_closes_at) AS registration_closes_at"
+	    "SELECT " ADMIN_EVENT_COLS
 	    " FROM eventbox.admin_event($1::text, $2::text)" },
+	/* $1 key, filters $2 status, $3 category, $4 from, $5 to, $6 q,
+	 * $7 limit, $8 offset.  One row at least, with the total. */
+	[STMT_ADMIN_EVENT_LIST] = { "admin_event_list", 8,
+	    "WITH m AS (SELECT l.event_id, l.n FROM eventbox.admin_event_list("
+	    "$1::text, $2::text, $3::text, $4::date, $5::date, $6::text)"
+	    " WITH ORDINALITY AS l(event_id, n))"
+	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
+	    " LEFT JOIN LATERAL (SELECT a.* FROM (SELECT event_id, n FROM m"
+	    " ORDER BY n LIMIT $7::integer OFFSET $8::integer) x"
+	    " CROSS JOIN LATERAL (SELECT " ADMIN_EVENT_COLS
+	    " FROM eventbox.admin_event($1::text, x.event_id::text)) a"
+	    " ORDER BY x.n) p ON true" },
+	/* $1 key, $2 event or NULL, $3 action or NULL, $4 limit, $5 offset */
+	[STMT_ADMIN_AUDIT] = { "admin_audit", 5,
+	    "WITH m AS (SELECT * FROM eventbox.admin_audit($1::text, $2::text,"
+	    " $3::text))"
+	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
+	    " LEFT JOIN LATERAL (SELECT id, eventbox.iso_utc(at) AS at, actor,"
+	    " via, action, event_id, registration_id, details::text AS details"
+	    " FROM m ORDER BY id DESC LIMIT $4::integer OFFSET $5::integer) p"
+	    " ON true" },
 	/* $1 event, $2 draft|published|cancelled, $3 key */
 	[STMT_ADMIN_SET_STATUS] = { "admin_set_status", 3,
 	    "SELECT outcome, affected FROM eventbox.set_status($1::text,"

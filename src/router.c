@@ -36,6 +36,12 @@ static const struct route routes[] = {
 
 	{ M_POST, "/api/v1/admin/events", h_admin_event_create,
 	    R_API | R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	{ M_GET | M_HEAD, "/api/v1/admin/events", h_admin_events_list,
+	    R_API | R_ADMIN | R_NO_STORE },
+	{ M_GET | M_HEAD, "/api/v1/admin/audit", h_admin_audit,
+	    R_API | R_ADMIN | R_NO_STORE },
+	{ M_GET | M_HEAD, "/api/v1/admin/events/:/waitlist", h_admin_waitlist,
+	    R_API | R_ADMIN | R_NO_STORE },
 	{ M_GET | M_HEAD, "/api/v1/admin/events/:", h_admin_event_get,
 	    R_API | R_ADMIN | R_NO_STORE },
 	{ M_PATCH, "/api/v1/admin/events/:", h_admin_event_update,

@@ -50,6 +50,8 @@ GRANT EXECUTE ON FUNCTION
     eventbox.check_in(bigint, text, boolean),
     eventbox.admin_roster(text, text),
     eventbox.admin_event(text, text),
+    eventbox.admin_event_list(text, text, text, date, date, text),
+    eventbox.admin_audit(text, text, text),
     eventbox.category_id(text)
   TO eventbox_service, eventbox_ops;
 GRANT SELECT ON eventbox.public_events, eventbox.libcal_events, eventbox.timezone_names
@@ -83,7 +85,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT SELECT ON eventbox.events, eventbox.registrations, eventbox.outbox,
                 eventbox.audit_log, eventbox.organizations, eventbox.event_stats,
                 eventbox.event_summary, eventbox.roster, eventbox.staff_roster,
-                eventbox.event_report, eventbox.outbox_backlog, eventbox.outbox_failures
+                eventbox.event_report, eventbox.outbox_backlog, eventbox.outbox_failures,
+                eventbox.waiting_list
    TO eventbox_ops;
 GRANT INSERT, DELETE ON eventbox.events TO eventbox_ops;
 GRANT UPDATE (slug, title, description, presenter, format, location, online_url, categories,
