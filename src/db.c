@@ -220,7 +220,12 @@ static const struct {
 	    " array_to_json(categories)::text AS categories, organizer,"
 	    " accessibility_contact, timezone, capacity, seats_available,"
 	    " waitlist_available, registration_state, image_path, image_alt,"
-	    " image_decorative, " PAGE_TIMES("coalesce($2::text, timezone)") ","
+	    " image_decorative, members_only,"
+	    " eventbox.ical_utc(starts_at) AS start_utc,"
+	    " eventbox.ical_utc(ends_at) AS end_utc,"
+	    " eventbox.iso_utc(starts_at) AS starts_iso,"
+	    " eventbox.iso_utc(ends_at) AS ends_iso, "
+	    PAGE_TIMES("coalesce($2::text, timezone)") ","
 	    " " LOCAL_DATE("registration_opens_at",
 	    "coalesce($2::text, timezone)") " AS opens_date_text,"
 	    " " LOCAL_TIME("registration_opens_at",

@@ -19,7 +19,8 @@ Normalised, because it differs from run to run, and nothing else:
      -> {csrf};
   3. the cancellation token in /cancel/ and /registration/ links and
      forms -> {token};
-  4. the test stack's origin (http://127.0.0.1:PORT) -> {origin}, and its
+  4. the test stack's origin (http://127.0.0.1:PORT, also percent-encoded
+     in the web calendars' links) -> {origin}, and its
      host in the .ics UID -> {host};
   5. the event's database id in the .ics UID (event-ID@) -> event-{id}@;
   6. the .ics DTSTAMP (the time of the request) -> {now};
@@ -49,6 +50,7 @@ def normalise(text):
     text = re.sub(r'(name="csrf" value=")[0-9a-f]+"', r'\1{csrf}"', text)
     text = re.sub(r"/(cancel|registration)/[0-9A-Za-z_-]{16,}", r"/\1/{token}", text)
     text = text.replace(origin, "{origin}")
+    text = text.replace(urllib.parse.quote(origin, safe=""), "{origin}")
     text = re.sub(r"^UID:event-[0-9]+@" + re.escape(host) + r"(?=\r?$)",
                   "UID:event-{id}@{host}", text, flags=re.M)
     text = re.sub(r"^DTSTAMP:[0-9]{8}T[0-9]{6}Z", "DTSTAMP:{now}", text,

@@ -15,7 +15,8 @@ SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
        eventbox.free_seats(e) AS seats_available,
        eventbox.waitlist_open(e) AS waitlist_available,
        eventbox.registration_state(e) AS registration_state,
-       e.image_path, e.image_alt, e.image_decorative, e.ical_sequence
+       e.image_path, e.image_alt, e.image_decorative, e.ical_sequence,
+       e.members_only
   FROM eventbox.events e
  WHERE e.status <> 'draft';
 
