@@ -1,4 +1,5 @@
--- 014_notices.sql: change notices with calendar updates (issue 15).
+-- 014_notices.sql: change notices with calendar updates, and questions per
+-- event with their answers (issue 15).
 --
 -- When staff move an event, change its place or its online link, or cancel
 -- it, every registrant gets one email with an updated calendar entry.  A
@@ -29,3 +30,29 @@ ALTER TABLE eventbox.outbox
                                                      'cancelled', 'already_registered',
                                                      'reminder', 'event_cancelled',
                                                      'event_changed'));
+
+------------------------------------------------------------------------------
+-- Questions staff add to an event's form, and the registrants' answers
+-- (personal data: purge() deletes them with their registration).
+CREATE TABLE eventbox.questions (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id    bigint NOT NULL REFERENCES eventbox.events (id),
+    position    integer NOT NULL CHECK (position BETWEEN 1 AND 20),
+    kind        text NOT NULL CHECK (kind IN ('short_text', 'long_text', 'one_choice',
+                                              'several_choices', 'yes_no')),
+    label       text NOT NULL CHECK (length(label) BETWEEN 1 AND 300 AND label !~ '[[:cntrl:]]'),
+    help        text NOT NULL DEFAULT '' CHECK (length(help) <= 1000),
+    required    boolean NOT NULL DEFAULT false,
+    choices     text[] NOT NULL DEFAULT '{}',
+    CONSTRAINT questions_choices_with_choice_kinds
+        CHECK ((kind IN ('one_choice', 'several_choices')) = (cardinality(choices) >= 2)),
+    UNIQUE (event_id, position)
+);
+
+CREATE TABLE eventbox.answers (
+    registration_id bigint NOT NULL REFERENCES eventbox.registrations (id) ON DELETE CASCADE,
+    question_id     bigint NOT NULL REFERENCES eventbox.questions (id) ON DELETE CASCADE,
+    value           jsonb NOT NULL CHECK (length(value::text) <= 4000),
+    PRIMARY KEY (registration_id, question_id)
+);
+CREATE INDEX answers_question ON eventbox.answers (question_id);

@@ -127,10 +127,13 @@ h_register(struct request *req, struct response *resp)
 	in.organization = f.has_org ? f.org : NULL;
 	in.source = "api";
 	in.idempotency_key = req->idempotency_key;
+	in.answers = f.has_answers ? f.answers : NULL;
 	/* The token goes by email only, and an email already registered
 	 * answers as a new one would: nobody can probe who is registered. */
 	if (registration_submit(&in, &out) == -1)
 		answer_unavailable(req, resp, out.busy);
+	else if (*out.field != '\0')
+		answer_field_error(resp, out.field, out.detail);
 	else if (out.http_status != 201)
 		answer_error(req, resp, out.http_status, out.code, out.message);
 	else

@@ -33,6 +33,8 @@ void	 h_admin_event_get(struct request *, struct response *);
 void	 h_admin_events_list(struct request *, struct response *);
 void	 h_admin_audit(struct request *, struct response *);
 void	 h_admin_waitlist(struct request *, struct response *);
+void	 h_admin_questions_get(struct request *, struct response *);
+void	 h_admin_questions_put(struct request *, struct response *);
 void	 h_admin_event_update(struct request *, struct response *);
 void	 h_admin_event_publish(struct request *, struct response *);
 void	 h_admin_event_unpublish(struct request *, struct response *);

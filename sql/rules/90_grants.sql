@@ -52,6 +52,11 @@ GRANT EXECUTE ON FUNCTION
     eventbox.admin_event(text, text),
     eventbox.admin_event_list(text, text, text, date, date, text),
     eventbox.admin_audit(text, text, text),
+    eventbox.questions_json(bigint),
+    eventbox.set_questions(text, jsonb, text),
+    eventbox.register_answered(text, text, text, text, text, uuid, text, jsonb),
+    eventbox.registration_answers(text, bigint),
+    eventbox.answers_text(jsonb),
     eventbox.category_id(text)
   TO eventbox_service, eventbox_ops;
 GRANT SELECT ON eventbox.public_events, eventbox.libcal_events, eventbox.timezone_names
@@ -86,7 +91,7 @@ GRANT SELECT ON eventbox.events, eventbox.registrations, eventbox.outbox,
                 eventbox.audit_log, eventbox.organizations, eventbox.event_stats,
                 eventbox.event_summary, eventbox.roster, eventbox.staff_roster,
                 eventbox.event_report, eventbox.outbox_backlog, eventbox.outbox_failures,
-                eventbox.waiting_list
+                eventbox.waiting_list, eventbox.questions, eventbox.answers
    TO eventbox_ops;
 GRANT INSERT, DELETE ON eventbox.events TO eventbox_ops;
 GRANT UPDATE (slug, title, description, presenter, format, location, online_url, categories,
