@@ -13,6 +13,7 @@
 #include <libpq-fe.h>
 
 #include "http.h"
+#include "json.h"
 
 /* The roster of the event in the path: NULL after answering 404 or 503,
  * else a result the caller PQclear()s.  status, limit NULL mean all. */
@@ -23,5 +24,8 @@ int	 admin_event_arg(struct request *, struct response *);
 /* Answers a refusal outcome of a staff function (409, 422); an outcome
  * nobody listed is a bug and aborts. */
 void	 admin_refuse(struct request *, struct response *, const char *outcome);
+
+/* One row of ADMIN_EVENT_COLS (db.c) as the staff API shows an event. */
+cJSON	*json_admin_event(const PGresult *, int row);
 
 #endif

@@ -71,15 +71,10 @@ admin_event_arg(struct request *req, struct response *resp)
 	return 0;
 }
 
-/*
- * Answers status with the event as staff see it: its public fields'
- * essentials, counts, the online URL.  404 when there is none; 503.
- */
-static void
-answer_event(struct request *req, struct response *resp, const char *event,
-    int status)
+/* The event as staff see it: public fields, counts, the online URL. */
+cJSON *
+json_admin_event(const PGresult *res, int row)
 {
-	const char	*vals[2] = { req->api_key, event };
 	static const char *const strings[] = { "slug", "title", "status",
 	    "description", "presenter", "format", "location", "organizer",
 	    "accessibility_contact", "timezone", "starts_at", "ends_at",
@@ -89,37 +84,53 @@ answer_event(struct request *req, struct response *resp, const char *event,
 	    "held_seats", "held_waiting", "expired" };
 	static const char *const or_null[] = { "waitlist_capacity",
 	    "hold_minutes", "registrations_per_minute" };
-	PGresult	*res;
 	cJSON		*o;
 	size_t		 i;
+
+	o = json_new_object();
+	json_add_number(o, "id", db_number(res, row, "id"));
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		json_add_string(o, strings[i], db_value(res, row, strings[i]));
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		json_add_number(o, counts[i], db_number(res, row, counts[i]));
+	json_add_array_text(o, "categories", db_value(res, row, "categories"));
+	json_add_bool(o, "members_only", db_bool(res, row, "members_only"));
+	json_add_bool(o, "waitlist_enabled",
+	    db_bool(res, row, "waitlist_enabled"));
+	json_add_bool(o, "confirmation_required",
+	    db_bool(res, row, "confirmation_required"));
+	for (i = 0; i < sizeof(or_null) / sizeof(or_null[0]); i++)
+		if (db_isnull(res, row, or_null[i]))
+			json_add_null(o, or_null[i]);
+		else
+			json_add_number(o, or_null[i],
+			    db_number(res, row, or_null[i]));
+	json_add_string_or_null(o, "online_url",
+	    db_value(res, row, "online_url"));
+	json_add_string_or_null(o, "registration_opens_at",
+	    db_value(res, row, "registration_opens_at"));
+	json_add_string_or_null(o, "registration_closes_at",
+	    db_value(res, row, "registration_closes_at"));
+	json_add_event_url(o, "url", db_value(res, row, "slug"));
+	return o;
+}
+
+/*
+ * Answers status with the event as staff see it: its public fields'
+ * essentials, counts, the online URL.  404 when there is none; 503.
+ */
+static void
+answer_event(struct request *req, struct response *resp, const char *event,
+    int status)
+{
+	const char	*vals[2] = { req->api_key, event };
+	PGresult	*res;
+	cJSON		*o;
 
 	if ((res = db_fetch(req, resp, STMT_ADMIN_EVENT, 2, vals,
 	    MISSING_EVENT)) == NULL)
 		return;
-	o = json_new_object();
-	json_add_number(o, "id", db_number(res, 0, "id"));
-	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-		json_add_string(o, strings[i], db_value(res, 0, strings[i]));
-	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
-		json_add_number(o, counts[i], db_number(res, 0, counts[i]));
-	json_add_array_text(o, "categories", db_value(res, 0, "categories"));
-	json_add_bool(o, "members_only", db_bool(res, 0, "members_only"));
-	json_add_bool(o, "waitlist_enabled", db_bool(res, 0, "waitlist_enabled"));
-	json_add_bool(o, "confirmation_required",
-	    db_bool(res, 0, "confirmation_required"));
-	for (i = 0; i < sizeof(or_null) / sizeof(or_null[0]); i++)
-		if (db_isnull(res, 0, or_null[i]))
-			json_add_null(o, or_null[i]);
-		else
-			json_add_number(o, or_null[i],
-			    db_number(res, 0, or_null[i]));
-	json_add_string_or_null(o, "online_url",
-	    db_value(res, 0, "online_url"));
-	json_add_string_or_null(o, "registration_opens_at",
-	    db_value(res, 0, "registration_opens_at"));
-	json_add_string_or_null(o, "registration_closes_at",
-	    db_value(res, 0, "registration_closes_at"));
-	json_add_event_url(o, "url", db_value(res, 0, "slug"));
+	o = json_admin_event(res, 0);
 	PQclear(res);
 	json_answer(resp, status, o);
 }

@@ -153,6 +153,7 @@ h_admin_roster(struct request *req, struct response *resp)
 			json_add_number(o, "position",
 			    db_number(res, i, "position"));
 		json_add_bool(o, "attended", !db_isnull(res, i, "attended_at"));
+		json_add_object_text(o, "answers", db_value(res, i, "answers"));
 		cJSON_AddItemToArray(arr, o);
 	}
 	json_add_number(root, "page", (double)page);
@@ -173,7 +174,7 @@ h_admin_roster_csv(struct request *req, struct response *resp)
 	static const char *const head[] = { "registration", "name", "email",
 	    "member library", "member", "status", "waiting position",
 	    "registered (UTC)", "confirmed (UTC)", "cancelled (UTC)",
-	    "attended", "checked in (UTC)" };
+	    "attended", "checked in (UTC)", "answers" };
 	PGresult		*res;
 	struct buf		*b = &resp->body;
 	long long		 page, per_page;
@@ -206,7 +207,8 @@ h_admin_roster_csv(struct request *req, struct response *resp)
 		csv_cell(b, db_value(res, i, "confirmed_at"), 0);
 		csv_cell(b, db_value(res, i, "cancelled_at"), 0);
 		csv_cell(b, db_isnull(res, i, "attended_at") ? "no" : "yes", 0);
-		csv_cell(b, db_value(res, i, "attended_at"), 1);
+		csv_cell(b, db_value(res, i, "attended_at"), 0);
+		csv_cell(b, db_value(res, i, "answers_text"), 1);
 	}
 	PQclear(res);
 }

@@ -13,8 +13,8 @@
  * The path of a registration: router.c checks the route (media type, body
  * size, whole body), h_register() reads the JSON body (answer.c) and its
  * fields (registration.c, fields.c), registration_submit() calls
- * eventbox.register() (db.c: STMT_REGISTER; sql/), and h_register()
- * answers with the outcome.
+ * eventbox.register_answered() (db_stmts.c: STMT_REGISTER_ANSWERED; sql/),
+ * and h_register() answers with the outcome.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,10 +130,13 @@ h_register(struct request *req, struct response *resp)
 	in.source = "api";
 	in.idempotency_key = req->idempotency_key;
 	in.remote_addr = http_param(req, "REMOTE_ADDR");
+	in.answers = f.has_answers ? f.answers : NULL;
 	/* The token goes by email only, and an email already registered
 	 * answers as a new one would: nobody can probe who is registered. */
 	if (registration_submit(&in, &out) == -1)
 		answer_unavailable(req, resp, out.busy);
+	else if (*out.field != '\0')
+		answer_field_error(resp, out.field, out.detail);
 	else if (out.http_status != 201 && out.http_status != 202)
 		answer_error(req, resp, out.http_status, out.code, out.message);
 	else
@@ -177,6 +180,7 @@ h_registration_get(struct request *req, struct response *resp)
 	const char	*tok = req->args[0];
 	PGresult	*res;
 	cJSON		*o, *ev;
+	struct buf	 url = BUF_INIT;
 
 	if (check_token(req, resp) == -1 ||
 	    (res = db_fetch(req, resp, STMT_REGISTRATION_BY_TOKEN, 1, &tok,
@@ -199,8 +203,11 @@ h_registration_get(struct request *req, struct response *resp)
 	json_add_string(ev, "format", db_value(res, 0, "format"));
 	json_add_string(ev, "location", db_value(res, 0, "location"));
 	json_add_event_url(ev, "url", db_value(res, 0, "event_slug"));
+	buf_printf(&url, "%s.ics", db_value(res, 0, "event_slug"));
+	json_add_event_url(ev, "ics_url", url.data);
 	/* The online URL only for a confirmed seat (the function enforces it). */
 	json_add_string_or_null(o, "online_url", db_value(res, 0, "online_url"));
+	buf_free(&url);
 	PQclear(res);
 	json_answer(resp, 200, o);
 }

@@ -25,6 +25,9 @@ enum stmt {
 	STMT_EVENT_BY_ID,
 	STMT_EVENT_LIST,
 	STMT_REGISTER,
+	STMT_REGISTER_ANSWERED,
+	STMT_ADMIN_SET_QUESTIONS,
+	STMT_ADMIN_QUESTIONS,
 	STMT_CANCEL,
 	STMT_REGISTRATION_BY_TOKEN,
 	STMT_OUTBOX_STATS,
@@ -36,9 +39,12 @@ enum stmt {
 	STMT_CONFIRM,
 	STMT_PAGE_HOLD,
 	STMT_FEED,
+	STMT_PAGE_MY_REGISTRATION,
 	STMT_API_KEY_NAME,
 	STMT_ADMIN_SAVE_EVENT,
 	STMT_ADMIN_EVENT,
+	STMT_ADMIN_EVENT_LIST,
+	STMT_ADMIN_AUDIT,
 	STMT_ADMIN_SET_STATUS,
 	STMT_ADMIN_SET_CAPACITY,
 	STMT_ADMIN_ROSTER,
@@ -70,6 +76,14 @@ enum stmt {
 	STMT_MAIL_NEXT_DUE,
 	STMT__MAX
 };
+
+/* The statements themselves (db_stmts.c); only db.c reads them. */
+struct db_stmt {
+	const char	*name;
+	int		 nparams;	/* db_query() checks it */
+	const char	*sql;
+};
+extern const struct db_stmt db_stmts[STMT__MAX];
 
 enum db_status {
 	DB_OK,

@@ -33,9 +33,15 @@ void	 h_registration_confirm(struct request *, struct response *);
 void	 h_feed_ics(struct request *, struct response *);
 void	 h_feed_atom(struct request *, struct response *);
 void	 h_embed_events(struct request *, struct response *);
+void	 h_page_registration(struct request *, struct response *);
 
 void	 h_admin_event_create(struct request *, struct response *);
 void	 h_admin_event_get(struct request *, struct response *);
+void	 h_admin_events_list(struct request *, struct response *);
+void	 h_admin_audit(struct request *, struct response *);
+void	 h_admin_waitlist(struct request *, struct response *);
+void	 h_admin_questions_get(struct request *, struct response *);
+void	 h_admin_questions_put(struct request *, struct response *);
 void	 h_admin_event_update(struct request *, struct response *);
 void	 h_admin_event_publish(struct request *, struct response *);
 void	 h_admin_event_unpublish(struct request *, struct response *);

@@ -64,13 +64,30 @@ ical_property(struct buf *out, const char *name, const char *value,
 }
 
 void
-ical_begin(struct buf *out)
+ical_uid(struct buf *out, const char *event_id, const char *base_url)
+{
+	const char	*host = strstr(base_url, "://");
+
+	host = host != NULL ? host + 3 : base_url;
+	buf_printf(out, "event-%s@%.*s", event_id, (int)strcspn(host, ":/"),
+	    host);
+}
+
+/* BEGIN:VCALENDAR and its properties; METHOD PUBLISH when method is NULL. */
+static void
+calendar_begin(struct buf *out, const char *method)
 {
 	buf_adds(out, "BEGIN:VCALENDAR\r\n"
 	    "VERSION:2.0\r\n"
 	    "PRODID:-//eventbox//eventbox//EN\r\n"
-	    "CALSCALE:GREGORIAN\r\n"
-	    "METHOD:PUBLISH\r\n");
+	    "CALSCALE:GREGORIAN\r\n");
+	ical_property(out, "METHOD", method != NULL ? method : "PUBLISH", 0);
+}
+
+void
+ical_begin(struct buf *out)
+{
+	calendar_begin(out, NULL);
 }
 
 void
@@ -80,6 +97,16 @@ ical_vevent(struct buf *out, const struct ical_event *ev)
 
 	buf_adds(out, "BEGIN:VEVENT\r\n");
 	ical_property(out, "UID", ev->uid, 0);
+	if (ev->organizer != NULL) {
+		buf_printf(&prop, "mailto:%s", ev->organizer);
+		ical_property(out, "ORGANIZER", prop.data, 0);
+		buf_reset(&prop);
+	}
+	if (ev->attendee != NULL) {
+		buf_printf(&prop, "mailto:%s", ev->attendee);
+		ical_property(out, "ATTENDEE;RSVP=FALSE", prop.data, 0);
+		buf_reset(&prop);
+	}
 	ical_property(out, "DTSTAMP", ev->dtstamp, 0);
 	buf_printf(&prop, "DTSTART;TZID=%s", ev->tzid);
 	ical_property(out, prop.data, ev->start_local, 0);
@@ -105,7 +132,7 @@ ical_vevent(struct buf *out, const struct ical_event *ev)
 void
 ical_render(struct buf *out, const struct ical_event *ev)
 {
-	ical_begin(out);
+	calendar_begin(out, ev->method);
 	buf_adds(out, ev->vtimezone);
 	ical_vevent(out, ev);
 	buf_adds(out, "END:VCALENDAR\r\n");

@@ -8,6 +8,11 @@
  * whatever zone the reader is in.  Text is escaped and lines are folded at
  * 75 octets without splitting a UTF-8 character.
  *
+ * One UID per event (ical_uid()) and its SEQUENCE (events.ical_sequence,
+ * raised by each change of time, place or link and by cancellation): a
+ * calendar app moves or removes the entry it has rather than adding one.
+ * Emails say METHOD:REQUEST (or CANCEL) with an ORGANIZER, as iTIP asks.
+ *
  * All strings are borrowed; ical_render() appends to out.
  */
 #ifndef EVENTBOX_ICAL_H
@@ -16,7 +21,10 @@
 #include "buf.h"
 
 struct ical_event {
-	const char	*uid;		/* stable per event: "event-42@host" */
+	const char	*method;	/* PUBLISH (NULL), REQUEST, CANCEL */
+	const char	*organizer;	/* an address, or NULL (PUBLISH) */
+	const char	*attendee;	/* an address, or NULL */
+	const char	*uid;		/* ical_uid() */
 	const char	*dtstamp;	/* eventbox.ical_utc(now()) */
 	const char	*tzid;		/* IANA name */
 	const char	*vtimezone;	/* eventbox.vtimezone(tzid, starts_at) */
@@ -27,9 +35,15 @@ struct ical_event {
 	const char	*location;	/* may be empty */
 	const char	*url;		/* the public event page */
 	int		 cancelled;
-	long		 sequence;	/* bump when the event changes */
+	long		 sequence;	/* events.ical_sequence */
 };
 
+/*
+ * The event's UID, the same in the .ics file and in every email:
+ * "event-<id>@<host of EVENTBOX_BASE_URL>".  A slug may change; the id
+ * never does.
+ */
+void	 ical_uid(struct buf *out, const char *event_id, const char *base_url);
 void	 ical_render(struct buf *out, const struct ical_event *);
 /* The parts of ical_render(), for a calendar of several events (a feed):
  * ical_begin(), the VTIMEZONEs, an ical_vevent() each, "END:VCALENDAR". */

@@ -68,17 +68,30 @@ json_add_null(cJSON *parent, const char *name)
 	must(cJSON_AddNullToObject(parent, name));
 }
 
-/* An array PostgreSQL wrote as JSON text (array_to_json); [] if not one. */
+/* JSON text from the database as a member; an empty one if it is not of
+ * the type wanted (array or object). */
+static void
+add_parsed(cJSON *parent, const char *name, const char *text, int array)
+{
+	cJSON	*v = cJSON_Parse(text);
+
+	if (v == NULL || (array ? !cJSON_IsArray(v) : !cJSON_IsObject(v))) {
+		cJSON_Delete(v);
+		v = must(array ? cJSON_CreateArray() : cJSON_CreateObject());
+	}
+	cJSON_AddItemToObject(parent, name, v);
+}
+
 void
 json_add_array_text(cJSON *parent, const char *name, const char *text)
 {
-	cJSON	*arr = cJSON_Parse(text);
+	add_parsed(parent, name, text, 1);
+}
 
-	if (arr == NULL || !cJSON_IsArray(arr)) {
-		cJSON_Delete(arr);
-		arr = must(cJSON_CreateArray());
-	}
-	cJSON_AddItemToObject(parent, name, arr);
+void
+json_add_object_text(cJSON *parent, const char *name, const char *text)
+{
+	add_parsed(parent, name, text, 0);
 }
 
 /* The public page of an event (slug NULL: the list), on EVENTBOX_BASE_URL. */
@@ -153,5 +166,9 @@ json_event(const PGresult *res, int row)
 	json_add_string_or_null(o, "registration_closes_at",
 	    db_value(res, row, "registration_closes_at"));
 	json_add_event_url(o, "url", db_value(res, row, "slug"));
+	/* One event (not the list) carries the questions of its form. */
+	if (PQfnumber(res, "questions") >= 0)
+		json_add_array_text(o, "questions",
+		    db_value(res, row, "questions"));
 	return o;
 }

@@ -23,6 +23,8 @@ void	 json_add_number(cJSON *, const char *, double);
 void	 json_add_bool(cJSON *, const char *, int);
 void	 json_add_null(cJSON *, const char *);
 void	 json_add_array_text(cJSON *, const char *, const char *json);
+/* A JSON object given as text (jsonb from the database); {} if not one. */
+void	 json_add_object_text(cJSON *, const char *name, const char *text);
 void	 json_add_event_url(cJSON *, const char *, const char *slug);
 void	 json_write(struct buf *, const cJSON *);
 

@@ -9,6 +9,7 @@
 #include "escape.h"
 #include "ical.h"
 #include "mail.h"
+#include "mime.h"
 #include "validate.h"
 
 static const char *const kind_names[MAIL__MAX] = {
@@ -20,6 +21,7 @@ static const char *const kind_names[MAIL__MAX] = {
 	[MAIL_REMINDER] = "reminder",
 	[MAIL_EVENT_CANCELLED] = "event_cancelled",
 	[MAIL_CONFIRM_ADDRESS] = "confirm_address",
+	[MAIL_EVENT_CHANGED] = "event_changed",
 };
 
 static const char *const subjects[MAIL__MAX] = {
@@ -31,6 +33,7 @@ static const char *const subjects[MAIL__MAX] = {
 	[MAIL_REMINDER] = "Reminder: ",
 	[MAIL_EVENT_CANCELLED] = "Event cancelled: ",
 	[MAIL_CONFIRM_ADDRESS] = "Please confirm your registration: ",
+	[MAIL_EVENT_CHANGED] = "Event changed: ",
 };
 
 int
@@ -64,139 +67,6 @@ mail_address(const char *from, char *dst, size_t dstsz)
 	memcpy(dst, lt + 1, n);
 	dst[n] = '\0';
 	return dst;
-}
-
-/* ------------------------------------------------------------------ */
-/* Headers */
-
-static int
-is_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return 0;
-	return 1;
-}
-
-static void
-base64(struct buf *out, const unsigned char *p, size_t len, size_t wrap)
-{
-	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t			 i, col = 0;
-	unsigned long		 v;
-
-	for (i = 0; i < len; i += 3) {
-		v = (unsigned long)p[i] << 16;
-		if (i + 1 < len)
-			v |= (unsigned long)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		buf_addc(out, tab[(v >> 18) & 63]);
-		buf_addc(out, tab[(v >> 12) & 63]);
-		buf_addc(out, i + 1 < len ? tab[(v >> 6) & 63] : '=');
-		buf_addc(out, i + 2 < len ? tab[v & 63] : '=');
-		col += 4;
-		if (wrap > 0 && col >= wrap && i + 3 < len) {
-			buf_adds(out, "\r\n");
-			col = 0;
-		}
-	}
-}
-
-static size_t
-utf8_len(unsigned char c)
-{
-	return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-}
-
-/*
- * RFC 2047 "B" words, never splitting a UTF-8 character, separated by a
- * fold; each fits the line it starts on (col: where the first one starts),
- * so no line passes 78 octets and no word 75.
- */
-static void
-encoded_words(struct buf *out, const char *s, size_t col)
-{
-	size_t	 len = strlen(s), i = 0, n, c, room;
-
-	while (i < len) {
-		/* 12 octets of "=?UTF-8?B?" and "?="; 3 in make 4 out. */
-		room = col + 12 < 76 ? (76 - col - 12) / 4 * 3 : 3;
-		if (room > 45)
-			room = 45;
-		for (n = 0; i + n < len; n += c) {
-			c = utf8_len((unsigned char)s[i + n]);
-			if (n + c > room)
-				break;
-		}
-		if (n == 0)
-			n = len - i < 4 ? len - i : 4;
-		if (i > 0)
-			buf_adds(out, "\r\n ");
-		buf_adds(out, "=?UTF-8?B?");
-		base64(out, (const unsigned char *)s + i, n, 0);
-		buf_adds(out, "?=");
-		i += n;
-		col = 1;
-	}
-}
-
-/* ASCII text folded at spaces before column 78 (RFC 5322 2.2.3). */
-static void
-folded(struct buf *out, const char *s, size_t col)
-{
-	const char	*sp;
-	size_t		 word;
-
-	while (*s != '\0') {
-		sp = strchr(s + 1, ' ');
-		word = sp != NULL ? (size_t)(sp - s) : strlen(s);
-		if (col + word > 78 && *s == ' ' && col > 1) {
-			buf_adds(out, "\r\n");
-			col = 0;
-		}
-		buf_add(out, s, word);
-		col += word;
-		s += word;
-	}
-}
-
-/* "Name: value", encoded when not ASCII. */
-static void
-header_text(struct buf *out, const char *name, const char *value)
-{
-	buf_printf(out, "%s: ", name);
-	if (is_ascii(value))
-		folded(out, value, strlen(name) + 2);
-	else
-		encoded_words(out, value, strlen(name) + 2);
-	buf_adds(out, "\r\n");
-}
-
-/* A display name and address: a quoted string, or encoded words. */
-static void
-header_address(struct buf *out, const char *name, const char *display,
-    const char *addr)
-{
-	const char	*p;
-
-	buf_printf(out, "%s: ", name);
-	if (*display == '\0')
-		;
-	else if (!is_ascii(display)) {
-		encoded_words(out, display, strlen(name) + 2);
-		buf_adds(out, "\r\n ");
-	} else {
-		buf_addc(out, '"');
-		for (p = display; *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_addc(out, '\\');
-			buf_addc(out, *p);
-		}
-		buf_adds(out, "\" ");
-	}
-	buf_printf(out, "<%s>\r\n", addr);
 }
 
 static int
@@ -286,6 +156,15 @@ token_link(struct body *b, const struct mail_msg *m, const char *what)
 	add_link(b, url);
 }
 
+/* The "my registration" page (page_registration.c). */
+static void
+registration_link(struct body *b, const struct mail_msg *m)
+{
+	char	 url[1024];
+
+	snprintf(url, sizeof(url), "%s/registration/%s", m->base_url, m->token);
+	add_link(b, url);
+}
 
 static void
 details(struct body *b, const struct mail_msg *m)
@@ -300,6 +179,53 @@ details(struct body *b, const struct mail_msg *m)
 	field(b, "Join online", m->online_url, 1);
 	snprintf(url, sizeof(url), "%s/events/%s", m->base_url, m->event_slug);
 	field(b, "Event page", url, 1);
+}
+
+static int
+is_confirmed(const struct mail_msg *m)
+{
+	return strcmp(m->registration_status, "confirmed") == 0;
+}
+
+/* An event_changed notice: what changed, then the event as it is now. */
+static void
+changes(struct body *b, const struct mail_msg *m)
+{
+	say(b, "The details of an event you registered for have changed.");
+	if (*m->was_when != '\0') {
+		para(b);
+		say(b, "The time has changed. Before the change: ");
+		say(b, m->was_when);
+	}
+	if (*m->was_location != '\0') {
+		para(b);
+		say(b, "The place has changed. Before the change: ");
+		say(b, m->was_location);
+	}
+	if (m->link_changed) {
+		para(b);
+		say(b, is_confirmed(m) ? "The link to join online has changed: "
+		    "use the one below." : "The link to join online has "
+		    "changed; you will get it if a seat opens up for you.");
+	}
+	para(b);
+	details(b, m);
+	if (is_confirmed(m)) {
+		para(b);
+		say(b, "The attached calendar file (event.ics) updates the "
+		    "entry in your calendar.");
+	} else if (*m->position != '\0') {
+		para(b);
+		say(b, "You are still on the waiting list, at place ");
+		say(b, m->position);
+		say(b, ".");
+	}
+	if (*m->token != '\0') {
+		para(b);
+		say(b, "If you can no longer attend, please cancel your "
+		    "registration: ");
+		token_link(b, m, "cancel");
+	}
 }
 
 static void
@@ -418,8 +344,18 @@ write_body(struct body *b, const struct mail_msg *m)
 		say(b, "If it was not you, do nothing: the place is released "
 		    "and you will get no further email about it.");
 		break;
+	case MAIL_EVENT_CHANGED:
+		changes(b, m);
+		break;
 	default:
 		abort();
+	}
+	/* Not while the address is unconfirmed: that email has one link. */
+	if (*m->token != '\0' && m->kind != MAIL_CONFIRM_ADDRESS) {
+		para(b);
+		say(b, "Your registration, with the times in your own time "
+		    "zone: ");
+		registration_link(b, m);
 	}
 	para(b);
 	say(b, "This message was sent because this address was used to "
@@ -428,65 +364,13 @@ write_body(struct body *b, const struct mail_msg *m)
 	buf_adds(&b->html, "</p>\n");
 }
 
-/*
- * Quoted-printable (RFC 2045 6.7): lines of at most 76 octets, "\n" in the
- * text becomes a CRLF line break, '=', non-ASCII octets and whitespace
- * before a break are encoded.
- */
-static void
-quoted_printable(struct buf *out, const char *s)
-{
-	const unsigned char	*p;
-	char			 enc[4];
-	size_t			 col = 0, n;
-	int			 plain;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '\r')
-			continue;
-		if (*p == '\n') {
-			buf_adds(out, "\r\n");
-			col = 0;
-			continue;
-		}
-		plain = (*p >= 33 && *p <= 126 && *p != '=') ||
-		    ((*p == ' ' || *p == '\t') && p[1] != '\n' &&
-		    p[1] != '\r' && p[1] != '\0');
-		n = plain ? 1 : 3;
-		if (col + n > 75) {
-			buf_adds(out, "=\r\n");
-			col = 0;
-		}
-		if (plain)
-			buf_addc(out, (char)*p);
-		else {
-			snprintf(enc, sizeof(enc), "=%02X", *p);
-			buf_adds(out, enc);
-		}
-		col += n;
-	}
-}
-
-static void
-rfc5322_date(struct buf *out, time_t t)
-{
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
-	    "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
-	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm	 tm;
-
-	gmtime_r(&t, &tm);
-	buf_printf(out, "Date: %s, %d %s %d %02d:%02d:%02d +0000\r\n",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
+/* A calendar entry for those who hold a seat, and its removal. */
 static int
-has_calendar(enum mail_kind kind)
+has_calendar(const struct mail_msg *m)
 {
-	return kind == MAIL_CONFIRMED || kind == MAIL_PROMOTED ||
-	    kind == MAIL_REMINDER || kind == MAIL_EVENT_CANCELLED;
+	return m->kind == MAIL_CONFIRMED || m->kind == MAIL_PROMOTED ||
+	    m->kind == MAIL_REMINDER || m->kind == MAIL_EVENT_CANCELLED ||
+	    (m->kind == MAIL_EVENT_CHANGED && is_confirmed(m));
 }
 
 static void
@@ -495,13 +379,13 @@ attach_calendar(struct buf *out, const struct mail_msg *m)
 	struct buf		 ics = BUF_INIT, uid = BUF_INIT, url = BUF_INIT;
 	struct ical_event	 ev;
 	char			 addr[256];
-	const char		*host;
 
-	host = mail_address(m->from, addr, sizeof(addr));
-	host = host != NULL ? strchr(host, '@') + 1 : "eventbox";
-	buf_printf(&uid, "event-%s@%s", m->event_slug, host);
+	ical_uid(&uid, m->event_id, m->base_url);
 	buf_printf(&url, "%s/events/%s", m->base_url, m->event_slug);
 	memset(&ev, 0, sizeof(ev));
+	ev.method = m->kind == MAIL_EVENT_CANCELLED ? "CANCEL" : "REQUEST";
+	ev.organizer = mail_address(m->from, addr, sizeof(addr));
+	ev.attendee = m->to_email;
 	ev.uid = uid.data;
 	ev.dtstamp = m->ical_stamp;
 	ev.tzid = m->tzid;
@@ -517,11 +401,11 @@ attach_calendar(struct buf *out, const struct mail_msg *m)
 	ical_render(&ics, &ev);
 
 	buf_printf(out, "--%s-mixed\r\n"
-	    "Content-Type: text/calendar; charset=UTF-8; method=PUBLISH;"
+	    "Content-Type: text/calendar; charset=UTF-8; method=%s;"
 	    " name=\"event.ics\"\r\n"
 	    "Content-Disposition: attachment; filename=\"event.ics\"\r\n"
-	    "Content-Transfer-Encoding: base64\r\n\r\n", m->boundary);
-	base64(out, (const unsigned char *)ics.data, ics.len, 76);
+	    "Content-Transfer-Encoding: base64\r\n\r\n", m->boundary, ev.method);
+	mime_base64(out, (const unsigned char *)ics.data, ics.len, 76);
 	buf_adds(out, "\r\n");
 	buf_free(&ics);
 	buf_free(&uid);
@@ -536,7 +420,7 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 	char		 from_addr[256];
 	const char	*from_name_end;
 	struct buf	 from_name = BUF_INIT;
-	int		 mixed = has_calendar(m->kind), rc = -1;
+	int		 mixed = has_calendar(m), rc = -1;
 
 	if ((unsigned)m->kind >= MAIL__MAX)
 		abort();
@@ -563,10 +447,10 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 		}
 	}
 
-	rfc5322_date(out, m->date);
-	header_address(out, "From", buf_str(&from_name), from_addr);
-	header_address(out, "To", m->to_name, m->to_email);
-	header_text(out, "Subject", subject.data);
+	mime_date(out, m->date);
+	mime_header_address(out, "From", buf_str(&from_name), from_addr);
+	mime_header_address(out, "To", m->to_name, m->to_email);
+	mime_header_text(out, "Subject", subject.data);
 	buf_printf(out, "Message-ID: %s\r\n", m->message_id);
 	buf_adds(out, "MIME-Version: 1.0\r\n"
 	    "Auto-Submitted: auto-generated\r\n");
@@ -581,7 +465,7 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 	buf_printf(out, "--%s-alt\r\n"
 	    "Content-Type: text/plain; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", m->boundary);
-	quoted_printable(out, b.text.data);
+	mime_quoted_printable(out, b.text.data);
 	buf_printf(out, "\r\n--%s-alt\r\n"
 	    "Content-Type: text/html; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", m->boundary);
@@ -591,7 +475,7 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 	buf_adds(&page, "</title></head>\n<body>\n");
 	buf_adds(&page, b.html.data);
 	buf_adds(&page, "</body>\n</html>\n");
-	quoted_printable(out, page.data);
+	mime_quoted_printable(out, page.data);
 	buf_printf(out, "\r\n--%s-alt--\r\n", m->boundary);
 	if (mixed) {
 		attach_calendar(out, m);

@@ -30,6 +30,7 @@ enum mail_kind {
 	MAIL_REMINDER,
 	MAIL_EVENT_CANCELLED,
 	MAIL_CONFIRM_ADDRESS,	/* the link that confirms a held registration */
+	MAIL_EVENT_CHANGED,
 	MAIL__MAX
 };
 
@@ -42,6 +43,7 @@ struct mail_msg {
 	const char	*base_url;	/* EVENTBOX_BASE_URL */
 	const char	*registration_status;	/* confirmed|waitlisted|... */
 	const char	*position;	/* waiting-list place, may be empty */
+	const char	*event_id;	/* for the calendar UID */
 	const char	*event_slug;
 	const char	*title;
 	const char	*description;
@@ -50,6 +52,10 @@ struct mail_msg {
 	const char	*location;
 	const char	*online_url;	/* empty unless the seat is confirmed */
 	const char	*when;		/* eventbox.human_when() */
+	/* what an event_changed notice reports: the old texts, or empty */
+	const char	*was_when;
+	const char	*was_location;
+	int		 link_changed;
 	/* iCalendar attachment */
 	const char	*tzid;
 	const char	*vtimezone;

@@ -101,6 +101,7 @@ fill_message(struct mail_msg *m, const PGresult *res, char *msgid,
 	m->base_url = cfg.base_url;
 	m->registration_status = COL("registration_status");
 	m->position = COL("position");
+	m->event_id = COL("event_id");
 	m->event_slug = COL("event_slug");
 	m->title = COL("title");
 	m->description = COL("description");
@@ -109,6 +110,9 @@ fill_message(struct mail_msg *m, const PGresult *res, char *msgid,
 	m->location = COL("location");
 	m->online_url = COL("online_url");
 	m->when = COL("human_when");
+	m->was_when = COL("was_when");
+	m->was_location = COL("was_location");
+	m->link_changed = strcmp(COL("link_changed"), "t") == 0;
 	m->tzid = COL("timezone");
 	m->vtimezone = COL("vtimezone");
 	m->ical_start = COL("ical_start");

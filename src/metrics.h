@@ -16,7 +16,7 @@
 
 #include "buf.h"
 
-#define METRICS_ROUTES_MAX	48	/* route table entries, plus "none" */
+#define METRICS_ROUTES_MAX	64	/* route table entries, plus "none" */
 
 void	 metrics_init(int nworkers);
 void	 metrics_attach(int worker_index);

@@ -16,6 +16,7 @@
 #include "escape.h"
 #include "form.h"
 #include "handlers.h"
+#include "page_cancel.h"
 #include "page_layout.h"
 #include "validate.h"
 
@@ -27,7 +28,7 @@ load(struct request *req, struct response *resp, PGresult **res)
 
 	*res = NULL;
 	if (!token_valid(tok, req->args_len[0])) {
-		html_link_inactive(resp);
+		html_link_inactive(resp, LINK_INACTIVE_WHY);
 		return 0;
 	}
 	if ((*res = db_fetch(req, resp, STMT_PAGE_REGISTRATION, 1, &tok,
@@ -37,10 +38,28 @@ load(struct request *req, struct response *resp, PGresult **res)
 	    strcmp(db_value(*res, 0, "status"), "cancelled") == 0) {
 		PQclear(*res);
 		*res = NULL;
-		html_link_inactive(resp);
+		html_link_inactive(resp, LINK_INACTIVE_WHY);
 		return 0;
 	}
 	return 1;
+}
+
+void
+page_cancel_form(struct request *req, struct response *resp, int waiting)
+{
+	struct buf	*b = &resp->body;
+	char		 field[CSRF_HEX + 1];
+
+	csrf_prepare(req, resp, field);
+	buf_adds(b, "<form method=\"post\" action=\"/cancel/");
+	html_esc(b, req->args[0]);
+	buf_adds(b, "\">\n<input type=\"hidden\" name=\"" CSRF_FIELD
+	    "\" value=\"");
+	buf_adds(b, field);
+	buf_adds(b, "\">\n<button type=\"submit\">");
+	buf_adds(b, waiting ? "Leave the waiting list" :
+	    "Cancel my registration");
+	buf_adds(b, "</button>\n</form>\n");
 }
 
 /*
@@ -53,13 +72,11 @@ h_page_cancel_show(struct request *req, struct response *resp)
 {
 	PGresult	*res;
 	struct buf	*b = &resp->body;
-	char		 field[CSRF_HEX + 1];
 	int		 waiting;
 
 	if (!load(req, resp, &res))
 		return;
 	waiting = strcmp(db_value(res, 0, "status"), "waitlisted") == 0;
-	csrf_prepare(req, resp, field);
 	html_page(resp, waiting ? "Leave the waiting list?" :
 	    "Cancel your registration?");
 	buf_adds(b, "<dl class=\"facts\">\n<dt>Name</dt><dd>");
@@ -75,15 +92,9 @@ h_page_cancel_show(struct request *req, struct response *resp)
 		html_esc(b, db_value(res, 0, "position"));
 	} else
 		buf_adds(b, "Registered");
-	buf_adds(b, "</dd>\n</dl>\n<form method=\"post\" action=\"/cancel/");
-	html_esc(b, req->args[0]);
-	buf_adds(b, "\">\n<input type=\"hidden\" name=\"" CSRF_FIELD
-	    "\" value=\"");
-	buf_adds(b, field);
-	buf_adds(b, "\">\n<button type=\"submit\">");
-	buf_adds(b, waiting ? "Leave the waiting list" :
-	    "Cancel my registration");
-	buf_adds(b, "</button>\n</form>\n<p>Changed your mind? Just close this "
+	buf_adds(b, "</dd>\n</dl>\n");
+	page_cancel_form(req, resp, waiting);
+	buf_adds(b, "<p>Changed your mind? Just close this "
 	    "page: nothing changes until you press the button.</p>\n");
 	html_end(resp);
 	PQclear(res);
@@ -109,7 +120,7 @@ h_page_cancel(struct request *req, struct response *resp)
 		return;
 	if (strcmp(db_value(res, 0, "outcome"), "not_found") == 0) {
 		PQclear(res);
-		html_link_inactive(resp);
+		html_link_inactive(resp, LINK_INACTIVE_WHY);
 		return;
 	}
 	strncpy(slug, db_value(res, 0, "event_slug"), sizeof(slug) - 1);

@@ -65,7 +65,7 @@ h_page_confirm_show(struct request *req, struct response *resp)
 	char		 field[CSRF_HEX + 1];
 
 	if (!token_valid(tok, req->args_len[0])) {
-		html_link_inactive(resp);
+		html_link_inactive(resp, LINK_INACTIVE_WHY);
 		return;
 	}
 	if ((res = db_fetch(req, resp, STMT_PAGE_HOLD, 1, &tok,
@@ -73,7 +73,7 @@ h_page_confirm_show(struct request *req, struct response *resp)
 		return;
 	hold = PQntuples(res) == 0 ? "cancelled" : db_value(res, 0, "hold");
 	if (strcmp(hold, "cancelled") == 0)
-		html_link_inactive(resp);
+		html_link_inactive(resp, LINK_INACTIVE_WHY);
 	else if (strcmp(hold, "expired") == 0)
 		expired_page(resp, db_value(res, 0, "event_slug"));
 	else if (strcmp(hold, "confirmed") == 0) {
@@ -127,7 +127,7 @@ h_page_confirm(struct request *req, struct response *resp)
 		expired_page(resp, db_value(res, 0, "event_slug"));
 	else if (strcmp(outcome, "confirmed") != 0 &&
 	    strcmp(outcome, "already_confirmed") != 0)
-		html_link_inactive(resp);
+		html_link_inactive(resp, LINK_INACTIVE_WHY);
 	else {
 		html_page(resp, waiting ? "Confirmed: you are on the waiting "
 		    "list" : "Confirmed: you are registered");

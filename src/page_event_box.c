@@ -12,38 +12,13 @@
 
 #include "answer.h"
 #include "csrf.h"
+#include "config.h"
 #include "db.h"
 #include "escape.h"
 #include "jsonld.h"
 #include "page_event_box.h"
 #include "page_layout.h"
 #include "validate.h"
-
-static void
-tz_form(struct buf *b, const char *slug, const char *shown, const char *own)
-{
-	size_t	 i;
-
-	buf_adds(b, "<form class=\"tz\" method=\"get\" action=\"/events/");
-	html_esc(b, slug);
-	buf_adds(b, "\">\n<label for=\"tz\">Show the times in</label>\n"
-	    "<select id=\"tz\" name=\"tz\">\n");
-	if (!zone_known(own)) {
-		buf_adds(b, "<option value=\"\">");
-		html_esc(b, own);
-		buf_adds(b, " (the event's own)</option>\n");
-	}
-	for (i = 0; i < page_nzones; i++) {
-		buf_adds(b, "<option value=\"");
-		buf_adds(b, page_zones[i].iana);
-		buf_adds(b, strcmp(page_zones[i].iana, shown) == 0 ? "\" selected>" :
-		    "\">");
-		html_esc(b, page_zones[i].label);
-		buf_adds(b, "</option>\n");
-	}
-	buf_adds(b, "</select>\n<button type=\"submit\">Show</button>\n"
-	    "</form>\n");
-}
 
 static void
 fact(struct buf *b, const char *term, const char *value)
@@ -204,6 +179,12 @@ registration_box(struct request *req, struct response *resp,
 
 	buf_adds(b, "<section class=\"registration\" aria-labelledby="
 	    "\"register\">\n<h2 id=\"register\">Registration</h2>\n");
+	/* Who may register, said before the form rather than after a
+	 * refusal (the 403 not_eligible). */
+	if (strcmp(db_value(res, 0, "members_only"), "t") == 0)
+		buf_adds(b, "<p class=\"eligibility\">For member libraries: "
+		    "register with your library email address. Free for "
+		    "members.</p>\n");
 	error_summary(b, fs);
 	if (strcmp(state, "cancelled") == 0)
 		buf_adds(b, "<p class=\"state\">This event was cancelled.</p>\n");
@@ -231,11 +212,68 @@ registration_box(struct request *req, struct response *resp,
 	buf_adds(b, "</section>\n");
 }
 
+/* "key=value" of a web calendar's link, the value percent-encoded. */
+static void
+url_param(struct buf *b, const char *sep, const char *key, const char *value)
+{
+	buf_adds(b, sep);
+	buf_adds(b, key);
+	buf_addc(b, '=');
+	html_urlenc(b, value);
+}
+
+/*
+ * The .ics file, and the same event for Google Calendar and Outlook.com:
+ * links the patron follows (nothing loads from those sites), with the
+ * times in UTC, the place and the event page; never the online URL.
+ */
+static void
+calendar_links(struct buf *b, const PGresult *res)
+{
+	struct buf	 page = BUF_INIT, where = BUF_INIT, g = BUF_INIT,
+			 o = BUF_INIT;
+	const char	*slug = db_value(res, 0, "slug");
+	const char	*title = db_value(res, 0, "title");
+
+	buf_printf(&page, "%s/events/%s", cfg.base_url, slug);
+	buf_adds(&where, *db_value(res, 0, "location") != '\0' ?
+	    db_value(res, 0, "location") : "Online");
+	buf_adds(&g, "https://calendar.google.com/calendar/render");
+	url_param(&g, "?", "action", "TEMPLATE");
+	url_param(&g, "&", "text", title);
+	buf_printf(&g, "&dates=%s/%s", db_value(res, 0, "start_utc"),
+	    db_value(res, 0, "end_utc"));
+	url_param(&g, "&", "details", page.data);
+	url_param(&g, "&", "location", where.data);
+	buf_adds(&o, "https://outlook.live.com/calendar/0/deeplink/compose");
+	url_param(&o, "?", "path", "/calendar/action/compose");
+	url_param(&o, "&", "rru", "addevent");
+	url_param(&o, "&", "subject", title);
+	url_param(&o, "&", "startdt", db_value(res, 0, "starts_iso"));
+	url_param(&o, "&", "enddt", db_value(res, 0, "ends_iso"));
+	url_param(&o, "&", "body", page.data);
+	url_param(&o, "&", "location", where.data);
+
+	buf_adds(b, "<ul class=\"calendars\">\n<li><a href=\"/events/");
+	html_esc(b, slug);
+	buf_adds(b, ".ics\">Add to my calendar (.ics file)</a></li>\n"
+	    "<li><a href=\"");
+	html_esc(b, g.data);
+	buf_adds(b, "\">Add to Google Calendar</a></li>\n<li><a href=\"");
+	html_esc(b, o.data);
+	buf_adds(b, "\">Add to Outlook.com</a></li>\n</ul>\n");
+	buf_free(&page);
+	buf_free(&where);
+	buf_free(&g);
+	buf_free(&o);
+}
+
 void
 event_box(struct request *req, struct response *resp, const PGresult *res,
     const char *shown, const struct form_state *fs)
 {
 	struct buf	*b = &resp->body;
+	struct buf	 action = BUF_INIT;
 	const char	*slug = db_value(res, 0, "slug");
 	const char	*format = db_value(res, 0, "format");
 
@@ -274,10 +312,11 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	categories(b, db_value(res, 0, "categories"));
 	fact(b, "Organizer", db_value(res, 0, "organizer"));
 	buf_adds(b, "</dl>\n");
-	tz_form(b, slug, shown, db_value(res, 0, "timezone"));
-	buf_adds(b, "<p><a href=\"/events/");
-	html_esc(b, slug);
-	buf_adds(b, ".ics\">Add to my calendar (.ics file)</a></p>\n");
+	buf_adds(&action, "/events/");
+	buf_adds(&action, slug);
+	page_tz_form(b, action.data, shown, db_value(res, 0, "timezone"));
+	buf_free(&action);
+	calendar_links(b, res);
 	registration_box(req, resp, res, fs);
 	buf_adds(b, "<section aria-labelledby=\"about\">\n<h2 id=\"about\">"
 	    "Description</h2>\n");

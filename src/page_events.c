@@ -250,7 +250,6 @@ h_page_ics(struct request *req, struct response *resp)
 	PGresult		*res;
 	struct ical_event	 ev;
 	struct buf		 uid = BUF_INIT, url = BUF_INIT;
-	const char		*host;
 
 	if (!slug_valid(slug, req->args_len[0])) {
 		answer_missing(req, resp, MISSING_PAGE);
@@ -259,9 +258,7 @@ h_page_ics(struct request *req, struct response *resp)
 	if ((res = db_fetch(req, resp, STMT_PAGE_ICS, 1, &slug,
 	    MISSING_PAGE)) == NULL)
 		return;
-	host = strstr(cfg.base_url, "://") + 3;
-	buf_printf(&uid, "event-%s@%.*s", db_value(res, 0, "id"),
-	    (int)strcspn(host, ":/"), host);
+	ical_uid(&uid, db_value(res, 0, "id"), cfg.base_url);
 	buf_printf(&url, "%s/events/%s", cfg.base_url, slug);
 	memset(&ev, 0, sizeof(ev));
 	ev.uid = uid.data;
@@ -277,6 +274,7 @@ h_page_ics(struct request *req, struct response *resp)
 	    strcmp(db_value(res, 0, "format"), "online") == 0 ? "Online" : "";
 	ev.url = url.data;
 	ev.cancelled = strcmp(db_value(res, 0, "status"), "cancelled") == 0;
+	ev.sequence = strtol(db_value(res, 0, "ical_sequence"), NULL, 10);
 	resp->content_type = "text/calendar; charset=utf-8";
 	resp_header(resp, "Content-Disposition",
 	    "attachment; filename=\"%s.ics\"", slug);

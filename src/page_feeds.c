@@ -100,7 +100,6 @@ h_feed_ics(struct request *req, struct response *resp)
 	struct ical_event	 ev;
 	struct buf		 uid = BUF_INIT, url = BUF_INIT;
 	struct buf		*b = &resp->body;
-	const char		*host = strstr(cfg.base_url, "://") + 3;
 	PGresult		*res;
 	int			 i;
 
@@ -118,8 +117,7 @@ h_feed_ics(struct request *req, struct response *resp)
 		buf_reset(&uid);
 		buf_reset(&url);
 		/* The same UID as the event's own .ics and its emails. */
-		buf_printf(&uid, "event-%s@%.*s", db_value(res, i, "id"),
-		    (int)strcspn(host, ":/"), host);
+		ical_uid(&uid, db_value(res, i, "id"), cfg.base_url);
 		buf_printf(&url, "%s/events/%s", cfg.base_url,
 		    db_value(res, i, "slug"));
 		memset(&ev, 0, sizeof(ev));
@@ -135,6 +133,8 @@ h_feed_ics(struct request *req, struct response *resp)
 		    strcmp(db_value(res, i, "format"), "online") == 0 ?
 		    "Online" : "";
 		ev.url = url.data;
+		ev.sequence = strtol(db_value(res, i, "ical_sequence"), NULL,
+		    10);
 		ical_vevent(b, &ev);
 	}
 	buf_adds(b, "END:VCALENDAR\r\n");

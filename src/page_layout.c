@@ -132,6 +132,19 @@ html_error_page(struct response *resp, int status, const char *message)
 	html_end(resp);
 }
 
+void
+html_link_inactive(struct response *resp, const char *why)
+{
+	resp->status = 404;
+	html_page(resp, "This link is not active");
+	buf_adds(&resp->body, "<p>");
+	buf_adds(&resp->body, why);
+	buf_adds(&resp->body, "</p>\n"
+	    "<p>If you need help, contact the event's organizer.</p>\n"
+	    "<p><a href=\"/events\">See all upcoming events</a></p>\n");
+	html_end(resp);
+}
+
 /* The zones a patron may pick, and what they are called on the page. */
 const struct page_zone page_zones[] = {
 	{ "America/New_York", "Eastern Time - US & Canada" },
@@ -174,6 +187,34 @@ zone_label(const char *iana)
 		if (strcmp(page_zones[i].iana, iana) == 0)
 			return page_zones[i].label;
 	return iana;
+}
+
+/* The GET form that shows the times in another of page_zones[]. */
+void
+page_tz_form(struct buf *b, const char *action, const char *shown,
+    const char *own)
+{
+	size_t	 i;
+
+	buf_adds(b, "<form class=\"tz\" method=\"get\" action=\"");
+	html_esc(b, action);
+	buf_adds(b, "\">\n<label for=\"tz\">Show the times in</label>\n"
+	    "<select id=\"tz\" name=\"tz\">\n");
+	if (!zone_known(own)) {
+		buf_adds(b, "<option value=\"\">");
+		html_esc(b, own);
+		buf_adds(b, " (the event's own)</option>\n");
+	}
+	for (i = 0; i < page_nzones; i++) {
+		buf_adds(b, "<option value=\"");
+		buf_adds(b, page_zones[i].iana);
+		buf_adds(b, strcmp(page_zones[i].iana, shown) == 0 ? "\" selected>" :
+		    "\">");
+		html_esc(b, page_zones[i].label);
+		buf_adds(b, "</option>\n");
+	}
+	buf_adds(b, "</select>\n<button type=\"submit\">Show</button>\n"
+	    "</form>\n");
 }
 
 void
@@ -221,19 +262,6 @@ page_format_label(const char *format)
 	abort();	/* the CHECK on events.format and this disagree */
 }
 
-void
-html_link_inactive(struct response *resp)
-{
-	resp->status = 404;
-	html_page(resp, "This link is not active");
-	buf_adds(&resp->body, "<p>The registration it belonged to was already "
-	    "cancelled, or the link was copied incompletely, or a newer email "
-	    "replaced it. Nothing was changed.</p>\n"
-	    "<p>If you need help, contact the event's organizer.</p>\n"
-	    "<p><a href=\"/events\">See all upcoming events</a></p>\n");
-	html_end(resp);
-}
-
 int
 html_link_form(struct request *req, struct response *resp)
 {
@@ -250,7 +278,7 @@ html_link_form(struct request *req, struct response *resp)
 		return -1;
 	}
 	if (!token_valid(req->args[0], req->args_len[0])) {
-		html_link_inactive(resp);
+		html_link_inactive(resp, LINK_INACTIVE_WHY);
 		return -1;
 	}
 	return 0;

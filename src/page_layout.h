@@ -36,8 +36,13 @@ void	 html_end(struct response *);
 void	 html_error_page(struct response *, int status,
 	    const char *message);	/* NULL: the usual text */
 
-/* 404, the same page for every emailed link that leads nowhere. */
-void	 html_link_inactive(struct response *);
+/* The one 404 page of an emailed link that leads nowhere; why: plain
+ * text (HTML-safe, from the code). */
+void	 html_link_inactive(struct response *, const char *why);
+/* Why, when nothing more precise is known. */
+#define LINK_INACTIVE_WHY "The registration it belonged to was already " \
+	"cancelled, or the link was copied incompletely, or a newer email " \
+	"replaced it. Nothing was changed."
 /* The POST of an emailed link's page (/cancel/TOKEN, /confirm/TOKEN): its
  * form (csrf) and token checked; 0, or -1 after answering 400, 403 or the
  * inactive page. */
@@ -45,6 +50,8 @@ int	 html_link_form(struct request *, struct response *);
 
 int	 zone_known(const char *iana);
 const char *zone_label(const char *iana);	/* the IANA name if unknown */
+void	 page_tz_form(struct buf *, const char *action, const char *shown,
+	    const char *own);
 void	 page_event_link(struct buf *, const char *slug, const char *title);
 /* "Wednesday, December 10, 2026, 2:00pm to 3:00pm (Eastern Time ...)",
  * from a row with PAGE_TIMES' columns (db.c). */

@@ -7,8 +7,9 @@
  * (media type, size, whole body), h_page_register() parses the form
  * (form.c), checks the CSRF token (csrf.c) and each field (fields.c, with
  * this page's own words), registration_submit() (registration.c) calls
- * eventbox.register() (db.c: STMT_REGISTER; sql/), and the page shows what
- * happened, or the event box again (page_event_box.c) with what was wrong.
+ * eventbox.register_answered() (db_stmts.c: STMT_REGISTER_ANSWERED; sql/),
+ * and the page shows what happened, or the event box again
+ * (page_event_box.c) with what was wrong.
  */
 #include <stdio.h>
 #include <string.h>

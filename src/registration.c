@@ -42,6 +42,25 @@ take_field(const cJSON *obj, enum field_id id, char *dst, size_t dstsz)
 	return FIELD_OK;
 }
 
+/*
+ * The answers to the event's questions, as JSON text: the database checks
+ * them against the questions (answers_error()).  Too long for the buffer,
+ * they become a JSON string, which it refuses as not an object.
+ */
+static void
+take_answers(const cJSON *body, struct registration_fields *f)
+{
+	const cJSON	*item;
+
+	item = cJSON_GetObjectItemCaseSensitive(body, "answers");
+	if (item == NULL || cJSON_IsNull(item))
+		return;
+	f->has_answers = 1;
+	if (!cJSON_PrintPreallocated((cJSON *)item, f->answers,
+	    (int)sizeof(f->answers) - 5, 0))
+		snprintf(f->answers, sizeof(f->answers), "%s", "\"too long\"");
+}
+
 int
 registration_from_json(const cJSON *body, struct registration_fields *f,
     struct field_problem *problem)
@@ -69,6 +88,7 @@ registration_from_json(const cJSON *body, struct registration_fields *f,
 		if (order[i] == FIELD_ORGANIZATION)
 			f->has_org = e == FIELD_OK;
 	}
+	take_answers(body, f);
 	return 0;
 }
 
@@ -112,6 +132,8 @@ static const struct {
 	    "email address" },
 	{ "idempotency_mismatch", 422, "idempotency_key_reused",
 	    "this Idempotency-Key was used for a different registration" },
+	{ "invalid_answer", 422, "invalid_field",
+	    "an answer is missing or does not fit its question" },
 	{ "already_registered", 409, "already_registered",	/* staff only */
 	    "this address already holds a registration for this event" },
 };
@@ -164,7 +186,7 @@ registration_submit(const struct registration_input *in,
 {
 	char		 token[TOKEN_LEN + 1], event[SLUG_MAX + 1], net[33];
 	uuid_t		 uu;
-	const char	*vals[8];
+	const char	*vals[9];
 	PGresult	*res;
 	enum db_status	 st;
 
@@ -188,8 +210,9 @@ registration_submit(const struct registration_input *in,
 	vals[4] = in->source;
 	vals[5] = token;
 	vals[6] = in->idempotency_key;
-	vals[7] = client_network(in->remote_addr, net, sizeof(net));
-	if ((st = db_query(STMT_REGISTER, 8, vals, &res)) != DB_OK) {
+	vals[7] = in->answers;
+	vals[8] = client_network(in->remote_addr, net, sizeof(net));
+	if ((st = db_query(STMT_REGISTER_ANSWERED, 9, vals, &res)) != DB_OK) {
 		out->busy = st == DB_BUSY;
 		metrics_registration("unavailable");
 		return -1;
@@ -198,6 +221,12 @@ registration_submit(const struct registration_input *in,
 	registration_outcome(db_value(res, 0, "outcome"), out);
 	if (!db_isnull(res, 0, "position"))
 		out->position = strtol(db_value(res, 0, "position"), NULL, 10);
+	if (!db_isnull(res, 0, "field")) {
+		snprintf(out->field, sizeof(out->field), "%s",
+		    db_value(res, 0, "field"));
+		snprintf(out->detail, sizeof(out->detail), "%s",
+		    db_value(res, 0, "message"));
+	}
 	strncpy(out->event_slug, db_value(res, 0, "event_slug"),
 	    sizeof(out->event_slug) - 1);
 	PQclear(res);

@@ -20,6 +20,8 @@
 #include "fields.h"
 #include "validate.h"
 
+#define ANSWERS_SZ	8192	/* 20 questions of up to 2000 characters fit */
+
 struct registration_input {
 	const char	*event;		/* id or slug, not yet checked */
 	size_t		 event_len;
@@ -29,6 +31,7 @@ struct registration_input {
 	const char	*source;	/* "api" or "web" */
 	const char	*idempotency_key;	/* NULL when none */
 	const char	*remote_addr;	/* REMOTE_ADDR, NULL when unknown */
+	const char	*answers;	/* JSON object text, NULL when none */
 };
 
 struct registration_result {
@@ -40,6 +43,9 @@ struct registration_result {
 	long		 position;	/* > 0 when waitlisted */
 	char		 event_slug[SLUG_MAX + 1];
 	int		 busy;		/* on -1: 1 = lock timeout, 0 = no db */
+	/* invalid_answer: which answer ("answers.12") and what is wrong */
+	char		 field[48];
+	char		 detail[96];
 };
 
 /* A registration's fields, checked; trimmed copies. */
@@ -48,6 +54,9 @@ struct registration_fields {
 	char		 email[FIELD_EMAIL_SZ];
 	char		 org[FIELD_ORG_SZ];
 	int		 has_org;
+	/* "answers" as JSON text for eventbox.answers_error() to check */
+	char		 answers[ANSWERS_SZ];
+	int		 has_answers;
 };
 
 /* The first field that failed its check, and how. */

@@ -17,6 +17,7 @@
 static const char *const kinds[MAIL__MAX] = {
 	"confirmed", "waitlisted", "promoted", "cancelled",
 	"already_registered", "reminder", "event_cancelled", "confirm_address",
+	"event_changed",
 };
 
 static void
@@ -33,6 +34,7 @@ sample(struct mail_msg *m, enum mail_kind kind)
 	m->registration_status = kind == MAIL_WAITLISTED ? "waitlisted" :
 	    "confirmed";
 	m->position = kind == MAIL_WAITLISTED ? "3" : "";
+	m->event_id = "42";
 	m->event_slug = "minimizing-social-media";
 	m->title = "Minimizing Social Media to Maximize Library Values "
 	    "(ALA Webinar) — live";
@@ -43,8 +45,13 @@ sample(struct mail_msg *m, enum mail_kind kind)
 	m->format = "hybrid";
 	m->location = "Room 2, 10 Main St.";
 	m->online_url = kind == MAIL_CONFIRMED || kind == MAIL_PROMOTED ||
-	    kind == MAIL_REMINDER || kind == MAIL_ALREADY_REGISTERED ? "https://ala.example.org/join?id=1&k=2" : "";
+	    kind == MAIL_REMINDER || kind == MAIL_ALREADY_REGISTERED ||
+	    kind == MAIL_EVENT_CHANGED ? "https://ala.example.org/join?id=1&k=2" : "";
 	m->when = "Wednesday, December 16, 2026, 2:00pm - 3:00pm Eastern Time";
+	m->was_when = kind == MAIL_EVENT_CHANGED ? "Wednesday, December 16, "
+	    "2026, 1:00pm - 2:00pm Eastern Time" : "";
+	m->was_location = kind == MAIL_EVENT_CHANGED ? "Room 1, 10 Main St." : "";
+	m->link_changed = kind == MAIL_EVENT_CHANGED;
 	m->tzid = "America/New_York";
 	m->vtimezone = "BEGIN:VTIMEZONE\r\nTZID:America/New_York\r\n"
 	    "BEGIN:STANDARD\r\nDTSTART:20261101T020000\r\n"
@@ -53,7 +60,7 @@ sample(struct mail_msg *m, enum mail_kind kind)
 	m->ical_start = "20261216T140000";
 	m->ical_end = "20261216T150000";
 	m->ical_stamp = "20261129T190000Z";
-	m->sequence = 0;
+	m->sequence = kind == MAIL_EVENT_CHANGED ? 1 : 0;
 	m->date = 1796000000;
 	m->message_id = "<fixed@library.example.org>";
 	m->boundary = "eventbox-fixed";

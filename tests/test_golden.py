@@ -17,8 +17,10 @@ Normalised, because it differs from run to run, and nothing else:
      changes with the normalised values below);
   2. the CSRF cookie's value (Set-Cookie) and the form's hidden csrf field
      -> {csrf};
-  3. the cancellation token in /cancel/ links and forms -> {token};
-  4. the test stack's origin (http://127.0.0.1:PORT) -> {origin}, and its
+  3. the cancellation token in /cancel/ and /registration/ links and
+     forms -> {token};
+  4. the test stack's origin (http://127.0.0.1:PORT, also percent-encoded
+     in the web calendars' links) -> {origin}, and its
      host in the .ics UID -> {host};
   5. the event's database id in the .ics UID (event-ID@) -> event-{id}@;
   6. the .ics DTSTAMP (the time of the request) -> {now};
@@ -47,9 +49,10 @@ def normalise(text):
     host = urllib.parse.urlsplit(origin).hostname
     text = re.sub(r"(eventbox_csrf=)[^;\s]+", r"\1{csrf}", text)
     text = re.sub(r'(name="csrf" value=")[0-9a-f]+"', r'\1{csrf}"', text)
-    text = re.sub(r"/cancel/[0-9A-Za-z_-]{16,}", "/cancel/{token}", text)
+    text = re.sub(r"/(cancel|registration)/[0-9A-Za-z_-]{16,}", r"/\1/{token}", text)
     text = text.replace(origin, "{origin}")
     text = text.replace("webcal://" + origin.split("://", 1)[1], "webcal://{hostport}")
+    text = text.replace(urllib.parse.quote(origin, safe=""), "{origin}")
     text = re.sub(r"^UID:event-[0-9]+@" + re.escape(host) + r"(?=\r?$)",
                   "UID:event-{id}@{host}", text, flags=re.M)
     text = re.sub(r"^DTSTAMP:[0-9]{8}T[0-9]{6}Z", "DTSTAMP:{now}", text,
@@ -215,8 +218,10 @@ def test_the_cancel_pages(api, db):
     assert patron.register(slug, "Wanda Waiting",
                       "wanda.waiting@golden.example.org").status == 200
     token = db.tokens(email)[-1]
+    check("page-registration-confirmed.html", patron.get(f"/registration/{token}"))
     ask = patron.get(f"/cancel/{token}")
     check("page-cancel-confirm.html", ask)
     check("page-cancel-done.html",
           patron.post(f"/cancel/{token}", [("csrf", csrf_of(ask))]))
     check("page-cancel-unknown.html", patron.get(f"/cancel/{token}"))
+    check("page-registration-cancelled.html", patron.get(f"/registration/{token}"))

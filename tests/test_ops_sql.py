@@ -187,15 +187,16 @@ def test_the_psql_examples_of_the_staff_guide_run_as_written(ops_role, db):
     roster = {r[0]: (r[1], r[2]) for r in db.all(
         "SELECT email, status, attended_at IS NOT NULL FROM eventbox.staff_roster"
         " WHERE slug = %s", slug)}
-    # Ada cancelled, Grace promoted into her seat and checked in; then the
-    # event was cancelled, which cancelled everyone with a notice each.
+    # Ada cancelled, Grace promoted into her seat and checked in; the event
+    # moved by an hour; then it was cancelled, which cancelled everyone with a notice each.
     assert roster == {"ada@example.org": ("cancelled", False),
                       "charles@example.org": ("cancelled", False),
                       "grace@example.org": ("cancelled", True)}
     kinds = [r[0] for r in db.all(
-        "SELECT kind FROM eventbox.outbox WHERE email = 'grace@example.org'"
-        " ORDER BY id")]
-    assert kinds == ["waitlisted", "promoted", "event_cancelled"]
+        "SELECT o.kind FROM eventbox.outbox o JOIN eventbox.events e ON e.id = o.event_id"
+        " WHERE o.email = 'grace@example.org' AND e.slug = %s ORDER BY o.id", slug)]
+    # Moving the event by an hour told her once, before the cancellation.
+    assert kinds == ["waitlisted", "promoted", "event_changed", "event_cancelled"]
     # "See who is waiting" showed Grace, first in line.
     waiting = outputs[2]
     assert [(w[0], w[1]) for w in waiting] == [(1, "Grace Hopper")]

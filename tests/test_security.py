@@ -70,6 +70,8 @@ def test_tokens_never_reach_the_nginx_logs(api, db, make_event):
     token = db.tokens(email, "confirmed")[0]
     assert api.get(f"/api/v1/registrations/{token}").status == 200
     assert api.get(f"/api/v1/registrations/{token}?x=1").status == 200
+    assert api.get(f"/registration/{token}?tz=UTC").status == 200
+    assert api.get(f"/registration/{token[:-1]}").status == 404
     assert api.get(f"/api/v1/registrations/{token[:-1]}").status == 400
     assert api.delete(f"/api/v1/registrations/{token}").status == 200
     assert api.get(f"/api/v1/events?token={token}").status in (200, 400)

@@ -315,6 +315,10 @@ def test_an_old_database_keeps_every_row_through_the_upgrade(upgraded):
             # Every row keeps every value; columns added since are left out.
             assert kept_columns(new, old) == sorted(
                 json.dumps(json.loads(r), sort_keys=True) for r in old), table
+    # Calendar entries sent before carry SEQUENCE = seconds since creation:
+    # the upgraded event's next one is higher than any of them.
+    assert rows(upgraded["conn"], "SELECT count(*) FROM eventbox.events WHERE ical_sequence"
+                " < extract(epoch FROM updated_at - created_at)::bigint") == [(0,)]
     states = dict(rows(upgraded["conn"], "SELECT status, count(*) FROM eventbox.registrations"
                                          " GROUP BY 1"))
     assert set(states) == {"confirmed", "waitlisted", "cancelled"}

@@ -18,7 +18,8 @@ SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
        eventbox.public_seats(e) AS seats_available,
        eventbox.waitlist_open(e) AS waitlist_available,
        eventbox.registration_state(e) AS registration_state,
-       e.image_path, e.image_alt, e.image_decorative, e.updated_at, e.members_only
+       e.image_path, e.image_alt, e.image_decorative, e.updated_at, e.members_only,
+       e.ical_sequence
   FROM eventbox.events e
  WHERE e.status <> 'draft';
 

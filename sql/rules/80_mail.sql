@@ -13,8 +13,9 @@
 -- mail_stale: a queued message that no longer tells the truth when its
 -- turn comes: a seat, place or reminder for a registration or event
 -- cancelled since, a reminder once the event started, a confirmation
--- request for a hold that ended or was confirmed, or any other message
--- while the registration waits for its address.
+-- request for a hold that ended or was confirmed, a change notice to
+-- somebody no longer registered, or any other message while the
+-- registration waits for its address.
 CREATE OR REPLACE FUNCTION eventbox.mail_stale(o eventbox.outbox, r eventbox.registrations,
                                                e eventbox.events)
 RETURNS boolean
@@ -27,6 +28,7 @@ AS $$
         WHEN r.status = 'cancelled' OR e.status = 'cancelled' THEN true
         WHEN o.kind = 'reminder' AND (r.status <> 'confirmed' OR e.status <> 'published'
                                       OR e.starts_at <= now()) THEN true
+        WHEN o.kind = 'event_changed' AND r.status NOT IN ('confirmed', 'waitlisted') THEN true
         WHEN o.kind = 'confirm_address' THEN r.held_until IS NULL
         ELSE r.held_until IS NOT NULL
     END
@@ -38,14 +40,18 @@ $$;
 -- data erased.  A message whose link a newer one revoked (issue_token:
 -- one working link per registration) goes out with a new link, which in
 -- turn revokes the older: the last email sent has the working link.
-CREATE OR REPLACE FUNCTION eventbox.mail_claim(p_batch integer)
+-- Its result grew columns (what an event_changed notice says, 014): only
+-- the mailer calls it, and a new result type takes a DROP first.
+DROP FUNCTION IF EXISTS eventbox.mail_claim(integer);
+CREATE FUNCTION eventbox.mail_claim(p_batch integer)
 RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                token text, registration_status text, "position" integer,
                event_id bigint, event_slug text, title text, description text,
                presenter text, format text, location text, online_url text,
                event_status text, human_when text, timezone text,
                ical_start text, ical_end text, ical_stamp text,
-               vtimezone text, sequence bigint)
+               vtimezone text, sequence bigint, was_when text,
+               was_location text, link_changed boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -105,7 +111,7 @@ BEGIN
         -- The URL goes only to the registration's own address, and only
         -- while its seat is confirmed.
         online_url := CASE WHEN o.kind IN ('confirmed', 'promoted', 'reminder',
-                                           'already_registered')
+                                           'already_registered', 'event_changed')
                              AND r.status = 'confirmed' AND e.status = 'published'
                            THEN e.online_url END;
         event_status := e.status;
@@ -115,9 +121,11 @@ BEGIN
         ical_end := ical_local(e.ends_at, e.timezone);
         ical_stamp := ical_utc(now());
         vtimezone := eventbox.vtimezone(e.timezone, e.starts_at);
-        -- Calendars replace an entry whose SEQUENCE grew: the event's last
-        -- change, in seconds, only ever grows.
-        sequence := extract(epoch FROM e.updated_at - e.created_at)::bigint;
+        -- Calendars replace an entry whose SEQUENCE grew (rules/72_notices.sql).
+        sequence := e.ical_sequence;
+        was_when := o.changes ->> 'when';
+        was_location := o.changes ->> 'location';
+        link_changed := coalesce((o.changes ->> 'online_url')::boolean, false);
         RETURN NEXT;
     END LOOP;
 END

@@ -59,6 +59,13 @@ GRANT EXECUTE ON FUNCTION
     eventbox.admin_roster(text, text),
     eventbox.admin_event(text, text),
     eventbox.admin_event_holds(text, text),
+    eventbox.admin_event_list(text, text, text, date, date, text),
+    eventbox.admin_audit(text, text, text),
+    eventbox.questions_json(bigint),
+    eventbox.set_questions(text, jsonb, text),
+    eventbox.register_answered(text, text, text, text, text, uuid, text, jsonb, text),
+    eventbox.registration_answers(text, bigint),
+    eventbox.answers_text(jsonb),
     eventbox.category_id(text),
     -- LibCal's OAuth clients (45_api_clients.sql): staff functions check the
     -- key; oauth_token and bearer_access take the client's own secrets
@@ -103,7 +110,7 @@ GRANT SELECT ON eventbox.events, eventbox.registrations, eventbox.outbox,
                 eventbox.audit_log, eventbox.organizations, eventbox.event_stats,
                 eventbox.event_summary, eventbox.roster, eventbox.staff_roster,
                 eventbox.event_report, eventbox.outbox_backlog, eventbox.outbox_failures,
-                eventbox.event_imports
+                eventbox.event_imports, eventbox.waiting_list, eventbox.questions, eventbox.answers
    TO eventbox_ops;
 GRANT INSERT, DELETE ON eventbox.events TO eventbox_ops;
 GRANT UPDATE (slug, title, description, presenter, format, location, online_url, categories,

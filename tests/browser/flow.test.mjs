@@ -63,6 +63,12 @@ for (const javaScript of [true, false]) {
                 await checkedPage(page, "registered", shots);
                 assert.equal(await seatsAvailable(slug), 4);
 
+                r = await page.goto(`${BASE}/registration/${token}`);
+                assert.equal(r.status(), 200);
+                assert.equal(await page.textContent("h1"), "Your registration");
+                await checkedPage(page, "my-registration", shots);
+                assert.equal(await seatsAvailable(slug), 4, "a GET changes nothing");
+
                 r = await page.goto(`${BASE}/cancel/${token}`);
                 assert.equal(r.status(), 200);
                 assert.equal(r.headers()["referrer-policy"], "no-referrer");

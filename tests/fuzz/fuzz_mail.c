@@ -68,7 +68,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.when = fields[9].data;
 	m.base_url = "https://events.example.org";
 	m.registration_status = "confirmed";
+	m.event_id = "42";
 	m.event_slug = "sample-webinar";
+	/* An event_changed notice says what the time and place were. */
+	m.was_when = fields[9].data;
+	m.was_location = fields[6].data;
+	m.link_changed = data[0] & 1;
 	m.format = "hybrid";
 	m.tzid = "America/New_York";
 	m.vtimezone = "BEGIN:VTIMEZONE\r\nTZID:America/New_York\r\n"

@@ -1,0 +1,84 @@
+-- rules/72_notices.sql: change notices and the calendar entry's SEQUENCE.
+--
+-- However an event is changed (save_event, set_status, or an UPDATE at a
+-- psql prompt), a new time, place or online link, or a cancellation,
+-- raises events.ical_sequence: every calendar file and email after it
+-- carries the higher SEQUENCE under the same UID, so calendar apps move or
+-- remove the entry they have instead of adding a second one.  A new time,
+-- place or link also queues one 'event_changed' email to each registrant
+-- (confirmed and waiting) in the same transaction; cancellation has its
+-- own 'event_cancelled' email (rules/60_cancel.sql).
+
+-- queue_change_notices: one 'event_changed' email per live registration of
+-- the event, saying what changed from o.  A notice not yet sent takes the
+-- new change in instead (keeping the oldest "before"), so two quick edits
+-- make one email.  The online link itself never goes in: mail_claim() adds
+-- it for confirmed seats only.  Returns how many registrations it told.
+CREATE OR REPLACE FUNCTION eventbox.queue_change_notices(o eventbox.events, n eventbox.events)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    c jsonb := '{}';
+    merged bigint[];
+    k integer;
+BEGIN
+    IF (o.starts_at, o.ends_at) IS DISTINCT FROM (n.starts_at, n.ends_at) THEN
+        c := c || jsonb_build_object('when', human_when(o.starts_at, o.ends_at, o.timezone));
+    END IF;
+    IF (o.location, o.format) IS DISTINCT FROM (n.location, n.format) THEN
+        c := c || jsonb_build_object('location',
+                  CASE WHEN o.format = 'online' OR o.location = '' THEN 'online'
+                       ELSE o.location END);
+    END IF;
+    IF o.online_url IS DISTINCT FROM n.online_url THEN
+        c := c || jsonb_build_object('online_url', true);
+    END IF;
+    IF c = '{}' THEN
+        RETURN 0;
+    END IF;
+    WITH m AS (
+        UPDATE outbox x SET changes = c || x.changes
+         WHERE x.event_id = n.id AND x.kind = 'event_changed' AND x.status = 'pending'
+           AND x.attempts = 0
+        RETURNING x.registration_id)
+    SELECT coalesce(array_agg(registration_id), '{}') INTO merged FROM m;
+    INSERT INTO outbox (kind, registration_id, event_id, email, name, token, changes)
+    SELECT 'event_changed', r.id, n.id, r.email, r.name, issue_token(r.id), c
+      FROM registrations r
+     WHERE r.event_id = n.id AND r.status IN ('confirmed', 'waitlisted')
+       AND r.id <> ALL (merged)
+     ORDER BY r.id;
+    GET DIAGNOSTICS k = ROW_COUNT;
+    RETURN k + cardinality(merged);
+END
+$$;
+
+-- A seat counter's update (every registration) never gets here: the
+-- trigger's WHEN is evaluated without any function call.  Past events are
+-- corrected, not announced, and so is an event moved to a start already
+-- past (a notice that arrives after the start is useless, as a late
+-- waiting-list offer is); a cancelled one has its own notice.
+CREATE OR REPLACE FUNCTION eventbox.tg_event_calendar_change() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+BEGIN
+    NEW.ical_sequence := OLD.ical_sequence + 1;
+    IF NEW.status <> 'cancelled' AND OLD.ends_at > now() AND NEW.starts_at > now() THEN
+        PERFORM queue_change_notices(OLD, NEW);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER events_calendar_change
+    BEFORE UPDATE ON eventbox.events
+    FOR EACH ROW
+    WHEN ((OLD.starts_at, OLD.ends_at, OLD.location, OLD.format, OLD.online_url)
+              IS DISTINCT FROM (NEW.starts_at, NEW.ends_at, NEW.location, NEW.format,
+                                NEW.online_url)
+          OR (NEW.status = 'cancelled' AND OLD.status <> 'cancelled'))
+    EXECUTE FUNCTION eventbox.tg_event_calendar_change();

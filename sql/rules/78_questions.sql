@@ -1,0 +1,253 @@
+-- rules/78_questions.sql: questions staff add to an event's form, and the
+-- answers, checked like every other field.
+--
+-- A question is {kind, label, help, required, choices}; kind is short_text
+-- (one line, at most 300 characters), long_text (at most 2000), one_choice
+-- or several_choices (among choices), or yes_no (true or false).  Answers
+-- are a JSON object keyed by the question's id.  {"template":
+-- "accommodation"} is the common one ready to use.
+
+-- The event's questions as the API and the pages show them, in order.
+CREATE OR REPLACE FUNCTION eventbox.questions_json(p_event_id bigint) RETURNS jsonb
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('id', q.id, 'kind', q.kind, 'label', q.label,
+                                                 'help', q.help, 'required', q.required,
+                                                 'choices', to_jsonb(q.choices))
+                              ORDER BY q.position), '[]')
+      FROM questions q WHERE q.event_id = p_event_id
+$$;
+
+-- set_questions: replaces an event's questions with the JSON array given.
+-- Refused once somebody answered (the answers would lose their question).
+--   outcome  ok | not_found | invalid (field, message) | answered
+CREATE OR REPLACE FUNCTION eventbox.set_questions(p_event text, p_questions jsonb,
+                                                  p_key text DEFAULT NULL,
+                                                  OUT outcome text, OUT field text,
+                                                  OUT message text)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    who record := staff_actor(p_key);
+    e events;
+    q jsonb;
+    i integer := 0;
+    v_kind text;
+BEGIN
+    IF jsonb_typeof(p_questions) IS DISTINCT FROM 'array' OR jsonb_array_length(p_questions) > 20 THEN
+        outcome := 'invalid'; field := 'questions'; message := 'must be a list of at most 20 questions';
+        RETURN;
+    END IF;
+    e := lock_event(p_event);
+    IF e.id IS NULL THEN
+        outcome := 'not_found';
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM answers a JOIN questions x ON x.id = a.question_id
+                WHERE x.event_id = e.id) THEN
+        outcome := 'answered';
+        RETURN;
+    END IF;
+    DELETE FROM questions WHERE event_id = e.id;
+    FOR q IN SELECT value FROM jsonb_array_elements(p_questions) LOOP
+        i := i + 1;
+        field := format('questions[%s]', i - 1);
+        IF q ->> 'template' = 'accommodation' THEN
+            q := jsonb_build_object('kind', 'long_text',
+                'label', 'Do you need an accommodation to attend?',
+                'help', 'For example captions, a sign language interpreter, large print or '
+                        'step-free access. Leave it empty if not.',
+                'required', false);
+        END IF;
+        v_kind := q ->> 'kind';
+        IF jsonb_typeof(q) <> 'object' OR v_kind IS NULL
+           OR v_kind NOT IN ('short_text', 'long_text', 'one_choice', 'several_choices', 'yes_no') THEN
+            message := 'kind must be short_text, long_text, one_choice, several_choices or yes_no';
+        ELSIF jsonb_typeof(q -> 'label') IS DISTINCT FROM 'string'
+              OR length(btrim(q ->> 'label')) NOT BETWEEN 1 AND 300
+              OR q ->> 'label' ~ '[[:cntrl:]]' THEN
+            message := 'label must be one line of 1 to 300 characters';
+        ELSIF q ? 'help' AND (jsonb_typeof(q -> 'help') <> 'string'
+                              OR length(q ->> 'help') > 1000) THEN
+            message := 'help must be a text of at most 1000 characters';
+        ELSIF q ? 'required' AND jsonb_typeof(q -> 'required') <> 'boolean' THEN
+            message := 'required must be true or false';
+        ELSIF (v_kind IN ('one_choice', 'several_choices'))
+              <> (jsonb_typeof(q -> 'choices') = 'array'
+                  AND jsonb_array_length(q -> 'choices') BETWEEN 2 AND 20)
+              OR EXISTS (SELECT 1 FROM jsonb_array_elements(
+                             CASE WHEN jsonb_typeof(q -> 'choices') = 'array'
+                                  THEN q -> 'choices' ELSE '[]' END) c
+                          WHERE jsonb_typeof(c) <> 'string'
+                             OR length(c #>> '{}') NOT BETWEEN 1 AND 300) THEN
+            message := 'choices: 2 to 20 short texts for one_choice and several_choices, '
+                       'none for the other kinds';
+        END IF;
+        IF message IS NOT NULL THEN
+            outcome := 'invalid';
+            RAISE EXCEPTION USING ERRCODE = 'EB001';   -- undo the DELETE
+        END IF;
+        INSERT INTO questions (event_id, position, kind, label, help, required, choices)
+        VALUES (e.id, i, v_kind, btrim(q ->> 'label'), coalesce(q ->> 'help', ''),
+                coalesce((q ->> 'required')::boolean, false),
+                ARRAY(SELECT jsonb_array_elements_text(
+                          CASE WHEN jsonb_typeof(q -> 'choices') = 'array'
+                               THEN q -> 'choices' ELSE '[]' END)));
+    END LOOP;
+    field := NULL;
+    PERFORM audit(who.actor, who.via, 'questions_set', e.id, NULL,
+                  jsonb_build_object('questions', i));
+    outcome := 'ok';
+EXCEPTION WHEN SQLSTATE 'EB001' THEN
+    outcome := 'invalid';
+END
+$$;
+
+-- answers_error: the first answer that does not fit its question (field
+-- "answers.<id>", message), or NULLs when all do.  NULL p_answers is an
+-- empty object.
+CREATE OR REPLACE FUNCTION eventbox.answers_error(p_event_id bigint, p_answers jsonb,
+                                                  OUT field text, OUT message text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    a jsonb := coalesce(p_answers, '{}');
+    q questions;
+    v jsonb;
+    k text;
+BEGIN
+    IF jsonb_typeof(a) <> 'object' THEN
+        field := 'answers'; message := 'must be an object of answers by question id';
+        RETURN;
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(a) LOOP
+        IF k !~ '^[0-9]{1,18}$' OR NOT EXISTS (SELECT 1 FROM questions x
+                                                WHERE x.id = k::bigint
+                                                  AND x.event_id = p_event_id) THEN
+            field := 'answers.' || left(k, 40); message := 'is not a question of this event';
+            RETURN;
+        END IF;
+    END LOOP;
+    FOR q IN SELECT * FROM questions WHERE event_id = p_event_id ORDER BY position LOOP
+        v := a -> q.id::text;
+        field := 'answers.' || q.id;
+        IF v IS NULL OR jsonb_typeof(v) = 'null' OR v = '""' OR v = '[]' THEN
+            IF q.required THEN
+                message := 'is required';
+                RETURN;
+            END IF;
+            CONTINUE;
+        END IF;
+        message := CASE q.kind
+            WHEN 'short_text' THEN
+                CASE WHEN jsonb_typeof(v) <> 'string' OR length(v #>> '{}') > 300
+                          OR v #>> '{}' ~ '[[:cntrl:]]'
+                     THEN 'must be one line of at most 300 characters' END
+            WHEN 'long_text' THEN
+                CASE WHEN jsonb_typeof(v) <> 'string' OR length(v #>> '{}') > 3000
+                     THEN 'must be a text of at most 2000 characters' END
+            WHEN 'one_choice' THEN
+                CASE WHEN jsonb_typeof(v) <> 'string' OR NOT (v #>> '{}') = ANY (q.choices)
+                     THEN 'must be one of the choices' END
+            WHEN 'several_choices' THEN
+                CASE WHEN jsonb_typeof(v) <> 'array'
+                          OR EXISTS (SELECT 1 FROM jsonb_array_elements(v) c
+                                      WHERE jsonb_typeof(c) <> 'string'
+                                         OR NOT (c #>> '{}') = ANY (q.choices))
+                     THEN 'must be a list of the choices' END
+            ELSE
+                CASE WHEN jsonb_typeof(v) <> 'boolean' THEN 'must be true or false' END
+            END;
+        IF message IS NOT NULL THEN
+            RETURN;
+        END IF;
+    END LOOP;
+    field := NULL;
+END
+$$;
+
+-- register_answered: register_from() (55_holds.sql: the per-network
+-- ceiling, then register()) with the answers to the event's questions,
+-- checked before anything is locked (outcome invalid_answer, with field and
+-- message) and stored with a new registration in the same transaction,
+-- also one whose seat or waiting place is held until the address is
+-- confirmed (outcome pending).  A repeat registration keeps its first
+-- answers.  p_network: the client's network as register_from() takes it.
+DROP FUNCTION IF EXISTS eventbox.register_answered(text, text, text, text, text, uuid, text, jsonb);
+CREATE OR REPLACE FUNCTION eventbox.register_answered(
+    p_event text, p_name text, p_email text, p_organization text, p_source text,
+    p_token uuid, p_idempotency_key text, p_answers jsonb, p_network text,
+    OUT outcome text, OUT "position" integer, OUT event_id bigint, OUT event_slug text,
+    OUT field text, OUT message text)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_event bigint;
+    r record;
+BEGIN
+    SELECT e.id INTO v_event FROM events e
+     WHERE CASE WHEN p_event ~ '^[0-9]{1,18}$' THEN e.id = p_event::bigint
+                ELSE e.slug = p_event END;
+    IF v_event IS NOT NULL AND (p_answers IS NOT NULL
+                                OR EXISTS (SELECT 1 FROM questions q WHERE q.event_id = v_event)) THEN
+        SELECT * INTO r FROM answers_error(v_event, p_answers);
+        IF r.field IS NOT NULL THEN
+            outcome := 'invalid_answer'; field := r.field; message := r.message;
+            RETURN;
+        END IF;
+    END IF;
+    SELECT * INTO r FROM register_from(p_network, p_event, p_name, p_email, p_organization,
+                                       p_source, p_token, p_idempotency_key);
+    outcome := r.outcome; "position" := r.position; event_id := r.event_id;
+    event_slug := r.event_slug;
+    IF outcome IN ('confirmed', 'waitlisted', 'pending') AND p_answers IS NOT NULL THEN
+        INSERT INTO answers (registration_id, question_id, value)
+        SELECT g.id, a.key::bigint, a.value
+          FROM registrations g, jsonb_each(p_answers) a
+         WHERE g.event_id = r.event_id AND lower(g.email) = lower(btrim(p_email))
+           AND g.status <> 'cancelled'
+           AND jsonb_typeof(a.value) <> 'null' AND a.value NOT IN ('""', '[]')
+        ON CONFLICT DO NOTHING;
+    END IF;
+END
+$$;
+
+-- The answers of one registration, {label: value} in question order, for
+-- staff (the roster and its CSV).
+CREATE OR REPLACE FUNCTION eventbox.registration_answers(p_key text, p_registration_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    who record := staff_actor(p_key);
+    j jsonb;
+BEGIN
+    SELECT coalesce(jsonb_object_agg(q.label, a.value ORDER BY q.position), '{}') INTO j
+      FROM answers a JOIN questions q ON q.id = a.question_id
+     WHERE a.registration_id = p_registration_id;
+    RETURN j;
+END
+$$;
+
+-- The answers as one line of text, "Label: answer; Label: answer", for the
+-- roster's CSV (yes/no for yes_no, choices joined by commas).
+CREATE OR REPLACE FUNCTION eventbox.answers_text(p_answers jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT string_agg(a.key || ': ' || CASE jsonb_typeof(a.value)
+               WHEN 'string' THEN a.value #>> '{}'
+               WHEN 'boolean' THEN CASE WHEN a.value = 'true' THEN 'yes' ELSE 'no' END
+               ELSE (SELECT string_agg(c, ', ') FROM jsonb_array_elements_text(a.value) c)
+           END, '; ')
+      FROM jsonb_each(p_answers) a
+$$;

@@ -1,0 +1,379 @@
+/*
+ * db_stmts.c: every SQL statement the programs run, by name, with its
+ * parameter count (see db.h).  db_open() prepares them all on connect;
+ * db_query() runs one by its enum stmt.  Every value is a $n parameter
+ * with an explicit cast; nothing is ever pasted into SQL.
+ */
+#include "db.h"
+
+/* The public fields of an event, formatted once, here, for every output. */
+#define EVENT_COLS \
+	"id, slug, title, description, presenter, format, location, " \
+	"array_to_json(categories)::text AS categories, organizer, " \
+	"accessibility_contact, eventbox.iso_utc(starts_at) AS starts_at, " \
+	"eventbox.iso_utc(ends_at) AS ends_at, timezone, " \
+	"eventbox.iso_local(starts_at, timezone) AS starts_local, " \
+	"eventbox.iso_local(ends_at, timezone) AS ends_local, capacity, " \
+	"seats_available, waitlist_available, waitlist_enabled, " \
+	"registration_state, status, " \
+	"eventbox.iso_utc(registration_opens_at) AS registration_opens_at, " \
+	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at"
+
+/* An event in LibCal's terms (libcal.c): never the online URL. */
+#define LIBCAL_COLS \
+	"id, slug, title, description, presenter, format, location, " \
+	"organizer, members_only, status, capacity, seats_taken, wait_list, " \
+	"has_registration_opened, has_registration_closed, image_path, " \
+	"eventbox.iso_local(starts_at, timezone) AS start, " \
+	"eventbox.iso_local(ends_at, timezone) AS \"end\", " \
+	"(SELECT coalesce(json_agg(json_build_object('id', " \
+	"eventbox.category_id(c), 'name', c)), '[]')::text" \
+	" FROM unnest(categories) c) AS category"
+
+/* An event as staff see it (admin_event() in sql/rules/75_roster.sql), with
+ * its holds (h: admin_event_holds() in sql/rules/55_holds.sql). */
+#define ADMIN_EVENT_COLS \
+	"id, slug, title, status, timezone, description, presenter, format, " \
+	"location, array_to_json(categories)::text AS categories, " \
+	"organizer, accessibility_contact, waitlist_enabled, " \
+	"waitlist_capacity, eventbox.iso_utc(starts_at) AS starts_at, " \
+	"eventbox.iso_utc(ends_at) AS ends_at, " \
+	"eventbox.iso_local(starts_at, timezone) AS starts_local, " \
+	"eventbox.iso_local(ends_at, timezone) AS ends_local, " \
+	"capacity, confirmed, waitlisted, cancelled, attended, " \
+	"greatest(capacity - confirmed, 0) AS seats_available, " \
+	"members_only, online_url, registration_state, " \
+	"eventbox.iso_utc(registration_opens_at) AS registration_opens_at, " \
+	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at, " \
+	"h.confirmation_required, h.hold_minutes, " \
+	"h.registrations_per_minute, h.held_seats, h.held_waiting, h.expired"
+
+/* Dates and times as the pages print them, in the zone z (an SQL
+ * expression): "Wednesday, December 10, 2026", "2:00pm". */
+#define LOCAL_DATE(ts, z) \
+	"to_char((" ts ") AT TIME ZONE " z ", 'FMDay, FMMonth FMDD, YYYY')"
+#define LOCAL_TIME(ts, z) \
+	"lower(to_char((" ts ") AT TIME ZONE " z ", 'FMHH12:MIam'))"
+#define PAGE_TIMES(z) \
+	LOCAL_DATE("starts_at", z) " AS date_text, " \
+	LOCAL_TIME("starts_at", z) " AS start_text, " \
+	LOCAL_DATE("ends_at", z) " AS end_date_text, " \
+	LOCAL_TIME("ends_at", z) " AS end_text, " \
+	"eventbox.iso_local(starts_at, " z ") AS starts_local"
+
+const struct db_stmt db_stmts[STMT__MAX] = {
+	[STMT_PING] = { "ping", 0, "SELECT 1" },
+	[STMT_EVENT_BY_SLUG] = { "event_by_slug", 1,
+	    "SELECT " EVENT_COLS ", eventbox.questions_json(id)::text AS questions"
+	    " FROM eventbox.public_events"
+	    " WHERE slug = $1::text" },
+	[STMT_EVENT_BY_ID] = { "event_by_id", 1,
+	    "SELECT " EVENT_COLS ", eventbox.questions_json(id)::text AS questions"
+	    " FROM eventbox.public_events"
+	    " WHERE id = $1::bigint" },
+	/* $1 category, $2 from date, $3 to date (inclusive), $4 text,
+	 * $5 limit, $6 offset; NULL means no filter.  Always one row at
+	 * least, carrying the total even for a page past the end (its event
+	 * columns are then NULL). */
+	[STMT_EVENT_LIST] = { "event_list", 6,
+	    "WITH m AS (SELECT * FROM eventbox.public_events"
+	    " WHERE status = 'published' AND ends_at > now()"
+	    " AND ($1::text IS NULL OR $1::text = ANY (categories))"
+	    " AND ($2::date IS NULL OR starts_at >= $2::date)"
+	    " AND ($3::date IS NULL OR starts_at < $3::date + 1)"
+	    " AND ($4::text IS NULL OR strpos(lower(title || ' ' || description"
+	    " || ' ' || presenter), lower($4::text)) > 0))"
+	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
+	    " LEFT JOIN LATERAL (SELECT " EVENT_COLS " FROM m"
+	    " ORDER BY starts_at, id LIMIT $5::integer OFFSET $6::integer) p"
+	    " ON true" },
+	/* register() behind the per-network ceiling ($8: sql/rules/55_holds.sql) */
+	[STMT_REGISTER] = { "register", 8,
+	    "SELECT outcome, position, event_id, event_slug"
+	    " FROM eventbox.register_from($8::text, $1::text, $2::text,"
+	    " $3::text, $4::text, $5::text, $6::uuid, $7::text)" },
+	/* register_from() with the answers to the event's questions ($8 jsonb)
+	 * and the client's network ($9, as STMT_REGISTER's $8) */
+	[STMT_REGISTER_ANSWERED] = { "register_answered", 9,
+	    "SELECT outcome, position, event_id, event_slug, field, message"
+	    " FROM eventbox.register_answered($1::text, $2::text, $3::text,"
+	    " $4::text, $5::text, $6::uuid, $7::text, $8::jsonb, $9::text)" },
+	[STMT_ADMIN_QUESTIONS] = { "admin_questions", 2,
+	    "SELECT eventbox.questions_json(a.id)::text AS questions"
+	    " FROM eventbox.admin_event($1::text, $2::text) a" },
+	/* $1 key, $2 event, $3 questions (jsonb array) */
+	[STMT_ADMIN_SET_QUESTIONS] = { "admin_set_questions", 3,
+	    "SELECT outcome, field, message"
+	    " FROM eventbox.set_questions($2::text, $3::jsonb, $1::text)" },
+	[STMT_CANCEL] = { "cancel", 1,
+	    "SELECT outcome, promoted, event_slug FROM eventbox.cancel($1::text)" },
+	[STMT_REGISTRATION_BY_TOKEN] = { "registration_by_token", 1,
+	    "SELECT status, position, name, email, organization,"
+	    " eventbox.iso_utc(registered_at) AS registered_at, event_slug,"
+	    " event_title, eventbox.iso_utc(starts_at) AS starts_at,"
+	    " eventbox.iso_utc(ends_at) AS ends_at, timezone,"
+	    " eventbox.iso_local(starts_at, timezone) AS starts_local,"
+	    " eventbox.iso_local(ends_at, timezone) AS ends_local,"
+	    " format, location, online_url"
+	    " FROM eventbox.registration_by_token($1::text)" },
+	[STMT_OUTBOX_STATS] = { "outbox_stats", 0,
+	    "SELECT pending, failed, oldest_pending_age_s"
+	    " FROM eventbox.outbox_stats()" },
+
+	/* Staff (api_admin.c).  $key is the caller's API key: every staff
+	 * function checks it again, so the database, not only the router,
+	 * refuses a worker without one. */
+	[STMT_API_KEY_NAME] = { "api_key_name", 1,
+	    "SELECT name, revoked FROM eventbox.api_key_state($1::text)" },
+	/* $1 event (NULL: create), $2 fields as a JSON object, $3 key */
+	[STMT_ADMIN_SAVE_EVENT] = { "admin_save_event", 3,
+	    "SELECT outcome, field, message, event_id, event_slug"
+	    " FROM eventbox.save_event($1::text, $2::jsonb, $3::text)" },
+	/* $1 key, $2 event */
+	[STMT_ADMIN_EVENT] = { "admin_event", 2,
+	    "SELECT " ADMIN_EVENT_COLS
+	    " FROM eventbox.admin_event($1::text, $2::text)"
+	    " LEFT JOIN LATERAL eventbox.admin_event_holds($1::text, $2::text) h"
+	    " ON true" },
+	/* $1 key, filters $2 status, $3 category, $4 from, $5 to, $6 q,
+	 * $7 limit, $8 offset.  One row at least, with the total. */
+	[STMT_ADMIN_EVENT_LIST] = { "admin_event_list", 8,
+	    "WITH m AS (SELECT l.event_id, l.n FROM eventbox.admin_event_list("
+	    "$1::text, $2::text, $3::text, $4::date, $5::date, $6::text)"
+	    " WITH ORDINALITY AS l(event_id, n))"
+	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
+	    " LEFT JOIN LATERAL (SELECT a.* FROM (SELECT event_id, n FROM m"
+	    " ORDER BY n LIMIT $7::integer OFFSET $8::integer) x"
+	    " CROSS JOIN LATERAL (SELECT " ADMIN_EVENT_COLS
+	    " FROM eventbox.admin_event($1::text, x.event_id::text)"
+	    " LEFT JOIN LATERAL eventbox.admin_event_holds($1::text,"
+	    " x.event_id::text) h ON true) a"
+	    " ORDER BY x.n) p ON true" },
+	/* $1 key, $2 event or NULL, $3 action or NULL, $4 limit, $5 offset */
+	[STMT_ADMIN_AUDIT] = { "admin_audit", 5,
+	    "WITH m AS (SELECT * FROM eventbox.admin_audit($1::text, $2::text,"
+	    " $3::text))"
+	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
+	    " LEFT JOIN LATERAL (SELECT id, eventbox.iso_utc(at) AS at, actor,"
+	    " via, action, event_id, registration_id, details::text AS details"
+	    " FROM m ORDER BY id DESC LIMIT $4::integer OFFSET $5::integer) p"
+	    " ON true" },
+	/* $1 event, $2 draft|published|cancelled, $3 key */
+	[STMT_ADMIN_SET_STATUS] = { "admin_set_status", 3,
+	    "SELECT outcome, affected FROM eventbox.set_status($1::text,"
+	    " $2::text, $3::text)" },
+	/* $1 event, $2 capacity, $3 key */
+	[STMT_ADMIN_SET_CAPACITY] = { "admin_set_capacity", 3,
+	    "SELECT outcome, promoted, confirmed FROM eventbox.set_capacity("
+	    "$1::text, $2::integer, $3::text)" },
+	/* $1 key, $2 event, $3 status or NULL, $4 limit, $5 offset.  Always
+	 * one row at least, carrying the total (as in event_list). */
+	[STMT_ADMIN_ROSTER] = { "admin_roster", 5,
+	    "WITH m AS (SELECT * FROM eventbox.admin_roster($1::text, $2::text)"
+	    " WHERE $3::text IS NULL OR status = $3::text)"
+	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
+	    " LEFT JOIN LATERAL (SELECT registration_id, name, email, library,"
+	    " is_member, status, position, source,"
+	    " eventbox.iso_utc(registered_at) AS registered_at,"
+	    " eventbox.iso_utc(confirmed_at) AS confirmed_at,"
+	    " eventbox.iso_utc(promoted_at) AS promoted_at,"
+	    " eventbox.iso_utc(cancelled_at) AS cancelled_at,"
+	    " eventbox.iso_utc(attended_at) AS attended_at, hold,"
+	    " eventbox.iso_utc(held_until) AS held_until,"
+	    " eventbox.registration_answers($1::text, registration_id)::text"
+	    " AS answers, eventbox.answers_text(eventbox.registration_answers("
+	    "$1::text, registration_id)) AS answers_text"
+	    " FROM m ORDER BY CASE status WHEN 'confirmed' THEN 0"
+	    " WHEN 'waitlisted' THEN 1 ELSE 2 END, registration_id"
+	    " LIMIT $4::integer OFFSET $5::integer) p ON true" },
+	/* $1 event, $2 name, $3 email, $4 organization, $5 key */
+	[STMT_ADMIN_REGISTER] = { "admin_register", 5,
+	    "SELECT outcome, position, registration_id FROM"
+	    " eventbox.staff_register($1::text, $2::text, $3::text, $4::text,"
+	    " $5::text)" },
+	/* $1 registration, $2 key */
+	[STMT_ADMIN_CANCEL] = { "admin_cancel", 2,
+	    "SELECT outcome, promoted FROM eventbox.cancel_registration("
+	    "$1::bigint, $2::text)" },
+	[STMT_ADMIN_PROMOTE] = { "admin_promote", 2,
+	    "SELECT outcome FROM eventbox.promote($1::bigint, $2::text)" },
+	/* $1 registration, $2 key, $3 attended */
+	[STMT_ADMIN_CHECK_IN] = { "admin_check_in", 3,
+	    "SELECT outcome FROM eventbox.check_in($1::bigint, $2::text,"
+	    " $3::boolean)" },
+
+	/* LibCal's read API (libcal.c).  $1 first local date (NULL: today),
+	 * $2 days, $3 limit, $4 category ids as {1,2} or NULL. */
+	[STMT_LIBCAL_LIST] = { "libcal_list", 6,
+	    "SELECT " LIBCAL_COLS " FROM eventbox.libcal_events"
+	    " WHERE status = 'published' AND (starts_at AT TIME ZONE timezone)::date"
+	    " BETWEEN coalesce($1::date, current_date)"
+	    " AND coalesce($1::date, current_date) + ($2::integer - 1)"
+	    " AND ($4::integer[] IS NULL OR EXISTS (SELECT 1 FROM unnest(categories) c"
+	    " WHERE eventbox.category_id(c) = ANY ($4::integer[])))"
+	    " AND ($6::text IS NULL OR strpos(lower(title || ' ' || description"
+	    " || ' ' || presenter), lower($6::text)) > 0)"
+	    " ORDER BY starts_at, id LIMIT $3::integer OFFSET $5::integer" },
+	/* $1 ids as {1,2,3} */
+	[STMT_LIBCAL_BY_IDS] = { "libcal_by_ids", 1,
+	    "SELECT " LIBCAL_COLS " FROM eventbox.libcal_events"
+	    " WHERE id = ANY ($1::bigint[]) ORDER BY starts_at, id" },
+	[STMT_LIBCAL_CATEGORIES] = { "libcal_categories", 0,
+	    "SELECT DISTINCT eventbox.category_id(c) AS id, c AS name"
+	    " FROM eventbox.libcal_events, unnest(categories) c ORDER BY 2" },
+	/* $1 the Bearer credential (a staff key or an OAuth token) */
+	[STMT_BEARER_ACCESS] = { "bearer_access", 1,
+	    "SELECT access, registrations FROM eventbox.bearer_access($1::text)" },
+	/* $1 Bearer, $2 event id */
+	[STMT_LIBCAL_ROSTER] = { "libcal_roster", 2,
+	    "SELECT event_id, registration_id, name, email, library, status,"
+	    " position, eventbox.iso_utc(registered_at) AS registered_at,"
+	    " attended_at FROM eventbox.libcal_roster($1::text, $2::bigint)" },
+	/* OAuth clients (api_oauth.c).  $1 client id, $2 secret, $3 seconds */
+	[STMT_OAUTH_TOKEN] = { "oauth_token", 3,
+	    "SELECT access_token, expires_in FROM eventbox.oauth_token($1::text,"
+	    " $2::text, $3::integer)" },
+	/* $1 name, $2 may read registrations, $3 key */
+	[STMT_API_CLIENT_CREATE] = { "api_client_create", 3,
+	    "SELECT outcome, client_id, client_secret FROM"
+	    " eventbox.api_client_create($1::text, $2::boolean, $3::text)" },
+	[STMT_API_CLIENT_REVOKE] = { "api_client_revoke", 2,
+	    "SELECT eventbox.api_client_revoke($1::text, $2::text) AS revoked" },
+	[STMT_API_CLIENT_LIST] = { "api_client_list", 1,
+	    "SELECT client_id, name, registrations,"
+	    " eventbox.iso_utc(created_at) AS created_at,"
+	    " eventbox.iso_utc(revoked_at) AS revoked_at"
+	    " FROM eventbox.api_client_list($1::text)" },
+
+	/* Commands (apikey.c, purge.c), run as the owner or ops. */
+	[STMT_APIKEY_CREATE] = { "apikey_create", 2,
+	    "SELECT eventbox.api_key_create($1::text, $2::text)" },
+	[STMT_APIKEY_REVOKE] = { "apikey_revoke", 1,
+	    "SELECT eventbox.api_key_revoke($1::text) AS revoked" },
+	[STMT_APIKEY_LIST] = { "apikey_list", 0,
+	    "SELECT name, eventbox.iso_utc(created_at) AS created_at,"
+	    " eventbox.iso_utc(revoked_at) AS revoked_at"
+	    " FROM eventbox.api_keys ORDER BY name" },
+	/* $1 source API, $2 the event's id there, $3 its fields (import.c) */
+	[STMT_IMPORT_EVENT] = { "import_event", 3,
+	    "SELECT outcome, field, message FROM eventbox.import_event($1::text,"
+	    " $2::bigint, $3::jsonb)" },
+	/* $1 retention days, $2 registrations per step */
+	[STMT_PURGE_STEP] = { "purge_step", 2,
+	    "SELECT rows, finished, event_id FROM eventbox.purge_step($1::integer,"
+	    " $2::integer)" },
+
+	/* $1 slug, $2 the zone to show times in (checked against the
+	 * pages' list of zones), NULL for the event's own. */
+	[STMT_PAGE_EVENT] = { "page_event", 2,
+	    "SELECT slug, title, description, presenter, format, location,"
+	    " array_to_json(categories)::text AS categories, organizer,"
+	    " accessibility_contact, timezone, capacity, seats_available,"
+	    " waitlist_available, registration_state, image_path, image_alt,"
+	    " image_decorative, status, members_only,"
+	    " eventbox.iso_local(ends_at, coalesce($2::text, timezone))"
+	    " AS ends_local,"
+	    " eventbox.ical_utc(starts_at) AS start_utc,"
+	    " eventbox.ical_utc(ends_at) AS end_utc,"
+	    " eventbox.iso_utc(starts_at) AS starts_iso,"
+	    " eventbox.iso_utc(ends_at) AS ends_iso, "
+	    PAGE_TIMES("coalesce($2::text, timezone)") ","
+	    " " LOCAL_DATE("registration_opens_at",
+	    "coalesce($2::text, timezone)") " AS opens_date_text,"
+	    " " LOCAL_TIME("registration_opens_at",
+	    "coalesce($2::text, timezone)") " AS opens_time_text"
+	    " FROM eventbox.public_events WHERE slug = $1::text" },
+	/* $1 category or NULL, $2 limit, $3 offset.  One row at least, with
+	 * the total (event columns NULL past the end), as in event_list. */
+	[STMT_PAGE_LIST] = { "page_list", 3,
+	    "WITH m AS (SELECT * FROM eventbox.public_events"
+	    " WHERE status = 'published' AND ends_at > now()"
+	    " AND ($1::text IS NULL OR $1::text = ANY (categories)))"
+	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
+	    " LEFT JOIN LATERAL (SELECT slug, title, format, timezone,"
+	    " seats_available, waitlist_available, registration_state, "
+	    PAGE_TIMES("timezone") " FROM m"
+	    " ORDER BY starts_at, id LIMIT $2::integer OFFSET $3::integer) p"
+	    " ON true" },
+	[STMT_PAGE_CATEGORIES] = { "page_categories", 0,
+	    "SELECT DISTINCT unnest(categories) AS category"
+	    " FROM eventbox.public_events"
+	    " WHERE status = 'published' AND ends_at > now() ORDER BY 1" },
+	[STMT_PAGE_ICS] = { "page_ics", 1,
+	    "SELECT id, slug, title, description, location, format, timezone,"
+	    " status, ical_sequence,"
+	    " eventbox.vtimezone(timezone, starts_at) AS vtimezone,"
+	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
+	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
+	    " eventbox.ical_utc(now()) AS dtstamp"
+	    " FROM eventbox.public_events WHERE slug = $1::text" },
+	/* Feeds and the embeddable list (page_feeds.c): $1 category or NULL,
+	 * $2 limit.  Each zone's VTIMEZONE on its first row only; DTSTAMP the
+	 * event's last change, so that an unchanged feed is the same bytes
+	 * (its ETag); the local date's parts for words in other languages. */
+	[STMT_FEED] = { "feed", 2,
+	    "SELECT id, slug, title, description, location, format, timezone,"
+	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
+	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
+	    " eventbox.ical_utc(updated_at) AS dtstamp, ical_sequence,"
+	    " eventbox.iso_utc(updated_at) AS updated,"
+	    " eventbox.iso_utc(max(updated_at) OVER ()) AS feed_updated,"
+	    " CASE WHEN row_number() OVER (PARTITION BY timezone"
+	    " ORDER BY starts_at, id) = 1 THEN eventbox.vtimezone(timezone,"
+	    " starts_at) END AS vtimezone, " PAGE_TIMES("timezone") ","
+	    " to_char(starts_at AT TIME ZONE timezone, 'YYYY-MM-DD ID HH24:MI')"
+	    " AS local_parts, to_char(ends_at AT TIME ZONE timezone, 'HH24:MI')"
+	    " AS end_hm"
+	    " FROM eventbox.public_events WHERE status = 'published'"
+	    " AND ends_at > now() AND ($1::text IS NULL OR $1::text = ANY"
+	    " (categories)) ORDER BY starts_at, id LIMIT $2::integer" },
+	[STMT_PAGE_REGISTRATION] = { "page_registration", 1,
+	    "SELECT status, position, name, event_slug, event_title, format,"
+	    " timezone, " PAGE_TIMES("timezone")
+	    " FROM eventbox.registration_by_token($1::text)" },
+	/* A held registration's confirmation (sql/rules/55_holds.sql). */
+	[STMT_CONFIRM] = { "confirm", 1,
+	    "SELECT outcome, status, position, event_slug"
+	    " FROM eventbox.confirm_registration($1::text)" },
+	[STMT_PAGE_HOLD] = { "page_hold", 1,
+	    "SELECT hold, status, name, event_slug, event_title, format,"
+	    " timezone, " PAGE_TIMES("timezone") ","
+	    " " LOCAL_TIME("held_until", "timezone") " AS held_until_text"
+	    " FROM eventbox.registration_hold($1::text)" },
+	/* $1 token, $2 the zone to show times in or NULL: the "my
+	 * registration" page, with the event's public details. */
+	[STMT_PAGE_MY_REGISTRATION] = { "page_my_registration", 2,
+	    "SELECT status, position, name, event_slug, event_title, format,"
+	    " location, online_url, timezone, presenter, accessibility_contact,"
+	    " event_status, " PAGE_TIMES("coalesce($2::text, timezone)")
+	    " FROM (SELECT r.*, e.presenter, e.accessibility_contact,"
+	    " e.status AS event_status"
+	    " FROM eventbox.registration_by_token($1::text) r"
+	    " LEFT JOIN eventbox.public_events e ON e.slug = r.event_slug) x" },
+
+	/* The mailer (mailer.c), the functions of sql/003_mail.sql.  Each
+	 * message is one transaction of its own. */
+	[STMT_BEGIN] = { "begin", 0, "BEGIN" },
+	[STMT_COMMIT] = { "commit", 0, "COMMIT" },
+	[STMT_MAIL_LISTEN] = { "mail_listen", 0, "LISTEN eventbox_outbox" },
+	/* $1 how many */
+	[STMT_MAIL_CLAIM] = { "mail_claim", 1,
+	    "SELECT id, kind, email, name, token, registration_status,"
+	    " position, event_slug, title, description, presenter, format,"
+	    " location, online_url, human_when, timezone, ical_start, ical_end,"
+	    " ical_stamp, vtimezone, sequence, event_id, was_when,"
+	    " was_location, link_changed"
+	    " FROM eventbox.mail_claim($1::integer)" },
+	[STMT_MAIL_SENT] = { "mail_sent", 1,
+	    "SELECT eventbox.mail_sent($1::bigint)" },
+	/* $1 outbox id, $2 error, $3 tries allowed, $4 first retry (ms) */
+	[STMT_MAIL_FAILED] = { "mail_failed", 4,
+	    "SELECT eventbox.mail_failed($1::bigint, $2::text, $3::integer,"
+	    " $4::integer) AS status" },
+	/* $1 hours before an event */
+	[STMT_MAIL_REMINDERS] = { "mail_reminders", 1,
+	    "SELECT eventbox.queue_reminders($1::integer) AS queued,"
+	    " eventbox.expire_holds() AS expired" },
+	[STMT_MAIL_NEXT_DUE] = { "mail_next_due", 0,
+	    "SELECT eventbox.mail_next_due() AS ms" },
+};

@@ -1,0 +1,193 @@
+/*
+ * mime.c: the RFC 5322 / MIME encodings the emails need (see mime.h).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "mime.h"
+
+static int
+is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+void
+mime_base64(struct buf *out, const unsigned char *p, size_t len, size_t wrap)
+{
+	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t			 i, col = 0;
+	unsigned long		 v;
+
+	for (i = 0; i < len; i += 3) {
+		v = (unsigned long)p[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned long)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		buf_addc(out, tab[(v >> 18) & 63]);
+		buf_addc(out, tab[(v >> 12) & 63]);
+		buf_addc(out, i + 1 < len ? tab[(v >> 6) & 63] : '=');
+		buf_addc(out, i + 2 < len ? tab[v & 63] : '=');
+		col += 4;
+		if (wrap > 0 && col >= wrap && i + 3 < len) {
+			buf_adds(out, "\r\n");
+			col = 0;
+		}
+	}
+}
+
+static size_t
+utf8_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/*
+ * RFC 2047 "B" words, never splitting a UTF-8 character, separated by a
+ * fold; each fits the line it starts on (col: where the first one starts),
+ * so no line passes 78 octets and no word 75.
+ */
+static void
+encoded_words(struct buf *out, const char *s, size_t col)
+{
+	size_t	 len = strlen(s), i = 0, n, c, room;
+
+	while (i < len) {
+		/* 12 octets of "=?UTF-8?B?" and "?="; 3 in make 4 out. */
+		room = col + 12 < 76 ? (76 - col - 12) / 4 * 3 : 3;
+		if (room > 45)
+			room = 45;
+		for (n = 0; i + n < len; n += c) {
+			c = utf8_len((unsigned char)s[i + n]);
+			if (n + c > room)
+				break;
+		}
+		if (n == 0)
+			n = len - i < 4 ? len - i : 4;
+		if (i > 0)
+			buf_adds(out, "\r\n ");
+		buf_adds(out, "=?UTF-8?B?");
+		mime_base64(out, (const unsigned char *)s + i, n, 0);
+		buf_adds(out, "?=");
+		i += n;
+		col = 1;
+	}
+}
+
+/* ASCII text folded at spaces before column 78 (RFC 5322 2.2.3). */
+static void
+folded(struct buf *out, const char *s, size_t col)
+{
+	const char	*sp;
+	size_t		 word;
+
+	while (*s != '\0') {
+		sp = strchr(s + 1, ' ');
+		word = sp != NULL ? (size_t)(sp - s) : strlen(s);
+		if (col + word > 78 && *s == ' ' && col > 1) {
+			buf_adds(out, "\r\n");
+			col = 0;
+		}
+		buf_add(out, s, word);
+		col += word;
+		s += word;
+	}
+}
+
+/* "Name: value", encoded when not ASCII. */
+void
+mime_header_text(struct buf *out, const char *name, const char *value)
+{
+	buf_printf(out, "%s: ", name);
+	if (is_ascii(value))
+		folded(out, value, strlen(name) + 2);
+	else
+		encoded_words(out, value, strlen(name) + 2);
+	buf_adds(out, "\r\n");
+}
+
+/* A display name and address: a quoted string, or encoded words. */
+void
+mime_header_address(struct buf *out, const char *name, const char *display,
+    const char *addr)
+{
+	const char	*p;
+
+	buf_printf(out, "%s: ", name);
+	if (*display == '\0')
+		;
+	else if (!is_ascii(display)) {
+		encoded_words(out, display, strlen(name) + 2);
+		buf_adds(out, "\r\n ");
+	} else {
+		buf_addc(out, '"');
+		for (p = display; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addc(out, '\\');
+			buf_addc(out, *p);
+		}
+		buf_adds(out, "\" ");
+	}
+	buf_printf(out, "<%s>\r\n", addr);
+}
+
+
+/*
+ * Quoted-printable (RFC 2045 6.7): lines of at most 76 octets, "\n" in the
+ * text becomes a CRLF line break, '=', non-ASCII octets and whitespace
+ * before a break are encoded.
+ */
+void
+mime_quoted_printable(struct buf *out, const char *s)
+{
+	const unsigned char	*p;
+	char			 enc[4];
+	size_t			 col = 0, n;
+	int			 plain;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '\r')
+			continue;
+		if (*p == '\n') {
+			buf_adds(out, "\r\n");
+			col = 0;
+			continue;
+		}
+		plain = (*p >= 33 && *p <= 126 && *p != '=') ||
+		    ((*p == ' ' || *p == '\t') && p[1] != '\n' &&
+		    p[1] != '\r' && p[1] != '\0');
+		n = plain ? 1 : 3;
+		if (col + n > 75) {
+			buf_adds(out, "=\r\n");
+			col = 0;
+		}
+		if (plain)
+			buf_addc(out, (char)*p);
+		else {
+			snprintf(enc, sizeof(enc), "=%02X", *p);
+			buf_adds(out, enc);
+		}
+		col += n;
+	}
+}
+
+void
+mime_date(struct buf *out, time_t t)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm	 tm;
+
+	gmtime_r(&t, &tm);
+	buf_printf(out, "Date: %s, %d %s %d %02d:%02d:%02d +0000\r\n",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}

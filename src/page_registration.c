@@ -1,0 +1,161 @@
+/*
+ * page_registration.c: the "my registration" page the emails link to
+ * (HTML).  Offers the handler of
+ *
+ *   GET /registration/{token}  the registration's state and its event
+ *
+ * A GET changes nothing (mail scanners follow links): cancelling is the
+ * button, which posts to /cancel/{token} (page_cancel.c) with the CSRF
+ * field.  Cache-Control: no-store (router), Referrer-Policy: no-referrer
+ * and no token in any log (nginx).
+ */
+#include <string.h>
+
+#include "answer.h"
+#include "db.h"
+#include "escape.h"
+#include "handlers.h"
+#include "page_cancel.h"
+#include "page_layout.h"
+#include "query.h"
+#include "validate.h"
+
+/* Malformed and unknown tokens get the same words: they tell nothing. */
+#define UNKNOWN	"The link was copied incompletely, or the registration it " \
+	"belonged to no longer exists."
+
+static const struct query_param tz_param[] = {
+	{ "tz", Q_TEXT, 0, 63, 0, NULL, NULL },
+};
+
+static void
+fact(struct buf *b, const char *term, const char *value, int is_link)
+{
+	if (*value == '\0')
+		return;
+	buf_adds(b, "<dt>");
+	buf_adds(b, term);
+	buf_adds(b, "</dt><dd>");
+	if (is_link) {
+		buf_adds(b, "<a href=\"");
+		html_esc(b, value);
+		buf_adds(b, "\">");
+	}
+	html_esc(b, value);
+	buf_adds(b, is_link ? "</a></dd>\n" : "</dd>\n");
+}
+
+/* "Registered", "On the waiting list, number 3", ... */
+static void
+state(struct buf *b, const PGresult *res, int event_cancelled)
+{
+	const char	*status = db_value(res, 0, "status");
+
+	buf_adds(b, "<dt>Status</dt><dd><strong>");
+	if (event_cancelled)
+		buf_adds(b, "The event has been cancelled");
+	else if (strcmp(status, "confirmed") == 0)
+		buf_adds(b, "Registered: your seat is confirmed");
+	else if (strcmp(status, "waitlisted") == 0) {
+		buf_adds(b, "On the waiting list, number ");
+		html_esc(b, db_value(res, 0, "position"));
+	} else
+		buf_adds(b, "Cancelled");
+	buf_adds(b, "</strong></dd>\n");
+}
+
+/*
+ * GET /registration/{token}[?tz=ZONE]: the holder's registration (state,
+ * place on the waiting list), the event in the zone picked (one of
+ * page_zones[]; the event's own by default), the online link once
+ * confirmed, the .ics and the cancel button.  200; 400 unknown zone; 404
+ * one calm page for a malformed or unknown token; 503.
+ */
+void
+h_page_registration(struct request *req, struct response *resp)
+{
+	struct query_value	 tz;
+	struct buf		*b = &resp->body;
+	struct buf		 action = BUF_INIT;
+	const char		*params[2], *slug, *status, *ev_status;
+	PGresult		*res;
+	size_t			 bad;
+	int			 live, public, cancelled;
+
+	if (query_parse(req->query, tz_param, 1, &tz, &bad) == -1 ||
+	    (tz.present && !zone_known(tz.text))) {
+		html_error_page(resp, 400, "That time zone is not one we can "
+		    "show. Pick one from the list on the page.");
+		return;
+	}
+	if (!token_valid(req->args[0], req->args_len[0])) {
+		html_link_inactive(resp, UNKNOWN);
+		return;
+	}
+	params[0] = req->args[0];
+	params[1] = tz.present ? tz.text : NULL;
+	if ((res = db_fetch(req, resp, STMT_PAGE_MY_REGISTRATION, 2, params,
+	    MISSING_OK)) == NULL)
+		return;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		html_link_inactive(resp, UNKNOWN);
+		return;
+	}
+	slug = db_value(res, 0, "event_slug");
+	status = db_value(res, 0, "status");
+	ev_status = db_value(res, 0, "event_status");
+	cancelled = strcmp(ev_status, "cancelled") == 0;
+	public = *ev_status != '\0';
+	live = !cancelled && strcmp(status, "cancelled") != 0;
+
+	html_page(resp, "Your registration");
+	buf_adds(b, "<dl class=\"facts\">\n<dt>Name</dt><dd>");
+	html_esc(b, db_value(res, 0, "name"));
+	buf_adds(b, "</dd>\n");
+	state(b, res, cancelled);
+	buf_adds(b, "<dt>Event</dt><dd>");
+	if (public)
+		page_event_link(b, slug, db_value(res, 0, "event_title"));
+	else
+		html_esc(b, db_value(res, 0, "event_title"));
+	buf_adds(b, "</dd>\n<dt>When</dt><dd>");
+	page_when(b, res, 0, tz.present ? tz.text :
+	    db_value(res, 0, "timezone"));
+	buf_adds(b, "</dd>\n<dt>Format</dt><dd>");
+	buf_adds(b, page_format_label(db_value(res, 0, "format")));
+	buf_adds(b, "</dd>\n");
+	if (strcmp(db_value(res, 0, "format"), "online") != 0)
+		fact(b, "Where", db_value(res, 0, "location"), 0);
+	fact(b, "Presenter", db_value(res, 0, "presenter"), 0);
+	if (live)
+		fact(b, "Join online", db_value(res, 0, "online_url"), 1);
+	fact(b, "Accessibility", db_value(res, 0, "accessibility_contact"), 0);
+	buf_adds(b, "</dl>\n");
+
+	buf_adds(&action, "/registration/");
+	buf_adds(&action, req->args[0]);
+	page_tz_form(b, action.data, tz.present ? tz.text :
+	    db_value(res, 0, "timezone"), db_value(res, 0, "timezone"));
+	if (live && public) {
+		buf_adds(b, "<p><a href=\"/events/");
+		html_esc(b, slug);
+		buf_adds(b, ".ics\">Add to my calendar (.ics file)</a></p>\n");
+	}
+	if (live) {
+		if (strcmp(status, "waitlisted") == 0)
+			buf_adds(b, "<p>When a registered person cancels, the "
+			    "first person on the waiting list moves up and gets "
+			    "an email with everything needed to attend.</p>\n");
+		page_cancel_form(req, resp, strcmp(status, "waitlisted") == 0);
+		buf_adds(b, "<p>Nothing changes until you press the "
+		    "button.</p>\n");
+	} else if (public && !cancelled) {
+		buf_adds(b, "<p><a href=\"/events/");
+		html_esc(b, slug);
+		buf_adds(b, "\">Register again</a></p>\n");
+	}
+	html_end(resp);
+	buf_free(&action);
+	PQclear(res);
+}

@@ -1,0 +1,127 @@
+"""The "my registration" page (GET /registration/{token}) and its JSON twin.
+
+The emails link to it.  It shows the registration's state and place on the
+waiting list, the event in the patron's time zone, the online link once
+confirmed, the .ics and the cancel button; a GET changes nothing (mail
+scanners follow links), so these tests compare the database before and
+after every GET.
+"""
+import uuid
+
+import pytest
+
+from test_pages import Patron, csrf_of, is_html
+
+
+def addr(tag):
+    return f"{tag}-{uuid.uuid4().hex[:10]}@example.org"
+
+
+def state(db, email):
+    return db.all("SELECT r.status, (SELECT count(*) FROM eventbox.outbox o"
+                  " WHERE o.registration_id = r.id),"
+                  " (SELECT count(*) FROM eventbox.tokens t"
+                  " WHERE t.registration_id = r.id)"
+                  " FROM eventbox.registrations r WHERE r.email = %s", email)
+
+
+def test_the_page_shows_a_confirmed_seat_with_its_link_and_changes_nothing(
+        api, db, make_event):
+    slug = make_event(capacity=1, format="hybrid", location="Room 7",
+                      presenter="Pat Reyes")
+    url = db.value("SELECT online_url FROM eventbox.events WHERE slug = %s", slug)
+    ann = addr("ann")
+    assert api.register(slug, "Ann Patron", ann).status == 201
+    token = db.tokens(ann, "confirmed")[0]
+    before = state(db, ann)
+    r = api.get(f"/registration/{token}")
+    assert r.status == 200 and is_html(r), r
+    assert r.header("Cache-Control") == "no-store"
+    assert "Ann Patron" in r.text and "Registered: your seat is confirmed" in r.text
+    assert f'href="{url}"' in r.text and "Room 7" in r.text and "Pat Reyes" in r.text
+    assert f'href="/events/{slug}.ics"' in r.text
+    assert f'action="/cancel/{token}"' in r.text and csrf_of(r)
+    assert "Eastern Time" in r.text
+    assert api.get(f"/registration/{token}").status == 200
+    assert state(db, ann) == before
+
+
+def test_a_waiting_patron_sees_the_place_and_never_the_link(api, db, make_event):
+    slug = make_event(capacity=1)
+    url = db.value("SELECT online_url FROM eventbox.events WHERE slug = %s", slug)
+    assert api.register(slug, "Ann", addr("ann")).status == 201
+    bob, cy = addr("bob"), addr("cy")
+    assert api.register(slug, "Bob", bob).status == 201
+    assert api.register(slug, "Cy", cy).status == 201
+    r = api.get(f"/registration/{db.tokens(cy, 'waitlisted')[0]}")
+    assert r.status == 200
+    assert "On the waiting list, number 2" in r.text
+    assert url not in r.text and "Leave the waiting list" in r.text
+
+
+def test_times_show_in_the_zone_the_patron_picks(api, db, make_event):
+    slug = make_event()
+    ann = addr("ann")
+    assert api.register(slug, "Ann", ann).status == 201
+    token = db.tokens(ann, "confirmed")[0]
+    start = db.value("SELECT lower(to_char(starts_at AT TIME ZONE 'America/Denver',"
+                     " 'FMHH12:MIam')) FROM eventbox.events WHERE slug = %s", slug)
+    r = api.get(f"/registration/{token}?tz=America/Denver")
+    assert r.status == 200
+    assert "Mountain Time" in r.text and start in r.text
+    assert '<option value="America/Denver" selected>' in r.text
+    bad = api.get(f"/registration/{token}?tz=Mars/Olympus")
+    assert bad.status == 400 and is_html(bad) and "Mars" not in bad.text
+
+
+@pytest.mark.parametrize("token", [str(uuid.uuid4()), "not-a-token", "0" * 36])
+def test_an_unknown_or_malformed_token_gets_one_calm_404(api, token):
+    r = api.get(f"/registration/{token}")
+    assert r.status == 404 and is_html(r)
+    assert "This link is not active" in r.text
+
+
+def test_the_button_cancels_and_the_page_then_says_so(api, db, make_event):
+    slug = make_event(capacity=1)
+    ann, bob = addr("ann"), addr("bob")
+    assert api.register(slug, "Ann", ann).status == 201
+    assert api.register(slug, "Bob", bob).status == 201
+    token = db.tokens(ann, "confirmed")[0]
+    patron = Patron(api)
+    page = patron.get(f"/registration/{token}")
+    r = patron.post(f"/cancel/{token}", [("csrf", csrf_of(page))])
+    assert r.status == 200, r
+    assert state(db, ann)[0][0] == "cancelled"
+    assert state(db, bob)[0][0] == "confirmed"      # promoted
+    after = api.get(f"/registration/{token}")
+    assert after.status == 200
+    assert "Cancelled" in after.text and "/cancel/" not in after.text
+    assert "Register again" in after.text
+
+
+def test_a_cancelled_event_says_so(api, db, make_event, ):
+    slug = make_event()
+    ann = addr("ann")
+    assert api.register(slug, "Ann", ann).status == 201
+    token = db.tokens(ann, "confirmed")[0]
+    db.all("SELECT eventbox.set_status(%s, 'cancelled')", slug)
+    r = api.get(f"/registration/{token}")
+    assert r.status == 200 and "The event has been cancelled" in r.text
+    assert "/cancel/" not in r.text and "meet.example.org" not in r.text
+
+
+def test_the_json_api_has_the_same_with_the_ics_link(api, db, make_event):
+    slug = make_event(capacity=1)
+    ann, bob = addr("ann"), addr("bob")
+    assert api.register(slug, "Ann", ann).status == 201
+    assert api.register(slug, "Bob", bob).status == 201
+    token = db.tokens(bob, "waitlisted")[0]
+    r = api.get(f"/api/v1/registrations/{token}")
+    assert r.status == 200, r
+    j = r.json
+    assert j["status"] == "waitlisted" and j["position"] == 1
+    assert j["online_url"] is None
+    assert j["event"]["ics_url"].endswith(f"/events/{slug}.ics")
+    assert token not in r.text
+    page = api.get(f"/registration/{token}")
+    assert "On the waiting list, number 1" in page.text

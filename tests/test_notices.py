@@ -1,0 +1,149 @@
+"""Change notices: when staff move an event, change its place or link, or
+cancel it, every registrant gets one email, and the calendar entry (the
+email's and the public .ics file's: one UID, a growing SEQUENCE) moves or
+goes away instead of doubling.
+
+Read as a patron's calendar app would: the attachments and the .ics file
+are parsed with python3-icalendar.
+"""
+import datetime
+
+import icalendar
+
+from conftest import env
+from staffkit import admin, staff_key  # noqa: F401  (fixtures)
+from test_mail import (addr, body, mailers, others_messages_wait,  # noqa: F401
+                       smtp)
+
+
+def vevent(data):
+    cal = icalendar.Calendar.from_ical(data)
+    (ev,) = cal.walk("VEVENT")
+    return cal, ev
+
+
+def attachment(msg):
+    parts = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
+    assert len(parts) == 1, [p.get_content_type() for p in msg.walk()]
+    return parts[0], parts[0].get_payload(decode=True)
+
+
+def kinds(db, slug):
+    return [r[0] for r in db.all(
+        "SELECT o.kind FROM eventbox.outbox o JOIN eventbox.events e"
+        " ON e.id = o.event_id WHERE e.slug = %s ORDER BY o.id", slug)]
+
+
+def test_moving_an_event_by_an_hour_moves_every_calendar_entry(
+        api, db, make_event, smtp, mailers, admin):
+    slug = make_event(capacity=1, starts_in="10 days", location="Room 1",
+                      format="hybrid")
+    url = db.value("SELECT online_url FROM eventbox.events WHERE slug = %s", slug)
+    ann, bob = addr("ann"), addr("bob")
+    assert api.register(slug, "Ann Patron", ann).json["status"] == "confirmed"
+    assert api.register(slug, "Bob Patron", bob).json["status"] == "waitlisted"
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([ann, bob])
+    before_file = api.get(f"/events/{slug}.ics")
+    assert before_file.status == 200
+    _, before = vevent(before_file.body)
+    _, confirmation = vevent(attachment(server.to(ann)[0])[1])
+
+    starts = before["DTSTART"].dt
+    r = admin.patch(f"/events/{slug}", json_body={
+        "starts_at": (starts + datetime.timedelta(hours=1)).isoformat(),
+        "ends_at": (before["DTEND"].dt + datetime.timedelta(hours=1)).isoformat()})
+    assert r.status == 200, r
+    server.wait_for([ann, bob], count=2)
+
+    # One notice each, nothing more.
+    assert kinds(db, slug).count("event_changed") == 2
+    (notice,) = server.to(ann)[1:]
+    assert notice["Subject"] == f"Event changed: Test event {slug}"
+    text = body(notice, "plain")
+    assert "The time has changed" in text and url in text
+    part, data = attachment(notice)
+    assert part.get_content_type() == "text/calendar"
+    assert part.get_param("method") == "REQUEST"
+    cal, moved = vevent(data)
+    assert str(cal["METHOD"]) == "REQUEST"
+    assert str(moved["UID"]) == str(confirmation["UID"]) == str(before["UID"])
+    assert int(moved["SEQUENCE"]) > int(confirmation["SEQUENCE"])
+    assert moved["DTSTART"].dt - confirmation["DTSTART"].dt == \
+        datetime.timedelta(hours=1)
+    assert str(moved["ORGANIZER"]).lower() == "mailto:events@library.example.org"
+
+    # The public file moved with it: the same UID and SEQUENCE.
+    _, after = vevent(api.get(f"/events/{slug}.ics").body)
+    assert str(after["UID"]) == str(moved["UID"])
+    assert int(after["SEQUENCE"]) == int(moved["SEQUENCE"]) > int(before["SEQUENCE"])
+    assert after["DTSTART"].dt - before["DTSTART"].dt == datetime.timedelta(hours=1)
+
+    # The waiting patron is told, without a calendar entry or the link.
+    (waiting,) = server.to(bob)[1:]
+    assert "The time has changed" in body(waiting, "plain")
+    assert url not in waiting.as_string()
+    assert not [p for p in waiting.walk() if p.get_content_type() == "text/calendar"]
+    assert f"{env('EVENTBOX_URL')}/cancel/" in body(waiting, "plain")
+
+
+def test_cancelling_an_event_removes_the_calendar_entry(
+        api, db, make_event, smtp, mailers, admin):
+    slug = make_event(starts_in="12 days")
+    ann = addr("ann")
+    assert api.register(slug, "Ann Patron", ann).status == 201
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([ann])
+    _, confirmation = vevent(attachment(server.to(ann)[0])[1])
+    assert admin.post(f"/events/{slug}/cancel").status == 200
+    server.wait_for([ann], count=2)
+    (notice,) = server.to(ann)[1:]
+    part, data = attachment(notice)
+    assert part.get_param("method") == "CANCEL"
+    cal, gone = vevent(data)
+    assert str(cal["METHOD"]) == "CANCEL" and str(gone["STATUS"]) == "CANCELLED"
+    assert str(gone["UID"]) == str(confirmation["UID"])
+    assert int(gone["SEQUENCE"]) > int(confirmation["SEQUENCE"])
+    assert kinds(db, slug) == ["confirmed", "event_cancelled"]
+
+
+def test_a_change_at_psql_is_announced_and_two_quick_edits_make_one_notice(
+        api, db, make_event):
+    slug = make_event(starts_in="15 days", location="Room 1", format="in_person")
+    ann, bob = addr("ann"), addr("bob")
+    assert api.register(slug, "Ann Patron", ann).status == 201
+    assert api.register(slug, "Bob Patron", bob).status == 201
+    seq = db.value("SELECT ical_sequence FROM eventbox.events WHERE slug = %s", slug)
+    # No mailer runs here: the notices wait in the outbox.
+    db.all("UPDATE eventbox.events SET location = 'Room 2' WHERE slug = %s", slug)
+    db.all("UPDATE eventbox.events SET starts_at = starts_at + interval '30 minutes',"
+           " ends_at = ends_at + interval '30 minutes' WHERE slug = %s", slug)
+    rows = db.all("SELECT o.changes, o.token IS NOT NULL FROM eventbox.outbox o"
+                  " JOIN eventbox.events e ON e.id = o.event_id"
+                  " WHERE e.slug = %s AND o.kind = 'event_changed'"
+                  " AND o.status = 'pending' ORDER BY o.id", slug)
+    assert len(rows) == 2
+    for changes, has_token in rows:
+        assert changes["location"] == "Room 1" and "when" in changes
+        assert has_token
+    assert db.value("SELECT ical_sequence FROM eventbox.events WHERE slug = %s",
+                    slug) == seq + 2
+    # Nothing a patron's calendar shows: no notice, no new SEQUENCE.
+    n = len(kinds(db, slug))
+    db.all("UPDATE eventbox.events SET title = 'Renamed', capacity = 50"
+           " WHERE slug = %s", slug)
+    assert len(kinds(db, slug)) == n
+    assert db.value("SELECT ical_sequence FROM eventbox.events WHERE slug = %s",
+                    slug) == seq + 2
+
+
+def test_registrations_leave_the_sequence_alone(api, db, make_event):
+    slug = make_event(capacity=1)
+    seq = db.value("SELECT ical_sequence FROM eventbox.events WHERE slug = %s", slug)
+    assert api.register(slug, "Ann", addr("ann")).status == 201
+    assert api.register(slug, "Bob", addr("bob")).status == 201
+    assert db.value("SELECT ical_sequence FROM eventbox.events WHERE slug = %s",
+                    slug) == seq
+    assert "event_changed" not in kinds(db, slug)
