@@ -175,7 +175,7 @@ bench: deps
 # pointing at BINDIR), the three environment file templates, the database
 # set-up script, and the nginx site rendered from the same templates the
 # tests use.  The Debian package (debian/) is this with PREFIX=/usr.
-NGINX_SITE_SED = -e 's|@POST_RATE@|10r/s|g' \
+NGINX_SITE_SED = -e 's|@POST_RATE@|10r/s|g' -e 's|@CONN_LIMIT@|20|g' \
 	-e 's|@CACHE_DIR@|/var/cache/nginx/eventbox|g' \
 	-e 's|@MICROCACHE_SKIP@|1|g' \
 	-e 's|@LISTEN@|443 ssl http2; listen [::]:443 ssl http2|g' \
