@@ -87,13 +87,9 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " LEFT JOIN LATERAL (SELECT " EVENT_COLS " FROM m"
 	    " ORDER BY starts_at, id LIMIT $5::integer OFFSET $6::integer) p"
 	    " ON true" },
-	/* register() behind the per-network ceiling ($8: sql/rules/55_holds.sql) */
-	[STMT_REGISTER] = { "register", 8,
-	    "SELECT outcome, position, event_id, event_slug"
-	    " FROM eventbox.register_from($8::text, $1::text, $2::text,"
-	    " $3::text, $4::text, $5::text, $6::uuid, $7::text)" },
-	/* register_from() with the answers to the event's questions ($8 jsonb)
-	 * and the client's network ($9, as STMT_REGISTER's $8) */
+	/* register_from() (the per-network ceiling: sql/rules/55_holds.sql)
+	 * with the answers to the event's questions ($8 jsonb) and the
+	 * client's network ($9) */
 	[STMT_REGISTER_ANSWERED] = { "register_answered", 9,
 	    "SELECT outcome, position, event_id, event_slug, field, message"
 	    " FROM eventbox.register_answered($1::text, $2::text, $3::text,"
