@@ -7,6 +7,7 @@
 #   make bench      benchmarks (not part of make test)
 #   make fuzz       long fuzzing runs (FUZZ_SECONDS per target, default 300)
 #   make soak       10 minutes of mixed traffic under ASan+UBSan (SOAK_SECONDS)
+#   make pot        regenerate po/eventbox.pot from the sources, merge po/*.po
 #   make install    PREFIX=/usr/local DESTDIR= (the Debian package: PREFIX=/usr)
 #   make rehearse   build the .deb, install it, run production on loopback,
 #                   fail over the database, count what was lost (nothing)
@@ -17,6 +18,7 @@ PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 SBINDIR	?= $(PREFIX)/sbin
 DATADIR	?= $(PREFIX)/share/eventbox
+LOCALEDIR ?= $(PREFIX)/share/locale
 SYSCONFDIR ?= /etc
 # systemd units: the package's place under /usr, the admin's otherwise.
 UNITDIR	?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,/etc/systemd/system)
@@ -34,7 +36,8 @@ SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CPPFLAGS = -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) $(CPPFLAGS)
+ALL_CPPFLAGS = -D_GNU_SOURCE -Isrc -DEVENTBOX_LOCALEDIR_DEFAULT='"$(LOCALEDIR)"' \
+	       $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS   = $(WARNINGS) $(CFLAGS)
 
 # The release build (./eventbox, the one installed) carries Debian's
@@ -72,12 +75,37 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_OBJS := $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o)
 FUZZ_SECONDS ?= 300
 
+# Translations (docs/TRANSLATING.md): po/LL.po for each language, compiled
+# to build/locale/LL/LC_MESSAGES/eventbox.mo; a new language is one file.
+PO_FILES := $(sort $(wildcard po/*.po))
+MO_FILES := $(PO_FILES:po/%.po=build/locale/%/LC_MESSAGES/eventbox.mo)
+XGETTEXT_FLAGS = --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: \
+	--keyword=_ --keyword=N_ --keyword=P_:1,2 --keyword=C_:1c,2 \
+	--keyword=NC_:1c,2 --keyword=answer_error:5 --keyword=answer_field_error:3 \
+	--keyword=html_error_page:3 \
+	--package-name=eventbox --msgid-bugs-address=eventbox@example.org \
+	--sort-by-file --no-wrap
+
 sinclude Makefile.local
 
 .PHONY: all run test test-unit psql bench fuzz fuzzers soak install clean deps \
-	rehearse FORCE
+	rehearse locale pot FORCE
 
-all: eventbox
+all: eventbox locale
+
+locale: $(MO_FILES)
+
+build/locale/%/LC_MESSAGES/eventbox.mo: po/%.po
+	@mkdir -p $(@D)
+	msgfmt --check --strict -o $@ $<
+
+# The template from the marked strings in src/, then each catalogue merged
+# with it (new strings arrive empty, changed ones fuzzy, for translators).
+pot:
+	xgettext $(XGETTEXT_FLAGS) -o po/eventbox.pot $(SRCS)
+	for po in $(PO_FILES); do \
+	    msgmerge --quiet --update --backup=none --no-wrap $$po \
+	        po/eventbox.pot || exit 1; done
 
 eventbox: $(OBJS)
 	$(CC) $(RELEASE_CFLAGS) $(RELEASE_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
@@ -129,7 +157,7 @@ deps:
 	@deploy/devstack.sh deps
 
 run: deps
-	@$(MAKE) --no-print-directory eventbox
+	@$(MAKE) --no-print-directory eventbox locale
 	deploy/devstack.sh run
 
 psql:
@@ -150,7 +178,7 @@ tests/node_modules: tests/package.json tests/package-lock.json
 test: deps tests/node_modules
 	@node tests/browser/check-node.cjs --installed
 	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient \
-	    build/unit build/mail-unit fuzzers
+	    build/unit build/mail-unit fuzzers locale
 	tests/run.sh
 
 # Each fuzzer for FUZZ_SECONDS (new inputs go to build/fuzz/corpus/, never
@@ -162,12 +190,12 @@ fuzz: fuzzers
 SOAK_SECONDS ?= 600
 soak: deps
 	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient \
-	    build/unit build/mail-unit
+	    build/unit build/mail-unit locale
 	SOAK_SECONDS=$(SOAK_SECONDS) FUZZ_RUNS=0 \
 	    PYTEST_ARGS=tests/test_soak.py tests/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory eventbox tests/loadclient
+	@$(MAKE) --no-print-directory eventbox tests/loadclient locale
 	bench/run.sh
 
 # Everything production needs: the binary, migrations (sql/ and its
@@ -189,7 +217,7 @@ NGINX_SITE_SED = -e 's|@POST_RATE@|10r/s|g' -e 's|@CONN_LIMIT@|20|g' \
 	-e 's|@ERROR_LOG@|/var/log/nginx/eventbox-error.log|g' \
 	-e 's|@SERVER_INCLUDE@|$(SYSCONFDIR)/nginx/eventbox.d/*.conf|g'
 
-install: eventbox
+install: eventbox locale
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(DATADIR)/nginx/errors $(DESTDIR)$(DATADIR)/env \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available \
@@ -215,6 +243,9 @@ install: eventbox
 	install -m 0644 nginx/eventbox-tls.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/nginx/eventbox.d/tls.conf
 	if [ -d static ]; then cp -R static $(DESTDIR)$(DATADIR)/; fi
+	for mo in $(MO_FILES); do \
+	    install -D -m 0644 "$$mo" "$(DESTDIR)$(LOCALEDIR)/$${mo#build/locale/}" \
+	    || exit 1; done
 
 # The production rehearsal (tests/rehearse.sh; docs/DEPLOY.md, SCALING.md).
 rehearse: deps

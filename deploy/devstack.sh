@@ -82,6 +82,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# The catalogues `make locale` compiles (docs/TRANSLATING.md), for serve and
+# the mailers; an installed eventbox reads $(PREFIX)/share/locale instead.
+export EVENTBOX_LOCALEDIR=${EVENTBOX_LOCALEDIR:-$ROOT/build/locale}
 
 # Debian packages needed to build, run and test eventbox (the tests talk to
 # PostgreSQL with psycopg2, drive the pages in Chromium through Node's
@@ -91,6 +94,7 @@ PACKAGES=(build-essential pkg-config postgresql postgresql-contrib nginx-light
           libssl-dev python3 python3-aiosmtpd python3-pytest python3-psycopg2 curl
           chromium python3-icalendar python3-feedparser python3-requests
           php-cli php-curl nodejs npm
+          gettext                       # msgfmt, xgettext: po/ (docs/TRANSLATING.md)
           clang libclang-rt-14-dev)     # the fuzzers (libFuzzer)
 
 DB_NAME=eventbox

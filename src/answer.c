@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "answer.h"
+#include "i18n.h"
 #include "json.h"
 #include "page_layout.h"
 #include "validate.h"
@@ -17,19 +18,21 @@ static const struct {
 	const char	*page;		/* NULL: the usual text */
 } missing_text[] = {
 	[MISSING_OK] = { NULL, NULL, NULL },
-	[MISSING_EVENT] = { "event_not_found", "no such event",
-	    "There is no event at this address. It may have been removed." },
+	[MISSING_EVENT] = { "event_not_found", N_("no such event"),
+	    N_("There is no event at this address. It may have been "
+	    "removed.") },
 	[MISSING_REGISTRATION] = { "registration_not_found",
-	    "no such registration", NULL },
+	    N_("no such registration"), NULL },
 	[MISSING_TOKEN] = { "registration_not_found",
-	    "no registration has that token", NULL },
-	[MISSING_PAGE] = { "not_found", "no such resource", NULL },
+	    N_("no registration has that token"), NULL },
+	[MISSING_PAGE] = { "not_found", N_("no such resource"), NULL },
 };
 
 /*
- * {"error": {"code": ..., "message": ...}} for the API; for the pages, an
- * HTML page with the usual text for the status (the API's terse message
- * is not for patrons).
+ * {"error": {"code": ..., "message": ...}} for the API, the message in the
+ * request's language (the code never changes); for the pages, an HTML
+ * page with the usual text for the status (the API's terse message is not
+ * for patrons).  message is the msgid: xgettext finds it as argument 5.
  */
 void
 answer_error(struct request *req, struct response *resp, int status,
@@ -44,7 +47,7 @@ answer_error(struct request *req, struct response *resp, int status,
 	root = json_new_object();
 	err = json_add_object(root, "error");
 	json_add_string(err, "code", code);
-	json_add_string(err, "message", message);
+	json_add_string(err, "message", _(message));
 	json_answer(resp, status, root);
 }
 
@@ -64,8 +67,9 @@ void
 answer_unavailable(struct request *req, struct response *resp, int busy)
 {
 	answer_error(req, resp, 503, busy ? "busy" : "unavailable",
-	    busy ? "the service is busy; try again in a moment" :
-	    "the service is temporarily unavailable; try again in a moment");
+	    busy ? N_("the service is busy; try again in a moment") :
+	    N_("the service is temporarily unavailable; try again in a "
+	    "moment"));
 	resp_header(resp, "Retry-After", "%d", busy ? 1 : 5);
 }
 
@@ -76,7 +80,7 @@ answer_field_error(struct response *resp, const char *field,
 	cJSON		*root, *err;
 	struct buf	 msg = BUF_INIT;
 
-	buf_printf(&msg, "%s: %s", field, message);
+	buf_printf(&msg, "%s: %s", field, _(message));
 	root = json_new_object();
 	err = json_add_object(root, "error");
 	json_add_string(err, "code", "invalid_field");

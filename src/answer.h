@@ -34,7 +34,7 @@ void	 answer_missing(struct request *, struct response *, enum missing);
  * away. */
 void	 answer_unavailable(struct request *, struct response *, int busy);
 /* 422 {"error": {"code": "invalid_field", "message": "FIELD: MESSAGE",
- * "field": FIELD}} (JSON routes only). */
+ * "field": FIELD}} (JSON routes only), MESSAGE translated (a msgid). */
 void	 answer_field_error(struct response *, const char *field,
 	    const char *message);
 /* The tree as the body, with status; json_answer() cJSON_Delete()s it. */

@@ -23,6 +23,7 @@
 #include "answer.h"
 #include "db.h"
 #include "handlers.h"
+#include "i18n.h"
 #include "json.h"
 #include "registration.h"
 #include "validate.h"
@@ -31,7 +32,7 @@ void
 api_field_error(struct response *resp, const struct field_problem *p)
 {
 	const struct field_spec	*f = &field_specs[p->field];
-	char			 msg[64];
+	char			 msg[128];
 
 	switch (p->error) {
 	case FIELD_MISSING:
@@ -52,8 +53,8 @@ api_field_error(struct response *resp, const struct field_problem *p)
 		answer_field_error(resp, f->name,
 		    "is not a valid email address");
 	else if (p->error == FIELD_TOO_LONG) {
-		snprintf(msg, sizeof(msg), "is too long (at most %zu "
-		    "characters)", f->max);
+		snprintf(msg, sizeof(msg), _("is too long (at most %zu "
+		    "characters)"), f->max);
 		answer_field_error(resp, f->name, msg);
 	} else
 		answer_field_error(resp, f->name,
@@ -89,7 +90,7 @@ answer_registered(struct response *resp, const struct registration_result *r)
 	else
 		json_add_null(o, "position");
 	json_add_string(o, "event", r->event_slug);
-	json_add_string(o, "message", r->message);
+	json_add_string(o, "message", _(r->message));
 	json_answer(resp, r->http_status, o);
 }
 
@@ -128,6 +129,7 @@ h_register(struct request *req, struct response *resp)
 	in.email = f.email;
 	in.organization = f.has_org ? f.org : NULL;
 	in.source = "api";
+	in.language = req->lang;
 	in.idempotency_key = req->idempotency_key;
 	in.remote_addr = http_param(req, "REMOTE_ADDR");
 	in.answers = f.has_answers ? f.answers : NULL;

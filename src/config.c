@@ -85,6 +85,8 @@ config_load(void)
 	    3600);
 	cfg.log_file = env_str("EVENTBOX_LOG_FILE", "");
 	cfg.sql_dir = env_str("EVENTBOX_SQL_DIR", "sql");
+	cfg.locale_dir = env_str("EVENTBOX_LOCALEDIR",
+	    EVENTBOX_LOCALEDIR_DEFAULT);
 	cfg.smtp_url = env_str("EVENTBOX_SMTP_URL", "");
 	cfg.mail_from = env_str("EVENTBOX_MAIL_FROM",
 	    "eventbox <eventbox@localhost>");

@@ -24,6 +24,7 @@ struct config {
 	int		 request_timeout_s;	/* EVENTBOX_REQUEST_TIMEOUT */
 	const char	*log_file;	/* EVENTBOX_LOG_FILE, empty: stderr */
 	const char	*sql_dir;	/* EVENTBOX_SQL_DIR */
+	const char	*locale_dir;	/* EVENTBOX_LOCALEDIR: LL/LC_MESSAGES/ */
 	const char	*smtp_url;	/* EVENTBOX_SMTP_URL */
 	const char	*mail_from;	/* EVENTBOX_MAIL_FROM */
 	const char	*mail_dir;	/* EVENTBOX_MAIL_DIR: .eml sink when no SMTP */

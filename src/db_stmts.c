@@ -59,7 +59,8 @@
 	LOCAL_TIME("starts_at", z) " AS start_text, " \
 	LOCAL_DATE("ends_at", z) " AS end_date_text, " \
 	LOCAL_TIME("ends_at", z) " AS end_text, " \
-	"eventbox.iso_local(starts_at, " z ") AS starts_local"
+	"eventbox.iso_local(starts_at, " z ") AS starts_local, " \
+	"eventbox.iso_local(ends_at, " z ") AS ends_local"
 
 const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_PING] = { "ping", 0, "SELECT 1" },
@@ -88,12 +89,13 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " ORDER BY starts_at, id LIMIT $5::integer OFFSET $6::integer) p"
 	    " ON true" },
 	/* register_from() (the per-network ceiling: sql/rules/55_holds.sql)
-	 * with the answers to the event's questions ($8 jsonb) and the
-	 * client's network ($9) */
-	[STMT_REGISTER_ANSWERED] = { "register_answered", 9,
+	 * with the answers to the event's questions ($8 jsonb), the
+	 * client's network ($9) and the registrant's language ($10) */
+	[STMT_REGISTER_ANSWERED] = { "register_answered", 10,
 	    "SELECT outcome, position, event_id, event_slug, field, message"
 	    " FROM eventbox.register_answered($1::text, $2::text, $3::text,"
-	    " $4::text, $5::text, $6::uuid, $7::text, $8::jsonb, $9::text)" },
+	    " $4::text, $5::text, $6::uuid, $7::text, $8::jsonb, $9::text,"
+	    " $10::text)" },
 	[STMT_ADMIN_QUESTIONS] = { "admin_questions", 2,
 	    "SELECT eventbox.questions_json(a.id)::text AS questions"
 	    " FROM eventbox.admin_event($1::text, $2::text) a" },
@@ -277,7 +279,9 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " " LOCAL_DATE("registration_opens_at",
 	    "coalesce($2::text, timezone)") " AS opens_date_text,"
 	    " " LOCAL_TIME("registration_opens_at",
-	    "coalesce($2::text, timezone)") " AS opens_time_text"
+	    "coalesce($2::text, timezone)") " AS opens_time_text,"
+	    " eventbox.iso_local(registration_opens_at,"
+	    " coalesce($2::text, timezone)) AS opens_local"
 	    " FROM eventbox.public_events WHERE slug = $1::text" },
 	/* $1 category or NULL, $2 limit, $3 offset.  One row at least, with
 	 * the total (event columns NULL past the end), as in event_list. */
@@ -334,7 +338,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_PAGE_HOLD] = { "page_hold", 1,
 	    "SELECT hold, status, name, event_slug, event_title, format,"
 	    " timezone, " PAGE_TIMES("timezone") ","
-	    " " LOCAL_TIME("held_until", "timezone") " AS held_until_text"
+	    " " LOCAL_TIME("held_until", "timezone") " AS held_until_text,"
+	    " eventbox.iso_local(held_until, timezone) AS held_until_local"
 	    " FROM eventbox.registration_hold($1::text)" },
 	/* $1 token, $2 the zone to show times in or NULL: the "my
 	 * registration" page, with the event's public details. */
@@ -358,8 +363,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " position, event_slug, title, description, presenter, format,"
 	    " location, online_url, human_when, timezone, ical_start, ical_end,"
 	    " ical_stamp, vtimezone, sequence, event_id, was_when,"
-	    " was_location, link_changed"
-	    " FROM eventbox.mail_claim($1::integer)" },
+	    " was_location, link_changed, language, was_start, was_end,"
+	    " was_tz FROM eventbox.mail_claim($1::integer)" },
 	[STMT_MAIL_SENT] = { "mail_sent", 1,
 	    "SELECT eventbox.mail_sent($1::bigint)" },
 	/* $1 outbox id, $2 error, $3 tries allowed, $4 first retry (ms) */

@@ -49,6 +49,9 @@ struct request {
 	const char		*cookie;	/* NULL when absent */
 	long long		 content_length;	/* -1 when absent */
 	int			 is_api;	/* JSON errors, CORS (router.c) */
+	const char		*lang;		/* "en", "es": i18n_negotiate() */
+	const char		*lang_param;	/* the same when ?lang= chose it,
+						   else NULL: links carry it */
 	int			 route;		/* index in the route table, -1 */
 	int			 incomplete;	/* no REQUEST_METHOD or REQUEST_URI */
 	const char		*args[ARGS_MAX];	/* decoded path captures */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "escape.h"
+#include "i18n.h"
 #include "ical.h"
 #include "mail.h"
 #include "mime.h"
@@ -24,16 +25,17 @@ static const char *const kind_names[MAIL__MAX] = {
 	[MAIL_EVENT_CHANGED] = "event_changed",
 };
 
+/* TRANSLATORS: the subjects; the event's title follows each. */
 static const char *const subjects[MAIL__MAX] = {
-	[MAIL_CONFIRMED] = "Registration confirmed: ",
-	[MAIL_WAITLISTED] = "Waiting list: ",
-	[MAIL_PROMOTED] = "A seat opened up, you are registered: ",
-	[MAIL_CANCELLED] = "Registration cancelled: ",
-	[MAIL_ALREADY_REGISTERED] = "You are already registered: ",
-	[MAIL_REMINDER] = "Reminder: ",
-	[MAIL_EVENT_CANCELLED] = "Event cancelled: ",
-	[MAIL_CONFIRM_ADDRESS] = "Please confirm your registration: ",
-	[MAIL_EVENT_CHANGED] = "Event changed: ",
+	[MAIL_CONFIRMED] = N_("Registration confirmed: "),
+	[MAIL_WAITLISTED] = N_("Waiting list: "),
+	[MAIL_PROMOTED] = N_("A seat opened up, you are registered: "),
+	[MAIL_CANCELLED] = N_("Registration cancelled: "),
+	[MAIL_ALREADY_REGISTERED] = N_("You are already registered: "),
+	[MAIL_REMINDER] = N_("Reminder: "),
+	[MAIL_EVENT_CANCELLED] = N_("Event cancelled: "),
+	[MAIL_CONFIRM_ADDRESS] = N_("Please confirm your registration: "),
+	[MAIL_EVENT_CHANGED] = N_("Event changed: "),
 };
 
 int
@@ -92,6 +94,18 @@ say(struct body *b, const char *s)
 	b->p_empty = 0;
 }
 
+/* A translated template with one {name} filled in. */
+static void
+say1(struct body *b, const char *tpl, const char *name, const char *value)
+{
+	struct buf	 t = BUF_INIT;
+	const char	*kv[2] = { name, value };
+
+	i18n_fill(&t, tpl, kv, 2);
+	say(b, t.data);
+	buf_free(&t);
+}
+
 /* Staff's multi-line text: paragraphs and lists, as on the event page. */
 static void
 say_paragraphs(struct body *b, const char *s)
@@ -134,10 +148,20 @@ add_link(struct body *b, const char *url)
 static void
 field(struct body *b, const char *label, const char *value, int is_link)
 {
+	struct buf	 l = BUF_INIT;
+
 	if (value == NULL || *value == '\0')
 		return;
-	buf_printf(&b->text, "%s: ", label);
-	buf_printf(&b->html, "<strong>%s:</strong> ", label);
+	/* TRANSLATORS: a label and its value ("When: ..."); French puts a
+	 * space before the colon. */
+	buf_printf(&l, _("%s: "), label);
+	buf_adds(&b->text, l.data);
+	while (l.len > 0 && l.data[l.len - 1] == ' ')
+		l.data[--l.len] = '\0';
+	buf_adds(&b->html, "<strong>");
+	html_esc(&b->html, l.data);
+	buf_adds(&b->html, "</strong> ");
+	buf_free(&l);
 	if (is_link)
 		add_link(b, value);
 	else
@@ -146,13 +170,33 @@ field(struct body *b, const char *label, const char *value, int is_link)
 	buf_adds(&b->html, "<br>\n");
 }
 
+/* The pages a link opens speak the email's language: "?lang=" or "". */
+static const char *
+lang_query(void)
+{
+	return strcmp(i18n_lang(), "en") != 0 ? "?lang=" : "";
+}
+
+/* "Wednesday, December 16, 2026, 2:00pm - 3:00pm Eastern Time" in the
+ * email's language; what eventbox.human_when() said if the times are
+ * missing (a mail_msg built by hand). */
+static const char *
+mail_when(struct buf *b, const struct mail_msg *m)
+{
+	if (m->ical_start == NULL || i18n_when(b, m->ical_start, m->ical_end,
+	    m->tzid) == -1)
+		return m->when;
+	return b->data;
+}
+
 /* what: "cancel" or "confirm", the pages of page_cancel.c, page_confirm.c */
 static void
 token_link(struct body *b, const struct mail_msg *m, const char *what)
 {
 	char	 url[1024];
 
-	snprintf(url, sizeof(url), "%s/%s/%s", m->base_url, what, m->token);
+	snprintf(url, sizeof(url), "%s/%s/%s%s%s", m->base_url, what, m->token,
+	    lang_query(), strcmp(i18n_lang(), "en") != 0 ? i18n_lang() : "");
 	add_link(b, url);
 }
 
@@ -162,7 +206,9 @@ registration_link(struct body *b, const struct mail_msg *m)
 {
 	char	 url[1024];
 
-	snprintf(url, sizeof(url), "%s/registration/%s", m->base_url, m->token);
+	snprintf(url, sizeof(url), "%s/registration/%s%s%s", m->base_url,
+	    m->token, lang_query(), strcmp(i18n_lang(), "en") != 0 ?
+	    i18n_lang() : "");
 	add_link(b, url);
 }
 
@@ -171,14 +217,20 @@ details(struct body *b, const struct mail_msg *m)
 {
 	char	 url[1024];
 
-	field(b, "Event", m->title, 0);
-	field(b, "When", m->when, 0);
-	field(b, "Presenter", m->presenter, 0);
+	struct buf	 when = BUF_INIT;
+
+	field(b, _("Event"), m->title, 0);
+	field(b, _("When"), mail_when(&when, m), 0);
+	field(b, _("Presenter"), m->presenter, 0);
 	if (strcmp(m->format, "online") != 0)
-		field(b, "Where", m->location, 0);
-	field(b, "Join online", m->online_url, 1);
+		field(b, _("Where"), m->location, 0);
+	field(b, _("Join online"), m->online_url, 1);
 	snprintf(url, sizeof(url), "%s/events/%s", m->base_url, m->event_slug);
-	field(b, "Event page", url, 1);
+	if (strcmp(i18n_lang(), "en") != 0)
+		snprintf(url + strlen(url), sizeof(url) - strlen(url),
+		    "?lang=%s", i18n_lang());
+	field(b, _("Event page"), url, 1);
+	buf_free(&when);
 }
 
 static int
@@ -191,39 +243,47 @@ is_confirmed(const struct mail_msg *m)
 static void
 changes(struct body *b, const struct mail_msg *m)
 {
-	say(b, "The details of an event you registered for have changed.");
+	struct buf	 was = BUF_INIT;
+
+	say(b, _("The details of an event you registered for have changed."));
 	if (*m->was_when != '\0') {
 		para(b);
-		say(b, "The time has changed. Before the change: ");
-		say(b, m->was_when);
+		say(b, _("The time has changed. Before the change: "));
+		if (m->was_start == NULL || *m->was_start == '\0' ||
+		    i18n_when(&was, m->was_start, m->was_end, m->was_tz) == -1)
+			buf_adds(&was, m->was_when);	/* queued before 018 */
+		say(b, was.data);
 	}
 	if (*m->was_location != '\0') {
 		para(b);
-		say(b, "The place has changed. Before the change: ");
-		say(b, m->was_location);
+		say(b, _("The place has changed. Before the change: "));
+		/* rules/72_notices.sql's word for "no place" */
+		say(b, strcmp(m->was_location, "online") == 0 ?
+		    C_("place", "online") : m->was_location);
 	}
+	buf_free(&was);
 	if (m->link_changed) {
 		para(b);
-		say(b, is_confirmed(m) ? "The link to join online has changed: "
-		    "use the one below." : "The link to join online has "
-		    "changed; you will get it if a seat opens up for you.");
+		say(b, is_confirmed(m) ? _("The link to join online has "
+		    "changed: use the one below.") : _("The link to join "
+		    "online has changed; you will get it if a seat opens up "
+		    "for you."));
 	}
 	para(b);
 	details(b, m);
 	if (is_confirmed(m)) {
 		para(b);
-		say(b, "The attached calendar file (event.ics) updates the "
-		    "entry in your calendar.");
+		say(b, _("The attached calendar file (event.ics) updates the "
+		    "entry in your calendar."));
 	} else if (*m->position != '\0') {
 		para(b);
-		say(b, "You are still on the waiting list, at place ");
-		say(b, m->position);
-		say(b, ".");
+		say1(b, _("You are still on the waiting list, at place "
+		    "{place}."), "place", m->position);
 	}
 	if (*m->token != '\0') {
 		para(b);
-		say(b, "If you can no longer attend, please cancel your "
-		    "registration: ");
+		say(b, _("If you can no longer attend, please cancel your "
+		    "registration: "));
 		token_link(b, m, "cancel");
 	}
 }
@@ -234,18 +294,16 @@ write_body(struct body *b, const struct mail_msg *m)
 	int	 has_token = *m->token != '\0';
 
 	buf_adds(&b->html, "<p>");
-	say(b, "Hello ");
-	say(b, m->to_name);
-	say(b, ",");
+	say1(b, _("Hello {name},"), "name", m->to_name);
 	para(b);
 
 	switch (m->kind) {
 	case MAIL_PROMOTED:
-		say(b, "Good news: a seat opened up and you have moved up from "
-		    "the waiting list. ");
+		say(b, _("Good news: a seat opened up and you have moved up "
+		    "from the waiting list. "));
 		/* FALLTHROUGH */
 	case MAIL_CONFIRMED:
-		say(b, "You are registered for this event.");
+		say(b, _("You are registered for this event."));
 		para(b);
 		details(b, m);
 		if (*m->description != '\0') {
@@ -254,95 +312,100 @@ write_body(struct body *b, const struct mail_msg *m)
 		}
 		if (has_token) {
 			para(b);
-			say(b, "If you are unable to attend, please cancel your "
-			    "registration so that someone on the waiting list "
-			    "can have your seat: ");
+			say(b, _("If you are unable to attend, please cancel "
+			    "your registration so that someone on the waiting "
+			    "list can have your seat: "));
 			token_link(b, m, "cancel");
 		}
 		para(b);
-		say(b, "The attached calendar file (event.ics) adds the event "
-		    "to your calendar.");
+		say(b, _("The attached calendar file (event.ics) adds the "
+		    "event to your calendar."));
 		break;
 	case MAIL_WAITLISTED:
-		say(b, "The event is full, so you are on its waiting list");
-		if (*m->position != '\0') {
-			say(b, " at place ");
-			say(b, m->position);
-		}
-		say(b, ".");
+		if (*m->position != '\0')
+			say1(b, _("The event is full, so you are on its "
+			    "waiting list at place {place}."), "place",
+			    m->position);
+		else
+			say(b, _("The event is full, so you are on its "
+			    "waiting list."));
 		para(b);
 		details(b, m);
 		para(b);
-		say(b, "When a registered person cancels, the first person on "
-		    "the waiting list moves up automatically and gets an email "
-		    "with everything needed to attend. There is nothing you "
-		    "need to do until then.");
+		say(b, _("When a registered person cancels, the first person "
+		    "on the waiting list moves up automatically and gets an "
+		    "email with everything needed to attend. There is nothing "
+		    "you need to do until then."));
 		if (has_token) {
 			para(b);
-			say(b, "To leave the waiting list: ");
+			say(b, _("To leave the waiting list: "));
 			token_link(b, m, "cancel");
 		}
 		break;
 	case MAIL_CANCELLED:
-		say(b, "Your registration has been cancelled. Thank you for "
+		say(b, _("Your registration has been cancelled. Thank you for "
 		    "letting us know: your place goes to the next person "
-		    "waiting.");
+		    "waiting."));
 		para(b);
 		details(b, m);
 		break;
 	case MAIL_ALREADY_REGISTERED:
-		say(b, "Somebody (probably you) asked to register this email "
-		    "address again. You were already ");
+		say(b, _("Somebody (probably you) asked to register this "
+		    "email address again."));
+		say(b, " ");
 		if (strcmp(m->registration_status, "waitlisted") == 0) {
-			say(b, "on the waiting list");
-			if (*m->position != '\0') {
-				say(b, " (place ");
-				say(b, m->position);
-				say(b, ")");
-			}
+			if (*m->position != '\0')
+				say1(b, _("You were already on the waiting list "
+				    "(place {place}), and nothing has changed."),
+				    "place", m->position);
+			else
+				say(b, _("You were already on the waiting list, "
+				    "and nothing has changed."));
 		} else if (strcmp(m->registration_status, "confirmed") == 0)
-			say(b, "registered");
+			say(b, _("You were already registered, and nothing "
+			    "has changed."));
 		else
-			say(b, "registered; that registration has since ended");
-		say(b, ", and nothing has changed.");
+			say(b, _("You were already registered; that "
+			    "registration has since ended, and nothing has "
+			    "changed."));
 		para(b);
 		details(b, m);
 		if (has_token) {
 			para(b);
-			say(b, "To cancel your registration: ");
+			say(b, _("To cancel your registration: "));
 			token_link(b, m, "cancel");
 		}
 		break;
 	case MAIL_REMINDER:
-		say(b, "This is a reminder: the event you registered for starts "
-		    "soon.");
+		say(b, _("This is a reminder: the event you registered for "
+		    "starts soon."));
 		para(b);
 		details(b, m);
 		if (has_token) {
 			para(b);
-			say(b, "If you are unable to attend the live webinar, "
-			    "please cancel your registration: ");
+			say(b, _("If you are unable to attend the live webinar, "
+			    "please cancel your registration: "));
 			token_link(b, m, "cancel");
 		}
 		break;
 	case MAIL_EVENT_CANCELLED:
-		say(b, "We are sorry: this event has been cancelled. Your "
+		say(b, _("We are sorry: this event has been cancelled. Your "
 		    "registration ends with it; there is nothing you need to "
-		    "do.");
+		    "do."));
 		para(b);
 		details(b, m);
 		break;
 	case MAIL_CONFIRM_ADDRESS:
-		say(b, "Somebody (probably you) asked to register this email "
+		say(b, _("Somebody (probably you) asked to register this email "
 		    "address for the event below. Your place is held for a "
 		    "short time; to keep it, open this link and press "
-		    "\"Confirm\": ");
+		    "\"Confirm\": "));
 		token_link(b, m, "confirm");
 		para(b);
 		details(b, m);
 		para(b);
-		say(b, "If it was not you, do nothing: the place is released "
-		    "and you will get no further email about it.");
+		say(b, _("If it was not you, do nothing: the place is released "
+		    "and you will get no further email about it."));
 		break;
 	case MAIL_EVENT_CHANGED:
 		changes(b, m);
@@ -353,13 +416,13 @@ write_body(struct body *b, const struct mail_msg *m)
 	/* Not while the address is unconfirmed: that email has one link. */
 	if (*m->token != '\0' && m->kind != MAIL_CONFIRM_ADDRESS) {
 		para(b);
-		say(b, "Your registration, with the times in your own time "
-		    "zone: ");
+		say(b, _("Your registration, with the times in your own time "
+		    "zone: "));
 		registration_link(b, m);
 	}
 	para(b);
-	say(b, "This message was sent because this address was used to "
-	    "register for the event.");
+	say(b, _("This message was sent because this address was used to "
+	    "register for the event."));
 	buf_adds(&b->text, "\n");
 	buf_adds(&b->html, "</p>\n");
 }
@@ -424,7 +487,7 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 
 	if ((unsigned)m->kind >= MAIL__MAX)
 		abort();
-	buf_adds(&subject, subjects[m->kind]);
+	buf_adds(&subject, _(subjects[m->kind]));
 	buf_adds(&subject, m->title);
 	if (!safe(m->from) || !safe(m->to_name) || !safe(m->to_email) ||
 	    !safe(m->message_id) || !safe(subject.data) ||
@@ -469,8 +532,8 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 	buf_printf(out, "\r\n--%s-alt\r\n"
 	    "Content-Type: text/html; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", m->boundary);
-	buf_adds(&page, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>"
-	    "<meta charset=\"utf-8\"><title>");
+	buf_printf(&page, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>"
+	    "<meta charset=\"utf-8\"><title>", i18n_lang());
 	html_esc(&page, subject.data);
 	buf_adds(&page, "</title></head>\n<body>\n");
 	buf_adds(&page, b.html.data);

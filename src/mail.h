@@ -12,7 +12,9 @@
  * All strings in struct mail_msg are borrowed (they point into a PGresult
  * in the mailer); mail_compose() appends to out, which the caller owns.
  * Pure: time, Message-ID and MIME boundary come in, so the unit tests can
- * compare the output with golden files.
+ * compare the output with golden files.  Composed in the language in use
+ * (i18n_use(): the mailer sets the registrant's before each message);
+ * links to the pages carry ?lang= when it is not English.
  */
 #ifndef EVENTBOX_MAIL_H
 #define EVENTBOX_MAIL_H
@@ -56,6 +58,9 @@ struct mail_msg {
 	const char	*was_when;
 	const char	*was_location;
 	int		 link_changed;
+	const char	*was_start;	/* the old times, "20261216T140000" */
+	const char	*was_end;	/* in was_tz; NULL or empty when not */
+	const char	*was_tz;	/* known (queued before 018) */
 	/* iCalendar attachment */
 	const char	*tzid;
 	const char	*vtimezone;

@@ -49,6 +49,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "i18n.h"
 #include "log.h"
 #include "mail.h"
 #include "proc.h"
@@ -113,6 +114,11 @@ fill_message(struct mail_msg *m, const PGresult *res, char *msgid,
 	m->was_when = COL("was_when");
 	m->was_location = COL("was_location");
 	m->link_changed = strcmp(COL("link_changed"), "t") == 0;
+	m->was_start = COL("was_start");
+	m->was_end = COL("was_end");
+	m->was_tz = COL("was_tz");
+	/* Everything the message says, in the registrant's language. */
+	i18n_use(COL("language"));
 	m->tzid = COL("timezone");
 	m->vtimezone = COL("vtimezone");
 	m->ical_start = COL("ical_start");
@@ -286,6 +292,7 @@ cmd_mailer(int argc, char **argv)
 	log_init("eventbox-mailer", cfg.log_file);
 	if (argc > 1)
 		fatalx("usage: eventbox mailer (settings come from EVENTBOX_*)");
+	i18n_load(cfg.locale_dir);
 	v = getenv("EVENTBOX_MAIL_RETRY_BASE_MS");
 	if (v != NULL && *v != '\0') {
 		if (parse_int(v, strlen(v), 1, 86400000, &n) == -1)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "i18n.h"
 #include "log.h"
 #include "metrics.h"
 #include "proc.h"
@@ -242,6 +243,8 @@ cmd_serve(int argc, char **argv)
 
 	fd = listen_socket(cfg.listen);
 	metrics_init(n);	/* before the fork: the workers share it */
+	log_info("languages: %d catalogues besides English",
+	    i18n_load(cfg.locale_dir));
 	if ((pids = calloc((size_t)n, sizeof(*pids))) == NULL)
 		fatal("calloc");
 	for (i = 0; i < n; i++)

@@ -53,12 +53,13 @@ page_cancel_form(struct request *req, struct response *resp, int waiting)
 	csrf_prepare(req, resp, field);
 	buf_adds(b, "<form method=\"post\" action=\"/cancel/");
 	html_esc(b, req->args[0]);
+	page_lang_query(b, 0);
 	buf_adds(b, "\">\n<input type=\"hidden\" name=\"" CSRF_FIELD
 	    "\" value=\"");
 	buf_adds(b, field);
 	buf_adds(b, "\">\n<button type=\"submit\">");
-	buf_adds(b, waiting ? "Leave the waiting list" :
-	    "Cancel my registration");
+	html_esc(b, waiting ? _("Leave the waiting list") :
+	    _("Cancel my registration"));
 	buf_adds(b, "</button>\n</form>\n");
 }
 
@@ -77,25 +78,28 @@ h_page_cancel_show(struct request *req, struct response *resp)
 	if (!load(req, resp, &res))
 		return;
 	waiting = strcmp(db_value(res, 0, "status"), "waitlisted") == 0;
-	html_page(resp, waiting ? "Leave the waiting list?" :
-	    "Cancel your registration?");
-	buf_adds(b, "<dl class=\"facts\">\n<dt>Name</dt><dd>");
+	html_page(resp, waiting ? _("Leave the waiting list?") :
+	    _("Cancel your registration?"));
+	buf_printf(b, "<dl class=\"facts\">\n<dt>%s</dt><dd>", _("Name"));
 	html_esc(b, db_value(res, 0, "name"));
-	buf_adds(b, "</dd>\n<dt>Event</dt><dd>");
+	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("Event"));
 	page_event_link(b, db_value(res, 0, "event_slug"),
 	    db_value(res, 0, "event_title"));
-	buf_adds(b, "</dd>\n<dt>When</dt><dd>");
+	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("When"));
 	page_when(b, res, 0, db_value(res, 0, "timezone"));
-	buf_adds(b, "</dd>\n<dt>Status</dt><dd>");
+	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("Status"));
 	if (waiting) {
-		buf_adds(b, "On the waiting list, number ");
+		html_esc(b, _("On the waiting list, number"));
+		buf_adds(b, " ");
 		html_esc(b, db_value(res, 0, "position"));
 	} else
-		buf_adds(b, "Registered");
+		html_esc(b, _("Registered"));
 	buf_adds(b, "</dd>\n</dl>\n");
 	page_cancel_form(req, resp, waiting);
-	buf_adds(b, "<p>Changed your mind? Just close this "
-	    "page: nothing changes until you press the button.</p>\n");
+	buf_adds(b, "<p>");
+	html_esc(b, _("Changed your mind? Just close this page: nothing "
+	    "changes until you press the button."));
+	buf_adds(b, "</p>\n");
 	html_end(resp);
 	PQclear(res);
 }
@@ -126,11 +130,14 @@ h_page_cancel(struct request *req, struct response *resp)
 	strncpy(slug, db_value(res, 0, "event_slug"), sizeof(slug) - 1);
 	slug[sizeof(slug) - 1] = '\0';
 	PQclear(res);
-	html_page(resp, "Your registration is cancelled");
-	buf_adds(b, "<p>Thank you for letting us know: your place goes to the next "
-	    "person on the waiting list. An email confirms the "
-	    "cancellation.</p>\n<p><a href=\"/events/");
+	html_page(resp, _("Your registration is cancelled"));
+	buf_adds(b, "<p>");
+	html_esc(b, _("Thank you for letting us know: your place goes to the "
+	    "next person on the waiting list. An email confirms the "
+	    "cancellation."));
+	buf_adds(b, "</p>\n<p><a href=\"/events/");
 	html_esc(b, slug);
-	buf_adds(b, "\">Back to the event</a></p>\n");
+	page_lang_query(b, 0);
+	buf_printf(b, "\">%s</a></p>\n", _("Back to the event"));
 	html_end(resp);
 }

@@ -10,6 +10,7 @@
  * confirmed would make "the address confirmed it" untrue.  The pages are
  * Cache-Control: no-store (router) and Referrer-Policy: no-referrer.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "answer.h"
@@ -24,14 +25,50 @@
 static void
 event_facts(struct buf *b, const PGresult *res)
 {
-	buf_adds(b, "<dl class=\"facts\">\n<dt>Name</dt><dd>");
+	buf_printf(b, "<dl class=\"facts\">\n<dt>%s</dt><dd>", _("Name"));
 	html_esc(b, db_value(res, 0, "name"));
-	buf_adds(b, "</dd>\n<dt>Event</dt><dd>");
+	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("Event"));
 	page_event_link(b, db_value(res, 0, "event_slug"),
 	    db_value(res, 0, "event_title"));
-	buf_adds(b, "</dd>\n<dt>When</dt><dd>");
+	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("When"));
 	page_when(b, res, 0, db_value(res, 0, "timezone"));
 	buf_adds(b, "</dd>\n</dl>\n");
+}
+
+static void
+paragraph(struct buf *b, const char *text)
+{
+	buf_adds(b, "<p>");
+	html_esc(b, text);
+	buf_adds(b, "</p>\n");
+}
+
+static void
+back_link(struct buf *b, const char *slug)
+{
+	buf_adds(b, "<p><a href=\"/events/");
+	html_esc(b, slug);
+	page_lang_query(b, 0);
+	buf_printf(b, "\">%s</a></p>\n", _("Back to the event"));
+}
+
+/* "Your place is held until 3:00pm (event time)." */
+static void
+held_until(struct buf *b, const PGresult *res)
+{
+	struct local_time	 t;
+	struct buf		 tm = BUF_INIT, line = BUF_INIT;
+	const char		*kv[2];
+
+	page_local(res, 0, "held_until_local", &t);
+	i18n_time(&tm, &t);
+	kv[0] = "time";
+	kv[1] = tm.data;
+	i18n_fill(&line, _("Your place is held until {time} (event time). "
+	    "Press the button to keep it."), kv, 2);
+	paragraph(b, line.data);
+	buf_free(&tm);
+	buf_free(&line);
 }
 
 /* 410: the hold ended before anybody confirmed it. */
@@ -40,13 +77,12 @@ expired_page(struct response *resp, const char *slug)
 {
 	struct buf	*b = &resp->body;
 
-	html_page(resp, "This registration has lapsed");
+	html_page(resp, _("This registration has lapsed"));
 	resp->status = 410;
-	buf_adds(b, "<p>The place was held for a limited time, and nobody "
+	paragraph(b, _("The place was held for a limited time, and nobody "
 	    "confirmed it in time, so it went to the next person. You are "
-	    "welcome to register again.</p>\n<p><a href=\"/events/");
-	html_esc(b, slug);
-	buf_adds(b, "\">Back to the event</a></p>\n");
+	    "welcome to register again."));
+	back_link(b, slug);
 	html_end(resp);
 }
 
@@ -77,27 +113,27 @@ h_page_confirm_show(struct request *req, struct response *resp)
 	else if (strcmp(hold, "expired") == 0)
 		expired_page(resp, db_value(res, 0, "event_slug"));
 	else if (strcmp(hold, "confirmed") == 0) {
-		html_page(resp, "Already confirmed");
+		html_page(resp, _("Already confirmed"));
 		event_facts(b, res);
-		buf_adds(b, "<p>Nothing more to do: the email that followed "
-		    "the confirmation has your cancellation link.</p>\n");
+		paragraph(b, _("Nothing more to do: the email that followed "
+		    "the confirmation has your cancellation link."));
 		html_end(resp);
 	} else {
 		csrf_prepare(req, resp, field);
-		html_page(resp, "Confirm your registration?");
+		html_page(resp, _("Confirm your registration?"));
 		event_facts(b, res);
-		buf_adds(b, "<p>Your place is held until ");
-		html_esc(b, db_value(res, 0, "held_until_text"));
-		buf_adds(b, " (event time). Press the button to keep it.</p>\n"
-		    "<form method=\"post\" action=\"/confirm/");
+		held_until(b, res);
+		buf_adds(b, "<form method=\"post\" action=\"/confirm/");
 		html_esc(b, tok);
+		page_lang_query(b, 0);
 		buf_adds(b, "\">\n<input type=\"hidden\" name=\"" CSRF_FIELD
 		    "\" value=\"");
 		buf_adds(b, field);
-		buf_adds(b, "\">\n<button type=\"submit\">Confirm my "
-		    "registration</button>\n</form>\n<p>Did not ask for this? "
-		    "Just close this page: the place is released and you "
-		    "will get no more email about it.</p>\n");
+		buf_printf(b, "\">\n<button type=\"submit\">%s</button>\n"
+		    "</form>\n", _("Confirm my registration"));
+		paragraph(b, _("Did not ask for this? Just close this page: "
+		    "the place is released and you will get no more email "
+		    "about it."));
 		html_end(resp);
 	}
 	PQclear(res);
@@ -129,16 +165,21 @@ h_page_confirm(struct request *req, struct response *resp)
 	    strcmp(outcome, "already_confirmed") != 0)
 		html_link_inactive(resp, LINK_INACTIVE_WHY);
 	else {
-		html_page(resp, waiting ? "Confirmed: you are on the waiting "
-		    "list" : "Confirmed: you are registered");
+		html_page(resp, waiting ? _("Confirmed: you are on the "
+		    "waiting list") : _("Confirmed: you are registered"));
 		buf_adds(b, "<p>");
-		if (waiting)
-			buf_printf(b, "You are number %s on the waiting list. ",
-			    db_value(res, 0, "position"));
-		buf_adds(b, "An email with the details and your cancellation "
-		    "link is on its way.</p>\n<p><a href=\"/events/");
-		html_esc(b, db_value(res, 0, "event_slug"));
-		buf_adds(b, "\">Back to the event</a></p>\n");
+		if (waiting) {
+			const char	*kv[] = { "number",
+					    db_value(res, 0, "position") };
+
+			i18n_fill(b, _("You are number {number} on the "
+			    "waiting list."), kv, 2);
+			buf_adds(b, " ");
+		}
+		html_esc(b, _("An email with the details and your "
+		    "cancellation link is on its way."));
+		buf_adds(b, "</p>\n");
+		back_link(b, db_value(res, 0, "event_slug"));
 		html_end(resp);
 	}
 	PQclear(res);

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "db.h"
 #include "escape.h"
+#include "i18n.h"
 #include "jsonld.h"
 #include "page_event_box.h"
 #include "page_layout.h"
@@ -43,10 +44,12 @@ categories(struct buf *b, const char *json)
 	cJSON_ArrayForEach(c, arr) {
 		if (!cJSON_IsString(c))
 			continue;
-		buf_adds(b, n++ == 0 ? "<dt>Categories</dt><dd><ul class=\"cats\">"
-		    : "");
+		if (n++ == 0)
+			buf_printf(b, "<dt>%s</dt><dd><ul class=\"cats\">",
+			    _("Categories"));
 		buf_adds(b, "<li><a href=\"/events?category=");
 		html_urlenc(b, c->valuestring);
+		page_lang_query(b, 1);
 		buf_adds(b, "\">");
 		html_esc(b, c->valuestring);
 		buf_adds(b, "</a></li>");
@@ -63,10 +66,10 @@ static const struct {
 	const char	*autocomplete;
 	const char	*hint;
 } inputs[FIELD__MAX] = {
-	[FIELD_NAME] = { "Your name", "text", "name", NULL },
-	[FIELD_EMAIL] = { "Email address", "email", "email",
-	    "We send the confirmation and your cancellation link here." },
-	[FIELD_ORGANIZATION] = { "Member library (optional)", "text",
+	[FIELD_NAME] = { N_("Your name"), "text", "name", NULL },
+	[FIELD_EMAIL] = { N_("Email address"), "email", "email",
+	    N_("We send the confirmation and your cancellation link here.") },
+	[FIELD_ORGANIZATION] = { N_("Member library (optional)"), "text",
 	    "organization", NULL },
 };
 
@@ -77,14 +80,14 @@ field(struct buf *b, enum field_id f, const char *value, const char *err)
 	const char	*id = field_specs[f].name, *hint = inputs[f].hint;
 
 	buf_printf(b, "<div class=\"field%s\">\n<label for=\"%s\">%s</label>\n",
-	    err ? " invalid" : "", id, inputs[f].label);
+	    err ? " invalid" : "", id, _(inputs[f].label));
 	if (hint != NULL)
 		buf_printf(b, "<p class=\"hint\" id=\"%s-hint\">%s</p>\n", id,
-		    hint);
+		    _(hint));
 	if (err != NULL)
 		buf_printf(b, "<p class=\"error\" id=\"%s-error\">"
-		    "<span class=\"visually-hidden\">Error: </span>%s</p>\n",
-		    id, err);
+		    "<span class=\"visually-hidden\">%s </span>%s</p>\n",
+		    id, _("Error:"), err);
 	buf_printf(b, "<input id=\"%s\" name=\"%s\" type=\"%s\" "
 	    "autocomplete=\"%s\"", id, id, inputs[f].type,
 	    inputs[f].autocomplete);
@@ -120,8 +123,9 @@ error_summary(struct buf *b, const struct form_state *fs)
 		return;
 	buf_adds(b, "<div class=\"error-summary\" id=\"error-summary\" "
 	    "tabindex=\"-1\" role=\"alert\" aria-labelledby=\"error-summary-"
-	    "title\">\n<h3 id=\"error-summary-title\">There is a problem</h3>"
-	    "\n<ul>\n");
+	    "title\">\n<h3 id=\"error-summary-title\">");
+	html_esc(b, _("There is a problem"));
+	buf_adds(b, "</h3>\n<ul>\n");
 	if (fs->notice != NULL) {
 		buf_adds(b, "<li>");
 		html_esc(b, fs->notice);
@@ -150,19 +154,51 @@ reg_form(struct request *req, struct response *resp, const char *slug,
 	buf_adds(b, "<form class=\"register\" method=\"post\" novalidate "
 	    "action=\"/events/");
 	html_esc(b, slug);
-	buf_adds(b, "/register\">\n<input type=\"hidden\" name=\""
+	buf_adds(b, "/register");
+	page_lang_query(b, 0);
+	buf_adds(b, "\">\n<input type=\"hidden\" name=\""
 	    CSRF_FIELD "\" value=\"");
 	buf_adds(b, tok);
 	buf_adds(b, "\">\n");
 	for (f = 0; f < FIELD__MAX; f++)
 		field(b, (enum field_id)f, fs->value[f], fs->error[f]);
 	/* Hidden from people by the stylesheet; bots fill it in. */
-	buf_adds(b, "<div class=\"hp\">\n<label for=\"website\">Leave this "
-	    "field empty</label>\n<input id=\"website\" name=\"website\" "
+	buf_printf(b, "<div class=\"hp\">\n<label for=\"website\">%s"
+	    "</label>\n<input id=\"website\" name=\"website\" "
 	    "type=\"text\" tabindex=\"-1\" autocomplete=\"off\" value=\"\">\n"
-	    "</div>\n<button type=\"submit\">");
-	buf_adds(b, waitlist ? "Join the waiting list" : "Register");
+	    "</div>\n<button type=\"submit\">", _("Leave this field empty"));
+	html_esc(b, waitlist ? _("Join the waiting list") : _("Register"));
 	buf_adds(b, "</button>\n</form>\n");
+}
+
+static void
+state_line(struct buf *b, const char *class, const char *text)
+{
+	buf_printf(b, "<p class=\"%s\">", class);
+	html_esc(b, text);
+	buf_adds(b, "</p>\n");
+}
+
+/* "Registration opens Monday, November 2, 2026 at 9:00am." */
+static void
+opens_line(struct buf *b, const PGresult *res)
+{
+	struct local_time	 t;
+	struct buf		 d = BUF_INIT, tm = BUF_INIT, line = BUF_INIT;
+	const char		*kv[4];
+
+	page_local(res, 0, "opens_local", &t);
+	i18n_date(&d, &t);
+	i18n_time(&tm, &t);
+	kv[0] = "date";
+	kv[1] = d.data;
+	kv[2] = "time";
+	kv[3] = tm.data;
+	i18n_fill(&line, _("Registration opens {date} at {time}."), kv, 4);
+	state_line(b, "state", line.data);
+	buf_free(&d);
+	buf_free(&tm);
+	buf_free(&line);
 }
 
 static void
@@ -177,38 +213,39 @@ registration_box(struct request *req, struct response *resp,
 	int		 waitlist = strcmp(db_value(res, 0,
 			    "waitlist_available"), "t") == 0;
 
-	buf_adds(b, "<section class=\"registration\" aria-labelledby="
-	    "\"register\">\n<h2 id=\"register\">Registration</h2>\n");
+	buf_printf(b, "<section class=\"registration\" aria-labelledby="
+	    "\"register\">\n<h2 id=\"register\">%s</h2>\n",
+	    _("Registration"));
 	/* Who may register, said before the form rather than after a
 	 * refusal (the 403 not_eligible). */
 	if (strcmp(db_value(res, 0, "members_only"), "t") == 0)
-		buf_adds(b, "<p class=\"eligibility\">For member libraries: "
-		    "register with your library email address. Free for "
-		    "members.</p>\n");
+		state_line(b, "eligibility", _("For member libraries: register "
+		    "with your library email address. Free for members."));
 	error_summary(b, fs);
 	if (strcmp(state, "cancelled") == 0)
-		buf_adds(b, "<p class=\"state\">This event was cancelled.</p>\n");
-	else if (strcmp(state, "not_open") == 0) {
-		buf_adds(b, "<p class=\"state\">Registration opens ");
-		html_esc(b, db_value(res, 0, "opens_date_text"));
-		buf_adds(b, " at ");
-		html_esc(b, db_value(res, 0, "opens_time_text"));
-		buf_adds(b, ".</p>\n");
-	} else if (strcmp(state, "open") != 0)
-		buf_adds(b, "<p class=\"state\">Registration is closed.</p>\n");
+		state_line(b, "state", _("This event was cancelled."));
+	else if (strcmp(state, "not_open") == 0)
+		opens_line(b, res);
+	else if (strcmp(state, "open") != 0)
+		state_line(b, "state", _("Registration is closed."));
 	else if (seats > 0) {
-		buf_printf(b, "<p class=\"state\">Registration is required. "
-		    "There %s %ld %s available.%s</p>\n",
-		    seats == 1 ? "is" : "are", seats, seats == 1 ? "seat" :
-		    "seats", waitlist ? " Waiting list may be available if "
-		    "full." : "");
+		buf_adds(b, "<p class=\"state\">");
+		html_esc(b, _("Registration is required."));
+		buf_adds(b, " ");
+		buf_printf(b, P_("There is %ld seat available.",
+		    "There are %ld seats available.", seats), seats);
+		if (waitlist) {
+			buf_adds(b, " ");
+			html_esc(b, _("Waiting list may be available if full."));
+		}
+		buf_adds(b, "</p>\n");
 		reg_form(req, resp, slug, fs, 0);
 	} else if (waitlist) {
-		buf_adds(b, "<p class=\"state\">This event is full. Join the "
-		    "waiting list.</p>\n");
+		state_line(b, "state", _("This event is full. Join the waiting "
+		    "list."));
 		reg_form(req, resp, slug, fs, 1);
 	} else
-		buf_adds(b, "<p class=\"state\">This event is full.</p>\n");
+		state_line(b, "state", _("This event is full."));
 	buf_adds(b, "</section>\n");
 }
 
@@ -237,7 +274,7 @@ calendar_links(struct buf *b, const PGresult *res)
 
 	buf_printf(&page, "%s/events/%s", cfg.base_url, slug);
 	buf_adds(&where, *db_value(res, 0, "location") != '\0' ?
-	    db_value(res, 0, "location") : "Online");
+	    db_value(res, 0, "location") : _("Online"));
 	buf_adds(&g, "https://calendar.google.com/calendar/render");
 	url_param(&g, "?", "action", "TEMPLATE");
 	url_param(&g, "&", "text", title);
@@ -256,16 +293,40 @@ calendar_links(struct buf *b, const PGresult *res)
 
 	buf_adds(b, "<ul class=\"calendars\">\n<li><a href=\"/events/");
 	html_esc(b, slug);
-	buf_adds(b, ".ics\">Add to my calendar (.ics file)</a></li>\n"
-	    "<li><a href=\"");
+	buf_adds(b, ".ics");
+	page_lang_query(b, 0);
+	buf_printf(b, "\">%s</a></li>\n<li><a href=\"",
+	    _("Add to my calendar (.ics file)"));
 	html_esc(b, g.data);
-	buf_adds(b, "\">Add to Google Calendar</a></li>\n<li><a href=\"");
+	buf_printf(b, "\">%s</a></li>\n<li><a href=\"",
+	    _("Add to Google Calendar"));
 	html_esc(b, o.data);
-	buf_adds(b, "\">Add to Outlook.com</a></li>\n</ul>\n");
+	buf_printf(b, "\">%s</a></li>\n</ul>\n", _("Add to Outlook.com"));
 	buf_free(&page);
 	buf_free(&where);
 	buf_free(&g);
 	buf_free(&o);
+}
+
+/* Date and Time, in the zone shown and the language in use. */
+static void
+date_facts(struct buf *b, const PGresult *res)
+{
+	struct local_time	 s;
+	struct buf		 d = BUF_INIT;
+
+	page_local(res, 0, "starts_local", &s);
+	i18n_date(&d, &s);
+	buf_printf(b, "<dt>%s</dt><dd><time datetime=\"", _("Date"));
+	html_esc(b, db_value(res, 0, "starts_local"));
+	buf_adds(b, "\">");
+	html_esc(b, d.data);
+	buf_printf(b, "</time></dd>\n<dt>%s</dt><dd>", _("Time"));
+	i18n_time(b, &s);
+	buf_adds(b, " - ");
+	page_until(b, res, 0);
+	buf_adds(b, "</dd>\n");
+	buf_free(&d);
 }
 
 void
@@ -289,28 +350,16 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 			html_esc(b, db_value(res, 0, "image_alt"));
 		buf_adds(b, "\">\n");
 	}
-	buf_adds(b, "<dl class=\"facts\">\n<dt>Date</dt><dd><time datetime=\"");
-	html_esc(b, db_value(res, 0, "starts_local"));
-	buf_adds(b, "\">");
-	html_esc(b, db_value(res, 0, "date_text"));
-	buf_adds(b, "</time></dd>\n<dt>Time</dt><dd>");
-	html_esc(b, db_value(res, 0, "start_text"));
-	buf_adds(b, " - ");
-	if (strcmp(db_value(res, 0, "date_text"),
-	    db_value(res, 0, "end_date_text")) != 0) {
-		html_esc(b, db_value(res, 0, "end_date_text"));
-		buf_adds(b, ", ");
-	}
-	html_esc(b, db_value(res, 0, "end_text"));
-	buf_adds(b, "</dd>\n");
-	fact(b, "Time zone", zone_label(shown));
-	fact(b, "Format", page_format_label(format));
-	fact(b, "Location", db_value(res, 0, "location"));
+	buf_adds(b, "<dl class=\"facts\">\n");
+	date_facts(b, res);
+	fact(b, _("Time zone"), zone_label(shown));
+	fact(b, _("Format"), page_format_label(format));
+	fact(b, _("Location"), db_value(res, 0, "location"));
 	if (strcmp(format, "in_person") != 0)
-		fact(b, "Online", "This is an online event. The link to join is "
-		    "sent in the registration email.");
+		fact(b, _("Online"), _("This is an online event. The link to "
+		    "join is sent in the registration email."));
 	categories(b, db_value(res, 0, "categories"));
-	fact(b, "Organizer", db_value(res, 0, "organizer"));
+	fact(b, _("Organizer"), db_value(res, 0, "organizer"));
 	buf_adds(b, "</dl>\n");
 	buf_adds(&action, "/events/");
 	buf_adds(&action, slug);
@@ -318,22 +367,28 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	buf_free(&action);
 	calendar_links(b, res);
 	registration_box(req, resp, res, fs);
-	buf_adds(b, "<section aria-labelledby=\"about\">\n<h2 id=\"about\">"
-	    "Description</h2>\n");
+	buf_printf(b, "<section aria-labelledby=\"about\">\n<h2 id=\"about\">"
+	    "%s</h2>\n", _("Description"));
 	html_paragraphs(b, db_value(res, 0, "description"));
 	buf_adds(b, "</section>\n");
 	if (*db_value(res, 0, "presenter") != '\0') {
-		buf_adds(b, "<section aria-labelledby=\"presenter\">\n"
-		    "<h2 id=\"presenter\">Presenter</h2>\n");
+		buf_printf(b, "<section aria-labelledby=\"presenter\">\n"
+		    "<h2 id=\"presenter\">%s</h2>\n", _("Presenter"));
 		html_paragraphs(b, db_value(res, 0, "presenter"));
 		buf_adds(b, "</section>\n");
 	}
 	if (*db_value(res, 0, "accessibility_contact") != '\0') {
-		buf_adds(b, "<section aria-labelledby=\"access\">\n"
-		    "<h2 id=\"access\">Accessibility</h2>\n<p>If you have "
-		    "questions or requests about accessibility, contact ");
-		html_esc(b, db_value(res, 0, "accessibility_contact"));
-		buf_adds(b, ".</p>\n</section>\n");
+		const char	*kv[] = { "contact",
+				    db_value(res, 0, "accessibility_contact") };
+		struct buf	 line = BUF_INIT;
+
+		buf_printf(b, "<section aria-labelledby=\"access\">\n"
+		    "<h2 id=\"access\">%s</h2>\n<p>", _("Accessibility"));
+		i18n_fill(&line, _("If you have questions or requests about "
+		    "accessibility, contact {contact}."), kv, 2);
+		html_esc(b, line.data);
+		buf_adds(b, "</p>\n</section>\n");
+		buf_free(&line);
 	}
 	buf_adds(b, "</article>\n<script src=\"/static/eventbox.js\" defer>"
 	    "</script>\n");

@@ -33,15 +33,16 @@ list_seats(struct buf *b, const PGresult *res, int i)
 			    NULL, 10);
 
 	if (strcmp(state, "not_open") == 0)
-		buf_adds(b, "Registration opens later");
+		buf_adds(b, _("Registration opens later"));
 	else if (strcmp(state, "open") != 0)
-		buf_adds(b, "Registration closed");
+		buf_adds(b, _("Registration closed"));
 	else if (seats > 0)
-		buf_printf(b, "%ld %s left", seats, seats == 1 ? "seat" : "seats");
+		buf_printf(b, P_("%ld seat left", "%ld seats left", seats),
+		    seats);
 	else if (strcmp(db_value(res, i, "waitlist_available"), "t") == 0)
-		buf_adds(b, "Full: waiting list open");
+		buf_adds(b, _("Full: waiting list open"));
 	else
-		buf_adds(b, "Full");
+		buf_adds(b, _("Full"));
 }
 
 static void
@@ -56,7 +57,9 @@ list_link(struct buf *b, const char *category, long long page,
 		html_urlenc(b, category);
 		buf_adds(b, "&amp;");
 	}
-	buf_printf(b, "page=%lld\">%s</a>", page, text);
+	buf_printf(b, "page=%lld", page);
+	page_lang_query(b, 1);
+	buf_printf(b, "\">%s</a>", text);
 }
 
 static void
@@ -69,9 +72,12 @@ category_filter(struct buf *b, const char *current)
 		return;	/* the list still works without the filter */
 	if (PQntuples(res) > 0) {
 		buf_adds(b, "<form class=\"filter\" method=\"get\" "
-		    "action=\"/events\">\n<label for=\"category\">Category"
-		    "</label>\n<select id=\"category\" name=\"category\">\n"
-		    "<option value=\"\">All categories</option>\n");
+		    "action=\"/events\">\n");
+		page_lang_field(b);
+		buf_printf(b, "<label for=\"category\">%s</label>\n"
+		    "<select id=\"category\" name=\"category\">\n"
+		    "<option value=\"\">%s</option>\n", _("Category"),
+		    _("All categories"));
 		for (i = 0; i < PQntuples(res); i++) {
 			const char	*c = db_value(res, i, "category");
 
@@ -82,8 +88,8 @@ category_filter(struct buf *b, const char *current)
 			html_esc(b, c);
 			buf_adds(b, "</option>\n");
 		}
-		buf_adds(b, "</select>\n<button type=\"submit\">Show</button>\n"
-		    "</form>\n");
+		buf_printf(b, "</select>\n<button type=\"submit\">%s</button>\n"
+		    "</form>\n", _("Show"));
 	}
 	PQclear(res);
 }
@@ -97,8 +103,8 @@ static const struct query_param list_params[P__MAX] = {
 
 /* What a patron is told about each of list_params. */
 static const char *const list_errors[P__MAX] = {
-	[P_CATEGORY] = "That category is not valid.",
-	[P_PAGE] = "That page number is not valid.",
+	[P_CATEGORY] = N_("That category is not valid."),
+	[P_PAGE] = N_("That page number is not valid."),
 };
 
 /* "" or "?category=..." (escaped for an attribute), the feeds' query. */
@@ -123,12 +129,29 @@ feed_links(struct buf *b, const char *query)
 {
 	const char	*host = strstr(cfg.base_url, "://") + 3;
 
-	buf_printf(b, "<p class=\"feeds\">Follow these events: "
-	    "<a href=\"webcal://%s/events.ics%s\">subscribe in your calendar"
-	    "</a>, <a href=\"/events.ics%s\" download>download them as a "
-	    "calendar file</a> or <a href=\"/events.atom%s\" "
-	    "type=\"application/atom+xml\">follow the news feed (Atom)</a>."
-	    "</p>\n", host, query, query, query);
+	struct buf	 a = BUF_INIT, c = BUF_INIT, d = BUF_INIT;
+	const char	*kv[6];
+
+	buf_printf(&a, "<a href=\"webcal://%s/events.ics%s\">%s</a>", host,
+	    query, _("subscribe in your calendar"));
+	buf_printf(&c, "<a href=\"/events.ics%s\" download>%s</a>", query,
+	    _("download them as a calendar file"));
+	buf_printf(&d, "<a href=\"/events.atom%s\" type=\"application/atom+"
+	    "xml\">%s</a>", query, _("follow the news feed (Atom)"));
+	kv[0] = "subscribe";
+	kv[1] = a.data;
+	kv[2] = "download";
+	kv[3] = c.data;
+	kv[4] = "feed";
+	kv[5] = d.data;
+	buf_adds(b, "<p class=\"feeds\">");
+	/* TRANSLATORS: each {name} is a link with one of the texts above. */
+	i18n_fill(b, _("Follow these events: {subscribe}, {download} or "
+	    "{feed}."), kv, 6);
+	buf_adds(b, "</p>\n");
+	buf_free(&a);
+	buf_free(&c);
+	buf_free(&d);
 }
 
 /*
@@ -164,13 +187,24 @@ h_page_events(struct request *req, struct response *resp)
 	total = strtoll(db_value(res, 0, "total"), NULL, 10);
 
 	feed_query(&q, v[P_CATEGORY].present ? category : NULL);
-	html_page_with_feeds(resp, "Upcoming events", q.data);
+	html_page_with_feeds(resp, _("Upcoming events"), q.data);
 	category_filter(b, category);
 	if (v[P_CATEGORY].present) {
-		buf_adds(b, "<p>Showing events in the category <strong>");
-		html_esc(b, category);
-		buf_adds(b, "</strong>. <a href=\"/events\">Show all "
-		    "events</a></p>\n");
+		struct buf	 c = BUF_INIT;
+		const char	*kv[2];
+
+		buf_adds(&c, "<strong>");
+		html_esc(&c, category);
+		buf_adds(&c, "</strong>");
+		kv[0] = "category";
+		kv[1] = c.data;
+		buf_adds(b, "<p>");
+		i18n_fill(b, _("Showing events in the category {category}."),
+		    kv, 2);
+		buf_adds(b, " <a href=\"");
+		page_href(b, "/events");
+		buf_printf(b, "\">%s</a></p>\n", _("Show all events"));
+		buf_free(&c);
 	}
 	for (i = 0; i < PQntuples(res); i++) {
 		if (db_isnull(res, i, "slug"))
@@ -183,7 +217,7 @@ h_page_events(struct request *req, struct response *resp)
 		buf_adds(b, "</h2>\n<p>");
 		page_when(b, res, i, db_value(res, i, "timezone"));
 		buf_adds(b, "</p>\n<p>");
-		buf_adds(b, page_format_label(db_value(res, i, "format")));
+		html_esc(b, page_format_label(db_value(res, i, "format")));
 		buf_adds(b, ". <span class=\"seats\">");
 		list_seats(b, res, i);
 		buf_adds(b, "</span></p>\n</li>\n");
@@ -192,16 +226,21 @@ h_page_events(struct request *req, struct response *resp)
 	if (n > 0)
 		buf_adds(b, "</ul>\n");
 	else
-		buf_adds(b, "<p>There are no upcoming events here.</p>\n");
+		buf_printf(b, "<p>%s</p>\n",
+		    _("There are no upcoming events here."));
 	if (page > 1 || page * LIST_PER_PAGE < total) {
-		buf_adds(b, "<nav class=\"pages\" aria-label=\"Pages\"><p>");
+		buf_printf(b, "<nav class=\"pages\" aria-label=\"%s\"><p>",
+		    _("Pages"));
 		if (page > 1)
 			list_link(b, category, page - 1, "prev",
-			    "Previous page");
-		buf_printf(b, " <span>Page %lld of %lld</span> ", page,
+			    _("Previous page"));
+		buf_adds(b, " <span>");
+		buf_printf(b, _("Page %lld of %lld"), page,
 		    (total + LIST_PER_PAGE - 1) / LIST_PER_PAGE);
+		buf_adds(b, "</span> ");
 		if (page * LIST_PER_PAGE < total)
-			list_link(b, category, page + 1, "next", "Next page");
+			list_link(b, category, page + 1, "next",
+			    _("Next page"));
 		buf_adds(b, "</p></nav>\n");
 	}
 	feed_links(b, q.data);
@@ -227,8 +266,8 @@ h_page_event(struct request *req, struct response *resp)
 
 	if (query_parse(req->query, tz_param, 1, &tz, &bad) == -1 ||
 	    (tz.present && !zone_known(tz.text))) {
-		html_error_page(resp, 400, "That time zone is not one we can "
-		    "show. Pick one from the list on the event page.");
+		html_error_page(resp, 400, _("That time zone is not one we "
+		    "can show. Pick one from the list on the event page."));
 		return;
 	}
 	if ((res = load_event(req, resp, tz.present ? tz.text : NULL)) ==
@@ -271,7 +310,8 @@ h_page_ics(struct request *req, struct response *resp)
 	ev.description = db_value(res, 0, "description");
 	ev.location = *db_value(res, 0, "location") != '\0' ?
 	    db_value(res, 0, "location") :
-	    strcmp(db_value(res, 0, "format"), "online") == 0 ? "Online" : "";
+	    strcmp(db_value(res, 0, "format"), "online") == 0 ? _("Online") :
+	    "";
 	ev.url = url.data;
 	ev.cancelled = strcmp(db_value(res, 0, "status"), "cancelled") == 0;
 	ev.sequence = strtol(db_value(res, 0, "ical_sequence"), NULL, 10);

@@ -9,10 +9,89 @@
 #include "db.h"
 #include "escape.h"
 #include "form.h"
+#include "i18n.h"
 #include "page_layout.h"
 #include "validate.h"
 
 static void	 head_close(struct response *);
+static void	 all_events_link(struct buf *);
+
+/* The request being answered, for the language switcher's links. */
+static const struct request	*cur_req;
+
+void
+page_lang_link(const struct request *req)
+{
+	cur_req = req;
+}
+
+/* "?lang=es" (or "&lang=es" after a query) when ?lang= chose the page's
+ * language, so that it stays with the patron from link to link. */
+void
+page_lang_query(struct buf *b, int after_query)
+{
+	if (cur_req == NULL || cur_req->lang_param == NULL)
+		return;
+	buf_printf(b, "%slang=%s", after_query ? "&amp;" : "?",
+	    cur_req->lang_param);
+}
+
+void
+page_href(struct buf *b, const char *path)
+{
+	html_esc(b, path);
+	page_lang_query(b, strchr(path, '?') != NULL);
+}
+
+/* The hidden field that keeps ?lang= through a GET form. */
+void
+page_lang_field(struct buf *b)
+{
+	if (cur_req == NULL || cur_req->lang_param == NULL)
+		return;
+	buf_printf(b, "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n",
+	    cur_req->lang_param);
+}
+
+/* This page in each other language: its path and query, lang replaced. */
+static void
+lang_switcher(struct buf *b)
+{
+	const char	*q, *amp;
+	size_t		 i, n;
+
+	if (cur_req == NULL || cur_req->path == NULL || i18n_count() < 2)
+		return;
+	/* TRANSLATORS: the label of the list of languages in the header. */
+	buf_printf(b, "<nav class=\"lang\" aria-label=\"%s\"><ul>\n",
+	    _("Language"));
+	for (i = 0; i < i18n_count(); i++) {
+		if (strcmp(i18n_code(i), i18n_lang()) == 0)
+			continue;
+		buf_adds(b, "<li><a href=\"");
+		buf_add(b, cur_req->path, cur_req->path_len);
+		buf_adds(b, "?");
+		for (q = cur_req->query; q != NULL && *q != '\0'; q = amp) {
+			amp = strchr(q, '&');
+			n = amp != NULL ? (size_t)(amp - q) : strlen(q);
+			if (n > 0 && strncmp(q, "lang=", 5) != 0) {
+				struct buf	 part = BUF_INIT;
+
+				buf_add(&part, q, n);
+				html_esc(b, part.data);
+				buf_adds(b, "&amp;");
+				buf_free(&part);
+			}
+			if (amp != NULL)
+				amp++;
+		}
+		buf_printf(b, "lang=%s\" hreflang=\"%s\" lang=\"%s\">",
+		    i18n_code(i), i18n_code(i), i18n_code(i));
+		html_esc(b, i18n_name(i));
+		buf_adds(b, "</a></li>\n");
+	}
+	buf_adds(b, "</ul></nav>\n");
+}
 
 /* The head up to its end, which the caller may still add to. */
 static void
@@ -20,12 +99,14 @@ head_open(struct response *resp, const char *title)
 {
 	resp->content_type = "text/html; charset=utf-8";
 	buf_reset(&resp->body);
-	buf_adds(&resp->body, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n"
+	buf_printf(&resp->body, "<!DOCTYPE html>\n<html lang=\"%s\">\n"
+	    "<head>\n<meta charset=\"utf-8\">\n"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
-	    "initial-scale=1\">\n<title>");
+	    "initial-scale=1\">\n<title>", i18n_lang());
 	html_esc(&resp->body, title);
-	buf_adds(&resp->body, " - Library events</title>\n"
+	buf_adds(&resp->body, " - ");
+	html_esc(&resp->body, _("Library events"));
+	buf_adds(&resp->body, "</title>\n"
 	    "<link rel=\"stylesheet\" href=\"/static/style.css\">\n");
 }
 
@@ -44,10 +125,11 @@ html_page_with_feeds(struct response *resp, const char *title,
 {
 	head_open(resp, title);
 	buf_printf(&resp->body, "<link rel=\"alternate\" "
-	    "type=\"application/atom+xml\" title=\"Events (Atom)\" "
+	    "type=\"application/atom+xml\" title=\"%s\" "
 	    "href=\"/events.atom%s\">\n<link rel=\"alternate\" "
-	    "type=\"text/calendar\" title=\"Events (iCalendar)\" "
-	    "href=\"/events.ics%s\">\n", query, query);
+	    "type=\"text/calendar\" title=\"%s\" "
+	    "href=\"/events.ics%s\">\n", _("Events (Atom)"), query,
+	    _("Events (iCalendar)"), query);
 	head_close(resp);
 	buf_adds(&resp->body, "<h1>");
 	html_esc(&resp->body, title);
@@ -57,11 +139,17 @@ html_page_with_feeds(struct response *resp, const char *title,
 static void
 head_close(struct response *resp)
 {
-	buf_adds(&resp->body, "</head>\n<body>\n"
-	    "<a class=\"skip\" href=\"#main\">Skip to main content</a>\n"
-	    "<header class=\"site\"><p><a href=\"/events\">Library events"
-	    "</a></p></header>\n"
-	    "<main id=\"main\" tabindex=\"-1\">\n");
+	struct buf	*b = &resp->body;
+
+	buf_adds(b, "</head>\n<body>\n<a class=\"skip\" href=\"#main\">");
+	html_esc(b, _("Skip to main content"));
+	buf_adds(b, "</a>\n<header class=\"site\"><p><a href=\"");
+	page_href(b, "/events");
+	buf_adds(b, "\">");
+	html_esc(b, _("Library events"));
+	buf_adds(b, "</a></p>\n");
+	lang_switcher(b);
+	buf_adds(b, "</header>\n<main id=\"main\" tabindex=\"-1\">\n");
 }
 
 /* The layout's start and the page's one <h1>, the same as its title. */
@@ -77,91 +165,103 @@ html_page(struct response *resp, const char *title)
 void
 html_end(struct response *resp)
 {
-	buf_adds(&resp->body, "</main>\n<footer class=\"site\"><p>"
-	    "This site sets no tracking cookies and loads nothing from "
-	    "other sites.</p></footer>\n</body>\n</html>\n");
+	buf_adds(&resp->body, "</main>\n<footer class=\"site\"><p>");
+	html_esc(&resp->body, _("This site sets no tracking cookies and loads "
+	    "nothing from other sites."));
+	buf_adds(&resp->body, "</p></footer>\n</body>\n</html>\n");
 }
 
 void
 html_error_page(struct response *resp, int status, const char *message)
 {
 	const char	*title = http_reason(status);
-	const char	*text = "That request could not be handled.";
+	const char	*text = N_("That request could not be handled.");
 
 	switch (status) {
 	case 400:
-		title = "Something was wrong with that request";
-		text = "The request was malformed. Go back and try again.";
+		title = N_("Something was wrong with that request");
+		text = N_("The request was malformed. Go back and try again.");
 		break;
 	case 403:
-		title = "This form has expired";
-		text = "Go back to the event page, reload it and send the form "
-		    "again.";
+		title = N_("This form has expired");
+		text = N_("Go back to the event page, reload it and send the "
+		    "form again.");
 		break;
 	case 404:
-		title = "Page not found";
-		text = "There is nothing at this address.";
+		title = N_("Page not found");
+		text = N_("There is nothing at this address.");
 		break;
 	case 405:
-		title = "Not allowed here";
-		text = "This address does not accept that kind of request.";
+		title = N_("Not allowed here");
+		text = N_("This address does not accept that kind of request.");
 		break;
 	case 413:
-		title = "Too much text";
-		text = "The form was too large. Shorten what you typed and try "
-		    "again.";
+		title = N_("Too much text");
+		text = N_("The form was too large. Shorten what you typed and "
+		    "try again.");
 		break;
 	case 415:
-		title = "Form not understood";
-		text = "Send the form from the event page.";
+		title = N_("Form not understood");
+		text = N_("Send the form from the event page.");
 		break;
 	case 503:
-		title = "Please try again in a moment";
-		text = "The service is busy or briefly unavailable. Nothing was "
-		    "changed.";
+		title = N_("Please try again in a moment");
+		text = N_("The service is busy or briefly unavailable. Nothing "
+		    "was changed.");
 		break;
 	}
 	if (message != NULL)
 		text = message;
 	resp->status = status;
-	html_page(resp, title);
+	html_page(resp, _(title));
 	buf_adds(&resp->body, "<p>");
-	html_esc(&resp->body, text);
-	buf_adds(&resp->body, "</p>\n<p><a href=\"/events\">See all upcoming "
-	    "events</a></p>\n");
+	html_esc(&resp->body, _(text));
+	all_events_link(&resp->body);
 	html_end(resp);
+}
+
+/* The way back that every dead end offers. */
+static void
+all_events_link(struct buf *b)
+{
+	buf_adds(b, "</p>\n<p><a href=\"");
+	page_href(b, "/events");
+	buf_adds(b, "\">");
+	html_esc(b, _("See all upcoming events"));
+	buf_adds(b, "</a></p>\n");
 }
 
 void
 html_link_inactive(struct response *resp, const char *why)
 {
 	resp->status = 404;
-	html_page(resp, "This link is not active");
+	html_page(resp, _("This link is not active"));
 	buf_adds(&resp->body, "<p>");
-	buf_adds(&resp->body, why);
-	buf_adds(&resp->body, "</p>\n"
-	    "<p>If you need help, contact the event's organizer.</p>\n"
-	    "<p><a href=\"/events\">See all upcoming events</a></p>\n");
+	html_esc(&resp->body, _(why));
+	buf_adds(&resp->body, "</p>\n<p>");
+	html_esc(&resp->body, _("If you need help, contact the event's "
+	    "organizer."));
+	all_events_link(&resp->body);
 	html_end(resp);
 }
 
 /* The zones a patron may pick, and what they are called on the page. */
 const struct page_zone page_zones[] = {
-	{ "America/New_York", "Eastern Time - US & Canada" },
-	{ "America/Chicago", "Central Time - US & Canada" },
-	{ "America/Denver", "Mountain Time - US & Canada" },
-	{ "America/Phoenix", "Arizona" },
-	{ "America/Los_Angeles", "Pacific Time - US & Canada" },
-	{ "America/Anchorage", "Alaska" },
-	{ "Pacific/Honolulu", "Hawaii" },
-	{ "America/Halifax", "Atlantic Time - Canada" },
-	{ "America/St_Johns", "Newfoundland" },
-	{ "America/Puerto_Rico", "Puerto Rico" },
-	{ "Europe/London", "London" },
-	{ "Europe/Paris", "Central European Time" },
-	{ "Asia/Tokyo", "Tokyo" },
-	{ "Australia/Sydney", "Sydney" },
-	{ "UTC", "Coordinated Universal Time (UTC)" },
+	{ "America/New_York", N_("Eastern Time - US & Canada") },
+	{ "America/Chicago", N_("Central Time - US & Canada") },
+	{ "America/Denver", N_("Mountain Time - US & Canada") },
+	{ "America/Phoenix", N_("Arizona") },
+	{ "America/Los_Angeles", N_("Pacific Time - US & Canada") },
+	{ "America/Anchorage", N_("Alaska") },
+	{ "Pacific/Honolulu", N_("Hawaii") },
+	{ "America/Halifax", N_("Atlantic Time - Canada") },
+	{ "America/St_Johns", N_("Newfoundland") },
+	{ "America/Puerto_Rico", N_("Puerto Rico") },
+	{ "Europe/London", N_("London") },
+	{ "Europe/Paris", N_("Central European Time") },
+	{ "Asia/Tokyo", N_("Tokyo") },
+	{ "Australia/Sydney", N_("Sydney") },
+	{ "UTC", N_("Coordinated Universal Time (UTC)") },
 };
 
 const size_t page_nzones = sizeof(page_zones) / sizeof(page_zones[0]);
@@ -185,7 +285,7 @@ zone_label(const char *iana)
 
 	for (i = 0; i < page_nzones; i++)
 		if (strcmp(page_zones[i].iana, iana) == 0)
-			return page_zones[i].label;
+			return _(page_zones[i].label);
 	return iana;
 }
 
@@ -198,23 +298,27 @@ page_tz_form(struct buf *b, const char *action, const char *shown,
 
 	buf_adds(b, "<form class=\"tz\" method=\"get\" action=\"");
 	html_esc(b, action);
-	buf_adds(b, "\">\n<label for=\"tz\">Show the times in</label>\n"
-	    "<select id=\"tz\" name=\"tz\">\n");
+	buf_adds(b, "\">\n");
+	page_lang_field(b);
+	buf_printf(b, "<label for=\"tz\">%s</label>\n"
+	    "<select id=\"tz\" name=\"tz\">\n", _("Show the times in"));
 	if (!zone_known(own)) {
+		const char	*kv[] = { "zone", own };
+
 		buf_adds(b, "<option value=\"\">");
-		html_esc(b, own);
-		buf_adds(b, " (the event's own)</option>\n");
+		i18n_fill(b, _("{zone} (the event's own)"), kv, 2);
+		buf_adds(b, "</option>\n");
 	}
 	for (i = 0; i < page_nzones; i++) {
 		buf_adds(b, "<option value=\"");
 		buf_adds(b, page_zones[i].iana);
 		buf_adds(b, strcmp(page_zones[i].iana, shown) == 0 ? "\" selected>" :
 		    "\">");
-		html_esc(b, page_zones[i].label);
+		html_esc(b, _(page_zones[i].label));
 		buf_adds(b, "</option>\n");
 	}
-	buf_adds(b, "</select>\n<button type=\"submit\">Show</button>\n"
-	    "</form>\n");
+	buf_printf(b, "</select>\n<button type=\"submit\">%s</button>\n"
+	    "</form>\n", _("Show"));
 }
 
 void
@@ -222,43 +326,76 @@ page_event_link(struct buf *b, const char *slug, const char *title)
 {
 	buf_adds(b, "<a href=\"/events/");
 	html_esc(b, slug);
+	page_lang_query(b, 0);
 	buf_adds(b, "\">");
 	html_esc(b, title);
 	buf_adds(b, "</a>");
 }
 
-/* "Wednesday, December 10, 2026, 2:00pm - 3:00pm Eastern Time ..." */
+/* A PAGE_TIMES column (db.c) as a local time. */
+void
+page_local(const PGresult *res, int row, const char *col,
+    struct local_time *t)
+{
+	if (local_time_parse(db_value(res, row, col), t) == -1)
+		abort();	/* iso_local() and this disagree */
+}
+
+/* An event's end: its date when not the start's day, and its time. */
+void
+page_until(struct buf *b, const PGresult *res, int row)
+{
+	struct local_time	 s, e;
+
+	page_local(res, row, "starts_local", &s);
+	page_local(res, row, "ends_local", &e);
+	if (s.year != e.year || s.month != e.month || s.day != e.day) {
+		struct buf	 d = BUF_INIT;
+
+		i18n_date(&d, &e);
+		html_esc(b, d.data);
+		buf_adds(b, ", ");
+		buf_free(&d);
+	}
+	i18n_time(b, &e);
+}
+
+/* "Wednesday, December 10, 2026, 2:00pm to 3:00pm (Eastern Time ...)",
+ * in the language in use. */
 void
 page_when(struct buf *b, const PGresult *res, int row, const char *zone)
 {
-	const char	*date = db_value(res, row, "date_text");
+	struct local_time	 s;
+	struct buf		 d = BUF_INIT;
 
+	page_local(res, row, "starts_local", &s);
+	i18n_date(&d, &s);
 	buf_adds(b, "<time datetime=\"");
 	html_esc(b, db_value(res, row, "starts_local"));
 	buf_adds(b, "\">");
-	html_esc(b, date);
+	html_esc(b, d.data);
 	buf_adds(b, ", ");
-	html_esc(b, db_value(res, row, "start_text"));
-	buf_adds(b, "</time> to ");
-	if (strcmp(date, db_value(res, row, "end_date_text")) != 0) {
-		html_esc(b, db_value(res, row, "end_date_text"));
-		buf_adds(b, ", ");
-	}
-	html_esc(b, db_value(res, row, "end_text"));
+	i18n_time(b, &s);
+	buf_adds(b, "</time> ");
+	/* TRANSLATORS: between two times: "2:00pm to 3:00pm". */
+	html_esc(b, C_("time range", "to"));
+	buf_adds(b, " ");
+	page_until(b, res, row);
 	buf_adds(b, " (");
 	html_esc(b, zone_label(zone));
 	buf_adds(b, ")");
+	buf_free(&d);
 }
 
 const char *
 page_format_label(const char *format)
 {
 	if (strcmp(format, "in_person") == 0)
-		return "In person";
+		return _("In person");
 	if (strcmp(format, "hybrid") == 0)
-		return "Hybrid: in person and online";
+		return _("Hybrid: in person and online");
 	if (strcmp(format, "online") == 0)
-		return "Online";
+		return _("Online");
 	abort();	/* the CHECK on events.format and this disagree */
 }
 
@@ -273,8 +410,8 @@ html_link_form(struct request *req, struct response *resp)
 		return -1;
 	}
 	if (!csrf_check(req, csrf, f[0].len)) {
-		html_error_page(resp, 403, "Go back to the link in your email "
-		    "and press the button again.");
+		html_error_page(resp, 403, _("Go back to the link in your "
+		    "email and press the button again."));
 		return -1;
 	}
 	if (!token_valid(req->args[0], req->args_len[0])) {

@@ -3,7 +3,8 @@
  * the pieces every page prints the same way: the time zones a patron may
  * view times in, an event's "when" line, link and format.
  *
- * Pages have one layout: lang="en", a skip link, header/main/footer
+ * Pages have one layout: lang= the request's language (i18n.h), a
+ * switcher to the other languages, a skip link, header/main/footer
  * landmarks, one stylesheet from /static/ and no inline script or style,
  * so the Content-Security-Policy default-src 'self' holds.  The text in
  * them is escaped with escape.h.
@@ -19,6 +20,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "i18n.h"
 
 struct page_zone {
 	const char	*iana;
@@ -33,16 +35,26 @@ void	 html_page(struct response *, const char *title);	/* + <h1> */
 void	 html_page_with_feeds(struct response *, const char *title,
 	    const char *query);	/* + <link rel="alternate"> to the feeds */
 void	 html_end(struct response *);
+
+/* The language chosen by ?lang= stays in the pages' links: router.c
+ * hands over the request; page_href() writes an (escaped) path with
+ * "?lang=es" when ?lang= chose the language; page_lang_query() only that
+ * part ("&amp;lang=es" after a query); page_lang_field() a GET form's
+ * hidden field. */
+void	 page_lang_link(const struct request *);
+void	 page_href(struct buf *, const char *path);
+void	 page_lang_query(struct buf *, int after_query);
+void	 page_lang_field(struct buf *);
 void	 html_error_page(struct response *, int status,
 	    const char *message);	/* NULL: the usual text */
 
 /* The one 404 page of an emailed link that leads nowhere; why: plain
- * text (HTML-safe, from the code). */
+ * text, marked with N_() (translated here). */
 void	 html_link_inactive(struct response *, const char *why);
 /* Why, when nothing more precise is known. */
-#define LINK_INACTIVE_WHY "The registration it belonged to was already " \
+#define LINK_INACTIVE_WHY N_("The registration it belonged to was already " \
 	"cancelled, or the link was copied incompletely, or a newer email " \
-	"replaced it. Nothing was changed."
+	"replaced it. Nothing was changed.")
 /* The POST of an emailed link's page (/cancel/TOKEN, /confirm/TOKEN): its
  * form (csrf) and token checked; 0, or -1 after answering 400, 403 or the
  * inactive page. */
@@ -56,6 +68,11 @@ void	 page_event_link(struct buf *, const char *slug, const char *title);
 /* "Wednesday, December 10, 2026, 2:00pm to 3:00pm (Eastern Time ...)",
  * from a row with PAGE_TIMES' columns (db.c). */
 void	 page_when(struct buf *, const PGresult *, int row, const char *zone);
+/* The column col ("starts_local") of a row as a local time. */
+void	 page_local(const PGresult *, int row, const char *col,
+	    struct local_time *);
+/* The end of page_when(): "3:00pm", or "Thursday, ..., 3:00pm". */
+void	 page_until(struct buf *, const PGresult *, int row);
 const char *page_format_label(const char *format);
 
 #endif

@@ -30,11 +30,22 @@
 /* The form's inputs: the CSRF token, the fields of fields.h, a honeypot. */
 enum { F_CSRF, F_FIELD, F_HONEYPOT = F_FIELD + FIELD__MAX, F__MAX };
 
-/* How this page names each field in its messages. */
-static const char *const field_words[FIELD__MAX] = {
-	[FIELD_NAME] = "name",
-	[FIELD_EMAIL] = "email address",
-	[FIELD_ORGANIZATION] = "library",
+/* The patron's words for what field_check() found, one sentence per
+ * field and problem (a translation cannot assemble them from parts). */
+static const struct {
+	const char	*missing;
+	const char	*too_long;	/* %zu: the field's limit */
+	const char	*not_text;
+} field_words[FIELD__MAX] = {
+	[FIELD_NAME] = { N_("Enter your name"),
+	    N_("Your name must be %zu characters or fewer"),
+	    N_("Your name must be one line of text") },
+	[FIELD_EMAIL] = { N_("Enter your email address"),
+	    N_("Your email address must be %zu characters or fewer"),
+	    N_("Your email address must be one line of text") },
+	[FIELD_ORGANIZATION] = { N_("Enter your library"),
+	    N_("Your library must be %zu characters or fewer"),
+	    N_("Your library must be one line of text") },
 };
 
 /* The patron's words for what field_check() found, in msg; NULL if fine. */
@@ -46,25 +57,23 @@ form_message(enum field_id id, enum field_error e, char *msg, size_t msgsz)
 	case FIELD_ABSENT:
 		return NULL;
 	case FIELD_MISSING:
-		snprintf(msg, msgsz, "Enter your %s", field_words[id]);
+		snprintf(msg, msgsz, "%s", _(field_words[id].missing));
 		break;
 	case FIELD_TOO_LONG:
-		snprintf(msg, msgsz, "Your %s must be %zu characters or fewer",
-		    field_words[id], field_specs[id].max);
+		snprintf(msg, msgsz, _(field_words[id].too_long),
+		    field_specs[id].max);
 		break;
 	case FIELD_NOT_STRING:
 	case FIELD_NOT_TEXT:
-		snprintf(msg, msgsz, "Your %s must be one line of text",
-		    field_words[id]);
+		snprintf(msg, msgsz, "%s", _(field_words[id].not_text));
 		break;
 	case FIELD_NOT_EMAIL:
-		snprintf(msg, msgsz, "Enter an email address like "
-		    "name@example.org");
+		snprintf(msg, msgsz, "%s", _("Enter an email address like "
+		    "name@example.org"));
 		break;
 	}
 	return msg;
 }
-
 
 static void
 result_page(struct response *resp, const PGresult *ev,
@@ -74,23 +83,27 @@ result_page(struct response *resp, const PGresult *ev,
 
 	resp->status = 200;
 	if (out->http_status == 202)
-		html_page(resp, "Check your email");
+		html_page(resp, _("Check your email"));
 	else
-		html_page(resp, waitlisted ? "You are on the waiting list" :
-		    "You are registered");
-	buf_adds(b, "<p>For ");
+		html_page(resp, waitlisted ? _("You are on the waiting list") :
+		    _("You are registered"));
+	buf_printf(b, "<p>%s ", C_("event page link", "For"));
 	page_event_link(b, db_value(ev, 0, "slug"), db_value(ev, 0, "title"));
 	buf_adds(b, ": ");
 	page_when(b, ev, 0, db_value(ev, 0, "timezone"));
 	buf_adds(b, ".</p>\n<p>");
-	if (waitlisted && out->position > 0)
-		buf_printf(b, "You are number %ld on the waiting list. ",
+	if (waitlisted && out->position > 0) {
+		buf_printf(b, _("You are number %ld on the waiting list."),
 		    out->position);
-	html_esc(b, out->message);
-	if (out->http_status != 202)
-		buf_adds(b, "</p>\n<p>If you cannot attend, please use the "
+		buf_adds(b, " ");
+	}
+	html_esc(b, _(out->message));
+	if (out->http_status != 202) {
+		buf_adds(b, "</p>\n<p>");
+		html_esc(b, _("If you cannot attend, please use the "
 		    "cancellation link in that email, so that someone else "
-		    "can have your seat.");
+		    "can have your seat."));
+	}
 	buf_adds(b, "</p>\n");
 	html_end(resp);
 }
@@ -125,8 +138,8 @@ h_page_register(struct request *req, struct response *resp)
 		f[F_FIELD + i].cap = sizeof(vals[i]);
 	}
 	if (form_parse(req->body.data, req->body.len, f, F__MAX) == -1) {
-		html_error_page(resp, 400, "The form arrived damaged. Go back, "
-		    "reload the event page and try again.");
+		html_error_page(resp, 400, _("The form arrived damaged. Go "
+		    "back, reload the event page and try again."));
 		return;
 	}
 	if (!csrf_check(req, csrf, f[F_CSRF].len)) {
@@ -150,8 +163,8 @@ h_page_register(struct request *req, struct response *resp)
 
 	if (f[F_HONEYPOT].len > 0) {
 		/* The honeypot: a bot.  Looks like success, does nothing. */
-		out.message = "You are registered. A confirmation email with "
-		    "your cancellation link is on its way.";
+		out.message = N_("You are registered. A confirmation email "
+		    "with your cancellation link is on its way.");
 		result_page(resp, ev, &out, 0);
 		goto done;
 	}
@@ -168,6 +181,7 @@ h_page_register(struct request *req, struct response *resp)
 	in.organization = *fs.value[FIELD_ORGANIZATION] != '\0' ?
 	    fs.value[FIELD_ORGANIZATION] : NULL;
 	in.source = "web";
+	in.language = req->lang;
 	in.remote_addr = http_param(req, "REMOTE_ADDR");
 	if (registration_submit(&in, &out) == -1) {
 		answer_unavailable(req, resp, out.busy);
@@ -184,7 +198,7 @@ h_page_register(struct request *req, struct response *resp)
 		PQclear(ev);
 		if ((ev = load_event(req, resp, NULL)) == NULL)
 			return;
-		fs.notice = out.message;
+		fs.notice = _(out.message);
 		event_box(req, resp, ev, db_value(ev, 0, "timezone"), &fs);
 		resp->status = out.http_status;
 	}

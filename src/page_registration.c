@@ -21,8 +21,8 @@
 #include "validate.h"
 
 /* Malformed and unknown tokens get the same words: they tell nothing. */
-#define UNKNOWN	"The link was copied incompletely, or the registration it " \
-	"belonged to no longer exists."
+#define UNKNOWN	N_("The link was copied incompletely, or the registration " \
+	"it belonged to no longer exists.")
 
 static const struct query_param tz_param[] = {
 	{ "tz", Q_TEXT, 0, 63, 0, NULL, NULL },
@@ -51,16 +51,17 @@ state(struct buf *b, const PGresult *res, int event_cancelled)
 {
 	const char	*status = db_value(res, 0, "status");
 
-	buf_adds(b, "<dt>Status</dt><dd><strong>");
+	buf_printf(b, "<dt>%s</dt><dd><strong>", _("Status"));
 	if (event_cancelled)
-		buf_adds(b, "The event has been cancelled");
+		html_esc(b, _("The event has been cancelled"));
 	else if (strcmp(status, "confirmed") == 0)
-		buf_adds(b, "Registered: your seat is confirmed");
+		html_esc(b, _("Registered: your seat is confirmed"));
 	else if (strcmp(status, "waitlisted") == 0) {
-		buf_adds(b, "On the waiting list, number ");
+		html_esc(b, _("On the waiting list, number"));
+		buf_adds(b, " ");
 		html_esc(b, db_value(res, 0, "position"));
 	} else
-		buf_adds(b, "Cancelled");
+		html_esc(b, _("Cancelled"));
 	buf_adds(b, "</strong></dd>\n");
 }
 
@@ -84,8 +85,8 @@ h_page_registration(struct request *req, struct response *resp)
 
 	if (query_parse(req->query, tz_param, 1, &tz, &bad) == -1 ||
 	    (tz.present && !zone_known(tz.text))) {
-		html_error_page(resp, 400, "That time zone is not one we can "
-		    "show. Pick one from the list on the page.");
+		html_error_page(resp, 400, _("That time zone is not one we "
+		    "can show. Pick one from the list on the page."));
 		return;
 	}
 	if (!token_valid(req->args[0], req->args_len[0])) {
@@ -109,28 +110,29 @@ h_page_registration(struct request *req, struct response *resp)
 	public = *ev_status != '\0';
 	live = !cancelled && strcmp(status, "cancelled") != 0;
 
-	html_page(resp, "Your registration");
-	buf_adds(b, "<dl class=\"facts\">\n<dt>Name</dt><dd>");
+	html_page(resp, _("Your registration"));
+	buf_printf(b, "<dl class=\"facts\">\n<dt>%s</dt><dd>", _("Name"));
 	html_esc(b, db_value(res, 0, "name"));
 	buf_adds(b, "</dd>\n");
 	state(b, res, cancelled);
-	buf_adds(b, "<dt>Event</dt><dd>");
+	buf_printf(b, "<dt>%s</dt><dd>", _("Event"));
 	if (public)
 		page_event_link(b, slug, db_value(res, 0, "event_title"));
 	else
 		html_esc(b, db_value(res, 0, "event_title"));
-	buf_adds(b, "</dd>\n<dt>When</dt><dd>");
+	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("When"));
 	page_when(b, res, 0, tz.present ? tz.text :
 	    db_value(res, 0, "timezone"));
-	buf_adds(b, "</dd>\n<dt>Format</dt><dd>");
-	buf_adds(b, page_format_label(db_value(res, 0, "format")));
+	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("Format"));
+	html_esc(b, page_format_label(db_value(res, 0, "format")));
 	buf_adds(b, "</dd>\n");
 	if (strcmp(db_value(res, 0, "format"), "online") != 0)
-		fact(b, "Where", db_value(res, 0, "location"), 0);
-	fact(b, "Presenter", db_value(res, 0, "presenter"), 0);
+		fact(b, _("Where"), db_value(res, 0, "location"), 0);
+	fact(b, _("Presenter"), db_value(res, 0, "presenter"), 0);
 	if (live)
-		fact(b, "Join online", db_value(res, 0, "online_url"), 1);
-	fact(b, "Accessibility", db_value(res, 0, "accessibility_contact"), 0);
+		fact(b, _("Join online"), db_value(res, 0, "online_url"), 1);
+	fact(b, _("Accessibility"), db_value(res, 0, "accessibility_contact"),
+	    0);
 	buf_adds(b, "</dl>\n");
 
 	buf_adds(&action, "/registration/");
@@ -140,20 +142,25 @@ h_page_registration(struct request *req, struct response *resp)
 	if (live && public) {
 		buf_adds(b, "<p><a href=\"/events/");
 		html_esc(b, slug);
-		buf_adds(b, ".ics\">Add to my calendar (.ics file)</a></p>\n");
+		buf_adds(b, ".ics");
+		page_lang_query(b, 0);
+		buf_printf(b, "\">%s</a></p>\n",
+		    _("Add to my calendar (.ics file)"));
 	}
 	if (live) {
 		if (strcmp(status, "waitlisted") == 0)
-			buf_adds(b, "<p>When a registered person cancels, the "
-			    "first person on the waiting list moves up and gets "
-			    "an email with everything needed to attend.</p>\n");
+			buf_printf(b, "<p>%s</p>\n", _("When a registered person "
+			    "cancels, the first person on the waiting list "
+			    "moves up and gets an email with everything needed "
+			    "to attend."));
 		page_cancel_form(req, resp, strcmp(status, "waitlisted") == 0);
-		buf_adds(b, "<p>Nothing changes until you press the "
-		    "button.</p>\n");
+		buf_printf(b, "<p>%s</p>\n",
+		    _("Nothing changes until you press the button."));
 	} else if (public && !cancelled) {
 		buf_adds(b, "<p><a href=\"/events/");
 		html_esc(b, slug);
-		buf_adds(b, "\">Register again</a></p>\n");
+		page_lang_query(b, 0);
+		buf_printf(b, "\">%s</a></p>\n", _("Register again"));
 	}
 	html_end(resp);
 	buf_free(&action);

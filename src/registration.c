@@ -11,6 +11,7 @@
 #include <uuid/uuid.h>
 
 #include "db.h"
+#include "i18n.h"
 #include "metrics.h"
 #include "registration.h"
 #include "validate.h"
@@ -99,43 +100,43 @@ static const struct {
 	const char	*message;
 } outcomes[] = {
 	{ "confirmed", 201, NULL,
-	    "You are registered. A confirmation email with your cancellation "
-	    "link is on its way." },
+	    N_("You are registered. A confirmation email with your cancellation "
+	    "link is on its way.") },
 	{ "waitlisted", 201, NULL,
-	    "This event is full, so you are on the waiting list. We will email "
-	    "you if a seat opens up." },
+	    N_("This event is full, so you are on the waiting list. We will email "
+	    "you if a seat opens up.") },
 	/* An event that confirms by email (sql/rules/55_holds.sql): the same
 	 * answer for a new address and a repeated one, seat or waiting
 	 * place; the email tells which. */
 	{ "pending", 202, NULL,
-	    "Check your email: your place is held until you follow the link "
-	    "in the message we sent to confirm it is your address." },
+	    N_("Check your email: your place is held until you follow the link "
+	    "in the message we sent to confirm it is your address.") },
 	{ "rate_limited", 429, "too_many_registrations",
-	    "too many registrations for this event from your network; try "
-	    "again in a minute" },
+	    N_("too many registrations for this event from your network; try "
+	    "again in a minute") },
 	{ "full", 409, "event_full",
-	    "this event is full and its waiting list is closed" },
-	{ "not_found", 404, "event_not_found", "no such event" },
+	    N_("this event is full and its waiting list is closed") },
+	{ "not_found", 404, "event_not_found", N_("no such event") },
 	{ "not_published", 403, "event_not_published",
-	    "this event is not open for registration" },
-	{ "event_cancelled", 403, "event_cancelled", "this event was cancelled" },
+	    N_("this event is not open for registration") },
+	{ "event_cancelled", 403, "event_cancelled", N_("this event was cancelled") },
 	{ "not_open", 403, "registration_not_open",
-	    "registration for this event has not opened yet" },
+	    N_("registration for this event has not opened yet") },
 	{ "closed", 403, "registration_closed",
-	    "registration for this event is closed" },
-	{ "invalid_name", 422, "invalid_field", "name: not acceptable" },
-	{ "invalid_email", 422, "invalid_field", "email: not a valid address" },
+	    N_("registration for this event is closed") },
+	{ "invalid_name", 422, "invalid_field", N_("name: not acceptable") },
+	{ "invalid_email", 422, "invalid_field", N_("email: not a valid address") },
 	{ "invalid_organization", 422, "invalid_field",
-	    "organization: not acceptable" },
+	    N_("organization: not acceptable") },
 	{ "not_eligible", 403, "not_eligible",
-	    "this event is for member libraries; register with your library "
-	    "email address" },
+	    N_("this event is for member libraries; register with your library "
+	    "email address") },
 	{ "idempotency_mismatch", 422, "idempotency_key_reused",
-	    "this Idempotency-Key was used for a different registration" },
+	    N_("this Idempotency-Key was used for a different registration") },
 	{ "invalid_answer", 422, "invalid_field",
-	    "an answer is missing or does not fit its question" },
+	    N_("an answer is missing or does not fit its question") },
 	{ "already_registered", 409, "already_registered",	/* staff only */
-	    "this address already holds a registration for this event" },
+	    N_("this address already holds a registration for this event") },
 };
 
 void
@@ -186,7 +187,7 @@ registration_submit(const struct registration_input *in,
 {
 	char		 token[TOKEN_LEN + 1], event[SLUG_MAX + 1], net[33];
 	uuid_t		 uu;
-	const char	*vals[9];
+	const char	*vals[10];
 	PGresult	*res;
 	enum db_status	 st;
 
@@ -195,7 +196,7 @@ registration_submit(const struct registration_input *in,
 	    in->event_len > SLUG_MAX) {
 		out->http_status = 404;
 		out->code = "event_not_found";
-		out->message = "no such event";
+		out->message = N_("no such event");
 		return 0;
 	}
 	memcpy(event, in->event, in->event_len);
@@ -212,7 +213,8 @@ registration_submit(const struct registration_input *in,
 	vals[6] = in->idempotency_key;
 	vals[7] = in->answers;
 	vals[8] = client_network(in->remote_addr, net, sizeof(net));
-	if ((st = db_query(STMT_REGISTER_ANSWERED, 9, vals, &res)) != DB_OK) {
+	vals[9] = in->language;
+	if ((st = db_query(STMT_REGISTER_ANSWERED, 10, vals, &res)) != DB_OK) {
 		out->busy = st == DB_BUSY;
 		metrics_registration("unavailable");
 		return -1;

@@ -32,6 +32,7 @@ struct registration_input {
 	const char	*idempotency_key;	/* NULL when none */
 	const char	*remote_addr;	/* REMOTE_ADDR, NULL when unknown */
 	const char	*answers;	/* JSON object text, NULL when none */
+	const char	*language;	/* i18n_lang() code, NULL: 'en' */
 };
 
 struct registration_result {

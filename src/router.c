@@ -3,13 +3,17 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "answer.h"
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
+#include "i18n.h"
 #include "log.h"
 #include "metrics.h"
+#include "page_layout.h"
+#include "query.h"
 #include "router.h"
 #include "validate.h"
 
@@ -353,6 +357,35 @@ router_find(struct request *req, unsigned *allowed)
 	return r;
 }
 
+/*
+ * The language of everything this request answers: ?lang= (a link of the
+ * switcher, kept in the page's links and forms), else Accept-Language,
+ * else English.  Every answer may depend on the header, so says Vary.
+ */
+static void
+choose_language(struct request *req, struct response *resp)
+{
+	static const struct query_param	 p[] = {
+		{ "lang", Q_TEXT, 0, I18N_CODE_MAX - 1, 0, NULL, NULL },
+	};
+	struct query_value		 v;
+	size_t				 bad;
+	const char			*q = NULL;
+
+	req->lang_param = NULL;
+	if (query_parse(req->query, p, 1, &v, &bad) == 0 && v.present) {
+		q = i18n_negotiate(v.text, NULL);
+		/* "en" is also the answer for a language nobody knows */
+		if (strcmp(q, "en") != 0 || strncasecmp(v.text, "en", 2) == 0)
+			req->lang_param = q;
+	}
+	req->lang = req->lang_param != NULL ? req->lang_param :
+	    i18n_negotiate(NULL, http_param(req, "HTTP_ACCEPT_LANGUAGE"));
+	i18n_use(req->lang);
+	page_lang_link(req);
+	resp_header(resp, "Vary", "%s", "Accept-Language");
+}
+
 void
 router_dispatch(struct request *req, struct response *resp)
 {
@@ -361,6 +394,7 @@ router_dispatch(struct request *req, struct response *resp)
 	int			 cors_state = 0, st;
 
 	r = router_find(req, &allowed);
+	choose_language(req, resp);
 	/* Not from nginx, or from a broken gateway: nothing to route. */
 	if (req->incomplete) {
 		answer_error(req, resp, 400, "bad_request",

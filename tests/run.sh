@@ -19,6 +19,7 @@ export EVENTBOX_CORS_ORIGINS=https://library.example.org
 # The LibCal API shows these (tests/test_libcal_oauth.py)
 export EVENTBOX_CALENDAR_NAME="Consortium Events" EVENTBOX_CAMPUS="Main Library"
 export EVENTBOX_WORKERS=${EVENTBOX_WORKERS:-4}
+export EVENTBOX_LOCALEDIR=${EVENTBOX_LOCALEDIR:-$PWD/build/locale}   # make locale
 unset EVENTBOX_HTTP_PORT     # free ports, never the make-run one
 
 rm -rf "$VAR"

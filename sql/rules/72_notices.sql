@@ -25,7 +25,12 @@ DECLARE
     k integer;
 BEGIN
     IF (o.starts_at, o.ends_at) IS DISTINCT FROM (n.starts_at, n.ends_at) THEN
-        c := c || jsonb_build_object('when', human_when(o.starts_at, o.ends_at, o.timezone));
+        -- The text for English, the times for the mailer to word in the
+        -- registrant's language (was_start, was_end: wall-clock in was_tz).
+        c := c || jsonb_build_object('when', human_when(o.starts_at, o.ends_at, o.timezone),
+                                     'was_start', ical_local(o.starts_at, o.timezone),
+                                     'was_end', ical_local(o.ends_at, o.timezone),
+                                     'was_tz', o.timezone);
     END IF;
     IF (o.location, o.format) IS DISTINCT FROM (n.location, n.format) THEN
         c := c || jsonb_build_object('location',

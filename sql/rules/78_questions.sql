@@ -220,6 +220,41 @@ BEGIN
 END
 $$;
 
+-- register_answered with the registrant's language (018_language.sql):
+-- the same registration, and the language kept for every later email.  A
+-- repeated address (answered as a new one) takes the language of its
+-- latest attempt.  The 9-argument form stays for staff scripts: 'en'.
+CREATE OR REPLACE FUNCTION eventbox.register_answered(
+    p_event text, p_name text, p_email text, p_organization text, p_source text,
+    p_token uuid, p_idempotency_key text, p_answers jsonb, p_network text,
+    p_language text,
+    OUT outcome text, OUT "position" integer, OUT event_id bigint, OUT event_slug text,
+    OUT field text, OUT message text)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    r record;
+BEGIN
+    IF p_language IS NOT NULL
+       AND p_language !~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$' THEN
+        RAISE EXCEPTION 'bad language %', p_language USING ERRCODE = 'check_violation';
+    END IF;
+    SELECT * INTO r FROM register_answered(p_event, p_name, p_email, p_organization,
+                                           p_source, p_token, p_idempotency_key,
+                                           p_answers, p_network);
+    outcome := r.outcome; "position" := r.position; event_id := r.event_id;
+    event_slug := r.event_slug; field := r.field; message := r.message;
+    IF outcome IN ('confirmed', 'waitlisted', 'pending') AND p_language IS NOT NULL THEN
+        UPDATE registrations g SET language = p_language
+         WHERE g.event_id = r.event_id AND lower(g.email) = lower(btrim(p_email))
+           AND g.status <> 'cancelled' AND g.language <> p_language;
+    END IF;
+END
+$$;
+
 -- The answers of one registration, {label: value} in question order, for
 -- staff (the roster and its CSV).
 CREATE OR REPLACE FUNCTION eventbox.registration_answers(p_key text, p_registration_id bigint)

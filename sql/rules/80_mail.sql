@@ -40,7 +40,8 @@ $$;
 -- data erased.  A message whose link a newer one revoked (issue_token:
 -- one working link per registration) goes out with a new link, which in
 -- turn revokes the older: the last email sent has the working link.
--- Its result grew columns (what an event_changed notice says, 014): only
+-- Its result grew columns (what an event_changed notice says, 014; the
+-- registrant's language and the old times to word in it, 018): only
 -- the mailer calls it, and a new result type takes a DROP first.
 DROP FUNCTION IF EXISTS eventbox.mail_claim(integer);
 CREATE FUNCTION eventbox.mail_claim(p_batch integer)
@@ -51,7 +52,8 @@ RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                event_status text, human_when text, timezone text,
                ical_start text, ical_end text, ical_stamp text,
                vtimezone text, sequence bigint, was_when text,
-               was_location text, link_changed boolean)
+               was_location text, link_changed boolean, language text,
+               was_start text, was_end text, was_tz text)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -126,6 +128,10 @@ BEGIN
         was_when := o.changes ->> 'when';
         was_location := o.changes ->> 'location';
         link_changed := coalesce((o.changes ->> 'online_url')::boolean, false);
+        language := coalesce(r.language, 'en');
+        was_start := o.changes ->> 'was_start';
+        was_end := o.changes ->> 'was_end';
+        was_tz := o.changes ->> 'was_tz';
         RETURN NEXT;
     END LOOP;
 END
