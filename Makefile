@@ -89,7 +89,7 @@ XGETTEXT_FLAGS = --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: \
 sinclude Makefile.local
 
 .PHONY: all run test test-unit psql bench fuzz fuzzers soak install clean deps \
-	rehearse locale pot FORCE
+	rehearse locale pot potfile FORCE
 
 all: eventbox locale
 
@@ -101,8 +101,13 @@ build/locale/%/LC_MESSAGES/eventbox.mo: po/%.po
 
 # The template from the marked strings in src/, then each catalogue merged
 # with it (new strings arrive empty, changed ones fuzzy, for translators).
-pot:
-	xgettext $(XGETTEXT_FLAGS) -o po/eventbox.pot $(SRCS)
+# `make potfile POT=FILE` only writes the template (tests/test_i18n.py
+# compares it with the committed one).
+POT ?= po/eventbox.pot
+potfile:
+	xgettext $(XGETTEXT_FLAGS) -o $(POT) $(SRCS) $(wildcard src/*.h)
+
+pot: potfile
 	for po in $(PO_FILES); do \
 	    msgmerge --quiet --update --backup=none --no-wrap $$po \
 	        po/eventbox.pot || exit 1; done
@@ -141,6 +146,11 @@ build/mail-unit: tests/mail_unit.c tests/check.h $(LIB_SRCS)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/mail_unit.c \
 	    $(LIB_SRCS) $(PKG_LIBS)
 
+build/i18n-unit: tests/i18n_unit.c tests/check.h $(LIB_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/i18n_unit.c \
+	    $(LIB_SRCS) $(PKG_LIBS)
+
 build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_SAN) \
@@ -163,9 +173,10 @@ run: deps
 psql:
 	@deploy/devstack.sh psql
 
-test-unit: build/unit build/mail-unit
+test-unit: build/unit build/mail-unit build/i18n-unit locale
 	build/unit
 	build/mail-unit
+	build/i18n-unit
 
 # The browser tests' npm packages (playwright-core, axe-core), pinned by
 # tests/package-lock.json to versions that run on Debian 12's Node.js 18;
@@ -178,7 +189,7 @@ tests/node_modules: tests/package.json tests/package-lock.json
 test: deps tests/node_modules
 	@node tests/browser/check-node.cjs --installed
 	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient \
-	    build/unit build/mail-unit fuzzers locale
+	    build/unit build/mail-unit build/i18n-unit fuzzers locale
 	tests/run.sh
 
 # Each fuzzer for FUZZ_SECONDS (new inputs go to build/fuzz/corpus/, never

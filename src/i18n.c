@@ -513,6 +513,10 @@ i18n_code(size_t i)
 	return i == 0 ? "en" : langs[i - 1].code;
 }
 
+/* TRANSLATORS: the name of your language, in your language ("Español"):
+ * the language switcher offers it by this name. */
+static const char *const self_name = NC_("language name", "English");
+
 const char *
 i18n_name(size_t i)
 {
@@ -520,7 +524,7 @@ i18n_name(size_t i)
 	size_t		 len;
 
 	if (i == 0)
-		return "English";
+		return self_name;
 	s = mo_lookup(&langs[i - 1].cat, "language name\004English", &len);
 	return s != NULL ? s : langs[i - 1].code;
 }

@@ -24,6 +24,7 @@
 #include "escape.h"
 #include "handlers.h"
 #include "ical.h"
+#include "i18n.h"
 #include "page_layout.h"
 #include "query.h"
 #include "validate.h"
@@ -349,10 +350,10 @@ h_embed_events(struct request *req, struct response *resp)
 	int			 i;
 
 	if (query_parse(req->query, embed_params, E__MAX, v, &bad) == -1) {
-		html_error_page(resp, 400, bad == E_LANG ? "That language is "
-		    "not one we have: en, fr, es or de." : bad == E_LIMIT ?
-		    "limit is a number from 1 to 50." :
-		    "That category is not valid.");
+		html_error_page(resp, 400, bad == E_LANG ? N_("That language "
+		    "is not one we have: en, fr, es or de.") : bad == E_LIMIT ?
+		    N_("limit is a number from 1 to 50.") :
+		    N_("That category is not valid."));
 		return;
 	}
 	for (k = 0; k < sizeof(embed_langs) / sizeof(embed_langs[0]); k++)

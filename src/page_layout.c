@@ -58,29 +58,33 @@ static void
 lang_switcher(struct buf *b)
 {
 	const char	*q, *amp;
-	size_t		 i, n;
+	size_t		 i, n, plen;
+	int		 post;
 
 	if (cur_req == NULL || cur_req->path == NULL || i18n_count() < 2)
 		return;
 	/* TRANSLATORS: the label of the list of languages in the header. */
 	buf_printf(b, "<nav class=\"lang\" aria-label=\"%s\"><ul>\n",
 	    _("Language"));
+	post = !(cur_req->method & (M_GET | M_HEAD));
+	plen = cur_req->path_len;
+	/* After a POST, the page the form came from: a link is a GET. */
+	if (post && plen > 9 && memcmp(cur_req->path + plen - 9, "/register",
+	    9) == 0)
+		plen -= 9;
 	for (i = 0; i < i18n_count(); i++) {
 		if (strcmp(i18n_code(i), i18n_lang()) == 0)
 			continue;
 		buf_adds(b, "<li><a href=\"");
-		buf_add(b, cur_req->path, cur_req->path_len);
+		html_escn(b, cur_req->path, plen);
 		buf_adds(b, "?");
-		for (q = cur_req->query; q != NULL && *q != '\0'; q = amp) {
+		for (q = post ? NULL : cur_req->query; q != NULL && *q != '\0';
+		    q = amp) {
 			amp = strchr(q, '&');
 			n = amp != NULL ? (size_t)(amp - q) : strlen(q);
 			if (n > 0 && strncmp(q, "lang=", 5) != 0) {
-				struct buf	 part = BUF_INIT;
-
-				buf_add(&part, q, n);
-				html_esc(b, part.data);
+				html_escn(b, q, n);
 				buf_adds(b, "&amp;");
-				buf_free(&part);
 			}
 			if (amp != NULL)
 				amp++;

@@ -37,6 +37,15 @@ failed=0
 echo "== unit tests"
 run_counted unit build/unit
 run_counted mail-unit build/mail-unit   # the emails against tests/golden/mail-*.eml
+run_counted i18n-unit build/i18n-unit   # .mo reader, plurals, Accept-Language, dates
+echo "== translations (msgfmt --check, po/*.po)"
+for po in po/*.po; do
+	if msgfmt --check --strict -o /dev/null "$po"; then
+		count "msgfmt $po" "1 passed, 0 failed"
+	else
+		count "msgfmt $po" "0 passed, 1 failed"
+	fi
+done
 
 echo "== hardening flags of the release build (tests/hardening.sh)"
 out=$(tests/hardening.sh ./eventbox)

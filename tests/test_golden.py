@@ -225,3 +225,28 @@ def test_the_cancel_pages(api, db):
           patron.post(f"/cancel/{token}", [("csrf", csrf_of(ask))]))
     check("page-cancel-unknown.html", patron.get(f"/cancel/{token}"))
     check("page-registration-cancelled.html", patron.get(f"/registration/{token}"))
+
+
+# --- the same in Spanish (po/es.po): one page, the form's errors, the .ics ----
+# English stays in the files above; these show what a Spanish-speaking patron
+# gets, ?lang=es carried from link to link and form to form.
+
+def test_the_event_page_in_spanish(api, shown):
+    check("page-event-open.es.html",
+          api.get(f"/events/{shown['open']}",
+                  headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}))
+
+
+def test_the_register_errors_in_spanish(api, db):
+    slug = make(db, "golden-register-es", 23, capacity=1, categories=FLOW)
+    patron = Patron(api)
+    page = patron.get(f"/events/{slug}?lang=es")
+    check("page-register-errors.es.html",
+          patron.post(f"/events/{slug}/register?lang=es",
+                      [("csrf", csrf_of(page)), ("name", ""),
+                       ("email", "not an address"), ("organization", ""),
+                       ("website", "")]))
+
+
+def test_the_ics_file_in_spanish(api, shown):
+    check("event-open.es.ics", api.get(f"/events/{shown['open']}.ics?lang=es"))

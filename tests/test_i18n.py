@@ -1,0 +1,282 @@
+"""Languages: a Spanish-speaking patron gets the pages, the form's errors,
+the JSON messages, every email and the calendar entry in Spanish
+(po/es.po), chosen by ?lang= or Accept-Language; the registrant's language
+is kept (registrations.language) for every later email: the promotion and
+the change notice go out in it whoever causes them.
+
+The translators' side is checked too: every po/*.po passes msgfmt --check,
+po/eventbox.pot is what xgettext finds in src/ now, every msgid has a
+Spanish translation, and no prose in the pages or the mails escapes
+marking (a new English sentence that is not _()-marked fails here).
+"""
+import datetime
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+import icalendar
+
+from conftest import ROOT, env
+from staffkit import admin, staff_key  # noqa: F401  (fixtures)
+from test_mail import (addr, body, cancel_token, mailers,  # noqa: F401
+                       others_messages_wait, smtp)
+from test_notices import attachment, vevent
+from test_pages import Patron, csrf_of
+
+ES = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
+PO_DIR = os.path.join(ROOT, "po")
+
+
+def language_of(db, email):
+    return db.value("SELECT language FROM eventbox.registrations"
+                    " WHERE lower(email) = lower(%s)", email)
+
+
+# --- choosing the language ---------------------------------------------------
+
+def test_accept_language_es_gives_the_event_page_in_spanish(api, make_event):
+    slug = make_event()
+    r = api.get(f"/events/{slug}", headers=ES)
+    assert r.status == 200, r
+    assert '<html lang="es">' in r.text
+    assert "Inscripción" in r.text and "Registration" not in r.text
+    assert "Quedan 100 lugares disponibles." in r.text
+    assert "Accept-Language" in (r.header("Vary") or "")
+    # The switcher: a real link back to English, marked for its language.
+    assert re.search(r'<a href="/events/' + slug + r'\?lang=en" '
+                     r'hreflang="en" lang="en">English</a>', r.text), r.text
+
+
+def test_lang_en_overrides_accept_language_and_stays_in_the_links(api,
+                                                                   make_event):
+    slug = make_event(categories=["Lang-keep"])
+    r = api.get(f"/events/{slug}?lang=en", headers=ES)
+    assert '<html lang="en">' in r.text and "Registration" in r.text
+    listing = api.get("/events?category=Lang-keep&lang=es")
+    assert '<html lang="es">' in listing.text
+    # The event's link and the form carry ?lang=es on to the next page.
+    assert f'href="/events/{slug}?lang=es"' in listing.text
+    page = api.get(f"/events/{slug}?lang=es")
+    assert f'action="/events/{slug}/register?lang=es"' in page.text
+
+
+def test_an_unknown_language_falls_back_to_english(api, make_event):
+    slug = make_event()
+    for headers, path in (({"Accept-Language": "tlh, xx-YY;q=0.5"}, ""),
+                          ({}, "?lang=zz"), ({"Accept-Language": "es;q=0"}, "")):
+        r = api.get(f"/events/{slug}{path}", headers=headers)
+        assert r.status == 200 and '<html lang="en">' in r.text, (headers, path)
+
+
+# --- the form and the JSON API ------------------------------------------------
+
+def test_the_form_errors_are_in_spanish(api, make_event):
+    slug = make_event()
+    patron = Patron(api)
+    page = patron.get(f"/events/{slug}?lang=es")
+    r = patron.post(f"/events/{slug}/register?lang=es",
+                    [("csrf", csrf_of(page)), ("name", ""),
+                     ("email", "no es una dirección"), ("organization", ""),
+                     ("website", "")])
+    assert r.status == 422, r
+    assert "Hay un problema" in r.text
+    assert "Escriba su nombre" in r.text
+    assert "Escriba un correo electrónico como nombre@example.org" in r.text
+    assert "Enter your name" not in r.text
+
+
+def test_json_errors_keep_their_code_and_speak_spanish(api, make_event):
+    slug = make_event()
+    r = api.post(f"/api/v1/events/{slug}/registrations", headers=ES,
+                 json_body={"name": "Ana", "email": "no es correo"})
+    assert r.status == 422, r
+    err = r.json["error"]
+    assert err["code"] == "invalid_field" and err["field"] == "email"
+    assert err["message"] == \
+        "email: no es una dirección de correo electrónico válida"
+    missing = api.get("/api/v1/events/no-such-event-here", headers=ES)
+    assert missing.status == 404
+    assert missing.json["error"] == {"code": "event_not_found",
+                                     "message": "no existe ese evento"}
+    english = api.get("/api/v1/events/no-such-event-here")
+    assert english.json["error"]["message"] == "no such event"
+
+
+def test_the_registrant_s_language_is_kept(api, db, make_event):
+    slug = make_event()
+    ana, bea, cy = addr("ana"), addr("bea"), addr("cy")
+    r = api.register(slug, "Ana", ana, headers=ES)
+    assert r.status == 201 and r.json["message"].startswith(
+        "Su inscripción está confirmada."), r
+    assert api.register(slug, "Cy", cy).status == 201
+    patron = Patron(api)
+    page = patron.get(f"/events/{slug}?lang=es")
+    assert patron.post(f"/events/{slug}/register?lang=es",
+                       [("csrf", csrf_of(page)), ("name", "Bea"),
+                        ("email", bea), ("organization", ""),
+                        ("website", "")]).status == 200
+    assert [language_of(db, a) for a in (ana, bea, cy)] == ["es", "es", "en"]
+    # Staff scripts call the 9-argument function as before: English.
+    dee = addr("dee")
+    assert db.value("SELECT outcome FROM eventbox.register_answered(%s, 'Dee',"
+                    " %s, NULL, 'api', gen_random_uuid(), NULL, NULL, NULL)",
+                    slug, dee) == "confirmed"
+    assert language_of(db, dee) == "en"
+
+
+# --- the emails and the calendar -------------------------------------------------
+
+def test_a_spanish_patron_s_emails_promotion_and_notice_are_spanish(
+        api, db, make_event, smtp, mailers, admin):
+    slug = make_event(capacity=1, starts_in="12 days", format="in_person",
+                      location="Sala 1")
+    eng, ana = addr("eng"), addr("ana")
+    assert api.register(slug, "Ed English", eng).json["status"] == "confirmed"
+    r = api.register(slug, "Ana Ruiz", ana, headers=ES)
+    assert r.json["status"] == "waitlisted"
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([eng, ana])
+
+    (wait,) = server.to(ana)
+    assert wait["Subject"] == f"Lista de espera: Test event {slug}"
+    text = body(wait, "plain")
+    assert "Hola, Ana Ruiz:" in text and "lugar número 1" in text
+    assert '<html lang="es">' in body(wait, "html")
+    assert "?lang=es" in text            # the links open Spanish pages
+    assert server.to(eng)[0]["Subject"].startswith("Registration confirmed")
+
+    # Ed cancels (in English): Ana's promotion is in Spanish all the same.
+    token = cancel_token(server.to(eng)[0], env("EVENTBOX_URL"))
+    assert api.delete(f"/api/v1/registrations/{token}").status == 200
+    server.wait_for([ana], count=2)
+    promo = server.to(ana)[1]
+    assert promo["Subject"] == \
+        f"Se liberó un lugar y su inscripción está confirmada: Test event {slug}"
+    assert "pasó de la lista de espera" in body(promo, "plain")
+    when = re.search(r"Cuándo: (.*)", body(promo, "plain")).group(1)
+    assert re.fullmatch(r"(lunes|martes|miércoles|jueves|viernes|sábado|"
+                        r"domingo), \d{1,2} de [a-z]+ de \d{4}, "
+                        r"\d\d:\d\d–\d\d:\d\d \(hora del Este\)", when), when
+    _, first = vevent(attachment(promo)[1])
+
+    # Staff move the event by an hour: the notice is in Spanish, with the
+    # old time worded in Spanish, and its calendar entry moves.
+    r = admin.patch(f"/events/{slug}", json_body={
+        "starts_at": (first["DTSTART"].dt + datetime.timedelta(hours=1)).isoformat(),
+        "ends_at": (first["DTEND"].dt + datetime.timedelta(hours=1)).isoformat()})
+    assert r.status == 200, r
+    server.wait_for([ana], count=3)
+    notice = server.to(ana)[2]
+    assert notice["Subject"] == f"Cambios en el evento: Test event {slug}"
+    text = body(notice, "plain")
+    assert "Cambió la hora. Antes del cambio: " + when.split(",")[0] in text
+    assert "The time has changed" not in text
+    cal, moved = vevent(attachment(notice)[1])
+    assert str(moved["UID"]) == str(first["UID"])
+    assert int(moved["SEQUENCE"]) > int(first["SEQUENCE"])
+    assert moved["DTSTART"].dt - first["DTSTART"].dt == datetime.timedelta(hours=1)
+
+
+def test_the_ics_file_speaks_the_patron_s_language(api, make_event):
+    slug = make_event(format="online")
+    _, ev = vevent(api.get(f"/events/{slug}.ics", headers=ES).body)
+    assert str(ev["LOCATION"]) == "En línea"
+    assert str(ev["SUMMARY"]) == f"Test event {slug}"     # staff's title
+    _, en = vevent(api.get(f"/events/{slug}.ics").body)
+    assert str(en["LOCATION"]) == "Online"
+
+
+# --- the catalogues, as translators keep them ----------------------------------
+
+def po_entries(path):
+    """msgid (with msgctxt) -> list of msgstr, via msgcat's normal form."""
+    out = subprocess.run(["msgcat", "--no-wrap", "--no-location", path],
+                         capture_output=True, text=True, check=True).stdout
+    entries = {}
+    for block in out.strip().split("\n\n"):
+        fields = {}
+        for line in block.splitlines():
+            m = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d\])?) '
+                         r'(".*")$', line)
+            if m:
+                fields[m.group(1)] = json.loads(m.group(2))
+        if "msgid" not in fields or fields["msgid"] == "":
+            continue
+        key = (fields.get("msgctxt"), fields["msgid"])
+        entries[key] = [v for k, v in fields.items() if k.startswith("msgstr")]
+    return entries
+
+
+def test_every_catalogue_passes_msgfmt_check():
+    pos = [f for f in os.listdir(PO_DIR) if f.endswith(".po")]
+    assert "es.po" in pos
+    for po in pos:
+        subprocess.run(["msgfmt", "--check", "--strict", "-o", os.devnull,
+                        os.path.join(PO_DIR, po)], check=True)
+
+
+def test_the_template_is_what_the_sources_mark_now():
+    with tempfile.TemporaryDirectory() as tmp:
+        pot = os.path.join(tmp, "now.pot")
+        subprocess.run(["make", "-s", "potfile", f"POT={pot}"], cwd=ROOT,
+                       check=True, capture_output=True)
+        assert set(po_entries(pot)) == \
+            set(po_entries(os.path.join(PO_DIR, "eventbox.pot"))), \
+            "po/eventbox.pot is stale: run make pot and translate"
+
+
+def test_every_msgid_has_a_spanish_translation():
+    template = po_entries(os.path.join(PO_DIR, "eventbox.pot"))
+    spanish = po_entries(os.path.join(PO_DIR, "es.po"))
+    untranslated = [k for k in template
+                    if not spanish.get(k) or not all(spanish[k])]
+    assert not untranslated, untranslated
+
+
+# Literals in these files that are not for people to read.
+NOT_PROSE = re.compile(
+    r"^(text/html; charset=utf-8|text/calendar; charset=utf-8|"
+    r"application/atom\+xml; charset=utf-8|attachment; filename=.*|"
+    r"public, max-age=.*|https://\S*|[A-Z]+:[A-Z]+\r\n)$")
+
+# The embeddable list (/embed/events, page_feeds.c) speaks the language of
+# the consortium's site, lang=en|fr|es|de, from a table of its own that
+# predates the catalogues (docs/PAGES.md); its words are not the pages'.
+EMBED_TABLE = {
+    "All events", "There are no upcoming events.", "In person and online",
+    "Tous les événements", "Aucun événement à venir.", "Sur place",
+    "En ligne", "Sur place et en ligne", "Événements à venir",
+    "Próximos eventos", "Todos los eventos", "No hay eventos próximos.",
+    "Presencial", "Presencial y en línea", "Kommende Veranstaltungen",
+    "Alle Veranstaltungen", "Keine kommenden Veranstaltungen.", "Vor Ort",
+    "Vor Ort und online", "%1$s, %2$d de %3$s de %4$d",
+}
+
+
+def test_no_prose_in_the_pages_or_the_mails_escapes_translation():
+    sources = [os.path.join("src", f) for f in sorted(os.listdir(
+        os.path.join(ROOT, "src"))) if re.match(r"(page_.*|mail)\.[ch]$", f)]
+    with tempfile.TemporaryDirectory() as tmp:
+        every = os.path.join(tmp, "all.pot")
+        subprocess.run(["xgettext", "--from-code=UTF-8", "--language=C",
+                        "--extract-all", "-o", every] + sources, cwd=ROOT,
+                       check=True, capture_output=True)
+        literals = po_entries(every)
+    marked = set()
+    for line in open(os.path.join(PO_DIR, "eventbox.pot"), encoding="utf-8"):
+        m = re.match(r'^(msgctxt|msgid|msgid_plural) (".*")$', line)
+        if m:
+            marked.add(json.loads(m.group(2)))
+    leaks = []
+    for _, text in literals:
+        if text in marked or text in EMBED_TABLE or NOT_PROSE.match(text):
+            continue
+        words = re.sub(r"<[^>]*(>|$)|&[a-z]+;|%[a-z0-9$.]+|\{[a-z_]+\}|"
+                       r"[a-z-]+=\"[^\"]*(\"|$)", " ", text)
+        # prose: two words of letters with a space between, outside markup
+        if re.search(r"[A-Za-z]{2,}[ ,.:;!?]+[A-Za-z]{2,}", words):
+            leaks.append(text)
+    assert not leaks, "mark these with _() or N_(): %r" % leaks
