@@ -18,6 +18,10 @@ static void	 all_events_link(struct buf *);
 
 /* The request being answered, for the language switcher's links. */
 static const struct request	*cur_req;
+/* An error page's switcher leads to the list: its own address may hold
+ * what the patron typed wrong, or a token whose page must read the same
+ * whether the token is unknown, malformed or used. */
+static int			 error_page;
 
 void
 page_lang_link(const struct request *req)
@@ -53,47 +57,57 @@ page_lang_field(struct buf *b)
 	    cur_req->lang_param);
 }
 
-/* This page in each other language: its path and query, lang replaced. */
+/* One entry of the switcher: path (plen bytes) and query (may be NULL)
+ * with lang= replaced by language i's code. */
+static void
+lang_link(struct buf *b, const char *path, size_t plen, const char *query,
+    size_t i)
+{
+	const char	*q, *amp;
+	size_t		 n;
+
+	buf_adds(b, "<li><a href=\"");
+	html_escn(b, path, plen);
+	buf_adds(b, "?");
+	for (q = query; q != NULL && *q != '\0'; q = amp) {
+		amp = strchr(q, '&');
+		n = amp != NULL ? (size_t)(amp - q) : strlen(q);
+		if (n > 0 && strncmp(q, "lang=", 5) != 0) {
+			html_escn(b, q, n);
+			buf_adds(b, "&amp;");
+		}
+		if (amp != NULL)
+			amp++;
+	}
+	buf_printf(b, "lang=%s\" hreflang=\"%s\" lang=\"%s\">", i18n_code(i),
+	    i18n_code(i), i18n_code(i));
+	html_esc(b, i18n_name(i));
+	buf_adds(b, "</a></li>\n");
+}
+
+/* This page in each other language: its path and query, lang replaced
+ * (after a POST, the page the form came from: a link is a GET). */
 static void
 lang_switcher(struct buf *b)
 {
-	const char	*q, *amp;
-	size_t		 i, n, plen;
+	const char	*path, *query;
+	size_t		 i, plen;
 	int		 post;
 
 	if (cur_req == NULL || cur_req->path == NULL || i18n_count() < 2)
 		return;
+	post = !(cur_req->method & (M_GET | M_HEAD));
+	path = error_page ? "/events" : cur_req->path;
+	plen = error_page ? 7 : cur_req->path_len;
+	query = error_page || post ? NULL : cur_req->query;
+	if (post && plen > 9 && memcmp(path + plen - 9, "/register", 9) == 0)
+		plen -= 9;
 	/* TRANSLATORS: the label of the list of languages in the header. */
 	buf_printf(b, "<nav class=\"lang\" aria-label=\"%s\"><ul>\n",
 	    _("Language"));
-	post = !(cur_req->method & (M_GET | M_HEAD));
-	plen = cur_req->path_len;
-	/* After a POST, the page the form came from: a link is a GET. */
-	if (post && plen > 9 && memcmp(cur_req->path + plen - 9, "/register",
-	    9) == 0)
-		plen -= 9;
-	for (i = 0; i < i18n_count(); i++) {
-		if (strcmp(i18n_code(i), i18n_lang()) == 0)
-			continue;
-		buf_adds(b, "<li><a href=\"");
-		html_escn(b, cur_req->path, plen);
-		buf_adds(b, "?");
-		for (q = post ? NULL : cur_req->query; q != NULL && *q != '\0';
-		    q = amp) {
-			amp = strchr(q, '&');
-			n = amp != NULL ? (size_t)(amp - q) : strlen(q);
-			if (n > 0 && strncmp(q, "lang=", 5) != 0) {
-				html_escn(b, q, n);
-				buf_adds(b, "&amp;");
-			}
-			if (amp != NULL)
-				amp++;
-		}
-		buf_printf(b, "lang=%s\" hreflang=\"%s\" lang=\"%s\">",
-		    i18n_code(i), i18n_code(i), i18n_code(i));
-		html_esc(b, i18n_name(i));
-		buf_adds(b, "</a></li>\n");
-	}
+	for (i = 0; i < i18n_count(); i++)
+		if (strcmp(i18n_code(i), i18n_lang()) != 0)
+			lang_link(b, path, plen, query, i);
 	buf_adds(b, "</ul></nav>\n");
 }
 
@@ -217,7 +231,9 @@ html_error_page(struct response *resp, int status, const char *message)
 	if (message != NULL)
 		text = message;
 	resp->status = status;
+	error_page = 1;
 	html_page(resp, _(title));
+	error_page = 0;
 	buf_adds(&resp->body, "<p>");
 	html_esc(&resp->body, _(text));
 	all_events_link(&resp->body);
@@ -239,7 +255,9 @@ void
 html_link_inactive(struct response *resp, const char *why)
 {
 	resp->status = 404;
+	error_page = 1;
 	html_page(resp, _("This link is not active"));
+	error_page = 0;
 	buf_adds(&resp->body, "<p>");
 	html_esc(&resp->body, _(why));
 	buf_adds(&resp->body, "</p>\n<p>");

@@ -156,7 +156,7 @@ def test_a_spanish_patron_s_emails_promotion_and_notice_are_spanish(
     assert promo["Subject"] == \
         f"Se liberó un lugar y su inscripción está confirmada: Test event {slug}"
     assert "pasó de la lista de espera" in body(promo, "plain")
-    when = re.search(r"Cuándo: (.*)", body(promo, "plain")).group(1)
+    when = re.search(r"Cuándo: (.*)", body(promo, "plain")).group(1).strip()
     assert re.fullmatch(r"(lunes|martes|miércoles|jueves|viernes|sábado|"
                         r"domingo), \d{1,2} de [a-z]+ de \d{4}, "
                         r"\d\d:\d\d–\d\d:\d\d \(hora del Este\)", when), when

@@ -34,6 +34,9 @@ export async function openBrowser(options = {}) {
         args: ARGS,     // the fresh --user-data-dir is dir, passed above
         viewport: { width: 1280, height: 900 },
         javaScriptEnabled: options.javaScript !== false,
+        // The browser's language: its Accept-Language header (es-MX: the
+        // pages answer in Spanish, tests/browser/spanish.test.mjs).
+        locale: options.locale || "en-US",
         timeout: 60000,
     });
     ctx.requests = [];
