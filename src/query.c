@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "query.h"
 #include "validate.h"
 
@@ -74,22 +75,22 @@ query_message(const struct query_param *p, char *msg, size_t msgsz)
 	}
 	switch (p->kind) {
 	case Q_INT:
-		snprintf(msg, msgsz, "%s: a whole number from %lld to %lld",
+		snprintf(msg, msgsz, _("%s: a whole number from %lld to %lld"),
 		    p->key, p->min, p->max);
 		return;
 	case Q_DATE:
 		snprintf(msg, msgsz, "%s: YYYY-MM-DD", p->key);
 		return;
 	case Q_TEXT:
-		snprintf(msg, msgsz, "%s: one line of text, at most %lld "
-		    "characters", p->key, p->max);
+		snprintf(msg, msgsz, _("%s: one line of text, at most %lld "
+		    "characters"), p->key, p->max);
 		return;
 	case Q_ONEOF:
 		snprintf(msg, msgsz, "%s: ", p->key);
 		for (i = 0; p->choices[i] != NULL; i++) {
 			len = strlen(msg);
 			snprintf(msg + len, msgsz - len, "%s%s", i == 0 ? "" :
-			    p->choices[i + 1] == NULL ? " or " : ", ",
+			    p->choices[i + 1] == NULL ? _(" or ") : ", ",
 			    p->choices[i]);
 		}
 		return;

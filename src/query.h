@@ -6,7 +6,8 @@
  * takes its default; keys nobody declared are ignored.  The surface words
  * the error itself: query_message() gives the API's words.
  *
- * Pure: no allocation, no globals (unit tests and fuzzers call it).
+ * Pure: no allocation, no globals (unit tests and fuzzers call it), but
+ * query_message() words its message in the language in use (i18n.h).
  */
 #ifndef EVENTBOX_QUERY_H
 #define EVENTBOX_QUERY_H
