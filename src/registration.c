@@ -93,6 +93,20 @@ registration_from_json(const cJSON *body, struct registration_fields *f,
 	return 0;
 }
 
+/* What answers_error() (sql/rules/78_questions.sql) says of an answer,
+ * here so that xgettext offers them to translators: the API's 422 words
+ * the one that comes back in the request's language (answer.c). */
+static const char *const answer_messages[] __attribute__((unused)) = {
+	N_("must be an object of answers by question id"),
+	N_("is not a question of this event"),
+	N_("is required"),
+	N_("must be one line of at most 300 characters"),
+	N_("must be a text of at most 2000 characters"),
+	N_("must be one of the choices"),
+	N_("must be a list of the choices"),
+	N_("must be true or false"),
+};
+
 static const struct {
 	const char	*outcome;	/* from eventbox.register() */
 	int		 status;
