@@ -457,7 +457,10 @@ attach_calendar(struct buf *out, const struct mail_msg *m)
 	ev.end_local = m->ical_end;
 	ev.summary = m->title;
 	ev.description = *m->online_url != '\0' ? m->online_url : "";
-	ev.location = *m->online_url != '\0' ? m->online_url : m->location;
+	/* as the event's own .ics says it (page_events.c) */
+	ev.location = *m->online_url != '\0' ? m->online_url :
+	    *m->location != '\0' ? m->location :
+	    strcmp(m->format, "online") == 0 ? _("Online") : "";
 	ev.url = url.data;
 	ev.cancelled = m->kind == MAIL_EVENT_CANCELLED;
 	ev.sequence = m->sequence;

@@ -360,10 +360,11 @@ router_find(struct request *req, unsigned *allowed)
 /*
  * The language of everything this request answers: ?lang= (a link of the
  * switcher, kept in the page's links and forms), else Accept-Language,
- * else English.  Every answer may depend on the header, so says Vary.
+ * else English.  Every answer may depend on the header: router_dispatch()
+ * says so in Vary.
  */
 static void
-choose_language(struct request *req, struct response *resp)
+choose_language(struct request *req)
 {
 	static const struct query_param	 p[] = {
 		{ "lang", Q_TEXT, 0, I18N_CODE_MAX - 1, 0, NULL, NULL },
@@ -383,7 +384,6 @@ choose_language(struct request *req, struct response *resp)
 	    i18n_negotiate(NULL, http_param(req, "HTTP_ACCEPT_LANGUAGE"));
 	i18n_use(req->lang);
 	page_lang_link(req);
-	resp_header(resp, "Vary", "%s", "Accept-Language");
 }
 
 void
@@ -394,17 +394,19 @@ router_dispatch(struct request *req, struct response *resp)
 	int			 cors_state = 0, st;
 
 	r = router_find(req, &allowed);
-	choose_language(req, resp);
+	choose_language(req);
 	/* Not from nginx, or from a broken gateway: nothing to route. */
 	if (req->incomplete) {
 		answer_error(req, resp, 400, "bad_request",
 		    "the request has no method or target");
 		return;
 	}
-	if (req->is_api) {
-		resp_header(resp, "Vary", "%s", "Origin");
+	/* One Vary: every answer depends on the language, CORS answers on
+	 * the Origin too. */
+	resp_header(resp, "Vary", "%s", req->is_api ? "Origin, Accept-Language" :
+	    "Accept-Language");
+	if (req->is_api)
 		cors_state = cors(req, resp);
-	}
 	if (allowed == 0) {
 		answer_missing(req, resp, MISSING_PAGE);
 		return;
