@@ -100,8 +100,11 @@ def test_json_errors_keep_their_code_and_speak_spanish(api, make_event):
     assert missing.status == 404
     assert missing.json["error"] == {"code": "event_not_found",
                                      "message": "no existe ese evento"}
+    by_query = api.get("/api/v1/events/no-such-event-here?lang=es")
+    assert by_query.json["error"]["message"] == "no existe ese evento"
     english = api.get("/api/v1/events/no-such-event-here")
     assert english.json["error"]["message"] == "no such event"
+    assert english.header("Vary") == "Origin, Accept-Language"
 
 
 def test_the_registrant_s_language_is_kept(api, db, make_event):
