@@ -94,6 +94,11 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT outcome, position, event_id, event_slug, field, message"
 	    " FROM eventbox.register_answered($1::text, $2::text, $3::text,"
 	    " $4::text, $5::text, $6::uuid, $7::text, $8::jsonb, $9::text)" },
+	/* $1 event slug, $2 answers: every answer that does not fit, for the
+	 * form to show them all */
+	[STMT_CHECK_ANSWERS] = { "check_answers", 2,
+	    "SELECT field, message FROM eventbox.check_answers($1::text,"
+	    " $2::jsonb)" },
 	[STMT_ADMIN_QUESTIONS] = { "admin_questions", 2,
 	    "SELECT eventbox.questions_json(a.id)::text AS questions"
 	    " FROM eventbox.admin_event($1::text, $2::text) a" },
@@ -267,6 +272,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " accessibility_contact, timezone, capacity, seats_available,"
 	    " waitlist_available, registration_state, image_path, image_alt,"
 	    " image_decorative, status, members_only,"
+	    " eventbox.questions_json(id)::text AS questions,"
 	    " eventbox.iso_local(ends_at, coalesce($2::text, timezone))"
 	    " AS ends_local,"
 	    " eventbox.ical_utc(starts_at) AS start_utc,"

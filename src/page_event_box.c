@@ -18,6 +18,7 @@
 #include "jsonld.h"
 #include "page_event_box.h"
 #include "page_layout.h"
+#include "page_questions.h"
 #include "validate.h"
 
 static void
@@ -106,14 +107,15 @@ field(struct buf *b, enum field_id f, const char *value, const char *err)
 }
 
 static void
-error_summary(struct buf *b, const struct form_state *fs)
+error_summary(struct buf *b, const struct form_state *fs,
+    const char *questions)
 {
 	size_t	 f;
 	int	 any;
 
 	if (fs == NULL)
 		return;
-	any = fs->notice != NULL;
+	any = fs->notice != NULL || cJSON_GetArraySize(fs->answer_errors) > 0;
 	for (f = 0; f < FIELD__MAX; f++)
 		any |= fs->error[f] != NULL;
 	if (!any)
@@ -131,12 +133,13 @@ error_summary(struct buf *b, const struct form_state *fs)
 		if (fs->error[f] != NULL)
 			buf_printf(b, "<li><a href=\"#%s\">%s</a></li>\n",
 			    field_specs[f].name, fs->error[f]);
+	questions_summary(b, questions, fs->answer_errors);
 	buf_adds(b, "</ul>\n</div>\n");
 }
 
 static void
 reg_form(struct request *req, struct response *resp, const char *slug,
-    const struct form_state *fs, int waitlist)
+    const char *questions, const struct form_state *fs, int waitlist)
 {
 	struct buf	*b = &resp->body;
 	char		 tok[CSRF_HEX + 1];
@@ -156,6 +159,7 @@ reg_form(struct request *req, struct response *resp, const char *slug,
 	buf_adds(b, "\">\n");
 	for (f = 0; f < FIELD__MAX; f++)
 		field(b, (enum field_id)f, fs->value[f], fs->error[f]);
+	questions_html(b, questions, fs->answers, fs->answer_errors);
 	/* Hidden from people by the stylesheet; bots fill it in. */
 	buf_adds(b, "<div class=\"hp\">\n<label for=\"website\">Leave this "
 	    "field empty</label>\n<input id=\"website\" name=\"website\" "
@@ -172,6 +176,7 @@ registration_box(struct request *req, struct response *resp,
 	struct buf	*b = &resp->body;
 	const char	*state = db_value(res, 0, "registration_state");
 	const char	*slug = db_value(res, 0, "slug");
+	const char	*questions = db_value(res, 0, "questions");
 	long		 seats = strtol(db_value(res, 0, "seats_available"),
 			    NULL, 10);
 	int		 waitlist = strcmp(db_value(res, 0,
@@ -185,7 +190,7 @@ registration_box(struct request *req, struct response *resp,
 		buf_adds(b, "<p class=\"eligibility\">For member libraries: "
 		    "register with your library email address. Free for "
 		    "members.</p>\n");
-	error_summary(b, fs);
+	error_summary(b, fs, questions);
 	if (strcmp(state, "cancelled") == 0)
 		buf_adds(b, "<p class=\"state\">This event was cancelled.</p>\n");
 	else if (strcmp(state, "not_open") == 0) {
@@ -202,11 +207,11 @@ registration_box(struct request *req, struct response *resp,
 		    seats == 1 ? "is" : "are", seats, seats == 1 ? "seat" :
 		    "seats", waitlist ? " Waiting list may be available if "
 		    "full." : "");
-		reg_form(req, resp, slug, fs, 0);
+		reg_form(req, resp, slug, questions, fs, 0);
 	} else if (waitlist) {
 		buf_adds(b, "<p class=\"state\">This event is full. Join the "
 		    "waiting list.</p>\n");
-		reg_form(req, resp, slug, fs, 1);
+		reg_form(req, resp, slug, questions, fs, 1);
 	} else
 		buf_adds(b, "<p class=\"state\">This event is full.</p>\n");
 	buf_adds(b, "</section>\n");

@@ -64,6 +64,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.questions_json(bigint),
     eventbox.set_questions(text, jsonb, text),
     eventbox.register_answered(text, text, text, text, text, uuid, text, jsonb, text),
+    eventbox.check_answers(text, jsonb),
     eventbox.registration_answers(text, bigint),
     eventbox.answers_text(jsonb),
     eventbox.category_id(text),
