@@ -33,27 +33,35 @@ fact(struct buf *b, const char *term, const char *value)
 	buf_adds(b, "</dd>\n");
 }
 
+/*
+ * Each string of a JSON array (array_to_json() wrote it) as a list item,
+ * a link to its category's events (link) or text; open before the first
+ * and close after the last, nothing when there is none.
+ */
 static void
-categories(struct buf *b, const char *json)
+list_items(struct buf *b, const char *json, const char *open,
+    const char *close, int link)
 {
 	cJSON		*arr = cJSON_Parse(json), *c;
 	int		 n = 0;
 
 	if (arr == NULL)
-		abort();	/* array_to_json() wrote it */
+		abort();
 	cJSON_ArrayForEach(c, arr) {
 		if (!cJSON_IsString(c))
 			continue;
-		buf_adds(b, n++ == 0 ? "<dt>Categories</dt><dd><ul class=\"cats\">"
-		    : "");
-		buf_adds(b, "<li><a href=\"/events?category=");
-		html_urlenc(b, c->valuestring);
-		buf_adds(b, "\">");
+		buf_adds(b, n++ == 0 ? open : "");
+		buf_adds(b, "<li>");
+		if (link) {
+			buf_adds(b, "<a href=\"/events?category=");
+			html_urlenc(b, c->valuestring);
+			buf_adds(b, "\">");
+		}
 		html_esc(b, c->valuestring);
-		buf_adds(b, "</a></li>");
+		buf_adds(b, link ? "</a></li>" : "</li>\n");
 	}
 	if (n > 0)
-		buf_adds(b, "</ul></dd>\n");
+		buf_adds(b, close);
 	cJSON_Delete(arr);
 }
 
@@ -314,7 +322,8 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	if (strcmp(format, "in_person") != 0)
 		fact(b, "Online", "This is an online event. The link to join is "
 		    "sent in the registration email.");
-	categories(b, db_value(res, 0, "categories"));
+	list_items(b, db_value(res, 0, "categories"), "<dt>Categories</dt><dd>"
+	    "<ul class=\"cats\">", "</ul></dd>\n", 1);
 	fact(b, "Organizer", db_value(res, 0, "organizer"));
 	buf_adds(b, "</dl>\n");
 	buf_adds(&action, "/events/");
@@ -327,6 +336,15 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	    "Description</h2>\n");
 	html_paragraphs(b, db_value(res, 0, "description"));
 	buf_adds(b, "</section>\n");
+	list_items(b, db_value(res, 0, "learning_outcomes"), "<section "
+	    "aria-labelledby=\"outcomes\">\n<h2 id=\"outcomes\">What you will "
+	    "learn</h2>\n<ul class=\"outcomes\">\n", "</ul>\n</section>\n", 0);
+	if (*db_value(res, 0, "audience") != '\0') {
+		buf_adds(b, "<section aria-labelledby=\"audience\">\n"
+		    "<h2 id=\"audience\">Who should attend</h2>\n");
+		html_paragraphs(b, db_value(res, 0, "audience"));
+		buf_adds(b, "</section>\n");
+	}
 	if (*db_value(res, 0, "presenter") != '\0') {
 		buf_adds(b, "<section aria-labelledby=\"presenter\">\n"
 		    "<h2 id=\"presenter\">Presenter</h2>\n");

@@ -1,9 +1,14 @@
 """The event page as the seed shows it: who may register said before the
 form, the event for Google Calendar and Outlook.com as well as the .ics,
-and a print stylesheet."""
+a print stylesheet, and who should attend and what participants will learn
+as sections of their own."""
 import html
 import re
 import urllib.parse
+
+import pytest
+
+from staffkit import admin, assert_error, staff_key  # noqa: F401
 
 
 def links(page):
@@ -47,3 +52,83 @@ def test_the_stylesheet_prints_the_event_without_its_forms(api):
     assert css.status == 200
     block = css.text[css.text.index("@media print"):]
     assert "form" in block and "display: none" in block
+
+
+# --- who should attend and what you will learn --------------------------------
+
+OUTCOMES = ["Recognize the conflicts <between> values & tools;",
+            "Feel empowered to think outside the box."]
+AUDIENCE = "Public library staff in marketing.\n\nAnd library directors."
+
+
+def section(page, heading):
+    m = re.search(rf'<section aria-labelledby="(\w+)">\n<h2 id="\1">{heading}</h2>\n'
+                  r'(.*?)</section>', page, re.S)
+    return m and m.group(2)
+
+
+def test_audience_and_outcomes_are_headed_sections_only_when_set(api, make_event):
+    slug = make_event(audience=AUDIENCE, learning_outcomes=OUTCOMES)
+    page = api.get(f"/events/{slug}").text
+    assert section(page, "What you will learn") == (
+        '<ul class="outcomes">\n<li>Recognize the conflicts &lt;between&gt; values'
+        ' &amp; tools;</li>\n<li>Feel empowered to think outside the box.</li>\n</ul>\n')
+    assert section(page, "Who should attend") == (
+        "<p>Public library staff in marketing.</p>\n<p>And library directors.</p>\n")
+    assert page.index("What you will learn") > page.index('<h2 id="about">')
+    bare = api.get(f"/events/{make_event()}").text
+    assert section(bare, "What you will learn") is None
+    assert section(bare, "Who should attend") is None
+
+
+def test_the_event_json_carries_audience_and_outcomes(api, make_event):
+    slug = make_event(audience=AUDIENCE, learning_outcomes=OUTCOMES)
+    ev = api.get(f"/api/v1/events/{slug}").json
+    assert ev["audience"] == AUDIENCE and ev["learning_outcomes"] == OUTCOMES
+    bare = api.get(f"/api/v1/events/{make_event()}").json
+    assert bare["audience"] == "" and bare["learning_outcomes"] == []
+    title = api.get(f"/api/v1/events/{slug}").json["title"]
+    listed = api.get("/api/v1/events?q=" + urllib.parse.quote(title)).json["events"]
+    assert [e["learning_outcomes"] for e in listed] == [OUTCOMES]
+
+
+def test_staff_set_them_through_the_admin_api_and_sql(admin, db, make_event):
+    slug = make_event()
+    r = admin.patch(f"/events/{slug}", json_body={
+        "audience": "  Teens and their parents.\n", "learning_outcomes": ["  Code a game "]})
+    assert r.status == 200, r
+    assert r.json["audience"] == "Teens and their parents."
+    assert r.json["learning_outcomes"] == ["Code a game"]
+    assert admin.get(f"/events/{slug}").json["learning_outcomes"] == ["Code a game"]
+    listed = admin.get("/events?q=" + slug).json["events"]
+    assert [e["audience"] for e in listed] == ["Teens and their parents."]
+    # Staff at a psql prompt: the same function, or plain SQL on the table.
+    assert db.one("SELECT outcome, field FROM eventbox.save_event(%s,"
+                  " '{\"learning_outcomes\": []}', NULL)", slug) == ("updated", None)
+    db.all("UPDATE eventbox.events SET audience = 'Everyone.' WHERE slug = %s", slug)
+    assert db.one("SELECT audience, learning_outcomes FROM eventbox.events"
+                  " WHERE slug = %s", slug) == ("Everyone.", [])
+
+
+@pytest.mark.parametrize("fields", [
+    {"audience": 7}, {"audience": "x" * 2001}, {"audience": "bell\u0007"},
+    {"learning_outcomes": "one"}, {"learning_outcomes": [1]},
+    {"learning_outcomes": [""]}, {"learning_outcomes": ["two\nlines"]},
+    {"learning_outcomes": ["x" * 501]}, {"learning_outcomes": ["a"] * 21},
+])
+def test_bad_audience_or_outcomes_are_422_naming_the_field(admin, db, make_event, fields):
+    slug = make_event()
+    assert_error(admin.patch(f"/events/{slug}", json_body=fields), 422,
+                 "invalid_field", next(iter(fields)))
+    assert db.one("SELECT audience, learning_outcomes FROM eventbox.events"
+                  " WHERE slug = %s", slug) == ("", [])
+
+
+def test_the_table_refuses_what_the_function_would(db, make_event):
+    slug = make_event()
+    for sql, value in (("audience = %s", "bell\u0007"),
+                       ("learning_outcomes = %s", ["two\nlines"]),
+                       ("learning_outcomes = %s", [""]),
+                       ("learning_outcomes = %s", ["a"] * 21)):
+        with pytest.raises(Exception, match="check constraint"):
+            db.all(f"UPDATE eventbox.events SET {sql} WHERE slug = %s", value, slug)

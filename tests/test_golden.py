@@ -140,7 +140,10 @@ def register(api, slug, who):
 def shown(api, db):
     """The events that are only looked at, never registered for here."""
     slugs = {
-        "open": make(db, "golden-open", 10),
+        "open": make(db, "golden-open", 10,
+                     audience="Desk staff who <answer> patrons' questions.",
+                     learning_outcomes=["Find an event & its seats",
+                                        "Register a patron, or cancel"]),
         "full": make(db, "golden-full", 11, capacity=1, format="hybrid",
                      location="Room 2, 10 Main St."),
         "closed": make(db, "golden-closed", 12, format="in_person",
