@@ -308,6 +308,21 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    PAGE_TIMES("timezone") " FROM m"
 	    " ORDER BY starts_at, id LIMIT $2::integer OFFSET $3::integer) p"
 	    " ON true" },
+	/* $1 the event page's slug: the next published events that have not
+	 * started, other than it, those sharing a category with it first,
+	 * each with its date and time in its own zone. */
+	[STMT_PAGE_UPCOMING] = { "page_upcoming", 1,
+	    "SELECT u.slug, u.title, u.timezone,"
+	    " eventbox.iso_local(u.starts_at, u.timezone) AS starts_local, "
+	    LOCAL_DATE("u.starts_at", "u.timezone") " AS date_text, "
+	    LOCAL_TIME("u.starts_at", "u.timezone") " AS start_text"
+	    " FROM eventbox.public_events u,"
+	    " (SELECT id, categories FROM eventbox.public_events"
+	    " WHERE slug = $1::text) e"
+	    " WHERE u.status = 'published' AND u.starts_at > now()"
+	    " AND u.id <> e.id"
+	    " ORDER BY u.categories && e.categories DESC, u.starts_at, u.id"
+	    " LIMIT 3" },
 	[STMT_PAGE_CATEGORIES] = { "page_categories", 0,
 	    "SELECT DISTINCT unnest(categories) AS category"
 	    " FROM eventbox.public_events"

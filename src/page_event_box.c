@@ -281,6 +281,43 @@ calendar_links(struct buf *b, const PGresult *res)
 	buf_free(&o);
 }
 
+/*
+ * "Upcoming events": a few other events to come, those of the same category
+ * first, each linked, with its date and time in its own zone; nothing when
+ * there is none, or when the database cannot say (the page stands without).
+ */
+static void
+upcoming(struct buf *b, const char *slug)
+{
+	const char	*vals[1] = { slug };
+	PGresult	*res;
+	int		 i;
+
+	if (db_query(STMT_PAGE_UPCOMING, 1, vals, &res) != DB_OK)
+		return;
+	for (i = 0; i < PQntuples(res); i++) {
+		if (i == 0)
+			buf_adds(b, "<section class=\"upcoming\" aria-labelledby="
+			    "\"upcoming\">\n<h2 id=\"upcoming\">Upcoming events"
+			    "</h2>\n<ul>\n");
+		buf_adds(b, "<li>");
+		page_event_link(b, db_value(res, i, "slug"),
+		    db_value(res, i, "title"));
+		buf_adds(b, "<br><time datetime=\"");
+		html_esc(b, db_value(res, i, "starts_local"));
+		buf_adds(b, "\">");
+		html_esc(b, db_value(res, i, "date_text"));
+		buf_adds(b, ", ");
+		html_esc(b, db_value(res, i, "start_text"));
+		buf_adds(b, "</time> (");
+		html_esc(b, zone_label(db_value(res, i, "timezone")));
+		buf_adds(b, ")</li>\n");
+	}
+	if (i > 0)
+		buf_adds(b, "</ul>\n</section>\n");
+	PQclear(res);
+}
+
 void
 event_box(struct request *req, struct response *resp, const PGresult *res,
     const char *shown, const struct form_state *fs)
@@ -358,7 +395,9 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 		html_esc(b, db_value(res, 0, "accessibility_contact"));
 		buf_adds(b, ".</p>\n</section>\n");
 	}
-	buf_adds(b, "</article>\n<script src=\"/static/eventbox.js\" defer>"
+	buf_adds(b, "</article>\n");
+	upcoming(b, slug);
+	buf_adds(b, "<script src=\"/static/eventbox.js\" defer>"
 	    "</script>\n");
 	jsonld_event(b, res);
 	html_end(resp);

@@ -1,10 +1,11 @@
 """The event page as the seed shows it: who may register said before the
 form, the event for Google Calendar and Outlook.com as well as the .ics,
-a print stylesheet, and who should attend and what participants will learn
-as sections of their own."""
+a print stylesheet, who should attend and what participants will learn as
+sections of their own, and an "Upcoming events" panel."""
 import html
 import re
 import urllib.parse
+import uuid
 
 import pytest
 
@@ -62,7 +63,8 @@ AUDIENCE = "Public library staff in marketing.\n\nAnd library directors."
 
 
 def section(page, heading):
-    m = re.search(rf'<section aria-labelledby="(\w+)">\n<h2 id="\1">{heading}</h2>\n'
+    m = re.search(rf'<section(?: class="\w+")? aria-labelledby="(\w+)">\n'
+                  rf'<h2 id="\1">{heading}</h2>\n'
                   r'(.*?)</section>', page, re.S)
     return m and m.group(2)
 
@@ -132,3 +134,38 @@ def test_the_table_refuses_what_the_function_would(db, make_event):
                        ("learning_outcomes = %s", ["a"] * 21)):
         with pytest.raises(Exception, match="check constraint"):
             db.all(f"UPDATE eventbox.events SET {sql} WHERE slug = %s", value, slug)
+
+
+# --- upcoming events -----------------------------------------------------------
+
+def upcoming(page):
+    panel = section(page, "Upcoming events")
+    assert panel is not None, page[-3000:]
+    return re.findall(r'<li><a href="/events/([^"]+)">[^<]*</a><br>'
+                      r'<time datetime="([^"]+)">[^<]*</time> \(([^)]*)\)</li>', panel)
+
+
+def test_upcoming_events_show_the_same_category_first_then_the_soonest(
+        api, db, make_event):
+    cat = ["Upcoming " + uuid.uuid4().hex[:6]]
+    this = make_event(categories=cat, starts_in="5 days")
+    later = make_event(categories=cat, starts_in="20 days")
+    sooner = make_event(categories=cat, starts_in="10 days", timezone="Europe/Paris")
+    # Nothing that is not open to anybody, or has started, however soon.
+    make_event(categories=cat, starts_in="2 days", status="draft")
+    make_event(categories=cat, starts_in="3 days", status="cancelled")
+    make_event(categories=cat, starts_in="-30 minutes")
+    other = make_event(starts_in="1 minute")
+    shown = upcoming(api.get(f"/events/{this}").text)
+    assert len(shown) == 3
+    assert [s for s, _, _ in shown[:2]] == [sooner, later]
+    # Each at its own local time, with its zone.
+    assert shown[0][1] == db.value("SELECT eventbox.iso_local(starts_at, timezone)"
+                                   " FROM eventbox.events WHERE slug = %s", sooner)
+    assert shown[0][1].endswith(("+01:00", "+02:00"))
+    assert shown[1][2] == "Eastern Time - US &amp; Canada"
+    # An event of another category: the others, soonest first.
+    assert [s for s, _, _ in upcoming(api.get(f"/events/{other}").text)] == [
+        s for s, in db.all("SELECT slug FROM eventbox.events WHERE status = 'published'"
+                           " AND starts_at > now() AND slug <> %s"
+                           " ORDER BY starts_at, id LIMIT 3", other)]
