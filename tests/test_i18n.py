@@ -87,6 +87,40 @@ def test_the_form_errors_are_in_spanish(api, make_event):
     assert "Enter your name" not in r.text
 
 
+def test_the_questions_on_the_form_are_asked_and_checked_in_spanish(
+        api, admin, make_event):
+    slug = make_event()
+    r = admin.put(f"/events/{slug}/questions", json_body={"questions": [
+        {"kind": "one_choice", "label": "Branch", "required": True,
+         "choices": ["North", "South"]},
+        {"kind": "yes_no", "label": "Photos", "required": True},
+        {"kind": "short_text", "label": "Job"}]})
+    assert r.status == 200, r
+    branch, photo, _ = [q["id"] for q in r.json["questions"]]
+    patron = Patron(api)
+    page = patron.get(f"/events/{slug}?lang=es")
+    assert ">Sí</label>" in page.text and ">No</label>" in page.text
+    assert "Job (opcional)" in page.text
+    fields = [("csrf", csrf_of(page)), ("name", "Ana"),
+              ("email", addr("ana")), ("organization", ""), ("website", "")]
+    r = patron.post(f"/events/{slug}/register?lang=es",
+                    fields + [(f"q{photo}", "yes")])
+    assert r.status == 422, r
+    assert "Elija una respuesta para \u201cBranch\u201d" in r.text
+    r = patron.post(f"/events/{slug}/register?lang=es",
+                    fields + [(f"q{branch}", "East"), (f"q{photo}", "yes")])
+    assert r.status == 422, r
+    assert "Su respuesta a \u201cBranch\u201d debe ser una de las opciones" \
+        in r.text
+    # The JSON API's word for the same answer, in Spanish.
+    r = api.register(slug, "Ana", addr("ana"), headers=ES,
+                     extra={"answers": {str(branch): "East",
+                                        str(photo): True}})
+    assert r.status == 422 and r.json["error"]["code"] == "invalid_field", r
+    assert r.json["error"]["message"] == \
+        f"answers.{branch}: debe ser una de las opciones"
+
+
 def test_json_errors_keep_their_code_and_speak_spanish(api, make_event):
     slug = make_event()
     r = api.post(f"/api/v1/events/{slug}/registrations", headers=ES,
