@@ -10,6 +10,8 @@
 -- readable only by the owner: webhook_claim() (SECURITY DEFINER) hands it
 -- to the mailer with each delivery, and nobody else's role may select this
 -- table (rules/90_grants.sql grants nothing on it).
+-- Its identity sequence, webhooks_id_seq, tells the registration trigger
+-- whether any webhook was ever made (rules/82_webhooks.sql).
 CREATE TABLE eventbox.webhooks (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     url         text NOT NULL CHECK (length(url) <= 2000
