@@ -107,7 +107,8 @@ h_admin_webhooks(struct request *req, struct response *resp)
 
 /*
  * POST /api/v1/admin/webhooks {url, events}: a new webhook; the signing
- * secret is in this answer only.  201 {id, url, events, secret}; 400
+ * secret is in this answer only.  201 {id, url, events (as stored: each
+ * once, sorted), secret}; 400
  * malformed body; 422 invalid_field (url: not https://, http:// refused;
  * events: unknown or none); 401; 503.
  */
@@ -150,8 +151,7 @@ h_admin_webhook_create(struct request *req, struct response *resp)
 		o = json_new_object();
 		json_add_number(o, "id", db_number(res, 0, "webhook_id"));
 		json_add_string(o, "url", vals[0]);
-		cJSON_AddItemToObject(o, "events",
-		    cJSON_Duplicate(events, 1));
+		add_events(o, db_value(res, 0, "events"));
 		json_add_string(o, "secret", db_value(res, 0, "secret"));
 		json_answer(resp, 201, o);
 	}

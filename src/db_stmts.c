@@ -243,7 +243,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	/* Webhooks (api_admin_webhooks.c).  $1 URL, $2 event types as a
 	 * text[] literal, $3 key */
 	[STMT_WEBHOOK_CREATE] = { "webhook_create", 3,
-	    "SELECT outcome, webhook_id, secret FROM"
+	    "SELECT outcome, webhook_id, secret,"
+	    " array_to_json(events)::text AS events FROM"
 	    " eventbox.webhook_create($1::text, $2::text[], $3::text)" },
 	[STMT_WEBHOOK_LIST] = { "webhook_list", 1,
 	    "SELECT webhook_id, url, array_to_json(events)::text AS events,"
@@ -393,8 +394,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_WEBHOOK_DELIVERED] = { "webhook_delivered", 1,
 	    "SELECT eventbox.webhook_delivered($1::bigint)" },
 	/* $1 outbox id, $2 error, $3 tries allowed, $4 first retry (ms),
-	 * $5 longest wait (ms) */
-	[STMT_WEBHOOK_FAILED] = { "webhook_failed", 5,
+	 * $5 longest wait (ms), $6 no answer at all */
+	[STMT_WEBHOOK_FAILED] = { "webhook_failed", 6,
 	    "SELECT eventbox.webhook_failed($1::bigint, $2::text, $3::integer,"
-	    " $4::integer, $5::integer) AS status" },
+	    " $4::integer, $5::integer, $6::boolean) AS status" },
 };

@@ -34,6 +34,8 @@
 
 #define SECRET_PREFIX	"whsec_"
 
+enum { POST_OK, POST_REFUSED, POST_UNREACHABLE };
+
 static CURL	*curl;
 
 int
@@ -114,7 +116,8 @@ add_header(struct curl_slist **h, const char *fmt, ...)
 		*h = t;
 }
 
-/* POSTs body; 0 on a 2xx, else -1 with a short reason in err. */
+/* POSTs body: 0 on a 2xx; else a short reason in err and POST_REFUSED
+ * (the receiver answered otherwise) or POST_UNREACHABLE (no answer). */
 static int
 post(const char *url, const char *id, const char *body, const char *secret,
     char *err, size_t errsz)
@@ -127,7 +130,7 @@ post(const char *url, const char *id, const char *body, const char *secret,
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
 	if (webhook_sign(secret, id, ts, body, strlen(body), sig) == -1) {
 		snprintf(err, errsz, "malformed secret");
-		return -1;
+		return POST_REFUSED;
 	}
 	add_header(&h, "Content-Type: application/json");
 	add_header(&h, "User-Agent: eventbox-webhooks");
@@ -151,12 +154,13 @@ post(const char *url, const char *id, const char *body, const char *secret,
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(h);
 	if (rc == CURLE_OK && code >= 200 && code < 300)
-		return 0;
-	if (rc == CURLE_OK)
+		return POST_OK;
+	if (rc == CURLE_OK) {
 		snprintf(err, errsz, "http %ld", code);
-	else
-		snprintf(err, errsz, "%s", curl_easy_strerror(rc));
-	return -1;
+		return POST_REFUSED;
+	}
+	snprintf(err, errsz, "%s", curl_easy_strerror(rc));
+	return POST_UNREACHABLE;
 }
 
 int
@@ -164,17 +168,17 @@ webhook_send_one(void)
 {
 	PGresult	*res = NULL, *st = NULL;
 	char		 err[128], tries[16], base[16], cap[16];
-	const char	*id, *params[5];
-	int		 rc = -1;
+	const char	*id, *params[6];
+	int		 rc = -1, sent;
 
 	if ((rc = db_claim_one(STMT_WEBHOOK_CLAIM, &res)) != 1)
 		return rc;
 	rc = -1;
 	id = db_value(res, 0, "id");
 	params[0] = id;
-	if (post(db_value(res, 0, "url"), db_value(res, 0, "msg_id"),
+	if ((sent = post(db_value(res, 0, "url"), db_value(res, 0, "msg_id"),
 	    db_value(res, 0, "body"), db_value(res, 0, "secret"), err,
-	    sizeof(err)) == 0) {
+	    sizeof(err))) == POST_OK) {
 		if (db_run_simple(STMT_WEBHOOK_DELIVERED, 1, params) == -1)
 			goto done;
 		log_info("outbox %s: webhook %s delivered", id,
@@ -187,7 +191,8 @@ webhook_send_one(void)
 		params[2] = tries;
 		params[3] = base;
 		params[4] = cap;
-		if (db_run(STMT_WEBHOOK_FAILED, 5, params, &st) == -1)
+		params[5] = sent == POST_UNREACHABLE ? "true" : "false";
+		if (db_run(STMT_WEBHOOK_FAILED, 6, params, &st) == -1)
 			goto done;
 		log_warnx("outbox %s: webhook %s not delivered (%s): %s", id,
 		    db_value(res, 0, "webhook_id"), err,

@@ -227,11 +227,12 @@ $$;
 -- at a psql prompt as a member of eventbox_ops).
 
 -- webhook_create: a new webhook; its secret is shown this once only.
+-- events: what it stored (each once, sorted).
 --   outcome  created | insecure_url (http://) | invalid_url | invalid_events
 CREATE OR REPLACE FUNCTION eventbox.webhook_create(p_url text, p_events text[],
                                                    p_key text DEFAULT NULL,
                                                    OUT outcome text, OUT webhook_id bigint,
-                                                   OUT secret text)
+                                                   OUT secret text, OUT events text[])
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -260,6 +261,7 @@ BEGIN
                                  'base64');
     INSERT INTO webhooks (url, events, secret) VALUES (p_url, v_events, secret)
     RETURNING id INTO webhook_id;
+    events := v_events;
     outcome := 'created';
     PERFORM audit(who.actor, who.via, 'webhook_created', NULL, NULL,
                   jsonb_build_object('webhook_id', webhook_id, 'url', p_url,
@@ -395,14 +397,18 @@ AS $$
      WHERE id = p_id AND kind = 'webhook' AND status = 'pending'
 $$;
 
--- webhook_failed: one more failed attempt (p_error: "http 500", "timeout";
--- never a URL or secret).  Retried after p_base_ms * 2^n, at most
--- p_max_backoff_ms later; after p_max_tries it stays failed for staff
+-- webhook_failed: one more failed attempt (p_error: "http 500", "Timeout
+-- was reached"; never a URL or secret).  Retried after p_base_ms * 2^n, at
+-- most p_max_backoff_ms later; after p_max_tries it stays failed for staff
 -- (webhook_retry), with its body until the purge.  The later deliveries of
--- its stream are not due before it.
+-- its stream are not due before it; when the receiver did not answer at all
+-- (p_unreachable: no connection, timeout, TLS), none of the webhook's
+-- deliveries is, so a receiver that is down costs one attempt per wait,
+-- not one per delivery waiting (each may hold the mailer for the timeout).
 CREATE OR REPLACE FUNCTION eventbox.webhook_failed(p_id bigint, p_error text,
                                                    p_max_tries integer, p_base_ms integer,
-                                                   p_max_backoff_ms integer)
+                                                   p_max_backoff_ms integer,
+                                                   p_unreachable boolean)
 RETURNS text
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -425,11 +431,15 @@ BEGIN
         RETURN NULL;
     END IF;
     IF o.status = 'pending' THEN
+        -- Raising every due time of a stream to one value keeps them in order.
         UPDATE outbox p SET next_attempt_at = o.next_attempt_at
          WHERE p.kind = 'webhook' AND p.status = 'pending' AND p.webhook_id = o.webhook_id
-           AND p.id > o.id AND p.next_attempt_at < o.next_attempt_at
-           AND CASE WHEN o.registration_id IS NOT NULL THEN p.registration_id = o.registration_id
-                    ELSE p.registration_id IS NULL AND p.event_id = o.event_id END;
+           AND p.id <> o.id AND p.next_attempt_at < o.next_attempt_at
+           AND (p_unreachable
+                OR p.id > o.id AND CASE WHEN o.registration_id IS NOT NULL
+                                        THEN p.registration_id = o.registration_id
+                                        ELSE p.registration_id IS NULL
+                                             AND p.event_id = o.event_id END);
     END IF;
     RETURN o.status;
 END

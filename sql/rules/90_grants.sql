@@ -95,7 +95,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.expire_holds(text),
     eventbox.webhook_claim(integer),
     eventbox.webhook_delivered(bigint),
-    eventbox.webhook_failed(bigint, text, integer, integer, integer)
+    eventbox.webhook_failed(bigint, text, integer, integer, integer, boolean)
   TO eventbox_mailer, eventbox_ops;
 
 ------------------------------------------------------------------------------
