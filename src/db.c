@@ -258,6 +258,42 @@ db_query(enum stmt s, int nparams, const char *const *values, PGresult **res)
 	return st;
 }
 
+int
+db_run(enum stmt s, int nparams, const char *const *values, PGresult **res)
+{
+	if (db_query(s, nparams, values, res) == DB_OK)
+		return 0;
+	db_close();
+	return -1;
+}
+
+int
+db_run_simple(enum stmt s, int nparams, const char *const *values)
+{
+	PGresult	*res;
+
+	if (db_run(s, nparams, values, &res) == -1)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int
+db_claim_one(enum stmt claim, PGresult **res)
+{
+	static const char *const one[] = { "1" };
+
+	*res = NULL;
+	if (db_run_simple(STMT_BEGIN, 0, NULL) == -1 ||
+	    db_run(claim, 1, one, res) == -1)
+		return -1;
+	if (PQntuples(*res) > 0)
+		return 1;
+	PQclear(*res);
+	*res = NULL;
+	return db_run_simple(STMT_COMMIT, 0, NULL) == -1 ? -1 : 0;
+}
+
 /*
  * The column's number.  PQfnumber() copies and case-folds the name on every
  * call (a sixth of a GET's instructions went there); the statements' column
