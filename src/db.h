@@ -67,6 +67,9 @@ enum stmt {
 	STMT_IMPORT_EVENT,
 	STMT_BEGIN,
 	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_ASYNC_COMMIT,
+	STMT_DURABLE,
 	STMT_MAIL_LISTEN,
 	STMT_MAIL_CLAIM,
 	STMT_MAIL_SENT,
@@ -103,6 +106,10 @@ int		 db_open(void);		/* 0, or -1 after logging why */
 /* Aborts when nparams is not the statement's count: a bug, not an input. */
 enum db_status	 db_query(enum stmt, int nparams, const char *const *values,
 		    PGresult **res);
+/* The same, for a write under a hot lock: the lock is not held across the
+ * WAL flush, and the call returns once the commit is durable (db.c). */
+enum db_status	 db_query_durable(enum stmt, int nparams,
+		    const char *const *values, PGresult **res);
 void		 db_close(void);
 int		 db_connected(void);
 int		 db_socket(void);	/* -1 when closed */
