@@ -24,7 +24,7 @@ BEGIN;
 INSERT INTO eventbox.events AS e
     (slug, title, description, presenter, format, location, online_url,
      categories, organizer, accessibility_contact, starts_at, ends_at,
-     timezone, capacity, waitlist_enabled, status)
+     timezone, capacity, waitlist_enabled, status, learning_outcomes, audience)
 SELECT
     'minimizing-social-media',
     'Minimizing Social Media to Maximize Library Values (ALA Webinar)',
@@ -36,19 +36,7 @@ While social media is an unavoidable reality of today's digital landscape, it ha
 
 Is it worth reconsidering how we use this tool and examining its real and practical value for libraries, rather than the value attributed to it by Big Tech? Do we put our profession in an ethically compromised place by encouraging patrons to use social media platforms when we can communicate in other ways?
 
-In this webinar, learn how a medium-sized public library in Montana minimized its social media use while still engaging with its community.
-
-Learning Outcomes
-
-At the conclusion of this webinar, participants will be able to:
-
-- Recognize that social media and libraries have inherent conflicts in their values, including intellectual freedom and privacy, that are worth thinking deeply about;
-- Understand that minimizing social media use by your library can save time, reduce the tension that comes with constantly managing a social media page, and redirect your marketing efforts to ways that might feel more authentic for your library and community; and
-- Feel empowered to think outside the box and hopefully reconnect with some of the most important values of librarianship and better communicate them to other librarians as well as the public.
-
-Who Should Attend
-
-This webinar is intended for public library staff involved in marketing and/or social media management, as well as library directors.$description$,
+In this webinar, learn how a medium-sized public library in Montana minimized its social media use while still engaging with its community.$description$,
     $presenter$Mark Wetherington (he/him) is the director of the Bitterroot Public Library in Hamilton, Montana, and an avid backpacker and outdoor enthusiast. He is a co-author of Backpacking Washington published by Wilderness Press and is a regular contributor to Trails Magazine. Mark began working in libraries in 2006 and received his MLIS from the University of Kentucky in 2012.$presenter$,
     'online',
     '',
@@ -61,15 +49,29 @@ This webinar is intended for public library staff involved in marketing and/or s
     'America/New_York',
     100,
     true,
-    'published'
+    'published',
+    -- "At the conclusion of this webinar, participants will be able to:"
+    ARRAY['Recognize that social media and libraries have inherent conflicts in their values, including intellectual freedom and privacy, that are worth thinking deeply about;',
+          'Understand that minimizing social media use by your library can save time, reduce the tension that comes with constantly managing a social media page, and redirect your marketing efforts to ways that might feel more authentic for your library and community; and',
+          'Feel empowered to think outside the box and hopefully reconnect with some of the most important values of librarianship and better communicate them to other librarians as well as the public.'],
+    'This webinar is intended for public library staff involved in marketing and/or social media management, as well as library directors.'
 FROM (
     -- isodow: Monday = 1 ... Wednesday = 3 ... Sunday = 7.
     SELECT d0 + (3 - extract(isodow FROM d0)::int + 7) % 7 AS day
     FROM (SELECT (now() AT TIME ZONE 'America/New_York')::date + 14 AS d0) AS t
 ) AS d
+-- Loaded before who should attend and what participants will learn had
+-- fields of their own (sql/017_audience.sql), the event had them in its
+-- description: it takes the new text once.
 ON CONFLICT (slug) DO UPDATE
-    SET starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at
-    WHERE e.ends_at < now();
+    SET starts_at = CASE WHEN e.ends_at < now() THEN EXCLUDED.starts_at ELSE e.starts_at END,
+        ends_at = CASE WHEN e.ends_at < now() THEN EXCLUDED.ends_at ELSE e.ends_at END,
+        description = CASE WHEN e.audience = '' THEN EXCLUDED.description
+                           ELSE e.description END,
+        learning_outcomes = CASE WHEN e.audience = '' THEN EXCLUDED.learning_outcomes
+                                 ELSE e.learning_outcomes END,
+        audience = CASE WHEN e.audience = '' THEN EXCLUDED.audience ELSE e.audience END
+    WHERE e.ends_at < now() OR e.audience = '';
 
 -- 2. An in-person workshop: 20 seats, no waiting list; 10:00am-12:00pm
 --    Eastern on the first Tuesday at least 21 days from now.

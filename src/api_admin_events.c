@@ -78,7 +78,7 @@ json_admin_event(const PGresult *res, int row)
 	static const char *const strings[] = { "slug", "title", "status",
 	    "description", "presenter", "format", "location", "organizer",
 	    "accessibility_contact", "timezone", "starts_at", "ends_at",
-	    "starts_local", "ends_local", "registration_state" };
+	    "starts_local", "ends_local", "registration_state", "audience" };
 	static const char *const counts[] = { "capacity", "confirmed",
 	    "waitlisted", "cancelled", "attended", "seats_available",
 	    "held_seats", "held_waiting", "expired" };
@@ -94,6 +94,8 @@ json_admin_event(const PGresult *res, int row)
 	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
 		json_add_number(o, counts[i], db_number(res, row, counts[i]));
 	json_add_array_text(o, "categories", db_value(res, row, "categories"));
+	json_add_array_text(o, "learning_outcomes",
+	    db_value(res, row, "learning_outcomes"));
 	json_add_bool(o, "members_only", db_bool(res, row, "members_only"));
 	json_add_bool(o, "waitlist_enabled",
 	    db_bool(res, row, "waitlist_enabled"));

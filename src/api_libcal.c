@@ -85,7 +85,8 @@ libcal_event(const PGresult *res, int row)
 	json_add_string(owner, "name", db_value(res, row, "organizer"));
 	cal = json_add_object(o, "calendar");
 	add_calendar(cal, "id");
-	json_add_array(o, "audience");
+	/* Who should attend, as LibCal's one audience (empty: none). */
+	json_add_array_text(o, "audience", db_value(res, row, "audience"));
 	json_add_array(o, "future_dates");	/* no series in eventbox */
 	add_site_url(o, "featured_image", db_value(res, row, "image_path"));
 	json_add_string(o, "more_info", "");

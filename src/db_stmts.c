@@ -17,7 +17,8 @@
 	"seats_available, waitlist_available, waitlist_enabled, " \
 	"registration_state, status, " \
 	"eventbox.iso_utc(registration_opens_at) AS registration_opens_at, " \
-	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at"
+	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at, " \
+	"audience, array_to_json(learning_outcomes)::text AS learning_outcomes"
 
 /* An event in LibCal's terms (libcal.c): never the online URL. */
 #define LIBCAL_COLS \
@@ -28,10 +29,14 @@
 	"eventbox.iso_local(ends_at, timezone) AS \"end\", " \
 	"(SELECT coalesce(json_agg(json_build_object('id', " \
 	"eventbox.category_id(c), 'name', c)), '[]')::text" \
-	" FROM unnest(categories) c) AS category"
+	" FROM unnest(categories) c) AS category, " \
+	"CASE WHEN audience = '' THEN '[]' ELSE json_build_array(" \
+	"json_build_object('id', eventbox.category_id(audience), 'name', " \
+	"audience))::text END AS audience"
 
 /* An event as staff see it (admin_event() in sql/rules/75_roster.sql), with
- * its holds (h: admin_event_holds() in sql/rules/55_holds.sql). */
+ * its holds (h: admin_event_holds() in sql/rules/55_holds.sql) and who it
+ * is for (w: admin_event_about(), 75_roster.sql). */
 #define ADMIN_EVENT_COLS \
 	"id, slug, title, status, timezone, description, presenter, format, " \
 	"location, array_to_json(categories)::text AS categories, " \
@@ -46,7 +51,8 @@
 	"eventbox.iso_utc(registration_opens_at) AS registration_opens_at, " \
 	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at, " \
 	"h.confirmation_required, h.hold_minutes, " \
-	"h.registrations_per_minute, h.held_seats, h.held_waiting, h.expired"
+	"h.registrations_per_minute, h.held_seats, h.held_waiting, h.expired, " \
+	"w.audience, array_to_json(w.learning_outcomes)::text AS learning_outcomes"
 
 /* Dates and times as the pages print them, in the zone z (an SQL
  * expression): "Wednesday, December 10, 2026", "2:00pm". */
@@ -94,6 +100,11 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT outcome, position, event_id, event_slug, field, message"
 	    " FROM eventbox.register_answered($1::text, $2::text, $3::text,"
 	    " $4::text, $5::text, $6::uuid, $7::text, $8::jsonb, $9::text)" },
+	/* $1 event slug, $2 answers: every answer that does not fit, for the
+	 * form to show them all */
+	[STMT_CHECK_ANSWERS] = { "check_answers", 2,
+	    "SELECT field, message FROM eventbox.check_answers($1::text,"
+	    " $2::jsonb)" },
 	[STMT_ADMIN_QUESTIONS] = { "admin_questions", 2,
 	    "SELECT eventbox.questions_json(a.id)::text AS questions"
 	    " FROM eventbox.admin_event($1::text, $2::text) a" },
@@ -130,6 +141,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT " ADMIN_EVENT_COLS
 	    " FROM eventbox.admin_event($1::text, $2::text)"
 	    " LEFT JOIN LATERAL eventbox.admin_event_holds($1::text, $2::text) h"
+	    " ON true"
+	    " LEFT JOIN LATERAL eventbox.admin_event_about($1::text, $2::text) w"
 	    " ON true" },
 	/* $1 key, filters $2 status, $3 category, $4 from, $5 to, $6 q,
 	 * $7 limit, $8 offset.  One row at least, with the total. */
@@ -143,7 +156,9 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " CROSS JOIN LATERAL (SELECT " ADMIN_EVENT_COLS
 	    " FROM eventbox.admin_event($1::text, x.event_id::text)"
 	    " LEFT JOIN LATERAL eventbox.admin_event_holds($1::text,"
-	    " x.event_id::text) h ON true) a"
+	    " x.event_id::text) h ON true"
+	    " LEFT JOIN LATERAL eventbox.admin_event_about($1::text,"
+	    " x.event_id::text) w ON true) a"
 	    " ORDER BY x.n) p ON true" },
 	/* $1 key, $2 event or NULL, $3 action or NULL, $4 limit, $5 offset */
 	[STMT_ADMIN_AUDIT] = { "admin_audit", 5,
@@ -266,7 +281,9 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " array_to_json(categories)::text AS categories, organizer,"
 	    " accessibility_contact, timezone, capacity, seats_available,"
 	    " waitlist_available, registration_state, image_path, image_alt,"
-	    " image_decorative, status, members_only,"
+	    " image_decorative, status, members_only, audience,"
+	    " array_to_json(learning_outcomes)::text AS learning_outcomes,"
+	    " eventbox.questions_json(id)::text AS questions,"
 	    " eventbox.iso_local(ends_at, coalesce($2::text, timezone))"
 	    " AS ends_local,"
 	    " eventbox.ical_utc(starts_at) AS start_utc,"
@@ -291,6 +308,21 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    PAGE_TIMES("timezone") " FROM m"
 	    " ORDER BY starts_at, id LIMIT $2::integer OFFSET $3::integer) p"
 	    " ON true" },
+	/* $1 the event page's slug: the next published events that have not
+	 * started, other than it, those sharing a category with it first,
+	 * each with its date and time in its own zone. */
+	[STMT_PAGE_UPCOMING] = { "page_upcoming", 1,
+	    "SELECT u.slug, u.title, u.timezone,"
+	    " eventbox.iso_local(u.starts_at, u.timezone) AS starts_local, "
+	    LOCAL_DATE("u.starts_at", "u.timezone") " AS date_text, "
+	    LOCAL_TIME("u.starts_at", "u.timezone") " AS start_text"
+	    " FROM eventbox.public_events u,"
+	    " (SELECT id, categories FROM eventbox.public_events"
+	    " WHERE slug = $1::text) e"
+	    " WHERE u.status = 'published' AND u.starts_at > now()"
+	    " AND u.id <> e.id"
+	    " ORDER BY u.categories && e.categories DESC, u.starts_at, u.id"
+	    " LIMIT 3" },
 	[STMT_PAGE_CATEGORIES] = { "page_categories", 0,
 	    "SELECT DISTINCT unnest(categories) AS category"
 	    " FROM eventbox.public_events"

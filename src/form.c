@@ -22,14 +22,22 @@ int
 form_parse(const char *body, size_t len, struct form_field *fields,
     size_t nfields)
 {
+	return form_parse_arena(body, len, fields, nfields, NULL, 0);
+}
+
+int
+form_parse_arena(const char *body, size_t len, struct form_field *fields,
+    size_t nfields, char *arena, size_t arenasz)
+{
 	const char		*p = body, *end = body + len, *amp, *eq;
 	struct form_field	*f;
-	size_t			 i, pairs = 0, flen, klen;
+	size_t			 i, pairs = 0, flen, klen, used = 0;
+	int			 in_arena;
 
 	for (i = 0; i < nfields; i++) {
 		fields[i].len = 0;
 		fields[i].present = 0;
-		if (fields[i].cap > 0)
+		if (fields[i].val != NULL && fields[i].cap > 0)
 			fields[i].val[0] = '\0';
 	}
 	if (memchr(body, '\0', len) != NULL)
@@ -45,10 +53,20 @@ form_parse(const char *body, size_t len, struct form_field *fields,
 		klen = (size_t)(eq - p);
 		if ((f = find(fields, nfields, p, klen)) == NULL || f->present)
 			return -1;
+		if ((in_arena = f->val == NULL)) {
+			if (arena == NULL || used >= arenasz)
+				return -1;
+			f->val = arena + used;
+			f->cap = arenasz - used;
+		}
 		if (pct_decode(f->val, f->cap, eq + 1, flen - klen - 1, 1,
 		    &f->len) == -1 || !utf8_valid(f->val, f->len))
 			return -1;
 		f->present = 1;
+		if (in_arena) {
+			f->cap = f->len + 1;
+			used += f->cap;
+		}
 		if (amp == NULL)
 			break;
 		p = amp + 1;

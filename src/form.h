@@ -8,14 +8,19 @@
  *
  * Ownership: the caller owns each field's buffer (val, cap bytes, of which
  * one is kept for the NUL); form_parse() fills it and sets len and
- * present.
+ * present.  form_parse_arena() also takes fields with no buffer (val
+ * NULL): each one present gets its value in the caller's arena (at least
+ * the body's length plus one byte per field), val pointing there; one
+ * absent keeps val NULL.
  */
 #ifndef EVENTBOX_FORM_H
 #define EVENTBOX_FORM_H
 
 #include <stddef.h>
 
-#define FORM_FIELDS_MAX	16
+/* A form with questions (page_register.c) has a pair per question and per
+ * box of a multiple choice: 20 questions of 20 choices at most. */
+#define FORM_FIELDS_MAX	512
 
 struct form_field {
 	const char	*key;
@@ -27,5 +32,7 @@ struct form_field {
 
 int	 form_parse(const char *body, size_t len, struct form_field *,
 	    size_t nfields);
+int	 form_parse_arena(const char *body, size_t len, struct form_field *,
+	    size_t nfields, char *arena, size_t arenasz);
 
 #endif

@@ -2,8 +2,8 @@
  * import.c: `eventbox import URL`, moving off LibCal: reads a LibCal 1.1
  * API (client credentials, calendars, each calendar's events page by page)
  * and creates each event as a draft for staff to review and publish, with
- * its title, times, description, presenter, location, format, categories
- * and seats.  Idempotent: an event already imported from that API (by its
+ * its title, times, description, presenter, location, format, categories,
+ * audience (as who should attend) and seats.  Idempotent: an event already imported from that API (by its
  * id there, eventbox.event_imports) is left alone, so a re-run imports only
  * what is new.
  *
@@ -115,6 +115,23 @@ slug_of(struct buf *b, const char *title, double id)
 	buf_printf(b, "%s%.0f", n > 0 ? "-" : "event-", id);
 }
 
+/* LibCal's audiences ("Adults", "Teens") as who should attend, one text. */
+static void
+audience(cJSON *f, const cJSON *list)
+{
+	struct buf	 b = BUF_INIT;
+	const cJSON	*a;
+
+	cJSON_ArrayForEach(a, list)
+		if (*str(a, "name") != '\0') {
+			buf_adds(&b, b.len > 0 ? ", " : "");
+			buf_adds(&b, str(a, "name"));
+		}
+	if (b.len > 0)
+		cJSON_AddStringToObject(f, "audience", b.data);
+	buf_free(&b);
+}
+
 /* One LibCal event as save_event()'s fields (a new JSON object). */
 static cJSON *
 fields_of(const cJSON *e, const char *tz)
@@ -147,6 +164,7 @@ fields_of(const cJSON *e, const char *tz)
 	cJSON_AddNumberToObject(f, "capacity", cJSON_IsNumber(seats) ?
 	    seats->valuedouble : cJSON_IsString(seats) ?
 	    strtod(seats->valuestring, NULL) : 0);
+	audience(f, cJSON_GetObjectItemCaseSensitive(e, "audience"));
 	cats = cJSON_AddArrayToObject(f, "categories");
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(e, "category"))
 		if (*str(c, "name") != '\0')

@@ -146,6 +146,9 @@ json_event(const PGresult *res, int row)
 	json_add_string(o, "organizer", db_value(res, row, "organizer"));
 	json_add_string(o, "accessibility_contact",
 	    db_value(res, row, "accessibility_contact"));
+	json_add_string(o, "audience", db_value(res, row, "audience"));
+	json_add_array_text(o, "learning_outcomes",
+	    db_value(res, row, "learning_outcomes"));
 	json_add_string(o, "starts_at", db_value(res, row, "starts_at"));
 	json_add_string(o, "ends_at", db_value(res, row, "ends_at"));
 	json_add_string(o, "timezone", db_value(res, row, "timezone"));

@@ -18,6 +18,7 @@
 #include "jsonld.h"
 #include "page_event_box.h"
 #include "page_layout.h"
+#include "page_questions.h"
 #include "validate.h"
 
 static void
@@ -32,27 +33,35 @@ fact(struct buf *b, const char *term, const char *value)
 	buf_adds(b, "</dd>\n");
 }
 
+/*
+ * Each string of a JSON array (array_to_json() wrote it) as a list item,
+ * a link to its category's events (link) or text; open before the first
+ * and close after the last, nothing when there is none.
+ */
 static void
-categories(struct buf *b, const char *json)
+list_items(struct buf *b, const char *json, const char *open,
+    const char *close, int link)
 {
 	cJSON		*arr = cJSON_Parse(json), *c;
 	int		 n = 0;
 
 	if (arr == NULL)
-		abort();	/* array_to_json() wrote it */
+		abort();
 	cJSON_ArrayForEach(c, arr) {
 		if (!cJSON_IsString(c))
 			continue;
-		buf_adds(b, n++ == 0 ? "<dt>Categories</dt><dd><ul class=\"cats\">"
-		    : "");
-		buf_adds(b, "<li><a href=\"/events?category=");
-		html_urlenc(b, c->valuestring);
-		buf_adds(b, "\">");
+		buf_adds(b, n++ == 0 ? open : "");
+		buf_adds(b, "<li>");
+		if (link) {
+			buf_adds(b, "<a href=\"/events?category=");
+			html_urlenc(b, c->valuestring);
+			buf_adds(b, "\">");
+		}
 		html_esc(b, c->valuestring);
-		buf_adds(b, "</a></li>");
+		buf_adds(b, link ? "</a></li>" : "</li>\n");
 	}
 	if (n > 0)
-		buf_adds(b, "</ul></dd>\n");
+		buf_adds(b, close);
 	cJSON_Delete(arr);
 }
 
@@ -106,14 +115,15 @@ field(struct buf *b, enum field_id f, const char *value, const char *err)
 }
 
 static void
-error_summary(struct buf *b, const struct form_state *fs)
+error_summary(struct buf *b, const struct form_state *fs,
+    const char *questions)
 {
 	size_t	 f;
 	int	 any;
 
 	if (fs == NULL)
 		return;
-	any = fs->notice != NULL;
+	any = fs->notice != NULL || cJSON_GetArraySize(fs->answer_errors) > 0;
 	for (f = 0; f < FIELD__MAX; f++)
 		any |= fs->error[f] != NULL;
 	if (!any)
@@ -131,12 +141,13 @@ error_summary(struct buf *b, const struct form_state *fs)
 		if (fs->error[f] != NULL)
 			buf_printf(b, "<li><a href=\"#%s\">%s</a></li>\n",
 			    field_specs[f].name, fs->error[f]);
+	questions_summary(b, questions, fs->answer_errors);
 	buf_adds(b, "</ul>\n</div>\n");
 }
 
 static void
 reg_form(struct request *req, struct response *resp, const char *slug,
-    const struct form_state *fs, int waitlist)
+    const char *questions, const struct form_state *fs, int waitlist)
 {
 	struct buf	*b = &resp->body;
 	char		 tok[CSRF_HEX + 1];
@@ -156,6 +167,7 @@ reg_form(struct request *req, struct response *resp, const char *slug,
 	buf_adds(b, "\">\n");
 	for (f = 0; f < FIELD__MAX; f++)
 		field(b, (enum field_id)f, fs->value[f], fs->error[f]);
+	questions_html(b, questions, fs->answers, fs->answer_errors);
 	/* Hidden from people by the stylesheet; bots fill it in. */
 	buf_adds(b, "<div class=\"hp\">\n<label for=\"website\">Leave this "
 	    "field empty</label>\n<input id=\"website\" name=\"website\" "
@@ -172,6 +184,7 @@ registration_box(struct request *req, struct response *resp,
 	struct buf	*b = &resp->body;
 	const char	*state = db_value(res, 0, "registration_state");
 	const char	*slug = db_value(res, 0, "slug");
+	const char	*questions = db_value(res, 0, "questions");
 	long		 seats = strtol(db_value(res, 0, "seats_available"),
 			    NULL, 10);
 	int		 waitlist = strcmp(db_value(res, 0,
@@ -185,7 +198,7 @@ registration_box(struct request *req, struct response *resp,
 		buf_adds(b, "<p class=\"eligibility\">For member libraries: "
 		    "register with your library email address. Free for "
 		    "members.</p>\n");
-	error_summary(b, fs);
+	error_summary(b, fs, questions);
 	if (strcmp(state, "cancelled") == 0)
 		buf_adds(b, "<p class=\"state\">This event was cancelled.</p>\n");
 	else if (strcmp(state, "not_open") == 0) {
@@ -202,11 +215,11 @@ registration_box(struct request *req, struct response *resp,
 		    seats == 1 ? "is" : "are", seats, seats == 1 ? "seat" :
 		    "seats", waitlist ? " Waiting list may be available if "
 		    "full." : "");
-		reg_form(req, resp, slug, fs, 0);
+		reg_form(req, resp, slug, questions, fs, 0);
 	} else if (waitlist) {
 		buf_adds(b, "<p class=\"state\">This event is full. Join the "
 		    "waiting list.</p>\n");
-		reg_form(req, resp, slug, fs, 1);
+		reg_form(req, resp, slug, questions, fs, 1);
 	} else
 		buf_adds(b, "<p class=\"state\">This event is full.</p>\n");
 	buf_adds(b, "</section>\n");
@@ -268,6 +281,43 @@ calendar_links(struct buf *b, const PGresult *res)
 	buf_free(&o);
 }
 
+/*
+ * "Upcoming events": a few other events to come, those of the same category
+ * first, each linked, with its date and time in its own zone; nothing when
+ * there is none, or when the database cannot say (the page stands without).
+ */
+static void
+upcoming(struct buf *b, const char *slug)
+{
+	const char	*vals[1] = { slug };
+	PGresult	*res;
+	int		 i;
+
+	if (db_query(STMT_PAGE_UPCOMING, 1, vals, &res) != DB_OK)
+		return;
+	for (i = 0; i < PQntuples(res); i++) {
+		if (i == 0)
+			buf_adds(b, "<section class=\"upcoming\" aria-labelledby="
+			    "\"upcoming\">\n<h2 id=\"upcoming\">Upcoming events"
+			    "</h2>\n<ul>\n");
+		buf_adds(b, "<li>");
+		page_event_link(b, db_value(res, i, "slug"),
+		    db_value(res, i, "title"));
+		buf_adds(b, "<br><time datetime=\"");
+		html_esc(b, db_value(res, i, "starts_local"));
+		buf_adds(b, "\">");
+		html_esc(b, db_value(res, i, "date_text"));
+		buf_adds(b, ", ");
+		html_esc(b, db_value(res, i, "start_text"));
+		buf_adds(b, "</time> (");
+		html_esc(b, zone_label(db_value(res, i, "timezone")));
+		buf_adds(b, ")</li>\n");
+	}
+	if (i > 0)
+		buf_adds(b, "</ul>\n</section>\n");
+	PQclear(res);
+}
+
 void
 event_box(struct request *req, struct response *resp, const PGresult *res,
     const char *shown, const struct form_state *fs)
@@ -309,7 +359,8 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	if (strcmp(format, "in_person") != 0)
 		fact(b, "Online", "This is an online event. The link to join is "
 		    "sent in the registration email.");
-	categories(b, db_value(res, 0, "categories"));
+	list_items(b, db_value(res, 0, "categories"), "<dt>Categories</dt><dd>"
+	    "<ul class=\"cats\">", "</ul></dd>\n", 1);
 	fact(b, "Organizer", db_value(res, 0, "organizer"));
 	buf_adds(b, "</dl>\n");
 	buf_adds(&action, "/events/");
@@ -322,6 +373,15 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	    "Description</h2>\n");
 	html_paragraphs(b, db_value(res, 0, "description"));
 	buf_adds(b, "</section>\n");
+	list_items(b, db_value(res, 0, "learning_outcomes"), "<section "
+	    "aria-labelledby=\"outcomes\">\n<h2 id=\"outcomes\">What you will "
+	    "learn</h2>\n<ul class=\"outcomes\">\n", "</ul>\n</section>\n", 0);
+	if (*db_value(res, 0, "audience") != '\0') {
+		buf_adds(b, "<section aria-labelledby=\"audience\">\n"
+		    "<h2 id=\"audience\">Who should attend</h2>\n");
+		html_paragraphs(b, db_value(res, 0, "audience"));
+		buf_adds(b, "</section>\n");
+	}
 	if (*db_value(res, 0, "presenter") != '\0') {
 		buf_adds(b, "<section aria-labelledby=\"presenter\">\n"
 		    "<h2 id=\"presenter\">Presenter</h2>\n");
@@ -335,7 +395,9 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 		html_esc(b, db_value(res, 0, "accessibility_contact"));
 		buf_adds(b, ".</p>\n</section>\n");
 	}
-	buf_adds(b, "</article>\n<script src=\"/static/eventbox.js\" defer>"
+	buf_adds(b, "</article>\n");
+	upcoming(b, slug);
+	buf_adds(b, "<script src=\"/static/eventbox.js\" defer>"
 	    "</script>\n");
 	jsonld_event(b, res);
 	html_end(resp);

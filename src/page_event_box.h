@@ -7,6 +7,7 @@
 #ifndef EVENTBOX_PAGE_EVENT_BOX_H
 #define EVENTBOX_PAGE_EVENT_BOX_H
 
+#include <cjson/cJSON.h>
 #include <libpq-fe.h>
 
 #include "fields.h"
@@ -17,6 +18,10 @@ struct form_state {
 	const char	*value[FIELD__MAX];
 	const char	*error[FIELD__MAX];	/* NULL: fine */
 	const char	*notice;	/* the event said no: full, closed */
+	/* The answers to the event's questions and what is wrong with them,
+	 * objects by question id (page_questions.h); NULL: none. */
+	const cJSON	*answers;
+	const cJSON	*answer_errors;
 };
 
 /*

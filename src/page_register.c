@@ -5,13 +5,14 @@
  *
  * The path of a registration from the form: router.c checks the route
  * (media type, size, whole body), h_page_register() parses the form
- * (form.c), checks the CSRF token (csrf.c) and each field (fields.c, with
- * this page's own words), registration_submit() (registration.c) calls
+ * (form.c) with the event's questions (page_questions.c), checks the CSRF
+ * token (csrf.c) and each field (fields.c, with this page's own words), registration_submit() (registration.c) calls
  * eventbox.register_answered() (db_stmts.c: STMT_REGISTER_ANSWERED; sql/),
  * and the page shows what happened, or the event box again
  * (page_event_box.c) with what was wrong.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "answer.h"
@@ -23,6 +24,7 @@
 #include "handlers.h"
 #include "page_event_box.h"
 #include "page_layout.h"
+#include "page_questions.h"
 #include "registration.h"
 
 #define FIELD_CAP	8192	/* decoded bytes; the limits come after */
@@ -96,45 +98,80 @@ result_page(struct response *resp, const PGresult *ev,
 }
 
 /*
+ * Every answer that does not fit its question, by eventbox.check_answers()
+ * (the check register_answered() makes), into fs for the form; 0, or -1
+ * when the database failed.
+ */
+static int
+answer_errors(const char *slug, const struct question_form *qf,
+    const char *answers, cJSON **errors)
+{
+	const char	*vals[2] = { slug, answers };
+	PGresult	*res;
+	enum db_status	 st;
+
+	if ((st = db_query(STMT_CHECK_ANSWERS, 2, vals, &res)) != DB_OK)
+		return -1;
+	*errors = question_form_errors(qf, res);
+	PQclear(res);
+	return 0;
+}
+
+/*
  * POST /events/{slug}/register, form csrf, name, email, organization,
- * website (a honeypot): 200 what happened (never the token); 422 the form
- * again with each field's message; 403/409 the event's state; 400; 403
- * CSRF; 404; 503.
+ * website (a honeypot) and the event's questions (page_questions.h): 200
+ * what happened (never the token); 422 the form again with each field's
+ * and answer's message; 403/409 the event's state; 404; 400; 403 CSRF;
+ * 503.
  */
 void
 h_page_register(struct request *req, struct response *resp)
 {
 	static char	 vals[FIELD__MAX][FIELD_CAP], hp[FIELD_CAP];
 	char		 csrf[CSRF_HEX + 2];
-	struct form_field f[F__MAX] = {
-		[F_CSRF] = { CSRF_FIELD, csrf, sizeof(csrf), 0, 0 },
-		[F_HONEYPOT] = { "website", hp, sizeof(hp), 0, 0 },
-	};
+	struct form_field *f = NULL;
+	struct question_form qf;
 	struct form_state	 fs;
-	char		 msg[FIELD__MAX][96], *value;
+	char		 msg[FIELD__MAX][96], *value, *arena = NULL;
+	char		*answers = NULL;
+	cJSON		*given = NULL, *errors = NULL;
 	struct registration_input in;
 	struct registration_result out;
 	PGresult	*ev;
-	size_t		 i, len;
+	size_t		 i, len, nf, arenasz;
 	enum field_error e;
 	int		 bad = 0;
 
+	/* The event first: its questions are fields of the form. */
+	if ((ev = load_event(req, resp, NULL)) == NULL)
+		return;
+	if (question_form_init(&qf, db_value(ev, 0, "questions")) == -1)
+		abort();	/* questions_json() wrote it */
+	nf = F__MAX + qf.nfields;
+	arenasz = req->body.len + qf.nfields + 1;
+	if ((f = calloc(nf, sizeof(*f))) == NULL ||
+	    (arena = malloc(arenasz)) == NULL) {
+		answer_unavailable(req, resp, 0);
+		goto done;
+	}
+	f[F_CSRF] = (struct form_field){ CSRF_FIELD, csrf, sizeof(csrf), 0, 0 };
+	f[F_HONEYPOT] = (struct form_field){ "website", hp, sizeof(hp), 0, 0 };
 	for (i = 0; i < FIELD__MAX; i++) {
 		f[F_FIELD + i].key = field_specs[i].name;
 		f[F_FIELD + i].val = vals[i];
 		f[F_FIELD + i].cap = sizeof(vals[i]);
 	}
-	if (form_parse(req->body.data, req->body.len, f, F__MAX) == -1) {
+	question_form_fields(&qf, f + F__MAX);
+	if (form_parse_arena(req->body.data, req->body.len, f, nf, arena,
+	    arenasz) == -1) {
 		html_error_page(resp, 400, "The form arrived damaged. Go back, "
 		    "reload the event page and try again.");
-		return;
+		goto done;
 	}
 	if (!csrf_check(req, csrf, f[F_CSRF].len)) {
 		html_error_page(resp, 403, NULL);
-		return;
+		goto done;
 	}
-	if ((ev = load_event(req, resp, NULL)) == NULL)
-		return;
 
 	memset(&fs, 0, sizeof(fs));
 	memset(&out, 0, sizeof(out));
@@ -147,6 +184,11 @@ h_page_register(struct request *req, struct response *resp)
 		    sizeof(msg[i]));
 		bad |= fs.error[i] != NULL;
 	}
+	if (qf.nfields > 0) {
+		given = question_form_answers(&qf, f + F__MAX);
+		answers = cJSON_PrintUnformatted(given);
+		fs.answers = given;
+	}
 
 	if (f[F_HONEYPOT].len > 0) {
 		/* The honeypot: a bot.  Looks like success, does nothing. */
@@ -155,25 +197,36 @@ h_page_register(struct request *req, struct response *resp)
 		result_page(resp, ev, &out, 0);
 		goto done;
 	}
+	if (!bad) {
+		memset(&in, 0, sizeof(in));
+		in.event = req->args[0];
+		in.event_len = req->args_len[0];
+		in.name = fs.value[FIELD_NAME];
+		in.email = fs.value[FIELD_EMAIL];
+		in.organization = *fs.value[FIELD_ORGANIZATION] != '\0' ?
+		    fs.value[FIELD_ORGANIZATION] : NULL;
+		in.source = "web";
+		in.remote_addr = http_param(req, "REMOTE_ADDR");
+		in.answers = answers;
+		if (registration_submit(&in, &out) == -1) {
+			answer_unavailable(req, resp, out.busy);
+			goto done;
+		}
+		bad = out.http_status == 422;
+	}
 	if (bad) {
+		/* The answers' problems next to the fields', all at once. */
+		if (answers != NULL && answer_errors(db_value(ev, 0, "slug"),
+		    &qf, answers, &errors) == -1) {
+			answer_unavailable(req, resp, 0);
+			goto done;
+		}
+		fs.answer_errors = errors;
+		if (out.http_status == 422 && cJSON_GetArraySize(errors) == 0)
+			fs.notice = out.message;
 		resp->status = 422;
 		event_box(req, resp, ev, db_value(ev, 0, "timezone"), &fs);
-		goto done;
-	}
-	memset(&in, 0, sizeof(in));
-	in.event = req->args[0];
-	in.event_len = req->args_len[0];
-	in.name = fs.value[FIELD_NAME];
-	in.email = fs.value[FIELD_EMAIL];
-	in.organization = *fs.value[FIELD_ORGANIZATION] != '\0' ?
-	    fs.value[FIELD_ORGANIZATION] : NULL;
-	in.source = "web";
-	in.remote_addr = http_param(req, "REMOTE_ADDR");
-	if (registration_submit(&in, &out) == -1) {
-		answer_unavailable(req, resp, out.busy);
-		goto done;
-	}
-	if (out.http_status == 201 || out.http_status == 202)
+	} else if (out.http_status == 201 || out.http_status == 202)
 		result_page(resp, ev, &out,
 		    strcmp(out.status, "waitlisted") == 0);
 	else if (out.http_status == 404)
@@ -183,11 +236,18 @@ h_page_register(struct request *req, struct response *resp)
 		 * is now, with what happened on top. */
 		PQclear(ev);
 		if ((ev = load_event(req, resp, NULL)) == NULL)
-			return;
+			goto free;
 		fs.notice = out.message;
 		event_box(req, resp, ev, db_value(ev, 0, "timezone"), &fs);
 		resp->status = out.http_status;
 	}
 done:
 	PQclear(ev);
+free:
+	cJSON_Delete(given);
+	cJSON_Delete(errors);
+	cJSON_free(answers);
+	question_form_free(&qf);
+	free(arena);
+	free(f);
 }

@@ -11,7 +11,8 @@ from staffkit import admin, eventbox, event_id, staff_key  # noqa: F401
 def test_import_creates_drafts_once(api, admin, db, make_event):
     cat = "Import " + uuid.uuid4().hex[:6]
     hybrid = make_event(categories=[cat], capacity=12, presenter="Pat Reyes",
-                        location="Room 9", format="hybrid", starts_in="30 days")
+                        location="Room 9", format="hybrid", starts_in="30 days",
+                        audience="Teens and their parents")
     online = make_event(categories=[cat], format="online", starts_in="31 days",
                         description="Bring a laptop.")
     ids = [event_id(db, s) for s in (hybrid, online)]
@@ -36,6 +37,12 @@ def test_import_creates_drafts_once(api, admin, db, make_event):
          "Pat Reyes", "", "America/New_York", None, True, True),
         (ids[1], "draft", f"Test event {online}", 100, [cat], "online", "",
          "", "Bring a laptop.", "America/New_York", None, True, True)]
+    # LibCal's audience (one, from the source's who should attend) comes back
+    # as who should attend.
+    assert db.all("SELECT e.audience FROM eventbox.event_imports i JOIN eventbox.events e"
+                  " ON e.id = i.event_id WHERE i.source = %s AND i.source_id = ANY (%s)"
+                  " ORDER BY i.source_id", api.base, ids) == [("Teens and their parents",),
+                                                               ("",)]
     again = eventbox("import", api.base, extra_env=env)
     assert again.stdout.strip() == "0 created as drafts, 2 imported before, 0 refused"
     assert db.value("SELECT count(*) FROM eventbox.event_imports WHERE source = %s"

@@ -27,6 +27,16 @@ def by_id(events, ident):
     return [e for e in events if e["id"] == ident]
 
 
+def test_who_should_attend_is_libcals_one_audience(api, db, make_event):
+    slug = make_event(audience="Library directors")
+    (ev,) = api.get(f"/1.1/events/{event_id(db, slug)}").json["events"]
+    assert ev["audience"] == [{"id": db.value("SELECT eventbox.category_id(%s)",
+                                              "Library directors"),
+                               "name": "Library directors"}]
+    (ev,) = api.get(f"/1.1/events/{event_id(db, make_event())}").json["events"]
+    assert ev["audience"] == []
+
+
 def test_an_event_has_libcals_fields_and_types(api, db, make_event):
     cat = "Cat " + uuid.uuid4().hex[:6]
     slug = make_event(capacity=2, categories=[cat], presenter="Pat Reyes",

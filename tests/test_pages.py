@@ -50,13 +50,16 @@ class Patron:
         return self.api.post(path, body=body, headers=headers)
 
     def register(self, slug, name="Ann Reader", email=None, organization="",
-                 website="", csrf=None):
+                 website="", csrf=None, answers=()):
+        """answers: more (name, value) pairs, as a browser sends the
+        event's questions."""
         page = self.get(f"/events/{slug}")
         assert page.status == 200, page
         fields = [("csrf", csrf or csrf_of(page)), ("name", name),
                   ("email", f"ann-{uuid.uuid4().hex[:8]}@example.org"
                    if email is None else email),
-                  ("organization", organization), ("website", website)]
+                  ("organization", organization), ("website", website),
+                  *answers]
         return self.post(f"/events/{slug}/register", fields)
 
 

@@ -4,8 +4,10 @@ staff read them in the roster and its CSV, and the purge erases them with
 the rest of the personal data."""
 import csv
 import io
+import re
 
 from staffkit import ADMIN, admin, assert_error, email, staff_key  # noqa: F401
+from test_pages import patron  # noqa: F401
 
 QUESTIONS = [
     {"kind": "one_choice", "label": "Which branch are you from?",
@@ -28,6 +30,22 @@ def with_questions(admin, make_event, **kw):
 def register(api, slug, answers, addr=None):
     return api.post(f"/api/v1/events/{slug}/registrations", json_body={
         "name": "Ann Patron", "email": addr or email("q"), "answers": answers})
+
+
+def purge_after_the_event(db, slug):
+    """The event ended 60 days ago; the purge keeps 30."""
+    db.all("UPDATE eventbox.events SET starts_at = now() - interval '60 days',"
+           " ends_at = now() - interval '60 days' + interval '1 hour' WHERE slug = %s", slug)
+    db.all("SELECT eventbox.purge(30)")
+
+
+def assert_nothing_left(db, slug):
+    assert db.value("SELECT count(*) FROM eventbox.answers a"
+                    " JOIN eventbox.questions q ON q.id = a.question_id"
+                    " JOIN eventbox.events e ON e.id = q.event_id WHERE e.slug = %s",
+                    slug) == 0
+    assert db.value("SELECT count(*) FROM eventbox.registrations r JOIN eventbox.events e"
+                    " ON e.id = r.event_id WHERE e.slug = %s", slug) == 0
 
 
 def test_the_event_shows_its_questions_and_answers_are_checked(api, admin, make_event):
@@ -68,15 +86,8 @@ def test_answers_in_the_roster_and_the_csv_then_purged(api, db, admin, make_even
     assert "Which branch are you from?: South" in cells[ann]
     assert "Do you need an accommodation to attend?: Step-free access" in cells[ann]
     # After the event and the retention period, nothing is left.
-    db.all("UPDATE eventbox.events SET starts_at = now() - interval '60 days',"
-           " ends_at = now() - interval '60 days' + interval '1 hour' WHERE slug = %s", slug)
-    db.all("SELECT eventbox.purge(30)")
-    assert db.value("SELECT count(*) FROM eventbox.answers a"
-                    " JOIN eventbox.questions q ON q.id = a.question_id"
-                    " JOIN eventbox.events e ON e.id = q.event_id WHERE e.slug = %s",
-                    slug) == 0
-    assert db.value("SELECT count(*) FROM eventbox.registrations r JOIN eventbox.events e"
-                    " ON e.id = r.event_id WHERE e.slug = %s", slug) == 0
+    purge_after_the_event(db, slug)
+    assert_nothing_left(db, slug)
 
 
 def test_bad_questions_are_refused_with_the_field(admin, make_event):
@@ -97,3 +108,150 @@ def test_bad_questions_are_refused_with_the_field(admin, make_event):
     assert r.status == 200
     qid = r.json["questions"][0]["id"]
     assert admin.get(f"/events/{slug}/questions").json["questions"][0]["id"] == qid
+
+
+# --- the questions on the public form ----------------------------------------
+
+ALL_KINDS = [
+    {"kind": "short_text", "label": "Your job title", "required": True},
+    {"kind": "long_text", "label": "What do you hope to learn?",
+     "help": "A sentence or two helps the presenter prepare."},
+    {"kind": "one_choice", "label": "Which branch are you from?", "required": True,
+     "choices": ["North", "South", "Online only"]},
+    {"kind": "several_choices", "label": "Which topics interest you?",
+     "choices": ["Catalogs", "E-books", "Outreach"]},
+    {"kind": "yes_no", "label": "May we photograph you?", "required": True},
+]
+
+
+def with_all_kinds(admin, make_event):
+    slug = make_event()
+    r = admin.put(f"/events/{slug}/questions", json_body={"questions": ALL_KINDS})
+    assert r.status == 200, r
+    return slug, [q["id"] for q in r.json["questions"]]
+
+
+def tag(text, pattern):
+    m = re.search(pattern, text)
+    assert m, pattern
+    return m.group(0)
+
+
+def roster_answers(admin, slug):
+    return [r["answers"] for r in
+            admin.get(f"/events/{slug}/registrations").json["registrations"]]
+
+
+def test_the_form_shows_each_question_with_its_control(patron, admin, make_event):
+    slug, (job, hope, branch, topics, photo) = with_all_kinds(admin, make_event)
+    page = patron.get(f"/events/{slug}").text
+    start = page.index('<form class="register"')
+    form = page[start:page.index("</form>", start)]
+    assert f'<label for="q{job}">Your job title</label>' in form
+    assert "required" in tag(form, rf'<input type="text" id="q{job}"[^>]*>')
+    t = tag(form, rf'<textarea id="q{hope}"[^>]*>')
+    assert f'name="q{hope}"' in t and f'aria-describedby="q{hope}-hint"' in t
+    assert "required" not in t
+    assert f'<label for="q{hope}">What do you hope to learn? (optional)</label>' in form
+    assert f'<p class="hint" id="q{hope}-hint">A sentence or two' in form
+    # One choice: radios sharing a name in a fieldset whose legend is the question.
+    group = tag(form, rf'<fieldset class="field question">\n<legend>Which branch'
+                      rf'[^<]*</legend>(.|\n)*?</fieldset>')
+    radios = re.findall(rf'<input type="radio" id="q{branch}-\d" name="q{branch}" '
+                        r'value="([^"]*)" required>', group)
+    assert radios == ["North", "South", "Online only"]
+    group = tag(form, r'<fieldset[^>]*>\n<legend>Which topics interest you\? '
+                      r'\(optional\)</legend>(.|\n)*?</fieldset>')
+    boxes = re.findall(r'<input type="checkbox" id="(q\d+-\d)" name="(q\d+-\d)" '
+                       r'value="([^"]*)">', group)
+    assert boxes == [(f"q{topics}-{i}", f"q{topics}-{i}", c)
+                     for i, c in enumerate(["Catalogs", "E-books", "Outreach"])]
+    group = tag(form, r'<fieldset[^>]*>\n<legend>May we photograph you\?</legend>'
+                      r'(.|\n)*?</fieldset>')
+    assert re.findall(rf'name="q{photo}" value="(yes|no)" required>\n<label '
+                      rf'for="q{photo}-\d">(Yes|No)<', group) == [("yes", "Yes"),
+                                                                  ("no", "No")]
+
+
+def test_a_wrong_form_comes_back_with_the_answers_kept_and_each_error_by_its_question(
+        patron, db, admin, make_event):
+    slug, (job, hope, branch, topics, photo) = with_all_kinds(admin, make_event)
+    r = patron.register(slug, name="", answers=[
+        (f"q{job}", "Cataloguer <b>"), (f"q{hope}", "Line one\r\nLine two"),
+        (f"q{topics}-0", "Catalogs"), (f"q{topics}-2", "Outreach")])
+    assert r.status == 422, r
+    start = r.text.index('id="error-summary"')
+    summary = r.text[start:r.text.index("</ul>", start)]
+    assert '<a href="#name">Enter your name</a>' in summary
+    assert (f'<a href="#q{branch}-0">Choose an answer for '
+            '&quot;Which branch are you from?&quot;</a>') in summary
+    assert f'<a href="#q{photo}-0">Choose an answer for ' in summary
+    assert f"#q{job}" not in summary and f"#q{topics}" not in summary
+    group = tag(r.text, r'<fieldset class="field question invalid" aria-describedby='
+                        rf'"q{branch}-error">(.|\n)*?</fieldset>')
+    assert f'<p class="error" id="q{branch}-error">' in group
+    # What the patron typed and ticked is still there.
+    assert 'value="Cataloguer &lt;b&gt;"' in tag(r.text, rf'<input type="text" id="q{job}"[^>]*>')
+    assert tag(r.text, rf'<textarea id="q{hope}"[^>]*>[^<]*</textarea>').endswith(
+        ">Line one\r\nLine two</textarea>")
+    assert 'value="Catalogs" checked>' in r.text and 'value="Outreach" checked>' in r.text
+    assert 'value="E-books">' in r.text
+    assert db.value("SELECT count(*) FROM eventbox.registrations r JOIN eventbox.events e"
+                    " ON e.id = r.event_id WHERE e.slug = %s", slug) == 0
+    # The answers alone wrong, the name right: the database's check speaks.
+    r = patron.register(slug, answers=[(f"q{job}", "Cataloguer"),
+                                       (f"q{branch}", "East"), (f"q{photo}", "maybe")])
+    assert r.status == 422, r
+    assert ("Your answer to &quot;Which branch are you from?&quot; must be one of "
+            "the choices") in r.text
+    assert "Your answer to &quot;May we photograph you?&quot; must be true or false" in r.text
+
+
+def test_the_form_registers_with_every_kind_of_answer(patron, admin, make_event):
+    slug, (job, hope, branch, topics, photo) = with_all_kinds(admin, make_event)
+    r = patron.register(slug, answers=[
+        (f"q{job}", "Cataloguer"), (f"q{hope}", ""), (f"q{branch}", "Online only"),
+        (f"q{topics}-1", "E-books"), (f"q{topics}-2", "Outreach"), (f"q{photo}", "no")])
+    assert r.status == 200 and "You are registered" in r.text, r
+    assert roster_answers(admin, slug) == [{
+        "Your job title": "Cataloguer", "Which branch are you from?": "Online only",
+        "Which topics interest you?": ["E-books", "Outreach"],
+        "May we photograph you?": False}]
+
+
+def test_a_form_field_no_question_asks_for_is_refused(patron, admin, make_event):
+    slug, ids = with_all_kinds(admin, make_event)
+    r = patron.register(slug, answers=[("q999999999", "x")])
+    assert r.status == 400, r
+    r = patron.register(slug, answers=[(f"q{ids[3]}-7", "Catalogs")])
+    assert r.status == 400, r
+
+
+def test_two_questions_through_the_form_and_the_api_in_the_csv_then_purged(
+        api, patron, db, admin, make_event):
+    """The issue's check: an event with two questions, registered through
+    the form and the API, the answers read in the CSV, purged, nothing
+    left."""
+    slug, branch, access = with_questions(admin, make_event)
+    web, json_ = email("form"), email("api")
+    r = patron.register(slug, email=web, answers=[
+        (f"q{branch}", "North"), (f"q{access}", "Captions, please")])
+    assert r.status == 200 and "You are registered" in r.text, r
+    assert register(api, slug, {str(branch): "South", str(access): "Large print"},
+                    json_).status == 201
+    text = admin.get(f"/events/{slug}/registrations.csv").text.lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    cells = {r[2]: r[-1] for r in rows[1:]}
+    assert cells == {
+        web: "Which branch are you from?: North; "
+             "Do you need an accommodation to attend?: Captions, please",
+        json_: "Which branch are you from?: South; "
+               "Do you need an accommodation to attend?: Large print"}
+    purge_after_the_event(db, slug)
+    text = admin.get(f"/events/{slug}/registrations.csv").text.lstrip("\ufeff")
+    assert len(list(csv.reader(io.StringIO(text)))) == 1, text
+    for needle in ("Captions, please", "Large print", web, json_):
+        assert needle not in text
+    assert_nothing_left(db, slug)
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE email IN (%s, %s)",
+                    web, json_) == 0

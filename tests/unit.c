@@ -249,6 +249,30 @@ form(const char *body, char *name, char *email)
 	return form_parse(body, strlen(body), f, 2);
 }
 
+/* Fields without a buffer of their own take their value from an arena. */
+static void
+test_form_arena(void)
+{
+	const char	*body = "q1=North&name=Ann&q2-0=E-%20books";
+	char		 n[16], arena[64];
+	struct form_field f[] = {
+		{ "name", n, sizeof(n), 0, 0 },
+		{ "q1", NULL, 0, 0, 0 },
+		{ "q2-0", NULL, 0, 0, 0 },
+		{ "q2-1", NULL, 0, 0, 0 },
+	};
+
+	CHECK("form arena", form_parse_arena(body, strlen(body), f, 4, arena,
+	    sizeof(arena)) == 0 && strcmp(n, "Ann") == 0 &&
+	    strcmp(f[1].val, "North") == 0 && strcmp(f[2].val, "E- books") == 0
+	    && f[2].val > f[1].val && f[3].val == NULL && !f[3].present);
+	f[1].val = f[2].val = f[3].val = NULL;
+	CHECK("form arena too small", form_parse_arena(body, strlen(body), f,
+	    4, arena, 8) == -1);
+	f[1].val = f[2].val = f[3].val = NULL;
+	CHECK("form no arena", form_parse(body, strlen(body), f, 4) == -1);
+}
+
 static void
 test_form(void)
 {
@@ -274,6 +298,7 @@ test_form(void)
 		strcat(many, "name=a&");
 	strcat(many, "email=b");
 	CHECK("form too many pairs", form(many, n, e) == -1);
+	test_form_arena();
 }
 
 static void

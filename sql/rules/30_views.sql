@@ -19,7 +19,7 @@ SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
        eventbox.waitlist_open(e) AS waitlist_available,
        eventbox.registration_state(e) AS registration_state,
        e.image_path, e.image_alt, e.image_decorative, e.updated_at, e.members_only,
-       e.ical_sequence
+       e.ical_sequence, e.audience, e.learning_outcomes
   FROM eventbox.events e
  WHERE e.status <> 'draft';
 
@@ -35,7 +35,7 @@ SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
            AS has_registration_opened,
        (e.status = 'cancelled' OR now() >= eventbox.closes_at(e))
            AS has_registration_closed,
-       e.image_path
+       e.image_path, e.audience
   FROM eventbox.events e
  WHERE e.status <> 'draft';
 

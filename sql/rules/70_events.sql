@@ -80,7 +80,8 @@ DECLARE
         'online_url', 'categories', 'organizer', 'accessibility_contact', 'starts_at',
         'ends_at', 'timezone', 'capacity', 'waitlist_enabled', 'waitlist_capacity',
         'registration_opens_at', 'registration_closes_at', 'members_only',
-        'confirmation_required', 'hold_minutes', 'registrations_per_minute'];
+        'confirmation_required', 'hold_minutes', 'registrations_per_minute',
+        'audience', 'learning_outcomes'];
 BEGIN
     IF jsonb_typeof(p_fields) IS DISTINCT FROM 'object' THEN
         outcome := 'invalid'; field := ''; message := 'the body must be a JSON object';
@@ -109,7 +110,7 @@ BEGIN
         e.description := ''; e.presenter := ''; e.format := 'online'; e.location := '';
         e.categories := '{}'; e.organizer := ''; e.accessibility_contact := '';
         e.waitlist_enabled := true; e.members_only := false; e.status := 'draft';
-        e.confirmed_count := 0;
+        e.confirmed_count := 0; e.audience := ''; e.learning_outcomes := '{}';
     ELSE
         e := lock_event(p_event);
         IF e.id IS NULL THEN
@@ -125,7 +126,7 @@ BEGIN
                           'registrations_per_minute') THEN 'number'
                WHEN k IN ('waitlist_enabled', 'members_only', 'confirmation_required')
                    THEN 'boolean'
-               WHEN k = 'categories' THEN 'array'
+               WHEN k IN ('categories', 'learning_outcomes') THEN 'array'
                ELSE 'string' END;
         IF jsonb_typeof(p_fields -> k) <> v_type
            AND NOT (jsonb_typeof(p_fields -> k) = 'null'
@@ -154,6 +155,20 @@ BEGIN
     n.organizer := coalesce(p_fields ->> 'organizer', e.organizer);
     n.accessibility_contact := coalesce(p_fields ->> 'accessibility_contact',
                                         e.accessibility_contact);
+    n.audience := coalesce(btrim(p_fields ->> 'audience', E' \t\r\n'), e.audience);
+    IF p_fields ? 'learning_outcomes' THEN
+        IF jsonb_array_length(p_fields -> 'learning_outcomes') > 20
+           OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_fields -> 'learning_outcomes') c
+                       WHERE jsonb_typeof(c) <> 'string'
+                          OR length(btrim(c #>> '{}')) NOT BETWEEN 1 AND 500
+                          OR c #>> '{}' ~ '[[:cntrl:]]') THEN
+            outcome := 'invalid'; field := 'learning_outcomes';
+            message := 'must be a list of at most 20 lines of 1 to 500 characters';
+            RETURN;
+        END IF;
+        n.learning_outcomes := ARRAY(SELECT btrim(c) FROM jsonb_array_elements_text(
+                                         p_fields -> 'learning_outcomes') c);
+    END IF;
     IF p_fields ? 'online_url' THEN n.online_url := p_fields ->> 'online_url'; END IF;
     IF p_fields ? 'waitlist_capacity' THEN
         IF (p_fields ->> 'waitlist_capacity')::numeric
@@ -239,6 +254,9 @@ BEGIN
         field := 'presenter'; message := 'must be one line, without control characters';
     ELSIF n.location ~ '[[:cntrl:]]' THEN
         field := 'location'; message := 'must be one line, without control characters';
+    ELSIF length(n.audience) > 2000 OR n.audience ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN
+        field := 'audience';
+        message := 'must be at most 2000 characters, without control characters but line breaks';
     ELSIF n.format NOT IN ('online', 'in_person', 'hybrid') THEN
         field := 'format'; message := 'must be online, in_person or hybrid';
     ELSIF n.online_url !~ '^https?://[^[:space:]]+$' THEN
@@ -268,12 +286,14 @@ BEGIN
                             categories, organizer, accessibility_contact, starts_at, ends_at,
                             timezone, capacity, waitlist_enabled, waitlist_capacity,
                             registration_opens_at, registration_closes_at, members_only,
-                            confirmation_required, hold_minutes, registrations_per_minute)
+                            confirmation_required, hold_minutes, registrations_per_minute,
+                            audience, learning_outcomes)
         VALUES (n.slug, n.title, n.description, n.presenter, n.format, n.location, n.online_url,
                 n.categories, n.organizer, n.accessibility_contact, n.starts_at, n.ends_at,
                 n.timezone, n.capacity, n.waitlist_enabled, n.waitlist_capacity,
                 n.registration_opens_at, n.registration_closes_at, n.members_only,
-                n.confirmation_required, n.hold_minutes, n.registrations_per_minute)
+                n.confirmation_required, n.hold_minutes, n.registrations_per_minute,
+                n.audience, n.learning_outcomes)
         RETURNING id INTO n.id;
         outcome := 'created';
     ELSE
@@ -286,7 +306,8 @@ BEGIN
                registration_opens_at = n.registration_opens_at,
                registration_closes_at = n.registration_closes_at, members_only = n.members_only,
                confirmation_required = n.confirmation_required, hold_minutes = n.hold_minutes,
-               registrations_per_minute = n.registrations_per_minute
+               registrations_per_minute = n.registrations_per_minute,
+               audience = n.audience, learning_outcomes = n.learning_outcomes
          WHERE id = e.id;
         -- The follow-up trigger only sees top-level statements.
         IF n.capacity > e.capacity THEN

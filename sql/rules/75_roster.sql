@@ -120,3 +120,15 @@ BEGIN
                 ELSE e.slug = p_event END;
 END
 $$;
+
+-- admin_event_about: who the event is for and what participants will learn
+-- (017_audience.sql), beside admin_event() for staff, drafts included.
+CREATE OR REPLACE FUNCTION eventbox.admin_event_about(p_key text, p_event text)
+RETURNS TABLE (audience text, learning_outcomes text[])
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    SELECT e.audience, e.learning_outcomes
+      FROM admin_event(p_key, p_event) a JOIN events e ON e.id = a.id
+$$;

@@ -107,11 +107,13 @@ EXCEPTION WHEN SQLSTATE 'EB001' THEN
 END
 $$;
 
--- answers_error: the first answer that does not fit its question (field
--- "answers.<id>", message), or NULLs when all do.  NULL p_answers is an
--- empty object.
-CREATE OR REPLACE FUNCTION eventbox.answers_error(p_event_id bigint, p_answers jsonb,
-                                                  OUT field text, OUT message text)
+-- answer_errors: every answer that does not fit its question, one row each
+-- (field "answers.<id>", message): keys that are not questions of the event
+-- first, then the questions in their order.  NULL p_answers is an empty
+-- object.  The one check of answers: the JSON API takes the first row
+-- (answers_error), the form shows them all next to their questions.
+CREATE OR REPLACE FUNCTION eventbox.answer_errors(p_event_id bigint, p_answers jsonb)
+RETURNS TABLE (field text, message text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
@@ -123,6 +125,7 @@ DECLARE
 BEGIN
     IF jsonb_typeof(a) <> 'object' THEN
         field := 'answers'; message := 'must be an object of answers by question id';
+        RETURN NEXT;
         RETURN;
     END IF;
     FOR k IN SELECT jsonb_object_keys(a) LOOP
@@ -130,7 +133,7 @@ BEGIN
                                                 WHERE x.id = k::bigint
                                                   AND x.event_id = p_event_id) THEN
             field := 'answers.' || left(k, 40); message := 'is not a question of this event';
-            RETURN;
+            RETURN NEXT;
         END IF;
     END LOOP;
     FOR q IN SELECT * FROM questions WHERE event_id = p_event_id ORDER BY position LOOP
@@ -139,7 +142,7 @@ BEGIN
         IF v IS NULL OR jsonb_typeof(v) = 'null' OR v = '""' OR v = '[]' THEN
             IF q.required THEN
                 message := 'is required';
-                RETURN;
+                RETURN NEXT;
             END IF;
             CONTINUE;
         END IF;
@@ -164,11 +167,33 @@ BEGIN
                 CASE WHEN jsonb_typeof(v) <> 'boolean' THEN 'must be true or false' END
             END;
         IF message IS NOT NULL THEN
-            RETURN;
+            RETURN NEXT;
         END IF;
     END LOOP;
-    field := NULL;
 END
+$$;
+
+-- answers_error: the first of answer_errors(), or NULLs when all fit.
+CREATE OR REPLACE FUNCTION eventbox.answers_error(p_event_id bigint, p_answers jsonb,
+                                                  OUT field text, OUT message text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    SELECT e.field, e.message FROM answer_errors(p_event_id, p_answers) e LIMIT 1
+$$;
+
+-- check_answers: answer_errors() for the published event p_event (slug),
+-- for the registration form to show every problem at once; no rows when
+-- the event is not public.
+CREATE OR REPLACE FUNCTION eventbox.check_answers(p_event text, p_answers jsonb)
+RETURNS TABLE (field text, message text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    SELECT e.field, e.message
+      FROM public_events p, answer_errors(p.id, p_answers) e
+     WHERE p.slug = p_event
 $$;
 
 -- register_answered: register_from() (55_holds.sql: the per-network

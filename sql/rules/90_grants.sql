@@ -59,11 +59,13 @@ GRANT EXECUTE ON FUNCTION
     eventbox.admin_roster(text, text),
     eventbox.admin_event(text, text),
     eventbox.admin_event_holds(text, text),
+    eventbox.admin_event_about(text, text),
     eventbox.admin_event_list(text, text, text, date, date, text),
     eventbox.admin_audit(text, text, text),
     eventbox.questions_json(bigint),
     eventbox.set_questions(text, jsonb, text),
     eventbox.register_answered(text, text, text, text, text, uuid, text, jsonb, text),
+    eventbox.check_answers(text, jsonb),
     eventbox.registration_answers(text, bigint),
     eventbox.answers_text(jsonb),
     eventbox.category_id(text),
@@ -118,6 +120,6 @@ GRANT UPDATE (slug, title, description, presenter, format, location, online_url,
               waitlist_enabled, waitlist_capacity, registration_opens_at,
               registration_closes_at, status, members_only,
               confirmation_required, hold_minutes, registrations_per_minute,
-              image_path, image_alt, image_decorative)
+              image_path, image_alt, image_decorative, audience, learning_outcomes)
    ON eventbox.events TO eventbox_ops;
 GRANT INSERT, UPDATE, DELETE ON eventbox.organizations TO eventbox_ops;

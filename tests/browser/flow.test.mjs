@@ -32,8 +32,12 @@ for (const javaScript of [true, false]) {
                 assert.equal(r.status(), 200);
                 assert.match(await page.textContent("dl.facts"),
                     /Eastern Time - US & Canada/);
-                assert.equal(await page.locator("section[aria-labelledby=about] li")
-                    .count(), 3);
+                // Its learning outcomes and audience: sections of their own.
+                assert.equal(await page.locator(
+                    "section[aria-labelledby=outcomes] li").count(), 3);
+                assert.match(await page.textContent(
+                    "section[aria-labelledby=audience]"), /library directors/);
+                assert.ok(await page.locator("section.upcoming li a").count() > 0);
                 await checkedPage(page, "sample-event", shots);
 
                 r = await page.goto(`${BASE}/events`);

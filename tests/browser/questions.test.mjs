@@ -1,0 +1,96 @@
+// questions.test.mjs: an event with all five kinds of questions on the
+// form, in Chromium with axe-core: the controls, the errors next to them,
+// the answers kept, and a registration with JavaScript off.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BASE, axe, makeEvent, openBrowser, screenshot, sql } from "./lib.mjs";
+
+const QUESTIONS = JSON.stringify([
+    { kind: "short_text", label: "Your job title", required: true },
+    { kind: "long_text", label: "What do you hope to learn?",
+        help: "A sentence or two helps the presenter prepare." },
+    { kind: "one_choice", label: "Which branch are you from?", required: true,
+        help: "Pick the nearest.", choices: ["North", "South", "Online only"] },
+    { kind: "several_choices", label: "Which topics interest you?",
+        choices: ["Catalogs", "E-books", "Outreach"] },
+    { kind: "yes_no", label: "May we photograph you?", required: true },
+]);
+
+function eventWithQuestions() {
+    const slug = makeEvent();
+    const outcome = sql(`SELECT outcome FROM eventbox.set_questions(:'slug',
+        :'qs'::jsonb);`, { slug, qs: QUESTIONS });
+    assert.equal(outcome, "ok");
+    return slug;
+}
+
+function answers(slug) {
+    return JSON.parse(sql(`SELECT eventbox.registration_answers(NULL, r.id)
+        FROM eventbox.registrations r JOIN eventbox.events e
+        ON e.id = r.event_id WHERE e.slug = :'slug';`, { slug }) || "null");
+}
+
+test("every kind of question is labelled, and its errors are tied to it",
+    async () => {
+        const slug = eventWithQuestions();
+        const ctx = await openBrowser();
+        try {
+            const page = await ctx.newPage();
+            await page.goto(`${BASE}/events/${slug}`);
+            assert.deepEqual(await axe(page), []);
+            await page.getByLabel("Your job title").fill("Cataloguer");
+            await page.getByLabel("What do you hope to learn? (optional)")
+                .fill("Line one\nLine two");
+            await page.getByRole("checkbox", { name: "E-books" }).check();
+            await Promise.all([page.waitForNavigation(),
+                page.click("form.register button[type=submit]")]);
+            // Name, email, branch and the yes/no question are missing.
+            assert.equal(await page.locator("#error-summary li").count(), 4);
+            const branch = page.getByRole("group",
+                { name: "Which branch are you from?" });
+            assert.match(await branch.getAttribute("aria-describedby"),
+                /-hint .*-error$/);
+            assert.equal(await page.getByLabel("Your job title").inputValue(),
+                "Cataloguer");
+            assert.equal(await page.getByLabel(
+                "What do you hope to learn? (optional)").inputValue(),
+                "Line one\nLine two");
+            assert.equal(await page.getByRole("checkbox", { name: "E-books" })
+                .isChecked(), true);
+            assert.deepEqual(await axe(page), []);
+            await screenshot(page, "form-questions-errors");
+            // Following the summary's link lands on the group's first choice.
+            await page.click("#error-summary a:has-text('Which branch')");
+            assert.equal(await page.evaluate(() =>
+                document.activeElement.getAttribute("value")), "North");
+        } finally {
+            await ctx.closeAll();
+        }
+    });
+
+test("the questions are answered with JavaScript off", async () => {
+    const slug = eventWithQuestions();
+    const ctx = await openBrowser({ javaScript: false });
+    try {
+        const page = await ctx.newPage();
+        await page.goto(`${BASE}/events/${slug}`);
+        await page.fill("#name", "Ann Reader");
+        await page.fill("#email", `ann-${slug}@example.org`);
+        await page.getByLabel("Your job title").fill("Cataloguer");
+        await page.getByRole("radio", { name: "South" }).check();
+        await page.getByRole("checkbox", { name: "Catalogs" }).check();
+        await page.getByRole("checkbox", { name: "Outreach" }).check();
+        await page.getByRole("radio", { name: "Yes" }).check();
+        await Promise.all([page.waitForNavigation(),
+            page.click("form.register button[type=submit]")]);
+        assert.match(await page.textContent("h1"), /You are registered/);
+        assert.deepEqual(answers(slug), {
+            "Your job title": "Cataloguer",
+            "Which branch are you from?": "South",
+            "Which topics interest you?": ["Catalogs", "Outreach"],
+            "May we photograph you?": true,
+        });
+    } finally {
+        await ctx.closeAll();
+    }
+});
