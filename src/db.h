@@ -81,7 +81,8 @@ enum stmt {
 	STMT__MAX
 };
 
-/* The statements themselves (db_stmts.c); only db.c reads them. */
+/* The statements themselves (db_stmts.c); db.c reads them, and the mailer
+ * its barrier's text (mailer.c: wait_durable). */
 struct db_stmt {
 	const char	*name;
 	int		 nparams;	/* db_query() checks it */

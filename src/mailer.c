@@ -156,6 +156,41 @@ keep_file(const char *id, const char *uuid, const struct buf *msg, char *err,
 }
 
 /*
+ * A registration commits without waiting for its WAL flush and is answered
+ * once a later commit is flushed (db_query_durable() in db.c), so for a
+ * moment its outbox row can be visible before it is on disk.  Nothing
+ * leaves for a patron before what it tells of is durable: after the claim,
+ * a commit that writes WAL is made on a second session (the same statement
+ * as the workers' barrier); it returns once the WAL up to it is flushed,
+ * which covers every commit the claim saw.  0, or -1 when that session
+ * cannot be had (the message stays pending).
+ */
+static PGconn	*barrier;
+
+static int
+wait_durable(void)
+{
+	PGresult	*res;
+	int		 ok;
+
+	if (barrier == NULL || PQstatus(barrier) != CONNECTION_OK) {
+		PQfinish(barrier);
+		if ((barrier = db_connect(cfg.dsn, "eventbox-mailer")) == NULL)
+			return -1;
+	}
+	res = PQexecParams(barrier, db_stmts[STMT_DURABLE].sql, 0, NULL, NULL,
+	    NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok) {
+		log_warnx("durability barrier: %s", PQerrorMessage(barrier));
+		PQfinish(barrier);
+		barrier = NULL;
+	}
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/*
  * Sends the next due message, if any.  1: one was handled (sent or
  * failed), 0: none is due, -1: the database went away.
  */
@@ -177,6 +212,10 @@ send_one(struct buf *msg)
 		return -1;
 	if (PQntuples(res) == 0) {
 		rc = run_simple(STMT_COMMIT, 0, NULL) == -1 ? -1 : 0;
+		goto done;
+	}
+	if (wait_durable() == -1) {
+		run_simple(STMT_ROLLBACK, 0, NULL);	/* stays pending */
 		goto done;
 	}
 	id = db_value(res, 0, "id");
