@@ -85,10 +85,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 
 # Debian packages needed to build, run and test eventbox (the tests talk to
 # PostgreSQL with psycopg2, drive the pages in Chromium through Node's
-# playwright-core and parse .ics files with python3-icalendar).
+# playwright-core, parse .ics files with python3-icalendar, and make the
+# webhook receiver's CA and certificate with the openssl command).
 PACKAGES=(build-essential pkg-config postgresql postgresql-contrib nginx-light
           libfcgi-dev libcjson-dev uuid-dev libpq-dev libcurl4-openssl-dev
-          libssl-dev python3 python3-aiosmtpd python3-pytest python3-psycopg2 curl
+          libssl-dev openssl python3 python3-aiosmtpd python3-pytest python3-psycopg2 curl
           chromium python3-icalendar python3-feedparser python3-requests
           php-cli php-curl nodejs npm
           clang libclang-rt-14-dev)     # the fuzzers (libFuzzer)

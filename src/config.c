@@ -107,6 +107,17 @@ config_load(void)
 	cfg.campus = env_str("EVENTBOX_CAMPUS", "");
 	cfg.token_seconds = (int)env_num("EVENTBOX_TOKEN_SECONDS", 3600, 60,
 	    86400);
+	/* Webhooks: a receiver has 10 s to answer; retries after 10 s,
+	 * doubling, at most an hour apart, 30 tries (about a day). */
+	cfg.webhook_ca = env_str("EVENTBOX_WEBHOOK_CA", "");
+	cfg.webhook_timeout_ms = (int)env_num("EVENTBOX_WEBHOOK_TIMEOUT_MS",
+	    10000, 100, 60000);
+	cfg.webhook_max_tries = (int)env_num("EVENTBOX_WEBHOOK_MAX_TRIES", 30,
+	    1, 10000);
+	cfg.webhook_retry_base_ms = (int)env_num(
+	    "EVENTBOX_WEBHOOK_RETRY_BASE_MS", 10000, 1, 86400000);
+	cfg.webhook_max_backoff_ms = (int)env_num(
+	    "EVENTBOX_WEBHOOK_MAX_BACKOFF_MS", 3600000, 1, 86400000);
 
 	/* The base URL goes into emails: keep it bare, without a trailing slash. */
 	n = strlen(env_str("EVENTBOX_BASE_URL", "http://127.0.0.1:8080"));

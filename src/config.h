@@ -45,6 +45,13 @@ struct config {
 	const char	*calendar_name;	/* EVENTBOX_CALENDAR_NAME */
 	const char	*campus;	/* EVENTBOX_CAMPUS, "" for none */
 	int		 token_seconds;	/* EVENTBOX_TOKEN_SECONDS: OAuth tokens */
+	/* Webhook deliveries (webhook.c, sent by the mailer). */
+	const char	*webhook_ca;	/* EVENTBOX_WEBHOOK_CA: CA bundle file,
+					   "" = the system's */
+	int		 webhook_timeout_ms;	/* EVENTBOX_WEBHOOK_TIMEOUT_MS */
+	int		 webhook_max_tries;	/* EVENTBOX_WEBHOOK_MAX_TRIES */
+	int		 webhook_retry_base_ms;	/* EVENTBOX_WEBHOOK_RETRY_BASE_MS */
+	int		 webhook_max_backoff_ms; /* EVENTBOX_WEBHOOK_MAX_BACKOFF_MS */
 };
 
 extern struct config cfg;

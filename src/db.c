@@ -282,6 +282,82 @@ failed(enum stmt s, PGresult **res)
 	return st;
 }
 
+int
+db_run(enum stmt s, int nparams, const char *const *values, PGresult **res)
+{
+	if (db_query(s, nparams, values, res) == DB_OK)
+		return 0;
+	db_close();
+	return -1;
+}
+
+int
+db_run_simple(enum stmt s, int nparams, const char *const *values)
+{
+	PGresult	*res;
+
+	if (db_run(s, nparams, values, &res) == -1)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Registrations commit before their WAL flush and are answered after it
+ * (db_query_durable, below), so for a moment a claimed outbox row can tell
+ * of a commit that is not on disk yet.  Nothing leaves before it is: a
+ * second session commits one WAL record synchronously (STMT_DURABLE), which
+ * returns once the WAL up to it, everything the claim saw included, is
+ * flushed.  0, or -1 when that session cannot be had.
+ */
+static PGconn	*barrier_conn;
+
+static int
+durable_barrier(void)
+{
+	PGresult	*res;
+	int		 ok;
+
+	if (barrier_conn == NULL || PQstatus(barrier_conn) != CONNECTION_OK) {
+		PQfinish(barrier_conn);
+		barrier_conn = db_connect(cfg.dsn, app_name);
+		if (barrier_conn == NULL)
+			return -1;
+	}
+	res = PQexecParams(barrier_conn, db_stmts[STMT_DURABLE].sql, 0, NULL,
+	    NULL, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok) {
+		log_warnx("durability barrier: %s", PQerrorMessage(barrier_conn));
+		PQfinish(barrier_conn);
+		barrier_conn = NULL;
+	}
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+int
+db_claim_one(enum stmt claim, PGresult **res)
+{
+	static const char *const one[] = { "1" };
+
+	*res = NULL;
+	if (db_run_simple(STMT_BEGIN, 0, NULL) == -1 ||
+	    db_run(claim, 1, one, res) == -1)
+		return -1;
+	if (PQntuples(*res) > 0) {
+		if (durable_barrier() == 0)
+			return 1;
+		PQclear(*res);		/* the row stays pending */
+		*res = NULL;
+		db_close();
+		return -1;
+	}
+	PQclear(*res);
+	*res = NULL;
+	return db_run_simple(STMT_COMMIT, 0, NULL) == -1 ? -1 : 0;
+}
+
 /*
  * db_query_durable: db_query() for a statement that writes under a hot row
  * lock (a registration takes the event's).  Its transaction commits

@@ -62,6 +62,9 @@ enum stmt {
 	STMT_API_CLIENT_CREATE,
 	STMT_API_CLIENT_REVOKE,
 	STMT_API_CLIENT_LIST,
+	STMT_WEBHOOK_CREATE,
+	STMT_WEBHOOK_LIST,
+	STMT_WEBHOOK_DISABLE,
 	STMT_APIKEY_CREATE,
 	STMT_APIKEY_REVOKE,
 	STMT_APIKEY_LIST,
@@ -78,11 +81,13 @@ enum stmt {
 	STMT_MAIL_FAILED,
 	STMT_MAIL_REMINDERS,
 	STMT_MAIL_NEXT_DUE,
+	STMT_WEBHOOK_CLAIM,
+	STMT_WEBHOOK_DELIVERED,
+	STMT_WEBHOOK_FAILED,
 	STMT__MAX
 };
 
-/* The statements themselves (db_stmts.c); db.c reads them, and the mailer
- * its barrier's text (mailer.c: wait_durable). */
+/* The statements themselves (db_stmts.c); only db.c reads them. */
 struct db_stmt {
 	const char	*name;
 	int		 nparams;	/* db_query() checks it */
@@ -113,6 +118,17 @@ enum db_status	 db_query(enum stmt, int nparams, const char *const *values,
  * WAL flush, and the call returns once the commit is durable (db.c). */
 enum db_status	 db_query_durable(enum stmt, int nparams,
 		    const char *const *values, PGresult **res);
+/* For the mailer's transactions: db_query(), but any failure closes the
+ * session (a transaction half done is never continued).  0, the caller
+ * owning *res; or -1, closed. */
+int		 db_run(enum stmt, int nparams, const char *const *values,
+		    PGresult **res);
+int		 db_run_simple(enum stmt, int nparams, const char *const *values);
+/* BEGIN, then claim (a statement of one parameter, how many: "1").  1: a
+ * row was claimed, in *res (the caller's), the transaction left open for
+ * the caller to COMMIT, and what the claim saw is durable (db.c); 0: none,
+ * committed; -1: the session is closed. */
+int		 db_claim_one(enum stmt claim, PGresult **res);
 void		 db_close(void);
 int		 db_connected(void);
 int		 db_socket(void);	/* -1 when closed */

@@ -255,6 +255,20 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " eventbox.iso_utc(created_at) AS created_at,"
 	    " eventbox.iso_utc(revoked_at) AS revoked_at"
 	    " FROM eventbox.api_client_list($1::text)" },
+	/* Webhooks (api_admin_webhooks.c).  $1 URL, $2 event types as a
+	 * text[] literal, $3 key */
+	[STMT_WEBHOOK_CREATE] = { "webhook_create", 3,
+	    "SELECT outcome, webhook_id, secret,"
+	    " array_to_json(events)::text AS events FROM"
+	    " eventbox.webhook_create($1::text, $2::text[], $3::text)" },
+	[STMT_WEBHOOK_LIST] = { "webhook_list", 1,
+	    "SELECT webhook_id, url, array_to_json(events)::text AS events,"
+	    " eventbox.iso_utc(created_at) AS created_at,"
+	    " eventbox.iso_utc(disabled_at) AS disabled_at, pending, failed,"
+	    " last_error FROM eventbox.webhook_list($1::text)" },
+	/* $1 webhook id, $2 key */
+	[STMT_WEBHOOK_DISABLE] = { "webhook_disable", 2,
+	    "SELECT eventbox.webhook_disable($1::bigint, $2::text) AS disabled" },
 
 	/* Commands (apikey.c, purge.c), run as the owner or ops. */
 	[STMT_APIKEY_CREATE] = { "apikey_create", 2,
@@ -414,4 +428,16 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " eventbox.expire_holds() AS expired" },
 	[STMT_MAIL_NEXT_DUE] = { "mail_next_due", 0,
 	    "SELECT eventbox.mail_next_due() AS ms" },
+	/* Webhook deliveries (webhook.c, sql/rules/82_webhooks.sql), one
+	 * transaction each like a message.  $1 how many */
+	[STMT_WEBHOOK_CLAIM] = { "webhook_claim", 1,
+	    "SELECT id, webhook_id, msg_id, url, secret, body, attempts"
+	    " FROM eventbox.webhook_claim($1::integer)" },
+	[STMT_WEBHOOK_DELIVERED] = { "webhook_delivered", 1,
+	    "SELECT eventbox.webhook_delivered($1::bigint)" },
+	/* $1 outbox id, $2 error, $3 tries allowed, $4 first retry (ms),
+	 * $5 longest wait (ms), $6 no answer at all */
+	[STMT_WEBHOOK_FAILED] = { "webhook_failed", 6,
+	    "SELECT eventbox.webhook_failed($1::bigint, $2::text, $3::integer,"
+	    " $4::integer, $5::integer, $6::boolean) AS status" },
 };

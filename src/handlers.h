@@ -75,5 +75,8 @@ void	 h_oauth_token(struct request *, struct response *);
 void	 h_admin_clients(struct request *, struct response *);
 void	 h_admin_client_create(struct request *, struct response *);
 void	 h_admin_client_revoke(struct request *, struct response *);
+void	 h_admin_webhooks(struct request *, struct response *);
+void	 h_admin_webhook_create(struct request *, struct response *);
+void	 h_admin_webhook_disable(struct request *, struct response *);
 
 #endif

@@ -15,6 +15,9 @@
  * statement closes the session: a transaction half done is never
  * continued.
  *
+ * The same loop sends webhook deliveries (webhook.c), which are outbox
+ * rows too, taking turns with the messages.
+ *
  * Each message is one transaction: claim it (FOR UPDATE SKIP LOCKED, so
  * other mailers pass it by), compose it, hand it to SMTP, mark it sent or
  * failed, COMMIT.  The row lock lasts until the mark is committed, so two
@@ -55,32 +58,12 @@
 #include "signals.h"
 #include "smtp.h"
 #include "validate.h"
+#include "webhook.h"
 
 #define WAIT_MAX_MS	60000	/* reminder period */
 
 static int			 retry_base_ms = 60000;
 static char			 from_addr[256];
-
-/* Runs a statement; the caller owns *res on 0.  -1 closed the session. */
-static int
-run(enum stmt s, int n, const char *const *params, PGresult **res)
-{
-	if (db_query(s, n, params, res) == DB_OK)
-		return 0;
-	db_close();
-	return -1;
-}
-
-static int
-run_simple(enum stmt s, int n, const char *const *params)
-{
-	PGresult	*res;
-
-	if (run(s, n, params, &res) == -1)
-		return -1;
-	PQclear(res);
-	return 0;
-}
 
 static void
 fill_message(struct mail_msg *m, const PGresult *res, char *msgid,
@@ -156,41 +139,6 @@ keep_file(const char *id, const char *uuid, const struct buf *msg, char *err,
 }
 
 /*
- * A registration commits without waiting for its WAL flush and is answered
- * once a later commit is flushed (db_query_durable() in db.c), so for a
- * moment its outbox row can be visible before it is on disk.  Nothing
- * leaves for a patron before what it tells of is durable: after the claim,
- * a commit that writes WAL is made on a second session (the same statement
- * as the workers' barrier); it returns once the WAL up to it is flushed,
- * which covers every commit the claim saw.  0, or -1 when that session
- * cannot be had (the message stays pending).
- */
-static PGconn	*barrier;
-
-static int
-wait_durable(void)
-{
-	PGresult	*res;
-	int		 ok;
-
-	if (barrier == NULL || PQstatus(barrier) != CONNECTION_OK) {
-		PQfinish(barrier);
-		if ((barrier = db_connect(cfg.dsn, "eventbox-mailer")) == NULL)
-			return -1;
-	}
-	res = PQexecParams(barrier, db_stmts[STMT_DURABLE].sql, 0, NULL, NULL,
-	    NULL, NULL, 0);
-	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-	if (!ok) {
-		log_warnx("durability barrier: %s", PQerrorMessage(barrier));
-		PQfinish(barrier);
-		barrier = NULL;
-	}
-	PQclear(res);
-	return ok ? 0 : -1;
-}
-
-/*
  * Sends the next due message, if any.  1: one was handled (sent or
  * failed), 0: none is due, -1: the database went away.
  */
@@ -205,19 +153,9 @@ send_one(struct buf *msg)
 	enum smtp_result	 r;
 	int			 rc = -1;
 
-	if (run_simple(STMT_BEGIN, 0, NULL) == -1)
-		return -1;
-	params[0] = "1";
-	if (run(STMT_MAIL_CLAIM, 1, params, &res) == -1)
-		return -1;
-	if (PQntuples(res) == 0) {
-		rc = run_simple(STMT_COMMIT, 0, NULL) == -1 ? -1 : 0;
-		goto done;
-	}
-	if (wait_durable() == -1) {
-		run_simple(STMT_ROLLBACK, 0, NULL);	/* stays pending */
-		goto done;
-	}
+	if ((rc = db_claim_one(STMT_MAIL_CLAIM, &res)) != 1)
+		return rc;
+	rc = -1;
 	id = db_value(res, 0, "id");
 	fill_message(&m, res, msgid, sizeof(msgid), boundary,
 	    sizeof(boundary));
@@ -238,7 +176,7 @@ send_one(struct buf *msg)
 	}
 	params[0] = id;
 	if (r == SMTP_SENT) {
-		if (run_simple(STMT_MAIL_SENT, 1, params) == -1)
+		if (db_run_simple(STMT_MAIL_SENT, 1, params) == -1)
 			goto done;
 		log_info("outbox %s: %s message sent", id,
 		    db_value(res, 0, "kind"));
@@ -247,7 +185,7 @@ send_one(struct buf *msg)
 		params[1] = err;
 		params[2] = tries;
 		params[3] = base;
-		if (run(STMT_MAIL_FAILED, 4, params, &st) == -1)
+		if (db_run(STMT_MAIL_FAILED, 4, params, &st) == -1)
 			goto done;
 		log_warnx("outbox %s: %s message not sent (%s, %s): %s", id,
 		    db_value(res, 0, "kind"),
@@ -255,13 +193,28 @@ send_one(struct buf *msg)
 		    strcmp(db_value(st, 0, "status"), "failed") == 0 ?
 		    "gave up, left for staff" : "will retry");
 	}
-	if (run_simple(STMT_COMMIT, 0, NULL) == -1)
+	if (db_run_simple(STMT_COMMIT, 0, NULL) == -1)
 		goto done;
 	rc = 1;
 done:
 	PQclear(res);
 	PQclear(st);
 	return rc;
+}
+
+/* Messages and webhook deliveries in turn, until neither is due: a
+ * receiver that is down does not hold the mail up, nor the reverse. */
+static void
+drain(struct buf *msg)
+{
+	int	 m, w;
+
+	while (!sig_stopping && db_connected()) {
+		if ((m = send_one(msg)) == -1 || sig_stopping)
+			break;
+		if ((w = webhook_send_one()) == -1 || (m == 0 && w == 0))
+			break;
+	}
 }
 
 static void
@@ -272,7 +225,7 @@ queue_reminders(void)
 	const char	*params[1] = { hours };
 
 	snprintf(hours, sizeof(hours), "%d", cfg.reminder_hours);
-	if (run(STMT_MAIL_REMINDERS, 1, params, &res) == -1)
+	if (db_run(STMT_MAIL_REMINDERS, 1, params, &res) == -1)
 		return;
 	if (strcmp(db_value(res, 0, "queued"), "0") != 0)
 		log_info("queued %s reminders", db_value(res, 0, "queued"));
@@ -289,7 +242,7 @@ wait_ms(void)
 	PGresult	*res;
 	long		 ms = WAIT_MAX_MS;
 
-	if (run(STMT_MAIL_NEXT_DUE, 0, NULL, &res) == -1)
+	if (db_run(STMT_MAIL_NEXT_DUE, 0, NULL, &res) == -1)
 		return 1000;
 	if (!db_isnull(res, 0, "ms"))
 		ms = strtol(db_value(res, 0, "ms"), NULL, 10);
@@ -345,6 +298,8 @@ cmd_mailer(int argc, char **argv)
 	else if (smtp_open(cfg.smtp_url) == -1)
 		fatalx("EVENTBOX_SMTP_URL must be smtp://host[:port][/?starttls]"
 		    " or smtps://host[:port]");
+	if (webhook_open() == -1)
+		fatalx("libcurl: cannot start");
 	signals_catch(signals_flag, caught, 3, &waitmask);
 	db_init("eventbox-mailer", DB_LISTENER);
 	log_info("started");
@@ -356,7 +311,7 @@ cmd_mailer(int argc, char **argv)
 		}
 		if (!db_connected()) {
 			if (db_open() == -1 ||
-			    run_simple(STMT_MAIL_LISTEN, 0, NULL) == -1) {
+			    db_run_simple(STMT_MAIL_LISTEN, 0, NULL) == -1) {
 				ms = backoff;
 				backoff = backoff * 2 > 10000 ? 10000 :
 				    backoff * 2;
@@ -372,8 +327,7 @@ cmd_mailer(int argc, char **argv)
 			queue_reminders();
 			last_reminders = now_ms();
 		}
-		while (!sig_stopping && db_connected() && send_one(&msg) == 1)
-			;
+		drain(&msg);
 		if (!db_connected())
 			continue;
 		ms = wait_ms();
@@ -390,6 +344,7 @@ sleep:
 	log_info("stopping");
 	db_close();
 	smtp_close();
+	webhook_close();
 	buf_free(&msg);
 	return 0;
 }

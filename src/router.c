@@ -84,6 +84,12 @@ static const struct route routes[] = {
 	    R_API | R_ADMIN | R_JSON_BODY | R_NO_STORE },
 	{ M_DELETE, "/api/v1/admin/api-clients/:", h_admin_client_revoke,
 	    R_API | R_ADMIN | R_NO_STORE },
+	{ M_GET | M_HEAD, "/api/v1/admin/webhooks", h_admin_webhooks,
+	    R_API | R_ADMIN | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/webhooks", h_admin_webhook_create,
+	    R_API | R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	{ M_DELETE, "/api/v1/admin/webhooks/:", h_admin_webhook_disable,
+	    R_API | R_ADMIN | R_NO_STORE },
 
 	/* LibCal's API 1.1, also under /api/1.1/ (see router_find). */
 	{ M_POST, "/1.1/oauth/token", h_oauth_token,

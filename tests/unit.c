@@ -18,6 +18,7 @@
 #include "query.h"
 #include "router.h"
 #include "validate.h"
+#include "webhook.h"
 
 #include "check.h"
 
@@ -593,9 +594,36 @@ test_csrf(void)
 	buf_free(&resp.head);
 }
 
+/* The test vector of the Standard Webhooks specification (its README and
+ * reference libraries), then what a receiver must notice. */
+static void
+test_webhook_signature(void)
+{
+	static const char body[] = "{\"test\": 2432232314}";
+	char	 sig[WEBHOOK_SIG_LEN];
+
+	CHECK("standard webhooks vector", webhook_sign(
+	    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	    "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", S(body), sig) == 0 &&
+	    strcmp(sig, "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=") == 0);
+	CHECK("another timestamp, another signature", webhook_sign(
+	    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	    "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265331", S(body), sig) == 0 &&
+	    strcmp(sig, "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=") != 0);
+	CHECK("a padded 32-byte key", webhook_sign(
+	    "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+	    "msg_1", "1", S("{}"), sig) == 0 && strlen(sig) == 44);
+	CHECK("no prefix", webhook_sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	    "m", "1", S("{}"), sig) == -1);
+	CHECK("not base64", webhook_sign("whsec_abc", "m", "1", S("{}"),
+	    sig) == -1);
+	CHECK("empty key", webhook_sign("whsec_", "m", "1", S("{}"), sig) == -1);
+}
+
 int
 main(void)
 {
+	test_webhook_signature();
 	test_ical();
 	test_email();
 	test_text();

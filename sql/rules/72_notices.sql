@@ -7,7 +7,9 @@
 -- remove the entry they have instead of adding a second one.  A new time,
 -- place or link also queues one 'event_changed' email to each registrant
 -- (confirmed and waiting) in the same transaction; cancellation has its
--- own 'event_cancelled' email (rules/60_cancel.sql).
+-- own 'event_cancelled' email (rules/60_cancel.sql).  Each such change,
+-- past events' too, is also an 'event.changed' webhook delivery
+-- (rules/82_webhooks.sql).
 
 -- queue_change_notices: one 'event_changed' email per live registration of
 -- the event, saying what changed from o.  A notice not yet sent takes the
@@ -67,6 +69,7 @@ SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 BEGIN
     NEW.ical_sequence := OLD.ical_sequence + 1;
+    PERFORM queue_event_webhooks(OLD, NEW);
     IF NEW.status <> 'cancelled' AND OLD.ends_at > now() AND NEW.starts_at > now() THEN
         PERFORM queue_change_notices(OLD, NEW);
     END IF;

@@ -64,6 +64,7 @@ BEGIN
     FOR o IN
         SELECT * FROM outbox ob
          WHERE ob.status = 'pending' AND ob.next_attempt_at <= now()
+           AND ob.kind <> 'webhook'     -- webhook deliveries: webhook_claim()
          ORDER BY ob.next_attempt_at, ob.id
          LIMIT greatest(p_batch, 1)
            FOR UPDATE SKIP LOCKED
@@ -144,6 +145,17 @@ AS $$
      WHERE id = p_id AND status = 'pending'
 $$;
 
+-- The wait after n failed attempts: p_base_ms doubled n times, p_cap at
+-- most (mail here; webhook deliveries, rules/82_webhooks.sql).
+CREATE OR REPLACE FUNCTION eventbox.retry_backoff(p_base_ms integer, p_attempts integer,
+                                                  p_cap interval)
+RETURNS interval
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT least(p_cap, make_interval(secs => greatest(p_base_ms, 1) / 1000.0
+                                              * power(2, least(p_attempts, 30))))
+$$;
+
 -- mail_failed: one more failed attempt.  Retries after p_base_ms * 2^n
 -- (at most six hours); after p_max_tries the row stays failed for staff.
 -- p_error must carry no personal data (the mailer sends SMTP codes only).
@@ -163,9 +175,7 @@ AS $$
            token = CASE WHEN attempts + 1 >= p_max_tries THEN NULL ELSE token END,
            email = CASE WHEN attempts + 1 >= p_max_tries THEN NULL ELSE email END,
            name = CASE WHEN attempts + 1 >= p_max_tries THEN NULL ELSE name END,
-           next_attempt_at = now() + least(interval '6 hours',
-               make_interval(secs => greatest(p_base_ms, 1) / 1000.0
-                                     * power(2, least(attempts, 30))))
+           next_attempt_at = now() + retry_backoff(p_base_ms, attempts, interval '6 hours')
      WHERE id = p_id AND status = 'pending'
  RETURNING status
 $$;
@@ -215,10 +225,12 @@ AS $$
                         ELSE issue_token(r.id) END
       FROM eventbox.registrations r
      WHERE o.id = p_id AND o.status = 'failed' AND r.id = o.registration_id
+       AND o.kind <> 'webhook'           -- those: webhook_retry()
  RETURNING true
 $$;
 
--- mail_next_due: milliseconds until the earliest pending message is due
+-- mail_next_due: milliseconds until the earliest pending message (or
+-- webhook delivery: the same mailer sends those) is due
 -- (0 when one is due now), NULL when none is pending.  The mailer sleeps
 -- that long at most (and EVENTBOX_MAIL_POLL_MS at most), so a retry goes
 -- out on time and new mail within one poll.

@@ -76,7 +76,11 @@ GRANT EXECUTE ON FUNCTION
     eventbox.api_client_list(text),
     eventbox.oauth_token(text, text, integer),
     eventbox.bearer_access(text),
-    eventbox.libcal_roster(text, bigint)
+    eventbox.libcal_roster(text, bigint),
+    -- webhooks (82_webhooks.sql): staff functions, checking the key
+    eventbox.webhook_create(text, text[], text),
+    eventbox.webhook_list(text),
+    eventbox.webhook_disable(bigint, text)
   TO eventbox_service, eventbox_ops;
 GRANT SELECT ON eventbox.public_events, eventbox.libcal_events, eventbox.timezone_names
    TO eventbox_service, eventbox_ops;
@@ -90,7 +94,10 @@ GRANT EXECUTE ON FUNCTION
     eventbox.mail_failed(bigint, text, integer, integer),
     eventbox.queue_reminders(integer),
     eventbox.mail_next_due(),
-    eventbox.expire_holds(text)
+    eventbox.expire_holds(text),
+    eventbox.webhook_claim(integer),
+    eventbox.webhook_delivered(bigint),
+    eventbox.webhook_failed(bigint, text, integer, integer, integer, boolean)
   TO eventbox_mailer, eventbox_ops;
 
 ------------------------------------------------------------------------------
@@ -106,7 +113,9 @@ GRANT EXECUTE ON FUNCTION
     eventbox.human_zone(text),
     eventbox.purge(integer, text),
     eventbox.purge_step(integer, integer, text),
-    eventbox.import_event(text, bigint, jsonb)
+    eventbox.import_event(text, bigint, jsonb),
+    eventbox.webhook_retry(bigint),
+    eventbox.webhook_event_types()
   TO eventbox_ops;
 GRANT SELECT ON eventbox.events, eventbox.registrations, eventbox.outbox,
                 eventbox.audit_log, eventbox.organizations, eventbox.event_stats,

@@ -1,0 +1,209 @@
+/*
+ * webhook.c: delivering webhooks (see webhook.h), for `eventbox mailer`.
+ *
+ * The delivery's row stays locked (FOR UPDATE SKIP LOCKED in
+ * webhook_claim()) until it is marked, so two mailers never send one
+ * delivery, and a later delivery of the same registration is not claimed
+ * while this one is pending: order per registration holds whatever the
+ * number of mailers.  A mailer that dies after the receiver's 2xx and
+ * before its COMMIT leaves that delivery to be sent again: at least once,
+ * and receivers deduplicate on webhook-id.
+ *
+ * Only the scheme https is allowed (CURLOPT_PROTOCOLS_STR), redirects are
+ * not followed (a 3xx is a failure), and the receiver's answer is read and
+ * dropped.  EVENTBOX_WEBHOOK_CA names a CA bundle to trust instead of the
+ * system's (a receiver with a private CA).  The log names the outbox row
+ * and the webhook's id, never its URL, secret or body.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "webhook.h"
+
+#define SECRET_PREFIX	"whsec_"
+
+enum { POST_OK, POST_REFUSED, POST_UNREACHABLE };
+
+static CURL	*curl;
+
+int
+webhook_open(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (curl = curl_easy_init()) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+webhook_close(void)
+{
+	if (curl == NULL)
+		return;
+	curl_easy_cleanup(curl);
+	curl = NULL;
+	curl_global_cleanup();
+}
+
+int
+webhook_sign(const char *secret, const char *id, const char *timestamp,
+    const char *body, size_t len, char sig[WEBHOOK_SIG_LEN])
+{
+	unsigned char	 key[64], mac[EVP_MAX_MD_SIZE];
+	unsigned int	 maclen = 0;
+	const char	*b64;
+	size_t		 n, pad = 0;
+	int		 keylen, rc = -1;
+	struct buf	 msg = BUF_INIT;
+
+	if (strncmp(secret, SECRET_PREFIX, strlen(SECRET_PREFIX)) != 0)
+		return -1;
+	b64 = secret + strlen(SECRET_PREFIX);
+	n = strlen(b64);
+	if (n == 0 || n % 4 != 0 || n / 4 * 3 > sizeof(key))
+		return -1;
+	while (pad < 2 && b64[n - 1 - pad] == '=')
+		pad++;
+	if ((keylen = EVP_DecodeBlock(key, (const unsigned char *)b64,
+	    (int)n)) < 0 || (size_t)keylen < pad + 1)
+		return -1;
+	keylen -= (int)pad;		/* EVP_DecodeBlock counts the padding */
+	buf_printf(&msg, "%s.%s.", id, timestamp);
+	buf_add(&msg, body, len);
+	if (HMAC(EVP_sha256(), key, keylen, (const unsigned char *)msg.data,
+	    msg.len, mac, &maclen) != NULL && maclen == 32) {
+		EVP_EncodeBlock((unsigned char *)sig, mac, (int)maclen);
+		rc = 0;
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	buf_free(&msg);
+	return rc;
+}
+
+static size_t
+drop_cb(char *ptr, size_t size, size_t n, void *arg)
+{
+	(void)ptr;
+	(void)arg;
+	return size * n;
+}
+
+/* A header line; on out of memory it is left out and the receiver
+ * refuses the delivery, which is retried. */
+static void __attribute__((format(printf, 2, 3)))
+add_header(struct curl_slist **h, const char *fmt, ...)
+{
+	char			 line[160];
+	struct curl_slist	*t;
+	va_list			 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if ((t = curl_slist_append(*h, line)) != NULL)
+		*h = t;
+}
+
+/* POSTs body: 0 on a 2xx; else a short reason in err and POST_REFUSED
+ * (the receiver answered otherwise) or POST_UNREACHABLE (no answer). */
+static int
+post(const char *url, const char *id, const char *body, const char *secret,
+    char *err, size_t errsz)
+{
+	struct curl_slist	*h = NULL;
+	char			 ts[24], sig[WEBHOOK_SIG_LEN];
+	long			 code = 0;
+	CURLcode		 rc;
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	if (webhook_sign(secret, id, ts, body, strlen(body), sig) == -1) {
+		snprintf(err, errsz, "malformed secret");
+		return POST_REFUSED;
+	}
+	add_header(&h, "Content-Type: application/json");
+	add_header(&h, "User-Agent: eventbox-webhooks");
+	add_header(&h, "Expect:");		/* no 100-continue round trip */
+	add_header(&h, "webhook-id: %s", id);
+	add_header(&h, "webhook-timestamp: %s", ts);
+	add_header(&h, "webhook-signature: v1,%s", sig);
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, drop_cb);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)cfg.webhook_timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	if (*cfg.webhook_ca != '\0')
+		curl_easy_setopt(curl, CURLOPT_CAINFO, cfg.webhook_ca);
+	rc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(h);
+	if (rc == CURLE_OK && code >= 200 && code < 300)
+		return POST_OK;
+	if (rc == CURLE_OK) {
+		snprintf(err, errsz, "http %ld", code);
+		return POST_REFUSED;
+	}
+	snprintf(err, errsz, "%s", curl_easy_strerror(rc));
+	return POST_UNREACHABLE;
+}
+
+int
+webhook_send_one(void)
+{
+	PGresult	*res = NULL, *st = NULL;
+	char		 err[128], tries[16], base[16], cap[16];
+	const char	*id, *params[6];
+	int		 rc = -1, sent;
+
+	if ((rc = db_claim_one(STMT_WEBHOOK_CLAIM, &res)) != 1)
+		return rc;
+	rc = -1;
+	id = db_value(res, 0, "id");
+	params[0] = id;
+	if ((sent = post(db_value(res, 0, "url"), db_value(res, 0, "msg_id"),
+	    db_value(res, 0, "body"), db_value(res, 0, "secret"), err,
+	    sizeof(err))) == POST_OK) {
+		if (db_run_simple(STMT_WEBHOOK_DELIVERED, 1, params) == -1)
+			goto done;
+		log_info("outbox %s: webhook %s delivered", id,
+		    db_value(res, 0, "webhook_id"));
+	} else {
+		snprintf(tries, sizeof(tries), "%d", cfg.webhook_max_tries);
+		snprintf(base, sizeof(base), "%d", cfg.webhook_retry_base_ms);
+		snprintf(cap, sizeof(cap), "%d", cfg.webhook_max_backoff_ms);
+		params[1] = err;
+		params[2] = tries;
+		params[3] = base;
+		params[4] = cap;
+		params[5] = sent == POST_UNREACHABLE ? "true" : "false";
+		if (db_run(STMT_WEBHOOK_FAILED, 6, params, &st) == -1)
+			goto done;
+		log_warnx("outbox %s: webhook %s not delivered (%s): %s", id,
+		    db_value(res, 0, "webhook_id"), err,
+		    strcmp(db_value(st, 0, "status"), "failed") == 0 ?
+		    "gave up, left for staff" : "will retry");
+	}
+	if (db_run_simple(STMT_COMMIT, 0, NULL) == -1)
+		goto done;
+	rc = 1;
+done:
+	PQclear(res);
+	PQclear(st);
+	return rc;
+}

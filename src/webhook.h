@@ -1,0 +1,34 @@
+/*
+ * webhook.h: delivering webhooks, for `eventbox mailer`.
+ *
+ * Each delivery is a 'webhook' row of eventbox.outbox, queued by the rules
+ * (sql/rules/82_webhooks.sql) in the transaction that made the change.
+ * webhook_send_one() claims the next due one, POSTs its JSON body over
+ * HTTPS with libcurl, signed as the Standard Webhooks specification says
+ * (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 of
+ * HMAC-SHA256 over "id.timestamp.body" keyed with the secret's bytes>),
+ * and marks it delivered (any 2xx) or failed (anything else, or no answer
+ * within EVENTBOX_WEBHOOK_TIMEOUT_MS), all in one transaction.
+ *
+ * webhook_open() and webhook_close() bracket a mailer's life (one curl
+ * handle, connections kept between deliveries).
+ */
+#ifndef EVENTBOX_WEBHOOK_H
+#define EVENTBOX_WEBHOOK_H
+
+#include <stddef.h>
+
+/* 44 characters of base64 and a NUL */
+#define WEBHOOK_SIG_LEN	45
+
+int	 webhook_open(void);
+void	 webhook_close(void);
+/* 1: one delivery was handled (delivered or failed), 0: none is due,
+ * -1: the database went away (the session is closed). */
+int	 webhook_send_one(void);
+/* The v1 signature (base64, into sig) of "id.timestamp.body" under secret
+ * ("whsec_" and the base64 of the key); -1 when the secret is malformed. */
+int	 webhook_sign(const char *secret, const char *id, const char *timestamp,
+	    const char *body, size_t len, char sig[WEBHOOK_SIG_LEN]);
+
+#endif

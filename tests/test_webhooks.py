@@ -1,0 +1,454 @@
+"""Webhooks: what a receiver started here gets from `eventbox mailer`.
+
+The receiver is a real HTTPS server (Python's http.server behind TLS, with
+a certificate from a CA this module makes with openssl; the mailers trust
+that CA through EVENTBOX_WEBHOOK_CA).  It keeps every request it gets, raw,
+and each test checks the deliveries for its own webhook: each arrives once,
+with a valid Standard Webhooks signature and a fresh timestamp, in order per
+registration, and carries no token and no online URL.
+"""
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import re
+import ssl
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import env
+from staffkit import admin, assert_error, connect_as, event_id, staff_key  # noqa: F401
+from test_mail import free_port, mailers, others_messages_wait, smtp  # noqa: F401
+from test_purge import occurrences, purge
+
+ALL = ["registration.created", "registration.promoted",
+       "registration.cancelled", "event.changed"]
+TOKEN = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    """A CA and a certificate for 127.0.0.1 signed by it: (ca, cert, key)."""
+    d = tmp_path_factory.mktemp("webhook-tls")
+
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True,
+                       capture_output=True, timeout=60)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-subj", "/CN=eventbox test CA", "-keyout", "ca.key", "-out", "ca.pem",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+        "-keyout", "hook.key", "-out", "hook.csr")
+    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\n"
+                               "extendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", "hook.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "hook.pem")
+    return str(d / "ca.pem"), str(d / "hook.pem"), str(d / "hook.key")
+
+
+class Receiver:
+    """An HTTPS endpoint that keeps what it gets.  answer(msg_id, n) may
+    return a status other than 204 for the n-th request carrying msg_id."""
+
+    def __init__(self, tls, answer=None):
+        self.cert, self.key = tls[1], tls[2]
+        self.port = free_port()
+        self.answer = answer
+        self.lock = threading.Lock()
+        self.requests = []      # (path, headers dict, raw body)
+        self.seen = {}          # webhook-id -> requests with it
+        self.server = None
+
+    @property
+    def url(self):
+        return f"https://127.0.0.1:{self.port}/hooks/{uuid.uuid4().hex[:8]}"
+
+    def start(self):
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                mid = self.headers.get("webhook-id", "")
+                with outer.lock:
+                    n = outer.seen[mid] = outer.seen.get(mid, 0) + 1
+                    status = outer.answer(mid, n) if outer.answer else 204
+                    if status // 100 == 2:
+                        outer.requests.append(
+                            (self.path, {k.lower(): v for k, v in self.headers.items()},
+                             raw))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, self.key)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def for_path(self, path):
+        with self.lock:
+            return [(h, b) for p, h, b in self.requests if p == path]
+
+    def wait(self, path, count, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if len(self.for_path(path)) >= count:
+                return self.for_path(path)
+            time.sleep(0.05)
+        raise AssertionError(f"{len(self.for_path(path))} of {count} deliveries"
+                             f" arrived: {[json.loads(b)['type'] for _, b in self.for_path(path)]}")
+
+
+@pytest.fixture
+def receivers(tls):
+    made = []
+
+    def make(**kw):
+        r = Receiver(tls, **kw)
+        made.append(r)
+        return r
+    yield make
+    for r in made:
+        r.stop()
+
+
+@pytest.fixture
+def hooks(admin, db):
+    """Creates webhooks through the admin API; disables them all afterwards,
+    so that no other test's registrations queue deliveries for them."""
+    made = []
+
+    def make(url, events=ALL):
+        r = admin.post("/webhooks", json_body={"url": url, "events": events})
+        assert r.status == 201, r
+        made.append(r.json["id"])
+        return r.json
+    yield make
+    for i in made:
+        db.all("SELECT eventbox.webhook_disable(%s)", i)
+
+
+@pytest.fixture
+def hook_mailer(tls, smtp, mailers):  # noqa: F811
+    """Starts a mailer that trusts the test CA and retries quickly, with
+    the longest wait between attempts 2 s (so a minute down is many tries)."""
+    def start():
+        server = smtp().start()
+        return mailers.start(server.url, EVENTBOX_WEBHOOK_CA=tls[0],
+                             EVENTBOX_WEBHOOK_RETRY_BASE_MS=200,
+                             EVENTBOX_WEBHOOK_MAX_BACKOFF_MS=2000,
+                             EVENTBOX_WEBHOOK_MAX_TRIES=1000,
+                             EVENTBOX_WEBHOOK_TIMEOUT_MS=3000)
+    return start
+
+
+def verify(secret, headers, raw):
+    """The Standard Webhooks check a receiver makes: the signature over
+    id.timestamp.body with the secret's bytes, and a fresh timestamp."""
+    key = base64.b64decode(secret[len("whsec_"):])
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + raw
+    want = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    given = [s.split(",", 1)[1] for s in headers["webhook-signature"].split()
+             if s.startswith("v1,")]
+    assert any(hmac.compare_digest(want, g) for g in given), headers
+    assert abs(time.time() - int(headers["webhook-timestamp"])) < 300, headers
+    assert headers["content-type"] == "application/json"
+
+
+def path_of(url):
+    return url[url.index("/hooks/"):]
+
+
+def stream(deliveries, email):
+    return [(b["type"], b["registration"]["status"]) for b in deliveries
+            if b.get("registration", {}).get("email") == email]
+
+
+def register(api, slug, tag):
+    addr = f"{tag}-{uuid.uuid4().hex[:8]}@example.org"
+    r = api.register(slug, tag.title(), addr)
+    assert r.status == 201, r
+    return addr
+
+
+def reg_id(db, addr):
+    return db.value("SELECT id FROM eventbox.registrations WHERE email = %s", addr)
+
+
+def check_all(secret, got, online_url):
+    """Each delivery once, signed, without token or online URL; the bodies."""
+    ids = [h["webhook-id"] for h, _ in got]
+    assert len(ids) == len(set(ids)), ids
+    for h, raw in got:
+        verify(secret, h, raw)
+        assert online_url.encode() not in raw and b"meet.example.org" not in raw
+        assert not TOKEN.search(raw) and b"token" not in raw.lower(), raw
+    return [json.loads(raw) for _, raw in got]
+
+
+def test_every_delivery_arrives_once_signed_in_order_and_after_a_minute_down(
+        api, admin, db, make_event, receivers, hooks, hook_mailer):
+    slug = make_event(capacity=1)
+    online = db.value("SELECT online_url FROM eventbox.events WHERE slug = %s", slug)
+    rx = receivers().start()
+    url = rx.url
+    hook = hooks(url)
+    assert hook["secret"].startswith("whsec_") and hook["events"] == sorted(ALL)
+
+    ann = register(api, slug, "ann")            # confirmed
+    bob = register(api, slug, "bob")            # waiting, 1
+    carol = register(api, slug, "carol")        # waiting, 2
+    assert admin.delete(f"/registrations/{reg_id(db, ann)}").status == 200  # bob promoted
+    r = admin.patch(f"/events/{slug}", json_body={
+        "starts_at": db.value("SELECT eventbox.iso_utc(starts_at + interval '1 hour')"
+                              " FROM eventbox.events WHERE slug = %s", slug),
+        "ends_at": db.value("SELECT eventbox.iso_utc(ends_at + interval '1 hour')"
+                            " FROM eventbox.events WHERE slug = %s", slug)})
+    assert r.status == 200, r
+    hook_mailer()
+    got = rx.wait(path_of(url), 6)
+    time.sleep(2)                               # nothing more, nothing twice
+    bodies = check_all(hook["secret"], rx.for_path(path_of(url)), online)
+    assert len(bodies) == 6, [b["type"] for b in bodies]
+    assert stream(bodies, ann) == [("registration.created", "confirmed"),
+                                   ("registration.cancelled", "cancelled")]
+    assert stream(bodies, bob) == [("registration.created", "waitlisted"),
+                                   ("registration.promoted", "confirmed")]
+    assert stream(bodies, carol) == [("registration.created", "waitlisted")]
+    first_bob = next(b for b in bodies if b.get("registration", {}).get("email") == bob)
+    assert first_bob["registration"]["position"] == 1
+    assert first_bob["registration"]["id"] == reg_id(db, bob)
+    assert first_bob["event"]["slug"] == slug
+    (changed,) = [b for b in bodies if b["type"] == "event.changed"]
+    assert changed["changes"] == ["starts_at", "ends_at"]
+    assert changed["previous"]["starts_at"] < changed["event"]["starts_at"]
+    assert set(changed) == {"type", "occurred_at", "event", "changes", "previous"}
+
+    # Down for a minute: what happens meanwhile is tried again and again,
+    # and all of it arrives, once, in order, when the receiver is back.
+    rx.stop()
+    assert admin.delete(f"/registrations/{reg_id(db, bob)}").status == 200  # carol promoted
+    dave = register(api, slug, "dave")          # waiting, 1
+    assert admin.post(f"/events/{slug}/cancel").status == 200
+    time.sleep(60)
+    tried = db.all("SELECT attempts FROM eventbox.outbox o JOIN eventbox.webhooks w"
+                   " ON w.id = o.webhook_id WHERE w.url = %s AND o.status = 'pending'", url)
+    assert tried and max(a for (a,) in tried) >= 5, tried
+    rx.start()
+    rx.wait(path_of(url), 6 + 6)
+    time.sleep(2)
+    bodies = check_all(hook["secret"], rx.for_path(path_of(url)), online)
+    assert len(bodies) == 12, [b["type"] for b in bodies]
+    assert stream(bodies, bob)[2:] == [("registration.cancelled", "cancelled")]
+    assert stream(bodies, carol) == [("registration.created", "waitlisted"),
+                                     ("registration.promoted", "confirmed"),
+                                     ("registration.cancelled", "cancelled")]
+    assert stream(bodies, dave) == [("registration.created", "waitlisted"),
+                                    ("registration.cancelled", "cancelled")]
+    last = [b for b in bodies if b["type"] == "event.changed"][-1]
+    assert last["changes"] == ["status"] and last["event"]["status"] == "cancelled"
+    # Delivered bodies (names, addresses) are not kept.
+    assert db.value("SELECT count(*) FROM eventbox.outbox o JOIN eventbox.webhooks w"
+                    " ON w.id = o.webhook_id WHERE w.url = %s AND o.payload IS NOT NULL",
+                    url) == 0
+
+
+def test_a_receiver_answering_500_gets_the_same_delivery_again(
+        api, db, make_event, receivers, hooks, hook_mailer):
+    slug = make_event()
+    rx = receivers(answer=lambda mid, n: 500 if n <= 2 else 200).start()
+    url = rx.url
+    hook = hooks(url, ["registration.created"])
+    ann = register(api, slug, "ann")
+    hook_mailer()
+    ((h, raw),) = rx.wait(path_of(url), 1)
+    verify(hook["secret"], h, raw)
+    assert rx.seen[h["webhook-id"]] == 3
+    assert json.loads(raw)["registration"]["email"] == ann
+    status, attempts = db.one(
+        "SELECT o.status, o.attempts FROM eventbox.outbox o JOIN eventbox.webhooks w"
+        " ON w.id = o.webhook_id WHERE w.url = %s", url)
+    assert (status, attempts) == ("sent", 3)
+
+
+def test_a_disabled_webhook_gets_nothing(
+        api, admin, db, make_event, receivers, hooks, hook_mailer):
+    slug = make_event()
+    rx = receivers().start()
+    off_url, on_url = rx.url, rx.url
+    off, on = hooks(off_url), hooks(on_url)
+    register(api, slug, "early")                # queued for both
+    r = admin.delete(f"/webhooks/{off['id']}")
+    assert r.status == 200 and r.json == {"disabled": True}, r
+    register(api, slug, "late")
+    hook_mailer()
+    rx.wait(path_of(on_url), 2)
+    time.sleep(2)
+    assert rx.for_path(path_of(off_url)) == []
+    listed = {w["id"]: w for w in admin.get("/webhooks").json["webhooks"]}
+    assert listed[off["id"]]["disabled_at"] and not listed[on["id"]]["disabled_at"]
+    assert listed[off["id"]]["pending"] == 0
+    assert_error(admin.delete(f"/webhooks/{off['id']}"), 404, "webhook_not_found")
+    assert_error(admin.delete("/webhooks/abc"), 404, "webhook_not_found")
+    assert_error(admin.delete("/webhooks/99999999999"), 404, "webhook_not_found")
+    actions = [a for (a,) in db.all(
+        "SELECT action FROM eventbox.audit_log WHERE details ->> 'webhook_id' = %s"
+        " ORDER BY id", str(off["id"]))]
+    assert actions == ["webhook_created", "webhook_disabled"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"url": "http://crm.example.org/hook", "events": ALL}, "url"),
+    ({"url": "ftp://crm.example.org/hook", "events": ALL}, "url"),
+    ({"url": "https://user:pw@crm.example.org/hook", "events": ALL}, "url"),
+    ({"url": "https://crm.example.org/a b", "events": ALL}, "url"),
+    ({"url": "https://", "events": ALL}, "url"),
+    ({"url": "https://crm.example.org/" + "a" * 2000, "events": ALL}, "url"),
+    ({"url": 42, "events": ALL}, "url"),
+    ({"events": ALL}, "url"),
+    ({"url": "https://crm.example.org/hook"}, "events"),
+    ({"url": "https://crm.example.org/hook", "events": []}, "events"),
+    ({"url": "https://crm.example.org/hook", "events": "registration.created"}, "events"),
+    ({"url": "https://crm.example.org/hook", "events": ["registration.made"]}, "events"),
+    ({"url": "https://crm.example.org/hook", "events": ["Event.Changed"]}, "events"),
+    ({"url": "https://crm.example.org/hook", "events": [1]}, "events"),
+    ({"url": "https://crm.example.org/hook", "events": ALL + ALL[:1]}, "events"),
+    ({"url": "https://crm.example.org/hook", "events": ["a,b}"]}, "events"),
+])
+def test_bad_urls_and_event_names_are_refused_with_422(admin, db, body, field):
+    before = db.value("SELECT count(*) FROM eventbox.webhooks")
+    assert_error(admin.post("/webhooks", json_body=body), 422, "invalid_field", field)
+    assert db.value("SELECT count(*) FROM eventbox.webhooks") == before
+
+
+def test_the_admin_api_wants_a_key_and_shows_the_secret_once(api, admin, db, hooks):
+    r = api.post("/api/v1/admin/webhooks", json_body={
+        "url": "https://crm.example.org/hook", "events": ALL})
+    assert_error(r, 401, "unauthorized")
+    assert_error(api.get("/api/v1/admin/webhooks"), 401, "unauthorized")
+    assert_error(admin.post("/webhooks", body="{", headers={
+        "Content-Type": "application/json"}), 400, "invalid_json")
+    hook = hooks("https://crm.example.org/hook?list=1",
+                 ["event.changed", "registration.created", "event.changed"])
+    assert hook["events"] == ["event.changed", "registration.created"]    # as stored
+    r = admin.get("/webhooks")
+    assert r.status == 200 and r.header("Cache-Control") == "no-store", r
+    (mine,) = [w for w in r.json["webhooks"] if w["id"] == hook["id"]]
+    assert mine["events"] == ["event.changed", "registration.created"]
+    assert mine["url"] == "https://crm.example.org/hook?list=1"
+    assert "secret" not in mine and hook["secret"].encode() not in r.body
+    details = db.value("SELECT details::text FROM eventbox.audit_log"
+                       " WHERE action = 'webhook_created' AND details ->> 'webhook_id' = %s",
+                       str(hook["id"]))
+    assert hook["secret"] not in details
+
+
+def test_a_receiver_that_does_not_answer_holds_back_all_its_deliveries(
+        api, db, make_event, hooks):
+    """No mailer here: webhook_failed() is called as the mailer calls it.
+    A receiver that answered 500 delays only that registration's later
+    deliveries; one that did not answer at all delays every delivery of the
+    webhook, so a dead receiver costs one attempt per wait, not one each."""
+    slug = make_event()
+    hook = hooks("https://127.0.0.1:9/nobody-listens", ["registration.created"])
+    for tag in ("first", "second", "third"):
+        register(api, slug, tag)
+    ids = [i for (i,) in db.all("SELECT id FROM eventbox.outbox WHERE webhook_id = %s"
+                                " ORDER BY id", hook["id"])]
+    assert len(ids) == 3
+
+    def due():
+        return dict(db.all("SELECT id, next_attempt_at > now() FROM eventbox.outbox"
+                           " WHERE webhook_id = %s", hook["id"]))
+    assert db.value("SELECT eventbox.webhook_failed(%s, 'http 500', 10, 60000, 600000,"
+                    " false)", ids[0]) == "pending"
+    assert due() == {ids[0]: True, ids[1]: False, ids[2]: False}
+    db.all("SELECT eventbox.webhook_failed(%s, 'Timeout was reached', 10, 60000, 600000,"
+           " true)", ids[1])
+    assert due() == {ids[0]: True, ids[1]: True, ids[2]: True}
+    assert db.value("SELECT count(*) FROM eventbox.webhook_claim(10) c"
+                    " WHERE c.webhook_id = %s", hook["id"]) == 0
+
+
+def test_staff_at_psql_manage_webhooks_and_the_service_cannot_read_secrets(db):
+    staff = connect_as("eventbox_staff")
+    try:
+        with staff.cursor() as cur:
+            cur.execute("SELECT outcome, webhook_id, secret FROM eventbox.webhook_create("
+                        "'https://crm.example.org/psql', '{registration.cancelled}')")
+            outcome, wid, secret = cur.fetchone()
+            assert outcome == "created" and secret.startswith("whsec_")
+            cur.execute("SELECT outcome FROM eventbox.webhook_create("
+                        "'http://crm.example.org/psql', '{registration.cancelled}')")
+            assert cur.fetchone() == ("insecure_url",)
+            cur.execute("SELECT url, events FROM eventbox.webhook_list()"
+                        " WHERE webhook_id = %s", (wid,))
+            assert cur.fetchone() == ("https://crm.example.org/psql",
+                                      ["registration.cancelled"])
+            cur.execute("SELECT eventbox.webhook_disable(%s), eventbox.webhook_disable(%s)",
+                        (wid, wid))
+            assert cur.fetchone() == (True, False)
+    finally:
+        staff.close()
+    assert db.value("SELECT actor FROM eventbox.audit_log WHERE action = 'webhook_created'"
+                    " AND details ->> 'webhook_id' = %s", str(wid)) == "eventbox_staff"
+    for role in ("eventbox_app", "eventbox_mail"):
+        conn = connect_as(role)
+        try:
+            with conn.cursor() as cur:
+                with pytest.raises(Exception, match="permission denied"):
+                    cur.execute("SELECT secret FROM eventbox.webhooks")
+        finally:
+            conn.close()
+
+
+def test_secrets_stay_out_of_the_logs(api, db, make_event, receivers, hooks, hook_mailer):
+    slug = make_event()
+    rx = receivers(answer=lambda mid, n: 503 if n == 1 else 204).start()
+    url = rx.url
+    hook = hooks(url, ["registration.created"])
+    register(api, slug, "logged")
+    hook_mailer()
+    rx.wait(path_of(url), 1)
+    logs = env("EVENTBOX_LOG_DIR")
+    for name in os.listdir(logs):
+        with open(os.path.join(logs, name), "rb") as f:
+            data = f.read()
+        assert hook["secret"].encode() not in data, name
+        assert hook["secret"][len("whsec_"):].encode() not in data, name
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE last_error LIKE %s",
+                    "%whsec_%") == 0
+
+
+def test_the_purge_erases_webhook_bodies_with_the_rest(api, db, make_event, hooks):
+    slug = make_event(capacity=1)
+    hooks("https://crm.example.org/never-delivered")     # no mailer: bodies wait
+    tag = uuid.uuid4().hex[:8]
+    addr = f"purge-{tag}@example.org"
+    assert api.register(slug, f"Purgeable {tag}", addr).status == 201
+    assert ("outbox", "payload", 1) in occurrences(db, addr)
+    db.all("UPDATE eventbox.events SET starts_at = now() - interval '40 days 2 hours',"
+           " ends_at = now() - interval '40 days' WHERE slug = %s", slug)
+    purge(30)
+    assert occurrences(db, addr) == [] and occurrences(db, f"Purgeable {tag}") == []
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE event_id = %s",
+                    event_id(db, slug)) == 0
