@@ -160,6 +160,16 @@ cat >"$OUT/spread.sql" <<'EOF'
 \set k random(1, 1000000000000000)
 SELECT outcome FROM eventbox.register('p-' || :e, 'Bench Patron', 'pgb-' || :k || '@example.org', NULL, 'api', NULL, NULL);
 EOF
+# The same two, committed as the service commits a registration
+# (db_query_durable in src/db.c): the transaction without waiting for its
+# flush, so the event's lock is released at once, then a synchronous commit
+# of one WAL record that waits for the flush before the answer.
+barrier() {
+    awk 'NR == 1 { print; print "BEGIN;"; print "SET LOCAL synchronous_commit = off;"; next }
+         { print } END { print "COMMIT;"; print "SELECT pg_logical_emit_message(true, '"'"'eventbox'"'"', '"'"''"'"');" }' "$1"
+}
+barrier "$OUT/min-hot.sql" >"$OUT/min-hot-barrier.sql"
+barrier "$OUT/hot.sql" >"$OUT/hot-barrier.sql"
 
 # --- Measuring --------------------------------------------------------------
 load() { cut -d' ' -f1 /proc/loadavg; }
@@ -275,6 +285,11 @@ row "disk" "pg_test_fsync: 8 kB write + fdatasync (the hot row's ceiling)" "${fs
 post_hot warm 16 >/dev/null
 for ((r = 1; r <= ROUNDS; r++)); do
     for c in 16 64; do keep "min$c" "$(pgb "$c" "$OUT/min-hot.sql")"; done
+    # 8 clients: what the service's 8 workers put on the database.
+    keep min8 "$(pgb 8 "$OUT/min-hot.sql")"
+    keep minb8 "$(pgb 8 "$OUT/min-hot-barrier.sql")"
+    keep pgb8 "$(pgb 8 "$OUT/hot.sql")"
+    keep pgbb8 "$(pgb 8 "$OUT/hot-barrier.sql")"
     for c in 1 4 16 64; do keep "pgb$c" "$(pgb "$c" "$OUT/hot.sql")"; done
     for c in 16 64 256; do keep "hot$c" "$(post_hot "hot-$c" "$c")"; done
 done
@@ -299,6 +314,18 @@ for c in 16 64 256; do
         "$(ratio "$rps" "$best_pgb") of pgbench best ($best_c clients); errors $(( $(total "hot$c" 5) + $(total "hot$c" 6) ))" \
         "$(med "hot$c" 7) s"
 done
+for k in min8 minb8 pgb8 pgbb8; do
+    case $k in
+    min8) what="LIMIT: minimal locked register(), 8 clients" note="$(hold min8)" ;;
+    minb8) what="LIMIT: the same, committed as the service commits (lock released before the flush)"
+           note="$(ratio "$(med minb8 1)" "$(med min8 1)") of the minimal function; $(hold minb8)" ;;
+    pgb8) what="pgbench register(), 8 clients" note="$(ratio "$(med pgb8 1)" "$(med min8 1)") of the limit; $(hold pgb8)" ;;
+    pgbb8) what="pgbench register(), 8 clients, committed as the service commits"
+           note="$(ratio "$(med pgbb8 1)" "$(med min8 1)") of the minimal function, $(ratio "$(med pgbb8 1)" "$(med minb8 1)") of it committed the same way, $(ratio "$(med pgbb8 1)" "$(med pgb8 1)") of register() committed at once; $(hold pgbb8)" ;;
+    esac
+    row "hot event" "$what" "$(med "$k" 1)" "avg $(ms "$(med "$k" 2)")" "" "$note" "$(med "$k" 3) s"
+done
+LIMIT_HOT8=$(ratio "$(med pgbb8 1)" "$(med min8 1)")
 HOT64_RATIO=$(ratio "$(med hot64 1)" "$best_pgb")
 LIMIT_HOT=$(ratio "$(med pgb16 1)" "$(med min16 1)")
 note_rss hot
@@ -554,6 +581,7 @@ mkdir -p "$RESULTS"
     echo "| target | measured | met |"
     echo "|---|---|---|"
     target "register() hot event, 16 clients >= 0.8x the minimal function" "$LIMIT_HOT" ge 0.8
+    target "register() hot event, 8 clients, as the service commits >= 0.8x the minimal function" "$LIMIT_HOT8" ge 0.8
     target "register() 1,000 events, 16 clients >= 0.8x the minimal function" "$LIMIT_SPREAD" ge 0.8
     target "POST hot event, 64 clients >= 0.95x pgbench best" "$HOT64_RATIO" ge 0.95
     target "spread load >= 0.8x pgbench on the same mix" "$SPREAD_RATIO" ge 0.8
