@@ -1,7 +1,8 @@
 -- bench/minimal.sql: the baseline `make bench` measures eventbox.register()
 -- against, loaded into the bench cluster only (never into the product
 -- schema).  The smallest function that does the same job: lock the event
--- row, count the seat, insert the registration.  No validation, no tokens,
+-- row, count the seat (or the place on the waiting list), insert the
+-- registration.  No validation, no tokens,
 -- no outbox, no idempotency, no eligibility: what is left is PostgreSQL's
 -- own cost of one locked, durable registration, on the same cluster
 -- settings (synchronous_commit on).  minimal_register_notify() adds one
@@ -12,7 +13,9 @@ CREATE TABLE bench.events (
     id        bigserial PRIMARY KEY,
     slug      text NOT NULL UNIQUE,
     capacity  integer NOT NULL,
-    confirmed integer NOT NULL DEFAULT 0 CHECK (confirmed <= capacity)
+    waitlist  boolean NOT NULL DEFAULT false,
+    confirmed integer NOT NULL DEFAULT 0 CHECK (confirmed <= capacity),
+    waiting   integer NOT NULL DEFAULT 0
 );
 
 CREATE TABLE bench.registrations (
@@ -36,11 +39,15 @@ BEGIN
     IF NOT FOUND THEN
         RETURN 'not_found';
     END IF;
-    IF e.confirmed >= e.capacity THEN
+    IF e.confirmed < e.capacity THEN
+        UPDATE bench.events SET confirmed = confirmed + 1 WHERE id = e.id;
+        v_status := 'confirmed';
+    ELSIF e.waitlist THEN
+        UPDATE bench.events SET waiting = waiting + 1 WHERE id = e.id;
+        v_status := 'waitlisted';
+    ELSE
         RETURN 'full';
     END IF;
-    UPDATE bench.events SET confirmed = confirmed + 1 WHERE id = e.id;
-    v_status := 'confirmed';
     INSERT INTO bench.registrations (event_id, name, email, status)
     VALUES (e.id, p_name, p_email, v_status);
     RETURN v_status;
@@ -56,8 +63,10 @@ BEGIN
 END
 $$;
 
--- Twins of the service's bench events: the hot one and 1,000 spread ones.
+-- Twins of the service's bench events: the hot one, the flash crowd's (100
+-- seats and a waiting list) and 1,000 spread ones.
+INSERT INTO bench.events (slug, capacity, waitlist) VALUES ('flash', 100, true);
 INSERT INTO bench.events (slug, capacity)
-SELECT s, 2000000000 FROM (VALUES ('hot')) v(s)
+SELECT 'hot', 2000000000
 UNION ALL
 SELECT 'm-' || g, 2000000000 FROM generate_series(1, 1000) g;

@@ -214,35 +214,59 @@ log_failure(enum stmt s, const PGresult *res)
 	    cons ? " [" : "", cons ? cons : "", cons ? "]" : "");
 }
 
-enum db_status
-db_query(enum stmt s, int nparams, const char *const *values, PGresult **res)
-{
-	enum db_status	 st;
+static enum db_status	failed(enum stmt, PGresult **);
 
-	*res = NULL;
+/* Aborts when a caller and the statement table disagree: a bug. */
+static void
+check_call(enum stmt s, int nparams)
+{
 	if ((unsigned)s >= STMT__MAX || nparams != db_stmts[s].nparams) {
-		/* A caller and the table disagree: a bug, not an input. */
 		log_warnx("statement %d called with %d parameters", (int)s,
 		    nparams);
 		abort();
 	}
-	if (!db_alive()) {
-		/* A listener must LISTEN again: its owner reopens it. */
-		if (db_flags & DB_LISTENER)
-			return DB_UNAVAILABLE;
-		/* A refused connection costs microseconds: try again on every
-		 * request, so the first one after a restart succeeds.  One that
-		 * timed out cost seconds: then try at most once a second. */
-		if (conn == NULL && slow_failure && ms_since(&last_attempt) < 1000)
-			return DB_UNAVAILABLE;
-		if (db_open() == -1)
-			return DB_UNAVAILABLE;
-	}
+}
+
+/* An open, live session, reopened if need be; 0 when there is none. */
+static int
+db_ready(void)
+{
+	if (db_alive())
+		return 1;
+	/* A listener must LISTEN again: its owner reopens it. */
+	if (db_flags & DB_LISTENER)
+		return 0;
+	/* A refused connection costs microseconds: try again on every
+	 * request, so the first one after a restart succeeds.  One that
+	 * timed out cost seconds: then try at most once a second. */
+	if (conn == NULL && slow_failure && ms_since(&last_attempt) < 1000)
+		return 0;
+	return db_open() == 0;
+}
+
+enum db_status
+db_query(enum stmt s, int nparams, const char *const *values, PGresult **res)
+{
+	*res = NULL;
+	check_call(s, nparams);
+	if (!db_ready())
+		return DB_UNAVAILABLE;
 	*res = PQexecPrepared(conn, db_stmts[s].name, nparams, values, NULL,
 	    NULL, 0);
 	if (*res != NULL && (PQresultStatus(*res) == PGRES_TUPLES_OK ||
 	    PQresultStatus(*res) == PGRES_COMMAND_OK))
 		return DB_OK;
+	return failed(s, res);
+}
+
+/*
+ * The statement's failure, told: logged (without row data), mapped to a
+ * status, the result freed, a lost connection closed.
+ */
+static enum db_status
+failed(enum stmt s, PGresult **res)
+{
+	enum db_status	 st;
 
 	st = *res != NULL ? classify(*res) : DB_UNAVAILABLE;
 	if (st == DB_ERROR || st == DB_CONFLICT || st == DB_INVALID)
@@ -278,6 +302,40 @@ db_run_simple(enum stmt s, int nparams, const char *const *values)
 	return 0;
 }
 
+/*
+ * Registrations commit before their WAL flush and are answered after it
+ * (db_query_durable, below), so for a moment a claimed outbox row can tell
+ * of a commit that is not on disk yet.  Nothing leaves before it is: a
+ * second session commits one WAL record synchronously (STMT_DURABLE), which
+ * returns once the WAL up to it, everything the claim saw included, is
+ * flushed.  0, or -1 when that session cannot be had.
+ */
+static PGconn	*barrier_conn;
+
+static int
+durable_barrier(void)
+{
+	PGresult	*res;
+	int		 ok;
+
+	if (barrier_conn == NULL || PQstatus(barrier_conn) != CONNECTION_OK) {
+		PQfinish(barrier_conn);
+		barrier_conn = db_connect(cfg.dsn, app_name);
+		if (barrier_conn == NULL)
+			return -1;
+	}
+	res = PQexecParams(barrier_conn, db_stmts[STMT_DURABLE].sql, 0, NULL,
+	    NULL, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok) {
+		log_warnx("durability barrier: %s", PQerrorMessage(barrier_conn));
+		PQfinish(barrier_conn);
+		barrier_conn = NULL;
+	}
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
 int
 db_claim_one(enum stmt claim, PGresult **res)
 {
@@ -287,11 +345,125 @@ db_claim_one(enum stmt claim, PGresult **res)
 	if (db_run_simple(STMT_BEGIN, 0, NULL) == -1 ||
 	    db_run(claim, 1, one, res) == -1)
 		return -1;
-	if (PQntuples(*res) > 0)
-		return 1;
+	if (PQntuples(*res) > 0) {
+		if (durable_barrier() == 0)
+			return 1;
+		PQclear(*res);		/* the row stays pending */
+		*res = NULL;
+		db_close();
+		return -1;
+	}
 	PQclear(*res);
 	*res = NULL;
 	return db_run_simple(STMT_COMMIT, 0, NULL) == -1 ? -1 : 0;
+}
+
+/*
+ * db_query_durable: db_query() for a statement that writes under a hot row
+ * lock (a registration takes the event's).  Its transaction commits
+ * without waiting for the WAL flush (synchronous_commit off, for that
+ * transaction only), so the lock is released at once and the next
+ * registration for the event does not wait for this one's flush; then a
+ * transaction writing one WAL record of its own (db_stmts.c) commits
+ * synchronously, which returns only when the WAL up to it, the first
+ * commit included, is on disk (and on a synchronous standby, where there
+ * is one).  The caller answers after
+ * that: a 201 still means the registration is durable, and concurrent
+ * registrations share their flushes.  All five statements go in one
+ * round trip (libpq's pipeline mode).
+ */
+enum db_status
+db_query_durable(enum stmt s, int nparams, const char *const *values,
+    PGresult **res)
+{
+	static const enum stmt	 steps[] = { STMT_BEGIN, STMT_ASYNC_COMMIT,
+	    STMT__MAX, STMT_COMMIT, STMT_DURABLE };
+	PGresult		*r, *err = NULL;
+	enum stmt		 which = s, step;
+	size_t			 i;
+	int			 sent = 1;
+
+	*res = NULL;
+	check_call(s, nparams);
+	if (!db_ready())
+		return DB_UNAVAILABLE;
+	if (PQenterPipelineMode(conn) != 1)
+		return db_query(s, nparams, values, res);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]) && sent; i++) {
+		step = steps[i] == STMT__MAX ? s : steps[i];
+		sent = PQsendQueryPrepared(conn, db_stmts[step].name,
+		    step == s ? nparams : 0, step == s ? values : NULL, NULL,
+		    NULL, 0);
+	}
+	if (!sent || !PQpipelineSync(conn)) {
+		db_close();
+		return DB_UNAVAILABLE;
+	}
+	/* One result and a NULL per statement, then the sync's result.  The
+	 * first failure is the one to tell; those after it only say the
+	 * pipeline was aborted. */
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		step = steps[i] == STMT__MAX ? s : steps[i];
+		while ((r = PQgetResult(conn)) != NULL) {
+			switch (PQresultStatus(r)) {
+			case PGRES_TUPLES_OK:
+			case PGRES_COMMAND_OK:
+			case PGRES_PIPELINE_ABORTED:
+				break;
+			default:
+				if (err == NULL) {
+					err = r;
+					which = step;
+					r = NULL;
+				}
+			}
+			if (step == s && *res == NULL && r != NULL &&
+			    PQresultStatus(r) == PGRES_TUPLES_OK) {
+				*res = r;
+				r = NULL;
+			}
+			PQclear(r);
+		}
+		if (PQstatus(conn) != CONNECTION_OK)
+			break;
+	}
+	/* The sync's answer comes once the last commit is durable; an error
+	 * before it is that commit failing. */
+	while (PQstatus(conn) == CONNECTION_OK &&
+	    (r = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			PQexitPipelineMode(conn);
+			break;
+		}
+		if (err == NULL && PQresultStatus(r) != PGRES_COMMAND_OK &&
+		    PQresultStatus(r) != PGRES_TUPLES_OK) {
+			err = r;
+			which = STMT_DURABLE;
+		} else
+			PQclear(r);
+	}
+	if (err == NULL && *res != NULL && PQstatus(conn) == CONNECTION_OK &&
+	    PQpipelineStatus(conn) == PQ_PIPELINE_OFF)
+		return DB_OK;
+	PQclear(*res);
+	*res = err;
+	/* A failure inside BEGIN skipped the COMMIT, and a sync does not end
+	 * an explicit transaction block: end it here. */
+	if (conn != NULL && PQpipelineStatus(conn) == PQ_PIPELINE_OFF &&
+	    PQtransactionStatus(conn) != PQTRANS_IDLE) {
+		r = PQexecPrepared(conn, db_stmts[STMT_ROLLBACK].name, 0, NULL,
+		    NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			db_close();
+		PQclear(r);
+	}
+	if (conn != NULL && PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
+		PQclear(*res);		/* never left half-read */
+		*res = NULL;
+		db_close();
+	}
+	return failed(which, res);
 }
 
 /*

@@ -72,6 +72,9 @@ enum stmt {
 	STMT_IMPORT_EVENT,
 	STMT_BEGIN,
 	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_ASYNC_COMMIT,
+	STMT_DURABLE,
 	STMT_MAIL_LISTEN,
 	STMT_MAIL_CLAIM,
 	STMT_MAIL_SENT,
@@ -111,6 +114,10 @@ int		 db_open(void);		/* 0, or -1 after logging why */
 /* Aborts when nparams is not the statement's count: a bug, not an input. */
 enum db_status	 db_query(enum stmt, int nparams, const char *const *values,
 		    PGresult **res);
+/* The same, for a write under a hot lock: the lock is not held across the
+ * WAL flush, and the call returns once the commit is durable (db.c). */
+enum db_status	 db_query_durable(enum stmt, int nparams,
+		    const char *const *values, PGresult **res);
 /* For the mailer's transactions: db_query(), but any failure closes the
  * session (a transaction half done is never continued).  0, the caller
  * owning *res; or -1, closed. */
@@ -119,7 +126,8 @@ int		 db_run(enum stmt, int nparams, const char *const *values,
 int		 db_run_simple(enum stmt, int nparams, const char *const *values);
 /* BEGIN, then claim (a statement of one parameter, how many: "1").  1: a
  * row was claimed, in *res (the caller's), the transaction left open for
- * the caller to COMMIT; 0: none, committed; -1: the session is closed. */
+ * the caller to COMMIT, and what the claim saw is durable (db.c); 0: none,
+ * committed; -1: the session is closed. */
 int		 db_claim_one(enum stmt claim, PGresult **res);
 void		 db_close(void);
 int		 db_connected(void);

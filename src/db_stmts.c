@@ -402,6 +402,16 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	 * message is one transaction of its own. */
 	[STMT_BEGIN] = { "begin", 0, "BEGIN" },
 	[STMT_COMMIT] = { "commit", 0, "COMMIT" },
+	[STMT_ROLLBACK] = { "rollback", 0, "ROLLBACK" },
+	/* db_query_durable(): this transaction's commit does not wait for
+	 * the flush; the next one does (db.c).  It must write WAL for that:
+	 * PostgreSQL commits a transaction that wrote none (an id alone is
+	 * not enough) without waiting.  A transactional logical decoding
+	 * message is the smallest such record, and nothing reads it. */
+	[STMT_ASYNC_COMMIT] = { "async_commit", 0,
+	    "SELECT pg_catalog.set_config('synchronous_commit', 'off', true)" },
+	[STMT_DURABLE] = { "durable", 0,
+	    "SELECT pg_catalog.pg_logical_emit_message(true, 'eventbox', '')" },
 	[STMT_MAIL_LISTEN] = { "mail_listen", 0, "LISTEN eventbox_outbox" },
 	/* $1 how many */
 	[STMT_MAIL_CLAIM] = { "mail_claim", 1,

@@ -228,7 +228,8 @@ registration_submit(const struct registration_input *in,
 	vals[7] = in->answers;
 	vals[8] = client_network(in->remote_addr, net, sizeof(net));
 	vals[9] = in->language;
-	if ((st = db_query(STMT_REGISTER_ANSWERED, 10, vals, &res)) != DB_OK) {
+	if ((st = db_query_durable(STMT_REGISTER_ANSWERED, 10, vals, &res)) !=
+	    DB_OK) {
 		out->busy = st == DB_BUSY;
 		metrics_registration("unavailable");
 		return -1;
