@@ -90,6 +90,18 @@ def test_answers_in_the_roster_and_the_csv_then_purged(api, db, admin, make_even
     assert_nothing_left(db, slug)
 
 
+def test_a_long_answer_holds_2000_characters_a_line_break_counting_once(
+        api, admin, make_event):
+    slug, branch, access = with_questions(admin, make_event)
+    assert_error(register(api, slug, {str(branch): "North", str(access): "y" * 2001}),
+                 422, "invalid_field", f"answers.{access}")
+    # 2,000 characters typed in a text area, sent with CRLF line breaks
+    # (2,020 characters on the wire): accepted and kept.
+    typed = ("x" * 99 + "\r\n") * 20
+    r = register(api, slug, {str(branch): "North", str(access): typed})
+    assert r.status == 201, r
+
+
 def test_bad_questions_are_refused_with_the_field(admin, make_event):
     slug = make_event()
     for bad, field in (

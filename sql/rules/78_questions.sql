@@ -151,8 +151,15 @@ BEGIN
                 CASE WHEN jsonb_typeof(v) <> 'string' OR length(v #>> '{}') > 300
                           OR v #>> '{}' ~ '[[:cntrl:]]'
                      THEN 'must be one line of at most 300 characters' END
+            -- A browser sends a text area's line breaks as CRLF: each
+            -- counts once, as the patron typed it.  The stored answer's
+            -- own limit (4,000 characters of JSON, where a line break is
+            -- written \n) is asked too, so a text of many short lines
+            -- gets this message rather than a refused row.
             WHEN 'long_text' THEN
-                CASE WHEN jsonb_typeof(v) <> 'string' OR length(v #>> '{}') > 3000
+                CASE WHEN jsonb_typeof(v) <> 'string'
+                          OR length(replace(v #>> '{}', E'\r\n', E'\n')) > 2000
+                          OR length(v::text) > 4000
                      THEN 'must be a text of at most 2000 characters' END
             WHEN 'one_choice' THEN
                 CASE WHEN jsonb_typeof(v) <> 'string' OR NOT (v #>> '{}') = ANY (q.choices)
