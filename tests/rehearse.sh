@@ -441,6 +441,15 @@ check "POST a registration over HTTPS: 201 confirmed" sh -c "[ '$reg' = 201 ] &&
 check "the confirmation arrives over SMTP" wait_for 30 sh -c "grep -l 'X-Envelope-To: <ada@example.org>' $R/mail/*.eml"
 check "the email's cancel link uses the HTTPS base URL" sh -c "grep -h -A200 'X-Envelope-To: <ada@example.org>' $R/mail/*.eml | grep -q 'https://$NAME:$HTTPS_PORT/cancel/'"
 
+# The package's catalogues (/usr/share/locale) are found by the installed
+# binary: a Spanish-speaking patron gets the page and the email in Spanish.
+check "the installed site speaks Spanish to Accept-Language: es" sh -c \
+    "curl -sS --cacert $R/tls/ca.pem --resolve $NAME:$HTTPS_PORT:127.0.0.1 --max-time 10 -H 'Accept-Language: es-MX' $URL/events/rehearsal | grep -q '<html lang=\"es\">'"
+curl_t -o /dev/null -H 'Content-Type: application/json' -H 'Accept-Language: es' \
+    -d '{"name":"Bea Ensayo","email":"bea@example.org"}' "$URL/api/v1/events/rehearsal/registrations" || true
+check "her confirmation arrives in Spanish" wait_for 30 sh -c \
+    "grep -h -A200 'X-Envelope-To: <bea@example.org>' $R/mail/*.eml | grep -q 'Su inscripci=C3=B3n en este evento est=C3=A1 confirmada'"
+
 start_unit eventbox-purge.service >/dev/null
 check "eventbox-purge.service (as eventbox-purge, role eventbox_purge) purges a past event" \
     wait_for 30 sh -c "[ \"\$(runuser -u postgres -- psql -X -At -h $SOCK -p $P -d eventbox -c \"SELECT count(*) FROM eventbox.registrations r JOIN eventbox.events e ON e.id = r.event_id WHERE e.slug = 'long-past' AND r.email IS NOT NULL\")\" = 0 ]"
