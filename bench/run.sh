@@ -290,6 +290,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
     keep minb8 "$(pgb 8 "$OUT/min-hot-barrier.sql")"
     keep pgb8 "$(pgb 8 "$OUT/hot.sql")"
     keep pgbb8 "$(pgb 8 "$OUT/hot-barrier.sql")"
+    # What one call costs alone: one client, no wait for the flush, so the
+    # time is the backend's CPU plus one round trip.  Where 8 or more
+    # clients share two cores, the CPU is the bottleneck, and this ratio
+    # bounds what register() can reach of the minimal function.
+    keep cpu_min "$(PGOPTIONS="-c synchronous_commit=off" pgb 1 "$OUT/min-hot.sql")"
+    keep cpu_pgb "$(PGOPTIONS="-c synchronous_commit=off" pgb 1 "$OUT/hot.sql")"
     for c in 1 4 16 64; do keep "pgb$c" "$(pgb "$c" "$OUT/hot.sql")"; done
     for c in 16 64 256; do keep "hot$c" "$(post_hot "hot-$c" "$c")"; done
 done
@@ -325,7 +331,11 @@ for k in min8 minb8 pgb8 pgbb8; do
     esac
     row "hot event" "$what" "$(med "$k" 1)" "avg $(ms "$(med "$k" 2)")" "" "$note" "$(med "$k" 3) s"
 done
+row "hot event" "one call alone: 1 client, no wait for the flush (CPU + one round trip)" "" \
+    "minimal $(med cpu_min 2) µs, register() $(med cpu_pgb 2) µs" "" \
+    "register() costs $(ratio "$(med cpu_pgb 2)" "$(med cpu_min 2)") the minimal function's time per call: where the CPU is the limit (8+ clients, 2 cores) it reaches at most $(ratio "$(med cpu_min 2)" "$(med cpu_pgb 2)") of it" ""
 LIMIT_HOT8=$(ratio "$(med pgbb8 1)" "$(med min8 1)")
+CPU_BOUND=$(ratio "$(med cpu_min 2)" "$(med cpu_pgb 2)")
 HOT64_RATIO=$(ratio "$(med hot64 1)" "$best_pgb")
 LIMIT_HOT=$(ratio "$(med pgb16 1)" "$(med min16 1)")
 note_rss hot
@@ -581,7 +591,7 @@ mkdir -p "$RESULTS"
     echo "| target | measured | met |"
     echo "|---|---|---|"
     target "register() hot event, 16 clients >= 0.8x the minimal function" "$LIMIT_HOT" ge 0.8
-    target "register() hot event, 8 clients, as the service commits >= 0.8x the minimal function" "$LIMIT_HOT8" ge 0.8
+    target "register() hot event, 8 clients, as the service commits >= 0.8x the minimal function" "$LIMIT_HOT8 (its CPU per call allows $CPU_BOUND)" ge 0.8
     target "register() 1,000 events, 16 clients >= 0.8x the minimal function" "$LIMIT_SPREAD" ge 0.8
     target "POST hot event, 64 clients >= 0.95x pgbench best" "$HOT64_RATIO" ge 0.95
     target "spread load >= 0.8x pgbench on the same mix" "$SPREAD_RATIO" ge 0.8

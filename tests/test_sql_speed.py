@@ -5,7 +5,10 @@ full event without the event's row lock, and every other attempt still
 takes it.  iso_local() (sql/rules/20_time.sql) is inlinable and gives the
 same text as the first, subquery formula for every zone.  And the time zone
 rule (a table lookup, sql/001_core.sql; a trigger since 015) still refuses
-unknown zones."""
+unknown zones.  No SQL-language function is left on the registration path
+that the planner cannot inline: such a function is parsed and planned again
+in every statement that calls it (holds_due() alone was an eighth of a
+registration's CPU)."""
 import threading
 import time
 import uuid
@@ -13,7 +16,7 @@ import uuid
 import psycopg2
 import pytest
 
-from conftest import connect
+from conftest import connect, env
 
 
 def test_an_unknown_time_zone_is_refused_on_insert(make_event):
@@ -190,3 +193,42 @@ def test_iso_local_is_inlined_into_the_query(db):
         "EXPLAIN VERBOSE SELECT eventbox.iso_local(starts_at, timezone)"
         " FROM eventbox.events"))
     assert "iso_local" not in plan, plan
+
+
+def test_a_registration_runs_no_sql_function_it_cannot_inline(make_event):
+    """Counts, for one registration in each of its shapes (a seat, a waiting
+    place with an idempotency key, a held seat, a full event), the calls of
+    LANGUAGE sql functions that went through the function executor: an
+    inlined one is never counted, a PL/pgSQL one keeps its plans."""
+    seat = make_event(capacity=5)
+    held = make_event(capacity=5, confirmation_required=True)
+    wait = make_event(capacity=0)
+    full = make_event(capacity=0, waitlist=False)
+    conn = psycopg2.connect(host=env("PGHOST"), port=env("PGPORT"),
+                            dbname=env("PGDATABASE"), user="postgres")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET track_functions = 'all'")
+            calls = []
+            for slug, key in ((seat, None), (wait, "k-" + uuid.uuid4().hex),
+                              (held, None), (full, None)):
+                cur.execute("SELECT outcome FROM eventbox.register(%s, 'Ada Patron', %s,"
+                            " NULL, 'web', NULL, %s)", (slug, email(), key))
+                calls.append(cur.fetchone()[0])
+            cur.execute("""
+                SELECT p.proname, pg_stat_get_xact_function_calls(p.oid)
+                  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+                 WHERE p.pronamespace = 'eventbox'::regnamespace AND l.lanname = 'sql'
+                   AND pg_stat_get_xact_function_calls(p.oid) > 0""")
+            executed = cur.fetchall()
+            cur.execute("""
+                SELECT count(*) FROM pg_proc p
+                 WHERE p.pronamespace = 'eventbox'::regnamespace
+                   AND pg_stat_get_xact_function_calls(p.oid) > 0""")
+            counted = cur.fetchone()[0]
+        conn.rollback()
+    finally:
+        conn.close()
+    assert calls == ["confirmed", "waitlisted", "pending", "full"], calls
+    assert counted > 0, "no function call was counted: the check checks nothing"
+    assert executed == [], executed

@@ -1,5 +1,5 @@
 -- rules/15_holds.sql: the hold rule, named once (see 55_holds.sql for
--- what holds are).  Small SQL functions, inlined by the planner, that the
+-- what holds are).  Small functions (SQL ones inlined by the planner) that the
 -- views (30_views.sql) and register_entry() ask; the functions that change
 -- holds are in 55_holds.sql.
 
@@ -24,15 +24,20 @@ $$;
 
 -- Held seats and waiting places of an event (from the partial index).
 -- A definer's function: the public views call it for readers who may not
--- read registrations.
+-- read registrations.  PL/pgSQL, not SQL: a SQL function that cannot be
+-- inlined (a definer's cannot) is parsed and planned again in every
+-- statement that calls it; PL/pgSQL keeps its plan for the session.
 CREATE OR REPLACE FUNCTION eventbox.held_count(p_event_id bigint, p_status text)
 RETURNS integer
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT count(*)::integer FROM eventbox.registrations h
-     WHERE h.event_id = p_event_id AND h.held_until IS NOT NULL AND h.status = p_status
+BEGIN
+    RETURN (SELECT count(*)::integer FROM eventbox.registrations h
+             WHERE h.event_id = p_event_id AND h.held_until IS NOT NULL
+               AND h.status = p_status);
+END
 $$;
 
 -- Seats free as the public is told: held seats count as free until their
@@ -49,12 +54,17 @@ LANGUAGE sql STABLE
 AS $$ SELECT e.waitlisted_count - eventbox.held_count(e.id, 'waitlisted') $$;
 
 -- Whether an event has holds that have ended and not yet been released.
+-- PL/pgSQL for the same reason as held_count(): register() asks it on
+-- every attempt, and as SQL (a subquery is never inlined) its planning
+-- was an eighth of a registration's CPU (docs/PERFORMANCE.md).
 CREATE OR REPLACE FUNCTION eventbox.holds_due(p_event_id bigint) RETURNS boolean
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-    SELECT EXISTS (SELECT 1 FROM eventbox.registrations h
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM eventbox.registrations h
                     WHERE h.event_id = p_event_id AND h.held_until IS NOT NULL
-                      AND h.held_until <= now())
+                      AND h.held_until <= now());
+END
 $$;
 
 -- A registration's hold as staff read it: held | expired | confirmed (the
