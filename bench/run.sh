@@ -285,11 +285,12 @@ row "disk" "pg_test_fsync: 8 kB write + fdatasync (the hot row's ceiling)" "${fs
 post_hot warm 16 >/dev/null
 for ((r = 1; r <= ROUNDS; r++)); do
     for c in 16 64; do keep "min$c" "$(pgb "$c" "$OUT/min-hot.sql")"; done
-    # 8 clients: what the service's 8 workers put on the database.
-    keep min8 "$(pgb 8 "$OUT/min-hot.sql")"
-    keep minb8 "$(pgb 8 "$OUT/min-hot-barrier.sql")"
-    keep pgb8 "$(pgb 8 "$OUT/hot.sql")"
-    keep pgbb8 "$(pgb 8 "$OUT/hot-barrier.sql")"
+    # As many clients as the service has workers (8 by default): what the
+    # service puts on the database.
+    keep min8 "$(pgb "$WORKERS" "$OUT/min-hot.sql")"
+    keep minb8 "$(pgb "$WORKERS" "$OUT/min-hot-barrier.sql")"
+    keep pgb8 "$(pgb "$WORKERS" "$OUT/hot.sql")"
+    keep pgbb8 "$(pgb "$WORKERS" "$OUT/hot-barrier.sql")"
     # What one call costs alone: one client, no wait for the flush, so the
     # time is the backend's CPU plus one round trip.  Where 8 or more
     # clients share two cores, the CPU is the bottleneck, and this ratio
@@ -322,11 +323,11 @@ for c in 16 64 256; do
 done
 for k in min8 minb8 pgb8 pgbb8; do
     case $k in
-    min8) what="LIMIT: minimal locked register(), 8 clients" note="$(hold min8)" ;;
+    min8) what="LIMIT: minimal locked register(), $WORKERS clients" note="$(hold min8)" ;;
     minb8) what="LIMIT: the same, committed as the service commits (lock released before the flush)"
            note="$(ratio "$(med minb8 1)" "$(med min8 1)") of the minimal function; $(hold minb8)" ;;
-    pgb8) what="pgbench register(), 8 clients" note="$(ratio "$(med pgb8 1)" "$(med min8 1)") of the limit; $(hold pgb8)" ;;
-    pgbb8) what="pgbench register(), 8 clients, committed as the service commits"
+    pgb8) what="pgbench register(), $WORKERS clients" note="$(ratio "$(med pgb8 1)" "$(med min8 1)") of the limit; $(hold pgb8)" ;;
+    pgbb8) what="pgbench register(), $WORKERS clients, committed as the service commits"
            note="$(ratio "$(med pgbb8 1)" "$(med min8 1)") of the minimal function, $(ratio "$(med pgbb8 1)" "$(med minb8 1)") of it committed the same way, $(ratio "$(med pgbb8 1)" "$(med pgb8 1)") of register() committed at once; $(hold pgbb8)" ;;
     esac
     row "hot event" "$what" "$(med "$k" 1)" "avg $(ms "$(med "$k" 2)")" "" "$note" "$(med "$k" 3) s"
@@ -335,6 +336,9 @@ row "hot event" "one call alone: 1 client, no wait for the flush (CPU + one roun
     "minimal $(med cpu_min 2) µs, register() $(med cpu_pgb 2) µs" "" \
     "register() costs $(ratio "$(med cpu_pgb 2)" "$(med cpu_min 2)") the minimal function's time per call: where the CPU is the limit (8+ clients, 2 cores) it reaches at most $(ratio "$(med cpu_min 2)" "$(med cpu_pgb 2)") of it" ""
 LIMIT_HOT8=$(ratio "$(med pgbb8 1)" "$(med min8 1)")
+# The service against its own function called the way the service calls
+# it: as many sessions as workers (8 by default), committed the same way.
+SERVICE_OWN=$(ratio "$(med hot64 1)" "$(med pgbb8 1)")
 CPU_BOUND=$(ratio "$(med cpu_min 2)" "$(med cpu_pgb 2)")
 HOT64_RATIO=$(ratio "$(med hot64 1)" "$best_pgb")
 LIMIT_HOT=$(ratio "$(med pgb16 1)" "$(med min16 1)")
@@ -591,9 +595,10 @@ mkdir -p "$RESULTS"
     echo "| target | measured | met |"
     echo "|---|---|---|"
     target "register() hot event, 16 clients >= 0.8x the minimal function" "$LIMIT_HOT" ge 0.8
-    target "register() hot event, 8 clients, as the service commits >= 0.8x the minimal function" "$LIMIT_HOT8 (its CPU per call allows $CPU_BOUND)" ge 0.8
+    target "register() hot event, $WORKERS clients, as the service commits >= 0.8x the minimal function" "$LIMIT_HOT8 (its CPU per call allows $CPU_BOUND)" ge 0.8
     target "register() 1,000 events, 16 clients >= 0.8x the minimal function" "$LIMIT_SPREAD" ge 0.8
     target "POST hot event, 64 clients >= 0.95x pgbench best" "$HOT64_RATIO" ge 0.95
+    target "POST hot event, 64 clients >= 0.9x its function called as the service calls it ($WORKERS sessions, its commit)" "$SERVICE_OWN" ge 0.9
     target "spread load >= 0.8x pgbench on the same mix" "$SPREAD_RATIO" ge 0.8
     target "GET event >= 0.8x bare libfcgi + SELECT" "$READ_RATIO" ge 0.8
     target "GET event micro-cached >= 0.8x static file" "$CACHED_RATIO" ge 0.8

@@ -1,0 +1,185 @@
+"""The seat rule's races, each forced at the exact step, through the service.
+
+Every test holds one side inside its transaction, under the event's row
+lock (a staff session at psql, or a registration left uncommitted), starts
+the other side as a patron would (HTTP through nginx to a worker, or a second
+session), waits until PostgreSQL shows that side blocked by the first
+(pg_blocking_pids), then lets the first commit.  So the order is the one the
+test names, not whatever the scheduler picked: promotion stays FIFO, no seat
+is free while someone waits, and a newcomer queues behind the people already
+waiting, whichever side gets the lock first.
+
+The held side commits well within the service's lock timeout
+(EVENTBOX_LOCK_TIMEOUT_MS, 3 s by default): it lets go as soon as the other
+side is seen waiting."""
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import connect
+
+
+def email(tag):
+    return f"{tag}-{uuid.uuid4().hex[:10]}@example.org"
+
+
+class Held:
+    """A session with an open transaction: what it did holds the event lock
+    until commit()."""
+
+    def __init__(self):
+        self.conn = connect()
+        self.conn.autocommit = False
+        self.pid = self.conn.get_backend_pid()
+
+    def run(self, sql, *args):
+        with self.conn.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchone()
+
+    def blocks(self, db, n=1, timeout=30):
+        """Waits until n other sessions wait for this one's locks, directly
+        or in the queue behind another waiter (the second patron at a row
+        lock waits for the first)."""
+        deadline = time.monotonic() + timeout
+        while db.value("""
+                WITH RECURSIVE w(pid) AS (
+                    SELECT pid FROM pg_stat_activity WHERE %s = ANY (pg_blocking_pids(pid))
+                    UNION
+                    SELECT a.pid FROM pg_stat_activity a, w
+                     WHERE w.pid = ANY (pg_blocking_pids(a.pid)))
+                SELECT count(*) FROM w""", self.pid) < n:
+            assert time.monotonic() < deadline, "nobody ever waited for the held lock"
+            time.sleep(0.01)
+
+    def commit(self):
+        self.conn.commit()
+        self.conn.close()
+
+
+class Background:
+    """Runs fn in a thread; result() joins it."""
+
+    def __init__(self, fn):
+        self.value = self.error = None
+        self.thread = threading.Thread(target=self._go, args=(fn,))
+        self.thread.start()
+
+    def _go(self, fn):
+        try:
+            self.value = fn()
+        except Exception as e:      # re-raised in the test's thread
+            self.error = e
+
+    def result(self):
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "the second side never finished"
+        if self.error:
+            raise self.error
+        return self.value
+
+
+def registration(db, addr):
+    return db.one("SELECT id, status FROM eventbox.registrations"
+                  " WHERE lower(email) = lower(%s) AND status <> 'cancelled'", addr)
+
+
+def position(db, addr):
+    return db.value("SELECT position FROM eventbox.waiting_list w"
+                    " JOIN eventbox.registrations r ON r.id = w.registration_id"
+                    " WHERE lower(r.email) = lower(%s)", addr)
+
+
+@pytest.fixture
+def waiting_event(api, make_event):
+    """One seat, taken; one patron waiting."""
+    slug = make_event(capacity=1, waitlist=True)
+    first, second = email("first"), email("second")
+    assert api.register(slug, "First Patron", first).json["status"] == "confirmed"
+    assert api.register(slug, "Second Patron", second).json["status"] == "waitlisted"
+    return slug, first, second
+
+
+def test_a_newcomer_paused_behind_a_cancellation_queues_behind_the_waiter(
+        api, db, waiting_event):
+    """Staff cancel the seat at psql and have not committed; a newcomer
+    registers meanwhile.  The seat goes to the person waiting, the newcomer
+    is first on the waiting list, and no seat is ever free."""
+    slug, first, second = waiting_event
+    staff = Held()
+    assert staff.run("SELECT outcome, promoted FROM eventbox.cancel_registration(%s)",
+                     registration(db, first)[0]) == ("cancelled", 1)
+    newcomer = email("third")
+    answer = Background(lambda: api.register(slug, "Third Patron", newcomer))
+    staff.blocks(db)
+    staff.commit()
+    r = answer.result()
+    assert (r.status, r.json["status"], r.json["position"]) == (201, "waitlisted", 1), r
+    assert registration(db, second)[1] == "confirmed"
+    s = db.summary(slug)
+    assert (s["confirmed"], s["waitlisted"], s["seats_available"]) == (1, 1, 0)
+
+
+def test_a_cancellation_paused_behind_a_newcomer_promotes_the_older_waiter(
+        api, db, waiting_event):
+    """The other order: a newcomer's registration holds the lock (waiting
+    list, second place), the seat holder cancels through the API meanwhile.
+    The cancellation promotes the person who waited longer, not the newcomer."""
+    slug, first, second = waiting_event
+    token = db.tokens(first, "confirmed")[-1]
+    newcomer = email("third")
+    pending = Held()
+    assert pending.run("SELECT outcome, position FROM eventbox.register(%s, 'Third Patron',"
+                       " %s, NULL, 'api')", slug, newcomer) == ("waitlisted", 2)
+    cancel = Background(lambda: api.delete(f"/api/v1/registrations/{token}"))
+    pending.blocks(db)
+    pending.commit()
+    assert cancel.result().status == 200
+    assert registration(db, second)[1] == "confirmed"
+    assert registration(db, newcomer)[1] == "waitlisted"
+    assert position(db, newcomer) == 1
+    s = db.summary(slug)
+    assert (s["confirmed"], s["waitlisted"]) == (1, 1)
+
+
+def test_a_newcomer_paused_behind_a_capacity_raise_keeps_behind_those_waiting(
+        api, db, waiting_event):
+    """Staff add one seat with two people waiting, uncommitted; a newcomer
+    registers meanwhile: the first waiter takes the new seat, the second
+    keeps first place, the newcomer is second."""
+    slug, first, second = waiting_event
+    third = email("third")
+    assert api.register(slug, "Third Patron", third).json["position"] == 2
+    staff = Held()
+    assert staff.run("SELECT outcome, promoted FROM eventbox.set_capacity(%s, 2)",
+                     slug) == ("ok", 1)
+    newcomer = email("fourth")
+    answer = Background(lambda: api.register(slug, "Fourth Patron", newcomer))
+    staff.blocks(db)
+    staff.commit()
+    r = answer.result()
+    assert (r.status, r.json["status"], r.json["position"]) == (201, "waitlisted", 2), r
+    assert [registration(db, a)[1] for a in (first, second, third)] == \
+        ["confirmed", "confirmed", "waitlisted"]
+    assert (position(db, third), position(db, newcomer)) == (1, 2)
+
+
+def test_patrons_paused_at_the_lock_get_distinct_places_in_arrival_order(
+        api, db, waiting_event):
+    """Three registrations through three workers wait at the lock together;
+    each gets its own place, and the places follow the order the rows were
+    written in (the order promotion will follow)."""
+    slug, _, _ = waiting_event
+    lock = Held()
+    lock.run("SELECT 1 FROM eventbox.events WHERE slug = %s FOR UPDATE", slug)
+    addrs = [email(f"crowd{i}") for i in range(3)]
+    answers = [Background(lambda a=a: api.register(slug, "Crowd Patron", a)) for a in addrs]
+    lock.blocks(db, 3)
+    lock.commit()
+    places = {a: r.json["position"] for a, r in zip(addrs, (b.result() for b in answers))}
+    assert sorted(places.values()) == [2, 3, 4]
+    by_arrival = sorted(addrs, key=lambda a: registration(db, a)[0])
+    assert [places[a] for a in by_arrival] == [2, 3, 4]
+    assert [position(db, a) for a in by_arrival] == [2, 3, 4]
