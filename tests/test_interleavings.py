@@ -92,6 +92,18 @@ def position(db, addr):
                     " WHERE lower(r.email) = lower(%s)", addr)
 
 
+def newcomer_behind(api, db, staff, slug, tag):
+    """A newcomer registers while staff hold the lock; staff commit once the
+    newcomer waits.  Returns the address and the 201's waiting place."""
+    newcomer = email(tag)
+    answer = Background(lambda: api.register(slug, "New Patron", newcomer))
+    staff.blocks(db)
+    staff.commit()
+    r = answer.result()
+    assert (r.status, r.json["status"]) == (201, "waitlisted"), r
+    return newcomer, r.json["position"]
+
+
 @pytest.fixture
 def waiting_event(api, make_event):
     """One seat, taken; one patron waiting."""
@@ -111,12 +123,8 @@ def test_a_newcomer_paused_behind_a_cancellation_queues_behind_the_waiter(
     staff = Held()
     assert staff.run("SELECT outcome, promoted FROM eventbox.cancel_registration(%s)",
                      registration(db, first)[0]) == ("cancelled", 1)
-    newcomer = email("third")
-    answer = Background(lambda: api.register(slug, "Third Patron", newcomer))
-    staff.blocks(db)
-    staff.commit()
-    r = answer.result()
-    assert (r.status, r.json["status"], r.json["position"]) == (201, "waitlisted", 1), r
+    _, place = newcomer_behind(api, db, staff, slug, "third")
+    assert place == 1
     assert registration(db, second)[1] == "confirmed"
     s = db.summary(slug)
     assert (s["confirmed"], s["waitlisted"], s["seats_available"]) == (1, 1, 0)
@@ -155,12 +163,8 @@ def test_a_newcomer_paused_behind_a_capacity_raise_keeps_behind_those_waiting(
     staff = Held()
     assert staff.run("SELECT outcome, promoted FROM eventbox.set_capacity(%s, 2)",
                      slug) == ("ok", 1)
-    newcomer = email("fourth")
-    answer = Background(lambda: api.register(slug, "Fourth Patron", newcomer))
-    staff.blocks(db)
-    staff.commit()
-    r = answer.result()
-    assert (r.status, r.json["status"], r.json["position"]) == (201, "waitlisted", 2), r
+    newcomer, place = newcomer_behind(api, db, staff, slug, "fourth")
+    assert place == 2
     assert [registration(db, a)[1] for a in (first, second, third)] == \
         ["confirmed", "confirmed", "waitlisted"]
     assert (position(db, third), position(db, newcomer)) == (1, 2)
