@@ -11,6 +11,11 @@
  *   BARE_DSN   conninfo string (default: the PG* environment)
  *   BARE_SQL   the statement (default SELECT 1); $1, if it has one, is a
  *              text unique to the request ("pid-n"), for distinct emails
+ *   BARE_BARRIER=1  commit as eventbox commits a registration
+ *              (db_query_durable in src/db.c): BEGIN, synchronous_commit
+ *              off for the transaction, the statement, COMMIT (the locks
+ *              go), then one WAL record committed synchronously (the
+ *              answer waits for the flush), all in one round trip
  *
  * Stops on SIGTERM (its process group).  Not part of the product.
  */
@@ -32,6 +37,53 @@ static const char body[] = "{\"ok\":true}\n";
 static const char head[] = "Status: 200 OK\r\nContent-Type: application/json\r\n"
     "Content-Length: 12\r\n\r\n";
 
+/* The statement, alone or inside the barrier's steps; 0 when all went. */
+static int
+run(PGconn *c, int barrier, int nparams, const char *const *param)
+{
+	static const char *const steps[] = { "BEGIN",
+	    "SELECT set_config('synchronous_commit', 'off', true)", NULL,
+	    "COMMIT", "SELECT pg_logical_emit_message(true, 'bench', '')" };
+	PGresult	*r;
+	size_t		 i;
+	int		 bad = 0;
+
+	if (!barrier) {
+		r = PQexecPrepared(c, "one", nparams, param, NULL, NULL, 0);
+		bad = PQresultStatus(r) != PGRES_TUPLES_OK;
+		PQclear(r);
+		return bad;
+	}
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if ((steps[i] == NULL ? PQsendQueryPrepared(c, "one", nparams,
+		    param, NULL, NULL, 0) : PQsendQueryParams(c, steps[i], 0,
+		    NULL, NULL, NULL, NULL, 0)) != 1)
+			return 1;
+	if (PQpipelineSync(c) != 1)
+		return 1;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		while ((r = PQgetResult(c)) != NULL) {
+			bad |= PQresultStatus(r) == PGRES_FATAL_ERROR ||
+			    PQresultStatus(r) == PGRES_PIPELINE_ABORTED;
+			PQclear(r);
+		}
+	}
+	r = PQgetResult(c);		/* the sync */
+	bad |= PQresultStatus(r) != PGRES_PIPELINE_SYNC;
+	PQclear(r);
+	if (bad && PQsendQueryParams(c, "ROLLBACK", 0, NULL, NULL, NULL, NULL,
+	    0) == 1 && PQpipelineSync(c) == 1)	/* leave no failed block */
+		while ((r = PQgetResult(c)) != NULL ||
+		    (r = PQgetResult(c)) != NULL) {
+			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				break;
+			}
+			PQclear(r);
+		}
+	return bad;
+}
+
 static void
 child(int fd)
 {
@@ -40,10 +92,11 @@ child(int fd)
 	PGresult	*r;
 	const char	*dsn = getenv("BARE_DSN");
 	const char	*sql = getenv("BARE_SQL");
+	const char	*env_barrier = getenv("BARE_BARRIER");
 	const char	*param[1];
 	char		 uniq[64];
 	unsigned long	 n = 0;
-	int		 nparams;
+	int		 nparams, barrier;
 
 	c = PQconnectdb(dsn != NULL ? dsn : "");
 	if (PQstatus(c) != CONNECTION_OK) {
@@ -59,6 +112,11 @@ child(int fd)
 		exit(1);
 	}
 	PQclear(r);
+	barrier = env_barrier != NULL && strcmp(env_barrier, "1") == 0;
+	if (barrier && PQenterPipelineMode(c) != 1) {
+		fprintf(stderr, "bare_fcgi: no pipeline mode\n");
+		exit(1);
+	}
 	param[0] = uniq;
 	FCGX_Init();
 	FCGX_InitRequest(&req, fd, 0);
@@ -66,10 +124,8 @@ child(int fd)
 		while (FCGX_GetChar(req.in) != EOF)	/* a POST's body */
 			;
 		snprintf(uniq, sizeof(uniq), "%ld-%lu", (long)getpid(), n++);
-		r = PQexecPrepared(c, "one", nparams, param, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		if (run(c, barrier, nparams, param) != 0)
 			fprintf(stderr, "bare_fcgi: %s", PQerrorMessage(c));
-		PQclear(r);
 		FCGX_PutStr(head, (int)strlen(head), req.out);
 		FCGX_PutStr(body, (int)sizeof(body) - 1, req.out);
 		FCGX_Finish_r(&req);

@@ -64,8 +64,9 @@ END
 $$;
 
 -- Twins of the service's bench events: the hot one, the flash crowd's (100
--- seats and a waiting list) and 1,000 spread ones.
-INSERT INTO bench.events (slug, capacity, waitlist) VALUES ('flash', 100, true);
+-- seats and a waiting list; one for each way of committing) and 1,000
+-- spread ones.
+INSERT INTO bench.events (slug, capacity, waitlist) VALUES ('flash', 100, true), ('flash-b', 100, true);
 INSERT INTO bench.events (slug, capacity)
 SELECT 'hot', 2000000000
 UNION ALL

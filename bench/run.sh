@@ -10,7 +10,8 @@
 #                    (bench/minimal.sql, the limit) at 16 and 64 clients
 #   2 flash crowd    10,000 attempts, 500 clients, 100 seats, waiting list on,
 #                    vs the same 10,000 at 500 clients to the minimal locked
-#                    function behind bench/bare_fcgi.c, and to a static file
+#                    function behind bench/bare_fcgi.c (committed at once,
+#                    and committed as eventbox commits), and to a static file
 #   2b mail          the mailer drains the flash crowd's 10,000 messages to
 #                    the stack's SMTP sink while POSTs run on the hot event:
 #                    messages/s, and POSTs/s against phase 1's
@@ -84,12 +85,14 @@ cat >"$VAR/nginx/server.d/bench.conf" <<EOF
 location = /bench/static.txt { alias $ABSVAR/www/1k.txt; }
 location = /bench/bare { fastcgi_pass unix:$ABSVAR/bare.sock; }
 location = /bench/bare-register { fastcgi_pass unix:$ABSVAR/bare-register.sock; }
+location = /bench/bare-register-barrier { fastcgi_pass unix:$ABSVAR/bare-register-barrier.sock; }
 EOF
 
-BARE_PID="" BARE_REG_PID=""
+BARE_PID="" BARE_REG_PID="" BARE_REGB_PID=""
 cleanup() {
     [ -n "$BARE_PID" ] && kill -TERM -- "-$BARE_PID" 2>/dev/null
     [ -n "$BARE_REG_PID" ] && kill -TERM -- "-$BARE_REG_PID" 2>/dev/null
+    [ -n "$BARE_REGB_PID" ] && kill -TERM -- "-$BARE_REGB_PID" 2>/dev/null
     deploy/devstack.sh stop "$VAR" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -140,6 +143,12 @@ setsid env -u BARE_DSN \
     BARE_SQL="SELECT bench.minimal_register('flash', 'Flash Patron', 'flash-' || \$1 || '@example.org')" \
     bench/bare_fcgi "$ABSVAR/bare-register.sock" "$WORKERS" </dev/null >"$OUT/bare-register.log" 2>&1 &
 BARE_REG_PID=$!
+# The same, committed as eventbox commits a registration (BARE_BARRIER=1:
+# the lock goes before the flush), on its own twin event.
+setsid env -u BARE_DSN BARE_BARRIER=1 \
+    BARE_SQL="SELECT bench.minimal_register('flash-b', 'Flash Patron', 'flash-' || \$1 || '@example.org')" \
+    bench/bare_fcgi "$ABSVAR/bare-register-barrier.sock" "$WORKERS" </dev/null >"$OUT/bare-register-barrier.log" 2>&1 &
+BARE_REGB_PID=$!
 cat >"$OUT/min-hot.sql" <<'EOF'
 \set k random(1, 1000000000000000)
 SELECT bench.minimal_register('hot', 'Bench Patron', 'pgb-' || :k || '@example.org');
@@ -208,13 +217,19 @@ pgb() {
         -l --aggregate-interval=1 --log-prefix="$OUT/pgblog" >"$OUT/pgb.out" ||
         { cat "$OUT/time.err" >&2; die "pgbench failed"; }
     # Aggregate lines: interval_start transactions sum_latency_us ...
-    cat "$OUT"/pgblog.* | awk -v cpu="$(cat "$OUT/cpu")" -v warm="$WARM" '
+    # When nothing was counted after the warm-up (64 connections on a
+    # loaded machine can spend it all connecting), pgbench's own figures
+    # for the whole run stand in, rather than a 0.
+    cat "$OUT"/pgblog.* | awk -v cpu="$(cat "$OUT/cpu")" -v warm="$WARM" \
+        -v all_tps="$(awk '/^tps = / { print $3 }' "$OUT/pgb.out")" \
+        -v all_lat="$(awk '/^latency average = / { print $4 * 1000 }' "$OUT/pgb.out")" '
         { n[$1] += $2; l[$1] += $3; if (first == "" || $1 < first) first = $1
           if ($1 > last) last = $1 }
         END {
             for (t in n) if (t >= first + warm && t < last) { tx += n[t]; lat += l[t]; secs[t] = 1 }
             for (t in secs) k++
-            printf "%.0f %.0f %s\n", k ? tx / k : 0, tx ? lat / tx : 0, cpu
+            if (tx == 0) printf "%.0f %.0f %s\n", all_tps, all_lat, cpu
+            else printf "%.0f %.0f %s\n", tx / k, lat / tx, cpu
         }'
 }
 
@@ -360,9 +375,17 @@ l_inv=$("${PSQL[@]}" -c "SELECT confirmed || ' confirmed, ' || waiting || ' wait
                           FROM bench.events WHERE slug = 'flash'")
 row "flash crowd" "LIMIT: minimal locked register() behind bare libfcgi, 10,000 POSTs, 500 clients" \
     "$l_rps" "$(ms "$l_p50")" "$(ms "$l_p99")" "max $(ms "$l_max"); errors $((l_err + l_bad)); $l_inv" "$l_cpu s"
+read -r lb_rps lb_p50 lb_p99 lb_max lb_err lb_bad lb_cpu <<<"$(lc flash-min-barrier -c 500 -n 10000 \
+    -X POST -b '{}' "$URL/bench/bare-register-barrier")"
+lb_inv=$("${PSQL[@]}" -c "SELECT confirmed || ' confirmed, ' || waiting || ' waiting'
+                           FROM bench.events WHERE slug = 'flash-b'")
+row "flash crowd" "LIMIT: the same, committed as eventbox commits (lock released before the flush)" \
+    "$lb_rps" "$(ms "$lb_p50")" "$(ms "$lb_p99")" "max $(ms "$lb_max"); errors $((lb_err + lb_bad)); $lb_inv" "$lb_cpu s"
+# The limit is the better of the two.
+if (( lb_rps > l_rps )); then l_rps=$lb_rps l_p99=$lb_p99; fi
 FLASH_LIMIT_P99=$l_p99
-(( f_err + f_bad + l_err + l_bad == 0 )) ||
-    die "a flash crowd baseline failed: static $((f_err + f_bad)), minimal $((l_err + l_bad)) (see $OUT)"
+(( f_err + f_bad + l_err + l_bad + lb_err + lb_bad == 0 )) ||
+    die "a flash crowd baseline failed: static $((f_err + f_bad)), minimal $((l_err + l_bad + lb_err + lb_bad)) (see $OUT)"
 read -r rps p50 p99 max err bad cpu <<<"$(lc flash -c 500 -n 10000 -X POST \
     -b '{"name":"Flash Patron","email":"flash-{n}-{r}@example.org"}' \
     "$URL/api/v1/events/flash/registrations")"
@@ -381,7 +404,7 @@ SQL
 )
 positions=$(grep -Eo '"position":[0-9]+' "$OUT/flash.tsv" | sort -u | wc -l)
 row "flash crowd" "10,000 POSTs, 500 clients, 100 seats: drained in ${drain}s" "$rps" \
-    "$(ms "$p50")" "$(ms "$p99")" "max $(ms "$max"); errors $((err + bad)); invariant $inv; $positions distinct positions; $(ratio "$rps" "$l_rps") of the limit's req/s, p99 $(ratio "$p99" "$l_p99") of its p99" "$cpu s"
+    "$(ms "$p50")" "$(ms "$p99")" "max $(ms "$max"); errors $((err + bad)); invariant $inv; $positions distinct positions; $(ratio "$rps" "$l_rps") of the better limit's req/s, p99 $(ratio "$p99" "$l_p99") of its p99" "$cpu s"
 FLASH_P99=$p99 FLASH_ERR=$((err + bad)) FLASH_INV=$inv
 note_rss flash
 
