@@ -3,9 +3,12 @@
 register_entry()'s fast path (sql/rules/50_register.sql) answers a plainly
 full event without the event's row lock, and every other attempt still
 takes it.  iso_local() (sql/rules/20_time.sql) is inlinable and gives the
-same text as the first, subquery formula for every zone.  And the time zone
-rule (a table lookup, sql/001_core.sql; a trigger since 015) still refuses
-unknown zones."""
+same text as the first, subquery formula for every zone.  The event read
+(GET /api/v1/events/{slug}) calls no SQL-language function the planner
+cannot inline, which PostgreSQL would parse and plan again on every call.
+And the time zone rule (a table lookup, sql/001_core.sql; a trigger since
+015) still refuses unknown zones."""
+import re
 import threading
 import time
 import uuid
@@ -190,3 +193,22 @@ def test_iso_local_is_inlined_into_the_query(db):
         "EXPLAIN VERBOSE SELECT eventbox.iso_local(starts_at, timezone)"
         " FROM eventbox.events"))
     assert "iso_local" not in plan, plan
+
+
+# Planned on every call and measured (docs/PERFORMANCE.md, "Where a GET's
+# time goes"), defined where the seat rules are (sql/rules/15_holds.sql).
+PLANNED_PER_CALL_KNOWN = {"held_count"}
+
+
+def test_the_event_read_calls_no_sql_function_planned_per_call(db, make_event):
+    slug = make_event()
+    plan = "\n".join(r[0] for r in db.all(
+        "EXPLAIN VERBOSE SELECT p.*, eventbox.questions_json(p.id)"
+        " FROM eventbox.public_events p WHERE p.slug = %s", slug))
+    called = set(re.findall(r"(\w+)\(", plan))    # eventbox. or not
+    assert "questions_json" in called, plan
+    planned = {r[0] for r in db.all(
+        "SELECT p.proname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+        " WHERE p.pronamespace = 'eventbox'::regnamespace AND l.lanname = 'sql'"
+        " AND p.proname = ANY (%s)", sorted(called))}
+    assert planned <= PLANNED_PER_CALL_KNOWN, plan
