@@ -3,14 +3,18 @@
  * libfcgi service can do per request: N pre-forked processes, each with one
  * PGconn, accept a request, run one prepared statement, answer a constant.
  * eventbox's GET /api/v1/events/{slug} is measured against it running
- * SELECT 1, and the flash crowd against it running the minimal locked
- * register function (bench/minimal.sql), behind the same nginx with the
- * same number of processes.
+ * SELECT 1, and against it answering the event's row as JSON text from the
+ * smallest SELECT that makes one; the flash crowd against it running the
+ * minimal locked register function (bench/minimal.sql), behind the same
+ * nginx with the same number of processes.
  *
  *   bare_fcgi SOCKET NPROC      (libpq takes the connection from PG* / DSN)
  *   BARE_DSN   conninfo string (default: the PG* environment)
  *   BARE_SQL   the statement (default SELECT 1); $1, if it has one, is a
  *              text unique to the request ("pid-n"), for distinct emails
+ *   BARE_ARG   $1 is this text instead (a slug)
+ *   BARE_BODY  "row": the answer is the first value of the first row (404
+ *              without one) instead of a constant {"ok":true}
  *
  * Stops on SIGTERM (its process group).  Not part of the product.
  */
@@ -40,10 +44,12 @@ child(int fd)
 	PGresult	*r;
 	const char	*dsn = getenv("BARE_DSN");
 	const char	*sql = getenv("BARE_SQL");
+	const char	*arg = getenv("BARE_ARG");
 	const char	*param[1];
-	char		 uniq[64];
+	char		 uniq[64], rowhead[160];
 	unsigned long	 n = 0;
-	int		 nparams;
+	int		 nparams, echo = getenv("BARE_BODY") != NULL &&
+			    strcmp(getenv("BARE_BODY"), "row") == 0;
 
 	c = PQconnectdb(dsn != NULL ? dsn : "");
 	if (PQstatus(c) != CONNECTION_OK) {
@@ -59,7 +65,7 @@ child(int fd)
 		exit(1);
 	}
 	PQclear(r);
-	param[0] = uniq;
+	param[0] = arg != NULL ? arg : uniq;
 	FCGX_Init();
 	FCGX_InitRequest(&req, fd, 0);
 	while (FCGX_Accept_r(&req) >= 0) {
@@ -69,9 +75,22 @@ child(int fd)
 		r = PQexecPrepared(c, "one", nparams, param, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK)
 			fprintf(stderr, "bare_fcgi: %s", PQerrorMessage(c));
+		if (echo) {
+			int	 found = PQntuples(r) > 0, len =
+			    found ? PQgetlength(r, 0, 0) : 0;
+
+			snprintf(rowhead, sizeof(rowhead), "Status: %s\r\n"
+			    "Content-Type: application/json\r\n"
+			    "Content-Length: %d\r\n\r\n",
+			    found ? "200 OK" : "404 Not Found", len);
+			FCGX_PutStr(rowhead, (int)strlen(rowhead), req.out);
+			if (found)
+				FCGX_PutStr(PQgetvalue(r, 0, 0), len, req.out);
+		} else {
+			FCGX_PutStr(head, (int)strlen(head), req.out);
+			FCGX_PutStr(body, (int)sizeof(body) - 1, req.out);
+		}
 		PQclear(r);
-		FCGX_PutStr(head, (int)strlen(head), req.out);
-		FCGX_PutStr(body, (int)sizeof(body) - 1, req.out);
 		FCGX_Finish_r(&req);
 	}
 	exit(0);
