@@ -3,9 +3,10 @@
  * libfcgi service can do per request: N pre-forked processes, each with one
  * PGconn, accept a request, run one prepared statement, answer a constant.
  * eventbox's GET /api/v1/events/{slug} is measured against it running
- * SELECT 1, and the flash crowd against it running the minimal locked
- * register function (bench/minimal.sql), behind the same nginx with the
- * same number of processes.
+ * SELECT 1, and against it answering the event's row as JSON text from the
+ * smallest SELECT that makes one; the flash crowd against it running the
+ * minimal locked register function (bench/minimal.sql), behind the same
+ * nginx with the same number of processes.
  *
  *   bare_fcgi SOCKET NPROC      (libpq takes the connection from PG* / DSN)
  *   BARE_DSN   conninfo string (default: the PG* environment)
@@ -16,6 +17,9 @@
  *              off for the transaction, the statement, COMMIT (the locks
  *              go), then one WAL record committed synchronously (the
  *              answer waits for the flush), all in one round trip
+ *   BARE_ARG   $1 is this text instead (a slug)
+ *   BARE_BODY  "row": the answer is the first value of the first row (404
+ *              without one) instead of a constant {"ok":true}
  *
  * Stops on SIGTERM (its process group).  Not part of the product.
  */
@@ -37,9 +41,10 @@ static const char body[] = "{\"ok\":true}\n";
 static const char head[] = "Status: 200 OK\r\nContent-Type: application/json\r\n"
     "Content-Length: 12\r\n\r\n";
 
-/* The statement, alone or inside the barrier's steps; 0 when all went. */
+/* The statement inside the barrier's steps (BARE_BARRIER=1); 0 when all
+ * went. */
 static int
-run(PGconn *c, int barrier, int nparams, const char *const *param)
+run_barrier(PGconn *c, int nparams, const char *const *param)
 {
 	static const char *const steps[] = { "BEGIN",
 	    "SELECT set_config('synchronous_commit', 'off', true)", NULL,
@@ -48,12 +53,6 @@ run(PGconn *c, int barrier, int nparams, const char *const *param)
 	size_t		 i;
 	int		 bad = 0;
 
-	if (!barrier) {
-		r = PQexecPrepared(c, "one", nparams, param, NULL, NULL, 0);
-		bad = PQresultStatus(r) != PGRES_TUPLES_OK;
-		PQclear(r);
-		return bad;
-	}
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		if ((steps[i] == NULL ? PQsendQueryPrepared(c, "one", nparams,
 		    param, NULL, NULL, 0) : PQsendQueryParams(c, steps[i], 0,
@@ -93,10 +92,12 @@ child(int fd)
 	const char	*dsn = getenv("BARE_DSN");
 	const char	*sql = getenv("BARE_SQL");
 	const char	*env_barrier = getenv("BARE_BARRIER");
+	const char	*arg = getenv("BARE_ARG");
 	const char	*param[1];
-	char		 uniq[64];
+	char		 uniq[64], rowhead[160];
 	unsigned long	 n = 0;
-	int		 nparams, barrier;
+	int		 nparams, barrier, echo = getenv("BARE_BODY") != NULL &&
+			    strcmp(getenv("BARE_BODY"), "row") == 0;
 
 	c = PQconnectdb(dsn != NULL ? dsn : "");
 	if (PQstatus(c) != CONNECTION_OK) {
@@ -117,17 +118,38 @@ child(int fd)
 		fprintf(stderr, "bare_fcgi: no pipeline mode\n");
 		exit(1);
 	}
-	param[0] = uniq;
+	param[0] = arg != NULL ? arg : uniq;
 	FCGX_Init();
 	FCGX_InitRequest(&req, fd, 0);
 	while (FCGX_Accept_r(&req) >= 0) {
 		while (FCGX_GetChar(req.in) != EOF)	/* a POST's body */
 			;
 		snprintf(uniq, sizeof(uniq), "%ld-%lu", (long)getpid(), n++);
-		if (run(c, barrier, nparams, param) != 0)
-			fprintf(stderr, "bare_fcgi: %s", PQerrorMessage(c));
-		FCGX_PutStr(head, (int)strlen(head), req.out);
-		FCGX_PutStr(body, (int)sizeof(body) - 1, req.out);
+		r = NULL;
+		if (barrier) {
+			if (run_barrier(c, nparams, param) != 0)
+				fprintf(stderr, "bare_fcgi: %s", PQerrorMessage(c));
+		} else {
+			r = PQexecPrepared(c, "one", nparams, param, NULL, NULL, 0);
+			if (PQresultStatus(r) != PGRES_TUPLES_OK)
+				fprintf(stderr, "bare_fcgi: %s", PQerrorMessage(c));
+		}
+		if (echo && r != NULL) {
+			int	 found = PQntuples(r) > 0, len =
+			    found ? PQgetlength(r, 0, 0) : 0;
+
+			snprintf(rowhead, sizeof(rowhead), "Status: %s\r\n"
+			    "Content-Type: application/json\r\n"
+			    "Content-Length: %d\r\n\r\n",
+			    found ? "200 OK" : "404 Not Found", len);
+			FCGX_PutStr(rowhead, (int)strlen(rowhead), req.out);
+			if (found)
+				FCGX_PutStr(PQgetvalue(r, 0, 0), len, req.out);
+		} else {
+			FCGX_PutStr(head, (int)strlen(head), req.out);
+			FCGX_PutStr(body, (int)sizeof(body) - 1, req.out);
+		}
+		PQclear(r);
 		FCGX_Finish_r(&req);
 	}
 	exit(0);

@@ -76,8 +76,8 @@ h_events_list(struct request *req, struct response *resp)
 	json_add_number(root, "per_page", (double)v[P_PER_PAGE].num);
 	json_add_number(root, "total",
 	    (double)strtoll(db_value(res, 0, "total"), NULL, 10));
+	json_answer(resp, 200, root);	/* the events refer to res */
 	PQclear(res);
-	json_answer(resp, 200, root);
 }
 
 /*
@@ -100,6 +100,6 @@ h_event_get(struct request *req, struct response *resp)
 	    STMT_EVENT_BY_ID : STMT_EVENT_BY_SLUG;
 	if ((res = db_fetch(req, resp, s, 1, &ref, MISSING_EVENT)) == NULL)
 		return;
-	json_answer(resp, 200, json_event(res, 0));
+	json_answer(resp, 200, json_event(res, 0));	/* refers to res */
 	PQclear(res);
 }

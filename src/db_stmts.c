@@ -6,19 +6,21 @@
  */
 #include "db.h"
 
-/* The public fields of an event, formatted once, here, for every output. */
+/* The public fields of an event, formatted once, here, for every output,
+ * in the order json_event() reads them. */
 #define EVENT_COLS \
 	"id, slug, title, description, presenter, format, location, " \
 	"array_to_json(categories)::text AS categories, organizer, " \
-	"accessibility_contact, eventbox.iso_utc(starts_at) AS starts_at, " \
+	"accessibility_contact, audience, " \
+	"array_to_json(learning_outcomes)::text AS learning_outcomes, " \
+	"eventbox.iso_utc(starts_at) AS starts_at, " \
 	"eventbox.iso_utc(ends_at) AS ends_at, timezone, " \
 	"eventbox.iso_local(starts_at, timezone) AS starts_local, " \
-	"eventbox.iso_local(ends_at, timezone) AS ends_local, capacity, " \
-	"seats_available, waitlist_available, waitlist_enabled, " \
-	"registration_state, status, " \
+	"eventbox.iso_local(ends_at, timezone) AS ends_local, status, " \
+	"capacity, seats_available, waitlist_available, waitlist_enabled, " \
+	"registration_state, " \
 	"eventbox.iso_utc(registration_opens_at) AS registration_opens_at, " \
-	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at, " \
-	"audience, array_to_json(learning_outcomes)::text AS learning_outcomes"
+	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at"
 
 /* An event in LibCal's terms (libcal.c): never the online URL. */
 #define LIBCAL_COLS \

@@ -129,47 +129,93 @@ json_write(struct buf *out, const cJSON *j)
 	}
 }
 
-/* One event's public fields; never the online URL (the view has none). */
+/*
+ * json_event's members point into the result: literal keys, values in res's
+ * storage, neither copied nor freed (every GET builds one, the list up to a
+ * hundred).  An integer column goes out as its text, as cJSON would print it
+ * (up to 15 digits; anything else through strtod()), not through printf.
+ */
+static void
+ref_string(cJSON *o, const char *name, const char *value)
+{
+	cJSON_AddItemToObjectCS(o, name, must(cJSON_CreateStringReference(value)));
+}
+
+static void
+ref_integer(cJSON *o, const char *name, const char *text)
+{
+	size_t	 n = strspn(text + (*text == '-'), "0123456789");
+
+	if (n == 0 || n > 15 || text[(*text == '-') + n] != '\0') {
+		json_add_number(o, name, strtod(text, NULL));
+		return;
+	}
+	cJSON_AddItemToObjectCS(o, name, must(cJSON_CreateRaw(text)));
+}
+
+static void
+ref_bool(cJSON *o, const char *name, int value)
+{
+	cJSON_AddItemToObjectCS(o, name, must(cJSON_CreateBool(value)));
+}
+
+/* An event's public fields in the order of the answer, each named as its
+ * column; never the online URL (the view has none). */
+static const struct {
+	const char	*name;
+	enum { F_STRING, F_INTEGER, F_BOOL, F_ARRAY, F_TIME, F_STATE } kind;
+} event_fields[] = {
+	{ "id", F_INTEGER }, { "slug", F_STRING }, { "title", F_STRING },
+	{ "description", F_STRING }, { "presenter", F_STRING },
+	{ "format", F_STRING }, { "location", F_STRING },
+	{ "categories", F_ARRAY }, { "organizer", F_STRING },
+	{ "accessibility_contact", F_STRING }, { "audience", F_STRING },
+	{ "learning_outcomes", F_ARRAY }, { "starts_at", F_STRING },
+	{ "ends_at", F_STRING }, { "timezone", F_STRING },
+	{ "starts_local", F_STRING }, { "ends_local", F_STRING },
+	{ "status", F_STRING }, { "capacity", F_INTEGER },
+	{ "seats_available", F_INTEGER }, { "waitlist_available", F_BOOL },
+	/* and registration_open, true when the state is "open" */
+	{ "registration_state", F_STATE },
+	{ "registration_opens_at", F_TIME }, { "registration_closes_at", F_TIME },
+};
+
+/* One event (above), its page's url and, for one event rather than the
+ * list, the questions of its form.  The object refers to res (above):
+ * print it before PQclear(res). */
 cJSON *
 json_event(const PGresult *res, int row)
 {
 	cJSON		*o = json_new_object();
+	const char	*name, *v;
+	size_t		 i;
 
-	json_add_number(o, "id", db_number(res, row, "id"));
-	json_add_string(o, "slug", db_value(res, row, "slug"));
-	json_add_string(o, "title", db_value(res, row, "title"));
-	json_add_string(o, "description", db_value(res, row, "description"));
-	json_add_string(o, "presenter", db_value(res, row, "presenter"));
-	json_add_string(o, "format", db_value(res, row, "format"));
-	json_add_string(o, "location", db_value(res, row, "location"));
-	json_add_array_text(o, "categories", db_value(res, row, "categories"));
-	json_add_string(o, "organizer", db_value(res, row, "organizer"));
-	json_add_string(o, "accessibility_contact",
-	    db_value(res, row, "accessibility_contact"));
-	json_add_string(o, "audience", db_value(res, row, "audience"));
-	json_add_array_text(o, "learning_outcomes",
-	    db_value(res, row, "learning_outcomes"));
-	json_add_string(o, "starts_at", db_value(res, row, "starts_at"));
-	json_add_string(o, "ends_at", db_value(res, row, "ends_at"));
-	json_add_string(o, "timezone", db_value(res, row, "timezone"));
-	json_add_string(o, "starts_local", db_value(res, row, "starts_local"));
-	json_add_string(o, "ends_local", db_value(res, row, "ends_local"));
-	json_add_string(o, "status", db_value(res, row, "status"));
-	json_add_number(o, "capacity", db_number(res, row, "capacity"));
-	json_add_number(o, "seats_available",
-	    db_number(res, row, "seats_available"));
-	json_add_bool(o, "waitlist_available",
-	    db_bool(res, row, "waitlist_available"));
-	json_add_string(o, "registration_state",
-	    db_value(res, row, "registration_state"));
-	json_add_bool(o, "registration_open",
-	    strcmp(db_value(res, row, "registration_state"), "open") == 0);
-	json_add_string_or_null(o, "registration_opens_at",
-	    db_value(res, row, "registration_opens_at"));
-	json_add_string_or_null(o, "registration_closes_at",
-	    db_value(res, row, "registration_closes_at"));
+	for (i = 0; i < sizeof(event_fields) / sizeof(event_fields[0]); i++) {
+		name = event_fields[i].name;
+		v = db_value(res, row, name);
+		switch (event_fields[i].kind) {
+		case F_STRING:
+			ref_string(o, name, v);
+			break;
+		case F_INTEGER:
+			ref_integer(o, name, v);
+			break;
+		case F_BOOL:
+			ref_bool(o, name, strcmp(v, "t") == 0);
+			break;
+		case F_ARRAY:
+			json_add_array_text(o, name, v);
+			break;
+		case F_TIME:
+			json_add_string_or_null(o, name, v);
+			break;
+		case F_STATE:
+			ref_string(o, name, v);
+			ref_bool(o, "registration_open", strcmp(v, "open") == 0);
+			break;
+		}
+	}
 	json_add_event_url(o, "url", db_value(res, row, "slug"));
-	/* One event (not the list) carries the questions of its form. */
 	if (PQfnumber(res, "questions") >= 0)
 		json_add_array_text(o, "questions",
 		    db_value(res, row, "questions"));

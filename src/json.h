@@ -28,6 +28,8 @@ void	 json_add_object_text(cJSON *, const char *name, const char *text);
 void	 json_add_event_url(cJSON *, const char *, const char *slug);
 void	 json_write(struct buf *, const cJSON *);
 
+/* An event's public fields; the object refers to the result's storage, so
+ * the caller prints it before PQclear(). */
 cJSON	*json_event(const PGresult *, int row);
 
 #endif

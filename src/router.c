@@ -159,7 +159,13 @@ route_match(const char *pattern, struct request *req)
 	char		*out = req->argbuf;
 	size_t		 room = sizeof(req->argbuf), n, outlen;
 	int		 nargs = 0;
+	size_t		 i;
 
+	/* Most routes part from the path before their first capture: a
+	 * plain comparison rejects them before any segment is cut. */
+	for (i = 0; pattern[i] != '\0' && pattern[i] != ':'; i++)
+		if (i == req->path_len || pattern[i] != req->path[i])
+			return 0;
 	while (*pattern != '\0') {
 		if (p >= end || *p != '/' || *pattern != '/')
 			return 0;

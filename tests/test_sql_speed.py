@@ -5,10 +5,12 @@ full event without the event's row lock, and every other attempt still
 takes it.  iso_local() (sql/rules/20_time.sql) is inlinable and gives the
 same text as the first, subquery formula for every zone.  And the time zone
 rule (a table lookup, sql/001_core.sql; a trigger since 015) still refuses
-unknown zones.  No SQL-language function is left on the registration path
-that the planner cannot inline: such a function is parsed and planned again
-in every statement that calls it (holds_due() alone was an eighth of a
-registration's CPU)."""
+unknown zones.  No SQL-language function the planner cannot inline is left
+on the registration path or in the event read (GET /api/v1/events/{slug}):
+PostgreSQL parses and plans such a function again in every statement that
+calls it (holds_due() alone was an eighth of a registration's CPU,
+held_count() half of an event read's)."""
+import re
 import threading
 import time
 import uuid
@@ -232,3 +234,17 @@ def test_a_registration_runs_no_sql_function_it_cannot_inline(make_event):
     assert calls == ["confirmed", "waitlisted", "pending", "full"], calls
     assert counted > 0, "no function call was counted: the check checks nothing"
     assert executed == [], executed
+
+
+def test_the_event_read_calls_no_sql_function_planned_per_call(db, make_event):
+    slug = make_event()
+    plan = "\n".join(r[0] for r in db.all(
+        "EXPLAIN VERBOSE SELECT p.*, eventbox.questions_json(p.id)"
+        " FROM eventbox.public_events p WHERE p.slug = %s", slug))
+    called = set(re.findall(r"(\w+)\(", plan))    # eventbox. or not
+    assert "questions_json" in called, plan
+    planned = {r[0] for r in db.all(
+        "SELECT p.proname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+        " WHERE p.pronamespace = 'eventbox'::regnamespace AND l.lanname = 'sql'"
+        " AND p.proname = ANY (%s)", sorted(called))}
+    assert planned == set(), plan

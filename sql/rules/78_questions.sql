@@ -8,16 +8,23 @@
 -- "accommodation"} is the common one ready to use.
 
 -- The event's questions as the API and the pages show them, in order.
+-- PL/pgSQL, not SQL: every GET of an event calls it, and a SQL function the
+-- planner cannot inline (an aggregate, SECURITY DEFINER) is parsed and
+-- planned again on every call, where PL/pgSQL keeps its plan for the
+-- session (backend CPU per GET /api/v1/events/{slug}: docs/PERFORMANCE.md).
 CREATE OR REPLACE FUNCTION eventbox.questions_json(p_event_id bigint) RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object('id', q.id, 'kind', q.kind, 'label', q.label,
-                                                 'help', q.help, 'required', q.required,
-                                                 'choices', to_jsonb(q.choices))
-                              ORDER BY q.position), '[]')
-      FROM questions q WHERE q.event_id = p_event_id
+BEGIN
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', q.id, 'kind', q.kind,
+                                                         'label', q.label, 'help', q.help,
+                                                         'required', q.required,
+                                                         'choices', to_jsonb(q.choices))
+                                      ORDER BY q.position), '[]')
+              FROM questions q WHERE q.event_id = p_event_id);
+END
 $$;
 
 -- set_questions: replaces an event's questions with the JSON array given.
