@@ -582,3 +582,23 @@ def test_a_poll_interval_out_of_range_stops_the_mailer(mailers, smtp, bad):
     m = mailers.start(server.url, EVENTBOX_MAIL_POLL_MS=bad)
     assert m.wait(timeout=30) != 0
     mailers.procs.remove(m)
+
+
+def test_an_empty_outbox_is_not_due_now(db):
+    """mail_next_due() is NULL when nothing is pending, so an idle mailer
+    sleeps EVENTBOX_MAIL_POLL_MS; it once answered 0 ("due now") and every
+    idle mailer asked the database again every 10 ms."""
+    conn = connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE eventbox.outbox SET status = 'sent'"
+                        " WHERE status = 'pending'")
+            cur.execute("SELECT eventbox.mail_next_due()")
+            assert cur.fetchone()[0] is None
+            cur.execute("INSERT INTO eventbox.outbox (kind, next_attempt_at)"
+                        " VALUES ('cancelled', now() + interval '5 seconds')")
+            cur.execute("SELECT eventbox.mail_next_due()")
+            assert 4000 <= cur.fetchone()[0] <= 5000
+    finally:
+        conn.rollback()
+        conn.close()
