@@ -93,6 +93,7 @@ config_load(void)
 	cfg.mail_dir = env_str("EVENTBOX_MAIL_DIR", "var/mail");
 	cfg.mail_max_tries = (int)env_num("EVENTBOX_MAIL_MAX_TRIES", 8, 1, 100);
 	cfg.mail_poll_ms = (int)env_num("EVENTBOX_MAIL_POLL_MS", 200, 10, 60000);
+	cfg.mail_batch = (int)env_num("EVENTBOX_MAIL_BATCH", 50, 1, 1000);
 	cfg.reminder_hours = (int)env_num("EVENTBOX_REMINDER_HOURS", 24, 1,
 	    24 * 30);
 	/* How long a registration waits for its address (sql/rules/

@@ -30,6 +30,7 @@ struct config {
 	const char	*mail_dir;	/* EVENTBOX_MAIL_DIR: .eml sink when no SMTP */
 	int		 mail_max_tries;	/* EVENTBOX_MAIL_MAX_TRIES */
 	int		 mail_poll_ms;		/* EVENTBOX_MAIL_POLL_MS */
+	int		 mail_batch;		/* EVENTBOX_MAIL_BATCH */
 	int		 reminder_hours;	/* EVENTBOX_REMINDER_HOURS */
 	int		 hold_minutes;	/* EVENTBOX_HOLD_MINUTES */
 	int		 retention_days;	/* EVENTBOX_RETENTION_DAYS */

@@ -337,17 +337,19 @@ durable_barrier(void)
 }
 
 int
-db_claim_one(enum stmt claim, PGresult **res)
+db_claim(enum stmt claim, int n, PGresult **res)
 {
-	static const char *const one[] = { "1" };
+	char		 how_many[16];
+	const char	*params[1] = { how_many };
 
 	*res = NULL;
+	snprintf(how_many, sizeof(how_many), "%d", n);
 	if (db_run_simple(STMT_BEGIN, 0, NULL) == -1 ||
-	    db_run(claim, 1, one, res) == -1)
+	    db_run(claim, 1, params, res) == -1)
 		return -1;
 	if (PQntuples(*res) > 0) {
 		if (durable_barrier() == 0)
-			return 1;
+			return PQntuples(*res);
 		PQclear(*res);		/* the row stays pending */
 		*res = NULL;
 		db_close();

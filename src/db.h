@@ -77,6 +77,7 @@ enum stmt {
 	STMT_DURABLE,
 	STMT_MAIL_LISTEN,
 	STMT_MAIL_CLAIM,
+	STMT_MAIL_RELOCK,
 	STMT_MAIL_SENT,
 	STMT_MAIL_FAILED,
 	STMT_MAIL_REMINDERS,
@@ -124,11 +125,11 @@ enum db_status	 db_query_durable(enum stmt, int nparams,
 int		 db_run(enum stmt, int nparams, const char *const *values,
 		    PGresult **res);
 int		 db_run_simple(enum stmt, int nparams, const char *const *values);
-/* BEGIN, then claim (a statement of one parameter, how many: "1").  1: a
- * row was claimed, in *res (the caller's), the transaction left open for
- * the caller to COMMIT, and what the claim saw is durable (db.c); 0: none,
- * committed; -1: the session is closed. */
-int		 db_claim_one(enum stmt claim, PGresult **res);
+/* BEGIN, then claim (a statement of one parameter: how many, at most n).
+ * > 0: that many rows were claimed, in *res (the caller's), the
+ * transaction left open for the caller to COMMIT, and what the claim saw
+ * is durable (db.c); 0: none, committed; -1: the session is closed. */
+int		 db_claim(enum stmt claim, int n, PGresult **res);
 void		 db_close(void);
 int		 db_connected(void);
 int		 db_socket(void);	/* -1 when closed */

@@ -400,8 +400,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " FROM eventbox.registration_by_token($1::text) r"
 	    " LEFT JOIN eventbox.public_events e ON e.slug = r.event_slug) x" },
 
-	/* The mailer (mailer.c), the functions of sql/003_mail.sql.  Each
-	 * message is one transaction of its own. */
+	/* The mailer (mailer.c), the functions of sql/rules/80_mail.sql.
+	 * Each message is one transaction of its own. */
 	[STMT_BEGIN] = { "begin", 0, "BEGIN" },
 	[STMT_COMMIT] = { "commit", 0, "COMMIT" },
 	[STMT_ROLLBACK] = { "rollback", 0, "ROLLBACK" },
@@ -423,6 +423,14 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " ical_stamp, vtimezone, sequence, event_id, was_when,"
 	    " was_location, link_changed, language, was_start, was_end,"
 	    " was_tz FROM eventbox.mail_claim($1::integer)" },
+	/* $1 outbox id.  The transaction that sends a batch's later
+	 * message writes only its mark: its commit need not wait for the
+	 * flush (a mark lost in a crash of PostgreSQL sends the message
+	 * again, at least once still), which spares the mailer one WAL
+	 * flush a message. */
+	[STMT_MAIL_RELOCK] = { "mail_relock", 1,
+	    "SELECT pg_catalog.set_config('synchronous_commit', 'off', true),"
+	    " eventbox.mail_relock($1::bigint) AS locked" },
 	[STMT_MAIL_SENT] = { "mail_sent", 1,
 	    "SELECT eventbox.mail_sent($1::bigint)" },
 	/* $1 outbox id, $2 error, $3 tries allowed, $4 first retry (ms) */

@@ -16,13 +16,16 @@
  * continued.
  *
  * The same loop sends webhook deliveries (webhook.c), which are outbox
- * rows too, taking turns with the messages.
+ * rows too, taking turns with the messages, a batch of each.
  *
- * Each message is one transaction: claim it (FOR UPDATE SKIP LOCKED, so
- * other mailers pass it by), compose it, hand it to SMTP, mark it sent or
- * failed, COMMIT.  The row lock lasts until the mark is committed, so two
- * mailers never send one message; a mailer that dies between the server's
- * acceptance and its COMMIT leaves that one message to be sent again.
+ * Messages are claimed EVENTBOX_MAIL_BATCH at a time (FOR UPDATE SKIP
+ * LOCKED, so other mailers pass them by) behind one durability barrier,
+ * and each is one transaction: compose it, hand it to SMTP (one connection,
+ * kept open by libcurl), mark it sent or failed, COMMIT; the batch's later
+ * rows are locked again first (send_batch()).  The row lock lasts until the
+ * mark is committed, so two mailers never send one message; a mailer that
+ * dies between the server's acceptance and its COMMIT leaves that one
+ * message to be sent again.
  *
  * Signals are blocked except during ppoll(): SIGTERM and SIGINT let the
  * message in flight finish, then exit; SIGHUP reopens the log file.
@@ -67,7 +70,7 @@ static int			 retry_base_ms = 60000;
 static char			 from_addr[256];
 
 static void
-fill_message(struct mail_msg *m, const PGresult *res, char *msgid,
+fill_message(struct mail_msg *m, const PGresult *res, int row, char *msgid,
     size_t msgidsz, char *boundary, size_t boundarysz)
 {
 	char		 u[TOKEN_LEN + 1];
@@ -75,9 +78,9 @@ fill_message(struct mail_msg *m, const PGresult *res, char *msgid,
 	const char	*domain = strchr(from_addr, '@') + 1;
 
 	memset(m, 0, sizeof(*m));
-	if (mail_kind_parse(db_value(res, 0, "kind"), &m->kind) == -1)
+	if (mail_kind_parse(db_value(res, row, "kind"), &m->kind) == -1)
 		abort();	/* the table's CHECK allows no other kind */
-#define COL(c) (db_value(res, 0, (c)))
+#define COL(c) (db_value(res, row, (c)))
 	m->from = cfg.mail_from;
 	m->to_name = COL("name");
 	m->to_email = COL("email");
@@ -145,25 +148,21 @@ keep_file(const char *id, const char *uuid, const struct buf *msg, char *err,
 }
 
 /*
- * Sends the next due message, if any.  1: one was handled (sent or
- * failed), 0: none is due, -1: the database went away.
+ * Sends row `row` of a claim and marks it, in the transaction open (the
+ * caller commits).  0, or -1: the database went away.
  */
 static int
-send_one(struct buf *msg)
+send_row(struct buf *msg, const PGresult *res, int row)
 {
-	PGresult		*res = NULL, *st = NULL;
+	PGresult		*st = NULL;
 	struct mail_msg		 m;
 	char			 msgid[128], boundary[64], err[128], tries[16],
 				 base[16];
 	const char		*id, *params[4];
 	enum smtp_result	 r;
-	int			 rc = -1;
 
-	if ((rc = db_claim_one(STMT_MAIL_CLAIM, &res)) != 1)
-		return rc;
-	rc = -1;
-	id = db_value(res, 0, "id");
-	fill_message(&m, res, msgid, sizeof(msgid), boundary,
+	id = db_value(res, row, "id");
+	fill_message(&m, res, row, msgid, sizeof(msgid), boundary,
 	    sizeof(boundary));
 	buf_reset(msg);
 	if (mail_compose(msg, &m) == -1) {
@@ -183,42 +182,85 @@ send_one(struct buf *msg)
 	params[0] = id;
 	if (r == SMTP_SENT) {
 		if (db_run_simple(STMT_MAIL_SENT, 1, params) == -1)
-			goto done;
+			return -1;
 		log_info("outbox %s: %s message sent", id,
-		    db_value(res, 0, "kind"));
-	} else {
-		snprintf(base, sizeof(base), "%d", retry_base_ms);
-		params[1] = err;
-		params[2] = tries;
-		params[3] = base;
-		if (db_run(STMT_MAIL_FAILED, 4, params, &st) == -1)
-			goto done;
-		log_warnx("outbox %s: %s message not sent (%s, %s): %s", id,
-		    db_value(res, 0, "kind"),
-		    r == SMTP_PERMANENT ? "refused" : "temporary", err,
-		    strcmp(db_value(st, 0, "status"), "failed") == 0 ?
-		    "gave up, left for staff" : "will retry");
+		    db_value(res, row, "kind"));
+		return 0;
 	}
-	if (db_run_simple(STMT_COMMIT, 0, NULL) == -1)
-		goto done;
-	rc = 1;
+	snprintf(base, sizeof(base), "%d", retry_base_ms);
+	params[1] = err;
+	params[2] = tries;
+	params[3] = base;
+	if (db_run(STMT_MAIL_FAILED, 4, params, &st) == -1)
+		return -1;
+	log_warnx("outbox %s: %s message not sent (%s, %s): %s", id,
+	    db_value(res, row, "kind"),
+	    r == SMTP_PERMANENT ? "refused" : "temporary", err,
+	    strcmp(db_value(st, 0, "status"), "failed") == 0 ?
+	    "gave up, left for staff" : "will retry");
+	PQclear(st);
+	return 0;
+}
+
+/*
+ * Sends the next due messages, EVENTBOX_MAIL_BATCH at most: one claim and
+ * one durability barrier for them all, then one transaction per message,
+ * so that a mailer that dies leaves only the message in flight to be sent
+ * again.  The first message's transaction is the claim's; each later row
+ * is locked again in its own (mail_relock(): another mailer may have taken
+ * it once the first committed).  How many were claimed (0: none is due),
+ * or -1: the database went away.
+ */
+static int
+send_batch(struct buf *msg)
+{
+	PGresult	*res = NULL, *lk;
+	const char	*params[1];
+	int		 n, i, rc = -1, locked;
+
+	if ((n = db_claim(STMT_MAIL_CLAIM, cfg.mail_batch, &res)) <= 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (i > 0) {
+			if (sig_stopping)
+				break;
+			params[0] = db_value(res, i, "id");
+			if (db_run_simple(STMT_BEGIN, 0, NULL) == -1 ||
+			    db_run(STMT_MAIL_RELOCK, 1, params, &lk) == -1)
+				goto done;
+			locked = db_bool(lk, 0, "locked");
+			PQclear(lk);
+			if (!locked) {
+				if (db_run_simple(STMT_COMMIT, 0, NULL) == -1)
+					goto done;
+				continue;
+			}
+		}
+		if (send_row(msg, res, i) == -1 ||
+		    db_run_simple(STMT_COMMIT, 0, NULL) == -1)
+			goto done;
+	}
+	rc = n;
 done:
 	PQclear(res);
-	PQclear(st);
 	return rc;
 }
 
-/* Messages and webhook deliveries in turn, until neither is due: a
- * receiver that is down does not hold the mail up, nor the reverse. */
+/* A batch of messages and as many webhook deliveries in turn, until
+ * neither is due: a receiver that is down does not hold the mail up, nor
+ * the reverse. */
 static void
 drain(struct buf *msg)
 {
-	int	 m, w;
+	int	 m, w, r;
 
 	while (!sig_stopping && db_connected()) {
-		if ((m = send_one(msg)) == -1 || sig_stopping)
+		if ((m = send_batch(msg)) == -1 || sig_stopping)
 			break;
-		if ((w = webhook_send_one()) == -1 || (m == 0 && w == 0))
+		for (w = 0; w < cfg.mail_batch && !sig_stopping; w++)
+			if ((r = webhook_send_one()) != 1)
+				break;
+		if (!db_connected() || (m == 0 && w == 0))
 			break;
 	}
 }

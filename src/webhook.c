@@ -171,7 +171,7 @@ webhook_send_one(void)
 	const char	*id, *params[6];
 	int		 rc = -1, sent;
 
-	if ((rc = db_claim_one(STMT_WEBHOOK_CLAIM, &res)) != 1)
+	if ((rc = db_claim(STMT_WEBHOOK_CLAIM, 1, &res)) != 1)
 		return rc;
 	rc = -1;
 	id = db_value(res, 0, "id");

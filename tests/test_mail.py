@@ -403,6 +403,43 @@ def test_a_mailer_killed_mid_batch_loses_nothing(api, make_event, smtp,
     assert sum(counts) - len(people) <= 1, counts
 
 
+def test_a_batch_row_locked_meanwhile_is_left_to_its_holder(
+        api, db, make_event, smtp, mailers):
+    """A batch is claimed at once and each message commits on its own, so
+    the batch's later rows are locked again one by one (mail_relock): a row
+    that another session locked after the first message's commit is
+    skipped, not sent under its holder, and goes out once, when free."""
+    slug = make_event(capacity=10)
+    people = [addr(f"relock{i}") for i in range(5)]
+    for a in people:
+        assert api.register(slug, "Rel", a).status == 201
+    last = people[-1]
+    last_id = db.value("SELECT o.id FROM eventbox.outbox o"
+                       " JOIN eventbox.registrations r ON r.id = o.registration_id"
+                       " WHERE r.email = %s AND o.status = 'pending'", last)
+    server = smtp(delay=0.2).start()
+    mailers.start(server.url)
+    server.wait_for(people[:1])
+    holder = connect()
+    holder.autocommit = False       # the lock lasts until the rollback
+    try:
+        with holder.cursor() as cur:
+            # Granted once the claim's own transaction (the first message's)
+            # commits: the batch's rows are then free to lock.
+            cur.execute("SELECT status FROM eventbox.outbox WHERE id = %s"
+                        " FOR UPDATE", (last_id,))
+            assert cur.fetchone()[0] == "pending"
+        server.wait_for(people[:-1])
+        time.sleep(0.5)
+        assert server.to(last) == [], "sent while another session held it"
+    finally:
+        holder.rollback()
+        holder.close()
+    server.wait_for([last])
+    time.sleep(0.5)
+    assert [len(server.to(a)) for a in people] == [1] * 5
+
+
 def test_4xx_is_retried_and_5xx_is_failed_after_the_tries(
         api, db, make_event, smtp, mailers):
     slug = make_event()
@@ -582,3 +619,24 @@ def test_a_poll_interval_out_of_range_stops_the_mailer(mailers, smtp, bad):
     m = mailers.start(server.url, EVENTBOX_MAIL_POLL_MS=bad)
     assert m.wait(timeout=30) != 0
     mailers.procs.remove(m)
+
+
+def test_an_empty_outbox_is_not_due_now(db):
+    """mail_next_due() is NULL when nothing is pending, so an idle mailer
+    sleeps EVENTBOX_MAIL_POLL_MS; it once answered 0 ("due now") and every
+    idle mailer asked the database again every 10 ms."""
+    conn = connect()
+    conn.autocommit = False         # all of it rolled back below
+    try:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE eventbox.outbox SET status = 'sent'"
+                        " WHERE status = 'pending'")
+            cur.execute("SELECT eventbox.mail_next_due()")
+            assert cur.fetchone()[0] is None
+            cur.execute("INSERT INTO eventbox.outbox (kind, next_attempt_at)"
+                        " VALUES ('cancelled', now() + interval '5 seconds')")
+            cur.execute("SELECT eventbox.mail_next_due()")
+            assert 4000 <= cur.fetchone()[0] <= 5000
+    finally:
+        conn.rollback()
+        conn.close()

@@ -138,6 +138,22 @@ BEGIN
 END
 $$;
 
+-- mail_relock: the mailer claims a batch (mail_claim) and commits after
+-- each message it sends, so that a mailer that dies leaves at most the
+-- message in flight to be sent again; the batch's other rows are locked
+-- again one by one in their own transaction.  true when p_id is still
+-- pending, due and not locked by another mailer (which then sends it);
+-- false: leave it.
+CREATE OR REPLACE FUNCTION eventbox.mail_relock(p_id bigint) RETURNS boolean
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    SELECT coalesce((SELECT true FROM eventbox.outbox
+                      WHERE id = p_id AND status = 'pending' AND next_attempt_at <= now()
+                        FOR UPDATE SKIP LOCKED), false)
+$$;
+
 -- mail_sent: the SMTP server accepted the message.  Erases what identified
 -- the person; the row stays as a record that a message went out.
 CREATE OR REPLACE FUNCTION eventbox.mail_sent(p_id bigint) RETURNS void
@@ -245,7 +261,11 @@ LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
-    SELECT greatest(0, ceil(extract(epoch FROM min(next_attempt_at) - now()) * 1000))::bigint
+    -- greatest() skips a NULL: without the CASE, "none pending" read as
+    -- "one due now", and an idle mailer asked again every 10 ms.
+    SELECT CASE WHEN min(next_attempt_at) IS NOT NULL THEN
+               greatest(0, ceil(extract(epoch FROM min(next_attempt_at) - now()) * 1000))::bigint
+           END
       FROM eventbox.outbox WHERE status = 'pending'
 $$;
 

@@ -91,6 +91,7 @@ GRANT SELECT ON eventbox.public_events, eventbox.libcal_events, eventbox.timezon
 
 GRANT EXECUTE ON FUNCTION
     eventbox.mail_claim(integer),
+    eventbox.mail_relock(bigint),
     eventbox.mail_sent(bigint),
     eventbox.mail_failed(bigint, text, integer, integer),
     eventbox.queue_reminders(integer),
