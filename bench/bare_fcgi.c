@@ -41,6 +41,27 @@ static const char body[] = "{\"ok\":true}\n";
 static const char head[] = "Status: 200 OK\r\nContent-Type: application/json\r\n"
     "Content-Length: 12\r\n\r\n";
 
+/* Reads the results of n pipelined queries and their sync; 1 if any
+ * failed. */
+static int
+drain(PGconn *c, size_t n)
+{
+	PGresult	*r;
+	size_t		 i;
+	int		 bad = 0;
+
+	for (i = 0; i < n; i++)
+		while ((r = PQgetResult(c)) != NULL) {
+			bad |= PQresultStatus(r) == PGRES_FATAL_ERROR ||
+			    PQresultStatus(r) == PGRES_PIPELINE_ABORTED;
+			PQclear(r);
+		}
+	r = PQgetResult(c);		/* the sync */
+	bad |= PQresultStatus(r) != PGRES_PIPELINE_SYNC;
+	PQclear(r);
+	return bad;
+}
+
 /* The statement inside the barrier's steps (BARE_BARRIER=1); 0 when all
  * went. */
 static int
@@ -49,37 +70,21 @@ run_barrier(PGconn *c, int nparams, const char *const *param)
 	static const char *const steps[] = { "BEGIN",
 	    "SELECT set_config('synchronous_commit', 'off', true)", NULL,
 	    "COMMIT", "SELECT pg_logical_emit_message(true, 'bench', '')" };
-	PGresult	*r;
+	const size_t	 n = sizeof(steps) / sizeof(steps[0]);
 	size_t		 i;
-	int		 bad = 0;
+	int		 bad;
 
-	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+	for (i = 0; i < n; i++)
 		if ((steps[i] == NULL ? PQsendQueryPrepared(c, "one", nparams,
 		    param, NULL, NULL, 0) : PQsendQueryParams(c, steps[i], 0,
 		    NULL, NULL, NULL, NULL, 0)) != 1)
 			return 1;
 	if (PQpipelineSync(c) != 1)
 		return 1;
-	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		while ((r = PQgetResult(c)) != NULL) {
-			bad |= PQresultStatus(r) == PGRES_FATAL_ERROR ||
-			    PQresultStatus(r) == PGRES_PIPELINE_ABORTED;
-			PQclear(r);
-		}
-	}
-	r = PQgetResult(c);		/* the sync */
-	bad |= PQresultStatus(r) != PGRES_PIPELINE_SYNC;
-	PQclear(r);
+	bad = drain(c, n);
 	if (bad && PQsendQueryParams(c, "ROLLBACK", 0, NULL, NULL, NULL, NULL,
 	    0) == 1 && PQpipelineSync(c) == 1)	/* leave no failed block */
-		while ((r = PQgetResult(c)) != NULL ||
-		    (r = PQgetResult(c)) != NULL) {
-			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
-				PQclear(r);
-				break;
-			}
-			PQclear(r);
-		}
+		drain(c, 1);
 	return bad;
 }
 

@@ -144,14 +144,19 @@ $$;
 -- again one by one in their own transaction.  true when p_id is still
 -- pending, due and not locked by another mailer (which then sends it);
 -- false: leave it.
+-- PL/pgSQL: it runs once a message, and a SQL function with a subquery is
+-- parsed and planned on every call.
 CREATE OR REPLACE FUNCTION eventbox.mail_relock(p_id bigint) RETURNS boolean
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
-    SELECT coalesce((SELECT true FROM eventbox.outbox
-                      WHERE id = p_id AND status = 'pending' AND next_attempt_at <= now()
-                        FOR UPDATE SKIP LOCKED), false)
+BEGIN
+    PERFORM 1 FROM outbox
+      WHERE id = p_id AND status = 'pending' AND next_attempt_at <= now()
+        FOR UPDATE SKIP LOCKED;
+    RETURN FOUND;
+END
 $$;
 
 -- mail_sent: the SMTP server accepted the message.  Erases what identified
