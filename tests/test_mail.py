@@ -607,8 +607,12 @@ def test_registrations_send_no_notify_and_a_sleeping_mailer_still_sends(
         server.wait_for([a])
         listener.poll()
         assert listener.notifies == []
-        assert db.value("SELECT count(*) FROM pg_trigger WHERE tgrelid ="
-                        " 'eventbox.outbox'::regclass AND NOT tgisinternal") == 0
+        # the one trigger left on the outbox checks the row's fields
+        assert db.all("SELECT tgname FROM pg_trigger WHERE tgrelid ="
+                      " 'eventbox.outbox'::regclass AND NOT tgisinternal") \
+            == [("outbox_row_checks",)]
+        assert "notify" not in db.value(
+            "SELECT lower(prosrc) FROM pg_proc WHERE oid = 'eventbox.tg_outbox_row_checks'::regproc")
     finally:
         listener.close()
 

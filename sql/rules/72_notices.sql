@@ -82,8 +82,11 @@ BEGIN
 END
 $$;
 
+-- Named for the columns its WHEN compares, so that a counter update (every
+-- registration's) does not compile that WHEN clause.
 CREATE OR REPLACE TRIGGER events_calendar_change
-    BEFORE UPDATE ON eventbox.events
+    BEFORE UPDATE OF starts_at, ends_at, location, format, online_url, status
+    ON eventbox.events
     FOR EACH ROW
     WHEN ((OLD.starts_at, OLD.ends_at, OLD.location, OLD.format, OLD.online_url)
               IS DISTINCT FROM (NEW.starts_at, NEW.ends_at, NEW.location, NEW.format,

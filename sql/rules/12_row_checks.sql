@@ -1,0 +1,191 @@
+-- rules/12_row_checks.sql: what a row of events, registrations, outbox and
+-- tokens may hold, checked when the row is written.
+--
+-- These were CHECK constraints until sql/019_row_checks.sql: PostgreSQL
+-- compiles every CHECK of a table again for every statement that writes to
+-- it, and a registration writes to all four (the event row through its
+-- counters).  A PL/pgSQL trigger's expressions are compiled once per
+-- session.  Each rule below is its old CHECK's expression, verbatim, under
+-- the same name; a row fails it when the expression is false (a NULL
+-- passes, as with a CHECK), with the error a CHECK gives: SQLSTATE 23514
+-- (check_violation) and the constraint's name (PG_DIAG_CONSTRAINT_NAME),
+-- never the row itself, which may hold a patron's address.
+--
+-- The seat invariants (seats_never_oversold, waitlist_never_overfull, the
+-- counters >= 0) stay CHECKs on events: sql/001_core.sql.
+--
+-- BEFORE triggers fire in name order: each of these fires after every
+-- BEFORE trigger of its table that changes a column it checks
+-- (events_calendar_change, hold_ends_with_registration), so it sees the
+-- row as it will be stored.
+
+-- The error a CHECK constraint named p_rule on p_table gives.  Granted to
+-- every role that writes rows (sql/rules/90_grants.sql): it runs as the
+-- writer.
+CREATE OR REPLACE FUNCTION eventbox.refuse_row(p_table text, p_rule text)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    RAISE EXCEPTION 'new row for relation "%" violates check constraint "%"', p_table, p_rule
+        USING ERRCODE = 'check_violation', CONSTRAINT = p_rule,
+              SCHEMA = 'eventbox', TABLE = p_table;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION eventbox.tg_events_row_checks() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    bad text;           -- the rule the row breaks
+BEGIN
+    IF (NEW.ends_at > NEW.starts_at) IS FALSE THEN
+        bad := 'ends_after_start';
+    ELSIF (length(NEW.audience) <= 2000
+        AND NEW.audience !~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]') IS FALSE THEN
+        bad := 'events_audience_check';
+    ELSIF (NEW.capacity >= 0) IS FALSE THEN
+        bad := 'events_capacity_check';
+    ELSIF (NEW.format = ANY (ARRAY['online', 'in_person', 'hybrid'])) IS FALSE THEN
+        bad := 'events_format_check';
+    ELSIF (NEW.hold_minutes >= 1 AND NEW.hold_minutes <= 10080) IS FALSE THEN
+        bad := 'events_hold_minutes_check';
+    ELSIF (NEW.ical_sequence >= 0) IS FALSE THEN
+        bad := 'events_ical_sequence_check';
+    ELSIF (length(NEW.image_alt) <= 500) IS FALSE THEN
+        bad := 'events_image_alt_check';
+    ELSIF (NEW.image_path ~ '^/static/[A-Za-z0-9._/-]+$'
+        AND NEW.image_path !~ '\.\.') IS FALSE THEN
+        bad := 'events_image_path_check';
+    ELSIF (cardinality(NEW.learning_outcomes) <= 20
+        AND array_position(NEW.learning_outcomes, NULL::text) IS NULL
+        AND array_position(NEW.learning_outcomes, ''::text) IS NULL
+        AND length(array_to_string(NEW.learning_outcomes, '')) <= 10000
+        AND array_to_string(NEW.learning_outcomes, ' ') !~ '[[:cntrl:]]') IS FALSE THEN
+        bad := 'events_learning_outcomes_check';
+    ELSIF (NEW.location !~ '[[:cntrl:]]') IS FALSE THEN
+        bad := 'events_location_one_line';
+    ELSIF (NEW.online_url ~ '^https?://[^[:space:]]+$') IS FALSE THEN
+        bad := 'events_online_url_check';
+    ELSIF (NEW.presenter !~ '[[:cntrl:]]') IS FALSE THEN
+        bad := 'events_presenter_one_line';
+    ELSIF (NEW.registrations_per_minute >= 1
+        AND NEW.registrations_per_minute <= 100000) IS FALSE THEN
+        bad := 'events_registrations_per_minute_check';
+    ELSIF (NEW.slug ~ '^[a-z0-9][a-z0-9-]{0,99}$' AND NEW.slug !~ '^[0-9]+$') IS FALSE THEN
+        bad := 'events_slug_check';
+    ELSIF (NEW.status = ANY (ARRAY['draft', 'published', 'cancelled'])) IS FALSE THEN
+        bad := 'events_status_check';
+    ELSIF (length(NEW.title) >= 1 AND length(NEW.title) <= 300) IS FALSE THEN
+        bad := 'events_title_check';
+    ELSIF (NEW.title !~ '[[:cntrl:]]') IS FALSE THEN
+        bad := 'events_title_one_line';
+    ELSIF (NEW.waitlist_capacity >= 0) IS FALSE THEN
+        bad := 'events_waitlist_capacity_check';
+    ELSIF (NEW.image_path IS NULL OR NEW.image_decorative
+        OR length(btrim(coalesce(NEW.image_alt, ''))) > 0) IS FALSE THEN
+        bad := 'image_has_alt';
+    END IF;
+    IF bad IS NOT NULL THEN
+        PERFORM refuse_row('events', bad);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+-- On INSERT, and on an UPDATE that names a column a rule reads: the
+-- counter trigger's UPDATE names only the counters, and pays nothing.
+-- (No other BEFORE trigger writes a column below that its UPDATE did not
+-- name; events_calendar_change raises ical_sequence only when a date,
+-- place or status changed, all of them listed.)
+CREATE OR REPLACE TRIGGER events_row_checks
+    BEFORE INSERT OR UPDATE OF starts_at, ends_at, audience, capacity, format,
+        hold_minutes, ical_sequence, image_alt, image_path, image_decorative,
+        learning_outcomes, location, online_url, presenter,
+        registrations_per_minute, slug, status, title, waitlist_capacity
+    ON eventbox.events
+    FOR EACH ROW EXECUTE FUNCTION eventbox.tg_events_row_checks();
+
+CREATE OR REPLACE FUNCTION eventbox.tg_registrations_row_checks() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    bad text;           -- the rule the row breaks
+BEGIN
+    IF is_email_address(NEW.email) IS FALSE THEN
+        bad := 'registrations_email_check';
+    ELSIF (NEW.hold_expired_at IS NULL OR NEW.status = 'cancelled') IS FALSE THEN
+        bad := 'registrations_expired_is_cancelled';
+    ELSIF (NEW.held_until IS NULL OR NEW.status <> 'cancelled') IS FALSE THEN
+        bad := 'registrations_hold_is_live';
+    ELSIF (NEW.language ~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$') IS FALSE THEN
+        bad := 'registrations_language_check';
+    ELSIF is_person_name(NEW.name) IS FALSE THEN
+        bad := 'registrations_name_check';
+    ELSIF is_library_name(NEW.organization) IS FALSE THEN
+        bad := 'registrations_organization_check';
+    ELSIF (NEW.source = ANY (ARRAY['web', 'api', 'staff'])) IS FALSE THEN
+        bad := 'registrations_source_check';
+    ELSIF (NEW.status = ANY (ARRAY['confirmed', 'waitlisted', 'cancelled'])) IS FALSE THEN
+        bad := 'registrations_status_check';
+    END IF;
+    IF bad IS NOT NULL THEN
+        PERFORM refuse_row('registrations', bad);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER registrations_row_checks
+    BEFORE INSERT OR UPDATE ON eventbox.registrations
+    FOR EACH ROW EXECUTE FUNCTION eventbox.tg_registrations_row_checks();
+
+CREATE OR REPLACE FUNCTION eventbox.tg_outbox_row_checks() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    bad text;           -- the rule the row breaks
+BEGIN
+    IF (jsonb_typeof(NEW.changes) = 'object') IS FALSE THEN
+        bad := 'outbox_changes_check';
+    ELSIF (NEW.kind = ANY (ARRAY['confirmed', 'waitlisted', 'promoted', 'cancelled',
+                            'already_registered', 'reminder', 'event_cancelled',
+                            'confirm_address', 'event_changed', 'webhook'])) IS FALSE THEN
+        bad := 'outbox_kind_check';
+    ELSIF (jsonb_typeof(NEW.payload) = 'object') IS FALSE THEN
+        bad := 'outbox_payload_check';
+    ELSIF (NEW.status = ANY (ARRAY['pending', 'sent', 'failed'])) IS FALSE THEN
+        bad := 'outbox_status_check';
+    ELSIF ((NEW.kind = 'webhook') = (NEW.webhook_id IS NOT NULL)
+        AND (NEW.kind = 'webhook' OR NEW.payload IS NULL)
+        AND (NEW.kind <> 'webhook' OR NEW.status <> 'pending' OR NEW.payload IS NOT NULL)) IS FALSE THEN
+        bad := 'outbox_webhook_rows';
+    END IF;
+    IF bad IS NOT NULL THEN
+        PERFORM refuse_row('outbox', bad);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER outbox_row_checks
+    BEFORE INSERT OR UPDATE ON eventbox.outbox
+    FOR EACH ROW EXECUTE FUNCTION eventbox.tg_outbox_row_checks();
+
+CREATE OR REPLACE FUNCTION eventbox.tg_tokens_row_checks() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF (length(NEW.token_hash) = 32) IS FALSE THEN
+        PERFORM eventbox.refuse_row('tokens', 'tokens_token_hash_check');
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER tokens_row_checks
+    BEFORE INSERT OR UPDATE ON eventbox.tokens
+    FOR EACH ROW EXECUTE FUNCTION eventbox.tg_tokens_row_checks();

@@ -1,0 +1,248 @@
+"""The rules for a row's fields, as triggers (sql/019_row_checks.sql,
+sql/rules/12_row_checks.sql), refuse and let through what the CHECK
+constraints they replaced did, with the same SQLSTATE and constraint name,
+whoever writes the row (here the owner, with plain SQL).
+
+And what made them triggers stays true: a registration's statements
+compile no CHECK but the seat invariants and no trigger WHEN clause
+(PostgreSQL compiles both again for every statement; they were 40% of a
+registration's instructions), and the audit trigger, named for columns so
+that a counter update skips it, names every column but the counters."""
+import uuid
+
+import psycopg2
+import pytest
+
+SEAT_INVARIANTS = {"seats_never_oversold", "waitlist_never_overfull",
+                   "events_confirmed_count_check", "events_waitlisted_count_check",
+                   "events_cancelled_count_check"}
+COUNTERS = {"confirmed_count", "waitlisted_count", "cancelled_count"}
+
+# (constraint, column, a value it refuses, a value at its limit it accepts)
+EVENT_RULES = [
+    ("events_audience_check", "audience", "a\x07b", "x" * 2000),
+    ("events_audience_check", "audience", "x" * 2001, "tab\tand\nnewline"),
+    ("events_capacity_check", "capacity", -1, 0),
+    ("events_format_check", "format", "radio", "hybrid"),
+    ("events_hold_minutes_check", "hold_minutes", 0, 10080),
+    ("events_hold_minutes_check", "hold_minutes", 10081, 1),
+    ("events_ical_sequence_check", "ical_sequence", -1, 0),
+    ("events_image_alt_check", "image_alt", "x" * 501, "x" * 500),
+    ("events_image_path_check", "image_path", "/static/../etc/passwd", None),
+    ("events_image_path_check", "image_path", "/tmp/x.png", None),
+    ("events_location_one_line", "location", "Room 1\nRoom 2", "Room 1"),
+    ("events_online_url_check", "online_url", "ftp://x.example", "https://x.example/a"),
+    ("events_presenter_one_line", "presenter", "A\rB", "A B"),
+    ("events_registrations_per_minute_check", "registrations_per_minute", 0, 100000),
+    ("events_slug_check", "slug", "12345", None),
+    ("events_slug_check", "slug", "Has-Capitals", None),
+    ("events_status_check", "status", "archived", "cancelled"),
+    ("events_title_check", "title", "", "x" * 300),
+    ("events_title_check", "title", "x" * 301, "T"),
+    ("events_title_one_line", "title", "A\nB", "A B"),
+    ("events_waitlist_capacity_check", "waitlist_capacity", -1, None),
+]
+
+
+def refused(db, constraint, table, sql, *args):
+    with pytest.raises(psycopg2.errors.CheckViolation) as e:
+        db.all(sql, *args)
+    assert e.value.diag.constraint_name == constraint
+    assert e.value.diag.table_name == table
+    assert e.value.diag.schema_name == "eventbox"
+    # never the row itself: it may hold a patron's address
+    assert e.value.diag.message_detail is None
+
+
+@pytest.mark.parametrize("constraint,column,bad,good", EVENT_RULES)
+def test_an_event_column_refuses_what_its_check_refused(db, make_event, constraint,
+                                                        column, bad, good):
+    slug = make_event()
+    before = db.one("SELECT * FROM eventbox.events WHERE slug = %s", slug)
+    refused(db, constraint, "events",
+            f"UPDATE eventbox.events SET {column} = %s WHERE slug = %s", bad, slug)
+    assert db.one("SELECT * FROM eventbox.events WHERE slug = %s", slug) == before
+    if good is not None:
+        db.all(f"UPDATE eventbox.events SET {column} = %s WHERE slug = %s", good, slug)
+        assert db.value(f"SELECT {column} FROM eventbox.events WHERE slug = %s",
+                        slug) == good
+
+
+def test_an_event_inserted_is_checked_too(db, make_event):
+    with pytest.raises(psycopg2.errors.CheckViolation) as e:
+        make_event(title="A\nB")
+    assert e.value.diag.constraint_name == "events_title_one_line"
+    with pytest.raises(psycopg2.errors.CheckViolation) as e:
+        db.all("INSERT INTO eventbox.events (slug, title, capacity, starts_at, ends_at)"
+               " VALUES (%s, 'T', 1, now(), now())", "t-" + uuid.uuid4().hex[:12])
+    assert e.value.diag.constraint_name == "ends_after_start"
+
+
+def test_the_rules_over_several_event_columns(db, make_event):
+    slug = make_event()
+    refused(db, "ends_after_start", "events",
+            "UPDATE eventbox.events SET ends_at = starts_at WHERE slug = %s", slug)
+    refused(db, "image_has_alt", "events",
+            "UPDATE eventbox.events SET image_path = '/static/a.png', image_alt = '  ',"
+            " image_decorative = false WHERE slug = %s", slug)
+    db.all("UPDATE eventbox.events SET image_path = '/static/a/b-c_d.png', image_alt = NULL,"
+           " image_decorative = true WHERE slug = %s", slug)
+    refused(db, "image_has_alt", "events",
+            "UPDATE eventbox.events SET image_decorative = false WHERE slug = %s", slug)
+    for bad in (["x"] * 21, ["a", None], ["a", ""], ["x" * 10001], ["a\x01"]):
+        refused(db, "events_learning_outcomes_check", "events",
+                "UPDATE eventbox.events SET learning_outcomes = %s WHERE slug = %s",
+                bad, slug)
+    db.all("UPDATE eventbox.events SET learning_outcomes = %s WHERE slug = %s",
+           ["x"] * 20, slug)
+    # a NULL passes, as it passes a CHECK
+    db.all("UPDATE eventbox.events SET image_alt = NULL, waitlist_capacity = NULL,"
+           " hold_minutes = NULL, registrations_per_minute = NULL, online_url = NULL"
+           " WHERE slug = %s", slug)
+
+
+def add_registration(db, slug, **cols):
+    fields = {"name": "Ann Reader", "email": f"r-{uuid.uuid4().hex[:8]}@example.org",
+              "status": "confirmed", "source": "staff"}
+    fields.update(cols)
+    names = ", ".join(fields)
+    marks = ", ".join(["%s"] * len(fields))
+    return db.value(f"INSERT INTO eventbox.registrations (event_id, {names})"
+                    f" SELECT id, {marks} FROM eventbox.events WHERE slug = %s RETURNING id",
+                    *fields.values(), slug)
+
+
+@pytest.mark.parametrize("constraint,cols", [
+    ("registrations_name_check", {"name": ""}),
+    ("registrations_name_check", {"name": "x" * 201}),
+    ("registrations_name_check", {"name": "A\tB"}),
+    ("registrations_email_check", {"email": "no-at-sign.example.org"}),
+    ("registrations_email_check", {"email": "a b@example.org"}),
+    ("registrations_organization_check", {"organization": "L" * 201}),
+    ("registrations_language_check", {"language": "english"}),
+    ("registrations_source_check", {"source": "fax"}),
+    ("registrations_status_check", {"status": "maybe"}),
+    ("registrations_hold_is_live", {"status": "cancelled",
+                                    "held_until": "2030-01-01T00:00:00Z"}),
+    ("registrations_expired_is_cancelled", {"hold_expired_at": "2030-01-01T00:00:00Z"}),
+])
+def test_a_registration_refuses_what_its_check_refused(db, make_event, constraint, cols):
+    slug = make_event()
+    with pytest.raises(psycopg2.errors.CheckViolation) as e:
+        add_registration(db, slug, **cols)
+    assert e.value.diag.constraint_name == constraint
+    assert e.value.diag.table_name == "registrations"
+    assert db.value("SELECT confirmed_count + waitlisted_count + cancelled_count"
+                    " FROM eventbox.events WHERE slug = %s", slug) == 0
+
+
+def test_a_registration_at_the_limits_is_let_through_and_checked_on_update(db, make_event):
+    slug = make_event()
+    rid = add_registration(db, slug, name="x" * 200, organization="L" * 200,
+                           language="pt-BR", email="a" * 242 + "@example.org")
+    add_registration(db, slug, organization=None, source="web")
+    refused(db, "registrations_name_check", "registrations",
+            "UPDATE eventbox.registrations SET name = '' WHERE id = %s", rid)
+    refused(db, "registrations_expired_is_cancelled", "registrations",
+            "UPDATE eventbox.registrations SET hold_expired_at = now() WHERE id = %s", rid)
+    assert db.value("SELECT name FROM eventbox.registrations WHERE id = %s", rid) == "x" * 200
+
+
+@pytest.mark.parametrize("constraint,cols", [
+    ("outbox_kind_check", {"kind": "postcard"}),
+    ("outbox_status_check", {"status": "lost"}),
+    ("outbox_changes_check", {"changes": "[]"}),
+    ("outbox_payload_check", {"kind": "webhook", "payload": "[1]"}),
+    ("outbox_webhook_rows", {"payload": "{}"}),
+])
+def test_an_outbox_row_refuses_what_its_check_refused(db, make_event, constraint, cols):
+    slug = make_event()
+    rid = add_registration(db, slug)
+    fields = {"kind": "confirmed", "email": "a@example.org", "name": "Ann"}
+    fields.update(cols)
+    names = ", ".join(fields)
+    marks = ", ".join(["%s"] * len(fields))
+    with pytest.raises(psycopg2.errors.CheckViolation) as e:
+        db.all(f"INSERT INTO eventbox.outbox (registration_id, event_id, {names})"
+               f" SELECT %s, id, {marks} FROM eventbox.events WHERE slug = %s",
+               rid, *fields.values(), slug)
+    assert e.value.diag.constraint_name == constraint
+    assert e.value.diag.table_name == "outbox"
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE registration_id = %s",
+                    rid) == 0
+
+
+def test_a_token_refuses_a_hash_of_the_wrong_length(db, make_event):
+    rid = add_registration(db, make_event())
+    refused(db, "tokens_token_hash_check", "tokens",
+            "INSERT INTO eventbox.tokens (token_hash, registration_id)"
+            " VALUES (sha224('x'), %s)", rid)
+    db.all("INSERT INTO eventbox.tokens (token_hash, registration_id)"
+           " VALUES (sha256('x'), %s)", rid)
+
+
+def test_the_tables_a_registration_writes_keep_only_the_seat_invariants_as_checks(db):
+    names = {r[0] for r in db.all(
+        "SELECT conname FROM pg_constraint WHERE contype = 'c' AND conrelid IN"
+        " ('eventbox.events'::regclass, 'eventbox.registrations'::regclass,"
+        "  'eventbox.outbox'::regclass, 'eventbox.tokens'::regclass)")}
+    assert names == SEAT_INVARIANTS
+
+
+def test_no_trigger_on_a_registrations_path_has_a_when_clause(db):
+    """A registration inserts into registrations, tokens and outbox and
+    updates its event's counters: no trigger that fires on those has a WHEN
+    clause (compiled per statement) or, on events, fires on an UPDATE that
+    names only the counters, but counters_are_derived."""
+    inserts = db.all(
+        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger"
+        " WHERE NOT tgisinternal AND tgqual IS NOT NULL AND tgtype & 4 <> 0"
+        "   AND tgrelid IN ('eventbox.registrations'::regclass,"
+        "                   'eventbox.tokens'::regclass, 'eventbox.outbox'::regclass)")
+    assert inserts == []
+    on_counters = db.all(
+        "SELECT t.tgname FROM pg_trigger t WHERE NOT t.tgisinternal"
+        "   AND t.tgrelid = 'eventbox.events'::regclass AND t.tgtype & 16 <> 0"
+        "   AND (t.tgattr = '' OR EXISTS (SELECT 1 FROM unnest(t.tgattr::int2[]) a"
+        "        JOIN pg_attribute p ON p.attrelid = t.tgrelid AND p.attnum = a"
+        "        WHERE p.attname = ANY (%s)))", sorted(COUNTERS))
+    assert on_counters == [("counters_are_derived",)]
+    assert db.value("SELECT tgqual IS NULL FROM pg_trigger WHERE tgname ="
+                    " 'counters_are_derived'")
+
+
+def test_the_audit_trigger_names_every_event_column_but_the_counters(db):
+    columns = {r[0] for r in db.all(
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'eventbox.events'::regclass"
+        " AND attnum > 0 AND NOT attisdropped")}
+    named = {r[0] for r in db.all(
+        "SELECT p.attname FROM pg_trigger t, unnest(t.tgattr::int2[]) a"
+        "  JOIN pg_attribute p ON p.attnum = a"
+        " WHERE t.tgname = 'audit_events' AND p.attrelid = t.tgrelid")}
+    assert named == columns - COUNTERS
+
+
+def test_the_counters_still_move_only_with_registrations(db, make_event):
+    slug = make_event(capacity=5)
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        db.all("UPDATE eventbox.events SET confirmed_count = confirmed_count + 1"
+               " WHERE slug = %s", slug)
+    # from inside a function, as from psql
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        db.all("DO $$ BEGIN UPDATE eventbox.events SET waitlisted_count = 7"
+               " WHERE slug = '" + slug + "'; END $$")
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        db.all("INSERT INTO eventbox.events (slug, title, capacity, starts_at, ends_at,"
+               " cancelled_count) VALUES (%s, 'T', 1, now() + interval '1 day',"
+               " now() + interval '2 days', 1)", "t-" + uuid.uuid4().hex[:12])
+    # naming them unchanged is allowed, and a registration moves them
+    db.all("UPDATE eventbox.events SET confirmed_count = confirmed_count, title = 'Renamed'"
+           " WHERE slug = %s", slug)
+    add_registration(db, slug)
+    assert db.value("SELECT confirmed_count FROM eventbox.events WHERE slug = %s", slug) == 1
+    # and the audit log saw the rename, not the counter move
+    changes = db.all("SELECT action, details FROM eventbox.audit_log a"
+                     " JOIN eventbox.events e ON e.id = a.event_id WHERE e.slug = %s"
+                     " ORDER BY a.id", slug)
+    assert [c[0] for c in changes] == ["event_created", "event_updated"]
+    assert changes[1][1] == {"title": "Renamed"}
