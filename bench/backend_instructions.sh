@@ -12,6 +12,14 @@
 # the service's are (synchronous_commit off: no flush is counted).  One run
 # of 1 call and one of CALLS + 1; the difference over CALLS is the figure,
 # so the backend's start and first-call caches drop out.
+#
+# With SERVICE=1 it counts the statement the service sends instead
+# (register_answered(), which adds the questions and the per-network
+# ceiling); with CALL_SQL, that statement (a printf format: the event's
+# slug, a random number, the call's number).  With MINIMAL=1 it counts the
+# baseline, bench/minimal.sql's
+# minimal_register() on its own event EVENT (both loaded here when missing,
+# into schema bench, as `make bench` loads them).
 set -euo pipefail
 
 VAR=${1:?usage: bench/backend_instructions.sh VARDIR EVENT [CALLS]}
@@ -36,8 +44,8 @@ as_pg() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); els
 count() {
     local n=$1 i
     for ((i = 0; i < n; i++)); do
-        printf "SELECT outcome FROM eventbox.register('%s', 'Bench Patron', 'cg-%s-%d@example.org', NULL, 'api', NULL, NULL);\n" \
-            "$EVENT" "$RANDOM$RANDOM" "$i"
+        # shellcheck disable=SC2059
+        printf "$CALL\n" "$EVENT" "$RANDOM$RANDOM" "$i"
     done >"$WORK/in.sql"
     rm -f "$WORK"/cg.out.*
     as_pg valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out.%p" \
@@ -51,6 +59,32 @@ count() {
     callgrind_annotate "$WORK"/cg.out.* 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
 }
 
+CALL="SELECT outcome FROM eventbox.register('%s', 'Bench Patron', 'cg-%s-%d@example.org', NULL, 'api', NULL, NULL);"
+if [ "${SERVICE:-0}" = 1 ]; then
+    # The statement the service sends (STMT_REGISTER_ANSWERED, src/db_stmts.c)
+    # for an API registration without answers, from a network.  The token is
+    # made in the database, as for register() above (the worker makes its own).
+    CALL="SELECT outcome FROM eventbox.register_answered('%s', 'Bench Patron', 'cg-%s-%d@example.org', NULL, 'api', NULL, NULL, NULL, '192.0.2.1', 'en');"
+fi
+if [ -n "${CALL_SQL:-}" ]; then
+    # Any statement: printf's %s (EVENT), %s (a random number), %d (the call)
+    CALL=$CALL_SQL
+fi
+if [ "${MINIMAL:-0}" = 1 ]; then
+    CALL="SELECT bench.minimal_register('%s', 'Bench Patron', 'cg-%s-%d@example.org');"
+    {
+        echo "DO \$\$ BEGIN IF to_regnamespace('bench') IS NULL THEN"
+        echo "EXECUTE pg_read_file('$ROOT/bench/minimal.sql'); END IF; END \$\$;"
+        echo "INSERT INTO bench.events (slug, capacity) VALUES ('$EVENT', 2000000000) ON CONFLICT DO NOTHING;"
+    } >"$WORK/setup.sql"
+    as_pg "$PG_BIN/postgres" --single -j -D "$PG_DATA" eventbox <"$WORK/setup.sql" >"$WORK/out.txt" 2>&1
+    if grep -q ERROR "$WORK/out.txt"; then grep ERROR "$WORK/out.txt" >&2; exit 1; fi
+fi
+
 one=$(count 1)
 many=$(count $((CALLS + 1)))
-echo "register() on $EVENT: $(( (many - one) / CALLS )) instructions per call (callgrind, single-user backend, $CALLS calls)"
+what="register()"
+[ "${SERVICE:-0}" = 1 ] && what="register_answered() (the service's statement)"
+[ "${MINIMAL:-0}" = 1 ] && what="bench.minimal_register()"
+[ -n "${CALL_SQL:-}" ] && what="CALL_SQL"
+echo "$what on $EVENT: $(( (many - one) / CALLS )) instructions per call (callgrind, single-user backend, $CALLS calls)"

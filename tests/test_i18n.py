@@ -161,6 +161,12 @@ def test_the_registrant_s_language_is_kept(api, db, make_event):
                     " %s, NULL, 'api', gen_random_uuid(), NULL, NULL, NULL)",
                     slug, dee) == "confirmed"
     assert language_of(db, dee) == "en"
+    # A repeated address is answered as a new one, and its latest attempt's
+    # language is the one kept (its note goes out in it).
+    assert api.register(slug, "Cy", cy, headers=ES).status == 201
+    assert language_of(db, cy) == "es"
+    assert db.value("SELECT count(*) FROM eventbox.registrations WHERE event_id ="
+                    " (SELECT id FROM eventbox.events WHERE slug = %s)", slug) == 4
 
 
 # --- the emails and the calendar -------------------------------------------------

@@ -33,12 +33,18 @@ $$;
 --             idempotency_mismatch | already_registered (staff only) |
 --             pending (held until the address confirms: rules/55_holds.sql)
 --   position  place on the waiting list when waitlisted
+--   registration_id  the registration the attempt made or found (a new
+--             one, or the address's live one), else NULL
 -- A repeated email answers what a new registration would have got, and
 -- queues an "already registered" note to that address instead; staff
 -- (p_source 'staff') are told already_registered and nothing is sent.
 -- not_eligible: a members-only event, an address outside the member
 -- domains, and p_any_domain false.
--- Not granted to anyone: callers are register() and staff_register().
+-- p_language: the registrant's language (018_language.sql), kept with a new
+-- registration, and with a repeated address's live one (its latest attempt
+-- wins); NULL leaves the column's default ('en') or the stored one.
+-- Not granted to anyone: callers are register(), staff_register() and
+-- register_answered() (rules/78_questions.sql).
 --
 -- The fast path: a plainly full event answers 'full' without the event's
 -- row lock.  When a popular event's seats (and waiting list) are gone, the
@@ -58,6 +64,8 @@ $$;
 -- "full" only under the lock, so a snapshot that says full answers what a
 -- locked read a moment earlier would have; anything else is decided under
 -- the lock, by the same helpers.
+-- (The form without p_language and registration_id, replaced.)
+DROP FUNCTION IF EXISTS eventbox.register_entry(text, text, text, text, text, uuid, text, boolean);
 CREATE OR REPLACE FUNCTION eventbox.register_entry(
     p_event text,
     p_name text,
@@ -67,10 +75,12 @@ CREATE OR REPLACE FUNCTION eventbox.register_entry(
     p_token uuid,
     p_idempotency_key text,
     p_any_domain boolean,
+    p_language text DEFAULT NULL,
     OUT outcome text,
     OUT "position" integer,
     OUT event_id bigint,
-    OUT event_slug text)
+    OUT event_slug text,
+    OUT registration_id bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
 -- One plan per statement for the session: with the default, PostgreSQL
@@ -171,10 +181,11 @@ BEGIN
     IF outcome IN ('confirmed', 'waitlisted') THEN
         v_held := p_source <> 'staff' AND needs_confirmation(e);
         INSERT INTO registrations (event_id, name, email, organization, status, source,
-                                   confirmed_at, organization_id, held_until)
+                                   confirmed_at, organization_id, held_until, language)
         VALUES (e.id, v_name, v_email, v_org, outcome, p_source,
                 CASE WHEN outcome = 'confirmed' THEN now() END, v_member,
-                CASE WHEN v_held THEN hold_ends(e) END)
+                CASE WHEN v_held THEN hold_ends(e) END,
+                coalesce(p_language, 'en'))             -- 'en': the column's default
         ON CONFLICT (event_id, lower(email)) WHERE status <> 'cancelled' DO NOTHING
         RETURNING id INTO v_reg;
     END IF;
@@ -196,8 +207,13 @@ BEGIN
         outcome := 'already_registered';
         "position" := NULL;
     ELSIF v_existing IS NOT NULL THEN
+        IF p_language IS NOT NULL AND outcome IN ('confirmed', 'waitlisted') THEN
+            UPDATE registrations r SET language = p_language
+             WHERE r.id = v_existing AND r.language <> p_language;
+        END IF;
         PERFORM note_repeat(v_existing);        -- at most one an hour
     END IF;
+    registration_id := coalesce(v_reg, v_existing);
     -- The public on an event that confirms by email learns nothing until
     -- the address answers: new, repeated, seat or waiting place.
     IF outcome IN ('confirmed', 'waitlisted') AND p_source <> 'staff'
@@ -242,10 +258,10 @@ DECLARE
 BEGIN
     -- PL/pgSQL rather than SQL: its plan is kept for the session, where a
     -- SQL function's body is parsed and planned again in every transaction.
-    SELECT * INTO r
-      FROM register_entry(p_event, p_name, p_email, p_organization, p_source, p_token,
-                          p_idempotency_key,
-                          p_source = 'staff' AND is_staff(invoker()));
+    -- An assignment, not SELECT ... FROM register_entry(): no query, no
+    -- function scan and its tuple store around the call.
+    r := register_entry(p_event, p_name, p_email, p_organization, p_source, p_token,
+                        p_idempotency_key, p_source = 'staff' AND is_staff(invoker()));
     outcome := r.outcome;
     "position" := r."position";
     event_id := r.event_id;
@@ -269,14 +285,11 @@ DECLARE
     who record := staff_actor(p_key);
     r record;
 BEGIN
-    SELECT * INTO r FROM register_entry(p_event, p_name, p_email, p_organization, 'staff',
-                                        NULL, NULL, true);
+    r := register_entry(p_event, p_name, p_email, p_organization, 'staff', NULL, NULL, true);
     outcome := r.outcome;
     "position" := r.position;
     IF outcome IN ('confirmed', 'waitlisted', 'already_registered') THEN
-        SELECT id INTO registration_id FROM registrations
-         WHERE event_id = r.event_id AND lower(email) = lower(btrim(p_email))
-           AND status <> 'cancelled';
+        registration_id := r.registration_id;
     END IF;
     IF outcome IN ('confirmed', 'waitlisted') THEN
         PERFORM audit(who.actor, who.via, 'registration_entered', r.event_id,

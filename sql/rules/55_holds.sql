@@ -215,13 +215,42 @@ BEGIN
 END
 $$;
 
+-- network_over_ceiling: one more attempt on event e from the client's
+-- network p_network (an IPv4 address or an IPv6 /64, as hex, from
+-- REMOTE_ADDR); true when that makes more than e.registrations_per_minute
+-- in this minute.  The network is kept only as a keyed hash (the definer's
+-- secret: an IPv4 address space is small enough to try whole), per event
+-- and minute, and only for ten minutes.  Callers (register_from() and
+-- register_answered()) call it only when both are set.
+CREATE OR REPLACE FUNCTION eventbox.network_over_ceiling(e eventbox.events, p_network text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    v_hash bytea := sha256((SELECT secret FROM definer_secret)
+                           || convert_to(lower(p_network), 'UTF8'));
+    n integer;
+BEGIN
+    INSERT INTO network_counts AS c (event_id, network, minute)
+    VALUES (e.id, v_hash, date_trunc('minute', now()))
+    ON CONFLICT ON CONSTRAINT network_counts_pkey
+        DO UPDATE SET attempts = c.attempts + 1
+    RETURNING c.attempts INTO n;
+    IF n = 1 THEN                               -- a new minute: forget old ones
+        DELETE FROM network_counts x
+         WHERE x.event_id = e.id AND x.minute < now() - interval '10 minutes';
+    END IF;
+    RETURN n > e.registrations_per_minute;
+END
+$$;
+
 -- register_from: register() for the service, with the client's network
--- (an IPv4 address or an IPv6 /64, as hex, from REMOTE_ADDR; NULL when
--- unknown).  On an event with registrations_per_minute set, more attempts
--- than that in one minute from one network are answered 'rate_limited'
--- before anything else is looked at.  The network is kept only as a keyed
--- hash (the definer's secret: an IPv4 address space is small enough to
--- try whole), per event and minute, and only for ten minutes.
+-- (NULL when unknown).  On an event with registrations_per_minute set,
+-- more attempts than that in one minute from one network are answered
+-- 'rate_limited' before anything else is looked at (network_over_ceiling).
+-- The service itself calls register_answered() (rules/78_questions.sql),
+-- which asks the same.
 CREATE OR REPLACE FUNCTION eventbox.register_from(
     p_network text,
     p_event text,
@@ -242,8 +271,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
     e events;
-    v_hash bytea;
-    n integer;
+    r record;
 BEGIN
     IF p_network IS NOT NULL THEN
         IF p_event ~ '^[0-9]{1,18}$' THEN
@@ -251,30 +279,19 @@ BEGIN
         ELSE
             SELECT * INTO e FROM events WHERE slug = p_event;
         END IF;
-        IF e.registrations_per_minute IS NOT NULL THEN
-            v_hash := sha256((SELECT secret FROM definer_secret)
-                             || convert_to(lower(p_network), 'UTF8'));
-            INSERT INTO network_counts AS c (event_id, network, minute)
-            VALUES (e.id, v_hash, date_trunc('minute', now()))
-            ON CONFLICT ON CONSTRAINT network_counts_pkey
-                DO UPDATE SET attempts = c.attempts + 1
-            RETURNING c.attempts INTO n;
-            IF n = 1 THEN                       -- a new minute: forget old ones
-                DELETE FROM network_counts x
-                 WHERE x.event_id = e.id AND x.minute < now() - interval '10 minutes';
-            END IF;
-            IF n > e.registrations_per_minute THEN
-                outcome := 'rate_limited';
-                event_id := e.id;
-                event_slug := e.slug;
-                RETURN;
-            END IF;
+        IF e.registrations_per_minute IS NOT NULL AND network_over_ceiling(e, p_network) THEN
+            outcome := 'rate_limited';
+            event_id := e.id;
+            event_slug := e.slug;
+            RETURN;
         END IF;
     END IF;
-    SELECT r.outcome, r."position", r.event_id, r.event_slug
-      INTO outcome, "position", event_id, event_slug
-      FROM register(p_event, p_name, p_email, p_organization, p_source, p_token,
-                    p_idempotency_key) r;
+    r := register(p_event, p_name, p_email, p_organization, p_source, p_token,
+                  p_idempotency_key);
+    outcome := r.outcome;
+    "position" := r."position";
+    event_id := r.event_id;
+    event_slug := r.event_slug;
 END
 $$;
 

@@ -210,13 +210,77 @@ AS $$
      WHERE p.slug = p_event
 $$;
 
--- register_answered: register_from() (55_holds.sql: the per-network
--- ceiling, then register()) with the answers to the event's questions,
--- checked before anything is locked (outcome invalid_answer, with field and
--- message) and stored with a new registration in the same transaction,
--- also one whose seat or waiting place is held until the address is
--- confirmed (outcome pending).  A repeat registration keeps its first
--- answers.  p_network: the client's network as register_from() takes it.
+-- register_answered: the service's registration (STMT_REGISTER_ANSWERED
+-- in src/db_stmts.c).  In order: the language asked for (018_language.sql)
+-- must be one; the answers to the event's questions are checked before
+-- anything is locked (outcome invalid_answer, with field and message); the
+-- per-network ceiling (network_over_ceiling(), rules/55_holds.sql; outcome
+-- rate_limited); then register_entry(), the one body of the rule, as
+-- register() calls it.  The answers are stored with a new registration in
+-- the same transaction, also one whose seat or waiting place is held until
+-- the address is confirmed (outcome pending); a repeat registration keeps
+-- its first answers.  The language is kept for every later email; a
+-- repeated address (answered as a new one) takes its latest attempt's.
+-- p_network: the client's network as register_from() takes it.
+--
+-- One function, not a chain of wrappers: each level cost a call with its
+-- own search_path, and the event was looked up at each (docs/PERFORMANCE.md).
+CREATE OR REPLACE FUNCTION eventbox.register_answered(
+    p_event text, p_name text, p_email text, p_organization text, p_source text,
+    p_token uuid, p_idempotency_key text, p_answers jsonb, p_network text,
+    p_language text,
+    OUT outcome text, OUT "position" integer, OUT event_id bigint, OUT event_slug text,
+    OUT field text, OUT message text)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+#variable_conflict use_column
+DECLARE
+    e events;
+    r record;
+BEGIN
+    IF p_language IS NOT NULL
+       AND p_language !~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$' THEN
+        RAISE EXCEPTION 'bad language %', p_language USING ERRCODE = 'check_violation';
+    END IF;
+    IF p_event ~ '^[0-9]{1,18}$' THEN
+        SELECT * INTO e FROM events WHERE id = p_event::bigint;
+    ELSE
+        SELECT * INTO e FROM events WHERE slug = p_event;
+    END IF;
+    IF e.id IS NOT NULL AND (p_answers IS NOT NULL
+                             OR EXISTS (SELECT 1 FROM questions q WHERE q.event_id = e.id)) THEN
+        SELECT * INTO r FROM answers_error(e.id, p_answers);
+        IF r.field IS NOT NULL THEN
+            outcome := 'invalid_answer'; field := r.field; message := r.message;
+            RETURN;
+        END IF;
+    END IF;
+    IF p_network IS NOT NULL AND e.registrations_per_minute IS NOT NULL
+       AND network_over_ceiling(e, p_network) THEN
+        outcome := 'rate_limited'; event_id := e.id; event_slug := e.slug;
+        RETURN;
+    END IF;
+    r := register_entry(p_event, p_name, p_email, p_organization, p_source, p_token,
+                        p_idempotency_key, p_source = 'staff' AND is_staff(invoker()),
+                        p_language);
+    outcome := r.outcome; "position" := r.position; event_id := r.event_id;
+    event_slug := r.event_slug;
+    IF outcome IN ('confirmed', 'waitlisted', 'pending') AND p_answers IS NOT NULL
+       AND r.registration_id IS NOT NULL THEN
+        INSERT INTO answers (registration_id, question_id, value)
+        SELECT r.registration_id, a.key::bigint, a.value
+          FROM jsonb_each(p_answers) a
+         WHERE jsonb_typeof(a.value) <> 'null' AND a.value NOT IN ('""', '[]')
+        ON CONFLICT DO NOTHING;
+    END IF;
+END
+$$;
+
+-- The same without the language, for staff scripts: the column's default
+-- ('en') for a new registration.
 DROP FUNCTION IF EXISTS eventbox.register_answered(text, text, text, text, text, uuid, text, jsonb);
 CREATE OR REPLACE FUNCTION eventbox.register_answered(
     p_event text, p_name text, p_email text, p_organization text, p_source text,
@@ -229,68 +293,12 @@ SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_event bigint;
     r record;
 BEGIN
-    SELECT e.id INTO v_event FROM events e
-     WHERE CASE WHEN p_event ~ '^[0-9]{1,18}$' THEN e.id = p_event::bigint
-                ELSE e.slug = p_event END;
-    IF v_event IS NOT NULL AND (p_answers IS NOT NULL
-                                OR EXISTS (SELECT 1 FROM questions q WHERE q.event_id = v_event)) THEN
-        SELECT * INTO r FROM answers_error(v_event, p_answers);
-        IF r.field IS NOT NULL THEN
-            outcome := 'invalid_answer'; field := r.field; message := r.message;
-            RETURN;
-        END IF;
-    END IF;
-    SELECT * INTO r FROM register_from(p_network, p_event, p_name, p_email, p_organization,
-                                       p_source, p_token, p_idempotency_key);
-    outcome := r.outcome; "position" := r.position; event_id := r.event_id;
-    event_slug := r.event_slug;
-    IF outcome IN ('confirmed', 'waitlisted', 'pending') AND p_answers IS NOT NULL THEN
-        INSERT INTO answers (registration_id, question_id, value)
-        SELECT g.id, a.key::bigint, a.value
-          FROM registrations g, jsonb_each(p_answers) a
-         WHERE g.event_id = r.event_id AND lower(g.email) = lower(btrim(p_email))
-           AND g.status <> 'cancelled'
-           AND jsonb_typeof(a.value) <> 'null' AND a.value NOT IN ('""', '[]')
-        ON CONFLICT DO NOTHING;
-    END IF;
-END
-$$;
-
--- register_answered with the registrant's language (018_language.sql):
--- the same registration, and the language kept for every later email.  A
--- repeated address (answered as a new one) takes the language of its
--- latest attempt.  The 9-argument form stays for staff scripts: 'en'.
-CREATE OR REPLACE FUNCTION eventbox.register_answered(
-    p_event text, p_name text, p_email text, p_organization text, p_source text,
-    p_token uuid, p_idempotency_key text, p_answers jsonb, p_network text,
-    p_language text,
-    OUT outcome text, OUT "position" integer, OUT event_id bigint, OUT event_slug text,
-    OUT field text, OUT message text)
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, eventbox, pg_temp
-AS $$
-#variable_conflict use_column
-DECLARE
-    r record;
-BEGIN
-    IF p_language IS NOT NULL
-       AND p_language !~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$' THEN
-        RAISE EXCEPTION 'bad language %', p_language USING ERRCODE = 'check_violation';
-    END IF;
-    SELECT * INTO r FROM register_answered(p_event, p_name, p_email, p_organization,
-                                           p_source, p_token, p_idempotency_key,
-                                           p_answers, p_network);
+    r := register_answered(p_event, p_name, p_email, p_organization, p_source, p_token,
+                           p_idempotency_key, p_answers, p_network, NULL::text);
     outcome := r.outcome; "position" := r.position; event_id := r.event_id;
     event_slug := r.event_slug; field := r.field; message := r.message;
-    IF outcome IN ('confirmed', 'waitlisted', 'pending') AND p_language IS NOT NULL THEN
-        UPDATE registrations g SET language = p_language
-         WHERE g.event_id = r.event_id AND lower(g.email) = lower(btrim(p_email))
-           AND g.status <> 'cancelled' AND g.language <> p_language;
-    END IF;
 END
 $$;
 
