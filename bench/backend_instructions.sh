@@ -16,7 +16,9 @@
 # With SERVICE=1 it counts the statement the service sends instead
 # (register_answered(), which adds the questions and the per-network
 # ceiling); with CALL_SQL, that statement (a printf format: the event's
-# slug, a random number, the call's number).  With MINIMAL=1 it counts the
+# slug, a random number, the call's number), after PREPARE_SQL when set (a
+# PREPARE for CALL_SQL to EXECUTE, as the service runs its statements).
+# With MINIMAL=1 it counts the
 # baseline, bench/minimal.sql's
 # minimal_register() on its own event EVENT (both loaded here when missing,
 # into schema bench, as `make bench` loads them).
@@ -43,10 +45,11 @@ as_pg() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); els
 # Total instructions of one single-user backend running N calls.
 count() {
     local n=$1 i
+    echo "${PREPARE_SQL:-}" >"$WORK/in.sql"
     for ((i = 0; i < n; i++)); do
         # shellcheck disable=SC2059
         printf "$CALL\n" "$EVENT" "$RANDOM$RANDOM" "$i"
-    done >"$WORK/in.sql"
+    done >>"$WORK/in.sql"
     rm -f "$WORK"/cg.out.*
     as_pg valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out.%p" \
         "$PG_BIN/postgres" --single -D "$PG_DATA" -c synchronous_commit=off eventbox \

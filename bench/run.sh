@@ -29,7 +29,8 @@
 #   6 grown data     POSTs on a fresh hot event and the read, right before
 #                    and after loading 10k events and 1M registrations
 #   7 footprint      worker RSS after each phase; instructions per request
-#                    in a worker under callgrind
+#                    in a worker under callgrind, and per registration in
+#                    PostgreSQL (bench/backend_instructions.sh)
 #
 # Environment:
 #   BENCH_QUICK=1      about 10 minutes: shorter runs, no worker sweep (the
@@ -654,6 +655,20 @@ if [ "$CALLGRIND" = 1 ]; then
         "$URL/api/v1/events/hot/registrations")
     row "footprint" "instructions per request in the worker (callgrind, serve_one inclusive)" "" "" "" \
         "GET event: $ir_get; POST registration: $ir_post" ""
+    # The database's side, counted the same way, so that it does not move
+    # with the machine's load: one call in a single-user backend
+    # (bench/backend_instructions.sh, which stops the stack; nothing is
+    # measured after this).
+    say "phase 7: instructions per registration in PostgreSQL (callgrind, single-user backend)"
+    ir_min=$(MINIMAL=1 bench/backend_instructions.sh "$VAR" hot 100 2>>"$OUT/callgrind.log" | grep -Eo '[0-9]+ instructions' | grep -Eo '[0-9]+' || true)
+    ir_reg=$(bench/backend_instructions.sh "$VAR" hot-pgb 100 2>>"$OUT/callgrind.log" | grep -Eo '[0-9]+ instructions' | grep -Eo '[0-9]+' || true)
+    ir_svc=$(SERVICE=1 bench/backend_instructions.sh "$VAR" hot-pgb 100 2>>"$OUT/callgrind.log" | grep -Eo '[0-9]+ instructions' | grep -Eo '[0-9]+' || true)
+    if [ -n "$ir_min" ] && [ -n "$ir_reg" ] && [ -n "$ir_svc" ]; then
+        row "footprint" "instructions per registration in PostgreSQL (callgrind, single-user backend, one call each)" "" "" "" \
+            "minimal function: $ir_min; register(): $ir_reg ($(ratio "$ir_reg" "$ir_min") of it); the service's register_answered(): $ir_svc; were both bound by CPU alone, register() would reach $(ratio "$ir_min" "$ir_reg") of the minimal function" ""
+    else
+        say "phase 7: bench/backend_instructions.sh failed (see $OUT/callgrind.log)"
+    fi
 fi
 
 # --- The table and the plot --------------------------------------------------
