@@ -7,11 +7,18 @@ And what made them triggers stays true: a registration's statements
 compile no CHECK but the seat invariants and no trigger WHEN clause
 (PostgreSQL compiles both again for every statement; they were 40% of a
 registration's instructions), and the audit trigger, named for columns so
-that a counter update skips it, names every column but the counters."""
+that a counter update skips it, names every column but the counters.
+
+The last test tries some ninety values per column against the old CHECKs'
+own expressions (as PostgreSQL printed them before 019, the name, email
+and organization rules' functions spelled out): a row is refused exactly
+when one of them says false."""
 import uuid
 
 import psycopg2
 import pytest
+
+from conftest import connect
 
 SEAT_INVARIANTS = {"seats_never_oversold", "waitlist_never_overfull",
                    "events_confirmed_count_check", "events_waitlisted_count_check",
@@ -246,3 +253,117 @@ def test_the_counters_still_move_only_with_registrations(db, make_event):
                      " ORDER BY a.id", slug)
     assert [c[0] for c in changes] == ["event_created", "event_updated"]
     assert changes[1][1] == {"title": "Renamed"}
+
+
+# --- The same answers as the CHECKs, value by value ---------------------------
+#
+# Each rule's CHECK as it stood before 019 (pg_get_constraintdef on fc34aa4;
+# is_person_name(), is_email_address() and is_library_name() from
+# sql/010_rules.sql written out), over one column named x.  For each column, many values: the row is
+# refused exactly when one of the old CHECKs on that column says false, and
+# the rule named in the error is one of those.
+
+OLD_CHECKS = {
+    ("events", "title", "text"): {
+        "events_title_check": "(length(x) >= 1) AND (length(x) <= 300)",
+        "events_title_one_line": "x !~ '[[:cntrl:]]'::text"},
+    ("events", "slug", "text"): {
+        "events_slug_check": "(x ~ '^[a-z0-9][a-z0-9-]{0,99}$'::text) AND (x !~ '^[0-9]+$'::text)"},
+    ("events", "format", "text"): {
+        "events_format_check": "x = ANY (ARRAY['online'::text, 'in_person'::text, 'hybrid'::text])"},
+    ("events", "status", "text"): {
+        "events_status_check": "x = ANY (ARRAY['draft'::text, 'published'::text, 'cancelled'::text])"},
+    ("events", "location", "text"): {
+        "events_location_one_line": "x !~ '[[:cntrl:]]'::text"},
+    ("events", "presenter", "text"): {
+        "events_presenter_one_line": "x !~ '[[:cntrl:]]'::text"},
+    ("events", "online_url", "text"): {
+        "events_online_url_check": "x ~ '^https?://[^[:space:]]+$'::text"},
+    ("events", "audience", "text"): {
+        "events_audience_check": "(length(x) <= 2000) AND (x !~ '[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]'::text)"},
+    ("events", "image_alt", "text"): {
+        "events_image_alt_check": "length(x) <= 500"},
+    ("events", "capacity", "integer"): {"events_capacity_check": "x >= 0"},
+    ("events", "hold_minutes", "integer"): {
+        "events_hold_minutes_check": "(x >= 1) AND (x <= 10080)"},
+    ("events", "ical_sequence", "integer"): {"events_ical_sequence_check": "x >= 0"},
+    ("events", "registrations_per_minute", "integer"): {
+        "events_registrations_per_minute_check": "(x >= 1) AND (x <= 100000)"},
+    ("events", "waitlist_capacity", "integer"): {"events_waitlist_capacity_check": "x >= 0"},
+    ("registrations", "name", "text"): {
+        "registrations_name_check": "(length(x) >= 1 AND length(x) <= 200) AND x !~ '[[:cntrl:]]'"},
+    ("registrations", "email", "text"): {
+        "registrations_email_check": "(length(x) >= 3 AND length(x) <= 254)"
+                                     " AND x ~ '^[^[:space:][:cntrl:]@]+@[^[:space:][:cntrl:]@]+$'"},
+    ("registrations", "organization", "text"): {
+        "registrations_organization_check": "length(x) <= 200 AND x !~ '[[:cntrl:]]'"},
+    ("registrations", "language", "text"): {
+        "registrations_language_check": "x ~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$'::text"},
+    ("registrations", "source", "text"): {
+        "registrations_source_check": "x = ANY (ARRAY['web'::text, 'api'::text, 'staff'::text])"},
+}
+
+TEXTS = ["", " ", "a", "ab", "A b", "Łódź Public Library", "tab\there", "line\nbreak",
+         "cr\rhere", "bell\x07", "del\x7f", "vt\x0b", "esc\x1b[0m", "nbsp\u00a0x",
+         "zero\u200bwidth", "x" * 199, "x" * 200, "x" * 201, "x" * 253, "x" * 254,
+         "x" * 255, "x" * 299, "x" * 300, "x" * 301, "x" * 500, "x" * 501, "x" * 2000,
+         "x" * 2001, "a@b", "a@b.c", "@b.c", "a@", "a b@c.org", "a@@b.org", "a@b@c.org",
+         "ann.reader+tag@library.example.org", "a" * 242 + "@example.org",
+         "a" * 243 + "@example.org", "https://x", "http://meet.example.org/a?b=c",
+         "https://a b", "ftp://x", "https://", "/static/a.png", "/static/../x",
+         "/static/a..b", "UPPER", "123", "0", "a-b", "-ab", "a--b", "a" * 100,
+         "a" * 101, "en", "es", "pt-BR", "en_US", "zh-Hant", "english", "e", "EN",
+         "en-", "online", "in_person", "hybrid", "Online", "draft", "published",
+         "cancelled", "archived", "web", "api", "staff", "fax", None]
+INTEGERS = [-100000, -1, 0, 1, 2, 20, 10079, 10080, 10081, 99999, 100000, 100001,
+            2000000000, None]
+
+
+@pytest.mark.parametrize("table,column,kind", list(OLD_CHECKS))
+def test_the_triggers_refuse_exactly_what_the_old_checks_refused(make_event, table,
+                                                                 column, kind):
+    rules = OLD_CHECKS[(table, column, kind)]
+    slug = make_event()
+    conn = connect()
+    conn.autocommit = False
+    tried = refused_n = 0
+    try:
+        with conn.cursor() as cur:
+            if table == "registrations":
+                cur.execute("INSERT INTO eventbox.registrations (event_id, name, email,"
+                            " status, source) SELECT id, 'Ann', 'ann@example.org',"
+                            " 'confirmed', 'staff' FROM eventbox.events WHERE slug = %s"
+                            " RETURNING id", (slug,))
+            else:
+                cur.execute("SELECT id FROM eventbox.events WHERE slug = %s", (slug,))
+            row_id = cur.fetchone()[0]
+            for v in (TEXTS if kind == "text" else INTEGERS):
+                failing = set()
+                for rule, expr in rules.items():
+                    cur.execute(f"SELECT ({expr}) FROM (SELECT %s::{kind} AS x) s", (v,))
+                    if cur.fetchone()[0] is False:
+                        failing.add(rule)
+                cur.execute("SAVEPOINT v")
+                try:
+                    cur.execute(f"UPDATE eventbox.{table} SET {column} = %s WHERE id = %s",
+                                (v, row_id))
+                    got = None
+                except psycopg2.errors.CheckViolation as e:
+                    got = e.diag.constraint_name
+                except psycopg2.errors.NotNullViolation:
+                    got = "not null"
+                cur.execute("ROLLBACK TO SAVEPOINT v")
+                if got == "not null":
+                    assert v is None
+                    continue
+                tried += 1
+                if failing:
+                    refused_n += 1
+                    assert got in failing, (column, v, got, failing)
+                else:
+                    assert got is None, (column, v, got)
+    finally:
+        conn.rollback()
+        conn.close()
+    # the values cover both answers for every column
+    assert 0 < refused_n < tried
