@@ -43,6 +43,9 @@ $$;
 -- p_language: the registrant's language (018_language.sql), kept with a new
 -- registration, and with a repeated address's live one (its latest attempt
 -- wins); NULL leaves the column's default ('en') or the stored one.
+-- p_seen: the event's row as the caller read it a moment ago, without the
+-- lock (register_answered() has it), for the fast path below instead of
+-- reading it again; NULL: read here.
 -- Not granted to anyone: callers are register(), staff_register() and
 -- register_answered() (rules/78_questions.sql).
 --
@@ -64,8 +67,11 @@ $$;
 -- "full" only under the lock, so a snapshot that says full answers what a
 -- locked read a moment earlier would have; anything else is decided under
 -- the lock, by the same helpers.
--- (The form without p_language and registration_id, replaced.)
+-- (The forms without p_language and registration_id, and without p_seen,
+-- replaced.)
 DROP FUNCTION IF EXISTS eventbox.register_entry(text, text, text, text, text, uuid, text, boolean);
+DROP FUNCTION IF EXISTS eventbox.register_entry(text, text, text, text, text, uuid, text, boolean,
+                                                text);
 CREATE OR REPLACE FUNCTION eventbox.register_entry(
     p_event text,
     p_name text,
@@ -76,6 +82,7 @@ CREATE OR REPLACE FUNCTION eventbox.register_entry(
     p_idempotency_key text,
     p_any_domain boolean,
     p_language text DEFAULT NULL,
+    p_seen eventbox.events DEFAULT NULL,
     OUT outcome text,
     OUT "position" integer,
     OUT event_id bigint,
@@ -117,12 +124,14 @@ BEGIN
                                     || coalesce(v_org, ''), 'UTF8'));
     ELSE
         -- Fast path (see above): a plainly full event, read without the lock.
-        IF p_event ~ '^[0-9]{1,18}$' THEN
+        IF p_seen.id IS NOT NULL THEN
+            e := p_seen;
+        ELSIF p_event ~ '^[0-9]{1,18}$' THEN
             SELECT * INTO e FROM events WHERE id = p_event::bigint;
         ELSE
             SELECT * INTO e FROM events WHERE slug = p_event;
         END IF;
-        IF FOUND AND e.status = 'published' AND registration_state(e) = 'open'
+        IF e.id IS NOT NULL AND e.status = 'published' AND registration_state(e) = 'open'
            AND seat_outcome(e) = 'full' AND NOT holds_due(e.id)
            AND NOT (e.members_only AND NOT p_any_domain AND v_member IS NULL)
            AND (p_source <> 'staff'

@@ -216,10 +216,11 @@ $$;
 -- anything is locked (outcome invalid_answer, with field and message); the
 -- per-network ceiling (network_over_ceiling(), rules/55_holds.sql; outcome
 -- rate_limited); then register_entry(), the one body of the rule, as
--- register() calls it.  The answers are stored with a new registration in
--- the same transaction, also one whose seat or waiting place is held until
--- the address is confirmed (outcome pending); a repeat registration keeps
--- its first answers.  The language is kept for every later email; a
+-- register() calls it, given the event's row so that it reads it once.
+-- The answers are stored with a new registration in the same transaction,
+-- also one whose seat or waiting place is held until the address is
+-- confirmed (outcome pending); a repeat registration keeps its first
+-- answers.  The language is kept for every later email; a
 -- repeated address (answered as a new one) takes its latest attempt's.
 -- p_network: the client's network as register_from() takes it.
 --
@@ -265,7 +266,7 @@ BEGIN
     END IF;
     r := register_entry(p_event, p_name, p_email, p_organization, p_source, p_token,
                         p_idempotency_key, p_source = 'staff' AND is_staff(invoker()),
-                        p_language);
+                        p_language, e);
     outcome := r.outcome; "position" := r.position; event_id := r.event_id;
     event_slug := r.event_slug;
     IF outcome IN ('confirmed', 'waitlisted', 'pending') AND p_answers IS NOT NULL
