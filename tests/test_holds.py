@@ -38,6 +38,20 @@ def end_hold(db, addr):
            " WHERE lower(email) = lower(%s) AND held_until IS NOT NULL", addr)
 
 
+def held_counts(db, slug):
+    """The event's held counters (sql/020_held_counts.sql), checked against
+    a count of its held registrations."""
+    kept = db.one("SELECT held_confirmed_count, held_waitlisted_count"
+                  " FROM eventbox.events WHERE slug = %s", slug)
+    counted = db.one("SELECT count(*) FILTER (WHERE r.status = 'confirmed'),"
+                     " count(*) FILTER (WHERE r.status = 'waitlisted')"
+                     " FROM eventbox.registrations r JOIN eventbox.events e"
+                     " ON e.id = r.event_id WHERE e.slug = %s AND r.held_until IS NOT NULL",
+                     slug)
+    assert kept == counted, (kept, counted)
+    return kept
+
+
 def public(api, slug):
     r = api.get(f"{API}/events/{slug}")
     assert r.status == 200, r
@@ -58,6 +72,7 @@ def test_a_registration_is_held_until_the_address_confirms(api, db, make_event):
     assert db.value("SELECT held_seats FROM eventbox.event_summary WHERE slug = %s",
                     slug) == 1
     assert public(api, slug)[0] == 2
+    assert held_counts(db, slug) == (1, 0)
     # The only email is the confirmation request; no cancellation link yet.
     assert db.tokens(ann, "confirmed") == []
     tok = last_token(db, ann, "confirm_address")
@@ -66,6 +81,7 @@ def test_a_registration_is_held_until_the_address_confirms(api, db, make_event):
     assert r.json["already_confirmed"] is False
     assert reg(db, ann) == ("confirmed", False, False, True)
     assert public(api, slug)[0] == 1
+    assert held_counts(db, slug) == (0, 0)
     # The confirmation email carries the same, one working link.
     assert db.tokens(ann, "confirmed") == [tok]
     r = api.post(f"{API}/registrations/{tok}/confirm")
@@ -121,6 +137,7 @@ def test_an_ended_hold_gives_the_seat_to_the_next_in_line(api, db, make_event):
     # The roster shows each state.
     holds = dict(db.all("SELECT email, hold FROM eventbox.roster WHERE slug = %s", slug))
     assert (holds[first], holds[second], holds[third]) == ("expired", "held", "confirmed")
+    held_counts(db, slug)
 
 
 def test_holds_expire_lazily_under_the_lock(api, db, make_event):
@@ -233,6 +250,7 @@ def test_confirmation_first_then_the_expiry_finds_nothing(api, db, make_event):
     assert api.post(f"{API}/registrations/{tok}/confirm").status == 200
     db.all("UPDATE eventbox.events SET hold_minutes = 1 WHERE slug = %s", slug)
     assert db.value("SELECT eventbox.expire_holds(%s)", slug) == 0
+    held_counts(db, slug)
     assert reg(db, a) == ("confirmed", False, False, True)
 
 
@@ -269,6 +287,7 @@ def test_many_holds_expiring_under_load_never_oversell(api, db, make_event):
                        " ON e.id = r.event_id WHERE e.slug = %s AND r.status = 'waitlisted'",
                        slug)
     assert seated is None or waiting is None or seated < waiting
+    held_counts(db, slug)
 
 
 # --- what a probe learns ------------------------------------------------------
@@ -439,3 +458,32 @@ def test_a_held_seat_shows_no_online_url(api, db, make_event):
     assert api.get(f"{API}/registrations/{tok}").json["online_url"] is None
     api.post(f"{API}/registrations/{tok}/confirm")
     assert api.get(f"{API}/registrations/{tok}").json["online_url"]
+
+
+def test_the_held_counters_follow_every_change_to_a_hold(api, db, make_event):
+    """The public's figures read the held counters on the event's row; every
+    way a hold starts or ends moves them, staff SQL included, and nothing
+    else may."""
+    slug = confirm_event(make_event, capacity=2)
+    a, b, c, d = email(), email(), email(), email()
+    for x in (a, b, c, d):
+        assert api.register(slug, "H", x).status == 202
+    assert held_counts(db, slug) == (2, 2)
+    assert public(api, slug) == (2, True)
+    # confirmed by its link: the seat stays, the hold goes
+    api.post(f"{API}/registrations/{last_token(db, a, 'confirm_address')}/confirm")
+    assert held_counts(db, slug) == (1, 2)
+    assert public(api, slug)[0] == 1
+    # an ended hold: released, the next in line promoted (still held)
+    end_hold(db, b)
+    assert db.value("SELECT eventbox.expire_holds(%s)", slug) == 1
+    assert held_counts(db, slug) == (1, 1)
+    # staff at psql: confirm one by hand, delete another
+    db.all("UPDATE eventbox.registrations SET held_until = NULL"
+           " WHERE lower(email) = lower(%s)", c)
+    assert held_counts(db, slug) == (0, 1)
+    db.all("DELETE FROM eventbox.registrations WHERE lower(email) = lower(%s)", d)
+    assert held_counts(db, slug) == (0, 0)
+    assert public(api, slug)[0] == 0
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        db.all("UPDATE eventbox.events SET held_confirmed_count = 1 WHERE slug = %s", slug)

@@ -23,7 +23,8 @@ from conftest import connect
 SEAT_INVARIANTS = {"seats_never_oversold", "waitlist_never_overfull",
                    "events_confirmed_count_check", "events_waitlisted_count_check",
                    "events_cancelled_count_check"}
-COUNTERS = {"confirmed_count", "waitlisted_count", "cancelled_count"}
+COUNTERS = {"confirmed_count", "waitlisted_count", "cancelled_count",
+            "held_confirmed_count", "held_waitlisted_count"}
 
 # (constraint, column, a value it refuses, a value at its limit it accepts)
 EVENT_RULES = [

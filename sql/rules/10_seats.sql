@@ -72,6 +72,8 @@ DECLARE
     d_conf integer := 0;
     d_wait integer := 0;
     d_canc integer := 0;
+    d_held_conf integer := 0;
+    d_held_wait integer := 0;
     ev bigint;
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.event_id <> OLD.event_id THEN
@@ -85,6 +87,13 @@ BEGIN
             WHEN 'waitlisted' THEN d_wait := d_wait - 1;
             ELSE d_canc := d_canc - 1;
         END CASE;
+        IF OLD.held_until IS NOT NULL THEN      -- a hold is live or waiting
+            CASE OLD.status
+                WHEN 'confirmed' THEN d_held_conf := d_held_conf - 1;
+                WHEN 'waitlisted' THEN d_held_wait := d_held_wait - 1;
+                ELSE NULL;
+            END CASE;
+        END IF;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         ev := NEW.event_id;
@@ -93,12 +102,22 @@ BEGIN
             WHEN 'waitlisted' THEN d_wait := d_wait + 1;
             ELSE d_canc := d_canc + 1;
         END CASE;
+        IF NEW.held_until IS NOT NULL THEN
+            CASE NEW.status
+                WHEN 'confirmed' THEN d_held_conf := d_held_conf + 1;
+                WHEN 'waitlisted' THEN d_held_wait := d_held_wait + 1;
+                ELSE NULL;
+            END CASE;
+        END IF;
     END IF;
-    IF d_conf <> 0 OR d_wait <> 0 OR d_canc <> 0 THEN
+    -- A confirmed address changes only the hold: the seat stays.
+    IF d_conf <> 0 OR d_wait <> 0 OR d_canc <> 0 OR d_held_conf <> 0 OR d_held_wait <> 0 THEN
         UPDATE events
            SET confirmed_count = confirmed_count + d_conf,
                waitlisted_count = waitlisted_count + d_wait,
-               cancelled_count = cancelled_count + d_canc
+               cancelled_count = cancelled_count + d_canc,
+               held_confirmed_count = held_confirmed_count + d_held_conf,
+               held_waitlisted_count = held_waitlisted_count + d_held_wait
          WHERE id = ev;
     END IF;
     RETURN NULL;
@@ -106,7 +125,7 @@ END
 $$;
 
 CREATE OR REPLACE TRIGGER registration_counts
-    AFTER INSERT OR DELETE OR UPDATE OF status, event_id ON eventbox.registrations
+    AFTER INSERT OR DELETE OR UPDATE OF status, event_id, held_until ON eventbox.registrations
     FOR EACH ROW EXECUTE FUNCTION eventbox.tg_registration_counts();
 
 CREATE OR REPLACE FUNCTION eventbox.tg_counters_are_derived() RETURNS trigger
@@ -116,12 +135,14 @@ BEGIN
     -- UPDATE runs at depth 2), or the counters unchanged, is allowed.
     IF TG_OP = 'UPDATE'
        AND (pg_trigger_depth() > 1
-            OR (OLD.confirmed_count, OLD.waitlisted_count, OLD.cancelled_count)
+            OR (OLD.confirmed_count, OLD.waitlisted_count, OLD.cancelled_count,
+                OLD.held_confirmed_count, OLD.held_waitlisted_count)
                IS NOT DISTINCT FROM (NEW.confirmed_count, NEW.waitlisted_count,
-                                     NEW.cancelled_count)) THEN
+                                     NEW.cancelled_count, NEW.held_confirmed_count,
+                                     NEW.held_waitlisted_count)) THEN
         RETURN NEW;
     END IF;
-    RAISE EXCEPTION 'confirmed_count, waitlisted_count and cancelled_count are kept by eventbox; change registrations instead'
+    RAISE EXCEPTION 'confirmed_count, waitlisted_count, cancelled_count, held_confirmed_count and held_waitlisted_count are kept by eventbox; change registrations instead'
         USING ERRCODE = 'insufficient_privilege';
 END
 $$;
@@ -131,14 +152,16 @@ $$;
 -- WHEN for every statement, which on every registration's counter update
 -- cost more than the call (docs/PERFORMANCE.md).
 CREATE OR REPLACE TRIGGER counters_are_derived
-    BEFORE UPDATE OF confirmed_count, waitlisted_count, cancelled_count ON eventbox.events
+    BEFORE UPDATE OF confirmed_count, waitlisted_count, cancelled_count,
+        held_confirmed_count, held_waitlisted_count ON eventbox.events
     FOR EACH ROW
     EXECUTE FUNCTION eventbox.tg_counters_are_derived();
 
 CREATE OR REPLACE TRIGGER counters_start_at_zero
     BEFORE INSERT ON eventbox.events
     FOR EACH ROW
-    WHEN (NEW.confirmed_count <> 0 OR NEW.waitlisted_count <> 0 OR NEW.cancelled_count <> 0)
+    WHEN (NEW.confirmed_count <> 0 OR NEW.waitlisted_count <> 0 OR NEW.cancelled_count <> 0
+          OR NEW.held_confirmed_count <> 0 OR NEW.held_waitlisted_count <> 0)
     EXECUTE FUNCTION eventbox.tg_counters_are_derived();
 
 CREATE OR REPLACE FUNCTION eventbox.tg_touch_updated_at() RETURNS trigger

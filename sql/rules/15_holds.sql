@@ -22,41 +22,36 @@ AS $$
         60)))
 $$;
 
--- Held seats and waiting places of an event (from the partial index).
--- A definer's function: the public views call it for readers who may not
--- read registrations.  PL/pgSQL, not SQL: a SQL function that cannot be
--- inlined (a definer's cannot) is parsed and planned again in every
--- statement that calls it; PL/pgSQL keeps its plan for the session.
-CREATE OR REPLACE FUNCTION eventbox.held_count(p_event_id bigint, p_status text)
-RETURNS integer
-LANGUAGE plpgsql STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN (SELECT count(*)::integer FROM eventbox.registrations h
-             WHERE h.event_id = p_event_id AND h.held_until IS NOT NULL
-               AND h.status = p_status);
-END
-$$;
-
 -- Seats free as the public is told: held seats count as free until their
--- address confirms them.
+-- address confirms them.  The held seats and waiting places are counters on
+-- the event's row (sql/020_held_counts.sql, kept by tg_registration_counts
+-- in 10_seats.sql), so these are plain expressions the planner inlines: a
+-- read of an event asks no other table.  (held_count(), the query they
+-- made through a definer's function on every read, is dropped in
+-- 55_holds.sql, once 30_views.sql no longer names it.)
+
 CREATE OR REPLACE FUNCTION eventbox.public_seats(e eventbox.events) RETURNS integer
-LANGUAGE sql STABLE
+LANGUAGE sql IMMUTABLE
 AS $$
-    SELECT least(e.capacity, eventbox.free_seats(e) + eventbox.held_count(e.id, 'confirmed'))
+    SELECT least(e.capacity, eventbox.free_seats(e) + e.held_confirmed_count)
 $$;
 
 -- The waiting list's length as the public is told: confirmed addresses only.
 CREATE OR REPLACE FUNCTION eventbox.public_waiting(e eventbox.events) RETURNS integer
-LANGUAGE sql STABLE
-AS $$ SELECT e.waitlisted_count - eventbox.held_count(e.id, 'waitlisted') $$;
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT e.waitlisted_count - e.held_waitlisted_count $$;
+
+-- Whether an event has any held seat or waiting place (expired or not):
+-- only then can holds_due() find one.
+CREATE OR REPLACE FUNCTION eventbox.has_holds(e eventbox.events) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT e.held_confirmed_count > 0 OR e.held_waitlisted_count > 0 $$;
 
 -- Whether an event has holds that have ended and not yet been released.
--- PL/pgSQL for the same reason as held_count(): register() asks it on
--- every attempt, and as SQL (a subquery is never inlined) its planning
--- was an eighth of a registration's CPU (docs/PERFORMANCE.md).
+-- register() asks has_holds(e) AND holds_due(e.id) on every attempt: on an
+-- event without holds, no query.  PL/pgSQL: as SQL (a subquery is never
+-- inlined) its planning was an eighth of a registration's CPU
+-- (docs/PERFORMANCE.md).
 CREATE OR REPLACE FUNCTION eventbox.holds_due(p_event_id bigint) RETURNS boolean
 LANGUAGE plpgsql STABLE
 AS $$

@@ -50,8 +50,8 @@ SELECT e.id, e.slug, e.title, e.status, e.starts_at, e.ends_at, e.timezone, e.ca
        eventbox.free_seats(e) AS seats_available,
        e.waitlist_enabled, e.waitlist_capacity,
        -- Of confirmed and waitlisted: held until their address confirms.
-       eventbox.held_count(e.id, 'confirmed') AS held_seats,
-       eventbox.held_count(e.id, 'waitlisted') AS held_waiting,
+       e.held_confirmed_count AS held_seats,
+       e.held_waitlisted_count AS held_waiting,
        (SELECT count(*)::integer FROM eventbox.registrations x
          WHERE x.event_id = e.id AND x.hold_expired_at IS NOT NULL) AS expired,
        eventbox.needs_confirmation(e) AS confirmation_required

@@ -132,7 +132,7 @@ BEGIN
             SELECT * INTO e FROM events WHERE slug = p_event;
         END IF;
         IF e.id IS NOT NULL AND e.status = 'published' AND registration_state(e) = 'open'
-           AND seat_outcome(e) = 'full' AND NOT holds_due(e.id)
+           AND seat_outcome(e) = 'full' AND NOT (has_holds(e) AND holds_due(e.id))
            AND NOT (e.members_only AND NOT p_any_domain AND v_member IS NULL)
            AND (p_source <> 'staff'
                 OR NOT EXISTS (SELECT 1 FROM registrations r

@@ -18,6 +18,11 @@
 -- a probe that registers somebody else's address on such
 -- an event moves no public figure, and is answered 'pending' like anybody.
 
+-- The held seats and waiting places are counters on the event's row now
+-- (sql/020_held_counts.sql); the function that counted them, replaced.
+-- Here, after 30_views.sql: event_summary named it until 020.
+DROP FUNCTION IF EXISTS eventbox.held_count(bigint, text);
+
 -- Releases the holds of an event whose row the caller has locked that
 -- ended unconfirmed: cancelled (hold_expired_at), no email (the address
 -- never confirmed it wanted any), and a freed seat goes to the next in
@@ -49,7 +54,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 BEGIN
-    IF e.id IS NULL OR NOT holds_due(e.id) THEN
+    IF e.id IS NULL OR NOT (has_holds(e) AND holds_due(e.id)) THEN
         RETURN e;
     END IF;
     PERFORM expire_holds_locked(e.id);
@@ -206,7 +211,7 @@ DECLARE
 BEGIN
     RETURN QUERY
     SELECT needs_confirmation(e), e.hold_minutes, e.registrations_per_minute,
-           held_count(e.id, 'confirmed'), held_count(e.id, 'waitlisted'),
+           e.held_confirmed_count, e.held_waitlisted_count,
            (SELECT count(*)::integer FROM registrations x
              WHERE x.event_id = e.id AND x.hold_expired_at IS NOT NULL)
       FROM events e

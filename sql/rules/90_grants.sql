@@ -35,7 +35,6 @@ GRANT EXECUTE ON FUNCTION
     eventbox.closes_at(eventbox.events),
     eventbox.registration_state(eventbox.events),
     eventbox.needs_confirmation(eventbox.events),
-    eventbox.held_count(bigint, text),
     eventbox.public_seats(eventbox.events),
     eventbox.public_waiting(eventbox.events),
     eventbox.hold_state(eventbox.registrations),
