@@ -184,7 +184,8 @@ def test_iso_local_agrees_with_the_original_for_every_zone(db):
         "SELECT z.name, t.ts, eventbox.iso_local(t.ts, z.name), (" + sql + ")"
         " FROM pg_timezone_names z, (VALUES (timestamptz '2026-01-15 12:00Z'),"
         " ('2026-07-15 12:00Z'), ('1890-01-01 00:00Z'), ('2026-03-29 01:30Z'),"
-        " ('2026-11-01 06:30Z'), ('2038-02-01 00:00Z')) t(ts)"
+        " ('2026-11-01 06:30Z'), ('2038-02-01 00:00Z'), ('2026-05-04 03:02:01.999999Z'),"
+        " ('2026-09-30 23:59:59.000001Z')) t(ts)"
         " WHERE eventbox.iso_local(t.ts, z.name) IS DISTINCT FROM (" + sql + ")")
     assert differ == []
     assert db.value("SELECT eventbox.iso_local(NULL, 'UTC')") is None
