@@ -73,11 +73,11 @@
 const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_PING] = { "ping", 0, "SELECT 1" },
 	[STMT_EVENT_BY_SLUG] = { "event_by_slug", 1,
-	    "SELECT " EVENT_COLS ", eventbox.questions_json(id)::text AS questions"
+	    "SELECT " EVENT_COLS ", questions::text AS questions"
 	    " FROM eventbox.public_events"
 	    " WHERE slug = $1::text" },
 	[STMT_EVENT_BY_ID] = { "event_by_id", 1,
-	    "SELECT " EVENT_COLS ", eventbox.questions_json(id)::text AS questions"
+	    "SELECT " EVENT_COLS ", questions::text AS questions"
 	    " FROM eventbox.public_events"
 	    " WHERE id = $1::bigint" },
 	/* $1 category, $2 from date, $3 to date (inclusive), $4 text,
@@ -301,7 +301,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " waitlist_available, registration_state, image_path, image_alt,"
 	    " image_decorative, status, members_only, audience,"
 	    " array_to_json(learning_outcomes)::text AS learning_outcomes,"
-	    " eventbox.questions_json(id)::text AS questions,"
+	    " questions::text AS questions,"
 	    " eventbox.iso_local(ends_at, coalesce($2::text, timezone))"
 	    " AS ends_local,"
 	    " eventbox.ical_utc(starts_at) AS start_utc,"

@@ -6,6 +6,9 @@ import csv
 import io
 import re
 
+import psycopg2
+import pytest
+
 from staffkit import ADMIN, admin, assert_error, email, staff_key  # noqa: F401
 from test_pages import patron  # noqa: F401
 
@@ -267,3 +270,26 @@ def test_two_questions_through_the_form_and_the_api_in_the_csv_then_purged(
     assert_nothing_left(db, slug)
     assert db.value("SELECT count(*) FROM eventbox.outbox WHERE email IN (%s, %s)",
                     web, json_) == 0
+
+
+def test_the_events_copy_of_its_questions_follows_every_change(api, db, admin,
+                                                               make_event):
+    """Reads take the questions from the event's row (021_event_questions.sql);
+    every change to the questions table, staff SQL included, rewrites it, and
+    nothing else may."""
+    slug, branch, access = with_questions(admin, make_event)
+    db.all("UPDATE eventbox.questions SET label = 'Which library?' WHERE id = %s", branch)
+    db.all("DELETE FROM eventbox.questions WHERE id = %s", access)
+    db.all("INSERT INTO eventbox.questions (event_id, position, kind, label)"
+           " SELECT id, 3, 'yes_no', 'May we take photos?' FROM eventbox.events"
+           " WHERE slug = %s", slug)
+    public = api.get(f"/api/v1/events/{slug}").json["questions"]
+    assert [(q["label"], q["kind"]) for q in public] == [
+        ("Which library?", "one_choice"), ("May we take photos?", "yes_no")]
+    assert db.value("SELECT questions = eventbox.questions_list(id) FROM eventbox.events"
+                    " WHERE slug = %s", slug) is True
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        db.all("UPDATE eventbox.events SET questions = '[]' WHERE slug = %s", slug)
+    r = admin.put(f"/events/{slug}/questions", json_body={"questions": []})
+    assert r.status == 200, r
+    assert api.get(f"/api/v1/events/{slug}").json["questions"] == []

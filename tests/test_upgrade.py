@@ -476,7 +476,8 @@ def test_a_failing_rule_file_leaves_the_rules_as_they_were(upgraded, tmp_path):
 def test_the_seat_helpers_are_inlined_into_the_public_views(upgraded):
     plan = json.dumps(rows(upgraded["conn"], "EXPLAIN (VERBOSE, FORMAT JSON)"
                                              " SELECT * FROM eventbox.public_events"))
-    for helper in ("free_seats", "waitlist_open", "registration_state", "closes_at"):
+    for helper in ("free_seats", "waitlist_open", "registration_state", "closes_at",
+                   "public_seats"):
         assert helper + "(" not in plan, plan
 
 

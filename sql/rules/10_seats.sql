@@ -132,28 +132,30 @@ CREATE OR REPLACE FUNCTION eventbox.tg_counters_are_derived() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     -- On UPDATE: nested in another trigger (the counter trigger's own
-    -- UPDATE runs at depth 2), or the counters unchanged, is allowed.
+    -- UPDATE runs at depth 2, as does the questions trigger's,
+    -- 78_questions.sql), or the counters unchanged, is allowed.
     IF TG_OP = 'UPDATE'
        AND (pg_trigger_depth() > 1
             OR (OLD.confirmed_count, OLD.waitlisted_count, OLD.cancelled_count,
-                OLD.held_confirmed_count, OLD.held_waitlisted_count)
+                OLD.held_confirmed_count, OLD.held_waitlisted_count, OLD.questions)
                IS NOT DISTINCT FROM (NEW.confirmed_count, NEW.waitlisted_count,
                                      NEW.cancelled_count, NEW.held_confirmed_count,
-                                     NEW.held_waitlisted_count)) THEN
+                                     NEW.held_waitlisted_count, NEW.questions)) THEN
         RETURN NEW;
     END IF;
-    RAISE EXCEPTION 'confirmed_count, waitlisted_count, cancelled_count, held_confirmed_count and held_waitlisted_count are kept by eventbox; change registrations instead'
+    RAISE EXCEPTION 'confirmed_count, waitlisted_count, cancelled_count, held_confirmed_count, held_waitlisted_count and questions are kept by eventbox; change registrations or questions instead'
         USING ERRCODE = 'insufficient_privilege';
 END
 $$;
 
--- Only the counter trigger (nested in it) may move the counters.  The test
+-- Only the counter trigger (nested in it) may move the counters, and only
+-- the questions trigger the event's copy of its questions.  The test
 -- is in the function, not in a WHEN clause: PostgreSQL compiles a trigger's
 -- WHEN for every statement, which on every registration's counter update
 -- cost more than the call (docs/PERFORMANCE.md).
 CREATE OR REPLACE TRIGGER counters_are_derived
     BEFORE UPDATE OF confirmed_count, waitlisted_count, cancelled_count,
-        held_confirmed_count, held_waitlisted_count ON eventbox.events
+        held_confirmed_count, held_waitlisted_count, questions ON eventbox.events
     FOR EACH ROW
     EXECUTE FUNCTION eventbox.tg_counters_are_derived();
 
@@ -161,7 +163,8 @@ CREATE OR REPLACE TRIGGER counters_start_at_zero
     BEFORE INSERT ON eventbox.events
     FOR EACH ROW
     WHEN (NEW.confirmed_count <> 0 OR NEW.waitlisted_count <> 0 OR NEW.cancelled_count <> 0
-          OR NEW.held_confirmed_count <> 0 OR NEW.held_waitlisted_count <> 0)
+          OR NEW.held_confirmed_count <> 0 OR NEW.held_waitlisted_count <> 0
+          OR NEW.questions <> '[]')
     EXECUTE FUNCTION eventbox.tg_counters_are_derived();
 
 CREATE OR REPLACE FUNCTION eventbox.tg_touch_updated_at() RETURNS trigger

@@ -7,23 +7,54 @@
 -- are a JSON object keyed by the question's id.  {"template":
 -- "accommodation"} is the common one ready to use.
 
--- The event's questions as the API and the pages show them, in order.
--- PL/pgSQL, not SQL: every GET of an event calls it, and a SQL function the
--- planner cannot inline (an aggregate, SECURITY DEFINER) is parsed and
--- planned again on every call, where PL/pgSQL keeps its plan for the
--- session (backend CPU per GET /api/v1/events/{slug}: docs/PERFORMANCE.md).
+-- The event's questions as the API and the pages show them, in order: the
+-- one definition of that form, from the questions table.  Called only when
+-- the questions change (tg_questions_changed below), which keeps the result
+-- on the event's row (events.questions, sql/021_event_questions.sql) for
+-- every read.
+CREATE OR REPLACE FUNCTION eventbox.questions_list(p_event_id bigint) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('id', q.id, 'kind', q.kind,
+                                                 'label', q.label, 'help', q.help,
+                                                 'required', q.required,
+                                                 'choices', to_jsonb(q.choices))
+                              ORDER BY q.position), '[]')
+      FROM questions q WHERE q.event_id = p_event_id
+$$;
+
+CREATE OR REPLACE FUNCTION eventbox.tg_questions_changed() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE events SET questions = questions_list(OLD.event_id) WHERE id = OLD.event_id;
+    END IF;
+    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.event_id <> OLD.event_id) THEN
+        UPDATE events SET questions = questions_list(NEW.event_id) WHERE id = NEW.event_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Row by row: set_questions() replaces at most 20, a few times in an
+-- event's life.  The update runs nested in this trigger, which is what
+-- counters_are_derived (10_seats.sql) lets through.
+CREATE OR REPLACE TRIGGER questions_changed
+    AFTER INSERT OR DELETE OR UPDATE ON eventbox.questions
+    FOR EACH ROW EXECUTE FUNCTION eventbox.tg_questions_changed();
+
+-- The event's questions as kept on its row (above); for callers that
+-- cannot read events (the pages' forms, staff through the admin API).
 CREATE OR REPLACE FUNCTION eventbox.questions_json(p_event_id bigint) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 BEGIN
-    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', q.id, 'kind', q.kind,
-                                                         'label', q.label, 'help', q.help,
-                                                         'required', q.required,
-                                                         'choices', to_jsonb(q.choices))
-                                      ORDER BY q.position), '[]')
-              FROM questions q WHERE q.event_id = p_event_id);
+    RETURN (SELECT e.questions FROM events e WHERE e.id = p_event_id);
 END
 $$;
 
