@@ -100,6 +100,15 @@ json_answer(struct response *resp, int status, cJSON *tree)
 	cJSON_Delete(tree);
 }
 
+struct buf *
+json_answer_text(struct response *resp, int status)
+{
+	resp->status = status;
+	resp->content_type = "application/json";
+	buf_reset(&resp->body);
+	return &resp->body;
+}
+
 cJSON *
 json_body(struct request *req, struct response *resp)
 {

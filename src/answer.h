@@ -39,6 +39,9 @@ void	 answer_field_error(struct response *, const char *field,
 	    const char *message);
 /* The tree as the body, with status; json_answer() cJSON_Delete()s it. */
 void	 json_answer(struct response *, int status, cJSON *);
+/* An answer of JSON text with status: the body emptied, for the caller to
+ * write into (json_put_event()). */
+struct buf *json_answer_text(struct response *, int status);
 /* The request body as a JSON object, or NULL after answering 400 (empty,
  * not UTF-8, a NUL, not JSON) or 422 (not an object).  The caller owns
  * the tree and cJSON_Delete()s it. */

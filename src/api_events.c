@@ -14,6 +14,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
+#include "log.h"
 #include "query.h"
 #include "validate.h"
 
@@ -46,7 +47,8 @@ h_events_list(struct request *req, struct response *resp)
 	char			 limit[24], offset[24], msg[96];
 	const char		*vals[6];
 	PGresult		*res;
-	cJSON			*root, *arr;
+	cJSON			*root;
+	struct buf		 events = BUF_INIT;
 	size_t			 bad;
 	int			 i;
 
@@ -67,16 +69,23 @@ h_events_list(struct request *req, struct response *resp)
 	if ((res = db_fetch(req, resp, STMT_EVENT_LIST, 6, vals,
 	    MISSING_OK)) == NULL)
 		return;
-	root = json_new_object();
-	arr = json_add_array(root, "events");
+	buf_addc(&events, '[');
 	for (i = 0; i < PQntuples(res); i++)
-		if (!db_isnull(res, i, "id"))
-			cJSON_AddItemToArray(arr, json_event(res, i));
+		if (!db_isnull(res, i, "id")) {
+			if (events.len > 1)
+				buf_addc(&events, ',');
+			json_put_event(&events, res, i);
+		}
+	buf_addc(&events, ']');
+	root = json_new_object();
+	if (cJSON_AddRawToObject(root, "events", buf_str(&events)) == NULL)
+		fatalx("out of memory building JSON");
+	buf_free(&events);
 	json_add_number(root, "page", (double)v[P_PAGE].num);
 	json_add_number(root, "per_page", (double)v[P_PER_PAGE].num);
 	json_add_number(root, "total",
 	    (double)strtoll(db_value(res, 0, "total"), NULL, 10));
-	json_answer(resp, 200, root);	/* the events refer to res */
+	json_answer(resp, 200, root);
 	PQclear(res);
 }
 
@@ -100,6 +109,6 @@ h_event_get(struct request *req, struct response *resp)
 	    STMT_EVENT_BY_ID : STMT_EVENT_BY_SLUG;
 	if ((res = db_fetch(req, resp, s, 1, &ref, MISSING_EVENT)) == NULL)
 		return;
-	json_answer(resp, 200, json_event(res, 0));	/* refers to res */
+	json_put_event(json_answer_text(resp, 200), res, 0);
 	PQclear(res);
 }

@@ -7,7 +7,7 @@
 #include "db.h"
 
 /* The public fields of an event, formatted once, here, for every output,
- * in the order json_event() reads them. */
+ * in the order json_put_event() reads them. */
 #define EVENT_COLS \
 	"id, slug, title, description, presenter, format, location, " \
 	"array_to_json(categories)::text AS categories, organizer, " \

@@ -130,33 +130,65 @@ json_write(struct buf *out, const cJSON *j)
 }
 
 /*
- * json_event's members point into the result: literal keys, values in res's
- * storage, neither copied nor freed (every GET builds one, the list up to a
- * hundred).  An integer column goes out as its text, as cJSON would print it
- * (up to 15 digits; anything else through strtod()), not through printf.
+ * s inside a JSON string, escaped as cJSON escapes one: the quote, the
+ * backslash and every control character (\b \t \n \f \r, else \u00xx);
+ * the rest, UTF-8 included, as it is.
  */
 static void
-ref_string(cJSON *o, const char *name, const char *value)
+put_escaped(struct buf *b, const char *s)
 {
-	cJSON_AddItemToObjectCS(o, name, must(cJSON_CreateStringReference(value)));
+	static const char	 hex[] = "0123456789abcdef";
+	static const char	 named[] = "btn\0fr";	/* \b \t \n \v \f \r */
+	const char		*run = s;
+	unsigned char		 c;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(b, run, (size_t)(s - run));
+		run = s + 1;
+		buf_addc(b, '\\');
+		if (c == '"' || c == '\\')
+			buf_addc(b, (char)c);
+		else if (c >= '\b' && c <= '\r' && named[c - '\b'] != '\0')
+			buf_addc(b, named[c - '\b']);
+		else {
+			buf_adds(b, "u00");
+			buf_addc(b, hex[c >> 4]);
+			buf_addc(b, hex[c & 15]);
+		}
+	}
+	buf_add(b, run, (size_t)(s - run));
 }
 
+void
+json_put_string(struct buf *b, const char *s)
+{
+	buf_addc(b, '"');
+	put_escaped(b, s);
+	buf_addc(b, '"');
+}
+
+/* An integer column as its text (the database's digits, exact); a NULL as
+ * 0, as cJSON printed it. */
 static void
-ref_integer(cJSON *o, const char *name, const char *text)
+put_integer(struct buf *b, const char *text)
 {
 	size_t	 n = strspn(text + (*text == '-'), "0123456789");
 
-	if (n == 0 || n > 15 || text[(*text == '-') + n] != '\0') {
-		json_add_number(o, name, strtod(text, NULL));
-		return;
-	}
-	cJSON_AddItemToObjectCS(o, name, must(cJSON_CreateRaw(text)));
+	if (n == 0 || text[(*text == '-') + n] != '\0')
+		buf_addc(b, '0');
+	else
+		buf_adds(b, text);
 }
 
+/* JSON text the database made (array_to_json(), jsonb): an array as it
+ * is, anything else (a NULL) as []. */
 static void
-ref_bool(cJSON *o, const char *name, int value)
+put_array_text(struct buf *b, const char *text)
 {
-	cJSON_AddItemToObjectCS(o, name, must(cJSON_CreateBool(value)));
+	buf_adds(b, *text == '[' ? text : "[]");
 }
 
 /* An event's public fields in the order of the answer, each named as its
@@ -180,44 +212,62 @@ static const struct {
 	{ "registration_opens_at", F_TIME }, { "registration_closes_at", F_TIME },
 };
 
-/* One event (above), its page's url and, for one event rather than the
- * list, the questions of its form.  The object refers to res (above):
- * print it before PQclear(res). */
-cJSON *
-json_event(const PGresult *res, int row)
+/*
+ * One event (above), its page's url and, for one event rather than the
+ * list, the questions of its form, written as compact JSON text straight
+ * into b: no tree to build, print and free (every GET writes one, the list
+ * up to a hundred; docs/PERFORMANCE.md).  Keys are the literal names
+ * above, strings go through json_put_string(), numbers and the database's
+ * JSON arrays as their text.
+ */
+void
+json_put_event(struct buf *b, const PGresult *res, int row)
 {
-	cJSON		*o = json_new_object();
-	const char	*name, *v;
+	const char	*v;
 	size_t		 i;
 
+	buf_addc(b, '{');
 	for (i = 0; i < sizeof(event_fields) / sizeof(event_fields[0]); i++) {
-		name = event_fields[i].name;
-		v = db_value(res, row, name);
+		v = db_value(res, row, event_fields[i].name);
+		buf_adds(b, i > 0 ? ",\"" : "\"");
+		buf_adds(b, event_fields[i].name);
+		buf_adds(b, "\":");
 		switch (event_fields[i].kind) {
 		case F_STRING:
-			ref_string(o, name, v);
+			json_put_string(b, v);
 			break;
 		case F_INTEGER:
-			ref_integer(o, name, v);
+			put_integer(b, v);
 			break;
 		case F_BOOL:
-			ref_bool(o, name, strcmp(v, "t") == 0);
+			buf_adds(b, strcmp(v, "t") == 0 ? "true" : "false");
 			break;
 		case F_ARRAY:
-			json_add_array_text(o, name, v);
+			put_array_text(b, v);
 			break;
 		case F_TIME:
-			json_add_string_or_null(o, name, v);
+			if (*v == '\0')
+				buf_adds(b, "null");
+			else
+				json_put_string(b, v);
 			break;
 		case F_STATE:
-			ref_string(o, name, v);
-			ref_bool(o, "registration_open", strcmp(v, "open") == 0);
+			json_put_string(b, v);
+			buf_adds(b, strcmp(v, "open") == 0 ?
+			    ",\"registration_open\":true" :
+			    ",\"registration_open\":false");
 			break;
 		}
 	}
-	json_add_event_url(o, "url", db_value(res, row, "slug"));
-	if (PQfnumber(res, "questions") >= 0)
-		json_add_array_text(o, "questions",
-		    db_value(res, row, "questions"));
-	return o;
+	/* its page, as json_add_event_url() makes it */
+	buf_adds(b, ",\"url\":\"");
+	put_escaped(b, cfg.base_url);
+	buf_adds(b, "/events/");
+	put_escaped(b, db_value(res, row, "slug"));
+	buf_addc(b, '"');
+	if (PQfnumber(res, "questions") >= 0) {
+		buf_adds(b, ",\"questions\":");
+		put_array_text(b, db_value(res, row, "questions"));
+	}
+	buf_addc(b, '}');
 }

@@ -28,8 +28,9 @@ void	 json_add_object_text(cJSON *, const char *name, const char *text);
 void	 json_add_event_url(cJSON *, const char *, const char *slug);
 void	 json_write(struct buf *, const cJSON *);
 
-/* An event's public fields; the object refers to the result's storage, so
- * the caller prints it before PQclear(). */
-cJSON	*json_event(const PGresult *, int row);
+/* s as a JSON string, escaped as cJSON escapes one. */
+void	 json_put_string(struct buf *, const char *);
+/* An event's public fields, as compact JSON text appended to the buffer. */
+void	 json_put_event(struct buf *, const PGresult *, int row);
 
 #endif

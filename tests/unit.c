@@ -14,6 +14,7 @@
 #include "fields.h"
 #include "http.h"
 #include "ical.h"
+#include "json.h"
 #include "libcal.h"
 #include "query.h"
 #include "router.h"
@@ -620,9 +621,124 @@ test_webhook_signature(void)
 	CHECK("empty key", webhook_sign("whsec_", "m", "1", S("{}"), sig) == -1);
 }
 
+/* json_put_string() against cJSON's own printing, byte for byte: every
+ * byte alone, and a thousand strings of random bytes. */
+static void
+test_json_strings(void)
+{
+	struct buf	 b = BUF_INIT;
+	char		 s[48];
+	cJSON		*j;
+	char		*want;
+	unsigned	 seed = 12345;
+	int		 i, n, k, same = 0;
+
+	for (i = 0; i < 1256; i++) {
+		if (i < 256) {
+			s[0] = (char)(i == 0 ? 'x' : i);
+			s[1] = '\0';
+		} else {
+			n = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 40;
+			for (k = 0; k < n; k++)
+				s[k] = (char)(1 + ((seed = seed * 1103515245u +
+				    12345u) >> 16) % 255);
+			s[n] = '\0';
+		}
+		j = cJSON_CreateString(s);
+		want = cJSON_PrintUnformatted(j);
+		buf_reset(&b);
+		json_put_string(&b, s);
+		same += strcmp(buf_str(&b), want) == 0;
+		cJSON_free(want);
+		cJSON_Delete(j);
+	}
+	CHECK("json_put_string escapes as cJSON does", same == 1256);
+	buf_free(&b);
+}
+
+/* One event row as the statements give it (libpq's own result, made
+ * here): the text parses, and each member is what the row said. */
+static void
+test_json_event(void)
+{
+	static const char *names[] = { "id", "slug", "title", "description",
+	    "presenter", "format", "location", "categories", "organizer",
+	    "accessibility_contact", "audience", "learning_outcomes",
+	    "starts_at", "ends_at", "timezone", "starts_local", "ends_local",
+	    "status", "capacity", "seats_available", "waitlist_available",
+	    "registration_state", "registration_opens_at",
+	    "registration_closes_at", "questions" };
+	static const char *values[] = { "42", "social-media",
+	    "Tabs\tand \"quotes\" \\ \x01", "Line\nbreak, caf\xc3\xa9",
+	    "", "online", "", "[\"Tech\",\"Ma\\\"rketing\"]", "Lib", "a@b.org",
+	    "", "[]", "2027-01-01T19:00:00Z", "2027-01-01T20:00:00Z",
+	    "America/New_York", "2027-01-01T14:00:00-05:00",
+	    "2027-01-01T15:00:00-05:00", "published", "100", "7", "t", "open",
+	    NULL, "2027-01-01T19:00:00Z",
+	    "[{\"id\": 3, \"kind\": \"yes_no\", \"label\": \"Photos?\"}]" };
+	PGresAttDesc	 att[25];
+	PGresult	*res;
+	struct buf	 b = BUF_INIT;
+	cJSON		*o, *q;
+	const char	*old = cfg.base_url;
+	int		 i, ok;
+
+	memset(att, 0, sizeof(att));
+	for (i = 0; i < 25; i++) {
+		att[i].name = (char *)names[i];
+		att[i].format = 0;
+		att[i].typid = 25;
+		att[i].typlen = -1;
+		att[i].atttypmod = -1;
+	}
+	res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	ok = res != NULL && PQsetResultAttrs(res, 25, att);
+	for (i = 0; ok && i < 25; i++)
+		ok = values[i] == NULL ? PQsetvalue(res, 0, i, NULL, -1) :
+		    PQsetvalue(res, 0, i, (char *)values[i],
+		    (int)strlen(values[i]));
+	CHECK("a result made by hand", ok);
+	if (!ok)
+		return;
+	cfg.base_url = "https://events.example.org/a\"b";
+	json_put_event(&b, res, 0);
+	o = cJSON_Parse(buf_str(&b));
+	CHECK("json_put_event writes JSON", cJSON_IsObject(o));
+	CHECK("event: a number", cJSON_GetNumberValue(
+	    cJSON_GetObjectItem(o, "id")) == 42.0 && cJSON_GetNumberValue(
+	    cJSON_GetObjectItem(o, "seats_available")) == 7.0);
+	CHECK("event: strings as stored", strcmp(cJSON_GetStringValue(
+	    cJSON_GetObjectItem(o, "title")), values[2]) == 0 &&
+	    strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o,
+	    "description")), values[3]) == 0);
+	CHECK("event: arrays", cJSON_GetArraySize(cJSON_GetObjectItem(o,
+	    "categories")) == 2 && strcmp(cJSON_GetStringValue(
+	    cJSON_GetArrayItem(cJSON_GetObjectItem(o, "categories"), 1)),
+	    "Ma\"rketing") == 0 && cJSON_IsArray(cJSON_GetObjectItem(o,
+	    "learning_outcomes")));
+	CHECK("event: booleans and null", cJSON_IsTrue(cJSON_GetObjectItem(o,
+	    "waitlist_available")) && cJSON_IsTrue(cJSON_GetObjectItem(o,
+	    "registration_open")) && cJSON_IsNull(cJSON_GetObjectItem(o,
+	    "registration_opens_at")));
+	CHECK("event: its page", strcmp(cJSON_GetStringValue(
+	    cJSON_GetObjectItem(o, "url")),
+	    "https://events.example.org/a\"b/events/social-media") == 0);
+	q = cJSON_GetObjectItem(o, "questions");
+	CHECK("event: its questions", cJSON_GetArraySize(q) == 1 &&
+	    strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetArrayItem(q, 0), "label")), "Photos?") == 0);
+	CHECK("event: 27 members", cJSON_GetArraySize(o) == 27);
+	cJSON_Delete(o);
+	cfg.base_url = old;
+	buf_free(&b);
+	PQclear(res);
+}
+
 int
 main(void)
 {
+	test_json_strings();
+	test_json_event();
 	test_webhook_signature();
 	test_ical();
 	test_email();
