@@ -644,3 +644,34 @@ def test_an_empty_outbox_is_not_due_now(db):
     finally:
         conn.rollback()
         conn.close()
+
+
+def test_each_message_in_a_batch_carries_its_own_events_time_zone(api, db, make_event):
+    """mail_claim() makes an event's VTIMEZONE once per batch and reuses it
+    for the next message of the same event (the same zone and start); a
+    message for another zone, or the same zone at another time of year,
+    gets its own."""
+    ny = make_event(timezone="America/New_York", starts_in="7 days")
+    berlin = make_event(timezone="Europe/Berlin", starts_in="7 days")
+    later = make_event(timezone="America/New_York", starts_in="900 days")
+    for slug in (ny, berlin, ny, later, later, berlin):
+        assert api.register(slug, "Tz Patron", addr("tz")).status == 201
+    conn = connect()
+    conn.autocommit = False         # the claim is rolled back below
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT c.event_slug, c.vtimezone,"
+                        " eventbox.vtimezone(e.timezone, e.starts_at)"
+                        " FROM eventbox.mail_claim(1000) c"
+                        " JOIN eventbox.events e ON e.id = c.event_id"
+                        " WHERE c.event_slug = ANY (%s) ORDER BY c.id",
+                        ([ny, berlin, later],))
+            rows = cur.fetchall()
+    finally:
+        conn.rollback()
+        conn.close()
+    assert [r[0] for r in rows] == [ny, berlin, ny, later, later, berlin]
+    assert all(r[1] == r[2] for r in rows)
+    zones = {r[0]: r[1] for r in rows}
+    assert "TZID:Europe/Berlin" in zones[berlin] and "TZID:America/New_York" in zones[ny]
+    assert zones[ny] != zones[later]        # other years' transitions

@@ -62,6 +62,12 @@ DECLARE
     o outbox;
     r registrations;
     e events;
+    -- The last VTIMEZONE made, and for which zone and start: a batch is
+    -- mostly one event's messages, and making one walks 800 days of the
+    -- zone (vtimezone(), 20_time.sql: about half a millisecond).
+    zone_of text;
+    zone_at timestamptz;
+    zone_text text;
 BEGIN
     FOR o IN
         SELECT * FROM outbox ob
@@ -123,7 +129,12 @@ BEGIN
         ical_start := ical_local(e.starts_at, e.timezone);
         ical_end := ical_local(e.ends_at, e.timezone);
         ical_stamp := ical_utc(now());
-        vtimezone := eventbox.vtimezone(e.timezone, e.starts_at);
+        IF zone_of IS DISTINCT FROM e.timezone OR zone_at IS DISTINCT FROM e.starts_at THEN
+            zone_of := e.timezone;
+            zone_at := e.starts_at;
+            zone_text := eventbox.vtimezone(e.timezone, e.starts_at);
+        END IF;
+        vtimezone := zone_text;
         -- Calendars replace an entry whose SEQUENCE grew (rules/72_notices.sql).
         sequence := e.ical_sequence;
         was_when := o.changes ->> 'when';
