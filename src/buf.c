@@ -45,25 +45,39 @@ buf_adds(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
+/* The escapers and encoders append byte by byte: room for one more and
+ * its NUL is the common case, and takes no call. */
 void
 buf_addc(struct buf *b, char c)
 {
-	buf_add(b, &c, 1);
+	if (b->len + 2 > b->cap)
+		buf_grow(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
 }
 
+/* Formats into the room left first, and only when that was too small
+ * grows and formats again: one pass, not a measuring one and a writing
+ * one, for almost every call. */
 void
 buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list	 cp;
+	size_t	 room;
 	int	 n;
 
+	if (b->data == NULL)
+		buf_grow(b, 0);
+	room = b->cap - b->len;
 	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
+	n = vsnprintf(b->data + b->len, room, fmt, cp);
 	va_end(cp);
 	if (n < 0)
 		fatal("vsnprintf");
-	buf_grow(b, (size_t)n);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	if ((size_t)n >= room) {
+		buf_grow(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 }
 

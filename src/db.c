@@ -303,6 +303,74 @@ db_run_simple(enum stmt s, int nparams, const char *const *values)
 }
 
 /*
+ * db_run_steps: the steps in one round trip (libpq's pipeline mode), each
+ * as db_run() runs it, in order; the server runs them one after the other
+ * as if they had come one by one.  out[i] gets step i's result, the
+ * caller's to PQclear().  Any failure closes the session, once the first
+ * failing step is logged: a transaction open ends with it.  0, or -1 with
+ * every out[i] NULL.
+ */
+int
+db_run_steps(const struct db_step *steps, size_t n, PGresult **out)
+{
+	PGresult	*r;
+	size_t		 i;
+	int		 ok = 1, logged = 0;
+
+	for (i = 0; i < n; i++) {
+		check_call(steps[i].stmt, steps[i].nparams);
+		out[i] = NULL;
+	}
+	if (!db_ready() || PQenterPipelineMode(conn) != 1) {
+		db_close();
+		return -1;
+	}
+	for (i = 0; i < n && ok; i++)
+		ok = PQsendQueryPrepared(conn, db_stmts[steps[i].stmt].name,
+		    steps[i].nparams, steps[i].values, NULL, NULL, 0);
+	if (!ok || !PQpipelineSync(conn)) {
+		db_close();
+		return -1;
+	}
+	/* One result and a NULL per step, then the sync's.  After a failure
+	 * the later steps only say the pipeline was aborted. */
+	for (i = 0; i < n && ok; i++) {
+		while ((r = PQgetResult(conn)) != NULL) {
+			if (out[i] == NULL &&
+			    (PQresultStatus(r) == PGRES_TUPLES_OK ||
+			    PQresultStatus(r) == PGRES_COMMAND_OK)) {
+				out[i] = r;
+				continue;
+			}
+			if (!logged) {
+				log_failure(steps[i].stmt, r);
+				logged = 1;
+			}
+			ok = 0;
+			PQclear(r);
+		}
+		if (out[i] == NULL)
+			ok = 0;
+	}
+	if (ok && ((r = PQgetResult(conn)) == NULL ||
+	    PQresultStatus(r) != PGRES_PIPELINE_SYNC)) {
+		PQclear(r);
+		ok = 0;
+	} else if (ok) {
+		PQclear(r);
+		ok = PQexitPipelineMode(conn) == 1;
+	}
+	if (ok)
+		return 0;
+	for (i = 0; i < n; i++) {
+		PQclear(out[i]);
+		out[i] = NULL;
+	}
+	db_close();		/* never left half-read */
+	return -1;
+}
+
+/*
  * Registrations commit before their WAL flush and are answered after it
  * (db_query_durable, below), so for a moment a claimed outbox row can tell
  * of a commit that is not on disk yet.  Nothing leaves before it is: a

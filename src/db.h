@@ -17,6 +17,8 @@
 #ifndef EVENTBOX_DB_H
 #define EVENTBOX_DB_H
 
+#include <stddef.h>
+
 #include <libpq-fe.h>
 
 enum stmt {
@@ -125,6 +127,17 @@ enum db_status	 db_query_durable(enum stmt, int nparams,
 int		 db_run(enum stmt, int nparams, const char *const *values,
 		    PGresult **res);
 int		 db_run_simple(enum stmt, int nparams, const char *const *values);
+/* One step of db_run_steps(): a statement and its parameters. */
+struct db_step {
+	enum stmt		 stmt;
+	int			 nparams;
+	const char *const	*values;
+};
+/* Steps in one round trip, as db_run() runs each one: any failure closes
+ * the session.  0, the caller owning out[0..n-1] (step i's result); or -1,
+ * closed, out[] all NULL. */
+int		 db_run_steps(const struct db_step *steps, size_t n,
+		    PGresult **out);
 /* BEGIN, then claim (a statement of one parameter: how many, at most n).
  * > 0: that many rows were claimed, in *res (the caller's), the
  * transaction left open for the caller to COMMIT, and what the claim saw

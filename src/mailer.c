@@ -147,19 +147,24 @@ keep_file(const char *id, const char *uuid, const struct buf *msg, char *err,
 	return SMTP_SENT;
 }
 
-/*
- * Sends row `row` of a claim and marks it, in the transaction open (the
- * caller commits).  0, or -1: the database went away.
- */
-static int
-send_row(struct buf *msg, const PGresult *res, int row)
+/* How a message went: the mark to record (mail_sent() or mail_failed())
+ * with its parameters, run in the round trip that commits it. */
+struct mark {
+	enum stmt	 stmt;
+	int		 nparams;
+	const char	*params[4];
+	enum smtp_result r;
+	char		 err[128], tries[16], base[16];
+};
+
+/* Composes row `row` of a claim and hands it to SMTP; *mk says how it
+ * went. */
+static void
+send_row(struct buf *msg, const PGresult *res, int row, struct mark *mk)
 {
-	PGresult		*st = NULL;
 	struct mail_msg		 m;
-	char			 msgid[128], boundary[64], err[128], tries[16],
-				 base[16];
-	const char		*id, *params[4];
-	enum smtp_result	 r;
+	char			 msgid[128], boundary[64];
+	const char		*id;
 
 	id = db_value(res, row, "id");
 	fill_message(&m, res, row, msgid, sizeof(msgid), boundary,
@@ -167,39 +172,45 @@ send_row(struct buf *msg, const PGresult *res, int row)
 	buf_reset(msg);
 	if (mail_compose(msg, &m) == -1) {
 		/* Never sent: a value that could break a header. */
-		snprintf(err, sizeof(err), "unsafe header value");
-		r = SMTP_PERMANENT;
-		snprintf(tries, sizeof(tries), "1");
+		snprintf(mk->err, sizeof(mk->err), "unsafe header value");
+		mk->r = SMTP_PERMANENT;
+		snprintf(mk->tries, sizeof(mk->tries), "1");
 	} else {
 		if (*cfg.smtp_url == '\0')
-			r = keep_file(id, boundary + strlen("eventbox-"), msg,
-			    err, sizeof(err));
+			mk->r = keep_file(id, boundary + strlen("eventbox-"),
+			    msg, mk->err, sizeof(mk->err));
 		else
-			r = smtp_send(from_addr, m.to_email, msg->data,
-			    msg->len, err, sizeof(err));
-		snprintf(tries, sizeof(tries), "%d", cfg.mail_max_tries);
+			mk->r = smtp_send(from_addr, m.to_email, msg->data,
+			    msg->len, mk->err, sizeof(mk->err));
+		snprintf(mk->tries, sizeof(mk->tries), "%d",
+		    cfg.mail_max_tries);
 	}
-	params[0] = id;
-	if (r == SMTP_SENT) {
-		if (db_run_simple(STMT_MAIL_SENT, 1, params) == -1)
-			return -1;
+	snprintf(mk->base, sizeof(mk->base), "%d", retry_base_ms);
+	mk->params[0] = id;
+	mk->params[1] = mk->err;
+	mk->params[2] = mk->tries;
+	mk->params[3] = mk->base;
+	mk->stmt = mk->r == SMTP_SENT ? STMT_MAIL_SENT : STMT_MAIL_FAILED;
+	mk->nparams = mk->r == SMTP_SENT ? 1 : 4;
+}
+
+/* The mark of row `row`, recorded (st: its result), told in the log. */
+static void
+log_mark(const PGresult *res, int row, const struct mark *mk,
+    const PGresult *st)
+{
+	const char	*id = db_value(res, row, "id");
+
+	if (mk->r == SMTP_SENT) {
 		log_info("outbox %s: %s message sent", id,
 		    db_value(res, row, "kind"));
-		return 0;
+		return;
 	}
-	snprintf(base, sizeof(base), "%d", retry_base_ms);
-	params[1] = err;
-	params[2] = tries;
-	params[3] = base;
-	if (db_run(STMT_MAIL_FAILED, 4, params, &st) == -1)
-		return -1;
 	log_warnx("outbox %s: %s message not sent (%s, %s): %s", id,
 	    db_value(res, row, "kind"),
-	    r == SMTP_PERMANENT ? "refused" : "temporary", err,
+	    mk->r == SMTP_PERMANENT ? "refused" : "temporary", mk->err,
 	    strcmp(db_value(st, 0, "status"), "failed") == 0 ?
 	    "gave up, left for staff" : "will retry");
-	PQclear(st);
-	return 0;
 }
 
 /*
@@ -208,37 +219,53 @@ send_row(struct buf *msg, const PGresult *res, int row)
  * so that a mailer that dies leaves only the message in flight to be sent
  * again.  The first message's transaction is the claim's; each later row
  * is locked again in its own (mail_relock(): another mailer may have taken
- * it once the first committed).  How many were claimed (0: none is due),
- * or -1: the database went away.
+ * it once the first committed).  A message's mark, its COMMIT and the next
+ * row's BEGIN and relock go in one round trip (db_run_steps()), run by
+ * the server in that order as if they had come one by one.  How many were
+ * claimed (0: none is due), or -1: the database went away.
  */
 static int
 send_batch(struct buf *msg)
 {
-	PGresult	*res = NULL, *lk;
-	const char	*params[1];
-	int		 n, i, rc = -1, locked;
+	PGresult	*res = NULL, *out[4];
+	struct db_step	 steps[4];
+	struct mark	 mk;
+	const char	*next[1];
+	int		 n, i, j, k, more, marked, locked, rc = -1;
 
 	if ((n = db_claim(STMT_MAIL_CLAIM, cfg.mail_batch, &res)) <= 0)
 		return n;
-	for (i = 0; i < n; i++) {
-		if (i > 0) {
-			if (sig_stopping)
-				break;
-			params[0] = db_value(res, i, "id");
-			if (db_run_simple(STMT_BEGIN, 0, NULL) == -1 ||
-			    db_run(STMT_MAIL_RELOCK, 1, params, &lk) == -1)
-				goto done;
-			locked = db_bool(lk, 0, "locked");
-			PQclear(lk);
-			if (!locked) {
-				if (db_run_simple(STMT_COMMIT, 0, NULL) == -1)
-					goto done;
-				continue;
+	for (i = 0; i < n; i = j) {
+		/* Row i is locked in the open transaction. */
+		send_row(msg, res, i, &mk);
+		k = 0;
+		steps[k++] = (struct db_step){ mk.stmt, mk.nparams, mk.params };
+		steps[k++] = (struct db_step){ STMT_COMMIT, 0, NULL };
+		marked = 1;
+		for (j = i + 1;; j++) {
+			more = j < n && !sig_stopping;
+			if (more) {
+				next[0] = db_value(res, j, "id");
+				steps[k++] = (struct db_step){ STMT_BEGIN, 0,
+				    NULL };
+				steps[k++] = (struct db_step){ STMT_MAIL_RELOCK,
+				    1, next };
 			}
+			if (db_run_steps(steps, (size_t)k, out) == -1)
+				goto done;
+			if (marked)
+				log_mark(res, i, &mk, out[0]);
+			locked = more && db_bool(out[k - 1], 0, "locked");
+			while (k > 0)
+				PQclear(out[--k]);
+			if (!more || locked)
+				break;
+			/* Another mailer has it: end this transaction. */
+			steps[k++] = (struct db_step){ STMT_COMMIT, 0, NULL };
+			marked = 0;
 		}
-		if (send_row(msg, res, i) == -1 ||
-		    db_run_simple(STMT_COMMIT, 0, NULL) == -1)
-			goto done;
+		if (!locked)
+			break;
 	}
 	rc = n;
 done:

@@ -95,6 +95,18 @@ def api():
     return Api(env("EVENTBOX_URL"))
 
 
+# The eventbox LANGUAGE sql functions that went through the function
+# executor in the transaction of cursor `cur` (a superuser's, with
+# track_functions = 'all'): an inlined one is never counted, a PL/pgSQL
+# one keeps its plans, and these are parsed and planned again in every
+# transaction (tests/test_sql_speed.py, tests/test_mail.py).
+SQL_FUNCTIONS_EXECUTED = """
+    SELECT p.proname, pg_stat_get_xact_function_calls(p.oid)
+      FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+     WHERE p.pronamespace = 'eventbox'::regnamespace AND l.lanname = 'sql'
+       AND pg_stat_get_xact_function_calls(p.oid) > 0"""
+
+
 def connect():
     conn = psycopg2.connect(host=env("PGHOST"), port=env("PGPORT"),
                             dbname=env("PGDATABASE"), user=env("PGUSER"))

@@ -18,10 +18,11 @@ import threading
 import time
 import uuid
 
+import psycopg2
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import ROOT, connect, env
+from conftest import ROOT, SQL_FUNCTIONS_EXECUTED, connect, env
 
 BIN = os.environ.get("EVENTBOX_BIN", os.path.join(ROOT, "eventbox"))
 if not os.path.isabs(BIN):
@@ -675,3 +676,85 @@ def test_each_message_in_a_batch_carries_its_own_events_time_zone(api, db, make_
     zones = {r[0]: r[1] for r in rows}
     assert "TZID:Europe/Berlin" in zones[berlin] and "TZID:America/New_York" in zones[ny]
     assert zones[ny] != zones[later]        # other years' transitions
+
+
+def test_waiting_list_positions_in_a_claim_are_the_counts_of_the_list(api, db, make_event):
+    """mail_claim() counts a waiting message's position from the one before
+    it in the batch (the registrations waiting between the two), not the
+    whole list again; each must still be the count of the list up to it,
+    also after a registration ahead of them left the list and when the
+    batch's order is not the registrations' (a retried message comes later,
+    and another event's messages come between)."""
+    wait = make_event(capacity=1)
+    other = make_event(capacity=0)
+    emails = [addr("pos") for _ in range(8)]
+    for i, e in enumerate(emails):
+        assert api.register(wait, "Pos Patron", e).status == 201
+        if i == 4:
+            assert api.register(other, "Pos Patron", addr("pos")).status == 201
+    db.all("SELECT eventbox.cancel_registration(r.id)"
+           "  FROM eventbox.registrations r JOIN eventbox.events e ON e.id = r.event_id"
+           " WHERE e.slug = %s AND r.email = %s", wait, emails[2])
+    # The second waiting message is retried: it comes after the others.
+    db.all("UPDATE eventbox.outbox o SET next_attempt_at = clock_timestamp()"
+           "  FROM eventbox.registrations r"
+           " WHERE o.registration_id = r.id AND r.email = %s AND o.kind = 'waitlisted'",
+           emails[3])
+    conn = connect()
+    conn.autocommit = False         # the claim is rolled back below
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT c.email, c.position,"
+                        " (SELECT count(*) FROM eventbox.registrations w"
+                        "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"
+                        "     AND w.id <= r.id)"
+                        " FROM eventbox.mail_claim(1000) c"
+                        " JOIN eventbox.registrations r ON r.email = c.email"
+                        " WHERE c.event_slug = ANY (%s) AND c.kind = 'waitlisted'"
+                        " ORDER BY c.id", ([wait, other],))
+            rows = cur.fetchall()
+    finally:
+        conn.rollback()
+        conn.close()
+    got = {r[0]: r[1] for r in rows}
+    assert got == {r[0]: r[2] for r in rows}, rows
+    # 1 seat: emails[1:] waited; emails[2] left; the rest move up.
+    assert [got.get(e) for e in emails] == [None, 1, None, 2, 3, 4, 5, 6], rows
+    assert len(rows) == 7           # the other event's one waiting message too
+
+
+def test_the_mailers_statements_run_no_sql_function_it_cannot_inline(api, make_event):
+    """A message costs the database a claim (a batch's share), a relock and
+    a mark, each in its own transaction; no LANGUAGE sql function among them
+    may go through the function executor, which plans its body again in
+    every transaction (mail_sent() did, 215,000 instructions a message, and
+    human_when() 261,000; docs/PERFORMANCE.md)."""
+    wait = make_event(capacity=1)
+    for _ in range(3):
+        assert api.register(wait, "Fn Patron", addr("fn")).status == 201
+    conn = psycopg2.connect(host=env("PGHOST"), port=env("PGPORT"),
+                            dbname=env("PGDATABASE"), user="postgres")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET track_functions = 'all'")
+            cur.execute("SELECT c.id, c.kind, c.human_when, c.position"
+                        "  FROM eventbox.mail_claim(1000) c WHERE c.event_slug = %s"
+                        " ORDER BY c.id", (wait,))
+            rows = cur.fetchall()
+            assert [r[1] for r in rows] == ["confirmed", "waitlisted", "waitlisted"]
+            assert all(r[2] for r in rows) and [r[3] for r in rows] == [None, 1, 2]
+            cur.execute("SELECT eventbox.mail_relock(%s), eventbox.mail_sent(%s)",
+                        (rows[1][0], rows[1][0]))
+            cur.execute(SQL_FUNCTIONS_EXECUTED)
+            executed = cur.fetchall()
+            cur.execute("""
+                SELECT count(*) FROM pg_proc p
+                 WHERE p.pronamespace = 'eventbox'::regnamespace
+                   AND p.proname IN ('mail_claim', 'mail_relock', 'mail_sent')
+                   AND pg_stat_get_xact_function_calls(p.oid) > 0""")
+            counted = cur.fetchone()[0]
+        conn.rollback()
+    finally:
+        conn.close()
+    assert counted == 3, "the mailer's calls were not counted: the check checks nothing"
+    assert executed == [], executed

@@ -18,7 +18,7 @@ import uuid
 import psycopg2
 import pytest
 
-from conftest import connect, env
+from conftest import SQL_FUNCTIONS_EXECUTED, connect, env
 
 
 def test_an_unknown_time_zone_is_refused_on_insert(make_event):
@@ -218,11 +218,7 @@ def test_a_registration_runs_no_sql_function_it_cannot_inline(make_event):
                 cur.execute("SELECT outcome FROM eventbox.register(%s, 'Ada Patron', %s,"
                             " NULL, 'web', NULL, %s)", (slug, email(), key))
                 calls.append(cur.fetchone()[0])
-            cur.execute("""
-                SELECT p.proname, pg_stat_get_xact_function_calls(p.oid)
-                  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-                 WHERE p.pronamespace = 'eventbox'::regnamespace AND l.lanname = 'sql'
-                   AND pg_stat_get_xact_function_calls(p.oid) > 0""")
+            cur.execute(SQL_FUNCTIONS_EXECUTED)
             executed = cur.fetchall()
             cur.execute("""
                 SELECT count(*) FROM pg_proc p
@@ -249,3 +245,53 @@ def test_the_event_read_calls_no_sql_function_planned_per_call(db, make_event):
         " WHERE p.pronamespace = 'eventbox'::regnamespace AND l.lanname = 'sql'"
         " AND p.proname = ANY (%s)", sorted(called))}
     assert planned == set(), plan
+
+
+# human_when() before it was made inlinable (sql/rules/20_time.sql), its
+# body verbatim with human_zone()'s, as the reference.
+HUMAN_WHEN_FIRST = """
+    SELECT to_char(s, 'FMDay, FMMonth FMDD, YYYY, ')
+        || lower(to_char(s, 'FMHH12:MIam')) || ' - '
+        || CASE WHEN s::date = e::date THEN ''
+                ELSE to_char(e, 'FMDay, FMMonth FMDD, YYYY, ') END
+        || lower(to_char(e, 'FMHH12:MIam')) || ' ' || CASE tz
+        WHEN 'America/New_York' THEN 'Eastern Time'
+        WHEN 'America/Detroit' THEN 'Eastern Time'
+        WHEN 'America/Chicago' THEN 'Central Time'
+        WHEN 'America/Denver' THEN 'Mountain Time'
+        WHEN 'America/Phoenix' THEN 'Mountain Time (Arizona)'
+        WHEN 'America/Los_Angeles' THEN 'Pacific Time'
+        WHEN 'America/Anchorage' THEN 'Alaska Time'
+        WHEN 'Pacific/Honolulu' THEN 'Hawaii Time'
+        ELSE replace(tz, '_', ' ') || ' time'
+    END
+      FROM (SELECT starts AT TIME ZONE tz AS s, ends AT TIME ZONE tz AS e) t
+"""
+
+
+def test_human_when_agrees_with_the_original_for_every_zone(db):
+    """The mails' wording of an event's times, inlinable now (no FROM, not
+    STRICT), says what it said for every zone, across midnight and a
+    change of clocks, and NULL still gives NULL."""
+    sql = (HUMAN_WHEN_FIRST.replace("starts", "t.s0").replace("ends", "t.s1")
+           .replace("tz", "z.name").replace("%", "%%"))
+    differ = db.all(
+        "SELECT z.name, t.s0, t.s1, eventbox.human_when(t.s0, t.s1, z.name), (" + sql + ")"
+        " FROM pg_timezone_names z, (VALUES"
+        " (timestamptz '2026-12-16 19:00Z', timestamptz '2026-12-16 20:00Z'),"
+        " ('2026-03-08 06:30Z', '2026-03-08 07:30Z'), ('2026-07-01 23:30Z', '2026-07-02 01:00Z'),"
+        " ('2026-10-31 12:00Z', '2026-11-02 12:00Z'), ('2027-01-01 00:00Z', '2027-01-01 00:00Z'))"
+        " t(s0, s1)"
+        " WHERE eventbox.human_when(t.s0, t.s1, z.name) IS DISTINCT FROM (" + sql + ")")
+    assert differ == []
+    assert db.value("SELECT eventbox.human_when(NULL, now(), 'UTC')") is None
+    assert db.value("SELECT eventbox.human_when(now(), now(), NULL)") is None
+    assert db.value("SELECT eventbox.human_zone(NULL)") is None
+
+
+def test_the_mails_time_functions_are_inlined_into_the_query(db):
+    plan = "\n".join(r[0] for r in db.all(
+        "EXPLAIN VERBOSE SELECT eventbox.human_when(starts_at, ends_at, timezone),"
+        " eventbox.ical_offset(ends_at - starts_at) FROM eventbox.events"))
+    assert "human_when" not in plan and "human_zone" not in plan, plan
+    assert "ical_offset" not in plan, plan

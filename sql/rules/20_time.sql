@@ -47,8 +47,11 @@ CREATE OR REPLACE FUNCTION eventbox.utc_offset(ts timestamptz, tz text) RETURNS 
 LANGUAGE sql STABLE STRICT
 AS $$ SELECT (ts AT TIME ZONE tz) - (ts AT TIME ZONE 'UTC') $$;
 
+-- Neither STRICT nor IMMUTABLE, so that it is inlined (human_zone() below
+-- says why): to_char() is STABLE, and PostgreSQL does not inline an
+-- IMMUTABLE function whose body is not.
 CREATE OR REPLACE FUNCTION eventbox.ical_offset(off interval) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT
+LANGUAGE sql STABLE
 AS $$
     SELECT CASE WHEN off < interval '0' THEN '-' ELSE '+' END
         || to_char(abs(extract(epoch FROM off))::integer / 3600, 'FM00')
@@ -121,8 +124,13 @@ AS $$ SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"') $$;
 -- The wording of the mails.
 
 -- "Wednesday, December 16, 2026, 2:00pm - 3:00pm Eastern Time"
+-- Neither this nor human_when() is STRICT, nor has a FROM: PostgreSQL
+-- inlines a SQL function only then (a NULL argument still gives NULL), and
+-- the mailer words every message with them; run through the function
+-- executor, human_when() cost 261,000 instructions a message, inlined
+-- 27,000 (docs/PERFORMANCE.md, "The mailer").
 CREATE OR REPLACE FUNCTION eventbox.human_zone(tz text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT
+LANGUAGE sql IMMUTABLE
 AS $$
     SELECT CASE tz
         WHEN 'America/New_York' THEN 'Eastern Time'
@@ -139,14 +147,13 @@ $$;
 
 CREATE OR REPLACE FUNCTION eventbox.human_when(starts timestamptz, ends timestamptz, tz text)
 RETURNS text
-LANGUAGE sql STABLE STRICT
+LANGUAGE sql STABLE
 AS $$
-    SELECT to_char(s, 'FMDay, FMMonth FMDD, YYYY, ')
-        || lower(to_char(s, 'FMHH12:MIam')) || ' - '
-        || CASE WHEN s::date = e::date THEN ''
-                ELSE to_char(e, 'FMDay, FMMonth FMDD, YYYY, ') END
-        || lower(to_char(e, 'FMHH12:MIam')) || ' ' || eventbox.human_zone(tz)
-      FROM (SELECT starts AT TIME ZONE tz AS s, ends AT TIME ZONE tz AS e) t
+    SELECT to_char(starts AT TIME ZONE tz, 'FMDay, FMMonth FMDD, YYYY, ')
+        || lower(to_char(starts AT TIME ZONE tz, 'FMHH12:MIam')) || ' - '
+        || CASE WHEN (starts AT TIME ZONE tz)::date = (ends AT TIME ZONE tz)::date THEN ''
+                ELSE to_char(ends AT TIME ZONE tz, 'FMDay, FMMonth FMDD, YYYY, ') END
+        || lower(to_char(ends AT TIME ZONE tz, 'FMHH12:MIam')) || ' ' || eventbox.human_zone(tz)
 $$;
 
 ------------------------------------------------------------------------------

@@ -151,7 +151,9 @@ BEGIN
         outcome := 'not_found';
         RETURN;
     END IF;
-    e := release_due_holds(e);                  -- rules/55_holds.sql
+    IF has_holds(e) THEN                        -- else nothing to release,
+        e := release_due_holds(e);              -- and no call (rules/55_holds.sql)
+    END IF;
     event_id := e.id;
     event_slug := e.slug;
 

@@ -391,15 +391,19 @@ $$;
 
 -- webhook_delivered: the receiver answered 2xx.  The body (name, email)
 -- is erased; the row stays as the record that it went out.
+-- PL/pgSQL for the reason mail_sent() is (rules/80_mail.sql): once a
+-- delivery, each in its own transaction.
 CREATE OR REPLACE FUNCTION eventbox.webhook_delivered(p_id bigint) RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
-    UPDATE eventbox.outbox
+BEGIN
+    UPDATE outbox
        SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL,
            payload = NULL
-     WHERE id = p_id AND kind = 'webhook' AND status = 'pending'
+     WHERE outbox.id = p_id AND outbox.kind = 'webhook' AND outbox.status = 'pending';
+END
 $$;
 
 -- webhook_failed: one more failed attempt (p_error: "http 500", "Timeout
