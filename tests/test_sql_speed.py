@@ -198,15 +198,20 @@ def test_iso_local_is_inlined_into_the_query(db):
     assert "iso_local" not in plan, plan
 
 
-def test_a_registration_runs_no_sql_function_it_cannot_inline(make_event):
+def test_a_registration_runs_no_sql_function_it_cannot_inline(db, make_event):
     """Counts, for one registration in each of its shapes (a seat, a waiting
-    place with an idempotency key, a held seat, a full event), the calls of
+    place with an idempotency key, a held seat, a full event, and as the
+    service registers, with an answer to the event's question), the calls of
     LANGUAGE sql functions that went through the function executor: an
     inlined one is never counted, a PL/pgSQL one keeps its plans."""
     seat = make_event(capacity=5)
     held = make_event(capacity=5, confirmation_required=True)
     wait = make_event(capacity=0)
     full = make_event(capacity=0, waitlist=False)
+    asks = make_event(capacity=5)
+    question = db.value("INSERT INTO eventbox.questions (event_id, position, kind, label)"
+                        " SELECT id, 1, 'short_text', 'Library card' FROM eventbox.events"
+                        " WHERE slug = %s RETURNING id", asks)
     conn = psycopg2.connect(host=env("PGHOST"), port=env("PGPORT"),
                             dbname=env("PGDATABASE"), user="postgres")
     try:
@@ -218,6 +223,10 @@ def test_a_registration_runs_no_sql_function_it_cannot_inline(make_event):
                 cur.execute("SELECT outcome FROM eventbox.register(%s, 'Ada Patron', %s,"
                             " NULL, 'web', NULL, %s)", (slug, email(), key))
                 calls.append(cur.fetchone()[0])
+            cur.execute("SELECT outcome FROM eventbox.register_answered(%s, 'Ada Patron',"
+                        " %s, NULL, 'web', NULL, NULL, %s::jsonb, '192.0.2.1', 'en')",
+                        (asks, email(), '{"%d": "1234"}' % question))
+            calls.append(cur.fetchone()[0])
             cur.execute(SQL_FUNCTIONS_EXECUTED)
             executed = cur.fetchall()
             cur.execute("""
@@ -228,7 +237,7 @@ def test_a_registration_runs_no_sql_function_it_cannot_inline(make_event):
         conn.rollback()
     finally:
         conn.close()
-    assert calls == ["confirmed", "waitlisted", "pending", "full"], calls
+    assert calls == ["confirmed", "waitlisted", "pending", "full", "confirmed"], calls
     assert counted > 0, "no function call was counted: the check checks nothing"
     assert executed == [], executed
 

@@ -219,12 +219,18 @@ END
 $$;
 
 -- answers_error: the first of answer_errors(), or NULLs when all fit.
+-- PL/pgSQL: register_answered() asks it for every registration on an event
+-- with questions, and a SQL function with a SET clause is planned again in
+-- every transaction (docs/PERFORMANCE.md).
 CREATE OR REPLACE FUNCTION eventbox.answers_error(p_event_id bigint, p_answers jsonb,
                                                   OUT field text, OUT message text)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
-    SELECT e.field, e.message FROM answer_errors(p_event_id, p_answers) e LIMIT 1
+BEGIN
+    SELECT e.field, e.message INTO field, message
+      FROM answer_errors(p_event_id, p_answers) e LIMIT 1;
+END
 $$;
 
 -- check_answers: answer_errors() for the published event p_event (slug),
