@@ -725,10 +725,10 @@ def test_waiting_list_positions_in_a_claim_are_the_counts_of_the_list(api, db, m
 
 def test_the_mailers_statements_run_no_sql_function_it_cannot_inline(api, make_event):
     """A message costs the database a claim (a batch's share), a relock and
-    a mark, each in its own transaction; no LANGUAGE sql function among them
-    may go through the function executor, which plans its body again in
-    every transaction (mail_sent() did, 215,000 instructions a message, and
-    human_when() 261,000; docs/PERFORMANCE.md)."""
+    a mark (sent, or failed), each in its own transaction; no LANGUAGE sql
+    function among them may go through the function executor, which plans
+    its body again in every transaction (mail_sent() did, 215,000
+    instructions a message, and human_when() 261,000; docs/PERFORMANCE.md)."""
     wait = make_event(capacity=1)
     for _ in range(3):
         assert api.register(wait, "Fn Patron", addr("fn")).status == 201
@@ -743,18 +743,20 @@ def test_the_mailers_statements_run_no_sql_function_it_cannot_inline(api, make_e
             rows = cur.fetchall()
             assert [r[1] for r in rows] == ["confirmed", "waitlisted", "waitlisted"]
             assert all(r[2] for r in rows) and [r[3] for r in rows] == [None, 1, 2]
-            cur.execute("SELECT eventbox.mail_relock(%s), eventbox.mail_sent(%s)",
-                        (rows[1][0], rows[1][0]))
+            cur.execute("SELECT eventbox.mail_relock(%s), eventbox.mail_sent(%s),"
+                        " eventbox.mail_failed(%s, 'smtp 451', 3, 1000)",
+                        (rows[1][0], rows[1][0], rows[2][0]))
+            assert cur.fetchone()[2] == "pending"      # tried again later
             cur.execute(SQL_FUNCTIONS_EXECUTED)
             executed = cur.fetchall()
             cur.execute("""
                 SELECT count(*) FROM pg_proc p
                  WHERE p.pronamespace = 'eventbox'::regnamespace
-                   AND p.proname IN ('mail_claim', 'mail_relock', 'mail_sent')
+                   AND p.proname IN ('mail_claim', 'mail_relock', 'mail_sent', 'mail_failed')
                    AND pg_stat_get_xact_function_calls(p.oid) > 0""")
             counted = cur.fetchone()[0]
         conn.rollback()
     finally:
         conn.close()
-    assert counted == 3, "the mailer's calls were not counted: the check checks nothing"
+    assert counted == 4, "the mailer's calls were not counted: the check checks nothing"
     assert executed == [], executed

@@ -230,20 +230,25 @@ $$;
 CREATE OR REPLACE FUNCTION eventbox.mail_failed(p_id bigint, p_error text, p_max_tries integer,
                                      p_base_ms integer)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql                -- as mail_sent(): once a failed message
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
-    UPDATE eventbox.outbox
-       SET attempts = attempts + 1,
+DECLARE
+    v_status text;
+BEGIN
+    UPDATE outbox o
+       SET attempts = o.attempts + 1,
            last_error = left(p_error, 200),
-           status = CASE WHEN attempts + 1 >= p_max_tries THEN 'failed' ELSE 'pending' END,
-           token = CASE WHEN attempts + 1 >= p_max_tries THEN NULL ELSE token END,
-           email = CASE WHEN attempts + 1 >= p_max_tries THEN NULL ELSE email END,
-           name = CASE WHEN attempts + 1 >= p_max_tries THEN NULL ELSE name END,
-           next_attempt_at = now() + retry_backoff(p_base_ms, attempts, interval '6 hours')
-     WHERE id = p_id AND status = 'pending'
- RETURNING status
+           status = CASE WHEN o.attempts + 1 >= p_max_tries THEN 'failed' ELSE 'pending' END,
+           token = CASE WHEN o.attempts + 1 >= p_max_tries THEN NULL ELSE o.token END,
+           email = CASE WHEN o.attempts + 1 >= p_max_tries THEN NULL ELSE o.email END,
+           name = CASE WHEN o.attempts + 1 >= p_max_tries THEN NULL ELSE o.name END,
+           next_attempt_at = now() + retry_backoff(p_base_ms, o.attempts, interval '6 hours')
+     WHERE o.id = p_id AND o.status = 'pending'
+    RETURNING o.status INTO v_status;
+    RETURN v_status;
+END
 $$;
 
 -- queue_reminders: one reminder per confirmed registration of a published
