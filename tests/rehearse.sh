@@ -86,6 +86,16 @@ kill_group() {
     kill -KILL -- "-$g" 2>/dev/null || true
 }
 
+# Kills every process of user postgres working in $R (its data directories).
+postgres_here() {
+    local pid
+    for pid in $(pgrep -u postgres 2>/dev/null); do
+        [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$R/"* ]] &&
+            kill -KILL "$pid" 2>/dev/null
+    done
+    return 0
+}
+
 CLEANED=0
 cleanup() {
     local g pid
@@ -98,6 +108,10 @@ cleanup() {
         [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/environ") == *"$R/pgaf"* ]] &&
             kill -KILL "$pid" 2>/dev/null
     done
+    # A postmaster's children rename themselves ("postgres: ... logger")
+    # and outlive it when it is killed (the monitor's logger and its
+    # health-check worker did): found by their working directory.
+    postgres_here
     sleep 0.5
     rm -f "$SOCK"/.s.PGSQL.544[012] "$SOCK"/.s.PGSQL.544[012].lock
     # Configuration the rehearsal edited: back to what the package installed.
@@ -186,6 +200,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cleanup_prev() {   # a rehearsal that was killed before its cleanup
+    postgres_here
     rm -rf "$R"
 }
 cleanup_prev
