@@ -7,6 +7,7 @@ burst of POSTs from one address gets 429 (limit_req, with its rate from
 EVENTBOX_POST_RATE); a body above the limit gets 413; nginx never tells its
 version.
 """
+import json
 import os
 import shutil
 import signal
@@ -48,8 +49,8 @@ def test_nginx_never_tells_its_version(api):
         assert r.header("Server") == "nginx", r.headers
         assert b"nginx/" not in r.body, r.body[:300]
         seen.append(r.status)
-    # Errors nginx answers before any location, with its built-in pages: a
-    # broken request line, an unknown protocol version.
+    # Errors nginx answers while it reads the request, before any location:
+    # a broken request line, an unknown protocol version.
     for line, status in ((b"G@T / HTTP/1.1", b"400"),
                          (b"GET / HTTP/9.9", b"505")):
         out = raw(api, line + b"\r\nHost: x\r\n\r\n")
@@ -60,6 +61,46 @@ def test_nginx_never_tells_its_version(api):
            "unknown API path, body over the limit, a broken request line, "
            "HTTP/9.9)", f"{seen}, always `Server: nginx` without a version, "
            "no version in any body")
+
+
+# What nginx refuses while it reads a request, before any location, and
+# the page or JSON it answers with: ours, JSON under /api/ and /1.1/.
+LONG = b"a" * 20000          # above large_client_header_buffers (8 KiB)
+READING = [
+    ("uri-too-long-api", b"GET /api/v1/events/" + LONG + b" HTTP/1.1\r\nHost: x\r\n",
+     414, "json", "uri_too_long"),
+    ("uri-too-long-page", b"GET /events/" + LONG + b" HTTP/1.1\r\nHost: x\r\n",
+     414, "html", "Address too long"),
+    ("header-too-large-api", b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nX-Big: " + LONG + b"\r\n",
+     400, "json", "header_too_large"),
+    ("cookie-too-large-page", b"GET /events HTTP/1.1\r\nHost: x\r\nCookie: a=" + LONG + b"\r\n",
+     400, "html", "Request headers too large"),
+    ("transfer-encoding-api", b"POST /api/v1/events/x/registrations HTTP/1.1\r\nHost: x\r\n"
+     b"Transfer-Encoding: gzip\r\n", 501, "json", "not_implemented"),
+    ("http-9-api", b"GET /api/v1/events HTTP/9.9\r\nHost: x\r\n",
+     505, "json", "http_version_not_supported"),
+    ("http-9-page", b"GET /events HTTP/9.9\r\nHost: x\r\n",
+     505, "html", "HTTP version not supported"),
+    ("broken-line-libcal", b"GET /1.1/events/%00 HTTP/1.1\r\nHost: x\r\n",
+     400, "json", "bad_request"),
+]
+
+
+@pytest.mark.parametrize("data,status,kind,says", [r[1:] for r in READING],
+                         ids=[r[0] for r in READING])
+def test_what_nginx_refuses_while_reading_gets_our_answer(api, data, status, kind, says):
+    out = raw(api, data + b"Connection: close\r\n\r\n")
+    head, _, body = out.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status), head[:200]
+    ctype = [line for line in head.split(b"\r\n") if line.lower().startswith(b"content-type:")]
+    assert b"nginx" not in body, body[:300]
+    if kind == "json":
+        assert ctype == [b"Content-Type: application/json"], head
+        assert json.loads(body)["error"]["code"] == says, body
+    else:
+        assert ctype == [b"Content-Type: text/html"], head
+        assert b"<h1>" + says.encode() + b"</h1>" in body, body[:300]
+        assert b'href="/events"' in body
 
 
 @pytest.mark.parametrize("size", [16 * 1024 + 1, 1024 * 1024])
