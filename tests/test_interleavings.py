@@ -81,6 +81,12 @@ class Background:
         return self.value
 
 
+def live(db, addr):
+    """How many live (not cancelled) registrations an address has."""
+    return db.value("SELECT count(*) FROM eventbox.registrations"
+                    " WHERE lower(email) = lower(%s) AND status <> 'cancelled'", addr)
+
+
 def registration(db, addr):
     return db.one("SELECT id, status FROM eventbox.registrations"
                   " WHERE lower(email) = lower(%s) AND status <> 'cancelled'", addr)
@@ -187,3 +193,81 @@ def test_patrons_paused_at_the_lock_get_distinct_places_in_arrival_order(
     by_arrival = sorted(addrs, key=lambda a: registration(db, a)[0])
     assert [places[a] for a in by_arrival] == [2, 3, 4]
     assert [position(db, a) for a in by_arrival] == [2, 3, 4]
+
+
+def start_passes_while_held(staff, slug, then=None):
+    """The event starts while the other side waits for the lock that staff
+    hold: its start moves to a moment from now (the transaction the other
+    side runs began before it), and staff commit once it has passed, after
+    running `then` if given."""
+    staff.run("UPDATE eventbox.events SET starts_at = clock_timestamp() + interval '0.2 seconds'"
+              " WHERE slug = %s RETURNING 1", slug)
+    time.sleep(0.5)
+    if then:
+        staff.run(then, slug)
+    staff.commit()
+
+
+def test_a_cancellation_paused_across_the_start_promotes_nobody(api, db, waiting_event):
+    """The seat holder cancels a moment before the start; the cancellation
+    waits for the event's lock until the event has begun.  The seat is
+    freed, and nobody is promoted into an event that has started (the
+    decision reads the clock under the lock, not the transaction's start)."""
+    slug, first, second = waiting_event
+    token = db.tokens(first, "confirmed")[-1]
+    staff = Held()
+    staff.run("SELECT 1 FROM eventbox.events WHERE slug = %s FOR UPDATE", slug)
+    cancel = Background(lambda: api.delete(f"/api/v1/registrations/{token}"))
+    staff.blocks(db)
+    start_passes_while_held(staff, slug)
+    assert cancel.result().status == 200
+    assert live(db, first) == 0
+    assert registration(db, second)[1] == "waitlisted"
+    assert db.value("SELECT count(*) FROM eventbox.outbox o"
+                    " JOIN eventbox.registrations r ON r.id = o.registration_id"
+                    " WHERE lower(r.email) = lower(%s) AND o.kind = 'promoted'", second) == 0
+    s = db.summary(slug)
+    assert (s["confirmed"], s["waitlisted"]) == (0, 1)
+
+
+def test_staff_promotion_paused_across_the_start_is_refused(db, waiting_event):
+    """Staff at psql hold the event; another staff session promotes the
+    waiting patron by hand meanwhile and waits.  The event starts, then the
+    first session adds a seat (which promotes nobody: it has started) and
+    commits.  The hand promotion answers started."""
+    slug, _, second = waiting_event
+    staff = Held()
+    staff.run("SELECT 1 FROM eventbox.events WHERE slug = %s FOR UPDATE", slug)
+    reg = registration(db, second)[0]
+    other = connect()
+    other.autocommit = True
+
+    def promote():
+        with other.cursor() as cur:
+            cur.execute("SELECT outcome FROM eventbox.promote(%s)", (reg,))
+            return cur.fetchone()[0]
+    promotion = Background(promote)
+    staff.blocks(db)
+    start_passes_while_held(staff, slug, then="UPDATE eventbox.events SET capacity = 2"
+                                              " WHERE slug = %s RETURNING 1")
+    assert promotion.result() == "started"
+    other.close()
+    assert registration(db, second)[1] == "waitlisted"
+
+
+def test_a_newcomer_paused_across_the_start_is_told_registration_closed(
+        api, db, waiting_event):
+    """A newcomer presses Register a moment before the start and waits for
+    the event's lock until it has begun: the answer is registration_closed,
+    not a place on a waiting list that can no longer move."""
+    slug, _, _ = waiting_event
+    staff = Held()
+    staff.run("SELECT 1 FROM eventbox.events WHERE slug = %s FOR UPDATE", slug)
+    newcomer = email("late")
+    answer = Background(lambda: api.register(slug, "Late Patron", newcomer))
+    staff.blocks(db)
+    start_passes_while_held(staff, slug)
+    r = answer.result()
+    assert (r.status, r.json["error"]["code"]) == (403, "registration_closed"), r
+    assert live(db, newcomer) == 0
+    assert db.summary(slug)["waitlisted"] == 1

@@ -48,18 +48,28 @@ CREATE OR REPLACE FUNCTION eventbox.closes_at(e eventbox.events) RETURNS timesta
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT least(e.registration_closes_at, e.starts_at) $$;
 
--- cancelled | not_open | closed | open, for an event that is not a draft.
-CREATE OR REPLACE FUNCTION eventbox.registration_state(e eventbox.events) RETURNS text
-LANGUAGE sql STABLE
+-- cancelled | not_open | closed | open, for an event that is not a draft,
+-- at the moment p_at.
+CREATE OR REPLACE FUNCTION eventbox.registration_state_at(e eventbox.events, p_at timestamptz)
+RETURNS text
+LANGUAGE sql IMMUTABLE
 AS $$
     SELECT CASE
                WHEN e.status = 'cancelled' THEN 'cancelled'
-               WHEN e.registration_opens_at IS NOT NULL AND now() < e.registration_opens_at
+               WHEN e.registration_opens_at IS NOT NULL AND p_at < e.registration_opens_at
                    THEN 'not_open'
-               WHEN now() >= eventbox.closes_at(e) THEN 'closed'
+               WHEN p_at >= eventbox.closes_at(e) THEN 'closed'
                ELSE 'open'
            END
 $$;
+
+-- The same now: at the start of the transaction, as the views read it.
+-- A decision taken under the event's lock asks registration_state_at()
+-- with clock_timestamp() instead: a transaction that waited for the lock
+-- may have begun before a closing time or the start that has passed since.
+CREATE OR REPLACE FUNCTION eventbox.registration_state(e eventbox.events) RETURNS text
+LANGUAGE sql STABLE
+AS $$ SELECT eventbox.registration_state_at(e, now()) $$;
 
 ------------------------------------------------------------------------------
 -- Triggers that keep the counters honest.
@@ -237,7 +247,9 @@ $$;
 -- Promotes the oldest waiting registrations into free seats, in order, and
 -- queues their emails (a held one's comes when its address confirms:
 -- rules/55_holds.sql).  Nobody is promoted once the event has started, or
--- unless it is published.  Returns how many moved up.
+-- unless it is published.  Returns how many moved up.  "Started" is read
+-- from the clock, under the lock, not from now(): a cancellation that
+-- began before the start and waited for the lock past it promotes nobody.
 CREATE OR REPLACE FUNCTION eventbox.promote_waiting(p_event_id bigint) RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -248,7 +260,7 @@ DECLARE
     n integer := 0;
 BEGIN
     SELECT * INTO e FROM events WHERE id = p_event_id;
-    IF e.status <> 'published' OR e.starts_at <= now()
+    IF e.status <> 'published' OR e.starts_at <= clock_timestamp()
        OR free_seats(e) = 0 OR e.waitlisted_count = 0 THEN
         RETURN 0;
     END IF;

@@ -108,6 +108,7 @@ DECLARE
     v_reg bigint;
     v_idem record;
     v_held boolean;
+    v_now timestamptz;
 BEGIN
     -- 1. Before the lock: everything that depends only on the request.
     -- The event row lock is held until the commit is on disk, and every
@@ -171,8 +172,14 @@ BEGIN
         END IF;
     END IF;
 
+    -- By the clock, under the lock: an attempt that waited for the lock
+    -- across the closing time or the start is closed (nobody joins a
+    -- waiting list that can no longer move).  Through a variable, so that
+    -- the planner inlines registration_state_at() (a volatile argument
+    -- used twice would stop it).
+    v_now := clock_timestamp();
     outcome := CASE WHEN e.status = 'draft' THEN 'not_published'
-                    ELSE registration_state(e) END;
+                    ELSE registration_state_at(e, v_now) END;
     IF outcome = 'cancelled' THEN
         outcome := 'event_cancelled';
     ELSIF outcome <> 'open' THEN

@@ -23,7 +23,7 @@ BEGIN
     SELECT * INTO e FROM events WHERE id = r.event_id;
     IF r.status <> 'waitlisted' THEN
         outcome := 'not_waitlisted';
-    ELSIF e.starts_at <= now() THEN
+    ELSIF e.starts_at <= clock_timestamp() THEN     -- under the lock: rules/10_seats.sql
         outcome := 'started';
     ELSIF free_seats(e) = 0 THEN
         outcome := 'no_seat';

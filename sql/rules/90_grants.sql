@@ -34,6 +34,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.seat_outcome(eventbox.events),
     eventbox.closes_at(eventbox.events),
     eventbox.registration_state(eventbox.events),
+    eventbox.registration_state_at(eventbox.events, timestamptz),
     eventbox.needs_confirmation(eventbox.events),
     eventbox.public_seats(eventbox.events),
     eventbox.public_waiting(eventbox.events),
