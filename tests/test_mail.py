@@ -648,31 +648,40 @@ def test_an_empty_outbox_is_not_due_now(db):
 
 
 def test_each_message_in_a_batch_carries_its_own_events_time_zone(api, db, make_event):
-    """mail_claim() makes an event's VTIMEZONE once per batch and reuses it
-    for the next message of the same event (the same zone and start); a
-    message for another zone, or the same zone at another time of year,
-    gets its own."""
+    """mail_claim() words an event's times and makes its VTIMEZONE once per
+    batch, and reuses them for the next message of the same zone, start and
+    end; a message for another zone, the same zone at another time of year,
+    or the same start with another end, gets its own."""
     ny = make_event(timezone="America/New_York", starts_in="7 days")
     berlin = make_event(timezone="Europe/Berlin", starts_in="7 days")
     later = make_event(timezone="America/New_York", starts_in="900 days")
-    for slug in (ny, berlin, ny, later, later, berlin):
+    longer = make_event(timezone="America/New_York", starts_in="7 days")
+    db.all("UPDATE eventbox.events l SET starts_at = n.starts_at,"
+           " ends_at = n.starts_at + interval '2 hours 30 minutes'"
+           " FROM eventbox.events n WHERE l.slug = %s AND n.slug = %s RETURNING 1", longer, ny)
+    for slug in (ny, berlin, ny, later, later, berlin, ny, longer, ny):
         assert api.register(slug, "Tz Patron", addr("tz")).status == 201
     conn = connect()
     conn.autocommit = False         # the claim is rolled back below
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT c.event_slug, c.vtimezone,"
-                        " eventbox.vtimezone(e.timezone, e.starts_at)"
+                        " eventbox.vtimezone(e.timezone, e.starts_at),"
+                        " (c.human_when, c.ical_start, c.ical_end)"
+                        " = (eventbox.human_when(e.starts_at, e.ends_at, e.timezone),"
+                        "    eventbox.ical_local(e.starts_at, e.timezone),"
+                        "    eventbox.ical_local(e.ends_at, e.timezone))"
                         " FROM eventbox.mail_claim(1000) c"
                         " JOIN eventbox.events e ON e.id = c.event_id"
                         " WHERE c.event_slug = ANY (%s) ORDER BY c.id",
-                        ([ny, berlin, later],))
+                        ([ny, berlin, later, longer],))
             rows = cur.fetchall()
     finally:
         conn.rollback()
         conn.close()
-    assert [r[0] for r in rows] == [ny, berlin, ny, later, later, berlin]
+    assert [r[0] for r in rows] == [ny, berlin, ny, later, later, berlin, ny, longer, ny]
     assert all(r[1] == r[2] for r in rows)
+    assert all(r[3] for r in rows), rows
     zones = {r[0]: r[1] for r in rows}
     assert "TZID:Europe/Berlin" in zones[berlin] and "TZID:America/New_York" in zones[ny]
     assert zones[ny] != zones[later]        # other years' transitions

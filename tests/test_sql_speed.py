@@ -298,6 +298,43 @@ def test_human_when_agrees_with_the_original_for_every_zone(db):
     assert db.value("SELECT eventbox.human_zone(NULL)") is None
 
 
+@pytest.mark.parametrize("session_zone", ["UTC", "America/New_York"])
+def test_vtimezone_a_week_at_a_time_agrees_with_a_day_at_a_time_for_every_zone(session_zone):
+    """The .ics files' and the mails' VTIMEZONE, found by looking at the
+    offset a week apart, lists the same changes of clocks at the same
+    minutes as looking a day apart, for every zone PostgreSQL knows, around
+    a winter date, a change of clocks and midsummer, whatever the session's
+    own zone (it decides where the walk's midnights are).  It fails if a
+    zone ever changes its clocks twice within a week."""
+    conn = connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET timezone = %s", (session_zone,))
+            # The reference: the same function walking a day at a time.
+            cur.execute("SELECT pg_get_functiondef("
+                        "'eventbox.vtimezone(text, timestamptz)'::regprocedure)")
+            weekly = cur.fetchone()[0]
+            assert weekly.count("interval '7 days'") == 1, weekly
+            cur.execute(weekly.replace("interval '7 days'", "interval '1 day'")
+                        .replace("FUNCTION eventbox.vtimezone(", "FUNCTION pg_temp.vtimezone_daily("))
+            cur.execute(
+                "SELECT z.name, a.at FROM pg_timezone_names z, (VALUES"
+                " (timestamptz '2026-12-16 19:00Z'), ('2027-03-14 07:00Z'),"
+                " ('2026-06-30 23:59:59Z')) a(at)"
+                " WHERE eventbox.vtimezone(z.name, a.at)"
+                "       IS DISTINCT FROM pg_temp.vtimezone_daily(z.name, a.at)")
+            assert cur.fetchall() == []
+            cur.execute("SELECT count(*) FROM pg_timezone_names")
+            assert cur.fetchone()[0] > 400
+            cur.execute("SELECT eventbox.vtimezone('America/New_York',"
+                        " timestamptz '2026-12-16 19:00Z')")
+            text = cur.fetchone()[0]
+            assert text.count("BEGIN:DAYLIGHT") == 2 and text.count("BEGIN:STANDARD") == 2, text
+            assert "DTSTART:20260308T020000" in text and "DTSTART:20261101T020000" in text, text
+    finally:
+        conn.close()
+
+
 def test_the_mails_time_functions_are_inlined_into_the_query(db):
     plan = "\n".join(r[0] for r in db.all(
         "EXPLAIN VERBOSE SELECT eventbox.human_when(starts_at, ends_at, timezone),"

@@ -64,12 +64,19 @@ DECLARE
     o outbox;
     r registrations;
     e events;
-    -- The last VTIMEZONE made, and for which zone and start: a batch is
-    -- mostly one event's messages, and making one walks 800 days of the
-    -- zone (vtimezone(), 20_time.sql: about half a millisecond).
+    -- The times as the last message worded them, and for which zone, start
+    -- and end: a batch is mostly one event's messages.  A VTIMEZONE walks
+    -- 800 days of the zone (vtimezone(), 20_time.sql), and with the
+    -- wording and the two iCalendar times, each a conversion to the zone
+    -- by its name, that was over a third of a claim's work per message
+    -- (docs/PERFORMANCE.md, "The mailer").
     zone_of text;
     zone_at timestamptz;
+    zone_end timestamptz;
     zone_text text;
+    when_text text;
+    start_text text;
+    end_text text;
     -- The last waiting-list position counted, and for which registration:
     -- a batch is mostly one event's messages in arrival order, so the
     -- next position counts only the registrations waiting between the
@@ -146,16 +153,21 @@ BEGIN
                              AND r.status = 'confirmed' AND e.status = 'published'
                            THEN e.online_url END;
         event_status := e.status;
-        human_when := eventbox.human_when(e.starts_at, e.ends_at, e.timezone);
-        timezone := e.timezone;
-        ical_start := ical_local(e.starts_at, e.timezone);
-        ical_end := ical_local(e.ends_at, e.timezone);
-        ical_stamp := ical_utc(now());
-        IF zone_of IS DISTINCT FROM e.timezone OR zone_at IS DISTINCT FROM e.starts_at THEN
+        IF zone_of IS DISTINCT FROM e.timezone OR zone_at IS DISTINCT FROM e.starts_at
+           OR zone_end IS DISTINCT FROM e.ends_at THEN
             zone_of := e.timezone;
             zone_at := e.starts_at;
+            zone_end := e.ends_at;
             zone_text := eventbox.vtimezone(e.timezone, e.starts_at);
+            when_text := eventbox.human_when(e.starts_at, e.ends_at, e.timezone);
+            start_text := ical_local(e.starts_at, e.timezone);
+            end_text := ical_local(e.ends_at, e.timezone);
         END IF;
+        human_when := when_text;
+        timezone := e.timezone;
+        ical_start := start_text;
+        ical_end := end_text;
+        ical_stamp := ical_utc(now());
         vtimezone := zone_text;
         -- Calendars replace an entry whose SEQUENCE grew (rules/72_notices.sql).
         sequence := e.ical_sequence;
