@@ -64,7 +64,7 @@ $$;
 -- whose two ends differ: a week, not a day, because no zone changes its
 -- clocks twice within one (in the whole IANA database from 2015 to 2032
 -- the shortest gap is 28 days: Pacific/Fiji, then Casablanca's 35), and
--- it is a seventh of the work for each .ics and each batch of mails.
+-- it is a fifth of the work (measured) for each .ics and each batch of mails.
 -- tests/test_sql_speed.py holds it to a walk a day at a time for every
 -- zone.
 CREATE OR REPLACE FUNCTION eventbox.vtimezone(tz text, around timestamptz) RETURNS text
