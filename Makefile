@@ -64,6 +64,8 @@ SRCS	:= $(sort $(wildcard src/*.c))
 OBJS	:= $(SRCS:src/%.c=build/release/%.o)
 ASAN_OBJS := $(SRCS:src/%.c=build/asan/%.o)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+# The unit tests link the sanitizer build's objects, main.o aside.
+LIB_ASAN_OBJS := $(filter-out build/asan/main.o,$(ASAN_OBJS))
 
 # Fuzzers (libFuzzer, clang): one per tests/fuzz/fuzz_NAME.c, each with a
 # seed corpus in tests/fuzz/corpus/NAME/.  A new target is one new file.
@@ -136,20 +138,20 @@ tests/loadclient: tests/loadclient.c
 	$(CC) $(ALL_CFLAGS) -D_POSIX_C_SOURCE=200809L $(LDFLAGS) -o $@ $< \
 	    $$(pkg-config --cflags --libs libcurl)
 
-build/unit: tests/unit.c tests/check.h $(LIB_SRCS)
+build/unit: tests/unit.c tests/check.h $(LIB_ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/unit.c \
-	    $(LIB_SRCS) $(PKG_LIBS)
+	    $(LIB_ASAN_OBJS) $(PKG_LIBS)
 
-build/mail-unit: tests/mail_unit.c tests/check.h $(LIB_SRCS)
+build/mail-unit: tests/mail_unit.c tests/check.h $(LIB_ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/mail_unit.c \
-	    $(LIB_SRCS) $(PKG_LIBS)
+	    $(LIB_ASAN_OBJS) $(PKG_LIBS)
 
-build/i18n-unit: tests/i18n_unit.c tests/check.h $(LIB_SRCS)
+build/i18n-unit: tests/i18n_unit.c tests/check.h $(LIB_ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/i18n_unit.c \
-	    $(LIB_SRCS) $(PKG_LIBS)
+	    $(LIB_ASAN_OBJS) $(PKG_LIBS)
 
 build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -161,6 +163,7 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
 	    -O1 -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
 
 fuzzers: $(FUZZ_BINS)
+.SECONDARY: $(FUZZ_OBJS)	# kept: each fuzzer links them all
 
 # Installs build dependencies on a fresh Debian machine (a no-op when present).
 deps:
@@ -186,10 +189,11 @@ tests/node_modules: tests/package.json tests/package-lock.json
 	npm ci --prefix tests --no-audit --no-fund
 	@touch $@
 
+# The builds go one job per CPU (three builds of every source file).
 test: deps tests/node_modules
 	@node tests/browser/check-node.cjs --installed
-	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient \
-	    build/unit build/mail-unit build/i18n-unit fuzzers locale
+	@$(MAKE) --no-print-directory -j$$(nproc) eventbox eventbox-asan \
+	    tests/loadclient build/unit build/mail-unit build/i18n-unit fuzzers locale
 	tests/run.sh
 
 # Each fuzzer for FUZZ_SECONDS (new inputs go to build/fuzz/corpus/, never
@@ -200,8 +204,8 @@ fuzz: fuzzers
 # Ten minutes of mixed traffic against the ASan+UBSan build (tests/test_soak.py).
 SOAK_SECONDS ?= 600
 soak: deps
-	@$(MAKE) --no-print-directory eventbox eventbox-asan tests/loadclient \
-	    build/unit build/mail-unit locale
+	@$(MAKE) --no-print-directory -j$$(nproc) eventbox eventbox-asan \
+	    tests/loadclient build/unit build/mail-unit build/i18n-unit locale
 	SOAK_SECONDS=$(SOAK_SECONDS) FUZZ_RUNS=0 \
 	    PYTEST_ARGS=tests/test_soak.py tests/run.sh
 
