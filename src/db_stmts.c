@@ -6,21 +6,27 @@
  */
 #include "db.h"
 
-/* The public fields of an event, formatted once, here, for every output,
- * in the order json_put_event() reads them. */
+/* The public fields of an event, in the order json_put_event() reads them.
+ * Its times come as seconds (since 1970, and the zone's offset from UTC),
+ * which json_put_event() writes as the texts iso_utc() and iso_local()
+ * would: a read that formatted them here spent a fifth of its work in
+ * PostgreSQL on it (docs/PERFORMANCE.md, "Where a GET's time goes"). */
+#define EPOCH(ts) "date_part('epoch', " ts ")"
+#define UTC_OFFSET(ts) \
+	"date_part('epoch', " ts " AT TIME ZONE timezone) - " EPOCH(ts)
 #define EVENT_COLS \
 	"id, slug, title, description, presenter, format, location, " \
 	"array_to_json(categories)::text AS categories, organizer, " \
 	"accessibility_contact, audience, " \
 	"array_to_json(learning_outcomes)::text AS learning_outcomes, " \
-	"eventbox.iso_utc(starts_at) AS starts_at, " \
-	"eventbox.iso_utc(ends_at) AS ends_at, timezone, " \
-	"eventbox.iso_local(starts_at, timezone) AS starts_local, " \
-	"eventbox.iso_local(ends_at, timezone) AS ends_local, status, " \
+	EPOCH("starts_at") " AS starts_epoch, " \
+	EPOCH("ends_at") " AS ends_epoch, timezone, " \
+	UTC_OFFSET("starts_at") " AS starts_offset, " \
+	UTC_OFFSET("ends_at") " AS ends_offset, status, " \
 	"capacity, seats_available, waitlist_available, waitlist_enabled, " \
 	"registration_state, " \
-	"eventbox.iso_utc(registration_opens_at) AS registration_opens_at, " \
-	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at"
+	EPOCH("registration_opens_at") " AS opens_epoch, " \
+	EPOCH("registration_closes_at") " AS closes_epoch"
 
 /* An event in LibCal's terms (libcal.c): never the online URL. */
 #define LIBCAL_COLS \

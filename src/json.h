@@ -32,5 +32,16 @@ void	 json_write(struct buf *, const cJSON *);
 void	 json_put_string(struct buf *, const char *);
 /* An event's public fields, as compact JSON text appended to the buffer. */
 void	 json_put_event(struct buf *, const PGresult *, int row);
+/*
+ * The time `epoch` (seconds since 1970 as the database's float8 text, a
+ * fraction allowed) as ISO 8601 into out: in UTC with "Z" when offset is
+ * NULL, else the wall-clock time `offset` seconds from UTC with its
+ * "+HH:MM" (the texts eventbox.iso_utc() and eventbox.iso_local() write,
+ * sql/rules/20_time.sql: seconds truncated, the offset rounded to the
+ * second and its seconds dropped).  -1 when either is not a finite number
+ * (a NULL: the caller writes null).
+ */
+int	 json_iso_time(char *out, size_t size, const char *epoch,
+	    const char *offset);
 
 #endif

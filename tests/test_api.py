@@ -126,6 +126,52 @@ def test_the_list_filters_by_category_and_pages_soonest_first(api, make_event):
     assert r.json["events"] == []
 
 
+def test_the_times_are_what_iso_utc_and_iso_local_write_in_every_zone(api, db):
+    """The worker writes an event's times from seconds the database hands it
+    (json_iso_time()); they must be the very texts the SQL functions staff
+    and the pages use would write: every zone PostgreSQL knows, instants
+    around changes of clocks, fractions of a second, no opening time."""
+    cat = "tz-" + uuid.uuid4().hex[:10]
+    db.all(
+        "INSERT INTO eventbox.events (slug, title, capacity, waitlist_enabled, status,"
+        " timezone, categories, starts_at, ends_at, registration_opens_at,"
+        " registration_closes_at)"
+        " SELECT %s || '-' || row_number() OVER (), 'Zone ' || z.name, 10, false,"
+        " 'published', z.name, ARRAY[%s], t.s, t.s + interval '90 minutes 0.5 seconds',"
+        " CASE WHEN t.n = 1 THEN NULL ELSE timestamptz '2026-01-01 00:00:00.25Z' END,"
+        " CASE WHEN t.n = 2 THEN t.s - interval '1 day' END"
+        " FROM (SELECT DISTINCT name FROM pg_timezone_names) z,"
+        " (VALUES (1, timestamptz '2027-03-14 06:30Z'), (2, '2027-10-31 00:30:00.999999Z'),"
+        " (3, '2027-06-01 12:34:56.789Z')) t(n, s)", cat, cat)
+    try:
+        want = {row[0]: row[1:] for row in db.all(
+            "SELECT slug, eventbox.iso_utc(starts_at), eventbox.iso_utc(ends_at),"
+            " eventbox.iso_local(starts_at, timezone), eventbox.iso_local(ends_at, timezone),"
+            " eventbox.iso_utc(registration_opens_at), eventbox.iso_utc(registration_closes_at)"
+            " FROM eventbox.public_events WHERE %s = ANY (categories)", cat)}
+        assert len(want) > 3 * 500, len(want)
+        got, page = {}, 1
+        while True:
+            r = api.get(f"{API}/events?category={cat}&per_page=100&page={page}")
+            assert r.status == 200, r
+            for e in r.json["events"]:
+                got[e["slug"]] = (e["starts_at"], e["ends_at"], e["starts_local"],
+                                  e["ends_local"], e["registration_opens_at"],
+                                  e["registration_closes_at"])
+            if not r.json["events"]:
+                break
+            page += 1
+        differ = [(slug, want[slug], got.get(slug)) for slug in want
+                  if got.get(slug) != want[slug]]
+        assert differ == [], differ[:5]
+        one = next(iter(want))
+        r = api.get(f"{API}/events/{one}")
+        assert r.status == 200, r
+        assert (r.json["starts_at"], r.json["starts_local"]) == (want[one][0], want[one][2])
+    finally:
+        db.all("DELETE FROM eventbox.events WHERE %s = ANY (categories)", cat)
+
+
 def test_the_total_stays_the_same_on_a_page_past_the_end(api, make_event):
     cat = "cat-" + uuid.uuid4().hex[:10]
     for d in (7, 8, 9):

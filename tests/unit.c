@@ -656,6 +656,44 @@ test_json_strings(void)
 	buf_free(&b);
 }
 
+/* json_iso_time(): the texts eventbox.iso_utc() and iso_local() write
+ * (tests/test_api.py holds the API's to them for every zone). */
+static void
+test_iso_time(void)
+{
+	static const struct {
+		const char	*epoch, *offset, *want;
+	} cases[] = {
+		{ "1798830000", NULL, "2027-01-01T19:00:00Z" },
+		{ "1798830000", "-18000", "2027-01-01T14:00:00-05:00" },
+		{ "1798830000", "0", "2027-01-01T19:00:00+00:00" },
+		{ "1798830000", "-12600", "2027-01-01T15:30:00-03:30" },
+		{ "1777863721.999999", NULL, "2026-05-04T03:02:01Z" },
+		{ "1777863721.999999", "20700", "2026-05-04T08:47:01+05:45" },
+		{ "1798830000", "17999.999999761581",
+		    "2027-01-02T00:00:00+05:00" },
+		{ "-2524521600", "-17762", "1889-12-31T19:03:58-04:56" },
+		{ "-0.5", NULL, "1969-12-31T23:59:59Z" },
+		{ "253402300799", NULL, "9999-12-31T23:59:59Z" },
+		{ "", NULL, NULL }, { "1798830000", "", NULL },
+		{ "soon", NULL, NULL }, { "Infinity", NULL, NULL },
+		{ "-Infinity", "0", NULL }, { "1e300", NULL, NULL },
+		{ "1798830000", "90000", NULL }, { "1798830000", "NaN", NULL },
+	};
+	char	 out[48], name[96];
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = json_iso_time(out, sizeof(out), cases[i].epoch,
+		    cases[i].offset);
+		snprintf(name, sizeof(name), "iso time %s %s", cases[i].epoch,
+		    cases[i].offset != NULL ? cases[i].offset : "UTC");
+		CHECK(name, cases[i].want == NULL ? rc == -1 :
+		    rc == 0 && strcmp(out, cases[i].want) == 0);
+	}
+}
+
 /* One event row as the statements give it (libpq's own result, made
  * here): the text parses, and each member is what the row said. */
 static void
@@ -664,17 +702,17 @@ test_json_event(void)
 	static const char *names[] = { "id", "slug", "title", "description",
 	    "presenter", "format", "location", "categories", "organizer",
 	    "accessibility_contact", "audience", "learning_outcomes",
-	    "starts_at", "ends_at", "timezone", "starts_local", "ends_local",
-	    "status", "capacity", "seats_available", "waitlist_available",
-	    "registration_state", "registration_opens_at",
-	    "registration_closes_at", "questions" };
+	    "starts_epoch", "ends_epoch", "timezone", "starts_offset",
+	    "ends_offset", "status", "capacity", "seats_available",
+	    "waitlist_available", "registration_state", "opens_epoch",
+	    "closes_epoch", "questions" };
 	static const char *values[] = { "42", "social-media",
 	    "Tabs\tand \"quotes\" \\ \x01", "Line\nbreak, caf\xc3\xa9",
 	    "", "online", "", "[\"Tech\",\"Ma\\\"rketing\"]", "Lib", "a@b.org",
-	    "", "[]", "2027-01-01T19:00:00Z", "2027-01-01T20:00:00Z",
-	    "America/New_York", "2027-01-01T14:00:00-05:00",
-	    "2027-01-01T15:00:00-05:00", "published", "100", "7", "t", "open",
-	    NULL, "2027-01-01T19:00:00Z",
+	    "", "[]", "1798830000", "1798833600.5",
+	    "America/New_York", "-18000", "-18000",
+	    "published", "100", "7", "t", "open",
+	    NULL, "1798830000",
 	    "[{\"id\": 3, \"kind\": \"yes_no\", \"label\": \"Photos?\"}]" };
 	PGresAttDesc	 att[25];
 	PGresult	*res;
@@ -720,6 +758,12 @@ test_json_event(void)
 	    "waitlist_available")) && cJSON_IsTrue(cJSON_GetObjectItem(o,
 	    "registration_open")) && cJSON_IsNull(cJSON_GetObjectItem(o,
 	    "registration_opens_at")));
+	CHECK("event: times in UTC and local", strcmp(cJSON_GetStringValue(
+	    cJSON_GetObjectItem(o, "starts_at")), "2027-01-01T19:00:00Z") == 0 &&
+	    strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o, "ends_local")),
+	    "2027-01-01T15:00:00-05:00") == 0 && strcmp(cJSON_GetStringValue(
+	    cJSON_GetObjectItem(o, "registration_closes_at")),
+	    "2027-01-01T19:00:00Z") == 0);
 	CHECK("event: its page", strcmp(cJSON_GetStringValue(
 	    cJSON_GetObjectItem(o, "url")),
 	    "https://events.example.org/a\"b/events/social-media") == 0);
@@ -739,6 +783,7 @@ main(void)
 {
 	test_json_strings();
 	test_json_event();
+	test_iso_time();
 	test_webhook_signature();
 	test_ical();
 	test_email();
