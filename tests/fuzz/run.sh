@@ -78,9 +78,10 @@ for src in tests/fuzz/fuzz_*.c; do
 	name=${src##*/fuzz_}
 	names+=("${name%.c}")
 done
-jobs=${FUZZ_JOBS:-$(nproc)}
+parallel=${FUZZ_JOBS:-$(nproc)}
+[[ $parallel =~ ^[1-9][0-9]*$ ]] || parallel=1
 for name in "${names[@]}"; do
-	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+	while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do
 		wait -n
 	done
 	run_one "$name" &
