@@ -170,7 +170,10 @@ def db():
 def make_event(db):
     """Creates a published event with plain SQL, as staff would."""
     def make(capacity=100, waitlist=True, status="published", starts_in="7 days",
-             **cols):
+             at=None, **cols):
+        """at: a local wall-clock time ("14:00") on the day starts_in from now,
+        for a test that reads the event's times (one that starts now plus
+        N days at 11pm Eastern ends the next day)."""
         slug = "t-" + uuid.uuid4().hex[:12]
         fields = {
             "slug": slug, "title": f"Test event {slug}", "capacity": capacity,
@@ -181,9 +184,17 @@ def make_event(db):
         fields.update(cols)
         names = ", ".join(list(fields) + ["starts_at", "ends_at"])
         marks = ", ".join(["%s"] * len(fields))
+        if at is None:
+            db.all(f"INSERT INTO eventbox.events ({names}) VALUES ({marks},"
+                   " now() + %s::interval, now() + %s::interval + interval '1 hour')",
+                   *fields.values(), starts_in, starts_in)
+            return slug
+        tz = fields["timezone"]
+        start = ("((((now() + %s::interval) AT TIME ZONE %s)::date + %s::time)"
+                 " AT TIME ZONE %s)")
         db.all(f"INSERT INTO eventbox.events ({names}) VALUES ({marks},"
-               " now() + %s::interval, now() + %s::interval + interval '1 hour')",
-               *fields.values(), starts_in, starts_in)
+               f" {start}, {start} + interval '1 hour')",
+               *fields.values(), starts_in, tz, at, tz, starts_in, tz, at, tz)
         return slug
     return make
 

@@ -173,7 +173,7 @@ def test_the_registrant_s_language_is_kept(api, db, make_event):
 
 def test_a_spanish_patron_s_emails_promotion_and_notice_are_spanish(
         api, db, make_event, smtp, mailers, admin):
-    slug = make_event(capacity=1, starts_in="12 days", format="in_person",
+    slug = make_event(capacity=1, starts_in="12 days", at="14:00", format="in_person",
                       location="Sala 1")
     eng, ana = addr("eng"), addr("ana")
     assert api.register(slug, "Ed English", eng).json["status"] == "confirmed"

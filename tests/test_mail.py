@@ -217,7 +217,7 @@ def wait_rows(db, slug, pred, timeout=30):
 
 def test_the_confirmation_has_headers_both_parts_the_ics_and_the_link(
         api, db, make_event, smtp, mailers):
-    slug = make_event(capacity=1, starts_in="20 days",
+    slug = make_event(capacity=1, starts_in="20 days", at="14:00",
                       presenter="Ada <b>Lovelace</b>")
     base = env("EVENTBOX_URL")
     url = db.value("SELECT online_url FROM eventbox.events WHERE slug = %s",
