@@ -184,17 +184,15 @@ def make_event(db):
         fields.update(cols)
         names = ", ".join(list(fields) + ["starts_at", "ends_at"])
         marks = ", ".join(["%s"] * len(fields))
-        if at is None:
-            db.all(f"INSERT INTO eventbox.events ({names}) VALUES ({marks},"
-                   " now() + %s::interval, now() + %s::interval + interval '1 hour')",
-                   *fields.values(), starts_in, starts_in)
-            return slug
-        tz = fields["timezone"]
-        start = ("((((now() + %s::interval) AT TIME ZONE %s)::date + %s::time)"
-                 " AT TIME ZONE %s)")
+        start, args = "now() + %s::interval", [starts_in]
+        if at is not None:
+            tz = fields["timezone"]
+            start = ("((((now() + %s::interval) AT TIME ZONE %s)::date + %s::time)"
+                     " AT TIME ZONE %s)")
+            args = [starts_in, tz, at, tz]
         db.all(f"INSERT INTO eventbox.events ({names}) VALUES ({marks},"
                f" {start}, {start} + interval '1 hour')",
-               *fields.values(), starts_in, tz, at, tz, starts_in, tz, at, tz)
+               *fields.values(), *args, *args)
         return slug
     return make
 
