@@ -244,19 +244,56 @@ db_ready(void)
 	return db_open() == 0;
 }
 
+/*
+ * A deadlock (40P01) or a serialization failure (40001) rolled back the
+ * whole of a statement that was its own transaction: nothing of it is
+ * left, and the same statement may succeed at once, as PostgreSQL's manual
+ * advises (a staff DELETE of a question at psql and a registration that
+ * answers it can deadlock whatever order either takes its locks in).  Run
+ * again, at most DB_ATTEMPTS times in all; never inside a transaction the
+ * caller opened (the session is then not idle), and never a lock or
+ * statement timeout, which would only wait as long again.
+ */
+#define DB_ATTEMPTS	3
+
+static int
+worth_again(enum stmt s, const PGresult *res, int attempt)
+{
+	const char	*state;
+
+	if (res == NULL || attempt >= DB_ATTEMPTS || conn == NULL ||
+	    PQstatus(conn) != CONNECTION_OK ||
+	    PQtransactionStatus(conn) != PQTRANS_IDLE)
+		return 0;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (state == NULL || (strcmp(state, "40P01") != 0 &&
+	    strcmp(state, "40001") != 0))
+		return 0;
+	log_info("%s: %s, rolled back: run again (attempt %d)",
+	    db_stmts[s].name, state, attempt + 1);
+	return 1;
+}
+
 enum db_status
 db_query(enum stmt s, int nparams, const char *const *values, PGresult **res)
 {
+	int	 attempt;
+
 	*res = NULL;
 	check_call(s, nparams);
-	if (!db_ready())
-		return DB_UNAVAILABLE;
-	*res = PQexecPrepared(conn, db_stmts[s].name, nparams, values, NULL,
-	    NULL, 0);
-	if (*res != NULL && (PQresultStatus(*res) == PGRES_TUPLES_OK ||
-	    PQresultStatus(*res) == PGRES_COMMAND_OK))
-		return DB_OK;
-	return failed(s, res);
+	for (attempt = 1; ; attempt++) {
+		if (!db_ready())
+			return DB_UNAVAILABLE;
+		*res = PQexecPrepared(conn, db_stmts[s].name, nparams, values,
+		    NULL, NULL, 0);
+		if (*res != NULL && (PQresultStatus(*res) == PGRES_TUPLES_OK ||
+		    PQresultStatus(*res) == PGRES_COMMAND_OK))
+			return DB_OK;
+		if (!worth_again(s, *res, attempt))
+			return failed(s, res);
+		PQclear(*res);
+		*res = NULL;
+	}
 }
 
 /*
@@ -440,11 +477,40 @@ db_claim(enum stmt claim, int n, PGresult **res)
  * is one).  The caller answers after
  * that: a 201 still means the registration is durable, and concurrent
  * registrations share their flushes.  All five statements go in one
- * round trip (libpq's pipeline mode).
+ * round trip (libpq's pipeline mode).  A deadlock or a serialization
+ * failure of the statement rolled its transaction back: it is run again
+ * as db_query() runs one (worth_again), never once its commit has been
+ * made (a failure of the durable step after it).
  */
+static int	durable_once(enum stmt, int, const char *const *, PGresult **,
+		    enum stmt *, enum db_status *);
+
 enum db_status
 db_query_durable(enum stmt s, int nparams, const char *const *values,
     PGresult **res)
+{
+	enum db_status	 st;
+	enum stmt	 which = s;
+	int		 attempt;
+
+	check_call(s, nparams);
+	for (attempt = 1; ; attempt++) {
+		if (durable_once(s, nparams, values, res, &which, &st))
+			return st;
+		if (which == STMT_DURABLE || !worth_again(s, *res, attempt))
+			return failed(which, res);
+		PQclear(*res);
+		*res = NULL;
+	}
+}
+
+/*
+ * One try: 1 with *st the outcome told, or 0 with *res the failure of the
+ * step *which (NULL when there is none to read) for the caller to judge.
+ */
+static int
+durable_once(enum stmt s, int nparams, const char *const *values,
+    PGresult **res, enum stmt *which_out, enum db_status *st)
 {
 	static const enum stmt	 steps[] = { STMT_BEGIN, STMT_ASYNC_COMMIT,
 	    STMT__MAX, STMT_COMMIT, STMT_DURABLE };
@@ -454,11 +520,13 @@ db_query_durable(enum stmt s, int nparams, const char *const *values,
 	int			 sent = 1;
 
 	*res = NULL;
-	check_call(s, nparams);
+	*st = DB_UNAVAILABLE;
 	if (!db_ready())
-		return DB_UNAVAILABLE;
-	if (PQenterPipelineMode(conn) != 1)
-		return db_query(s, nparams, values, res);
+		return 1;
+	if (PQenterPipelineMode(conn) != 1) {
+		*st = db_query(s, nparams, values, res);
+		return 1;
+	}
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]) && sent; i++) {
 		step = steps[i] == STMT__MAX ? s : steps[i];
 		sent = PQsendQueryPrepared(conn, db_stmts[step].name,
@@ -467,7 +535,7 @@ db_query_durable(enum stmt s, int nparams, const char *const *values,
 	}
 	if (!sent || !PQpipelineSync(conn)) {
 		db_close();
-		return DB_UNAVAILABLE;
+		return 1;
 	}
 	/* One result and a NULL per statement, then the sync's result.  The
 	 * first failure is the one to tell; those after it only say the
@@ -514,8 +582,10 @@ db_query_durable(enum stmt s, int nparams, const char *const *values,
 			PQclear(r);
 	}
 	if (err == NULL && *res != NULL && PQstatus(conn) == CONNECTION_OK &&
-	    PQpipelineStatus(conn) == PQ_PIPELINE_OFF)
-		return DB_OK;
+	    PQpipelineStatus(conn) == PQ_PIPELINE_OFF) {
+		*st = DB_OK;
+		return 1;
+	}
 	PQclear(*res);
 	*res = err;
 	/* A failure inside BEGIN skipped the COMMIT, and a sync does not end
@@ -533,7 +603,8 @@ db_query_durable(enum stmt s, int nparams, const char *const *values,
 		*res = NULL;
 		db_close();
 	}
-	return failed(which, res);
+	*which_out = which;
+	return 0;
 }
 
 /*

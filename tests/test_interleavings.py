@@ -39,12 +39,13 @@ class Held:
             cur.execute(sql, args)
             return cur.fetchone()
 
-    def blocks(self, db, n=1, timeout=30):
+    def blocks(self, db, n=1, timeout=30, unless=None):
         """Waits until n other sessions wait for this one's locks, directly
         or in the queue behind another waiter (the second patron at a row
-        lock waits for the first)."""
+        lock waits for the first), or until the Background `unless` has
+        finished without waiting (its result then tells why)."""
         deadline = time.monotonic() + timeout
-        while db.value("""
+        while (unless is None or unless.thread.is_alive()) and db.value("""
                 WITH RECURSIVE w(pid) AS (
                     SELECT pid FROM pg_stat_activity WHERE %s = ANY (pg_blocking_pids(pid))
                     UNION
@@ -271,3 +272,40 @@ def test_a_newcomer_paused_across_the_start_is_told_registration_closed(
     assert (r.status, r.json["error"]["code"]) == (403, "registration_closed"), r
     assert live(db, newcomer) == 0
     assert db.summary(slug)["waitlisted"] == 1
+
+
+def test_a_registration_deadlocked_by_a_staff_delete_of_its_question_is_run_again(
+        api, db, make_event):
+    """Staff at psql delete a question while a patron's registration answers
+    it: the registration holds the event's lock and waits for the question's
+    row (its answer's foreign key); the delete holds that row and waits for
+    the event's (the trigger that rewrites the event's copy of its
+    questions).  PostgreSQL breaks the deadlock by rolling the registration
+    back; the worker runs it again, it waits for staff to commit, and the
+    patron gets a 201 with the answer to the question that is left, not a
+    503."""
+    slug = make_event()
+    kept, gone = (db.value(
+        "INSERT INTO eventbox.questions (event_id, position, kind, label)"
+        " SELECT id, %s, 'yes_no', %s FROM eventbox.events WHERE slug = %s RETURNING id",
+        pos, label, slug) for pos, label in ((1, "May we take photos?"), (2, "Lunch?")))
+    staff = Held()
+    # The row lock the delete takes first, taken before the patron comes.
+    staff.run("SELECT id FROM eventbox.questions WHERE id = %s FOR UPDATE", gone)
+    addr = email("answers")
+    answer = Background(lambda: api.register(
+        slug, "Ann Patron", addr, extra={"answers": {str(kept): True, str(gone): False}}))
+    staff.blocks(db)
+    # Within the registration's deadlock_timeout (1 s) of its wait: its own
+    # check finds the cycle and rolls it back, and this delete goes on.
+    assert staff.run("DELETE FROM eventbox.questions WHERE id = %s RETURNING id", gone) == (gone,)
+    staff.blocks(db, unless=answer)     # the registration again, at the event's lock
+    staff.commit()
+    r = answer.result()
+    assert r.status == 201, r
+    assert r.json["status"] == "confirmed"
+    reg = registration(db, addr)[0]
+    assert db.all("SELECT question_id, value FROM eventbox.answers WHERE registration_id = %s",
+                  reg) == [(kept, True)]
+    assert live(db, addr) == 1
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE registration_id = %s", reg) == 1

@@ -307,11 +307,16 @@ BEGIN
                         p_language, e);
     outcome := r.outcome; "position" := r.position; event_id := r.event_id;
     event_slug := r.event_slug;
+    -- The answers were checked before the lock; a question staff deleted
+    -- since (at psql, committed while this waited for the lock) is no
+    -- longer there to answer, and its answer is dropped rather than the
+    -- registration refused.
     IF outcome IN ('confirmed', 'waitlisted', 'pending') AND p_answers IS NOT NULL
        AND r.registration_id IS NOT NULL THEN
         INSERT INTO answers (registration_id, question_id, value)
-        SELECT r.registration_id, a.key::bigint, a.value
+        SELECT r.registration_id, q.id, a.value
           FROM jsonb_each(p_answers) a
+          JOIN questions q ON q.id = a.key::bigint AND q.event_id = r.event_id
          WHERE jsonb_typeof(a.value) <> 'null' AND a.value NOT IN ('""', '[]')
         ON CONFLICT DO NOTHING;
     END IF;
