@@ -112,7 +112,8 @@ json_answer_text(struct response *resp, int status)
 cJSON *
 json_body(struct request *req, struct response *resp)
 {
-	cJSON	*body;
+	cJSON		*body;
+	const char	*dup;
 
 	if (req->body.len == 0) {
 		answer_error(req, resp, 400, "empty_body",
@@ -143,6 +144,12 @@ json_body(struct request *req, struct response *resp)
 		cJSON_Delete(body);
 		answer_error(req, resp, 422, "invalid_body",
 		    "the body must be a JSON object");
+		return NULL;
+	}
+	if ((dup = json_duplicate_key(body)) != NULL) {
+		answer_field_error(resp, dup,
+		    N_("is given twice in one object; give it once"));
+		cJSON_Delete(body);
 		return NULL;
 	}
 	return body;

@@ -43,7 +43,8 @@ void	 json_answer(struct response *, int status, cJSON *);
  * write into (json_put_event()). */
 struct buf *json_answer_text(struct response *, int status);
 /* The request body as a JSON object, or NULL after answering 400 (empty,
- * not UTF-8, a NUL, not JSON) or 422 (not an object).  The caller owns
+ * not UTF-8, a NUL, not JSON) or 422 (not an object; a name given twice
+ * in one object, as invalid_field with that name).  The caller owns
  * the tree and cJSON_Delete()s it. */
 cJSON	*json_body(struct request *, struct response *);
 /* db_query(), or NULL after answering 503, or 404 as `missing` says when

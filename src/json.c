@@ -410,3 +410,36 @@ json_put_event(struct buf *b, const PGresult *res, int row)
 	}
 	buf_addc(b, '}');
 }
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char *
+json_duplicate_key(const cJSON *item)
+{
+	const cJSON	*c;
+	const char	*dup, **names;
+	size_t		 n = 0, i;
+
+	if (!cJSON_IsObject(item) && !cJSON_IsArray(item))
+		return NULL;
+	for (c = item->child; c != NULL; c = c->next, n++)
+		if ((dup = json_duplicate_key(c)) != NULL)
+			return dup;
+	if (!cJSON_IsObject(item) || n < 2)
+		return NULL;
+	/* Sorted, so a body of many names costs n log n, not n squared. */
+	if ((names = calloc(n, sizeof(*names))) == NULL)
+		fatalx("out of memory checking JSON");
+	for (c = item->child, i = 0; c != NULL; c = c->next)
+		names[i++] = c->string;
+	qsort(names, n, sizeof(*names), by_name);
+	for (i = 1, dup = NULL; i < n && dup == NULL; i++)
+		if (strcmp(names[i - 1], names[i]) == 0)
+			dup = names[i];
+	free(names);
+	return dup;
+}

@@ -44,4 +44,11 @@ void	 json_put_event(struct buf *, const PGresult *, int row);
 int	 json_iso_time(char *out, size_t size, const char *epoch,
 	    const char *offset);
 
+/*
+ * The first name that one object of the tree (item, or any object within
+ * it) gives twice, or NULL.  cJSON keeps both members and reads the first,
+ * PostgreSQL's jsonb keeps the last: a body with one means two things.
+ */
+const char	*json_duplicate_key(const cJSON *item);
+
 #endif

@@ -266,6 +266,15 @@ def test_a_bad_capacity_is_422(admin, make_event, body):
                  "invalid_field", "capacity")
 
 
+def test_a_capacity_given_twice_is_422_and_changes_nothing(admin, api, make_event):
+    """{"capacity": 5, "capacity": 500}: one parser reads 5, another 500."""
+    slug = make_event(capacity=10)
+    r = admin.put(f"/events/{slug}/capacity", body=b'{"capacity": 5, "capacity": 500}',
+                  headers={"Content-Type": "application/json"})
+    assert_error(r, 422, "invalid_field", "capacity")
+    assert api.get(f"/api/v1/events/{slug}").json["capacity"] == 10
+
+
 def test_capacity_of_an_unknown_event_is_404(admin):
     assert_error(admin.put("/events/no-such-thing-x/capacity",
                            json_body={"capacity": 3}), 404, "event_not_found")

@@ -165,6 +165,36 @@ def test_a_huge_number_as_name_is_refused_with_field_name(api, db, slug):
     assert_untouched(db, slug)
 
 
+@pytest.mark.parametrize("body, field", [
+    pytest.param(b'{"name": "Ann", "email": "ann@example.org", "name": "Bob"}',
+                 "name", id="name-twice"),
+    pytest.param(b'{"email": "bob@example.org", "name": "Ann",'
+                 b' "email": "ann@example.org"}', "email", id="email-twice"),
+    pytest.param(b'{"name": "Ann", "email": "ann@example.org",'
+                 b' "answers": {"1": true, "1": false}}', "1", id="an-answer-twice"),
+])
+def test_a_name_given_twice_in_one_object_is_refused_with_that_name(
+        api, db, slug, body, field):
+    """cJSON reads the first of the two, PostgreSQL's jsonb keeps the last:
+    such a body means two things, and neither is taken."""
+    refused(post_raw(api, slug, body), 422, "invalid_field", field)
+    assert_untouched(db, slug)
+
+
+def test_a_name_given_twice_among_1500_is_found_at_once(api, db, slug):
+    """The names are sorted to be compared, not compared pairwise: the
+    repeat at the end of 1,500 answers inside the usual time."""
+    names = b",".join(b'"k%d":0' % i for i in range(1500))
+    body = (b'{"name": "Ann", "email": "ann@example.org", "answers": {'
+            + names + b',"k7":1}}')
+    assert len(body) <= BODY_LIMIT
+    started = time.monotonic()
+    r = post_raw(api, slug, body)
+    assert time.monotonic() - started < 2.0
+    refused(r, 422, "invalid_field", "k7")
+    assert_untouched(db, slug)
+
+
 # --- nesting ------------------------------------------------------------------
 
 def _deep(n, open_=b"[", close=b"]"):

@@ -694,6 +694,53 @@ test_iso_time(void)
 	}
 }
 
+/* json_duplicate_key(): the first name one object gives twice, at any
+ * depth; names equal only in case, or in different objects, are two. */
+static void
+test_duplicate_keys(void)
+{
+	static const struct {
+		const char	*json, *want;
+	} cases[] = {
+		{ "{\"a\":1,\"b\":2}", NULL },
+		{ "{\"a\":1,\"a\":2}", "a" },
+		{ "{\"a\":1,\"A\":2}", NULL },
+		{ "{\"a\":{\"b\":1},\"b\":{\"a\":2}}", NULL },
+		{ "{\"x\":[{\"k\":1},{\"k\":2,\"k\":3}]}", "k" },
+		{ "{\"x\":{\"y\":{\"\":1,\"\":2}}}", "" },
+		{ "{\"\u00e9\":1,\"\u00c3\u00a9\":2,\"\u00e9\":3}",
+		    "\xc3\xa9" },
+		{ "[1,2,{}]", NULL }, { "{}", NULL }, { "7", NULL },
+	};
+	struct buf	 b = BUF_INIT;
+	cJSON		*j;
+	const char	*got;
+	char		 name[96];
+	size_t		 i;
+	int		 k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		j = cJSON_Parse(cases[i].json);
+		got = j != NULL ? json_duplicate_key(j) : "(not parsed)";
+		snprintf(name, sizeof(name), "duplicate key in %s",
+		    cases[i].json);
+		CHECK(name, cases[i].want == NULL ? got == NULL :
+		    got != NULL && strcmp(got, cases[i].want) == 0);
+		cJSON_Delete(j);
+	}
+	/* 2,000 names, the repeat last: found, and only it. */
+	buf_printf(&b, "{");
+	for (k = 0; k < 2000; k++)
+		buf_printf(&b, "\"n%d\":%d,", k, k);
+	buf_printf(&b, "\"n1234\":0}");
+	j = cJSON_Parse(buf_str(&b));
+	got = j != NULL ? json_duplicate_key(j) : NULL;
+	CHECK("duplicate key among 2000", got != NULL &&
+	    strcmp(got, "n1234") == 0);
+	cJSON_Delete(j);
+	buf_free(&b);
+}
+
 /* One event row as the statements give it (libpq's own result, made
  * here): the text parses, and each member is what the row said. */
 static void
@@ -784,6 +831,7 @@ main(void)
 	test_json_strings();
 	test_json_event();
 	test_iso_time();
+	test_duplicate_keys();
 	test_webhook_signature();
 	test_ical();
 	test_email();
