@@ -96,7 +96,11 @@ utf8_chars(const char *s, size_t len)
 /*
  * A one-line human text (a name, a library): valid UTF-8, no control
  * characters (C0, DEL, C1, and the Unicode line and paragraph separators,
- * which some mail readers treat as line breaks), not blank, not too long.
+ * which some mail readers treat as line breaks), none of the bidirectional
+ * embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069: a name
+ * that turns the rest of a roster line or an email around; the marks
+ * U+200E and U+200F and the joiners stay, which names in Arabic, Hebrew,
+ * Persian and Indic scripts use), not blank, not too long.
  */
 int
 text_valid(const char *s, size_t len, size_t max_chars)
@@ -114,7 +118,10 @@ text_valid(const char *s, size_t len, size_t max_chars)
 		    u[i + 1] <= 0x9f)
 			return 0;
 		if (u[i] == 0xe2 && i + 2 < len && u[i + 1] == 0x80 &&
-		    (u[i + 2] == 0xa8 || u[i + 2] == 0xa9))
+		    u[i + 2] >= 0xa8 && u[i + 2] <= 0xae)
+			return 0;
+		if (u[i] == 0xe2 && i + 2 < len && u[i + 1] == 0x81 &&
+		    u[i + 2] >= 0xa6 && u[i + 2] <= 0xa9)
 			return 0;
 		if (u[i] != ' ')
 			seen = 1;

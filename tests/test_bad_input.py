@@ -312,12 +312,31 @@ def test_an_email_with_crlf_is_refused_and_reaches_no_row(api, db, slug,
     "Ann\u0085Lee",
     "Ann\u2028Lee",
     "Ann\u2029Lee",
+    "Ann \u202egpj.exe",
+    "\u2067Ann\u2069",
 ], ids=["crlf", "lf", "inner-tab", "escape-sequence", "del", "c1-next-line",
-        "line-separator", "paragraph-separator"])
+        "line-separator", "paragraph-separator", "right-to-left-override",
+        "right-to-left-isolate"])
 def test_a_name_with_crlf_or_control_characters_is_refused(api, db, slug, name):
     r = post_raw(api, slug, dumps({"name": name, "email": email()}))
     refused(r, 422, "invalid_field", "name")
     assert_untouched(db, slug)
+
+
+@pytest.mark.parametrize("name", [
+    "\u05e9\u05e8\u05d4\u200f (Sara)",
+    "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    "\u0915\u094d\u200d\u0937",
+], ids=["right-to-left-mark", "zero-width-non-joiner", "zero-width-joiner"])
+def test_a_name_with_the_marks_and_joiners_its_script_uses_is_registered(
+        api, db, make_event, name):
+    """What the bidirectional controls' refusal leaves alone: Hebrew with a
+    right-to-left mark, Persian and Devanagari with their joiners."""
+    slug = make_event()
+    addr = email("script")
+    r = api.register(slug, name, addr)
+    assert r.status == 201, r
+    assert db.value("SELECT name FROM eventbox.registrations WHERE email = %s", addr) == name
 
 
 def test_an_organization_with_crlf_is_refused_with_field_organization(

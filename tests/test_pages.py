@@ -12,7 +12,7 @@ import pytest
 
 from conftest import devstack, wait_healthy
 
-HOSTILE = "<script>alert(1)</script> \"quotes\" 'single' \u202eevil &amp;"
+HOSTILE = "<script>alert(1)</script> \"quotes\" 'single' \u200fevil &amp;"
 
 
 def cookie_of(r):
@@ -363,14 +363,26 @@ def test_a_hostile_but_valid_name_is_registered_and_shown_escaped(
         patron, db, make_event, api):
     slug = make_event()
     email = f"h-{uuid.uuid4().hex[:8]}@example.org"
-    name = "<script>alert(1)</script> O'Brien \u202eevil"
+    name = "<script>alert(1)</script> O'Brien \u200fevil"
     r = patron.register(slug, name=name, email=email, organization=HOSTILE)
     assert r.status == 200, r
     token = db.tokens(email)[-1]
     page = patron.get(f"/cancel/{token}")
     assert page.status == 200
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; O&#39;Brien \u202eevil" in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; O&#39;Brien \u200fevil" in page.text
     assert "<script>alert" not in page.text
+
+
+def test_a_name_with_a_right_to_left_override_comes_back_to_be_mended(
+        patron, db, make_event):
+    """U+202E would turn the rest of a roster line or an email around: the
+    form shows the name again (escaped) with its error, and registers
+    nobody."""
+    slug = make_event()
+    r = patron.register(slug, name="Ann \u202egpj.exe")
+    assert r.status == 422, r
+    assert "Ann \u202egpj.exe" in r.text
+    assert registrations(db, slug) == 0
 
 
 def test_the_honeypot_looks_like_success_and_registers_nobody(patron, db,

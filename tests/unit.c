@@ -53,6 +53,19 @@ test_text(void)
 	CHECK("tab", !text_valid(S("Ann\tB"), 200));
 	CHECK("C1 control", !text_valid(S("Ann\xc2\x85"), 200));
 	CHECK("line separator", !text_valid(S("Ann\xe2\x80\xa8"), 200));
+	CHECK("paragraph separator", !text_valid(S("Ann\xe2\x80\xa9"), 200));
+	CHECK("right-to-left override", !text_valid(S("Ann\xe2\x80\xaegpj.exe"),
+	    200));
+	CHECK("left-to-right embedding", !text_valid(S("\xe2\x80\xaa" "Ann"), 200));
+	CHECK("first strong isolate", !text_valid(S("Ann\xe2\x81\xa8"), 200));
+	CHECK("pop directional isolate", !text_valid(S("Ann\xe2\x81\xa9"), 200));
+	CHECK("right-to-left mark stays", text_valid(S("\xd7\xa9\xd7\xa8"
+	    "\xe2\x80\x8f (Sara)"), 200));
+	CHECK("zero-width non-joiner stays", text_valid(S("\xd9\x85\xdb\x8c"
+	    "\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x87\xd9\x85"),
+	    200));
+	CHECK("word joiner stays", text_valid(S("Ann\xe2\x81\xa0Lee"), 200));
+	CHECK("en dash stays", text_valid(S("Ann \xe2\x80\x93 Lee"), 200));
 	CHECK("too long", !text_valid(S("abcdef"), 5));
 	CHECK("chars not bytes", text_valid(S("ééééé"), 5));
 }
