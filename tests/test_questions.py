@@ -71,6 +71,23 @@ def test_the_event_shows_its_questions_and_answers_are_checked(api, admin, make_
                  409, "questions_answered")
 
 
+@pytest.mark.parametrize("spelling", ["00{}", "+{}", " {}", "{}.0", "0"])
+def test_an_answer_keyed_by_another_spelling_of_an_id_is_refused(
+        api, db, admin, make_event, spelling):
+    """{"007": ...} named question 7 to the store but not to the checks,
+    which look for "7": an object was stored as the answer to a question
+    of choices.  Only the id as the API shows it is a key."""
+    slug, branch, access = with_questions(admin, make_event)
+    key = spelling.format(access)
+    addr = email("spelling")
+    r = register(api, slug, {str(branch): "North", key: {"not": "a text"}}, addr)
+    assert_error(r, 422, "invalid_field", f"answers.{key}")
+    assert db.value("SELECT count(*) FROM eventbox.registrations WHERE email = %s", addr) == 0
+    assert db.value("SELECT count(*) FROM eventbox.answers a JOIN eventbox.questions q"
+                    " ON q.id = a.question_id JOIN eventbox.events e ON e.id = q.event_id"
+                    " WHERE e.slug = %s", slug) == 0
+
+
 def test_answers_in_the_roster_and_the_csv_then_purged(api, db, admin, make_event):
     slug, branch, access = with_questions(admin, make_event)
     ann, bob = email("ann"), email("bob")

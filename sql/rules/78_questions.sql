@@ -166,8 +166,11 @@ BEGIN
         RETURN NEXT;
         RETURN;
     END IF;
+    -- A key is the question's id as the API shows it: "007" is no key,
+    -- or its answer would be stored for question 7 without the checks
+    -- below, which look for "7".
     FOR k IN SELECT jsonb_object_keys(a) LOOP
-        IF k !~ '^[0-9]{1,18}$' OR NOT EXISTS (SELECT 1 FROM questions x
+        IF k !~ '^[1-9][0-9]{0,17}$' OR NOT EXISTS (SELECT 1 FROM questions x
                                                 WHERE x.id = k::bigint
                                                   AND x.event_id = p_event_id) THEN
             field := 'answers.' || left(k, 40); message := 'is not a question of this event';
