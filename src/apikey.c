@@ -75,6 +75,7 @@ create(const char *name)
 	char		 key[sizeof(KEY_PREFIX) + KEY_BYTES * 4 / 3 + 4];
 	const char	*vals[2] = { name, key };
 	PGresult	*res;
+	enum db_status	 st;
 	int		 rc = 1;
 
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
@@ -84,9 +85,13 @@ create(const char *name)
 	memcpy(key, KEY_PREFIX, sizeof(KEY_PREFIX) - 1);
 	encode(raw, sizeof(raw), key + sizeof(KEY_PREFIX) - 1);
 	explicit_bzero(raw, sizeof(raw));
-	if (db_query(STMT_APIKEY_CREATE, 2, vals, &res) != DB_OK) {
-		fprintf(stderr, "eventbox: could not create key \"%s\" (does "
-		    "it exist already? see eventbox apikey list)\n", name);
+	if ((st = db_query(STMT_APIKEY_CREATE, 2, vals, &res)) != DB_OK) {
+		fprintf(stderr, "eventbox: could not create key \"%s\": %s\n",
+		    name, st == DB_CONFLICT ? "a key of that name exists "
+		    "(eventbox apikey list)" : st == DB_UNAVAILABLE ?
+		    "the database cannot be reached (EVENTBOX_DSN)" :
+		    "the database refused (the line above says why; keys are "
+		    "made as the database owner, as in docs/API.md)");
 		goto done;
 	}
 	PQclear(res);

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from conftest import env
 from staffkit import (ADMIN, admin, assert_error, audit, email, event_id,  # noqa: F401
                       eventbox, new_key, staff_key, staff_register)
 
@@ -66,6 +67,22 @@ def test_a_revoked_key_is_refused_with_403(api, make_event, db):
     assert [r[0] for r in rows] == ["api_key_created", "api_key_revoked"]
     assert db.value("SELECT count(*) FROM eventbox.audit_log"
                     " WHERE details::text LIKE %s", "%" + key[4:] + "%") == 0
+
+
+def test_a_key_that_cannot_be_made_says_why(db):
+    """A name taken, a role that may not make keys, no database: three
+    different sentences, no key printed, exit 1."""
+    name, _ = new_key()
+    cases = [({}, "a key of that name exists"),
+             ({"dsn": env("EVENTBOX_DSN")}, "keys are made as the database owner"),
+             ({"dsn": "host=/nonexistent dbname=eventbox connect_timeout=2"},
+              "the database cannot be reached")]
+    for kw, why in cases:
+        out = eventbox("apikey", "create", name if not kw else "t-" + uuid.uuid4().hex[:10],
+                       check=False, **kw)
+        assert out.returncode == 1, out
+        assert why in out.stderr, out.stderr
+        assert "ebk_" not in out.stdout
 
 
 def test_only_the_hash_of_a_key_is_stored(db):
