@@ -261,6 +261,17 @@ BEGIN
         field := 'format'; message := 'must be online, in_person or hybrid';
     ELSIF n.online_url !~ '^https?://[^[:space:]]+$' THEN
         field := 'online_url'; message := 'must be an http or https URL';
+    -- Four-digit years in every zone, and nothing before the calendars'
+    -- own epoch (an .ics VTIMEZONE starts in 1970): year 1 was taken, and
+    -- its .ics and its JSON named different years.
+    ELSIF n.starts_at NOT BETWEEN '1970-01-02' AND '9998-12-31' THEN
+        field := 'starts_at'; message := 'must be between 1970 and 9998';
+    ELSIF n.ends_at NOT BETWEEN '1970-01-02' AND '9998-12-31' THEN
+        field := 'ends_at'; message := 'must be between 1970 and 9998';
+    ELSIF n.registration_opens_at NOT BETWEEN '1970-01-02' AND '9998-12-31' THEN
+        field := 'registration_opens_at'; message := 'must be between 1970 and 9998';
+    ELSIF n.registration_closes_at NOT BETWEEN '1970-01-02' AND '9998-12-31' THEN
+        field := 'registration_closes_at'; message := 'must be between 1970 and 9998';
     ELSIF n.ends_at <= n.starts_at THEN
         field := 'ends_at'; message := 'must be after starts_at';
     ELSIF n.registration_closes_at <= n.registration_opens_at THEN
