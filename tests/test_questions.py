@@ -129,15 +129,25 @@ def test_bad_questions_are_refused_with_the_field(admin, make_event):
             ([{"kind": "yes_no", "label": ""}], "questions[0]"),
             ([{"kind": "yes_no", "label": "ok"},
               {"kind": "one_choice", "label": "Pick", "choices": ["only one"]}],
-             "questions[1]")):
+             "questions[1]"),
+            ([{"kind": "one_choice", "label": "Pick", "choices": ["North", "North"]}],
+             "questions[0]"),
+            ([{"kind": "several_choices", "label": "Pick", "choices": ["a\nb", "c"]}],
+             "questions[0]"),
+            ([{"kind": "short_text", "label": "Job", "choices": ["a"]}], "questions[0]"),
+            ([{"kind": "yes_no", "label": "Photos?", "choices": ["yes", "no"]}],
+             "questions[0]")):
         assert_error(admin.put(f"/events/{slug}/questions", json_body={"questions": bad}),
                      422, "invalid_field", field)
     assert admin.get(f"/events/{slug}/questions").json["questions"] == []
     assert_error(admin.put(f"/events/{slug}/questions", json_body={"questions": "x"}),
                  422, "invalid_field", "questions")
     r = admin.put(f"/events/{slug}/questions", json_body={"questions": [
-        {"kind": "yes_no", "label": "Coming with a child?", "required": True}]})
-    assert r.status == 200
+        {"kind": "yes_no", "label": "Coming with a child?", "required": True},
+        {"kind": "short_text", "label": "Job", "choices": []},
+        {"kind": "long_text", "label": "Anything else?", "choices": None}]})
+    assert r.status == 200, r
+    assert [q["choices"] for q in r.json["questions"]] == [[], [], []]
     qid = r.json["questions"][0]["id"]
     assert admin.get(f"/events/{slug}/questions").json["questions"][0]["id"] == qid
 

@@ -114,16 +114,26 @@ BEGIN
             message := 'help must be a text of at most 1000 characters';
         ELSIF q ? 'required' AND jsonb_typeof(q -> 'required') <> 'boolean' THEN
             message := 'required must be true or false';
-        ELSIF (v_kind IN ('one_choice', 'several_choices'))
-              <> (jsonb_typeof(q -> 'choices') = 'array'
-                  AND jsonb_array_length(q -> 'choices') BETWEEN 2 AND 20)
+        -- Choices: 2 to 20 one-line texts for the two kinds of choice;
+        -- for the others none (absent, null or []: one choice was taken
+        -- and kept on a short_text question).
+        ELSIF (CASE WHEN v_kind IN ('one_choice', 'several_choices')
+                    THEN CASE WHEN jsonb_typeof(q -> 'choices') = 'array'
+                              THEN jsonb_array_length(q -> 'choices') NOT BETWEEN 2 AND 20
+                              ELSE true END
+                    ELSE coalesce(q -> 'choices', 'null') NOT IN ('null', '[]') END)
               OR EXISTS (SELECT 1 FROM jsonb_array_elements(
                              CASE WHEN jsonb_typeof(q -> 'choices') = 'array'
                                   THEN q -> 'choices' ELSE '[]' END) c
                           WHERE jsonb_typeof(c) <> 'string'
-                             OR length(c #>> '{}') NOT BETWEEN 1 AND 300) THEN
-            message := 'choices: 2 to 20 short texts for one_choice and several_choices, '
+                             OR length(c #>> '{}') NOT BETWEEN 1 AND 300
+                             OR c #>> '{}' ~ '[[:cntrl:]]') THEN
+            message := 'choices: 2 to 20 one-line texts for one_choice and several_choices, '
                        'none for the other kinds';
+        ELSIF (SELECT count(*) <> count(DISTINCT c) FROM jsonb_array_elements(
+                   CASE WHEN jsonb_typeof(q -> 'choices') = 'array'
+                        THEN q -> 'choices' ELSE '[]' END) c) THEN
+            message := 'choices: each must differ from the others';
         END IF;
         IF message IS NOT NULL THEN
             outcome := 'invalid';
