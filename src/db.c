@@ -250,19 +250,21 @@ db_ready(void)
  * left, and the same statement may succeed at once, as PostgreSQL's manual
  * advises (a staff DELETE of a question at psql and a registration that
  * answers it can deadlock whatever order either takes its locks in).  Run
- * again, at most DB_ATTEMPTS times in all; never inside a transaction the
- * caller opened (the session is then not idle), and never a lock or
- * statement timeout, which would only wait as long again.
+ * again, at most DB_ATTEMPTS times in all; only a statement that was its
+ * own transaction (the session idle before it and after it: never a step,
+ * COMMIT included, of a transaction the caller opened, whose failure ended
+ * more than the statement), and never a lock or statement timeout, which
+ * would only wait as long again.
  */
 #define DB_ATTEMPTS	3
 
 static int
-worth_again(enum stmt s, const PGresult *res, int attempt)
+worth_again(enum stmt s, const PGresult *res, int attempt, int was_idle)
 {
 	const char	*state;
 
-	if (res == NULL || attempt >= DB_ATTEMPTS || conn == NULL ||
-	    PQstatus(conn) != CONNECTION_OK ||
+	if (!was_idle || res == NULL || attempt >= DB_ATTEMPTS ||
+	    conn == NULL || PQstatus(conn) != CONNECTION_OK ||
 	    PQtransactionStatus(conn) != PQTRANS_IDLE)
 		return 0;
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -277,19 +279,20 @@ worth_again(enum stmt s, const PGresult *res, int attempt)
 enum db_status
 db_query(enum stmt s, int nparams, const char *const *values, PGresult **res)
 {
-	int	 attempt;
+	int	 attempt, was_idle;
 
 	*res = NULL;
 	check_call(s, nparams);
 	for (attempt = 1; ; attempt++) {
 		if (!db_ready())
 			return DB_UNAVAILABLE;
+		was_idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
 		*res = PQexecPrepared(conn, db_stmts[s].name, nparams, values,
 		    NULL, NULL, 0);
 		if (*res != NULL && (PQresultStatus(*res) == PGRES_TUPLES_OK ||
 		    PQresultStatus(*res) == PGRES_COMMAND_OK))
 			return DB_OK;
-		if (!worth_again(s, *res, attempt))
+		if (!worth_again(s, *res, attempt, was_idle))
 			return failed(s, res);
 		PQclear(*res);
 		*res = NULL;
@@ -495,9 +498,11 @@ db_query_durable(enum stmt s, int nparams, const char *const *values,
 
 	check_call(s, nparams);
 	for (attempt = 1; ; attempt++) {
+		/* Its own BEGIN ... COMMIT, in a session no caller has a
+		 * transaction open in (registration_submit() is the one). */
 		if (durable_once(s, nparams, values, res, &which, &st))
 			return st;
-		if (which == STMT_DURABLE || !worth_again(s, *res, attempt))
+		if (which == STMT_DURABLE || !worth_again(s, *res, attempt, 1))
 			return failed(which, res);
 		PQclear(*res);
 		*res = NULL;
