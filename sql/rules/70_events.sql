@@ -76,6 +76,7 @@ DECLARE
     k text;
     v_tz text;
     v_type text;
+    v_out_of_range text;
     allowed text[] := ARRAY['slug', 'title', 'description', 'presenter', 'format', 'location',
         'online_url', 'categories', 'organizer', 'accessibility_contact', 'starts_at',
         'ends_at', 'timezone', 'capacity', 'waitlist_enabled', 'waitlist_capacity',
@@ -244,6 +245,18 @@ BEGIN
         RETURN;
     END;
 
+    -- Four-digit years in every zone, and nothing before the calendars'
+    -- own epoch (an .ics VTIMEZONE starts in 1970): year 1 was taken, and
+    -- its .ics and its JSON named different years.  The first time out of
+    -- that range, in the fields' order.
+    v_out_of_range := (SELECT t.name
+                         FROM (VALUES (1, 'starts_at', n.starts_at), (2, 'ends_at', n.ends_at),
+                                      (3, 'registration_opens_at', n.registration_opens_at),
+                                      (4, 'registration_closes_at', n.registration_closes_at)
+                              ) t(ord, name, at)
+                        WHERE t.at NOT BETWEEN '1970-01-02' AND '9998-12-31'
+                        ORDER BY t.ord LIMIT 1);
+
     IF n.slug !~ '^[a-z0-9][a-z0-9-]{0,99}$' OR n.slug ~ '^[0-9]+$' THEN
         field := 'slug'; message := 'lower-case letters, digits and hyphens, not only digits';
     ELSIF n.title = '' OR length(n.title) > 300 THEN
@@ -261,17 +274,8 @@ BEGIN
         field := 'format'; message := 'must be online, in_person or hybrid';
     ELSIF n.online_url !~ '^https?://[^[:space:]]+$' THEN
         field := 'online_url'; message := 'must be an http or https URL';
-    -- Four-digit years in every zone, and nothing before the calendars'
-    -- own epoch (an .ics VTIMEZONE starts in 1970): year 1 was taken, and
-    -- its .ics and its JSON named different years.
-    ELSIF n.starts_at NOT BETWEEN '1970-01-02' AND '9998-12-31' THEN
-        field := 'starts_at'; message := 'must be between 1970 and 9998';
-    ELSIF n.ends_at NOT BETWEEN '1970-01-02' AND '9998-12-31' THEN
-        field := 'ends_at'; message := 'must be between 1970 and 9998';
-    ELSIF n.registration_opens_at NOT BETWEEN '1970-01-02' AND '9998-12-31' THEN
-        field := 'registration_opens_at'; message := 'must be between 1970 and 9998';
-    ELSIF n.registration_closes_at NOT BETWEEN '1970-01-02' AND '9998-12-31' THEN
-        field := 'registration_closes_at'; message := 'must be between 1970 and 9998';
+    ELSIF v_out_of_range IS NOT NULL THEN
+        field := v_out_of_range; message := 'must be between 1970 and 9998';
     ELSIF n.ends_at <= n.starts_at THEN
         field := 'ends_at'; message := 'must be after starts_at';
     ELSIF n.registration_closes_at <= n.registration_opens_at THEN

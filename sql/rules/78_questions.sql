@@ -75,6 +75,7 @@ DECLARE
     q jsonb;
     i integer := 0;
     v_kind text;
+    v_choices jsonb;
 BEGIN
     IF jsonb_typeof(p_questions) IS DISTINCT FROM 'array' OR jsonb_array_length(p_questions) > 20 THEN
         outcome := 'invalid'; field := 'questions'; message := 'must be a list of at most 20 questions';
@@ -102,6 +103,10 @@ BEGIN
                 'required', false);
         END IF;
         v_kind := q ->> 'kind';
+        -- The choices given as a list, else none (-> of a name gives NULL
+        -- on anything but an object).
+        v_choices := CASE WHEN jsonb_typeof(q -> 'choices') = 'array'
+                          THEN q -> 'choices' ELSE '[]' END;
         IF jsonb_typeof(q) <> 'object' OR v_kind IS NULL
            OR v_kind NOT IN ('short_text', 'long_text', 'one_choice', 'several_choices', 'yes_no') THEN
             message := 'kind must be short_text, long_text, one_choice, several_choices or yes_no';
@@ -118,21 +123,15 @@ BEGIN
         -- for the others none (absent, null or []: one choice was taken
         -- and kept on a short_text question).
         ELSIF (CASE WHEN v_kind IN ('one_choice', 'several_choices')
-                    THEN CASE WHEN jsonb_typeof(q -> 'choices') = 'array'
-                              THEN jsonb_array_length(q -> 'choices') NOT BETWEEN 2 AND 20
-                              ELSE true END
+                    THEN jsonb_array_length(v_choices) NOT BETWEEN 2 AND 20
                     ELSE coalesce(q -> 'choices', 'null') NOT IN ('null', '[]') END)
-              OR EXISTS (SELECT 1 FROM jsonb_array_elements(
-                             CASE WHEN jsonb_typeof(q -> 'choices') = 'array'
-                                  THEN q -> 'choices' ELSE '[]' END) c
+              OR EXISTS (SELECT 1 FROM jsonb_array_elements(v_choices) c
                           WHERE jsonb_typeof(c) <> 'string'
                              OR length(c #>> '{}') NOT BETWEEN 1 AND 300
                              OR c #>> '{}' ~ '[[:cntrl:]]') THEN
             message := 'choices: 2 to 20 one-line texts for one_choice and several_choices, '
                        'none for the other kinds';
-        ELSIF (SELECT count(*) <> count(DISTINCT c) FROM jsonb_array_elements(
-                   CASE WHEN jsonb_typeof(q -> 'choices') = 'array'
-                        THEN q -> 'choices' ELSE '[]' END) c) THEN
+        ELSIF (SELECT count(*) <> count(DISTINCT c) FROM jsonb_array_elements(v_choices) c) THEN
             message := 'choices: each must differ from the others';
         END IF;
         IF message IS NOT NULL THEN
@@ -142,9 +141,7 @@ BEGIN
         INSERT INTO questions (event_id, position, kind, label, help, required, choices)
         VALUES (e.id, i, v_kind, btrim(q ->> 'label'), coalesce(q ->> 'help', ''),
                 coalesce((q ->> 'required')::boolean, false),
-                ARRAY(SELECT jsonb_array_elements_text(
-                          CASE WHEN jsonb_typeof(q -> 'choices') = 'array'
-                               THEN q -> 'choices' ELSE '[]' END)));
+                ARRAY(SELECT jsonb_array_elements_text(v_choices)));
     END LOOP;
     field := NULL;
     PERFORM audit(who.actor, who.via, 'questions_set', e.id, NULL,
