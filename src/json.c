@@ -421,7 +421,7 @@ const char *
 json_duplicate_key(const cJSON *item)
 {
 	const cJSON	*c;
-	const char	*dup, **names;
+	const char	*dup, **names, *few[16];
 	size_t		 n = 0, i;
 
 	if (!cJSON_IsObject(item) && !cJSON_IsArray(item))
@@ -431,8 +431,11 @@ json_duplicate_key(const cJSON *item)
 			return dup;
 	if (!cJSON_IsObject(item) || n < 2)
 		return NULL;
-	/* Sorted, so a body of many names costs n log n, not n squared. */
-	if ((names = calloc(n, sizeof(*names))) == NULL)
+	/* Sorted, so a body of many names costs n log n, not n squared; a
+	 * registration's few names need no allocation. */
+	names = n <= sizeof(few) / sizeof(few[0]) ? few :
+	    calloc(n, sizeof(*names));
+	if (names == NULL)
 		fatalx("out of memory checking JSON");
 	for (c = item->child, i = 0; c != NULL; c = c->next)
 		names[i++] = c->string;
@@ -440,6 +443,7 @@ json_duplicate_key(const cJSON *item)
 	for (i = 1, dup = NULL; i < n && dup == NULL; i++)
 		if (strcmp(names[i - 1], names[i]) == 0)
 			dup = names[i];
-	free(names);
+	if (names != few)
+		free(names);
 	return dup;
 }
