@@ -17,6 +17,7 @@
 #include "api_admin.h"
 #include "db.h"
 #include "handlers.h"
+#include "i18n.h"
 #include "json.h"
 #include "query.h"
 #include "validate.h"
@@ -33,9 +34,9 @@ static const struct query_param event_params[E__MAX] = {
 	[E_STATUS] = { "status", Q_ONEOF, 0, 0, 0, statuses, NULL },
 	[E_CATEGORY] = { "category", Q_TEXT, 0, ORG_MAX_CHARS, 0, NULL, NULL },
 	[E_FROM] = { "from", Q_DATE, 0, 0, 0, NULL,
-	    "from and to are dates: YYYY-MM-DD" },
+	    N_("from and to are dates: YYYY-MM-DD") },
 	[E_TO] = { "to", Q_DATE, 0, 0, 0, NULL,
-	    "from and to are dates: YYYY-MM-DD" },
+	    N_("from and to are dates: YYYY-MM-DD") },
 	[E_Q] = { "q", Q_TEXT, 0, QUERY_TEXT_MAX, 0, NULL, NULL },
 	[E_PAGE] = { "page", Q_INT, 1, PAGE_MAX, 1, NULL, NULL },
 	[E_PER_PAGE] = { "per_page", Q_INT, 1, PER_PAGE_MAX, PER_PAGE_DEFAULT,
@@ -120,6 +121,11 @@ h_admin_events_list(struct request *req, struct response *resp)
 
 	if (parse(req, resp, event_params, E__MAX, v) == -1)
 		return;
+	if (query_date_range(&v[E_FROM], &v[E_TO]) == -1) {
+		answer_error(req, resp, 400, "invalid_query",
+		    QUERY_RANGE_MESSAGE);
+		return;
+	}
 	paging(v[E_PAGE].num, v[E_PER_PAGE].num, limit, offset, sizeof(limit));
 	vals[0] = req->api_key;
 	vals[1] = opt(&v[E_STATUS]);

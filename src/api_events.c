@@ -13,6 +13,7 @@
 #include "answer.h"
 #include "db.h"
 #include "handlers.h"
+#include "i18n.h"
 #include "json.h"
 #include "log.h"
 #include "query.h"
@@ -26,9 +27,9 @@ enum { P_CATEGORY, P_FROM, P_TO, P_Q, P_PAGE, P_PER_PAGE, P__MAX };
 static const struct query_param list_params[P__MAX] = {
 	[P_CATEGORY] = { "category", Q_TEXT, 0, ORG_MAX_CHARS, 0, NULL, NULL },
 	[P_FROM] = { "from", Q_DATE, 0, 0, 0, NULL,
-	    "from and to are dates: YYYY-MM-DD" },
+	    N_("from and to are dates: YYYY-MM-DD") },
 	[P_TO] = { "to", Q_DATE, 0, 0, 0, NULL,
-	    "from and to are dates: YYYY-MM-DD" },
+	    N_("from and to are dates: YYYY-MM-DD") },
 	[P_Q] = { "q", Q_TEXT, 0, QUERY_TEXT_MAX, 0, NULL, NULL },
 	[P_PAGE] = { "page", Q_INT, 1, PAGE_MAX, 1, NULL, NULL },
 	[P_PER_PAGE] = { "per_page", Q_INT, 1, PER_PAGE_MAX, PER_PAGE_DEFAULT,
@@ -55,6 +56,11 @@ h_events_list(struct request *req, struct response *resp)
 	if (query_parse(req->query, list_params, P__MAX, v, &bad) == -1) {
 		query_message(&list_params[bad], msg, sizeof(msg));
 		answer_error(req, resp, 400, "invalid_query", msg);
+		return;
+	}
+	if (query_date_range(&v[P_FROM], &v[P_TO]) == -1) {
+		answer_error(req, resp, 400, "invalid_query",
+		    QUERY_RANGE_MESSAGE);
 		return;
 	}
 	snprintf(limit, sizeof(limit), "%lld", v[P_PER_PAGE].num);

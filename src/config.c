@@ -113,6 +113,8 @@ config_load(void)
 	/* Webhooks: a receiver has 10 s to answer; retries after 10 s,
 	 * doubling, at most an hour apart, 30 tries (about a day). */
 	cfg.webhook_ca = env_str("EVENTBOX_WEBHOOK_CA", "");
+	cfg.webhook_allow_private = (int)env_num(
+	    "EVENTBOX_WEBHOOK_ALLOW_PRIVATE", 0, 0, 1);
 	cfg.webhook_timeout_ms = (int)env_num("EVENTBOX_WEBHOOK_TIMEOUT_MS",
 	    10000, 100, 60000);
 	cfg.webhook_max_tries = (int)env_num("EVENTBOX_WEBHOOK_MAX_TRIES", 30,

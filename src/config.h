@@ -50,6 +50,8 @@ struct config {
 	/* Webhook deliveries (webhook.c, sent by the mailer). */
 	const char	*webhook_ca;	/* EVENTBOX_WEBHOOK_CA: CA bundle file,
 					   "" = the system's */
+	int		 webhook_allow_private; /* EVENTBOX_WEBHOOK_ALLOW_PRIVATE:
+					 * 1: loopback, private networks too */
 	int		 webhook_timeout_ms;	/* EVENTBOX_WEBHOOK_TIMEOUT_MS */
 	int		 webhook_max_tries;	/* EVENTBOX_WEBHOOK_MAX_TRIES */
 	int		 webhook_retry_base_ms;	/* EVENTBOX_WEBHOOK_RETRY_BASE_MS */

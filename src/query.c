@@ -64,6 +64,14 @@ query_parse(const char *query, const struct query_param *params, size_t n,
 	return 0;
 }
 
+int
+query_date_range(const struct query_value *from, const struct query_value *to)
+{
+	if (from->present && to->present && strcmp(from->text, to->text) > 0)
+		return -1;	/* YYYY-MM-DD sorts as text */
+	return 0;
+}
+
 void
 query_message(const struct query_param *p, char *msg, size_t msgsz)
 {

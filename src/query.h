@@ -46,6 +46,13 @@ struct query_value {
  */
 int	 query_parse(const char *query, const struct query_param *params,
 	    size_t n, struct query_value *vals, size_t *bad);
+/*
+ * -1 when both dates of a range are given and from is after to (a range
+ * that holds no day is the client's mistake, not an empty list), else 0.
+ */
+int	 query_date_range(const struct query_value *from,
+	    const struct query_value *to);
+#define QUERY_RANGE_MESSAGE	N_("from is after to: give from on or before to")
 /* "days: a whole number from 1 to 365", for the API's 400. */
 void	 query_message(const struct query_param *, char *msg, size_t msgsz);
 

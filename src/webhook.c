@@ -14,8 +14,19 @@
  * dropped.  EVENTBOX_WEBHOOK_CA names a CA bundle to trust instead of the
  * system's (a receiver with a private CA).  The log names the outbox row
  * and the webhook's id, never its URL, secret or body.
+ *
+ * The mailer connects only to public addresses unless
+ * EVENTBOX_WEBHOOK_ALLOW_PRIVATE=1: a staff key must not make it a probe of
+ * the machine's own ports, the consortium's network or a cloud's metadata
+ * service.  The address is checked as each connection is opened (after
+ * name resolution, so a name that resolves to 127.0.0.1 is refused too).
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +103,98 @@ webhook_sign(const char *secret, const char *id, const char *timestamp,
 	return rc;
 }
 
+/* IPv4 networks no receiver is on (host order; RFC 6890's table). */
+static const struct {
+	uint32_t	net;
+	unsigned	bits;
+} v4_internal[] = {
+	{ 0x00000000, 8 },	/* "this network" */
+	{ 0x0a000000, 8 },	/* private */
+	{ 0x64400000, 10 },	/* shared (carrier-grade NAT) */
+	{ 0x7f000000, 8 },	/* loopback */
+	{ 0xa9fe0000, 16 },	/* link-local: cloud metadata services */
+	{ 0xac100000, 12 },	/* private */
+	{ 0xc0000000, 24 },	/* IETF protocol assignments */
+	{ 0xc0000200, 24 },	/* documentation */
+	{ 0xc0a80000, 16 },	/* private */
+	{ 0xc6120000, 15 },	/* benchmarking */
+	{ 0xc6336400, 24 },	/* documentation */
+	{ 0xcb007100, 24 },	/* documentation */
+	{ 0xe0000000, 4 },	/* multicast */
+	{ 0xf0000000, 4 },	/* reserved, broadcast */
+};
+
+static int
+v4_public(const unsigned char b[4])
+{
+	uint32_t	 a;
+	size_t		 i;
+
+	a = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3];
+	for (i = 0; i < sizeof(v4_internal) / sizeof(v4_internal[0]); i++)
+		if (a >> (32 - v4_internal[i].bits) ==
+		    v4_internal[i].net >> (32 - v4_internal[i].bits))
+			return 0;
+	return 1;
+}
+
+int
+webhook_address_public(const struct sockaddr *sa)
+{
+	static const unsigned char	 mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const unsigned char	 nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+	static const unsigned char	 zero[12];
+	struct sockaddr_in		 in;
+	struct sockaddr_in6		 in6;
+	const unsigned char		*b;
+
+	if (sa->sa_family == AF_INET) {
+		memcpy(&in, sa, sizeof(in));
+		return v4_public((const unsigned char *)&in.sin_addr);
+	}
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	memcpy(&in6, sa, sizeof(in6));
+	b = in6.sin6_addr.s6_addr;
+	if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0)
+		return v4_public(b + 12);
+	if (b[0] == 0x20 && b[1] == 0x02)		/* 6to4 */
+		return v4_public(b + 2);
+	if (memcmp(b, zero, 12) == 0 ||			/* ::, ::1, ::a.b.c.d */
+	    (b[0] & 0xfe) == 0xfc ||			/* unique local */
+	    (b[0] == 0xfe && (b[1] & 0x80) == 0x80) ||	/* link-, site-local */
+	    b[0] == 0xff ||				/* multicast */
+	    (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) ||
+	    (b[0] == 0x01 && memcmp(b + 1, zero, 7) == 0))	/* discard */
+		return 0;
+	return 1;
+}
+
+/* The address a connection was refused, for the delivery's last_error. */
+struct guard {
+	char	 refused[INET6_ADDRSTRLEN];
+};
+
+static curl_socket_t
+open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct guard	*g = arg;
+	const void	*ip;
+
+	(void)purpose;
+	if (!cfg.webhook_allow_private && !webhook_address_public(&a->addr)) {
+		ip = a->family == AF_INET6 ?
+		    (const void *)&((struct sockaddr_in6 *)&a->addr)->sin6_addr :
+		    (const void *)&((struct sockaddr_in *)&a->addr)->sin_addr;
+		if (inet_ntop(a->family, ip, g->refused,
+		    sizeof(g->refused)) == NULL)
+			snprintf(g->refused, sizeof(g->refused), "an address");
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
 static size_t
 drop_cb(char *ptr, size_t size, size_t n, void *arg)
 {
@@ -123,6 +226,7 @@ post(const char *url, const char *id, const char *body, const char *secret,
     char *err, size_t errsz)
 {
 	struct curl_slist	*h = NULL;
+	struct guard		 g = { "" };
 	char			 ts[24], sig[WEBHOOK_SIG_LEN];
 	long			 code = 0;
 	CURLcode		 rc;
@@ -148,6 +252,8 @@ post(const char *url, const char *id, const char *body, const char *secret,
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, drop_cb);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)cfg.webhook_timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &g);
 	if (*cfg.webhook_ca != '\0')
 		curl_easy_setopt(curl, CURLOPT_CAINFO, cfg.webhook_ca);
 	rc = curl_easy_perform(curl);
@@ -159,7 +265,11 @@ post(const char *url, const char *id, const char *body, const char *secret,
 		snprintf(err, errsz, "http %ld", code);
 		return POST_REFUSED;
 	}
-	snprintf(err, errsz, "%s", curl_easy_strerror(rc));
+	if (*g.refused != '\0' && rc == CURLE_COULDNT_CONNECT)
+		snprintf(err, errsz, "not sent to %s: not a public address "
+		    "(EVENTBOX_WEBHOOK_ALLOW_PRIVATE)", g.refused);
+	else
+		snprintf(err, errsz, "%s", curl_easy_strerror(rc));
 	return POST_UNREACHABLE;
 }
 

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+struct sockaddr;
+
 /* 44 characters of base64 and a NUL */
 #define WEBHOOK_SIG_LEN	45
 
@@ -30,5 +32,10 @@ int	 webhook_send_one(void);
  * ("whsec_" and the base64 of the key); -1 when the secret is malformed. */
 int	 webhook_sign(const char *secret, const char *id, const char *timestamp,
 	    const char *body, size_t len, char sig[WEBHOOK_SIG_LEN]);
+/* 1 when a receiver may be reached at this address without
+ * EVENTBOX_WEBHOOK_ALLOW_PRIVATE: a public unicast IPv4 or IPv6 address,
+ * not loopback, private, link-local (cloud metadata), shared, reserved,
+ * documentation or multicast, nor such an IPv4 address inside IPv6. */
+int	 webhook_address_public(const struct sockaddr *);
 
 #endif

@@ -31,7 +31,8 @@ def test_the_event_list_has_drafts_filters_and_pages(api, admin, make_event):
 
 
 @pytest.mark.parametrize("query", ["status=open", "from=2026-02-30", "page=0",
-                                   "per_page=1001", "per_page=x"])
+                                   "per_page=1001", "per_page=x",
+                                   "from=2027-01-02&to=2027-01-01"])
 def test_a_bad_event_list_query_is_a_400(admin, query):
     assert_error(admin.get(f"/events?{query}"), 400, "invalid_query")
 

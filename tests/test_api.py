@@ -204,6 +204,21 @@ def test_the_list_filters_by_date_range_inclusive(api, make_event, db):
     r = api.get(f"{API}/events?category={cat}&to={day_of_middle}")
     assert [e["slug"] for e in r.json["events"]] == [early, middle]
 
+    r = api.get(f"{API}/events?category={cat}&from={day_of_middle}&to={day_of_middle}")
+    assert [e["slug"] for e in r.json["events"]] == [middle]
+
+
+def test_a_range_that_ends_before_it_starts_is_a_400_not_an_empty_list(api):
+    r = api.get(f"{API}/events?from=2027-03-02&to=2027-03-01")
+    assert_error(r, 400, "invalid_query")
+    assert "from is after to" in r.json["error"]["message"]
+    r = api.get(f"{API}/events?from=2027-03-02&to=2027-03-01",
+                headers={"Accept-Language": "es"})
+    assert_error(r, 400, "invalid_query")
+    assert r.json["error"]["message"].startswith("from es posterior a to")
+    r = api.get(f"{API}/events?to=2026-1-1", headers={"Accept-Language": "es"})
+    assert r.json["error"]["message"] == "from y to son fechas: YYYY-MM-DD"
+
 
 def test_the_list_searches_text_case_insensitively(api, make_event):
     word = "zebra" + uuid.uuid4().hex[:8]

@@ -150,10 +150,13 @@ def hooks(admin, db):
 @pytest.fixture
 def hook_mailer(tls, smtp, mailers):  # noqa: F811
     """Starts a mailer that trusts the test CA and retries quickly, with
-    the longest wait between attempts 2 s (so a minute down is many tries)."""
-    def start():
+    the longest wait between attempts 2 s (so a minute down is many tries).
+    The receivers are on 127.0.0.1, so it allows private addresses unless
+    told otherwise."""
+    def start(allow_private=1):
         server = smtp().start()
         return mailers.start(server.url, EVENTBOX_WEBHOOK_CA=tls[0],
+                             EVENTBOX_WEBHOOK_ALLOW_PRIVATE=allow_private,
                              EVENTBOX_WEBHOOK_RETRY_BASE_MS=200,
                              EVENTBOX_WEBHOOK_MAX_BACKOFF_MS=2000,
                              EVENTBOX_WEBHOOK_MAX_TRIES=1000,
@@ -393,6 +396,46 @@ def test_a_receiver_that_does_not_answer_holds_back_all_its_deliveries(
     assert due() == {ids[0]: True, ids[1]: True, ids[2]: True}
     assert db.value("SELECT count(*) FROM eventbox.webhook_claim(10) c"
                     " WHERE c.webhook_id = %s", hook["id"]) == 0
+
+
+def test_the_mailer_reaches_no_internal_address_unless_allowed(
+        api, admin, db, make_event, receivers, hooks, hook_mailer, mailers):
+    """By default a staff key cannot point the mailer at the machine itself:
+    a URL naming 127.0.0.1, or a name that resolves to it, or the cloud
+    metadata address, gets no connection, and the delivery says why.  With
+    EVENTBOX_WEBHOOK_ALLOW_PRIVATE=1 the same delivery goes out."""
+    slug = make_event()
+    rx = receivers().start()
+    url = rx.url
+    by_name = f"https://localhost:{rx.port}/hooks/by-name-{uuid.uuid4().hex[:8]}"
+    metadata = f"https://169.254.169.254/hooks/{uuid.uuid4().hex[:8]}"
+    made = [hooks(u, ["registration.created"]) for u in (url, by_name, metadata)]
+    register(api, slug, "ann")
+    p = hook_mailer(allow_private=0)
+
+    def errors():
+        return dict(db.all(
+            "SELECT w.url, o.last_error FROM eventbox.outbox o"
+            " JOIN eventbox.webhooks w ON w.id = o.webhook_id"
+            " WHERE w.id = ANY(%s)", [h["id"] for h in made]))
+    deadline = time.monotonic() + 30
+    while not all(errors().values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    got = errors()
+    assert re.fullmatch(r"not sent to 127\.0\.0\.1: not a public address"
+                        r" \(EVENTBOX_WEBHOOK_ALLOW_PRIVATE\)", got[url] or ""), got
+    assert re.match(r"not sent to (127\.0\.0\.1|::1): not a public address",
+                    got[by_name] or ""), got
+    assert (got[metadata] or "").startswith("not sent to 169.254.169.254:"), got
+    assert rx.seen == {}, "the receiver was connected to"
+    assert mailers.stop(p) == 0
+    listed = {w["id"]: w for w in admin.get("/webhooks").json["webhooks"]}
+    assert listed[made[0]["id"]]["last_error"] == got[url]      # staff see why
+    for h in made[1:]:          # not the metadata service of a cloud CI host
+        db.all("SELECT eventbox.webhook_disable(%s)", h["id"])
+    hook_mailer()                               # allows private addresses
+    ((h, raw),) = rx.wait(path_of(url), 1)
+    verify(made[0]["secret"], h, raw)
 
 
 def test_staff_at_psql_manage_webhooks_and_the_service_cannot_read_secrets(db):

@@ -2,6 +2,10 @@
  * unit.c: unit tests for the pure code (validation, decoding, routing).
  * Built with ASan+UBSan by `make test`; prints "N passed, M failed".
  */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -141,6 +145,18 @@ test_decoding(void)
 	    len == 0);
 }
 
+/* query_date_range() of from and to ("" for absent). */
+static int
+test_date_range(const char *from, const char *to)
+{
+	struct query_value	 f = { .present = *from != '\0' };
+	struct query_value	 t = { .present = *to != '\0' };
+
+	snprintf(f.text, sizeof(f.text), "%s", from);
+	snprintf(t.text, sizeof(t.text), "%s", to);
+	return query_date_range(&f, &t);
+}
+
 static void
 test_query(void)
 {
@@ -175,6 +191,11 @@ test_query(void)
 	    &bad) == -1 && bad == 3);
 	CHECK("query malformed", query_parse("page=%zz", p, 4, v,
 	    &bad) == -1 && bad == 0);
+	CHECK("query range of dates", test_date_range("2026-12-31",
+	    "2027-01-01") == 0 && test_date_range("2027-01-01",
+	    "2027-01-01") == 0 && test_date_range("2027-01-02",
+	    "2027-01-01") == -1 && test_date_range("2027-01-02", "") == 0 &&
+	    test_date_range("", "2027-01-01") == 0);
 	query_message(&p[0], msg, sizeof(msg));
 	CHECK("query message int", strcmp(msg,
 	    "page: a whole number from 1 to 10") == 0);
@@ -634,6 +655,58 @@ test_webhook_signature(void)
 	CHECK("empty key", webhook_sign("whsec_", "m", "1", S("{}"), sig) == -1);
 }
 
+/* 1 when the literal address is one a webhook may go to by default. */
+static int
+public(const char *ip)
+{
+	struct sockaddr_in	 in = { .sin_family = AF_INET };
+	struct sockaddr_in6	 in6 = { .sin6_family = AF_INET6 };
+
+	if (inet_pton(AF_INET, ip, &in.sin_addr) == 1)
+		return webhook_address_public((struct sockaddr *)&in);
+	if (inet_pton(AF_INET6, ip, &in6.sin6_addr) == 1)
+		return webhook_address_public((struct sockaddr *)&in6);
+	return -1;
+}
+
+static void
+test_webhook_addresses(void)
+{
+	static const char *const internal[] = {
+		"127.0.0.1", "127.255.255.254", "0.0.0.0", "10.1.2.3",
+		"172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
+		"100.64.0.1", "100.127.255.255", "192.0.0.8", "192.0.2.1",
+		"198.18.0.1", "198.19.255.255", "198.51.100.7", "203.0.113.9",
+		"224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255",
+		"::", "::1", "::127.0.0.1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+		"::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:7f00:1::",
+		"2002:c0a8:101::1", "fc00::1", "fd12:3456::1", "fe80::1",
+		"febf::1", "fec0::1", "ff02::1", "2001:db8::1", "100::1",
+	};
+	static const char *const outside[] = {
+		"1.1.1.1", "8.8.8.8", "9.255.255.255", "11.0.0.1",
+		"172.15.255.255", "172.32.0.1", "192.167.255.255",
+		"192.169.0.1", "100.63.255.255", "100.128.0.1", "169.253.0.1",
+		"198.17.255.255", "198.20.0.1", "223.255.255.255", "93.184.216.34",
+		"2606:4700:4700::1111", "2001:4860:4860::8888",
+		"::ffff:93.184.216.34", "64:ff9b::808:808", "2002:808:808::1",
+		"2a00:1450:4001::1", "fbff::1", "fe7f::1",
+	};
+	struct sockaddr	 unix_sa = { .sa_family = AF_UNIX };
+	char		 name[64];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(internal) / sizeof(internal[0]); i++) {
+		snprintf(name, sizeof(name), "internal %s", internal[i]);
+		CHECK(name, public(internal[i]) == 0);
+	}
+	for (i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+		snprintf(name, sizeof(name), "public %s", outside[i]);
+		CHECK(name, public(outside[i]) == 1);
+	}
+	CHECK("no other family", webhook_address_public(&unix_sa) == 0);
+}
+
 /* json_put_string() against cJSON's own printing, byte for byte: every
  * byte alone, and a thousand strings of random bytes. */
 static void
@@ -846,6 +919,7 @@ main(void)
 	test_iso_time();
 	test_duplicate_keys();
 	test_webhook_signature();
+	test_webhook_addresses();
 	test_ical();
 	test_email();
 	test_text();
