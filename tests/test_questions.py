@@ -4,11 +4,13 @@ staff read them in the roster and its CSV, and the purge erases them with
 the rest of the personal data."""
 import csv
 import io
+import os
 import re
 
 import psycopg2
 import pytest
 
+from conftest import ROOT, connect
 from staffkit import ADMIN, admin, assert_error, email, staff_key  # noqa: F401
 from test_pages import patron  # noqa: F401
 
@@ -320,3 +322,51 @@ def test_the_events_copy_of_its_questions_follows_every_change(api, db, admin,
     r = admin.put(f"/events/{slug}/questions", json_body={"questions": []})
     assert r.status == 200, r
     assert api.get(f"/api/v1/events/{slug}").json["questions"] == []
+
+
+def test_a_question_that_is_not_a_choice_holds_no_choices_even_from_psql(db, make_event):
+    """The table refuses what set_questions() refuses (022_question_choices.sql),
+    and the migration empties the choices that the old constraint let a
+    short_text question keep, in the table and in the event's copy."""
+    slug = make_event()
+    for kind, choices in (("short_text", ["North"]), ("yes_no", ["Yes", "No"]),
+                          ("one_choice", ["North"]), ("several_choices", [])):
+        with pytest.raises(psycopg2.errors.CheckViolation) as e:
+            db.all("INSERT INTO eventbox.questions (event_id, position, kind, label, choices)"
+                   " SELECT id, 1, %s, 'Where?', %s FROM eventbox.events WHERE slug = %s",
+                   kind, choices, slug)
+        assert e.value.diag.constraint_name == "questions_choices_with_choice_kinds", kind
+
+    conn = connect()
+    conn.autocommit = False
+    try:
+        with conn.cursor() as cur:
+            cur.execute("ALTER TABLE eventbox.questions"
+                        " DROP CONSTRAINT questions_choices_with_choice_kinds,"
+                        " ADD CONSTRAINT questions_choices_with_choice_kinds"
+                        " CHECK ((kind IN ('one_choice', 'several_choices'))"
+                        " = (cardinality(choices) >= 2))")      # as 014 made it
+            cur.execute("INSERT INTO eventbox.questions (event_id, position, kind, label, choices)"
+                        " SELECT id, p, k, 'Where?', c FROM eventbox.events,"
+                        " (VALUES (1, 'short_text', '{North}'::text[]),"
+                        "         (2, 'one_choice', '{North,South}')) v (p, k, c)"
+                        " WHERE slug = %s", (slug,))
+            cur.execute("SELECT questions -> 0 -> 'choices' FROM eventbox.events"
+                        " WHERE slug = %s", (slug,))
+            assert cur.fetchone()[0] == ["North"]       # what 022 finds
+            with open(os.path.join(ROOT, "sql", "022_question_choices.sql")) as f:
+                cur.execute(f.read())
+            cur.execute("SELECT kind, choices FROM eventbox.questions q"
+                        " JOIN eventbox.events e ON e.id = q.event_id"
+                        " WHERE e.slug = %s ORDER BY position", (slug,))
+            assert cur.fetchall() == [("short_text", []), ("one_choice", ["North", "South"])]
+            cur.execute("SELECT questions = eventbox.questions_list(id),"
+                        " jsonb_path_query_array(questions, '$[*].choices')"
+                        " FROM eventbox.events WHERE slug = %s", (slug,))
+            assert cur.fetchone() == (True, [[], ["North", "South"]])
+            cur.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+                        " WHERE conname = 'questions_choices_with_choice_kinds'")
+            assert "cardinality(choices) = 0" in cur.fetchone()[0]
+    finally:
+        conn.rollback()
+        conn.close()
