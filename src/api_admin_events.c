@@ -286,13 +286,22 @@ h_admin_capacity(struct request *req, struct response *resp)
 	if (admin_event_arg(req, resp) == -1 ||
 	    (body = json_body(req, resp)) == NULL)
 		return;
+	for (c = body->child; c != NULL; c = c->next)
+		if (c->string == NULL || strcmp(c->string, "capacity") != 0) {
+			answer_field_error(resp, c->string != NULL ?
+			    c->string : "capacity",
+			    "is not a field of this call: send only "
+			    "capacity");
+			cJSON_Delete(body);
+			return;
+		}
 	c = cJSON_GetObjectItemCaseSensitive(body, "capacity");
 	if (!cJSON_IsNumber(c) || c->valuedouble < 0 ||
 	    c->valuedouble > CAPACITY_MAX ||
 	    c->valuedouble != (double)(long)c->valuedouble) {
 		cJSON_Delete(body);
 		answer_field_error(resp, "capacity",
-		    "must be a whole number from 0");
+		    "must be a whole number from 0 to 1000000");
 		return;
 	}
 	snprintf(cap, sizeof(cap), "%ld", (long)c->valuedouble);

@@ -162,6 +162,8 @@ def test_creating_an_event_answers_201_with_the_staff_view_and_is_audited(
     ({"online_url": "javascript:alert(1)"}, "online_url"),
     ({"registration_opens_at": "2031-03-01T09:00:00",
       "registration_closes_at": "2031-02-01T09:00:00"}, "registration_closes_at"),
+    ({"registration_opens_at": "2031-03-05T14:00:00"}, "registration_opens_at"),
+    ({"registration_opens_at": "2031-03-06T09:00:00"}, "registration_opens_at"),
     ({"status": "published"}, "status"),
     ({"confirmed_count": 5}, "confirmed_count"),
     ({"categories": [1, 2]}, "categories"),
@@ -286,6 +288,18 @@ def test_a_bad_capacity_is_422(admin, make_event, body):
     slug = make_event()
     assert_error(admin.put(f"/events/{slug}/capacity", json_body=body), 422,
                  "invalid_field", "capacity")
+
+
+def test_capacity_names_its_range_and_takes_no_other_field(admin, api, make_event):
+    slug = make_event(capacity=10)
+    r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 10 ** 7})
+    assert_error(r, 422, "invalid_field", "capacity")
+    assert r.json["error"]["message"] == "capacity: must be a whole number from 0 to 1000000"
+    r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 2, "x": 1})
+    assert_error(r, 422, "invalid_field", "x")
+    assert api.get(f"/api/v1/events/{slug}").json["capacity"] == 10
+    r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 12})
+    assert r.status == 200 and r.json["capacity"] == 12, r
 
 
 def test_a_capacity_given_twice_is_422_and_changes_nothing(admin, api, make_event):

@@ -441,6 +441,8 @@ def test_a_held_registration_can_be_cancelled_and_its_event_too(api, db, make_ev
     assert api.delete(f"{API}/registrations/{tok}").status == 200
     assert reg(db, a) == ("cancelled", False, False, False)
     assert reg(db, b)[:2] == ("confirmed", True)
+    r = api.post(f"{API}/registrations/{last_token(db, b, 'confirm_address')}/confirm")
+    assert r.status == 200, r
     # Cancelling the event ends every hold with it.
     r = db.one("SELECT outcome FROM eventbox.set_status(%s, 'cancelled')", slug)
     assert r[0] in ("ok", "cancelled"), r
@@ -448,6 +450,12 @@ def test_a_held_registration_can_be_cancelled_and_its_event_too(api, db, make_ev
                     " ON e.id = r.event_id WHERE e.slug = %s AND r.held_until IS NOT NULL",
                     slug) == 0
     assert db.value("SELECT eventbox.expire_holds(%s)", slug) == 0
+    # Only b, who confirmed, is told of the event's cancellation: c never
+    # confirmed, and was promised no more email.
+    b_id, c_id = (db.value("SELECT id FROM eventbox.registrations WHERE email = %s", x)
+                  for x in (b, c))
+    assert db.all("SELECT registration_id FROM eventbox.outbox WHERE kind = 'event_cancelled'"
+                  " AND registration_id IN (%s, %s)", b_id, c_id) == [(b_id,)]
 
 
 def test_a_held_seat_shows_no_online_url(api, db, make_event):

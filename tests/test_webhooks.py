@@ -333,6 +333,13 @@ def test_a_disabled_webhook_gets_nothing(
     ({"url": "https://", "events": ALL}, "url"),
     ({"url": "https://crm.example.org/" + "a" * 2000, "events": ALL}, "url"),
     ({"url": 42, "events": ALL}, "url"),
+    ({"url": "https://crm.example.org:99999/hook", "events": ALL}, "url"),
+    ({"url": "https://crm.example.org:0/hook", "events": ALL}, "url"),
+    ({"url": "https://crm.example.org:/hook", "events": ALL}, "url"),
+    ({"url": "https://crm.example.org:https/hook", "events": ALL}, "url"),
+    ({"url": "https://[::1/hook", "events": ALL}, "url"),
+    ({"url": "https://crm..example.org/hook", "events": ALL}, "url"),
+    ({"url": "https://crm.example.org?x=1", "events": ALL}, "url"),
     ({"events": ALL}, "url"),
     ({"url": "https://crm.example.org/hook"}, "events"),
     ({"url": "https://crm.example.org/hook", "events": []}, "events"),
@@ -347,6 +354,13 @@ def test_bad_urls_and_event_names_are_refused_with_422(admin, db, body, field):
     before = db.value("SELECT count(*) FROM eventbox.webhooks")
     assert_error(admin.post("/webhooks", json_body=body), 422, "invalid_field", field)
     assert db.value("SELECT count(*) FROM eventbox.webhooks") == before
+
+
+def test_urls_with_a_port_an_address_or_no_path_are_taken(hooks):
+    for url in ("https://crm.example.org:8443/hook", "https://crm.example.org:65535",
+                "https://[2001:db8::1]:443/x?y=1", "https://crm.example.org",
+                "https://crm_1.internal.example.org./hook", "https://203.0.113.9/h"):
+        assert hooks(url)["url"] == url
 
 
 def test_the_admin_api_wants_a_key_and_shows_the_secret_once(api, admin, db, hooks):

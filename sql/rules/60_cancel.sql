@@ -117,7 +117,10 @@ SET search_path = pg_catalog, eventbox, pg_temp
 AS $$ SELECT c.outcome, c.promoted FROM cancel_registration(p_registration_id, NULL::text) c $$;
 
 -- Cancels every live registration of an event whose row the caller has
--- locked, with an 'event_cancelled' notice to each.  Returns how many.
+-- locked, with an 'event_cancelled' notice to each, but for a place held
+-- for an address nobody confirmed (its patron was promised no more email
+-- unless they confirm: the /confirm page, rules/55_holds.sql).  Returns
+-- how many were cancelled.
 
 CREATE OR REPLACE FUNCTION eventbox.cancel_all_registrations(p_event_id bigint) RETURNS integer
 LANGUAGE plpgsql
@@ -126,13 +129,18 @@ AS $$
 DECLARE
     n integer;
 BEGIN
+    -- "was" is the row as it was: the hold's end is cleared as the row is
+    -- cancelled (hold_ends_with_registration, rules/55_holds.sql).
     WITH c AS (
-        UPDATE registrations SET status = 'cancelled', cancelled_at = now()
-         WHERE event_id = p_event_id AND status <> 'cancelled'
-        RETURNING id, email, name)
-    INSERT INTO outbox (kind, registration_id, event_id, email, name)
-    SELECT 'event_cancelled', c.id, p_event_id, c.email, c.name FROM c ORDER BY c.id;
-    GET DIAGNOSTICS n = ROW_COUNT;
+        UPDATE registrations r SET status = 'cancelled', cancelled_at = now()
+          FROM registrations was
+         WHERE r.event_id = p_event_id AND r.status <> 'cancelled' AND was.id = r.id
+        RETURNING r.id, r.email, r.name, was.held_until),
+    m AS (
+        INSERT INTO outbox (kind, registration_id, event_id, email, name)
+        SELECT 'event_cancelled', c.id, p_event_id, c.email, c.name
+          FROM c WHERE c.held_until IS NULL ORDER BY c.id)
+    SELECT count(*) INTO n FROM c;
     RETURN n;
 END
 $$;

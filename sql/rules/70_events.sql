@@ -280,6 +280,10 @@ BEGIN
         field := 'ends_at'; message := 'must be after starts_at';
     ELSIF n.registration_closes_at <= n.registration_opens_at THEN
         field := 'registration_closes_at'; message := 'must be after registration_opens_at';
+    -- Registration closes at the start at the latest (closes_at()): one
+    -- that opens later would never open, and its page say it will.
+    ELSIF n.registration_opens_at >= n.starts_at THEN
+        field := 'registration_opens_at'; message := 'must be before starts_at';
     ELSIF n.capacity < n.confirmed_count THEN
         outcome := 'below_confirmed';
         message := format('%s seats are taken; cancel registrations before lowering the capacity below that',

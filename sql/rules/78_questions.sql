@@ -133,6 +133,11 @@ BEGIN
                        'none for the other kinds';
         ELSIF (SELECT count(*) <> count(DISTINCT c) FROM jsonb_array_elements(v_choices) c) THEN
             message := 'choices: each must differ from the others';
+        -- The roster and its CSV show answers by label: two questions
+        -- alike would read as one there.
+        ELSIF EXISTS (SELECT 1 FROM questions x
+                       WHERE x.event_id = e.id AND lower(x.label) = lower(btrim(q ->> 'label'))) THEN
+            message := 'label: each question must have its own label';
         END IF;
         IF message IS NOT NULL THEN
             outcome := 'invalid';
@@ -150,6 +155,16 @@ BEGIN
 EXCEPTION WHEN SQLSTATE 'EB001' THEN
     outcome := 'invalid';
 END
+$$;
+
+-- answer_blank: no answer.  Absent, null, an empty list, or a text of
+-- nothing but spaces and line breaks: "  " answers a required question no
+-- more than "" does, and neither is stored.  Inlined where it is asked.
+CREATE OR REPLACE FUNCTION eventbox.answer_blank(v jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT v IS NULL OR jsonb_typeof(v) = 'null' OR v = '[]'
+           OR (jsonb_typeof(v) = 'string' AND v #>> '{}' !~ '[^[:space:]]')
 $$;
 
 -- answer_errors: every answer that does not fit its question, one row each
@@ -187,7 +202,7 @@ BEGIN
     FOR q IN SELECT * FROM questions WHERE event_id = p_event_id ORDER BY position LOOP
         v := a -> q.id::text;
         field := 'answers.' || q.id;
-        IF v IS NULL OR jsonb_typeof(v) = 'null' OR v = '""' OR v = '[]' THEN
+        IF answer_blank(v) THEN
             IF q.required THEN
                 message := 'is required';
                 RETURN NEXT;
@@ -217,6 +232,7 @@ BEGIN
                           OR EXISTS (SELECT 1 FROM jsonb_array_elements(v) c
                                       WHERE jsonb_typeof(c) <> 'string'
                                          OR NOT (c #>> '{}') = ANY (q.choices))
+                          OR (SELECT count(*) <> count(DISTINCT c) FROM jsonb_array_elements(v) c)
                      THEN 'must be a list of the choices' END
             ELSE
                 CASE WHEN jsonb_typeof(v) <> 'boolean' THEN 'must be true or false' END
@@ -327,7 +343,7 @@ BEGIN
         SELECT r.registration_id, q.id, a.value
           FROM jsonb_each(p_answers) a
           JOIN questions q ON q.id = a.key::bigint AND q.event_id = r.event_id
-         WHERE jsonb_typeof(a.value) <> 'null' AND a.value NOT IN ('""', '[]')
+         WHERE NOT answer_blank(a.value)
         ON CONFLICT DO NOTHING;
     END IF;
 END
@@ -357,7 +373,9 @@ END
 $$;
 
 -- The answers of one registration, {label: value} in question order, for
--- staff (the roster and its CSV).
+-- staff (the roster and its CSV).  set_questions() gives each question its
+-- own label; two alike written at psql are told apart by their position,
+-- "Label (2)", rather than one answer hiding the other.
 CREATE OR REPLACE FUNCTION eventbox.registration_answers(p_key text, p_registration_id bigint)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
@@ -368,9 +386,13 @@ DECLARE
     who record := staff_actor(p_key);
     j jsonb;
 BEGIN
-    SELECT coalesce(jsonb_object_agg(q.label, a.value ORDER BY q.position), '{}') INTO j
-      FROM answers a JOIN questions q ON q.id = a.question_id
-     WHERE a.registration_id = p_registration_id;
+    SELECT coalesce(jsonb_object_agg(x.label, x.value ORDER BY x.position), '{}') INTO j
+      FROM (SELECT CASE WHEN count(*) OVER (PARTITION BY lower(q.label)) > 1
+                        THEN format('%s (%s)', q.label, q.position)
+                        ELSE q.label END AS label,
+                   a.value, q.position
+              FROM answers a JOIN questions q ON q.id = a.question_id
+             WHERE a.registration_id = p_registration_id) x;
     RETURN j;
 END
 $$;
