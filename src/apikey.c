@@ -88,7 +88,8 @@ create(const char *name)
 	if ((st = db_query(STMT_APIKEY_CREATE, 2, vals, &res)) != DB_OK) {
 		fprintf(stderr, "eventbox: could not create key \"%s\": %s\n",
 		    name, st == DB_CONFLICT ? "a key of that name exists "
-		    "(eventbox apikey list)" : st == DB_UNAVAILABLE ?
+		    "(eventbox apikey list; revoke it first to give its name "
+		    "to a new key)" : st == DB_UNAVAILABLE ?
 		    "the database cannot be reached (EVENTBOX_DSN)" :
 		    "the database refused (the line above says why; keys are "
 		    "made as the database owner, as in docs/API.md)");

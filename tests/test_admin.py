@@ -65,6 +65,14 @@ def test_a_revoked_key_is_refused_with_403(api, make_event, db):
     rows = db.all("SELECT action, details::text FROM eventbox.audit_log"
                   " WHERE details ->> 'key' = %s ORDER BY id", name)
     assert [r[0] for r in rows] == ["api_key_created", "api_key_revoked"]
+    # The name may then be given to a new key (a rotation); the old key
+    # stays refused, and a second live key of the name is not made.
+    _, again = new_key(name)
+    assert api.get(f"{ADMIN}/events/{slug}",
+                   headers={"Authorization": f"Bearer {again}"}).status == 200
+    assert api.get(f"{ADMIN}/events/{slug}", headers=auth).status == 403
+    out = eventbox("apikey", "create", name, check=False)
+    assert out.returncode == 1 and "a key of that name exists" in out.stderr, out
     assert db.value("SELECT count(*) FROM eventbox.audit_log"
                     " WHERE details::text LIKE %s", "%" + key[4:] + "%") == 0
 
