@@ -147,3 +147,31 @@ def test_registrations_leave_the_sequence_alone(api, db, make_event):
     assert db.value("SELECT ical_sequence FROM eventbox.events WHERE slug = %s",
                     slug) == seq
     assert "event_changed" not in kinds(db, slug)
+
+
+def test_the_links_of_earlier_emails_keep_working_after_a_notice_or_a_promotion(
+        api, db, make_event):
+    """A change notice or a promotion carries a link of its own and leaves
+    the older ones working: a patron who kept only the confirmation can
+    still cancel with it after staff moved the event.  A note to somebody
+    registering again still replaces them all (one live link after a
+    re-send: tests/test_api.py)."""
+    slug = make_event(capacity=1, starts_in="10 days")
+    ann, bob = addr("ann"), addr("bob")
+    assert api.register(slug, "Ann Patron", ann).json["status"] == "confirmed"
+    assert api.register(slug, "Bob Patron", bob).json["status"] == "waitlisted"
+    db.all("UPDATE eventbox.events SET starts_at = starts_at + interval '1 hour',"
+           " ends_at = ends_at + interval '1 hour' WHERE slug = %s", slug)
+
+    def status(token):
+        r = api.get(f"/api/v1/registrations/{token}")
+        return r.json["status"] if r.status == 200 else r.status
+    (ann_first,), (ann_notice,) = db.tokens(ann, "confirmed"), db.tokens(ann, "event_changed")
+    assert status(ann_first) == status(ann_notice) == "confirmed"
+    assert api.delete(f"/api/v1/registrations/{ann_first}").status == 200
+    bob_links = [db.tokens(bob, k)[0] for k in ("waitlisted", "event_changed", "promoted")]
+    assert [status(t) for t in bob_links] == ["confirmed"] * 3
+    api.register(slug, "Bob Patron", bob)           # the "already registered" note
+    (note,) = db.tokens(bob, "already_registered")
+    assert status(note) == "confirmed"
+    assert [status(t) for t in bob_links] == [404] * 3

@@ -203,11 +203,18 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$ SELECT sha256(convert_to(lower(p_token), 'UTF8')) $$;
 
 -- Issues a new token for a registration: stores its hash, returns it raw
--- (the caller puts it in the outbox row and nowhere else).  It is the one
--- valid token of the registration: any older one is revoked, so a re-sent
--- note never leaves two working links (and the mailer drops a queued
--- message whose link was revoked: mail_claim in 80_mail.sql).
-CREATE OR REPLACE FUNCTION eventbox.issue_token(p_registration_id bigint, p_token uuid DEFAULT NULL)
+-- (the caller puts it in the outbox row and nowhere else).  A link sent
+-- again on request (a note to somebody registering again, a failed message
+-- retried, a link renewed at claim) is the one valid token of the
+-- registration: any older one is revoked, so a re-sent note never leaves
+-- two working links (and the mailer renews a queued message's link that
+-- was revoked: mail_claim in 80_mail.sql).  A message the service sends of
+-- its own accord (a promotion, a change notice, a reminder) keeps the
+-- older ones (p_keep_older): the link in the confirmation a patron kept
+-- still cancels after staff moved the event.
+DROP FUNCTION IF EXISTS eventbox.issue_token(bigint, uuid);
+CREATE OR REPLACE FUNCTION eventbox.issue_token(p_registration_id bigint, p_token uuid DEFAULT NULL,
+                                                p_keep_older boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -215,7 +222,9 @@ AS $$
 DECLARE
     t text := coalesce(p_token, gen_random_uuid())::text;
 BEGIN
-    DELETE FROM tokens WHERE registration_id = p_registration_id;
+    IF NOT p_keep_older THEN
+        DELETE FROM tokens WHERE registration_id = p_registration_id;
+    END IF;
     INSERT INTO tokens (token_hash, registration_id) VALUES (token_hash(t), p_registration_id);
     RETURN t;
 END
@@ -276,7 +285,8 @@ BEGIN
          WHERE id = r.id;
         IF r.held_until IS NULL THEN
             INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-            VALUES ('promoted', r.id, p_event_id, r.email, r.name, issue_token(r.id));
+            VALUES ('promoted', r.id, p_event_id, r.email, r.name,
+                    issue_token(r.id, p_keep_older => true));
         END IF;
         n := n + 1;
     END LOOP;

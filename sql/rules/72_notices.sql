@@ -52,7 +52,7 @@ BEGIN
         RETURNING x.registration_id)
     SELECT coalesce(array_agg(registration_id), '{}') INTO merged FROM m;
     INSERT INTO outbox (kind, registration_id, event_id, email, name, token, changes)
-    SELECT 'event_changed', r.id, n.id, r.email, r.name, issue_token(r.id), c
+    SELECT 'event_changed', r.id, n.id, r.email, r.name, issue_token(r.id, p_keep_older => true), c
       FROM registrations r
      WHERE r.event_id = n.id AND r.status IN ('confirmed', 'waitlisted')
        AND r.id <> ALL (merged)

@@ -31,7 +31,8 @@ BEGIN
         UPDATE registrations SET status = 'confirmed', confirmed_at = now(), promoted_at = now()
          WHERE id = r.id;
         INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-        VALUES ('promoted', r.id, r.event_id, r.email, r.name, issue_token(r.id));
+        VALUES ('promoted', r.id, r.event_id, r.email, r.name,
+                issue_token(r.id, p_keep_older => true));
         PERFORM audit(who.actor, who.via, 'registration_promoted', r.event_id, r.id);
         outcome := 'promoted';
     END IF;

@@ -277,7 +277,7 @@ DECLARE
 BEGIN
     PERFORM pg_advisory_xact_lock(7423003);
     INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-    SELECT 'reminder', r.id, e.id, r.email, r.name, issue_token(r.id)
+    SELECT 'reminder', r.id, e.id, r.email, r.name, issue_token(r.id, p_keep_older => true)
       FROM events e
       JOIN registrations r ON r.event_id = e.id AND r.status = 'confirmed'
      WHERE e.status = 'published'
