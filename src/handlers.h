@@ -25,6 +25,7 @@ void	 h_page_events(struct request *, struct response *);
 void	 h_page_event(struct request *, struct response *);
 void	 h_page_ics(struct request *, struct response *);
 void	 h_page_register(struct request *, struct response *);
+void	 h_page_register_redirect(struct request *, struct response *);
 void	 h_page_cancel_show(struct request *, struct response *);
 void	 h_page_cancel(struct request *, struct response *);
 void	 h_page_confirm_show(struct request *, struct response *);

@@ -1,7 +1,8 @@
 /*
- * page_register.c: the registration form's answer.  Offers the handler of
+ * page_register.c: the registration form's answer.  Offers the handlers of
  *
  *   POST /events/{slug}/register
+ *   GET  /events/{slug}/register  (and HEAD) back to the event page
  *
  * The path of a registration from the form: router.c checks the route
  * (media type, size, whole body), h_page_register() parses the form
@@ -27,6 +28,7 @@
 #include "page_layout.h"
 #include "page_questions.h"
 #include "registration.h"
+#include "validate.h"
 
 #define FIELD_CAP	8192	/* decoded bytes; the limits come after */
 
@@ -265,4 +267,24 @@ free:
 	question_form_free(&qf);
 	free(arena);
 	free(f);
+}
+
+/*
+ * GET /events/{slug}/register: the form's target opened in a new tab, a
+ * reload after the answer, an address copied from the bar.  Nothing to
+ * show here (the answer was rendered on the POST): 303 to the event page,
+ * with ?lang= when it chose the language.  303; 404 for a slug no event
+ * could have.
+ */
+void
+h_page_register_redirect(struct request *req, struct response *resp)
+{
+	if (!slug_valid(req->args[0], req->args_len[0])) {
+		answer_missing(req, resp, MISSING_PAGE);
+		return;
+	}
+	resp->status = 303;
+	resp_header(resp, "Location", "/events/%s%s%s", req->args[0],
+	    req->lang_param != NULL ? "?lang=" : "",
+	    req->lang_param != NULL ? req->lang_param : "");
 }

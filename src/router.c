@@ -39,6 +39,8 @@ static const struct route routes[] = {
 	{ M_GET | M_HEAD, "/events/:", h_page_event, R_NO_STORE },
 	{ M_POST, "/events/:/register", h_page_register,
 	    R_FORM_BODY | R_NO_STORE },
+	/* The form's target opened in a tab or reloaded: back to the form. */
+	{ M_GET | M_HEAD, "/events/:/register", h_page_register_redirect, 0 },
 	{ M_GET | M_HEAD, "/cancel/:", h_page_cancel_show, R_NO_STORE },
 	{ M_POST, "/cancel/:", h_page_cancel, R_FORM_BODY | R_NO_STORE },
 	{ M_GET | M_HEAD, "/confirm/:", h_page_confirm_show, R_NO_STORE },

@@ -255,12 +255,34 @@ def test_errors_on_the_pages_are_html(api, path, status):
 
 def test_a_wrong_method_on_a_page_is_an_html_405(api, make_event):
     slug = make_event()
-    r = api.get(f"/events/{slug}/register")
+    r = api.request("PUT", f"/events/{slug}/register")
     assert r.status == 405 and is_html(r), r
-    assert r.header("Allow") == "POST, OPTIONS"
+    assert r.header("Allow") == "GET, HEAD, POST, OPTIONS"
     # The API keeps its JSON errors.
     r = api.get("/api/v1/events/no-such-event")
     assert r.status == 404 and r.json["error"]["code"] == "event_not_found"
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_the_forms_target_opened_as_a_page_goes_back_to_the_event(api, make_event,
+                                                                   method):
+    """A new tab or a reload of the form's answer asks GET .../register: a 303
+    to the event page, the language chosen by ?lang= kept, nothing
+    registered."""
+    slug = make_event()
+    r = api.request(method, f"/events/{slug}/register")
+    assert r.status == 303, r
+    assert r.header("Location") == f"/events/{slug}"
+    assert r.body == b""
+    r = api.request(method, f"/events/{slug}/register?lang=es")
+    assert r.status == 303 and r.header("Location") == f"/events/{slug}?lang=es", r
+    # Only a language the site has; anything else is dropped, not echoed.
+    r = api.request(method, f"/events/{slug}/register?lang=xx%0d%0aSet-Cookie:a")
+    assert r.status == 303 and r.header("Location") == f"/events/{slug}", r
+    assert r.header("Set-Cookie") is None
+    # A slug no event could have is the usual 404 page, not a redirect.
+    r = api.request(method, "/events/Not%20A%20Slug/register")
+    assert r.status == 404 and r.header("Location") is None, r
 
 
 def test_the_only_cookie_is_the_csrf_one_with_its_attributes(api, make_event):
