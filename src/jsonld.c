@@ -52,17 +52,49 @@ add_location(cJSON *ev, const PGresult *res, const char *format)
 	}
 }
 
-/* Free; seats left, only the waiting list, or full. */
+/*
+ * What a search engine may tell people about registering, from the event's
+ * registration_state (sql/rules/10_seats.sql) first and its seats second:
+ * nobody can register for a cancelled event (Discontinued), nor once
+ * registration has closed or the event has begun (SoldOut: Google reads
+ * only InStock, SoldOut and PreOrder for events); before registration
+ * opens it is a PreOrder that starts then; while open, seats left
+ * (InStock), only the waiting list (LimitedAvailability), or full.
+ */
+static const char *
+availability(const PGresult *res)
+{
+	const char	*st = db_value(res, 0, "registration_state");
+
+	if (strcmp(st, "cancelled") == 0)
+		return SCHEMA "Discontinued";
+	if (strcmp(st, "not_open") == 0)
+		return SCHEMA "PreOrder";
+	if (strcmp(st, "open") != 0)		/* closed, as the page says */
+		return SCHEMA "SoldOut";
+	if (strtol(db_value(res, 0, "seats_available"), NULL, 10) > 0)
+		return SCHEMA "InStock";
+	return db_bool(res, 0, "waitlist_available") ?
+	    SCHEMA "LimitedAvailability" : SCHEMA "SoldOut";
+}
+
+/* Free, with its availability; a PreOrder says when registration opens
+ * (schema.org's availabilityStarts, and validFrom, which Google reads). */
 static void
 add_offer(cJSON *ev, const PGresult *res)
 {
-	cJSON	*o = typed("Offer");
+	cJSON		*o = typed("Offer");
+	const char	*avail = availability(res);
 
 	json_add_string(o, "price", "0");
-	json_add_string(o, "availability",
-	    strtol(db_value(res, 0, "seats_available"), NULL, 10) > 0 ?
-	    SCHEMA "InStock" : db_bool(res, 0, "waitlist_available") ?
-	    SCHEMA "LimitedAvailability" : SCHEMA "SoldOut");
+	json_add_string(o, "availability", avail);
+	if (strcmp(avail, SCHEMA "PreOrder") == 0 &&
+	    !db_isnull(res, 0, "opens_local")) {
+		json_add_string(o, "availabilityStarts",
+		    db_value(res, 0, "opens_local"));
+		json_add_string(o, "validFrom",
+		    db_value(res, 0, "opens_local"));
+	}
 	json_add_string(o, "description", db_bool(res, 0, "members_only") ?
 	    "Free for members of the consortium's libraries; registration "
 	    "is required." : "Free; registration is required.");

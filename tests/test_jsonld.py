@@ -9,6 +9,8 @@ import datetime
 import json
 import re
 
+import pytest
+
 SCHEMA = "https://schema.org/"
 
 
@@ -70,3 +72,42 @@ def test_staff_text_cannot_end_the_script_or_leak_the_online_url(api, make_event
     ev = jsonld(html)
     assert ev["name"] == title and ev["description"] == "a </SCRIPT> b"
     assert "meet.example.org" not in html
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+# Nobody can register for a cancelled event, once registration has closed
+# or the event has begun; before it opens the offer is a pre-order that
+# starts then; while open, the seats decide.
+@pytest.mark.parametrize("case, cols, availability", [
+    ("open", dict(capacity=5), "InStock"),
+    ("waiting list only", dict(capacity=0), "LimitedAvailability"),
+    ("full", dict(capacity=0, waitlist=False), "SoldOut"),
+    ("cancelled", dict(status="cancelled"), "Discontinued"),
+    ("closed", dict(registration_closes_at=utcnow() - datetime.timedelta(minutes=5)),
+     "SoldOut"),
+    ("started", dict(starts_in="-5 minutes"), "SoldOut"),
+    ("past", dict(starts_in="-3 days"), "SoldOut"),
+    ("cancelled and past", dict(status="cancelled", starts_in="-3 days"), "Discontinued"),
+    ("not yet open", dict(registration_opens_at=utcnow() + datetime.timedelta(days=2)),
+     "PreOrder"),
+])
+def test_the_offer_says_whether_anybody_can_register(api, db, make_event, case, cols,
+                                                      availability):
+    slug = make_event(**cols)
+    ev = jsonld(api.get(f"/events/{slug}").text)
+    offer = ev["offers"]
+    assert offer["availability"] == SCHEMA + availability, (case, offer)
+    assert ev["eventStatus"] == SCHEMA + ("EventCancelled" if "cancelled" in case
+                                          else "EventScheduled")
+    if availability != "PreOrder":
+        assert "availabilityStarts" not in offer and "validFrom" not in offer
+        return
+    opens = db.value("SELECT date_trunc('second', registration_opens_at)"
+                     " FROM eventbox.events WHERE slug = %s", slug)
+    for key in ("availabilityStarts", "validFrom"):
+        # With the zone's offset, as startDate.
+        assert re.search(r"[+-]\d\d:\d\d$", offer[key]), offer
+        assert datetime.datetime.fromisoformat(offer[key]) == opens
