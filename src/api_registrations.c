@@ -174,7 +174,9 @@ status_object(const PGresult *res)
 
 /*
  * GET /api/v1/registrations/{token}: the holder's own registration, with
- * the online URL once confirmed.  200; 400 malformed token; 404; 503.
+ * the online URL once confirmed; a held one is "pending" (as the 202 said)
+ * with held_until, the end of its hold (null for any other).  200; 400
+ * malformed token; 404; 503.
  */
 void
 h_registration_get(struct request *req, struct response *resp)
@@ -189,6 +191,7 @@ h_registration_get(struct request *req, struct response *resp)
 	    MISSING_TOKEN)) == NULL)
 		return;
 	o = status_object(res);
+	json_add_string_or_null(o, "held_until", db_value(res, 0, "held_until"));
 	json_add_string(o, "name", db_value(res, 0, "name"));
 	json_add_string(o, "email", db_value(res, 0, "email"));
 	json_add_string_or_null(o, "organization",

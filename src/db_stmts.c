@@ -131,7 +131,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " eventbox.iso_utc(ends_at) AS ends_at, timezone,"
 	    " eventbox.iso_local(starts_at, timezone) AS starts_local,"
 	    " eventbox.iso_local(ends_at, timezone) AS ends_local,"
-	    " format, location, online_url"
+	    " format, location, online_url,"
+	    " eventbox.iso_utc(held_until) AS held_until"
 	    " FROM eventbox.registration_by_token($1::text)" },
 	[STMT_OUTBOX_STATS] = { "outbox_stats", 0,
 	    "SELECT pending, failed, oldest_pending_age_s"
@@ -400,7 +401,9 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_PAGE_MY_REGISTRATION] = { "page_my_registration", 2,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " location, online_url, timezone, presenter, accessibility_contact,"
-	    " event_status, " PAGE_TIMES("coalesce($2::text, timezone)")
+	    " event_status, " PAGE_TIMES("coalesce($2::text, timezone)") ","
+	    " eventbox.iso_local(held_until, coalesce($2::text, timezone))"
+	    " AS held_until_local"
 	    " FROM (SELECT r.*, e.presenter, e.accessibility_contact,"
 	    " e.status AS event_status"
 	    " FROM eventbox.registration_by_token($1::text) r"

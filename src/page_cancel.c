@@ -92,7 +92,9 @@ h_page_cancel_show(struct request *req, struct response *resp)
 		html_esc(b, _("On the waiting list, number"));
 		buf_adds(b, " ");
 		html_esc(b, db_value(res, 0, "position"));
-	} else
+	} else if (strcmp(db_value(res, 0, "status"), "pending") == 0)
+		html_esc(b, _("Held, not confirmed yet"));
+	else
 		html_esc(b, _("Registered"));
 	buf_adds(b, "</dd>\n</dl>\n");
 	page_cancel_form(req, resp, waiting);

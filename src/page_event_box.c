@@ -194,21 +194,11 @@ state_line(struct buf *b, const char *class, const char *text)
 static void
 opens_line(struct buf *b, const PGresult *res)
 {
-	struct local_time	 t;
-	struct buf		 d = BUF_INIT, tm = BUF_INIT, line = BUF_INIT;
-	const char		*kv[4];
+	struct buf	 line = BUF_INIT;
 
-	page_local(res, 0, "opens_local", &t);
-	i18n_date(&d, &t);
-	i18n_time(&tm, &t);
-	kv[0] = "date";
-	kv[1] = d.data;
-	kv[2] = "time";
-	kv[3] = tm.data;
-	i18n_fill(&line, _("Registration opens {date} at {time}."), kv, 4);
+	page_fill_date_time(&line, _("Registration opens {date} at {time}."),
+	    res, "opens_local", NULL);
 	state_line(b, "state", line.data);
-	buf_free(&d);
-	buf_free(&tm);
 	buf_free(&line);
 }
 

@@ -354,6 +354,28 @@ page_event_link(struct buf *b, const char *slug, const char *title)
 	buf_adds(b, "</a>");
 }
 
+void
+page_fill_date_time(struct buf *b, const char *tpl, const PGresult *res,
+    const char *col, const char *zone)
+{
+	struct local_time	 t;
+	struct buf		 d = BUF_INIT, tm = BUF_INIT;
+	const char		*kv[6];
+
+	page_local(res, 0, col, &t);
+	i18n_date(&d, &t);
+	i18n_time(&tm, &t);
+	kv[0] = "date";
+	kv[1] = d.data;
+	kv[2] = "time";
+	kv[3] = tm.data;
+	kv[4] = "zone";
+	kv[5] = zone != NULL ? zone_label(zone) : "";
+	i18n_fill(b, tpl, kv, 6);
+	buf_free(&d);
+	buf_free(&tm);
+}
+
 /* A PAGE_TIMES column (db.c) as a local time. */
 void
 page_local(const PGresult *res, int row, const char *col,

@@ -71,6 +71,11 @@ void	 page_when(struct buf *, const PGresult *, int row, const char *zone);
 /* The column col ("starts_local") of a row as a local time. */
 void	 page_local(const PGresult *, int row, const char *col,
 	    struct local_time *);
+/* Appends tpl, translated already, with {date} and {time} filled from the
+ * local time in column col, and {zone} with zone's label (zone may be NULL
+ * when tpl has none): "Registration opens {date} at {time}." */
+void	 page_fill_date_time(struct buf *, const char *tpl, const PGresult *,
+	    const char *col, const char *zone);
 /* The end of page_when(): "3:00pm", or "Thursday, ..., 3:00pm". */
 void	 page_until(struct buf *, const PGresult *, int row);
 const char *page_format_label(const char *format);

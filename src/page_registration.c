@@ -45,9 +45,23 @@ fact(struct buf *b, const char *term, const char *value, int is_link)
 	buf_adds(b, is_link ? "</a></dd>\n" : "</dd>\n");
 }
 
-/* "Registered", "On the waiting list, number 3", ... */
+/* "Held until Monday, November 2, 2026 at 3:00pm (Eastern Time ...), not
+ * confirmed yet", in the zone the times are shown in. */
 static void
-state(struct buf *b, const PGresult *res, int event_cancelled)
+held_until(struct buf *b, const PGresult *res, const char *zone)
+{
+	struct buf	 line = BUF_INIT;
+
+	page_fill_date_time(&line, _("Held until {date} at {time} ({zone}), "
+	    "not confirmed yet"), res, "held_until_local", zone);
+	html_esc(b, line.data);
+	buf_free(&line);
+}
+
+/* "Registered", "On the waiting list, number 3", "Held until ...", ... */
+static void
+state(struct buf *b, const PGresult *res, int event_cancelled,
+    const char *zone)
 {
 	const char	*status = db_value(res, 0, "status");
 
@@ -56,6 +70,8 @@ state(struct buf *b, const PGresult *res, int event_cancelled)
 		html_esc(b, _("The event has been cancelled"));
 	else if (strcmp(status, "confirmed") == 0)
 		html_esc(b, _("Registered: your seat is confirmed"));
+	else if (strcmp(status, "pending") == 0)
+		held_until(b, res, zone);
 	else if (strcmp(status, "waitlisted") == 0) {
 		html_esc(b, _("On the waiting list, number"));
 		buf_adds(b, " ");
@@ -78,7 +94,7 @@ h_page_registration(struct request *req, struct response *resp)
 	struct query_value	 tz;
 	struct buf		*b = &resp->body;
 	struct buf		 action = BUF_INIT;
-	const char		*params[2], *slug, *status, *ev_status;
+	const char		*params[2], *slug, *status, *ev_status, *zone;
 	PGresult		*res;
 	size_t			 bad;
 	int			 live, public, cancelled;
@@ -109,20 +125,20 @@ h_page_registration(struct request *req, struct response *resp)
 	cancelled = strcmp(ev_status, "cancelled") == 0;
 	public = *ev_status != '\0';
 	live = !cancelled && strcmp(status, "cancelled") != 0;
+	zone = tz.present ? tz.text : db_value(res, 0, "timezone");
 
 	html_page(resp, _("Your registration"));
 	buf_printf(b, "<dl class=\"facts\">\n<dt>%s</dt><dd>", _("Name"));
 	html_esc(b, db_value(res, 0, "name"));
 	buf_adds(b, "</dd>\n");
-	state(b, res, cancelled);
+	state(b, res, cancelled, zone);
 	buf_printf(b, "<dt>%s</dt><dd>", _("Event"));
 	if (public)
 		page_event_link(b, slug, db_value(res, 0, "event_title"));
 	else
 		html_esc(b, db_value(res, 0, "event_title"));
 	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("When"));
-	page_when(b, res, 0, tz.present ? tz.text :
-	    db_value(res, 0, "timezone"));
+	page_when(b, res, 0, zone);
 	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("Format"));
 	html_esc(b, page_format_label(db_value(res, 0, "format")));
 	buf_adds(b, "</dd>\n");
@@ -134,11 +150,14 @@ h_page_registration(struct request *req, struct response *resp)
 	fact(b, _("Accessibility"), db_value(res, 0, "accessibility_contact"),
 	    0);
 	buf_adds(b, "</dl>\n");
+	if (live && strcmp(status, "pending") == 0)
+		buf_printf(b, "<p>%s</p>\n", _("Confirm it with the link in the "
+		    "email we sent you, \"Please confirm your registration\". "
+		    "A place not confirmed by then goes to the next person."));
 
 	buf_adds(&action, "/registration/");
 	buf_adds(&action, req->args[0]);
-	page_tz_form(b, action.data, tz.present ? tz.text :
-	    db_value(res, 0, "timezone"), db_value(res, 0, "timezone"));
+	page_tz_form(b, action.data, zone, db_value(res, 0, "timezone"));
 	if (live && public) {
 		buf_adds(b, "<p><a href=\"/events/");
 		html_esc(b, slug);

@@ -495,3 +495,54 @@ def test_the_held_counters_follow_every_change_to_a_hold(api, db, make_event):
     assert public(api, slug)[0] == 0
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
         db.all("UPDATE eventbox.events SET held_confirmed_count = 1 WHERE slug = %s", slug)
+
+
+def test_the_holder_sees_a_held_place_as_pending_until_it_is_confirmed(api, db, make_event):
+    """The link of the "please confirm" email also opens the registration: a
+    held seat or waiting place is pending there (the word of the 202), with
+    the hold's end, never confirmed or waitlisted before the address says so."""
+    slug = confirm_event(make_event, capacity=1)
+    seat, waiting, lapsed = email(), email(), email()
+    for a in (seat, waiting, lapsed):
+        assert api.register(slug, "H", a).status == 202
+    assert reg(db, seat)[:2] == ("confirmed", True)
+    assert reg(db, waiting)[:2] == ("waitlisted", True)
+    for a in (seat, waiting):
+        tok = last_token(db, a, "confirm_address")
+        r = api.get(f"{API}/registrations/{tok}")
+        assert r.status == 200, r
+        assert r.json["status"] == "pending" and r.json["position"] is None, r.json
+        assert r.json["held_until"] == db.value(
+            "SELECT eventbox.iso_utc(held_until) FROM eventbox.registrations"
+            " WHERE email = %s", a)
+        assert r.json["online_url"] is None
+        until = db.value("SELECT lower(to_char(held_until AT TIME ZONE 'America/New_York',"
+                         " 'FMHH12:MIam')) FROM eventbox.registrations WHERE email = %s", a)
+        page = api.get(f"/registration/{tok}")
+        assert page.status == 200, page
+        assert "Held until " in page.text and until in page.text, page.text
+        assert "not confirmed yet" in page.text
+        assert "Please confirm your registration" in page.text
+        assert "your seat is confirmed" not in page.text
+        assert "On the waiting list" not in page.text
+        page = api.get(f"/registration/{tok}?lang=es")
+        assert "Reservada hasta el " in page.text and "Confirme su inscripci" in page.text
+        cancel = api.get(f"/cancel/{tok}")
+        assert cancel.status == 200 and "Held, not confirmed yet" in cancel.text, cancel
+    # Confirmed, each says what it holds, and the hold's end is gone.
+    tok = last_token(db, seat, "confirm_address")
+    api.post(f"{API}/registrations/{tok}/confirm")
+    r = api.get(f"{API}/registrations/{tok}")
+    assert (r.json["status"], r.json["held_until"]) == ("confirmed", None), r.json
+    assert "Registered: your seat is confirmed" in api.get(f"/registration/{tok}").text
+    tok = last_token(db, waiting, "confirm_address")
+    api.post(f"{API}/registrations/{tok}/confirm")
+    r = api.get(f"{API}/registrations/{tok}")
+    assert (r.json["status"], r.json["position"], r.json["held_until"]) == (
+        "waitlisted", 1, None), r.json
+    assert "On the waiting list, number 1" in api.get(f"/registration/{tok}").text
+    # A hold past its end is over, even before the expiry releases it.
+    tok = last_token(db, lapsed, "confirm_address")
+    end_hold(db, lapsed)
+    r = api.get(f"{API}/registrations/{tok}")
+    assert (r.json["status"], r.json["held_until"]) == ("cancelled", None), r.json

@@ -318,24 +318,33 @@ $$;
 
 -- registration_by_token: the holder's own registration.  The online URL is
 -- shown only once the seat is confirmed (and, where the event asks, the
--- address too: rules/55_holds.sql).
-CREATE OR REPLACE FUNCTION eventbox.registration_by_token(p_token text)
+-- address too: rules/55_holds.sql).  A held registration (a seat or a
+-- waiting place, rules/55_holds.sql) is 'pending', as register() answered
+-- it, with the hold's end and no position: the confirmation says which it
+-- holds.  A hold past its end is 'cancelled' already, as the next expiry
+-- will make it.  (Its result grew held_until: a new result type takes a
+-- DROP first.)
+DROP FUNCTION IF EXISTS eventbox.registration_by_token(text);
+CREATE FUNCTION eventbox.registration_by_token(p_token text)
 RETURNS TABLE (status text, "position" integer, name text, email text, organization text,
                registered_at timestamptz, event_slug text, event_title text,
                starts_at timestamptz, ends_at timestamptz, timezone text, format text,
-               location text, online_url text)
+               location text, online_url text, held_until timestamptz)
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
-    SELECT r.status,
-           CASE WHEN r.status = 'waitlisted' THEN
+    SELECT CASE WHEN r.held_until IS NULL THEN r.status
+                WHEN r.held_until > now() THEN 'pending'
+                ELSE 'cancelled' END,
+           CASE WHEN r.status = 'waitlisted' AND r.held_until IS NULL THEN
                (SELECT count(*)::integer FROM registrations w
                  WHERE w.event_id = r.event_id AND w.status = 'waitlisted' AND w.id <= r.id)
            END,
            r.name, r.email, r.organization, r.registered_at, e.slug, e.title,
            e.starts_at, e.ends_at, e.timezone, e.format, e.location,
-           CASE WHEN r.status = 'confirmed' AND r.held_until IS NULL THEN e.online_url END
+           CASE WHEN r.status = 'confirmed' AND r.held_until IS NULL THEN e.online_url END,
+           CASE WHEN r.held_until > now() THEN r.held_until END
       FROM tokens t
       JOIN registrations r ON r.id = t.registration_id
       JOIN events e ON e.id = r.event_id
