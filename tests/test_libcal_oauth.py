@@ -194,6 +194,29 @@ def test_registrations_with_a_token_only_when_the_client_may(api, admin, db, mak
     assert_error(api.get(path, headers=bearer("None")), 401, "unauthorized")
 
 
+def test_registrations_leave_out_seats_held_for_an_unconfirmed_address(api, admin, db,
+                                                                      make_event):
+    slug = make_event(capacity=2, confirmation_required=True)
+    ident = event_id(db, slug)
+    seated, held, held_waiting, waiting = (email() for _ in range(4))
+    for addr in (seated, held, held_waiting, waiting):
+        r = api.register(slug, "Person", addr)
+        assert r.status == 202 and r.json["status"] == "pending", r
+    for addr in (seated, waiting):
+        tok = db.tokens(addr, "confirm_address")[-1]
+        assert api.post(f"/api/v1/registrations/{tok}/confirm").status == 200
+    tok = token(api, new_client(admin, registrations=True))
+    r = api.get(f"/1.1/events/{ident}/registrations?waitlist=1", headers=bearer(tok))
+    assert r.status == 200, r
+    (ev,) = r.json
+    assert [p["email"] for p in ev["registrants"]] == [seated]
+    # Its place in line counts the held place before it, as its email says.
+    assert [(w["email"], w["position"]) for w in ev["waitlist"]] == [(waiting, 2)]
+    # The same people as the event's own figures count.
+    (e,) = api.get(f"/1.1/events/{ident}").json["events"]
+    assert (e["seats_taken"], e["wait_list"]) == (1, 1)
+
+
 def test_a_bearer_token_is_accepted_on_every_read(api, admin, db, make_event):
     slug = make_event()
     ident = event_id(db, slug)

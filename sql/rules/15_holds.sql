@@ -41,6 +41,16 @@ CREATE OR REPLACE FUNCTION eventbox.public_waiting(e eventbox.events) RETURNS in
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT e.waitlisted_count - e.held_waitlisted_count $$;
 
+-- Whether a registration counts, as the public figures, the webhooks and
+-- the LibCal roster count it: confirmed or waiting, and not held (its
+-- address confirmed it, or no confirmation was asked).  A hold that has
+-- ended but is not yet released is still held: it never counted.
+CREATE OR REPLACE FUNCTION eventbox.registration_counts(p_status text,
+                                                        p_held_until timestamptz)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT p_status IN ('confirmed', 'waitlisted') AND p_held_until IS NULL $$;
+
 -- Whether an event has any held seat or waiting place (expired or not):
 -- only then can holds_due() find one.
 CREATE OR REPLACE FUNCTION eventbox.has_holds(e eventbox.events) RETURNS boolean

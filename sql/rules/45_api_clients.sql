@@ -156,9 +156,13 @@ AS $$
 $$;
 
 -- The confirmed and waiting registrations of one event for the LibCal API,
--- for a Bearer credential that may read them (else insufficient_privilege).
--- One row with NULL registration columns for an event without any; no row
--- when there is no such event.
+-- for a Bearer credential that may read them (else insufficient_privilege):
+-- those that count (registration_counts, 15_holds.sql), as its seats_taken
+-- and wait_list do and the webhooks tell, so a seat or waiting place held
+-- for an address not yet confirmed is not listed.  "position" is the place
+-- in line, held places before it included (what the patron's email and
+-- the webhooks say).  One row with NULL registration columns for an event
+-- without any; no row when there is no such event.
 CREATE OR REPLACE FUNCTION eventbox.libcal_roster(p_bearer text, p_event bigint)
 RETURNS TABLE (event_id bigint, registration_id bigint, name text, email text,
                library text, status text, "position" integer,
@@ -176,7 +180,8 @@ BEGIN
     SELECT e.id, s.registration_id, s.name, s.email, s.library, s.status, s."position",
            s.registered_at, s.attended_at
       FROM events e
-      LEFT JOIN staff_roster s ON s.event_id = e.id AND s.status IN ('confirmed', 'waitlisted')
+      LEFT JOIN staff_roster s ON s.event_id = e.id
+                             AND registration_counts(s.status, s.held_until)
      WHERE e.id = p_event AND e.status <> 'draft'
      ORDER BY s.registration_id;
 END

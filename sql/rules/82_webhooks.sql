@@ -26,12 +26,6 @@ LANGUAGE sql IMMUTABLE
 AS $$ SELECT ARRAY['registration.created', 'registration.promoted',
                    'registration.cancelled', 'event.changed'] $$;
 
--- A registration that counts: confirmed or waiting, and not held.
-CREATE OR REPLACE FUNCTION eventbox.webhook_live(p_status text, p_held_until timestamptz)
-RETURNS boolean
-LANGUAGE sql IMMUTABLE
-AS $$ SELECT p_status IN ('confirmed', 'waitlisted') AND p_held_until IS NULL $$;
-
 -- The due time of the last pending delivery before p_id in the same
 -- stream (webhook and registration; webhook and event for event.changed),
 -- NULL when there is none: a delivery is claimed only then, and a new one
@@ -130,8 +124,8 @@ DECLARE
     t text;
     e events;
 BEGIN
-    IF o.id IS NULL OR NOT webhook_live(o.status, o.held_until) THEN
-        IF webhook_live(n.status, n.held_until) THEN
+    IF o.id IS NULL OR NOT registration_counts(o.status, o.held_until) THEN
+        IF registration_counts(n.status, n.held_until) THEN
             t := 'registration.created';
         END IF;
     ELSIF n.status = 'cancelled' THEN
@@ -147,6 +141,10 @@ BEGIN
     RETURN queue_webhooks(t, e, n);
 END
 $$;
+
+-- webhook_live(), the name this rule had here, is registration_counts()
+-- now (15_holds.sql), which the LibCal roster asks too.
+DROP FUNCTION IF EXISTS eventbox.webhook_live(text, timestamptz);
 
 -- The registration triggers, on every registration: while no webhook was
 -- ever created (its identity sequence never used), one read of that
