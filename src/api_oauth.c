@@ -8,9 +8,10 @@
  *   POST   /api/v1/admin/api-clients        staff key
  *   DELETE /api/v1/admin/api-clients/{id}   staff key
  *
- * The body of a token request is parsed by libcal.c (pure, fuzzed); the
- * secrets are checked and the tokens made by the database
- * (sql/rules/45_api_clients.sql), which keeps only their hashes.
+ * The body of a token request and its Basic credentials are parsed by
+ * libcal.c (pure, fuzzed); the secrets are checked and the tokens made by
+ * the database (sql/rules/45_api_clients.sql), which keeps only their
+ * hashes.
  */
 #include <stdio.h>
 #include <string.h>
@@ -38,10 +39,50 @@ oauth_error(struct response *resp, int status, const char *code,
 }
 
 /*
- * POST /1.1/oauth/token: grant_type=client_credentials with client_id and
- * client_secret, as JSON, a form or multipart.  200 {access_token,
- * token_type, expires_in}; 400 invalid_request, unsupported_grant_type;
- * 401 invalid_client (unknown, wrong secret or revoked, alike); 415; 503.
+ * The client's credentials from an Authorization: Basic header into c,
+ * which holds the body's: RFC 6749 2.3.1 has servers take them so, and
+ * clients use one way only (a client_id in the body that names the same
+ * client is no second way).  Returns 0 (c as the client sent it), or -1
+ * after answering 401 for a malformed header, 400 for both ways at once.
+ */
+static int
+basic_credentials(struct request *req, struct response *resp,
+    struct libcal_credentials *c)
+{
+	struct libcal_credentials	 basic;
+	int				 rc = -1;
+
+	switch (libcal_basic(req->authorization, &basic)) {
+	case 1:
+		return 0;
+	case -1:
+		oauth_error(resp, 401, "invalid_client",
+		    "malformed basic credentials");
+		goto done;
+	}
+	if (c->client_secret[0] != '\0' || (c->client_id[0] != '\0' &&
+	    strcmp(c->client_id, basic.client_id) != 0)) {
+		oauth_error(resp, 400, "invalid_request",
+		    "send the client's credentials in the body or as basic "
+		    "authentication, not both");
+		goto done;
+	}
+	memcpy(c->client_id, basic.client_id, sizeof(c->client_id));
+	memcpy(c->client_secret, basic.client_secret,
+	    sizeof(c->client_secret));
+	rc = 0;
+done:
+	explicit_bzero(&basic, sizeof(basic));
+	return rc;
+}
+
+/*
+ * POST /1.1/oauth/token: grant_type=client_credentials as JSON, a form or
+ * multipart, with client_id and client_secret in the body or in an
+ * Authorization: Basic header.  200 {access_token, token_type,
+ * expires_in}; 400 invalid_request (also for credentials sent both ways),
+ * unsupported_grant_type; 401 invalid_client (unknown, wrong secret or
+ * revoked, alike; a malformed Basic header); 415; 503.
  */
 void
 h_oauth_token(struct request *req, struct response *resp)
@@ -58,6 +99,8 @@ h_oauth_token(struct request *req, struct response *resp)
 		    "the body is not a well-formed token request");
 		goto done;
 	}
+	if (basic_credentials(req, resp, &c) == -1)
+		goto done;
 	if (strcmp(c.grant_type, "client_credentials") != 0) {
 		oauth_error(resp, 400, c.grant_type[0] == '\0' ?
 		    "invalid_request" : "unsupported_grant_type",

@@ -1,6 +1,7 @@
 /*
  * libcal.c: the pure part of the LibCal-compatible API (see libcal.h and
- * api_libcal.c): its query and its lists of ids.
+ * api_libcal.c): its query, its lists of ids, and the client credentials
+ * of a token request (its body, or an Authorization: Basic header).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,4 +277,107 @@ libcal_credentials(const char *ctype, const char *body, size_t len,
 	if (is_media(ctype, "multipart/form-data"))
 		return cred_multipart(ctype, body, len, c);
 	return -1;
+}
+
+/* The value of a base64 digit (RFC 4648 section 4), -1 for another byte. */
+static int
+b64_digit(unsigned char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Decodes len bytes of base64, with its padding or without, into dst
+ * (NUL-terminated, *outlen bytes before it).  Returns 0, or -1 when it is
+ * not base64 in its one canonical form or does not fit dstsz.
+ */
+static int
+b64_decode(char *dst, size_t dstsz, const char *src, size_t len,
+    size_t *outlen)
+{
+	unsigned int	 acc = 0;
+	size_t		 i, o = 0, pad = 0;
+	int		 v, bits = 0;
+
+	while (len > 0 && src[len - 1] == '=' && pad < 2) {
+		len--;
+		pad++;
+	}
+	if (len % 4 == 1 || (pad > 0 && (len + pad) % 4 != 0))
+		return -1;
+	for (i = 0; i < len; i++) {
+		if ((v = b64_digit((unsigned char)src[i])) == -1)
+			return -1;
+		acc = acc << 6 | (unsigned int)v;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			if (o + 1 >= dstsz)
+				return -1;
+			dst[o++] = (char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0 || dstsz == 0)	/* bits the encoder never sets */
+		return -1;
+	dst[o] = '\0';
+	*outlen = o;
+	return 0;
+}
+
+/* One form-urlencoded part of Basic credentials, decoded into dst: at
+ * most max characters of one line of text.  Returns 0 or -1. */
+static int
+basic_part(char *dst, size_t dstsz, const char *src, size_t len, size_t max)
+{
+	size_t	 n;
+
+	if (pct_decode(dst, dstsz, src, len, 1, &n) == -1 ||
+	    !text_valid(dst, n, max)) {
+		dst[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int
+libcal_basic(const char *authorization, struct libcal_credentials *c)
+{
+	char		 raw[LIBCAL_BASIC_MAX + 1];
+	const char	*p, *colon;
+	size_t		 len, n;
+	int		 rc = -1;
+
+	if (authorization == NULL || strncasecmp(authorization, "Basic", 5) != 0 ||
+	    (authorization[5] != ' ' && authorization[5] != '\0'))
+		return 1;
+	for (p = authorization + 5; *p == ' '; p++)
+		;
+	len = strlen(p);
+	c->client_id[0] = c->client_secret[0] = '\0';
+	if (len == 0 || len > (LIBCAL_BASIC_MAX + 2) / 3 * 4 ||
+	    b64_decode(raw, sizeof(raw), p, len, &n) == -1)
+		goto done;
+	if ((colon = memchr(raw, ':', n)) == NULL)
+		goto done;
+	if (basic_part(c->client_id, sizeof(c->client_id), raw,
+	    (size_t)(colon - raw), sizeof(c->client_id) - 1) == -1 ||
+	    basic_part(c->client_secret, sizeof(c->client_secret), colon + 1,
+	    n - (size_t)(colon - raw) - 1, LIBCAL_SECRET_MAX) == -1) {
+		c->client_id[0] = c->client_secret[0] = '\0';
+		goto done;
+	}
+	rc = 0;
+done:
+	explicit_bzero(raw, sizeof(raw));
+	return rc;
 }

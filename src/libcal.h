@@ -29,6 +29,13 @@ struct libcal_query {
 	long long	 offset;	/* (page - 1) * limit */
 };
 
+/*
+ * The longest Basic credentials taken, decoded: a client_id and a secret
+ * that fit struct libcal_credentials, each wholly percent-encoded, and the
+ * colon between them.  Longer is refused, before any decoding.
+ */
+#define LIBCAL_BASIC_MAX	((31 + LIBCAL_SECRET_MAX) * 3 + 1)
+
 /* What POST /1.1/oauth/token was sent, each "" when absent. */
 struct libcal_credentials {
 	char		 grant_type[32];
@@ -61,5 +68,15 @@ int	 libcal_query_parse(const char *query, struct libcal_query *,
  */
 int	 libcal_credentials(const char *ctype, const char *body, size_t len,
 	    struct libcal_credentials *);
+
+/*
+ * client_id and client_secret from an Authorization header of the Basic
+ * scheme (RFC 6749 2.3.1, RFC 7617): base64 of the two, each
+ * form-urlencoded, joined by a colon.  Only those two fields of c are
+ * written.  Returns 1 when the header is absent or of another scheme (c
+ * untouched), 0 when both were taken, -1 when it is malformed: bad base64,
+ * no colon, a part empty, badly encoded, not text, or too long.
+ */
+int	 libcal_basic(const char *authorization, struct libcal_credentials *);
 
 #endif

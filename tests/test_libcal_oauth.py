@@ -2,10 +2,12 @@
 revoked by staff, hashed at rest), Bearer tokens on every /1.1 read, the
 /api/1.1/ prefix, LibCal's other reads, parameters and fields.
 """
+import base64
 import json
 import uuid
 
 import pytest
+import requests
 
 from staffkit import admin, assert_error, connect_as, email, event_id, ops_role, staff_key  # noqa: F401
 
@@ -123,6 +125,95 @@ def test_a_wrong_secret_a_revoked_client_and_malformed_bodies(api, admin, db):
         assert r.status == 400 and r.json["error"] == "invalid_request", (body, r)
     assert_error(token_request(api, "x", "text/plain"), 415, "unsupported_media_type")
     assert api.get("/1.1/oauth/token").status == 405
+
+
+def basic(user, password):
+    """An Authorization: Basic header of these (already encoded) parts."""
+    if isinstance(password, str):
+        password = password.encode()
+    raw = user.encode() + b":" + password
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def pct_all(s):
+    """Every character percent-encoded, as form-urlencoding may leave it."""
+    return "".join(f"%{b:02X}" for b in s.encode())
+
+
+def test_a_token_for_http_basic_client_authentication(api, admin, db):
+    c = new_client(admin)
+    url = f"{api.base}/1.1/oauth/token"
+    # As requests-oauthlib and curl -u send it: RFC 6749 2.3.1.
+    r = requests.post(url, data={"grant_type": "client_credentials"},
+                      auth=(c["client_id"], c["client_secret"]), timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.json()["access_token"].startswith("ebt_") and r.json()["expires_in"] == 3600
+    assert r.headers["Cache-Control"] == "no-store"
+    # Each part form-urlencoded before base64; any body encoding; a
+    # client_id in the body that names the same client is no second way.
+    for body, ctype, header in [
+            ("grant_type=client_credentials", "application/x-www-form-urlencoded",
+             basic(pct_all(c["client_id"]), pct_all(c["client_secret"]))),
+            ('{"grant_type": "client_credentials"}', "application/json",
+             {"Authorization": "basic " + basic(c["client_id"], c["client_secret"])
+              ["Authorization"][len("Basic "):]}),
+            (f"grant_type=client_credentials&client_id={c['client_id']}",
+             "application/x-www-form-urlencoded",
+             basic(c["client_id"], c["client_secret"]))]:
+        r = api.post("/api/1.1/oauth/token", body=body,
+                     headers=dict(header, **{"Content-Type": ctype}))
+        assert r.status == 200, (body, header, r)
+    assert db.value("SELECT count(*) FROM eventbox.api_tokens"
+                    " WHERE client_id = %s::bigint", c["client_id"]) == 4
+    # A wrong secret, or a revoked client: the same 401 as in the body.
+    wrong = c["client_secret"][:-1] + ("1" if c["client_secret"].endswith("0") else "0")
+    r = requests.post(url, data={"grant_type": "client_credentials"},
+                      auth=(c["client_id"], wrong), timeout=30)
+    assert r.status_code == 401 and r.json()["error"] == "invalid_client", r.text
+    assert r.headers["WWW-Authenticate"] == 'Basic realm="eventbox"'
+    admin.delete(f"/api-clients/{c['client_id']}")
+    r = requests.post(url, data={"grant_type": "client_credentials"},
+                      auth=(c["client_id"], c["client_secret"]), timeout=30)
+    assert r.status_code == 401 and r.json()["error"] == "invalid_client", r.text
+
+
+def test_credentials_both_in_the_body_and_as_basic_are_refused(api, admin):
+    c, other = new_client(admin), new_client(admin)
+    for body in (form(c), form(dict(c, client_id=other["client_id"])),
+                 f"grant_type=client_credentials&client_secret={c['client_secret']}",
+                 f"grant_type=client_credentials&client_id={other['client_id']}"):
+        r = api.post("/1.1/oauth/token", body=body, headers=dict(
+            basic(c["client_id"], c["client_secret"]),
+            **{"Content-Type": "application/x-www-form-urlencoded"}))
+        assert r.status == 400 and r.json["error"] == "invalid_request", (body, r)
+
+
+MALFORMED_BASIC = {
+    "no credentials": "Basic",
+    "empty credentials": "Basic ",
+    "not base64": "Basic !!!!",
+    "wrong padding": "Basic NzplYnNfYQ=",
+    "stray bits": "Basic NzplYnNfYR==",
+    "no colon": "Basic " + base64.b64encode(b"7ebs_x").decode(),
+    "no id": basic("", "ebs_x")["Authorization"],
+    "no secret": basic("7", "")["Authorization"],
+    "bad escape": basic("7", "a%zz")["Authorization"],
+    "encoded NUL": basic("7", "a%00")["Authorization"],
+    "not UTF-8": basic("7", b"\xff\xfe")["Authorization"],
+    "control character": basic("7", "a\tb")["Authorization"],
+    "secret too long": basic("7", "x" * 250)["Authorization"],
+    "id too long": basic("1" * 40, "ebs_x")["Authorization"],
+    "header too long": "Basic " + "A" * 3000,
+}
+
+
+@pytest.mark.parametrize("header", MALFORMED_BASIC.values(), ids=MALFORMED_BASIC.keys())
+def test_malformed_basic_credentials_are_invalid_client(api, header):
+    r = api.post("/1.1/oauth/token", body="grant_type=client_credentials",
+                 headers={"Authorization": header,
+                          "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 401 and r.json["error"] == "invalid_client", (header, r)
+    assert r.header("WWW-Authenticate") == 'Basic realm="eventbox"'
 
 
 def test_staff_manage_clients_through_the_api_and_sql(api, admin, db, ops_role):

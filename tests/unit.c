@@ -527,6 +527,51 @@ test_libcal_credentials(void)
 	    strlen(form), &c) == -1);
 }
 
+/* libcal_basic() on one header: its result, and c's two fields. */
+static int
+basic_is(const char *authorization, int want, const char *id,
+    const char *secret)
+{
+	struct libcal_credentials	 c;
+
+	strcpy(c.client_id, "kept");
+	strcpy(c.client_secret, "kept");
+	return libcal_basic(authorization, &c) == want &&
+	    strcmp(c.client_id, id) == 0 && strcmp(c.client_secret, secret) == 0;
+}
+
+static void
+test_libcal_basic(void)
+{
+	char	 big[2048] = "Basic ";
+
+	/* "7:ebs_a", "7:s%2B1+x", "12:a:b" (the first colon splits) */
+	CHECK("basic", basic_is("Basic NzplYnNfYQ==", 0, "7", "ebs_a"));
+	CHECK("basic scheme any case, unpadded", basic_is("bAsIc   NzplYnNfYQ",
+	    0, "7", "ebs_a"));
+	CHECK("basic form-urlencoded", basic_is("Basic NzpzJTJCMSt4", 0, "7",
+	    "s+1 x"));
+	CHECK("basic colon in secret", basic_is("Basic MTI6YTpi", 0, "12",
+	    "a:b"));
+	CHECK("no header", basic_is(NULL, 1, "kept", "kept"));
+	CHECK("bearer", basic_is("Bearer NzplYnNfYQ==", 1, "kept", "kept"));
+	CHECK("another scheme", basic_is("Basically x", 1, "kept", "kept"));
+	CHECK("basic alone", basic_is("Basic", -1, "", ""));
+	CHECK("basic bad digit", basic_is("Basic NzplYnNf*Q==", -1, "", ""));
+	CHECK("basic bad padding", basic_is("Basic NzplYnNfYQ=", -1, "", ""));
+	CHECK("basic stray bits", basic_is("Basic NzplYnNfYR==", -1, "", ""));
+	/* "7ebs_a", ":ebs_a", "7:", "7:a%zz", "7:a%00", "7:a\tb" */
+	CHECK("basic no colon", basic_is("Basic N2Vic19h", -1, "", ""));
+	CHECK("basic no id", basic_is("Basic OmVic19h", -1, "", ""));
+	CHECK("basic no secret", basic_is("Basic Nzo=", -1, "", ""));
+	CHECK("basic bad escape", basic_is("Basic NzphJXp6", -1, "", ""));
+	CHECK("basic encoded NUL", basic_is("Basic NzphJTAw", -1, "", ""));
+	CHECK("basic control", basic_is("Basic NzphCWI=", -1, "", ""));
+	memset(big + 6, 'A', sizeof(big) - 7);
+	big[sizeof(big) - 1] = '\0';
+	CHECK("basic oversized", basic_is(big, -1, "", ""));
+}
+
 /* The cookie the response sets, as a browser would send it back. */
 static void
 cookie_from(const struct response *resp, char *out, size_t outsz)
@@ -937,6 +982,7 @@ main(void)
 	test_bearer();
 	test_libcal();
 	test_libcal_credentials();
+	test_libcal_basic();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -16,7 +16,10 @@
  *     parameter.
  *   credentials (the rest after the first newline, as the body of a token
  *   request in each media type): every field NUL-terminated within its
- *   size; a media type other than the three always refused.
+ *   size; a media type other than the three always refused.  The same
+ *   rest behind "Basic " as an Authorization header: taken (both fields
+ *   text, neither empty) or refused (both emptied), never another
+ *   scheme.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +96,33 @@ check_ids(const char *s, size_t len)
 }
 
 static void
+check_basic(const char *data, size_t size)
+{
+	struct libcal_credentials	 c;
+	char				*header;
+	size_t				 idlen, secretlen;
+	int				 rc;
+
+	if ((header = malloc(size + 7)) == NULL)
+		return;
+	memcpy(header, "Basic ", 6);
+	memcpy(header + 6, data, size);
+	header[size + 6] = '\0';
+	rc = libcal_basic(header, &c);
+	idlen = strlen(c.client_id);
+	secretlen = strlen(c.client_secret);
+	FUZZ_CHECK(rc == 0 || rc == -1);
+	FUZZ_CHECK(idlen < sizeof(c.client_id));
+	FUZZ_CHECK(secretlen < sizeof(c.client_secret));
+	if (rc == 0)
+		FUZZ_CHECK(text_valid(c.client_id, idlen, idlen) &&
+		    text_valid(c.client_secret, secretlen, secretlen));
+	else
+		FUZZ_CHECK(idlen == 0 && secretlen == 0);
+	free(header);
+}
+
+static void
 check_credentials(const char *data, size_t size)
 {
 	static const char *const types[] = { "application/json",
@@ -115,6 +145,7 @@ check_credentials(const char *data, size_t size)
 		FUZZ_CHECK(i < 3 || rc == -1);
 	}
 	free(body);
+	check_basic(data, size);
 }
 
 int
