@@ -73,9 +73,11 @@ set -a
 set +a
 
 pytest_run() {  # pytest_run NAME JUNIT ARGS...: runs and counts
-	local name=$1 junit=$2 summary
+	local name=$1 junit=$2 summary rc
 	shift 2
+	rm -f "$junit"
 	$PY -m pytest -q -p no:cacheprovider --junitxml="$junit" "$@"
+	rc=$?
 	summary=$($PY - "$junit" <<'PYEOF'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
@@ -86,6 +88,14 @@ sk = sum(int(s.get("skipped", 0)) for s in suites)
 print(f"{t - f - sk} passed, {f} failed")
 PYEOF
 )
+	# pytest's own status: 0 all passed, 1 some failed (counted above);
+	# anything else (interrupted, an internal error, a bad argument, no
+	# test collected) is one failure more, whatever the file says.
+	if [ "$rc" -gt 1 ]; then
+		echo "== $name: pytest exited with status $rc"
+		summary="${summary:-0 passed, 0 failed}"
+		summary="${summary%%,*}, $(( $(sed -n 's/.* \([0-9]*\) failed.*/\1/p' <<<"$summary") + 1 )) failed"
+	fi
 	count "$name" "${summary:-0 passed, 1 failed}"
 }
 
