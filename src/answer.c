@@ -152,6 +152,11 @@ json_body(struct request *req, struct response *resp)
 		cJSON_Delete(body);
 		return NULL;
 	}
+	if ((dup = json_too_large(body, "body")) != NULL) {
+		answer_field_error(resp, dup, N_("is a number too large"));
+		cJSON_Delete(body);
+		return NULL;
+	}
 	return body;
 }
 

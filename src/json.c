@@ -418,6 +418,21 @@ by_name(const void *a, const void *b)
 }
 
 const char *
+json_too_large(const cJSON *item, const char *name)
+{
+	const cJSON	*c;
+	const char	*bad;
+
+	if (cJSON_IsNumber(item))
+		return isfinite(item->valuedouble) ? NULL : name;
+	for (c = item->child; c != NULL; c = c->next)
+		if ((bad = json_too_large(c, c->string != NULL ? c->string :
+		    name)) != NULL)
+			return bad;
+	return NULL;
+}
+
+const char *
 json_duplicate_key(const cJSON *item)
 {
 	const cJSON	*c;

@@ -50,5 +50,12 @@ int	 json_iso_time(char *out, size_t size, const char *epoch,
  * PostgreSQL's jsonb keeps the last: a body with one means two things.
  */
 const char	*json_duplicate_key(const cJSON *item);
+/*
+ * The name of the first member (at any depth; an array's element goes by
+ * its array's name, name for the tree itself) whose number is too large
+ * for a double, or NULL.  cJSON reads 1e999 as infinity and writes it as
+ * null: {"12": 1e999} became "no answer".
+ */
+const char	*json_too_large(const cJSON *item, const char *name);
 
 #endif

@@ -166,6 +166,24 @@ def test_a_huge_number_as_name_is_refused_with_field_name(api, db, slug):
 
 
 @pytest.mark.parametrize("body, field", [
+    pytest.param(b'{"name": "Ann", "email": "ann@example.org", "answers": {"12": 1e999}}',
+                 "12", id="an-answer"),
+    pytest.param(b'{"name": "Ann", "email": "ann@example.org", "answers": {"12": [-1E+400]}}',
+                 "12", id="in-a-list"),
+    pytest.param(b'{"name": "Ann", "email": "ann@example.org", "x": {"y": 2e308}}',
+                 "y", id="anywhere"),
+])
+def test_a_number_too_large_for_a_double_is_named_not_read_as_null(
+        api, db, slug, body, field):
+    """cJSON reads 1e999 as infinity and writes it back as null: the answer
+    was "missing", the message "is required"."""
+    r = post_raw(api, slug, body)
+    refused(r, 422, "invalid_field", field)
+    assert r.json["error"]["message"] == f"{field}: is a number too large"
+    assert_untouched(db, slug)
+
+
+@pytest.mark.parametrize("body, field", [
     pytest.param(b'{"name": "Ann", "email": "ann@example.org", "name": "Bob"}',
                  "name", id="name-twice"),
     pytest.param(b'{"email": "bob@example.org", "name": "Ann",'
