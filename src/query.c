@@ -35,6 +35,22 @@ value_ok(const struct query_param *p, struct query_value *v)
 	return 0;
 }
 
+/* A text as typed in a search box: the spaces around it are no part of
+ * it, and one of spaces only is none. */
+static void
+trim_spaces(struct query_value *v)
+{
+	size_t	 start = 0;
+
+	while (v->len > 0 && v->text[v->len - 1] == ' ')
+		v->len--;
+	while (start < v->len && v->text[start] == ' ')
+		start++;
+	memmove(v->text, v->text + start, v->len - start);
+	v->len -= start;
+	v->text[v->len] = '\0';
+}
+
 int
 query_parse(const char *query, const struct query_param *params, size_t n,
     struct query_value *vals, size_t *bad)
@@ -50,6 +66,8 @@ query_parse(const char *query, const struct query_param *params, size_t n,
 		v->len = 0;
 		rc = query_get(query, params[i].key, v->text, sizeof(v->text),
 		    &v->len);
+		if (rc == 1 && params[i].kind == Q_TEXT)
+			trim_spaces(v);
 		if (rc == 0 || (rc == 1 && v->len == 0)) {
 			v->text[0] = '\0';
 			v->len = 0;

@@ -3,7 +3,8 @@
  * reads in a table of query_param (key, kind, range, default); query_parse()
  * decodes each one's first value and checks it.  A key that is absent, or
  * present with an empty value (as an HTML form's blank select sends it),
- * takes its default; keys nobody declared are ignored.  The surface words
+ * takes its default; keys nobody declared are ignored.  A text loses the
+ * spaces around it, so a search of spaces only is none.  The surface words
  * the error itself: query_message() gives the API's words.
  *
  * Pure: no allocation, no globals (unit tests and fuzzers call it), but

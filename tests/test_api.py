@@ -228,6 +228,12 @@ def test_the_list_searches_text_case_insensitively(api, make_event):
     assert r.status == 200, r
     assert [e["slug"] for e in r.json["events"]] == [hit]
     assert r.json["total"] == 1
+    # As a search box sends it: the spaces around a word are no part of
+    # it, and spaces alone are no search.
+    r = api.get(f"{API}/events?q=+{word}++")
+    assert r.status == 200 and [e["slug"] for e in r.json["events"]] == [hit], r
+    r = api.get(f"{API}/events?q=%20%20")
+    assert r.status == 200 and r.json["total"] == api.get(f"{API}/events").json["total"], r
 
 
 def test_the_list_shows_only_upcoming_published_events(api, make_event, db):

@@ -179,6 +179,11 @@ test_query(void)
 	    strcmp(v[2].text, "a b") == 0 && strcmp(v[3].text, "green") == 0);
 	CHECK("query empty is absent", query_parse("page=&colour=", p, 4, v,
 	    &bad) == 0 && v[0].num == 1 && !v[0].present && !v[3].present);
+	CHECK("query spaces only are no text", query_parse("q=+%20+", p, 4, v,
+	    &bad) == 0 && !v[2].present && v[2].len == 0);
+	CHECK("query text trimmed", query_parse("q=+a+b+", p, 4, v,
+	    &bad) == 0 && v[2].present && strcmp(v[2].text, "a b") == 0 &&
+	    v[2].len == 3);
 	CHECK("query range", query_parse("page=11", p, 4, v, &bad) == -1 &&
 	    bad == 0);
 	CHECK("query date", query_parse("day=2026-02-30", p, 4, v,
