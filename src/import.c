@@ -91,26 +91,84 @@ str(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/*
+ * The Latin letters of U+00C0-U+017F (Latin-1 Supplement, Latin
+ * Extended-A) as a slug spells them, by ranges of code points: "Introducción
+ * a la genealogía" is "introduccion-a-la-genealogia", not "introducci-n-a-
+ * la-genealog-a".  Letters of other scripts are left out, as punctuation is.
+ */
+static const struct {
+	unsigned	 first, last;
+	const char	*ascii;
+} latin[] = {
+	{ 0xc0, 0xc5, "a" }, { 0xc6, 0xc6, "ae" }, { 0xc7, 0xc7, "c" },
+	{ 0xc8, 0xcb, "e" }, { 0xcc, 0xcf, "i" }, { 0xd0, 0xd0, "d" },
+	{ 0xd1, 0xd1, "n" }, { 0xd2, 0xd6, "o" }, { 0xd8, 0xd8, "o" },
+	{ 0xd9, 0xdc, "u" }, { 0xdd, 0xdd, "y" }, { 0xde, 0xde, "th" },
+	{ 0xdf, 0xdf, "ss" }, { 0xe0, 0xe5, "a" }, { 0xe6, 0xe6, "ae" },
+	{ 0xe7, 0xe7, "c" }, { 0xe8, 0xeb, "e" }, { 0xec, 0xef, "i" },
+	{ 0xf0, 0xf0, "d" }, { 0xf1, 0xf1, "n" }, { 0xf2, 0xf6, "o" },
+	{ 0xf8, 0xf8, "o" }, { 0xf9, 0xfc, "u" }, { 0xfd, 0xfd, "y" },
+	{ 0xfe, 0xfe, "th" }, { 0xff, 0xff, "y" }, { 0x100, 0x105, "a" },
+	{ 0x106, 0x10d, "c" }, { 0x10e, 0x111, "d" }, { 0x112, 0x11b, "e" },
+	{ 0x11c, 0x123, "g" }, { 0x124, 0x127, "h" }, { 0x128, 0x131, "i" },
+	{ 0x132, 0x133, "ij" }, { 0x134, 0x135, "j" }, { 0x136, 0x138, "k" },
+	{ 0x139, 0x142, "l" }, { 0x143, 0x14b, "n" }, { 0x14c, 0x151, "o" },
+	{ 0x152, 0x153, "oe" }, { 0x154, 0x159, "r" }, { 0x15a, 0x161, "s" },
+	{ 0x162, 0x167, "t" }, { 0x168, 0x173, "u" }, { 0x174, 0x175, "w" },
+	{ 0x176, 0x178, "y" }, { 0x179, 0x17e, "z" }, { 0x17f, 0x17f, "s" },
+};
+
+/* What *s (UTF-8, a title from JSON) spells in a slug: its letters and
+ * digits, lower-case, else "" (a separator); *s moves past it. */
+static const char *
+slug_letters(const char **s)
+{
+	static char		 one[2];
+	const unsigned char	*u = (const unsigned char *)*s;
+	unsigned		 cp;
+	size_t			 i;
+
+	if (u[0] < 0x80) {
+		(*s)++;
+		one[0] = (char)(u[0] >= 'A' && u[0] <= 'Z' ? u[0] - 'A' + 'a' :
+		    u[0]);
+		return (one[0] >= 'a' && one[0] <= 'z') ||
+		    (one[0] >= '0' && one[0] <= '9') ? one : "";
+	}
+	if ((u[0] == 0xc3 || u[0] == 0xc4 || u[0] == 0xc5) &&
+	    (u[1] & 0xc0) == 0x80) {
+		cp = (unsigned)(u[0] & 0x1f) << 6 | (u[1] & 0x3f);
+		*s += 2;
+		for (i = 0; i < sizeof(latin) / sizeof(latin[0]); i++)
+			if (cp >= latin[i].first && cp <= latin[i].last)
+				return latin[i].ascii;
+		return "";
+	}
+	do			/* any other character, whole */
+		(*s)++;
+	while ((**s & 0xc0) == 0x80);
+	return "";
+}
+
 /* "Knitting Circle" and 42: "knitting-circle-42". */
 static void
 slug_of(struct buf *b, const char *title, double id)
 {
-	size_t	 n = 0;
-	int	 dash = 0;
+	const char	*t;
+	size_t		 n = 0;
+	int		 dash = 0;
 
-	for (; *title != '\0' && n < 50; title++) {
-		char	 c = *title;
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-			if (dash && n > 0)
-				buf_addc(b, '-'), n++;
-			buf_addc(b, c);
-			n++;
-			dash = 0;
-		} else
+	while (*title != '\0' && n < 50) {
+		if (*(t = slug_letters(&title)) == '\0') {
 			dash = 1;
+			continue;
+		}
+		if (dash && n > 0)
+			buf_addc(b, '-'), n++;
+		for (; *t != '\0'; t++, n++)
+			buf_addc(b, *t);
+		dash = 0;
 	}
 	buf_printf(b, "%s%.0f", n > 0 ? "-" : "event-", id);
 }

@@ -56,3 +56,22 @@ def test_import_without_valid_credentials_stops(api):
     assert out.returncode == 1 and "no access token" in out.stderr
     out = eventbox("import", check=False)
     assert out.returncode == 2 and "usage" in out.stderr
+
+
+def test_an_accented_title_makes_a_slug_of_its_letters(api, admin, db, make_event):
+    """"Introducción" is "introduccion" in the new draft's address, not
+    "introducci-n"; letters of other scripts go, as punctuation does."""
+    cat = "Import " + uuid.uuid4().hex[:6]
+    slug = make_event(categories=[cat], starts_in="32 days",
+                      title="Introducción: Ñandú, Œuvre & Straße 中文 Ærø")
+    source = event_id(db, slug)
+    r = admin.post("/api-clients", json_body={"name": "imp-" + uuid.uuid4().hex[:8]})
+    env = {"EVENTBOX_IMPORT_CLIENT_ID": r.json["client_id"],
+           "EVENTBOX_IMPORT_CLIENT_SECRET": r.json["client_secret"],
+           "EVENTBOX_IMPORT_QUERY": f"category={db.value('SELECT eventbox.category_id(%s)', cat)}"}
+    out = eventbox("import", api.base + "/", extra_env=env)
+    assert out.stdout.strip() == "1 created as drafts, 0 imported before, 0 refused"
+    assert db.value("SELECT e.slug FROM eventbox.event_imports i JOIN eventbox.events e"
+                    " ON e.id = i.event_id WHERE i.source = %s AND i.source_id = %s",
+                    api.base, source) == \
+        f"introduccion-nandu-oeuvre-strasse-aero-{source}"
