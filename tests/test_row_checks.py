@@ -370,3 +370,29 @@ def test_the_triggers_refuse_exactly_what_the_old_checks_refused(make_event, tab
         conn.close()
     # the values cover both answers for every column
     assert 0 < refused_n < tried
+
+
+def test_rules_save_event_words_hold_for_plain_sql_too(db, make_event):
+    """A cancelled event stays cancelled, and registration opens before it
+    closes and before the start, whoever writes the row (here the owner)."""
+    slug = make_event()
+    for sql, rule in (
+            ("registration_opens_at = starts_at", "registration_opens_before_start"),
+            ("registration_opens_at = starts_at + interval '1 day'",
+             "registration_opens_before_start"),
+            ("registration_opens_at = now(), registration_closes_at = now()",
+             "registration_closes_after_opens"),
+            ("starts_at = now() - interval '2 days', ends_at = now() - interval '1 day',"
+             " registration_opens_at = now() - interval '1 day'",
+             "registration_opens_before_start")):
+        refused(db, rule, "events",
+                f"UPDATE eventbox.events SET {sql} WHERE slug = %s", slug)
+    db.all("UPDATE eventbox.events SET registration_opens_at = now(),"
+           " registration_closes_at = now() + interval '1 day' WHERE slug = %s", slug)
+    db.all("UPDATE eventbox.events SET status = 'cancelled' WHERE slug = %s", slug)
+    for status in ("published", "draft"):
+        refused(db, "cancelled_stays_cancelled", "events",
+                "UPDATE eventbox.events SET status = %s WHERE slug = %s", status, slug)
+    db.all("UPDATE eventbox.events SET status = 'cancelled', title = 'Still off'"
+           " WHERE slug = %s", slug)
+    assert db.value("SELECT status FROM eventbox.events WHERE slug = %s", slug) == "cancelled"

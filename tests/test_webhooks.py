@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 
+import psycopg2
 import pytest
 
 from conftest import env
@@ -315,7 +316,11 @@ def test_a_disabled_webhook_gets_nothing(
     assert rx.for_path(path_of(off_url)) == []
     listed = {w["id"]: w for w in admin.get("/webhooks").json["webhooks"]}
     assert listed[off["id"]]["disabled_at"] and not listed[on["id"]]["disabled_at"]
-    assert listed[off["id"]]["pending"] == 0
+    assert listed[off["id"]]["pending"] == listed[off["id"]]["failed"] == 0
+    # Dropped, not failed: staff's own choice raises no failure alert.
+    assert db.all("SELECT status, sent_at, last_error, payload FROM eventbox.outbox"
+                  " WHERE webhook_id = %s", off["id"]) == [
+        ("sent", None, "webhook disabled", None)]
     assert_error(admin.delete(f"/webhooks/{off['id']}"), 404, "webhook_not_found")
     assert_error(admin.delete("/webhooks/abc"), 404, "webhook_not_found")
     assert_error(admin.delete("/webhooks/99999999999"), 404, "webhook_not_found")
@@ -467,6 +472,9 @@ def test_staff_at_psql_manage_webhooks_and_the_service_cannot_read_secrets(db):
                         " WHERE webhook_id = %s", (wid,))
             assert cur.fetchone() == ("https://crm.example.org/psql",
                                       ["registration.cancelled"])
+            # The mailer's claim hands out secrets: not to staff.
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cur.execute("SELECT secret FROM eventbox.webhook_claim(5)")
             cur.execute("SELECT eventbox.webhook_disable(%s), eventbox.webhook_disable(%s)",
                         (wid, wid))
             assert cur.fetchone() == (True, False)

@@ -40,7 +40,17 @@ AS $$
 DECLARE
     bad text;           -- the rule the row breaks
 BEGIN
-    IF (NEW.ends_at > NEW.starts_at) IS FALSE THEN
+    -- Three rules save_event() words for the API, here for plain SQL too:
+    -- a cancelled event stays cancelled (its registrants were told so), and
+    -- registration opens before it closes and before the start (else it
+    -- never opens: closes_at(), rules/10_seats.sql).
+    IF TG_OP = 'UPDATE' AND OLD.status = 'cancelled' AND NEW.status <> 'cancelled' THEN
+        bad := 'cancelled_stays_cancelled';
+    ELSIF (NEW.registration_closes_at > NEW.registration_opens_at) IS FALSE THEN
+        bad := 'registration_closes_after_opens';
+    ELSIF (NEW.registration_opens_at < NEW.starts_at) IS FALSE THEN
+        bad := 'registration_opens_before_start';
+    ELSIF (NEW.ends_at > NEW.starts_at) IS FALSE THEN
         bad := 'ends_after_start';
     ELSIF (length(NEW.audience) <= 2000
         AND NEW.audience !~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]') IS FALSE THEN
@@ -103,6 +113,7 @@ CREATE OR REPLACE TRIGGER events_row_checks
     BEFORE INSERT OR UPDATE OF starts_at, ends_at, audience, capacity, format,
         hold_minutes, ical_sequence, image_alt, image_path, image_decorative,
         learning_outcomes, location, online_url, presenter,
+        registration_opens_at, registration_closes_at,
         registrations_per_minute, slug, status, title, waitlist_capacity
     ON eventbox.events
     FOR EACH ROW EXECUTE FUNCTION eventbox.tg_events_row_checks();

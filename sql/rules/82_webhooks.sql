@@ -301,9 +301,11 @@ BEGIN
 END
 $$;
 
--- webhook_disable: no new deliveries, and the pending ones are closed
--- (failed, 'webhook disabled', body erased).  False when no live webhook
--- has that id.
+-- webhook_disable: no new deliveries, and the pending ones are dropped:
+-- closed as a stale email is (status sent, sent_at NULL, last_error
+-- 'webhook disabled', body erased), not failed, so that staff's own choice
+-- raises no eventbox_outbox_failed alert nobody can clear.  False when no
+-- live webhook has that id.
 CREATE OR REPLACE FUNCTION eventbox.webhook_disable(p_id bigint, p_key text DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -320,7 +322,8 @@ BEGIN
     IF v_id IS NULL THEN
         RETURN false;
     END IF;
-    UPDATE outbox SET status = 'failed', last_error = 'webhook disabled', payload = NULL
+    UPDATE outbox SET status = 'sent', sent_at = NULL, last_error = 'webhook disabled',
+                      payload = NULL
      WHERE webhook_id = v_id AND kind = 'webhook' AND status = 'pending';
     GET DIAGNOSTICS n = ROW_COUNT;
     PERFORM audit(who.actor, who.via, 'webhook_disabled', NULL, NULL,
@@ -373,9 +376,9 @@ BEGIN
     LOOP
         SELECT * INTO w FROM webhooks WHERE webhooks.id = o.webhook_id;
         IF w.disabled_at IS NOT NULL THEN
-            -- queued while staff disabled it
-            UPDATE outbox SET status = 'failed', last_error = 'webhook disabled',
-                              payload = NULL
+            -- queued while staff disabled it: dropped, as above
+            UPDATE outbox SET status = 'sent', sent_at = NULL,
+                              last_error = 'webhook disabled', payload = NULL
              WHERE outbox.id = o.id;
             CONTINUE;
         END IF;

@@ -99,11 +99,21 @@ GRANT EXECUTE ON FUNCTION
     eventbox.mail_failed(bigint, text, integer, integer),
     eventbox.queue_reminders(integer),
     eventbox.mail_next_due(),
-    eventbox.expire_holds(text),
+    eventbox.expire_holds(text)
+  TO eventbox_mailer, eventbox_ops;
+-- The mailer alone: webhook_claim() hands out each webhook's signing
+-- secret, which only the owner may read otherwise (no grant on
+-- eventbox.webhooks); with it staff could sign deliveries to the CRM.
+REVOKE EXECUTE ON FUNCTION
     eventbox.webhook_claim(integer),
     eventbox.webhook_delivered(bigint),
     eventbox.webhook_failed(bigint, text, integer, integer, integer, boolean)
-  TO eventbox_mailer, eventbox_ops;
+  FROM eventbox_ops;
+GRANT EXECUTE ON FUNCTION
+    eventbox.webhook_claim(integer),
+    eventbox.webhook_delivered(bigint),
+    eventbox.webhook_failed(bigint, text, integer, integer, integer, boolean)
+  TO eventbox_mailer;
 
 ------------------------------------------------------------------------------
 -- Staff only.
