@@ -348,11 +348,10 @@ cmd_mailer(int argc, char **argv)
 	long long	 n;
 	long		 ms, last_reminders = 0, backoff = 500;
 
+	(void)argc;		/* none: main.c refuses any */
 	(void)argv;
 	config_load();
 	log_init("eventbox-mailer", cfg.log_file);
-	if (argc > 1)
-		fatalx("usage: eventbox mailer (settings come from EVENTBOX_*)");
 	i18n_load(cfg.locale_dir);
 	v = getenv("EVENTBOX_MAIL_RETRY_BASE_MS");
 	if (v != NULL && *v != '\0') {

@@ -31,12 +31,9 @@ cmd_purge(int argc, char **argv)
 	long		 events = 0, rows = 0;
 	int		 rc = 1, more = 1;
 
+	(void)argc;		/* none: main.c refuses any; settings are
+				 * EVENTBOX_RETENTION_DAYS, EVENTBOX_PURGE_DSN */
 	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: eventbox purge   (settings: "
-		    "EVENTBOX_RETENTION_DAYS, EVENTBOX_PURGE_DSN)\n");
-		return 2;
-	}
 	config_load();
 	log_init("eventbox-purge", cfg.log_file);
 	cfg.dsn = cfg.purge_dsn;

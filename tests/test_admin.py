@@ -93,6 +93,28 @@ def test_a_key_that_cannot_be_made_says_why(db):
         assert "ebk_" not in out.stdout
 
 
+@pytest.mark.parametrize("args, rc, says", [
+    (("migrate", "--help"), 0, "usage: eventbox migrate\n"),
+    (("serve", "-h"), 0, "usage: eventbox serve\n"),
+    (("apikey", "--help"), 0, "usage: eventbox apikey create NAME | list | revoke NAME"),
+    (("migrate", "now"), 2, "eventbox migrate: takes no arguments"),
+    (("serve", "--workers=4"), 2, "eventbox serve: takes no arguments"),
+    (("mailer", "x"), 2, "eventbox mailer: takes no arguments"),
+    (("purge", "30"), 2, "eventbox purge: takes no arguments"),
+])
+def test_a_commands_help_runs_nothing_and_stray_arguments_are_refused(db, args, rc, says):
+    """`eventbox migrate --help` migrated and `eventbox serve --help` started a
+    server; now each prints its usage, and a command that takes no arguments
+    refuses them (exit 2) before it touches anything."""
+    before = db.value("SELECT count(*) FROM eventbox.audit_log")
+    out = eventbox(*args, check=False,
+                   extra_env={"EVENTBOX_LISTEN": "/nonexistent/eventbox.sock"})
+    assert out.returncode == rc, out
+    assert says in (out.stdout if rc == 0 else out.stderr), out
+    assert "warning" not in out.stderr and "fatal" not in out.stderr, out.stderr
+    assert db.value("SELECT count(*) FROM eventbox.audit_log") == before
+
+
 def test_only_the_hash_of_a_key_is_stored(db):
     name, key = new_key()
     stored = db.one("SELECT key_hash, encode(sha256(convert_to(%s, 'UTF8')), 'hex')"
