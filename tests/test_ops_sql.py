@@ -116,6 +116,21 @@ def test_ops_change_registrations_through_functions_audited_with_their_role(
         (ops_role, "sql", "registration_cancelled")]
 
 
+def test_a_registration_staff_enter_with_register_is_audited_too(ops_role, make_event, db):
+    """register() called by staff (its source 'staff') admits as
+    staff_register() does, and is written to the audit log as it is; the
+    service's calls (source 'api', 'web') are not staff's doing."""
+    slug = make_event(capacity=1)
+    a, b = email(), email()
+    assert run_as(ops_role, "SELECT outcome FROM eventbox.register(%s, 'Desk', %s)",
+                  slug, a) == [("confirmed",)]
+    assert run_as(ops_role, "SELECT outcome FROM eventbox.register(%s, 'Desk', %s, NULL,"
+                  " 'api')", slug, b) == [("waitlisted",)]
+    rows = audit(db, event_id(db, slug), action="registration_entered")
+    assert [(r["actor"], r["via"], r["details"]) for r in rows] == [
+        (ops_role, "sql", {"outcome": "confirmed"})]
+
+
 def test_ops_edit_events_with_plain_sql_and_it_is_audited(ops_role, make_event, db):
     slug = "ops-" + uuid.uuid4().hex[:10]
     run_as(ops_role, "INSERT INTO eventbox.events (slug, title, starts_at, ends_at,"

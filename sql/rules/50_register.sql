@@ -273,17 +273,24 @@ AS $$
 #variable_conflict use_column
 DECLARE
     r record;
+    v_staff boolean := p_source = 'staff' AND is_staff(invoker());
 BEGIN
     -- PL/pgSQL rather than SQL: its plan is kept for the session, where a
     -- SQL function's body is parsed and planned again in every transaction.
     -- An assignment, not SELECT ... FROM register_entry(): no query, no
     -- function scan and its tuple store around the call.
     r := register_entry(p_event, p_name, p_email, p_organization, p_source, p_token,
-                        p_idempotency_key, p_source = 'staff' AND is_staff(invoker()));
+                        p_idempotency_key, v_staff);
     outcome := r.outcome;
     "position" := r."position";
     event_id := r.event_id;
     event_slug := r.event_slug;
+    -- Staff at psql entered it: the audit log says who, as for
+    -- staff_register().
+    IF v_staff AND outcome IN ('confirmed', 'waitlisted') THEN
+        PERFORM audit(invoker(), 'sql', 'registration_entered', r.event_id,
+                      r.registration_id, jsonb_build_object('outcome', outcome));
+    END IF;
 END
 $$;
 
