@@ -36,7 +36,7 @@ static const struct {
 	{ "event_cancelled", 409, "event_cancelled",
 	    "this event was cancelled; that cannot be undone" },
 	{ "invalid_capacity", 422, "invalid_field",
-	    "capacity: must be a whole number from 0" },
+	    "capacity: must be a whole number from 0 to 1000000" },
 	{ "no_seat", 409, "no_seat_free",
 	    "no seat is free: raise the capacity or cancel a seat first" },
 	{ "not_waitlisted", 409, "not_waitlisted",

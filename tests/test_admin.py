@@ -320,9 +320,15 @@ def test_a_bad_capacity_is_422(admin, make_event, body):
                  "invalid_field", "capacity")
 
 
-def test_capacity_names_its_range_and_takes_no_other_field(admin, api, make_event):
+def test_capacity_names_its_range_and_takes_no_other_field(admin, api, db, make_event):
     slug = make_event(capacity=10)
     r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 10 ** 7})
+    assert_error(r, 422, "invalid_field", "capacity")
+    assert r.json["error"]["message"] == "capacity: must be a whole number from 0 to 1000000"
+    for n in (-1, 1000001, None):        # at psql, the same range
+        assert db.value("SELECT outcome FROM eventbox.set_capacity(%s, %s)", slug, n) \
+            == "invalid_capacity", n
+    r = admin.patch(f"/events/{slug}", json_body={"capacity": 1000001})
     assert_error(r, 422, "invalid_field", "capacity")
     assert r.json["error"]["message"] == "capacity: must be a whole number from 0 to 1000000"
     r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 2, "x": 1})

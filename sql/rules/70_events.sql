@@ -176,7 +176,7 @@ BEGIN
                <> trunc((p_fields ->> 'waitlist_capacity')::numeric)
            OR (p_fields ->> 'waitlist_capacity')::numeric NOT BETWEEN 0 AND 1000000 THEN
             outcome := 'invalid'; field := 'waitlist_capacity';
-            message := 'must be a whole number from 0, or null';
+            message := 'must be a whole number from 0 to 1000000, or null';
             RETURN;
         END IF;
         n.waitlist_capacity := (p_fields ->> 'waitlist_capacity')::numeric;
@@ -218,7 +218,7 @@ BEGIN
         IF (p_fields ->> 'capacity')::numeric NOT BETWEEN 0 AND 1000000
            OR (p_fields ->> 'capacity')::numeric <> trunc((p_fields ->> 'capacity')::numeric) THEN
             outcome := 'invalid'; field := 'capacity';
-            message := 'must be a whole number from 0';
+            message := 'must be a whole number from 0 to 1000000';
             RETURN;
         END IF;
         n.capacity := (p_fields ->> 'capacity')::integer;
@@ -226,7 +226,7 @@ BEGIN
     IF n.waitlist_capacity IS NOT NULL
        AND (n.waitlist_capacity < 0 OR n.waitlist_capacity > 1000000) THEN
         outcome := 'invalid'; field := 'waitlist_capacity';
-        message := 'must be a whole number from 0, or null';
+        message := 'must be a whole number from 0 to 1000000, or null';
         RETURN;
     END IF;
 
@@ -411,7 +411,7 @@ DECLARE
     e events;
 BEGIN
     promoted := 0;
-    IF p_capacity IS NULL OR p_capacity < 0 THEN
+    IF p_capacity IS NULL OR p_capacity NOT BETWEEN 0 AND 1000000 THEN
         outcome := 'invalid_capacity';
         RETURN;
     END IF;
