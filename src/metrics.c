@@ -24,10 +24,12 @@ static const long buckets_us[] = {
 };
 #define NBUCKET	(sizeof(buckets_us) / sizeof(buckets_us[0]) + 1)
 
-/* eventbox.register() outcomes, plus "unavailable" when it could not run. */
+/* eventbox.register_answered() outcomes (a held place is "pending"), plus
+ * "unavailable" when it could not run. */
 static const char *const outcomes[] = {
-	"confirmed", "waitlisted", "full", "not_found", "not_published",
-	"event_cancelled", "not_open", "closed", "not_eligible", "invalid_name",
+	"confirmed", "waitlisted", "pending", "full",
+	"not_found", "not_published", "event_cancelled", "not_open", "closed",
+	"not_eligible", "rate_limited", "invalid_answer", "invalid_name",
 	"invalid_email", "invalid_organization", "idempotency_mismatch",
 	"unavailable", "other",
 };

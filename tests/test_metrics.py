@@ -86,12 +86,14 @@ def test_the_latency_histogram_is_cumulative_and_matches_the_count(api, make_eve
 
 def test_registrations_are_counted_by_outcome(api, make_event):
     open_slug = make_event(capacity=1, waitlist=False)
+    held_slug = make_event(confirmation_required=True)
     before = scrape(api)
     run = uuid.uuid4().hex[:8]
     assert api.register(open_slug, "A", f"a-{run}@example.org").status == 201
     assert api.register(open_slug, "B", f"b-{run}@example.org").status == 409
+    assert api.register(held_slug, "C", f"c-{run}@example.org").status == 202
     after = scrape(api)
-    for outcome in ("confirmed", "full"):
+    for outcome in ("confirmed", "full", "pending"):
         assert value(after, "eventbox_registrations_total", outcome=outcome) \
             - value(before, "eventbox_registrations_total", outcome=outcome) == 1, outcome
 
