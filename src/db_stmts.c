@@ -294,6 +294,9 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_IMPORT_EVENT] = { "import_event", 3,
 	    "SELECT outcome, field, message FROM eventbox.import_event($1::text,"
 	    " $2::bigint, $3::jsonb)" },
+	/* $1 EVENTBOX_IMPORT_TIMEZONE, checked before anything is read */
+	[STMT_IMPORT_ZONE] = { "import_zone", 1,
+	    "SELECT eventbox.is_valid_timezone($1::text) AS valid" },
 	/* $1 retention days, $2 registrations per step */
 	[STMT_PURGE_STEP] = { "purge_step", 2,
 	    "SELECT rows, finished, event_id FROM eventbox.purge_step($1::integer,"

@@ -299,6 +299,27 @@ import_calendar(struct import *im, double cal_id, const char *tz,
 	return rc;
 }
 
+/* 1 when PostgreSQL knows the zone; else 0, having said why (a mistyped
+ * zone refused every event one by one, and the import ended "0 refused"
+ * short of the truth with exit 0). */
+static int
+zone_known(const char *tz)
+{
+	PGresult	*res;
+	int		 known;
+
+	if (db_query(STMT_IMPORT_ZONE, 1, &tz, &res) != DB_OK) {
+		fprintf(stderr, "eventbox: could not check "
+		    "EVENTBOX_IMPORT_TIMEZONE (the line above says why)\n");
+		return 0;
+	}
+	if (!(known = db_bool(res, 0, "valid")))
+		fprintf(stderr, "eventbox: EVENTBOX_IMPORT_TIMEZONE \"%s\" is not "
+		    "a time zone PostgreSQL knows (e.g. America/Chicago)\n", tz);
+	PQclear(res);
+	return known;
+}
+
 int
 cmd_import(int argc, char **argv)
 {
@@ -322,6 +343,10 @@ cmd_import(int argc, char **argv)
 	config_load();
 	log_init("eventbox-import", "");
 	db_init("eventbox-import", 0);
+	if (tz != NULL && !zone_known(tz)) {
+		db_close();
+		return 2;
+	}
 	memset(&im, 0, sizeof(im));
 	n = strlen(argv[1]);
 	while (n > 0 && argv[1][n - 1] == '/')

@@ -56,6 +56,13 @@ def test_import_without_valid_credentials_stops(api):
     assert out.returncode == 1 and "no access token" in out.stderr
     out = eventbox("import", check=False)
     assert out.returncode == 2 and "usage" in out.stderr
+    out = eventbox("import", api.base, check=False,
+                   extra_env={"EVENTBOX_IMPORT_CLIENT_ID": "1",
+                              "EVENTBOX_IMPORT_CLIENT_SECRET": "wrong",
+                              "EVENTBOX_IMPORT_TIMEZONE": "Mars/Base"})
+    assert out.returncode == 2, out
+    assert 'EVENTBOX_IMPORT_TIMEZONE "Mars/Base" is not a time zone' in out.stderr
+    assert out.stdout == ""
 
 
 def test_an_accented_title_makes_a_slug_of_its_letters(api, admin, db, make_event):
