@@ -231,6 +231,8 @@ h_admin_register(struct request *req, struct response *resp)
 	if (admin_event_arg(req, resp) == -1 ||
 	    api_registration_fields(req, resp, &f) == -1)
 		return;
+	registration_fields_free(&f);	/* staff's registrations take no
+					 * answers: any given are ignored */
 	vals[0] = req->args[0];
 	vals[1] = f.name;
 	vals[2] = f.email;

@@ -106,6 +106,7 @@ h_register(struct request *req, struct response *resp)
 	struct registration_fields f;
 	struct registration_input in;
 	struct registration_result out;
+	int			 rc;
 
 	if (req->idempotency_key != NULL &&
 	    !idempotency_key_valid(req->idempotency_key,
@@ -135,7 +136,9 @@ h_register(struct request *req, struct response *resp)
 	in.answers = f.has_answers ? f.answers : NULL;
 	/* The token goes by email only, and an email already registered
 	 * answers as a new one would: nobody can probe who is registered. */
-	if (registration_submit(&in, &out) == -1)
+	rc = registration_submit(&in, &out);
+	registration_fields_free(&f);
+	if (rc == -1)
 		answer_unavailable(req, resp, out.busy);
 	else if (*out.field != '\0')
 		answer_field_error(resp, out.field, out.detail);

@@ -28,7 +28,7 @@
 
 #define LISTEN_BACKLOG	1024
 
-static volatile sig_atomic_t	 got_term, got_hup, got_chld;
+static volatile sig_atomic_t	 got_term, got_hup, got_chld, got_alrm;
 
 static void
 on_signal(int sig)
@@ -39,6 +39,9 @@ on_signal(int sig)
 		break;
 	case SIGCHLD:
 		got_chld = 1;
+		break;
+	case SIGALRM:
+		got_alrm = 1;
 		break;
 	default:
 		got_term = 1;
@@ -148,11 +151,32 @@ spawn(int fd, int index)
 	switch ((pid = fork())) {
 	case -1:
 		log_warn("fork");
-		return -1;
+		return 0;		/* the slot stays empty: fill_slots() */
 	case 0:
 		worker_main(fd, index);
 	default:
 		return pid;
+	}
+}
+
+/*
+ * A worker in every empty slot.  A fork that failed (EAGAIN, ENOMEM) leaves
+ * its slot empty and is tried again a second later (SIGALRM), not only when
+ * another worker happens to exit: the service would have run a worker short
+ * until restarted.  (The workers reset SIGALRM to its default action.)
+ */
+static void
+fill_slots(pid_t *pids, int n, int fd)
+{
+	int	 i, empty = 0;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] == 0 && (pids[i] = spawn(fd, i)) == 0)
+			empty++;
+	if (empty > 0) {
+		log_warnx("%d of %d workers could not be started; trying again "
+		    "in a second", empty, n);
+		alarm(1);
 	}
 }
 
@@ -225,7 +249,8 @@ drain(pid_t *pids, int n)
 int
 cmd_serve(int argc, char **argv)
 {
-	static const int	 caught[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	static const int	 caught[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD,
+	    SIGALRM };
 	sigset_t		 wait;
 	pid_t			*pids;
 	int			 fd, i, n;
@@ -239,7 +264,7 @@ cmd_serve(int argc, char **argv)
 	log_init("eventbox-master", cfg.log_file);
 	n = cfg.workers;
 
-	signals_catch(on_signal, caught, 4, &wait);
+	signals_catch(on_signal, caught, 5, &wait);
 
 	fd = listen_socket(cfg.listen);
 	metrics_init(n);	/* before the fork: the workers share it */
@@ -247,8 +272,7 @@ cmd_serve(int argc, char **argv)
 	    i18n_load(cfg.locale_dir));
 	if ((pids = calloc((size_t)n, sizeof(*pids))) == NULL)
 		fatal("calloc");
-	for (i = 0; i < n; i++)
-		pids[i] = spawn(fd, i);
+	fill_slots(pids, n, fd);
 	log_info("listening on %s with %d workers", cfg.listen, n);
 
 	while (!got_term) {
@@ -259,6 +283,10 @@ cmd_serve(int argc, char **argv)
 			for (i = 0; i < n; i++)
 				if (pids[i] > 0)
 					kill(pids[i], SIGHUP);
+		}
+		if (got_alrm && !got_term) {
+			got_alrm = 0;
+			fill_slots(pids, n, fd);
 		}
 		if (got_chld && !got_term) {
 			got_chld = 0;
@@ -272,9 +300,7 @@ cmd_serve(int argc, char **argv)
 				restarts = 0;
 			} else if (restarts > 2 * n)
 				nanosleep(&backoff, NULL);
-			for (i = 0; i < n; i++)
-				if (pids[i] == 0)
-					pids[i] = spawn(fd, i);
+			fill_slots(pids, n, fd);
 		}
 	}
 	drain(pids, n);

@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "i18n.h"
+#include "log.h"
 #include "metrics.h"
 #include "registration.h"
 #include "validate.h"
@@ -45,8 +46,10 @@ take_field(const cJSON *obj, enum field_id id, char *dst, size_t dstsz)
 
 /*
  * The answers to the event's questions, as JSON text: the database checks
- * them against the questions (answers_error()).  Too long for the buffer,
- * they become a JSON string, which it refuses as not an object.
+ * them against the questions (answers_error()).  In the struct's buffer
+ * when they fit (no allocation for a registration's usual few answers),
+ * else allocated: the body's limit is the only limit on their size.  (A
+ * fixed 8 KB turned three long answers into "must be an object".)
  */
 static void
 take_answers(const cJSON *body, struct registration_fields *f)
@@ -57,9 +60,19 @@ take_answers(const cJSON *body, struct registration_fields *f)
 	if (item == NULL || cJSON_IsNull(item))
 		return;
 	f->has_answers = 1;
-	if (!cJSON_PrintPreallocated((cJSON *)item, f->answers,
-	    (int)sizeof(f->answers) - 5, 0))
-		snprintf(f->answers, sizeof(f->answers), "%s", "\"too long\"");
+	f->answers = f->answers_buf;
+	if (!cJSON_PrintPreallocated((cJSON *)item, f->answers_buf,
+	    (int)sizeof(f->answers_buf) - 5, 0) &&
+	    (f->answers = cJSON_PrintUnformatted(item)) == NULL)
+		fatalx("out of memory printing answers");
+}
+
+void
+registration_fields_free(struct registration_fields *f)
+{
+	if (f->answers != NULL && f->answers != f->answers_buf)
+		cJSON_free(f->answers);
+	f->answers = NULL;
 }
 
 int

@@ -20,7 +20,7 @@
 #include "fields.h"
 #include "validate.h"
 
-#define ANSWERS_SZ	8192	/* 20 questions of up to 2000 characters fit */
+#define ANSWERS_SZ	8192	/* most answers fit; longer ones are allocated */
 
 struct registration_input {
 	const char	*event;		/* id or slug, not yet checked */
@@ -44,8 +44,9 @@ struct registration_result {
 	long		 position;	/* > 0 when waitlisted */
 	char		 event_slug[SLUG_MAX + 1];
 	int		 busy;		/* on -1: 1 = lock timeout, 0 = no db */
-	/* invalid_answer: which answer ("answers.12") and what is wrong */
-	char		 field[48];
+	/* invalid_answer: which answer ("answers." and up to 40 characters
+	 * of a key that is no question's id, 4 bytes each at most) */
+	char		 field[176];
 	char		 detail[96];
 };
 
@@ -55,8 +56,11 @@ struct registration_fields {
 	char		 email[FIELD_EMAIL_SZ];
 	char		 org[FIELD_ORG_SZ];
 	int		 has_org;
-	/* "answers" as JSON text for eventbox.answers_error() to check */
-	char		 answers[ANSWERS_SZ];
+	/* "answers" as JSON text for eventbox.answers_error() to check:
+	 * answers_buf, or allocated when it is longer (20 texts of 2,000
+	 * characters are 40 KB and more); registration_fields_free() */
+	char		 answers_buf[ANSWERS_SZ];
+	char		*answers;
 	int		 has_answers;
 };
 
@@ -69,6 +73,8 @@ struct field_problem {
 /* 0, or -1 with the first bad field in *problem (body: a JSON object). */
 int	 registration_from_json(const cJSON *body,
 	    struct registration_fields *, struct field_problem *problem);
+/* Frees what registration_from_json() allocated, if anything. */
+void	 registration_fields_free(struct registration_fields *);
 /* 0 with *out filled, or -1 when the database failed (out->busy). */
 int	 registration_submit(const struct registration_input *,
 	    struct registration_result *out);

@@ -4,6 +4,7 @@ staff read them in the roster and its CSV, and the purge erases them with
 the rest of the personal data."""
 import csv
 import io
+import json
 import os
 import re
 
@@ -416,3 +417,34 @@ def test_a_question_that_is_not_a_choice_holds_no_choices_even_from_psql(db, mak
     finally:
         conn.rollback()
         conn.close()
+
+
+def test_long_answers_to_many_questions_are_taken_as_the_form_takes_them(
+        api, db, admin, make_event):
+    """Three answers of 2,000 characters each (12 KB as UTF-8) fit the body's
+    limit and each question's; the API copied answers into 8 KB and called
+    them "not an object"."""
+    slug = make_event()
+    r = admin.put(f"/events/{slug}/questions", json_body={"questions": [
+        {"kind": "long_text", "label": f"Part {i}"} for i in range(3)]})
+    assert r.status == 200, r
+    ids = [str(q["id"]) for q in r.json["questions"]]
+    addr = email("long")
+    body = json.dumps({"name": "Ann Patron", "email": addr,
+                       "answers": {i: "é" * 2000 for i in ids}}, ensure_ascii=False)
+    assert 12000 < len(body.encode()) < 16384
+    r = api.post(f"/api/v1/events/{slug}/registrations", body=body.encode(),
+                 headers={"Content-Type": "application/json"})
+    assert r.status == 201, r
+    assert db.all("SELECT length(a.value #>> '{}') FROM eventbox.answers a"
+                  " JOIN eventbox.registrations g ON g.id = a.registration_id"
+                  " WHERE g.email = %s", addr) == [(2000,)] * 3
+
+
+def test_a_key_that_is_no_question_is_named_whole(api, make_event):
+    """The 422 names the key as sent (its first 40 characters), whole
+    characters only: it was cut at 47 bytes, inside a character."""
+    slug = make_event()
+    for key in ("k" * 40, "é" * 40, "🎟" * 45):
+        r = register(api, slug, {key: 1})
+        assert_error(r, 422, "invalid_field", "answers." + key[:40])
