@@ -197,6 +197,10 @@ def test_creating_an_event_answers_201_with_the_staff_view_and_is_audited(
     ({"status": "published"}, "status"),
     ({"confirmed_count": 5}, "confirmed_count"),
     ({"categories": [1, 2]}, "categories"),
+    ({"categories": ["Talk\nATTENDEE:mailto:x@example.org"]}, "categories"),
+    ({"description": "ring \x07 ring"}, "description"),
+    ({"organizer": "Learning\nServices"}, "organizer"),
+    ({"accessibility_contact": "a\tb"}, "accessibility_contact"),
 ])
 def test_an_invalid_event_is_422_naming_the_field(admin, db, over, field):
     body = new_event_body(**over)

@@ -51,6 +51,15 @@ EVENT_RULES = [
     ("events_title_check", "title", "x" * 301, "T"),
     ("events_title_one_line", "title", "A\nB", "A B"),
     ("events_waitlist_capacity_check", "waitlist_capacity", -1, None),
+    # Rules save_event() checks that were no CHECK: the Atom feed and the
+    # .ics can carry no control character.
+    ("events_description_check", "description", "bell\x07", "para\n\ntab\there\r\n"),
+    ("events_description_check", "description", "x" * 20001, "x" * 20000),
+    ("events_organizer_one_line", "organizer", "A\nB", "A B"),
+    ("events_accessibility_contact_one_line", "accessibility_contact", "a\rb", "a b"),
+    ("events_categories_check", "categories", ["Talk\r\nATTENDEE:x"], ["Talk"]),
+    ("events_categories_check", "categories", ["x" * 101], ["x" * 100, "Y"]),
+    ("events_categories_check", "categories", [""], []),
 ]
 
 

@@ -52,6 +52,19 @@ BEGIN
         bad := 'registration_opens_before_start';
     ELSIF (NEW.ends_at > NEW.starts_at) IS FALSE THEN
         bad := 'ends_after_start';
+    -- Three more texts save_event() checks, and one list: the Atom feed
+    -- and the .ics may carry no control character.
+    ELSIF (length(NEW.description) <= 20000
+        AND NEW.description !~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]') IS FALSE THEN
+        bad := 'events_description_check';
+    ELSIF (NEW.organizer !~ '[[:cntrl:]]') IS FALSE THEN
+        bad := 'events_organizer_one_line';
+    ELSIF (NEW.accessibility_contact !~ '[[:cntrl:]]') IS FALSE THEN
+        bad := 'events_accessibility_contact_one_line';
+    ELSIF (array_position(NEW.categories, NULL::text) IS NULL
+        AND NOT EXISTS (SELECT 1 FROM unnest(NEW.categories) c
+                         WHERE length(c) NOT BETWEEN 1 AND 100 OR c ~ '[[:cntrl:]]')) IS FALSE THEN
+        bad := 'events_categories_check';
     ELSIF (length(NEW.audience) <= 2000
         AND NEW.audience !~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]') IS FALSE THEN
         bad := 'events_audience_check';
@@ -111,6 +124,7 @@ $$;
 -- place or status changed, all of them listed.)
 CREATE OR REPLACE TRIGGER events_row_checks
     BEFORE INSERT OR UPDATE OF starts_at, ends_at, audience, capacity, format,
+        description, organizer, accessibility_contact, categories,
         hold_minutes, ical_sequence, image_alt, image_path, image_decorative,
         learning_outcomes, location, online_url, presenter,
         registration_opens_at, registration_closes_at,

@@ -77,6 +77,7 @@ DECLARE
     v_tz text;
     v_type text;
     v_out_of_range text;
+    v_multiline text;
     allowed text[] := ARRAY['slug', 'title', 'description', 'presenter', 'format', 'location',
         'online_url', 'categories', 'organizer', 'accessibility_contact', 'starts_at',
         'ends_at', 'timezone', 'capacity', 'waitlist_enabled', 'waitlist_capacity',
@@ -207,9 +208,10 @@ BEGIN
     END IF;
     IF p_fields ? 'categories' THEN
         IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_fields -> 'categories') c
-                    WHERE jsonb_typeof(c) <> 'string' OR length(c #>> '{}') NOT BETWEEN 1 AND 100) THEN
+                    WHERE jsonb_typeof(c) <> 'string' OR length(c #>> '{}') NOT BETWEEN 1 AND 100
+                       OR c #>> '{}' ~ '[[:cntrl:]]') THEN
             outcome := 'invalid'; field := 'categories';
-            message := 'must be a list of short texts';
+            message := 'must be a list of one-line texts of 1 to 100 characters';
             RETURN;
         END IF;
         n.categories := ARRAY(SELECT jsonb_array_elements_text(p_fields -> 'categories'));
@@ -256,17 +258,26 @@ BEGIN
                               ) t(ord, name, at)
                         WHERE t.at NOT BETWEEN '1970-01-02' AND '9998-12-31'
                         ORDER BY t.ord LIMIT 1);
+    -- The one-line texts: the first with a control character (a line
+    -- break, a BEL, which the Atom feed and the .ics may not carry).
+    v_multiline := (SELECT t.name
+                      FROM (VALUES (1, 'title', n.title), (2, 'presenter', n.presenter),
+                                   (3, 'location', n.location), (4, 'organizer', n.organizer),
+                                   (5, 'accessibility_contact', n.accessibility_contact)
+                           ) t(ord, name, v)
+                     WHERE t.v ~ '[[:cntrl:]]'
+                     ORDER BY t.ord LIMIT 1);
 
     IF n.slug !~ '^[a-z0-9][a-z0-9-]{0,99}$' OR n.slug ~ '^[0-9]+$' THEN
         field := 'slug'; message := 'lower-case letters, digits and hyphens, not only digits';
     ELSIF n.title = '' OR length(n.title) > 300 THEN
         field := 'title'; message := 'must be 1 to 300 characters';
-    ELSIF n.title ~ '[[:cntrl:]]' THEN
-        field := 'title'; message := 'must be one line, without control characters';
-    ELSIF n.presenter ~ '[[:cntrl:]]' THEN
-        field := 'presenter'; message := 'must be one line, without control characters';
-    ELSIF n.location ~ '[[:cntrl:]]' THEN
-        field := 'location'; message := 'must be one line, without control characters';
+    ELSIF v_multiline IS NOT NULL THEN
+        field := v_multiline; message := 'must be one line, without control characters';
+    ELSIF length(n.description) > 20000
+          OR n.description ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN
+        field := 'description';
+        message := 'must be at most 20000 characters, without control characters but line breaks';
     ELSIF length(n.audience) > 2000 OR n.audience ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN
         field := 'audience';
         message := 'must be at most 2000 characters, without control characters but line breaks';
