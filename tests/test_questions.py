@@ -140,6 +140,7 @@ def test_bad_questions_are_refused_with_the_field(admin, make_event):
             ([{"kind": "short_text", "label": "Job", "choices": ["a"]}], "questions[0]"),
             ([{"kind": "yes_no", "label": "Photos?", "choices": ["yes", "no"]}],
              "questions[0]"),
+            ([{"kind": "yes_no", "label": "Photos?", "help": "ring\x07"}], "questions[0]"),
             ([{"kind": "yes_no", "label": "Photos?"}, {"kind": "short_text", "label": "Job"},
               {"kind": "yes_no", "label": " photos? "}], "questions[2]")):
         assert_error(admin.put(f"/events/{slug}/questions", json_body={"questions": bad}),

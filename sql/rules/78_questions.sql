@@ -115,8 +115,10 @@ BEGIN
               OR q ->> 'label' ~ '[[:cntrl:]]' THEN
             message := 'label must be one line of 1 to 300 characters';
         ELSIF q ? 'help' AND (jsonb_typeof(q -> 'help') <> 'string'
-                              OR length(q ->> 'help') > 1000) THEN
-            message := 'help must be a text of at most 1000 characters';
+                              OR length(q ->> 'help') > 1000
+                              OR q ->> 'help' ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]') THEN
+            message := 'help must be a text of at most 1000 characters, '
+                       'without control characters but line breaks';
         ELSIF q ? 'required' AND jsonb_typeof(q -> 'required') <> 'boolean' THEN
             message := 'required must be true or false';
         -- Choices: 2 to 20 one-line texts for the two kinds of choice;
