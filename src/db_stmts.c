@@ -116,7 +116,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT field, message FROM eventbox.check_answers($1::text,"
 	    " $2::jsonb)" },
 	[STMT_ADMIN_QUESTIONS] = { "admin_questions", 2,
-	    "SELECT eventbox.questions_json(a.id)::text AS questions"
+	    "SELECT eventbox.questions_json(a.id, $1::text)::text AS questions"
 	    " FROM eventbox.admin_event($1::text, $2::text) a" },
 	/* $1 key, $2 event, $3 questions (jsonb array) */
 	[STMT_ADMIN_SET_QUESTIONS] = { "admin_set_questions", 3,

@@ -70,9 +70,11 @@ def test_the_service_cannot_bypass_members_only_by_claiming_to_be_staff(make_eve
                                                                        db):
     slug = make_event(members_only=True)
     outsider = email("out", "elsewhere.example.com")
-    got = run_as("eventbox_app", "SELECT outcome FROM eventbox.register(%s, 'Out',"
-                 " %s, NULL, 'staff')", slug, outsider)
-    assert got == [("not_eligible",)]
+    err = refused("eventbox_app", "SELECT outcome FROM eventbox.register(%s, 'Out',"
+                  " %s, NULL, 'staff')", slug, outsider)
+    assert err.pgcode == "42501", err           # refused outright now
+    assert db.value("SELECT count(*) FROM eventbox.registrations WHERE email = %s",
+                    outsider) == 0
     # Staff calling the same function may enter anybody.
     assert db.value("SELECT outcome FROM eventbox.register(%s, 'Out', %s)",
                     slug, outsider) == "confirmed"
@@ -226,3 +228,56 @@ def test_the_psql_examples_of_the_staff_guide_run_as_written(ops_role, db):
                  " AND details ->> 'library' = 'Springfield Public Library'")
     assert org == [(ops_role, {"library": "Springfield Public Library",
                                "domains": ["springfieldlibrary.example.org"]})]
+
+
+def test_an_update_run_one_trigger_level_down_is_audited_and_followed_up(
+        ops_role, make_event, db):
+    """A staff login can run its UPDATE inside a trigger of its own temporary
+    table: the audit and the follow-up (promotions, cancellation notices)
+    fired only at trigger depth 0, so a raised capacity skipped the waiting
+    list and a cancelled event kept its seats, with nothing in the log."""
+    slug = make_event(capacity=1)
+    a, b = email(), email()
+    for addr in (a, b):
+        run_as(ops_role, "SELECT outcome FROM eventbox.staff_register(%s, 'P', %s)", slug, addr)
+    assert db.summary(slug)["waitlisted"] == 1
+
+    def one_level_down(change):
+        run_as(ops_role, f"""
+            CREATE TEMP TABLE nudge (x int);
+            CREATE FUNCTION pg_temp.nudge() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN UPDATE eventbox.events SET {change} WHERE slug = '{slug}'; RETURN NULL; END $$;
+            CREATE TRIGGER nudge AFTER INSERT ON nudge FOR EACH ROW
+                EXECUTE FUNCTION pg_temp.nudge();
+            INSERT INTO nudge VALUES (1);""")
+    one_level_down("capacity = 3, title = 'Renamed quietly'")
+    assert db.value("SELECT status FROM eventbox.registrations WHERE email = %s",
+                    b) == "confirmed"                   # promoted, in order
+    changes = [r["details"] for r in audit(db, event_id(db, slug), action="event_updated")]
+    assert {"capacity": 3, "title": "Renamed quietly"}.items() <= changes[-1].items(), changes
+    one_level_down("status = 'cancelled'")
+    assert db.summary(slug)["confirmed"] == 0
+    assert db.value("SELECT count(*) FROM eventbox.outbox o JOIN eventbox.events e"
+                    " ON e.id = o.event_id WHERE e.slug = %s AND o.kind = 'event_cancelled'",
+                    slug) == 2
+
+
+def test_the_service_may_not_claim_staffs_source_nor_read_drafts_questions(make_event, db):
+    """'staff' as the source told a caller who is registered and skipped the
+    address's confirmation; questions_json() gave any event's questions,
+    drafts' too.  Both are staff's alone."""
+    slug = make_event(status="draft")
+    db.all("INSERT INTO eventbox.questions (event_id, position, kind, label)"
+           " SELECT id, 1, 'yes_no', 'Closing a branch?' FROM eventbox.events"
+           " WHERE slug = %s", slug)
+    err = refused("eventbox_app", "SELECT outcome FROM eventbox.register(%s, 'Probe', %s,"
+                  " NULL, 'staff')", slug, email())
+    assert err.pgcode == "42501", err
+    err = refused("eventbox_app", "SELECT outcome FROM eventbox.register_answered(%s,"
+                  " 'Probe', %s, NULL, 'staff', NULL, NULL, NULL, NULL, 'en')", slug, email())
+    assert err.pgcode == "42501", err
+    err = refused("eventbox_app", "SELECT eventbox.questions_json(id, NULL)"
+                  " FROM (SELECT %s::bigint AS id) x", event_id(db, slug))
+    assert err.pgcode == "42501", err
+    assert db.value("SELECT eventbox.questions_json(id, NULL) -> 0 ->> 'label'"
+                    " FROM eventbox.events WHERE slug = %s", slug) == "Closing a branch?"

@@ -245,7 +245,7 @@ def test_a_registration_runs_no_sql_function_it_cannot_inline(db, make_event):
 def test_the_event_read_calls_no_sql_function_planned_per_call(db, make_event):
     slug = make_event()
     plan = "\n".join(r[0] for r in db.all(
-        "EXPLAIN VERBOSE SELECT p.*, eventbox.questions_json(p.id)"
+        "EXPLAIN VERBOSE SELECT p.*, eventbox.questions_json(p.id, NULL)"
         " FROM eventbox.public_events p WHERE p.slug = %s", slug))
     called = set(re.findall(r"(\w+)\(", plan))    # eventbox. or not
     assert "questions_json" in called, plan

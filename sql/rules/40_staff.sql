@@ -150,6 +150,11 @@ BEGIN
 END
 $$;
 
+-- No condition on pg_trigger_depth(): a staff login could run its UPDATE
+-- inside a trigger of its own temporary table, one level down, and so
+-- change an event with nothing in the log (the triggers that write to
+-- events themselves write only the counters and the questions' copy,
+-- which this trigger is not named for).
 -- Every column but the three counters: only the counter trigger moves them
 -- (counters_are_derived refuses anyone else), and on each registration's
 -- counter update this trigger, named for no column of it, costs nothing,
@@ -165,7 +170,6 @@ CREATE OR REPLACE TRIGGER audit_events
         hold_minutes, registrations_per_minute, ical_sequence, audience, learning_outcomes
     ON eventbox.events
     FOR EACH ROW
-    WHEN (pg_trigger_depth() = 0)
     EXECUTE FUNCTION eventbox.tg_audit_events();
 
 -- Member libraries are staff data too: their changes are audited.

@@ -110,6 +110,13 @@ DECLARE
     v_held boolean;
     v_now timestamptz;
 BEGIN
+    -- 'staff' is staff's word (the callers pass p_any_domain only for
+    -- staff): the service claiming it would be told who is registered
+    -- ('already_registered') and skip the address's confirmation.
+    IF p_source = 'staff' AND NOT p_any_domain THEN
+        RAISE EXCEPTION 'only staff register with source staff'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     -- 1. Before the lock: everything that depends only on the request.
     -- The event row lock is held until the commit is on disk, and every
     -- other registration for the event waits for it; work done here is

@@ -46,11 +46,14 @@ BEGIN
 END
 $$;
 
+-- Whatever the trigger depth: an UPDATE run inside a trigger of a staff
+-- login's own temporary table (one level down) is followed up too, or a
+-- cancelled event would keep live seats and a raised capacity skip the
+-- waiting list.  No trigger of eventbox's writes capacity or status.
 CREATE OR REPLACE TRIGGER event_follow_up
     AFTER UPDATE OF capacity, status ON eventbox.events
     FOR EACH ROW
-    WHEN (pg_trigger_depth() = 0
-          AND (NEW.capacity > OLD.capacity OR NEW.status IS DISTINCT FROM OLD.status))
+    WHEN (NEW.capacity > OLD.capacity OR NEW.status IS DISTINCT FROM OLD.status)
     EXECUTE FUNCTION eventbox.tg_event_follow_up();
 
 -- save_event: creates (p_event NULL) or changes an event from a JSON object

@@ -65,7 +65,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.admin_event_about(text, text),
     eventbox.admin_event_list(text, text, text, date, date, text),
     eventbox.admin_audit(text, text, text),
-    eventbox.questions_json(bigint),
+    eventbox.questions_json(bigint, text),
     eventbox.set_questions(text, jsonb, text),
     eventbox.register_answered(text, text, text, text, text, uuid, text, jsonb, text),
     eventbox.register_answered(text, text, text, text, text, uuid, text, jsonb, text, text),
