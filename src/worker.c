@@ -39,15 +39,22 @@ worker_signals(sigset_t *waitmask)
 {
 	static const int	 caught[] = { SIGTERM, SIGINT, SIGHUP };
 	struct sigaction	 sa;
+	sigset_t		 alrm;
 
 	signals_catch(signals_flag, caught, 3, waitmask);
-	/* A stuck request ends the process (the master starts another). */
+	/* A stuck request ends the process (the master starts another).  The
+	 * master blocks SIGALRM (its retry of a failed fork), and a child
+	 * inherits the mask: unblocked here, or the alarm never fires. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
 	sigdelset(waitmask, SIGCHLD);
+	sigdelset(waitmask, SIGALRM);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	sigprocmask(SIG_UNBLOCK, &alrm, NULL);
 
 	/* Don't outlive the master. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
