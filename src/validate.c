@@ -100,8 +100,25 @@ utf8_chars(const char *s, size_t len)
  * embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069: a name
  * that turns the rest of a roster line or an email around; the marks
  * U+200E and U+200F and the joiners stay, which names in Arabic, Hebrew,
- * Persian and Indic scripts use), not blank, not too long.
+ * Persian and Indic scripts use), not blank (nor only spaces and
+ * zero-width characters: a name nobody can read), not too long.
  */
+/* 1 when the character at u (valid UTF-8, n bytes left) shows nothing:
+ * a no-break, ideographic or typographic space, a zero-width space,
+ * joiner or mark (U+200B-U+200F), the word joiner, the byte order mark. */
+static int
+invisible(const unsigned char *u, size_t n)
+{
+	if (n >= 2 && u[0] == 0xc2 && u[1] == 0xa0)
+		return 1;
+	if (n < 3)
+		return 0;
+	return (u[0] == 0xe2 && u[1] == 0x80 && u[2] <= 0x8f) ||
+	    (u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0xa0) ||
+	    (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80) ||
+	    (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf);
+}
+
 int
 text_valid(const char *s, size_t len, size_t max_chars)
 {
@@ -123,7 +140,8 @@ text_valid(const char *s, size_t len, size_t max_chars)
 		if (u[i] == 0xe2 && i + 2 < len && u[i + 1] == 0x81 &&
 		    u[i + 2] >= 0xa6 && u[i + 2] <= 0xa9)
 			return 0;
-		if (u[i] != ' ')
+		if (u[i] != ' ' && (u[i] & 0xc0) != 0x80 &&
+		    !invisible(u + i, len - i))
 			seen = 1;
 	}
 	return seen;

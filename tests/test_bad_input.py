@@ -332,9 +332,11 @@ def test_an_email_with_crlf_is_refused_and_reaches_no_row(api, db, slug,
     "Ann\u2029Lee",
     "Ann \u202egpj.exe",
     "\u2067Ann\u2069",
+    "\u200b",
+    " \u00a0\u200c\ufeff\u3000 ",
 ], ids=["crlf", "lf", "inner-tab", "escape-sequence", "del", "c1-next-line",
         "line-separator", "paragraph-separator", "right-to-left-override",
-        "right-to-left-isolate"])
+        "right-to-left-isolate", "zero-width-space-only", "invisible-only"])
 def test_a_name_with_crlf_or_control_characters_is_refused(api, db, slug, name):
     r = post_raw(api, slug, dumps({"name": name, "email": email()}))
     refused(r, 422, "invalid_field", "name")

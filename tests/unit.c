@@ -53,6 +53,11 @@ test_text(void)
 	CHECK("name", text_valid(S("Ann O'Neil"), 200));
 	CHECK("accents", text_valid(S("Zoë Ångström"), 200));
 	CHECK("blank", !text_valid(S("   "), 200));
+	CHECK("zero-width only", !text_valid(S("\xe2\x80\x8b"), 200));
+	CHECK("invisible only", !text_valid(S("\xc2\xa0\xe2\x80\x8c \xe2\x81\xa0"
+	    "\xef\xbb\xbf\xe3\x80\x80\xe2\x80\x8f"), 200));
+	CHECK("a letter among them", text_valid(S("\xe2\x80\x8b" "A\xc2\xa0"), 200));
+	CHECK("hebrew with its mark", text_valid(S("\xd7\x93\xd7\x9f\xe2\x80\x8f"), 200));
 	CHECK("newline", !text_valid(S("Ann\nBcc"), 200));
 	CHECK("tab", !text_valid(S("Ann\tB"), 200));
 	CHECK("C1 control", !text_valid(S("Ann\xc2\x85"), 200));
