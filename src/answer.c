@@ -146,18 +146,19 @@ json_body(struct request *req, struct response *resp)
 		    "the body must be a JSON object");
 		return NULL;
 	}
-	if ((dup = json_duplicate_key(body)) != NULL) {
+	switch (json_body_problem(body, &dup)) {
+	case JSON_OK:
+		return body;
+	case JSON_DUPLICATE:
 		answer_field_error(resp, dup,
 		    N_("is given twice in one object; give it once"));
-		cJSON_Delete(body);
-		return NULL;
-	}
-	if ((dup = json_too_large(body, "body")) != NULL) {
+		break;
+	case JSON_TOO_LARGE:
 		answer_field_error(resp, dup, N_("is a number too large"));
-		cJSON_Delete(body);
-		return NULL;
+		break;
 	}
-	return body;
+	cJSON_Delete(body);
+	return NULL;
 }
 
 PGresult *

@@ -417,32 +417,23 @@ by_name(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-const char *
-json_too_large(const cJSON *item, const char *name)
-{
-	const cJSON	*c;
-	const char	*bad;
-
-	if (cJSON_IsNumber(item))
-		return isfinite(item->valuedouble) ? NULL : name;
-	for (c = item->child; c != NULL; c = c->next)
-		if ((bad = json_too_large(c, c->string != NULL ? c->string :
-		    name)) != NULL)
-			return bad;
-	return NULL;
-}
-
-const char *
-json_duplicate_key(const cJSON *item)
+/* The first name given twice below item (NULL if none); the first
+ * member too large for a double goes in *big while none is there yet. */
+static const char *
+walk(const cJSON *item, const char *name, const char **big)
 {
 	const cJSON	*c;
 	const char	*dup, **names, *few[16];
 	size_t		 n = 0, i;
 
+	if (cJSON_IsNumber(item) && !isfinite(item->valuedouble) &&
+	    *big == NULL)
+		*big = name;
 	if (!cJSON_IsObject(item) && !cJSON_IsArray(item))
 		return NULL;
 	for (c = item->child; c != NULL; c = c->next, n++)
-		if ((dup = json_duplicate_key(c)) != NULL)
+		if ((dup = walk(c, c->string != NULL ? c->string : name,
+		    big)) != NULL)
 			return dup;
 	if (!cJSON_IsObject(item) || n < 2)
 		return NULL;
@@ -461,4 +452,24 @@ json_duplicate_key(const cJSON *item)
 	if (names != few)
 		free(names);
 	return dup;
+}
+
+enum json_problem
+json_body_problem(const cJSON *item, const char **name)
+{
+	const char	*big = NULL;
+
+	if ((*name = walk(item, "body", &big)) != NULL)
+		return JSON_DUPLICATE;
+	if ((*name = big) != NULL)
+		return JSON_TOO_LARGE;
+	return JSON_OK;
+}
+
+const char *
+json_duplicate_key(const cJSON *item)
+{
+	const char	*name;
+
+	return json_body_problem(item, &name) == JSON_DUPLICATE ? name : NULL;
 }

@@ -45,17 +45,18 @@ int	 json_iso_time(char *out, size_t size, const char *epoch,
 	    const char *offset);
 
 /*
- * The first name that one object of the tree (item, or any object within
- * it) gives twice, or NULL.  cJSON keeps both members and reads the first,
- * PostgreSQL's jsonb keeps the last: a body with one means two things.
+ * What a request body's tree (item) must not hold, found in one walk:
+ * - JSON_DUPLICATE: a name that one object (at any depth) gives twice.
+ *   cJSON keeps both members and reads the first, PostgreSQL's jsonb keeps
+ *   the last: a body with one means two things.
+ * - JSON_TOO_LARGE: a number too large for a double (cJSON reads 1e999 as
+ *   infinity and writes it as null: {"12": 1e999} became "no answer").
+ * A duplicate anywhere comes first.  *name is the member's name (an
+ * array's element goes by its array's; "body" for the tree itself).
  */
+enum json_problem { JSON_OK, JSON_DUPLICATE, JSON_TOO_LARGE };
+enum json_problem json_body_problem(const cJSON *item, const char **name);
+/* The first name given twice, or NULL (json_body_problem()'s first). */
 const char	*json_duplicate_key(const cJSON *item);
-/*
- * The name of the first member (at any depth; an array's element goes by
- * its array's name, name for the tree itself) whose number is too large
- * for a double, or NULL.  cJSON reads 1e999 as infinity and writes it as
- * null: {"12": 1e999} became "no answer".
- */
-const char	*json_too_large(const cJSON *item, const char *name);
 
 #endif
