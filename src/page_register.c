@@ -198,6 +198,8 @@ h_page_register(struct request *req, struct response *resp)
 		fs.value[i] = value;
 		fs.error[i] = form_message((enum field_id)i, e, msg[i],
 		    sizeof(msg[i]));
+		if (fs.error[i] != NULL && !bad)
+			registration_refused((enum field_id)i);
 		bad |= fs.error[i] != NULL;
 	}
 	if (qf.nfields > 0) {

@@ -75,6 +75,24 @@ registration_fields_free(struct registration_fields *f)
 	f->answers = NULL;
 }
 
+/*
+ * A registration refused by its fields' checks here, before the database
+ * is asked, counted in eventbox_registrations_total under the name the
+ * database gives the same refusal (registrant_error()): without it, a
+ * form or a client sending bad addresses never showed in the metrics.
+ */
+void
+registration_refused(enum field_id field)
+{
+	static const char *const outcome[FIELD__MAX] = {
+		[FIELD_NAME] = "invalid_name",
+		[FIELD_EMAIL] = "invalid_email",
+		[FIELD_ORGANIZATION] = "invalid_organization",
+	};
+
+	metrics_registration(outcome[field]);
+}
+
 int
 registration_from_json(const cJSON *body, struct registration_fields *f,
     struct field_problem *problem)
@@ -97,6 +115,7 @@ registration_from_json(const cJSON *body, struct registration_fields *f,
 		if (e != FIELD_OK && e != FIELD_ABSENT) {
 			problem->field = order[i];
 			problem->error = e;
+			registration_refused(order[i]);
 			return -1;
 		}
 		if (order[i] == FIELD_ORGANIZATION)

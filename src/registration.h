@@ -73,6 +73,8 @@ struct field_problem {
 /* 0, or -1 with the first bad field in *problem (body: a JSON object). */
 int	 registration_from_json(const cJSON *body,
 	    struct registration_fields *, struct field_problem *problem);
+/* Counts a registration its field's check refused in the worker. */
+void	 registration_refused(enum field_id);
 /* Frees what registration_from_json() allocated, if anything. */
 void	 registration_fields_free(struct registration_fields *);
 /* 0 with *out filled, or -1 when the database failed (out->busy). */

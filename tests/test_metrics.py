@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import time
+import urllib.parse
 import uuid
 
 import psycopg2
@@ -96,6 +97,34 @@ def test_registrations_are_counted_by_outcome(api, make_event):
     for outcome in ("confirmed", "full", "pending"):
         assert value(after, "eventbox_registrations_total", outcome=outcome) \
             - value(before, "eventbox_registrations_total", outcome=outcome) == 1, outcome
+
+
+def test_registrations_refused_by_their_fields_are_counted_by_field(api, make_event):
+    """The worker refuses a bad name, address or library before the
+    database is asked, through the API and the form alike: those count
+    under the outcome the database would have named."""
+    slug = make_event()
+    before = scrape(api)
+    run = uuid.uuid4().hex[:8]
+    assert api.register(slug, "A", "not-an-address").status == 422
+    assert api.register(slug, "", f"b-{run}@example.org").status == 422
+    assert api.register(slug, "C", f"c-{run}@example.org",
+                        extra={"organization": "L" * 201}).status == 422
+    page = api.get(f"/events/{slug}")
+    cookie = page.header("Set-Cookie").split(";")[0]
+    csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', page.text).group(1)
+    form = api.post(f"/events/{slug}/register",
+                    body=urllib.parse.urlencode({"csrf": csrf, "name": "D",
+                                                 "email": "no-at-sign", "organization": "",
+                                                 "website": ""}),
+                    headers={"Content-Type": "application/x-www-form-urlencoded",
+                             "Cookie": cookie})
+    assert form.status == 422, form
+    after = scrape(api)
+    for outcome, n in (("invalid_email", 2), ("invalid_name", 1),
+                       ("invalid_organization", 1)):
+        assert value(after, "eventbox_registrations_total", outcome=outcome) \
+            - value(before, "eventbox_registrations_total", outcome=outcome) == n, outcome
 
 
 def test_outbox_backlog_and_oldest_age_come_from_the_database(api, db, make_event):
