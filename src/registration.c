@@ -163,7 +163,7 @@ static const struct {
 	{ "full", 409, "event_full",
 	    N_("this event is full and its waiting list is closed") },
 	{ "not_found", 404, "event_not_found", N_("no such event") },
-	{ "not_published", 403, "event_not_published",
+	{ "not_published", 403, "event_not_published",	/* staff only */
 	    N_("this event is not open for registration") },
 	{ "event_cancelled", 403, "event_cancelled", N_("this event was cancelled") },
 	{ "not_open", 403, "registration_not_open",
@@ -267,7 +267,12 @@ registration_submit(const struct registration_input *in,
 		return -1;
 	}
 	metrics_registration(db_value(res, 0, "outcome"));
-	registration_outcome(db_value(res, 0, "outcome"), out);
+	/* A draft is nobody's business but staff's: the public is answered
+	 * as for an event that does not exist, as every GET answers it (a
+	 * 403 told anyone counting ids that a draft was there). */
+	registration_outcome(strcmp(db_value(res, 0, "outcome"),
+	    "not_published") == 0 ? "not_found" : db_value(res, 0, "outcome"),
+	    out);
 	if (!db_isnull(res, 0, "position"))
 		out->position = strtol(db_value(res, 0, "position"), NULL, 10);
 	if (!db_isnull(res, 0, "field")) {

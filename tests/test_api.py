@@ -447,12 +447,21 @@ def test_a_capacity_of_zero_with_waitlist_puts_everybody_on_it(
     assert_registered(api.register(slug, "Ann", email()), slug, "waitlisted", 1)
 
 
-@pytest.mark.parametrize("case", ["draft", "cancelled", "not_open",
-                                  "closes_passed", "started"])
+def test_registering_for_a_draft_is_a_404_as_for_no_event(api, make_event, db):
+    """A draft is hidden from the public: GET answers 404, and so does a
+    registration, or ids counted upwards would find the drafts."""
+    slug = make_event(status="draft")
+    addr = email()
+    r = api.register(slug, "Ann", addr)
+    assert_error(r, 404, "event_not_found")
+    assert r.json == api.register("no-such-event-at-all", "Ann", addr).json
+    assert live_rows(db, slug, addr) == 0
+
+
+@pytest.mark.parametrize("case", ["cancelled", "not_open", "closes_passed", "started"])
 def test_registration_is_refused_with_403_when_not_open(api, make_event, db,
                                                         case):
     expected = {
-        "draft": ("event_not_published", dict(status="draft")),
         "cancelled": ("event_cancelled", dict(status="cancelled")),
         "not_open": ("registration_not_open", dict(
             registration_opens_at=utcnow() + datetime.timedelta(hours=2))),
