@@ -457,10 +457,14 @@ attach_calendar(struct buf *out, const struct mail_msg *m)
 	ev.end_local = m->ical_end;
 	ev.summary = m->title;
 	ev.description = *m->online_url != '\0' ? m->online_url : "";
-	/* as the event's own .ics says it (page_events.c) */
-	ev.location = *m->online_url != '\0' ? m->online_url :
-	    *m->location != '\0' ? m->location :
-	    strcmp(m->format, "online") == 0 ? _("Online") : "";
+	/* The link is the place of an online event only: a hybrid one takes
+	 * place in its room, as the event's own .ics says it (page_events.c),
+	 * and the seat holder finds the link in the DESCRIPTION. */
+	if (strcmp(m->format, "online") == 0 && *m->online_url != '\0')
+		ev.location = m->online_url;
+	else
+		ev.location = *m->location != '\0' ? m->location :
+		    strcmp(m->format, "online") == 0 ? _("Online") : "";
 	ev.url = url.data;
 	ev.cancelled = m->kind == MAIL_EVENT_CANCELLED;
 	ev.sequence = m->sequence;

@@ -113,6 +113,38 @@ lines_within(const struct buf *b, size_t max)
 	return 1;
 }
 
+/* The text of the calendar part of a composed message (base64-decoded
+ * into ics), with its Content-Type line in type; 0, or -1 when the
+ * message has no calendar part. */
+static int
+calendar_part(const struct buf *eml, struct buf *type, struct buf *ics)
+{
+	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char		*p, *q, *end;
+	unsigned long		 v = 0;
+	int			 bits = 0;
+
+	buf_reset(type);
+	buf_reset(ics);
+	if (eml->data == NULL ||
+	    (p = strstr(eml->data, "Content-Type: text/calendar")) == NULL ||
+	    (q = strstr(p, "\r\n\r\n")) == NULL ||
+	    (end = strstr(q, "\r\n--")) == NULL)
+		return -1;
+	buf_add(type, p, strcspn(p, "\r"));
+	for (q += 4; q < end; q++) {
+		if ((p = strchr(tab, *q)) == NULL)
+			continue;	/* CRLF, '=' */
+		v = v << 6 | (unsigned long)(p - tab);
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			buf_addc(ics, (char)(v >> bits & 0xff));
+		}
+	}
+	return 0;
+}
+
 /* The golden file of one kind in the language in use (i18n_use()). */
 static void
 golden_one(struct buf *out, enum mail_kind k, const char *suffix, int update)
@@ -222,12 +254,55 @@ test_encodings(void)
 	    == NULL);
 }
 
+/* What the attached event.ics says of the place: the room of a hybrid
+ * event, as its public .ics file does, with the link to join for the seat
+ * holder; the link itself is the place of an online event. */
+static void
+test_calendar_place(void)
+{
+	static const struct {
+		const char	*what, *format, *location, *online_url;
+		const char	*want;
+	} cases[] = {
+		{ "hybrid: the room", "hybrid", "Room 2, 10 Main St.",
+		    "https://ala.example.org/j",
+		    "\r\nLOCATION:Room 2\\, 10 Main St.\r\n"
+		    "URL:https://events.example.org/events/" },
+		{ "online: the link", "online", "", "https://ala.example.org/j",
+		    "\r\nLOCATION:https://ala.example.org/j\r\n" },
+		{ "in person: the room", "in_person", "Room 2, 10 Main St.", "",
+		    "\r\nLOCATION:Room 2\\, 10 Main St.\r\n" },
+	};
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, type = BUF_INIT, ics = BUF_INIT;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sample(&m, MAIL_CONFIRMED);
+		m.format = cases[i].format;
+		m.location = cases[i].location;
+		m.online_url = cases[i].online_url;
+		buf_reset(&out);
+		CHECK(cases[i].format, mail_compose(&out, &m) == 0 &&
+		    calendar_part(&out, &type, &ics) == 0);
+		CHECK(cases[i].what, strstr(buf_str(&ics), cases[i].want)
+		    != NULL);
+		CHECK("the link to join in the DESCRIPTION",
+		    *m.online_url == '\0' || strstr(buf_str(&ics),
+		    "\r\nDESCRIPTION:https://ala.example.org/j\r\n") != NULL);
+	}
+	buf_free(&out);
+	buf_free(&type);
+	buf_free(&ics);
+}
+
 int
 main(int argc, char **argv)
 {
 	test_golden(argc > 1 && strcmp(argv[1], "--update") == 0);
 	test_refusals();
 	test_encodings();
+	test_calendar_place();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -49,6 +49,11 @@ def test_moving_an_event_by_an_hour_moves_every_calendar_entry(
     assert before_file.status == 200
     _, before = vevent(before_file.body)
     _, confirmation = vevent(attachment(server.to(ann)[0])[1])
+    # A hybrid event's entry is in its room, as the public file says; the
+    # seat holder's carries the link to join as well.
+    assert str(confirmation["LOCATION"]) == str(before["LOCATION"]) == "Room 1"
+    assert url in str(confirmation["DESCRIPTION"])
+    assert url not in before_file.body.decode()
 
     starts = before["DTSTART"].dt
     r = admin.patch(f"/events/{slug}", json_body={
