@@ -288,6 +288,24 @@ changes(struct body *b, const struct mail_msg *m)
 	}
 }
 
+/* The reminder's plea to cancel, in the words of the event's format:
+ * only an online event is a webinar, and a hybrid one is attended either
+ * way. */
+static const char *
+reminder_plea(const struct mail_msg *m)
+{
+	if (strcmp(m->format, "online") == 0)
+		return _("If you are unable to attend the live webinar, please "
+		    "cancel your registration: ");
+	if (strcmp(m->format, "in_person") == 0)
+		return _("If you are unable to come to the event, please cancel "
+		    "your registration: ");
+	if (strcmp(m->format, "hybrid") == 0)
+		return _("If you are unable to attend, in person or online, "
+		    "please cancel your registration: ");
+	abort();	/* the events table's CHECK allows no other format */
+}
+
 static void
 write_body(struct body *b, const struct mail_msg *m)
 {
@@ -383,8 +401,7 @@ write_body(struct body *b, const struct mail_msg *m)
 		details(b, m);
 		if (has_token) {
 			para(b);
-			say(b, _("If you are unable to attend the live webinar, "
-			    "please cancel your registration: "));
+			say(b, reminder_plea(m));
 			token_link(b, m, "cancel");
 		}
 		break;

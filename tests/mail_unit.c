@@ -145,6 +145,30 @@ calendar_part(const struct buf *eml, struct buf *type, struct buf *ics)
 	return 0;
 }
 
+/* The text/plain part of a composed message, quoted-printable decoded
+ * into text ("\n" line ends). */
+static void
+plain_part(const struct buf *eml, struct buf *text)
+{
+	const char	*p, *end;
+	unsigned int	 c;
+
+	buf_reset(text);
+	p = strstr(eml->data, "Content-Type: text/plain");
+	if (p == NULL || (p = strstr(p, "\r\n\r\n")) == NULL ||
+	    (end = strstr(p, "\r\n--")) == NULL)
+		return;
+	for (p += 4; p < end; p++) {
+		if (strncmp(p, "=\r\n", 3) == 0)
+			p += 2;
+		else if (*p == '=' && sscanf(p + 1, "%2x", &c) == 1) {
+			buf_addc(text, (char)c);
+			p += 2;
+		} else if (*p != '\r')
+			buf_addc(text, *p);
+	}
+}
+
 /* The golden file of one kind in the language in use (i18n_use()). */
 static void
 golden_one(struct buf *out, enum mail_kind k, const char *suffix, int update)
@@ -296,6 +320,41 @@ test_calendar_place(void)
 	buf_free(&ics);
 }
 
+/* The reminder asks those who cannot come to cancel in the words of the
+ * event's format: only an online event is a "live webinar". */
+static void
+test_reminder_by_format(void)
+{
+	static const struct {
+		const char	*format, *plea;
+	} cases[] = {
+		{ "online", "If you are unable to attend the live webinar, "
+		    "please cancel your registration: " },
+		{ "in_person", "If you are unable to come to the event, please "
+		    "cancel your registration: " },
+		{ "hybrid", "If you are unable to attend, in person or online, "
+		    "please cancel your registration: " },
+	};
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, text = BUF_INIT;
+	size_t		 i;
+
+	i18n_use("en");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sample(&m, MAIL_REMINDER);
+		m.format = cases[i].format;
+		buf_reset(&out);
+		CHECK("compose a reminder", mail_compose(&out, &m) == 0);
+		plain_part(&out, &text);
+		CHECK(cases[i].format, strstr(buf_str(&text), cases[i].plea)
+		    != NULL);
+		CHECK("a webinar only online", (strstr(buf_str(&text),
+		    "webinar") != NULL) == (strcmp(m.format, "online") == 0));
+	}
+	buf_free(&out);
+	buf_free(&text);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -303,6 +362,7 @@ main(int argc, char **argv)
 	test_refusals();
 	test_encodings();
 	test_calendar_place();
+	test_reminder_by_format();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
