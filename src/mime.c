@@ -80,8 +80,9 @@ encoded_words(struct buf *out, const char *s, size_t col)
 	}
 }
 
-/* ASCII text folded at spaces before column 78 (RFC 5322 2.2.3). */
-static void
+/* ASCII text folded at spaces before column 78 (RFC 5322 2.2.3); returns
+ * the column it ends in. */
+static size_t
 folded(struct buf *out, const char *s, size_t col)
 {
 	const char	*sp;
@@ -98,6 +99,22 @@ folded(struct buf *out, const char *s, size_t col)
 		col += word;
 		s += word;
 	}
+	return col;
+}
+
+/* Whether folded() keeps s within 78 octets from column col: no word is
+ * too long for a line of its own (with the space it starts after). */
+static int
+foldable(const char *s, size_t col)
+{
+	size_t	 word;
+
+	for (; *s != '\0'; s += word, col = 1) {
+		word = strcspn(s + 1, " ") + 1;
+		if (col + word > 78)
+			return 0;
+	}
+	return 1;
 }
 
 /* "Name: value", encoded when not ASCII. */
@@ -112,29 +129,41 @@ mime_header_text(struct buf *out, const char *name, const char *value)
 	buf_adds(out, "\r\n");
 }
 
-/* A display name and address: a quoted string, or encoded words. */
+/*
+ * A display name and address.  An ASCII name is one quoted string
+ * (RFC 5322 3.2.4) folded at its spaces like any header: the CRLF of a fold
+ * inside the quotes is no part of the name.  A name with a word too long
+ * for a line cannot fold there, and goes as encoded words, as a name that
+ * is not ASCII does.  The address is never split: it follows the name on
+ * its line when it fits, else on a line of its own.
+ */
 void
 mime_header_address(struct buf *out, const char *name, const char *display,
     const char *addr)
 {
+	struct buf	 quoted = BUF_INIT;
 	const char	*p;
+	size_t		 col = strlen(name) + 2;
 
 	buf_printf(out, "%s: ", name);
-	if (*display == '\0')
-		;
-	else if (!is_ascii(display)) {
-		encoded_words(out, display, strlen(name) + 2);
-		buf_adds(out, "\r\n ");
-	} else {
-		buf_addc(out, '"');
-		for (p = display; *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_addc(out, '\\');
-			buf_addc(out, *p);
-		}
-		buf_adds(out, "\" ");
+	buf_addc(&quoted, '"');
+	for (p = display; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_addc(&quoted, '\\');
+		buf_addc(&quoted, *p);
 	}
-	buf_printf(out, "<%s>\r\n", addr);
+	buf_addc(&quoted, '"');
+	if (*display == '\0')
+		buf_printf(out, "<%s>\r\n", addr);
+	else if (is_ascii(display) && foldable(quoted.data, col)) {
+		col = folded(out, quoted.data, col);
+		buf_printf(out, "%s<%s>\r\n", col + strlen(addr) + 3 > 78 ?
+		    "\r\n " : " ", addr);
+	} else {
+		encoded_words(out, display, col);
+		buf_printf(out, "\r\n <%s>\r\n", addr);
+	}
+	buf_free(&quoted);
 }
 
 

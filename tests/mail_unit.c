@@ -113,17 +113,35 @@ lines_within(const struct buf *b, size_t max)
 	return 1;
 }
 
+/* Appends the octets of the base64 text from p to end (line breaks and
+ * padding skipped). */
+static void
+base64_decode(struct buf *out, const char *p, const char *end)
+{
+	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char		*t;
+	unsigned long		 v = 0;
+	int			 bits = 0;
+
+	for (; p < end; p++) {
+		if ((t = strchr(tab, *p)) == NULL)
+			continue;	/* CRLF, '=' */
+		v = v << 6 | (unsigned long)(t - tab);
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			buf_addc(out, (char)(v >> bits & 0xff));
+		}
+	}
+}
+
 /* The text of the calendar part of a composed message (base64-decoded
  * into ics), with its Content-Type line in type; 0, or -1 when the
  * message has no calendar part. */
 static int
 calendar_part(const struct buf *eml, struct buf *type, struct buf *ics)
 {
-	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char		*p, *q, *end;
-	unsigned long		 v = 0;
-	int			 bits = 0;
+	const char	*p, *q, *end;
 
 	buf_reset(type);
 	buf_reset(ics);
@@ -133,16 +151,43 @@ calendar_part(const struct buf *eml, struct buf *type, struct buf *ics)
 	    (end = strstr(q, "\r\n--")) == NULL)
 		return -1;
 	buf_add(type, p, strcspn(p, "\r"));
-	for (q += 4; q < end; q++) {
-		if ((p = strchr(tab, *q)) == NULL)
-			continue;	/* CRLF, '=' */
-		v = v << 6 | (unsigned long)(p - tab);
-		if ((bits += 6) >= 8) {
-			bits -= 8;
-			buf_addc(ics, (char)(v >> bits & 0xff));
-		}
-	}
+	base64_decode(ics, q + 4, end);
 	return 0;
+}
+
+/* The header "Name: ..." of a composed message, unfolded (each CRLF
+ * before a space removed, RFC 5322 2.2.3), into value. */
+static void
+header_unfolded(const struct buf *eml, const char *name, struct buf *value)
+{
+	struct buf	 start = BUF_INIT;
+	const char	*p;
+
+	buf_reset(value);
+	buf_printf(&start, "\r\n%s: ", name);
+	p = strstr(eml->data, start.data);
+	for (p = p != NULL ? p + start.len : ""; *p != '\0' &&
+	    !(p[0] == '\r' && p[1] == '\n' && p[2] != ' '); p++) {
+		if (p[0] == '\r' && p[1] == '\n')
+			p++;
+		else
+			buf_addc(value, *p);
+	}
+	buf_free(&start);
+}
+
+/* The text of the "=?UTF-8?B?...?=" words in s, one after the other (the
+ * space between two encoded words is no part of the text: RFC 2047 6.2). */
+static void
+encoded_words_decode(struct buf *out, const char *s)
+{
+	const char	*p, *end;
+
+	while ((p = strstr(s, "=?UTF-8?B?")) != NULL &&
+	    (end = strstr(p + 10, "?=")) != NULL) {
+		base64_decode(out, p + 10, end);
+		s = end + 2;
+	}
 }
 
 /* The text/plain part of a composed message, quoted-printable decoded
@@ -355,6 +400,56 @@ test_reminder_by_format(void)
 	buf_free(&text);
 }
 
+/* A long plain-ASCII display name folds like any other: at its spaces
+ * inside the quoted string (the fold's CRLF is no part of the name), or,
+ * when one word is longer than a line, as encoded words; the address stays
+ * whole. */
+static void
+test_long_ascii_names(void)
+{
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, name = BUF_INIT, want = BUF_INIT;
+	struct buf	 to = BUF_INIT, text = BUF_INIT;
+	int		 i;
+
+	/* 200 characters and more, in words. */
+	for (i = 0; i < 20; i++)
+		buf_adds(&name, i == 0 ? "Bartholomew" : " Bartholomew");
+	sample(&m, MAIL_CONFIRMED);
+	m.to_name = name.data;
+	CHECK("compose a long name", mail_compose(&out, &m) == 0);
+	CHECK("a long name: lines within 78", lines_within(&out, 78));
+	header_unfolded(&out, "To", &to);
+	buf_printf(&want, "\"%s\" <zoe@example.org>", name.data);
+	CHECK("a long name: one quoted string, unfolded",
+	    strcmp(buf_str(&to), want.data) == 0);
+	CHECK("a long name: the address on a line of its own, whole",
+	    strstr(out.data, "\r\n <zoe@example.org>\r\n") != NULL ||
+	    strstr(out.data, "\" <zoe@example.org>\r\n") != NULL);
+
+	/* One word longer than a line, with a quote in it. */
+	buf_reset(&name);
+	buf_adds(&name, "\"");
+	for (i = 0; i < 10; i++)
+		buf_adds(&name, "Bartholomew");
+	buf_reset(&out);
+	m.to_name = name.data;
+	CHECK("compose a long word", mail_compose(&out, &m) == 0);
+	CHECK("a long word: lines within 78", lines_within(&out, 78));
+	header_unfolded(&out, "To", &to);
+	encoded_words_decode(&text, buf_str(&to));
+	CHECK("a long word: encoded words that say the name",
+	    strncmp(buf_str(&to), "=?UTF-8?B?", 10) == 0 &&
+	    strcmp(buf_str(&text), name.data) == 0);
+	CHECK("a long word: the address whole", strstr(out.data,
+	    "?=\r\n <zoe@example.org>\r\n") != NULL);
+	buf_free(&out);
+	buf_free(&name);
+	buf_free(&want);
+	buf_free(&to);
+	buf_free(&text);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -363,6 +458,7 @@ main(int argc, char **argv)
 	test_encodings();
 	test_calendar_place();
 	test_reminder_by_format();
+	test_long_ascii_names();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

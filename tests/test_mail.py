@@ -338,6 +338,27 @@ def test_header_breaking_names_never_reach_a_header(api, db, make_event, smtp,
         assert "evil@example.net" not in server.attempts
 
 
+def test_a_long_ascii_name_is_folded_and_the_address_stays_whole(
+        api, make_event, smtp, mailers):
+    """A 200-character plain-ASCII name went on one To: line, hundreds of
+    octets long; MAIL.md promises none longer than 78."""
+    slug = make_event()
+    long_name = " ".join(["Bartholomew"] * 16) + " Smithson"
+    a = addr("long")
+    assert len(long_name) == 200
+    assert api.register(slug, long_name, a).status == 201
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([a])
+    (m,) = server.to(a)
+    raw = server.raw_to(a)[0].decode("ascii")
+    assert all(len(line) <= 78 for line in raw.split("\r\n")), \
+        max(raw.split("\r\n"), key=len)
+    assert m["To"].addresses[0].display_name == long_name
+    assert m["To"].addresses[0].addr_spec == a
+    assert re.search(r"^To: \"Bartholomew Bartholomew", raw, re.M)
+    assert f"<{a}>\r\n" in raw
+
 def test_smtp_down_while_200_register_then_exactly_200_confirmations(
         api, db, make_event, smtp, mailers):
     slug = make_event(capacity=200)
