@@ -366,6 +366,11 @@ write_body(struct body *b, const struct mail_msg *m)
 		    "waiting."));
 		para(b);
 		details(b, m);
+		if (m->calendar_sent) {
+			para(b);
+			say(b, _("The attached calendar file (event.ics) removes "
+			    "the event from your calendar."));
+		}
 		break;
 	case MAIL_ALREADY_REGISTERED:
 		say(b, _("Somebody (probably you) asked to register this "
@@ -444,13 +449,23 @@ write_body(struct body *b, const struct mail_msg *m)
 	buf_adds(&b->html, "</p>\n");
 }
 
-/* A calendar entry for those who hold a seat, and its removal. */
+/* A calendar entry for those who hold a seat, and its removal: when the
+ * event is cancelled, or the registration that was sent the entry. */
 static int
 has_calendar(const struct mail_msg *m)
 {
 	return m->kind == MAIL_CONFIRMED || m->kind == MAIL_PROMOTED ||
 	    m->kind == MAIL_REMINDER || m->kind == MAIL_EVENT_CANCELLED ||
-	    (m->kind == MAIL_EVENT_CHANGED && is_confirmed(m));
+	    (m->kind == MAIL_EVENT_CHANGED && is_confirmed(m)) ||
+	    (m->kind == MAIL_CANCELLED && m->calendar_sent);
+}
+
+/* iTIP's CANCEL (RFC 5546 3.2.5): the organizer removes the entry of an
+ * event cancelled, and of an attendee removed from it. */
+static int
+is_removal(const struct mail_msg *m)
+{
+	return m->kind == MAIL_EVENT_CANCELLED || m->kind == MAIL_CANCELLED;
 }
 
 static void
@@ -463,7 +478,7 @@ attach_calendar(struct buf *out, const struct mail_msg *m)
 	ical_uid(&uid, m->event_id, m->base_url);
 	buf_printf(&url, "%s/events/%s", m->base_url, m->event_slug);
 	memset(&ev, 0, sizeof(ev));
-	ev.method = m->kind == MAIL_EVENT_CANCELLED ? "CANCEL" : "REQUEST";
+	ev.method = is_removal(m) ? "CANCEL" : "REQUEST";
 	ev.organizer = mail_address(m->from, addr, sizeof(addr));
 	ev.attendee = m->to_email;
 	ev.uid = uid.data;
@@ -483,7 +498,7 @@ attach_calendar(struct buf *out, const struct mail_msg *m)
 		ev.location = *m->location != '\0' ? m->location :
 		    strcmp(m->format, "online") == 0 ? _("Online") : "";
 	ev.url = url.data;
-	ev.cancelled = m->kind == MAIL_EVENT_CANCELLED;
+	ev.cancelled = is_removal(m);
 	ev.sequence = m->sequence;
 	ical_render(&ics, &ev);
 

@@ -68,6 +68,9 @@ struct mail_msg {
 	const char	*ical_end;
 	const char	*ical_stamp;
 	long		 sequence;
+	/* a cancellation: the registration was sent a calendar entry
+	 * (METHOD:REQUEST), which this receipt removes */
+	int		 calendar_sent;
 	/* envelope details, passed in so output is reproducible */
 	time_t		 date;
 	const char	*message_id;	/* "<...@...>" */

@@ -111,6 +111,7 @@ fill_message(struct mail_msg *m, const PGresult *res, int row, char *msgid,
 	m->ical_end = COL("ical_end");
 	m->ical_stamp = COL("ical_stamp");
 	m->sequence = strtol(COL("sequence"), NULL, 10);
+	m->calendar_sent = strcmp(COL("calendar_sent"), "t") == 0;
 #undef COL
 	m->date = time(NULL);
 	uuid_generate_random(id);

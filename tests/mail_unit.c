@@ -66,6 +66,7 @@ sample(struct mail_msg *m, enum mail_kind kind)
 	m->ical_end = "20261216T150000";
 	m->ical_stamp = "20261129T190000Z";
 	m->sequence = kind == MAIL_EVENT_CHANGED ? 1 : 0;
+	m->calendar_sent = kind == MAIL_CANCELLED;
 	m->date = 1796000000;
 	m->message_id = "<fixed@library.example.org>";
 	m->boundary = "eventbox-fixed";
@@ -450,6 +451,44 @@ test_long_ascii_names(void)
 	buf_free(&text);
 }
 
+/* A cancelled registration that was sent a calendar entry has it removed
+ * (iTIP CANCEL, RFC 5546 3.2.5: the same UID, STATUS:CANCELLED, the
+ * event's SEQUENCE); one that only waited, and was sent none, gets none. */
+static void
+test_cancelled_removes_the_entry(void)
+{
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, type = BUF_INIT, ics = BUF_INIT;
+
+	sample(&m, MAIL_CANCELLED);
+	m.registration_status = "cancelled";
+	m.sequence = 3;
+	CHECK("compose a receipt", mail_compose(&out, &m) == 0);
+	CHECK("a receipt: a calendar part",
+	    calendar_part(&out, &type, &ics) == 0);
+	CHECK("a receipt: the part says method=CANCEL",
+	    strstr(buf_str(&type), "; method=CANCEL;") != NULL);
+	CHECK("a receipt: METHOD:CANCEL",
+	    strstr(buf_str(&ics), "\r\nMETHOD:CANCEL\r\n") != NULL);
+	CHECK("a receipt: the event's UID", strstr(buf_str(&ics),
+	    "\r\nUID:event-42@events.example.org\r\n") != NULL);
+	CHECK("a receipt: STATUS:CANCELLED",
+	    strstr(buf_str(&ics), "\r\nSTATUS:CANCELLED\r\n") != NULL);
+	CHECK("a receipt: the event's SEQUENCE",
+	    strstr(buf_str(&ics), "\r\nSEQUENCE:3\r\n") != NULL);
+
+	buf_reset(&out);
+	m.calendar_sent = 0;
+	CHECK("compose a receipt, no entry sent", mail_compose(&out, &m) == 0);
+	CHECK("no entry sent: no calendar part",
+	    calendar_part(&out, &type, &ics) == -1);
+	CHECK("no entry sent: no multipart/mixed",
+	    strstr(out.data, "multipart/mixed") == NULL);
+	buf_free(&out);
+	buf_free(&type);
+	buf_free(&ics);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -459,6 +498,7 @@ main(int argc, char **argv)
 	test_calendar_place();
 	test_reminder_by_format();
 	test_long_ascii_names();
+	test_cancelled_removes_the_entry();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

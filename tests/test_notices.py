@@ -12,8 +12,8 @@ import icalendar
 
 from conftest import env
 from staffkit import admin, staff_key  # noqa: F401  (fixtures)
-from test_mail import (addr, body, mailers, others_messages_wait,  # noqa: F401
-                       smtp)
+from test_mail import (addr, body, cancel_token, mailers,  # noqa: F401
+                       others_messages_wait, smtp)
 
 
 def vevent(data):
@@ -34,17 +34,25 @@ def kinds(db, slug):
         " ON e.id = o.event_id WHERE e.slug = %s ORDER BY o.id", slug)]
 
 
-def test_moving_an_event_by_an_hour_moves_every_calendar_entry(
-        api, db, make_event, smtp, mailers, admin):
-    slug = make_event(capacity=1, starts_in="10 days", location="Room 1",
-                      format="hybrid")
-    url = db.value("SELECT online_url FROM eventbox.events WHERE slug = %s", slug)
+def seat_and_waiting(api, make_event, smtp, mailers, **event):
+    """A hybrid event of one seat: Ann holds it, Bob waits; both have had
+    their first email from a mailer of the test's own SMTP server."""
+    slug = make_event(capacity=1, format="hybrid", **event)
     ann, bob = addr("ann"), addr("bob")
     assert api.register(slug, "Ann Patron", ann).json["status"] == "confirmed"
     assert api.register(slug, "Bob Patron", bob).json["status"] == "waitlisted"
     server = smtp().start()
     mailers.start(server.url)
     server.wait_for([ann, bob])
+    return slug, ann, bob, server
+
+
+def test_moving_an_event_by_an_hour_moves_every_calendar_entry(
+        api, db, make_event, smtp, mailers, admin):
+    slug, ann, bob, server = seat_and_waiting(api, make_event, smtp, mailers,
+                                              starts_in="10 days",
+                                              location="Room 1")
+    url = db.value("SELECT online_url FROM eventbox.events WHERE slug = %s", slug)
     before_file = api.get(f"/events/{slug}.ics")
     assert before_file.status == 200
     _, before = vevent(before_file.body)
@@ -113,6 +121,42 @@ def test_cancelling_an_event_removes_the_calendar_entry(
     assert int(gone["SEQUENCE"]) > int(confirmation["SEQUENCE"])
     assert kinds(db, slug) == ["confirmed", "event_cancelled"]
 
+
+def test_cancelling_a_seat_removes_its_calendar_entry_and_a_waiting_place_sends_none(
+        api, db, make_event, smtp, mailers):
+    """The receipt of a cancelled seat says METHOD:CANCEL for the entry its
+    confirmation added (RFC 5546 3.2.5); somebody who only waited was sent
+    no entry, and is sent no CANCEL."""
+    base = env("EVENTBOX_URL")
+    slug, ann, bob, server = seat_and_waiting(api, make_event, smtp, mailers,
+                                              starts_in="12 days",
+                                              location="Room 3")
+    _, confirmation = vevent(attachment(server.to(ann)[0])[1])
+
+    # Bob leaves the waiting list first (Ann's seat would promote him).
+    bob_token = cancel_token(server.to(bob)[0], base)
+    assert api.delete(f"/api/v1/registrations/{bob_token}").status == 200
+    server.wait_for([bob], count=2)
+    (left,) = server.to(bob)[1:]
+    assert left["Subject"] == f"Registration cancelled: Test event {slug}"
+    assert left.get_content_type() == "multipart/alternative"
+    assert not [p for p in left.walk() if p.get_content_type() == "text/calendar"]
+    assert "calendar" not in body(left, "plain")
+
+    token = cancel_token(server.to(ann)[0], base)
+    assert api.delete(f"/api/v1/registrations/{token}").status == 200
+    server.wait_for([ann], count=2)
+    (receipt,) = server.to(ann)[1:]
+    assert receipt["Subject"] == f"Registration cancelled: Test event {slug}"
+    assert "removes the event from your calendar" in body(receipt, "plain")
+    part, data = attachment(receipt)
+    assert part.get_param("method") == "CANCEL"
+    cal, gone = vevent(data)
+    assert str(cal["METHOD"]) == "CANCEL" and str(gone["STATUS"]) == "CANCELLED"
+    assert str(gone["UID"]) == str(confirmation["UID"])
+    assert int(gone["SEQUENCE"]) >= int(confirmation["SEQUENCE"])
+    assert str(gone["ATTENDEE"]).lower() == f"mailto:{ann}"
+    assert kinds(db, slug) == ["confirmed", "waitlisted", "cancelled", "cancelled"]
 
 def test_a_change_at_psql_is_announced_and_two_quick_edits_make_one_notice(
         api, db, make_event):

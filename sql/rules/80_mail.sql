@@ -43,8 +43,9 @@ $$;
 -- one working link per registration) goes out with a new link, which in
 -- turn revokes the older: the last email sent has the working link.
 -- Its result grew columns (what an event_changed notice says, 014; the
--- registrant's language and the old times to word in it, 018): only
--- the mailer calls it, and a new result type takes a DROP first.
+-- registrant's language and the old times to word in it, 018; whether a
+-- cancelled registration was sent a calendar entry): only the mailer
+-- calls it, and a new result type takes a DROP first.
 DROP FUNCTION IF EXISTS eventbox.mail_claim(integer);
 CREATE FUNCTION eventbox.mail_claim(p_batch integer)
 RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
@@ -55,7 +56,8 @@ RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                ical_start text, ical_end text, ical_stamp text,
                vtimezone text, sequence bigint, was_when text,
                was_location text, link_changed boolean, language text,
-               was_start text, was_end text, was_tz text)
+               was_start text, was_end text, was_tz text,
+               calendar_sent boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -178,6 +180,21 @@ BEGIN
         was_start := o.changes ->> 'was_start';
         was_end := o.changes ->> 'was_end';
         was_tz := o.changes ->> 'was_tz';
+        -- A cancellation takes the entry out of the patron's calendar
+        -- (METHOD:CANCEL, src/mail.c) only if one was put there: when a
+        -- confirmation, promotion or reminder (METHOD:REQUEST) went out to
+        -- this registration, or may still be going out from another
+        -- mailer.  The status says nothing by now ('cancelled'), and one
+        -- who only ever waited was sent no entry: a waiting-list email,
+        -- or a change notice to a waiting patron, carries none.
+        calendar_sent := false;
+        IF o.kind = 'cancelled' THEN
+            calendar_sent := EXISTS (
+                SELECT 1 FROM outbox s
+                 WHERE s.registration_id = o.registration_id
+                   AND s.kind IN ('confirmed', 'promoted', 'reminder')
+                   AND (s.sent_at IS NOT NULL OR s.status = 'pending'));
+        END IF;
         RETURN NEXT;
     END LOOP;
 END
