@@ -3,7 +3,7 @@
  * handlers of
  *
  *   GET /healthz   this worker and its database (JSON)
- *   GET /metrics   Prometheus text (see metrics.h), for localhost only
+ *   GET /metrics   Prometheus text (see metrics.h), for loopback or a token
  */
 #include <string.h>
 
@@ -40,9 +40,10 @@ h_healthz(struct request *req, struct response *resp)
 /*
  * Whether this request may read /metrics: from loopback (REMOTE_ADDR, as
  * nginx or any FastCGI client passes it), or with the bearer token
- * EVENTBOX_METRICS_TOKEN when one is set.  nginx's allow list is a second
- * fence, not the only one: a client that reaches the socket itself (or a
- * site file that forgot the location) still gets nothing.
+ * EVENTBOX_METRICS_TOKEN when one is set.  The decision is made here, not
+ * in nginx, so that a scraper on another host can come through nginx with
+ * the token, and a client that reaches the socket itself still gets
+ * nothing without it.
  */
 static int
 metrics_allowed(struct request *req)

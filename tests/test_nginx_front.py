@@ -407,3 +407,26 @@ def test_a_burst_of_posts_from_one_client_gets_429_but_reads_never_do(
            f"{len(ok)} x 201, {len(limited)} x 429 (JSON, Retry-After: 1); "
            "30 GETs right after: all 200",
            f"yes: {len(ok)} rows = {len(ok)} answers 201")
+
+
+def test_metrics_through_nginx_answers_a_remote_scraper_only_with_the_token(
+        proxied_nginx):
+    """A Prometheus on another host scrapes through nginx with the token;
+    nginx once refused every address but loopback (403), token or not."""
+    api, _ = proxied_nginx
+    token = env("EVENTBOX_METRICS_TOKEN")
+    remote = {"X-Forwarded-For": "198.51.100.7"}
+    right = api.get("/metrics", headers={**remote, "Authorization": "Bearer " + token})
+    assert right.status == 200, right
+    assert b"eventbox_http_requests_total" in right.body
+    for headers in (remote, {**remote, "Authorization": "Bearer x" + token},
+                    {"X-Forwarded-For": "2001:db8::7",
+                     "Authorization": "Bearer " + token[:-1]}):
+        r = api.get("/metrics", headers=headers)
+        assert r.status == 404, (headers, r)
+        assert b"eventbox_" not in r.body
+    local = api.get("/metrics")
+    assert local.status == 200 and b"eventbox_" in local.body
+    record("nginx", "/metrics through nginx from 198.51.100.7 and 2001:db8::7",
+           "200 with the token; 404 without it or with a wrong one; "
+           "loopback without a token: 200")
