@@ -1,8 +1,9 @@
 -- rules/30_views.sql: every view, public and for staff.
 --
 -- CREATE OR REPLACE keeps a view's grants and its dependants; a change that
--- renames, retypes or drops a column needs a DROP here first (and a note in
--- docs/STAFF.md: staff scripts read these by column name).  Seat figures
+-- renames, retypes or drops a column needs a DROP here first (and a change
+-- to the views' description in docs/OPS.md, "Functions": staff scripts read
+-- these by column name).  Seat figures
 -- come from 10_seats.sql's helpers, inlined by the planner.
 
 -- What anybody may see of an event: never the online URL, never drafts.
