@@ -14,8 +14,8 @@
 
 struct config cfg;
 
-static const char *
-env_str(const char *name, const char *def)
+const char *
+config_env(const char *name, const char *def)
 {
 	const char	*v = getenv(name);
 
@@ -39,7 +39,7 @@ env_num(const char *name, long long def, long long min, long long max)
 static void
 load_secret(void)
 {
-	const char	*v = env_str("EVENTBOX_SECRET", "");
+	const char	*v = config_env("EVENTBOX_SECRET", "");
 	size_t		 n = strlen(v);
 
 	if (n == 0) {
@@ -64,8 +64,8 @@ config_load(void)
 
 	if (ncpu < 1)
 		ncpu = 1;
-	cfg.dsn = env_str("EVENTBOX_DSN", "dbname=eventbox");
-	cfg.listen = env_str("EVENTBOX_LISTEN", "var/run/eventbox.sock");
+	cfg.dsn = config_env("EVENTBOX_DSN", "dbname=eventbox");
+	cfg.listen = config_env("EVENTBOX_LISTEN", "var/run/eventbox.sock");
 	/* Four per core, at most 16: make bench found 8 workers ahead of 4 and
 	 * 2 on two cores, for registrations on one hot event and for reads
 	 * (a worker waits on the database much of the time); but past 16
@@ -73,7 +73,7 @@ config_load(void)
 	 * (pgbench: 64 clients did 0.76x of 16).  See docs/PERFORMANCE.md. */
 	cfg.workers = (int)env_num("EVENTBOX_WORKERS",
 	    ncpu * 4 > 16 ? 16 : ncpu * 4, 1, 256);
-	cfg.cors_origins = env_str("EVENTBOX_CORS_ORIGINS", "");
+	cfg.cors_origins = config_env("EVENTBOX_CORS_ORIGINS", "");
 	cfg.max_body = (size_t)env_num("EVENTBOX_MAX_BODY", 16384, 1024,
 	    1048576);
 	cfg.lock_timeout_ms = (int)env_num("EVENTBOX_LOCK_TIMEOUT_MS", 3000,
@@ -83,14 +83,14 @@ config_load(void)
 	cfg.drain_seconds = (int)env_num("EVENTBOX_DRAIN_SECONDS", 30, 1, 3600);
 	cfg.request_timeout_s = (int)env_num("EVENTBOX_REQUEST_TIMEOUT", 30, 1,
 	    3600);
-	cfg.log_file = env_str("EVENTBOX_LOG_FILE", "");
-	cfg.sql_dir = env_str("EVENTBOX_SQL_DIR", "sql");
-	cfg.locale_dir = env_str("EVENTBOX_LOCALEDIR",
+	cfg.log_file = config_env("EVENTBOX_LOG_FILE", "");
+	cfg.sql_dir = config_env("EVENTBOX_SQL_DIR", "sql");
+	cfg.locale_dir = config_env("EVENTBOX_LOCALEDIR",
 	    EVENTBOX_LOCALEDIR_DEFAULT);
-	cfg.smtp_url = env_str("EVENTBOX_SMTP_URL", "");
-	cfg.mail_from = env_str("EVENTBOX_MAIL_FROM",
+	cfg.smtp_url = config_env("EVENTBOX_SMTP_URL", "");
+	cfg.mail_from = config_env("EVENTBOX_MAIL_FROM",
 	    "eventbox <eventbox@localhost>");
-	cfg.mail_dir = env_str("EVENTBOX_MAIL_DIR", "var/mail");
+	cfg.mail_dir = config_env("EVENTBOX_MAIL_DIR", "var/mail");
 	cfg.mail_max_tries = (int)env_num("EVENTBOX_MAIL_MAX_TRIES", 8, 1, 100);
 	cfg.mail_poll_ms = (int)env_num("EVENTBOX_MAIL_POLL_MS", 200, 10, 60000);
 	cfg.mail_batch = (int)env_num("EVENTBOX_MAIL_BATCH", 50, 1, 1000);
@@ -102,17 +102,17 @@ config_load(void)
 	cfg.retention_days = (int)env_num("EVENTBOX_RETENTION_DAYS", 30, 0,
 	    3650);
 	/* purge needs a member of eventbox_ops, which the service is not. */
-	cfg.purge_dsn = env_str("EVENTBOX_PURGE_DSN", cfg.dsn);
+	cfg.purge_dsn = config_env("EVENTBOX_PURGE_DSN", cfg.dsn);
 	/* /metrics beyond loopback: "Authorization: Bearer <this>". */
-	cfg.metrics_token = env_str("EVENTBOX_METRICS_TOKEN", "");
+	cfg.metrics_token = config_env("EVENTBOX_METRICS_TOKEN", "");
 	cfg.calendar_id = env_num("EVENTBOX_CALENDAR_ID", 1, 1, 999999999);
-	cfg.calendar_name = env_str("EVENTBOX_CALENDAR_NAME", "Events");
-	cfg.campus = env_str("EVENTBOX_CAMPUS", "");
+	cfg.calendar_name = config_env("EVENTBOX_CALENDAR_NAME", "Events");
+	cfg.campus = config_env("EVENTBOX_CAMPUS", "");
 	cfg.token_seconds = (int)env_num("EVENTBOX_TOKEN_SECONDS", 3600, 60,
 	    86400);
 	/* Webhooks: a receiver has 10 s to answer; retries after 10 s,
 	 * doubling, at most an hour apart, 30 tries (about a day). */
-	cfg.webhook_ca = env_str("EVENTBOX_WEBHOOK_CA", "");
+	cfg.webhook_ca = config_env("EVENTBOX_WEBHOOK_CA", "");
 	cfg.webhook_allow_private = (int)env_num(
 	    "EVENTBOX_WEBHOOK_ALLOW_PRIVATE", 0, 0, 1);
 	cfg.webhook_timeout_ms = (int)env_num("EVENTBOX_WEBHOOK_TIMEOUT_MS",
@@ -125,10 +125,10 @@ config_load(void)
 	    "EVENTBOX_WEBHOOK_MAX_BACKOFF_MS", 3600000, 1, 86400000);
 
 	/* The base URL goes into emails: keep it bare, without a trailing slash. */
-	n = strlen(env_str("EVENTBOX_BASE_URL", "http://127.0.0.1:8080"));
+	n = strlen(config_env("EVENTBOX_BASE_URL", "http://127.0.0.1:8080"));
 	if (n >= sizeof(base))
 		fatalx("EVENTBOX_BASE_URL is too long");
-	memcpy(base, env_str("EVENTBOX_BASE_URL", "http://127.0.0.1:8080"),
+	memcpy(base, config_env("EVENTBOX_BASE_URL", "http://127.0.0.1:8080"),
 	    n + 1);
 	while (n > 0 && base[n - 1] == '/')
 		base[--n] = '\0';

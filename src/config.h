@@ -61,6 +61,10 @@ struct config {
 extern struct config cfg;
 
 void	 config_load(void);
+/* The variable's value, or def when it is unset or empty: an empty line in
+ * an environment file means "the default", as docs/CONFIG.md says.  For the
+ * settings of one command only, read where they are used (import.c). */
+const char	*config_env(const char *name, const char *def);
 int	 config_origin_allowed(const char *origin, size_t len);
 
 #endif

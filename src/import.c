@@ -324,10 +324,11 @@ int
 cmd_import(int argc, char **argv)
 {
 	struct import	 im;
-	const char	*id = getenv("EVENTBOX_IMPORT_CLIENT_ID");
-	const char	*secret = getenv("EVENTBOX_IMPORT_CLIENT_SECRET");
-	const char	*tz = getenv("EVENTBOX_IMPORT_TIMEZONE");
-	const char	*extra = getenv("EVENTBOX_IMPORT_QUERY");
+	const char	*id = config_env("EVENTBOX_IMPORT_CLIENT_ID", NULL);
+	const char	*secret = config_env("EVENTBOX_IMPORT_CLIENT_SECRET", NULL);
+	const char	*tz = config_env("EVENTBOX_IMPORT_TIMEZONE",
+			    "America/New_York");
+	const char	*extra = config_env("EVENTBOX_IMPORT_QUERY", "");
 	struct buf	 form = BUF_INIT;
 	cJSON		*tok = NULL, *cals = NULL, *cal;
 	char		*eid, *esecret;
@@ -343,7 +344,7 @@ cmd_import(int argc, char **argv)
 	config_load();
 	log_init("eventbox-import", "");
 	db_init("eventbox-import", 0);
-	if (tz != NULL && !zone_known(tz)) {
+	if (!zone_known(tz)) {
 		db_close();
 		return 2;
 	}
@@ -375,8 +376,7 @@ cmd_import(int argc, char **argv)
 	    "calendars"))
 		if (import_calendar(&im, cJSON_GetNumberValue(
 		    cJSON_GetObjectItemCaseSensitive(cal, "cal_id")),
-		    tz != NULL ? tz : "America/New_York",
-		    extra != NULL ? extra : "") == -1)
+		    tz, extra) == -1)
 			rc = 1;
 	printf("%ld created as drafts, %ld imported before, %ld refused\n",
 	    im.created, im.existing, im.refused);

@@ -65,6 +65,33 @@ def test_import_without_valid_credentials_stops(api):
     assert out.stdout == ""
 
 
+def test_an_empty_setting_counts_as_unset(api, admin, db, make_event):
+    """An empty line in an environment file means the default, as for every
+    variable: EVENTBOX_IMPORT_TIMEZONE= is America/New_York (it stopped the
+    import as an unknown zone, exit 2), and empty credentials are missing
+    ones (the usage, not a token request with nothing in it)."""
+    cat = "Import " + uuid.uuid4().hex[:6]
+    slug = make_event(categories=[cat], starts_in="33 days", timezone="Europe/Berlin")
+    source = event_id(db, slug)
+    r = admin.post("/api-clients", json_body={"name": "imp-" + uuid.uuid4().hex[:8]})
+    env = {"EVENTBOX_IMPORT_CLIENT_ID": r.json["client_id"],
+           "EVENTBOX_IMPORT_CLIENT_SECRET": r.json["client_secret"],
+           "EVENTBOX_IMPORT_TIMEZONE": "",
+           "EVENTBOX_IMPORT_QUERY": f"category={db.value('SELECT eventbox.category_id(%s)', cat)}"}
+    out = eventbox("import", api.base, check=False, extra_env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1 created as drafts, 0 imported before, 0 refused"
+    assert db.all("SELECT e.timezone, e.starts_at = date_trunc('second', s.starts_at)"
+                  " FROM eventbox.event_imports i JOIN eventbox.events e ON e.id = i.event_id"
+                  " JOIN eventbox.events s ON s.id = i.source_id"
+                  " WHERE i.source = %s AND i.source_id = %s",
+                  api.base, source) == [("America/New_York", True)]
+    out = eventbox("import", api.base, check=False,
+                   extra_env={"EVENTBOX_IMPORT_CLIENT_ID": "",
+                              "EVENTBOX_IMPORT_CLIENT_SECRET": ""})
+    assert out.returncode == 2 and "usage" in out.stderr, out
+
+
 def test_an_accented_title_makes_a_slug_of_its_letters(api, admin, db, make_event):
     """"Introducción" is "introduccion" in the new draft's address, not
     "introducci-n"; letters of other scripts go, as punctuation does."""
