@@ -223,8 +223,14 @@ cors(struct request *req, struct response *resp)
 	return 1;
 }
 
+/*
+ * The header `name` listing the methods of one path, as the route table
+ * has them.  Allow and a preflight's Access-Control-Allow-Methods give the
+ * same list, so that a listed origin's script may use every method the API
+ * has there (PATCH and PUT too), and no other.
+ */
 static void
-allow_header(struct response *resp, unsigned methods)
+methods_header(struct response *resp, const char *name, unsigned methods)
 {
 	struct buf	 b = BUF_INIT;
 
@@ -239,7 +245,7 @@ allow_header(struct response *resp, unsigned methods)
 	if (methods & M_DELETE)
 		buf_adds(&b, "DELETE, ");
 	buf_adds(&b, "OPTIONS");
-	resp_header(resp, "Allow", "%s", b.data);
+	resp_header(resp, name, "%s", b.data);
 	buf_free(&b);
 }
 
@@ -253,10 +259,9 @@ preflight(struct request *req, struct response *resp, unsigned methods,
 		return;
 	}
 	resp->status = 204;
-	allow_header(resp, methods);
+	methods_header(resp, "Allow", methods);
 	if (cors_state == 1) {
-		resp_header(resp, "Access-Control-Allow-Methods", "%s",
-		    "GET, POST, DELETE");
+		methods_header(resp, "Access-Control-Allow-Methods", methods);
 		resp_header(resp, "Access-Control-Allow-Headers", "%s",
 		    "Authorization, Content-Type, Idempotency-Key");
 		resp_header(resp, "Access-Control-Max-Age", "%d", 600);
@@ -430,7 +435,7 @@ router_dispatch(struct request *req, struct response *resp)
 		return;
 	}
 	if (r == NULL) {
-		allow_header(resp, allowed);
+		methods_header(resp, "Allow", allowed);
 		answer_error(req, resp, 405, "method_not_allowed",
 		    "this method is not allowed here");
 		return;

@@ -831,6 +831,31 @@ def test_a_preflight_from_a_listed_origin_is_allowed(api, make_event):
     assert post.header("Access-Control-Allow-Origin") == origin
 
 
+@pytest.mark.skipif(not os.environ.get("EVENTBOX_CORS_ORIGINS"),
+                    reason="EVENTBOX_CORS_ORIGINS is not set for this stack")
+@pytest.mark.parametrize("method,path,methods", [
+    ("PATCH", "/admin/events/{slug}", "GET, HEAD, PATCH, OPTIONS"),
+    ("PUT", "/admin/events/{slug}/capacity", "PUT, OPTIONS"),
+    ("PUT", "/admin/events/{slug}/questions", "GET, HEAD, PUT, OPTIONS"),
+    ("DELETE", "/admin/registrations/1/check-in", "POST, DELETE, OPTIONS")])
+def test_a_preflight_allows_each_method_the_admin_api_has_there(api, make_event,
+                                                               method, path, methods):
+    """A listed origin's script may PATCH an event and PUT its capacity and
+    questions: the preflight once allowed GET, POST and DELETE on every path,
+    and the browser refused the rest."""
+    origin = os.environ["EVENTBOX_CORS_ORIGINS"].replace(",", " ").split()[0]
+    path = API + path.format(slug=make_event())
+    r = api.request("OPTIONS", path, headers={
+        "Origin": origin, "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert r.status == 204, r
+    assert r.header("Access-Control-Allow-Origin") == origin
+    assert r.header("Access-Control-Allow-Methods") == methods
+    assert r.header("Allow") == methods
+    allow_headers = (r.header("Access-Control-Allow-Headers") or "").lower()
+    assert "authorization" in allow_headers and "content-type" in allow_headers
+
+
 def test_options_without_origin_lists_the_allowed_methods(api, make_event):
     slug = make_event()
     r = api.request("OPTIONS", f"{API}/events/{slug}/registrations")
