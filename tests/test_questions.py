@@ -202,6 +202,36 @@ def test_two_questions_alike_written_at_psql_both_show_in_the_roster(
     assert "Same (1): yes; Same (2): no" in text
 
 
+def answers_of(db, addr):
+    return db.all("SELECT a.question_id, a.value FROM eventbox.answers a"
+                  " JOIN eventbox.registrations g ON g.id = a.registration_id"
+                  " WHERE lower(g.email) = lower(%s) ORDER BY a.question_id", addr)
+
+
+def test_a_repeated_address_writes_no_answers_into_the_registration_there(
+        api, patron, db, admin, make_event):
+    """Anybody may send somebody else's address: the repeat is answered as a
+    new registration would be (nobody learns who is registered), the
+    address is told by email, and the answers sent with it are not stored:
+    they filled the registration's blank answers with whatever the sender
+    wrote."""
+    slug, branch, access = with_questions(admin, make_event)
+    victim = email("victim")
+    assert register(api, slug, {str(branch): "North"}, victim).status == 201
+    sent = {str(branch): "South", str(access): "attacker text"}
+    again, fresh = register(api, slug, sent, victim.upper()), register(api, slug, sent)
+    assert again.status == 201 and (again.status, again.json) == (fresh.status, fresh.json)
+    form = [(f"q{branch}", "South"), (f"q{access}", "form text")]
+    again, fresh = (patron.register(slug, email=victim, answers=form),
+                    patron.register(slug, answers=form))
+    assert again.status == fresh.status == 200 and "You are registered" in again.text, again
+    assert again.text == fresh.text
+    assert answers_of(db, victim) == [(branch, "North")]
+    assert db.value("SELECT count(*) FROM eventbox.outbox o"
+                    " JOIN eventbox.registrations g ON g.id = o.registration_id"
+                    " WHERE g.email = %s AND o.kind = 'already_registered'", victim) == 1
+
+
 # --- the questions on the public form ----------------------------------------
 
 ALL_KINDS = [

@@ -35,6 +35,8 @@ $$;
 --   position  place on the waiting list when waitlisted
 --   registration_id  the registration the attempt made or found (a new
 --             one, or the address's live one), else NULL
+--   created   true when the attempt made registration_id: only then may
+--             the caller add to it (a repeated address is anybody's to send)
 -- A repeated email answers what a new registration would have got, and
 -- queues an "already registered" note to that address instead; staff
 -- (p_source 'staff') are told already_registered and nothing is sent.
@@ -68,11 +70,14 @@ $$;
 -- locked read a moment earlier would have; anything else is decided under
 -- the lock, by the same helpers.
 -- (The forms without p_language and registration_id, and without p_seen,
--- replaced.)
+-- replaced; its result grew created, and a new result type takes a DROP
+-- first.)
 DROP FUNCTION IF EXISTS eventbox.register_entry(text, text, text, text, text, uuid, text, boolean);
 DROP FUNCTION IF EXISTS eventbox.register_entry(text, text, text, text, text, uuid, text, boolean,
                                                 text);
-CREATE OR REPLACE FUNCTION eventbox.register_entry(
+DROP FUNCTION IF EXISTS eventbox.register_entry(text, text, text, text, text, uuid, text, boolean,
+                                                text, eventbox.events);
+CREATE FUNCTION eventbox.register_entry(
     p_event text,
     p_name text,
     p_email text,
@@ -87,7 +92,8 @@ CREATE OR REPLACE FUNCTION eventbox.register_entry(
     OUT "position" integer,
     OUT event_id bigint,
     OUT event_slug text,
-    OUT registration_id bigint)
+    OUT registration_id bigint,
+    OUT created boolean)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
 -- One plan per statement for the session: with the default, PostgreSQL
@@ -121,6 +127,7 @@ BEGIN
     -- The event row lock is held until the commit is on disk, and every
     -- other registration for the event waits for it; work done here is
     -- done by many sessions at once instead of one after another.
+    created := false;
     outcome := registrant_error(v_name, v_email, v_org);
     IF outcome IS NOT NULL THEN
         RETURN;
@@ -239,6 +246,7 @@ BEGIN
         PERFORM note_repeat(v_existing);        -- at most one an hour
     END IF;
     registration_id := coalesce(v_reg, v_existing);
+    created := v_reg IS NOT NULL;
     -- The public on an event that confirms by email learns nothing until
     -- the address answers: new, repeated, seat or waiting place.
     IF outcome IN ('confirmed', 'waitlisted') AND p_source <> 'staff'

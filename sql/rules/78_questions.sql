@@ -290,9 +290,11 @@ $$;
 -- register() calls it, given the event's row so that it reads it once.
 -- The answers are stored with a new registration in the same transaction,
 -- also one whose seat or waiting place is held until the address is
--- confirmed (outcome pending); a repeat registration keeps its first
--- answers.  The language is kept for every later email; a
--- repeated address (answered as a new one) takes its latest attempt's.
+-- confirmed (outcome pending).  A repeated address is answered as a new one
+-- (register_entry()) but its answers are not stored: whoever sends the
+-- address would otherwise write into that person's registration.  The
+-- language is kept for every later email; a repeated address takes its
+-- latest attempt's.
 -- p_network: the client's network as register_from() takes it.
 --
 -- One function, not a chain of wrappers: each level cost a call with its
@@ -345,14 +347,12 @@ BEGIN
     -- since (at psql, committed while this waited for the lock) is no
     -- longer there to answer, and its answer is dropped rather than the
     -- registration refused.
-    IF outcome IN ('confirmed', 'waitlisted', 'pending') AND p_answers IS NOT NULL
-       AND r.registration_id IS NOT NULL THEN
+    IF r.created AND p_answers IS NOT NULL THEN
         INSERT INTO answers (registration_id, question_id, value)
         SELECT r.registration_id, q.id, a.value
           FROM jsonb_each(p_answers) a
           JOIN questions q ON q.id = a.key::bigint AND q.event_id = r.event_id
-         WHERE NOT answer_blank(a.value)
-        ON CONFLICT DO NOTHING;
+         WHERE NOT answer_blank(a.value);
     END IF;
 END
 $$;
