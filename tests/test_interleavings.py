@@ -12,6 +12,7 @@ waiting, whichever side gets the lock first.
 The held side commits well within the service's lock timeout
 (EVENTBOX_LOCK_TIMEOUT_MS, 3 s by default): it lets go as soon as the other
 side is seen waiting."""
+import json
 import threading
 import time
 import uuid
@@ -333,3 +334,35 @@ def test_a_registration_deadlocked_by_a_staff_delete_of_its_question_is_run_agai
                         reg) == 1
         return
     pytest.fail("the staff delete was the one rolled back three times: never the registration")
+
+
+def test_a_registration_paused_behind_a_change_of_its_question_keeps_only_what_still_fits(
+        api, db, make_event):
+    """set_questions() changes a question in place, keeping its id: staff
+    change the choices while a patron's registration, its answers checked
+    against the question as it was, waits for the event's lock.  The patron
+    is registered with the answer that still fits; the one that no longer
+    does (a choice now gone) is dropped, as an answer to a deleted question
+    is, rather than stored against the new choices."""
+    slug = make_event()
+    questions = [{"kind": "one_choice", "label": "Branch?", "choices": ["North", "South"]},
+                 {"kind": "yes_no", "label": "May we take photos?"}]
+    assert db.value("SELECT outcome FROM eventbox.set_questions(%s, %s, NULL)",
+                    slug, json.dumps(questions)) == "ok"
+    branch, photos = (i for (i,) in db.all(
+        "SELECT q.id FROM eventbox.questions q JOIN eventbox.events e ON e.id = q.event_id"
+        " WHERE e.slug = %s ORDER BY q.position", slug))
+    staff = Held()
+    questions[0]["choices"] = ["East", "West"]
+    questions[1]["help"] = "For the newsletter."
+    assert staff.run("SELECT outcome FROM eventbox.set_questions(%s, %s, NULL)",
+                     slug, json.dumps(questions)) == ("ok",)
+    addr = email("changed")
+    answer = Background(lambda: api.register(
+        slug, "Ann Patron", addr, extra={"answers": {str(branch): "North", str(photos): True}}))
+    staff.blocks(db)
+    staff.commit()
+    r = answer.result()
+    assert (r.status, r.json["status"]) == (201, "confirmed"), r
+    assert db.all("SELECT question_id, value FROM eventbox.answers WHERE registration_id = %s",
+                  registration(db, addr)[0]) == [(photos, True)]

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, connect
 from staffkit import ADMIN, admin, assert_error, email, staff_key  # noqa: F401
-from test_pages import patron  # noqa: F401
+from test_pages import csrf_of, patron  # noqa: F401
 
 QUESTIONS = [
     {"kind": "one_choice", "label": "Which branch are you from?",
@@ -230,6 +230,68 @@ def test_a_repeated_address_writes_no_answers_into_the_registration_there(
     assert db.value("SELECT count(*) FROM eventbox.outbox o"
                     " JOIN eventbox.registrations g ON g.id = o.registration_id"
                     " WHERE g.email = %s AND o.kind = 'already_registered'", victim) == 1
+
+
+def test_questions_sent_again_keep_their_ids(db, admin, make_event):
+    """Forms open in patrons' browsers name their fields by the questions'
+    ids, and websites keep them to send answers: a list sent again keeps
+    the id of every question still there, named by its id, or else by its
+    kind and label."""
+    slug, branch, access = with_questions(admin, make_event)
+    path = f"/events/{slug}/questions"
+    r = admin.put(path, json_body={"questions": QUESTIONS})
+    assert r.status == 200, r
+    assert [q["id"] for q in r.json["questions"]] == [branch, access]
+    # By id: two questions change places, one its label and choices; one is new.
+    r = admin.put(path, json_body={"questions": [
+        {"template": "accommodation", "id": access},
+        {"id": branch, "kind": "one_choice", "label": "Your branch",
+         "choices": ["North", "South"]},
+        {"kind": "yes_no", "label": "May we take photos?"}]})
+    assert r.status == 200, r
+    qs = r.json["questions"]
+    photos = qs[2]["id"]
+    assert [q["id"] for q in qs[:2]] == [access, branch] and photos not in (branch, access)
+    assert (qs[1]["label"], qs[1]["choices"]) == ("Your branch", ["North", "South"])
+    # By kind and label, letter case aside; another kind is another
+    # question, and the questions left out are gone.
+    r = admin.put(path, json_body={"questions": [
+        {"kind": "short_text", "label": "Your branch"},
+        {"kind": "yes_no", "label": "MAY WE TAKE PHOTOS?"}]})
+    assert r.status == 200, r
+    qs = r.json["questions"]
+    assert qs[1]["id"] == photos and qs[0]["id"] not in (branch, access, photos)
+    assert db.all("SELECT q.id FROM eventbox.questions q JOIN eventbox.events e"
+                  " ON e.id = q.event_id WHERE e.slug = %s ORDER BY q.position",
+                  slug) == [(qs[0]["id"],), (photos,)]
+    assert db.value("SELECT questions = eventbox.questions_list(id) FROM eventbox.events"
+                    " WHERE slug = %s", slug) is True
+    # An id is one of this event's questions, given once.
+    other, other_branch, _ = with_questions(admin, make_event)
+    yes_no = {"kind": "yes_no", "label": "Lunch?"}
+    for bad, field in (([dict(yes_no, id=other_branch)], "questions[0]"),
+                       ([dict(yes_no, id=str(photos))], "questions[0]"),
+                       ([dict(yes_no, id=photos), {"kind": "yes_no", "label": "Coffee?",
+                                                   "id": photos}], "questions[1]")):
+        assert_error(admin.put(path, json_body={"questions": bad}), 422, "invalid_field",
+                     field)
+    assert [q["id"] for q in admin.get(path).json["questions"]] == [qs[0]["id"], photos]
+
+
+def test_a_form_opened_before_the_questions_changed_still_registers(
+        patron, admin, make_event):
+    """Its fields are named by the questions' ids (q<id>): they were all
+    new after any change, and the form "arrived damaged"."""
+    slug, branch, access = with_questions(admin, make_event)
+    page = patron.get(f"/events/{slug}")
+    assert page.status == 200, page
+    changed = [dict(QUESTIONS[0], help="The one you visit most."), QUESTIONS[1]]
+    assert admin.put(f"/events/{slug}/questions",
+                     json_body={"questions": changed}).status == 200
+    r = patron.post(f"/events/{slug}/register", [
+        ("csrf", csrf_of(page)), ("name", "Ann Reader"), ("email", email("open")),
+        ("organization", ""), ("website", ""), (f"q{branch}", "North"), (f"q{access}", "")])
+    assert r.status == 200 and "You are registered" in r.text, r
 
 
 # --- the questions on the public form ----------------------------------------

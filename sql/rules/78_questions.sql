@@ -64,8 +64,15 @@ BEGIN
 END
 $$;
 
--- set_questions: replaces an event's questions with the JSON array given.
--- Refused once somebody answered (the answers would lose their question).
+-- set_questions: makes an event's questions the JSON array given, in its
+-- order.  A question that is still there keeps its id, which the forms open
+-- in patrons' browsers (fields q<id>) and the websites that send answers
+-- hold: an element with "id" is that question of the event, changed in
+-- place; one without is the event's question of the same kind and label
+-- (letter case aside) that no element names by id, so a list sent again as
+-- first written keeps its ids; any other is new.  The event's questions
+-- that no element is are deleted.  Refused once somebody answered (the
+-- answers would lose their question, or no longer fit it).
 --   outcome  ok | not_found | invalid (field, message) | answered
 CREATE OR REPLACE FUNCTION eventbox.set_questions(p_event text, p_questions jsonb,
                                                   p_key text DEFAULT NULL,
@@ -82,6 +89,9 @@ DECLARE
     i integer := 0;
     v_kind text;
     v_choices jsonb;
+    v_list jsonb := '[]';       -- the questions checked, as rows of questions
+    v_ids bigint[];             -- the event's questions the list keeps
+    v_id bigint;
 BEGIN
     IF jsonb_typeof(p_questions) IS DISTINCT FROM 'array' OR jsonb_array_length(p_questions) > 20 THEN
         outcome := 'invalid'; field := 'questions'; message := 'must be a list of at most 20 questions';
@@ -97,7 +107,7 @@ BEGIN
         outcome := 'answered';
         RETURN;
     END IF;
-    DELETE FROM questions WHERE event_id = e.id;
+    -- Every element is checked before anything is written.
     FOR q IN SELECT value FROM jsonb_array_elements(p_questions) LOOP
         i := i + 1;
         field := format('questions[%s]', i - 1);
@@ -106,7 +116,7 @@ BEGIN
                 'label', 'Do you need an accommodation to attend?',
                 'help', 'For example captions, a sign language interpreter, large print or '
                         'step-free access. Leave it empty if not.',
-                'required', false);
+                'required', false, 'id', q -> 'id');
         END IF;
         v_kind := q ->> 'kind';
         -- The choices given as a list, else none (-> of a name gives NULL
@@ -143,25 +153,59 @@ BEGIN
             message := 'choices: each must differ from the others';
         -- The roster and its CSV show answers by label: two questions
         -- alike would read as one there.
-        ELSIF EXISTS (SELECT 1 FROM questions x
-                       WHERE x.event_id = e.id AND lower(x.label) = lower(btrim(q ->> 'label'))) THEN
+        ELSIF EXISTS (SELECT 1 FROM jsonb_array_elements(v_list) x
+                       WHERE lower(x ->> 'label') = lower(btrim(q ->> 'label'))) THEN
             message := 'label: each question must have its own label';
+        -- An id as GET .../questions shows it, of a question of this event
+        -- (absent or null for a new one), once.
+        ELSIF coalesce(q -> 'id', 'null') <> 'null'
+              AND (jsonb_typeof(q -> 'id') <> 'number'
+                   OR NOT EXISTS (SELECT 1 FROM questions x
+                                   WHERE x.event_id = e.id AND x.id::text = q ->> 'id')) THEN
+            message := 'id: is not a question of this event (leave it out for a new one)';
+        ELSIF EXISTS (SELECT 1 FROM jsonb_array_elements(v_list) x
+                       WHERE x ->> 'id' = q ->> 'id') THEN
+            message := 'id: each question must be given once';
         END IF;
         IF message IS NOT NULL THEN
             outcome := 'invalid';
-            RAISE EXCEPTION USING ERRCODE = 'EB001';   -- undo the DELETE
+            RETURN;
         END IF;
-        INSERT INTO questions (event_id, position, kind, label, help, required, choices)
-        VALUES (e.id, i, v_kind, btrim(q ->> 'label'), coalesce(q ->> 'help', ''),
-                coalesce((q ->> 'required')::boolean, false),
-                ARRAY(SELECT jsonb_array_elements_text(v_choices)));
+        v_list := v_list || jsonb_build_array(jsonb_build_object(
+            'id', (q ->> 'id')::bigint, 'event_id', e.id, 'position', i, 'kind', v_kind,
+            'label', btrim(q ->> 'label'), 'help', coalesce(q ->> 'help', ''),
+            'required', coalesce((q ->> 'required')::boolean, false), 'choices', v_choices));
     END LOOP;
     field := NULL;
+    -- The elements without an id find their question by kind and label.
+    v_ids := ARRAY(SELECT (x ->> 'id')::bigint FROM jsonb_array_elements(v_list) x
+                    WHERE x ->> 'id' IS NOT NULL);
+    FOR k IN 0 .. jsonb_array_length(v_list) - 1 LOOP
+        CONTINUE WHEN v_list -> k ->> 'id' IS NOT NULL;
+        SELECT x.id INTO v_id FROM questions x
+         WHERE x.event_id = e.id AND x.kind = v_list -> k ->> 'kind'
+           AND lower(x.label) = lower(v_list -> k ->> 'label') AND x.id <> ALL (v_ids)
+         ORDER BY x.position LIMIT 1;
+        IF FOUND THEN
+            v_list := jsonb_set(v_list, ARRAY[k::text, 'id'], to_jsonb(v_id));
+            v_ids := v_ids || v_id;
+        END IF;
+    END LOOP;
+    DELETE FROM questions x WHERE x.event_id = e.id AND x.id <> ALL (v_ids);
+    -- One statement for the questions kept: one may take the place another
+    -- leaves (025_question_positions.sql).  One unchanged is not written.
+    UPDATE questions x
+       SET position = n.position, kind = n.kind, label = n.label, help = n.help,
+           required = n.required, choices = n.choices
+      FROM jsonb_populate_recordset(NULL::questions, v_list) n
+     WHERE x.id = n.id AND x IS DISTINCT FROM n;
+    INSERT INTO questions (event_id, position, kind, label, help, required, choices)
+    SELECT n.event_id, n.position, n.kind, n.label, n.help, n.required, n.choices
+      FROM jsonb_populate_recordset(NULL::questions, v_list) n
+     WHERE n.id IS NULL;
     PERFORM audit(who.actor, who.via, 'questions_set', e.id, NULL,
                   jsonb_build_object('questions', i));
     outcome := 'ok';
-EXCEPTION WHEN SQLSTATE 'EB001' THEN
-    outcome := 'invalid';
 END
 $$;
 
@@ -314,6 +358,7 @@ AS $$
 DECLARE
     e events;
     r record;
+    v_misfits text[] := '{}';   -- keys of answers that no longer fit (below)
 BEGIN
     IF p_language IS NOT NULL
        AND p_language !~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$' THEN
@@ -343,16 +388,21 @@ BEGIN
                         p_language, e);
     outcome := r.outcome; "position" := r.position; event_id := r.event_id;
     event_slug := r.event_slug;
-    -- The answers were checked before the lock; a question staff deleted
-    -- since (at psql, committed while this waited for the lock) is no
-    -- longer there to answer, and its answer is dropped rather than the
-    -- registration refused.
+    -- The answers were checked before the lock; if staff changed the
+    -- questions since (committed while this waited for the lock), an answer
+    -- whose question is gone, or that no longer fits it, is dropped rather
+    -- than the registration refused.
     IF r.created AND p_answers IS NOT NULL THEN
+        IF (SELECT x.questions FROM events x WHERE x.id = r.event_id)
+           IS DISTINCT FROM e.questions THEN
+            v_misfits := ARRAY(SELECT substr(x.field, length('answers.') + 1)
+                                 FROM answer_errors(r.event_id, p_answers) x);
+        END IF;
         INSERT INTO answers (registration_id, question_id, value)
         SELECT r.registration_id, q.id, a.value
           FROM jsonb_each(p_answers) a
           JOIN questions q ON q.id = a.key::bigint AND q.event_id = r.event_id
-         WHERE NOT answer_blank(a.value);
+         WHERE NOT answer_blank(a.value) AND a.key <> ALL (v_misfits);
     END IF;
 END
 $$;
