@@ -294,6 +294,28 @@ def test_a_form_opened_before_the_questions_changed_still_registers(
     assert r.status == 200 and "You are registered" in r.text, r
 
 
+def test_the_roster_and_the_csv_give_the_answers_in_the_questions_order(
+        api, admin, make_event):
+    """jsonb keeps an object's keys shortest first: "Job" came before the
+    question the form asks first."""
+    slug = make_event()
+    r = admin.put(f"/events/{slug}/questions", json_body={"questions": [
+        {"kind": "one_choice", "label": "Which branch are you from?",
+         "choices": ["North", "South"]},
+        {"kind": "short_text", "label": "Job"},
+        {"kind": "yes_no", "label": "Lunch?"}]})
+    assert r.status == 200, r
+    branch, job, lunch = (str(q["id"]) for q in r.json["questions"])
+    addr = email("order")
+    assert register(api, slug, {lunch: True, job: "Clerk", branch: "North"},
+                    addr).status == 201
+    assert [list(a) for a in roster_answers(admin, slug)] == [
+        ["Which branch are you from?", "Job", "Lunch?"]]
+    text = admin.get(f"/events/{slug}/registrations.csv").text.lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][-1] == "Which branch are you from?: North; Job: Clerk; Lunch?: yes"
+
+
 # --- the questions on the public form ----------------------------------------
 
 ALL_KINDS = [

@@ -431,20 +431,24 @@ END
 $$;
 
 -- The answers of one registration, {label: value} in question order, for
--- staff (the roster and its CSV).  set_questions() gives each question its
--- own label; two alike written at psql are told apart by their position,
--- "Label (2)", rather than one answer hiding the other.
-CREATE OR REPLACE FUNCTION eventbox.registration_answers(p_key text, p_registration_id bigint)
-RETURNS jsonb
+-- staff (the roster and its CSV).  json, not jsonb: jsonb keeps an object's
+-- keys in an order of its own (the shorter first), and the roster read the
+-- answers in that order rather than the form's.  set_questions() gives each
+-- question its own label; two alike written at psql are told apart by their
+-- position, "Label (2)", rather than one answer hiding the other.  (It
+-- returned jsonb: a new result type takes a DROP first.)
+DROP FUNCTION IF EXISTS eventbox.registration_answers(text, bigint);
+CREATE FUNCTION eventbox.registration_answers(p_key text, p_registration_id bigint)
+RETURNS json
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 DECLARE
     who record := staff_actor(p_key);
-    j jsonb;
+    j json;
 BEGIN
-    SELECT coalesce(jsonb_object_agg(x.label, x.value ORDER BY x.position), '{}') INTO j
+    SELECT coalesce(json_object_agg(x.label, x.value ORDER BY x.position), '{}') INTO j
       FROM (SELECT CASE WHEN count(*) OVER (PARTITION BY lower(q.label)) > 1
                         THEN format('%s (%s)', q.label, q.position)
                         ELSE q.label END AS label,
@@ -455,15 +459,18 @@ BEGIN
 END
 $$;
 
--- The answers as one line of text, "Label: answer; Label: answer", for the
--- roster's CSV (yes/no for yes_no, choices joined by commas).
-CREATE OR REPLACE FUNCTION eventbox.answers_text(p_answers jsonb) RETURNS text
+-- The answers as one line of text, "Label: answer; Label: answer", in the
+-- order of registration_answers() (above), for the roster's CSV (yes/no for
+-- yes_no, choices joined by commas).  (It took jsonb, which lost the order.)
+DROP FUNCTION IF EXISTS eventbox.answers_text(jsonb);
+CREATE OR REPLACE FUNCTION eventbox.answers_text(p_answers json) RETURNS text
 LANGUAGE sql IMMUTABLE
 AS $$
-    SELECT string_agg(a.key || ': ' || CASE jsonb_typeof(a.value)
+    SELECT string_agg(a.key || ': ' || CASE json_typeof(a.value)
                WHEN 'string' THEN a.value #>> '{}'
-               WHEN 'boolean' THEN CASE WHEN a.value = 'true' THEN 'yes' ELSE 'no' END
-               ELSE (SELECT string_agg(c, ', ') FROM jsonb_array_elements_text(a.value) c)
-           END, '; ')
-      FROM jsonb_each(p_answers) a
+               WHEN 'boolean' THEN CASE WHEN a.value::text = 'true' THEN 'yes' ELSE 'no' END
+               ELSE (SELECT string_agg(c, ', ' ORDER BY n)
+                       FROM json_array_elements_text(a.value) WITH ORDINALITY AS t (c, n))
+           END, '; ' ORDER BY a.n)
+      FROM json_each(p_answers) WITH ORDINALITY AS a (key, value, n)
 $$;

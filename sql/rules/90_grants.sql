@@ -71,7 +71,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.register_answered(text, text, text, text, text, uuid, text, jsonb, text, text),
     eventbox.check_answers(text, jsonb),
     eventbox.registration_answers(text, bigint),
-    eventbox.answers_text(jsonb),
+    eventbox.answers_text(json),
     eventbox.category_id(text),
     -- LibCal's OAuth clients (45_api_clients.sql): staff functions check the
     -- key; oauth_token and bearer_access take the client's own secrets
