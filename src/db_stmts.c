@@ -360,15 +360,18 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_PAGE_ICS] = { "page_ics", 1,
 	    "SELECT id, slug, title, description, location, format, timezone,"
 	    " status, ical_sequence,"
-	    " eventbox.vtimezone(timezone, starts_at) AS vtimezone,"
+	    " eventbox.vtimezone(timezone, ARRAY[starts_at, ends_at])"
+	    " AS vtimezone,"
 	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
 	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
 	    " eventbox.ical_utc(now()) AS dtstamp"
 	    " FROM eventbox.public_events WHERE slug = $1::text" },
 	/* Feeds and the embeddable list (page_feeds.c): $1 category or NULL,
-	 * $2 limit.  Each zone's VTIMEZONE on its first row only; DTSTAMP the
-	 * event's last change, so that an unchanged feed is the same bytes
-	 * (its ETag); the local date's parts for words in other languages. */
+	 * $2 limit.  Each zone's VTIMEZONE on its first row only, made once
+	 * for the starts and ends of all that zone's events in the feed (the
+	 * windows run over the rows the LIMIT kept); DTSTAMP the event's last
+	 * change, so that an unchanged feed is the same bytes (its ETag); the
+	 * local date's parts for words in other languages. */
 	[STMT_FEED] = { "feed", 2,
 	    "SELECT id, slug, title, description, location, format, timezone,"
 	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
@@ -376,15 +379,18 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " eventbox.ical_utc(updated_at) AS dtstamp, ical_sequence,"
 	    " eventbox.iso_utc(updated_at) AS updated,"
 	    " eventbox.iso_utc(max(updated_at) OVER ()) AS feed_updated,"
-	    " CASE WHEN row_number() OVER (PARTITION BY timezone"
-	    " ORDER BY starts_at, id) = 1 THEN eventbox.vtimezone(timezone,"
-	    " starts_at) END AS vtimezone, " PAGE_TIMES("timezone") ","
+	    " CASE WHEN row_number() OVER (zone ORDER BY starts_at, id) = 1"
+	    " THEN eventbox.vtimezone(timezone, array_agg(starts_at) OVER zone"
+	    " || array_agg(ends_at) OVER zone) END AS vtimezone, "
+	    PAGE_TIMES("timezone") ","
 	    " to_char(starts_at AT TIME ZONE timezone, 'YYYY-MM-DD ID HH24:MI')"
 	    " AS local_parts, to_char(ends_at AT TIME ZONE timezone, 'HH24:MI')"
 	    " AS end_hm"
-	    " FROM eventbox.public_events WHERE status = 'published'"
-	    " AND ends_at > now() AND ($1::text IS NULL OR $1::text = ANY"
-	    " (categories)) ORDER BY starts_at, id LIMIT $2::integer" },
+	    " FROM (SELECT * FROM eventbox.public_events"
+	    " WHERE status = 'published' AND ends_at > now()"
+	    " AND ($1::text IS NULL OR $1::text = ANY (categories))"
+	    " ORDER BY starts_at, id LIMIT $2::integer) e"
+	    " WINDOW zone AS (PARTITION BY timezone) ORDER BY starts_at, id" },
 	[STMT_PAGE_REGISTRATION] = { "page_registration", 1,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " timezone, " PAGE_TIMES("timezone")

@@ -27,7 +27,7 @@ struct ical_event {
 	const char	*uid;		/* ical_uid() */
 	const char	*dtstamp;	/* eventbox.ical_utc(now()) */
 	const char	*tzid;		/* IANA name */
-	const char	*vtimezone;	/* eventbox.vtimezone(tzid, starts_at) */
+	const char	*vtimezone;	/* eventbox.vtimezone() of its times */
 	const char	*start_local;	/* eventbox.ical_local(starts_at, tz) */
 	const char	*end_local;
 	const char	*summary;

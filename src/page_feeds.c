@@ -92,7 +92,10 @@ feed_title(struct buf *b, const struct query_value *cat)
 
 /*
  * GET /events.ics: the upcoming events as one calendar, each zone's
- * VTIMEZONE once.  200 text/calendar; 304; 400 bad category; 503.
+ * VTIMEZONE once, with the zone's changes of clocks around all of its
+ * events in the feed (STMT_FEED), not only around the first: a calendar
+ * reads a later event with the last change listed.  200 text/calendar;
+ * 304; 400 bad category; 503.
  */
 void
 h_feed_ics(struct request *req, struct response *resp)

@@ -16,6 +16,26 @@ def events_of(cal):
     return {str(c["URL"]).rsplit("/", 1)[1]: c for c in cal.walk("VEVENT")}
 
 
+def instant_by_its_vtimezone(cal, prop):
+    """The instant a calendar program makes of a DTSTART;TZID=... with the
+    file's own VTIMEZONE, as ical.js reads one: the local time less the
+    offset of the latest change listed at or before it (before the first,
+    that change's TZOFFSETFROM).  python3-icalendar's .dt asks the system's
+    zone database instead, so it would not notice a VTIMEZONE that stops
+    short of an event."""
+    local = prop.dt.replace(tzinfo=None)
+    (zone,) = [t for t in cal.walk("VTIMEZONE")
+               if str(t["TZID"]) == str(prop.params["TZID"])]
+    assert not any("RRULE" in c for c in zone.subcomponents)
+    changes = sorted((c["DTSTART"].dt, c["TZOFFSETFROM"].td, c["TZOFFSETTO"].td)
+                     for c in zone.subcomponents)
+    offset = changes[0][1]
+    for onset, _, to in changes:
+        if onset <= local:
+            offset = to
+    return (local - offset).replace(tzinfo=datetime.timezone.utc)
+
+
 def test_the_calendar_feed_has_the_upcoming_events_at_their_local_times(api, db,
                                                                         make_event):
     cat = "Feed " + uuid.uuid4().hex[:6]
@@ -45,6 +65,41 @@ def test_the_calendar_feed_has_the_upcoming_events_at_their_local_times(api, db,
     # The whole feed has them too, and the other one.
     assert {ny, berlin, other} <= set(events_of(icalendar.Calendar.from_ical(
         api.get("/events.ics").body)))
+
+
+def test_each_zone_s_vtimezone_in_the_feed_covers_its_later_events_too(api, db,
+                                                                       make_event):
+    """A feed carries each zone's VTIMEZONE once, and it lists the changes of
+    clocks around every event of that zone in the feed, not only around the
+    first.  With only the 400 days around a New York event in December, the
+    last change listed was November's (standard time), and ical.js read an
+    event in July a year and a half later, 14:00 daylight time, as 19:00Z
+    instead of 18:00Z.  An event years after the others (the walk steps
+    over the gap) is read right too."""
+    today = datetime.date.today()
+    year = today.year if today < datetime.date(today.year, 12, 1) else today.year + 1
+    cat = "Feed " + uuid.uuid4().hex[:6]
+    slugs = [make_event(categories=[cat], timezone=zone, at="14:00",
+                        starts_in=f"{(day - today).days} days")
+             for zone, day in (("America/New_York", datetime.date(year, 12, 10)),
+                               ("America/New_York", datetime.date(year + 2, 7, 12)),
+                               ("America/New_York", datetime.date(year + 7, 7, 14)),
+                               ("Europe/Berlin", datetime.date(year, 12, 11)),
+                               ("Europe/Berlin", datetime.date(year + 2, 7, 13)))]
+    cal = icalendar.Calendar.from_ical(
+        api.get(f"/events.ics?category={cat.replace(' ', '+')}").body)
+    assert sorted(str(t["TZID"]) for t in cal.walk("VTIMEZONE")) == [
+        "America/New_York", "Europe/Berlin"]
+    got = events_of(cal)
+    for slug in slugs:
+        starts, ends = db.one("SELECT starts_at, ends_at FROM eventbox.events"
+                              " WHERE slug = %s", slug)
+        assert got[slug]["DTSTART"].dt.hour == 14
+        assert instant_by_its_vtimezone(cal, got[slug]["DTSTART"]) == starts, slug
+        assert instant_by_its_vtimezone(cal, got[slug]["DTEND"]) == ends, slug
+    summer = db.value("SELECT to_char(starts_at AT TIME ZONE 'UTC', 'HH24:MI')"
+                      " FROM eventbox.events WHERE slug = %s", slugs[1])
+    assert summer == "18:00"
 
 
 def test_the_atom_feed_lists_the_events_for_a_feed_reader(api, db, make_event):

@@ -687,7 +687,7 @@ def test_each_message_in_a_batch_carries_its_own_events_time_zone(api, db, make_
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT c.event_slug, c.vtimezone,"
-                        " eventbox.vtimezone(e.timezone, e.starts_at),"
+                        " eventbox.vtimezone(e.timezone, ARRAY[e.starts_at, e.ends_at]),"
                         " (c.human_when, c.ical_start, c.ical_end)"
                         " = (eventbox.human_when(e.starts_at, e.ends_at, e.timezone),"
                         "    eventbox.ical_local(e.starts_at, e.timezone),"

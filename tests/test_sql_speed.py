@@ -303,31 +303,35 @@ def test_vtimezone_a_week_at_a_time_agrees_with_a_day_at_a_time_for_every_zone(s
     """The .ics files' and the mails' VTIMEZONE, found by looking at the
     offset a week apart, lists the same changes of clocks at the same
     minutes as looking a day apart, for every zone PostgreSQL knows, around
-    a winter date, a change of clocks and midsummer, whatever the session's
-    own zone (it decides where the walk's midnights are).  It fails if a
-    zone ever changes its clocks twice within a week."""
+    a winter event, an event at a change of clocks and a feed's two events
+    five summers apart (the gap between their 800 days taken in one step),
+    whatever the session's own zone (it decides where the walk's midnights
+    are).  It fails if a zone ever changes its clocks twice within a
+    week."""
     conn = connect()
     try:
         with conn.cursor() as cur:
             cur.execute("SET timezone = %s", (session_zone,))
             # The reference: the same function walking a day at a time.
             cur.execute("SELECT pg_get_functiondef("
-                        "'eventbox.vtimezone(text, timestamptz)'::regprocedure)")
+                        "'eventbox.vtimezone(text, timestamptz[])'::regprocedure)")
             weekly = cur.fetchone()[0]
             assert weekly.count("interval '7 days'") == 1, weekly
             cur.execute(weekly.replace("interval '7 days'", "interval '1 day'")
                         .replace("FUNCTION eventbox.vtimezone(", "FUNCTION pg_temp.vtimezone_daily("))
             cur.execute(
-                "SELECT z.name, a.at FROM pg_timezone_names z, (VALUES"
-                " (timestamptz '2026-12-16 19:00Z'), ('2027-03-14 07:00Z'),"
-                " ('2026-06-30 23:59:59Z')) a(at)"
-                " WHERE eventbox.vtimezone(z.name, a.at)"
-                "       IS DISTINCT FROM pg_temp.vtimezone_daily(z.name, a.at)")
+                "SELECT z.name, a.first_at FROM pg_timezone_names z, (VALUES"
+                " (timestamptz '2026-12-16 19:00Z', timestamptz '2026-12-16 20:00Z'),"
+                " ('2027-03-14 07:00Z', '2027-03-14 08:00Z'),"
+                " ('2026-06-30 23:59:59Z', '2031-06-30 23:59:59Z')) a(first_at, last_at)"
+                " WHERE eventbox.vtimezone(z.name, ARRAY[a.first_at, a.last_at])"
+                "       IS DISTINCT FROM pg_temp.vtimezone_daily(z.name,"
+                "                                               ARRAY[a.first_at, a.last_at])")
             assert cur.fetchall() == []
             cur.execute("SELECT count(*) FROM pg_timezone_names")
             assert cur.fetchone()[0] > 400
             cur.execute("SELECT eventbox.vtimezone('America/New_York',"
-                        " timestamptz '2026-12-16 19:00Z')")
+                        " ARRAY[timestamptz '2026-12-16 19:00Z', '2026-12-16 20:00Z'])")
             text = cur.fetchone()[0]
             assert text.count("BEGIN:DAYLIGHT") == 2 and text.count("BEGIN:STANDARD") == 2, text
             assert "DTSTART:20260308T020000" in text and "DTSTART:20261101T020000" in text, text

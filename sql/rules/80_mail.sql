@@ -160,7 +160,7 @@ BEGIN
             zone_of := e.timezone;
             zone_at := e.starts_at;
             zone_end := e.ends_at;
-            zone_text := eventbox.vtimezone(e.timezone, e.starts_at);
+            zone_text := eventbox.vtimezone(e.timezone, ARRAY[e.starts_at, e.ends_at]);
             when_text := eventbox.human_when(e.starts_at, e.ends_at, e.timezone);
             start_text := ical_local(e.starts_at, e.timezone);
             end_text := ical_local(e.ends_at, e.timezone);

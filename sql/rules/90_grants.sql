@@ -45,7 +45,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.iso_local(timestamptz, text),
     eventbox.utc_offset(timestamptz, text),
     eventbox.ical_offset(interval),
-    eventbox.vtimezone(text, timestamptz),
+    eventbox.vtimezone(text, timestamptz[]),
     eventbox.ical_local(timestamptz, text),
     eventbox.ical_utc(timestamptz),
     eventbox.outbox_stats(),
