@@ -130,7 +130,7 @@ h_register(struct request *req, struct response *resp)
 	in.email = f.email;
 	in.organization = f.has_org ? f.org : NULL;
 	in.source = "api";
-	in.language = req->lang;
+	in.language = req->lang_asked;
 	in.idempotency_key = req->idempotency_key;
 	in.remote_addr = http_param(req, "REMOTE_ADDR");
 	in.answers = f.has_answers ? f.answers : NULL;

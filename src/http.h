@@ -52,6 +52,10 @@ struct request {
 	const char		*lang;		/* "en", "es": i18n_negotiate() */
 	const char		*lang_param;	/* the same when ?lang= chose it,
 						   else NULL: links carry it */
+	const char		*lang_asked;	/* the same when ?lang= or
+						   Accept-Language named it,
+						   else NULL: kept with a
+						   registration */
 	int			 route;		/* index in the route table, -1 */
 	int			 incomplete;	/* no REQUEST_METHOD or REQUEST_URI */
 	const char		*args[ARGS_MAX];	/* decoded path captures */

@@ -398,6 +398,14 @@ qvalue(const char *p, size_t len)
 const char *
 i18n_negotiate(const char *query_lang, const char *accept)
 {
+	const char	*c = i18n_asked(query_lang, accept);
+
+	return c != NULL ? c : "en";
+}
+
+const char *
+i18n_asked(const char *query_lang, const char *accept)
+{
 	const char	*best = NULL, *c, *p, *end, *semi, *tagend;
 	int		 bestq = 0, q;
 
@@ -436,7 +444,7 @@ i18n_negotiate(const char *query_lang, const char *accept)
 			bestq = q;
 		}
 	}
-	return best != NULL ? best : "en";
+	return best;
 }
 
 const char *

@@ -66,6 +66,9 @@ const char	*i18n_name(size_t i);		/* in its own language */
 /* A known language code for query (?lang=, may be NULL or "") or else
  * the Accept-Language header (NULL when absent): "en" when none fits. */
 const char	*i18n_negotiate(const char *query_lang, const char *accept);
+/* The same, but NULL when none fits: "en" then is a default, not the
+ * reader's choice, and a registration keeps the language it has. */
+const char	*i18n_asked(const char *query_lang, const char *accept);
 
 const char	*i18n_gettext(const char *);
 const char	*i18n_ngettext(const char *, const char *, unsigned long);

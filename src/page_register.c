@@ -224,7 +224,7 @@ h_page_register(struct request *req, struct response *resp)
 		in.organization = *fs.value[FIELD_ORGANIZATION] != '\0' ?
 		    fs.value[FIELD_ORGANIZATION] : NULL;
 		in.source = "web";
-		in.language = req->lang;
+		in.language = req->lang_asked;
 		in.remote_addr = http_param(req, "REMOTE_ADDR");
 		in.answers = answers;
 		if (registration_submit(&in, &out) == -1) {

@@ -32,7 +32,10 @@ struct registration_input {
 	const char	*idempotency_key;	/* NULL when none */
 	const char	*remote_addr;	/* REMOTE_ADDR, NULL when unknown */
 	const char	*answers;	/* JSON object text, NULL when none */
-	const char	*language;	/* i18n_lang() code, NULL: 'en' */
+	const char	*language;	/* the code the request asked for
+					   (lang_asked), NULL: 'en' for a new
+					   registration, a repeat keeps its
+					   own */
 };
 
 struct registration_result {

@@ -380,7 +380,9 @@ router_find(struct request *req, unsigned *allowed)
  * The language of everything this request answers: ?lang= (a link of the
  * switcher, kept in the page's links and forms), else Accept-Language,
  * else English.  Every answer may depend on the header: router_dispatch()
- * says so in Vary.
+ * says so in Vary.  English by default is no choice of the reader's, so
+ * lang_asked stays NULL then: a repeated registration without either
+ * keeps the language its registrant chose before (docs/TRANSLATING.md).
  */
 static void
 choose_language(struct request *req)
@@ -399,8 +401,9 @@ choose_language(struct request *req)
 		if (strcmp(q, "en") != 0 || strncasecmp(v.text, "en", 2) == 0)
 			req->lang_param = q;
 	}
-	req->lang = req->lang_param != NULL ? req->lang_param :
-	    i18n_negotiate(NULL, http_param(req, "HTTP_ACCEPT_LANGUAGE"));
+	req->lang_asked = req->lang_param != NULL ? req->lang_param :
+	    i18n_asked(NULL, http_param(req, "HTTP_ACCEPT_LANGUAGE"));
+	req->lang = req->lang_asked != NULL ? req->lang_asked : "en";
 	i18n_use(req->lang);
 	page_lang_link(req);
 }

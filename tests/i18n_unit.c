@@ -146,6 +146,18 @@ test_negotiate(void)
 	CHECK("?lang=ES is es", strcmp(i18n_negotiate("ES", NULL), "es") == 0);
 	CHECK("an unknown ?lang= uses the header",
 	    strcmp(i18n_negotiate("zz", "es"), "es") == 0);
+	/* What a repeated registration keeps (registration.h): English by
+	 * default is nobody's choice, English by name is. */
+	CHECK("no header asks for nothing", i18n_asked(NULL, NULL) == NULL);
+	CHECK("an unknown language asks for nothing",
+	    i18n_asked("zz", "tlh, xx-YY, *") == NULL);
+	CHECK("q=0 asks for nothing", i18n_asked(NULL, "es;q=0") == NULL);
+	CHECK("en-US asks for English",
+	    strcmp(i18n_asked(NULL, "en-US"), "en") == 0);
+	CHECK("?lang=en asks for English",
+	    strcmp(i18n_asked("en", "es"), "en") == 0);
+	CHECK("es-MX asks for Spanish",
+	    strcmp(i18n_asked(NULL, "es-MX,es;q=0.9"), "es") == 0);
 }
 
 static void

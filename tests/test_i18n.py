@@ -169,6 +169,36 @@ def test_the_registrant_s_language_is_kept(api, db, make_event):
                     " (SELECT id FROM eventbox.events WHERE slug = %s)", slug) == 4
 
 
+def test_a_repeat_that_names_no_language_keeps_the_registrant_s(api, db, make_event):
+    """A registration remembers the language it was made in.  A repeated
+    address whose request names no language eventbox has (no ?lang=, no
+    Accept-Language, or only others) keeps it, through the API and the form
+    alike, so that the promotion and the reminders still go out in it; such
+    a request used to store English, the default.  A repeat that names one,
+    English too, is the latest choice and is kept instead."""
+    slug = make_event()
+    ana, bo = addr("ana"), addr("bo")
+    assert api.register(slug, "Ana", ana, headers=ES).status == 201
+    assert api.register(slug, "Ana", ana).status == 201
+    assert api.register(slug, "Ana", ana,
+                        headers={"Accept-Language": "fr, de;q=0.5, *"}).status == 201
+    assert Patron(api).register(slug, "Ana", ana).status == 200
+    assert language_of(db, ana) == "es"
+    assert api.register(slug, "Ana", ana,
+                        headers={"Accept-Language": "en-US"}).status == 201
+    assert language_of(db, ana) == "en"
+    patron = Patron(api)
+    page = patron.get(f"/events/{slug}?lang=es")
+    assert patron.post(f"/events/{slug}/register?lang=es",
+                       [("csrf", csrf_of(page)), ("name", "Ana"), ("email", ana),
+                        ("organization", ""), ("website", "")]).status == 200
+    assert language_of(db, ana) == "es"
+    # A new registration that names none is English, the column's default.
+    assert api.register(slug, "Bo", bo,
+                        headers={"Accept-Language": "fr"}).status == 201
+    assert language_of(db, bo) == "en"
+
+
 # --- the emails and the calendar -------------------------------------------------
 
 def test_a_spanish_patron_s_emails_promotion_and_notice_are_spanish(

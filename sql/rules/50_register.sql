@@ -44,7 +44,9 @@ $$;
 -- domains, and p_any_domain false.
 -- p_language: the registrant's language (018_language.sql), kept with a new
 -- registration, and with a repeated address's live one (its latest attempt
--- wins); NULL leaves the column's default ('en') or the stored one.
+-- that names one wins); NULL, which the service passes when the request
+-- named no language it has, leaves the column's default ('en') or the
+-- stored one.
 -- p_seen: the event's row as the caller read it a moment ago, without the
 -- lock (register_answered() has it), for the fast path below instead of
 -- reading it again; NULL: read here.

@@ -338,7 +338,7 @@ $$;
 -- (register_entry()) but its answers are not stored: whoever sends the
 -- address would otherwise write into that person's registration.  The
 -- language is kept for every later email; a repeated address takes its
--- latest attempt's.
+-- latest attempt's, unless that is NULL (the request named none).
 -- p_network: the client's network as register_from() takes it.
 --
 -- One function, not a chain of wrappers: each level cost a call with its
