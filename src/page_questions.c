@@ -161,6 +161,9 @@ answer_sentence(const cJSON *q, const char *message)
 		{ "must be a text of at most 2000 characters",
 		    N_("Your answer to \"{label}\" must be a text of at "
 		    "most 2000 characters") },
+		{ "must be text without control characters",
+		    N_("Your answer to \"{label}\" must be text without "
+		    "control characters") },
 		{ "must be one of the choices",
 		    N_("Your answer to \"{label}\" must be one of the "
 		    "choices") },

@@ -134,6 +134,7 @@ static const char *const answer_messages[] __attribute__((unused)) = {
 	N_("is required"),
 	N_("must be one line of at most 300 characters"),
 	N_("must be a text of at most 2000 characters"),
+	N_("must be text without control characters"),
 	N_("must be one of the choices"),
 	N_("must be a list of the choices"),
 	N_("must be true or false"),

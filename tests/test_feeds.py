@@ -9,7 +9,7 @@ import uuid
 import feedparser
 import icalendar
 
-from staffkit import event_id  # noqa: F401
+from staffkit import connect_as, event_id  # noqa: F401
 
 
 def events_of(cal):
@@ -153,3 +153,19 @@ def test_the_list_page_links_its_feeds(api):
 def test_a_bad_feed_query_is_400(api):
     r = api.get("/events.atom?category=" + "x" * 300)
     assert r.status == 400 and "text/html" in r.header("Content-Type"), r
+
+
+def test_the_last_release_s_vtimezone_still_answers_the_service_during_an_upgrade():
+    """Workers of the release before call vtimezone(zone, instant) until the
+    upgrade restarts them (DEPLOY.md: migrate, then restart): that form
+    stays, for the service's role, and answers as the list of that instant."""
+    conn = connect_as("eventbox_app")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT eventbox.vtimezone('America/New_York', t),"
+                        " eventbox.vtimezone('America/New_York', ARRAY[t])"
+                        " FROM (SELECT timestamptz '2027-03-14 12:00Z' AS t) x")
+            old, new = cur.fetchone()
+    finally:
+        conn.close()
+    assert old == new and "BEGIN:VTIMEZONE" in old and "TZOFFSETTO:-0400" in old

@@ -5,6 +5,7 @@ next in line, in order, never after the start; a probe learns nothing from
 the answer or the public figures; one address gets at most one note an hour
 and holds one working link."""
 import threading
+import uuid
 
 import psycopg2
 import pytest
@@ -409,6 +410,20 @@ def test_a_network_gets_at_most_the_events_registrations_per_minute(api, db,
     # Events without a ceiling count nothing.
     plain = make_event()
     assert [api.register(plain, "N", email()).status for _ in range(5)] == [201] * 5
+
+
+def test_a_retry_with_its_idempotency_key_is_replayed_not_rate_limited(api, make_event):
+    """A client whose 201 was lost sends the attempt again with its key: it
+    gets the first answer, and the ceiling counts the attempt once."""
+    slug = make_event(registrations_per_minute=1)
+    addr, key = email(), str(uuid.uuid4())
+    first = api.register(slug, "Ann", addr, headers={"Idempotency-Key": key})
+    assert first.status == 201, first
+    for _ in range(2):
+        again = api.register(slug, "Ann", addr, headers={"Idempotency-Key": key})
+        assert (again.status, again.json) == (201, first.json), again
+    # Another attempt from the network is over the ceiling.
+    assert api.register(slug, "Bo", email()).status == 429
 
 
 def test_on_a_full_event_a_registered_and_a_new_address_take_the_same_path(

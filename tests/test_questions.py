@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import uuid
 
 import psycopg2
 import pytest
@@ -123,6 +124,46 @@ def test_a_long_answer_holds_2000_characters_a_line_break_counting_once(
     typed = ("x" * 99 + "\r\n") * 20
     r = register(api, slug, {str(branch): "North", str(access): typed})
     assert r.status == 201, r
+
+
+@pytest.mark.parametrize("bad", ["\u0001", "Ramp\u001b[31m please", "bell\u0007", "\u007f"])
+def test_a_long_answer_takes_paragraphs_but_no_control_character(
+        api, db, admin, make_event, patron, bad):
+    """A BEL or an escape in a long answer went into the roster and the
+    CSV as it came; line breaks and tabs are a text's own."""
+    slug, branch, access = with_questions(admin, make_event)
+    addr = email("q")
+    r = register(api, slug, {str(branch): "North", str(access): bad}, addr)
+    assert_error(r, 422, "invalid_field", f"answers.{access}")
+    assert "control characters" in r.json["error"]["message"]
+    assert db.value("SELECT count(*) FROM eventbox.registrations WHERE email = %s", addr) == 0
+    # The form says so next to the question, in words.
+    page = patron.register(slug, answers=[(f"q{branch}", "North"), (f"q{access}", bad)])
+    assert page.status == 422, page
+    assert "must be text without control characters" in page.text
+    ok = register(api, slug, {str(branch): "North", str(access): "Ramp\tplease\r\nthanks"})
+    assert ok.status == 201, ok
+
+
+def test_an_idempotency_key_sent_again_with_other_answers_is_422(api, db, admin, make_event):
+    """The answers are part of the request the key names: a retry with the
+    same answers (written in any key order) is replayed; other answers under
+    the same key are another request, refused, not dropped unseen."""
+    slug, branch, access = with_questions(admin, make_event)
+    addr, key = email("q"), str(uuid.uuid4())
+
+    def send(answers):
+        return api.post(f"/api/v1/events/{slug}/registrations",
+                        headers={"Idempotency-Key": key},
+                        json_body={"name": "Ann Patron", "email": addr, "answers": answers})
+
+    first = send({str(branch): "North", str(access): "A ramp"})
+    assert first.status == 201, first
+    again = send({str(access): "A ramp", str(branch): "North"})
+    assert (again.status, again.json) == (201, first.json), again
+    assert_error(send({str(branch): "South", str(access): "A ramp"}), 422,
+                 "idempotency_key_reused")
+    assert answers_of(db, addr) == sorted([(branch, "North"), (access, "A ramp")])
 
 
 def test_bad_questions_are_refused_with_the_field(admin, make_event):

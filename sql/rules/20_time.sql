@@ -81,8 +81,8 @@ $$;
 -- the file shows no time in between.
 -- tests/test_sql_speed.py holds it to a walk a day at a time for every
 -- zone.
--- (The form with one instant, `around`, replaced: a feed shows many.)
-DROP FUNCTION IF EXISTS eventbox.vtimezone(text, timestamptz);
+-- (The form with one instant, `around`, below, stays for the workers of
+-- the release before, which call it until the upgrade restarts them.)
 CREATE OR REPLACE FUNCTION eventbox.vtimezone(tz text, times timestamptz[]) RETURNS text
 LANGUAGE plpgsql STABLE STRICT
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -158,6 +158,14 @@ BEGIN
         || 'END:VTIMEZONE' || E'\r\n';
 END
 $$;
+
+-- The form of the release before, one instant: the workers and mailer it
+-- left running call it between `eventbox migrate` and their restart (two
+-- web hosts restart one at a time), and their calendar files would fail
+-- without it.  The same answer as the list of that one instant.
+CREATE OR REPLACE FUNCTION eventbox.vtimezone(tz text, around timestamptz) RETURNS text
+LANGUAGE sql STABLE STRICT
+AS $$ SELECT eventbox.vtimezone(tz, ARRAY[around]) $$;
 
 -- Local wall-clock time in iCalendar's basic format, for DTSTART;TZID=...
 CREATE OR REPLACE FUNCTION eventbox.ical_local(ts timestamptz, tz text) RETURNS text

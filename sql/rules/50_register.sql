@@ -47,6 +47,9 @@ $$;
 -- that names one wins); NULL, which the service passes when the request
 -- named no language it has, leaves the column's default ('en') or the
 -- stored one.
+-- p_answers: the answers to the event's questions, when the caller has
+-- them (register_answered()), for the idempotency record's request hash
+-- only: register_answered() stores them.
 -- p_seen: the event's row as the caller read it a moment ago, without the
 -- lock (register_answered() has it), for the fast path below instead of
 -- reading it again; NULL: read here.
@@ -79,6 +82,8 @@ DROP FUNCTION IF EXISTS eventbox.register_entry(text, text, text, text, text, uu
                                                 text);
 DROP FUNCTION IF EXISTS eventbox.register_entry(text, text, text, text, text, uuid, text, boolean,
                                                 text, eventbox.events);
+DROP FUNCTION IF EXISTS eventbox.register_entry(text, text, text, text, text, uuid, text, boolean,
+                                                text, eventbox.events, jsonb);
 CREATE FUNCTION eventbox.register_entry(
     p_event text,
     p_name text,
@@ -90,6 +95,7 @@ CREATE FUNCTION eventbox.register_entry(
     p_any_domain boolean,
     p_language text DEFAULT NULL,
     p_seen eventbox.events DEFAULT NULL,
+    p_answers jsonb DEFAULT NULL,
     OUT outcome text,
     OUT "position" integer,
     OUT event_id bigint,
@@ -137,8 +143,14 @@ BEGIN
     v_member := member_of(v_email);
     v_token := coalesce(p_token, gen_random_uuid())::text;
     IF p_idempotency_key IS NOT NULL THEN
+        -- The answers are part of the request (register_answered() passes
+        -- them): the same key with other answers is another request.  As
+        -- jsonb text, the same answers hash alike however the client wrote
+        -- them; none hash as before they were part of it.
         v_hash := sha256(convert_to(lower(v_email) || chr(10) || v_name || chr(10)
-                                    || coalesce(v_org, ''), 'UTF8'));
+                                    || coalesce(v_org, '')
+                                    || CASE WHEN p_answers IS NULL OR p_answers = '{}' THEN ''
+                                            ELSE chr(10) || p_answers::text END, 'UTF8'));
     ELSE
         -- Fast path (see above): a plainly full event, read without the lock.
         IF p_seen.id IS NOT NULL THEN

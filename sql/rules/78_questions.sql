@@ -271,11 +271,16 @@ BEGIN
             -- own limit (4,000 characters of JSON, where a line break is
             -- written \n) is asked too, so a text of many short lines
             -- gets this message rather than a refused row.
+            -- Paragraphs, not control characters (the description's rule,
+            -- rules/12_row_checks.sql): a BEL or an escape went into the
+            -- roster and the CSV as it came.
             WHEN 'long_text' THEN
                 CASE WHEN jsonb_typeof(v) <> 'string'
                           OR length(replace(v #>> '{}', E'\r\n', E'\n')) > 2000
                           OR length(v::text) > 4000
-                     THEN 'must be a text of at most 2000 characters' END
+                     THEN 'must be a text of at most 2000 characters'
+                     WHEN v #>> '{}' ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]'
+                     THEN 'must be text without control characters' END
             WHEN 'one_choice' THEN
                 CASE WHEN jsonb_typeof(v) <> 'string' OR NOT (v #>> '{}') = ANY (q.choices)
                      THEN 'must be one of the choices' END
@@ -378,14 +383,21 @@ BEGIN
             RETURN;
         END IF;
     END IF;
+    -- A retry of an attempt already answered (its Idempotency-Key kept,
+    -- register_entry()) gets that answer, and is not counted against its
+    -- network: a client whose 201 was lost was told 429 instead.
     IF p_network IS NOT NULL AND e.registrations_per_minute IS NOT NULL
-       AND network_over_ceiling(e, p_network) THEN
-        outcome := 'rate_limited'; event_id := e.id; event_slug := e.slug;
-        RETURN;
+       AND (p_idempotency_key IS NULL
+            OR NOT EXISTS (SELECT 1 FROM idempotency_keys k
+                            WHERE k.event_id = e.id AND k.key = p_idempotency_key)) THEN
+        IF network_over_ceiling(e, p_network) THEN
+            outcome := 'rate_limited'; event_id := e.id; event_slug := e.slug;
+            RETURN;
+        END IF;
     END IF;
     r := register_entry(p_event, p_name, p_email, p_organization, p_source, p_token,
                         p_idempotency_key, p_source = 'staff' AND is_staff(invoker()),
-                        p_language, e);
+                        p_language, e, p_answers);
     outcome := r.outcome; "position" := r.position; event_id := r.event_id;
     event_slug := r.event_slug;
     -- The answers were checked before the lock; if staff changed the

@@ -46,6 +46,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.utc_offset(timestamptz, text),
     eventbox.ical_offset(interval),
     eventbox.vtimezone(text, timestamptz[]),
+    eventbox.vtimezone(text, timestamptz),
     eventbox.ical_local(timestamptz, text),
     eventbox.ical_utc(timestamptz),
     eventbox.outbox_stats(),
