@@ -194,6 +194,111 @@ def test_an_expired_hold_answers_410_and_stays_released(api, db, make_event):
     assert db.summary(slug)["confirmed"] == 0
 
 
+# --- the start moved earlier --------------------------------------------------
+
+def held_until_vs_start(db, addr):
+    return db.one("SELECT r.held_until <= e.starts_at, r.held_until = e.starts_at"
+                  " FROM eventbox.registrations r JOIN eventbox.events e"
+                  " ON e.id = r.event_id WHERE r.email = %s", addr)
+
+
+def test_moving_the_start_earlier_ends_the_holds_that_would_outlive_it(
+        api, admin, db, make_event):
+    """Staff move an event to a start that a hold taken before would
+    outlive: the hold ends at the new start, so nobody joins the event once
+    it has begun."""
+    slug = confirm_event(make_event, hold_minutes=600)
+    a = email()
+    assert api.register(slug, "A", a).status == 202
+    tok = last_token(db, a, "confirm_address")
+    # Earlier, still ahead: the hold now ends at the new start.
+    soon = db.value("SELECT eventbox.iso_utc(now() + interval '30 minutes')")
+    r = admin.patch(f"/events/{slug}", json_body={"starts_at": soon})
+    assert r.status == 200, r
+    assert held_until_vs_start(db, a) == (True, True)
+    assert api.get(f"{API}/registrations/{tok}").json["held_until"] == soon
+    # Already begun: the place is over, and the link confirms nothing.
+    begun = db.value("SELECT eventbox.iso_utc(now() - interval '20 minutes')")
+    r = admin.patch(f"/events/{slug}", json_body={"starts_at": begun})
+    assert r.status == 200 and r.json["registration_state"] == "closed", r
+    assert held_until_vs_start(db, a) == (True, True)
+    r = api.get(f"{API}/registrations/{tok}")
+    assert (r.json["status"], r.json["held_until"], r.json["online_url"]) == (
+        "cancelled", None, None), r.json
+    r = api.post(f"{API}/registrations/{tok}/confirm")
+    assert r.status == 410 and r.json["error"]["code"] == "hold_expired", r
+    assert reg(db, a) == ("cancelled", False, True, False)
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE email = %s"
+                    " AND kind IN ('confirmed', 'waitlisted', 'promoted')", a) == 0
+    held_counts(db, slug)
+
+
+def test_a_start_moved_by_plain_sql_ends_the_holds_too(api, db, make_event, ops_role):
+    slug = confirm_event(make_event, hold_minutes=600)
+    a, later = email(), email()
+    api.register(slug, "A", a)
+    db.all("UPDATE eventbox.events SET starts_at = now() + interval '5 minutes'"
+           " WHERE slug = %s", slug)
+    assert held_until_vs_start(db, a) == (True, True)
+    # Moving it later again leaves a hold as it is (it was promised no more).
+    db.all("UPDATE eventbox.events SET starts_at = now() + interval '50 minutes'"
+           " WHERE slug = %s", slug)
+    assert held_until_vs_start(db, a) == (True, False)
+    api.register(slug, "L", later)
+    conn = connect_as(ops_role)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE eventbox.events SET starts_at = now() - interval '1 minute'"
+                        " WHERE slug = %s", (slug,))
+        conn.commit()
+    finally:
+        conn.close()
+    assert held_until_vs_start(db, a) == (True, True)
+    assert held_until_vs_start(db, later) == (True, True)
+    assert held_counts(db, slug) == (2, 0)
+    assert db.value("SELECT eventbox.expire_holds(%s)", slug) == 2
+    assert held_counts(db, slug) == (0, 0)
+
+
+def test_a_hold_is_not_confirmed_once_its_event_has_started(api, db, make_event):
+    """Whatever its end says (a hold taken by a transaction that read the
+    clock just before the start): after the start, confirming is too late."""
+    slug = confirm_event(make_event, capacity=1)
+    seat, waiting = email(), email()
+    api.register(slug, "S", seat)
+    api.register(slug, "W", waiting)
+    assert (reg(db, seat)[:2], reg(db, waiting)[:2]) == (("confirmed", True),
+                                                         ("waitlisted", True))
+    db.all("UPDATE eventbox.events SET starts_at = now() - interval '1 minute'"
+           " WHERE slug = %s", slug)
+    db.all("UPDATE eventbox.registrations SET held_until = now() + interval '1 hour'"
+           " WHERE email IN (%s, %s)", seat, waiting)
+    for a in (seat, waiting):
+        r = api.post(f"{API}/registrations/{last_token(db, a, 'confirm_address')}/confirm")
+        assert r.status == 410 and r.json["error"]["code"] == "hold_expired", r
+        assert reg(db, a)[3] is False
+        assert db.value("SELECT count(*) FROM eventbox.outbox WHERE email = %s"
+                        " AND kind <> 'confirm_address'", a) == 0
+
+
+def test_a_held_waiting_place_is_not_promoted_after_the_start(api, admin, db, make_event):
+    slug = confirm_event(make_event, capacity=1, hold_minutes=600)
+    seat, waiting = email(), email()
+    api.register(slug, "S", seat)
+    api.register(slug, "W", waiting)
+    seat_tok = last_token(db, seat, "confirm_address")
+    assert api.post(f"{API}/registrations/{seat_tok}/confirm").status == 200
+    begun = db.value("SELECT eventbox.iso_utc(now() - interval '20 minutes')")
+    assert admin.patch(f"/events/{slug}", json_body={"starts_at": begun}).status == 200
+    # The seat freed after the start goes to nobody, held or not.
+    assert api.delete(f"{API}/registrations/{seat_tok}").status == 200
+    assert reg(db, waiting)[0] != "confirmed"
+    r = api.post(f"{API}/registrations/{last_token(db, waiting, 'confirm_address')}/confirm")
+    assert r.status == 410, r
+    assert db.summary(slug)["confirmed"] == 0
+    held_counts(db, slug)
+
+
 # --- expiry racing a confirmation (both orders) ------------------------------
 
 def hold_lock(slug):

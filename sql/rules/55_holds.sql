@@ -9,9 +9,11 @@
 -- (confirm_registration) makes it count; a hold that ends unconfirmed is
 -- cancelled by expire_holds_locked() and the seat goes to the next in line,
 -- through promote_waiting(): the same FIFO, and no promotion once the event
--- has started.  Holds expire lazily under the event lock (register_entry,
--- confirm_registration) and from expire_holds(), which the mailer's loop
--- and staff (or cron) call.
+-- has started.  A hold ends at the start at the latest (hold_ends(), and
+-- holds_end_by_start when staff move the start earlier), and nothing is
+-- confirmed after it: nobody joins an event that has begun.  Holds expire
+-- lazily under the event lock (register_entry, confirm_registration) and
+-- from expire_holds(), which the mailer's loop and staff (or cron) call.
 --
 -- What the public sees counts only confirmed addresses (public_seats,
 -- public_waiting, in 15_holds.sql with the other helpers the views call):
@@ -120,7 +122,8 @@ $$;
 --   outcome  confirmed | already_confirmed | expired | cancelled | not_found
 --   status   confirmed | waitlisted (what the registration holds now)
 -- A hold that has ended is released first (same lock), so a confirmation
--- racing the expiry gets one answer or the other, never both.  The
+-- racing the expiry gets one answer or the other, never both.  A hold of
+-- an event that has started is expired too, released or not yet.  The
 -- registration's confirmation or waiting-list email goes out with the
 -- same token (the one valid link).
 CREATE OR REPLACE FUNCTION eventbox.confirm_registration(p_token text,
@@ -133,6 +136,7 @@ AS $$
 DECLARE
     v_reg bigint;
     v_event bigint;
+    e events;
     r registrations;
 BEGIN
     SELECT t.registration_id, x.event_id INTO v_reg, v_event
@@ -142,7 +146,8 @@ BEGIN
         outcome := 'not_found';
         RETURN;
     END IF;
-    event_slug := (lock_event(v_event::text)).slug;
+    e := lock_event(v_event::text);
+    event_slug := e.slug;
     PERFORM expire_holds_locked(v_event);
     SELECT * INTO r FROM registrations WHERE id = v_reg FOR UPDATE;
     IF NOT EXISTS (SELECT 1 FROM tokens WHERE token_hash = token_hash(p_token)) THEN
@@ -158,6 +163,13 @@ BEGIN
         RETURN;
     ELSIF r.held_until IS NULL THEN
         outcome := 'already_confirmed';
+    -- Its hold ends at the start, but the release above reads now(): a
+    -- transaction that began before the start and waited for the lock past
+    -- it still finds the hold.  The clock decides, as in promote_waiting();
+    -- the next expiry releases it.
+    ELSIF e.starts_at <= clock_timestamp() THEN
+        outcome := 'expired';
+        RETURN;
     ELSE
         UPDATE registrations SET held_until = NULL, address_confirmed_at = now()
          WHERE id = r.id;
@@ -317,3 +329,30 @@ CREATE OR REPLACE TRIGGER hold_ends_with_registration
     FOR EACH ROW
     WHEN (NEW.status = 'cancelled' AND NEW.held_until IS NOT NULL)
     EXECUTE FUNCTION eventbox.tg_hold_ends_with_registration();
+
+-- Staff who move the start earlier end the holds that would outlive it,
+-- however they move it (save_event(), an UPDATE at a psql prompt): a hold
+-- ends at the start at the latest, as hold_ends() gives it, or its address
+-- could join the event after it began.  A hold whose new end has passed
+-- (the start moved into the past) is released as any ended hold is, by the
+-- next expiry, and promotes nobody.  Moving the start later lengthens no
+-- hold: the address was told until when it is held.  The counters do not
+-- move (a held place stays held), and the event row is locked already by
+-- the UPDATE that fired this: the rules' lock order.
+CREATE OR REPLACE FUNCTION eventbox.tg_holds_end_by_start() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+BEGIN
+    UPDATE registrations SET held_until = NEW.starts_at
+     WHERE event_id = NEW.id AND held_until > NEW.starts_at;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER holds_end_by_start
+    AFTER UPDATE OF starts_at ON eventbox.events
+    FOR EACH ROW
+    WHEN (NEW.starts_at < OLD.starts_at AND eventbox.has_holds(NEW))
+    EXECUTE FUNCTION eventbox.tg_holds_end_by_start();

@@ -123,6 +123,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.cancel_registration(bigint),
     eventbox.set_capacity(text, integer),
     eventbox.is_valid_timezone(text),
+    eventbox.has_holds(eventbox.events),    -- holds_end_by_start's WHEN, on their UPDATEs
     eventbox.token_hash(text),
     eventbox.mail_retry(bigint),
     eventbox.human_when(timestamptz, timestamptz, text),
