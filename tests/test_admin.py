@@ -252,6 +252,29 @@ def test_updating_changes_only_the_fields_sent_and_is_audited(admin, db, make_ev
             r.json["online_url"]) == ("Bring a laptop.", ["Tech", "Privacy"], 5, None)
 
 
+def test_whole_numbers_written_with_a_point_are_whole_numbers(admin, db):
+    """50.0 is 50, as PUT .../capacity and 5e1 take it; 50.5 is named."""
+    body = new_event_body(capacity=10.0, hold_minutes=30.0)
+    r = admin.post("/events", json_body=body)
+    assert r.status == 201, r
+    assert (r.json["capacity"], r.json["hold_minutes"]) == (10, 30)
+    slug = body["slug"]
+    r = admin.patch(f"/events/{slug}", json_body={
+        "capacity": 50.0, "hold_minutes": 45.0, "registrations_per_minute": 10.0,
+        "waitlist_capacity": 5.0})
+    assert r.status == 200, r
+    assert (r.json["capacity"], r.json["hold_minutes"], r.json["registrations_per_minute"],
+            r.json["waitlist_capacity"]) == (50, 45, 10, 5)
+    for field in ("capacity", "hold_minutes", "registrations_per_minute",
+                  "waitlist_capacity"):
+        assert_error(admin.patch(f"/events/{slug}", json_body={field: 50.5}), 422,
+                     "invalid_field", field)
+    assert_error(admin.post("/events", json_body=new_event_body(capacity=10.5)), 422,
+                 "invalid_field", "capacity")
+    assert db.one("SELECT capacity, hold_minutes FROM eventbox.events WHERE slug = %s",
+                  slug) == (50, 45)
+
+
 def test_publish_unpublish_and_cancel_are_audited(admin, api, db):
     slug = admin.post("/events", json_body=new_event_body()).json["slug"]
     assert admin.post(f"/events/{slug}/publish").json["status"] == "published"

@@ -183,7 +183,7 @@ BEGIN
             message := 'must be a whole number from 0 to 1000000, or null';
             RETURN;
         END IF;
-        n.waitlist_capacity := (p_fields ->> 'waitlist_capacity')::numeric;
+        n.waitlist_capacity := (p_fields ->> 'waitlist_capacity')::numeric::integer;
     END IF;
     n.waitlist_enabled := coalesce((p_fields ->> 'waitlist_enabled')::boolean,
                                    e.waitlist_enabled);
@@ -203,11 +203,13 @@ BEGIN
             RETURN;
         END IF;
     END LOOP;
+    -- The whole numbers through numeric, as checked: JSON may write 30 as
+    -- 30.0 or 3e1, which a cast of the text to integer refuses.
     IF p_fields ? 'hold_minutes' THEN
-        n.hold_minutes := (p_fields ->> 'hold_minutes')::integer;
+        n.hold_minutes := (p_fields ->> 'hold_minutes')::numeric::integer;
     END IF;
     IF p_fields ? 'registrations_per_minute' THEN
-        n.registrations_per_minute := (p_fields ->> 'registrations_per_minute')::integer;
+        n.registrations_per_minute := (p_fields ->> 'registrations_per_minute')::numeric::integer;
     END IF;
     IF p_fields ? 'categories' THEN
         IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_fields -> 'categories') c
@@ -226,7 +228,7 @@ BEGIN
             message := 'must be a whole number from 0 to 1000000';
             RETURN;
         END IF;
-        n.capacity := (p_fields ->> 'capacity')::integer;
+        n.capacity := (p_fields ->> 'capacity')::numeric::integer;
     END IF;
     IF n.waitlist_capacity IS NOT NULL
        AND (n.waitlist_capacity < 0 OR n.waitlist_capacity > 1000000) THEN
