@@ -180,7 +180,7 @@ save_event(struct request *req, struct response *resp, const char *event)
 	else if (strcmp(outcome, "below_confirmed") == 0)
 		answer_error(req, resp, 409, "capacity_below_confirmed", msg);
 	else
-		abort();	/* the function and this file disagree */
+		admin_refuse(req, resp, outcome);
 	PQclear(res);
 }
 
@@ -197,7 +197,8 @@ h_admin_event_create(struct request *req, struct response *resp)
 
 /*
  * PATCH /api/v1/admin/events/{id}: changes the fields in the body.  200
- * the event; 400; 404; 409 capacity_below_confirmed, slug_taken; 422.
+ * the event; 400; 404; 409 capacity_below_confirmed, event_cancelled,
+ * slug_taken; 422.
  */
 void
 h_admin_event_update(struct request *req, struct response *resp)
@@ -272,7 +273,8 @@ h_admin_event_cancel(struct request *req, struct response *resp)
  * PUT /api/v1/admin/events/{id}/capacity {"capacity": n}: raising it
  * promotes the oldest waiting at once, in order, in the same transaction;
  * lowering it below the confirmed count is refused and bumps nobody.  200
- * {capacity, confirmed, promoted}; 404; 409 capacity_below_confirmed; 422.
+ * {capacity, confirmed, promoted}; 404; 409 capacity_below_confirmed,
+ * event_cancelled; 422.
  */
 void
 h_admin_capacity(struct request *req, struct response *resp)

@@ -50,7 +50,7 @@ h_admin_questions_get(struct request *req, struct response *resp)
  * PUT /api/v1/admin/events/{id}/questions {questions: [...]}: replaces the
  * questions ({"template": "accommodation"} is the common one).  200
  * {questions}; 400 malformed JSON; 401; 404; 409 questions_answered (once
- * somebody answered); 422 invalid_field; 503.
+ * somebody answered), event_cancelled; 422 invalid_field; 503.
  */
 void
 h_admin_questions_put(struct request *req, struct response *resp)
@@ -59,7 +59,7 @@ h_admin_questions_put(struct request *req, struct response *resp)
 	cJSON		*body, *list;
 	char		*text = NULL;
 	PGresult	*res;
-	char		 outcome[16], field[40], message[160];
+	char		 outcome[32], field[40], message[160];
 
 	if (admin_event_arg(req, resp) == -1 ||
 	    (body = json_body(req, resp)) == NULL)
@@ -91,6 +91,8 @@ h_admin_questions_put(struct request *req, struct response *resp)
 		answer_error(req, resp, 409, "questions_answered",
 		    "somebody has answered these questions; they can no longer "
 		    "change");
+	else if (strcmp(outcome, "event_cancelled") == 0)
+		admin_refuse(req, resp, outcome);
 	else
 		answer_field_error(resp, field, message);
 }

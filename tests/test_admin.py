@@ -291,6 +291,32 @@ def test_publish_unpublish_and_cancel_are_audited(admin, api, db):
                  "event_not_found")
 
 
+def test_a_cancelled_event_can_no_longer_be_changed(admin, api, db, make_event):
+    """Its registrants were told it is off: a new time, place, link, capacity
+    or form would change an event nobody can attend, and tell no one."""
+    slug = make_event(capacity=5)
+    assert admin.post(f"/events/{slug}/cancel").status == 200
+    before = db.one("SELECT to_jsonb(e) - 'updated_at' FROM eventbox.events e"
+                    " WHERE slug = %s", slug)
+    logged = len(audit(db, event_id(db, slug)))
+    for body in ({"starts_at": "2031-04-01T10:00:00", "ends_at": "2031-04-01T11:00:00"},
+                 {"location": "Room 2", "format": "in_person"},
+                 {"online_url": "https://meet.example.org/new"}, {"title": "Back on"},
+                 {"capacity": 50}):
+        assert_error(admin.patch(f"/events/{slug}", json_body=body), 409,
+                     "event_cancelled")
+    assert_error(admin.put(f"/events/{slug}/capacity", json_body={"capacity": 50}), 409,
+                 "event_cancelled")
+    r = admin.put(f"/events/{slug}/questions",
+                  json_body={"questions": [{"template": "accommodation"}]})
+    assert_error(r, 409, "event_cancelled")
+    assert db.one("SELECT to_jsonb(e) - 'updated_at' FROM eventbox.events e"
+                  " WHERE slug = %s", slug) == before
+    assert len(audit(db, event_id(db, slug))) == logged
+    assert_error(admin.patch("/events/no-such-event-here", json_body={"title": "x"}),
+                 404, "event_not_found")
+
+
 def test_cancelling_an_event_cancels_everyone_with_a_notice_each(admin, api, db,
                                                                  make_event):
     slug = make_event(capacity=2)

@@ -170,6 +170,26 @@ def test_a_plain_sql_capacity_raise_promotes_and_a_cancel_notifies(
                     " AND kind = 'event_cancelled'", event_id(db, slug)) == 3
 
 
+def test_the_staff_functions_leave_a_cancelled_event_as_it_is(ops_role, make_event, db):
+    """set_status() refuses to bring it back; the functions that change an
+    event refuse too, with the same outcome, and log nothing."""
+    slug = make_event(capacity=2)
+    run_as(ops_role, "SELECT * FROM eventbox.set_status(%s, 'cancelled')", slug)
+    logged = len(audit(db, event_id(db, slug)))
+    calls = [("SELECT outcome FROM eventbox.save_event(%s, %s::jsonb)",
+              (slug, '{"location": "Room 2", "online_url": "https://meet.example.org/x"}')),
+             ("SELECT outcome FROM eventbox.set_capacity(%s, 10)", (slug,)),
+             ("SELECT outcome FROM eventbox.set_capacity(%s, 10, NULL)", (slug,)),
+             ("SELECT outcome FROM eventbox.set_questions(%s, %s::jsonb, NULL)",
+              (slug, '[{"template": "accommodation"}]')),
+             ("SELECT outcome FROM eventbox.set_status(%s, 'published')", (slug,))]
+    for sql, args in calls:
+        assert run_as(ops_role, sql, *args) == [("event_cancelled",)], sql
+    assert db.one("SELECT capacity, location, questions FROM eventbox.events"
+                  " WHERE slug = %s", slug) == (2, "", [])
+    assert len(audit(db, event_id(db, slug))) == logged
+
+
 def test_the_seat_invariant_holds_even_for_the_owner(make_event, db):
     slug = make_event(capacity=1)
     staff_register(db, slug, "One", email())

@@ -61,9 +61,12 @@ CREATE OR REPLACE TRIGGER event_follow_up
 -- value is checked here and the first bad one named, so that the API can
 -- answer 422 with the field.  Capacity changes go through set_capacity's
 -- rule (never below the confirmed count); status changes through
--- set_status.
+-- set_status.  A cancelled event takes no change (event_cancelled): its
+-- registrations were cancelled with a notice each, so a new time, place,
+-- link or capacity would describe an event nobody can attend, told to
+-- nobody (set_capacity() and set_questions() refuse it too).
 --   outcome  created | updated | not_found | invalid | slug_taken |
---            below_confirmed
+--            below_confirmed | event_cancelled
 CREATE OR REPLACE FUNCTION eventbox.save_event(p_event text, p_fields jsonb, p_key text DEFAULT NULL,
                                     OUT outcome text, OUT field text, OUT message text,
                                     OUT event_id bigint, OUT event_slug text)
@@ -120,6 +123,9 @@ BEGIN
         e := lock_event(p_event);
         IF e.id IS NULL THEN
             outcome := 'not_found';
+            RETURN;
+        ELSIF e.status = 'cancelled' THEN
+            outcome := 'event_cancelled'; message := 'this event was cancelled';
             RETURN;
         END IF;
     END IF;
@@ -413,8 +419,10 @@ $$;
 
 -- set_capacity with an actor for the audit log.  Raising it promotes the
 -- oldest waiting at once, in order, each with a 'promoted' email, in this
--- transaction; lowering it below the confirmed count is refused.
---   outcome  ok | below_confirmed | not_found | invalid_capacity
+-- transaction; lowering it below the confirmed count is refused, and so is
+-- any change to a cancelled event (as save_event() refuses it).
+--   outcome  ok | below_confirmed | not_found | invalid_capacity |
+--            event_cancelled
 CREATE OR REPLACE FUNCTION eventbox.set_capacity(p_event text, p_capacity integer, p_key text,
                                       OUT outcome text, OUT promoted integer,
                                       OUT confirmed integer)
@@ -437,6 +445,10 @@ BEGIN
         RETURN;
     END IF;
     confirmed := e.confirmed_count;
+    IF e.status = 'cancelled' THEN
+        outcome := 'event_cancelled';
+        RETURN;
+    END IF;
     IF p_capacity < e.confirmed_count THEN
         outcome := 'below_confirmed';
         RETURN;

@@ -102,6 +102,11 @@ BEGIN
         outcome := 'not_found';
         RETURN;
     END IF;
+    -- outcome event_cancelled: a cancelled event takes no change (save_event()).
+    IF e.status = 'cancelled' THEN
+        outcome := 'event_cancelled';
+        RETURN;
+    END IF;
     IF EXISTS (SELECT 1 FROM answers a JOIN questions x ON x.id = a.question_id
                 WHERE x.event_id = e.id) THEN
         outcome := 'answered';
