@@ -361,9 +361,14 @@ write_body(struct body *b, const struct mail_msg *m)
 		}
 		break;
 	case MAIL_CANCELLED:
-		say(b, _("Your registration has been cancelled. Thank you for "
-		    "letting us know: your place goes to the next person "
-		    "waiting."));
+		if (m->by_staff)
+			say(b, _("Library staff have cancelled your "
+			    "registration. If you did not expect this, "
+			    "please contact the library."));
+		else
+			say(b, _("Your registration has been cancelled. Thank "
+			    "you for letting us know: your place goes to the "
+			    "next person waiting."));
 		para(b);
 		details(b, m);
 		if (m->calendar_sent) {

@@ -71,6 +71,8 @@ struct mail_msg {
 	/* a cancellation: the registration was sent a calendar entry
 	 * (METHOD:REQUEST), which this receipt removes */
 	int		 calendar_sent;
+	/* a cancellation made by staff, not asked for by the patron */
+	int		 by_staff;
 	/* envelope details, passed in so output is reproducible */
 	time_t		 date;
 	const char	*message_id;	/* "<...@...>" */

@@ -112,6 +112,7 @@ fill_message(struct mail_msg *m, const PGresult *res, int row, char *msgid,
 	m->ical_stamp = COL("ical_stamp");
 	m->sequence = strtol(COL("sequence"), NULL, 10);
 	m->calendar_sent = strcmp(COL("calendar_sent"), "t") == 0;
+	m->by_staff = strcmp(COL("by_staff"), "t") == 0;
 #undef COL
 	m->date = time(NULL);
 	uuid_generate_random(id);

@@ -489,6 +489,34 @@ test_cancelled_removes_the_entry(void)
 	buf_free(&ics);
 }
 
+/* A receipt of a cancellation staff made says so, and does not thank
+ * the patron for letting us know. */
+static void
+test_cancelled_by_staff(void)
+{
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, text = BUF_INIT;
+
+	i18n_use("en");
+	sample(&m, MAIL_CANCELLED);
+	m.registration_status = "cancelled";
+	m.by_staff = 1;
+	CHECK("compose a staff cancellation", mail_compose(&out, &m) == 0);
+	plain_part(&out, &text);
+	CHECK("staff: says staff cancelled", strstr(buf_str(&text),
+	    "Library staff have cancelled your registration.") != NULL);
+	CHECK("staff: no thanks for letting us know",
+	    strstr(buf_str(&text), "letting us know") == NULL);
+	buf_reset(&out);
+	m.by_staff = 0;
+	CHECK("compose a patron's cancellation", mail_compose(&out, &m) == 0);
+	plain_part(&out, &text);
+	CHECK("patron: thanks", strstr(buf_str(&text),
+	    "Thank you for letting us know") != NULL);
+	buf_free(&out);
+	buf_free(&text);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -499,6 +527,7 @@ main(int argc, char **argv)
 	test_reminder_by_format();
 	test_long_ascii_names();
 	test_cancelled_removes_the_entry();
+	test_cancelled_by_staff();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -142,6 +142,7 @@ def test_cancelling_a_seat_removes_its_calendar_entry_and_a_waiting_place_sends_
     assert left.get_content_type() == "multipart/alternative"
     assert not [p for p in left.walk() if p.get_content_type() == "text/calendar"]
     assert "calendar" not in body(left, "plain")
+    assert "Thank you for letting us know" in body(left, "plain")
 
     token = cancel_token(server.to(ann)[0], base)
     assert api.delete(f"/api/v1/registrations/{token}").status == 200
@@ -157,6 +158,23 @@ def test_cancelling_a_seat_removes_its_calendar_entry_and_a_waiting_place_sends_
     assert int(gone["SEQUENCE"]) >= int(confirmation["SEQUENCE"])
     assert str(gone["ATTENDEE"]).lower() == f"mailto:{ann}"
     assert kinds(db, slug) == ["confirmed", "waitlisted", "cancelled", "cancelled"]
+
+def test_a_cancellation_by_staff_says_staff_made_it(api, db, make_event, smtp, mailers,
+                                                    admin):
+    """Staff taking a patron off an event: the receipt says the library's
+    staff did it, not "thank you for letting us know"."""
+    slug, ann, bob, server = seat_and_waiting(api, make_event, smtp, mailers,
+                                              starts_in="12 days")
+    reg = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", ann)
+    assert admin.delete(f"/registrations/{reg}").status == 200
+    server.wait_for([ann], count=2)
+    (receipt,) = server.to(ann)[1:]
+    text = body(receipt, "plain")
+    assert "Library staff have cancelled your registration." in text
+    assert "letting us know" not in text
+    # The seat held a calendar entry: the receipt removes it all the same.
+    assert attachment(receipt)[0].get_param("method") == "CANCEL"
+
 
 def test_a_change_at_psql_is_announced_and_two_quick_edits_make_one_notice(
         api, db, make_event):

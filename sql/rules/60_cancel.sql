@@ -6,8 +6,14 @@
 
 -- Cancels one registration whose event row the caller has locked.  Frees
 -- the seat and promotes the next in line in the same transaction.
-CREATE OR REPLACE FUNCTION eventbox.cancel_locked(p_registration_id bigint, OUT outcome text,
-                                       OUT promoted integer)
+-- p_by_staff: staff cancelled it, not its patron; the receipt says so
+-- (the outbox row's changes, {"by": "staff"}: src/mail.c), instead of
+-- thanking the patron for a cancellation they never asked for.
+-- (The form without p_by_staff replaced.)
+DROP FUNCTION IF EXISTS eventbox.cancel_locked(bigint);
+CREATE OR REPLACE FUNCTION eventbox.cancel_locked(p_registration_id bigint,
+                                       p_by_staff boolean DEFAULT false,
+                                       OUT outcome text, OUT promoted integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
@@ -25,8 +31,9 @@ BEGIN
         RETURN;
     END IF;
     UPDATE registrations SET status = 'cancelled', cancelled_at = now() WHERE id = r.id;
-    INSERT INTO outbox (kind, registration_id, event_id, email, name)
-    VALUES ('cancelled', r.id, r.event_id, r.email, r.name);
+    INSERT INTO outbox (kind, registration_id, event_id, email, name, changes)
+    VALUES ('cancelled', r.id, r.event_id, r.email, r.name,
+            CASE WHEN p_by_staff THEN '{"by": "staff"}'::jsonb END);
     IF r.status = 'confirmed' THEN
         promoted := promote_waiting(r.event_id);
     END IF;
@@ -98,7 +105,7 @@ BEGIN
         outcome := 'not_found';
         RETURN;
     END IF;
-    SELECT c.outcome, c.promoted INTO outcome, promoted FROM cancel_locked(r.id) c;
+    SELECT c.outcome, c.promoted INTO outcome, promoted FROM cancel_locked(r.id, true) c;
     IF outcome = 'cancelled' THEN
         PERFORM audit(who.actor, who.via, 'registration_cancelled', r.event_id, r.id,
                       jsonb_build_object('was', r.status, 'promoted', promoted));

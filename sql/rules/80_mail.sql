@@ -44,7 +44,8 @@ $$;
 -- turn revokes the older: the last email sent has the working link.
 -- Its result grew columns (what an event_changed notice says, 014; the
 -- registrant's language and the old times to word in it, 018; whether a
--- cancelled registration was sent a calendar entry): only the mailer
+-- cancelled registration was sent a calendar entry, and whether staff
+-- cancelled it): only the mailer
 -- calls it, and a new result type takes a DROP first.
 DROP FUNCTION IF EXISTS eventbox.mail_claim(integer);
 CREATE FUNCTION eventbox.mail_claim(p_batch integer)
@@ -57,7 +58,7 @@ RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                vtimezone text, sequence bigint, was_when text,
                was_location text, link_changed boolean, language text,
                was_start text, was_end text, was_tz text,
-               calendar_sent boolean)
+               calendar_sent boolean, by_staff boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -188,6 +189,7 @@ BEGIN
         -- who only ever waited was sent no entry: a waiting-list email,
         -- or a change notice to a waiting patron, carries none.
         calendar_sent := false;
+        by_staff := coalesce(o.changes ->> 'by' = 'staff', false);
         IF o.kind = 'cancelled' THEN
             calendar_sent := EXISTS (
                 SELECT 1 FROM outbox s
