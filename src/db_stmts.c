@@ -311,7 +311,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " waitlist_available, registration_state, image_path, image_alt,"
 	    " image_decorative, status, members_only, audience,"
 	    " array_to_json(learning_outcomes)::text AS learning_outcomes,"
-	    " questions::text AS questions,"
+	    " questions::text AS questions, confirmation_required,"
 	    " eventbox.iso_local(ends_at, coalesce($2::text, timezone))"
 	    " AS ends_local,"
 	    " eventbox.ical_utc(starts_at) AS start_utc,"

@@ -212,8 +212,8 @@ registration_box(struct request *req, struct response *resp,
 	const char	*questions = db_value(res, 0, "questions");
 	long		 seats = strtol(db_value(res, 0, "seats_available"),
 			    NULL, 10);
-	int		 waitlist = strcmp(db_value(res, 0,
-			    "waitlist_available"), "t") == 0;
+	int		 waitlist = db_bool(res, 0, "waitlist_available");
+	int		 confirm = db_bool(res, 0, "confirmation_required");
 
 	buf_printf(b, "<section class=\"registration\" aria-labelledby="
 	    "\"register\">\n<h2 id=\"register\">%s</h2>\n",
@@ -241,13 +241,26 @@ registration_box(struct request *req, struct response *resp,
 			html_esc(b, _("Waiting list may be available if full."));
 		}
 		buf_adds(b, "</p>\n");
+		/* Held seats are shown free (public_seats, 15_holds.sql):
+		 * say what the confirmation may then tell. */
+		if (confirm && waitlist)
+			state_line(b, "hint", _("Some of these seats may be "
+			    "held for people who have not confirmed their email "
+			    "address yet: the email that confirms your "
+			    "registration says whether you have a seat or a "
+			    "place on the waiting list."));
 		reg_form(req, resp, slug, questions, fs, 0);
 	} else if (waitlist) {
 		state_line(b, "state", _("This event is full. Join the waiting "
 		    "list."));
 		reg_form(req, resp, slug, questions, fs, 1);
-	} else
+	} else {
 		state_line(b, "state", _("This event is full."));
+		if (confirm)
+			state_line(b, "hint", _("Places held for people who "
+			    "have not confirmed their email address are offered "
+			    "again when their hold ends: check back later."));
+	}
 	buf_adds(b, "</section>\n");
 }
 

@@ -414,6 +414,66 @@ def test_a_probe_learns_nothing_from_the_answer_or_the_figures(api, db, make_eve
     assert libcal_after == libcal_before
 
 
+def test_held_seats_that_fill_the_event_are_not_offered(api, db, make_event):
+    """Every seat and the waiting list held for addresses that have not
+    confirmed: the public is told what a registration gets now (full), not
+    the held seats that may free up; once a hold ends, the form is back."""
+    dom = "heldfull.example.org"
+    db.all("INSERT INTO eventbox.organizations (name, domains) VALUES"
+           " ('Held Full Library', %s) ON CONFLICT DO NOTHING", [dom])
+    cat = "held-" + uuid.uuid4().hex[:8]
+    slug = make_event(members_only=True, capacity=3, waitlist_capacity=1,
+                      categories=[cat])
+    held = [email(domain=dom) for _ in range(4)]
+    for a in held:
+        assert api.register(slug, "Mem", a).status == 202
+    assert held_counts(db, slug) == (3, 1)
+    # What the API, the LibCal view and the list say ...
+    assert public(api, slug) == (0, False)
+    ev_id = db.value("SELECT id FROM eventbox.events WHERE slug = %s", slug)
+    (lc,) = api.get(f"/1.1/events/{ev_id}").json["events"]
+    assert lc["seats_taken"] == lc["seats"] == 3, lc
+    listing = api.get(f"/events?category={cat}")
+    assert listing.status == 200 and '<span class="seats">Full</span>' in listing.text
+    page = api.get(f"/events/{slug}")
+    assert "This event is full." in page.text
+    assert "seats available" not in page.text and 'class="register"' not in page.text
+    assert "offered again when their hold ends" in page.text
+    # ... is what a registration gets: full, by the API and the form.
+    r = api.register(slug, "Late", email(domain=dom))
+    assert r.status == 409 and r.json["error"]["code"] == "event_full", r
+    # A member who loaded the form before the last place went posts it.
+    patron = Patron(api)
+    form = csrf_of(patron.get(f"/events/{make_event()}"))
+    r = patron.register(slug, email=email(domain=dom), csrf=form)
+    assert r.status == 409, r
+    assert "This event is full." in r.text
+    assert "seats available" not in r.text and 'class="register"' not in r.text
+    # A hold ends: its seat goes to the one waiting (still held) and the
+    # waiting place is free.  Held seats show as free again, with what the
+    # confirmation will say, and a registration is taken (pending).
+    end_hold(db, held[0])
+    assert db.value("SELECT eventbox.expire_holds(%s)", slug) == 1
+    assert public(api, slug) == (3, True)
+    page = api.get(f"/events/{slug}")
+    assert "There are 3 seats available." in page.text
+    assert "whether you have a seat or a place on the waiting list" in page.text
+    assert 'class="register"' in page.text
+    assert api.register(slug, "Next", email(domain=dom)).status == 202
+    assert reg(db, held[-1])[0] == "confirmed"
+
+
+def test_a_plain_event_shows_no_word_about_holds(api, make_event):
+    slug = make_event(capacity=1, waitlist=False)
+    page = api.get(f"/events/{slug}")
+    assert "There is 1 seat available." in page.text
+    assert "not confirmed their email" not in page.text
+    assert api.register(slug, "A", email()).status == 201
+    page = api.get(f"/events/{slug}")
+    assert "This event is full." in page.text
+    assert "hold ends" not in page.text
+
+
 # --- mail bombing ----------------------------------------------------------------
 
 def test_one_note_an_hour_and_one_working_link(api, db, make_event):

@@ -23,17 +23,24 @@ AS $$
 $$;
 
 -- Seats free as the public is told: held seats count as free until their
--- address confirms them.  The held seats and waiting places are counters on
--- the event's row (sql/020_held_counts.sql, kept by tg_registration_counts
--- in 10_seats.sql), so these are plain expressions the planner inlines: a
--- read of an event asks no other table.  (held_count(), the query they
--- made through a definer's function on every read, is dropped in
--- 55_holds.sql, once 30_views.sql no longer names it.)
+-- address confirms them, so that registering somebody else's address moves
+-- no public figure (55_holds.sql) and a registration answered 'pending'
+-- may be waitlisted when it confirms.  But never free when a registration
+-- now would be refused as full (seat_outcome, 10_seats.sql: no seat and no
+-- waiting place, held ones counted): then 0, as the 409 that registration
+-- would get already tells anybody.  The held seats and waiting places are
+-- counters on the event's row (sql/020_held_counts.sql, kept by
+-- tg_registration_counts in 10_seats.sql), so these are plain expressions
+-- the planner inlines: a read of an event asks no other table.
+-- (held_count(), the query they made through a definer's function on
+-- every read, is dropped in 55_holds.sql, once 30_views.sql no longer
+-- names it.)
 
 CREATE OR REPLACE FUNCTION eventbox.public_seats(e eventbox.events) RETURNS integer
 LANGUAGE sql IMMUTABLE
 AS $$
-    SELECT least(e.capacity, eventbox.free_seats(e) + e.held_confirmed_count)
+    SELECT CASE WHEN eventbox.seat_outcome(e) = 'full' THEN 0
+                ELSE least(e.capacity, eventbox.free_seats(e) + e.held_confirmed_count) END
 $$;
 
 -- The waiting list's length as the public is told: confirmed addresses only.

@@ -9,7 +9,10 @@
 -- What anybody may see of an event: never the online URL, never drafts.
 -- Seats held for an address that has not confirmed yet count as free
 -- (public_seats, 15_holds.sql): registering somebody else's address moves
--- no public figure.
+-- no public figure, but for the last one: when a registration would now be
+-- refused as full, seats_available is 0.  confirmation_required: the event
+-- confirms by email (needs_confirmation), so the page can say that a seat
+-- shown free may be held and what the confirmation will tell.
 CREATE OR REPLACE VIEW eventbox.public_events AS
 SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
        e.categories, e.organizer, e.accessibility_contact, e.starts_at, e.ends_at,
@@ -21,7 +24,7 @@ SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
        eventbox.registration_state(e) AS registration_state,
        e.image_path, e.image_alt, e.image_decorative, e.updated_at, e.members_only,
        e.ical_sequence, e.audience, e.learning_outcomes,
-       e.questions
+       e.questions, eventbox.needs_confirmation(e) AS confirmation_required
   FROM eventbox.events e
  WHERE e.status <> 'draft';
 

@@ -19,6 +19,8 @@
 -- public_waiting, in 15_holds.sql with the other helpers the views call):
 -- a probe that registers somebody else's address on such
 -- an event moves no public figure, and is answered 'pending' like anybody.
+-- Except the last place: once a registration would be refused as full,
+-- public_seats says 0, as that registration's answer would.
 
 -- The held seats and waiting places are counters on the event's row now
 -- (sql/020_held_counts.sql); the function that counted them, replaced.
