@@ -520,6 +520,44 @@ def test_the_csv_roster_opens_in_a_spreadsheet(admin, api, db, make_event):
     assert [row[6] for row in rows[1:]] == ["", "", "", "1", "2", "3"]
 
 
+def test_the_csv_roster_says_which_places_are_held(admin, api, db, make_event):
+    """A place held for its address reads "confirmed" or "waitlisted" in
+    status, as in the JSON roster: the hold and held-until columns (after
+    the old ones, which keep their positions) say it does not count yet,
+    and tell a lapsed hold from a cancellation."""
+    slug = make_event(capacity=2, confirmation_required=True)
+    held, kept, lapsed, gone = (email("hold") for _ in range(4))
+    for a in (held, kept, lapsed, gone):
+        assert api.register(slug, "H", a).status == 202
+    tok = db.tokens(kept, "confirm_address")[-1]
+    assert api.post(f"/api/v1/registrations/{tok}/confirm").status == 200
+    db.all("UPDATE eventbox.registrations SET held_until = now() - interval '1 second'"
+           " WHERE email = %s", lapsed)
+    assert db.value("SELECT eventbox.expire_holds(%s)", slug) == 1
+    tok = db.tokens(gone, "confirm_address")[-1]
+    assert api.delete(f"/api/v1/registrations/{tok}").status == 200
+    desk = email("desk")
+    assert admin.post(f"/events/{slug}/registrations",
+                      json_body={"name": "Desk", "email": desk}).status == 201
+    body = admin.get(f"/events/{slug}/registrations.csv").body.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    assert rows[0] == ["registration", "name", "email", "member library", "member",
+                       "status", "waiting position", "registered (UTC)",
+                       "confirmed (UTC)", "cancelled (UTC)", "attended",
+                       "checked in (UTC)", "answers", "hold", "held until (UTC)"]
+    by_email = {row[2]: (row[5], row[13], row[14]) for row in rows[1:]}
+    until = by_email[held][2]
+    assert by_email == {held: ("confirmed", "held", until),
+                        kept: ("confirmed", "confirmed", ""),
+                        lapsed: ("cancelled", "expired", ""),
+                        gone: ("cancelled", "", ""),
+                        desk: ("waitlisted", "", "")}, by_email
+    # The same as the JSON roster says.
+    js = {r["email"]: (r["status"], r["hold"] or "", r["held_until"] or "")
+          for r in admin.get(f"/events/{slug}/registrations").json["registrations"]}
+    assert js == by_email and until.endswith("Z"), js
+
+
 def test_an_email_that_looks_like_a_formula_is_neutralised_too(admin, api,
                                                                make_event):
     slug = make_event()
