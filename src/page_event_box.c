@@ -275,19 +275,19 @@ url_param(struct buf *b, const char *sep, const char *key, const char *value)
 }
 
 /*
- * The .ics file, and the same event for Google Calendar and Outlook.com:
- * links the patron follows (nothing loads from those sites), with the
- * times in UTC, the place and the event page; never the online URL.
+ * The same event for Google Calendar and Outlook.com, as list items: links
+ * the patron follows (nothing loads from those sites), with the times in
+ * UTC, the place and the event page; never the online URL.
  */
 static void
-calendar_links(struct buf *b, const PGresult *res)
+web_calendar_links(struct buf *b, const PGresult *res)
 {
 	struct buf	 page = BUF_INIT, where = BUF_INIT, g = BUF_INIT,
 			 o = BUF_INIT;
-	const char	*slug = db_value(res, 0, "slug");
 	const char	*title = db_value(res, 0, "title");
 
-	buf_printf(&page, "%s/events/%s", cfg.base_url, slug);
+	buf_printf(&page, "%s/events/%s", cfg.base_url,
+	    db_value(res, 0, "slug"));
 	buf_adds(&where, *db_value(res, 0, "location") != '\0' ?
 	    db_value(res, 0, "location") : _("Online"));
 	buf_adds(&g, "https://calendar.google.com/calendar/render");
@@ -306,21 +306,34 @@ calendar_links(struct buf *b, const PGresult *res)
 	url_param(&o, "&", "body", page.data);
 	url_param(&o, "&", "location", where.data);
 
-	buf_adds(b, "<ul class=\"calendars\">\n<li><a href=\"/events/");
-	html_esc(b, slug);
-	buf_adds(b, ".ics");
-	page_lang_query(b, 0);
-	buf_printf(b, "\">%s</a></li>\n<li><a href=\"",
-	    _("Add to my calendar (.ics file)"));
+	buf_adds(b, "<li><a href=\"");
 	html_esc(b, g.data);
 	buf_printf(b, "\">%s</a></li>\n<li><a href=\"",
 	    _("Add to Google Calendar"));
 	html_esc(b, o.data);
-	buf_printf(b, "\">%s</a></li>\n</ul>\n", _("Add to Outlook.com"));
+	buf_printf(b, "\">%s</a></li>\n", _("Add to Outlook.com"));
 	buf_free(&page);
 	buf_free(&where);
 	buf_free(&g);
 	buf_free(&o);
+}
+
+/*
+ * The .ics file, and the web calendars' links but for a cancelled event:
+ * they would add it as a normal entry, where the .ics says
+ * STATUS:CANCELLED.
+ */
+static void
+calendar_links(struct buf *b, const PGresult *res, int cancelled)
+{
+	buf_adds(b, "<ul class=\"calendars\">\n<li><a href=\"/events/");
+	html_esc(b, db_value(res, 0, "slug"));
+	buf_adds(b, ".ics");
+	page_lang_query(b, 0);
+	buf_printf(b, "\">%s</a></li>\n", _("Add to my calendar (.ics file)"));
+	if (!cancelled)
+		web_calendar_links(b, res);
+	buf_adds(b, "</ul>\n");
 }
 
 /* Date and Time, in the zone shown and the language in use. */
@@ -395,11 +408,17 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	struct buf	 action = BUF_INIT, cats = BUF_INIT;
 	const char	*slug = db_value(res, 0, "slug");
 	const char	*format = db_value(res, 0, "format");
+	int		 cancelled = strcmp(db_value(res, 0, "status"),
+			    "cancelled") == 0;
 
 	html_begin(resp, db_value(res, 0, "title"));
 	buf_adds(b, "<article class=\"event\">\n<h1>");
 	html_esc(b, db_value(res, 0, "title"));
 	buf_adds(b, "</h1>\n");
+	/* Before the date and the calendar links: in words, not colour. */
+	if (cancelled)
+		state_line(b, "cancelled-notice", _("This event has been "
+		    "cancelled and will not take place."));
 	if (!db_isnull(res, 0, "image_path")) {
 		buf_adds(b, "<img class=\"event-image\" src=\"");
 		html_esc(b, db_value(res, 0, "image_path"));
@@ -426,7 +445,7 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	buf_adds(&action, slug);
 	page_tz_form(b, action.data, shown, db_value(res, 0, "timezone"));
 	buf_free(&action);
-	calendar_links(b, res);
+	calendar_links(b, res, cancelled);
 	registration_box(req, resp, res, fs);
 	buf_printf(b, "<section aria-labelledby=\"about\">\n<h2 id=\"about\">"
 	    "%s</h2>\n", _("Description"));

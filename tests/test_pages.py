@@ -219,6 +219,28 @@ def test_an_image_without_alt_text_must_be_marked_decorative(db, make_event):
                " WHERE slug = %s", slug)
 
 
+def test_a_cancelled_event_says_so_first_and_offers_only_the_ics(api, make_event):
+    slug = make_event(status="cancelled")
+    r = api.get(f"/events/{slug}")
+    assert r.status == 200, r
+    notice = ('<p class="cancelled-notice">This event has been cancelled and will'
+              ' not take place.</p>')
+    # Right under the title, before the date and the calendar links.
+    assert f"</h1>\n{notice}" in r.text
+    assert r.text.index(notice) < r.text.index('<dl class="facts">')
+    # Google and Outlook.com would add it as a normal entry; the .ics says
+    # it is cancelled.
+    assert "calendar.google.com" not in r.text and "outlook.live.com" not in r.text
+    assert f'<a href="/events/{slug}.ics">' in r.text
+    assert "STATUS:CANCELLED" in api.get(f"/events/{slug}.ics").text
+    es = api.get(f"/events/{slug}?lang=es").text
+    assert "Este evento se canceló y no se realizará." in es
+    # A published event: the web calendars, no notice.
+    r = api.get(f"/events/{make_event()}")
+    assert "calendar.google.com" in r.text and "outlook.live.com" in r.text
+    assert "cancelled-notice" not in r.text
+
+
 # --- headers and error pages -------------------------------------------------
 
 def check_security_headers(r):

@@ -136,3 +136,26 @@ test("every page fits 320 px and 200% zoom without sideways scrolling",
             await ctx.closeAll();
         }
     });
+
+test("a cancelled event says so under its title, in words, with only the .ics",
+    async () => {
+        const slug = makeEvent();
+        sql(`UPDATE eventbox.events SET status = 'cancelled'
+             WHERE slug = :'slug';`, { slug });
+        const ctx = await openBrowser();
+        try {
+            const page = await ctx.newPage();
+            await page.goto(`${BASE}/events/${slug}`);
+            // The first thing after the title, visible, and a sentence.
+            const next = await page.evaluate(() =>
+                document.querySelector("h1").nextElementSibling.textContent);
+            assert.equal(next, "This event has been cancelled and will not take place.");
+            assert.ok(await page.locator(".cancelled-notice").isVisible());
+            assert.deepEqual(await page.locator("ul.calendars a").allTextContents(),
+                ["Add to my calendar (.ics file)"]);
+            assert.deepEqual(await axe(page), []);
+            await screenshot(page, "event-cancelled");
+        } finally {
+            await ctx.closeAll();
+        }
+    });
