@@ -108,8 +108,10 @@ h_page_cancel_show(struct request *req, struct response *resp)
 
 /*
  * POST /cancel/{token}, form: csrf.  Cancels (or leaves the waiting list)
- * and says so.  200; 400 malformed form; 403 CSRF check failed; 404 as
- * for the GET; 503.
+ * and says so: that the place went to the next person waiting when it did
+ * (cancel()'s promoted), else that it is free for someone else (no waiting
+ * list, nobody on it, a waiting place left, or the event has begun).  200;
+ * 400 malformed form; 403 CSRF check failed; 404 as for the GET; 503.
  */
 void
 h_page_cancel(struct request *req, struct response *resp)
@@ -118,6 +120,7 @@ h_page_cancel(struct request *req, struct response *resp)
 	PGresult		*res;
 	struct buf		*b = &resp->body;
 	char			 slug[SLUG_MAX + 1];
+	int			 promoted;
 
 	if (html_link_form(req, resp) == -1)
 		return;
@@ -131,11 +134,14 @@ h_page_cancel(struct request *req, struct response *resp)
 	}
 	strncpy(slug, db_value(res, 0, "event_slug"), sizeof(slug) - 1);
 	slug[sizeof(slug) - 1] = '\0';
+	promoted = db_number(res, 0, "promoted") > 0;
 	PQclear(res);
 	html_page(resp, _("Your registration is cancelled"));
 	buf_adds(b, "<p>");
-	html_esc(b, _("Thank you for letting us know: your place goes to the "
-	    "next person on the waiting list. An email confirms the "
+	html_esc(b, promoted ? _("Thank you for letting us know: your place "
+	    "goes to the next person on the waiting list. An email confirms "
+	    "the cancellation.") : _("Thank you for letting us know: your "
+	    "place is free for someone else. An email confirms the "
 	    "cancellation."));
 	buf_adds(b, "</p>\n<p><a href=\"/events/");
 	html_esc(b, slug);

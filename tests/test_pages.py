@@ -539,6 +539,38 @@ def test_the_cancel_link_asks_first_and_only_the_post_cancels(patron, db,
                     waiting) == "confirmed"
 
 
+def test_the_cancel_page_speaks_of_the_waiting_list_only_when_it_took_the_place(
+        patron, db, make_event):
+    def cancel(slug, email):
+        token = db.tokens(email)[-1]
+        r = patron.get(f"/cancel/{token}")
+        r = patron.post(f"/cancel/{token}", [("csrf", csrf_of(r))])
+        assert r.status == 200, r
+        return r.text
+    free = "your place is free for someone else"
+    # No waiting list at all.
+    slug = make_event(capacity=1, waitlist=False)
+    ann = f"n-{uuid.uuid4().hex[:8]}@example.org"
+    patron.register(slug, email=ann)
+    text = cancel(slug, ann)
+    assert free in text and "waiting list" not in text
+    # A waiting list with nobody on it.
+    slug = make_event(capacity=1)
+    bob = f"n-{uuid.uuid4().hex[:8]}@example.org"
+    patron.register(slug, email=bob)
+    text = cancel(slug, bob)
+    assert free in text and "waiting list" not in text
+    # Somebody waiting takes the seat; somebody leaving the list frees no seat.
+    cat, dan, eve = (f"n-{uuid.uuid4().hex[:8]}@example.org" for _ in range(3))
+    for a in (cat, dan, eve):
+        patron.register(slug, email=a)
+    text = cancel(slug, cat)
+    assert "your place goes to the next person on the waiting list" in text
+    assert db.value("SELECT status FROM eventbox.registrations WHERE email = %s",
+                    dan) == "confirmed"
+    assert free in cancel(slug, eve)
+
+
 def test_leaving_the_waiting_list_works_the_same_way(patron, db, make_event):
     slug = make_event(capacity=0)
     email = f"w-{uuid.uuid4().hex[:8]}@example.org"
