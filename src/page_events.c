@@ -156,7 +156,8 @@ feed_links(struct buf *b, const char *query)
 
 /*
  * GET /events: upcoming published events, soonest first, ten a page;
- * category, page.  200; 400 bad query; 503.
+ * category, page.  200; 400 bad query; 404 a page past the last (page 1
+ * is always there, empty or not); 503.
  */
 void
 h_page_events(struct request *req, struct response *resp)
@@ -185,6 +186,13 @@ h_page_events(struct request *req, struct response *resp)
 	    MISSING_OK)) == NULL)
 		return;
 	total = strtoll(db_value(res, 0, "total"), NULL, 10);
+	if (page > 1 && (page - 1) * LIST_PER_PAGE >= total) {
+		/* A link kept while the events on its page went by. */
+		PQclear(res);
+		html_error_page(resp, 404, _("That page is past the end of the "
+		    "list of upcoming events."));
+		return;
+	}
 
 	feed_query(&q, v[P_CATEGORY].present ? category : NULL);
 	html_page_with_feeds(resp, _("Upcoming events"), q.data);

@@ -106,6 +106,24 @@ def test_the_list_filters_by_category_and_pages(api, make_event):
     assert f"/events/{slugs[0]}\"" not in second.text
 
 
+def test_a_page_past_the_last_is_a_404_page(api, make_event):
+    cat = "Past " + uuid.uuid4().hex[:6]
+    for i in range(12):
+        make_event(starts_in=f"{10 + i} days", categories=[cat])
+    for page, status in ((2, 200), (3, 404), (50, 404)):
+        r = api.get("/events?" + urllib.parse.urlencode({"category": cat, "page": page}))
+        assert r.status == status and is_html(r), (page, r)
+    assert "Page 3 of 2" not in r.text
+    assert "past the end of the list of upcoming events" in r.text
+    assert 'href="/events"' in r.text
+    # Page 1 is there even when the category has no events (any more).
+    empty = {"category": "Empty " + uuid.uuid4().hex[:6]}
+    r = api.get("/events?" + urllib.parse.urlencode(empty))
+    assert r.status == 200 and "There are no upcoming events here." in r.text
+    r = api.get("/events?" + urllib.parse.urlencode({**empty, "page": 2}))
+    assert r.status == 404
+
+
 @pytest.mark.parametrize("query", ["page=0", "page=abc", "page=999999999",
                                    "category=%ff", "category=%0a"])
 def test_a_bad_list_query_is_a_400_page(api, query):
