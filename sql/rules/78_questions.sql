@@ -198,7 +198,7 @@ BEGIN
     END LOOP;
     DELETE FROM questions x WHERE x.event_id = e.id AND x.id <> ALL (v_ids);
     -- One statement for the questions kept: one may take the place another
-    -- leaves (025_question_positions.sql).  One unchanged is not written.
+    -- leaves (024_question_positions.sql).  One unchanged is not written.
     UPDATE questions x
        SET position = n.position, kind = n.kind, label = n.label, help = n.help,
            required = n.required, choices = n.choices

@@ -1,4 +1,4 @@
--- 027_holds_end_by_start.sql: no hold outlives its event's start.
+-- 025_holds_end_by_start.sql: no hold outlives its event's start.
 --
 -- A hold ends at the start at the latest (hold_ends(),
 -- sql/rules/15_holds.sql), but until the trigger holds_end_by_start

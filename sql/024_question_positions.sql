@@ -1,4 +1,4 @@
--- 025_question_positions.sql: an event's questions can change places in one
+-- 024_question_positions.sql: an event's questions can change places in one
 -- statement.
 --
 -- set_questions() (sql/rules/78_questions.sql) deleted an event's questions
