@@ -108,28 +108,37 @@ libcal_query_parse(const char *query, struct libcal_query *q, char *msg,
 	return 0;
 }
 
-/* Copies a value into a credentials field; too long leaves it "". */
-static void
+/*
+ * Copies a value into a credentials field; too long leaves it "".  A value
+ * that is not one line of text (invalid UTF-8, a NUL, a control character)
+ * refuses the request, as the form's query_parse() does: the database
+ * would refuse invalid UTF-8 itself, as an error, after a round trip.
+ * Returns 0 or -1.
+ */
+static int
 put(char *dst, size_t dstsz, const char *val, size_t len)
 {
-	if (len >= dstsz || memchr(val, '\0', len) != NULL)
-		len = 0;
+	dst[0] = '\0';
+	if (len >= dstsz || len == 0)
+		return 0;
+	if (!text_valid(val, len, dstsz - 1))
+		return -1;
 	memcpy(dst, val, len);
 	dst[len] = '\0';
+	return 0;
 }
 
 static const char *const cred_keys[] = { "grant_type", "client_id",
     "client_secret" };
 
-static void
+static int
 cred_put(struct libcal_credentials *c, size_t i, const char *val, size_t len)
 {
 	if (i == 0)
-		put(c->grant_type, sizeof(c->grant_type), val, len);
-	else if (i == 1)
-		put(c->client_id, sizeof(c->client_id), val, len);
-	else
-		put(c->client_secret, sizeof(c->client_secret), val, len);
+		return put(c->grant_type, sizeof(c->grant_type), val, len);
+	if (i == 1)
+		return put(c->client_id, sizeof(c->client_id), val, len);
+	return put(c->client_secret, sizeof(c->client_secret), val, len);
 }
 
 static int
@@ -139,16 +148,23 @@ cred_json(const char *body, size_t len, struct libcal_credentials *c)
 	size_t		 i;
 	int		 rc = -1;
 
-	if ((root = cJSON_ParseWithLength(body, len)) == NULL)
+	/* cJSON stops at a NUL, raw or escaped: "secret\u0000junk" would
+	 * be read as "secret".  The length includes the terminating NUL, so
+	 * that cJSON sees where the body ends and refuses anything but
+	 * white space after the object. */
+	if (memchr(body, '\0', len) != NULL || json_nul_escape(body, len) ||
+	    (root = cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1)) == NULL)
 		return -1;
 	if (!cJSON_IsObject(root))
 		goto done;
 	for (i = 0; i < 3; i++) {
 		v = cJSON_GetObjectItemCaseSensitive(root, cred_keys[i]);
 		/* client_id is a number in some clients' JSON */
-		if (cJSON_IsString(v))
-			cred_put(c, i, v->valuestring, strlen(v->valuestring));
-		else if (cJSON_IsNumber(v) && v->valuedouble >= 1 &&
+		if (cJSON_IsString(v)) {
+			if (cred_put(c, i, v->valuestring,
+			    strlen(v->valuestring)) == -1)
+				goto done;
+		} else if (cJSON_IsNumber(v) && v->valuedouble >= 1 &&
 		    v->valuedouble <= (double)LIBCAL_NUM_MAX &&
 		    v->valuedouble == (double)(long long)v->valuedouble) {
 			char	 num[24];
@@ -179,7 +195,9 @@ cred_form(const char *body, struct libcal_credentials *c)
 	if (query_parse(body, keys, 3, v, &bad) == -1)
 		return -1;
 	for (i = 0; i < 3; i++)
-		cred_put(c, i, v[i].text, v[i].present ? v[i].len : 0);
+		if (cred_put(c, i, v[i].text, v[i].present ? v[i].len : 0) ==
+		    -1)
+			return -1;
 	return 0;
 }
 
@@ -247,9 +265,10 @@ cred_multipart(const char *ctype, const char *body, size_t len,
 			name[n] = '\0';
 		}
 		for (i = 0; i < 3; i++)
-			if (strcmp(name, cred_keys[i]) == 0)
-				cred_put(c, i, hdr_end + 4,
-				    (size_t)(next - 2 - (hdr_end + 4)));
+			if (strcmp(name, cred_keys[i]) == 0 &&
+			    cred_put(c, i, hdr_end + 4,
+			    (size_t)(next - 2 - (hdr_end + 4))) == -1)
+				return -1;
 		p = next;
 	}
 }

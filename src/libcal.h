@@ -63,8 +63,11 @@ int	 libcal_query_parse(const char *query, struct libcal_query *,
  * grant_type, client_id and client_secret from a token request's body of
  * media type ctype: application/json, application/x-www-form-urlencoded
  * or multipart/form-data (body NUL-terminated at len).  Other keys are
- * ignored; a value too long for its field counts as absent.  Returns 0,
- * or -1 when the body is not of that type or is malformed.
+ * ignored; a value too long for its field counts as absent.  Returns 0
+ * (each field "" or one line of text, as text_valid() says), or -1 when
+ * the body is not of that type, is malformed (JSON with anything but
+ * white space after the object, a NUL raw or escaped) or gives a value
+ * that is not text (invalid UTF-8, a control character).
  */
 int	 libcal_credentials(const char *ctype, const char *body, size_t len,
 	    struct libcal_credentials *);

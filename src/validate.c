@@ -147,6 +147,28 @@ text_valid(const char *s, size_t len, size_t max_chars)
 	return seen;
 }
 
+/*
+ * JSON text that holds the escape \u0000 (cJSON decodes it into a NUL,
+ * which cuts the string short where C reads it).  A backslash escapes the
+ * one character after it, so an escaped backslash followed by the letters
+ * u0000 is text, not a NUL.  A backslash outside a string is not JSON at
+ * all, which the parser refuses anyway, so strings need not be tracked.
+ */
+int
+json_nul_escape(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (len - i > 5 && memcmp(s + i + 1, "u0000", 5) == 0)
+			return 1;
+		i++;
+	}
+	return 0;
+}
+
 static int
 is_atext(unsigned char c)
 {

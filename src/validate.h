@@ -32,6 +32,9 @@ int	 slug_valid(const char *, size_t);
 int	 event_ref_valid(const char *, size_t);
 int	 date_valid(const char *, size_t);
 int	 header_safe(const char *, size_t);
+/* 1 when JSON text holds a \u0000 escape of its own (not an escaped
+ * backslash followed by "u0000"), 0 otherwise. */
+int	 json_nul_escape(const char *, size_t);
 int	 pct_decode(char *dst, size_t dstsz, const char *src, size_t len,
 	    int plus_is_space, size_t *outlen);
 int	 query_get(const char *query, const char *key, char *dst,

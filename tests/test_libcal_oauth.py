@@ -127,6 +127,58 @@ def test_a_wrong_secret_a_revoked_client_and_malformed_bodies(api, admin, db):
     assert api.get("/1.1/oauth/token").status == 405
 
 
+def oauth_invalid_request(r, what):
+    """RFC 6749 5.2's shape, which OAuth clients parse: a 400 whose error is
+    a string, never eventbox's own {"error": {"code": ...}}."""
+    assert r.status == 400, (what, r)
+    assert r.header("Content-Type").startswith("application/json"), (what, r)
+    assert r.json["error"] == "invalid_request", (what, r)
+    assert isinstance(r.json["error_description"], str), (what, r)
+
+
+NOT_TEXT = {"not UTF-8": b"\xff", "a bad continuation": b"ebs_\xc3\x28",
+            "a surrogate": b"\xed\xa0\x80", "a control character": b"a\x01b"}
+
+
+@pytest.mark.parametrize("field", ["client_id", "client_secret", "grant_type"])
+@pytest.mark.parametrize("raw", NOT_TEXT.values(), ids=NOT_TEXT.keys())
+def test_a_credential_that_is_not_text_is_invalid_request_in_every_encoding(
+        api, field, raw):
+    """What the form refused already (query_parse), JSON and multipart refuse
+    too, before the database sees bytes it would refuse as an error."""
+    fields = {"grant_type": b"client_credentials", "client_id": b"2",
+              "client_secret": b"ebs_x"}
+    fields[field] = raw
+    body = b"{" + b", ".join(b'"%s": "%s"' % (k.encode(), v)
+                              for k, v in fields.items()) + b"}"
+    oauth_invalid_request(token_request(api, body, "application/json"), "json")
+    boundary = "----eventbox" + uuid.uuid4().hex
+    body = b"".join(b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n'
+                    b"%s\r\n" % (boundary.encode(), k.encode(), v)
+                    for k, v in fields.items()) + b"--%s--\r\n" % boundary.encode()
+    oauth_invalid_request(token_request(
+        api, body, f"multipart/form-data; boundary={boundary}"), "multipart")
+    body = b"&".join(b"%s=%s" % (k.encode(), b"".join(b"%%%02X" % b for b in v))
+                     for k, v in fields.items())
+    oauth_invalid_request(token_request(
+        api, body, "application/x-www-form-urlencoded"), "form")
+
+
+def test_a_json_token_request_is_the_object_alone(api, admin):
+    """Only white space may follow the object, and a string ends where its
+    closing quote is, not at an escaped NUL: "SECRET\\u0000junk" was read
+    as SECRET and given a token."""
+    c = new_client(admin)
+    good = json.dumps({"grant_type": "client_credentials",
+                       "client_id": c["client_id"],
+                       "client_secret": c["client_secret"]})
+    for body in (good + " trailing-garbage", good + "{}", good + "\x00junk",
+                 good.replace(c["client_secret"], c["client_secret"] + "\\u0000junk")):
+        oauth_invalid_request(token_request(api, body, "application/json"), body)
+    r = token_request(api, " " + good + "\r\n\t ", "application/json")
+    assert r.status == 200 and r.json["token_type"] == "Bearer", r
+
+
 def basic(user, password):
     """An Authorization: Basic header of these (already encoded) parts."""
     if isinstance(password, str):

@@ -77,6 +77,13 @@ test_text(void)
 	CHECK("en dash stays", text_valid(S("Ann \xe2\x80\x93 Lee"), 200));
 	CHECK("too long", !text_valid(S("abcdef"), 5));
 	CHECK("chars not bytes", text_valid(S("ééééé"), 5));
+	CHECK("json \\u0000", json_nul_escape(S("\"a\\u0000\"")));
+	CHECK("json escaped backslash, then u0000",
+	    !json_nul_escape(S("\"C:\\\\u0000dir\"")));
+	CHECK("json escaped backslash, then \\u0000",
+	    json_nul_escape(S("\"\\\\\\u0000\"")));
+	CHECK("json \\u0000 cut short", !json_nul_escape(S("\"\\u000")));
+	CHECK("json \\u00000 is a NUL and a 0", json_nul_escape(S("\\u00000")));
 }
 
 static void
@@ -498,15 +505,26 @@ test_libcal(void)
 	    sizeof(msg)) == -1 && strncmp(msg, "category:", 9) == 0);
 }
 
+/* libcal_credentials() on a JSON body. */
+static int
+json_credentials(const char *body, struct libcal_credentials *c)
+{
+	return libcal_credentials("application/json", body, strlen(body), c);
+}
+
 static void
 test_libcal_credentials(void)
 {
 	struct libcal_credentials	 c;
 	const char	*mp = "--XyZ\r\nContent-Disposition: form-data; "
 	    "name=\"client_id\"\r\n\r\n12\r\n--XyZ\r\nContent-Disposition:"
-	    " form-data; name=\"client_secret\"\r\n\r\nebs_a\r\nb\r\n"
+	    " form-data; name=\"client_secret\"\r\n\r\nebs_a-b\r\n"
 	    "--XyZ\r\nContent-Disposition: form-data; name=\"grant_type\""
 	    "\r\n\r\nclient_credentials\r\n--XyZ--\r\n";
+	/* A line break inside a part is the part's, up to the delimiter's
+	 * own: a secret of two lines, which is no credential. */
+	const char	*mp_lines = "--XyZ\r\nContent-Disposition: form-data; "
+	    "name=\"client_secret\"\r\n\r\nebs_a\r\nb\r\n--XyZ--\r\n";
 	const char	*js = "{\"client_id\": 7, \"client_secret\": \"s\","
 	    " \"grant_type\": \"client_credentials\", \"x\": [1]}";
 	const char	*form = "grant_type=client_credentials&client_id=7&"
@@ -515,8 +533,11 @@ test_libcal_credentials(void)
 	CHECK("multipart", libcal_credentials("multipart/form-data; "
 	    "boundary=XyZ", mp, strlen(mp), &c) == 0 &&
 	    strcmp(c.client_id, "12") == 0 &&
-	    strcmp(c.client_secret, "ebs_a\r\nb") == 0 &&
+	    strcmp(c.client_secret, "ebs_a-b") == 0 &&
 	    strcmp(c.grant_type, "client_credentials") == 0);
+	CHECK("multipart, a value of two lines", libcal_credentials(
+	    "multipart/form-data; boundary=XyZ", mp_lines, strlen(mp_lines),
+	    &c) == -1);
 	CHECK("multipart quoted boundary", libcal_credentials(
 	    "multipart/form-data; boundary=\"XyZ\"", mp, strlen(mp), &c) == 0 &&
 	    strcmp(c.client_id, "12") == 0);
@@ -529,6 +550,17 @@ test_libcal_credentials(void)
 	    strcmp(c.client_secret, "s") == 0);
 	CHECK("json not an object", libcal_credentials("application/json",
 	    "[1]", 3, &c) == -1);
+	CHECK("json and more", json_credentials("{} x", &c) == -1);
+	CHECK("json and white space", json_credentials(" {}\r\n\t ", &c) == 0);
+	CHECK("json, an escaped NUL", json_credentials(
+	    "{\"client_secret\": \"s\\u0000x\"}", &c) == -1);
+	CHECK("json, an escaped backslash before u0000", json_credentials(
+	    "{\"client_secret\": \"s\\\\u0000x\"}", &c) == 0 &&
+	    strcmp(c.client_secret, "s\\u0000x") == 0);
+	CHECK("json, not UTF-8", json_credentials("{\"client_id\": \"\xff\"}",
+	    &c) == -1);
+	CHECK("json, a control character", json_credentials(
+	    "{\"client_id\": \"a\\tb\"}", &c) == -1);
 	CHECK("form", libcal_credentials("application/x-www-form-urlencoded; "
 	    "charset=UTF-8", form, strlen(form), &c) == 0 &&
 	    strcmp(c.client_secret, "s+1") == 0 &&

@@ -16,7 +16,9 @@
  *     parameter.
  *   credentials (the rest after the first newline, as the body of a token
  *   request in each media type): every field NUL-terminated within its
- *   size; a media type other than the three always refused.  The same
+ *   size, and when taken, empty or one line of text (what reaches the
+ *   database is valid UTF-8); a media type other than the three always
+ *   refused.  The same
  *   rest behind "Basic " as an Authorization header: taken (both fields
  *   text, neither empty) or refused (both emptied), never another
  *   scheme.
@@ -122,6 +124,14 @@ check_basic(const char *data, size_t size)
 	free(header);
 }
 
+static int
+text_or_empty(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return n == 0 || text_valid(s, n, n);
+}
+
 static void
 check_credentials(const char *data, size_t size)
 {
@@ -143,6 +153,10 @@ check_credentials(const char *data, size_t size)
 		FUZZ_CHECK(strlen(c.client_id) < sizeof(c.client_id));
 		FUZZ_CHECK(strlen(c.client_secret) < sizeof(c.client_secret));
 		FUZZ_CHECK(i < 3 || rc == -1);
+		if (rc == 0)
+			FUZZ_CHECK(text_or_empty(c.grant_type) &&
+			    text_or_empty(c.client_id) &&
+			    text_or_empty(c.client_secret));
 	}
 	free(body);
 	check_basic(data, size);
