@@ -98,6 +98,23 @@ def test_the_list_takes_date_days_limit_and_category(api, db, make_event):
     assert not by_id(everything, event_id(db, draft))
 
 
+def test_a_category_id_no_category_can_have_matches_nothing(api, db, make_event):
+    """Category ids are eventbox.category_id()'s 28 bits; a larger id (up
+    to the 18 digits any id list takes) is no match, as an unknown event id
+    is, never a database error (2147483648 was a 422 invalid_value)."""
+    cat = "Cat " + uuid.uuid4().hex[:6]
+    slug = make_event(starts_in="400 days", categories=[cat])
+    day0 = far_date(db, slug)
+    cid = db.value("SELECT eventbox.category_id(%s)", cat)
+    for big in ("2147483648", "9223372036854775807"[:18], "999999999999999999"):
+        r = api.get(f"/1.1/events?date={day0}&days=1&category={big}")
+        assert r.status == 200 and r.json["events"] == [], (big, r)
+        r = api.get(f"/1.1/events?date={day0}&days=1&category={big},{cid}")
+        assert r.status == 200, (big, r)
+        assert [e["id"] for e in r.json["events"]] == [event_id(db, slug)]
+    assert_error(api.get(f"/1.1/events?category={'9' * 19}"), 400, "invalid_query")
+
+
 def test_the_list_defaults_to_the_next_30_days(api, db, make_event):
     soon = make_event(starts_in="3 days")
     later = make_event(starts_in="45 days")
