@@ -125,9 +125,10 @@ json_body(struct request *req, struct response *resp)
 		    "the body is not valid UTF-8");
 		return NULL;
 	}
-	/* cJSON would silently cut a string at a NUL, raw or escaped. */
+	/* cJSON would silently cut a string at a NUL, raw or escaped as
+	 * \u0000; an escaped backslash before the letters u0000 is text. */
 	if (memchr(req->body.data, '\0', req->body.len) != NULL ||
-	    strstr(req->body.data, "\\u0000") != NULL) {
+	    json_nul_escape(req->body.data, req->body.len)) {
 		answer_error(req, resp, 400, "invalid_json",
 		    "the body contains an escaped NUL character");
 		return NULL;

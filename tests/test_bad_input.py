@@ -286,10 +286,27 @@ def test_invalid_utf8_in_the_email_is_refused_as_invalid_utf8(api, db, slug):
                  id="raw-nul-byte-in-name"),
     pytest.param(b'{"name": "Ann"}\x00{"email": "ann@example.org"}',
                  id="raw-nul-between-objects"),
+    pytest.param(b'{"name": "Ann\\\\\\u0000", "email": "ann@example.org"}',
+                 id="escaped-backslash-then-escaped-nul"),
+    pytest.param(b'{"name\\u0000": "Ann", "name": "Bob", "email": "ann@example.org"}',
+                 id="escaped-nul-in-a-key"),
 ])
 def test_a_nul_character_is_refused_and_reaches_no_row(api, db, slug, body):
     refused(post_raw(api, slug, body), 400, "invalid_json")
     assert_untouched(db, slug)
+
+
+@pytest.mark.parametrize("name", ["C:\\u0000dir", "\\u0000", "Ann \\\\u0000 Lee"],
+                         ids=["path", "alone", "two-backslashes"])
+def test_a_backslash_before_the_letters_u0000_is_text_not_a_nul(api, db, make_event,
+                                                                name):
+    """The JSON text "C:\\\\u0000dir" is an escaped backslash, then the letters
+    u0000: a name, not a NUL (it was refused as one on every JSON endpoint)."""
+    slug = make_event()
+    addr = email("backslash")
+    r = api.register(slug, name, addr)
+    assert r.status == 201, r
+    assert db.value("SELECT name FROM eventbox.registrations WHERE email = %s", addr) == name
 
 
 @pytest.mark.parametrize("escape", ["\\ud800", "\\udc00", "\\ud800\\u0041"],

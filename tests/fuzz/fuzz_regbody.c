@@ -7,7 +7,9 @@
  * Input: an optional first line "K:<key>\n" (the Idempotency-Key header),
  * then the body bytes.  Properties: an accepted body yields fields that
  * pass their validators again and can go into a mail header; a refused one
- * gets a 400 or 422 with a JSON error object; never a crash or a leak.
+ * gets a 400 or 422 with a JSON error object; on well-formed JSON,
+ * json_nul_escape() finds a \u0000 exactly when a scan that follows the
+ * strings finds one in a string; never a crash or a leak.
  */
 #include <string.h>
 
@@ -20,6 +22,42 @@
 #include "http.h"
 #include "registration.h"
 #include "validate.h"
+
+/* json_nul_escape() the long way: the quotes followed, the escapes looked
+ * at inside strings only. */
+static int
+nul_escape_in_strings(const char *s, size_t len)
+{
+	size_t	 i;
+	int	 in_string = 0;
+
+	for (i = 0; i < len; i++) {
+		if (!in_string)
+			in_string = s[i] == '"';
+		else if (s[i] == '"')
+			in_string = 0;
+		else if (s[i] == '\\') {
+			if (len - i > 5 && memcmp(s + i + 1, "u0000", 5) == 0)
+				return 1;
+			i++;
+		}
+	}
+	return 0;
+}
+
+static void
+check_nul_escape(const char *s, size_t len)
+{
+	cJSON	*tree;
+
+	/* NUL-terminated at len, as the body is: the length includes it.
+	 * A raw NUL ends the JSON early, and what follows it is none. */
+	if (memchr(s, '\0', len) != NULL ||
+	    (tree = cJSON_ParseWithLengthOpts(s, len + 1, NULL, 1)) == NULL)
+		return;
+	FUZZ_CHECK(json_nul_escape(s, len) == nul_escape_in_strings(s, len));
+	cJSON_Delete(tree);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -49,6 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_grow(&req.body, n);
 	buf_add(&req.body, p, n);
 	http_response_reset(&resp);
+	check_nul_escape(req.body.data, req.body.len);
 
 	memset(&f, 0x5a, sizeof(f));
 	rc = -1;
