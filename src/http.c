@@ -59,6 +59,9 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 	req->content_type = http_param(req, "CONTENT_TYPE");
 	if (req->content_type != NULL && *req->content_type == '\0')
 		req->content_type = NULL;
+	req->content_encoding = http_param(req, "HTTP_CONTENT_ENCODING");
+	if (req->content_encoding != NULL && *req->content_encoding == '\0')
+		req->content_encoding = NULL;
 	req->origin = http_param(req, "HTTP_ORIGIN");
 	req->idempotency_key = http_param(req, "HTTP_IDEMPOTENCY_KEY");
 	req->authorization = http_param(req, "HTTP_AUTHORIZATION");

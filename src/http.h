@@ -41,6 +41,7 @@ struct request {
 	size_t			 path_len;
 	const char		*query;		/* raw query, "" when none */
 	const char		*content_type;	/* NULL when absent */
+	const char		*content_encoding;	/* NULL when absent */
 	const char		*origin;
 	const char		*idempotency_key;
 	const char		*authorization;

@@ -342,6 +342,28 @@ is_type(const char *ctype, const char *want)
 	return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ';
 }
 
+/*
+ * RFC 7694: a body in a coding the service does not decode (gzip, br, ...)
+ * is a 415 that names the one it takes, not bytes for the parsers to call
+ * malformed.  identity, or no Content-Encoding at all, is no coding.
+ * Returns 0, or -1 after answering.
+ */
+static int
+check_coding(struct request *req, struct response *resp)
+{
+	if (req->content_encoding == NULL ||
+	    strcasecmp(req->content_encoding, "identity") == 0)
+		return 0;
+	resp_header(resp, "Accept-Encoding", "%s", "identity");
+	if (!req->is_api)
+		html_error_page(resp, 415, N_("This site takes forms sent "
+		    "uncompressed. Send the form again from the event page."));
+	else
+		answer_error(req, resp, 415, "unsupported_content_encoding",
+		    "send the body uncompressed, with no Content-Encoding");
+	return -1;
+}
+
 const struct route *
 router_find(struct request *req, unsigned *allowed)
 {
@@ -446,6 +468,9 @@ router_dispatch(struct request *req, struct response *resp)
 	if (r->flags & R_NO_STORE)
 		resp_header(resp, "Cache-Control", "%s", "no-store");
 	if ((r->flags & R_ADMIN) && staff_auth(req, resp) == -1)
+		return;
+	if ((r->flags & (R_JSON_BODY | R_FORM_BODY | R_TOKEN_BODY)) &&
+	    check_coding(req, resp) == -1)
 		return;
 	if ((r->flags & R_TOKEN_BODY) &&
 	    !is_type(req->content_type, "application/json") &&

@@ -8,6 +8,7 @@ still holds exactly the one good registration and one outbox row for it.
 When the module is done, the service must still be healthy and every event
 used here must still be clean.
 """
+import gzip
 import json
 import time
 import uuid
@@ -571,6 +572,34 @@ def test_a_wrong_content_type_is_415(api, db, slug, content_type):
     refused(post_raw(api, slug, body, content_type=content_type), 415,
             "unsupported_media_type")
     assert_untouched(db, slug)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "GZIP", "identity, gzip"])
+def test_a_compressed_body_is_415_naming_uncompressed_bodies(api, db, slug, coding):
+    """RFC 7694: a coding the service does not decode is a 415 that says
+    which it takes, not a body read as garbage (it was 400 invalid_utf8)."""
+    raw = dumps({"name": "Ann", "email": email()})
+    body = gzip.compress(raw) if "gzip" in coding.lower() else raw
+    r = post_raw(api, slug, body, headers={"Content-Encoding": coding})
+    refused(r, 415, "unsupported_content_encoding")
+    assert "uncompressed" in r.json["error"]["message"], r
+    assert r.header("Accept-Encoding") == "identity", r
+    assert_untouched(db, slug)
+
+
+def test_a_compressed_token_request_is_415_too(api):
+    for ctype in ("application/json", "application/x-www-form-urlencoded"):
+        r = api.post("/1.1/oauth/token", body=gzip.compress(b"{}"), headers={
+            "Content-Type": ctype, "Content-Encoding": "gzip"})
+        refused(r, 415, "unsupported_content_encoding")
+
+
+def test_the_identity_coding_is_no_coding(api, make_event):
+    slug = make_event()
+    for coding in ("identity", "Identity", ""):
+        r = api.register(slug, "Ann", email("identity"),
+                         headers={"Content-Encoding": coding})
+        assert r.status == 201, (coding, r)
 
 
 @pytest.mark.parametrize("size", [BODY_LIMIT + 1, 100 * 1024],

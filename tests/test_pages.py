@@ -3,6 +3,7 @@ honeypot, the cancel flow, headers, error pages and the .ics file.  What
 needs a real browser (JavaScript on and off, axe-core, screenshots) is in
 tests/browser/, run by test_pages_browser.py."""
 import datetime
+import gzip
 import html
 import re
 import urllib.parse
@@ -491,6 +492,21 @@ def test_a_form_in_another_media_type_is_415(patron, db, make_event):
     r = form_post(patron, slug, '{"csrf": "CSRF", "name": "Ann"}',
                   content_type="application/json")
     assert r.status == 415 and is_html(r), r
+
+
+def test_a_compressed_form_is_a_415_page_naming_uncompressed_forms(patron, db,
+                                                                  make_event):
+    slug = make_event()
+    page = patron.get(f"/events/{slug}")
+    body = urllib.parse.urlencode([("csrf", csrf_of(page)), ("name", "Ann"),
+                                   ("email", "ann@example.org")]).encode()
+    r = patron.api.post(f"/events/{slug}/register", body=gzip.compress(body),
+                        headers={"Content-Type": "application/x-www-form-urlencoded",
+                                 "Content-Encoding": "gzip",
+                                 "Cookie": patron.cookie})
+    assert r.status == 415 and is_html(r), r
+    assert "uncompressed" in r.text and r.header("Accept-Encoding") == "identity"
+    assert registrations(db, slug) == 0
 
 
 def test_without_the_cookie_the_form_is_refused(api, patron, db, make_event):
