@@ -555,6 +555,23 @@ def test_a_wrong_method_is_405_with_an_allow_header(api, db, slug, method, path,
     assert_untouched(db, slug)
 
 
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "CONNECTX"])
+@pytest.mark.parametrize("path", ["/healthz", "/api/v1/events", "/1.1/events",
+                                  "/api/1.1/events"])
+def test_an_unknown_method_on_an_api_route_is_a_json_405(api, method, path):
+    """nginx answers TRACE itself, eventbox the others: JSON either way on
+    the API's routes, /healthz among them (its TRACE was an HTML page)."""
+    r = api.request(method, path)
+    refused(r, 405, "method_not_allowed")
+
+
+def test_an_unknown_method_on_a_page_stays_an_html_405(api):
+    for method in ("TRACE", "PROPFIND"):
+        r = api.request(method, "/events")
+        assert r.status == 405, r
+        assert r.header("Content-Type").startswith("text/html"), r
+
+
 @pytest.mark.parametrize("content_type", [
     "text/plain",
     "application/x-www-form-urlencoded",
