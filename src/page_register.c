@@ -285,7 +285,9 @@ h_page_register_redirect(struct request *req, struct response *resp)
 		answer_missing(req, resp, MISSING_PAGE);
 		return;
 	}
+	/* A page's redirect: no body, and not the API's default type. */
 	resp->status = 303;
+	resp->content_type = "text/html; charset=utf-8";
 	resp_header(resp, "Location", "/events/%s%s%s", req->args[0],
 	    req->lang_param != NULL ? "?lang=" : "",
 	    req->lang_param != NULL ? req->lang_param : "");

@@ -315,6 +315,8 @@ def test_the_forms_target_opened_as_a_page_goes_back_to_the_event(api, make_even
     assert r.status == 303, r
     assert r.header("Location") == f"/events/{slug}"
     assert r.body == b""
+    # A page's redirect, not an API answer (it said application/json).
+    assert is_html(r), r
     r = api.request(method, f"/events/{slug}/register?lang=es")
     assert r.status == 303 and r.header("Location") == f"/events/{slug}?lang=es", r
     # Only a language the site has; anything else is dropped, not echoed.
