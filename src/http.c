@@ -62,7 +62,11 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 	req->content_encoding = http_param(req, "HTTP_CONTENT_ENCODING");
 	if (req->content_encoding != NULL && *req->content_encoding == '\0')
 		req->content_encoding = NULL;
+	/* "Origin:" with nothing after it names no origin: CORS treats it
+	 * as a request without the header, not one from a refused origin. */
 	req->origin = http_param(req, "HTTP_ORIGIN");
+	if (req->origin != NULL && *req->origin == '\0')
+		req->origin = NULL;
 	req->idempotency_key = http_param(req, "HTTP_IDEMPOTENCY_KEY");
 	req->authorization = http_param(req, "HTTP_AUTHORIZATION");
 	req->api_key = NULL;

@@ -572,6 +572,19 @@ def test_an_unknown_method_on_a_page_stays_an_html_405(api):
         assert r.header("Content-Type").startswith("text/html"), r
 
 
+@pytest.mark.parametrize("path", ["/api/v1/events", "/1.1/events"])
+def test_an_empty_origin_is_no_origin(api, path):
+    """A preflight with "Origin:" and nothing after it is answered as one
+    without the header (it was 403 origin_not_allowed): no CORS headers."""
+    r = api.request("OPTIONS", path, headers={
+        "Origin": "", "Access-Control-Request-Method": "GET"})
+    assert r.status == 204, r
+    assert r.header("Allow") == "GET, HEAD, OPTIONS", r
+    assert r.header("Access-Control-Allow-Origin") is None, r
+    r = api.get(path, headers={"Origin": ""})
+    assert r.status == 200 and r.header("Access-Control-Allow-Origin") is None, r
+
+
 @pytest.mark.parametrize("content_type", [
     "text/plain",
     "application/x-www-form-urlencoded",
