@@ -179,6 +179,9 @@ save_event(struct request *req, struct response *resp, const char *event)
 		answer_error(req, resp, 409, "slug_taken", msg);
 	else if (strcmp(outcome, "below_confirmed") == 0)
 		answer_error(req, resp, 409, "capacity_below_confirmed", msg);
+	else if (strcmp(outcome, "below_waiting") == 0)
+		answer_error(req, resp, 409, "waitlist_capacity_below_waiting",
+		    msg);
 	else
 		admin_refuse(req, resp, outcome);
 	PQclear(res);
@@ -197,7 +200,8 @@ h_admin_event_create(struct request *req, struct response *resp)
 
 /*
  * PATCH /api/v1/admin/events/{id}: changes the fields in the body.  200
- * the event; 400; 404; 409 capacity_below_confirmed, event_cancelled,
+ * the event; 400; 404; 409 capacity_below_confirmed,
+ * waitlist_capacity_below_waiting, event_cancelled,
  * slug_taken; 422.
  */
 void

@@ -275,6 +275,20 @@ def test_whole_numbers_written_with_a_point_are_whole_numbers(admin, db):
                   slug) == (50, 45)
 
 
+def test_a_waiting_list_limit_below_the_people_waiting_is_refused_in_words(admin, api, db):
+    """The row's CHECK answered staff a bare 409 conflict."""
+    body = new_event_body(capacity=1, waitlist_enabled=True, waitlist_capacity=5)
+    slug = admin.post("/events", json_body=body).json["slug"]
+    assert admin.post(f"/events/{slug}/publish").status == 200
+    for who in ("a", "b", "c"):
+        assert api.register(slug, "P", email(who)).status == 201
+    r = admin.patch(f"/events/{slug}", json_body={"waitlist_capacity": 1})
+    assert_error(r, 409, "waitlist_capacity_below_waiting")
+    assert r.json["error"]["message"].startswith("2 people are on the waiting list")
+    assert admin.patch(f"/events/{slug}", json_body={"waitlist_capacity": 2}).status == 200
+    assert db.value("SELECT waitlist_capacity FROM eventbox.events WHERE slug = %s", slug) == 2
+
+
 def test_publish_unpublish_and_cancel_are_audited(admin, api, db):
     slug = admin.post("/events", json_body=new_event_body()).json["slug"]
     assert admin.post(f"/events/{slug}/publish").json["status"] == "published"

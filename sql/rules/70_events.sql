@@ -66,7 +66,7 @@ CREATE OR REPLACE TRIGGER event_follow_up
 -- link or capacity would describe an event nobody can attend, told to
 -- nobody (set_capacity() and set_questions() refuse it too).
 --   outcome  created | updated | not_found | invalid | slug_taken |
---            below_confirmed | event_cancelled
+--            below_confirmed | below_waiting | event_cancelled
 CREATE OR REPLACE FUNCTION eventbox.save_event(p_event text, p_fields jsonb, p_key text DEFAULT NULL,
                                     OUT outcome text, OUT field text, OUT message text,
                                     OUT event_id bigint, OUT event_slug text)
@@ -310,6 +310,13 @@ BEGIN
         outcome := 'below_confirmed';
         message := format('%s seats are taken; cancel registrations before lowering the capacity below that',
                           n.confirmed_count);
+        RETURN;
+    -- The waiting list's own limit, as waitlist_never_overfull holds it:
+    -- said here in words, where the row's CHECK gave staff a bare conflict.
+    ELSIF n.waitlist_enabled AND n.waitlist_capacity < n.waitlisted_count THEN
+        outcome := 'below_waiting';
+        message := format('%s people are on the waiting list; take some off it before lowering its limit below that',
+                          n.waitlisted_count);
         RETURN;
     END IF;
     IF field IS NOT NULL THEN
