@@ -256,7 +256,15 @@ h_page_register(struct request *req, struct response *resp)
 		PQclear(ev);
 		if ((ev = load_event(req, resp, NULL)) == NULL)
 			goto free;
-		fs.notice = _(out.message);
+		/* An address outside the member libraries is the email
+		 * field's to fix: said there (marked invalid, linked from the
+		 * summary), as its other problems are. */
+		if (out.code != NULL && strcmp(out.code, "not_eligible") == 0)
+			fs.error[FIELD_EMAIL] = _("Enter the email address your "
+			    "library gave you: this event is for member "
+			    "libraries");
+		else
+			fs.notice = _(out.message);
 		event_box(req, resp, ev, db_value(ev, 0, "timezone"), &fs);
 		resp->status = out.http_status;
 	}
