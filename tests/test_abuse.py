@@ -174,19 +174,39 @@ def test_an_idempotency_key_does_not_replay_not_open_yet(api, db, make_event):
 
 def test_a_constraint_violation_is_409_and_the_log_quotes_no_row(admin, api, db,
                                                                   make_event):
+    """A rule of the database that the functions do not ask first (one the
+    owner added; eventbox's own are asked first and answered in words, as a
+    waiting list's limit below the people waiting is) refuses a change: 409
+    conflict, and the log names the rule but never quotes the row."""
     import os
     slug = make_event(capacity=1)
     for i in range(3):
         api.register(slug, f"P{i}", email())
     log = os.path.join(os.environ["EVENTBOX_LOG_DIR"], "eventbox.log")
     start = os.path.getsize(log)
-    # Two wait; a waiting-list limit of one is refused by the table's CHECK.
     r = admin.patch(f"/events/{slug}", json_body={"waitlist_capacity": 1})
-    assert_error(r, 409, "conflict")
+    assert_error(r, 409, "waitlist_capacity_below_waiting")
+    db.all("""CREATE FUNCTION public.test_refuse_title() RETURNS trigger LANGUAGE plpgsql AS $$
+              BEGIN
+                  RAISE EXCEPTION 'new row violates check constraint "test_title_rule"'
+                      USING ERRCODE = 'check_violation', CONSTRAINT = 'test_title_rule',
+                            DETAIL = format('Failing row contains (%%s, secret-%%s).',
+                                            NEW.title, NEW.slug);
+              END $$""")
+    try:
+        db.all("CREATE TRIGGER test_title_rule BEFORE UPDATE OF title ON eventbox.events"
+               " FOR EACH ROW WHEN (NEW.title = 'Refused title')"
+               " EXECUTE FUNCTION public.test_refuse_title()")
+        r = admin.patch(f"/events/{slug}", json_body={"title": "Refused title"})
+        assert_error(r, 409, "conflict")
+    finally:
+        db.all("DROP TRIGGER IF EXISTS test_title_rule ON eventbox.events")
+        db.all("DROP FUNCTION IF EXISTS public.test_refuse_title()")
     assert db.value("SELECT waitlist_capacity FROM eventbox.events WHERE slug = %s",
                     slug) is None
+    assert db.value("SELECT title FROM eventbox.events WHERE slug = %s", slug) != "Refused title"
     with open(log, errors="replace") as f:
         f.seek(start)
         written = f.read()
-    assert "waitlist_never_overfull" in written          # staff learn which rule
+    assert "test_title_rule" in written                  # staff learn which rule
     assert "Failing row" not in written and "secret-" + slug not in written

@@ -5,6 +5,7 @@ Each test makes its own events and addresses; keys come from
 `eventbox apikey create` (staffkit.new_key).
 """
 import csv
+import datetime
 import io
 import threading
 import uuid
@@ -233,6 +234,8 @@ def test_a_malformed_body_is_400_and_a_non_object_422(admin):
 
 def test_updating_changes_only_the_fields_sent_and_is_audited(admin, db, make_event):
     slug = make_event(capacity=5)
+    old_title, old_tz = db.one("SELECT title, timezone FROM eventbox.events WHERE slug = %s",
+                               slug)
     r = admin.patch(f"/events/{slug}", json_body={
         "title": "New title", "timezone": "Europe/Berlin", "members_only": True})
     assert r.status == 200, r
@@ -242,7 +245,9 @@ def test_updating_changes_only_the_fields_sent_and_is_audited(admin, db, make_ev
     row = audit(db, event_id(db, slug), action="event_updated")
     assert len(row) == 1 and row[0]["actor"] == admin.name
     assert row[0]["details"] == {"title": "New title", "timezone": "Europe/Berlin",
-                                 "members_only": True}
+                                 "members_only": True,
+                                 "was": {"title": old_title, "timezone": old_tz,
+                                         "members_only": False}}
     assert_error(admin.patch("/events/no-such-event-here", json_body={"title": "x"}),
                  404, "event_not_found")
     r = admin.patch(f"/events/{slug}", json_body={
@@ -273,6 +278,21 @@ def test_whole_numbers_written_with_a_point_are_whole_numbers(admin, db):
                  "invalid_field", "capacity")
     assert db.one("SELECT capacity, hold_minutes FROM eventbox.events WHERE slug = %s",
                   slug) == (50, 45)
+
+
+def test_the_audit_log_says_when_an_event_was_before_it_moved(admin, db, make_event):
+    """A librarian asks who moved the event from 2 pm: the entry has the
+    new start as stored, with its offset, and the old one."""
+    slug = make_event()
+    start = "SELECT starts_at FROM eventbox.events WHERE slug = %s"
+    before = db.value(start, slug)
+    r = admin.patch(f"/events/{slug}", json_body={"starts_at": "2031-03-05T16:00:00",
+                                                  "ends_at": "2031-03-05T17:00:00"})
+    assert r.status == 200, r
+    (row,) = audit(db, event_id(db, slug), action="event_updated")
+    logged = datetime.datetime.fromisoformat(row["details"]["starts_at"])
+    assert logged.utcoffset() is not None and logged == db.value(start, slug)
+    assert datetime.datetime.fromisoformat(row["details"]["was"]["starts_at"]) == before
 
 
 def test_a_waiting_list_limit_below_the_people_waiting_is_refused_in_words(admin, api, db):
@@ -640,8 +660,9 @@ def test_the_registration_form_says_so_too_on_a_members_only_event(api, db,
     slug = make_event(members_only=True)
     r = Patron(api).register(slug, email=email("out", "gmail.example.com"))
     assert r.status == 403, r
-    assert "this event is for member libraries; register with your library email" \
-        " address" in r.text
+    assert "Enter the email address your library gave you: this event is for member" \
+        " libraries" in r.text
+    assert 'aria-invalid="true"' in r.text.split('id="email"')[1].split(">")[0]
     member = email("in", dom)
     assert Patron(api).register(slug, email=member).status == 200
     assert db.value("SELECT status FROM eventbox.registrations WHERE email = %s",

@@ -143,7 +143,7 @@ def test_ops_edit_events_with_plain_sql_and_it_is_audited(ops_role, make_event, 
     rows = audit(db, event_id(db, slug))
     assert [(r["actor"], r["action"]) for r in rows] == [
         (ops_role, "event_created"), (ops_role, "event_updated")]
-    assert rows[1]["details"] == {"title": "Renamed"}
+    assert rows[1]["details"] == {"title": "Renamed", "was": {"title": "Plain SQL"}}
     # The counters are not theirs to set.
     e = refused(ops_role, "UPDATE eventbox.events SET confirmed_count = 0"
                 " WHERE slug = %s", slug)

@@ -264,7 +264,7 @@ def test_the_counters_still_move_only_with_registrations(db, make_event):
                      " JOIN eventbox.events e ON e.id = a.event_id WHERE e.slug = %s"
                      " ORDER BY a.id", slug)
     assert [c[0] for c in changes] == ["event_created", "event_updated"]
-    assert changes[1][1] == {"title": "Renamed"}
+    assert changes[1][1] == {"title": "Renamed", "was": {"title": f"Test event {slug}"}}
 
 
 # --- The same answers as the CHECKs, value by value ---------------------------

@@ -134,7 +134,10 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP = 'UPDATE' THEN
-        SELECT coalesce(jsonb_object_agg(n.key, n.value), '{}') INTO changed
+        -- What each changed column is now, and under "was" what it was.
+        SELECT coalesce(jsonb_object_agg(n.key, n.value)
+                        || jsonb_build_object('was', jsonb_object_agg(n.key, o.value)), '{}')
+          INTO changed
           FROM jsonb_each(to_jsonb(NEW)) n JOIN jsonb_each(to_jsonb(OLD)) o USING (key)
          WHERE n.value IS DISTINCT FROM o.value AND n.key <> 'updated_at';
     ELSE

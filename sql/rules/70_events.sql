@@ -84,6 +84,7 @@ DECLARE
     v_type text;
     v_out_of_range text;
     v_multiline text;
+    v_details jsonb;
     allowed text[] := ARRAY['slug', 'title', 'description', 'presenter', 'format', 'location',
         'online_url', 'categories', 'organizer', 'accessibility_contact', 'starts_at',
         'ends_at', 'timezone', 'capacity', 'waitlist_enabled', 'waitlist_capacity',
@@ -363,8 +364,19 @@ BEGIN
         END IF;
         outcome := 'updated';
     END IF;
-    PERFORM audit(who.actor, who.via, 'event_' || outcome, n.id, NULL,
-                  p_fields - 'online_url' - 'description' - 'presenter');
+    -- The fields as stored (a time with its offset, not as typed), and for
+    -- a change what each was: "who moved my event from 2 pm" is answered
+    -- from the log.
+    SELECT coalesce(jsonb_object_agg(f.name, to_jsonb(n) -> f.name), '{}')
+           || CASE WHEN outcome = 'updated' THEN jsonb_build_object('was',
+                  coalesce(jsonb_object_agg(f.name, to_jsonb(e) -> f.name)
+                               FILTER (WHERE to_jsonb(e) -> f.name
+                                             IS DISTINCT FROM to_jsonb(n) -> f.name),
+                           '{}'))
+              ELSE '{}' END
+      INTO v_details
+      FROM jsonb_object_keys(p_fields - 'online_url' - 'description' - 'presenter') f(name);
+    PERFORM audit(who.actor, who.via, 'event_' || outcome, n.id, NULL, v_details);
     PERFORM audited(false);
     event_id := n.id;
     event_slug := n.slug;
