@@ -454,15 +454,17 @@ write_body(struct body *b, const struct mail_msg *m)
 	buf_adds(&b->html, "</p>\n");
 }
 
-/* A calendar entry for those who hold a seat, and its removal: when the
- * event is cancelled, or the registration that was sent the entry. */
+/* A calendar entry for those who hold a seat, and its removal, when the
+ * event or the registration is cancelled, for those who were sent one:
+ * somebody who only waited has no entry to remove. */
 static int
 has_calendar(const struct mail_msg *m)
 {
 	return m->kind == MAIL_CONFIRMED || m->kind == MAIL_PROMOTED ||
-	    m->kind == MAIL_REMINDER || m->kind == MAIL_EVENT_CANCELLED ||
+	    m->kind == MAIL_REMINDER ||
 	    (m->kind == MAIL_EVENT_CHANGED && is_confirmed(m)) ||
-	    (m->kind == MAIL_CANCELLED && m->calendar_sent);
+	    ((m->kind == MAIL_CANCELLED || m->kind == MAIL_EVENT_CANCELLED) &&
+	    m->calendar_sent);
 }
 
 /* iTIP's CANCEL (RFC 5546 3.2.5): the organizer removes the entry of an

@@ -68,8 +68,9 @@ struct mail_msg {
 	const char	*ical_end;
 	const char	*ical_stamp;
 	long		 sequence;
-	/* a cancellation: the registration was sent a calendar entry
-	 * (METHOD:REQUEST), which this receipt removes */
+	/* a cancellation (the registration's or the event's): the
+	 * registration was sent a calendar entry (METHOD:REQUEST), which
+	 * this message removes */
 	int		 calendar_sent;
 	/* a cancellation made by staff, not asked for by the patron */
 	int		 by_staff;

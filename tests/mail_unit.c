@@ -66,7 +66,7 @@ sample(struct mail_msg *m, enum mail_kind kind)
 	m->ical_end = "20261216T150000";
 	m->ical_stamp = "20261129T190000Z";
 	m->sequence = kind == MAIL_EVENT_CHANGED ? 1 : 0;
-	m->calendar_sent = kind == MAIL_CANCELLED;
+	m->calendar_sent = kind == MAIL_CANCELLED || kind == MAIL_EVENT_CANCELLED;
 	m->date = 1796000000;
 	m->message_id = "<fixed@library.example.org>";
 	m->boundary = "eventbox-fixed";

@@ -103,15 +103,20 @@ def test_moving_an_event_by_an_hour_moves_every_calendar_entry(
 
 def test_cancelling_an_event_removes_the_calendar_entry(
         api, db, make_event, smtp, mailers, admin):
-    slug = make_event(starts_in="12 days")
-    ann = addr("ann")
+    slug = make_event(starts_in="12 days", capacity=1)
+    ann, bob = addr("ann"), addr("bob")
     assert api.register(slug, "Ann Patron", ann).status == 201
+    assert api.register(slug, "Bob Patron", bob).json["status"] == "waitlisted"
     server = smtp().start()
     mailers.start(server.url)
-    server.wait_for([ann])
+    server.wait_for([ann, bob])
     _, confirmation = vevent(attachment(server.to(ann)[0])[1])
     assert admin.post(f"/events/{slug}/cancel").status == 200
-    server.wait_for([ann], count=2)
+    server.wait_for([ann, bob], count=2)
+    # Bob only waited: he was sent no entry, and is sent no CANCEL.
+    (told,) = server.to(bob)[1:]
+    assert "this event has been cancelled" in body(told, "plain")
+    assert not [p for p in told.walk() if p.get_content_type() == "text/calendar"]
     (notice,) = server.to(ann)[1:]
     part, data = attachment(notice)
     assert part.get_param("method") == "CANCEL"
@@ -119,7 +124,7 @@ def test_cancelling_an_event_removes_the_calendar_entry(
     assert str(cal["METHOD"]) == "CANCEL" and str(gone["STATUS"]) == "CANCELLED"
     assert str(gone["UID"]) == str(confirmation["UID"])
     assert int(gone["SEQUENCE"]) > int(confirmation["SEQUENCE"])
-    assert kinds(db, slug) == ["confirmed", "event_cancelled"]
+    assert kinds(db, slug) == ["confirmed", "waitlisted", "event_cancelled", "event_cancelled"]
 
 
 def test_cancelling_a_seat_removes_its_calendar_entry_and_a_waiting_place_sends_none(

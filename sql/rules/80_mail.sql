@@ -181,8 +181,9 @@ BEGIN
         was_start := o.changes ->> 'was_start';
         was_end := o.changes ->> 'was_end';
         was_tz := o.changes ->> 'was_tz';
-        -- A cancellation takes the entry out of the patron's calendar
-        -- (METHOD:CANCEL, src/mail.c) only if one was put there: when a
+        -- A cancellation, the registration's or the event's, takes the
+        -- entry out of the patron's calendar (METHOD:CANCEL, src/mail.c)
+        -- only if one was put there: when a
         -- confirmation, promotion or reminder (METHOD:REQUEST) went out to
         -- this registration, or may still be going out from another
         -- mailer.  The status says nothing by now ('cancelled'), and one
@@ -190,7 +191,7 @@ BEGIN
         -- or a change notice to a waiting patron, carries none.
         calendar_sent := false;
         by_staff := coalesce(o.changes ->> 'by' = 'staff', false);
-        IF o.kind = 'cancelled' THEN
+        IF o.kind IN ('cancelled', 'event_cancelled') THEN
             calendar_sent := EXISTS (
                 SELECT 1 FROM outbox s
                  WHERE s.registration_id = o.registration_id
