@@ -365,10 +365,13 @@ write_body(struct body *b, const struct mail_msg *m)
 			say(b, _("Library staff have cancelled your "
 			    "registration. If you did not expect this, "
 			    "please contact the library."));
-		else
+		else if (m->place_taken)
 			say(b, _("Your registration has been cancelled. Thank "
 			    "you for letting us know: your place goes to the "
 			    "next person waiting."));
+		else
+			say(b, _("Your registration has been cancelled. Thank "
+			    "you for letting us know."));
 		para(b);
 		details(b, m);
 		if (m->calendar_sent) {

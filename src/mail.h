@@ -74,6 +74,8 @@ struct mail_msg {
 	int		 calendar_sent;
 	/* a cancellation made by staff, not asked for by the patron */
 	int		 by_staff;
+	/* a cancellation whose seat went to the next person waiting */
+	int		 place_taken;
 	/* envelope details, passed in so output is reproducible */
 	time_t		 date;
 	const char	*message_id;	/* "<...@...>" */

@@ -67,6 +67,7 @@ sample(struct mail_msg *m, enum mail_kind kind)
 	m->ical_stamp = "20261129T190000Z";
 	m->sequence = kind == MAIL_EVENT_CHANGED ? 1 : 0;
 	m->calendar_sent = kind == MAIL_CANCELLED || kind == MAIL_EVENT_CANCELLED;
+	m->place_taken = kind == MAIL_CANCELLED;
 	m->date = 1796000000;
 	m->message_id = "<fixed@library.example.org>";
 	m->boundary = "eventbox-fixed";
@@ -513,6 +514,15 @@ test_cancelled_by_staff(void)
 	plain_part(&out, &text);
 	CHECK("patron: thanks", strstr(buf_str(&text),
 	    "Thank you for letting us know") != NULL);
+	CHECK("patron: the place went on", strstr(buf_str(&text),
+	    "your place goes to the next person waiting") != NULL);
+	buf_reset(&out);
+	m.place_taken = 0;
+	CHECK("compose a cancellation nobody moved up for",
+	    mail_compose(&out, &m) == 0);
+	plain_part(&out, &text);
+	CHECK("nobody moved up: no word of a next person", strstr(buf_str(&text),
+	    "next person waiting") == NULL);
 	buf_free(&out);
 	buf_free(&text);
 }

@@ -164,6 +164,23 @@ def test_cancelling_a_seat_removes_its_calendar_entry_and_a_waiting_place_sends_
     assert str(gone["ATTENDEE"]).lower() == f"mailto:{ann}"
     assert kinds(db, slug) == ["confirmed", "waitlisted", "cancelled", "cancelled"]
 
+def test_the_receipt_speaks_of_the_next_person_only_when_one_moved_up(
+        api, db, make_event, smtp, mailers):
+    base = env("EVENTBOX_URL")
+    slug, ann, bob, server = seat_and_waiting(api, make_event, smtp, mailers,
+                                              starts_in="12 days")
+    ann_token = cancel_token(server.to(ann)[0], base)
+    assert api.delete(f"/api/v1/registrations/{ann_token}").status == 200
+    server.wait_for([ann], count=2)
+    server.wait_for([bob], count=2)                    # promoted
+    assert "your place goes to the next person waiting" in body(server.to(ann)[1], "plain")
+    bob_token = cancel_token(server.to(bob)[1], base)
+    assert api.delete(f"/api/v1/registrations/{bob_token}").status == 200
+    server.wait_for([bob], count=3)
+    text = body(server.to(bob)[2], "plain")
+    assert "Thank you for letting us know." in text and "next person" not in text
+
+
 def test_a_cancellation_by_staff_says_staff_made_it(api, db, make_event, smtp, mailers,
                                                     admin):
     """Staff taking a patron off an event: the receipt says the library's

@@ -31,12 +31,15 @@ BEGIN
         RETURN;
     END IF;
     UPDATE registrations SET status = 'cancelled', cancelled_at = now() WHERE id = r.id;
-    INSERT INTO outbox (kind, registration_id, event_id, email, name, changes)
-    VALUES ('cancelled', r.id, r.event_id, r.email, r.name,
-            CASE WHEN p_by_staff THEN '{"by": "staff"}'::jsonb END);
     IF r.status = 'confirmed' THEN
         promoted := promote_waiting(r.event_id);
     END IF;
+    -- The receipt says the place went to the next person waiting only
+    -- when it did ("promoted"), as the cancel page does.
+    INSERT INTO outbox (kind, registration_id, event_id, email, name, changes)
+    VALUES ('cancelled', r.id, r.event_id, r.email, r.name,
+            CASE WHEN p_by_staff THEN '{"by": "staff"}'::jsonb ELSE '{}' END
+            || CASE WHEN promoted > 0 THEN '{"promoted": true}'::jsonb ELSE '{}' END);
     outcome := 'cancelled';
 END
 $$;

@@ -58,7 +58,7 @@ RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                vtimezone text, sequence bigint, was_when text,
                was_location text, link_changed boolean, language text,
                was_start text, was_end text, was_tz text,
-               calendar_sent boolean, by_staff boolean)
+               calendar_sent boolean, by_staff boolean, place_taken boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -191,6 +191,7 @@ BEGIN
         -- or a change notice to a waiting patron, carries none.
         calendar_sent := false;
         by_staff := coalesce(o.changes ->> 'by' = 'staff', false);
+        place_taken := coalesce(o.changes ->> 'promoted' = 'true', false);
         IF o.kind IN ('cancelled', 'event_cancelled') THEN
             calendar_sent := EXISTS (
                 SELECT 1 FROM outbox s
