@@ -170,6 +170,35 @@ def test_creating_an_event_answers_201_with_the_staff_view_and_is_audited(
     assert "online_url" not in rows[0]["details"]
 
 
+
+@pytest.mark.parametrize("zone, typed, local, utc", [
+    # The hour the clocks go back passes twice: the first, as a calendar
+    # reads DTSTART;TZID= (RFC 5545 3.3.5), not PostgreSQL's second.
+    ("America/Chicago", "2031-11-02T01:30:00", "2031-11-02T01:30:00-05:00",
+     "2031-11-02T06:30:00Z"),
+    ("Australia/Lord_Howe", "2031-04-06T01:45:00", "2031-04-06T01:45:00+11:00",
+     "2031-04-05T14:45:00Z"),
+    # The hour they skip: the offset before the gap, as both read it.
+    ("America/Chicago", "2031-03-09T02:30:00", "2031-03-09T03:30:00-05:00",
+     "2031-03-09T08:30:00Z"),
+    # Either side of the change, one reading.
+    ("America/Chicago", "2031-11-02T00:30:00", "2031-11-02T00:30:00-05:00",
+     "2031-11-02T05:30:00Z"),
+    ("America/Chicago", "2031-11-02T02:30:00", "2031-11-02T02:30:00-06:00",
+     "2031-11-02T08:30:00Z"),
+])
+def test_a_wall_clock_time_the_clocks_pass_twice_is_the_first(admin, api, zone, typed,
+                                                                local, utc):
+    """The event's .ics says DTSTART;TZID=zone:local, which calendar apps
+    read as the first of the two; the stored time was the second, an hour
+    (or half an hour) from what the patron's calendar showed."""
+    h = int(typed[11:13])
+    body = new_event_body(timezone=zone, starts_at=typed,
+                          ends_at=typed[:11] + f"{h + 2:02d}" + typed[13:])
+    r = admin.post("/events", json_body=body)
+    assert r.status == 201, r
+    assert (r.json["starts_local"], r.json["starts_at"]) == (local, utc)
+
 @pytest.mark.parametrize("over,field", [
     ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
     ({"timezone": "EST5EDT; DROP"}, "timezone"),

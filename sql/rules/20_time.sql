@@ -216,9 +216,18 @@ $$;
 -- What staff type.
 
 -- A time given without a UTC offset is wall-clock time in the event's zone.
+-- A wall-clock time the clocks pass twice (the hour they go back) is the
+-- first of the two, as RFC 5545 reads a calendar's DTSTART with a TZID, so
+-- that the event's .ics and its stored time agree (PostgreSQL picks the
+-- second); one the clocks skip is read with the offset before the gap, as
+-- both do.
 CREATE OR REPLACE FUNCTION eventbox.parse_time(p text, tz text) RETURNS timestamptz
 LANGUAGE plpgsql STABLE
 AS $$
+DECLARE
+    v timestamp;
+    t timestamptz;
+    earlier timestamptz;
 BEGIN
     IF p IS NULL THEN
         RETURN NULL;
@@ -229,6 +238,12 @@ BEGIN
     IF p ~ '(Z|[+-]\d\d(:?\d\d)?)$' THEN
         RETURN p::timestamptz;
     END IF;
-    RETURN p::timestamp AT TIME ZONE tz;
+    v := p::timestamp;
+    t := v AT TIME ZONE tz;
+    earlier := (v - eventbox.utc_offset(t - interval '1 day', tz)) AT TIME ZONE 'UTC';
+    IF earlier < t AND earlier AT TIME ZONE tz = v THEN
+        RETURN earlier;
+    END IF;
+    RETURN t;
 END
 $$;
