@@ -180,14 +180,18 @@ is_atext(unsigned char c)
 
 /*
  * A deliverable address in the common form local@domain: dot-atom local
- * part (no quoted strings), a domain of LDH labels with at least one dot.
- * Deliberately ASCII-only: it goes into an SMTP envelope and a header.
+ * part (no quoted strings), a domain of LDH labels with at least one dot,
+ * the last of them not all digits (no top-level domain is: RFC 3696 2,
+ * so ann@192.0.2.1 is a mistyped address, not a host; an address literal
+ * would need brackets, which no patron types).  Deliberately ASCII-only:
+ * it goes into an SMTP envelope and a header.
  */
 int
 email_valid(const char *s, size_t len)
 {
 	const char	*at;
 	size_t		 i, local, label = 0, dots = 0;
+	int		 digits = 1;
 
 	if (len < 3 || len > EMAIL_MAX_BYTES)
 		return 0;
@@ -212,6 +216,7 @@ email_valid(const char *s, size_t len)
 			if (label == 0 || s[i - 1] == '-')
 				return 0;
 			label = 0;
+			digits = 1;
 			dots++;
 			continue;
 		}
@@ -220,10 +225,12 @@ email_valid(const char *s, size_t len)
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '-'))
 			return 0;
+		if (c < '0' || c > '9')
+			digits = 0;
 		if (++label > 63)
 			return 0;
 	}
-	return dots > 0 && label > 0 && s[len - 1] != '-';
+	return dots > 0 && label > 0 && !digits && s[len - 1] != '-';
 }
 
 /* A canonical lower-case UUID: 8-4-4-4-12 hex digits. */

@@ -422,6 +422,7 @@ def test_an_organization_over_200_characters_is_refused(api, db, slug):
     pytest.param("@example.org", id="empty-local-part"),
     pytest.param("ann@", id="empty-domain"),
     pytest.param("ann@localhost", id="domain-without-dot"),
+    pytest.param("ann@192.0.2.1", id="bare-ip-address-domain"),
     pytest.param("ann..lee@example.org", id="double-dot"),
     pytest.param(".ann@example.org", id="leading-dot"),
     pytest.param("ann@example..org", id="empty-label"),

@@ -126,7 +126,8 @@ def test_a_long_answer_holds_2000_characters_a_line_break_counting_once(
     assert r.status == 201, r
 
 
-@pytest.mark.parametrize("bad", ["\u0001", "Ramp\u001b[31m please", "bell\u0007", "\u007f"])
+@pytest.mark.parametrize("bad", ["\u0001", "Ramp\u001b[31m please", "bell\u0007", "\u007f",
+                                 "Ramp \u202egnp.exe", "a\u2066b\u2069"])
 def test_a_long_answer_takes_paragraphs_but_no_control_character(
         api, db, admin, make_event, patron, bad):
     """A BEL or an escape in a long answer went into the roster and the
@@ -143,6 +144,27 @@ def test_a_long_answer_takes_paragraphs_but_no_control_character(
     assert "must be text without control characters" in page.text
     ok = register(api, slug, {str(branch): "North", str(access): "Ramp\tplease\r\nthanks"})
     assert ok.status == 201, ok
+
+
+@pytest.mark.parametrize("bad", ["Clerk \u202egnp.exe", "\u202aClerk", "Clerk\u2067"])
+def test_a_short_answer_takes_no_direction_override(api, db, admin, make_event, patron, bad):
+    """A right-to-left override in an answer turned the rest of its roster
+    line and CSV cell around, as a name's may not; the marks right-to-left
+    scripts use (U+200F) stay."""
+    slug = make_event()
+    r = admin.put(f"/events/{slug}/questions", json_body={"questions": [
+        {"kind": "short_text", "label": "Job"}]})
+    assert r.status == 200, r
+    job = str(r.json["questions"][0]["id"])
+    addr = email("q")
+    r = register(api, slug, {job: bad}, addr)
+    assert_error(r, 422, "invalid_field", f"answers.{job}")
+    assert "control characters" in r.json["error"]["message"]
+    assert db.value("SELECT count(*) FROM eventbox.registrations WHERE email = %s", addr) == 0
+    page = patron.register(slug, answers=[(f"q{job}", bad)])
+    assert page.status == 422, page
+    assert "must be text without control characters" in page.text
+    assert register(api, slug, {job: "\u05e1\u05e4\u05e8\u05df\u200f"}).status == 201
 
 
 def test_an_idempotency_key_sent_again_with_other_answers_is_422(api, db, admin, make_event):

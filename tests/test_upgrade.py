@@ -496,6 +496,8 @@ def test_the_field_checks_are_inlined_and_refuse_what_register_refuses(upgraded)
             (("Ann", "a@b", None), "invalid_email"),
             (("Ann", "a@b.", None), "invalid_email"),
             (("Ann", "a b@c.org", None), "invalid_email"),
+            (("Ann", "a@192.0.2.1", None), "invalid_email"),
+            (("Ann", "a@b2.org", None), None),
             (("Ann", "a" * 249 + "@b.org", None), "invalid_email"),   # 255
             (("Ann", "a" * 248 + "@b.org", None), None),              # 254
             (("Ann", "a@b.org", "L" * 201), "invalid_organization"),

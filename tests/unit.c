@@ -37,6 +37,9 @@ test_email(void)
 	CHECK("no at", !email_valid(S("ann.example.org")));
 	CHECK("two ats", !email_valid(S("a@b@example.org")));
 	CHECK("no dot in domain", !email_valid(S("ann@localhost")));
+	CHECK("numeric top-level label", !email_valid(S("a@123.123.123.123")));
+	CHECK("digits inside the domain", email_valid(S("ann@mail2.example.org")));
+	CHECK("digits in the top-level label", email_valid(S("ann@example.x1")));
 	CHECK("space", !email_valid(S("ann @example.org")));
 	CHECK("crlf", !email_valid(S("a@b.org\r\nBcc: x@y.org")));
 	CHECK("leading dot", !email_valid(S(".a@b.org")));

@@ -8,8 +8,10 @@
 -- (invalid_name | invalid_email | invalid_organization), or NULL when all
 -- fit.  The limits themselves are the columns' predicates
 -- (sql/010_rules.sql); this only asks them.  Beyond them, register() wants
--- a dot in the address's domain part, which the column does not insist on
--- (staff may have entered such addresses).
+-- a dot in the address's domain part and a last label that is not all
+-- digits (no top-level domain is, so ann@192.0.2.1 is a mistyped address;
+-- the service's email_valid() asks the same), which the column does not
+-- insist on (staff may have entered such addresses).
 CREATE OR REPLACE FUNCTION eventbox.registrant_error(p_name text, p_email text,
                                                      p_organization text)
 RETURNS text
@@ -20,6 +22,7 @@ AS $$
                    THEN 'invalid_name'
                WHEN p_email IS NULL OR NOT eventbox.is_email_address(p_email)
                     OR p_email !~ '@[^@]+\.[^@]+$'
+                    OR p_email ~ '\.[0-9]+$'
                    THEN 'invalid_email'
                WHEN NOT eventbox.is_library_name(p_organization)
                    THEN 'invalid_organization'

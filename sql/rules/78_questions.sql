@@ -267,10 +267,16 @@ BEGIN
             CONTINUE;
         END IF;
         message := CASE q.kind
+            -- Neither text takes the bidirectional embeddings, overrides
+            -- and isolates (U+202A-U+202E, U+2066-U+2069), which turn the
+            -- rest of a roster line or a CSV cell around, as a name does
+            -- not (validate.c's text_valid()).
             WHEN 'short_text' THEN
                 CASE WHEN jsonb_typeof(v) <> 'string' OR length(v #>> '{}') > 300
                           OR v #>> '{}' ~ '[[:cntrl:]]'
-                     THEN 'must be one line of at most 300 characters' END
+                     THEN 'must be one line of at most 300 characters'
+                     WHEN v #>> '{}' ~ '[\u202A-\u202E\u2066-\u2069]'
+                     THEN 'must be text without control characters' END
             -- A browser sends a text area's line breaks as CRLF: each
             -- counts once, as the patron typed it.  The stored answer's
             -- own limit (4,000 characters of JSON, where a line break is
@@ -284,7 +290,7 @@ BEGIN
                           OR length(replace(v #>> '{}', E'\r\n', E'\n')) > 2000
                           OR length(v::text) > 4000
                      THEN 'must be a text of at most 2000 characters'
-                     WHEN v #>> '{}' ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]'
+                     WHEN v #>> '{}' ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\u202A-\u202E\u2066-\u2069]'
                      THEN 'must be text without control characters' END
             WHEN 'one_choice' THEN
                 CASE WHEN jsonb_typeof(v) <> 'string' OR NOT (v #>> '{}') = ANY (q.choices)
