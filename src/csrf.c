@@ -71,6 +71,22 @@ cookie_name(void)
 	    CSRF_COOKIE;
 }
 
+/* The cookie value's issue time set to issued and signed again; its
+ * random part, already in value, stays. */
+static void
+stamp(time_t issued, char *value)
+{
+	char	 t[TIME_HEX + 1];
+
+	snprintf(t, sizeof(t), "%08lx", (unsigned long)issued & 0xffffffffUL);
+	memcpy(value, t, TIME_HEX);
+	value[TIME_HEX] = '.';
+	value[TIME_HEX + 1 + RAND_HEX] = '.';
+	mac("cookie", value, TIME_HEX + 1 + RAND_HEX,
+	    value + TIME_HEX + 1 + RAND_HEX + 1, SIG_HEX);
+	value[CSRF_VALUE_LEN] = '\0';
+}
+
 void
 csrf_issue(time_t issued, char *value)
 {
@@ -78,12 +94,16 @@ csrf_issue(time_t issued, char *value)
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		fatal("getrandom");
-	snprintf(value, TIME_HEX + 2, "%08lx.",
-	    (unsigned long)issued & 0xffffffffUL);
 	hex(value + TIME_HEX + 1, rnd, sizeof(rnd));
-	value[TIME_HEX + 1 + RAND_HEX] = '.';
-	mac("cookie", value, TIME_HEX + 1 + RAND_HEX,
-	    value + TIME_HEX + 1 + RAND_HEX + 1, SIG_HEX);
+	stamp(issued, value);
+}
+
+/* A form's field: the HMAC of the cookie's random part, which a renewed
+ * cookie keeps, so the forms open in other tabs still pass. */
+static void
+form_field(const char *cookie, char *field)
+{
+	mac("form", cookie + TIME_HEX + 1, RAND_HEX, field, CSRF_HEX);
 }
 
 /*
@@ -148,14 +168,18 @@ csrf_prepare(struct request *req, struct response *resp, char *field)
 {
 	char	 cookie[CSRF_VALUE_LEN + 1];
 	int	 https = strncmp(cfg.base_url, "https:", 6) == 0;
+	long	 life = cookie_value(req, cookie);
 
-	if (cookie_value(req, cookie) < CSRF_RENEW) {
-		csrf_issue(time(NULL), cookie);
+	if (life < CSRF_RENEW) {
+		if (life < 0)
+			csrf_issue(time(NULL), cookie);
+		else
+			stamp(time(NULL), cookie);
 		resp_header(resp, "Set-Cookie", "%s=%s; Path=/; Max-Age=%d; "
-		    "HttpOnly; SameSite=Strict%s", cookie_name(), cookie,
+		    "HttpOnly; SameSite=Lax%s", cookie_name(), cookie,
 		    CSRF_MAX_AGE, https ? "; Secure" : "");
 	}
-	mac("form", cookie, CSRF_VALUE_LEN, field, CSRF_HEX);
+	form_field(cookie, field);
 }
 
 /* 1 when the form's field matches a good cookie sent with it. */
@@ -166,6 +190,33 @@ csrf_check(struct request *req, const char *field, size_t len)
 
 	if (len != CSRF_HEX || cookie_value(req, cookie) < 0)
 		return 0;
-	mac("form", cookie, CSRF_VALUE_LEN, want, CSRF_HEX);
+	form_field(cookie, want);
 	return CRYPTO_memcmp(want, field, CSRF_HEX) == 0;
+}
+
+void
+csrf_attempt(char *out)
+{
+	unsigned char	 rnd[CSRF_ATTEMPT_HEX / 2];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		fatal("getrandom");
+	hex(out, rnd, sizeof(rnd));
+}
+
+int
+csrf_attempt_key(const char *attempt, size_t alen, const char *body,
+    size_t len, char *key)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+
+	if (alen != CSRF_ATTEMPT_HEX || !is_hex(attempt, alen))
+		return 0;
+	if (EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen < 32)
+		fatalx("SHA-256 failed");
+	memcpy(key, "form-", 5);
+	hex(key + 5, md, 32);
+	return 1;
 }

@@ -153,7 +153,7 @@ reg_form(struct request *req, struct response *resp, const char *slug,
     const char *questions, const struct form_state *fs, int waitlist)
 {
 	struct buf	*b = &resp->body;
-	char		 tok[CSRF_HEX + 1];
+	char		 tok[CSRF_HEX + 1], attempt[CSRF_ATTEMPT_HEX + 1];
 	struct form_state empty;
 	size_t		 f;
 
@@ -161,6 +161,7 @@ reg_form(struct request *req, struct response *resp, const char *slug,
 	if (fs == NULL)
 		fs = &empty;
 	csrf_prepare(req, resp, tok);
+	csrf_attempt(attempt);
 	buf_adds(b, "<form class=\"register\" method=\"post\" novalidate "
 	    "action=\"/events/");
 	html_esc(b, slug);
@@ -169,6 +170,9 @@ reg_form(struct request *req, struct response *resp, const char *slug,
 	buf_adds(b, "\">\n<input type=\"hidden\" name=\""
 	    CSRF_FIELD "\" value=\"");
 	buf_adds(b, tok);
+	buf_adds(b, "\">\n<input type=\"hidden\" name=\"" CSRF_ATTEMPT
+	    "\" value=\"");
+	buf_adds(b, attempt);
 	buf_adds(b, "\">\n");
 	for (f = 0; f < FIELD__MAX; f++)
 		field(b, (enum field_id)f, fs->value[f], fs->error[f]);

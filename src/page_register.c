@@ -32,8 +32,10 @@
 
 #define FIELD_CAP	8192	/* decoded bytes; the limits come after */
 
-/* The form's inputs: the CSRF token, the fields of fields.h, a honeypot. */
-enum { F_CSRF, F_FIELD, F_HONEYPOT = F_FIELD + FIELD__MAX, F__MAX };
+/* The form's inputs: the CSRF token, the attempt id, the fields of
+ * fields.h, a honeypot. */
+enum { F_CSRF, F_ATTEMPT, F_FIELD, F_HONEYPOT = F_FIELD + FIELD__MAX,
+    F__MAX };
 
 /* The patron's words for what field_check() found, one sentence per
  * field and problem (a translation cannot assemble them from parts). */
@@ -137,14 +139,15 @@ answer_errors(const char *slug, const struct question_form *qf,
  * POST /events/{slug}/register, form csrf, name, email, organization,
  * website (a honeypot) and the event's questions (page_questions.h): 200
  * what happened (never the token); 422 the form again with each field's
- * and answer's message; 403/409 the event's state; 404; 400; 403 CSRF;
- * 503.
+ * and answer's message; 403/409 the event's state; 404; 400; 403 CSRF
+ * (the form again, as typed); 503.
  */
 void
 h_page_register(struct request *req, struct response *resp)
 {
 	static char	 vals[FIELD__MAX][FIELD_CAP], hp[FIELD_CAP];
-	char		 csrf[CSRF_HEX + 2];
+	char		 csrf[CSRF_HEX + 2], attempt[CSRF_ATTEMPT_HEX + 2];
+	char		 key[CSRF_ATTEMPT_KEY + 1];
 	struct form_field *f = NULL;
 	struct question_form qf;
 	struct form_state	 fs;
@@ -156,7 +159,7 @@ h_page_register(struct request *req, struct response *resp)
 	PGresult	*ev;
 	size_t		 i, len, nf, arenasz;
 	enum field_error e;
-	int		 bad = 0;
+	int		 bad = 0, expired;
 
 	/* The event first: its questions are fields of the form. */
 	if ((ev = load_event(req, resp, NULL)) == NULL)
@@ -171,6 +174,8 @@ h_page_register(struct request *req, struct response *resp)
 		goto done;
 	}
 	f[F_CSRF] = (struct form_field){ CSRF_FIELD, csrf, sizeof(csrf), 0, 0 };
+	f[F_ATTEMPT] = (struct form_field){ CSRF_ATTEMPT, attempt,
+	    sizeof(attempt), 0, 0 };
 	f[F_HONEYPOT] = (struct form_field){ "website", hp, sizeof(hp), 0, 0 };
 	for (i = 0; i < FIELD__MAX; i++) {
 		f[F_FIELD + i].key = field_specs[i].name;
@@ -184,10 +189,7 @@ h_page_register(struct request *req, struct response *resp)
 		    "back, reload the event page and try again."));
 		goto done;
 	}
-	if (!csrf_check(req, csrf, f[F_CSRF].len)) {
-		html_error_page(resp, 403, NULL);
-		goto done;
-	}
+	expired = !csrf_check(req, csrf, f[F_CSRF].len);
 
 	memset(&fs, 0, sizeof(fs));
 	memset(&out, 0, sizeof(out));
@@ -196,6 +198,8 @@ h_page_register(struct request *req, struct response *resp)
 		e = field_check((enum field_id)i, vals[i], f[F_FIELD + i].len,
 		    &value, &len);
 		fs.value[i] = value;
+		if (expired)
+			continue;
 		fs.error[i] = form_message((enum field_id)i, e, msg[i],
 		    sizeof(msg[i]));
 		if (fs.error[i] != NULL && !bad)
@@ -206,6 +210,18 @@ h_page_register(struct request *req, struct response *resp)
 		given = question_form_answers(&qf, f + F__MAX);
 		answers = cJSON_PrintUnformatted(given);
 		fs.answers = given;
+	}
+	if (expired) {
+		/* No cookie, or not the one the form was made for: nothing is
+		 * sent, and what the patron typed comes back in a fresh form
+		 * (its own new token) to send again by their own hand. */
+		fs.notice = _("This form had expired, so nothing was sent. "
+		    "Check your details and press Register again. If this "
+		    "happens again, allow this site's cookie: the form needs "
+		    "it.");
+		resp->status = 403;
+		event_box(req, resp, ev, db_value(ev, 0, "timezone"), &fs);
+		goto done;
 	}
 
 	if (f[F_HONEYPOT].len > 0) {
@@ -224,6 +240,12 @@ h_page_register(struct request *req, struct response *resp)
 		in.organization = *fs.value[FIELD_ORGANIZATION] != '\0' ?
 		    fs.value[FIELD_ORGANIZATION] : NULL;
 		in.source = "web";
+		/* The same form sent again (a reload of the answer, a
+		 * double click) is answered as the first time, and does
+		 * nothing twice (csrf.h). */
+		if (csrf_attempt_key(attempt, f[F_ATTEMPT].len, req->body.data,
+		    req->body.len, key))
+			in.idempotency_key = key;
 		in.language = req->lang_asked;
 		in.remote_addr = http_param(req, "REMOTE_ADDR");
 		in.answers = answers;

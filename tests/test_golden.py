@@ -16,7 +16,7 @@ Normalised, because it differs from run to run, and nothing else:
   1. the headers Date and Content-Length are left out (the time; the length
      changes with the normalised values below);
   2. the CSRF cookie's value (Set-Cookie) and the form's hidden csrf field
-     -> {csrf};
+     -> {csrf}; its attempt id -> {attempt};
   3. the cancellation token in /cancel/ and /registration/ links and
      forms -> {token};
   4. the test stack's origin (http://127.0.0.1:PORT, also percent-encoded
@@ -56,6 +56,7 @@ def normalise(text):
     host = urllib.parse.urlsplit(origin).hostname
     text = re.sub(r"(eventbox_csrf=)[^;\s]+", r"\1{csrf}", text)
     text = re.sub(r'(name="csrf" value=")[0-9a-f]+"', r'\1{csrf}"', text)
+    text = re.sub(r'(name="attempt" value=")[0-9a-f]+"', r'\1{attempt}"', text)
     text = re.sub(r"/(cancel|registration)/[0-9A-Za-z_-]{16,}", r"/\1/{token}", text)
     text = text.replace(origin, "{origin}")
     text = text.replace("webcal://" + origin.split("://", 1)[1], "webcal://{hostport}")

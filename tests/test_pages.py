@@ -28,6 +28,14 @@ def csrf_of(r):
     return m.group(1)
 
 
+def attempt_of(r, required=True):
+    """The form's attempt id, new on every page served (src/csrf.h); None
+    from a page without the form when not required."""
+    m = re.search(r'name="attempt" value="([0-9a-f]{32})"', r.text)
+    assert m or not required, r.text[:2000]
+    return m.group(1) if m else None
+
+
 class Patron:
     """One browser: keeps the CSRF cookie, sends forms like a browser."""
 
@@ -56,7 +64,11 @@ class Patron:
         event's questions."""
         page = self.get(f"/events/{slug}")
         assert page.status == 200, page
-        fields = [("csrf", csrf or csrf_of(page)), ("name", name),
+        # As a browser: the page's attempt id when it has the form (one
+        # loaded before the event filled up posts it all the same).
+        attempt = attempt_of(page, required=False)
+        fields = [("csrf", csrf or csrf_of(page)),
+                  *([("attempt", attempt)] if attempt else []), ("name", name),
                   ("email", f"ann-{uuid.uuid4().hex[:8]}@example.org"
                    if email is None else email),
                   ("organization", organization), ("website", website),
@@ -337,7 +349,7 @@ def test_the_only_cookie_is_the_csrf_one_with_its_attributes(api, make_event):
     assert re.fullmatch(r"eventbox_csrf=[0-9a-f]{8}\.[0-9a-f]{32}\.[0-9a-f]{32}",
                         name)
     attrs = {a.strip().lower() for a in attrs.split(";")}
-    assert {"path=/", "httponly", "samesite=strict", "max-age=43200"} <= attrs
+    assert {"path=/", "httponly", "samesite=lax", "max-age=43200"} <= attrs
     assert "secure" not in attrs     # the test stack is plain http
     for path in ("/events", "/events/no-such-event"):
         assert api.get(path).header("Set-Cookie") is None
@@ -519,12 +531,62 @@ def test_without_the_cookie_the_form_is_refused(api, patron, db, make_event):
     stranger = Patron(api)
     r = stranger.post(f"/events/{slug}/register", fields)
     assert r.status == 403 and is_html(r), r
+    # Nothing sent; the form again, as typed, with a new token (and its
+    # cookie) to send by the patron's own hand, and why.
+    assert "This form had expired, so nothing was sent." in r.text
+    assert "allow this site&#39;s cookie" in r.text or "allow this site's cookie" in r.text
+    assert 'value="ann@example.org"' in r.text and 'value="Ann"' in r.text
+    assert csrf_of(r) != fields[0][1] and r.header("Set-Cookie") is not None
     # Another browser's cookie with this browser's field: refused too.
     stranger.get(f"/events/{slug}")
     assert stranger.post(f"/events/{slug}/register", fields).status == 403
     fields[0] = ("csrf", "0" * 64)
     assert patron.post(f"/events/{slug}/register", fields).status == 403
     assert registrations(db, slug) == 0
+
+
+def test_the_same_form_sent_again_is_answered_as_the_first_time(patron, db, make_event):
+    """A reload of the answer is the browser sending the form again: it was
+    answered as a new registration of a registered address ("number 1 on
+    the waiting list" to a seat holder) and sent a note that revoked the
+    links of the confirmation the patron kept."""
+    slug = make_event(capacity=1)
+    addr = f"r-{uuid.uuid4().hex[:8]}@example.org"
+    page = patron.get(f"/events/{slug}")
+    fields = [("csrf", csrf_of(page)), ("attempt", attempt_of(page)), ("name", "Ann"),
+              ("email", addr), ("organization", ""), ("website", "")]
+    first = patron.post(f"/events/{slug}/register", fields)
+    assert first.status == 200 and "You are registered" in first.text, first
+    token = db.tokens(addr)[-1]
+    for _ in range(2):
+        again = patron.post(f"/events/{slug}/register", fields)
+        assert again.status == 200, again
+        assert "You are registered" in again.text and "waiting list" not in again.text
+    assert db.summary(slug)["confirmed"] == 1 and db.summary(slug)["waitlisted"] == 0
+    assert db.tokens(addr, "already_registered") == []
+    assert patron.get(f"/cancel/{token}").status == 200
+    # The same form with something changed is another request: a repeat
+    # of a registered address, answered as a new one would be (the event
+    # is full now), the note sent.
+    changed = [(k, "Ann Reader" if k == "name" else v) for k, v in fields]
+    other = patron.post(f"/events/{slug}/register", changed)
+    assert other.status == 200 and "waiting list" in other.text, other
+    assert len(db.tokens(addr, "already_registered")) == 1
+
+
+def test_a_new_page_is_a_new_attempt_after_cancelling(patron, db, make_event):
+    """The attempt id is the page's: the patron who cancelled and comes back
+    to register again with the same details is registered again."""
+    slug = make_event()
+    addr = f"n-{uuid.uuid4().hex[:8]}@example.org"
+    assert patron.register(slug, name="Ann", email=addr).status == 200
+    token = db.tokens(addr)[-1]
+    ask = patron.get(f"/cancel/{token}")
+    assert patron.post(f"/cancel/{token}", [("csrf", csrf_of(ask))]).status == 200
+    assert db.summary(slug)["confirmed"] == 0
+    r = patron.register(slug, name="Ann", email=addr)
+    assert r.status == 200 and "You are registered" in r.text, r
+    assert db.summary(slug)["confirmed"] == 1
 
 
 def test_a_cookie_the_server_did_not_issue_is_replaced_and_refused(

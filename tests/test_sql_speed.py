@@ -73,6 +73,32 @@ def test_a_full_event_answers_full_without_waiting_for_its_lock(api, make_event)
     assert elapsed < 1.0, f"waited {elapsed:.2f}s for the lock"
 
 
+def test_a_new_idempotency_key_on_a_full_event_answers_without_the_lock(api, make_event):
+    """Every registration form carries a key (its attempt id): a crowd
+    pressing "Register" on a full event must not queue on its lock for it.
+    A key that has an answer kept is replayed, under the lock, as it was."""
+    slug = make_event(capacity=1, waitlist=False)
+    key, addr = str(uuid.uuid4()), email()
+    first = api.register(slug, "First", addr, headers={"Idempotency-Key": key})
+    assert first.status == 201, first
+    lock = EventLock(slug)
+    try:
+        t0 = time.monotonic()
+        r = api.register(slug, "Late", email(),
+                         headers={"Idempotency-Key": str(uuid.uuid4())})
+        elapsed = time.monotonic() - t0
+    finally:
+        lock.release()
+    assert r.status == 409 and r.json["error"]["code"] == "event_full", r
+    assert elapsed < 1.0, f"waited {elapsed:.2f}s for the lock"
+    lock = EventLock(slug)
+    threading.Timer(0.5, lock.release).start()
+    t0 = time.monotonic()
+    replay = api.register(slug, "First", addr,
+                          headers={"Idempotency-Key": key})
+    assert replay.status == 201 and time.monotonic() - t0 >= 0.4, replay
+
+
 def test_a_full_event_with_room_on_the_waiting_list_still_takes_the_lock(
         api, make_event):
     slug = make_event(capacity=1, waitlist=True)

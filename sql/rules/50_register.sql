@@ -66,8 +66,9 @@ $$;
 -- other attempt on that row, only to answer "full".  Measured with pgbench
 -- on a full event, waiting list off (docs/PERFORMANCE.md): ~4,300/s with 1
 -- client and ~780-2,400/s with 64 with the lock; ~15,000/s and ~30,000/s
--- without.  It answers only when nothing would be written: no idempotency
--- key to record, the event open and the address eligible (else another
+-- without.  It answers only when nothing would be written: no answer kept
+-- under the request's idempotency key (a key with none takes it: 'full'
+-- is never kept), the event open and the address eligible (else another
 -- answer comes first), no seat and no room on the waiting list
 -- (seat_outcome), and, for staff only, the address not registered (staff
 -- are told already_registered, under the lock).  A patron's address takes
@@ -154,27 +155,33 @@ BEGIN
                                     || coalesce(v_org, '')
                                     || CASE WHEN p_answers IS NULL OR p_answers = '{}' THEN ''
                                             ELSE chr(10) || p_answers::text END, 'UTF8'));
+    END IF;
+    -- Fast path (see above): a plainly full event, read without the lock.
+    IF p_seen.id IS NOT NULL THEN
+        e := p_seen;
+    ELSIF p_event ~ '^[0-9]{1,18}$' THEN
+        SELECT * INTO e FROM events WHERE id = p_event::bigint;
     ELSE
-        -- Fast path (see above): a plainly full event, read without the lock.
-        IF p_seen.id IS NOT NULL THEN
-            e := p_seen;
-        ELSIF p_event ~ '^[0-9]{1,18}$' THEN
-            SELECT * INTO e FROM events WHERE id = p_event::bigint;
-        ELSE
-            SELECT * INTO e FROM events WHERE slug = p_event;
-        END IF;
-        IF e.id IS NOT NULL AND e.status = 'published' AND registration_state(e) = 'open'
-           AND seat_outcome(e) = 'full' AND NOT (has_holds(e) AND holds_due(e.id))
-           AND NOT (e.members_only AND NOT p_any_domain AND v_member IS NULL)
-           AND (p_source <> 'staff'
-                OR NOT EXISTS (SELECT 1 FROM registrations r
-                                WHERE r.event_id = e.id AND lower(r.email) = lower(v_email)
-                                  AND r.status <> 'cancelled')) THEN
-            outcome := 'full';
-            event_id := e.id;
-            event_slug := e.slug;
-            RETURN;
-        END IF;
+        SELECT * INTO e FROM events WHERE slug = p_event;
+    END IF;
+    -- A key with an answer kept (a retry, the registration form sent
+    -- again) is replayed under the lock, whatever the event is now.  The
+    -- key is looked for after the event was read: a first attempt that
+    -- filled the event had committed its key with its seat.
+    IF e.id IS NOT NULL AND e.status = 'published' AND registration_state(e) = 'open'
+       AND seat_outcome(e) = 'full' AND NOT (has_holds(e) AND holds_due(e.id))
+       AND NOT (e.members_only AND NOT p_any_domain AND v_member IS NULL)
+       AND (p_source <> 'staff'
+            OR NOT EXISTS (SELECT 1 FROM registrations r
+                            WHERE r.event_id = e.id AND lower(r.email) = lower(v_email)
+                              AND r.status <> 'cancelled'))
+       AND (p_idempotency_key IS NULL
+            OR NOT EXISTS (SELECT 1 FROM idempotency_keys k
+                            WHERE k.event_id = e.id AND k.key = p_idempotency_key)) THEN
+        outcome := 'full';
+        event_id := e.id;
+        event_slug := e.slug;
+        RETURN;
     END IF;
 
     -- 2. The decision, under the event row lock, which comes first, always.

@@ -99,7 +99,7 @@ for (const javaScript of [true, false]) {
                 const cookies = await ctx.cookies();
                 assert.deepEqual(cookies.map((c) => c.name), ["eventbox_csrf"]);
                 assert.equal(cookies[0].httpOnly, true);
-                assert.equal(cookies[0].sameSite, "Strict");
+                assert.equal(cookies[0].sameSite, "Lax");
                 assert.deepEqual(foreignRequests(ctx), []);
                 assert.deepEqual(dialogs, []);
             } finally {
@@ -107,3 +107,42 @@ for (const javaScript of [true, false]) {
             }
         });
 }
+
+// The consortium's site (another site, served by the browser itself) links
+// to two events.  The patron opens one in a tab, starts its form, then
+// opens the other from the consortium's page: that arrival must not
+// replace the cookie under the first tab's form (it did while the cookie
+// was SameSite=Strict: "This form has expired", what was typed lost).
+test("a form still registers after another tab arrived from a link elsewhere",
+    async () => {
+        const first = makeEvent(), second = makeEvent();
+        const email = `${uniq("tabs")}@example.org`;
+        const ctx = await openBrowser();
+        try {
+            await ctx.route("http://consortium.example/**", (route) =>
+                route.fulfill({ contentType: "text/html", body:
+                    `<!doctype html><title>Consortium</title>
+                     <a id="a" href="${BASE}/events/${first}">A</a>
+                     <a id="b" href="${BASE}/events/${second}">B</a>` }));
+            const site = await ctx.newPage();
+            await site.goto("http://consortium.example/");
+            const [tab1] = await Promise.all([ctx.waitForEvent("page"),
+                site.click("#a", { modifiers: ["Control"] })]);
+            await tab1.waitForLoadState();
+            await tab1.fill("#name", "Ann Tabs");
+            await tab1.fill("#email", email);
+            const [tab2] = await Promise.all([ctx.waitForEvent("page"),
+                site.click("#b", { modifiers: ["Control"] })]);
+            await tab2.waitForLoadState();
+            assert.match(tab2.url(), new RegExp(`/events/${second}$`));
+            const [resp] = await Promise.all([tab1.waitForNavigation(),
+                tab1.click("form.register button[type=submit]")]);
+            assert.equal(resp.status(), 200, await tab1.textContent("h1"));
+            assert.match(await tab1.textContent("h1"), /You are registered/);
+            const cookies = await ctx.cookies(BASE);
+            assert.equal(cookies.length, 1);
+            assert.equal(cookies[0].sameSite, "Lax");
+        } finally {
+            await ctx.closeAll();
+        }
+    });
