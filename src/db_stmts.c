@@ -401,11 +401,12 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_CONFIRM] = { "confirm", 1,
 	    "SELECT outcome, status, position, event_slug"
 	    " FROM eventbox.confirm_registration($1::text)" },
-	[STMT_PAGE_HOLD] = { "page_hold", 1,
+	/* $1 token, $2 the zone to show times in or NULL */
+	[STMT_PAGE_HOLD] = { "page_hold", 2,
 	    "SELECT hold, status, name, event_slug, event_title, format,"
-	    " timezone, " PAGE_TIMES("timezone") ","
-	    " " LOCAL_TIME("held_until", "timezone") " AS held_until_text,"
-	    " eventbox.iso_local(held_until, timezone) AS held_until_local"
+	    " timezone, " PAGE_TIMES("coalesce($2::text, timezone)") ","
+	    " eventbox.iso_local(held_until, coalesce($2::text, timezone))"
+	    " AS held_until_local"
 	    " FROM eventbox.registration_hold($1::text)" },
 	/* $1 token, $2 the zone to show times in or NULL: the "my
 	 * registration" page, with the event's public details. */

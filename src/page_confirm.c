@@ -23,7 +23,7 @@
 #include "validate.h"
 
 static void
-event_facts(struct buf *b, const PGresult *res)
+event_facts(struct buf *b, const PGresult *res, const char *zone)
 {
 	buf_printf(b, "<dl class=\"facts\">\n<dt>%s</dt><dd>", _("Name"));
 	html_esc(b, db_value(res, 0, "name"));
@@ -31,7 +31,7 @@ event_facts(struct buf *b, const PGresult *res)
 	page_event_link(b, db_value(res, 0, "event_slug"),
 	    db_value(res, 0, "event_title"));
 	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("When"));
-	page_when(b, res, 0, db_value(res, 0, "timezone"));
+	page_when(b, res, 0, zone);
 	buf_adds(b, "</dd>\n</dl>\n");
 }
 
@@ -52,22 +52,18 @@ back_link(struct buf *b, const char *slug)
 	buf_printf(b, "\">%s</a></p>\n", _("Back to the event"));
 }
 
-/* "Your place is held until 3:00pm (event time)." */
+/* "Your place is held until Monday, November 2, 2026 at 3:00pm (Eastern
+ * Time ...)", in the zone the times are shown in: a time of day alone
+ * read as "ends now" on the day before a hold of days ended. */
 static void
-held_until(struct buf *b, const PGresult *res)
+held_until(struct buf *b, const PGresult *res, const char *zone)
 {
-	struct local_time	 t;
-	struct buf		 tm = BUF_INIT, line = BUF_INIT;
-	const char		*kv[2];
+	struct buf	 line = BUF_INIT;
 
-	page_local(res, 0, "held_until_local", &t);
-	i18n_time(&tm, &t);
-	kv[0] = "time";
-	kv[1] = tm.data;
-	i18n_fill(&line, _("Your place is held until {time} (event time). "
-	    "Press the button to keep it."), kv, 2);
+	page_fill_date_time(&line, _("Your place is held until {date} at "
+	    "{time} ({zone}). Press the button to keep it."), res,
+	    "held_until_local", zone);
 	paragraph(b, line.data);
-	buf_free(&tm);
 	buf_free(&line);
 }
 
@@ -87,42 +83,55 @@ expired_page(struct response *resp, const char *slug)
 }
 
 /*
- * GET /confirm/{token}: shows the held registration and a button that
- * confirms it.  200 (also when already confirmed: it says so); 404 one
- * calm page for a token malformed, unknown, replaced or cancelled; 410 the
- * hold ended; 503.
+ * GET /confirm/{token}[?tz=ZONE]: shows the held registration, until when
+ * it is held, in the zone picked (one of page_zones[]; the event's own by
+ * default), and a button that confirms it.  200 (also when already
+ * confirmed: it says so); 400 unknown zone; 404 one calm page for a token
+ * malformed, unknown, replaced or cancelled; 410 the hold ended; 503.
  */
 void
 h_page_confirm_show(struct request *req, struct response *resp)
 {
-	const char	*tok = req->args[0], *hold;
-	PGresult	*res;
-	struct buf	*b = &resp->body;
-	char		 field[CSRF_HEX + 1];
+	struct query_value	 tz;
+	const char		*tok = req->args[0], *hold, *zone, *vals[2];
+	PGresult		*res;
+	struct buf		*b = &resp->body;
+	struct buf		 action = BUF_INIT;
+	char			 field[CSRF_HEX + 1];
 
+	if (page_tz_query(req, resp, &tz, _("That time zone is not one we "
+	    "can show. Pick one from the list on the page.")) == -1)
+		return;
 	if (!token_valid(tok, req->args_len[0])) {
 		html_link_inactive(resp, LINK_INACTIVE_WHY);
 		return;
 	}
-	if ((res = db_fetch(req, resp, STMT_PAGE_HOLD, 1, &tok,
+	vals[0] = tok;
+	vals[1] = tz.present ? tz.text : NULL;
+	if ((res = db_fetch(req, resp, STMT_PAGE_HOLD, 2, vals,
 	    MISSING_OK)) == NULL)
 		return;
 	hold = PQntuples(res) == 0 ? "cancelled" : db_value(res, 0, "hold");
+	zone = PQntuples(res) == 0 ? NULL : tz.present ? tz.text :
+	    db_value(res, 0, "timezone");
 	if (strcmp(hold, "cancelled") == 0)
 		html_link_inactive(resp, LINK_INACTIVE_WHY);
 	else if (strcmp(hold, "expired") == 0)
 		expired_page(resp, db_value(res, 0, "event_slug"));
 	else if (strcmp(hold, "confirmed") == 0) {
 		html_page(resp, _("Already confirmed"));
-		event_facts(b, res);
+		event_facts(b, res, zone);
 		paragraph(b, _("Nothing more to do: the email that followed "
 		    "the confirmation has your cancellation link."));
 		html_end(resp);
 	} else {
 		csrf_prepare(req, resp, field);
 		html_page(resp, _("Confirm your registration?"));
-		event_facts(b, res);
-		held_until(b, res);
+		event_facts(b, res, zone);
+		held_until(b, res, zone);
+		buf_adds(&action, "/confirm/");
+		buf_adds(&action, tok);
+		page_tz_form(b, action.data, zone, db_value(res, 0, "timezone"));
 		buf_adds(b, "<form method=\"post\" action=\"/confirm/");
 		html_esc(b, tok);
 		page_lang_query(b, 0);
@@ -136,6 +145,7 @@ h_page_confirm_show(struct request *req, struct response *resp)
 		    "about it."));
 		html_end(resp);
 	}
+	buf_free(&action);
 	PQclear(res);
 }
 

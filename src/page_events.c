@@ -256,10 +256,6 @@ h_page_events(struct request *req, struct response *resp)
 	html_end(resp);
 }
 
-static const struct query_param tz_param[] = {
-	{ "tz", Q_TEXT, 0, 63, 0, NULL, NULL },
-};
-
 /*
  * GET /events/{slug}: the event box with the registration form; tz (one
  * of page_zones[]) shows the times in another zone.  200; 400 unknown
@@ -270,14 +266,10 @@ h_page_event(struct request *req, struct response *resp)
 {
 	struct query_value	 tz;
 	PGresult		*res;
-	size_t			 bad;
 
-	if (query_parse(req->query, tz_param, 1, &tz, &bad) == -1 ||
-	    (tz.present && !zone_known(tz.text))) {
-		html_error_page(resp, 400, _("That time zone is not one we "
-		    "can show. Pick one from the list on the event page."));
+	if (page_tz_query(req, resp, &tz, _("That time zone is not one we "
+	    "can show. Pick one from the list on the event page.")) == -1)
 		return;
-	}
 	if ((res = load_event(req, resp, tz.present ? tz.text : NULL)) ==
 	    NULL)
 		return;

@@ -312,6 +312,23 @@ zone_label(const char *iana)
 }
 
 /* The GET form that shows the times in another of page_zones[]. */
+int
+page_tz_query(const struct request *req, struct response *resp,
+    struct query_value *tz, const char *why)
+{
+	static const struct query_param	 param[] = {
+		{ "tz", Q_TEXT, 0, 63, 0, NULL, NULL },
+	};
+	size_t				 bad;
+
+	if (query_parse(req->query, param, 1, tz, &bad) == -1 ||
+	    (tz->present && !zone_known(tz->text))) {
+		html_error_page(resp, 400, why);
+		return -1;
+	}
+	return 0;
+}
+
 void
 page_tz_form(struct buf *b, const char *action, const char *shown,
     const char *own)

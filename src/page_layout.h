@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "http.h"
 #include "i18n.h"
+#include "query.h"
 
 struct page_zone {
 	const char	*iana;
@@ -61,6 +62,11 @@ void	 html_link_inactive(struct response *, const char *why);
 int	 html_link_form(struct request *, struct response *);
 
 int	 zone_known(const char *iana);
+/* ?tz=, the zone the patron picked to see a page's times in: in tz->text
+ * (tz->present 0: none, the event's own); -1 after answering 400 with why
+ * (translated) for a zone that is not one of page_zones[]. */
+int	 page_tz_query(const struct request *, struct response *,
+	    struct query_value *tz, const char *why);
 const char *zone_label(const char *iana);	/* the IANA name if unknown */
 void	 page_tz_form(struct buf *, const char *action, const char *shown,
 	    const char *own);

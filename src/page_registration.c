@@ -24,10 +24,6 @@
 #define UNKNOWN	N_("The link was copied incompletely, or the registration " \
 	"it belonged to no longer exists.")
 
-static const struct query_param tz_param[] = {
-	{ "tz", Q_TEXT, 0, 63, 0, NULL, NULL },
-};
-
 static void
 fact(struct buf *b, const char *term, const char *value, int is_link)
 {
@@ -96,15 +92,11 @@ h_page_registration(struct request *req, struct response *resp)
 	struct buf		 action = BUF_INIT;
 	const char		*params[2], *slug, *status, *ev_status, *zone;
 	PGresult		*res;
-	size_t			 bad;
 	int			 live, public, cancelled;
 
-	if (query_parse(req->query, tz_param, 1, &tz, &bad) == -1 ||
-	    (tz.present && !zone_known(tz.text))) {
-		html_error_page(resp, 400, _("That time zone is not one we "
-		    "can show. Pick one from the list on the page."));
+	if (page_tz_query(req, resp, &tz, _("That time zone is not one we "
+	    "can show. Pick one from the list on the page.")) == -1)
 		return;
-	}
 	if (!token_valid(req->args[0], req->args_len[0])) {
 		html_link_inactive(resp, UNKNOWN);
 		return;

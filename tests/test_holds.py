@@ -523,6 +523,41 @@ def test_the_confirmation_link_asks_first_and_only_the_post_confirms(api, db,
     assert patron.get("/confirm/" + "0" * 36).status == 404
 
 
+def test_the_confirmation_page_gives_the_holds_end_with_its_date_and_zone(
+        api, db, make_event):
+    """"Your place is held until 10:11pm (event time)": a hold of two days
+    read, at 10:11pm, as ending now, and the zone had no name.  The date and
+    the zone as the registration page gives them, in the zone picked."""
+    slug = confirm_event(make_event, timezone="Asia/Tokyo", hold_minutes=2880)
+    a = email()
+    assert api.register(slug, "H", a).status == 202
+    tok = last_token(db, a, "confirm_address")
+
+    def until(zone):
+        return db.one("SELECT to_char(held_until AT TIME ZONE %s,"
+                      " 'FMDay, FMMonth FMDD, YYYY'), lower(to_char(held_until"
+                      " AT TIME ZONE %s, 'FMHH12:MIam')) FROM eventbox.registrations"
+                      " WHERE email = %s", zone, zone, a)
+    day, time = until("Asia/Tokyo")
+    page = api.get(f"/confirm/{tok}")
+    assert page.status == 200, page
+    assert f"Your place is held until {day} at {time} (Tokyo)." in page.text, page.text
+    assert "event time" not in page.text
+    day, time = until("America/New_York")
+    page = api.get(f"/confirm/{tok}?tz=America/New_York")
+    assert page.status == 200, page
+    assert (f"held until {day} at {time} (Eastern Time - US &amp; Canada)"
+            in page.text), page.text
+    assert '<option value="America/New_York" selected>' in page.text
+    assert "Confirm my registration</button>" in page.text
+    es = api.get(f"/confirm/{tok}?lang=es")
+    assert "(Tokio)" in es.text and "hora del evento" not in es.text
+    assert "Su lugar está reservado hasta el " in es.text
+    bad = api.get(f"/confirm/{tok}?tz=Mars/Olympus")
+    assert bad.status == 400 and "Mars" not in bad.text
+    assert reg(db, a)[1] is True                       # still held
+
+
 def test_the_admin_api_shows_holds(admin, db, make_event, api):
     slug = confirm_event(make_event, capacity=2)
     a = email()
