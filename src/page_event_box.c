@@ -148,9 +148,13 @@ error_summary(struct buf *b, const struct form_state *fs,
 	buf_adds(b, "</ul>\n</div>\n");
 }
 
+/* The form posts to /events/SLUG/register, with ?tz= when the times are
+ * shown in another zone than the event's (tz, else NULL): the form that
+ * comes back with errors shows them in that zone still. */
 static void
 reg_form(struct request *req, struct response *resp, const char *slug,
-    const char *questions, const struct form_state *fs, int waitlist)
+    const char *tz, const char *questions, const struct form_state *fs,
+    int waitlist)
 {
 	struct buf	*b = &resp->body;
 	char		 tok[CSRF_HEX + 1], attempt[CSRF_ATTEMPT_HEX + 1];
@@ -166,7 +170,11 @@ reg_form(struct request *req, struct response *resp, const char *slug,
 	    "action=\"/events/");
 	html_esc(b, slug);
 	buf_adds(b, "/register");
-	page_lang_query(b, 0);
+	if (tz != NULL) {
+		buf_adds(b, "?tz=");
+		html_urlenc(b, tz);
+	}
+	page_lang_query(b, tz != NULL);
 	buf_adds(b, "\">\n<input type=\"hidden\" name=\""
 	    CSRF_FIELD "\" value=\"");
 	buf_adds(b, tok);
@@ -208,7 +216,7 @@ opens_line(struct buf *b, const PGresult *res)
 
 static void
 registration_box(struct request *req, struct response *resp,
-    const PGresult *res, const struct form_state *fs)
+    const PGresult *res, const char *tz, const struct form_state *fs)
 {
 	struct buf	*b = &resp->body;
 	const char	*state = db_value(res, 0, "registration_state");
@@ -253,11 +261,11 @@ registration_box(struct request *req, struct response *resp,
 			    "address yet: the email that confirms your "
 			    "registration says whether you have a seat or a "
 			    "place on the waiting list."));
-		reg_form(req, resp, slug, questions, fs, 0);
+		reg_form(req, resp, slug, tz, questions, fs, 0);
 	} else if (waitlist) {
 		state_line(b, "state", _("This event is full. Join the waiting "
 		    "list."));
-		reg_form(req, resp, slug, questions, fs, 1);
+		reg_form(req, resp, slug, tz, questions, fs, 1);
 	} else {
 		state_line(b, "state", _("This event is full."));
 		if (confirm)
@@ -450,7 +458,8 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	page_tz_form(b, action.data, shown, db_value(res, 0, "timezone"));
 	buf_free(&action);
 	calendar_links(b, res, cancelled);
-	registration_box(req, resp, res, fs);
+	registration_box(req, resp, res, strcmp(shown,
+	    db_value(res, 0, "timezone")) != 0 ? shown : NULL, fs);
 	buf_printf(b, "<section aria-labelledby=\"about\">\n<h2 id=\"about\">"
 	    "%s</h2>\n", _("Description"));
 	html_paragraphs(b, db_value(res, 0, "description"));

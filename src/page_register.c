@@ -83,7 +83,7 @@ form_message(enum field_id id, enum field_error e, char *msg, size_t msgsz)
 }
 
 static void
-result_page(struct response *resp, const PGresult *ev,
+result_page(struct response *resp, const PGresult *ev, const char *zone,
     const struct registration_result *out, int waitlisted)
 {
 	struct buf	*b = &resp->body;
@@ -97,7 +97,7 @@ result_page(struct response *resp, const PGresult *ev,
 	buf_printf(b, "<p>%s ", C_("event page link", "For"));
 	page_event_link(b, db_value(ev, 0, "slug"), db_value(ev, 0, "title"));
 	buf_adds(b, ": ");
-	page_when(b, ev, 0, db_value(ev, 0, "timezone"));
+	page_when(b, ev, 0, zone);
 	buf_adds(b, ".</p>\n<p>");
 	if (waitlisted && out->position > 0) {
 		buf_printf(b, _("You are number %ld on the waiting list."),
@@ -136,11 +136,12 @@ answer_errors(const char *slug, const struct question_form *qf,
 }
 
 /*
- * POST /events/{slug}/register, form csrf, name, email, organization,
- * website (a honeypot) and the event's questions (page_questions.h): 200
- * what happened (never the token); 422 the form again with each field's
- * and answer's message; 403/409 the event's state; 404; 400; 403 CSRF
- * (the form again, as typed); 503.
+ * POST /events/{slug}/register[?tz=ZONE], form csrf, name, email,
+ * organization, website (a honeypot) and the event's questions
+ * (page_questions.h); tz, as the event page's, the zone its times are shown
+ * in.  200 what happened (never the token); 422 the form again with each
+ * field's and answer's message; 403/409 the event's state; 404; 400 (an
+ * unknown zone too); 403 CSRF (the form again, as typed); 503.
  */
 void
 h_page_register(struct request *req, struct response *resp)
@@ -151,19 +152,24 @@ h_page_register(struct request *req, struct response *resp)
 	struct form_field *f = NULL;
 	struct question_form qf;
 	struct form_state	 fs;
+	struct query_value	 tz;
 	char		 msg[FIELD__MAX][96], *value, *arena = NULL;
 	char		*answers = NULL;
 	cJSON		*given = NULL, *errors = NULL;
 	struct registration_input in;
 	struct registration_result out;
 	PGresult	*ev;
+	const char	*zone;
 	size_t		 i, len, nf, arenasz;
 	enum field_error e;
 	int		 bad = 0, expired;
 
 	/* The event first: its questions are fields of the form. */
-	if ((ev = load_event(req, resp, NULL)) == NULL)
+	if (page_tz_query(req, resp, &tz, _("That time zone is not one we "
+	    "can show. Pick one from the list on the event page.")) == -1 ||
+	    (ev = load_event(req, resp, tz.present ? tz.text : NULL)) == NULL)
 		return;
+	zone = tz.present ? tz.text : db_value(ev, 0, "timezone");
 	if (question_form_init(&qf, db_value(ev, 0, "questions")) == -1)
 		abort();	/* questions_json() wrote it */
 	nf = F__MAX + qf.nfields;
@@ -228,7 +234,7 @@ h_page_register(struct request *req, struct response *resp)
 		/* The honeypot: a bot.  Looks like success, does nothing. */
 		out.message = N_("You are registered. A confirmation email "
 		    "with your cancellation link is on its way.");
-		result_page(resp, ev, &out, 0);
+		result_page(resp, ev, zone, &out, 0);
 		goto done;
 	}
 	if (!bad) {
@@ -266,9 +272,9 @@ h_page_register(struct request *req, struct response *resp)
 		if (out.http_status == 422 && cJSON_GetArraySize(errors) == 0)
 			fs.notice = _(out.message);
 		resp->status = 422;
-		event_box(req, resp, ev, db_value(ev, 0, "timezone"), &fs);
+		event_box(req, resp, ev, zone, &fs);
 	} else if (out.http_status == 201 || out.http_status == 202)
-		result_page(resp, ev, &out,
+		result_page(resp, ev, zone, &out,
 		    strcmp(out.status, "waitlisted") == 0);
 	else if (out.http_status == 404)
 		html_error_page(resp, 404, NULL);
@@ -276,8 +282,10 @@ h_page_register(struct request *req, struct response *resp)
 		/* Full or closed since the page was loaded: show it as it
 		 * is now, with what happened on top. */
 		PQclear(ev);
-		if ((ev = load_event(req, resp, NULL)) == NULL)
+		if ((ev = load_event(req, resp, tz.present ? tz.text :
+		    NULL)) == NULL)
 			goto free;
+		zone = tz.present ? tz.text : db_value(ev, 0, "timezone");
 		/* An address outside the member libraries is the email
 		 * field's to fix: said there (marked invalid, linked from the
 		 * summary), as its other problems are. */
@@ -287,7 +295,7 @@ h_page_register(struct request *req, struct response *resp)
 			    "libraries");
 		else
 			fs.notice = _(out.message);
-		event_box(req, resp, ev, db_value(ev, 0, "timezone"), &fs);
+		event_box(req, resp, ev, zone, &fs);
 		resp->status = out.http_status;
 	}
 done:

@@ -203,6 +203,34 @@ def test_an_unknown_time_zone_is_refused_and_not_echoed(api, make_event, tz):
     assert "<script>" not in r.text and "Olympus" not in r.text
 
 
+def test_the_zone_picked_stays_when_the_form_comes_back_with_errors(
+        patron, db, make_event):
+    """The form's action kept ?lang= but not ?tz=: the 422 page showed the
+    times in the event's zone again, and so did the answer."""
+    slug = make_event()
+    london = db.value("SELECT lower(to_char(starts_at AT TIME ZONE 'Europe/London',"
+                      " 'FMHH12:MIam')) FROM eventbox.events WHERE slug = %s", slug)
+    page = patron.get(f"/events/{slug}?tz=Europe/London&lang=es")
+    action = f'action="/events/{slug}/register?tz=Europe%2FLondon&amp;lang=es"'
+    assert action in page.text, page.text
+    fields = [("csrf", csrf_of(page)), ("name", ""), ("email", "ann@example.org"),
+              ("organization", ""), ("website", "")]
+    r = patron.post(f"/events/{slug}/register?tz=Europe%2FLondon&lang=es", fields)
+    assert r.status == 422 and "Escriba su nombre" in r.text, r
+    assert "<dt>Zona horaria</dt><dd>Londres</dd>" in r.text
+    assert '<option value="Europe/London" selected>' in r.text
+    assert action in r.text
+    # The answer gives the time in the same zone.
+    page = patron.get(f"/events/{slug}?tz=Europe/London")
+    fields[0], fields[1] = ("csrf", csrf_of(page)), ("name", "Ann")
+    r = patron.post(f"/events/{slug}/register?tz=Europe%2FLondon", fields)
+    assert r.status == 200 and "<h1>You are registered</h1>" in r.text, r
+    assert london in r.text and "(London)" in r.text
+    assert patron.post(f"/events/{slug}/register?tz=Mars%2FOlympus",
+                       fields).status == 400
+    assert registrations(db, slug) == 1
+
+
 def test_staff_text_is_escaped(api, make_event):
     slug = make_event(title="<script>alert(1)</script> & \"Q\"",
                       description="<img src=x onerror=alert(1)>\n\n- <b>item</b>",
