@@ -412,6 +412,21 @@ upcoming(struct buf *b, const char *slug)
 	buf_free(&d);
 }
 
+/* How an event is joined online, said as its format has it: a hybrid
+ * event is attended in person too ("" for one in person only, which has
+ * nothing to say). */
+static const char *
+online_note(const char *format)
+{
+	if (strcmp(format, "online") == 0)
+		return _("This is an online event. The link to join is sent in "
+		    "the registration email.");
+	if (strcmp(format, "hybrid") == 0)
+		return _("You can attend in person or online. The link to join "
+		    "online is sent in the registration email.");
+	return "";
+}
+
 void
 event_box(struct request *req, struct response *resp, const PGresult *res,
     const char *shown, const struct form_state *fs)
@@ -444,9 +459,8 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	fact(b, _("Time zone"), zone_label(shown));
 	fact(b, _("Format"), page_format_label(format));
 	fact(b, _("Location"), db_value(res, 0, "location"));
-	if (strcmp(format, "in_person") != 0)
-		fact(b, _("Online"), _("This is an online event. The link to "
-		    "join is sent in the registration email."));
+	if (!cancelled)
+		fact(b, _("Online"), online_note(format));
 	buf_printf(&cats, "<dt>%s</dt><dd><ul class=\"cats\">",
 	    _("Categories"));
 	list_items(b, db_value(res, 0, "categories"), cats.data, "</ul></dd>\n",
