@@ -105,9 +105,13 @@ result_page(struct response *resp, const PGresult *ev, const char *zone,
 		buf_adds(b, " ");
 	}
 	html_esc(b, _(out->message));
+	/* What the email brings, said of each: a waiting place is no seat. */
 	if (out->http_status != 202) {
 		buf_adds(b, "</p>\n<p>");
-		html_esc(b, _("If you cannot attend, please use the "
+		html_esc(b, waitlisted ? _("An email with your link to leave "
+		    "the waiting list is on its way. If you no longer need a "
+		    "seat, please use it, so that a seat that opens up goes to "
+		    "someone else.") : _("If you cannot attend, please use the "
 		    "cancellation link in that email, so that someone else "
 		    "can have your seat."));
 	}

@@ -423,6 +423,29 @@ def test_a_full_event_puts_the_patron_on_the_waiting_list(patron, db, make_event
     assert "number 1 on the waiting list" in r.text
 
 
+def test_each_answer_says_what_its_email_brings_and_a_waiting_place_is_no_seat(
+        patron, make_event):
+    """The waiting-list answer spoke of "that email" (it had named none) and
+    of "your seat" (a waiting patron has none)."""
+    r = patron.register(make_event(capacity=0))
+    assert "your seat" not in r.text and "that email" not in r.text
+    assert ("An email with your link to leave the waiting list is on its way."
+            in r.text), r.text
+    r = patron.register(make_event())
+    assert "<h1>You are registered</h1>" in r.text
+    assert ("please use the cancellation link in that email, so that someone"
+            " else can have your seat.") in r.text
+    slug = make_event(capacity=0)
+    page = patron.get(f"/events/{slug}?lang=es")
+    r = patron.post(f"/events/{slug}/register?lang=es", [
+        ("csrf", csrf_of(page)), ("name", "Ana"),
+        ("email", f"es-{uuid.uuid4().hex[:8]}@example.org"),
+        ("organization", ""), ("website", "")])
+    assert r.status == 200 and "ese correo" not in r.text, r
+    assert ("Le enviaremos un correo electrónico con su enlace para salir de la"
+            " lista de espera.") in r.text
+
+
 def test_a_full_event_without_waiting_list_says_so_on_the_form(patron, db,
                                                                make_event):
     slug = make_event(capacity=1, waitlist=False)
