@@ -104,12 +104,17 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " ON true" },
 	/* register_from() (the per-network ceiling: sql/rules/55_holds.sql)
 	 * with the answers to the event's questions ($8 jsonb), the
-	 * client's network ($9) and the registrant's language ($10) */
+	 * client's network ($9) and the registrant's language ($10);
+	 * no_waitlist: a full event that takes no waiting list at all (a
+	 * published one: a full answer is never a draft's) */
 	[STMT_REGISTER_ANSWERED] = { "register_answered", 10,
-	    "SELECT outcome, position, event_id, event_slug, field, message"
+	    "SELECT outcome, position, event_id, event_slug, field, message,"
+	    " CASE WHEN outcome = 'full' THEN NOT EXISTS (SELECT 1"
+	    " FROM eventbox.public_events p WHERE p.id = r.event_id"
+	    " AND p.waitlist_enabled) END AS no_waitlist"
 	    " FROM eventbox.register_answered($1::text, $2::text, $3::text,"
 	    " $4::text, $5::text, $6::uuid, $7::text, $8::jsonb, $9::text,"
-	    " $10::text)" },
+	    " $10::text) r" },
 	/* $1 event slug, $2 answers: every answer that does not fit, for the
 	 * form to show them all */
 	[STMT_CHECK_ANSWERS] = { "check_answers", 2,

@@ -163,6 +163,9 @@ static const struct {
 	    "again in a minute") },
 	{ "full", 409, "event_full",
 	    N_("this event is full and its waiting list is closed") },
+	/* "full" of an event that takes no waiting list: it has none to
+	 * close (registration_submit() tells them apart) */
+	{ "full_no_waitlist", 409, "event_full", N_("this event is full") },
 	{ "not_found", 404, "event_not_found", N_("no such event") },
 	{ "not_published", 403, "event_not_published",	/* staff only */
 	    N_("this event is not open for registration") },
@@ -234,7 +237,7 @@ registration_submit(const struct registration_input *in,
 {
 	char		 token[TOKEN_LEN + 1], event[SLUG_MAX + 1], net[33];
 	uuid_t		 uu;
-	const char	*vals[10];
+	const char	*vals[10], *outcome;
 	PGresult	*res;
 	enum db_status	 st;
 
@@ -271,9 +274,12 @@ registration_submit(const struct registration_input *in,
 	/* A draft is nobody's business but staff's: the public is answered
 	 * as for an event that does not exist, as every GET answers it (a
 	 * 403 told anyone counting ids that a draft was there). */
-	registration_outcome(strcmp(db_value(res, 0, "outcome"),
-	    "not_published") == 0 ? "not_found" : db_value(res, 0, "outcome"),
-	    out);
+	outcome = db_value(res, 0, "outcome");
+	if (strcmp(outcome, "not_published") == 0)
+		outcome = "not_found";
+	else if (db_bool(res, 0, "no_waitlist"))
+		outcome = "full_no_waitlist";
+	registration_outcome(outcome, out);
 	if (!db_isnull(res, 0, "position"))
 		out->position = strtol(db_value(res, 0, "position"), NULL, 10);
 	if (!db_isnull(res, 0, "field")) {

@@ -458,6 +458,24 @@ def test_a_full_event_without_waiting_list_says_so_on_the_form(patron, db,
     r = patron.post(f"/events/{slug}/register", fields)
     assert r.status == 409 and is_html(r), r
     assert "There is a problem" in r.text and "This event is full." in r.text
+    # It never had a waiting list to close.
+    assert "waiting list" not in r.text
+
+
+def test_a_full_event_is_full_and_only_a_waiting_list_is_said_closed(api,
+                                                                     make_event):
+    none = make_event(capacity=1, waitlist=False)
+    closed = make_event(capacity=1, waitlist_capacity=0)
+    for slug in (none, closed):
+        assert api.register(slug, "Ann", f"a-{uuid.uuid4().hex[:8]}@example.org"
+                            ).status == 201
+    r = api.register(none, "Bob", f"b-{uuid.uuid4().hex[:8]}@example.org")
+    assert r.status == 409 and r.json["error"] == {
+        "code": "event_full", "message": "this event is full"}, r.json
+    r = api.register(closed, "Bob", f"b-{uuid.uuid4().hex[:8]}@example.org")
+    assert r.status == 409 and r.json["error"] == {
+        "code": "event_full",
+        "message": "this event is full and its waiting list is closed"}, r.json
 
 
 @pytest.mark.parametrize("name, email, errors", [
