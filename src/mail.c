@@ -330,9 +330,12 @@ write_body(struct body *b, const struct mail_msg *m)
 		}
 		if (has_token) {
 			para(b);
-			say(b, _("If you are unable to attend, please cancel "
-			    "your registration so that someone on the waiting "
-			    "list can have your seat: "));
+			say(b, m->has_waitlist ? _("If you are unable to "
+			    "attend, please cancel your registration so that "
+			    "someone on the waiting list can have your seat: ") :
+			    _("If you are unable to attend, please cancel your "
+			    "registration so that someone else can have your "
+			    "seat: "));
 			token_link(b, m, "cancel");
 		}
 		para(b);

@@ -76,6 +76,8 @@ struct mail_msg {
 	int		 by_staff;
 	/* a cancellation whose seat went to the next person waiting */
 	int		 place_taken;
+	/* the event takes a waiting list (events.waitlist_enabled) */
+	int		 has_waitlist;
 	/* envelope details, passed in so output is reproducible */
 	time_t		 date;
 	const char	*message_id;	/* "<...@...>" */

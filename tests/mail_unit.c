@@ -68,6 +68,7 @@ sample(struct mail_msg *m, enum mail_kind kind)
 	m->sequence = kind == MAIL_EVENT_CHANGED ? 1 : 0;
 	m->calendar_sent = kind == MAIL_CANCELLED || kind == MAIL_EVENT_CANCELLED;
 	m->place_taken = kind == MAIL_CANCELLED;
+	m->has_waitlist = 1;
 	m->date = 1796000000;
 	m->message_id = "<fixed@library.example.org>";
 	m->boundary = "eventbox-fixed";
@@ -527,6 +528,34 @@ test_cancelled_by_staff(void)
 	buf_free(&text);
 }
 
+/* A confirmation's plea to cancel names the waiting list only on an event
+ * that takes one: on another, nobody waits for the seat. */
+static void
+test_plea_without_a_waiting_list(void)
+{
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, text = BUF_INIT;
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		i18n_use(i == 0 ? "en" : "es");
+		sample(&m, MAIL_CONFIRMED);
+		m.has_waitlist = 0;
+		buf_reset(&out);
+		CHECK("compose without a waiting list",
+		    mail_compose(&out, &m) == 0);
+		plain_part(&out, &text);
+		CHECK("no waiting list named", strstr(buf_str(&text),
+		    i == 0 ? "waiting list" : "lista de espera") == NULL);
+		CHECK("the plea to cancel still made", strstr(buf_str(&text),
+		    i == 0 ? "so that someone else can have your seat" :
+		    "para que otra persona pueda ocupar su lugar") != NULL);
+	}
+	i18n_use("en");
+	buf_free(&out);
+	buf_free(&text);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -538,6 +567,7 @@ main(int argc, char **argv)
 	test_long_ascii_names();
 	test_cancelled_removes_the_entry();
 	test_cancelled_by_staff();
+	test_plea_without_a_waiting_list();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

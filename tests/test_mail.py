@@ -290,6 +290,24 @@ def test_the_confirmation_has_headers_both_parts_the_ics_and_the_link(
                    ).json["status"] == "confirmed"
 
 
+def test_the_plea_to_cancel_names_the_waiting_list_only_when_the_event_has_one(
+        api, make_event, smtp, mailers):
+    """Confirmations of events without a waiting list asked to cancel "so that
+    someone on the waiting list can have your seat"."""
+    to = {waitlist: addr("plea") for waitlist in (False, True)}
+    for waitlist, a in to.items():
+        assert api.register(make_event(waitlist=waitlist), "Ann", a).status == 201
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for(list(to.values()))
+    for kind in ("plain", "html"):
+        text = body(server.to(to[False])[0], kind)
+        assert "so that someone else can have your seat" in text, text
+        assert "waiting list" not in text
+        assert ("so that someone on the waiting list can have your seat"
+                in body(server.to(to[True])[0], kind))
+
+
 def test_a_repeat_registration_gets_an_already_registered_note(
         api, make_event, smtp, mailers):
     slug = make_event()

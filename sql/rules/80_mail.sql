@@ -45,7 +45,8 @@ $$;
 -- Its result grew columns (what an event_changed notice says, 014; the
 -- registrant's language and the old times to word in it, 018; whether a
 -- cancelled registration was sent a calendar entry, and whether staff
--- cancelled it): only the mailer
+-- cancelled it; whether the event takes a waiting list, which a
+-- confirmation's plea to cancel names only then): only the mailer
 -- calls it, and a new result type takes a DROP first.
 DROP FUNCTION IF EXISTS eventbox.mail_claim(integer);
 CREATE FUNCTION eventbox.mail_claim(p_batch integer)
@@ -58,7 +59,8 @@ RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                vtimezone text, sequence bigint, was_when text,
                was_location text, link_changed boolean, language text,
                was_start text, was_end text, was_tz text,
-               calendar_sent boolean, by_staff boolean, place_taken boolean)
+               calendar_sent boolean, by_staff boolean, place_taken boolean,
+               has_waitlist boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -192,6 +194,7 @@ BEGIN
         calendar_sent := false;
         by_staff := coalesce(o.changes ->> 'by' = 'staff', false);
         place_taken := coalesce(o.changes ->> 'promoted' = 'true', false);
+        has_waitlist := e.waitlist_enabled;
         IF o.kind IN ('cancelled', 'event_cancelled') THEN
             calendar_sent := EXISTS (
                 SELECT 1 FROM outbox s
