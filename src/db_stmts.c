@@ -414,13 +414,15 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " AS held_until_local"
 	    " FROM eventbox.registration_hold($1::text)" },
 	/* $1 token, $2 the zone to show times in or NULL: the "my
-	 * registration" page, with the event's public details. */
+	 * registration" page, with the event's public details; lapsed: a
+	 * hold that ended unconfirmed (its status says only cancelled). */
 	[STMT_PAGE_MY_REGISTRATION] = { "page_my_registration", 2,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " location, online_url, timezone, presenter, accessibility_contact,"
 	    " event_status, " PAGE_TIMES("coalesce($2::text, timezone)") ","
 	    " eventbox.iso_local(held_until, coalesce($2::text, timezone))"
-	    " AS held_until_local"
+	    " AS held_until_local, (SELECT h.hold = 'expired'"
+	    " FROM eventbox.registration_hold($1::text) h) AS lapsed"
 	    " FROM (SELECT r.*, e.presenter, e.accessibility_contact,"
 	    " e.status AS event_status"
 	    " FROM eventbox.registration_by_token($1::text) r"

@@ -75,9 +75,11 @@ expired_page(struct response *resp, const char *slug)
 
 	html_page(resp, _("This registration has lapsed"));
 	resp->status = 410;
-	paragraph(b, _("The place was held for a limited time, and nobody "
-	    "confirmed it in time, so it went to the next person. You are "
-	    "welcome to register again."));
+	/* Released, to the next person waiting if there was one: the page
+	 * does not know, and says only what holds either way. */
+	paragraph(b, _("The place was held for a limited time and was not "
+	    "confirmed in time, so it has been released. You are welcome to "
+	    "register again."));
 	back_link(b, slug);
 	html_end(resp);
 }

@@ -54,7 +54,8 @@ held_until(struct buf *b, const PGresult *res, const char *zone)
 	buf_free(&line);
 }
 
-/* "Registered", "On the waiting list, number 3", "Held until ...", ... */
+/* "Registered", "On the waiting list, number 3", "Held until ...", "Not
+ * confirmed in time...", "Cancelled" */
 static void
 state(struct buf *b, const PGresult *res, int event_cancelled,
     const char *zone)
@@ -72,7 +73,11 @@ state(struct buf *b, const PGresult *res, int event_cancelled,
 		html_esc(b, _("On the waiting list, number"));
 		buf_adds(b, " ");
 		html_esc(b, db_value(res, 0, "position"));
-	} else
+	} else if (db_bool(res, 0, "lapsed"))
+		/* Nobody cancelled it: the hold ended unconfirmed. */
+		html_esc(b, _("Not confirmed in time: the place held for you "
+		    "was released"));
+	else
 		html_esc(b, _("Cancelled"));
 	buf_adds(b, "</strong></dd>\n");
 }
@@ -145,7 +150,7 @@ h_page_registration(struct request *req, struct response *resp)
 	if (live && strcmp(status, "pending") == 0)
 		buf_printf(b, "<p>%s</p>\n", _("Confirm it with the link in the "
 		    "email we sent you, \"Please confirm your registration\". "
-		    "A place not confirmed by then goes to the next person."));
+		    "A place not confirmed by then is released."));
 
 	buf_adds(&action, "/registration/");
 	buf_adds(&action, req->args[0]);

@@ -558,6 +558,36 @@ def test_the_confirmation_page_gives_the_holds_end_with_its_date_and_zone(
     assert reg(db, a)[1] is True                       # still held
 
 
+def test_a_lapsed_hold_is_said_to_have_lapsed_not_to_have_gone_on_or_been_cancelled(
+        api, db, make_event):
+    """With nobody waiting and seats free, the 410 said the place "went to the
+    next person", and the registration page said "Cancelled", though the
+    patron never cancelled."""
+    slug = confirm_event(make_event, capacity=5)
+    a = email()
+    assert api.register(slug, "H", a).status == 202
+    tok = last_token(db, a, "confirm_address")
+    end_hold(db, a)
+    r = api.get(f"/confirm/{tok}")
+    assert r.status == 410, r
+    assert "next person" not in r.text
+    assert "was not confirmed in time, so it has been released" in r.text
+    assert "siguiente persona" not in api.get(f"/confirm/{tok}?lang=es").text
+    page = api.get(f"/registration/{tok}")
+    assert page.status == 200, page
+    assert "<strong>Not confirmed in time: the place held for you was released" \
+        in page.text, page.text
+    assert "<strong>Cancelled</strong>" not in page.text
+    assert "No se confirmó a tiempo" in api.get(f"/registration/{tok}?lang=es").text
+    # A registration the patron did cancel still says so.
+    b = email()
+    assert api.register(slug, "C", b).status == 202
+    tok = last_token(db, b, "confirm_address")
+    assert api.post(f"{API}/registrations/{tok}/confirm").status == 200
+    assert api.delete(f"{API}/registrations/{tok}").status in (200, 204)
+    assert "<strong>Cancelled</strong>" in api.get(f"/registration/{tok}").text
+
+
 def test_the_admin_api_shows_holds(admin, db, make_event, api):
     slug = confirm_event(make_event, capacity=2)
     a = email()
