@@ -110,8 +110,11 @@ h_page_cancel_show(struct request *req, struct response *resp)
  * POST /cancel/{token}, form: csrf.  Cancels (or leaves the waiting list)
  * and says so: that the place went to the next person waiting when it did
  * (cancel()'s promoted), else that it is free for someone else (no waiting
- * list, nobody on it, a waiting place left, or the event has begun).  200;
- * 400 malformed form; 403 CSRF check failed; 404 as for the GET; 503.
+ * list, nobody on it, a waiting place left, or the event has begun).  A
+ * registration cancelled already (the same POST again: a double click, a
+ * reload) is said to be, and nothing more: this POST changed nothing and
+ * sent no email.  200; 400 malformed form; 403 CSRF check failed; 404 as
+ * for the GET; 503.
  */
 void
 h_page_cancel(struct request *req, struct response *resp)
@@ -120,7 +123,7 @@ h_page_cancel(struct request *req, struct response *resp)
 	PGresult		*res;
 	struct buf		*b = &resp->body;
 	char			 slug[SLUG_MAX + 1];
-	int			 promoted;
+	const char		*said;
 
 	if (html_link_form(req, resp) == -1)
 		return;
@@ -134,15 +137,20 @@ h_page_cancel(struct request *req, struct response *resp)
 	}
 	strncpy(slug, db_value(res, 0, "event_slug"), sizeof(slug) - 1);
 	slug[sizeof(slug) - 1] = '\0';
-	promoted = db_number(res, 0, "promoted") > 0;
+	if (strcmp(db_value(res, 0, "outcome"), "already_cancelled") == 0)
+		said = _("It was already cancelled: nothing more has changed, "
+		    "and no further email is sent.");
+	else if (db_number(res, 0, "promoted") > 0)
+		said = _("Thank you for letting us know: your place goes to the "
+		    "next person on the waiting list. An email confirms the "
+		    "cancellation.");
+	else
+		said = _("Thank you for letting us know: your place is free for "
+		    "someone else. An email confirms the cancellation.");
 	PQclear(res);
 	html_page(resp, _("Your registration is cancelled"));
 	buf_adds(b, "<p>");
-	html_esc(b, promoted ? _("Thank you for letting us know: your place "
-	    "goes to the next person on the waiting list. An email confirms "
-	    "the cancellation.") : _("Thank you for letting us know: your "
-	    "place is free for someone else. An email confirms the "
-	    "cancellation."));
+	html_esc(b, said);
 	buf_adds(b, "</p>\n<p><a href=\"/events/");
 	html_esc(b, slug);
 	page_lang_query(b, 0);

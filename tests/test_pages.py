@@ -754,6 +754,32 @@ def test_the_cancel_page_speaks_of_the_waiting_list_only_when_it_took_the_place(
     assert free in cancel(slug, eve)
 
 
+def test_a_second_cancel_says_it_was_cancelled_already_and_promises_nothing(
+        patron, db, make_event):
+    """A double click or a reload of the POST answered that the place was free
+    for someone else (the first answer: that it went to the next person
+    waiting) and that an email confirmed it, though none more was sent."""
+    slug = make_event(capacity=1)
+    ann, bob = (f"d-{uuid.uuid4().hex[:8]}@example.org" for _ in range(2))
+    patron.register(slug, email=ann)
+    patron.register(slug, email=bob)
+    token = db.tokens(ann)[-1]
+    form = patron.get(f"/cancel/{token}")
+    first = patron.post(f"/cancel/{token}", [("csrf", csrf_of(form))])
+    assert "your place goes to the next person on the waiting list" in first.text
+    for lang, said in (("", "It was already cancelled: nothing more has changed,"
+                        " and no further email is sent."),
+                       ("?lang=es", "Ya estaba cancelada: no ha cambiado nada más")):
+        again = patron.post(f"/cancel/{token}{lang}", [("csrf", csrf_of(form))])
+        assert again.status == 200 and said in again.text, again
+        assert "free for someone else" not in again.text
+        assert "An email confirms" not in again.text
+    assert db.value("SELECT count(*) FROM eventbox.outbox o JOIN"
+                    " eventbox.registrations r ON r.id = o.registration_id"
+                    " WHERE r.email = %s AND o.kind = 'cancelled'", ann) == 1
+    assert db.summary(slug)["confirmed"] == 1
+
+
 def test_leaving_the_waiting_list_works_the_same_way(patron, db, make_event):
     slug = make_event(capacity=0)
     email = f"w-{uuid.uuid4().hex[:8]}@example.org"
