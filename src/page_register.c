@@ -314,23 +314,35 @@ free:
 }
 
 /*
- * GET /events/{slug}/register: the form's target opened in a new tab, a
- * reload after the answer, an address copied from the bar.  Nothing to
- * show here (the answer was rendered on the POST): 303 to the event page,
- * with ?lang= when it chose the language.  303; 404 for a slug no event
- * could have.
+ * GET /events/{slug}/register[?tz=ZONE]: the form's target opened in a
+ * new tab, an address copied from the bar.  Nothing to show here (the
+ * answer was rendered on the POST): 303 to the event page, with the zone
+ * the times were shown in and ?lang= when it chose the language.  303; 400
+ * for an unknown zone; 404 for a slug no event could have.
  */
 void
 h_page_register_redirect(struct request *req, struct response *resp)
 {
+	struct query_value	 tz;
+	struct buf		 zone = BUF_INIT;
+
 	if (!slug_valid(req->args[0], req->args_len[0])) {
 		answer_missing(req, resp, MISSING_PAGE);
 		return;
 	}
+	if (page_tz_query(req, resp, &tz, _("That time zone is not one we "
+	    "can show. Pick one from the list on the event page.")) == -1)
+		return;
+	if (tz.present) {
+		buf_adds(&zone, "tz=");
+		html_urlenc(&zone, tz.text);
+	}
 	/* A page's redirect: no body, and not the API's default type. */
 	resp->status = 303;
 	resp->content_type = "text/html; charset=utf-8";
-	resp_header(resp, "Location", "/events/%s%s%s", req->args[0],
-	    req->lang_param != NULL ? "?lang=" : "",
+	resp_header(resp, "Location", "/events/%s%s%s%s%s", req->args[0],
+	    tz.present || req->lang_param != NULL ? "?" : "", buf_str(&zone),
+	    req->lang_param != NULL ? (tz.present ? "&lang=" : "lang=") : "",
 	    req->lang_param != NULL ? req->lang_param : "");
+	buf_free(&zone);
 }

@@ -379,6 +379,14 @@ def test_the_forms_target_opened_as_a_page_goes_back_to_the_event(api, make_even
     r = api.request(method, f"/events/{slug}/register?lang=xx%0d%0aSet-Cookie:a")
     assert r.status == 303 and r.header("Location") == f"/events/{slug}", r
     assert r.header("Set-Cookie") is None
+    # The zone the times were shown in (the form's action carries it) is
+    # kept too; one not in the list is the event page's 400.
+    r = api.request(method, f"/events/{slug}/register?tz=Europe/London&lang=es")
+    assert r.status == 303, r
+    assert r.header("Location") == f"/events/{slug}?tz=Europe%2FLondon&lang=es", r
+    r = api.request(method, f"/events/{slug}/register?tz=Europe/London")
+    assert r.header("Location") == f"/events/{slug}?tz=Europe%2FLondon", r
+    assert api.request(method, f"/events/{slug}/register?tz=Mars/Base").status == 400
     # A slug no event could have is the usual 404 page, not a redirect.
     r = api.request(method, "/events/Not%20A%20Slug/register")
     assert r.status == 404 and r.header("Location") is None, r
