@@ -83,9 +83,10 @@ libcal_query_parse(const char *query, struct libcal_query *q, char *msg,
 		query_message(&params[bad], msg, msgsz);
 		return -1;
 	}
-	/* LibCal: 0 is the given day only; more than a year is a year. */
-	q->days = v[P_DAYS].num == 0 ? 1 : v[P_DAYS].num > LIBCAL_DAYS_MAX ?
-	    LIBCAL_DAYS_MAX : v[P_DAYS].num;
+	/* LibCal: the date and the days after it (0: the date only); more
+	 * than a year is a year. */
+	q->days = v[P_DAYS].num > LIBCAL_DAYS_MAX ? LIBCAL_DAYS_MAX :
+	    v[P_DAYS].num;
 	q->limit = v[P_LIMIT].num > LIBCAL_LIMIT_MAX ? LIBCAL_LIMIT_MAX :
 	    v[P_LIMIT].num;
 	q->offset = (v[P_PAGE].num - 1) * q->limit;

@@ -24,7 +24,7 @@ struct libcal_query {
 	char		 date[11];	/* YYYY-MM-DD, "" for today */
 	char		 cats[LIBCAL_IDS_SZ];	/* "{1,2}", "" for any */
 	char		 search[LIBCAL_SEARCH_MAX * 4 + 1];	/* "" for any */
-	long long	 days;		/* 1..LIBCAL_DAYS_MAX (0 asks 1) */
+	long long	 days;		/* days after date: 0..LIBCAL_DAYS_MAX */
 	long long	 limit;		/* 1..LIBCAL_LIMIT_MAX */
 	long long	 offset;	/* (page - 1) * limit */
 };

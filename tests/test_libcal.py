@@ -122,6 +122,20 @@ def test_the_list_defaults_to_the_next_30_days(api, db, make_event):
     assert by_id(got, event_id(db, soon)) and not by_id(got, event_id(db, later))
 
 
+def test_days_counts_the_days_after_the_date(api, db, make_event):
+    """LibCal's days are the date and the N days after it: days=1 is that
+    day and the next (it was the same as days=0, the last day left out)."""
+    first, second = make_event(starts_in="420 days"), make_event(starts_in="421 days")
+    ids = [event_id(db, first), event_id(db, second)]
+    day0 = far_date(db, first)
+
+    def listed(days):
+        got = api.get(f"/1.1/events?date={day0}&days={days}&limit=500").json["events"]
+        return [e["id"] for e in got if e["id"] in ids]
+    assert listed(0) == ids[:1]
+    assert listed(1) == ids
+
+
 @pytest.mark.parametrize("query", ["date=2026-13-01", "date=tomorrow", "days=-1",
                                    "days=x", "limit=0", "limit=x", "page=0",
                                    "cal_id=-1", "cal_id=a", "category=a,b",

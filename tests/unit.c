@@ -493,8 +493,10 @@ test_libcal(void)
 	CHECK("days capped", libcal_query_parse("days=1000&limit=9999", &q,
 	    msg, sizeof(msg)) == 0 && q.days == LIBCAL_DAYS_MAX &&
 	    q.limit == LIBCAL_LIMIT_MAX);
-	CHECK("days=0 is one day", libcal_query_parse("days=0", &q, msg,
-	    sizeof(msg)) == 0 && q.days == 1);
+	CHECK("days=0 is the date only", libcal_query_parse("days=0", &q, msg,
+	    sizeof(msg)) == 0 && q.days == 0);
+	CHECK("days=1 is the date and the next", libcal_query_parse("days=1",
+	    &q, msg, sizeof(msg)) == 0 && q.days == 1);
 	CHECK("page", libcal_query_parse("limit=10&page=3&search=a%20b", &q,
 	    msg, sizeof(msg)) == 0 && q.offset == 20 &&
 	    strcmp(q.search, "a b") == 0);

@@ -180,7 +180,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	query[qlen] = '\0';
 	msg[0] = '\0';
 	if (libcal_query_parse(query, &q, msg, sizeof(msg)) == 0) {
-		FUZZ_CHECK(q.days >= 1 && q.days <= LIBCAL_DAYS_MAX);
+		FUZZ_CHECK(q.days >= 0 && q.days <= LIBCAL_DAYS_MAX);
 		FUZZ_CHECK(q.offset >= 0 && q.offset % q.limit == 0);
 		FUZZ_CHECK(q.limit >= 1 && q.limit <= LIBCAL_LIMIT_MAX);
 		FUZZ_CHECK(q.date[0] == '\0' ||
