@@ -120,11 +120,11 @@ answer_events(struct response *resp, PGresult *res)
 
 /*
  * GET /1.1/events and /1.1/event_search: published events whose local
- * date is date (default today) or one of the days
- * after it (30; 0 is that day only, over 365 is 365), at
- * most limit (20, over 500 is 500) from page (1), of category ids "1,2",
- * matching search; cal_id ignored (one calendar).  200 {"events": [...]};
- * 400 invalid_query; 503.
+ * date is date (default today in the event's zone) or one of the days
+ * after it (30; 0 is that day only, over 365 is 365), at most limit (20,
+ * over 500 is 500) from page (1), of category ids "1,2", matching search;
+ * cal_id ignored (one calendar).  200 {"events": [...]}; 400
+ * invalid_query; 503.
  */
 void
 h_libcal_events(struct request *req, struct response *resp)

@@ -229,16 +229,18 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT outcome FROM eventbox.check_in($1::bigint, $2::text,"
 	    " $3::boolean)" },
 
-	/* LibCal's read API (libcal.c).  $1 first local date (NULL: today),
-	 * $2 the days after it, $3 limit, $4 category ids as {1,2} or NULL.
-	 * The ids are bigint, as libcal_id_list() takes them (18 digits):
-	 * one beyond category_id()'s integer matches nothing, never an
-	 * error. */
+	/* LibCal's read API (libcal.c).  $1 first local date (NULL: today
+	 * where each event is, so that a New York library's evening is still
+	 * its today when UTC's date has moved on), $2 the days after it, $3
+	 * limit, $4 category ids as {1,2} or NULL.  The ids are bigint, as
+	 * libcal_id_list() takes them (18 digits): one beyond category_id()'s
+	 * integer matches nothing, never an error. */
 	[STMT_LIBCAL_LIST] = { "libcal_list", 6,
 	    "SELECT " LIBCAL_COLS " FROM eventbox.libcal_events"
 	    " WHERE status = 'published' AND (starts_at AT TIME ZONE timezone)::date"
-	    " BETWEEN coalesce($1::date, current_date)"
-	    " AND coalesce($1::date, current_date) + $2::integer"
+	    " BETWEEN coalesce($1::date, (now() AT TIME ZONE timezone)::date)"
+	    " AND coalesce($1::date, (now() AT TIME ZONE timezone)::date)"
+	    " + $2::integer"
 	    " AND ($4::bigint[] IS NULL OR EXISTS (SELECT 1 FROM unnest(categories) c"
 	    " WHERE eventbox.category_id(c) = ANY ($4::bigint[])))"
 	    " AND ($6::text IS NULL OR strpos(lower(title || ' ' || description"

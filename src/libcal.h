@@ -21,7 +21,8 @@
 
 /* GET /1.1/events's (and event_search's) parameters, checked. */
 struct libcal_query {
-	char		 date[11];	/* YYYY-MM-DD, "" for today */
+	char		 date[11];	/* YYYY-MM-DD, "" for today (in each
+					 * event's zone) */
 	char		 cats[LIBCAL_IDS_SZ];	/* "{1,2}", "" for any */
 	char		 search[LIBCAL_SEARCH_MAX * 4 + 1];	/* "" for any */
 	long long	 days;		/* days after date: 0..LIBCAL_DAYS_MAX */

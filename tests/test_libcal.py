@@ -136,6 +136,18 @@ def test_days_counts_the_days_after_the_date(api, db, make_event):
     assert listed(1) == ids
 
 
+def test_today_is_the_date_where_the_event_is(api, db, make_event):
+    """Without a date, today is the event's own local date, not UTC's: an
+    event tonight in a zone whose date is not UTC's is in today's list."""
+    zone = db.value("SELECT CASE WHEN extract(hour FROM now() AT TIME ZONE 'UTC') >= 10"
+                    " THEN 'Pacific/Kiritimati' ELSE 'Etc/GMT+12' END")
+    assert db.value("SELECT (now() AT TIME ZONE %s)::date <> (now() AT TIME ZONE 'UTC')::date",
+                    zone)
+    slug = make_event(starts_in="0 days", at="23:30", timezone=zone)
+    got = api.get("/1.1/events?days=0&limit=500").json["events"]
+    assert by_id(got, event_id(db, slug)), zone
+
+
 @pytest.mark.parametrize("query", ["date=2026-13-01", "date=tomorrow", "days=-1",
                                    "days=x", "limit=0", "limit=x", "page=0",
                                    "cal_id=-1", "cal_id=a", "category=a,b",
