@@ -29,13 +29,16 @@
 #include "router.h"
 #include "validate.h"
 
-/* The one calendar, as events and /1.1/calendars show it. */
+/*
+ * The one calendar's id and name.  Its public URL is LibCal's
+ * "public" key: flat in an event's calendar, under "url" in
+ * /1.1/calendars.
+ */
 static void
 add_calendar(cJSON *cal, const char *id_key)
 {
 	json_add_number(cal, id_key, (double)cfg.calendar_id);
 	json_add_string(cal, "name", cfg.calendar_name);
-	json_add_event_url(cal, "public", NULL);
 }
 
 /* An absolute URL of a path on this site, or "". */
@@ -85,6 +88,7 @@ libcal_event(const PGresult *res, int row)
 	json_add_string(owner, "name", db_value(res, row, "organizer"));
 	cal = json_add_object(o, "calendar");
 	add_calendar(cal, "id");
+	json_add_event_url(cal, "public", NULL);
 	/* Who should attend, as LibCal's one audience (empty: none). */
 	json_add_array_text(o, "audience", db_value(res, row, "audience"));
 	json_add_array(o, "future_dates");	/* no series in eventbox */
@@ -212,7 +216,8 @@ add_registrants(cJSON *regs, cJSON *wait, const PGresult *res)
 }
 
 /*
- * GET /1.1/calendars: the one calendar.  200 {"calendars": [...]}.
+ * GET /1.1/calendars: the one calendar.  200 {"calendars": [{"cal_id",
+ * "name", "url": {"public"}, "owner"}]}.
  */
 void
 h_libcal_calendars(struct request *req, struct response *resp)
@@ -223,6 +228,7 @@ h_libcal_calendars(struct request *req, struct response *resp)
 	cal = json_new_object();
 	cJSON_AddItemToArray(json_add_array(root, "calendars"), cal);
 	add_calendar(cal, "cal_id");
+	json_add_event_url(json_add_object(cal, "url"), "public", NULL);
 	owner = json_add_object(cal, "owner");
 	json_add_number(owner, "id", 0);
 	json_add_string(owner, "name", cfg.calendar_name);

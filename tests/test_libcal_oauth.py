@@ -405,6 +405,13 @@ def test_days_zero_capped_days_paging_and_search(api, db, make_event):
     assert pages == [ids[:3], ids[3:], []]
     got = api.get(f"/1.1/event_search?search={word}&date={day}&days=2"
                   "&campus=3&audience=1,2&unknown=x").json["events"]
+def test_a_calendar_has_its_public_url_under_url_as_in_libcal(api):
+    """LibCal's clients read cal["url"]["public"]; it was flat "public"."""
+    (cal,) = api.get("/1.1/calendars").json["calendars"]
+    assert set(cal) == {"cal_id", "name", "url", "owner"}
+    assert cal["url"] == {"public": f"{api.base}/events"}
+
+
     assert [e["id"] for e in got] == [ids[1]]
     (entry,) = api.get("/1.1/categories/4321").json
     assert entry["cal_id"] == 4321 and {"id": cid, "name": cat} in entry["categories"]
