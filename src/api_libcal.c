@@ -283,15 +283,17 @@ static const struct query_param waitlist_param[] = {
 /*
  * Whether the Bearer credential may read registrations: a live staff key,
  * or a live OAuth token of a client allowed to.  Returns 0, or -1 after
- * answering 401 (none, unknown, expired), 403 (revoked key, or a client
- * not allowed) or 503.
+ * answering 401 (none, unknown, expired), 403 (a client not allowed) or
+ * 503.  The challenges are RFC 6750 3's: no error code when the request
+ * had no credentials, invalid_token for one that is no good,
+ * insufficient_scope with the 403.
  */
 static int
 registrations_allowed(struct request *req, struct response *resp,
     const char **bearer)
 {
 	PGresult	*res;
-	int		 known, allowed;
+	int		 known, allowed, none;
 
 	if (bearer_key(req->authorization, bearer) == -1)
 		goto refuse;
@@ -305,13 +307,17 @@ registrations_allowed(struct request *req, struct response *resp,
 	if (!known)
 		goto refuse;
 	if (!allowed) {
+		resp_header(resp, "WWW-Authenticate", "%s", "Bearer "
+		    "realm=\"eventbox\", error=\"insufficient_scope\"");
 		answer_error(req, resp, 403, "insufficient_scope",
 		    "this client may not read registrations");
 		return -1;
 	}
 	return 0;
 refuse:
-	resp_header(resp, "WWW-Authenticate", "%s",
+	none = req->authorization == NULL || *req->authorization == '\0';
+	resp_header(resp, "WWW-Authenticate", "%s", none ?
+	    "Bearer realm=\"eventbox\"" :
 	    "Bearer realm=\"eventbox\", error=\"invalid_token\"");
 	answer_error(req, resp, 401, "unauthorized",
 	    "a valid access token or staff API key is required");

@@ -337,6 +337,24 @@ def test_registrations_with_a_token_only_when_the_client_may(api, admin, db, mak
     assert_error(api.get(path, headers=bearer("None")), 401, "unauthorized")
 
 
+def test_registrations_challenge_as_rfc_6750_says(api, admin, db, make_event):
+    """No credentials: a challenge without an error code (some clients
+    read invalid_token as "refresh and retry"); a bad token: invalid_token;
+    a client without the scope: 403 with insufficient_scope, where there
+    was no WWW-Authenticate at all."""
+    path = f"/1.1/events/{event_id(db, make_event())}/registrations"
+    r = api.get(path)
+    assert_error(r, 401, "unauthorized")
+    assert r.header("WWW-Authenticate") == 'Bearer realm="eventbox"'
+    r = api.get(path, headers=bearer("ebt_no-such-token"))
+    assert_error(r, 401, "unauthorized")
+    assert r.header("WWW-Authenticate") == 'Bearer realm="eventbox", error="invalid_token"'
+    r = api.get(path, headers=bearer(token(api, new_client(admin))))
+    assert_error(r, 403, "insufficient_scope")
+    assert r.header("WWW-Authenticate") == (
+        'Bearer realm="eventbox", error="insufficient_scope"')
+
+
 def test_registrations_leave_out_seats_held_for_an_unconfirmed_address(api, admin, db,
                                                                       make_event):
     slug = make_event(capacity=2, confirmation_required=True)
@@ -387,6 +405,13 @@ def test_calendar_campus_and_the_fields_clients_index_into(api, db, make_event):
     assert [(c["cal_id"], c["name"]) for c in cals] == [(1, "Consortium Events")]
 
 
+def test_a_calendar_has_its_public_url_under_url_as_in_libcal(api):
+    """LibCal's clients read cal["url"]["public"]; it was flat "public"."""
+    (cal,) = api.get("/1.1/calendars").json["calendars"]
+    assert set(cal) == {"cal_id", "name", "url", "owner"}
+    assert cal["url"] == {"public": f"{api.base}/events"}
+
+
 def test_days_zero_capped_days_paging_and_search(api, db, make_event):
     cat = "Cat " + uuid.uuid4().hex[:6]
     word = uuid.uuid4().hex[:8]
@@ -405,13 +430,6 @@ def test_days_zero_capped_days_paging_and_search(api, db, make_event):
     assert pages == [ids[:3], ids[3:], []]
     got = api.get(f"/1.1/event_search?search={word}&date={day}&days=2"
                   "&campus=3&audience=1,2&unknown=x").json["events"]
-def test_a_calendar_has_its_public_url_under_url_as_in_libcal(api):
-    """LibCal's clients read cal["url"]["public"]; it was flat "public"."""
-    (cal,) = api.get("/1.1/calendars").json["calendars"]
-    assert set(cal) == {"cal_id", "name", "url", "owner"}
-    assert cal["url"] == {"public": f"{api.base}/events"}
-
-
     assert [e["id"] for e in got] == [ids[1]]
     (entry,) = api.get("/1.1/categories/4321").json
     assert entry["cal_id"] == 4321 and {"id": cid, "name": cat} in entry["categories"]
