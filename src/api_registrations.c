@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "answer.h"
 #include "db.h"
@@ -98,7 +99,8 @@ answer_registered(struct response *resp, const struct registration_result *r)
  * POST /api/v1/events/{id}/registrations {name, email, organization?},
  * Idempotency-Key optional: 201 {status, position}; 202 {status: pending}
  * when the event confirms by email; 400; 403 closed or not eligible; 404;
- * 409 full; 422 invalid field or reused key; 503.
+ * 409 full; 422 invalid field or reused key; 429 over the event's ceiling,
+ * with Retry-After: the seconds to the next minute; 503.
  */
 void
 h_register(struct request *req, struct response *resp)
@@ -142,9 +144,14 @@ h_register(struct request *req, struct response *resp)
 		answer_unavailable(req, resp, out.busy);
 	else if (*out.field != '\0')
 		answer_field_error(resp, out.field, out.detail);
-	else if (out.http_status != 201 && out.http_status != 202)
+	else if (out.http_status != 201 && out.http_status != 202) {
+		/* The ceiling counts attempts per minute of the clock
+		 * (network_over_ceiling(), 55_holds.sql): try the next. */
+		if (out.http_status == 429)
+			resp_header(resp, "Retry-After", "%d",
+			    (int)(60 - time(NULL) % 60));
 		answer_error(req, resp, out.http_status, out.code, out.message);
-	else
+	} else
 		answer_registered(resp, &out);
 }
 

@@ -5,6 +5,7 @@ next in line, in order, never after the start; a probe learns nothing from
 the answer or the public figures; one address gets at most one note an hour
 and holds one working link."""
 import threading
+import time
 import uuid
 
 import psycopg2
@@ -640,6 +641,18 @@ def test_a_network_gets_at_most_the_events_registrations_per_minute(api, db,
     # Events without a ceiling count nothing.
     plain = make_event()
     assert [api.register(plain, "N", email()).status for _ in range(5)] == [201] * 5
+
+
+def test_the_429_says_when_the_next_minute_starts(api, make_event):
+    """Retry-After, as nginx's own 429 has it and retry libraries read it:
+    the seconds to the next minute, when the ceiling counts afresh."""
+    slug = make_event(registrations_per_minute=1)
+    assert api.register(slug, "N", email()).status == 201
+    r = api.register(slug, "N", email())
+    assert r.status == 429 and r.json["error"]["code"] == "too_many_registrations", r
+    wait = int(r.header("Retry-After"))
+    assert 1 <= wait <= 60, wait
+    assert min((time.time() + wait) % 60, 60 - (time.time() + wait) % 60) <= 2, wait
 
 
 def test_a_retry_with_its_idempotency_key_is_replayed_not_rate_limited(api, make_event):
