@@ -211,6 +211,15 @@ route_match(const char *pattern, struct request *req)
 	return p == end;
 }
 
+/*
+ * The headers of the service's answers a script may read besides the
+ * CORS-safelisted ones: Location of an admin 201, Retry-After of a 429 or
+ * 503, WWW-Authenticate of a 401, and what a 405 or 415 names instead.
+ */
+#define CORS_EXPOSED	"Accept-Encoding, Accept-Patch, Allow, " \
+			"Content-Disposition, Location, Retry-After, " \
+			"WWW-Authenticate"
+
 /* CORS: only for listed origins; everybody else gets no CORS headers. */
 static int
 cors(struct request *req, struct response *resp)
@@ -220,6 +229,9 @@ cors(struct request *req, struct response *resp)
 	if (!config_origin_allowed(req->origin, strlen(req->origin)))
 		return -1;
 	resp_header(resp, "Access-Control-Allow-Origin", "%s", req->origin);
+	if (req->method != M_OPTIONS)
+		resp_header(resp, "Access-Control-Expose-Headers", "%s",
+		    CORS_EXPOSED);
 	return 1;
 }
 

@@ -10,6 +10,8 @@ import uuid
 
 import pytest
 
+from staffkit import admin, staff_key  # noqa: F401
+
 API = "/api/v1"
 REGISTRATION_KEYS = {"status", "position", "event", "message"}
 
@@ -854,6 +856,27 @@ def test_a_preflight_allows_each_method_the_admin_api_has_there(api, make_event,
     assert r.header("Allow") == methods
     allow_headers = (r.header("Access-Control-Allow-Headers") or "").lower()
     assert "authorization" in allow_headers and "content-type" in allow_headers
+
+
+@pytest.mark.skipif(not os.environ.get("EVENTBOX_CORS_ORIGINS"),
+                    reason="EVENTBOX_CORS_ORIGINS is not set for this stack")
+def test_a_listed_origin_may_read_location_retry_after_and_the_challenge(api, admin):
+    """Without Access-Control-Expose-Headers a browser hides every header
+    but the safelisted ones: an admin 201's Location, a 401's challenge and
+    a 429's or 503's Retry-After were null to the consortium's scripts."""
+    origin = os.environ["EVENTBOX_CORS_ORIGINS"].replace(",", " ").split()[0]
+    slug = "cors-" + uuid.uuid4().hex[:8]
+    created = admin.post("/events", json_body={
+        "slug": slug, "title": "CORS", "starts_at": "2030-01-01T10:00:00",
+        "ends_at": "2030-01-01T11:00:00", "capacity": 5}, headers={"Origin": origin})
+    refused = api.get(f"{API}/admin/events", headers={"Origin": origin})
+    for r, status, header in ((created, 201, "Location"),
+                              (refused, 401, "WWW-Authenticate")):
+        assert r.status == status and r.header(header), r
+        assert r.header("Access-Control-Allow-Origin") == origin, r
+        exposed = [h.strip().lower() for h in
+                   (r.header("Access-Control-Expose-Headers") or "").split(",")]
+        assert {"location", "retry-after", "www-authenticate"} <= set(exposed), r
 
 
 def test_options_without_origin_lists_the_allowed_methods(api, make_event):
