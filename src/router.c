@@ -220,6 +220,14 @@ route_match(const char *pattern, struct request *req)
 			"Content-Disposition, Location, Retry-After, " \
 			"WWW-Authenticate"
 
+/*
+ * The bodies a PATCH takes (RFC 5789 2.2, 3.1): a JSON object of the
+ * fields to change, which is a JSON Merge Patch (RFC 7396) as it stands:
+ * a field present is set (null clears one that may be empty), a field
+ * absent is kept, a list is replaced whole; no field is an object.
+ */
+#define ACCEPT_PATCH	"application/json, application/merge-patch+json"
+
 /* CORS: only for listed origins; everybody else gets no CORS headers. */
 static int
 cors(struct request *req, struct response *resp)
@@ -272,6 +280,8 @@ preflight(struct request *req, struct response *resp, unsigned methods,
 	}
 	resp->status = 204;
 	methods_header(resp, "Allow", methods);
+	if (methods & M_PATCH)
+		resp_header(resp, "Accept-Patch", "%s", ACCEPT_PATCH);
 	if (cors_state == 1) {
 		methods_header(resp, "Access-Control-Allow-Methods", methods);
 		resp_header(resp, "Access-Control-Allow-Headers", "%s",
@@ -494,7 +504,12 @@ router_dispatch(struct request *req, struct response *resp)
 	}
 	if (r->flags & (R_JSON_BODY | R_FORM_BODY | R_TOKEN_BODY)) {
 		if ((r->flags & R_JSON_BODY) &&
-		    !is_type(req->content_type, "application/json")) {
+		    !is_type(req->content_type, "application/json") &&
+		    !(req->method == M_PATCH && is_type(req->content_type,
+		    "application/merge-patch+json"))) {
+			if (req->method == M_PATCH)
+				resp_header(resp, "Accept-Patch", "%s",
+				    ACCEPT_PATCH);
 			answer_error(req, resp, 415, "unsupported_media_type",
 			    "send the body as application/json");
 			return;

@@ -7,6 +7,7 @@ Each test makes its own events and addresses; keys come from
 import csv
 import datetime
 import io
+import json
 import threading
 import uuid
 
@@ -142,6 +143,29 @@ def test_a_non_json_body_is_415_after_the_key(admin):
     r = admin.post("/events", body="slug=x", headers={
         "Content-Type": "application/x-www-form-urlencoded"})
     assert_error(r, 415, "unsupported_media_type")
+
+
+def test_patch_says_which_bodies_it_takes_and_takes_a_merge_patch(admin, api):
+    """RFC 5789: a PATCH body of a type not taken is a 415 with
+    Accept-Patch, and OPTIONS advertises it; the body, the fields to
+    change, is a JSON Merge Patch (RFC 7396), so it is taken as one."""
+    body = new_event_body()
+    assert admin.post("/events", json_body=body).status == 201
+    path = f"/events/{body['slug']}"
+    r = admin.patch(path, body='{"capacity": 5}',
+                    headers={"Content-Type": "application/json-patch+json"})
+    assert_error(r, 415, "unsupported_media_type")
+    want = "application/json, application/merge-patch+json"
+    assert r.header("Accept-Patch") == want, r
+    r = api.request("OPTIONS", f"{ADMIN}{path}")
+    assert r.status == 204 and r.header("Accept-Patch") == want, r
+    r = admin.patch(path, body='{"capacity": 7, "waitlist_capacity": null}',
+                    headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status == 200 and r.json["capacity"] == 7, r
+    r = admin.post("/events", body=json.dumps(new_event_body()),
+                   headers={"Content-Type": "application/merge-patch+json"})
+    assert_error(r, 415, "unsupported_media_type")
+    assert r.header("Accept-Patch") is None
 
 
 # --- events ---------------------------------------------------------------------
