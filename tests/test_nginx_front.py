@@ -112,7 +112,7 @@ def test_a_body_above_the_limit_is_413_from_nginx(api, db, make_event, size):
     r = api.post(f"/api/v1/events/{slug}/registrations", body=body,
                  headers={"Content-Type": "application/json"})
     assert r.status == 413, r
-    assert r.json["error"]["code"]
+    assert r.json["error"]["code"] == "body_too_large", r     # the service's code
     assert db.value("SELECT count(*) FROM eventbox.roster WHERE email = %s",
                     email) == 0
     record("nginx", f"a {len(body)}-byte registration body (limit 16 KiB)",
@@ -194,16 +194,17 @@ def test_slow_headers_and_stalled_bodies_time_out_at_nginx_without_tying_up_work
            f"{max(latencies):.2f} s; no worker replaced")
 
 
-def render_nginx(dest, port, rate, burst, conn_limit=1000):
+def render_nginx(dest, port, rate, burst, conn_limit=1000, fastcgi_pass=None):
     """The repository's templates, rendered as deploy/devstack.sh does, for
-    a second nginx in front of the same workers with a low POST rate."""
+    a second nginx in front of the same workers with a low POST rate (or,
+    with fastcgi_pass, in front of something else)."""
     os.makedirs(os.path.join(dest, "tmp"), exist_ok=True)
     os.makedirs(os.path.join(dest, "server.d"), exist_ok=True)
     subst = {
         "@POST_RATE@": rate, "@POST_BURST@": str(burst),
         "@CONN_LIMIT@": str(conn_limit),
         "@LISTEN@": f"127.0.0.1:{port}", "@SERVER_NAME@": "localhost",
-        "@FASTCGI_PASS@": "unix:" + env("EVENTBOX_LISTEN"),
+        "@FASTCGI_PASS@": fastcgi_pass or "unix:" + env("EVENTBOX_LISTEN"),
         "@STATIC_ROOT@": os.path.join(ROOT, "static"),
         "@ERRORS_ROOT@": os.path.join(ROOT, "nginx", "errors"),
         "@ACCESS_LOG@": os.path.join(dest, "access.log"),
@@ -233,10 +234,10 @@ def free_port():
     return port
 
 
-def start_nginx(tmp_path, conn_limit=1000, server_conf=""):
+def start_nginx(tmp_path, conn_limit=1000, server_conf="", fastcgi_pass=None):
     dest = str(tmp_path / "nginx")
     port = free_port()
-    conf = render_nginx(dest, port, "5r/s", 5, conn_limit)
+    conf = render_nginx(dest, port, "5r/s", 5, conn_limit, fastcgi_pass)
     with open(os.path.join(dest, "server.d", "test.conf"), "w") as f:
         f.write(server_conf)
     proc = subprocess.Popen(["nginx", "-p", dest + "/", "-c", conf, "-e",
@@ -284,6 +285,25 @@ def two_in_flight_nginx(tmp_path):
     proc, dest, _, port = start_nginx(tmp_path, conn_limit=2, server_conf=REALIP)
     yield port
     stop_nginx(proc, dest)
+
+
+@pytest.fixture
+def workerless_nginx(tmp_path):
+    """nginx in front of a socket nobody listens on: the workers are down."""
+    proc, dest, api, _ = start_nginx(
+        tmp_path, fastcgi_pass="unix:" + str(tmp_path / "nobody.sock"))
+    yield api
+    stop_nginx(proc, dest)
+
+
+def test_with_the_workers_down_nginx_says_unavailable_as_the_service_does(
+        workerless_nginx):
+    """One condition, one code: nginx's 502 said service_unavailable where
+    the service's own 503 says unavailable."""
+    r = workerless_nginx.get("/api/v1/events")
+    assert r.status == 502, r
+    assert r.json["error"]["code"] == "unavailable", r
+    assert r.header("Retry-After") == "5", r
 
 
 def burst_from(api, slug, addresses):
