@@ -217,7 +217,8 @@ bench: deps
 # subdirectories), static files, error pages, the systemd units (ExecStart=
 # pointing at BINDIR), the three environment file templates, the database
 # set-up script, and the nginx site rendered from the same templates the
-# tests use.  The Debian package (debian/) is this with PREFIX=/usr.
+# tests use, with eventbox-cors-map, which renders nginx's copy of
+# EVENTBOX_CORS_ORIGINS.  The Debian package (debian/) is this with PREFIX=/usr.
 NGINX_SITE_SED = -e 's|@POST_RATE@|10r/s|g' -e 's|@CONN_LIMIT@|20|g' \
 	-e 's|@CACHE_DIR@|/var/cache/nginx/eventbox|g' \
 	-e 's|@MICROCACHE_SKIP@|1|g' \
@@ -230,7 +231,8 @@ NGINX_SITE_SED = -e 's|@POST_RATE@|10r/s|g' -e 's|@CONN_LIMIT@|20|g' \
 	-e 's|@ERRORS_ROOT@|$(DATADIR)/nginx/errors|g' \
 	-e 's|@ACCESS_LOG@|/var/log/nginx/eventbox-access.log|g' \
 	-e 's|@ERROR_LOG@|/var/log/nginx/eventbox-error.log|g' \
-	-e 's|@SERVER_INCLUDE@|$(SYSCONFDIR)/nginx/eventbox.d/*.conf|g'
+	-e 's|@SERVER_INCLUDE@|$(SYSCONFDIR)/nginx/eventbox.d/*.conf|g' \
+	-e 's|@CORS_MAP@|$(SYSCONFDIR)/nginx/eventbox-cors.map|g'
 
 install: eventbox locale
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
@@ -241,6 +243,7 @@ install: eventbox locale
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
 	    deploy/eventbox-setup-db >$(DESTDIR)$(SBINDIR)/eventbox-setup-db
 	chmod 0755 $(DESTDIR)$(SBINDIR)/eventbox-setup-db
+	install -m 0755 deploy/eventbox-cors-map $(DESTDIR)$(SBINDIR)/eventbox-cors-map
 	cd sql && find . -name '*.sql' | while read -r f; do \
 	    install -D -m 0644 "$$f" "$(DESTDIR)$(DATADIR)/sql/$$f" || exit 1; done
 	install -m 0644 nginx/errors/* $(DESTDIR)$(DATADIR)/nginx/errors/
@@ -257,6 +260,11 @@ install: eventbox locale
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/eventbox
 	install -m 0644 nginx/eventbox-tls.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/nginx/eventbox.d/tls.conf
+	# nginx's copy of EVENTBOX_CORS_ORIGINS: none until eventbox-cors-map
+	# renders web.env's (docs/DEPLOY.md); an existing one is kept.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/nginx/eventbox-cors.map ] || \
+	    EVENTBOX_CORS_ORIGINS= deploy/eventbox-cors-map \
+	    >$(DESTDIR)$(SYSCONFDIR)/nginx/eventbox-cors.map
 	if [ -d static ]; then cp -R static $(DESTDIR)$(DATADIR)/; fi
 	for mo in $(MO_FILES); do \
 	    install -D -m 0644 "$$mo" "$(DESTDIR)$(LOCALEDIR)/$${mo#build/locale/}" \

@@ -52,6 +52,9 @@
 #                         (default 0: the tests read counts back at once)
 #   EVENTBOX_START_TIMEOUT seconds to wait for the stack to answer (60)
 #   EVENTBOX_PG_BIN       PostgreSQL bin dir (newest /usr/lib/postgresql/*/bin)
+#   EVENTBOX_CORS_ORIGINS passes through to `eventbox serve`, and is also
+#                         rendered into nginx's copy (VARDIR/nginx/cors.map,
+#                         by deploy/eventbox-cors-map) at start
 #   anything else (EVENTBOX_WORKERS, EVENTBOX_SMTP_URL, ...) passes through to
 #   `eventbox serve`.
 #
@@ -761,9 +764,13 @@ render_nginx() {
     (( conns >= 64 )) || conns=64
     local cache_skip=1
     [ "${EVENTBOX_MICROCACHE:-0}" = 1 ] && cache_skip=0
+    # nginx's copy of the service's EVENTBOX_CORS_ORIGINS, for its own errors
+    "$ROOT/deploy/eventbox-cors-map" >"$NGINX_DIR/cors.map" ||
+        die "EVENTBOX_CORS_ORIGINS: an origin nginx cannot match (above)"
     sed -e "s|@POST_RATE@|$rate|g" \
         -e "s|@CACHE_DIR@|$NGINX_DIR/tmp/microcache|g" \
         -e "s|@MICROCACHE_SKIP@|$cache_skip|g" \
+        -e "s|@CORS_MAP@|$NGINX_DIR/cors.map|g" \
         "$ROOT/nginx/eventbox-http.conf.in" >"$NGINX_DIR/eventbox-http.conf"
     sed -e "s|@LISTEN@|127.0.0.1:$HTTP_PORT|g" \
         -e "s|@SERVER_NAME@|localhost|g" \

@@ -213,7 +213,11 @@ def render_nginx(dest, port, rate, burst, conn_limit=1000, fastcgi_pass=None):
         "@USER_DIRECTIVE@": "user root root;" if os.geteuid() == 0 else "",
         "@WORKER_CONNECTIONS@": "256", "@WORKER_RLIMIT@": "512",
         "@NGINX_DIR@": dest, "@RUN_DIR@": dest, "@LOG_DIR@": dest,
+        "@CORS_MAP@": os.path.join(dest, "cors.map"),
     }
+    with open(subst["@CORS_MAP@"], "w") as f:
+        subprocess.run([os.path.join(ROOT, "deploy", "eventbox-cors-map")],
+                       stdout=f, check=True)
     for src, out in (("eventbox-http.conf.in", "eventbox-http.conf"),
                      ("eventbox.conf.in", "eventbox.conf"),
                      ("dev-nginx.conf.in", "nginx.conf")):
@@ -303,6 +307,46 @@ def test_with_the_workers_down_nginx_says_unavailable_as_the_service_does(
     r = workerless_nginx.get("/api/v1/events")
     assert r.status == 502, r
     assert r.json["error"]["code"] == "unavailable", r
+    assert r.header("Retry-After") == "5", r
+
+
+def listed_origin():
+    return env("EVENTBOX_CORS_ORIGINS").replace(",", " ").split()[0]
+
+
+def assert_cors(r, origin):
+    """r, one of nginx's own JSON errors, readable by origin's scripts."""
+    assert r.header("Content-Type") == "application/json", r
+    assert [v for k, v in r.headers if k.lower() == "access-control-allow-origin"] \
+        == [origin], r.headers
+    assert "Origin" in [v.strip() for v in (r.header("Vary") or "").split(",")], r.headers
+    assert "Retry-After" in (r.header("Access-Control-Expose-Headers") or ""), r.headers
+
+
+def test_nginx_own_errors_carry_cors_for_a_listed_origin_only(api, make_event):
+    """A script on a listed origin saw "Failed to fetch" for nginx's 413
+    (and 429, 502): no Access-Control-Allow-Origin.  The service's answers
+    keep their one copy of each header."""
+    origin = listed_origin()
+    path = f"/api/v1/events/{make_event()}/registrations"
+    big = b'{"name": "Big", "email": "big@example.org", "pad": "' + b"x" * 17000 + b'"}'
+    r = api.post(path, body=big, headers={"Origin": origin,
+                                          "Content-Type": "application/json"})
+    assert r.status == 413, r
+    assert_cors(r, origin)
+    r = api.post(path, body=big, headers={"Origin": "https://evil.example.com",
+                                          "Content-Type": "application/json"})
+    assert r.status == 413 and r.header("Access-Control-Allow-Origin") is None, r
+    r = api.get("/api/v1/events", headers={"Origin": origin})
+    assert r.status == 200, r
+    for name in ("access-control-allow-origin", "vary", "access-control-expose-headers"):
+        assert len([v for k, v in r.headers if k.lower() == name]) == 1, (name, r.headers)
+
+
+def test_with_the_workers_down_a_listed_origin_reads_the_502(workerless_nginx):
+    r = workerless_nginx.get("/api/v1/events", headers={"Origin": listed_origin()})
+    assert r.status == 502, r
+    assert_cors(r, listed_origin())
     assert r.header("Retry-After") == "5", r
 
 
