@@ -560,10 +560,12 @@ def test_a_wrong_method_is_405_with_an_allow_header(api, db, slug, method, path,
 @pytest.mark.parametrize("path", ["/healthz", "/api/v1/events", "/1.1/events",
                                   "/api/1.1/events"])
 def test_an_unknown_method_on_an_api_route_is_a_json_405(api, method, path):
-    """nginx answers TRACE itself, eventbox the others: JSON either way on
-    the API's routes, /healthz among them (its TRACE was an HTML page)."""
+    """JSON on the API's routes, /healthz among them (its TRACE was an HTML
+    page), with Allow (RFC 9110 15.5.6): nginx refuses TRACE itself and
+    answered it without one."""
     r = api.request(method, path)
     refused(r, 405, "method_not_allowed")
+    assert r.header("Allow") == "GET, HEAD, OPTIONS", r
 
 
 def test_an_unknown_method_on_a_page_stays_an_html_405(api):
@@ -571,6 +573,7 @@ def test_an_unknown_method_on_a_page_stays_an_html_405(api):
         r = api.request(method, "/events")
         assert r.status == 405, r
         assert r.header("Content-Type").startswith("text/html"), r
+        assert r.header("Allow") == "GET, HEAD, OPTIONS", r
 
 
 @pytest.mark.parametrize("path", ["/api/v1/events", "/1.1/events"])
