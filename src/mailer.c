@@ -27,8 +27,14 @@
  * dies between the server's acceptance and its COMMIT leaves that one
  * message to be sent again.
  *
- * Signals are blocked except during ppoll(): SIGTERM and SIGINT let the
- * message in flight finish, then exit; SIGHUP reopens the log file.
+ * Signals are blocked while a message or a delivery is in flight, so that
+ * its mark is always committed; they are let in during ppoll() and between
+ * two messages (stop_asked()).  SIGTERM and SIGINT let the message in
+ * flight finish and its mark commit, then exit, leaving the rest of the
+ * batch for the next start; SIGHUP reopens the log file and goes on.  A
+ * stop waits at most one message (SMTP_TIMEOUT_S, smtp.h) or one webhook
+ * delivery (EVENTBOX_WEBHOOK_TIMEOUT_MS) and its mark: the systemd unit's
+ * TimeoutStopSec is above both.
  *
  * EVENTBOX_MAIL_RETRY_BASE_MS (default 60000) is the first retry delay,
  * doubled after each failure up to six hours; tests set it low.
@@ -68,6 +74,20 @@
 
 static int			 retry_base_ms = 60000;
 static char			 from_addr[256];
+static sigset_t			 waitmask;	/* signals_catch()'s */
+
+/* Between two messages: the signals that came meanwhile are taken, a
+ * SIGHUP reopens the log; 1 when SIGTERM or SIGINT asked to stop. */
+static int
+stop_asked(void)
+{
+	signals_take(&waitmask);
+	if (sig_reopen_log) {
+		sig_reopen_log = 0;
+		log_reopen();
+	}
+	return sig_stopping;
+}
 
 static void
 fill_message(struct mail_msg *m, const PGresult *res, int row, char *msgid,
@@ -247,7 +267,7 @@ send_batch(struct buf *msg)
 		steps[k++] = (struct db_step){ STMT_COMMIT, 0, NULL };
 		marked = 1;
 		for (j = i + 1;; j++) {
-			more = j < n && !sig_stopping;
+			more = j < n && !stop_asked();
 			if (more) {
 				next[0] = db_value(res, j, "id");
 				steps[k++] = (struct db_step){ STMT_BEGIN, 0,
@@ -285,10 +305,10 @@ drain(struct buf *msg)
 {
 	int	 m, w, r;
 
-	while (!sig_stopping && db_connected()) {
-		if ((m = send_batch(msg)) == -1 || sig_stopping)
+	while (!stop_asked() && db_connected()) {
+		if ((m = send_batch(msg)) == -1 || stop_asked())
 			break;
-		for (w = 0; w < cfg.mail_batch && !sig_stopping; w++)
+		for (w = 0; w < cfg.mail_batch && !stop_asked(); w++)
 			if ((r = webhook_send_one()) != 1)
 				break;
 		if (!db_connected() || (m == 0 && w == 0))
@@ -347,7 +367,6 @@ cmd_mailer(int argc, char **argv)
 	struct buf	 msg = BUF_INIT;
 	struct pollfd	 pfd;
 	struct timespec	 ts;
-	sigset_t	 waitmask;
 	const char	*v;
 	long long	 n;
 	long		 ms, last_reminders = 0, backoff = 500;
@@ -383,11 +402,7 @@ cmd_mailer(int argc, char **argv)
 	db_init("eventbox-mailer", DB_LISTENER);
 	log_info("started");
 
-	while (!sig_stopping) {
-		if (sig_reopen_log) {
-			sig_reopen_log = 0;
-			log_reopen();
-		}
+	while (!stop_asked()) {
 		if (!db_connected()) {
 			if (db_open() == -1 ||
 			    db_run_simple(STMT_MAIL_LISTEN, 0, NULL) == -1) {

@@ -37,3 +37,12 @@ signals_catch(void (*handler)(int), const int *sigs, int nsigs, sigset_t *wait)
 	for (i = 0; i < nsigs; i++)
 		sigdelset(wait, sigs[i]);
 }
+
+void
+signals_take(const sigset_t *wait)
+{
+	sigset_t	 blocked;
+
+	sigprocmask(SIG_SETMASK, wait, &blocked);
+	sigprocmask(SIG_SETMASK, &blocked, NULL);
+}

@@ -12,6 +12,10 @@
 
 void	 signals_catch(void (*handler)(int), const int *sigs, int nsigs,
 	    sigset_t *wait);
+/* Unblocks the signals for a moment (`wait` as signals_catch() returned
+ * it): the handlers of those pending run now.  For a loop that checks its
+ * flags between two steps of work, not only where it waits. */
+void	 signals_take(const sigset_t *wait);
 
 /*
  * The handler of the long-running children (workers, the mailer): SIGHUP

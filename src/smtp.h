@@ -19,6 +19,12 @@
 
 #include <stddef.h>
 
+/* The longest one message may take, connection included: a relay that
+ * hangs fails that message (it is retried later) rather than the mailer,
+ * and a stop waits at most this long for the message in flight, well
+ * inside the unit's TimeoutStopSec=40 (deploy/eventbox-mailer.service). */
+#define SMTP_TIMEOUT_S	30
+
 enum smtp_result {
 	SMTP_SENT,
 	SMTP_TEMPORARY,	/* 4xx or no answer: try again later */

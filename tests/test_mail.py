@@ -558,6 +558,56 @@ def test_sigterm_finishes_the_message_in_flight(api, db, make_event, smtp,
     assert outbox_rows(db, slug)[0][1] == "sent"
 
 
+def start_mid_batch(api, make_event, smtp, mailers, tag, **extra):
+    """Ten messages due at once, a relay that takes half a second over
+    each: a mailer started on them is mid-batch once the first arrives."""
+    slug = make_event()
+    people = [addr(f"{tag}{i}") for i in range(10)]
+    for a in people:
+        assert api.register(slug, "Bat", a).status == 201
+    server = smtp(delay=0.5).start()
+    m = mailers.start(server.url, **extra)
+    deadline = time.time() + 10
+    while not any(a in server.attempts for a in people):
+        assert time.time() < deadline
+        time.sleep(0.01)
+    return slug, people, server, m
+
+
+def test_sigterm_mid_batch_stops_after_the_message_in_flight(
+        api, db, make_event, smtp, mailers):
+    """Signals wait while a message is in flight, not until the batch is
+    done: the mailer exits about one message after SIGTERM, that message
+    sent and marked, the rest of the batch pending for the next start."""
+    slug, people, server, m = start_mid_batch(api, make_event, smtp, mailers,
+                                              "stop")
+    t0 = time.time()
+    assert mailers.stop(m) == 0
+    took = time.time() - t0
+    sent = [a for a in people if server.to(a)]
+    assert took < 2 and 1 <= len(sent) <= 2, (took, len(sent))
+    statuses = [r[1] for r in outbox_rows(db, slug)]
+    assert statuses.count("sent") == len(sent), statuses
+    assert statuses.count("pending") == len(people) - len(sent), statuses
+
+
+def test_sighup_mid_batch_reopens_the_log_between_messages(
+        api, make_event, smtp, mailers, tmp_path):
+    log = tmp_path / "mailer.log"
+    _, people, server, m = start_mid_batch(api, make_event, smtp, mailers,
+                                           "hup", EVENTBOX_LOG_FILE=str(log))
+    log.rename(tmp_path / "mailer.log.1")
+    m.send_signal(signal.SIGHUP)
+    deadline = time.time() + 2          # the batch takes 5 s
+    while not log.exists():
+        assert time.time() < deadline, "the log was not reopened mid-batch"
+        time.sleep(0.02)
+    assert sum(len(server.to(a)) for a in people) < len(people)
+    server.wait_for(people)
+    assert m.poll() is None
+    assert "message sent" in log.read_text()
+
+
 def test_make_run_keeps_mail_as_eml_files_in_the_sink(api, make_event):
     """The devstack's sink and mailer, as `make run` starts them."""
     from conftest import devstack
