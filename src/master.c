@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "proc.h"
 #include "signals.h"
+#include "validate.h"
 
 #define LISTEN_BACKLOG	1024
 
@@ -107,16 +108,22 @@ listen_tcp(const char *spec)
 	char		 host[256];
 	const char	*colon = strrchr(spec, ':');
 	size_t		 n;
+	long long	 port;
 	int		 fd, on = 1, rc;
 
 	n = (size_t)(colon - spec);
 	if (n == 0 || n >= sizeof(host))
 		fatalx("EVENTBOX_LISTEN: expected host:port, got %s", spec);
+	/* getaddrinfo() would take a service name ("http"), and glibc cuts a
+	 * number to 16 bits: 99999 would bind 34463. */
+	if (parse_int(colon + 1, strlen(colon + 1), 1, 65535, &port) == -1)
+		fatalx("EVENTBOX_LISTEN: the port must be a number from 1 to "
+		    "65535, got %s", spec);
 	memcpy(host, spec, n);
 	host[n] = '\0';
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, colon + 1, &hints, &ai)) != 0)
 		fatalx("EVENTBOX_LISTEN %s: %s", spec, gai_strerror(rc));
 	if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) == -1)

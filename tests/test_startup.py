@@ -1,0 +1,60 @@
+"""Settings that can never work stop the start.
+
+`eventbox serve` and `eventbox mailer` exit 1 at once with a message that
+names the variable, as config.c does for every number, rather than run on
+something else (another port) or fail later, request by request or message
+by message.  Each test starts the binary under test and reads its stderr.
+"""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import ROOT, env
+
+BIN = os.environ.get("EVENTBOX_BIN", os.path.join(ROOT, "eventbox"))
+if not os.path.isabs(BIN):
+    BIN = os.path.join(ROOT, BIN)
+
+
+def start(command, tmp_path, **settings):
+    """Runs `eventbox COMMAND` with the settings, logging to stderr, for 5 s
+    at most: (exit status, stderr); None for a process still running then,
+    which is stopped."""
+    e = dict(os.environ)
+    e.update({
+        "EVENTBOX_DSN": env("EVENTBOX_MAILER_DSN" if command == "mailer"
+                            else "EVENTBOX_DSN"),
+        "EVENTBOX_LISTEN": str(tmp_path / "eventbox.sock"),
+        "EVENTBOX_WORKERS": "1",
+        "EVENTBOX_LOG_FILE": "",
+    })
+    e.update({k: str(v) for k, v in settings.items()})
+    err = tmp_path / "stderr"
+    with open(err, "w") as f:
+        p = subprocess.Popen([BIN, command], env=e, cwd=ROOT, stdout=f,
+                             stderr=f, stdin=subprocess.DEVNULL)
+    try:
+        rc = p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        rc = None
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+    return rc, err.read_text()
+
+
+def refused(command, tmp_path, variable, **settings):
+    rc, err = start(command, tmp_path, **settings)
+    assert rc == 1, f"started with {settings}: {err}"
+    assert f"fatal: {variable}" in err, err
+    return err
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "0", "http", "-5", ""])
+def test_a_listen_port_outside_1_to_65535_stops_serve(tmp_path, port):
+    """glibc cut 99999 to 16 bits and bound 34463, logging 99999."""
+    err = refused("serve", tmp_path, "EVENTBOX_LISTEN",
+                  EVENTBOX_LISTEN=f"127.0.0.1:{port}")
+    assert "1 to 65535" in err, err
