@@ -367,7 +367,7 @@ cmd_mailer(int argc, char **argv)
 	struct buf	 msg = BUF_INIT;
 	struct pollfd	 pfd;
 	struct timespec	 ts;
-	const char	*v;
+	const char	*v, *errstr;
 	long long	 n;
 	long		 ms, last_reminders = 0, backoff = 500;
 
@@ -393,11 +393,10 @@ cmd_mailer(int argc, char **argv)
 		log_info("EVENTBOX_SMTP_URL is empty: keeping messages in %s",
 		    cfg.mail_dir);
 	}
-	else if (smtp_open(cfg.smtp_url) == -1)
-		fatalx("EVENTBOX_SMTP_URL must be smtp://host[:port][/?starttls]"
-		    " or smtps://host[:port]");
-	if (webhook_open() == -1)
-		fatalx("libcurl: cannot start");
+	else if (smtp_open(cfg.smtp_url, &errstr) == -1)
+		fatalx("EVENTBOX_SMTP_URL: %s", errstr);
+	if (webhook_open(&errstr) == -1)
+		fatalx("%s", errstr);
 	signals_catch(signals_flag, caught, 3, &waitmask);
 	db_init("eventbox-mailer", DB_LISTENER);
 	log_info("started");

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 
 #include "smtp.h"
+#include "validate.h"
 
 static CURL	*curl;
 static char	 url[1024];
@@ -31,12 +32,39 @@ read_cb(char *dst, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* 0, or -1 when the URL is not one of the forms smtp.h allows. */
+/* NULL, or what is wrong with the host and port of `s`, as read by
+ * libcurl's own parser, the one every smtp_send() goes through. */
+static const char *
+host_port_error(const char *s)
+{
+	CURLU		*u;
+	CURLUcode	 rc;
+	char		*port = NULL;
+	const char	*errstr = NULL, *bad_port;
+	long long	 n;
+
+	bad_port = "the port must be a number from 1 to 65535";
+	if ((u = curl_url()) == NULL)
+		return "out of memory";
+	if ((rc = curl_url_set(u, CURLUPART_URL, s, 0)) != CURLUE_OK)
+		errstr = rc == CURLUE_NO_HOST ? "a host is required" :
+		    rc == CURLUE_BAD_PORT_NUMBER ? bad_port :
+		    curl_url_strerror(rc);
+	else if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
+	    parse_int(port, strlen(port), 1, 65535, &n) == -1)
+		errstr = bad_port;
+	curl_free(port);
+	curl_url_cleanup(u);
+	return errstr;
+}
+
 int
-smtp_open(const char *s)
+smtp_open(const char *s, const char **errstr)
 {
 	char	*q;
 
+	*errstr = "expected smtp://host[:port][/?starttls] or "
+	    "smtps://host[:port]";
 	if ((strncmp(s, "smtp://", 7) != 0 && strncmp(s, "smtps://", 8) != 0) ||
 	    strlen(s) >= sizeof(url))
 		return -1;
@@ -48,9 +76,13 @@ smtp_open(const char *s)
 		starttls = 1;
 		*q = '\0';
 	}
+	if ((*errstr = host_port_error(url)) != NULL)
+		return -1;
+	*errstr = "libcurl: cannot start";
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (curl = curl_easy_init()) == NULL)
 		return -1;
+	*errstr = NULL;
 	return 0;
 }
 

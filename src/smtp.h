@@ -10,7 +10,9 @@
  * password are percent-encoded as in any URL.
  *
  * smtp_open() and smtp_close() bracket a mailer's life: the connection is
- * kept between messages.  smtp_send() says whether the server accepted the
+ * kept between messages.  smtp_open() refuses a URL that could never work
+ * (not one of the forms above, no host, a port outside 1-65535): -1, and
+ * *errstr says why (static text).  smtp_send() says whether the server accepted the
  * message and, when not, whether trying again later may help; err gets a
  * short reason with no address in it ("smtp 451", "connect failed").
  */
@@ -31,7 +33,7 @@ enum smtp_result {
 	SMTP_PERMANENT	/* 5xx: the server refused it */
 };
 
-int		 smtp_open(const char *url);
+int		 smtp_open(const char *url, const char **errstr);
 void		 smtp_close(void);
 enum smtp_result smtp_send(const char *from, const char *rcpt,
 		    const char *msg, size_t len, char *err, size_t errsz);

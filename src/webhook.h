@@ -23,7 +23,9 @@ struct sockaddr;
 /* 44 characters of base64 and a NUL */
 #define WEBHOOK_SIG_LEN	45
 
-int	 webhook_open(void);
+/* 0, or -1 with *errstr saying why (static text): EVENTBOX_WEBHOOK_CA names
+ * a file this process cannot read, or libcurl cannot start. */
+int	 webhook_open(const char **errstr);
 void	 webhook_close(void);
 /* 1: one delivery was handled (delivered or failed), 0: none is due,
  * -1: the database went away (the session is closed). */

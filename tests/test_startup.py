@@ -58,3 +58,22 @@ def test_a_listen_port_outside_1_to_65535_stops_serve(tmp_path, port):
     err = refused("serve", tmp_path, "EVENTBOX_LISTEN",
                   EVENTBOX_LISTEN=f"127.0.0.1:{port}")
     assert "1 to 65535" in err, err
+
+
+@pytest.mark.parametrize("url", [
+    "smtp://", "smtp://:25", "smtps://user:pw@:465", "smtp://relay.example.org:99999",
+    "smtp://relay.example.org:0", "smtp://relay.example.org:smtp/?starttls",
+    "http://relay.example.org"])
+def test_an_smtp_url_that_can_never_work_stops_the_mailer(tmp_path, url):
+    """smtp:// started, then every confirmation failed with "URL using
+    bad/illegal format" until the mailer gave up on it."""
+    refused("mailer", tmp_path, "EVENTBOX_SMTP_URL", EVENTBOX_SMTP_URL=url)
+
+
+@pytest.mark.parametrize("ca", ["/nonexistent/ca.pem", "/"])
+def test_a_webhook_ca_that_cannot_be_read_stops_the_mailer(tmp_path, ca):
+    """Every webhook delivery failed ("Problem with the SSL CA cert")."""
+    err = refused("mailer", tmp_path, "EVENTBOX_WEBHOOK_CA",
+                  EVENTBOX_SMTP_URL="smtp://127.0.0.1:25",
+                  EVENTBOX_WEBHOOK_CA=ca)
+    assert ca in err, err
