@@ -348,15 +348,17 @@ db_run_simple(enum stmt s, int nparams, const char *const *values)
  * as if they had come one by one.  out[i] gets step i's result, the
  * caller's to PQclear().  Any failure closes the session, once the first
  * failing step is logged: a transaction open ends with it.  0, or -1 with
- * every out[i] NULL.
+ * every out[i] NULL and *done the steps answered before the failure.
  */
 int
-db_run_steps(const struct db_step *steps, size_t n, PGresult **out)
+db_run_steps(const struct db_step *steps, size_t n, PGresult **out,
+    size_t *done)
 {
 	PGresult	*r;
 	size_t		 i;
 	int		 ok = 1, logged = 0;
 
+	*done = 0;
 	for (i = 0; i < n; i++) {
 		check_call(steps[i].stmt, steps[i].nparams);
 		out[i] = NULL;
@@ -400,8 +402,12 @@ db_run_steps(const struct db_step *steps, size_t n, PGresult **out)
 		PQclear(r);
 		ok = PQexitPipelineMode(conn) == 1;
 	}
-	if (ok)
+	if (ok) {
+		*done = n;
 		return 0;
+	}
+	while (*done < n && out[*done] != NULL)
+		(*done)++;
 	for (i = 0; i < n; i++) {
 		PQclear(out[i]);
 		out[i] = NULL;

@@ -136,9 +136,11 @@ struct db_step {
 };
 /* Steps in one round trip, as db_run() runs each one: any failure closes
  * the session.  0, the caller owning out[0..n-1] (step i's result); or -1,
- * closed, out[] all NULL. */
+ * closed, out[] all NULL, *done the number of leading steps that the
+ * server answered as done (a COMMIT among them committed) before one failed
+ * or the answers stopped. */
 int		 db_run_steps(const struct db_step *steps, size_t n,
-		    PGresult **out);
+		    PGresult **out, size_t *done);
 /* BEGIN, then claim (a statement of one parameter: how many, at most n).
  * > 0: that many rows were claimed, in *res (the caller's), the
  * transaction left open for the caller to COMMIT, and what the claim saw

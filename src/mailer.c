@@ -237,6 +237,18 @@ log_mark(const PGresult *res, int row, const struct mark *mk,
 	    "gave up, left for staff" : "will retry");
 }
 
+/* The relay took row `row`, but the database went away (a restart, a
+ * failover) before its mark committed: the row is still due, so the
+ * message goes out again.  Said here, with the row, for the patron who
+ * asks about a message that came twice. */
+static void
+log_lost_mark(const PGresult *res, int row)
+{
+	log_warnx("outbox %s: %s message accepted by the relay but not "
+	    "recorded (its mark did not commit); it will be sent again",
+	    db_value(res, row, "id"), db_value(res, row, "kind"));
+}
+
 /*
  * Sends the next due messages, EVENTBOX_MAIL_BATCH at most: one claim and
  * one durability barrier for them all, then one transaction per message,
@@ -255,6 +267,7 @@ send_batch(struct buf *msg)
 	struct db_step	 steps[4];
 	struct mark	 mk;
 	const char	*next[1];
+	size_t		 answered;
 	int		 n, i, j, k, more, marked, locked, rc = -1;
 
 	if ((n = db_claim(STMT_MAIL_CLAIM, cfg.mail_batch, &res)) <= 0)
@@ -275,8 +288,14 @@ send_batch(struct buf *msg)
 				steps[k++] = (struct db_step){ STMT_MAIL_RELOCK,
 				    1, next };
 			}
-			if (db_run_steps(steps, (size_t)k, out) == -1)
+			if (db_run_steps(steps, (size_t)k, out,
+			    &answered) == -1) {
+				/* Steps 0 and 1: the mark and its COMMIT. */
+				if (marked && mk.r == SMTP_SENT &&
+				    answered < 2)
+					log_lost_mark(res, i);
 				goto done;
+			}
 			if (marked)
 				log_mark(res, i, &mk, out[0]);
 			locked = more && db_bool(out[k - 1], 0, "locked");

@@ -655,6 +655,39 @@ def test_the_mailer_rides_out_a_postgresql_restart(api, make_event, smtp,
     assert len(server.to(before)) == 1 and len(server.to(after)) == 1
 
 
+def test_a_mark_lost_with_the_database_is_logged_and_the_message_sent_again(
+        api, db, make_event, smtp, mailers, tmp_path):
+    """The relay accepted the message, then the mailer's session ended
+    (a restart, a failover: here pg_terminate_backend) before the mark
+    committed.  The message goes out again, at least once, and the log
+    says which row came twice."""
+    slug = make_event()
+    a = addr("lost")
+    assert api.register(slug, "Lou", a).status == 201
+    row = db.value("SELECT o.id FROM eventbox.outbox o JOIN eventbox.events e"
+                   " ON e.id = o.event_id WHERE e.slug = %s", slug)
+    log = tmp_path / "mailer.log"
+    server = smtp(delay=1).start()
+    mailers.start(server.url, EVENTBOX_LOG_FILE=str(log))
+    deadline = time.time() + 10
+    while a not in server.attempts:     # the relay holds the message 1 s
+        assert time.time() < deadline
+        time.sleep(0.01)
+    as_mailer = psycopg2.connect(env("EVENTBOX_MAILER_DSN"))
+    try:                                # a role may end its own sessions
+        with as_mailer.cursor() as cur:
+            cur.execute("SELECT count(pg_terminate_backend(pid))"
+                        " FROM pg_stat_activity WHERE application_name ="
+                        " 'eventbox-mailer' AND pid <> pg_backend_pid()")
+            assert cur.fetchone()[0] >= 1
+    finally:
+        as_mailer.close()
+    server.wait_for([a], count=2, timeout=20)
+    wait_rows(db, slug, lambda rs: rs[0][1] == "sent")
+    assert (f"outbox {row}: confirmed message accepted by the relay but not"
+            f" recorded") in log.read_text()
+
+
 def test_sighup_reopens_the_log(mailers, smtp, tmp_path):
     log = tmp_path / "mailer.log"
     server = smtp().start()
