@@ -15,12 +15,31 @@
 static const char	*log_role = "eventbox";
 static const char	*log_path;	/* NULL: stderr only */
 
+/* Points fd 2 at the log file, so libraries' own stderr output lands there
+ * too.  0, or -1 (errno set) with fd 2 as it was. */
+static int
+log_open(void)
+{
+	int	 fd, rc = 0;
+
+	if ((fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640)) == -1)
+		return -1;
+	if (dup2(fd, STDERR_FILENO) == -1)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
 void
 log_init(const char *role, const char *path)
 {
 	log_role = role;
 	log_path = (path != NULL && *path != '\0') ? path : NULL;
-	log_reopen();
+	/* Logging to stderr for good instead would leave the file that the
+	 * sysadmin reads empty. */
+	if (log_path != NULL && log_open() == -1)
+		fatal("EVENTBOX_LOG_FILE %s", log_path);
 }
 
 void
@@ -29,22 +48,14 @@ log_set_role(const char *role)
 	log_role = role;
 }
 
-/* Points fd 2 at the log file, so libraries' own stderr output lands there too. */
+/* A running process keeps logging where it did when the new file cannot be
+ * opened: to the old file, renamed. */
 void
 log_reopen(void)
 {
-	int	 fd;
-
-	if (log_path == NULL)
-		return;
-	fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd == -1) {
-		log_warn("open %s", log_path);
-		return;
-	}
-	if (dup2(fd, STDERR_FILENO) == -1)
-		log_warn("dup2");
-	close(fd);
+	if (log_path != NULL && log_open() == -1)
+		log_warn("EVENTBOX_LOG_FILE %s: reopening (logging on to the "
+		    "file open before)", log_path);
 }
 
 static void

@@ -1,7 +1,8 @@
 /*
  * log.h: one line per event to stderr or to EVENTBOX_LOG_FILE, prefixed
- * with the time, the process role and its pid.  log_reopen() is called
- * after SIGHUP so logrotate can move the file away.
+ * with the time, the process role and its pid.  log_init() exits when the
+ * file (EVENTBOX_LOG_FILE) cannot be opened; log_reopen() is called after
+ * SIGHUP so logrotate can move the file away, and only warns.
  *
  * Never log a token, an email address or a request body.
  */

@@ -77,3 +77,14 @@ def test_a_webhook_ca_that_cannot_be_read_stops_the_mailer(tmp_path, ca):
                   EVENTBOX_SMTP_URL="smtp://127.0.0.1:25",
                   EVENTBOX_WEBHOOK_CA=ca)
     assert ca in err, err
+
+
+@pytest.mark.parametrize("command", ["serve", "mailer"])
+def test_a_log_file_that_cannot_be_opened_stops_the_start(tmp_path, command):
+    """It was a warning, then the service logged to stderr for good and the
+    file the sysadmin set stayed empty."""
+    path = str(tmp_path / "no-such-dir" / "eventbox.log")
+    err = refused(command, tmp_path, "EVENTBOX_LOG_FILE",
+                  EVENTBOX_LOG_FILE=path,
+                  EVENTBOX_SMTP_URL="smtp://127.0.0.1:25")
+    assert path in err, err
