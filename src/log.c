@@ -58,6 +58,32 @@ log_reopen(void)
 		    "file open before)", log_path);
 }
 
+/* One line per event: libpq's messages run over several ("...: No such
+ * file or directory\n\tIs the server running locally...?\n"), and a
+ * continuation line would reach the journal or a grep without the time,
+ * role or pid.  Each line break, with the indentation after it, becomes
+ * one space; those at the end go. */
+static void
+fold_lines(char *s)
+{
+	char	*r, *w;
+
+	for (r = w = s; *r != '\0'; r++) {
+		if (*r != '\n' && *r != '\r') {
+			*w++ = *r;
+			continue;
+		}
+		while (r[1] == '\n' || r[1] == '\r' || r[1] == '\t' ||
+		    r[1] == ' ')
+			r++;
+		if (r[1] != '\0')
+			*w++ = ' ';
+	}
+	while (w > s && w[-1] == ' ')
+		w--;
+	*w = '\0';
+}
+
 static void
 vlog(const char *level, int errnum, const char *fmt, va_list ap)
 {
@@ -69,6 +95,7 @@ vlog(const char *level, int errnum, const char *fmt, va_list ap)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fold_lines(msg);
 	if (errnum != 0)
 		fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s: %s\n", stamp,
 		    ts.tv_nsec / 1000000, log_role, (long)getpid(), level,

@@ -212,7 +212,11 @@ reap(pid_t *pids, int n, int expected)
 		if (expected)
 			continue;
 		died++;
-		if (WIFSIGNALED(status))
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+			log_warnx("worker %ld ran past EVENTBOX_REQUEST_TIMEOUT "
+			    "(%d s) on one request and was ended; restarting",
+			    (long)pid, cfg.request_timeout_s);
+		else if (WIFSIGNALED(status))
 			log_warnx("worker %ld killed by signal %d; restarting",
 			    (long)pid, WTERMSIG(status));
 		else

@@ -278,6 +278,9 @@ def test_a_body_that_never_ends_frees_the_worker_by_the_request_timeout(api):
         now = healthy_and_staffed(api, master, len(before))
         replaced = len(set(before) - set(now))
         assert replaced >= 1, (before, now)
+        # not "killed by signal 14": the setting that ended it
+        with open(os.path.join(env("EVENTBOX_LOG_DIR"), "eventbox.log")) as f:
+            assert "ran past EVENTBOX_REQUEST_TIMEOUT (3 s)" in f.read()
         record("raw FastCGI", "half a body, then silence "
                "(EVENTBOX_REQUEST_TIMEOUT=3)",
                f"dropped after {held['slow']:.1f} s, worker replaced, "

@@ -204,3 +204,24 @@ def test_a_psql_session_without_a_lock_timeout_still_gets_one(db, make_event):
         staff.close()
         holder.rollback()
         holder.close()
+
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z eventbox-\w+\[\d+\] "
+                      r"(info|warning|fatal): \S")
+
+
+def test_a_database_error_of_several_lines_is_logged_as_one_line(tmp_path):
+    """libpq's "connection ... failed: No such file or directory" goes on
+    "\tIs the server running locally...?" and an empty line: every line of
+    the log still starts with the time, the role and the pid."""
+    e = dict(os.environ, EVENTBOX_DSN=f"host={tmp_path}/no-such-dir dbname=x",
+             EVENTBOX_LOG_FILE="", EVENTBOX_SMTP_URL="smtp://127.0.0.1:25")
+    bin_ = os.environ.get("EVENTBOX_BIN", os.path.join(ROOT, "eventbox"))
+    p = subprocess.Popen([os.path.join(ROOT, bin_), "mailer"], env=e, cwd=ROOT,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(1)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=30)
+    lines = err.splitlines()
+    assert any("Is the server running" in ln for ln in lines), err
+    assert [ln for ln in lines if not LOG_LINE.match(ln)] == [], err
