@@ -83,6 +83,16 @@ config_load(void)
 	cfg.drain_seconds = (int)env_num("EVENTBOX_DRAIN_SECONDS", 30, 1, 3600);
 	cfg.request_timeout_s = (int)env_num("EVENTBOX_REQUEST_TIMEOUT", 30, 1,
 	    3600);
+	/* The request timeout ends the worker, not its statement: a
+	 * registration still waiting for the event's lock would commit once
+	 * granted, while the patron was answered 502.  The database must give
+	 * up first, and answer 503. */
+	if ((long long)cfg.request_timeout_s * 1000 <= cfg.lock_timeout_ms ||
+	    (long long)cfg.request_timeout_s * 1000 <= cfg.statement_timeout_ms)
+		fatalx("EVENTBOX_REQUEST_TIMEOUT (%d s) must be longer than "
+		    "EVENTBOX_LOCK_TIMEOUT_MS (%d ms) and "
+		    "EVENTBOX_STATEMENT_TIMEOUT_MS (%d ms)", cfg.request_timeout_s,
+		    cfg.lock_timeout_ms, cfg.statement_timeout_ms);
 	cfg.log_file = config_env("EVENTBOX_LOG_FILE", "");
 	cfg.sql_dir = config_env("EVENTBOX_SQL_DIR", "sql");
 	cfg.locale_dir = config_env("EVENTBOX_LOCALEDIR",

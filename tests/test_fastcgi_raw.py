@@ -250,7 +250,9 @@ def test_a_body_that_never_ends_frees_the_worker_by_the_request_timeout(api):
     and the master starts a fresh one.  A connection that sends nothing at
     all is dropped by libfcgi itself (it waits 2 s for a unix-socket peer to
     speak) or by the same timeout.  Other requests are answered all along."""
-    devstack_env = dict(os.environ, EVENTBOX_REQUEST_TIMEOUT="3")
+    devstack_env = dict(os.environ, EVENTBOX_REQUEST_TIMEOUT="3",
+                        EVENTBOX_LOCK_TIMEOUT_MS="2000",
+                        EVENTBOX_STATEMENT_TIMEOUT_MS="2500")
     subprocess.run([os.path.join(os.path.dirname(__file__), "..", "deploy",
                                  "devstack.sh"), "serve-start",
                     env("EVENTBOX_VAR")], env=devstack_env, check=True,

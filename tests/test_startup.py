@@ -20,9 +20,9 @@ if not os.path.isabs(BIN):
 
 
 def start(command, tmp_path, **settings):
-    """Runs `eventbox COMMAND` with the settings, logging to stderr, for 5 s
-    at most: (exit status, stderr); None for a process still running then,
-    which is stopped."""
+    """Runs `eventbox COMMAND` with the settings, logging to stderr, until it
+    exits or says it is up, 5 s at most: (exit status, stderr); None for a
+    process still running then, which is stopped."""
     e = dict(os.environ)
     e.update({
         "EVENTBOX_DSN": env("EVENTBOX_MAILER_DSN" if command == "mailer"
@@ -36,10 +36,13 @@ def start(command, tmp_path, **settings):
     with open(err, "w") as f:
         p = subprocess.Popen([BIN, command], env=e, cwd=ROOT, stdout=f,
                              stderr=f, stdin=subprocess.DEVNULL)
-    try:
-        rc = p.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        rc = None
+    deadline = time.time() + 5
+    while p.poll() is None and time.time() < deadline:
+        if "listening on" in err.read_text() or "started" in err.read_text():
+            break
+        time.sleep(0.05)
+    rc = p.poll()
+    if rc is None:
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=30)
     return rc, err.read_text()
@@ -88,3 +91,25 @@ def test_a_log_file_that_cannot_be_opened_stops_the_start(tmp_path, command):
                   EVENTBOX_LOG_FILE=path,
                   EVENTBOX_SMTP_URL="smtp://127.0.0.1:25")
     assert path in err, err
+
+
+@pytest.mark.parametrize("settings", [
+    {"EVENTBOX_REQUEST_TIMEOUT": "2", "EVENTBOX_LOCK_TIMEOUT_MS": "20000"},
+    {"EVENTBOX_REQUEST_TIMEOUT": "3", "EVENTBOX_LOCK_TIMEOUT_MS": "3000",
+     "EVENTBOX_STATEMENT_TIMEOUT_MS": "2000"},
+    {"EVENTBOX_REQUEST_TIMEOUT": "5"},         # the statement timeout: 10 s
+])
+def test_a_request_timeout_not_above_the_database_timeouts_stops_serve(
+        tmp_path, settings):
+    """With EVENTBOX_REQUEST_TIMEOUT=2 and a lock timeout of 20 s the patron
+    got a 502 after 2 s, and the registration committed once the lock was
+    free."""
+    err = refused("serve", tmp_path, "EVENTBOX_REQUEST_TIMEOUT", **settings)
+    assert "EVENTBOX_LOCK_TIMEOUT_MS" in err, err
+
+
+def test_a_request_timeout_above_both_database_timeouts_starts(tmp_path):
+    rc, err = start("serve", tmp_path, EVENTBOX_REQUEST_TIMEOUT="4",
+                    EVENTBOX_LOCK_TIMEOUT_MS="3000",
+                    EVENTBOX_STATEMENT_TIMEOUT_MS="3999")
+    assert rc is None and "listening on" in err, err
