@@ -91,7 +91,7 @@ XGETTEXT_FLAGS = --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: \
 sinclude Makefile.local
 
 .PHONY: all run test test-unit psql bench fuzz fuzzers soak install clean deps \
-	rehearse locale pot potfile FORCE
+	rehearse locale pot potfile nginx-site FORCE
 
 all: eventbox locale
 
@@ -234,6 +234,15 @@ NGINX_SITE_SED = -e 's|@POST_RATE@|10r/s|g' -e 's|@CONN_LIMIT@|20|g' \
 	-e 's|@SERVER_INCLUDE@|$(SYSCONFDIR)/nginx/eventbox.d/*.conf|g' \
 	-e 's|@CORS_MAP@|$(SYSCONFDIR)/nginx/eventbox-cors.map|g'
 
+# The production site as `make install` writes it, to stdout; the tests
+# run this rendering (tests/test_nginx_front.py).
+NGINX_SITE = { sed $(NGINX_SITE_SED) nginx/eventbox-site.conf.in; \
+	  sed $(NGINX_SITE_SED) nginx/eventbox-http.conf.in; echo; \
+	  sed $(NGINX_SITE_SED) nginx/eventbox.conf.in; }
+
+nginx-site:
+	@$(NGINX_SITE)
+
 install: eventbox locale
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(DATADIR)/nginx/errors $(DESTDIR)$(DATADIR)/env \
@@ -253,10 +262,7 @@ install: eventbox locale
 	        >$(DESTDIR)$(UNITDIR)/$${u#deploy/} || exit 1; done
 	chmod 0644 $(DESTDIR)$(UNITDIR)/eventbox*
 	install -m 0644 deploy/*.env.example $(DESTDIR)$(DATADIR)/env/
-	{ sed $(NGINX_SITE_SED) nginx/eventbox-site.conf.in; \
-	  sed $(NGINX_SITE_SED) nginx/eventbox-http.conf.in; echo; \
-	  sed $(NGINX_SITE_SED) nginx/eventbox.conf.in; } \
-	    >$(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/eventbox
+	$(NGINX_SITE) >$(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/eventbox
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/eventbox
 	install -m 0644 nginx/eventbox-tls.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/nginx/eventbox.d/tls.conf

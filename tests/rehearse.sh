@@ -400,6 +400,7 @@ MAILER_2=$(start_unit eventbox-mailer.service); started_groups+=("$MAILER_2")
 site() {  # site UPSTREAM-LINES
     sed -e 's|rate=10r/s|rate=100000r/s|' -e 's|burst=20 nodelay|burst=1000 nodelay|' \
         -e "s|listen 443 ssl http2; listen \[::\]:443 ssl http2;|listen 127.0.0.1:$HTTPS_PORT ssl http2;|" \
+        -e "s|listen 443 ssl http2 default_server; listen \[::\]:443 ssl http2 default_server;|listen 127.0.0.1:$HTTPS_PORT ssl http2 default_server;|" \
         -e "s|^    listen 80;|    listen 127.0.0.1:$HTTP_PORT;|" -e '/^    listen \[::\]:80;/d' \
         -e "s|^    server unix:/run/eventbox/eventbox.sock;|$1|" \
         /etc/nginx/sites-available/eventbox >"$R/nginx/site.conf"
@@ -437,6 +438,8 @@ check "HTTPS answers with HSTS and the security headers" sh -c '
     printf "%s" "$1" | grep -qi "^x-content-type-options: nosniff"' _ "$hdrs"
 check "HTTP redirects to HTTPS (301)" sh -c "curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: $NAME' http://127.0.0.1:$HTTP_PORT/events/x | grep -q '^301 https://$NAME/events/x'"
 check "the certificate made for the test verifies" curl_t -o /dev/null "$URL/events"
+refuse "HTTPS for any other name is refused at the handshake" curl -sSk --max-time 10 \
+    --resolve "other.example:$HTTPS_PORT:127.0.0.1" -o /dev/null "https://other.example:$HTTPS_PORT/events"
 
 P=$(primary_port)
 psql_su "$P" eventbox <<'SQL' || die "creating the rehearsal's events"

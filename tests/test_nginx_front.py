@@ -5,13 +5,16 @@ Slow headers and slow or stalled bodies (slowloris) are nginx's to time out
 worker, because nginx reads the whole request before it passes it on; a
 burst of POSTs from one address gets 429 (limit_req, with its rate from
 EVENTBOX_POST_RATE); a body above the limit gets 413; nginx never tells its
-version.
+version.  The production site (`make install`'s rendering) answers HTTPS
+for its own name only.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -244,6 +247,13 @@ def start_nginx(tmp_path, conn_limit=1000, server_conf="", fastcgi_pass=None):
     conf = render_nginx(dest, port, "5r/s", 5, conn_limit, fastcgi_pass)
     with open(os.path.join(dest, "server.d", "test.conf"), "w") as f:
         f.write(server_conf)
+    proc = run_nginx(dest, conf, port)
+    return proc, dest, Api(f"http://127.0.0.1:{port}"), port
+
+
+def run_nginx(dest, conf, port):
+    """nginx with prefix dest and configuration conf, once it accepts
+    connections on port."""
     proc = subprocess.Popen(["nginx", "-p", dest + "/", "-c", conf, "-e",
                              os.path.join(dest, "error.log")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -251,12 +261,11 @@ def start_nginx(tmp_path, conn_limit=1000, server_conf="", fastcgi_pass=None):
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), 1).close()
-            break
+            return proc
         except OSError:
             assert proc.poll() is None, proc.stderr.read()
-            assert time.time() < deadline, "the second nginx did not start"
+            assert time.time() < deadline, f"nginx ({conf}) did not start"
             time.sleep(0.1)
-    return proc, dest, Api(f"http://127.0.0.1:{port}"), port
 
 
 def stop_nginx(proc, dest):
@@ -494,3 +503,99 @@ def test_metrics_through_nginx_answers_a_remote_scraper_only_with_the_token(
     record("nginx", "/metrics through nginx from 198.51.100.7 and 2001:db8::7",
            "200 with the token; 404 without it or with a wrong one; "
            "loopback without a token: 200")
+
+
+# `make install`'s site with what the rehearsal changes too (tests/rehearse.sh,
+# site()): loopback listen addresses on free ports; and what a test cannot
+# use: the paths of /etc, /var and /run.
+PROD_SITE_EDITS = (
+    ("listen 443 ssl http2 default_server; listen [::]:443 ssl http2 default_server;",
+     "listen 127.0.0.1:{https} ssl http2 default_server;"),
+    ("listen 443 ssl http2; listen [::]:443 ssl http2;",
+     "listen 127.0.0.1:{https} ssl http2;"),
+    ("    listen 80;\n    listen [::]:80;\n", "    listen 127.0.0.1:{http};\n"),
+    ("unix:/run/eventbox/eventbox.sock", "unix:{socket}"),
+    ("/etc/nginx/eventbox.d/*.conf", "{dest}/eventbox.d/*.conf"),
+    ("/var/cache/nginx/eventbox", "{dest}/cache"),
+    ("/var/log/nginx/", "{dest}/"),
+)
+
+
+@pytest.fixture
+def production_site(tmp_path):
+    """nginx running the site `make install` writes, with a certificate for
+    its name: (name, HTTPS port, the certificate)."""
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    site = subprocess.run(["make", "-s", "--no-print-directory", "nginx-site"],
+                          cwd=ROOT, env=clean, capture_output=True, text=True,
+                          check=True).stdout
+    name = re.search(r"server_name (\S+);", site).group(1)
+    dest = str(tmp_path / "prod")
+    os.makedirs(os.path.join(dest, "eventbox.d"))
+    os.makedirs(os.path.join(dest, "tmp"))
+    cert, key = os.path.join(dest, "site.pem"), os.path.join(dest, "site.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-days", "1", "-subj", f"/CN={name}", "-addext",
+                    f"subjectAltName=DNS:{name}", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    with open(os.path.join(ROOT, "nginx", "eventbox-tls.conf")) as f:
+        tls = f.read()
+    tls = re.sub(r"(?m)^ssl_certificate .*$", f"ssl_certificate {cert};", tls)
+    tls = re.sub(r"(?m)^ssl_certificate_key .*$", f"ssl_certificate_key {key};", tls)
+    with open(os.path.join(dest, "eventbox.d", "tls.conf"), "w") as f:
+        f.write(tls)
+    https, http = free_port(), free_port()
+    for old, new in PROD_SITE_EDITS:
+        assert old in site, f"the site no longer has {old!r}"
+        site = site.replace(old, new.format(https=https, http=http, dest=dest,
+                                            socket=env("EVENTBOX_LISTEN")))
+    with open(os.path.join(dest, "site.conf"), "w") as f:
+        f.write(site)
+    conf = os.path.join(dest, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""{"user root root;" if os.geteuid() == 0 else ""}
+pid {dest}/nginx.pid;
+daemon off;
+events {{ worker_connections 64; }}
+http {{
+    include /etc/nginx/mime.types;
+    client_body_temp_path {dest}/tmp/body;
+    fastcgi_temp_path {dest}/tmp/fastcgi;
+    proxy_temp_path {dest}/tmp/proxy;
+    uwsgi_temp_path {dest}/tmp/uwsgi;
+    scgi_temp_path {dest}/tmp/scgi;
+    include {dest}/site.conf;
+}}
+""")
+    proc = run_nginx(dest, conf, https)
+    yield name, https, cert
+    stop_nginx(proc, dest)
+
+
+def tls_get(port, server_name, cafile=None, host=None):
+    """GET /healthz over TLS, the handshake naming server_name (None: no
+    name, as a client of the bare address): the status, or the SSLError."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    if cafile is None:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), 5) as raw:
+        try:
+            s = ctx.wrap_socket(raw, server_hostname=server_name)
+        except ssl.SSLError as e:
+            return e
+        with s:
+            s.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host or server_name}"
+                      "\r\nConnection: close\r\n\r\n".encode())
+            return int(s.recv(4096).split(b" ", 2)[1])
+
+
+def test_the_production_site_refuses_tls_for_any_other_name(production_site):
+    """Its 443 server was the only TLS server, so nginx made it the default:
+    Host: evil.example got the events, with a 200."""
+    name, port, cert = production_site
+    assert tls_get(port, name, cafile=cert) == 200
+    for other in ("evil.example", None):
+        answer = tls_get(port, other, host=name)
+        assert isinstance(answer, ssl.SSLError), (other, answer)
