@@ -301,3 +301,50 @@ def test_the_service_may_not_claim_staffs_source_nor_read_drafts_questions(make_
     assert err.pgcode == "42501", err
     assert db.value("SELECT eventbox.questions_json(id, NULL) -> 0 ->> 'label'"
                     " FROM eventbox.events WHERE slug = %s", slug) == "Closing a branch?"
+
+
+def test_a_start_moved_from_the_past_back_into_the_future_promotes_the_waiting(
+        ops_role, make_event, db):
+    """A seat freed while the start was (by a typo) in the past went to
+    nobody, rightly; moving the start back into the future left it free,
+    and the next newcomer was confirmed ahead of the waiting list.  Plain
+    UPDATE and save_event() (the admin API's PATCH) alike."""
+    for move_back in (
+            "UPDATE eventbox.events SET starts_at = now() + interval '1 hour',"
+            " ends_at = now() + interval '2 hours' WHERE slug = %s",
+            "SELECT outcome FROM eventbox.save_event(%s, jsonb_build_object("
+            "'starts_at', eventbox.iso_utc(now() + interval '1 hour'),"
+            " 'ends_at', eventbox.iso_utc(now() + interval '2 hours')))"):
+        slug = make_event(capacity=1, starts_in="2 hours")
+        a, b, c = email(), email(), email()
+        for addr in (a, b, c):
+            staff_register(db, slug, "P", addr)
+        run_as(ops_role, "UPDATE eventbox.events SET starts_at = now() - interval"
+               " '10 minutes' WHERE slug = %s", slug)
+        assert run_as(ops_role, "SELECT outcome, promoted FROM eventbox.cancel_registration("
+                      "(SELECT id FROM eventbox.registrations WHERE email = %s))",
+                      a) == [("cancelled", 0)]
+        run_as(ops_role, move_back, slug)
+        assert db.summary(slug) == {"capacity": 1, "confirmed": 1, "waitlisted": 1,
+                                    "cancelled": 1, "seats_available": 0}, move_back
+        assert db.value("SELECT status FROM eventbox.registrations WHERE email = %s",
+                        b) == "confirmed"               # the first in line
+        assert db.value("SELECT count(*) FROM eventbox.outbox WHERE email = %s"
+                        " AND kind = 'promoted'", b) == 1
+        newcomer = staff_register(db, slug, "Newcomer", email())
+        assert db.value("SELECT status FROM eventbox.registrations WHERE id = %s",
+                        newcomer) == "waitlisted"
+
+
+def test_a_newcomer_never_takes_a_free_seat_ahead_of_the_waiting_list(make_event, db):
+    """seat_outcome() confirmed whenever a seat was free, people waiting or
+    not; a seat free with a waiting list (here: an unpublished event's) is
+    theirs."""
+    slug = make_event(capacity=1)
+    first = staff_register(db, slug, "One", email())
+    staff_register(db, slug, "Two", email())
+    db.all("UPDATE eventbox.events SET status = 'draft' WHERE slug = %s", slug)
+    db.all("SELECT eventbox.cancel_registration(%s)", first)
+    assert db.summary(slug)["seats_available"] == 1
+    assert db.value("SELECT eventbox.seat_outcome(e) FROM eventbox.events e"
+                    " WHERE slug = %s", slug) == "waitlisted"

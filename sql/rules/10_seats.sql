@@ -32,11 +32,12 @@ AS $$
 $$;
 
 -- What one more registration would get, seats-wise:
--- confirmed | waitlisted | full.
+-- confirmed | waitlisted | full.  Never a seat ahead of people waiting: a
+-- free seat with a waiting list is theirs (promote_waiting() below).
 CREATE OR REPLACE FUNCTION eventbox.seat_outcome(e eventbox.events) RETURNS text
 LANGUAGE sql IMMUTABLE
 AS $$
-    SELECT CASE WHEN eventbox.free_seats(e) > 0 THEN 'confirmed'
+    SELECT CASE WHEN eventbox.free_seats(e) > 0 AND e.waitlisted_count = 0 THEN 'confirmed'
                 WHEN eventbox.waitlist_open(e) THEN 'waitlisted'
                 ELSE 'full' END
 $$;

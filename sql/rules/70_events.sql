@@ -1,7 +1,9 @@
 -- rules/70_events.sql: creating and changing events.
 --
 -- Consequences of event changes, however they are made (these functions or
--- plain SQL by ops): a raised capacity or a publication promotes from the
+-- plain SQL by ops): a raised capacity, a publication or a new start (one
+-- moved from the past back into the future: a typo corrected, a snow day
+-- rescheduled; seats freed meanwhile went to nobody) promotes from the
 -- waiting list; a cancellation cancels every registration with a notice to
 -- each.  The UPDATE that fired the trigger holds the event row lock already.
 
@@ -39,7 +41,8 @@ BEGIN
     IF NEW.status = 'cancelled' AND OLD.status <> 'cancelled' THEN
         PERFORM cancel_all_registrations(NEW.id);
     ELSIF NEW.capacity > OLD.capacity
-          OR (NEW.status = 'published' AND OLD.status <> 'published') THEN
+          OR (NEW.status = 'published' AND OLD.status <> 'published')
+          OR NEW.starts_at <> OLD.starts_at THEN
         PERFORM promote_waiting(NEW.id);
     END IF;
     RETURN NULL;
@@ -51,9 +54,10 @@ $$;
 -- cancelled event would keep live seats and a raised capacity skip the
 -- waiting list.  No trigger of eventbox's writes capacity or status.
 CREATE OR REPLACE TRIGGER event_follow_up
-    AFTER UPDATE OF capacity, status ON eventbox.events
+    AFTER UPDATE OF capacity, status, starts_at ON eventbox.events
     FOR EACH ROW
-    WHEN (NEW.capacity > OLD.capacity OR NEW.status IS DISTINCT FROM OLD.status)
+    WHEN (NEW.capacity > OLD.capacity OR NEW.status IS DISTINCT FROM OLD.status
+          OR NEW.starts_at <> OLD.starts_at)
     EXECUTE FUNCTION eventbox.tg_event_follow_up();
 
 -- save_event: creates (p_event NULL) or changes an event from a JSON object
@@ -359,7 +363,7 @@ BEGIN
                audience = n.audience, learning_outcomes = n.learning_outcomes
          WHERE id = e.id;
         -- The follow-up trigger only sees top-level statements.
-        IF n.capacity > e.capacity THEN
+        IF n.capacity > e.capacity OR n.starts_at <> e.starts_at THEN
             PERFORM promote_waiting(e.id);
         END IF;
         outcome := 'updated';
