@@ -228,6 +228,41 @@ def test_a_change_at_psql_is_announced_and_two_quick_edits_make_one_notice(
                     slug) == seq + 2
 
 
+def test_a_start_corrected_from_the_past_to_a_new_date_is_announced_from_the_old(
+        api, db, make_event):
+    """A typo moved the start into the past (rightly not announced), then
+    staff set the date they meant: that was not announced either (its old
+    start was past), so registrants kept the first date.  It is announced
+    now, against what they were told; a start put back where it was tells
+    nobody anything."""
+    def move(slug, to):
+        db.all("UPDATE eventbox.events SET starts_at = %s::timestamptz,"
+               " ends_at = %s::timestamptz + interval '1 hour' WHERE slug = %s",
+               to, to, slug)
+
+    def notices(slug):
+        return [r[0] for r in db.all(
+            "SELECT o.changes FROM eventbox.outbox o JOIN eventbox.events e"
+            " ON e.id = o.event_id WHERE e.slug = %s AND o.kind = 'event_changed'"
+            " ORDER BY o.id", slug)]
+    slug = make_event(starts_in="0 days", timezone="America/Chicago")
+    move(slug, "2031-03-10 14:00 America/Chicago")
+    assert api.register(slug, "Mo Vee", addr("mo")).status == 201
+    move(slug, "2026-03-17 14:00 America/Chicago")          # the typo
+    assert notices(slug) == []
+    move(slug, "2031-03-17 14:00 America/Chicago")          # what was meant
+    (changes,) = notices(slug)
+    assert changes["was_start"] == "20310310T140000", changes
+    assert changes["was_tz"] == "America/Chicago"
+    # Back into the past and to the date registrants know: nothing to tell.
+    slug = make_event(starts_in="0 days", timezone="America/Chicago")
+    move(slug, "2031-03-10 14:00 America/Chicago")
+    assert api.register(slug, "Mo Vee", addr("mo")).status == 201
+    move(slug, "2026-03-10 14:00 America/Chicago")
+    move(slug, "2031-03-10 14:00 America/Chicago")
+    assert notices(slug) == []
+
+
 def test_registrations_leave_the_sequence_alone(api, db, make_event):
     slug = make_event(capacity=1)
     seq = db.value("SELECT ical_sequence FROM eventbox.events WHERE slug = %s", slug)

@@ -63,20 +63,41 @@ END
 $$;
 
 -- A seat counter's update (every registration) never gets here: the
--- trigger's WHEN is evaluated without any function call.  Past events are
--- corrected, not announced, and so is an event moved to a start already
--- past (a notice that arrives after the start is useless, as a late
--- waiting-list offer is); a cancelled one has its own notice.
+-- trigger's WHEN is evaluated without any function call.  A change whose
+-- new start is already past is not announced (a notice that arrives after
+-- the start is useless, as a late waiting-list offer is): past events are
+-- corrected quietly, and so is a start moved into the past by a typo.  The
+-- time, place and link registrants were told before such a change wait in
+-- events_as_told (sql/027_moved_events.sql), and the next change that
+-- moves the start into the future, or keeps it there, is announced against
+-- them: a typo's correction, a snow day's new date, tell registrants what
+-- changed from what they knew.  A cancelled event has its own notice.
 CREATE OR REPLACE FUNCTION eventbox.tg_event_calendar_change() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
+DECLARE
+    told events := OLD;         -- the event as registrants know it
+    t events_as_told;
 BEGIN
     NEW.ical_sequence := OLD.ical_sequence + 1;
     PERFORM queue_event_webhooks(OLD, NEW);
-    IF NEW.status <> 'cancelled' AND OLD.ends_at > now() AND NEW.starts_at > now() THEN
-        PERFORM queue_change_notices(OLD, NEW);
+    DELETE FROM events_as_told WHERE event_id = OLD.id RETURNING * INTO t;
+    IF t.event_id IS NOT NULL THEN
+        told.starts_at := t.starts_at; told.ends_at := t.ends_at;
+        told.timezone := t.timezone; told.location := t.location;
+        told.format := t.format; told.online_url := t.online_url;
+    END IF;
+    IF NEW.status = 'cancelled' THEN
+        NULL;
+    ELSIF NEW.starts_at > now() THEN
+        PERFORM queue_change_notices(told, NEW);
+    ELSE
+        INSERT INTO events_as_told (event_id, starts_at, ends_at, timezone, location, format,
+                                    online_url)
+        VALUES (OLD.id, told.starts_at, told.ends_at, told.timezone, told.location,
+                told.format, told.online_url);
     END IF;
     RETURN NEW;
 END

@@ -138,7 +138,8 @@ GRANT SELECT ON eventbox.events, eventbox.registrations, eventbox.outbox,
                 eventbox.audit_log, eventbox.organizations, eventbox.event_stats,
                 eventbox.event_summary, eventbox.roster, eventbox.staff_roster,
                 eventbox.event_report, eventbox.outbox_backlog, eventbox.outbox_failures,
-                eventbox.event_imports, eventbox.waiting_list, eventbox.questions, eventbox.answers
+                eventbox.event_imports, eventbox.waiting_list, eventbox.questions, eventbox.answers,
+                eventbox.events_as_told
    TO eventbox_ops;
 GRANT INSERT, DELETE ON eventbox.events TO eventbox_ops;
 GRANT UPDATE (slug, title, description, presenter, format, location, online_url, categories,

@@ -1,0 +1,22 @@
+-- 027_moved_events.sql: what registrants were last told of an event that
+-- moved without a notice.
+--
+-- A change whose new start is already past is not announced (a notice
+-- that arrives after the start is useless): a typo that put the start in
+-- the past, or an event whose day passed without it being held.  Until
+-- now the change that corrected it, back into the future, was not
+-- announced either (its old start was past), and registrants kept the
+-- date they had been told.  The trigger events_calendar_change
+-- (sql/rules/72_notices.sql) keeps here, for such an event, the time,
+-- place and link registrants were last told, and the next change it
+-- announces says what changed from those; the row goes with the notice,
+-- or with the event's cancellation.  No personal data: nothing to purge.
+CREATE TABLE eventbox.events_as_told (
+    event_id bigint PRIMARY KEY REFERENCES eventbox.events (id) ON DELETE CASCADE,
+    starts_at timestamptz NOT NULL,
+    ends_at timestamptz NOT NULL,
+    timezone text NOT NULL,
+    location text NOT NULL,
+    format text NOT NULL,
+    online_url text
+);
