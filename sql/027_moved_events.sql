@@ -1,5 +1,5 @@
 -- 027_moved_events.sql: what registrants were last told of an event that
--- moved without a notice.
+-- moved without a notice, and which start a reminder was for.
 --
 -- A change whose new start is already past is not announced (a notice
 -- that arrives after the start is useless): a typo that put the start in
@@ -20,3 +20,18 @@ CREATE TABLE eventbox.events_as_told (
     format text NOT NULL,
     online_url text
 );
+
+-- A reminder went out once per registration, ever (003_mail.sql): one
+-- skipped because the address was not yet confirmed, or made for a start
+-- that staff then postponed, left the patron without any reminder before
+-- the start in force (or with a "starts soon" days early).  A reminder now
+-- records the start it was queued for: mail_stale() drops it when the
+-- event starts at another time, and queue_reminders() queues one for the
+-- new start (sql/rules/80_mail.sql).  Still never two for one start, and a
+-- skipped one does not count.  Reminders queued before this have none
+-- (NULL): they count for whatever start, as they did.
+ALTER TABLE eventbox.outbox ADD COLUMN reminder_for timestamptz;
+DROP INDEX eventbox.outbox_one_reminder;
+CREATE UNIQUE INDEX outbox_one_reminder
+    ON eventbox.outbox (registration_id, reminder_for)
+    WHERE kind = 'reminder' AND last_error IS DISTINCT FROM 'skipped';

@@ -891,3 +891,67 @@ def test_the_mailers_statements_run_no_sql_function_it_cannot_inline(api, make_e
         conn.close()
     assert counted == 4, "the mailer's calls were not counted: the check checks nothing"
     assert executed == [], executed
+
+
+def queued_reminders(db, address):
+    """Whether each pending reminder to an address is stale (mail_stale:
+    mail_claim() would close it as skipped), oldest first."""
+    return [r[0] for r in db.all(
+        "SELECT eventbox.mail_stale(o, r, e) FROM eventbox.outbox o"
+        " JOIN eventbox.registrations r ON r.id = o.registration_id"
+        " JOIN eventbox.events e ON e.id = o.event_id"
+        " WHERE lower(r.email) = lower(%s) AND o.kind = 'reminder'"
+        " AND o.status = 'pending' ORDER BY o.id", address)]
+
+
+def skip_stale_reminders(db, address):
+    """What mail_claim() does to a stale reminder, without claiming the rest."""
+    db.all("UPDATE eventbox.outbox o SET status = 'sent', last_error = 'skipped',"
+           " token = NULL, email = NULL, name = NULL"
+           " FROM eventbox.registrations r, eventbox.events e"
+           " WHERE r.id = o.registration_id AND e.id = o.event_id"
+           " AND lower(r.email) = lower(%s) AND o.kind = 'reminder'"
+           " AND o.status = 'pending' AND eventbox.mail_stale(o, r, e)", address)
+
+
+def test_a_reminder_waits_for_the_address_and_follows_a_postponed_start(api, db,
+                                                                        make_event):
+    """One reminder per registration, ever: a held place's was skipped (the
+    address unconfirmed) and the patron who confirmed inside the window got
+    none; an event postponed after its reminder was queued sent "starts
+    soon" days early and none before the new date."""
+    held = make_event(starts_in="5 hours", confirmation_required=True)
+    hal = addr("hal")
+    assert api.register(held, "Hal Held", hal).status == 202
+    db.value("SELECT eventbox.queue_reminders(24)")
+    assert queued_reminders(db, hal) == []
+    token = db.tokens(hal, "confirm_address")[-1]
+    assert db.value("SELECT outcome FROM eventbox.confirm_registration(%s)",
+                    token) == "confirmed"
+    db.value("SELECT eventbox.queue_reminders(24)")
+    assert queued_reminders(db, hal) == [False]
+
+    soon = make_event(starts_in="20 hours")
+    ria = addr("ria")
+    assert api.register(soon, "Ria Rem", ria).status == 201
+    db.value("SELECT eventbox.queue_reminders(24)")
+    assert queued_reminders(db, ria) == [False]
+
+    def move(by):
+        db.all("UPDATE eventbox.events SET starts_at = starts_at + %s::interval,"
+               " ends_at = ends_at + %s::interval WHERE slug = %s", by, by, soon)
+    move("7 days")                                  # postponed: not this one
+    assert queued_reminders(db, ria) == [True]
+    skip_stale_reminders(db, ria)
+    db.value("SELECT eventbox.queue_reminders(24)")
+    assert queued_reminders(db, ria) == []          # the new start is days away
+    move("-7 days 1 hour")                          # it comes within the window
+    db.value("SELECT eventbox.queue_reminders(24)")
+    assert queued_reminders(db, ria) == [False]
+    # Sent, then moved by half an hour: that reminder still serves.
+    db.all("UPDATE eventbox.outbox SET status = 'sent', sent_at = now()"
+           " WHERE lower(email) = lower(%s) AND kind = 'reminder' AND status = 'pending'",
+           ria)
+    move("30 minutes")
+    db.value("SELECT eventbox.queue_reminders(24)")
+    assert queued_reminders(db, ria) == []

@@ -12,7 +12,9 @@
 
 -- mail_stale: a queued message that no longer tells the truth when its
 -- turn comes: a seat, place or reminder for a registration or event
--- cancelled since, a reminder once the event started, a confirmation
+-- cancelled since, a reminder once the event started or for a start it no
+-- longer has (postponed: queue_reminders() makes one for the new start),
+-- a confirmation
 -- request for a hold that ended or was confirmed, a change notice to
 -- somebody no longer registered, or any other message while the
 -- registration waits for its address.
@@ -29,7 +31,8 @@ AS $$
         WHEN r.id IS NULL OR e.id IS NULL THEN false    -- "no recipient" below
         WHEN r.status = 'cancelled' OR e.status = 'cancelled' THEN true
         WHEN o.kind = 'reminder' AND (r.status <> 'confirmed' OR e.status <> 'published'
-                                      OR e.starts_at <= now()) THEN true
+                                      OR e.starts_at <= now()
+                                      OR o.reminder_for <> e.starts_at) THEN true
         WHEN o.kind = 'event_changed' AND r.status NOT IN ('confirmed', 'waitlisted') THEN true
         WHEN o.kind = 'confirm_address' THEN r.held_until IS NULL
         ELSE r.held_until IS NOT NULL
@@ -288,9 +291,15 @@ END
 $$;
 
 -- queue_reminders: one reminder per confirmed registration of a published
--- event that starts within p_hours and has not started.  Serialised by an
--- advisory lock so two mailers never issue two tokens for one reminder;
--- the unique index makes "never twice" hold whatever calls it.
+-- event that starts within p_hours and has not started, once its address
+-- is confirmed (a held place's would be skipped, and the patron who
+-- confirms inside the window left without one).  One reminder counts for
+-- the start in force when it was queued within p_hours of that start and
+-- not skipped: a reminder sent before the event was postponed by days
+-- gets a successor, one sent before a move of an hour does not.
+-- Serialised by an advisory lock so two mailers never issue two tokens for
+-- one reminder; the unique index makes "never twice for one start" hold
+-- whatever calls it.
 CREATE OR REPLACE FUNCTION eventbox.queue_reminders(p_hours integer) RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -300,16 +309,22 @@ DECLARE
     n integer;
 BEGIN
     PERFORM pg_advisory_xact_lock(7423003);
-    INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-    SELECT 'reminder', r.id, e.id, r.email, r.name, issue_token(r.id, p_keep_older => true)
+    INSERT INTO outbox (kind, registration_id, event_id, email, name, token, reminder_for)
+    SELECT 'reminder', r.id, e.id, r.email, r.name, issue_token(r.id, p_keep_older => true),
+           e.starts_at
       FROM events e
       JOIN registrations r ON r.event_id = e.id AND r.status = 'confirmed'
+                          AND r.held_until IS NULL
      WHERE e.status = 'published'
        AND e.starts_at > now()
        AND e.starts_at <= now() + make_interval(hours => p_hours)
        AND NOT EXISTS (SELECT 1 FROM outbox x
-                        WHERE x.registration_id = r.id AND x.kind = 'reminder')
-    ON CONFLICT (registration_id) WHERE kind = 'reminder' DO NOTHING;
+                        WHERE x.registration_id = r.id AND x.kind = 'reminder'
+                          AND x.last_error IS DISTINCT FROM 'skipped'
+                          AND (x.reminder_for IS NULL
+                               OR x.created_at >= e.starts_at - make_interval(hours => p_hours)))
+    ON CONFLICT (registration_id, reminder_for)
+       WHERE kind = 'reminder' AND last_error IS DISTINCT FROM 'skipped' DO NOTHING;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
