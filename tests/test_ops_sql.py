@@ -348,3 +348,25 @@ def test_a_newcomer_never_takes_a_free_seat_ahead_of_the_waiting_list(make_event
     assert db.summary(slug)["seats_available"] == 1
     assert db.value("SELECT eventbox.seat_outcome(e) FROM eventbox.events e"
                     " WHERE slug = %s", slug) == "waitlisted"
+
+
+def test_a_check_in_can_be_taken_back_after_a_cancellation_and_counts_no_more(
+        ops_role, make_event, db):
+    """The wrong person checked in, then cancelled: check_in(id, false)
+    answered not_confirmed, and event_report counted the cancelled
+    registration as attended (as it did every check-in of an event
+    cancelled afterwards)."""
+    slug = make_event(capacity=5)
+    wrong, right = staff_register(db, slug, "Ann", email()), staff_register(db, slug, "Bo", email())
+    for rid in (wrong, right):
+        assert run_as(ops_role, "SELECT outcome FROM eventbox.check_in(%s)", rid) == [
+            ("checked_in",)]
+    run_as(ops_role, "SELECT eventbox.cancel_registration(%s)", wrong)
+    report = "SELECT confirmed, attended, cancelled FROM eventbox.event_report WHERE slug = %s"
+    assert run_as(ops_role, report, slug) == [(1, 1, 1)]
+    assert run_as(ops_role, "SELECT outcome FROM eventbox.check_in(%s, p_attended => false)",
+                  wrong) == [("unchecked",)]
+    assert run_as(ops_role, "SELECT outcome FROM eventbox.check_in(%s)", wrong) == [
+        ("not_confirmed",)]                             # a check-in is for a seat
+    run_as(ops_role, "SELECT * FROM eventbox.set_status(%s, 'cancelled')", slug)
+    assert run_as(ops_role, report, slug) == [(0, 0, 2)]

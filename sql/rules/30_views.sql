@@ -91,6 +91,14 @@ SELECT r.event_id, e.slug, r.id AS registration_id, r.name, r.email,
   JOIN eventbox.events e ON e.id = r.event_id
   LEFT JOIN eventbox.organizations o ON o.id = r.organization_id;
 
+-- Attendance that counts: checked in and not cancelled since (a check-in
+-- of the wrong person, cancelled afterwards, or an event cancelled after
+-- its check-ins is no attendance).  event_report, admin_event() and the
+-- purge's kept counts all ask this.
+CREATE OR REPLACE FUNCTION eventbox.attended(r eventbox.registrations) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT r.attended_at IS NOT NULL AND r.status <> 'cancelled' $$;
+
 -- Counts per event for reports, before, during and after purge: the kept
 -- counts (event_stats) plus those of the registrations still there.
 CREATE OR REPLACE VIEW eventbox.event_report AS
@@ -101,7 +109,7 @@ SELECT e.id, e.slug, e.title, e.status, e.starts_at, e.ends_at, e.capacity,
        coalesce(s.waitlisted, 0) + e.waitlisted_count AS waitlisted,
        coalesce(s.cancelled, 0) + e.cancelled_count AS cancelled,
        coalesce(s.attended, 0) + (SELECT count(*)::integer FROM eventbox.registrations r
-                                  WHERE r.event_id = e.id AND r.attended_at IS NOT NULL)
+                                  WHERE r.event_id = e.id AND eventbox.attended(r))
            AS attended,
        s.purged_at
   FROM eventbox.events e

@@ -40,7 +40,8 @@ END
 $$;
 
 -- check_in: marks attendance of a confirmed registration (p_attended false
--- takes it back).
+-- takes it back, also once the registration was cancelled: the wrong
+-- person checked in, then cancelled, stayed checked in for good).
 --   outcome  checked_in | unchecked | unchanged | not_confirmed | not_found
 CREATE OR REPLACE FUNCTION eventbox.check_in(p_registration_id bigint, p_key text DEFAULT NULL,
                                   p_attended boolean DEFAULT true, OUT outcome text)
@@ -54,7 +55,7 @@ DECLARE
 BEGIN
     IF r.id IS NULL THEN
         outcome := 'not_found';
-    ELSIF r.status <> 'confirmed' THEN
+    ELSIF r.status <> 'confirmed' AND coalesce(p_attended, true) THEN
         outcome := 'not_confirmed';
     ELSIF (r.attended_at IS NOT NULL) = coalesce(p_attended, true) THEN
         outcome := 'unchanged';
@@ -112,7 +113,7 @@ BEGIN
            e.waitlist_enabled, e.waitlist_capacity, e.starts_at, e.ends_at, e.capacity,
            e.confirmed_count, e.waitlisted_count, e.cancelled_count,
            (SELECT count(*) FROM registrations r
-             WHERE r.event_id = e.id AND r.attended_at IS NOT NULL),
+             WHERE r.event_id = e.id AND attended(r)),
            e.members_only, e.online_url,
            CASE WHEN e.status = 'draft' THEN 'draft' ELSE registration_state(e) END,
            e.registration_opens_at, closes_at(e)

@@ -59,8 +59,8 @@ BEGIN
                count(*) FILTER (WHERE status = 'confirmed')::integer AS confirmed,
                count(*) FILTER (WHERE status = 'waitlisted')::integer AS waitlisted,
                count(*) FILTER (WHERE status = 'cancelled')::integer AS cancelled,
-               count(*) FILTER (WHERE attended_at IS NOT NULL)::integer AS attended
-          INTO c FROM registrations WHERE id = ANY (ids);
+               count(*) FILTER (WHERE attended(r))::integer AS attended
+          INTO c FROM registrations r WHERE id = ANY (ids);
         INSERT INTO event_stats AS s (event_id, registered, confirmed, waitlisted, cancelled,
                                       attended)
         VALUES (e.id, c.registered, c.confirmed, c.waitlisted, c.cancelled, c.attended)

@@ -132,7 +132,8 @@ GRANT EXECUTE ON FUNCTION
     eventbox.purge_step(integer, integer, text),
     eventbox.import_event(text, bigint, jsonb),
     eventbox.webhook_retry(bigint),
-    eventbox.webhook_event_types()
+    eventbox.webhook_event_types(),
+    eventbox.attended(eventbox.registrations)   -- event_report's, as its reader
   TO eventbox_ops;
 GRANT SELECT ON eventbox.events, eventbox.registrations, eventbox.outbox,
                 eventbox.audit_log, eventbox.organizations, eventbox.event_stats,
