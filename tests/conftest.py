@@ -190,9 +190,14 @@ def make_event(db):
             start = ("((((now() + %s::interval) AT TIME ZONE %s)::date + %s::time)"
                      " AT TIME ZONE %s)")
             args = [starts_in, tz, at, tz]
+        cancelled = fields["status"] == "cancelled"     # none is born so
+        if cancelled:
+            fields["status"] = "draft"
         db.all(f"INSERT INTO eventbox.events ({names}) VALUES ({marks},"
                f" {start}, {start} + interval '1 hour')",
                *fields.values(), *args, *args)
+        if cancelled:
+            db.all("UPDATE eventbox.events SET status = 'cancelled' WHERE slug = %s", slug)
         return slug
     return make
 

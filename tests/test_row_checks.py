@@ -402,6 +402,76 @@ def test_rules_save_event_words_hold_for_plain_sql_too(db, make_event):
     for status in ("published", "draft"):
         refused(db, "cancelled_stays_cancelled", "events",
                 "UPDATE eventbox.events SET status = %s WHERE slug = %s", status, slug)
-    db.all("UPDATE eventbox.events SET status = 'cancelled', title = 'Still off'"
-           " WHERE slug = %s", slug)
+    db.all("UPDATE eventbox.events SET status = 'cancelled' WHERE slug = %s", slug)
     assert db.value("SELECT status FROM eventbox.events WHERE slug = %s", slug) == "cancelled"
+
+
+def hint_of(db, sql, *args):
+    """The HINT of the error a statement gets (and that it shows no row)."""
+    with pytest.raises(psycopg2.Error) as e:
+        db.all(sql, *args)
+    assert e.value.diag.message_detail is None or "Failing row" not in e.value.diag.message_detail
+    return e.value.pgcode, e.value.diag.constraint_name, e.value.diag.message_hint
+
+
+def test_a_cancelled_event_takes_no_change_by_plain_sql_either(db, make_event):
+    """save_event(), set_capacity() and the API refused any change to a
+    cancelled event, but a plain UPDATE moved its start and raised its
+    capacity (and its page and .ics showed the new time)."""
+    slug = make_event(capacity=2)
+    db.all("UPDATE eventbox.events SET status = 'cancelled' WHERE slug = %s", slug)
+    for change in ("starts_at = starts_at + interval '1 day',"
+                   " ends_at = ends_at + interval '1 day'",
+                   "capacity = 50", "title = 'Back on'", "location = 'Room 9'"):
+        code, rule, hint = hint_of(db, f"UPDATE eventbox.events SET {change} WHERE slug = %s",
+                                   slug)
+        assert (code, rule) == ("23514", "cancelled_stays_cancelled"), change
+        assert "Create a new event" in hint
+    db.all("UPDATE eventbox.events SET title = title WHERE slug = %s", slug)   # no change
+
+
+def test_plain_sql_creates_no_event_save_event_refuses(db, make_event):
+    """A year 0099 (published, with an .ics that named another year) and an
+    event born cancelled were accepted by a plain INSERT."""
+    slug = "t-" + uuid.uuid4().hex[:12]
+    insert = ("INSERT INTO eventbox.events (slug, title, starts_at, ends_at, capacity, status)"
+              " VALUES (%s, 'T', %s::timestamptz, %s::timestamptz + interval '1 hour', 1, %s)")
+    code, rule, hint = hint_of(db, insert, slug, "0099-01-01 10:00", "0099-01-01 10:00",
+                               "published")
+    assert (code, rule) == ("23514", "events_times_in_range") and "1970 and 9998" in hint
+    code, rule, hint = hint_of(db, insert, slug, "2031-01-01 10:00", "2031-01-01 10:00",
+                               "cancelled")
+    assert (code, rule) == ("23514", "events_status_check") and "set_status" in hint
+    slug = make_event()
+    code, rule, _ = hint_of(db, "UPDATE eventbox.events SET registration_opens_at ="
+                            " '0099-01-01' WHERE slug = %s", slug)
+    assert rule == "events_times_in_range"
+
+
+def test_plain_sql_refusals_staff_meet_say_what_to_do(db, make_event):
+    """A waiting-list limit lowered below the people waiting named a bare
+    CHECK and dumped the row; deleting a member library or an event that
+    registrations name gave a foreign key's name; a domain in capitals its
+    CHECK's."""
+    slug = make_event(capacity=1)
+    db.all("UPDATE eventbox.events SET waitlist_capacity = 5 WHERE slug = %s", slug)
+    org = "Lib " + uuid.uuid4().hex[:8]
+    domain = uuid.uuid4().hex[:8] + ".example.org"
+    db.all("INSERT INTO eventbox.organizations (name, domains) VALUES (%s, %s)", org, [domain])
+    for i in range(3):
+        db.all("SELECT eventbox.staff_register(%s, 'P', %s, %s)", slug,
+               f"p{i}-{uuid.uuid4().hex[:6]}@{domain}", org)
+    code, rule, hint = hint_of(db, "UPDATE eventbox.events SET waitlist_capacity = 1"
+                               " WHERE slug = %s", slug)
+    assert (code, rule) == ("23514", "waitlist_never_overfull") and "2 waiting" in hint
+    code, rule, hint = hint_of(db, "UPDATE eventbox.events SET capacity = 0 WHERE slug = %s",
+                               slug)
+    assert (code, rule) == ("23514", "seats_never_oversold") and "1 confirmed" in hint
+    code, rule, hint = hint_of(db, "DELETE FROM eventbox.organizations WHERE name = %s", org)
+    assert (code, rule) == ("23503", "registrations_organization_id_fkey")
+    assert "domains" in hint
+    code, rule, hint = hint_of(db, "DELETE FROM eventbox.events WHERE slug = %s", slug)
+    assert (code, rule) == ("23503", "registrations_event_id_fkey") and "set_status" in hint
+    code, rule, hint = hint_of(db, "UPDATE eventbox.organizations SET domains = %s"
+                               " WHERE name = %s", [domain.upper()], org)
+    assert (code, rule) == ("23514", "organizations_domains_check") and "lower case" in hint

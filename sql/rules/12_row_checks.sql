@@ -19,19 +19,48 @@
 -- (events_calendar_change, hold_ends_with_registration), so it sees the
 -- row as it will be stored.
 
--- The error a CHECK constraint named p_rule on p_table gives.  Granted to
--- every role that writes rows (sql/rules/90_grants.sql): it runs as the
--- writer.
-CREATE OR REPLACE FUNCTION eventbox.refuse_row(p_table text, p_rule text)
+-- The error a CHECK constraint named p_rule on p_table gives, and for the
+-- rules staff meet at a psql prompt a HINT saying what to do instead.
+-- Granted to every role that writes rows (sql/rules/90_grants.sql): it
+-- runs as the writer.
+DROP FUNCTION IF EXISTS eventbox.refuse_row(text, text);
+CREATE OR REPLACE FUNCTION eventbox.refuse_row(p_table text, p_rule text, p_hint text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 AS $$
 BEGIN
+    IF p_hint IS NULL THEN
+        RAISE EXCEPTION 'new row for relation "%" violates check constraint "%"', p_table, p_rule
+            USING ERRCODE = 'check_violation', CONSTRAINT = p_rule,
+                  SCHEMA = 'eventbox', TABLE = p_table;
+    END IF;
     RAISE EXCEPTION 'new row for relation "%" violates check constraint "%"', p_table, p_rule
         USING ERRCODE = 'check_violation', CONSTRAINT = p_rule,
-              SCHEMA = 'eventbox', TABLE = p_table;
+              SCHEMA = 'eventbox', TABLE = p_table, HINT = p_hint;
 END
 $$;
+
+-- The error a DELETE of a row that registrations name gets (their foreign
+-- key p_fkey would refuse it, naming only itself), with what to do
+-- instead.  Granted and run as refuse_row().
+CREATE OR REPLACE FUNCTION eventbox.refuse_delete(p_what text, p_fkey text, p_hint text)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    RAISE EXCEPTION '% has registrations and cannot be deleted', p_what
+        USING ERRCODE = 'foreign_key_violation', CONSTRAINT = p_fkey,
+              SCHEMA = 'eventbox', TABLE = 'registrations', HINT = p_hint;
+END
+$$;
+
+-- The times an event may have: four-digit years in every zone, nothing
+-- before the calendars' own epoch (an .ics VTIMEZONE starts in 1970).
+-- save_event() names the field; the row rule events_times_in_range holds
+-- plain SQL to it.
+CREATE OR REPLACE FUNCTION eventbox.time_in_range(p_at timestamptz) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT p_at BETWEEN '1970-01-02 00:00+00' AND '9998-12-31 00:00+00' $$;
 
 CREATE OR REPLACE FUNCTION eventbox.tg_events_row_checks() RETURNS trigger
 LANGUAGE plpgsql
@@ -39,13 +68,39 @@ SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 DECLARE
     bad text;           -- the rule the row breaks
+    hint text;          -- what to do instead, for the rules staff meet
 BEGIN
-    -- Three rules save_event() words for the API, here for plain SQL too:
-    -- a cancelled event stays cancelled (its registrants were told so), and
+    -- An event that registrations name is not deleted (their foreign key
+    -- refuses it): said in words.  Runs as the deleting role.
+    IF TG_OP = 'DELETE' THEN
+        IF EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = OLD.id) THEN
+            PERFORM refuse_delete(format('event "%s"', OLD.slug), 'registrations_event_id_fkey',
+                'Cancel it instead (eventbox.set_status(event, ''cancelled'')): its registrants are told, and the purge erases them after the retention period.');
+        END IF;
+        RETURN OLD;
+    END IF;
+    -- Rules save_event() words for the API, here for plain SQL too: a
+    -- cancelled event stays cancelled and takes no change (its registrants
+    -- were told it is off: a new time, place or capacity would be told to
+    -- nobody), nor is one created cancelled; its times are in range; and
     -- registration opens before it closes and before the start (else it
     -- never opens: closes_at(), rules/10_seats.sql).
     IF TG_OP = 'UPDATE' AND OLD.status = 'cancelled' AND NEW.status <> 'cancelled' THEN
         bad := 'cancelled_stays_cancelled';
+        hint := 'A cancelled event cannot be opened again: create a new event.';
+    ELSIF TG_OP = 'UPDATE' AND OLD.status = 'cancelled'
+          AND to_jsonb(NEW) - '{updated_at,ical_sequence}'::text[]
+              IS DISTINCT FROM to_jsonb(OLD) - '{updated_at,ical_sequence}'::text[] THEN
+        bad := 'cancelled_stays_cancelled';
+        hint := 'A cancelled event takes no change: its registrants were told it is off. Create a new event instead.';
+    ELSIF TG_OP = 'INSERT' AND NEW.status = 'cancelled' THEN
+        bad := 'events_status_check';
+        hint := 'Create the event as a draft or published; eventbox.set_status() cancels it.';
+    ELSIF (time_in_range(NEW.starts_at) AND time_in_range(NEW.ends_at)
+           AND coalesce(time_in_range(NEW.registration_opens_at), true)
+           AND coalesce(time_in_range(NEW.registration_closes_at), true)) IS FALSE THEN
+        bad := 'events_times_in_range';
+        hint := 'Times must be between 1970 and 9998: check the year.';
     ELSIF (NEW.registration_closes_at > NEW.registration_opens_at) IS FALSE THEN
         bad := 'registration_closes_after_opens';
     ELSIF (NEW.registration_opens_at < NEW.starts_at) IS FALSE THEN
@@ -109,28 +164,69 @@ BEGIN
     ELSIF (NEW.image_path IS NULL OR NEW.image_decorative
         OR length(btrim(coalesce(NEW.image_alt, ''))) > 0) IS FALSE THEN
         bad := 'image_has_alt';
+    -- The seat invariants are CHECKs (sql/001_core.sql); a limit lowered
+    -- by plain SQL meets them here first, in words instead of a row dump.
+    ELSIF NEW.capacity < NEW.confirmed_count THEN
+        bad := 'seats_never_oversold';
+        hint := format('%s confirmed: cancel registrations (eventbox.cancel_registration()) before lowering the capacity below that.',
+                       NEW.confirmed_count);
+    ELSIF NEW.waitlist_enabled AND NEW.waitlist_capacity < NEW.waitlisted_count THEN
+        bad := 'waitlist_never_overfull';
+        hint := format('%s waiting: take people off the waiting list (eventbox.cancel_registration()) before lowering its limit below that.',
+                       NEW.waitlisted_count);
     END IF;
     IF bad IS NOT NULL THEN
-        PERFORM refuse_row('events', bad);
+        PERFORM refuse_row('events', bad, hint);
     END IF;
     RETURN NEW;
 END
 $$;
 
--- On INSERT, and on an UPDATE that names a column a rule reads: the
+-- On INSERT, DELETE, and on an UPDATE that names a column a rule reads: the
 -- counter trigger's UPDATE names only the counters, and pays nothing.
 -- (No other BEFORE trigger writes a column below that its UPDATE did not
 -- name; events_calendar_change raises ical_sequence only when a date,
 -- place or status changed, all of them listed.)
 CREATE OR REPLACE TRIGGER events_row_checks
-    BEFORE INSERT OR UPDATE OF starts_at, ends_at, audience, capacity, format,
+    BEFORE INSERT OR DELETE OR UPDATE OF starts_at, ends_at, audience, capacity, format,
         description, organizer, accessibility_contact, categories,
         hold_minutes, ical_sequence, image_alt, image_path, image_decorative,
         learning_outcomes, location, online_url, presenter,
         registration_opens_at, registration_closes_at,
-        registrations_per_minute, slug, status, title, waitlist_capacity
+        registrations_per_minute, slug, status, title, waitlist_capacity,
+        waitlist_enabled
     ON eventbox.events
     FOR EACH ROW EXECUTE FUNCTION eventbox.tg_events_row_checks();
+
+-- Member libraries: a domain in capitals named a bare CHECK
+-- (organizations_domains_check, sql/004_staff.sql), and deleting one that
+-- registrations name a foreign key; both said here in words.  The DELETE
+-- runs as the deleting role, which reads registrations.
+CREATE OR REPLACE FUNCTION eventbox.tg_organizations_row_checks() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF EXISTS (SELECT 1 FROM registrations r WHERE r.organization_id = OLD.id) THEN
+            PERFORM refuse_delete(format('member library "%s"', OLD.name),
+                'registrations_organization_id_fkey',
+                'Empty its domains instead (UPDATE eventbox.organizations SET domains = ''{}''): its addresses then join members-only events no more.');
+        END IF;
+        RETURN OLD;
+    END IF;
+    IF (array_position(NEW.domains, NULL) IS NULL
+        AND NEW.domains::text = lower(NEW.domains::text)) IS FALSE THEN
+        PERFORM refuse_row('organizations', 'organizations_domains_check',
+                           'Write each domain in lower case, like springfieldlibrary.example.org.');
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER organizations_row_checks
+    BEFORE INSERT OR UPDATE OF domains OR DELETE ON eventbox.organizations
+    FOR EACH ROW EXECUTE FUNCTION eventbox.tg_organizations_row_checks();
 
 CREATE OR REPLACE FUNCTION eventbox.tg_registrations_row_checks() RETURNS trigger
 LANGUAGE plpgsql

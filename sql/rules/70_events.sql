@@ -272,7 +272,7 @@ BEGIN
                                       (3, 'registration_opens_at', n.registration_opens_at),
                                       (4, 'registration_closes_at', n.registration_closes_at)
                               ) t(ord, name, at)
-                        WHERE t.at NOT BETWEEN '1970-01-02' AND '9998-12-31'
+                        WHERE NOT time_in_range(t.at)
                         ORDER BY t.ord LIMIT 1);
     -- The one-line texts: the first with a control character (a line
     -- break, a BEL, which the Atom feed and the .ics may not carry).
