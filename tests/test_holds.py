@@ -804,3 +804,22 @@ def test_the_holder_sees_a_held_place_as_pending_until_it_is_confirmed(api, db, 
     end_hold(db, lapsed)
     r = api.get(f"{API}/registrations/{tok}")
     assert (r.json["status"], r.json["held_until"]) == ("cancelled", None), r.json
+
+
+def test_staff_cancelling_a_held_place_email_nobody(api, db, make_event, ops_role):
+    """cancel_registration() on a place held for an unconfirmed address sent
+    "Registration cancelled" to that address, which an event's cancellation
+    does not (its patron was promised no more email unless they confirm);
+    the patron's own cancellation with the link still gets its receipt."""
+    slug = confirm_event(make_event, capacity=2)
+    held, own = email(), email()
+    for x in (held, own):
+        assert api.register(slug, "H", x).status == 202
+    rid = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", held)
+    with connect_as(ops_role) as conn, conn.cursor() as cur:
+        cur.execute("SELECT outcome FROM eventbox.cancel_registration(%s)", (rid,))
+        assert cur.fetchone() == ("cancelled",)
+    assert api.delete(f"{API}/registrations/{last_token(db, own, 'confirm_address')}"
+                      ).status == 200
+    assert db.all("SELECT lower(email) FROM eventbox.outbox WHERE kind = 'cancelled'"
+                  " AND lower(email) IN (lower(%s), lower(%s))", held, own) == [(own.lower(),)]
