@@ -183,3 +183,30 @@ def test_a_bad_retention_setting_stops_the_purge(value):
         "EVENTBOX_RETENTION_DAYS": value,
         "EVENTBOX_PURGE_DSN": env("EVENTBOX_OWNER_DSN")})
     assert out.returncode != 0 and "EVENTBOX_RETENTION_DAYS" in out.stderr
+
+
+def test_no_network_hash_outlives_ten_minutes_nor_its_events_purge(api, admin, db,
+                                                                    make_event):
+    """A network's hash was deleted only when the same event began a new
+    minute: an event that took no more registrations kept its hashes for
+    good, through its purge, though SECURITY.md says ten minutes."""
+    def hashes(slug):
+        return db.value("SELECT count(*) FROM eventbox.network_counts n"
+                        " JOIN eventbox.events e ON e.id = n.event_id WHERE e.slug = %s", slug)
+
+    def counted(slug, minutes_ago):
+        db.all("INSERT INTO eventbox.network_counts (event_id, network, minute)"
+               " SELECT id, sha256(%s::bytea), date_trunc('minute', now()) - %s::interval"
+               " FROM eventbox.events WHERE slug = %s",
+               uuid.uuid4().bytes, f"{minutes_ago} minutes", slug)
+    quiet = make_event(registrations_per_minute=5)
+    counted(quiet, 10)
+    counted(quiet, 0)
+    db.value("SELECT eventbox.expire_holds()")          # the mailer's minute
+    assert hashes(quiet) == 1                           # this minute's stays
+    tag = uuid.uuid4().hex[:6]
+    slug, _ = populate(api, admin, db, make_event, tag, idem=False)
+    counted(slug, 0)
+    end_event(db, slug, 40)
+    purge(30)
+    assert hashes(slug) == 0

@@ -69,7 +69,11 @@ $$;
 
 -- expire_holds: releases every ended hold (of one event, or of all), each
 -- event under its lock.  The mailer calls it in its loop; staff or cron may
--- too.  Returns how many holds were released.
+-- too.  Returns how many holds were released.  Called for all events (the
+-- mailer's call, every minute), it also forgets the networks' hashes
+-- (network_over_ceiling() below) of every event older than nine minutes:
+-- none is kept beyond the ten minutes docs/SECURITY.md promises, though
+-- that event never takes another registration.
 CREATE OR REPLACE FUNCTION eventbox.expire_holds(p_event text DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
@@ -91,6 +95,9 @@ BEGIN
             n := n + expire_holds_locked(v_event);
         END IF;
     END LOOP;
+    IF p_event IS NULL THEN
+        DELETE FROM network_counts WHERE minute < now() - interval '9 minutes';
+    END IF;
     RETURN n;
 END
 $$;

@@ -80,6 +80,7 @@ BEGIN
 
     DELETE FROM outbox WHERE outbox.event_id = e.id;
     DELETE FROM idempotency_keys WHERE idempotency_keys.event_id = e.id;
+    DELETE FROM network_counts WHERE network_counts.event_id = e.id;
     UPDATE audit_log SET details = details - 'name' - 'email' - 'organization'
      WHERE audit_log.event_id = e.id;
     INSERT INTO event_stats AS s (event_id, registered, confirmed, waitlisted, cancelled,
