@@ -10,9 +10,10 @@
 #include "log.h"
 #include "metrics.h"
 
-/* Statuses the service answers; anything else is counted as "other". */
+/* Statuses the service answers (each of http_reason()'s, src/http.c);
+ * anything else is counted as "other". */
 static const int statuses[] = {
-	200, 201, 204, 301, 302, 303, 304, 400, 401, 403, 404, 405, 406, 409,
+	200, 201, 202, 204, 301, 302, 303, 304, 400, 401, 403, 404, 405, 406, 409,
 	410, 411, 413, 414, 415, 422, 429, 500, 503,
 };
 #define NSTATUS	(sizeof(statuses) / sizeof(statuses[0]) + 1)

@@ -67,6 +67,21 @@ def test_metrics_is_prometheus_text_and_counts_requests_by_route(api, make_event
         > value(after, "eventbox_http_requests_total", route="none", status="404")
 
 
+def test_a_held_registrations_202_is_counted_as_202(api, make_event):
+    """A registration on a confirm-by-email event answers 202; it was counted
+    as status "other", beside real oddities."""
+    slug = make_event(confirmation_required=True)
+    route = "POST /api/v1/events/:/registrations"
+    before = scrape(api)
+    r = api.register(slug, "Held Patron", f"held-{uuid.uuid4().hex[:8]}@example.org")
+    assert r.status == 202, r
+    after = scrape(api)
+    assert value(after, "eventbox_http_requests_total", route=route, status="202") \
+        - value(before, "eventbox_http_requests_total", route=route, status="202") == 1
+    assert value(after, "eventbox_http_requests_total", route=route, status="other") \
+        == value(before, "eventbox_http_requests_total", route=route, status="other")
+
+
 def test_the_latency_histogram_is_cumulative_and_matches_the_count(api, make_event):
     slug = make_event()
     api.get(f"/api/v1/events/{slug}")
