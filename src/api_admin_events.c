@@ -21,6 +21,7 @@
 #include "api_admin.h"
 #include "db.h"
 #include "handlers.h"
+#include "i18n.h"
 #include "json.h"
 #include "validate.h"
 
@@ -284,10 +285,11 @@ void
 h_admin_capacity(struct request *req, struct response *resp)
 {
 	const char	*vals[3];
-	char		 cap[16], msg[160];
+	char		 cap[16], msg[256];
 	PGresult	*res;
 	cJSON		*body, *c, *o;
 	const char	*outcome;
+	long		 taken;
 
 	if (admin_event_arg(req, resp) == -1 ||
 	    (body = json_body(req, resp)) == NULL)
@@ -328,9 +330,11 @@ h_admin_capacity(struct request *req, struct response *resp)
 	} else if (strcmp(outcome, "not_found") == 0)
 		answer_missing(req, resp, MISSING_EVENT);
 	else if (strcmp(outcome, "below_confirmed") == 0) {
-		snprintf(msg, sizeof(msg), "%s seats are taken: the capacity "
-		    "cannot go below that (cancel registrations first)",
-		    db_value(res, 0, "confirmed"));
+		taken = (long)db_number(res, 0, "confirmed");
+		snprintf(msg, sizeof(msg), P_("%ld seat is taken: the capacity "
+		    "cannot go below it (cancel registrations first)",
+		    "%ld seats are taken: the capacity cannot go below that "
+		    "(cancel registrations first)", taken), taken);
 		answer_error(req, resp, 409, "capacity_below_confirmed", msg);
 	} else
 		admin_refuse(req, resp, outcome);

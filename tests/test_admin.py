@@ -451,6 +451,24 @@ def test_lowering_capacity_below_confirmed_is_409_and_bumps_nobody(admin, api, d
                  "capacity_below_confirmed")
 
 
+def test_one_seat_taken_is_said_in_the_singular_in_both_languages(admin, api, db,
+                                                                  make_event):
+    """The API said "1 seats are taken", and save_event() (PATCH) "1 seats
+    are taken" and "1 people are on the waiting list"."""
+    slug = make_event(capacity=1)
+    api.register(slug, "Patron", email())
+    api.register(slug, "Waiting", email())
+    r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 0})
+    assert r.json["error"]["message"].startswith("1 seat is taken: "), r.json
+    r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 0},
+                  headers={"Accept-Language": "es"})
+    assert r.json["error"]["message"].startswith("1 lugar está ocupado: "), r.json
+    r = admin.patch(f"/events/{slug}", json_body={"capacity": 0})
+    assert r.json["error"]["message"].startswith("1 seat is taken; "), r.json
+    r = admin.patch(f"/events/{slug}", json_body={"waitlist_capacity": 0})
+    assert r.json["error"]["message"].startswith("1 person is on the waiting list; "), r.json
+
+
 @pytest.mark.parametrize("body", [{}, {"capacity": -1}, {"capacity": 1.5},
                                   {"capacity": "5"}, {"capacity": None},
                                   {"capacity": 10 ** 12}])

@@ -313,15 +313,15 @@ BEGIN
         field := 'registration_opens_at'; message := 'must be before starts_at';
     ELSIF n.capacity < n.confirmed_count THEN
         outcome := 'below_confirmed';
-        message := format('%s seats are taken; cancel registrations before lowering the capacity below that',
-                          n.confirmed_count);
+        message := format('%s; cancel registrations before lowering the capacity below that',
+                          CASE n.confirmed_count WHEN 1 THEN '1 seat is taken' ELSE n.confirmed_count || ' seats are taken' END);
         RETURN;
     -- The waiting list's own limit, as waitlist_never_overfull holds it:
     -- said here in words, where the row's CHECK gave staff a bare conflict.
     ELSIF n.waitlist_enabled AND n.waitlist_capacity < n.waitlisted_count THEN
         outcome := 'below_waiting';
-        message := format('%s people are on the waiting list; take some off it before lowering its limit below that',
-                          n.waitlisted_count);
+        message := format('%s on the waiting list; take some off it before lowering its limit below that',
+                          CASE n.waitlisted_count WHEN 1 THEN '1 person is' ELSE n.waitlisted_count || ' people are' END);
         RETURN;
     END IF;
     IF field IS NOT NULL THEN
