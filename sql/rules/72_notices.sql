@@ -68,7 +68,7 @@ $$;
 -- the start is useless, as a late waiting-list offer is): past events are
 -- corrected quietly, and so is a start moved into the past by a typo.  The
 -- time, place and link registrants were told before such a change wait in
--- events_as_told (sql/027_moved_events.sql), and the next change that
+-- events_as_told (sql/026_moved_events.sql), and the next change that
 -- moves the start into the future, or keeps it there, is announced against
 -- them: a typo's correction, a snow day's new date, tell registrants what
 -- changed from what they knew.  A cancelled event has its own notice.

@@ -1,4 +1,4 @@
--- 027_moved_events.sql: what registrants were last told of an event that
+-- 026_moved_events.sql: what registrants were last told of an event that
 -- moved without a notice, and which start a reminder was for.
 --
 -- A change whose new start is already past is not announced (a notice
