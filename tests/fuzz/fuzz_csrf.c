@@ -5,10 +5,10 @@
  *
  * Properties, besides no crash and no leak:
  *   - an accepted field is 64 lowercase hex digits and equals
- *     HMAC-SHA256(secret, "form\0" v) for some value v after
- *     "eventbox_csrf=" in the header whose own signature, the first 128
- *     bits of HMAC-SHA256(secret, "cookie\0" time "." random), is right;
- *     both computed here with OpenSSL directly;
+ *     HMAC-SHA256(secret, "form\0" random) for the random part of some
+ *     value v after "eventbox_csrf=" in the header whose own signature,
+ *     the first 128 bits of HMAC-SHA256(secret, "cookie\0" time "."
+ *     random), is right; both computed here with OpenSSL directly;
  *   - for a cookie the server issued, placed among others, the right field
  *     is accepted, and the same field with any one character changed, cut
  *     short or made longer is refused, as is the field of a cookie whose
@@ -27,6 +27,7 @@
 #include "http.h"
 
 #define SIGNED	(8 + 1 + 32)	/* the part of the value that is signed */
+#define RANDOM	(8 + 1)		/* where its random part starts */
 
 static const char secret[] = "fuzz_csrf fixed secret, 32 bytes+";
 
@@ -65,8 +66,8 @@ some_cookie_matches(const char *h, const char *field)
 		if (strlen(v) >= CSRF_VALUE_LEN) {
 			hmac_hex(secret, sizeof(secret) - 1, "cookie", v, SIGNED,
 			    sig, 32);
-			hmac_hex(secret, sizeof(secret) - 1, "form", v,
-			    CSRF_VALUE_LEN, want, CSRF_HEX);
+			hmac_hex(secret, sizeof(secret) - 1, "form", v + RANDOM,
+			    32, want, CSRF_HEX);
 			if (memcmp(sig, v + SIGNED + 1, 32) == 0 &&
 			    memcmp(want, field, CSRF_HEX) == 0)
 				return 1;
@@ -127,7 +128,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(built, sizeof(built), "%.80s; " CSRF_COOKIE "=%s; c=d", cookie,
 	    v);
 	req.cookie = built;
-	hmac_hex(secret, sizeof(secret) - 1, "form", v, CSRF_VALUE_LEN, good,
+	hmac_hex(secret, sizeof(secret) - 1, "form", v + RANDOM, 32, good,
 	    CSRF_HEX);
 	FUZZ_CHECK(csrf_check(&req, good, CSRF_HEX));
 	FUZZ_CHECK(!csrf_check(&req, good, CSRF_HEX - 1));
