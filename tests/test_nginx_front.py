@@ -516,6 +516,7 @@ PROD_SITE_EDITS = (
     ("    listen 80;\n    listen [::]:80;\n", "    listen 127.0.0.1:{http};\n"),
     ("unix:/run/eventbox/eventbox.sock", "unix:{socket}"),
     ("/etc/nginx/eventbox.d/*.conf", "{dest}/eventbox.d/*.conf"),
+    ("/etc/nginx/eventbox-cors.map", "{dest}/eventbox-cors.map"),
     ("/var/cache/nginx/eventbox", "{dest}/cache"),
     ("/var/log/nginx/", "{dest}/"),
 )
@@ -534,6 +535,8 @@ def production_site(tmp_path):
     dest = str(tmp_path / "prod")
     os.makedirs(os.path.join(dest, "eventbox.d"))
     os.makedirs(os.path.join(dest, "tmp"))
+    # As `make install` leaves it: no origin listed yet.
+    open(os.path.join(dest, "eventbox-cors.map"), "w").close()
     cert, key = os.path.join(dest, "site.pem"), os.path.join(dest, "site.key")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
                     "-days", "1", "-subj", f"/CN={name}", "-addext",

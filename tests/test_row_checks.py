@@ -428,6 +428,12 @@ def test_a_cancelled_event_takes_no_change_by_plain_sql_either(db, make_event):
         assert (code, rule) == ("23514", "cancelled_stays_cancelled"), change
         assert "Create a new event" in hint
     db.all("UPDATE eventbox.events SET title = title WHERE slug = %s", slug)   # no change
+    # Its address and its lists are staff's housekeeping: the slug goes to
+    # the event that replaces it, the categories take it out of a list.
+    db.all("UPDATE eventbox.events SET slug = slug || '-off', categories = '{}'"
+           " WHERE slug = %s", slug)
+    assert db.value("SELECT status FROM eventbox.events WHERE slug = %s",
+                    slug + "-off") == "cancelled"
 
 
 def test_plain_sql_creates_no_event_save_event_refuses(db, make_event):

@@ -82,17 +82,19 @@ BEGIN
     -- Rules save_event() words for the API, here for plain SQL too: a
     -- cancelled event stays cancelled and takes no change (its registrants
     -- were told it is off: a new time, place or capacity would be told to
-    -- nobody), nor is one created cancelled; its times are in range; and
+    -- nobody) but to its slug and categories, which staff at psql may move
+    -- (to give the address to the event that replaces it, to take it out
+    -- of a list); nor is one created cancelled; its times are in range; and
     -- registration opens before it closes and before the start (else it
     -- never opens: closes_at(), rules/10_seats.sql).
     IF TG_OP = 'UPDATE' AND OLD.status = 'cancelled' AND NEW.status <> 'cancelled' THEN
         bad := 'cancelled_stays_cancelled';
         hint := 'A cancelled event cannot be opened again: create a new event.';
     ELSIF TG_OP = 'UPDATE' AND OLD.status = 'cancelled'
-          AND to_jsonb(NEW) - '{updated_at,ical_sequence}'::text[]
-              IS DISTINCT FROM to_jsonb(OLD) - '{updated_at,ical_sequence}'::text[] THEN
+          AND to_jsonb(NEW) - '{updated_at,ical_sequence,slug,categories}'::text[]
+              IS DISTINCT FROM to_jsonb(OLD) - '{updated_at,ical_sequence,slug,categories}'::text[] THEN
         bad := 'cancelled_stays_cancelled';
-        hint := 'A cancelled event takes no change: its registrants were told it is off. Create a new event instead.';
+        hint := 'A cancelled event takes no change but to its slug and categories: its registrants were told it is off. Create a new event instead.';
     ELSIF TG_OP = 'INSERT' AND NEW.status = 'cancelled' THEN
         bad := 'events_status_check';
         hint := 'Create the event as a draft or published; eventbox.set_status() cancels it.';
