@@ -42,6 +42,10 @@ api_field_error(struct response *resp, const struct field_problem *p)
 	case FIELD_NOT_STRING:
 		answer_field_error(resp, f->name, "must be a string");
 		return;
+	case FIELD_NOT_NAME:
+		answer_field_error(resp, f->name, "must be a name only, without "
+		    "a web address or an email address");
+		return;
 	case FIELD_TOO_LONG:
 	case FIELD_NOT_TEXT:
 	case FIELD_NOT_EMAIL:

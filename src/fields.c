@@ -4,7 +4,7 @@
 #include "fields.h"
 
 const struct field_spec field_specs[FIELD__MAX] = {
-	[FIELD_NAME] = { "name", NAME_MAX_CHARS, 1, FIELD_KIND_TEXT },
+	[FIELD_NAME] = { "name", NAME_MAX_CHARS, 1, FIELD_KIND_NAME },
 	[FIELD_EMAIL] = { "email", EMAIL_MAX_BYTES, 1, FIELD_KIND_EMAIL },
 	[FIELD_ORGANIZATION] = { "organization", ORG_MAX_CHARS, 0,
 	    FIELD_KIND_TEXT },
@@ -31,6 +31,8 @@ field_check(enum field_id id, char *v, size_t len, char **start,
 		return FIELD_TOO_LONG;
 	if (!text_valid(v, len, f->max))
 		return FIELD_NOT_TEXT;
+	if (f->kind == FIELD_KIND_NAME && !name_plain(v, len))
+		return FIELD_NOT_NAME;
 	if (f->kind == FIELD_KIND_EMAIL && !email_valid(v, len))
 		return FIELD_NOT_EMAIL;
 	return FIELD_OK;

@@ -21,6 +21,7 @@ enum field_id {
 
 enum field_kind {
 	FIELD_KIND_TEXT,	/* one line of text: no control characters */
+	FIELD_KIND_NAME,	/* that, and a name, not a message (name_plain()) */
 	FIELD_KIND_EMAIL	/* that, and a deliverable address */
 };
 
@@ -31,6 +32,7 @@ enum field_error {
 	FIELD_NOT_STRING,	/* JSON: a number, an object, ... */
 	FIELD_TOO_LONG,		/* more characters than the limit */
 	FIELD_NOT_TEXT,		/* control characters, line breaks */
+	FIELD_NOT_NAME,		/* a web or email address in a name */
 	FIELD_NOT_EMAIL		/* not an address we can deliver to */
 };
 

@@ -74,6 +74,10 @@ form_message(enum field_id id, enum field_error e, char *msg, size_t msgsz)
 	case FIELD_NOT_TEXT:
 		snprintf(msg, msgsz, "%s", _(field_words[id].not_text));
 		break;
+	case FIELD_NOT_NAME:
+		snprintf(msg, msgsz, "%s", _("Enter just your name, without a "
+		    "web address or an email address"));
+		break;
 	case FIELD_NOT_EMAIL:
 		snprintf(msg, msgsz, "%s", _("Enter an email address like "
 		    "name@example.org"));

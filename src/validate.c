@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "validate.h"
 
@@ -145,6 +146,31 @@ text_valid(const char *s, size_t len, size_t max_chars)
 			seen = 1;
 	}
 	return seen;
+}
+
+/*
+ * A registration's name is the greeting of an email sent from the
+ * consortium's own domain to whatever address was typed: anybody could
+ * make the service mail their text ("CLAIM YOUR GIFT CARD at https://...")
+ * to anybody.  So a name holds no "://", no "www." and no "@": names of
+ * people pass, links and addresses do not.  (Digits stay: a number in a
+ * name is rare but not wrong, and a rule that counted them would refuse
+ * some real names before it stopped a telephone number.)
+ */
+int
+name_plain(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '@')
+			return 0;
+		if (len - i >= 3 && memcmp(s + i, "://", 3) == 0)
+			return 0;
+		if (len - i >= 4 && strncasecmp(s + i, "www.", 4) == 0)
+			return 0;
+	}
+	return 1;
 }
 
 /*

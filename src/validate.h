@@ -25,6 +25,9 @@ int	 parse_int(const char *, size_t, long long min, long long max,
 int	 utf8_valid(const char *, size_t);
 size_t	 utf8_chars(const char *, size_t);
 int	 text_valid(const char *, size_t, size_t max_chars);
+/* A name, not a message: no web or email address in it (the name is the
+ * greeting of the email the service sends to whatever address was typed). */
+int	 name_plain(const char *, size_t);
 int	 email_valid(const char *, size_t);
 int	 token_valid(const char *, size_t);
 int	 idempotency_key_valid(const char *, size_t);

@@ -362,6 +362,22 @@ def test_a_name_with_crlf_or_control_characters_is_refused(api, db, slug, name):
 
 
 @pytest.mark.parametrize("name", [
+    "CLAIM YOUR $500 GIFT CARD at https://evil.example/claim",
+    "Gift card: WWW.evil.example",
+    "Write to claims@evil.example",
+    "ftp://evil.example",
+], ids=["https-link", "www", "email-address", "other-scheme"])
+def test_a_name_that_is_a_message_is_refused(api, db, slug, name):
+    """The name is the greeting of the email sent to whatever address was
+    typed: a link in it made the service mail anybody's text (a phishing
+    lure from the consortium's own domain) to anybody."""
+    r = post_raw(api, slug, dumps({"name": name, "email": email()}))
+    refused(r, 422, "invalid_field", "name")
+    assert "web address" in r.json["error"]["message"]
+    assert_untouched(db, slug)
+
+
+@pytest.mark.parametrize("name", [
     "\u05e9\u05e8\u05d4\u200f (Sara)",
     "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
     "\u0915\u094d\u200d\u0937",

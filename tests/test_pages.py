@@ -516,6 +516,17 @@ def test_an_invalid_field_is_tied_to_its_message(patron, make_event):
     assert "aria-invalid" not in tag
 
 
+def test_a_name_with_a_link_is_refused_next_to_the_name(patron, db, make_event):
+    slug = make_event()
+    r = patron.register(slug, name="Gift card at https://evil.example/x",
+                        email="target@example.org")
+    assert r.status == 422, r
+    tag = re.search(r'<input id="name"[^>]*>', r.text).group(0)
+    assert 'aria-invalid="true"' in tag
+    assert "Enter just your name, without a web address or an email address" in r.text
+    assert registrations(db, slug) == 0
+
+
 @pytest.mark.parametrize("field", ["name", "email", "organization"])
 def test_hostile_input_comes_back_escaped(patron, make_event, field):
     slug = make_event()

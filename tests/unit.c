@@ -258,6 +258,19 @@ test_fields(void)
 	    FIELD_OK);
 	CHECK("field not email", check(FIELD_EMAIL, "ann@", out) ==
 	    FIELD_NOT_EMAIL);
+	/* A name is not a message to whatever address was typed. */
+	CHECK("name with a link", check(FIELD_NAME, "Gift card at "
+	    "https://evil.example/claim", out) == FIELD_NOT_NAME);
+	CHECK("name with www", check(FIELD_NAME, "Visit WWW.evil.example", out)
+	    == FIELD_NOT_NAME);
+	CHECK("name with an address", check(FIELD_NAME, "write to a@b.example",
+	    out) == FIELD_NOT_NAME);
+	CHECK("names of people pass", check(FIELD_NAME, "Ann O'Lee-Smith 3rd",
+	    out) == FIELD_OK && check(FIELD_NAME, "José María Núñez", out) ==
+	    FIELD_OK && check(FIELD_NAME, "Ann 1234567", out) ==
+	    FIELD_OK && check(FIELD_NAME, "J.R.R. Tolkien", out) == FIELD_OK);
+	CHECK("a library may have a web address", check(FIELD_ORGANIZATION,
+	    "www.springfield.example", out) == FIELD_OK);
 }
 
 static int
