@@ -128,11 +128,14 @@ webhook_sign(const char *secret, const char *id, const char *timestamp,
 	return rc;
 }
 
-/* IPv4 networks no receiver is on (host order; RFC 6890's table). */
-static const struct {
+/* A network by its first 32 bits: all of IPv4, the top of IPv6. */
+struct prefix {
 	uint32_t	net;
 	unsigned	bits;
-} v4_internal[] = {
+};
+
+/* IPv4 networks no receiver is on (RFC 6890's table). */
+static const struct prefix v4_internal[] = {
 	{ 0x00000000, 8 },	/* "this network" */
 	{ 0x0a000000, 8 },	/* private */
 	{ 0x64400000, 10 },	/* shared (carrier-grade NAT) */
@@ -141,6 +144,7 @@ static const struct {
 	{ 0xac100000, 12 },	/* private */
 	{ 0xc0000000, 24 },	/* IETF protocol assignments */
 	{ 0xc0000200, 24 },	/* documentation */
+	{ 0xc0586300, 24 },	/* 6to4 relay anycast (deprecated) */
 	{ 0xc0a80000, 16 },	/* private */
 	{ 0xc6120000, 15 },	/* benchmarking */
 	{ 0xc6336400, 24 },	/* documentation */
@@ -149,27 +153,50 @@ static const struct {
 	{ 0xf0000000, 4 },	/* reserved, broadcast */
 };
 
+/* IPv6 networks no receiver is on inside global unicast, 2000::/3
+ * (IANA's special-purpose registry). */
+static const struct prefix v6_internal[] = {
+	{ 0x20010000, 23 },	/* IETF: Teredo, benchmarking, ORCHID, anycast */
+	{ 0x20010db8, 32 },	/* documentation */
+	{ 0x3fff0000, 20 },	/* documentation */
+};
+
+/* 1 when the address starting at b is in none of the n networks. */
 static int
-v4_public(const unsigned char b[4])
+outside(const unsigned char b[4], const struct prefix *p, size_t n)
 {
 	uint32_t	 a;
 	size_t		 i;
 
 	a = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
 	    (uint32_t)b[2] << 8 | b[3];
-	for (i = 0; i < sizeof(v4_internal) / sizeof(v4_internal[0]); i++)
-		if (a >> (32 - v4_internal[i].bits) ==
-		    v4_internal[i].net >> (32 - v4_internal[i].bits))
+	for (i = 0; i < n; i++)
+		if (a >> (32 - p[i].bits) == p[i].net >> (32 - p[i].bits))
 			return 0;
 	return 1;
 }
 
+static int
+v4_public(const unsigned char b[4])
+{
+	return outside(b, v4_internal,
+	    sizeof(v4_internal) / sizeof(v4_internal[0]));
+}
+
+/*
+ * 1 when a webhook may connect to the address by default.  An IPv4
+ * address carried inside IPv6 (mapped, the well-known NAT64 prefix, 6to4)
+ * is judged as that IPv4 address; everything else outside 2000::/3 is
+ * refused, so the local-use NAT64 prefix 64:ff9b:1::/48 (where the IPv4
+ * address sits depends on the gateway's prefix length), the SIIT and
+ * IPv4-compatible forms, unique local, link-local, multicast and the
+ * unassigned space never reach a gateway that would translate them.
+ */
 int
 webhook_address_public(const struct sockaddr *sa)
 {
 	static const unsigned char	 mapped[12] = { [10] = 0xff, [11] = 0xff };
 	static const unsigned char	 nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
-	static const unsigned char	 zero[12];
 	struct sockaddr_in		 in;
 	struct sockaddr_in6		 in6;
 	const unsigned char		*b;
@@ -186,14 +213,10 @@ webhook_address_public(const struct sockaddr *sa)
 		return v4_public(b + 12);
 	if (b[0] == 0x20 && b[1] == 0x02)		/* 6to4 */
 		return v4_public(b + 2);
-	if (memcmp(b, zero, 12) == 0 ||			/* ::, ::1, ::a.b.c.d */
-	    (b[0] & 0xfe) == 0xfc ||			/* unique local */
-	    (b[0] == 0xfe && (b[1] & 0x80) == 0x80) ||	/* link-, site-local */
-	    b[0] == 0xff ||				/* multicast */
-	    (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) ||
-	    (b[0] == 0x01 && memcmp(b + 1, zero, 7) == 0))	/* discard */
+	if ((b[0] & 0xe0) != 0x20)		/* not global unicast */
 		return 0;
-	return 1;
+	return outside(b, v6_internal,
+	    sizeof(v6_internal) / sizeof(v6_internal[0]));
 }
 
 /* The address a connection was refused, for the delivery's last_error. */

@@ -37,7 +37,9 @@ int	 webhook_sign(const char *secret, const char *id, const char *timestamp,
 /* 1 when a receiver may be reached at this address without
  * EVENTBOX_WEBHOOK_ALLOW_PRIVATE: a public unicast IPv4 or IPv6 address,
  * not loopback, private, link-local (cloud metadata), shared, reserved,
- * documentation or multicast, nor such an IPv4 address inside IPv6. */
+ * documentation or multicast, nor such an IPv4 address inside IPv6; an
+ * IPv6 address outside 2000::/3 only as a mapped, 64:ff9b::/96 NAT64 or
+ * 6to4 form of a public IPv4 address. */
 int	 webhook_address_public(const struct sockaddr *);
 
 #endif

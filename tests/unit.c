@@ -795,6 +795,18 @@ test_webhook_addresses(void)
 		"::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:7f00:1::",
 		"2002:c0a8:101::1", "fc00::1", "fd12:3456::1", "fe80::1",
 		"febf::1", "fec0::1", "ff02::1", "2001:db8::1", "100::1",
+		/* local-use NAT64 (RFC 8215), whatever its prefix length */
+		"64:ff9b:1::a9fe:a9fe", "64:ff9b:1:a9fe:a9:fe00::",
+		"64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+		/* an IPv4 inside other translation and tunnel prefixes */
+		"::ffff:0:a9fe:a9fe", "64:ff9b::1:a9fe:a9fe",
+		"2001:0:4136:e378:8000:63bf:3fff:fdd2",	/* Teredo */
+		"2001:2::1", "2001:1::1", "2001:20::1", "2001:1ff:ffff::1",
+		"3fff::1", "3fff:fff:ffff::1",		/* documentation */
+		"100:0:0:1::1", "5f00::1",		/* dummy prefix, SRv6 */
+		"4000::1", "e000::1", "fbff::1", "fe7f::1", "1fff:ffff::1",
+		"::2", "::ffff:0.0.0.1", "::ffff:192.0.0.9", "192.88.99.1",
+		"2002:c058:6301::1",			/* 6to4 of the relay */
 	};
 	static const char *const outside[] = {
 		"1.1.1.1", "8.8.8.8", "9.255.255.255", "11.0.0.1",
@@ -803,7 +815,8 @@ test_webhook_addresses(void)
 		"198.17.255.255", "198.20.0.1", "223.255.255.255", "93.184.216.34",
 		"2606:4700:4700::1111", "2001:4860:4860::8888",
 		"::ffff:93.184.216.34", "64:ff9b::808:808", "2002:808:808::1",
-		"2a00:1450:4001::1", "fbff::1", "fe7f::1",
+		"2a00:1450:4001::1", "2000::1", "3ffe:ffff::1", "3fff:1000::1",
+		"2001:200::1", "192.88.98.255", "192.88.100.0",
 	};
 	struct sockaddr	 unix_sa = { .sa_family = AF_UNIX };
 	char		 name[64];
