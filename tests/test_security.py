@@ -4,6 +4,7 @@ holds against the owner's own direct writes, and that tokens never reach
 nginx's logs."""
 import os
 import time
+import urllib.parse
 import uuid
 
 import psycopg2
@@ -91,6 +92,52 @@ def test_tokens_never_reach_the_nginx_logs(api, db, make_event):
     record("privacy", "a token in the path (GET, GET with a query, a "
            "truncated one, DELETE) and in a query string",
            "answered; the token is in none of " + ", ".join(seen))
+
+
+def encode_hex(token, which):
+    """The token with the hex digits at the positions in which, and every
+    dash, percent-encoded, as a mail gateway or a copy and paste might."""
+    out = []
+    for i, c in enumerate(token):
+        out.append(f"%{ord(c):02X}" if c == "-" or i in which else c)
+    return "".join(out)
+
+
+def test_a_token_spelled_any_way_in_a_path_never_reaches_the_access_log(
+        api, db, make_event):
+    slug = make_event(capacity=5)
+    email = f"log-{uuid.uuid4().hex[:8]}@example.org"
+    assert api.register(slug, "Log", email).status == 201
+    token = db.tokens(email, "confirmed")[0]
+    spellings = [
+        f"//registration/{token}", f"/%72egistration/{token}",
+        f"/events/../registration/{token}", f"//api/v1/registrations/{token}",
+        f"/api/v1//registrations/{token}", f"/api/v1/%72egistrations/{token}",
+        f"/x/{token}/{token}?a={token}", f"/events?ref={token}",
+        f"//cancel/{token.upper()}", f"/%63onfirm/{encode_hex(token, {0, 9, 35})}",
+        f"//registration/{token.replace('-', '')}",
+        f"/registration//{token}",
+    ]
+    for path in spellings:
+        assert api.get(path).status < 500, path
+    assert api.get(f"/events/{slug}").status == 200
+    time.sleep(0.5)             # nginx writes its log lines as it goes
+    with open(os.path.join(env("EVENTBOX_LOG_DIR"), "nginx-access.log"),
+              errors="replace") as f:
+        log = f.read()
+    bare = token.replace("-", "")
+    for line in log.splitlines():
+        decoded = urllib.parse.unquote(line).lower().replace("-", "")
+        assert bare not in decoded, line
+    for logged in ("//registration/-", "/%72egistration/-",
+                   "/events/../registration/-", "//api/v1/registrations/-",
+                   "/api/v1//registrations/-", "/x/- ", "/events?ref=- ",
+                   "//cancel/- ", "/%63onfirm/- ", f"/events/{slug} "):
+        assert logged in log, logged
+    record("privacy", "a token in a non-canonical path (doubled slashes, "
+           "percent-encoded letters, `..`, upper case, without dashes, "
+           "percent-encoded digits and dashes) and in any query parameter",
+           "the access log shows `-` where the token was")
 
 
 def test_the_stack_cluster_refuses_every_other_local_user():
