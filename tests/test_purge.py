@@ -2,11 +2,14 @@
 EVENTBOX_RETENTION_DAYS after an event ends, everywhere in the database,
 and keeps anonymous counts that add up.
 """
+import time
 import uuid
 
+import psycopg2
 import pytest
 
 from conftest import env
+from test_interleavings import Background
 from staffkit import (ADMIN, admin, audit, email, event_id, eventbox,  # noqa: F401
                       staff_key, staff_register)
 
@@ -210,3 +213,70 @@ def test_no_network_hash_outlives_ten_minutes_nor_its_events_purge(api, admin, d
     end_event(db, slug, 40)
     purge(30)
     assert hashes(slug) == 0
+
+
+def superuser_conn():
+    return psycopg2.connect(host=env("PGHOST"), port=env("PGPORT"),
+                            dbname=env("PGDATABASE"), user="postgres")
+
+
+def blocked_by(db, pid, blocker):
+    """Whether session pid waits for a lock that session blocker holds."""
+    return db.value("SELECT %s = ANY (pg_blocking_pids(%s))", blocker, pid)
+
+
+def test_purge_at_psql_retries_a_step_that_deadlocks_with_the_mailer(
+        api, db, make_event):
+    """The deadlock of review a5 item 6, forced: a "mailer" holds one of the
+    event's outbox rows, purge() waits for it while holding the event's
+    registrations, then the mailer waits for one of those.  PostgreSQL ends
+    purge's side (deadlock_timeout 2 s against the mailer's 60 s); purge()
+    rolls that step back, which lets the mailer through, and runs it again."""
+    slug = make_event(capacity=5)
+    addrs = [email(f"deadlock{i}") for i in range(3)]
+    for addr in addrs:
+        assert api.register(slug, "Dead Lock", addr).status == 201
+    end_event(db, slug, 40)
+    eid = event_id(db, slug)
+    reg, row = db.one("SELECT registration_id, id FROM eventbox.outbox"
+                      " WHERE event_id = %s AND registration_id IS NOT NULL"
+                      " ORDER BY id DESC LIMIT 1", eid)
+    mailer = superuser_conn()
+    purger = superuser_conn()
+    purger.autocommit = True
+    try:
+        m = mailer.cursor()
+        m.execute("SET deadlock_timeout = '60s'")
+        m.execute("SELECT pg_backend_pid()")
+        mpid = m.fetchone()[0]
+        m.execute("SELECT 1 FROM eventbox.outbox WHERE id = %s FOR UPDATE", (row,))
+        p = purger.cursor()
+        p.execute("SET deadlock_timeout = '2s'")
+        p.execute("SELECT pg_backend_pid()")
+        pid = p.fetchone()[0]
+
+        def run_purge():
+            p.execute("SELECT eventbox.purge(30)")
+            return p.fetchone()[0]
+
+        purge_run = Background(run_purge)
+        deadline = time.monotonic() + 20
+        while not blocked_by(db, pid, mpid):
+            assert time.monotonic() < deadline, "purge never waited for the outbox row"
+            time.sleep(0.01)
+        # Purge holds the event's registrations and waits for the row: now
+        # the mailer waits for purge, which closes the cycle.
+        m.execute("SELECT 1 FROM eventbox.registrations WHERE id = %s FOR UPDATE",
+                  (reg,))
+        # The mailer got the row: purge's step was rolled back, and purge
+        # goes on, waiting for the outbox row again.
+        assert purge_run.thread.is_alive()
+        mailer.commit()
+        assert purge_run.result() >= 1
+    finally:
+        mailer.close()
+        purger.close()
+    assert db.value("SELECT count(*) FROM eventbox.registrations"
+                    " WHERE event_id = %s", eid) == 0
+    assert db.value("SELECT purged_at IS NOT NULL FROM eventbox.event_stats"
+                    " WHERE event_id = %s", eid)

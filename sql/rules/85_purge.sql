@@ -96,6 +96,14 @@ $$;
 
 -- purge: every step in one transaction, for psql (`eventbox purge` runs
 -- the steps in transactions of their own).  Returns the events purged.
+-- A step can deadlock with the mailer: it holds a claimed outbox row of the
+-- event while webhook_failed() updates the webhook's other rows, some of
+-- which the step has deleted.  Each step runs in a subtransaction; one
+-- that PostgreSQL ends for a deadlock (or a serialization failure) is
+-- rolled back, which lets the mailer finish, and is run again, up to five
+-- times.  A cycle through rows that an earlier step of this transaction
+-- deleted is not released that way: after the fifth attempt the error
+-- stands, and `eventbox purge`, which commits every step, gets through.
 CREATE OR REPLACE FUNCTION eventbox.purge(p_retention_days integer, p_key text DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
@@ -107,7 +115,16 @@ DECLARE
     n integer := 0;
 BEGIN
     LOOP
-        SELECT * INTO st FROM purge_step(p_retention_days, 500, p_key);
+        FOR attempt IN 1..5 LOOP
+            BEGIN
+                SELECT * INTO st FROM purge_step(p_retention_days, 500, p_key);
+                EXIT;
+            EXCEPTION WHEN deadlock_detected OR serialization_failure THEN
+                IF attempt = 5 THEN
+                    RAISE;
+                END IF;
+            END;
+        END LOOP;
         EXIT WHEN st.event_id IS NULL;
         n := n + st.finished::integer;
     END LOOP;
