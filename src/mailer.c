@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <openssl/evp.h>
 #include <uuid/uuid.h>
 
 #include "buf.h"
@@ -87,6 +88,38 @@ stop_asked(void)
 		log_reopen();
 	}
 	return sig_stopping;
+}
+
+/*
+ * The message's Message-ID, the same for every attempt of one outbox row:
+ * a copy sent again (a mark lost with the database, a relay that took the
+ * message and then timed out) is the same message to the mail systems
+ * that drop duplicates by it.  A digest of the row's id, kind and address,
+ * so that it names no count of messages and no token.
+ */
+static void
+message_id(const PGresult *res, int row, const char *domain, char *out,
+    size_t outsz)
+{
+	static const char	 hexd[] = "0123456789abcdef";
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0;
+	char			 in[512], h[33];
+	int			 n, i;
+
+	n = snprintf(in, sizeof(in), "eventbox-message%c%s%c%s%c%s", 0,
+	    db_value(res, row, "id"), 0, db_value(res, row, "kind"), 0,
+	    db_value(res, row, "email"));
+	if (n < 0 || (size_t)n >= sizeof(in) ||
+	    EVP_Digest(in, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen < 16)
+		fatalx("message id");
+	for (i = 0; i < 16; i++) {
+		h[2 * i] = hexd[md[i] >> 4];
+		h[2 * i + 1] = hexd[md[i] & 15];
+	}
+	h[32] = '\0';
+	snprintf(out, outsz, "<%s@%s>", h, domain);
 }
 
 static void
@@ -139,7 +172,7 @@ fill_message(struct mail_msg *m, const PGresult *res, int row, char *msgid,
 	m->date = time(NULL);
 	uuid_generate_random(id);
 	uuid_unparse_lower(id, u);
-	snprintf(msgid, msgidsz, "<%s@%s>", u, domain);
+	message_id(res, row, domain, msgid, msgidsz);
 	snprintf(boundary, boundarysz, "eventbox-%s", u);
 	m->message_id = msgid;
 	m->boundary = boundary;

@@ -599,7 +599,13 @@ def test_the_csv_roster_opens_in_a_spreadsheet(admin, api, db, make_event):
              "@SUM(A1)", "Comma, \"Quote\" Person", "Zoë Ångström"]
     addrs = [email("csv") for _ in nasty]
     for name, addr in zip(nasty, addrs):
-        assert api.register(slug, name, addr).status == 201
+        if "://" in name or "@" in name:
+            # The service takes no link or address in a name (validate.c's
+            # name_plain()); staff at psql can still type one.
+            assert db.value("SELECT outcome FROM eventbox.register(%s, %s, %s)",
+                            slug, name, addr) in ("confirmed", "waitlisted")
+        else:
+            assert api.register(slug, name, addr).status == 201
     r = admin.get(f"/events/{slug}/registrations.csv")
     assert r.status == 200, r
     assert r.header("Content-Type") == "text/csv; charset=utf-8"

@@ -692,6 +692,12 @@ def test_a_mark_lost_with_the_database_is_logged_and_the_message_sent_again(
     wait_rows(db, slug, lambda rs: rs[0][1] == "sent")
     assert (f"outbox {row}: confirmed message accepted by the relay but not"
             f" recorded") in log.read_text()
+    # The same message to the mail systems that drop duplicates by its
+    # Message-ID (each attempt drew a new one): one id, naming no row.
+    first, again = server.to(a)[:2]
+    assert first["Message-ID"] == again["Message-ID"], (first["Message-ID"],
+                                                        again["Message-ID"])
+    assert re.fullmatch(r"<[0-9a-f]{32}@[^>]+>", first["Message-ID"])
 
 
 def test_sighup_reopens_the_log(mailers, smtp, tmp_path):
