@@ -11,24 +11,12 @@
 
 #include "config.h"
 #include "csrf.h"
+#include "escape.h"
 #include "log.h"
 
 #define TIME_HEX	8
 #define RAND_HEX	32
 #define SIG_HEX		32
-
-static void
-hex(char *out, const unsigned char *in, size_t n)
-{
-	static const char	 digits[] = "0123456789abcdef";
-	size_t			 i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static int
 is_hex(const char *s, size_t n)
@@ -61,7 +49,7 @@ mac(const char *what, const char *msg, size_t len, char *out, size_t outhex)
 	    (const unsigned char *)in, wlen + len, md, &mdlen) == NULL ||
 	    mdlen * 2 < outhex)
 		fatalx("HMAC failed");
-	hex(out, md, outhex / 2);
+	hex_encode(out, md, outhex / 2);
 }
 
 static const char *
@@ -94,7 +82,7 @@ csrf_issue(time_t issued, char *value)
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		fatal("getrandom");
-	hex(value + TIME_HEX + 1, rnd, sizeof(rnd));
+	hex_encode(value + TIME_HEX + 1, rnd, sizeof(rnd));
 	stamp(issued, value);
 }
 
@@ -201,7 +189,7 @@ csrf_attempt(char *out)
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		fatal("getrandom");
-	hex(out, rnd, sizeof(rnd));
+	hex_encode(out, rnd, sizeof(rnd));
 }
 
 int
@@ -217,6 +205,6 @@ csrf_attempt_key(const char *attempt, size_t alen, const char *body,
 	    mdlen < 32)
 		fatalx("SHA-256 failed");
 	memcpy(key, "form-", 5);
-	hex(key + 5, md, 32);
+	hex_encode(key + 5, md, 32);
 	return 1;
 }

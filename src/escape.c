@@ -130,3 +130,16 @@ html_paragraphs(struct buf *b, const char *s)
 	if (in_ul)
 		buf_adds(b, "</ul>\n");
 }
+
+void
+hex_encode(char *out, const unsigned char *in, size_t n)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

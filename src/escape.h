@@ -19,5 +19,7 @@ void	 html_esc(struct buf *, const char *);
 void	 html_escn(struct buf *, const char *, size_t);
 void	 html_paragraphs(struct buf *, const char *);
 void	 html_urlenc(struct buf *, const char *);
+/* n bytes as 2n lower-case hex digits and a NUL in out (2n + 1 bytes). */
+void	 hex_encode(char *out, const unsigned char *in, size_t n);
 
 #endif

@@ -62,6 +62,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "escape.h"
 #include "i18n.h"
 #include "log.h"
 #include "mail.h"
@@ -101,11 +102,10 @@ static void
 message_id(const PGresult *res, int row, const char *domain, char *out,
     size_t outsz)
 {
-	static const char	 hexd[] = "0123456789abcdef";
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	unsigned int		 mdlen = 0;
 	char			 in[512], h[33];
-	int			 n, i;
+	int			 n;
 
 	n = snprintf(in, sizeof(in), "eventbox-message%c%s%c%s%c%s", 0,
 	    db_value(res, row, "id"), 0, db_value(res, row, "kind"), 0,
@@ -114,11 +114,7 @@ message_id(const PGresult *res, int row, const char *domain, char *out,
 	    EVP_Digest(in, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen < 16)
 		fatalx("message id");
-	for (i = 0; i < 16; i++) {
-		h[2 * i] = hexd[md[i] >> 4];
-		h[2 * i + 1] = hexd[md[i] & 15];
-	}
-	h[32] = '\0';
+	hex_encode(h, md, 16);
 	snprintf(out, outsz, "<%s@%s>", h, domain);
 }
 

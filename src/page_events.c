@@ -267,8 +267,7 @@ h_page_event(struct request *req, struct response *resp)
 	struct query_value	 tz;
 	PGresult		*res;
 
-	if (page_tz_query(req, resp, &tz, _("That time zone is not one we "
-	    "can show. Pick one from the list on the event page.")) == -1)
+	if (page_tz_query(req, resp, &tz, _(TZ_UNKNOWN_EVENT)) == -1)
 		return;
 	if ((res = load_event(req, resp, tz.present ? tz.text : NULL)) ==
 	    NULL)

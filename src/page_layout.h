@@ -67,6 +67,11 @@ int	 zone_known(const char *iana);
  * (translated) for a zone that is not one of page_zones[]. */
 int	 page_tz_query(const struct request *, struct response *,
 	    struct query_value *tz, const char *why);
+/* Its why, on an event's own pages and on the pages of a link. */
+#define TZ_UNKNOWN_EVENT N_("That time zone is not one we can show. Pick " \
+	"one from the list on the event page.")
+#define TZ_UNKNOWN_PAGE N_("That time zone is not one we can show. Pick " \
+	"one from the list on the page.")
 const char *zone_label(const char *iana);	/* the IANA name if unknown */
 void	 page_tz_form(struct buf *, const char *action, const char *shown,
 	    const char *own);
