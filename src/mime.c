@@ -80,8 +80,14 @@ encoded_words(struct buf *out, const char *s, size_t col)
 	}
 }
 
-/* ASCII text folded at spaces before column 78 (RFC 5322 2.2.3); returns
- * the column it ends in. */
+/*
+ * ASCII text folded at its spaces (RFC 5322 2.2.3): before a word that
+ * would take the line past 78 octets.  A word longer than that (a long
+ * name, a link in a title) stays whole on a line of its own, which RFC
+ * 5322 2.1.1 allows up to 998 octets: encoding it to cut it would send
+ * plain ASCII as encoded words, which readers may cut apart and spam
+ * filters score.  Returns the column it ends in.
+ */
 static size_t
 folded(struct buf *out, const char *s, size_t col)
 {
@@ -102,8 +108,9 @@ folded(struct buf *out, const char *s, size_t col)
 	return col;
 }
 
-/* Whether folded() keeps s within 78 octets from column col: no word is
- * too long for a line of its own (with the space it starts after). */
+/* Whether folded() keeps s from column col within the 998 octets a line
+ * must keep to (RFC 5322 2.1.1): no word, with the space it starts with,
+ * is longer than a line of its own. */
 static int
 foldable(const char *s, size_t col)
 {
@@ -111,7 +118,7 @@ foldable(const char *s, size_t col)
 
 	for (; *s != '\0'; s += word, col = 1) {
 		word = strcspn(s + 1, " ") + 1;
-		if (col + word > 78)
+		if (col + word > 998)
 			return 0;
 	}
 	return 1;
@@ -129,43 +136,82 @@ mime_header_text(struct buf *out, const char *name, const char *value)
 	buf_adds(out, "\r\n");
 }
 
+/* Whether a display name can go as atoms (RFC 5322 3.2.3): words of atext
+ * one space apart.  Not '=' or '?': a word like "=?UTF-8?B?...?=" would be
+ * read as an encoded word (RFC 2047 5), text the name never had. */
+static int
+atoms(const char *s)
+{
+	static const char	 other[] = "!#$%&'*+-/^_`{|}~";
+	const char		*p;
+
+	for (p = s; *p != '\0'; p++) {
+		if (*p == ' ' ? p == s || p[-1] == ' ' || p[1] == '\0' :
+		    !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr(other, *p) != NULL))
+			return 0;
+	}
+	return 1;
+}
+
+/* The octets of s as a quoted string: its quotes and backslashes escaped. */
+static size_t
+quoted_len(const char *s)
+{
+	size_t	 n = 2;
+
+	for (; *s != '\0'; s++)
+		n += *s == '"' || *s == '\\' ? 2 : 1;
+	return n;
+}
+
+static void
+quoted(struct buf *out, const char *s)
+{
+	buf_addc(out, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addc(out, '\\');
+		buf_addc(out, *s);
+	}
+	buf_addc(out, '"');
+}
+
 /*
- * A display name and address.  An ASCII name is one quoted string
- * (RFC 5322 3.2.4) folded at its spaces like any header: the CRLF of a fold
- * inside the quotes is no part of the name.  A name with a word too long
- * for a line cannot fold there, and goes as encoded words, as a name that
- * is not ASCII does.  The address is never split: it follows the name on
- * its line when it fits, else on a line of its own.
+ * A display name and address.  An ASCII name of atoms goes as they are,
+ * folded at its spaces like any header.  Another ASCII name (a comma, a
+ * dot, a quote in it) is one quoted string (RFC 5322 3.2.4), never folded
+ * inside: RFC 5322 allows it, but Python's email.utils.parseaddr() (its
+ * compat32 API) then loses the name and the address, and readers such as
+ * Perl's Mail::Message and maildrop's reformime misread a name cut into
+ * several quoted strings; so a long one takes a line of up to 998 octets
+ * (RFC 5322 2.1.1).  Only a name that is not ASCII, or that no line can
+ * hold, goes as encoded words.  The address is never split: it follows the
+ * name on its line when it fits, else on a line of its own.
  */
 void
 mime_header_address(struct buf *out, const char *name, const char *display,
     const char *addr)
 {
-	struct buf	 quoted = BUF_INIT;
-	const char	*p;
-	size_t		 col = strlen(name) + 2;
+	size_t	 col = strlen(name) + 2;
 
 	buf_printf(out, "%s: ", name);
-	buf_addc(&quoted, '"');
-	for (p = display; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_addc(&quoted, '\\');
-		buf_addc(&quoted, *p);
-	}
-	buf_addc(&quoted, '"');
-	if (*display == '\0')
+	if (*display == '\0') {
 		buf_printf(out, "<%s>\r\n", addr);
-	else if (is_ascii(display) && foldable(quoted.data, col)) {
-		col = folded(out, quoted.data, col);
-		buf_printf(out, "%s<%s>\r\n", col + strlen(addr) + 3 > 78 ?
-		    "\r\n " : " ", addr);
+		return;
+	}
+	if (is_ascii(display) && atoms(display) && foldable(display, col))
+		col = folded(out, display, col);
+	else if (is_ascii(display) && col + quoted_len(display) <= 998) {
+		quoted(out, display);
+		col += quoted_len(display);
 	} else {
 		encoded_words(out, display, col);
-		buf_printf(out, "\r\n <%s>\r\n", addr);
+		col = 78;	/* the address on a line of its own */
 	}
-	buf_free(&quoted);
+	buf_printf(out, "%s<%s>\r\n", col + strlen(addr) + 3 > 78 ?
+	    "\r\n " : " ", addr);
 }
-
 
 /*
  * Quoted-printable (RFC 2045 6.7): lines of at most 76 octets, "\n" in the

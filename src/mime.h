@@ -17,8 +17,8 @@ void	 mime_base64(struct buf *out, const unsigned char *p, size_t len,
 	    size_t wrap);
 /* "Name: value\r\n", folded, in encoded words when not ASCII. */
 void	 mime_header_text(struct buf *out, const char *name, const char *value);
-/* "Name: display <addr>\r\n": the name folded or in encoded words, the
- * address never split. */
+/* "Name: display <addr>\r\n": the name as atoms folded at spaces, one
+ * quoted string, or encoded words when not ASCII; the address never split. */
 void	 mime_header_address(struct buf *out, const char *name,
 	    const char *display, const char *addr);
 /* "Date: ...\r\n" in UTC. */
