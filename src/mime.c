@@ -124,15 +124,18 @@ foldable(const char *s, size_t col)
 	return 1;
 }
 
-/* "Name: value", encoded when not ASCII. */
+/* "Name: value", encoded when not ASCII (or, ASCII, when a word would not
+ * fit in 998 octets). */
 void
 mime_header_text(struct buf *out, const char *name, const char *value)
 {
+	size_t	 col = strlen(name) + 2;
+
 	buf_printf(out, "%s: ", name);
-	if (is_ascii(value))
-		folded(out, value, strlen(name) + 2);
+	if (is_ascii(value) && foldable(value, col))
+		folded(out, value, col);
 	else
-		encoded_words(out, value, strlen(name) + 2);
+		encoded_words(out, value, col);
 	buf_adds(out, "\r\n");
 }
 

@@ -546,6 +546,54 @@ test_long_ascii_names(void)
 	buf_free(&from);
 }
 
+/*
+ * An ASCII subject folds at its spaces; a word longer than a line (a long
+ * word, a link in a title) stays whole on a line of its own rather than
+ * go as encoded words, and only one no line can hold goes as encoded words.
+ */
+static void
+test_long_words_in_the_subject(void)
+{
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, title = BUF_INIT, subject = BUF_INIT;
+	struct buf	 text = BUF_INIT, want = BUF_INIT;
+	int		 i;
+
+	i18n_use("en");
+	buf_adds(&title, "The ");
+	for (i = 0; i < 8; i++)
+		buf_adds(&title, "Bartholomew");
+	buf_adds(&title, " workshop, for everyone who likes long words a lot");
+	sample(&m, MAIL_CONFIRMED);
+	m.title = title.data;
+	CHECK("compose a long word", mail_compose(&out, &m) == 0);
+	CHECK("a long word: folded at the spaces, lines within 998",
+	    header_lines_fold_at_spaces(&out));
+	header_unfolded(&out, "Subject", &subject);
+	buf_printf(&want, "Registration confirmed: %s", title.data);
+	CHECK("a long word: plain text, whole", strcmp(buf_str(&subject),
+	    want.data) == 0);
+
+	buf_reset(&title);
+	for (i = 0; i < 100; i++)
+		buf_adds(&title, "Bartholomew");
+	buf_reset(&out);
+	m.title = title.data;
+	CHECK("compose a word of 1100", mail_compose(&out, &m) == 0);
+	CHECK("a word of 1100: lines within 78", lines_within(&out, 78));
+	header_unfolded(&out, "Subject", &subject);
+	encoded_words_decode(&text, buf_str(&subject), "");
+	buf_reset(&want);
+	buf_printf(&want, "Registration confirmed: %s", title.data);
+	CHECK("a word of 1100: encoded words that say it",
+	    strcmp(buf_str(&text), want.data) == 0);
+	buf_free(&out);
+	buf_free(&title);
+	buf_free(&subject);
+	buf_free(&text);
+	buf_free(&want);
+}
+
 /* A cancelled registration that was sent a calendar entry has it removed
  * (iTIP CANCEL, RFC 5546 3.2.5: the same UID, STATUS:CANCELLED, the
  * event's SEQUENCE); one that only waited, and was sent none, gets none. */
@@ -658,6 +706,7 @@ main(int argc, char **argv)
 	test_calendar_place();
 	test_reminder_by_format();
 	test_long_ascii_names();
+	test_long_words_in_the_subject();
 	test_cancelled_removes_the_entry();
 	test_cancelled_by_staff();
 	test_plea_without_a_waiting_list();
