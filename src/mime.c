@@ -49,25 +49,36 @@ utf8_len(unsigned char c)
 }
 
 /*
- * RFC 2047 "B" words, never splitting a UTF-8 character, separated by a
- * fold; each fits the line it starts on (col: where the first one starts),
- * so no line passes 78 octets and no word 75.
+ * RFC 2047 "B" words, separated by a fold; each fits the line it starts on
+ * (col: where the first one starts), so no line passes 78 octets and no
+ * word 75.  A word is cut after the text's last space that fits, the space
+ * kept at the end of its encoded text: the whitespace between two encoded
+ * words is no part of the text (RFC 2047 6.2), but some readers show it
+ * all the same (Python's email with policy.default, in a name), and then
+ * show two spaces rather than a name cut in two.  Only where no space fits
+ * (a word longer than an encoded word) is the cut inside a word, and never
+ * inside a UTF-8 character.
  */
 static void
 encoded_words(struct buf *out, const char *s, size_t col)
 {
-	size_t	 len = strlen(s), i = 0, n, c, room;
+	size_t	 len = strlen(s), i = 0, n, c, room, space;
 
 	while (i < len) {
 		/* 12 octets of "=?UTF-8?B?" and "?="; 3 in make 4 out. */
 		room = col + 12 < 76 ? (76 - col - 12) / 4 * 3 : 3;
 		if (room > 45)
 			room = 45;
+		space = 0;
 		for (n = 0; i + n < len; n += c) {
 			c = utf8_len((unsigned char)s[i + n]);
 			if (n + c > room)
 				break;
+			if (s[i + n] == ' ')
+				space = n + 1;
 		}
+		if (i + n < len && space > 0)
+			n = space;
 		if (n == 0)
 			n = len - i < 4 ? len - i : 4;
 		if (i > 0)
