@@ -436,6 +436,19 @@ test_reminder_by_format(void)
 	buf_free(&text);
 }
 
+/* In b (emptied first): before, n times word, after; b's text. */
+static const char *
+repeated(struct buf *b, const char *before, const char *word, int n,
+    const char *after)
+{
+	buf_reset(b);
+	buf_adds(b, before);
+	while (n-- > 0)
+		buf_adds(b, word);
+	buf_adds(b, after);
+	return b->data;
+}
+
 /*
  * A plain-ASCII display name is never sent as encoded words while a line
  * can hold it (base64 of plain ASCII is what spam filters score, and what
@@ -451,13 +464,10 @@ test_long_ascii_names(void)
 	struct mail_msg	 m;
 	struct buf	 out = BUF_INIT, name = BUF_INIT, want = BUF_INIT;
 	struct buf	 to = BUF_INIT, text = BUF_INIT, from = BUF_INIT;
-	int		 i;
 
 	/* 200 characters and more, in words: atoms, folded. */
-	for (i = 0; i < 20; i++)
-		buf_adds(&name, i == 0 ? "Bartholomew" : " Bartholomew");
 	sample(&m, MAIL_CONFIRMED);
-	m.to_name = name.data;
+	m.to_name = repeated(&name, "Bartholomew", " Bartholomew", 19, "");
 	CHECK("compose a long name", mail_compose(&out, &m) == 0);
 	CHECK("a long name: lines within 78", lines_within(&out, 78));
 	header_unfolded(&out, "To", &to);
@@ -469,13 +479,8 @@ test_long_ascii_names(void)
 	    strstr(out.data, "Bartholomew <zoe@example.org>\r\n") != NULL);
 
 	/* Atoms with a word longer than a line, in To and in From. */
-	buf_reset(&name);
-	buf_adds(&name, "Dr ");
-	for (i = 0; i < 8; i++)
-		buf_adds(&name, "Bartholomew");
-	buf_adds(&name, " Smith");
 	buf_reset(&out);
-	m.to_name = name.data;
+	m.to_name = repeated(&name, "Dr ", "Bartholomew", 8, " Smith");
 	m.from = "Consortium PneumonoultramicroscopicsilicovolcanoconiosisPneu"
 	    "monoultramicroscopicsilicovolcanoconiosis Learning Services "
 	    "<events@library.example.org>";
@@ -490,16 +495,13 @@ test_long_ascii_names(void)
 	CHECK("a long word: atoms, not encoded words", strcmp(buf_str(&to),
 	    want.data) == 0);
 	header_unfolded(&out, "From", &from);
-	CHECK("a long word in From: atoms", strcmp(buf_str(&from), m.from) == 0);
+	CHECK("a long word in From: atoms",
+	    strcmp(buf_str(&from), m.from) == 0);
 	m.from = "Learning Services <events@library.example.org>";
 
 	/* A long word with a quote in it: one quoted string, unfolded. */
-	buf_reset(&name);
-	buf_adds(&name, "\"");
-	for (i = 0; i < 10; i++)
-		buf_adds(&name, "Bartholomew");
 	buf_reset(&out);
-	m.to_name = name.data;
+	m.to_name = repeated(&name, "\"", "Bartholomew", 10, "");
 	CHECK("compose a quoted long word", mail_compose(&out, &m) == 0);
 	CHECK("a quoted long word: lines within 998",
 	    header_lines_fold_at_spaces(&out));
@@ -510,12 +512,8 @@ test_long_ascii_names(void)
 	    strstr(out.data, want.data) != NULL);
 
 	/* Words that need quotes, longer than a line: not folded inside. */
-	buf_reset(&name);
-	buf_adds(&name, "Smith,");
-	for (i = 0; i < 16; i++)
-		buf_adds(&name, " Bartholomew");
 	buf_reset(&out);
-	m.to_name = name.data;
+	m.to_name = repeated(&name, "Smith,", " Bartholomew", 16, "");
 	CHECK("compose a long quoted name", mail_compose(&out, &m) == 0);
 	buf_reset(&want);
 	buf_printf(&want, "\r\nTo: \"%s\"\r\n <zoe@example.org>\r\n",
@@ -524,11 +522,8 @@ test_long_ascii_names(void)
 	    strstr(out.data, want.data) != NULL);
 
 	/* A word no line can hold: encoded words, folded. */
-	buf_reset(&name);
-	for (i = 0; i < 100; i++)
-		buf_adds(&name, "Bartholomew");
 	buf_reset(&out);
-	m.to_name = name.data;
+	m.to_name = repeated(&name, "", "Bartholomew", 100, "");
 	CHECK("compose a word of 1100", mail_compose(&out, &m) == 0);
 	CHECK("a word of 1100: lines within 78", lines_within(&out, 78));
 	header_unfolded(&out, "To", &to);
@@ -558,15 +553,11 @@ test_long_words_in_the_subject(void)
 	struct mail_msg	 m;
 	struct buf	 out = BUF_INIT, title = BUF_INIT, subject = BUF_INIT;
 	struct buf	 text = BUF_INIT, want = BUF_INIT;
-	int		 i;
 
 	i18n_use("en");
-	buf_adds(&title, "The ");
-	for (i = 0; i < 8; i++)
-		buf_adds(&title, "Bartholomew");
-	buf_adds(&title, " workshop, for everyone who likes long words a lot");
 	sample(&m, MAIL_CONFIRMED);
-	m.title = title.data;
+	m.title = repeated(&title, "The ", "Bartholomew", 8,
+	    " workshop, for everyone who likes long words a lot");
 	CHECK("compose a long word", mail_compose(&out, &m) == 0);
 	CHECK("a long word: folded at the spaces, lines within 998",
 	    header_lines_fold_at_spaces(&out));
@@ -575,11 +566,8 @@ test_long_words_in_the_subject(void)
 	CHECK("a long word: plain text, whole", strcmp(buf_str(&subject),
 	    want.data) == 0);
 
-	buf_reset(&title);
-	for (i = 0; i < 100; i++)
-		buf_adds(&title, "Bartholomew");
 	buf_reset(&out);
-	m.title = title.data;
+	m.title = repeated(&title, "", "Bartholomew", 100, "");
 	CHECK("compose a word of 1100", mail_compose(&out, &m) == 0);
 	CHECK("a word of 1100: lines within 78", lines_within(&out, 78));
 	header_unfolded(&out, "Subject", &subject);
@@ -607,7 +595,8 @@ cut_at_spaces(const char *words, const char *text)
 
 	for (p = words; (bar = strchr(p, '|')) != NULL; p = bar + 1) {
 		if (!utf8_valid(p, (size_t)(bar - p)) || (bar[1] != '\0' &&
-		    bar[-1] != ' ' && memchr(p, ' ', (size_t)(bar - p)) != NULL))
+		    bar[-1] != ' ' &&
+		    memchr(p, ' ', (size_t)(bar - p)) != NULL))
 			ok = 0;
 		buf_add(&all, p, (size_t)(bar - p));
 	}
