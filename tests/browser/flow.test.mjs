@@ -1,16 +1,20 @@
 // flow.test.mjs: a patron registers and cancels in Chromium, with
 // JavaScript on and off; axe-core finds nothing on any page on the way;
-// nothing is loaded from another origin; the only cookie is the CSRF one.
+// nothing is loaded from another origin; the only cookie is the CSRF one;
+// what a screen reader is given (Chromium's accessibility tree) has a
+// title, one h1, headings in order, the landmarks and names on every
+// control on each page.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, axe, foreignRequests, lastToken, makeEvent, openBrowser,
-    screenshot, seatsAvailable, uniq } from "./lib.mjs";
+import { BASE, axe, axNodes, axProblems, foreignRequests, lastToken,
+    makeEvent, openBrowser, screenshot, seatsAvailable, uniq } from "./lib.mjs";
 
 // axe-core runs in the page, so only with JavaScript on; the pages are the
 // same bytes either way.
 async function checkedPage(page, name, javaScript) {
     if (!javaScript) return;
     assert.deepEqual(await axe(page), [], `axe on ${name}`);
+    assert.deepEqual(await axProblems(page), [], `the tree of ${name}`);
     await screenshot(page, name);
 }
 

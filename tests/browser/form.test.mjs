@@ -2,8 +2,8 @@
 // 320 px and at 200% zoom, in Chromium with axe-core.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, axe, foreignRequests, makeEvent, openBrowser, screenshot,
-    sql } from "./lib.mjs";
+import { BASE, axe, axNodes, axProblems, foreignRequests, makeEvent,
+    openBrowser, screenshot, sql } from "./lib.mjs";
 
 const HOSTILE = "<script>alert(1)</script> \"q\" 'q' \u202Eevil &amp; ";
 
@@ -131,6 +131,10 @@ test("every page fits 320 px and 200% zoom without sideways scrolling",
             assert.equal(await page.evaluate(() =>
                 document.activeElement.className), "skip");
             assert.ok((await page.locator(".skip").boundingBox()).x >= 0);
+            // Followed, it lands in main: the next Tab is in the page.
+            await page.keyboard.press("Enter");
+            assert.equal(await page.evaluate(() =>
+                document.activeElement.id), "main");
             assert.deepEqual(await axe(page), []);
         } finally {
             await ctx.closeAll();

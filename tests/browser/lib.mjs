@@ -122,3 +122,61 @@ export function foreignRequests(ctx) {
     return ctx.requests.filter((u) => !u.startsWith(ORIGIN + "/") &&
         !u.startsWith("data:") && u !== "about:blank");
 }
+
+// What a screen reader is given: Chromium's accessibility tree (CDP
+// Accessibility.getFullAXTree), in document order, one
+// { role, name, description, level, required, invalid, focused, url } per
+// node not ignored (aria-hidden and display:none nodes are left out).
+export async function axNodes(page) {
+    const cdp = await page.context().newCDPSession(page);
+    const { nodes } = await cdp.send("Accessibility.getFullAXTree");
+    await cdp.detach();
+    const byId = new Map(nodes.map((n) => [n.nodeId, n]));
+    const out = [];
+    const walk = (n) => {
+        if (!n.ignored) {
+            const node = { role: n.role?.value, name: n.name?.value || "",
+                description: n.description?.value || "" };
+            for (const p of n.properties || [])
+                node[p.name] = p.value.value;
+            out.push(node);
+        }
+        for (const c of n.childIds || [])
+            if (byId.has(c)) walk(byId.get(c));
+    };
+    walk(nodes[0]);
+    return out;
+}
+
+// What any page owes a screen reader, as a list of problems (wanted:
+// none): a title, one h1 and no heading after one more than a level
+// below the last, the banner, main and contentinfo landmarks, a name on
+// every link, button and form control, and links of one name leading to
+// one place.
+export async function axProblems(page) {
+    const nodes = await axNodes(page);
+    const problems = [];
+    if (!(await page.title())) problems.push("no title");
+    const levels = nodes.filter((n) => n.role === "heading").map((n) => n.level);
+    if (levels.filter((l) => l === 1).length !== 1 || levels[0] !== 1)
+        problems.push(`headings ${levels.join(",")}: not one h1 first`);
+    levels.forEach((l, i) => {
+        if (i > 0 && l > levels[i - 1] + 1)
+            problems.push(`heading level ${l} after ${levels[i - 1]}`);
+    });
+    for (const role of ["banner", "main", "contentinfo"])
+        if (nodes.filter((n) => n.role === role).length !== 1)
+            problems.push(`not one ${role} landmark`);
+    const named = ["link", "button", "textbox", "combobox", "checkbox", "radio",
+        "radiogroup", "group", "searchbox", "region", "navigation"];
+    for (const n of nodes)
+        if (named.includes(n.role) && !n.name.trim())
+            problems.push(`a ${n.role} without a name`);
+    const links = new Map();
+    for (const n of nodes.filter((x) => x.role === "link")) {
+        if (links.has(n.name) && links.get(n.name) !== n.url)
+            problems.push(`links named "${n.name}" go to different places`);
+        links.set(n.name, n.url);
+    }
+    return problems;
+}

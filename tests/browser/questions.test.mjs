@@ -3,7 +3,8 @@
 // the answers kept, and a registration with JavaScript off.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, axe, makeEvent, openBrowser, screenshot, sql } from "./lib.mjs";
+import { BASE, axe, axNodes, axProblems, makeEvent, openBrowser, screenshot,
+    sql } from "./lib.mjs";
 
 const QUESTIONS = JSON.stringify([
     { kind: "short_text", label: "Your job title", required: true },

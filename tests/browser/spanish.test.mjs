@@ -5,8 +5,8 @@
 // the emails and the calendar files).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, axe, foreignRequests, makeEvent, openBrowser, screenshot,
-    sql, uniq } from "./lib.mjs";
+import { BASE, axe, axProblems, foreignRequests, makeEvent, openBrowser,
+    screenshot, sql, uniq } from "./lib.mjs";
 
 test("a Spanish-speaking patron registers in Spanish", async () => {
     const slug = makeEvent();
@@ -33,6 +33,7 @@ test("a Spanish-speaking patron registers in Spanish", async () => {
             /Hay un problema[\s\S]*Escriba su nombre[\s\S]*Escriba un correo electrónico como nombre@example\.org/);
         assert.equal(await page.getAttribute("#name", "aria-invalid"), "true");
         assert.deepEqual(await axe(page), []);
+        assert.deepEqual(await axProblems(page), []);
         await screenshot(page, "es-form-errors");
 
         // Corrected: the answer in Spanish, the registrant's language kept.
@@ -42,7 +43,10 @@ test("a Spanish-speaking patron registers in Spanish", async () => {
             page.click("form.register button[type=submit]")]);
         assert.equal(await page.textContent("h1"),
             "Su inscripción está confirmada");
+        assert.equal(await page.title(),
+            "Su inscripción está confirmada - Eventos de la biblioteca");
         assert.deepEqual(await axe(page), []);
+        assert.deepEqual(await axProblems(page), []);
         assert.equal(sql(`SELECT language FROM eventbox.registrations
             WHERE email = :'email';`, { email }), "es");
         assert.deepEqual(foreignRequests(ctx), []);
