@@ -116,19 +116,28 @@ field(struct buf *b, enum field_id f, const char *value, const char *err)
 	buf_adds(b, "\">\n</div>\n");
 }
 
-static void
-error_summary(struct buf *b, const struct form_state *fs,
-    const char *questions)
+/* Whether the form comes back with something to say: the error summary. */
+static int
+form_has_errors(const struct form_state *fs)
 {
 	size_t	 f;
 	int	 any;
 
 	if (fs == NULL)
-		return;
+		return 0;
 	any = fs->notice != NULL || cJSON_GetArraySize(fs->answer_errors) > 0;
 	for (f = 0; f < FIELD__MAX; f++)
 		any |= fs->error[f] != NULL;
-	if (!any)
+	return any;
+}
+
+static void
+error_summary(struct buf *b, const struct form_state *fs,
+    const char *questions)
+{
+	size_t	 f;
+
+	if (!form_has_errors(fs))
 		return;
 	buf_adds(b, "<div class=\"error-summary\" id=\"error-summary\" "
 	    "tabindex=\"-1\" role=\"alert\" aria-labelledby=\"error-summary-"
@@ -432,13 +441,25 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
     const char *shown, const struct form_state *fs)
 {
 	struct buf	*b = &resp->body;
-	struct buf	 action = BUF_INIT, cats = BUF_INIT;
+	struct buf	 action = BUF_INIT, cats = BUF_INIT, title = BUF_INIT;
 	const char	*slug = db_value(res, 0, "slug");
 	const char	*format = db_value(res, 0, "format");
 	int		 cancelled = strcmp(db_value(res, 0, "status"),
 			    "cancelled") == 0;
 
-	html_begin(resp, db_value(res, 0, "title"));
+	/* The title is what a screen reader says first of a page, and all
+	 * it says of a form come back with errors when no script moves the
+	 * focus to their summary. */
+	if (form_has_errors(fs)) {
+		const char	*kv[] = { "title", db_value(res, 0, "title") };
+
+		/* TRANSLATORS: the browser's title of the event page when
+		 * the form comes back with errors; {title} is the event's. */
+		i18n_fill(&title, _("Error: {title}"), kv, 2);
+	} else
+		buf_adds(&title, db_value(res, 0, "title"));
+	html_begin(resp, buf_str(&title));
+	buf_free(&title);
 	buf_adds(b, "<article class=\"event\">\n<h1>");
 	html_esc(b, db_value(res, 0, "title"));
 	buf_adds(b, "</h1>\n");

@@ -638,6 +638,10 @@ def test_without_the_cookie_the_form_is_refused(api, patron, db, make_event):
     # Nothing sent; the form again, as typed, with a new token (and its
     # cookie) to send by the patron's own hand, and why.
     assert "This form had expired, so nothing was sent." in r.text
+    # Said first by the title, all a screen reader announces of the page
+    # when no script moves the focus to the error summary.
+    assert re.search(r"<title>Error: Test event [^<]* - Library events</title>",
+                     r.text), r.text[:1000]
     assert "allow this site&#39;s cookie" in r.text or "allow this site's cookie" in r.text
     assert 'value="ann@example.org"' in r.text and 'value="Ann"' in r.text
     assert csrf_of(r) != fields[0][1] and r.header("Set-Cookie") is not None

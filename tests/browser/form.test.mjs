@@ -17,9 +17,22 @@ test("errors are shown, announced and tied to their fields", async () => {
         await Promise.all([page.waitForNavigation(),
             page.click("form.register button[type=submit]")]);
         assert.equal(await page.locator("#error-summary").count(), 1);
+        // The title says so first: all a screen reader announces of the
+        // page when JavaScript is off (the page is the same bytes).
+        assert.match(await page.title(), /^Error: Browser test /);
         // eventbox.js moves focus to the summary so it is read out.
         assert.equal(await page.evaluate(() => document.activeElement.id),
             "error-summary");
+        const tree = await axNodes(page);
+        const alert = tree.find((n) => n.role === "alert");
+        assert.equal(alert.name, "There is a problem");
+        assert.equal(alert.focused, true);
+        const name = tree.find((n) => n.role === "textbox" &&
+            n.name === "Your name");
+        assert.equal(name.invalid, "true");
+        assert.equal(name.required, true);
+        assert.equal(name.description, "Error: Enter your name");
+        assert.deepEqual(await axProblems(page), []);
         assert.equal(await page.getAttribute("#name", "aria-invalid"), "true");
         assert.equal(await page.getAttribute("#name", "aria-describedby"),
             "name-error");

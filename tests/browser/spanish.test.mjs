@@ -29,6 +29,7 @@ test("a Spanish-speaking patron registers in Spanish", async () => {
         await Promise.all([page.waitForNavigation(),
             page.click("form.register button[type=submit]")]);
         assert.equal(await page.getAttribute("html", "lang"), "es");
+        assert.match(await page.title(), /^Error: Browser test /);
         assert.match(await page.textContent("#error-summary"),
             /Hay un problema[\s\S]*Escriba su nombre[\s\S]*Escriba un correo electrónico como nombre@example\.org/);
         assert.equal(await page.getAttribute("#name", "aria-invalid"), "true");
