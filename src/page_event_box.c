@@ -211,14 +211,16 @@ state_line(struct buf *b, const char *class, const char *text)
 	buf_adds(b, "</p>\n");
 }
 
-/* "Registration opens Monday, November 2, 2026 at 9:00am." */
+/* "Registration opens Monday, November 2, 2026 at 9:00am (Eastern Time
+ * ...).", in the zone the times are shown in: said with its zone, as every
+ * time a patron is told, also to one who comes to it from the heading. */
 static void
-opens_line(struct buf *b, const PGresult *res)
+opens_line(struct buf *b, const PGresult *res, const char *zone)
 {
 	struct buf	 line = BUF_INIT;
 
-	page_fill_date_time(&line, _("Registration opens {date} at {time}."),
-	    res, "opens_local", NULL);
+	page_fill_date_time(&line, _("Registration opens {date} at {time} "
+	    "({zone})."), res, "opens_local", zone);
 	state_line(b, "state", line.data);
 	buf_free(&line);
 }
@@ -248,7 +250,8 @@ registration_box(struct request *req, struct response *resp,
 	if (strcmp(state, "cancelled") == 0)
 		state_line(b, "state", _("This event was cancelled."));
 	else if (strcmp(state, "not_open") == 0)
-		opens_line(b, res);
+		opens_line(b, res, tz != NULL ? tz :
+		    db_value(res, 0, "timezone"));
 	else if (strcmp(state, "open") != 0)
 		state_line(b, "state", _("Registration is closed."));
 	else if (seats > 0) {
@@ -372,7 +375,11 @@ date_facts(struct buf *b, const PGresult *res)
 	html_esc(b, d.data);
 	buf_printf(b, "</time></dd>\n<dt>%s</dt><dd>", _("Time"));
 	i18n_time(b, &s);
-	buf_adds(b, " - ");
+	/* In words, as page_when() has it: " - " is read out as nothing, or
+	 * as "dash". */
+	buf_adds(b, " ");
+	html_esc(b, C_("time range", "to"));
+	buf_adds(b, " ");
 	page_until(b, res, 0);
 	buf_adds(b, "</dd>\n");
 	buf_free(&d);

@@ -174,8 +174,13 @@ def test_an_event_not_yet_open_says_when_it_opens(api, db, make_event):
            " '2030-01-15 19:00Z', starts_at = '2030-02-01 19:00Z',"
            " ends_at = '2030-02-01 20:00Z' WHERE slug = %s", slug)
     r = api.get(f"/events/{slug}")
-    assert "Registration opens Tuesday, January 15, 2030 at 2:00pm." in r.text
+    assert ("Registration opens Tuesday, January 15, 2030 at 2:00pm (Eastern"
+            " Time - US &amp; Canada).") in r.text
     assert "<form class=\"register\"" not in r.text
+    # In the zone the times are shown in, and said to be.
+    r = api.get(f"/events/{slug}?tz=America/Denver")
+    assert ("Registration opens Tuesday, January 15, 2030 at 12:00pm (Mountain"
+            " Time - US &amp; Canada).") in r.text
 
 
 def test_times_can_be_shown_in_another_zone_without_changing_the_event(
@@ -184,10 +189,10 @@ def test_times_can_be_shown_in_another_zone_without_changing_the_event(
     db.all("UPDATE eventbox.events SET starts_at = '2030-01-15 19:00Z',"
            " ends_at = '2030-01-15 20:00Z' WHERE slug = %s", slug)
     own = api.get(f"/events/{slug}")
-    assert "2:00pm - 3:00pm" in own.text
+    assert "2:00pm to 3:00pm" in own.text
     denver = api.get(f"/events/{slug}?tz=America/Denver")
     assert denver.status == 200
-    assert "12:00pm - 1:00pm" in denver.text
+    assert "12:00pm to 1:00pm" in denver.text
     assert "Mountain Time - US &amp; Canada" in denver.text
     assert '<option value="America/Denver" selected>' in denver.text
     assert db.value("SELECT timezone FROM eventbox.events WHERE slug = %s",
