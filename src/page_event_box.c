@@ -194,11 +194,13 @@ reg_form(struct request *req, struct response *resp, const char *slug,
 	for (f = 0; f < FIELD__MAX; f++)
 		field(b, (enum field_id)f, fs->value[f], fs->error[f]);
 	questions_html(b, questions, fs->answers, fs->answer_errors);
-	/* Hidden from people by the stylesheet; bots fill it in. */
-	buf_printf(b, "<div class=\"hp\">\n<label for=\"website\">%s"
-	    "</label>\n<input id=\"website\" name=\"website\" "
-	    "type=\"text\" tabindex=\"-1\" autocomplete=\"off\" value=\"\">\n"
-	    "</div>\n<button type=\"submit\">", _("Leave this field empty"));
+	/* Hidden from people by the stylesheet and from screen readers
+	 * (whose list of a form's fields would offer it); bots fill it in. */
+	buf_printf(b, "<div class=\"hp\" aria-hidden=\"true\">\n"
+	    "<label for=\"website\">%s</label>\n<input id=\"website\" "
+	    "name=\"website\" type=\"text\" tabindex=\"-1\" "
+	    "autocomplete=\"off\" value=\"\">\n</div>\n"
+	    "<button type=\"submit\">", _("Leave this field empty"));
 	html_esc(b, waitlist ? _("Join the waiting list") : _("Register"));
 	buf_adds(b, "</button>\n</form>\n");
 }

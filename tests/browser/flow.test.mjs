@@ -56,6 +56,16 @@ for (const javaScript of [true, false]) {
                 await page.waitForURL(`${BASE}/events/${slug}`);
                 assert.match(await page.textContent(".registration .state"),
                     /There are 5 seats available/);
+                // The time range in words, as on every other page: " - "
+                // is read as nothing or as "dash".
+                assert.equal(await page.textContent(
+                    "dl.facts dd:nth-of-type(2)"), "2:00pm to 3:00pm");
+                // The honeypot is out of the tree: a screen reader that
+                // lists the form's fields never offers it.
+                const fields = (await axNodes(page)).filter((n) =>
+                    n.role === "textbox").map((n) => n.name);
+                assert.deepEqual(fields, ["Your name", "Email address",
+                    "Member library (optional)"]);
                 await checkedPage(page, "event", shots);
 
                 await page.fill("#name", "Ann Reader");
