@@ -226,16 +226,18 @@ question_form_free(struct question_form *qf)
 	memset(qf, 0, sizeof(*qf));
 }
 
-/* One radio button or box, with its label after it. */
+/* One radio button or box, with its label after it.  Never required:
+ * its group says it is (a radio marked required is read as invalid while
+ * none is checked, before anything was sent). */
 static void
 choice(struct buf *b, const char *type, const char *name, const char *id,
-    const char *value, const char *label, int checked, int required)
+    const char *value, const char *label, int checked)
 {
 	buf_printf(b, "<div class=\"choice\">\n<input type=\"%s\" id=\"%s\" "
 	    "name=\"%s\" value=\"", type, id, name);
 	html_esc(b, value);
-	buf_printf(b, "\"%s%s>\n<label for=\"%s\">", checked ? " checked" : "",
-	    required ? " required" : "", id);
+	buf_printf(b, "\"%s>\n<label for=\"%s\">", checked ? " checked" : "",
+	    id);
 	html_esc(b, label);
 	buf_adds(b, "</label>\n</div>\n");
 }
@@ -272,11 +274,9 @@ controls(struct buf *b, const cJSON *q, const char *name, const char *aria,
 	}
 	if (q_is(q, "yes_no")) {
 		snprintf(id, sizeof(id), "%s-0", name);
-		choice(b, "radio", name, id, "yes", _("Yes"), cJSON_IsTrue(v),
-		    req);
+		choice(b, "radio", name, id, "yes", _("Yes"), cJSON_IsTrue(v));
 		snprintf(id, sizeof(id), "%s-1", name);
-		choice(b, "radio", name, id, "no", _("No"), cJSON_IsFalse(v),
-		    req);
+		choice(b, "radio", name, id, "no", _("No"), cJSON_IsFalse(v));
 		return;
 	}
 	cJSON_ArrayForEach(c, q_choices(q)) {
@@ -284,10 +284,10 @@ controls(struct buf *b, const cJSON *q, const char *name, const char *aria,
 		if (q_is(q, "one_choice"))
 			choice(b, "radio", name, id, c->valuestring,
 			    c->valuestring, cJSON_IsString(v) &&
-			    strcmp(v->valuestring, c->valuestring) == 0, req);
+			    strcmp(v->valuestring, c->valuestring) == 0);
 		else
 			choice(b, "checkbox", id, id, c->valuestring,
-			    c->valuestring, listed(v, c->valuestring), 0);
+			    c->valuestring, listed(v, c->valuestring));
 	}
 }
 
@@ -298,12 +298,19 @@ question(struct buf *b, const cJSON *q, const cJSON *answers,
 	struct buf	 aria = BUF_INIT;
 	const char	*help = q_str(q, "help"), *err;
 	char		 name[32], key[24];
-	int		 group = q_group(q);
+	int		 group = q_group(q), required = cJSON_IsTrue(
+			    cJSON_GetObjectItemCaseSensitive(q, "required"));
 
 	snprintf(key, sizeof(key), "%ld", q_id(q));
 	snprintf(name, sizeof(name), "q%s", key);
 	err = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(errors,
 	    key));
+	/* A group of radio buttons is one answer: it is the radiogroup that
+	 * is required, and invalid.  A group of boxes cannot say either (ARIA
+	 * has no required or invalid group): its legend and error do. */
+	if (q_is(q, "one_choice") || q_is(q, "yes_no"))
+		buf_printf(&aria, " role=\"radiogroup\"%s", required ?
+		    " aria-required=\"true\"" : "");
 	if (*help != '\0' || err != NULL) {
 		buf_adds(&aria, " aria-describedby=\"");
 		if (*help != '\0')
@@ -312,7 +319,7 @@ question(struct buf *b, const cJSON *q, const cJSON *answers,
 			buf_printf(&aria, "%s-error", name);
 		buf_adds(&aria, "\"");
 	}
-	if (err != NULL && !group)
+	if (err != NULL && !q_is(q, "several_choices"))
 		buf_adds(&aria, " aria-invalid=\"true\"");
 	/* A group's hint and error describe the fieldset, a text's its box. */
 	buf_printf(b, "<%s class=\"field question%s\"%s>\n", group ?
@@ -323,7 +330,7 @@ question(struct buf *b, const cJSON *q, const cJSON *answers,
 	else
 		buf_printf(b, "<label for=\"%s\">", name);
 	html_esc(b, q_str(q, "label"));
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(q, "required"))) {
+	if (!required) {
 		buf_adds(b, " ");
 		html_esc(b, _("(optional)"));
 	}

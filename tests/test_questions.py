@@ -423,21 +423,25 @@ def test_the_form_shows_each_question_with_its_control(patron, admin, make_event
     assert "required" not in t
     assert f'<label for="q{hope}">What do you hope to learn? (optional)</label>' in form
     assert f'<p class="hint" id="q{hope}-hint">A sentence or two' in form
-    # One choice: radios sharing a name in a fieldset whose legend is the question.
-    group = tag(form, rf'<fieldset class="field question">\n<legend>Which branch'
-                      rf'[^<]*</legend>(.|\n)*?</fieldset>')
+    # One choice: radios sharing a name in a fieldset whose legend is the
+    # question; the group is required (a radio marked required is read as
+    # invalid while none is checked).
+    group = tag(form, r'<fieldset class="field question" role="radiogroup" '
+                      r'aria-required="true">\n<legend>Which branch[^<]*</legend>'
+                      r'(.|\n)*?</fieldset>')
     radios = re.findall(rf'<input type="radio" id="q{branch}-\d" name="q{branch}" '
-                        r'value="([^"]*)" required>', group)
+                        r'value="([^"]*)">', group)
     assert radios == ["North", "South", "Online only"]
-    group = tag(form, r'<fieldset[^>]*>\n<legend>Which topics interest you\? '
-                      r'\(optional\)</legend>(.|\n)*?</fieldset>')
+    group = tag(form, r'<fieldset class="field question">\n<legend>Which topics '
+                      r'interest you\? \(optional\)</legend>(.|\n)*?</fieldset>')
     boxes = re.findall(r'<input type="checkbox" id="(q\d+-\d)" name="(q\d+-\d)" '
                        r'value="([^"]*)">', group)
     assert boxes == [(f"q{topics}-{i}", f"q{topics}-{i}", c)
                      for i, c in enumerate(["Catalogs", "E-books", "Outreach"])]
-    group = tag(form, r'<fieldset[^>]*>\n<legend>May we photograph you\?</legend>'
-                      r'(.|\n)*?</fieldset>')
-    assert re.findall(rf'name="q{photo}" value="(yes|no)" required>\n<label '
+    group = tag(form, r'<fieldset class="field question" role="radiogroup" '
+                      r'aria-required="true">\n<legend>May we photograph you\?'
+                      r'</legend>(.|\n)*?</fieldset>')
+    assert re.findall(rf'name="q{photo}" value="(yes|no)">\n<label '
                       rf'for="q{photo}-\d">(Yes|No)<', group) == [("yes", "Yes"),
                                                                   ("no", "No")]
 
@@ -456,8 +460,9 @@ def test_a_wrong_form_comes_back_with_the_answers_kept_and_each_error_by_its_que
             '&quot;Which branch are you from?&quot;</a>') in summary
     assert f'<a href="#q{photo}-0">Choose an answer for ' in summary
     assert f"#q{job}" not in summary and f"#q{topics}" not in summary
-    group = tag(r.text, r'<fieldset class="field question invalid" aria-describedby='
-                        rf'"q{branch}-error">(.|\n)*?</fieldset>')
+    group = tag(r.text, r'<fieldset class="field question invalid" role="radiogroup" '
+                        rf'aria-required="true" aria-describedby="q{branch}-error" '
+                        r'aria-invalid="true">(.|\n)*?</fieldset>')
     assert f'<p class="error" id="q{branch}-error">' in group
     # What the patron typed and ticked is still there.
     assert 'value="Cataloguer &lt;b&gt;"' in tag(r.text, rf'<input type="text" id="q{job}"[^>]*>')

@@ -39,6 +39,18 @@ test("every kind of question is labelled, and its errors are tied to it",
             const page = await ctx.newPage();
             await page.goto(`${BASE}/events/${slug}`);
             assert.deepEqual(await axe(page), []);
+            // A required choice is said of its group, and nothing is said
+            // invalid before the form was sent (a radio marked required
+            // is read "invalid entry" while none is checked).
+            let tree = await axNodes(page);
+            const group = (name) => tree.find((n) => n.name === name &&
+                ["group", "radiogroup"].includes(n.role));
+            assert.equal(group("Which branch are you from?").role, "radiogroup");
+            assert.equal(group("Which branch are you from?").required, true);
+            assert.equal(group("May we photograph you?").required, true);
+            assert.equal(group("Which topics interest you? (optional)").role,
+                "group");
+            assert.deepEqual(tree.filter((n) => n.invalid === "true"), []);
             await page.getByLabel("Your job title").fill("Cataloguer");
             await page.getByLabel("What do you hope to learn? (optional)")
                 .fill("Line one\nLine two");
@@ -47,10 +59,18 @@ test("every kind of question is labelled, and its errors are tied to it",
                 page.click("form.register button[type=submit]")]);
             // Name, email, branch and the yes/no question are missing.
             assert.equal(await page.locator("#error-summary li").count(), 4);
-            const branch = page.getByRole("group",
+            const branch = page.getByRole("radiogroup",
                 { name: "Which branch are you from?" });
             assert.match(await branch.getAttribute("aria-describedby"),
                 /-hint .*-error$/);
+            tree = await axNodes(page);
+            assert.equal(group("Which branch are you from?").invalid, "true");
+            assert.equal(group("Which branch are you from?").description,
+                "Pick the nearest. Error: Choose an answer for " +
+                "\"Which branch are you from?\"");
+            assert.deepEqual(tree.filter((n) => n.role === "radio" &&
+                n.invalid === "true"), []);
+            assert.deepEqual(await axProblems(page), []);
             assert.equal(await page.getByLabel("Your job title").inputValue(),
                 "Cataloguer");
             assert.equal(await page.getByLabel(
