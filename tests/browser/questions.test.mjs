@@ -54,6 +54,11 @@ test("every kind of question is labelled, and its errors are tied to it",
             await page.getByLabel("Your job title").fill("Cataloguer");
             await page.getByLabel("What do you hope to learn? (optional)")
                 .fill("Line one\nLine two");
+            // The text area's focus ring is the site's, as every control's.
+            assert.equal(await page.evaluate(() => {
+                const s = getComputedStyle(document.activeElement);
+                return `${s.outlineStyle} ${s.outlineWidth}`;
+            }), "solid 3px");
             await page.getByRole("checkbox", { name: "E-books" }).check();
             await Promise.all([page.waitForNavigation(),
                 page.click("form.register button[type=submit]")]);
