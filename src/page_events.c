@@ -154,6 +154,42 @@ feed_links(struct buf *b, const char *query)
 	buf_free(&d);
 }
 
+/* The list's title says which part of it this is, the heading does not:
+ * "Upcoming events: Workshops, page 2 of 3" (a screen reader announces it
+ * after the filter's button, or "Next page"). */
+static void
+list_title(struct buf *t, const char *category, long long page,
+    long long pages)
+{
+	const char	*kv[6];
+	char		 n[24], of[24];
+	struct buf	 c = BUF_INIT;
+
+	if (category != NULL) {
+		kv[0] = "category";
+		kv[1] = category;
+		/* TRANSLATORS: the browser's title of the list of one
+		 * category's events. */
+		i18n_fill(&c, _("Upcoming events: {category}"), kv, 2);
+	} else
+		buf_adds(&c, _("Upcoming events"));
+	if (page > 1) {
+		snprintf(n, sizeof(n), "%lld", page);
+		snprintf(of, sizeof(of), "%lld", pages);
+		kv[0] = "title";
+		kv[1] = c.data;
+		kv[2] = "page";
+		kv[3] = n;
+		kv[4] = "pages";
+		kv[5] = of;
+		/* TRANSLATORS: the browser's title of a later page of the
+		 * list; {title} is "Upcoming events" or the one above. */
+		i18n_fill(t, _("{title}, page {page} of {pages}"), kv, 6);
+	} else
+		buf_adds(t, c.data);
+	buf_free(&c);
+}
+
 /*
  * GET /events: upcoming published events, soonest first, ten a page;
  * category, page.  200; 400 bad query; 404 a page past the last (page 1
@@ -166,9 +202,10 @@ h_page_events(struct request *req, struct response *resp)
 	const char		*category = v[P_CATEGORY].text;
 	char			 limit[24], offset[24];
 	const char		*vals[3];
-	long long		 page, total;
+	long long		 page, total, pages;
 	PGresult		*res;
 	struct buf		*b = &resp->body, q = BUF_INIT;
+	struct buf		 title = BUF_INIT;
 	size_t			 bad;
 	int			 i, n = 0;
 
@@ -186,6 +223,7 @@ h_page_events(struct request *req, struct response *resp)
 	    MISSING_OK)) == NULL)
 		return;
 	total = strtoll(db_value(res, 0, "total"), NULL, 10);
+	pages = (total + LIST_PER_PAGE - 1) / LIST_PER_PAGE;
 	if (page > 1 && (page - 1) * LIST_PER_PAGE >= total) {
 		/* A link kept while the events on its page went by. */
 		PQclear(res);
@@ -195,7 +233,10 @@ h_page_events(struct request *req, struct response *resp)
 	}
 
 	feed_query(&q, v[P_CATEGORY].present ? category : NULL);
-	html_page_with_feeds(resp, _("Upcoming events"), q.data);
+	list_title(&title, v[P_CATEGORY].present ? category : NULL, page,
+	    pages);
+	html_page_with_feeds(resp, title.data, _("Upcoming events"), q.data);
+	buf_free(&title);
 	category_filter(b, category);
 	if (v[P_CATEGORY].present) {
 		struct buf	 c = BUF_INIT;
@@ -243,8 +284,7 @@ h_page_events(struct request *req, struct response *resp)
 			list_link(b, category, page - 1, "prev",
 			    _("Previous page"));
 		buf_adds(b, " <span>");
-		buf_printf(b, _("Page %lld of %lld"), page,
-		    (total + LIST_PER_PAGE - 1) / LIST_PER_PAGE);
+		buf_printf(b, _("Page %lld of %lld"), page, pages);
 		buf_adds(b, "</span> ");
 		if (page * LIST_PER_PAGE < total)
 			list_link(b, category, page + 1, "next",

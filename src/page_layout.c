@@ -136,10 +136,11 @@ html_begin(struct response *resp, const char *title)
 }
 
 /* The feeds of a list (page_feeds.c), for feed readers and calendar apps
- * that find them from the page; query is "" or "?category=...", escaped. */
+ * that find them from the page; query is "" or "?category=...", escaped.
+ * The <h1> is heading, the title may say more (which part of the list). */
 void
 html_page_with_feeds(struct response *resp, const char *title,
-    const char *query)
+    const char *heading, const char *query)
 {
 	head_open(resp, title);
 	buf_printf(&resp->body, "<link rel=\"alternate\" "
@@ -150,7 +151,7 @@ html_page_with_feeds(struct response *resp, const char *title,
 	    _("Events (iCalendar)"), query);
 	head_close(resp);
 	buf_adds(&resp->body, "<h1>");
-	html_esc(&resp->body, title);
+	html_esc(&resp->body, heading);
 	buf_adds(&resp->body, "</h1>\n");
 }
 

@@ -34,7 +34,8 @@ extern const size_t		page_nzones;
 void	 html_begin(struct response *, const char *title);
 void	 html_page(struct response *, const char *title);	/* + <h1> */
 void	 html_page_with_feeds(struct response *, const char *title,
-	    const char *query);	/* + <link rel="alternate"> to the feeds */
+	    const char *heading, const char *query);
+	    /* + <link rel="alternate"> to the feeds, <h1> heading */
 void	 html_end(struct response *);
 
 /* The language chosen by ?lang= stays in the pages' links: router.c

@@ -117,6 +117,12 @@ def test_the_list_filters_by_category_and_pages(api, make_event):
     second = api.get(html.unescape(nxt))
     assert f"/events/{slugs[10]}\"" in second.text
     assert f"/events/{slugs[0]}\"" not in second.text
+    # Each page's title says which it is (a screen reader's first words
+    # after "Next page"), its heading stays the list's.
+    assert f"<title>Upcoming events: {cat} - Library events</title>" in first.text
+    assert (f"<title>Upcoming events: {cat}, page 2 of 2 - Library events"
+            "</title>") in second.text
+    assert "<h1>Upcoming events</h1>" in second.text
 
 
 def test_a_page_past_the_last_is_a_404_page(api, make_event):

@@ -51,6 +51,10 @@ for (const javaScript of [true, false]) {
                 await page.selectOption("#category", category);
                 await Promise.all([page.waitForNavigation(),
                     page.click("form.filter button")]);
+                // The title says which list this is: a screen reader
+                // starts there after the filter's button.
+                assert.equal(await page.title(),
+                    `Upcoming events: ${category} - Library events`);
                 await checkedPage(page, "events-category", shots);
                 await page.click(`a[href="/events/${slug}"]`);
                 await page.waitForURL(`${BASE}/events/${slug}`);
