@@ -249,7 +249,8 @@ h_admin_register(struct request *req, struct response *resp)
 	    MISSING_OK)) == NULL)
 		return;
 	memset(&out, 0, sizeof(out));
-	registration_outcome(db_value(res, 0, "outcome"), &out);
+	registration_outcome(db_value(res, 0, "outcome"),
+	    db_bool(res, 0, "no_waitlist"), &out);
 	if (out.http_status != 201) {
 		PQclear(res);
 		answer_error(req, resp, out.http_status, out.code, out.message);

@@ -213,11 +213,15 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " FROM m ORDER BY CASE status WHEN 'confirmed' THEN 0"
 	    " WHEN 'waitlisted' THEN 1 ELSE 2 END, registration_id"
 	    " LIMIT $4::integer OFFSET $5::integer) p ON true" },
-	/* $1 event, $2 name, $3 email, $4 organization, $5 key */
+	/* $1 event, $2 name, $3 email, $4 organization, $5 key;
+	 * no_waitlist as in register_answered */
 	[STMT_ADMIN_REGISTER] = { "admin_register", 5,
-	    "SELECT outcome, position, registration_id FROM"
-	    " eventbox.staff_register($1::text, $2::text, $3::text, $4::text,"
-	    " $5::text)" },
+	    "SELECT outcome, position, registration_id,"
+	    " CASE WHEN outcome = 'full' THEN NOT (SELECT a.waitlist_enabled"
+	    " FROM eventbox.admin_event($5::text, $1::text) a) END"
+	    " AS no_waitlist"
+	    " FROM eventbox.staff_register($1::text, $2::text, $3::text,"
+	    " $4::text, $5::text)" },
 	/* $1 registration, $2 key */
 	[STMT_ADMIN_CANCEL] = { "admin_cancel", 2,
 	    "SELECT outcome, promoted FROM eventbox.cancel_registration("

@@ -164,7 +164,7 @@ static const struct {
 	{ "full", 409, "event_full",
 	    N_("this event is full and its waiting list is closed") },
 	/* "full" of an event that takes no waiting list: it has none to
-	 * close (registration_submit() tells them apart) */
+	 * close (registration_outcome() is told which) */
 	{ "full_no_waitlist", 409, "event_full", N_("this event is full") },
 	{ "not_found", 404, "event_not_found", N_("no such event") },
 	{ "not_published", 403, "event_not_published",	/* staff only */
@@ -190,10 +190,13 @@ static const struct {
 };
 
 void
-registration_outcome(const char *outcome, struct registration_result *out)
+registration_outcome(const char *outcome, int no_waitlist,
+    struct registration_result *out)
 {
 	size_t	 i;
 
+	if (no_waitlist && strcmp(outcome, "full") == 0)
+		outcome = "full_no_waitlist";
 	for (i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
 		if (strcmp(outcome, outcomes[i].outcome) == 0)
 			break;
@@ -277,9 +280,7 @@ registration_submit(const struct registration_input *in,
 	outcome = db_value(res, 0, "outcome");
 	if (strcmp(outcome, "not_published") == 0)
 		outcome = "not_found";
-	else if (db_bool(res, 0, "no_waitlist"))
-		outcome = "full_no_waitlist";
-	registration_outcome(outcome, out);
+	registration_outcome(outcome, db_bool(res, 0, "no_waitlist"), out);
 	if (!db_isnull(res, 0, "position"))
 		out->position = strtol(db_value(res, 0, "position"), NULL, 10);
 	if (!db_isnull(res, 0, "field")) {

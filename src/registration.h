@@ -83,7 +83,9 @@ void	 registration_fields_free(struct registration_fields *);
 /* 0 with *out filled, or -1 when the database failed (out->busy). */
 int	 registration_submit(const struct registration_input *,
 	    struct registration_result *out);
-/* Fills status, code and message for an outcome of eventbox.register(). */
-void	 registration_outcome(const char *outcome, struct registration_result *);
+/* Fills status, code and message for an outcome of eventbox.register();
+ * no_waitlist: a "full" event takes no waiting list at all. */
+void	 registration_outcome(const char *outcome, int no_waitlist,
+	    struct registration_result *);
 
 #endif

@@ -702,6 +702,20 @@ def test_staff_enter_a_registration_which_is_audited(admin, db, make_event):
                  422, "invalid_field", "name")
 
 
+def test_staff_are_told_a_full_event_without_a_waiting_list_is_just_full(
+        admin, make_event):
+    none = make_event(capacity=1, waitlist=False)
+    closed = make_event(capacity=1, waitlist_capacity=0)
+    for slug, message in ((none, "this event is full"),
+                          (closed, "this event is full and its waiting list"
+                                   " is closed")):
+        for who in ("first", "second"):
+            r = admin.post(f"/events/{slug}/registrations",
+                           json_body={"name": "By Phone", "email": email(who)})
+        assert r.status == 409 and r.json["error"] == {
+            "code": "event_full", "message": message}, r
+
+
 def test_members_only_events_refuse_other_domains_but_staff_may_enter_anyone(
         admin, api, db, make_event):
     dom = "lib" + uuid.uuid4().hex[:6] + ".example.org"
