@@ -457,8 +457,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " location, online_url, human_when, timezone, ical_start, ical_end,"
 	    " ical_stamp, vtimezone, sequence, event_id, was_when,"
 	    " was_location, link_changed, language, was_start, was_end,"
-	    " was_tz, calendar_sent, by_staff, place_taken, has_waitlist"
-	    " FROM eventbox.mail_claim($1::integer)" },
+	    " was_tz, calendar_sent, by_staff, place_taken, has_waitlist,"
+	    " held_until_local FROM eventbox.mail_claim($1::integer)" },
 	/* $1 outbox id.  The transaction of a batch's later message commits
 	 * its mark synchronously like the first: with the mark's flush not
 	 * waited for, a failover lost the marks not yet on the standby and

@@ -91,6 +91,10 @@ int		 i18n_when(struct buf *, const char *start, const char *end,
  * value pairs: translators move "{date}" around like any word. */
 void		 i18n_fill(struct buf *, const char *tpl,
 		    const char *const *kv, size_t n);
+/* Fills tpl's {date} and {time} from t and {zone} with zone, a zone's
+ * name already worded: "held until {date} at {time} ({zone})". */
+void		 i18n_fill_date_time(struct buf *, const char *tpl,
+		    const struct local_time *t, const char *zone);
 /* The US zones' names ("Eastern Time"), else the IANA name + " time". */
 void		 i18n_zone(struct buf *, const char *tz);
 

@@ -169,6 +169,26 @@ i18n_fill(struct buf *b, const char *tpl, const char *const *kv, size_t n)
 	}
 }
 
+void
+i18n_fill_date_time(struct buf *b, const char *tpl,
+    const struct local_time *t, const char *zone)
+{
+	struct buf	 d = BUF_INIT, tm = BUF_INIT;
+	const char	*kv[6];
+
+	i18n_date(&d, t);
+	i18n_time(&tm, t);
+	kv[0] = "date";
+	kv[1] = buf_str(&d);
+	kv[2] = "time";
+	kv[3] = buf_str(&tm);
+	kv[4] = "zone";
+	kv[5] = zone;
+	i18n_fill(b, tpl, kv, 6);
+	buf_free(&d);
+	buf_free(&tm);
+}
+
 static const struct {
 	const char	*iana;
 	const char	*name;

@@ -306,6 +306,33 @@ reminder_plea(const struct mail_msg *m)
 	abort();	/* the events table's CHECK allows no other format */
 }
 
+/* "... Your place is held until Wednesday, December 16, 2026 at 3:00pm
+ * (Eastern Time); to keep it, open this link ...": the hold's end, as
+ * the confirm page words it, in the zone the email's times are in. */
+static void
+confirm_plea(struct body *b, const struct mail_msg *m)
+{
+	struct local_time	 t;
+	struct buf		 zone = BUF_INIT, line = BUF_INIT;
+
+	if (m->held_until == NULL ||
+	    local_time_parse(m->held_until, &t) == -1) {
+		say(b, _("Somebody (probably you) asked to register this "
+		    "email address for the event below. Your place is held "
+		    "for a short time; to keep it, open this link and press "
+		    "\"Confirm\": "));
+		return;
+	}
+	i18n_zone(&zone, m->tzid);
+	i18n_fill_date_time(&line, _("Somebody (probably you) asked to "
+	    "register this email address for the event below. Your place is "
+	    "held until {date} at {time} ({zone}); to keep it, open this link "
+	    "before then and press \"Confirm\": "), &t, buf_str(&zone));
+	say(b, buf_str(&line));
+	buf_free(&zone);
+	buf_free(&line);
+}
+
 static void
 write_body(struct body *b, const struct mail_msg *m)
 {
@@ -429,10 +456,7 @@ write_body(struct body *b, const struct mail_msg *m)
 		details(b, m);
 		break;
 	case MAIL_CONFIRM_ADDRESS:
-		say(b, _("Somebody (probably you) asked to register this email "
-		    "address for the event below. Your place is held for a "
-		    "short time; to keep it, open this link and press "
-		    "\"Confirm\": "));
+		confirm_plea(b, m);
 		token_link(b, m, "confirm");
 		para(b);
 		details(b, m);

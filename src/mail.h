@@ -78,6 +78,9 @@ struct mail_msg {
 	int		 place_taken;
 	/* the event takes a waiting list (events.waitlist_enabled) */
 	int		 has_waitlist;
+	/* a confirm_address's hold end in tzid, "20261216T150000"; NULL or
+	 * empty when not known */
+	const char	*held_until;
 	/* envelope details, passed in so output is reproducible */
 	time_t		 date;
 	const char	*message_id;	/* "<...@...>" */

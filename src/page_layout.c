@@ -377,21 +377,9 @@ page_fill_date_time(struct buf *b, const char *tpl, const PGresult *res,
     const char *col, const char *zone)
 {
 	struct local_time	 t;
-	struct buf		 d = BUF_INIT, tm = BUF_INIT;
-	const char		*kv[6];
 
 	page_local(res, 0, col, &t);
-	i18n_date(&d, &t);
-	i18n_time(&tm, &t);
-	kv[0] = "date";
-	kv[1] = d.data;
-	kv[2] = "time";
-	kv[3] = tm.data;
-	kv[4] = "zone";
-	kv[5] = zone != NULL ? zone_label(zone) : "";
-	i18n_fill(b, tpl, kv, 6);
-	buf_free(&d);
-	buf_free(&tm);
+	i18n_fill_date_time(b, tpl, &t, zone != NULL ? zone_label(zone) : "");
 }
 
 /* A PAGE_TIMES column (db.c) as a local time. */

@@ -154,10 +154,13 @@ static const struct {
 	    "you if a seat opens up.") },
 	/* An event that confirms by email (sql/rules/55_holds.sql): the same
 	 * answer for a new address and a repeated one, seat or waiting
-	 * place; the email tells which. */
+	 * place; the email tells which, and until when the place is held
+	 * (here that end would tell a repeated address, whose hold began
+	 * earlier, from a new one). */
 	{ "pending", 202, NULL,
-	    N_("Check your email: your place is held until you follow the link "
-	    "in the message we sent to confirm it is your address.") },
+	    N_("Check your email: follow the link in the message we sent to "
+	    "confirm it is your address. Your place is held until the time "
+	    "the message gives.") },
 	{ "rate_limited", 429, "too_many_registrations",
 	    N_("too many registrations for this event from your network; try "
 	    "again in a minute") },

@@ -70,6 +70,9 @@ sample(struct mail_msg *m, enum mail_kind kind)
 	m->calendar_sent = kind == MAIL_CANCELLED || kind == MAIL_EVENT_CANCELLED;
 	m->place_taken = kind == MAIL_CANCELLED;
 	m->has_waitlist = 1;
+	/* an hour after ical_stamp, in tzid */
+	m->held_until = kind == MAIL_CONFIRM_ADDRESS ? "20261129T150000" :
+	    NULL;
 	m->date = 1796000000;
 	m->message_id = "<fixed@library.example.org>";
 	m->boundary = "eventbox-fixed";
@@ -280,7 +283,8 @@ golden_one(struct buf *out, enum mail_kind k, const char *suffix, int update)
 }
 
 /* Every kind in English; in Spanish (po/es.po, compiled by make locale)
- * the confirmation and the change notice, which say the most. */
+ * the confirmation and the change notice, which say the most, and the
+ * request to confirm, which words the hold's end. */
 static void
 test_golden(int update)
 {
@@ -295,6 +299,7 @@ test_golden(int update)
 	i18n_use("es");
 	golden_one(&out, MAIL_CONFIRMED, ".es", update);
 	golden_one(&out, MAIL_EVENT_CHANGED, ".es", update);
+	golden_one(&out, MAIL_CONFIRM_ADDRESS, ".es", update);
 	i18n_use("en");
 	buf_free(&out);
 }

@@ -310,6 +310,35 @@ def test_the_plea_to_cancel_names_the_waiting_list_only_when_the_event_has_one(
                 in body(server.to(to[True])[0], kind))
 
 
+def test_the_request_to_confirm_says_until_when_the_place_is_held(
+        api, db, make_event, smtp, mailers):
+    """"Your place is held for a short time": a hold ends at a time the
+    service knows (an hour, two days, the start), which the confirm page
+    gives and the email did not."""
+    slug = make_event(confirmation_required=True, hold_minutes=2880,
+                      timezone="America/Chicago")
+    a = addr("hold")
+    r = api.register(slug, "Hal Held", a)
+    assert r.status == 202, r
+    day, at = db.one("SELECT to_char(held_until AT TIME ZONE 'America/Chicago',"
+                     " 'FMDay, FMMonth FMDD, YYYY'), lower(to_char(held_until"
+                     " AT TIME ZONE 'America/Chicago', 'FMHH12:MIam'))"
+                     " FROM eventbox.registrations WHERE email = %s", a)
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([a])
+    (msg,) = server.to(a)
+    assert msg["Subject"].startswith("Please confirm your registration")
+    for kind in ("plain", "html"):
+        text = " ".join(body(msg, kind).split())
+        assert (f"Your place is held until {day} at {at} (Central Time); to"
+                f" keep it, open this link before then" in text), text
+        assert "short time" not in text
+    # The answer, the same for a new address and a repeated one, names no
+    # time: a repeated address's hold began earlier (API.md).
+    assert "held until the time the message gives" in r.json["message"]
+
+
 def test_a_repeat_registration_gets_an_already_registered_note(
         api, make_event, smtp, mailers):
     slug = make_event()

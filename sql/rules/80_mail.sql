@@ -49,8 +49,9 @@ $$;
 -- registrant's language and the old times to word in it, 018; whether a
 -- cancelled registration was sent a calendar entry, and whether staff
 -- cancelled it; whether the event takes a waiting list, which a
--- confirmation's plea to cancel names only then): only the mailer
--- calls it, and a new result type takes a DROP first.
+-- confirmation's plea to cancel names only then; a 'confirm_address'
+-- message's hold end, in the event's zone, which the email states):
+-- only the mailer calls it, and a new result type takes a DROP first.
 DROP FUNCTION IF EXISTS eventbox.mail_claim(integer);
 CREATE FUNCTION eventbox.mail_claim(p_batch integer)
 RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
@@ -63,7 +64,7 @@ RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                was_location text, link_changed boolean, language text,
                was_start text, was_end text, was_tz text,
                calendar_sent boolean, by_staff boolean, place_taken boolean,
-               has_waitlist boolean)
+               has_waitlist boolean, held_until_local text)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -198,6 +199,11 @@ BEGIN
         by_staff := coalesce(o.changes ->> 'by' = 'staff', false);
         place_taken := coalesce(o.changes ->> 'promoted' = 'true', false);
         has_waitlist := e.waitlist_enabled;
+        -- Read when the message goes out: a hold moved since (the start
+        -- moved earlier) is told as it is.  mail_stale() skipped the
+        -- message of a hold that no longer is.
+        held_until_local := CASE WHEN o.kind = 'confirm_address'
+                                 THEN ical_local(r.held_until, e.timezone) END;
         IF o.kind IN ('cancelled', 'event_cancelled') THEN
             calendar_sent := EXISTS (
                 SELECT 1 FROM outbox s
