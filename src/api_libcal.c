@@ -23,6 +23,7 @@
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
+#include "i18n.h"
 #include "json.h"
 #include "libcal.h"
 #include "query.h"
@@ -159,9 +160,34 @@ h_libcal_events(struct request *req, struct response *resp)
 }
 
 /*
+ * The path's list of ids into ids (LIBCAL_IDS_SZ bytes).  0, or -1 after
+ * answering 400 too_many_ids (too_many: the message's format, with the
+ * limit for its %d) or 404 (m) for a list that is not one of ids.
+ */
+static int
+path_ids(struct request *req, struct response *resp, char *ids,
+    const char *too_many, enum missing m)
+{
+	char	 msg[80];
+
+	switch (libcal_id_list(req->args[0], req->args_len[0], ids,
+	    LIBCAL_IDS_SZ)) {
+	case 0:
+		return 0;
+	case LIBCAL_IDS_TOO_MANY:
+		snprintf(msg, sizeof(msg), too_many, LIBCAL_IDS_MAX);
+		answer_error(req, resp, 400, "too_many_ids", msg);
+		return -1;
+	default:
+		answer_missing(req, resp, m);
+		return -1;
+	}
+}
+
+/*
  * GET /1.1/events/{id[,id...]}: up to 50 events by id (cancelled ones
- * too, shown as closed).  200 {"events": [...]}; 404 when none exists;
- * 503.
+ * too, shown as closed).  200 {"events": [...]}; 400 too_many_ids for
+ * more; 404 when none exists; 503.
  */
 void
 h_libcal_event(struct request *req, struct response *resp)
@@ -170,11 +196,9 @@ h_libcal_event(struct request *req, struct response *resp)
 	const char	*vals[1] = { ids };
 	PGresult	*res;
 
-	if (libcal_id_list(req->args[0], req->args_len[0], ids,
-	    sizeof(ids)) == -1) {
-		answer_missing(req, resp, MISSING_EVENT);
+	if (path_ids(req, resp, ids, _("at most %d event ids at once"),
+	    MISSING_EVENT) == -1)
 		return;
-	}
 	if ((res = db_fetch(req, resp, STMT_LIBCAL_BY_IDS, 1, vals,
 	    MISSING_EVENT)) == NULL)
 		return;
@@ -237,8 +261,9 @@ h_libcal_calendars(struct request *req, struct response *resp)
 
 /*
  * GET /1.1/categories/{cal_id[,cal_id...]}: the categories of the events,
- * once per calendar id asked (whatever the id: there is one calendar).
- * 200 [{"cal_id", "categories": [{"id", "name"}]}]; 404; 503.
+ * once per calendar id asked (whatever the id: there is one calendar; up
+ * to 50 ids).  200 [{"cal_id", "categories": [{"id", "name"}]}]; 400
+ * too_many_ids; 404; 503.
  */
 void
 h_libcal_categories(struct request *req, struct response *resp)
@@ -249,11 +274,9 @@ h_libcal_categories(struct request *req, struct response *resp)
 	PGresult	*res;
 	int		 i;
 
-	if (libcal_id_list(req->args[0], req->args_len[0], ids,
-	    sizeof(ids)) == -1) {
-		answer_missing(req, resp, MISSING_PAGE);
+	if (path_ids(req, resp, ids, _("at most %d calendar ids at once"),
+	    MISSING_PAGE) == -1)
 		return;
-	}
 	if ((res = db_fetch(req, resp, STMT_LIBCAL_CATEGORIES, 0, NULL,
 	    MISSING_OK)) == NULL)
 		return;

@@ -16,8 +16,9 @@
 
 /*
  * "1,2,3" (positive ids, at most LIBCAL_IDS_MAX) to a PostgreSQL array
- * literal "{1,2,3}" in dst.  Returns 0, or -1 when malformed or when dst
- * is too small.
+ * literal "{1,2,3}" in dst.  Returns 0, -1 when malformed or when dst is
+ * too small, or LIBCAL_IDS_TOO_MANY: a client told "not found" for a list
+ * one id too long looks for the wrong mistake.
  */
 int
 libcal_id_list(const char *s, size_t len, char *dst, size_t dstsz)
@@ -34,8 +35,9 @@ libcal_id_list(const char *s, size_t len, char *dst, size_t dstsz)
 		comma = memchr(p, ',', (size_t)(end - p));
 		if (comma == NULL)
 			comma = end;
-		if (++n > LIBCAL_IDS_MAX || parse_int(p, (size_t)(comma - p), 1,
-		    ID_MAX, &id) == -1)
+		if (++n > LIBCAL_IDS_MAX)
+			return LIBCAL_IDS_TOO_MANY;
+		if (parse_int(p, (size_t)(comma - p), 1, ID_MAX, &id) == -1)
 			return -1;
 		w = snprintf(dst + o, dstsz - o, "%s%lld", n > 1 ? "," : "",
 		    id);
@@ -58,7 +60,8 @@ enum { P_CAL_ID, P_DAYS, P_LIMIT, P_PAGE, P_DATE, P_CATEGORY, P_SEARCH,
 
 static const struct query_param params[P__MAX] = {
 	[P_CAL_ID] = { "cal_id", Q_TEXT, 0, LIBCAL_IDS_MAX * 20 - 1, 0, NULL,
-	    "cal_id: calendar ids, comma-separated" },
+	    "cal_id: at most " LIBCAL_IDS_MAX_S " calendar ids, "
+	    "comma-separated" },
 	[P_DAYS] = { "days", Q_INT, 0, LIBCAL_NUM_MAX, LIBCAL_DAYS_DEFAULT,
 	    NULL, NULL },
 	[P_LIMIT] = { "limit", Q_INT, 1, LIBCAL_NUM_MAX, LIBCAL_LIMIT_DEFAULT,
@@ -66,7 +69,8 @@ static const struct query_param params[P__MAX] = {
 	[P_PAGE] = { "page", Q_INT, 1, PAGE_MAX, 1, NULL, NULL },
 	[P_DATE] = { "date", Q_DATE, 0, 0, 0, NULL, NULL },
 	[P_CATEGORY] = { "category", Q_TEXT, 0, LIBCAL_IDS_MAX * 20 - 1, 0,
-	    NULL, "category: category ids, comma-separated" },
+	    NULL, "category: at most " LIBCAL_IDS_MAX_S " category ids, "
+	    "comma-separated" },
 	[P_SEARCH] = { "search", Q_TEXT, 0, LIBCAL_SEARCH_MAX, 0, NULL, NULL },
 };
 
@@ -97,12 +101,12 @@ libcal_query_parse(const char *query, struct libcal_query *q, char *msg,
 	/* One calendar: its id may be any, as a client configured for
 	 * LibCal sends its old one, but it must be an id list. */
 	if (v[P_CAL_ID].present && libcal_id_list(v[P_CAL_ID].text,
-	    v[P_CAL_ID].len, cal, sizeof(cal)) == -1) {
+	    v[P_CAL_ID].len, cal, sizeof(cal)) != 0) {
 		query_message(&params[P_CAL_ID], msg, msgsz);
 		return -1;
 	}
 	if (v[P_CATEGORY].present && libcal_id_list(v[P_CATEGORY].text,
-	    v[P_CATEGORY].len, q->cats, sizeof(q->cats)) == -1) {
+	    v[P_CATEGORY].len, q->cats, sizeof(q->cats)) != 0) {
 		query_message(&params[P_CATEGORY], msg, msgsz);
 		return -1;
 	}

@@ -8,7 +8,8 @@
 
 #include <stddef.h>
 
-#define LIBCAL_IDS_MAX		50
+#define LIBCAL_IDS_MAX		50	/* ids in one list */
+#define LIBCAL_IDS_MAX_S	"50"	/* the same, in fixed messages */
 #define LIBCAL_IDS_SZ		(LIBCAL_IDS_MAX * 20 + 3)	/* "{...}" */
 #define LIBCAL_DAYS_DEFAULT	30
 #define LIBCAL_DAYS_MAX		365	/* larger values are capped */
@@ -46,9 +47,11 @@ struct libcal_credentials {
 
 /*
  * "1,2,3" (1..LIBCAL_IDS_MAX positive ids, len bytes, no NUL needed) to the
- * PostgreSQL array literal "{1,2,3}" in dst.  Returns 0, or -1 when
- * malformed or when it does not fit dstsz.
+ * PostgreSQL array literal "{1,2,3}" in dst.  Returns 0, -1 when malformed
+ * or when it does not fit dstsz, or LIBCAL_IDS_TOO_MANY when the first
+ * LIBCAL_IDS_MAX ids are well formed and more follow.
  */
+#define LIBCAL_IDS_TOO_MANY	(-2)
 int	 libcal_id_list(const char *, size_t len, char *dst, size_t dstsz);
 
 /*

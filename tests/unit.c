@@ -479,6 +479,37 @@ test_bearer(void)
 	CHECK("non-ascii", bearer_key("Bearer \xc3\xa9", &k) == -1);
 }
 
+/* A list one id longer than LibCal's 50 is too long, not malformed; in
+ * the query, the message says the limit. */
+static void
+test_libcal_too_many(void)
+{
+	struct libcal_query	 q;
+	char			 list[LIBCAL_IDS_MAX * 3 + 1];
+	char			 query[sizeof(list) + 10], ids[LIBCAL_IDS_SZ],
+				 msg[80];
+	size_t			 i;
+
+	strcpy(list, "7");
+	for (i = 1; i < LIBCAL_IDS_MAX; i++)
+		strcat(list, ",7");
+	CHECK("50 ids", libcal_id_list(list, strlen(list), ids,
+	    sizeof(ids)) == 0);
+	strcat(list, ",7");
+	CHECK("51 ids", libcal_id_list(list, strlen(list), ids,
+	    sizeof(ids)) == LIBCAL_IDS_TOO_MANY);
+	list[0] = 'x';
+	CHECK("51, the first malformed", libcal_id_list(list, strlen(list),
+	    ids, sizeof(ids)) == -1);
+	list[0] = '7';
+	snprintf(query, sizeof(query), "category=%s", list);
+	CHECK("51 categories", libcal_query_parse(query, &q, msg,
+	    sizeof(msg)) == -1 && strstr(msg, "at most 50 category ids"));
+	snprintf(query, sizeof(query), "cal_id=%s", list);
+	CHECK("51 calendars", libcal_query_parse(query, &q, msg,
+	    sizeof(msg)) == -1 && strstr(msg, "at most 50 calendar ids"));
+}
+
 static void
 test_libcal(void)
 {
@@ -521,6 +552,7 @@ test_libcal(void)
 	    sizeof(msg)) == -1 && strcmp(msg, "date: YYYY-MM-DD") == 0);
 	CHECK("category", libcal_query_parse("category=a", &q, msg,
 	    sizeof(msg)) == -1 && strncmp(msg, "category:", 9) == 0);
+	test_libcal_too_many();
 }
 
 /* libcal_credentials() on a JSON body. */
