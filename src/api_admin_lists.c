@@ -70,7 +70,7 @@ parse(struct request *req, struct response *resp,
 	size_t	 bad;
 
 	if (query_parse(req->query, params, n, v, &bad) == -1) {
-		query_message(&params[bad], msg, sizeof(msg));
+		query_message(&params[bad], &v[bad], msg, sizeof(msg));
 		answer_error(req, resp, 400, "invalid_query", msg);
 		return -1;
 	}

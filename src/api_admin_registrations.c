@@ -98,7 +98,8 @@ roster(struct request *req, struct response *resp, long long per_page,
 	size_t			 bad;
 
 	if (query_parse(req->query, roster_params, P__MAX, v, &bad) == -1) {
-		query_message(&roster_params[bad], msg, sizeof(msg));
+		query_message(&roster_params[bad], &v[bad], msg,
+		    sizeof(msg));
 		answer_error(req, resp, 400, "invalid_query", msg);
 		return NULL;
 	}

@@ -54,7 +54,7 @@ h_events_list(struct request *req, struct response *resp)
 	int			 i;
 
 	if (query_parse(req->query, list_params, P__MAX, v, &bad) == -1) {
-		query_message(&list_params[bad], msg, sizeof(msg));
+		query_message(&list_params[bad], &v[bad], msg, sizeof(msg));
 		answer_error(req, resp, 400, "invalid_query", msg);
 		return;
 	}

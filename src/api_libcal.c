@@ -359,6 +359,7 @@ h_libcal_registrations(struct request *req, struct response *resp)
 	PGresult		*res;
 	cJSON			*root, *ev, *regs, *wait;
 	const char		*vals[2];
+	char			 msg[80];
 	long long		 id;
 	size_t			 bad;
 
@@ -369,8 +370,8 @@ h_libcal_registrations(struct request *req, struct response *resp)
 	}
 	if (query_parse(req->query, waitlist_param, 1, &waitlist,
 	    &bad) == -1) {
-		answer_error(req, resp, 400, "invalid_query",
-		    waitlist_param[0].message);
+		query_message(waitlist_param, &waitlist, msg, sizeof(msg));
+		answer_error(req, resp, 400, "invalid_query", msg);
 		return;
 	}
 	if (registrations_allowed(req, resp, &vals[0]) == -1)

@@ -84,7 +84,7 @@ libcal_query_parse(const char *query, struct libcal_query *q, char *msg,
 
 	q->date[0] = q->cats[0] = q->search[0] = '\0';
 	if (query_parse(query, params, P__MAX, v, &bad) == -1) {
-		query_message(&params[bad], msg, msgsz);
+		query_message(&params[bad], &v[bad], msg, msgsz);
 		return -1;
 	}
 	/* LibCal: the date and the days after it (0: the date only); more
@@ -102,12 +102,13 @@ libcal_query_parse(const char *query, struct libcal_query *q, char *msg,
 	 * LibCal sends its old one, but it must be an id list. */
 	if (v[P_CAL_ID].present && libcal_id_list(v[P_CAL_ID].text,
 	    v[P_CAL_ID].len, cal, sizeof(cal)) != 0) {
-		query_message(&params[P_CAL_ID], msg, msgsz);
+		query_message(&params[P_CAL_ID], &v[P_CAL_ID], msg, msgsz);
 		return -1;
 	}
 	if (v[P_CATEGORY].present && libcal_id_list(v[P_CATEGORY].text,
 	    v[P_CATEGORY].len, q->cats, sizeof(q->cats)) != 0) {
-		query_message(&params[P_CATEGORY], msg, msgsz);
+		query_message(&params[P_CATEGORY], &v[P_CATEGORY], msg,
+		    msgsz);
 		return -1;
 	}
 	return 0;

@@ -210,7 +210,8 @@ h_page_events(struct request *req, struct response *resp)
 	int			 i, n = 0;
 
 	if (query_parse(req->query, list_params, P__MAX, v, &bad) == -1) {
-		html_error_page(resp, 400, list_errors[bad]);
+		page_query_error(resp, &list_params[bad], &v[bad],
+		    list_errors[bad]);
 		return;
 	}
 	page = v[P_PAGE].num;

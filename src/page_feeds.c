@@ -47,7 +47,8 @@ feed_rows(struct request *req, struct response *resp,
 	size_t		 bad;
 
 	if (query_parse(req->query, feed_param, 1, cat, &bad) == -1) {
-		html_error_page(resp, 400, "That category is not valid.");
+		page_query_error(resp, feed_param, cat,
+		    N_("That category is not valid."));
 		return NULL;
 	}
 	snprintf(max, sizeof(max), "%d", FEED_MAX);
@@ -353,10 +354,10 @@ h_embed_events(struct request *req, struct response *resp)
 	int			 i;
 
 	if (query_parse(req->query, embed_params, E__MAX, v, &bad) == -1) {
-		html_error_page(resp, 400, bad == E_LANG ? N_("That language "
-		    "is not one we have: en, fr, es or de.") : bad == E_LIMIT ?
-		    N_("limit is a number from 1 to 50.") :
-		    N_("That category is not valid."));
+		page_query_error(resp, &embed_params[bad], &v[bad],
+		    bad == E_LANG ? N_("That language is not one we have: en, "
+		    "fr, es or de.") : bad == E_LIMIT ? N_("limit is a number "
+		    "from 1 to 50.") : N_("That category is not valid."));
 		return;
 	}
 	for (k = 0; k < sizeof(embed_langs) / sizeof(embed_langs[0]); k++)

@@ -241,6 +241,25 @@ html_error_page(struct response *resp, int status, const char *message)
 	html_end(resp);
 }
 
+void
+page_query_error(struct response *resp, const struct query_param *p,
+    const struct query_value *v, const char *why)
+{
+	struct buf	 m = BUF_INIT;
+	const char	*kv[2] = { "key", p->key };
+
+	if (!v->repeated) {
+		html_error_page(resp, 400, why);
+		return;
+	}
+	/* TRANSLATORS: {key} is the name of a parameter in the address
+	 * ("tz", "category"), as it is typed there. */
+	i18n_fill(&m, _("The address gives {key} more than once. Keep one "
+	    "and try again."), kv, 2);
+	html_error_page(resp, 400, buf_str(&m));
+	buf_free(&m);
+}
+
 /* The way back that every dead end offers. */
 static void
 all_events_link(struct buf *b)
@@ -324,7 +343,7 @@ page_tz_query(const struct request *req, struct response *resp,
 
 	if (query_parse(req->query, param, 1, tz, &bad) == -1 ||
 	    (tz->present && !zone_known(tz->text))) {
-		html_error_page(resp, 400, why);
+		page_query_error(resp, param, tz, why);
 		return -1;
 	}
 	return 0;

@@ -49,6 +49,10 @@ void	 page_lang_query(struct buf *, int after_query);
 void	 page_lang_field(struct buf *);
 void	 html_error_page(struct response *, int status,
 	    const char *message);	/* NULL: the usual text */
+/* The 400 page of a query query_parse() refused at p (v, its value): why
+ * (a msgid) for a bad value, or that the address gives p's key twice. */
+void	 page_query_error(struct response *, const struct query_param *p,
+	    const struct query_value *v, const char *why);
 
 /* The one 404 page of an emailed link that leads nowhere; why: plain
  * text, marked with N_() (translated here). */

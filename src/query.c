@@ -61,7 +61,7 @@ query_parse(const char *query, const struct query_param *params, size_t n,
 
 	for (i = 0; i < n; i++) {
 		v = &vals[i];
-		v->present = 0;
+		v->present = v->repeated = 0;
 		v->num = params[i].def;
 		v->len = 0;
 		rc = query_get(query, params[i].key, v->text, sizeof(v->text),
@@ -73,7 +73,9 @@ query_parse(const char *query, const struct query_param *params, size_t n,
 			v->len = 0;
 			continue;
 		}
-		if (rc == -1 || !value_ok(&params[i], v)) {
+		if (rc == QUERY_REPEATED || rc == -1 ||
+		    !value_ok(&params[i], v)) {
+			v->repeated = rc == QUERY_REPEATED;
 			*bad = i;
 			return -1;
 		}
@@ -91,10 +93,15 @@ query_date_range(const struct query_value *from, const struct query_value *to)
 }
 
 void
-query_message(const struct query_param *p, char *msg, size_t msgsz)
+query_message(const struct query_param *p, const struct query_value *v,
+    char *msg, size_t msgsz)
 {
 	size_t	 i, len;
 
+	if (v->repeated) {
+		snprintf(msg, msgsz, _("%s: given more than once"), p->key);
+		return;
+	}
 	if (p->message != NULL) {
 		snprintf(msg, msgsz, "%s", p->message);
 		return;

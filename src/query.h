@@ -1,11 +1,15 @@
 /*
  * query.h: the one query-string parser.  A surface declares the keys it
  * reads in a table of query_param (key, kind, range, default); query_parse()
- * decodes each one's first value and checks it.  A key that is absent, or
+ * decodes each one's value and checks it.  A key that is absent, or
  * present with an empty value (as an HTML form's blank select sends it),
- * takes its default; keys nobody declared are ignored.  A text loses the
- * spaces around it, so a search of spaces only is none.  The surface words
- * the error itself: query_message() gives the API's words.
+ * takes its default; keys nobody declared are ignored.  A declared key
+ * given twice (limit=5&limit=500) is refused, empty or not: no client of
+ * ours repeats one (the forms' fields each have a name of their own), and
+ * picking one of two values silently answers a question nobody asked.  A
+ * text loses the spaces around it, so a search of spaces only is none.
+ * The surface words the error itself: query_message() gives the API's
+ * words.
  *
  * Pure: no allocation, no globals (unit tests and fuzzers call it), but
  * query_message() words its message in the language in use (i18n.h).
@@ -36,6 +40,7 @@ struct query_param {
 
 struct query_value {
 	int		 present;	/* a non-empty value was given */
+	int		 repeated;	/* refused: the key was given twice */
 	long long	 num;		/* Q_INT: the number or the default */
 	size_t		 len;
 	char		 text[QUERY_VALUE_MAX + 1];	/* decoded, NUL-ended */
@@ -54,7 +59,9 @@ int	 query_parse(const char *query, const struct query_param *params,
 int	 query_date_range(const struct query_value *from,
 	    const struct query_value *to);
 #define QUERY_RANGE_MESSAGE	N_("from is after to: give from on or before to")
-/* "days: a whole number from 1 to 365", for the API's 400. */
-void	 query_message(const struct query_param *, char *msg, size_t msgsz);
+/* "days: a whole number from 1 to 365" (or "days: given more than once"
+ * when v, the refused value, was repeated), for the API's 400. */
+void	 query_message(const struct query_param *, const struct query_value *v,
+	    char *msg, size_t msgsz);
 
 #endif

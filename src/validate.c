@@ -408,15 +408,17 @@ pct_decode(char *dst, size_t dstsz, const char *src, size_t len,
 
 /*
  * Finds key in an application/x-www-form-urlencoded string and decodes
- * its first value into dst.  Returns 1 when found, 0 when absent, -1 when
- * the value is malformed or too long.
+ * its value into dst.  Returns 1 when found, 0 when absent, -1 when the
+ * value is malformed or too long, QUERY_REPEATED (dst unset) when the key
+ * is there more than once: which one was meant is the client's to say.
  */
 int
 query_get(const char *query, const char *key, char *dst, size_t dstsz,
     size_t *outlen)
 {
-	const char	*p = query, *amp, *eq;
-	size_t		 klen = strlen(key), flen;
+	const char	*p = query, *amp, *eq, *val = NULL;
+	size_t		 klen = strlen(key), flen, vlen = 0;
+	int		 found = 0;
 
 	while (p != NULL && *p != '\0') {
 		amp = strchr(p, '&');
@@ -424,20 +426,17 @@ query_get(const char *query, const char *key, char *dst, size_t dstsz,
 		eq = memchr(p, '=', flen);
 		if ((eq != NULL ? (size_t)(eq - p) : flen) == klen &&
 		    memcmp(p, key, klen) == 0) {
-			if (eq == NULL) {
-				if (dstsz == 0)
-					return -1;
-				dst[0] = '\0';
-				if (outlen != NULL)
-					*outlen = 0;
-				return 1;
-			}
-			if (pct_decode(dst, dstsz, eq + 1,
-			    flen - klen - 1, 1, outlen) == -1)
-				return -1;
-			return 1;
+			if (found)
+				return QUERY_REPEATED;
+			found = 1;
+			val = eq != NULL ? eq + 1 : p + flen;
+			vlen = eq != NULL ? flen - klen - 1 : 0;
 		}
 		p = amp != NULL ? amp + 1 : NULL;
 	}
-	return 0;
+	if (!found)
+		return 0;
+	if (pct_decode(dst, dstsz, val, vlen, 1, outlen) == -1)
+		return -1;
+	return 1;
 }

@@ -40,6 +40,7 @@ int	 header_safe(const char *, size_t);
 int	 json_nul_escape(const char *, size_t);
 int	 pct_decode(char *dst, size_t dstsz, const char *src, size_t len,
 	    int plus_is_space, size_t *outlen);
+#define QUERY_REPEATED	2	/* query_get(): the key is there twice */
 int	 query_get(const char *query, const char *key, char *dst,
 	    size_t dstsz, size_t *outlen);
 

@@ -268,6 +268,24 @@ def test_a_malformed_list_filter_is_a_400_invalid_query(api, query):
     assert_error(r, 400, "invalid_query")
 
 
+@pytest.mark.parametrize("query, key", [
+    ("per_page=5&per_page=500", "per_page"),
+    ("category=Privacy&q=a&category=Privacy", "category"),
+    ("from=&from=2026-01-01", "from"),
+], ids=lambda q: q)
+def test_a_filter_given_twice_is_a_400_that_names_it(api, query, key):
+    """?per_page=5&per_page=500 answered five events: the first value won,
+    silently, where PHP's parser (LibCal's clients were written against it)
+    takes the last."""
+    r = api.get(f"{API}/events?{query}")
+    assert_error(r, 400, "invalid_query")
+    assert r.json["error"]["message"] == f"{key}: given more than once", r
+    r = api.get(f"{API}/events?{query}", headers={"Accept-Language": "es"})
+    assert r.json["error"]["message"] == f"{key}: indicado más de una vez", r
+    # A parameter nobody reads may come as often as it likes.
+    assert api.get(f"{API}/events?utm=a&utm=b&per_page=1").status == 200
+
+
 # --- one event ------------------------------------------------------------------
 
 def test_an_event_is_found_by_slug_and_by_id_with_the_same_public_fields(

@@ -156,6 +156,17 @@ def test_a_malformed_list_query_is_400(api, query):
     assert_error(api.get(f"/1.1/events?{query}"), 400, "invalid_query")
 
 
+def test_a_parameter_given_twice_is_a_400_and_one_nobody_reads_is_ignored(api):
+    r = api.get("/1.1/events?limit=1&limit=500")
+    assert_error(r, 400, "invalid_query")
+    assert r.json["error"]["message"] == "limit: given more than once", r
+    r = api.get("/1.1/events/1/registrations?waitlist=1&waitlist=0")
+    assert_error(r, 400, "invalid_query")
+    assert r.json["error"]["message"] == "waitlist: given more than once", r
+    assert api.get("/1.1/events?campus=1&campus=2&audience=3&audience=4"
+                   "&limit=1").status == 200
+
+
 def test_several_events_by_id_and_unknown_ones(api, db, make_event):
     a, b = make_event(), make_event()
     ia, ib = event_id(db, a), event_id(db, b)

@@ -119,6 +119,9 @@ def test_a_wrong_secret_a_revoked_client_and_malformed_bodies(api, admin, db):
     assert tok
     for body, ctype in [("{", "application/json"), ("[]", "application/json"),
                         ("a=%zz", "application/x-www-form-urlencoded"),
+                        # RFC 6749 3.2: a parameter at most once
+                        (form(c) + "&client_id=1",
+                         "application/x-www-form-urlencoded"),
                         ("--x\r\nno end", "multipart/form-data; boundary=x"),
                         ("x", "multipart/form-data")]:
         r = token_request(api, body, ctype)

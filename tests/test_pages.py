@@ -150,6 +150,23 @@ def test_a_bad_list_query_is_a_400_page(api, query):
     assert r.status == 400 and is_html(r), r
 
 
+def test_a_page_parameter_given_twice_is_a_400_page_that_says_so(
+        api, make_event):
+    slug = make_event()
+    for path, key in ((f"/events/{slug}?tz=UTC&tz=Asia/Tokyo", "tz"),
+                      ("/events?category=A&category=B", "category"),
+                      ("/events.atom?category=A&category=A", "category"),
+                      ("/embed/events?limit=2&limit=", "limit")):
+        r = api.get(path)
+        assert r.status == 400 and is_html(r), (path, r)
+        assert (f"The address gives {key} more than once. Keep one and try"
+                f" again." in r.text), (path, r.text)
+    r = api.get(f"/events/{slug}?tz=UTC&tz=UTC&lang=es")
+    assert r.status == 400 and "La dirección indica tz más de una vez" in r.text
+    # The forms' own addresses name each field once.
+    assert api.get(f"/events/{slug}?lang=es&tz=UTC").status == 200
+
+
 def test_the_event_box_says_seats_and_time_zone(api, make_event):
     slug = make_event(capacity=3)
     r = api.get(f"/events/{slug}")

@@ -158,6 +158,10 @@ test_decoding(void)
 	CHECK("query prefix", query_get("qq=1", "q", out, sizeof(out), &len) == 0);
 	CHECK("query bare", query_get("z", "z", out, sizeof(out), &len) == 1 &&
 	    len == 0);
+	CHECK("query twice", query_get("q=1&a=2&q=1", "q", out, sizeof(out),
+	    &len) == QUERY_REPEATED);
+	CHECK("query twice, once bare", query_get("q&q=1", "q", out,
+	    sizeof(out), &len) == QUERY_REPEATED);
 }
 
 /* query_date_range() of from and to ("" for absent). */
@@ -216,12 +220,26 @@ test_query(void)
 	    "2027-01-01") == 0 && test_date_range("2027-01-02",
 	    "2027-01-01") == -1 && test_date_range("2027-01-02", "") == 0 &&
 	    test_date_range("", "2027-01-01") == 0);
-	query_message(&p[0], msg, sizeof(msg));
+	CHECK("query repeated", query_parse("q=a&page=1&page=10", p, 4, v,
+	    &bad) == -1 && bad == 0 && v[0].repeated);
+	CHECK("query repeated, one empty", query_parse("colour=&colour=red",
+	    p, 4, v, &bad) == -1 && bad == 3 && v[3].repeated);
+	CHECK("query repeated, the same", query_parse("day=2026-02-28&"
+	    "day=2026-02-28", p, 4, v, &bad) == -1 && bad == 1 &&
+	    v[1].repeated);
+	CHECK("query a key and its longer cousin", query_parse("q=a&qq=b&"
+	    "other=1&other=2", p, 4, v, &bad) == 0 && !v[2].repeated &&
+	    strcmp(v[2].text, "a") == 0);
+	query_message(&p[0], &v[0], msg, sizeof(msg));
 	CHECK("query message int", strcmp(msg,
 	    "page: a whole number from 1 to 10") == 0);
-	query_message(&p[3], msg, sizeof(msg));
+	query_message(&p[3], &v[3], msg, sizeof(msg));
 	CHECK("query message choice", strcmp(msg,
 	    "colour: red, green or blue") == 0);
+	v[3].repeated = 1;
+	query_message(&p[3], &v[3], msg, sizeof(msg));
+	CHECK("query message repeated", strcmp(msg,
+	    "colour: given more than once") == 0);
 }
 
 static enum field_error
