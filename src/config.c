@@ -104,6 +104,15 @@ config_load(void)
 	cfg.mail_max_tries = (int)env_num("EVENTBOX_MAIL_MAX_TRIES", 8, 1, 100);
 	cfg.mail_poll_ms = (int)env_num("EVENTBOX_MAIL_POLL_MS", 200, 10, 60000);
 	cfg.mail_batch = (int)env_num("EVENTBOX_MAIL_BATCH", 50, 1, 1000);
+	/* The mailer's own session (mailer.c): a claim of a full batch may
+	 * take longer than any statement of a patron's request, and neither
+	 * is tied to EVENTBOX_REQUEST_TIMEOUT.  At most 30 s each, so that a
+	 * stop (the message in flight, 30 s, then its mark) stays inside the
+	 * mailer unit's TimeoutStopSec. */
+	cfg.mail_lock_timeout_ms = (int)env_num("EVENTBOX_MAIL_LOCK_TIMEOUT_MS",
+	    3000, 10, 30000);
+	cfg.mail_statement_timeout_ms = (int)env_num(
+	    "EVENTBOX_MAIL_STATEMENT_TIMEOUT_MS", 30000, 100, 30000);
 	cfg.reminder_hours = (int)env_num("EVENTBOX_REMINDER_HOURS", 24, 1,
 	    24 * 30);
 	/* How long a registration waits for its address (sql/rules/

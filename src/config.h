@@ -31,6 +31,10 @@ struct config {
 	int		 mail_max_tries;	/* EVENTBOX_MAIL_MAX_TRIES */
 	int		 mail_poll_ms;		/* EVENTBOX_MAIL_POLL_MS */
 	int		 mail_batch;		/* EVENTBOX_MAIL_BATCH */
+	/* The mailer's session: EVENTBOX_MAIL_LOCK_TIMEOUT_MS,
+	 * EVENTBOX_MAIL_STATEMENT_TIMEOUT_MS. */
+	int		 mail_lock_timeout_ms;
+	int		 mail_statement_timeout_ms;
 	int		 reminder_hours;	/* EVENTBOX_REMINDER_HOURS */
 	int		 hold_minutes;	/* EVENTBOX_HOLD_MINUTES */
 	int		 retention_days;	/* EVENTBOX_RETENTION_DAYS */

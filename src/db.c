@@ -12,23 +12,23 @@
 #include "log.h"
 
 /*
- * The session's settings beyond search_path (db_connect sets that).  A
- * worker's statements wait for a lock or run at most so long; a listener
- * (the mailer) keeps whatever its role has, as NULL leaves them.
+ * The session's settings beyond search_path (db_connect sets that).  Every
+ * statement waits for a lock or runs at most so long: the workers' and the
+ * commands' EVENTBOX_LOCK_TIMEOUT_MS and EVENTBOX_STATEMENT_TIMEOUT_MS, the
+ * mailer's its own (db_timeouts()).
  */
 static const char session_sql[] =
     "SELECT pg_catalog.set_config('DateStyle', 'ISO', false),"
     " pg_catalog.set_config('TimeZone', 'UTC', false),"
     " pg_catalog.set_config('synchronous_commit', 'on', false),"
-    " pg_catalog.set_config('lock_timeout', coalesce($1::text,"
-    " pg_catalog.current_setting('lock_timeout')), false),"
-    " pg_catalog.set_config('statement_timeout', coalesce($2::text,"
-    " pg_catalog.current_setting('statement_timeout')), false),"
+    " pg_catalog.set_config('lock_timeout', $1::text, false),"
+    " pg_catalog.set_config('statement_timeout', $2::text, false),"
     " pg_catalog.set_config('eventbox.hold_minutes', $3::text, false)";
 
 static PGconn		*conn;
 static const char	*app_name = "eventbox";
 static unsigned		 db_flags;
+static int		 lock_timeout_ms, statement_timeout_ms;
 static struct timespec	 last_attempt;
 static unsigned long	 reconnects;
 static int		 slow_failure;
@@ -38,6 +38,14 @@ db_init(const char *role, unsigned flags)
 {
 	app_name = role;
 	db_flags = flags;
+	db_timeouts(cfg.lock_timeout_ms, cfg.statement_timeout_ms);
+}
+
+void
+db_timeouts(int lock_ms, int statement_ms)
+{
+	lock_timeout_ms = lock_ms;
+	statement_timeout_ms = statement_ms;
 }
 
 static long
@@ -91,7 +99,7 @@ int
 db_open(void)
 {
 	char		 lock_ms[16], stmt_ms[16], hold_min[16];
-	const char	*vals[3] = { NULL, NULL, hold_min };
+	const char	*vals[3] = { lock_ms, stmt_ms, hold_min };
 	PGresult	*res;
 	int		 i;
 
@@ -101,13 +109,8 @@ db_open(void)
 	slow_failure = ms_since(&last_attempt) > 100;
 	if (conn == NULL)
 		return -1;
-	if (!(db_flags & DB_LISTENER)) {
-		snprintf(lock_ms, sizeof(lock_ms), "%d", cfg.lock_timeout_ms);
-		snprintf(stmt_ms, sizeof(stmt_ms), "%d",
-		    cfg.statement_timeout_ms);
-		vals[0] = lock_ms;
-		vals[1] = stmt_ms;
-	}
+	snprintf(lock_ms, sizeof(lock_ms), "%d", lock_timeout_ms);
+	snprintf(stmt_ms, sizeof(stmt_ms), "%d", statement_timeout_ms);
 	snprintf(hold_min, sizeof(hold_min), "%d", cfg.hold_minutes);
 	if (exec_params("session settings", session_sql, 3, vals) == -1)
 		goto fail;
@@ -311,10 +314,13 @@ failed(enum stmt s, PGresult **res)
 	st = *res != NULL ? classify(*res) : DB_UNAVAILABLE;
 	if (st == DB_ERROR || st == DB_CONFLICT || st == DB_INVALID)
 		log_failure(s, *res);
+	else if (st == DB_BUSY)		/* which: "... due to lock timeout" */
+		log_info("%s: busy: %s", db_stmts[s].name,
+		    PQresultErrorField(*res, PG_DIAG_MESSAGE_PRIMARY) != NULL ?
+		    PQresultErrorField(*res, PG_DIAG_MESSAGE_PRIMARY) :
+		    "lock or statement timeout");
 	else
-		log_info("%s: %s", db_stmts[s].name,
-		    st == DB_BUSY ? "busy (lock or statement timeout)" :
-		    "database unavailable");
+		log_info("%s: database unavailable", db_stmts[s].name);
 	PQclear(*res);
 	*res = NULL;
 	if (st == DB_UNAVAILABLE)

@@ -109,11 +109,15 @@ enum db_status {
 };
 
 /* db_init() flags */
-#define DB_LISTENER	(1 << 0)	/* LISTENs: no timeouts, no reconnect
-					   behind the caller's back */
+#define DB_LISTENER	(1 << 0)	/* LISTENs: no reconnect behind the
+					   caller's back */
 
-/* role: application_name, as pg_stat_activity shows it. */
+/* role: application_name, as pg_stat_activity shows it.  The sessions'
+ * lock_timeout and statement_timeout are EVENTBOX_LOCK_TIMEOUT_MS and
+ * EVENTBOX_STATEMENT_TIMEOUT_MS, or db_timeouts()'s for sessions opened
+ * after it (the mailer's own). */
 void		 db_init(const char *role, unsigned flags);
+void		 db_timeouts(int lock_ms, int statement_ms);
 int		 db_open(void);		/* 0, or -1 after logging why */
 /* Aborts when nparams is not the statement's count: a bug, not an input. */
 enum db_status	 db_query(enum stmt, int nparams, const char *const *values,

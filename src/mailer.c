@@ -2,8 +2,11 @@
  * mailer.c: `eventbox mailer`, the process that empties the outbox.
  *
  * Its session is db.c's, opened as a listener (DB_LISTENER: its socket
- * carries notifications, and a lost session is reopened here, where it
- * LISTENs again); its statements are the STMT_MAIL_* calls of the
+ * carries notifications, and a lost session is reopened here, half a
+ * second later, where it LISTENs again), with timeouts of its own
+ * (EVENTBOX_MAIL_LOCK_TIMEOUT_MS, EVENTBOX_MAIL_STATEMENT_TIMEOUT_MS:
+ * a claim of a full batch may outlast any statement of a patron's
+ * request); its statements are the STMT_MAIL_* calls of the
  * functions in sql/rules/80_mail.sql.  It sleeps in ppoll() on that socket
  * for EVENTBOX_MAIL_POLL_MS at most (default 200), then asks the outbox_due
  * index whether anything is due (mail_next_due(), one index probe).
@@ -25,16 +28,21 @@
  * rows are locked again first (send_batch()).  The row lock lasts until the
  * mark is committed, so two mailers never send one message; a mailer that
  * dies between the server's acceptance and its COMMIT leaves that one
- * message to be sent again.
+ * message to be sent again.  The claim and the relock take the table lock
+ * the mark needs too (sql/rules/80_mail.sql), so that a mark never waits
+ * for a lock with a message the relay accepted: a lock held against the
+ * mailer makes the claim give up at the lock timeout, before anything is
+ * sent.
  *
  * Signals are blocked while a message or a delivery is in flight, so that
  * its mark is always committed; they are let in during ppoll() and between
  * two messages (stop_asked()).  SIGTERM and SIGINT let the message in
  * flight finish and its mark commit, then exit, leaving the rest of the
  * batch for the next start; SIGHUP reopens the log file and goes on.  A
- * stop waits at most one message (SMTP_TIMEOUT_S, smtp.h) or one webhook
- * delivery (EVENTBOX_WEBHOOK_TIMEOUT_MS) and its mark: the systemd unit's
- * TimeoutStopSec is above both.
+ * stop waits at most one claim (the statement timeout: then nothing of
+ * the batch is sent), or one message (SMTP_TIMEOUT_S, smtp.h) or one
+ * webhook delivery (EVENTBOX_WEBHOOK_TIMEOUT_MS) and its mark: the systemd
+ * unit's TimeoutStopSec is above each.
  *
  * EVENTBOX_MAIL_RETRY_BASE_MS (default 60000) is the first retry delay,
  * doubled after each failure up to six hours; tests set it low.
@@ -302,6 +310,12 @@ send_batch(struct buf *msg)
 
 	if ((n = db_claim(STMT_MAIL_CLAIM, cfg.mail_batch, &res)) <= 0)
 		return n;
+	if (stop_asked()) {
+		/* Asked during the claim, which may take the statement
+		 * timeout: nothing leaves, the batch is the next start's. */
+		rc = db_run_simple(STMT_ROLLBACK, 0, NULL) == -1 ? -1 : 0;
+		goto done;
+	}
 	for (i = 0; i < n; i = j) {
 		/* Row i is locked in the open transaction. */
 		send_row(msg, res, i, &mk);
@@ -448,6 +462,7 @@ cmd_mailer(int argc, char **argv)
 		fatalx("%s", errstr);
 	signals_catch(signals_flag, caught, 3, &waitmask);
 	db_init("eventbox-mailer", DB_LISTENER);
+	db_timeouts(cfg.mail_lock_timeout_ms, cfg.mail_statement_timeout_ms);
 	log_info("started");
 
 	while (!stop_asked()) {
@@ -470,8 +485,13 @@ cmd_mailer(int argc, char **argv)
 			last_reminders = now_ms();
 		}
 		drain(&msg);
-		if (!db_connected())
-			continue;
+		/* A session lost at work (a lock or statement timeout, a
+		 * restart) is reopened after a pause, not at once: a lock
+		 * held for minutes costs a try per lock timeout and pause. */
+		if (!db_connected()) {
+			ms = backoff;
+			goto sleep;
+		}
 		ms = wait_ms();
 		if (!db_connected() || db_notified())
 			continue;

@@ -23,8 +23,9 @@
 
 /* The longest one message may take, connection included: a relay that
  * hangs fails that message (it is retried later) rather than the mailer,
- * and a stop waits at most this long for the message in flight, well
- * inside the unit's TimeoutStopSec=40 (deploy/eventbox-mailer.service). */
+ * and a stop waits at most this long for the message in flight (then its
+ * mark, EVENTBOX_MAIL_STATEMENT_TIMEOUT_MS at most), inside the unit's
+ * TimeoutStopSec=70 (deploy/eventbox-mailer.service). */
 #define SMTP_TIMEOUT_S	30
 
 enum smtp_result {

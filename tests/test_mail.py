@@ -90,6 +90,14 @@ class Server:
             return [raw for rcpts, _, raw in self.messages
                     if addr.lower() in rcpts]
 
+    def wait_attempt(self, addr, timeout=10):
+        """Waits until a message for addr reached DATA (a relay with a
+        delay then holds it, the mailer's transaction open)."""
+        deadline = time.time() + timeout
+        while addr.lower() not in self.attempts:
+            assert time.time() < deadline, f"nothing for {addr} reached DATA"
+            time.sleep(0.01)
+
     def wait_for(self, addrs, count=1, timeout=60):
         """Waits until each address got at least count messages."""
         deadline = time.time() + timeout
@@ -639,10 +647,7 @@ def test_sigterm_finishes_the_message_in_flight(api, db, make_event, smtp,
     m = mailers.start(server.url)
     time.sleep(0.5)
     assert api.register(slug, "Ted", a).status == 201
-    deadline = time.time() + 10
-    while server.attempts.get(a) is None:
-        assert time.time() < deadline
-        time.sleep(0.01)
+    server.wait_attempt(a)
     assert mailers.stop(m) == 0
     assert len(server.to(a)) == 1
     assert outbox_rows(db, slug)[0][1] == "sent"
@@ -759,10 +764,7 @@ def test_a_mark_lost_with_the_database_is_logged_and_the_message_sent_again(
     log = tmp_path / "mailer.log"
     server = smtp(delay=1).start()
     mailers.start(server.url, EVENTBOX_LOG_FILE=str(log))
-    deadline = time.time() + 10
-    while a not in server.attempts:     # the relay holds the message 1 s
-        assert time.time() < deadline
-        time.sleep(0.01)
+    server.wait_attempt(a)             # the relay holds the message 1 s
     as_mailer = psycopg2.connect(env("EVENTBOX_MAILER_DSN"))
     try:                                # a role may end its own sessions
         with as_mailer.cursor() as cur:
@@ -782,6 +784,84 @@ def test_a_mark_lost_with_the_database_is_logged_and_the_message_sent_again(
     assert first["Message-ID"] == again["Message-ID"], (first["Message-ID"],
                                                         again["Message-ID"])
     assert re.fullmatch(r"<[0-9a-f]{32}@[^>]+>", first["Message-ID"])
+
+
+def outbox_status(db, slug):
+    return db.value("SELECT o.status FROM eventbox.outbox o JOIN eventbox.events e"
+                    " ON e.id = o.event_id WHERE e.slug = %s", slug)
+
+
+def test_a_lock_asked_for_while_a_message_is_in_flight_waits_for_its_mark(
+        api, db, make_event, smtp, mailers):
+    """The mailer takes the locks its mark needs before the message leaves
+    (the outbox's ROW EXCLUSIVE, in mail_claim() and mail_relock()): a
+    session asking for a lock against the mark (LOCK TABLE ... SHARE, a
+    CREATE INDEX or REINDEX of the outbox) while the relay holds the message
+    waits for the mark's COMMIT.  It once got its lock at once and the mark
+    waited behind it for as long as it was held, the mailer deaf to SIGTERM,
+    a relay's acceptance not recorded."""
+    slug = make_event()
+    a = addr("inflight")
+    assert api.register(slug, "Ina", a).status == 201
+    server = smtp(delay=1).start()
+    mailers.start(server.url, EVENTBOX_MAIL_LOCK_TIMEOUT_MS=300)
+    server.wait_attempt(a)             # the relay holds the message 1 s
+    holder = connect()
+    holder.autocommit = False
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SET lock_timeout = '20s'")
+            cur.execute("LOCK TABLE eventbox.outbox IN SHARE MODE")
+            cur.execute("SELECT o.status FROM eventbox.outbox o JOIN"
+                        " eventbox.events e ON e.id = o.event_id"
+                        " WHERE e.slug = %s", (slug,))
+            assert cur.fetchone()[0] == "sent", \
+                "the lock was granted before the message in flight was marked"
+    finally:
+        holder.rollback()
+        holder.close()
+    assert len(server.to(a)) == 1
+
+
+def test_a_locked_outbox_holds_the_mailer_no_longer_than_its_lock_timeout(
+        api, db, make_event, smtp, mailers, tmp_path):
+    """A session holding a lock against the mailer's writes (here LOCK
+    TABLE ... SHARE; a migration, a CREATE INDEX) makes each of its
+    statements give up after EVENTBOX_MAIL_LOCK_TIMEOUT_MS: the log says
+    so, the mailer stays up, SIGTERM ends it within that bound, and once
+    the lock is gone the message goes out, once.  Without a lock timeout
+    the mailer waited for as long as the lock was held, deaf to SIGTERM
+    (a `systemctl stop` ran into SIGKILL)."""
+    slug = make_event()
+    a = addr("locked")
+    assert api.register(slug, "Lok", a).status == 201
+    log = tmp_path / "mailer.log"
+    server = smtp().start()
+    holder = connect()
+    holder.autocommit = False
+    try:
+        with holder.cursor() as cur:
+            cur.execute("LOCK TABLE eventbox.outbox IN SHARE MODE")
+        m = mailers.start(server.url, EVENTBOX_MAIL_LOCK_TIMEOUT_MS=500,
+                          EVENTBOX_LOG_FILE=str(log))
+        deadline = time.time() + 10
+        while not (log.exists() and
+                   log.read_text().count("due to lock timeout") >= 2):
+            assert time.time() < deadline, \
+                "the mailer did not give up on the lock"
+            time.sleep(0.05)
+        assert m.poll() is None, "the mailer exited on a lock timeout"
+        assert server.to(a) == [] and outbox_status(db, slug) == "pending"
+        t0 = time.time()
+        assert mailers.stop(m) == 0
+        assert time.time() - t0 < 0.5 + 1.5, "SIGTERM waited for the lock"
+        mailers.start(server.url, EVENTBOX_MAIL_LOCK_TIMEOUT_MS=500)
+    finally:
+        holder.rollback()
+        holder.close()
+    server.wait_for([a])
+    wait_rows(db, slug, lambda rs: rs[0][1] == "sent")
+    assert len(server.to(a)) == 1
 
 
 def test_sighup_reopens_the_log(mailers, smtp, tmp_path):

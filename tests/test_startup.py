@@ -113,3 +113,20 @@ def test_a_request_timeout_above_both_database_timeouts_starts(tmp_path):
                     EVENTBOX_LOCK_TIMEOUT_MS="3000",
                     EVENTBOX_STATEMENT_TIMEOUT_MS="3999")
     assert rc is None and "listening on" in err, err
+
+
+@pytest.mark.parametrize("variable", ["EVENTBOX_MAIL_LOCK_TIMEOUT_MS",
+                                      "EVENTBOX_MAIL_STATEMENT_TIMEOUT_MS"])
+def test_a_mailer_timeout_a_stop_could_not_wait_for_stops_the_mailer(
+        tmp_path, variable):
+    """The mailer's own database timeouts: a stop waits for a claim (either
+    of them), or for a message of 30 s and its mark (the statement
+    timeout), inside the unit's TimeoutStopSec=70, so neither goes past
+    30 s.  EVENTBOX_REQUEST_TIMEOUT (30 s) is the service's, and does not
+    bound them as it bounds EVENTBOX_STATEMENT_TIMEOUT_MS."""
+    err = refused("mailer", tmp_path, variable,
+                  EVENTBOX_SMTP_URL="smtp://127.0.0.1:25", **{variable: "30001"})
+    assert "30000" in err, err
+    rc, err = start("mailer", tmp_path, EVENTBOX_SMTP_URL="smtp://127.0.0.1:25",
+                    **{variable: "30000"})
+    assert rc is None and "started" in err, err

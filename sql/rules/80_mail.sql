@@ -95,6 +95,15 @@ DECLARE
     pos_reg bigint;
     pos_n integer;
 BEGIN
+    -- The table lock the first message's mark (mail_sent(), mail_failed())
+    -- takes, taken before anything leaves: a session asking meanwhile for
+    -- one against it (LOCK TABLE ... IN SHARE MODE, a CREATE INDEX or
+    -- REINDEX of the outbox) waits for the mark's COMMIT, instead of the
+    -- mark waiting behind it with a message the relay accepted, given up
+    -- at the mailer's lock_timeout and sent again.  Waiting for it here
+    -- costs nothing: nothing was sent yet.  mail_relock() does the same for
+    -- the batch's later messages, webhook_claim() for a delivery.
+    LOCK TABLE outbox IN ROW EXCLUSIVE MODE;
     FOR o IN
         SELECT * FROM outbox ob
          WHERE ob.status = 'pending' AND ob.next_attempt_at <= now()
@@ -223,13 +232,15 @@ $$;
 -- pending, due and not locked by another mailer (which then sends it);
 -- false: leave it.
 -- PL/pgSQL: it runs once a message, and a SQL function with a subquery is
--- parsed and planned on every call.
+-- parsed and planned on every call.  The mark's table lock first, as in
+-- mail_claim().
 CREATE OR REPLACE FUNCTION eventbox.mail_relock(p_id bigint) RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 BEGIN
+    LOCK TABLE outbox IN ROW EXCLUSIVE MODE;
     PERFORM 1 FROM outbox
       WHERE id = p_id AND status = 'pending' AND next_attempt_at <= now()
         FOR UPDATE SKIP LOCKED;

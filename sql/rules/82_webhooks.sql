@@ -366,6 +366,9 @@ DECLARE
     o outbox;
     w webhooks;
 BEGIN
+    -- The mark's table lock before the delivery leaves (mail_claim() says
+    -- why, rules/80_mail.sql).
+    LOCK TABLE outbox IN ROW EXCLUSIVE MODE;
     FOR o IN
         SELECT * FROM outbox ob
          WHERE ob.kind = 'webhook' AND ob.status = 'pending' AND ob.next_attempt_at <= now()
@@ -446,14 +449,23 @@ BEGIN
     END IF;
     IF o.status = 'pending' THEN
         -- Raising every due time of a stream to one value keeps them in order.
+        -- A delivery another mailer has locked is in flight (another
+        -- stream's: a later one of this stream is not claimed while this one
+        -- is pending) and gets its own mark: skipped, so that this mark
+        -- waits for no other delivery's receiver (the mailer's lock_timeout
+        -- would give it up, and the delivery would go out again unrecorded).
         UPDATE outbox p SET next_attempt_at = o.next_attempt_at
-         WHERE p.kind = 'webhook' AND p.status = 'pending' AND p.webhook_id = o.webhook_id
-           AND p.id <> o.id AND p.next_attempt_at < o.next_attempt_at
-           AND (p_unreachable
-                OR p.id > o.id AND CASE WHEN o.registration_id IS NOT NULL
-                                        THEN p.registration_id = o.registration_id
-                                        ELSE p.registration_id IS NULL
-                                             AND p.event_id = o.event_id END);
+         WHERE p.id IN (
+               SELECT q.id FROM outbox q
+                WHERE q.kind = 'webhook' AND q.status = 'pending'
+                  AND q.webhook_id = o.webhook_id
+                  AND q.id <> o.id AND q.next_attempt_at < o.next_attempt_at
+                  AND (p_unreachable
+                       OR q.id > o.id AND CASE WHEN o.registration_id IS NOT NULL
+                                               THEN q.registration_id = o.registration_id
+                                               ELSE q.registration_id IS NULL
+                                                    AND q.event_id = o.event_id END)
+                  FOR UPDATE SKIP LOCKED);
     END IF;
     RETURN o.status;
 END
