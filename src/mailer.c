@@ -40,9 +40,11 @@
  * flight finish and its mark commit, then exit, leaving the rest of the
  * batch for the next start; SIGHUP reopens the log file and goes on.  A
  * stop waits at most one claim (the statement timeout: then nothing of
- * the batch is sent), or one message (SMTP_TIMEOUT_S, smtp.h) or one
- * webhook delivery (EVENTBOX_WEBHOOK_TIMEOUT_MS) and its mark: the systemd
- * unit's TimeoutStopSec is above each.
+ * the batch is sent), or one message (SMTP_TIMEOUT_S, smtp.h) and its
+ * mark: the systemd unit's TimeoutStopSec is above both.  A webhook
+ * delivery in flight gets 2 s of a stop, not the rest of
+ * EVENTBOX_WEBHOOK_TIMEOUT_MS, and is then left for the next start
+ * (webhook.c).
  *
  * EVENTBOX_MAIL_RETRY_BASE_MS (default 60000) is the first retry delay,
  * doubled after each failure up to six hours; tests set it low.

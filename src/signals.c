@@ -46,3 +46,16 @@ signals_take(const sigset_t *wait)
 	sigprocmask(SIG_SETMASK, wait, &blocked);
 	sigprocmask(SIG_SETMASK, &blocked, NULL);
 }
+
+int
+signals_stop_pending(void)
+{
+	sigset_t	 pending;
+
+	if (sig_stopping)
+		return 1;
+	if (sigpending(&pending) == -1)
+		return 0;
+	return sigismember(&pending, SIGTERM) == 1 ||
+	    sigismember(&pending, SIGINT) == 1;
+}

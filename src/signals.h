@@ -24,5 +24,8 @@ void	 signals_take(const sigset_t *wait);
  */
 extern volatile sig_atomic_t	 sig_stopping, sig_reopen_log;
 void	 signals_flag(int);
+/* 1 when a stop was asked: sig_stopping, or SIGTERM or SIGINT waiting,
+ * blocked, for the loop to take it (a callback deep in a transfer asks). */
+int	 signals_stop_pending(void);
 
 #endif

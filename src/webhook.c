@@ -45,11 +45,19 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "signals.h"
 #include "webhook.h"
 
 #define SECRET_PREFIX	"whsec_"
 
-enum { POST_OK, POST_REFUSED, POST_UNREACHABLE };
+/* How long a delivery in flight may still take once a stop is asked.  A
+ * receiver answers in milliseconds; EVENTBOX_WEBHOOK_TIMEOUT_MS may be a
+ * minute, more than the mailer unit's TimeoutStopSec leaves a stop after
+ * a claim: past this the delivery is given up unmarked, still due, and
+ * goes out at the next start (at least once: receivers deduplicate). */
+#define STOP_GRACE_MS	2000
+
+enum { POST_OK, POST_REFUSED, POST_UNREACHABLE, POST_STOPPED };
 
 static CURL	*curl;
 
@@ -243,6 +251,35 @@ open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 	return socket(a->family, a->socktype, a->protocol);
 }
 
+/* When the stop was first seen during the transfer (tv_sec 0: not yet). */
+struct flight {
+	struct timespec	 stop_seen;
+};
+
+/* libcurl's progress callback (at least once a second, idle or not):
+ * nonzero ends the transfer STOP_GRACE_MS after a stop was asked. */
+static int
+stop_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	struct flight	*f = arg;
+	struct timespec	 now;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (!signals_stop_pending())
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (f->stop_seen.tv_sec == 0) {
+		f->stop_seen = now;
+		return 0;
+	}
+	return (now.tv_sec - f->stop_seen.tv_sec) * 1000 +
+	    (now.tv_nsec - f->stop_seen.tv_nsec) / 1000000 >= STOP_GRACE_MS;
+}
+
 static size_t
 drop_cb(char *ptr, size_t size, size_t n, void *arg)
 {
@@ -275,6 +312,7 @@ post(const char *url, const char *id, const char *body, const char *secret,
 {
 	struct curl_slist	*h = NULL;
 	struct guard		 g = { "" };
+	struct flight		 f = { { 0, 0 } };
 	char			 ts[24], sig[WEBHOOK_SIG_LEN];
 	long			 code = 0;
 	CURLcode		 rc;
@@ -302,6 +340,9 @@ post(const char *url, const char *id, const char *body, const char *secret,
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &g);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, stop_cb);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &f);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	if (*cfg.webhook_ca != '\0')
 		curl_easy_setopt(curl, CURLOPT_CAINFO, cfg.webhook_ca);
 	rc = curl_easy_perform(curl);
@@ -313,6 +354,8 @@ post(const char *url, const char *id, const char *body, const char *secret,
 		snprintf(err, errsz, "http %ld", code);
 		return POST_REFUSED;
 	}
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return POST_STOPPED;
 	if (*g.refused != '\0' && rc == CURLE_COULDNT_CONNECT)
 		snprintf(err, errsz, "not sent to %s: not a public address "
 		    "(EVENTBOX_WEBHOOK_ALLOW_PRIVATE)", g.refused);
@@ -334,9 +377,18 @@ webhook_send_one(void)
 	rc = -1;
 	id = db_value(res, 0, "id");
 	params[0] = id;
-	if ((sent = post(db_value(res, 0, "url"), db_value(res, 0, "msg_id"),
+	sent = post(db_value(res, 0, "url"), db_value(res, 0, "msg_id"),
 	    db_value(res, 0, "body"), db_value(res, 0, "secret"), err,
-	    sizeof(err))) == POST_OK) {
+	    sizeof(err));
+	if (sent == POST_STOPPED) {
+		/* Nothing recorded: no attempt counted against the receiver. */
+		log_warnx("outbox %s: webhook %s not answered %d s into the "
+		    "stop: left pending, sent again at the next start", id,
+		    db_value(res, 0, "webhook_id"), STOP_GRACE_MS / 1000);
+		rc = db_run_simple(STMT_ROLLBACK, 0, NULL) == -1 ? -1 : 0;
+		goto done;
+	}
+	if (sent == POST_OK) {
 		if (db_run_simple(STMT_WEBHOOK_DELIVERED, 1, params) == -1)
 			goto done;
 		log_info("outbox %s: webhook %s delivered", id,

@@ -8,7 +8,9 @@
  * (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 of
  * HMAC-SHA256 over "id.timestamp.body" keyed with the secret's bytes>),
  * and marks it delivered (any 2xx) or failed (anything else, or no answer
- * within EVENTBOX_WEBHOOK_TIMEOUT_MS), all in one transaction.
+ * within EVENTBOX_WEBHOOK_TIMEOUT_MS), all in one transaction.  Once a
+ * stop is asked (SIGTERM, SIGINT), a receiver has 2 s more to answer:
+ * then the transaction is rolled back, the delivery still due.
  *
  * webhook_open() and webhook_close() bracket a mailer's life (one curl
  * handle, connections kept between deliveries).
@@ -27,8 +29,9 @@ struct sockaddr;
  * a file this process cannot read, or libcurl cannot start. */
 int	 webhook_open(const char **errstr);
 void	 webhook_close(void);
-/* 1: one delivery was handled (delivered or failed), 0: none is due,
- * -1: the database went away (the session is closed). */
+/* 1: one delivery was handled (delivered or failed), 0: none is due, or
+ * a stop cut the one in flight short (left pending), -1: the database
+ * went away (the session is closed). */
 int	 webhook_send_one(void);
 /* The v1 signature (base64, into sig) of "id.timestamp.body" under secret
  * ("whsec_" and the base64 of the key); -1 when the secret is malformed. */

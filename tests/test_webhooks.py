@@ -14,6 +14,7 @@ import http.server
 import json
 import os
 import re
+import socket
 import ssl
 import subprocess
 import threading
@@ -299,6 +300,47 @@ def test_a_receiver_answering_500_gets_the_same_delivery_again(
             break
         time.sleep(0.05)
     assert (status, attempts) == ("sent", 3)
+
+
+def test_a_stop_gives_a_receiver_that_hangs_two_seconds_not_the_timeout(
+        api, db, make_event, tls, smtp, mailers, receivers, hooks, tmp_path):
+    """EVENTBOX_WEBHOOK_TIMEOUT_MS may be a minute, more than the mailer
+    unit's TimeoutStopSec leaves a stop: a stop waited that long for the
+    delivery in flight, and systemd's SIGKILL came first.  A delivery still
+    unanswered 2 s into a stop is given up, unmarked (no attempt counted
+    against the receiver), and goes out at the next start."""
+    slug = make_event()
+    silent = socket.socket()            # connects, and never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    url = f"https://127.0.0.1:{port}/hooks/silent-{uuid.uuid4().hex[:8]}"
+    hook = hooks(url, ["registration.created"])
+    register(api, slug, "sil")
+    log = tmp_path / "mailer.log"
+    server = smtp().start()
+    settings = dict(EVENTBOX_WEBHOOK_CA=tls[0], EVENTBOX_WEBHOOK_ALLOW_PRIVATE=1,
+                    EVENTBOX_WEBHOOK_TIMEOUT_MS=60000, EVENTBOX_LOG_FILE=str(log))
+    m = mailers.start(server.url, **settings)
+    silent.settimeout(20)
+    try:
+        conn, _ = silent.accept()       # the delivery is in flight
+        t0 = time.monotonic()
+        assert mailers.stop(m) == 0
+        took = time.monotonic() - t0
+        conn.close()
+    finally:
+        silent.close()
+    assert took < 2 + 2, f"the stop took {took:.1f} s"
+    assert db.one("SELECT status, attempts, last_error FROM eventbox.outbox"
+                  " WHERE webhook_id = %s", hook["id"]) == ("pending", 0, None)
+    assert "not answered 2 s into the stop" in log.read_text()
+    rx = receivers()
+    rx.port = port                      # the receiver is back
+    rx.start()
+    mailers.start(server.url, **settings)
+    ((h, raw),) = rx.wait(path_of(url), 1)
+    verify(hook["secret"], h, raw)
 
 
 def test_a_disabled_webhook_gets_nothing(
