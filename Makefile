@@ -258,7 +258,9 @@ install: eventbox locale
 	install -m 0644 nginx/errors/* $(DESTDIR)$(DATADIR)/nginx/errors/
 	install -m 0644 nginx/*.in $(DESTDIR)$(DATADIR)/nginx/
 	for u in deploy/*.service deploy/*.timer; do \
-	    sed 's|/usr/bin/eventbox|$(BINDIR)/eventbox|g' "$$u" \
+	    sed -e 's|/usr/bin/eventbox|$(BINDIR)/eventbox|g' \
+	        -e 's|/usr/sbin/eventbox|$(SBINDIR)/eventbox|g' \
+	        -e 's|/etc/nginx/eventbox-cors.map|$(SYSCONFDIR)/nginx/eventbox-cors.map|g' "$$u" \
 	        >$(DESTDIR)$(UNITDIR)/$${u#deploy/} || exit 1; done
 	chmod 0644 $(DESTDIR)$(UNITDIR)/eventbox*
 	install -m 0644 deploy/*.env.example $(DESTDIR)$(DATADIR)/env/
@@ -266,8 +268,10 @@ install: eventbox locale
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/eventbox
 	install -m 0644 nginx/eventbox-tls.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/nginx/eventbox.d/tls.conf
-	# nginx's copy of EVENTBOX_CORS_ORIGINS: none until eventbox-cors-map
-	# renders web.env's (docs/DEPLOY.md); an existing one is kept.
+	# nginx's copy of EVENTBOX_CORS_ORIGINS: none until eventbox.service
+	# starts and renders web.env's (docs/DEPLOY.md); an existing one is
+	# kept.  Not in the Debian package (debian/rules): derived, not a
+	# conffile, its postinst makes it.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/nginx/eventbox-cors.map ] || \
 	    EVENTBOX_CORS_ORIGINS= deploy/eventbox-cors-map \
 	    >$(DESTDIR)$(SYSCONFDIR)/nginx/eventbox-cors.map

@@ -10,15 +10,19 @@
 #      failover by pg_auto_failover (a monitor on 5440), synchronous;
 #      eventbox-setup-db on each;
 #   3. starts every process as its systemd unit says: User=, Group=,
-#      Environment=, EnvironmentFile=, ExecStart=, RuntimeDirectory=, UMask=
-#      are read from /lib/systemd/system/*.service (systemd need not run
-#      here; its sandboxing is not emulated).  Two `eventbox serve`
+#      Environment=, EnvironmentFile=, ExecStartPre=, ExecStart=,
+#      RuntimeDirectory=, UMask= are read from /lib/systemd/system/*.service
+#      (systemd need not run here; its sandboxing is not emulated, and a
+#      systemctl of the rehearsal's own stands in for "nginx.service").
+#      Two `eventbox serve`
 #      instances ("hosts" A on the unit's unix socket, B on 127.0.0.3), two
 #      mailers, one nginx with the installed site (a certificate made for
 #      the test; listen addresses moved to 127.0.0.1 and free ports);
 #   4. registers over HTTPS, receives the mail over SMTP (deploy/mailsink.py),
 #      purges as the ops role, makes and revokes a staff API key as
-#      DEPLOY.md says, checks that each OS user is refused as the
+#      DEPLOY.md says, changes EVENTBOX_CORS_ORIGINS and restarts the
+#      service (nginx's own 413 then names the new origin), checks that
+#      each OS user is refused as the
 #      other roles, the owners and modes of what it installed, a pg_dump
 #      restore;
 #   5. throughput with one and with two service instances; then, under
@@ -120,6 +124,7 @@ cleanup() {
         cp -p "$R"/etc-saved/*.env /etc/eventbox/ 2>/dev/null
         cp -p "$R/etc-saved/tls.conf" /etc/nginx/eventbox.d/tls.conf 2>/dev/null
         cp -p "$R/etc-saved/eventbox" /etc/nginx/sites-available/eventbox 2>/dev/null
+        cp -p "$R/etc-saved/eventbox-cors.map" /etc/nginx/eventbox-cors.map 2>/dev/null
     fi
     rm -rf /run/eventbox
     if [ "$failed" -eq 0 ]; then
@@ -134,10 +139,13 @@ trap 'exit 130' INT TERM
 
 # Start the service of a systemd unit as the unit says (see the top).
 # start_unit UNIT [ENVFILE]: ENVFILE replaces the unit's EnvironmentFile=
-# (another host's copy).  Prints the pid (a session leader).
+# (another host's copy).  Prints the pid (a session leader); nothing, and
+# status 1, when an ExecStartPre= failed (systemd would not start it).
+# An ExecStartPre= prefixed "+" runs as root, any other as User=; "-"
+# lets it fail.
 unit_get() { sed -n "s/^$2=//p" "$UNITS/$1"; }
 start_unit() {
-    local unit=$1 envfile=${2:-} user group exec umask rtdir rtmode line
+    local unit=$1 envfile=${2:-} user group exec umask rtdir rtmode line pre
     user=$(unit_get "$unit" User)
     group=$(unit_get "$unit" Group)
     exec=$(unit_get "$unit" ExecStart)
@@ -153,6 +161,22 @@ start_unit() {
     if [ -n "$rtdir" ] && [ ! -d "/run/$rtdir" ]; then
         install -d -m "${rtmode:-0755}" -o "$user" -g "$group" "/run/$rtdir"
     fi
+    while IFS= read -r pre; do
+        local as_root=0 may_fail=0
+        while [[ $pre == [-+]* ]]; do
+            [[ $pre == +* ]] && as_root=1
+            [[ $pre == -* ]] && may_fail=1
+            pre=${pre:1}
+        done
+        # shellcheck disable=SC2086   # plain words, as ExecStart=
+        if [ "$as_root" = 1 ]; then
+            (umask "${umask:-0022}"; cd / && env -i "${envs[@]}" PATH="$R/bin:/usr/sbin:/usr/bin:/sbin:/bin" $pre)
+        else
+            (umask "${umask:-0022}"; cd / && setpriv --reuid="$user" --regid="$group" \
+                --init-groups --no-new-privs env -i "${envs[@]}" $pre)
+        fi </dev/null >>"$LOG/${unit%.service}.log" 2>&1 8>&- ||
+            [ "$may_fail" = 1 ] || { echo "$unit: ExecStartPre=$pre failed" >>"$LOG/${unit%.service}.log"; return 1; }
+    done < <(unit_get "$unit" ExecStartPre)
     # shellcheck disable=SC2086   # ExecStart= is plain words
     (umask "${umask:-0022}"; cd / && exec setsid setpriv --reuid="$user" --regid="$group" \
         --init-groups --no-new-privs --inh-caps=-all --bounding-set=-all \
@@ -205,8 +229,21 @@ cleanup_prev() {   # a rehearsal that was killed before its cleanup
     rm -rf "$R"
 }
 cleanup_prev
-mkdir -p "$LOG" "$R/src" "$R/tls" "$R/mail" "$R/nginx" "$R/etc-saved"
+mkdir -p "$LOG" "$R/src" "$R/tls" "$R/mail" "$R/nginx" "$R/etc-saved" "$R/bin"
 chmod 0755 "$R"
+# systemd does not run here: "nginx.service" is the rehearsal's nginx, for
+# what eventbox.service's ExecStartPre= asks of it (deploy/eventbox-cors-map).
+cat >"$R/bin/systemctl" <<EOF
+#!/bin/sh
+case "\$*" in
+"is-active --quiet nginx.service") kill -0 "\$(cat $R/nginx/nginx.pid 2>/dev/null)" 2>/dev/null ;;
+"--no-block reload nginx.service")
+    echo "\$(date +%s) reload" >>$LOG/systemctl.log
+    nginx -s reload -c $R/nginx/nginx.conf ;;
+*) echo "rehearsal systemctl: \$*: not emulated" >&2; exit 1 ;;
+esac
+EOF
+chmod 0755 "$R/bin/systemctl"
 
 # ---------------------------------------------------------------------------
 say "1. build the Debian package and install it (docs/DEPLOY.md, step 1)"
@@ -224,9 +261,13 @@ ok "dpkg-buildpackage built $(basename "$deb")"
 DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -qq --reinstall "$deb" >"$LOG/apt-install.log" 2>&1 ||
     die "apt-get install $deb"
 ok "apt-get install ./$(basename "$deb")"
-for f in /etc/eventbox/*.env /etc/nginx/eventbox.d/tls.conf /etc/nginx/sites-available/eventbox; do
+for f in /etc/eventbox/*.env /etc/nginx/eventbox.d/tls.conf /etc/nginx/sites-available/eventbox \
+         /etc/nginx/eventbox-cors.map; do
     cp -p "$f" "$R/etc-saved/"
 done
+check "nginx's CORS map is there, and no conffile (the service renders it)" sh -c "
+    [ -f /etc/nginx/eventbox-cors.map ] &&
+    ! dpkg-query -W -f='\${Conffiles}' eventbox | grep -q ' /etc/nginx/eventbox-cors.map [0-9a-f]* *\$'"
 
 check "release binary is hardened (PIE, full RELRO, stack protector, fortify)" \
     "$ROOT/tests/hardening.sh" /usr/bin/eventbox
@@ -522,6 +563,34 @@ check "eventbox serve runs as eventbox-web, the mailers as eventbox-mail" sh -c 
 check "nginx workers run as www-data" sh -c "[ -n \"\$(ps -o user= --ppid $NGINX | grep www-data)\" ] && [ -z \"\$(ps -o user= --ppid $NGINX | grep -v www-data)\" ]"
 check "the processes hold no capabilities" sh -c "
     for p in $SERVE_A $MAILER_1; do grep -q '^CapEff:.0000000000000000' /proc/\$p/status || exit 1; done"
+
+say "   EVENTBOX_CORS_ORIGINS changed in web.env, the service restarted (docs/DEPLOY.md, step 3)"
+ORIGIN=https://www.consortium.test
+cors_413() {  # cors_413 ORIGIN WANT: nginx's own 413 (a body over 16k) allows WANT
+    local got
+    got=$(head -c 20000 /dev/zero | tr '\0' x | curl_t -o /dev/null -D - -H "Origin: $1" \
+        -H 'Content-Type: application/json' --data-binary @- "$URL/api/v1/events/rehearsal/registrations" |
+        tr -d '\r' | sed -n 's/^access-control-allow-origin: //Ip')
+    echo "413 for Origin $1: Access-Control-Allow-Origin '$got'"
+    [ "$got" = "$2" ]
+}
+check "before: nginx's 413 allows no $ORIGIN" cors_413 "$ORIGIN" ""
+sed -i -e '/^#*EVENTBOX_CORS_ORIGINS=/d' /etc/eventbox/web.env
+echo "EVENTBOX_CORS_ORIGINS=https://www.example.org, $ORIGIN" >>/etc/eventbox/web.env
+# systemctl restart eventbox: SIGTERM to the master (KillMode=mixed), then
+# the start, ExecStartPre= first.
+kill -TERM "$SERVE_A"
+wait_for 40 sh -c "[ -z \"\$(ps -o stat= -p $SERVE_A | grep -v Z)\" ]" || bad "eventbox serve A did not stop on SIGTERM"
+SERVE_A=$(start_unit eventbox.service) || die "eventbox.service did not start again (see $LOG/eventbox.log)"
+started_groups+=("$SERVE_A")
+wait_for 30 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --cacert $R/tls/ca.pem --resolve $NAME:$HTTPS_PORT:127.0.0.1 $URL/healthz)\" = 200 ]" ||
+    die "GET $URL/healthz did not answer 200 after the restart"
+check "the restart rendered nginx's copy and reloaded nginx (no step by hand)" sh -c "
+    grep -qF '\"$ORIGIN\";' /etc/nginx/eventbox-cors.map && grep -q reload $LOG/systemctl.log"
+check "after: nginx's own 413 allows $ORIGIN" wait_for 10 cors_413 "$ORIGIN" "$ORIGIN"
+check "and so does the service's own answer" sh -c "
+    curl -sS --cacert $R/tls/ca.pem --resolve $NAME:$HTTPS_PORT:127.0.0.1 --max-time 10 -D - -o /dev/null \
+        -H 'Origin: $ORIGIN' $URL/api/v1/events | tr -d '\r' | grep -qix 'access-control-allow-origin: $ORIGIN'"
 
 say "   backup and restore (pg_dump, docs/DEPLOY.md)"
 check "pg_dump -Fc of eventbox, restored into a scratch database, has the same registrations" sh -c "

@@ -507,7 +507,7 @@ def test_metrics_through_nginx_answers_a_remote_scraper_only_with_the_token(
 
 # `make install`'s site with what the rehearsal changes too (tests/rehearse.sh,
 # site()): loopback listen addresses on free ports; and what a test cannot
-# use: the paths of /etc, /var and /run.
+# use: the paths of /etc, /var and /run, and the error pages not installed.
 PROD_SITE_EDITS = (
     ("listen 443 ssl http2 default_server; listen [::]:443 ssl http2 default_server;",
      "listen 127.0.0.1:{https} ssl http2 default_server;"),
@@ -519,6 +519,7 @@ PROD_SITE_EDITS = (
     ("/etc/nginx/eventbox-cors.map", "{dest}/eventbox-cors.map"),
     ("/var/cache/nginx/eventbox", "{dest}/cache"),
     ("/var/log/nginx/", "{dest}/"),
+    ("root /usr/local/share/eventbox/nginx/errors;", "root {errors};"),
 )
 
 
@@ -552,7 +553,8 @@ def production_site(tmp_path):
     for old, new in PROD_SITE_EDITS:
         assert old in site, f"the site no longer has {old!r}"
         site = site.replace(old, new.format(https=https, http=http, dest=dest,
-                                            socket=env("EVENTBOX_LISTEN")))
+                                            socket=env("EVENTBOX_LISTEN"),
+                                            errors=os.path.join(ROOT, "nginx", "errors")))
     with open(os.path.join(dest, "site.conf"), "w") as f:
         f.write(site)
     conf = os.path.join(dest, "nginx.conf")
@@ -602,3 +604,80 @@ def test_the_production_site_refuses_tls_for_any_other_name(production_site):
     for other in ("evil.example", None):
         answer = tls_get(port, other, host=name)
         assert isinstance(answer, ssl.SSLError), (other, answer)
+
+
+def cors_on_413(port, name, cafile, origin):
+    """The Access-Control-Allow-Origin of nginx's own 413 (a body over the
+    16k limit) over TLS to the production site, for a script on origin."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    with socket.create_connection(("127.0.0.1", port), 5) as raw_sock:
+        with ctx.wrap_socket(raw_sock, server_hostname=name) as s:
+            s.sendall(f"POST /api/v1/events/x/registrations HTTP/1.1\r\n"
+                      f"Host: {name}\r\nOrigin: {origin}\r\n"
+                      "Content-Type: application/json\r\n"
+                      "Content-Length: 20000\r\nConnection: close\r\n\r\n".encode())
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+    assert head.startswith(b"HTTP/1.1 413 "), head
+    m = re.search(rb"(?im)^access-control-allow-origin: *(\S+)\r$", head)
+    return m.group(1).decode() if m else None
+
+
+def test_a_restart_of_the_service_gives_nginx_the_new_cors_origins(
+        production_site, tmp_path):
+    """A sysadmin changed EVENTBOX_CORS_ORIGINS in web.env and restarted
+    eventbox: nginx's own errors (413, 429, 502) kept the old list until
+    eventbox-cors-map was run by hand and nginx reloaded.  eventbox.service
+    runs it before each start (ExecStartPre=+, with the service's own
+    environment): nginx's copy, the one the installed site includes, is
+    written when the list changed, and nginx reloaded then; an unchanged
+    list leaves both alone, and a list nginx cannot match stops the start
+    with the copy as it was.  (make rehearse runs the unit itself.)"""
+    name, port, cert = production_site
+    with open(os.path.join(ROOT, "deploy", "eventbox.service")) as f:
+        pre = re.findall(r"(?m)^ExecStartPre=\+(.*)$", f.read())
+    # the path production_site found in the site (PROD_SITE_EDITS)
+    assert pre == ["/usr/sbin/eventbox-cors-map --update"
+                   " /etc/nginx/eventbox-cors.map"], pre
+    dest = tmp_path / "prod"
+    cors_map = dest / "eventbox-cors.map"
+    fake = tmp_path / "bin"             # nginx.service is this nginx
+    fake.mkdir()
+    calls = tmp_path / "systemctl.log"
+    (fake / "systemctl").write_text(f"""#!/bin/sh
+echo "$*" >>{calls}
+case "$*" in
+"is-active --quiet nginx.service") exit 0 ;;
+"--no-block reload nginx.service") exec kill -HUP "$(cat {dest}/nginx.pid)" ;;
+esac
+exit 1
+""")
+    (fake / "systemctl").chmod(0o755)
+
+    def start_service(origins):
+        """What systemd runs before `eventbox serve`."""
+        return subprocess.run(
+            [os.path.join(ROOT, "deploy", "eventbox-cors-map"), "--update",
+             str(cors_map)], capture_output=True, text=True,
+            env={"PATH": f"{fake}:/usr/bin:/bin", "EVENTBOX_CORS_ORIGINS": origins})
+
+    origin = "https://www.consortium.test"
+    assert cors_on_413(port, name, cert, origin) is None
+    assert start_service(f"https://www.example.org, {origin}").returncode == 0
+    assert calls.read_text().splitlines()[-1] == "--no-block reload nginx.service"
+    deadline = time.time() + 10         # the reload takes a moment
+    while cors_on_413(port, name, cert, origin) != origin:
+        assert time.time() < deadline, "nginx still has the old list"
+        time.sleep(0.1)
+    before = (cors_map.stat().st_ino, cors_map.read_text(), len(calls.read_text()))
+    assert start_service(f"https://www.example.org,{origin}").returncode == 0
+    assert (cors_map.stat().st_ino, cors_map.read_text(),
+            len(calls.read_text())) == before, "an unchanged list was written again"
+    bad = start_service("https://www.example.org/<script>")
+    assert bad.returncode == 1 and "not an origin" in bad.stderr, bad
+    assert cors_map.read_text() == before[1]
+    assert cors_on_413(port, name, cert, origin) == origin
