@@ -86,6 +86,16 @@ READING = [
      505, "html", "HTTP version not supported"),
     ("broken-line-libcal", b"GET /1.1/events/%00 HTTP/1.1\r\nHost: x\r\n",
      400, "json", "bad_request"),
+    # A method token nginx cannot parse stops it before the path: the path
+    # is still the request line's.
+    ("bad-method-api", b"GE/T /api/v1/events HTTP/1.1\r\nHost: x\r\n",
+     400, "json", "bad_request"),
+    ("lowercase-method-libcal", b"get /1.1/events HTTP/1.1\r\nHost: x\r\n",
+     400, "json", "bad_request"),
+    ("bad-method-healthz", b"G@T /healthz HTTP/1.1\r\nHost: x\r\n",
+     400, "json", "bad_request"),
+    ("bad-method-page", b"GE/T /events HTTP/1.1\r\nHost: x\r\n",
+     400, "html", "Bad request"),
 ]
 
 
