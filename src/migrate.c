@@ -5,7 +5,10 @@
  *   sql/NNN_*.sql       what holds data (tables, columns, constraints,
  *                       indexes, roles).  Applied once each, in order, each in
  *                       its own transaction, recorded in eventbox.migrations;
- *                       applied versions are skipped.
+ *                       applied versions are skipped.  A file is known by its
+ *                       name after the number too: one renumbered after a
+ *                       release applied it is not applied again
+ *                       (renumbered() below).
  *   sql/rules/NN_*.sql  the one current definition of every function,
  *                       trigger, view and grant.  After the numbered files,
  *                       all of them are re-applied, in name order, in one
@@ -188,6 +191,102 @@ done:
 	return rc;
 }
 
+/* sql with one parameter, or none when param is NULL; *out gets the result. */
+static int
+exec_params_ok(PGconn *c, const char *sql, const char *param, PGresult **out)
+{
+	const char	*vals[1] = { param };
+	PGresult	*r;
+	int		 ok;
+
+	r = PQexecParams(c, sql, param != NULL, NULL, vals, NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok)
+		log_warnx("%s", PQerrorMessage(c));
+	if (ok && out != NULL)
+		*out = r;
+	else
+		PQclear(r);
+	return ok;
+}
+
+/*
+ * Three numbered files were renumbered after releases had applied them:
+ * 025_question_positions.sql is 024, 027_holds_end_by_start.sql is 025 and
+ * 027_moved_events.sql is 026.  Applied by number alone, a database that
+ * recorded one under its old number ran it again under the new one (026
+ * failed there: its table exists, and no later release could start), and
+ * its old number stayed taken, so the next file given that number would
+ * have been skipped without a word.
+ *
+ * So before the numbered files run, in one transaction: a record whose name
+ * is no file in names (newline-separated) gives way; it takes the number
+ * and name of the one file that has the same name after the number, when
+ * that file has no record of its own; else it keeps its number if no file
+ * has it (a file since removed), and is dropped if one does (a file applied
+ * again under its new number, or a number given to another file).
+ */
+static int
+renumbered(PGconn *c, const char *names)
+{
+	PGresult	*r = NULL;
+	int		 i, ok;
+
+	if (!exec_ok(c, "BEGIN"))
+		return -1;
+	/* The records of no file, out of the numbers' way. */
+	ok = exec_params_ok(c, "UPDATE eventbox.migrations SET version = -version"
+	    " WHERE version > 0"
+	    " AND name <> ALL (string_to_array($1::text, E'\\n'))", names, &r);
+	if (!ok || strcmp(PQcmdTuples(r), "0") == 0) {
+		PQclear(r);
+		exec_ok(c, ok ? "COMMIT" : "ROLLBACK");
+		return ok ? 0 : -1;
+	}
+	PQclear(r);
+	r = NULL;
+	ok = exec_params_ok(c, "WITH f AS ("
+	    "  SELECT n AS name, substr(n, 5) AS word"
+	    "    FROM unnest(string_to_array($1::text, E'\\n')) AS n),"
+	    " moved AS ("
+	    "  SELECT DISTINCT ON (f.name) m.version AS parked, m.name AS was,"
+	    "         f.name"
+	    "    FROM eventbox.migrations m JOIN f ON substr(m.name, 5) = f.word"
+	    "   WHERE m.version < 0"
+	    "     AND NOT EXISTS (SELECT 1 FROM eventbox.migrations x"
+	    "                      WHERE x.name = f.name)"
+	    "     AND (SELECT count(*) FROM f g WHERE g.word = f.word) = 1"
+	    "   ORDER BY f.name, m.version)"
+	    " UPDATE eventbox.migrations m"
+	    "    SET version = substr(moved.name, 1, 3)::integer, name = moved.name"
+	    "   FROM moved WHERE m.version = moved.parked"
+	    " RETURNING moved.was, m.name", names, &r);
+	for (i = 0; ok && i < PQntuples(r); i++)
+		log_info("%s was applied as %s: recorded under its new number",
+		    PQgetvalue(r, i, 1), PQgetvalue(r, i, 0));
+	PQclear(r);
+	r = NULL;
+	ok = ok && exec_params_ok(c, "UPDATE eventbox.migrations m"
+	    " SET version = -m.version WHERE m.version < 0"
+	    " AND -m.version <> ALL (SELECT substr(n, 1, 3)::integer"
+	    "   FROM unnest(string_to_array($1::text, E'\\n')) AS n)"
+	    " AND NOT EXISTS (SELECT 1 FROM eventbox.migrations x"
+	    "                  WHERE x.version = -m.version)", names, NULL);
+	ok = ok && exec_params_ok(c, "DELETE FROM eventbox.migrations"
+	    " WHERE version < 0 RETURNING name", NULL, &r);
+	for (i = 0; ok && i < PQntuples(r); i++)
+		log_warnx("the record of %s is dropped: no file has that name"
+		    " and another has its number (it was applied again under"
+		    " a new one, or removed)", PQgetvalue(r, i, 0));
+	PQclear(r);		/* NULL when a statement failed */
+	if (!ok || !exec_ok(c, "COMMIT")) {
+		exec_ok(c, "ROLLBACK");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 last_rules_checksum(PGconn *c, char *out, size_t outsz)
 {
@@ -303,9 +402,9 @@ done:
 int
 cmd_migrate(int argc, char **argv)
 {
-	PGconn		*c;
 	char		*names[MAX_MIGRATIONS];
-	struct buf	 rules = BUF_INIT;
+	struct buf	 rules = BUF_INIT, all = BUF_INIT;
+	PGconn		*c = NULL;
 	int		 n, i;
 	int		 rc = 1;
 
@@ -315,6 +414,14 @@ cmd_migrate(int argc, char **argv)
 	log_init("eventbox-migrate", cfg.log_file);
 	if ((n = list_dir(cfg.sql_dir, migration_name, names)) == -1)
 		fatal("EVENTBOX_SQL_DIR %s", cfg.sql_dir);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strncmp(names[i - 1], names[i], 3) == 0) {
+			log_warnx("%s and %s have one number; renumber the new"
+			    " one", names[i - 1], names[i]);
+			goto done;
+		}
+		buf_printf(&all, "%s%s", i > 0 ? "\n" : "", names[i]);
+	}
 	buf_printf(&rules, "%s/" RULES_SUBDIR, cfg.sql_dir);
 
 	if ((c = db_connect(cfg.dsn, "eventbox migrate")) == NULL)
@@ -325,6 +432,8 @@ cmd_migrate(int argc, char **argv)
 	    !exec_ok(c, "CREATE TABLE IF NOT EXISTS eventbox.migrations ("
 	    " version integer PRIMARY KEY, name text NOT NULL,"
 	    " applied_at timestamptz NOT NULL DEFAULT now())"))
+		goto done;
+	if (renumbered(c, buf_str(&all)) == -1)
 		goto done;
 	for (i = 0; i < n; i++)
 		if (apply(c, cfg.sql_dir, names[i]) == -1)
@@ -340,5 +449,6 @@ done:
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	buf_free(&rules);
+	buf_free(&all);
 	return rc;
 }

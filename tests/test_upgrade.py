@@ -9,6 +9,8 @@ layout did (its own binary, built from git history, migrating with its own
 sql/), fills every table, upgrades it with this tree's binary, and checks
 that every row is still there, that its schema is exactly a fresh
 install's, and that the seat rules still hold under concurrent load.
+Databases of the releases around the renumbered migrations (024-026) are
+made from those trees' sql/ alone and upgraded the same way.
 """
 import glob
 import json
@@ -331,14 +333,23 @@ def test_an_old_database_keeps_every_row_through_the_upgrade(upgraded):
     assert set(outbox) == {"pending", "sent", "failed"}
 
 
-def test_an_upgraded_database_has_exactly_a_fresh_installs_schema(upgraded, databases):
+@pytest.fixture(scope="module")
+def fresh_schema(databases):
     fresh = databases()
     out = migrate(BIN, fresh, SQL)
     assert "applied 001_core.sql" in out.stderr
-    old, new = schema(upgraded["name"]), schema(fresh)
-    only_old = [s for s in old if s not in new]
-    only_new = [s for s in new if s not in old]
+    return schema(fresh)
+
+
+def same_schema(dbname, fresh):
+    old = schema(dbname)
+    only_old = [s for s in old if s not in fresh]
+    only_new = [s for s in fresh if s not in old]
     assert (only_old, only_new) == ([], [])
+
+
+def test_an_upgraded_database_has_exactly_a_fresh_installs_schema(upgraded, fresh_schema):
+    same_schema(upgraded["name"], fresh_schema)
 
 
 def test_the_seat_rules_hold_under_concurrent_load_on_an_upgraded_database(upgraded):
@@ -510,3 +521,128 @@ def test_the_field_checks_are_inlined_and_refuse_what_register_refuses(upgraded)
                    " SELECT id, %s, 'a@b.org', 'cancelled' FROM eventbox.events LIMIT 1",
              "x" * 201)
     assert e.value.diag.constraint_name == "registrations_name_check"
+
+
+# --- the releases around a renumbering ----------------------------------------------
+#
+# Three numbered files were renumbered after releases had applied them, and
+# 027_moved_events.sql (now 026) was changed after its first release
+# (src/migrate.c, renumbered(); sql/027_old_release_repairs.sql).  Each
+# chain below makes a database with the sql/ of older trees from git history,
+# in turn, as those releases' `eventbox migrate` did (the first: held places
+# counted by 020 under the old audit trigger, then numbers 25 and 27 taken by
+# the files later renumbered, then the upgrade by number that ran 024 again;
+# the second: 027 taken by moved events, without outbox.reminder_for).
+# Their migrate kept the same records as this tree's does for files that
+# were never renumbered, so this tree's binary runs their files: seconds,
+# where building each tree would take minutes.
+
+HELD_UNCOUNTED = "fc34aa4"      # confirm by email (012), before 020_held_counts.sql
+BEFORE_RENUMBERING = "e9cb811"  # 025_question_positions.sql, 027_holds_end_by_start.sql
+FIRST_MOVED_EVENTS = "577ae47"  # 027_moved_events.sql, without outbox.reminder_for
+BY_NUMBER = "5615d69"           # 026_moved_events.sql; its migrate knew files by number only
+
+
+@pytest.fixture(scope="module")
+def tree_sql(tmp_path_factory):
+    made = {}
+
+    def get(commit):
+        if commit not in made:
+            d = tmp_path_factory.mktemp("sql-" + commit)
+            archive = subprocess.run(["git", "-C", ROOT, "archive", commit, "sql"],
+                                     capture_output=True, timeout=120)
+            assert archive.returncode == 0, archive.stderr.decode()
+            subprocess.run(["tar", "-x", "-C", str(d)], input=archive.stdout, check=True)
+            made[commit] = str(d / "sql")
+        return made[commit]
+    return get
+
+
+def fill_held(conn):
+    """A seat and a waiting place held for addresses not yet confirmed."""
+    rows(conn, "INSERT INTO eventbox.events (slug, title, capacity, status, starts_at, ends_at,"
+               " confirmation_required, hold_minutes) VALUES ('upg-held', 'Held', 1, 'published',"
+               " now() + interval '9 days', now() + interval '9 days 1 hour', true, 60)")
+    for i in range(2):
+        assert rows(conn, "SELECT outcome FROM eventbox.register('upg-held', %s, %s, NULL, 'web')",
+                    f"Held {i}", f"held{i}@example.org") == [("pending",)]
+
+
+def migrate_by_number(conn, sql_dir):
+    """What `eventbox migrate` did before it knew a file by its name: each
+    number not recorded applied, under whatever name it had been recorded
+    (its rules are left to the next migrate)."""
+    done = {v for (v,) in rows(conn, "SELECT version FROM eventbox.migrations")}
+    for path in sorted(glob.glob(os.path.join(sql_dir, "[0-9][0-9][0-9]_*.sql"))):
+        name = os.path.basename(path)
+        if int(name[:3]) not in done:
+            with conn.cursor() as cur:
+                cur.execute(open(path).read())
+            rows(conn, "INSERT INTO eventbox.migrations (version, name) VALUES (%s, %s)",
+                 int(name[:3]), name)
+
+
+def counters_only(entry):
+    """An audit entry that only moved held counters: 020's UPDATE, audited
+    by the release it upgraded."""
+    d = json.loads(entry)
+    keys = set(d["details"]) - {"was"}
+    return d["action"] == "event_updated" and bool(keys) and \
+        keys <= {"held_confirmed_count", "held_waitlisted_count"}
+
+
+@pytest.mark.parametrize("chain", [
+    (HELD_UNCOUNTED, BEFORE_RENUMBERING, BY_NUMBER),
+    (FIRST_MOVED_EVENTS,),
+], ids=["held-027-holds-by-number", "027-moved-events"])
+def test_a_database_from_around_a_renumbering_upgrades_in_place(chain, databases, tree_sql,
+                                                                fresh_schema):
+    name = databases()
+    conn = owner(name)
+    for i, tree in enumerate(chain):
+        if i > 0 and tree == BY_NUMBER:
+            migrate_by_number(conn, tree_sql(tree))
+            continue
+        migrate(BIN, name, tree_sql(tree))
+        if tree == HELD_UNCOUNTED:
+            fill_held(conn)
+    before = snapshot(conn)
+    out = migrate(BIN, name, SQL)
+    # each file is recorded once, under its own number; 027 is applied,
+    # though an older file had held its number
+    files = sorted(os.path.basename(p) for p in glob.glob(os.path.join(SQL, "[0-9]*_*.sql")))
+    assert rows(conn, "SELECT version, name FROM eventbox.migrations ORDER BY version") == \
+        [(int(f[:3]), f) for f in files], out.stderr
+    assert "applied 027_old_release_repairs.sql" in out.stderr, out.stderr
+    same_schema(name, fresh_schema)
+    after = snapshot(conn)
+    for table, old in before.items():
+        if table in ("migrations", "rules_applied"):
+            continue
+        old = sorted(json.dumps(json.loads(r), sort_keys=True) for r in old)
+        new = kept_columns(after[table], old)
+        if table == "audit_log":
+            # the entries 020 made up are gone, nothing else
+            assert set(new) <= set(old)
+            assert all(counters_only(r) for r in set(old) - set(new))
+            assert not any(counters_only(r) for r in new)
+            old = new
+        assert new == old, table
+    if HELD_UNCOUNTED in chain:
+        assert sum(map(counters_only, before["audit_log"])) == 1
+        assert rows(conn, "SELECT held_confirmed_count, held_waitlisted_count"
+                          " FROM eventbox.events WHERE slug = 'upg-held'") == [(1, 1)]
+    conn.close()
+
+
+def test_two_migrations_with_one_number_stop_migrate(tmp_path):
+    sql = copy_sql(tmp_path)
+    with open(sql / "027_another.sql", "w") as f:
+        f.write("SELECT 1;\n")
+    e = dict(os.environ, EVENTBOX_DSN="host=/nonexistent dbname=none", EVENTBOX_SQL_DIR=str(sql),
+             EVENTBOX_LOG_FILE="")
+    out = subprocess.run([BIN, "migrate"], env=e, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "027_another.sql and 027_old_release_repairs.sql have one number" in out.stderr, \
+        out.stderr
