@@ -245,6 +245,28 @@ def fill(conn):
       " SELECT id, 'Gone', 'gone@example.org', 'confirmed' FROM eventbox.events"
       " WHERE slug = 'upg-past'")
     q("SELECT eventbox.purge(30)")
+    # what the old release took at psql and today's row rules refuse: a
+    # start in year 99, registration "closing" in 9999, a control character
+    # in a description, an event created cancelled; and a link typed as a
+    # name (the service refuses it now)
+    for slug, cols, vals in (
+            ("upg-year99", "starts_at, ends_at",
+             "'0099-06-01 10:00+00', '0099-06-01 11:00+00'"),
+            ("upg-far", "starts_at, ends_at, registration_closes_at",
+             "now() + interval '5 days', now() + interval '5 days 1 hour',"
+             " '9999-12-31 00:00+00'"),
+            ("upg-bell", "starts_at, ends_at, description",
+             "now() + interval '6 days', now() + interval '6 days 1 hour', 'Ding' || chr(7)")):
+        q(f"INSERT INTO eventbox.events (slug, title, capacity, status, {cols})"
+          f" VALUES ('{slug}', 'Old rules', 5, 'published', {vals})")
+        q("INSERT INTO eventbox.registrations (event_id, name, email, status)"
+          " SELECT id, 'Kept', %s, 'confirmed' FROM eventbox.events WHERE slug = %s",
+          f"kept@{slug}.example.org", slug)
+    q("INSERT INTO eventbox.events (slug, title, capacity, status, starts_at, ends_at)"
+      " VALUES ('upg-born-cancelled', 'Born cancelled', 5, 'cancelled',"
+      " now() + interval '7 days', now() + interval '7 days 1 hour')")
+    q("SELECT * FROM eventbox.register('upg-far', 'Gift card at https://lure.example/x',"
+      " 'victim@example.org', NULL, 'api')")
     # plain-SQL event edits by staff, audited by trigger
     q("UPDATE eventbox.events SET title = 'Upgrade, renamed' WHERE slug = 'upg-members'")
     q("INSERT INTO eventbox.events (slug, title, capacity, starts_at, ends_at)"
@@ -521,6 +543,33 @@ def test_the_field_checks_are_inlined_and_refuse_what_register_refuses(upgraded)
                    " SELECT id, %s, 'a@b.org', 'cancelled' FROM eventbox.events LIMIT 1",
              "x" * 201)
     assert e.value.diag.constraint_name == "registrations_name_check"
+
+
+def test_an_old_event_todays_rules_refuse_says_what_to_fix_and_can_be_cancelled(upgraded):
+    """Rows the old release took and today's row rules refuse (fill()):
+    a change to such an event names the rule it breaks, with the hint staff
+    need, whatever column it changes; its cancellation, which writes none
+    of those values, goes through and tells its registrants."""
+    conn = upgraded["conn"]
+    for slug, rule in (("upg-year99", "events_times_in_range"),
+                       ("upg-far", "events_times_in_range"),
+                       ("upg-bell", "events_description_check"),
+                       ("upg-born-cancelled", "cancelled_stays_cancelled")):
+        with pytest.raises(psycopg2.errors.CheckViolation) as e:
+            rows(conn, "UPDATE eventbox.events SET title = 'Renamed' WHERE slug = %s", slug)
+        assert e.value.diag.constraint_name == rule, slug
+        if rule != "events_description_check":
+            assert e.value.diag.message_hint, slug
+    for slug in ("upg-year99", "upg-far", "upg-bell"):
+        live = rows(conn, "SELECT count(*) FROM eventbox.registrations r JOIN eventbox.events e"
+                          " ON e.id = r.event_id WHERE e.slug = %s AND r.status <> 'cancelled'",
+                    slug)[0][0]
+        assert live >= 1
+        assert rows(conn, "SELECT outcome, affected FROM eventbox.set_status(%s, 'cancelled')",
+                    slug) == [("ok", live)], slug
+        assert rows(conn, "SELECT count(*) FROM eventbox.outbox o JOIN eventbox.events e"
+                          " ON e.id = o.event_id WHERE e.slug = %s AND o.kind = 'event_cancelled'",
+                    slug) == [(live,)], slug
 
 
 # --- the releases around a renumbering ----------------------------------------------
