@@ -333,13 +333,29 @@ confirm_plea(struct body *b, const struct mail_msg *m)
 	buf_free(&line);
 }
 
+/*
+ * The name the email greets and addresses: none when it is not a plain
+ * name (name_plain(): it holds a link or an address).  The service refuses
+ * such names, but a registration an older release took, or one staff typed
+ * at psql, may hold one, and the email would carry its text from the
+ * consortium's domain to the address typed (SECURITY.md).
+ */
+static const char *
+greeted(const struct mail_msg *m)
+{
+	return name_plain(m->to_name, strlen(m->to_name)) ? m->to_name : "";
+}
+
 static void
 write_body(struct body *b, const struct mail_msg *m)
 {
 	int	 has_token = *m->token != '\0';
 
 	buf_adds(&b->html, "<p>");
-	say1(b, _("Hello {name},"), "name", m->to_name);
+	if (*greeted(m) != '\0')
+		say1(b, _("Hello {name},"), "name", greeted(m));
+	else
+		say(b, _("Hello,"));
 	para(b);
 
 	switch (m->kind) {
@@ -588,7 +604,7 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 
 	mime_date(out, m->date);
 	mime_header_address(out, "From", buf_str(&from_name), from_addr);
-	mime_header_address(out, "To", m->to_name, m->to_email);
+	mime_header_address(out, "To", greeted(m), m->to_email);
 	mime_header_text(out, "Subject", subject.data);
 	buf_printf(out, "Message-ID: %s\r\n", m->message_id);
 	buf_adds(out, "MIME-Version: 1.0\r\n"

@@ -349,11 +349,10 @@ test_encodings(void)
 
 	/* ASCII with quotes stays one quoted string. */
 	sample(&m, MAIL_CANCELLED);
-	m.to_name = "Mal \"x\" <evil@example.net>";
+	m.to_name = "Mal \"x\" <evil>";
 	CHECK("compose", mail_compose(&out, &m) == 0);
 	CHECK("quoted display name", strstr(out.data,
-	    "To: \"Mal \\\"x\\\" <evil@example.net>\" <zoe@example.org>\r\n")
-	    != NULL);
+	    "To: \"Mal \\\"x\\\" <evil>\" <zoe@example.org>\r\n") != NULL);
 	buf_free(&out);
 
 	CHECK("address of Name <a@b>", mail_address("Name <a@b.org>", addr,
@@ -763,6 +762,40 @@ test_plea_without_a_waiting_list(void)
 	buf_free(&text);
 }
 
+/*
+ * A name that is a link or an address (a registration an older release
+ * took, or staff typed at psql) is neither greeted nor the display name:
+ * the email would carry the text to whatever address was typed.
+ */
+static void
+test_names_that_are_messages(void)
+{
+	static const char *const lures[] = {
+		"Claim your $500 gift card at https://lure.example/x",
+		"Gift card: www.lure.example", "write to prize@lure.example",
+	};
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(lures) / sizeof(lures[0]); i++) {
+		sample(&m, MAIL_REMINDER);
+		m.to_name = lures[i];
+		CHECK("compose", mail_compose(&out, &m) == 0);
+		CHECK("greeted without the name", strstr(out.data,
+		    "Hello,\r\n") != NULL);
+		CHECK("addressed without the name", strstr(out.data,
+		    "\r\nTo: <zoe@example.org>\r\n") != NULL);
+		CHECK("the text is nowhere", strstr(out.data, "lure") == NULL);
+		buf_reset(&out);
+	}
+	sample(&m, MAIL_REMINDER);
+	CHECK("compose", mail_compose(&out, &m) == 0);
+	CHECK("a person's name is greeted", strstr(out.data,
+	    "Hello Zo") != NULL);
+	buf_free(&out);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -777,6 +810,7 @@ main(int argc, char **argv)
 	test_cancelled_removes_the_entry();
 	test_cancelled_by_staff();
 	test_plea_without_a_waiting_list();
+	test_names_that_are_messages();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -370,13 +370,14 @@ def test_header_breaking_names_never_reach_a_header(api, db, make_event, smtp,
     slug = make_event()
     quoted = addr("quote")
     # Quotes and angle brackets are fine in a name: they stay in the name.
-    # (An address in one is refused by the API, validate.c's name_plain();
-    # the outbox row below carries one as staff's plain SQL could.)
+    # (An address in one is refused by the API, validate.c's name_plain(),
+    # and no email shows it, mail_unit.c; the outbox row below carries the
+    # brackets as staff's plain SQL could.)
     assert api.register(slug, 'Mal "x" <evil@example.net>, Eve', quoted
                         ).status == 422
     db.all("INSERT INTO eventbox.outbox (kind, event_id, email, name, token)"
            " SELECT 'confirmed', id, %s, %s, %s FROM eventbox.events"
-           " WHERE slug = %s", quoted, 'Mal "x" <evil@example.net>, Eve',
+           " WHERE slug = %s", quoted, 'Mal "x" <evil.example.net>, Eve',
            str(uuid.uuid4()), slug)
     # CR/LF can't come in through the API (422); put one in the outbox the
     # way a future bug might, and the mailer must refuse to send it.
@@ -391,7 +392,7 @@ def test_header_breaking_names_never_reach_a_header(api, db, make_event, smtp,
     server.wait_for([quoted])
     (m,) = server.to(quoted)
     assert [a.addr_spec for a in m["To"].addresses] == [quoted]
-    assert m["To"].addresses[0].display_name == 'Mal "x" <evil@example.net>, Eve'
+    assert m["To"].addresses[0].display_name == 'Mal "x" <evil.example.net>, Eve'
     rows = wait_rows(db, slug, lambda rs: all(r[1] != "pending" for r in rs))
     assert rows[-1][1:2] + rows[-1][5:] == ("failed", 1, "unsafe header value")
     assert server.to(crlf) == []
