@@ -83,7 +83,7 @@ int		 local_time_parse(const char *, struct local_time *);
  * current language, with its catalogue's formats and names. */
 void		 i18n_date(struct buf *, const struct local_time *);
 void		 i18n_time(struct buf *, const struct local_time *);
-/* "Wednesday, December 16, 2026, 2:00pm - 3:00pm Eastern Time": what
+/* "Wednesday, December 16, 2026, 2:00pm to 3:00pm Eastern Time": what
  * eventbox.human_when() says in English, in the current language. */
 int		 i18n_when(struct buf *, const char *start, const char *end,
 		    const char *tz);

@@ -230,7 +230,7 @@ i18n_when(struct buf *b, const char *start, const char *end, const char *tz)
 	struct local_time	 s, e;
 	struct buf		 d1 = BUF_INIT, t1 = BUF_INIT, d2 = BUF_INIT,
 				 t2 = BUF_INIT, z = BUF_INIT;
-	const char		*kv[10];
+	const char		*kv[12];
 
 	if (local_time_parse(start, &s) == -1 ||
 	    local_time_parse(end, &e) == -1)
@@ -250,13 +250,17 @@ i18n_when(struct buf *b, const char *start, const char *end, const char *tz)
 	kv[7] = buf_str(&t2);
 	kv[8] = "zone";
 	kv[9] = buf_str(&z);
+	/* The pages' word between two times (page_when()): " - " is read
+	 * out as nothing, or as "dash". */
+	kv[10] = "to";
+	kv[11] = C_("time range", "to");
 	if (s.year == e.year && s.month == e.month && s.day == e.day)
 		/* TRANSLATORS: an event's time in an email; keep the names
-		 * in braces. */
-		i18n_fill(b, _("{date}, {start} - {end} {zone}"), kv, 10);
+		 * in braces ({to} is msgctxt "time range" "to"). */
+		i18n_fill(b, _("{date}, {start} {to} {end} {zone}"), kv, 12);
 	else
-		i18n_fill(b, _("{date}, {start} - {end_date}, {end} {zone}"), kv,
-		    10);
+		i18n_fill(b, _("{date}, {start} {to} {end_date}, {end} {zone}"),
+		    kv, 12);
 	buf_free(&d1);
 	buf_free(&t1);
 	buf_free(&d2);

@@ -177,7 +177,7 @@ lang_query(void)
 	return strcmp(i18n_lang(), "en") != 0 ? "?lang=" : "";
 }
 
-/* "Wednesday, December 16, 2026, 2:00pm - 3:00pm Eastern Time" in the
+/* "Wednesday, December 16, 2026, 2:00pm to 3:00pm Eastern Time" in the
  * email's language; what eventbox.human_when() said if the times are
  * missing (a mail_msg built by hand). */
 static const char *

@@ -178,14 +178,14 @@ test_dates(void)
 	i18n_when(&b, "20261216T140000", "20261216T150000",
 	    "America/New_York");
 	CHECK("English reads as eventbox.human_when()", strcmp(b.data,
-	    "Wednesday, December 16, 2026, 2:00pm - 3:00pm Eastern Time") ==
+	    "Wednesday, December 16, 2026, 2:00pm to 3:00pm Eastern Time") ==
 	    0);
 	buf_reset(&b);
 	i18n_use("es");
 	i18n_when(&b, "20261216T140000", "20261216T150000",
 	    "America/New_York");
 	CHECK("Spanish dates from the catalogue", strcmp(b.data,
-	    "miércoles, 16 de diciembre de 2026, 14:00–15:00 (hora del Este)")
+	    "miércoles, 16 de diciembre de 2026, 14:00 a 15:00 (hora del Este)")
 	    == 0);
 	buf_reset(&b);
 	i18n_zone(&b, "Europe/Paris");

@@ -232,7 +232,7 @@ def test_a_spanish_patron_s_emails_promotion_and_notice_are_spanish(
     when = re.search(r"Cuándo: (.*)", body(promo, "plain")).group(1).strip()
     assert re.fullmatch(r"(lunes|martes|miércoles|jueves|viernes|sábado|"
                         r"domingo), \d{1,2} de [a-z]+ de \d{4}, "
-                        r"\d\d:\d\d–\d\d:\d\d \(hora del Este\)", when), when
+                        r"\d\d:\d\d a \d\d:\d\d \(hora del Este\)", when), when
     _, first = vevent(attachment(promo)[1])
 
     # Staff move the event by an hour: the notice is in Spanish, with the

@@ -254,7 +254,7 @@ def test_the_confirmation_has_headers_both_parts_the_ics_and_the_link(
     text, html = body(conf, "plain"), body(conf, "html")
     when = db.value("SELECT eventbox.human_when(starts_at, ends_at, timezone)"
                     " FROM eventbox.events WHERE slug = %s", slug)
-    assert re.fullmatch(r"\w+day, \w+ \d{1,2}, \d{4}, \d{1,2}:\d\d[ap]m - "
+    assert re.fullmatch(r"\w+day, \w+ \d{1,2}, \d{4}, \d{1,2}:\d\d[ap]m to "
                         r"\d{1,2}:\d\d[ap]m Eastern Time", when), when
     for part in (text, html):
         assert when in part

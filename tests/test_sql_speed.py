@@ -283,10 +283,11 @@ def test_the_event_read_calls_no_sql_function_planned_per_call(db, make_event):
 
 
 # human_when() before it was made inlinable (sql/rules/20_time.sql), its
-# body verbatim with human_zone()'s, as the reference.
+# body verbatim with human_zone()'s, as the reference; but for the word
+# between the two times, " to " since the mails say it as the pages do.
 HUMAN_WHEN_FIRST = """
     SELECT to_char(s, 'FMDay, FMMonth FMDD, YYYY, ')
-        || lower(to_char(s, 'FMHH12:MIam')) || ' - '
+        || lower(to_char(s, 'FMHH12:MIam')) || ' to '
         || CASE WHEN s::date = e::date THEN ''
                 ELSE to_char(e, 'FMDay, FMMonth FMDD, YYYY, ') END
         || lower(to_char(e, 'FMHH12:MIam')) || ' ' || CASE tz

@@ -179,7 +179,8 @@ AS $$ SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"') $$;
 ------------------------------------------------------------------------------
 -- The wording of the mails.
 
--- "Wednesday, December 16, 2026, 2:00pm - 3:00pm Eastern Time"
+-- "Wednesday, December 16, 2026, 2:00pm to 3:00pm Eastern Time", as the pages
+-- word it (src/page_layout.c, page_when()).
 -- Neither this nor human_when() is STRICT, nor has a FROM: PostgreSQL
 -- inlines a SQL function only then (a NULL argument still gives NULL), and
 -- the mailer words every message with them; run through the function
@@ -206,7 +207,7 @@ RETURNS text
 LANGUAGE sql STABLE
 AS $$
     SELECT to_char(starts AT TIME ZONE tz, 'FMDay, FMMonth FMDD, YYYY, ')
-        || lower(to_char(starts AT TIME ZONE tz, 'FMHH12:MIam')) || ' - '
+        || lower(to_char(starts AT TIME ZONE tz, 'FMHH12:MIam')) || ' to '
         || CASE WHEN (starts AT TIME ZONE tz)::date = (ends AT TIME ZONE tz)::date THEN ''
                 ELSE to_char(ends AT TIME ZONE tz, 'FMDay, FMMonth FMDD, YYYY, ') END
         || lower(to_char(ends AT TIME ZONE tz, 'FMHH12:MIam')) || ' ' || eventbox.human_zone(tz)
