@@ -128,7 +128,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT outcome, field, message"
 	    " FROM eventbox.set_questions($2::text, $3::jsonb, $1::text)" },
 	[STMT_CANCEL] = { "cancel", 1,
-	    "SELECT outcome, promoted, event_slug FROM eventbox.cancel($1::text)" },
+	    "SELECT outcome, promoted, event_slug, was_waitlisted"
+	    " FROM eventbox.cancel($1::text)" },
 	[STMT_REGISTRATION_BY_TOKEN] = { "registration_by_token", 1,
 	    "SELECT status, position, name, email, organization,"
 	    " eventbox.iso_utc(registered_at) AS registered_at, event_slug,"

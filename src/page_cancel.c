@@ -108,7 +108,7 @@ h_page_cancel_show(struct request *req, struct response *resp)
 
 /*
  * POST /cancel/{token}, form: csrf.  Cancels (or leaves the waiting list)
- * and says so: that the place went to the next person waiting when it did
+ * and says so, titled as which it was: that the place went to the next person waiting when it did
  * (cancel()'s promoted), else that it is free for someone else (no waiting
  * list, nobody on it, a waiting place left, or the event has begun).  A
  * registration cancelled already (the same POST again: a double click, a
@@ -123,7 +123,7 @@ h_page_cancel(struct request *req, struct response *resp)
 	PGresult		*res;
 	struct buf		*b = &resp->body;
 	char			 slug[SLUG_MAX + 1];
-	const char		*said;
+	const char		*said, *title;
 
 	if (html_link_form(req, resp) == -1)
 		return;
@@ -137,6 +137,9 @@ h_page_cancel(struct request *req, struct response *resp)
 	}
 	strncpy(slug, db_value(res, 0, "event_slug"), sizeof(slug) - 1);
 	slug[sizeof(slug) - 1] = '\0';
+	title = db_bool(res, 0, "was_waitlisted") ?
+	    _("You have left the waiting list") :
+	    _("Your registration is cancelled");
 	if (strcmp(db_value(res, 0, "outcome"), "already_cancelled") == 0)
 		said = _("It was already cancelled: nothing more has changed, "
 		    "and no further email is sent.");
@@ -148,7 +151,7 @@ h_page_cancel(struct request *req, struct response *resp)
 		said = _("Thank you for letting us know: your place is free for "
 		    "someone else. An email confirms the cancellation.");
 	PQclear(res);
-	html_page(resp, _("Your registration is cancelled"));
+	html_page(resp, title);
 	buf_adds(b, "<p>");
 	html_esc(b, said);
 	buf_adds(b, "</p>\n<p><a href=\"/events/");

@@ -840,7 +840,19 @@ def test_leaving_the_waiting_list_works_the_same_way(patron, db, make_event):
     assert "Leave the waiting list</button>" in r.text
     r = patron.post(f"/cancel/{token}", [("csrf", csrf_of(r))])
     assert r.status == 200
+    # Titled as what it was: no registration was cancelled, a place on the
+    # list was given up (it said "Your registration is cancelled").
+    assert "<title>You have left the waiting list" in r.text
+    assert "<h1>You have left the waiting list</h1>" in r.text
+    assert "registration is cancelled" not in r.text
     assert db.summary(slug)["waitlisted"] == 0
+    # And in Spanish.
+    other = f"w-{uuid.uuid4().hex[:8]}@example.org"
+    patron.register(slug, email=other)
+    token = db.tokens(other)[-1]
+    r = patron.get(f"/cancel/{token}?lang=es")
+    r = patron.post(f"/cancel/{token}?lang=es", [("csrf", csrf_of(r))])
+    assert r.status == 200 and "<h1>Ha salido de la lista de espera</h1>" in r.text, r
 
 
 def test_unknown_and_used_tokens_get_the_same_calm_page(patron, db, make_event):

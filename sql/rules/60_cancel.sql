@@ -51,8 +51,12 @@ $$;
 
 -- cancel: a patron's cancellation by token.  Idempotent.
 --   outcome  cancelled | already_cancelled | not_found
-CREATE OR REPLACE FUNCTION eventbox.cancel(p_token text, OUT outcome text, OUT promoted integer,
-                                OUT event_slug text)
+-- was_waitlisted: what was cancelled was a place on the waiting list (the
+-- cancel page then says the patron left the list).  (Its result grew
+-- was_waitlisted: a new result type takes a DROP first.)
+DROP FUNCTION IF EXISTS eventbox.cancel(text);
+CREATE FUNCTION eventbox.cancel(p_token text, OUT outcome text, OUT promoted integer,
+                                OUT event_slug text, OUT was_waitlisted boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -70,6 +74,8 @@ BEGIN
         RETURN;
     END IF;
     event_slug := (lock_event(v_event::text)).slug;
+    -- Under the event's lock: nobody moves it up or off the list now.
+    was_waitlisted := (SELECT r.status = 'waitlisted' FROM registrations r WHERE r.id = v_reg);
     SELECT c.outcome, c.promoted INTO outcome, promoted FROM cancel_locked(v_reg) c;
 END
 $$;
