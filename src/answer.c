@@ -168,9 +168,13 @@ db_fetch(struct request *req, struct response *resp, enum stmt s,
 {
 	PGresult	*res;
 	enum db_status	 st;
+	const char	*field, *why;
 
 	if ((st = db_query(s, nparams, values, &res)) != DB_OK) {
-		if (st == DB_CONFLICT)
+		if (st == DB_CONFLICT &&
+		    (field = db_refused_field(&why)) != NULL)
+			answer_field_error(resp, field, why);
+		else if (st == DB_CONFLICT)
 			answer_error(req, resp, 409, "conflict", "the change "
 			    "conflicts with what is stored (a limit or a rule "
 			    "of the event); nothing was changed");

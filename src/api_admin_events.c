@@ -246,7 +246,9 @@ set_status(struct request *req, struct response *resp, const char *status)
 
 /*
  * POST /api/v1/admin/events/{id}/publish: opens the event to the public.
- * 200 the event (also when already so); 404; 409 event_cancelled.
+ * 200 the event (also when already so); 404; 409 event_cancelled; 422
+ * naming a field an older release stored and today's rules refuse
+ * (set_status() refuses it naming the field: db_fetch()).
  */
 void
 h_admin_event_publish(struct request *req, struct response *resp)
@@ -256,7 +258,7 @@ h_admin_event_publish(struct request *req, struct response *resp)
 
 /*
  * POST /api/v1/admin/events/{id}/unpublish: back to a draft.  200 (also
- * when already so); 404; 409 event_cancelled.
+ * when already so); 404; 409 event_cancelled; 422 as publish.
  */
 void
 h_admin_event_unpublish(struct request *req, struct response *resp)

@@ -32,6 +32,8 @@ static int		 lock_timeout_ms, statement_timeout_ms;
 static struct timespec	 last_attempt;
 static unsigned long	 reconnects;
 static int		 slow_failure;
+/* The last failure's refusal of one field (db_refused_field()). */
+static char		 refused_field[64], refused_why[256];
 
 void
 db_init(const char *role, unsigned flags)
@@ -219,6 +221,35 @@ log_failure(enum stmt s, const PGresult *res)
 
 static enum db_status	failed(enum stmt, PGresult **);
 
+/*
+ * Keeps what a check_violation that names a column (COLUMN) says of it
+ * (DETAIL): a rule function's refusal of one field, worded for the API
+ * (set_status(), rules/70_events.sql).  PostgreSQL's own CHECKs name no
+ * column, and their DETAIL, which quotes the row, is never kept.
+ */
+static void
+note_refused_field(const PGresult *res)
+{
+	const char	*state, *col, *why;
+
+	refused_field[0] = refused_why[0] = '\0';
+	if (res == NULL ||
+	    (state = PQresultErrorField(res, PG_DIAG_SQLSTATE)) == NULL ||
+	    strcmp(state, "23514") != 0 ||
+	    (col = PQresultErrorField(res, PG_DIAG_COLUMN_NAME)) == NULL ||
+	    (why = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)) == NULL)
+		return;
+	snprintf(refused_field, sizeof(refused_field), "%s", col);
+	snprintf(refused_why, sizeof(refused_why), "%s", why);
+}
+
+const char *
+db_refused_field(const char **why)
+{
+	*why = refused_why;
+	return refused_field[0] != '\0' ? refused_field : NULL;
+}
+
 /* Aborts when a caller and the statement table disagree: a bug. */
 static void
 check_call(enum stmt s, int nparams)
@@ -312,6 +343,7 @@ failed(enum stmt s, PGresult **res)
 	enum db_status	 st;
 
 	st = *res != NULL ? classify(*res) : DB_UNAVAILABLE;
+	note_refused_field(st == DB_CONFLICT ? *res : NULL);
 	if (st == DB_ERROR || st == DB_CONFLICT || st == DB_INVALID)
 		log_failure(s, *res);
 	else if (st == DB_BUSY)		/* which: "... due to lock timeout" */

@@ -159,6 +159,9 @@ int		 db_isnull(const PGresult *, int row, const char *column);
 double		 db_number(const PGresult *, int row, const char *column);
 int		 db_bool(const PGresult *, int row, const char *column);
 unsigned long	 db_reconnects(void);
+/* After a DB_CONFLICT: the field a rule function refused (a check_violation
+ * naming a column), *why what it must be; NULL when it named none. */
+const char	*db_refused_field(const char **why);
 
 PGconn		*db_connect(const char *dsn, const char *application_name);
 

@@ -548,8 +548,10 @@ def test_the_field_checks_are_inlined_and_refuse_what_register_refuses(upgraded)
 def test_an_old_event_todays_rules_refuse_says_what_to_fix_and_can_be_cancelled(upgraded):
     """Rows the old release took and today's row rules refuse (fill()):
     a change to such an event names the rule it breaks, with the hint staff
-    need, whatever column it changes; its cancellation, which writes none
-    of those values, goes through and tells its registrants."""
+    need, whatever column it changes; set_status() will not publish or
+    unpublish it but names the field and how to correct it; its
+    cancellation, which writes none of those values, goes through and tells
+    its registrants."""
     conn = upgraded["conn"]
     for slug, rule in (("upg-year99", "events_times_in_range"),
                        ("upg-far", "events_times_in_range"),
@@ -560,6 +562,20 @@ def test_an_old_event_todays_rules_refuse_says_what_to_fix_and_can_be_cancelled(
         assert e.value.diag.constraint_name == rule, slug
         if rule != "events_description_check":
             assert e.value.diag.message_hint, slug
+    # Publishing or unpublishing it is refused naming the field, in the
+    # API's words, and saying how to correct it (it was the row rule's
+    # refusal, with no hint for a control character; the API's 409
+    # conflict named nothing).
+    for slug, field in (("upg-year99", "starts_at"), ("upg-far", "registration_closes_at"),
+                        ("upg-bell", "description")):
+        with pytest.raises(psycopg2.errors.CheckViolation) as e:
+            rows(conn, "SELECT * FROM eventbox.set_status(%s, 'draft')", slug)
+        diag = e.value.diag
+        assert diag.column_name == field, slug
+        assert field in diag.message_primary and diag.message_detail in diag.message_primary
+        assert "save_event" in diag.message_hint and "cancel" in diag.message_hint, slug
+        assert rows(conn, "SELECT status FROM eventbox.events WHERE slug = %s",
+                    slug) == [("published",)]
     for slug in ("upg-year99", "upg-far", "upg-bell"):
         live = rows(conn, "SELECT count(*) FROM eventbox.registrations r JOIN eventbox.events e"
                           " ON e.id = r.event_id WHERE e.slug = %s AND r.status <> 'cancelled'",

@@ -62,6 +62,72 @@ CREATE OR REPLACE FUNCTION eventbox.time_in_range(p_at timestamptz) RETURNS bool
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT p_at BETWEEN '1970-01-02 00:00+00' AND '9998-12-31 00:00+00' $$;
 
+-- event_problem: the first of an event's fields (in the API's order) whose
+-- value the rules below refuse, and what it must be, in the API's words;
+-- NULL when there is none.  save_event() checks
+-- the event as it would store it; set_status() the event as stored, which
+-- may hold a value an older release took (a start in year 0099, a control
+-- character in the description).
+CREATE OR REPLACE FUNCTION eventbox.event_problem(n eventbox.events, OUT field text, OUT message text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    v_out_of_range text;
+    v_multiline text;
+BEGIN
+    -- Four-digit years in every zone, and nothing before the calendars'
+    -- own epoch (an .ics VTIMEZONE starts in 1970): year 1 was taken, and
+    -- its .ics and its JSON named different years.  The first time out of
+    -- that range, in the fields' order.
+    v_out_of_range := (SELECT t.name
+                         FROM (VALUES (1, 'starts_at', n.starts_at), (2, 'ends_at', n.ends_at),
+                                      (3, 'registration_opens_at', n.registration_opens_at),
+                                      (4, 'registration_closes_at', n.registration_closes_at)
+                              ) t(ord, name, at)
+                        WHERE NOT time_in_range(t.at)
+                        ORDER BY t.ord LIMIT 1);
+    -- The one-line texts: the first with a control character (a line
+    -- break, a BEL, which the Atom feed and the .ics may not carry).
+    v_multiline := (SELECT t.name
+                      FROM (VALUES (1, 'title', n.title), (2, 'presenter', n.presenter),
+                                   (3, 'location', n.location), (4, 'organizer', n.organizer),
+                                   (5, 'accessibility_contact', n.accessibility_contact)
+                           ) t(ord, name, v)
+                     WHERE t.v ~ '[[:cntrl:]]'
+                     ORDER BY t.ord LIMIT 1);
+
+    IF n.slug !~ '^[a-z0-9][a-z0-9-]{0,99}$' OR n.slug ~ '^[0-9]+$' THEN
+        field := 'slug'; message := 'lower-case letters, digits and hyphens, not only digits';
+    ELSIF n.title = '' OR length(n.title) > 300 THEN
+        field := 'title'; message := 'must be 1 to 300 characters';
+    ELSIF v_multiline IS NOT NULL THEN
+        field := v_multiline; message := 'must be one line, without control characters';
+    ELSIF length(n.description) > 20000
+          OR n.description ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN
+        field := 'description';
+        message := 'must be at most 20000 characters, without control characters but line breaks';
+    ELSIF length(n.audience) > 2000 OR n.audience ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN
+        field := 'audience';
+        message := 'must be at most 2000 characters, without control characters but line breaks';
+    ELSIF n.format NOT IN ('online', 'in_person', 'hybrid') THEN
+        field := 'format'; message := 'must be online, in_person or hybrid';
+    ELSIF n.online_url !~ '^https?://[^[:space:]]+$' THEN
+        field := 'online_url'; message := 'must be an http or https URL';
+    ELSIF v_out_of_range IS NOT NULL THEN
+        field := v_out_of_range; message := 'must be between 1970 and 9998';
+    ELSIF n.ends_at <= n.starts_at THEN
+        field := 'ends_at'; message := 'must be after starts_at';
+    ELSIF n.registration_closes_at <= n.registration_opens_at THEN
+        field := 'registration_closes_at'; message := 'must be after registration_opens_at';
+    -- Registration closes at the start at the latest (closes_at()): one
+    -- that opens later would never open, and its page say it will.
+    ELSIF n.registration_opens_at >= n.starts_at THEN
+        field := 'registration_opens_at'; message := 'must be before starts_at';
+    END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION eventbox.tg_events_row_checks() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp

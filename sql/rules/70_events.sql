@@ -86,8 +86,6 @@ DECLARE
     k text;
     v_tz text;
     v_type text;
-    v_out_of_range text;
-    v_multiline text;
     v_details jsonb;
     allowed text[] := ARRAY['slug', 'title', 'description', 'presenter', 'format', 'location',
         'online_url', 'categories', 'organizer', 'accessibility_contact', 'starts_at',
@@ -263,54 +261,10 @@ BEGIN
         RETURN;
     END;
 
-    -- Four-digit years in every zone, and nothing before the calendars'
-    -- own epoch (an .ics VTIMEZONE starts in 1970): year 1 was taken, and
-    -- its .ics and its JSON named different years.  The first time out of
-    -- that range, in the fields' order.
-    v_out_of_range := (SELECT t.name
-                         FROM (VALUES (1, 'starts_at', n.starts_at), (2, 'ends_at', n.ends_at),
-                                      (3, 'registration_opens_at', n.registration_opens_at),
-                                      (4, 'registration_closes_at', n.registration_closes_at)
-                              ) t(ord, name, at)
-                        WHERE NOT time_in_range(t.at)
-                        ORDER BY t.ord LIMIT 1);
-    -- The one-line texts: the first with a control character (a line
-    -- break, a BEL, which the Atom feed and the .ics may not carry).
-    v_multiline := (SELECT t.name
-                      FROM (VALUES (1, 'title', n.title), (2, 'presenter', n.presenter),
-                                   (3, 'location', n.location), (4, 'organizer', n.organizer),
-                                   (5, 'accessibility_contact', n.accessibility_contact)
-                           ) t(ord, name, v)
-                     WHERE t.v ~ '[[:cntrl:]]'
-                     ORDER BY t.ord LIMIT 1);
-
-    IF n.slug !~ '^[a-z0-9][a-z0-9-]{0,99}$' OR n.slug ~ '^[0-9]+$' THEN
-        field := 'slug'; message := 'lower-case letters, digits and hyphens, not only digits';
-    ELSIF n.title = '' OR length(n.title) > 300 THEN
-        field := 'title'; message := 'must be 1 to 300 characters';
-    ELSIF v_multiline IS NOT NULL THEN
-        field := v_multiline; message := 'must be one line, without control characters';
-    ELSIF length(n.description) > 20000
-          OR n.description ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN
-        field := 'description';
-        message := 'must be at most 20000 characters, without control characters but line breaks';
-    ELSIF length(n.audience) > 2000 OR n.audience ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN
-        field := 'audience';
-        message := 'must be at most 2000 characters, without control characters but line breaks';
-    ELSIF n.format NOT IN ('online', 'in_person', 'hybrid') THEN
-        field := 'format'; message := 'must be online, in_person or hybrid';
-    ELSIF n.online_url !~ '^https?://[^[:space:]]+$' THEN
-        field := 'online_url'; message := 'must be an http or https URL';
-    ELSIF v_out_of_range IS NOT NULL THEN
-        field := v_out_of_range; message := 'must be between 1970 and 9998';
-    ELSIF n.ends_at <= n.starts_at THEN
-        field := 'ends_at'; message := 'must be after starts_at';
-    ELSIF n.registration_closes_at <= n.registration_opens_at THEN
-        field := 'registration_closes_at'; message := 'must be after registration_opens_at';
-    -- Registration closes at the start at the latest (closes_at()): one
-    -- that opens later would never open, and its page say it will.
-    ELSIF n.registration_opens_at >= n.starts_at THEN
-        field := 'registration_opens_at'; message := 'must be before starts_at';
+    SELECT p.field, p.message INTO field, message FROM event_problem(n) p;
+    IF field IS NOT NULL THEN
+        outcome := 'invalid';
+        RETURN;
     ELSIF n.capacity < n.confirmed_count THEN
         outcome := 'below_confirmed';
         message := format('%s; cancel registrations before lowering the capacity below that',
@@ -322,10 +276,6 @@ BEGIN
         outcome := 'below_waiting';
         message := format('%s on the waiting list; take some off it before lowering its limit below that',
                           CASE n.waitlisted_count WHEN 1 THEN '1 person is' ELSE n.waitlisted_count || ' people are' END);
-        RETURN;
-    END IF;
-    IF field IS NOT NULL THEN
-        outcome := 'invalid';
         RETURN;
     END IF;
     IF EXISTS (SELECT 1 FROM events x WHERE x.slug = n.slug AND x.id IS DISTINCT FROM e.id) THEN
@@ -390,7 +340,12 @@ $$;
 -- set_status: publish, unpublish (back to draft) or cancel an event.
 -- Cancelling cancels every registration and queues a notice to each;
 -- publishing fills free seats from the waiting list.  A cancelled event
--- stays cancelled.
+-- stays cancelled.  An event holding a value an older release took and
+-- today's row rules refuse (event_problem()) is neither published nor
+-- made a draft until it is corrected: refused as the row rules refuse
+-- (check_violation), naming the field (COLUMN; the API answers 422 with
+-- it and DETAIL, as save_event()'s invalid) with a HINT saying how to
+-- correct it.  It can be cancelled as it is (rules/12_row_checks.sql).
 --   outcome  ok | unchanged | not_found | invalid_status | event_cancelled
 CREATE OR REPLACE FUNCTION eventbox.set_status(p_event text, p_status text, p_key text DEFAULT NULL,
                                     OUT outcome text, OUT affected integer,
@@ -403,6 +358,7 @@ AS $$
 DECLARE
     who record := staff_actor(p_key);
     e events;
+    bad record;
 BEGIN
     affected := 0;
     IF p_status IS NULL OR p_status NOT IN ('draft', 'published', 'cancelled') THEN
@@ -422,6 +378,18 @@ BEGIN
     IF e.status = 'cancelled' THEN
         outcome := 'event_cancelled';
         RETURN;
+    END IF;
+    IF p_status <> 'cancelled' THEN
+        SELECT * INTO bad FROM event_problem(e);
+        IF bad.field IS NOT NULL THEN
+            RAISE EXCEPTION 'event "%" cannot be %: its % %', e.slug,
+                  CASE p_status WHEN 'published' THEN 'published' ELSE 'made a draft' END,
+                  bad.field, bad.message
+                USING ERRCODE = 'check_violation', SCHEMA = 'eventbox', TABLE = 'events',
+                      COLUMN = bad.field, DETAIL = bad.message,
+                      HINT = format('An older release stored it. Correct it first (SELECT * FROM eventbox.save_event(%L, ''{"%s": ...}''), or PATCH in the API), then try again; cancelling the event needs no correction.',
+                                    e.slug, bad.field);
+        END IF;
     END IF;
     PERFORM audited(true);
     UPDATE events SET status = p_status WHERE id = e.id;
