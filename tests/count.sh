@@ -20,10 +20,15 @@ count() {  # count NAME RESULT-LINE ("N passed, M failed")
 }
 
 run_counted() {  # run_counted NAME COMMAND [ARGS...]: run, show, count
-	local name=$1 out rc last p f
+	local name=$1 out rc
 	shift
 	out=$("$@")
 	rc=$?
+	count_output "$name" "$rc" "$out"
+}
+
+count_output() {  # count_output NAME EXIT-STATUS OUTPUT: show, count
+	local name=$1 rc=$2 out=$3 last f
 	echo "$out"
 	last=$(tail -n 1 <<<"$out")
 	if ! grep -qE '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' <<<"$last"; then
