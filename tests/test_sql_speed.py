@@ -335,28 +335,60 @@ def test_vtimezone_a_week_at_a_time_agrees_with_a_day_at_a_time_for_every_zone(s
     whatever the session's own zone (it decides where the walk's midnights
     are).  It fails if a zone ever changes its clocks twice within a
     week."""
+    # The zones in two halves, one a connection, at once: the walks are
+    # CPU in the server, one backend each.
+    halves = 2
+    compared, differ, errors = [], [], []
+
+    def compare(half):
+        conn = connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SET timezone = %s", (session_zone,))
+                # The reference: the same function walking a day at a time.
+                cur.execute("SELECT pg_get_functiondef("
+                            "'eventbox.vtimezone(text, timestamptz[])'::regprocedure)")
+                weekly = cur.fetchone()[0]
+                assert weekly.count("interval '7 days'") == 1, weekly
+                cur.execute(weekly.replace("interval '7 days'", "interval '1 day'")
+                            .replace("FUNCTION eventbox.vtimezone(",
+                                     "FUNCTION pg_temp.vtimezone_daily("))
+                cur.execute(
+                    "SELECT count(*), coalesce(array_agg(z.name || ' ' || a.first_at)"
+                    "  FILTER (WHERE eventbox.vtimezone(z.name, ARRAY[a.first_at, a.last_at])"
+                    "         IS DISTINCT FROM pg_temp.vtimezone_daily(z.name,"
+                    "                                          ARRAY[a.first_at, a.last_at])),"
+                    "  '{}')"
+                    " FROM (SELECT name, row_number() OVER (ORDER BY name) AS n"
+                    "        FROM pg_timezone_names) z, (VALUES"
+                    " (timestamptz '2026-12-16 19:00Z', timestamptz '2026-12-16 20:00Z'),"
+                    " ('2027-03-14 07:00Z', '2027-03-14 08:00Z'),"
+                    " ('2026-06-30 23:59:59Z', '2031-06-30 23:59:59Z')) a(first_at, last_at)"
+                    " WHERE z.n %% %s = %s", (halves, half))
+                n, bad = cur.fetchone()
+                compared.append(n)
+                differ.extend(bad)
+        except Exception as e:      # noqa: BLE001 (raised below, in the test)
+            errors.append(e)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=compare, args=(h,)) for h in range(halves)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    assert differ == []
     conn = connect()
     try:
         with conn.cursor() as cur:
             cur.execute("SET timezone = %s", (session_zone,))
-            # The reference: the same function walking a day at a time.
-            cur.execute("SELECT pg_get_functiondef("
-                        "'eventbox.vtimezone(text, timestamptz[])'::regprocedure)")
-            weekly = cur.fetchone()[0]
-            assert weekly.count("interval '7 days'") == 1, weekly
-            cur.execute(weekly.replace("interval '7 days'", "interval '1 day'")
-                        .replace("FUNCTION eventbox.vtimezone(", "FUNCTION pg_temp.vtimezone_daily("))
-            cur.execute(
-                "SELECT z.name, a.first_at FROM pg_timezone_names z, (VALUES"
-                " (timestamptz '2026-12-16 19:00Z', timestamptz '2026-12-16 20:00Z'),"
-                " ('2027-03-14 07:00Z', '2027-03-14 08:00Z'),"
-                " ('2026-06-30 23:59:59Z', '2031-06-30 23:59:59Z')) a(first_at, last_at)"
-                " WHERE eventbox.vtimezone(z.name, ARRAY[a.first_at, a.last_at])"
-                "       IS DISTINCT FROM pg_temp.vtimezone_daily(z.name,"
-                "                                               ARRAY[a.first_at, a.last_at])")
-            assert cur.fetchall() == []
             cur.execute("SELECT count(*) FROM pg_timezone_names")
-            assert cur.fetchone()[0] > 400
+            zones = cur.fetchone()[0]
+            assert zones > 400
+            assert sum(compared) == 3 * zones, (compared, zones)    # each zone, each window
             cur.execute("SELECT eventbox.vtimezone('America/New_York',"
                         " ARRAY[timestamptz '2026-12-16 19:00Z', '2026-12-16 20:00Z'])")
             text = cur.fetchone()[0]
