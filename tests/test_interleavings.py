@@ -366,3 +366,64 @@ def test_a_registration_paused_behind_a_change_of_its_question_keeps_only_what_s
     assert (r.status, r.json["status"]) == (201, "confirmed"), r
     assert db.all("SELECT question_id, value FROM eventbox.answers WHERE registration_id = %s",
                   registration(db, addr)[0]) == [(photos, True)]
+
+
+# --- one working link per registration, whatever the mailers do -------------
+
+def live_links(db, reg):
+    return db.value("SELECT count(*) FROM eventbox.tokens WHERE registration_id = %s", reg)
+
+
+def is_live(db, token):
+    return db.value("SELECT EXISTS (SELECT 1 FROM eventbox.tokens"
+                    " WHERE token_hash = eventbox.token_hash(%s))", token)
+
+
+def claim_one(session):
+    """mail_claim(1) as a mailer calls it, in the session's open
+    transaction: (outbox id, token) or None."""
+    with session.conn.cursor() as cur:
+        cur.execute("SELECT id, token FROM eventbox.mail_claim(1)")
+        return cur.fetchone()
+
+
+def test_two_mailers_renewing_one_registrations_links_at_once_leave_one_working(
+        api, db, make_event):
+    """A confirmation and a note of one registration are queued, and a
+    third link issued since revoked both.  Two mailers claim one each at the
+    same moment: the first renews its link and is still sending (its
+    transaction open, as during the SMTP dialogue) when the second claims.
+    Each renewal revoked every link it saw, and neither saw the other's
+    uncommitted one, so both worked.  Now the second leaves its message for
+    a later claim, which revokes the first's link: one link works, the one
+    in the last email sent."""
+    slug = make_event()
+    ann = email("links")
+    api.register(slug, "Ann Patron", ann)
+    api.register(slug, "Ann Patron", ann)           # the note: a second link
+    reg = registration(db, ann)[0]
+    first, second = (i for (i,) in db.all(
+        "SELECT id FROM eventbox.outbox WHERE registration_id = %s ORDER BY id", reg))
+    db.value("SELECT eventbox.issue_token(%s)", reg)    # revokes both
+    # These two first in line (other tests' messages may be pending too).
+    db.all("UPDATE eventbox.outbox SET next_attempt_at = now() - interval '100 years'"
+           " + (id - %s) * interval '1 second' WHERE id IN (%s, %s)", first, first, second)
+    mailer_a, mailer_b = Held(), Held()
+    got_a = claim_one(mailer_a)
+    assert got_a[0] == first and not is_live(db, got_a[1])   # not committed yet
+    b_claims = Background(lambda: claim_one(mailer_b))
+    mailer_a.blocks(db, unless=b_claims)     # the old renewal waited for a's
+    mailer_a.run("SELECT eventbox.mail_sent(%s)", first)
+    mailer_a.commit()
+    got_b = b_claims.result()
+    mailer_b.commit()
+    if got_b is None:                         # left for a later claim
+        mailer_c = Held()
+        got_b = claim_one(mailer_c)
+        mailer_c.run("SELECT eventbox.mail_sent(%s)", second)
+        mailer_c.commit()
+    else:
+        db.all("SELECT eventbox.mail_sent(%s)", second)
+    assert got_b[0] == second
+    assert live_links(db, reg) == 1
+    assert is_live(db, got_b[1]) and not is_live(db, got_a[1])

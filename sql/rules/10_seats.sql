@@ -213,6 +213,15 @@ AS $$ SELECT sha256(convert_to(lower(p_token), 'UTF8')) $$;
 -- its own accord (a promotion, a change notice, a reminder) keeps the
 -- older ones (p_keep_older): the link in the confirmation a patron kept
 -- still cancels after staff moved the event.
+-- Revoking takes the registration's row lock first (FOR NO KEY UPDATE, as
+-- an UPDATE of the row would) and holds it to the end of the transaction:
+-- two sessions that revoke at once (two mailers renewing the links of two
+-- queued messages at claim, which takes no event lock; a repeat's note; a
+-- retry) go one after the other, the second sees the first's link once it
+-- is committed and revokes it, and one link is left working.  Without the
+-- lock, each DELETE saw only the links committed before it, and both new
+-- ones stayed.  Adding a link (p_keep_older) takes no lock: it revokes
+-- nothing, so either order leaves what the two would leave one by one.
 DROP FUNCTION IF EXISTS eventbox.issue_token(bigint, uuid);
 CREATE OR REPLACE FUNCTION eventbox.issue_token(p_registration_id bigint, p_token uuid DEFAULT NULL,
                                                 p_keep_older boolean DEFAULT false)
@@ -224,6 +233,7 @@ DECLARE
     t text := coalesce(p_token, gen_random_uuid())::text;
 BEGIN
     IF NOT p_keep_older THEN
+        PERFORM 1 FROM registrations WHERE id = p_registration_id FOR NO KEY UPDATE;
         DELETE FROM tokens WHERE registration_id = p_registration_id;
     END IF;
     INSERT INTO tokens (token_hash, registration_id) VALUES (token_hash(t), p_registration_id);

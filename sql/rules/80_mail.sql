@@ -44,7 +44,10 @@ $$;
 -- as skipped: status sent, sent_at NULL, last_error 'skipped', personal
 -- data erased.  A message whose link a newer one revoked (issue_token:
 -- one working link per registration) goes out with a new link, which in
--- turn revokes the older: the last email sent has the working link.
+-- turn revokes the older: the last email sent has the working link.  A
+-- registration whose row another session holds meanwhile (another
+-- mailer's renewal, until its message is marked) keeps such a message for
+-- a later claim.
 -- Its result grew columns (what an event_changed notice says, 014; the
 -- registrant's language and the old times to word in it, 018; whether a
 -- cancelled registration was sent a calendar entry, and whether staff
@@ -131,8 +134,23 @@ BEGIN
         END IF;
         IF o.token IS NOT NULL AND r.id IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.token_hash = token_hash(o.token)) THEN
-            o.token := issue_token(r.id);
-            UPDATE outbox SET token = o.token WHERE outbox.id = o.id;
+            -- The renewal revokes under the registration's row lock
+            -- (issue_token), held until this message is marked.  Another
+            -- mailer renewing a link of the same registration holds it
+            -- now, or a rule is changing the row: this message waits for
+            -- the next claim, which finds the other's link committed and
+            -- revokes it.  Not waited for here: a claim that waited for a
+            -- mailer's send could wait on one that waits on it.
+            PERFORM 1 FROM registrations x WHERE x.id = r.id
+                FOR NO KEY UPDATE SKIP LOCKED;
+            IF NOT FOUND THEN
+                CONTINUE;
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM tokens t
+                            WHERE t.token_hash = token_hash(o.token)) THEN
+                o.token := issue_token(r.id);
+                UPDATE outbox SET token = o.token WHERE outbox.id = o.id;
+            END IF;
         END IF;
         id := o.id;
         kind := o.kind;
