@@ -238,9 +238,12 @@ h_page_register(struct request *req, struct response *resp)
 	}
 
 	if (f[F_HONEYPOT].len > 0) {
-		/* The honeypot: a bot.  Looks like success, does nothing. */
-		out.message = N_("You are registered. A confirmation email "
-		    "with your cancellation link is on its way.");
+		/* The honeypot: a bot.  Looks like success, does nothing: the
+		 * page a person given a seat gets, which on an event that
+		 * confirms by email is "Check your email" (a bot comparing
+		 * the two would tell it was caught). */
+		registration_outcome(db_bool(ev, 0, "confirmation_required") ?
+		    "pending" : "confirmed", 0, &out);
 		result_page(resp, ev, zone, &out, 0);
 		goto done;
 	}

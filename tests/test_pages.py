@@ -594,14 +594,24 @@ def test_a_name_with_a_right_to_left_override_comes_back_to_be_mended(
     assert registrations(db, slug) == 0
 
 
+@pytest.mark.parametrize("confirms", [False, True], ids=["plain", "confirm_by_email"])
 def test_the_honeypot_looks_like_success_and_registers_nobody(patron, db,
-                                                              make_event):
-    slug = make_event()
-    real = patron.register(make_event(), name="Ann")
+                                                              make_event, confirms):
+    """The bot's answer is the page a person registering on that event
+    gets: on an event that confirms by email that is "Check your email",
+    where the honeypot said "You are registered" and told a bot comparing
+    the two that it was caught.  Only the event (its link and title)
+    differs between the two pages."""
+    slug = make_event(at="14:00", confirmation_required=confirms)
+    real = patron.register(make_event(at="14:00", confirmation_required=confirms),
+                           name="Ann")
+    assert real.status == 200, real
     r = patron.register(slug, name="Ann", website="http://spam.example")
-    assert r.status == 200
+    assert r.status == real.status
     strip = lambda t: re.sub(r"/events/[a-z0-9-]+|Test event [a-z0-9-]+", "", t)
     assert strip(r.text) == strip(real.text)
+    title = "Check your email" if confirms else "You are registered"
+    assert f"<h1>{title}</h1>" in r.text and f"<title>{title}" in r.text, r.text
     assert registrations(db, slug) == 0
 
 
