@@ -346,6 +346,10 @@ greeted(const struct mail_msg *m)
 	return name_plain(m->to_name, strlen(m->to_name)) ? m->to_name : "";
 }
 
+/* A promotion's first words, and a held registration's that moved up. */
+#define MOVED_UP	N_("Good news: a seat opened up and you have moved up " \
+    "from the waiting list. ")
+
 static void
 write_body(struct body *b, const struct mail_msg *m)
 {
@@ -360,8 +364,7 @@ write_body(struct body *b, const struct mail_msg *m)
 
 	switch (m->kind) {
 	case MAIL_PROMOTED:
-		say(b, _("Good news: a seat opened up and you have moved up "
-		    "from the waiting list. "));
+		say(b, _(MOVED_UP));
 		/* FALLTHROUGH */
 	case MAIL_CONFIRMED:
 		say(b, _("You are registered for this event."));
@@ -472,6 +475,8 @@ write_body(struct body *b, const struct mail_msg *m)
 		details(b, m);
 		break;
 	case MAIL_CONFIRM_ADDRESS:
+		if (m->moved_up)	/* the seat is held: no "registered" */
+			say(b, _(MOVED_UP));
 		confirm_plea(b, m);
 		token_link(b, m, "confirm");
 		para(b);

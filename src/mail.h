@@ -81,6 +81,9 @@ struct mail_msg {
 	/* a confirm_address's hold end in tzid, "20261216T150000"; NULL or
 	 * empty when not known */
 	const char	*held_until;
+	/* a confirm_address of a registration that moved up from the
+	 * waiting list into the seat it holds */
+	int		 moved_up;
 	/* envelope details, passed in so output is reproducible */
 	time_t		 date;
 	const char	*message_id;	/* "<...@...>" */

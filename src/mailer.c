@@ -175,6 +175,7 @@ fill_message(struct mail_msg *m, const PGresult *res, int row, char *msgid,
 	m->place_taken = strcmp(COL("place_taken"), "t") == 0;
 	m->has_waitlist = strcmp(COL("has_waitlist"), "t") == 0;
 	m->held_until = COL("held_until_local");
+	m->moved_up = strcmp(COL("moved_up"), "t") == 0;
 #undef COL
 	m->date = time(NULL);
 	uuid_generate_random(id);

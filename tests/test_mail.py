@@ -347,6 +347,70 @@ def test_the_request_to_confirm_says_until_when_the_place_is_held(
     assert "held until the time the message gives" in r.json["message"]
 
 
+def confirm_link(msg, base):
+    m = re.search(re.escape(base) + r"/confirm/([0-9a-f-]{36})\b", body(msg, "plain"))
+    assert m, body(msg, "plain")
+    assert "/cancel/" not in body(msg, "plain")     # one link while held
+    return m.group(1)
+
+
+def test_a_held_place_promoted_by_staff_is_asked_to_confirm_and_its_link_keeps_the_seat(
+        api, db, make_event, smtp, mailers):
+    """Staff promote (promote(id)) a patron whose waiting place is still
+    held.  The "promoted" email went stale unsent while the address waited,
+    so the patron heard nothing and lost the seat when the hold ended.  Now
+    they are asked again to confirm, told that a seat opened up; following
+    that email's link at the confirm page confirms the seat, which outlives
+    the hold's end, and the first request's link still works."""
+    from test_holds import end_hold, reg
+    from test_pages import Patron, csrf_of
+    slug = make_event(capacity=1, confirmation_required=True, hold_minutes=600)
+    first, cid = addr("seat"), addr("moved")
+    assert api.register(slug, "Sam Seat", first).status == 202
+    assert api.register(slug, "Cid Moved", cid).status == 202
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([cid])
+    base = env("EVENTBOX_URL")
+    asked_first = confirm_link(server.to(cid)[0], base)
+    # Staff free the seat (unpublished, nobody moves up by turn) and give it to Cid.
+    db.all("SELECT eventbox.set_status(%s, 'draft')", slug)
+    db.all("SELECT eventbox.cancel_registration(id) FROM eventbox.registrations"
+           " WHERE email = %s", first)
+    assert db.value("SELECT eventbox.promote(id) FROM eventbox.registrations"
+                    " WHERE email = %s", cid) == "promoted"
+    db.all("SELECT eventbox.set_status(%s, 'published')", slug)
+    assert reg(db, cid)[:2] == ("confirmed", True)      # the seat, still held
+    server.wait_for([cid], count=2, timeout=20)
+    msg = server.to(cid)[1]
+    assert msg["Subject"].startswith("Please confirm your registration")
+    for kind in ("plain", "html"):
+        text = " ".join(body(msg, kind).split())
+        assert "a seat opened up and you have moved up from the waiting list" in text
+        assert "Your place is held until" in text
+        assert f"secret-{slug}" not in text           # no online URL yet
+    assert not [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
+    link = confirm_link(msg, base)
+    assert link != asked_first
+    patron = Patron(api)
+    page = patron.get(f"/confirm/{link}")
+    assert page.status == 200 and "Confirm your registration?" in page.text, page
+    assert patron.get(f"/confirm/{asked_first}").status == 200    # still works
+    r = patron.post(f"/confirm/{link}", [("csrf", csrf_of(page))])
+    assert r.status == 200 and "Confirmed: you are registered" in r.text, r
+    assert reg(db, cid) == ("confirmed", False, False, True)
+    # The hold's end passes: nothing is released.
+    end_hold(db, cid)
+    db.all("SELECT eventbox.expire_holds(%s)", slug)
+    assert reg(db, cid) == ("confirmed", False, False, True)
+    assert db.summary(slug)["confirmed"] == 1
+    # And the seat's confirmation comes, with the working link to cancel.
+    server.wait_for([cid], count=3, timeout=20)
+    done = server.to(cid)[2]
+    assert "You are registered for this event." in body(done, "plain")
+    assert cancel_token(done, base) == link
+
+
 def test_a_repeat_registration_gets_an_already_registered_note(
         api, make_event, smtp, mailers):
     slug = make_event()

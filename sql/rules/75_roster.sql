@@ -4,6 +4,14 @@
 -- promote: gives a free seat to one particular person on the waiting list,
 -- ahead of their turn (staff discretion).  Without a free seat nothing
 -- changes: raise the capacity or cancel a seat first.
+-- A person whose waiting place is still held (their address not yet
+-- confirmed: 55_holds.sql) keeps the hold on the seat, and is sent the
+-- request to confirm again, saying that a seat opened up (mail_claim's
+-- moved_up), with a new link that confirms it; the link of the first
+-- request keeps working.  A "promoted" email, the seat's confirmation,
+-- would have been skipped as stale while the address waits (mail_stale),
+-- and the patron, told nothing, lost the seat when the hold ended.  Once
+-- the address confirms, the confirmation goes out (confirm_registration).
 --   outcome  promoted | no_seat | not_waitlisted | not_found | started
 CREATE OR REPLACE FUNCTION eventbox.promote(p_registration_id bigint, p_key text DEFAULT NULL,
                                  OUT outcome text)
@@ -31,7 +39,8 @@ BEGIN
         UPDATE registrations SET status = 'confirmed', confirmed_at = now(), promoted_at = now()
          WHERE id = r.id;
         INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-        VALUES ('promoted', r.id, r.event_id, r.email, r.name,
+        VALUES (CASE WHEN r.held_until IS NULL THEN 'promoted' ELSE 'confirm_address' END,
+                r.id, r.event_id, r.email, r.name,
                 issue_token(r.id, p_keep_older => true));
         PERFORM audit(who.actor, who.via, 'registration_promoted', r.event_id, r.id);
         outcome := 'promoted';

@@ -53,7 +53,9 @@ $$;
 -- cancelled registration was sent a calendar entry, and whether staff
 -- cancelled it; whether the event takes a waiting list, which a
 -- confirmation's plea to cancel names only then; a 'confirm_address'
--- message's hold end, in the event's zone, which the email states):
+-- message's hold end, in the event's zone, which the email states; whether
+-- a 'confirm_address' message's registration moved up from the waiting
+-- list into a seat, which the email says first):
 -- only the mailer calls it, and a new result type takes a DROP first.
 DROP FUNCTION IF EXISTS eventbox.mail_claim(integer);
 CREATE FUNCTION eventbox.mail_claim(p_batch integer)
@@ -67,7 +69,7 @@ RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                was_location text, link_changed boolean, language text,
                was_start text, was_end text, was_tz text,
                calendar_sent boolean, by_staff boolean, place_taken boolean,
-               has_waitlist boolean, held_until_local text)
+               has_waitlist boolean, held_until_local text, moved_up boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -231,6 +233,10 @@ BEGIN
         -- message of a hold that no longer is.
         held_until_local := CASE WHEN o.kind = 'confirm_address'
                                  THEN ical_local(r.held_until, e.timezone) END;
+        -- Read when it goes out, too: a request queued with the waiting
+        -- place, sent after staff or a freed seat moved it up, says so.
+        moved_up := o.kind = 'confirm_address' AND r.status = 'confirmed'
+                    AND r.promoted_at IS NOT NULL;
         IF o.kind IN ('cancelled', 'event_cancelled') THEN
             calendar_sent := EXISTS (
                 SELECT 1 FROM outbox s
