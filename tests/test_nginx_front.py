@@ -536,7 +536,7 @@ PROD_SITE_EDITS = (
 @pytest.fixture
 def production_site(tmp_path):
     """nginx running the site `make install` writes, with a certificate for
-    its name: (name, HTTPS port, the certificate)."""
+    its name: (name, HTTPS port, the certificate, HTTP port)."""
     clean = {k: v for k, v in os.environ.items()
              if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     site = subprocess.run(["make", "-s", "--no-print-directory", "nginx-site"],
@@ -584,7 +584,7 @@ http {{
 }}
 """)
     proc = run_nginx(dest, conf, https)
-    yield name, https, cert
+    yield name, https, cert, http
     stop_nginx(proc, dest)
 
 
@@ -609,11 +609,50 @@ def tls_get(port, server_name, cafile=None, host=None):
 def test_the_production_site_refuses_tls_for_any_other_name(production_site):
     """Its 443 server was the only TLS server, so nginx made it the default:
     Host: evil.example got the events, with a 200."""
-    name, port, cert = production_site
+    name, port, cert, _ = production_site
     assert tls_get(port, name, cafile=cert) == 200
     for other in ("evil.example", None):
         answer = tls_get(port, other, host=name)
         assert isinstance(answer, ssl.SSLError), (other, answer)
+
+
+def test_the_production_sites_port_80_answers_its_errors_as_port_443_does(
+        production_site):
+    """The redirect server on port 80 answered what it refuses while
+    reading (a request line broken at the method, an HTTP/9.9) with nginx's
+    default HTML page, whatever the path: an API client that typed
+    http:// got HTML where port 443 answers JSON.  The same requests as
+    READING's, over a raw socket to port 80: the same bodies as on 443."""
+    name, _, _, http = production_site
+
+    class Port80:
+        host, port = "127.0.0.1", http
+    for case, data, status, kind, says in READING:
+        if case.startswith(("uri-too-long", "header-too-large",
+                            "cookie-too-large", "transfer-encoding")):
+            continue        # port 443's limits, not the redirect's
+        out = raw(Port80, data + b"Connection: close\r\n\r\n")
+        head, _, body = out.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 %d " % status), (case, head[:200])
+        ctype = [line for line in head.split(b"\r\n")
+                 if line.lower().startswith(b"content-type:")]
+        assert b"nginx" not in body, (case, body[:300])
+        if kind == "json":
+            assert ctype == [b"Content-Type: application/json"], (case, head)
+            assert json.loads(body)["error"]["code"] == says, (case, body)
+        else:
+            assert ctype == [b"Content-Type: text/html"], (case, head)
+            assert b"<h1>" + says.encode() + b"</h1>" in body, (case, body[:300])
+    # A challenge file that is not there: our page, not nginx's.
+    out = raw(Port80, f"GET /.well-known/acme-challenge/none HTTP/1.1\r\n"
+                      f"Host: {name}\r\nConnection: close\r\n\r\n".encode())
+    assert out.startswith(b"HTTP/1.1 404 "), out[:200]
+    assert b"<h1>Not found</h1>" in out and b"nginx</center>" not in out
+    # What it answers otherwise is unchanged: the redirect.
+    out = raw(Port80, f"GET /api/v1/events HTTP/1.1\r\nHost: {name}\r\n"
+                      "Connection: close\r\n\r\n".encode())
+    assert out.startswith(b"HTTP/1.1 301 "), out[:200]
+    assert f"Location: https://{name}/api/v1/events\r\n".encode() in out
 
 
 def cors_on_413(port, name, cafile, origin):
@@ -647,7 +686,7 @@ def test_a_restart_of_the_service_gives_nginx_the_new_cors_origins(
     written when the list changed, and nginx reloaded then; an unchanged
     list leaves both alone, and a list nginx cannot match stops the start
     with the copy as it was.  (make rehearse runs the unit itself.)"""
-    name, port, cert = production_site
+    name, port, cert, _ = production_site
     with open(os.path.join(ROOT, "deploy", "eventbox.service")) as f:
         pre = re.findall(r"(?m)^ExecStartPre=\+(.*)$", f.read())
     # the path production_site found in the site (PROD_SITE_EDITS)
