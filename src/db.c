@@ -390,11 +390,12 @@ db_run_simple(enum stmt s, int nparams, const char *const *values)
  */
 int
 db_run_steps(const struct db_step *steps, size_t n, PGresult **out,
-    size_t *done)
+    size_t *done, int keep_busy)
 {
 	PGresult	*r;
-	size_t		 i;
-	int		 ok = 1, logged = 0;
+	const char	*state;
+	size_t		 i, nulls;
+	int		 ok = 1, logged = 0, busy = 0;
 
 	*done = 0;
 	for (i = 0; i < n; i++) {
@@ -425,12 +426,33 @@ db_run_steps(const struct db_step *steps, size_t n, PGresult **out,
 			if (!logged) {
 				log_failure(steps[i].stmt, r);
 				logged = 1;
+				state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+				busy = keep_busy && state != NULL &&
+				    (strcmp(state, "55P03") == 0 ||
+				    strcmp(state, "57014") == 0);
 			}
 			ok = 0;
 			PQclear(r);
 		}
 		if (out[i] == NULL)
 			ok = 0;
+	}
+	/* A timeout: the later steps' "aborted" and the sync read, the
+	 * session is sound, its transaction failed (PQTRANS_INERROR). */
+	for (nulls = 0; !ok && busy && PQstatus(conn) == CONNECTION_OK &&
+	    nulls <= n; ) {
+		if ((r = PQgetResult(conn)) == NULL) {
+			nulls++;
+			continue;
+		}
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			busy = PQexitPipelineMode(conn) == 1 &&
+			    PQtransactionStatus(conn) == PQTRANS_INERROR;
+			break;
+		}
+		busy = PQresultStatus(r) == PGRES_PIPELINE_ABORTED;
+		PQclear(r);
 	}
 	if (ok && ((r = PQgetResult(conn)) == NULL ||
 	    PQresultStatus(r) != PGRES_PIPELINE_SYNC)) {
@@ -450,6 +472,9 @@ db_run_steps(const struct db_step *steps, size_t n, PGresult **out,
 		PQclear(out[i]);
 		out[i] = NULL;
 	}
+	if (busy && PQstatus(conn) == CONNECTION_OK &&
+	    PQpipelineStatus(conn) == PQ_PIPELINE_OFF)
+		return -2;
 	db_close();		/* never left half-read */
 	return -1;
 }

@@ -81,6 +81,8 @@ enum stmt {
 	STMT_MAIL_LISTEN,
 	STMT_MAIL_CLAIM,
 	STMT_MAIL_RELOCK,
+	STMT_MAIL_SAVEPOINT,
+	STMT_MAIL_UNDO,
 	STMT_MAIL_SENT,
 	STMT_MAIL_FAILED,
 	STMT_MAIL_REMINDERS,
@@ -142,9 +144,12 @@ struct db_step {
  * the session.  0, the caller owning out[0..n-1] (step i's result); or -1,
  * closed, out[] all NULL, *done the number of leading steps that the
  * server answered as done (a COMMIT among them committed) before one failed
- * or the answers stopped. */
+ * or the answers stopped.  With keep_busy, a step that gave up at the lock
+ * or statement timeout (55P03, 57014) on a sound session returns -2
+ * instead, the session left open in its failed transaction for the caller
+ * to roll back (to a savepoint) or close. */
 int		 db_run_steps(const struct db_step *steps, size_t n,
-		    PGresult **out, size_t *done);
+		    PGresult **out, size_t *done, int keep_busy);
 /* BEGIN, then claim (a statement of one parameter: how many, at most n).
  * > 0: that many rows were claimed, in *res (the caller's), the
  * transaction left open for the caller to COMMIT, and what the claim saw

@@ -467,6 +467,10 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	 * `make rehearse` counted 14 messages sent twice. */
 	[STMT_MAIL_RELOCK] = { "mail_relock", 1,
 	    "SELECT eventbox.mail_relock($1::bigint) AS locked" },
+	/* Before a mark: one that gives up at a timeout is rolled back to
+	 * here, the row still locked, and run again (mailer.c). */
+	[STMT_MAIL_SAVEPOINT] = { "mail_savepoint", 0, "SAVEPOINT mark" },
+	[STMT_MAIL_UNDO] = { "mail_undo", 0, "ROLLBACK TO SAVEPOINT mark" },
 	[STMT_MAIL_SENT] = { "mail_sent", 1,
 	    "SELECT eventbox.mail_sent($1::bigint)" },
 	/* $1 outbox id, $2 error, $3 tries allowed, $4 first retry (ms) */

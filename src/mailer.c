@@ -25,7 +25,9 @@
  * LOCKED, so other mailers pass them by) behind one durability barrier,
  * and each is one transaction: compose it, hand it to SMTP (one connection,
  * kept open by libcurl), mark it sent or failed, COMMIT; the batch's later
- * rows are locked again first (send_batch()).  The row lock lasts until the
+ * rows are locked again first (send_batch()).  A mark that gives up at the
+ * lock or statement timeout is run again from a savepoint taken before it,
+ * the row still locked (mark_again()).  The row lock lasts until the
  * mark is committed, so two mailers never send one message; a mailer that
  * dies between the server's acceptance and its COMMIT leaves that one
  * message to be sent again.  The claim and the relock take the table lock
@@ -278,10 +280,11 @@ log_mark(const PGresult *res, int row, const struct mark *mk,
 	    "gave up, left for staff" : "will retry");
 }
 
-/* The relay took row `row`, but the database went away (a restart, a
- * failover) before its mark committed: the row is still due, so the
- * message goes out again.  Said here, with the row, for the patron who
- * asks about a message that came twice. */
+/* The relay took row `row`, but its mark did not commit: the database
+ * went away (a restart, a failover) before it did, or it kept giving up
+ * at a timeout (mark_again()): the row is still due, so the message goes
+ * out again.  Said here, with the row, for the patron who asks about a
+ * message that came twice. */
 static void
 log_lost_mark(const PGresult *res, int row)
 {
@@ -291,25 +294,58 @@ log_lost_mark(const PGresult *res, int row)
 }
 
 /*
+ * A mark that gave up at the lock or the statement timeout on a sound
+ * session is rolled back to its savepoint, the row still locked (no other
+ * mailer can take it meanwhile), and run again: a slow mark is no reason to
+ * send a message the relay took a second time.  MARK_TRIES in all, the
+ * pause between two doubled from MARK_PAUSE_MS; a stop asked meanwhile
+ * ends the tries (the unit's TimeoutStopSec allows one mark).  1: mark it
+ * again; 0: give up, the message is sent again.
+ */
+#define MARK_TRIES	6
+#define MARK_PAUSE_MS	250
+
+static int
+mark_again(const PGresult *res, int row, int tries)
+{
+	struct timespec	 ts;
+	long		 ms = (long)MARK_PAUSE_MS << (tries - 1);
+
+	if (tries >= MARK_TRIES || stop_asked())
+		return 0;
+	log_warnx("outbox %s: the mark of its %s message gave up at a "
+	    "timeout, the row still locked: marking it again in %ld ms "
+	    "(try %d of %d)", db_value(res, row, "id"),
+	    db_value(res, row, "kind"), ms, tries + 1, MARK_TRIES);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	ppoll(NULL, 0, &ts, &waitmask);		/* a stop wakes it */
+	return !stop_asked();
+}
+
+/*
  * Sends the next due messages, EVENTBOX_MAIL_BATCH at most: one claim and
  * one durability barrier for them all, then one transaction per message,
  * so that a mailer that dies leaves only the message in flight to be sent
  * again.  The first message's transaction is the claim's; each later row
  * is locked again in its own (mail_relock(): another mailer may have taken
- * it once the first committed).  A message's mark, its COMMIT and the next
- * row's BEGIN and relock go in one round trip (db_run_steps()), run by
- * the server in that order as if they had come one by one.  How many were
- * claimed (0: none is due), or -1: the database went away.
+ * it once the first committed).  A message's savepoint and mark, its
+ * COMMIT and the next row's BEGIN and relock go in one round trip
+ * (db_run_steps()), run by the server in that order as if they had come
+ * one by one; a mark that gave up at a timeout is run again from the
+ * savepoint (mark_again()).  How many were claimed (0: none is due), or
+ * -1: the database went away.
  */
 static int
 send_batch(struct buf *msg)
 {
-	PGresult	*res = NULL, *out[4];
-	struct db_step	 steps[4];
+	PGresult	*res = NULL, *out[5];
+	struct db_step	 steps[5];
 	struct mark	 mk;
 	const char	*next[1];
 	size_t		 answered;
-	int		 n, i, j, k, more, marked, locked, rc = -1;
+	int		 n, i, j, k, more, marked, locked, tries, ran;
+	int		 rc = -1;
 
 	if ((n = db_claim(STMT_MAIL_CLAIM, cfg.mail_batch, &res)) <= 0)
 		return n;
@@ -322,7 +358,13 @@ send_batch(struct buf *msg)
 	for (i = 0; i < n; i = j) {
 		/* Row i is locked in the open transaction. */
 		send_row(msg, res, i, &mk);
+		tries = 0;
+again:
+		/* Steps 0 to 2: the savepoint (or back to it, to mark
+		 * again), the mark and its COMMIT. */
 		k = 0;
+		steps[k++] = (struct db_step){ tries == 0 ?
+		    STMT_MAIL_SAVEPOINT : STMT_MAIL_UNDO, 0, NULL };
 		steps[k++] = (struct db_step){ mk.stmt, mk.nparams, mk.params };
 		steps[k++] = (struct db_step){ STMT_COMMIT, 0, NULL };
 		marked = 1;
@@ -335,16 +377,20 @@ send_batch(struct buf *msg)
 				steps[k++] = (struct db_step){ STMT_MAIL_RELOCK,
 				    1, next };
 			}
-			if (db_run_steps(steps, (size_t)k, out,
-			    &answered) == -1) {
-				/* Steps 0 and 1: the mark and its COMMIT. */
+			ran = db_run_steps(steps, (size_t)k, out, &answered,
+			    marked);
+			if (ran == -2 && marked && answered == 1 &&
+			    mark_again(res, i, ++tries))
+				goto again;
+			if (ran != 0) {
+				db_close();	/* -2: still open */
 				if (marked && mk.r == SMTP_SENT &&
-				    answered < 2)
+				    answered < 3)
 					log_lost_mark(res, i);
 				goto done;
 			}
 			if (marked)
-				log_mark(res, i, &mk, out[0]);
+				log_mark(res, i, &mk, out[1]);
 			locked = more && db_bool(out[k - 1], 0, "locked");
 			while (k > 0)
 				PQclear(out[--k]);

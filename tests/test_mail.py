@@ -929,6 +929,66 @@ def test_a_locked_outbox_holds_the_mailer_no_longer_than_its_lock_timeout(
     assert len(server.to(a)) == 1
 
 
+@pytest.mark.parametrize("timeout,state", [
+    ("EVENTBOX_MAIL_LOCK_TIMEOUT_MS", "55P03"),
+    ("EVENTBOX_MAIL_STATEMENT_TIMEOUT_MS", "57014")])
+def test_a_mark_that_gives_up_at_a_timeout_is_run_again_not_the_message(
+        api, db, make_event, smtp, mailers, tmp_path, timeout, state):
+    """The relay accepted the message, and its mark then waited for a lock
+    past the mailer's lock timeout (or ran past its statement timeout).
+    The mark is rolled back to its savepoint, the row still locked, and run
+    again until the lock is gone: the message arrives once and is marked
+    sent.  The mark gave up as if the database had gone away, and the
+    message went out again every half second for as long as the lock was
+    held.  The claim takes the outbox's locks before anything leaves, so
+    the lock the mark waits for is put in its way here by a trigger that
+    waits for an advisory lock a session of the test holds (as a staff
+    trigger on the outbox might wait for a table someone locked)."""
+    slug = make_event()
+    a = addr("slowmark")
+    assert api.register(slug, "Sam", a).status == 201
+    row = int(db.value("SELECT o.id FROM eventbox.outbox o JOIN"
+                       " eventbox.events e ON e.id = o.event_id"
+                       " WHERE e.slug = %s", slug))
+    log = tmp_path / "mailer.log"
+    server = smtp().start()
+    holder = connect()
+    with holder.cursor() as cur:
+        cur.execute("CREATE FUNCTION eventbox.test_mark_waits() RETURNS trigger"
+                    " LANGUAGE plpgsql AS $$ BEGIN"
+                    " PERFORM pg_advisory_xact_lock_shared(74230099);"
+                    " RETURN NEW; END $$")
+        cur.execute("CREATE TRIGGER test_mark_waits BEFORE UPDATE ON"
+                    " eventbox.outbox FOR EACH ROW WHEN (OLD.id = %s"
+                    " AND NEW.status = 'sent')"
+                    " EXECUTE FUNCTION eventbox.test_mark_waits()", (row,))
+        cur.execute("SELECT pg_advisory_lock(74230099)")
+    try:
+        mailers.start(server.url, EVENTBOX_LOG_FILE=str(log),
+                      **{timeout: 500})
+        deadline = time.time() + 20
+        while not (log.exists() and
+                   log.read_text().count(f"mail_sent: {state}") >= 2):
+            assert time.time() < deadline, "the mark never gave up"
+            time.sleep(0.05)
+        assert server.to(a)
+    finally:
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(74230099)")
+    try:
+        wait_rows(db, slug, lambda rs: rs[0][1] == "sent")
+    finally:
+        with holder.cursor() as cur:
+            cur.execute("SET lock_timeout = '20s'")
+            cur.execute("DROP TRIGGER test_mark_waits ON eventbox.outbox")
+            cur.execute("DROP FUNCTION eventbox.test_mark_waits()")
+        holder.close()
+    text = log.read_text()
+    assert len(server.to(a)) == 1, text
+    assert f"outbox {row}: the mark of its confirmed message gave up" in text
+    assert "not recorded" not in text, text
+
+
 def test_sighup_reopens_the_log(mailers, smtp, tmp_path):
     log = tmp_path / "mailer.log"
     server = smtp().start()
