@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "signals.h"
 
 /*
  * The session's settings beyond search_path (db_connect sets that).  Every
@@ -78,6 +79,112 @@ int
 db_socket(void)
 {
 	return conn != NULL ? PQsocket(conn) : -1;
+}
+
+/*
+ * A session opened with DB_STOP_CANCELS (the mailer's) does not wait for an
+ * answer blindly.  Every statement is bounded by the session's lock and
+ * statement timeouts, but a COMMIT, once committed locally, waits for the
+ * synchronous standby (synchronous_standby_names) with no bound at all:
+ * PostgreSQL ends the statement timeout before the commit, and has no
+ * setting that bounds that wait.  A standby that never answers held the
+ * mailer for as long, deaf to SIGTERM, and the unit's TimeoutStopSec ended
+ * it with SIGKILL.  So, while it waits, the mailer's session looks for a
+ * stop (SIGTERM or SIGINT pending) and, STOP_GRACE_MS after one, cancels a
+ * statement that has run longer than anything but that wait can take: a
+ * COMMIT (or the durability barrier, which only commits) at once, any other
+ * statement past its statement timeout.  PostgreSQL answers such a cancel
+ * of the standby's wait with a WARNING ("canceling wait for synchronous
+ * replication due to user request": logged, db_notice()) and the commit's
+ * success: the transaction is committed here, maybe not on the standby.
+ * Without a stop it waits, as the registrations do, and says once, past
+ * the statement timeout, what it waits for.
+ */
+#define STOP_GRACE_MS	1000
+#define AWAIT_TICK_MS	200
+
+static long	ms_since(const struct timespec *);
+
+/* Step s's answer on c can be read without blocking; waited for as the
+ * comment above says.  A broken session returns at once (PQgetResult()
+ * then says so). */
+static void
+await_answer(PGconn *c, enum stmt s)
+{
+	struct timespec	 start, stop_seen = { 0, 0 };
+	struct pollfd	 pfd;
+	PGcancel	*cancel;
+	char		 err[256];
+	long		 bound, ran;
+	int		 warned = 0, cancelled = 0;
+
+	if (!(db_flags & DB_STOP_CANCELS))
+		return;
+	bound = s == STMT_COMMIT || s == STMT_DURABLE ? 0 :
+	    statement_timeout_ms;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (PQisBusy(c) && PQstatus(c) == CONNECTION_OK) {
+		pfd.fd = PQsocket(c);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, AWAIT_TICK_MS) > 0 && !PQconsumeInput(c))
+			return;
+		ran = ms_since(&start);
+		if (!warned && ran > (long)statement_timeout_ms + STOP_GRACE_MS) {
+			log_warnx("%s: no answer after %ld s, past the statement "
+			    "timeout: a COMMIT waits for a synchronous standby "
+			    "(synchronous_standby_names) that does not answer; "
+			    "waiting for it (a stop cancels the wait)",
+			    db_stmts[s].name, ran / 1000);
+			warned = 1;
+		}
+		if (cancelled || !signals_stop_pending())
+			continue;
+		if (stop_seen.tv_sec == 0 && stop_seen.tv_nsec == 0)
+			clock_gettime(CLOCK_MONOTONIC, &stop_seen);
+		if (ms_since(&stop_seen) < STOP_GRACE_MS ||
+		    ran < bound + STOP_GRACE_MS)
+			continue;
+		log_warnx("%s: stop asked, no answer after %ld ms: cancelled "
+		    "(a commit waiting for the synchronous standby is then "
+		    "committed here, maybe not there yet)", db_stmts[s].name,
+		    ran);
+		if ((cancel = PQgetCancel(c)) == NULL ||
+		    !PQcancel(cancel, err, sizeof(err)))
+			log_warnx("%s: cancel: %s", db_stmts[s].name,
+			    cancel == NULL ? "no cancel handle" : err);
+		PQfreeCancel(cancel);
+		cancelled = 1;
+	}
+}
+
+/* The answers to the statement s sent on c, as PQexec() gives them: the
+ * last one, or the first failure. */
+static PGresult *
+collect(PGconn *c, enum stmt s)
+{
+	PGresult	*r, *last = NULL;
+
+	for (;;) {
+		await_answer(c, s);
+		if ((r = PQgetResult(c)) == NULL)
+			break;
+		if (last != NULL && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+			PQclear(r);
+			continue;
+		}
+		PQclear(last);
+		last = r;
+	}
+	return last;
+}
+
+/* The server's notices (a WARNING, above) in the log, one line each. */
+static void
+db_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_warnx("database: %s", message);
 }
 
 /* One statement with parameters outside the table; 0 or -1 (logged). */
@@ -321,8 +428,12 @@ db_query(enum stmt s, int nparams, const char *const *values, PGresult **res)
 		if (!db_ready())
 			return DB_UNAVAILABLE;
 		was_idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
-		*res = PQexecPrepared(conn, db_stmts[s].name, nparams, values,
-		    NULL, NULL, 0);
+		if (!(db_flags & DB_STOP_CANCELS))
+			*res = PQexecPrepared(conn, db_stmts[s].name, nparams,
+			    values, NULL, NULL, 0);
+		else if (PQsendQueryPrepared(conn, db_stmts[s].name, nparams,
+		    values, NULL, NULL, 0))
+			*res = collect(conn, s);
 		if (*res != NULL && (PQresultStatus(*res) == PGRES_TUPLES_OK ||
 		    PQresultStatus(*res) == PGRES_COMMAND_OK))
 			return DB_OK;
@@ -406,9 +517,14 @@ db_run_steps(const struct db_step *steps, size_t n, PGresult **out,
 		db_close();
 		return -1;
 	}
+	/* The server sends its answers at the sync; a flush request after
+	 * each step has it send each step's at once, so that the step waited
+	 * for is the one running (await_answer()). */
 	for (i = 0; i < n && ok; i++)
 		ok = PQsendQueryPrepared(conn, db_stmts[steps[i].stmt].name,
-		    steps[i].nparams, steps[i].values, NULL, NULL, 0);
+		    steps[i].nparams, steps[i].values, NULL, NULL, 0) &&
+		    (!(db_flags & DB_STOP_CANCELS) ||
+		    PQsendFlushRequest(conn));
 	if (!ok || !PQpipelineSync(conn)) {
 		db_close();
 		return -1;
@@ -416,7 +532,8 @@ db_run_steps(const struct db_step *steps, size_t n, PGresult **out,
 	/* One result and a NULL per step, then the sync's.  After a failure
 	 * the later steps only say the pipeline was aborted. */
 	for (i = 0; i < n && ok; i++) {
-		while ((r = PQgetResult(conn)) != NULL) {
+		while (await_answer(conn, steps[i].stmt),
+		    (r = PQgetResult(conn)) != NULL) {
 			if (out[i] == NULL &&
 			    (PQresultStatus(r) == PGRES_TUPLES_OK ||
 			    PQresultStatus(r) == PGRES_COMMAND_OK)) {
@@ -441,6 +558,7 @@ db_run_steps(const struct db_step *steps, size_t n, PGresult **out,
 	 * session is sound, its transaction failed (PQTRANS_INERROR). */
 	for (nulls = 0; !ok && busy && PQstatus(conn) == CONNECTION_OK &&
 	    nulls <= n; ) {
+		await_answer(conn, steps[n - 1].stmt);
 		if ((r = PQgetResult(conn)) == NULL) {
 			nulls++;
 			continue;
@@ -454,7 +572,8 @@ db_run_steps(const struct db_step *steps, size_t n, PGresult **out,
 		busy = PQresultStatus(r) == PGRES_PIPELINE_ABORTED;
 		PQclear(r);
 	}
-	if (ok && ((r = PQgetResult(conn)) == NULL ||
+	if (ok && (await_answer(conn, steps[n - 1].stmt),
+	    (r = PQgetResult(conn)) == NULL ||
 	    PQresultStatus(r) != PGRES_PIPELINE_SYNC)) {
 		PQclear(r);
 		ok = 0;
@@ -501,8 +620,12 @@ durable_barrier(void)
 		if (barrier_conn == NULL)
 			return -1;
 	}
-	res = PQexecParams(barrier_conn, db_stmts[STMT_DURABLE].sql, 0, NULL,
-	    NULL, NULL, NULL, 0);
+	res = !(db_flags & DB_STOP_CANCELS) ?
+	    PQexecParams(barrier_conn, db_stmts[STMT_DURABLE].sql, 0, NULL,
+	    NULL, NULL, NULL, 0) :
+	    PQsendQueryParams(barrier_conn, db_stmts[STMT_DURABLE].sql, 0,
+	    NULL, NULL, NULL, NULL, 0) ?
+	    collect(barrier_conn, STMT_DURABLE) : NULL;
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	if (!ok) {
 		log_warnx("durability barrier: %s", PQerrorMessage(barrier_conn));
@@ -782,6 +905,8 @@ db_connect(const char *dsn, const char *application_name)
 		goto fail;
 	}
 	PQclear(res);
+	if (db_flags & DB_STOP_CANCELS)
+		PQsetNoticeProcessor(c, db_notice, NULL);
 	return c;
 fail:
 	PQfinish(c);

@@ -113,6 +113,8 @@ enum db_status {
 /* db_init() flags */
 #define DB_LISTENER	(1 << 0)	/* LISTENs: no reconnect behind the
 					   caller's back */
+#define DB_STOP_CANCELS	(1 << 1)	/* the mailer's: a stop cancels a wait
+					   no timeout bounds (db.c) */
 
 /* role: application_name, as pg_stat_activity shows it.  The sessions'
  * lock_timeout and statement_timeout are EVENTBOX_LOCK_TIMEOUT_MS and

@@ -43,7 +43,10 @@
  * batch for the next start; SIGHUP reopens the log file and goes on.  A
  * stop waits at most one claim (the statement timeout: then nothing of
  * the batch is sent), or one message (SMTP_TIMEOUT_S, smtp.h) and its
- * mark: the systemd unit's TimeoutStopSec is above both.  A webhook
+ * mark: the systemd unit's TimeoutStopSec is above both.  A COMMIT that
+ * waits for a synchronous standby, which no timeout bounds, is cancelled a
+ * second into a stop (DB_STOP_CANCELS, db.c): committed here, maybe not on
+ * the standby, as PostgreSQL's warning in the log says.  A webhook
  * delivery in flight gets 2 s of a stop, not the rest of
  * EVENTBOX_WEBHOOK_TIMEOUT_MS, and is then left for the next start
  * (webhook.c).
@@ -510,7 +513,7 @@ cmd_mailer(int argc, char **argv)
 	if (webhook_open(&errstr) == -1)
 		fatalx("%s", errstr);
 	signals_catch(signals_flag, caught, 3, &waitmask);
-	db_init("eventbox-mailer", DB_LISTENER);
+	db_init("eventbox-mailer", DB_LISTENER | DB_STOP_CANCELS);
 	db_timeouts(cfg.mail_lock_timeout_ms, cfg.mail_statement_timeout_ms);
 	log_info("started");
 

@@ -989,6 +989,62 @@ def test_a_mark_that_gives_up_at_a_timeout_is_run_again_not_the_message(
     assert "not recorded" not in text, text
 
 
+def test_a_stop_ends_a_mark_waiting_for_a_synchronous_standby_that_never_answers(
+        api, db, make_event, smtp, mailers, tmp_path):
+    """A mark's COMMIT waits for the synchronous standby, and PostgreSQL
+    bounds that wait by no timeout: a standby that never answers (here one
+    synchronous_standby_names names and that never connects, as in
+    tests/test_durable.py) held the mailer for as long, deaf to SIGTERM,
+    until the unit's TimeoutStopSec sent SIGKILL.  A stop now cancels that
+    wait: the mark is committed (locally), the log says the standby may not
+    have it, the mailer exits, and the next start does not send the message
+    again."""
+    from test_durable import standby_names, superuser
+    slug = make_event()
+    a, later = addr("syncstop"), addr("syncafter")
+    assert api.register(slug, "Sia", a).status == 201
+    log = tmp_path / "mailer.log"
+    gate = threading.Event()
+    server = smtp(answer=lambda rcpt, n: None if gate.wait(30)
+                  else "451 not yet").start()
+    m = mailers.start(server.url, EVENTBOX_LOG_FILE=str(log))
+    server.wait_attempt(a)          # claimed, past its barrier, at the relay
+    su = superuser()
+    try:
+        standby_names(su, "eventbox_test_never_connects")
+        gate.set()
+        deadline = time.time() + 20
+        while True:                 # the mark's COMMIT waits for the standby
+            with su.cursor() as cur:
+                cur.execute("SELECT count(*) FROM pg_stat_activity"
+                            " WHERE application_name = 'eventbox-mailer'"
+                            " AND wait_event = 'SyncRep'")
+                if cur.fetchone()[0] > 0:
+                    break
+            assert time.time() < deadline, "the mark never waited"
+            time.sleep(0.05)
+        m.send_signal(signal.SIGTERM)
+        try:
+            rc = m.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("SIGTERM did not end a mailer whose mark"
+                                 " waits for the synchronous standby")
+        mailers.procs.remove(m)
+        assert rc == 0
+    finally:
+        standby_names(su, "")
+        su.close()
+    text = log.read_text()
+    assert "not recorded" not in text, text
+    assert "canceling wait for synchronous replication" in text, text
+    assert outbox_status(db, slug) == "sent"
+    assert len(server.to(a)) == 1
+    mailers.start(server.url)
+    assert api.register(slug, "Sal", later).status == 201
+    server.wait_for([later])
+    assert len(server.to(a)) == 1
+
+
 def test_sighup_reopens_the_log(mailers, smtp, tmp_path):
     log = tmp_path / "mailer.log"
     server = smtp().start()
