@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from conftest import connect, env
+from conftest import env, stored_by_an_older_release
 from staffkit import (ADMIN, admin, assert_error, audit, email, event_id,  # noqa: F401
                       eventbox, new_key, staff_key, staff_register)
 
@@ -378,24 +378,16 @@ def test_publish_unpublish_and_cancel_are_audited(admin, api, db):
                  "event_not_found")
 
 
-def stored_by_an_older_release(slug, column, value):
-    """What an older release took and today's row rules refuse, written
-    past them as the owner (the rules are a trigger, off for this one
-    transaction, on its own session: a failure rolls it all back)."""
-    conn = connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute("BEGIN; ALTER TABLE eventbox.events DISABLE TRIGGER events_row_checks;"
-                        f" UPDATE eventbox.events SET {column} = %s WHERE slug = %s;"
-                        " ALTER TABLE eventbox.events ENABLE TRIGGER events_row_checks; COMMIT",
-                        (value, slug))
-    finally:
-        conn.close()
-
-
 @pytest.mark.parametrize("column, value, field", [
     ("description", "Ding\x07", "description"),
     ("starts_at", "0099-06-01 10:00+00", "starts_at"),
+    # The rules event_problem() did not word: these got the bare 409.
+    ("categories", ["Talk\r\nATTENDEE:x"], "categories"),
+    ("learning_outcomes", ["a", ""], "learning_outcomes"),
+    ("hold_minutes", 0, "hold_minutes"),
+    ("registrations_per_minute", 0, "registrations_per_minute"),
+    ("image_path", "/static/../etc/passwd", "image_path"),
+    ("image_alt", "x" * 501, "image_alt"),
 ])
 def test_an_event_an_older_release_stored_is_not_published_without_naming_what_to_fix(
         admin, db, make_event, column, value, field):

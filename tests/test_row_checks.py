@@ -13,12 +13,13 @@ The last test tries some ninety values per column against the old CHECKs'
 own expressions (as PostgreSQL printed them before 019, the name, email
 and organization rules' functions spelled out): a row is refused exactly
 when one of them says false."""
+import json
 import uuid
 
 import psycopg2
 import pytest
 
-from conftest import connect
+from conftest import connect, stored_by_an_older_release
 
 SEAT_INVARIANTS = {"seats_never_oversold", "waitlist_never_overfull",
                    "events_confirmed_count_check", "events_waitlisted_count_check",
@@ -481,3 +482,64 @@ def test_plain_sql_refusals_staff_meet_say_what_to_do(db, make_event):
     code, rule, hint = hint_of(db, "UPDATE eventbox.organizations SET domains = %s"
                                " WHERE name = %s", [domain.upper()], org)
     assert (code, rule) == ("23514", "organizations_domains_check") and "lower case" in hint
+
+
+@pytest.mark.parametrize("constraint,column,bad,good", EVENT_RULES + [
+    ("image_has_alt", "image_path", "/static/a.png", None),
+    ("ends_after_start", "ends_at", "2000-01-01T00:00:00Z", None),
+    ("events_times_in_range", "registration_closes_at", "9999-06-01T00:00:00Z", None),
+])
+def test_event_problem_names_every_rule_the_trigger_raises(db, make_event, constraint,
+                                                            column, bad, good):
+    """event_problem(), what save_event() and set_status() answer by (422
+    naming the field), worded slugs, titles, texts and times but not the
+    categories, learning outcomes, image, limits or status: an old event
+    holding such a value got the API's bare 409.  The trigger now refuses a
+    row by event_problem() itself, so each rule it raises has a field and
+    words."""
+    slug = make_event()
+    rule, field, message = db.one(
+        "SELECT p.rule, p.field, p.message FROM eventbox.events e,"
+        " eventbox.event_problem(jsonb_populate_record(e, jsonb_build_object(%s, %s::jsonb))) p"
+        " WHERE e.slug = %s", column, json.dumps(bad), slug)
+    assert rule == constraint
+    assert field == ("image_alt" if constraint == "image_has_alt" else column)
+    assert message
+    assert db.one("SELECT p.* FROM eventbox.events e, eventbox.event_problem(e) p"
+                  " WHERE e.slug = %s", slug) == (None, None, None)
+
+
+@pytest.mark.parametrize("column,value,rule,words,good", [
+    ("description", "Ding\x07", "events_description_check",
+     "description must be at most 20000 characters", "Ding"),
+    ("image_path", "/tmp/x.png", "events_image_path_check",
+     "image_path must be a path under /static/", None),
+    ("categories", ["Talk\r\nATTENDEE:x"], "events_categories_check",
+     "categories must be a list of one-line texts", ["Talk"]),
+])
+def test_a_plain_update_of_an_old_event_says_which_column_to_correct(
+        db, make_event, column, value, rule, words, good):
+    """set_status() named the field an older release stored and said how to
+    correct it, but a plain UPDATE of the status (or of anything else) at
+    psql got the row rule's name alone.  It gets a hint naming the column,
+    what it must be, and that an older release stored it; corrected in the
+    same UPDATE, as the hint says, the change goes through."""
+    slug = make_event(status="draft")
+    stored_by_an_older_release(slug, column, value)
+    for change in ("status = 'published'", "title = 'Renamed'"):
+        code, got, hint = hint_of(db, f"UPDATE eventbox.events SET {change} WHERE slug = %s",
+                                  slug)
+        assert (code, got) == ("23514", rule), change
+        assert hint.startswith(words) and "older release" in hint, hint
+        assert f"SET {column} = ..." in hint, hint
+    db.all(f"UPDATE eventbox.events SET status = 'published', {column} = %s WHERE slug = %s",
+           good, slug)
+    assert db.value("SELECT status FROM eventbox.events WHERE slug = %s", slug) == "published"
+
+
+def test_a_value_written_now_is_not_said_to_be_an_older_releases(db, make_event):
+    slug = make_event()
+    code, got, hint = hint_of(db, "UPDATE eventbox.events SET presenter = 'A\nB'"
+                              " WHERE slug = %s", slug)
+    assert (code, got) == ("23514", "events_presenter_one_line")
+    assert hint == "presenter must be one line, without control characters."

@@ -63,67 +63,122 @@ LANGUAGE sql IMMUTABLE
 AS $$ SELECT p_at BETWEEN '1970-01-02 00:00+00' AND '9998-12-31 00:00+00' $$;
 
 -- event_problem: the first of an event's fields (in the API's order) whose
--- value the rules below refuse, and what it must be, in the API's words;
--- NULL when there is none.  save_event() checks
--- the event as it would store it; set_status() the event as stored, which
--- may hold a value an older release took (a start in year 0099, a control
--- character in the description).
-CREATE OR REPLACE FUNCTION eventbox.event_problem(n eventbox.events, OUT field text, OUT message text)
+-- value the row rules refuse, the rule (the name of the CHECK it was,
+-- which the row trigger below raises) and what the field must be, in the
+-- API's words; all NULL when there is none.  The one statement of the
+-- rules on an event's own values: the trigger refuses a row by it,
+-- save_event() checks the event as it would store it, set_status() the
+-- event as stored, which may hold a value an older release took (a start
+-- in year 0099, a control character in the description, an image path
+-- outside /static/), so that each names the field and none can pass what
+-- another refuses.  Each condition is its old CHECK's expression; a NULL
+-- passes, as with a CHECK.  (Its result grew rule: a DROP first.)
+DROP FUNCTION IF EXISTS eventbox.event_problem(eventbox.events);
+CREATE FUNCTION eventbox.event_problem(n eventbox.events, OUT field text, OUT message text,
+                                       OUT rule text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 DECLARE
-    v_out_of_range text;
-    v_multiline text;
+    one_line CONSTANT text := 'must be one line, without control characters';
+    in_range CONSTANT text := 'must be between 1970 and 9998';
 BEGIN
+    IF (n.slug ~ '^[a-z0-9][a-z0-9-]{0,99}$' AND n.slug !~ '^[0-9]+$') IS FALSE THEN
+        rule := 'events_slug_check'; field := 'slug';
+        message := 'lower-case letters, digits and hyphens, not only digits';
+    ELSIF (length(n.title) >= 1 AND length(n.title) <= 300) IS FALSE THEN
+        rule := 'events_title_check'; field := 'title'; message := 'must be 1 to 300 characters';
+    -- The one-line texts: no control character (a line break, a BEL),
+    -- which the Atom feed and the .ics may not carry.
+    ELSIF (n.title !~ '[[:cntrl:]]') IS FALSE THEN
+        rule := 'events_title_one_line'; field := 'title'; message := one_line;
+    ELSIF (n.presenter !~ '[[:cntrl:]]') IS FALSE THEN
+        rule := 'events_presenter_one_line'; field := 'presenter'; message := one_line;
+    ELSIF (n.location !~ '[[:cntrl:]]') IS FALSE THEN
+        rule := 'events_location_one_line'; field := 'location'; message := one_line;
+    ELSIF (n.organizer !~ '[[:cntrl:]]') IS FALSE THEN
+        rule := 'events_organizer_one_line'; field := 'organizer'; message := one_line;
+    ELSIF (n.accessibility_contact !~ '[[:cntrl:]]') IS FALSE THEN
+        rule := 'events_accessibility_contact_one_line'; field := 'accessibility_contact';
+        message := one_line;
+    ELSIF (length(n.description) <= 20000
+           AND n.description !~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]') IS FALSE THEN
+        rule := 'events_description_check'; field := 'description';
+        message := 'must be at most 20000 characters, without control characters but line breaks';
+    ELSIF (length(n.audience) <= 2000
+           AND n.audience !~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]') IS FALSE THEN
+        rule := 'events_audience_check'; field := 'audience';
+        message := 'must be at most 2000 characters, without control characters but line breaks';
+    ELSIF (n.format = ANY (ARRAY['online', 'in_person', 'hybrid'])) IS FALSE THEN
+        rule := 'events_format_check'; field := 'format';
+        message := 'must be online, in_person or hybrid';
+    ELSIF (n.online_url ~ '^https?://[^[:space:]]+$') IS FALSE THEN
+        rule := 'events_online_url_check'; field := 'online_url';
+        message := 'must be an http or https URL';
+    ELSIF (array_position(n.categories, NULL::text) IS NULL
+           AND NOT EXISTS (SELECT 1 FROM unnest(n.categories) c
+                            WHERE length(c) NOT BETWEEN 1 AND 100 OR c ~ '[[:cntrl:]]')) IS FALSE THEN
+        rule := 'events_categories_check'; field := 'categories';
+        message := 'must be a list of one-line texts of 1 to 100 characters';
     -- Four-digit years in every zone, and nothing before the calendars'
     -- own epoch (an .ics VTIMEZONE starts in 1970): year 1 was taken, and
-    -- its .ics and its JSON named different years.  The first time out of
-    -- that range, in the fields' order.
-    v_out_of_range := (SELECT t.name
-                         FROM (VALUES (1, 'starts_at', n.starts_at), (2, 'ends_at', n.ends_at),
-                                      (3, 'registration_opens_at', n.registration_opens_at),
-                                      (4, 'registration_closes_at', n.registration_closes_at)
-                              ) t(ord, name, at)
-                        WHERE NOT time_in_range(t.at)
-                        ORDER BY t.ord LIMIT 1);
-    -- The one-line texts: the first with a control character (a line
-    -- break, a BEL, which the Atom feed and the .ics may not carry).
-    v_multiline := (SELECT t.name
-                      FROM (VALUES (1, 'title', n.title), (2, 'presenter', n.presenter),
-                                   (3, 'location', n.location), (4, 'organizer', n.organizer),
-                                   (5, 'accessibility_contact', n.accessibility_contact)
-                           ) t(ord, name, v)
-                     WHERE t.v ~ '[[:cntrl:]]'
-                     ORDER BY t.ord LIMIT 1);
-
-    IF n.slug !~ '^[a-z0-9][a-z0-9-]{0,99}$' OR n.slug ~ '^[0-9]+$' THEN
-        field := 'slug'; message := 'lower-case letters, digits and hyphens, not only digits';
-    ELSIF n.title = '' OR length(n.title) > 300 THEN
-        field := 'title'; message := 'must be 1 to 300 characters';
-    ELSIF v_multiline IS NOT NULL THEN
-        field := v_multiline; message := 'must be one line, without control characters';
-    ELSIF length(n.description) > 20000
-          OR n.description ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN
-        field := 'description';
-        message := 'must be at most 20000 characters, without control characters but line breaks';
-    ELSIF length(n.audience) > 2000 OR n.audience ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN
-        field := 'audience';
-        message := 'must be at most 2000 characters, without control characters but line breaks';
-    ELSIF n.format NOT IN ('online', 'in_person', 'hybrid') THEN
-        field := 'format'; message := 'must be online, in_person or hybrid';
-    ELSIF n.online_url !~ '^https?://[^[:space:]]+$' THEN
-        field := 'online_url'; message := 'must be an http or https URL';
-    ELSIF v_out_of_range IS NOT NULL THEN
-        field := v_out_of_range; message := 'must be between 1970 and 9998';
-    ELSIF n.ends_at <= n.starts_at THEN
-        field := 'ends_at'; message := 'must be after starts_at';
-    ELSIF n.registration_closes_at <= n.registration_opens_at THEN
-        field := 'registration_closes_at'; message := 'must be after registration_opens_at';
+    -- its .ics and its JSON named different years.
+    ELSIF time_in_range(n.starts_at) IS FALSE THEN
+        rule := 'events_times_in_range'; field := 'starts_at'; message := in_range;
+    ELSIF time_in_range(n.ends_at) IS FALSE THEN
+        rule := 'events_times_in_range'; field := 'ends_at'; message := in_range;
+    ELSIF time_in_range(n.registration_opens_at) IS FALSE THEN
+        rule := 'events_times_in_range'; field := 'registration_opens_at'; message := in_range;
+    ELSIF time_in_range(n.registration_closes_at) IS FALSE THEN
+        rule := 'events_times_in_range'; field := 'registration_closes_at'; message := in_range;
+    ELSIF (n.ends_at > n.starts_at) IS FALSE THEN
+        rule := 'ends_after_start'; field := 'ends_at'; message := 'must be after starts_at';
+    ELSIF (n.capacity >= 0) IS FALSE THEN
+        rule := 'events_capacity_check'; field := 'capacity';
+        message := 'must be a whole number from 0 to 1000000';
+    ELSIF (n.waitlist_capacity >= 0) IS FALSE THEN
+        rule := 'events_waitlist_capacity_check'; field := 'waitlist_capacity';
+        message := 'must be a whole number from 0 to 1000000, or null';
+    ELSIF (n.registration_closes_at > n.registration_opens_at) IS FALSE THEN
+        rule := 'registration_closes_after_opens'; field := 'registration_closes_at';
+        message := 'must be after registration_opens_at';
     -- Registration closes at the start at the latest (closes_at()): one
     -- that opens later would never open, and its page say it will.
-    ELSIF n.registration_opens_at >= n.starts_at THEN
-        field := 'registration_opens_at'; message := 'must be before starts_at';
+    ELSIF (n.registration_opens_at < n.starts_at) IS FALSE THEN
+        rule := 'registration_opens_before_start'; field := 'registration_opens_at';
+        message := 'must be before starts_at';
+    ELSIF (n.hold_minutes >= 1 AND n.hold_minutes <= 10080) IS FALSE THEN
+        rule := 'events_hold_minutes_check'; field := 'hold_minutes';
+        message := 'must be whole minutes from 1 to 10080, or null';
+    ELSIF (n.registrations_per_minute >= 1
+           AND n.registrations_per_minute <= 100000) IS FALSE THEN
+        rule := 'events_registrations_per_minute_check'; field := 'registrations_per_minute';
+        message := 'must be a whole number from 1 to 100000, or null';
+    ELSIF (cardinality(n.learning_outcomes) <= 20
+           AND array_position(n.learning_outcomes, NULL::text) IS NULL
+           AND array_position(n.learning_outcomes, ''::text) IS NULL
+           AND length(array_to_string(n.learning_outcomes, '')) <= 10000
+           AND array_to_string(n.learning_outcomes, ' ') !~ '[[:cntrl:]]') IS FALSE THEN
+        rule := 'events_learning_outcomes_check'; field := 'learning_outcomes';
+        message := 'must be a list of at most 20 lines of 1 to 500 characters';
+    -- Columns the API does not write (staff set them at psql), and the
+    -- status, which set_status() writes.
+    ELSIF (n.image_path ~ '^/static/[A-Za-z0-9._/-]+$' AND n.image_path !~ '\.\.') IS FALSE THEN
+        rule := 'events_image_path_check'; field := 'image_path';
+        message := 'must be a path under /static/ of letters, digits, dots, hyphens, underscores and slashes, without ".."';
+    ELSIF (length(n.image_alt) <= 500) IS FALSE THEN
+        rule := 'events_image_alt_check'; field := 'image_alt';
+        message := 'must be at most 500 characters';
+    ELSIF (n.image_path IS NULL OR n.image_decorative
+           OR length(btrim(coalesce(n.image_alt, ''))) > 0) IS FALSE THEN
+        rule := 'image_has_alt'; field := 'image_alt';
+        message := 'must describe the image, unless image_decorative is true';
+    ELSIF (n.ical_sequence >= 0) IS FALSE THEN
+        rule := 'events_ical_sequence_check'; field := 'ical_sequence';
+        message := 'must be 0 or more';
+    ELSIF (n.status = ANY (ARRAY['draft', 'published', 'cancelled'])) IS FALSE THEN
+        rule := 'events_status_check'; field := 'status';
+        message := 'must be draft, published or cancelled';
     END IF;
 END
 $$;
@@ -135,6 +190,7 @@ AS $$
 DECLARE
     bad text;           -- the rule the row breaks
     hint text;          -- what to do instead, for the rules staff meet
+    p record;           -- event_problem()
 BEGIN
     -- An event that registrations name is not deleted (their foreign key
     -- refuses it): said in words.  Runs as the deleting role.
@@ -150,9 +206,10 @@ BEGIN
     -- were told it is off: a new time, place or capacity would be told to
     -- nobody) but to its slug and categories, which staff at psql may move
     -- (to give the address to the event that replaces it, to take it out
-    -- of a list); nor is one created cancelled; its times are in range; and
-    -- registration opens before it closes and before the start (else it
-    -- never opens: closes_at(), rules/10_seats.sql).
+    -- of a list); nor is one created cancelled; and every rule
+    -- event_problem() states: its times in range, registration opening
+    -- before it closes and before the start (else it never opens:
+    -- closes_at(), rules/10_seats.sql), one-line texts, ...
     IF TG_OP = 'UPDATE' AND OLD.status = 'cancelled' AND NEW.status <> 'cancelled' THEN
         bad := 'cancelled_stays_cancelled';
         hint := 'A cancelled event cannot be opened again: create a new event.';
@@ -174,84 +231,32 @@ BEGIN
           AND to_jsonb(NEW) - '{status,updated_at,ical_sequence}'::text[]
               = to_jsonb(OLD) - '{status,updated_at,ical_sequence}'::text[] THEN
         NULL;
-    ELSIF (time_in_range(NEW.starts_at) AND time_in_range(NEW.ends_at)
-           AND coalesce(time_in_range(NEW.registration_opens_at), true)
-           AND coalesce(time_in_range(NEW.registration_closes_at), true)) IS FALSE THEN
-        bad := 'events_times_in_range';
-        hint := 'Times must be between 1970 and 9998: check the year.';
-    ELSIF (NEW.registration_closes_at > NEW.registration_opens_at) IS FALSE THEN
-        bad := 'registration_closes_after_opens';
-    ELSIF (NEW.registration_opens_at < NEW.starts_at) IS FALSE THEN
-        bad := 'registration_opens_before_start';
-    ELSIF (NEW.ends_at > NEW.starts_at) IS FALSE THEN
-        bad := 'ends_after_start';
-    -- Three more texts save_event() checks, and one list: the Atom feed
-    -- and the .ics may carry no control character.
-    ELSIF (length(NEW.description) <= 20000
-        AND NEW.description !~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]') IS FALSE THEN
-        bad := 'events_description_check';
-    ELSIF (NEW.organizer !~ '[[:cntrl:]]') IS FALSE THEN
-        bad := 'events_organizer_one_line';
-    ELSIF (NEW.accessibility_contact !~ '[[:cntrl:]]') IS FALSE THEN
-        bad := 'events_accessibility_contact_one_line';
-    ELSIF (array_position(NEW.categories, NULL::text) IS NULL
-        AND NOT EXISTS (SELECT 1 FROM unnest(NEW.categories) c
-                         WHERE length(c) NOT BETWEEN 1 AND 100 OR c ~ '[[:cntrl:]]')) IS FALSE THEN
-        bad := 'events_categories_check';
-    ELSIF (length(NEW.audience) <= 2000
-        AND NEW.audience !~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]') IS FALSE THEN
-        bad := 'events_audience_check';
-    ELSIF (NEW.capacity >= 0) IS FALSE THEN
-        bad := 'events_capacity_check';
-    ELSIF (NEW.format = ANY (ARRAY['online', 'in_person', 'hybrid'])) IS FALSE THEN
-        bad := 'events_format_check';
-    ELSIF (NEW.hold_minutes >= 1 AND NEW.hold_minutes <= 10080) IS FALSE THEN
-        bad := 'events_hold_minutes_check';
-    ELSIF (NEW.ical_sequence >= 0) IS FALSE THEN
-        bad := 'events_ical_sequence_check';
-    ELSIF (length(NEW.image_alt) <= 500) IS FALSE THEN
-        bad := 'events_image_alt_check';
-    ELSIF (NEW.image_path ~ '^/static/[A-Za-z0-9._/-]+$'
-        AND NEW.image_path !~ '\.\.') IS FALSE THEN
-        bad := 'events_image_path_check';
-    ELSIF (cardinality(NEW.learning_outcomes) <= 20
-        AND array_position(NEW.learning_outcomes, NULL::text) IS NULL
-        AND array_position(NEW.learning_outcomes, ''::text) IS NULL
-        AND length(array_to_string(NEW.learning_outcomes, '')) <= 10000
-        AND array_to_string(NEW.learning_outcomes, ' ') !~ '[[:cntrl:]]') IS FALSE THEN
-        bad := 'events_learning_outcomes_check';
-    ELSIF (NEW.location !~ '[[:cntrl:]]') IS FALSE THEN
-        bad := 'events_location_one_line';
-    ELSIF (NEW.online_url ~ '^https?://[^[:space:]]+$') IS FALSE THEN
-        bad := 'events_online_url_check';
-    ELSIF (NEW.presenter !~ '[[:cntrl:]]') IS FALSE THEN
-        bad := 'events_presenter_one_line';
-    ELSIF (NEW.registrations_per_minute >= 1
-        AND NEW.registrations_per_minute <= 100000) IS FALSE THEN
-        bad := 'events_registrations_per_minute_check';
-    ELSIF (NEW.slug ~ '^[a-z0-9][a-z0-9-]{0,99}$' AND NEW.slug !~ '^[0-9]+$') IS FALSE THEN
-        bad := 'events_slug_check';
-    ELSIF (NEW.status = ANY (ARRAY['draft', 'published', 'cancelled'])) IS FALSE THEN
-        bad := 'events_status_check';
-    ELSIF (length(NEW.title) >= 1 AND length(NEW.title) <= 300) IS FALSE THEN
-        bad := 'events_title_check';
-    ELSIF (NEW.title !~ '[[:cntrl:]]') IS FALSE THEN
-        bad := 'events_title_one_line';
-    ELSIF (NEW.waitlist_capacity >= 0) IS FALSE THEN
-        bad := 'events_waitlist_capacity_check';
-    ELSIF (NEW.image_path IS NULL OR NEW.image_decorative
-        OR length(btrim(coalesce(NEW.image_alt, ''))) > 0) IS FALSE THEN
-        bad := 'image_has_alt';
-    -- The seat invariants are CHECKs (sql/001_core.sql); a limit lowered
-    -- by plain SQL meets them here first, in words instead of a row dump.
-    ELSIF NEW.capacity < NEW.confirmed_count THEN
-        bad := 'seats_never_oversold';
-        hint := format('%s confirmed: cancel registrations (eventbox.cancel_registration()) before lowering the capacity below that.',
-                       NEW.confirmed_count);
-    ELSIF NEW.waitlist_enabled AND NEW.waitlist_capacity < NEW.waitlisted_count THEN
-        bad := 'waitlist_never_overfull';
-        hint := format('%s waiting: take people off the waiting list (eventbox.cancel_registration()) before lowering its limit below that.',
-                       NEW.waitlisted_count);
+    ELSE
+        -- The rules on the event's own values: event_problem(), the one
+        -- statement of them, whose field and words make the hint.
+        SELECT * INTO p FROM event_problem(NEW);
+        IF p.rule IS NOT NULL THEN
+            bad := p.rule;
+            hint := format('%s %s.', p.field, p.message);
+            -- Left as it was by this UPDATE: stored by an older release,
+            -- it holds every change to the event until it is corrected.
+            IF TG_OP = 'UPDATE'
+               AND to_jsonb(NEW) -> p.field IS NOT DISTINCT FROM to_jsonb(OLD) -> p.field THEN
+                hint := hint || format(' An older release stored it: correct it first, or in this UPDATE (SET %I = ...); cancelling the event (eventbox.set_status(%L, ''cancelled'')) needs no correction.',
+                                       p.field, OLD.slug);
+            END IF;
+        -- The seat invariants are CHECKs (sql/001_core.sql); a limit
+        -- lowered by plain SQL meets them here first, in words instead of
+        -- a row dump.
+        ELSIF NEW.capacity < NEW.confirmed_count THEN
+            bad := 'seats_never_oversold';
+            hint := format('%s confirmed: cancel registrations (eventbox.cancel_registration()) before lowering the capacity below that.',
+                           NEW.confirmed_count);
+        ELSIF NEW.waitlist_enabled AND NEW.waitlist_capacity < NEW.waitlisted_count THEN
+            bad := 'waitlist_never_overfull';
+            hint := format('%s waiting: take people off the waiting list (eventbox.cancel_registration()) before lowering its limit below that.',
+                           NEW.waitlisted_count);
+        END IF;
     END IF;
     IF bad IS NOT NULL THEN
         PERFORM refuse_row('events', bad, hint);

@@ -387,8 +387,13 @@ BEGIN
                   bad.field, bad.message
                 USING ERRCODE = 'check_violation', SCHEMA = 'eventbox', TABLE = 'events',
                       COLUMN = bad.field, DETAIL = bad.message,
-                      HINT = format('An older release stored it. Correct it first (SELECT * FROM eventbox.save_event(%L, ''{"%s": ...}''), or PATCH in the API), then try again; cancelling the event needs no correction.',
-                                    e.slug, bad.field);
+                      HINT = format('An older release stored it. Correct it first (%s), then try again; cancelling the event needs no correction.',
+                                    CASE WHEN bad.field IN ('image_path', 'image_alt', 'ical_sequence', 'status')
+                                         -- not fields of the API: staff set them at psql
+                                         THEN format('UPDATE eventbox.events SET %I = ... WHERE slug = %L',
+                                                     bad.field, e.slug)
+                                         ELSE format('SELECT * FROM eventbox.save_event(%L, ''{"%s": ...}''), or PATCH in the API',
+                                                     e.slug, bad.field) END);
         END IF;
     END IF;
     PERFORM audited(true);

@@ -17,10 +17,11 @@
 REVOKE ALL ON ALL TABLES IN SCHEMA eventbox FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA eventbox FROM PUBLIC;
 GRANT USAGE ON SCHEMA eventbox TO eventbox_service, eventbox_ops, eventbox_mailer;
--- The row rules' error (rules/12_row_checks.sql), raised as whoever writes.
+-- The row rules (rules/12_row_checks.sql) and their error, run as whoever writes.
 GRANT EXECUTE ON FUNCTION eventbox.refuse_row(text, text, text),
                           eventbox.refuse_delete(text, text, text),
-                          eventbox.time_in_range(timestamptz)
+                          eventbox.time_in_range(timestamptz),
+                          eventbox.event_problem(eventbox.events)
   TO eventbox_service, eventbox_ops, eventbox_mailer;
 
 ------------------------------------------------------------------------------
