@@ -333,17 +333,12 @@ confirm_plea(struct body *b, const struct mail_msg *m)
 	buf_free(&line);
 }
 
-/*
- * The name the email greets and addresses: none when it is not a plain
- * name (name_plain(): it holds a link or an address).  The service refuses
- * such names, but a registration an older release took, or one staff typed
- * at psql, may hold one, and the email would carry its text from the
- * consortium's domain to the address typed (SECURITY.md).
- */
+/* The name the email greets and addresses: none when it is a link or an
+ * address (name_shown()). */
 static const char *
 greeted(const struct mail_msg *m)
 {
-	return name_plain(m->to_name, strlen(m->to_name)) ? m->to_name : "";
+	return name_shown(m->to_name);
 }
 
 /* A promotion's first words, and a held registration's that moved up. */

@@ -80,9 +80,8 @@ h_page_cancel_show(struct request *req, struct response *resp)
 	waiting = strcmp(db_value(res, 0, "status"), "waitlisted") == 0;
 	html_page(resp, waiting ? _("Leave the waiting list?") :
 	    _("Cancel your registration?"));
-	buf_printf(b, "<dl class=\"facts\">\n<dt>%s</dt><dd>", _("Name"));
-	html_esc(b, db_value(res, 0, "name"));
-	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("Event"));
+	page_facts_begin(b, db_value(res, 0, "name"));
+	buf_printf(b, "<dt>%s</dt><dd>", _("Event"));
 	page_event_link(b, db_value(res, 0, "event_slug"),
 	    db_value(res, 0, "event_title"));
 	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("When"));

@@ -25,9 +25,8 @@
 static void
 event_facts(struct buf *b, const PGresult *res, const char *zone)
 {
-	buf_printf(b, "<dl class=\"facts\">\n<dt>%s</dt><dd>", _("Name"));
-	html_esc(b, db_value(res, 0, "name"));
-	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("Event"));
+	page_facts_begin(b, db_value(res, 0, "name"));
+	buf_printf(b, "<dt>%s</dt><dd>", _("Event"));
 	page_event_link(b, db_value(res, 0, "event_slug"),
 	    db_value(res, 0, "event_title"));
 	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("When"));

@@ -392,6 +392,17 @@ page_event_link(struct buf *b, const char *slug, const char *title)
 }
 
 void
+page_facts_begin(struct buf *b, const char *name)
+{
+	buf_adds(b, "<dl class=\"facts\">\n");
+	if (*name_shown(name) == '\0')
+		return;
+	buf_printf(b, "<dt>%s</dt><dd>", _("Name"));
+	html_esc(b, name);
+	buf_adds(b, "</dd>\n");
+}
+
+void
 page_fill_date_time(struct buf *b, const char *tpl, const PGresult *res,
     const char *col, const char *zone)
 {

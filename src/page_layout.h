@@ -81,6 +81,10 @@ const char *zone_label(const char *iana);	/* the IANA name if unknown */
 void	 page_tz_form(struct buf *, const char *action, const char *shown,
 	    const char *own);
 void	 page_event_link(struct buf *, const char *slug, const char *title);
+/* Opens a token holder's <dl class="facts"> with the registration's Name,
+ * the stored name, when name_shown() shows it (not a link or an address
+ * an older release took). */
+void	 page_facts_begin(struct buf *, const char *name);
 /* "Wednesday, December 10, 2026, 2:00pm to 3:00pm (Eastern Time ...)",
  * from a row with PAGE_TIMES' columns (db.c). */
 void	 page_when(struct buf *, const PGresult *, int row, const char *zone);

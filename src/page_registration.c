@@ -124,9 +124,7 @@ h_page_registration(struct request *req, struct response *resp)
 	zone = tz.present ? tz.text : db_value(res, 0, "timezone");
 
 	html_page(resp, _("Your registration"));
-	buf_printf(b, "<dl class=\"facts\">\n<dt>%s</dt><dd>", _("Name"));
-	html_esc(b, db_value(res, 0, "name"));
-	buf_adds(b, "</dd>\n");
+	page_facts_begin(b, db_value(res, 0, "name"));
 	state(b, res, cancelled, zone);
 	buf_printf(b, "<dt>%s</dt><dd>", _("Event"));
 	if (public)

@@ -174,6 +174,20 @@ name_plain(const char *s, size_t len)
 }
 
 /*
+ * The service refuses a name that is not name_plain(), but a registration
+ * an older release took, or one staff typed at psql, may hold one ("Claim
+ * your gift card at https://..."), and whatever shows it to the address
+ * typed carries its text from the consortium's domain: the email's
+ * greeting and To:, the pages the email links to (SECURITY.md).  None of
+ * them shows such a name.
+ */
+const char *
+name_shown(const char *name)
+{
+	return name_plain(name, strlen(name)) ? name : "";
+}
+
+/*
  * JSON text that holds the escape \u0000 (cJSON decodes it into a NUL,
  * which cuts the string short where C reads it).  A backslash escapes the
  * one character after it, so an escaped backslash followed by the letters

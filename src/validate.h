@@ -28,6 +28,9 @@ int	 text_valid(const char *, size_t, size_t max_chars);
 /* A name, not a message: no web or email address in it (the name is the
  * greeting of the email the service sends to whatever address was typed). */
 int	 name_plain(const char *, size_t);
+/* The stored name a page or an email may show: the name itself when it
+ * is name_plain(), else "" (show none).  Borrowed from the argument. */
+const char *name_shown(const char *);
 int	 email_valid(const char *, size_t);
 int	 token_valid(const char *, size_t);
 int	 idempotency_key_valid(const char *, size_t);

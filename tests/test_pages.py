@@ -555,6 +555,36 @@ def test_a_name_with_a_link_is_refused_next_to_the_name(patron, db, make_event):
     assert registrations(db, slug) == 0
 
 
+@pytest.mark.parametrize("name", ["Call http://evil.example/x now",
+                                  "Write to claims@evil.example", "Visit www.evil.example"])
+def test_the_token_pages_show_no_name_that_is_a_link_or_an_address(
+        patron, api, db, make_event, name):
+    """A name an older release took (today's service refuses it), put in
+    the row as that release left it: the emails no longer greet it, but
+    the pages they link to (/registration/, /cancel/, /confirm/) showed it
+    to whoever holds the address, under "Name", from the consortium's
+    domain.  They show no Name then; a person's name is still shown."""
+    slug = make_event()
+    held = make_event(confirmation_required=True)
+    addr = f"l-{uuid.uuid4().hex[:8]}@example.org"
+    assert patron.register(slug, name="Ann Reader", email=addr).status == 200
+    assert api.register(held, "Ann Reader", addr).status == 202
+    token = db.tokens(addr, "confirmed")[-1]
+    pages = [f"/registration/{token}", f"/cancel/{token}",
+             f"/confirm/{db.tokens(addr, 'confirm_address')[-1]}"]
+    for path in pages:
+        r = patron.get(path)
+        assert r.status == 200 and "<dt>Name</dt><dd>Ann Reader</dd>" in r.text, (path, r)
+    db.all("UPDATE eventbox.registrations SET name = %s WHERE email = %s", name, addr)
+    for path in pages:
+        for lang in ("", "?lang=es"):
+            r = patron.get(path + lang)
+            assert r.status == 200, (path, r)
+            assert "evil" not in r.text and html.escape(name) not in r.text, (path, lang)
+            assert "<dt>Name</dt>" not in r.text and "<dt>Nombre</dt>" not in r.text
+            assert '<dl class="facts">' in r.text
+
+
 @pytest.mark.parametrize("field", ["name", "email", "organization"])
 def test_hostile_input_comes_back_escaped(patron, make_event, field):
     slug = make_event()

@@ -289,6 +289,12 @@ test_fields(void)
 	    FIELD_OK && check(FIELD_NAME, "J.R.R. Tolkien", out) == FIELD_OK);
 	CHECK("a library may have a web address", check(FIELD_ORGANIZATION,
 	    "www.springfield.example", out) == FIELD_OK);
+	/* What the emails and the token pages show of a stored name. */
+	CHECK("a stored link is shown as no name", strcmp(name_shown(
+	    "Call http://evil.example"), "") == 0 && strcmp(name_shown(
+	    "a@b.example"), "") == 0);
+	CHECK("a stored name is shown", strcmp(name_shown("Ann Reader"),
+	    "Ann Reader") == 0);
 }
 
 static int
