@@ -107,9 +107,10 @@ h_page_cancel_show(struct request *req, struct response *resp)
 
 /*
  * POST /cancel/{token}, form: csrf.  Cancels (or leaves the waiting list)
- * and says so, titled as which it was: that the place went to the next person waiting when it did
- * (cancel()'s promoted), else that it is free for someone else (no waiting
- * list, nobody on it, a waiting place left, or the event has begun).  A
+ * and says so, titled as which it was: that the patron is off the waiting
+ * list when that is what they left, that the seat went to the next person
+ * waiting when it did (cancel()'s promoted), else that it is free for
+ * someone else (no waiting list, nobody on it, or the event has begun).  A
  * registration cancelled already (the same POST again: a double click, a
  * reload) is said to be, and nothing more: this POST changed nothing and
  * sent no email.  200; 400 malformed form; 403 CSRF check failed; 404 as
@@ -123,6 +124,7 @@ h_page_cancel(struct request *req, struct response *resp)
 	struct buf		*b = &resp->body;
 	char			 slug[SLUG_MAX + 1];
 	const char		*said, *title;
+	int			 waited;
 
 	if (html_link_form(req, resp) == -1)
 		return;
@@ -136,12 +138,16 @@ h_page_cancel(struct request *req, struct response *resp)
 	}
 	strncpy(slug, db_value(res, 0, "event_slug"), sizeof(slug) - 1);
 	slug[sizeof(slug) - 1] = '\0';
-	title = db_bool(res, 0, "was_waitlisted") ?
-	    _("You have left the waiting list") :
+	waited = db_bool(res, 0, "was_waitlisted");
+	title = waited ? _("You have left the waiting list") :
 	    _("Your registration is cancelled");
 	if (strcmp(db_value(res, 0, "outcome"), "already_cancelled") == 0)
 		said = _("It was already cancelled: nothing more has changed, "
 		    "and no further email is sent.");
+	/* No seat was held: no place went to anyone. */
+	else if (waited)
+		said = _("Thank you for letting us know: you are no longer on "
+		    "the waiting list. An email confirms it.");
 	else if (db_number(res, 0, "promoted") > 0)
 		said = _("Thank you for letting us know: your place goes to the "
 		    "next person on the waiting list. An email confirms the "

@@ -842,7 +842,8 @@ def test_the_cancel_page_speaks_of_the_waiting_list_only_when_it_took_the_place(
     assert "your place goes to the next person on the waiting list" in text
     assert db.value("SELECT status FROM eventbox.registrations WHERE email = %s",
                     dan) == "confirmed"
-    assert free in cancel(slug, eve)
+    text = cancel(slug, eve)
+    assert "you are no longer on the waiting list" in text and "your place" not in text
 
 
 def test_a_second_cancel_says_it_was_cancelled_already_and_promises_nothing(
@@ -885,6 +886,11 @@ def test_leaving_the_waiting_list_works_the_same_way(patron, db, make_event):
     assert "<title>You have left the waiting list" in r.text
     assert "<h1>You have left the waiting list</h1>" in r.text
     assert "registration is cancelled" not in r.text
+    # Nor said in words for a seat holder ("your place goes to the next
+    # person...", "your place is free for someone else"): none was held.
+    assert ("Thank you for letting us know: you are no longer on the waiting list."
+            " An email confirms it.") in r.text
+    assert "your place" not in r.text
     assert db.summary(slug)["waitlisted"] == 0
     # And in Spanish.
     other = f"w-{uuid.uuid4().hex[:8]}@example.org"
@@ -893,6 +899,7 @@ def test_leaving_the_waiting_list_works_the_same_way(patron, db, make_event):
     r = patron.get(f"/cancel/{token}?lang=es")
     r = patron.post(f"/cancel/{token}?lang=es", [("csrf", csrf_of(r))])
     assert r.status == 200 and "<h1>Ha salido de la lista de espera</h1>" in r.text, r
+    assert "ya no está en la lista de espera" in r.text and "su lugar" not in r.text
 
 
 def test_unknown_and_used_tokens_get_the_same_calm_page(patron, db, make_event):
