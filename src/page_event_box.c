@@ -396,8 +396,6 @@ static void
 upcoming(struct buf *b, const char *slug)
 {
 	const char		*vals[1] = { slug };
-	struct local_time	 t;
-	struct buf		 d = BUF_INIT;
 	PGresult		*res;
 	int			 i;
 
@@ -409,17 +407,11 @@ upcoming(struct buf *b, const char *slug)
 			    "aria-labelledby=\"upcoming\">\n<h2 id=\"upcoming\">"
 			    "%s</h2>\n<ul>\n", _("Upcoming events"));
 		buf_adds(b, "<li>");
-		page_event_link(b, db_value(res, i, "slug"),
-		    db_value(res, i, "title"));
+		page_event_link_dated(b, res, i);
 		buf_adds(b, "<br><time datetime=\"");
 		html_esc(b, db_value(res, i, "starts_local"));
 		buf_adds(b, "\">");
-		page_local(res, i, "starts_local", &t);
-		buf_reset(&d);
-		i18n_date(&d, &t);
-		html_esc(b, d.data);
-		buf_adds(b, ", ");
-		i18n_time(b, &t);
+		page_start(b, res, i);
 		buf_adds(b, "</time> (");
 		html_esc(b, zone_label(db_value(res, i, "timezone")));
 		buf_adds(b, ")</li>\n");
@@ -427,7 +419,6 @@ upcoming(struct buf *b, const char *slug)
 	if (i > 0)
 		buf_adds(b, "</ul>\n</section>\n");
 	PQclear(res);
-	buf_free(&d);
 }
 
 /* How an event is joined online, said as its format has it: a hybrid

@@ -262,8 +262,7 @@ h_page_events(struct request *req, struct response *resp)
 		if (n++ == 0)
 			buf_adds(b, "<ul class=\"events\">\n");
 		buf_adds(b, "<li>\n<h2>");
-		page_event_link(b, db_value(res, i, "slug"),
-		    db_value(res, i, "title"));
+		page_event_link_dated(b, res, i);
 		buf_adds(b, "</h2>\n<p>");
 		page_when(b, res, i, db_value(res, i, "timezone"));
 		buf_adds(b, "</p>\n<p>");

@@ -380,15 +380,48 @@ page_tz_form(struct buf *b, const char *action, const char *shown,
 	    "</form>\n", _("Show"));
 }
 
-void
-page_event_link(struct buf *b, const char *slug, const char *title)
+static void
+event_link(struct buf *b, const char *slug, const char *title,
+    const PGresult *res, int row)
 {
 	buf_adds(b, "<a href=\"/events/");
 	html_esc(b, slug);
 	page_lang_query(b, 0);
 	buf_adds(b, "\">");
 	html_esc(b, title);
+	if (res != NULL) {
+		buf_adds(b, "<span class=\"visually-hidden\">, ");
+		page_start(b, res, row);
+		buf_adds(b, "</span>");
+	}
 	buf_adds(b, "</a>");
+}
+
+void
+page_event_link(struct buf *b, const char *slug, const char *title)
+{
+	event_link(b, slug, title, NULL, 0);
+}
+
+void
+page_event_link_dated(struct buf *b, const PGresult *res, int row)
+{
+	event_link(b, db_value(res, row, "slug"), db_value(res, row, "title"),
+	    res, row);
+}
+
+void
+page_start(struct buf *b, const PGresult *res, int row)
+{
+	struct local_time	 s;
+	struct buf		 d = BUF_INIT;
+
+	page_local(res, row, "starts_local", &s);
+	i18n_date(&d, &s);
+	html_esc(b, d.data);
+	buf_adds(b, ", ");
+	i18n_time(b, &s);
+	buf_free(&d);
 }
 
 void
@@ -445,17 +478,10 @@ page_until(struct buf *b, const PGresult *res, int row)
 void
 page_when(struct buf *b, const PGresult *res, int row, const char *zone)
 {
-	struct local_time	 s;
-	struct buf		 d = BUF_INIT;
-
-	page_local(res, row, "starts_local", &s);
-	i18n_date(&d, &s);
 	buf_adds(b, "<time datetime=\"");
 	html_esc(b, db_value(res, row, "starts_local"));
 	buf_adds(b, "\">");
-	html_esc(b, d.data);
-	buf_adds(b, ", ");
-	i18n_time(b, &s);
+	page_start(b, res, row);
 	buf_adds(b, "</time> ");
 	/* TRANSLATORS: between two times: "2:00pm to 3:00pm". */
 	html_esc(b, C_("time range", "to"));
@@ -464,7 +490,6 @@ page_when(struct buf *b, const PGresult *res, int row, const char *zone)
 	buf_adds(b, " (");
 	html_esc(b, zone_label(zone));
 	buf_adds(b, ")");
-	buf_free(&d);
 }
 
 const char *

@@ -81,6 +81,15 @@ const char *zone_label(const char *iana);	/* the IANA name if unknown */
 void	 page_tz_form(struct buf *, const char *action, const char *shown,
 	    const char *own);
 void	 page_event_link(struct buf *, const char *slug, const char *title);
+/* The same from a row of a list of events (columns slug, title,
+ * starts_local), its start after the title in a visually hidden span: the
+ * link's name tells two events of one title apart to a screen reader,
+ * which reads links out of their list (WCAG 2.4.4, 2.4.9); the list shows
+ * the date next to it. */
+void	 page_event_link_dated(struct buf *, const PGresult *, int row);
+/* "Wednesday, December 10, 2026, 2:00pm": an event's start, in the zone
+ * of the row's starts_local (PAGE_TIMES, db.c), escaped. */
+void	 page_start(struct buf *, const PGresult *, int row);
 /* Opens a token holder's <dl class="facts"> with the registration's Name,
  * the stored name, when name_shown() shows it (not a link or an address
  * an older release took). */

@@ -141,7 +141,8 @@ def test_the_table_refuses_what_the_function_would(db, make_event):
 def upcoming(page):
     panel = section(page, "Upcoming events")
     assert panel is not None, page[-3000:]
-    return re.findall(r'<li><a href="/events/([^"]+)">[^<]*</a><br>'
+    return re.findall(r'<li><a href="/events/([^"]+)">[^<]*'
+                      r'<span class="visually-hidden">, [^<]*</span></a><br>'
                       r'<time datetime="([^"]+)">[^<]*</time> \(([^)]*)\)</li>', panel)
 
 

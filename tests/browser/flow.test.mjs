@@ -164,3 +164,37 @@ test("a form still registers after another tab arrived from a link elsewhere",
             await ctx.closeAll();
         }
     });
+
+// Links to events are named by their titles, and two events may share one
+// (a series): a screen reader's list of links, which reads each link out
+// of its list item, gave two links of one name going to two places (WCAG
+// 2.4.4, 2.4.9).  Each link's name now carries its start.
+test("links to two events of one title have two names", async () => {
+    const title = uniq("Story time");
+    const category = uniq("Series");
+    const slugs = [8, 9, 10].map((days) => makeEvent({ title, category, days }));
+    const ctx = await openBrowser();
+    try {
+        const page = await ctx.newPage();
+        const linksTo = async () => (await axNodes(page)).filter((n) =>
+            n.role === "link" && n.name.startsWith(title));
+        // The list of events, and the event page's "Upcoming events".
+        for (const [path, count] of [[`/events?category=${category}`, 3],
+            [`/events/${slugs[0]}`, 2]]) {
+            const r = await page.goto(`${BASE}${path}`);
+            assert.equal(r.status(), 200);
+            assert.deepEqual(await axProblems(page), [], path);
+            assert.deepEqual(await axe(page), [], path);
+            const links = await linksTo();
+            assert.equal(links.length, count, path);
+            assert.equal(new Set(links.map((n) => n.name)).size, count, path);
+            for (const n of links)
+                // (Chromium puts a space before the hidden span: it is
+                // positioned, so a box of its own.)
+                assert.match(n.name, new RegExp(
+                    `^${title} ?, \\w+day, \\w+ \\d+, \\d{4}, 2:00pm$`), path);
+        }
+    } finally {
+        await ctx.closeAll();
+    }
+});

@@ -59,13 +59,14 @@ export function uniq(prefix) {
     return `${prefix}-${randomBytes(5).toString("hex")}`;
 }
 
-// A published event starting in a week, 2:00pm-3:00pm New York time.
+// A published event starting in a week (or in cols.days), 2:00pm-3:00pm
+// New York time.
 export function makeEvent(cols = {}) {
     const slug = uniq("b");
     const v = {
         slug, title: `Browser test ${slug}`, capacity: 5, waitlist: "true",
         description: "First paragraph.\n\nSecond paragraph.",
-        presenter: "A presenter", category: "Testing", ...cols,
+        presenter: "A presenter", category: "Testing", days: 7, ...cols,
     };
     sql(`INSERT INTO eventbox.events (slug, title, description, presenter,
             format, categories, organizer, accessibility_contact, starts_at,
@@ -77,7 +78,7 @@ export function makeEvent(cols = {}) {
             (d + time '15:00') AT TIME ZONE 'America/New_York',
             'America/New_York', :'capacity'::int, :'waitlist'::boolean,
             'published', 'https://meet.example.org/secret'
-         FROM (SELECT current_date + 7 AS d) t;`, v);
+         FROM (SELECT current_date + :'days'::int AS d) t;`, v);
     return slug;
 }
 
