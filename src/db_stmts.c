@@ -459,7 +459,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " ical_stamp, vtimezone, sequence, event_id, was_when,"
 	    " was_location, link_changed, language, was_start, was_end,"
 	    " was_tz, calendar_sent, by_staff, place_taken, has_waitlist,"
-	    " held_until_local, moved_up"
+	    " held_until_local, moved_up, left_waitlist"
 	    " FROM eventbox.mail_claim($1::integer)" },
 	/* $1 outbox id.  The transaction of a batch's later message commits
 	 * its mark synchronously like the first: with the mark's flush not

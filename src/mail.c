@@ -405,7 +405,14 @@ write_body(struct body *b, const struct mail_msg *m)
 		}
 		break;
 	case MAIL_CANCELLED:
-		if (m->by_staff)
+		if (m->left_waitlist && m->by_staff)
+			say(b, _("Library staff have taken you off the waiting "
+			    "list. If you did not expect this, please contact "
+			    "the library."));
+		else if (m->left_waitlist)
+			say(b, _("You have left the waiting list. Thank you for "
+			    "letting us know."));
+		else if (m->by_staff)
 			say(b, _("Library staff have cancelled your "
 			    "registration. If you did not expect this, "
 			    "please contact the library."));
@@ -579,7 +586,11 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 
 	if ((unsigned)m->kind >= MAIL__MAX)
 		abort();
-	buf_adds(&subject, _(subjects[m->kind]));
+	if (m->kind == MAIL_CANCELLED && m->left_waitlist)
+		/* TRANSLATORS: a subject; the event's title follows. */
+		buf_adds(&subject, _("You have left the waiting list: "));
+	else
+		buf_adds(&subject, _(subjects[m->kind]));
 	buf_adds(&subject, m->title);
 	if (!safe(m->from) || !safe(m->to_name) || !safe(m->to_email) ||
 	    !safe(m->message_id) || !safe(subject.data) ||

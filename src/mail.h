@@ -76,6 +76,8 @@ struct mail_msg {
 	int		 by_staff;
 	/* a cancellation whose seat went to the next person waiting */
 	int		 place_taken;
+	/* a cancellation of a place on the waiting list: no seat was held */
+	int		 left_waitlist;
 	/* the event takes a waiting list (events.waitlist_enabled) */
 	int		 has_waitlist;
 	/* a confirm_address's hold end in tzid, "20261216T150000"; NULL or

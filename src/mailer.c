@@ -178,6 +178,7 @@ fill_message(struct mail_msg *m, const PGresult *res, int row, char *msgid,
 	m->calendar_sent = strcmp(COL("calendar_sent"), "t") == 0;
 	m->by_staff = strcmp(COL("by_staff"), "t") == 0;
 	m->place_taken = strcmp(COL("place_taken"), "t") == 0;
+	m->left_waitlist = strcmp(COL("left_waitlist"), "t") == 0;
 	m->has_waitlist = strcmp(COL("has_waitlist"), "t") == 0;
 	m->held_until = COL("held_until_local");
 	m->moved_up = strcmp(COL("moved_up"), "t") == 0;

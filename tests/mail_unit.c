@@ -734,6 +734,52 @@ test_cancelled_by_staff(void)
 	buf_free(&text);
 }
 
+/* A place on the waiting list given up is said to be, in the subject and
+ * the body, by the patron or by staff: no registration with a seat was
+ * cancelled, and no place went to anyone. */
+static void
+test_left_the_waiting_list(void)
+{
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, text = BUF_INIT, subject = BUF_INIT;
+
+	i18n_use("en");
+	sample(&m, MAIL_CANCELLED);
+	m.registration_status = "cancelled";
+	m.left_waitlist = 1;
+	m.place_taken = 0;
+	m.title = "Story time";	/* ASCII: a subject not encoded */
+	m.calendar_sent = 0;
+	CHECK("compose leaving the list", mail_compose(&out, &m) == 0);
+	plain_part(&out, &text);
+	header_unfolded(&out, "Subject", &subject);
+	CHECK("left: the subject says so", strcmp(buf_str(&subject),
+	    "You have left the waiting list: Story time") == 0);
+	CHECK("left: the body says so", strstr(buf_str(&text),
+	    "You have left the waiting list. Thank you for letting us "
+	    "know.") != NULL);
+	CHECK("left: no registration cancelled", strstr(buf_str(&text),
+	    "registration has been cancelled") == NULL);
+	buf_reset(&out);
+	m.by_staff = 1;
+	CHECK("compose taken off the list", mail_compose(&out, &m) == 0);
+	plain_part(&out, &text);
+	CHECK("staff: took the patron off the list", strstr(buf_str(&text),
+	    "Library staff have taken you off the waiting list.") != NULL);
+	CHECK("staff: no registration cancelled", strstr(buf_str(&text),
+	    "cancelled your registration") == NULL);
+	buf_reset(&out);
+	i18n_use("es");
+	CHECK("compose it in Spanish", mail_compose(&out, &m) == 0);
+	header_unfolded(&out, "Subject", &subject);
+	CHECK("es: the subject is translated", strcmp(buf_str(&subject),
+	    "Ha salido de la lista de espera: Story time") == 0);
+	i18n_use("en");
+	buf_free(&out);
+	buf_free(&text);
+	buf_free(&subject);
+}
+
 /* A confirmation's plea to cancel names the waiting list only on an event
  * that takes one: on another, nobody waits for the seat. */
 static void
@@ -809,6 +855,7 @@ main(int argc, char **argv)
 	test_encoded_words_cut_at_spaces();
 	test_cancelled_removes_the_entry();
 	test_cancelled_by_staff();
+	test_left_the_waiting_list();
 	test_plea_without_a_waiting_list();
 	test_names_that_are_messages();
 	printf("%d passed, %d failed\n", passed, failed);

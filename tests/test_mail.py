@@ -318,6 +318,36 @@ def test_the_plea_to_cancel_names_the_waiting_list_only_when_the_event_has_one(
                 in body(server.to(to[True])[0], kind))
 
 
+def test_leaving_the_waiting_list_is_said_so_in_the_receipt(
+        api, db, make_event, smtp, mailers):
+    """The cancel page says "You have left the waiting list", but the
+    receipt said "Registration cancelled: ..." and "Your registration has
+    been cancelled" to a patron who had only waited (and, taken off the
+    list by staff, "Library staff have cancelled your registration")."""
+    slug = make_event(capacity=0)
+    ann, bob = addr("left"), addr("off")
+    for a in (ann, bob):
+        assert api.register(slug, "Ann", a).status == 201
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([ann, bob])
+    token = cancel_token(server.to(ann)[0], env("EVENTBOX_URL"))
+    assert api.delete(f"/api/v1/registrations/{token}").status == 200
+    db.all("SELECT eventbox.cancel_registration(id) FROM eventbox.registrations"
+           " WHERE email = %s", bob)
+    server.wait_for([ann, bob], count=2)
+    left, off = server.to(ann)[1], server.to(bob)[1]
+    assert left["Subject"] == f"You have left the waiting list: Test event {slug}"
+    assert off["Subject"] == left["Subject"]
+    for kind in ("plain", "html"):
+        text = body(left, kind)
+        assert "You have left the waiting list. Thank you for letting us know." in text
+        assert "registration has been cancelled" not in text and "your place" not in text
+        text = body(off, kind)
+        assert "Library staff have taken you off the waiting list." in text
+        assert "cancelled your registration" not in text
+
+
 def test_the_request_to_confirm_says_until_when_the_place_is_held(
         api, db, make_event, smtp, mailers):
     """"Your place is held for a short time": a hold ends at a time the

@@ -143,7 +143,7 @@ def test_cancelling_a_seat_removes_its_calendar_entry_and_a_waiting_place_sends_
     assert api.delete(f"/api/v1/registrations/{bob_token}").status == 200
     server.wait_for([bob], count=2)
     (left,) = server.to(bob)[1:]
-    assert left["Subject"] == f"Registration cancelled: Test event {slug}"
+    assert left["Subject"] == f"You have left the waiting list: Test event {slug}"
     assert left.get_content_type() == "multipart/alternative"
     assert not [p for p in left.walk() if p.get_content_type() == "text/calendar"]
     assert "calendar" not in body(left, "plain")

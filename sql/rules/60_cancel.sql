@@ -35,7 +35,9 @@ BEGIN
         promoted := promote_waiting(r.event_id);
     END IF;
     -- The receipt says the place went to the next person waiting only
-    -- when it did ("promoted"), as the cancel page does.  None when staff
+    -- when it did ("promoted"), as the cancel page does, and that the
+    -- patron left the waiting list when that is what was cancelled
+    -- ("was": no seat was held).  None when staff
     -- cancel a place held for an address nobody confirmed: its patron was
     -- promised no more email unless they confirm (as cancel_all_registrations
     -- below); a patron who cancels with the link from that email gets one.
@@ -43,7 +45,9 @@ BEGIN
         INSERT INTO outbox (kind, registration_id, event_id, email, name, changes)
         VALUES ('cancelled', r.id, r.event_id, r.email, r.name,
                 CASE WHEN p_by_staff THEN '{"by": "staff"}'::jsonb ELSE '{}' END
-                || CASE WHEN promoted > 0 THEN '{"promoted": true}'::jsonb ELSE '{}' END);
+                || CASE WHEN promoted > 0 THEN '{"promoted": true}'::jsonb ELSE '{}' END
+                || CASE WHEN r.status = 'waitlisted' THEN '{"was": "waitlisted"}'::jsonb
+                        ELSE '{}' END);
     END IF;
     outcome := 'cancelled';
 END

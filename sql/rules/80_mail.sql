@@ -55,7 +55,9 @@ $$;
 -- confirmation's plea to cancel names only then; a 'confirm_address'
 -- message's hold end, in the event's zone, which the email states; whether
 -- a 'confirm_address' message's registration moved up from the waiting
--- list into a seat, which the email says first):
+-- list into a seat, which the email says first; whether a cancellation
+-- gave up a place on the waiting list, which its receipt says instead of
+-- a registration cancelled):
 -- only the mailer calls it, and a new result type takes a DROP first.
 DROP FUNCTION IF EXISTS eventbox.mail_claim(integer);
 CREATE FUNCTION eventbox.mail_claim(p_batch integer)
@@ -69,7 +71,8 @@ RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                was_location text, link_changed boolean, language text,
                was_start text, was_end text, was_tz text,
                calendar_sent boolean, by_staff boolean, place_taken boolean,
-               has_waitlist boolean, held_until_local text, moved_up boolean)
+               has_waitlist boolean, held_until_local text, moved_up boolean,
+               left_waitlist boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -227,6 +230,7 @@ BEGIN
         calendar_sent := false;
         by_staff := coalesce(o.changes ->> 'by' = 'staff', false);
         place_taken := coalesce(o.changes ->> 'promoted' = 'true', false);
+        left_waitlist := coalesce(o.changes ->> 'was' = 'waitlisted', false);
         has_waitlist := e.waitlist_enabled;
         -- Read when the message goes out: a hold moved since (the start
         -- moved earlier) is told as it is.  mail_stale() skipped the
