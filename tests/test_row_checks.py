@@ -543,3 +543,9 @@ def test_a_value_written_now_is_not_said_to_be_an_older_releases(db, make_event)
                               " WHERE slug = %s", slug)
     assert (code, got) == ("23514", "events_presenter_one_line")
     assert hint == "presenter must be one line, without control characters."
+    # nor a column the UPDATE left as it was, when another one broke a rule
+    # over both
+    code, got, hint = hint_of(db, "UPDATE eventbox.events SET starts_at = ends_at"
+                              " WHERE slug = %s", slug)
+    assert (code, got) == ("23514", "ends_after_start")
+    assert hint == "ends_at must be after starts_at."

@@ -238,10 +238,11 @@ BEGIN
         IF p.rule IS NOT NULL THEN
             bad := p.rule;
             hint := format('%s %s.', p.field, p.message);
-            -- Left as it was by this UPDATE: stored by an older release,
-            -- it holds every change to the event until it is corrected.
-            IF TG_OP = 'UPDATE'
-               AND to_jsonb(NEW) -> p.field IS NOT DISTINCT FROM to_jsonb(OLD) -> p.field THEN
+            -- Broken by the row before this UPDATE too: stored by an older
+            -- release, it holds every change to the event until it is
+            -- corrected.  (Not by the field alone: an end the UPDATE left
+            -- as it was breaks ends_after_start when the start moved.)
+            IF TG_OP = 'UPDATE' AND (SELECT o.rule FROM event_problem(OLD) o) = p.rule THEN
                 hint := hint || format(' An older release stored it: correct it first, or in this UPDATE (SET %I = ...); cancelling the event (eventbox.set_status(%L, ''cancelled'')) needs no correction.',
                                        p.field, OLD.slug);
             END IF;
