@@ -314,6 +314,7 @@ SUBJECTS = {
     "Waiting list: ": "waitlisted",
     "A seat opened up, you are registered: ": "promoted",
     "Registration cancelled: ": "cancelled",
+    "You have left the waiting list: ": "cancelled",   # a waiting place's receipt
     "You are already registered: ": "already_registered",
     "Reminder: ": "reminder",
     "Event cancelled: ": "event_cancelled",
