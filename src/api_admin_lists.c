@@ -66,7 +66,7 @@ static int
 parse(struct request *req, struct response *resp,
     const struct query_param *params, size_t n, struct query_value *v)
 {
-	char	 msg[96];
+	char	 msg[QUERY_MESSAGE_MAX];
 	size_t	 bad;
 
 	if (query_parse(req->query, params, n, v, &bad) == -1) {

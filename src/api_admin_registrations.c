@@ -94,7 +94,7 @@ roster(struct request *req, struct response *resp, long long per_page,
     long long *page, long long *per_page_out)
 {
 	struct query_value	 v[P__MAX];
-	char			 limit[24], offset[24], msg[96];
+	char			 limit[24], offset[24], msg[QUERY_MESSAGE_MAX];
 	size_t			 bad;
 
 	if (query_parse(req->query, roster_params, P__MAX, v, &bad) == -1) {

@@ -45,7 +45,7 @@ void
 h_events_list(struct request *req, struct response *resp)
 {
 	struct query_value	 v[P__MAX];
-	char			 limit[24], offset[24], msg[96];
+	char			 limit[24], offset[24], msg[QUERY_MESSAGE_MAX];
 	const char		*vals[6];
 	PGresult		*res;
 	cJSON			*root;

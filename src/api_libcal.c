@@ -135,7 +135,8 @@ void
 h_libcal_events(struct request *req, struct response *resp)
 {
 	struct libcal_query	 q;
-	char			 days_s[24], limit_s[24], off_s[24], msg[80];
+	char			 days_s[24], limit_s[24], off_s[24];
+	char			 msg[QUERY_MESSAGE_MAX];
 	const char		*vals[6];
 	PGresult		*res;
 
@@ -359,7 +360,7 @@ h_libcal_registrations(struct request *req, struct response *resp)
 	PGresult		*res;
 	cJSON			*root, *ev, *regs, *wait;
 	const char		*vals[2];
-	char			 msg[80];
+	char			 msg[QUERY_MESSAGE_MAX];
 	long long		 id;
 	size_t			 bad;
 

@@ -247,7 +247,20 @@ page_query_error(struct response *resp, const struct query_param *p,
 {
 	struct buf	 m = BUF_INIT;
 	const char	*kv[2] = { "key", p->key };
+	char		 why_name[QUERY_MESSAGE_MAX];
 
+	if (v->name_fault) {
+		query_message(p, v, why_name, sizeof(why_name));
+		kv[0] = "why";
+		kv[1] = why_name;
+		/* TRANSLATORS: {why} says what is wrong, as "a parameter
+		   name in the query holds a control character". */
+		i18n_fill(&m, _("The address is not valid: {why}. Check it "
+		    "and try again."), kv, 2);
+		html_error_page(resp, 400, buf_str(&m));
+		buf_free(&m);
+		return;
+	}
 	if (!v->repeated) {
 		html_error_page(resp, 400, why);
 		return;

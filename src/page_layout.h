@@ -50,7 +50,8 @@ void	 page_lang_field(struct buf *);
 void	 html_error_page(struct response *, int status,
 	    const char *message);	/* NULL: the usual text */
 /* The 400 page of a query query_parse() refused at p (v, its value): why
- * (a msgid) for a bad value, or that the address gives p's key twice. */
+ * (a msgid) for a bad value, or that the address gives p's key twice, or
+ * what is wrong with a name in it. */
 void	 page_query_error(struct response *, const struct query_param *p,
 	    const struct query_value *v, const char *why);
 

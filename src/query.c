@@ -61,7 +61,7 @@ query_parse(const char *query, const struct query_param *params, size_t n,
 
 	for (i = 0; i < n; i++) {
 		v = &vals[i];
-		v->present = v->repeated = 0;
+		v->present = v->repeated = v->name_fault = 0;
 		v->num = params[i].def;
 		v->len = 0;
 		rc = query_get(query, params[i].key, v->text, sizeof(v->text),
@@ -73,9 +73,10 @@ query_parse(const char *query, const struct query_param *params, size_t n,
 			v->len = 0;
 			continue;
 		}
-		if (rc == QUERY_REPEATED || rc == -1 ||
-		    !value_ok(&params[i], v)) {
+		if (rc == QUERY_REPEATED || rc >= QUERY_NAME_ESCAPE ||
+		    rc == -1 || !value_ok(&params[i], v)) {
 			v->repeated = rc == QUERY_REPEATED;
+			v->name_fault = rc >= QUERY_NAME_ESCAPE ? rc : 0;
 			*bad = i;
 			return -1;
 		}
@@ -98,6 +99,21 @@ query_message(const struct query_param *p, const struct query_value *v,
 {
 	size_t	 i, len;
 
+	switch (v->name_fault) {
+	case QUERY_NAME_ESCAPE:
+		/* xgettext:no-c-format */
+		snprintf(msg, msgsz, "%s", _("a parameter name in the query "
+		    "has a % without two hex digits after it"));
+		return;
+	case QUERY_NAME_UTF8:
+		snprintf(msg, msgsz, "%s", _("a parameter name in the query "
+		    "is not UTF-8 text"));
+		return;
+	case QUERY_NAME_CONTROL:
+		snprintf(msg, msgsz, "%s", _("a parameter name in the query "
+		    "holds a control character"));
+		return;
+	}
 	if (v->repeated) {
 		snprintf(msg, msgsz, _("%s: given more than once"), p->key);
 		return;

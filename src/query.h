@@ -6,8 +6,12 @@
  * takes its default; keys nobody declared are ignored.  A declared key
  * given twice (limit=5&limit=500) is refused, empty or not: no client of
  * ours repeats one (the forms' fields each have a name of their own), and
- * picking one of two values silently answers a question nobody asked.  A
- * text loses the spaces around it, so a search of spaces only is none.
+ * picking one of two values silently answers a question nobody asked.
+ * Names are percent-decoded as values are (%6Cimit is limit, and given
+ * with limit it is a repeat); a name that is not text (a '%' without two
+ * hex digits, not UTF-8, a control character) refuses the query, as no
+ * key can be told apart from it.  A text loses the spaces around it, so a
+ * search of spaces only is none.
  * The surface words the error itself: query_message() gives the API's
  * words.
  *
@@ -41,6 +45,8 @@ struct query_param {
 struct query_value {
 	int		 present;	/* a non-empty value was given */
 	int		 repeated;	/* refused: the key was given twice */
+	int		 name_fault;	/* refused: QUERY_NAME_*, a name in
+					 * the query that is not text */
 	long long	 num;		/* Q_INT: the number or the default */
 	size_t		 len;
 	char		 text[QUERY_VALUE_MAX + 1];	/* decoded, NUL-ended */
@@ -60,7 +66,9 @@ int	 query_date_range(const struct query_value *from,
 	    const struct query_value *to);
 #define QUERY_RANGE_MESSAGE	N_("from is after to: give from on or before to")
 /* "days: a whole number from 1 to 365" (or "days: given more than once"
- * when v, the refused value, was repeated), for the API's 400. */
+ * when v, the refused value, was repeated, or what is wrong with a name
+ * in the query), for the API's 400: at most QUERY_MESSAGE_MAX bytes. */
+#define QUERY_MESSAGE_MAX	160
 void	 query_message(const struct query_param *, const struct query_value *v,
 	    char *msg, size_t msgsz);
 

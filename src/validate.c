@@ -43,6 +43,21 @@ parse_int(const char *s, size_t len, long long min, long long max,
 	return 0;
 }
 
+/* Bytes in the UTF-8 character that lead starts, 0 when none starts so. */
+static size_t
+utf8_len(unsigned char lead)
+{
+	if (lead < 0x80)
+		return 1;
+	if (lead >= 0xc2 && lead <= 0xdf)
+		return 2;
+	if (lead >= 0xe0 && lead <= 0xef)
+		return 3;
+	if (lead >= 0xf0 && lead <= 0xf4)
+		return 4;
+	return 0;
+}
+
 /* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
 int
 utf8_valid(const char *str, size_t len)
@@ -52,21 +67,13 @@ utf8_valid(const char *str, size_t len)
 	unsigned int		 cp;
 
 	while (i < len) {
-		if (s[i] < 0x80) {
+		if ((n = utf8_len(s[i])) == 0)
+			return 0;
+		if (n-- == 1) {
 			i++;
 			continue;
 		}
-		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
-			n = 1;
-			cp = s[i] & 0x1f;
-		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
-			n = 2;
-			cp = s[i] & 0x0f;
-		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
-			n = 3;
-			cp = s[i] & 0x07;
-		} else
-			return 0;
+		cp = s[i] & (0x7fu >> (n + 1));
 		if (len - i <= n)
 			return 0;
 		for (k = 1; k <= n; k++) {
@@ -120,6 +127,23 @@ invisible(const unsigned char *u, size_t n)
 	    (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf);
 }
 
+/* 1 when the character at u (valid UTF-8, n bytes left) is one that
+ * text_valid() refuses: C0, DEL, C1, a line or paragraph separator, a
+ * bidirectional embedding, override or isolate. */
+static int
+control_at(const unsigned char *u, size_t n)
+{
+	if (u[0] < 0x20 || u[0] == 0x7f)
+		return 1;
+	if (u[0] == 0xc2 && n >= 2 && u[1] >= 0x80 && u[1] <= 0x9f)
+		return 1;
+	if (u[0] == 0xe2 && n >= 3 && u[1] == 0x80 && u[2] >= 0xa8 &&
+	    u[2] <= 0xae)
+		return 1;
+	return u[0] == 0xe2 && n >= 3 && u[1] == 0x81 && u[2] >= 0xa6 &&
+	    u[2] <= 0xa9;
+}
+
 int
 text_valid(const char *s, size_t len, size_t max_chars)
 {
@@ -130,16 +154,7 @@ text_valid(const char *s, size_t len, size_t max_chars)
 	if (len == 0 || !utf8_valid(s, len) || utf8_chars(s, len) > max_chars)
 		return 0;
 	for (i = 0; i < len; i++) {
-		if (u[i] < 0x20 || u[i] == 0x7f)
-			return 0;
-		if (u[i] == 0xc2 && i + 1 < len && u[i + 1] >= 0x80 &&
-		    u[i + 1] <= 0x9f)
-			return 0;
-		if (u[i] == 0xe2 && i + 2 < len && u[i + 1] == 0x80 &&
-		    u[i + 2] >= 0xa8 && u[i + 2] <= 0xae)
-			return 0;
-		if (u[i] == 0xe2 && i + 2 < len && u[i + 1] == 0x81 &&
-		    u[i + 2] >= 0xa6 && u[i + 2] <= 0xa9)
+		if (control_at(u + i, len - i))
 			return 0;
 		if (u[i] != ' ' && (u[i] & 0xc0) != 0x80 &&
 		    !invisible(u + i, len - i))
@@ -381,6 +396,27 @@ hexval(char c)
 }
 
 /*
+ * The byte that src[*i] begins (a %XX escape, '+' a space when
+ * plus_is_space, else itself), *i left on its last character; -1 for a
+ * '%' without two hex digits after it.
+ */
+static int
+pct_byte(const char *src, size_t len, size_t *i, int plus_is_space)
+{
+	int	 hi, lo;
+
+	if (src[*i] == '+' && plus_is_space)
+		return ' ';
+	if (src[*i] != '%')
+		return (unsigned char)src[*i];
+	if (len - *i < 3 || (hi = hexval(src[*i + 1])) < 0 ||
+	    (lo = hexval(src[*i + 2])) < 0)
+		return -1;
+	*i += 2;
+	return hi * 16 + lo;
+}
+
+/*
  * Percent-decodes src into dst (NUL-terminated).  Fails on a malformed
  * escape, an encoded NUL, or when dst is too small.
  */
@@ -389,28 +425,14 @@ pct_decode(char *dst, size_t dstsz, const char *src, size_t len,
     int plus_is_space, size_t *outlen)
 {
 	size_t	 i, o = 0;
-	int	 hi, lo;
+	int	 c;
 
 	for (i = 0; i < len; i++) {
-		char	 c = src[i];
-
-		if (c == '%') {
-			if (len - i < 3)
-				return -1;
-			if ((hi = hexval(src[i + 1])) < 0 ||
-			    (lo = hexval(src[i + 2])) < 0)
-				return -1;
-			c = (char)(hi * 16 + lo);
-			if (c == '\0')
-				return -1;
-			i += 2;
-		} else if (c == '+' && plus_is_space)
-			c = ' ';
-		else if (c == '\0')
-			return -1;
+		if ((c = pct_byte(src, len, &i, plus_is_space)) <= 0)
+			return -1;	/* malformed, or a NUL */
 		if (o + 1 >= dstsz)
 			return -1;
-		dst[o++] = c;
+		dst[o++] = (char)c;
 	}
 	if (dstsz == 0)
 		return -1;
@@ -421,10 +443,47 @@ pct_decode(char *dst, size_t dstsz, const char *src, size_t len,
 }
 
 /*
+ * Whether a field's name (src, len: escapes and '+' read as in a value)
+ * is key: 1 when it decodes to key, 0 when to another name, or
+ * QUERY_NAME_ESCAPE, QUERY_NAME_UTF8 or QUERY_NAME_CONTROL when it is not
+ * a name at all (which key it was meant to be is anybody's guess).  One
+ * character at a time, so a name of any length needs no buffer.
+ */
+static int
+name_is(const char *src, size_t len, const char *key, size_t klen)
+{
+	unsigned char	 ch[4];
+	size_t		 i, o = 0, have = 0, want = 1;
+	int		 c, same = 1;
+
+	for (i = 0; i < len; i++) {
+		if ((c = pct_byte(src, len, &i, 1)) == -1)
+			return QUERY_NAME_ESCAPE;
+		same = same && o < klen && (unsigned char)key[o] == c;
+		o++;
+		if (have == 0 && (want = utf8_len((unsigned char)c)) == 0)
+			return QUERY_NAME_UTF8;
+		ch[have++] = (unsigned char)c;
+		if (have < want)
+			continue;
+		if (!utf8_valid((const char *)ch, have))
+			return QUERY_NAME_UTF8;
+		if (control_at(ch, have))
+			return QUERY_NAME_CONTROL;
+		have = 0;
+	}
+	if (have != 0)
+		return QUERY_NAME_UTF8;
+	return same && o == klen;
+}
+
+/*
  * Finds key in an application/x-www-form-urlencoded string and decodes
- * its value into dst.  Returns 1 when found, 0 when absent, -1 when the
- * value is malformed or too long, QUERY_REPEATED (dst unset) when the key
- * is there more than once: which one was meant is the client's to say.
+ * its value into dst.  A name is decoded as a value is, so %6Cimit is
+ * limit.  Returns 1 when found, 0 when absent, -1 when the value is
+ * malformed or too long, QUERY_REPEATED (dst unset) when the key is there
+ * more than once (which one was meant is the client's to say), or one of
+ * the QUERY_NAME_ faults when any field's name is not text.
  */
 int
 query_get(const char *query, const char *key, char *dst, size_t dstsz,
@@ -432,19 +491,21 @@ query_get(const char *query, const char *key, char *dst, size_t dstsz,
 {
 	const char	*p = query, *amp, *eq, *val = NULL;
 	size_t		 klen = strlen(key), flen, vlen = 0;
-	int		 found = 0;
+	int		 found = 0, is;
 
 	while (p != NULL && *p != '\0') {
 		amp = strchr(p, '&');
 		flen = amp != NULL ? (size_t)(amp - p) : strlen(p);
 		eq = memchr(p, '=', flen);
-		if ((eq != NULL ? (size_t)(eq - p) : flen) == klen &&
-		    memcmp(p, key, klen) == 0) {
+		is = name_is(p, eq != NULL ? (size_t)(eq - p) : flen, key, klen);
+		if (is > 1)
+			return is;
+		if (is == 1) {
 			if (found)
 				return QUERY_REPEATED;
 			found = 1;
 			val = eq != NULL ? eq + 1 : p + flen;
-			vlen = eq != NULL ? flen - klen - 1 : 0;
+			vlen = eq != NULL ? flen - (size_t)(eq - p) - 1 : 0;
 		}
 		p = amp != NULL ? amp + 1 : NULL;
 	}

@@ -44,6 +44,11 @@ int	 json_nul_escape(const char *, size_t);
 int	 pct_decode(char *dst, size_t dstsz, const char *src, size_t len,
 	    int plus_is_space, size_t *outlen);
 #define QUERY_REPEATED	2	/* query_get(): the key is there twice */
+/* query_get(): a field's name is not text: a '%' without two hex digits,
+ * not UTF-8 once decoded, or a control character (as text_valid()). */
+#define QUERY_NAME_ESCAPE	3
+#define QUERY_NAME_UTF8		4
+#define QUERY_NAME_CONTROL	5
 int	 query_get(const char *query, const char *key, char *dst,
 	    size_t dstsz, size_t *outlen);
 

@@ -689,3 +689,99 @@ def test_a_malformed_idempotency_key_is_400(api, db, slug, key):
                  headers={"Idempotency-Key": key})
     refused(r, 400, "invalid_idempotency_key")
     assert_untouched(db, slug)
+
+
+# --- query parameter names, percent-encoded -----------------------------------
+
+def html_400(r):
+    assert r.status == 400, r
+    assert (r.header("Content-Type") or "").startswith("text/html"), r
+    return r.text
+
+
+def test_an_encoded_parameter_name_is_read_as_the_name(api, make_event):
+    """?per%5Fpage=1 was not per_page (its value alone was decoded): the list
+    came with 20 events, and ?%6Cimit=1 with LibCal's 20."""
+    cat = "names-" + uuid.uuid4().hex[:8]
+    slugs = [make_event(starts_in=f"{400 + i} days", categories=[cat])
+             for i in range(2)]
+    r = api.get(f"{API}/events?per%5Fpage=1&%63ategory={cat}")
+    assert r.status == 200 and r.json["per_page"] == 1, r
+    assert [e["slug"] for e in r.json["events"]] == slugs[:1], r
+    r = api.get(f"{API}/events?per_page=1&p%61ge=2&category={cat}")
+    assert r.status == 200 and r.json["page"] == 2, r
+    assert [e["slug"] for e in r.json["events"]] == slugs[1:], r
+    r = api.get("/1.1/events?%6Cimit=1&days=500")
+    assert r.status == 200 and len(r.json["events"]) == 1, r
+    # A value refused under its encoded name is refused as under its own.
+    r = api.get("/1.1/events?%64ays=-1")
+    refused(r, 400, "invalid_query")
+    r = api.get("/1.1/events/1/registrations?w%61itlist=x")
+    refused(r, 400, "invalid_query")
+    assert "waitlist" in r.json["error"]["message"], r
+    # Pages, feeds and the embed read encoded names too.
+    assert "page" in html_400(api.get("/events?%70age=abc"))
+    r = api.get(f"/events/{slugs[0]}?%74z=Asia%2FTokyo")
+    assert r.status == 200 and "Tokyo" in r.text, r
+    html_400(api.get("/events.atom?c%61tegory=%0a"))
+    html_400(api.get("/embed/events?%6Cimit=0"))
+
+
+@pytest.mark.parametrize("path, key", [
+    (f"{API}/events?per_page=5&per%5Fpage=500", "per_page"),
+    (f"{API}/events?%70er_page=5&per_page=500", "per_page"),
+    (f"{API}/events?%66rom=&from=2026-01-01", "from"),
+    ("/1.1/events?limit=1&%6C%69%6D%69%74=500", "limit"),
+    ("/1.1/events/1/registrations?waitlist=1&w%61itlist=0", "waitlist"),
+], ids=lambda p: p)
+def test_a_name_given_encoded_and_plain_is_given_twice(api, path, key):
+    r = api.get(path)
+    refused(r, 400, "invalid_query")
+    assert r.json["error"]["message"] == f"{key}: given more than once", r
+
+
+def test_a_page_name_given_encoded_and_plain_is_given_twice(api, make_event):
+    slug = make_event()
+    for path, key in ((f"/events/{slug}?tz=UTC&%74z=Asia/Tokyo", "tz"),
+                      ("/events?category=A&c%61tegory=B", "category"),
+                      ("/events.atom?%63ategory=A&category=A", "category"),
+                      ("/embed/events?limit=2&%6Cimit=", "limit")):
+        assert (f"The address gives {key} more than once."
+                in html_400(api.get(path))), path
+
+
+NOT_UTF8 = "a parameter name in the query is not UTF-8 text"
+CONTROL = "a parameter name in the query holds a control character"
+ESCAPE = "a parameter name in the query has a % without two hex digits after it"
+
+
+@pytest.mark.parametrize("name, message", [
+    ("%ff", NOT_UTF8), ("caf%C3", NOT_UTF8), ("%C0%AF", NOT_UTF8),
+    ("%ED%A0%80", NOT_UTF8), ("a%0Ab", CONTROL), ("%00", CONTROL),
+    ("%7F", CONTROL), ("%C2%85", CONTROL), ("%E2%80%AE", CONTROL),
+    ("100%", ESCAPE), ("a%2", ESCAPE), ("a%zz", ESCAPE),
+], ids=lambda p: p)
+def test_a_name_that_is_not_text_is_a_400_that_says_why(api, make_event,
+                                                          name, message):
+    """No key can be told apart from such a name: it might have been limit."""
+    slug = make_event()
+    for path in (f"{API}/events?per_page=1&{name}=1", f"/1.1/events?{name}=1",
+                 f"/1.1/events/1/registrations?{name}"):
+        r = api.get(path)
+        refused(r, 400, "invalid_query")
+        assert r.json["error"]["message"] == message, (path, r)
+    for path in (f"/events?{name}=1", f"/events/{slug}?{name}=x&tz=UTC",
+                 f"/events.atom?{name}=1", f"/embed/events?{name}="):
+        assert (f"The address is not valid: {message}. Check it and try "
+                f"again." in html_400(api.get(path))), path
+
+
+def test_a_bad_name_is_told_in_the_requests_language(api):
+    es = {"Accept-Language": "es"}
+    r = api.get(f"{API}/events?%ff=1", headers=es)
+    refused(r, 400, "invalid_query")
+    assert r.json["error"]["message"] == ("el nombre de un parámetro de la "
+                                          "consulta no es texto UTF-8"), r
+    assert ("La dirección no es válida: el nombre de un parámetro de la "
+            "consulta contiene un carácter de control."
+            in html_400(api.get("/events?a%09=1", headers=es)))

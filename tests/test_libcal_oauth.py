@@ -167,6 +167,25 @@ def test_a_credential_that_is_not_text_is_invalid_request_in_every_encoding(
         api, body, "application/x-www-form-urlencoded"), "form")
 
 
+def test_a_form_token_request_reads_percent_encoded_names(api, admin):
+    """A client that percent-encodes every byte of the form (client%5Fid=)
+    was told invalid_request: its names were compared as sent, undecoded."""
+    c = new_client(admin)
+
+    def enc(s):
+        return "".join(f"%{b:02X}" for b in s.encode())
+    body = "&".join(f"{enc(k)}={enc(v)}" for k, v in (
+        ("grant_type", "client_credentials"), ("client_id", c["client_id"]),
+        ("client_secret", c["client_secret"])))
+    r = token_request(api, body, "application/x-www-form-urlencoded")
+    assert r.status == 200 and r.json["token_type"] == "Bearer", r
+    # Encoded once and plain once, a name is given twice (RFC 6749 3.2); a
+    # name that is not text is no name.
+    for extra in ("&client%5Fid=1", "&%FF=1", "&a%0Ab=1"):
+        oauth_invalid_request(token_request(
+            api, form(c) + extra, "application/x-www-form-urlencoded"), extra)
+
+
 def test_a_json_token_request_is_the_object_alone(api, admin):
     """Only white space may follow the object, and a string ends where its
     closing quote is, not at an escaped NUL: "SECRET\\u0000junk" was read

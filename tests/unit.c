@@ -138,6 +138,28 @@ test_numbers_and_dates(void)
 	CHECK("april 31", !date_valid(S("2026-04-31")));
 }
 
+/* A name far longer than any buffer (2,000 "é", encoded) is still read
+ * to its end: its last character decides. */
+static void
+test_long_name(void)
+{
+	static char	 q[2000 * 6 + 16];
+	char		 out[8];
+	size_t		 i, len;
+
+	for (i = 0; i < 2000; i++)
+		memcpy(q + i * 6, "%C3%A9", 6);
+	memcpy(q + i * 6, "=1&q=2", 7);
+	CHECK("query long name", query_get(q, "q", out, sizeof(out),
+	    &len) == 1 && strcmp(out, "2") == 0);
+	memcpy(q + i * 6 - 6, "%0a=1", 6);
+	CHECK("query long name, control at its end", query_get(q, "q", out,
+	    sizeof(out), &len) == QUERY_NAME_CONTROL);
+	memcpy(q + i * 6 - 6, "%C3=1", 6);
+	CHECK("query long name, cut character at its end", query_get(q, "q",
+	    out, sizeof(out), &len) == QUERY_NAME_UTF8);
+}
+
 static void
 test_decoding(void)
 {
@@ -162,6 +184,42 @@ test_decoding(void)
 	    &len) == QUERY_REPEATED);
 	CHECK("query twice, once bare", query_get("q&q=1", "q", out,
 	    sizeof(out), &len) == QUERY_REPEATED);
+	CHECK("query name encoded", query_get("%6Cimit=5", "limit", out,
+	    sizeof(out), &len) == 1 && strcmp(out, "5") == 0);
+	CHECK("query name encoded underscore", query_get("a=1&per%5fpage=7",
+	    "per_page", out, sizeof(out), &len) == 1 && strcmp(out, "7") == 0);
+	CHECK("query name plus is space", query_get("a+b=1", "a b", out,
+	    sizeof(out), &len) == 1 && strcmp(out, "1") == 0);
+	CHECK("query name in UTF-8", query_get("caf%C3%A9=2&caf\xc3\xa9x=3",
+	    "caf\xc3\xa9", out, sizeof(out), &len) == 1 &&
+	    strcmp(out, "2") == 0);
+	CHECK("query name encoded, then plain", query_get("%6cimit=5&limit="
+	    "500", "limit", out, sizeof(out), &len) == QUERY_REPEATED);
+	CHECK("query name plain, then encoded", query_get("limit=5&%6C%69mit"
+	    "=500", "limit", out, sizeof(out), &len) == QUERY_REPEATED);
+	CHECK("query name encoded longer cousin", query_get("limit%73=5",
+	    "limit", out, sizeof(out), &len) == 0);
+	CHECK("query name escape", query_get("q=1&100%=1", "q", out,
+	    sizeof(out), &len) == QUERY_NAME_ESCAPE &&
+	    query_get("a%2=1", "q", out, sizeof(out), &len) ==
+	    QUERY_NAME_ESCAPE && query_get("a%zz", "q", out, sizeof(out),
+	    &len) == QUERY_NAME_ESCAPE);
+	CHECK("query name not UTF-8", query_get("%ff=1", "q", out, sizeof(out),
+	    &len) == QUERY_NAME_UTF8 && query_get("a%c3=1", "q", out,
+	    sizeof(out), &len) == QUERY_NAME_UTF8 && query_get("%c3%28=1", "q",
+	    out, sizeof(out), &len) == QUERY_NAME_UTF8 && query_get("%c0%af",
+	    "q", out, sizeof(out), &len) == QUERY_NAME_UTF8 &&
+	    query_get("%ed%a0%80=1", "q", out, sizeof(out), &len) ==
+	    QUERY_NAME_UTF8 && query_get("\xe9=1", "q", out, sizeof(out),
+	    &len) == QUERY_NAME_UTF8);
+	CHECK("query name control", query_get("q=1&a%0ab=1", "q", out,
+	    sizeof(out), &len) == QUERY_NAME_CONTROL && query_get("%00=1", "q",
+	    out, sizeof(out), &len) == QUERY_NAME_CONTROL &&
+	    query_get("%7f", "q", out, sizeof(out), &len) ==
+	    QUERY_NAME_CONTROL && query_get("%c2%85=1", "q", out, sizeof(out),
+	    &len) == QUERY_NAME_CONTROL && query_get("%e2%80%ae=1", "q", out,
+	    sizeof(out), &len) == QUERY_NAME_CONTROL);
+	test_long_name();
 }
 
 /* query_date_range() of from and to ("" for absent). */
@@ -188,7 +246,7 @@ test_query(void)
 	};
 	struct query_value	 v[4];
 	size_t			 bad = 99;
-	char			 msg[80];
+	char			 msg[QUERY_MESSAGE_MAX];
 
 	CHECK("query defaults", query_parse("", p, 4, v, &bad) == 0 &&
 	    v[0].num == 1 && !v[0].present && !v[1].present && !v[3].present);
@@ -240,6 +298,32 @@ test_query(void)
 	query_message(&p[3], &v[3], msg, sizeof(msg));
 	CHECK("query message repeated", strcmp(msg,
 	    "colour: given more than once") == 0);
+	CHECK("query name encoded", query_parse("p%61ge=3&%64ay=2026-02-28&"
+	    "%71=a+b", p, 4, v, &bad) == 0 && v[0].num == 3 &&
+	    strcmp(v[1].text, "2026-02-28") == 0 &&
+	    strcmp(v[2].text, "a b") == 0);
+	CHECK("query name encoded, a repeat", query_parse("page=1&%70age=2", p,
+	    4, v, &bad) == -1 && bad == 0 && v[0].repeated &&
+	    !v[0].name_fault);
+	CHECK("query name encoded, a bad value", query_parse("%70age=11", p,
+	    4, v, &bad) == -1 && bad == 0 && !v[0].repeated &&
+	    !v[0].name_fault);
+	CHECK("query name not text", query_parse("q=a&%ff=1", p, 4, v,
+	    &bad) == -1 && bad == 0 && v[0].name_fault == QUERY_NAME_UTF8 &&
+	    !v[0].repeated);
+	query_message(&p[bad], &v[bad], msg, sizeof(msg));
+	CHECK("query message name not UTF-8", strcmp(msg, "a parameter name "
+	    "in the query is not UTF-8 text") == 0);
+	CHECK("query name control", query_parse("a%09b=1", p, 4, v,
+	    &bad) == -1 && v[bad].name_fault == QUERY_NAME_CONTROL);
+	query_message(&p[bad], &v[bad], msg, sizeof(msg));
+	CHECK("query message name control", strcmp(msg, "a parameter name in "
+	    "the query holds a control character") == 0);
+	CHECK("query name escape", query_parse("50%=1", p, 4, v,
+	    &bad) == -1 && v[bad].name_fault == QUERY_NAME_ESCAPE);
+	query_message(&p[bad], &v[bad], msg, sizeof(msg));
+	CHECK("query message name escape", strcmp(msg, "a parameter name in "
+	    "the query has a % without two hex digits after it") == 0);
 }
 
 static enum field_error

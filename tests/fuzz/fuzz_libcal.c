@@ -13,7 +13,7 @@
  *   query: days and limit within their ranges, the offset a multiple of
  *     the limit, the date empty or a valid YYYY-MM-DD, the categories
  *     empty or an id-list result; on refusal a message naming the
- *     parameter.
+ *     parameter, or saying a name in the query is not one.
  *   credentials (the rest after the first newline, as the body of a token
  *   request in each media type): every field NUL-terminated within its
  *   size, and when taken, empty or one line of text (what reaches the
@@ -197,7 +197,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strncmp(msg, "date:", 5) == 0 ||
 		    strncmp(msg, "category:", 9) == 0 ||
 		    strncmp(msg, "page:", 5) == 0 ||
-		    strncmp(msg, "search:", 7) == 0);
+		    strncmp(msg, "search:", 7) == 0 ||
+		    strncmp(msg, "a parameter name in the query ", 30) == 0);
 	free(query);
 	if (nl != NULL)
 		check_credentials(nl + 1, size - qlen - 1);

@@ -113,7 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(dst, 0x5a, sizeof(dst));
 		rc = query_get(req.query, query_keys[i], dst, sizeof(dst),
 		    &outlen);
-		FUZZ_CHECK(rc >= -1 && rc <= QUERY_REPEATED);
+		FUZZ_CHECK(rc >= -1 && rc <= QUERY_NAME_CONTROL);
 		if (rc == 1) {
 			FUZZ_CHECK(outlen < sizeof(dst));
 			FUZZ_CHECK(strlen(dst) == outlen);
