@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "i18n.h"
 #include "libcal.h"
 #include "query.h"
 #include "validate.h"
@@ -60,8 +61,7 @@ enum { P_CAL_ID, P_DAYS, P_LIMIT, P_PAGE, P_DATE, P_CATEGORY, P_SEARCH,
 
 static const struct query_param params[P__MAX] = {
 	[P_CAL_ID] = { "cal_id", Q_TEXT, 0, LIBCAL_IDS_MAX * 20 - 1, 0, NULL,
-	    "cal_id: at most " LIBCAL_IDS_MAX_S " calendar ids, "
-	    "comma-separated" },
+	    NULL },
 	[P_DAYS] = { "days", Q_INT, 0, LIBCAL_NUM_MAX, LIBCAL_DAYS_DEFAULT,
 	    NULL, NULL },
 	[P_LIMIT] = { "limit", Q_INT, 1, LIBCAL_NUM_MAX, LIBCAL_LIMIT_DEFAULT,
@@ -69,10 +69,24 @@ static const struct query_param params[P__MAX] = {
 	[P_PAGE] = { "page", Q_INT, 1, PAGE_MAX, 1, NULL, NULL },
 	[P_DATE] = { "date", Q_DATE, 0, 0, 0, NULL, NULL },
 	[P_CATEGORY] = { "category", Q_TEXT, 0, LIBCAL_IDS_MAX * 20 - 1, 0,
-	    NULL, "category: at most " LIBCAL_IDS_MAX_S " category ids, "
-	    "comma-separated" },
+	    NULL, NULL },
 	[P_SEARCH] = { "search", Q_TEXT, 0, LIBCAL_SEARCH_MAX, 0, NULL, NULL },
 };
+
+/* The 400's message for params[bad] (v, its value): a list of ids says
+ * what it must be, in the language in use; any other as query_message(). */
+static void
+query_error(size_t bad, const struct query_value *v, char *msg, size_t msgsz)
+{
+	if (v->repeated || v->name_fault ||
+	    (bad != P_CAL_ID && bad != P_CATEGORY)) {
+		query_message(&params[bad], v, msg, msgsz);
+		return;
+	}
+	snprintf(msg, msgsz, bad == P_CAL_ID ? _("cal_id: at most %d "
+	    "calendar ids, comma-separated") : _("category: at most %d "
+	    "category ids, comma-separated"), LIBCAL_IDS_MAX);
+}
 
 int
 libcal_query_parse(const char *query, struct libcal_query *q, char *msg,
@@ -84,7 +98,7 @@ libcal_query_parse(const char *query, struct libcal_query *q, char *msg,
 
 	q->date[0] = q->cats[0] = q->search[0] = '\0';
 	if (query_parse(query, params, P__MAX, v, &bad) == -1) {
-		query_message(&params[bad], &v[bad], msg, msgsz);
+		query_error(bad, &v[bad], msg, msgsz);
 		return -1;
 	}
 	/* LibCal: the date and the days after it (0: the date only); more
@@ -102,13 +116,12 @@ libcal_query_parse(const char *query, struct libcal_query *q, char *msg,
 	 * LibCal sends its old one, but it must be an id list. */
 	if (v[P_CAL_ID].present && libcal_id_list(v[P_CAL_ID].text,
 	    v[P_CAL_ID].len, cal, sizeof(cal)) != 0) {
-		query_message(&params[P_CAL_ID], &v[P_CAL_ID], msg, msgsz);
+		query_error(P_CAL_ID, &v[P_CAL_ID], msg, msgsz);
 		return -1;
 	}
 	if (v[P_CATEGORY].present && libcal_id_list(v[P_CATEGORY].text,
 	    v[P_CATEGORY].len, q->cats, sizeof(q->cats)) != 0) {
-		query_message(&params[P_CATEGORY], &v[P_CATEGORY], msg,
-		    msgsz);
+		query_error(P_CATEGORY, &v[P_CATEGORY], msg, msgsz);
 		return -1;
 	}
 	return 0;

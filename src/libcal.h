@@ -9,10 +9,6 @@
 #include <stddef.h>
 
 #define LIBCAL_IDS_MAX		50	/* ids in one list */
-#define LIBCAL_STR_(x)		#x
-#define LIBCAL_STR(x)		LIBCAL_STR_(x)
-/* LIBCAL_IDS_MAX as a string literal, for fixed messages */
-#define LIBCAL_IDS_MAX_S	LIBCAL_STR(LIBCAL_IDS_MAX)
 #define LIBCAL_IDS_SZ		(LIBCAL_IDS_MAX * 20 + 3)	/* "{...}" */
 #define LIBCAL_DAYS_DEFAULT	30
 #define LIBCAL_DAYS_MAX		365	/* larger values are capped */

@@ -141,6 +141,35 @@ def test_json_errors_keep_their_code_and_speak_spanish(api, make_event):
     assert english.header("Vary") == "Origin, Accept-Language"
 
 
+def test_libcal_s_id_list_errors_speak_spanish(api):
+    """cal_id's and category's 400 stayed in English whatever the request's
+    language, alone among the LibCal routes' messages."""
+    many = ",".join(["1"] * 51)
+    for query, english, spanish in (
+            ("cal_id=a", "cal_id: at most 50 calendar ids, comma-separated",
+             "cal_id: como máximo 50 ids de calendarios, separados por comas"),
+            (f"cal_id={many}", "cal_id: at most 50 calendar ids, "
+             "comma-separated", "cal_id: como máximo 50 ids de calendarios, "
+             "separados por comas"),
+            ("category=1,,2", "category: at most 50 category ids, "
+             "comma-separated", "category: como máximo 50 ids de categorías, "
+             "separados por comas"),
+            (f"category={many}", "category: at most 50 category ids, "
+             "comma-separated", "category: como máximo 50 ids de categorías, "
+             "separados por comas")):
+        for path in (f"/1.1/events?{query}", f"/api/1.1/events?{query}"):
+            r = api.get(path, headers=ES)
+            assert r.status == 400, (path, r)
+            assert r.json["error"] == {"code": "invalid_query",
+                                       "message": spanish}, (path, r)
+            assert api.get(path).json["error"]["message"] == english, path
+        r = api.get(f"/1.1/events?{query}&lang=es")
+        assert r.json["error"]["message"] == spanish, r
+    # A repeat is said as any parameter's.
+    r = api.get("/1.1/events?category=1&category=2", headers=ES)
+    assert r.json["error"]["message"] == "category: indicado más de una vez"
+
+
 def test_the_registrant_s_language_is_kept(api, db, make_event):
     slug = make_event()
     ana, bea, cy = addr("ana"), addr("bea"), addr("cy")
