@@ -99,6 +99,7 @@ PACKAGES=(build-essential pkg-config postgresql postgresql-contrib nginx-light
           chromium python3-icalendar python3-feedparser python3-requests
           php-cli php-curl nodejs npm
           gettext                       # msgfmt, xgettext: po/ (docs/TRANSLATING.md)
+          perl                          # Encode's MIME-Header: tests/test_mail.py
           clang libclang-rt-14-dev)     # the fuzzers (libFuzzer)
 
 DB_NAME=eventbox

@@ -49,6 +49,20 @@ utf8_len(unsigned char c)
 }
 
 /*
+ * Whether s holds what a reader could take for an encoded word: "=?" with
+ * "?=" after it.  RFC 2047 5 has such text go as encoded words itself;
+ * Python's email decodes one anywhere, even inside a word, or in a
+ * quoted string.
+ */
+static int
+looks_encoded(const char *s)
+{
+	const char	*p = strstr(s, "=?");
+
+	return p != NULL && strstr(p + 2, "?=") != NULL;
+}
+
+/*
  * RFC 2047 "B" words, separated by a fold; each fits the line it starts on
  * (col: where the first one starts), so no line passes 78 octets and no
  * word 75.  A word is cut after the text's last space that fits, the space
@@ -56,13 +70,18 @@ utf8_len(unsigned char c)
  * words is no part of the text (RFC 2047 6.2), but some readers show it
  * all the same (Python's email with policy.default, in a name), and then
  * show two spaces rather than a name cut in two.  Only where no space fits
- * (a word longer than an encoded word) is the cut inside a word, and never
- * inside a UTF-8 character.
+ * (a word longer than an encoded word, 45 octets) is the cut inside a
+ * word, and never inside a UTF-8 character; in a name (whole), not even
+ * there: the word goes whole in one longer encoded word, past RFC 2047's
+ * 75 octets, while its line stays within 998 (RFC 5322 2.1.1), as
+ * Python's email shows a name's cut as a space (CPython gh-128110: its
+ * address headers keep the whitespace between two encoded words; its
+ * Subject drops it).  A word no line holds is cut as the room says.
  */
 static void
-encoded_words(struct buf *out, const char *s, size_t col)
+encoded_words(struct buf *out, const char *s, size_t col, int whole)
 {
-	size_t	 len = strlen(s), i = 0, n, c, room, space;
+	size_t	 len = strlen(s), i = 0, n, c, room, space, word;
 
 	while (i < len) {
 		/* 12 octets of "=?UTF-8?B?" and "?="; 3 in make 4 out. */
@@ -79,6 +98,13 @@ encoded_words(struct buf *out, const char *s, size_t col)
 		}
 		if (i + n < len && space > 0)
 			n = space;
+		else if (i + n < len && whole && (i == 0 || s[i - 1] == ' ')) {
+			word = strcspn(s + i, " ");
+			if (i + word < len)
+				word++;		/* and its space */
+			if (col + 12 + (word + 2) / 3 * 4 <= 998)
+				n = word;
+		}
 		if (n == 0)
 			n = len - i < 4 ? len - i : 4;
 		if (i > 0)
@@ -136,17 +162,17 @@ foldable(const char *s, size_t col)
 }
 
 /* "Name: value", encoded when not ASCII (or, ASCII, when a word would not
- * fit in 998 octets). */
+ * fit in 998 octets, or when it holds what looks like an encoded word). */
 void
 mime_header_text(struct buf *out, const char *name, const char *value)
 {
 	size_t	 col = strlen(name) + 2;
 
 	buf_printf(out, "%s: ", name);
-	if (is_ascii(value) && foldable(value, col))
+	if (is_ascii(value) && foldable(value, col) && !looks_encoded(value))
 		folded(out, value, col);
 	else
-		encoded_words(out, value, col);
+		encoded_words(out, value, col, 0);
 	buf_adds(out, "\r\n");
 }
 
@@ -199,9 +225,11 @@ quoted(struct buf *out, const char *s)
  * compat32 API) then loses the name and the address, and readers such as
  * Perl's Mail::Message and maildrop's reformime misread a name cut into
  * several quoted strings; so a long one takes a line of up to 998 octets
- * (RFC 5322 2.1.1).  Only a name that is not ASCII, or that no line can
- * hold, goes as encoded words.  The address is never split: it follows the
- * name on its line when it fits, else on a line of its own.
+ * (RFC 5322 2.1.1).  Only a name that is not ASCII, that no line can
+ * hold, or that holds what looks like an encoded word (which readers
+ * decode even in a quoted string) goes as encoded words.  The address is
+ * never split: it follows the name on its line when it fits, else on a
+ * line of its own.
  */
 void
 mime_header_address(struct buf *out, const char *name, const char *display,
@@ -216,11 +244,12 @@ mime_header_address(struct buf *out, const char *name, const char *display,
 	}
 	if (is_ascii(display) && atoms(display) && foldable(display, col))
 		col = folded(out, display, col);
-	else if (is_ascii(display) && col + quoted_len(display) <= 998) {
+	else if (is_ascii(display) && !looks_encoded(display) &&
+	    col + quoted_len(display) <= 998) {
 		quoted(out, display);
 		col += quoted_len(display);
 	} else {
-		encoded_words(out, display, col);
+		encoded_words(out, display, col, 1);
 		col = 78;	/* the address on a line of its own */
 	}
 	buf_printf(out, "%s<%s>\r\n", col + strlen(addr) + 3 > 78 ?

@@ -15,11 +15,14 @@
 /* base64 of len octets, lines of wrap characters (0: one line). */
 void	 mime_base64(struct buf *out, const unsigned char *p, size_t len,
 	    size_t wrap);
-/* "Name: value\r\n", folded at spaces, in encoded words when not ASCII;
- * lines within 78 octets but for one word longer, within 998. */
+/* "Name: value\r\n", folded at spaces, in encoded words when not ASCII
+ * or when it holds what looks like one ("=?...?="); lines within 78
+ * octets but for one word longer, within 998. */
 void	 mime_header_text(struct buf *out, const char *name, const char *value);
 /* "Name: display <addr>\r\n": the name as atoms folded at spaces, one
- * quoted string, or encoded words when not ASCII; the address never split. */
+ * quoted string, or encoded words when not ASCII or when it looks like one
+ * (a word longer than an encoded word holds in one, longer, on a line of
+ * its own); the address never split. */
 void	 mime_header_address(struct buf *out, const char *name,
 	    const char *display, const char *addr);
 /* "Date: ...\r\n" in UTC. */

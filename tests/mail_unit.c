@@ -213,6 +213,28 @@ header_unfolded(const struct buf *eml, const char *name, struct buf *value)
 	buf_free(&start);
 }
 
+/* Whether every line of the header "Name: ..." of a composed message
+ * (folded lines included) is within max octets. */
+static int
+header_within(const struct buf *eml, const char *name, size_t max)
+{
+	struct buf	 start = BUF_INIT;
+	const char	*p, *eol;
+	int		 ok;
+
+	buf_printf(&start, "\r\n%s: ", name);
+	p = strstr(eml->data, start.data);
+	ok = p != NULL;
+	for (p = ok ? p + 2 : ""; ok && (eol = strstr(p, "\r\n")) != NULL;
+	    p = eol + 2) {
+		ok = (size_t)(eol - p) <= max;
+		if (eol[2] != ' ')
+			break;
+	}
+	buf_free(&start);
+	return ok;
+}
+
 /* The text of the "=?UTF-8?B?...?=" words in s, one after the other (the
  * space between two encoded words is no part of the text: RFC 2047 6.2),
  * each followed by after ("|" to tell them apart, or ""). */
@@ -334,17 +356,29 @@ static void
 test_encodings(void)
 {
 	struct mail_msg	 m;
-	struct buf	 out = BUF_INIT;
+	struct buf	 out = BUF_INIT, hdr = BUF_INIT, words = BUF_INIT;
+	struct buf	 want = BUF_INIT;
 	char		 addr[64];
 
-	/* A long name of two-byte characters: several encoded words, none
-	 * longer than 75 octets, folded. */
+	/* A long word of two-byte characters: in the subject, several
+	 * encoded words, none longer than 75 octets, folded; in a name, one
+	 * encoded word, longer, on a line within 998 (Python's email shows
+	 * the cut between two of a name as a space in the word). */
 	sample(&m, MAIL_CANCELLED);
 	m.to_name = "ÄÖÜäöüÄÖÜäöüÄÖÜäöüÄÖÜäöüÄÖÜäöüÄÖÜäöüÄÖÜäöü";
+	m.title = m.to_name;
 	CHECK("compose", mail_compose(&out, &m) == 0);
-	CHECK("folded encoded words", strstr(out.data,
-	    "?=\r\n =?UTF-8?B?") != NULL);
-	CHECK("lines within 78", lines_within(&out, 78));
+	header_unfolded(&out, "Subject", &hdr);
+	CHECK("folded encoded words", strstr(buf_str(&hdr),
+	    "?= =?UTF-8?B?") != NULL && header_within(&out, "Subject", 78));
+	header_unfolded(&out, "To", &hdr);
+	encoded_words_decode(&words, buf_str(&hdr), "|");
+	buf_printf(&want, "%s|", m.to_name);
+	CHECK("a long word of a name: one encoded word",
+	    strcmp(buf_str(&words), want.data) == 0);
+	CHECK("a long word of a name: the address on a line of its own",
+	    strstr(out.data, "?=\r\n <zoe@example.org>\r\n") != NULL);
+	CHECK("lines within 998", lines_within(&out, 998));
 	buf_reset(&out);
 
 	/* ASCII with quotes stays one quoted string. */
@@ -353,6 +387,9 @@ test_encodings(void)
 	CHECK("compose", mail_compose(&out, &m) == 0);
 	CHECK("quoted display name", strstr(out.data,
 	    "To: \"Mal \\\"x\\\" <evil>\" <zoe@example.org>\r\n") != NULL);
+	buf_free(&hdr);
+	buf_free(&words);
+	buf_free(&want);
 	buf_free(&out);
 
 	CHECK("address of Name <a@b>", mail_address("Name <a@b.org>", addr,
@@ -588,10 +625,11 @@ test_long_words_in_the_subject(void)
 }
 
 /* Whether the encoded words of a header (decoded, each followed by '|')
- * say the text, each cut after a space or, with no space in it, inside a
- * word too long for one, and none inside a UTF-8 character. */
+ * say the text, each cut after a space or, with no space in it and when
+ * inside, inside a word too long for one, and none inside a UTF-8
+ * character. */
 static int
-cut_at_spaces(const char *words, const char *text)
+cut_at_spaces(const char *words, const char *text, int inside)
 {
 	struct buf	 all = BUF_INIT;
 	const char	*p, *bar;
@@ -599,8 +637,8 @@ cut_at_spaces(const char *words, const char *text)
 
 	for (p = words; (bar = strchr(p, '|')) != NULL; p = bar + 1) {
 		if (!utf8_valid(p, (size_t)(bar - p)) || (bar[1] != '\0' &&
-		    bar[-1] != ' ' &&
-		    memchr(p, ' ', (size_t)(bar - p)) != NULL))
+		    bar[-1] != ' ' && (!inside ||
+		    memchr(p, ' ', (size_t)(bar - p)) != NULL)))
 			ok = 0;
 		buf_add(&all, p, (size_t)(bar - p));
 	}
@@ -614,7 +652,8 @@ cut_at_spaces(const char *words, const char *text)
  * encoded text: the whitespace between two of them is no part of the text
  * (RFC 2047 6.2), but Python's email (policy.default) shows it in a name,
  * and a cut inside a word then shows the word in two.  A word too long for
- * one encoded word is cut inside, between two characters.
+ * one encoded word is cut inside, between two characters, in the subject
+ * (which Python reads whole); in a name it is one longer encoded word.
  */
 static void
 test_encoded_words_cut_at_spaces(void)
@@ -639,11 +678,15 @@ test_encoded_words_cut_at_spaces(void)
 		m.title = names[i];
 		buf_reset(&out);
 		CHECK("compose", mail_compose(&out, &m) == 0);
-		CHECK("lines within 78", lines_within(&out, 78));
+		CHECK("lines within 998", lines_within(&out, 998));
+		CHECK("the subject's lines within 78", header_within(&out,
+		    "Subject", 78));
+		CHECK("the name's lines within 78 but for a word too long",
+		    i != 0 || header_within(&out, "To", 78));
 		header_unfolded(&out, "To", &hdr);
 		buf_reset(&words);
 		encoded_words_decode(&words, buf_str(&hdr), "|");
-		CHECK(names[i], cut_at_spaces(buf_str(&words), names[i]));
+		CHECK(names[i], cut_at_spaces(buf_str(&words), names[i], 0));
 		CHECK("a cut at a space", i != 0 ||
 		    strstr(buf_str(&words), " |") != NULL);
 		header_unfolded(&out, "Subject", &hdr);
@@ -651,7 +694,8 @@ test_encoded_words_cut_at_spaces(void)
 		encoded_words_decode(&words, buf_str(&hdr), "|");
 		buf_reset(&want);
 		buf_printf(&want, "Registration confirmed: %s", names[i]);
-		CHECK("the subject", cut_at_spaces(buf_str(&words), want.data));
+		CHECK("the subject", cut_at_spaces(buf_str(&words), want.data,
+		    1));
 	}
 	buf_free(&out);
 	buf_free(&hdr);
@@ -662,6 +706,59 @@ test_encoded_words_cut_at_spaces(void)
 /* A cancelled registration that was sent a calendar entry has it removed
  * (iTIP CANCEL, RFC 5546 3.2.5: the same UID, STATUS:CANCELLED, the
  * event's SEQUENCE); one that only waited, and was sent none, gets none. */
+/*
+ * Text that looks like an encoded word ("=?utf-8?q?x?=", in a title or a
+ * name) goes as encoded words itself (RFC 2047 5): as it was, readers
+ * decoded it into text it never had ("Intro to x"), even inside a quoted
+ * string or a word.
+ */
+static void
+test_encoded_word_lookalikes(void)
+{
+	static const char *const texts[] = {
+		"Intro to =?utf-8?q?x?=",
+		"=?UTF-8?B?QmFk?=",
+		"Ann x=?iso-8859-1?q?Bob?=y Lee",
+		"What =? is this ?= then",
+	};
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, hdr = BUF_INIT, text = BUF_INIT;
+	struct buf	 want = BUF_INIT;
+	size_t		 i;
+
+	i18n_use("en");
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		sample(&m, MAIL_CONFIRMED);
+		m.title = m.to_name = texts[i];
+		buf_reset(&out);
+		CHECK("compose", mail_compose(&out, &m) == 0);
+		CHECK("lines within 78", lines_within(&out, 78));
+		header_unfolded(&out, "Subject", &hdr);
+		buf_reset(&text);
+		encoded_words_decode(&text, buf_str(&hdr), "");
+		buf_reset(&want);
+		buf_printf(&want, "Registration confirmed: %s", texts[i]);
+		CHECK(texts[i], strncmp(buf_str(&hdr), "=?UTF-8?B?", 10) == 0 &&
+		    strcmp(buf_str(&text), want.data) == 0);
+		header_unfolded(&out, "To", &hdr);
+		buf_reset(&text);
+		encoded_words_decode(&text, buf_str(&hdr), "");
+		CHECK("the name", strncmp(buf_str(&hdr), "=?UTF-8?B?", 10) == 0 &&
+		    strcmp(buf_str(&text), texts[i]) == 0);
+	}
+	/* "=?" alone, or "?=" before it, is no encoded word: plain text. */
+	sample(&m, MAIL_CONFIRMED);
+	m.title = "Why?= Who=?";
+	buf_reset(&out);
+	CHECK("compose", mail_compose(&out, &m) == 0);
+	CHECK("no encoded word where none is", strstr(out.data,
+	    "\r\nSubject: Registration confirmed: Why?= Who=?\r\n") != NULL);
+	buf_free(&out);
+	buf_free(&hdr);
+	buf_free(&text);
+	buf_free(&want);
+}
+
 static void
 test_cancelled_removes_the_entry(void)
 {
@@ -853,6 +950,7 @@ main(int argc, char **argv)
 	test_long_ascii_names();
 	test_long_words_in_the_subject();
 	test_encoded_words_cut_at_spaces();
+	test_encoded_word_lookalikes();
 	test_cancelled_removes_the_entry();
 	test_cancelled_by_staff();
 	test_left_the_waiting_list();
