@@ -280,3 +280,45 @@ def test_purge_at_psql_retries_a_step_that_deadlocks_with_the_mailer(
                     " WHERE event_id = %s", eid) == 0
     assert db.value("SELECT purged_at IS NOT NULL FROM eventbox.event_stats"
                     " WHERE event_id = %s", eid)
+
+
+# A foreign key PostgreSQL checks or acts on when the row it references is
+# deleted looks up the referencing rows by their column: without an index
+# starting with it, one look through the whole table per deleted row
+# (purge() deletes registrations, 500 a step).  The keys left without one,
+# and why nothing deletes what they reference row by row.
+UNINDEXED_KEYS_AND_WHY = {
+    # organizations are never deleted by the service or its functions
+    ("registrations", "organization_id"),
+    # events are never deleted; purge() deletes an event's outbox rows in
+    # one statement, once per event
+    ("outbox", "event_id"),
+}
+
+
+def test_every_foreign_key_a_deletion_acts_on_is_indexed(db):
+    unindexed = set(db.all(
+        "SELECT c.conrelid::regclass::text, a.attname"
+        "  FROM pg_constraint c"
+        "  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+        " WHERE c.contype = 'f'"
+        "   AND c.connamespace = 'eventbox'::regnamespace"
+        "   AND NOT EXISTS (SELECT 1 FROM pg_index i"
+        "                    WHERE i.indrelid = c.conrelid"
+        "                      AND i.indkey[0] = c.conkey[1])"))
+    unindexed = {(t.removeprefix("eventbox."), col) for t, col in unindexed}
+    assert unindexed == UNINDEXED_KEYS_AND_WHY
+
+
+def test_the_audit_logs_link_to_a_registration_is_found_by_its_index(db):
+    """What PostgreSQL runs for each registration purge() deletes (the test
+    stack's audit log is small enough to read whole: no scan of it is
+    allowed for the plan)."""
+    try:
+        plan = "\n".join(r[0] for r in db.all(
+            "SET enable_seqscan = off;"
+            " EXPLAIN UPDATE eventbox.audit_log SET registration_id = NULL"
+            " WHERE registration_id = 1"))
+    finally:
+        db.all("RESET enable_seqscan")
+    assert "audit_log_registration" in plan, plan
