@@ -318,12 +318,16 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " $2::integer)" },
 
 	/* $1 slug, $2 the zone to show times in (checked against the
-	 * pages' list of zones), NULL for the event's own. */
+	 * pages' list of zones), NULL for the event's own.  waiting: the
+	 * waiting list's length as LibCal is told it (page_register.c's
+	 * honeypot answers with the place a registration would get). */
 	[STMT_PAGE_EVENT] = { "page_event", 2,
 	    "SELECT slug, title, description, presenter, format, location,"
 	    " array_to_json(categories)::text AS categories, organizer,"
 	    " accessibility_contact, timezone, capacity, seats_available,"
-	    " waitlist_available, registration_state, image_path, image_alt,"
+	    " waitlist_available, waitlist_enabled, (SELECT l.wait_list"
+	    " FROM eventbox.libcal_events l WHERE l.id = p.id) AS waiting,"
+	    " registration_state, image_path, image_alt,"
 	    " image_decorative, status, members_only, audience,"
 	    " array_to_json(learning_outcomes)::text AS learning_outcomes,"
 	    " questions::text AS questions, confirmation_required,"
@@ -340,7 +344,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "coalesce($2::text, timezone)") " AS opens_time_text,"
 	    " eventbox.iso_local(registration_opens_at,"
 	    " coalesce($2::text, timezone)) AS opens_local"
-	    " FROM eventbox.public_events WHERE slug = $1::text" },
+	    " FROM eventbox.public_events p WHERE slug = $1::text" },
 	/* $1 category or NULL, $2 limit, $3 offset.  One row at least, with
 	 * the total (event columns NULL past the end), as in event_list. */
 	[STMT_PAGE_LIST] = { "page_list", 3,

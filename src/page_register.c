@@ -124,6 +124,40 @@ result_page(struct response *resp, const PGresult *ev, const char *zone,
 }
 
 /*
+ * What registering on ev would answer now, as register_entry() decides it
+ * (sql/rules/50_register.sql), from what the event page read: the
+ * honeypot's answer, registering nobody.  A bot comparing it with a
+ * person's must not tell it was caught: a seat, a waiting place with the
+ * number the next one gets, "Check your email" on an event that confirms
+ * by email, full, closed.
+ */
+static void
+honeypot_outcome(const PGresult *ev, struct registration_result *out)
+{
+	const char	*state = db_value(ev, 0, "registration_state");
+	const char	*outcome;
+	long		 waiting = strtol(db_value(ev, 0, "waiting"), NULL, 10);
+
+	if (strcmp(state, "cancelled") == 0)
+		outcome = "event_cancelled";
+	else if (strcmp(state, "open") != 0)
+		outcome = state;	/* not_open | closed */
+	else if (strtol(db_value(ev, 0, "seats_available"), NULL, 10) > 0 &&
+	    waiting == 0)
+		outcome = "confirmed";	/* never a seat ahead of the waiting */
+	else if (db_bool(ev, 0, "waitlist_available"))
+		outcome = "waitlisted";
+	else
+		outcome = "full";
+	if (strcmp(outcome, "full") != 0 && strcmp(state, "open") == 0 &&
+	    db_bool(ev, 0, "confirmation_required"))
+		outcome = "pending";
+	registration_outcome(outcome, !db_bool(ev, 0, "waitlist_enabled"), out);
+	if (strcmp(outcome, "waitlisted") == 0)
+		out->position = waiting + 1;
+}
+
+/*
  * Every answer that does not fit its question, by eventbox.check_answers()
  * (the check register_answered() makes), into fs for the form; 0, or -1
  * when the database failed.
@@ -238,16 +272,11 @@ h_page_register(struct request *req, struct response *resp)
 	}
 
 	if (f[F_HONEYPOT].len > 0) {
-		/* The honeypot: a bot.  Looks like success, does nothing: the
-		 * page a person given a seat gets, which on an event that
-		 * confirms by email is "Check your email" (a bot comparing
-		 * the two would tell it was caught). */
-		registration_outcome(db_bool(ev, 0, "confirmation_required") ?
-		    "pending" : "confirmed", 0, &out);
-		result_page(resp, ev, zone, &out, 0);
-		goto done;
-	}
-	if (!bad) {
+		/* The honeypot: a bot.  Registers nothing, and answers as a
+		 * person registering now would be (whatever it typed). */
+		honeypot_outcome(ev, &out);
+		bad = 0;
+	} else if (!bad) {
 		memset(&in, 0, sizeof(in));
 		in.event = req->args[0];
 		in.event_len = req->args_len[0];

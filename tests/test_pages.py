@@ -624,25 +624,53 @@ def test_a_name_with_a_right_to_left_override_comes_back_to_be_mended(
     assert registrations(db, slug) == 0
 
 
-@pytest.mark.parametrize("confirms", [False, True], ids=["plain", "confirm_by_email"])
-def test_the_honeypot_looks_like_success_and_registers_nobody(patron, db,
-                                                              make_event, confirms):
+@pytest.mark.parametrize("kind", ["plain", "confirm_by_email", "waiting_list",
+                                  "full"])
+def test_the_honeypot_looks_like_success_and_registers_nobody(api, patron, db,
+                                                              make_event, kind):
     """The bot's answer is the page a person registering on that event
     gets: on an event that confirms by email that is "Check your email",
-    where the honeypot said "You are registered" and told a bot comparing
-    the two that it was caught.  Only the event (its link and title)
-    differs between the two pages."""
-    slug = make_event(at="14:00", confirmation_required=confirms)
-    real = patron.register(make_event(at="14:00", confirmation_required=confirms),
-                           name="Ann")
-    assert real.status == 200, real
-    r = patron.register(slug, name="Ann", website="http://spam.example")
-    assert r.status == real.status
-    strip = lambda t: re.sub(r"/events/[a-z0-9-]+|Test event [a-z0-9-]+", "", t)
+    on a full one with room on its waiting list a waiting place with the
+    number the next one gets, on one with neither seats nor waiting places
+    the full event again, where the honeypot said "You are registered" and
+    told a bot comparing the two that it was caught.  Only the event (its
+    link and title) differs between the two pages."""
+    cols = {"confirmation_required": kind == "confirm_by_email"}
+    if kind in ("waiting_list", "full"):
+        cols.update(capacity=1, waitlist_capacity=3 if kind == "waiting_list" else 2)
+    slug, other = make_event(at="14:00", **cols), make_event(at="14:00", **cols)
+    # Pages loaded before the events filled up (a full one has no form).
+    pages = {s: patron.get(f"/events/{s}") for s in (slug, other)}
+    if kind in ("waiting_list", "full"):
+        for s in (slug, other):         # a seat and two waiting places
+            for _ in range(3):
+                assert api.register(s, "Ann", f"a-{uuid.uuid4().hex[:8]}@example.org"
+                                    ).status == 201
+    before = registrations(db, slug)
+
+    def post(s, website):
+        return patron.post(f"/events/{s}/register", [
+            ("csrf", csrf_of(pages[s])), ("attempt", attempt_of(pages[s])),
+            ("name", "Ann"), ("email", f"ann-{uuid.uuid4().hex[:8]}@example.org"),
+            ("organization", ""), ("website", website)])
+
+    real = post(other, "")
+    r = post(slug, "http://spam.example")
+    assert r.status == real.status == (409 if kind == "full" else 200), real
+    # The full event's page again: its slug in its calendar links too,
+    # and the form's new token.
+    strip = lambda t: re.sub(r'/events/[a-z0-9-]+|Test event [a-z0-9-]+'
+                             r'|t-[0-9a-f]{12}|value="[0-9a-f]{32,64}"', "", t)
     assert strip(r.text) == strip(real.text)
-    title = "Check your email" if confirms else "You are registered"
-    assert f"<h1>{title}</h1>" in r.text and f"<title>{title}" in r.text, r.text
-    assert registrations(db, slug) == 0
+    if kind == "full":
+        assert "this event is full and its waiting list is closed" in r.text.lower(), r.text
+    else:
+        title = {"plain": "You are registered", "confirm_by_email": "Check your email",
+                 "waiting_list": "You are on the waiting list"}[kind]
+        assert f"<h1>{title}</h1>" in r.text and f"<title>{title}" in r.text, r.text
+    if kind == "waiting_list":
+        assert "You are number 3 on the waiting list." in r.text, r.text
+    assert registrations(db, slug) == before
 
 
 # --- the form's strictness and CSRF --------------------------------------------
