@@ -6,14 +6,20 @@
 #include "form.h"
 #include "validate.h"
 
+/* The field a pair's name (as sent, len bytes) decodes to, as a query's
+ * names do (field_name_is()): NULL for none, or a name that is not text. */
 static struct form_field *
-find(struct form_field *f, size_t n, const char *key, size_t klen)
+find(struct form_field *f, size_t n, const char *name, size_t len)
 {
 	size_t	 i;
+	int	 is;
 
 	for (i = 0; i < n; i++)
-		if (strlen(f[i].key) == klen && memcmp(f[i].key, key, klen) == 0)
+		if ((is = field_name_is(name, len, f[i].key,
+		    strlen(f[i].key))) == 1)
 			return &f[i];
+		else if (is != 0)
+			return NULL;
 	return NULL;
 }
 

@@ -3,7 +3,11 @@
  * forms.  The caller declares every key it accepts, with a byte cap for
  * the decoded value; anything else fails the whole form: an unknown or
  * repeated key, a malformed escape, an encoded NUL, invalid UTF-8, a
- * value over its cap, more than FORM_FIELDS_MAX pairs.  Pure: no
+ * value over its cap, more than FORM_FIELDS_MAX pairs.  Names are
+ * percent-decoded as the query's are (field_name_is(), validate.h):
+ * na%6De is name, and given with name it is a repeat; a name that is not
+ * text (a '%' without two hex digits, not UTF-8, a control character)
+ * fails the form.  Pure: no
  * allocation, no globals (the fuzzers and unit tests call it directly).
  *
  * Ownership: the caller owns each field's buffer (val, cap bytes, of which

@@ -449,8 +449,8 @@ pct_decode(char *dst, size_t dstsz, const char *src, size_t len,
  * a name at all (which key it was meant to be is anybody's guess).  One
  * character at a time, so a name of any length needs no buffer.
  */
-static int
-name_is(const char *src, size_t len, const char *key, size_t klen)
+int
+field_name_is(const char *src, size_t len, const char *key, size_t klen)
 {
 	unsigned char	 ch[4];
 	size_t		 i, o = 0, have = 0, want = 1;
@@ -497,7 +497,7 @@ query_get(const char *query, const char *key, char *dst, size_t dstsz,
 		amp = strchr(p, '&');
 		flen = amp != NULL ? (size_t)(amp - p) : strlen(p);
 		eq = memchr(p, '=', flen);
-		is = name_is(p, eq != NULL ? (size_t)(eq - p) : flen, key, klen);
+		is = field_name_is(p, eq != NULL ? (size_t)(eq - p) : flen, key, klen);
 		if (is > 1)
 			return is;
 		if (is == 1) {

@@ -691,14 +691,36 @@ def form_post(patron, slug, raw, content_type="application/x-www-form-urlencoded
     "csrf=CSRF&name&email=a%40example.org",
     "csrf=CSRF&name=Ann&email=a%40example.org&",
     "csrf=CSRF&" + "&".join(f"k{i}=1" for i in range(40)),
+    "csrf=CSRF&name=Ann&na%6De=Bob&email=a%40example.org",
+    "csrf=CSRF&%6Eame=Bob&name=Ann&email=a%40example.org",
+    "csrf=CSRF&name=Ann&email=a%40example.org&%FF=1",
+    "csrf=CSRF&name=Ann&email=a%40example.org&%zz=1",
 ], ids=["duplicate", "unknown-key", "bad-utf8", "nul", "bad-escape", "no-equals",
-        "trailing-amp", "too-many"])
+        "trailing-amp", "too-many", "encoded-duplicate", "encoded-duplicate-first",
+        "name-not-utf8", "name-bad-escape"])
 def test_a_malformed_form_is_refused_and_registers_nobody(patron, db, make_event,
                                                           raw):
     slug = make_event()
     r = form_post(patron, slug, raw)
     assert r.status == 400 and is_html(r), r
     assert registrations(db, slug) == 0
+
+
+def test_a_form_whose_names_are_percent_encoded_registers(patron, db, make_event):
+    """A form field's name is decoded as a query's is: na%6De is name (it
+    was an unknown key, and the form a 400)."""
+    slug = make_event()
+    email = f"enc-{uuid.uuid4().hex[:8]}@example.org"
+    r = form_post(patron, slug, "%63srf=CSRF&na%6De=Ann+Enc&%65%6Dail="
+                  + urllib.parse.quote(email) + "&organization=&web%73ite=")
+    assert r.status == 200 and "<h1>You are registered</h1>" in r.text, r
+    assert db.value("SELECT name FROM eventbox.registrations WHERE email = %s",
+                    email) == "Ann Enc"
+    # The honeypot's name encoded is the honeypot still.
+    r = form_post(patron, slug, "csrf=CSRF&name=Bot&email=bot%40example.org"
+                  "&web%73ite=http%3A%2F%2Fspam.example")
+    assert r.status == 200 and "<h1>You are registered</h1>" in r.text, r
+    assert registrations(db, slug) == 1
 
 
 def test_a_form_in_another_media_type_is_415(patron, db, make_event):

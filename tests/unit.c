@@ -444,6 +444,11 @@ test_form_arena(void)
 	    strcmp(f[1].val, "North") == 0 && strcmp(f[2].val, "E- books") == 0
 	    && f[2].val > f[1].val && f[3].val == NULL && !f[3].present);
 	f[1].val = f[2].val = f[3].val = NULL;
+	f[1].val = f[2].val = f[3].val = NULL;
+	CHECK("form arena encoded names", form_parse_arena("q2%2D0=x&q%31=y",
+	    15, f, 4, arena, sizeof(arena)) == 0 && strcmp(f[2].val, "x") == 0
+	    && strcmp(f[1].val, "y") == 0 && !f[0].present);
+	f[1].val = f[2].val = f[3].val = NULL;
 	CHECK("form arena too small", form_parse_arena(body, strlen(body), f,
 	    4, arena, 8) == -1);
 	f[1].val = f[2].val = f[3].val = NULL;
@@ -471,6 +476,15 @@ test_form(void)
 	CHECK("form nul", form("name=a%00", n, e) == -1);
 	CHECK("form too long", form("name=0123456789abcdef", n, e) == -1);
 	CHECK("form bad escape", form("name=%g1", n, e) == -1);
+	/* Names decode as the query's do (field_name_is()). */
+	CHECK("form encoded names", form("na%6De=Ann&%65%6D%61%69%6C=a%40b.c",
+	    n, e) == 0 && strcmp(n, "Ann") == 0 && strcmp(e, "a@b.c") == 0);
+	CHECK("form encoded name twice", form("name=a&na%6De=b", n, e) == -1);
+	CHECK("form encoded name first", form("na%6de=a&name=b", n, e) == -1);
+	CHECK("form encoded unknown", form("n%61me2=a", n, e) == -1);
+	CHECK("form name bad escape", form("name=a&%zz=1", n, e) == -1);
+	CHECK("form name not utf-8", form("%FF=1&name=a", n, e) == -1);
+	CHECK("form name control", form("na%0Ame=a", n, e) == -1);
 	for (i = 0; i < 20; i++)
 		strcat(many, "name=a&");
 	strcat(many, "email=b");
