@@ -51,9 +51,9 @@ trim_spaces(struct query_value *v)
 	v->text[v->len] = '\0';
 }
 
-int
-query_parse(const char *query, const struct query_param *params, size_t n,
-    struct query_value *vals, size_t *bad)
+static int
+parse(const char *query, const struct query_param *params, size_t n,
+    struct query_value *vals, size_t *bad, int readable)
 {
 	struct query_value	*v;
 	size_t			 i;
@@ -64,8 +64,8 @@ query_parse(const char *query, const struct query_param *params, size_t n,
 		v->present = v->repeated = v->name_fault = 0;
 		v->num = params[i].def;
 		v->len = 0;
-		rc = query_get(query, params[i].key, v->text, sizeof(v->text),
-		    &v->len);
+		rc = (readable ? query_get_readable : query_get)(query,
+		    params[i].key, v->text, sizeof(v->text), &v->len);
 		if (rc == 1 && params[i].kind == Q_TEXT)
 			trim_spaces(v);
 		if (rc == 0 || (rc == 1 && v->len == 0)) {
@@ -83,6 +83,20 @@ query_parse(const char *query, const struct query_param *params, size_t n,
 		v->present = 1;
 	}
 	return 0;
+}
+
+int
+query_parse(const char *query, const struct query_param *params, size_t n,
+    struct query_value *vals, size_t *bad)
+{
+	return parse(query, params, n, vals, bad, 0);
+}
+
+int
+query_parse_readable(const char *query, const struct query_param *params,
+    size_t n, struct query_value *vals, size_t *bad)
+{
+	return parse(query, params, n, vals, bad, 1);
 }
 
 int

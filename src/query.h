@@ -58,6 +58,12 @@ struct query_value {
  */
 int	 query_parse(const char *query, const struct query_param *params,
 	    size_t n, struct query_value *vals, size_t *bad);
+/* query_parse(), but a name in the query that is not text is passed over
+ * as another key's (query_get_readable()): router.c reads ?lang= so, as it
+ * chooses the language that query's 400 is worded in. */
+int	 query_parse_readable(const char *query,
+	    const struct query_param *params, size_t n,
+	    struct query_value *vals, size_t *bad);
 /*
  * -1 when both dates of a range are given and from is after to (a range
  * that holds no day is the client's mistake, not an empty list), else 0.

@@ -439,7 +439,10 @@ choose_language(struct request *req)
 	const char			*q = NULL;
 
 	req->lang_param = NULL;
-	if (query_parse(req->query, p, 1, &v, &bad) == 0 && v.present) {
+	/* Read even when another name in the query is not text: the 400
+	 * that query gets is worded in the language ?lang= asks for. */
+	if (query_parse_readable(req->query, p, 1, &v, &bad) == 0 &&
+	    v.present) {
 		q = i18n_negotiate(v.text, NULL);
 		/* "en" is also the answer for a language nobody knows */
 		if (strcmp(q, "en") != 0 || strncasecmp(v.text, "en", 2) == 0)

@@ -483,11 +483,12 @@ field_name_is(const char *src, size_t len, const char *key, size_t klen)
  * limit.  Returns 1 when found, 0 when absent, -1 when the value is
  * malformed or too long, QUERY_REPEATED (dst unset) when the key is there
  * more than once (which one was meant is the client's to say), or one of
- * the QUERY_NAME_ faults when any field's name is not text.
+ * the QUERY_NAME_ faults when any field's name is not text (unless
+ * readable: then such a name is another key's).
  */
-int
-query_get(const char *query, const char *key, char *dst, size_t dstsz,
-    size_t *outlen)
+static int
+query_find(const char *query, const char *key, char *dst, size_t dstsz,
+    size_t *outlen, int readable)
 {
 	const char	*p = query, *amp, *eq, *val = NULL;
 	size_t		 klen = strlen(key), flen, vlen = 0;
@@ -498,7 +499,7 @@ query_get(const char *query, const char *key, char *dst, size_t dstsz,
 		flen = amp != NULL ? (size_t)(amp - p) : strlen(p);
 		eq = memchr(p, '=', flen);
 		is = field_name_is(p, eq != NULL ? (size_t)(eq - p) : flen, key, klen);
-		if (is > 1)
+		if (is > 1 && !readable)
 			return is;
 		if (is == 1) {
 			if (found)
@@ -514,4 +515,18 @@ query_get(const char *query, const char *key, char *dst, size_t dstsz,
 	if (pct_decode(dst, dstsz, val, vlen, 1, outlen) == -1)
 		return -1;
 	return 1;
+}
+
+int
+query_get(const char *query, const char *key, char *dst, size_t dstsz,
+    size_t *outlen)
+{
+	return query_find(query, key, dst, dstsz, outlen, 0);
+}
+
+int
+query_get_readable(const char *query, const char *key, char *dst,
+    size_t dstsz, size_t *outlen)
+{
+	return query_find(query, key, dst, dstsz, outlen, 1);
 }

@@ -51,6 +51,11 @@ int	 pct_decode(char *dst, size_t dstsz, const char *src, size_t len,
 #define QUERY_NAME_CONTROL	5
 int	 query_get(const char *query, const char *key, char *dst,
 	    size_t dstsz, size_t *outlen);
+/* query_get(), but a field's name that is not text is passed over as
+ * another key's (never a QUERY_NAME_ fault): for ?lang=, which chooses the
+ * language a refusal of such a query is worded in. */
+int	 query_get_readable(const char *query, const char *key, char *dst,
+	    size_t dstsz, size_t *outlen);
 /* 1 when a field's name as sent (src, len bytes: %XX escapes, '+' a
  * space) decodes to key (klen bytes), 0 when to another name, a
  * QUERY_NAME_ fault when it is not text.  query_get()'s and form.c's. */

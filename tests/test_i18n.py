@@ -141,6 +141,26 @@ def test_json_errors_keep_their_code_and_speak_spanish(api, make_event):
     assert english.header("Vary") == "Origin, Accept-Language"
 
 
+def test_lang_words_the_400_of_a_query_with_a_name_that_is_not_text(api):
+    """?lang=es&%FF=1 was answered in the Accept-Language language: reading
+    lang failed on the bad name first.  lang, itself readable, chooses."""
+    en, es = {"Accept-Language": "en"}, {"Accept-Language": "es"}
+    spanish = "el nombre de un parámetro de la consulta no es texto UTF-8"
+    english = "a parameter name in the query is not UTF-8 text"
+    for query, headers, message in (
+            ("lang=es&%FF=1", en, spanish), ("%FF=1&lang=es", en, spanish),
+            ("l%61ng=es&%FF=1", en, spanish), ("lang=en&%FF=1", es, english),
+            ("%FF=1", es, spanish), ("%FF=1", en, english)):
+        r = api.get(f"/api/v1/events?{query}", headers=headers)
+        assert r.status == 400 and r.json["error"] == {
+            "code": "invalid_query", "message": message}, (query, r)
+    r = api.get("/events?lang=es&a%09=1", headers=en)
+    assert r.status == 400, r
+    assert ("La dirección no es válida: el nombre de un parámetro de la "
+            "consulta contiene un carácter de control.") in r.text, r.text
+    assert '<html lang="es"' in r.text
+
+
 def test_libcal_s_id_list_errors_speak_spanish(api):
     """cal_id's and category's 400 stayed in English whatever the request's
     language, alone among the LibCal routes' messages."""

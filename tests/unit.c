@@ -219,6 +219,12 @@ test_decoding(void)
 	    QUERY_NAME_CONTROL && query_get("%c2%85=1", "q", out, sizeof(out),
 	    &len) == QUERY_NAME_CONTROL && query_get("%e2%80%ae=1", "q", out,
 	    sizeof(out), &len) == QUERY_NAME_CONTROL);
+	/* ?lang= is read past a bad name (router.c words its 400 so). */
+	CHECK("query readable past bad names", query_get_readable(
+	    "%ff=1&l%61ng=es&a%zz", "lang", out, sizeof(out), &len) == 1 &&
+	    strcmp(out, "es") == 0 && query_get_readable("lang=es&%ff&lang=en",
+	    "lang", out, sizeof(out), &len) == QUERY_REPEATED &&
+	    query_get_readable("%ff=1", "lang", out, sizeof(out), &len) == 0);
 	test_long_name();
 }
 
