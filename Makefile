@@ -90,7 +90,7 @@ XGETTEXT_FLAGS = --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: \
 
 sinclude Makefile.local
 
-.PHONY: all run test test-unit psql bench fuzz fuzzers soak install clean deps \
+.PHONY: all run test test-interrupt test-unit psql bench fuzz fuzzers soak install clean deps \
 	rehearse locale pot potfile nginx-site FORCE
 
 all: eventbox locale
@@ -195,6 +195,13 @@ test: deps tests/node_modules
 	@$(MAKE) --no-print-directory -j$$(nproc) eventbox eventbox-asan \
 	    tests/loadclient build/unit build/mail-unit build/i18n-unit fuzzers locale
 	tests/run.sh
+
+# tests/run.sh interrupted (SIGTERM, SIGINT, Ctrl-C) during the soak stops
+# all it started (tests/interrupt.sh; about 30 s; .ci/run runs it).
+test-interrupt: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) eventbox eventbox-asan \
+	    tests/loadclient build/unit build/mail-unit build/i18n-unit fuzzers locale
+	tests/interrupt.sh
 
 # Each fuzzer for FUZZ_SECONDS (new inputs go to build/fuzz/corpus/, never
 # into the committed seeds; crashes to build/fuzz/artifacts/).

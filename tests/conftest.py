@@ -8,6 +8,7 @@ PGUSER (the database owner).
 import http.client
 import json
 import os
+import signal
 import subprocess
 import time
 import urllib.parse
@@ -17,6 +18,15 @@ import psycopg2
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _terminated(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+# SIGTERM (tests/run.sh stopping an interrupted run) ends the session as
+# Ctrl-C does: fixtures are torn down and the results so far reported.
+signal.signal(signal.SIGTERM, _terminated)
 
 
 def env(name):

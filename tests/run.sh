@@ -28,6 +28,8 @@ ABSVAR=$(cd "$VAR" && pwd)
 export ASAN_OPTIONS="log_path=$ABSVAR/log/asan:detect_leaks=1"
 export UBSAN_OPTIONS="log_path=$ABSVAR/log/ubsan:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+# Every process this run starts inherits this mark (see interrupted below).
+export EVENTBOX_TEST_RUN="$ABSVAR:$$"
 
 passed=0
 failed=0
@@ -72,6 +74,63 @@ fuzz_kill() {
 }
 trap fuzz_kill EXIT
 
+# SIGTERM (a cancelled CI job) or SIGINT (Ctrl-C, or a CI runner's first
+# signal) to this script: stop everything this run started, count the
+# interruption as a failure, print the count, exit 130 or 143.  pytest runs
+# in a process group of its own (pytest_run), waited for in the background,
+# so the trap runs at once; the group (pytest, and the mailers, load clients
+# and devstack.sh calls it starts) gets SIGTERM from here, which
+# tests/conftest.py turns into pytest's KeyboardInterrupt (fixtures torn
+# down, the tests done written to the junit file, counted), and 30 s before
+# it is killed.  Only then does the stack stop (a test's teardown may have
+# restarted `eventbox serve`), and whatever still carries this run's
+# EVENTBOX_TEST_RUN is killed.  A signal that arrives during a foreground
+# step (the unit tests, the stack's start) is handled when that step ends.
+# tests/interrupt.sh (`make test-interrupt`) checks all this.
+pytest_pid=
+pytest_stop() {
+	local tenths=300
+	[ -n "$pytest_pid" ] || return 0
+	kill -TERM -- -"$pytest_pid" 2>/dev/null
+	while kill -0 -- -"$pytest_pid" 2>/dev/null && (( tenths-- > 0 )); do
+		sleep 0.1
+	done
+	kill -KILL -- -"$pytest_pid" 2>/dev/null
+	wait "$pytest_pid"
+}
+sweep() {  # kill what is left with this run's mark
+	local f p pids=()
+	for f in /proc/[0-9]*/environ; do
+		p=${f//[!0-9]/}
+		[ "$p" != $$ ] && grep -qzxF "EVENTBOX_TEST_RUN=$EVENTBOX_TEST_RUN" "$f" 2>/dev/null &&
+		    pids+=("$p")
+	done
+	[ ${#pids[@]} -gt 0 ] || return 0
+	echo "== killing processes left behind: ${pids[*]}"
+	kill -KILL "${pids[@]}" 2>/dev/null
+}
+interrupted() {  # interrupted SIGNAL
+	local rc
+	# A second Ctrl-C must not cut this short, nor a reader of our output
+	# (tee in .ci/run) that the same signal ended.
+	trap '' INT TERM PIPE
+	echo "== interrupted by SIG$1: stopping what this run started"
+	if [ -n "$pytest_pid" ]; then
+		pytest_stop
+		rc=$?
+		pytest_count "$pytest_name" "$pytest_junit" "$rc"
+	fi
+	fuzz_kill
+	deploy/devstack.sh stop "$VAR" >/dev/null 2>&1
+	sweep
+	trap - EXIT
+	count interrupted "0 passed, 1 failed"
+	echo "$passed passed, $failed failed"
+	exit $((128 + $(kill -l "$1")))
+}
+trap 'interrupted INT' INT
+trap 'interrupted TERM' TERM
+
 echo "== starting the test stack in $VAR"
 if ! deploy/devstack.sh start "$VAR"; then
 	echo "the test stack did not start; logs:"
@@ -86,12 +145,25 @@ set -a
 set +a
 
 pytest_run() {  # pytest_run NAME JUNIT ARGS...: runs and counts
-	local name=$1 junit=$2 summary rc
+	local rc
+	pytest_name=$1 pytest_junit=$2
 	shift 2
-	rm -f "$junit"
-	$PY -m pytest -q -p no:cacheprovider --junitxml="$junit" "$@"
+	rm -f "$pytest_junit"
+	# In a process group of its own (job control on for this one command;
+	# see interrupted above), waited for so that a signal is handled at once.
+	set -m
+	$PY -m pytest -q -p no:cacheprovider --junitxml="$pytest_junit" "$@" &
+	pytest_pid=$!
+	set +m
+	wait "$pytest_pid"
 	rc=$?
-	summary=$($PY - "$junit" <<'PYEOF'
+	pytest_pid=
+	pytest_count "$pytest_name" "$pytest_junit" "$rc"
+}
+
+pytest_count() {  # pytest_count NAME JUNIT EXIT-STATUS
+	local name=$1 junit=$2 rc=$3 summary
+	summary=$($PY - "$junit" 2>/dev/null <<'PYEOF'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
