@@ -15,6 +15,8 @@
 # mailers and load clients, eventbox serve, nginx, PostgreSQL, the sink,
 # the fuzzers), and nothing listens on the stack's HTTP and mail ports.
 # Whatever an interrupted run did leave behind is then stopped here.
+# First, .ci/run itself is stopped twice (SIGTERM, SIGINT) around a
+# stand-in for make test (ci(), below; under a second).
 # The last line is "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -133,6 +135,61 @@ os.execv("tests/run.sh", ["tests/run.sh"])' "$pidf" >"$out" 2>&1 </dev/null &
 	fi
 }
 
+# .ci/run itself, signalled alone (a cancelled CI job), in a scratch copy
+# whose make targets are a stand-in that stops as tests/run.sh does (its own
+# count line, then exit 143): .ci/run must pass the signal on at once,
+# count the stand-in's line, start no later target, end non-zero with a
+# count of one failure more, and leave nothing running.
+ci() {  # ci SIGNAL
+	local sig=$1 dir out run tenths problems=()
+	dir=$(mktemp -d) out=$dir/out
+	echo "== interrupt/ci-$sig: SIG$sig to .ci/run during make test"
+	mkdir "$dir/.ci" && cp .ci/run "$dir/.ci/run"
+	cat >"$dir/stand-in" <<'SH'
+#!/bin/bash
+trap 'kill "$s"; echo "$1 stopped"; echo "3 passed, 1 failed"; exit 143' INT TERM
+echo "$1 started"; sleep 300 >/dev/null & s=$!; wait "$s"; echo "9 passed, 0 failed"
+SH
+	chmod +x "$dir/stand-in"
+	printf '%s:\n\t./stand-in %s\n' test test test-interrupt test-interrupt \
+	    rehearse rehearse >"$dir/Makefile"
+	(cd "$dir" && exec /usr/bin/python3 -c '
+import os, signal
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.setsid()
+os.execv("/bin/bash", ["bash", ".ci/run"])') >"$out" 2>&1 </dev/null &
+	run=$!
+	tenths=100
+	until grep -q '^test started' "$out" || (( tenths-- <= 0 )); do sleep 0.1; done
+	kill "-$sig" "$run"
+	tenths=100
+	while alive "$run" && (( tenths-- > 0 )); do sleep 0.1; done
+	if alive "$run"; then
+		problems+=(".ci/run still runs 10 s after SIG$sig")
+	elif wait "$run"; then
+		problems+=(".ci/run exited 0")
+	fi
+	grep -q '^test stopped' "$out" || problems+=("make test was not stopped")
+	grep -q 'test-interrupt started' "$out" && problems+=("a later target started")
+	tail -n 1 "$out" | grep -qx '3 passed, 2 failed' ||
+	    problems+=("its last line is not 3 passed, 2 failed: $(tail -n 1 "$out")")
+	p=$(leftovers "$dir")
+	[ -z "$p" ] || problems+=("processes left running:"$'\n'"$p")
+	kill -KILL -- "-$run" 2>/dev/null
+	for p in $(leftovers "$dir" | cut -d' ' -f1); do kill -KILL "$p" 2>/dev/null; done
+	wait
+	if [ ${#problems[@]} -eq 0 ]; then
+		count "interrupt/ci-$sig" "1 passed, 0 failed"
+	else
+		cat "$out"
+		printf '   %s\n' "${problems[@]}"
+		count "interrupt/ci-$sig" "0 passed, 1 failed"
+	fi
+	rm -rf "$dir"
+}
+
+ci TERM
+ci INT
 one term TERM leader 100000000
 one int INT leader 0
 one ctrl-c INT group 0
