@@ -427,3 +427,40 @@ def test_two_mailers_renewing_one_registrations_links_at_once_leave_one_working(
     assert got_b[0] == second
     assert live_links(db, reg) == 1
     assert is_live(db, got_b[1]) and not is_live(db, got_a[1])
+
+
+def test_a_mailer_renewing_a_link_holds_up_no_cancellation_and_no_registration(
+        api, db, make_event):
+    """A mailer renews a revoked link at claim and keeps its transaction
+    open through the SMTP dialogue (up to 30 s).  The renewal once took the
+    registration's row lock for that long: cancelling that registration
+    (its row locked under the event's lock) waited for the send, and every
+    registration for the event waited behind the cancellation."""
+    slug = make_event()
+    ann = email("renewing")
+    api.register(slug, "Ann Patron", ann)
+    reg = registration(db, ann)[0]
+    (first,) = db.one("SELECT id FROM eventbox.outbox WHERE registration_id = %s", reg)
+    db.value("SELECT eventbox.issue_token(%s)", reg)    # revokes the email's link
+    db.all("UPDATE eventbox.outbox SET next_attempt_at = now() - interval '100 years'"
+           " WHERE id = %s", first)
+    mailer = Held()
+    got = claim_one(mailer)
+    assert got[0] == first and not is_live(db, got[1])   # renewed, not committed
+    staff = connect()
+    try:
+        with staff.cursor() as cur:
+            cur.execute("SET lock_timeout = '5s'")
+            cur.execute("SELECT eventbox.cancel_registration(%s)", (reg,))
+            staff.commit()
+            cur.execute("SET lock_timeout = '5s'")
+            cur.execute("SELECT (eventbox.register(%s, 'Bo Patron', %s, NULL, 'api',"
+                        " NULL, NULL)).outcome", (slug, email("renewing-next")))
+            assert cur.fetchone()[0] == "confirmed"
+            staff.commit()
+    finally:
+        staff.close()
+        mailer.run("SELECT eventbox.mail_sent(%s)", first)
+        mailer.commit()
+    assert db.value("SELECT status FROM eventbox.registrations WHERE id = %s",
+                    reg) == "cancelled"

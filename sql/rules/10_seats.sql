@@ -213,15 +213,25 @@ AS $$ SELECT sha256(convert_to(lower(p_token), 'UTF8')) $$;
 -- its own accord (a promotion, a change notice, a reminder) keeps the
 -- older ones (p_keep_older): the link in the confirmation a patron kept
 -- still cancels after staff moved the event.
--- Revoking takes the registration's row lock first (FOR NO KEY UPDATE, as
--- an UPDATE of the row would) and holds it to the end of the transaction:
--- two sessions that revoke at once (two mailers renewing the links of two
+-- Revoking takes the registration's revocation lock first (an advisory
+-- lock on (7423004, the id's hash), to the end of the transaction): two
+-- sessions that revoke at once (two mailers renewing the links of two
 -- queued messages at claim, which takes no event lock; a repeat's note; a
 -- retry) go one after the other, the second sees the first's link once it
 -- is committed and revokes it, and one link is left working.  Without the
 -- lock, each DELETE saw only the links committed before it, and both new
--- ones stayed.  Adding a link (p_keep_older) takes no lock: it revokes
--- nothing, so either order leaves what the two would leave one by one.
+-- ones stayed.  Not the registration's row lock: a mailer holds this one
+-- through its SMTP dialogue, and a cancellation, a confirmation or a
+-- promotion, which lock the row under the event's lock, would wait for it
+-- there, and every registration for the event behind them.  For the same
+-- reason the rules lock a registration's row FOR NO KEY UPDATE, never FOR
+-- UPDATE (they change no key): a new link's key to its registration takes
+-- a KEY SHARE lock on the row, held by a mailer until its claim commits,
+-- which FOR UPDATE would wait for (tests/test_interleavings.py,
+-- test_a_mailer_renewing_a_link_holds_up_no_cancellation_and_no_registration).
+-- Adding a link
+-- (p_keep_older) takes no lock: it revokes nothing, so either order leaves
+-- what the two would leave one by one.
 DROP FUNCTION IF EXISTS eventbox.issue_token(bigint, uuid);
 CREATE OR REPLACE FUNCTION eventbox.issue_token(p_registration_id bigint, p_token uuid DEFAULT NULL,
                                                 p_keep_older boolean DEFAULT false)
@@ -233,7 +243,7 @@ DECLARE
     t text := coalesce(p_token, gen_random_uuid())::text;
 BEGIN
     IF NOT p_keep_older THEN
-        PERFORM 1 FROM registrations WHERE id = p_registration_id FOR NO KEY UPDATE;
+        PERFORM pg_advisory_xact_lock(7423004, hashint8(p_registration_id));
         DELETE FROM tokens WHERE registration_id = p_registration_id;
     END IF;
     INSERT INTO tokens (token_hash, registration_id) VALUES (token_hash(t), p_registration_id);
@@ -289,7 +299,7 @@ BEGIN
          WHERE event_id = p_event_id AND status = 'waitlisted'
          ORDER BY id
          LIMIT free_seats(e)
-           FOR UPDATE
+           FOR NO KEY UPDATE
     LOOP
         UPDATE registrations
            SET status = 'confirmed', confirmed_at = now(), promoted_at = now()

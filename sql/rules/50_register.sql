@@ -248,7 +248,7 @@ BEGIN
     IF v_reg IS NULL AND outcome IN ('confirmed', 'waitlisted', 'full') THEN
         SELECT id INTO v_existing FROM registrations r
          WHERE r.event_id = e.id AND lower(r.email) = lower(v_email) AND r.status <> 'cancelled'
-           FOR UPDATE;
+           FOR NO KEY UPDATE;
     END IF;
 
     -- 3. After the decision: its consequences (the token, the outbox row,

@@ -158,7 +158,7 @@ BEGIN
     e := lock_event(v_event::text);
     event_slug := e.slug;
     PERFORM expire_holds_locked(v_event);
-    SELECT * INTO r FROM registrations WHERE id = v_reg FOR UPDATE;
+    SELECT * INTO r FROM registrations WHERE id = v_reg FOR NO KEY UPDATE;
     IF NOT EXISTS (SELECT 1 FROM tokens WHERE token_hash = token_hash(p_token)) THEN
         outcome := 'not_found';             -- revoked by a re-send meanwhile
         RETURN;

@@ -21,7 +21,7 @@ DECLARE
     r registrations;
 BEGIN
     promoted := 0;
-    SELECT * INTO r FROM registrations WHERE id = p_registration_id FOR UPDATE;
+    SELECT * INTO r FROM registrations WHERE id = p_registration_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         outcome := 'not_found';
         RETURN;
@@ -100,7 +100,7 @@ BEGIN
         RETURN NULL;
     END IF;
     PERFORM lock_event(v_event::text);
-    SELECT * INTO r FROM registrations WHERE id = p_registration_id FOR UPDATE;
+    SELECT * INTO r FROM registrations WHERE id = p_registration_id FOR NO KEY UPDATE;
     RETURN r;
 END
 $$;

@@ -139,16 +139,14 @@ BEGIN
         END IF;
         IF o.token IS NOT NULL AND r.id IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.token_hash = token_hash(o.token)) THEN
-            -- The renewal revokes under the registration's row lock
-            -- (issue_token), held until this message is marked.  Another
-            -- mailer renewing a link of the same registration holds it
-            -- now, or a rule is changing the row: this message waits for
-            -- the next claim, which finds the other's link committed and
+            -- The renewal revokes under the registration's revocation lock
+            -- (issue_token), held until this claim's transaction commits.
+            -- Another mailer renewing a link of the same registration
+            -- holds it now, or a repeat's note: this message waits for a
+            -- later claim, which finds the other's link committed and
             -- revokes it.  Not waited for here: a claim that waited for a
             -- mailer's send could wait on one that waits on it.
-            PERFORM 1 FROM registrations x WHERE x.id = r.id
-                FOR NO KEY UPDATE SKIP LOCKED;
-            IF NOT FOUND THEN
+            IF NOT pg_try_advisory_xact_lock(7423004, hashint8(r.id)) THEN
                 CONTINUE;
             END IF;
             IF NOT EXISTS (SELECT 1 FROM tokens t
