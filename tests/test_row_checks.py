@@ -549,3 +549,11 @@ def test_a_value_written_now_is_not_said_to_be_an_older_releases(db, make_event)
                               " WHERE slug = %s", slug)
     assert (code, got) == ("23514", "ends_after_start")
     assert hint == "ends_at must be after starts_at."
+    # nor a column of the same rule the UPDATE wrote, when the old row broke
+    # it in another (events_times_in_range covers four columns)
+    slug = make_event()
+    stored_by_an_older_release(slug, "starts_at", "0099-01-01 10:00+00")
+    code, got, hint = hint_of(db, "UPDATE eventbox.events SET starts_at = '2031-01-01 10:00+00',"
+                              " ends_at = '0099-06-01 10:00+00' WHERE slug = %s", slug)
+    assert (code, got) == ("23514", "events_times_in_range")
+    assert hint.startswith("ends_at ") and "older release" not in hint, hint

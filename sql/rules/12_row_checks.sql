@@ -242,7 +242,8 @@ BEGIN
             -- release, it holds every change to the event until it is
             -- corrected.  (Not by the field alone: an end the UPDATE left
             -- as it was breaks ends_after_start when the start moved.)
-            IF TG_OP = 'UPDATE' AND (SELECT o.rule FROM event_problem(OLD) o) = p.rule THEN
+            IF TG_OP = 'UPDATE' AND (SELECT (o.rule, o.field) FROM event_problem(OLD) o)
+                                   = (p.rule, p.field) THEN
                 hint := hint || format(' An older release stored it: correct it first, or in this UPDATE (SET %I = ...); cancelling the event (eventbox.set_status(%L, ''cancelled'')) needs no correction.',
                                        p.field, OLD.slug);
             END IF;
