@@ -150,9 +150,11 @@ pytest_run() {  # pytest_run NAME JUNIT ARGS...: runs and counts
 	shift 2
 	rm -f "$pytest_junit"
 	# In a process group of its own (job control on for this one command;
-	# see interrupted above), waited for so that a signal is handled at once.
+	# see interrupted above), waited for so that a signal is handled at once;
+	# stdin /dev/null, as a background job's is without job control (a job
+	# of its own group reading a terminal would be stopped).
 	set -m
-	$PY -m pytest -q -p no:cacheprovider --junitxml="$pytest_junit" "$@" &
+	$PY -m pytest -q -p no:cacheprovider --junitxml="$pytest_junit" "$@" </dev/null &
 	pytest_pid=$!
 	set +m
 	wait "$pytest_pid"
