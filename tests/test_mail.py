@@ -1394,3 +1394,37 @@ def test_a_reminder_waits_for_the_address_and_follows_a_postponed_start(api, db,
     move("30 minutes")
     db.value("SELECT eventbox.queue_reminders(24)")
     assert queued_reminders(db, ria) == []
+
+
+def test_a_held_place_promoted_before_its_request_went_out_is_asked_once(
+        api, db, make_event, smtp, mailers):
+    """Staff promote a patron whose request to confirm is still queued
+    (no mailer has sent it yet): promote() queued a second request, and the
+    patron got two, each saying a seat opened up.  Now the queued one goes
+    out alone, saying so, and its link confirms the seat."""
+    from test_holds import reg
+    slug = make_event(capacity=1, confirmation_required=True, hold_minutes=600)
+    first, cid = addr("seat"), addr("moved-early")
+    assert api.register(slug, "Sam Seat", first).status == 202
+    assert api.register(slug, "Cid Early", cid).status == 202
+    db.all("SELECT eventbox.set_status(%s, 'draft')", slug)
+    db.all("SELECT eventbox.cancel_registration(id) FROM eventbox.registrations"
+           " WHERE email = %s", first)
+    assert db.value("SELECT eventbox.promote(id) FROM eventbox.registrations"
+                    " WHERE email = %s", cid) == "promoted"
+    db.all("SELECT eventbox.set_status(%s, 'published')", slug)
+    assert reg(db, cid)[:2] == ("confirmed", True)
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE lower(email) = lower(%s)"
+                    " AND kind = 'confirm_address'", cid) == 1
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([cid])
+    deadline = time.monotonic() + 20     # every message of Cid's marked
+    while db.value("SELECT count(*) FROM eventbox.outbox WHERE lower(email) = lower(%s)"
+                   " AND status = 'pending'", cid):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    (msg,) = server.to(cid)
+    assert msg["Subject"].startswith("Please confirm your registration")
+    text = " ".join(body(msg, "plain").split())
+    assert "a seat opened up and you have moved up from the waiting list" in text

@@ -38,10 +38,18 @@ BEGIN
     ELSE
         UPDATE registrations SET status = 'confirmed', confirmed_at = now(), promoted_at = now()
          WHERE id = r.id;
-        INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-        VALUES (CASE WHEN r.held_until IS NULL THEN 'promoted' ELSE 'confirm_address' END,
-                r.id, r.event_id, r.email, r.name,
-                issue_token(r.id, p_keep_older => true));
+        -- A held place whose request to confirm is still queued gets no
+        -- second one: the queued request says, when it goes out, that the
+        -- seat opened up (mail_claim's moved_up), and its link confirms.
+        IF r.held_until IS NULL OR NOT EXISTS (
+               SELECT 1 FROM outbox q
+                WHERE q.registration_id = r.id AND q.kind = 'confirm_address'
+                  AND q.status = 'pending') THEN
+            INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
+            VALUES (CASE WHEN r.held_until IS NULL THEN 'promoted' ELSE 'confirm_address' END,
+                    r.id, r.event_id, r.email, r.name,
+                    issue_token(r.id, p_keep_older => true));
+        END IF;
         PERFORM audit(who.actor, who.via, 'registration_promoted', r.event_id, r.id);
         outcome := 'promoted';
     END IF;
