@@ -384,6 +384,17 @@ def confirm_link(msg, base):
     return m.group(1)
 
 
+def staff_give_the_seat(db, slug, holder, to):
+    """Staff free holder's seat (the event unpublished meanwhile, so nobody
+    moves up by turn) and promote() `to` into it."""
+    db.all("SELECT eventbox.set_status(%s, 'draft')", slug)
+    db.all("SELECT eventbox.cancel_registration(id) FROM eventbox.registrations"
+           " WHERE email = %s", holder)
+    assert db.value("SELECT eventbox.promote(id) FROM eventbox.registrations"
+                    " WHERE email = %s", to) == "promoted"
+    db.all("SELECT eventbox.set_status(%s, 'published')", slug)
+
+
 def test_a_held_place_promoted_by_staff_is_asked_to_confirm_and_its_link_keeps_the_seat(
         api, db, make_event, smtp, mailers):
     """Staff promote (promote(id)) a patron whose waiting place is still
@@ -404,12 +415,7 @@ def test_a_held_place_promoted_by_staff_is_asked_to_confirm_and_its_link_keeps_t
     base = env("EVENTBOX_URL")
     asked_first = confirm_link(server.to(cid)[0], base)
     # Staff free the seat (unpublished, nobody moves up by turn) and give it to Cid.
-    db.all("SELECT eventbox.set_status(%s, 'draft')", slug)
-    db.all("SELECT eventbox.cancel_registration(id) FROM eventbox.registrations"
-           " WHERE email = %s", first)
-    assert db.value("SELECT eventbox.promote(id) FROM eventbox.registrations"
-                    " WHERE email = %s", cid) == "promoted"
-    db.all("SELECT eventbox.set_status(%s, 'published')", slug)
+    staff_give_the_seat(db, slug, first, cid)
     assert reg(db, cid)[:2] == ("confirmed", True)      # the seat, still held
     server.wait_for([cid], count=2, timeout=20)
     msg = server.to(cid)[1]
@@ -1407,12 +1413,7 @@ def test_a_held_place_promoted_before_its_request_went_out_is_asked_once(
     first, cid = addr("seat"), addr("moved-early")
     assert api.register(slug, "Sam Seat", first).status == 202
     assert api.register(slug, "Cid Early", cid).status == 202
-    db.all("SELECT eventbox.set_status(%s, 'draft')", slug)
-    db.all("SELECT eventbox.cancel_registration(id) FROM eventbox.registrations"
-           " WHERE email = %s", first)
-    assert db.value("SELECT eventbox.promote(id) FROM eventbox.registrations"
-                    " WHERE email = %s", cid) == "promoted"
-    db.all("SELECT eventbox.set_status(%s, 'published')", slug)
+    staff_give_the_seat(db, slug, first, cid)
     assert reg(db, cid)[:2] == ("confirmed", True)
     assert db.value("SELECT count(*) FROM eventbox.outbox WHERE lower(email) = lower(%s)"
                     " AND kind = 'confirm_address'", cid) == 1
