@@ -415,11 +415,11 @@ done:
 
 /* A batch of messages and as many webhook deliveries in turn, until
  * neither is due: a receiver that is down does not hold the mail up, nor
- * the reverse.  Whether it took any. */
-static int
+ * the reverse. */
+static void
 drain(struct buf *msg)
 {
-	int	 m, w, r, took = 0;
+	int	 m, w, r;
 
 	while (!stop_asked() && db_connected()) {
 		if ((m = send_batch(msg)) == -1 || stop_asked())
@@ -429,9 +429,7 @@ drain(struct buf *msg)
 				break;
 		if (!db_connected() || (m == 0 && w == 0))
 			break;
-		took = 1;
 	}
-	return took;
 }
 
 static void
@@ -488,7 +486,6 @@ cmd_mailer(int argc, char **argv)
 	const char	*v, *errstr;
 	long long	 n;
 	long		 ms, last_reminders = 0, backoff = 500;
-	int		 took;
 
 	(void)argc;		/* none: main.c refuses any */
 	(void)argv;
@@ -540,7 +537,7 @@ cmd_mailer(int argc, char **argv)
 			queue_reminders();
 			last_reminders = now_ms();
 		}
-		took = drain(&msg);
+		drain(&msg);
 		/* A session lost at work (a lock or statement timeout, a
 		 * restart) is reopened after a pause, not at once: a lock
 		 * held for minutes costs a try per lock timeout and pause. */
@@ -549,11 +546,6 @@ cmd_mailer(int argc, char **argv)
 			goto sleep;
 		}
 		ms = wait_ms();
-		/* Due now, yet nothing could be taken: another mailer holds
-		 * it (sending it, or renewing a link of its registration,
-		 * mail_claim()).  Not asked again every 10 ms meanwhile. */
-		if (!took && ms <= 10)
-			ms = cfg.mail_poll_ms;
 		if (!db_connected() || db_notified())
 			continue;
 sleep:
