@@ -147,6 +147,11 @@ BEGIN
             -- revokes it.  Not waited for here: a claim that waited for a
             -- mailer's send could wait on one that waits on it.
             IF NOT pg_try_advisory_xact_lock(7423004, hashint8(r.id)) THEN
+                -- A second from now: due meanwhile, mail_next_due() would
+                -- have the mailer claim again every 10 ms while the other
+                -- sends.
+                UPDATE outbox SET next_attempt_at = now() + interval '1 second'
+                 WHERE outbox.id = o.id;
                 CONTINUE;
             END IF;
             IF NOT EXISTS (SELECT 1 FROM tokens t
