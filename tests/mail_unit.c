@@ -703,9 +703,6 @@ test_encoded_words_cut_at_spaces(void)
 	buf_free(&want);
 }
 
-/* A cancelled registration that was sent a calendar entry has it removed
- * (iTIP CANCEL, RFC 5546 3.2.5: the same UID, STATUS:CANCELLED, the
- * event's SEQUENCE); one that only waited, and was sent none, gets none. */
 /*
  * Text that looks like an encoded word ("=?utf-8?q?x?=", in a title or a
  * name) goes as encoded words itself (RFC 2047 5): as it was, readers
@@ -759,6 +756,9 @@ test_encoded_word_lookalikes(void)
 	buf_free(&want);
 }
 
+/* A cancelled registration that was sent a calendar entry has it removed
+ * (iTIP CANCEL, RFC 5546 3.2.5: the same UID, STATUS:CANCELLED, the
+ * event's SEQUENCE); one that only waited, and was sent none, gets none. */
 static void
 test_cancelled_removes_the_entry(void)
 {
