@@ -91,12 +91,14 @@ export EVENTBOX_LOCALEDIR=${EVENTBOX_LOCALEDIR:-$ROOT/build/locale}
 
 # Debian packages needed to build, run and test eventbox (the tests talk to
 # PostgreSQL with psycopg2, drive the pages in Chromium through Node's
-# playwright-core, parse .ics files with python3-icalendar, and make the
-# webhook receiver's CA and certificate with the openssl command).
+# playwright-core, read them as text in w3m, parse .ics files with
+# python3-icalendar, and make the webhook receiver's CA and certificate
+# with the openssl command).
 PACKAGES=(build-essential pkg-config postgresql postgresql-contrib nginx-light
           libfcgi-dev libcjson-dev uuid-dev libpq-dev libcurl4-openssl-dev
           libssl-dev openssl python3 python3-aiosmtpd python3-pytest python3-psycopg2 curl
           chromium python3-icalendar python3-feedparser python3-requests
+          w3m                           # the pages as a text browser shows them
           php-cli php-curl nodejs npm
           gettext                       # msgfmt, xgettext: po/ (docs/TRANSLATING.md)
           perl                          # Encode's MIME-Header: tests/test_mail.py

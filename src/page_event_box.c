@@ -495,10 +495,14 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	calendar_links(b, res, cancelled);
 	registration_box(req, resp, res, strcmp(shown,
 	    db_value(res, 0, "timezone")) != 0 ? shown : NULL, fs);
-	buf_printf(b, "<section aria-labelledby=\"about\">\n<h2 id=\"about\">"
-	    "%s</h2>\n", _("Description"));
-	html_paragraphs(b, db_value(res, 0, "description"));
-	buf_adds(b, "</section>\n");
+	/* Each section only when staff wrote it: a heading with nothing
+	 * under it is read out (and shown by text browsers) all the same. */
+	if (*db_value(res, 0, "description") != '\0') {
+		buf_printf(b, "<section aria-labelledby=\"about\">\n"
+		    "<h2 id=\"about\">%s</h2>\n", _("Description"));
+		html_paragraphs(b, db_value(res, 0, "description"));
+		buf_adds(b, "</section>\n");
+	}
 	buf_reset(&cats);
 	buf_printf(&cats, "<section aria-labelledby=\"outcomes\">\n"
 	    "<h2 id=\"outcomes\">%s</h2>\n<ul class=\"outcomes\">\n",

@@ -263,7 +263,7 @@ h_page_register(struct request *req, struct response *resp)
 		 * sent, and what the patron typed comes back in a fresh form
 		 * (its own new token) to send again by their own hand. */
 		fs.notice = _("This form had expired, so nothing was sent. "
-		    "Check your details and press Register again. If this "
+		    "Check your details and send the form again. If this "
 		    "happens again, allow this site's cookie: the form needs "
 		    "it.");
 		resp->status = 403;

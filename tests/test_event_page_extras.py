@@ -70,7 +70,8 @@ def section(page, heading):
 
 
 def test_audience_and_outcomes_are_headed_sections_only_when_set(api, make_event):
-    slug = make_event(audience=AUDIENCE, learning_outcomes=OUTCOMES)
+    slug = make_event(audience=AUDIENCE, learning_outcomes=OUTCOMES,
+                      description="What this session covers.")
     page = api.get(f"/events/{slug}").text
     assert section(page, "What you will learn") == (
         '<ul class="outcomes">\n<li>Recognize the conflicts &lt;between&gt; values'

@@ -1,0 +1,73 @@
+"""The public pages as a patron reads them in a text browser without
+JavaScript or CSS (Debian's w3m, on a library's old terminal or through a
+braille display): what the browser shows is all there is, so a heading
+with nothing under it, or a hint that names a button the page does not
+have, is what the patron meets.
+"""
+import re
+import subprocess
+
+from conftest import env
+from test_pages import Patron, attempt_of, csrf_of, registrations
+
+
+def w3m(url_or_html, url=True):
+    """The page as w3m shows it: fetched by w3m itself (url), or an answer
+    already received (a form's POST) rendered by it."""
+    args = ["w3m", "-dump", "-cols", "100", "-O", "UTF-8"]
+    if url:
+        out = subprocess.run(args + [url_or_html], capture_output=True,
+                             text=True, timeout=30, check=True)
+    else:
+        out = subprocess.run(args + ["-T", "text/html", "-I", "UTF-8"],
+                             input=url_or_html, capture_output=True, text=True,
+                             timeout=30, check=True)
+    return [line.rstrip() for line in out.stdout.splitlines()]
+
+
+def after(lines, heading):
+    """The first non-blank line under a heading line, or None."""
+    i = lines.index(heading)
+    rest = [line for line in lines[i + 1:] if line.strip()]
+    return rest[0] if rest else None
+
+
+def test_an_event_without_a_description_has_no_empty_description_heading(
+        make_event):
+    base = env("EVENTBOX_URL")
+    told = w3m(f"{base}/events/{make_event(description='What this covers.')}")
+    assert after(told, "Description") == "What this covers.", told
+    bare = w3m(f"{base}/events/{make_event()}")
+    assert "Registration" in bare, bare
+    assert "Description" not in bare, bare
+
+
+def test_an_expired_form_names_no_button_the_page_does_not_have(api, db,
+                                                               make_event):
+    # A full event with a waiting list: its button is "Join the waiting
+    # list".  The form sent without the cookie comes back with a notice.
+    slug = make_event(capacity=0)
+    page = Patron(api).get(f"/events/{slug}")
+    fields = [("csrf", csrf_of(page)), ("name", "Ann"),
+              ("email", "ann@example.org"), ("organization", ""), ("website", "")]
+    r = Patron(api).post(f"/events/{slug}/register", fields)
+    assert r.status == 403, r
+    lines = w3m(r.text, url=False)
+    text = " ".join(" ".join(lines).split())
+    assert "This form had expired, so nothing was sent." in text, text
+    # w3m shows a button as its label, alone on its line.
+    buttons = [line.strip() for line in lines
+               if line.strip() in ("Register", "Join the waiting list")]
+    assert buttons == ["Join the waiting list"], lines
+    for named in re.findall(r"press (.+?) again", text):
+        assert named in buttons, (named, buttons)
+    assert registrations(db, slug) == 0
+    # And the form it brings back works: sent again, with the cookie it set.
+    again = Patron(api)
+    again.cookie = r.header("Set-Cookie").split(";", 1)[0]
+    fields[0] = ("csrf", csrf_of(r))
+    fields.insert(1, ("attempt", attempt_of(r)))
+    done = again.post(f"/events/{slug}/register", fields)
+    assert done.status == 200, done
+    assert "You are number 1 on the waiting list." in " ".join(
+        " ".join(w3m(done.text, url=False)).split())
