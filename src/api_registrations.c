@@ -118,7 +118,8 @@ h_register(struct request *req, struct response *resp)
 	    !idempotency_key_valid(req->idempotency_key,
 	    strlen(req->idempotency_key))) {
 		answer_error(req, resp, 400, "invalid_idempotency_key",
-		    "Idempotency-Key: 1 to 200 printable ASCII characters");
+		    "Idempotency-Key: 1 to 200 printable ASCII characters, "
+		    "without spaces");
 		return;
 	}
 	if (req->body.len == 0) {

@@ -691,6 +691,16 @@ def test_a_malformed_idempotency_key_is_400(api, db, slug, key):
     assert_untouched(db, slug)
 
 
+def test_a_key_with_a_space_is_refused_with_a_message_that_says_so(api, db, slug):
+    # A space is printable ASCII: "printable ASCII characters" alone left
+    # the client guessing what was wrong with "order 1234".
+    r = post_raw(api, slug, dumps({"name": "Ann", "email": email()}),
+                 headers={"Idempotency-Key": "order 1234"})
+    refused(r, 400, "invalid_idempotency_key")
+    assert "without spaces" in r.json["error"]["message"], r
+    assert_untouched(db, slug)
+
+
 # --- query parameter names, percent-encoded -----------------------------------
 
 def html_400(r):
