@@ -370,3 +370,101 @@ def test_a_check_in_can_be_taken_back_after_a_cancellation_and_counts_no_more(
         ("not_confirmed",)]                             # a check-in is for a seat
     run_as(ops_role, "SELECT * FROM eventbox.set_status(%s, 'cancelled')", slug)
     assert run_as(ops_role, report, slug) == [(0, 0, 2)]
+
+
+# --- the indented psql blocks of docs/MAIL.md and docs/OPS.md, as written ------
+
+def doc_sql_blocks(doc, heading):
+    """The indented SQL blocks of one section of a doc (the heading's
+    line up to the next heading of its level), as written: shell lines
+    and other indented text are left out."""
+    with open(os.path.join(ROOT, "docs", doc), encoding="utf-8") as f:
+        text = f.read()
+    level = heading.split(" ", 1)[0]
+    assert "\n" + heading + "\n" in text, f"docs/{doc} lost its section {heading!r}"
+    section = text.split("\n" + heading + "\n", 1)[1].split("\n" + level + " ", 1)[0]
+    blocks = re.findall(r"(?:^    .*\n|^\n(?=    ))+", section, re.M)
+    blocks = [re.sub(r"^    ", "", b.lstrip("\n"), flags=re.M) for b in blocks]
+    sql = re.compile(r"^(?:--[^\n]*\n)*\s*(SELECT|CREATE|UPDATE|INSERT|ALTER)\b")
+    return [b for b in blocks if sql.match(b)]
+
+
+def statements(block):
+    """One block's statements (each ends a line with ';'), comments kept."""
+    return [s.strip() + ";" for s in re.split(r";\s*$", block, flags=re.M) if s.strip()
+            and not all(line.startswith("--") for line in s.strip().splitlines())]
+
+
+def run_rolled_back(user, stmts, then=None, *args):
+    """Runs the statements as USER in one transaction, then THEN (a
+    query, to see what they did) and rolls it all back: each one's rows."""
+    conn = connect_as(user)
+    conn.autocommit = False
+    try:
+        with conn.cursor() as cur:
+            outputs = []
+            for s in stmts + ([then] if then else []):
+                cur.execute(s, args if s is then else None)
+                outputs.append(cur.fetchall())
+            return outputs
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_the_mail_operations_of_mail_md_run_as_written_as_staff(ops_role, make_event, db):
+    """docs/MAIL.md's "Operations (as a member of eventbox_ops)": every
+    statement runs as a staff login, and "send the failed ones again"
+    queues a message that failed for good (rolled back afterwards)."""
+    (block,) = doc_sql_blocks("MAIL.md", "## Operations (as a member of eventbox_ops)")
+    stmts = statements(block)
+    assert len(stmts) == 5, stmts
+    slug = make_event()
+    staff_register(db, slug, "Failed Mail", email())
+    mid = db.value("SELECT o.id FROM eventbox.outbox o JOIN eventbox.events e"
+                   " ON e.id = o.event_id WHERE e.slug = %s", slug)
+    assert db.value("SELECT eventbox.mail_failed(%s, 'smtp 550', 1, 1000)", mid) == "failed"
+    try:
+        outputs = run_rolled_back(ops_role, stmts, "SELECT status FROM eventbox.outbox"
+                                  " WHERE id = %s", mid)
+        backlog, failures, _oldest, retried, reminders, ((after,),) = outputs
+        assert backlog, "outbox_backlog shows nothing with a failed message"
+        assert mid in [r[0] for r in failures], failures
+        assert (True,) in retried, retried
+        assert after == "pending"                       # queued again
+        assert isinstance(reminders[0][0], int)
+    finally:
+        # Not left failed for the tests after this one.
+        db.value("SELECT eventbox.mail_retry(%s)", mid)
+        db.all("SELECT eventbox.mail_sent(%s)", mid)
+
+
+def test_the_webhook_operations_of_ops_md_run_as_written_as_staff(ops_role):
+    """docs/OPS.md's "Webhooks" block, as a staff login, in a transaction
+    rolled back (its webhook would otherwise get the suite's deliveries)."""
+    (block,) = doc_sql_blocks("OPS.md", "## Webhooks")
+    stmts = statements(block)
+    assert len(stmts) == 5, stmts
+    outputs = run_rolled_back(ops_role, stmts)
+    created, listed, disabled, _failures, _retried = outputs
+    outcome, hook, secret = created[0][:3]
+    assert (outcome, secret[:6]) == ("created", "whsec_"), created
+    assert [r for r in listed if r[0] == hook and
+            r[1] == "https://crm.library.example.org/eventbox"], listed
+    assert disabled[0][0] in (True, False)
+
+
+def test_a_staff_login_is_made_as_ops_md_says(db):
+    """docs/OPS.md's "Roles": the owner makes a staff login that is a
+    member of eventbox_ops (rolled back: the cluster maps no OS user to it)."""
+    blocks = doc_sql_blocks("OPS.md", "## Roles")
+    assert blocks == ["CREATE ROLE sarah LOGIN IN ROLE eventbox_ops;\n"], blocks
+    with db.conn.cursor() as cur:
+        cur.execute("BEGIN")
+        try:
+            cur.execute(blocks[0])
+            cur.execute("SELECT rolcanlogin, pg_has_role('sarah', 'eventbox_ops', 'member')"
+                        " FROM pg_roles WHERE rolname = 'sarah'")
+            assert cur.fetchall() == [(True, True)]
+        finally:
+            cur.execute("ROLLBACK")
