@@ -24,11 +24,15 @@
 #      service (nginx's own 413 then names the new origin), checks that
 #      each OS user is refused as the
 #      other roles, the owners and modes of what it installed, a pg_dump
-#      restore;
+#      restored into a scratch database;
 #   5. throughput with one and with two service instances; then, under
 #      load, kills the primary database, one service instance and one
 #      mailer, and checks that no seat was sold twice and no confirmed
-#      registration or confirmation email was lost.
+#      registration or confirmation email was lost;
+#   6. puts the dump into service on the new primary and registers again.
+# The commands the docs give a sysadmin (apt-get, the monitor's settings,
+# the site's link, the backups, the restore, an upgrade's migrations) are
+# read from docs/*.md at each run (doc_cmd, doc_block) and run as written.
 # It cleans up after itself (the package, its users and /etc/eventbox stay
 # installed: a re-run reinstalls over them).  Last line: N passed, M failed.
 set -uo pipefail
@@ -102,6 +106,9 @@ postgres_here() {
 }
 
 CLEANED=0
+SITE_LINKED=0
+BACKUP_DIR_MADE=0
+DUMP=
 cleanup() {
     local g pid
     [ "$CLEANED" = 1 ] && return 0
@@ -126,6 +133,9 @@ cleanup() {
         cp -p "$R/etc-saved/eventbox" /etc/nginx/sites-available/eventbox 2>/dev/null
         cp -p "$R/etc-saved/eventbox-cors.map" /etc/nginx/eventbox-cors.map 2>/dev/null
     fi
+    [ "$SITE_LINKED" = 1 ] && rm -f /etc/nginx/sites-enabled/eventbox
+    [ -n "$DUMP" ] && rm -f "$DUMP"
+    [ "$BACKUP_DIR_MADE" = 1 ] && rmdir /var/backups/eventbox 2>/dev/null
     rm -rf /run/eventbox
     if [ "$failed" -eq 0 ]; then
         rm -rf "$R"
@@ -209,6 +219,34 @@ wait_for() {  # wait_for SECONDS COMMAND...
     done
 }
 
+# The docs' own commands, read from the docs at each run so that what they
+# tell a sysadmin and what the rehearsal runs cannot drift apart.
+# doc_cmd DOC FIRST: the indented command of docs/DOC whose first line
+# starts with FIRST, with its continuation lines; doc_block DOC FIRST: the
+# indented block from that line to the block's end.  Both without the
+# indentation; nothing (status 1) when the docs have no such line.
+doc_cmd() {
+    awk -v first="    $2" 'index($0, first) == 1 { on = 1 }
+        on { print substr($0, 5); if (!/\\$/) { found = 1; exit } }
+        END { exit !found }' "$ROOT/docs/$1"
+}
+doc_block() {
+    awk -v first="    $2" 'index($0, first) == 1 { on = 1; found = 1 }
+        on && !/^    / { exit } on { print substr($0, 5) }
+        END { exit !found }' "$ROOT/docs/$1"
+}
+# run_doc PORT SCRIPT [FILE]: runs SCRIPT (doc_cmd's or doc_block's) as
+# root does, with bash, from root's home directory (which postgres may not
+# enter), the rehearsal's database port in PGPORT, FILE for "FILE.dump".
+run_doc() {
+    local port=$1 script=$2 file=${3:-}
+    [ -n "$script" ] || { echo "run_doc: no command (the docs changed?)"; return 1; }
+    [ -z "$file" ] || script=${script//FILE.dump/$file}
+    printf 'as the docs say:\n%s\n' "$script"
+    (cd /root 2>/dev/null || cd /
+     PGHOST=$SOCK PGPORT=$port bash -euo pipefail -c "$script")
+}
+
 # ---------------------------------------------------------------------------
 say "packages"
 need=(debhelper dpkg-dev postgresql-15 postgresql-15-auto-failover
@@ -254,6 +292,20 @@ if git -C "$ROOT" rev-parse >/dev/null 2>&1; then
 else
     (cd "$ROOT" && tar --exclude=./var --exclude=./build -cf - .) | tar -xf - -C "$R/src/eventbox"
 fi
+# DEPLOY.md's build dependencies: its apt-get line, as written (an extra
+# configuration answers its question: the machine has them all already,
+# so this proves the names), names each package of Build-Depends.
+printf 'APT::Get::Assume-Yes "true";\nDPkg::Lock::Timeout "600";\n' >"$R/apt.conf"
+BUILD_DEPS=$(doc_cmd DEPLOY.md 'apt-get install build-essential')
+build_deps() { (export APT_CONFIG="$R/apt.conf" DEBIAN_FRONTEND=noninteractive; run_doc "" "$BUILD_DEPS"); }
+check "DEPLOY.md's apt-get install line runs as written" build_deps
+missing_deps=$(sed -n '/^Build-Depends:/,/^[A-Z][A-Za-z-]*:/{/^Build-Depends:/p;/^ /p}' "$ROOT/debian/control" |
+    sed 's/^Build-Depends://' | tr ',' '\n' | sed 's/([^)]*)//; s/^ *//; s/ *$//; s/^debhelper-compat$/debhelper/' |
+    while read -r dep; do
+        [ -z "$dep" ] || grep -qw -- "$dep" <<<"$BUILD_DEPS" || echo "$dep"
+    done)
+check "DEPLOY.md's apt-get line names every Build-Depends${missing_deps:+ (missing: $missing_deps)}" \
+    test -z "$missing_deps"
 (cd "$R/src/eventbox" && dpkg-buildpackage -b -us -uc -j2) >"$LOG/dpkg-buildpackage.log" 2>&1 ||
     die "dpkg-buildpackage (see $LOG/dpkg-buildpackage.log)"
 deb=$(ls "$R"/src/eventbox_*.deb | head -n 1)
@@ -329,21 +381,17 @@ echo 'pgaf postgres autoctl_node' >>"$R/pgaf/mon/pg_ident.conf"
 pgaf config set --pgdata "$R/pgaf/mon" postgresql.listen_addresses 127.0.0.1 >>"$LOG/pg-create.log" 2>&1
 run_keeper mon
 wait_for 30 psql_su $MON_PORT pg_auto_failover -c 'SELECT 1' || die "the monitor did not start"
-# Fail over fast: health checks every second, a node is down after 3 s.
-psql_su $MON_PORT pg_auto_failover <<SQL || die "monitor settings"
-ALTER USER autoctl_node PASSWORD '$MONPW';
-ALTER SYSTEM SET pgautofailover.health_check_period = 1000;
-ALTER SYSTEM SET pgautofailover.health_check_timeout = 1000;
-ALTER SYSTEM SET pgautofailover.health_check_max_retries = 1;
-ALTER SYSTEM SET pgautofailover.health_check_retry_delay = 500;
-ALTER SYSTEM SET pgautofailover.node_considered_unhealthy_timeout = 3000;
--- A promoted standby waits this long for the old primary to demote itself
--- before it takes writes (default 30 s).  Shorter is safe here because
--- replication is synchronous: an old primary that is not dead but cut off
--- cannot commit anything without the standby's acknowledgement.
-ALTER SYSTEM SET pgautofailover.primary_demote_timeout = 3000;
-SELECT pg_reload_conf() \g /dev/null
-SQL
+psql_su $MON_PORT pg_auto_failover -c "ALTER USER autoctl_node PASSWORD '$MONPW'" ||
+    die "the monitor's password"
+# Fail over fast: health checks every second, a node is down after 3 s, and
+# a promoted standby waits 3 s (default 30 s) for the old primary to demote
+# itself (docs/SCALING.md says why that is safe).  The block of SCALING.md,
+# as written.
+MON_SETTINGS=$(doc_block SCALING.md 'ALTER SYSTEM SET pgautofailover.health_check_period')
+[ -n "$MON_SETTINGS" ] || die "docs/SCALING.md lost the monitor's settings"
+psql_su $MON_PORT pg_auto_failover <<<"$MON_SETTINGS" >>"$LOG/checks.log" || die "monitor settings"
+check "the monitor's settings of SCALING.md are in force" sh -c "
+    case \"\$(runuser -u postgres -- psql -X -At -h $SOCK -p $MON_PORT -d pg_auto_failover -c 'SHOW pgautofailover.primary_demote_timeout')\" in 3s|3000) ;; *) exit 1 ;; esac"
 node_opts() {  # node_opts NAME PORT
     echo --pgdata "$R/pgaf/$1" --pgport "$2" --pghost "$SOCK" --listen 127.0.0.1 \
         --hostname 127.0.0.1 --name "$1" --skip-pg-hba --no-ssl \
@@ -366,6 +414,23 @@ PGHOST=$SOCK PGPORT=$A_PORT eventbox-setup-db >"$LOG/setup-db.log" 2>&1 || { cat
 ok "eventbox-setup-db: roles, database, migrations, pg_hba/pg_ident"
 PGHOST=$SOCK PGPORT=$A_PORT eventbox-setup-db >>"$LOG/setup-db.log" 2>&1
 check "eventbox-setup-db is safe to run twice" sh -c "test \$(grep -c '^# BEGIN eventbox' $R/pgaf/a/pg_hba.conf) = 1"
+# The two blocks DEPLOY.md shows are what it wrote, line for line.
+hba_ident=$(doc_block DEPLOY.md '# pg_hba.conf')
+check "pg_hba.conf and pg_ident.conf have DEPLOY.md's lines" sh -c '
+    [ -n "$1" ] || exit 1
+    printf "%s\n" "$1" | sed -n "/^# pg_hba.conf/,/^# pg_ident.conf/{/^#/!p}" | grep -qxFf - "$2/pg_hba.conf" &&
+    printf "%s\n" "$1" | sed -n "/^# pg_ident.conf/,\${/^#/!p}" | {
+        n=0; while IFS= read -r l; do grep -qxF "$l" "$2/pg_ident.conf" || exit 1; n=$((n + 1)); done; [ $n = 4 ]; }' \
+    _ "$hba_ident" "$R/pgaf/a"
+# An upgrade's step (DEPLOY.md, "Upgrading"), as written, on a database
+# that has every migration: it succeeds and applies nothing.
+applied() { psql_su $A_PORT eventbox -c "SELECT (SELECT count(*) FROM eventbox.migrations) || '/' || (SELECT count(*) FROM eventbox.rules_applied)"; }
+before=$(applied)
+migrate_only() {
+    run_doc $A_PORT "$(doc_cmd DEPLOY.md 'eventbox-setup-db --migrate-only')" &&
+        [ "$(applied)" = "$before" ]
+}
+check "eventbox-setup-db --migrate-only, as DEPLOY.md says: succeeds, applies nothing (${before:-?})" migrate_only
 
 # The standby is a pg_basebackup of the primary, which waits for a spread
 # checkpoint (minutes); a CHECKPOINT on the primary makes it immediate.
@@ -386,6 +451,10 @@ wait_for 90 sh -c "[ \"\$(runuser -u postgres -- psql -X -At -h $SOCK -p $MON_PO
     die "replication did not come up: $(node_state)"
 PGHOST=$SOCK PGPORT=$B_PORT eventbox-setup-db --access-only >>"$LOG/setup-db.log" 2>&1 || die "eventbox-setup-db --access-only on b"
 ok "streaming replication up: $(node_state)"
+# DEPLOY.md's monitoring command, with the rehearsal's data directory.
+check "pg_autoctl show state --pgdata (DEPLOY.md, Monitoring) shows a primary and a secondary" sh -c '
+    out=$("$@") && echo "$out" && echo "$out" | grep -qw primary && echo "$out" | grep -qw secondary' _ \
+    runuser -u postgres -- "${pg_env[@]}" pg_autoctl show state --pgdata "$R/pgaf/b"
 check "replication is synchronous (a 201 is on both nodes)" sh -c \
     "[ \"\$(runuser -u postgres -- psql -X -At -h $SOCK -p $A_PORT -d postgres -c \"SELECT sync_state FROM pg_stat_replication\")\" = quorum ] &&
      [ \"\$(runuser -u postgres -- psql -X -At -h $SOCK -p $A_PORT -d postgres -c 'SHOW synchronous_commit')\" = on ]"
@@ -461,6 +530,15 @@ http {
 EOF
 nginx -t -q -c "$R/nginx/nginx.conf" >>"$LOG/nginx-error.log" 2>&1 || die "nginx -t with the installed site"
 ok "nginx -t accepts the installed site"
+# DEPLOY.md step 4, as written: the site enabled in Debian's own nginx
+# configuration (its default site too), and nginx -t (no reload: that nginx
+# does not run here).  The link goes again at the cleanup.
+if [ ! -e /etc/nginx/sites-enabled/eventbox ]; then
+    run_doc "" "$(doc_cmd DEPLOY.md 'ln -s ../sites-available/eventbox')" >>"$LOG/checks.log" 2>&1 &&
+        SITE_LINKED=1
+fi
+check "the site enabled as DEPLOY.md says, nginx -t with Debian's nginx.conf accepts it" sh -c '
+    [ "$(readlink -f /etc/nginx/sites-enabled/eventbox)" = /etc/nginx/sites-available/eventbox ] && nginx -t'
 spawn nginx nginx -c "$R/nginx/nginx.conf" -g 'daemon off;'
 started_groups+=("$!")
 NGINX=$!
@@ -473,6 +551,10 @@ wait_for 30 sh -c "ss -Hltn src 127.0.0.3:$B_FCGI | grep -q ." || die "instance 
 # ---------------------------------------------------------------------------
 say "5. the site, the roles, the files"
 hdrs=$(curl_t -D - -o /dev/null "$URL/events")
+# DEPLOY.md step 5's `curl -sI https://NAME/healthz` (a HEAD).
+check "curl -sI of /healthz (DEPLOY.md, step 5): 200" sh -c "
+    curl -sI --cacert $R/tls/ca.pem --resolve $NAME:$HTTPS_PORT:127.0.0.1 --max-time 10 $URL/healthz |
+    head -n 1 | grep -q '^HTTP/[0-9.]* 200'"
 check "HTTPS answers with HSTS and the security headers" sh -c '
     printf "%s" "$1" | grep -qi "^strict-transport-security: max-age=63072000" &&
     printf "%s" "$1" | grep -qi "^content-security-policy: default-src" &&
@@ -591,18 +673,30 @@ check "after: nginx's own 413 allows $ORIGIN" wait_for 10 cors_413 "$ORIGIN" "$O
 check "and so does the service's own answer" sh -c "
     curl -sS --cacert $R/tls/ca.pem --resolve $NAME:$HTTPS_PORT:127.0.0.1 --max-time 10 -D - -o /dev/null \
         -H 'Origin: $ORIGIN' $URL/api/v1/events | tr -d '\r' | grep -qix 'access-control-allow-origin: $ORIGIN'"
+check "eventbox-cors-map /etc/eventbox/web.env, as DEPLOY.md says, prints the new origin" sh -c "
+    eventbox-cors-map /etc/eventbox/web.env | grep -qF '$ORIGIN'"
 
-say "   backup and restore (pg_dump, docs/DEPLOY.md)"
-check "pg_dump -Fc of eventbox, restored into a scratch database, has the same registrations" sh -c "
-    cd / &&
-    runuser -u postgres -- pg_dump -h $SOCK -p $P -Fc -f $R/pgaf/backup.dump eventbox &&
-    runuser -u postgres -- dropdb --if-exists -h $SOCK -p $P eventbox_restored &&
-    runuser -u postgres -- createdb -h $SOCK -p $P eventbox_restored &&
-    runuser -u postgres -- pg_restore -h $SOCK -p $P -d eventbox_restored --no-owner --exit-on-error $R/pgaf/backup.dump &&
-    a=\$(runuser -u postgres -- psql -X -At -h $SOCK -p $P -d eventbox -c 'SELECT count(*), sum(id) FROM eventbox.registrations') &&
-    b=\$(runuser -u postgres -- psql -X -At -h $SOCK -p $P -d eventbox_restored -c 'SELECT count(*), sum(id) FROM eventbox.registrations') &&
-    echo \"\$a / \$b\" && [ \"\$a\" = \"\$b\" ] &&
-    runuser -u postgres -- dropdb -h $SOCK -p $P eventbox_restored"
+say "   backup and restore (docs/DEPLOY.md, Backups: its commands as written)"
+[ -d /var/backups/eventbox ] || BACKUP_DIR_MADE=1
+backup() {
+    run_doc "$P" "$(doc_cmd DEPLOY.md 'install -d -m 0700 -o postgres -g postgres /var/backups/eventbox')" &&
+    run_doc "$P" "$(doc_cmd DEPLOY.md 'runuser -u postgres -- pg_dump')" &&
+    DUMP=$(ls -t /var/backups/eventbox/eventbox-*.dump | head -n 1) && [ -s "$DUMP" ] &&
+    [ "$(stat -c '%a %U' /var/backups/eventbox)" = "700 postgres" ]
+}
+check "the nightly pg_dump of DEPLOY.md writes a dump only postgres may read" backup
+DUMPED=$(psql_su "$P" eventbox -c "SELECT count(*) || ' ' || sum(id) FROM eventbox.registrations")
+restore_scratch() {
+    psql_su "$P" postgres -c 'DROP DATABASE IF EXISTS eventbox_restored' &&
+    run_doc "$P" "$(doc_cmd DEPLOY.md 'runuser -u postgres -- createdb eventbox_restored')" &&
+    run_doc "$P" "$(doc_cmd DEPLOY.md 'runuser -u postgres -- pg_restore -d eventbox_restored')" "$DUMP" &&
+    local b
+    b=$(psql_su "$P" eventbox_restored -c "SELECT count(*) || ' ' || sum(id) FROM eventbox.registrations") &&
+    echo "registrations (count, sum of ids): live $DUMPED, restored $b" && [ "$b" = "$DUMPED" ] &&
+    psql_su "$P" postgres -c 'DROP DATABASE eventbox_restored'
+}
+check "restored into a scratch database as DEPLOY.md says, it has the live registrations (${DUMPED:-?})" \
+    restore_scratch
 
 # ---------------------------------------------------------------------------
 say "6. throughput: one service instance, then two"
@@ -678,6 +772,34 @@ check "confirmation emails sent twice: $DUPS (at most 3: one killed mailer, two 
 
 check "no process of the rehearsal died unexpectedly (serve A, mailer 2, nginx)" sh -c "
     kill -0 $SERVE_A && kill -0 $MAILER_2 && kill -0 $NGINX"
+
+# ---------------------------------------------------------------------------
+say "8. the dump put into service on the new primary (docs/DEPLOY.md, Backups)"
+# systemctl stop eventbox eventbox-mailer: SIGTERM to each (KillMode=mixed).
+kill -TERM "$SERVE_A" "$MAILER_2" 2>/dev/null
+wait_for 40 sh -c "[ -z \"\$(ps -o stat= -p $SERVE_A,$MAILER_2 | grep -v Z)\" ]" ||
+    bad "the service or the mailer did not stop on SIGTERM"
+# The block's commands but systemctl, as written.
+into_service() {
+    local block
+    block=$(doc_block DEPLOY.md 'systemctl stop eventbox eventbox-mailer') || return 1
+    [ "$(grep -c '^systemctl ' <<<"$block")" = 2 ] || { echo "DEPLOY.md's block changed: $block"; return 1; }
+    run_doc "$P" "$(grep -v '^systemctl ' <<<"$block")" "$DUMP"
+}
+check "dropdb, createdb -O eventbox, pg_restore, eventbox-setup-db as DEPLOY.md says" into_service
+SERVE_A=$(start_unit eventbox.service) || die "eventbox.service did not start on the restored database"
+started_groups+=("$SERVE_A")
+MAILER_2=$(start_unit eventbox-mailer.service); started_groups+=("$MAILER_2")
+check "/healthz answers 200 on the restored database" wait_for 30 sh -c \
+    "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --cacert $R/tls/ca.pem --resolve $NAME:$HTTPS_PORT:127.0.0.1 $URL/healthz)\" = 200 ]"
+RESTORED=$(psql_su "$P" eventbox -c "SELECT count(*) || ' ' || sum(id) FROM eventbox.registrations")
+check "the registrations are the dump's (${RESTORED:-?}; dumped ${DUMPED:-?})" sh -c "[ -n '$DUMPED' ] && [ '$RESTORED' = '$DUMPED' ]"
+reg=$(curl_t -o "$R/reg-restored.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+    -d '{"name":"Cy Restored","email":"cy@example.org"}' "$URL/api/v1/events/rehearsal/registrations")
+check "a registration over HTTPS on the restored database: $reg confirmed" sh -c "
+    [ '$reg' = 201 ] && grep -q '\"status\":\"confirmed\"' $R/reg-restored.json"
+check "its confirmation arrives over SMTP (the mailer's grants came back)" \
+    wait_for 30 sh -c "grep -l 'X-Envelope-To: <cy@example.org>' $R/mail/*.eml"
 
 say "summary"
 echo "failover gap: ${GAP:-?} s (primary killed -> first 201 from the new primary)"
