@@ -5,11 +5,16 @@ categories, unique email addresses) so the tests are independent of each
 other, of their order and of whatever else is in the database.
 """
 import datetime
+import json
 import os
+import re
+import subprocess
+import urllib.parse
 import uuid
 
 import pytest
 
+from conftest import ROOT, env
 from staffkit import admin, staff_key  # noqa: F401
 
 API = "/api/v1"
@@ -902,3 +907,32 @@ def test_options_without_origin_lists_the_allowed_methods(api, make_event):
     r = api.request("OPTIONS", f"{API}/events/{slug}/registrations")
     assert r.status == 204, r
     assert r.header("Allow") == "POST, OPTIONS"
+
+
+# --- README.md's "Try it", as written ----------------------------------------
+
+def test_the_readme_try_it_runs_as_written():
+    """README.md's curl (at the stack's address instead of `make run`'s
+    localhost:8080) registers on the sample event and answers what the
+    README shows under it; its `make -s psql` line then shows the event."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        section = f.read().split("\n## Try it\n", 1)[1].split("\n## ", 1)[0]
+    curl, psql = re.findall(r"^```sh\n(.*?)^```", section, re.S | re.M)
+    shown = json.loads([line[2:] for line in curl.splitlines() if line.startswith("# {")][0])
+    u = urllib.parse.urlsplit(env("EVENTBOX_URL"))
+    assert curl.count("localhost:8080/") == 1, curl
+    curl = curl.replace("localhost:8080/", f"{u.hostname}:{u.port}/")
+    out = subprocess.run(["bash", "-euo", "pipefail", "-c", curl], capture_output=True,
+                         text=True, timeout=60, check=True)
+    got = json.loads(out.stdout)
+    assert {k: got[k] for k in ("status", "position", "event")} == {
+        k: shown[k] for k in ("status", "position", "event")}, got
+    assert got["message"].startswith(shown["message"].rstrip(". ")), got
+    # As a user's shell runs it (not a sub-make of `make test`), on the
+    # stack's own directory.
+    shell = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    shell["EVENTBOX_VAR"] = env("EVENTBOX_VAR")
+    out = subprocess.run(["bash", "-euo", "pipefail", "-c", psql], cwd=ROOT, env=shell,
+                         capture_output=True, text=True, timeout=60, check=True)
+    row = [line for line in out.stdout.splitlines() if "minimizing-social-media" in line]
+    assert len(row) == 1 and "(1 row)" in out.stdout, out.stdout
