@@ -633,6 +633,12 @@ refuse "the revoked key is refused" \
     curl_t -f -o /dev/null -H "Authorization: Bearer $KEY" "$URL/api/v1/admin/events"
 refuse "eventbox apikey as root itself is refused (peer map: postgres only)" \
     env EVENTBOX_DSN="dbname=eventbox user=eventbox port=$P" eventbox apikey list
+# OPS.md's way in as the owner, as root from root's home.
+owner_psql() {
+    [ "$(cd /root 2>/dev/null || cd /
+         PGPORT=$P runuser -u postgres -- psql -U eventbox eventbox -X -At -c 'SELECT current_user')" = eventbox ]
+}
+check "runuser -u postgres -- psql -U eventbox eventbox (OPS.md, Roles) logs in as the owner" owner_psql
 
 check "/run/eventbox: 750 eventbox-web www-data" mode_is /run/eventbox 750 eventbox-web www-data
 check "the FastCGI socket: 660 eventbox-web www-data" mode_is /run/eventbox/eventbox.sock 660 eventbox-web www-data

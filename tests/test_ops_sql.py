@@ -468,3 +468,18 @@ def test_a_staff_login_is_made_as_ops_md_says(db):
             assert cur.fetchall() == [(True, True)]
         finally:
             cur.execute("ROLLBACK")
+
+
+def test_a_patrons_language_is_changed_as_ops_md_says(ops_role, make_event, db):
+    """docs/OPS.md: "To have a patron's next emails in Spanish: UPDATE
+    eventbox.registrations SET language = 'es' WHERE id = ... (as the
+    owner)": as written, the owner may; a staff login may not."""
+    with open(os.path.join(ROOT, "docs", "OPS.md"), encoding="utf-8") as f:
+        (sql,) = re.findall(r"`(UPDATE eventbox\.registrations SET language = 'es'"
+                            r" WHERE id = \.\.\.)`", f.read())
+    sql = sql.replace("...", "%s")
+    slug = make_event()
+    reg = staff_register(db, slug, "Ana", email())
+    assert refused(ops_role, sql, reg).pgcode == "42501"
+    db.all(sql, reg)
+    assert db.value("SELECT language FROM eventbox.registrations WHERE id = %s", reg) == "es"
