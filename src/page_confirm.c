@@ -151,8 +151,10 @@ h_page_confirm_show(struct request *req, struct response *resp)
 
 /*
  * POST /confirm/{token}, form: csrf.  Confirms and says what the
- * registration holds now.  200; 400 malformed form; 403 CSRF check failed;
- * 404 as for the GET; 410 the hold ended; 503.
+ * registration holds now; the same POST again (the button pressed twice, a
+ * reload) says it was confirmed already and that no email follows, for
+ * none does (confirm_registration()).  200; 400 malformed form; 403 CSRF
+ * check failed; 404 as for the GET; 410 the hold ended; 503.
  */
 void
 h_page_confirm(struct request *req, struct response *resp)
@@ -160,7 +162,7 @@ h_page_confirm(struct request *req, struct response *resp)
 	const char	*tok = req->args[0], *outcome;
 	PGresult	*res;
 	struct buf	*b = &resp->body;
-	int		 waiting;
+	int		 waiting, again;
 
 	if (html_link_form(req, resp) == -1)
 		return;
@@ -175,8 +177,15 @@ h_page_confirm(struct request *req, struct response *resp)
 	    strcmp(outcome, "already_confirmed") != 0)
 		html_link_inactive(resp, LINK_INACTIVE_WHY);
 	else {
-		html_page(resp, waiting ? _("Confirmed: you are on the "
-		    "waiting list") : _("Confirmed: you are registered"));
+		again = strcmp(outcome, "already_confirmed") == 0;
+		if (again)
+			html_page(resp, waiting ? _("Already confirmed: you "
+			    "are on the waiting list") : _("Already confirmed: "
+			    "you are registered"));
+		else
+			html_page(resp, waiting ? _("Confirmed: you are on "
+			    "the waiting list") : _("Confirmed: you are "
+			    "registered"));
 		buf_adds(b, "<p>");
 		if (waiting) {
 			const char	*kv[] = { "number",
@@ -186,7 +195,12 @@ h_page_confirm(struct request *req, struct response *resp)
 			    "waiting list."), kv, 2);
 			buf_adds(b, " ");
 		}
-		html_esc(b, _("An email with the details and your "
+		/* Said without knowing whether a hold came before: a
+		 * registration's own link leads here too. */
+		html_esc(b, again ? _("It was already confirmed: nothing more "
+		    "has changed, and no further email is sent. Your "
+		    "registration email has the details and your cancellation "
+		    "link.") : _("An email with the details and your "
 		    "cancellation link is on its way."));
 		buf_adds(b, "</p>\n");
 		back_link(b, db_value(res, 0, "event_slug"));

@@ -524,6 +524,51 @@ def test_the_confirmation_link_asks_first_and_only_the_post_confirms(api, db,
     assert patron.get("/confirm/" + "0" * 36).status == 404
 
 
+def test_the_confirm_button_pressed_again_says_it_was_confirmed_not_that_mail_comes(
+        api, db, make_event):
+    """The same POST again (the button pressed twice, the answer reloaded)
+    said "An email ... is on its way", though none was: the second answer
+    says it stood confirmed already, for a seat and for a waiting place, in
+    English and Spanish, and queues nothing."""
+    seat = confirm_event(make_event)
+    full = confirm_event(make_event, capacity=1)
+    assert api.register(full, "First", email()).status == 202
+    first = last_token(db, db.one("SELECT email FROM eventbox.registrations r"
+                                  " JOIN eventbox.events e ON e.id = r.event_id"
+                                  " WHERE e.slug = %s", full)[0], "confirm_address")
+    patron = Patron(api)
+    page = patron.get(f"/confirm/{first}")
+    assert patron.post(f"/confirm/{first}", [("csrf", csrf_of(page))]).status == 200
+    for slug, lang, coming, title, said in [
+            (seat, "", "An email with the details and your cancellation "
+             "link is on its way.", "Already confirmed: you are registered",
+             "It was already confirmed: nothing more has changed, and no "
+             "further email is sent."),
+            (full, "?lang=es", "Le enviamos un correo electrónico con los "
+             "detalles", "Ya estaba confirmada: está en la lista de espera",
+             "Ya estaba confirmada: no ha cambiado nada más y no se envía "
+             "ningún otro correo electrónico.")]:
+        a = email()
+        assert api.register(slug, "Ann", a).status == 202
+        tok = last_token(db, a, "confirm_address")
+        page = patron.get(f"/confirm/{tok}{lang}")
+        first = patron.post(f"/confirm/{tok}{lang}", [("csrf", csrf_of(page))])
+        assert first.status == 200, first
+        assert coming in first.text, first.text
+        queued = db.one("SELECT count(*) FROM eventbox.outbox WHERE email = %s", a)[0]
+        again = patron.post(f"/confirm/{tok}{lang}", [("csrf", csrf_of(page))])
+        assert again.status == 200, again
+        assert f"<title>{title} - " in again.text, again.text
+        assert f"<h1>{title}</h1>" in again.text, again.text
+        assert said in again.text, again.text
+        assert coming not in again.text, again.text
+        if slug == full:
+            assert "Usted tiene el número 1 en la lista de espera." in again.text
+        assert db.one("SELECT count(*) FROM eventbox.outbox WHERE email = %s",
+                      a)[0] == queued                 # no further email
+        assert reg(db, a)[1] is False
+
+
 def test_the_confirmation_page_gives_the_holds_end_with_its_date_and_zone(
         api, db, make_event):
     """"Your place is held until 10:11pm (event time)": a hold of two days
