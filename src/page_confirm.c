@@ -42,15 +42,6 @@ paragraph(struct buf *b, const char *text)
 	buf_adds(b, "</p>\n");
 }
 
-static void
-back_link(struct buf *b, const char *slug)
-{
-	buf_adds(b, "<p><a href=\"/events/");
-	html_esc(b, slug);
-	page_lang_query(b, 0);
-	buf_printf(b, "\">%s</a></p>\n", _("Back to the event"));
-}
-
 /* "Your place is held until Monday, November 2, 2026 at 3:00pm (Eastern
  * Time ...)", in the zone the times are shown in: a time of day alone
  * read as "ends now" on the day before a hold of days ended. */
@@ -79,7 +70,7 @@ expired_page(struct response *resp, const char *slug)
 	paragraph(b, _("The place was held for a limited time and was not "
 	    "confirmed in time, so it has been released. You are welcome to "
 	    "register again."));
-	back_link(b, slug);
+	page_back_link(b, slug);
 	html_end(resp);
 }
 
@@ -100,7 +91,7 @@ h_page_confirm_show(struct request *req, struct response *resp)
 	struct buf		 action = BUF_INIT;
 	char			 field[CSRF_HEX + 1];
 
-	if (page_tz_query(req, resp, &tz, _(TZ_UNKNOWN_PAGE)) == -1)
+	if (page_tz_query(req, resp, &tz) == -1)
 		return;
 	if (!token_valid(tok, req->args_len[0])) {
 		html_link_inactive(resp, LINK_INACTIVE_WHY);
@@ -203,7 +194,7 @@ h_page_confirm(struct request *req, struct response *resp)
 		    "link.") : _("An email with the details and your "
 		    "cancellation link is on its way."));
 		buf_adds(b, "</p>\n");
-		back_link(b, db_value(res, 0, "event_slug"));
+		page_back_link(b, db_value(res, 0, "event_slug"));
 		html_end(resp);
 	}
 	PQclear(res);

@@ -307,7 +307,7 @@ h_page_event(struct request *req, struct response *resp)
 	struct query_value	 tz;
 	PGresult		*res;
 
-	if (page_tz_query(req, resp, &tz, _(TZ_UNKNOWN_EVENT)) == -1)
+	if (page_event_tz_query(req, resp, &tz) == -1)
 		return;
 	if ((res = load_event(req, resp, tz.present ? tz.text : NULL)) ==
 	    NULL)

@@ -18,10 +18,11 @@ static void	 all_events_link(struct buf *);
 
 /* The request being answered, for the language switcher's links. */
 static const struct request	*cur_req;
-/* An error page's switcher leads to the list: its own address may hold
- * what the patron typed wrong, or a token whose page must read the same
- * whether the token is unknown, malformed or used. */
-static int			 error_page;
+/* An error page's switcher leads to its way back (the list, or the event
+ * an event page's error is about), never to its own address: that may
+ * hold what the patron typed wrong, or a token whose page must read the
+ * same whether the token is unknown, malformed or used.  NULL: no error. */
+static const char		*error_path;
 
 void
 page_lang_link(const struct request *req)
@@ -97,9 +98,9 @@ lang_switcher(struct buf *b)
 	if (cur_req == NULL || cur_req->path == NULL || i18n_count() < 2)
 		return;
 	post = !(cur_req->method & (M_GET | M_HEAD));
-	path = error_page ? "/events" : cur_req->path;
-	plen = error_page ? 7 : cur_req->path_len;
-	query = error_page || post ? NULL : cur_req->query;
+	path = error_path != NULL ? error_path : cur_req->path;
+	plen = error_path != NULL ? strlen(error_path) : cur_req->path_len;
+	query = error_path != NULL || post ? NULL : cur_req->query;
 	if (post && plen > 9 && memcmp(path + plen - 9, "/register", 9) == 0)
 		plen -= 9;
 	/* TRANSLATORS: the label of the list of languages in the header. */
@@ -190,9 +191,13 @@ html_end(struct response *resp)
 	buf_adds(&resp->body, "</p></footer>\n</body>\n</html>\n");
 }
 
-void
-html_error_page(struct response *resp, int status, const char *message)
+/* The error page, its way back the event slug's page (NULL: the list of
+ * all events). */
+static void
+error_page_to(struct response *resp, int status, const char *message,
+    const char *slug)
 {
+	struct buf	 back = BUF_INIT;
 	const char	*title = http_reason(status);
 	const char	*text = N_("That request could not be handled.");
 
@@ -232,18 +237,32 @@ html_error_page(struct response *resp, int status, const char *message)
 	if (message != NULL)
 		text = message;
 	resp->status = status;
-	error_page = 1;
+	buf_adds(&back, "/events");
+	if (slug != NULL)
+		buf_printf(&back, "/%s", slug);
+	error_path = buf_str(&back);
 	html_page(resp, _(title));
-	error_page = 0;
+	error_path = NULL;
 	buf_adds(&resp->body, "<p>");
 	html_esc(&resp->body, _(text));
-	all_events_link(&resp->body);
+	if (slug != NULL) {
+		buf_adds(&resp->body, "</p>\n");
+		page_back_link(&resp->body, slug);
+	} else
+		all_events_link(&resp->body);
 	html_end(resp);
+	buf_free(&back);
 }
 
 void
-page_query_error(struct response *resp, const struct query_param *p,
-    const struct query_value *v, const char *why)
+html_error_page(struct response *resp, int status, const char *message)
+{
+	error_page_to(resp, status, message, NULL);
+}
+
+static void
+query_error_to(struct response *resp, const struct query_param *p,
+    const struct query_value *v, const char *why, const char *slug)
 {
 	struct buf	 m = BUF_INIT;
 	const char	*kv[2] = { "key", p->key };
@@ -257,20 +276,27 @@ page_query_error(struct response *resp, const struct query_param *p,
 		   name in the query holds a control character". */
 		i18n_fill(&m, _("The address is not valid: {why}. Check it "
 		    "and try again."), kv, 2);
-		html_error_page(resp, 400, buf_str(&m));
+		error_page_to(resp, 400, buf_str(&m), slug);
 		buf_free(&m);
 		return;
 	}
 	if (!v->repeated) {
-		html_error_page(resp, 400, why);
+		error_page_to(resp, 400, why, slug);
 		return;
 	}
 	/* TRANSLATORS: {key} is the name of a parameter in the address
 	 * ("tz", "category"), as it is typed there. */
 	i18n_fill(&m, _("The address gives {key} more than once. Keep one "
 	    "and try again."), kv, 2);
-	html_error_page(resp, 400, buf_str(&m));
+	error_page_to(resp, 400, buf_str(&m), slug);
 	buf_free(&m);
+}
+
+void
+page_query_error(struct response *resp, const struct query_param *p,
+    const struct query_value *v, const char *why)
+{
+	query_error_to(resp, p, v, why, NULL);
 }
 
 /* The way back that every dead end offers. */
@@ -285,12 +311,21 @@ all_events_link(struct buf *b)
 }
 
 void
+page_back_link(struct buf *b, const char *slug)
+{
+	buf_adds(b, "<p><a href=\"/events/");
+	html_esc(b, slug);
+	page_lang_query(b, 0);
+	buf_printf(b, "\">%s</a></p>\n", _("Back to the event"));
+}
+
+void
 html_link_inactive(struct response *resp, const char *why)
 {
 	resp->status = 404;
-	error_page = 1;
+	error_path = "/events";
 	html_page(resp, _("This link is not active"));
-	error_page = 0;
+	error_path = NULL;
 	buf_adds(&resp->body, "<p>");
 	html_esc(&resp->body, _(why));
 	buf_adds(&resp->body, "</p>\n<p>");
@@ -344,10 +379,11 @@ zone_label(const char *iana)
 	return iana;
 }
 
-/* The GET form that shows the times in another of page_zones[]. */
-int
-page_tz_query(const struct request *req, struct response *resp,
-    struct query_value *tz, const char *why)
+/* ?tz= of the GET form that shows the times in another of page_zones[];
+ * a refusal leads back to the page of the event slug (NULL: the list). */
+static int
+tz_query(const struct request *req, struct response *resp,
+    struct query_value *tz, const char *why, const char *slug)
 {
 	static const struct query_param	 param[] = {
 		{ "tz", Q_TEXT, 0, 63, 0, NULL, NULL },
@@ -356,10 +392,31 @@ page_tz_query(const struct request *req, struct response *resp,
 
 	if (query_parse(req->query, param, 1, tz, &bad) == -1 ||
 	    (tz->present && !zone_known(tz->text))) {
-		page_query_error(resp, param, tz, why);
+		query_error_to(resp, param, tz, why, slug);
 		return -1;
 	}
 	return 0;
+}
+
+int
+page_tz_query(const struct request *req, struct response *resp,
+    struct query_value *tz)
+{
+	return tz_query(req, resp, tz, _("That time zone is not one we can "
+	    "show. Pick one from the list on the page."), NULL);
+}
+
+int
+page_event_tz_query(const struct request *req, struct response *resp,
+    struct query_value *tz)
+{
+	const char	*slug = req->args[0];
+
+	/* A slug no event can have leads nowhere: then the list. */
+	if (!slug_valid(slug, req->args_len[0]))
+		slug = NULL;
+	return tz_query(req, resp, tz, _("That time zone is not one we can "
+	    "show. Pick one from the list on the event page."), slug);
 }
 
 void

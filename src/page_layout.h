@@ -49,6 +49,8 @@ void	 page_lang_query(struct buf *, int after_query);
 void	 page_lang_field(struct buf *);
 void	 html_error_page(struct response *, int status,
 	    const char *message);	/* NULL: the usual text */
+/* "Back to the event": a paragraph with the link to the event slug. */
+void	 page_back_link(struct buf *, const char *slug);
 /* The 400 page of a query query_parse() refused at p (v, its value): why
  * (a msgid) for a bad value, or that the address gives p's key twice, or
  * what is wrong with a name in it. */
@@ -69,15 +71,15 @@ int	 html_link_form(struct request *, struct response *);
 
 int	 zone_known(const char *iana);
 /* ?tz=, the zone the patron picked to see a page's times in: in tz->text
- * (tz->present 0: none, the event's own); -1 after answering 400 with why
- * (translated) for a zone that is not one of page_zones[]. */
+ * (tz->present 0: none, the event's own); -1 after answering 400 for a
+ * zone that is not one of page_zones[] (or a tz given twice), with a link
+ * to all events: the pages of an emailed link. */
 int	 page_tz_query(const struct request *, struct response *,
-	    struct query_value *tz, const char *why);
-/* Its why, on an event's own pages and on the pages of a link. */
-#define TZ_UNKNOWN_EVENT N_("That time zone is not one we can show. Pick " \
-	"one from the list on the event page.")
-#define TZ_UNKNOWN_PAGE N_("That time zone is not one we can show. Pick " \
-	"one from the list on the page.")
+	    struct query_value *tz);
+/* The same on an event's own pages (/events/{slug}..., req->args[0] the
+ * slug): the 400 leads back to the event, without the zone. */
+int	 page_event_tz_query(const struct request *, struct response *,
+	    struct query_value *tz);
 const char *zone_label(const char *iana);	/* the IANA name if unknown */
 void	 page_tz_form(struct buf *, const char *action, const char *shown,
 	    const char *own);

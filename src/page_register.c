@@ -207,7 +207,7 @@ h_page_register(struct request *req, struct response *resp)
 	int		 bad = 0, expired;
 
 	/* The event first: its questions are fields of the form. */
-	if (page_tz_query(req, resp, &tz, _(TZ_UNKNOWN_EVENT)) == -1 ||
+	if (page_event_tz_query(req, resp, &tz) == -1 ||
 	    (ev = load_event(req, resp, tz.present ? tz.text : NULL)) == NULL)
 		return;
 	zone = tz.present ? tz.text : db_value(ev, 0, "timezone");
@@ -365,7 +365,7 @@ h_page_register_redirect(struct request *req, struct response *resp)
 		answer_missing(req, resp, MISSING_PAGE);
 		return;
 	}
-	if (page_tz_query(req, resp, &tz, _(TZ_UNKNOWN_EVENT)) == -1)
+	if (page_event_tz_query(req, resp, &tz) == -1)
 		return;
 	if (tz.present) {
 		buf_adds(&zone, "tz=");

@@ -231,6 +231,40 @@ def test_an_unknown_time_zone_is_refused_and_not_echoed(api, make_event, tz):
     assert "<script>" not in r.text and "Olympus" not in r.text
 
 
+def test_an_unknown_time_zone_leads_back_to_the_event_without_it(
+        patron, db, make_event):
+    """The 400 of a bad ?tz= on an event's page offered only "See all
+    upcoming events": the patron, who came for this event, had to find it
+    again.  It links back to the event, without the zone and with the
+    language kept, from the event page, the form's POST and its address
+    opened as a page; the switcher leads to the event too."""
+    slug = make_event()
+    page = patron.get(f"/events/{slug}")
+    form = [("csrf", csrf_of(page)), ("name", "Ann"), ("email", "ann@example.org"),
+            ("organization", ""), ("website", "")]
+    for how, path, back, text in [
+            ("GET", f"/events/{slug}?tz=Mars%2FOlympus", f"/events/{slug}",
+             "Back to the event"),
+            ("GET", f"/events/{slug}?tz=UTC&tz=Asia/Tokyo", f"/events/{slug}",
+             "Back to the event"),
+            ("GET", f"/events/{slug}?lang=es&tz=%3Cscript%3E",
+             f"/events/{slug}?lang=es", "Volver al evento"),
+            ("GET", f"/events/{slug}/register?tz=Mars%2FOlympus",
+             f"/events/{slug}", "Back to the event"),
+            ("POST", f"/events/{slug}/register?tz=Mars%2FOlympus&lang=es",
+             f"/events/{slug}?lang=es", "Volver al evento")]:
+        r = patron.get(path) if how == "GET" else patron.post(path, form)
+        assert r.status == 400 and is_html(r), (path, r)
+        main = r.text.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+        links = re.findall(r'<a href="([^"]*)">([^<]*)</a>', main)
+        assert links == [(html.escape(back), text)], (path, main)
+        other = "en" if "lang=es" in path else "es"
+        assert (f'<a href="/events/{slug}?lang={other}" hreflang="{other}"'
+                in r.text), (path, r.text)
+        assert "Mars" not in r.text and "<script>" not in r.text
+    assert registrations(db, slug) == 0
+
+
 def test_the_zone_picked_stays_when_the_form_comes_back_with_errors(
         patron, db, make_event):
     """The form's action kept ?lang= but not ?tz=: the 422 page showed the
