@@ -76,6 +76,10 @@
 	"eventbox.iso_local(starts_at, " z ") AS starts_local, " \
 	"eventbox.iso_local(ends_at, " z ") AS ends_local"
 
+/* twin: another event of the rows shares the title and the start, so
+ * that only its location tells their links apart (page_layout.h). */
+#define TWIN "count(*) OVER (PARTITION BY title, starts_at) > 1 AS twin"
+
 const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_PING] = { "ping", 0, "SELECT 1" },
 	[STMT_EVENT_BY_SLUG] = { "event_by_slug", 1,
@@ -348,20 +352,23 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	/* $1 category or NULL, $2 limit, $3 offset.  One row at least, with
 	 * the total (event columns NULL past the end), as in event_list. */
 	[STMT_PAGE_LIST] = { "page_list", 3,
-	    "WITH m AS (SELECT * FROM eventbox.public_events"
+	    "WITH m AS (SELECT *, " TWIN " FROM eventbox.public_events"
 	    " WHERE status = 'published' AND ends_at > now()"
 	    " AND ($1::text IS NULL OR $1::text = ANY (categories)))"
 	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
 	    " LEFT JOIN LATERAL (SELECT slug, title, format, timezone,"
+	    " location, twin,"
 	    " seats_available, waitlist_available, registration_state, "
 	    PAGE_TIMES("timezone") " FROM m"
 	    " ORDER BY starts_at, id LIMIT $2::integer OFFSET $3::integer) p"
 	    " ON true" },
 	/* $1 the event page's slug: the next published events that have not
 	 * started, other than it, those sharing a category with it first,
-	 * each with its date and time in its own zone. */
+	 * each with its date and time in its own zone, twin among them. */
 	[STMT_PAGE_UPCOMING] = { "page_upcoming", 1,
-	    "SELECT u.slug, u.title, u.timezone,"
+	    "SELECT *, " TWIN " FROM (SELECT u.slug, u.title, u.timezone,"
+	    " u.location, u.starts_at, u.id,"
+	    " u.categories && e.categories AS near,"
 	    " eventbox.iso_local(u.starts_at, u.timezone) AS starts_local, "
 	    LOCAL_DATE("u.starts_at", "u.timezone") " AS date_text, "
 	    LOCAL_TIME("u.starts_at", "u.timezone") " AS start_text"
@@ -370,8 +377,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " WHERE slug = $1::text) e"
 	    " WHERE u.status = 'published' AND u.starts_at > now()"
 	    " AND u.id <> e.id"
-	    " ORDER BY u.categories && e.categories DESC, u.starts_at, u.id"
-	    " LIMIT 3" },
+	    " ORDER BY near DESC, u.starts_at, u.id LIMIT 3) u"
+	    " ORDER BY near DESC, starts_at, id" },
 	[STMT_PAGE_CATEGORIES] = { "page_categories", 0,
 	    "SELECT DISTINCT unnest(categories) AS category"
 	    " FROM eventbox.public_events"

@@ -407,14 +407,18 @@ upcoming(struct buf *b, const char *slug)
 			    "aria-labelledby=\"upcoming\">\n<h2 id=\"upcoming\">"
 			    "%s</h2>\n<ul>\n", _("Upcoming events"));
 		buf_adds(b, "<li>");
-		page_event_link_dated(b, res, i);
-		buf_adds(b, "<br><time datetime=\"");
+		page_event_link_dated(b, res, i, "upcoming");
+		buf_adds(b, "<br>");
+		page_dated_open(b, "span", "upcoming", i);
+		buf_adds(b, "<time datetime=\"");
 		html_esc(b, db_value(res, i, "starts_local"));
 		buf_adds(b, "\">");
 		page_start(b, res, i);
 		buf_adds(b, "</time> (");
 		html_esc(b, zone_label(db_value(res, i, "timezone")));
-		buf_adds(b, ")</li>\n");
+		buf_adds(b, ")");
+		page_dated_close(b, "span", res, i);
+		buf_adds(b, "</li>\n");
 	}
 	if (i > 0)
 		buf_adds(b, "</ul>\n</section>\n");

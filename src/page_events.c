@@ -262,10 +262,12 @@ h_page_events(struct request *req, struct response *resp)
 		if (n++ == 0)
 			buf_adds(b, "<ul class=\"events\">\n");
 		buf_adds(b, "<li>\n<h2>");
-		page_event_link_dated(b, res, i);
-		buf_adds(b, "</h2>\n<p>");
+		page_event_link_dated(b, res, i, "event");
+		buf_adds(b, "</h2>\n");
+		page_dated_open(b, "p", "event", i);
 		page_when(b, res, i, db_value(res, i, "timezone"));
-		buf_adds(b, "</p>\n<p>");
+		page_dated_close(b, "p", res, i);
+		buf_adds(b, "\n<p>");
 		html_esc(b, page_format_label(db_value(res, i, "format")));
 		buf_adds(b, ". <span class=\"seats\">");
 		list_seats(b, res, i);

@@ -450,34 +450,48 @@ page_tz_form(struct buf *b, const char *action, const char *shown,
 	    "</form>\n", _("Show"));
 }
 
-static void
-event_link(struct buf *b, const char *slug, const char *title,
-    const PGresult *res, int row)
+void
+page_event_link(struct buf *b, const char *slug, const char *title)
 {
 	buf_adds(b, "<a href=\"/events/");
 	html_esc(b, slug);
 	page_lang_query(b, 0);
 	buf_adds(b, "\">");
 	html_esc(b, title);
-	if (res != NULL) {
-		buf_adds(b, "<span class=\"visually-hidden\">, ");
-		page_start(b, res, row);
-		buf_adds(b, "</span>");
-	}
 	buf_adds(b, "</a>");
 }
 
 void
-page_event_link(struct buf *b, const char *slug, const char *title)
+page_event_link_dated(struct buf *b, const PGresult *res, int row,
+    const char *list)
 {
-	event_link(b, slug, title, NULL, 0);
+	buf_adds(b, "<a href=\"/events/");
+	html_esc(b, db_value(res, row, "slug"));
+	page_lang_query(b, 0);
+	buf_printf(b, "\" id=\"%s-%d\" aria-labelledby=\"%s-%d %s-%d-when\">",
+	    list, row, list, row, list, row);
+	html_esc(b, db_value(res, row, "title"));
+	buf_adds(b, "</a>");
 }
 
 void
-page_event_link_dated(struct buf *b, const PGresult *res, int row)
+page_dated_open(struct buf *b, const char *tag, const char *list, int row)
 {
-	event_link(b, db_value(res, row, "slug"), db_value(res, row, "title"),
-	    res, row);
+	buf_printf(b, "<%s id=\"%s-%d-when\" aria-hidden=\"true\">", tag, list,
+	    row);
+}
+
+void
+page_dated_close(struct buf *b, const char *tag, const PGresult *res,
+    int row)
+{
+	const char	*where = db_value(res, row, "location");
+
+	if (db_bool(res, row, "twin") && *where != '\0') {
+		buf_adds(b, ", ");
+		html_esc(b, where);
+	}
+	buf_printf(b, "</%s>", tag);
 }
 
 void

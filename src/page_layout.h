@@ -84,12 +84,25 @@ const char *zone_label(const char *iana);	/* the IANA name if unknown */
 void	 page_tz_form(struct buf *, const char *action, const char *shown,
 	    const char *own);
 void	 page_event_link(struct buf *, const char *slug, const char *title);
-/* The same from a row of a list of events (columns slug, title,
- * starts_local), its start after the title in a visually hidden span: the
- * link's name tells two events of one title apart to a screen reader,
- * which reads links out of their list (WCAG 2.4.4, 2.4.9); the list shows
- * the date next to it. */
-void	 page_event_link_dated(struct buf *, const PGresult *, int row);
+/*
+ * The same from a row of a list of events (columns slug, title, location,
+ * twin), with the line that dates it, which the caller writes between
+ * page_dated_open() and page_dated_close() (an element tag, e.g. "p"),
+ * list a prefix of ids unique in the page ("event": ids event-ROW and
+ * event-ROW-when).  The link's name is its title and that line
+ * (aria-labelledby), so that a screen reader, which reads links out of
+ * their list, tells two events of one title apart (WCAG 2.4.4, 2.4.9);
+ * the line is aria-hidden, so that one reading the page on does not say
+ * the date twice, and holds nothing the name lacks; the date is in the
+ * page once, for a text browser too.  A twin (another row has the same
+ * title and start: two rooms) has its location added to the line.
+ */
+void	 page_event_link_dated(struct buf *, const PGresult *, int row,
+	    const char *list);
+void	 page_dated_open(struct buf *, const char *tag, const char *list,
+	    int row);
+void	 page_dated_close(struct buf *, const char *tag, const PGresult *,
+	    int row);
 /* "Wednesday, December 10, 2026, 2:00pm": an event's start, in the zone
  * of the row's starts_local (PAGE_TIMES, db.c), escaped. */
 void	 page_start(struct buf *, const PGresult *, int row);

@@ -142,9 +142,10 @@ def test_the_table_refuses_what_the_function_would(db, make_event):
 def upcoming(page):
     panel = section(page, "Upcoming events")
     assert panel is not None, page[-3000:]
-    return re.findall(r'<li><a href="/events/([^"]+)">[^<]*'
-                      r'<span class="visually-hidden">, [^<]*</span></a><br>'
-                      r'<time datetime="([^"]+)">[^<]*</time> \(([^)]*)\)</li>', panel)
+    return re.findall(r'<li><a href="/events/([^"]+)" id="[^"]+" aria-labelledby='
+                      r'"[^"]+">[^<]*</a><br><span id="[^"]+" aria-hidden="true">'
+                      r'<time datetime="([^"]+)">[^<]*</time> \(([^)]*)\)</span></li>',
+                      panel)
 
 
 def test_upcoming_events_show_the_same_category_first_then_the_soonest(

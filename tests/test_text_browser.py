@@ -5,6 +5,7 @@ with nothing under it, or a hint that names a button the page does not
 have, is what the patron meets.
 """
 import re
+import uuid
 import subprocess
 
 from conftest import env
@@ -71,3 +72,29 @@ def test_an_expired_form_names_no_button_the_page_does_not_have(api, db,
     assert done.status == 200, done
     assert "You are number 1 on the waiting list." in " ".join(
         " ".join(w3m(done.text, url=False)).split())
+
+
+def test_the_list_and_upcoming_events_give_each_date_once(db, make_event):
+    """Each event's link carried its start in a visually hidden span, which
+    w3m (no CSS) shows, and the line under it said it again: every date
+    twice.  The link is named from the line now (aria-labelledby), so the
+    date is on the page once; two events of one title and one start (two
+    rooms) show their places."""
+    base = env("EVENTBOX_URL")
+    title, category = f"Story time {uuid.uuid4().hex[:8]}", uuid.uuid4().hex[:10]
+    slugs = [make_event(title=title, categories=[category], starts_in=f"{d} days",
+                        at="14:00", **cols)
+             for d, cols in ((8, {}), (9, {"location": "Room A"}),
+                             (9, {"location": "Room B"}), (10, {}))]
+    for path, lines in ((f"/events?category={category}", 4), (f"/events/{slugs[0]}", 3)):
+        told = w3m(f"{base}{path}")
+        # The list, or the event page's "Upcoming events" (its own times above).
+        told = told[len(told) - told[::-1].index("Upcoming events"):]
+        dated = [line for line in told if "2:00pm" in line and title not in line]
+        assert len(dated) == lines, told                # one line an event
+        assert not [line for line in told if title in line and "2:00pm" in line], told
+        for day in sorted({line.split(", 2:00pm")[0].strip() for line in dated}):
+            assert sum(day in line for line in told) == sum(
+                day in line for line in dated), (day, told)
+        assert [line.rsplit(", ", 1)[1] for line in dated if "Room" in line] == \
+            ["Room A", "Room B"], told

@@ -6,8 +6,8 @@
 // control on each page.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, axe, axNodes, axProblems, foreignRequests, lastToken,
-    makeEvent, openBrowser, screenshot, seatsAvailable, uniq } from "./lib.mjs";
+import { BASE, axe, axNodes, axProblems, axReading, foreignRequests, lastToken,
+    makeEvent, openBrowser, screenshot, seatsAvailable, sql, uniq } from "./lib.mjs";
 
 // axe-core runs in the page, so only with JavaScript on; the pages are the
 // same bytes either way.
@@ -168,33 +168,59 @@ test("a form still registers after another tab arrived from a link elsewhere",
 // Links to events are named by their titles, and two events may share one
 // (a series): a screen reader's list of links, which reads each link out
 // of its list item, gave two links of one name going to two places (WCAG
-// 2.4.4, 2.4.9).  Each link's name now carries its start.
-test("links to two events of one title have two names", async () => {
-    const title = uniq("Story time");
-    const category = uniq("Series");
-    const slugs = [8, 9, 10].map((days) => makeEvent({ title, category, days }));
-    const ctx = await openBrowser();
-    try {
-        const page = await ctx.newPage();
-        const linksTo = async () => (await axNodes(page)).filter((n) =>
-            n.role === "link" && n.name.startsWith(title));
-        // The list of events, and the event page's "Upcoming events".
-        for (const [path, count] of [[`/events?category=${category}`, 3],
-            [`/events/${slugs[0]}`, 2]]) {
-            const r = await page.goto(`${BASE}${path}`);
-            assert.equal(r.status(), 200);
-            assert.deepEqual(await axProblems(page), [], path);
-            assert.deepEqual(await axe(page), [], path);
-            const links = await linksTo();
-            assert.equal(links.length, count, path);
-            assert.equal(new Set(links.map((n) => n.name)).size, count, path);
-            for (const n of links)
-                // (Chromium puts a space before the hidden span: it is
-                // positioned, so a box of its own.)
-                assert.match(n.name, new RegExp(
-                    `^${title} ?, \\w+day, \\w+ \\d+, \\d{4}, 2:00pm$`), path);
+// 2.4.4, 2.4.9).  Each link's name then carried its start in a visually
+// hidden span, and the line under it said it again: read on from the top
+// (and in a text browser) each date came twice.  The name is now the title
+// and that line (aria-labelledby), the line aria-hidden: each date is said
+// once, in the link.  Two of one title and one start (two rooms) are told
+// apart by their locations, added to their lines.
+test("links to events of one title have names of their own, dates said once",
+    async () => {
+        const title = uniq("Story time");
+        const category = uniq("Series");
+        const slugs = [8, 9, 9, 10].map((days) => makeEvent({ title, category, days }));
+        for (const [slug, room] of [[slugs[1], "Room A"], [slugs[2], "Room B"]])
+            sql(`UPDATE eventbox.events SET format = 'in_person',
+                 location = :'room' WHERE slug = :'slug';`, { slug, room });
+        const ctx = await openBrowser();
+        try {
+            const page = await ctx.newPage();
+            const linksTo = async () => (await axNodes(page)).filter((n) =>
+                n.role === "link" && n.name.startsWith(title));
+            const when = `\\w+day, \\w+ \\d+, \\d{4}, 2:00pm`;
+            const zone = "\\(Eastern Time - US & Canada\\)";
+            // The list of events, and the event page's "Upcoming events".
+            for (const [path, until] of [[`/events?category=${category}`,
+                ` to 3:00pm ${zone}`], [`/events/${slugs[0]}`, ` ${zone}`]]) {
+                const r = await page.goto(`${BASE}${path}`);
+                assert.equal(r.status(), 200);
+                assert.deepEqual(await axProblems(page), [], path);
+                assert.deepEqual(await axe(page), [], path);
+                const links = await linksTo();
+                const count = path.startsWith("/events?") ? 4 : 3;
+                assert.equal(links.length, count, path);
+                assert.equal(new Set(links.map((n) => n.name)).size, count, path);
+                const names = links.map((n) => n.name).sort();
+                for (const n of names)
+                    assert.match(n, new RegExp(
+                        `^${title} ${when}${until}(, Room [AB])?$`), path);
+                // Only the two of one start carry their place.
+                assert.deepEqual(names.filter((n) => /Room/.test(n))
+                    .map((n) => n.slice(-6)), ["Room A", "Room B"], path);
+                // Read on from the top, each start is said once: in its
+                // link (twice for the two of one start, once each).
+                const reading = await axReading(page);
+                for (const n of names) {
+                    const start = n.match(new RegExp(when))[0];
+                    assert.equal(reading.split(start).length - 1,
+                        names.filter((m) => m.includes(start)).length,
+                        `${path}: ${start} in ${reading}`);
+                }
+            }
+            // The line is still there for the eye.
+            assert.match(await page.textContent("section.upcoming li"),
+                new RegExp(`^${title}\\w+day, `));
+        } finally {
+            await ctx.closeAll();
         }
-    } finally {
-        await ctx.closeAll();
-    }
-});
+    });

@@ -124,29 +124,52 @@ export function foreignRequests(ctx) {
         !u.startsWith("data:") && u !== "about:blank");
 }
 
-// What a screen reader is given: Chromium's accessibility tree (CDP
-// Accessibility.getFullAXTree), in document order, one
-// { role, name, description, level, required, invalid, focused, url } per
-// node not ignored (aria-hidden and display:none nodes are left out).
-export async function axNodes(page) {
+// Chromium's accessibility tree (CDP Accessibility.getFullAXTree) walked
+// in document order: visit(node) for every node, ignored ones too (its
+// children are walked unless it returns false).
+async function axWalk(page, visit) {
     const cdp = await page.context().newCDPSession(page);
     const { nodes } = await cdp.send("Accessibility.getFullAXTree");
     await cdp.detach();
     const byId = new Map(nodes.map((n) => [n.nodeId, n]));
-    const out = [];
     const walk = (n) => {
-        if (!n.ignored) {
-            const node = { role: n.role?.value, name: n.name?.value || "",
-                description: n.description?.value || "" };
-            for (const p of n.properties || [])
-                node[p.name] = p.value.value;
-            out.push(node);
-        }
+        if (visit(n) === false) return;
         for (const c of n.childIds || [])
             if (byId.has(c)) walk(byId.get(c));
     };
     walk(nodes[0]);
+}
+
+// What a screen reader is given: the tree, one
+// { role, name, description, level, required, invalid, focused, url } per
+// node not ignored (aria-hidden and display:none nodes are left out).
+export async function axNodes(page) {
+    const out = [];
+    await axWalk(page, (n) => {
+        if (n.ignored) return;
+        const node = { role: n.role?.value, name: n.name?.value || "",
+            description: n.description?.value || "" };
+        for (const p of n.properties || [])
+            node[p.name] = p.value.value;
+        out.push(node);
+    });
     return out;
+}
+
+// The page as a screen reader reads it on from the top: a link by its
+// name (not its text inside), other text as it is; aria-hidden text is
+// not in the tree.
+export async function axReading(page) {
+    const said = [];
+    await axWalk(page, (n) => {
+        if (n.ignored) return;
+        if (n.role?.value === "link") {
+            said.push(n.name?.value || "");
+            return false;
+        }
+        if (n.role?.value === "StaticText") said.push(n.name?.value || "");
+    });
+    return said.join(" ");
 }
 
 // What any page owes a screen reader, as a list of problems (wanted:
