@@ -164,7 +164,7 @@ static int
 cred_json(const char *body, size_t len, struct libcal_credentials *c)
 {
 	cJSON		*root, *v;
-	size_t		 i;
+	size_t		 i, times;
 	int		 rc = -1;
 
 	/* cJSON stops at a NUL, raw or escaped: "secret\u0000junk" would
@@ -176,6 +176,15 @@ cred_json(const char *body, size_t len, struct libcal_credentials *c)
 		return -1;
 	if (!cJSON_IsObject(root))
 		goto done;
+	/* RFC 6749 3.2: a parameter at most once, as in the form; cJSON
+	 * would read the first of two, another parser the last. */
+	for (i = 0; i < 3; i++) {
+		times = 0;
+		for (v = root->child; v != NULL; v = v->next)
+			times += strcmp(v->string, cred_keys[i]) == 0;
+		if (times > 1)
+			goto done;
+	}
 	for (i = 0; i < 3; i++) {
 		v = cJSON_GetObjectItemCaseSensitive(root, cred_keys[i]);
 		/* client_id is a number in some clients' JSON */
@@ -246,7 +255,8 @@ boundary_of(const char *ctype, char *dst, size_t dstsz)
 
 /*
  * multipart/form-data (RFC 7578): each part between "--boundary" lines,
- * headers up to an empty line, its name in Content-Disposition.
+ * headers up to an empty line, its name in Content-Disposition; each of
+ * the three names at most once.
  */
 static int
 cred_multipart(const char *ctype, const char *body, size_t len,
@@ -255,6 +265,7 @@ cred_multipart(const char *ctype, const char *body, size_t len,
 	char		 delim[80], name[40];
 	const char	*p, *end = body + len, *hdr_end, *next, *np;
 	size_t		 dlen, i, n;
+	int		 seen[3] = { 0, 0, 0 };
 
 	if ((dlen = boundary_of(ctype, delim, sizeof(delim))) == 0)
 		return -1;
@@ -284,10 +295,10 @@ cred_multipart(const char *ctype, const char *body, size_t len,
 			name[n] = '\0';
 		}
 		for (i = 0; i < 3; i++)
-			if (strcmp(name, cred_keys[i]) == 0 &&
+			if (strcmp(name, cred_keys[i]) == 0 && (seen[i]++ ||
 			    cred_put(c, i, hdr_end + 4,
-			    (size_t)(next - 2 - (hdr_end + 4))) == -1)
-				return -1;
+			    (size_t)(next - 2 - (hdr_end + 4))) == -1))
+				return -1;	/* twice (RFC 6749 3.2), or not text */
 		p = next;
 	}
 }

@@ -201,6 +201,39 @@ def test_a_json_token_request_is_the_object_alone(api, admin):
     assert r.status == 200 and r.json["token_type"] == "Bearer", r
 
 
+@pytest.mark.parametrize("name", ["client_secret", "client_id", "grant_type"])
+def test_a_credential_given_twice_is_invalid_request_in_json_and_multipart(
+        api, admin, db, name):
+    """RFC 6749 3.2, as the form already kept it: JSON took the first of
+    two values (cJSON) and multipart the last, so the right secret next to
+    a wrong one got a token, whichever came first in the encoding used."""
+    c = new_client(admin)
+    good = {"grant_type": "client_credentials", "client_id": c["client_id"],
+            "client_secret": c["client_secret"]}
+    other = {"grant_type": "password", "client_id": "1",
+             "client_secret": "ebs_wrong"}[name]
+    for first, second in ((good[name], other), (other, good[name])):
+        pairs = [(k, v) for k, v in good.items() if k != name]
+        pairs += [(name, first), (name, second)]
+        body = "{" + ", ".join(f"{json.dumps(k)}: {json.dumps(v)}"
+                               for k, v in pairs) + "}"
+        oauth_invalid_request(token_request(api, body, "application/json"),
+                              ("json", first, second))
+        boundary = "----eventbox" + uuid.uuid4().hex
+        body = "".join(f'--{boundary}\r\nContent-Disposition: form-data;'
+                       f' name="{k}"\r\n\r\n{v}\r\n' for k, v in pairs)
+        body += f"--{boundary}--\r\n"
+        oauth_invalid_request(token_request(
+            api, body, f"multipart/form-data; boundary={boundary}"),
+            ("multipart", first, second))
+    assert db.value("SELECT count(*) FROM eventbox.api_tokens"
+                    " WHERE client_id = %s::bigint", c["client_id"]) == 0
+    # A name the endpoint does not read may come twice, as in the form.
+    body = json.dumps(good)[:-1] + ', "scope": "a", "scope": "b"}'
+    r = token_request(api, body, "application/json")
+    assert r.status == 200 and r.json["token_type"] == "Bearer", r
+
+
 def basic(user, password):
     """An Authorization: Basic header of these (already encoded) parts."""
     if isinstance(password, str):
