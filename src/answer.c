@@ -115,6 +115,15 @@ json_body(struct request *req, struct response *resp)
 	cJSON		*body;
 	const char	*dup;
 
+	/* A byte order mark before the text (PowerShell and .NET write one)
+	 * may be ignored (RFC 8259 8.1), and is, for every route alike: cJSON
+	 * skips it, but the admin routes hand the body to PostgreSQL, whose
+	 * jsonb refused it as a bad value. */
+	if (req->body.len >= 3 && memcmp(req->body.data, "\xEF\xBB\xBF",
+	    3) == 0) {
+		req->body.len -= 3;
+		memmove(req->body.data, req->body.data + 3, req->body.len + 1);
+	}
 	if (req->body.len == 0) {
 		answer_error(req, resp, 400, "empty_body",
 		    "send a JSON object as the body");
