@@ -114,6 +114,12 @@ h_register(struct request *req, struct response *resp)
 	struct registration_result out;
 	int			 rc;
 
+	if (req->twice & TWICE_IDEMPOTENCY_KEY) {
+		answer_error(req, resp, 400, "duplicate_header",
+		    "the Idempotency-Key header is given more than once; "
+		    "send one key");
+		return;
+	}
 	if (req->idempotency_key != NULL &&
 	    !idempotency_key_valid(req->idempotency_key,
 	    strlen(req->idempotency_key))) {

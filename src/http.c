@@ -26,6 +26,46 @@ http_param(struct request *req, const char *name)
 	return FCGX_GetParam(name, req->fcgi->envp);
 }
 
+/* The parameters of the headers read as one value (http.h). */
+static const struct {
+	const char	*param;		/* with its '=' */
+	size_t		 len;
+	unsigned	 bit;
+} single_headers[] = {
+	{ "HTTP_CONTENT_TYPE=", 18, TWICE_CONTENT_TYPE },
+	{ "HTTP_CONTENT_ENCODING=", 22, TWICE_CONTENT_ENCODING },
+	{ "HTTP_IDEMPOTENCY_KEY=", 21, TWICE_IDEMPOTENCY_KEY },
+};
+
+/*
+ * nginx passes each line of a repeated header as a parameter of its own,
+ * and FCGX_GetParam() finds the first.  One that joins the lines instead
+ * ("a, b") gives the Content-Type line list as HTTP_CONTENT_TYPE and the
+ * first line alone as CONTENT_TYPE.  Returns the TWICE_* bits.
+ */
+static unsigned
+headers_twice(struct request *req)
+{
+	char		**e;
+	const char	 *ct, *hct;
+	unsigned	  seen = 0, twice = 0;
+	size_t		  i;
+
+	for (e = req->fcgi->envp; e != NULL && *e != NULL; e++)
+		for (i = 0; i < sizeof(single_headers) /
+		    sizeof(single_headers[0]); i++)
+			if (strncmp(*e, single_headers[i].param,
+			    single_headers[i].len) == 0) {
+				twice |= seen & single_headers[i].bit;
+				seen |= single_headers[i].bit;
+			}
+	ct = http_param(req, "CONTENT_TYPE");
+	hct = http_param(req, "HTTP_CONTENT_TYPE");
+	if (ct != NULL && hct != NULL && strcmp(ct, hct) != 0)
+		twice |= TWICE_CONTENT_TYPE;
+	return twice;
+}
+
 void
 http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 {
@@ -72,6 +112,7 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 	req->api_key = NULL;
 	req->accept = http_param(req, "HTTP_ACCEPT");
 	req->cookie = http_param(req, "HTTP_COOKIE");
+	req->twice = headers_twice(req);
 	req->content_length = -1;
 	cl = http_param(req, "CONTENT_LENGTH");
 	if (cl != NULL && *cl != '\0') {

@@ -49,6 +49,9 @@ struct request {
 	const char		*accept;
 	const char		*cookie;	/* NULL when absent */
 	long long		 content_length;	/* -1 when absent */
+	unsigned		 twice;		/* TWICE_*: a header read as one
+						   value that came more than
+						   once */
 	int			 is_api;	/* JSON errors, CORS (router.c) */
 	const char		*lang;		/* "en", "es": i18n_negotiate() */
 	const char		*lang_param;	/* the same when ?lang= chose it,
@@ -71,6 +74,16 @@ struct response {
 	struct buf		 head;	/* extra header lines, CRLF-ended */
 	struct buf		 body;
 };
+
+/*
+ * The headers the service reads as one value, in req->twice when one came
+ * more than once: which of two counts is anybody's guess (the service read
+ * the first, a proxy in front may read the last), so such a request is
+ * refused where the header is read (router.c, h_register()).
+ */
+#define TWICE_CONTENT_TYPE	0x1u
+#define TWICE_CONTENT_ENCODING	0x2u
+#define TWICE_IDEMPOTENCY_KEY	0x4u
 
 void	 http_request_reset(struct request *, struct FCGX_Request *);
 void	 http_response_reset(struct response *);

@@ -365,6 +365,26 @@ is_type(const char *ctype, const char *want)
 }
 
 /*
+ * A body whose Content-Type or Content-Encoding came twice: one of the two
+ * would be guessed at (http.h).  Returns 0, or -1 after answering 400.
+ */
+static int
+check_single(struct request *req, struct response *resp)
+{
+	if (req->twice & TWICE_CONTENT_TYPE)
+		answer_error(req, resp, 400, "duplicate_header",
+		    "the Content-Type header is given more than once; "
+		    "send it once");
+	else if (req->twice & TWICE_CONTENT_ENCODING)
+		answer_error(req, resp, 400, "duplicate_header",
+		    "the Content-Encoding header is given more than once; "
+		    "send it once");
+	else
+		return 0;
+	return -1;
+}
+
+/*
  * RFC 7694: a body in a coding the service does not decode (gzip, br, ...)
  * is a 415 that names the one it takes, not bytes for the parsers to call
  * malformed.  identity, or no Content-Encoding at all, is no coding.
@@ -495,7 +515,7 @@ router_dispatch(struct request *req, struct response *resp)
 	if ((r->flags & R_ADMIN) && staff_auth(req, resp) == -1)
 		return;
 	if ((r->flags & (R_JSON_BODY | R_FORM_BODY | R_TOKEN_BODY)) &&
-	    check_coding(req, resp) == -1)
+	    (check_single(req, resp) == -1 || check_coding(req, resp) == -1))
 		return;
 	if ((r->flags & R_TOKEN_BODY) &&
 	    !is_type(req->content_type, "application/json") &&

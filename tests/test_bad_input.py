@@ -9,11 +9,14 @@ When the module is done, the service must still be healthy and every event
 used here must still be clean.
 """
 import gzip
+import http.client
 import json
 import time
 import uuid
 
 import pytest
+
+from conftest import Response
 
 API = "/api/v1"
 BODY_LIMIT = 16384
@@ -795,3 +798,72 @@ def test_a_bad_name_is_told_in_the_requests_language(api):
     assert ("La dirección no es válida: el nombre de un parámetro de la "
             "consulta contiene un carácter de control."
             in html_400(api.get("/events?a%09=1", headers=es)))
+
+
+# --- a header read as one value, given twice --------------------------------
+
+def send_lines(api, method, path, header_lines, body=b""):
+    """A request with these header lines as they are, repeated names too
+    (http.client's request() takes a dict: one value per name)."""
+    conn = http.client.HTTPConnection(api.host, api.port, timeout=30)
+    try:
+        conn.putrequest(method, path)
+        for name, value in header_lines:
+            conn.putheader(name, value)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        r = conn.getresponse()
+        return Response(r.status, r.getheaders(), r.read())
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("lines", [
+    pytest.param([("Content-Type", "application/json"),
+                  ("Content-Type", "text/plain")], id="content-type-json-first"),
+    pytest.param([("Content-Type", "text/plain"),
+                  ("Content-Type", "application/json")], id="content-type-json-last"),
+    pytest.param([("Content-Type", "application/json"),
+                  ("Content-Encoding", "identity"), ("Content-Encoding", "gzip")],
+                 id="content-encoding"),
+    pytest.param([("Content-Type", "application/json"),
+                  ("Idempotency-Key", "k-" + uuid.uuid4().hex),
+                  ("Idempotency-Key", "k-" + uuid.uuid4().hex)], id="idempotency-key"),
+    pytest.param([("Content-Type", "application/json"),
+                  ("Idempotency-Key", "same"), ("Idempotency-Key", "same")],
+                 id="idempotency-key-same-twice"),
+])
+def test_a_header_read_as_one_value_given_twice_is_400_and_reaches_no_row(
+        api, db, slug, lines):
+    """nginx passes both lines on and the service read the first: the
+    registration was made with one of two media types, codings or keys,
+    where a proxy in front reading the last would have seen another
+    request (the body called gzip, a key never stored)."""
+    body = dumps({"name": "Ann", "email": email()})
+    r = send_lines(api, "POST", f"{API}/events/{slug}/registrations", lines, body)
+    refused(r, 400, "duplicate_header")
+    name = lines[-1][0]
+    assert r.json["error"]["message"].startswith(f"the {name} header is given"
+                                                 " more than once"), r
+    assert_untouched(db, slug)
+
+
+def test_a_form_or_staff_body_with_two_media_types_is_400_too(api, db, slug):
+    lines = [("Content-Type", "application/x-www-form-urlencoded"),
+             ("Content-Type", "text/plain")]
+    r = send_lines(api, "POST", f"/events/{slug}/register", lines, b"name=Ann")
+    assert r.status == 400, r
+    assert r.header("Content-Type").startswith("text/html"), r
+    r = send_lines(api, "PATCH", f"{API}/admin/events/{slug}", lines, b"{}")
+    refused(r, 401, "unauthorized")     # the key is checked first, as ever
+    assert_untouched(db, slug)
+
+
+def test_a_repeated_header_a_route_does_not_read_is_ignored(api, db, slug):
+    """As a query parameter the route does not read: the event's read and
+    a staff route take no Idempotency-Key, a GET no Content-Type."""
+    lines = [("Idempotency-Key", "a"), ("Idempotency-Key", "b"),
+             ("Content-Type", "application/json"), ("Content-Type", "text/plain")]
+    r = send_lines(api, "GET", f"{API}/events/{slug}", lines)
+    assert r.status == 200 and r.json["slug"] == slug, r
+    assert_untouched(db, slug)
