@@ -143,8 +143,11 @@ json_body(struct request *req, struct response *resp)
 		return NULL;
 	}
 	/* The length includes the terminating NUL, which cJSON wants to see. */
-	body = cJSON_ParseWithLengthOpts(req->body.data, req->body.len + 1,
-	    NULL, 1);
+	if (json_lenient(req->body.data, req->body.len))
+		body = NULL;	/* not JSON, though cJSON would read it */
+	else
+		body = cJSON_ParseWithLengthOpts(req->body.data,
+		    req->body.len + 1, NULL, 1);
 	if (body == NULL) {
 		answer_error(req, resp, 400, "invalid_json",
 		    "the body is not well-formed JSON");

@@ -172,6 +172,7 @@ cred_json(const char *body, size_t len, struct libcal_credentials *c)
 	 * that cJSON sees where the body ends and refuses anything but
 	 * white space after the object. */
 	if (memchr(body, '\0', len) != NULL || json_nul_escape(body, len) ||
+	    json_lenient(body, len) ||
 	    (root = cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1)) == NULL)
 		return -1;
 	if (!cJSON_IsObject(root))

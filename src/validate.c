@@ -225,6 +225,71 @@ json_nul_escape(const char *s, size_t len)
 }
 
 static int
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * What cJSON reads as JSON and RFC 8259 does not: a control character
+ * raw in a string (a literal tab or line break), white space between
+ * tokens other than space, tab, LF and CR (cJSON skips every byte up to
+ * 0x20), a number outside the grammar: a leading zero before digits
+ * ("05"), a point without a digit after it ("5.", "1.e1").  Not a
+ * grammar check: cJSON finds what it does not read at all.  Returns 1 when
+ * the text has one.
+ */
+int
+json_lenient(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++) {
+				if (*p < 0x20)
+					return 1;
+				if (*p == '\\' && p + 1 < end)
+					p++;	/* an escaped quote ends nothing */
+			}
+			if (p < end)
+				p++;
+		} else if (*p == '-' || is_digit(*p)) {
+			if (*p == '-')
+				p++;
+			if (p < end && *p == '0')
+				p++;
+			else if (p < end && is_digit(*p))
+				while (p < end && is_digit(*p))
+					p++;
+			else
+				return 1;
+			if (p < end && *p == '.') {
+				if (++p == end || !is_digit(*p))
+					return 1;
+				while (p < end && is_digit(*p))
+					p++;
+			}
+			if (p < end && (*p == 'e' || *p == 'E')) {
+				if (++p < end && (*p == '+' || *p == '-'))
+					p++;
+				if (p == end || !is_digit(*p))
+					return 1;
+				while (p < end && is_digit(*p))
+					p++;
+			}
+			if (p < end && (is_digit(*p) || *p == '.' || *p == 'e' ||
+			    *p == 'E' || *p == '+' || *p == '-'))
+				return 1;
+		} else if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			return 1;
+		else
+			p++;
+	}
+	return 0;
+}
+
+static int
 is_atext(unsigned char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

@@ -41,6 +41,10 @@ int	 header_safe(const char *, size_t);
 /* 1 when JSON text holds a \u0000 escape of its own (not an escaped
  * backslash followed by "u0000"), 0 otherwise. */
 int	 json_nul_escape(const char *, size_t);
+/* 1 when JSON text has what cJSON reads and RFC 8259 does not: a raw
+ * control character in a string, white space but space, tab, LF and CR,
+ * a number such as 05, 5. or 1.e1. */
+int	 json_lenient(const char *, size_t);
 int	 pct_decode(char *dst, size_t dstsz, const char *src, size_t len,
 	    int plus_is_space, size_t *outlen);
 #define QUERY_REPEATED	2	/* query_get(): the key is there twice */

@@ -313,6 +313,28 @@ def test_a_body_after_a_byte_order_mark_is_read_as_without_one(admin, api, db):
                              headers=json_type), 400, "invalid_json")
 
 
+@pytest.mark.parametrize("number", ["05", "5.", "1.e1", "-0"])
+def test_a_number_json_does_not_write_is_invalid_json_and_changes_nothing(
+        admin, db, make_event, number):
+    """strtod, under cJSON, reads 05 as 5 and 5. as 5: PUT capacity set
+    them, and PATCH, which PostgreSQL's jsonb reads again, answered 422
+    invalid_value, "a value is out of range or malformed", for a body that
+    is not JSON at all.  -0 is JSON, and a whole number."""
+    slug = make_event(capacity=7)
+    json_type = {"Content-Type": "application/json"}
+    put = admin.put(f"/events/{slug}/capacity", headers=json_type,
+                    body=b'{"capacity": %s}' % number.encode())
+    patch = admin.patch(f"/events/{slug}", headers=json_type,
+                        body=b'{"capacity": %s}' % number.encode())
+    if number == "-0":
+        assert put.status == 200 and put.json["capacity"] == 0, put
+        assert patch.status == 200 and patch.json["capacity"] == 0, patch
+        return
+    assert_error(put, 400, "invalid_json")
+    assert_error(patch, 400, "invalid_json")
+    assert db.value("SELECT capacity FROM eventbox.events WHERE slug = %s", slug) == 7
+
+
 def test_updating_changes_only_the_fields_sent_and_is_audited(admin, db, make_event):
     slug = make_event(capacity=5)
     old_title, old_tz = db.one("SELECT title, timezone FROM eventbox.events WHERE slug = %s",

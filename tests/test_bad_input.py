@@ -867,3 +867,26 @@ def test_a_repeated_header_a_route_does_not_read_is_ignored(api, db, slug):
     r = send_lines(api, "GET", f"{API}/events/{slug}", lines)
     assert r.status == 200 and r.json["slug"] == slug, r
     assert_untouched(db, slug)
+
+
+# --- what cJSON reads and JSON is not ----------------------------------------
+
+@pytest.mark.parametrize("body", [
+    pytest.param(b'{"name": "Ann", "email": "%s", "organization": "\t"}',
+                 id="raw-tab-in-a-string"),
+    pytest.param(b'{"name": "Ann", "email": "%s", "organization": "North\nBranch"}',
+                 id="raw-line-break-in-a-string"),
+    pytest.param(b'{"name": "Ann", "email": "%s", "x": 05}', id="leading-zero"),
+    pytest.param(b'{"name": "Ann", "email": "%s", "x": 5.}', id="point-at-the-end"),
+    pytest.param(b'{"name": "Ann", "email": "%s", "x": [1.e1]}', id="point-before-e"),
+    pytest.param(b'{"name": "Ann",\x0b"email": "%s"}', id="vertical-tab-between"),
+    pytest.param(b'{"name": "Ann",\x1f"email": "%s"}', id="unit-separator-between"),
+])
+def test_what_cjson_reads_but_json_is_not_is_invalid_json(api, db, slug, body):
+    """cJSON takes a raw control character in a string, any byte below
+    0x21 as white space and numbers such as 05 or 5. (strtod reads them):
+    such a body was registered (or, on the staff routes that hand the body
+    to PostgreSQL, refused as a value out of range), where RFC 8259 says it
+    is no JSON text."""
+    refused(post_raw(api, slug, body % email().encode()), 400, "invalid_json")
+    assert_untouched(db, slug)

@@ -195,7 +195,12 @@ def test_a_json_token_request_is_the_object_alone(api, admin):
                        "client_id": c["client_id"],
                        "client_secret": c["client_secret"]})
     for body in (good + " trailing-garbage", good + "{}", good + "\x00junk",
-                 good.replace(c["client_secret"], c["client_secret"] + "\\u0000junk")):
+                 good.replace(c["client_secret"], c["client_secret"] + "\\u0000junk"),
+                 # numbers and strings JSON does not have, which cJSON reads
+                 good.replace(f'"{c["client_id"]}"', f'0{c["client_id"]}'),
+                 good.replace(f'"{c["client_id"]}"', f'{c["client_id"]}.'),
+                 good.replace('"client_credentials"', '"client_credentials\t"'),
+                 good.replace(", ", ",\x0b")):
         oauth_invalid_request(token_request(api, body, "application/json"), body)
     r = token_request(api, " " + good + "\r\n\t ", "application/json")
     assert r.status == 200 and r.json["token_type"] == "Bearer", r

@@ -87,6 +87,25 @@ test_text(void)
 	    json_nul_escape(S("\"\\\\\\u0000\"")));
 	CHECK("json \\u0000 cut short", !json_nul_escape(S("\"\\u000")));
 	CHECK("json \\u00000 is a NUL and a 0", json_nul_escape(S("\\u00000")));
+	CHECK("json strict: numbers", !json_lenient(S(
+	    "[0, -0, 5, -12, 0.5, 1e400, 1E+2, 2e-3, -0.0e0, 10]")));
+	CHECK("json strict: escapes and text", !json_lenient(S(
+	    "{\"a\\\"b\": \"\\\\\", \"t\": \"\\t\\n\", \"x\": \"05 5. \\u00e9\"}")));
+	CHECK("json strict: white space", !json_lenient(S(" {\t\"a\"\r\n: 1 } ")));
+	CHECK("json lenient: leading zero", json_lenient(S("{\"a\": 05}")));
+	CHECK("json lenient: -05", json_lenient(S("[-05]")));
+	CHECK("json lenient: 00", json_lenient(S("00")));
+	CHECK("json lenient: point at the end", json_lenient(S("[5.]")));
+	CHECK("json lenient: point before e", json_lenient(S("[1.e1]")));
+	CHECK("json lenient: e without digits", json_lenient(S("[1e+]")));
+	CHECK("json lenient: minus alone", json_lenient(S("[-]")));
+	CHECK("json lenient: raw tab in a string", json_lenient(S("\"a\tb\"")));
+	CHECK("json lenient: raw line break in a name",
+	    json_lenient(S("{\"a\nb\": 1}")));
+	CHECK("json lenient: vertical tab between tokens",
+	    json_lenient(S("{\"a\":\v1}")));
+	CHECK("json lenient: cut short in a string", json_lenient(S("\"\x01")));
+	CHECK("json strict: cut short after a backslash", !json_lenient(S("\"\\")));
 }
 
 static void
