@@ -472,12 +472,14 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " was_tz, calendar_sent, by_staff, place_taken, has_waitlist,"
 	    " held_until_local, moved_up, left_waitlist"
 	    " FROM eventbox.mail_claim($1::integer)" },
-	/* $1 outbox id.  The transaction of a batch's later message commits
+	/* $1 outbox id; whether it is still ours, and its link (renewed
+	 * there when revoked since the claim).  The transaction of a batch's
+	 * later message commits
 	 * its mark synchronously like the first: with the mark's flush not
 	 * waited for, a failover lost the marks not yet on the standby and
 	 * `make rehearse` counted 14 messages sent twice. */
 	[STMT_MAIL_RELOCK] = { "mail_relock", 1,
-	    "SELECT eventbox.mail_relock($1::bigint) AS locked" },
+	    "SELECT locked, token FROM eventbox.mail_relock($1::bigint)" },
 	/* Before a mark: one that gives up at a timeout is rolled back to
 	 * here, the row still locked, and run again (mailer.c). */
 	[STMT_MAIL_SAVEPOINT] = { "mail_savepoint", 0, "SAVEPOINT mark" },

@@ -134,8 +134,9 @@ message_id(const PGresult *res, int row, const char *domain, char *out,
 }
 
 static void
-fill_message(struct mail_msg *m, const PGresult *res, int row, char *msgid,
-    size_t msgidsz, char *boundary, size_t boundarysz)
+fill_message(struct mail_msg *m, const PGresult *res, int row,
+    const char *token, char *msgid, size_t msgidsz, char *boundary,
+    size_t boundarysz)
 {
 	char		 u[TOKEN_LEN + 1];
 	uuid_t		 id;
@@ -148,7 +149,7 @@ fill_message(struct mail_msg *m, const PGresult *res, int row, char *msgid,
 	m->from = cfg.mail_from;
 	m->to_name = COL("name");
 	m->to_email = COL("email");
-	m->token = COL("token");
+	m->token = token;
 	m->base_url = cfg.base_url;
 	m->registration_status = COL("registration_status");
 	m->position = COL("position");
@@ -228,17 +229,18 @@ struct mark {
 	char		 err[128], tries[16], base[16];
 };
 
-/* Composes row `row` of a claim and hands it to SMTP; *mk says how it
- * went. */
+/* Composes row `row` of a claim with its link `token` ("": none) and hands
+ * it to SMTP; *mk says how it went. */
 static void
-send_row(struct buf *msg, const PGresult *res, int row, struct mark *mk)
+send_row(struct buf *msg, const PGresult *res, int row, const char *token,
+    struct mark *mk)
 {
 	struct mail_msg		 m;
 	char			 msgid[128], boundary[64];
 	const char		*id;
 
 	id = db_value(res, row, "id");
-	fill_message(&m, res, row, msgid, sizeof(msgid), boundary,
+	fill_message(&m, res, row, token, msgid, sizeof(msgid), boundary,
 	    sizeof(boundary));
 	buf_reset(msg);
 	if (mail_compose(msg, &m) == -1) {
@@ -337,13 +339,15 @@ mark_again(const PGresult *res, int row, int tries)
  * COMMIT and the next row's BEGIN and relock go in one round trip
  * (db_run_steps()), run by the server in that order as if they had come
  * one by one; a mark that gave up at a timeout is run again from the
- * savepoint (mark_again()).  How many were claimed (0: none is due), or
+ * savepoint (mark_again()).  A later message's link is the relock's: it
+ * renews one revoked since, in the transaction that sends it
+ * (sql/rules/80_mail.sql).  How many were claimed (0: none is due), or
  * -1: the database went away.
  */
 static int
 send_batch(struct buf *msg)
 {
-	PGresult	*res = NULL, *out[5];
+	PGresult	*res = NULL, *relocked = NULL, *out[5];
 	struct db_step	 steps[5];
 	struct mark	 mk;
 	const char	*next[1];
@@ -361,7 +365,10 @@ send_batch(struct buf *msg)
 	}
 	for (i = 0; i < n; i = j) {
 		/* Row i is locked in the open transaction. */
-		send_row(msg, res, i, &mk);
+		send_row(msg, res, i, db_value(relocked != NULL ? relocked :
+		    res, relocked != NULL ? 0 : i, "token"), &mk);
+		PQclear(relocked);
+		relocked = NULL;
 		tries = 0;
 again:
 		/* Steps 0 to 2: the savepoint (or back to it, to mark
@@ -396,6 +403,10 @@ again:
 			if (marked)
 				log_mark(res, i, &mk, out[1]);
 			locked = more && db_bool(out[k - 1], 0, "locked");
+			if (locked) {
+				relocked = out[k - 1];	/* row j's link */
+				out[k - 1] = NULL;
+			}
 			while (k > 0)
 				PQclear(out[--k]);
 			if (!more || locked)
@@ -409,6 +420,7 @@ again:
 	}
 	rc = n;
 done:
+	PQclear(relocked);
 	PQclear(res);
 	return rc;
 }

@@ -6,6 +6,7 @@ reads what the server received: headers, both parts, the .ics attachment,
 the cancellation link.  Other tests' queued messages may reach these
 servers too; every check is about this test's own recipients.
 """
+import asyncio
 import concurrent.futures
 import email
 import email.header
@@ -39,12 +40,16 @@ def free_port():
 
 class Server:
     """An SMTP server that keeps what it accepts.  answer(rcpt, n) may
-    return an SMTP reply ("451 ...") to refuse the n-th attempt for rcpt."""
+    return an SMTP reply ("451 ...") to refuse the n-th attempt for rcpt.
+    hold(rcpt, subject) may return a threading.Event: that message waits
+    in DATA, unanswered (the mailer's transaction open), until it is set,
+    while other connections go on."""
 
-    def __init__(self, port=None, answer=None, delay=0.0):
+    def __init__(self, port=None, answer=None, delay=0.0, hold=None):
         self.port = port or free_port()
         self.answer = answer
         self.delay = delay
+        self.hold = hold
         self.lock = threading.Lock()
         self.messages = []          # (rcpt list, parsed message, raw bytes)
         self.attempts = {}          # rcpt -> DATA attempts seen
@@ -57,6 +62,11 @@ class Server:
         reply = self.answer(rcpt, n) if self.answer else None
         if reply:
             return reply
+        gate = self.hold(rcpt, email.message_from_bytes(
+            envelope.original_content, policy=email.policy.default)["Subject"]) \
+            if self.hold else None
+        while gate is not None and not gate.is_set():
+            await asyncio.sleep(0.01)
         if self.delay:
             time.sleep(self.delay)   # holds the server: one message at a time
         raw = envelope.original_content
@@ -729,6 +739,73 @@ def test_a_batch_row_locked_meanwhile_is_left_to_its_holder(
     server.wait_for([last])
     time.sleep(0.5)
     assert [len(server.to(a)) for a in people] == [1] * 5
+
+
+def wait_until(pred, what, timeout=20):
+    deadline = time.time() + timeout
+    while not pred():
+        assert time.time() < deadline, what
+        time.sleep(0.01)
+
+
+def test_the_last_email_has_the_working_link_when_a_batchs_later_message_waits(
+        api, db, make_event, smtp, mailers):
+    """Ann's confirmation, second in mailer A's batch, and her "already
+    registered" note (whose link revoked the confirmation's) are queued.
+    A's claim renewed the confirmation's link for the whole batch (revoking
+    the note's) and committed it with the batch's first message; mailer B
+    then took the note, renewed its link in turn (revoking the
+    confirmation's) and sent it while A was still busy, and A's
+    confirmation arrived last with a link that no longer worked.  Now a
+    later message's link is renewed when its row is locked again, under
+    the registration's revocation lock until it is marked: B leaves the
+    note for later, which then goes out last, with the one working link."""
+    slug = make_event()
+    fay, ann = addr("fay"), addr("ann")
+    assert api.register(slug, "Fay Patron", fay).status == 201
+    assert api.register(slug, "Ann Patron", ann).status == 201
+    assert api.register(slug, "Ann Patron", ann).status == 201     # the note
+    (first,) = db.one("SELECT id FROM eventbox.outbox WHERE email = %s", fay)
+    confirmation, note = (i for (i,) in db.all(
+        "SELECT id FROM eventbox.outbox WHERE email = %s ORDER BY id", ann))
+    # A's batch: Fay's confirmation, then Ann's; the note not yet due.
+    db.all("UPDATE eventbox.outbox SET next_attempt_at = now() - interval '100 years'"
+           " + (id - %s) * interval '1 second' WHERE id IN (%s, %s)",
+           first, first, confirmation)
+    db.all("UPDATE eventbox.outbox SET next_attempt_at = now() + interval '1 day'"
+           " WHERE id = %s", note)
+    gates = {fay: threading.Event(), ann: threading.Event()}
+    reached = set()
+
+    def hold(rcpt, subject):
+        if rcpt in gates and subject.startswith("Registration confirmed"):
+            reached.add(rcpt)
+            return gates[rcpt]
+        return None
+    server = smtp(hold=hold).start()
+    mailers.start(server.url, EVENTBOX_MAIL_BATCH=2)
+    wait_until(lambda: fay in reached, "the batch's first message never went")
+    gates[fay].set()
+    wait_until(lambda: ann in reached, "the batch's later message never went")
+    # A is sending Ann's confirmation; B takes the note.
+    db.all("UPDATE eventbox.outbox SET next_attempt_at = now() - interval '100 years'"
+           " WHERE id = %s", note)
+    mailers.start(server.url)
+    wait_until(lambda: db.value(
+        "SELECT status = 'sent' OR next_attempt_at > now() - interval '1 hour'"
+        " FROM eventbox.outbox WHERE id = %s", note), "B never took the note")
+    gates[ann].set()
+    server.wait_for([ann], count=2)
+    time.sleep(1)
+    got = server.to(ann)
+    assert sorted(m["Subject"].split(":")[0] for m in got) == \
+        ["Registration confirmed", "You are already registered"]     # once each
+    reg = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", ann)
+    assert db.value("SELECT count(*) FROM eventbox.tokens WHERE registration_id = %s",
+                    reg) == 1
+    last = cancel_token(got[-1], env("EVENTBOX_URL"))
+    assert api.get(f"/api/v1/registrations/{last}").status == 200, \
+        f"the last email ({got[-1]['Subject']}) has a link that no longer works"
 
 
 def test_4xx_is_retried_and_5xx_is_failed_after_the_tries(

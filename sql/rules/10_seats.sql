@@ -206,18 +206,18 @@ AS $$ SELECT sha256(convert_to(lower(p_token), 'UTF8')) $$;
 -- Issues a new token for a registration: stores its hash, returns it raw
 -- (the caller puts it in the outbox row and nowhere else).  A link sent
 -- again on request (a note to somebody registering again, a failed message
--- retried, a link renewed at claim) is the one valid token of the
--- registration: any older one is revoked, so a re-sent note never leaves
--- two working links (and the mailer renews a queued message's link that
--- was revoked: mail_claim in 80_mail.sql).  A message the service sends of
+-- retried, a link renewed as its message goes out) is the one valid token
+-- of the registration: any older one is revoked, so a re-sent note never
+-- leaves two working links (and the mailer renews a queued message's link
+-- that was revoked: renew_link in 80_mail.sql).  A message the service sends of
 -- its own accord (a promotion, a change notice, a reminder) keeps the
 -- older ones (p_keep_older): the link in the confirmation a patron kept
 -- still cancels after staff moved the event.
 -- Revoking takes the registration's revocation lock first (an advisory
 -- lock on (7423004, the id's hash), to the end of the transaction): two
 -- sessions that revoke at once (two mailers renewing the links of two
--- queued messages at claim, which takes no event lock; a repeat's note; a
--- retry) go one after the other, the second sees the first's link once it
+-- queued messages, which takes no event lock; a repeat's note; a retry)
+-- go one after the other, the second sees the first's link once it
 -- is committed and revokes it, and one link is left working.  Without the
 -- lock, each DELETE saw only the links committed before it, and both new
 -- ones stayed.  Not the registration's row lock: a mailer holds this one

@@ -39,15 +39,54 @@ AS $$
     END
 $$;
 
+-- renew_link: the link to send in outbox row p_id (registration
+-- p_registration) instead of p_token, which a newer link revoked
+-- (issue_token: one working link per registration), called with the row
+-- locked in the transaction that sends it (mail_claim() for a batch's
+-- first message, mail_relock() for the others; they look the link up
+-- first, as a message's link is mostly live).  The new link in turn
+-- revokes the older, and the row takes it.  The renewal revokes under the
+-- registration's revocation lock (issue_token), held until the message's
+-- mark commits, so that another mailer renewing a link of the same
+-- registration meanwhile waits for this message to be sent and revokes
+-- its link after: the email sent last has the working one.  When another
+-- mailer (or a repeat's note, a retry) holds that lock now, NULL: the
+-- message waits for a later claim, due again a second from now (due
+-- meanwhile, mail_next_due() would have the mailer claim again every 10 ms
+-- while the other sends).  Not waited for: a mailer that waited for
+-- another's send could wait on one that waits on it.
+CREATE OR REPLACE FUNCTION eventbox.renew_link(p_id bigint, p_registration bigint,
+                                               p_token text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    t text := p_token;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(7423004, hashint8(p_registration)) THEN
+        UPDATE outbox SET next_attempt_at = now() + interval '1 second' WHERE id = p_id;
+        RETURN NULL;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM tokens WHERE token_hash = token_hash(t)) THEN
+        t := issue_token(p_registration);
+        UPDATE outbox SET token = t WHERE id = p_id;
+    END IF;
+    RETURN t;
+END
+$$;
+
 -- mail_claim: up to p_batch due messages, locked until the caller's
 -- transaction ends.  A message that went stale (mail_stale) is closed here
 -- as skipped: status sent, sent_at NULL, last_error 'skipped', personal
 -- data erased.  A message whose link a newer one revoked (issue_token:
 -- one working link per registration) goes out with a new link, which in
--- turn revokes the older: the last email sent has the working link.  A
--- registration whose row another session holds meanwhile (another
--- mailer's renewal, until its message is marked) keeps such a message for
--- a later claim.
+-- turn revokes the older: the last email sent has the working link
+-- (renew_link: here for the first message returned, the one this
+-- transaction sends; mail_relock() renews a later one's as it locks it
+-- again to send it).  A registration whose revocation lock another
+-- session holds meanwhile (another mailer's renewal, until its message is
+-- marked) keeps such a message for a later claim.
 -- Its result grew columns (what an event_changed notice says, 014; the
 -- registrant's language and the old times to word in it, 018; whether a
 -- cancelled registration was sent a calendar entry, and whether staff
@@ -102,6 +141,7 @@ DECLARE
     pos_event bigint;
     pos_reg bigint;
     pos_n integer;
+    first_row boolean := true;
 BEGIN
     -- The table lock the first message's mark (mail_sent(), mail_failed())
     -- takes, taken before anything leaves: a session asking meanwhile for
@@ -137,29 +177,19 @@ BEGIN
              WHERE outbox.id = o.id;
             CONTINUE;
         END IF;
-        IF o.token IS NOT NULL AND r.id IS NOT NULL
+        -- A revoked link is renewed for the first message only, the one
+        -- sent in this transaction: the batch's later ones commit on their
+        -- own, and a link renewed here for them would be committed with
+        -- the first message's mark, long before they leave, for another
+        -- mailer to revoke meanwhile (its note then went out first, and
+        -- the email that came last had a dead link).  mail_relock()
+        -- renews theirs, in the transaction that sends each.
+        IF first_row AND o.token IS NOT NULL AND r.id IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.token_hash = token_hash(o.token)) THEN
-            -- The renewal revokes under the registration's revocation lock
-            -- (issue_token), held until this claim's transaction commits.
-            -- Another mailer renewing a link of the same registration
-            -- holds it now, or a repeat's note: this message waits for a
-            -- later claim, which finds the other's link committed and
-            -- revokes it.  Not waited for here: a claim that waited for a
-            -- mailer's send could wait on one that waits on it.
-            IF NOT pg_try_advisory_xact_lock(7423004, hashint8(r.id)) THEN
-                -- A second from now: due meanwhile, mail_next_due() would
-                -- have the mailer claim again every 10 ms while the other
-                -- sends.
-                UPDATE outbox SET next_attempt_at = now() + interval '1 second'
-                 WHERE outbox.id = o.id;
-                CONTINUE;
-            END IF;
-            IF NOT EXISTS (SELECT 1 FROM tokens t
-                            WHERE t.token_hash = token_hash(o.token)) THEN
-                o.token := issue_token(r.id);
-                UPDATE outbox SET token = o.token WHERE outbox.id = o.id;
-            END IF;
+            o.token := renew_link(o.id, r.id, o.token);
+            CONTINUE WHEN o.token IS NULL;      -- left for a later claim
         END IF;
+        first_row := false;
         id := o.id;
         kind := o.kind;
         attempts := o.attempts;
@@ -259,23 +289,36 @@ $$;
 -- mail_relock: the mailer claims a batch (mail_claim) and commits after
 -- each message it sends, so that a mailer that dies leaves at most the
 -- message in flight to be sent again; the batch's other rows are locked
--- again one by one in their own transaction.  true when p_id is still
+-- again one by one in their own transaction.  locked: p_id is still
 -- pending, due and not locked by another mailer (which then sends it);
--- false: leave it.
+-- false: leave it.  token: the link to send (NULL: the message has none),
+-- renewed here when a newer link revoked it (renew_link), in the
+-- transaction that sends it, not the claim's: renewed at claim, it was
+-- committed with the batch's first message and another mailer could
+-- revoke it before this one left.  A message whose registration another
+-- mailer is renewing a link of is left (locked false) for a later claim.
 -- PL/pgSQL: it runs once a message, and a SQL function with a subquery is
 -- parsed and planned on every call.  The mark's table lock first, as in
--- mail_claim().
-CREATE OR REPLACE FUNCTION eventbox.mail_relock(p_id bigint) RETURNS boolean
+-- mail_claim().  Its result grew the token: a new result type takes a DROP.
+DROP FUNCTION IF EXISTS eventbox.mail_relock(bigint);
+CREATE FUNCTION eventbox.mail_relock(p_id bigint, OUT locked boolean, OUT token text)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
+DECLARE
+    v_reg bigint;
 BEGIN
     LOCK TABLE outbox IN ROW EXCLUSIVE MODE;
-    PERFORM 1 FROM outbox
-      WHERE id = p_id AND status = 'pending' AND next_attempt_at <= now()
-        FOR UPDATE SKIP LOCKED;
-    RETURN FOUND;
+    SELECT o.registration_id, o.token INTO v_reg, token FROM outbox o
+     WHERE o.id = p_id AND o.status = 'pending' AND o.next_attempt_at <= now()
+       FOR UPDATE SKIP LOCKED;
+    locked := FOUND;
+    IF locked AND token IS NOT NULL AND v_reg IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.token_hash = token_hash(token)) THEN
+        token := renew_link(p_id, v_reg, token);
+        locked := token IS NOT NULL;
+    END IF;
 END
 $$;
 
