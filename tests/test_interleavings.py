@@ -387,6 +387,23 @@ def claim_one(session):
         return cur.fetchone()
 
 
+def two_revoked_messages(api, db, make_event, tag):
+    """A confirmation and a note of one registration queued, first in line
+    (other tests' messages may be pending too), and a third link issued
+    since, which revoked both: (registration, first id, second id)."""
+    slug = make_event()
+    ann = email(tag)
+    api.register(slug, "Ann Patron", ann)
+    api.register(slug, "Ann Patron", ann)           # the note: a second link
+    reg = registration(db, ann)[0]
+    first, second = (i for (i,) in db.all(
+        "SELECT id FROM eventbox.outbox WHERE registration_id = %s ORDER BY id", reg))
+    db.value("SELECT eventbox.issue_token(%s)", reg)    # revokes both
+    db.all("UPDATE eventbox.outbox SET next_attempt_at = now() - interval '100 years'"
+           " + (id - %s) * interval '1 second' WHERE id IN (%s, %s)", first, first, second)
+    return reg, first, second
+
+
 def test_two_mailers_renewing_one_registrations_links_at_once_leave_one_working(
         api, db, make_event):
     """A confirmation and a note of one registration are queued, and a
@@ -397,17 +414,7 @@ def test_two_mailers_renewing_one_registrations_links_at_once_leave_one_working(
     uncommitted one, so both worked.  Now the second leaves its message for
     a later claim, which revokes the first's link: one link works, the one
     in the last email sent."""
-    slug = make_event()
-    ann = email("links")
-    api.register(slug, "Ann Patron", ann)
-    api.register(slug, "Ann Patron", ann)           # the note: a second link
-    reg = registration(db, ann)[0]
-    first, second = (i for (i,) in db.all(
-        "SELECT id FROM eventbox.outbox WHERE registration_id = %s ORDER BY id", reg))
-    db.value("SELECT eventbox.issue_token(%s)", reg)    # revokes both
-    # These two first in line (other tests' messages may be pending too).
-    db.all("UPDATE eventbox.outbox SET next_attempt_at = now() - interval '100 years'"
-           " + (id - %s) * interval '1 second' WHERE id IN (%s, %s)", first, first, second)
+    reg, first, second = two_revoked_messages(api, db, make_event, "links")
     mailer_a, mailer_b = Held(), Held()
     got_a = claim_one(mailer_a)
     assert got_a[0] == first and not is_live(db, got_a[1])   # not committed yet
@@ -469,3 +476,80 @@ def test_a_mailer_renewing_a_link_holds_up_no_cancellation_and_no_registration(
         mailer.commit()
     assert db.value("SELECT status FROM eventbox.registrations WHERE id = %s",
                     reg) == "cancelled"
+
+
+def test_a_message_gone_stale_while_a_mailer_renews_its_registrations_link_is_dropped(
+        api, db, make_event):
+    """mail_claim() reads whether a message went stale before it tries the
+    registration's revocation lock.  Nothing that makes a message stale (a
+    cancellation, a confirmed address, a cancelled event) takes that lock:
+    a cancellation commits while a mailer holds it, and a second mailer's
+    claim then drops the registration's other message unsent, neither put
+    off behind the lock nor given a new link.  Read after the lock, the
+    check would see the same: the lock orders revocations only."""
+    reg, first, second = two_revoked_messages(api, db, make_event, "gone-stale")
+    mailer_a = Held()
+    got_a = claim_one(mailer_a)         # renews the first's link: holds the lock
+    assert got_a[0] == first and not is_live(db, got_a[1])
+    try:
+        staff = connect()
+        try:
+            with staff.cursor() as cur:
+                cur.execute("SET lock_timeout = '5s'")
+                cur.execute("SELECT eventbox.cancel_registration(%s)", (reg,))
+        finally:
+            staff.close()
+        mailer_b = Held()
+        assert claim_one(mailer_b) is None          # the note: closed, not sent
+        mailer_b.commit()
+    finally:
+        mailer_a.run("SELECT eventbox.mail_sent(%s)", first)
+        mailer_a.commit()
+    assert db.one("SELECT status, last_error, next_attempt_at < now() - interval '1 hour'"
+                  " FROM eventbox.outbox WHERE id = %s", second) == ("sent", "skipped", True)
+    assert live_links(db, reg) == 1 and is_live(db, got_a[1])     # the renewal's
+
+
+@pytest.mark.parametrize("held", ["promotion", "retry"])
+def test_a_retry_racing_a_promotion_leaves_every_queued_link_working(
+        api, db, make_event, held):
+    """Staff retry a failed message (mail_retry: a new link, revoking the
+    older, under the registration's revocation lock, not the event's) while
+    a cancellation promotes that registration (its promotion adds a link
+    and revokes none, under the event's lock, not the revocation lock).
+    Neither waits for the other, whichever holds its transaction open, and
+    either way both links work, the retried message's and the promotion's:
+    what the retry then the promotion would leave one after the other (a
+    promotion keeps the older links), and no queued message has a dead
+    link.  The event's lock would add nothing: the retry's revocation
+    orders only against other revocations."""
+    slug = make_event(capacity=1, waitlist=True)
+    ann, bob = email("seat"), email("waiting")
+    assert api.register(slug, "Ann Patron", ann).json["status"] == "confirmed"
+    assert api.register(slug, "Bob Patron", bob).json["status"] == "waitlisted"
+    ann_reg, bob_reg = registration(db, ann)[0], registration(db, bob)[0]
+    (failed,) = db.one("SELECT id FROM eventbox.outbox WHERE registration_id = %s", bob_reg)
+    db.all("UPDATE eventbox.outbox SET status = 'failed', token = NULL, email = NULL,"
+           " name = NULL, next_attempt_at = now() + interval '1 day' WHERE id = %s", failed)
+    retry = "SELECT eventbox.mail_retry(%s)"
+    promote = "SELECT eventbox.cancel_registration(%s)"
+    if held == "promotion":
+        first, second, later = Held(), connect(), (retry, failed)
+        first.run(promote, ann_reg)
+    else:
+        first, second, later = Held(), connect(), (promote, ann_reg)
+        first.run(retry, failed)
+    try:
+        with second.cursor() as cur:
+            cur.execute("SET lock_timeout = '5s'")
+            cur.execute(later[0], (later[1],))   # not held up by the open one
+    finally:
+        second.close()
+        first.commit()
+    assert db.value("SELECT status FROM eventbox.registrations WHERE id = %s",
+                    bob_reg) == "confirmed"
+    queued = db.all("SELECT kind, token FROM eventbox.outbox WHERE registration_id = %s"
+                    " AND status = 'pending' ORDER BY id", bob_reg)
+    assert sorted(k for k, _ in queued) == ["promoted", "waitlisted"]
+    assert all(is_live(db, t) for _, t in queued), queued
+    assert live_links(db, bob_reg) == 2
