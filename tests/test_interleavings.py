@@ -553,3 +553,35 @@ def test_a_retry_racing_a_promotion_leaves_every_queued_link_working(
     assert sorted(k for k, _ in queued) == ["promoted", "waitlisted"]
     assert all(is_live(db, t) for _, t in queued), queued
     assert live_links(db, bob_reg) == 2
+
+
+def test_a_batchs_later_message_waits_while_another_mailer_renews_its_link(
+        api, db, make_event):
+    """A batch's later message whose link was revoked since the claim is
+    renewed when the mailer locks its row again (mail_relock), under the
+    registration's revocation lock.  While another mailer holds that lock
+    (renewing the link of the registration's other message, its send in
+    flight), the row is left, due again a second later, not sent with a
+    link the other is about to revoke; once the other is marked, the relock
+    renews it, revoking the other's: one link works, the last sent."""
+    reg, first, second = two_revoked_messages(api, db, make_event, "relock")
+    mailer_a = Held()
+    got_a = claim_one(mailer_a)             # renews the first's link
+    assert got_a[0] == first
+    mailer_b = Held()
+    assert mailer_b.run("SELECT locked, token FROM eventbox.mail_relock(%s)",
+                        second) == (False, None)
+    mailer_b.commit()
+    assert db.value("SELECT next_attempt_at > now() - interval '1 hour'"
+                    " FROM eventbox.outbox WHERE id = %s", second)
+    mailer_a.run("SELECT eventbox.mail_sent(%s)", first)
+    mailer_a.commit()
+    db.all("UPDATE eventbox.outbox SET next_attempt_at = now() - interval '100 years'"
+           " WHERE id = %s", second)
+    mailer_c = Held()
+    locked, token = mailer_c.run("SELECT locked, token FROM eventbox.mail_relock(%s)", second)
+    assert locked and token != got_a[1]
+    mailer_c.run("SELECT eventbox.mail_sent(%s)", second)
+    mailer_c.commit()
+    assert live_links(db, reg) == 1
+    assert is_live(db, token) and not is_live(db, got_a[1])
