@@ -34,7 +34,7 @@
 #            few functions in their CPU (execution, triggers, executor
 #            start, commit and flush, the tuple lock's wait and re-check)
 #   FLASH_CONNS=N   connections (500)
-#   SOLO=N   calls of the same work alone (2000; see solo() below)
+#   SOLO=N   calls of the same work alone (2000, 0: none; see solo() below)
 #
 # CPU figures move with the machine's load (the load average is printed):
 # compare sides of the same call, or calls interleaved.
@@ -243,6 +243,7 @@ SQL
 SOLO=${SOLO:-2000}
 solo() {
     local side=$1 round=$2 f=$OUT/solo-$1.sql slug c0 c1
+    [ "$SOLO" != 0 ] || return 0
     if [ "$side" = eventbox ]; then
         slug=$(new_event flash-solo 1)
         # STMT_REGISTER_ANSWERED (src/db_stmts.c), as the API sends it.
