@@ -585,3 +585,38 @@ def test_a_batchs_later_message_waits_while_another_mailer_renews_its_link(
     mailer_c.commit()
     assert live_links(db, reg) == 1
     assert is_live(db, token) and not is_live(db, got_a[1])
+
+
+
+def test_registering_again_while_a_mailer_sends_the_registrations_email_waits_for_nothing(
+        api, db, make_event):
+    """A mailer holds the registration's revocation lock while it sends one
+    of the registration's emails with a renewed link, its transaction open
+    through the SMTP dialogue.  The patron registering again meanwhile (a
+    second press of the button) queued a note with a new link, which
+    revokes under that lock: the request waited for the send, holding the
+    event's lock, so every registration for the event waited behind it, and
+    past the lock timeout it was a 503.  The note is left out now: the
+    email in flight is the patron's answer, its link working."""
+    slug = make_event()
+    ann = email("again-in-flight")
+    assert api.register(slug, "Ann Patron", ann).status == 201
+    reg = registration(db, ann)[0]
+    (first,) = db.one("SELECT id FROM eventbox.outbox WHERE registration_id = %s", reg)
+    db.value("SELECT eventbox.issue_token(%s)", reg)    # revokes its link
+    db.all("UPDATE eventbox.outbox SET next_attempt_at = now() - interval '100 years'"
+           " WHERE id = %s", first)
+    mailer = Held()
+    try:
+        got = claim_one(mailer)                 # renews it: holds the lock
+        assert got[0] == first
+        again = api.register(slug, "Ann Patron", ann)
+        bo = api.register(slug, "Bo Patron", email("again-next"))
+    finally:
+        mailer.run("SELECT eventbox.mail_sent(%s)", first)
+        mailer.commit()
+    assert again.status == 201, again
+    assert bo.status == 201, bo
+    assert db.all("SELECT id FROM eventbox.outbox WHERE registration_id = %s",
+                  reg) == [(first,)]
+    assert is_live(db, got[1]) and live_links(db, reg) == 1

@@ -106,7 +106,12 @@ $$;
 -- and hour, so nobody can fill a mailbox by pressing "Register".  A held
 -- registration gets its confirmation link again, others an "already
 -- registered" note; either way with a new token, which revokes the old
--- (issue_token).  Returns whether a note was queued.
+-- (issue_token).  None either while the registration's revocation lock is
+-- taken: a mailer holds it while it sends one of the registration's emails
+-- with a renewed link (renew_link in 80_mail.sql), the answer the patron
+-- gets, its link working; waited for, the SMTP dialogue held the event's
+-- lock, and every registration for the event waited behind this one.
+-- Returns whether a note was queued.
 CREATE OR REPLACE FUNCTION eventbox.note_repeat(p_registration_id bigint) RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -116,6 +121,9 @@ BEGIN
                 WHERE o.registration_id = p_registration_id
                   AND o.kind IN ('already_registered', 'confirm_address')
                   AND o.created_at > now() - interval '1 hour') THEN
+        RETURN false;
+    END IF;
+    IF NOT pg_try_advisory_xact_lock(7423004, hashint8(p_registration_id)) THEN
         RETURN false;
     END IF;
     INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
