@@ -591,32 +591,90 @@ def test_a_batchs_later_message_waits_while_another_mailer_renews_its_link(
 def test_registering_again_while_a_mailer_sends_the_registrations_email_waits_for_nothing(
         api, db, make_event):
     """A mailer holds the registration's revocation lock while it sends one
-    of the registration's emails with a renewed link, its transaction open
-    through the SMTP dialogue.  The patron registering again meanwhile (a
-    second press of the button) queued a note with a new link, which
-    revokes under that lock: the request waited for the send, holding the
+    of the registration's emails (a renewed link, or a working one), its
+    transaction open through the SMTP dialogue.  The patron registering
+    again meanwhile (a second press of the button) queued a note with a new
+    link, which revokes under that lock: the request waited for the send, holding the
     event's lock, so every registration for the event waited behind it, and
     past the lock timeout it was a 503.  The note is left out now: the
     email in flight is the patron's answer, its link working."""
-    slug = make_event()
-    ann = email("again-in-flight")
-    assert api.register(slug, "Ann Patron", ann).status == 201
-    reg = registration(db, ann)[0]
-    (first,) = db.one("SELECT id FROM eventbox.outbox WHERE registration_id = %s", reg)
-    db.value("SELECT eventbox.issue_token(%s)", reg)    # revokes its link
-    db.all("UPDATE eventbox.outbox SET next_attempt_at = now() - interval '100 years'"
-           " WHERE id = %s", first)
-    mailer = Held()
-    try:
-        got = claim_one(mailer)                 # renews it: holds the lock
-        assert got[0] == first
-        again = api.register(slug, "Ann Patron", ann)
-        bo = api.register(slug, "Bo Patron", email("again-next"))
-    finally:
-        mailer.run("SELECT eventbox.mail_sent(%s)", first)
-        mailer.commit()
-    assert again.status == 201, again
-    assert bo.status == 201, bo
-    assert db.all("SELECT id FROM eventbox.outbox WHERE registration_id = %s",
-                  reg) == [(first,)]
-    assert is_live(db, got[1]) and live_links(db, reg) == 1
+    for renewed in (True, False):   # a working link holds the lock too
+        slug = make_event()
+        ann = email(f"again-in-flight-{int(renewed)}")
+        assert api.register(slug, "Ann Patron", ann).status == 201
+        reg = registration(db, ann)[0]
+        (first,) = db.one("SELECT id FROM eventbox.outbox WHERE registration_id = %s", reg)
+        if renewed:
+            db.value("SELECT eventbox.issue_token(%s)", reg)    # revokes its link
+        db.all("UPDATE eventbox.outbox SET next_attempt_at = now() - interval '100 years'"
+               " WHERE id = %s", first)
+        mailer = Held()
+        try:
+            got = claim_one(mailer)                 # holds the lock
+            assert got[0] == first
+            again = api.register(slug, "Ann Patron", ann)
+            bo = api.register(slug, "Bo Patron", email("again-next"))
+        finally:
+            mailer.run("SELECT eventbox.mail_sent(%s)", first)
+            mailer.commit()
+        assert again.status == 201, (renewed, again)
+        assert bo.status == 201, (renewed, bo)
+        assert db.all("SELECT id FROM eventbox.outbox WHERE registration_id = %s",
+                      reg) == [(first,)]
+        assert is_live(db, got[1]) and live_links(db, reg) == 1
+
+
+
+def test_a_live_link_in_flight_is_not_revoked_by_another_mailers_renewal(
+        api, db, make_event):
+    """A registration's confirmation (its link revoked by the note that
+    followed) and the note (the one working link) queued, and two mailers
+    take one each.  The one with the confirmation renews its link, which
+    revokes the note's; the other, the note's link working when it claimed
+    (or the renewal not committed yet), took no lock and sent it all the
+    same.  When the note reached the patron last, its link said "no longer
+    valid".  The sender of a working link takes the registration's
+    revocation lock as a renewal does, until its mark: whichever mailer
+    comes second leaves its message for a later claim, which renews its
+    link if need be; the last email sent has the working one, whichever
+    claims first, and for a batch's later message too (mail_relock)."""
+    for note_first, relock in ((False, False), (True, False), (False, True)):
+        slug = make_event()
+        ann = email(f"in-flight-{int(note_first)}{int(relock)}")
+        api.register(slug, "Ann Patron", ann)
+        api.register(slug, "Ann Patron", ann)       # the note revokes the first
+        reg = registration(db, ann)[0]
+        (confirmation, c_token), (note, n_token) = db.all(
+            "SELECT id, token FROM eventbox.outbox WHERE registration_id = %s"
+            " ORDER BY id", reg)
+        assert not is_live(db, c_token) and is_live(db, n_token)
+        first, second = (note, confirmation) if note_first else (confirmation, note)
+        db.all("UPDATE eventbox.outbox SET next_attempt_at = now() - interval '100 years'"
+               " + (CASE WHEN id = %s THEN 0 ELSE 1 END) * interval '1 second'"
+               " WHERE id IN (%s, %s)", first, first, second)
+        mailer_a, mailer_b = Held(), Held()
+        got_a = claim_one(mailer_a)
+        assert got_a[0] == first
+        if relock:                                  # b's batch's later row
+            locked, token = mailer_b.run(
+                "SELECT locked, token FROM eventbox.mail_relock(%s)", second)
+            got_b = (second, token) if locked else None
+        else:
+            got_b = claim_one(mailer_b)             # a's send still in flight
+        # The note's sender is marked last: its email reaches the patron last.
+        for m, g in sorted(((mailer_a, got_a), (mailer_b, got_b)),
+                           key=lambda mg: mg[1] is not None and mg[1][0] == note):
+            if g is not None:
+                m.run("SELECT eventbox.mail_sent(%s)", g[0])
+                last = g
+            m.commit()
+        if got_b is None:                           # left for a later claim
+            db.all("UPDATE eventbox.outbox SET next_attempt_at = now()"
+                   " - interval '100 years' WHERE id = %s", second)
+            mailer_c = Held()
+            last = claim_one(mailer_c)
+            assert last[0] == second
+            mailer_c.run("SELECT eventbox.mail_sent(%s)", second)
+            mailer_c.commit()
+        assert is_live(db, last[1]), (note_first, relock, got_a, got_b, last)
+        assert live_links(db, reg) == 1

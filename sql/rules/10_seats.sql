@@ -216,9 +216,11 @@ AS $$ SELECT sha256(convert_to(lower(p_token), 'UTF8')) $$;
 -- Revoking takes the registration's revocation lock first (an advisory
 -- lock on (7423004, the id's hash), to the end of the transaction): two
 -- sessions that revoke at once (two mailers renewing the links of two
--- queued messages, which takes no event lock; a repeat's note; a retry)
--- go one after the other, the second sees the first's link once it
--- is committed and revokes it, and one link is left working.  Without the
+-- queued messages, which takes no event lock; a retry) go one after the
+-- other, the second sees the first's link once it is committed and
+-- revokes it, and one link is left working (a mailer holds it too while it
+-- sends a working link, and a repeat's note only tries it: renew_link,
+-- note_repeat).  Without the
 -- lock, each DELETE saw only the links committed before it, and both new
 -- ones stayed.  Not the registration's row lock: a mailer holds this one
 -- through its SMTP dialogue, and a cancellation, a confirmation or a

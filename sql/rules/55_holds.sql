@@ -108,10 +108,10 @@ $$;
 -- registered" note; either way with a new token, which revokes the old
 -- (issue_token).  None either while the registration's revocation lock is
 -- taken: a mailer holds it while it sends one of the registration's emails
--- with a renewed link (renew_link in 80_mail.sql), the answer the patron
--- gets, its link working; waited for, the SMTP dialogue held the event's
--- lock, and every registration for the event waited behind this one.
--- Returns whether a note was queued.
+-- (renew_link in 80_mail.sql), the answer the patron gets, its link
+-- working; waited for, the SMTP dialogue held the event's lock, and every
+-- registration for the event waited behind this one.  Returns whether a
+-- note was queued.
 CREATE OR REPLACE FUNCTION eventbox.note_repeat(p_registration_id bigint) RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp

@@ -40,21 +40,21 @@ AS $$
 $$;
 
 -- renew_link: the link to send in outbox row p_id (registration
--- p_registration) instead of p_token, which a newer link revoked
--- (issue_token: one working link per registration), called with the row
--- locked in the transaction that sends it (mail_claim() for a batch's
--- first message, mail_relock() for the others; they look the link up
--- first, as a message's link is mostly live).  The new link in turn
--- revokes the older, and the row takes it.  The renewal revokes under the
--- registration's revocation lock (issue_token), held until the message's
--- mark commits, so that another mailer renewing a link of the same
--- registration meanwhile waits for this message to be sent and revokes
--- its link after: the email sent last has the working one.  When another
--- mailer (or a repeat's note, a retry) holds that lock now, NULL: the
--- message waits for a later claim, due again a second from now (due
--- meanwhile, mail_next_due() would have the mailer claim again every 10 ms
--- while the other sends).  Not waited for: a mailer that waited for
--- another's send could wait on one that waits on it.
+-- p_registration): p_token, or a new link when a newer one revoked it
+-- (issue_token: one working link per registration), which in turn revokes
+-- the older, and the row takes it.  Called for every message with a link,
+-- working or not, the row locked in the transaction that sends it
+-- (mail_claim() for a batch's first message, mail_relock() for the
+-- others): it takes the registration's revocation lock, held until the
+-- message's mark commits, so that nothing revokes the link in flight
+-- (a working link once went without it, another mailer's renewal revoked
+-- it, and that email, reaching the patron last, had a dead link); the
+-- email sent last has the working one.  When another mailer (or a retry)
+-- holds the lock now, NULL: the message waits for a later claim, due a
+-- second from now (due meanwhile, mail_next_due() would have the mailer
+-- claim again every 10 ms).  Not waited for: a mailer that waited for
+-- another's send could wait on one that waits on it; a repeat's note
+-- does not wait for it either (note_repeat()).
 CREATE OR REPLACE FUNCTION eventbox.renew_link(p_id bigint, p_registration bigint,
                                                p_token text)
 RETURNS text
@@ -84,9 +84,10 @@ $$;
 -- turn revokes the older: the last email sent has the working link
 -- (renew_link: here for the first message returned, the one this
 -- transaction sends; mail_relock() renews a later one's as it locks it
--- again to send it).  A registration whose revocation lock another
--- session holds meanwhile (another mailer's renewal, until its message is
--- marked) keeps such a message for a later claim.
+-- again to send it), under the registration's revocation lock whether
+-- renewed or not.  A registration whose revocation lock another session
+-- holds meanwhile (another mailer sending or renewing a link of it, until
+-- its message is marked) keeps such a message for a later claim.
 -- Its result grew columns (what an event_changed notice says, 014; the
 -- registrant's language and the old times to word in it, 018; whether a
 -- cancelled registration was sent a calendar entry, and whether staff
@@ -177,15 +178,15 @@ BEGIN
              WHERE outbox.id = o.id;
             CONTINUE;
         END IF;
-        -- A revoked link is renewed for the first message only, the one
-        -- sent in this transaction: the batch's later ones commit on their
-        -- own, and a link renewed here for them would be committed with
-        -- the first message's mark, long before they leave, for another
+        -- The link (renewed when revoked, under the registration's
+        -- revocation lock) for the first message only, the one sent in
+        -- this transaction: the batch's later ones commit on their own,
+        -- and a link renewed here for them would be committed with the
+        -- first message's mark, long before they leave, for another
         -- mailer to revoke meanwhile (its note then went out first, and
         -- the email that came last had a dead link).  mail_relock()
-        -- renews theirs, in the transaction that sends each.
-        IF first_row AND o.token IS NOT NULL AND r.id IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.token_hash = token_hash(o.token)) THEN
+        -- does theirs, in the transaction that sends each.
+        IF first_row AND o.token IS NOT NULL AND r.id IS NOT NULL THEN
             o.token := renew_link(o.id, r.id, o.token);
             CONTINUE WHEN o.token IS NULL;      -- left for a later claim
         END IF;
@@ -295,8 +296,9 @@ $$;
 -- renewed here when a newer link revoked it (renew_link), in the
 -- transaction that sends it, not the claim's: renewed at claim, it was
 -- committed with the batch's first message and another mailer could
--- revoke it before this one left.  A message whose registration another
--- mailer is renewing a link of is left (locked false) for a later claim.
+-- revoke it before this one left.  A message whose registration's
+-- revocation lock another mailer holds (sending or renewing a link of it)
+-- is left (locked false) for a later claim.
 -- PL/pgSQL: it runs once a message, and a SQL function with a subquery is
 -- parsed and planned on every call.  The mark's table lock first, as in
 -- mail_claim().  Its result grew the token: a new result type takes a DROP.
@@ -314,8 +316,7 @@ BEGIN
      WHERE o.id = p_id AND o.status = 'pending' AND o.next_attempt_at <= now()
        FOR UPDATE SKIP LOCKED;
     locked := FOUND;
-    IF locked AND token IS NOT NULL AND v_reg IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.token_hash = token_hash(token)) THEN
+    IF locked AND token IS NOT NULL AND v_reg IS NOT NULL THEN
         token := renew_link(p_id, v_reg, token);
         locked := token IS NOT NULL;
     END IF;
