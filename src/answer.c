@@ -161,7 +161,12 @@ json_body(struct request *req, struct response *resp)
 	}
 	switch (json_body_problem(body, &dup)) {
 	case JSON_OK:
-		return body;
+		if ((dup = json_inexact_number(body, req->body.data,
+		    req->body.len)) == NULL)
+			return body;
+		answer_field_error(resp, dup, N_("is a number that cannot "
+		    "be read exactly: too small, or too many digits"));
+		break;
 	case JSON_DUPLICATE:
 		answer_field_error(resp, dup,
 		    N_("is given twice in one object; give it once"));

@@ -2,6 +2,7 @@
  * json.c: JSON output helpers and row renderers (see json.h).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -472,4 +473,111 @@ json_duplicate_key(const cJSON *item)
 	const char	*name;
 
 	return json_body_problem(item, &name) == JSON_DUPLICATE ? name : NULL;
+}
+
+/* The start of the next number in the JSON text [p, end), past strings
+ * (whose names and values may hold digits); end when there is none. */
+static const char *
+next_number(const char *p, const char *end)
+{
+	for (; p < end; p++) {
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9'))
+			return p;
+	}
+	return end;
+}
+
+/* Whether the JSON number s (len bytes, well-formed) is exactly the whole
+ * number d.  Its digits from the first non-zero one to the last make a
+ * whole number, times ten to the power of its exponent, less the digits
+ * after the point, plus the zeros after that last digit: the number is
+ * whole when that power is not negative, and then exactly d when d, in
+ * full, is those digits and that many zeros. */
+static int
+is_exactly(const char *s, size_t len, double d)
+{
+	char		 want[400];
+	const char	*end = s + len, *mant, *first = NULL, *last = NULL,
+			*q, *w;
+	long		 exp = 0, after_point = 0, zeros = 0, digits = 0;
+	int		 point = 0, neg_exp = 0;
+
+	mant = s + (*s == '-');
+	for (q = mant; q < end && *q != 'e' && *q != 'E'; q++) {
+		if (*q == '.') {
+			point = 1;
+			continue;
+		}
+		after_point += point;
+		if (*q != '0') {
+			if (first == NULL)
+				first = q;
+			last = q;
+			zeros = 0;
+		} else
+			zeros++;
+	}
+	if (first == NULL)
+		return d == 0;		/* 0, -0, 0.000, 0e7 */
+	if (q < end) {
+		q++;
+		neg_exp = *q == '-';
+		q += *q == '-' || *q == '+';
+		for (; q < end; q++)
+			if (exp < 100000)
+				exp = exp * 10 + (*q - '0');
+	}
+	exp = (neg_exp ? -exp : exp) - after_point + zeros;
+	for (q = first; q <= last; q++)
+		digits += *q != '.';
+	if (exp < 0 || digits + exp >= (long)sizeof(want) ||
+	    snprintf(want, sizeof(want), "%.0f", fabs(d)) != digits + exp)
+		return 0;
+	for (q = first, w = want; q <= last; q++)
+		if (*q != '.' && *q != *w++)
+			return 0;
+	for (; *w != '\0'; w++)
+		if (*w != '0')
+			return 0;
+	return 1;
+}
+
+/* The name of the first whole number below item whose text is another
+ * number, or NULL; *p walks the text's numbers in step with the tree's. */
+static const char *
+walk_numbers(const cJSON *item, const char *name, const char **p,
+    const char *end)
+{
+	const cJSON	*c;
+	const char	*bad;
+	size_t		 len;
+
+	if (cJSON_IsNumber(item)) {
+		*p = next_number(*p, end);
+		len = strspn(*p, "-+.0123456789eE");
+		if (*p + len > end)
+			len = (size_t)(end - *p);
+		bad = isfinite(item->valuedouble) &&
+		    item->valuedouble == trunc(item->valuedouble) &&
+		    !is_exactly(*p, len, item->valuedouble) ? name : NULL;
+		*p += len;
+		return bad;
+	}
+	for (c = item->child; c != NULL; c = c->next)
+		if ((bad = walk_numbers(c, c->string != NULL ? c->string :
+		    name, p, end)) != NULL)
+			return bad;
+	return NULL;
+}
+
+const char *
+json_inexact_number(const cJSON *item, const char *text, size_t len)
+{
+	const char	*p = text;
+
+	return walk_numbers(item, "body", &p, text + len);
 }

@@ -56,6 +56,15 @@ int	 json_iso_time(char *out, size_t size, const char *epoch,
  */
 enum json_problem { JSON_OK, JSON_DUPLICATE, JSON_TOO_LARGE };
 enum json_problem json_body_problem(const cJSON *item, const char **name);
+/*
+ * The name of the first number in item (the tree cJSON read from the
+ * len bytes of text) that cJSON read as a whole number though its text is
+ * not that number, or NULL: strtod reads 1e-400 as 0 and
+ * 1.0000000000000000001 as 1, so {"capacity": 1e-400} set a capacity of 0.
+ * Named as json_body_problem() names a member.
+ */
+const char	*json_inexact_number(const cJSON *item, const char *text,
+		    size_t len);
 /* The first name given twice, or NULL (json_body_problem()'s first). */
 const char	*json_duplicate_key(const cJSON *item);
 

@@ -563,6 +563,29 @@ def test_a_bad_capacity_is_422(admin, make_event, body):
                  "invalid_field", "capacity")
 
 
+@pytest.mark.parametrize("number", ["1e-400", "-1e-400", "1.0000000000000000001",
+                                    "0.99999999999999999999", "1000000.0000000000001",
+                                    "1e400", "1.5"])
+def test_a_capacity_that_is_not_exactly_a_whole_number_is_422_naming_it(
+        admin, db, make_event, number):
+    """strtod, under cJSON, reads 1e-400 as 0 and 1.0000000000000000001 as
+    1: PUT capacity set a capacity of 0 (or 1) for a number that is
+    neither.  PATCH, which PostgreSQL reads exactly, refused them."""
+    slug = make_event(capacity=7)
+    json_type = {"Content-Type": "application/json"}
+    body = b'{"capacity": %s}' % number.encode()
+    for r in (admin.put(f"/events/{slug}/capacity", headers=json_type, body=body),
+              admin.patch(f"/events/{slug}", headers=json_type, body=body)):
+        assert_error(r, 422, "invalid_field", "capacity")
+        assert r.json["error"]["message"].startswith("capacity: "), r
+    assert db.value("SELECT capacity FROM eventbox.events WHERE slug = %s", slug) == 7
+    for number in (b"-0.0", b"7.000", b"0.7e1"):      # whole numbers, exactly
+        r = admin.put(f"/events/{slug}/capacity", headers=json_type,
+                      body=b'{"capacity": %s}' % number)
+        assert r.status == 200 and r.json["capacity"] == float(number), r
+        admin.put(f"/events/{slug}/capacity", json_body={"capacity": 7})
+
+
 def test_capacity_names_its_range_and_takes_no_other_field(admin, api, db, make_event):
     slug = make_event(capacity=10)
     r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 10 ** 7})

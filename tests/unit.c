@@ -1132,6 +1132,48 @@ test_duplicate_keys(void)
 	buf_free(&b);
 }
 
+/* json_inexact_number(): a number cJSON read as a whole number though
+ * its text is another number (underflow, digits a double drops) is
+ * named; every way of writing a whole number exactly is not. */
+static void
+test_inexact_numbers(void)
+{
+	static const struct {
+		const char	*json, *want;
+	} cases[] = {
+		{ "{\"c\":1e-400}", "c" },
+		{ "{\"c\":-1e-400}", "c" },
+		{ "{\"c\":1.0000000000000000001}", "c" },
+		{ "{\"c\":0.99999999999999999999}", "c" },
+		{ "{\"c\":9007199254740993}", "c" },
+		{ "{\"c\":1e308}", "c" },
+		{ "{\"a\":\"1e-400\",\"b\":[2,{\"k\":1e-330}]}", "k" },
+		{ "{\"x\":[1,2,1e-999]}", "x" },
+		{ "{\"c\":30}", NULL }, { "{\"c\":30.0}", NULL },
+		{ "{\"c\":3e1}", NULL }, { "{\"c\":300E-1}", NULL },
+		{ "{\"c\":0.3e+2}", NULL }, { "{\"c\":-0}", NULL },
+		{ "{\"c\":-0.0}", NULL }, { "{\"c\":0e-400}", NULL },
+		{ "{\"c\":1000000}", NULL }, { "{\"c\":9007199254740992}", NULL },
+		{ "{\"c\":1.5}", NULL }, { "{\"c\":1e22}", NULL },
+		{ "{\"s\\\"1\":\"2\\\\\",\"c\":7}", NULL },
+	};
+	cJSON		*j;
+	const char	*got;
+	char		 name[96];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		j = cJSON_Parse(cases[i].json);
+		got = j != NULL ? json_inexact_number(j, cases[i].json,
+		    strlen(cases[i].json)) : "(not parsed)";
+		snprintf(name, sizeof(name), "inexact number in %s",
+		    cases[i].json);
+		CHECK(name, cases[i].want == NULL ? got == NULL :
+		    got != NULL && strcmp(got, cases[i].want) == 0);
+		cJSON_Delete(j);
+	}
+}
+
 /* One event row as the statements give it (libpq's own result, made
  * here): the text parses, and each member is what the row said. */
 static void
@@ -1223,6 +1265,7 @@ main(void)
 	test_json_event();
 	test_iso_time();
 	test_duplicate_keys();
+	test_inexact_numbers();
 	test_webhook_signature();
 	test_webhook_addresses();
 	test_ical();
