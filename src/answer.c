@@ -179,6 +179,25 @@ json_body(struct request *req, struct response *resp)
 	return NULL;
 }
 
+int
+json_only_members(struct response *resp, const cJSON *body,
+    const char *const *names, const char *only)
+{
+	const cJSON	*c;
+	size_t		 i;
+
+	for (c = body->child; c != NULL; c = c->next) {
+		for (i = 0; names[i] != NULL; i++)
+			if (strcmp(c->string, names[i]) == 0)
+				break;
+		if (names[i] == NULL) {
+			answer_field_error(resp, c->string, only);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 PGresult *
 db_fetch(struct request *req, struct response *resp, enum stmt s,
     int nparams, const char *const *values, enum missing m)

@@ -47,6 +47,14 @@ struct buf *json_answer_text(struct response *, int status);
  * in one object, as invalid_field with that name).  The caller owns
  * the tree and cJSON_Delete()s it. */
 cJSON	*json_body(struct request *, struct response *);
+/*
+ * 0 when every member of body is named in names (NULL-terminated); else
+ * -1 after answering 422 invalid_field with the first other member's name
+ * and `only` (translated), which says what the call takes ("is not a field
+ * of this call: send only capacity").
+ */
+int	 json_only_members(struct response *, const cJSON *body,
+	    const char *const *names, const char *only);
 /* db_query(), or NULL after answering 503, or 404 as `missing` says when
  * the result has no row.  The caller PQclear()s what it gets. */
 PGresult *db_fetch(struct request *, struct response *, enum stmt,

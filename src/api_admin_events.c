@@ -286,6 +286,7 @@ h_admin_event_cancel(struct request *req, struct response *resp)
 void
 h_admin_capacity(struct request *req, struct response *resp)
 {
+	static const char *const only[] = { "capacity", NULL };
 	const char	*vals[3];
 	char		 cap[16], msg[256];
 	PGresult	*res;
@@ -296,15 +297,11 @@ h_admin_capacity(struct request *req, struct response *resp)
 	if (admin_event_arg(req, resp) == -1 ||
 	    (body = json_body(req, resp)) == NULL)
 		return;
-	for (c = body->child; c != NULL; c = c->next)
-		if (c->string == NULL || strcmp(c->string, "capacity") != 0) {
-			answer_field_error(resp, c->string != NULL ?
-			    c->string : "capacity",
-			    "is not a field of this call: send only "
-			    "capacity");
-			cJSON_Delete(body);
-			return;
-		}
+	if (json_only_members(resp, body, only, N_("is not a field of this "
+	    "call: send only capacity")) == -1) {
+		cJSON_Delete(body);
+		return;
+	}
 	c = cJSON_GetObjectItemCaseSensitive(body, "capacity");
 	if (!cJSON_IsNumber(c) || c->valuedouble < 0 ||
 	    c->valuedouble > CAPACITY_MAX ||

@@ -16,6 +16,7 @@
 #include "api_admin.h"
 #include "db.h"
 #include "handlers.h"
+#include "i18n.h"
 #include "json.h"
 
 /* 200 {questions} of the event in the path; 404; 503. */
@@ -50,11 +51,13 @@ h_admin_questions_get(struct request *req, struct response *resp)
  * PUT /api/v1/admin/events/{id}/questions {questions: [...]}: replaces the
  * questions ({"template": "accommodation"} is the common one).  200
  * {questions}; 400 malformed JSON; 401; 404; 409 questions_answered (once
- * somebody answered), event_cancelled; 422 invalid_field; 503.
+ * somebody answered), event_cancelled; 422 invalid_field (a bad question,
+ * or a member other than questions); 503.
  */
 void
 h_admin_questions_put(struct request *req, struct response *resp)
 {
+	static const char *const only[] = { "questions", NULL };
 	const char	*vals[3];
 	cJSON		*body, *list;
 	char		*text = NULL;
@@ -64,6 +67,11 @@ h_admin_questions_put(struct request *req, struct response *resp)
 	if (admin_event_arg(req, resp) == -1 ||
 	    (body = json_body(req, resp)) == NULL)
 		return;
+	if (json_only_members(resp, body, only, N_("is not a field of this "
+	    "call: send only questions")) == -1) {
+		cJSON_Delete(body);
+		return;
+	}
 	list = cJSON_GetObjectItemCaseSensitive(body, "questions");
 	if (!cJSON_IsArray(list) ||
 	    (text = cJSON_PrintUnformatted(list)) == NULL) {

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "db.h"
 #include "handlers.h"
+#include "i18n.h"
 #include "json.h"
 #include "validate.h"
 
@@ -115,6 +116,7 @@ h_admin_webhooks(struct request *req, struct response *resp)
 void
 h_admin_webhook_create(struct request *req, struct response *resp)
 {
+	static const char *const only[] = { "url", "events", NULL };
 	cJSON		*body, *url, *events, *o;
 	struct buf	 lit = BUF_INIT;
 	const char	*vals[3], *outcome;
@@ -122,6 +124,9 @@ h_admin_webhook_create(struct request *req, struct response *resp)
 
 	if ((body = json_body(req, resp)) == NULL)
 		return;
+	if (json_only_members(resp, body, only, N_("is not a field of this "
+	    "call: send only url and events")) == -1)
+		goto done;
 	url = cJSON_GetObjectItemCaseSensitive(body, "url");
 	events = cJSON_GetObjectItemCaseSensitive(body, "events");
 	if (!cJSON_IsString(url)) {

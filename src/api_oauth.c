@@ -20,6 +20,7 @@
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
+#include "i18n.h"
 #include "json.h"
 #include "libcal.h"
 
@@ -179,6 +180,7 @@ h_admin_clients(struct request *req, struct response *resp)
 void
 h_admin_client_create(struct request *req, struct response *resp)
 {
+	static const char *const only[] = { "name", "registrations", NULL };
 	cJSON		*body, *name, *regs, *o;
 	const char	*vals[3];
 	PGresult	*res;
@@ -186,6 +188,9 @@ h_admin_client_create(struct request *req, struct response *resp)
 
 	if ((body = json_body(req, resp)) == NULL)
 		return;
+	if (json_only_members(resp, body, only, N_("is not a field of this "
+	    "call: send only name and registrations")) == -1)
+		goto done;
 	name = cJSON_GetObjectItemCaseSensitive(body, "name");
 	regs = cJSON_GetObjectItemCaseSensitive(body, "registrations");
 	if (!cJSON_IsString(name)) {

@@ -188,6 +188,24 @@ def test_an_idempotency_key_sent_again_with_other_answers_is_422(api, db, admin,
     assert answers_of(db, addr) == sorted([(branch, "North"), (access, "A ramp")])
 
 
+def test_a_member_other_than_questions_is_refused_as_put_capacity_refuses_one(
+        admin, make_event):
+    """{"questions": [...], "tempalte": "accommodation"} set the questions
+    and dropped the misspelt member without a word; PUT capacity and PATCH
+    name such a member."""
+    slug = make_event()
+    for extra in ({"template": "accommodation"}, {"Questions": []}, {"x": 1}):
+        r = admin.put(f"/events/{slug}/questions",
+                      json_body={"questions": [{"kind": "yes_no", "label": "Photos?"}], **extra})
+        name = next(iter(extra))
+        assert_error(r, 422, "invalid_field", name)
+        assert r.json["error"]["message"] == \
+            f"{name}: is not a field of this call: send only questions", r
+    assert admin.get(f"/events/{slug}/questions").json["questions"] == []
+    r = admin.put(f"/events/{slug}/questions", json_body={"questions": []})
+    assert r.status == 200, r
+
+
 def test_bad_questions_are_refused_with_the_field(admin, make_event):
     slug = make_event()
     for bad, field in (

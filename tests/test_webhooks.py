@@ -409,6 +409,25 @@ def test_bad_urls_and_event_names_are_refused_with_422(admin, db, body, field):
     assert db.value("SELECT count(*) FROM eventbox.webhooks") == before
 
 
+def test_a_member_other_than_url_and_events_is_refused(admin, db):
+    """A misspelt member ("event" for "events", "secret") was dropped without
+    a word, as PUT questions dropped one."""
+    before = db.value("SELECT count(*) FROM eventbox.webhooks")
+    for extra in ({"secret": "mine"}, {"event": ["event.changed"]}):
+        r = admin.post("/webhooks", json_body={"url": "https://crm.example.org/hook",
+                                               "events": ["event.changed"], **extra})
+        name = next(iter(extra))
+        assert_error(r, 422, "invalid_field", name)
+        assert r.json["error"]["message"] == \
+            f"{name}: is not a field of this call: send only url and events", r
+    r = admin.post("/api-clients", json_body={"name": "c-" + uuid.uuid4().hex[:10],
+                                             "registration": True})
+    assert_error(r, 422, "invalid_field", "registration")
+    assert r.json["error"]["message"] == ("registration: is not a field of this call: "
+                                          "send only name and registrations"), r
+    assert db.value("SELECT count(*) FROM eventbox.webhooks") == before
+
+
 def test_urls_with_a_port_an_address_or_no_path_are_taken(hooks):
     for url in ("https://crm.example.org:8443/hook", "https://crm.example.org:65535",
                 "https://[2001:db8::1]:443/x?y=1", "https://crm.example.org",
