@@ -126,15 +126,19 @@ def connect():
 
 def stored_by_an_older_release(slug, column, value):
     """What an older release took and today's row rules refuse, written
-    past them as the owner (the rules are a trigger, off for this one
+    past them as the owner (the rules are triggers, off for this one
     transaction, on its own session: a failure rolls it all back)."""
     conn = connect()
+    checks = ("events_row_checks", "events_timezone_check")
     try:
         with conn.cursor() as cur:
-            cur.execute("BEGIN; ALTER TABLE eventbox.events DISABLE TRIGGER events_row_checks;"
-                        f" UPDATE eventbox.events SET {column} = %s WHERE slug = %s;"
-                        " ALTER TABLE eventbox.events ENABLE TRIGGER events_row_checks; COMMIT",
-                        (value, slug))
+            cur.execute("BEGIN;"
+                        + "".join(f" ALTER TABLE eventbox.events DISABLE TRIGGER {t};"
+                                  for t in checks)
+                        + f" UPDATE eventbox.events SET {column} = %s WHERE slug = %s;"
+                        + "".join(f" ALTER TABLE eventbox.events ENABLE TRIGGER {t};"
+                                  for t in checks)
+                        + " COMMIT", (value, slug))
     finally:
         conn.close()
 

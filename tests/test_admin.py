@@ -11,6 +11,7 @@ import json
 import threading
 import uuid
 
+import psycopg2
 import pytest
 
 from conftest import env, stored_by_an_older_release
@@ -264,6 +265,59 @@ def test_an_invalid_event_is_422_naming_the_field(admin, db, over, field):
                     body["slug"]) == 0
 
 
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "Factory",
+                                  "posix/America/New_York", "right/America/New_York",
+                                  "right/UTC", "america/new_york", "Mars/Olympus_Mons"])
+def test_a_time_zone_that_is_not_a_places_is_422_through_the_api_and_refused_at_psql(
+        admin, api, db, make_event, zone):
+    """pg_timezone_names lists the files of the installed time zone
+    database, not only zones: "localtime" follows the server's clock
+    setting (the event moved when it changed), "Factory" is the zone of an
+    unset clock ("Local time zone must be set"), posixrules and posix/...
+    are copies calendar programs know no TZID of.  They were taken."""
+    body = new_event_body(timezone=zone)
+    r = admin.post("/events", json_body=body)
+    assert_error(r, 422, "invalid_field", "timezone")
+    assert r.json["error"]["message"] == \
+        "timezone: must be the IANA time zone of a place, like America/New_York", r
+    slug = make_event()
+    assert_error(admin.patch(f"/events/{slug}", json_body={"timezone": zone}),
+                 422, "invalid_field", "timezone")
+    for sql, args in (("UPDATE eventbox.events SET timezone = %s WHERE slug = %s", (zone, slug)),
+                      ("INSERT INTO eventbox.events (slug, title, capacity, starts_at, ends_at,"
+                       " timezone) VALUES (%s || '-x', 't', 1, now() + interval '1 day',"
+                       " now() + interval '25 hours', %s)", (slug, zone))):
+        with pytest.raises(psycopg2.errors.CheckViolation) as e:
+            db.all(sql, *args)
+        assert e.value.diag.constraint_name == "events_timezone_check"
+    assert api.get(f"/api/v1/events/{slug}").json["timezone"] == "America/New_York"
+
+
+@pytest.mark.parametrize("zone", ["UTC", "US/Eastern", "Etc/GMT+5", "EST5EDT",
+                                  "America/Argentina/Buenos_Aires", "Asia/Kolkata"])
+def test_every_iana_zone_and_alias_is_still_taken(admin, zone):
+    r = admin.post("/events", json_body=new_event_body(timezone=zone))
+    assert r.status == 201 and r.json["timezone"] == zone, r
+
+
+def test_an_event_stored_with_localtime_keeps_its_page_and_calendar(
+        admin, api, make_event):
+    """Left by sql/029_event_time_zones.sql, which has no place's zone to
+    give it: its pages, .ics and registrations go on; a change names it."""
+    slug = make_event()
+    stored_by_an_older_release(slug, "timezone", "localtime")
+    assert api.get(f"/events/{slug}").status == 200
+    assert api.get(f"/events/{slug}.ics").status == 200
+    assert api.register(slug, "Ann", email("tz")).status == 201
+    r = admin.patch(f"/events/{slug}", json_body={"title": "Renamed"})
+    assert_error(r, 422, "invalid_field", "timezone")
+    assert r.json["error"]["message"] == \
+        "timezone: must be the IANA time zone of a place, like America/New_York", r
+    r = admin.patch(f"/events/{slug}", json_body={"title": "Renamed",
+                                                   "timezone": "America/Chicago"})
+    assert r.status == 200 and r.json["timezone"] == "America/Chicago", r
+
+
 @pytest.mark.parametrize("missing", ["slug", "title", "starts_at", "ends_at",
                                      "capacity"])
 def test_creating_needs_the_essential_fields(admin, missing):
@@ -438,6 +492,9 @@ def test_publish_unpublish_and_cancel_are_audited(admin, api, db):
     ("registrations_per_minute", 0, "registrations_per_minute"),
     ("image_path", "/static/../etc/passwd", "image_path"),
     ("image_alt", "x" * 501, "image_alt"),
+    # The server's clock setting, which an older release took as a zone
+    # (sql/029_event_time_zones.sql maps the others it took).
+    ("timezone", "localtime", "timezone"),
 ])
 def test_an_event_an_older_release_stored_is_not_published_without_naming_what_to_fix(
         admin, db, make_event, column, value, field):

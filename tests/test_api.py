@@ -136,7 +136,7 @@ def test_the_list_filters_by_category_and_pages_soonest_first(api, make_event):
 def test_the_times_are_what_iso_utc_and_iso_local_write_in_every_zone(api, db):
     """The worker writes an event's times from seconds the database hands it
     (json_iso_time()); they must be the very texts the SQL functions staff
-    and the pages use would write: every zone PostgreSQL knows, next year's
+    and the pages use would write: every zone an event may have, next year's
     instants around changes of clocks, fractions of a second, no opening time."""
     cat = "tz-" + uuid.uuid4().hex[:10]
     db.all(
@@ -147,7 +147,8 @@ def test_the_times_are_what_iso_utc_and_iso_local_write_in_every_zone(api, db):
         " 'published', z.name, ARRAY[%s], t.s, t.s + interval '90 minutes 0.5 seconds',"
         " CASE WHEN t.n = 1 THEN NULL ELSE timestamptz '2026-01-01 00:00:00.25Z' END,"
         " CASE WHEN t.n = 2 THEN t.s - interval '1 day' END"
-        " FROM (SELECT DISTINCT name FROM pg_timezone_names) z,"
+        " FROM (SELECT DISTINCT name FROM pg_timezone_names"
+        "       WHERE eventbox.is_valid_timezone(name)) z,"
         " (SELECT n, make_timestamptz(extract(year FROM now())::integer + 1, m, d, h, mi,"
         "   sec, 'UTC') FROM (VALUES (1, 3, 14, 6, 30, 0), (2, 10, 31, 0, 30, 0.999999),"
         "   (3, 6, 1, 12, 34, 56.789)) v(n, m, d, h, mi, sec)) t(n, s)", cat, cat)

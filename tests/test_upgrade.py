@@ -42,7 +42,10 @@ GRANT = re.compile(r"^\s*(GRANT|REVOKE)\b", re.I | re.M)
 
 # The functions outside sql/rules/: CHECKs on tables call them, and a fresh
 # database runs the numbered files before any rule file (see
-# sql/001_core.sql and sql/010_rules.sql).
+# sql/001_core.sql and sql/010_rules.sql).  is_valid_timezone() no longer
+# has a CHECK that calls it (015); its current definition is a rule
+# (sql/rules/20_time.sql), which replaces 001's first one.
+FIRST_IN_A_MIGRATION = {("FUNCTION", "eventbox.is_valid_timezone"): "001_core.sql"}
 SCHEMA_FUNCTIONS = {
     ("FUNCTION", "eventbox.is_valid_timezone", "001_core.sql"),
     ("FUNCTION", "eventbox.is_person_name", "010_rules.sql"),
@@ -88,6 +91,10 @@ def test_each_function_view_and_trigger_is_defined_in_exactly_one_file():
             seen.add((kind, name, sig))
             where.setdefault((kind, name), set()).add(rel)
     assert len(where) >= 75, "the parser found too little: check DEFINITION"
+    for kn, first in FIRST_IN_A_MIGRATION.items():
+        rules = sorted(f for f in where.get(kn, ()) if f.startswith("rules" + os.sep))
+        assert len(rules) == 1 and where[kn] == {first, rules[0]}, (kn, where.get(kn))
+        where[kn] = {rules[0]}
     twice = {f"{k} {n}": sorted(f) for (k, n), f in where.items() if len(f) > 1}
     assert twice == {}, f"defined in more than one file: {twice}"
 
@@ -711,3 +718,53 @@ def test_two_migrations_with_one_number_stop_migrate(tmp_path):
     assert out.returncode != 0
     assert "027_another.sql and 027_old_release_repairs.sql have one number" in out.stderr, \
         out.stderr
+
+
+def test_an_event_the_old_rule_took_with_a_zone_no_place_has_keeps_its_times(
+        old_release, databases):
+    """is_valid_timezone() took every name of pg_timezone_names: localtime
+    (the server's clock setting), posixrules, Factory, posix/...  029 gives
+    each event the place's zone with the same clock where there is one;
+    localtime, which has none, is left, and its event works as before but
+    takes no change until its zone is named (save_event and set_status say
+    so, naming the field)."""
+    name = databases()
+    migrate(old_release["bin"], name, old_release["sql"])
+    conn = owner(name)
+    zones = {"upz-posix": "posix/America/Chicago", "upz-rules": "posixrules",
+             "upz-factory": "Factory", "upz-local": "localtime", "upz-ok": "Europe/Paris"}
+    for slug, zone in zones.items():
+        rows(conn, "INSERT INTO eventbox.events (slug, title, capacity, status, starts_at,"
+             " ends_at, timezone) VALUES (%s, 'Zone', 5, 'published', now() + interval '9 days',"
+             " now() + interval '9 days 1 hour', %s)", slug, zone)
+    rows(conn, "SELECT * FROM eventbox.register('upz-local', 'Kept', 'kept@example.org',"
+         " NULL, 'api')")
+    before = dict(rows(conn, "SELECT slug, eventbox.iso_local(starts_at, timezone)"
+                             " FROM eventbox.events"))
+    audited = rows(conn, "SELECT count(*) FROM eventbox.audit_log")
+    migrate(BIN, name, SQL)
+    after = dict(rows(conn, "SELECT slug, timezone FROM eventbox.events"))
+    assert after == {"upz-posix": "America/Chicago", "upz-rules": "America/New_York",
+                     "upz-factory": "UTC", "upz-local": "localtime",
+                     "upz-ok": "Europe/Paris"}, after
+    # every time as it was shown, in the zone it has now
+    assert dict(rows(conn, "SELECT slug, eventbox.iso_local(starts_at, timezone)"
+                           " FROM eventbox.events")) == before
+    assert rows(conn, "SELECT count(*) FROM eventbox.audit_log") == audited   # nobody edited
+    # localtime: registrations go on; a change must name the zone
+    assert rows(conn, "SELECT outcome FROM eventbox.register('upz-local', 'Next',"
+                      " 'next@example.org', NULL, 'api')") == [("confirmed",)]
+    out = rows(conn, "SELECT outcome, field, message FROM eventbox.save_event("
+                     "'upz-local', '{\"title\": \"Renamed\"}')")[0]
+    assert out == ("invalid", "timezone",
+                   "must be the IANA time zone of a place, like America/New_York"), out
+    with pytest.raises(psycopg2.errors.CheckViolation) as e:
+        rows(conn, "SELECT * FROM eventbox.set_status('upz-local', 'draft')")
+    assert e.value.diag.column_name == "timezone"
+    with pytest.raises(psycopg2.errors.CheckViolation) as e:
+        rows(conn, "UPDATE eventbox.events SET timezone = 'posixrules' WHERE slug = 'upz-ok'")
+    assert e.value.diag.constraint_name == "events_timezone_check"
+    assert rows(conn, "SELECT outcome FROM eventbox.save_event('upz-local',"
+                      " '{\"title\": \"Renamed\", \"timezone\": \"America/Denver\"}')") \
+        == [("updated",)]
+    conn.close()

@@ -120,6 +120,11 @@ BEGIN
                             WHERE length(c) NOT BETWEEN 1 AND 100 OR c ~ '[[:cntrl:]]')) IS FALSE THEN
         rule := 'events_categories_check'; field := 'categories';
         message := 'must be a list of one-line texts of 1 to 100 characters';
+    -- A place's zone (is_valid_timezone(), rules/20_time.sql): an older
+    -- release took "localtime", which follows the server's clock.
+    ELSIF is_valid_timezone(n.timezone) IS FALSE THEN
+        rule := 'events_timezone_check'; field := 'timezone';
+        message := 'must be the IANA time zone of a place, like America/New_York';
     -- Four-digit years in every zone, and nothing before the calendars'
     -- own epoch (an .ics VTIMEZONE starts in 1970): year 1 was taken, and
     -- its .ics and its JSON named different years.

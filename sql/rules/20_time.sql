@@ -5,6 +5,32 @@
 -- forms and VTIMEZONE for .ics files and the mails; the wording of the
 -- mails; and parse_time() for what staff type.
 
+-- The time zones an event may have: the name of a place's zone (or UTC,
+-- or one of the old aliases such as US/Eastern or EST5EDT) in the IANA
+-- database, as calendar programs know it.  Not the other names in
+-- pg_timezone_names, which are files of the database as installed, not
+-- zones: "localtime" follows the server's own clock setting (an event
+-- would move when the server's zone was changed), "posixrules" is the
+-- default rule file of the POSIX TZ strings, "Factory" the placeholder
+-- zone of an unset clock ("-00", "Local time zone must be set"), and
+-- "posix/..." and "right/..." copies of the database for other clocks
+-- (right/ counts leap seconds: 27 seconds off).  A calendar program knows
+-- none of them as a TZID.  The names are looked up in a table
+-- (eventbox.timezone_names, filled from pg_timezone_names at install:
+-- sql/001_core.sql says why); a name not in it (a newer time zone
+-- database) gets the full look-up.  sql/001_core.sql created the first
+-- version, which took every name; sql/029_event_time_zones.sql mapped
+-- the stored ones that have a place's equivalent (docs/OPS.md).
+CREATE OR REPLACE FUNCTION eventbox.is_valid_timezone(tz text) RETURNS boolean
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT tz NOT IN ('localtime', 'posixrules', 'Factory')
+       AND tz !~ '^(posix|right)/'
+       AND (EXISTS (SELECT 1 FROM eventbox.timezone_names WHERE name = tz)
+            OR EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = tz))
+$$;
+
 CREATE OR REPLACE FUNCTION eventbox.iso_utc(ts timestamptz) RETURNS text
 LANGUAGE sql STABLE STRICT
 AS $$ SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;

@@ -7,18 +7,20 @@
 -- waiting list; a cancellation cancels every registration with a notice to
 -- each.  The UPDATE that fired the trigger holds the event row lock already.
 
--- An event's time zone is one PostgreSQL knows (is_valid_timezone(), in
--- sql/001_core.sql).  A trigger rather than a CHECK: a CHECK runs on every
+-- An event's time zone is a place's (is_valid_timezone(), in
+-- sql/rules/20_time.sql).  A trigger rather than a CHECK: a CHECK runs on every
 -- UPDATE of the row, and every registration updates its event's counters
 -- (sql/015_commit_path.sql).  The error is the CHECK's: check_violation,
--- constraint events_timezone_check.
+-- constraint events_timezone_check.  (On an INSERT events_row_checks,
+-- which fires first, refuses it by event_problem() under the same name.)
 CREATE OR REPLACE FUNCTION eventbox.tg_events_timezone() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'new row for relation "events" violates check constraint "events_timezone_check"'
         USING ERRCODE = 'check_violation', CONSTRAINT = 'events_timezone_check',
               SCHEMA = 'eventbox', TABLE = 'events', COLUMN = 'timezone',
-              DETAIL = format('Unknown time zone %s.', quote_literal(NEW.timezone));
+              DETAIL = format('%s is not the IANA time zone of a place, like America/New_York.',
+                              quote_literal(NEW.timezone));
 END
 $$;
 
@@ -152,10 +154,14 @@ BEGIN
         END IF;
     END LOOP;
 
+    -- The zone first: the times are read in it.  A stored one an older
+    -- release took (localtime) holds every change until it is corrected,
+    -- in the words event_problem() has for it, as it holds any other such
+    -- value (set_status() names it so too).
     v_tz := coalesce(p_fields ->> 'timezone', e.timezone);
     IF NOT is_valid_timezone(v_tz) THEN
         outcome := 'invalid'; field := 'timezone';
-        message := 'is not an IANA time zone (like America/New_York)';
+        message := 'must be the IANA time zone of a place, like America/New_York';
         RETURN;
     END IF;
     n := e;
