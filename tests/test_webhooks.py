@@ -393,6 +393,29 @@ def test_a_disabled_webhook_gets_nothing(
     ({"url": "https://[::1/hook", "events": ALL}, "url"),
     ({"url": "https://crm..example.org/hook", "events": ALL}, "url"),
     ({"url": "https://crm.example.org?x=1", "events": ALL}, "url"),
+    # What a browser (WHATWG URL) or RFC 3986 refuses, or reads as another
+    # host, and names DNS has no lookup for: these were taken.
+    ({"url": "https://-crm.example.org/hook", "events": ALL}, "url"),
+    ({"url": "https://crm-.example.org/hook", "events": ALL}, "url"),
+    ({"url": "https://crm.-example.org/hook", "events": ALL}, "url"),
+    ({"url": "https://" + "a" * 64 + ".example.org/hook", "events": ALL}, "url"),
+    ({"url": "https://" + ("a" * 60 + ".") * 5 + "org/hook", "events": ALL}, "url"),
+    ({"url": "https://999.1.1.1/hook", "events": ALL}, "url"),
+    ({"url": "https://1.2.3/hook", "events": ALL}, "url"),
+    ({"url": "https://0x7f.1/hook", "events": ALL}, "url"),
+    ({"url": "https://010.0.0.1/hook", "events": ALL}, "url"),
+    ({"url": "https://203.0.113.9./hook", "events": ALL}, "url"),
+    ({"url": "https://crm.example.1/hook", "events": ALL}, "url"),
+    ({"url": "https://[1.2.3.4]/hook", "events": ALL}, "url"),
+    ({"url": "https://[::::]/hook", "events": ALL}, "url"),
+    ({"url": "https://[1:2:3:4:5:6:7:8:9]/hook", "events": ALL}, "url"),
+    ({"url": "https://crm.example.org/a\\b", "events": ALL}, "url"),
+    ({"url": "https://crm.example.org/a%zz", "events": ALL}, "url"),
+    ({"url": "https://crm.example.org/a%4", "events": ALL}, "url"),
+    # refused before, and still
+    ({"url": "https://exa mple.org/hook", "events": ALL}, "url"),
+    ({"url": "https://a..b/hook", "events": ALL}, "url"),
+    ({"url": "https://u:p@crm.example.org/hook", "events": ALL}, "url"),
     ({"events": ALL}, "url"),
     ({"url": "https://crm.example.org/hook"}, "events"),
     ({"url": "https://crm.example.org/hook", "events": []}, "events"),
@@ -431,7 +454,9 @@ def test_a_member_other_than_url_and_events_is_refused(admin, db):
 def test_urls_with_a_port_an_address_or_no_path_are_taken(hooks):
     for url in ("https://crm.example.org:8443/hook", "https://crm.example.org:65535",
                 "https://[2001:db8::1]:443/x?y=1", "https://crm.example.org",
-                "https://crm_1.internal.example.org./hook", "https://203.0.113.9/h"):
+                "https://crm_1.internal.example.org./hook", "https://203.0.113.9/h",
+                "https://a-b.example.org/h%41", "https://" + "a" * 63 + ".example.org/",
+                "https://[::ffff:203.0.113.9]/x", "https://10.0.0.255/", "https://0.example.org/"):
         assert hooks(url)["url"] == url
 
 

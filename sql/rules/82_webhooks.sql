@@ -248,12 +248,9 @@ BEGIN
         outcome := 'insecure_url';
         RETURN;
     END IF;
-    -- A host name or address, a port from 1 to 65535 if any, a path:
-    -- "crm.example.org:99999" would fail every delivery.
-    IF p_url IS NULL OR length(p_url) > 2000
-       OR p_url !~ ('^https://([A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\])'
-                    '(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}'
-                    '|[1-9][0-9]{0,3}))?(/[^[:space:][:cntrl:]]*)?$') THEN
+    -- A host name or address, a port from 1 to 65535 if any, a path
+    -- (rules/81_webhook_urls.sql).
+    IF NOT is_webhook_url(p_url) THEN
         outcome := 'invalid_url';
         RETURN;
     END IF;
