@@ -35,6 +35,7 @@ static const struct {
 	{ "HTTP_CONTENT_TYPE=", 18, TWICE_CONTENT_TYPE },
 	{ "HTTP_CONTENT_ENCODING=", 22, TWICE_CONTENT_ENCODING },
 	{ "HTTP_IDEMPOTENCY_KEY=", 21, TWICE_IDEMPOTENCY_KEY },
+	{ "HTTP_ORIGIN=", 12, TWICE_ORIGIN },
 };
 
 /*
@@ -63,6 +64,9 @@ headers_twice(struct request *req)
 	hct = http_param(req, "HTTP_CONTENT_TYPE");
 	if (ct != NULL && hct != NULL && strcmp(ct, hct) != 0)
 		twice |= TWICE_CONTENT_TYPE;
+	/* An origin is a scheme, host and port, or "null": never a list. */
+	if (req->origin != NULL && strpbrk(req->origin, ", ") != NULL)
+		twice |= TWICE_ORIGIN;
 	return twice;
 }
 

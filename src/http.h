@@ -84,6 +84,7 @@ struct response {
 #define TWICE_CONTENT_TYPE	0x1u
 #define TWICE_CONTENT_ENCODING	0x2u
 #define TWICE_IDEMPOTENCY_KEY	0x4u
+#define TWICE_ORIGIN		0x8u
 
 void	 http_request_reset(struct request *, struct FCGX_Request *);
 void	 http_response_reset(struct response *);

@@ -228,13 +228,16 @@ route_match(const char *pattern, struct request *req)
  */
 #define ACCEPT_PATCH	"application/json, application/merge-patch+json"
 
-/* CORS: only for listed origins; everybody else gets no CORS headers. */
+/* CORS: only for listed origins; everybody else gets no CORS headers.
+ * Two Origin lines are no listed origin: which one the browser sent is a
+ * guess (a request that changes something is refused: router_dispatch()). */
 static int
 cors(struct request *req, struct response *resp)
 {
 	if (req->origin == NULL)
 		return 0;
-	if (!config_origin_allowed(req->origin, strlen(req->origin)))
+	if ((req->twice & TWICE_ORIGIN) ||
+	    !config_origin_allowed(req->origin, strlen(req->origin)))
 		return -1;
 	resp_header(resp, "Access-Control-Allow-Origin", "%s", req->origin);
 	if (req->method != M_OPTIONS)
@@ -514,6 +517,12 @@ router_dispatch(struct request *req, struct response *resp)
 		resp_header(resp, "Cache-Control", "%s", "no-store");
 	if ((r->flags & R_ADMIN) && staff_auth(req, resp) == -1)
 		return;
+	if (req->is_api && (req->twice & TWICE_ORIGIN) &&
+	    (req->method & (M_GET | M_HEAD)) == 0) {
+		answer_error(req, resp, 400, "duplicate_header",
+		    "the Origin header is given more than once; send it once");
+		return;
+	}
 	if ((r->flags & (R_JSON_BODY | R_FORM_BODY | R_TOKEN_BODY)) &&
 	    (check_single(req, resp) == -1 || check_coding(req, resp) == -1))
 		return;

@@ -848,6 +848,38 @@ def test_a_header_read_as_one_value_given_twice_is_400_and_reaches_no_row(
     assert_untouched(db, slug)
 
 
+LISTED = "https://library.example.org"     # EVENTBOX_CORS_ORIGINS (tests/run.sh)
+
+
+@pytest.mark.parametrize("origins", [
+    pytest.param([LISTED, "https://elsewhere.example.net"], id="listed-first"),
+    pytest.param(["https://elsewhere.example.net", LISTED], id="listed-last"),
+    pytest.param([LISTED, LISTED], id="same-twice"),
+    pytest.param([LISTED, ""], id="one-empty"),
+])
+def test_two_origins_on_a_request_that_changes_something_are_400(api, db, slug, origins):
+    """nginx passes both lines; the service read the first: the
+    registration was made and answered with CORS headers for one origin
+    of two (a proxy reading the last saw another), or without them."""
+    lines = [("Content-Type", "application/json")] + [("Origin", o) for o in origins]
+    body = dumps({"name": "Ann", "email": email()})
+    r = send_lines(api, "POST", f"{API}/events/{slug}/registrations", lines, body)
+    refused(r, 400, "duplicate_header")
+    assert r.json["error"]["message"] == \
+        "the Origin header is given more than once; send it once", r
+    assert r.header("Access-Control-Allow-Origin") is None, r
+    assert_untouched(db, slug)
+    r = send_lines(api, "DELETE", f"{API}/admin/webhooks/1",
+                   [("Authorization", "Bearer ebk_nothing")] + lines[1:])
+    refused(r, 401, "unauthorized")     # the key is checked first, as ever
+    # A read changes nothing: answered, as to an origin not on the list
+    r = send_lines(api, "GET", f"{API}/events/{slug}", lines[1:])
+    assert r.status == 200 and r.json["slug"] == slug, r
+    assert r.header("Access-Control-Allow-Origin") is None, r
+    r = send_lines(api, "GET", f"{API}/events/{slug}", [("Origin", LISTED)])
+    assert r.header("Access-Control-Allow-Origin") == LISTED, r
+
+
 def test_a_form_or_staff_body_with_two_media_types_is_400_too(api, db, slug):
     lines = [("Content-Type", "application/x-www-form-urlencoded"),
              ("Content-Type", "text/plain")]
