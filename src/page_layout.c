@@ -191,13 +191,23 @@ html_end(struct response *resp)
 	buf_adds(&resp->body, "</p></footer>\n</body>\n</html>\n");
 }
 
-/* The error page, its way back the event slug's page (NULL: the list of
- * all events). */
+/* A paragraph with the link to path (a page of ours, its ?lang= kept). */
+static void
+back_link(struct buf *b, const char *path, const char *text)
+{
+	buf_adds(b, "<p><a href=\"");
+	page_href(b, path);
+	buf_adds(b, "\">");
+	html_esc(b, text);
+	buf_adds(b, "</a></p>\n");
+}
+
+/* The error page, its way back the page at path, the link named text
+ * (path NULL: the list of all events). */
 static void
 error_page_to(struct response *resp, int status, const char *message,
-    const char *slug)
+    const char *path, const char *text_back)
 {
-	struct buf	 back = BUF_INIT;
 	const char	*title = http_reason(status);
 	const char	*text = N_("That request could not be handled.");
 
@@ -237,32 +247,29 @@ error_page_to(struct response *resp, int status, const char *message,
 	if (message != NULL)
 		text = message;
 	resp->status = status;
-	buf_adds(&back, "/events");
-	if (slug != NULL)
-		buf_printf(&back, "/%s", slug);
-	error_path = buf_str(&back);
+	error_path = path != NULL ? path : "/events";
 	html_page(resp, _(title));
 	error_path = NULL;
 	buf_adds(&resp->body, "<p>");
 	html_esc(&resp->body, _(text));
-	if (slug != NULL) {
+	if (path != NULL) {
 		buf_adds(&resp->body, "</p>\n");
-		page_back_link(&resp->body, slug);
+		back_link(&resp->body, path, text_back);
 	} else
 		all_events_link(&resp->body);
 	html_end(resp);
-	buf_free(&back);
 }
 
 void
 html_error_page(struct response *resp, int status, const char *message)
 {
-	error_page_to(resp, status, message, NULL);
+	error_page_to(resp, status, message, NULL, NULL);
 }
 
 static void
 query_error_to(struct response *resp, const struct query_param *p,
-    const struct query_value *v, const char *why, const char *slug)
+    const struct query_value *v, const char *why, const char *path,
+    const char *text_back)
 {
 	struct buf	 m = BUF_INIT;
 	const char	*kv[2] = { "key", p->key };
@@ -276,19 +283,19 @@ query_error_to(struct response *resp, const struct query_param *p,
 		   name in the query holds a control character". */
 		i18n_fill(&m, _("The address is not valid: {why}. Check it "
 		    "and try again."), kv, 2);
-		error_page_to(resp, 400, buf_str(&m), slug);
+		error_page_to(resp, 400, buf_str(&m), path, text_back);
 		buf_free(&m);
 		return;
 	}
 	if (!v->repeated) {
-		error_page_to(resp, 400, why, slug);
+		error_page_to(resp, 400, why, path, text_back);
 		return;
 	}
 	/* TRANSLATORS: {key} is the name of a parameter in the address
 	 * ("tz", "category"), as it is typed there. */
 	i18n_fill(&m, _("The address gives {key} more than once. Keep one "
 	    "and try again."), kv, 2);
-	error_page_to(resp, 400, buf_str(&m), slug);
+	error_page_to(resp, 400, buf_str(&m), path, text_back);
 	buf_free(&m);
 }
 
@@ -296,7 +303,7 @@ void
 page_query_error(struct response *resp, const struct query_param *p,
     const struct query_value *v, const char *why)
 {
-	query_error_to(resp, p, v, why, NULL);
+	query_error_to(resp, p, v, why, NULL, NULL);
 }
 
 /* The way back that every dead end offers. */
@@ -313,10 +320,11 @@ all_events_link(struct buf *b)
 void
 page_back_link(struct buf *b, const char *slug)
 {
-	buf_adds(b, "<p><a href=\"/events/");
-	html_esc(b, slug);
-	page_lang_query(b, 0);
-	buf_printf(b, "\">%s</a></p>\n", _("Back to the event"));
+	struct buf	 path = BUF_INIT;
+
+	buf_printf(&path, "/events/%s", slug);
+	back_link(b, buf_str(&path), _("Back to the event"));
+	buf_free(&path);
 }
 
 void
@@ -380,10 +388,12 @@ zone_label(const char *iana)
 }
 
 /* ?tz= of the GET form that shows the times in another of page_zones[];
- * a refusal leads back to the page of the event slug (NULL: the list). */
+ * a refusal leads back to the page at path, its link named text_back
+ * (path NULL: the list). */
 static int
 tz_query(const struct request *req, struct response *resp,
-    struct query_value *tz, const char *why, const char *slug)
+    struct query_value *tz, const char *why, const char *path,
+    const char *text_back)
 {
 	static const struct query_param	 param[] = {
 		{ "tz", Q_TEXT, 0, 63, 0, NULL, NULL },
@@ -392,31 +402,45 @@ tz_query(const struct request *req, struct response *resp,
 
 	if (query_parse(req->query, param, 1, tz, &bad) == -1 ||
 	    (tz->present && !zone_known(tz->text))) {
-		query_error_to(resp, param, tz, why, slug);
+		query_error_to(resp, param, tz, why, path, text_back);
 		return -1;
 	}
 	return 0;
 }
 
 int
-page_tz_query(const struct request *req, struct response *resp,
-    struct query_value *tz)
+page_link_tz_query(const struct request *req, struct response *resp,
+    struct query_value *tz, const char *route)
 {
-	return tz_query(req, resp, tz, _("That time zone is not one we can "
-	    "show. Pick one from the list on the page."), NULL);
+	struct buf	 path = BUF_INIT;
+	int		 r;
+
+	/* The page without the zone: its route and token, nothing else of
+	 * the address.  A token no link can hold leads nowhere: the list. */
+	if (token_valid(req->args[0], req->args_len[0]))
+		buf_printf(&path, "%s%s", route, req->args[0]);
+	r = tz_query(req, resp, tz, _("That time zone is not one we can "
+	    "show. Pick one from the list on the page."), path.data,
+	    _("Back to your registration"));
+	buf_free(&path);
+	return r;
 }
 
 int
 page_event_tz_query(const struct request *req, struct response *resp,
     struct query_value *tz)
 {
-	const char	*slug = req->args[0];
+	struct buf	 path = BUF_INIT;
+	int		 r;
 
 	/* A slug no event can have leads nowhere: then the list. */
-	if (!slug_valid(slug, req->args_len[0]))
-		slug = NULL;
-	return tz_query(req, resp, tz, _("That time zone is not one we can "
-	    "show. Pick one from the list on the event page."), slug);
+	if (slug_valid(req->args[0], req->args_len[0]))
+		buf_printf(&path, "/events/%s", req->args[0]);
+	r = tz_query(req, resp, tz, _("That time zone is not one we can "
+	    "show. Pick one from the list on the event page."), path.data,
+	    _("Back to the event"));
+	buf_free(&path);
+	return r;
 }
 
 void

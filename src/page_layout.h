@@ -72,10 +72,12 @@ int	 html_link_form(struct request *, struct response *);
 int	 zone_known(const char *iana);
 /* ?tz=, the zone the patron picked to see a page's times in: in tz->text
  * (tz->present 0: none, the event's own); -1 after answering 400 for a
- * zone that is not one of page_zones[] (or a tz given twice), with a link
- * to all events: the pages of an emailed link. */
-int	 page_tz_query(const struct request *, struct response *,
-	    struct query_value *tz);
+ * zone that is not one of page_zones[] (or a tz given twice).  On the
+ * pages of an emailed link (route "/registration/", "/confirm/",
+ * req->args[0] the token), whose 400 leads back to the page without the
+ * zone, "Back to your registration" (a malformed token: to all events). */
+int	 page_link_tz_query(const struct request *, struct response *,
+	    struct query_value *tz, const char *route);
 /* The same on an event's own pages (/events/{slug}..., req->args[0] the
  * slug): the 400 leads back to the event, without the zone. */
 int	 page_event_tz_query(const struct request *, struct response *,

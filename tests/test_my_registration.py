@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from test_pages import Patron, csrf_of, is_html
+from test_pages import Patron, assert_leads_back, csrf_of, is_html
 
 
 def addr(tag):
@@ -72,6 +72,41 @@ def test_times_show_in_the_zone_the_patron_picks(api, db, make_event):
     assert '<option value="America/Denver" selected>' in r.text
     bad = api.get(f"/registration/{token}?tz=Mars/Olympus")
     assert bad.status == 400 and is_html(bad) and "Mars" not in bad.text
+
+
+def test_an_unknown_time_zone_on_an_emailed_links_page_leads_back_to_it(
+        api, db, make_event):
+    """The 400 of a bad ?tz= on the page of an emailed link (my
+    registration, the confirmation) said "Pick one from the list on the
+    page" and offered only "See all upcoming events": the page with the
+    list was gone, and the patron had to go back to the email.  It links
+    back to that page without the zone (?lang= kept), and so does the
+    switcher; a token no link can hold still leads to the list."""
+    slug = make_event()
+    ann = addr("ann")
+    assert api.register(slug, "Ann", ann).status == 201
+    token = db.tokens(ann, "confirmed")[0]
+    held = make_event(confirmation_required=True)
+    bob = addr("bob")
+    assert api.register(held, "Bob", bob).status == 202
+    tok = db.tokens(bob, "confirm_address")[-1]
+    for path, back, text in [
+            (f"/registration/{token}?tz=Mars%2FOlympus", f"/registration/{token}",
+             "Back to your registration"),
+            (f"/registration/{token}?tz=UTC&tz=Asia/Tokyo",
+             f"/registration/{token}", "Back to your registration"),
+            (f"/registration/{token}?lang=es&tz=%3Cscript%3E",
+             f"/registration/{token}?lang=es", "Volver a su inscripción"),
+            (f"/confirm/{tok}?tz=Mars%2FOlympus", f"/confirm/{tok}",
+             "Back to your registration"),
+            (f"/confirm/{tok}?tz=Mars%2FOlympus&lang=es", f"/confirm/{tok}?lang=es",
+             "Volver a su inscripción"),
+            ("/registration/not-a-token?tz=Mars", "/events",
+             "See all upcoming events")]:
+        assert_leads_back(api.get(path), path, back, text)
+        if back != "/events":
+            assert api.get(back).status == 200, back
+    assert state(db, ann)[0][0] == "confirmed"
 
 
 @pytest.mark.parametrize("token", [str(uuid.uuid4()), "not-a-token", "0" * 36])

@@ -231,6 +231,20 @@ def test_an_unknown_time_zone_is_refused_and_not_echoed(api, make_event, tz):
     assert "<script>" not in r.text and "Olympus" not in r.text
 
 
+def assert_leads_back(r, path, back, text):
+    """r, the answer to path (a bad ?tz=), is a 400 page whose only link in
+    main, text, leads to back, and whose language switcher leads to back's
+    page (without its query) too; nothing of the bad zone is shown."""
+    assert r.status == 400 and is_html(r), (path, r)
+    main = r.text.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    links = re.findall(r'<a href="([^"]*)">([^<]*)</a>', main)
+    assert links == [(html.escape(back), text)], (path, main)
+    other = "en" if "lang=es" in path else "es"
+    assert (f'<a href="{back.split("?")[0]}?lang={other}" hreflang="{other}"'
+            in r.text), (path, r.text)
+    assert "Mars" not in r.text and "<script>" not in r.text
+
+
 def test_an_unknown_time_zone_leads_back_to_the_event_without_it(
         patron, db, make_event):
     """The 400 of a bad ?tz= on an event's page offered only "See all
@@ -254,14 +268,7 @@ def test_an_unknown_time_zone_leads_back_to_the_event_without_it(
             ("POST", f"/events/{slug}/register?tz=Mars%2FOlympus&lang=es",
              f"/events/{slug}?lang=es", "Volver al evento")]:
         r = patron.get(path) if how == "GET" else patron.post(path, form)
-        assert r.status == 400 and is_html(r), (path, r)
-        main = r.text.split('<main id="main"', 1)[1].split("</main>", 1)[0]
-        links = re.findall(r'<a href="([^"]*)">([^<]*)</a>', main)
-        assert links == [(html.escape(back), text)], (path, main)
-        other = "en" if "lang=es" in path else "es"
-        assert (f'<a href="/events/{slug}?lang={other}" hreflang="{other}"'
-                in r.text), (path, r.text)
-        assert "Mars" not in r.text and "<script>" not in r.text
+        assert_leads_back(r, path, back, text)
     assert registrations(db, slug) == 0
 
 
