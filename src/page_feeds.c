@@ -308,31 +308,77 @@ embed_time(struct buf *b, const struct embed_lang *l, const char *hm)
 		buf_printf(b, "%02d:%02d", h, m);
 }
 
-/* The day, start and end of row i in the event's zone, in l's words. */
+/* The day, start and end of row i in the event's zone, in l's words, and
+ * its location when another row has its title and start (twin); the day
+ * and start in a <time>, or as plain text (markup 0: for an attribute,
+ * not escaped). */
 static void
 embed_when(struct buf *b, const struct embed_lang *l, const PGresult *res,
-    int i)
+    int i, int markup)
 {
 	/* "YYYY-MM-DD D HH:MI", D the ISO weekday */
 	const char	*d = db_value(res, i, "local_parts");
 	int		 y = atoi(d), mo = atoi(d + 5), day = atoi(d + 8);
 	int		 dow = atoi(d + 11);	/* ISO: 1 Monday .. 7 Sunday */
+	const char	*zone = strcmp(l->code, "en") == 0 ?
+	    zone_label(db_value(res, i, "timezone")) :
+	    db_value(res, i, "timezone");
+	const char	*where = db_value(res, i, "location");
 
 	if (strlen(d) != 18 || mo < 1 || mo > 12 || dow < 1 || dow > 7)
 		abort();	/* to_char() and this disagree */
-	buf_adds(b, "<time datetime=\"");
-	html_esc(b, db_value(res, i, "starts_local"));
-	buf_adds(b, "\">");
+	if (markup) {
+		buf_adds(b, "<time datetime=\"");
+		html_esc(b, db_value(res, i, "starts_local"));
+		buf_adds(b, "\">");
+	}
 	buf_printf(b, l->date_fmt, l->days[dow - 1], day, l->months[mo - 1], y);
 	buf_adds(b, ", ");
 	embed_time(b, l, d + 13);
-	buf_adds(b, "</time>&#8211;");
+	buf_adds(b, markup ? "</time>&#8211;" : "\u2013");
 	embed_time(b, l, db_value(res, i, "end_hm"));
 	buf_adds(b, " (");
-	html_esc(b, strcmp(l->code, "en") == 0 ?
-	    zone_label(db_value(res, i, "timezone")) :
-	    db_value(res, i, "timezone"));
+	if (markup)
+		html_esc(b, zone);
+	else
+		buf_adds(b, zone);
 	buf_adds(b, ")");
+	if (db_bool(res, i, "twin") && *where != '\0') {
+		buf_adds(b, ", ");
+		if (markup)
+			html_esc(b, where);
+		else
+			buf_adds(b, where);
+	}
+}
+
+/*
+ * An event's link, named by its title and its line (aria-label, no ids: a
+ * site may include two lists in one page), and that line, aria-hidden so
+ * that a screen reader reading on says the date once: two events of one
+ * title (a weekly story time) have links of their own names, as in the
+ * list of events (page_layout.h).
+ */
+static void
+embed_event(struct buf *b, const struct embed_lang *l, const PGresult *res,
+    int i)
+{
+	struct buf	 name = BUF_INIT;
+	const char	*fmt = db_value(res, i, "format");
+
+	buf_printf(&name, "%s, ", db_value(res, i, "title"));
+	embed_when(&name, l, res, i, 0);
+	buf_printf(b, "<li><a href=\"%s/events/", cfg.base_url);
+	html_esc(b, db_value(res, i, "slug"));
+	buf_adds(b, "\" aria-label=\"");
+	html_esc(b, name.data);
+	buf_adds(b, "\">");
+	html_esc(b, db_value(res, i, "title"));
+	buf_adds(b, "</a><br><span aria-hidden=\"true\">");
+	embed_when(b, l, res, i, 1);
+	buf_printf(b, "</span>. %s</li>\n", strcmp(fmt, "online") == 0 ?
+	    l->online : strcmp(fmt, "hybrid") == 0 ? l->hybrid : l->in_person);
+	buf_free(&name);
 }
 
 /*
@@ -346,7 +392,7 @@ h_embed_events(struct request *req, struct response *resp)
 {
 	struct query_value	 v[E__MAX];
 	const struct embed_lang	*l = &embed_langs[0];
-	const char		*vals[2], *fmt;
+	const char		*vals[2];
 	char			 limit[8];
 	struct buf		*b = &resp->body, q = BUF_INIT;
 	PGresult		*res;
@@ -380,18 +426,8 @@ h_embed_events(struct request *req, struct response *resp)
 		buf_printf(b, "<p>%s</p>\n", l->none);
 	else
 		buf_adds(b, "<ul>\n");
-	for (i = 0; i < PQntuples(res); i++) {
-		fmt = db_value(res, i, "format");
-		buf_printf(b, "<li><a href=\"%s/events/", cfg.base_url);
-		html_esc(b, db_value(res, i, "slug"));
-		buf_adds(b, "\">");
-		html_esc(b, db_value(res, i, "title"));
-		buf_adds(b, "</a><br>");
-		embed_when(b, l, res, i);
-		buf_printf(b, ". %s</li>\n", strcmp(fmt, "online") == 0 ?
-		    l->online : strcmp(fmt, "hybrid") == 0 ? l->hybrid :
-		    l->in_person);
-	}
+	for (i = 0; i < PQntuples(res); i++)
+		embed_event(b, l, res, i);
 	if (PQntuples(res) > 0)
 		buf_adds(b, "</ul>\n");
 	PQclear(res);

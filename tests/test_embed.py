@@ -5,7 +5,9 @@ script, absolute links, accessible (a labelled section, a list, <time>),
 and cacheable like the feeds.
 """
 import datetime
+import html
 import html.parser
+import re
 import uuid
 
 
@@ -80,3 +82,33 @@ def test_english_by_default_limit_and_bad_queries(api, make_event):
     for q in ("lang=xx", "limit=0", "limit=51", "category=" + "x" * 300):
         r = api.get("/embed/events?" + q)
         assert r.status == 400 and "text/html" in r.header("Content-Type"), (q, r)
+
+
+def test_links_to_events_of_one_title_have_names_of_their_own(api, make_event):
+    """Each link was named by its title alone: a weekly "Story time" gave a
+    screen reader, which lists a page's links out of their lines, several
+    links of one name.  A link is named by its title and the line that
+    dates it (aria-label: no ids, which two lists included in one page
+    would share), that line aria-hidden so that the date is said once; two
+    of one title and one start (two rooms) add their location."""
+    cat = "Embed " + uuid.uuid4().hex[:6]
+    slugs = [make_event(categories=[cat], title="Story time", starts_in=f"{d} days",
+                        at="10:00", location=room)
+             for d, room in ((60, "Room A"), (67, "Room A"), (74, "Room A"),
+                             (74, "Room B"))]
+    for lang, dash in (("en", "10:00am\u201311:00am"), ("es", "10:00\u201311:00")):
+        r = api.get(f"/embed/events?category={cat.replace(' ', '+')}&lang={lang}")
+        assert r.status == 200, r
+        text = "".join(parse(r.text).text)
+        rows = re.findall(r'<li><a href="([^"]*)" aria-label="([^"]*)">([^<]*)</a><br>'
+                          r'<span aria-hidden="true">(.*?)</span>\. [^<]*</li>', r.text)
+        assert [h for h, _, _, _ in rows] == [f"{api.base}/events/{s}" for s in slugs], r.text
+        names = [html.unescape(n) for _, n, _, _ in rows]
+        assert len(set(names)) == 4, names
+        for (_, _, title, line), name in zip(rows, names):
+            shown = html.unescape(re.sub(r"<[^>]*>", "", line))
+            assert title == "Story time" and name == f"Story time, {shown}", (name, line)
+            assert dash in shown, shown
+            assert text.count(shown) == 1, (shown, text)    # said once
+        assert ["Room" in n for n in names] == [False, False, True, True], names
+        assert names[2].endswith(", Room A") and names[3].endswith(", Room B"), names
