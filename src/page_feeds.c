@@ -150,7 +150,13 @@ h_feed_ics(struct request *req, struct response *resp)
 	feed_cache(req, resp);
 }
 
-/* One Atom entry: the event's when, format and description as HTML. */
+/*
+ * One Atom entry: its title the event's and its start (a reader lists
+ * entries by title, and dates them by their change: a weekly story time
+ * would be several entries of one name), with the location when another
+ * entry has the same title and start (twin); the event's when, format
+ * and description as HTML.
+ */
 static void
 atom_entry(struct buf *b, const PGresult *res, int i)
 {
@@ -158,6 +164,12 @@ atom_entry(struct buf *b, const PGresult *res, int i)
 
 	buf_adds(b, "<entry>\n<title>");
 	html_esc(b, db_value(res, i, "title"));
+	buf_adds(b, ", ");
+	page_start(b, res, i);
+	if (db_bool(res, i, "twin") && *db_value(res, i, "location") != '\0') {
+		buf_adds(b, ", ");
+		html_esc(b, db_value(res, i, "location"));
+	}
 	buf_printf(b, "</title>\n<id>%s/events/", cfg.base_url);
 	html_esc(b, db_value(res, i, "slug"));
 	buf_printf(b, "</id>\n<link rel=\"alternate\" type=\"text/html\" "

@@ -117,12 +117,34 @@ def test_the_atom_feed_lists_the_events_for_a_feed_reader(api, db, make_event):
     assert [e.link for e in feed.entries] == [f"{api.base}/events/{slug}",
                                               f"{api.base}/events/{later}"]
     first = feed.entries[0]
-    assert first.title == f"Test event {slug}" and first.id == first.link
+    assert first.title.startswith(f"Test event {slug}, ") and first.id == first.link
     assert "Room &lt;2&gt;" in first.summary and "Bring &amp; share." in first.summary
     assert "In person" in first.summary
     assert "meet.example.org" not in r.text
     empty = feedparser.parse(api.get("/events.atom?category=nothing-" + slug).body)
     assert not empty.bozo and empty.entries == []
+
+
+def test_atom_entries_of_one_title_have_titles_of_their_own(api, db, make_event):
+    """An entry's title was the event's alone, and a reader dates entries by
+    their <updated> (when staff last changed them): a weekly "Story time"
+    was a list of entries of one name.  The title adds the start, and the
+    location for two of one start."""
+    cat = "Feed " + uuid.uuid4().hex[:6]
+    expected = []
+    for d, room in ((60, "Room A"), (67, "Room A"), (74, "Room A"), (74, "Room B")):
+        slug = make_event(categories=[cat], title="Story time & rhymes",
+                          starts_in=f"{d} days", at="10:00", location=room)
+        day = db.value("SELECT starts_at AT TIME ZONE timezone FROM eventbox.events"
+                       " WHERE slug = %s", slug)
+        expected.append(f"Story time & rhymes, {day:%A}, {day:%B} {day.day}, {day.year},"
+                        f" 10:00am" + (f", {room}" if d == 74 else ""))
+    query = f"/events.atom?category={cat.replace(' ', '%20')}"
+    feed = feedparser.parse(api.get(query).body)
+    assert not feed.bozo, feed.bozo_exception
+    assert [e.title for e in feed.entries] == expected
+    es = feedparser.parse(api.get(query + "&lang=es").body)
+    assert len({e.title for e in es.entries}) == 4, [e.title for e in es.entries]
 
 
 def test_the_feeds_are_cacheable_and_answer_304(api, make_event):
