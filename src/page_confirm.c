@@ -44,17 +44,23 @@ paragraph(struct buf *b, const char *text)
 
 /* "Your place is held until Monday, November 2, 2026 at 3:00pm (Eastern
  * Time ...)", in the zone the times are shown in: a time of day alone
- * read as "ends now" on the day before a hold of days ended. */
+ * read as "ends now" on the day before a hold of days ended; and the
+ * button that keeps it, by its name (the page has another, the zone's). */
 static void
 held_until(struct buf *b, const PGresult *res, const char *zone)
 {
-	struct buf	 line = BUF_INIT;
+	struct buf	 line = BUF_INIT, named = BUF_INIT;
+	const char	*kv[2] = { "button", _("Confirm my registration") };
 
+	/* TRANSLATORS: {button} is the button's label, "Confirm my
+	 * registration", as it is translated. */
 	page_fill_date_time(&line, _("Your place is held until {date} at "
-	    "{time} ({zone}). Press the button to keep it."), res,
+	    "{time} ({zone}). To keep it, press \"{button}\"."), res,
 	    "held_until_local", zone);
-	paragraph(b, line.data);
+	i18n_fill(&named, buf_str(&line), kv, 2);
+	paragraph(b, buf_str(&named));
 	buf_free(&line);
+	buf_free(&named);
 }
 
 /* 410: the hold ended before anybody confirmed it. */
@@ -119,10 +125,12 @@ h_page_confirm_show(struct request *req, struct response *resp)
 		csrf_prepare(req, resp, field);
 		html_page(resp, _("Confirm your registration?"));
 		event_facts(b, res, zone);
-		held_until(b, res, zone);
+		/* The zone's form before the line that names the button, so
+		 * that the next button after it is that one. */
 		buf_adds(&action, "/confirm/");
 		buf_adds(&action, tok);
 		page_tz_form(b, action.data, zone, db_value(res, 0, "timezone"));
+		held_until(b, res, zone);
 		buf_adds(b, "<form method=\"post\" action=\"/confirm/");
 		html_esc(b, tok);
 		page_lang_query(b, 0);

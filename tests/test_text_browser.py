@@ -98,3 +98,29 @@ def test_the_list_and_upcoming_events_give_each_date_once(db, make_event):
                 day in line for line in dated), (day, told)
         assert [line.rsplit(", ", 1)[1] for line in dated if "Room" in line] == \
             ["Room A", "Room B"], told
+
+
+def test_the_confirm_page_names_the_button_that_keeps_the_place(api, db, make_event):
+    """The confirmation page said "Press the button to keep it.", and the
+    next button after that line, in w3m as for a screen reader going on,
+    was the time zone's "Show": the line names its button now, and that
+    button is the next one."""
+    slug = make_event(confirmation_required=True)
+    email = f"held-{uuid.uuid4().hex[:8]}@example.org"
+    assert api.register(slug, "Held", email).status == 202
+    tok = db.tokens(email, "confirm_address")[-1]
+    base = env("EVENTBOX_URL")
+    for lang, keep in (("en", r'To keep it, press "(.+?)"\.'),
+                       ("es", r"Para conservarlo, presione “(.+?)”\.")):
+        path = f"/confirm/{tok}?lang={lang}"
+        buttons = re.findall(r"<button[^>]*>([^<]*)</button>", api.get(path).text)
+        lines = w3m(f"{base}{path}")
+        text = " ".join(" ".join(lines).split())
+        m = re.search(keep, text)
+        assert m, text
+        assert m.group(1) in buttons, (m.group(1), buttons)
+        said = next(i for i, line in enumerate(lines) if line.rstrip().endswith(
+            m.group(0).split()[-1]))
+        after = [line.strip() for line in lines[said + 1:]
+                 if any(line.rstrip().endswith(b) for b in buttons)]
+        assert after[0] == m.group(1), (after, lines)
