@@ -308,29 +308,38 @@ reminder_plea(const struct mail_msg *m)
 
 /* "... Your place is held until Wednesday, December 16, 2026 at 3:00pm
  * (Eastern Time); to keep it, open this link ...": the hold's end, as
- * the confirm page words it, in the zone the email's times are in. */
+ * the confirm page words it, in the zone the email's times are in, and
+ * the page's button by its name. */
 static void
 confirm_plea(struct body *b, const struct mail_msg *m)
 {
 	struct local_time	 t;
 	struct buf		 zone = BUF_INIT, line = BUF_INIT;
+	struct buf		 named = BUF_INIT;
+	const char		*kv[2] = { "button",
+				    _("Confirm my registration") };
 
+	/* TRANSLATORS: {button} (here and below) is the confirm page's
+	 * button, "Confirm my registration", as it is translated. */
 	if (m->held_until == NULL ||
-	    local_time_parse(m->held_until, &t) == -1) {
-		say(b, _("Somebody (probably you) asked to register this "
-		    "email address for the event below. Your place is held "
-		    "for a short time; to keep it, open this link and press "
-		    "\"Confirm\": "));
-		return;
+	    local_time_parse(m->held_until, &t) == -1)
+		buf_adds(&line, _("Somebody (probably you) asked to register "
+		    "this email address for the event below. Your place is "
+		    "held for a short time; to keep it, open this link and "
+		    "press \"{button}\": "));
+	else {
+		i18n_zone(&zone, m->tzid);
+		i18n_fill_date_time(&line, _("Somebody (probably you) asked to "
+		    "register this email address for the event below. Your "
+		    "place is held until {date} at {time} ({zone}); to keep it, "
+		    "open this link before then and press \"{button}\": "), &t,
+		    buf_str(&zone));
 	}
-	i18n_zone(&zone, m->tzid);
-	i18n_fill_date_time(&line, _("Somebody (probably you) asked to "
-	    "register this email address for the event below. Your place is "
-	    "held until {date} at {time} ({zone}); to keep it, open this link "
-	    "before then and press \"Confirm\": "), &t, buf_str(&zone));
-	say(b, buf_str(&line));
+	i18n_fill(&named, buf_str(&line), kv, 2);
+	say(b, buf_str(&named));
 	buf_free(&zone);
 	buf_free(&line);
+	buf_free(&named);
 }
 
 /* The name the email greets and addresses: none when it is a link or an

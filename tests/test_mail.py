@@ -12,6 +12,7 @@ import email
 import email.header
 import email.policy
 import email.utils
+import html
 import os
 import re
 import signal
@@ -385,6 +386,31 @@ def test_the_request_to_confirm_says_until_when_the_place_is_held(
     # The answer, the same for a new address and a repeated one, names no
     # time: a repeated address's hold began earlier (API.md).
     assert "held until the time the message gives" in r.json["message"]
+
+
+def test_the_request_to_confirm_names_the_button_its_page_has(
+        api, db, make_event, smtp, mailers):
+    """The email said to open the link and press "Confirm"; the page's
+    button is "Confirm my registration" (a screen reader's list of buttons,
+    or a search of the page, finds no "Confirm").  It names the page's
+    button, in English and in Spanish."""
+    slug = make_event(confirmation_required=True)
+    en, es = addr("en"), addr("es")
+    assert api.register(slug, "En", en).status == 202
+    assert api.post(f"/api/v1/events/{slug}/registrations?lang=es",
+                    json_body={"name": "Es", "email": es}).status == 202
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([en, es])
+    for a, said in ((en, r'press "([^"]+)"'), (es, r'presione "([^"]+)"')):
+        (msg,) = server.to(a)
+        token = confirm_link(msg, api.base)
+        page = api.get(f"/confirm/{token}" + ("?lang=es" if a == es else ""))
+        buttons = re.findall(r"<button[^>]*>([^<]*)</button>", page.text)
+        for kind in ("plain", "html"):
+            text = html.unescape(" ".join(body(msg, kind).split()))
+            named = re.findall(said, text)
+            assert named and all(n in buttons for n in named), (named, buttons, text)
 
 
 def confirm_link(msg, base):
