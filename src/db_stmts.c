@@ -340,7 +340,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " eventbox.ical_utc(starts_at) AS start_utc,"
 	    " eventbox.ical_utc(ends_at) AS end_utc,"
 	    " eventbox.iso_utc(starts_at) AS starts_iso,"
-	    " eventbox.iso_utc(ends_at) AS ends_iso, "
+	    " eventbox.iso_utc(ends_at) AS ends_iso, ends_at <= now() AS ended, "
 	    PAGE_TIMES("coalesce($2::text, timezone)") ","
 	    " " LOCAL_DATE("registration_opens_at",
 	    "coalesce($2::text, timezone)") " AS opens_date_text,"

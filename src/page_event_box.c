@@ -251,6 +251,10 @@ registration_box(struct request *req, struct response *resp,
 	error_summary(b, fs, questions);
 	if (strcmp(state, "cancelled") == 0)
 		state_line(b, "state", _("This event was cancelled."));
+	else if (db_bool(res, 0, "ended"))
+		/* Not "Registration is closed": one who came from an old
+		 * link or a search would wonder whether they missed it. */
+		state_line(b, "state", _("This event has ended."));
 	else if (strcmp(state, "not_open") == 0)
 		opens_line(b, res, tz != NULL ? tz :
 		    db_value(res, 0, "timezone"));

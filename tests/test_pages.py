@@ -191,6 +191,25 @@ def test_a_closed_event_has_no_form(api, make_event, db):
     assert "<form class=\"register\"" not in r.text
 
 
+def test_an_event_that_has_ended_says_so(api, make_event):
+    """A past event's page (an old link, a search) said "Registration is
+    closed.", as for one still to come whose registration had closed: the
+    patron had to compare its date with today's to learn that it was over.
+    It says that the event has ended; one closed before its start still
+    says that registration is closed."""
+    past = make_event(starts_in="-3 days")
+    for lang, said in (("en", "This event has ended."), ("es", "Este evento ya terminó.")):
+        r = api.get(f"/events/{past}?lang={lang}")
+        assert r.status == 200, r
+        assert f'<p class="state">{said}</p>' in r.text, r.text
+        assert "Registration is closed." not in r.text and "está cerrada" not in r.text
+        assert '<form class="register"' not in r.text
+    closed = make_event(registration_closes_at=datetime.datetime(
+        2000, 1, 1, tzinfo=datetime.timezone.utc))
+    r = api.get(f"/events/{closed}")
+    assert "Registration is closed." in r.text and "has ended" not in r.text
+
+
 def test_an_event_not_yet_open_says_when_it_opens(api, db, make_event):
     slug = make_event()
     db.all("UPDATE eventbox.events SET registration_opens_at ="
