@@ -103,12 +103,24 @@ result_page(struct response *resp, const PGresult *ev, const char *zone,
 	buf_adds(b, ": ");
 	page_when(b, ev, 0, zone);
 	buf_adds(b, ".</p>\n<p>");
+	/* Not the API's message, which begins with what the heading says
+	 * ("You are registered. ...", "Check your email: ..."): read on,
+	 * the page said it twice, the waiting list's three times. */
 	if (waitlisted && out->position > 0) {
 		buf_printf(b, _("You are number %ld on the waiting list."),
 		    out->position);
 		buf_adds(b, " ");
 	}
-	html_esc(b, _(out->message));
+	if (out->http_status == 202)
+		html_esc(b, _("Follow the link in the message we sent to "
+		    "confirm it is your address. Your place is held until the "
+		    "time the message gives."));
+	else if (waitlisted)
+		html_esc(b, _("This event is full: we will email you if a seat "
+		    "opens up."));
+	else
+		html_esc(b, _("A confirmation email with your cancellation "
+		    "link is on its way."));
 	/* What the email brings, said of each: a waiting place is no seat. */
 	if (out->http_status != 202) {
 		buf_adds(b, "</p>\n<p>");

@@ -124,3 +124,31 @@ def test_the_confirm_page_names_the_button_that_keeps_the_place(api, db, make_ev
         after = [line.strip() for line in lines[said + 1:]
                  if any(line.rstrip().endswith(b) for b in buttons)]
         assert after[0] == m.group(1), (after, lines)
+
+
+def test_the_answer_to_the_form_says_its_heading_once(api, make_event):
+    """The page that answers the form put the API's message under its
+    heading, and the message began with what the heading said: "You are
+    registered" / "You are registered. A confirmation email ...", "Check
+    your email" / "Check your email: follow the link ...", and for a
+    waiting place "You are on the waiting list" / "You are number 1 on the
+    waiting list. This event is full, so you are on the waiting list.".
+    Read on, in w3m or by a screen reader, each was said twice."""
+    for cols in ({}, {"capacity": 0}, {"confirmation_required": True}):
+        slug = make_event(**cols)
+        for lang in ("en", "es"):
+            patron = Patron(api)
+            page = patron.get(f"/events/{slug}?lang={lang}")
+            fields = [("csrf", csrf_of(page)), ("attempt", attempt_of(page)),
+                      ("name", "Ann"),
+                      ("email", f"ann-{uuid.uuid4().hex[:8]}@example.org"),
+                      ("organization", ""), ("website", "")]
+            r = patron.post(f"/events/{slug}/register?lang={lang}", fields)
+            assert r.status == 200, r
+            heading = re.search(r"<h1>([^<]*)</h1>", r.text).group(1)
+            lines = w3m(r.text, url=False)
+            text = " ".join(" ".join(lines).split()).lower()
+            assert text.count(heading.lower()) == 1, (heading, lines)
+            if cols.get("capacity") == 0:
+                assert re.search(r"number \d on the waiting list|número \d en la "
+                                 r"lista de espera", text), lines
