@@ -429,18 +429,18 @@ upcoming(struct buf *b, const char *slug)
 	PQclear(res);
 }
 
-/* How an event is joined online, said as its format has it: a hybrid
- * event is attended in person too ("" for one in person only, which has
- * nothing to say). */
+/* How an event is joined, said as its format has it, under "How to
+ * join": not "Online" / "This is an online event", which the format
+ * above it has just said ("" for one in person only, which has nothing
+ * to say). */
 static const char *
 online_note(const char *format)
 {
 	if (strcmp(format, "online") == 0)
-		return _("This is an online event. The link to join is sent in "
-		    "the registration email.");
+		return _("The link to join is sent in the registration email.");
 	if (strcmp(format, "hybrid") == 0)
-		return _("You can attend in person or online. The link to join "
-		    "online is sent in the registration email.");
+		return _("The link to join online is sent in the registration "
+		    "email.");
 	return "";
 }
 
@@ -489,7 +489,7 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	fact(b, _("Format"), page_format_label(format));
 	fact(b, _("Location"), db_value(res, 0, "location"));
 	if (!cancelled)
-		fact(b, _("Online"), online_note(format));
+		fact(b, _("How to join"), online_note(format));
 	buf_printf(&cats, "<dt>%s</dt><dd><ul class=\"cats\">",
 	    _("Categories"));
 	list_items(b, db_value(res, 0, "categories"), cats.data, "</ul></dd>\n",

@@ -322,17 +322,19 @@ def test_the_zone_picked_stays_when_the_form_comes_back_with_errors(
 def test_a_hybrid_event_is_in_person_and_online_and_a_cancelled_one_sends_no_link(
         api, make_event):
     online = api.get(f"/events/{make_event(format='online')}").text
-    assert "This is an online event. The link to join is sent" in online
+    assert ("<dt>How to join</dt><dd>The link to join is sent in the registration"
+            " email.</dd>") in online
     hybrid = api.get(f"/events/{make_event(format='hybrid', location='Room 2')}")
-    assert "This is an online event" not in hybrid.text
-    assert ("<dt>Online</dt><dd>You can attend in person or online. The link to"
-            " join online is sent in the registration email.</dd>") in hybrid.text
+    assert ("<dt>Format</dt><dd>Hybrid: in person and online</dd>\n<dt>Location</dt>"
+            "<dd>Room 2</dd>\n<dt>How to join</dt><dd>The link to join online is sent"
+            " in the registration email.</dd>") in hybrid.text
     es = api.get(f"/events/{make_event(format='hybrid', location='Room 2')}?lang=es")
-    assert "Puede asistir de forma presencial o en línea." in es.text
+    assert ("<dt>Cómo participar</dt><dd>El enlace para conectarse en línea se envía"
+            in es.text)
     for fmt in ("online", "hybrid"):
         gone = api.get(f"/events/{make_event(format=fmt, status='cancelled', location='Room 2')}")
         assert gone.status == 200, gone
-        assert "The link to join" not in gone.text and "<dt>Online</dt>" not in gone.text
+        assert "The link to join" not in gone.text and "How to join" not in gone.text
 
 
 def test_staff_text_is_escaped(api, make_event):

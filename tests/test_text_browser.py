@@ -152,3 +152,21 @@ def test_the_answer_to_the_form_says_its_heading_once(api, make_event):
             if cols.get("capacity") == 0:
                 assert re.search(r"number \d on the waiting list|número \d en la "
                                  r"lista de espera", text), lines
+
+
+def test_an_online_events_facts_say_online_once(make_event):
+    """An online event's facts read "Format: Online", then "Online: This is
+    an online event. The link to join is sent ...": in w3m, or to a screen
+    reader going down the list, "online" three times in two lines.  The
+    note is "How to join: The link to join is sent in the registration
+    email." (and for a hybrid event, "... to join online ...")."""
+    base = env("EVENTBOX_URL")
+    for fmt, lang, once in (("online", "en", "online"), ("online", "es", "en línea"),
+                            ("hybrid", "en", "in person")):
+        told = w3m(f"{base}/events/{make_event(format=fmt, location='Room 2')}?lang={lang}")
+        facts = told[told.index("Fecha" if lang == "es" else "Date"):]
+        facts = facts[:next(i for i, line in enumerate(facts)
+                            if line.startswith(("Show the times", "Mostrar los horarios")))]
+        text = " ".join(" ".join(facts).split()).lower()
+        assert text.count(once) == 1, (once, facts)
+        assert "How to join" in facts or "Cómo participar" in facts, facts
