@@ -97,7 +97,7 @@ h_page_confirm_show(struct request *req, struct response *resp)
 	struct buf		 action = BUF_INIT;
 	char			 field[CSRF_HEX + 1];
 
-	if (page_link_tz_query(req, resp, &tz, "/confirm/") == -1)
+	if (page_link_tz_query(req, resp, &tz) == -1)
 		return;
 	if (!token_valid(tok, req->args_len[0])) {
 		html_link_inactive(resp, LINK_INACTIVE_WHY);

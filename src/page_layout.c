@@ -408,17 +408,29 @@ tz_query(const struct request *req, struct response *resp,
 	return 0;
 }
 
+/* An emailed link's own page ("/confirm/TOKEN"), the request's first
+ * segment and its token, nothing else of the address; nothing for a
+ * token no link can hold, which leads nowhere (then the list). */
+static void
+link_page(struct buf *path, const struct request *req)
+{
+	const char	*end;
+
+	if (!token_valid(req->args[0], req->args_len[0]) || req->path_len < 2 ||
+	    (end = memchr(req->path + 1, '/', req->path_len - 1)) == NULL)
+		return;
+	buf_printf(path, "%.*s/%s", (int)(end - req->path), req->path,
+	    req->args[0]);
+}
+
 int
 page_link_tz_query(const struct request *req, struct response *resp,
-    struct query_value *tz, const char *route)
+    struct query_value *tz)
 {
 	struct buf	 path = BUF_INIT;
 	int		 r;
 
-	/* The page without the zone: its route and token, nothing else of
-	 * the address.  A token no link can hold leads nowhere: the list. */
-	if (token_valid(req->args[0], req->args_len[0]))
-		buf_printf(&path, "%s%s", route, req->args[0]);
+	link_page(&path, req);
 	r = tz_query(req, resp, tz, _("That time zone is not one we can "
 	    "show. Pick one from the list on the page."), path.data,
 	    _("Back to your registration"));
@@ -623,8 +635,15 @@ html_link_form(struct request *req, struct response *resp)
 		return -1;
 	}
 	if (!csrf_check(req, csrf, f[0].len)) {
-		html_error_page(resp, 403, _("Go back to the link in your "
-		    "email and press the button again."));
+		struct buf	 path = BUF_INIT;
+
+		/* Back to the page the form came from, for a fresh form. */
+		link_page(&path, req);
+		error_page_to(resp, 403, path.data != NULL ? _("Go back to the "
+		    "page and press the button again.") : _("Go back to the "
+		    "link in your email and press the button again."),
+		    path.data, _("Back to your registration"));
+		buf_free(&path);
 		return -1;
 	}
 	if (!token_valid(req->args[0], req->args_len[0])) {

@@ -65,19 +65,19 @@ void	 html_link_inactive(struct response *, const char *why);
 	"cancelled, or the link was copied incompletely, or a newer email " \
 	"replaced it. Nothing was changed.")
 /* The POST of an emailed link's page (/cancel/TOKEN, /confirm/TOKEN): its
- * form (csrf) and token checked; 0, or -1 after answering 400, 403 or the
- * inactive page. */
+ * form (csrf) and token checked; 0, or -1 after answering 400, 403 (its
+ * link back to the page, for a fresh form) or the inactive page. */
 int	 html_link_form(struct request *, struct response *);
 
 int	 zone_known(const char *iana);
 /* ?tz=, the zone the patron picked to see a page's times in: in tz->text
  * (tz->present 0: none, the event's own); -1 after answering 400 for a
  * zone that is not one of page_zones[] (or a tz given twice).  On the
- * pages of an emailed link (route "/registration/", "/confirm/",
+ * pages of an emailed link ("/registration/TOKEN", "/confirm/TOKEN",
  * req->args[0] the token), whose 400 leads back to the page without the
  * zone, "Back to your registration" (a malformed token: to all events). */
 int	 page_link_tz_query(const struct request *, struct response *,
-	    struct query_value *tz, const char *route);
+	    struct query_value *tz);
 /* The same on an event's own pages (/events/{slug}..., req->args[0] the
  * slug): the 400 leads back to the event, without the zone. */
 int	 page_event_tz_query(const struct request *, struct response *,

@@ -99,7 +99,7 @@ h_page_registration(struct request *req, struct response *resp)
 	PGresult		*res;
 	int			 live, public, cancelled;
 
-	if (page_link_tz_query(req, resp, &tz, "/registration/") == -1)
+	if (page_link_tz_query(req, resp, &tz) == -1)
 		return;
 	if (!token_valid(req->args[0], req->args_len[0])) {
 		html_link_inactive(resp, UNKNOWN);

@@ -109,6 +109,36 @@ def test_an_unknown_time_zone_on_an_emailed_links_page_leads_back_to_it(
     assert state(db, ann)[0][0] == "confirmed"
 
 
+def test_an_expired_form_on_an_emailed_links_page_leads_back_to_it(
+        api, db, make_event):
+    """The cancel and confirm buttons' POST without the page's cookie (a
+    page left open for a day, another browser) said "This form has
+    expired. Go back to the link in your email and press the button
+    again." with only "See all upcoming events": the patron had to find
+    the email.  It links back to the page (?lang= kept), for a fresh
+    form, and nothing changed."""
+    slug = make_event()
+    ann = addr("ann")
+    assert api.register(slug, "Ann", ann).status == 201
+    token = db.tokens(ann, "confirmed")[0]
+    bob = addr("bob")
+    assert api.register(make_event(confirmation_required=True), "Bob", bob).status == 202
+    tok = db.tokens(bob, "confirm_address")[-1]
+    before = state(db, ann), state(db, bob)
+    for path, text in [(f"/cancel/{token}", "Back to your registration"),
+                       (f"/cancel/{token}?lang=es", "Volver a su inscripción"),
+                       (f"/confirm/{tok}", "Back to your registration"),
+                       ("/cancel/not-a-token", "See all upcoming events")]:
+        r = Patron(api).post(path, [("csrf", "0" * 64)])
+        back = path if "not-a-token" not in path else "/events"
+        assert_leads_back(r, path, back, text, status=403)
+        assert "This form has expired" in r.text or "Este formulario" in r.text, r.text
+        if back != "/events":
+            assert "Go back to the page" in r.text or "Vuelva a la página" in r.text
+            assert api.get(back).status == 200, back
+    assert (state(db, ann), state(db, bob)) == before
+
+
 @pytest.mark.parametrize("token", [str(uuid.uuid4()), "not-a-token", "0" * 36])
 def test_an_unknown_or_malformed_token_gets_one_calm_404(api, token):
     r = api.get(f"/registration/{token}")

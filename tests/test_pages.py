@@ -250,11 +250,12 @@ def test_an_unknown_time_zone_is_refused_and_not_echoed(api, make_event, tz):
     assert "<script>" not in r.text and "Olympus" not in r.text
 
 
-def assert_leads_back(r, path, back, text):
-    """r, the answer to path (a bad ?tz=), is a 400 page whose only link in
-    main, text, leads to back, and whose language switcher leads to back's
-    page (without its query) too; nothing of the bad zone is shown."""
-    assert r.status == 400 and is_html(r), (path, r)
+def assert_leads_back(r, path, back, text, status=400):
+    """r, the answer to path (a bad ?tz=), is a 400 (status) page whose only
+    link in main, text, leads to back, and whose language switcher leads to
+    back's page (without its query) too; nothing of the bad zone is
+    shown."""
+    assert r.status == status and is_html(r), (path, r)
     main = r.text.split('<main id="main"', 1)[1].split("</main>", 1)[0]
     links = re.findall(r'<a href="([^"]*)">([^<]*)</a>', main)
     assert links == [(html.escape(back), text)], (path, main)
