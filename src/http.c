@@ -48,20 +48,33 @@ static unsigned
 headers_twice(struct request *req)
 {
 	char		**e;
-	const char	 *ct, *hct;
+	const char	 *s, *ct = NULL, *hct = NULL;
 	unsigned	  seen = 0, twice = 0;
 	size_t		  i;
 
-	for (e = req->fcgi->envp; e != NULL && *e != NULL; e++)
+	/* One pass, each parameter's first letters looked at before any
+	 * comparison: a request has some 35, and this runs for every one. */
+	for (e = req->fcgi->envp; e != NULL && *e != NULL; e++) {
+		s = *e;
+		if (s[0] == 'C') {
+			if (ct == NULL && strncmp(s, "CONTENT_TYPE=", 13) == 0)
+				ct = s + 13;
+			continue;
+		}
+		if (strncmp(s, "HTTP_", 5) != 0 ||
+		    (s[5] != 'C' && s[5] != 'I' && s[5] != 'O'))
+			continue;
 		for (i = 0; i < sizeof(single_headers) /
 		    sizeof(single_headers[0]); i++)
-			if (strncmp(*e, single_headers[i].param,
+			if (strncmp(s, single_headers[i].param,
 			    single_headers[i].len) == 0) {
+				if (single_headers[i].bit ==
+				    TWICE_CONTENT_TYPE && hct == NULL)
+					hct = s + single_headers[i].len;
 				twice |= seen & single_headers[i].bit;
 				seen |= single_headers[i].bit;
 			}
-	ct = http_param(req, "CONTENT_TYPE");
-	hct = http_param(req, "HTTP_CONTENT_TYPE");
+	}
 	if (ct != NULL && hct != NULL && strcmp(ct, hct) != 0)
 		twice |= TWICE_CONTENT_TYPE;
 	/* An origin is a scheme, host and port, or "null": never a list. */
