@@ -38,47 +38,56 @@ static const struct {
 	{ "HTTP_ORIGIN=", 12, TWICE_ORIGIN },
 };
 
+/* Indexes of single_headers[], for the values headers_twice() finds. */
+enum { H_CONTENT_TYPE, H_CONTENT_ENCODING, H_IDEMPOTENCY_KEY, H_ORIGIN,
+       H__MAX };
+
 /*
  * nginx passes each line of a repeated header as a parameter of its own,
  * and FCGX_GetParam() finds the first.  One that joins the lines instead
  * ("a, b") gives the Content-Type line list as HTTP_CONTENT_TYPE and the
- * first line alone as CONTENT_TYPE.  Returns the TWICE_* bits.
+ * first line alone as CONTENT_TYPE.  Returns the TWICE_* bits, with the
+ * first value of each of single_headers[] in first[] and CONTENT_TYPE's in
+ * *ct (NULL: none), as FCGX_GetParam() would find them, in the same pass.
  */
 static unsigned
-headers_twice(struct request *req)
+headers_twice(struct request *req, const char *first[H__MAX],
+    const char **ct)
 {
 	char		**e;
-	const char	 *s, *ct = NULL, *hct = NULL;
+	const char	 *s;
 	unsigned	  seen = 0, twice = 0;
 	size_t		  i;
 
-	/* One pass, each parameter's first letters looked at before any
-	 * comparison: a request has some 35, and this runs for every one. */
+	*ct = NULL;
+	for (i = 0; i < H__MAX; i++)
+		first[i] = NULL;
+	/* Each parameter's first letters looked at before any comparison:
+	 * a request has some 35, and this runs for every one. */
 	for (e = req->fcgi->envp; e != NULL && *e != NULL; e++) {
 		s = *e;
 		if (s[0] == 'C') {
-			if (ct == NULL && strncmp(s, "CONTENT_TYPE=", 13) == 0)
-				ct = s + 13;
+			if (*ct == NULL && strncmp(s, "CONTENT_TYPE=", 13) == 0)
+				*ct = s + 13;
 			continue;
 		}
 		if (strncmp(s, "HTTP_", 5) != 0 ||
 		    (s[5] != 'C' && s[5] != 'I' && s[5] != 'O'))
 			continue;
-		for (i = 0; i < sizeof(single_headers) /
-		    sizeof(single_headers[0]); i++)
+		for (i = 0; i < H__MAX; i++)
 			if (strncmp(s, single_headers[i].param,
 			    single_headers[i].len) == 0) {
-				if (single_headers[i].bit ==
-				    TWICE_CONTENT_TYPE && hct == NULL)
-					hct = s + single_headers[i].len;
+				if (first[i] == NULL)
+					first[i] = s + single_headers[i].len;
 				twice |= seen & single_headers[i].bit;
 				seen |= single_headers[i].bit;
 			}
 	}
-	if (ct != NULL && hct != NULL && strcmp(ct, hct) != 0)
+	if (*ct != NULL && first[H_CONTENT_TYPE] != NULL &&
+	    strcmp(*ct, first[H_CONTENT_TYPE]) != 0)
 		twice |= TWICE_CONTENT_TYPE;
 	/* An origin is a scheme, host and port, or "null": never a list. */
-	if (req->origin != NULL && strpbrk(req->origin, ", ") != NULL)
+	if (first[H_ORIGIN] != NULL && strpbrk(first[H_ORIGIN], ", ") != NULL)
 		twice |= TWICE_ORIGIN;
 	return twice;
 }
@@ -86,7 +95,7 @@ headers_twice(struct request *req)
 void
 http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 {
-	const char	*uri, *q, *m, *cl;
+	const char	*uri, *q, *m, *cl, *first[H__MAX];
 	size_t		 i;
 	long long	 n;
 
@@ -113,23 +122,22 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 		req->path_len = strlen(uri);
 		req->query = "";
 	}
-	req->content_type = http_param(req, "CONTENT_TYPE");
+	req->twice = headers_twice(req, first, &req->content_type);
 	if (req->content_type != NULL && *req->content_type == '\0')
 		req->content_type = NULL;
-	req->content_encoding = http_param(req, "HTTP_CONTENT_ENCODING");
+	req->content_encoding = first[H_CONTENT_ENCODING];
 	if (req->content_encoding != NULL && *req->content_encoding == '\0')
 		req->content_encoding = NULL;
 	/* "Origin:" with nothing after it names no origin: CORS treats it
 	 * as a request without the header, not one from a refused origin. */
-	req->origin = http_param(req, "HTTP_ORIGIN");
+	req->origin = first[H_ORIGIN];
 	if (req->origin != NULL && *req->origin == '\0')
 		req->origin = NULL;
-	req->idempotency_key = http_param(req, "HTTP_IDEMPOTENCY_KEY");
+	req->idempotency_key = first[H_IDEMPOTENCY_KEY];
 	req->authorization = http_param(req, "HTTP_AUTHORIZATION");
 	req->api_key = NULL;
 	req->accept = http_param(req, "HTTP_ACCEPT");
 	req->cookie = http_param(req, "HTTP_COOKIE");
-	req->twice = headers_twice(req);
 	req->content_length = -1;
 	cl = http_param(req, "CONTENT_LENGTH");
 	if (cl != NULL && *cl != '\0') {
