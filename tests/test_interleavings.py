@@ -678,3 +678,51 @@ def test_a_live_link_in_flight_is_not_revoked_by_another_mailers_renewal(
             mailer_c.commit()
         assert is_live(db, last[1]), (note_first, relock, got_a, got_b, last)
         assert live_links(db, reg) == 1
+
+
+def test_a_renewed_link_whose_attempt_fails_gives_back_the_links_it_revoked(
+        api, db, make_event):
+    """A message whose link was revoked is renewed as it goes out (at claim
+    for a batch's first message, at relock for a later one), which revokes
+    the registration's other links.  When the relay then refuses it, for
+    now or for good, the mark (mail_failed) undoes the renewal in the same
+    transaction: the link the patron holds works again and the new one,
+    never delivered, does not; a mark given up at a timeout and run again
+    from its savepoint (the mailer's mark_again()) undoes it once.  It was
+    committed with the mark, and a message that then failed for good left
+    the patron a dead link and no other."""
+    for relock, tries in ((False, 3), (True, 3), (False, 1), (True, 1)):
+        reg, first, _ = two_revoked_messages(
+            api, db, make_event, f"undo-{int(relock)}{tries}")
+        (held,) = db.one("SELECT token_hash FROM eventbox.tokens"
+                         " WHERE registration_id = %s", reg)     # the patron's
+        mailer = Held()
+        if relock:
+            locked, token = mailer.run(
+                "SELECT locked, token FROM eventbox.mail_relock(%s)", first)
+            assert locked
+        else:
+            got, token = claim_one(mailer)
+            assert got == first
+        with mailer.conn.cursor() as cur:         # as the mailer marks it
+            cur.execute("SAVEPOINT mark")
+            cur.execute("SELECT eventbox.mail_failed(%s, 'smtp 451', %s, 100)",
+                        (first, tries))
+            cur.execute("ROLLBACK TO SAVEPOINT mark")           # marked again
+        status = mailer.run("SELECT eventbox.mail_failed(%s, 'smtp 451', %s, 100)",
+                            first, tries)[0]
+        mailer.commit()
+        assert status == ("failed" if tries == 1 else "pending")
+        assert not is_live(db, token), (relock, tries)
+        assert db.all("SELECT token_hash FROM eventbox.tokens WHERE registration_id = %s",
+                      reg) == [(held,)], (relock, tries)
+        if tries > 1:                       # the next attempt renews it again
+            db.all("UPDATE eventbox.outbox SET next_attempt_at = now()"
+                   " - interval '100 years' WHERE id = %s", first)
+            mailer = Held()
+            locked, again = mailer.run(
+                "SELECT locked, token FROM eventbox.mail_relock(%s)", first)
+            assert locked and again not in (None, token)
+            mailer.run("SELECT eventbox.mail_sent(%s)", first)
+            mailer.commit()
+            assert is_live(db, again) and live_links(db, reg) == 1

@@ -866,6 +866,62 @@ def test_4xx_is_retried_and_5xx_is_failed_after_the_tries(
     assert server.attempts[perm] == 3, "a failed message was tried again"
 
 
+def test_a_renewed_link_whose_email_failed_for_good_leaves_the_delivered_one_working(
+        api, db, make_event, smtp, mailers):
+    """Ann's confirmation and her "already registered" note are queued (the
+    note's link revoked the confirmation's).  The confirmation goes out
+    first with a renewed link (revoking the note's), and is delivered; the
+    note's link is renewed in turn as it goes out, revoking the
+    confirmation's, and her server refuses the note (550) until the tries
+    are spent.  The renewal was committed with each failed attempt's mark:
+    Ann held a confirmation whose link said "no longer valid", and no
+    other.  Now a renewal stands only if its email is accepted: a failed
+    attempt puts back the links it revoked.  Staff see the failed note and
+    retry it once her mailbox accepts again: the note then comes last, with
+    the one working link."""
+    slug = make_event()
+    ann = addr("ann-bounce")
+    assert api.register(slug, "Ann Patron", ann).status == 201
+    assert api.register(slug, "Ann Patron", ann).status == 201     # the note
+    reg = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", ann)
+    _, note = (i for (i,) in db.all(
+        "SELECT id FROM eventbox.outbox WHERE registration_id = %s ORDER BY id", reg))
+    refuse = threading.Event()
+
+    def answer(rcpt, n):
+        # The confirmation is the first of hers the relay sees; then it
+        # refuses her mail, until staff have her mailbox fixed.
+        if rcpt == ann and (n >= 2 and not refuse.is_set()):
+            return "550 5.2.2 mailbox full"
+        return None
+    server = smtp(answer=answer).start()
+    mailers.start(server.url, EVENTBOX_MAIL_MAX_TRIES=3)
+    wait_until(lambda: db.value("SELECT status FROM eventbox.outbox WHERE id = %s",
+                                note) == "failed", "the note never failed for good")
+    assert server.attempts[ann] == 4
+    (got,) = server.to(ann)
+    assert got["Subject"].startswith("Registration confirmed")
+    link = cancel_token(got, env("EVENTBOX_URL"))
+    assert api.get(f"/api/v1/registrations/{link}").status == 200, \
+        "the one email Ann got has a link that no longer works"
+    assert db.value("SELECT count(*) FROM eventbox.tokens WHERE registration_id = %s",
+                    reg) == 1
+    # What staff see: the note, failed for good, with the reason.
+    assert db.all("SELECT id, kind, email, attempts, last_error"
+                  " FROM eventbox.outbox_failures WHERE event_slug = %s", slug) == \
+        [(note, "already_registered", None, 3, "smtp 550")]
+    refuse.set()
+    assert db.value("SELECT eventbox.mail_retry(%s)", note)
+    server.wait_for([ann], count=2)
+    wait_rows(db, slug, lambda rs: all(r[1] == "sent" for r in rs))
+    first, last = server.to(ann)
+    assert last["Subject"].startswith("You are already registered")
+    assert api.get(f"/api/v1/registrations/"
+                   f"{cancel_token(last, env('EVENTBOX_URL'))}").status == 200
+    assert db.value("SELECT count(*) FROM eventbox.tokens WHERE registration_id = %s",
+                    reg) == 1
+
+
 def test_reminders_go_out_once_even_across_restarts(api, db, make_event, smtp,
                                                     mailers):
     soon = make_event(starts_in="3 hours", capacity=1)

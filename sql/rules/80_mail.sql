@@ -39,42 +39,7 @@ AS $$
     END
 $$;
 
--- renew_link: the link to send in outbox row p_id (registration
--- p_registration): p_token, or a new link when a newer one revoked it
--- (issue_token: one working link per registration), which in turn revokes
--- the older, and the row takes it.  Called for every message with a link,
--- working or not, the row locked in the transaction that sends it
--- (mail_claim() for a batch's first message, mail_relock() for the
--- others): it takes the registration's revocation lock, held until the
--- message's mark commits, so that nothing revokes the link in flight
--- (a working link once went without it, another mailer's renewal revoked
--- it, and that email, reaching the patron last, had a dead link); the
--- email sent last has the working one.  When another mailer (or a retry)
--- holds the lock now, NULL: the message waits for a later claim, due a
--- second from now (due meanwhile, mail_next_due() would have the mailer
--- claim again every 10 ms).  Not waited for: a mailer that waited for
--- another's send could wait on one that waits on it; a repeat's note
--- does not wait for it either (note_repeat()).
-CREATE OR REPLACE FUNCTION eventbox.renew_link(p_id bigint, p_registration bigint,
-                                               p_token text)
-RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, eventbox, pg_temp
-AS $$
-DECLARE
-    t text := p_token;
-BEGIN
-    IF NOT pg_try_advisory_xact_lock(7423004, hashint8(p_registration)) THEN
-        UPDATE outbox SET next_attempt_at = now() + interval '1 second' WHERE id = p_id;
-        RETURN NULL;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM tokens WHERE token_hash = token_hash(t)) THEN
-        t := issue_token(p_registration);
-        UPDATE outbox SET token = t WHERE id = p_id;
-    END IF;
-    RETURN t;
-END
-$$;
+-- renew_link() and its undo, undo_renewal(): rules/79_mail_links.sql.
 
 -- mail_claim: up to p_batch due messages, locked until the caller's
 -- transaction ends.  A message that went stale (mail_stale) is closed here
@@ -358,6 +323,9 @@ $$;
 -- p_error must carry no personal data (the mailer sends SMTP codes only).
 -- A failed row keeps no token, address or name: staff find the person
 -- through registration_id, while the registration exists.
+-- A link renewed for this attempt is undone first (undo_renewal()): a
+-- message that fails, for now or for good, leaves the patron the links
+-- they had.
 CREATE OR REPLACE FUNCTION eventbox.mail_failed(p_id bigint, p_error text, p_max_tries integer,
                                      p_base_ms integer)
 RETURNS text
@@ -368,6 +336,7 @@ AS $$
 DECLARE
     v_status text;
 BEGIN
+    PERFORM undo_renewal(p_id);
     UPDATE outbox o
        SET attempts = o.attempts + 1,
            last_error = left(p_error, 200),
