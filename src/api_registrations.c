@@ -241,7 +241,8 @@ h_registration_get(struct request *req, struct response *resp)
 /*
  * DELETE /api/v1/registrations/{token}: cancels; a confirmed seat goes to
  * the next one waiting.  200 (also when already cancelled: idempotent);
- * 400 malformed token; 404; 503.
+ * 400 malformed token; 404; 409 event_ended (the event is over: nothing
+ * changed, eventbox.cancel()); 503.
  */
 void
 h_registration_cancel(struct request *req, struct response *resp)
@@ -259,6 +260,13 @@ h_registration_cancel(struct request *req, struct response *resp)
 	if (strcmp(outcome, "not_found") == 0) {
 		PQclear(res);
 		answer_missing(req, resp, MISSING_TOKEN);
+		return;
+	}
+	if (strcmp(outcome, "event_ended") == 0) {
+		PQclear(res);
+		answer_error(req, resp, 409, "event_ended", N_("this event has "
+		    "ended, so the registration can no longer be cancelled; "
+		    "nothing was changed"));
 		return;
 	}
 	o = json_new_object();

@@ -417,9 +417,11 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " AND ($1::text IS NULL OR $1::text = ANY (categories))"
 	    " ORDER BY starts_at, id LIMIT $2::integer) e"
 	    " WINDOW zone AS (PARTITION BY timezone) ORDER BY starts_at, id" },
+	/* ended: as eventbox.cancel() decides it, which then cancels
+	 * nothing (sql/rules/60_cancel.sql) */
 	[STMT_PAGE_REGISTRATION] = { "page_registration", 1,
 	    "SELECT status, position, name, event_slug, event_title, format,"
-	    " timezone, " PAGE_TIMES("timezone")
+	    " timezone, ends_at <= now() AS ended, " PAGE_TIMES("timezone")
 	    " FROM eventbox.registration_by_token($1::text)" },
 	/* A held registration's confirmation (sql/rules/55_holds.sql). */
 	[STMT_CONFIRM] = { "confirm", 1,
@@ -434,11 +436,12 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " FROM eventbox.registration_hold($1::text)" },
 	/* $1 token, $2 the zone to show times in or NULL: the "my
 	 * registration" page, with the event's public details; lapsed: a
-	 * hold that ended unconfirmed (its status says only cancelled). */
+	 * hold that ended unconfirmed (its status says only cancelled);
+	 * ended: the event is over, as for STMT_PAGE_REGISTRATION. */
 	[STMT_PAGE_MY_REGISTRATION] = { "page_my_registration", 2,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " location, online_url, timezone, presenter, accessibility_contact,"
-	    " event_status, " PAGE_TIMES("coalesce($2::text, timezone)") ","
+	    " event_status, ends_at <= now() AS ended, " PAGE_TIMES("coalesce($2::text, timezone)") ","
 	    " eventbox.iso_local(held_until, coalesce($2::text, timezone))"
 	    " AS held_until_local, (SELECT h.hold = 'expired'"
 	    " FROM eventbox.registration_hold($1::text) h) AS lapsed"

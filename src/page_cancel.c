@@ -63,23 +63,31 @@ page_cancel_form(struct request *req, struct response *resp, int waiting)
 	buf_adds(b, "</button>\n</form>\n");
 }
 
+/* Why nothing is cancelled once the event is over (eventbox.cancel()'s
+ * event_ended): said by the GET, and by the POST's 409. */
+#define ENDED_WHY N_("The event is over, so there is nothing to cancel: " \
+	"your registration stays as it was.")
+
 /*
  * GET /cancel/{token}: shows the registration and asks to confirm; a GET
- * never cancels (mail scanners follow links).  200; 404 with one calm page
- * for a token that is malformed, unknown or already used; 503.
+ * never cancels (mail scanners follow links).  Once the event has ended it
+ * says so, with no button: a cancellation would be refused.  200; 404 with
+ * one calm page for a token that is malformed, unknown or already used;
+ * 503.
  */
 void
 h_page_cancel_show(struct request *req, struct response *resp)
 {
 	PGresult	*res;
 	struct buf	*b = &resp->body;
-	int		 waiting;
+	int		 waiting, ended;
 
 	if (!load(req, resp, &res))
 		return;
 	waiting = strcmp(db_value(res, 0, "status"), "waitlisted") == 0;
-	html_page(resp, waiting ? _("Leave the waiting list?") :
-	    _("Cancel your registration?"));
+	ended = db_bool(res, 0, "ended");
+	html_page(resp, ended ? _("This event has ended") : waiting ?
+	    _("Leave the waiting list?") : _("Cancel your registration?"));
 	page_facts_begin(b, db_value(res, 0, "name"));
 	buf_printf(b, "<dt>%s</dt><dd>", _("Event"));
 	page_event_link(b, db_value(res, 0, "event_slug"),
@@ -96,11 +104,16 @@ h_page_cancel_show(struct request *req, struct response *resp)
 	else
 		html_esc(b, _("Registered"));
 	buf_adds(b, "</dd>\n</dl>\n");
-	page_cancel_form(req, resp, waiting);
-	buf_adds(b, "<p>");
-	html_esc(b, _("Changed your mind? Just close this page: nothing "
-	    "changes until you press the button."));
-	buf_adds(b, "</p>\n");
+	if (ended) {
+		buf_printf(b, "<p>%s</p>\n", _(ENDED_WHY));
+		page_back_link(b, db_value(res, 0, "event_slug"));
+	} else {
+		page_cancel_form(req, resp, waiting);
+		buf_adds(b, "<p>");
+		html_esc(b, _("Changed your mind? Just close this page: "
+		    "nothing changes until you press the button."));
+		buf_adds(b, "</p>\n");
+	}
 	html_end(resp);
 	PQclear(res);
 }
@@ -114,7 +127,7 @@ h_page_cancel_show(struct request *req, struct response *resp)
  * registration cancelled already (the same POST again: a double click, a
  * reload) is said to be, and nothing more: this POST changed nothing and
  * sent no email.  200; 400 malformed form; 403 CSRF check failed; 404 as
- * for the GET; 503.
+ * for the GET; 409 the event has ended (nothing changed); 503.
  */
 void
 h_page_cancel(struct request *req, struct response *resp)
@@ -138,6 +151,15 @@ h_page_cancel(struct request *req, struct response *resp)
 	}
 	strncpy(slug, db_value(res, 0, "event_slug"), sizeof(slug) - 1);
 	slug[sizeof(slug) - 1] = '\0';
+	if (strcmp(db_value(res, 0, "outcome"), "event_ended") == 0) {
+		PQclear(res);
+		html_page(resp, _("This event has ended"));
+		resp->status = 409;
+		buf_printf(b, "<p>%s</p>\n", _(ENDED_WHY));
+		page_back_link(b, slug);
+		html_end(resp);
+		return;
+	}
 	waited = db_bool(res, 0, "was_waitlisted");
 	title = waited ? _("You have left the waiting list") :
 	    _("Your registration is cancelled");

@@ -86,7 +86,9 @@ state(struct buf *b, const PGresult *res, int event_cancelled,
  * GET /registration/{token}[?tz=ZONE]: the holder's registration (state,
  * place on the waiting list), the event in the zone picked (one of
  * page_zones[]; the event's own by default), the online link once
- * confirmed, the .ics and the cancel button.  200; 400 unknown zone; 404
+ * confirmed, the .ics and the cancel button; once the event has ended,
+ * that it has, and none of these (nothing can be cancelled then:
+ * eventbox.cancel()).  200; 400 unknown zone; 404
  * one calm page for a malformed or unknown token; 503.
  */
 void
@@ -97,7 +99,7 @@ h_page_registration(struct request *req, struct response *resp)
 	struct buf		 action = BUF_INIT;
 	const char		*params[2], *slug, *status, *ev_status, *zone;
 	PGresult		*res;
-	int			 live, public, cancelled;
+	int			 live, public, cancelled, ended;
 
 	if (page_link_tz_query(req, resp, &tz) == -1)
 		return;
@@ -121,6 +123,9 @@ h_page_registration(struct request *req, struct response *resp)
 	cancelled = strcmp(ev_status, "cancelled") == 0;
 	public = *ev_status != '\0';
 	live = !cancelled && strcmp(status, "cancelled") != 0;
+	/* Over: nothing to join, add to a calendar, cancel (which
+	 * eventbox.cancel() refuses) or register again for. */
+	ended = db_bool(res, 0, "ended");
 	zone = tz.present ? tz.text : db_value(res, 0, "timezone");
 
 	html_page(resp, _("Your registration"));
@@ -139,12 +144,15 @@ h_page_registration(struct request *req, struct response *resp)
 	if (strcmp(db_value(res, 0, "format"), "online") != 0)
 		fact(b, _("Where"), db_value(res, 0, "location"), 0);
 	fact(b, _("Presenter"), db_value(res, 0, "presenter"), 0);
-	if (live)
+	if (live && !ended)
 		fact(b, _("Join online"), db_value(res, 0, "online_url"), 1);
 	fact(b, _("Accessibility"), db_value(res, 0, "accessibility_contact"),
 	    0);
 	buf_adds(b, "</dl>\n");
-	if (live && strcmp(status, "pending") == 0)
+	if (ended && !cancelled)
+		buf_printf(b, "<p class=\"state\">%s</p>\n",
+		    _("This event has ended."));
+	if (live && !ended && strcmp(status, "pending") == 0)
 		buf_printf(b, "<p>%s</p>\n", _("Confirm it with the link in the "
 		    "email we sent you, \"Please confirm your registration\". "
 		    "A place not confirmed by then is released."));
@@ -152,15 +160,17 @@ h_page_registration(struct request *req, struct response *resp)
 	buf_adds(&action, "/registration/");
 	buf_adds(&action, req->args[0]);
 	page_tz_form(b, action.data, zone, db_value(res, 0, "timezone"));
-	if (live && public) {
-		buf_adds(b, "<p><a href=\"/events/");
-		html_esc(b, slug);
-		buf_adds(b, ".ics");
-		page_lang_query(b, 0);
-		buf_printf(b, "\">%s</a></p>\n",
-		    _("Add to my calendar (.ics file)"));
-	}
-	if (live) {
+	if (ended)
+		;	/* said above: nothing more to do */
+	else if (live) {
+		if (public) {
+			buf_adds(b, "<p><a href=\"/events/");
+			html_esc(b, slug);
+			buf_adds(b, ".ics");
+			page_lang_query(b, 0);
+			buf_printf(b, "\">%s</a></p>\n",
+			    _("Add to my calendar (.ics file)"));
+		}
 		if (strcmp(status, "waitlisted") == 0)
 			buf_printf(b, "<p>%s</p>\n", _("When a registered person "
 			    "cancels, the first person on the waiting list "

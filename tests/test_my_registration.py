@@ -190,3 +190,73 @@ def test_the_json_api_has_the_same_with_the_ics_link(api, db, make_event):
     assert token not in r.text
     page = api.get(f"/registration/{token}")
     assert "On the waiting list, number 1" in page.text
+
+
+def moved_to(db, slug, start, end):
+    """The event's times, as if days had gone by since the registrations."""
+    db.all("UPDATE eventbox.events SET starts_at = now() + %s::interval,"
+           " ends_at = now() + %s::interval WHERE slug = %s", start, end, slug)
+
+
+def test_once_the_event_has_ended_its_pages_offer_no_cancellation(api, db, make_event):
+    """A patron who opened an old email after the event met "Cancel my
+    registration" on their page, and the cancel page asked and then
+    cancelled: the seat could go to nobody (nobody is promoted once it has
+    started), and the attendee or no-show became "cancelled" in the
+    staff's figures.  From the event's end the pages say it has ended with
+    no button, and the POST and the API's DELETE answer 409 and change
+    nothing; one cancelled before stays idempotent."""
+    slug = make_event(capacity=1)
+    ann, bob, cy = addr("ann"), addr("bob"), addr("cy")
+    for who in (ann, bob, cy):
+        assert api.register(slug, "Patron", who).status == 201
+    cys = db.tokens(cy, "waitlisted")[0]
+    assert api.delete(f"/api/v1/registrations/{cys}").status == 200
+    tokens = {ann: db.tokens(ann, "confirmed")[0], bob: db.tokens(bob, "waitlisted")[0]}
+    # The seat's page gives a fresh browser its form, before the end.
+    patron = Patron(api)
+    csrf = csrf_of(patron.get(f"/registration/{tokens[ann]}"))
+    moved_to(db, slug, "-3 hours", "-1 hour")
+    before = {who: state(db, who) for who in (ann, bob, cy)}
+    for who, token in tokens.items():
+        for lang, said in (("", "This event has ended"), ("?lang=es", "Este evento ya terminó")):
+            page = patron.get(f"/registration/{token}{lang}")
+            assert page.status == 200, page
+            assert f'<p class="state">{said}.</p>' in page.text, page.text
+            assert "/cancel/" not in page.text and ".ics" not in page.text
+            assert "meet.example.org" not in page.text
+            ask = patron.get(f"/cancel/{token}{lang}")
+            assert ask.status == 200 and is_html(ask), ask
+            assert f"<h1>{said}</h1>" in ask.text and "<button" not in ask.text
+            assert "<form" not in ask.text.split("<main")[1]
+        r = patron.post(f"/cancel/{token}", [("csrf", csrf)])
+        assert r.status == 409 and is_html(r), r
+        assert "<h1>This event has ended</h1>" in r.text
+        assert "nothing to cancel" in r.text and "is cancelled" not in r.text
+        d = api.delete(f"/api/v1/registrations/{token}")
+        assert d.status == 409, d
+        assert d.json["error"]["code"] == "event_ended"
+        d = api.delete(f"/api/v1/registrations/{token}",
+                       headers={"Accept-Language": "es"})
+        assert d.status == 409 and "terminó" in d.json["error"]["message"], d.json
+    again = api.delete(f"/api/v1/registrations/{cys}")
+    assert again.status == 200 and again.json["already_cancelled"] is True
+    assert {who: state(db, who) for who in (ann, bob, cy)} == before
+    assert [s[0] for s in before[ann] + before[bob] + before[cy]] == \
+        ["confirmed", "waitlisted", "cancelled"]
+
+
+def test_between_the_start_and_the_end_a_patron_may_still_cancel(api, db, make_event):
+    slug = make_event(capacity=1)
+    ann, bob = addr("ann"), addr("bob")
+    assert api.register(slug, "Ann", ann).status == 201
+    assert api.register(slug, "Bob", bob).status == 201
+    token = db.tokens(ann, "confirmed")[0]
+    moved_to(db, slug, "-30 minutes", "30 minutes")
+    page = api.get(f"/registration/{token}")
+    assert f'action="/cancel/{token}"' in page.text and "has ended" not in page.text
+    assert "<button" in api.get(f"/cancel/{token}").text
+    r = api.delete(f"/api/v1/registrations/{token}")
+    assert r.status == 200 and r.json["already_cancelled"] is False, r
+    assert state(db, ann)[0][0] == "cancelled"
+    assert state(db, bob)[0][0] == "waitlisted"     # nobody moves up once begun

@@ -54,10 +54,17 @@ END
 $$;
 
 -- cancel: a patron's cancellation by token.  Idempotent.
---   outcome  cancelled | already_cancelled | not_found
+--   outcome  cancelled | already_cancelled | event_ended | not_found
 -- was_waitlisted: what was cancelled was a place on the waiting list (the
 -- cancel page then says the patron left the list).  (Its result grew
 -- was_waitlisted: a new result type takes a DROP first.)
+-- event_ended: the event is over (its end has passed, by the clock under
+-- the event's lock) and the registration was not cancelled: nothing is
+-- changed.  Its seat can go to nobody (nobody is promoted once an event has
+-- started), and a cancellation then would turn an attendee or a no-show
+-- into "cancelled" in the staff's figures (attended(), 30_views.sql).
+-- Between the start and the end a patron may still cancel.  Staff
+-- (cancel_registration below) may still correct a record after the end.
 DROP FUNCTION IF EXISTS eventbox.cancel(text);
 CREATE FUNCTION eventbox.cancel(p_token text, OUT outcome text, OUT promoted integer,
                                 OUT event_slug text, OUT was_waitlisted boolean)
@@ -68,6 +75,8 @@ AS $$
 DECLARE
     v_reg bigint;
     v_event bigint;
+    v_status text;
+    e events;
 BEGIN
     promoted := 0;
     SELECT r.id, r.event_id INTO v_reg, v_event
@@ -77,9 +86,15 @@ BEGIN
         outcome := 'not_found';
         RETURN;
     END IF;
-    event_slug := (lock_event(v_event::text)).slug;
+    e := lock_event(v_event::text);
+    event_slug := e.slug;
     -- Under the event's lock: nobody moves it up or off the list now.
-    was_waitlisted := (SELECT r.status = 'waitlisted' FROM registrations r WHERE r.id = v_reg);
+    SELECT r.status INTO v_status FROM registrations r WHERE r.id = v_reg;
+    was_waitlisted := v_status = 'waitlisted';
+    IF v_status <> 'cancelled' AND e.ends_at <= now() THEN
+        outcome := 'event_ended';
+        RETURN;
+    END IF;
     SELECT c.outcome, c.promoted INTO outcome, promoted FROM cancel_locked(v_reg) c;
 END
 $$;
