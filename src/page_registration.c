@@ -86,10 +86,10 @@ state(struct buf *b, const PGresult *res, int event_cancelled,
  * GET /registration/{token}[?tz=ZONE]: the holder's registration (state,
  * place on the waiting list), the event in the zone picked (one of
  * page_zones[]; the event's own by default), the online link once
- * confirmed, the .ics and the cancel button; once the event has ended,
- * that it has, and none of these (nothing can be cancelled then:
- * eventbox.cancel()).  200; 400 unknown zone; 404
- * one calm page for a malformed or unknown token; 503.
+ * confirmed, the .ics for a seat and the cancel button; once the event
+ * has ended, that it has, and none of these (nothing can be cancelled
+ * then: eventbox.cancel()).  200; 400 unknown zone; 404 one calm page for
+ * a malformed or unknown token; 503.
  */
 void
 h_page_registration(struct request *req, struct response *resp)
@@ -163,7 +163,11 @@ h_page_registration(struct request *req, struct response *resp)
 	if (ended)
 		;	/* said above: nothing more to do */
 	else if (live) {
-		if (public) {
+		/* A calendar entry for a seat only, as the emails send it
+		 * (mail.c's has_calendar()): a patron waiting, or whose
+		 * address is not confirmed yet, may not get in, and one who
+		 * then leaves is sent no removal for an entry never sent. */
+		if (public && strcmp(status, "confirmed") == 0) {
 			buf_adds(b, "<p><a href=\"/events/");
 			html_esc(b, slug);
 			buf_adds(b, ".ics");

@@ -260,3 +260,26 @@ def test_between_the_start_and_the_end_a_patron_may_still_cancel(api, db, make_e
     assert r.status == 200 and r.json["already_cancelled"] is False, r
     assert state(db, ann)[0][0] == "cancelled"
     assert state(db, bob)[0][0] == "waitlisted"     # nobody moves up once begun
+
+
+def test_only_a_seat_is_offered_for_the_calendar(api, db, make_event):
+    """A patron on the waiting list (or whose place was held until the
+    address confirmed it) was offered "Add to my calendar" on their page:
+    they went to an event they might not get into, and one who then left
+    the list got no removal for an entry the emails never sent.  Only a
+    confirmed seat has the .ics link, as only its emails carry one."""
+    slug = make_event(capacity=1)
+    held = make_event(capacity=1, confirmation_required=True)
+    ann, bob, cy = addr("ann"), addr("bob"), addr("cy")
+    assert api.register(slug, "Ann", ann).status == 201
+    assert api.register(slug, "Bob", bob).status == 201
+    assert api.register(held, "Cy", cy).status == 202
+    for token, shown, link in [
+            (db.tokens(ann, "confirmed")[0], "your seat is confirmed", True),
+            (db.tokens(bob, "waitlisted")[0], "On the waiting list, number 1", False),
+            (db.tokens(cy, "confirm_address")[0], "not confirmed yet", False)]:
+        page = api.get(f"/registration/{token}")
+        assert page.status == 200 and shown in page.text, page
+        assert ("Add to my calendar" in page.text) == link, shown
+        assert (".ics" in page.text) == link, shown
+        assert f'action="/cancel/{token}"' in page.text
