@@ -437,11 +437,13 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	/* $1 token, $2 the zone to show times in or NULL: the "my
 	 * registration" page, with the event's public details; lapsed: a
 	 * hold that ended unconfirmed (its status says only cancelled);
-	 * ended: the event is over, as for STMT_PAGE_REGISTRATION. */
+	 * ended: the event is over, as for STMT_PAGE_REGISTRATION; started:
+	 * nobody moves up from the waiting list any more (promote_waiting). */
 	[STMT_PAGE_MY_REGISTRATION] = { "page_my_registration", 2,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " location, online_url, timezone, presenter, accessibility_contact,"
-	    " event_status, ends_at <= now() AS ended, " PAGE_TIMES("coalesce($2::text, timezone)") ","
+	    " event_status, ends_at <= now() AS ended,"
+	    " starts_at <= now() AS started, " PAGE_TIMES("coalesce($2::text, timezone)") ","
 	    " eventbox.iso_local(held_until, coalesce($2::text, timezone))"
 	    " AS held_until_local, (SELECT h.hold = 'expired'"
 	    " FROM eventbox.registration_hold($1::text) h) AS lapsed"

@@ -175,11 +175,14 @@ h_page_registration(struct request *req, struct response *resp)
 			buf_printf(b, "\">%s</a></p>\n",
 			    _("Add to my calendar (.ics file)"));
 		}
+		/* Nobody moves up once it has begun (promote_waiting()). */
 		if (strcmp(status, "waitlisted") == 0)
-			buf_printf(b, "<p>%s</p>\n", _("When a registered person "
-			    "cancels, the first person on the waiting list "
-			    "moves up and gets an email with everything needed "
-			    "to attend."));
+			buf_printf(b, "<p>%s</p>\n", db_bool(res, 0, "started") ?
+			    _("The event has begun, so nobody on the waiting "
+			    "list moves up any more.") : _("When a registered "
+			    "person cancels, the first person on the waiting "
+			    "list moves up and gets an email with everything "
+			    "needed to attend."));
 		page_cancel_form(req, resp, strcmp(status, "waitlisted") == 0);
 		buf_printf(b, "<p>%s</p>\n",
 		    _("Nothing changes until you press the button."));

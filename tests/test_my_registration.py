@@ -192,6 +192,15 @@ def test_the_json_api_has_the_same_with_the_ics_link(api, db, make_event):
     assert "On the waiting list, number 1" in page.text
 
 
+def seat_and_place(api, make_event):
+    """An event of one seat: Ann holds it, Bob waits first in line."""
+    slug = make_event(capacity=1)
+    ann, bob = addr("ann"), addr("bob")
+    assert api.register(slug, "Ann", ann).status == 201
+    assert api.register(slug, "Bob", bob).status == 201
+    return slug, ann, bob
+
+
 def moved_to(db, slug, start, end):
     """The event's times, as if days had gone by since the registrations."""
     db.all("UPDATE eventbox.events SET starts_at = now() + %s::interval,"
@@ -247,10 +256,7 @@ def test_once_the_event_has_ended_its_pages_offer_no_cancellation(api, db, make_
 
 
 def test_between_the_start_and_the_end_a_patron_may_still_cancel(api, db, make_event):
-    slug = make_event(capacity=1)
-    ann, bob = addr("ann"), addr("bob")
-    assert api.register(slug, "Ann", ann).status == 201
-    assert api.register(slug, "Bob", bob).status == 201
+    slug, ann, bob = seat_and_place(api, make_event)
     token = db.tokens(ann, "confirmed")[0]
     moved_to(db, slug, "-30 minutes", "30 minutes")
     page = api.get(f"/registration/{token}")
@@ -283,3 +289,22 @@ def test_only_a_seat_is_offered_for_the_calendar(api, db, make_event):
         assert ("Add to my calendar" in page.text) == link, shown
         assert (".ics" in page.text) == link, shown
         assert f'action="/cancel/{token}"' in page.text
+
+
+def test_once_the_event_has_begun_the_waiting_list_promises_no_seat(api, db, make_event):
+    """A patron still on the waiting list after the start read on their
+    page that when somebody cancels, the first person waiting moves up and
+    gets an email: nobody moves up once an event has begun, so they waited
+    for an email that could not come.  The page says so, in English and
+    Spanish, and still lets them leave the list."""
+    slug, _, bob = seat_and_place(api, make_event)
+    token = db.tokens(bob, "waitlisted")[0]
+    before = api.get(f"/registration/{token}")
+    assert "moves up and gets an email" in before.text
+    moved_to(db, slug, "-10 minutes", "50 minutes")
+    for lang, said in (("", "nobody on the waiting list moves up any more"),
+                       ("?lang=es", "ya nadie pasa de la lista de espera")):
+        page = api.get(f"/registration/{token}{lang}")
+        assert page.status == 200 and said in page.text, page.text
+        assert "moves up and gets" not in page.text and "pasa a ocupar" not in page.text
+        assert f'action="/cancel/{token}' in page.text
