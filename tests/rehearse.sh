@@ -80,6 +80,10 @@ flock -w 600 8 || { echo "another rehearsal holds the lock"; echo "0 passed, 1 f
 
 started_groups=()
 as_pg() { (cd / && runuser -u postgres -- "$@"); }
+# pg_autoctl's pid files (no XDG_RUNTIME_DIR): one left by a rehearsal that
+# was killed names a pid that another process may have now, and then
+# "pg_autoctl is already running" stops the next one's `create`.
+PGAF_PIDS=/tmp/pg_autoctl$R
 pg_env=(env PATH="$PGBIN:/usr/bin:/bin" PGPASSFILE="$R/pgaf/pgpass"
         XDG_CONFIG_HOME="$R/pgaf/xdg/config" XDG_DATA_HOME="$R/pgaf/xdg/data")
 
@@ -126,6 +130,7 @@ cleanup() {
     postgres_here
     sleep 0.5
     rm -f "$SOCK"/.s.PGSQL.544[012] "$SOCK"/.s.PGSQL.544[012].lock
+    rm -rf "$PGAF_PIDS"
     # Configuration the rehearsal edited: back to what the package installed.
     if [ -d "$R/etc-saved" ]; then
         cp -p "$R"/etc-saved/*.env /etc/eventbox/ 2>/dev/null
@@ -264,7 +269,7 @@ fi
 
 cleanup_prev() {   # a rehearsal that was killed before its cleanup
     postgres_here
-    rm -rf "$R"
+    rm -rf "$R" "$PGAF_PIDS"
 }
 cleanup_prev
 mkdir -p "$LOG" "$R/src" "$R/tls" "$R/mail" "$R/nginx" "$R/etc-saved" "$R/bin"
