@@ -9,8 +9,9 @@
 #   make soak       10 minutes of mixed traffic under ASan+UBSan (SOAK_SECONDS)
 #   make pot        regenerate po/eventbox.pot from the sources, merge po/*.po
 #   make install    PREFIX=/usr/local DESTDIR= (the Debian package: PREFIX=/usr)
-#   make rehearse   build the .deb, install it, run production on loopback,
-#                   fail over the database, count what was lost (nothing)
+#   make rehearse   build the .deb, install it and upgrade an older one to it,
+#                   run production on loopback, fail over the database,
+#                   count what was lost (nothing)
 #
 # Site tweaks go in Makefile.local (not tracked).
 
