@@ -113,66 +113,51 @@ cJSON *
 json_body(struct request *req, struct response *resp)
 {
 	cJSON		*body;
-	const char	*dup;
+	const char	*text = req->body.data != NULL ? req->body.data : "",
+			*name;
+	size_t		 len = req->body.len;
+	enum json_read	 r;
 
-	/* A byte order mark before the text (PowerShell and .NET write one)
-	 * may be ignored (RFC 8259 8.1), and is, for every route alike: cJSON
-	 * skips it, but the admin routes hand the body to PostgreSQL, whose
-	 * jsonb refused it as a bad value. */
-	if (req->body.len >= 3 && memcmp(req->body.data, "\xEF\xBB\xBF",
-	    3) == 0) {
-		req->body.len -= 3;
-		memmove(req->body.data, req->body.data + 3, req->body.len + 1);
+	r = json_read_object(&text, &len, &body, &name);
+	/* The admin routes hand the text to PostgreSQL: without the byte
+	 * order mark json_read_object() passed over. */
+	if (len < req->body.len) {
+		memmove(req->body.data, text, len + 1);
+		req->body.len = len;
 	}
-	if (req->body.len == 0) {
+	switch (r) {
+	case JSON_READ_OK:
+		return body;
+	case JSON_READ_EMPTY:
 		answer_error(req, resp, 400, "empty_body",
 		    "send a JSON object as the body");
-		return NULL;
-	}
-	if (!utf8_valid(req->body.data, req->body.len)) {
+		break;
+	case JSON_READ_UTF8:
 		answer_error(req, resp, 400, "invalid_utf8",
 		    "the body is not valid UTF-8");
-		return NULL;
-	}
-	/* cJSON would silently cut a string at a NUL, raw or escaped as
-	 * \u0000; an escaped backslash before the letters u0000 is text. */
-	if (memchr(req->body.data, '\0', req->body.len) != NULL ||
-	    json_nul_escape(req->body.data, req->body.len)) {
+		break;
+	case JSON_READ_NUL:
 		answer_error(req, resp, 400, "invalid_json",
 		    "the body contains an escaped NUL character");
-		return NULL;
-	}
-	/* The length includes the terminating NUL, which cJSON wants to see. */
-	if (json_lenient(req->body.data, req->body.len))
-		body = NULL;	/* not JSON, though cJSON would read it */
-	else
-		body = cJSON_ParseWithLengthOpts(req->body.data,
-		    req->body.len + 1, NULL, 1);
-	if (body == NULL) {
+		break;
+	case JSON_READ_MALFORMED:
 		answer_error(req, resp, 400, "invalid_json",
 		    "the body is not well-formed JSON");
-		return NULL;
-	}
-	if (!cJSON_IsObject(body)) {
-		cJSON_Delete(body);
+		break;
+	case JSON_READ_NOT_OBJECT:
 		answer_error(req, resp, 422, "invalid_body",
 		    "the body must be a JSON object");
-		return NULL;
-	}
-	switch (json_body_problem(body, &dup)) {
-	case JSON_OK:
-		if ((dup = json_inexact_number(body, req->body.data,
-		    req->body.len)) == NULL)
-			return body;
-		answer_field_error(resp, dup, N_("is a number that cannot "
-		    "be read exactly: too small, or too many digits"));
 		break;
-	case JSON_DUPLICATE:
-		answer_field_error(resp, dup,
+	case JSON_READ_DUPLICATE:
+		answer_field_error(resp, name,
 		    N_("is given twice in one object; give it once"));
 		break;
-	case JSON_TOO_LARGE:
-		answer_field_error(resp, dup, N_("is a number too large"));
+	case JSON_READ_TOO_LARGE:
+		answer_field_error(resp, name, N_("is a number too large"));
+		break;
+	case JSON_READ_INEXACT:
+		answer_field_error(resp, name, N_("is a number that cannot "
+		    "be read exactly: too small, or too many digits"));
 		break;
 	}
 	cJSON_Delete(body);

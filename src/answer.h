@@ -42,10 +42,11 @@ void	 json_answer(struct response *, int status, cJSON *);
 /* An answer of JSON text with status: the body emptied, for the caller to
  * write into (json_put_event()). */
 struct buf *json_answer_text(struct response *, int status);
-/* The request body as a JSON object, or NULL after answering 400 (empty,
- * not UTF-8, a NUL, not JSON) or 422 (not an object; a name given twice
- * in one object, as invalid_field with that name).  The caller owns
- * the tree and cJSON_Delete()s it. */
+/* The request body as a JSON object, read by json_read_object() (json.h),
+ * or NULL after answering 400 (empty, not UTF-8, a NUL, not JSON) or 422
+ * (not an object; a name given twice in one object, a number too large
+ * or inexact, as invalid_field with that name).  A byte order mark is
+ * taken off req->body.  The caller owns the tree and cJSON_Delete()s it. */
 cJSON	*json_body(struct request *, struct response *);
 /*
  * 0 when every member of body is named in names (NULL-terminated); else

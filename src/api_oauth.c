@@ -96,8 +96,8 @@ h_oauth_token(struct request *req, struct response *resp)
 
 	if (libcal_credentials(req->content_type, req->body.data != NULL ?
 	    req->body.data : "", req->body.len, &c) == -1) {
-		oauth_error(resp, 400, "invalid_request",
-		    "the body is not a well-formed token request");
+		oauth_error(resp, 400, "invalid_request", c.why[0] != '\0' ?
+		    c.why : "the body is not a well-formed token request");
 		goto done;
 	}
 	if (basic_credentials(req, resp, &c) == -1)

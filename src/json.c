@@ -11,6 +11,7 @@
 #include "db.h"
 #include "json.h"
 #include "log.h"
+#include "validate.h"
 
 static cJSON *
 must(cJSON *j)
@@ -580,4 +581,47 @@ json_inexact_number(const cJSON *item, const char *text, size_t len)
 	const char	*p = text;
 
 	return walk_numbers(item, "body", &p, text + len);
+}
+
+enum json_read
+json_read_object(const char **text, size_t *len, cJSON **out,
+    const char **name)
+{
+	*out = NULL;
+	*name = "body";
+	/* PowerShell and .NET write a byte order mark; the routes that hand
+	 * the text to PostgreSQL pass it the text after it (jsonb refuses
+	 * one). */
+	if (*len >= 3 && memcmp(*text, "\xEF\xBB\xBF", 3) == 0) {
+		*text += 3;
+		*len -= 3;
+	}
+	if (*len == 0)
+		return JSON_READ_EMPTY;
+	if (!utf8_valid(*text, *len))
+		return JSON_READ_UTF8;
+	/* cJSON would silently cut a string at a NUL, raw or escaped as
+	 * \u0000; an escaped backslash before the letters u0000 is text. */
+	if (memchr(*text, '\0', *len) != NULL || json_nul_escape(*text, *len))
+		return JSON_READ_NUL;
+	/* The length includes the terminating NUL, which cJSON wants to see
+	 * to refuse anything but white space after the value. */
+	if (json_lenient(*text, *len) || (*out = cJSON_ParseWithLengthOpts(
+	    *text, *len + 1, NULL, 1)) == NULL)
+		return JSON_READ_MALFORMED;	/* json_lenient(): not JSON,
+						 * though cJSON reads it */
+	if (!cJSON_IsObject(*out))
+		return JSON_READ_NOT_OBJECT;
+	switch (json_body_problem(*out, name)) {
+	case JSON_DUPLICATE:
+		return JSON_READ_DUPLICATE;
+	case JSON_TOO_LARGE:
+		return JSON_READ_TOO_LARGE;
+	case JSON_OK:
+		break;
+	}
+	if ((*name = json_inexact_number(*out, *text, *len)) != NULL)
+		return JSON_READ_INEXACT;
+	*name = "body";
+	return JSON_READ_OK;
 }

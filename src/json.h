@@ -68,4 +68,30 @@ const char	*json_inexact_number(const cJSON *item, const char *text,
 /* The first name given twice, or NULL (json_body_problem()'s first). */
 const char	*json_duplicate_key(const cJSON *item);
 
+/*
+ * The one reader of a request's JSON body, which every JSON route and the
+ * token endpoint share: *text (*len bytes, a NUL after them) read as one
+ * JSON object with every check above.  A UTF-8 byte order mark before it
+ * is passed over (RFC 8259 8.1): *text and *len then say the text after
+ * it.  The tree goes in *out whenever the text was read (JSON_READ_OK,
+ * JSON_READ_NOT_OBJECT and the three after it), else NULL; the caller
+ * cJSON_Delete()s it.  The three after JSON_READ_NOT_OBJECT, and only
+ * they, name a member in *name, a string of the tree.  Pure: unit tests
+ * and fuzzers call it.
+ */
+enum json_read {
+	JSON_READ_OK,
+	JSON_READ_EMPTY,	/* nothing (but a byte order mark) */
+	JSON_READ_UTF8,		/* not UTF-8 */
+	JSON_READ_NUL,		/* a NUL, raw or as \u0000 */
+	JSON_READ_MALFORMED,	/* not JSON (json_lenient() too) */
+	JSON_READ_NOT_OBJECT,	/* JSON, but no object */
+	/* the ones that name a member: */
+	JSON_READ_DUPLICATE,	/* JSON_DUPLICATE */
+	JSON_READ_TOO_LARGE,	/* JSON_TOO_LARGE */
+	JSON_READ_INEXACT	/* json_inexact_number() */
+};
+enum json_read	 json_read_object(const char **text, size_t *len,
+		    cJSON **out, const char **name);
+
 #endif

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "i18n.h"
+#include "json.h"
 #include "libcal.h"
 #include "query.h"
 #include "validate.h"
@@ -160,32 +161,55 @@ cred_put(struct libcal_credentials *c, size_t i, const char *val, size_t len)
 	return put(c->client_secret, sizeof(c->client_secret), val, len);
 }
 
+/*
+ * c->why: "NAME what" when the member's name is one an error_description
+ * may hold (RFC 6749 5.2: %x20-21 / %x23-5B / %x5D-7E) and is short, else
+ * "a member what".
+ */
+static void
+why_member(struct libcal_credentials *c, const char *name, const char *what)
+{
+	const unsigned char	*u;
+
+	for (u = (const unsigned char *)name; *u != '\0'; u++)
+		if (*u < 0x20 || *u > 0x7e || *u == '"' || *u == '\\')
+			break;
+	if (*u != '\0' || u == (const unsigned char *)name ||
+	    strlen(name) > 40)
+		name = "a member";
+	snprintf(c->why, sizeof(c->why), "%s %s", name, what);
+}
+
+/* What json_read_object() found, in the words of an error_description. */
+static const char *const read_why[] = {
+	[JSON_READ_OK] = "",
+	[JSON_READ_EMPTY] = "send the token request as the body",
+	[JSON_READ_UTF8] = "the body is not valid UTF-8",
+	[JSON_READ_NUL] = "the body contains a NUL character, raw or escaped",
+	[JSON_READ_MALFORMED] = "the body is not well-formed JSON",
+	[JSON_READ_NOT_OBJECT] = "the body must be a JSON object",
+	[JSON_READ_DUPLICATE] = "is given more than once; give it once",
+	[JSON_READ_TOO_LARGE] = "is a number too large",
+	[JSON_READ_INEXACT] = ("is a number that cannot be read exactly: "
+	    "too small, or too many digits"),
+};
+
 static int
 cred_json(const char *body, size_t len, struct libcal_credentials *c)
 {
 	cJSON		*root, *v;
-	size_t		 i, times;
+	const char	*name;
+	size_t		 i;
+	enum json_read	 r;
 	int		 rc = -1;
 
-	/* cJSON stops at a NUL, raw or escaped: "secret\u0000junk" would
-	 * be read as "secret".  The length includes the terminating NUL, so
-	 * that cJSON sees where the body ends and refuses anything but
-	 * white space after the object. */
-	if (memchr(body, '\0', len) != NULL || json_nul_escape(body, len) ||
-	    json_lenient(body, len) ||
-	    (root = cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1)) == NULL)
-		return -1;
-	if (!cJSON_IsObject(root))
+	r = json_read_object(&body, &len, &root, &name);
+	if (r >= JSON_READ_DUPLICATE)	/* the ones that name a member */
+		why_member(c, name, read_why[r]);
+	else if (r != JSON_READ_OK)
+		snprintf(c->why, sizeof(c->why), "%s", read_why[r]);
+	if (r != JSON_READ_OK)
 		goto done;
-	/* RFC 6749 3.2: a parameter at most once, as in the form; cJSON
-	 * would read the first of two, another parser the last. */
-	for (i = 0; i < 3; i++) {
-		times = 0;
-		for (v = root->child; v != NULL; v = v->next)
-			times += strcmp(v->string, cred_keys[i]) == 0;
-		if (times > 1)
-			goto done;
-	}
 	for (i = 0; i < 3; i++) {
 		v = cJSON_GetObjectItemCaseSensitive(root, cred_keys[i]);
 		/* client_id is a number in some clients' JSON */
@@ -318,6 +342,7 @@ libcal_credentials(const char *ctype, const char *body, size_t len,
     struct libcal_credentials *c)
 {
 	c->grant_type[0] = c->client_id[0] = c->client_secret[0] = '\0';
+	c->why[0] = '\0';
 	if (ctype == NULL)
 		return -1;
 	if (is_media(ctype, "application/json"))

@@ -42,6 +42,10 @@ struct libcal_credentials {
 	char		 grant_type[32];
 	char		 client_id[32];
 	char		 client_secret[LIBCAL_SECRET_MAX + 1];
+	/* What libcal_credentials() found wrong when it returns -1, as an
+	 * error_description (RFC 6749 5.2: printable ASCII, no '"' or
+	 * '\\'), "" when it has no words of its own. */
+	char		 why[120];
 };
 
 /*
@@ -68,9 +72,14 @@ int	 libcal_query_parse(const char *query, struct libcal_query *,
  * or multipart/form-data (body NUL-terminated at len).  Other keys are
  * ignored; a value too long for its field counts as absent.  Returns 0
  * (each field "" or one line of text, as text_valid() says), or -1 when
- * the body is not of that type, is malformed (JSON with anything but
- * white space after the object, a NUL raw or escaped) or gives a value
- * that is not text (invalid UTF-8, a control character).
+ * the body is not of that type, is malformed or gives a value that is not
+ * text (invalid UTF-8, a control character), with c->why saying what.
+ * JSON is read by json_read_object(), as every JSON route reads its body:
+ * a byte order mark passed over, a NUL (raw or escaped), a name given
+ * twice in one object (RFC 6749 3.2: a parameter at most once), a number
+ * too large or not exactly the whole number a double makes of it, and
+ * anything but JSON (trailing text, what only a lenient parser reads)
+ * refused.
  */
 int	 libcal_credentials(const char *ctype, const char *body, size_t len,
 	    struct libcal_credentials *);

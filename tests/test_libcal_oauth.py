@@ -233,9 +233,52 @@ def test_a_credential_given_twice_is_invalid_request_in_json_and_multipart(
             ("multipart", first, second))
     assert db.value("SELECT count(*) FROM eventbox.api_tokens"
                     " WHERE client_id = %s::bigint", c["client_id"]) == 0
-    # A name the endpoint does not read may come twice, as in the form.
-    body = json.dumps(good)[:-1] + ', "scope": "a", "scope": "b"}'
-    r = token_request(api, body, "application/json")
+
+
+def test_a_json_token_request_is_read_as_every_json_body_is(api, admin, db):
+    """The token endpoint read its JSON with code of its own: a client_id of
+    N.0000000000000000001 (a double's N) got N's token, and a name given
+    twice outside the three it reads, a number too large or a byte order
+    mark went by rules no other route has.  It uses json_read_object() now,
+    in OAuth's shape (RFC 6749 5.2), naming the member."""
+    c = new_client(admin)
+    ident = c["client_id"]
+    good = json.dumps({"grant_type": "client_credentials", "client_id": ident,
+                       "client_secret": c["client_secret"]})
+
+    def refused(body, says):
+        r = token_request(api, body, "application/json")
+        oauth_invalid_request(r, body)
+        assert says in r.json["error_description"], (body, r)
+        assert all(0x20 <= ord(ch) <= 0x7e and ch not in '"\\'
+                   for ch in r.json["error_description"]), r
+    for number in (f"{ident}.0000000000000000001", f"{ident}.00000000000000000001e0",
+                   f"{int(ident) - 1}.99999999999999999999"):
+        refused(good.replace(f'"{ident}"', number),
+                "client_id is a number that cannot be read exactly")
+    refused(good[:-1] + ', "x": 1e999}', "x is a number too large")
+    # RFC 6749 3.2: no parameter more than once, read or not (as JSON
+    # bodies elsewhere: parsers differ on which counts).
+    refused(good[:-1] + ', "scope": "a", "scope": "b"}',
+            "scope is given more than once")
+    refused(good[:-1] + ', "x": {"a": 1, "a": 2}}', "a is given more than once")
+    refused(good[:-1] + ', "sc\\"ope": 1, "sc\\"ope": 2}',
+            "a member is given more than once")
+    refused("", "send the token request")
+    refused("\ufeff", "send the token request")
+    refused("[]", "must be a JSON object")
+    assert db.value("SELECT count(*) FROM eventbox.api_tokens"
+                    " WHERE client_id = %s::bigint", ident) == 0
+    # What stays: a byte order mark (RFC 8259 8.1, as on every route), a
+    # whole number written 7.0, names the endpoint does not read.
+    for body in ("\ufeff" + good, good.replace(f'"{ident}"', f"{ident}.0"),
+                 good[:-1] + ', "scope": "", "x": {"a": [1, 1]}}'):
+        r = token_request(api, body.encode(), "application/json")
+        assert r.status == 200 and r.json["token_type"] == "Bearer", (body, r)
+    # A form's name the endpoint does not read is still ignored, repeated
+    # or not (RFC 6749 3.2: unrecognized parameters are ignored).
+    r = token_request(api, form(c) + "&scope=&scope=x",
+                      "application/x-www-form-urlencoded")
     assert r.status == 200 and r.json["token_type"] == "Bearer", r
 
 

@@ -758,6 +758,24 @@ test_libcal_credentials(void)
 	    &c) == -1);
 	CHECK("json, a control character", json_credentials(
 	    "{\"client_id\": \"a\\tb\"}", &c) == -1);
+	/* read as every JSON body is (json_read_object()), saying why */
+	CHECK("json, an inexact client_id", json_credentials(
+	    "{\"client_id\": 7.0000000000000000001}", &c) == -1 &&
+	    strcmp(c.why, "client_id is a number that cannot be read exactly:"
+	    " too small, or too many digits") == 0);
+	CHECK("json, 7.0", json_credentials("{\"client_id\": 7.0}", &c) == 0 &&
+	    strcmp(c.client_id, "7") == 0 && c.why[0] == '\0');
+	CHECK("json, a name not read given twice", json_credentials(
+	    "{\"scope\": 1, \"scope\": 1}", &c) == -1 &&
+	    strcmp(c.why, "scope is given more than once; give it once") == 0);
+	CHECK("json, a name no description may hold", json_credentials(
+	    "{\"\\\"\": 1, \"\\\"\": 1}", &c) == -1 &&
+	    strncmp(c.why, "a member is given", 17) == 0);
+	CHECK("json, a byte order mark", json_credentials(
+	    "\xEF\xBB\xBF{\"client_id\": \"7\"}", &c) == 0 &&
+	    strcmp(c.client_id, "7") == 0);
+	CHECK("json, a byte order mark alone", json_credentials("\xEF\xBB\xBF",
+	    &c) == -1 && c.why[0] != '\0');
 	CHECK("form", libcal_credentials("application/x-www-form-urlencoded; "
 	    "charset=UTF-8", form, strlen(form), &c) == 0 &&
 	    strcmp(c.client_secret, "s+1") == 0 &&

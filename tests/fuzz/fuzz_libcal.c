@@ -132,6 +132,16 @@ text_or_empty(const char *s)
 	return n == 0 || text_valid(s, n, n);
 }
 
+/* What an error_description may hold (RFC 6749 5.2). */
+static int
+description_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			return 0;
+	return 1;
+}
+
 static void
 check_credentials(const char *data, size_t size)
 {
@@ -157,6 +167,8 @@ check_credentials(const char *data, size_t size)
 			FUZZ_CHECK(text_or_empty(c.grant_type) &&
 			    text_or_empty(c.client_id) &&
 			    text_or_empty(c.client_secret));
+		FUZZ_CHECK(rc == -1 || c.why[0] == '\0');
+		FUZZ_CHECK(description_ok(c.why));
 	}
 	free(body);
 	check_basic(data, size);
