@@ -26,6 +26,27 @@ http_param(struct request *req, const char *name)
 	return FCGX_GetParam(name, req->fcgi->envp);
 }
 
+const char *
+http_param_list(struct request *req, const char *name, struct buf *joined)
+{
+	char		**e;
+	const char	 *first = NULL;
+	size_t		  len = strlen(name);
+
+	for (e = req->fcgi->envp; e != NULL && *e != NULL; e++) {
+		if (strncmp(*e, name, len) != 0 || (*e)[len] != '=')
+			continue;
+		if (first == NULL) {
+			first = *e + len + 1;
+			continue;
+		}
+		if (joined->len == 0)
+			buf_adds(joined, first);
+		buf_printf(joined, ", %s", *e + len + 1);
+	}
+	return joined->len > 0 ? joined->data : first;
+}
+
 /* The parameters of the headers read as one value (http.h). */
 static const struct {
 	const char	*param;		/* with its '=' */

@@ -91,6 +91,15 @@ void	 http_response_reset(struct response *);
 int	 http_read_body(struct request *, size_t max);
 void	 http_send(struct request *, struct response *);
 const char *http_param(struct request *, const char *);
+/*
+ * A header whose value is a list (RFC 9110 5.3: its lines are one list,
+ * as if joined by commas), by its parameter name: nginx passes each line
+ * of a repeated header as a parameter of its own, and http_param() finds
+ * the first.  The only line's value, the lines joined with ", " in joined
+ * (which the caller buf_free()s) when there are several, or NULL.
+ */
+const char *http_param_list(struct request *, const char *,
+	    struct buf *joined);
 
 void	 resp_header(struct response *, const char *name, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

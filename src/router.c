@@ -458,6 +458,7 @@ choose_language(struct request *req)
 		{ "lang", Q_TEXT, 0, I18N_CODE_MAX - 1, 0, NULL, NULL },
 	};
 	struct query_value		 v;
+	struct buf			 joined = BUF_INIT;
 	size_t				 bad;
 	const char			*q = NULL;
 
@@ -471,8 +472,12 @@ choose_language(struct request *req)
 		if (strcmp(q, "en") != 0 || strncasecmp(v.text, "en", 2) == 0)
 			req->lang_param = q;
 	}
+	/* Accept-Language on two lines is one list (RFC 9110 5.3): "fr" and
+	 * "es" ask for Spanish, which the first line alone does not. */
 	req->lang_asked = req->lang_param != NULL ? req->lang_param :
-	    i18n_asked(NULL, http_param(req, "HTTP_ACCEPT_LANGUAGE"));
+	    i18n_asked(NULL, http_param_list(req, "HTTP_ACCEPT_LANGUAGE",
+	    &joined));
+	buf_free(&joined);
 	req->lang = req->lang_asked != NULL ? req->lang_asked : "en";
 	i18n_use(req->lang);
 	page_lang_link(req);

@@ -70,6 +70,28 @@ def test_an_unknown_language_falls_back_to_english(api, make_event):
         assert r.status == 200 and '<html lang="en">' in r.text, (headers, path)
 
 
+def test_accept_language_on_two_lines_is_one_list(api, make_event):
+    """RFC 9110 5.3: a list header's lines are one list, as if joined by
+    commas, which is how nginx from 1.23 passes them; nginx 1.22 passes
+    each line as a parameter of its own, and the service read the first:
+    "fr" then "es" was answered in English, "fr, es" on one line in
+    Spanish."""
+    from test_bad_input import send_lines
+    slug = make_event()
+    for lines, lang in (([("Accept-Language", "fr"), ("Accept-Language", "es")], "es"),
+                        ([("Accept-Language", "fr, es;q=0.5"),
+                          ("Accept-Language", "en;q=0.9")], "en"),
+                        ([("Accept-Language", "en;q=0.1"),
+                          ("Accept-Language", "es;q=0.2")], "es"),
+                        ([("Accept-Language", "fr, es")], "es")):
+        r = send_lines(api, "GET", f"/events/{slug}", lines)
+        assert r.status == 200 and f'<html lang="{lang}">' in r.text, (lines, r)
+        r = send_lines(api, "GET", "/api/v1/events/no-such-event", lines)
+        assert r.status == 404, r
+        assert r.json["error"]["message"] == {
+            "es": "no existe ese evento", "en": "no such event"}[lang], (lines, r)
+
+
 # --- the form and the JSON API ------------------------------------------------
 
 def test_the_form_errors_are_in_spanish(api, make_event):
