@@ -278,18 +278,106 @@ boundary_of(const char *ctype, char *dst, size_t dstsz)
 	return n + 2;
 }
 
+/* RFC 9110 5.6.2's tchar: a token's characters. */
+static int
+is_tchar(unsigned char ch)
+{
+	return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' &&
+	    (ch | 0x20) <= 'z') || (ch != '\0' && strchr("!#$%&'*+-.^_`|~",
+	    ch) != NULL);
+}
+
+/* Past the spaces and tabs at p, up to end. */
+static const char *
+skip_ows(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/*
+ * The name of a part of multipart/form-data, from its headers [p, end)
+ * (CRLF-separated lines): the name parameter of its Content-Disposition:
+ * form-data (RFC 7578 4.2), as a standard parser reads one.  The header's
+ * name and the parameter's in any case, the value a token or a quoted
+ * string (a backslash quoting the next character), other parameters
+ * (filename) passed over, the rest of the part's headers too.  Returns 0
+ * with the name in dst ("" for a part without one, which names nothing),
+ * or -1 when the header is given twice, is malformed, is of another type
+ * than form-data, gives name twice, or its name does not fit dstsz.
+ */
+static int
+part_name(const char *p, const char *end, char *dst, size_t dstsz)
+{
+	const char	*line, *eol, *k;
+	size_t		 n;
+	int		 seen = 0, names = 0, is_name;
+
+	dst[0] = '\0';
+	for (line = p; line < end; line = eol + 2) {
+		if ((eol = memmem(line, (size_t)(end - line), "\r\n", 2)) ==
+		    NULL)
+			eol = end;
+		if ((size_t)(eol - line) < 20 ||
+		    strncasecmp(line, "Content-Disposition:", 20) != 0)
+			continue;
+		if (seen++)
+			return -1;
+		p = skip_ows(line + 20, eol);
+		if ((size_t)(eol - p) < 9 || strncasecmp(p, "form-data", 9) != 0)
+			return -1;
+		for (p = skip_ows(p + 9, eol); p < eol; p = skip_ows(p, eol)) {
+			if (*p++ != ';')
+				return -1;
+			for (k = p = skip_ows(p, eol); p < eol &&
+			    is_tchar((unsigned char)*p); p++)
+				;
+			is_name = p - k == 4 && strncasecmp(k, "name", 4) == 0;
+			if (p == k || (p = skip_ows(p, eol)) == eol ||
+			    *p++ != '=' || (names += is_name) > 1)
+				return -1;
+			p = skip_ows(p, eol);
+			n = 0;
+			if (p < eol && *p == '"') {
+				for (p++; p < eol && *p != '"'; p++, n++) {
+					if (*p == '\\' && ++p == eol)
+						break;
+					if (is_name && n + 1 < dstsz)
+						dst[n] = *p;
+				}
+				if (p++ == eol)
+					return -1;	/* no closing quote */
+			} else {
+				for (; p < eol && is_tchar((unsigned char)*p);
+				    p++, n++)
+					if (is_name && n + 1 < dstsz)
+						dst[n] = *p;
+				if (n == 0)
+					return -1;
+			}
+			if (is_name) {
+				if (n + 1 > dstsz)
+					return -1;
+				dst[n] = '\0';
+			}
+		}
+	}
+	return 0;
+}
+
 /*
  * multipart/form-data (RFC 7578): each part between "--boundary" lines,
- * headers up to an empty line, its name in Content-Disposition; each of
- * the three names at most once.
+ * headers up to an empty line, its name in Content-Disposition
+ * (part_name()); each of the three names at most once.
  */
 static int
 cred_multipart(const char *ctype, const char *body, size_t len,
     struct libcal_credentials *c)
 {
 	char		 delim[80], name[40];
-	const char	*p, *end = body + len, *hdr_end, *next, *np;
-	size_t		 dlen, i, n;
+	const char	*p, *end = body + len, *hdr_end, *next;
+	size_t		 dlen, i;
 	int		 seen[3] = { 0, 0, 0 };
 
 	if ((dlen = boundary_of(ctype, delim, sizeof(delim))) == 0)
@@ -310,14 +398,10 @@ cred_multipart(const char *ctype, const char *body, size_t len,
 		    dlen)) == NULL || next - hdr_end < 6 || next[-2] != '\r' ||
 		    next[-1] != '\n')
 			return -1;
-		name[0] = '\0';
-		np = memmem(p, (size_t)(hdr_end - p), "name=\"", 6);
-		if (np != NULL && (np == p || np[-1] == ' ' || np[-1] == ';')) {
-			np += 6;
-			for (n = 0; np + n < hdr_end && np[n] != '"' &&
-			    n + 1 < sizeof(name); n++)
-				name[n] = np[n];
-			name[n] = '\0';
+		if (part_name(p, hdr_end, name, sizeof(name)) == -1) {
+			snprintf(c->why, sizeof(c->why), "%s", "a part's "
+			    "Content-Disposition is not form-data with one name");
+			return -1;
 		}
 		for (i = 0; i < 3; i++)
 			if (strcmp(name, cred_keys[i]) == 0 && (seen[i]++ ||

@@ -282,6 +282,45 @@ def test_a_json_token_request_is_read_as_every_json_body_is(api, admin, db):
     assert r.status == 200 and r.json["token_type"] == "Bearer", r
 
 
+def test_a_multipart_parts_name_is_read_as_rfc_7578_has_it(api, admin, db):
+    """A part's name was the first 'name="' anywhere in its headers: an
+    unquoted name=client_secret, NAME=, or a name after a filename was no
+    name (400 "required"), and a part named scope whose other header said
+    name="client_secret" gave the secret, and a token."""
+    c = new_client(admin)
+    boundary = "----eventbox" + uuid.uuid4().hex
+
+    def body(secret_headers):
+        parts = [('Content-Disposition: form-data; name="grant_type"',
+                  "client_credentials"),
+                 ('Content-Disposition: form-data; name="client_id"', c["client_id"]),
+                 (secret_headers, c["client_secret"])]
+        return "".join(f"--{boundary}\r\n{h}\r\n\r\n{v}\r\n" for h, v in parts) \
+            + f"--{boundary}--\r\n"
+    ctype = f"multipart/form-data; boundary={boundary}"
+    for headers in ("Content-Disposition: form-data; name=client_secret",
+                    'content-disposition: form-data; NAME="client_secret"',
+                    'Content-Disposition: form-data; filename="s.txt"; name="client_secret"',
+                    'Content-Disposition: form-data; name="client_secret"\r\n'
+                    "Content-Type: text/plain"):
+        r = token_request(api, body(headers), ctype)
+        assert r.status == 200 and r.json["token_type"] == "Bearer", (headers, r)
+    before = db.value("SELECT count(*) FROM eventbox.api_tokens"
+                      " WHERE client_id = %s::bigint", c["client_id"])
+    r = token_request(api, body('X-Note: name="client_secret"\r\n'
+                                'Content-Disposition: form-data; name="scope"'), ctype)
+    oauth_invalid_request(r, "a part named scope")
+    assert r.json["error_description"] == "client_id and client_secret are required", r
+    for headers in ('Content-Disposition: form-data; name="client_secret',
+                    'Content-Disposition: attachment; name="client_secret"',
+                    'Content-Disposition: form-data; name="x"; name="client_secret"'):
+        r = token_request(api, body(headers), ctype)
+        oauth_invalid_request(r, headers)
+        assert "Content-Disposition" in r.json["error_description"], (headers, r)
+    assert db.value("SELECT count(*) FROM eventbox.api_tokens"
+                    " WHERE client_id = %s::bigint", c["client_id"]) == before
+
+
 def basic(user, password):
     """An Authorization: Basic header of these (already encoded) parts."""
     if isinstance(password, str):

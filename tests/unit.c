@@ -709,6 +709,20 @@ json_credentials(const char *body, struct libcal_credentials *c)
 	return libcal_credentials("application/json", body, strlen(body), c);
 }
 
+/* libcal_credentials() on a multipart body of one part, "s", with these
+ * part headers: its result, and the client_secret it read. */
+static int
+mp_secret(const char *headers, int want, const char *secret)
+{
+	struct libcal_credentials	 c;
+	char				 body[512];
+
+	snprintf(body, sizeof(body), "--XyZ\r\n%s\r\n\r\ns\r\n--XyZ--\r\n",
+	    headers);
+	return libcal_credentials("multipart/form-data; boundary=XyZ", body,
+	    strlen(body), &c) == want && strcmp(c.client_secret, secret) == 0;
+}
+
 static void
 test_libcal_credentials(void)
 {
@@ -742,6 +756,30 @@ test_libcal_credentials(void)
 	    "multipart/form-data; boundary=abc", mp, strlen(mp), &c) == -1);
 	CHECK("multipart cut", libcal_credentials(
 	    "multipart/form-data; boundary=XyZ", mp, 40, &c) == -1);
+	/* The part's name as RFC 7578 (and PHP, Python) read it. */
+	CHECK("multipart names", mp_secret("Content-Disposition: form-data; "
+	    "name=client_secret", 0, "s") &&
+	    mp_secret("content-disposition:form-data;NAME=\"client_secret\"",
+	    0, "s") && mp_secret("Content-Disposition: form-data; filename="
+	    "\"a.txt\"; name=\"client_secret\"", 0, "s") &&
+	    mp_secret("Content-Disposition: form-data; name=\"client_\\secret\"",
+	    0, "s") && mp_secret("Content-Disposition: form-data ; name = "
+	    "\"client_secret\" ", 0, "s"));
+	CHECK("multipart, a name in another header", mp_secret(
+	    "X-Note: name=\"client_secret\"\r\nContent-Disposition: form-data;"
+	    " name=\"scope\"", 0, ""));
+	CHECK("multipart, a filename alone", mp_secret("Content-Disposition: "
+	    "form-data; filename=\"client_secret\"", 0, ""));
+	CHECK("multipart, malformed dispositions", mp_secret(
+	    "Content-Disposition: attachment; name=\"client_secret\"", -1, "") &&
+	    mp_secret("Content-Disposition: form-data; name=\"client_secret",
+	    -1, "") && mp_secret("Content-Disposition: form-data; name=\"a\"; "
+	    "name=\"client_secret\"", -1, "") && mp_secret(
+	    "Content-Disposition: form-data; name=\"scope\"\r\n"
+	    "Content-Disposition: form-data; name=\"client_secret\"", -1, "") &&
+	    mp_secret("Content-Disposition: form-data name=\"client_secret\"",
+	    -1, "") && mp_secret("Content-Disposition: form-data; name=", -1,
+	    ""));
 	CHECK("json", libcal_credentials("application/json", js, strlen(js),
 	    &c) == 0 && strcmp(c.client_id, "7") == 0 &&
 	    strcmp(c.client_secret, "s") == 0);
