@@ -254,30 +254,6 @@ cred_form(const char *body, struct libcal_credentials *c)
 	return 0;
 }
 
-/* The boundary parameter of a multipart media type, "" when none. */
-static size_t
-boundary_of(const char *ctype, char *dst, size_t dstsz)
-{
-	const char	*p = strcasestr(ctype, "boundary=");
-	size_t		 n = 0;
-	int		 quoted;
-
-	if (p == NULL)
-		return 0;
-	p += 9;
-	if ((quoted = *p == '"'))
-		p++;
-	while (p[n] != '\0' && (quoted ? p[n] != '"' : p[n] != ';' &&
-	    p[n] != ' '))
-		n++;
-	if (n == 0 || n > 70 || n + 3 > dstsz)	/* RFC 2046: 1..70 */
-		return 0;
-	dst[0] = dst[1] = '-';
-	memcpy(dst + 2, p, n);
-	dst[n + 2] = '\0';
-	return n + 2;
-}
-
 /* RFC 9110 5.6.2's tchar: a token's characters. */
 static int
 is_tchar(unsigned char ch)
@@ -297,22 +273,91 @@ skip_ows(const char *p, const char *end)
 }
 
 /*
+ * The parameter want of a header's value, from the parameters [p, end)
+ * after its type (RFC 9110 5.6.6: "; name=value", OWS around ';' and
+ * '=', the value a token or a quoted string, a backslash quoting the next
+ * character), the names in any case, the others passed over.  Returns 0
+ * with its value in dst ("" when it is absent), or -1 when the parameters
+ * are malformed, give want twice, or its value does not fit dstsz.
+ */
+static int
+param_value(const char *p, const char *end, const char *want, char *dst,
+    size_t dstsz)
+{
+	const char	*k;
+	size_t		 n, wlen = strlen(want);
+	int		 mine, found = 0;
+
+	dst[0] = '\0';
+	for (p = skip_ows(p, end); p < end; p = skip_ows(p, end)) {
+		if (*p++ != ';')
+			return -1;
+		for (k = p = skip_ows(p, end); p < end &&
+		    is_tchar((unsigned char)*p); p++)
+			;
+		mine = (size_t)(p - k) == wlen && strncasecmp(k, want, wlen) == 0;
+		if (p == k || (p = skip_ows(p, end)) == end || *p++ != '=' ||
+		    (found += mine) > 1)
+			return -1;
+		p = skip_ows(p, end);
+		n = 0;
+		if (p < end && *p == '"') {
+			for (p++; p < end && *p != '"'; p++, n++) {
+				if (*p == '\\' && ++p == end)
+					break;
+				if (mine && n + 1 < dstsz)
+					dst[n] = *p;
+			}
+			if (p++ == end)
+				return -1;	/* no closing quote */
+		} else {
+			for (; p < end && is_tchar((unsigned char)*p); p++, n++)
+				if (mine && n + 1 < dstsz)
+					dst[n] = *p;
+			if (n == 0)
+				return -1;
+		}
+		if (mine) {
+			if (n + 1 > dstsz)
+				return -1;
+			dst[n] = '\0';
+		}
+	}
+	return 0;
+}
+
+/*
+ * "--" and the boundary parameter of a multipart/form-data media type
+ * (RFC 2046: 1 to 70 characters) in dst; its length, or 0 when it has
+ * none, or its parameters are malformed.
+ */
+static size_t
+boundary_of(const char *ctype, char *dst, size_t dstsz)
+{
+	size_t	 n;
+
+	if (dstsz < 3 || param_value(ctype + 19, ctype + strlen(ctype),
+	    "boundary", dst + 2, dstsz - 2) == -1 ||
+	    (n = strlen(dst + 2)) == 0 || n > 70)
+		return 0;
+	dst[0] = dst[1] = '-';
+	return n + 2;
+}
+
+/*
  * The name of a part of multipart/form-data, from its headers [p, end)
  * (CRLF-separated lines): the name parameter of its Content-Disposition:
- * form-data (RFC 7578 4.2), as a standard parser reads one.  The header's
- * name and the parameter's in any case, the value a token or a quoted
- * string (a backslash quoting the next character), other parameters
- * (filename) passed over, the rest of the part's headers too.  Returns 0
- * with the name in dst ("" for a part without one, which names nothing),
- * or -1 when the header is given twice, is malformed, is of another type
- * than form-data, gives name twice, or its name does not fit dstsz.
+ * form-data (RFC 7578 4.2), as a standard parser reads one: the header's
+ * name in any case, the rest of the part's headers passed over.  Returns
+ * 0 with the name in dst ("" for a part without one, which names
+ * nothing), or -1 when the header is given twice, is of another type than
+ * form-data, or its parameters are malformed or give name twice.
  */
 static int
 part_name(const char *p, const char *end, char *dst, size_t dstsz)
 {
-	const char	*line, *eol, *k;
-	size_t		 n;
-	int		 seen = 0, names = 0, is_name;
+	const char	*line, *eol;
+	int		 seen = 0;
 
 	dst[0] = '\0';
 	for (line = p; line < end; line = eol + 2) {
@@ -322,46 +367,11 @@ part_name(const char *p, const char *end, char *dst, size_t dstsz)
 		if ((size_t)(eol - line) < 20 ||
 		    strncasecmp(line, "Content-Disposition:", 20) != 0)
 			continue;
-		if (seen++)
-			return -1;
 		p = skip_ows(line + 20, eol);
-		if ((size_t)(eol - p) < 9 || strncasecmp(p, "form-data", 9) != 0)
+		if (seen++ || (size_t)(eol - p) < 9 ||
+		    strncasecmp(p, "form-data", 9) != 0 ||
+		    param_value(p + 9, eol, "name", dst, dstsz) == -1)
 			return -1;
-		for (p = skip_ows(p + 9, eol); p < eol; p = skip_ows(p, eol)) {
-			if (*p++ != ';')
-				return -1;
-			for (k = p = skip_ows(p, eol); p < eol &&
-			    is_tchar((unsigned char)*p); p++)
-				;
-			is_name = p - k == 4 && strncasecmp(k, "name", 4) == 0;
-			if (p == k || (p = skip_ows(p, eol)) == eol ||
-			    *p++ != '=' || (names += is_name) > 1)
-				return -1;
-			p = skip_ows(p, eol);
-			n = 0;
-			if (p < eol && *p == '"') {
-				for (p++; p < eol && *p != '"'; p++, n++) {
-					if (*p == '\\' && ++p == eol)
-						break;
-					if (is_name && n + 1 < dstsz)
-						dst[n] = *p;
-				}
-				if (p++ == eol)
-					return -1;	/* no closing quote */
-			} else {
-				for (; p < eol && is_tchar((unsigned char)*p);
-				    p++, n++)
-					if (is_name && n + 1 < dstsz)
-						dst[n] = *p;
-				if (n == 0)
-					return -1;
-			}
-			if (is_name) {
-				if (n + 1 > dstsz)
-					return -1;
-				dst[n] = '\0';
-			}
-		}
 	}
 	return 0;
 }

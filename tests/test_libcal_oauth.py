@@ -321,6 +321,24 @@ def test_a_multipart_parts_name_is_read_as_rfc_7578_has_it(api, admin, db):
                     " WHERE client_id = %s::bigint", c["client_id"]) == before
 
 
+def test_a_multipart_boundary_is_the_parameter_named_boundary(api, admin):
+    """The boundary was the text after the first "boundary=" anywhere in
+    the Content-Type: inside another parameter's quoted value, or at the
+    end of another parameter's name (xboundary=)."""
+    c = new_client(admin)
+    body, ctype = multipart({"grant_type": "client_credentials",
+                             "client_id": c["client_id"],
+                             "client_secret": c["client_secret"]})
+    b = ctype.split("boundary=")[1]
+    for taken in (f'multipart/form-data; note="boundary=x"; boundary={b}',
+                  f'multipart/form-data;BOUNDARY="{b}"'):
+        r = token_request(api, body, taken)
+        assert r.status == 200 and r.json["token_type"] == "Bearer", (taken, r)
+    for refused in (f"multipart/form-data; xboundary={b}",
+                    f"multipart/form-data; boundary={b}; boundary=x"):
+        oauth_invalid_request(token_request(api, body, refused), refused)
+
+
 def basic(user, password):
     """An Authorization: Basic header of these (already encoded) parts."""
     if isinstance(password, str):

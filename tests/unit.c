@@ -756,6 +756,17 @@ test_libcal_credentials(void)
 	    "multipart/form-data; boundary=abc", mp, strlen(mp), &c) == -1);
 	CHECK("multipart cut", libcal_credentials(
 	    "multipart/form-data; boundary=XyZ", mp, 40, &c) == -1);
+	/* The boundary as RFC 9110's parameters have it. */
+	CHECK("multipart boundary parameters", libcal_credentials(
+	    "multipart/form-data; x=\"boundary=abc\"; BOUNDARY=XyZ", mp,
+	    strlen(mp), &c) == 0 && strcmp(c.client_id, "12") == 0 &&
+	    libcal_credentials("multipart/form-data;boundary=\"X\\yZ\"", mp,
+	    strlen(mp), &c) == 0 && strcmp(c.client_id, "12") == 0 &&
+	    libcal_credentials("multipart/form-data; xboundary=XyZ", mp,
+	    strlen(mp), &c) == -1 && libcal_credentials("multipart/form-data; "
+	    "boundary=XyZ; boundary=abc", mp, strlen(mp), &c) == -1 &&
+	    libcal_credentials("multipart/form-data; boundary=\"XyZ", mp,
+	    strlen(mp), &c) == -1);
 	/* The part's name as RFC 7578 (and PHP, Python) read it. */
 	CHECK("multipart names", mp_secret("Content-Disposition: form-data; "
 	    "name=client_secret", 0, "s") &&
