@@ -27,7 +27,8 @@ http_param(struct request *req, const char *name)
 }
 
 const char *
-http_param_list(struct request *req, const char *name, struct buf *joined)
+http_param_list(struct request *req, const char *name, const char *sep,
+    struct buf *joined)
 {
 	char		**e;
 	const char	 *first = NULL;
@@ -42,7 +43,7 @@ http_param_list(struct request *req, const char *name, struct buf *joined)
 		}
 		if (joined->len == 0)
 			buf_adds(joined, first);
-		buf_printf(joined, ", %s", *e + len + 1);
+		buf_printf(joined, "%s%s", sep, *e + len + 1);
 	}
 	return joined->len > 0 ? joined->data : first;
 }
@@ -158,7 +159,8 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 	req->authorization = http_param(req, "HTTP_AUTHORIZATION");
 	req->api_key = NULL;
 	req->accept = http_param(req, "HTTP_ACCEPT");
-	req->cookie = http_param(req, "HTTP_COOKIE");
+	buf_reset(&req->cookies);
+	req->cookie = http_param_list(req, "HTTP_COOKIE", "; ", &req->cookies);
 	req->content_length = -1;
 	cl = http_param(req, "CONTENT_LENGTH");
 	if (cl != NULL && *cl != '\0') {

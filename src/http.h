@@ -47,7 +47,9 @@ struct request {
 	const char		*authorization;
 	const char		*api_key;	/* admin routes: the checked key */
 	const char		*accept;
-	const char		*cookie;	/* NULL when absent */
+	const char		*cookie;	/* NULL when absent; its lines
+						   joined (http_param_list()) */
+	struct buf		 cookies;	/* that join's storage */
 	long long		 content_length;	/* -1 when absent */
 	unsigned		 twice;		/* TWICE_*: a header read as one
 						   value that came more than
@@ -92,14 +94,16 @@ int	 http_read_body(struct request *, size_t max);
 void	 http_send(struct request *, struct response *);
 const char *http_param(struct request *, const char *);
 /*
- * A header whose value is a list (RFC 9110 5.3: its lines are one list,
- * as if joined by commas), by its parameter name: nginx passes each line
- * of a repeated header as a parameter of its own, and http_param() finds
- * the first.  The only line's value, the lines joined with ", " in joined
- * (which the caller buf_free()s) when there are several, or NULL.
+ * A header whose lines make one value, by its parameter name: a list
+ * (RFC 9110 5.3: as if joined by ", "), or Cookie (RFC 9113 8.2.3: joined
+ * by "; ").  nginx 1.22 passes each line of a repeated header as a
+ * parameter of its own (from 1.23 it joins them so), and http_param()
+ * finds the first.  The only line's value, the lines joined with sep in
+ * joined (which the caller empties first and frees) when there are
+ * several, or NULL.
  */
-const char *http_param_list(struct request *, const char *,
-	    struct buf *joined);
+const char *http_param_list(struct request *, const char *name,
+	    const char *sep, struct buf *joined);
 
 void	 resp_header(struct response *, const char *name, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -476,7 +476,7 @@ choose_language(struct request *req)
 	 * "es" ask for Spanish, which the first line alone does not. */
 	req->lang_asked = req->lang_param != NULL ? req->lang_param :
 	    i18n_asked(NULL, http_param_list(req, "HTTP_ACCEPT_LANGUAGE",
-	    &joined));
+	    ", ", &joined));
 	buf_free(&joined);
 	req->lang = req->lang_asked != NULL ? req->lang_asked : "en";
 	i18n_use(req->lang);

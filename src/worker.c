@@ -146,6 +146,7 @@ worker_main(int listen_fd, int index)
 	}
 	db_close();
 	buf_free(&req.body);
+	buf_free(&req.cookies);
 	buf_free(&resp.head);
 	buf_free(&resp.body);
 	FCGX_Free(&fcgi, 0);

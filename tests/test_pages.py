@@ -81,6 +81,26 @@ def patron(api):
     return Patron(api)
 
 
+def test_a_cookie_header_on_two_lines_is_one_list_of_cookies(api, make_event):
+    """RFC 9113 8.2.3 and nginx from 1.23 join Cookie lines with "; "
+    (HTTP/2 sends a cookie a line); nginx 1.22 passes each line to the
+    service as a parameter of its own, and the service read the first: a
+    CSRF cookie on the second line was none, and the form was refused as
+    expired."""
+    from test_bad_input import send_lines
+    slug = make_event()
+    page = api.get(f"/events/{slug}")
+    cookie = cookie_of(page)
+    fields = urllib.parse.urlencode([
+        ("csrf", csrf_of(page)), ("attempt", attempt_of(page)), ("name", "Ann Reader"),
+        ("email", f"ann-{uuid.uuid4().hex[:8]}@example.org"),
+        ("organization", ""), ("website", "")]).encode()
+    r = send_lines(api, "POST", f"/events/{slug}/register",
+                   [("Content-Type", "application/x-www-form-urlencoded"),
+                    ("Cookie", "theme=dark"), ("Cookie", cookie)], fields)
+    assert r.status == 200 and "<h1>You are registered</h1>" in r.text, r
+
+
 def is_html(r):
     return (r.header("Content-Type") or "").startswith("text/html")
 

@@ -142,6 +142,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	buf_free(&req.body);
+	buf_free(&req.cookies);
 	for (i = 0; i < k; i++)
 		buf_free(&params[i]);
 	return 0;
