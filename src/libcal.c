@@ -422,28 +422,17 @@ cred_multipart(const char *ctype, const char *body, size_t len,
 	}
 }
 
-static int
-is_media(const char *ctype, const char *want)
-{
-	size_t	 n = strlen(want);
-
-	return strncasecmp(ctype, want, n) == 0 && (ctype[n] == '\0' ||
-	    ctype[n] == ';' || ctype[n] == ' ');
-}
-
 int
 libcal_credentials(const char *ctype, const char *body, size_t len,
     struct libcal_credentials *c)
 {
 	c->grant_type[0] = c->client_id[0] = c->client_secret[0] = '\0';
 	c->why[0] = '\0';
-	if (ctype == NULL)
-		return -1;
-	if (is_media(ctype, "application/json"))
+	if (media_type_is(ctype, "application/json"))
 		return cred_json(body, len, c);
-	if (is_media(ctype, "application/x-www-form-urlencoded"))
+	if (media_type_is(ctype, "application/x-www-form-urlencoded"))
 		return strlen(body) == len ? cred_form(body, c) : -1;
-	if (is_media(ctype, "multipart/form-data"))
+	if (media_type_is(ctype, "multipart/form-data"))
 		return cred_multipart(ctype, body, len, c);
 	return -1;
 }

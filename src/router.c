@@ -356,17 +356,6 @@ refuse:
 	return -1;
 }
 
-/* ctype is the media type want, with or without parameters. */
-static int
-is_type(const char *ctype, const char *want)
-{
-	size_t	 n = strlen(want);
-
-	if (ctype == NULL || strncasecmp(ctype, want, n) != 0)
-		return 0;
-	return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ';
-}
-
 /*
  * A body whose Content-Type or Content-Encoding came twice: one of the two
  * would be guessed at (http.h).  Returns 0, or -1 after answering 400.
@@ -532,17 +521,17 @@ router_dispatch(struct request *req, struct response *resp)
 	    (check_single(req, resp) == -1 || check_coding(req, resp) == -1))
 		return;
 	if ((r->flags & R_TOKEN_BODY) &&
-	    !is_type(req->content_type, "application/json") &&
-	    !is_type(req->content_type, "application/x-www-form-urlencoded") &&
-	    !is_type(req->content_type, "multipart/form-data")) {
+	    !media_type_is(req->content_type, "application/json") &&
+	    !media_type_is(req->content_type, "application/x-www-form-urlencoded") &&
+	    !media_type_is(req->content_type, "multipart/form-data")) {
 		answer_error(req, resp, 415, "unsupported_media_type",
 		    "send the body as JSON, a form or multipart/form-data");
 		return;
 	}
 	if (r->flags & (R_JSON_BODY | R_FORM_BODY | R_TOKEN_BODY)) {
 		if ((r->flags & R_JSON_BODY) &&
-		    !is_type(req->content_type, "application/json") &&
-		    !(req->method == M_PATCH && is_type(req->content_type,
+		    !media_type_is(req->content_type, "application/json") &&
+		    !(req->method == M_PATCH && media_type_is(req->content_type,
 		    "application/merge-patch+json"))) {
 			if (req->method == M_PATCH)
 				resp_header(resp, "Accept-Patch", "%s",
@@ -551,7 +540,7 @@ router_dispatch(struct request *req, struct response *resp)
 			    "send the body as application/json");
 			return;
 		}
-		if ((r->flags & R_FORM_BODY) && !is_type(req->content_type,
+		if ((r->flags & R_FORM_BODY) && !media_type_is(req->content_type,
 		    "application/x-www-form-urlencoded")) {
 			answer_error(req, resp, 415, "unsupported_media_type",
 			    "send the form as application/x-www-form-urlencoded");

@@ -438,6 +438,19 @@ date_valid(const char *s, size_t len)
 
 /* Nothing that could end or fold a mail or HTTP header line. */
 int
+media_type_is(const char *ctype, const char *want)
+{
+	size_t	 n = strlen(want);
+
+	if (ctype == NULL || strncasecmp(ctype, want, n) != 0)
+		return 0;
+	ctype += n;
+	while (*ctype == ' ' || *ctype == '\t')
+		ctype++;
+	return *ctype == '\0' || *ctype == ';';
+}
+
+int
 header_safe(const char *s, size_t len)
 {
 	size_t	 i;

@@ -38,6 +38,10 @@ int	 slug_valid(const char *, size_t);
 int	 event_ref_valid(const char *, size_t);
 int	 date_valid(const char *, size_t);
 int	 header_safe(const char *, size_t);
+/* 1 when the Content-Type ctype (NULL: none) is the media type want, in
+ * any case, with or without parameters: RFC 9110 8.3.1, spaces or tabs
+ * (OWS) before its ';'. */
+int	 media_type_is(const char *ctype, const char *want);
 /* 1 when JSON text holds a \u0000 escape of its own (not an escaped
  * backslash followed by "u0000"), 0 otherwise. */
 int	 json_nul_escape(const char *, size_t);

@@ -615,9 +615,10 @@ def test_an_empty_origin_is_no_origin(api, path):
     "application/jsonp",
     "text/json",
     "application/json-patch+json",
+    "application/json charset=utf-8",
     None,
 ], ids=["text-plain", "form-urlencoded", "multipart", "jsonp", "text-json",
-        "json-patch", "no-content-type"])
+        "json-patch", "no-semicolon", "no-content-type"])
 def test_a_wrong_content_type_is_415(api, db, slug, content_type):
     body = dumps({"name": "Ann", "email": email()})
     if content_type == "application/x-www-form-urlencoded":
@@ -625,6 +626,27 @@ def test_a_wrong_content_type_is_415(api, db, slug, content_type):
     refused(post_raw(api, slug, body, content_type=content_type), 415,
             "unsupported_media_type")
     assert_untouched(db, slug)
+
+
+def test_a_tab_before_a_media_types_parameters_is_white_space(api, db, make_event):
+    """RFC 9110 8.3.1: OWS, a space or a tab, may come before the ';' of a
+    media type's parameters; a tab got 415 "send the body as
+    application/json" for application/json, on every route."""
+    from test_pages import attempt_of, cookie_of, csrf_of
+    slug = make_event()
+    r = send_lines(api, "POST", f"{API}/events/{slug}/registrations",
+                   [("Content-Type", "application/json\t; charset=utf-8")],
+                   dumps({"name": "Ann Tab", "email": email()}))
+    assert r.status == 201, r
+    page = api.get(f"/events/{slug}")
+    form = ("csrf=" + csrf_of(page) + "&attempt=" + attempt_of(page) +
+            "&name=Bo+Tab&email=" + email().replace("@", "%40") +
+            "&organization=&website=").encode()
+    r = send_lines(api, "POST", f"/events/{slug}/register",
+                   [("Content-Type", "application/x-www-form-urlencoded\t;charset=UTF-8"),
+                    ("Cookie", cookie_of(page))], form)
+    assert r.status == 200 and "<h1>You are registered</h1>" in r.text, r
+    assert db.value("SELECT count(*) FROM eventbox.roster WHERE slug = %s", slug) == 2
 
 
 @pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "GZIP", "identity, gzip"])

@@ -831,6 +831,14 @@ test_libcal_credentials(void)
 	    strcmp(c.grant_type, "client_credentials") == 0);
 	CHECK("other type", libcal_credentials("text/plain", form,
 	    strlen(form), &c) == -1);
+	CHECK("form, a tab before the parameters", libcal_credentials(
+	    "application/x-www-form-urlencoded\t; charset=UTF-8", form,
+	    strlen(form), &c) == 0 && strcmp(c.client_secret, "s+1") == 0);
+	CHECK("media types", media_type_is("Application/JSON", "application/json")
+	    && media_type_is("application/json \t;x=y", "application/json") &&
+	    !media_type_is("application/json x", "application/json") &&
+	    !media_type_is("application/jsonx", "application/json") &&
+	    !media_type_is(NULL, "application/json"));
 }
 
 /* libcal_basic() on one header: its result, and c's two fields. */
