@@ -260,12 +260,15 @@ static const struct embed_lang {
 	const char	*code;
 	const char	*heading, *all, *none;
 	const char	*in_person, *online, *hybrid;
+	const char	*refused, *unavailable;	/* an error's fragment */
 	const char	*days[7];	/* Monday first (ISO) */
 	const char	*months[12];
 	const char	*date_fmt;	/* weekday, day, month, year */
 } embed_langs[] = {
 	{ "en", "Upcoming events", "All events", "There are no upcoming events.",
 	    "In person", "Online", "In person and online",
+	    "This list of events cannot be shown: its address is not valid.",
+	    "The list of events is unavailable for the moment.",
 	    { "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
 	    "Saturday", "Sunday" },
 	    { "January", "February", "March", "April", "May", "June", "July",
@@ -274,6 +277,9 @@ static const struct embed_lang {
 	{ "fr", "Événements à venir", "Tous les événements",
 	    "Aucun événement à venir.", "Sur place", "En ligne",
 	    "Sur place et en ligne",
+	    "Cette liste d’événements ne peut pas être affichée : son adresse "
+	    "n’est pas valide.",
+	    "La liste des événements est momentanément indisponible.",
 	    { "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
 	    "dimanche" },
 	    { "janvier", "février", "mars", "avril", "mai", "juin", "juillet",
@@ -282,6 +288,9 @@ static const struct embed_lang {
 	{ "es", "Próximos eventos", "Todos los eventos",
 	    "No hay eventos próximos.", "Presencial", "En línea",
 	    "Presencial y en línea",
+	    "Esta lista de eventos no se puede mostrar: su dirección no es "
+	    "válida.",
+	    "La lista de eventos no está disponible en este momento.",
 	    { "lunes", "martes", "miércoles", "jueves", "viernes", "sábado",
 	    "domingo" },
 	    { "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
@@ -290,6 +299,9 @@ static const struct embed_lang {
 	{ "de", "Kommende Veranstaltungen", "Alle Veranstaltungen",
 	    "Keine kommenden Veranstaltungen.", "Vor Ort", "Online",
 	    "Vor Ort und online",
+	    "Diese Veranstaltungsliste kann nicht angezeigt werden: ihre "
+	    "Adresse ist ungültig.",
+	    "Die Veranstaltungsliste ist im Moment nicht verfügbar.",
 	    { "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag",
 	    "Samstag", "Sonntag" },
 	    { "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli",
@@ -306,6 +318,29 @@ static const struct query_param embed_params[E__MAX] = {
 	[E_LANG] = { "lang", Q_ONEOF, 0, 0, 0, embed_codes, NULL },
 	[E_LIMIT] = { "limit", Q_INT, 1, 50, 10, NULL, NULL },
 };
+
+/* The fragment's start: its <section> (class eventbox-list, and cls
+ * when not NULL) and <h2>, in l's words. */
+static void
+embed_open(struct buf *b, const struct embed_lang *l, const char *cls)
+{
+	buf_printf(b, "<section class=\"eventbox-list%s%s\" lang=\"%s\" "
+	    "aria-labelledby=\"eventbox-list-heading\">\n"
+	    "<h2 id=\"eventbox-list-heading\">", cls != NULL ? " " : "",
+	    cls != NULL ? cls : "", l->code);
+	html_esc(b, l->heading);
+	buf_adds(b, "</h2>\n");
+}
+
+/* Its end: the link to all events (query "" or "?category=...", not
+ * escaped yet) and </section>. */
+static void
+embed_close(struct buf *b, const struct embed_lang *l, const char *query)
+{
+	buf_printf(b, "<p><a href=\"%s/events", cfg.base_url);
+	html_esc(b, query);
+	buf_printf(b, "\">%s</a></p>\n</section>\n", l->all);
+}
 
 /* "2:00pm" in English, "14:00" elsewhere (from "HH24:MI"). */
 static void
@@ -429,11 +464,7 @@ h_embed_events(struct request *req, struct response *resp)
 	    MISSING_OK)) == NULL)
 		return;
 	resp->content_type = "text/html; charset=utf-8";
-	buf_printf(b, "<section class=\"eventbox-list\" lang=\"%s\" "
-	    "aria-labelledby=\"eventbox-list-heading\">\n"
-	    "<h2 id=\"eventbox-list-heading\">", l->code);
-	html_esc(b, l->heading);
-	buf_adds(b, "</h2>\n");
+	embed_open(b, l, NULL);
 	if (PQntuples(res) == 0)
 		buf_printf(b, "<p>%s</p>\n", l->none);
 	else
@@ -448,9 +479,50 @@ h_embed_events(struct request *req, struct response *resp)
 		html_urlenc(&q, v[E_CATEGORY].text);
 	} else
 		buf_adds(&q, "");
-	buf_printf(b, "<p><a href=\"%s/events", cfg.base_url);
-	html_esc(b, q.data);
-	buf_printf(b, "\">%s</a></p>\n</section>\n", l->all);
+	embed_close(b, l, q.data);
 	buf_free(&q);
 	feed_cache(req, resp);
+}
+
+/*
+ * The answer of an error on /embed/ (page_layout.c sends every error of
+ * those paths here): the fragment a website includes, not a page, which
+ * would put a document in its document (a second <html>, its layout in
+ * the site's).  The same status, one <section class="eventbox-list
+ * eventbox-error"> in the language ?lang= asks for (English when it asks
+ * for none we have, or twice), what went wrong in its words, for a 4xx
+ * why (in the request's language, marked when not the fragment's: the
+ * site's webmaster, testing the include, reads it) and the link to all
+ * events.  Not cached.
+ */
+void
+embed_error(struct response *resp, const char *query, int status,
+    const char *why)
+{
+	struct query_value	 v;
+	const struct embed_lang	*l = &embed_langs[0];
+	struct buf		*b = &resp->body;
+	size_t			 bad, k;
+
+	if (query_parse_readable(query, &embed_params[E_LANG], 1, &v,
+	    &bad) == 0 && v.present)
+		for (k = 0; k < sizeof(embed_langs) / sizeof(embed_langs[0]);
+		    k++)
+			if (strcmp(v.text, embed_langs[k].code) == 0)
+				l = &embed_langs[k];
+	resp->status = status;
+	resp->content_type = "text/html; charset=utf-8";
+	buf_reset(b);
+	embed_open(b, l, "eventbox-error");
+	buf_printf(b, "<p>%s</p>\n", status >= 500 ? l->unavailable :
+	    l->refused);
+	if (status < 500 && why != NULL) {
+		if (strcmp(i18n_lang(), l->code) == 0)
+			buf_adds(b, "<p>");
+		else
+			buf_printf(b, "<p lang=\"%s\">", i18n_lang());
+		html_esc(b, why);
+		buf_adds(b, "</p>\n");
+	}
+	embed_close(b, l, "");
 }

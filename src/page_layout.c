@@ -202,6 +202,16 @@ back_link(struct buf *b, const char *path, const char *text)
 	buf_adds(b, "</a></p>\n");
 }
 
+/* A path under /embed/ (the fragments websites include), whose errors
+ * are fragments too. */
+static int
+embed_path(const struct request *req)
+{
+	return req != NULL && req->path != NULL && req->path_len >= 6 &&
+	    memcmp(req->path, "/embed", 6) == 0 &&
+	    (req->path_len == 6 || req->path[6] == '/');
+}
+
 /* The error page, its way back the page at path, the link named text
  * (path NULL: the list of all events). */
 static void
@@ -246,6 +256,10 @@ error_page_to(struct response *resp, int status, const char *message,
 	}
 	if (message != NULL)
 		text = message;
+	if (embed_path(cur_req)) {
+		embed_error(resp, cur_req->query, status, _(text));
+		return;
+	}
 	resp->status = status;
 	error_path = path != NULL ? path : "/events";
 	html_page(resp, _(title));

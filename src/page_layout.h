@@ -49,6 +49,11 @@ void	 page_lang_query(struct buf *, int after_query);
 void	 page_lang_field(struct buf *);
 void	 html_error_page(struct response *, int status,
 	    const char *message);	/* NULL: the usual text */
+/* The error of a path under /embed/: a fragment in the embed's shape and
+ * its ?lang= (query, the raw query), why for a 4xx (page_feeds.c).
+ * html_error_page() and page_query_error() answer so on those paths. */
+void	 embed_error(struct response *, const char *query, int status,
+	    const char *why);
 /* "Back to the event": a paragraph with the link to the event slug. */
 void	 page_back_link(struct buf *, const char *slug);
 /* The 400 page of a query query_parse() refused at p (v, its value): why

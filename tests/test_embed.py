@@ -10,6 +10,10 @@ import html.parser
 import re
 import uuid
 
+import pytest
+
+from conftest import devstack, wait_healthy
+
 
 class Fragment(html.parser.HTMLParser):
     """Collects the tags, links and text of a fragment, and checks that
@@ -112,3 +116,77 @@ def test_links_to_events_of_one_title_have_names_of_their_own(api, make_event):
             assert text.count(shown) == 1, (shown, text)    # said once
         assert ["Room" in n for n in names] == [False, False, True, True], names
         assert names[2].endswith(", Room A") and names[3].endswith(", Room B"), names
+
+
+PAGE_TAGS = ("html", "head", "body", "title", "meta", "link", "header", "main",
+             "footer", "script", "style")
+
+
+def error_fragment(r, status, lang):
+    """An error on /embed/ is the embed's shape: one section, no page
+    around it, in the fragment's language, with the absolute link to all
+    events or none (nginx's own, which cannot know the site's address)."""
+    assert r.status == status, r
+    assert r.header("Content-Type") == "text/html; charset=utf-8", r
+    assert not r.text.lstrip().lower().startswith("<!doctype"), r.text
+    f = parse(r.text)
+    tag, attrs = f.tags[0]
+    assert tag == "section" and attrs["class"] == "eventbox-list eventbox-error", f.tags
+    assert attrs["lang"] == lang and attrs["aria-labelledby"], attrs
+    assert r.text.rstrip().endswith("</section>"), r.text
+    assert [t for t, _ in f.tags].count("section") == 1, f.tags
+    assert not [t for t, _ in f.tags if t in PAGE_TAGS], f.tags
+    assert ("h2", {"id": attrs["aria-labelledby"]}) in f.tags, f.tags
+    assert all(link.startswith("http") for link in f.links), f.links
+    return "".join(f.text)
+
+
+REFUSED = {"en": "This list of events cannot be shown: its address is not valid.",
+           "fr": "Cette liste d’événements ne peut pas être affichée\u00a0: son adresse"
+                 " n’est pas valide.",
+           "es": "Esta lista de eventos no se puede mostrar: su dirección no es válida.",
+           "de": "Diese Veranstaltungsliste kann nicht angezeigt werden: ihre Adresse"
+                 " ist ungültig."}
+
+
+@pytest.mark.parametrize("query, lang, why", [
+    ("lang=xx", "en", "That language is not one we have"),
+    ("lang=fr&lang=de", "en", "The address gives lang more than once."),
+    ("limit=0", "en", "limit is a number from 1 to 50."),
+    ("lang=fr&limit=51", "fr", "limit is a number from 1 to 50."),
+    ("lang=de&limit=2&limit=3", "de", "The address gives limit more than once."),
+    ("lang=es&category=" + "x" * 300, "es", "Esa categoría no es válida."),
+    ("lang=fr&%ff=1", "fr", "The address is not valid: a parameter name"),
+], ids=lambda p: p[:40])
+def test_a_refused_query_answers_a_fragment_not_a_page(api, query, lang, why):
+    """A whole HTML page (doctype, head, the site's header and footer) was
+    the answer to a bad ?lang= or ?limit=: included by SSI, PHP or a CMS
+    into the consortium's own page, it put a document inside theirs."""
+    text = error_fragment(api.get("/embed/events?" + query), 400, lang)
+    assert REFUSED[lang] in text and why in text, text
+    r = api.get("/embed/events?" + query)
+    assert f'{api.base}/events"' in r.text, r.text
+    # the reason, when not in the fragment's language, says which it is in
+    if lang not in ("en", "es"):
+        assert re.search(r'<p lang="en">[^<]*' + re.escape(html.escape(why, False)),
+                         r.text), r.text
+
+
+def test_other_errors_on_the_embed_are_fragments_too(api):
+    r = api.post("/embed/events?lang=es", body=b"x",
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert REFUSED["es"] in error_fragment(r, 405, "es"), r.text
+    assert "GET" in r.header("Allow"), r
+
+
+def test_with_the_database_down_the_embed_is_an_unavailable_fragment(api):
+    devstack("pg-stop")
+    try:
+        r = api.get("/embed/events?lang=fr")
+        text = error_fragment(r, 503, "fr")
+        assert "La liste des événements est momentanément indisponible." in text, text
+        assert r.header("Retry-After") is not None and r.header("ETag") is None, r
+    finally:
+        devstack("pg-start")
+    wait_healthy(api)
+    assert api.get("/embed/events").status == 200

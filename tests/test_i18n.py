@@ -397,6 +397,17 @@ EMBED_TABLE = {
     "Presencial", "Presencial y en línea", "Kommende Veranstaltungen",
     "Alle Veranstaltungen", "Keine kommenden Veranstaltungen.", "Vor Ort",
     "Vor Ort und online", "%1$s, %2$d de %3$s de %4$d",
+    # its errors (embed_error())
+    "This list of events cannot be shown: its address is not valid.",
+    "The list of events is unavailable for the moment.",
+    "Cette liste d’événements ne peut pas être affichée\u00a0: son adresse "
+    "n’est pas valide.",
+    "La liste des événements est momentanément indisponible.",
+    "Esta lista de eventos no se puede mostrar: su dirección no es válida.",
+    "La lista de eventos no está disponible en este momento.",
+    "Diese Veranstaltungsliste kann nicht angezeigt werden: ihre Adresse "
+    "ist ungültig.",
+    "Die Veranstaltungsliste ist im Moment nicht verfügbar.",
 }
 
 
