@@ -319,15 +319,21 @@ static const struct query_param embed_params[E__MAX] = {
 	[E_LIMIT] = { "limit", Q_INT, 1, 50, 10, NULL, NULL },
 };
 
-/* The fragment's start: its <section> (class eventbox-list, and cls
- * when not NULL) and <h2>, in l's words. */
+/*
+ * The fragment's start: its <section> (class eventbox-list, and cls when
+ * not NULL) and <h2>, in l's words.  The section is named by the words of
+ * its heading (aria-label), not by the heading's id: a website that
+ * includes two lists (two categories, two languages) would have one id
+ * twice, and a screen reader name both by the first one's heading.
+ */
 static void
 embed_open(struct buf *b, const struct embed_lang *l, const char *cls)
 {
 	buf_printf(b, "<section class=\"eventbox-list%s%s\" lang=\"%s\" "
-	    "aria-labelledby=\"eventbox-list-heading\">\n"
-	    "<h2 id=\"eventbox-list-heading\">", cls != NULL ? " " : "",
-	    cls != NULL ? cls : "", l->code);
+	    "aria-label=\"", cls != NULL ? " " : "", cls != NULL ? cls : "",
+	    l->code);
+	html_esc(b, l->heading);
+	buf_adds(b, "\">\n<h2>");
 	html_esc(b, l->heading);
 	buf_adds(b, "</h2>\n");
 }
