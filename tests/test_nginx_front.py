@@ -23,6 +23,7 @@ import uuid
 import pytest
 
 from conftest import ROOT, Api, env, record
+from test_embed import REFUSED, error_fragment
 from test_faults import workers
 
 SLOW = 50       # slow connections of each kind
@@ -111,9 +112,43 @@ def test_what_nginx_refuses_while_reading_gets_our_answer(api, data, status, kin
         assert ctype == [b"Content-Type: application/json"], head
         assert json.loads(body)["error"]["code"] == says, body
     else:
-        assert ctype == [b"Content-Type: text/html"], head
+        assert ctype == [b"Content-Type: text/html; charset=utf-8"], head
         assert b"<h1>" + says.encode() + b"</h1>" in body, body[:300]
         assert b'href="/events"' in body
+
+
+def test_nginx_own_pages_say_their_charset_and_json_stays_json(api):
+    """nginx's own HTML errors came as "text/html", no charset (only their
+    <meta> said it: the embed's fragments, which have none, would be read
+    as the browser guesses); its JSON errors stay plain application/json,
+    as the service's are (docs/API.md)."""
+    r = api.get("/no/such/page")
+    assert r.status == 404 and r.header("Content-Type") == "text/html; charset=utf-8", r
+    assert "<h1>Not found</h1>" in r.text and "<main" in r.text, r.text
+    r = api.post("/api/v1/events/x/registrations", body=b"x" * 20000,
+                 headers={"Content-Type": "application/json"})
+    assert r.status == 413 and r.header("Content-Type") == "application/json", r
+    assert r.json["error"]["code"] == "body_too_large", r
+    r = api.get("/api/v1/no-such")
+    assert r.status == 404 and r.header("Content-Type") == "application/json", r
+
+
+def test_nginx_own_errors_under_embed_are_fragments(api):
+    """A website that included /embed/event (a typo), or a list nginx
+    refused, got nginx's whole 404 or 414 page inside its own."""
+    r = api.get("/embed/event?lang=de")
+    text = error_fragment(r, 404, "de")
+    assert REFUSED["de"] in text, text
+    text = error_fragment(api.get("/embed/events/more"), 404, "en")
+    assert REFUSED["en"] in text, text
+    out = raw(api, b"GET /embed/events?lang=es&x=" + LONG + b" HTTP/1.1\r\n"
+              b"Host: x\r\nConnection: close\r\n\r\n")
+    head, _, body = out.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 414 "), head[:200]
+    assert b"Content-Type: text/html; charset=utf-8\r\n" in head, head
+    assert body.decode().startswith('<section class="eventbox-list eventbox-error" '
+                                    'lang="es"'), body[:300]
+    assert REFUSED["es"] in body.decode(), body
 
 
 @pytest.mark.parametrize("size", [16 * 1024 + 1, 1024 * 1024])
@@ -327,6 +362,19 @@ def test_with_the_workers_down_nginx_says_unavailable_as_the_service_does(
     assert r.status == 502, r
     assert r.json["error"]["code"] == "unavailable", r
     assert r.header("Retry-After") == "5", r
+
+
+def test_with_the_workers_down_the_embed_is_an_unavailable_fragment(workerless_nginx):
+    for query, lang, says in (
+            ("lang=fr&limit=5", "fr", "La liste des événements est momentanément "
+                                      "indisponible."),
+            ("", "en", "The list of events is unavailable for the moment."),
+            ("lang=xx", "en", "The list of events is unavailable for the moment.")):
+        r = workerless_nginx.get("/embed/events?" + query)
+        assert says in error_fragment(r, 502, lang), r.text
+        assert r.header("Retry-After") == "5", r
+    r = workerless_nginx.get("/events")
+    assert r.status == 502 and "<h1>Service unavailable</h1>" in r.text, r
 
 
 def listed_origin():
@@ -641,7 +689,7 @@ def test_the_production_sites_port_80_answers_its_errors_as_port_443_does(
             assert ctype == [b"Content-Type: application/json"], (case, head)
             assert json.loads(body)["error"]["code"] == says, (case, body)
         else:
-            assert ctype == [b"Content-Type: text/html"], (case, head)
+            assert ctype == [b"Content-Type: text/html; charset=utf-8"], (case, head)
             assert b"<h1>" + says.encode() + b"</h1>" in body, (case, body[:300])
     # A challenge file that is not there: our page, not nginx's.
     out = raw(Port80, f"GET /.well-known/acme-challenge/none HTTP/1.1\r\n"

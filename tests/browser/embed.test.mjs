@@ -23,9 +23,9 @@ ${fragments.join("\n")}
 </html>`;
 }
 
-async function fragment(query) {
-    const r = await fetch(`${BASE}/embed/events?${query}`);
-    assert.equal(r.status, 200, query);
+async function fragment(query, status = 200, path = "/embed/events") {
+    const r = await fetch(`${BASE}${path}?${query}`);
+    assert.equal(r.status, status, `${path}?${query}`);
     return await r.text();
 }
 
@@ -49,6 +49,27 @@ test("two lists included in one page: unique ids, each region named by its own h
             const regions = (await axNodes(page)).filter((n) => n.role === "region");
             assert.deepEqual(regions.map((n) => n.name), headings,
                 "each region is named by its own heading");
+            assert.deepEqual(await axe(page), []);
+            assert.deepEqual(await axProblems(page), []);
+        } finally {
+            await ctx.closeAll();
+        }
+    });
+
+test("lists that could not be shown, included in a page, are regions of their own",
+    async () => {
+        const ctx = await openBrowser();
+        try {
+            const page = await ctx.newPage();
+            await page.setContent(sitePage(
+                await fragment("lang=en&limit=3"),
+                await fragment("lang=de&limit=99", 400),            // the service's
+                await fragment("lang=fr", 404, "/embed/event")));   // nginx's
+            const regions = (await axNodes(page)).filter((n) => n.role === "region");
+            assert.deepEqual(regions.map((n) => n.name), ["Upcoming events",
+                "Kommende Veranstaltungen", "Événements à venir"]);
+            assert.equal(await page.locator("html").count(), 1);
+            assert.equal(await page.locator("main").count(), 1);
             assert.deepEqual(await axe(page), []);
             assert.deepEqual(await axProblems(page), []);
         } finally {
