@@ -438,7 +438,8 @@ embed_event(struct buf *b, const struct embed_lang *l, const PGresult *res,
  * GET /embed/events[?category=&lang=en|fr|es|de&limit=1..50]: the upcoming
  * events as an HTML fragment (a <section>, no page around it, no script,
  * absolute links) for a consortium website to include with one line, in
- * the site's language.  200 text/html; 304; 400; 503.
+ * the site's language.  200 text/html; 304; 400, 503 (fragments too:
+ * embed_error()).
  */
 void
 h_embed_events(struct request *req, struct response *resp)
