@@ -79,7 +79,8 @@ json_admin_event(const PGresult *res, int row)
 	static const char *const strings[] = { "slug", "title", "status",
 	    "description", "presenter", "format", "location", "organizer",
 	    "accessibility_contact", "timezone", "starts_at", "ends_at",
-	    "starts_local", "ends_local", "registration_state", "audience" };
+	    "starts_local", "ends_local", "registration_state", "audience",
+	    "language" };
 	static const char *const counts[] = { "capacity", "confirmed",
 	    "waitlisted", "cancelled", "attended", "seats_available",
 	    "held_seats", "held_waiting", "expired" };

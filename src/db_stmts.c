@@ -19,6 +19,7 @@
 	"array_to_json(categories)::text AS categories, organizer, " \
 	"accessibility_contact, audience, " \
 	"array_to_json(learning_outcomes)::text AS learning_outcomes, " \
+	"language, " \
 	EPOCH("starts_at") " AS starts_epoch, " \
 	EPOCH("ends_at") " AS ends_epoch, timezone, " \
 	UTC_OFFSET("starts_at") " AS starts_offset, " \
@@ -60,7 +61,8 @@
 	"eventbox.iso_utc(registration_closes_at) AS registration_closes_at, " \
 	"h.confirmation_required, h.hold_minutes, " \
 	"h.registrations_per_minute, h.held_seats, h.held_waiting, h.expired, " \
-	"w.audience, array_to_json(w.learning_outcomes)::text AS learning_outcomes"
+	"w.audience, array_to_json(w.learning_outcomes)::text AS learning_outcomes, " \
+	"w.language"
 
 /* Dates and times as the pages print them, in the zone z (an SQL
  * expression): "Wednesday, December 10, 2026", "2:00pm". */
@@ -75,6 +77,12 @@
 	LOCAL_TIME("ends_at", z) " AS end_text, " \
 	"eventbox.iso_local(starts_at, " z ") AS starts_local, " \
 	"eventbox.iso_local(ends_at, " z ") AS ends_local"
+
+/* The language of the event of a registration's row (its event_slug), as
+ * the public may see it (NULL for a draft's: left unmarked). */
+#define EVENT_LANGUAGE \
+	"(SELECT l.language FROM eventbox.public_events l" \
+	" WHERE l.slug = event_slug) AS event_language"
 
 /* twin: another event of the rows shares the title and the start, so
  * that only its location tells their links apart (page_layout.h). */
@@ -334,6 +342,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " registration_state, image_path, image_alt,"
 	    " image_decorative, status, members_only, audience,"
 	    " array_to_json(learning_outcomes)::text AS learning_outcomes,"
+	    " language,"
 	    " questions::text AS questions, confirmation_required,"
 	    " eventbox.iso_local(ends_at, coalesce($2::text, timezone))"
 	    " AS ends_local,"
@@ -356,7 +365,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " WHERE status = 'published' AND ends_at > now()"
 	    " AND ($1::text IS NULL OR $1::text = ANY (categories)))"
 	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
-	    " LEFT JOIN LATERAL (SELECT slug, title, format, timezone,"
+	    " LEFT JOIN LATERAL (SELECT slug, title, language, format, timezone,"
 	    " location, twin,"
 	    " seats_available, waitlist_available, registration_state, "
 	    PAGE_TIMES("timezone") " FROM m"
@@ -366,7 +375,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	 * started, other than it, those sharing a category with it first,
 	 * each with its date and time in its own zone, twin among them. */
 	[STMT_PAGE_UPCOMING] = { "page_upcoming", 1,
-	    "SELECT *, " TWIN " FROM (SELECT u.slug, u.title, u.timezone,"
+	    "SELECT *, " TWIN " FROM (SELECT u.slug, u.title, u.language, u.timezone,"
 	    " u.location, u.starts_at, u.id,"
 	    " u.categories && e.categories AS near,"
 	    " eventbox.iso_local(u.starts_at, u.timezone) AS starts_local, "
@@ -385,7 +394,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " WHERE status = 'published' AND ends_at > now() ORDER BY 1" },
 	[STMT_PAGE_ICS] = { "page_ics", 1,
 	    "SELECT id, slug, title, description, location, format, timezone,"
-	    " status, ical_sequence,"
+	    " status, ical_sequence, language,"
 	    " eventbox.vtimezone(timezone, ARRAY[starts_at, ends_at])"
 	    " AS vtimezone,"
 	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
@@ -400,6 +409,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	 * local date's parts for words in other languages. */
 	[STMT_FEED] = { "feed", 2,
 	    "SELECT id, slug, title, description, location, format, timezone,"
+	    " language,"
 	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
 	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
 	    " eventbox.ical_utc(updated_at) AS dtstamp, ical_sequence,"
@@ -421,7 +431,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	 * nothing (sql/rules/60_cancel.sql) */
 	[STMT_PAGE_REGISTRATION] = { "page_registration", 1,
 	    "SELECT status, position, name, event_slug, event_title, format,"
-	    " timezone, ends_at <= now() AS ended, " PAGE_TIMES("timezone")
+	    " timezone, ends_at <= now() AS ended, " EVENT_LANGUAGE ","
+	    " " PAGE_TIMES("timezone")
 	    " FROM eventbox.registration_by_token($1::text)" },
 	/* A held registration's confirmation (sql/rules/55_holds.sql). */
 	[STMT_CONFIRM] = { "confirm", 1,
@@ -430,7 +441,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	/* $1 token, $2 the zone to show times in or NULL */
 	[STMT_PAGE_HOLD] = { "page_hold", 2,
 	    "SELECT hold, status, name, event_slug, event_title, format,"
-	    " timezone, " PAGE_TIMES("coalesce($2::text, timezone)") ","
+	    " timezone, " EVENT_LANGUAGE ","
+	    " " PAGE_TIMES("coalesce($2::text, timezone)") ","
 	    " eventbox.iso_local(held_until, coalesce($2::text, timezone))"
 	    " AS held_until_local"
 	    " FROM eventbox.registration_hold($1::text)" },
@@ -442,13 +454,13 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_PAGE_MY_REGISTRATION] = { "page_my_registration", 2,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " location, online_url, timezone, presenter, accessibility_contact,"
-	    " event_status, ends_at <= now() AS ended,"
+	    " event_status, event_language, ends_at <= now() AS ended,"
 	    " starts_at <= now() AS started, " PAGE_TIMES("coalesce($2::text, timezone)") ","
 	    " eventbox.iso_local(held_until, coalesce($2::text, timezone))"
 	    " AS held_until_local, (SELECT h.hold = 'expired'"
 	    " FROM eventbox.registration_hold($1::text) h) AS lapsed"
 	    " FROM (SELECT r.*, e.presenter, e.accessibility_contact,"
-	    " e.status AS event_status"
+	    " e.status AS event_status, e.language AS event_language"
 	    " FROM eventbox.registration_by_token($1::text) r"
 	    " LEFT JOIN eventbox.public_events e ON e.slug = r.event_slug) x" },
 
@@ -475,7 +487,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " ical_stamp, vtimezone, sequence, event_id, was_when,"
 	    " was_location, link_changed, language, was_start, was_end,"
 	    " was_tz, calendar_sent, by_staff, place_taken, has_waitlist,"
-	    " held_until_local, moved_up, left_waitlist"
+	    " held_until_local, moved_up, left_waitlist, event_language"
 	    " FROM eventbox.mail_claim($1::integer)" },
 	/* $1 outbox id; whether it is still ours, and its link (renewed
 	 * there when revoked since the claim).  The transaction of a batch's

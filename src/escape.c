@@ -2,6 +2,7 @@
  * escape.c: HTML and URL escaping, and staff text as paragraphs (see
  * escape.h).
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "escape.h"
@@ -129,6 +130,38 @@ html_paragraphs(struct buf *b, const char *s)
 		buf_adds(b, "</p>\n");
 	if (in_ul)
 		buf_adds(b, "</ul>\n");
+}
+
+/* The length of the primary subtag of a language tag: "es" of "es-MX". */
+static size_t
+primary_len(const char *tag)
+{
+	return strcspn(tag, "-_");
+}
+
+void
+lang_mark(struct buf *b, enum lang_markup how, const char *text_lang,
+    const char *doc_lang)
+{
+	static const char *const open[] = { [LANG_HTML] = " lang=\"",
+	    [LANG_XML] = " xml:lang=\"", [LANG_ICAL] = ";LANGUAGE=",
+	    [LANG_TAG] = "" };
+	size_t		 n, i;
+
+	if (text_lang == NULL || (n = strlen(text_lang)) == 0 || n > 16)
+		return;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)text_lang[i]) &&
+		    text_lang[i] != '-' && text_lang[i] != '_')
+			return;
+	if (doc_lang != NULL && primary_len(text_lang) == primary_len(doc_lang)
+	    && strncmp(text_lang, doc_lang, primary_len(doc_lang)) == 0)
+		return;
+	buf_adds(b, open[how]);
+	for (i = 0; i < n; i++)
+		buf_addc(b, text_lang[i] == '_' ? '-' : text_lang[i]);
+	if (how == LANG_HTML || how == LANG_XML)
+		buf_addc(b, '"');
 }
 
 void

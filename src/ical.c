@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "escape.h"
 #include "ical.h"
 
 /*
@@ -63,6 +64,20 @@ ical_property(struct buf *out, const char *name, const char *value,
 	buf_free(&line);
 }
 
+/* A TEXT property, with ;LANGUAGE= when lang, the language staff wrote
+ * value in, is not doc, the file's own (RFC 5545 3.2.10). */
+static void
+text_property(struct buf *out, const char *name, const char *value,
+    const char *lang, const char *doc)
+{
+	struct buf	 prop = BUF_INIT;
+
+	buf_adds(&prop, name);
+	lang_mark(&prop, LANG_ICAL, lang, doc);
+	ical_property(out, prop.data, value, 1);
+	buf_free(&prop);
+}
+
 void
 ical_uid(struct buf *out, const char *event_id, const char *base_url)
 {
@@ -116,11 +131,14 @@ ical_vevent(struct buf *out, const struct ical_event *ev)
 	buf_reset(&prop);
 	buf_printf(&prop, "%ld", ev->sequence);
 	ical_property(out, "SEQUENCE", prop.data, 0);
-	ical_property(out, "SUMMARY", ev->summary, 1);
+	text_property(out, "SUMMARY", ev->summary, ev->summary_lang,
+	    ev->doc_lang);
 	if (ev->description != NULL && *ev->description != '\0')
-		ical_property(out, "DESCRIPTION", ev->description, 1);
+		text_property(out, "DESCRIPTION", ev->description,
+		    ev->description_lang, ev->doc_lang);
 	if (ev->location != NULL && *ev->location != '\0')
-		ical_property(out, "LOCATION", ev->location, 1);
+		text_property(out, "LOCATION", ev->location, ev->location_lang,
+		    ev->doc_lang);
 	if (ev->url != NULL && *ev->url != '\0')
 		ical_property(out, "URL", ev->url, 0);
 	ical_property(out, "STATUS", ev->cancelled ? "CANCELLED" : "CONFIRMED",

@@ -33,6 +33,12 @@ struct ical_event {
 	const char	*summary;
 	const char	*description;
 	const char	*location;	/* may be empty */
+	/* The language each text above is in where staff wrote it (the
+	 * event's, events.language; NULL: the file's own words, a link, or
+	 * nothing), and the language of the file's own words (i18n_lang()):
+	 * the ones that differ carry LANGUAGE= (lang_mark()). */
+	const char	*summary_lang, *description_lang, *location_lang;
+	const char	*doc_lang;
 	const char	*url;		/* the public event page */
 	int		 cancelled;
 	long		 sequence;	/* events.ical_sequence */

@@ -215,6 +215,8 @@ static const struct {
 	{ "accessibility_contact", F_STRING, NULL, NULL },
 	{ "audience", F_STRING, NULL, NULL },
 	{ "learning_outcomes", F_ARRAY, NULL, NULL },
+	/* the language staff wrote the texts above in */
+	{ "language", F_STRING, NULL, NULL },
 	{ "starts_at", F_UTC, "starts_epoch", NULL },
 	{ "ends_at", F_UTC, "ends_epoch", NULL },
 	{ "timezone", F_STRING, NULL, NULL },

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "escape.h"
 #include "json.h"
 #include "jsonld.h"
 
@@ -118,6 +119,11 @@ jsonld_event(struct buf *b, const PGresult *res)
 	json_add_string(ev, "@context", "https://schema.org");
 	json_add_string(ev, "name", db_value(res, 0, "title"));
 	json_add_string(ev, "description", db_value(res, 0, "description"));
+	/* The language staff wrote its name and description in. */
+	lang_mark(&json, LANG_TAG, db_value(res, 0, "language"), NULL);
+	if (json.len > 0)
+		json_add_string(ev, "inLanguage", json.data);
+	buf_reset(&json);
 	json_add_string(ev, "startDate", db_value(res, 0, "starts_local"));
 	json_add_string(ev, "endDate", db_value(res, 0, "ends_local"));
 	json_add_string(ev, "eventStatus", strcmp(db_value(res, 0, "status"),

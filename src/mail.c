@@ -94,6 +94,22 @@ say(struct body *b, const char *s)
 	b->p_empty = 0;
 }
 
+/* Text staff wrote in lang (the event's language): in the HTML, in a
+ * <span lang> where that is not the email's (lang_mark()). */
+static void
+say_in(struct body *b, const char *s, const char *lang)
+{
+	struct buf	 mark = BUF_INIT;
+
+	lang_mark(&mark, LANG_HTML, lang, i18n_lang());
+	if (mark.len > 0)
+		buf_printf(&b->html, "<span%s>", mark.data);
+	say(b, s);
+	if (mark.len > 0)
+		buf_adds(&b->html, "</span>");
+	buf_free(&mark);
+}
+
 /* A translated template with one {name} filled in. */
 static void
 say1(struct body *b, const char *tpl, const char *name, const char *value)
@@ -106,19 +122,28 @@ say1(struct body *b, const char *tpl, const char *name, const char *value)
 	buf_free(&t);
 }
 
-/* Staff's multi-line text: paragraphs and lists, as on the event page. */
+/* Staff's multi-line text in lang: paragraphs and lists, as on the event
+ * page, in a <div lang> where lang is not the email's. */
 static void
-say_paragraphs(struct body *b, const char *s)
+say_paragraphs(struct body *b, const char *s, const char *lang)
 {
+	struct buf	 mark = BUF_INIT;
+
 	buf_adds(&b->text, s);
 	if (b->p_empty && b->html.len >= 3 &&
 	    strcmp(b->html.data + b->html.len - 3, "<p>") == 0)
 		b->html.data[b->html.len -= 3] = '\0';
 	else
 		buf_adds(&b->html, "</p>\n");
+	lang_mark(&mark, LANG_HTML, lang, i18n_lang());
+	if (mark.len > 0)
+		buf_printf(&b->html, "<div%s>\n", mark.data);
 	html_paragraphs(&b->html, s);
+	if (mark.len > 0)
+		buf_adds(&b->html, "</div>\n");
 	buf_adds(&b->html, "<p>");
 	b->p_empty = 1;
+	buf_free(&mark);
 }
 
 /* Ends a paragraph: one blank line in the text, whatever came before. */
@@ -145,8 +170,10 @@ add_link(struct body *b, const char *url)
 	b->p_empty = 0;
 }
 
+/* "Label: value"; a value staff wrote is in lang (else NULL). */
 static void
-field(struct body *b, const char *label, const char *value, int is_link)
+field(struct body *b, const char *label, const char *value, int is_link,
+    const char *lang)
 {
 	struct buf	 l = BUF_INIT;
 
@@ -165,7 +192,7 @@ field(struct body *b, const char *label, const char *value, int is_link)
 	if (is_link)
 		add_link(b, value);
 	else
-		say(b, value);
+		say_in(b, value, lang);
 	buf_adds(&b->text, "\n");
 	buf_adds(&b->html, "<br>\n");
 }
@@ -219,17 +246,17 @@ details(struct body *b, const struct mail_msg *m)
 
 	struct buf	 when = BUF_INIT;
 
-	field(b, _("Event"), m->title, 0);
-	field(b, _("When"), mail_when(&when, m), 0);
-	field(b, _("Presenter"), m->presenter, 0);
+	field(b, _("Event"), m->title, 0, m->event_language);
+	field(b, _("When"), mail_when(&when, m), 0, NULL);
+	field(b, _("Presenter"), m->presenter, 0, NULL);
 	if (strcmp(m->format, "online") != 0)
-		field(b, _("Where"), m->location, 0);
-	field(b, _("Join online"), m->online_url, 1);
+		field(b, _("Where"), m->location, 0, m->event_language);
+	field(b, _("Join online"), m->online_url, 1, NULL);
 	snprintf(url, sizeof(url), "%s/events/%s", m->base_url, m->event_slug);
 	if (strcmp(i18n_lang(), "en") != 0)
 		snprintf(url + strlen(url), sizeof(url) - strlen(url),
 		    "?lang=%s", i18n_lang());
-	field(b, _("Event page"), url, 1);
+	field(b, _("Event page"), url, 1, NULL);
 	buf_free(&when);
 }
 
@@ -258,8 +285,10 @@ changes(struct body *b, const struct mail_msg *m)
 		para(b);
 		say(b, _("The place has changed. Before the change: "));
 		/* rules/72_notices.sql's word for "no place" */
-		say(b, strcmp(m->was_location, "online") == 0 ?
-		    C_("place", "online") : m->was_location);
+		if (strcmp(m->was_location, "online") == 0)
+			say(b, C_("place", "online"));
+		else
+			say_in(b, m->was_location, m->event_language);
 	}
 	buf_free(&was);
 	if (m->link_changed) {
@@ -376,7 +405,8 @@ write_body(struct body *b, const struct mail_msg *m)
 		details(b, m);
 		if (*m->description != '\0') {
 			para(b);
-			say_paragraphs(b, m->description);
+			say_paragraphs(b, m->description,
+			    m->event_language);
 		}
 		if (has_token) {
 			para(b);
@@ -557,15 +587,20 @@ attach_calendar(struct buf *out, const struct mail_msg *m)
 	ev.start_local = m->ical_start;
 	ev.end_local = m->ical_end;
 	ev.summary = m->title;
+	ev.summary_lang = m->event_language;
+	ev.doc_lang = i18n_lang();
 	ev.description = *m->online_url != '\0' ? m->online_url : "";
 	/* The link is the place of an online event only: a hybrid one takes
 	 * place in its room, as the event's own .ics says it (page_events.c),
 	 * and the seat holder finds the link in the DESCRIPTION. */
 	if (strcmp(m->format, "online") == 0 && *m->online_url != '\0')
 		ev.location = m->online_url;
-	else
-		ev.location = *m->location != '\0' ? m->location :
-		    strcmp(m->format, "online") == 0 ? _("Online") : "";
+	else if (*m->location != '\0') {
+		ev.location = m->location;
+		ev.location_lang = m->event_language;
+	} else
+		ev.location = strcmp(m->format, "online") == 0 ? _("Online") :
+		    "";
 	ev.url = url.data;
 	ev.cancelled = is_removal(m);
 	ev.sequence = m->sequence;

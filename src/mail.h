@@ -49,6 +49,10 @@ struct mail_msg {
 	const char	*event_slug;
 	const char	*title;
 	const char	*description;
+	/* the language staff wrote the title, description and location in
+	 * (events.language): marked in the HTML and the calendar entry where
+	 * it is not the email's; NULL or empty: unmarked */
+	const char	*event_language;
 	const char	*presenter;
 	const char	*format;	/* online|in_person|hybrid */
 	const char	*location;

@@ -156,6 +156,7 @@ fill_message(struct mail_msg *m, const PGresult *res, int row,
 	m->event_id = COL("event_id");
 	m->event_slug = COL("event_slug");
 	m->title = COL("title");
+	m->event_language = COL("event_language");
 	m->description = COL("description");
 	m->presenter = COL("presenter");
 	m->format = COL("format");

@@ -91,7 +91,7 @@ h_page_cancel_show(struct request *req, struct response *resp)
 	page_facts_begin(b, db_value(res, 0, "name"));
 	buf_printf(b, "<dt>%s</dt><dd>", _("Event"));
 	page_event_link(b, db_value(res, 0, "event_slug"),
-	    db_value(res, 0, "event_title"));
+	    db_value(res, 0, "event_title"), db_value(res, 0, "event_language"));
 	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("When"));
 	page_when(b, res, 0, db_value(res, 0, "timezone"));
 	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("Status"));

@@ -28,7 +28,7 @@ event_facts(struct buf *b, const PGresult *res, const char *zone)
 	page_facts_begin(b, db_value(res, 0, "name"));
 	buf_printf(b, "<dt>%s</dt><dd>", _("Event"));
 	page_event_link(b, db_value(res, 0, "event_slug"),
-	    db_value(res, 0, "event_title"));
+	    db_value(res, 0, "event_title"), db_value(res, 0, "event_language"));
 	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("When"));
 	page_when(b, res, 0, zone);
 	buf_adds(b, "</dd>\n</dl>\n");

@@ -22,16 +22,42 @@
 #include "page_questions.h"
 #include "validate.h"
 
+/* A fact of the event, its value staff's text in the language lang (the
+ * event's; NULL: the page's own words). */
 static void
-fact(struct buf *b, const char *term, const char *value)
+fact_in(struct buf *b, const char *term, const char *value, const char *lang)
 {
 	if (*value == '\0')
 		return;
 	buf_adds(b, "<dt>");
 	buf_adds(b, term);
-	buf_adds(b, "</dt><dd>");
+	buf_adds(b, "</dt><dd");
+	lang_mark(b, LANG_HTML, lang, i18n_lang());
+	buf_adds(b, ">");
 	html_esc(b, value);
 	buf_adds(b, "</dd>\n");
+}
+
+static void
+fact(struct buf *b, const char *term, const char *value)
+{
+	fact_in(b, term, value, NULL);
+}
+
+/* Long text staff wrote in lang, the event's language, as paragraphs; in
+ * a <div lang> when that is not the page's. */
+static void
+staff_paragraphs(struct buf *b, const char *text, const char *lang)
+{
+	struct buf	 mark = BUF_INIT;
+
+	lang_mark(&mark, LANG_HTML, lang, i18n_lang());
+	if (mark.len > 0)
+		buf_printf(b, "<div%s>\n", mark.data);
+	html_paragraphs(b, text);
+	if (mark.len > 0)
+		buf_adds(b, "</div>\n");
+	buf_free(&mark);
 }
 
 /*
@@ -162,7 +188,7 @@ error_summary(struct buf *b, const struct form_state *fs,
  * comes back with errors shows them in that zone still. */
 static void
 reg_form(struct request *req, struct response *resp, const char *slug,
-    const char *tz, const char *questions, const struct form_state *fs,
+    const char *tz, const PGresult *res, const struct form_state *fs,
     int waitlist)
 {
 	struct buf	*b = &resp->body;
@@ -193,7 +219,8 @@ reg_form(struct request *req, struct response *resp, const char *slug,
 	buf_adds(b, "\">\n");
 	for (f = 0; f < FIELD__MAX; f++)
 		field(b, (enum field_id)f, fs->value[f], fs->error[f]);
-	questions_html(b, questions, fs->answers, fs->answer_errors);
+	questions_html(b, db_value(res, 0, "questions"),
+	    db_value(res, 0, "language"), fs->answers, fs->answer_errors);
 	/* Hidden from people by the stylesheet and from screen readers
 	 * (whose list of a form's fields would offer it); bots fill it in. */
 	buf_printf(b, "<div class=\"hp\" aria-hidden=\"true\">\n"
@@ -279,11 +306,11 @@ registration_box(struct request *req, struct response *resp,
 			    "address yet: the email that confirms your "
 			    "registration says whether you have a seat or a "
 			    "place on the waiting list."));
-		reg_form(req, resp, slug, tz, questions, fs, 0);
+		reg_form(req, resp, slug, tz, res, fs, 0);
 	} else if (waitlist) {
 		state_line(b, "state", _("This event is full. Join the waiting "
 		    "list."));
-		reg_form(req, resp, slug, tz, questions, fs, 1);
+		reg_form(req, resp, slug, tz, res, fs, 1);
 	} else {
 		state_line(b, "state", _("This event is full."));
 		if (confirm)
@@ -452,6 +479,7 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	struct buf	 action = BUF_INIT, cats = BUF_INIT, title = BUF_INIT;
 	const char	*slug = db_value(res, 0, "slug");
 	const char	*format = db_value(res, 0, "format");
+	const char	*lang = db_value(res, 0, "language");
 	int		 cancelled = strcmp(db_value(res, 0, "status"),
 			    "cancelled") == 0;
 
@@ -468,7 +496,9 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 		buf_adds(&title, db_value(res, 0, "title"));
 	html_begin(resp, buf_str(&title));
 	buf_free(&title);
-	buf_adds(b, "<article class=\"event\">\n<h1>");
+	buf_adds(b, "<article class=\"event\">\n<h1");
+	lang_mark(b, LANG_HTML, lang, i18n_lang());
+	buf_adds(b, ">");
 	html_esc(b, db_value(res, 0, "title"));
 	buf_adds(b, "</h1>\n");
 	/* Before the date and the calendar links: in words, not colour. */
@@ -487,7 +517,7 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	date_facts(b, res);
 	fact(b, _("Time zone"), zone_label(shown));
 	fact(b, _("Format"), page_format_label(format));
-	fact(b, _("Location"), db_value(res, 0, "location"));
+	fact_in(b, _("Location"), db_value(res, 0, "location"), lang);
 	if (!cancelled)
 		fact(b, _("How to join"), online_note(format));
 	buf_printf(&cats, "<dt>%s</dt><dd><ul class=\"cats\">",
@@ -508,20 +538,22 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	if (*db_value(res, 0, "description") != '\0') {
 		buf_printf(b, "<section aria-labelledby=\"about\">\n"
 		    "<h2 id=\"about\">%s</h2>\n", _("Description"));
-		html_paragraphs(b, db_value(res, 0, "description"));
+		staff_paragraphs(b, db_value(res, 0, "description"), lang);
 		buf_adds(b, "</section>\n");
 	}
 	buf_reset(&cats);
 	buf_printf(&cats, "<section aria-labelledby=\"outcomes\">\n"
-	    "<h2 id=\"outcomes\">%s</h2>\n<ul class=\"outcomes\">\n",
+	    "<h2 id=\"outcomes\">%s</h2>\n<ul class=\"outcomes\"",
 	    _("What you will learn"));
+	lang_mark(&cats, LANG_HTML, lang, i18n_lang());
+	buf_adds(&cats, ">\n");
 	list_items(b, db_value(res, 0, "learning_outcomes"), cats.data,
 	    "</ul>\n</section>\n", 0);
 	buf_free(&cats);
 	if (*db_value(res, 0, "audience") != '\0') {
 		buf_printf(b, "<section aria-labelledby=\"audience\">\n"
 		    "<h2 id=\"audience\">%s</h2>\n", _("Who should attend"));
-		html_paragraphs(b, db_value(res, 0, "audience"));
+		staff_paragraphs(b, db_value(res, 0, "audience"), lang);
 		buf_adds(b, "</section>\n");
 	}
 	if (*db_value(res, 0, "presenter") != '\0') {

@@ -349,10 +349,14 @@ h_page_ics(struct request *req, struct response *resp)
 	ev.end_local = db_value(res, 0, "end_local");
 	ev.summary = db_value(res, 0, "title");
 	ev.description = db_value(res, 0, "description");
-	ev.location = *db_value(res, 0, "location") != '\0' ?
-	    db_value(res, 0, "location") :
-	    strcmp(db_value(res, 0, "format"), "online") == 0 ? _("Online") :
-	    "";
+	ev.summary_lang = ev.description_lang = db_value(res, 0, "language");
+	ev.doc_lang = i18n_lang();
+	if (*db_value(res, 0, "location") != '\0') {
+		ev.location = db_value(res, 0, "location");
+		ev.location_lang = ev.summary_lang;
+	} else
+		ev.location = strcmp(db_value(res, 0, "format"), "online") == 0 ?
+		    _("Online") : "";
 	ev.url = url.data;
 	ev.cancelled = strcmp(db_value(res, 0, "status"), "cancelled") == 0;
 	ev.sequence = strtol(db_value(res, 0, "ical_sequence"), NULL, 10);

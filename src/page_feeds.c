@@ -133,10 +133,16 @@ h_feed_ics(struct request *req, struct response *resp)
 		ev.end_local = db_value(res, i, "end_local");
 		ev.summary = db_value(res, i, "title");
 		ev.description = db_value(res, i, "description");
-		ev.location = *db_value(res, i, "location") != '\0' ?
-		    db_value(res, i, "location") :
-		    strcmp(db_value(res, i, "format"), "online") == 0 ?
-		    "Online" : "";
+		/* The calendar's own words are English ("Online"). */
+		ev.summary_lang = ev.description_lang =
+		    db_value(res, i, "language");
+		ev.doc_lang = "en";
+		if (*db_value(res, i, "location") != '\0') {
+			ev.location = db_value(res, i, "location");
+			ev.location_lang = ev.summary_lang;
+		} else
+			ev.location = strcmp(db_value(res, i, "format"),
+			    "online") == 0 ? "Online" : "";
 		ev.url = url.data;
 		ev.sequence = strtol(db_value(res, i, "ical_sequence"), NULL,
 		    10);
@@ -160,7 +166,7 @@ h_feed_ics(struct request *req, struct response *resp)
 static void
 atom_entry(struct buf *b, const PGresult *res, int i)
 {
-	struct buf	 html = BUF_INIT;
+	struct buf	 html = BUF_INIT, mark = BUF_INIT;
 
 	buf_adds(b, "<entry>\n<title>");
 	html_esc(b, db_value(res, i, "title"));
@@ -177,20 +183,33 @@ atom_entry(struct buf *b, const PGresult *res, int i)
 	html_esc(b, db_value(res, i, "slug"));
 	buf_printf(b, "\"/>\n<updated>%s</updated>\n",
 	    db_value(res, i, "updated"));
+	/* The event's own text in the summary marked with its language where
+	 * that is not the feed's (xml:lang of <feed>). */
+	lang_mark(&mark, LANG_HTML, db_value(res, i, "language"), i18n_lang());
 	buf_adds(&html, "<p>");
 	page_when(&html, res, i, db_value(res, i, "timezone"));
 	buf_adds(&html, ". ");
 	buf_adds(&html, page_format_label(db_value(res, i, "format")));
 	if (*db_value(res, i, "location") != '\0') {
 		buf_adds(&html, ": ");
+		if (mark.len > 0)
+			buf_printf(&html, "<span%s>", mark.data);
 		html_esc(&html, db_value(res, i, "location"));
+		if (mark.len > 0)
+			buf_adds(&html, "</span>");
 	}
 	buf_adds(&html, ".</p>\n");
-	html_paragraphs(&html, db_value(res, i, "description"));
+	if (mark.len > 0 && *db_value(res, i, "description") != '\0') {
+		buf_printf(&html, "<div%s>\n", mark.data);
+		html_paragraphs(&html, db_value(res, i, "description"));
+		buf_adds(&html, "</div>\n");
+	} else
+		html_paragraphs(&html, db_value(res, i, "description"));
 	buf_adds(b, "<summary type=\"html\">");
 	html_esc(b, html.data);
 	buf_adds(b, "</summary>\n</entry>\n");
 	buf_free(&html);
+	buf_free(&mark);
 }
 
 /* The newest change among the entries; a feed without any was last
@@ -230,8 +249,12 @@ h_feed_atom(struct request *req, struct response *resp)
 	} else
 		buf_adds(&q, "");
 	feed_title(&title, &cat);
+	/* The feed's language: its own words' (the date lines, the
+	 * format), which the entries' marks are read against. */
 	buf_adds(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-	    "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>");
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\"");
+	lang_mark(b, LANG_XML, i18n_lang(), NULL);
+	buf_adds(b, ">\n<title>");
 	html_esc(b, title.data);
 	buf_printf(b, "</title>\n<id>%s/events.atom", cfg.base_url);
 	html_esc(b, q.data);
@@ -416,7 +439,7 @@ static void
 embed_event(struct buf *b, const struct embed_lang *l, const PGresult *res,
     int i)
 {
-	struct buf	 name = BUF_INIT;
+	struct buf	 name = BUF_INIT, mark = BUF_INIT;
 	const char	*fmt = db_value(res, i, "format");
 
 	buf_printf(&name, "%s, ", db_value(res, i, "title"));
@@ -426,12 +449,20 @@ embed_event(struct buf *b, const struct embed_lang *l, const PGresult *res,
 	buf_adds(b, "\" aria-label=\"");
 	html_esc(b, name.data);
 	buf_adds(b, "\">");
+	/* The title staff wrote, in its language where that is not the
+	 * list's (the aria-label, one text, stays the list's). */
+	lang_mark(&mark, LANG_HTML, db_value(res, i, "language"), l->code);
+	if (mark.len > 0)
+		buf_printf(b, "<span%s>", mark.data);
 	html_esc(b, db_value(res, i, "title"));
+	if (mark.len > 0)
+		buf_adds(b, "</span>");
 	buf_adds(b, "</a><br><span aria-hidden=\"true\">");
 	embed_when(b, l, res, i, 1);
 	buf_printf(b, "</span>. %s</li>\n", strcmp(fmt, "online") == 0 ?
 	    l->online : strcmp(fmt, "hybrid") == 0 ? l->hybrid : l->in_person);
 	buf_free(&name);
+	buf_free(&mark);
 }
 
 /*

@@ -501,12 +501,15 @@ page_tz_form(struct buf *b, const char *action, const char *shown,
 }
 
 void
-page_event_link(struct buf *b, const char *slug, const char *title)
+page_event_link(struct buf *b, const char *slug, const char *title,
+    const char *lang)
 {
 	buf_adds(b, "<a href=\"/events/");
 	html_esc(b, slug);
 	page_lang_query(b, 0);
-	buf_adds(b, "\">");
+	buf_adds(b, "\"");
+	lang_mark(b, LANG_HTML, lang, i18n_lang());
+	buf_adds(b, ">");
 	html_esc(b, title);
 	buf_adds(b, "</a>");
 }
@@ -518,8 +521,10 @@ page_event_link_dated(struct buf *b, const PGresult *res, int row,
 	buf_adds(b, "<a href=\"/events/");
 	html_esc(b, db_value(res, row, "slug"));
 	page_lang_query(b, 0);
-	buf_printf(b, "\" id=\"%s-%d\" aria-labelledby=\"%s-%d %s-%d-when\">",
+	buf_printf(b, "\" id=\"%s-%d\" aria-labelledby=\"%s-%d %s-%d-when\"",
 	    list, row, list, row, list, row);
+	lang_mark(b, LANG_HTML, db_value(res, row, "language"), i18n_lang());
+	buf_adds(b, ">");
 	html_esc(b, db_value(res, row, "title"));
 	buf_adds(b, "</a>");
 }

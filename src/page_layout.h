@@ -90,10 +90,13 @@ int	 page_event_tz_query(const struct request *, struct response *,
 const char *zone_label(const char *iana);	/* the IANA name if unknown */
 void	 page_tz_form(struct buf *, const char *action, const char *shown,
 	    const char *own);
-void	 page_event_link(struct buf *, const char *slug, const char *title);
+/* The link to an event, its title staff's text in lang (events.language;
+ * NULL: unknown), marked where that is not the page's (lang_mark()). */
+void	 page_event_link(struct buf *, const char *slug, const char *title,
+	    const char *lang);
 /*
- * The same from a row of a list of events (columns slug, title, location,
- * twin), with the line that dates it, which the caller writes between
+ * The same from a row of a list of events (columns slug, title, language,
+ * location, twin), with the line that dates it, which the caller writes between
  * page_dated_open() and page_dated_close() (an element tag, e.g. "p"),
  * list a prefix of ids unique in the page ("event": ids event-ROW and
  * event-ROW-when).  The link's name is its title and that line

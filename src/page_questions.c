@@ -231,13 +231,13 @@ question_form_free(struct question_form *qf)
  * none is checked, before anything was sent). */
 static void
 choice(struct buf *b, const char *type, const char *name, const char *id,
-    const char *value, const char *label, int checked)
+    const char *value, const char *label, const char *mark, int checked)
 {
 	buf_printf(b, "<div class=\"choice\">\n<input type=\"%s\" id=\"%s\" "
 	    "name=\"%s\" value=\"", type, id, name);
 	html_esc(b, value);
-	buf_printf(b, "\"%s>\n<label for=\"%s\">", checked ? " checked" : "",
-	    id);
+	buf_printf(b, "\"%s>\n<label for=\"%s\"%s>", checked ? " checked" : "",
+	    id, mark);
 	html_esc(b, label);
 	buf_adds(b, "</label>\n</div>\n");
 }
@@ -253,10 +253,11 @@ listed(const cJSON *list, const char *s)
 	return 0;
 }
 
-/* A question's control(s), named and tied to its hint and error. */
+/* A question's control(s), named and tied to its hint and error; mark
+ * the lang attribute of the choices staff wrote (lang_mark(), or ""). */
 static void
 controls(struct buf *b, const cJSON *q, const char *name, const char *aria,
-    const cJSON *v)
+    const char *mark, const cJSON *v)
 {
 	const cJSON	*c;
 	char		 id[48];
@@ -274,26 +275,30 @@ controls(struct buf *b, const cJSON *q, const char *name, const char *aria,
 	}
 	if (q_is(q, "yes_no")) {
 		snprintf(id, sizeof(id), "%s-0", name);
-		choice(b, "radio", name, id, "yes", _("Yes"), cJSON_IsTrue(v));
+		choice(b, "radio", name, id, "yes", _("Yes"), "",
+		    cJSON_IsTrue(v));
 		snprintf(id, sizeof(id), "%s-1", name);
-		choice(b, "radio", name, id, "no", _("No"), cJSON_IsFalse(v));
+		choice(b, "radio", name, id, "no", _("No"), "",
+		    cJSON_IsFalse(v));
 		return;
 	}
 	cJSON_ArrayForEach(c, q_choices(q)) {
 		snprintf(id, sizeof(id), "%s-%d", name, i++);
 		if (q_is(q, "one_choice"))
 			choice(b, "radio", name, id, c->valuestring,
-			    c->valuestring, cJSON_IsString(v) &&
+			    c->valuestring, mark, cJSON_IsString(v) &&
 			    strcmp(v->valuestring, c->valuestring) == 0);
 		else
 			choice(b, "checkbox", id, id, c->valuestring,
-			    c->valuestring, listed(v, c->valuestring));
+			    c->valuestring, mark, listed(v, c->valuestring));
 	}
 }
 
+/* One question; mark as for controls(): its label, hint and choices are
+ * staff's, "(optional)" and the error the page's. */
 static void
-question(struct buf *b, const cJSON *q, const cJSON *answers,
-    const cJSON *errors)
+question(struct buf *b, const cJSON *q, const char *mark,
+    const cJSON *answers, const cJSON *errors)
 {
 	struct buf	 aria = BUF_INIT;
 	const char	*help = q_str(q, "help"), *err;
@@ -329,14 +334,19 @@ question(struct buf *b, const cJSON *q, const cJSON *answers,
 		buf_adds(b, "<legend>");
 	else
 		buf_printf(b, "<label for=\"%s\">", name);
+	if (*mark != '\0')
+		buf_printf(b, "<span%s>", mark);
 	html_esc(b, q_str(q, "label"));
+	if (*mark != '\0')
+		buf_adds(b, "</span>");
 	if (!required) {
 		buf_adds(b, " ");
 		html_esc(b, _("(optional)"));
 	}
 	buf_adds(b, group ? "</legend>\n" : "</label>\n");
 	if (*help != '\0') {
-		buf_printf(b, "<p class=\"hint\" id=\"%s-hint\">", name);
+		buf_printf(b, "<p class=\"hint\" id=\"%s-hint\"%s>", name,
+		    mark);
 		html_esc(b, help);
 		buf_adds(b, "</p>\n");
 	}
@@ -346,22 +356,25 @@ question(struct buf *b, const cJSON *q, const cJSON *answers,
 		html_esc(b, err);
 		buf_adds(b, "</p>\n");
 	}
-	controls(b, q, name, group ? "" : buf_str(&aria),
+	controls(b, q, name, group ? "" : buf_str(&aria), mark,
 	    cJSON_GetObjectItemCaseSensitive(answers, key));
 	buf_adds(b, group ? "</fieldset>\n" : "</div>\n");
 	buf_free(&aria);
 }
 
 void
-questions_html(struct buf *b, const char *questions_json,
+questions_html(struct buf *b, const char *questions_json, const char *lang,
     const cJSON *answers, const cJSON *errors)
 {
 	cJSON		*qs = cJSON_Parse(questions_json);
 	const cJSON	*q;
+	struct buf	 mark = BUF_INIT;
 
+	lang_mark(&mark, LANG_HTML, lang, i18n_lang());
 	cJSON_ArrayForEach(q, qs)
-		question(b, q, answers, errors);
+		question(b, q, buf_str(&mark), answers, errors);
 	cJSON_Delete(qs);
+	buf_free(&mark);
 }
 
 void

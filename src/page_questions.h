@@ -41,9 +41,11 @@ cJSON	*question_form_errors(const struct question_form *, const PGresult *);
 void	 question_form_free(struct question_form *);
 
 /* Every question of questions_json as a form control, with the patron's
- * answers and the errors (objects by question id, or NULL). */
+ * answers and the errors (objects by question id, or NULL); what staff
+ * wrote (labels, hints, choices) marked as in lang, the event's language,
+ * where it is not the page's (lang_mark()). */
 void	 questions_html(struct buf *, const char *questions_json,
-	    const cJSON *answers, const cJSON *errors);
+	    const char *lang, const cJSON *answers, const cJSON *errors);
 /* The error summary's entries for the questions' errors. */
 void	 questions_summary(struct buf *, const char *questions_json,
 	    const cJSON *errors);

@@ -99,7 +99,8 @@ result_page(struct response *resp, const PGresult *ev, const char *zone,
 		html_page(resp, waitlisted ? _("You are on the waiting list") :
 		    _("You are registered"));
 	buf_printf(b, "<p>%s ", C_("event page link", "For"));
-	page_event_link(b, db_value(ev, 0, "slug"), db_value(ev, 0, "title"));
+	page_event_link(b, db_value(ev, 0, "slug"), db_value(ev, 0, "title"),
+	    db_value(ev, 0, "language"));
 	buf_adds(b, ": ");
 	page_when(b, ev, 0, zone);
 	buf_adds(b, ".</p>\n<p>");

@@ -133,7 +133,8 @@ h_page_registration(struct request *req, struct response *resp)
 	state(b, res, cancelled, zone);
 	buf_printf(b, "<dt>%s</dt><dd>", _("Event"));
 	if (public)
-		page_event_link(b, slug, db_value(res, 0, "event_title"));
+		page_event_link(b, slug, db_value(res, 0, "event_title"),
+		    db_value(res, 0, "event_language"));
 	else
 		html_esc(b, db_value(res, 0, "event_title"));
 	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("When"));

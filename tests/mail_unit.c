@@ -38,6 +38,7 @@ sample(struct mail_msg *m, enum mail_kind kind)
 	m->position = kind == MAIL_WAITLISTED ? "3" : "";
 	m->event_id = "42";
 	m->event_slug = "minimizing-social-media";
+	m->event_language = "en";	/* the English event of every golden */
 	m->title = "Minimizing Social Media to Maximize Library Values "
 	    "(ALA Webinar) — live";
 	m->description = "While social media is an unavoidable reality, it "

@@ -61,6 +61,8 @@ EVENT_RULES = [
     ("events_categories_check", "categories", ["Talk\r\nATTENDEE:x"], ["Talk"]),
     ("events_categories_check", "categories", ["x" * 101], ["x" * 100, "Y"]),
     ("events_categories_check", "categories", [""], []),
+    ("events_language_check", "language", "Spanish", "pt-BR"),
+    ("events_language_check", "language", "", "es"),
 ]
 
 
@@ -312,6 +314,10 @@ OLD_CHECKS = {
         "registrations_organization_check": "length(x) <= 200 AND x !~ '[[:cntrl:]]'"},
     ("registrations", "language", "text"): {
         "registrations_language_check": "x ~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$'::text"},
+    # never a CHECK: an event's language (030_event_language.sql) is held
+    # to the registrations' language rule, value by value
+    ("events", "language", "text"): {
+        "events_language_check": "x ~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$'::text"},
     ("registrations", "source", "text"): {
         "registrations_source_check": "x = ANY (ARRAY['web'::text, 'api'::text, 'staff'::text])"},
 }

@@ -362,6 +362,41 @@ def test_an_old_database_keeps_every_row_through_the_upgrade(upgraded):
     assert set(outbox) == {"pending", "sent", "failed"}
 
 
+def test_an_old_releases_events_are_english_and_staff_can_mark_them_in_one_update(
+        upgraded):
+    """030_event_language.sql: the old pages showed every event's text
+    unmarked, read as English; staff who wrote in another language say so
+    with the one UPDATE docs/OPS.md gives, which reaches every event: the
+    cancelled, the one created cancelled and those holding a value an
+    older release took (a control character, year 99), whose other
+    changes today's rules hold until corrected."""
+    conn = upgraded["conn"]
+    slugs = sorted(json.loads(r)["slug"] for r in upgraded["before"]["events"])
+    assert "upg-bell" in slugs and "upg-born-cancelled" in slugs
+    langs = dict(rows(conn, "SELECT slug, language FROM eventbox.events"
+                            " WHERE slug = ANY (%s)", slugs))
+    assert langs == {slug: "en" for slug in slugs}
+    with conn.cursor() as cur:
+        cur.execute("BEGIN")
+        try:
+            cur.execute("UPDATE eventbox.events SET language = 'es'")
+            cur.execute("SELECT slug, language FROM eventbox.events"
+                        " WHERE slug = ANY (%s)", (slugs,))
+            assert dict(cur.fetchall()) == {slug: "es" for slug in slugs}
+            # only the language: a title change to the old event is still held
+            cur.execute("SAVEPOINT s")
+            with pytest.raises(psycopg2.errors.CheckViolation):
+                cur.execute("UPDATE eventbox.events SET title = 'New', language = 'fr'"
+                            " WHERE slug = 'upg-bell'")
+            cur.execute("ROLLBACK TO SAVEPOINT s")
+            with pytest.raises(psycopg2.errors.CheckViolation) as e:
+                cur.execute("UPDATE eventbox.events SET language = 'Spanish'"
+                            " WHERE slug = 'upg-bell'")
+            assert e.value.diag.constraint_name == "events_language_check"
+        finally:
+            cur.execute("ROLLBACK")
+
+
 @pytest.fixture(scope="module")
 def fresh_schema(databases):
     fresh = databases()

@@ -517,6 +517,45 @@ test_form(void)
 	test_form_arena();
 }
 
+/* lang_mark(): staff text marked only where its language is not the
+ * document's, in each markup's own syntax. */
+static void
+test_lang_mark(void)
+{
+	static const struct {
+		enum lang_markup how;
+		const char	*text, *doc, *want;
+	} cases[] = {
+		{ LANG_HTML, "en", "es", " lang=\"en\"" },
+		{ LANG_HTML, "es", "en", " lang=\"es\"" },
+		{ LANG_HTML, "en", "en", "" },
+		{ LANG_HTML, "es-MX", "es", "" },
+		{ LANG_HTML, "es", "es_MX", "" },
+		{ LANG_HTML, "esp", "es", " lang=\"esp\"" },
+		{ LANG_HTML, "pt_BR", "en", " lang=\"pt-BR\"" },
+		{ LANG_XML, "fr", "en", " xml:lang=\"fr\"" },
+		{ LANG_ICAL, "de", "es", ";LANGUAGE=de" },
+		{ LANG_ICAL, "en", "en", "" },
+		{ LANG_HTML, "", "en", "" },
+		{ LANG_HTML, NULL, "en", "" },
+		{ LANG_HTML, "en\"><x", "es", "" },
+		{ LANG_ICAL, "en:x", "es", "" },
+		{ LANG_TAG, "pt_BR", NULL, "pt-BR" },
+		{ LANG_TAG, "en", NULL, "en" },
+	};
+	struct buf	 b = BUF_INIT;
+	size_t		 i;
+	int		 ok = 1;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		lang_mark(&b, cases[i].how, cases[i].text, cases[i].doc);
+		ok &= strcmp(buf_str(&b), cases[i].want) == 0;
+	}
+	CHECK("lang_mark marks only another language", ok);
+	buf_free(&b);
+}
+
 static void
 test_html(void)
 {
@@ -533,6 +572,7 @@ test_html(void)
 	html_urlenc(&b, "a b&c=d/\xc3\xa9");
 	CHECK("html urlenc", strcmp(b.data, "a%20b%26c%3Dd%2F%C3%A9") == 0);
 	buf_free(&b);
+	test_lang_mark();
 }
 
 static void
@@ -1257,19 +1297,19 @@ test_json_event(void)
 	static const char *names[] = { "id", "slug", "title", "description",
 	    "presenter", "format", "location", "categories", "organizer",
 	    "accessibility_contact", "audience", "learning_outcomes",
-	    "starts_epoch", "ends_epoch", "timezone", "starts_offset",
+	    "language", "starts_epoch", "ends_epoch", "timezone", "starts_offset",
 	    "ends_offset", "status", "capacity", "seats_available",
 	    "waitlist_available", "registration_state", "opens_epoch",
 	    "closes_epoch", "questions" };
 	static const char *values[] = { "42", "social-media",
 	    "Tabs\tand \"quotes\" \\ \x01", "Line\nbreak, caf\xc3\xa9",
 	    "", "online", "", "[\"Tech\",\"Ma\\\"rketing\"]", "Lib", "a@b.org",
-	    "", "[]", "1798830000", "1798833600.5",
+	    "", "[]", "es", "1798830000", "1798833600.5",
 	    "America/New_York", "-18000", "-18000",
 	    "published", "100", "7", "t", "open",
 	    NULL, "1798830000",
 	    "[{\"id\": 3, \"kind\": \"yes_no\", \"label\": \"Photos?\"}]" };
-	PGresAttDesc	 att[25];
+	PGresAttDesc	 att[26];
 	PGresult	*res;
 	struct buf	 b = BUF_INIT;
 	cJSON		*o, *q;
@@ -1277,7 +1317,7 @@ test_json_event(void)
 	int		 i, ok;
 
 	memset(att, 0, sizeof(att));
-	for (i = 0; i < 25; i++) {
+	for (i = 0; i < 26; i++) {
 		att[i].name = (char *)names[i];
 		att[i].format = 0;
 		att[i].typid = 25;
@@ -1285,8 +1325,8 @@ test_json_event(void)
 		att[i].atttypmod = -1;
 	}
 	res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-	ok = res != NULL && PQsetResultAttrs(res, 25, att);
-	for (i = 0; ok && i < 25; i++)
+	ok = res != NULL && PQsetResultAttrs(res, 26, att);
+	for (i = 0; ok && i < 26; i++)
 		ok = values[i] == NULL ? PQsetvalue(res, 0, i, NULL, -1) :
 		    PQsetvalue(res, 0, i, (char *)values[i],
 		    (int)strlen(values[i]));
@@ -1304,6 +1344,9 @@ test_json_event(void)
 	    cJSON_GetObjectItem(o, "title")), values[2]) == 0 &&
 	    strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o,
 	    "description")), values[3]) == 0);
+	CHECK("event: the language staff wrote it in", strcmp(
+	    cJSON_GetStringValue(cJSON_GetObjectItem(o, "language")), "es")
+	    == 0);
 	CHECK("event: arrays", cJSON_GetArraySize(cJSON_GetObjectItem(o,
 	    "categories")) == 2 && strcmp(cJSON_GetStringValue(
 	    cJSON_GetArrayItem(cJSON_GetObjectItem(o, "categories"), 1)),
@@ -1326,7 +1369,7 @@ test_json_event(void)
 	CHECK("event: its questions", cJSON_GetArraySize(q) == 1 &&
 	    strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(
 	    cJSON_GetArrayItem(q, 0), "label")), "Photos?") == 0);
-	CHECK("event: 27 members", cJSON_GetArraySize(o) == 27);
+	CHECK("event: 28 members", cJSON_GetArraySize(o) == 28);
 	cJSON_Delete(o);
 	cfg.base_url = old;
 	buf_free(&b);

@@ -62,6 +62,15 @@ CREATE OR REPLACE FUNCTION eventbox.time_in_range(p_at timestamptz) RETURNS bool
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT p_at BETWEEN '1970-01-02 00:00+00' AND '9998-12-31 00:00+00' $$;
 
+-- A language as a BCP 47 tag: its primary subtag, and at most one more
+-- (a region, a script) after a hyphen or, as gettext writes it, an
+-- underscore: 'en', 'es', 'es-MX', 'pt_BR'.  The registrant's language
+-- (registrations_language_check, 018_language.sql) and the event's
+-- (events_language_check, 030_event_language.sql), one rule for both.
+CREATE OR REPLACE FUNCTION eventbox.is_language_tag(p_tag text) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT p_tag ~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$' $$;
+
 -- event_problem: the first of an event's fields (in the API's order) whose
 -- value the row rules refuse, the rule (the name of the CHECK it was,
 -- which the row trigger below raises) and what the field must be, in the
@@ -166,6 +175,10 @@ BEGIN
            AND array_to_string(n.learning_outcomes, ' ') !~ '[[:cntrl:]]') IS FALSE THEN
         rule := 'events_learning_outcomes_check'; field := 'learning_outcomes';
         message := 'must be a list of at most 20 lines of 1 to 500 characters';
+    -- The language staff wrote the event's text in (030_event_language.sql).
+    ELSIF is_language_tag(n.language) IS FALSE THEN
+        rule := 'events_language_check'; field := 'language';
+        message := 'must be a language tag like en, es or pt-BR';
     -- Columns the API does not write (staff set them at psql), and the
     -- status, which set_status() writes.
     ELSIF (n.image_path ~ '^/static/[A-Za-z0-9._/-]+$' AND n.image_path !~ '\.\.') IS FALSE THEN
@@ -211,7 +224,8 @@ BEGIN
     -- were told it is off: a new time, place or capacity would be told to
     -- nobody) but to its slug and categories, which staff at psql may move
     -- (to give the address to the event that replaces it, to take it out
-    -- of a list); nor is one created cancelled; and every rule
+    -- of a list), and its language, which only says what its text already
+    -- is (staff marking their old events after 030_event_language.sql); nor is one created cancelled; and every rule
     -- event_problem() states: its times in range, registration opening
     -- before it closes and before the start (else it never opens:
     -- closes_at(), rules/10_seats.sql), one-line texts, ...
@@ -219,10 +233,10 @@ BEGIN
         bad := 'cancelled_stays_cancelled';
         hint := 'A cancelled event cannot be opened again: create a new event.';
     ELSIF TG_OP = 'UPDATE' AND OLD.status = 'cancelled'
-          AND to_jsonb(NEW) - '{updated_at,ical_sequence,slug,categories}'::text[]
-              IS DISTINCT FROM to_jsonb(OLD) - '{updated_at,ical_sequence,slug,categories}'::text[] THEN
+          AND to_jsonb(NEW) - '{updated_at,ical_sequence,slug,categories,language}'::text[]
+              IS DISTINCT FROM to_jsonb(OLD) - '{updated_at,ical_sequence,slug,categories,language}'::text[] THEN
         bad := 'cancelled_stays_cancelled';
-        hint := 'A cancelled event takes no change but to its slug and categories: its registrants were told it is off. Create a new event instead.';
+        hint := 'A cancelled event takes no change but to its slug, categories and language: its registrants were told it is off. Create a new event instead.';
     ELSIF TG_OP = 'INSERT' AND NEW.status = 'cancelled' THEN
         bad := 'events_status_check';
         hint := 'Create the event as a draft or published; eventbox.set_status() cancels it.';
@@ -236,6 +250,16 @@ BEGIN
           AND to_jsonb(NEW) - '{status,updated_at,ical_sequence}'::text[]
               = to_jsonb(OLD) - '{status,updated_at,ical_sequence}'::text[] THEN
         NULL;
+    -- Nor does a change of the language alone (staff marking their events
+    -- after 030_event_language.sql, in one UPDATE of them all): such an
+    -- event can be marked as it is, and only the language is checked.
+    ELSIF TG_OP = 'UPDATE'
+          AND to_jsonb(NEW) - '{language,updated_at}'::text[]
+              = to_jsonb(OLD) - '{language,updated_at}'::text[] THEN
+        IF is_language_tag(NEW.language) IS FALSE THEN
+            bad := 'events_language_check';
+            hint := 'language must be a language tag like en, es or pt-BR.';
+        END IF;
     ELSE
         -- The rules on the event's own values: event_problem(), the one
         -- statement of them, whose field and words make the hint.
@@ -280,7 +304,7 @@ $$;
 CREATE OR REPLACE TRIGGER events_row_checks
     BEFORE INSERT OR DELETE OR UPDATE OF starts_at, ends_at, audience, capacity, format,
         description, organizer, accessibility_contact, categories,
-        hold_minutes, ical_sequence, image_alt, image_path, image_decorative,
+        hold_minutes, language, ical_sequence, image_alt, image_path, image_decorative,
         learning_outcomes, location, online_url, presenter,
         registration_opens_at, registration_closes_at,
         registrations_per_minute, slug, status, title, waitlist_capacity,
@@ -331,7 +355,7 @@ BEGIN
         bad := 'registrations_expired_is_cancelled';
     ELSIF (NEW.held_until IS NULL OR NEW.status <> 'cancelled') IS FALSE THEN
         bad := 'registrations_hold_is_live';
-    ELSIF (NEW.language ~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$') IS FALSE THEN
+    ELSIF is_language_tag(NEW.language) IS FALSE THEN
         bad := 'registrations_language_check';
     ELSIF is_person_name(NEW.name) IS FALSE THEN
         bad := 'registrations_name_check';

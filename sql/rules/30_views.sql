@@ -24,7 +24,8 @@ SELECT e.id, e.slug, e.title, e.description, e.presenter, e.format, e.location,
        eventbox.registration_state(e) AS registration_state,
        e.image_path, e.image_alt, e.image_decorative, e.updated_at, e.members_only,
        e.ical_sequence, e.audience, e.learning_outcomes,
-       e.questions, eventbox.needs_confirmation(e) AS confirmation_required
+       e.questions, eventbox.needs_confirmation(e) AS confirmation_required,
+       e.language
   FROM eventbox.events e
  WHERE e.status <> 'draft';
 

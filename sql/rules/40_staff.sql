@@ -170,7 +170,8 @@ CREATE OR REPLACE TRIGGER audit_events
         ends_at, timezone, capacity, waitlist_enabled, waitlist_capacity,
         registration_opens_at, registration_closes_at, status, created_at, updated_at,
         members_only, image_path, image_alt, image_decorative, confirmation_required,
-        hold_minutes, registrations_per_minute, ical_sequence, audience, learning_outcomes
+        hold_minutes, registrations_per_minute, ical_sequence, audience, learning_outcomes,
+        language
     ON eventbox.events
     FOR EACH ROW
     EXECUTE FUNCTION eventbox.tg_audit_events();

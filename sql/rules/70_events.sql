@@ -94,7 +94,7 @@ DECLARE
         'ends_at', 'timezone', 'capacity', 'waitlist_enabled', 'waitlist_capacity',
         'registration_opens_at', 'registration_closes_at', 'members_only',
         'confirmation_required', 'hold_minutes', 'registrations_per_minute',
-        'audience', 'learning_outcomes'];
+        'audience', 'learning_outcomes', 'language'];
 BEGIN
     IF jsonb_typeof(p_fields) IS DISTINCT FROM 'object' THEN
         outcome := 'invalid'; field := ''; message := 'the body must be a JSON object';
@@ -124,6 +124,7 @@ BEGIN
         e.categories := '{}'; e.organizer := ''; e.accessibility_contact := '';
         e.waitlist_enabled := true; e.members_only := false; e.status := 'draft';
         e.confirmed_count := 0; e.audience := ''; e.learning_outcomes := '{}';
+        e.language := 'en';
     ELSE
         e := lock_event(p_event);
         IF e.id IS NULL THEN
@@ -176,6 +177,7 @@ BEGIN
     n.accessibility_contact := coalesce(p_fields ->> 'accessibility_contact',
                                         e.accessibility_contact);
     n.audience := coalesce(btrim(p_fields ->> 'audience', E' \t\r\n'), e.audience);
+    n.language := coalesce(p_fields ->> 'language', e.language);
     IF p_fields ? 'learning_outcomes' THEN
         IF jsonb_array_length(p_fields -> 'learning_outcomes') > 20
            OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_fields -> 'learning_outcomes') c
@@ -296,13 +298,13 @@ BEGIN
                             timezone, capacity, waitlist_enabled, waitlist_capacity,
                             registration_opens_at, registration_closes_at, members_only,
                             confirmation_required, hold_minutes, registrations_per_minute,
-                            audience, learning_outcomes)
+                            audience, learning_outcomes, language)
         VALUES (n.slug, n.title, n.description, n.presenter, n.format, n.location, n.online_url,
                 n.categories, n.organizer, n.accessibility_contact, n.starts_at, n.ends_at,
                 n.timezone, n.capacity, n.waitlist_enabled, n.waitlist_capacity,
                 n.registration_opens_at, n.registration_closes_at, n.members_only,
                 n.confirmation_required, n.hold_minutes, n.registrations_per_minute,
-                n.audience, n.learning_outcomes)
+                n.audience, n.learning_outcomes, n.language)
         RETURNING id INTO n.id;
         outcome := 'created';
     ELSE
@@ -316,7 +318,8 @@ BEGIN
                registration_closes_at = n.registration_closes_at, members_only = n.members_only,
                confirmation_required = n.confirmation_required, hold_minutes = n.hold_minutes,
                registrations_per_minute = n.registrations_per_minute,
-               audience = n.audience, learning_outcomes = n.learning_outcomes
+               audience = n.audience, learning_outcomes = n.learning_outcomes,
+               language = n.language
          WHERE id = e.id;
         -- The follow-up trigger only sees top-level statements.
         IF n.capacity > e.capacity OR n.starts_at <> e.starts_at THEN

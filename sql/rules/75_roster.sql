@@ -141,13 +141,16 @@ END
 $$;
 
 -- admin_event_about: who the event is for and what participants will learn
--- (017_audience.sql), beside admin_event() for staff, drafts included.
-CREATE OR REPLACE FUNCTION eventbox.admin_event_about(p_key text, p_event text)
-RETURNS TABLE (audience text, learning_outcomes text[])
+-- (017_audience.sql), and the language it is written in
+-- (030_event_language.sql), beside admin_event() for staff, drafts
+-- included.  (Its result grew language: a DROP first.)
+DROP FUNCTION IF EXISTS eventbox.admin_event_about(text, text);
+CREATE FUNCTION eventbox.admin_event_about(p_key text, p_event text)
+RETURNS TABLE (audience text, learning_outcomes text[], language text)
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
-    SELECT e.audience, e.learning_outcomes
+    SELECT e.audience, e.learning_outcomes, e.language
       FROM admin_event(p_key, p_event) a JOIN events e ON e.id = a.id
 $$;

@@ -62,7 +62,8 @@ $$;
 -- a 'confirm_address' message's registration moved up from the waiting
 -- list into a seat, which the email says first; whether a cancellation
 -- gave up a place on the waiting list, which its receipt says instead of
--- a registration cancelled):
+-- a registration cancelled; the language staff wrote the event in, 030,
+-- which the email marks its title, place and description with):
 -- only the mailer calls it, and a new result type takes a DROP first.
 DROP FUNCTION IF EXISTS eventbox.mail_claim(integer);
 CREATE FUNCTION eventbox.mail_claim(p_batch integer)
@@ -77,7 +78,7 @@ RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                was_start text, was_end text, was_tz text,
                calendar_sent boolean, by_staff boolean, place_taken boolean,
                has_waitlist boolean, held_until_local text, moved_up boolean,
-               left_waitlist boolean)
+               left_waitlist boolean, event_language text)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -215,6 +216,7 @@ BEGIN
         was_location := o.changes ->> 'location';
         link_changed := coalesce((o.changes ->> 'online_url')::boolean, false);
         language := coalesce(r.language, 'en');
+        event_language := e.language;
         was_start := o.changes ->> 'was_start';
         was_end := o.changes ->> 'was_end';
         was_tz := o.changes ->> 'was_tz';

@@ -21,6 +21,7 @@ GRANT USAGE ON SCHEMA eventbox TO eventbox_service, eventbox_ops, eventbox_maile
 GRANT EXECUTE ON FUNCTION eventbox.refuse_row(text, text, text),
                           eventbox.refuse_delete(text, text, text),
                           eventbox.time_in_range(timestamptz),
+                          eventbox.is_language_tag(text),
                           eventbox.event_problem(eventbox.events)
   TO eventbox_service, eventbox_ops, eventbox_mailer;
 
@@ -151,6 +152,7 @@ GRANT UPDATE (slug, title, description, presenter, format, location, online_url,
               waitlist_enabled, waitlist_capacity, registration_opens_at,
               registration_closes_at, status, members_only,
               confirmation_required, hold_minutes, registrations_per_minute,
-              image_path, image_alt, image_decorative, audience, learning_outcomes)
+              image_path, image_alt, image_decorative, audience, learning_outcomes,
+              language)
    ON eventbox.events TO eventbox_ops;
 GRANT INSERT, UPDATE, DELETE ON eventbox.organizations TO eventbox_ops;

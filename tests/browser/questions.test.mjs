@@ -120,3 +120,34 @@ test("the questions are answered with JavaScript off", async () => {
         await ctx.closeAll();
     }
 });
+
+test("on the Spanish page, the English event's text and questions say they are English",
+    async () => {
+        // WCAG 3.1.2: what staff wrote is marked with the event's language
+        // (events.language), the page's own words stay Spanish.
+        const slug = eventWithQuestions();
+        const ctx = await openBrowser({ locale: "es-MX" });
+        try {
+            const page = await ctx.newPage();
+            await page.goto(`${BASE}/events/${slug}`);
+            assert.equal(await page.getAttribute("html", "lang"), "es");
+            assert.equal(await page.getAttribute("h1", "lang"), "en");
+            assert.equal(await page.getAttribute(".about div, section[aria-labelledby=about] div",
+                "lang"), "en");
+            // each label's staff text; "(opcional)" and Sí/No are the page's
+            const labels = page.locator(".question label[for^=q]:not([for*='-']) > span, " +
+                ".question legend > span");
+            assert.equal(await labels.count(), 5);
+            for (const lang of await labels.evaluateAll((ls) =>
+                ls.map((l) => l.getAttribute("lang"))))
+                assert.equal(lang, "en");
+            assert.equal(await page.locator("label[lang=en]", { hasText: "North" })
+                .count(), 1);
+            assert.equal(await page.locator("label:not([lang])", { hasText: "Sí" })
+                .count(), 1);
+            assert.deepEqual(await axe(page), []);
+            assert.deepEqual(await axProblems(page), []);
+        } finally {
+            await ctx.closeAll();
+        }
+    });
