@@ -24,14 +24,19 @@
 #define UNKNOWN	N_("The link was copied incompletely, or the registration " \
 	"it belonged to no longer exists.")
 
+/* A fact of the registration's event; a value staff wrote is in lang (the
+ * event's language), else NULL. */
 static void
-fact(struct buf *b, const char *term, const char *value, int is_link)
+fact(struct buf *b, const char *term, const char *value, int is_link,
+    const char *lang)
 {
 	if (*value == '\0')
 		return;
 	buf_adds(b, "<dt>");
 	buf_adds(b, term);
-	buf_adds(b, "</dt><dd>");
+	buf_adds(b, "</dt><dd");
+	lang_mark(b, LANG_HTML, lang, i18n_lang());
+	buf_adds(b, ">");
 	if (is_link) {
 		buf_adds(b, "<a href=\"");
 		html_esc(b, value);
@@ -143,12 +148,14 @@ h_page_registration(struct request *req, struct response *resp)
 	html_esc(b, page_format_label(db_value(res, 0, "format")));
 	buf_adds(b, "</dd>\n");
 	if (strcmp(db_value(res, 0, "format"), "online") != 0)
-		fact(b, _("Where"), db_value(res, 0, "location"), 0);
-	fact(b, _("Presenter"), db_value(res, 0, "presenter"), 0);
+		fact(b, _("Where"), db_value(res, 0, "location"), 0,
+		    db_value(res, 0, "event_language"));
+	fact(b, _("Presenter"), db_value(res, 0, "presenter"), 0, NULL);
 	if (live && !ended)
-		fact(b, _("Join online"), db_value(res, 0, "online_url"), 1);
+		fact(b, _("Join online"), db_value(res, 0, "online_url"), 1,
+		    NULL);
 	fact(b, _("Accessibility"), db_value(res, 0, "accessibility_contact"),
-	    0);
+	    0, NULL);
 	buf_adds(b, "</dl>\n");
 	if (ended && !cancelled)
 		buf_printf(b, "<p class=\"state\">%s</p>\n",

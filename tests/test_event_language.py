@@ -161,6 +161,22 @@ def test_the_lists_and_the_token_pages_mark_an_english_title_on_spanish_pages(
     assert english.count(' lang="en"') == 1 and '<html lang="en">' in english
 
 
+def test_the_pages_of_an_emailed_link_mark_the_english_event(api, db, make_event):
+    """The registration's own page and the cancellation page, in Spanish."""
+    slug = make_event(format="in_person", location="Room 7")
+    ana = addr("ana-links")
+    assert api.register(slug, "Ana Ruiz", ana, headers=ES).status == 201
+    token = db.tokens(ana, "confirmed")[0]
+    mine = api.get(f"/registration/{token}?lang=es").text
+    assert re.search(rf'<a href="/events/{slug}\?lang=es" lang="en">Test event ', mine)
+    assert '<dd lang="en">Room 7</dd>' in mine
+    cancel = api.get(f"/cancel/{token}?lang=es").text
+    assert re.search(rf'<a href="/events/{slug}\?lang=es" lang="en">Test event ', cancel)
+    english = api.get(f"/registration/{token}?lang=en").text
+    assert f'<a href="/events/{slug}?lang=en">Test event ' in english
+    assert '<dd lang=' not in english
+
+
 def test_the_ics_jsonld_atom_and_embed_carry_the_language(api, admin, make_event):
     slug = event_in(admin, make_event, "en", questions=[],
                     categories=["Idioma-feeds"], format="in_person")
