@@ -518,15 +518,22 @@ void
 page_event_link_dated(struct buf *b, const PGresult *res, int row,
     const char *list)
 {
+	struct buf	 mark = BUF_INIT;
+
 	buf_adds(b, "<a href=\"/events/");
 	html_esc(b, db_value(res, row, "slug"));
 	page_lang_query(b, 0);
 	buf_printf(b, "\" id=\"%s-%d\" aria-labelledby=\"%s-%d %s-%d-when\"",
 	    list, row, list, row, list, row);
-	lang_mark(b, LANG_HTML, db_value(res, row, "language"), i18n_lang());
-	buf_adds(b, ">");
+	/* The link's name is its title and the line that dates it, in the
+	 * page's language: only the title is marked as the event's. */
+	lang_mark(&mark, LANG_HTML, db_value(res, row, "language"),
+	    i18n_lang());
+	buf_printf(b, ">%s%s%s", mark.len > 0 ? "<span" : "",
+	    mark.len > 0 ? mark.data : "", mark.len > 0 ? ">" : "");
 	html_esc(b, db_value(res, row, "title"));
-	buf_adds(b, "</a>");
+	buf_adds(b, mark.len > 0 ? "</span></a>" : "</a>");
+	buf_free(&mark);
 }
 
 void

@@ -436,7 +436,7 @@ date_valid(const char *s, size_t len)
 	return 1;
 }
 
-/* Nothing that could end or fold a mail or HTTP header line. */
+/* Is Content-Type ctype the media type want?  (validate.h) */
 int
 media_type_is(const char *ctype, const char *want)
 {
@@ -450,6 +450,7 @@ media_type_is(const char *ctype, const char *want)
 	return *ctype == '\0' || *ctype == ';';
 }
 
+/* Nothing that could end or fold a mail or HTTP header line. */
 int
 header_safe(const char *s, size_t len)
 {

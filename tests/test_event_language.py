@@ -152,11 +152,14 @@ def test_the_lists_and_the_token_pages_mark_an_english_title_on_spanish_pages(
     other = make_event(categories=["Idioma-marcas"], starts_in="4 days")
     listed = api.get("/events?category=Idioma-marcas&lang=es")
     assert listed.status == 200, listed
+    # The link's name is the title and its date line, in the page's
+    # language: only the title is marked.
     assert re.search(rf'<a href="/events/{slug}\?lang=es" id="event-0" '
-                     r'aria-labelledby="event-0 event-0-when" lang="en">', listed.text)
+                     r'aria-labelledby="event-0 event-0-when"><span lang="en">Test event ',
+                     listed.text)
     upcoming = api.get(f"/events/{other}?lang=es").text
     assert re.search(rf'<a href="/events/{slug}\?lang=es" id="upcoming-0" '
-                     r'[^>]* lang="en">Test event', upcoming)
+                     r'[^>]*"><span lang="en">Test event', upcoming)
     english = api.get("/events?category=Idioma-marcas&lang=en").text
     assert english.count(' lang="en"') == 1 and '<html lang="en">' in english
 
