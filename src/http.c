@@ -48,83 +48,146 @@ http_param_list(struct request *req, const char *name, const char *sep,
 	return joined->len > 0 ? joined->data : first;
 }
 
-/* The parameters of the headers read as one value (http.h). */
+/*
+ * The parameters a request reads, in groups by their first letters (see
+ * read_params()).  bit: a header read as one value (TWICE_*, http.h).
+ */
+enum {
+	P_METHOD, P_URI,				/* 'R' */
+	P_CONTENT_TYPE, P_CONTENT_LENGTH,		/* 'C' */
+	P_ACCEPT, P_AUTHORIZATION,			/* "HTTP_A" */
+	P_COOKIE, P_H_CONTENT_TYPE, P_CONTENT_ENCODING,	/* "HTTP_C" */
+	P_IDEMPOTENCY_KEY,				/* "HTTP_I" */
+	P_ORIGIN,					/* "HTTP_O" */
+	P__MAX
+};
+
 static const struct {
 	const char	*param;		/* with its '=' */
 	size_t		 len;
 	unsigned	 bit;
-} single_headers[] = {
-	{ "HTTP_CONTENT_TYPE=", 18, TWICE_CONTENT_TYPE },
-	{ "HTTP_CONTENT_ENCODING=", 22, TWICE_CONTENT_ENCODING },
-	{ "HTTP_IDEMPOTENCY_KEY=", 21, TWICE_IDEMPOTENCY_KEY },
-	{ "HTTP_ORIGIN=", 12, TWICE_ORIGIN },
+} params[P__MAX] = {
+	[P_METHOD] = { "REQUEST_METHOD=", 15, 0 },
+	[P_URI] = { "REQUEST_URI=", 12, 0 },
+	[P_CONTENT_TYPE] = { "CONTENT_TYPE=", 13, 0 },
+	[P_CONTENT_LENGTH] = { "CONTENT_LENGTH=", 15, 0 },
+	[P_ACCEPT] = { "HTTP_ACCEPT=", 12, 0 },
+	[P_AUTHORIZATION] = { "HTTP_AUTHORIZATION=", 19, 0 },
+	[P_COOKIE] = { "HTTP_COOKIE=", 12, 0 },
+	[P_H_CONTENT_TYPE] = { "HTTP_CONTENT_TYPE=", 18, TWICE_CONTENT_TYPE },
+	[P_CONTENT_ENCODING] = { "HTTP_CONTENT_ENCODING=", 22,
+	    TWICE_CONTENT_ENCODING },
+	[P_IDEMPOTENCY_KEY] = { "HTTP_IDEMPOTENCY_KEY=", 21,
+	    TWICE_IDEMPOTENCY_KEY },
+	[P_ORIGIN] = { "HTTP_ORIGIN=", 12, TWICE_ORIGIN },
 };
 
-/* Indexes of single_headers[], for the values headers_twice() finds. */
-enum { H_CONTENT_TYPE, H_CONTENT_ENCODING, H_IDEMPOTENCY_KEY, H_ORIGIN,
-       H__MAX };
+/* The group of params[] a parameter may be, as [*lo, *hi); 0 for none. */
+static int
+param_group(const char *s, int *lo, int *hi)
+{
+	if (s[0] == 'R') {
+		*lo = P_METHOD, *hi = P_URI + 1;
+		return 1;
+	}
+	if (s[0] == 'C') {
+		*lo = P_CONTENT_TYPE, *hi = P_CONTENT_LENGTH + 1;
+		return 1;
+	}
+	if (strncmp(s, "HTTP_", 5) != 0)
+		return 0;
+	switch (s[5]) {
+	case 'A':
+		*lo = P_ACCEPT, *hi = P_AUTHORIZATION + 1;
+		return 1;
+	case 'C':
+		*lo = P_COOKIE, *hi = P_CONTENT_ENCODING + 1;
+		return 1;
+	case 'I':
+		*lo = P_IDEMPOTENCY_KEY, *hi = P_IDEMPOTENCY_KEY + 1;
+		return 1;
+	case 'O':
+		*lo = P_ORIGIN, *hi = P_ORIGIN + 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
 
 /*
- * nginx passes each line of a repeated header as a parameter of its own,
- * and FCGX_GetParam() finds the first.  One that joins the lines instead
- * ("a, b") gives the Content-Type line list as HTTP_CONTENT_TYPE and the
- * first line alone as CONTENT_TYPE.  Returns the TWICE_* bits, with the
- * first value of each of single_headers[] in first[] and CONTENT_TYPE's in
- * *ct (NULL: none), as FCGX_GetParam() would find them, in the same pass.
+ * Every parameter of params[] in one pass over the request's (a request
+ * has some 35, and this runs for every one): the first of each in val[],
+ * as FCGX_GetParam() would find it (NULL: none).  nginx passes each line
+ * of a repeated header as a parameter of its own.  Cookie's lines are
+ * joined with "; " (in req->cookies).  Of the headers read as one value,
+ * returns the TWICE_* bits of those that came more than once; one that
+ * joins the lines instead ("a, b") gives the Content-Type line list as
+ * HTTP_CONTENT_TYPE and the first line alone as CONTENT_TYPE.
  */
 static unsigned
-headers_twice(struct request *req, const char *first[H__MAX],
-    const char **ct)
+read_params(struct request *req, const char *val[P__MAX])
 {
 	char		**e;
 	const char	 *s;
-	unsigned	  seen = 0, twice = 0;
-	size_t		  i;
+	unsigned	  twice = 0;
+	int		  i, lo, hi;
 
-	*ct = NULL;
-	for (i = 0; i < H__MAX; i++)
-		first[i] = NULL;
-	/* Each parameter's first letters looked at before any comparison:
-	 * a request has some 35, and this runs for every one. */
+	for (i = 0; i < P__MAX; i++)
+		val[i] = NULL;
+	buf_reset(&req->cookies);
 	for (e = req->fcgi->envp; e != NULL && *e != NULL; e++) {
 		s = *e;
-		if (s[0] == 'C') {
-			if (*ct == NULL && strncmp(s, "CONTENT_TYPE=", 13) == 0)
-				*ct = s + 13;
+		if (!param_group(s, &lo, &hi))
+			continue;
+		for (i = lo; i < hi; i++)
+			if (strncmp(s, params[i].param, params[i].len) == 0)
+				break;
+		if (i == hi)
+			continue;
+		s += params[i].len;
+		if (val[i] == NULL) {
+			val[i] = s;
 			continue;
 		}
-		if (strncmp(s, "HTTP_", 5) != 0 ||
-		    (s[5] != 'C' && s[5] != 'I' && s[5] != 'O'))
-			continue;
-		for (i = 0; i < H__MAX; i++)
-			if (strncmp(s, single_headers[i].param,
-			    single_headers[i].len) == 0) {
-				if (first[i] == NULL)
-					first[i] = s + single_headers[i].len;
-				twice |= seen & single_headers[i].bit;
-				seen |= single_headers[i].bit;
-			}
+		twice |= params[i].bit;
+		if (i == P_COOKIE) {
+			if (req->cookies.len == 0)
+				buf_adds(&req->cookies, val[i]);
+			buf_printf(&req->cookies, "; %s", s);
+		}
 	}
-	if (*ct != NULL && first[H_CONTENT_TYPE] != NULL &&
-	    strcmp(*ct, first[H_CONTENT_TYPE]) != 0)
+	if (req->cookies.len > 0)
+		val[P_COOKIE] = req->cookies.data;
+	if (val[P_CONTENT_TYPE] != NULL && val[P_H_CONTENT_TYPE] != NULL &&
+	    strcmp(val[P_CONTENT_TYPE], val[P_H_CONTENT_TYPE]) != 0)
 		twice |= TWICE_CONTENT_TYPE;
 	/* An origin is a scheme, host and port, or "null": never a list. */
-	if (first[H_ORIGIN] != NULL && strpbrk(first[H_ORIGIN], ", ") != NULL)
+	if (val[P_ORIGIN] != NULL && strpbrk(val[P_ORIGIN], ", ") != NULL)
 		twice |= TWICE_ORIGIN;
 	return twice;
+}
+
+/* NULL for an empty value: "Origin:" with nothing after it names no
+ * origin (CORS treats it as a request without the header, not one from
+ * a refused origin), and the same for the others. */
+static const char *
+nonempty(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : NULL;
 }
 
 void
 http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 {
-	const char	*uri, *q, *m, *cl, *first[H__MAX];
+	const char	*uri, *q, *m, *cl, *val[P__MAX];
 	size_t		 i;
 	long long	 n;
 
 	req->fcgi = fcgi;
+	req->twice = read_params(req, val);
 	req->method = M_OTHER;
 	req->incomplete = 0;
-	if ((m = http_param(req, "REQUEST_METHOD")) == NULL || *m == '\0')
+	if ((m = val[P_METHOD]) == NULL || *m == '\0')
 		req->incomplete = 1;
 	else
 		for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
@@ -132,7 +195,7 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 				req->method = methods[i].m;
 
 	/* REQUEST_URI is the raw target; the router decodes per segment. */
-	if ((uri = http_param(req, "REQUEST_URI")) == NULL || uri[0] != '/') {
+	if ((uri = val[P_URI]) == NULL || uri[0] != '/') {
 		req->incomplete = 1;
 		uri = "/";
 	}
@@ -144,25 +207,16 @@ http_request_reset(struct request *req, struct FCGX_Request *fcgi)
 		req->path_len = strlen(uri);
 		req->query = "";
 	}
-	req->twice = headers_twice(req, first, &req->content_type);
-	if (req->content_type != NULL && *req->content_type == '\0')
-		req->content_type = NULL;
-	req->content_encoding = first[H_CONTENT_ENCODING];
-	if (req->content_encoding != NULL && *req->content_encoding == '\0')
-		req->content_encoding = NULL;
-	/* "Origin:" with nothing after it names no origin: CORS treats it
-	 * as a request without the header, not one from a refused origin. */
-	req->origin = first[H_ORIGIN];
-	if (req->origin != NULL && *req->origin == '\0')
-		req->origin = NULL;
-	req->idempotency_key = first[H_IDEMPOTENCY_KEY];
-	req->authorization = http_param(req, "HTTP_AUTHORIZATION");
+	req->content_type = nonempty(val[P_CONTENT_TYPE]);
+	req->content_encoding = nonempty(val[P_CONTENT_ENCODING]);
+	req->origin = nonempty(val[P_ORIGIN]);
+	req->idempotency_key = val[P_IDEMPOTENCY_KEY];
+	req->authorization = val[P_AUTHORIZATION];
 	req->api_key = NULL;
-	req->accept = http_param(req, "HTTP_ACCEPT");
-	buf_reset(&req->cookies);
-	req->cookie = http_param_list(req, "HTTP_COOKIE", "; ", &req->cookies);
+	req->accept = val[P_ACCEPT];
+	req->cookie = val[P_COOKIE];
 	req->content_length = -1;
-	cl = http_param(req, "CONTENT_LENGTH");
+	cl = val[P_CONTENT_LENGTH];
 	if (cl != NULL && *cl != '\0') {
 		if (parse_int(cl, strlen(cl), 0, 1LL << 40, &n) == 0)
 			req->content_length = n;

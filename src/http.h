@@ -48,7 +48,7 @@ struct request {
 	const char		*api_key;	/* admin routes: the checked key */
 	const char		*accept;
 	const char		*cookie;	/* NULL when absent; its lines
-						   joined (http_param_list()) */
+						   joined with "; " */
 	struct buf		 cookies;	/* that join's storage */
 	long long		 content_length;	/* -1 when absent */
 	unsigned		 twice;		/* TWICE_*: a header read as one
