@@ -7,33 +7,28 @@
 
 #include "escape.h"
 
-/* Escapes for text and for double- or single-quoted attribute values. */
+/*
+ * Escapes for text and for double- or single-quoted attribute values.
+ * The bytes between two that need one are copied as one run.
+ */
 void
 html_escn(struct buf *b, const char *s, size_t n)
 {
-	size_t	 i;
+	static const char *const	 entity[256] = {
+		['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
+		['"'] = "&quot;", ['\''] = "&#39;",
+	};
+	const char			*e;
+	size_t				 i, run = 0;
 
 	for (i = 0; i < n; i++) {
-		switch (s[i]) {
-		case '&':
-			buf_adds(b, "&amp;");
-			break;
-		case '<':
-			buf_adds(b, "&lt;");
-			break;
-		case '>':
-			buf_adds(b, "&gt;");
-			break;
-		case '"':
-			buf_adds(b, "&quot;");
-			break;
-		case '\'':
-			buf_adds(b, "&#39;");
-			break;
-		default:
-			buf_addc(b, s[i]);
-		}
+		if ((e = entity[(unsigned char)s[i]]) == NULL)
+			continue;
+		buf_add(b, s + run, i - run);
+		buf_adds(b, e);
+		run = i + 1;
 	}
+	buf_add(b, s + run, n - run);
 }
 
 void

@@ -560,10 +560,26 @@ static void
 test_html(void)
 {
 	struct buf	 b = BUF_INIT;
+	int		 i, same;
 
 	html_esc(&b, "<a href=\"x\" title='y'>&amp;</a>");
 	CHECK("html escapes", strcmp(b.data, "&lt;a href=&quot;x&quot; "
 	    "title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;") == 0);
+	buf_reset(&b);
+	html_escn(&b, "a&b<c", 3);
+	CHECK("html escapes n bytes", strcmp(b.data, "a&amp;b") == 0);
+	for (i = 1, same = 0; i < 256; i++) {
+		char	 in[4] = { 'x', (char)i, 'y', '\0' };
+		char	 want[16];
+
+		snprintf(want, sizeof(want), "x%sy", i == '&' ? "&amp;" :
+		    i == '<' ? "&lt;" : i == '>' ? "&gt;" : i == '"' ?
+		    "&quot;" : i == '\'' ? "&#39;" : (char[]){ (char)i, 0 });
+		buf_reset(&b);
+		html_esc(&b, in);
+		same += strcmp(b.data, want) == 0;
+	}
+	CHECK("html escapes the five bytes and keeps the others", same == 255);
 	buf_reset(&b);
 	html_paragraphs(&b, "One\r\ntwo\n\n- <i>\n- b\nend");
 	CHECK("html paragraphs", strcmp(b.data, "<p>One<br>\ntwo</p>\n<ul>\n"
@@ -1127,6 +1143,22 @@ test_webhook_addresses(void)
 	CHECK("no other family", webhook_address_public(&unix_sa) == 0);
 }
 
+/* 1 when json_put_string() writes s as cJSON prints it, byte for byte. */
+static int
+json_string_as_cjson(struct buf *b, const char *s)
+{
+	cJSON	*j = cJSON_CreateString(s);
+	char	*want = cJSON_PrintUnformatted(j);
+	int	 same;
+
+	buf_reset(b);
+	json_put_string(b, s);
+	same = strcmp(buf_str(b), want) == 0;
+	cJSON_free(want);
+	cJSON_Delete(j);
+	return same;
+}
+
 /* json_put_string() against cJSON's own printing, byte for byte: every
  * byte alone, and a thousand strings of random bytes. */
 static void
@@ -1134,8 +1166,6 @@ test_json_strings(void)
 {
 	struct buf	 b = BUF_INIT;
 	char		 s[48];
-	cJSON		*j;
-	char		*want;
 	unsigned	 seed = 12345;
 	int		 i, n, k, same = 0;
 
@@ -1150,15 +1180,24 @@ test_json_strings(void)
 				    12345u) >> 16) % 255);
 			s[n] = '\0';
 		}
-		j = cJSON_CreateString(s);
-		want = cJSON_PrintUnformatted(j);
-		buf_reset(&b);
-		json_put_string(&b, s);
-		same += strcmp(buf_str(&b), want) == 0;
-		cJSON_free(want);
-		cJSON_Delete(j);
+		same += json_string_as_cjson(&b, s);
 	}
 	CHECK("json_put_string escapes as cJSON does", same == 1256);
+
+	/* Eight bytes at a time (escapes_in()): every byte at every place
+	 * of strings of 1 to 24 bytes, among ASCII or among UTF-8's high
+	 * bytes, so each falls in each lane of a block and in the tail. */
+	same = 0;
+	for (n = 1; n <= 24; n++)
+		for (k = 0; k < n; k++)
+			for (i = 1; i < 256; i++) {
+				memset(s, (n & 1) ? 'a' : 0xc3, (size_t)n);
+				s[k] = (char)i;
+				s[n] = '\0';
+				same += json_string_as_cjson(&b, s);
+			}
+	CHECK("json_put_string escapes each byte in each place of a block",
+	    same == 300 * 255);
 	buf_free(&b);
 }
 
