@@ -8,9 +8,27 @@
 #include "escape.h"
 
 /*
- * Escapes for text and for double- or single-quoted attribute values.
- * The bytes between two that need one are copied as one run.
+ * n bytes of s, each byte with a text in with[] as that text: the bytes
+ * between two of them are copied as one run.
  */
+void
+esc_bytes(struct buf *b, const char *s, size_t n,
+    const char *const with[256])
+{
+	const char	*e;
+	size_t		 i, run = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((e = with[(unsigned char)s[i]]) == NULL)
+			continue;
+		buf_add(b, s + run, i - run);
+		buf_adds(b, e);
+		run = i + 1;
+	}
+	buf_add(b, s + run, n - run);
+}
+
+/* Escapes for text and for double- or single-quoted attribute values. */
 void
 html_escn(struct buf *b, const char *s, size_t n)
 {
@@ -18,17 +36,8 @@ html_escn(struct buf *b, const char *s, size_t n)
 		['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
 		['"'] = "&quot;", ['\''] = "&#39;",
 	};
-	const char			*e;
-	size_t				 i, run = 0;
 
-	for (i = 0; i < n; i++) {
-		if ((e = entity[(unsigned char)s[i]]) == NULL)
-			continue;
-		buf_add(b, s + run, i - run);
-		buf_adds(b, e);
-		run = i + 1;
-	}
-	buf_add(b, s + run, n - run);
+	esc_bytes(b, s, n, entity);
 }
 
 void

@@ -16,6 +16,8 @@
 #include "buf.h"
 
 void	 html_esc(struct buf *, const char *);
+void	 esc_bytes(struct buf *, const char *, size_t,
+	    const char *const [256]);
 void	 html_escn(struct buf *, const char *, size_t);
 void	 html_paragraphs(struct buf *, const char *);
 void	 html_urlenc(struct buf *, const char *);

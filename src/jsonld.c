@@ -12,45 +12,71 @@
 
 #define SCHEMA	"https://schema.org/"
 
-static cJSON *
-typed(const char *type)
+/*
+ * The JSON is written as text (json_put_string() escapes as cJSON does),
+ * with no tree to build, print and free.  Every object opens with its
+ * @type, so each member after it starts with a comma.
+ */
+static void
+put_key(struct buf *b, const char *key)
 {
-	cJSON	*o = json_new_object();
-
-	json_add_string(o, "@type", type);
-	return o;
+	buf_addc(b, ',');
+	json_put_string(b, key);
+	buf_addc(b, ':');
 }
 
 static void
-add_url(cJSON *o, const char *key, const char *path, const char *tail)
+member(struct buf *b, const char *key, const char *value)
+{
+	put_key(b, key);
+	json_put_string(b, value);
+}
+
+/* {"@type":TYPE, as the member KEY (NULL: a value of its own). */
+static void
+open_typed(struct buf *b, const char *key, const char *type)
+{
+	if (key != NULL)
+		put_key(b, key);
+	buf_adds(b, "{\"@type\":");
+	json_put_string(b, type);
+}
+
+static void
+member_url(struct buf *b, const char *key, const char *path,
+    const char *tail)
 {
 	struct buf	 u = BUF_INIT;
 
 	buf_printf(&u, "%s%s%s", cfg.base_url, path, tail);
-	json_add_string(o, key, u.data);
+	member(b, key, u.data);
 	buf_free(&u);
 }
 
 /* The event's place: a Place, its page as a VirtualLocation, or both. */
 static void
-add_location(cJSON *ev, const PGresult *res, const char *format)
+add_location(struct buf *b, const PGresult *res, const char *format)
 {
-	cJSON		*arr = json_add_array(ev, "location"), *p;
 	const char	*where = db_value(res, 0, "location");
+	int		 place = strcmp(format, "online") != 0;
 
-	if (strcmp(format, "online") != 0) {
-		p = typed("Place");
-		json_add_string(p, "name", *where != '\0' ? where :
+	put_key(b, "location");
+	buf_addc(b, '[');
+	if (place) {
+		open_typed(b, NULL, "Place");
+		member(b, "name", *where != '\0' ? where : cfg.calendar_name);
+		member(b, "address", *where != '\0' ? where :
 		    cfg.calendar_name);
-		json_add_string(p, "address", *where != '\0' ? where :
-		    cfg.calendar_name);
-		cJSON_AddItemToArray(arr, p);
+		buf_addc(b, '}');
 	}
 	if (strcmp(format, "in_person") != 0) {
-		p = typed("VirtualLocation");
-		add_url(p, "url", "/events/", db_value(res, 0, "slug"));
-		cJSON_AddItemToArray(arr, p);
+		if (place)
+			buf_addc(b, ',');
+		open_typed(b, NULL, "VirtualLocation");
+		member_url(b, "url", "/events/", db_value(res, 0, "slug"));
+		buf_addc(b, '}');
 	}
+	buf_addc(b, ']');
 }
 
 /*
@@ -82,25 +108,23 @@ availability(const PGresult *res)
 /* Free, with its availability; a PreOrder says when registration opens
  * (schema.org's availabilityStarts, and validFrom, which Google reads). */
 static void
-add_offer(cJSON *ev, const PGresult *res)
+add_offer(struct buf *b, const PGresult *res)
 {
-	cJSON		*o = typed("Offer");
 	const char	*avail = availability(res);
 
-	json_add_string(o, "price", "0");
-	json_add_string(o, "availability", avail);
+	open_typed(b, "offers", "Offer");
+	member(b, "price", "0");
+	member(b, "availability", avail);
 	if (strcmp(avail, SCHEMA "PreOrder") == 0 &&
 	    !db_isnull(res, 0, "opens_local")) {
-		json_add_string(o, "availabilityStarts",
-		    db_value(res, 0, "opens_local"));
-		json_add_string(o, "validFrom",
-		    db_value(res, 0, "opens_local"));
+		member(b, "availabilityStarts", db_value(res, 0, "opens_local"));
+		member(b, "validFrom", db_value(res, 0, "opens_local"));
 	}
-	json_add_string(o, "description", db_bool(res, 0, "members_only") ?
+	member(b, "description", db_bool(res, 0, "members_only") ?
 	    "Free for members of the consortium's libraries; registration "
 	    "is required." : "Free; registration is required.");
-	add_url(o, "url", "/events/", db_value(res, 0, "slug"));
-	cJSON_AddItemToObject(ev, "offers", o);
+	member_url(b, "url", "/events/", db_value(res, 0, "slug"));
+	buf_addc(b, '}');
 }
 
 void
@@ -111,56 +135,52 @@ jsonld_event(struct buf *b, const PGresult *res)
 		{ "online", SCHEMA "OnlineEventAttendanceMode" },
 		{ "hybrid", SCHEMA "MixedEventAttendanceMode" },
 	};
-	cJSON		*ev = typed("Event"), *p;
+	static const char *const	 escape[256] = {
+		['<'] = "\\u003c", ['>'] = "\\u003e", ['&'] = "\\u0026",
+	};
 	const char	*format = db_value(res, 0, "format");
-	struct buf	 json = BUF_INIT;
+	struct buf	 json = BUF_INIT, lang = BUF_INIT;
 	size_t		 i;
 
-	json_add_string(ev, "@context", "https://schema.org");
-	json_add_string(ev, "name", db_value(res, 0, "title"));
-	json_add_string(ev, "description", db_value(res, 0, "description"));
+	open_typed(&json, NULL, "Event");
+	member(&json, "@context", "https://schema.org");
+	member(&json, "name", db_value(res, 0, "title"));
+	member(&json, "description", db_value(res, 0, "description"));
 	/* The language staff wrote its name and description in. */
-	lang_mark(&json, LANG_TAG, db_value(res, 0, "language"), NULL);
-	if (json.len > 0)
-		json_add_string(ev, "inLanguage", json.data);
-	buf_reset(&json);
-	json_add_string(ev, "startDate", db_value(res, 0, "starts_local"));
-	json_add_string(ev, "endDate", db_value(res, 0, "ends_local"));
-	json_add_string(ev, "eventStatus", strcmp(db_value(res, 0, "status"),
+	lang_mark(&lang, LANG_TAG, db_value(res, 0, "language"), NULL);
+	if (lang.len > 0)
+		member(&json, "inLanguage", lang.data);
+	buf_free(&lang);
+	member(&json, "startDate", db_value(res, 0, "starts_local"));
+	member(&json, "endDate", db_value(res, 0, "ends_local"));
+	member(&json, "eventStatus", strcmp(db_value(res, 0, "status"),
 	    "cancelled") == 0 ? SCHEMA "EventCancelled" :
 	    SCHEMA "EventScheduled");
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (strcmp(format, modes[i].format) == 0)
-			json_add_string(ev, "eventAttendanceMode",
-			    modes[i].mode);
-	add_url(ev, "url", "/events/", db_value(res, 0, "slug"));
+			member(&json, "eventAttendanceMode", modes[i].mode);
+	member_url(&json, "url", "/events/", db_value(res, 0, "slug"));
 	if (!db_isnull(res, 0, "image_path"))
-		add_url(ev, "image", db_value(res, 0, "image_path"), "");
-	add_location(ev, res, format);
-	p = typed("Organization");
-	json_add_string(p, "name", *db_value(res, 0, "organizer") != '\0' ?
+		member_url(&json, "image", db_value(res, 0, "image_path"), "");
+	add_location(&json, res, format);
+	open_typed(&json, "organizer", "Organization");
+	member(&json, "name", *db_value(res, 0, "organizer") != '\0' ?
 	    db_value(res, 0, "organizer") : cfg.calendar_name);
-	add_url(p, "url", "/events", "");
-	cJSON_AddItemToObject(ev, "organizer", p);
+	member_url(&json, "url", "/events", "");
+	buf_addc(&json, '}');
 	if (*db_value(res, 0, "presenter") != '\0') {
-		p = typed("Person");
-		json_add_string(p, "name", db_value(res, 0, "presenter"));
-		cJSON_AddItemToObject(ev, "performer", p);
+		open_typed(&json, "performer", "Person");
+		member(&json, "name", db_value(res, 0, "presenter"));
+		buf_addc(&json, '}');
 	}
-	cJSON_AddTrueToObject(ev, "isAccessibleForFree");
-	add_offer(ev, res);
-	json_write(&json, ev);
-	cJSON_Delete(ev);
+	put_key(&json, "isAccessibleForFree");
+	buf_adds(&json, "true");
+	add_offer(&json, res);
+	buf_addc(&json, '}');
 	/* No "<", ">" or "&" inside the script element: it cannot be closed
 	 * early, whatever staff typed. */
 	buf_adds(b, "<script type=\"application/ld+json\">");
-	for (i = 0; i < json.len; i++)
-		switch (json.data[i]) {
-		case '<': buf_adds(b, "\\u003c"); break;
-		case '>': buf_adds(b, "\\u003e"); break;
-		case '&': buf_adds(b, "\\u0026"); break;
-		default: buf_addc(b, json.data[i]);
-		}
+	esc_bytes(b, json.data, json.len, escape);
 	buf_adds(b, "</script>\n");
 	buf_free(&json);
 }
