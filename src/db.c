@@ -813,16 +813,38 @@ durable_once(enum stmt s, int nparams, const char *const *values,
 static int
 column_number(const PGresult *res, const char *column)
 {
-	/* Readers mostly take the columns in the statement's order, so the
-	 * search starts after the last one found (a worker is one thread):
-	 * one comparison each instead of half the row's. */
+	/*
+	 * Where a name was last found, by the address of the name (the
+	 * readers' names are literals) and of the result: a page reads the
+	 * event's columns in its own order, some of them several times.  A
+	 * hit is checked by one comparison, so a new result at a freed one's
+	 * address, with other columns, is only a miss.  Readers that take the
+	 * columns in the statement's order find each in the one after the
+	 * last found, asked first: one comparison.  (A worker is one thread.)
+	 */
+	static struct {
+		const PGresult	*res;
+		const char	*name;
+		int		 col;
+	}		 seen[64];
 	static int	 next;
+	size_t		 h = ((size_t)column >> 3) % 64;
 	int		 i, c, n = PQnfields(res);
 
-	for (i = 0; i < n; i++) {
+	if (n > 0 && strcmp(PQfname(res, c = next % n), column) == 0) {
+		next = c + 1;
+		return c;
+	}
+	if (seen[h].res == res && seen[h].name == column &&
+	    seen[h].col < n && strcmp(PQfname(res, seen[h].col), column) == 0)
+		return seen[h].col;
+	for (i = 1; i < n; i++) {
 		c = (next + i) % n;
 		if (strcmp(PQfname(res, c), column) == 0) {
 			next = c + 1;
+			seen[h].res = res;
+			seen[h].name = column;
+			seen[h].col = c;
 			return c;
 		}
 	}
