@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "buf.h"
 #include "csv.h"
 #include "config.h"
@@ -943,6 +946,29 @@ test_libcal_basic(void)
 	CHECK("basic oversized", basic_is(big, -1, "", ""));
 }
 
+/* 1 when want starts with the hex of HMAC-SHA256(cfg.secret, what NUL
+ * msg[0..len)) cut to 32 digits, as OpenSSL's one-shot HMAC() makes it. */
+static int
+hmac_hex(const char *what, const char *msg, size_t len, const char *want)
+{
+	unsigned char	 in[128], md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+	char		 hex[3];
+	size_t		 wlen = strlen(what) + 1;
+
+	memcpy(in, what, wlen);
+	memcpy(in + wlen, msg, len);
+	if (HMAC(EVP_sha256(), cfg.secret, (int)cfg.secret_len, in, wlen + len,
+	    md, &mdlen) == NULL)
+		return 0;
+	for (i = 0; i < 16; i++) {
+		snprintf(hex, sizeof(hex), "%02x", md[i]);
+		if (strncmp(want + 2 * i, hex, 2) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* The cookie the response sets, as a browser would send it back. */
 static void
 cookie_from(const struct response *resp, char *out, size_t outsz)
@@ -996,6 +1022,10 @@ test_csrf(void)
 	req.cookie = cookie;
 	CHECK("csrf field matches its cookie", csrf_check(&req, field,
 	    strlen(field)));
+	CHECK("csrf signs with HMAC-SHA256 of the secret", hmac_hex("cookie",
+	    strchr(cookie, '=') + 1, 8 + 1 + 32, strchr(cookie, '=') + 1 +
+	    8 + 1 + 32 + 1) && hmac_hex("form", strchr(cookie, '=') + 1 + 8 + 1,
+	    32, field));
 	buf_reset(&resp.head);
 	csrf_prepare(&req, &resp, again);
 	CHECK("csrf reuses a good cookie", resp.head.len == 0 &&
@@ -1037,6 +1067,12 @@ test_csrf(void)
 	csrf_prepare(&req, &resp, again);
 	CHECK("csrf keeps the forms of a renewed cookie", strcmp(field,
 	    again) == 0 && strcmp(cookie, other) != 0);
+	cfg.secret[0] ^= 1;
+	CHECK("csrf refuses a cookie signed with another secret",
+	    !csrf_check(&req, field, strlen(field)));
+	cfg.secret[0] ^= 1;
+	CHECK("csrf takes it again with its own", csrf_check(&req, field,
+	    strlen(field)));
 	req.cookie = NULL;
 	CHECK("csrf refuses no cookie", !csrf_check(&req, field, strlen(field)));
 
