@@ -705,11 +705,14 @@ if [ "$CALLGRIND" = 1 ]; then
     say "phase 7: instructions per request (callgrind, 1 worker)"
     deploy/devstack.sh serve-stop "$VAR" >>"$OUT/devstack.log" 2>&1
     ir_get=$(callgrind_one get "$URL/api/v1/events/read?nocache=1")
+    # The patron's page of the same event: HTML, its JSON-LD, the form's
+    # CSRF cookie and field.
+    ir_page=$(callgrind_one page "$URL/events/read")
     ir_post=$(callgrind_one post -X POST \
         -b '{"name":"Callgrind Patron","email":"cg-{n}-{r}@example.org"}' \
         "$URL/api/v1/events/hot/registrations")
     row "footprint" "instructions per request in the worker (callgrind, serve_one inclusive)" "" "" "" \
-        "GET event: $ir_get; POST registration: $ir_post" ""
+        "GET event: $ir_get; event page (HTML): $ir_page; POST registration: $ir_post" ""
     # The database's side, counted the same way, so that it does not move
     # with the machine's load: one call in a single-user backend
     # (bench/backend_instructions.sh, which stops the stack; nothing is
