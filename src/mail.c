@@ -51,11 +51,16 @@ mail_kind_parse(const char *s, enum mail_kind *kind)
 	return -1;
 }
 
-/* The addr-spec of "Name <addr>" (or of a bare address), or NULL. */
+/*
+ * The addr-spec of "Name <addr>" (or of a bare address), or NULL: nothing
+ * but blanks after the '>', and an address (sender_valid()), so that
+ * "Events events@example.org", the brackets forgotten, is no address with
+ * a space in it for the envelope and the From: header.
+ */
 const char *
 mail_address(const char *from, char *dst, size_t dstsz)
 {
-	const char	*lt = strrchr(from, '<'), *gt;
+	const char	*lt = strrchr(from, '<'), *gt, *p;
 	size_t		 n;
 
 	if (lt == NULL) {
@@ -63,8 +68,14 @@ mail_address(const char *from, char *dst, size_t dstsz)
 		gt = from + strlen(from);
 	} else if ((gt = strchr(lt, '>')) == NULL)
 		return NULL;
+	else {
+		for (p = gt + 1; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p != '\0')
+			return NULL;
+	}
 	n = (size_t)(gt - lt - 1);
-	if (n == 0 || n >= dstsz || memchr(lt + 1, '@', n) == NULL)
+	if (n >= dstsz || !sender_valid(lt + 1, n))
 		return NULL;
 	memcpy(dst, lt + 1, n);
 	dst[n] = '\0';

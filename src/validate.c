@@ -299,15 +299,15 @@ is_atext(unsigned char c)
 }
 
 /*
- * A deliverable address in the common form local@domain: dot-atom local
- * part (no quoted strings), a domain of LDH labels with at least one dot,
- * the last of them not all digits (no top-level domain is: RFC 3696 2,
- * so ann@192.0.2.1 is a mistyped address, not a host; an address literal
- * would need brackets, which no patron types).  Deliberately ASCII-only:
- * it goes into an SMTP envelope and a header.
+ * An address in the common form local@domain: dot-atom local part (no
+ * quoted strings), a domain of LDH labels.  A patron's (public) has at
+ * least one dot in the domain, the last label not all digits (no top-level
+ * domain is: RFC 3696 2, so ann@192.0.2.1 is a mistyped address, not a
+ * host; an address literal would need brackets, which no patron types).
+ * Deliberately ASCII-only: it goes into an SMTP envelope and a header.
  */
-int
-email_valid(const char *s, size_t len)
+static int
+addr_spec_valid(const char *s, size_t len, int public)
 {
 	const char	*at;
 	size_t		 i, local, label = 0, dots = 0;
@@ -350,7 +350,24 @@ email_valid(const char *s, size_t len)
 		if (++label > 63)
 			return 0;
 	}
-	return dots > 0 && label > 0 && !digits && s[len - 1] != '-';
+	if (label == 0 || s[len - 1] == '-')
+		return 0;
+	return !public || (dots > 0 && !digits);
+}
+
+/* A patron's address: one a relay can deliver to. */
+int
+email_valid(const char *s, size_t len)
+{
+	return addr_spec_valid(s, len, 1);
+}
+
+/* The address of EVENTBOX_MAIL_FROM: as a patron's, but any host name
+ * (the default is eventbox@localhost). */
+int
+sender_valid(const char *s, size_t len)
+{
+	return addr_spec_valid(s, len, 0);
 }
 
 /* A canonical lower-case UUID: 8-4-4-4-12 hex digits. */

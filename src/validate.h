@@ -32,6 +32,7 @@ int	 name_plain(const char *, size_t);
  * is name_plain(), else "" (show none).  Borrowed from the argument. */
 const char *name_shown(const char *);
 int	 email_valid(const char *, size_t);
+int	 sender_valid(const char *, size_t);
 int	 token_valid(const char *, size_t);
 int	 idempotency_key_valid(const char *, size_t);
 int	 slug_valid(const char *, size_t);

@@ -399,6 +399,19 @@ test_encodings(void)
 	    != NULL && strcmp(addr, "a@b.org") == 0);
 	CHECK("no address", mail_address("Name <>", addr, sizeof(addr))
 	    == NULL);
+	CHECK("a host without a dot", mail_address("eventbox <eventbox@"
+	    "localhost>", addr, sizeof(addr)) != NULL &&
+	    strcmp(addr, "eventbox@localhost") == 0);
+	CHECK("the brackets forgotten", mail_address("Events events@b.org",
+	    addr, sizeof(addr)) == NULL);
+	CHECK("text after the address", mail_address("Events <events@b.org>"
+	    " (Library)", addr, sizeof(addr)) == NULL);
+	CHECK("blanks after the address", mail_address("Events <events@b.org>"
+	    " \t", addr, sizeof(addr)) != NULL);
+	CHECK("no local part", mail_address("Events <@b.org>", addr,
+	    sizeof(addr)) == NULL);
+	CHECK("no domain", mail_address("Events <events@>", addr,
+	    sizeof(addr)) == NULL);
 }
 
 /* What the attached event.ics says of the place: the room of a hybrid

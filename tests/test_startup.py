@@ -73,6 +73,30 @@ def test_an_smtp_url_that_can_never_work_stops_the_mailer(tmp_path, url):
     refused("mailer", tmp_path, "EVENTBOX_SMTP_URL", EVENTBOX_SMTP_URL=url)
 
 
+@pytest.mark.parametrize("sender", [
+    "Events events@library.example.org",             # the brackets forgotten
+    "Events events@library.example.org>",
+    "Events <events @library.example.org>",
+    "Events <events@library.example.org> (Library)",
+    "Events <@library.example.org>",
+    "Events <events@>"])
+def test_a_sender_that_is_no_address_stops_the_mailer(tmp_path, sender):
+    """Each started: the envelope and From: then carried "Events
+    events@library.example.org" (or "@library.example.org") as the
+    address, and the comment after the brackets was dropped unsaid."""
+    refused("mailer", tmp_path, "EVENTBOX_MAIL_FROM",
+            EVENTBOX_SMTP_URL="smtp://127.0.0.1:25", EVENTBOX_MAIL_FROM=sender)
+
+
+@pytest.mark.parametrize("sender", [
+    "", "Events <events@library.example.org>", "events@library.example.org",
+    "\"Library, Events\" <events@library.example.org> "])
+def test_a_sender_with_an_address_starts_the_mailer(tmp_path, sender):
+    rc, err = start("mailer", tmp_path, EVENTBOX_SMTP_URL="smtp://127.0.0.1:25",
+                    EVENTBOX_MAIL_FROM=sender)
+    assert rc is None and "started" in err, err
+
+
 @pytest.mark.parametrize("ca", ["/nonexistent/ca.pem", "/"])
 def test_a_webhook_ca_that_cannot_be_read_stops_the_mailer(tmp_path, ca):
     """Every webhook delivery failed ("Problem with the SSL CA cert")."""
