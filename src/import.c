@@ -299,9 +299,9 @@ import_calendar(struct import *im, double cal_id, const char *tz,
 	return rc;
 }
 
-/* 1 when PostgreSQL knows the zone; else 0, having said why (a mistyped
- * zone refused every event one by one, and the import ended "0 refused"
- * short of the truth with exit 0). */
+/* 1 when the zone is a place's (eventbox.is_valid_timezone()); else 0,
+ * having said why (a mistyped zone refused every event one by one, and the
+ * import ended "0 refused" short of the truth with exit 0). */
 static int
 zone_known(const char *tz)
 {
@@ -315,7 +315,8 @@ zone_known(const char *tz)
 	}
 	if (!(known = db_bool(res, 0, "valid")))
 		fprintf(stderr, "eventbox: EVENTBOX_IMPORT_TIMEZONE \"%s\" is not "
-		    "a time zone PostgreSQL knows (e.g. America/Chicago)\n", tz);
+		    "a time zone of a place (e.g. America/Chicago; not "
+		    "localtime, Factory or posix/...)\n", tz);
 	PQclear(res);
 	return known;
 }

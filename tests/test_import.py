@@ -5,6 +5,8 @@ a re-run changes nothing.
 """
 import uuid
 
+import pytest
+
 from staffkit import admin, eventbox, event_id, staff_key  # noqa: F401
 
 
@@ -63,6 +65,21 @@ def test_import_without_valid_credentials_stops(api):
     assert out.returncode == 2, out
     assert 'EVENTBOX_IMPORT_TIMEZONE "Mars/Base" is not a time zone' in out.stderr
     assert out.stdout == ""
+
+
+@pytest.mark.parametrize("zone", ["Factory", "localtime", "posix/America/Chicago"])
+def test_a_zone_of_no_place_stops_the_import_before_it_reads_anything(api, zone):
+    """CONFIG.md: names PostgreSQL lists that are no place's zone stop the
+    import (exit 2) as an unknown one does.  It did, saying that "Factory"
+    was "not a time zone PostgreSQL knows", which PostgreSQL does know."""
+    out = eventbox("import", api.base, check=False,
+                   extra_env={"EVENTBOX_IMPORT_CLIENT_ID": "1",
+                              "EVENTBOX_IMPORT_CLIENT_SECRET": "wrong",
+                              "EVENTBOX_IMPORT_TIMEZONE": zone})
+    assert out.returncode == 2, out
+    assert (f'EVENTBOX_IMPORT_TIMEZONE "{zone}" is not a time zone of a place'
+            in out.stderr), out.stderr
+    assert "no access token" not in out.stderr and out.stdout == ""
 
 
 def test_an_empty_setting_counts_as_unset(api, admin, db, make_event):
