@@ -90,6 +90,19 @@ def test_an_event_column_refuses_what_its_check_refused(db, make_event, constrai
                         slug) == good
 
 
+@pytest.mark.parametrize("constraint,column,bad,good", EVENT_RULES)
+def test_the_hint_at_psql_says_what_the_column_must_be(db, make_event, constraint,
+                                                       column, bad, good):
+    """OPS.md: the hint names the column and what it must be ("presenter
+    must be one line, without control characters.").  A slug with capitals
+    got "slug lower-case letters, digits and hyphens, not only digits."."""
+    slug = make_event()
+    code, got, hint = hint_of(db, f"UPDATE eventbox.events SET {column} = %s"
+                              " WHERE slug = %s", bad, slug)
+    assert (code, got) == ("23514", constraint)
+    assert hint.startswith(f"{column} must "), hint
+
+
 def test_an_event_inserted_is_checked_too(db, make_event):
     with pytest.raises(psycopg2.errors.CheckViolation) as e:
         make_event(title="A\nB")

@@ -94,7 +94,7 @@ DECLARE
 BEGIN
     IF (n.slug ~ '^[a-z0-9][a-z0-9-]{0,99}$' AND n.slug !~ '^[0-9]+$') IS FALSE THEN
         rule := 'events_slug_check'; field := 'slug';
-        message := 'lower-case letters, digits and hyphens, not only digits';
+        message := 'must be lower-case letters, digits and hyphens, not only digits';
     ELSIF (length(n.title) >= 1 AND length(n.title) <= 300) IS FALSE THEN
         rule := 'events_title_check'; field := 'title'; message := 'must be 1 to 300 characters';
     -- The one-line texts: no control character (a line break, a BEL),
