@@ -724,6 +724,34 @@ def cors_on_413(port, name, cafile, origin):
     return m.group(1).decode() if m else None
 
 
+@pytest.mark.parametrize("origin", [
+    "https://www.example.org/", "https://www.example.org/events", "www.example.org",
+    "ftp://www.example.org", "https://", "https://www.example.org:", "null"])
+def test_an_origin_that_is_not_scheme_host_port_stops_the_start(tmp_path, origin):
+    """DEPLOY.md: an origin that is not scheme://host[:port] stops the start of
+    eventbox.service (its ExecStartPre=) and of the development stack.  The
+    trailing slash of "https://www.example.org/" was rendered: no browser
+    sends that Origin, so the service and nginx both matched nothing and the
+    website's scripts lost CORS without a word."""
+    cors_map = tmp_path / "eventbox-cors.map"
+    r = subprocess.run(
+        [os.path.join(ROOT, "deploy", "eventbox-cors-map"), "--update", str(cors_map)],
+        capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin",
+             "EVENTBOX_CORS_ORIGINS": f"https://library.example.org,{origin}"})
+    assert r.returncode == 1 and f"{origin}: not an origin" in r.stderr, r
+    assert not cors_map.exists()
+
+
+def test_an_origin_with_a_port_or_an_ipv6_address_is_rendered():
+    origins = "https://library.example.org http://localhost:8080 https://[2001:db8::1]:8443"
+    r = subprocess.run([os.path.join(ROOT, "deploy", "eventbox-cors-map")],
+                       capture_output=True, text=True, check=True,
+                       env={"PATH": "/usr/bin:/bin", "EVENTBOX_CORS_ORIGINS": origins})
+    assert [line.split('" "')[1].rstrip('";') for line in r.stdout.splitlines()[1:]] \
+        == origins.split(), r.stdout
+
+
 def test_a_restart_of_the_service_gives_nginx_the_new_cors_origins(
         production_site, tmp_path):
     """A sysadmin changed EVENTBOX_CORS_ORIGINS in web.env and restarted
