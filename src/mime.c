@@ -259,17 +259,20 @@ mime_header_address(struct buf *out, const char *name, const char *display,
 /*
  * Quoted-printable (RFC 2045 6.7): lines of at most 76 octets, "\n" in the
  * text becomes a CRLF line break, '=', non-ASCII octets and whitespace
- * before a break are encoded.
+ * before a break are encoded.  A soft line break never falls inside a
+ * UTF-8 character: RFC 2045 allows it, but a reader that decodes or
+ * converts one line at a time shows both halves as mojibake.
  */
 void
 mime_quoted_printable(struct buf *out, const char *s)
 {
 	const unsigned char	*p;
 	char			 enc[4];
-	size_t			 col = 0, n;
+	size_t			 col = 0, n, k, i;
 	int			 plain;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+	for (p = (const unsigned char *)s; *p != '\0'; p += k) {
+		k = 1;
 		if (*p == '\r')
 			continue;
 		if (*p == '\n') {
@@ -280,17 +283,22 @@ mime_quoted_printable(struct buf *out, const char *s)
 		plain = (*p >= 33 && *p <= 126 && *p != '=') ||
 		    ((*p == ' ' || *p == '\t') && p[1] != '\n' &&
 		    p[1] != '\r' && p[1] != '\0');
-		n = plain ? 1 : 3;
+		/* A character's octets (as many as follow its first). */
+		if (*p >= 0xc0)
+			while (k < utf8_len(*p) && (p[k] & 0xc0) == 0x80)
+				k++;
+		n = plain ? 1 : 3 * k;
 		if (col + n > 75) {
 			buf_adds(out, "=\r\n");
 			col = 0;
 		}
 		if (plain)
 			buf_addc(out, (char)*p);
-		else {
-			snprintf(enc, sizeof(enc), "=%02X", *p);
-			buf_adds(out, enc);
-		}
+		else
+			for (i = 0; i < k; i++) {
+				snprintf(enc, sizeof(enc), "=%02X", p[i]);
+				buf_adds(out, enc);
+			}
 		col += n;
 	}
 }

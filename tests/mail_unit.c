@@ -953,6 +953,74 @@ test_names_that_are_messages(void)
 	buf_free(&out);
 }
 
+/* Whether a quoted-printable soft line break of the message falls inside
+ * a UTF-8 character: "=\r\n" followed by "=80" to "=BF", a continuation
+ * octet, on the next line. */
+static int
+qp_splits_a_character(const struct buf *eml)
+{
+	const char	*p;
+	unsigned int	 c;
+
+	for (p = eml->data; (p = strstr(p, "=\r\n=")) != NULL; p += 3)
+		if (sscanf(p + 4, "%2X", &c) == 1 && c >= 0x80 && c <= 0xbf)
+			return 1;
+	return 0;
+}
+
+/* Whether every line after the message's header is within max octets. */
+static int
+body_lines_within(const struct buf *eml, size_t max)
+{
+	const char	*p, *eol;
+
+	if (eml->data == NULL || (p = strstr(eml->data, "\r\n\r\n")) == NULL)
+		return 0;
+	for (p += 4; (eol = strstr(p, "\r\n")) != NULL; p = eol + 2)
+		if ((size_t)(eol - p) > max)
+			return 0;
+	return 1;
+}
+
+/*
+ * A soft line break of the quoted-printable bodies never cuts a character
+ * in two: RFC 2045 allows it, but a reader that decodes (or converts from
+ * UTF-8) one line at a time, as some webmail and mail-to-ticket gateways
+ * do, shows both halves as mojibake.  Every golden's title cut its "—"
+ * between "=E2" and "=80=94".  Two-, three- and four-octet characters at
+ * every offset of a line; the text still decodes to itself.
+ */
+static void
+test_qp_keeps_characters_whole(void)
+{
+	static const char *const chars[] = { "é", "—", "😀" };
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, desc = BUF_INIT, text = BUF_INIT;
+	size_t		 i, lead;
+
+	for (i = 0; i < sizeof(chars) / sizeof(chars[0]); i++)
+		for (lead = 0; lead < 12; lead++) {
+			buf_reset(&desc);
+			buf_printf(&desc, "%.*s", (int)lead, "xxxxxxxxxxxx");
+			while (desc.len < 400)
+				buf_adds(&desc, chars[i]);
+			sample(&m, MAIL_CONFIRMED);
+			m.description = desc.data;
+			buf_reset(&out);
+			CHECK("compose", mail_compose(&out, &m) == 0);
+			CHECK("no soft break inside a character",
+			    !qp_splits_a_character(&out));
+			CHECK("lines of at most 76 octets after the header",
+			    body_lines_within(&out, 76));
+			plain_part(&out, &text);
+			CHECK("the text decodes to itself",
+			    strstr(buf_str(&text), desc.data) != NULL);
+		}
+	buf_free(&out);
+	buf_free(&desc);
+	buf_free(&text);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -970,6 +1038,7 @@ main(int argc, char **argv)
 	test_left_the_waiting_list();
 	test_plea_without_a_waiting_list();
 	test_names_that_are_messages();
+	test_qp_keeps_characters_whole();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
