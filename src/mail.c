@@ -53,9 +53,10 @@ mail_kind_parse(const char *s, enum mail_kind *kind)
 
 /*
  * The addr-spec of "Name <addr>" (or of a bare address), or NULL: nothing
- * but blanks after the '>', and an address (sender_valid()), so that
- * "Events events@example.org", the brackets forgotten, is no address with
- * a space in it for the envelope and the From: header.
+ * but blanks after the '>', no '<' or '>' in the name, and an address
+ * (sender_valid()) with no space, comment or list in it, so that "Events
+ * events@example.org", the brackets forgotten, or "a@b.org (Library)" is
+ * never the envelope sender and the From: header, which no relay takes.
  */
 const char *
 mail_address(const char *from, char *dst, size_t dstsz)
@@ -66,20 +67,50 @@ mail_address(const char *from, char *dst, size_t dstsz)
 	if (lt == NULL) {
 		lt = from - 1;
 		gt = from + strlen(from);
-	} else if ((gt = strchr(lt, '>')) == NULL)
+	} else if ((gt = strchr(lt, '>')) == NULL ||
+	    gt[1 + strspn(gt + 1, " \t")] != '\0')
 		return NULL;
-	else {
-		for (p = gt + 1; *p == ' ' || *p == '\t'; p++)
-			;
-		if (*p != '\0')
+	for (p = from; p < lt; p++)
+		if (*p == '>')
 			return NULL;
-	}
 	n = (size_t)(gt - lt - 1);
 	if (n >= dstsz || !sender_valid(lt + 1, n))
 		return NULL;
+	for (p = lt + 1; p < gt; p++)
+		if (strchr(" \t(),;<>\"\\", *p) != NULL)
+			return NULL;
 	memcpy(dst, lt + 1, n);
 	dst[n] = '\0';
 	return dst;
+}
+
+/* The display name of EVENTBOX_MAIL_FROM ("Name <addr>"), as readers are
+ * to show it: one quoted string is unquoted (its quoted pairs too: RFC
+ * 5322 3.2.4), any other name is taken as it is, quotes and all. */
+static void
+from_display(struct buf *out, const char *from)
+{
+	const char	*lt = strrchr(from, '<'), *p, *q, *end;
+
+	if (lt == NULL)
+		return;
+	p = from + strspn(from, " \t");
+	for (end = lt; end > p && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		;
+	if (end - p >= 2 && *p == '"') {
+		for (q = p + 1; q < end && *q != '"'; q++)
+			if (*q == '\\')
+				q++;
+		if (q == end - 1) {
+			for (q = p + 1; q < end - 1; q++) {
+				if (*q == '\\')
+					q++;
+				buf_addc(out, *q);
+			}
+			return;
+		}
+	}
+	buf_add(out, p, (size_t)(end - p));
 }
 
 static int
@@ -635,7 +666,6 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 	struct body	 b = { BUF_INIT, BUF_INIT, 1 };
 	struct buf	 subject = BUF_INIT, page = BUF_INIT;
 	char		 from_addr[256];
-	const char	*from_name_end;
 	struct buf	 from_name = BUF_INIT;
 	int		 mixed = has_calendar(m), rc = -1;
 
@@ -654,20 +684,7 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 	    strchr(m->to_email, '<') != NULL || strchr(m->to_email, '>') != NULL)
 		goto fail;
 
-	/* The display name of EVENTBOX_MAIL_FROM, without quotes. */
-	from_name_end = strrchr(m->from, '<');
-	if (from_name_end != NULL) {
-		buf_add(&from_name, m->from, (size_t)(from_name_end - m->from));
-		while (from_name.len > 0 && (from_name.data[from_name.len - 1]
-		    == ' ' || from_name.data[from_name.len - 1] == '"'))
-			from_name.data[--from_name.len] = '\0';
-		while (from_name.len > 0 && (from_name.data[0] == '"' ||
-		    from_name.data[0] == ' ')) {
-			memmove(from_name.data, from_name.data + 1,
-			    from_name.len--);
-		}
-	}
-
+	from_display(&from_name, m->from);
 	mime_date(out, m->date);
 	mime_header_address(out, "From", buf_str(&from_name), from_addr);
 	mime_header_address(out, "To", greeted(m), m->to_email);

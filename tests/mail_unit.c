@@ -1021,6 +1021,66 @@ test_qp_keeps_characters_whole(void)
 	buf_free(&text);
 }
 
+/*
+ * The display name of EVENTBOX_MAIL_FROM reaches readers as the sender
+ * wrote it: a quoted string is unquoted once (its quoted pairs too), so a
+ * name with quotes in it shows no backslashes and loses no quote; a name
+ * that is not one quoted string keeps its quotes.  An address with a
+ * comment or a space after it ("events@x.org (Library)") is no address:
+ * it went as the From and the envelope sender, and a relay refused every
+ * message.
+ */
+static void
+test_sender_names(void)
+{
+	static const struct {
+		const char	*from, *header;
+	} cases[] = {
+		{ "\"The \\\"Main\\\" Library\" <events@library.example.org>",
+		    "From: \"The \\\"Main\\\" Library\" <events@library.example.org>" },
+		{ "Library \"Main\" <events@library.example.org>",
+		    "From: \"Library \\\"Main\\\"\" <events@library.example.org>" },
+		{ "\"Library, Main Branch\" <events@library.example.org>",
+		    "From: \"Library, Main Branch\" <events@library.example.org>" },
+		{ "\"A\\\\B\" <events@library.example.org>",
+		    "From: \"A\\\\B\" <events@library.example.org>" },
+		{ "  Learning Services  <events@library.example.org>",
+		    "From: Learning Services <events@library.example.org>" },
+		{ "<events@library.example.org>",
+		    "From: <events@library.example.org>" },
+	};
+	static const char *const not_addresses[] = {
+		"events@library.example.org (Library)",
+		"Library <events@library.example.org (x)>",
+		"Library <events @library.example.org>",
+		"Library <a@b.org>, <c@d.org>",
+	};
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, want = BUF_INIT;
+	char		 addr[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sample(&m, MAIL_CONFIRMED);
+		m.from = cases[i].from;
+		buf_reset(&out);
+		buf_reset(&want);
+		buf_printf(&want, "\r\n%s\r\n", cases[i].header);
+		CHECK(cases[i].from, mail_compose(&out, &m) == 0 &&
+		    strstr(out.data, want.data) != NULL);
+	}
+	for (i = 0; i < sizeof(not_addresses) / sizeof(not_addresses[0]);
+	    i++) {
+		sample(&m, MAIL_CONFIRMED);
+		m.from = not_addresses[i];
+		buf_reset(&out);
+		CHECK(not_addresses[i], mail_address(m.from, addr,
+		    sizeof(addr)) == NULL && mail_compose(&out, &m) == -1);
+	}
+	buf_free(&out);
+	buf_free(&want);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1039,6 +1099,7 @@ main(int argc, char **argv)
 	test_plea_without_a_waiting_list();
 	test_names_that_are_messages();
 	test_qp_keeps_characters_whole();
+	test_sender_names();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

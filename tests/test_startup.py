@@ -79,11 +79,16 @@ def test_an_smtp_url_that_can_never_work_stops_the_mailer(tmp_path, url):
     "Events <events @library.example.org>",
     "Events <events@library.example.org> (Library)",
     "Events <@library.example.org>",
-    "Events <events@>"])
+    "Events <events@>",
+    "events@library.example.org (Learning Services)",
+    "Learning Services <events@library.example.org (x)>",
+    "Learning Services <events @library.example.org>",
+    "Learning Services <events@library.example.org>, <staff@library.example.org>"])
 def test_a_sender_that_is_no_address_stops_the_mailer(tmp_path, sender):
     """Each started: the envelope and From: then carried "Events
-    events@library.example.org" (or "@library.example.org") as the
-    address, and the comment after the brackets was dropped unsaid."""
+    events@library.example.org" (or "@library.example.org", or "events@
+    library.example.org (Learning Services)") as the address, which a relay
+    refuses, and the comment after the brackets was dropped unsaid."""
     refused("mailer", tmp_path, "EVENTBOX_MAIL_FROM",
             EVENTBOX_SMTP_URL="smtp://127.0.0.1:25", EVENTBOX_MAIL_FROM=sender)
 
