@@ -259,9 +259,10 @@ mime_header_address(struct buf *out, const char *name, const char *display,
 /*
  * Quoted-printable (RFC 2045 6.7): lines of at most 76 octets, "\n" in the
  * text becomes a CRLF line break, '=', non-ASCII octets and whitespace
- * before a break are encoded.  A soft line break never falls inside a
- * UTF-8 character: RFC 2045 allows it, but a reader that decodes or
- * converts one line at a time shows both halves as mojibake.
+ * before a break are encoded, and so is the F of a line's "From ".  A
+ * soft line break never falls inside a UTF-8 character: RFC 2045 allows
+ * it, but a reader that decodes or converts one line at a time shows both
+ * halves as mojibake.
  */
 void
 mime_quoted_printable(struct buf *out, const char *s)
@@ -291,6 +292,12 @@ mime_quoted_printable(struct buf *out, const char *s)
 		if (col + n > 75) {
 			buf_adds(out, "=\r\n");
 			col = 0;
+		}
+		/* Not "From " at the start of a line (RFC 2049 3): a mailbox
+		 * file would have it ">From ", and readers show the ">". */
+		if (col == 0 && strncmp((const char *)p, "From ", 5) == 0) {
+			plain = 0;
+			n = 3;
 		}
 		if (plain)
 			buf_addc(out, (char)*p);

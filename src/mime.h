@@ -28,7 +28,7 @@ void	 mime_header_address(struct buf *out, const char *name,
 /* "Date: ...\r\n" in UTC. */
 void	 mime_date(struct buf *out, time_t t);
 /* UTF-8 text with "\n" line breaks as quoted-printable with CRLFs, no
- * soft line break inside a character. */
+ * soft line break inside a character, no line that starts "From ". */
 void	 mime_quoted_printable(struct buf *out, const char *s);
 
 #endif

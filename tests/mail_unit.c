@@ -1081,6 +1081,43 @@ test_sender_names(void)
 	buf_free(&want);
 }
 
+/*
+ * No line of a body starts with "From ": a mailbox file (mbox, where
+ * local delivery and many readers keep mail) starts each message with such
+ * a line, so delivery writes ">From " instead, and readers such as mutt
+ * then show the ">" in the text ("From 2pm, bring a laptop." in an event's
+ * description).  Quoted-printable writes the F as "=46" (RFC 2049 3), at
+ * the start of a line of the text and after a soft line break alike.
+ */
+static void
+test_no_line_starts_with_from(void)
+{
+	static const char *const descs[] = {
+		"From beginner to expert.\n\nFrom 2pm, bring a laptop.",
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		    "xxxxxxxxxxxFrom here on, a word.",
+		"Fromage tasting.\nFrom:",
+	};
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, text = BUF_INIT;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(descs) / sizeof(descs[0]); i++) {
+		sample(&m, MAIL_CONFIRMED);
+		m.description = descs[i];
+		buf_reset(&out);
+		CHECK("compose", mail_compose(&out, &m) == 0);
+		CHECK("no line starts with \"From \"", out.data != NULL &&
+		    strncmp(out.data, "From ", 5) != 0 &&
+		    strstr(out.data, "\r\nFrom ") == NULL);
+		plain_part(&out, &text);
+		CHECK("the text decodes to itself",
+		    strstr(buf_str(&text), descs[i]) != NULL);
+	}
+	buf_free(&out);
+	buf_free(&text);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1100,6 +1137,7 @@ main(int argc, char **argv)
 	test_names_that_are_messages();
 	test_qp_keeps_characters_whole();
 	test_sender_names();
+	test_no_line_starts_with_from();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
