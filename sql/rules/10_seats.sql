@@ -282,6 +282,13 @@ $$;
 -- unless it is published.  Returns how many moved up.  "Started" is read
 -- from the clock, under the lock, not from now(): a cancellation that
 -- began before the start and waited for the lock past it promotes nobody.
+-- Before a seat is given, holds that ended unconfirmed and are not yet
+-- released (the mailer releases them once a minute) are released, as
+-- register() does: a seat given back went to the first in line though
+-- that place's hold had lapsed, the patron behind who had confirmed kept
+-- waiting, and when the event began before the release the seat went to
+-- nobody (tests/test_holds.py,
+-- test_a_seat_given_back_passes_over_a_hold_that_has_lapsed).
 CREATE OR REPLACE FUNCTION eventbox.promote_waiting(p_event_id bigint) RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -292,8 +299,14 @@ DECLARE
     n integer := 0;
 BEGIN
     SELECT * INTO e FROM events WHERE id = p_event_id;
-    IF e.status <> 'published' OR e.starts_at <= clock_timestamp()
-       OR free_seats(e) = 0 OR e.waitlisted_count = 0 THEN
+    IF e.status <> 'published' OR e.starts_at <= clock_timestamp() THEN
+        RETURN 0;
+    END IF;
+    IF has_holds(e) AND holds_due(p_event_id) THEN
+        PERFORM release_holds_locked(p_event_id);
+        SELECT * INTO e FROM events WHERE id = p_event_id;
+    END IF;
+    IF free_seats(e) = 0 OR e.waitlisted_count = 0 THEN
         RETURN 0;
     END IF;
     FOR r IN

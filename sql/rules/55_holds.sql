@@ -12,8 +12,9 @@
 -- has started.  A hold ends at the start at the latest (hold_ends(), and
 -- holds_end_by_start when staff move the start earlier), and nothing is
 -- confirmed after it: nobody joins an event that has begun.  Holds expire
--- lazily under the event lock (register_entry, confirm_registration) and
--- from expire_holds(), which the mailer's loop and staff (or cron) call.
+-- lazily under the event lock (register_entry, confirm_registration, and
+-- promote_waiting before it gives a seat) and from expire_holds(), which
+-- the mailer's loop and staff (or cron) call.
 --
 -- What the public sees counts only confirmed addresses (public_seats,
 -- public_waiting, in 15_holds.sql with the other helpers the views call):
@@ -29,9 +30,11 @@ DROP FUNCTION IF EXISTS eventbox.held_count(bigint, text);
 
 -- Releases the holds of an event whose row the caller has locked that
 -- ended unconfirmed: cancelled (hold_expired_at), no email (the address
--- never confirmed it wanted any), and a freed seat goes to the next in
--- line.  Returns how many were released.
-CREATE OR REPLACE FUNCTION eventbox.expire_holds_locked(p_event_id bigint) RETURNS integer
+-- never confirmed it wanted any).  Returns how many were released.  The
+-- seats they free are the caller's to give: expire_holds_locked() below,
+-- and promote_waiting() (10_seats.sql), which releases them before it
+-- gives any seat, so that none goes to a hold that has lapsed.
+CREATE OR REPLACE FUNCTION eventbox.release_holds_locked(p_event_id bigint) RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
@@ -43,6 +46,18 @@ BEGIN
            held_until = NULL
      WHERE event_id = p_event_id AND held_until IS NOT NULL AND held_until <= now();
     GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- The same, and a freed seat goes to the next in line.
+CREATE OR REPLACE FUNCTION eventbox.expire_holds_locked(p_event_id bigint) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    n integer := release_holds_locked(p_event_id);
+BEGIN
     IF n > 0 THEN
         PERFORM promote_waiting(p_event_id);
     END IF;
