@@ -234,6 +234,28 @@ def test_a_cancellation_paused_across_the_start_promotes_nobody(api, db, waiting
     assert (s["confirmed"], s["waitlisted"]) == (0, 1)
 
 
+def test_a_cancellation_paused_across_the_end_changes_nothing(api, db, waiting_event):
+    """The seat holder presses cancel a moment before the event ends; the
+    cancellation waits for the event's lock until it has ended.  Over is
+    over (event_ended, 409: the attendee stays on the record as they were),
+    as for a cancellation that comes after the end: the decision reads the
+    clock under the lock, not the transaction's start."""
+    slug, first, _ = waiting_event
+    token = db.tokens(first, "confirmed")[-1]
+    staff = Held()
+    staff.run("UPDATE eventbox.events SET starts_at = clock_timestamp() - interval '1 hour',"
+              " ends_at = clock_timestamp() + interval '0.2 seconds'"
+              " WHERE slug = %s RETURNING 1", slug)
+    cancel = Background(lambda: api.delete(f"/api/v1/registrations/{token}"))
+    staff.blocks(db)
+    time.sleep(0.5)                     # the end passes while the cancellation waits
+    staff.commit()
+    r = cancel.result()
+    assert r.status == 409 and r.json["error"]["code"] == "event_ended", r
+    assert registration(db, first)[1] == "confirmed"
+    assert db.summary(slug)["cancelled"] == 0
+
+
 def test_staff_promotion_paused_across_the_start_is_refused(db, waiting_event):
     """Staff at psql hold the event; another staff session promotes the
     waiting patron by hand meanwhile and waits.  The event starts, then the

@@ -89,9 +89,12 @@ BEGIN
     e := lock_event(v_event::text);
     event_slug := e.slug;
     -- Under the event's lock: nobody moves it up or off the list now.
+    -- The end by the clock, as promote_waiting() reads the start: a
+    -- cancellation that waited for the lock past the end is refused as
+    -- one made after it (tests/test_interleavings.py).
     SELECT r.status INTO v_status FROM registrations r WHERE r.id = v_reg;
     was_waitlisted := v_status = 'waitlisted';
-    IF v_status <> 'cancelled' AND e.ends_at <= now() THEN
+    IF v_status <> 'cancelled' AND e.ends_at <= clock_timestamp() THEN
         outcome := 'event_ended';
         RETURN;
     END IF;
