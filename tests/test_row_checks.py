@@ -440,9 +440,13 @@ def test_a_cancelled_event_takes_no_change_by_plain_sql_either(db, make_event):
     capacity (and its page and .ics showed the new time)."""
     slug = make_event(capacity=2)
     db.all("UPDATE eventbox.events SET status = 'cancelled' WHERE slug = %s", slug)
+    # The zone moved the times its page and .ics showed (told to nobody);
+    # members_only and confirmation_required slipped through as well.
     for change in ("starts_at = starts_at + interval '1 day',"
                    " ends_at = ends_at + interval '1 day'",
-                   "capacity = 50", "title = 'Back on'", "location = 'Room 9'"):
+                   "capacity = 50", "title = 'Back on'", "location = 'Room 9'",
+                   "timezone = 'America/Los_Angeles'", "members_only = true",
+                   "confirmation_required = true"):
         code, rule, hint = hint_of(db, f"UPDATE eventbox.events SET {change} WHERE slug = %s",
                                    slug)
         assert (code, rule) == ("23514", "cancelled_stays_cancelled"), change
@@ -454,6 +458,23 @@ def test_a_cancelled_event_takes_no_change_by_plain_sql_either(db, make_event):
            " WHERE slug = %s", slug)
     assert db.value("SELECT status FROM eventbox.events WHERE slug = %s",
                     slug + "-off") == "cancelled"
+
+
+def test_the_row_rules_fire_on_every_event_column_staff_may_update(db):
+    """A column staff may UPDATE at psql that events_row_checks was not
+    named for went past its rules: a cancelled event's time zone (its page
+    and .ics showed other times, told to nobody), members_only and
+    confirmation_required."""
+    writable = {r[0] for r in db.all(
+        "SELECT column_name FROM information_schema.column_privileges"
+        " WHERE table_schema = 'eventbox' AND table_name = 'events'"
+        "   AND grantee = 'eventbox_ops' AND privilege_type = 'UPDATE'")}
+    named = {r[0] for r in db.all(
+        "SELECT p.attname FROM pg_trigger t, unnest(t.tgattr::int2[]) a"
+        "  JOIN pg_attribute p ON p.attnum = a"
+        " WHERE t.tgname = 'events_row_checks' AND p.attrelid = t.tgrelid")}
+    assert "timezone" in writable
+    assert writable - named == set()
 
 
 def test_plain_sql_creates_no_event_save_event_refuses(db, make_event):

@@ -296,7 +296,11 @@ BEGIN
 END
 $$;
 
--- On INSERT, DELETE, and on an UPDATE that names a column a rule reads: the
+-- On INSERT, DELETE, and on an UPDATE that names a column a rule reads,
+-- or any column staff may write (a cancelled event takes no change, an
+-- event holding an older release's value none until it is corrected: the
+-- time zone, members_only and confirmation_required, left out, went past
+-- both; tests/test_row_checks.py holds this list to the grant): the
 -- counter trigger's UPDATE names only the counters, and pays nothing.
 -- (No other BEFORE trigger writes a column below that its UPDATE did not
 -- name; events_calendar_change raises ical_sequence only when a date,
@@ -308,7 +312,7 @@ CREATE OR REPLACE TRIGGER events_row_checks
         learning_outcomes, location, online_url, presenter,
         registration_opens_at, registration_closes_at,
         registrations_per_minute, slug, status, title, waitlist_capacity,
-        waitlist_enabled
+        waitlist_enabled, timezone, members_only, confirmation_required
     ON eventbox.events
     FOR EACH ROW EXECUTE FUNCTION eventbox.tg_events_row_checks();
 
