@@ -10,7 +10,7 @@ import datetime
 
 import icalendar
 
-from conftest import env
+from conftest import connect, env
 from staffkit import admin, staff_key  # noqa: F401  (fixtures)
 from test_mail import (addr, body, cancel_token, mailers,  # noqa: F401
                        others_messages_wait, smtp)
@@ -261,6 +261,32 @@ def test_a_start_corrected_from_the_past_to_a_new_date_is_announced_from_the_old
     move(slug, "2026-03-10 14:00 America/Chicago")
     move(slug, "2031-03-10 14:00 America/Chicago")
     assert notices(slug) == []
+
+
+def test_a_start_moved_into_the_past_in_a_transaction_begun_before_is_not_announced(
+        api, db, make_event):
+    """Staff at psql, in a transaction opened a moment before, record that
+    the event began a moment ago: the calendar trigger read now(), the
+    transaction's start, took that start for a future one and queued an
+    event_changed email to every registrant for a time already past (while
+    promote_waiting(), reading the clock, rightly took it as begun), and
+    registrants were not told from what they knew once the start was
+    corrected into the future.  The clock decides here too."""
+    slug = make_event(starts_in="1 hour", location="Room 1", format="in_person")
+    assert api.register(slug, "Ann Patron", addr("ann")).status == 201
+    conn = connect()
+    conn.autocommit = False
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT now(), pg_sleep(1)")
+            cur.execute("UPDATE eventbox.events SET starts_at = clock_timestamp()"
+                        " - interval '0.5 seconds' WHERE slug = %s", (slug,))
+        conn.commit()
+    finally:
+        conn.close()
+    assert "event_changed" not in kinds(db, slug)
+    assert db.value("SELECT count(*) FROM eventbox.events_as_told t JOIN eventbox.events e"
+                    " ON e.id = t.event_id WHERE e.slug = %s", slug) == 1
 
 
 def test_registrations_leave_the_sequence_alone(api, db, make_event):

@@ -91,7 +91,11 @@ BEGIN
     END IF;
     IF NEW.status = 'cancelled' THEN
         NULL;
-    ELSIF NEW.starts_at > now() THEN
+    -- By the clock, as promote_waiting() reads the start in the same
+    -- UPDATE: now() is the transaction's start, and staff at psql who
+    -- recorded in a transaction opened earlier that the event began a
+    -- moment ago had every registrant told it moved to a time already past.
+    ELSIF NEW.starts_at > clock_timestamp() THEN
         PERFORM queue_change_notices(told, NEW);
     ELSE
         INSERT INTO events_as_told (event_id, starts_at, ends_at, timezone, location, format,
