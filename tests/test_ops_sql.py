@@ -199,6 +199,32 @@ def test_the_seat_invariant_holds_even_for_the_owner(make_event, db):
     assert db.summary(slug)["confirmed"] == 1
 
 
+def test_the_counters_follow_a_truncate_of_the_registrations(make_event, db):
+    """The owner emptying the registrations with TRUNCATE (a rehearsal
+    database reset; it needs CASCADE) fired no row trigger: every event
+    kept counting seats nobody held, showed itself full, and the next
+    registration broke seats_never_oversold.  Run in a transaction rolled
+    back, so the rest of the suite keeps its rows."""
+    slug = make_event(capacity=1)
+    staff_register(db, slug, "One", email())
+    staff_register(db, slug, "Two", email())
+    conn = connect_as(os.environ["PGUSER"])
+    conn.autocommit = False
+    try:
+        with conn.cursor() as cur:
+            cur.execute("TRUNCATE eventbox.registrations CASCADE")
+            cur.execute("SELECT confirmed, waitlisted, cancelled, seats_available"
+                        " FROM eventbox.event_summary WHERE slug = %s", (slug,))
+            assert cur.fetchone() == (0, 0, 0, 1)
+            cur.execute("SELECT outcome FROM eventbox.staff_register(%s, 'Three', %s)",
+                        (slug, email()))
+            assert cur.fetchone() == ("confirmed",)
+    finally:
+        conn.rollback()
+        conn.close()
+    assert db.summary(slug)["confirmed"] == 1
+
+
 # --- docs/OPS.md, as written ----------------------------------------------------
 
 def ops_md_sql_blocks():

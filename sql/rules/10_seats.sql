@@ -9,8 +9,9 @@
 -- Every function that touches registrations locks the event row first
 -- (lock_event below), then the registrations: one lock order, no deadlocks.
 -- The invariant confirmed <= capacity is a CHECK on events; the counters it
--- checks are kept by a trigger on registrations, so a direct INSERT or
--- UPDATE on registrations by anyone (the owner included) is held to it too.
+-- checks are kept by triggers on registrations, so a direct INSERT,
+-- UPDATE, DELETE or TRUNCATE of registrations by anyone (the owner
+-- included) is held to it too.
 
 ------------------------------------------------------------------------------
 -- The seat rule.  Small SQL functions of an event row, with no STRICT and
@@ -138,6 +139,31 @@ $$;
 CREATE OR REPLACE TRIGGER registration_counts
     AFTER INSERT OR DELETE OR UPDATE OF status, event_id, held_until ON eventbox.registrations
     FOR EACH ROW EXECUTE FUNCTION eventbox.tg_registration_counts();
+
+-- TRUNCATE removes registrations without firing the row trigger above: an
+-- owner emptying them (a rehearsal database reset, which takes CASCADE:
+-- tokens, outbox, answers and the audit log name registrations) left
+-- every event counting seats nobody held, shown full, and the next
+-- registration broke seats_never_oversold.  No registration is left, so
+-- every event's counters go to zero (nested in this trigger, as
+-- counters_are_derived below lets through).
+CREATE OR REPLACE FUNCTION eventbox.tg_registrations_truncated() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+BEGIN
+    UPDATE events
+       SET confirmed_count = 0, waitlisted_count = 0, cancelled_count = 0,
+           held_confirmed_count = 0, held_waitlisted_count = 0
+     WHERE (confirmed_count, waitlisted_count, cancelled_count, held_confirmed_count,
+            held_waitlisted_count) <> (0, 0, 0, 0, 0);
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER registrations_truncated
+    AFTER TRUNCATE ON eventbox.registrations
+    FOR EACH STATEMENT EXECUTE FUNCTION eventbox.tg_registrations_truncated();
 
 CREATE OR REPLACE FUNCTION eventbox.tg_counters_are_derived() RETURNS trigger
 LANGUAGE plpgsql AS $$
