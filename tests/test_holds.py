@@ -182,6 +182,28 @@ def test_a_seat_given_back_passes_over_a_hold_that_has_lapsed(api, db, make_even
         held_counts(db, slug)
 
 
+def test_a_capacity_raise_counts_the_seats_once_lapsed_holds_are_released(
+        api, admin, db, make_event):
+    """A seat added while a seat's hold had lapsed (not yet released) went
+    to the next in line beside the lapsed hold, and PUT .../capacity said
+    confirmed 2 where one patron held a seat: the lapsed hold is released
+    first, and the answer counts the seats as they are."""
+    slug = confirm_event(make_event, capacity=1)
+    seat, waiting = email(), email()
+    for a in (seat, waiting):
+        assert api.register(slug, "P", a).status == 202
+    r = api.post(f"{API}/registrations/{last_token(db, waiting, 'confirm_address')}/confirm")
+    assert r.status == 200, r
+    end_hold(db, seat)
+    r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 2})
+    assert r.status == 200, r
+    assert (r.json["confirmed"], r.json["promoted"]) == (1, 1), r.json
+    assert reg(db, seat) == ("cancelled", False, True, False)
+    assert reg(db, waiting)[:2] == ("confirmed", False)
+    assert db.summary(slug)["confirmed"] == 1
+    held_counts(db, slug)
+
+
 def test_holds_expire_lazily_under_the_lock(api, db, make_event):
     slug = confirm_event(make_event, capacity=1, waitlist=False)
     a, b = email(), email()

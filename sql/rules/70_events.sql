@@ -461,7 +461,9 @@ BEGIN
     PERFORM audited(true);
     UPDATE events SET capacity = p_capacity WHERE id = e.id;
     promoted := promote_waiting(e.id);
-    confirmed := e.confirmed_count + promoted;
+    -- Read again: promote_waiting() releases lapsed holds before it
+    -- promotes, and those held seats leave the count.
+    SELECT x.confirmed_count INTO confirmed FROM events x WHERE x.id = e.id;
     PERFORM audit(who.actor, who.via, 'capacity_set', e.id, NULL,
                   jsonb_build_object('from', e.capacity, 'to', p_capacity,
                                      'promoted', promoted));
