@@ -108,8 +108,9 @@ utf8_chars(const char *s, size_t len)
  * embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069: a name
  * that turns the rest of a roster line or an email around; the marks
  * U+200E and U+200F and the joiners stay, which names in Arabic, Hebrew,
- * Persian and Indic scripts use), not blank (nor only spaces and
- * zero-width characters: a name nobody can read), not too long.
+ * Persian and Indic scripts use), no noncharacter (U+FFFE and its kin,
+ * noncharacter_at()), not blank (nor only spaces and zero-width
+ * characters: a name nobody can read), not too long.
  */
 /* 1 when the character at u (valid UTF-8, n bytes left) shows nothing:
  * a no-break, ideographic or typographic space, a zero-width space,
@@ -144,6 +145,23 @@ control_at(const unsigned char *u, size_t n)
 	    u[2] <= 0xa9;
 }
 
+/*
+ * 1 when the character at u (valid UTF-8, n bytes left) is a Unicode
+ * noncharacter: U+FDD0-U+FDEF, or the last two code points of a plane
+ * (U+FFFE, U+FFFF, U+1FFFE ... U+10FFFF).  Valid UTF-8, but no text: XML
+ * 1.0 has no U+FFFE or U+FFFF (a feed reader refuses the whole document
+ * that holds one), HTML calls each a parse error.
+ */
+static int
+noncharacter_at(const unsigned char *u, size_t n)
+{
+	if (u[0] == 0xef && n >= 3)
+		return (u[1] == 0xb7 && u[2] >= 0x90 && u[2] <= 0xaf) ||
+		    (u[1] == 0xbf && u[2] >= 0xbe);
+	return u[0] >= 0xf0 && n >= 4 && (u[1] & 0x0f) == 0x0f &&
+	    u[2] == 0xbf && u[3] >= 0xbe;
+}
+
 int
 text_valid(const char *s, size_t len, size_t max_chars)
 {
@@ -154,7 +172,7 @@ text_valid(const char *s, size_t len, size_t max_chars)
 	if (len == 0 || !utf8_valid(s, len) || utf8_chars(s, len) > max_chars)
 		return 0;
 	for (i = 0; i < len; i++) {
-		if (control_at(u + i, len - i))
+		if (control_at(u + i, len - i) || noncharacter_at(u + i, len - i))
 			return 0;
 		if (u[i] != ' ' && (u[i] & 0xc0) != 0x80 &&
 		    !invisible(u + i, len - i))

@@ -355,12 +355,29 @@ def test_an_email_with_crlf_is_refused_and_reaches_no_row(api, db, slug,
     "\u2067Ann\u2069",
     "\u200b",
     " \u00a0\u200c\ufeff\u3000 ",
+    "Ann\ufffeLee",
+    "Ann\uffff",
+    "\ufdd0Ann",
+    "Ann\U0010ffff",
 ], ids=["crlf", "lf", "inner-tab", "escape-sequence", "del", "c1-next-line",
         "line-separator", "paragraph-separator", "right-to-left-override",
-        "right-to-left-isolate", "zero-width-space-only", "invisible-only"])
+        "right-to-left-isolate", "zero-width-space-only", "invisible-only",
+        "noncharacter-fffe", "noncharacter-ffff", "noncharacter-fdd0",
+        "noncharacter-10ffff"])
 def test_a_name_with_crlf_or_control_characters_is_refused(api, db, slug, name):
     r = post_raw(api, slug, dumps({"name": name, "email": email()}))
     refused(r, 422, "invalid_field", "name")
+    assert_untouched(db, slug)
+
+
+@pytest.mark.parametrize("field", ["name", "organization"])
+def test_a_noncharacter_sent_as_utf8_is_refused(api, db, slug, field):
+    """U+FFFE is valid UTF-8 but no text: a feed or page that carries it
+    is no longer well-formed XML (a reader refuses all of it), and HTML
+    calls it a parse error.  Sent raw, not as a \\u escape."""
+    fields = {"name": "Ann Lee", "email": email(), field: "Ann\ufffeLee"}
+    r = post_raw(api, slug, json.dumps(fields, ensure_ascii=False).encode())
+    refused(r, 422, "invalid_field", field)
     assert_untouched(db, slug)
 
 

@@ -707,6 +707,18 @@ def test_a_name_with_a_right_to_left_override_comes_back_to_be_mended(
     assert registrations(db, slug) == 0
 
 
+def test_a_name_with_a_noncharacter_comes_back_to_be_mended(
+        patron, db, make_event):
+    """U+FFFE is valid UTF-8 but no text (XML has no place for it, HTML
+    calls it a parse error): the form says so, as of a control character,
+    and registers nobody."""
+    slug = make_event()
+    r = patron.register(slug, name="Ann\ufffeLee")
+    assert r.status == 422, r
+    assert "Your name must be one line of text" in r.text
+    assert registrations(db, slug) == 0
+
+
 @pytest.mark.parametrize("kind", ["plain", "confirm_by_email", "waiting_list",
                                   "full"])
 def test_the_honeypot_looks_like_success_and_registers_nobody(api, patron, db,

@@ -82,6 +82,17 @@ test_text(void)
 	    200));
 	CHECK("word joiner stays", text_valid(S("Ann\xe2\x81\xa0Lee"), 200));
 	CHECK("en dash stays", text_valid(S("Ann \xe2\x80\x93 Lee"), 200));
+	CHECK("U+FFFE", !text_valid(S("Ann\xef\xbf\xbeLee"), 200));
+	CHECK("U+FFFF", !text_valid(S("Ann\xef\xbf\xbf"), 200));
+	CHECK("U+FDD0", !text_valid(S("\xef\xb7\x90" "Ann"), 200));
+	CHECK("U+FDEF", !text_valid(S("Ann\xef\xb7\xaf"), 200));
+	CHECK("U+1FFFE", !text_valid(S("Ann\xf0\x9f\xbf\xbe"), 200));
+	CHECK("U+10FFFF", !text_valid(S("Ann\xf4\x8f\xbf\xbf"), 200));
+	CHECK("U+FFFD stays", text_valid(S("Ann\xef\xbf\xbd"), 200));
+	CHECK("U+FDCF stays", text_valid(S("Ann\xef\xb7\x8f"), 200));
+	CHECK("U+FDF0 stays", text_valid(S("Ann\xef\xb7\xb0"), 200));
+	CHECK("U+1F600 stays", text_valid(S("Ann\xf0\x9f\x98\x80"), 200));
+	CHECK("U+1FFFD stays", text_valid(S("Ann\xf0\x9f\xbf\xbd"), 200));
 	CHECK("too long", !text_valid(S("abcdef"), 5));
 	CHECK("chars not bytes", text_valid(S("ééééé"), 5));
 	CHECK("json \\u0000", json_nul_escape(S("\"a\\u0000\"")));
