@@ -629,6 +629,10 @@ json_read_object(const char **text, size_t *len, cJSON **out,
 	}
 	if (*len == 0)
 		return JSON_READ_EMPTY;
+	/* A second mark is no JSON: cJSON would pass over it as over the
+	 * first, and jsonb refuse the text that still begins with it. */
+	if (*len >= 3 && memcmp(*text, "\xEF\xBB\xBF", 3) == 0)
+		return JSON_READ_MALFORMED;
 	if (!utf8_valid(*text, *len))
 		return JSON_READ_UTF8;
 	/* cJSON would silently cut a string at a NUL, raw or escaped as

@@ -365,6 +365,16 @@ def test_a_body_after_a_byte_order_mark_is_read_as_without_one(admin, api, db):
                  400, "empty_body")
     assert_error(admin.patch(f"/events/{body['slug']}", body=b'{"title": "x"}' + BOM,
                              headers=json_type), 400, "invalid_json")
+    # Nor a second mark: cJSON passed over the one left after the first,
+    # jsonb refused it (422 invalid_value), and a registration took it.
+    assert_error(admin.patch(f"/events/{body['slug']}", body=BOM + BOM + b'{"title": "x"}',
+                             headers=json_type), 400, "invalid_json")
+    assert_error(api.post(f"/api/v1/events/{body['slug']}/registrations",
+                          body=BOM + BOM + json.dumps({"name": "Ann Lee", "email":
+                                                       "two-marks@example.org"}).encode(),
+                          headers=json_type), 400, "invalid_json")
+    assert db.value("SELECT title FROM eventbox.events WHERE slug = %s",
+                    body["slug"]) == "Marked"
 
 
 @pytest.mark.parametrize("number", ["05", "5.", "1.e1", "-0"])

@@ -896,6 +896,9 @@ test_libcal_credentials(void)
 	    strcmp(c.client_id, "7") == 0);
 	CHECK("json, a byte order mark alone", json_credentials("\xEF\xBB\xBF",
 	    &c) == -1 && c.why[0] != '\0');
+	CHECK("json, two byte order marks", json_credentials(
+	    "\xEF\xBB\xBF\xEF\xBB\xBF{\"client_id\": \"7\"}", &c) == -1 &&
+	    strcmp(c.why, "the body is not well-formed JSON") == 0);
 	CHECK("form", libcal_credentials("application/x-www-form-urlencoded; "
 	    "charset=UTF-8", form, strlen(form), &c) == 0 &&
 	    strcmp(c.client_secret, "s+1") == 0 &&
