@@ -23,6 +23,7 @@
 #include "i18n.h"
 #include "json.h"
 #include "libcal.h"
+#include "validate.h"
 
 /* OAuth's own error shape (RFC 6749 5.2), which OAuth clients parse. */
 static void
@@ -238,14 +239,18 @@ h_admin_client_revoke(struct request *req, struct response *resp)
 {
 	const char	*vals[2] = { req->args[0], req->api_key };
 	PGresult	*res;
-	int		 revoked;
+	int		 revoked = 0;
 	cJSON		*o;
 
-	if ((res = db_fetch(req, resp, STMT_API_CLIENT_REVOKE, 2, vals,
-	    MISSING_OK)) == NULL)
-		return;
-	revoked = db_bool(res, 0, "revoked");
-	PQclear(res);
+	/* Bytes that are no UTF-8 name no client: PostgreSQL would refuse
+	 * them as a value (a 422) rather than find none. */
+	if (utf8_valid(req->args[0], req->args_len[0])) {
+		if ((res = db_fetch(req, resp, STMT_API_CLIENT_REVOKE, 2,
+		    vals, MISSING_OK)) == NULL)
+			return;
+		revoked = db_bool(res, 0, "revoked");
+		PQclear(res);
+	}
 	if (!revoked) {
 		answer_error(req, resp, 404, "client_not_found",
 		    "no live client has that id or name");

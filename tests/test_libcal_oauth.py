@@ -112,6 +112,11 @@ def test_a_wrong_secret_a_revoked_client_and_malformed_bodies(api, admin, db):
     r = admin.delete(f"/api-clients/{ident}")
     assert r.status == 200 and r.json == {"revoked": True}, r
     assert_error(admin.delete(f"/api-clients/{ident}"), 404, "client_not_found")
+    # A path that is no text names no client either: not PostgreSQL's
+    # refusal of the bytes as a 422 invalid_value ("a value is out of
+    # range or malformed"), with a warning in the service's log.
+    for path in ("%FF", "%C0%80", "a%ED%A0%80"):
+        assert_error(admin.delete(f"/api-clients/{path}"), 404, "client_not_found")
     r = token_request(api, form(c), "application/x-www-form-urlencoded")
     assert r.status == 401 and r.json["error"] == "invalid_client", r
     assert db.value("SELECT count(*) FROM eventbox.api_tokens"
