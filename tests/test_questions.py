@@ -127,11 +127,15 @@ def test_a_long_answer_holds_2000_characters_a_line_break_counting_once(
 
 
 @pytest.mark.parametrize("bad", ["\u0001", "Ramp\u001b[31m please", "bell\u0007", "\u007f",
-                                 "Ramp \u202egnp.exe", "a\u2066b\u2069"])
+                                 "Ramp \u202egnp.exe", "a\u2066b\u2069",
+                                 "Ramp\u009b31m please", "next\u0085line", "a\ufffeb",
+                                 "a\U0010ffff"])
 def test_a_long_answer_takes_paragraphs_but_no_control_character(
         api, db, admin, make_event, patron, bad):
     """A BEL or an escape in a long answer went into the roster and the
-    CSV as it came; line breaks and tabs are a text's own."""
+    CSV as it came; line breaks and tabs are a text's own.  So did the C1
+    controls (U+009B is the escape's one-character CSI to a terminal) and
+    the noncharacters, which a name may not hold."""
     slug, branch, access = with_questions(admin, make_event)
     addr = email("q")
     r = register(api, slug, {str(branch): "North", str(access): bad}, addr)
@@ -146,11 +150,21 @@ def test_a_long_answer_takes_paragraphs_but_no_control_character(
     assert ok.status == 201, ok
 
 
-@pytest.mark.parametrize("bad", ["Clerk \u202egnp.exe", "\u202aClerk", "Clerk\u2067"])
-def test_a_short_answer_takes_no_direction_override(api, db, admin, make_event, patron, bad):
+NOT_TEXT = "must be text without control characters"
+ONE_LINE = "must be one line of at most 300 characters"
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("Clerk \u202egnp.exe", NOT_TEXT), ("\u202aClerk", NOT_TEXT), ("Clerk\u2067", NOT_TEXT),
+    ("Clerk\ufffe", NOT_TEXT), ("\ufdd0Clerk", NOT_TEXT),
+    ("Clerk\u2028Bcc", ONE_LINE), ("Clerk\u2029", ONE_LINE)])
+def test_a_short_answer_takes_no_direction_override(api, db, admin, make_event, patron, bad,
+                                                    words):
     """A right-to-left override in an answer turned the rest of its roster
     line and CSV cell around, as a name's may not; the marks right-to-left
-    scripts use (U+200F) stay."""
+    scripts use (U+200F) stay.  Nor a noncharacter, as in a name; and one
+    line takes no line or paragraph separator (U+2028, U+2029: a line
+    break to many a reader), which a name may not hold either."""
     slug = make_event()
     r = admin.put(f"/events/{slug}/questions", json_body={"questions": [
         {"kind": "short_text", "label": "Job"}]})
@@ -159,11 +173,11 @@ def test_a_short_answer_takes_no_direction_override(api, db, admin, make_event, 
     addr = email("q")
     r = register(api, slug, {job: bad}, addr)
     assert_error(r, 422, "invalid_field", f"answers.{job}")
-    assert "control characters" in r.json["error"]["message"]
+    assert words in r.json["error"]["message"]
     assert db.value("SELECT count(*) FROM eventbox.registrations WHERE email = %s", addr) == 0
     page = patron.register(slug, answers=[(f"q{job}", bad)])
     assert page.status == 422, page
-    assert "must be text without control characters" in page.text
+    assert words in page.text
     assert register(api, slug, {job: "\u05e1\u05e4\u05e8\u05df\u200f"}).status == 201
 
 

@@ -71,6 +71,22 @@ CREATE OR REPLACE FUNCTION eventbox.is_language_tag(p_tag text) RETURNS boolean
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT p_tag ~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$' $$;
 
+-- not_text: whether p_text holds what validate.c's text_valid() refuses in
+-- a name beyond the C0 controls and U+2028/9: a C1 control (U+009B is the
+-- escape's one-character CSI to a terminal), a bidirectional embedding,
+-- override or isolate, a noncharacter (U+FFFE and its kin: valid UTF-8 but
+-- no text, which XML has no place for).  The answers' rule (answer_errors(),
+-- rules/78_questions.sql).
+CREATE OR REPLACE FUNCTION eventbox.not_text(p_text text) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT p_text ~ ('[\u0080-\u009F\u202A-\u202E\u2066-\u2069\uFDD0-\uFDEF\uFFFE\uFFFF'
+                 '\U0001FFFE-\U0001FFFF\U0002FFFE-\U0002FFFF\U0003FFFE-\U0003FFFF\U0004FFFE-\U0004FFFF'
+                 '\U0005FFFE-\U0005FFFF\U0006FFFE-\U0006FFFF\U0007FFFE-\U0007FFFF\U0008FFFE-\U0008FFFF'
+                 '\U0009FFFE-\U0009FFFF\U000AFFFE-\U000AFFFF\U000BFFFE-\U000BFFFF\U000CFFFE-\U000CFFFF'
+                 '\U000DFFFE-\U000DFFFF\U000EFFFE-\U000EFFFF\U000FFFFE-\U000FFFFF\U0010FFFE-\U0010FFFF]')
+$$;
+
 -- event_problem: the first of an event's fields (in the API's order) whose
 -- value the row rules refuse, the rule (the name of the CHECK it was,
 -- which the row trigger below raises) and what the field must be, in the

@@ -267,15 +267,15 @@ BEGIN
             CONTINUE;
         END IF;
         message := CASE q.kind
-            -- Neither text takes the bidirectional embeddings, overrides
-            -- and isolates (U+202A-U+202E, U+2066-U+2069), which turn the
-            -- rest of a roster line or a CSV cell around, as a name does
-            -- not (validate.c's text_valid()).
+            -- Neither text takes what not_text() refuses: a bidirectional
+            -- control turns the rest of a roster line or a CSV cell
+            -- around, as a name's may not.  One line is one line to a mail
+            -- reader too: no line or paragraph separator (U+2028, U+2029).
             WHEN 'short_text' THEN
                 CASE WHEN jsonb_typeof(v) <> 'string' OR length(v #>> '{}') > 300
-                          OR v #>> '{}' ~ '[[:cntrl:]]'
+                          OR v #>> '{}' ~ '[[:cntrl:]\u2028\u2029]'
                      THEN 'must be one line of at most 300 characters'
-                     WHEN v #>> '{}' ~ '[\u202A-\u202E\u2066-\u2069]'
+                     WHEN not_text(v #>> '{}')
                      THEN 'must be text without control characters' END
             -- A browser sends a text area's line breaks as CRLF: each
             -- counts once, as the patron typed it.  The stored answer's
@@ -290,7 +290,8 @@ BEGIN
                           OR length(replace(v #>> '{}', E'\r\n', E'\n')) > 2000
                           OR length(v::text) > 4000
                      THEN 'must be a text of at most 2000 characters'
-                     WHEN v #>> '{}' ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\u202A-\u202E\u2066-\u2069]'
+                     WHEN v #>> '{}' ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]'
+                          OR not_text(v #>> '{}')
                      THEN 'must be text without control characters' END
             WHEN 'one_choice' THEN
                 CASE WHEN jsonb_typeof(v) <> 'string' OR NOT (v #>> '{}') = ANY (q.choices)
