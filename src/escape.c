@@ -46,6 +46,35 @@ html_esc(struct buf *b, const char *s)
 	html_escn(b, s, strlen(s));
 }
 
+/*
+ * Drops from b, after its first from bytes, what XML 1.0 has no character
+ * for (its Char production) and PostgreSQL stores as text: the C0 controls
+ * but tab, newline and return, and U+FFFE and U+FFFF.  One such character
+ * in one event's title made a whole feed no XML, every reader's parse of it
+ * failed.
+ */
+void
+xml_chars_only(struct buf *b, size_t from)
+{
+	unsigned char	*p = (unsigned char *)b->data;
+	size_t		 i, o = from;
+
+	if (p == NULL)
+		return;
+	for (i = from; i < b->len; i++) {
+		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+			continue;
+		if (p[i] == 0xef && b->len - i >= 3 && p[i + 1] == 0xbf &&
+		    (p[i + 2] == 0xbe || p[i + 2] == 0xbf)) {
+			i += 2;
+			continue;
+		}
+		p[o++] = p[i];
+	}
+	b->len = o;
+	b->data[o] = '\0';
+}
+
 /* Percent-encodes a query parameter value (unreserved bytes kept). */
 void
 html_urlenc(struct buf *b, const char *s)

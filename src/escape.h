@@ -21,6 +21,7 @@ void	 esc_bytes(struct buf *, const char *, size_t,
 void	 html_escn(struct buf *, const char *, size_t);
 void	 html_paragraphs(struct buf *, const char *);
 void	 html_urlenc(struct buf *, const char *);
+void	 xml_chars_only(struct buf *, size_t from);
 /*
  * Marks text staff wrote in the language text_lang (an event's language, a
  * tag that is_language_tag() took: "en", "pt-BR", "pt_BR") inside a

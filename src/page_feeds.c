@@ -271,6 +271,7 @@ h_feed_atom(struct request *req, struct response *resp)
 	for (i = 0; i < PQntuples(res); i++)
 		atom_entry(b, res, i);
 	buf_adds(b, "</feed>\n");
+	xml_chars_only(b, 0);
 	PQclear(res);
 	buf_free(&q);
 	buf_free(&title);

@@ -5,6 +5,7 @@ linked from the list page and cacheable (Cache-Control, ETag, 304).
 """
 import datetime
 import uuid
+import xml.etree.ElementTree as ET
 
 import feedparser
 import icalendar
@@ -123,6 +124,28 @@ def test_the_atom_feed_lists_the_events_for_a_feed_reader(api, db, make_event):
     assert "meet.example.org" not in r.text
     empty = feedparser.parse(api.get("/events.atom?category=nothing-" + slug).body)
     assert not empty.bozo and empty.entries == []
+
+
+def test_a_character_xml_has_not_leaves_the_atom_feed_xml(api, db, make_event):
+    """U+FFFE and U+FFFF are text to PostgreSQL and to the event's rules,
+    but no character to XML: one such title made the whole /events.atom
+    no XML (expat: "not well-formed"), and every reader's parse of it
+    failed, for every event in it."""
+    cat = "Feed " + uuid.uuid4().hex[:6]
+    odd = make_event(categories=[cat], title="Knit \uffff night",
+                     location="Room\ufffe 2", description="Bring yarn.\ufffe",
+                     starts_in="20 days")
+    plain = make_event(categories=[cat], starts_in="21 days")
+    r = api.get(f"/events.atom?category={cat.replace(' ', '+')}")
+    assert r.status == 200, r
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = ET.fromstring(r.body).findall(atom + "entry")
+    links = [e.find(atom + "link").get("href").rsplit("/", 1)[1] for e in entries]
+    assert links == [odd, plain]
+    title = entries[0].find(atom + "title").text
+    assert title.startswith("Knit  night, ") and "\uffff" not in title, title
+    summary = entries[0].find(atom + "summary").text
+    assert "Room 2" in summary and "Bring yarn." in summary, summary
 
 
 def test_atom_entries_of_one_title_have_titles_of_their_own(api, db, make_event):
