@@ -546,7 +546,12 @@ router_dispatch(struct request *req, struct response *resp)
 			    "send the form as application/x-www-form-urlencoded");
 			return;
 		}
-		if ((st = http_read_body(req, cfg.max_body)) != 0) {
+		/* A form writes each byte of a letter outside ASCII as three
+		 * ("%E6%BC%A2"): it may be three times what JSON, which
+		 * carries the bytes as they are, may be, so that the answers
+		 * the API takes fit the form too. */
+		if ((st = http_read_body(req, (r->flags & R_FORM_BODY) ?
+		    3 * cfg.max_body : cfg.max_body)) != 0) {
 			if (st == 413)
 				answer_error(req, resp, 413, "body_too_large",
 				    "the request body is too large");

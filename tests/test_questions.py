@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import urllib.parse
 import uuid
 
 import psycopg2
@@ -654,6 +655,29 @@ def test_long_answers_to_many_questions_are_taken_as_the_form_takes_them(
     assert db.all("SELECT length(a.value #>> '{}') FROM eventbox.answers a"
                   " JOIN eventbox.registrations g ON g.id = a.registration_id"
                   " WHERE g.email = %s", addr) == [(2000,)] * 3
+
+
+def test_long_answers_in_chinese_fit_the_form_as_they_fit_the_api(
+        patron, admin, db, make_event):
+    """Two answers of 2,000 Chinese characters are 12 KB as JSON, within the
+    API's 16 KB, but 36 KB as the browser sends the form (each of a
+    character's three bytes as "%XX"): the patron got nginx's 413 page for
+    what the API takes."""
+    slug = make_event()
+    r = admin.put(f"/events/{slug}/questions", json_body={"questions": [
+        {"kind": "long_text", "label": f"Part {i}"} for i in range(2)]})
+    assert r.status == 200, r
+    ids = [q["id"] for q in r.json["questions"]]
+    addr = email("chinese")
+    answers = [(f"q{i}", "\u6f22" * 2000) for i in ids]
+    assert 12000 < len(json.dumps({"answers": dict(answers)}, ensure_ascii=False)
+                       .encode()) < 16384
+    assert len(urllib.parse.urlencode(answers)) > 16384 * 2
+    r = patron.register(slug, name="Ann Reader", email=addr, answers=answers)
+    assert r.status == 200 and "You are registered" in r.text, r
+    assert db.all("SELECT length(a.value #>> '{}') FROM eventbox.answers a"
+                  " JOIN eventbox.registrations g ON g.id = a.registration_id"
+                  " WHERE g.email = %s", addr) == [(2000,)] * 2
 
 
 def test_a_key_that_is_no_question_is_named_whole(api, make_event):
