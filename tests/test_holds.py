@@ -204,6 +204,54 @@ def test_a_capacity_raise_counts_the_seats_once_lapsed_holds_are_released(
     held_counts(db, slug)
 
 
+def test_staff_promote_one_person_once_lapsed_holds_are_released(
+        api, admin, db, make_event, ops_role):
+    """Staff's promote() read a lapsed hold (ended, not yet released) as
+    live: it answered no_seat while the seats were only held by lapsed
+    holds, and it promoted a waiting place whose own hold had lapsed into
+    a seat its address never confirmed.  The event's lapsed holds are
+    released first: staff's pick gets a freed seat, the other freed seats
+    go to the next in line, and a lapsed place is no longer waiting."""
+    slug = confirm_event(make_event, capacity=2)
+    seats, first, picked = [email(), email()], email(), email()
+    for a in seats + [first, picked]:
+        assert api.register(slug, "P", a).status == 202
+    for a in (first, picked):
+        r = api.post(f"{API}/registrations/{last_token(db, a, 'confirm_address')}/confirm")
+        assert r.status == 200 and r.json["status"] == "waitlisted", r
+    for a in seats:
+        end_hold(db, a)
+    pick_id = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", picked)
+    r = admin.post(f"/registrations/{pick_id}/promote")
+    assert r.status == 200 and r.json["outcome"] == "promoted", r
+    for a in seats:
+        assert reg(db, a) == ("cancelled", False, True, False)
+    for a in (picked, first):
+        assert reg(db, a)[:2] == ("confirmed", False), a
+        assert db.value("SELECT count(*) FROM eventbox.outbox WHERE email = %s"
+                        " AND kind = 'promoted'", a) == 1, a
+    assert db.summary(slug)["confirmed"] == 2
+    held_counts(db, slug)
+
+    # A waiting place whose hold lapsed, a seat free (unpublished: staff
+    # choose who gets it): released, not promoted.
+    slug = confirm_event(make_event, capacity=1)
+    seat, lapsed = email(), email()
+    for a in (seat, lapsed):
+        assert api.register(slug, "P", a).status == 202
+    assert admin.post(f"/events/{slug}/unpublish").status == 200
+    seat_id, lapsed_id = (db.value("SELECT id FROM eventbox.registrations WHERE email = %s", a)
+                          for a in (seat, lapsed))
+    assert admin.delete(f"/registrations/{seat_id}").json["outcome"] == "cancelled"
+    end_hold(db, lapsed)
+    with connect_as(ops_role) as conn, conn.cursor() as cur:
+        cur.execute("SELECT outcome FROM eventbox.promote(%s)", (lapsed_id,))
+        assert cur.fetchone() == ("not_waitlisted",)
+    assert reg(db, lapsed) == ("cancelled", False, True, False)
+    assert db.summary(slug)["confirmed"] == 0
+    held_counts(db, slug)
+
+
 def test_holds_expire_lazily_under_the_lock(api, db, make_event):
     slug = confirm_event(make_event, capacity=1, waitlist=False)
     a, b = email(), email()

@@ -12,6 +12,14 @@
 -- would have been skipped as stale while the address waits (mail_stale),
 -- and the patron, told nothing, lost the seat when the hold ended.  Once
 -- the address confirms, the confirmation goes out (confirm_registration).
+-- The event's holds that ended unconfirmed, not yet released (the mailer
+-- releases them once a minute), are released first, as promote_waiting()
+-- does: a seat only a lapsed hold took is free for staff's pick (it was
+-- answered no_seat), and a waiting place whose own hold lapsed is no
+-- longer waiting (it was promoted into a seat its address never
+-- confirmed).  The seats freed beyond staff's pick go to the next in line
+-- (tests/test_holds.py,
+-- test_staff_promote_one_person_once_lapsed_holds_are_released).
 --   outcome  promoted | no_seat | not_waitlisted | not_found | started
 CREATE OR REPLACE FUNCTION eventbox.promote(p_registration_id bigint, p_key text DEFAULT NULL,
                                  OUT outcome text)
@@ -23,12 +31,20 @@ DECLARE
     who record := staff_actor(p_key);
     r registrations := lock_registration(p_registration_id);
     e events;
+    v_released integer := 0;
 BEGIN
     IF r.id IS NULL THEN
         outcome := 'not_found';
         RETURN;
     END IF;
     SELECT * INTO e FROM events WHERE id = r.event_id;
+    IF has_holds(e) THEN
+        v_released := release_holds_locked(e.id);
+        IF v_released > 0 THEN
+            SELECT * INTO e FROM events WHERE id = r.event_id;
+            SELECT * INTO r FROM registrations WHERE id = r.id;
+        END IF;
+    END IF;
     IF r.status <> 'waitlisted' THEN
         outcome := 'not_waitlisted';
     ELSIF e.starts_at <= clock_timestamp() THEN     -- under the lock: rules/10_seats.sql
@@ -52,6 +68,9 @@ BEGIN
         END IF;
         PERFORM audit(who.actor, who.via, 'registration_promoted', r.event_id, r.id);
         outcome := 'promoted';
+    END IF;
+    IF v_released > 0 THEN
+        PERFORM promote_waiting(e.id);
     END IF;
 END
 $$;
