@@ -11,7 +11,8 @@ import uuid
 import psycopg2
 import pytest
 
-from staffkit import admin, connect_as, email, ops_role, staff_key  # noqa: F401
+from staffkit import (admin, assert_error, connect_as, email, ops_role,  # noqa: F401
+                      staff_key)
 from test_pages import Patron, csrf_of
 
 API = "/api/v1"
@@ -250,6 +251,60 @@ def test_staff_promote_one_person_once_lapsed_holds_are_released(
     assert reg(db, lapsed) == ("cancelled", False, True, False)
     assert db.summary(slug)["confirmed"] == 0
     held_counts(db, slug)
+
+
+def test_lowering_the_capacity_counts_no_lapsed_hold(api, admin, db, make_event):
+    """Lowering the capacity (PUT .../capacity, set_capacity(); PATCH,
+    save_event()) was refused as below the confirmed count, and a
+    waiting-list limit as below the people waiting, counting holds that
+    had ended unconfirmed, not yet released.  They are released first; a
+    change still refused leaves the seats they freed to the next in line."""
+    for how in ("put", "patch"):
+        slug = confirm_event(make_event, capacity=2, waitlist_capacity=2)
+        seat, lapsed_seat, waiting, lapsed_wait = email(), email(), email(), email()
+        for a in (seat, lapsed_seat, waiting, lapsed_wait):
+            assert api.register(slug, "P", a).status == 202
+        for a in (seat, waiting):
+            r = api.post(f"{API}/registrations/{last_token(db, a, 'confirm_address')}/confirm")
+            assert r.status == 200, r
+        for a in (lapsed_seat, lapsed_wait):
+            end_hold(db, a)
+        if how == "put":
+            r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 1})
+            assert r.status == 200, r
+            assert r.json == {"capacity": 1, "confirmed": 1, "promoted": 0}, r.json
+        else:
+            r = admin.patch(f"/events/{slug}",
+                            json_body={"capacity": 1, "waitlist_capacity": 1})
+            assert r.status == 200, r
+        for a in (lapsed_seat, lapsed_wait):
+            assert reg(db, a) == ("cancelled", False, True, False), (how, a)
+        assert reg(db, seat)[0] == "confirmed" and reg(db, waiting)[0] == "waitlisted"
+        assert db.summary(slug)["confirmed"] == 1
+        held_counts(db, slug)
+
+        # Refused all the same: the seat the release freed goes to the
+        # first in line, and the answer counts it.
+        slug = confirm_event(make_event, capacity=3)
+        seats, lapsed, waiting = [email(), email()], email(), email()
+        for a in seats + [lapsed, waiting]:
+            assert api.register(slug, "P", a).status == 202
+        for a in seats + [waiting]:
+            r = api.post(f"{API}/registrations/{last_token(db, a, 'confirm_address')}/confirm")
+            assert r.status == 200, r
+        end_hold(db, lapsed)
+        if how == "put":
+            r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 1})
+        else:
+            r = admin.patch(f"/events/{slug}", json_body={"capacity": 1})
+        assert_error(r, 409, "capacity_below_confirmed")
+        assert r.json["error"]["message"].startswith("3 seats are taken"), r.json
+        assert reg(db, lapsed) == ("cancelled", False, True, False), how
+        assert reg(db, waiting)[:2] == ("confirmed", False), how
+        assert db.value("SELECT count(*) FROM eventbox.outbox WHERE email = %s"
+                        " AND kind = 'promoted'", waiting) == 1, how
+        assert db.summary(slug)["capacity"] == 3
+        held_counts(db, slug)
 
 
 def test_holds_expire_lazily_under_the_lock(api, db, make_event):
