@@ -331,7 +331,7 @@ static enum db_status	failed(enum stmt, PGresult **);
 /*
  * Keeps what a check_violation that names a column (COLUMN) says of it
  * (DETAIL): a rule function's refusal of one field, worded for the API
- * (set_status(), rules/70_events.sql).  PostgreSQL's own CHECKs name no
+ * (set_status(), rules/71_event_status.sql).  PostgreSQL's own CHECKs name no
  * column, and their DETAIL, which quotes the row, is never kept.
  */
 static void
