@@ -76,6 +76,47 @@ def test_the_event_shows_its_questions_and_answers_are_checked(api, admin, make_
                  409, "questions_answered")
 
 
+def test_a_drafts_questions_and_ceiling_answer_404_as_for_no_event(
+        api, db, admin, make_event):
+    """A draft is hidden from the public (GET and a registration answer
+    404), but a registration's answers were checked first, against any
+    event: with answers, or without them on a draft that asks a required
+    question, the public got 422 naming the draft's question ids (and
+    which guessed choice fits), and by ids counted upwards found every
+    draft.  The per-network ceiling, asked before too, answered a draft's
+    429 and counted the network there."""
+    slug, branch, access = with_questions(admin, make_event, status="draft",
+                                          registrations_per_minute=1)
+    ev = db.value("SELECT id FROM eventbox.events WHERE slug = %s", slug)
+    addr = email("draft")
+    nothing = api.register("no-such-event-at-all", "Ann", addr)
+    assert_error(nothing, 404, "event_not_found")
+    for target in (slug, str(ev)):
+        for answers in (None, {"999999": "x"}, {str(branch): "East"},
+                        {str(branch): "North", str(access): "Captions"}):
+            for _ in range(2):          # twice: past the ceiling of 1
+                r = api.post(f"/api/v1/events/{target}/registrations",
+                             json_body={"name": "Ann", "email": addr,
+                                        **({} if answers is None else
+                                           {"answers": answers})})
+                assert r.status == 404 and r.json == nothing.json, (target, answers, r)
+    # register_from(), the ceiling's older way in, granted to the service too
+    conn = psycopg2.connect(os.environ["EVENTBOX_DSN"])
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for _ in range(2):
+                cur.execute("SELECT outcome FROM eventbox.register_from("
+                            "'203.0.113.5', %s, 'Ann', %s, NULL, 'web')", (slug, addr))
+                assert cur.fetchone()[0] == "not_published"
+    finally:
+        conn.close()
+    assert db.value("SELECT count(*) FROM eventbox.registrations"
+                    " WHERE event_id = %s", ev) == 0
+    assert db.value("SELECT count(*) FROM eventbox.network_counts"
+                    " WHERE event_id = %s", ev) == 0
+
+
 @pytest.mark.parametrize("spelling", ["00{}", "+{}", " {}", "{}.0", "0"])
 def test_an_answer_keyed_by_another_spelling_of_an_id_is_refused(
         api, db, admin, make_event, spelling):

@@ -297,7 +297,8 @@ $$;
 -- register_from: register() for the service, with the client's network
 -- (NULL when unknown).  On an event with registrations_per_minute set,
 -- more attempts than that in one minute from one network are answered
--- 'rate_limited' before anything else is looked at (network_over_ceiling).
+-- 'rate_limited' before anything else is looked at (network_over_ceiling);
+-- a draft's only for staff, to whom alone it is an event.
 -- The service itself calls register_answered() (rules/78_questions.sql),
 -- which asks the same.
 CREATE OR REPLACE FUNCTION eventbox.register_from(
@@ -328,7 +329,11 @@ BEGIN
         ELSE
             SELECT * INTO e FROM events WHERE slug = p_event;
         END IF;
-        IF e.registrations_per_minute IS NOT NULL AND network_over_ceiling(e, p_network) THEN
+        -- Not a draft's, but for staff: to anyone else a draft is no
+        -- event (register_answered(), rules/78_questions.sql).
+        IF e.registrations_per_minute IS NOT NULL
+           AND (e.status <> 'draft' OR p_source = 'staff')
+           AND network_over_ceiling(e, p_network) THEN
             outcome := 'rate_limited';
             event_id := e.id;
             event_slug := e.slug;

@@ -347,7 +347,7 @@ $$;
 -- must be one; the answers to the event's questions are checked before
 -- anything is locked (outcome invalid_answer, with field and message); the
 -- per-network ceiling (network_over_ceiling(), rules/55_holds.sql; outcome
--- rate_limited); then register_entry(), the one body of the rule, as
+-- rate_limited), a draft's for staff only; then register_entry(), as
 -- register() calls it, given the event's row so that it reads it once.
 -- The answers are stored with a new registration in the same transaction,
 -- also one whose seat or waiting place is held until the address is
@@ -381,10 +381,10 @@ BEGIN
        AND p_language !~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$' THEN
         RAISE EXCEPTION 'bad language %', p_language USING ERRCODE = 'check_violation';
     END IF;
-    IF p_event ~ '^[0-9]{1,18}$' THEN
-        SELECT * INTO e FROM events WHERE id = p_event::bigint;
+    IF p_event ~ '^[0-9]{1,18}$' THEN  -- a draft is no event but to staff: register_entry()
+        SELECT * INTO e FROM events WHERE id = p_event::bigint AND (status <> 'draft' OR p_source = 'staff');
     ELSE
-        SELECT * INTO e FROM events WHERE slug = p_event;
+        SELECT * INTO e FROM events WHERE slug = p_event AND (status <> 'draft' OR p_source = 'staff');
     END IF;
     -- e.questions: the event's questions as kept on its row (above), so an
     -- event without any asks no other table.
