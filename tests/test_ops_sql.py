@@ -509,3 +509,103 @@ def test_a_patrons_language_is_changed_as_ops_md_says(ops_role, make_event, db):
     assert refused(ops_role, sql, reg).pgcode == "42501"
     db.all(sql, reg)
     assert db.value("SELECT language FROM eventbox.registrations WHERE id = %s", reg) == "es"
+
+
+# --- deleting -------------------------------------------------------------------
+
+def delete_refused(user, slug):
+    """(constraint, hint) of a DELETE of the event that is refused."""
+    e = refused(user, "DELETE FROM eventbox.events WHERE slug = %s", slug)
+    assert e.pgcode == "23503", e                   # foreign_key_violation
+    return e.diag.constraint_name, e.diag.message_hint
+
+
+def rows_naming(db, eid):
+    return {t: db.value(f"SELECT count(*) FROM eventbox.{t} WHERE event_id = %s", eid)
+            for t in ("events_as_told", "questions", "outbox", "idempotency_keys",
+                      "event_stats", "registrations")}
+
+
+def test_an_event_made_by_mistake_is_deleted_in_one_statement_with_its_own_rows(
+        ops_role, api, db):
+    """A published event nobody registered for, with a question on its
+    form, a change announced to a webhook, and an idempotency key kept for
+    a "closed" answer: each of those rows named it with a foreign key that
+    took no action, and its DELETE failed with PostgreSQL's bare
+    foreign_key_violation.  They go with it now; the audit log says who."""
+    slug = "oops-" + uuid.uuid4().hex[:10]
+    run_as(ops_role, "INSERT INTO eventbox.events (slug, title, starts_at, ends_at, timezone,"
+           " capacity, status, registration_closes_at) VALUES (%s, 'Made by mistake',"
+           " now() + interval '3 days', now() + interval '3 days 1 hour', 'Europe/Oslo', 5,"
+           " 'published', now() - interval '1 hour')", slug)
+    eid = event_id(db, slug)
+    r = api.register(slug, "Early Bird", email(), headers={"Idempotency-Key": "k-" + slug})
+    assert r.status == 403 and r.json["error"]["code"] == "registration_closed", r
+    assert run_as(ops_role, "SELECT outcome FROM eventbox.set_questions(%s, %s::jsonb, NULL)",
+                  slug, '[{"template": "accommodation"}]') == [("ok",)]
+    ((_, hook, *_),) = run_as(ops_role, "SELECT * FROM eventbox.webhook_create("
+                              "'https://crm.library.example.org/deletes',"
+                              " '{event.changed}')")
+    try:
+        run_as(ops_role, "UPDATE eventbox.events SET location = 'Room 2' WHERE slug = %s",
+               slug)
+    finally:
+        run_as(ops_role, "SELECT eventbox.webhook_disable(%s)", hook)
+    assert rows_naming(db, eid) == {"events_as_told": 0, "questions": 1, "outbox": 1,
+                                    "idempotency_keys": 1, "event_stats": 0,
+                                    "registrations": 0}
+    conn = connect_as(ops_role)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM eventbox.events WHERE slug = %s", (slug,))
+            assert cur.rowcount == 1
+    finally:
+        conn.close()
+    assert set(rows_naming(db, eid).values()) == {0}
+    assert db.value("SELECT count(*) FROM eventbox.events WHERE id = %s", eid) == 0
+    (entry,) = [a for a in audit(db, action="event_deleted")
+                if a["details"].get("slug") == slug]
+    assert (entry["actor"], entry["via"]) == (ops_role, "sql")
+
+
+def test_an_old_event_is_deleted_unless_the_purge_counts_registrations_of_it(
+        ops_role, api, make_event, db):
+    """The purge keeps counts (event_stats) for every old event that held
+    anything personal: zeros for one nobody registered for, which then
+    could not be deleted either.  One whose purged registrations the counts
+    hold stays, said in words: event_report would lose them."""
+    empty, held = make_event(), make_event()
+    staff_register(db, held, "Came Along", email())
+    for slug in (empty, held):
+        db.all("UPDATE eventbox.events SET starts_at = now() - interval '40 days 2 hours',"
+               " ends_at = now() - interval '40 days' WHERE slug = %s", slug)
+    r = api.register(empty, "Too Late", email(), headers={"Idempotency-Key": "k-" + empty})
+    assert r.status == 403, r
+    run_as(ops_role, "SELECT eventbox.purge(30)")
+    assert db.all("SELECT registered FROM eventbox.event_stats WHERE event_id = %s",
+                  event_id(db, empty)) == [(0,)]
+    eid = event_id(db, held)
+    assert db.all("SELECT registered FROM eventbox.event_stats WHERE event_id = %s",
+                  eid) == [(1,)]
+    run_as(ops_role, "DELETE FROM eventbox.events WHERE slug = %s", empty)
+    assert db.value("SELECT count(*) FROM eventbox.events WHERE slug = %s", empty) == 0
+    constraint, hint = delete_refused(ops_role, held)
+    assert constraint == "event_stats_event_id_fkey" and "event_report" in hint, hint
+    assert rows_naming(db, eid)["event_stats"] == 1
+
+
+def test_an_event_with_registrations_is_refused_saying_what_to_do_instead(
+        ops_role, make_event, db):
+    """Cancel it, says the hint; but a cancelled one is cancelled already,
+    and the hint said to cancel it all the same."""
+    live, gone = make_event(), make_event()
+    for slug in (live, gone):
+        staff_register(db, slug, "Booked", email())
+    run_as(ops_role, "SELECT * FROM eventbox.set_status(%s, 'cancelled')", gone)
+    constraint, hint = delete_refused(ops_role, live)
+    assert constraint == "registrations_event_id_fkey" and "set_status" in hint, hint
+    constraint, hint = delete_refused(ops_role, gone)
+    assert constraint == "registrations_event_id_fkey", constraint
+    assert "cancelled already" in hint and "set_status" not in hint, hint
+    for slug in (live, gone):
+        assert rows_naming(db, event_id(db, slug))["registrations"] == 1

@@ -290,8 +290,9 @@ def test_purge_at_psql_retries_a_step_that_deadlocks_with_the_mailer(
 UNINDEXED_KEYS_AND_WHY = {
     # organizations are never deleted by the service or its functions
     ("registrations", "organization_id"),
-    # events are never deleted; purge() deletes an event's outbox rows in
-    # one statement, once per event
+    # events are deleted only by staff, one statement at a time, and only
+    # those nobody registered for; purge() deletes an event's outbox rows
+    # in one statement, once per event
     ("outbox", "event_id"),
 }
 

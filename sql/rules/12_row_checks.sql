@@ -227,11 +227,21 @@ DECLARE
     p record;           -- event_problem()
 BEGIN
     -- An event that registrations name is not deleted (their foreign key
-    -- refuses it): said in words.  Runs as the deleting role.
+    -- refuses it), nor one whose purged registrations event_stats counts
+    -- (event_report would lose them): said in words.  Anything else that
+    -- names it is its own and goes with it (031_event_deletes.sql: its
+    -- questions, outbox rows, idempotency keys, zero counts).  Runs as the
+    -- deleting role.
     IF TG_OP = 'DELETE' THEN
         IF EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = OLD.id) THEN
             PERFORM refuse_delete(format('event "%s"', OLD.slug), 'registrations_event_id_fkey',
-                'Cancel it instead (eventbox.set_status(event, ''cancelled'')): its registrants are told, and the purge erases them after the retention period.');
+                CASE WHEN OLD.status = 'cancelled'
+                     THEN 'It is cancelled already: its registrants were told, and the purge erases them after the retention period; the event stays, with its numbers in eventbox.event_report.'
+                     ELSE 'Cancel it instead (eventbox.set_status(event, ''cancelled'')): its registrants are told, and the purge erases them after the retention period.' END);
+        END IF;
+        IF EXISTS (SELECT 1 FROM event_stats s WHERE s.event_id = OLD.id AND s.registered > 0) THEN
+            PERFORM refuse_delete(format('event "%s"', OLD.slug), 'event_stats_event_id_fkey',
+                'Its registrations were purged and are counted in eventbox.event_report, which would lose them: leave the event as it is.');
         END IF;
         RETURN OLD;
     END IF;

@@ -29,7 +29,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND EXISTS (SELECT 1 FROM events WHERE id = OLD.event_id) THEN
         UPDATE events SET questions = questions_list(OLD.event_id) WHERE id = OLD.event_id;
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.event_id <> OLD.event_id) THEN
@@ -39,9 +39,9 @@ BEGIN
 END
 $$;
 
--- Row by row: set_questions() replaces at most 20, a few times in an
--- event's life.  The update runs nested in this trigger, which is what
--- counters_are_derived (10_seats.sql) lets through.
+-- Row by row (set_questions() replaces at most 20, rarely), nested as
+-- counters_are_derived (10_seats.sql) lets through; none for an event
+-- deleted with them (031_event_deletes.sql), whose deleter may not write it.
 CREATE OR REPLACE TRIGGER questions_changed
     AFTER INSERT OR DELETE OR UPDATE ON eventbox.questions
     FOR EACH ROW EXECUTE FUNCTION eventbox.tg_questions_changed();
