@@ -31,3 +31,10 @@ ALTER TABLE eventbox.event_stats
     DROP CONSTRAINT event_stats_event_id_fkey,
     ADD CONSTRAINT event_stats_event_id_fkey
         FOREIGN KEY (event_id) REFERENCES eventbox.events (id) ON DELETE CASCADE;
+
+-- The audit log is a record, not a reference: a deleted event's entries
+-- (who created it, who changed what) lost their event_id to ON DELETE SET
+-- NULL, leaving "event_created" by someone of no event at all, and the
+-- event_deleted entry could not name the event it was about.  They keep
+-- its id now (never given again: an identity).
+ALTER TABLE eventbox.audit_log DROP CONSTRAINT audit_log_event_id_fkey;

@@ -568,6 +568,24 @@ def test_an_event_made_by_mistake_is_deleted_in_one_statement_with_its_own_rows(
     assert (entry["actor"], entry["via"]) == (ops_role, "sql")
 
 
+def test_the_audit_log_keeps_a_deleted_events_history_and_what_it_was(ops_role, db):
+    """Its entries lost their event_id to ON DELETE SET NULL ("event_created"
+    of no event), and event_deleted named only the slug."""
+    slug = "oops-" + uuid.uuid4().hex[:10]
+    run_as(ops_role, "INSERT INTO eventbox.events (slug, title, starts_at, ends_at, timezone,"
+           " capacity) VALUES (%s, 'Typo workshop', '2031-05-01 10:00+00',"
+           " '2031-05-01 11:00+00', 'UTC', 5)", slug)
+    eid = event_id(db, slug)
+    run_as(ops_role, "UPDATE eventbox.events SET capacity = 6 WHERE slug = %s", slug)
+    run_as(ops_role, "DELETE FROM eventbox.events WHERE slug = %s", slug)
+    rows = audit(db, eid)
+    assert [(r["actor"], r["action"]) for r in rows] == [
+        (ops_role, "event_created"), (ops_role, "event_updated"), (ops_role, "event_deleted")]
+    was = rows[-1]["details"]
+    assert (was["slug"], was["title"], was["status"]) == (slug, "Typo workshop", "draft")
+    assert db.value("SELECT %s::timestamptz = '2031-05-01 10:00+00'", was["starts_at"])
+
+
 def test_an_old_event_is_deleted_unless_the_purge_counts_registrations_of_it(
         ops_role, api, make_event, db):
     """The purge keeps counts (event_stats) for every old event that held

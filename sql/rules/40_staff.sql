@@ -146,8 +146,12 @@ BEGIN
     PERFORM audit(invoker(), 'sql',
                   CASE TG_OP WHEN 'INSERT' THEN 'event_created' WHEN 'UPDATE' THEN 'event_updated'
                              ELSE 'event_deleted' END,
-                  CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.id END,
-                  NULL, CASE WHEN TG_OP = 'DELETE' THEN jsonb_build_object('slug', OLD.slug)
+                  CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END,
+                  NULL, CASE WHEN TG_OP = 'DELETE'
+                             -- what it was: the row is gone, its entries keep its id
+                             THEN jsonb_build_object('slug', OLD.slug, 'title', OLD.title,
+                                                     'starts_at', OLD.starts_at,
+                                                     'status', OLD.status)
                              ELSE changed END);
     RETURN NULL;
 END
