@@ -91,7 +91,7 @@ XGETTEXT_FLAGS = --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: \
 
 sinclude Makefile.local
 
-.PHONY: all run test test-interrupt test-unit psql bench fuzz fuzzers soak install clean deps \
+.PHONY: all run test test-interrupt test-unit psql bench fuzz fuzzers soak install clean deps deps-test \
 	rehearse locale pot potfile nginx-site FORCE
 
 all: eventbox locale
@@ -166,9 +166,14 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
 fuzzers: $(FUZZ_BINS)
 .SECONDARY: $(FUZZ_OBJS)	# kept: each fuzzer links them all
 
-# Installs build dependencies on a fresh Debian machine (a no-op when present).
+# Installs what is missing on a fresh Debian machine (a no-op when present):
+# deps what building and running takes, deps-test also what the tests and
+# the benchmarks take (Chromium, Node.js, pytest, clang for the fuzzers ...).
 deps:
 	@deploy/devstack.sh deps
+
+deps-test:
+	@deploy/devstack.sh deps test
 
 run: deps
 	@$(MAKE) --no-print-directory eventbox locale
@@ -191,7 +196,7 @@ tests/node_modules: tests/package.json tests/package-lock.json
 	@touch $@
 
 # The builds go one job per CPU (three builds of every source file).
-test: deps tests/node_modules
+test: deps-test tests/node_modules
 	@node tests/browser/check-node.cjs --installed
 	@$(MAKE) --no-print-directory -j$$(nproc) eventbox eventbox-asan \
 	    tests/loadclient build/unit build/mail-unit build/i18n-unit fuzzers locale
@@ -199,7 +204,7 @@ test: deps tests/node_modules
 
 # tests/run.sh interrupted (SIGTERM, SIGINT, Ctrl-C) during the soak stops
 # all it started (tests/interrupt.sh; about 30 s; .ci/run runs it).
-test-interrupt: deps
+test-interrupt: deps-test
 	@$(MAKE) --no-print-directory -j$$(nproc) eventbox eventbox-asan \
 	    tests/loadclient build/unit build/mail-unit build/i18n-unit fuzzers locale
 	tests/interrupt.sh
@@ -211,13 +216,13 @@ fuzz: fuzzers
 
 # Ten minutes of mixed traffic against the ASan+UBSan build (tests/test_soak.py).
 SOAK_SECONDS ?= 600
-soak: deps
+soak: deps-test
 	@$(MAKE) --no-print-directory -j$$(nproc) eventbox eventbox-asan \
 	    tests/loadclient build/unit build/mail-unit build/i18n-unit locale
 	SOAK_SECONDS=$(SOAK_SECONDS) FUZZ_RUNS=0 \
 	    PYTEST_ARGS=tests/test_soak.py tests/run.sh
 
-bench: deps
+bench: deps-test
 	@$(MAKE) --no-print-directory eventbox tests/loadclient locale
 	bench/run.sh
 
@@ -289,7 +294,7 @@ install: eventbox locale
 	    || exit 1; done
 
 # The production rehearsal (tests/rehearse.sh; docs/DEPLOY.md, SCALING.md).
-rehearse: deps
+rehearse: deps-test
 	tests/rehearse.sh
 
 clean:

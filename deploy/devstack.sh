@@ -33,8 +33,11 @@
 #   deploy/devstack.sh psql [ARGS...]   psql on the var/ cluster as the
 #                                       database owner (`make psql`); stdin
 #                                       passes through
-#   deploy/devstack.sh deps             install missing Debian packages
-#                                       (`make deps`; alias: ensure-packages)
+#   deploy/devstack.sh deps [test]      install missing Debian packages:
+#                                       to build and run (`make deps`), and
+#                                       with "test" what the tests need too
+#                                       (`make deps-test`); alias:
+#                                       ensure-packages
 #   deploy/devstack.sh destroy VARDIR   stop, then delete the stack's data
 #
 # Environment:
@@ -89,18 +92,24 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 # the mailers; an installed eventbox reads $(PREFIX)/share/locale instead.
 export EVENTBOX_LOCALEDIR=${EVENTBOX_LOCALEDIR:-$ROOT/build/locale}
 
-# Debian packages needed to build, run and test eventbox (the tests talk to
-# PostgreSQL with psycopg2, drive the pages in Chromium through Node's
-# playwright-core, read them as text in w3m, parse .ics files with
-# python3-icalendar, and make the webhook receiver's CA and certificate
-# with the openssl command).
-PACKAGES=(build-essential pkg-config postgresql postgresql-contrib nginx-light
+# Debian packages needed to build and run eventbox (`make run`): the
+# compiler and libraries, PostgreSQL, nginx, gettext's msgfmt for the
+# catalogues, python3 and aiosmtpd for the local mail sink, curl for the
+# health check.
+PACKAGES=(build-essential pkg-config postgresql nginx-light
           libfcgi-dev libcjson-dev uuid-dev libpq-dev libcurl4-openssl-dev
-          libssl-dev openssl python3 python3-aiosmtpd python3-pytest python3-psycopg2 curl
-          chromium python3-icalendar python3-feedparser python3-requests
+          libssl-dev python3 python3-aiosmtpd curl
+          gettext)                      # msgfmt, xgettext: po/ (docs/TRANSLATING.md)
+# And what only the tests and the benchmarks need (`make test`,
+# `deploy/devstack.sh deps test`): the tests talk to PostgreSQL with
+# psycopg2, drive the pages in Chromium through Node's playwright-core, read
+# them as text in w3m, parse .ics files with python3-icalendar, and make the
+# webhook receiver's CA and certificate with the openssl command.
+TEST_PACKAGES=(postgresql-contrib openssl python3-pytest
+          python3-psycopg2 chromium python3-icalendar python3-feedparser
+          python3-requests
           w3m                           # the pages as a text browser shows them
-          php-cli php-curl nodejs npm
-          gettext                       # msgfmt, xgettext: po/ (docs/TRANSLATING.md)
+          php-cli php-curl nodejs npm   # tests/libcal_clients
           perl                          # Encode's MIME-Header: tests/test_mail.py
           clang libclang-rt-14-dev)     # the fuzzers (libFuzzer)
 
@@ -229,13 +238,16 @@ dpkg_installed() {
     [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
 }
 
+# ensure_packages [test]: the packages to run eventbox, and with "test"
+# also those the tests need.
 ensure_packages() {
+    local p missing=() wanted=("${PACKAGES[@]}")
+    [ "${1:-}" = test ] && wanted+=("${TEST_PACKAGES[@]}")
     if ! command -v dpkg-query >/dev/null; then
-        say "not a Debian system: make sure these (or equivalents) are installed: ${PACKAGES[*]}"
+        say "not a Debian system: make sure these (or equivalents) are installed: ${wanted[*]}"
         return 0
     fi
-    local p missing=()
-    for p in "${PACKAGES[@]}"; do
+    for p in "${wanted[@]}"; do
         case $p in
             # Any nginx flavour will do (nginx-light conflicts with the others).
             nginx-light) command -v nginx >/dev/null && continue ;;
@@ -1085,7 +1097,7 @@ case $cmd in
     pg-start | pg-stop | serve-start | serve-stop | sink-start | sink-stop | \
     mailer-start | mailer-stop) cmd_part "$cmd" "$vardir" ;;
     psql) cmd_psql "$@" ;;
-    deps | ensure-packages) ensure_packages ;;
+    deps | ensure-packages) ensure_packages "${1:-}" ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
 esac
