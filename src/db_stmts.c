@@ -399,6 +399,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " AS vtimezone,"
 	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
 	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
+	    " eventbox.ical_repeated(starts_at, timezone) AS start_repeated,"
+	    " eventbox.ical_repeated(ends_at, timezone) AS end_repeated,"
 	    " eventbox.ical_utc(now()) AS dtstamp"
 	    " FROM eventbox.public_events WHERE slug = $1::text" },
 	/* Feeds and the embeddable list (page_feeds.c): $1 category or NULL,
@@ -412,6 +414,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " language,"
 	    " eventbox.ical_local(starts_at, timezone) AS start_local,"
 	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
+	    " eventbox.ical_repeated(starts_at, timezone) AS start_repeated,"
+	    " eventbox.ical_repeated(ends_at, timezone) AS end_repeated,"
 	    " eventbox.ical_utc(updated_at) AS dtstamp, ical_sequence,"
 	    " eventbox.iso_utc(updated_at) AS updated,"
 	    " eventbox.iso_utc(max(updated_at) OVER ()) AS feed_updated,"
@@ -487,7 +491,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " ical_stamp, vtimezone, sequence, event_id, was_when,"
 	    " was_location, link_changed, language, was_start, was_end,"
 	    " was_tz, calendar_sent, by_staff, place_taken, has_waitlist,"
-	    " held_until_local, moved_up, left_waitlist, event_language"
+	    " held_until_local, moved_up, left_waitlist, event_language,"
+	    " ical_start_repeated, ical_end_repeated"
 	    " FROM eventbox.mail_claim($1::integer)" },
 	/* $1 outbox id; whether it is still ours, and its link (renewed
 	 * there when revoked since the claim).  The transaction of a batch's

@@ -78,6 +78,23 @@ text_property(struct buf *out, const char *name, const char *value,
 	buf_free(&prop);
 }
 
+/* NAME;TZID=tzid:local, or NAME:utc when the local time is the second of
+ * two, which a TZID cannot name (ical.h). */
+static void
+time_property(struct buf *out, const char *name, const char *tzid,
+    const char *local, const char *repeated)
+{
+	struct buf	 prop = BUF_INIT;
+
+	if (repeated != NULL && *repeated != '\0') {
+		ical_property(out, name, repeated, 0);
+		return;
+	}
+	buf_printf(&prop, "%s;TZID=%s", name, tzid);
+	ical_property(out, prop.data, local, 0);
+	buf_free(&prop);
+}
+
 void
 ical_uid(struct buf *out, const char *event_id, const char *base_url)
 {
@@ -123,12 +140,9 @@ ical_vevent(struct buf *out, const struct ical_event *ev)
 		buf_reset(&prop);
 	}
 	ical_property(out, "DTSTAMP", ev->dtstamp, 0);
-	buf_printf(&prop, "DTSTART;TZID=%s", ev->tzid);
-	ical_property(out, prop.data, ev->start_local, 0);
-	buf_reset(&prop);
-	buf_printf(&prop, "DTEND;TZID=%s", ev->tzid);
-	ical_property(out, prop.data, ev->end_local, 0);
-	buf_reset(&prop);
+	time_property(out, "DTSTART", ev->tzid, ev->start_local,
+	    ev->start_repeated);
+	time_property(out, "DTEND", ev->tzid, ev->end_local, ev->end_repeated);
 	buf_printf(&prop, "%ld", ev->sequence);
 	ical_property(out, "SEQUENCE", prop.data, 0);
 	text_property(out, "SUMMARY", ev->summary, ev->summary_lang,

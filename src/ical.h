@@ -5,7 +5,9 @@
  * Times are local wall-clock times with a TZID, and the VTIMEZONE that
  * defines the zone travels in the file (from eventbox.vtimezone(), which
  * reads PostgreSQL's IANA database): calendars then show the right time
- * whatever zone the reader is in.  Text is escaped and lines are folded at
+ * whatever zone the reader is in.  A local time the clocks pass twice
+ * names the first of the two (RFC 5545 3.3.5), so an event at the second
+ * is given in UTC.  Text is escaped and lines are folded at
  * 75 octets without splitting a UTF-8 character.
  *
  * One UID per event (ical_uid()) and its SEQUENCE (events.ical_sequence,
@@ -30,6 +32,11 @@ struct ical_event {
 	const char	*vtimezone;	/* eventbox.vtimezone() of its times */
 	const char	*start_local;	/* eventbox.ical_local(starts_at, tz) */
 	const char	*end_local;
+	/* eventbox.ical_repeated(): the UTC time, written instead of the
+	 * local one, when that local time is the second of two (the hour
+	 * the clocks go back); NULL or empty otherwise */
+	const char	*start_repeated;
+	const char	*end_repeated;
 	const char	*summary;
 	const char	*description;
 	const char	*location;	/* may be empty */

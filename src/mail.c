@@ -628,6 +628,8 @@ attach_calendar(struct buf *out, const struct mail_msg *m)
 	ev.vtimezone = m->vtimezone;
 	ev.start_local = m->ical_start;
 	ev.end_local = m->ical_end;
+	ev.start_repeated = m->ical_start_repeated;
+	ev.end_repeated = m->ical_end_repeated;
 	ev.summary = m->title;
 	ev.summary_lang = m->event_language;
 	ev.doc_lang = i18n_lang();

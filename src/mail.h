@@ -70,6 +70,8 @@ struct mail_msg {
 	const char	*vtimezone;
 	const char	*ical_start;
 	const char	*ical_end;
+	const char	*ical_start_repeated;	/* ical_event's start_repeated */
+	const char	*ical_end_repeated;
 	const char	*ical_stamp;
 	long		 sequence;
 	/* a cancellation (the registration's or the event's): the

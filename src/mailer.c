@@ -175,6 +175,8 @@ fill_message(struct mail_msg *m, const PGresult *res, int row,
 	m->vtimezone = COL("vtimezone");
 	m->ical_start = COL("ical_start");
 	m->ical_end = COL("ical_end");
+	m->ical_start_repeated = COL("ical_start_repeated");
+	m->ical_end_repeated = COL("ical_end_repeated");
 	m->ical_stamp = COL("ical_stamp");
 	m->sequence = strtol(COL("sequence"), NULL, 10);
 	m->calendar_sent = strcmp(COL("calendar_sent"), "t") == 0;

@@ -347,6 +347,8 @@ h_page_ics(struct request *req, struct response *resp)
 	ev.vtimezone = db_value(res, 0, "vtimezone");
 	ev.start_local = db_value(res, 0, "start_local");
 	ev.end_local = db_value(res, 0, "end_local");
+	ev.start_repeated = db_value(res, 0, "start_repeated");
+	ev.end_repeated = db_value(res, 0, "end_repeated");
 	ev.summary = db_value(res, 0, "title");
 	ev.description = db_value(res, 0, "description");
 	ev.summary_lang = ev.description_lang = db_value(res, 0, "language");

@@ -131,6 +131,8 @@ h_feed_ics(struct request *req, struct response *resp)
 		ev.tzid = db_value(res, i, "timezone");
 		ev.start_local = db_value(res, i, "start_local");
 		ev.end_local = db_value(res, i, "end_local");
+		ev.start_repeated = db_value(res, i, "start_repeated");
+		ev.end_repeated = db_value(res, i, "end_repeated");
 		ev.summary = db_value(res, i, "title");
 		ev.description = db_value(res, i, "description");
 		/* The calendar's own words are English ("Online"). */

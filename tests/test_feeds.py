@@ -24,6 +24,9 @@ def instant_by_its_vtimezone(cal, prop):
     that change's TZOFFSETFROM).  python3-icalendar's .dt asks the system's
     zone database instead, so it would not notice a VTIMEZONE that stops
     short of an event."""
+    if "TZID" not in prop.params:       # a UTC time: no zone to read
+        assert prop.dt.tzinfo is not None and prop.dt.utcoffset() == datetime.timedelta(0)
+        return prop.dt
     local = prop.dt.replace(tzinfo=None)
     (zone,) = [t for t in cal.walk("VTIMEZONE")
                if str(t["TZID"]) == str(prop.params["TZID"])]
@@ -101,6 +104,48 @@ def test_each_zone_s_vtimezone_in_the_feed_covers_its_later_events_too(api, db,
     summer = db.value("SELECT to_char(starts_at AT TIME ZONE 'UTC', 'HH24:MI')"
                       " FROM eventbox.events WHERE slug = %s", slugs[1])
     assert summer == "18:00"
+
+
+def test_a_time_the_clocks_pass_twice_is_in_every_calendar_file_at_its_stored_instant(
+        api, db, make_event):
+    """The hour the clocks go back passes twice, and a calendar reads a
+    local time with a TZID as the first of the two (RFC 5545 3.3.5; ical.js,
+    with the file's VTIMEZONE, as instant_by_its_vtimezone() reads it).  An
+    event stored at the second 01:30 (typed with its offset, imported from
+    LibCal's "-06:00", or entered at psql, which PostgreSQL reads as the
+    second) was in its .ics and the feed at the first, an hour early; one
+    from 00:30 to the second 01:30 (two hours) lasted one.  Lord Howe's
+    clocks go back half an hour.  (python3-icalendar's .dt reads the
+    second, as pytz does: no judge of this.)"""
+    cat = "Feed " + uuid.uuid4().hex[:6]
+    times = (("America/Chicago", "2031-11-02 07:30Z", "2031-11-02 08:30Z"),
+             ("America/Chicago", "2031-11-02 05:30Z", "2031-11-02 07:30Z"),
+             ("America/Chicago", "2031-11-02 06:00Z", "2031-11-02 06:45Z"),
+             ("Australia/Lord_Howe", "2031-04-05 15:10Z", "2031-04-05 15:40Z"))
+    slugs = []
+    for zone, starts, ends in times:
+        slug = make_event(categories=[cat], timezone=zone, starts_in="3000 days")
+        db.all("UPDATE eventbox.events SET starts_at = %s, ends_at = %s"
+               " WHERE slug = %s", starts, ends, slug)
+        slugs.append(slug)
+    feed = icalendar.Calendar.from_ical(
+        api.get(f"/events.ics?category={cat.replace(' ', '+')}").body)
+    in_feed = events_of(feed)
+    for slug in slugs:
+        starts, ends = db.one("SELECT starts_at, ends_at FROM eventbox.events"
+                              " WHERE slug = %s", slug)
+        r = api.get(f"/events/{slug}.ics")
+        assert r.status == 200, r
+        own = icalendar.Calendar.from_ical(r.body)
+        (ev,) = own.walk("VEVENT")
+        for cal, e in ((own, ev), (feed, in_feed[slug])):
+            for prop, stored in (("DTSTART", starts), ("DTEND", ends)):
+                assert instant_by_its_vtimezone(cal, e[prop]) == stored, (slug, prop)
+    # A time the clocks pass once keeps its local time and TZID.
+    (first,) = icalendar.Calendar.from_ical(
+        api.get(f"/events/{slugs[1]}.ics").body).walk("VEVENT")
+    assert str(first["DTSTART"].params["TZID"]) == "America/Chicago"
+    assert first["DTSTART"].dt.replace(tzinfo=None) == datetime.datetime(2031, 11, 2, 0, 30)
 
 
 def test_the_atom_feed_lists_the_events_for_a_feed_reader(api, db, make_event):

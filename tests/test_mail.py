@@ -311,6 +311,28 @@ def test_the_confirmation_has_headers_both_parts_the_ics_and_the_link(
                    ).json["status"] == "confirmed"
 
 
+def test_the_calendar_entry_of_an_event_at_the_second_1_30am_is_at_its_time(
+        api, db, make_event, smtp, mailers):
+    """The night the clocks go back, 1:30am comes twice; a calendar reads
+    DTSTART;TZID=...:...T013000 as the first (RFC 5545 3.3.5), so the entry
+    of an event at the second was an hour early in the patron's calendar,
+    while the email's text said 1:30am rightly.  Its start goes in UTC; its
+    end, 2:30am, which comes once, keeps its local time."""
+    slug = make_event(timezone="America/Chicago", starts_in="3000 days")
+    db.all("UPDATE eventbox.events SET starts_at = '2031-11-02 07:30Z',"
+           " ends_at = '2031-11-02 08:30Z' WHERE slug = %s", slug)
+    ann = addr("ann")
+    assert api.register(slug, "Ann Lee", ann).status == 201
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([ann])
+    (conf,) = server.to(ann)
+    assert "Sunday, November 2, 2031, 1:30am to 2:30am Central Time" in body(conf, "plain")
+    ics = calendar(conf)
+    assert "DTSTART:20311102T073000Z" in ics, ics
+    assert "DTEND;TZID=America/Chicago:20311102T023000" in ics, ics
+
+
 def test_the_plea_to_cancel_names_the_waiting_list_only_when_the_event_has_one(
         api, make_event, smtp, mailers):
     """Confirmations of events without a waiting list asked to cancel "so that

@@ -648,6 +648,18 @@ test_ical(void)
 	    strstr(b.data, "END:VTIMEZONE") < strstr(b.data, "BEGIN:VEVENT"));
 	CHECK("ical ends", strlen(b.data) > 15 &&
 	    strcmp(b.data + strlen(b.data) - 15, "END:VCALENDAR\r\n") == 0);
+	/* The second 1:30am of the night the clocks go back: in UTC. */
+	buf_reset(&b);
+	ev.start_local = "20261101T013000";
+	ev.end_local = "20261101T023000";
+	ev.start_repeated = "20261101T063000Z";
+	ev.end_repeated = "";
+	ical_render(&b, &ev);
+	CHECK("ical repeated dtstart in utc",
+	    strstr(b.data, "\r\nDTSTART:20261101T063000Z\r\n") != NULL &&
+	    strstr(b.data, "DTSTART;") == NULL);
+	CHECK("ical dtend keeps tzid",
+	    strstr(b.data, "\r\nDTEND;TZID=America/New_York:20261101T023000\r\n") != NULL);
 	buf_free(&b);
 }
 

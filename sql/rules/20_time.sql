@@ -202,6 +202,26 @@ CREATE OR REPLACE FUNCTION eventbox.ical_utc(ts timestamptz) RETURNS text
 LANGUAGE sql STABLE STRICT
 AS $$ SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"') $$;
 
+-- ical_utc(ts) when ts is the second time its wall-clock time in tz comes
+-- round (the hour the clocks go back), else NULL.  A calendar reads
+-- DTSTART;TZID=tz: with such a time as the first of the two (RFC 5545
+-- 3.3.5, as parse_time() below reads what staff type), so the local time
+-- put an event at the second 1:30am an hour early, and one from 12:30am
+-- to the second 1:30am an hour short (tests/test_feeds.py): only a UTC
+-- time says the second, and src/ical.c writes this one instead.  It is
+-- the second when the time less the clocks' step back since a day before
+-- (no zone changes them twice in a day) shows the same wall-clock time.
+-- One expression, not STRICT, so that it is inlined (iso_local() says why).
+CREATE OR REPLACE FUNCTION eventbox.ical_repeated(ts timestamptz, tz text) RETURNS text
+LANGUAGE sql STABLE
+AS $$
+    SELECT CASE WHEN eventbox.utc_offset(ts - interval '1 day', tz) > eventbox.utc_offset(ts, tz)
+                 AND (ts + eventbox.utc_offset(ts, tz)
+                      - eventbox.utc_offset(ts - interval '1 day', tz)) AT TIME ZONE tz
+                     = ts AT TIME ZONE tz
+                THEN eventbox.ical_utc(ts) END
+$$;
+
 ------------------------------------------------------------------------------
 -- The wording of the mails.
 

@@ -63,7 +63,9 @@ $$;
 -- list into a seat, which the email says first; whether a cancellation
 -- gave up a place on the waiting list, which its receipt says instead of
 -- a registration cancelled; the language staff wrote the event in, 030,
--- which the email marks its title, place and description with):
+-- which the email marks its title, place and description with; the UTC
+-- time of a start or end the clocks pass twice, which the calendar entry
+-- gives instead of the local time, ical_repeated()):
 -- only the mailer calls it, and a new result type takes a DROP first.
 DROP FUNCTION IF EXISTS eventbox.mail_claim(integer);
 CREATE FUNCTION eventbox.mail_claim(p_batch integer)
@@ -78,7 +80,8 @@ RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                was_start text, was_end text, was_tz text,
                calendar_sent boolean, by_staff boolean, place_taken boolean,
                has_waitlist boolean, held_until_local text, moved_up boolean,
-               left_waitlist boolean, event_language text)
+               left_waitlist boolean, event_language text,
+               ical_start_repeated text, ical_end_repeated text)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -100,6 +103,8 @@ DECLARE
     when_text text;
     start_text text;
     end_text text;
+    start_repeated text;
+    end_repeated text;
     -- The last waiting-list position counted, and for which registration:
     -- a batch is mostly one event's messages in arrival order, so the
     -- next position counts only the registrations waiting between the
@@ -203,11 +208,15 @@ BEGIN
             when_text := eventbox.human_when(e.starts_at, e.ends_at, e.timezone);
             start_text := ical_local(e.starts_at, e.timezone);
             end_text := ical_local(e.ends_at, e.timezone);
+            start_repeated := ical_repeated(e.starts_at, e.timezone);
+            end_repeated := ical_repeated(e.ends_at, e.timezone);
         END IF;
         human_when := when_text;
         timezone := e.timezone;
         ical_start := start_text;
         ical_end := end_text;
+        ical_start_repeated := start_repeated;
+        ical_end_repeated := end_repeated;
         ical_stamp := ical_utc(now());
         vtimezone := zone_text;
         -- Calendars replace an entry whose SEQUENCE grew (rules/72_notices.sql).

@@ -53,6 +53,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.vtimezone(text, timestamptz),
     eventbox.ical_local(timestamptz, text),
     eventbox.ical_utc(timestamptz),
+    eventbox.ical_repeated(timestamptz, text),
     eventbox.outbox_stats(),
     -- staff functions: each checks the staff key itself (staff_actor)
     eventbox.api_key_name(text),
