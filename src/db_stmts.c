@@ -424,8 +424,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " || array_agg(ends_at) OVER zone) END AS vtimezone, "
 	    PAGE_TIMES("timezone") ","
 	    " to_char(starts_at AT TIME ZONE timezone, 'YYYY-MM-DD ID HH24:MI')"
-	    " AS local_parts, to_char(ends_at AT TIME ZONE timezone, 'HH24:MI')"
-	    " AS end_hm, " TWIN
+	    " AS local_parts, to_char(ends_at AT TIME ZONE timezone,"
+	    " 'YYYY-MM-DD ID HH24:MI') AS end_parts, " TWIN
 	    " FROM (SELECT * FROM eventbox.public_events"
 	    " WHERE status = 'published' AND ends_at > now()"
 	    " AND ($1::text IS NULL OR $1::text = ANY (categories))"

@@ -387,35 +387,54 @@ embed_time(struct buf *b, const struct embed_lang *l, const char *hm)
 		buf_printf(b, "%02d:%02d", h, m);
 }
 
-/* The day, start and end of row i in the event's zone, in l's words, and
- * its location when another row has its title and start (twin); the day
- * and start in a <time>, or as plain text (markup 0: for an attribute,
- * not escaped). */
+/* The date of "YYYY-MM-DD D HH:MI" (D the ISO weekday, 1 Monday .. 7
+ * Sunday: to_char()'s local_parts and end_parts, 18 characters) in l's
+ * words. */
+static void
+embed_date(struct buf *b, const struct embed_lang *l, const char *d)
+{
+	int	 y, mo, day, dow;
+
+	y = atoi(d);
+	mo = atoi(d + 5);
+	day = atoi(d + 8);
+	dow = atoi(d + 11);
+	if (mo < 1 || mo > 12 || dow < 1 || dow > 7)
+		abort();	/* to_char() and this disagree */
+	buf_printf(b, l->date_fmt, l->days[dow - 1], day, l->months[mo - 1], y);
+}
+
+/* The day, start and end of row i in the event's zone, in l's words (the
+ * end's day too when it is another), and its location when another row
+ * has its title and start (twin); the day and start in a <time>, or as
+ * plain text (markup 0: for an attribute, not escaped). */
 static void
 embed_when(struct buf *b, const struct embed_lang *l, const PGresult *res,
     int i, int markup)
 {
-	/* "YYYY-MM-DD D HH:MI", D the ISO weekday */
 	const char	*d = db_value(res, i, "local_parts");
-	int		 y = atoi(d), mo = atoi(d + 5), day = atoi(d + 8);
-	int		 dow = atoi(d + 11);	/* ISO: 1 Monday .. 7 Sunday */
+	const char	*e = db_value(res, i, "end_parts");
 	const char	*zone = strcmp(l->code, "en") == 0 ?
 	    zone_label(db_value(res, i, "timezone")) :
 	    db_value(res, i, "timezone");
 	const char	*where = db_value(res, i, "location");
 
-	if (strlen(d) != 18 || mo < 1 || mo > 12 || dow < 1 || dow > 7)
+	if (strlen(d) != 18 || strlen(e) != 18)
 		abort();	/* to_char() and this disagree */
 	if (markup) {
 		buf_adds(b, "<time datetime=\"");
 		html_esc(b, db_value(res, i, "starts_local"));
 		buf_adds(b, "\">");
 	}
-	buf_printf(b, l->date_fmt, l->days[dow - 1], day, l->months[mo - 1], y);
+	embed_date(b, l, d);
 	buf_adds(b, ", ");
 	embed_time(b, l, d + 13);
 	buf_adds(b, markup ? "</time>&#8211;" : "\u2013");
-	embed_time(b, l, db_value(res, i, "end_hm"));
+	if (strncmp(d, e, 10) != 0) {
+		embed_date(b, l, e);
+		buf_adds(b, ", ");
+	}
+	embed_time(b, l, e + 13);
 	buf_adds(b, " (");
 	if (markup)
 		html_esc(b, zone);

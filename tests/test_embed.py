@@ -76,6 +76,32 @@ def test_the_fragment_lists_a_categorys_events_in_french(api, db, make_event):
     assert "meet.example.org" not in r.text
 
 
+def test_an_event_that_ends_on_another_day_says_that_day(api, db, make_event):
+    """The list said an event's end by its time alone: a two-day workshop,
+    Thursday 10pm to Saturday 4pm, read "Thursday, ..., 10:00pm–4:00pm",
+    an evening that ends before it starts, and an evening talk past
+    midnight the same.  The end's date is said when it is another day, as
+    the event page and the emails say it."""
+    cat = "Embed " + uuid.uuid4().hex[:6]
+    slug = make_event(categories=[cat], starts_in="40 days", at="22:00",
+                      timezone="America/Chicago")
+    db.all("UPDATE eventbox.events SET ends_at = ((starts_at AT TIME ZONE timezone)"
+           "::date + 2 + time '16:00') AT TIME ZONE timezone WHERE slug = %s", slug)
+    start, end = db.one("SELECT starts_at AT TIME ZONE timezone, ends_at AT TIME ZONE"
+                        " timezone FROM eventbox.events WHERE slug = %s", slug)
+    q = f"/embed/events?category={cat.replace(' ', '+')}"
+    text = "".join(parse(api.get(q).text).text)
+    assert (f"{start:%A}, {start:%B} {start.day}, {start.year}, 10:00pm\u2013"
+            f"{end:%A}, {end:%B} {end.day}, {end.year}, 4:00pm (") in text, text
+    de_days = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag",
+               "Sonntag"]
+    de_months = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+                 "September", "Oktober", "November", "Dezember"]
+    text = "".join(parse(api.get(q + "&lang=de").text).text)
+    assert (f"22:00\u2013{de_days[end.weekday()]}, {end.day}. {de_months[end.month - 1]}"
+            f" {end.year}, 16:00 (America/Chicago)") in text, text
+
+
 def test_english_by_default_limit_and_bad_queries(api, make_event):
     cat = "Embed " + uuid.uuid4().hex[:6]
     slugs = [make_event(categories=[cat], starts_in=f"{50 + d} days") for d in range(3)]
