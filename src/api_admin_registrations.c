@@ -48,7 +48,7 @@ registration_arg(struct request *req, struct response *resp)
 {
 	long long	 id;
 
-	if (parse_int(req->args[0], req->args_len[0], 1, ID_MAX, &id) == -1) {
+	if (id_parse(req->args[0], req->args_len[0], &id) == -1) {
 		answer_missing(req, resp, MISSING_REGISTRATION);
 		return -1;
 	}

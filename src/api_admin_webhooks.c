@@ -180,8 +180,7 @@ h_admin_webhook_disable(struct request *req, struct response *resp)
 	int		 disabled;
 	cJSON		*o;
 
-	if (parse_int(req->args[0], strlen(req->args[0]), 1, 999999999999999999LL,
-	    &id) == -1) {
+	if (id_parse(req->args[0], req->args_len[0], &id) == -1) {
 		answer_error(req, resp, 404, "webhook_not_found",
 		    "no live webhook has that id");
 		return;

@@ -111,7 +111,7 @@ h_event_get(struct request *req, struct response *resp)
 		answer_missing(req, resp, MISSING_EVENT);
 		return;
 	}
-	s = parse_int(ref, req->args_len[0], 1, ID_MAX, &id) == 0 ?
+	s = id_parse(ref, req->args_len[0], &id) == 0 ?
 	    STMT_EVENT_BY_ID : STMT_EVENT_BY_SLUG;
 	if ((res = db_fetch(req, resp, s, 1, &ref, MISSING_EVENT)) == NULL)
 		return;

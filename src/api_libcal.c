@@ -163,7 +163,9 @@ h_libcal_events(struct request *req, struct response *resp)
 /*
  * The path's list of ids into ids (LIBCAL_IDS_SZ bytes).  0, or -1 after
  * answering 400 too_many_ids (too_many: the message's format, with the
- * limit for its %d) or 404 (m) for a list that is not one of ids.
+ * limit for its %d) or 404 (m) for a list that is not one of ids, each
+ * written as the service writes it: "1,02" names nothing, as "02" does
+ * elsewhere (id_parse()), though ?cal_id= and ?category= take it.
  */
 static int
 path_ids(struct request *req, struct response *resp, char *ids,
@@ -174,15 +176,18 @@ path_ids(struct request *req, struct response *resp, char *ids,
 	switch (libcal_id_list(req->args[0], req->args_len[0], ids,
 	    LIBCAL_IDS_SZ)) {
 	case 0:
-		return 0;
+		/* "{1,2}" from "1,2": every id was in its own spelling */
+		if (strlen(ids) == req->args_len[0] + 2 &&
+		    memcmp(ids + 1, req->args[0], req->args_len[0]) == 0)
+			return 0;
+		break;
 	case LIBCAL_IDS_TOO_MANY:
 		snprintf(msg, sizeof(msg), too_many, LIBCAL_IDS_MAX);
 		answer_error(req, resp, 400, "too_many_ids", msg);
 		return -1;
-	default:
-		answer_missing(req, resp, m);
-		return -1;
 	}
+	answer_missing(req, resp, m);
+	return -1;
 }
 
 /*
@@ -364,8 +369,7 @@ h_libcal_registrations(struct request *req, struct response *resp)
 	long long		 id;
 	size_t			 bad;
 
-	if (parse_int(req->args[0], req->args_len[0], 1, ID_MAX,
-	    &id) == -1) {
+	if (id_parse(req->args[0], req->args_len[0], &id) == -1) {
 		answer_missing(req, resp, MISSING_EVENT);
 		return;
 	}

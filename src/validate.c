@@ -43,6 +43,14 @@ parse_int(const char *s, size_t len, long long min, long long max,
 	return 0;
 }
 
+int
+id_parse(const char *s, size_t len, long long *out)
+{
+	if (len == 0 || s[0] == '0')
+		return -1;
+	return parse_int(s, len, 1, ID_MAX, out);
+}
+
 /* Bytes in the UTF-8 character that lead starts, 0 when none starts so. */
 static size_t
 utf8_len(unsigned char lead)
@@ -446,7 +454,7 @@ event_ref_valid(const char *s, size_t len)
 {
 	long long	 id;
 
-	if (parse_int(s, len, 1, ID_MAX, &id) == 0)
+	if (id_parse(s, len, &id) == 0)
 		return 1;
 	return slug_valid(s, len);
 }

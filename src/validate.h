@@ -22,6 +22,10 @@
 
 int	 parse_int(const char *, size_t, long long min, long long max,
 	    long long *out);
+/* An id as the service writes it: 1 to ID_MAX in decimal digits, no sign,
+ * no leading zero.  0, or -1 for any other spelling ("01", "+1", " 1"):
+ * one thing has one address, and the others name nothing. */
+int	 id_parse(const char *, size_t, long long *out);
 int	 utf8_valid(const char *, size_t);
 size_t	 utf8_chars(const char *, size_t);
 int	 text_valid(const char *, size_t, size_t max_chars);
@@ -36,6 +40,7 @@ int	 sender_valid(const char *, size_t);
 int	 token_valid(const char *, size_t);
 int	 idempotency_key_valid(const char *, size_t);
 int	 slug_valid(const char *, size_t);
+/* An event's id (id_parse()) or its slug. */
 int	 event_ref_valid(const char *, size_t);
 int	 date_valid(const char *, size_t);
 int	 header_safe(const char *, size_t);

@@ -332,6 +332,83 @@ def test_a_draft_event_is_invisible_by_slug_and_by_id(api, make_event, db):
     assert slug not in r.text
 
 
+# Another spelling of an id than the service's own: a leading zero, a sign
+# or a space, percent-encoded as a client would send it.
+OTHER_SPELLINGS = ["0{}", "000{}", "%2B{}", "%20{}", "{}%20"]
+
+
+@pytest.mark.parametrize("spelling", OTHER_SPELLINGS)
+def test_an_id_has_one_spelling_and_any_other_names_nothing(api, admin, db,
+                                                            make_event, spelling):
+    """GET /api/v1/events/00001 answered event 1 (so did every admin and
+    LibCal route, and publish, cancel or a registration went to it): an id
+    is written one way, and any other is the 404 of an unknown id, on every
+    route that takes one.  The pages take slugs only."""
+    slug = make_event(capacity=5)
+    ident = event_id(db, slug)
+    reg = db.value("SELECT registration_id FROM eventbox.staff_register(%s, %s, %s, NULL)",
+                   slug, "Ann Lee", f"ann-{uuid.uuid4().hex[:8]}@example.org")
+    other = spelling.format(ident)
+    assert api.get(f"{API}/events/{ident}").status == 200
+    assert_error(api.get(f"{API}/events/{other}"), 404, "event_not_found")
+    assert_error(api.register(other, "Bo Park", f"bo-{uuid.uuid4().hex[:8]}@example.org"),
+                 404, "event_not_found")
+    assert admin.get(f"/events/{ident}").status == 200
+    for method, path, body in [
+            ("GET", "", None), ("PATCH", "", {"title": "Renamed"}),
+            ("GET", "/waitlist", None), ("GET", "/questions", None),
+            ("PUT", "/questions", {"questions": []}),
+            ("GET", "/registrations", None), ("GET", "/registrations.csv", None),
+            ("POST", "/registrations", {"name": "Cy", "email": "cy@example.org"}),
+            ("PUT", "/capacity", {"capacity": 9}), ("POST", "/unpublish", None),
+            ("POST", "/cancel", None)]:
+        r = admin.request(method, f"/events/{other}{path}", json_body=body)
+        assert_error(r, 404, "event_not_found")
+    # The query's ?event= too (where blanks around a value are trimmed).
+    assert_error(admin.get(f"/audit?event=0{ident}"), 404, "event_not_found")
+    other_reg = spelling.format(reg)
+    for method, path in [("DELETE", ""), ("POST", "/promote"), ("POST", "/check-in"),
+                         ("DELETE", "/check-in")]:
+        assert_error(admin.request(method, f"/registrations/{other_reg}{path}"),
+                     404, "registration_not_found")
+    auth = {"Authorization": f"Bearer {admin.key}"}
+    for prefix in ("/1.1", "/api/1.1"):
+        assert api.get(f"{prefix}/events/{ident}").status == 200
+        for path in (f"/events/{other}", f"/event/{other}", f"/events/{ident},{other}"):
+            assert_error(api.get(prefix + path), 404, "event_not_found")
+        assert_error(api.get(f"{prefix}/events/{other}/registrations", headers=auth),
+                     404, "event_not_found")
+        assert api.get(f"{prefix}/categories/1").status == 200
+        assert_error(api.get(f"{prefix}/categories/{spelling.format(1)}"), 404, "not_found")
+    for path in (f"/events/{other}", f"/events/{other}.ics", f"/events/{ident}"):
+        r = api.get(path)
+        assert r.status == 404 and r.header("Content-Type").startswith("text/html"), r
+    # Nothing happened to the event or its registration.
+    assert db.one("SELECT title, status, capacity FROM eventbox.events WHERE id = %s",
+                  ident) == (f"Test event {slug}", "published", 5)
+    assert roster(db, slug) == [("Ann Lee", "confirmed", None)]
+    r = admin.post("/webhooks", json_body={"url": "https://hooks.example.org/eb",
+                                           "events": ["registration.created"]})
+    assert r.status == 201, r
+    hook = r.json["id"]
+    assert_error(admin.delete(f"/webhooks/{spelling.format(hook)}"), 404,
+                 "webhook_not_found")
+    assert admin.delete(f"/webhooks/{hook}").status == 200
+
+
+def test_an_api_client_named_with_digits_is_revoked_by_its_name(api, admin):
+    """/api-clients/007 took 007 for client 7: a client named "007" could not
+    be revoked by its name, and client 7 could be by another spelling."""
+    name = "0" + str(uuid.uuid4().int)[:12]
+    r = admin.post("/api-clients", json_body={"name": name})
+    assert r.status == 201, r
+    cid = r.json["client_id"]
+    assert_error(admin.delete(f"/api-clients/0{cid}"), 404, "client_not_found")
+    r = admin.delete(f"/api-clients/{name}")
+    assert r.status == 200 and r.json == {"revoked": True}, r
+    assert_error(admin.delete(f"/api-clients/{cid}"), 404, "client_not_found")
+
+
 def test_the_online_url_is_never_in_a_public_event_answer(api, make_event, db):
     slug = make_event(capacity=1, description="see you there")
     secret = secret_url(slug)

@@ -152,6 +152,8 @@ test_tokens_and_keys(void)
 	CHECK("slug slash", !slug_valid(S("a/b")));
 	CHECK("ref id", event_ref_valid(S("42")));
 	CHECK("ref zero", !event_ref_valid(S("0")));
+	CHECK("ref leading zero", !event_ref_valid(S("042")));
+	CHECK("ref plus", !event_ref_valid(S("+42")));
 }
 
 static void
@@ -163,6 +165,10 @@ test_numbers_and_dates(void)
 	CHECK("int range", parse_int(S("101"), 1, 100, &n) == -1);
 	CHECK("int junk", parse_int(S("4x"), 1, 100, &n) == -1);
 	CHECK("int plus", parse_int(S("+4"), 1, 100, &n) == -1);
+	CHECK("id", id_parse(S("42"), &n) == 0 && n == 42);
+	CHECK("id leading zero", id_parse(S("042"), &n) == -1);
+	CHECK("id zero", id_parse(S("0"), &n) == -1);
+	CHECK("id space", id_parse(S(" 42"), &n) == -1);
 	CHECK("int huge", parse_int(S("99999999999999999999"), 0,
 	    9000000000000000000LL, &n) == -1);
 	CHECK("date", date_valid(S("2026-12-10")));

@@ -293,7 +293,7 @@ BEGIN
     IF current_setting('lock_timeout') = '0' THEN
         PERFORM set_config('lock_timeout', '3s', true);
     END IF;
-    IF p_event ~ '^[0-9]{1,18}$' THEN
+    IF p_event ~ '^[1-9][0-9]{0,17}$' THEN
         SELECT * INTO e FROM eventbox.events WHERE id = p_event::bigint FOR UPDATE;
     ELSE
         SELECT * INTO e FROM eventbox.events WHERE slug = p_event FOR UPDATE;

@@ -59,7 +59,8 @@ BEGIN
 END
 $$;
 
--- api_client_revoke: by id or name; its tokens stop working at once.
+-- api_client_revoke: by id or name; its tokens stop working at once.  An
+-- id is as api_client_create() wrote it: '7', while '007' is a name.
 -- Returns false when no live client has that id or name.
 CREATE OR REPLACE FUNCTION eventbox.api_client_revoke(p_client text, p_key text DEFAULT NULL)
 RETURNS boolean
@@ -73,7 +74,7 @@ DECLARE
 BEGIN
     UPDATE api_clients SET revoked_at = now()
      WHERE revoked_at IS NULL
-       AND CASE WHEN p_client ~ '^[0-9]{1,18}$' THEN id = p_client::bigint
+       AND CASE WHEN p_client ~ '^[1-9][0-9]{0,17}$' THEN id = p_client::bigint
                 ELSE name = p_client END
     RETURNING id INTO v_id;
     IF v_id IS NULL THEN

@@ -159,7 +159,7 @@ BEGIN
     -- Fast path (see above): a plainly full event, read without the lock.
     IF p_seen.id IS NOT NULL THEN
         e := p_seen;
-    ELSIF p_event ~ '^[0-9]{1,18}$' THEN
+    ELSIF p_event ~ '^[1-9][0-9]{0,17}$' THEN
         SELECT * INTO e FROM events WHERE id = p_event::bigint;
     ELSE
         SELECT * INTO e FROM events WHERE slug = p_event;

@@ -259,7 +259,7 @@ BEGIN
            (SELECT count(*)::integer FROM registrations x
              WHERE x.event_id = e.id AND x.hold_expired_at IS NOT NULL)
       FROM events e
-     WHERE CASE WHEN p_event ~ '^[0-9]{1,18}$' THEN e.id = p_event::bigint
+     WHERE CASE WHEN p_event ~ '^[1-9][0-9]{0,17}$' THEN e.id = p_event::bigint
                 ELSE e.slug = p_event END;
 END
 $$;
@@ -324,7 +324,7 @@ DECLARE
     r record;
 BEGIN
     IF p_network IS NOT NULL THEN
-        IF p_event ~ '^[0-9]{1,18}$' THEN
+        IF p_event ~ '^[1-9][0-9]{0,17}$' THEN
             SELECT * INTO e FROM events WHERE id = p_event::bigint;
         ELSE
             SELECT * INTO e FROM events WHERE slug = p_event;

@@ -119,7 +119,7 @@ DECLARE
 BEGIN
     RETURN QUERY
     SELECT s.* FROM staff_roster s JOIN events e ON e.id = s.event_id
-     WHERE CASE WHEN p_event ~ '^[0-9]{1,18}$' THEN e.id = p_event::bigint
+     WHERE CASE WHEN p_event ~ '^[1-9][0-9]{0,17}$' THEN e.id = p_event::bigint
                 ELSE e.slug = p_event END
      ORDER BY CASE s.status WHEN 'confirmed' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END,
               s.registration_id;
@@ -154,7 +154,7 @@ BEGIN
            CASE WHEN e.status = 'draft' THEN 'draft' ELSE registration_state(e) END,
            e.registration_opens_at, closes_at(e)
       FROM events e
-     WHERE CASE WHEN p_event ~ '^[0-9]{1,18}$' THEN e.id = p_event::bigint
+     WHERE CASE WHEN p_event ~ '^[1-9][0-9]{0,17}$' THEN e.id = p_event::bigint
                 ELSE e.slug = p_event END;
 END
 $$;

@@ -52,7 +52,7 @@ BEGIN
      WHERE (p_action IS NULL OR a.action = p_action)
        AND (p_event IS NULL OR a.event_id = (
                 SELECT e.id FROM events e
-                 WHERE CASE WHEN p_event ~ '^[0-9]{1,18}$' THEN e.id = p_event::bigint
+                 WHERE CASE WHEN p_event ~ '^[1-9][0-9]{0,17}$' THEN e.id = p_event::bigint
                             ELSE e.slug = p_event END))
      ORDER BY a.id DESC;
 END

@@ -381,7 +381,7 @@ BEGIN
        AND p_language !~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$' THEN
         RAISE EXCEPTION 'bad language %', p_language USING ERRCODE = 'check_violation';
     END IF;
-    IF p_event ~ '^[0-9]{1,18}$' THEN  -- a draft is no event but to staff: register_entry()
+    IF p_event ~ '^[1-9][0-9]{0,17}$' THEN  -- a draft is no event but to staff: register_entry()
         SELECT * INTO e FROM events WHERE id = p_event::bigint AND (status <> 'draft' OR p_source = 'staff');
     ELSE
         SELECT * INTO e FROM events WHERE slug = p_event AND (status <> 'draft' OR p_source = 'staff');
