@@ -244,6 +244,10 @@ error_page_to(struct response *resp, int status, const char *message,
 		text = N_("The form was too large. Shorten what you typed and "
 		    "try again.");
 		break;
+	case 414:
+		title = N_("Address too long");
+		text = N_("The address of the request is too long.");
+		break;
 	case 415:
 		title = N_("Form not understood");
 		text = N_("Send the form from the event page.");

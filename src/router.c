@@ -124,6 +124,7 @@ static const char *const api_areas[] = { "/api/", "/1.1/" };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 _Static_assert(NROUTES < METRICS_ROUTES_MAX, "raise METRICS_ROUTES_MAX");
+_Static_assert(PATH_MAX_BYTES == 1024, "the 414 of router_dispatch() says 1024");
 
 /* The routes as /metrics labels them: "GET /api/v1/events/:" (a pattern
  * may appear with several methods). */
@@ -476,6 +477,7 @@ void
 router_dispatch(struct request *req, struct response *resp)
 {
 	const struct route	*r;
+	size_t			 path_len = req->path_len;
 	unsigned		 allowed;
 	int			 cors_state = 0, st;
 
@@ -493,6 +495,14 @@ router_dispatch(struct request *req, struct response *resp)
 	    "Accept-Language");
 	if (req->is_api)
 		cors_state = cors(req, resp);
+	/* No path of the site is this long, and its captures would not fit
+	 * req->argbuf: said as what it is, not as a 404.  (nginx answers the
+	 * same 414 itself above 8 KiB, large_client_header_buffers.) */
+	if (path_len > PATH_MAX_BYTES) {
+		answer_error(req, resp, 414, "uri_too_long",
+		    "the path of the address is too long: at most 1024 bytes");
+		return;
+	}
 	if (allowed == 0) {
 		answer_missing(req, resp, MISSING_PAGE);
 		return;

@@ -117,6 +117,37 @@ def test_what_nginx_refuses_while_reading_gets_our_answer(api, data, status, kin
         assert b'href="/events"' in body
 
 
+@pytest.mark.parametrize("prefix,kind", [
+    ("/api/v1/events/", "json"), ("/api/v1/registrations/", "json"),
+    ("/api/v1/admin/events/", "json"), ("/api/v1/no-such/", "json"),
+    ("/1.1/events/", "json"), ("/api/1.1/event/", "json"),
+    ("/events/", "html"), ("/cancel/", "html"), ("/registration/", "html")])
+def test_a_path_over_1024_bytes_is_the_services_414(api, prefix, kind):
+    """nginx's 414 begins at 8 KiB (large_client_header_buffers); a path
+    between 1 KiB and that reached the workers, which hold 1024 bytes of a
+    path, and came back as the 404 of an address that merely names
+    nothing."""
+    def path(size):
+        return prefix + "a" * (size - len(prefix))
+    assert api.get(path(1024)).status not in (414, 500), prefix
+    for lang, says in ((None, None), ("es", "es")):
+        r = api.get(path(1025) + (f"?lang={lang}" if lang else ""))
+        assert r.status == 414, r
+        if kind == "json":
+            assert r.header("Content-Type") == "application/json", r
+            err = r.json["error"]
+            assert err["code"] == "uri_too_long", r
+            assert err["message"] == ("la ruta de la dirección es demasiado larga: 1024 bytes"
+                                      " como máximo" if says else
+                                      "the path of the address is too long: at most 1024 bytes"), r
+        else:
+            assert r.header("Content-Type") == "text/html; charset=utf-8", r
+            h1 = "Dirección demasiado larga" if says else "Address too long"
+            assert f"<h1>{h1}</h1>" in r.text and 'href="/events' in r.text, r.text[:2000]
+    r = api.request("POST", path(3000), body=b"{}", headers={"Content-Type": "application/json"})
+    assert r.status == 414, r
+
+
 def test_nginx_own_pages_say_their_charset_and_json_stays_json(api):
     """nginx's own HTML errors came as "text/html", no charset (only their
     <meta> said it: the embed's fragments, which have none, would be read
