@@ -280,7 +280,7 @@ h_page_register(struct request *req, struct response *resp)
 		    "happens again, allow this site's cookie: the form needs "
 		    "it.");
 		resp->status = 403;
-		event_box(req, resp, ev, db_value(ev, 0, "timezone"), &fs);
+		event_box(req, resp, ev, zone, &fs);
 		goto done;
 	}
 

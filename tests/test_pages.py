@@ -866,6 +866,25 @@ def test_without_the_cookie_the_form_is_refused(api, patron, db, make_event):
     assert registrations(db, slug) == 0
 
 
+def test_an_expired_form_comes_back_in_the_zone_picked(api, patron, db, make_event):
+    """The 403 of an expired form showed the times in the zone ?tz= picked
+    but named the event's zone as theirs, and its form lost ?tz=, where
+    the live form and its 422 keep the zone."""
+    slug = make_event()
+    facts = re.compile(r'<dl class="facts">.*?</dl>', re.S)
+    page = patron.get(f"/events/{slug}?tz=Asia/Tokyo&lang=es")
+    action = f'action="/events/{slug}/register?tz=Asia%2FTokyo&amp;lang=es"'
+    assert action in page.text and "<dd>Tokio</dd>" in page.text, page.text
+    fields = [("csrf", csrf_of(page)), ("name", "Ann"), ("email", "ann@example.org"),
+              ("organization", ""), ("website", "")]
+    r = Patron(api).post(f"/events/{slug}/register?tz=Asia%2FTokyo&lang=es", fields)
+    assert r.status == 403 and is_html(r), r
+    assert facts.search(r.text).group(0) == facts.search(page.text).group(0), r.text
+    assert '<option value="Asia/Tokyo" selected>' in r.text
+    assert action in r.text
+    assert registrations(db, slug) == 0
+
+
 def test_the_same_form_sent_again_is_answered_as_the_first_time(patron, db, make_event):
     """A reload of the answer is the browser sending the form again: it was
     answered as a new registration of a registered address ("number 1 on
