@@ -26,6 +26,7 @@
 #include "db.h"
 #include "log.h"
 #include "proc.h"
+#include "validate.h"
 
 #define IMPORT_PAGE	500	/* LibCal's largest limit */
 #define IMPORT_PAGES	1000	/* a loop guard: 500,000 events */
@@ -36,6 +37,62 @@ struct import {
 	char		 auth[512];	/* "Authorization: Bearer ..." */
 	long		 created, existing, refused;
 };
+
+/*
+ * cJSON reads the escape \u0000 as a NUL that ends its string: "Knitting
+ * \u0000Circle" would come in as "Knitting ", silently, and so would a
+ * raw NUL.  The JSON text s into out with each of them (the escape as
+ * json_nul_escape() finds it) as NUL_MARK, the overlong NUL of "modified
+ * UTF-8", which no UTF-8 text holds: text_fault() finds it, and the event
+ * with it is refused.
+ */
+#define NUL_MARK	"\xc0\x80"
+
+static void
+mark_nuls(struct buf *out, const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\0' || (s[i] == '\\' && len - i > 5 &&
+		    memcmp(s + i + 1, "u0000", 5) == 0)) {
+			buf_adds(out, NUL_MARK);
+			i += s[i] == '\0' ? 0 : 5;
+			continue;
+		}
+		buf_addc(out, s[i]);
+		if (s[i] == '\\' && i + 1 < len)	/* "\\u0000" is text */
+			buf_addc(out, s[++i]);
+	}
+}
+
+/* Why a text of a remote event cannot be imported, or NULL. */
+static const char *
+string_fault(const char *s)
+{
+	if (strstr(s, NUL_MARK) != NULL)
+		return "holds a NUL character (\\u0000)";
+	if (!utf8_valid(s, strlen(s)))
+		return "is not UTF-8";
+	return NULL;
+}
+
+/* The same for every text in v, its members' names too, at any depth. */
+static const char *
+text_fault(const cJSON *v)
+{
+	const cJSON	*c;
+	const char	*why;
+
+	if (v->string != NULL && (why = string_fault(v->string)) != NULL)
+		return why;
+	if (cJSON_IsString(v) && (why = string_fault(v->valuestring)) != NULL)
+		return why;
+	cJSON_ArrayForEach(c, v)
+		if ((why = text_fault(c)) != NULL)
+			return why;
+	return NULL;
+}
 
 static size_t
 collect(char *p, size_t size, size_t n, void *arg)
@@ -49,7 +106,7 @@ collect(char *p, size_t size, size_t n, void *arg)
 static cJSON *
 call(struct import *im, const char *path, const char *form)
 {
-	struct buf		 url = BUF_INIT, body = BUF_INIT;
+	struct buf		 url = BUF_INIT, body = BUF_INIT, text = BUF_INIT;
 	struct curl_slist	*h = NULL;
 	cJSON			*j = NULL;
 	long			 status = 0;
@@ -74,12 +131,16 @@ call(struct import *im, const char *path, const char *form)
 		log_warnx("%s: %s", path, curl_easy_strerror(rc));
 	else if (status != 200)
 		log_warnx("%s: HTTP %ld", path, status);
-	else if ((j = cJSON_ParseWithLength(body.data != NULL ? body.data :
-	    "", body.len)) == NULL)
-		log_warnx("%s: not JSON", path);
+	else {
+		mark_nuls(&text, body.data, body.len);
+		if ((j = cJSON_ParseWithLength(text.data != NULL ? text.data :
+		    "", text.len)) == NULL)
+			log_warnx("%s: not JSON", path);
+	}
 	curl_slist_free_all(h);
 	buf_free(&url);
 	buf_free(&body);
+	buf_free(&text);
 	return j;
 }
 
@@ -235,15 +296,29 @@ fields_of(const cJSON *e, const char *tz)
 static int
 import_event(struct import *im, const cJSON *e, const char *tz)
 {
-	cJSON		*f = fields_of(e, tz);
-	char		*json = cJSON_PrintUnformatted(f), id[32];
-	const char	*vals[3] = { im->base, id, json };
-	const char	*outcome;
+	cJSON		*f;
+	char		*json, id[32];
+	const char	*vals[3] = { im->base, id, NULL };
+	const char	*outcome, *why;
+	const cJSON	*m;
 	PGresult	*res;
 	int		 rc = 0;
 
 	snprintf(id, sizeof(id), "%.0f", cJSON_GetNumberValue(
 	    cJSON_GetObjectItemCaseSensitive(e, "id")));
+	/* Bytes that are no UTF-8 would stop the calendar (the database
+	 * refuses them), a NUL would cut a text short: refused, counted. */
+	cJSON_ArrayForEach(m, e)
+		if ((why = text_fault(m)) != NULL) {
+			im->refused++;
+			fprintf(stderr, "eventbox: event %s not imported: %s "
+			    "%s\n", id, m->string != NULL &&
+			    string_fault(m->string) == NULL ? m->string :
+			    "a field's name", why);
+			return 0;
+		}
+	f = fields_of(e, tz);
+	vals[2] = json = cJSON_PrintUnformatted(f);
 	if (db_query(STMT_IMPORT_EVENT, 3, vals, &res) != DB_OK) {
 		rc = -1;
 		goto done;

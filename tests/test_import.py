@@ -3,6 +3,11 @@ test stack's own /1.1, as another eventbox would serve it) with client
 credentials and creates its events as drafts for staff to review, once:
 a re-run changes nothing.
 """
+import datetime
+import http.server
+import json
+import random
+import threading
 import uuid
 
 import pytest
@@ -126,3 +131,84 @@ def test_an_accented_title_makes_a_slug_of_its_letters(api, admin, db, make_even
                     " ON e.id = i.event_id WHERE i.source = %s AND i.source_id = %s",
                     api.base, source) == \
         f"introduccion-nandu-oeuvre-strasse-aero-{source}"
+
+
+class FakeLibCal:
+    """A LibCal 1.1 API of the test's own, for what another eventbox never
+    sends: a token for any credentials, one calendar, and its events as the
+    raw bytes given."""
+
+    def __init__(self, events):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def answer(self, data):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.answer(b'{"access_token": "fake", "token_type": "Bearer",'
+                            b' "expires_in": 3600}')
+
+            def do_GET(self):
+                if self.path.startswith("/1.1/calendars"):
+                    self.answer(b'{"calendars": [{"cal_id": 7, "name": "Main"}]}')
+                elif self.path.startswith("/1.1/events?"):
+                    self.answer(b'{"events": [' + b", ".join(events) + b"]}")
+                else:
+                    self.send_error(404)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def remote_event(ident, title, description=b'""'):
+    """One LibCal event as JSON bytes; title and description as JSON text."""
+    start = (datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+             + datetime.timedelta(days=40))
+    times = json.dumps({"start": start.isoformat(),
+                        "end": (start + datetime.timedelta(hours=1)).isoformat()})
+    return (b'{"id": %d, "title": %s, "description": %s, "seats": 10, %s'
+            % (ident, title, description, times[1:].encode()))
+
+
+def test_a_remote_event_with_bad_text_is_refused_and_the_rest_come_in(db):
+    """An event whose title was not UTF-8 stopped the whole calendar's
+    import (the database refused the bytes; the events after it never came
+    in, exit 1), and a \\u0000 in a text cut it short there, silently: each
+    is one event refused, counted and named, and the import goes on.  An
+    escaped backslash before "u0000" is text like any other."""
+    ids = random.sample(range(10**9, 10**10), 5)
+    lib = FakeLibCal([
+        remote_event(ids[0], b'"Knitting Circle"'),
+        remote_event(ids[1], b'"Caf\xe9 \xff\xfe night"'),
+        remote_event(ids[2], b'"Laptop clinic"', b'"Bring\\u0000 a laptop"'),
+        remote_event(ids[3], b'"Paths"', b'"C:\\\\u0000dir"'),
+        remote_event(ids[4], b'"Chess club"')])
+    try:
+        out = eventbox("import", lib.base, check=False,
+                       extra_env={"EVENTBOX_IMPORT_CLIENT_ID": "1",
+                                  "EVENTBOX_IMPORT_CLIENT_SECRET": "s"})
+    finally:
+        lib.stop()
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "3 created as drafts, 0 imported before, 2 refused", out
+    assert f"event {ids[1]} not imported: title is not UTF-8" in out.stderr, out.stderr
+    assert (f"event {ids[2]} not imported: description holds a NUL character (\\u0000)"
+            in out.stderr), out.stderr
+    assert db.all("SELECT i.source_id, e.title, e.description, e.status"
+                  " FROM eventbox.event_imports i JOIN eventbox.events e ON e.id = i.event_id"
+                  " WHERE i.source = %s ORDER BY i.source_id", lib.base) == sorted([
+                      (ids[0], "Knitting Circle", "", "draft"),
+                      (ids[3], "Paths", "C:\\u0000dir", "draft"),
+                      (ids[4], "Chess club", "", "draft")])
