@@ -246,8 +246,11 @@ add_registrants(cJSON *regs, cJSON *wait, const PGresult *res)
 }
 
 /*
- * GET /1.1/calendars: the one calendar.  200 {"calendars": [{"cal_id",
- * "name", "url": {"public"}, "owner"}]}.
+ * GET /1.1/calendars: the one calendar.  200 {"calendars": [{"calid",
+ * "cal_id", "name", "url": {"public"}, "owner", "visibility"}]}.  LibCal
+ * names its id "calid" (the query's parameter is cal_id): clients read
+ * cal["calid"].  "cal_id", what eventbox answered first, stays for the
+ * clients written against that.
  */
 void
 h_libcal_calendars(struct request *req, struct response *resp)
@@ -257,11 +260,13 @@ h_libcal_calendars(struct request *req, struct response *resp)
 	(void)req;
 	cal = json_new_object();
 	cJSON_AddItemToArray(json_add_array(root, "calendars"), cal);
-	add_calendar(cal, "cal_id");
+	add_calendar(cal, "calid");
+	json_add_number(cal, "cal_id", (double)cfg.calendar_id);
 	json_add_event_url(json_add_object(cal, "url"), "public", NULL);
 	owner = json_add_object(cal, "owner");
 	json_add_number(owner, "id", 0);
 	json_add_string(owner, "name", cfg.calendar_name);
+	json_add_string(cal, "visibility", "Public");
 	json_answer(resp, 200, root);
 }
 

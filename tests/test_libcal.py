@@ -37,6 +37,17 @@ def test_who_should_attend_is_libcals_one_audience(api, db, make_event):
     assert ev["audience"] == []
 
 
+def test_a_calendar_is_named_by_calid_as_libcal_names_it(api):
+    """LibCal's /1.1/calendars names a calendar's id "calid" (its query
+    parameter is cal_id): importers read int(cal["calid"]) and
+    cal["visibility"], and failed on None when eventbox answered only
+    "cal_id"."""
+    (cal,) = api.get("/1.1/calendars").json["calendars"]
+    assert int(cal["calid"]) == 1 and cal["cal_id"] == cal["calid"]
+    assert cal["visibility"] == "Public"
+    assert cal["url"]["public"] and cal["owner"]["name"] == cal["name"]
+
+
 def test_an_event_has_libcals_fields_and_types(api, db, make_event):
     cat = "Cat " + uuid.uuid4().hex[:6]
     slug = make_event(capacity=2, categories=[cat], presenter="Pat Reyes",

@@ -567,13 +567,13 @@ def test_calendar_campus_and_the_fields_clients_index_into(api, db, make_event):
     (other,) = api.get(f"/1.1/events/{event_id(db, make_event())}").json["events"]
     assert other["featured_image"] == ""
     cals = api.get("/1.1/calendars").json["calendars"]
-    assert [(c["cal_id"], c["name"]) for c in cals] == [(1, "Consortium Events")]
+    assert [(c["calid"], c["name"]) for c in cals] == [(1, "Consortium Events")]
 
 
 def test_a_calendar_has_its_public_url_under_url_as_in_libcal(api):
     """LibCal's clients read cal["url"]["public"]; it was flat "public"."""
     (cal,) = api.get("/1.1/calendars").json["calendars"]
-    assert set(cal) == {"cal_id", "name", "url", "owner"}
+    assert set(cal) == {"calid", "cal_id", "name", "url", "owner", "visibility"}
     assert cal["url"] == {"public": f"{api.base}/events"}
 
 

@@ -21,7 +21,7 @@ s = requests.Session()
 s.headers["Authorization"] = "Bearer " + tok.json()["access_token"]
 
 for cal in s.get(f"{api}/calendars", timeout=30).json()["calendars"]:
-    events = s.get(f"{api}/events", params={"cal_id": cal["cal_id"], "date": date,
+    events = s.get(f"{api}/events", params={"cal_id": cal["calid"], "date": date,
                                             "days": days, "limit": 500},
                    timeout=30).json()["events"]
     for e in events:
