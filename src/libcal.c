@@ -68,17 +68,22 @@ static const struct query_param params[P__MAX] = {
 	[P_LIMIT] = { "limit", Q_INT, 1, LIBCAL_NUM_MAX, LIBCAL_LIMIT_DEFAULT,
 	    NULL, NULL },
 	[P_PAGE] = { "page", Q_INT, 1, PAGE_MAX, 1, NULL, NULL },
-	[P_DATE] = { "date", Q_DATE, 0, 0, 0, NULL, NULL },
+	[P_DATE] = { "date", Q_TEXT, 0, 10, 0, NULL, NULL },
 	[P_CATEGORY] = { "category", Q_TEXT, 0, LIBCAL_IDS_MAX * 20 - 1, 0,
 	    NULL, NULL },
 	[P_SEARCH] = { "search", Q_TEXT, 0, LIBCAL_SEARCH_MAX, 0, NULL, NULL },
 };
 
-/* The 400's message for params[bad] (v, its value): a list of ids says
- * what it must be, in the language in use; any other as query_message(). */
+/* The 400's message for params[bad] (v, its value): a date or a list of
+ * ids says what it must be, in the language in use; any other as
+ * query_message(). */
 static void
 query_error(size_t bad, const struct query_value *v, char *msg, size_t msgsz)
 {
+	if (!v->repeated && !v->name_fault && bad == P_DATE) {
+		snprintf(msg, msgsz, "%s", "date: YYYY-MM-DD");
+		return;
+	}
 	if (v->repeated || v->name_fault ||
 	    (bad != P_CAL_ID && bad != P_CATEGORY)) {
 		query_message(&params[bad], v, msg, msgsz);
@@ -87,6 +92,34 @@ query_error(size_t bad, const struct query_value *v, char *msg, size_t msgsz)
 	snprintf(msg, msgsz, bad == P_CAL_ID ? _("cal_id: at most %d "
 	    "calendar ids, comma-separated") : _("category: at most %d "
 	    "category ids, comma-separated"), LIBCAL_IDS_MAX);
+}
+
+/*
+ * LibCal's date, s (len bytes), as YYYY-MM-DD in dst (11 bytes): LibCal
+ * takes the month and the day with one digit too ("2026-3-1"), as .NET's
+ * "yyyy-M-d" and PHP's "Y-n-j" write them.  Returns 0, or -1 for anything
+ * else or a day the calendar does not have.
+ */
+static int
+libcal_date(const char *s, size_t len, char *dst)
+{
+	const char	*dash;
+	long long	 y, m, d;
+	size_t		 mlen, dlen;
+
+	if (len < 8 || len > 10 || s[4] != '-' ||
+	    (dash = memchr(s + 5, '-', len - 5)) == NULL)
+		return -1;
+	mlen = (size_t)(dash - (s + 5));
+	dlen = len - mlen - 6;
+	if (mlen < 1 || mlen > 2 || dlen < 1 || dlen > 2 ||
+	    s[5] == '-' || dash[1] == '-' ||
+	    parse_int(s, 4, 1900, 9999, &y) == -1 ||
+	    parse_int(s + 5, mlen, 1, 12, &m) == -1 ||
+	    parse_int(dash + 1, dlen, 1, 31, &d) == -1)
+		return -1;
+	snprintf(dst, 11, "%04lld-%02lld-%02lld", y, m, d);
+	return date_valid(dst, 10) ? 0 : -1;
 }
 
 int
@@ -109,8 +142,12 @@ libcal_query_parse(const char *query, struct libcal_query *q, char *msg,
 	q->limit = v[P_LIMIT].num > LIBCAL_LIMIT_MAX ? LIBCAL_LIMIT_MAX :
 	    v[P_LIMIT].num;
 	q->offset = (v[P_PAGE].num - 1) * q->limit;
-	if (v[P_DATE].present)
-		memcpy(q->date, v[P_DATE].text, sizeof(q->date));
+	if (v[P_DATE].present && libcal_date(v[P_DATE].text, v[P_DATE].len,
+	    q->date) == -1) {
+		q->date[0] = '\0';
+		query_error(P_DATE, &v[P_DATE], msg, msgsz);
+		return -1;
+	}
 	if (v[P_SEARCH].present)
 		memcpy(q->search, v[P_SEARCH].text, v[P_SEARCH].len + 1);
 	/* One calendar: its id may be any, as a client configured for

@@ -147,6 +147,28 @@ def test_days_counts_the_days_after_the_date(api, db, make_event):
     assert listed(1) == ids
 
 
+def test_a_date_may_write_its_month_and_day_with_one_digit(api, db, make_event):
+    """LibCal takes date=2029-3-5 as 2029-03-05: .NET's "yyyy-M-d" and
+    PHP's "Y-n-j" write dates so, and an ETL written for LibCal sends them
+    (it was a 400 invalid_query)."""
+    year = db.value("SELECT extract(year FROM now())::integer + 2")
+    days = db.value("SELECT make_date(%s, 3, 5)"
+                    " - (now() AT TIME ZONE 'America/New_York')::date", year)
+    slug = make_event(starts_in=f"{days} days", at="12:00")
+    ident = event_id(db, slug)
+    assert far_date(db, slug) == f"{year}-03-05"
+    for date in (f"{year}-3-5", f"{year}-03-5", f"{year}-3-05"):
+        r = api.get(f"/1.1/events?cal_id=1&date={date}&days=0&limit=500")
+        assert r.status == 200, (date, r)
+        assert by_id(r.json["events"], ident), date
+    r = api.get(f"/1.1/events?date={year}-3-4&days=0&limit=500")
+    assert r.status == 200 and not by_id(r.json["events"], ident), r
+    for bad in (f"{year}-3-", f"{year}-003-5", f"{year}-2-30", "29-3-5"):
+        r = api.get(f"/1.1/events?date={bad}")
+        assert_error(r, 400, "invalid_query")
+        assert r.json["error"]["message"] == "date: YYYY-MM-DD", (bad, r)
+
+
 def test_today_is_the_date_where_the_event_is(api, db, make_event):
     """Without a date, today is the event's own local date, not UTC's: an
     event tonight in a zone whose date is not UTC's is in today's list."""

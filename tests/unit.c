@@ -784,7 +784,22 @@ test_libcal(void)
 	    sizeof(msg)) == -1 && strncmp(msg, "days:", 5) == 0);
 	CHECK("unknown keys", libcal_query_parse("campus=3&audience=1,2&x=y",
 	    &q, msg, sizeof(msg)) == 0);
-	CHECK("date", libcal_query_parse("date=2026-3-1", &q, msg,
+	CHECK("date of one-digit month and day", libcal_query_parse(
+	    "date=2026-3-1", &q, msg, sizeof(msg)) == 0 &&
+	    strcmp(q.date, "2026-03-01") == 0);
+	CHECK("date of one-digit day", libcal_query_parse("date=2026-12-5",
+	    &q, msg, sizeof(msg)) == 0 && strcmp(q.date, "2026-12-05") == 0);
+	CHECK("date", libcal_query_parse("date=2026-003-01", &q, msg,
+	    sizeof(msg)) == -1 && strcmp(msg, "date: YYYY-MM-DD") == 0);
+	CHECK("date without a day", libcal_query_parse("date=2026-3-", &q,
+	    msg, sizeof(msg)) == -1 && strcmp(msg, "date: YYYY-MM-DD") == 0);
+	CHECK("date of two-digit year", libcal_query_parse("date=26-03-01",
+	    &q, msg, sizeof(msg)) == -1);
+	CHECK("date too long", libcal_query_parse("date=2026-03-011", &q,
+	    msg, sizeof(msg)) == -1 && strcmp(msg, "date: YYYY-MM-DD") == 0);
+	CHECK("date with a sign", libcal_query_parse("date=2026--3-1", &q,
+	    msg, sizeof(msg)) == -1);
+	CHECK("no such day", libcal_query_parse("date=2026-2-29", &q, msg,
 	    sizeof(msg)) == -1 && strcmp(msg, "date: YYYY-MM-DD") == 0);
 	CHECK("category", libcal_query_parse("category=a", &q, msg,
 	    sizeof(msg)) == -1 && strncmp(msg, "category:", 9) == 0);
