@@ -8,7 +8,7 @@
  *   GET /1.1/events?cal_id=&date=&days=&limit=&page=&category=&search=
  *   GET /1.1/event_search?... (the same)
  *   GET /1.1/events/{id[,id...]}, GET /1.1/event/{id[,id...]}
- *   GET /1.1/events/{id}/registrations[?waitlist=1]
+ *   GET /1.1/events/{id[,id...]}/registrations[?waitlist=1]
  *       (a staff key, or an OAuth token of a client allowed to)
  *
  * (and each under /api/1.1/ too: the router strips "/api").  The OAuth
@@ -212,37 +212,33 @@ h_libcal_event(struct request *req, struct response *resp)
 	PQclear(res);
 }
 
-/* Registrants in LibCal's shape, the confirmed ones in regs, the waiting
- * ones in wait (when not NULL).  LibCal splits names; eventbox keeps a
- * name whole (people's names do not split reliably), in first_name. */
+/* One registrant, row i of res, in LibCal's shape, added to regs (a
+ * confirmed one) or to wait (a waiting one, when wait is not NULL).
+ * LibCal splits names; eventbox keeps a name whole (people's names do not
+ * split reliably), in first_name. */
 static void
-add_registrants(cJSON *regs, cJSON *wait, const PGresult *res)
+add_registrant(cJSON *regs, cJSON *wait, const PGresult *res, int i)
 {
 	cJSON	*o;
-	int	 i, waiting;
+	int	 waiting;
 
-	for (i = 0; i < PQntuples(res); i++) {
-		if (db_isnull(res, i, "registration_id"))
-			continue;
-		waiting = strcmp(db_value(res, i, "status"), "waitlisted") == 0;
-		if (waiting && wait == NULL)
-			continue;
-		o = json_new_object();
-		json_add_number(o, "booking_id",
-		    db_number(res, i, "registration_id"));
-		json_add_string(o, "first_name", db_value(res, i, "name"));
-		json_add_string(o, "last_name", "");
-		json_add_string(o, "email", db_value(res, i, "email"));
-		json_add_string(o, "organization", db_value(res, i, "library"));
-		json_add_string(o, "registered_date",
-		    db_value(res, i, "registered_at"));
-		json_add_string(o, "attendance",
-		    db_isnull(res, i, "attended_at") ? "Unknown" : "Attended");
-		if (!db_isnull(res, i, "position"))
-			json_add_number(o, "position",
-			    db_number(res, i, "position"));
-		cJSON_AddItemToArray(waiting ? wait : regs, o);
-	}
+	if (db_isnull(res, i, "registration_id"))
+		return;
+	waiting = strcmp(db_value(res, i, "status"), "waitlisted") == 0;
+	if (waiting && wait == NULL)
+		return;
+	o = json_new_object();
+	json_add_number(o, "booking_id", db_number(res, i, "registration_id"));
+	json_add_string(o, "first_name", db_value(res, i, "name"));
+	json_add_string(o, "last_name", "");
+	json_add_string(o, "email", db_value(res, i, "email"));
+	json_add_string(o, "organization", db_value(res, i, "library"));
+	json_add_string(o, "registered_date", db_value(res, i, "registered_at"));
+	json_add_string(o, "attendance",
+	    db_isnull(res, i, "attended_at") ? "Unknown" : "Attended");
+	if (!db_isnull(res, i, "position"))
+		json_add_number(o, "position", db_number(res, i, "position"));
+	cJSON_AddItemToArray(waiting ? wait : regs, o);
 }
 
 /*
@@ -359,25 +355,28 @@ refuse:
 }
 
 /*
- * GET /1.1/events/{id}/registrations[?waitlist=1], with a Bearer staff key
- * or OAuth token allowed to read them: [{"event_id", "registrants": [...],
- * "waitlist": [...]}].  200; 400 invalid_query; 401; 403; 404; 503.
+ * GET /1.1/events/{id[,id...]}/registrations[?waitlist=1], with a Bearer
+ * staff key or OAuth token allowed to read them: one entry per event that
+ * exists, in the order asked (an id given twice once), [{"event_id",
+ * "registrants": [...], "waitlist": [...]}], as LibCal answers its lists of
+ * ids.  200; 400 invalid_query, too_many_ids (over 50 ids); 401; 403; 404
+ * when none exists; 503.
  */
 void
 h_libcal_registrations(struct request *req, struct response *resp)
 {
 	struct query_value	 waitlist;
 	PGresult		*res;
-	cJSON			*root, *ev, *regs, *wait;
+	cJSON			*root, *ev, *regs = NULL, *wait = NULL;
 	const char		*vals[2];
+	char			 ids[LIBCAL_IDS_SZ];
 	char			 msg[QUERY_MESSAGE_MAX];
-	long long		 id;
 	size_t			 bad;
+	int			 i;
 
-	if (id_parse(req->args[0], req->args_len[0], &id) == -1) {
-		answer_missing(req, resp, MISSING_EVENT);
+	if (path_ids(req, resp, ids, _("at most %d event ids at once"),
+	    MISSING_EVENT) == -1)
 		return;
-	}
 	if (query_parse(req->query, waitlist_param, 1, &waitlist,
 	    &bad) == -1) {
 		query_message(waitlist_param, &waitlist, msg, sizeof(msg));
@@ -386,18 +385,26 @@ h_libcal_registrations(struct request *req, struct response *resp)
 	}
 	if (registrations_allowed(req, resp, &vals[0]) == -1)
 		return;
-	vals[1] = req->args[0];
+	vals[1] = ids;
 	if ((res = db_fetch(req, resp, STMT_LIBCAL_ROSTER, 2, vals,
 	    MISSING_EVENT)) == NULL)
 		return;
 	if ((root = cJSON_CreateArray()) == NULL)
 		abort();
-	ev = json_new_object();
-	cJSON_AddItemToArray(root, ev);
-	json_add_number(ev, "event_id", (double)id);
-	regs = json_add_array(ev, "registrants");
-	wait = waitlist.num == 1 ? json_add_array(ev, "waitlist") : NULL;
-	add_registrants(regs, wait, res);
+	for (i = 0; i < PQntuples(res); i++) {
+		/* The rows come event by event: a new id opens its entry. */
+		if (i == 0 || strcmp(db_value(res, i, "event_id"),
+		    db_value(res, i - 1, "event_id")) != 0) {
+			ev = json_new_object();
+			cJSON_AddItemToArray(root, ev);
+			json_add_number(ev, "event_id",
+			    db_number(res, i, "event_id"));
+			regs = json_add_array(ev, "registrants");
+			wait = waitlist.num == 1 ?
+			    json_add_array(ev, "waitlist") : NULL;
+		}
+		add_registrant(regs, wait, res, i);
+	}
 	PQclear(res);
 	json_answer(resp, 200, root);
 }

@@ -273,11 +273,16 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	/* $1 the Bearer credential (a staff key or an OAuth token) */
 	[STMT_BEARER_ACCESS] = { "bearer_access", 1,
 	    "SELECT access, registrations FROM eventbox.bearer_access($1::text)" },
-	/* $1 Bearer, $2 event id */
+	/* $1 Bearer, $2 event ids as {1,2,3}: event by event, in the order
+	 * of their first mention, each in the order libcal_roster() gives */
 	[STMT_LIBCAL_ROSTER] = { "libcal_roster", 2,
-	    "SELECT event_id, registration_id, name, email, library, status,"
-	    " position, eventbox.iso_utc(registered_at) AS registered_at,"
-	    " attended_at FROM eventbox.libcal_roster($1::text, $2::bigint)" },
+	    "SELECT r.event_id, r.registration_id, r.name, r.email, r.library,"
+	    " r.status, r.position,"
+	    " eventbox.iso_utc(r.registered_at) AS registered_at, r.attended_at"
+	    " FROM (SELECT u.id, min(u.n) AS n FROM unnest($2::bigint[])"
+	    " WITH ORDINALITY AS u(id, n) GROUP BY u.id) i,"
+	    " LATERAL eventbox.libcal_roster($1::text, i.id) r"
+	    " ORDER BY i.n, r.registration_id" },
 	/* OAuth clients (api_oauth.c).  $1 client id, $2 secret, $3 seconds */
 	[STMT_OAUTH_TOKEN] = { "oauth_token", 3,
 	    "SELECT access_token, expires_in FROM eventbox.oauth_token($1::text,"

@@ -267,3 +267,34 @@ def test_registrations_need_a_staff_key_and_have_libcals_shape(api, admin, db,
                  "event_not_found")
     assert_error(api.get(f"/1.1/events/{ident}/registrations?waitlist=yes",
                          headers=auth), 400, "invalid_query")
+
+
+def test_registrations_of_several_events_in_one_call(api, admin, db, make_event):
+    """LibCal's registrations take a list of event ids, as its other reads
+    do: an ETL asks /api/1.1/events/1,2,3/registrations and reads one entry
+    per event (it was a 404: only one id was taken)."""
+    full, other, empty = make_event(capacity=1), make_event(), make_event()
+    a, b, c = email(), email(), email()
+    api.register(full, "First Person", a)
+    api.register(full, "Second Person", b)
+    api.register(other, "Third Person", c)
+    ifull, iother, iempty = (event_id(db, s) for s in (full, other, empty))
+    auth = {"Authorization": f"Bearer {admin.key}"}
+    path = f"/api/1.1/events/{iother},{ifull},999999999,{iempty},{ifull}/registrations"
+    r = api.get(path, headers=auth)
+    assert r.status == 200, r
+    assert [(e["event_id"], [p["email"] for p in e["registrants"]]) for e in r.json] \
+        == [(iother, [c]), (ifull, [a]), (iempty, [])]
+    assert all("waitlist" not in e for e in r.json)
+    r = api.get(path + "?waitlist=1", headers=auth)
+    assert [[(w["email"], w["position"]) for w in e["waitlist"]] for e in r.json] \
+        == [[], [(b, 1)], []]
+    assert_error(api.get("/1.1/events/999999998,999999999/registrations", headers=auth),
+                 404, "event_not_found")
+    assert_error(api.get(f"/1.1/events/{ifull},0{iother}/registrations", headers=auth),
+                 404, "event_not_found")
+    r = api.get("/1.1/events/" + ",".join([str(ifull)] * 51) + "/registrations",
+                headers=auth)
+    assert_error(r, 400, "too_many_ids")
+    assert r.json["error"]["message"] == "at most 50 event ids at once", r
+    assert api.get(f"/1.1/events/{ifull},{iother}/registrations").status == 401
