@@ -12,6 +12,7 @@
 #   make rehearse   build the .deb, install it and upgrade an older one to it,
 #                   run production on loopback, fail over the database,
 #                   count what was lost (nothing)
+#   make test-fresh make run on a fresh Debian 12 (debootstrap, chroot)
 #
 # Site tweaks go in Makefile.local (not tracked).
 
@@ -91,7 +92,7 @@ XGETTEXT_FLAGS = --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: \
 
 sinclude Makefile.local
 
-.PHONY: all run test test-interrupt test-unit psql bench fuzz fuzzers soak install clean deps deps-test \
+.PHONY: all run test test-fresh test-interrupt test-unit psql bench fuzz fuzzers soak install clean deps deps-test \
 	rehearse locale pot potfile nginx-site FORCE
 
 all: eventbox locale
@@ -296,6 +297,11 @@ install: eventbox locale
 # The production rehearsal (tests/rehearse.sh; docs/DEPLOY.md, SCALING.md).
 rehearse: deps-test
 	tests/rehearse.sh
+
+# The README's first command on a fresh Debian 12 (tests/fresh.sh): a
+# debootstrap of bookworm under var/fresh, make run in it under chroot.
+test-fresh:
+	tests/fresh.sh
 
 clean:
 	rm -rf build eventbox eventbox-asan tests/loadclient

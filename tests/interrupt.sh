@@ -152,7 +152,7 @@ echo "$1 started"; sleep 300 >/dev/null & s=$!; wait "$s"; echo "9 passed, 0 fai
 SH
 	chmod +x "$dir/stand-in"
 	printf '%s:\n\t./stand-in %s\n' test test test-interrupt test-interrupt \
-	    rehearse rehearse >"$dir/Makefile"
+	    rehearse rehearse test-fresh test-fresh >"$dir/Makefile"
 	(cd "$dir" && exec /usr/bin/python3 -c '
 import os, signal
 signal.signal(signal.SIGINT, signal.SIG_DFL)
