@@ -165,9 +165,12 @@ error_summary(struct buf *b, const struct form_state *fs,
 
 	if (!form_has_errors(fs))
 		return;
+	/* autofocus: the browser moves the focus to it (and scrolls it into
+	 * view) without JavaScript, so the patron starts from it rather than
+	 * from the top of the page, far above the form. */
 	buf_adds(b, "<div class=\"error-summary\" id=\"error-summary\" "
-	    "tabindex=\"-1\" role=\"alert\" aria-labelledby=\"error-summary-"
-	    "title\">\n<h3 id=\"error-summary-title\">");
+	    "tabindex=\"-1\" role=\"alert\" autofocus aria-labelledby=\""
+	    "error-summary-title\">\n<h3 id=\"error-summary-title\">");
 	html_esc(b, _("There is a problem"));
 	buf_adds(b, "</h3>\n<ul>\n");
 	if (fs->notice != NULL) {

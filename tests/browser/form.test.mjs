@@ -7,20 +7,27 @@ import { BASE, axe, axNodes, axProblems, foreignRequests, makeEvent,
 
 const HOSTILE = "<script>alert(1)</script> \"q\" 'q' \u202Eevil &amp; ";
 
-test("errors are shown, announced and tied to their fields", async () => {
+// A new event's form sent with no name and a bad address: the page that
+// comes back with errors, in a browser with JavaScript on or off.
+async function badForm(javaScript) {
     const slug = makeEvent();
-    const ctx = await openBrowser();
+    const ctx = await openBrowser({ javaScript });
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/events/${slug}`);
+    await page.fill("#email", "not-an-address");
+    await Promise.all([page.waitForNavigation(),
+        page.click("form.register button[type=submit]")]);
+    assert.equal(await page.locator("#error-summary").count(), 1);
+    return { ctx, page };
+}
+
+test("errors are shown, announced and tied to their fields", async () => {
+    const { ctx, page } = await badForm(true);
     try {
-        const page = await ctx.newPage();
-        await page.goto(`${BASE}/events/${slug}`);
-        await page.fill("#email", "not-an-address");
-        await Promise.all([page.waitForNavigation(),
-            page.click("form.register button[type=submit]")]);
-        assert.equal(await page.locator("#error-summary").count(), 1);
         // The title says so first: all a screen reader announces of the
         // page when JavaScript is off (the page is the same bytes).
         assert.match(await page.title(), /^Error: Browser test /);
-        // eventbox.js moves focus to the summary so it is read out.
+        // The summary has the focus, so it is read out.
         assert.equal(await page.evaluate(() => document.activeElement.id),
             "error-summary");
         const tree = await axNodes(page);
@@ -44,6 +51,38 @@ test("errors are shown, announced and tied to their fields", async () => {
         assert.deepEqual(await axe(page), []);
         await screenshot(page, "form-errors");
         assert.deepEqual(foreignRequests(ctx), []);
+    } finally {
+        await ctx.closeAll();
+    }
+});
+
+// Without JavaScript nothing ran to move the focus: the page came back
+// with the focus at its top, the summary far below the event's facts and
+// calendar links, and a keyboard or screen reader user had to find it
+// (the title said "Error:", no more).  The summary takes the focus itself
+// (autofocus), with or without the script.
+test("with JavaScript off, the error summary has the focus", async () => {
+    const { ctx, page } = await badForm(false);
+    try {
+        // The browser focuses it once the page is parsed: a moment.
+        let focused = "";
+        for (let i = 0; i < 50 && focused !== "error-summary"; i++) {
+            focused = await page.evaluate(() => document.activeElement.id);
+            if (focused !== "error-summary") await page.waitForTimeout(100);
+        }
+        assert.equal(focused, "error-summary");
+        const alert = (await axNodes(page)).find((n) => n.role === "alert");
+        assert.equal(alert.focused, true);
+        // Scrolled to: it is in view, the patron sees what they hear.
+        const box = await page.locator("#error-summary").boundingBox();
+        const height = page.viewportSize().height;
+        assert.ok(box.y >= 0 && box.y < height, `at ${box.y}`);
+        // The next Tab goes to its first link, then on to that field.
+        await page.keyboard.press("Tab");
+        assert.equal(await page.evaluate(() =>
+            document.activeElement.getAttribute("href")), "#name");
+        await page.keyboard.press("Enter");
+        assert.equal(await page.evaluate(() => document.activeElement.id), "name");
     } finally {
         await ctx.closeAll();
     }
