@@ -512,9 +512,14 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 		buf_adds(b, "<img class=\"event-image\" src=\"");
 		html_esc(b, db_value(res, 0, "image_path"));
 		buf_adds(b, "\" alt=\"");
-		if (strcmp(db_value(res, 0, "image_decorative"), "t") != 0)
+		if (strcmp(db_value(res, 0, "image_decorative"), "t") != 0) {
+			/* Staff's words, in the event's language. */
 			html_esc(b, db_value(res, 0, "image_alt"));
-		buf_adds(b, "\">\n");
+			buf_adds(b, "\"");
+			lang_mark(b, LANG_HTML, lang, i18n_lang());
+		} else
+			buf_adds(b, "\"");
+		buf_adds(b, ">\n");
 	}
 	buf_adds(b, "<dl class=\"facts\">\n");
 	date_facts(b, res);

@@ -5,8 +5,8 @@
 // the emails and the calendar files).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, axe, axProblems, foreignRequests, makeEvent, openBrowser,
-    screenshot, sql, uniq } from "./lib.mjs";
+import { BASE, axe, axNodes, axProblems, foreignRequests, makeEvent,
+    openBrowser, screenshot, sql, uniq } from "./lib.mjs";
 
 test("a Spanish-speaking patron registers in Spanish", async () => {
     const slug = makeEvent();
@@ -82,3 +82,34 @@ test("the switcher changes the language and the links keep it", async () => {
         await ctx.closeAll();
     }
 });
+
+// The text of an event's image is what staff wrote, in the event's
+// language, as its title and description are (WCAG 3.1.2): on the Spanish
+// page of an English event a screen reader read the English alt text with
+// Spanish pronunciation, the only text of the page's own staff wrote that
+// was not marked.
+test("on the Spanish page, the English event's image text says it is English",
+    async () => {
+        const slug = makeEvent();
+        sql(`UPDATE eventbox.events SET image_path = '/static/images/poster.png',
+             image_alt = 'Three librarians at a laptop'
+             WHERE slug = :'slug';`, { slug });
+        const ctx = await openBrowser({ locale: "es-MX" });
+        try {
+            const page = await ctx.newPage();
+            await page.goto(`${BASE}/events/${slug}`);
+            assert.equal(await page.getAttribute("html", "lang"), "es");
+            const img = (await axNodes(page)).filter((n) => n.role === "image");
+            assert.deepEqual(img.map((n) => n.name),
+                ["Three librarians at a laptop"]);
+            // The language a screen reader reads it in: the nearest lang.
+            assert.equal(await page.locator("img.event-image").evaluate((e) =>
+                e.closest("[lang]").getAttribute("lang")), "en");
+            // The page's own words around it stay Spanish.
+            assert.equal(await page.locator("dl.facts").evaluate((e) =>
+                e.closest("[lang]").getAttribute("lang")), "es");
+            assert.deepEqual(await axProblems(page), []);
+        } finally {
+            await ctx.closeAll();
+        }
+    });
