@@ -474,31 +474,52 @@ online_note(const char *format)
 	return "";
 }
 
+/* "Story time, Monday, March 10, 2098, 10:00am", not escaped: the event's
+ * title and start, in the zone and language the page shows. */
+static void
+dated_title(struct buf *b, const PGresult *res)
+{
+	struct local_time	 s;
+
+	page_local(res, 0, "starts_local", &s);
+	buf_adds(b, db_value(res, 0, "title"));
+	buf_adds(b, ", ");
+	i18n_date(b, &s);
+	buf_adds(b, ", ");
+	i18n_time(b, &s);
+}
+
 void
 event_box(struct request *req, struct response *resp, const PGresult *res,
     const char *shown, const struct form_state *fs)
 {
 	struct buf	*b = &resp->body;
-	struct buf	 action = BUF_INIT, cats = BUF_INIT, title = BUF_INIT;
+	struct buf	 action = BUF_INIT, cats = BUF_INIT, title = BUF_INIT,
+			 dated = BUF_INIT;
 	const char	*slug = db_value(res, 0, "slug");
 	const char	*format = db_value(res, 0, "format");
 	const char	*lang = db_value(res, 0, "language");
 	int		 cancelled = strcmp(db_value(res, 0, "status"),
 			    "cancelled") == 0;
 
-	/* The title is what a screen reader says first of a page, and all
-	 * it says of a form come back with errors when no script moves the
-	 * focus to their summary. */
+	/* The title is what a screen reader says first of a page, and the
+	 * name of its tab and of its place in the history: the event's title
+	 * and its start as the page shows it (as the Atom feed's entries
+	 * have it), which tells the sessions of a series apart. */
+	dated_title(&dated, res);
 	if (form_has_errors(fs)) {
-		const char	*kv[] = { "title", db_value(res, 0, "title") };
+		const char	*kv[] = { "title", dated.data };
 
 		/* TRANSLATORS: the browser's title of the event page when
-		 * the form comes back with errors; {title} is the event's. */
+		 * the form comes back with errors; {title} is the event's
+		 * title and start ("Story time, Monday, March 10, 2098,
+		 * 10:00am"). */
 		i18n_fill(&title, _("Error: {title}"), kv, 2);
 	} else
-		buf_adds(&title, db_value(res, 0, "title"));
+		buf_adds(&title, dated.data);
 	html_begin(resp, buf_str(&title));
 	buf_free(&title);
+	buf_free(&dated);
 	buf_adds(b, "<article class=\"event\">\n<h1");
 	lang_mark(b, LANG_HTML, lang, i18n_lang());
 	buf_adds(b, ">");

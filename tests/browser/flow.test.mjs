@@ -224,3 +224,40 @@ test("links to events of one title have names of their own, dates said once",
             await ctx.closeAll();
         }
     });
+
+// A series (a weekly story time) is events of one title.  Each event's
+// page was titled by the title alone: the title a screen reader says first
+// of a page, a tab's and the history's names, the same for every session
+// of the series, which only the date on the page told apart (WCAG 2.4.2).
+// The title now says the start, as the Atom feed's entries do: the date
+// and time the page shows, in the zone it shows them in.
+test("the pages of two events of one title have titles of their own",
+    async () => {
+        const title = uniq("Story time");
+        const slugs = [8, 15].map((days) => makeEvent({ title, days }));
+        const ctx = await openBrowser();
+        try {
+            const page = await ctx.newPage();
+            const titles = [];
+            for (const [slug, query] of [[slugs[0], ""], [slugs[1], ""],
+                [slugs[1], "?tz=America/Denver"]]) {
+                await page.goto(`${BASE}/events/${slug}${query}`);
+                const date = await page.textContent("dl.facts dd:nth-of-type(1)");
+                const time = (await page.textContent(
+                    "dl.facts dd:nth-of-type(2)")).split(" to ")[0];
+                assert.equal(await page.title(),
+                    `${title}, ${date}, ${time} - Library events`);
+                titles.push(await page.title());
+                assert.deepEqual(await axProblems(page), []);
+            }
+            assert.equal(new Set(titles).size, 3, titles.join(" | "));
+            assert.match(titles[2], /, 12:00pm - /, "the zone shown");
+            // The form come back with errors says so first, then which.
+            await page.goto(`${BASE}/events/${slugs[0]}`);
+            await Promise.all([page.waitForNavigation(),
+                page.click("form.register button[type=submit]")]);
+            assert.equal(await page.title(), `Error: ${titles[0]}`);
+        } finally {
+            await ctx.closeAll();
+        }
+    });
