@@ -390,6 +390,118 @@ def test_a_registration_paused_behind_a_change_of_its_question_keeps_only_what_s
                   registration(db, addr)[0]) == [(photos, True)]
 
 
+
+# --- a registration the owner deletes at psql -----------------------------------
+
+def test_a_newcomer_paused_behind_the_owners_delete_of_a_seat_queues_behind_the_waiter(
+        api, db, waiting_event):
+    """The owner deletes the seat holder's registration at psql and has not
+    committed; a newcomer registers meanwhile.  The seat went to the person
+    waiting in the DELETE's own transaction, under the event's lock: the
+    newcomer is first on the waiting list, and no seat is ever free (it
+    stayed free, and the newcomer queued second behind a waiter who never
+    moved up)."""
+    slug, first, second = waiting_event
+    owner = Held()
+    owner.run("DELETE FROM eventbox.registrations WHERE id = %s RETURNING id",
+              registration(db, first)[0])
+    _, place = newcomer_behind(api, db, owner, slug, "third")
+    assert place == 1
+    assert live(db, first) == 0
+    assert registration(db, second)[1] == "confirmed"
+    s = db.summary(slug)
+    assert (s["confirmed"], s["waitlisted"], s["seats_available"]) == (1, 1, 0)
+
+
+def test_the_owners_delete_paused_behind_a_newcomer_promotes_the_older_waiter(
+        db, waiting_event):
+    """The other order: a newcomer's registration holds the event's lock
+    (second on the list); the owner's DELETE of the seat waits for it (its
+    counters are the event's row).  The seat goes to the person who waited
+    longer, not the newcomer."""
+    slug, first, second = waiting_event
+    newcomer = email("third")
+    pending = Held()
+    assert pending.run("SELECT outcome, position FROM eventbox.register(%s, 'Third Patron',"
+                       " %s, NULL, 'api')", slug, newcomer) == ("waitlisted", 2)
+    owner = connect()
+    owner.autocommit = True
+
+    def delete():
+        with owner.cursor() as cur:
+            cur.execute("DELETE FROM eventbox.registrations WHERE id = %s",
+                        (registration(db, first)[0],))
+            return cur.rowcount
+    deleted = Background(delete)
+    pending.blocks(db)
+    pending.commit()
+    assert deleted.result() == 1
+    owner.close()
+    assert registration(db, second)[1] == "confirmed"
+    assert (registration(db, newcomer)[1], position(db, newcomer)) == ("waitlisted", 1)
+
+
+def test_a_cancellation_deadlocked_by_the_owners_delete_of_the_next_in_line_is_run_again(
+        api, db, waiting_event):
+    """The owner deletes the first person waiting while the seat holder
+    cancels: the cancellation holds the event's lock and waits for that
+    row, to promote it; the DELETE holds the row (a DELETE locks its rows
+    first, whatever its triggers do after) and waits for the event's (its
+    counters).  PostgreSQL rolls one back: the cancellation, which waited
+    first, and the worker runs it again: it waits for the owner to commit,
+    and the seat goes to the next in line, not to the deleted place (and
+    no email to it).  When the machine stalls so that the DELETE is the
+    one rolled back (test_a_registration_deadlocked_by_a_staff_delete_of_its_
+    question_is_run_again says why), the cancellation promotes the person
+    the owner meant to delete, and the scenario is tried again."""
+    for attempt in (1, 2, 3):
+        slug, first, second = waiting_event if attempt == 1 else fresh_waiting_event(api, db)
+        third = email("third")
+        assert api.register(slug, "Third Patron", third).json["position"] == 2
+        token = db.tokens(first, "confirmed")[-1]
+        gone = registration(db, second)[0]
+        owner = Held()
+        # The row lock the DELETE takes first, taken before the patron cancels.
+        owner.run("SELECT id FROM eventbox.registrations WHERE id = %s FOR UPDATE", gone)
+        cancel = Background(lambda: api.delete(f"/api/v1/registrations/{token}"))
+        owner.blocks(db)
+        try:
+            deleted = owner.run("DELETE FROM eventbox.registrations WHERE id = %s"
+                                " RETURNING id", gone)
+        except psycopg2.errors.DeadlockDetected:
+            owner.conn.rollback()
+            owner.commit()
+            assert cancel.result().status == 200
+            continue
+        assert deleted == (gone,)
+        owner.blocks(db, unless=cancel)     # the cancellation again, at the event's lock
+        owner.commit()
+        assert cancel.result().status == 200
+        assert (live(db, first), live(db, second)) == (0, 0)
+        assert registration(db, third)[1] == "confirmed"
+        assert db.value("SELECT count(*) FROM eventbox.outbox WHERE kind = 'promoted'"
+                        " AND registration_id = %s", registration(db, third)[0]) == 1
+        assert db.value("SELECT count(*) FROM eventbox.outbox WHERE kind = 'promoted'"
+                        " AND lower(email) = lower(%s)", second) == 0
+        s = db.summary(slug)
+        assert (s["confirmed"], s["waitlisted"], s["seats_available"]) == (1, 0, 0)
+        return
+    pytest.fail("the owner's DELETE was the one rolled back three times: never the"
+                " cancellation")
+
+
+def fresh_waiting_event(api, db):
+    slug = "t-" + uuid.uuid4().hex[:12]
+    db.all("INSERT INTO eventbox.events (slug, title, capacity, waitlist_enabled, status,"
+           " timezone, starts_at, ends_at) VALUES (%s, 'Again', 1, true, 'published',"
+           " 'America/New_York', now() + interval '7 days',"
+           " now() + interval '7 days 1 hour')", slug)
+    first, second = email("first"), email("second")
+    assert api.register(slug, "First Patron", first).json["status"] == "confirmed"
+    assert api.register(slug, "Second Patron", second).json["status"] == "waitlisted"
+    return slug, first, second
+
+
 # --- one working link per registration, whatever the mailers do -------------
 
 def live_links(db, reg):

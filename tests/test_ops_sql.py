@@ -627,3 +627,70 @@ def test_an_event_with_registrations_is_refused_saying_what_to_do_instead(
     assert "cancelled already" in hint and "set_status" not in hint, hint
     for slug in (live, gone):
         assert rows_naming(db, event_id(db, slug))["registrations"] == 1
+
+
+# --- a registration the owner deletes -------------------------------------------
+
+def owner_deletes(sql, *args):
+    """A DELETE of registrations as the owner at psql (staff logins are
+    refused: test_ops_cannot_write_registrations_directly)."""
+    return run_as(os.environ["PGUSER"], sql, *args)
+
+
+def statuses(db, *regs):
+    return [db.value("SELECT coalesce((SELECT status FROM eventbox.registrations"
+                     " WHERE id = %s), 'gone')", r) for r in regs]
+
+
+def promoted_mail(db, reg):
+    return db.value("SELECT count(*) FROM eventbox.outbox WHERE registration_id = %s"
+                    " AND kind = 'promoted'", reg)
+
+
+def test_a_seat_the_owner_deletes_goes_to_the_first_in_line(make_event, db):
+    """A confirmed registration deleted with plain SQL freed its seat to
+    nobody: the people waiting stayed waiting and a newcomer was put on the
+    list behind them, until a capacity change or a cancellation.  It goes
+    to the first in line now, as a cancellation's does, with their email."""
+    slug = make_event(capacity=2)
+    seat, other, first, second = (staff_register(db, slug, n, email())
+                                  for n in ("Seat", "Other", "First", "Second"))
+    owner_deletes("DELETE FROM eventbox.registrations WHERE id = %s", seat)
+    assert statuses(db, seat, other, first, second) == [
+        "gone", "confirmed", "confirmed", "waitlisted"]
+    assert (promoted_mail(db, first), promoted_mail(db, second)) == (1, 0)
+    s = db.summary(slug)
+    assert (s["confirmed"], s["waitlisted"], s["seats_available"]) == (2, 1, 0)
+    newcomer = staff_register(db, slug, "Newcomer", email())
+    assert statuses(db, newcomer) == ["waitlisted"]
+    assert db.value("SELECT position FROM eventbox.waiting_list"
+                    " WHERE registration_id = %s", newcomer) == 2
+
+
+def test_one_delete_of_many_rows_promotes_in_order_at_each_event(make_event, db):
+    """Seats and places of two events deleted in one statement: each
+    event's freed seats go to those still waiting there, oldest first; a
+    waiting place deleted with them is not promoted first (and mailed)."""
+    a, b = make_event(capacity=2), make_event(capacity=1)
+    a1, a2, w1, w2, w3, w4 = (staff_register(db, a, "A", email()) for _ in range(6))
+    b1, bw = (staff_register(db, b, "B", email()) for _ in range(2))
+    owner_deletes("DELETE FROM eventbox.registrations WHERE id IN (%s, %s, %s, %s)",
+                  b1, w1, a2, a1)
+    assert statuses(db, a1, a2, w1, w2, w3, w4) == [
+        "gone", "gone", "gone", "confirmed", "confirmed", "waitlisted"]
+    assert statuses(db, b1, bw) == ["gone", "confirmed"]
+    assert [promoted_mail(db, r) for r in (w1, w2, w3, w4, bw)] == [0, 1, 1, 0, 1]
+    assert (db.summary(a)["confirmed"], db.summary(a)["waitlisted"]) == (2, 1)
+    assert db.value("SELECT position FROM eventbox.waiting_list"
+                    " WHERE registration_id = %s", w4) == 1
+
+
+def test_a_seat_deleted_once_the_event_has_begun_goes_to_nobody(make_event, db):
+    """Nobody is promoted after the start, whatever freed the seat."""
+    slug = make_event(capacity=1)
+    seat, waiting = (staff_register(db, slug, n, email()) for n in ("Seat", "Waiting"))
+    db.all("UPDATE eventbox.events SET starts_at = now() - interval '10 minutes'"
+           " WHERE slug = %s", slug)
+    owner_deletes("DELETE FROM eventbox.registrations WHERE id = %s", seat)
+    assert statuses(db, seat, waiting) == ["gone", "waitlisted"]
+    assert promoted_mail(db, waiting) == 0

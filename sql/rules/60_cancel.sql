@@ -187,3 +187,40 @@ BEGIN
     RETURN n;
 END
 $$;
+
+------------------------------------------------------------------------------
+-- A registration deleted with plain SQL: the owner's DELETE (staff logins
+-- may not: docs/OPS.md, "Deleting"), or the purge's (85_purge.sql).
+--
+-- A confirmed seat deleted so went to nobody: the people waiting stayed
+-- waiting, and newcomers were put on the list behind them, until a
+-- capacity change or a cancellation gave the seats out.  Once the DELETE
+-- is done, each event it freed a seat at is locked (lock_event: the
+-- counter trigger, registration_counts above, holds its row already) and
+-- promote_waiting() does what a cancellation's promotion does: first in
+-- line first, lapsed holds released before, nobody once the event has
+-- begun (the purge's events have ended: it promotes nobody), the promoted
+-- mailed.  Once per statement, after every row's counters moved, events in
+-- id order: a DELETE of many rows promotes at each event as often as it
+-- has free seats and people still waiting, never a deleted place.
+CREATE OR REPLACE FUNCTION eventbox.tg_registrations_deleted() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    v_event bigint;
+BEGIN
+    FOR v_event IN
+        SELECT DISTINCT g.event_id FROM gone g WHERE g.status = 'confirmed' ORDER BY g.event_id
+    LOOP
+        PERFORM lock_event(v_event::text);
+        PERFORM promote_waiting(v_event);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER registrations_deleted
+    AFTER DELETE ON eventbox.registrations
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION eventbox.tg_registrations_deleted();
