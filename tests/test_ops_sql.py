@@ -694,3 +694,29 @@ def test_a_seat_deleted_once_the_event_has_begun_goes_to_nobody(make_event, db):
     owner_deletes("DELETE FROM eventbox.registrations WHERE id = %s", seat)
     assert statuses(db, seat, waiting) == ["gone", "waitlisted"]
     assert promoted_mail(db, waiting) == 0
+
+
+def pending_mail(db, addr):
+    return db.all("SELECT kind FROM eventbox.outbox WHERE lower(email) = lower(%s)"
+                  " AND status = 'pending' ORDER BY id", addr)
+
+
+def test_no_email_goes_out_about_a_registration_the_owner_deleted(make_event, db):
+    """Its queued confirmation (or waiting-list note, or cancellation
+    receipt) stayed in the outbox, its registration_id set to NULL, and the
+    mailer sent it with a link that no longer worked.  It goes with the
+    row; the email of the person promoted into the seat stays."""
+    slug = make_event(capacity=1)
+    addrs = [email() for _ in range(4)]
+    seat, waiting, cancelled, next_in_line = (staff_register(db, slug, "Patron", a)
+                                              for a in addrs)
+    db.all("SELECT * FROM eventbox.cancel_registration(%s::bigint)", cancelled)
+    assert [pending_mail(db, a) for a in addrs] == [
+        [("confirmed",)], [("waitlisted",)], [("waitlisted",), ("cancelled",)],
+        [("waitlisted",)]]
+    owner_deletes("DELETE FROM eventbox.registrations WHERE id IN (%s, %s, %s)",
+                  seat, waiting, cancelled)
+    assert [pending_mail(db, a) for a in addrs] == [
+        [], [], [], [("waitlisted",), ("promoted",)]]
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE registration_id IS NULL"
+                    " AND lower(email) = ANY (%s)", [a.lower() for a in addrs[:3]]) == 0

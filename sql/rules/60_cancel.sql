@@ -191,16 +191,40 @@ $$;
 ------------------------------------------------------------------------------
 -- A registration deleted with plain SQL: the owner's DELETE (staff logins
 -- may not: docs/OPS.md, "Deleting"), or the purge's (85_purge.sql).
---
+
+-- Its messages not yet sent go with it: a pending confirmation, note or
+-- receipt stayed queued, its registration_id set to NULL by the outbox's
+-- key, and went out with a link that no longer worked.  Before the row
+-- goes, while the key still finds them (outbox_registration); webhook
+-- deliveries stay (a CRM's record of what happened), and so do rows sent or
+-- given up (a record too: mail_retry() sends nothing for a registration
+-- that is gone).  A message a mailer is sending holds its row: the delete
+-- waits for its mark, and leaves it, sent.  The purge deleted these rows
+-- already: this finds none.
+CREATE OR REPLACE FUNCTION eventbox.tg_registration_mail_goes() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+BEGIN
+    DELETE FROM outbox
+     WHERE registration_id = OLD.id AND status = 'pending' AND kind <> 'webhook';
+    RETURN OLD;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER registration_mail_goes
+    BEFORE DELETE ON eventbox.registrations
+    FOR EACH ROW EXECUTE FUNCTION eventbox.tg_registration_mail_goes();
+
 -- A confirmed seat deleted so went to nobody: the people waiting stayed
 -- waiting, and newcomers were put on the list behind them, until a
 -- capacity change or a cancellation gave the seats out.  Once the DELETE
 -- is done, each event it freed a seat at is locked (lock_event: the
--- counter trigger, registration_counts above, holds its row already) and
--- promote_waiting() does what a cancellation's promotion does: first in
--- line first, lapsed holds released before, nobody once the event has
--- begun (the purge's events have ended: it promotes nobody), the promoted
--- mailed.  Once per statement, after every row's counters moved, events in
+-- counter trigger, registration_counts in 10_seats.sql, holds its row
+-- already) and promote_waiting() does what a cancellation's promotion
+-- does: first in line first, lapsed holds released before, nobody once
+-- the event has begun (the purge's events have ended: it promotes nobody),
+-- the promoted mailed.  Once per statement, after every row's counters moved, events in
 -- id order: a DELETE of many rows promotes at each event as often as it
 -- has free seats and people still waiting, never a deleted place.
 CREATE OR REPLACE FUNCTION eventbox.tg_registrations_deleted() RETURNS trigger
