@@ -720,3 +720,30 @@ def test_no_email_goes_out_about_a_registration_the_owner_deleted(make_event, db
         [], [], [], [("waitlisted",), ("promoted",)]]
     assert db.value("SELECT count(*) FROM eventbox.outbox WHERE registration_id IS NULL"
                     " AND lower(email) = ANY (%s)", [a.lower() for a in addrs[:3]]) == 0
+
+
+def test_the_audit_log_says_who_deleted_a_registration_and_what_it_was(
+        ops_role, make_event, db):
+    """Nothing was written: a seat gone and someone promoted, with no
+    entry saying why.  Each deleted row gets a registration_deleted entry:
+    the owner's role, the registration's id and what it was, how many its
+    event's freed seats promoted; never the patron's name or address (a
+    deletion may be somebody's wish to be forgotten).  The purge's
+    deletions are its own event_purged entry, not one per registration."""
+    slug, old = make_event(capacity=1), make_event(capacity=1)
+    seat, waiting = (staff_register(db, slug, "Ann Patron", email()) for _ in range(2))
+    owner_deletes("DELETE FROM eventbox.registrations WHERE id = %s", seat)
+    eid = event_id(db, slug)
+    (entry,) = audit(db, eid, action="registration_deleted")
+    assert (entry["actor"], entry["via"]) == (os.environ["PGUSER"], "sql")
+    assert entry["details"] == {"registration": seat, "was": "confirmed", "promoted": 1}
+    owner_deletes("DELETE FROM eventbox.registrations WHERE id = %s", waiting)
+    assert [a["details"] for a in audit(db, eid, action="registration_deleted")] == [
+        {"registration": seat, "was": "confirmed", "promoted": 1},
+        {"registration": waiting, "was": "confirmed", "promoted": 0}]
+    staff_register(db, old, "Came Along", email())
+    db.all("UPDATE eventbox.events SET starts_at = now() - interval '40 days 2 hours',"
+           " ends_at = now() - interval '40 days' WHERE slug = %s", old)
+    run_as(ops_role, "SELECT eventbox.purge(30)")
+    assert [a["action"] for a in audit(db, event_id(db, old))][-1:] == ["event_purged"]
+    assert audit(db, event_id(db, old), action="registration_deleted") == []

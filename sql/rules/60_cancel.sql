@@ -227,18 +227,39 @@ CREATE OR REPLACE TRIGGER registration_mail_goes
 -- the promoted mailed.  Once per statement, after every row's counters moved, events in
 -- id order: a DELETE of many rows promotes at each event as often as it
 -- has free seats and people still waiting, never a deleted place.
+-- Each deleted row is written to the audit log as registration_deleted,
+-- with how many its event's freed seats promoted ("promoted": of the whole
+-- statement, at that event).  The purge marks its DELETE (audited(), in
+-- purge_step) and logs event_purged instead.
 CREATE OR REPLACE FUNCTION eventbox.tg_registrations_deleted() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 DECLARE
-    v_event bigint;
+    ev record;
+    n integer;
 BEGIN
-    FOR v_event IN
-        SELECT DISTINCT g.event_id FROM gone g WHERE g.status = 'confirmed' ORDER BY g.event_id
+    -- The purge: its own entry (event_purged), and its events have ended.
+    IF in_audited_call() THEN
+        RETURN NULL;
+    END IF;
+    FOR ev IN
+        SELECT g.event_id, bool_or(g.status = 'confirmed') AS freed
+          FROM gone g GROUP BY g.event_id ORDER BY g.event_id
     LOOP
-        PERFORM lock_event(v_event::text);
-        PERFORM promote_waiting(v_event);
+        n := 0;
+        IF ev.freed THEN
+            PERFORM lock_event(ev.event_id::text);
+            n := promote_waiting(ev.event_id);
+        END IF;
+        -- Who and what, never the patron's name or address (a deletion
+        -- may be somebody's wish to be forgotten).  The id in the details:
+        -- the registration is gone, and the log's key to it (SET NULL)
+        -- would not keep it.
+        INSERT INTO audit_log (actor, via, action, event_id, details)
+        SELECT invoker(), 'sql', 'registration_deleted', g.event_id,
+               jsonb_build_object('registration', g.id, 'was', g.status, 'promoted', n)
+          FROM gone g WHERE g.event_id = ev.event_id ORDER BY g.id;
     END LOOP;
     RETURN NULL;
 END

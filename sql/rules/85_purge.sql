@@ -74,7 +74,11 @@ BEGIN
         DELETE FROM outbox WHERE registration_id = ANY (ids);
         UPDATE audit_log SET details = details - 'name' - 'email' - 'organization'
          WHERE registration_id = ANY (ids);
+        -- Marked as this function's own: the deletion trigger
+        -- (60_cancel.sql) then logs no registration_deleted per row.
+        PERFORM audited(true);
         DELETE FROM registrations WHERE id = ANY (ids);
+        PERFORM audited(false);
         RETURN;
     END IF;
 
