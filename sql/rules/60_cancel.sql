@@ -224,9 +224,10 @@ CREATE OR REPLACE TRIGGER registration_mail_goes
 -- already) and promote_waiting() does what a cancellation's promotion
 -- does: first in line first, lapsed holds released before, nobody once
 -- the event has begun (the purge's events have ended: it promotes nobody),
--- the promoted mailed.  Once per statement, after every row's counters moved, events in
--- id order: a DELETE of many rows promotes at each event as often as it
--- has free seats and people still waiting, never a deleted place.
+-- the promoted mailed.  Once per statement, after every row's counters
+-- moved, events in id order: a DELETE of many rows promotes at each event
+-- as often as it has free seats and people still waiting, never a deleted
+-- place.
 -- Each deleted row is written to the audit log as registration_deleted,
 -- with how many its event's freed seats promoted ("promoted": of the whole
 -- statement, at that event).  The purge marks its DELETE (audited(), in
