@@ -108,6 +108,7 @@ PACKAGES=(build-essential pkg-config postgresql nginx-light
 TEST_PACKAGES=(postgresql-contrib openssl python3-pytest
           python3-psycopg2 chromium python3-icalendar python3-feedparser
           python3-requests
+          prometheus python3-prometheus-client  # /metrics as Prometheus reads it
           w3m                           # the pages as a text browser shows them
           php-cli php-curl nodejs npm   # tests/libcal_clients
           perl                          # Encode's MIME-Header: tests/test_mail.py

@@ -79,13 +79,15 @@ h_metrics(struct request *req, struct response *resp)
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	labels = router_labels(&nroutes);
 	metrics_render(&resp->body, labels, nroutes);
+	buf_adds(&resp->body, "# HELP eventbox_database_up Whether this"
+	    " scrape's outbox query ran (1) or not (0).\n"
+	    "# TYPE eventbox_database_up gauge\n");
 	if (db_query(STMT_OUTBOX_STATS, 0, NULL, &res) != DB_OK) {
-		buf_adds(&resp->body, "# TYPE eventbox_database_up gauge\n"
-		    "eventbox_database_up 0\n");
+		buf_adds(&resp->body, "eventbox_database_up 0\n");
 		return;
 	}
 	buf_printf(&resp->body,
-	    "# TYPE eventbox_database_up gauge\neventbox_database_up 1\n"
+	    "eventbox_database_up 1\n"
 	    "# HELP eventbox_outbox_backlog Messages waiting to be sent.\n"
 	    "# TYPE eventbox_outbox_backlog gauge\n"
 	    "eventbox_outbox_backlog %s\n"

@@ -203,3 +203,73 @@ def test_worker_restarts_are_counted_by_the_master(api):
         wait_healthy(api)
         after = value(scrape(api), "eventbox_worker_restarts_total")
     assert after == before + 1
+
+
+def test_promtool_and_prometheus_read_the_exposition(api, make_event, tmp_path):
+    """What a real Prometheus reads: `promtool check metrics` lints the text
+    (every family a HELP and a TYPE, counters named _total, units), Python's
+    prometheus_client parses it, and a Prometheus server scrapes it through
+    nginx and answers a query with it."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    slug = make_event()
+    assert api.get(f"/api/v1/events/{slug}").status == 200
+    text = api.get("/metrics").text
+    lint = subprocess.run(["promtool", "check", "metrics"], input=text,
+                          capture_output=True, text=True, timeout=30)
+    assert lint.returncode == 0 and not (lint.stdout + lint.stderr).strip(), \
+        lint.stdout + lint.stderr
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    assert families["eventbox_database_up"].samples[0].value == 1
+    assert families["eventbox_database_up"].documentation
+
+    port = free_port()
+    (tmp_path / "prometheus.yml").write_text(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+        "scrape_configs:\n  - job_name: eventbox\n    static_configs:\n"
+        f"      - targets: ['{api.host}:{api.port}']\n")
+    server = subprocess.Popen(
+        ["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
+         f"--storage.tsdb.path={tmp_path / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "prometheus.log", "w"))
+    try:
+        deadline, got = time.time() + 30, {}
+        while time.time() < deadline and not got:
+            time.sleep(0.5)
+            got = prometheus_query(port, "eventbox_database_up")
+        assert got.get(()) == "1", (got, (tmp_path / "prometheus.log").read_text())
+        assert prometheus_query(port, "up") == {(): "1"}
+        # Every sample the target offered went in: none dropped as a
+        # duplicate or out of order.
+        assert prometheus_query(port, "scrape_samples_scraped")[()] \
+            == prometheus_query(port, "scrape_samples_post_metric_relabeling")[()]
+        route = prometheus_query(
+            port, 'sum(eventbox_http_requests_total{route="GET /api/v1/events/:",status="200"})')
+        assert float(route[()]) >= 1, route
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prometheus_query(port, query):
+    """{labels other than __name__, job and instance: value} of an instant query."""
+    import json
+    import urllib.request
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": query})
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            body = json.load(r)
+    except OSError:
+        return {}
+    assert body["status"] == "success", body
+    return {tuple(sorted((k, v) for k, v in s["metric"].items()
+                         if k not in ("__name__", "job", "instance"))): s["value"][1]
+            for s in body["data"]["result"]}
