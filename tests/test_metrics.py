@@ -11,6 +11,7 @@ import uuid
 import psycopg2
 
 from conftest import env, wait_healthy
+from staffkit import admin, staff_key  # noqa: F401  (fixtures)
 
 SAMPLE = re.compile(
     r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})?'
@@ -80,6 +81,27 @@ def test_a_held_registrations_202_is_counted_as_202(api, make_event):
         - value(before, "eventbox_http_requests_total", route=route, status="202") == 1
     assert value(after, "eventbox_http_requests_total", route=route, status="other") \
         == value(before, "eventbox_http_requests_total", route=route, status="other")
+
+
+def test_a_check_in_taken_back_is_counted_under_delete_not_post(api, admin, db,
+                                                               make_event):
+    """POST and DELETE of a check-in shared one route entry, labelled by its
+    first method: taking a check-in back was counted as checking in."""
+    slug = make_event()
+    addr = f"in-{uuid.uuid4().hex[:8]}@example.org"
+    assert api.register(slug, "In", addr).status == 201
+    rid = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", addr)
+    post = "POST /api/v1/admin/registrations/:/check-in"
+    delete = "DELETE /api/v1/admin/registrations/:/check-in"
+    before = scrape(api)
+    assert admin.post(f"/registrations/{rid}/check-in").status == 200
+    assert admin.delete(f"/registrations/{rid}/check-in").status == 200
+    assert admin.delete(f"/registrations/{rid}/check-in").status == 200
+    after = scrape(api)
+    assert value(after, "eventbox_http_requests_total", route=post, status="200") \
+        - value(before, "eventbox_http_requests_total", route=post, status="200") == 1
+    assert value(after, "eventbox_http_requests_total", route=delete, status="200") \
+        - value(before, "eventbox_http_requests_total", route=delete, status="200") == 2
 
 
 def test_the_latency_histogram_is_cumulative_and_matches_the_count(api, make_event):
