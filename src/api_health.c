@@ -18,18 +18,32 @@
 #include "router.h"
 
 /*
+ * How long a probe waits for the database's answer: a sound server gives
+ * up on a lock by EVENTBOX_LOCK_TIMEOUT_MS; one that has not answered a
+ * second later is not answering (db_query_within()).
+ */
+static int
+probe_ms(void)
+{
+	return cfg.lock_timeout_ms + 1000;
+}
+
+/*
  * GET /healthz: 200 {"status": "ok", "database": "ok"} when this worker
- * reaches the database; 503 otherwise.
+ * reaches the database; 503 otherwise, also when the database has not
+ * answered within probe_ms().
  */
 void
 h_healthz(struct request *req, struct response *resp)
 {
 	PGresult	*res;
 	cJSON		*o;
+	enum db_status	 st;
 
-	if ((res = db_fetch(req, resp, STMT_PING, 0, NULL, MISSING_OK)) ==
-	    NULL)
+	if ((st = db_query_within(STMT_PING, &res, probe_ms())) != DB_OK) {
+		answer_unavailable(req, resp, st == DB_BUSY);
 		return;
+	}
 	PQclear(res);
 	o = json_new_object();
 	json_add_string(o, "status", "ok");
@@ -62,7 +76,8 @@ metrics_allowed(struct request *req)
  * GET /metrics: Prometheus text format.  The counters come from shared
  * memory (every worker's, summed); the outbox figures from one query, run
  * once per scrape.  200 always for loopback or the token (without a
- * database the outbox lines are missing and eventbox_database_up is 0);
+ * database, or without its answer within probe_ms(), the outbox lines are
+ * missing and eventbox_database_up is 0);
  * 404 for anybody else, as if there were nothing.
  */
 void
@@ -82,7 +97,7 @@ h_metrics(struct request *req, struct response *resp)
 	buf_adds(&resp->body, "# HELP eventbox_database_up Whether this"
 	    " scrape's outbox query ran (1) or not (0).\n"
 	    "# TYPE eventbox_database_up gauge\n");
-	if (db_query(STMT_OUTBOX_STATS, 0, NULL, &res) != DB_OK) {
+	if (db_query_within(STMT_OUTBOX_STATS, &res, probe_ms()) != DB_OK) {
 		buf_adds(&resp->body, "eventbox_database_up 0\n");
 		return;
 	}

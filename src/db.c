@@ -444,6 +444,43 @@ db_query(enum stmt s, int nparams, const char *const *values, PGresult **res)
 	}
 }
 
+enum db_status
+db_query_within(enum stmt s, PGresult **res, int ms)
+{
+	struct timespec	 start;
+	struct pollfd	 pfd;
+	long		 left;
+
+	*res = NULL;
+	check_call(s, 0);
+	if (!db_ready())
+		return DB_UNAVAILABLE;
+	if (!PQsendQueryPrepared(conn, db_stmts[s].name, 0, NULL, NULL, NULL,
+	    0))
+		return failed(s, res);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (PQisBusy(conn)) {
+		if ((left = ms - ms_since(&start)) <= 0) {
+			log_warnx("%s: no answer from the database in %d ms: "
+			    "session closed (a frozen server or a lost "
+			    "network?); the next request opens another",
+			    db_stmts[s].name, ms);
+			db_close();
+			return DB_UNAVAILABLE;
+		}
+		pfd.fd = PQsocket(conn);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		/* A broken session: PQgetResult() below says so. */
+		if (poll(&pfd, 1, (int)left) > 0 && !PQconsumeInput(conn))
+			break;
+	}
+	*res = collect(conn, s);
+	if (*res != NULL && PQresultStatus(*res) == PGRES_TUPLES_OK)
+		return DB_OK;
+	return failed(s, res);
+}
+
 /*
  * The statement's failure, told: logged (without row data), mapped to a
  * status, the result freed, a lost connection closed.

@@ -126,6 +126,12 @@ int		 db_open(void);		/* 0, or -1 after logging why */
 /* Aborts when nparams is not the statement's count: a bug, not an input. */
 enum db_status	 db_query(enum stmt, int nparams, const char *const *values,
 		    PGresult **res);
+/* The same, for a read-only statement without parameters asked by a
+ * monitoring probe: no answer within ms (a server that took the session
+ * but is frozen, a network that drops packets) closes the session, logged,
+ * and is DB_UNAVAILABLE, so the probe is answered.  Never for a write: its
+ * outcome would be unknown. */
+enum db_status	 db_query_within(enum stmt, PGresult **res, int ms);
 /* The same, for a write under a hot lock: the lock is not held across the
  * WAL flush, and the call returns once the commit is durable (db.c). */
 enum db_status	 db_query_durable(enum stmt, int nparams,

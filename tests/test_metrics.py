@@ -295,3 +295,41 @@ def prometheus_query(port, query):
     return {tuple(sorted((k, v) for k, v in s["metric"].items()
                          if k not in ("__name__", "job", "instance"))): s["value"][1]
             for s in body["data"]["result"]}
+
+
+def test_healthz_and_metrics_answer_in_bounded_time_when_the_database_hangs(api):
+    """A database that takes the connection but never answers (a frozen
+    server, a network that drops packets): /healthz waited for its ping
+    until EVENTBOX_REQUEST_TIMEOUT (30 s) killed the worker, and the probe
+    got nginx's 502.  A probe must be answered, saying what is wrong,
+    within the lock timeout and a second."""
+    su = psycopg2.connect(host=env("PGHOST"), port=env("PGPORT"),
+                          dbname=env("PGDATABASE"), user="postgres")
+    su.autocommit = True
+    wait_healthy(api)
+    for _ in range(8):          # every worker has its session open
+        assert api.get("/healthz").status == 200
+    with su.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity"
+                    " WHERE application_name LIKE 'eventbox-worker-%'")
+        frozen = [pid for (pid,) in cur.fetchall()]
+    assert frozen
+    try:
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        t0 = time.time()
+        r = api.get("/healthz", timeout=60)
+        elapsed = time.time() - t0
+        assert r.status == 503 and r.json["error"]["code"] == "unavailable", r
+        assert elapsed < 10, elapsed
+        t0 = time.time()
+        r = api.get("/metrics", timeout=60)
+        elapsed = time.time() - t0
+        assert r.status == 200, r
+        assert elapsed < 10, elapsed
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+        su.close()
+    # The worker gave its session up and opens another: healthy again.
+    wait_healthy(api)
