@@ -108,11 +108,17 @@ PACKAGES=(build-essential pkg-config postgresql nginx-light
 TEST_PACKAGES=(postgresql-contrib openssl python3-pytest
           python3-psycopg2 chromium python3-icalendar python3-feedparser
           python3-requests
-          prometheus python3-prometheus-client  # /metrics as Prometheus reads it
+          python3-prometheus-client     # /metrics as Prometheus reads it
           w3m                           # the pages as a text browser shows them
           php-cli php-curl nodejs npm   # tests/libcal_clients
           perl                          # Encode's MIME-Header: tests/test_mail.py
           clang libclang-rt-14-dev)     # the fuzzers (libFuzzer)
+# Servers the tests start themselves, on ports of their own
+# (tests/test_metrics.py runs prometheus and its promtool): installed
+# without what they recommend (prometheus-node-exporter), and the service
+# each package enables and starts is stopped and disabled again, so that
+# make test leaves no server running on the machine.
+TEST_SERVERS=(prometheus)
 
 DB_NAME=eventbox
 DB_OWNER=eventbox        # owns the database; migrations run as it
@@ -242,9 +248,15 @@ dpkg_installed() {
 # ensure_packages [test]: the packages to run eventbox, and with "test"
 # also those the tests need.
 ensure_packages() {
-    local p missing=() wanted=("${PACKAGES[@]}")
+    local p missing=() servers=() wanted=("${PACKAGES[@]}")
     [ "${1:-}" = test ] && wanted+=("${TEST_PACKAGES[@]}")
+    if [ "${1:-}" = test ] && command -v dpkg-query >/dev/null; then
+        for p in "${TEST_SERVERS[@]}"; do
+            dpkg_installed "$p" || servers+=("$p")
+        done
+    fi
     if ! command -v dpkg-query >/dev/null; then
+        [ "${1:-}" = test ] && wanted+=("${TEST_SERVERS[@]}")
         say "not a Debian system: make sure these (or equivalents) are installed: ${wanted[*]}"
         return 0
     fi
@@ -261,18 +273,29 @@ ensure_packages() {
         esac
         dpkg_installed "$p" || missing+=("$p")
     done
-    [ ${#missing[@]} -eq 0 ] && return 0
+    [ ${#missing[@]} -eq 0 ] && [ ${#servers[@]} -eq 0 ] && return 0
 
     local cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing[*]}"
+    [ ${#servers[@]} -gt 0 ] &&
+        cmd+=" && apt-get install -y --no-install-recommends ${servers[*]} && systemctl disable --now ${servers[*]}"
     if ! is_root; then
-        say "missing packages: ${missing[*]}"
+        say "missing packages: ${missing[*]} ${servers[*]}"
         say "install them as root, then run this again:"
         printf "    sudo sh -c '%s'\n" "$cmd" >&2
         exit 1
     fi
-    say "installing missing packages: ${missing[*]}"
+    say "installing missing packages: ${missing[*]} ${servers[*]}"
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+    if [ ${#missing[@]} -gt 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" || exit 1
+    fi
+    if [ ${#servers[@]} -gt 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${servers[@]}" ||
+            exit 1
+        if [ -d /run/systemd/system ]; then
+            systemctl disable --now "${servers[@]}" >/dev/null 2>&1 || true
+        fi
+    fi
 }
 
 find_pg_bin() {
