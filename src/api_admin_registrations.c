@@ -113,8 +113,9 @@ roster(struct request *req, struct response *resp, long long per_page,
 }
 
 /*
- * GET /api/v1/admin/events/{id}/registrations: the roster, confirmed,
- * waiting (in order), cancelled; status, page, per_page (1..1000, 50).
+ * GET /api/v1/admin/events/{id}/registrations: the roster in the order
+ * of registration (each waiting one with its place); status, page,
+ * per_page (1..1000, 50).
  * 200 {registrations, page, per_page, total}; 400 invalid_query; 404.
  */
 void

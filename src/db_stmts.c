@@ -207,7 +207,11 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT outcome, promoted, confirmed FROM eventbox.set_capacity("
 	    "$1::text, $2::integer, $3::text)" },
 	/* $1 key, $2 event, $3 status or NULL, $4 limit, $5 offset.  Always
-	 * one row at least, carrying the total (as in event_list). */
+	 * one row at least, carrying the total (as in event_list).  In the
+	 * order of registration, which a new one only extends and a change
+	 * of status does not reorder: a script paging through while people
+	 * register reads each row once (grouped by status, a newcomer pushed
+	 * the rows already read onto the next page). */
 	[STMT_ADMIN_ROSTER] = { "admin_roster", 5,
 	    "WITH m AS (SELECT * FROM eventbox.admin_roster($1::text, $2::text)"
 	    " WHERE $3::text IS NULL OR status = $3::text)"
@@ -223,8 +227,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " eventbox.registration_answers($1::text, registration_id)::text"
 	    " AS answers, eventbox.answers_text(eventbox.registration_answers("
 	    "$1::text, registration_id)) AS answers_text"
-	    " FROM m ORDER BY CASE status WHEN 'confirmed' THEN 0"
-	    " WHEN 'waitlisted' THEN 1 ELSE 2 END, registration_id"
+	    " FROM m ORDER BY registration_id"
 	    " LIMIT $4::integer OFFSET $5::integer) p ON true" },
 	/* $1 event, $2 name, $3 email, $4 organization, $5 key;
 	 * no_waitlist as in register_answered */
