@@ -43,11 +43,15 @@ static const struct query_param event_params[E__MAX] = {
 	    NULL, NULL },
 };
 
-enum { A_EVENT, A_ACTION, A_PAGE, A_PER_PAGE, A__MAX };
+enum { A_EVENT, A_ACTION, A_BEFORE, A_PAGE, A_PER_PAGE, A__MAX };
 
 static const struct query_param audit_params[A__MAX] = {
 	[A_EVENT] = { "event", Q_TEXT, 0, 100, 0, NULL, NULL },
 	[A_ACTION] = { "action", Q_TEXT, 0, 100, 0, NULL, NULL },
+	/* An entry's id: the ones older than it (a script paging back while
+	 * staff work reads each once; page numbers shift as entries come). */
+	[A_BEFORE] = { "before", Q_INT, 1, 999999999999999999LL, 0, NULL,
+	    NULL },
 	[A_PAGE] = { "page", Q_INT, 1, PAGE_MAX, 1, NULL, NULL },
 	[A_PER_PAGE] = { "per_page", Q_INT, 1, PER_PAGE_MAX, PER_PAGE_DEFAULT,
 	    NULL, NULL },
@@ -149,7 +153,7 @@ h_admin_events_list(struct request *req, struct response *resp)
 
 /*
  * GET /api/v1/admin/audit: the audit log, newest first; filters event (id
- * or slug), action; page, per_page (1..1000, 50).  200 {entries, page,
+ * or slug), action, before (an entry's id); page, per_page (1..1000, 50).  200 {entries, page,
  * per_page, total}; 400 invalid_query; 401; 404 unknown event; 503.
  */
 void
@@ -157,7 +161,8 @@ h_admin_audit(struct request *req, struct response *resp)
 {
 	struct query_value	 v[A__MAX];
 	char			 limit[24], offset[24];
-	const char		*vals[5], *evals[2];
+	const char		*vals[6], *evals[2];
+	char			 before[24];
 	PGresult		*res, *ev;
 	cJSON			*root, *arr, *o, *details;
 	int			 i;
@@ -182,7 +187,9 @@ h_admin_audit(struct request *req, struct response *resp)
 	vals[2] = opt(&v[A_ACTION]);
 	vals[3] = limit;
 	vals[4] = offset;
-	if ((res = db_fetch(req, resp, STMT_ADMIN_AUDIT, 5, vals,
+	snprintf(before, sizeof(before), "%lld", v[A_BEFORE].num);
+	vals[5] = v[A_BEFORE].present ? before : NULL;
+	if ((res = db_fetch(req, resp, STMT_ADMIN_AUDIT, 6, vals,
 	    MISSING_OK)) == NULL)
 		return;
 	root = json_new_object();

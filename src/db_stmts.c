@@ -189,10 +189,11 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " LEFT JOIN LATERAL eventbox.admin_event_about($1::text,"
 	    " x.event_id::text) w ON true) a"
 	    " ORDER BY x.n) p ON true" },
-	/* $1 key, $2 event or NULL, $3 action or NULL, $4 limit, $5 offset */
-	[STMT_ADMIN_AUDIT] = { "admin_audit", 5,
+	/* $1 key, $2 event or NULL, $3 action or NULL, $4 limit, $5 offset,
+	 * $6 before (the entries older than this one) or NULL */
+	[STMT_ADMIN_AUDIT] = { "admin_audit", 6,
 	    "WITH m AS (SELECT * FROM eventbox.admin_audit($1::text, $2::text,"
-	    " $3::text))"
+	    " $3::text) WHERE $6::bigint IS NULL OR id < $6::bigint)"
 	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
 	    " LEFT JOIN LATERAL (SELECT id, eventbox.iso_utc(at) AS at, actor,"
 	    " via, action, event_id, registration_id, details::text AS details"

@@ -90,3 +90,34 @@ def test_the_waiting_list_in_order_with_places(api, db, admin, make_event, ops_r
             assert cur.fetchall() == [(1, people[1]), (2, people[3])]
     finally:
         conn.close()
+
+
+def test_the_audit_log_pages_back_from_an_entry_while_staff_work(api, admin,
+                                                                 make_event):
+    """A script archiving one event's log page by page while staff go on
+    changing it: with page numbers alone each new entry pushed an entry
+    already read onto the next page.  ?before= (an entry's id: the ones
+    older than it) reads each entry once."""
+    slug = make_event()
+    for cap in (101, 102, 103, 104):
+        assert admin.put(f"/events/{slug}/capacity",
+                         json_body={"capacity": cap}).status == 200
+    seen, before = [], None
+    for _ in range(10):         # 4 capacity_set + created: 3 pages and an empty one
+        query = f"/audit?event={slug}&per_page=2"
+        r = admin.get(query + (f"&before={before}" if before else ""))
+        assert r.status == 200, r
+        entries = r.json["entries"]
+        if not entries:
+            break
+        seen += [e["id"] for e in entries]
+        before = entries[-1]["id"]
+        # Staff change the event meanwhile: a newer entry each time.
+        assert admin.patch(f"/events/{slug}", json_body={
+            "title": f"Renamed {len(seen)}"}).status == 200
+    caps = [e["id"] for e in admin.get(f"/audit?event={slug}&action=capacity_set"
+                                       ).json["entries"]]
+    assert len(seen) == len(set(seen)) and set(caps) <= set(seen), seen
+    assert seen == sorted(seen, reverse=True)
+    for bad in ("0", "-1", "x", "1.5"):
+        assert_error(admin.get(f"/audit?before={bad}"), 400, "invalid_query")
