@@ -192,6 +192,40 @@ def test_the_json_api_has_the_same_with_the_ics_link(api, db, make_event):
     assert "On the waiting list, number 1" in page.text
 
 
+def test_the_online_link_is_shown_only_while_the_event_is_published(
+        api, db, make_event):
+    """One rule for the link, the emails' (joining_url()): a confirmed seat
+    of a published event.  Staff moving the event back to draft hide it
+    from the page and the JSON as from the emails; publishing it again
+    brings it back; cancelling it hides it for good."""
+    slug = make_event(format="online")
+    url = db.value("SELECT online_url FROM eventbox.events WHERE slug = %s", slug)
+    ann = addr("ann")
+    assert api.register(slug, "Ann", ann).status == 201
+    token = db.tokens(ann, "confirmed")[0]
+
+    def shown():
+        page = api.get(f"/registration/{token}")
+        j = api.get(f"/api/v1/registrations/{token}")
+        assert page.status == 200 and j.status == 200, (page, j)
+        assert j.json["status"] == "confirmed"
+        return url in page.text, j.json["online_url"]
+
+    assert shown() == (True, url)
+    assert db.value("SELECT outcome FROM eventbox.set_status(%s, 'draft')",
+                    slug) == "ok"
+    assert shown() == (False, None)
+    assert db.value("SELECT outcome FROM eventbox.set_status(%s, 'published')",
+                    slug) == "ok"
+    assert shown() == (True, url)
+    assert db.value("SELECT outcome FROM eventbox.set_status(%s, 'cancelled')",
+                    slug) == "ok"
+    page = api.get(f"/registration/{token}")
+    j = api.get(f"/api/v1/registrations/{token}").json
+    assert url not in page.text and "meet.example.org" not in page.text
+    assert j["online_url"] is None and url not in str(j)
+
+
 def seat_and_place(api, make_event):
     """An event of one seat: Ann holds it, Bob waits first in line."""
     slug = make_event(capacity=1)

@@ -100,6 +100,20 @@ CREATE OR REPLACE FUNCTION eventbox.attended(r eventbox.registrations) RETURNS b
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT r.attended_at IS NOT NULL AND r.status <> 'cancelled' $$;
 
+-- joining_url: the event's online URL as the registration's holder may see
+-- it, NULL otherwise.  The one rule of every place that shows it to a
+-- patron (registration_by_token(): the "my registration" page and its
+-- JSON; mail_claim(): the emails): a confirmed seat whose address is not
+-- awaiting its confirmation, of a published event (not one staff moved
+-- back to draft, nor a cancelled one).
+CREATE OR REPLACE FUNCTION eventbox.joining_url(r eventbox.registrations, e eventbox.events)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT CASE WHEN r.status = 'confirmed' AND r.held_until IS NULL
+                     AND e.status = 'published' THEN e.online_url END
+$$;
+
 -- Counts per event for reports, before, during and after purge: the kept
 -- counts (event_stats) plus those of the registrations still there.
 CREATE OR REPLACE VIEW eventbox.event_report AS

@@ -364,12 +364,13 @@ $$;
 
 -- registration_by_token: the holder's own registration.  The online URL is
 -- shown only once the seat is confirmed (and, where the event asks, the
--- address too: rules/55_holds.sql).  A held registration (a seat or a
--- waiting place, rules/55_holds.sql) is 'pending', as register() answered
--- it, with the hold's end and no position: the confirmation says which it
--- holds.  A hold past its end is 'cancelled' already, as the next expiry
--- will make it.  (Its result grew held_until: a new result type takes a
--- DROP first.)
+-- address too: rules/55_holds.sql), and only while the event is published
+-- (joining_url(), rules/30_views.sql, as the emails).  A held registration
+-- (a seat or a waiting place, rules/55_holds.sql) is 'pending', as
+-- register() answered it, with the hold's end and no position: the
+-- confirmation says which it holds.  A hold past its end is 'cancelled'
+-- already, as the next expiry will make it.  (Its result grew held_until:
+-- a new result type takes a DROP first.)
 DROP FUNCTION IF EXISTS eventbox.registration_by_token(text);
 CREATE FUNCTION eventbox.registration_by_token(p_token text)
 RETURNS TABLE (status text, "position" integer, name text, email text, organization text,
@@ -389,7 +390,7 @@ AS $$
            END,
            r.name, r.email, r.organization, r.registered_at, e.slug, e.title,
            e.starts_at, e.ends_at, e.timezone, e.format, e.location,
-           CASE WHEN r.status = 'confirmed' AND r.held_until IS NULL THEN e.online_url END,
+           joining_url(r, e),
            CASE WHEN r.held_until > now() THEN r.held_until END
       FROM tokens t
       JOIN registrations r ON r.id = t.registration_id

@@ -193,11 +193,11 @@ BEGIN
         format := e.format;
         location := e.location;
         -- The URL goes only to the registration's own address, and only
-        -- while its seat is confirmed.
+        -- while its seat is confirmed and the event published (joining_url(),
+        -- the rule of the "my registration" page too).
         online_url := CASE WHEN o.kind IN ('confirmed', 'promoted', 'reminder',
                                            'already_registered', 'event_changed')
-                             AND r.status = 'confirmed' AND e.status = 'published'
-                           THEN e.online_url END;
+                           THEN joining_url(r, e) END;
         event_status := e.status;
         IF zone_of IS DISTINCT FROM e.timezone OR zone_at IS DISTINCT FROM e.starts_at
            OR zone_end IS DISTINCT FROM e.ends_at THEN
