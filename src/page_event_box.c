@@ -474,21 +474,6 @@ online_note(const char *format)
 	return "";
 }
 
-/* "Story time, Monday, March 10, 2098, 10:00am", not escaped: the event's
- * title and start, in the zone and language the page shows. */
-static void
-dated_title(struct buf *b, const PGresult *res)
-{
-	struct local_time	 s;
-
-	page_local(res, 0, "starts_local", &s);
-	buf_adds(b, db_value(res, 0, "title"));
-	buf_adds(b, ", ");
-	i18n_date(b, &s);
-	buf_adds(b, ", ");
-	i18n_time(b, &s);
-}
-
 void
 event_box(struct request *req, struct response *resp, const PGresult *res,
     const char *shown, const struct form_state *fs)
@@ -506,7 +491,7 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	 * name of its tab and of its place in the history: the event's title
 	 * and its start as the page shows it (as the Atom feed's entries
 	 * have it), which tells the sessions of a series apart. */
-	dated_title(&dated, res);
+	page_dated_title(&dated, res, "title");
 	if (form_has_errors(fs)) {
 		const char	*kv[] = { "title", dated.data };
 

@@ -575,6 +575,19 @@ page_start(struct buf *b, const PGresult *res, int row)
 }
 
 void
+page_dated_title(struct buf *b, const PGresult *res, const char *col)
+{
+	struct local_time	 s;
+
+	page_local(res, 0, "starts_local", &s);
+	buf_adds(b, db_value(res, 0, col));
+	buf_adds(b, ", ");
+	i18n_date(b, &s);
+	buf_adds(b, ", ");
+	i18n_time(b, &s);
+}
+
+void
 page_facts_begin(struct buf *b, const char *name)
 {
 	buf_adds(b, "<dl class=\"facts\">\n");

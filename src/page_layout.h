@@ -116,6 +116,10 @@ void	 page_dated_close(struct buf *, const char *tag, const PGresult *,
 /* "Wednesday, December 10, 2026, 2:00pm": an event's start, in the zone
  * of the row's starts_local (PAGE_TIMES, db.c), escaped. */
 void	 page_start(struct buf *, const PGresult *, int row);
+/* "Story time, Monday, March 10, 2098, 10:00am", not escaped (for a
+ * <title>): the event's title (column col of row 0) and its start, in the
+ * zone and language of the row's starts_local, as the page shows it. */
+void	 page_dated_title(struct buf *, const PGresult *, const char *col);
 /* Opens a token holder's <dl class="facts"> with the registration's Name,
  * the stored name, when name_shown() shows it (not a link or an address
  * an older release took). */

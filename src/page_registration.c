@@ -88,6 +88,50 @@ state(struct buf *b, const PGresult *res, int event_cancelled,
 }
 
 /*
+ * The page's title, what a screen reader says first and the name of its tab:
+ * the state and the event with its start, as the page shows them, so that
+ * the tabs of a seat, a waiting place and a cancelled one (or of two
+ * sessions of a series) tell themselves apart (WCAG 2.4.2): "Registered:
+ * Story time, Monday, March 10, 2098, 10:00am".  Not escaped.
+ */
+static void
+page_title(struct buf *b, const PGresult *res, int event_cancelled)
+{
+	struct buf	 event = BUF_INIT;
+	const char	*status = db_value(res, 0, "status"), *tpl;
+	const char	*kv[4];
+
+	page_dated_title(&event, res, "event_title");
+	kv[0] = "event";
+	kv[1] = event.data;
+	kv[2] = "position";
+	kv[3] = db_value(res, 0, "position");
+	if (event_cancelled)
+		/* TRANSLATORS: this and the next five are the browser's
+		 * titles of the "my registration" page, by the state;
+		 * {event} is the event's title and start ("Story time,
+		 * Monday, March 10, 2098, 10:00am"). */
+		tpl = _("Event cancelled: {event}");
+	else if (strcmp(status, "confirmed") == 0)
+		/* TRANSLATORS: a seat; {event} as above. */
+		tpl = _("Registered: {event}");
+	else if (strcmp(status, "pending") == 0)
+		/* TRANSLATORS: a place held until the address confirms it. */
+		tpl = _("Not confirmed yet: {event}");
+	else if (strcmp(status, "waitlisted") == 0)
+		/* TRANSLATORS: {position} is the number on the waiting list. */
+		tpl = _("Waiting list (position {position}): {event}");
+	else if (db_bool(res, 0, "lapsed"))
+		/* TRANSLATORS: a held place released unconfirmed. */
+		tpl = _("Not confirmed in time: {event}");
+	else
+		/* TRANSLATORS: the registration, not the event. */
+		tpl = _("Registration cancelled: {event}");
+	i18n_fill(b, tpl, kv, 4);
+	buf_free(&event);
+}
+
+/*
  * GET /registration/{token}[?tz=ZONE]: the holder's registration (state,
  * place on the waiting list), the event in the zone picked (one of
  * page_zones[]; the event's own by default), the online link once
@@ -101,7 +145,7 @@ h_page_registration(struct request *req, struct response *resp)
 {
 	struct query_value	 tz;
 	struct buf		*b = &resp->body;
-	struct buf		 action = BUF_INIT;
+	struct buf		 action = BUF_INIT, title = BUF_INIT;
 	const char		*params[2], *slug, *status, *ev_status, *zone;
 	PGresult		*res;
 	int			 live, public, cancelled, ended;
@@ -133,7 +177,12 @@ h_page_registration(struct request *req, struct response *resp)
 	ended = db_bool(res, 0, "ended");
 	zone = tz.present ? tz.text : db_value(res, 0, "timezone");
 
-	html_page(resp, _("Your registration"));
+	page_title(&title, res, cancelled);
+	html_begin(resp, title.data);
+	buf_free(&title);
+	buf_adds(b, "<h1>");
+	html_esc(b, _("Your registration"));
+	buf_adds(b, "</h1>\n");
 	page_facts_begin(b, db_value(res, 0, "name"));
 	state(b, res, cancelled, zone);
 	buf_printf(b, "<dt>%s</dt><dd>", _("Event"));

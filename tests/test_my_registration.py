@@ -6,6 +6,7 @@ confirmed, the .ics and the cancel button; a GET changes nothing (mail
 scanners follow links), so these tests compare the database before and
 after every GET.
 """
+import re
 import uuid
 
 import pytest
@@ -224,6 +225,59 @@ def test_the_online_link_is_shown_only_while_the_event_is_published(
     j = api.get(f"/api/v1/registrations/{token}").json
     assert url not in page.text and "meet.example.org" not in page.text
     assert j["online_url"] is None and url not in str(j)
+
+
+def title_of(r):
+    m = re.search(r"<title>([^<]*) - (?:Library events|Eventos de la biblioteca)</title>",
+                  r.text)
+    assert m, r.text[:400]
+    return m.group(1)
+
+
+def test_the_title_says_the_state_and_the_event(api, db, make_event):
+    """The page was titled "Your registration" whatever its state: tabs of
+    a seat, a waiting place and a cancelled one (what a screen reader says
+    first) were one and the same (WCAG 2.4.2).  The title says the state
+    and the event with its start, as the page shows them."""
+    slug = make_event(capacity=1, title="Story time", at="10:00",
+                      starts_in="30 days")
+    start = db.value("SELECT to_char(starts_at AT TIME ZONE 'America/New_York',"
+                     " 'FMDay, FMMonth FMDD, YYYY') FROM eventbox.events"
+                     " WHERE slug = %s", slug)
+    event = f"Story time, {start}, 10:00am"
+    ann, bob, cy = addr("ann"), addr("bob"), addr("cy")
+    for who in (ann, bob, cy):
+        assert api.register(slug, "P", who).status == 201
+    seat = db.tokens(ann, "confirmed")[0]
+    second = db.tokens(cy, "waitlisted")[0]
+    page = api.get(f"/registration/{seat}")
+    assert title_of(page) == f"Registered: {event}"
+    assert "<h1>Your registration</h1>" in page.text
+    assert title_of(api.get(f"/registration/{second}")) == \
+        f"Waiting list (position 2): {event}"
+    assert title_of(api.get(f"/registration/{seat}?tz=America/Denver")) == \
+        f"Registered: Story time, {start}, 8:00am"
+    es = title_of(api.get(f"/registration/{second}?lang=es"))
+    assert es.startswith("Lista de espera (número 2): Story time, "), es
+    assert api.delete(f"/api/v1/registrations/{seat}").status in (200, 204)
+    assert title_of(api.get(f"/registration/{seat}")) == \
+        f"Registration cancelled: {event}"
+    db.all("SELECT eventbox.set_status(%s, 'cancelled')", slug)
+    assert title_of(api.get(f"/registration/{second}")) == \
+        f"Event cancelled: {event}"
+
+
+def test_the_title_of_a_held_place_says_it_is_not_confirmed(api, db, make_event):
+    slug = make_event(confirmation_required=True, title="Held talk")
+    dee = addr("dee")
+    assert api.register(slug, "Dee", dee).status == 202
+    tok = db.tokens(dee, "confirm_address")[-1]
+    assert title_of(api.get(f"/registration/{tok}")).startswith(
+        "Not confirmed yet: Held talk, ")
+    db.all("UPDATE eventbox.registrations SET held_until = now() - interval '1 second'"
+           " WHERE lower(email) = lower(%s)", dee)
+    assert title_of(api.get(f"/registration/{tok}")).startswith(
+        "Not confirmed in time: Held talk, ")
 
 
 def seat_and_place(api, make_event):
