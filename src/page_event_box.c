@@ -490,8 +490,22 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	/* The title is what a screen reader says first of a page, and the
 	 * name of its tab and of its place in the history: the event's title
 	 * and its start as the page shows it (as the Atom feed's entries
-	 * have it), which tells the sessions of a series apart. */
+	 * have it), which tells the sessions of a series apart; and that it
+	 * is cancelled, which the notice under the heading says to the eye
+	 * only further down. */
 	page_dated_title(&dated, res, "title");
+	if (cancelled) {
+		struct buf	 was = BUF_INIT;
+		const char	*kv[] = { "title", NULL };
+
+		kv[1] = dated.data;
+		/* TRANSLATORS: the browser's title of a cancelled event's
+		 * page; {title} is the event's title and start ("Story time,
+		 * Monday, March 10, 2098, 10:00am"). */
+		i18n_fill(&was, _("Cancelled: {title}"), kv, 2);
+		buf_free(&dated);
+		dated = was;
+	}
 	if (form_has_errors(fs)) {
 		const char	*kv[] = { "title", dated.data };
 

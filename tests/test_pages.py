@@ -427,6 +427,32 @@ def test_a_cancelled_event_says_so_first_and_offers_only_the_ics(api, make_event
     assert "cancelled-notice" not in r.text
 
 
+def test_a_cancelled_event_is_titled_cancelled(api, patron, db, make_event):
+    """Only the notice under the heading said the event was cancelled: the
+    title, the tab's name and what a screen reader says first, read as
+    for any event (WCAG 2.4.2)."""
+    slug = make_event(title="Knitting circle", at="14:00", starts_in="20 days")
+    page = patron.get(f"/events/{slug}")
+    assert re.search(r"<title>Knitting circle, [^<]*, 2:00pm - Library events</title>",
+                     page.text), page.text[:1000]
+    fields = [("csrf", csrf_of(page)), ("name", "Ann"),
+              ("email", "ann@example.org"), ("organization", ""), ("website", "")]
+    db.all("SELECT eventbox.set_status(%s, 'cancelled')", slug)
+    r = api.get(f"/events/{slug}")
+    assert r.status == 200, r
+    assert re.search(r"<title>Cancelled: Knitting circle, [^<]*, 2:00pm"
+                     r" - Library events</title>", r.text), r.text[:1000]
+    assert "<h1>Knitting circle</h1>" in r.text
+    es = api.get(f"/events/{slug}?lang=es").text
+    assert re.search(r"<title>Cancelado: Knitting circle, [^<]*, 14:00"
+                     r" - Eventos de la biblioteca</title>", es), es[:1000]
+    # The form sent from a page loaded before: refused, and titled so.
+    r = patron.post(f"/events/{slug}/register", fields)
+    assert r.status == 403, r
+    assert re.search(r"<title>Error: Cancelled: Knitting circle, ", r.text), \
+        r.text[:1000]
+
+
 # --- headers and error pages -------------------------------------------------
 
 def check_security_headers(r):
