@@ -2,7 +2,8 @@
 // nginx answers itself: 400, 404, 413, 414, 429, 502, ...) given the same
 // checks as the service's pages: axe-core and what a screen reader is
 // given (a title, one h1, the banner, main and contentinfo landmarks, the
-// page's language, a way back to the events).
+// page's language, a way back to the events) and the skip link they have
+// first, which lands in main.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -21,6 +22,17 @@ async function checkPage(page, name) {
     const back = nodes.filter((n) => n.role === "link" && n.url === `${BASE}/events`);
     assert.ok(back.length >= 1, `${name}: no link back to the events`);
     assert.match(await page.title(), / - Library events$/, name);
+    // Keyboard: the skip link is first and shows when focused; followed,
+    // it lands in main, as on the service's pages (form.test.mjs).
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() =>
+        document.activeElement.className), "skip", `${name}: skip link`);
+    assert.equal(await page.evaluate(() =>
+        document.activeElement.getAttribute("href")), "#main", name);
+    assert.ok((await page.locator(".skip").boundingBox()).x >= 0, name);
+    await page.keyboard.press("Enter");
+    assert.equal(await page.evaluate(() =>
+        document.activeElement.id), "main", `${name}: skip link lands in main`);
 }
 
 test("every page nginx answers with passes the pages' checks", async () => {
