@@ -515,6 +515,53 @@ def test_one_client_gets_429_beyond_its_requests_in_flight(two_in_flight_nginx):
            "429 at once; a request from another /64 meanwhile: 200")
 
 
+def test_a_limited_client_s_full_address_reaches_no_log(tmp_path, make_event):
+    """The access log keeps the network part of an address only (IPv4 /24,
+    IPv6 /48): a registration attempt is not tied to one patron's address.
+    nginx's error log quoted the whole address of every client it turned
+    away with 429, a POST rate or a requests-in-flight limit, next to the
+    event's registration path: a crowd behind one library's address at
+    opening time left each member's attempts there."""
+    proc, dest, api, port = start_nginx(tmp_path, conn_limit=2, server_conf=REALIP)
+    v4, v6 = "192.0.2.77", "2001:db8:77:1:2:3:4:5"
+    try:
+        slug = make_event(capacity=1000)
+        codes = burst_from(api, slug, [v4] * 20)
+        assert 429 in codes and 201 in codes, codes
+        held = []
+        for _ in range(2):
+            s = socket.create_connection(("127.0.0.1", port), 5)
+            s.sendall(f"POST /api/v1/events/{slug}/registrations HTTP/1.1\r\n"
+                      f"Host: localhost\r\nX-Forwarded-For: {v6}\r\n"
+                      "Content-Type: application/json\r\n"
+                      "Content-Length: 1000\r\n\r\n{".encode())
+            held.append(s)
+        time.sleep(0.5)
+        try:
+            third = raw_get(port, v6)
+        finally:
+            for s in held:
+                s.close()
+        assert third.startswith(b"HTTP/1.1 429"), third[:200]
+        time.sleep(0.5)         # nginx writes its log lines as it goes
+        logs = {}
+        for name in sorted(os.listdir(dest)):
+            if name.endswith(".log"):
+                with open(os.path.join(dest, name), errors="replace") as f:
+                    logs[name] = f.read()
+    finally:
+        stop_nginx(proc, dest)
+    assert "nginx-error.log" in logs, sorted(logs)
+    assert "192.0.2.0 " in logs["access.log"] and " 429 " in logs["access.log"]
+    assert "2001:db8:77:: " in logs["access.log"]
+    for name, text in logs.items():
+        assert v4 not in text and v6 not in text, (name, text[-2000:])
+    record("privacy", f"20 simultaneous POSTs from {v4} (rate 5r/s burst 5) and a "
+           f"third request in flight from {v6} (limit 2)",
+           "429s; the access log has 192.0.2.0 and 2001:db8:77::, neither log the "
+           "whole address")
+
+
 def raw_get(port, addr):
     s = socket.create_connection(("127.0.0.1", port), 5)
     try:
