@@ -7,7 +7,13 @@
  *
  * CSV injection: a cell starting with = + - @ (or a tab or CR, which some
  * spreadsheets skip before looking) would be taken as a formula; it is
- * written with a leading apostrophe instead, shown as text.
+ * written with a leading apostrophe instead, shown as text.  So is a
+ * = + - @ just after a ';', a tab, a CR or a LF inside a cell: Excel where
+ * the list separator is ';' (a comma is the decimal separator: Spain, most
+ * of Europe and Latin America) splits each line at ';' and at line breaks,
+ * honouring a quote only at the start of such a field, so "Ann;=1+1;"
+ * (or "Ann;\"=1+1", a quoted field there) would open with a formula
+ * cell =1+1.
  *
  * Ownership: the caller's struct buf receives the bytes.
  */

@@ -890,6 +890,41 @@ def test_an_email_that_looks_like_a_formula_is_neutralised_too(admin, api,
     assert rows[1][2] == "'" + addr
 
 
+def test_no_formula_starts_a_cell_where_the_list_separator_is_a_semicolon(
+        admin, api, make_event):
+    """Excel where the decimal separator is a comma (Spain, most of Europe
+    and Latin America) opens a .csv splitting each line at ';' alone, and
+    honours a quote only at the start of such a field: "Ann;=1+1;" was
+    written bare and opened as a formula cell =1+1, and so did a long
+    answer's line after a line break.  Read as that Excel reads it."""
+    slug = make_event(capacity=10)
+    r = admin.put(f"/events/{slug}/questions", json_body={"questions": [
+        {"kind": "long_text", "label": "Anything else?"}]})
+    assert r.status == 200, r
+    q = str(r.json["questions"][0]["id"])
+    names = {"Ann;=1+1;": "Ann;'=1+1;", "Bob;+1+2;": "Bob;'+1+2;",
+             "Cy;-3+4": "Cy;'-3+4", "Ed, Jr.;=2+2;x": "Ed, Jr.;'=2+2;x",
+             "Flo; =5": "Flo; =5", "Gil;;": "Gil;;", 'Hal;"=6;': 'Hal;\'"=6;',
+             'Ida;"Di"': 'Ida;"Di"'}
+    answer = "none\n=3+3;\n+4;\t-5;@SUM(1)"
+    addrs = {name: email("semi") for name in names}
+    for name, addr in addrs.items():
+        r = api.post(f"/api/v1/events/{slug}/registrations", json_body={
+            "name": name, "email": addr, "answers": {q: answer}})
+        assert r.status == 201, r
+    body = admin.get(f"/events/{slug}/registrations.csv").body.decode("utf-8-sig")
+    semi = list(csv.reader(io.StringIO(body, newline=""), delimiter=";"))
+    assert not [c for row in semi for c in row if c[:1] in ("=", "+", "-", "@")], semi
+    # Read with commas, each name and answer is still there to read,
+    # marked where a formula was.
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    by_email = {row[2]: row for row in rows[1:]}
+    for name, addr in addrs.items():
+        assert by_email[addr][1] == names[name]
+        assert by_email[addr][12] == (
+            "Anything else?: none\n'=3+3;\n'+4;\t'-5;'@SUM(1)"), by_email[addr]
+
+
 # --- registrations by staff -----------------------------------------------------
 
 def test_staff_enter_a_registration_which_is_audited(admin, db, make_event):

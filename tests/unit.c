@@ -694,9 +694,23 @@ test_csv(void)
 	CHECK("formula +", csv_is("+1", 0, "\"'+1\","));
 	CHECK("formula -", csv_is("-1", 0, "\"'-1\","));
 	CHECK("formula @", csv_is("@SUM(A1)", 0, "\"'@SUM(A1)\","));
-	CHECK("tab first", csv_is("\t=1", 0, "\"'\t=1\","));
+	CHECK("tab first", csv_is("\t=1", 0, "\"'\t'=1\","));
 	CHECK("formula with quote", csv_is("=\"x\"", 1, "\"'=\"\"x\"\"\"\r\n"));
 	CHECK("formula char later is fine", csv_is("a=b", 0, "a=b,"));
+	CHECK("formula after ;", csv_is("a;=b;", 0, "a;'=b;,"));
+	CHECK("formula after ; and a comma", csv_is("a,b;+1", 0,
+	    "\"a,b;'+1\","));
+	CHECK("formula after a line break", csv_is("a\n-1\r\n@b", 0,
+	    "\"a\n'-1\r\n'@b\","));
+	CHECK("formula after a tab", csv_is("a\t=1", 0, "a\t'=1,"));
+	CHECK("formula first and after ;", csv_is("=a;=b", 1,
+	    "\"'=a;'=b\"\r\n"));
+	CHECK("a space after ; is no formula", csv_is("a; =b", 0, "a; =b,"));
+	CHECK("; last", csv_is("a;", 0, "a;,"));
+	CHECK("formula after ; and a quote", csv_is("a;\"=b", 0,
+	    "\"a;'\"\"=b\","));
+	CHECK("a quote after ; alone", csv_is("a;\"b\"", 0,
+	    "\"a;\"\"b\"\"\","));
 }
 
 static void
