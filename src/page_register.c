@@ -30,8 +30,6 @@
 #include "registration.h"
 #include "validate.h"
 
-#define FIELD_CAP	8192	/* decoded bytes; the limits come after */
-
 /* The form's inputs: the CSRF token, the attempt id, the fields of
  * fields.h, a honeypot. */
 enum { F_CSRF, F_ATTEMPT, F_FIELD, F_HONEYPOT = F_FIELD + FIELD__MAX,
@@ -201,7 +199,7 @@ answer_errors(const char *slug, const struct question_form *qf,
 void
 h_page_register(struct request *req, struct response *resp)
 {
-	static char	 vals[FIELD__MAX][FIELD_CAP], hp[FIELD_CAP];
+	char		*vals[FIELD__MAX], *hp, *fieldbuf = NULL;
 	char		 csrf[CSRF_HEX + 2], attempt[CSRF_ATTEMPT_HEX + 2];
 	char		 key[CSRF_ATTEMPT_KEY + 1];
 	struct form_field *f = NULL;
@@ -215,7 +213,7 @@ h_page_register(struct request *req, struct response *resp)
 	struct registration_result out;
 	PGresult	*ev;
 	const char	*zone;
-	size_t		 i, len, nf, arenasz;
+	size_t		 i, len, nf, arenasz, cap;
 	enum field_error e;
 	int		 bad = 0, expired;
 
@@ -228,19 +226,27 @@ h_page_register(struct request *req, struct response *resp)
 		abort();	/* questions_json() wrote it */
 	nf = F__MAX + qf.nfields;
 	arenasz = req->body.len + qf.nfields + 1;
+	/* Each field's buffer holds the whole body decoded: a value of any
+	 * length the body may carry is read, and field_check() says when it
+	 * is too long (a fixed 8 KB buffer failed the form as damaged). */
+	cap = req->body.len + 1;
 	if ((f = calloc(nf, sizeof(*f))) == NULL ||
-	    (arena = malloc(arenasz)) == NULL) {
+	    (arena = malloc(arenasz)) == NULL ||
+	    (fieldbuf = malloc((FIELD__MAX + 1) * cap)) == NULL) {
 		answer_unavailable(req, resp, 0);
 		goto done;
 	}
+	for (i = 0; i < FIELD__MAX; i++)
+		vals[i] = fieldbuf + i * cap;
+	hp = fieldbuf + FIELD__MAX * cap;
 	f[F_CSRF] = (struct form_field){ CSRF_FIELD, csrf, sizeof(csrf), 0, 0 };
 	f[F_ATTEMPT] = (struct form_field){ CSRF_ATTEMPT, attempt,
 	    sizeof(attempt), 0, 0 };
-	f[F_HONEYPOT] = (struct form_field){ "website", hp, sizeof(hp), 0, 0 };
+	f[F_HONEYPOT] = (struct form_field){ "website", hp, cap, 0, 0 };
 	for (i = 0; i < FIELD__MAX; i++) {
 		f[F_FIELD + i].key = field_specs[i].name;
 		f[F_FIELD + i].val = vals[i];
-		f[F_FIELD + i].cap = sizeof(vals[i]);
+		f[F_FIELD + i].cap = cap;
 	}
 	question_form_fields(&qf, f + F__MAX);
 	if (form_parse_arena(req->body.data, req->body.len, f, nf, arena,
@@ -358,6 +364,7 @@ free:
 	cJSON_free(answers);
 	question_form_free(&qf);
 	free(arena);
+	free(fieldbuf);
 	free(f);
 }
 
