@@ -188,7 +188,8 @@ test-unit: build/unit build/mail-unit build/i18n-unit locale
 	build/mail-unit
 	build/i18n-unit
 
-# The browser tests' npm packages (playwright-core, axe-core), pinned by
+# The tests' npm packages (playwright-core, axe-core for the browser tests;
+# ical.js, tests/test_calendar_clients.py), pinned by
 # tests/package-lock.json to versions that run on Debian 12's Node.js 18;
 # check-node.cjs refuses a Node/playwright-core pair that would not.
 tests/node_modules: tests/package.json tests/package-lock.json

@@ -92,11 +92,30 @@ feed_title(struct buf *b, const struct query_value *cat)
 }
 
 /*
+ * The component of a feed without events: RFC 5545 3.6 wants at least one
+ * in a VCALENDAR (icalbody = calprops component), and a calendar app that
+ * holds to it refuses a subscription to a category with nothing upcoming
+ * yet.  A VTIMEZONE that no event names shows nothing; UTC's is the same
+ * everywhere and for ever, so the empty feed stays the same bytes (its
+ * ETag).
+ */
+static const char empty_feed_component[] =
+    "BEGIN:VTIMEZONE\r\n"
+    "TZID:UTC\r\n"
+    "BEGIN:STANDARD\r\n"
+    "DTSTART:19700101T000000\r\n"
+    "TZOFFSETFROM:+0000\r\n"
+    "TZOFFSETTO:+0000\r\n"
+    "TZNAME:UTC\r\n"
+    "END:STANDARD\r\n"
+    "END:VTIMEZONE\r\n";
+
+/*
  * GET /events.ics: the upcoming events as one calendar, each zone's
  * VTIMEZONE once, with the zone's changes of clocks around all of its
  * events in the feed (STMT_FEED), not only around the first: a calendar
- * reads a later event with the last change listed.  200 text/calendar;
- * 304; 400 bad category; 503.
+ * reads a later event with the last change listed; without events,
+ * empty_feed_component.  200 text/calendar; 304; 400 bad category; 503.
  */
 void
 h_feed_ics(struct request *req, struct response *resp)
@@ -118,6 +137,8 @@ h_feed_ics(struct request *req, struct response *resp)
 	for (i = 0; i < PQntuples(res); i++)
 		if (!db_isnull(res, i, "vtimezone"))
 			buf_adds(b, db_value(res, i, "vtimezone"));
+	if (PQntuples(res) == 0)
+		buf_adds(b, empty_feed_component);
 	for (i = 0; i < PQntuples(res); i++) {
 		buf_reset(&uid);
 		buf_reset(&url);
