@@ -199,10 +199,13 @@ atom_entry(struct buf *b, const PGresult *res, int i)
 		buf_adds(b, ", ");
 		html_esc(b, db_value(res, i, "location"));
 	}
-	buf_printf(b, "</title>\n<id>%s/events/", cfg.base_url);
-	html_esc(b, db_value(res, i, "slug"));
-	buf_printf(b, "</id>\n<link rel=\"alternate\" type=\"text/html\" "
-	    "href=\"%s/events/", cfg.base_url);
+	/* The id by the event's id, which never changes, as RFC 4287 4.2.6
+	 * asks: by its slug, which staff may change, a reader that had the
+	 * entry showed the event a second time under the new one.  No slug
+	 * is all digits, so no id is another event's page. */
+	buf_printf(b, "</title>\n<id>%s/events/%s</id>\n"
+	    "<link rel=\"alternate\" type=\"text/html\" href=\"%s/events/",
+	    cfg.base_url, db_value(res, i, "id"), cfg.base_url);
 	html_esc(b, db_value(res, i, "slug"));
 	buf_printf(b, "\"/>\n<updated>%s</updated>\n",
 	    db_value(res, i, "updated"));

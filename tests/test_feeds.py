@@ -163,12 +163,35 @@ def test_the_atom_feed_lists_the_events_for_a_feed_reader(api, db, make_event):
     assert [e.link for e in feed.entries] == [f"{api.base}/events/{slug}",
                                               f"{api.base}/events/{later}"]
     first = feed.entries[0]
-    assert first.title.startswith(f"Test event {slug}, ") and first.id == first.link
+    assert first.title.startswith(f"Test event {slug}, ")
+    assert first.id == f"{api.base}/events/{event_id(db, slug)}"
     assert "Room &lt;2&gt;" in first.summary and "Bring &amp; share." in first.summary
     assert "In person" in first.summary
     assert "meet.example.org" not in r.text
     empty = feedparser.parse(api.get("/events.atom?category=nothing-" + slug).body)
     assert not empty.bozo and empty.entries == []
+
+
+def test_an_atom_entry_keeps_its_id_when_staff_change_the_slug(api, db, make_event):
+    """An entry's id was the event page's address, made of the slug, and
+    staff may change a slug (PATCH, or psql): every feed reader that had
+    the entry then showed the event twice, the old entry and a "new" one
+    under the new id.  RFC 4287 4.2.6: an id never changes.  The id is
+    made of the event's id; the link follows the slug."""
+    cat = "Feed " + uuid.uuid4().hex[:6]
+    slug = make_event(categories=[cat], starts_in="40 days")
+    other = make_event(categories=[cat], starts_in="41 days")
+    query = f"/events.atom?category={cat.replace(' ', '%20')}"
+    before = feedparser.parse(api.get(query).body)
+    assert not before.bozo, before.bozo_exception
+    renamed = "r-" + uuid.uuid4().hex[:12]
+    db.all("UPDATE eventbox.events SET slug = %s WHERE slug = %s", renamed, slug)
+    after = feedparser.parse(api.get(query).body)
+    assert not after.bozo, after.bozo_exception
+    assert [e.link for e in after.entries] == [f"{api.base}/events/{renamed}",
+                                               f"{api.base}/events/{other}"]
+    assert [e.id for e in after.entries] == [e.id for e in before.entries]
+    assert len({e.id for e in after.entries}) == 2
 
 
 def test_a_character_xml_has_not_leaves_the_atom_feed_xml(api, db, make_event):
