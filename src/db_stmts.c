@@ -401,6 +401,8 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT DISTINCT unnest(categories) AS category"
 	    " FROM eventbox.public_events"
 	    " WHERE status = 'published' AND ends_at > now() ORDER BY 1" },
+	/* DTSTAMP the event's last change, as in the feed (STMT_FEED): the
+	 * same bytes, and ETag, until the event changes. */
 	[STMT_PAGE_ICS] = { "page_ics", 1,
 	    "SELECT id, slug, title, description, location, format, timezone,"
 	    " status, ical_sequence, language,"
@@ -410,7 +412,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " eventbox.ical_local(ends_at, timezone) AS end_local,"
 	    " eventbox.ical_repeated(starts_at, timezone) AS start_repeated,"
 	    " eventbox.ical_repeated(ends_at, timezone) AS end_repeated,"
-	    " eventbox.ical_utc(now()) AS dtstamp"
+	    " eventbox.ical_utc(updated_at) AS dtstamp"
 	    " FROM eventbox.public_events WHERE slug = $1::text" },
 	/* Feeds and the embeddable list (page_feeds.c): $1 category or NULL,
 	 * $2 limit.  Each zone's VTIMEZONE on its first row only, made once

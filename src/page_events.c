@@ -321,7 +321,10 @@ h_page_event(struct request *req, struct response *resp)
 
 /*
  * GET /events/{slug}.ics: the event as iCalendar, with its own VTIMEZONE.
- * 200 text/calendar; 404; 503.
+ * A calendar app subscribed to it polls it: cacheable, with an ETag and
+ * 304 (page_cache()), its DTSTAMP the event's last change (STMT_PAGE_ICS)
+ * so that an unchanged event is the same bytes.  200 text/calendar; 304;
+ * 404; 503.
  */
 void
 h_page_ics(struct request *req, struct response *resp)
@@ -369,4 +372,5 @@ h_page_ics(struct request *req, struct response *resp)
 	PQclear(res);
 	buf_free(&uid);
 	buf_free(&url);
+	page_cache(req, resp);
 }

@@ -30,7 +30,6 @@
 #include "validate.h"
 
 #define FEED_MAX	500
-#define FEED_MAX_AGE	300	/* seconds a cache may keep a feed */
 
 static const struct query_param feed_param[] = {
 	{ "category", Q_TEXT, 0, ORG_MAX_CHARS, 0, NULL, NULL },
@@ -55,31 +54,6 @@ feed_rows(struct request *req, struct response *resp,
 	vals[0] = cat->present ? cat->text : NULL;
 	vals[1] = max;
 	return db_fetch(req, resp, STMT_FEED, 2, vals, MISSING_OK);
-}
-
-/*
- * Caching for a finished body: a strong ETag of its bytes (FNV-1a), and
- * 304 without a body when the client already has it.
- */
-static void
-feed_cache(struct request *req, struct response *resp)
-{
-	const char		*inm = http_param(req, "HTTP_IF_NONE_MATCH");
-	unsigned long long	 h = 14695981039346656037ULL;
-	char			 etag[24];
-	size_t			 i;
-
-	for (i = 0; i < resp->body.len; i++) {
-		h ^= (unsigned char)resp->body.data[i];
-		h *= 1099511628211ULL;
-	}
-	snprintf(etag, sizeof(etag), "\"%016llx\"", h);
-	resp_header(resp, "ETag", "%s", etag);
-	resp_header(resp, "Cache-Control", "public, max-age=%d", FEED_MAX_AGE);
-	if (inm != NULL && strstr(inm, etag) != NULL) {
-		resp->status = 304;
-		buf_reset(&resp->body);
-	}
 }
 
 /* "Events" or "Events: Workshops" */
@@ -176,7 +150,7 @@ h_feed_ics(struct request *req, struct response *resp)
 	buf_free(&uid);
 	buf_free(&url);
 	resp->content_type = "text/calendar; charset=utf-8";
-	feed_cache(req, resp);
+	page_cache(req, resp);
 }
 
 /*
@@ -302,7 +276,7 @@ h_feed_atom(struct request *req, struct response *resp)
 	buf_free(&q);
 	buf_free(&title);
 	resp->content_type = "application/atom+xml; charset=utf-8";
-	feed_cache(req, resp);
+	page_cache(req, resp);
 }
 
 /* The embeddable list's words, per language (lang=). */
@@ -565,7 +539,7 @@ h_embed_events(struct request *req, struct response *resp)
 		buf_adds(&q, "");
 	embed_close(b, l, q.data);
 	buf_free(&q);
-	feed_cache(req, resp);
+	page_cache(req, resp);
 }
 
 /*

@@ -2,6 +2,7 @@
  * page_layout.c: the pages' layout and error page, and the pieces every
  * page prints the same way (see page_layout.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -694,4 +695,31 @@ html_link_form(struct request *req, struct response *resp)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Caching for a finished public body (the feeds, an event's .ics): a
+ * strong ETag of its bytes (FNV-1a), and 304 without a body when the
+ * client already has it.
+ */
+void
+page_cache(struct request *req, struct response *resp)
+{
+	const char		*inm = http_param(req, "HTTP_IF_NONE_MATCH");
+	unsigned long long	 h = 14695981039346656037ULL;
+	char			 etag[24];
+	size_t			 i;
+
+	for (i = 0; i < resp->body.len; i++) {
+		h ^= (unsigned char)resp->body.data[i];
+		h *= 1099511628211ULL;
+	}
+	snprintf(etag, sizeof(etag), "\"%016llx\"", h);
+	resp_header(resp, "ETag", "%s", etag);
+	resp_header(resp, "Cache-Control", "public, max-age=%d",
+	    PAGE_CACHE_MAX_AGE);
+	if (inm != NULL && strstr(inm, etag) != NULL) {
+		resp->status = 304;
+		buf_reset(&resp->body);
+	}
 }

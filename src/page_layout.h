@@ -139,4 +139,9 @@ void	 page_fill_date_time(struct buf *, const char *tpl, const PGresult *,
 void	 page_until(struct buf *, const PGresult *, int row);
 const char *page_format_label(const char *format);
 
+/* Public and cacheable for PAGE_CACHE_MAX_AGE seconds, with an ETag of the
+ * finished body; 304 without it for a matching If-None-Match. */
+#define PAGE_CACHE_MAX_AGE	300
+void	 page_cache(struct request *, struct response *);
+
 #endif

@@ -171,3 +171,30 @@ def test_an_empty_calendar_feed_still_has_a_component(api):
     assert not cal.walk("VEVENT")
     js = icaljs(r.body)
     assert js["events"] == [] and js["components"], js
+
+
+def test_an_event_s_file_answers_a_calendar_that_polls_it_with_304(api, db, make_event):
+    """A calendar app subscribed to one event's .ics (Google Calendar's "From
+    URL", Outlook's "Subscribe from web") polls it.  It had no ETag and no
+    Cache-Control, and its DTSTAMP was the time of the request, so every
+    poll fetched the whole file again.  Now its DTSTAMP is the event's last
+    change, as the feed's is: the same bytes and ETag until staff change the
+    event, 304 for the app that has them."""
+    slug = make_event(starts_in="25 days", location="Room 4")
+    path = f"/events/{slug}.ics"
+    r = api.get(path)
+    assert r.status == 200 and r.header("Cache-Control") == "public, max-age=300", r
+    etag = r.header("ETag")
+    assert etag and api.get(path).body == r.body
+    again = api.get(path, headers={"If-None-Match": etag})
+    assert again.status == 304 and again.body == b"", again
+    assert api.get(path, headers={"If-None-Match": '"0"'}).status == 200
+    _, ev, _ = one_event(r.body)
+    updated = db.value("SELECT updated_at FROM eventbox.events WHERE slug = %s", slug)
+    assert ev["dtstamp"]["utc"] == utc(updated)
+    db.all("UPDATE eventbox.events SET location = 'Room 5', updated_at = now()"
+           " WHERE slug = %s", slug)
+    moved = api.get(path, headers={"If-None-Match": etag})
+    assert moved.status == 200 and moved.header("ETag") != etag, moved
+    _, ev, _ = one_event(moved.body)
+    assert ev["location"] == "Room 5"
