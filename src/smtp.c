@@ -32,14 +32,26 @@ read_cb(char *dst, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Whether host (as libcurl's parser gives it) is this machine: a user and
+ * password sent to it unencrypted cross no network. */
+static int
+loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+	    strncmp(host, "127.", 4) == 0;
+}
+
 /* NULL, or what is wrong with the host and port of `s`, as read by
- * libcurl's own parser, the one every smtp_send() goes through. */
+ * libcurl's own parser, the one every smtp_send() goes through; and with
+ * a user or password in a plain smtp:// URL (`clear`: no "?starttls"), a
+ * host other than this machine's, which would have libcurl send them
+ * unencrypted: AUTH follows EHLO over whatever connection there is. */
 static const char *
-host_port_error(const char *s)
+url_error(const char *s, int clear)
 {
 	CURLU		*u;
 	CURLUcode	 rc;
-	char		*port = NULL;
+	char		*port = NULL, *host = NULL, *user = NULL, *pass = NULL;
 	const char	*errstr = NULL, *bad_port;
 	long long	 n;
 
@@ -53,7 +65,18 @@ host_port_error(const char *s)
 	else if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
 	    parse_int(port, strlen(port), 1, 65535, &n) == -1)
 		errstr = bad_port;
+	else if (clear && strncmp(s, "smtp://", 7) == 0 &&
+	    (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK) &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    !loopback(host))
+		errstr = "a user and password in smtp:// would cross the "
+		    "network unencrypted: add /?starttls (the submission port, "
+		    "587) or use smtps:// (465)";
 	curl_free(port);
+	curl_free(host);
+	curl_free(user);
+	curl_free(pass);
 	curl_url_cleanup(u);
 	return errstr;
 }
@@ -76,7 +99,7 @@ smtp_open(const char *s, const char **errstr)
 		starttls = 1;
 		*q = '\0';
 	}
-	if ((*errstr = host_port_error(url)) != NULL)
+	if ((*errstr = url_error(url, !starttls)) != NULL)
 		return -1;
 	*errstr = "libcurl: cannot start";
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||

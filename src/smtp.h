@@ -11,8 +11,9 @@
  *
  * smtp_open() and smtp_close() bracket a mailer's life: the connection is
  * kept between messages.  smtp_open() refuses a URL that could never work
- * (not one of the forms above, no host, a port outside 1-65535): -1, and
- * *errstr says why (static text).  smtp_send() says whether the server accepted the
+ * (not one of the forms above, no host, a port outside 1-65535), or one that
+ * would send a user and password unencrypted to another machine (smtp://
+ * with them, without "?starttls"): -1, and *errstr says why (static text).  smtp_send() says whether the server accepted the
  * message and, when not, whether trying again later may help; err gets a
  * short reason with no address in it ("smtp 451", "connect failed").
  */

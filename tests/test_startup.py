@@ -73,6 +73,34 @@ def test_an_smtp_url_that_can_never_work_stops_the_mailer(tmp_path, url):
     refused("mailer", tmp_path, "EVENTBOX_SMTP_URL", EVENTBOX_SMTP_URL=url)
 
 
+@pytest.mark.parametrize("url", [
+    "smtp://user:secret@mail.example.org:587",
+    "smtp://user:secret@mail.example.org:587/",
+    "smtp://user:secret@mail.example.org/events.example.org",
+    "smtp://user@mail.example.org:25", "smtp://:secret@mail.example.org:25",
+    "smtp://user:secret@192.0.2.25:587", "smtp://user:secret@[2001:db8::25]:587"])
+def test_a_password_that_would_cross_the_network_unencrypted_stops_the_mailer(
+        tmp_path, url):
+    """smtp://user:pass@host:587, "?starttls" forgotten, started: libcurl
+    then sent AUTH PLAIN, the password in base64, over the plain connection
+    to a relay that offers AUTH before STARTTLS (or failed every message at
+    one that does not).  Only this machine's relay takes them so."""
+    err = refused("mailer", tmp_path, "EVENTBOX_SMTP_URL",
+                  EVENTBOX_SMTP_URL=url)
+    assert "?starttls" in err and "smtps://" in err, err
+
+
+@pytest.mark.parametrize("url", [
+    "smtp://user:secret@mail.example.org:587/?starttls",
+    "smtps://user:secret@mail.example.org:465",
+    "smtp://user:secret@127.0.0.1:25", "smtp://user:secret@localhost:25",
+    "smtp://user:secret@[::1]:25", "smtp://mail.example.org:25"])
+def test_a_password_sent_encrypted_or_to_this_machine_starts_the_mailer(
+        tmp_path, url):
+    rc, err = start("mailer", tmp_path, EVENTBOX_SMTP_URL=url)
+    assert rc is None and "started" in err, err
+
+
 @pytest.mark.parametrize("sender", [
     "Events events@library.example.org",             # the brackets forgotten
     "Events events@library.example.org>",
