@@ -111,7 +111,10 @@ stop_asked(void)
  * a copy sent again (a mark lost with the database, a relay that took the
  * message and then timed out) is the same message to the mail systems
  * that drop duplicates by it.  A digest of the row's id, kind and address,
- * so that it names no count of messages and no token.
+ * so that it names no count of messages and no token, and of when the row
+ * was queued: a database set up again, or another eventbox sending from
+ * the same domain, has rows of the same ids, kinds and addresses, and
+ * those systems dropped their messages as copies of this one's.
  */
 static void
 message_id(const PGresult *res, int row, const char *domain, char *out,
@@ -122,9 +125,9 @@ message_id(const PGresult *res, int row, const char *domain, char *out,
 	char			 in[512], h[33];
 	int			 n;
 
-	n = snprintf(in, sizeof(in), "eventbox-message%c%s%c%s%c%s", 0,
+	n = snprintf(in, sizeof(in), "eventbox-message%c%s%c%s%c%s%c%s", 0,
 	    db_value(res, row, "id"), 0, db_value(res, row, "kind"), 0,
-	    db_value(res, row, "email"));
+	    db_value(res, row, "email"), 0, db_value(res, row, "queued_at"));
 	if (n < 0 || (size_t)n >= sizeof(in) ||
 	    EVP_Digest(in, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen < 16)

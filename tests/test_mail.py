@@ -1125,6 +1125,37 @@ def outbox_status(db, slug):
                     " ON e.id = o.event_id WHERE e.slug = %s", slug)
 
 
+def test_a_message_id_is_no_other_databases(api, db, make_event, smtp,
+                                            mailers):
+    """The Message-ID was a digest of the outbox row's id, kind and address
+    alone.  A database set up again (a pilot's, rebuilt for production), or
+    a second eventbox sending from the same domain, numbers its rows from
+    the same ids: its row that confirmed to an address an earlier row of
+    that id had confirmed to carried the same Message-ID, and mail systems
+    that drop duplicates by it (Gmail, Sieve, Dovecot) showed the patron
+    nothing.  Here the other database's row is the same id, kind and
+    address, queued later."""
+    slug = make_event()
+    ann = addr("ann")
+    assert api.register(slug, "Ann Lee", ann).status == 201
+    (row,) = db.one("SELECT id FROM eventbox.outbox WHERE email = %s", ann)
+    server = smtp().start()
+    mailer = mailers.start(server.url)
+    server.wait_for([ann])
+    wait_rows(db, slug, lambda rs: rs[0][1] == "sent")
+    mailers.stop(mailer)
+    db.all("DELETE FROM eventbox.outbox WHERE id = %s", row)
+    db.all("INSERT INTO eventbox.outbox (id, kind, event_id, email, name, token)"
+           " OVERRIDING SYSTEM VALUE SELECT %s, 'confirmed', id, %s, 'Ann Lee', %s FROM eventbox.events"
+           " WHERE slug = %s", row, ann, str(uuid.uuid4()), slug)
+    mailers.start(server.url)
+    server.wait_for([ann], count=2)
+    first, second = server.to(ann)
+    assert re.fullmatch(r"<[0-9a-f]{32}@library\.example\.org>",
+                        second["Message-ID"]), second["Message-ID"]
+    assert first["Message-ID"] != second["Message-ID"]
+
+
 def test_a_lock_asked_for_while_a_message_is_in_flight_waits_for_its_mark(
         api, db, make_event, smtp, mailers):
     """The mailer takes the locks its mark needs before the message leaves

@@ -81,7 +81,8 @@ RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                calendar_sent boolean, by_staff boolean, place_taken boolean,
                has_waitlist boolean, held_until_local text, moved_up boolean,
                left_waitlist boolean, event_language text,
-               ical_start_repeated text, ical_end_repeated text)
+               ical_start_repeated text, ical_end_repeated text,
+               queued_at text)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -167,6 +168,10 @@ BEGIN
         attempts := o.attempts;
         email := o.email;
         name := o.name;
+        -- When the row was queued, in microseconds since 1970: with its id,
+        -- kind and address, what makes the message's Message-ID (mailer.c)
+        -- no other database's, whose rows have the same ids.
+        queued_at := (extract(epoch FROM o.created_at) * 1000000)::bigint::text;
         token := o.token;
         registration_status := r.status;
         "position" := NULL;
