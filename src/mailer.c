@@ -19,7 +19,8 @@
  * continued.
  *
  * The same loop sends webhook deliveries (webhook.c), which are outbox
- * rows too, taking turns with the messages, a batch of each.
+ * rows too, taking turns with the messages, a batch of each (the
+ * webhooks' turn ends after a second: drain()).
  *
  * Messages are claimed EVENTBOX_MAIL_BATCH at a time (FOR UPDATE SKIP
  * LOCKED, so other mailers pass them by) behind one durability barrier,
@@ -431,20 +432,35 @@ done:
 	return rc;
 }
 
-/* A batch of messages and as many webhook deliveries in turn, until
- * neither is due: a receiver that is down does not hold the mail up, nor
- * the reverse. */
+/* How long the webhooks' turn may go on: a receiver may take up to
+ * EVENTBOX_WEBHOOK_TIMEOUT_MS to answer each delivery, and a batch of them
+ * in a row held a patron's confirmation up for minutes.  Past this the
+ * turn ends after the delivery in flight, and the mail has its turn. */
+#define WEBHOOK_TURN_MS	1000
+
+/* A batch of messages and as many webhook deliveries (or a second of
+ * them) in turn, until neither is due: a receiver that is down or slow
+ * does not hold the mail up, nor the reverse. */
 static void
 drain(struct buf *msg)
 {
-	int	 m, w, r;
+	struct timespec	 t0, now;
+	int		 m, w;
 
 	while (!stop_asked() && db_connected()) {
 		if ((m = send_batch(msg)) == -1 || stop_asked())
 			break;
-		for (w = 0; w < cfg.mail_batch && !stop_asked(); w++)
-			if ((r = webhook_send_one()) != 1)
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (w = 0; w < cfg.mail_batch && !stop_asked(); ) {
+			if (webhook_send_one() != 1)
 				break;
+			w++;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if ((now.tv_sec - t0.tv_sec) * 1000 +
+			    (now.tv_nsec - t0.tv_nsec) / 1000000 >=
+			    WEBHOOK_TURN_MS)
+				break;
+		}
 		if (!db_connected() || (m == 0 && w == 0))
 			break;
 	}

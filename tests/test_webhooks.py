@@ -57,12 +57,14 @@ def tls(tmp_path_factory):
 
 class Receiver:
     """An HTTPS endpoint that keeps what it gets.  answer(msg_id, n) may
-    return a status other than 204 for the n-th request carrying msg_id."""
+    return a status other than 204 for the n-th request carrying msg_id;
+    each answer waits delay seconds (a slow receiver)."""
 
-    def __init__(self, tls, answer=None):
+    def __init__(self, tls, answer=None, delay=0.0):
         self.cert, self.key = tls[1], tls[2]
         self.port = free_port()
         self.answer = answer
+        self.delay = delay
         self.lock = threading.Lock()
         self.requests = []      # (path, headers dict, raw body)
         self.seen = {}          # webhook-id -> requests with it
@@ -79,6 +81,7 @@ class Receiver:
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 mid = self.headers.get("webhook-id", "")
+                time.sleep(outer.delay)
                 with outer.lock:
                     n = outer.seen[mid] = outer.seen.get(mid, 0) + 1
                     status = outer.answer(mid, n) if outer.answer else 204
@@ -154,9 +157,10 @@ def hook_mailer(tls, smtp, mailers):  # noqa: F811
     """Starts a mailer that trusts the test CA and retries quickly, with
     the longest wait between attempts 2 s (so a few seconds down is many tries).
     The receivers are on 127.0.0.1, so it allows private addresses unless
-    told otherwise."""
-    def start(allow_private=1):
-        server = smtp().start()
+    told otherwise; server: the SMTP server it sends to (a new one when
+    not given)."""
+    def start(allow_private=1, server=None):
+        server = server or smtp().start()
         return mailers.start(server.url, EVENTBOX_WEBHOOK_CA=tls[0],
                              EVENTBOX_WEBHOOK_ALLOW_PRIVATE=allow_private,
                              EVENTBOX_WEBHOOK_RETRY_BASE_MS=200,
@@ -346,6 +350,30 @@ def test_a_stop_gives_a_receiver_that_hangs_two_seconds_not_the_timeout(
     mailers.start(server.url, **settings)
     ((h, raw),) = rx.wait(path_of(url), 1)
     verify(hook["secret"], h, raw)
+
+
+def test_a_slow_receiver_does_not_hold_the_patrons_emails_up(
+        api, db, make_event, smtp, receivers, hooks, hook_mailer):
+    """A receiver that takes a while to answer (here a second, under the
+    3 s timeout) got up to EVENTBOX_MAIL_BATCH (50) deliveries in a row, so
+    a confirmation queued meanwhile waited for all of them: minutes behind
+    a CRM that answers in nine seconds.  The webhooks' turn now ends after
+    a second, and the email goes out while the backlog is still worked."""
+    slug = make_event(capacity=100)
+    rx = receivers(delay=1.0).start()
+    url = rx.url
+    hooks(url, ["registration.created"])
+    backlog = 8
+    for i in range(backlog):
+        register(api, slug, f"early{i}")
+    server = smtp().start()
+    hook_mailer(server=server)
+    rx.wait(path_of(url), 1, timeout=30)        # the webhooks' turn has begun
+    late = register(api, slug, "late")
+    server.wait_for([late], timeout=60)
+    got = len(rx.for_path(path_of(url)))
+    assert got < backlog, f"the email waited for {got} slow deliveries"
+    rx.wait(path_of(url), backlog + 1, timeout=60)     # and all of them arrive
 
 
 def test_a_disabled_webhook_gets_nothing(
