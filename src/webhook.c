@@ -10,8 +10,11 @@
  * and receivers deduplicate on webhook-id.
  *
  * Only the scheme https is allowed (CURLOPT_PROTOCOLS_STR), redirects are
- * not followed (a 3xx is a failure), and the receiver's answer is read and
- * dropped.  EVENTBOX_WEBHOOK_CA names a CA bundle to trust instead of the
+ * not followed (a 3xx is a failure), and the receiver's answer is judged
+ * by its status once its headers are in: its body is read and dropped, but
+ * a body over ANSWER_MAX bytes, or still coming ANSWER_WAIT_MS after the
+ * headers, is cut short, the status standing (a 200 whose body never ended
+ * was read until the timeout, counted as no answer, and sent again).  EVENTBOX_WEBHOOK_CA names a CA bundle to trust instead of the
  * system's (a receiver with a private CA).  The log names the outbox row
  * and the webhook's id, never its URL, secret or body.
  *
@@ -56,6 +59,11 @@
  * a claim: past this the delivery is given up unmarked, still due, and
  * goes out at the next start (at least once: receivers deduplicate). */
 #define STOP_GRACE_MS	2000
+
+/* How much of the body of a receiver's answer is read, and for how long
+ * after its headers: nothing in it counts, only the status does. */
+#define ANSWER_MAX	65536
+#define ANSWER_WAIT_MS	1000
 
 enum { POST_OK, POST_REFUSED, POST_UNREACHABLE, POST_STOPPED };
 
@@ -251,16 +259,29 @@ open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 	return socket(a->family, a->socktype, a->protocol);
 }
 
-/* When the stop was first seen during the transfer (tv_sec 0: not yet). */
+/* A transfer in flight: when the stop was first seen, and the status
+ * of the receiver's answer once its headers are in, when, and how much of
+ * its body came (tv_sec 0, code 0: not yet). */
 struct flight {
 	struct timespec	 stop_seen;
+	struct timespec	 answered_at;
+	long		 code;
+	size_t		 body;
 };
 
+static long
+ms_since(const struct timespec *t, const struct timespec *now)
+{
+	return (now->tv_sec - t->tv_sec) * 1000 +
+	    (now->tv_nsec - t->tv_nsec) / 1000000;
+}
+
 /* libcurl's progress callback (at least once a second, idle or not):
- * nonzero ends the transfer STOP_GRACE_MS after a stop was asked. */
+ * nonzero ends the transfer STOP_GRACE_MS after a stop was asked, or
+ * ANSWER_WAIT_MS after the answer's headers. */
 static int
-stop_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-    curl_off_t ulnow)
+progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct flight	*f = arg;
 	struct timespec	 now;
@@ -269,22 +290,44 @@ stop_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (f->code != 0 && ms_since(&f->answered_at, &now) >= ANSWER_WAIT_MS)
+		return 1;
 	if (!signals_stop_pending())
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (f->stop_seen.tv_sec == 0) {
 		f->stop_seen = now;
 		return 0;
 	}
-	return (now.tv_sec - f->stop_seen.tv_sec) * 1000 +
-	    (now.tv_nsec - f->stop_seen.tv_nsec) / 1000000 >= STOP_GRACE_MS;
+	return ms_since(&f->stop_seen, &now) >= STOP_GRACE_MS;
 }
 
+/* Each header line: the empty one ends a block, and a block of a final
+ * status (not 1xx) is the answer. */
+static size_t
+header_cb(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct flight	*f = arg;
+	long		 code = 0;
+
+	if (n * size <= 2 && (ptr[0] == '\r' || ptr[0] == '\n') &&
+	    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+	    code >= 200) {
+		f->code = code;
+		clock_gettime(CLOCK_MONOTONIC, &f->answered_at);
+	}
+	return size * n;
+}
+
+/* The answer's body, dropped; past ANSWER_MAX bytes the transfer ends. */
 static size_t
 drop_cb(char *ptr, size_t size, size_t n, void *arg)
 {
+	struct flight	*f = arg;
+
 	(void)ptr;
-	(void)arg;
+	if ((f->body += size * n) > ANSWER_MAX)
+		return 0;
 	return size * n;
 }
 
@@ -312,7 +355,7 @@ post(const char *url, const char *id, const char *body, const char *secret,
 {
 	struct curl_slist	*h = NULL;
 	struct guard		 g = { "" };
-	struct flight		 f = { { 0, 0 } };
+	struct flight		 f = { { 0, 0 }, { 0, 0 }, 0, 0 };
 	char			 ts[24], sig[WEBHOOK_SIG_LEN];
 	long			 code = 0;
 	CURLcode		 rc;
@@ -336,11 +379,16 @@ post(const char *url, const char *id, const char *body, const char *secret,
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, drop_cb);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &f);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &f);
+	/* a proxy's answer to CONNECT (https_proxy) is not the receiver's */
+	curl_easy_setopt(curl, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)cfg.webhook_timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &g);
-	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, stop_cb);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
 	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &f);
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	if (*cfg.webhook_ca != '\0')
@@ -348,6 +396,10 @@ post(const char *url, const char *id, const char *body, const char *secret,
 	rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(h);
+	if (f.code != 0) {		/* answered: the body, cut or not, aside */
+		rc = CURLE_OK;
+		code = f.code;
+	}
 	if (rc == CURLE_OK && code >= 200 && code < 300)
 		return POST_OK;
 	if (rc == CURLE_OK) {

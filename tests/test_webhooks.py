@@ -376,6 +376,99 @@ def test_a_slow_receiver_does_not_hold_the_patrons_emails_up(
     rx.wait(path_of(url), backlog + 1, timeout=60)     # and all of them arrive
 
 
+class RawReceiver:
+    """An HTTPS endpoint written by hand: it reads each request, answers
+    200 without a Content-Length (the body lasts until the connection
+    closes) and then, as then_(conn) does, sends nothing more or sends
+    without end, never closing.  seen: webhook-id -> requests with it."""
+
+    def __init__(self, tls, then_):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(tls[1], tls[2])
+        self.then_ = then_
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.seen = {}
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.one, args=(conn,), daemon=True).start()
+
+    def one(self, conn):
+        try:
+            conn = self.ctx.wrap_socket(conn, server_side=True)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+            mid = re.search(r"^webhook-id: *(\S+)", head, re.M).group(1)
+            with self.lock:
+                self.seen[mid] = self.seen.get(mid, 0) + 1
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+            self.then_(conn)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def say_nothing_more(conn):
+    conn.settimeout(60)
+    while conn.recv(65536):             # until the mailer closes it
+        pass
+
+
+def send_without_end(conn):
+    chunk = b"x" * 65536
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        conn.sendall(chunk)
+
+
+@pytest.mark.parametrize("then_", [say_nothing_more, send_without_end])
+def test_a_200_whose_body_never_ends_is_delivered_once(
+        api, db, make_event, tls, hooks, hook_mailer, then_):
+    """The receiver said 200 and took the delivery; only its answer's body
+    did not end (no Content-Length, the connection kept open; or a body
+    without end).  The mailer read it until EVENTBOX_WEBHOOK_TIMEOUT_MS,
+    counted "Timeout was reached" as no answer at all, held back every
+    delivery to the webhook and sent this one again and again."""
+    slug = make_event()
+    rx = RawReceiver(tls, then_)
+    try:
+        url = f"https://127.0.0.1:{rx.port}/hooks/endless-{uuid.uuid4().hex[:8]}"
+        hook = hooks(url, ["registration.created"])
+        register(api, slug, "endless")
+        hook_mailer()
+        deadline = time.monotonic() + 30
+        while True:
+            row = db.one("SELECT status, attempts, last_error FROM eventbox.outbox"
+                         " WHERE webhook_id = %s", hook["id"])
+            if row[0] != "pending" or row[1] > 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert row == ("sent", 1, None), row
+        time.sleep(1)
+        with rx.lock:
+            assert list(rx.seen.values()) == [1], rx.seen
+    finally:
+        rx.close()
+
+
 def test_a_disabled_webhook_gets_nothing(
         api, admin, db, make_event, receivers, hooks, hook_mailer):
     slug = make_event()
