@@ -469,6 +469,26 @@ def test_a_200_whose_body_never_ends_is_delivered_once(
         rx.close()
 
 
+def test_a_non_ascii_body_verifies_over_its_raw_bytes(
+        api, db, make_event, receivers, hooks, hook_mailer):
+    """Names and titles beyond ASCII: the signature is over the UTF-8 bytes
+    sent, as the documented check (API.md, verify() here) computes it."""
+    name = "Zoë Ñúñez 李小龍 🎉"
+    slug = make_event(title="Café Ünïcode — ☕ & <b>")
+    rx = receivers().start()
+    url = rx.url
+    hook = hooks(url, ["registration.created"])
+    addr = f"uni-{uuid.uuid4().hex[:8]}@example.org"
+    assert api.register(slug, name, addr).status == 201
+    hook_mailer()
+    ((h, raw),) = rx.wait(path_of(url), 1)
+    verify(hook["secret"], h, raw)
+    assert name.encode() in raw                 # UTF-8, not \u escapes
+    body = json.loads(raw)
+    assert body["registration"]["name"] == name
+    assert body["event"]["title"] == "Café Ünïcode — ☕ & <b>"
+
+
 def test_a_disabled_webhook_gets_nothing(
         api, admin, db, make_event, receivers, hooks, hook_mailer):
     slug = make_event()
@@ -641,7 +661,14 @@ def test_the_mailer_reaches_no_internal_address_unless_allowed(
     url = rx.url
     by_name = f"https://localhost:{rx.port}/hooks/by-name-{uuid.uuid4().hex[:8]}"
     metadata = f"https://169.254.169.254/hooks/{uuid.uuid4().hex[:8]}"
-    made = [hooks(u, ["registration.created"]) for u in (url, by_name, metadata)]
+    # The receiver's own port by other spellings of this machine: Linux
+    # connects 0.0.0.0 to it, and an IPv4-mapped address is 127.0.0.1.
+    spelt = {f"https://0.0.0.0:{rx.port}/hooks/zero-{uuid.uuid4().hex[:8]}": "0.0.0.0",
+             f"https://[::ffff:127.0.0.1]:{rx.port}/hooks/mapped-{uuid.uuid4().hex[:8]}":
+             "::ffff:127.0.0.1",
+             f"https://[::1]:{rx.port}/hooks/v6-{uuid.uuid4().hex[:8]}": "::1"}
+    made = [hooks(u, ["registration.created"])
+            for u in (url, by_name, metadata, *spelt)]
     register(api, slug, "ann")
     p = hook_mailer(allow_private=0)
 
@@ -659,6 +686,8 @@ def test_the_mailer_reaches_no_internal_address_unless_allowed(
     assert re.match(r"not sent to (127\.0\.0\.1|::1): not a public address",
                     got[by_name] or ""), got
     assert (got[metadata] or "").startswith("not sent to 169.254.169.254:"), got
+    for u, ip in spelt.items():
+        assert (got[u] or "").startswith(f"not sent to {ip}: not a public address"), got
     assert rx.seen == {}, "the receiver was connected to"
     assert mailers.stop(p) == 0
     listed = {w["id"]: w for w in admin.get("/webhooks").json["webhooks"]}
