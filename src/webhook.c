@@ -421,7 +421,7 @@ webhook_send_one(void)
 {
 	PGresult	*res = NULL, *st = NULL;
 	char		 err[128], tries[16], base[16], cap[16];
-	const char	*id, *params[6];
+	const char	*id, *status, *params[6];
 	int		 rc = -1, sent;
 
 	if ((rc = db_claim(STMT_WEBHOOK_CLAIM, 1, &res)) != 1)
@@ -456,10 +456,12 @@ webhook_send_one(void)
 		params[5] = sent == POST_UNREACHABLE ? "true" : "false";
 		if (db_run(STMT_WEBHOOK_FAILED, 6, params, &st) == -1)
 			goto done;
+		status = db_value(st, 0, "status");
 		log_warnx("outbox %s: webhook %s not delivered (%s): %s", id,
 		    db_value(res, 0, "webhook_id"), err,
-		    strcmp(db_value(st, 0, "status"), "failed") == 0 ?
-		    "gave up, left for staff" : "will retry");
+		    strcmp(status, "failed") == 0 ? "gave up, left for staff" :
+		    strcmp(status, "sent") == 0 ? "dropped, the webhook was "
+		    "disabled meanwhile" : "will retry");
 	}
 	if (db_run_simple(STMT_COMMIT, 0, NULL) == -1)
 		goto done;

@@ -159,14 +159,14 @@ def hook_mailer(tls, smtp, mailers):  # noqa: F811
     The receivers are on 127.0.0.1, so it allows private addresses unless
     told otherwise; server: the SMTP server it sends to (a new one when
     not given)."""
-    def start(allow_private=1, server=None):
+    def start(allow_private=1, server=None, timeout_ms=3000):
         server = server or smtp().start()
         return mailers.start(server.url, EVENTBOX_WEBHOOK_CA=tls[0],
                              EVENTBOX_WEBHOOK_ALLOW_PRIVATE=allow_private,
                              EVENTBOX_WEBHOOK_RETRY_BASE_MS=200,
                              EVENTBOX_WEBHOOK_MAX_BACKOFF_MS=2000,
                              EVENTBOX_WEBHOOK_MAX_TRIES=1000,
-                             EVENTBOX_WEBHOOK_TIMEOUT_MS=3000)
+                             EVENTBOX_WEBHOOK_TIMEOUT_MS=timeout_ms)
     return start
 
 
@@ -487,6 +487,44 @@ def test_a_non_ascii_body_verifies_over_its_raw_bytes(
     body = json.loads(raw)
     assert body["registration"]["name"] == name
     assert body["event"]["title"] == "Café Ünïcode — ☕ & <b>"
+
+
+def test_staff_disable_a_webhook_whose_receiver_hangs_mid_delivery(
+        api, admin, db, make_event, receivers, hooks, hook_mailer):
+    """The receiver takes the connection and never answers: the delivery in
+    flight keeps its row locked up to EVENTBOX_WEBHOOK_TIMEOUT_MS (here 8 s,
+    the default 10 s), longer than a request waits for a lock (3 s).
+    Disabling that webhook then, the moment staff want to, waited for the
+    row and answered 503; the delivery in flight is left to its mailer, and
+    dropped afterwards as the rest are."""
+    slug = make_event()
+    silent = socket.socket()            # connects, and never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    try:
+        url = f"https://127.0.0.1:{port}/hooks/hangs-{uuid.uuid4().hex[:8]}"
+        hook = hooks(url, ["registration.created"])
+        register(api, slug, "hang1")
+        register(api, slug, "hang2")
+        hook_mailer(timeout_ms=8000)
+        silent.settimeout(20)
+        conn, _ = silent.accept()       # the first delivery is in flight
+        try:
+            r = admin.delete(f"/webhooks/{hook['id']}")
+            assert r.status == 200 and r.json == {"disabled": True}, r
+        finally:
+            conn.close()
+        deadline = time.monotonic() + 30
+        while True:
+            rows = db.all("SELECT status, last_error, payload IS NULL FROM eventbox.outbox"
+                          " WHERE webhook_id = %s ORDER BY id", hook["id"])
+            if all(st == "sent" for st, _, _ in rows) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert rows == [("sent", "webhook disabled", True)] * 2, rows
+    finally:
+        silent.close()
 
 
 def test_a_disabled_webhook_gets_nothing(

@@ -302,7 +302,11 @@ $$;
 -- closed as a stale email is (status sent, sent_at NULL, last_error
 -- 'webhook disabled', body erased), not failed, so that staff's own choice
 -- raises no eventbox_outbox_failed alert nobody can clear.  False when no
--- live webhook has that id.
+-- live webhook has that id.  A delivery in flight (its row locked by a
+-- mailer until the receiver answers or EVENTBOX_WEBHOOK_TIMEOUT_MS passes,
+-- longer than a request waits for a lock) is not waited for: its mailer
+-- marks it delivered, or drops it (webhook_failed()), and a row another
+-- mailer is pushing back is dropped when it is claimed (webhook_claim()).
 CREATE OR REPLACE FUNCTION eventbox.webhook_disable(p_id bigint, p_key text DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -321,7 +325,9 @@ BEGIN
     END IF;
     UPDATE outbox SET status = 'sent', sent_at = NULL, last_error = 'webhook disabled',
                       payload = NULL
-     WHERE webhook_id = v_id AND kind = 'webhook' AND status = 'pending';
+     WHERE id IN (SELECT o.id FROM outbox o
+                   WHERE o.webhook_id = v_id AND o.kind = 'webhook' AND o.status = 'pending'
+                     FOR UPDATE SKIP LOCKED);
     GET DIAGNOSTICS n = ROW_COUNT;
     PERFORM audit(who.actor, who.via, 'webhook_disabled', NULL, NULL,
                   jsonb_build_object('webhook_id', v_id, 'deliveries_dropped', n));
@@ -419,6 +425,8 @@ $$;
 -- (p_unreachable: no connection, timeout, TLS), none of the webhook's
 -- deliveries is, so a receiver that is down costs one attempt per wait,
 -- not one per delivery waiting (each may hold the mailer for the timeout).
+-- When staff disabled the webhook meanwhile (webhook_disable() skipped the
+-- row in flight), the delivery is dropped as the others were: 'sent'.
 CREATE OR REPLACE FUNCTION eventbox.webhook_failed(p_id bigint, p_error text,
                                                    p_max_tries integer, p_base_ms integer,
                                                    p_max_backoff_ms integer,
@@ -431,6 +439,15 @@ AS $$
 DECLARE
     o outbox;
 BEGIN
+    UPDATE outbox
+       SET attempts = outbox.attempts + 1, status = 'sent', sent_at = NULL,
+           last_error = 'webhook disabled', payload = NULL
+      FROM webhooks w
+     WHERE outbox.id = p_id AND outbox.kind = 'webhook' AND outbox.status = 'pending'
+       AND w.id = outbox.webhook_id AND w.disabled_at IS NOT NULL;
+    IF FOUND THEN
+        RETURN 'sent';
+    END IF;
     UPDATE outbox
        SET attempts = outbox.attempts + 1,
            last_error = left(p_error, 200),
