@@ -742,6 +742,38 @@ def test_the_production_site_refuses_tls_for_any_other_name(production_site):
         assert isinstance(answer, ssl.SSLError), (other, answer)
 
 
+@pytest.mark.parametrize("path, limit, kind", [
+    ("/api/v1/events/x/registrations", 16 * 1024, "json"),
+    ("/events/x/register", 48 * 1024, "html")])
+def test_a_body_over_the_limit_is_a_413_over_http2_as_over_http1(
+        production_site, tmp_path, path, limit, kind):
+    """The site speaks HTTP/2 on 443, as every browser then does: a body
+    over the limit came back as nginx's bare HTML "500 Internal Server
+    Error" (its error page refused the body again, a redirection cycle),
+    where HTTP/1.1 got the 413 with the service's JSON or HTML body."""
+    name, port, cert, _ = production_site
+    body = tmp_path / "big"
+    body.write_bytes(b"a" * (limit + 4000))
+    answers = {}
+    for version in ("--http1.1", "--http2"):
+        out = subprocess.run(
+            ["curl", "-sS", version, "--cacert", cert, "--resolve",
+             f"{name}:{port}:127.0.0.1", "-o", "-", "-w", "\n%{http_version} %{http_code} %{content_type}",
+             "-X", "POST", "--data-binary", f"@{body}",
+             "-H", "Content-Type: application/x-www-form-urlencoded",
+             f"https://{name}:{port}{path}"],
+            capture_output=True, text=True, timeout=30)
+        text, _, meta = out.stdout.rpartition("\n")
+        answers[version] = (meta, text)
+    assert answers["--http2"][0].startswith("2 "), answers
+    for meta, text in answers.values():
+        assert meta.split(" ", 1)[1].startswith("413 application/json" if kind == "json"
+                                                else "413 text/html"), answers
+        if kind == "json":
+            assert json.loads(text)["error"]["code"] == "body_too_large"
+    assert answers["--http2"][1] == answers["--http1.1"][1]
+
+
 def test_the_production_sites_port_80_answers_its_errors_as_port_443_does(
         production_site):
     """The redirect server on port 80 answered what it refuses while
