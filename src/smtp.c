@@ -38,7 +38,8 @@ static int
 loopback(const char *host)
 {
 	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
-	    strncmp(host, "127.", 4) == 0;
+	    (strncmp(host, "127.", 4) == 0 &&
+	    host[4 + strspn(host + 4, "0123456789.")] == '\0');
 }
 
 /* NULL, or what is wrong with the host and port of `s`, as read by

@@ -78,7 +78,8 @@ def test_an_smtp_url_that_can_never_work_stops_the_mailer(tmp_path, url):
     "smtp://user:secret@mail.example.org:587/",
     "smtp://user:secret@mail.example.org/events.example.org",
     "smtp://user@mail.example.org:25", "smtp://:secret@mail.example.org:25",
-    "smtp://user:secret@192.0.2.25:587", "smtp://user:secret@[2001:db8::25]:587"])
+    "smtp://user:secret@192.0.2.25:587", "smtp://user:secret@[2001:db8::25]:587",
+    "smtp://user:secret@127.mail.example.org:587"])
 def test_a_password_that_would_cross_the_network_unencrypted_stops_the_mailer(
         tmp_path, url):
     """smtp://user:pass@host:587, "?starttls" forgotten, started: libcurl
