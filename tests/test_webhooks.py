@@ -8,6 +8,7 @@ with a valid Standard Webhooks signature and a fresh timestamp, in order per
 registration, and carries no token and no online URL.
 """
 import base64
+import functools
 import hashlib
 import hmac
 import http.server
@@ -24,7 +25,7 @@ import uuid
 import psycopg2
 import pytest
 
-from conftest import env
+from conftest import ROOT, env
 from staffkit import admin, assert_error, connect_as, event_id, staff_key  # noqa: F401
 from test_mail import free_port, mailers, others_messages_wait, smtp  # noqa: F401
 from test_purge import occurrences, purge
@@ -170,9 +171,28 @@ def hook_mailer(tls, smtp, mailers):  # noqa: F811
     return start
 
 
+def api_md_webhooks():
+    """docs/API.md's "## Webhooks" section, as written."""
+    with open(os.path.join(ROOT, "docs", "API.md"), encoding="utf-8") as f:
+        text = f.read()
+    assert "\n## Webhooks\n" in text, "docs/API.md lost its section on webhooks"
+    return text.split("\n## Webhooks\n", 1)[1].split("\n## ", 1)[0]
+
+
+@functools.cache
+def doc_verify():
+    """The receiver's `verify` of docs/API.md ("Verifying a delivery"), as
+    written: the function a consortium's developer copies."""
+    (code,) = re.findall(r"^```python\n(.*?)^```", api_md_webhooks(), re.S | re.M)
+    scope = {}
+    exec(compile(code, "docs/API.md", "exec"), scope)   # noqa: S102 (our own doc)
+    return scope["verify"]
+
+
 def verify(secret, headers, raw):
     """The Standard Webhooks check a receiver makes: the signature over
-    id.timestamp.body with the secret's bytes, and a fresh timestamp."""
+    id.timestamp.body with the secret's bytes, and a fresh timestamp; and
+    docs/API.md's snippet, as written, agrees on it."""
     key = base64.b64decode(secret[len("whsec_"):])
     signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + raw
     want = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
@@ -181,6 +201,8 @@ def verify(secret, headers, raw):
     assert any(hmac.compare_digest(want, g) for g in given), headers
     assert abs(time.time() - int(headers["webhook-timestamp"])) < 300, headers
     assert headers["content-type"] == "application/json"
+    assert doc_verify()(secret, headers, raw) is True, headers
+    assert doc_verify()(secret, headers, raw + b" ") is False, headers
 
 
 def path_of(url):
@@ -803,3 +825,31 @@ def test_the_purge_erases_webhook_bodies_with_the_rest(api, db, make_event, hook
     assert occurrences(db, addr) == [] and occurrences(db, f"Purgeable {tag}") == []
     assert db.value("SELECT count(*) FROM eventbox.outbox WHERE event_id = %s",
                     event_id(db, slug)) == 0
+
+
+def test_the_api_md_webhook_example_runs_as_written(api, admin, db):
+    """docs/API.md's webhook example: its curl (at the stack's address,
+    with a staff key as $KEY) creates the webhook and answers what the doc
+    shows under it, key for key: the events as stored, sorted."""
+    (block,) = [b for b in re.findall(r"(?:^    .*\n)+", api_md_webhooks(), re.M)
+                if b.lstrip().startswith("curl ")]
+    lines = [line[4:] for line in block.splitlines()]
+    shown = json.loads(lines[-1])
+    curl = "\n".join(lines[:-1])
+    assert curl.count("https://events.example.org/") == 1, curl
+    curl = curl.replace("https://events.example.org/", env("EVENTBOX_URL") + "/")
+    out = subprocess.run(["bash", "-euo", "pipefail", "-c", curl],
+                         env=dict(os.environ, KEY=admin.key), capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    try:
+        assert set(got) == set(shown), got
+        assert {k: got[k] for k in ("url", "events")} == {
+            k: shown[k] for k in ("url", "events")}, got
+        assert isinstance(got["id"], int) and isinstance(shown["id"], int)
+        assert shown["secret"].startswith("whsec_") and got["secret"].startswith("whsec_")
+    finally:
+        # Not left to collect the other tests' deliveries.
+        if isinstance(got, dict) and "id" in got:
+            db.all("SELECT eventbox.webhook_disable(%s)", got["id"])
