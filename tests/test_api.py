@@ -987,6 +987,78 @@ def test_options_without_origin_lists_the_allowed_methods(api, make_event):
     assert r.header("Allow") == "POST, OPTIONS"
 
 
+# --- API.md's table of error codes, against the code --------------------------
+
+def codes_answered():
+    """{code: {status}} of every error the service (src/*.c: answer_error(),
+    the outcome and refusal tables, the 404s, OAuth's errors, and the
+    invalid_field of answer_field_error()) and nginx (nginx/errors/*.json;
+    its 494 goes out as 400) can answer."""
+    found = {}
+
+    def add(code, status):
+        found.setdefault(code, set()).add(int(status))
+    code = r'"([a-z0-9_]+)"'
+    for path in sorted(os.listdir(os.path.join(ROOT, "src"))):
+        if not path.endswith(".c"):
+            continue
+        with open(os.path.join(ROOT, "src", path), encoding="utf-8") as f:
+            src = f.read()
+        for m in re.finditer(r"(?:answer_error\(\s*\w+,\s*\w+|oauth_error\(\s*\w+),"
+                             r"\s*(\d{3}),\s*(?:[^;]*?\?\s*" + code + r"\s*:\s*)?" + code,
+                             src):
+            for c in m.group(2, 3):
+                if c:
+                    add(c, m.group(1))
+        for m in re.finditer(r'\{\s*"[a-z_]+",\s*(\d{3}),\s*' + code, src):
+            add(m.group(2), m.group(1))                 # outcome -> status, code
+        for m in re.finditer(r"\[MISSING_\w+\]\s*=\s*\{\s*" + code, src):
+            add(m.group(1), 404)
+        if re.search(r"\banswer_field_error\(", src):
+            add("invalid_field", 422)
+        if "busy ? \"busy\" : \"unavailable\"" in src:
+            add("busy", 503)
+            add("unavailable", 503)
+    errors = os.path.join(ROOT, "nginx", "errors")
+    for name in os.listdir(errors):
+        if name.endswith(".json"):
+            with open(os.path.join(errors, name), encoding="utf-8") as f:
+                c = json.load(f)["error"]["code"]
+            status = int(name[:3])
+            add(c, 400 if status == 494 else status)
+    return found
+
+
+def test_every_error_code_is_in_api_md_with_its_status():
+    """docs/API.md's "Error codes" table names every code the service and
+    nginx answer, with the statuses they answer it with, and nothing else:
+    a client matching on codes finds each one there."""
+    with open(os.path.join(ROOT, "docs", "API.md"), encoding="utf-8") as f:
+        text = f.read()
+    assert "\n### Error codes\n" in text, "docs/API.md lost its table of error codes"
+    section = text.split("\n### Error codes\n", 1)[1].split("\n## ", 1)[0]
+    documented = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if not line.startswith("| `") or len(cells) != 3:
+            continue
+        for c in re.findall(r"`([a-z0-9_]+)`", cells[0]):
+            assert c not in documented, f"{c} twice in the table"
+            documented[c] = {int(n) for n in re.findall(r"\d{3}", cells[1])}
+    answered = codes_answered()
+    assert len(answered) >= 50 and {"event_full", "invalid_field", "busy", "not_found",
+                                    "rate_limited", "invalid_client"} <= set(answered)
+    oauth = {"invalid_request", "invalid_client", "unsupported_grant_type"}
+    assert oauth <= set(answered)
+    tokens = text.split("\n### Tokens: OAuth 2.0 client credentials\n", 1)[1]
+    assert all(f'"{c}"' in tokens for c in oauth), "OAuth's codes, in their own part"
+    answered = {c: s for c, s in answered.items() if c not in oauth}
+    assert sorted(set(answered) - set(documented)) == [], "answered, not in the table"
+    assert sorted(set(documented) - set(answered)) == [], "in the table, never answered"
+    wrong = {c: (documented[c], answered[c]) for c in answered if documented[c] != answered[c]}
+    assert wrong == {}, "the table's status (left) is not what is answered (right)"
+
+
 # --- README.md's "Try it", as written ----------------------------------------
 
 def test_the_readme_try_it_runs_as_written():
