@@ -7,12 +7,15 @@ and cacheable like the feeds.
 import datetime
 import html
 import html.parser
+import os
 import re
+import shutil
+import subprocess
 import uuid
 
 import pytest
 
-from conftest import devstack, wait_healthy
+from conftest import ROOT, devstack, wait_healthy
 
 
 class Fragment(html.parser.HTMLParser):
@@ -221,3 +224,31 @@ def test_with_the_database_down_the_embed_is_an_unavailable_fragment(api):
         devstack("pg-start")
     wait_healthy(api)
     assert api.get("/embed/events").status == 200
+
+
+@pytest.mark.skipif(shutil.which("php") is None, reason="php-cli is not installed")
+def test_the_php_include_of_pages_md_includes_the_list_and_its_errors(api, tmp_path):
+    """docs/PAGES.md's PHP line, as written (at the stack's address): the
+    list, and for a refused address the error fragment, not nothing and a
+    PHP warning (readfile() gives up on a 4xx or 5xx unless told to read
+    it: the 400 of a mistyped ?limit=, the 503 of the database away)."""
+    with open(os.path.join(ROOT, "docs", "PAGES.md"), encoding="utf-8") as f:
+        (line,) = re.findall(r"`(<\?php readfile\(.*?\?>)`", f.read())
+    assert line.count("https://events.example.org/embed/events?lang=fr") == 1, line
+    line = line.replace("https://events.example.org", api.base)
+
+    def include(query):
+        page = tmp_path / "site.php"
+        page.write_text("<main>" + line.replace("?lang=fr", "?lang=fr" + query)
+                        + "</main>\n", encoding="utf-8")
+        out = subprocess.run(["php", "-d", "display_errors=stdout", str(page)],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and "Warning" not in out.stdout + out.stderr, out
+        assert out.stdout.startswith("<main>") and out.stdout.endswith("</main>\n"), out
+        inner = out.stdout[len("<main>"):-len("</main>\n")].strip()
+        assert inner.startswith("<section ") and inner.endswith("</section>"), out.stdout
+        return inner
+    assert parse(include("")).tags[0][1]["class"] == "eventbox-list"
+    refused = include("&limit=0")
+    assert REFUSED["fr"] in refused and "limit is a number from 1 to 50." in refused
+    assert parse(refused).tags[0][1]["class"] == "eventbox-list eventbox-error"
