@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -257,6 +258,41 @@ drain(pid_t *pids, int n)
 		}
 }
 
+/*
+ * systemd's readiness protocol (sd_notify(3), without libsystemd): once
+ * the socket listens and the workers run, one datagram "READY=1" to
+ * $NOTIFY_SOCKET (a path, or "@name" in the abstract namespace), so that
+ * `systemctl start eventbox` returns when requests are answered
+ * (Type=notify in eventbox.service).  Without the variable, nothing.
+ */
+static void
+notify_ready(void)
+{
+	const char		*path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un	 sa;
+	size_t			 len;
+	int			 fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@'))
+		return;
+	if ((len = strlen(path)) >= sizeof(sa.sun_path)) {
+		log_warn("NOTIFY_SOCKET: too long; systemd is not told");
+		return;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) == -1)
+		log_warn("NOTIFY_SOCKET %s: %s; systemd is not told", path,
+		    strerror(errno));
+	if (fd != -1)
+		close(fd);
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -285,6 +321,7 @@ cmd_serve(int argc, char **argv)
 		fatal("calloc");
 	fill_slots(pids, n, fd);
 	log_info("listening on %s with %d workers", cfg.listen, n);
+	notify_ready();
 
 	while (!got_term) {
 		sigsuspend(&wait);

@@ -188,3 +188,41 @@ def test_a_mailer_timeout_a_stop_could_not_wait_for_stops_the_mailer(
     rc, err = start("mailer", tmp_path, EVENTBOX_SMTP_URL="smtp://127.0.0.1:25",
                     **{variable: "30000"})
     assert rc is None and "started" in err, err
+
+
+@pytest.mark.parametrize("abstract", [False, True])
+def test_serve_tells_systemd_it_is_ready_once_it_answers(tmp_path, abstract):
+    """eventbox.service was Type=simple: systemd called it started at the
+    fork, so `systemctl start eventbox` (and a boot's units after it)
+    returned before the socket listened, and the `curl` after it in
+    DEPLOY.md's step 5 could get nginx's 502.  Now Type=notify: serve sends
+    "READY=1" to $NOTIFY_SOCKET (a path or an abstract "@name", as systemd
+    gives it) once the socket listens and the workers run."""
+    import socket as so
+    with open(os.path.join(ROOT, "deploy", "eventbox.service")) as f:
+        unit = f.read()
+    assert "\nType=notify\n" in unit and "\nNotifyAccess=main\n" in unit
+    name = f"@eventbox-test-{os.getpid()}" if abstract else str(tmp_path / "notify")
+    rx = so.socket(so.AF_UNIX, so.SOCK_DGRAM)
+    rx.bind("\0" + name[1:] if abstract else name)
+    rx.settimeout(30)
+    listen = tmp_path / "eventbox.sock"
+    e = dict(os.environ)
+    e.update({"EVENTBOX_DSN": env("EVENTBOX_DSN"), "EVENTBOX_LISTEN": str(listen),
+              "EVENTBOX_WORKERS": "1", "EVENTBOX_LOG_FILE": "", "NOTIFY_SOCKET": name})
+    with open(tmp_path / "stderr", "w") as err:
+        p = subprocess.Popen([BIN, "serve"], env=e, cwd=ROOT, stdout=err,
+                             stderr=err, stdin=subprocess.DEVNULL)
+    try:
+        msg = rx.recv(64)
+        assert msg == b"READY=1"
+        # ready means answering: the socket takes a connection now
+        c = so.socket(so.AF_UNIX, so.SOCK_STREAM)
+        c.connect(str(listen))
+        c.close()
+        assert p.poll() is None
+    finally:
+        rx.close()
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+    assert p.returncode == 0, (tmp_path / "stderr").read_text()
