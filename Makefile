@@ -13,6 +13,7 @@
 #                   run production on loopback, fail over the database,
 #                   count what was lost (nothing)
 #   make test-fresh make run on a fresh Debian 12 (debootstrap, chroot)
+#   make test-units DEPLOY.md under systemd (debootstrap, systemd-nspawn)
 #
 # Site tweaks go in Makefile.local (not tracked).
 
@@ -92,7 +93,7 @@ XGETTEXT_FLAGS = --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: \
 
 sinclude Makefile.local
 
-.PHONY: all run test test-fresh test-interrupt test-unit psql bench fuzz fuzzers soak install clean deps deps-test \
+.PHONY: all run test test-fresh test-units test-interrupt test-unit psql bench fuzz fuzzers soak install clean deps deps-test \
 	rehearse locale pot potfile nginx-site FORCE
 
 all: eventbox locale
@@ -303,6 +304,11 @@ rehearse: deps-test
 # debootstrap of bookworm under var/fresh, make run in it under chroot.
 test-fresh:
 	tests/fresh.sh
+
+# docs/DEPLOY.md under a real systemd (tests/units.sh): the package in a
+# Debian 12 booted with systemd-nspawn under var/units.
+test-units:
+	tests/units.sh
 
 clean:
 	rm -rf build eventbox eventbox-asan tests/loadclient

@@ -256,22 +256,8 @@ wait_for() {  # wait_for SECONDS COMMAND...
     done
 }
 
-# The docs' own commands, read from the docs at each run so that what they
-# tell a sysadmin and what the rehearsal runs cannot drift apart.
-# doc_cmd DOC FIRST: the indented command of docs/DOC whose first line
-# starts with FIRST, with its continuation lines; doc_block DOC FIRST: the
-# indented block from that line to the block's end.  Both without the
-# indentation; nothing (status 1) when the docs have no such line.
-doc_cmd() {
-    awk -v first="    $2" 'index($0, first) == 1 { on = 1 }
-        on { print substr($0, 5); if (!/\\$/) { found = 1; exit } }
-        END { exit !found }' "$ROOT/docs/$1"
-}
-doc_block() {
-    awk -v first="    $2" 'index($0, first) == 1 { on = 1; found = 1 }
-        on && !/^    / { exit } on { print substr($0, 5) }
-        END { exit !found }' "$ROOT/docs/$1"
-}
+# The docs' own commands (doc_cmd, doc_block) and copy_tree.
+. "$ROOT/tests/doclib.sh"
 # run_doc PORT SCRIPT [FILE]: runs SCRIPT (doc_cmd's or doc_block's) as
 # root does, with bash, from root's home directory (which postgres may not
 # enter), the rehearsal's database port in PGPORT, FILE for "FILE.dump".
@@ -323,12 +309,7 @@ chmod 0755 "$R/bin/systemctl"
 # ---------------------------------------------------------------------------
 say "1. build the Debian packages, this tree's and $OLD_RELEASE's (docs/DEPLOY.md, step 1)"
 mkdir -p "$R/src/eventbox"
-if git -C "$ROOT" rev-parse >/dev/null 2>&1; then
-    (cd "$ROOT" && git ls-files -co --exclude-standard | grep -v '^var/' |
-        tar -cf - -T - 2>/dev/null) | tar -xf - -C "$R/src/eventbox"
-else
-    (cd "$ROOT" && tar --exclude=./var --exclude=./build -cf - .) | tar -xf - -C "$R/src/eventbox"
-fi
+copy_tree "$R/src/eventbox"
 # DEPLOY.md's build dependencies: its apt-get line, as written (an extra
 # configuration answers its question: the machine has them all already,
 # so this proves the names), names each package of Build-Depends.
