@@ -161,7 +161,7 @@ def test_a_release_in_use_upgrades_in_place_with_its_work_in_flight(
     questions, clients, webhooks = "questions" in has, "api_clients" in has, "webhooks" in has
     tag = uuid.uuid4().hex[:6]
     addr = {k: f"{k}-{tag}@example.org" for k in ("ann", "bob", "cy", "di", "ed", "hal",
-                                                   "new")}
+                                                   "new", "fay", "gus", "ike")}
     smtp = Server().start()
     receiver = Receiver(tls).start()
     stack = Stack(tmp_path, name)
@@ -178,16 +178,17 @@ def test_a_release_in_use_upgrades_in_place_with_its_work_in_flight(
             client = dict(zip(("outcome", "client_id", "client_secret"), rows(
                 conn, "SELECT * FROM eventbox.api_client_create('stats', true)")[0]))
             assert client["outcome"] == "created", client
-        for slug, extra in (("busy", ""), ("held", ", true, 60")):
+        for slug, extra in (("busy", ""), ("held", ", true, 60"), ("soon", ""),
+                            ("gone", "")):
             if slug == "held" and not holds:
                 continue
             cols = ", confirmation_required, hold_minutes" if extra else ""
             rows(conn, f"INSERT INTO eventbox.events (slug, title, capacity, status,"
                        f" starts_at, ends_at, timezone, online_url{cols})"
-                       f" VALUES (%s, %s, 2, 'published', now() + interval '9 days',"
-                       f" now() + interval '9 days 2 hours', 'America/Chicago',"
+                       f" VALUES (%s, %s, 2, 'published', now() + %s::interval,"
+                       f" now() + %s::interval + interval '2 hours', 'America/Chicago',"
                        f" 'https://meet.example.org/{slug}'{extra})",
-                 slug, "Upgrade " + slug)
+                 slug, "Upgrade " + slug, *["2 days" if slug == "soon" else "9 days"] * 2)
         stack.start("serve", old["bin"])
         api = stack.api
         answers, secret, hook = {}, None, None
@@ -232,6 +233,15 @@ def test_a_release_in_use_upgrades_in_place_with_its_work_in_flight(
         register("ed", want="waitlisted")
         if holds:
             register("hal", "held", status=202, want="pending")
+        # a reminder queued, then the start moved by staff at psql (a notice
+        # of the change, where the release had them); an event cancelled
+        for who in ("fay", "gus"):
+            register(who, "soon", want="confirmed")
+        register("ike", "gone", want="confirmed")
+        assert rows(conn, "SELECT eventbox.queue_reminders(72)") == [(2,)]
+        rows(conn, "UPDATE eventbox.events SET starts_at = starts_at + interval '1 hour',"
+                   " ends_at = ends_at + interval '1 hour' WHERE slug = 'soon'")
+        assert api.post("/api/v1/admin/events/gone/cancel", headers=staff).status == 200
         r = api.post("/api/v1/admin/registrations/%d/check-in" % rows(
             conn, "SELECT id FROM eventbox.registrations WHERE email = %s", addr["bob"])[0][0],
             headers=staff)
@@ -239,7 +249,9 @@ def test_a_release_in_use_upgrades_in_place_with_its_work_in_flight(
         stack.stop("serve")
         queued = dict(rows(conn, "SELECT email, count(*) FROM eventbox.outbox"
                                  " WHERE status = 'pending' AND kind <> 'webhook' GROUP BY 1"))
-        assert queued == {addr["ed"]: 1, **({addr["hal"]: 1} if holds else {})}, queued
+        assert queued.pop(addr["ed"]) == 1 and queued.pop(addr["hal"], 1) == 1
+        assert queued.pop(addr["ike"]) == 2, queued
+        assert set(queued) == {addr["fay"], addr["gus"]} and min(queued.values()) >= 2, queued
         audited = rows(conn, "SELECT count(*) FROM eventbox.audit_log")[0][0]
         assert audited > 0
 
@@ -330,6 +342,33 @@ def test_a_release_in_use_upgrades_in_place_with_its_work_in_flight(
             assert len(kinds) == len(set(kinds)), kinds
             for h, raw in got:
                 verify(secret, h, raw)
+
+        # every queued email went out, none failed or was skipped but a
+        # reminder for the start staff moved; each link in them works
+        deadline = time.time() + 60
+        while rows(conn, "SELECT count(*) FROM eventbox.outbox WHERE status = 'pending'"
+                         " AND next_attempt_at <= now()")[0][0] and time.time() < deadline:
+            time.sleep(0.2)
+        assert rows(conn, "SELECT kind, email, status, last_error FROM eventbox.outbox"
+                          " WHERE status <> 'sent' AND (kind <> 'reminder'"
+                          " OR last_error IS DISTINCT FROM 'skipped')") == []
+        for who in ("fay", "gus", "ike"):
+            got = smtp.to(addr[who])
+            kinds = [m["Subject"] for m in got]
+            # ike's confirmation, for an event cancelled since, is dropped
+            assert len(got) >= (1 if who == "ike" else 2), kinds
+            for m in got:
+                assert "Upgrade " in m["Subject"], kinds
+                for kind, token in links(m, stack.base).items():
+                    page(api, f"/{kind}/{token}", who.title())
+        assert any("cancel" in m["Subject"].lower() for m in smtp.to(addr["ike"]))
+        # a reminder queued for the start before the move: sent once where
+        # the release did not record its start, else dropped as stale
+        reminders = dict(rows(conn, "SELECT r.email, count(*) FROM eventbox.outbox o"
+                                    " JOIN eventbox.registrations r ON r.id = o.registration_id"
+                                    " WHERE o.kind = 'reminder' AND o.last_error IS NULL"
+                                    " AND o.status = 'sent' GROUP BY 1"))
+        assert reminders in ({}, {addr["fay"]: 1, addr["gus"]: 1}), reminders
     finally:
         stack.close()
         receiver.stop()
