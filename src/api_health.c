@@ -113,8 +113,13 @@ h_metrics(struct request *req, struct response *resp)
 	    "# HELP eventbox_outbox_oldest_age_seconds Age of the oldest"
 	    " message waiting to be sent (0 when none).\n"
 	    "# TYPE eventbox_outbox_oldest_age_seconds gauge\n"
-	    "eventbox_outbox_oldest_age_seconds %s\n",
+	    "eventbox_outbox_oldest_age_seconds %s\n"
+	    "# HELP eventbox_mail_relay_down_seconds How long the SMTP relay"
+	    " has taken no mail (0 while it does).\n"
+	    "# TYPE eventbox_mail_relay_down_seconds gauge\n"
+	    "eventbox_mail_relay_down_seconds %s\n",
 	    db_value(res, 0, "pending"), db_value(res, 0, "failed"),
-	    db_value(res, 0, "oldest_pending_age_s"));
+	    db_value(res, 0, "oldest_pending_age_s"),
+	    db_value(res, 0, "relay_down_s"));
 	PQclear(res);
 }

@@ -153,7 +153,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " eventbox.iso_utc(held_until) AS held_until"
 	    " FROM eventbox.registration_by_token($1::text)" },
 	[STMT_OUTBOX_STATS] = { "outbox_stats", 0,
-	    "SELECT pending, failed, oldest_pending_age_s"
+	    "SELECT pending, failed, oldest_pending_age_s, relay_down_s"
 	    " FROM eventbox.outbox_stats()" },
 
 	/* Staff (api_admin.c).  $key is the caller's API key: every staff
@@ -479,7 +479,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " FROM eventbox.registration_by_token($1::text) r"
 	    " LEFT JOIN eventbox.public_events e ON e.slug = r.event_slug) x" },
 
-	/* The mailer (mailer.c), the functions of sql/rules/80_mail.sql.
+	/* The mailer (mailer.c), the functions of sql/rules/80_mail*.sql.
 	 * Each message is one transaction of its own. */
 	[STMT_BEGIN] = { "begin", 0, "BEGIN" },
 	[STMT_COMMIT] = { "commit", 0, "COMMIT" },
@@ -517,8 +517,15 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	 * here, the row still locked, and run again (mailer.c). */
 	[STMT_MAIL_SAVEPOINT] = { "mail_savepoint", 0, "SAVEPOINT mark" },
 	[STMT_MAIL_UNDO] = { "mail_undo", 0, "ROLLBACK TO SAVEPOINT mark" },
+	/* relay_back: the relay was down until this message (the log says
+	 * so once) */
 	[STMT_MAIL_SENT] = { "mail_sent", 1,
-	    "SELECT eventbox.mail_sent($1::bigint)" },
+	    "SELECT eventbox.mail_sent($1::bigint) AS relay_back" },
+	/* $1 outbox id, $2 error, $3 first pause (ms), $4 longest pause
+	 * (ms); relay_down: it answered until now (the log says so once) */
+	[STMT_MAIL_RELAY_FAILED] = { "mail_relay_failed", 4,
+	    "SELECT eventbox.mail_relay_failed($1::bigint, $2::text,"
+	    " $3::integer, $4::integer) AS relay_down" },
 	/* $1 outbox id, $2 error, $3 tries allowed, $4 first retry (ms) */
 	[STMT_MAIL_FAILED] = { "mail_failed", 4,
 	    "SELECT eventbox.mail_failed($1::bigint, $2::text, $3::integer,"

@@ -53,7 +53,12 @@
  * (webhook.c).
  *
  * EVENTBOX_MAIL_RETRY_BASE_MS (default 60000) is the first retry delay,
- * doubled after each failure up to six hours; tests set it low.
+ * doubled after each failure up to six hours; tests set it low.  A relay
+ * that takes no mail (SMTP_RELAY, smtp.h) costs the message no try: the
+ * batch ends, and no mail is claimed for a pause that starts there too,
+ * doubled up to RELAY_PAUSE_MAX_MS (mail_relay_failed(),
+ * sql/rules/80_mail_marks.sql); the log says once that the relay is
+ * down, and once that it takes mail again.
  *
  * With EVENTBOX_SMTP_URL empty, messages are kept as files in
  * EVENTBOX_MAIL_DIR instead (development only: `make run` uses an SMTP
@@ -89,6 +94,8 @@
 #include "webhook.h"
 
 #define WAIT_MAX_MS	60000	/* reminder period */
+/* The longest pause of a relay that takes no mail (mail_relay_failed()). */
+#define RELAY_PAUSE_MAX_MS	300000
 
 static int			 retry_base_ms = 60000;
 static char			 from_addr[256];
@@ -272,6 +279,13 @@ send_row(struct buf *msg, const PGresult *res, int row, const char *token,
 	mk->params[3] = mk->base;
 	mk->stmt = mk->r == SMTP_SENT ? STMT_MAIL_SENT : STMT_MAIL_FAILED;
 	mk->nparams = mk->r == SMTP_SENT ? 1 : 4;
+	if (mk->r == SMTP_RELAY) {
+		/* No try of the message's: the relay's pause instead. */
+		snprintf(mk->tries, sizeof(mk->tries), "%d", RELAY_PAUSE_MAX_MS);
+		mk->params[2] = mk->base;
+		mk->params[3] = mk->tries;
+		mk->stmt = STMT_MAIL_RELAY_FAILED;
+	}
 }
 
 /* The mark of row `row`, recorded (st: its result), told in the log. */
@@ -282,8 +296,21 @@ log_mark(const PGresult *res, int row, const struct mark *mk,
 	const char	*id = db_value(res, row, "id");
 
 	if (mk->r == SMTP_SENT) {
+		if (strcmp(db_value(st, 0, "relay_back"), "t") == 0)
+			log_info("the SMTP relay takes mail again: sending "
+			    "what was queued meanwhile, in order");
 		log_info("outbox %s: %s message sent", id,
 		    db_value(res, row, "kind"));
+		return;
+	}
+	if (mk->r == SMTP_RELAY) {
+		/* Said once, when the relay goes down, not per message. */
+		if (strcmp(db_value(st, 0, "relay_down"), "t") == 0)
+			log_warnx("the SMTP relay takes no mail (%s): sending "
+			    "none until it does, trying again after a pause "
+			    "(%d ms, doubled each time, %d s at most); no "
+			    "message uses up a try meanwhile", mk->err,
+			    retry_base_ms, RELAY_PAUSE_MAX_MS / 1000);
 		return;
 	}
 	log_warnx("outbox %s: %s message not sent (%s, %s): %s", id,
@@ -387,7 +414,7 @@ again:
 		steps[k++] = (struct db_step){ STMT_COMMIT, 0, NULL };
 		marked = 1;
 		for (j = i + 1;; j++) {
-			more = j < n && !stop_asked();
+			more = j < n && mk.r != SMTP_RELAY && !stop_asked();
 			if (more) {
 				next[0] = db_value(res, j, "id");
 				steps[k++] = (struct db_step){ STMT_BEGIN, 0,

@@ -13,6 +13,11 @@ static CURL	*curl;
 static char	 url[1024];
 static int	 starttls;
 
+/* How far the dialogue of the message in flight got: the last command
+ * libcurl sent (debug_cb()).  A refusal answers the recipient only once
+ * RCPT TO was sent; until then it is the relay's, whatever the message. */
+static enum { SENT_NOTHING, SENT_RCPT } sent;
+
 struct upload {
 	const char	*p;
 	size_t		 left;
@@ -30,6 +35,20 @@ read_cb(char *dst, size_t size, size_t nmemb, void *arg)
 	u->p += n;
 	u->left -= n;
 	return n;
+}
+
+/* libcurl shows this each command it sends (CURLOPT_VERBOSE, with no
+ * other output); only RCPT TO and DATA are looked at. */
+static int
+debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	(void)h;
+	(void)arg;
+	if (type == CURLINFO_HEADER_OUT &&
+	    ((size >= 4 && strncmp(data, "RCPT", 4) == 0) ||
+	    (size >= 4 && strncmp(data, "DATA", 4) == 0)))
+		sent = SENT_RCPT;
+	return 0;
 }
 
 /* Whether host (as libcurl's parser gives it) is this machine: a user and
@@ -149,15 +168,23 @@ smtp_send(const char *from, const char *rcpt, const char *msg, size_t len,
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)SMTP_TIMEOUT_S);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
+	sent = SENT_NOTHING;
 	rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(rcpts);
 
 	if (rc == CURLE_OK)
 		return SMTP_SENT;
-	if (code >= 400)
+	if (code >= 400 && code < 600)
 		snprintf(err, errsz, "smtp %ld", code);
 	else
 		snprintf(err, errsz, "%s", curl_easy_strerror(rc));
-	return code >= 500 && code < 600 ? SMTP_PERMANENT : SMTP_TEMPORARY;
+	/* No answer (no connection, a timeout, a connection lost), a 421
+	 * (closing), or a refusal of the greeting, EHLO, STARTTLS, AUTH or
+	 * MAIL FROM: the relay takes no mail, this one or any other. */
+	if (code < 400 || code >= 600 || code == 421 || sent != SENT_RCPT)
+		return SMTP_RELAY;
+	return code >= 500 ? SMTP_PERMANENT : SMTP_TEMPORARY;
 }

@@ -14,8 +14,10 @@
  * (not one of the forms above, no host, a port outside 1-65535), or one that
  * would send a user and password unencrypted to another machine (smtp://
  * with them, without "?starttls"): -1, and *errstr says why (static text).  smtp_send() says whether the server accepted the
- * message and, when not, whether trying again later may help; err gets a
- * short reason with no address in it ("smtp 451", "connect failed").
+ * message and, when not, whether trying again later may help, and whether
+ * the refusal was the message's (an answer to its RCPT TO, DATA or text)
+ * or the relay's (SMTP_RELAY); err gets a short reason with no address in
+ * it ("smtp 451", "Couldn't connect to server").
  */
 #ifndef EVENTBOX_SMTP_H
 #define EVENTBOX_SMTP_H
@@ -23,7 +25,8 @@
 #include <stddef.h>
 
 /* The longest one message may take, connection included: a relay that
- * hangs fails that message (it is retried later) rather than the mailer,
+ * hangs is marked down (SMTP_RELAY: the mail pauses, mailer.c) rather
+ * than holding the mailer,
  * and a stop waits at most this long for the message in flight (then its
  * mark, EVENTBOX_MAIL_STATEMENT_TIMEOUT_MS at most), inside the unit's
  * TimeoutStopSec=70 (deploy/eventbox-mailer.service). */
@@ -31,8 +34,11 @@
 
 enum smtp_result {
 	SMTP_SENT,
-	SMTP_TEMPORARY,	/* 4xx or no answer: try again later */
-	SMTP_PERMANENT	/* 5xx: the server refused it */
+	SMTP_TEMPORARY,	/* 4xx to RCPT TO, DATA or the message: later */
+	SMTP_PERMANENT,	/* 5xx to them: the server refused it */
+	SMTP_RELAY	/* the relay itself takes no mail: no connection, no
+			 * answer (a timeout, a connection lost), a 421, or a
+			 * refusal before RCPT TO; nothing of this message */
 };
 
 int		 smtp_open(const char *url, const char **errstr);

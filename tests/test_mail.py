@@ -687,7 +687,7 @@ def test_a_long_word_and_an_encoded_word_lookalike_read_as_typed(
 
 
 def test_smtp_down_while_200_register_then_exactly_200_confirmations(
-        api, db, make_event, smtp, mailers):
+        api, db, make_event, smtp, mailers, relay_state):
     slug = make_event(capacity=200)
     port = free_port()
     mailers.start(f"smtp://127.0.0.1:{port}", EVENTBOX_MAIL_MAX_TRIES=50,
@@ -702,9 +702,13 @@ def test_smtp_down_while_200_register_then_exactly_200_confirmations(
         results = list(pool.map(reg, people))
     assert [s for s, _ in results] == [201] * 200
     assert max(t for _, t in results) < 5, "registering waited on SMTP"
-    # The mailer has been trying meanwhile, and nothing was lost.
-    rows = wait_rows(db, slug, lambda rs: sum(r[5] > 0 for r in rs) > 0)
+    # The mailer has been trying the relay meanwhile, and nothing was lost
+    # nor used up a try (the relay's failures are no message's).
+    wait_until(lambda: relay_failures(db) >= 2 or tries_used(db, slug),
+               "the relay tried twice")
+    rows = outbox_rows(db, slug)
     assert len(rows) == 200 and all(r[1] == "pending" for r in rows)
+    assert all(r[5] == 0 for r in rows)
 
     server = smtp(port=port).start()
     server.wait_for(people, timeout=90)
@@ -715,6 +719,155 @@ def test_smtp_down_while_200_register_then_exactly_200_confirmations(
     assert len(mine) == 200 and len(set(mine)) == 200
     rows = wait_rows(db, slug, lambda rs: all(r[1] == "sent" for r in rs))
     assert all(r[2] is None and r[4] is None for r in rows)
+
+
+def relay_failures(db):
+    """How many tries of the relay failed in a row (0: it takes mail)."""
+    return db.value("SELECT failures FROM eventbox.mail_relay")
+
+
+def tries_used(db, slug):
+    return any(r[5] > 0 for r in outbox_rows(db, slug))
+
+
+@pytest.fixture
+def relay_state(db):
+    """The relay's state is the database's, shared by every mailer: a test
+    that leaves it down (a long pause) would hold later tests' mail."""
+    yield
+    db.all("UPDATE eventbox.mail_relay SET down_since = NULL, failures = 0,"
+           " last_error = NULL, retry_at = NULL")
+
+
+def relay_lines(log):
+    with open(log, encoding="utf-8") as f:
+        text = f.read()
+    return (text.count("the SMTP relay takes no mail"),
+            text.count("the SMTP relay takes mail again"))
+
+
+def test_a_relay_down_for_a_while_fails_no_message_and_all_go_out_in_order(
+        api, db, make_event, smtp, mailers, relay_state, tmp_path):
+    """A relay that refuses connections (maintenance, a firewall change)
+    once had every queued message use up its tries in turn: with two tries
+    allowed, every confirmation failed for good in under a second, and the
+    patrons never got their links.  Now the mailer pauses, no message loses
+    a try, staff see the state, and all go out in order once it is back."""
+    slug = make_event(capacity=10)
+    port = free_port()
+    log = tmp_path / "mailer.log"
+    mailers.start(f"smtp://127.0.0.1:{port}", EVENTBOX_MAIL_MAX_TRIES=2,
+                  EVENTBOX_MAIL_RETRY_BASE_MS=50, EVENTBOX_LOG_FILE=log)
+    people = [addr(f"down{i}") for i in range(5)]
+    for a in people:
+        assert api.register(slug, "Dee", a).status == 201
+    # Tried more often than a message may be: the pauses are the relay's.
+    wait_until(lambda: relay_failures(db) >= 4 or tries_used(db, slug),
+               "the relay tried 4 times")
+    rows = outbox_rows(db, slug)
+    assert [(r[1], r[5]) for r in rows] == [("pending", 0)] * 5
+    backlog = db.all("SELECT relay_down_since IS NOT NULL, relay_error"
+                     " FROM eventbox.outbox_backlog"
+                     " WHERE kind = 'confirmed' AND status = 'pending'")
+    assert backlog == [(True, "Couldn't connect to server")]
+    metrics = api.get("/metrics").text
+    down = re.search(r"^eventbox_mail_relay_down_seconds (\S+)$", metrics, re.M)
+    assert down and float(down.group(1)) > 0, metrics
+    assert relay_lines(log) == (1, 0)
+
+    server = smtp(port=port).start()
+    server.wait_for(people, timeout=60)
+    rows = wait_rows(db, slug, lambda rs: all(r[1] == "sent" for r in rs))
+    assert [(r[5], r[6]) for r in rows] == [(1, None)] * 5
+    with server.lock:
+        order = [r for rcpts, _, _ in server.messages for r in rcpts
+                 if r in set(people)]
+    assert order == people
+    assert relay_failures(db) == 0
+    assert db.all("SELECT DISTINCT relay_down_since FROM eventbox.outbox_backlog")\
+        in ([], [(None,)])
+    wait_until(lambda: relay_lines(log) == (1, 1), "one line down, one back")
+
+
+def test_a_relay_that_never_answers_costs_one_timeout_not_one_per_message(
+        api, db, make_event, mailers, relay_state, tmp_path):
+    """A relay that takes the connection and never answers once held the
+    mailer for the connect timeout per message, a batch of 50 for minutes,
+    each a try used up.  Now the first timeout pauses the mail."""
+    slug = make_event(capacity=10)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                c, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(c)      # kept open, never answered
+    threading.Thread(target=accept, daemon=True).start()
+    log = tmp_path / "mailer.log"
+    try:
+        p = mailers.start(f"smtp://127.0.0.1:{listener.getsockname()[1]}",
+                          EVENTBOX_MAIL_RETRY_BASE_MS=600000,
+                          EVENTBOX_LOG_FILE=log)
+        people = [addr(f"hang{i}") for i in range(4)]
+        for a in people:
+            assert api.register(slug, "Hal", a).status == 201
+        wait_until(lambda: relay_failures(db) >= 1 or tries_used(db, slug),
+                   "the relay timed out", timeout=90)
+        mailers.stop(p)
+        assert len(accepted) == 1
+        rows = outbox_rows(db, slug)
+        assert [(r[1], r[5]) for r in rows] == [("pending", 0)] * 4
+        assert db.value("SELECT last_error FROM eventbox.mail_relay") \
+            == "Timeout was reached"
+        assert relay_lines(log) == (1, 0)
+    finally:
+        listener.close()
+        for c in accepted:
+            c.close()
+
+
+def test_a_550_for_one_address_fails_only_that_message(
+        api, db, make_event, smtp, mailers, relay_state, tmp_path):
+    """A refusal of a recipient is that message's own failure: it uses up
+    its tries (a 4xx is tried again, a 5xx fails for good), and the relay
+    is not taken for down: the other messages go out."""
+    slug = make_event(capacity=10)
+    bad, busy = addr("bad"), addr("busy")
+    good = [addr(f"good{i}") for i in range(3)]
+    seen = {}
+
+    class RcptServer(Server):
+        async def handle_RCPT(self, server, session, envelope, address,
+                              rcpt_options):
+            a = address.lower()
+            seen[a] = seen.get(a, 0) + 1
+            if a == bad:
+                return "550 5.1.1 no such mailbox"
+            if a == busy and seen[a] == 1:
+                return "450 4.2.1 mailbox busy, try later"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+    server = RcptServer().start()
+    try:
+        log = tmp_path / "mailer.log"
+        mailers.start(server.url, EVENTBOX_MAIL_MAX_TRIES=2,
+                      EVENTBOX_MAIL_RETRY_BASE_MS=50, EVENTBOX_LOG_FILE=log)
+        for a in [bad, busy] + good:
+            assert api.register(slug, "Ray", a).status == 201
+        server.wait_for(good + [busy])
+        rows = wait_rows(db, slug, lambda rs: all(r[1] != "pending" for r in rs))
+        assert [(r[1], r[5], r[6]) for r in rows] == [
+            ("failed", 2, "smtp 550"), ("sent", 2, None)] + [("sent", 1, None)] * 3
+        assert server.to(bad) == [] and seen[bad] == 2
+        assert relay_failures(db) == 0
+        assert relay_lines(log) == (0, 0)
+    finally:
+        server.stop()
 
 
 def test_two_mailers_send_nothing_twice(api, make_event, smtp, mailers):

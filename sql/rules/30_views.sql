@@ -130,12 +130,21 @@ SELECT e.id, e.slug, e.title, e.status, e.starts_at, e.ends_at, e.capacity,
   FROM eventbox.events e
   LEFT JOIN eventbox.event_stats s ON s.event_id = e.id;
 
+-- A mail line also says since when the SMTP relay has taken no mail, why
+-- (relay_error: "Couldn't connect to server", "smtp 421") and when the
+-- mailers try it again; NULL while it takes mail (032, mail_relay_failed()).
 CREATE OR REPLACE VIEW eventbox.outbox_backlog AS
 SELECT o.status, o.kind, count(*) AS messages, min(o.created_at) AS oldest,
-       max(o.attempts) AS max_attempts
+       max(o.attempts) AS max_attempts,
+       CASE WHEN o.kind <> 'webhook' THEN r.down_since END AS relay_down_since,
+       CASE WHEN o.kind <> 'webhook' AND r.down_since IS NOT NULL
+            THEN r.last_error END AS relay_error,
+       CASE WHEN o.kind <> 'webhook' AND r.down_since IS NOT NULL
+            THEN r.retry_at END AS relay_retry_at
   FROM eventbox.outbox o
+ CROSS JOIN eventbox.mail_relay r
  WHERE o.status <> 'sent'
- GROUP BY o.status, o.kind;
+ GROUP BY o.status, o.kind, r.down_since, r.last_error, r.retry_at;
 
 -- Messages that failed or are being retried, newest problem first.
 CREATE OR REPLACE VIEW eventbox.outbox_failures AS

@@ -116,6 +116,11 @@ DECLARE
     pos_n integer;
     first_row boolean := true;
 BEGIN
+    -- A relay that takes no mail (mail_relay_failed()): nothing is claimed
+    -- until its pause ends, so no message waits out its timeout in turn.
+    IF EXISTS (SELECT 1 FROM mail_relay WHERE retry_at > now()) THEN
+        RETURN;
+    END IF;
     -- The table lock the first message's mark (mail_sent(), mail_failed())
     -- takes, taken before anything leaves: a session asking meanwhile for
     -- one against it (LOCK TABLE ... IN SHARE MODE, a CREATE INDEX or
@@ -304,68 +309,8 @@ BEGIN
 END
 $$;
 
--- mail_sent: the SMTP server accepted the message.  Erases what identified
--- the person; the row stays as a record that a message went out.
--- PL/pgSQL, not SQL: it runs once a message, each in its own transaction,
--- and PostgreSQL 15 parses and plans a SQL function's body again in every
--- transaction (a SECURITY DEFINER function is never inlined): about 215,000
--- instructions a message (docs/PERFORMANCE.md, "The mailer").
-CREATE OR REPLACE FUNCTION eventbox.mail_sent(p_id bigint) RETURNS void
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, eventbox, pg_temp
-AS $$
-BEGIN
-    UPDATE outbox
-       SET status = 'sent', sent_at = now(), attempts = attempts + 1,
-           last_error = NULL, token = NULL, email = NULL, name = NULL
-     WHERE outbox.id = p_id AND outbox.status = 'pending';
-END
-$$;
-
--- The wait after n failed attempts: p_base_ms doubled n times, p_cap at
--- most (mail here; webhook deliveries, rules/82_webhooks.sql).
-CREATE OR REPLACE FUNCTION eventbox.retry_backoff(p_base_ms integer, p_attempts integer,
-                                                  p_cap interval)
-RETURNS interval
-LANGUAGE sql IMMUTABLE
-AS $$
-    SELECT least(p_cap, make_interval(secs => greatest(p_base_ms, 1) / 1000.0
-                                              * power(2, least(p_attempts, 30))))
-$$;
-
--- mail_failed: one more failed attempt.  Retries after p_base_ms * 2^n
--- (at most six hours); after p_max_tries the row stays failed for staff.
--- p_error must carry no personal data (the mailer sends SMTP codes only).
--- A failed row keeps no token, address or name: staff find the person
--- through registration_id, while the registration exists.
--- A link renewed for this attempt is undone first (undo_renewal()): a
--- message that fails, for now or for good, leaves the patron the links
--- they had.
-CREATE OR REPLACE FUNCTION eventbox.mail_failed(p_id bigint, p_error text, p_max_tries integer,
-                                     p_base_ms integer)
-RETURNS text
-LANGUAGE plpgsql                -- as mail_sent(): once a failed message
-SECURITY DEFINER
-SET search_path = pg_catalog, eventbox, pg_temp
-AS $$
-DECLARE
-    v_status text;
-BEGIN
-    PERFORM undo_renewal(p_id);
-    UPDATE outbox o
-       SET attempts = o.attempts + 1,
-           last_error = left(p_error, 200),
-           status = CASE WHEN o.attempts + 1 >= p_max_tries THEN 'failed' ELSE 'pending' END,
-           token = CASE WHEN o.attempts + 1 >= p_max_tries THEN NULL ELSE o.token END,
-           email = CASE WHEN o.attempts + 1 >= p_max_tries THEN NULL ELSE o.email END,
-           name = CASE WHEN o.attempts + 1 >= p_max_tries THEN NULL ELSE o.name END,
-           next_attempt_at = now() + retry_backoff(p_base_ms, o.attempts, interval '6 hours')
-     WHERE o.id = p_id AND o.status = 'pending'
-    RETURNING o.status INTO v_status;
-    RETURN v_status;
-END
-$$;
+-- mail_sent(), mail_failed() and mail_relay_failed(), the marks of a
+-- message's attempt: rules/80_mail_marks.sql.
 
 -- queue_reminders: one reminder per confirmed registration of a published
 -- event that starts within p_hours and has not started, once its address
@@ -439,18 +384,36 @@ SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
     -- greatest() skips a NULL: without the CASE, "none pending" read as
-    -- "one due now", and an idle mailer asked again every 10 ms.
-    SELECT CASE WHEN min(next_attempt_at) IS NOT NULL THEN
-               greatest(0, ceil(extract(epoch FROM min(next_attempt_at) - now()) * 1000))::bigint
+    -- "one due now", and an idle mailer asked again every 10 ms.  While
+    -- the relay's pause lasts (mail_relay_failed()), messages are due at
+    -- its end at the earliest, webhook deliveries as ever.
+    SELECT CASE WHEN d.at IS NOT NULL THEN
+               greatest(0, ceil(extract(epoch FROM d.at - now()) * 1000))::bigint
            END
-      FROM eventbox.outbox WHERE status = 'pending'
+      FROM (SELECT CASE
+                   WHEN p.retry_at IS NULL THEN
+                       (SELECT min(next_attempt_at) FROM eventbox.outbox
+                         WHERE status = 'pending')
+                   ELSE least((SELECT min(next_attempt_at) FROM eventbox.outbox
+                                WHERE status = 'pending' AND kind = 'webhook'),
+                              greatest(p.retry_at,
+                                       (SELECT min(next_attempt_at) FROM eventbox.outbox
+                                         WHERE status = 'pending' AND kind <> 'webhook')))
+                   END AS at
+              FROM (SELECT (SELECT r.retry_at FROM eventbox.mail_relay r
+                             WHERE r.retry_at > now()) AS retry_at) p) d
 $$;
 
 -- The outbox figures for GET /metrics.  The service's role may not read the
 -- outbox (it holds tokens); this function tells it only counts and an age.
 -- One query per scrape; the pending count walks the outbox_due partial index.
-CREATE OR REPLACE FUNCTION eventbox.outbox_stats(OUT pending bigint, OUT failed bigint,
-                                      OUT oldest_pending_age_s double precision)
+-- relay_down_s: how long the SMTP relay has taken no mail (0 while it
+-- does: mail_relay_failed()); it grew in 032, and a new result type takes
+-- a DROP.
+DROP FUNCTION IF EXISTS eventbox.outbox_stats();
+CREATE FUNCTION eventbox.outbox_stats(OUT pending bigint, OUT failed bigint,
+                                      OUT oldest_pending_age_s double precision,
+                                      OUT relay_down_s double precision)
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -458,7 +421,9 @@ AS $$
     SELECT count(*) FILTER (WHERE status = 'pending'),
            count(*) FILTER (WHERE status = 'failed'),
            coalesce(extract(epoch FROM now() - min(created_at)
-                                FILTER (WHERE status = 'pending')), 0)::double precision
+                                FILTER (WHERE status = 'pending')), 0)::double precision,
+           (SELECT coalesce(extract(epoch FROM now() - r.down_since), 0)::double precision
+              FROM mail_relay r)
       FROM outbox
      WHERE status IN ('pending', 'failed')
 $$;

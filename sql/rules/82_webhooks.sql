@@ -402,7 +402,7 @@ $$;
 
 -- webhook_delivered: the receiver answered 2xx.  The body (name, email)
 -- is erased; the row stays as the record that it went out.
--- PL/pgSQL for the reason mail_sent() is (rules/80_mail.sql): once a
+-- PL/pgSQL for the reason mail_sent() is (rules/80_mail_marks.sql): once a
 -- delivery, each in its own transaction.
 CREATE OR REPLACE FUNCTION eventbox.webhook_delivered(p_id bigint) RETURNS void
 LANGUAGE plpgsql

@@ -103,6 +103,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.mail_relock(bigint),
     eventbox.mail_sent(bigint),
     eventbox.mail_failed(bigint, text, integer, integer),
+    eventbox.mail_relay_failed(bigint, text, integer, integer),
     eventbox.queue_reminders(integer),
     eventbox.mail_next_due(),
     eventbox.expire_holds(text)
