@@ -6,12 +6,15 @@ change: the plans read what they need through an index, not the whole
 table (EXPLAIN, or the session's own scan counters), and the answers stay
 whole and 200; never a time."""
 import json
+import uuid
 
 import pytest
 
 from conftest import connect
+from staffkit import admin, staff_key  # noqa: F401
 
 SENT = 100_000
+DRAFTS = 5_000
 
 
 def seq_scans(plan, table):
@@ -80,3 +83,59 @@ def test_the_metrics_outbox_count_reads_no_sent_message(api, db, sent_mail):
     text = api.get("/metrics").text
     assert "eventbox_database_up 1\n" in text
     assert "\neventbox_outbox_failed 0\n" not in text
+
+
+@pytest.fixture
+def many_drafts(db):
+    """DRAFTS draft events of one tag (drafts: no public page lists them)."""
+    tag = "bd-" + uuid.uuid4().hex[:8]
+    db.all("INSERT INTO eventbox.events (slug, title, capacity, status, starts_at,"
+           " ends_at) SELECT %s || '-' || g, 'Big data ' || %s || ' ' || g, 50,"
+           " 'draft', now() + interval '400 days' + g * interval '1 minute',"
+           " now() + interval '400 days 1 hour' + g * interval '1 minute'"
+           " FROM generate_series(1, %s) g", tag, tag, DRAFTS)
+    db.all("ANALYZE eventbox.events")
+    yield tag
+    db.all("DELETE FROM eventbox.events WHERE slug LIKE %s", tag + "-%")
+    db.all("ANALYZE eventbox.events")
+
+
+def test_a_page_of_1000_staff_events_reads_each_event_by_its_key(
+        admin, db, staff_key, many_drafts):
+    """admin_event_about(), once per event of the page, joined the events
+    to admin_event()'s row: every call read the whole table."""
+    conn = connect()
+    conn.autocommit = False
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT id FROM eventbox.events WHERE slug = %s",
+                        (many_drafts + "-17",))
+            eid = str(cur.fetchone()[0])
+            before = xact_seq_scans(cur, "events")
+            for ref in (eid, many_drafts + "-17"):
+                cur.execute("SELECT * FROM eventbox.admin_event_about(%s, %s)",
+                            (staff_key[1], ref))
+                assert len(cur.fetchall()) == 1
+            assert xact_seq_scans(cur, "events") == before
+    finally:
+        conn.rollback()
+        conn.close()
+    r = admin.get(f"/events?q={many_drafts}&per_page=1000&page=2")
+    assert r.status == 200, r
+    assert r.json["total"] == DRAFTS
+    titles = [e["title"] for e in r.json["events"]]
+    assert titles == [f"Big data {many_drafts} {g}" for g in range(1001, 2001)]
+
+
+def test_one_event_as_staff_see_it_is_planned_as_one_row(db, staff_key, make_event):
+    """The planner took each of the three functions behind GET
+    /api/v1/admin/events/{id} for 1,000 rows: a billion-row estimate
+    made PostgreSQL compile the read with JIT first, every time."""
+    slug = make_event()
+    k = staff_key[1]
+    plan = explain(db, "SELECT * FROM eventbox.admin_event(%s, %s) a"
+                   " LEFT JOIN LATERAL eventbox.admin_event_holds(%s, %s) h ON true"
+                   " LEFT JOIN LATERAL eventbox.admin_event_about(%s, %s) w ON true",
+                   k, slug, k, slug, k, slug)
+    assert plan[0]["Plan"]["Plan Rows"] == 1, plan
+    assert "JIT" not in plan[0], plan

@@ -247,6 +247,7 @@ RETURNS TABLE (confirmation_required boolean, hold_minutes integer,
                registrations_per_minute integer, held_seats integer,
                held_waiting integer, expired integer)
 LANGUAGE plpgsql STABLE
+ROWS 1
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$

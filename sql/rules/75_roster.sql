@@ -127,6 +127,12 @@ END
 $$;
 
 -- One event as staff see it (online URL, counts, members_only), or none.
+-- ROWS 1, here and in admin_event_holds() and admin_event_about(): the
+-- planner's default for a set-returning function is 1,000 rows, and the
+-- three of them joined for one event (STMT_ADMIN_EVENT), or for each of a
+-- page (STMT_ADMIN_EVENT_LIST), multiplied into billions, a cost over
+-- jit_above_cost: PostgreSQL compiled every such read with LLVM first,
+-- half a second of a GET /api/v1/admin/events/{id} that takes 10 ms.
 CREATE OR REPLACE FUNCTION eventbox.admin_event(p_key text, p_event text)
 RETURNS TABLE (id bigint, slug text, title text, status text, timezone text,
                description text, presenter text, format text, location text,
@@ -137,6 +143,7 @@ RETURNS TABLE (id bigint, slug text, title text, status text, timezone text,
                members_only boolean, online_url text, registration_state text,
                registration_opens_at timestamptz, registration_closes_at timestamptz)
 LANGUAGE plpgsql STABLE
+ROWS 1
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
@@ -162,14 +169,20 @@ $$;
 -- admin_event_about: who the event is for and what participants will learn
 -- (017_audience.sql), and the language it is written in
 -- (030_event_language.sql), beside admin_event() for staff, drafts
--- included.  (Its result grew language: a DROP first.)
+-- included.  (Its result grew language: a DROP first.)  The event is
+-- read by its id, as the one value admin_event() gives: joined to that
+-- function's rows, whose number the planner cannot know, the events were
+-- read whole once per call, and a page of 1,000 in GET
+-- /api/v1/admin/events read 20,000 events 1,000 times (a 503 at the
+-- statement timeout).
 DROP FUNCTION IF EXISTS eventbox.admin_event_about(text, text);
 CREATE FUNCTION eventbox.admin_event_about(p_key text, p_event text)
 RETURNS TABLE (audience text, learning_outcomes text[], language text)
 LANGUAGE sql STABLE
+ROWS 1
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
     SELECT e.audience, e.learning_outcomes, e.language
-      FROM admin_event(p_key, p_event) a JOIN events e ON e.id = a.id
+      FROM events e WHERE e.id = (SELECT a.id FROM admin_event(p_key, p_event) a)
 $$;
