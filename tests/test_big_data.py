@@ -139,3 +139,57 @@ def test_one_event_as_staff_see_it_is_planned_as_one_row(db, staff_key, make_eve
                    k, slug, k, slug, k, slug)
     assert plan[0]["Plan"]["Plan Rows"] == 1, plan
     assert "JIT" not in plan[0], plan
+
+
+@pytest.fixture
+def mail_of_many_events(db):
+    """SENT messages sent for 1,000 upcoming events (drafts, as in
+    many_drafts), 100 each."""
+    tag = "bm-" + uuid.uuid4().hex[:8]
+    db.all("INSERT INTO eventbox.events (slug, title, capacity, status, starts_at,"
+           " ends_at) SELECT %s || '-' || g, 'Mailed ' || g, 50, 'draft',"
+           " now() + interval '400 days', now() + interval '400 days 1 hour'"
+           " FROM generate_series(1, 1000) g", tag)
+    db.all("INSERT INTO eventbox.outbox (kind, event_id, status, sent_at)"
+           " SELECT 'confirmed', e.id, 'sent', now() FROM eventbox.events e,"
+           " generate_series(1, %s) g WHERE e.slug LIKE %s", SENT // 1000, tag + "-%")
+    db.all("ANALYZE eventbox.outbox")
+    yield tag
+    db.all("DELETE FROM eventbox.events WHERE slug LIKE %s", tag + "-%")
+    db.all("ANALYZE eventbox.outbox")
+
+
+def test_a_purge_step_reads_the_outbox_by_event(db, mail_of_many_events, make_event):
+    """Each step of `eventbox purge` (purge_step()) finds an ended event
+    with outbox rows and deletes them: by event, not by reading all the
+    sent mail of every other event, once per step."""
+    ended = []
+    for _ in range(3):
+        slug = make_event()
+        db.all("UPDATE eventbox.events SET starts_at = now() - interval '40 days 2 hours',"
+               " ends_at = now() - interval '40 days' WHERE slug = %s", slug)
+        eid = db.value("SELECT id FROM eventbox.events WHERE slug = %s", slug)
+        db.all("INSERT INTO eventbox.outbox (kind, event_id, status, sent_at)"
+               " SELECT 'confirmed', %s, 'sent', now() - interval '41 days'"
+               " FROM generate_series(1, 5)", eid)
+        ended.append(eid)
+    conn = connect()
+    conn.autocommit = False
+    try:
+        with conn.cursor() as cur:
+            before = xact_seq_scans(cur, "outbox")
+            purged = set()
+            for _ in range(200):
+                cur.execute("SELECT event_id FROM eventbox.purge_step(30, 500)")
+                eid = cur.fetchone()[0]
+                if eid is None:
+                    break
+                purged.add(eid)
+            assert set(ended) <= purged
+            cur.execute("SELECT count(*) FROM eventbox.outbox WHERE event_id = ANY (%s)",
+                        (ended,))
+            assert cur.fetchone()[0] == 0
+            assert xact_seq_scans(cur, "outbox") == before
+    finally:
+        conn.rollback()
+        conn.close()
