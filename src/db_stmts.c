@@ -190,14 +190,16 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " x.event_id::text) w ON true) a"
 	    " ORDER BY x.n) p ON true" },
 	/* $1 key, $2 event or NULL, $3 action or NULL, $4 limit, $5 offset,
-	 * $6 before (the entries older than this one) or NULL */
+	 * $6 before (the entries older than this one) or NULL.  The functions
+	 * cut the page and count, each through an index: the log is read only
+	 * a page at a time (76_admin_lists.sql). */
 	[STMT_ADMIN_AUDIT] = { "admin_audit", 6,
-	    "WITH m AS (SELECT * FROM eventbox.admin_audit($1::text, $2::text,"
-	    " $3::text) WHERE $6::bigint IS NULL OR id < $6::bigint)"
-	    " SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t"
+	    "SELECT t.total, p.* FROM (SELECT eventbox.admin_audit_total("
+	    "$1::text, $2::text, $3::text, $6::bigint) AS total) t"
 	    " LEFT JOIN LATERAL (SELECT id, eventbox.iso_utc(at) AS at, actor,"
 	    " via, action, event_id, registration_id, details::text AS details"
-	    " FROM m ORDER BY id DESC LIMIT $4::integer OFFSET $5::integer) p"
+	    " FROM eventbox.admin_audit($1::text, $2::text, $3::text,"
+	    " $6::bigint, $4::integer, $5::integer) ORDER BY id DESC) p"
 	    " ON true" },
 	/* $1 event, $2 draft|published|cancelled, $3 key */
 	[STMT_ADMIN_SET_STATUS] = { "admin_set_status", 3,

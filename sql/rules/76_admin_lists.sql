@@ -36,9 +36,37 @@ BEGIN
 END
 $$;
 
--- admin_audit: the audit log, newest first, of one event (id or slug) or
--- of all, of one action or of all.  It never held a token or a key.
-CREATE OR REPLACE FUNCTION eventbox.admin_audit(p_key text, p_event text, p_action text)
+-- The id of the event p_event names (its id or its slug), NULL for none or
+-- for no such event; each looked up by its key.  Only the audit functions
+-- below call it (no grant).
+CREATE OR REPLACE FUNCTION eventbox.audit_event(p_event text) RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+    SELECT CASE WHEN p_event ~ '^[1-9][0-9]{0,17}$'
+                THEN (SELECT e.id FROM events e WHERE e.id = p_event::bigint)
+                ELSE (SELECT e.id FROM events e WHERE e.slug = p_event) END
+$$;
+
+-- admin_audit: a page of the audit log, newest first, of one event (id or
+-- slug) or of all, of one action or of all: the p_limit entries older than
+-- p_before (NULL: from the newest) after skipping p_offset of them.  It
+-- never held a token or a key.
+--
+-- The page is cut here, not by the caller: the log grows with the years
+-- (300,000 entries and more), and a caller that cut the page from all the
+-- entries that match had every one of them read, copied and sorted on
+-- each request (a second a page, then the statement timeout's 503).  Each
+-- branch below reads its entries from an index in the page's order and
+-- stops at the page's end: the primary key, audit_log_action
+-- (034_audit_log_action.sql) or audit_log_event.  (Branches rather than
+-- "p IS NULL OR ..." in one query: a plan kept for such a query cannot use
+-- the index that fits the filters given.)  The signature grew the page: a
+-- DROP first.
+DROP FUNCTION IF EXISTS eventbox.admin_audit(text, text, text);
+CREATE OR REPLACE FUNCTION eventbox.admin_audit(p_key text, p_event text, p_action text,
+                                                p_before bigint, p_limit integer,
+                                                p_offset integer)
 RETURNS SETOF eventbox.audit_log
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
@@ -46,14 +74,53 @@ SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 DECLARE
     who record := staff_actor(p_key);
+    v_event bigint := audit_event(p_event);
+    v_before bigint := coalesce(p_before, 9223372036854775807);
 BEGIN
-    RETURN QUERY
-    SELECT a.* FROM audit_log a
-     WHERE (p_action IS NULL OR a.action = p_action)
-       AND (p_event IS NULL OR a.event_id = (
-                SELECT e.id FROM events e
-                 WHERE CASE WHEN p_event ~ '^[1-9][0-9]{0,17}$' THEN e.id = p_event::bigint
-                            ELSE e.slug = p_event END))
-     ORDER BY a.id DESC;
+    IF p_event IS NOT NULL THEN
+        RETURN QUERY
+        SELECT a.* FROM audit_log a
+         WHERE a.event_id = v_event AND a.id < v_before
+           AND (p_action IS NULL OR a.action = p_action)
+         ORDER BY a.id DESC LIMIT p_limit OFFSET p_offset;
+    ELSIF p_action IS NOT NULL THEN
+        RETURN QUERY
+        SELECT a.* FROM audit_log a
+         WHERE a.action = p_action AND a.id < v_before
+         ORDER BY a.id DESC LIMIT p_limit OFFSET p_offset;
+    ELSE
+        RETURN QUERY
+        SELECT a.* FROM audit_log a
+         WHERE a.id < v_before
+         ORDER BY a.id DESC LIMIT p_limit OFFSET p_offset;
+    END IF;
+END
+$$;
+
+-- admin_audit_total: how many entries admin_audit() pages through, the
+-- filters being the same (the API's total).  Counted in the index each
+-- branch of admin_audit() reads, which holds what the count needs: an
+-- index-only scan, no entry's row (details and all) read or copied.
+CREATE OR REPLACE FUNCTION eventbox.admin_audit_total(p_key text, p_event text,
+                                                      p_action text, p_before bigint)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    who record := staff_actor(p_key);
+    v_event bigint := audit_event(p_event);
+    v_before bigint := coalesce(p_before, 9223372036854775807);
+BEGIN
+    IF p_event IS NOT NULL THEN
+        RETURN (SELECT count(*) FROM audit_log a
+                 WHERE a.event_id = v_event AND a.id < v_before
+                   AND (p_action IS NULL OR a.action = p_action));
+    ELSIF p_action IS NOT NULL THEN
+        RETURN (SELECT count(*) FROM audit_log a
+                 WHERE a.action = p_action AND a.id < v_before);
+    END IF;
+    RETURN (SELECT count(*) FROM audit_log a WHERE a.id < v_before);
 END
 $$;
