@@ -662,6 +662,29 @@ attach_calendar(struct buf *out, const struct mail_msg *m)
 	buf_free(&url);
 }
 
+/* The HTML part's one heading, the subject: where a screen reader's
+ * "next heading" lands on the message, the title in the event's language
+ * (lang_mark()). */
+static void
+heading(struct buf *page, const struct mail_msg *m, const char *subject)
+{
+	struct buf	 mark = BUF_INIT;
+	size_t		 n = strlen(subject) - strlen(m->title);
+
+	lang_mark(&mark, LANG_HTML, m->event_language, i18n_lang());
+	buf_adds(page, "<h1>");
+	if (mark.len == 0)
+		html_esc(page, subject);
+	else {
+		html_escn(page, subject, n);
+		buf_printf(page, "<span%s>", mark.data);
+		html_esc(page, m->title);
+		buf_adds(page, "</span>");
+	}
+	buf_adds(page, "</h1>\n");
+	buf_free(&mark);
+}
+
 int
 mail_compose(struct buf *out, const struct mail_msg *m)
 {
@@ -713,6 +736,7 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 	    "<meta charset=\"utf-8\"><title>", i18n_lang());
 	html_esc(&page, subject.data);
 	buf_adds(&page, "</title></head>\n<body>\n");
+	heading(&page, m, subject.data);
 	buf_adds(&page, b.html.data);
 	buf_adds(&page, "</body>\n</html>\n");
 	mime_quoted_printable(out, page.data);
