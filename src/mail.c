@@ -212,6 +212,24 @@ add_link(struct body *b, const char *url)
 	b->p_empty = 0;
 }
 
+/* A link to one of the pages the patron's token opens: in the text, the
+ * URL; in the HTML, on a line of its own, named as that page names itself
+ * (its button, its heading): a screen reader's list of links shows the
+ * name alone, and would spell out the URL's token letter by letter. */
+static void
+named_link(struct body *b, const char *name, const char *url)
+{
+	buf_adds(&b->text, url);
+	while (b->html.len > 0 && b->html.data[b->html.len - 1] == ' ')
+		b->html.data[--b->html.len] = '\0';
+	buf_adds(&b->html, "<br>\n<a href=\"");
+	html_esc(&b->html, url);
+	buf_adds(&b->html, "\">");
+	html_esc(&b->html, name);
+	buf_adds(&b->html, "</a>");
+	b->p_empty = 0;
+}
+
 /* "Label: value"; a value staff wrote is in lang (else NULL). */
 static void
 field(struct body *b, const char *label, const char *value, int is_link,
@@ -266,7 +284,13 @@ token_link(struct body *b, const struct mail_msg *m, const char *what)
 
 	snprintf(url, sizeof(url), "%s/%s/%s%s%s", m->base_url, what, m->token,
 	    lang_query(), strcmp(i18n_lang(), "en") != 0 ? i18n_lang() : "");
-	add_link(b, url);
+	/* the buttons of page_confirm.c and page_cancel.c */
+	if (strcmp(what, "confirm") == 0)
+		named_link(b, _("Confirm my registration"), url);
+	else if (strcmp(m->registration_status, "waitlisted") == 0)
+		named_link(b, _("Leave the waiting list"), url);
+	else
+		named_link(b, _("Cancel my registration"), url);
 }
 
 /* The "my registration" page (page_registration.c). */
@@ -278,7 +302,8 @@ registration_link(struct body *b, const struct mail_msg *m)
 	snprintf(url, sizeof(url), "%s/registration/%s%s%s", m->base_url,
 	    m->token, lang_query(), strcmp(i18n_lang(), "en") != 0 ?
 	    i18n_lang() : "");
-	add_link(b, url);
+	/* the page's heading (page_registration.c) */
+	named_link(b, _("Your registration"), url);
 }
 
 static void

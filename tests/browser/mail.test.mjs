@@ -37,7 +37,8 @@ function part(eml, type) {
 // are not run on it.
 const NOT_A_PAGE = ["landmark-one-main", "region"];
 
-test("every email's HTML part passes axe-core and has one heading first", async () => {
+// check(page, file, eml) for every golden, its HTML part in the page.
+async function eachEmail(check) {
     assert.ok(FILES.length >= 12, FILES.join(" "));
     const ctx = await openBrowser();
     try {
@@ -45,13 +46,47 @@ test("every email's HTML part passes axe-core and has one heading first", async 
         for (const f of FILES) {
             const eml = readFileSync(path.join(GOLDEN, f), "latin1");
             await page.setContent(part(eml, "text/html"));
-            assert.deepEqual(await axe(page, NOT_A_PAGE), [], `axe on ${f}`);
-            const nodes = await axNodes(page);
-            const levels = nodes.filter((n) => n.role === "heading")
-                .map((n) => n.level);
-            assert.deepEqual(levels, [1], `${f}: the headings`);
+            await check(page, f, eml);
         }
     } finally {
         await ctx.closeAll();
     }
+}
+
+test("every email's HTML part passes axe-core and has one heading first", async () => {
+    await eachEmail(async (page, f) => {
+        assert.deepEqual(await axe(page, NOT_A_PAGE), [], `axe on ${f}`);
+        const nodes = await axNodes(page);
+        const levels = nodes.filter((n) => n.role === "heading")
+            .map((n) => n.level);
+        assert.deepEqual(levels, [1], `${f}: the headings`);
+    });
+});
+
+// A link is known by its name alone in a screen reader's list of links:
+// the pages the patron's token opens are named as those pages name
+// themselves (their button, their heading), never by the URL, whose
+// token a screen reader spells out letter by letter.
+const TOKEN = "0b7f3c2e-8f0a-4d5e-9c1b-2a3b4c5d6e7f";
+const NAMES = {
+    en: { cancel: ["Cancel my registration", "Leave the waiting list"],
+        confirm: ["Confirm my registration"], registration: ["Your registration"] },
+    es: { cancel: ["Cancelar mi inscripción", "Salir de la lista de espera"],
+        confirm: ["Confirmar mi inscripción"], registration: ["Su inscripción"] },
+};
+
+test("every email's links with the token are named by where they go", async () => {
+    await eachEmail(async (page, f, eml) => {
+        const names = NAMES[f.includes(".es.") ? "es" : "en"];
+        const links = (await axNodes(page)).filter((n) => n.role === "link");
+        for (const l of links) {
+            assert.ok(!l.name.includes(TOKEN), `${f}: a link named ${l.name}`);
+            const m = l.url.match(/\/(cancel|confirm|registration)\//);
+            if (m)
+                assert.ok(names[m[1]].includes(l.name),
+                    `${f}: the link to ${l.url} is named "${l.name}"`);
+        }
+        if (eml.includes(TOKEN))
+            assert.ok(links.some((l) => l.url.includes(TOKEN)), f);
+    });
 });
