@@ -212,16 +212,26 @@ add_link(struct body *b, const char *url)
 	b->p_empty = 0;
 }
 
-/* A link to one of the pages the patron's token opens: in the text, the
- * URL; in the HTML, on a line of its own, named as that page names itself
+/* Ends the line of b (text or HTML) at its last word, blanks dropped. */
+static void
+trim_end(struct buf *b)
+{
+	while (b->len > 0 && b->data[b->len - 1] == ' ')
+		b->data[--b->len] = '\0';
+}
+
+/* A link to one of the pages the patron's token opens, on a line of its
+ * own: in the text, the URL, which a plain reader's wrapping then never
+ * starts mid-line nor cuts; in the HTML, named as that page names itself
  * (its button, its heading): a screen reader's list of links shows the
  * name alone, and would spell out the URL's token letter by letter. */
 static void
 named_link(struct body *b, const char *name, const char *url)
 {
+	trim_end(&b->text);
+	buf_addc(&b->text, '\n');
 	buf_adds(&b->text, url);
-	while (b->html.len > 0 && b->html.data[b->html.len - 1] == ' ')
-		b->html.data[--b->html.len] = '\0';
+	trim_end(&b->html);
 	buf_adds(&b->html, "<br>\n<a href=\"");
 	html_esc(&b->html, url);
 	buf_adds(&b->html, "\">");

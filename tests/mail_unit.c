@@ -465,11 +465,11 @@ test_reminder_by_format(void)
 		const char	*format, *plea;
 	} cases[] = {
 		{ "online", "If you are unable to attend the live webinar, "
-		    "please cancel your registration: " },
+		    "please cancel your registration:\n" },
 		{ "in_person", "If you are unable to come to the event, please "
-		    "cancel your registration: " },
+		    "cancel your registration:\n" },
 		{ "hybrid", "If you are unable to attend, in person or online, "
-		    "please cancel your registration: " },
+		    "please cancel your registration:\n" },
 	};
 	struct mail_msg	 m;
 	struct buf	 out = BUF_INIT, text = BUF_INIT;
@@ -919,6 +919,49 @@ test_plea_without_a_waiting_list(void)
 	buf_free(&text);
 }
 
+/* In the text part every link with the token stands on a line of its own:
+ * after a sentence, a plain reader that wraps at its window's width, or a
+ * reply that quotes and rewraps it, starts it mid-line or cuts it in two,
+ * and the patron copies half a link. */
+static void
+test_token_links_on_their_own_lines(void)
+{
+	struct mail_msg	 m;
+	struct buf	 out = BUF_INIT, text = BUF_INIT;
+	const char	*p, *start, *end;
+	char		 what[64];
+	int		 k, lang, seen;
+
+	for (lang = 0; lang < 2; lang++) {
+		i18n_use(lang == 0 ? "en" : "es");
+		for (k = 0; k < MAIL__MAX; k++) {
+			sample(&m, (enum mail_kind)k);
+			buf_reset(&out);
+			CHECK(kinds[k], mail_compose(&out, &m) == 0);
+			plain_part(&out, &text);
+			seen = 0;
+			for (p = buf_str(&text); (p = strstr(p, m.token)) !=
+			    NULL && *m.token != '\0'; p++) {
+				for (start = p; start > text.data &&
+				    start[-1] != '\n'; start--)
+					;
+				end = strchr(p, '\n');
+				snprintf(what, sizeof(what), "%s (%s): %.30s",
+				    kinds[k], lang == 0 ? "en" : "es", start);
+				CHECK(what, strncmp(start, m.base_url,
+				    strlen(m.base_url)) == 0 && end != NULL &&
+				    memchr(start, ' ', (size_t)(end - start)) ==
+				    NULL);
+				seen++;
+			}
+			CHECK(kinds[k], seen > 0 || *m.token == '\0');
+		}
+	}
+	i18n_use("en");
+	buf_free(&out);
+	buf_free(&text);
+}
+
 /*
  * A name that is a link or an address (a registration an older release
  * took, or staff typed at psql) is neither greeted nor the display name:
@@ -1134,6 +1177,7 @@ main(int argc, char **argv)
 	test_cancelled_by_staff();
 	test_left_the_waiting_list();
 	test_plea_without_a_waiting_list();
+	test_token_links_on_their_own_lines();
 	test_names_that_are_messages();
 	test_qp_keeps_characters_whole();
 	test_sender_names();
