@@ -770,10 +770,13 @@ mail_compose(struct buf *out, const struct mail_msg *m)
 	buf_printf(&page, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>"
 	    "<meta charset=\"utf-8\"><title>", i18n_lang());
 	html_esc(&page, subject.data);
-	buf_adds(&page, "</title></head>\n<body>\n");
+	/* Webmail keeps the body alone, inside its own page: the language
+	 * comes with it. */
+	buf_printf(&page, "</title></head>\n<body>\n<div lang=\"%s\">\n",
+	    i18n_lang());
 	heading(&page, m, subject.data);
 	buf_adds(&page, b.html.data);
-	buf_adds(&page, "</body>\n</html>\n");
+	buf_adds(&page, "</div>\n</body>\n</html>\n");
 	mime_quoted_printable(out, page.data);
 	buf_printf(out, "\r\n--%s-alt--\r\n", m->boundary);
 	if (mixed) {

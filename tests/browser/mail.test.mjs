@@ -90,3 +90,26 @@ test("every email's links with the token are named by where they go", async () =
             assert.ok(links.some((l) => l.url.includes(TOKEN)), f);
     });
 });
+
+// Webmail (Gmail, Outlook on the web) drops the message's <html> and
+// <head> and shows what its <body> holds inside its own page, in the
+// language of its own interface: the message's language must come with
+// the body, or a screen reader reads a Spanish email with an English
+// voice.  Here the body inside such a page, in English and in German.
+test("every email's language survives a webmail that keeps only its body", async () => {
+    await eachEmail(async (page, f) => {
+        const lang = await page.getAttribute("html", "lang");
+        const inner = await page.evaluate(() => document.body.innerHTML);
+        for (const ui of ["en", "de"]) {
+            await page.setContent(`<!DOCTYPE html><html lang="${ui}"><head>` +
+                `<title>Webmail</title></head><body><main><div class="message">` +
+                `${inner}</div></main></body></html>`);
+            const said = await page.evaluate(() => [...document.querySelectorAll(
+                ".message h1, .message p")].map((e) => e.closest("[lang]").lang));
+            assert.ok(said.length > 0, f);
+            // the staff's own text may be in the event's language
+            assert.equal(said[0], lang, `${f} in a webmail in ${ui}: ${said}`);
+            assert.ok(said.every((l) => l === lang || l === "en"), `${f}: ${said}`);
+        }
+    });
+});
