@@ -27,6 +27,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import ROOT, SQL_FUNCTIONS_EXECUTED, connect, env
+from staffkit import connect_as
 
 BIN = os.environ.get("EVENTBOX_BIN", os.path.join(ROOT, "eventbox"))
 if not os.path.isabs(BIN):
@@ -829,6 +830,43 @@ def test_a_relay_that_never_answers_costs_one_timeout_not_one_per_message(
         listener.close()
         for c in accepted:
             c.close()
+
+
+def test_staff_end_the_relays_pause_and_the_queue_goes_out_at_once(
+        api, db, make_event, smtp, mailers, relay_state, tmp_path):
+    """Once staff fixed a relay that was down, the mail waited out the rest
+    of the pause (up to 5 minutes), and staff could do nothing about it.
+    eventbox.mail_relay_retry(), as a staff login, ends it: the pause here
+    is 5 minutes and the mail arrives within the test's 30 s."""
+    slug = make_event(capacity=10)
+    port = free_port()
+    log = tmp_path / "mailer.log"
+    mailers.start(f"smtp://127.0.0.1:{port}", EVENTBOX_MAIL_RETRY_BASE_MS=600000,
+                  EVENTBOX_LOG_FILE=log)
+    people = [addr(f"back{i}") for i in range(3)]
+    for a in people:
+        assert api.register(slug, "Bea", a).status == 201
+    wait_until(lambda: relay_failures(db) >= 1 or tries_used(db, slug),
+               "the relay was tried")
+    assert db.value("SELECT retry_at > now() + interval '4 minutes'"
+                    " FROM eventbox.mail_relay")
+    server = smtp(port=port).start()         # the relay is back
+    time.sleep(0.5)
+    assert server.to(people[0]) == [], "sent during the relay's pause"
+    staff = connect_as("eventbox_staff")
+    try:
+        with staff.cursor() as cur:
+            cur.execute("SELECT eventbox.mail_relay_retry()")
+            assert cur.fetchone() == (True,)
+    finally:
+        staff.close()
+    server.wait_for(people, timeout=30)
+    rows = wait_rows(db, slug, lambda rs: all(r[1] == "sent" for r in rs))
+    assert [(r[5], r[6]) for r in rows] == [(1, None)] * 3
+    assert relay_failures(db) == 0
+    wait_until(lambda: relay_lines(log) == (1, 1), "one line down, one back")
+    # The relay takes mail: nothing to end.
+    assert db.value("SELECT eventbox.mail_relay_retry()") is False
 
 
 def test_a_550_for_one_address_fails_only_that_message(

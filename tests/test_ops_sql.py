@@ -444,7 +444,7 @@ def test_the_mail_operations_of_mail_md_run_as_written_as_staff(ops_role, make_e
     queues a message that failed for good (rolled back afterwards)."""
     (block,) = doc_sql_blocks("MAIL.md", "## Operations (as a member of eventbox_ops)")
     stmts = statements(block)
-    assert len(stmts) == 5, stmts
+    assert len(stmts) == 6, stmts
     slug = make_event()
     staff_register(db, slug, "Failed Mail", email())
     mid = db.value("SELECT o.id FROM eventbox.outbox o JOIN eventbox.events e"
@@ -453,8 +453,9 @@ def test_the_mail_operations_of_mail_md_run_as_written_as_staff(ops_role, make_e
     try:
         outputs = run_rolled_back(ops_role, stmts, "SELECT status FROM eventbox.outbox"
                                   " WHERE id = %s", mid)
-        backlog, failures, _oldest, retried, reminders, ((after,),) = outputs
+        backlog, failures, _oldest, relay, retried, reminders, ((after,),) = outputs
         assert backlog, "outbox_backlog shows nothing with a failed message"
+        assert relay == [(False,)]                      # the relay takes mail
         assert mid in [r[0] for r in failures], failures
         assert (True,) in retried, retried
         assert after == "pending"                       # queued again

@@ -373,6 +373,32 @@ AS $$
  RETURNING true
 $$;
 
+-- mail_relay_retry: staff fixed the relay (mail_relay_failed()): the pause
+-- ends now, and the mailers' next poll claims the queue, instead of waiting
+-- out up to five minutes of a relay that is back.  The pause's end becomes
+-- now (outbox_backlog's relay_retry_at says when it was ended); the outage
+-- itself stands until a message goes out (mail_sent() clears it, and the
+-- mailer logs that the relay takes mail again).  A relay still down is
+-- tried once, and paused again, one doubling further.  The NOTIFY wakes a
+-- sleeping mailer at once (mail_next_due() would have it sleep until the
+-- pause's end, EVENTBOX_MAIL_POLL_MS at most).  True when the relay was
+-- down; false when it takes mail, and nothing changes.  Not audited, as
+-- mail_retry() and webhook_retry() are not.
+CREATE OR REPLACE FUNCTION eventbox.mail_relay_retry() RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+BEGIN
+    UPDATE mail_relay SET retry_at = least(retry_at, now()) WHERE down_since IS NOT NULL;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM pg_notify('eventbox_outbox', '');
+    RETURN true;
+END
+$$;
+
 -- mail_next_due: milliseconds until the earliest pending message (or
 -- webhook delivery: the same mailer sends those) is due
 -- (0 when one is due now), NULL when none is pending.  The mailer sleeps

@@ -133,6 +133,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.has_holds(eventbox.events),    -- holds_end_by_start's WHEN, on their UPDATEs
     eventbox.token_hash(text),
     eventbox.mail_retry(bigint),
+    eventbox.mail_relay_retry(),
     eventbox.human_when(timestamptz, timestamptz, text),
     eventbox.human_zone(text),
     eventbox.purge(integer, text),
