@@ -674,15 +674,15 @@ durable_barrier(void)
 }
 
 int
-db_claim(enum stmt claim, int n, PGresult **res)
+db_claim(enum stmt claim, int n, const char *also, PGresult **res)
 {
 	char		 how_many[16];
-	const char	*params[1] = { how_many };
+	const char	*params[2] = { how_many, also };
 
 	*res = NULL;
 	snprintf(how_many, sizeof(how_many), "%d", n);
 	if (db_run_simple(STMT_BEGIN, 0, NULL) == -1 ||
-	    db_run(claim, 1, params, res) == -1)
+	    db_run(claim, also == NULL ? 1 : 2, params, res) == -1)
 		return -1;
 	if (PQntuples(*res) > 0) {
 		if (durable_barrier() == 0)

@@ -159,11 +159,13 @@ struct db_step {
  * to roll back (to a savepoint) or close. */
 int		 db_run_steps(const struct db_step *steps, size_t n,
 		    PGresult **out, size_t *done, int keep_busy);
-/* BEGIN, then claim (a statement of one parameter: how many, at most n).
+/* BEGIN, then claim (a statement whose first parameter is how many, at
+ * most n, and whose second, when also is not NULL, is also).
  * > 0: that many rows were claimed, in *res (the caller's), the
  * transaction left open for the caller to COMMIT, and what the claim saw
  * is durable (db.c); 0: none, committed; -1: the session is closed. */
-int		 db_claim(enum stmt claim, int n, PGresult **res);
+int		 db_claim(enum stmt claim, int n, const char *also,
+		    PGresult **res);
 void		 db_close(void);
 int		 db_connected(void);
 int		 db_socket(void);	/* -1 when closed */

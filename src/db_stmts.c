@@ -539,10 +539,11 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_MAIL_NEXT_DUE] = { "mail_next_due", 0,
 	    "SELECT eventbox.mail_next_due() AS ms" },
 	/* Webhook deliveries (webhook.c, sql/rules/82_webhooks.sql), one
-	 * transaction each like a message.  $1 how many */
-	[STMT_WEBHOOK_CLAIM] = { "webhook_claim", 1,
+	 * transaction each like a message.  $1 how many, $2 the webhooks
+	 * that yield to the others (webhook.c) */
+	[STMT_WEBHOOK_CLAIM] = { "webhook_claim", 2,
 	    "SELECT id, webhook_id, msg_id, url, secret, body, attempts"
-	    " FROM eventbox.webhook_claim($1::integer)" },
+	    " FROM eventbox.webhook_claim($1::integer, $2::bigint[])" },
 	[STMT_WEBHOOK_DELIVERED] = { "webhook_delivered", 1,
 	    "SELECT eventbox.webhook_delivered($1::bigint)" },
 	/* $1 outbox id, $2 error, $3 tries allowed, $4 first retry (ms),

@@ -389,7 +389,7 @@ send_batch(struct buf *msg)
 	int		 n, i, j, k, more, marked, locked, tries, ran;
 	int		 rc = -1;
 
-	if ((n = db_claim(STMT_MAIL_CLAIM, cfg.mail_batch, &res)) <= 0)
+	if ((n = db_claim(STMT_MAIL_CLAIM, cfg.mail_batch, NULL, &res)) <= 0)
 		return n;
 	if (stop_asked()) {
 		/* Asked during the claim, which may take the statement

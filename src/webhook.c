@@ -65,9 +65,23 @@
 #define ANSWER_MAX	65536
 #define ANSWER_WAIT_MS	1000
 
+/* A delivery that takes this long is slow: its webhook yields to the
+ * others (yield_note()).  A receiver answers in milliseconds; the
+ * webhooks' turn (mailer.c) is a second. */
+#define SLOW_MS		250
+#define YIELD_MAX	32
+
 enum { POST_OK, POST_REFUSED, POST_UNREACHABLE, POST_STOPPED };
 
 static CURL	*curl;
+
+/* The webhooks whose last delivery here was slow or failed, the longest
+ * ago first: webhook_claim() gives every other webhook's due deliveries
+ * first, then theirs in this order, so that one receiver's backlog does
+ * not go ahead of all the others' (each mailer keeps its own list; past
+ * YIELD_MAX the longest ago drops out, and is served in age order again). */
+static long long	 yielding[YIELD_MAX];
+static size_t		 nyielding;
 
 int
 webhook_open(const char **errstr)
@@ -416,22 +430,67 @@ post(const char *url, const char *id, const char *body, const char *secret,
 	return POST_UNREACHABLE;
 }
 
+/* Webhook id's place among the yielding: it leaves, and goes to the end
+ * when its delivery was slow or failed. */
+static void
+yield_note(long long id, int yields)
+{
+	size_t	 i;
+
+	for (i = 0; i < nyielding && yielding[i] != id; i++)
+		;
+	if (i < nyielding) {
+		memmove(&yielding[i], &yielding[i + 1],
+		    (nyielding - i - 1) * sizeof(yielding[0]));
+		nyielding--;
+	}
+	if (!yields)
+		return;
+	if (nyielding == YIELD_MAX) {
+		memmove(&yielding[0], &yielding[1],
+		    (YIELD_MAX - 1) * sizeof(yielding[0]));
+		nyielding--;
+	}
+	yielding[nyielding++] = id;
+}
+
+/* The yielding webhooks as an array literal: "{3,1}". */
+static void
+yield_list(char *out, size_t outsz)
+{
+	size_t	 i, len;
+
+	len = (size_t)snprintf(out, outsz, "{");
+	for (i = 0; i < nyielding && len < outsz; i++)
+		len += (size_t)snprintf(out + len, outsz - len, "%s%lld",
+		    i > 0 ? "," : "", yielding[i]);
+	if (len < outsz)
+		snprintf(out + len, outsz - len, "}");
+}
+
 int
 webhook_send_one(void)
 {
 	PGresult	*res = NULL, *st = NULL;
 	char		 err[128], tries[16], base[16], cap[16];
+	char		 yields[YIELD_MAX * 21 + 3];
 	const char	*id, *status, *params[6];
+	struct timespec	 t0, t1;
 	int		 rc = -1, sent;
 
-	if ((rc = db_claim(STMT_WEBHOOK_CLAIM, 1, &res)) != 1)
+	yield_list(yields, sizeof(yields));
+	if ((rc = db_claim(STMT_WEBHOOK_CLAIM, 1, yields, &res)) != 1)
 		return rc;
 	rc = -1;
 	id = db_value(res, 0, "id");
 	params[0] = id;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	sent = post(db_value(res, 0, "url"), db_value(res, 0, "msg_id"),
 	    db_value(res, 0, "body"), db_value(res, 0, "secret"), err,
 	    sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	yield_note(strtoll(db_value(res, 0, "webhook_id"), NULL, 10),
+	    sent != POST_OK || ms_since(&t0, &t1) >= SLOW_MS);
 	if (sent == POST_STOPPED) {
 		/* Nothing recorded: no attempt counted against the receiver. */
 		log_warnx("outbox %s: webhook %s not answered %d s into the "

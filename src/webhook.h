@@ -3,8 +3,10 @@
  *
  * Each delivery is a 'webhook' row of eventbox.outbox, queued by the rules
  * (sql/rules/82_webhooks.sql) in the transaction that made the change.
- * webhook_send_one() claims the next due one, POSTs its JSON body over
- * HTTPS with libcurl, signed as the Standard Webhooks specification says
+ * webhook_send_one() claims the next due one (a webhook whose receiver
+ * was slow or failed last time yields to the others), POSTs its JSON
+ * body over HTTPS with libcurl, signed as the Standard Webhooks
+ * specification says
  * (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 of
  * HMAC-SHA256 over "id.timestamp.body" keyed with the secret's bytes>),
  * and marks it delivered (any 2xx) or failed (anything else, or no answer

@@ -398,6 +398,46 @@ def test_a_slow_receiver_does_not_hold_the_patrons_emails_up(
     rx.wait(path_of(url), backlog + 1, timeout=60)     # and all of them arrive
 
 
+@pytest.mark.parametrize("answer", [204, 503])
+def test_a_receiver_that_hangs_on_each_delivery_holds_up_no_other_webhook(
+        api, admin, db, make_event, receivers, hooks, hook_mailer, answer):
+    """Deliveries were claimed oldest first across all webhooks: a receiver
+    that hangs a second on each delivery (and then takes it, or its gateway
+    answers 503) had its whole backlog go ahead of every other receiver's
+    deliveries, each a second of the mailer.  Now a webhook whose last
+    delivery was slow or failed yields to the others: the other receiver's
+    deliveries all arrive while the first's are still pending, at most two
+    of them tried, and the order per registration and the first's own
+    deliveries are kept."""
+    slug = make_event(capacity=100)
+    slow = receivers(delay=1.0, answer=lambda mid, n: answer).start()
+    slow_url = slow.url
+    slow_hook = hooks(slow_url, ["registration.created", "registration.cancelled"])
+    early = [register(api, slug, f"early{i}") for i in range(5)]
+    fast = receivers().start()
+    fast_url = fast.url
+    fast_hook = hooks(fast_url, ["registration.created", "registration.cancelled"])
+    late = [register(api, slug, f"late{i}") for i in range(2)]
+    for a in late:             # each registration's stream: created, then cancelled
+        assert admin.delete(f"/registrations/{reg_id(db, a)}").status == 200
+    hook_mailer()
+    got = fast.wait(path_of(fast_url), 4, timeout=60)
+    tried = sum(slow.seen.values())
+    pending = db.value("SELECT count(*) FROM eventbox.outbox WHERE webhook_id = %s"
+                       " AND status = 'pending'", slow_hook["id"])
+    assert tried <= 2 and pending >= 9 - 2, \
+        f"{tried} deliveries to the slow receiver went first ({pending} pending)"
+    bodies = check_all(fast_hook["secret"], got, "meet.example.org")
+    for a in late:
+        assert stream(bodies, a) == [("registration.created", "confirmed"),
+                                     ("registration.cancelled", "cancelled")]
+    if answer == 204:
+        got = slow.wait(path_of(slow_url), 9, timeout=60)
+        bodies = check_all(slow_hook["secret"], got, "meet.example.org")
+        assert [stream(bodies, a) for a in early] == \
+            [[("registration.created", "confirmed")]] * 5
+
+
 class RawReceiver:
     """An HTTPS endpoint written by hand: it reads each request, answers
     200 without a Content-Length (the body lasts until the connection

@@ -358,7 +358,13 @@ $$;
 -- pending, locked until the caller's transaction ends, with what signing
 -- and sending it needs: msg_id (the Standard Webhooks "webhook-id", the
 -- same on every attempt), the URL, the secret and the body.
-CREATE OR REPLACE FUNCTION eventbox.webhook_claim(p_batch integer)
+-- Webhooks not in p_yield go first (p_yield: those whose receiver was
+-- slow or failed last time, src/webhook.c), then each of p_yield's in its
+-- order: oldest first across all webhooks, a slow receiver's backlog went
+-- ahead of every other receiver's deliveries.
+DROP FUNCTION IF EXISTS eventbox.webhook_claim(integer);
+CREATE OR REPLACE FUNCTION eventbox.webhook_claim(p_batch integer,
+                                                  p_yield bigint[] DEFAULT '{}')
 RETURNS TABLE (id bigint, webhook_id bigint, msg_id text, url text, secret text,
                body text, attempts integer)
 LANGUAGE plpgsql
@@ -368,34 +374,42 @@ AS $$
 DECLARE
     o outbox;
     w webhooks;
+    wanted integer := greatest(p_batch, 1);
+    v_yield bigint[] := coalesce(p_yield, '{}');
 BEGIN
     -- The mark's table lock before the delivery leaves (mail_claim() says
     -- why, rules/80_mail.sql).
     LOCK TABLE outbox IN ROW EXCLUSIVE MODE;
-    FOR o IN
-        SELECT * FROM outbox ob
-         WHERE ob.kind = 'webhook' AND ob.status = 'pending' AND ob.next_attempt_at <= now()
-           AND webhook_earlier(ob.webhook_id, ob.registration_id, ob.event_id, ob.id) IS NULL
-         ORDER BY ob.next_attempt_at, ob.id
-         LIMIT greatest(p_batch, 1)
-           FOR UPDATE SKIP LOCKED
-    LOOP
-        SELECT * INTO w FROM webhooks WHERE webhooks.id = o.webhook_id;
-        IF w.disabled_at IS NOT NULL THEN
-            -- queued while staff disabled it: dropped, as above
-            UPDATE outbox SET status = 'sent', sent_at = NULL,
-                              last_error = 'webhook disabled', payload = NULL
-             WHERE outbox.id = o.id;
-            CONTINUE;
-        END IF;
-        id := o.id;
-        webhook_id := w.id;
-        msg_id := 'msg_' || o.id;
-        url := w.url;
-        secret := w.secret;
-        body := o.payload::text;
-        attempts := o.attempts;
-        RETURN NEXT;
+    FOR turn IN 0 .. cardinality(v_yield) LOOP      -- 0: not in p_yield
+        EXIT WHEN wanted = 0;
+        FOR o IN
+            SELECT * FROM outbox ob
+             WHERE ob.kind = 'webhook' AND ob.status = 'pending' AND ob.next_attempt_at <= now()
+               AND CASE WHEN turn = 0 THEN ob.webhook_id <> ALL (v_yield)
+                        ELSE ob.webhook_id = v_yield[turn] END
+               AND webhook_earlier(ob.webhook_id, ob.registration_id, ob.event_id, ob.id) IS NULL
+             ORDER BY ob.next_attempt_at, ob.id
+             LIMIT wanted
+               FOR UPDATE SKIP LOCKED
+        LOOP
+            wanted := wanted - 1;
+            SELECT * INTO w FROM webhooks WHERE webhooks.id = o.webhook_id;
+            IF w.disabled_at IS NOT NULL THEN
+                -- queued while staff disabled it: dropped, as above
+                UPDATE outbox SET status = 'sent', sent_at = NULL,
+                                  last_error = 'webhook disabled', payload = NULL
+                 WHERE outbox.id = o.id;
+                CONTINUE;
+            END IF;
+            id := o.id;
+            webhook_id := w.id;
+            msg_id := 'msg_' || o.id;
+            url := w.url;
+            secret := w.secret;
+            body := o.payload::text;
+            attempts := o.attempts;
+            RETURN NEXT;
+        END LOOP;
     END LOOP;
 END
 $$;

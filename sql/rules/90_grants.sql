@@ -113,12 +113,12 @@ GRANT EXECUTE ON FUNCTION
 -- secret, which only the owner may read otherwise (no grant on
 -- eventbox.webhooks); with it staff could sign deliveries to the CRM.
 REVOKE EXECUTE ON FUNCTION
-    eventbox.webhook_claim(integer),
+    eventbox.webhook_claim(integer, bigint[]),
     eventbox.webhook_delivered(bigint),
     eventbox.webhook_failed(bigint, text, integer, integer, integer, boolean)
   FROM eventbox_ops;
 GRANT EXECUTE ON FUNCTION
-    eventbox.webhook_claim(integer),
+    eventbox.webhook_claim(integer, bigint[]),
     eventbox.webhook_delivered(bigint),
     eventbox.webhook_failed(bigint, text, integer, integer, integer, boolean)
   TO eventbox_mailer;
