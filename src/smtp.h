@@ -13,8 +13,9 @@
  * kept between messages.  smtp_open() refuses a URL that could never work
  * (not one of the forms above, no host, a port outside 1-65535), or one that
  * would send a user and password unencrypted to another machine (smtp://
- * with them, without "?starttls"): -1, and *errstr says why (static text).  smtp_send() says whether the server accepted the
- * message and, when not, whether trying again later may help, and whether
+ * with them, without "?starttls"): -1, and *errstr says why (static
+ * text).  smtp_send() says whether the server accepted the message and,
+ * when not, whether trying again later may help, and whether
  * the refusal was the message's (an answer to its RCPT TO, DATA or text)
  * or the relay's (SMTP_RELAY); err gets a short reason with no address in
  * it ("smtp 451", "Couldn't connect to server").

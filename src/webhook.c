@@ -14,8 +14,9 @@
  * by its status once its headers are in: its body is read and dropped, but
  * a body over ANSWER_MAX bytes, or still coming ANSWER_WAIT_MS after the
  * headers, is cut short, the status standing (a 200 whose body never ended
- * was read until the timeout, counted as no answer, and sent again).  EVENTBOX_WEBHOOK_CA names a CA bundle to trust instead of the
- * system's (a receiver with a private CA).  The log names the outbox row
+ * was read until the timeout, counted as no answer, and sent again).
+ * EVENTBOX_WEBHOOK_CA names a CA bundle to trust instead of the system's
+ * (a receiver with a private CA).  The log names the outbox row
  * and the webhook's id, never its URL, secret or body.
  *
  * The mailer connects only to public addresses unless
