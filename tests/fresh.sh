@@ -26,22 +26,11 @@ ROOT=$(pwd)
 D=$ROOT/var/fresh/root
 LOG=$ROOT/var/fresh/log
 
-# Processes running in the chroot (also once it is deleted: "(deleted)").
-in_chroot() {
-	local p r
-	for p in /proc/[0-9]*; do
-		r=$(readlink "$p/root" 2>/dev/null) || continue
-		[ "$r" = "$D" ] || [ "$r" = "$D (deleted)" ] || continue
-		echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null | cut -c1-100)"
-	done
-}
-
-# Is anything mounted under var/fresh (here, outside the namespace)?
-mounted() {
-	local m
-	m=$(findmnt -rn -o TARGET)
-	grep -q "^$ROOT/var/fresh/" <<<"$m"
-}
+. "$ROOT/tests/treelib.sh"
+# Processes running in the chroot; anything mounted under var/fresh (here,
+# outside the namespace).
+in_chroot() { procs_in "$D"; }
+mounted() { mounted_under "$ROOT/var/fresh"; }
 
 if [ "${1:-}" != --inside ]; then
 	[ "$(id -u)" -eq 0 ] || { echo "tests/fresh.sh: needs root"; echo "0 passed, 1 failed"; exit 1; }

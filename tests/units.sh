@@ -42,16 +42,11 @@ LOG=$V/log
 NAME=events.yourlibrary.org
 . "$ROOT/tests/doclib.sh"
 
-# Processes running in the tree (chroot or container).
-in_tree() {
-	local p r
-	for p in /proc/[0-9]*; do
-		r=$(readlink "$p/root" 2>/dev/null) || continue
-		[ "$r" = "$D" ] || [ "$r" = "$D (deleted)" ] || continue
-		echo "${p#/proc/}"
-	done
-}
-mounted() { findmnt -rn -o TARGET | grep -q "^$V/"; }
+. "$ROOT/tests/treelib.sh"
+# Processes running in the tree (chroot or container); anything mounted
+# under var/units.
+in_tree() { procs_in "$D"; }
+mounted() { mounted_under "$V"; }
 
 if [ "${1:-}" != --inside ]; then
 	[ "$(id -u)" -eq 0 ] || { echo "tests/units.sh: needs root"; echo "0 passed, 1 failed"; exit 1; }
@@ -146,7 +141,7 @@ stop_left() {
 		kill -TERM "$NSPAWN" 2>/dev/null
 		for _ in $(seq 300); do kill -0 "$NSPAWN" 2>/dev/null || break; sleep 0.1; done
 	fi
-	for p in $(in_tree); do kill -KILL "$p" 2>/dev/null; done
+	for p in $(in_tree | cut -d' ' -f1); do kill -KILL "$p" 2>/dev/null; done
 }
 trap stop_left EXIT
 
