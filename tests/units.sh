@@ -316,6 +316,11 @@ log_files() {
 	    printf "EVENTBOX_LOG_FILE=/var/log/eventbox-mail/mailer.log\n" >>/etc/eventbox/mailer.env &&
 	    systemctl restart eventbox eventbox-mailer &&
 	    grep -q "listening on" /var/log/eventbox-web/web.log &&
+	    # the mailer is Type=simple: its first line may come just after
+	    for i in $(seq 100); do
+	        grep -q "started" /var/log/eventbox-mail/mailer.log 2>/dev/null && break
+	        sleep 0.1
+	    done &&
 	    grep -q "started" /var/log/eventbox-mail/mailer.log &&
 	    [ "$(stat -c %U /var/log/eventbox-web/web.log)" = eventbox-web ] &&
 	    [ "$(stat -c %U /var/log/eventbox-mail/mailer.log)" = eventbox-mail ]'
