@@ -6,14 +6,15 @@
 # session of its own with its own EVENTBOX_TEST_VAR, is interrupted once the
 # soak has restarted `eventbox serve` and its workers are up:
 #   term    SIGTERM to run.sh alone (what cancels a CI job), with the fuzz
-#           smoke running in the background;
+#           smoke running in the background, and on two stacks, as make
+#           test runs (the soak on the second too: EVENTBOX_TEST_SHARD2);
 #   int     SIGINT to run.sh alone (what a CI runner sends first);
 #   ctrl-c  SIGINT to its whole process group (Ctrl-C in a terminal).
 # Each passes when, within 120 s, run.sh has exited non-zero with a count
 # line that counts at least one failure, no process has the var directory
 # in its command line, working directory or environment (pytest, its
 # mailers and load clients, eventbox serve, nginx, PostgreSQL, the sink,
-# the fuzzers), and nothing listens on the stack's HTTP and mail ports.
+# the fuzzers), and nothing listens on the stacks' HTTP and mail ports.
 # Whatever an interrupted run did leave behind is then stopped here.
 # First, .ci/run itself is stopped twice (SIGTERM, SIGINT) around a
 # stand-in for make test (ci(), below; under a second).
@@ -56,11 +57,11 @@ listening() {  # listening PORT: is something accepting on 127.0.0.1:PORT?
 	[ -n "$1" ] && (: >"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-one() {  # one NAME SIGNAL TARGET(leader|group) FUZZ_RUNS
-	local name=$1 sig=$2 target=$3 fuzz=$4
+one() {  # one NAME SIGNAL TARGET(leader|group) FUZZ_RUNS [SHARD2]
+	local name=$1 sig=$2 target=$3 fuzz=$4 shard2=${5:-}
 	local var=var/interrupt-$name abs pidf out run leader="" first="" pid=""
-	local tenths problems=() http="" sink="" p
-	rm -rf "$var"
+	local tenths problems=() ports=() p v
+	rm -rf "$var" "$var-2"
 	mkdir -p "$var"
 	abs=$(cd "$var" && pwd)
 	pidf=$abs.pid out=$abs.out
@@ -68,6 +69,7 @@ one() {  # one NAME SIGNAL TARGET(leader|group) FUZZ_RUNS
 	# A session of its own, SIGINT as a terminal leaves it (not ignored,
 	# as it would be for a plain background job of this script).
 	EVENTBOX_TEST_VAR=$var PYTEST_ARGS=tests/test_soak.py SOAK_SECONDS=600 \
+	    EVENTBOX_TEST_SHARD2=$shard2 \
 	    FUZZ_RUNS=$fuzz FUZZ_JOBS=1 /usr/bin/python3 -c '
 import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -89,8 +91,11 @@ os.execv("tests/run.sh", ["tests/run.sh"])' "$pidf" >"$out" 2>&1 </dev/null &
 		alive "$run" || break
 		sleep 0.1
 	done
-	http=$(sed -n "s/^export EVENTBOX_HTTP_PORT='\([0-9]*\)'$/\1/p" "$abs/env" 2>/dev/null)
-	sink=$(sed -n "s/^export EVENTBOX_SINK_PORT='\([0-9]*\)'$/\1/p" "$abs/env" 2>/dev/null)
+	for v in "$abs" "$abs-2"; do
+		ports+=($(sed -n "s/^export EVENTBOX_\(HTTP\|SINK\)_PORT='\([0-9]*\)'$/\2/p" "$v/env" 2>/dev/null))
+	done
+	[ -z "$shard2" ] || [ ${#ports[@]} -eq 4 ] ||
+	    problems+=("not two stacks: ports ${ports[*]}")
 	if ! alive "$run" || (( tenths < 0 )); then
 		problems+=("the soak's restarted eventbox serve never came up")
 	else
@@ -114,21 +119,23 @@ os.execv("tests/run.sh", ["tests/run.sh"])' "$pidf" >"$out" 2>&1 </dev/null &
 		fi
 		p=$(leftovers "$abs")
 		[ -z "$p" ] || problems+=("processes left running:"$'\n'"$p")
-		listening "$http" && problems+=("HTTP port $http still taken")
-		listening "$sink" && problems+=("mail sink port $sink still taken")
+		for p in "${ports[@]}"; do
+			listening "$p" && problems+=("port $p (HTTP or mail sink) still taken")
+		done
 	fi
 	echo "-- last lines of run.sh's output:"
 	tail -n 8 "$out"
 	# Clean up after a run that did not: stop the stack, kill the rest.
 	[ -n "$leader" ] && kill -KILL -- "-$leader" 2>/dev/null
 	deploy/devstack.sh stop "$var" >/dev/null 2>&1
+	deploy/devstack.sh stop "$var-2" >/dev/null 2>&1
 	for p in $(leftovers "$abs" | cut -d' ' -f1); do
 		kill -KILL "$p" 2>/dev/null
 	done
 	wait
 	if [ ${#problems[@]} -eq 0 ]; then
 		count "interrupt/$name" "1 passed, 0 failed"
-		rm -rf "$var" "$pidf" "$out"
+		rm -rf "$var" "$var-2" "$pidf" "$out"
 	else
 		printf '   %s\n' "${problems[@]}"
 		count "interrupt/$name" "0 passed, 1 failed"
@@ -190,7 +197,7 @@ os.execv("/bin/bash", ["bash", ".ci/run"])') >"$out" 2>&1 </dev/null &
 
 ci TERM
 ci INT
-one term TERM leader 100000000
+one term TERM leader 100000000 tests/test_soak.py
 one int INT leader 0
 one ctrl-c INT group 0
 echo "$passed passed, $failed failed"
