@@ -206,7 +206,7 @@ test: deps-test tests/node_modules
 	tests/run.sh
 
 # tests/run.sh interrupted (SIGTERM, SIGINT, Ctrl-C) during the soak stops
-# all it started (tests/interrupt.sh; about 30 s; .ci/run runs it).
+# all it started (tests/interrupt.sh; about a minute; .ci/run runs it).
 test-interrupt: deps-test
 	@$(MAKE) --no-print-directory -j$$(nproc) eventbox eventbox-asan \
 	    tests/loadclient build/unit build/mail-unit build/i18n-unit fuzzers locale
