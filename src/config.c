@@ -1,8 +1,12 @@
 /*
  * config.c: environment variables to `cfg` (see config.h).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -98,6 +102,7 @@ config_load(void)
 	cfg.locale_dir = config_env("EVENTBOX_LOCALEDIR",
 	    EVENTBOX_LOCALEDIR_DEFAULT);
 	cfg.smtp_url = config_env("EVENTBOX_SMTP_URL", "");
+	cfg.smtp_ca = config_env("EVENTBOX_SMTP_CA", "");
 	cfg.mail_from = config_env("EVENTBOX_MAIL_FROM",
 	    "eventbox <eventbox@localhost>");
 	cfg.mail_dir = config_env("EVENTBOX_MAIL_DIR", "var/mail");
@@ -176,4 +181,28 @@ config_origin_allowed(const char *origin, size_t len)
 		p = end;
 	}
 	return 0;
+}
+
+const char *
+config_ca_error(const char *name, const char *path)
+{
+	static char	 why[512];
+	struct stat	 st;
+	int		 fd;
+
+	if (*path == '\0')
+		return NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, sizeof(why), "%s %s: %s", name, path,
+		    strerror(errno));
+		return why;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(why, sizeof(why), "%s %s: not a file of CA "
+		    "certificates", name, path);
+		close(fd);
+		return why;
+	}
+	close(fd);
+	return NULL;
 }

@@ -26,6 +26,7 @@ struct config {
 	const char	*sql_dir;	/* EVENTBOX_SQL_DIR */
 	const char	*locale_dir;	/* EVENTBOX_LOCALEDIR: LL/LC_MESSAGES/ */
 	const char	*smtp_url;	/* EVENTBOX_SMTP_URL */
+	const char	*smtp_ca;	/* EVENTBOX_SMTP_CA, empty: the system's */
 	const char	*mail_from;	/* EVENTBOX_MAIL_FROM */
 	const char	*mail_dir;	/* EVENTBOX_MAIL_DIR: .eml sink when no SMTP */
 	int		 mail_max_tries;	/* EVENTBOX_MAIL_MAX_TRIES */
@@ -70,5 +71,8 @@ void	 config_load(void);
  * settings of one command only, read where they are used (import.c). */
 const char	*config_env(const char *name, const char *def);
 int	 config_origin_allowed(const char *origin, size_t len);
+/* NULL when the setting `name` names no file (empty) or a readable file of
+ * CA certificates, else why not, in a static buffer. */
+const char	*config_ca_error(const char *name, const char *path);
 
 #endif

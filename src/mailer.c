@@ -570,7 +570,10 @@ cmd_mailer(int argc, char **argv)
 		log_info("EVENTBOX_SMTP_URL is empty: keeping messages in %s",
 		    cfg.mail_dir);
 	}
-	else if (smtp_open(cfg.smtp_url, &errstr) == -1)
+	else if ((errstr = config_ca_error("EVENTBOX_SMTP_CA",
+	    cfg.smtp_ca)) != NULL)
+		fatalx("%s", errstr);
+	else if (smtp_open(cfg.smtp_url, cfg.smtp_ca, &errstr) == -1)
 		fatalx("EVENTBOX_SMTP_URL: %s", errstr);
 	if (webhook_open(&errstr) == -1)
 		fatalx("%s", errstr);

@@ -9,9 +9,10 @@
 #include "smtp.h"
 #include "validate.h"
 
-static CURL	*curl;
-static char	 url[1024];
-static int	 starttls;
+static CURL		*curl;
+static char		 url[1024];
+static int		 starttls;
+static const char	*ca_file;	/* empty: the system's CA store */
 
 /* How far the dialogue of the message in flight got: the last command
  * libcurl sent (debug_cb()).  A refusal answers the recipient only once
@@ -102,7 +103,7 @@ url_error(const char *s, int clear)
 }
 
 int
-smtp_open(const char *s, const char **errstr)
+smtp_open(const char *s, const char *ca, const char **errstr)
 {
 	char	*q;
 
@@ -121,6 +122,7 @@ smtp_open(const char *s, const char **errstr)
 	}
 	if ((*errstr = url_error(url, !starttls)) != NULL)
 		return -1;
+	ca_file = ca;
 	*errstr = "libcurl: cannot start";
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (curl = curl_easy_init()) == NULL)
@@ -159,6 +161,8 @@ smtp_send(const char *from, const char *rcpt, const char *msg, size_t len,
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_USE_SSL,
 	    (long)(starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+	if (*ca_file != '\0')
+		curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
 	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, envfrom);
 	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpts);
 	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);

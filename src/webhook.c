@@ -26,12 +26,10 @@
  * name resolution, so a name that resolves to 127.0.0.1 is refused too).
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,26 +85,10 @@ static size_t		 nyielding;
 int
 webhook_open(const char **errstr)
 {
-	static char	 why[512];
-	struct stat	 st;
-	int		 fd;
-
-	*errstr = why;
-	if (*cfg.webhook_ca != '\0') {
-		if ((fd = open(cfg.webhook_ca, O_RDONLY | O_CLOEXEC)) == -1) {
-			snprintf(why, sizeof(why), "EVENTBOX_WEBHOOK_CA %s: %s",
-			    cfg.webhook_ca, strerror(errno));
-			return -1;
-		}
-		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-			snprintf(why, sizeof(why), "EVENTBOX_WEBHOOK_CA %s: "
-			    "not a file of CA certificates", cfg.webhook_ca);
-			close(fd);
-			return -1;
-		}
-		close(fd);
-	}
-	snprintf(why, sizeof(why), "libcurl: cannot start");
+	if ((*errstr = config_ca_error("EVENTBOX_WEBHOOK_CA",
+	    cfg.webhook_ca)) != NULL)
+		return -1;
+	*errstr = "libcurl: cannot start";
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (curl = curl_easy_init()) == NULL)
 		return -1;

@@ -131,12 +131,13 @@ def test_a_sender_with_an_address_starts_the_mailer(tmp_path, sender):
     assert rc is None and "started" in err, err
 
 
+@pytest.mark.parametrize("var", ["EVENTBOX_WEBHOOK_CA", "EVENTBOX_SMTP_CA"])
 @pytest.mark.parametrize("ca", ["/nonexistent/ca.pem", "/"])
-def test_a_webhook_ca_that_cannot_be_read_stops_the_mailer(tmp_path, ca):
-    """Every webhook delivery failed ("Problem with the SSL CA cert")."""
-    err = refused("mailer", tmp_path, "EVENTBOX_WEBHOOK_CA",
-                  EVENTBOX_SMTP_URL="smtp://127.0.0.1:25",
-                  EVENTBOX_WEBHOOK_CA=ca)
+def test_a_ca_file_that_cannot_be_read_stops_the_mailer(tmp_path, var, ca):
+    """Every webhook delivery, or every message, failed ("Problem with the
+    SSL CA cert")."""
+    err = refused("mailer", tmp_path, var,
+                  EVENTBOX_SMTP_URL="smtps://127.0.0.1:465", **{var: ca})
     assert ca in err, err
 
 
