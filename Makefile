@@ -29,7 +29,7 @@ UNITDIR	?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,/etc/systemd/system
 SERVER_NAME ?= events.example.org
 CC	?= cc
 CFLAGS	?= -O2 -g
-PKGS	 = libpq libcjson uuid fcgi libcurl libcrypto
+PKGS	 = libpq libcjson uuid fcgi libcurl libcrypto libidn2
 
 WARNINGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wconversion \
 	   -Wmissing-prototypes -Wvla -Wwrite-strings -Wformat-security \

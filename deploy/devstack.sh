@@ -98,6 +98,7 @@ export EVENTBOX_LOCALEDIR=${EVENTBOX_LOCALEDIR:-$ROOT/build/locale}
 # health check.
 PACKAGES=(build-essential pkg-config postgresql nginx-light
           libfcgi-dev libcjson-dev uuid-dev libpq-dev libcurl4-openssl-dev
+          libidn2-dev                   # IDNA2008: patrons' bücherei.de addresses
           libssl-dev python3 python3-aiosmtpd curl
           gettext)                      # msgfmt, xgettext: po/ (docs/TRANSLATING.md)
 # And what only the tests and the benchmarks need (`make test`,

@@ -46,6 +46,17 @@ api_field_error(struct response *resp, const struct field_problem *p)
 		answer_field_error(resp, f->name, "must be a name only, without "
 		    "a web address or an email address");
 		return;
+	case FIELD_EMAIL_LOCAL_NOT_ASCII:
+		answer_field_error(resp, f->name, "has letters such as é or ñ "
+		    "before the @, and such addresses cannot receive our "
+		    "emails: use another address");
+		return;
+	case FIELD_EMAIL_DOMAIN_NOT_IDNA:
+		answer_field_error(resp, f->name, "has a domain after the @ that "
+		    "is not a valid domain name (IDNA2008): a character no "
+		    "domain may hold, or a part over 63 letters once written "
+		    "in ASCII");
+		return;
 	case FIELD_TOO_LONG:
 	case FIELD_NOT_TEXT:
 	case FIELD_NOT_EMAIL:

@@ -12,9 +12,16 @@ const struct field_spec field_specs[FIELD__MAX] = {
 
 enum field_error
 field_check(enum field_id id, char *v, size_t len, char **start,
-    size_t *outlen)
+    size_t *outlen, char *email)
 {
 	const struct field_spec	*f = &field_specs[id];
+	static const enum field_error email_error[] = {
+		[EMAIL_OK] = FIELD_OK,
+		[EMAIL_INVALID] = FIELD_NOT_EMAIL,
+		[EMAIL_LOCAL_NOT_ASCII] = FIELD_EMAIL_LOCAL_NOT_ASCII,
+		[EMAIL_DOMAIN_NOT_IDNA] = FIELD_EMAIL_DOMAIN_NOT_IDNA,
+		[EMAIL_TOO_LONG] = FIELD_TOO_LONG,
+	};
 
 	while (len > 0 && (*v == ' ' || *v == '\t')) {
 		v++;
@@ -33,7 +40,8 @@ field_check(enum field_id id, char *v, size_t len, char **start,
 		return FIELD_NOT_TEXT;
 	if (f->kind == FIELD_KIND_NAME && !name_plain(v, len))
 		return FIELD_NOT_NAME;
-	if (f->kind == FIELD_KIND_EMAIL && !email_valid(v, len))
-		return FIELD_NOT_EMAIL;
+	if (f->kind == FIELD_KIND_EMAIL)
+		return email_error[email_canonical(v, len, email,
+		    FIELD_EMAIL_SZ)];
 	return FIELD_OK;
 }

@@ -33,7 +33,9 @@ enum field_error {
 	FIELD_TOO_LONG,		/* more characters than the limit */
 	FIELD_NOT_TEXT,		/* control characters, line breaks */
 	FIELD_NOT_NAME,		/* a web or email address in a name */
-	FIELD_NOT_EMAIL		/* not an address we can deliver to */
+	FIELD_NOT_EMAIL,	/* not an address we can deliver to */
+	FIELD_EMAIL_LOCAL_NOT_ASCII,	/* é, ñ, ... before the @ */
+	FIELD_EMAIL_DOMAIN_NOT_IDNA	/* a domain IDNA2008 refuses */
 };
 
 struct field_spec {
@@ -54,9 +56,12 @@ extern const struct field_spec field_specs[FIELD__MAX];
  * Checks the len bytes at v as field id.  Trims blanks (spaces, tabs) in
  * place: *start and *outlen get the trimmed value, NUL-terminated inside
  * v (which holds len + 1 bytes).  FIELD_OK or FIELD_ABSENT, or the
- * first thing wrong with it.
+ * first thing wrong with it.  For FIELD_EMAIL, email (FIELD_EMAIL_SZ
+ * bytes; NULL for the other fields) gets on FIELD_OK the address as it
+ * is stored and mailed (email_canonical(): the domain in A-labels),
+ * while *start keeps it as typed, for a form shown again.
  */
 enum field_error field_check(enum field_id, char *v, size_t len,
-	    char **start, size_t *outlen);
+	    char **start, size_t *outlen, char *email);
 
 #endif

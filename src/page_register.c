@@ -80,6 +80,15 @@ form_message(enum field_id id, enum field_error e, char *msg, size_t msgsz)
 		snprintf(msg, msgsz, "%s", _("Enter an email address like "
 		    "name@example.org"));
 		break;
+	case FIELD_EMAIL_LOCAL_NOT_ASCII:
+		snprintf(msg, msgsz, "%s", _("Addresses with letters such as "
+		    "é or ñ before the @ cannot receive our emails; please use "
+		    "another address"));
+		break;
+	case FIELD_EMAIL_DOMAIN_NOT_IDNA:
+		snprintf(msg, msgsz, "%s", _("The part after the @ is not a "
+		    "domain name: check it for a mistyped character"));
+		break;
 	}
 	return msg;
 }
@@ -206,7 +215,8 @@ h_page_register(struct request *req, struct response *resp)
 	struct question_form qf;
 	struct form_state	 fs;
 	struct query_value	 tz;
-	char		 msg[FIELD__MAX][96], *value, *arena = NULL;
+	char		 msg[FIELD__MAX][256], *value, *arena = NULL;
+	char		 email[FIELD_EMAIL_SZ] = "";
 	char		*answers = NULL;
 	cJSON		*given = NULL, *errors = NULL;
 	struct registration_input in;
@@ -262,7 +272,7 @@ h_page_register(struct request *req, struct response *resp)
 	/* Each field of fields.h, checked and trimmed in place. */
 	for (i = 0; i < FIELD__MAX; i++) {
 		e = field_check((enum field_id)i, vals[i], f[F_FIELD + i].len,
-		    &value, &len);
+		    &value, &len, i == FIELD_EMAIL ? email : NULL);
 		fs.value[i] = value;
 		if (expired)
 			continue;
@@ -300,7 +310,7 @@ h_page_register(struct request *req, struct response *resp)
 		in.event = req->args[0];
 		in.event_len = req->args_len[0];
 		in.name = fs.value[FIELD_NAME];
-		in.email = fs.value[FIELD_EMAIL];
+		in.email = email;	/* as stored and mailed */
 		in.organization = *fs.value[FIELD_ORGANIZATION] != '\0' ?
 		    fs.value[FIELD_ORGANIZATION] : NULL;
 		in.source = "web";

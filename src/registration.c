@@ -26,7 +26,7 @@ take_field(const cJSON *obj, enum field_id id, char *dst, size_t dstsz)
 {
 	const cJSON	*item;
 	enum field_error e;
-	char		*v;
+	char		*v, email[FIELD_EMAIL_SZ];
 	size_t		 len;
 
 	item = cJSON_GetObjectItemCaseSensitive(obj, field_specs[id].name);
@@ -35,9 +35,13 @@ take_field(const cJSON *obj, enum field_id id, char *dst, size_t dstsz)
 	if (!cJSON_IsString(item) || item->valuestring == NULL)
 		return FIELD_NOT_STRING;
 	e = field_check(id, item->valuestring, strlen(item->valuestring), &v,
-	    &len);
+	    &len, id == FIELD_EMAIL ? email : NULL);
 	if (e != FIELD_OK)
 		return e;
+	if (id == FIELD_EMAIL) {
+		v = email;	/* as stored and mailed: field_check() */
+		len = strlen(email);
+	}
 	if (len >= dstsz)
 		abort();	/* bounded by the field's limit */
 	memcpy(dst, v, len + 1);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <idn2.h>
+
 #include "validate.h"
 
 /* Whole-string integer with range check; no sign games, no trailing junk. */
@@ -381,11 +383,94 @@ addr_spec_valid(const char *s, size_t len, int public)
 	return !public || (dots > 0 && !digits);
 }
 
-/* A patron's address: one a relay can deliver to. */
+/* A patron's address as stored and mailed: one a relay can deliver to
+ * (ASCII; email_canonical() makes it from what a patron typed). */
 int
 email_valid(const char *s, size_t len)
 {
 	return addr_spec_valid(s, len, 1);
+}
+
+/* 1 when the len bytes at s hold a byte outside ASCII. */
+static int
+has_non_ascii(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* 1 when a label of the domain (len bytes at d) starts with "xn--": an
+ * A-label, which only IDNA can say is well formed. */
+static int
+has_a_label(const char *d, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i + 4 <= len; i++)
+		if ((i == 0 || d[i - 1] == '.') &&
+		    strncasecmp(d + i, "xn--", 4) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A patron's address as typed (valid UTF-8, len bytes) into the form it
+ * is stored and mailed in (RFC 6530's "internationalised" addresses meet
+ * relays that take ASCII only): a domain with a U-label (bücherei.de) or
+ * an A-label (xn--bcherei-n2a.de) becomes its A-labels, lower case, by
+ * IDNA2008 as UTS #46 nontransitional processing reads it (libidn2: case
+ * mapped, NFC, disallowed code points refused, at most 63 octets a label
+ * once converted); an ASCII domain stays as typed.  A local part outside
+ * ASCII needs SMTPUTF8 all the way to the mailbox, which the mailer
+ * cannot know: refused, in its own words.  out (outsz bytes) gets the
+ * address, NUL-terminated, on EMAIL_OK.  libidn2 allocates, and its
+ * result is freed before this returns.
+ */
+enum email_check
+email_canonical(const char *s, size_t len, char *out, size_t outsz)
+{
+	const char	*at;
+	char		 typed[EMAIL_TYPED_MAX + 1], *ascii = NULL;
+	size_t		 local, n;
+
+	if (len > EMAIL_TYPED_MAX)
+		return EMAIL_TOO_LONG;
+	if (memchr(s, '\0', len) != NULL || (at = memchr(s, '@', len)) == NULL)
+		return EMAIL_INVALID;
+	local = (size_t)(at - s);
+	if (has_non_ascii(s, local))
+		return EMAIL_LOCAL_NOT_ASCII;
+	if (!has_non_ascii(at + 1, len - local - 1) &&
+	    !has_a_label(at + 1, len - local - 1)) {
+		if (len > EMAIL_MAX_BYTES || len >= outsz)
+			return EMAIL_TOO_LONG;
+		memcpy(out, s, len);
+		out[len] = '\0';
+		return email_valid(out, len) ? EMAIL_OK : EMAIL_INVALID;
+	}
+	memcpy(typed, at + 1, len - local - 1);
+	typed[len - local - 1] = '\0';
+	switch (idn2_to_ascii_8z(typed, &ascii, IDN2_NONTRANSITIONAL)) {
+	case IDN2_OK:
+		break;
+	case IDN2_TOO_BIG_DOMAIN:	/* over 253 octets in A-labels */
+		return EMAIL_TOO_LONG;
+	default:
+		return EMAIL_DOMAIN_NOT_IDNA;
+	}
+	n = local + 1 + strlen(ascii);
+	if (n < outsz) {
+		memcpy(out, s, local + 1);
+		memcpy(out + local + 1, ascii, n - local);
+	}
+	idn2_free(ascii);
+	if (n >= outsz || n > EMAIL_MAX_BYTES)
+		return EMAIL_TOO_LONG;
+	return email_valid(out, n) ? EMAIL_OK : EMAIL_INVALID;
 }
 
 /* The address of EVENTBOX_MAIL_FROM: as a patron's, but any host name

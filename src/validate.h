@@ -1,7 +1,7 @@
 /*
  * validate.h: every check on untrusted bytes, in one place.  Handlers only
  * ever see values that passed one of these.  All functions are pure (no
- * allocation, no globals) so the fuzzers can call them directly.
+ * allocation that outlives a call, no globals) so the fuzzers can call them directly.
  *
  * Lengths are explicit: inputs may contain NUL bytes.
  */
@@ -12,6 +12,9 @@
 
 #define NAME_MAX_CHARS		200
 #define EMAIL_MAX_BYTES		254
+/* An address as typed, before its domain is written in ASCII: as many
+ * characters, four bytes each at most. */
+#define EMAIL_TYPED_MAX		(EMAIL_MAX_BYTES * 4)
 #define ORG_MAX_CHARS		200
 #define TOKEN_LEN		36
 #define IDEMPOTENCY_MAX		200
@@ -36,6 +39,24 @@ int	 name_plain(const char *, size_t);
  * is name_plain(), else "" (show none).  Borrowed from the argument. */
 const char *name_shown(const char *);
 int	 email_valid(const char *, size_t);
+/* email_canonical(): what a patron typed as an address, and what is
+ * wrong with it. */
+enum email_check {
+	EMAIL_OK,
+	EMAIL_INVALID,		/* not local@domain as email_valid() has it */
+	EMAIL_LOCAL_NOT_ASCII,	/* é, ñ, ... before the @: no relay of ours
+				 * is known to take it (SMTPUTF8) */
+	EMAIL_DOMAIN_NOT_IDNA,	/* not a domain name IDNA2008 can write in
+				 * ASCII: a disallowed code point, a label
+				 * over 63 octets once converted, a bad
+				 * xn-- label */
+	EMAIL_TOO_LONG		/* over 254 bytes (once converted) */
+};
+/* The address as stored and mailed: the domain's U-labels turned into
+ * A-labels (xn--...), in out (outsz bytes, NUL-terminated) on EMAIL_OK.
+ * Allocates inside (libidn2) and frees before it returns. */
+enum email_check email_canonical(const char *, size_t, char *out,
+	    size_t outsz);
 int	 sender_valid(const char *, size_t);
 int	 token_valid(const char *, size_t);
 int	 idempotency_key_valid(const char *, size_t);

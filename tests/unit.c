@@ -372,16 +372,19 @@ test_query(void)
 	    "the query has a % without two hex digits after it") == 0);
 }
 
+/* out gets the value as stored: an email's canonical form. */
 static enum field_error
 check(enum field_id id, const char *s, char *out)
 {
-	char	 v[1024], *start;
+	char	 v[1024], *start, email[FIELD_EMAIL_SZ] = "";
 	size_t	 len;
 	enum field_error e;
 
 	snprintf(v, sizeof(v), "%s", s);
-	e = field_check(id, v, strlen(v), &start, &len);
-	snprintf(out, 1024, "%s", start);
+	e = field_check(id, v, strlen(v), &start, &len,
+	    id == FIELD_EMAIL ? email : NULL);
+	snprintf(out, 1024, "%s", id == FIELD_EMAIL && e == FIELD_OK ? email :
+	    start);
 	return e;
 }
 
@@ -406,6 +409,44 @@ test_fields(void)
 	    FIELD_OK);
 	CHECK("field not email", check(FIELD_EMAIL, "ann@", out) ==
 	    FIELD_NOT_EMAIL);
+	/* Internationalised addresses: the domain stored and mailed in
+	 * A-labels, whichever way it was typed; é before the @ refused in
+	 * its own words. */
+	CHECK("IDN domain to A-labels", check(FIELD_EMAIL,
+	    "ana@bibliotecá.es", out) == FIELD_OK &&
+	    strcmp(out, "ana@xn--bibliotec-81a.es") == 0);
+	CHECK("IDN domain, local part in capitals", check(FIELD_EMAIL,
+	    "Mueller@BÜCHEREI.de", out) == FIELD_OK &&
+	    strcmp(out, "Mueller@xn--bcherei-n2a.de") == 0);
+	CHECK("A-label typed is the same address", check(FIELD_EMAIL,
+	    "ana@XN--bibliotec-81a.es", out) == FIELD_OK &&
+	    strcmp(out, "ana@xn--bibliotec-81a.es") == 0);
+	CHECK("ASCII domain as typed", check(FIELD_EMAIL, "Ann@Example.org",
+	    out) == FIELD_OK && strcmp(out, "Ann@Example.org") == 0);
+	CHECK("non-ASCII local part", check(FIELD_EMAIL, "josé@example.org",
+	    out) == FIELD_EMAIL_LOCAL_NOT_ASCII);
+	CHECK("disallowed code point in domain", check(FIELD_EMAIL,
+	    "ann@a\u2603b.es", out) == FIELD_EMAIL_DOMAIN_NOT_IDNA);
+	CHECK("bad A-label", check(FIELD_EMAIL, "ann@xn--zz.es", out) ==
+	    FIELD_EMAIL_DOMAIN_NOT_IDNA);
+	CHECK("label over 63 octets once converted", check(FIELD_EMAIL,
+	    "ann@\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc"
+	    "\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc"
+	    "\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc"
+	    "\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc"
+	    "\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc"
+	    "\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc"
+	    ".de", out) == FIELD_EMAIL_DOMAIN_NOT_IDNA);
+	CHECK("over 254 bytes once converted", check(FIELD_EMAIL, "ann@"
+	    "\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc."
+	    "\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc."
+	    "\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc."
+	    "\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc."
+	    "\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc."
+	    "\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.\u00fc\u00fc.de",
+	    out) == FIELD_TOO_LONG);
+	CHECK("IDN domain still needs a dot", check(FIELD_EMAIL,
+	    "ann@bücherei", out) == FIELD_NOT_EMAIL);
 	/* A name is not a message to whatever address was typed. */
 	CHECK("name with a link", check(FIELD_NAME, "Gift card at "
 	    "https://evil.example/claim", out) == FIELD_NOT_NAME);
