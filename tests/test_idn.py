@@ -3,11 +3,12 @@
 (xn--bcherei-n2a.de), however the patron typed it; letters outside ASCII
 before the @ are refused in words that say what to do, because no relay
 is known to carry them (SMTPUTF8).  Through nginx, the worker, PostgreSQL
-and a real SMTP server (test_mail.py's)."""
+and a real SMTP server (test_mail.py's), and at the psql prompt."""
 import html
 import re
 import uuid
 
+import psycopg2
 import pytest
 
 from test_mail import Server, mailers, smtp  # noqa: F401 (fixtures)
@@ -112,3 +113,18 @@ def test_the_form_says_it_beside_the_field_and_keeps_what_was_typed(
     assert html.escape(words, quote=False) in r.text
     assert registrations(db, slug) == 0
 
+
+def test_staff_at_psql_are_told_to_write_the_domain_in_ascii(db, make_event):
+    slug = make_event()
+    for email, says in (("ana@bibliotec\u00e1.es", "xn--"),
+                        ("jos\u00e9@example.org", "before the @")):
+        with pytest.raises(psycopg2.errors.CheckViolation) as e:
+            db.all("INSERT INTO eventbox.registrations (event_id, name, email, status,"
+                   " source) SELECT id, 'Ana', %s, 'confirmed', 'staff'"
+                   " FROM eventbox.events WHERE slug = %s", email, slug)
+        assert e.value.diag.constraint_name == "registrations_email_ascii"
+        assert says in e.value.diag.message_hint
+        assert db.value("SELECT outcome FROM eventbox.staff_register(%s, 'Ana', %s)",
+                        slug, email) == "invalid_email"
+    assert db.value("SELECT outcome FROM eventbox.staff_register(%s, 'Ana', %s)",
+                    slug, "ana@xn--bibliotec-81a.es") == "confirmed"

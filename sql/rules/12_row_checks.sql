@@ -71,6 +71,13 @@ CREATE OR REPLACE FUNCTION eventbox.is_language_tag(p_tag text) RETURNS boolean
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT p_tag ~ '^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$' $$;
 
+-- is_ascii: whether p_text holds nothing beyond ASCII, as a registration's
+-- address is stored and mailed (registrations_email_ascii below; the
+-- registrant_error() of rules/50_register.sql).
+CREATE OR REPLACE FUNCTION eventbox.is_ascii(p_text text) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT p_text !~ '[^\x01-\x7f]' $$;
+
 -- not_text: whether p_text holds what validate.c's text_valid() refuses in
 -- a name beyond the C0 controls and U+2028/9: a C1 control (U+009B is the
 -- escape's one-character CSI to a terminal), a bidirectional embedding,
@@ -378,9 +385,22 @@ SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 DECLARE
     bad text;           -- the rule the row breaks
+    hint text;          -- what to do instead, for the rules staff meet
 BEGIN
     IF is_email_address(NEW.email) IS FALSE THEN
         bad := 'registrations_email_check';
+    -- An address is stored as it is mailed (validate.c's
+    -- email_canonical()): ASCII, the domain in A-labels, so that
+    -- ana@bibliotecá.es and ana@xn--bibliotec-81a.es are one registrant
+    -- and a relay without SMTPUTF8 takes it.  SQL cannot convert a domain
+    -- (IDNA2008), so staff are told how.  Only a new or changed address:
+    -- a row an older release or staff stored stays cancellable.
+    ELSIF is_ascii(NEW.email) IS FALSE
+          AND (TG_OP = 'INSERT' OR NEW.email IS DISTINCT FROM OLD.email) THEN
+        bad := 'registrations_email_ascii';
+        hint := CASE WHEN NOT is_ascii(split_part(NEW.email, '@', 1))
+                     THEN 'Letters such as é or ñ before the @ cannot receive eventbox''s emails: ask for another address.'
+                     ELSE 'Write the domain after the @ in its ASCII (xn--) form, as the form and the API store it: the command idn2 (Debian package idn2) prints it, e.g. idn2 bücherei.de gives xn--bcherei-n2a.de.' END;
     ELSIF (NEW.hold_expired_at IS NULL OR NEW.status = 'cancelled') IS FALSE THEN
         bad := 'registrations_expired_is_cancelled';
     ELSIF (NEW.held_until IS NULL OR NEW.status <> 'cancelled') IS FALSE THEN
@@ -397,7 +417,7 @@ BEGIN
         bad := 'registrations_status_check';
     END IF;
     IF bad IS NOT NULL THEN
-        PERFORM refuse_row('registrations', bad);
+        PERFORM refuse_row('registrations', bad, hint);
     END IF;
     RETURN NEW;
 END

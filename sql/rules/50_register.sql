@@ -11,7 +11,9 @@
 -- a dot in the address's domain part and a last label that is not all
 -- digits (no top-level domain is, so ann@192.0.2.1 is a mistyped address;
 -- the service's email_valid() asks the same), which the column does not
--- insist on (staff may have entered such addresses).
+-- insist on (staff may have entered such addresses), and ASCII only (the
+-- row rule registrations_email_ascii, rules/12_row_checks.sql, says why
+-- and what to do; the service converts a domain before it calls).
 CREATE OR REPLACE FUNCTION eventbox.registrant_error(p_name text, p_email text,
                                                      p_organization text)
 RETURNS text
@@ -23,6 +25,7 @@ AS $$
                WHEN p_email IS NULL OR NOT eventbox.is_email_address(p_email)
                     OR p_email !~ '@[^@]+\.[^@]+$'
                     OR p_email ~ '\.[0-9]+$'
+                    OR NOT eventbox.is_ascii(p_email)
                    THEN 'invalid_email'
                WHEN NOT eventbox.is_library_name(p_organization)
                    THEN 'invalid_organization'
