@@ -1,10 +1,11 @@
 /*
  * fuzz_validate: every validator and decoder in validate.c on the same
- * bytes: UTF-8, one-line text, email, token, Idempotency-Key, slug, event
+ * bytes: UTF-8, one-line text, email (and its canonical form), token, Idempotency-Key, slug, event
  * reference, date, whole numbers, header_safe, percent-decoding.
  *
  * Properties, besides no crash and no leak: whatever a validator accepts
- * is safe to put in a mail or HTTP header (no CR, LF or NUL); each accepted
+ * is safe to put in a mail or HTTP header (no CR, LF or NUL); an address
+ * email_canonical() takes is one email_valid() takes; each accepted
  * value has the shape its contract states; percent-decoding never grows
  * the input, fits its buffer and yields no NUL.
  */
@@ -38,6 +39,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(s[i] > ' ' && s[i] < 0x7f);
 		}
 		FUZZ_CHECK(ats == 1);
+	}
+	/* What email_canonical() stores is an address email_valid() takes,
+	 * whatever was typed (a U-label domain, an A-label, ASCII). */
+	if (u && email_canonical(s, size, dst, EMAIL_MAX_BYTES + 1) ==
+	    EMAIL_OK) {
+		outlen = strlen(dst);
+		FUZZ_CHECK(email_valid(dst, outlen) && header_safe(dst, outlen));
 	}
 	if (token_valid(s, size))
 		FUZZ_CHECK(size == TOKEN_LEN && header_safe(s, size));
