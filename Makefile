@@ -87,6 +87,7 @@ MO_FILES := $(PO_FILES:po/%.po=build/locale/%/LC_MESSAGES/eventbox.mo)
 XGETTEXT_FLAGS = --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: \
 	--keyword=_ --keyword=N_ --keyword=P_:1,2 --keyword=C_:1c,2 \
 	--keyword=NC_:1c,2 --keyword=answer_error:5 --keyword=answer_field_error:3 \
+	--keyword=answer_error_field:6 \
 	--keyword=html_error_page:3 \
 	--package-name=eventbox --msgid-bugs-address=eventbox@example.org \
 	--sort-by-file --no-wrap

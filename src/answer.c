@@ -38,6 +38,13 @@ void
 answer_error(struct request *req, struct response *resp, int status,
     const char *code, const char *message)
 {
+	answer_error_field(req, resp, status, code, NULL, message);
+}
+
+void
+answer_error_field(struct request *req, struct response *resp, int status,
+    const char *code, const char *field, const char *message)
+{
 	cJSON	*root, *err;
 
 	if (!req->is_api) {
@@ -48,6 +55,8 @@ answer_error(struct request *req, struct response *resp, int status,
 	err = json_add_object(root, "error");
 	json_add_string(err, "code", code);
 	json_add_string(err, "message", _(message));
+	if (field != NULL)
+		json_add_string(err, "field", field);
 	json_answer(resp, status, root);
 }
 

@@ -29,6 +29,10 @@ enum missing {
 
 void	 answer_error(struct request *, struct response *, int status,
 	    const char *code, const char *message);
+/* The same with "field": FIELD in the error, for a refusal a form shows
+ * beside one field (409 slug_taken). */
+void	 answer_error_field(struct request *, struct response *, int status,
+	    const char *code, const char *field, const char *message);
 void	 answer_missing(struct request *, struct response *, enum missing);
 /* 503 with Retry-After: 1 s when busy (a lock), 5 s when the database is
  * away. */

@@ -21,6 +21,9 @@ PGresult *admin_roster_query(struct request *, struct response *,
 	    const char *status, const char *limit, const char *offset);
 /* The event named in the path (args[0]), or -1 after answering 404. */
 int	 admin_event_arg(struct request *, struct response *);
+/* The same, and the event is stored (a query): a write checks it before
+ * its body, so that a missing event is 404 whatever the body. */
+int	 admin_event_found(struct request *, struct response *);
 /* Answers a refusal outcome of a staff function (409, 422); an outcome
  * nobody listed is a bug and aborts. */
 void	 admin_refuse(struct request *, struct response *, const char *outcome);

@@ -72,6 +72,20 @@ admin_event_arg(struct request *req, struct response *resp)
 	return 0;
 }
 
+int
+admin_event_found(struct request *req, struct response *resp)
+{
+	const char	*vals[2] = { req->api_key, req->args[0] };
+	PGresult	*res;
+
+	if (admin_event_arg(req, resp) == -1 ||
+	    (res = db_fetch(req, resp, STMT_ADMIN_EVENT, 2, vals,
+	    MISSING_EVENT)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 /* The event as staff see it: public fields, counts, the online URL. */
 cJSON *
 json_admin_event(const PGresult *res, int row)
@@ -165,10 +179,12 @@ save_event(struct request *req, struct response *resp, const char *event)
 	created = strcmp(outcome, "created") == 0;
 	if (created || strcmp(outcome, "updated") == 0) {
 		snprintf(slug, sizeof(slug), "%s", db_value(res, 0, "event_slug"));
-		PQclear(res);
+		/* By id: it stays the event's address when the slug
+		 * changes. */
 		if (created)
 			resp_header(resp, "Location", "/api/v1/admin/events/%s",
-			    slug);
+			    db_value(res, 0, "event_id"));
+		PQclear(res);
 		answer_event(req, resp, slug, created ? 201 : 200);
 		return;
 	}
@@ -178,7 +194,7 @@ save_event(struct request *req, struct response *resp, const char *event)
 	else if (strcmp(outcome, "invalid") == 0)
 		answer_field_error(resp, db_value(res, 0, "field"), msg);
 	else if (strcmp(outcome, "slug_taken") == 0)
-		answer_error(req, resp, 409, "slug_taken", msg);
+		answer_error_field(req, resp, 409, "slug_taken", "slug", msg);
 	else if (strcmp(outcome, "below_confirmed") == 0)
 		answer_error(req, resp, 409, "capacity_below_confirmed", msg);
 	else if (strcmp(outcome, "below_waiting") == 0)
@@ -192,7 +208,8 @@ save_event(struct request *req, struct response *resp, const char *event)
 /*
  * POST /api/v1/admin/events: creates an event (a draft unless the body
  * says published) from a JSON object of its fields.  201 the event, with
- * Location; 400 malformed body; 409 slug_taken; 422 invalid_field.
+ * Location (by id); 400 malformed body; 409 slug_taken (with field);
+ * 422 invalid_field.
  */
 void
 h_admin_event_create(struct request *req, struct response *resp)
@@ -202,14 +219,14 @@ h_admin_event_create(struct request *req, struct response *resp)
 
 /*
  * PATCH /api/v1/admin/events/{id}: changes the fields in the body.  200
- * the event; 400; 404; 409 capacity_below_confirmed,
+ * the event; 404 before anything about the body; 400; 409 capacity_below_confirmed,
  * waitlist_capacity_below_waiting, event_cancelled,
  * slug_taken; 422.
  */
 void
 h_admin_event_update(struct request *req, struct response *resp)
 {
-	if (admin_event_arg(req, resp) == 0)
+	if (admin_event_found(req, resp) == 0)
 		save_event(req, resp, req->args[0]);
 }
 
@@ -281,7 +298,7 @@ h_admin_event_cancel(struct request *req, struct response *resp)
  * PUT /api/v1/admin/events/{id}/capacity {"capacity": n}: raising it
  * promotes the oldest waiting at once, in order, in the same transaction;
  * lowering it below the confirmed count is refused and bumps nobody.  200
- * {capacity, confirmed, promoted}; 404; 409 capacity_below_confirmed,
+ * {capacity, confirmed, promoted}; 404 (before the body); 409 capacity_below_confirmed,
  * event_cancelled; 422.
  */
 void
@@ -295,7 +312,7 @@ h_admin_capacity(struct request *req, struct response *resp)
 	const char	*outcome;
 	long		 taken;
 
-	if (admin_event_arg(req, resp) == -1 ||
+	if (admin_event_found(req, resp) == -1 ||
 	    (body = json_body(req, resp)) == NULL)
 		return;
 	if (json_only_members(resp, body, only, N_("is not a field of this "

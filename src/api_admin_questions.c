@@ -50,7 +50,7 @@ h_admin_questions_get(struct request *req, struct response *resp)
 /*
  * PUT /api/v1/admin/events/{id}/questions {questions: [...]}: replaces the
  * questions ({"template": "accommodation"} is the common one).  200
- * {questions}; 400 malformed JSON; 401; 404; 409 questions_answered (once
+ * {questions}; 404 (before the body); 400 malformed JSON; 401; 409 questions_answered (once
  * somebody answered), event_cancelled; 422 invalid_field (a bad question,
  * or a member other than questions); 503.
  */
@@ -64,7 +64,7 @@ h_admin_questions_put(struct request *req, struct response *resp)
 	PGresult	*res;
 	char		 outcome[32], field[40], message[160];
 
-	if (admin_event_arg(req, resp) == -1 ||
+	if (admin_event_found(req, resp) == -1 ||
 	    (body = json_body(req, resp)) == NULL)
 		return;
 	if (json_only_members(resp, body, only, N_("is not a field of this "

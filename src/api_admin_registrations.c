@@ -225,8 +225,8 @@ h_admin_roster_csv(struct request *req, struct response *resp)
 /*
  * POST /api/v1/admin/events/{id}/registrations {name, email,
  * organization?}: staff enter a registration (by phone, at the desk),
- * members-only or not.  201 {id, status, position}; 400; 403, 404, 409,
- * 422 as for a patron.
+ * members-only or not.  201 {id, status, position}; 404 (before the
+ * body); 400; 403, 409, 422 as for a patron.
  */
 void
 h_admin_register(struct request *req, struct response *resp)
@@ -237,7 +237,7 @@ h_admin_register(struct request *req, struct response *resp)
 	PGresult			*res;
 	cJSON				*o;
 
-	if (admin_event_arg(req, resp) == -1 ||
+	if (admin_event_found(req, resp) == -1 ||
 	    api_registration_fields(req, resp, &f) == -1)
 		return;
 	registration_fields_free(&f);	/* staff's registrations take no

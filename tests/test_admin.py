@@ -177,7 +177,7 @@ def test_creating_an_event_answers_201_with_the_staff_view_and_is_audited(
     r = admin.post("/events", json_body=body)
     assert r.status == 201, r
     ev = r.json
-    assert r.header("Location") == f"{ADMIN}/events/{body['slug']}"
+    assert r.header("Location") == f"{ADMIN}/events/{ev['id']}"
     assert ev["slug"] == body["slug"] and ev["status"] == "draft"
     # Wall-clock time without an offset is the event's zone (CST, -06:00).
     assert ev["starts_local"] == "2031-03-05T14:00:00-06:00"
@@ -327,10 +327,56 @@ def test_creating_needs_the_essential_fields(admin, missing):
                  missing)
 
 
-def test_a_taken_slug_is_409(admin, make_event):
-    slug = make_event()
+def test_a_taken_slug_is_409_naming_the_slug_field(admin, make_event):
+    slug, other = make_event(), make_event()
     assert_error(admin.post("/events", json_body=new_event_body(slug=slug)),
-                 409, "slug_taken")
+                 409, "slug_taken", "slug")
+    assert_error(admin.patch(f"/events/{other}", json_body={"slug": slug}),
+                 409, "slug_taken", "slug")
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("PATCH", "", {"no_such_field": 1}),
+    ("PATCH", "", {"status": "published"}),
+    ("PATCH", "", {"capacity": "ten"}),
+    ("PATCH", "", [1]),
+    ("PATCH", "", "{"),
+    ("PUT", "/capacity", {"capacity": -1}),
+    ("PUT", "/capacity", {"seats": 3}),
+    ("PUT", "/questions", {"questions": 5}),
+    ("POST", "/registrations", {"name": ""}),
+])
+def test_a_write_to_an_unknown_event_is_404_whatever_its_body(admin, method,
+                                                               path, body):
+    kw = ({"body": body, "headers": {"Content-Type": "application/json"}}
+          if isinstance(body, str) else {"json_body": body})
+    assert_error(admin.request(method, "/events/no-such-event-here" + path,
+                               **kw), 404, "event_not_found")
+
+
+def test_the_location_of_a_new_event_stays_its_address_after_a_new_slug(
+        admin, db):
+    r = admin.post("/events", json_body=new_event_body())
+    assert r.status == 201, r
+    location = r.header("Location")
+    assert location == f"{ADMIN}/events/{r.json['id']}", r
+    new_slug = "b-" + uuid.uuid4().hex[:12]
+    assert admin.patch(f"/events/{r.json['slug']}",
+                       json_body={"slug": new_slug}).status == 200
+    again = admin.get(location[len(ADMIN):])
+    assert again.status == 200 and again.json["slug"] == new_slug, again
+
+
+def test_a_change_that_changes_nothing_is_not_audited(admin, db, make_event):
+    slug = make_event()
+    title = db.value("SELECT title FROM eventbox.events WHERE slug = %s", slug)
+    for body in ({}, {"title": title}):
+        r = admin.patch(f"/events/{slug}", json_body=body)
+        assert r.status == 200 and r.json["slug"] == slug, r
+    assert audit(db, event_id(db, slug), action="event_updated") == []
+    assert admin.patch(f"/events/{slug}",
+                       json_body={"title": title + "!"}).status == 200
+    assert len(audit(db, event_id(db, slug), action="event_updated")) == 1
 
 
 def test_a_malformed_body_is_400_and_a_non_object_422(admin):

@@ -1004,7 +1004,7 @@ def codes_answered():
             continue
         with open(os.path.join(ROOT, "src", path), encoding="utf-8") as f:
             src = f.read()
-        for m in re.finditer(r"(?:answer_error\(\s*\w+,\s*\w+|oauth_error\(\s*\w+),"
+        for m in re.finditer(r"(?:answer_error(?:_field)?\(\s*\w+,\s*\w+|oauth_error\(\s*\w+),"
                              r"\s*(\d{3}),\s*(?:[^;]*?\?\s*" + code + r"\s*:\s*)?" + code,
                              src):
             for c in m.group(2, 3):

@@ -314,6 +314,15 @@ BEGIN
         RETURN;
     END IF;
 
+    -- A change that changes nothing ({} or the values as they are) is no
+    -- change: nothing written, nothing in the audit log.
+    IF p_event IS NOT NULL AND NOT v_released AND to_jsonb(n) = to_jsonb(e) THEN
+        outcome := 'updated';
+        event_id := e.id;
+        event_slug := e.slug;
+        RETURN;
+    END IF;
+
     PERFORM audited(true);
     IF p_event IS NULL THEN
         INSERT INTO events (slug, title, description, presenter, format, location, online_url,
