@@ -14,7 +14,13 @@
 
 #include "http.h"
 #include "json.h"
+#include "query.h"
 
+/* The query's values (query_parse()), or -1 after answering 400
+ * invalid_query: a bad value, or a parameter the list does not take
+ * (?lang= aside), named with the ones it takes. */
+int	 admin_query(struct request *, struct response *,
+	    const struct query_param *, size_t n, struct query_value *);
 /* The roster of the event in the path: NULL after answering 404 or 503,
  * else a result the caller PQclear()s.  status, limit NULL mean all. */
 PGresult *admin_roster_query(struct request *, struct response *,

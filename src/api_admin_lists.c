@@ -5,6 +5,7 @@
  *   GET /api/v1/admin/audit                  the audit log, newest first
  *   GET /api/v1/admin/events/{id}/waitlist   the waiting list, in order
  *
+ * and admin_query(), the staff API's reading of a query (api_admin.h).
  * Each is paged (page, per_page) and filtered from the query string; the
  * functions behind them (sql/rules/76_admin_lists.sql) check the staff key
  * again.
@@ -15,6 +16,7 @@
 
 #include "answer.h"
 #include "api_admin.h"
+#include "buf.h"
 #include "db.h"
 #include "handlers.h"
 #include "i18n.h"
@@ -65,16 +67,29 @@ static const struct query_param waitlist_params[W__MAX] = {
 	    NULL, NULL },
 };
 
-/* The query's values, or -1 after answering 400 invalid_query. */
-static int
-parse(struct request *req, struct response *resp,
+int
+admin_query(struct request *req, struct response *resp,
     const struct query_param *params, size_t n, struct query_value *v)
 {
-	char	 msg[QUERY_MESSAGE_MAX];
-	size_t	 bad;
+	/* Every route reads ?lang= (router.c). */
+	static const char *const also[] = { "lang", NULL };
+	char	 msg[QUERY_MESSAGE_MAX], name[41];
+	struct buf	 keys = BUF_INIT;
+	size_t	 bad, i;
 
 	if (query_parse(req->query, params, n, v, &bad) == -1) {
 		query_message(&params[bad], &v[bad], msg, sizeof(msg));
+		answer_error(req, resp, 400, "invalid_query", msg);
+		return -1;
+	}
+	if (query_unknown(req->query, params, n, also, name,
+	    sizeof(name)) == 1) {
+		for (i = 0; i < n; i++)
+			buf_printf(&keys, "%s%s", i == 0 ? "" : ", ",
+			    params[i].key);
+		snprintf(msg, sizeof(msg), _("%s: not a parameter of this "
+		    "list, which takes %s"), name, buf_str(&keys));
+		buf_free(&keys);
 		answer_error(req, resp, 400, "invalid_query", msg);
 		return -1;
 	}
@@ -123,7 +138,7 @@ h_admin_events_list(struct request *req, struct response *resp)
 	cJSON			*root, *arr;
 	int			 i;
 
-	if (parse(req, resp, event_params, E__MAX, v) == -1)
+	if (admin_query(req, resp, event_params, E__MAX, v) == -1)
 		return;
 	if (query_date_range(&v[E_FROM], &v[E_TO]) == -1) {
 		answer_error(req, resp, 400, "invalid_query",
@@ -167,7 +182,7 @@ h_admin_audit(struct request *req, struct response *resp)
 	cJSON			*root, *arr, *o, *details;
 	int			 i;
 
-	if (parse(req, resp, audit_params, A__MAX, v) == -1)
+	if (admin_query(req, resp, audit_params, A__MAX, v) == -1)
 		return;
 	if (v[A_EVENT].present) {
 		evals[0] = req->api_key;
@@ -238,7 +253,7 @@ h_admin_waitlist(struct request *req, struct response *resp)
 	cJSON			*root, *arr, *o;
 	int			 i;
 
-	if (parse(req, resp, waitlist_params, W__MAX, v) == -1)
+	if (admin_query(req, resp, waitlist_params, W__MAX, v) == -1)
 		return;
 	paging(v[W_PAGE].num, v[W_PER_PAGE].num, limit, offset, sizeof(limit));
 	if ((res = admin_roster_query(req, resp, "waitlisted", limit,

@@ -94,15 +94,10 @@ roster(struct request *req, struct response *resp, long long per_page,
     long long *page, long long *per_page_out)
 {
 	struct query_value	 v[P__MAX];
-	char			 limit[24], offset[24], msg[QUERY_MESSAGE_MAX];
-	size_t			 bad;
+	char			 limit[24], offset[24];
 
-	if (query_parse(req->query, roster_params, P__MAX, v, &bad) == -1) {
-		query_message(&roster_params[bad], &v[bad], msg,
-		    sizeof(msg));
-		answer_error(req, resp, 400, "invalid_query", msg);
+	if (admin_query(req, resp, roster_params, P__MAX, v) == -1)
 		return NULL;
-	}
 	*page = v[P_PAGE].num;
 	*per_page_out = v[P_PER_PAGE].present ? v[P_PER_PAGE].num : per_page;
 	snprintf(limit, sizeof(limit), "%lld", *per_page_out);

@@ -99,6 +99,45 @@ query_parse_readable(const char *query, const struct query_param *params,
 	return parse(query, params, n, vals, bad, 1);
 }
 
+/* 1 when the field's name (src, len as sent) is key or one of also. */
+static int
+declared(const char *src, size_t len, const struct query_param *params,
+    size_t n, const char *const *also)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (field_name_is(src, len, params[i].key,
+		    strlen(params[i].key)) == 1)
+			return 1;
+	for (; also != NULL && *also != NULL; also++)
+		if (field_name_is(src, len, *also, strlen(*also)) == 1)
+			return 1;
+	return 0;
+}
+
+int
+query_unknown(const char *query, const struct query_param *params,
+    size_t n, const char *const *also, char *name, size_t namesz)
+{
+	const char	*p = query, *amp, *eq;
+	size_t		 flen, nlen;
+
+	for (; p != NULL && *p != '\0'; p = amp != NULL ? amp + 1 : NULL) {
+		amp = strchr(p, '&');
+		flen = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', flen);
+		nlen = eq != NULL ? (size_t)(eq - p) : flen;
+		if (flen == 0 || declared(p, nlen, params, n, also))
+			continue;
+		/* A name too long to say is said as "?". */
+		if (pct_decode(name, namesz, p, nlen, 1, NULL) == -1)
+			snprintf(name, namesz, "%s", "?");
+		return 1;
+	}
+	return 0;
+}
+
 int
 query_date_range(const struct query_value *from, const struct query_value *to)
 {

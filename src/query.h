@@ -3,7 +3,8 @@
  * reads in a table of query_param (key, kind, range, default); query_parse()
  * decodes each one's value and checks it.  A key that is absent, or
  * present with an empty value (as an HTML form's blank select sends it),
- * takes its default; keys nobody declared are ignored.  A declared key
+ * takes its default; keys nobody declared are ignored (query_unknown()
+ * finds them for a surface that refuses them).  A declared key
  * given twice (limit=5&limit=500) is refused, empty or not: no client of
  * ours repeats one (the forms' fields each have a name of their own), and
  * picking one of two values silently answers a question nobody asked.
@@ -64,6 +65,16 @@ int	 query_parse(const char *query, const struct query_param *params,
 int	 query_parse_readable(const char *query,
 	    const struct query_param *params, size_t n,
 	    struct query_value *vals, size_t *bad);
+/*
+ * For a surface that refuses keys nobody declared (the staff API: a
+ * typo'd filter answered as if absent answers a question nobody asked):
+ * 1 with the first field's name that is none of params' keys nor of also
+ * (NULL-terminated, or NULL) decoded into name ("?" when it cannot be:
+ * too long), else 0.  After query_parse(), which refused names that are
+ * not text.
+ */
+int	 query_unknown(const char *query, const struct query_param *params,
+	    size_t n, const char *const *also, char *name, size_t namesz);
 /*
  * -1 when both dates of a range are given and from is after to (a range
  * that holds no day is the client's mistake, not an empty list), else 0.

@@ -37,6 +37,33 @@ def test_a_bad_event_list_query_is_a_400(admin, query):
     assert_error(admin.get(f"/events?{query}"), 400, "invalid_query")
 
 
+@pytest.mark.parametrize("path,query,name,takes", [
+    ("/events", "limit=10", "limit", "status, category, from, to, q, page, per_page"),
+    ("/events", "page=1&offset=20", "offset", "status, category, from, to, q, page, per_page"),
+    ("/events", "Status=draft", "Status", "status, category"),
+    ("/audit", "after=5", "after", "event, action, before, page, per_page"),
+    ("/events/{slug}/waitlist", "status=waitlisted", "status", "page, per_page"),
+    ("/events/{slug}/registrations", "per-page=5", "per-page", "status, page, per_page"),
+    ("/events/{slug}/registrations.csv", "%6Cimit=5", "limit", "status, page, per_page"),
+])
+def test_a_parameter_a_list_does_not_take_is_a_400_naming_it(admin, make_event,
+                                                              path, query, name, takes):
+    """A typo'd or guessed parameter answered as if it were absent (all
+    the events, not the ten asked for) answers a question nobody asked."""
+    r = admin.get(path.format(slug=make_event()) + "?" + query)
+    assert_error(r, 400, "invalid_query")
+    assert r.json["error"]["message"].startswith(f"{name}: "), r
+    assert takes in r.json["error"]["message"], r
+
+
+def test_lang_and_empty_fields_are_no_unknown_parameter(admin):
+    r = admin.get("/events?lang=es&&per_page=1&")
+    assert r.status == 200 and r.json["per_page"] == 1, r
+    r = admin.get("/events?bogus=1&lang=es")
+    assert_error(r, 400, "invalid_query")
+    assert r.json["error"]["message"].startswith("bogus: no es"), r
+
+
 def test_the_lists_want_a_staff_key(api):
     for path in ("/events", "/audit"):
         r = api.get(f"{ADMIN}{path}")
