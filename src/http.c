@@ -307,6 +307,26 @@ http_reason(int status)
 }
 
 void
+resp_etag(struct request *req, struct response *resp)
+{
+	const char		*inm = http_param(req, "HTTP_IF_NONE_MATCH");
+	unsigned long long	 h = 14695981039346656037ULL;
+	char			 etag[24];
+	size_t			 i;
+
+	for (i = 0; i < resp->body.len; i++) {
+		h ^= (unsigned char)resp->body.data[i];
+		h *= 1099511628211ULL;
+	}
+	snprintf(etag, sizeof(etag), "\"%016llx\"", h);
+	resp_header(resp, "ETag", "%s", etag);
+	if (inm != NULL && strstr(inm, etag) != NULL) {
+		resp->status = 304;
+		buf_reset(&resp->body);
+	}
+}
+
+void
 resp_header(struct response *resp, const char *name, const char *fmt, ...)
 {
 	va_list	 ap;

@@ -107,6 +107,9 @@ const char *http_param_list(struct request *, const char *name,
 
 void	 resp_header(struct response *, const char *name, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* A strong ETag of the finished body's bytes (FNV-1a), and 304 without
+ * the body when If-None-Match names it (gzip's W/ prefix or not). */
+void	 resp_etag(struct request *, struct response *);
 const char *http_reason(int status);
 
 #endif

@@ -698,28 +698,13 @@ html_link_form(struct request *req, struct response *resp)
 }
 
 /*
- * Caching for a finished public body (the feeds, an event's .ics): a
- * strong ETag of its bytes (FNV-1a), and 304 without a body when the
- * client already has it.
+ * Caching for a finished public body (the feeds, an event's .ics): public
+ * for a while, with resp_etag()'s ETag and 304.
  */
 void
 page_cache(struct request *req, struct response *resp)
 {
-	const char		*inm = http_param(req, "HTTP_IF_NONE_MATCH");
-	unsigned long long	 h = 14695981039346656037ULL;
-	char			 etag[24];
-	size_t			 i;
-
-	for (i = 0; i < resp->body.len; i++) {
-		h ^= (unsigned char)resp->body.data[i];
-		h *= 1099511628211ULL;
-	}
-	snprintf(etag, sizeof(etag), "\"%016llx\"", h);
-	resp_header(resp, "ETag", "%s", etag);
 	resp_header(resp, "Cache-Control", "public, max-age=%d",
 	    PAGE_CACHE_MAX_AGE);
-	if (inm != NULL && strstr(inm, etag) != NULL) {
-		resp->status = 304;
-		buf_reset(&resp->body);
-	}
+	resp_etag(req, resp);
 }

@@ -222,10 +222,11 @@ route_match(const char *pattern, struct request *req)
 /*
  * The headers of the service's answers a script may read besides the
  * CORS-safelisted ones: Location of an admin 201, Retry-After of a 429 or
- * 503, WWW-Authenticate of a 401, and what a 405 or 415 names instead.
+ * 503, WWW-Authenticate of a 401, ETag of a staff read (for its
+ * If-None-Match), and what a 405 or 415 names instead.
  */
 #define CORS_EXPOSED	"Accept-Encoding, Accept-Patch, Allow, " \
-			"Content-Disposition, Location, Retry-After, " \
+			"Content-Disposition, ETag, Location, Retry-After, " \
 			"WWW-Authenticate"
 
 /*
@@ -296,7 +297,7 @@ preflight(struct request *req, struct response *resp, unsigned methods,
 	if (cors_state == 1) {
 		methods_header(resp, "Access-Control-Allow-Methods", methods);
 		resp_header(resp, "Access-Control-Allow-Headers", "%s",
-		    "Authorization, Content-Type, Idempotency-Key");
+		    "Authorization, Content-Type, Idempotency-Key, If-None-Match");
 		resp_header(resp, "Access-Control-Max-Age", "%d", 600);
 	}
 }
@@ -579,4 +580,10 @@ router_dispatch(struct request *req, struct response *resp)
 		}
 	}
 	r->handler(req, resp);
+	/* A staff tool polling a roster or an event asks "changed?" with
+	 * If-None-Match, as a calendar app asks the feeds; the answers stay
+	 * no-store: the tool keeps its own copy. */
+	if ((r->flags & R_ADMIN) && (req->method & (M_GET | M_HEAD)) &&
+	    resp->status == 200)
+		resp_etag(req, resp);
 }

@@ -1130,3 +1130,27 @@ def test_check_in_marks_attendance_and_can_be_taken_back(admin, api, db, make_ev
     assert admin.get(f"/events/{slug}").json["attended"] == 0
     assert [x["action"] for x in audit(db, registration_id=ra)] == [
         "registration_checked_in", "registration_unchecked"]
+
+
+def test_a_roster_poller_asks_if_none_match_and_gets_304_until_it_changes(
+        admin, db, make_event):
+    slug = make_event()
+    staff_register(db, slug, "Ada", email("ada"))
+    tags = {}
+    for path in (f"/events/{slug}/registrations", f"/events/{slug}/registrations.csv",
+                 f"/events/{slug}"):
+        r = admin.get(path)
+        tag = tags[path] = r.header("ETag")
+        assert r.status == 200 and tag and tag.startswith('"'), r
+        assert r.header("Cache-Control") == "no-store", r
+        again = admin.get(path, headers={"If-None-Match": tag})
+        assert again.status == 304 and again.header("ETag") == tag, again
+        assert again.body == b"", again
+    staff_register(db, slug, "Grace", email("grace"))
+    tag = tags[f"/events/{slug}/registrations"]
+    r = admin.get(f"/events/{slug}/registrations", headers={"If-None-Match": tag})
+    assert r.status == 200 and len(r.json["registrations"]) == 2, r
+    assert r.header("ETag") != tag
+    # Errors carry none: a 404 is never "not modified".
+    r = admin.get("/events/no-such-event-here", headers={"If-None-Match": tag})
+    assert r.status == 404 and r.header("ETag") is None, r

@@ -978,6 +978,15 @@ def test_a_listed_origin_may_read_location_retry_after_and_the_challenge(api, ad
         exposed = [h.strip().lower() for h in
                    (r.header("Access-Control-Expose-Headers") or "").split(",")]
         assert {"location", "retry-after", "www-authenticate"} <= set(exposed), r
+    # A staff read's ETag, for the If-None-Match a preflight allows.
+    read = admin.get(f"/events/{slug}", headers={"Origin": origin})
+    assert read.status == 200 and read.header("ETag"), read
+    assert "etag" in [h.strip().lower() for h in
+                      (read.header("Access-Control-Expose-Headers") or "").split(",")]
+    pre = api.request("OPTIONS", f"{API}/admin/events/{slug}", headers={
+        "Origin": origin, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization, if-none-match"})
+    assert "If-None-Match" in (pre.header("Access-Control-Allow-Headers") or ""), pre
 
 
 def test_options_without_origin_lists_the_allowed_methods(api, make_event):
