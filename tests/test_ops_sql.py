@@ -190,6 +190,17 @@ def test_the_staff_functions_leave_a_cancelled_event_as_it_is(ops_role, make_eve
     assert len(audit(db, event_id(db, slug))) == logged
 
 
+def test_save_event_on_an_event_that_does_not_exist_is_not_found_whatever_the_fields(
+        ops_role):
+    """At psql as through the API (404 before 422): the missing event is
+    the answer, not what is wrong with the fields."""
+    for fields in ('{"no_such_field": 1}', '{"status": "published"}', '[1]',
+                   '{"capacity": "ten"}'):
+        assert run_as(ops_role, "SELECT outcome, field FROM eventbox.save_event("
+                      "%s, %s::jsonb)", "no-such-event-here", fields) == [
+            ("not_found", None)], fields
+
+
 def test_the_seat_invariant_holds_even_for_the_owner(make_event, db):
     slug = make_event(capacity=1)
     staff_register(db, slug, "One", email())

@@ -97,6 +97,15 @@ DECLARE
         'confirmation_required', 'hold_minutes', 'registrations_per_minute',
         'audience', 'learning_outcomes', 'language'];
 BEGIN
+    -- The event first: a change to one that does not exist is not_found
+    -- whatever the fields say (the API's 404 before its 422).
+    IF p_event IS NOT NULL THEN
+        e := lock_event(p_event);
+        IF e.id IS NULL THEN
+            outcome := 'not_found';
+            RETURN;
+        END IF;
+    END IF;
     IF jsonb_typeof(p_fields) IS DISTINCT FROM 'object' THEN
         outcome := 'invalid'; field := ''; message := 'the body must be a JSON object';
         RETURN;
@@ -126,15 +135,9 @@ BEGIN
         e.waitlist_enabled := true; e.members_only := false; e.status := 'draft';
         e.confirmed_count := 0; e.audience := ''; e.learning_outcomes := '{}';
         e.language := 'en';
-    ELSE
-        e := lock_event(p_event);
-        IF e.id IS NULL THEN
-            outcome := 'not_found';
-            RETURN;
-        ELSIF e.status = 'cancelled' THEN
-            outcome := 'event_cancelled'; message := 'this event was cancelled';
-            RETURN;
-        END IF;
+    ELSIF e.status = 'cancelled' THEN
+        outcome := 'event_cancelled'; message := 'this event was cancelled';
+        RETURN;
     END IF;
 
     -- Types first: each present value must be the JSON type of its column.
