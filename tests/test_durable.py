@@ -24,28 +24,33 @@ def superuser():
     return conn
 
 
-def standby_names(conn, value):
-    """Sets synchronous_standby_names cluster-wide and waits until a new
-    session sees it (pg_reload_conf() only signals)."""
+def system_setting(conn, name, value, shown=None):
+    """Sets `name` cluster-wide (empty value: back to its default) and waits
+    until a new session shows it as `shown` (pg_reload_conf() only
+    signals)."""
     with conn.cursor() as cur:
         if value:
-            cur.execute("ALTER SYSTEM SET synchronous_standby_names = %s", (value,))
+            cur.execute(f"ALTER SYSTEM SET {name} = %s", (value,))
         else:
-            cur.execute("ALTER SYSTEM RESET synchronous_standby_names")
+            cur.execute(f"ALTER SYSTEM RESET {name}")
         cur.execute("SELECT pg_reload_conf()")
     deadline = time.time() + 10
     while time.time() < deadline:
         probe = superuser()
         try:
             with probe.cursor() as cur:
-                cur.execute("SHOW synchronous_standby_names")
-                if cur.fetchone()[0] == value:
+                cur.execute(f"SHOW {name}")
+                if cur.fetchone()[0] == (value if shown is None else shown):
                     break
         finally:
             probe.close()
         time.sleep(0.05)
     else:
-        raise AssertionError("synchronous_standby_names did not change")
+        raise AssertionError(f"{name} did not change")
+
+
+def standby_names(conn, value):
+    system_setting(conn, "synchronous_standby_names", value)
     if value:
         commits_wait(conn)
 

@@ -11,7 +11,8 @@ import uuid
 import psycopg2
 import pytest
 
-from test_mail import Server, mailers, smtp  # noqa: F401 (fixtures)
+from test_mail import (Server, mailers, others_messages_wait,  # noqa: F401 (fixtures)
+                       smtp)
 from test_pages import Patron, registrations
 
 

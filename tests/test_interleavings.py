@@ -22,6 +22,7 @@ import psycopg2.errors
 import pytest
 
 from conftest import connect
+from test_durable import superuser, system_setting
 
 
 def email(tag):
@@ -299,8 +300,24 @@ def test_a_newcomer_paused_across_the_start_is_told_registration_closed(
     assert db.summary(slug)["waitlisted"] == 1
 
 
+@pytest.fixture
+def slower_deadlock_checks():
+    """deadlock_timeout 2.5 s instead of 1 s while the test runs, still under
+    the service's lock timeout (3 s): a machine may stall that much longer
+    between one side's wait and the other's before the first side's one
+    check misses the cycle."""
+    su = superuser()
+    try:
+        system_setting(su, "deadlock_timeout", "2500ms", shown="2500ms")
+        time.sleep(0.2)     # the workers' sessions, idle, take the reload
+        yield
+    finally:
+        system_setting(su, "deadlock_timeout", "", shown="1s")
+        su.close()
+
+
 def test_a_registration_deadlocked_by_a_staff_delete_of_its_question_is_run_again(
-        api, db, make_event):
+        api, db, make_event, slower_deadlock_checks):
     """Staff at psql delete a question while a patron's registration answers
     it: the registration holds the event's lock and waits for the question's
     row (its answer's foreign key); the delete holds that row and waits for
@@ -311,9 +328,10 @@ def test_a_registration_deadlocked_by_a_staff_delete_of_its_question_is_run_agai
     503.
 
     Which side PostgreSQL rolls back is whichever checks first, once per
-    wait, deadlock_timeout (1 s) after it began waiting: the registration,
-    which waited first, unless the machine stalled for a second between its
-    wait and the delete's, so that its one check came before the cycle.
+    wait, deadlock_timeout (2.5 s here) after it began waiting: the
+    registration, which waited first, unless the machine stalled for that
+    long between its wait and the delete's, so that its one check came
+    before the cycle.
     Then the delete is the one rolled back (staff see the deadlock, as at
     psql) and the registration goes through with both answers; the scenario
     is tried again on a new event, up to three times."""
@@ -442,7 +460,7 @@ def test_the_owners_delete_paused_behind_a_newcomer_promotes_the_older_waiter(
 
 
 def test_a_cancellation_deadlocked_by_the_owners_delete_of_the_next_in_line_is_run_again(
-        api, db, waiting_event):
+        api, db, waiting_event, slower_deadlock_checks):
     """The owner deletes the first person waiting while the seat holder
     cancels: the cancellation holds the event's lock and waits for that
     row, to promote it; the DELETE holds the row (a DELETE locks its rows
