@@ -93,19 +93,24 @@ export async function seatsAvailable(slug) {
 }
 
 // axe-core in the page; returns the violations (wanted: none).  skip:
-// the ids of rules not to run (the emails' reason is in mail.test.mjs).
-export async function axe(page, skip = []) {
+// the ids of rules not to run (the emails' reason is in mail.test.mjs);
+// only: the ids of the only rules to run (vision.test.mjs: the contrast
+// rules, under each emulation), else every rule of the WCAG 2.1 A and AA
+// levels and the best practices.
+export async function axe(page, skip = [], only = null) {
     // With JavaScript off in the context, evaluate still runs (it is the
-    // test's script, not the page's).
-    await page.addScriptTag({ content: AXE }).catch(async () => {
-        await page.evaluate(AXE);
-    });
-    const result = await page.evaluate(async (off) =>
+    // test's script, not the page's).  Once a page.
+    if (!(await page.evaluate(() => "axe" in window)))
+        await page.addScriptTag({ content: AXE }).catch(async () => {
+            await page.evaluate(AXE);
+        });
+    const result = await page.evaluate(async ([off, rules]) =>
         await window.axe.run(document, {
-            runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a",
-                "wcag21aa", "best-practice"] },
+            runOnly: rules ? { type: "rule", values: rules } :
+                { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a",
+                    "wcag21aa", "best-practice"] },
             rules: Object.fromEntries(off.map((id) => [id, { enabled: false }])),
-        }), skip);
+        }), [skip, only]);
     return result.violations.map((v) =>
         `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
 }
