@@ -704,7 +704,7 @@ html_link_form(struct request *req, struct response *resp)
 void
 page_cache(struct request *req, struct response *resp)
 {
+	resp_etag(req, resp);
 	resp_header(resp, "Cache-Control", "public, max-age=%d",
 	    PAGE_CACHE_MAX_AGE);
-	resp_etag(req, resp);
 }
