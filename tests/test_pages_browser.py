@@ -1,7 +1,8 @@
 """The public pages in a real browser: runs each tests/browser/*.test.mjs
 (Node's test runner driving Debian's Chromium through playwright-core, with
 axe-core) against the test stack and passes when all of its tests pass.
-Screenshots go to $EVENTBOX_VAR/screenshots (var/test/screenshots).
+Screenshots go to $EVENTBOX_VAR/screenshots (var/test-2/screenshots in make
+test, whose second stack runs these tests).
 
 They must pass on Debian 12 as it comes, whose Node.js is 18:
 tests/browser/check-node.cjs says so plainly when the Node.js here and the
