@@ -17,8 +17,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from conftest import env
-from test_mail import (Server, addr, free_port, mailers, others_messages_wait,  # noqa: F401
-                       relay_failures, relay_state, smtp, wait_rows)
+from test_mail import (Server, addr, mailers, others_messages_wait,  # noqa: F401 (fixtures)
+                       relay_failures, relay_state, wait_rows)
 from test_webhooks import tls  # noqa: F401
 
 USER, PASSWORD = "eventbox", "s3cret: with a space"
