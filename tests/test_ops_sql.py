@@ -7,6 +7,7 @@ import re
 import uuid
 
 import psycopg2
+import psycopg2.extras
 import pytest
 
 from conftest import ROOT
@@ -261,16 +262,26 @@ def test_the_psql_examples_of_the_staff_guide_run_as_written(ops_role, db):
     roster = {r[0]: (r[1], r[2]) for r in db.all(
         "SELECT email, status, attended_at IS NOT NULL FROM eventbox.staff_roster"
         " WHERE slug = %s", slug)}
-    # Ada cancelled, Grace promoted into her seat and checked in; the event
-    # moved by an hour; then it was cancelled, which cancelled everyone with a notice each.
+    # Ada cancelled, Grace promoted into her seat and checked in; Charles's
+    # address corrected; the event moved by an hour; then it was cancelled,
+    # which cancelled everyone with a notice each.
     assert roster == {"ada@example.org": ("cancelled", False),
-                      "charles@example.org": ("cancelled", False),
+                      "charles.babbage@example.org": ("cancelled", False),
                       "grace@example.org": ("cancelled", True)}
     kinds = [r[0] for r in db.all(
         "SELECT o.kind FROM eventbox.outbox o JOIN eventbox.events e ON e.id = o.event_id"
         " WHERE o.email = 'grace@example.org' AND e.slug = %s ORDER BY o.id", slug)]
-    # Moving the event by an hour told her once, before the cancellation.
-    assert kinds == ["waitlisted", "promoted", "event_changed", "event_cancelled"]
+    # Her confirmation sent again; moving the event by an hour told her
+    # once, before the cancellation.
+    assert kinds == ["waitlisted", "promoted", "confirmed", "event_changed",
+                     "event_cancelled"]
+    # Charles's new address was sent his confirmation, and was told of the
+    # move and the cancellation.
+    kinds = [r[0] for r in db.all(
+        "SELECT o.kind FROM eventbox.outbox o JOIN eventbox.events e ON e.id = o.event_id"
+        " WHERE o.email = 'charles.babbage@example.org' AND e.slug = %s ORDER BY o.id",
+        slug)]
+    assert kinds == ["confirmed", "event_changed", "event_cancelled"]
     # "See who is waiting" showed Grace, first in line.
     waiting = outputs[2]
     assert [(w[0], w[1]) for w in waiting] == [(1, "Grace Hopper")]
@@ -279,6 +290,8 @@ def test_the_psql_examples_of_the_staff_guide_run_as_written(ops_role, db):
     assert actions[0] == (ops_role, "event_created")
     assert (ops_role, "capacity_set") in actions
     assert actions[-1] == (ops_role, "event_cancelled")
+    assert (ops_role, "registration_corrected") in actions
+    assert (ops_role, "confirmation_resent") in actions
     # Adding the member library was audited too.
     org = db.all("SELECT actor, details FROM eventbox.audit_log"
                  " WHERE action = 'organization_created'"
@@ -759,3 +772,53 @@ def test_the_audit_log_says_who_deleted_a_registration_and_what_it_was(
     run_as(ops_role, "SELECT eventbox.purge(30)")
     assert [a["action"] for a in audit(db, event_id(db, old))][-1:] == ["event_purged"]
     assert audit(db, event_id(db, old), action="registration_deleted") == []
+
+
+# --- a registration's address, corrected --------------------------------------------
+
+def test_a_plain_update_of_an_address_is_refused_naming_the_function(ops_role, make_event, db):
+    """A new address by plain UPDATE left the links mailed to the old one
+    working (a stranger's mailbox, for a mistyped address) and sent the new
+    one nothing: the owner is refused with a hint naming
+    correct_registration(), a staff login by its privileges, and the
+    function does it all, with outcomes rather than errors."""
+    slug = make_event()
+    old = email("typo", "gmial.com")
+    reg = staff_register(db, slug, "Ann Typo", old)
+    with pytest.raises(psycopg2.errors.CheckViolation) as e:
+        db.all("UPDATE eventbox.registrations SET email = %s WHERE id = %s", email(), reg)
+    assert e.value.diag.constraint_name == "registrations_email_correction"
+    assert f"eventbox.correct_registration({reg}," in e.value.diag.message_hint
+    assert isinstance(refused(ops_role, "UPDATE eventbox.registrations SET email = %s"
+                              " WHERE id = %s", email(), reg),
+                      psycopg2.errors.InsufficientPrivilege)
+    # The same address in other letters is the same address.
+    db.all("UPDATE eventbox.registrations SET email = upper(email) WHERE id = %s", reg)
+
+    def correct(fields, reg=reg):
+        return run_as(ops_role, "SELECT outcome, field, message, mailed"
+                      " FROM eventbox.correct_registration(%s, %s)", reg, fields)[0]
+    assert correct('{"email": "ann@b\u00fccherei.de"}')[:2] == ("invalid", "email")
+    assert "idn2" in correct('{"email": "ann@b\u00fccherei.de"}')[2]
+    assert correct('{"email": "ann@192.0.2.1"}')[:2] == ("invalid", "email")
+    assert correct('{"phone": "555"}')[:2] == ("invalid", "phone")
+    assert correct('{"email": 5}')[:3] == ("invalid", "email", "must be a string")
+    assert correct('{"name": null}')[:3] == ("invalid", "name", "is required")
+    assert correct('{}', reg=999999999999)[0] == "not_found"
+    taken = email()
+    staff_register(db, slug, "Bea Taken", taken)
+    assert correct(f'{{"email": "{taken}"}}')[:2] == ("already_registered", "email")
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE registration_id = %s",
+                    reg) == 1
+    new = email("right")
+    assert correct(f'{{"email": "{new}"}}') == ("corrected", None, None, "confirmed")
+    (entry,) = audit(db, registration_id=reg, action="registration_corrected")
+    assert (entry["actor"], entry["via"]) == (ops_role, "sql")
+    assert entry["details"] == {"email": new, "was": {"email": old.upper()},
+                                "mailed": "confirmed"}
+    # The purge erases the addresses, the one before a correction too.
+    assert db.value("SELECT eventbox.without_personal(%s)",
+                    psycopg2.extras.Json(entry["details"])) == {"was": {},
+                                                               "mailed": "confirmed"}
+    assert run_as(ops_role, "SELECT outcome, mailed FROM eventbox.resend_confirmation(%s)",
+                  reg) == [("already_queued", "confirmed")]

@@ -382,6 +382,11 @@ def test_the_triggers_refuse_exactly_what_the_old_checks_refused(make_event, tab
                     got = None
                 except psycopg2.errors.CheckViolation as e:
                     got = e.diag.constraint_name
+                    # No rule on the value: a new address is refused to a
+                    # plain UPDATE once every value rule passed it (it
+                    # fires after them), correct_registration() takes it.
+                    if got == "registrations_email_correction":
+                        got = None
                 except psycopg2.errors.NotNullViolation:
                     got = "not null"
                 cur.execute("ROLLBACK TO SAVEPOINT v")

@@ -1,5 +1,16 @@
 -- rules/85_purge.sql: privacy retention.
 
+-- An audit entry's details without the patron's personal data: a name,
+-- an address, a library, as they are now and as they were before a
+-- correction ("was": correct_registration(), 65_corrections.sql; an
+-- event_updated entry's "was" holds none of these keys).
+CREATE OR REPLACE FUNCTION eventbox.without_personal(d jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT d - 'name' - 'email' - 'organization'
+             #- '{was,name}' #- '{was,email}' #- '{was,organization}'
+$$;
+
 -- purge_step: one bounded step of privacy retention, in the caller's
 -- transaction.  Takes the first event that ended more than p_retention_days
 -- ago and still holds personal data, and erases up to p_limit of its
@@ -72,7 +83,7 @@ BEGIN
                attended = s.attended + excluded.attended,
                purged_at = NULL;
         DELETE FROM outbox WHERE registration_id = ANY (ids);
-        UPDATE audit_log SET details = details - 'name' - 'email' - 'organization'
+        UPDATE audit_log SET details = without_personal(details)
          WHERE registration_id = ANY (ids);
         -- Marked as this function's own: the deletion trigger
         -- (60_cancel.sql) then logs no registration_deleted per row.
@@ -85,7 +96,7 @@ BEGIN
     DELETE FROM outbox WHERE outbox.event_id = e.id;
     DELETE FROM idempotency_keys WHERE idempotency_keys.event_id = e.id;
     DELETE FROM network_counts WHERE network_counts.event_id = e.id;
-    UPDATE audit_log SET details = details - 'name' - 'email' - 'organization'
+    UPDATE audit_log SET details = without_personal(details)
      WHERE audit_log.event_id = e.id;
     INSERT INTO event_stats AS s (event_id, registered, confirmed, waitlisted, cancelled,
                                   attended, purged_at)
