@@ -46,6 +46,11 @@ static const struct {
 	    "the event has started; nobody is promoted any more" },
 	{ "not_confirmed", 409, "not_confirmed",
 	    "only a confirmed registration can be checked in" },
+	{ "registration_cancelled", 409, "registration_cancelled",
+	    N_("this registration was cancelled: register the patron again "
+	    "instead") },
+	{ "event_ended", 409, "event_ended",
+	    N_("the event has ended: its registrations are its record now") },
 };
 
 void

@@ -7,6 +7,8 @@
  *   DELETE /api/v1/admin/registrations/{id}                cancel
  *   POST   /api/v1/admin/registrations/{id}/promote
  *   POST   /api/v1/admin/registrations/{id}/check-in       (DELETE undoes)
+ *   PATCH  /api/v1/admin/registrations/{id}                correct
+ *   POST   /api/v1/admin/registrations/{id}/resend
  *
  * and admin_roster_query(), which the LibCal staff route shares.  Any of
  * them: 401 without a valid key, 503 when the database is away.
@@ -20,7 +22,9 @@
 #include "csv.h"
 #include "db.h"
 #include "handlers.h"
+#include "i18n.h"
 #include "json.h"
+#include "log.h"
 #include "query.h"
 #include "registration.h"
 #include "validate.h"
@@ -283,6 +287,8 @@ registration_action(struct request *req, struct response *resp,
 		answer_missing(req, resp, MISSING_REGISTRATION);
 	else if (strcmp(outcome, "cancelled") == 0 ||
 	    strcmp(outcome, "already_cancelled") == 0 ||
+	    strcmp(outcome, "queued") == 0 ||
+	    strcmp(outcome, "already_queued") == 0 ||
 	    strcmp(outcome, "promoted") == 0 ||
 	    strcmp(outcome, "checked_in") == 0 ||
 	    strcmp(outcome, "unchecked") == 0 ||
@@ -294,6 +300,8 @@ registration_action(struct request *req, struct response *resp,
 			json_add_number(o, "promoted", db_number(res, 0, "promoted"));
 		if (s == STMT_ADMIN_CHECK_IN)
 			json_add_bool(o, "attended", strcmp(attended, "t") == 0);
+		if (s == STMT_ADMIN_RESEND)
+			json_add_string(o, "mailed", db_value(res, 0, "mailed"));
 		json_answer(resp, 200, o);
 	} else
 		admin_refuse(req, resp, outcome);
@@ -331,4 +339,147 @@ h_admin_check_in(struct request *req, struct response *resp)
 {
 	registration_action(req, resp, STMT_ADMIN_CHECK_IN,
 	    req->method == M_DELETE ? "f" : "t");
+}
+
+/*
+ * POST /api/v1/admin/registrations/{id}/resend: the registration's email
+ * for its state (its confirmation, its waiting-list email, or the request
+ * to confirm its held place) again, to its address, with a new link; the
+ * older links keep working.  200 {id, outcome: queued|already_queued,
+ * mailed}; 404; 409 registration_cancelled, event_ended.
+ */
+void
+h_admin_resend(struct request *req, struct response *resp)
+{
+	registration_action(req, resp, STMT_ADMIN_RESEND, NULL);
+}
+
+/* The registration in the path as staff see it, or NULL after answering
+ * 404 or 503; the caller PQclear()s it. */
+static PGresult *
+registration_found(struct request *req, struct response *resp)
+{
+	const char	*vals[2] = { req->api_key, req->args[0] };
+
+	if (registration_arg(req, resp) == -1)
+		return NULL;
+	return db_fetch(req, resp, STMT_ADMIN_REGISTRATION, 2, vals,
+	    MISSING_REGISTRATION);
+}
+
+/* The fields of a correction to send to correct_registration(), as JSON
+ * text the caller frees with cJSON_free(). */
+static char *
+correction_json(const struct registration_fields *f, unsigned present)
+{
+	cJSON	*o = json_new_object();
+	char	*text;
+
+	if (present & (1u << FIELD_NAME))
+		json_add_string(o, "name", f->name);
+	if (present & (1u << FIELD_EMAIL))
+		json_add_string(o, "email", f->email);	/* email_canonical() */
+	if (present & (1u << FIELD_ORGANIZATION))
+		json_add_string_or_null(o, "organization",
+		    f->has_org ? f->org : NULL);
+	if ((text = cJSON_PrintUnformatted(o)) == NULL)
+		fatalx("out of memory printing a correction");
+	cJSON_Delete(o);
+	return text;
+}
+
+/* 200: the registration as it is now, what the correction did (outcome)
+ * and the email it queued (mailed, "" when none). */
+static void
+answer_corrected(struct request *req, struct response *resp,
+    const char *outcome, const char *mailed)
+{
+	PGresult	*res;
+	cJSON		*o;
+
+	if ((res = registration_found(req, resp)) == NULL)
+		return;
+	o = json_new_object();
+	json_add_number(o, "id", db_number(res, 0, "registration_id"));
+	json_add_string(o, "event", db_value(res, 0, "event_slug"));
+	json_add_string(o, "name", db_value(res, 0, "name"));
+	json_add_string(o, "email", db_value(res, 0, "email"));
+	json_add_string_or_null(o, "organization",
+	    db_value(res, 0, "organization"));
+	json_add_bool(o, "member", db_bool(res, 0, "is_member"));
+	json_add_string(o, "status", db_value(res, 0, "status"));
+	json_add_string_or_null(o, "hold", db_value(res, 0, "hold"));
+	json_add_string(o, "outcome", outcome);
+	json_add_string_or_null(o, "mailed", mailed);
+	PQclear(res);
+	json_answer(resp, 200, o);
+}
+
+/*
+ * PATCH /api/v1/admin/registrations/{id} {name?, email?, organization?}
+ * (application/json or merge-patch+json: a field absent is kept,
+ * organization null clears it): corrects a live registration.  A new
+ * address revokes every link mailed so far and is sent the registration's
+ * email for its state.  200 {id, event, name, email, organization,
+ * member, status, hold, outcome: corrected|unchanged, mailed}; 404 before
+ * the body; 400; 409 already_registered (+ field email),
+ * registration_cancelled, event_ended; 422 invalid_field.
+ */
+void
+h_admin_registration_update(struct request *req, struct response *resp)
+{
+	static const char *const correctable[] = { "name", "email",
+	    "organization", NULL };
+	struct registration_fields	 f;
+	struct field_problem		 problem;
+	const char			*vals[3];
+	PGresult			*res;
+	cJSON				*body;
+	char				*fields, outcome[32], mailed[32];
+	unsigned			 present;
+	int				 rc;
+
+	if ((res = registration_found(req, resp)) == NULL)
+		return;
+	PQclear(res);
+	if ((body = json_body(req, resp)) == NULL)
+		return;
+	if (json_only_members(resp, body, correctable, N_("is not a field of "
+	    "a registration: send name, email or organization")) == -1) {
+		cJSON_Delete(body);
+		return;
+	}
+	rc = registration_patch_from_json(body, &f, &present, &problem);
+	cJSON_Delete(body);
+	if (rc == -1) {
+		api_field_error(resp, &problem);
+		return;
+	}
+	fields = correction_json(&f, present);
+	vals[0] = req->args[0];
+	vals[1] = fields;
+	vals[2] = req->api_key;
+	res = db_fetch(req, resp, STMT_ADMIN_CORRECT, 3, vals, MISSING_OK);
+	cJSON_free(fields);
+	if (res == NULL)
+		return;
+	snprintf(outcome, sizeof(outcome), "%s", db_value(res, 0, "outcome"));
+	snprintf(mailed, sizeof(mailed), "%s", db_value(res, 0, "mailed"));
+	if (strcmp(outcome, "corrected") == 0 ||
+	    strcmp(outcome, "unchanged") == 0) {
+		PQclear(res);
+		answer_corrected(req, resp, outcome, mailed);
+		return;
+	}
+	if (strcmp(outcome, "not_found") == 0)
+		answer_missing(req, resp, MISSING_REGISTRATION);
+	else if (strcmp(outcome, "invalid") == 0)
+		answer_field_error(resp, db_value(res, 0, "field"),
+		    db_value(res, 0, "message"));
+	else if (strcmp(outcome, "already_registered") == 0)
+		answer_error_field(req, resp, 409, "already_registered", "email",
+		    N_("another registration of this event has this address"));
+	else
+		admin_refuse(req, resp, outcome);
+	PQclear(res);
 }

@@ -251,6 +251,20 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_ADMIN_CHECK_IN] = { "admin_check_in", 3,
 	    "SELECT outcome FROM eventbox.check_in($1::bigint, $2::text,"
 	    " $3::boolean)" },
+	/* $1 key, $2 registration */
+	[STMT_ADMIN_REGISTRATION] = { "admin_registration", 2,
+	    "SELECT registration_id, event_slug, name, email, organization,"
+	    " is_member, status, hold"
+	    " FROM eventbox.admin_registration($1::text, $2::bigint)" },
+	/* $1 registration, $2 fields (a JSON object), $3 key */
+	[STMT_ADMIN_CORRECT] = { "admin_correct", 3,
+	    "SELECT outcome, field, message, mailed"
+	    " FROM eventbox.correct_registration($1::bigint, $2::jsonb,"
+	    " $3::text)" },
+	/* $1 registration, $2 key */
+	[STMT_ADMIN_RESEND] = { "admin_resend", 2,
+	    "SELECT outcome, mailed FROM eventbox.resend_confirmation("
+	    "$1::bigint, $2::text)" },
 
 	/* LibCal's read API (libcal.c).  $1 first local date (NULL: today
 	 * where each event is, so that a New York library's evening is still

@@ -54,6 +54,8 @@ void	 h_admin_register(struct request *, struct response *);
 void	 h_admin_cancel(struct request *, struct response *);
 void	 h_admin_promote(struct request *, struct response *);
 void	 h_admin_check_in(struct request *, struct response *);
+void	 h_admin_registration_update(struct request *, struct response *);
+void	 h_admin_resend(struct request *, struct response *);
 
 /*
  * Shared by the patrons' and the staff's registration routes

@@ -97,9 +97,13 @@ registration_refused(enum field_id field)
 	metrics_registration(outcome[field]);
 }
 
-int
-registration_from_json(const cJSON *body, struct registration_fields *f,
-    struct field_problem *problem)
+/*
+ * The fields into f, in the order they are checked; given: only those the
+ * body names (a correction's), setting their bits in *present.
+ */
+static int
+take_fields(const cJSON *body, struct registration_fields *f, int given,
+    unsigned *present, struct field_problem *problem)
 {
 	static const enum field_id order[] = { FIELD_NAME, FIELD_EMAIL,
 	    FIELD_ORGANIZATION };
@@ -108,6 +112,7 @@ registration_from_json(const cJSON *body, struct registration_fields *f,
 	enum field_error e;
 
 	memset(f, 0, sizeof(*f));
+	*present = 0;
 	dst[FIELD_NAME] = f->name;
 	sz[FIELD_NAME] = sizeof(f->name);
 	dst[FIELD_EMAIL] = f->email;
@@ -115,18 +120,41 @@ registration_from_json(const cJSON *body, struct registration_fields *f,
 	dst[FIELD_ORGANIZATION] = f->org;
 	sz[FIELD_ORGANIZATION] = sizeof(f->org);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (given && cJSON_GetObjectItemCaseSensitive(body,
+		    field_specs[order[i]].name) == NULL)
+			continue;
 		e = take_field(body, order[i], dst[order[i]], sz[order[i]]);
 		if (e != FIELD_OK && e != FIELD_ABSENT) {
 			problem->field = order[i];
 			problem->error = e;
-			registration_refused(order[i]);
 			return -1;
 		}
+		*present |= 1u << order[i];
 		if (order[i] == FIELD_ORGANIZATION)
 			f->has_org = e == FIELD_OK;
 	}
+	return 0;
+}
+
+int
+registration_from_json(const cJSON *body, struct registration_fields *f,
+    struct field_problem *problem)
+{
+	unsigned	 present;
+
+	if (take_fields(body, f, 0, &present, problem) == -1) {
+		registration_refused(problem->field);
+		return -1;
+	}
 	take_answers(body, f);
 	return 0;
+}
+
+int
+registration_patch_from_json(const cJSON *body, struct registration_fields *f,
+    unsigned *present, struct field_problem *problem)
+{
+	return take_fields(body, f, 1, present, problem);
 }
 
 /* What answers_error() (sql/rules/78_questions.sql) says of an answer,

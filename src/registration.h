@@ -76,6 +76,13 @@ struct field_problem {
 /* 0, or -1 with the first bad field in *problem (body: a JSON object). */
 int	 registration_from_json(const cJSON *body,
 	    struct registration_fields *, struct field_problem *problem);
+/* A correction's fields (a PATCH: only those the body names, each
+ * checked as registration_from_json() checks it, and set in *present as
+ * 1u << FIELD_x; organization null or blank clears it: present, has_org
+ * 0).  0, or -1 with the first bad field in *problem. */
+int	 registration_patch_from_json(const cJSON *body,
+	    struct registration_fields *, unsigned *present,
+	    struct field_problem *problem);
 /* Counts a registration its field's check refused in the worker. */
 void	 registration_refused(enum field_id);
 /* Frees what registration_from_json() allocated, if anything. */

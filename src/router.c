@@ -90,6 +90,11 @@ static const struct route routes[] = {
 	    h_admin_check_in, R_API | R_ADMIN | R_NO_STORE },
 	{ M_DELETE, "/api/v1/admin/registrations/:/check-in",
 	    h_admin_check_in, R_API | R_ADMIN | R_NO_STORE },
+	{ M_PATCH, "/api/v1/admin/registrations/:",
+	    h_admin_registration_update,
+	    R_API | R_ADMIN | R_JSON_BODY | R_NO_STORE },
+	{ M_POST, "/api/v1/admin/registrations/:/resend", h_admin_resend,
+	    R_API | R_ADMIN | R_NO_STORE },
 
 	{ M_GET | M_HEAD, "/api/v1/admin/api-clients", h_admin_clients,
 	    R_API | R_ADMIN | R_NO_STORE },

@@ -1154,3 +1154,86 @@ def test_a_roster_poller_asks_if_none_match_and_gets_304_until_it_changes(
     # Errors carry none: a 404 is never "not modified".
     r = admin.get("/events/no-such-event-here", headers={"If-None-Match": tag})
     assert r.status == 404 and r.header("ETag") is None, r
+
+
+# --- correcting a registration, sending its email again ----------------------------
+
+def outbox_kinds(db, reg):
+    return [r[0] for r in db.all("SELECT kind FROM eventbox.outbox"
+                                 " WHERE registration_id = %s ORDER BY id", reg)]
+
+
+def test_a_correction_of_an_unknown_registration_is_404_whatever_the_body(admin):
+    for body in ('{"nope": 1}', "[]", "not json"):
+        r = admin.patch("/registrations/999999999999", body=body,
+                        headers={"Content-Type": "application/json"})
+        assert_error(r, 404, "registration_not_found")
+    assert_error(admin.post("/registrations/999999999999/resend"), 404,
+                 "registration_not_found")
+
+
+def test_a_correction_takes_only_name_email_and_organization_checked_as_registering(
+        admin, db, make_event):
+    slug = make_event()
+    reg = staff_register(db, slug, "Ann Typo", email())
+    for body, field in (({"phone": "555"}, "phone"), ({"email": "ann"}, "email"),
+                        ({"email": None}, "email"), ({"name": ""}, "name"),
+                        ({"name": 7}, "name"), ({"organization": "a\nb"}, "organization"),
+                        ({"email": "jos\u00e9@example.org"}, "email")):
+        assert_error(admin.patch(f"/registrations/{reg}", json_body=body), 422,
+                     "invalid_field", field)
+    assert outbox_kinds(db, reg) == ["confirmed"]
+    assert audit(db, registration_id=reg, action="registration_corrected") == []
+    # The body as stored: nothing written, logged or sent.
+    r = admin.patch(f"/registrations/{reg}", json_body={"name": "Ann Typo"})
+    assert (r.status, r.json["outcome"], r.json["mailed"]) == (200, "unchanged", None)
+    # A name and a library alone: corrected, sent nothing.
+    r = admin.patch(f"/registrations/{reg}", json_body={"name": " Ann Tipo ",
+                                                        "organization": "Springfield"})
+    assert (r.status, r.json["outcome"], r.json["mailed"]) == (200, "corrected", None)
+    assert (r.json["name"], r.json["organization"]) == ("Ann Tipo", "Springfield")
+    assert outbox_kinds(db, reg) == ["confirmed"]
+    r = admin.patch(f"/registrations/{reg}", json_body={"organization": None},
+                    headers={"Content-Type": "application/merge-patch+json"})
+    assert (r.status, r.json["organization"]) == (200, None), r
+    # An international domain is stored as it is mailed, as a patron's.
+    r = admin.patch(f"/registrations/{reg}",
+                    json_body={"email": "ann@B\u00fccherei.de"})
+    assert (r.status, r.json["email"], r.json["mailed"]) == (
+        200, "ann@xn--bcherei-n2a.de", "confirmed"), r
+    assert outbox_kinds(db, reg) == ["confirmed", "confirmed"]
+
+
+def test_a_correction_to_an_address_the_event_has_is_409_and_changes_nothing(
+        admin, db, make_event):
+    slug = make_event()
+    taken = email()
+    staff_register(db, slug, "Bea Taken", taken)
+    reg = staff_register(db, slug, "Ann Typo", email())
+    r = admin.patch(f"/registrations/{reg}", json_body={"email": taken.upper()})
+    assert_error(r, 409, "already_registered", "email")
+    assert db.value("SELECT email FROM eventbox.registrations WHERE id = %s", reg) != taken
+    # The same address in other letters is no new address: nothing is sent.
+    mine = db.value("SELECT email FROM eventbox.registrations WHERE id = %s", reg)
+    r = admin.patch(f"/registrations/{reg}", json_body={"email": mine.upper()})
+    assert (r.status, r.json["outcome"], r.json["mailed"]) == (200, "corrected", None), r
+    assert outbox_kinds(db, reg) == ["confirmed"]
+
+
+def test_a_cancelled_registration_or_an_ended_event_is_not_corrected_nor_resent(
+        admin, api, db, make_event):
+    slug = make_event()
+    reg = staff_register(db, slug, "Ann Gone", email())
+    assert admin.delete(f"/registrations/{reg}").status == 200
+    assert_error(admin.patch(f"/registrations/{reg}", json_body={"email": email()}),
+                 409, "registration_cancelled")
+    assert_error(admin.post(f"/registrations/{reg}/resend"), 409,
+                 "registration_cancelled")
+    past = make_event(starts_in="1 hour")
+    reg = staff_register(db, past, "Ann Past", email())
+    db.all("UPDATE eventbox.events SET starts_at = now() - interval '2 hours',"
+           " ends_at = now() - interval '1 hour' WHERE slug = %s", past)
+    assert_error(admin.patch(f"/registrations/{reg}", json_body={"name": "Ann"}),
+                 409, "event_ended")
+    assert_error(admin.post(f"/registrations/{reg}/resend"), 409, "event_ended")
+    assert audit(db, registration_id=reg, action="registration_corrected") == []

@@ -13,6 +13,7 @@ import email.header
 import email.policy
 import email.utils
 import html
+import json
 import os
 import re
 import signal
@@ -27,7 +28,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import ROOT, SQL_FUNCTIONS_EXECUTED, connect, env
-from staffkit import connect_as
+from staffkit import admin, audit, connect_as, staff_key  # noqa: F401
 
 BIN = os.environ.get("EVENTBOX_BIN", os.path.join(ROOT, "eventbox"))
 if not os.path.isabs(BIN):
@@ -504,6 +505,140 @@ def test_a_held_place_promoted_by_staff_is_asked_to_confirm_and_its_link_keeps_t
     done = server.to(cid)[2]
     assert "You are registered for this event." in body(done, "plain")
     assert cancel_token(done, base) == link
+
+
+def registration_id(db, address):
+    return db.value("SELECT id FROM eventbox.registrations WHERE email = %s", address)
+
+
+def registered_and_mailed(api, smtp, mailers, slug, name, address, status=201):
+    """Registers address, and starts a relay and a mailer: the relay, and
+    the first email it took for address."""
+    assert api.register(slug, name, address).status == status
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([address])
+    return server, server.to(address)[0]
+
+
+def test_a_corrected_address_gets_a_working_confirmation_and_the_old_link_stops(
+        api, db, admin, make_event, smtp, mailers):
+    """"I registered but never got the email": the patron typed
+    ann@gmial.com.  Staff correct the address (PATCH); the right address
+    gets the confirmation, with the online link and a link that cancels,
+    and the link mailed to the stranger's mailbox no longer cancels the
+    seat nor shows the registration (API and cancel page)."""
+    slug = make_event()
+    tag = uuid.uuid4().hex[:10]
+    wrong, right = f"ann-{tag}@gmial.com", f"ann-{tag}@example.org"
+    server, msg = registered_and_mailed(api, smtp, mailers, slug, "Ann Typo", wrong)
+    base = env("EVENTBOX_URL")
+    stale = cancel_token(msg, base)
+    reg = registration_id(db, wrong)
+    r = admin.patch(f"/registrations/{reg}", json_body={"email": right})
+    assert r.status == 200, r
+    assert r.json == {"id": reg, "event": slug, "name": "Ann Typo", "email": right,
+                      "organization": None, "member": False, "status": "confirmed",
+                      "hold": None, "outcome": "corrected", "mailed": "confirmed"}
+    server.wait_for([right])
+    (msg,) = server.to(right)
+    assert msg["Subject"] == f"Registration confirmed: Test event {slug}"
+    assert f"https://meet.example.org/secret-{slug}" in body(msg, "plain")
+    link = cancel_token(msg, base)
+    assert api.get(f"/api/v1/registrations/{link}").json["email"] == right
+    assert api.get(f"/cancel/{link}").status == 200
+    # The stranger's link: refused everywhere, and the seat stays.
+    assert api.get(f"/api/v1/registrations/{stale}").status == 404
+    assert api.get(f"/cancel/{stale}").status == 404
+    gone = api.delete(f"/api/v1/registrations/{stale}")
+    assert gone.status == 404 and gone.json["error"]["code"] == "registration_not_found"
+    assert db.summary(slug)["confirmed"] == 1
+    (entry,) = audit(db, registration_id=reg, action="registration_corrected")
+    assert (entry["actor"], entry["via"]) == (admin.name, "api")
+    assert entry["details"] == {"email": right, "was": {"email": wrong},
+                                "mailed": "confirmed"}
+    time.sleep(1)
+    assert len(server.to(wrong)) == 1 and len(server.to(right)) == 1
+
+
+def test_a_corrected_waiting_address_is_told_its_place(
+        api, db, admin, make_event, smtp, mailers):
+    """A waiting patron's new address gets the waiting-list email, with
+    the place in the line, not a confirmation of a seat."""
+    slug = make_event(capacity=1)
+    assert api.register(slug, "Sat First", addr("first")).status == 201
+    wrong, right = addr("wrong"), addr("right")
+    assert api.register(slug, "Wai Ting", wrong).status == 201
+    reg = registration_id(db, wrong)
+    r = admin.patch(f"/registrations/{reg}", json_body={"email": right})
+    assert (r.status, r.json["mailed"]) == (200, "waitlisted"), r
+    server = smtp().start()
+    mailers.start(server.url)
+    server.wait_for([right])
+    (msg,) = server.to(right)
+    assert msg["Subject"] == f"Waiting list: Test event {slug}"
+    assert "waiting list at place 1." in " ".join(body(msg, "plain").split())
+    assert server.to(wrong) == []       # its queued email went to nobody
+
+
+def test_staff_at_psql_correct_a_held_address_and_it_is_asked_to_confirm(
+        api, db, make_event, smtp, mailers):
+    """At psql (a staff login): the place held for a mistyped address is
+    asked for again at the right one, with a confirm link that works; the
+    link sent to the mistyped one confirms nothing."""
+    from test_pages import Patron
+    slug = make_event(confirmation_required=True, hold_minutes=600)
+    wrong, right = addr("held-wrong"), addr("held-right")
+    server, msg = registered_and_mailed(api, smtp, mailers, slug, "Hal Held", wrong,
+                                        status=202)
+    base = env("EVENTBOX_URL")
+    stale = confirm_link(msg, base)
+    reg = registration_id(db, wrong)
+    conn = connect_as("eventbox_staff")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT outcome, mailed, email FROM eventbox.correct_registration("
+                        "%s, %s)", (reg, json.dumps({"email": right})))
+            assert cur.fetchone() == ("corrected", "confirm_address", right)
+    finally:
+        conn.close()
+    server.wait_for([right])
+    link = confirm_link(server.to(right)[0], base)
+    patron = Patron(api)
+    assert patron.get(f"/confirm/{stale}").status == 404
+    assert patron.get(f"/confirm/{link}").status == 200
+    (entry,) = audit(db, registration_id=reg, action="registration_corrected")
+    assert (entry["actor"], entry["via"]) == ("eventbox_staff", "sql")
+
+
+def test_resend_mails_the_confirmation_once_and_the_older_link_keeps_working(
+        api, db, admin, make_event, smtp, mailers):
+    """The relay took the confirmation, and the patron deleted it (or it
+    bounced later): mail_retry() sends only a failed message.  Staff send
+    it again (POST .../resend): one email, a new link, and the first link
+    still cancels."""
+    slug = make_event()
+    a = addr("resend")
+    server, msg = registered_and_mailed(api, smtp, mailers, slug, "Res End", a)
+    base = env("EVENTBOX_URL")
+    first = cancel_token(msg, base)
+    reg = registration_id(db, a)
+    # Until its mark commits, the message the relay took is still queued.
+    wait_rows(db, slug, lambda rows: rows[0][1] == "sent")
+    r = admin.post(f"/registrations/{reg}/resend")
+    assert r.status == 200, r
+    assert r.json == {"id": reg, "outcome": "queued", "mailed": "confirmed"}
+    server.wait_for([a], count=2)
+    again = server.to(a)[1]
+    assert again["Subject"] == server.to(a)[0]["Subject"]
+    assert f"https://meet.example.org/secret-{slug}" in body(again, "plain")
+    assert cancel_token(again, base) != first
+    assert api.get(f"/api/v1/registrations/{first}").status == 200
+    assert api.get(f"/api/v1/registrations/{cancel_token(again, base)}").status == 200
+    time.sleep(1)
+    assert len(server.to(a)) == 2
+    (entry,) = audit(db, registration_id=reg, action="confirmation_resent")
+    assert entry["details"] == {"mailed": "confirmed"}
 
 
 def test_a_repeat_registration_gets_an_already_registered_note(
