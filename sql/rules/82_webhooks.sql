@@ -356,8 +356,8 @@ $$;
 
 -- webhook_claim: the next due delivery whose stream has nothing earlier
 -- pending, locked until the caller's transaction ends, with what signing
--- and sending it needs: msg_id (the Standard Webhooks "webhook-id", the
--- same on every attempt), the URL, the secret and the body.
+-- and sending it needs: msg_id (the Standard Webhooks "webhook-id", the same on
+-- every attempt and no restored database's: API.md), the URL, the secret and the body.
 -- Webhooks not in p_yield go first (p_yield: those whose receiver was
 -- slow or failed last time, src/webhook.c), then each of p_yield's in its
 -- order: oldest first across all webhooks, a slow receiver's backlog went
@@ -403,7 +403,7 @@ BEGIN
             END IF;
             id := o.id;
             webhook_id := w.id;
-            msg_id := 'msg_' || o.id;
+            msg_id := 'msg_' || o.id || '_' || (extract(epoch FROM o.created_at) * 1000000)::bigint;
             url := w.url;
             secret := w.secret;
             body := o.payload::text;
