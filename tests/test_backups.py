@@ -467,3 +467,25 @@ def test_the_weekly_pruning_keeps_what_a_recovery_needs(cluster):
     c.as_written("\n".join(block.splitlines()[1:]))     # the find lines
     assert set(os.listdir(base)) == kept_base and kept_base
     assert set(os.listdir(wal)) == kept_wal and kept_wal
+
+
+def test_the_archive_command_never_overwrites_an_archived_file(tmp_path):
+    """As PostgreSQL runs it (sh -c, %p and %f replaced): a file already
+    archived counts as archived when it is the same (a crash between the
+    copy and PostgreSQL's note of it) and fails the command when not."""
+    block = doc_block("cat >/etc/postgresql/15/main/conf.d/eventbox-archive.conf")
+    command, = re.findall(r"^archive_command = '(.*)'$", block, re.M)
+    wal = tmp_path / "wal"
+    wal.mkdir()
+    segment = tmp_path / "000000010000000000000007"
+
+    def archive(content):
+        segment.write_bytes(content)
+        cmd = command.replace("/var/backups/eventbox/wal", str(wal)) \
+            .replace("%p", str(segment)).replace("%f", segment.name)
+        return subprocess.run(["sh", "-c", cmd]).returncode
+
+    assert archive(b"first") == 0 and (wal / segment.name).read_bytes() == b"first"
+    assert archive(b"first") == 0
+    assert archive(b"other") != 0 and (wal / segment.name).read_bytes() == b"first"
+    assert sorted(p.name for p in wal.iterdir()) == [segment.name]
