@@ -288,6 +288,16 @@ db_notified(void)
 	return any;
 }
 
+/* The server had no room for the statement: disk full (53100), out of
+ * memory (53200), a configured limit (53400).  Not too_many_connections
+ * (53300), which only a new session meets. */
+static int
+no_room(const char *state)
+{
+	return state != NULL && strncmp(state, "53", 2) == 0 &&
+	    strcmp(state, "53300") != 0;
+}
+
 static enum db_status
 classify(const PGresult *res)
 {
@@ -543,7 +553,7 @@ db_run_steps(const struct db_step *steps, size_t n, PGresult **out,
 	PGresult	*r;
 	const char	*state;
 	size_t		 i, nulls;
-	int		 ok = 1, logged = 0, busy = 0;
+	int		 ok = 1, logged = 0, busy = 0, full = 0;
 
 	*done = 0;
 	for (i = 0; i < n; i++) {
@@ -581,9 +591,10 @@ db_run_steps(const struct db_step *steps, size_t n, PGresult **out,
 				log_failure(steps[i].stmt, r);
 				logged = 1;
 				state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-				busy = keep_busy && state != NULL &&
+				full = no_room(state);
+				busy = keep_busy && (full || (state != NULL &&
 				    (strcmp(state, "55P03") == 0 ||
-				    strcmp(state, "57014") == 0);
+				    strcmp(state, "57014") == 0)));
 			}
 			ok = 0;
 			PQclear(r);
@@ -630,7 +641,7 @@ db_run_steps(const struct db_step *steps, size_t n, PGresult **out,
 	}
 	if (busy && PQstatus(conn) == CONNECTION_OK &&
 	    PQpipelineStatus(conn) == PQ_PIPELINE_OFF)
-		return -2;
+		return full ? -3 : -2;
 	db_close();		/* never left half-read */
 	return -1;
 }

@@ -158,8 +158,9 @@ struct db_step {
  * server answered as done (a COMMIT among them committed) before one failed
  * or the answers stopped.  With keep_busy, a step that gave up at the lock
  * or statement timeout (55P03, 57014) on a sound session returns -2
- * instead, the session left open in its failed transaction for the caller
- * to roll back (to a savepoint) or close. */
+ * instead, and one the server had no room for (class 53 but 53300: a full
+ * disk, 53100, above all) -3, the session left open in its failed
+ * transaction for the caller to roll back (to a savepoint) or close. */
 int		 db_run_steps(const struct db_step *steps, size_t n,
 		    PGresult **out, size_t *done, int keep_busy);
 /* BEGIN, then claim (a statement whose first parameter is how many, at

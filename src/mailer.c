@@ -27,8 +27,9 @@
  * and each is one transaction: compose it, hand it to SMTP (one connection,
  * kept open by libcurl), mark it sent or failed, COMMIT; the batch's later
  * rows are locked again first (send_batch()).  A mark that gives up at the
- * lock or statement timeout is run again from a savepoint taken before it,
- * the row still locked (mark_again()).  The row lock lasts until the
+ * lock or statement timeout, or that the database has no room for (a full
+ * disk), is run again from a savepoint taken before it, the row still
+ * locked (mark_again()).  The row lock lasts until the
  * mark is committed, so two mailers never send one message; a mailer that
  * dies between the server's acceptance and its COMMIT leaves that one
  * message to be sent again.  The claim and the relock take the table lock
@@ -339,24 +340,41 @@ log_lost_mark(const PGresult *res, int row)
  * mailer can take it meanwhile), and run again: a slow mark is no reason to
  * send a message the relay took a second time.  MARK_TRIES in all, the
  * pause between two doubled from MARK_PAUSE_MS; a stop asked meanwhile
- * ends the tries (the unit's TimeoutStopSec allows one mark).  1: mark it
- * again; 0: give up, the message is sent again.
+ * ends the tries (the unit's TimeoutStopSec allows one mark).  A mark the
+ * database had no room for (no_room: a full disk, 53100) is tried again
+ * for as long as it takes, the pause doubled up to MARK_PAUSE_MAX_MS:
+ * given up, it would send the message again at every claim, twice a
+ * second, until the disk has room (and nothing else could be recorded
+ * meanwhile, so nothing else is sent).  1: mark it again; 0: give up, the
+ * message is sent again.
  */
-#define MARK_TRIES	6
-#define MARK_PAUSE_MS	250
+#define MARK_TRIES		6
+#define MARK_PAUSE_MS		250
+#define MARK_PAUSE_MAX_MS	8000
 
 static int
-mark_again(const PGresult *res, int row, int tries)
+mark_again(const PGresult *res, int row, int tries, int no_room)
 {
 	struct timespec	 ts;
-	long		 ms = (long)MARK_PAUSE_MS << (tries - 1);
+	long		 ms = MARK_PAUSE_MS;
+	int		 i;
 
-	if (tries >= MARK_TRIES || stop_asked())
+	if ((!no_room && tries >= MARK_TRIES) || stop_asked())
 		return 0;
-	log_warnx("outbox %s: the mark of its %s message gave up at a "
-	    "timeout, the row still locked: marking it again in %ld ms "
-	    "(try %d of %d)", db_value(res, row, "id"),
-	    db_value(res, row, "kind"), ms, tries + 1, MARK_TRIES);
+	for (i = 1; i < tries && ms < MARK_PAUSE_MAX_MS; i++)
+		ms *= 2;
+	if (!no_room)
+		log_warnx("outbox %s: the mark of its %s message gave up at "
+		    "a timeout, the row still locked: marking it again in "
+		    "%ld ms (try %d of %d)", db_value(res, row, "id"),
+		    db_value(res, row, "kind"), ms, tries + 1, MARK_TRIES);
+	else if (tries == 1)
+		log_warnx("outbox %s: the database has no room to record how "
+		    "its %s message went (disk full?): the row still "
+		    "locked, marking it again every %d s at most until it "
+		    "has; no other message is sent meanwhile",
+		    db_value(res, row, "id"), db_value(res, row, "kind"),
+		    MARK_PAUSE_MAX_MS / 1000);
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000;
 	ppoll(NULL, 0, &ts, &waitmask);		/* a stop wakes it */
@@ -424,11 +442,11 @@ again:
 			}
 			ran = db_run_steps(steps, (size_t)k, out, &answered,
 			    marked);
-			if (ran == -2 && marked && answered == 1 &&
-			    mark_again(res, i, ++tries))
+			if (ran <= -2 && marked && answered == 1 &&
+			    mark_again(res, i, ++tries, ran == -3))
 				goto again;
 			if (ran != 0) {
-				db_close();	/* -2: still open */
+				db_close();	/* -2, -3: still open */
 				if (marked && mk.r == SMTP_SENT &&
 				    answered < 3)
 					log_lost_mark(res, i);

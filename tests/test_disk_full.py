@@ -1,0 +1,212 @@
+"""A full disk: what patrons, the mailer and the logs get while there is no
+room, and that everything comes back by itself once there is.
+
+These tests run a stack of their own (deploy/devstack.sh start) on a small
+tmpfs mounted for them (root only), so that its PostgreSQL (data and WAL),
+its logs and its nginx run out of room together, as on a server whose /var
+filled up, without touching the shared stack.  The disk is filled with a
+file of zeros and freed by deleting it; the tmpfs is unmounted afterwards,
+whatever happened.  docs/OPS.md ("A full disk") says what a sysadmin sees.
+"""
+import errno
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+
+import psycopg2
+import pytest
+
+from conftest import ROOT, Api
+from test_mail import Mailers, Server
+
+SIZE = "128m"
+DEVSTACK = os.path.join(ROOT, "deploy", "devstack.sh")
+
+
+def env_file(path):
+    """The variables a devstack env file exports."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"export (\w+)='(.*)'$", line.strip())
+            if m:
+                out[m.group(1)] = m.group(2)
+    return out
+
+
+class Small:
+    """The stack on the small disk: its API, its database (as the owner and
+    as the superuser), and the file that fills its disk."""
+
+    def __init__(self, top, var):
+        self.top, self.var = top, var
+        self.env = env_file(os.path.join(var, "env"))
+        self.api = Api(self.env["EVENTBOX_URL"])
+        self.filler = os.path.join(top, "filler")
+
+    def connect(self, user=None):
+        conn = psycopg2.connect(host=self.env["PGHOST"], port=self.env["PGPORT"],
+                                dbname=self.env["PGDATABASE"],
+                                user=user or self.env["PGUSER"])
+        conn.autocommit = True
+        return conn
+
+    def all(self, sql, *args, user=None):
+        conn = self.connect(user)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, args)
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+    def event(self, capacity):
+        slug = "t-" + uuid.uuid4().hex[:12]
+        self.all("INSERT INTO eventbox.events (slug, title, capacity,"
+                 " waitlist_enabled, status, timezone, starts_at, ends_at)"
+                 " VALUES (%s, 'Full disk', %s, true, 'published',"
+                 " 'America/New_York', now() + interval '7 days',"
+                 " now() + interval '7 days 1 hour')", slug, capacity)
+        return slug
+
+    def roster(self, slug):
+        return {e.lower(): (st, pos) for e, st, pos in self.all(
+            "SELECT email, status, position FROM eventbox.roster"
+            " WHERE slug = %s", slug)}
+
+    def master(self):
+        with open(os.path.join(self.var, "run", "eventbox.pid")) as f:
+            return int(f.read())
+
+    def fill(self):
+        """Writes zeros until the disk refuses more (whole MiBs, then pages)."""
+        with open(self.filler, "ab", buffering=0) as f:
+            for chunk in (1 << 20, 4096):
+                try:
+                    while True:
+                        f.write(b"\0" * chunk)
+                except OSError as e:
+                    assert e.errno == errno.ENOSPC, e
+        assert os.statvfs(self.top).f_bavail == 0
+
+    def free(self):
+        if os.path.exists(self.filler):
+            os.unlink(self.filler)
+
+    def devstack(self, *args):
+        subprocess.run([DEVSTACK, *args, self.var], check=True, timeout=120,
+                       stdout=subprocess.DEVNULL, env=self.start_env)
+
+    def mailer(self, mailers, server, **extra):
+        return mailers.start(server.url, EVENTBOX_DSN=self.env["EVENTBOX_MAILER_DSN"],
+                             EVENTBOX_BASE_URL=self.env["EVENTBOX_URL"], **extra)
+
+
+@pytest.fixture(scope="module")
+def small():
+    if os.geteuid() != 0:
+        pytest.skip("a disk of its own is a tmpfs mount: root only")
+    # Not under pytest's 0700 tmp dir: PostgreSQL (user postgres) must reach
+    # it, or devstack.sh would put the cluster elsewhere, off this disk.
+    top = tempfile.mkdtemp(prefix="eventbox-disk-")
+    os.chmod(top, 0o755)
+    var = os.path.join(top, "v")
+    # The shared stack's coordinates are not this one's.
+    e = {k: v for k, v in os.environ.items()
+         if k not in env_file(os.path.join(os.environ["EVENTBOX_VAR"], "env"))}
+    e.update(EVENTBOX_SAMPLE="0", EVENTBOX_WORKERS="2")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE},mode=0755",
+                              "tmpfs", top]).returncode == 0
+    try:
+        assert mounted, f"mount -t tmpfs on {top} failed"
+        subprocess.run([DEVSTACK, "start", var], check=True, timeout=120,
+                       stdout=subprocess.DEVNULL, env=e)
+        s = Small(top, var)
+        s.start_env = e
+        yield s
+    finally:
+        if os.path.exists(os.path.join(top, "filler")):
+            os.unlink(os.path.join(top, "filler"))
+        subprocess.run([DEVSTACK, "stop", var], timeout=120,
+                       stdout=subprocess.DEVNULL, env=e)
+        if mounted and subprocess.run(["umount", top]).returncode != 0:
+            subprocess.run(["umount", "-l", top])
+        shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.fixture
+def mailers():
+    m = Mailers()
+    yield m
+    m.stop_all()
+
+
+@pytest.fixture
+def smtp():
+    s = Server().start()
+    yield s
+    s.stop()
+
+
+def exactly_once(server, addrs, timeout=60):
+    server.wait_for(addrs, timeout=timeout)
+    time.sleep(1.5)             # a copy sent again would be here by now
+    twice = {a: len(server.to(a)) for a in addrs if len(server.to(a)) != 1}
+    assert not twice, f"sent more than once: {twice}"
+
+
+def test_a_mark_the_database_has_no_room_for_waits_and_the_message_goes_once(
+        small, mailers, smtp):
+    """The relay took a message, and the database has no room to record it
+    (53100).  Given up, the message stays due and goes out again at every
+    claim, twice a second, as long as the disk is full.  The mailer holds
+    the row instead and marks it again until there is room: one copy.
+
+    Whether a mark finds the disk full depends on which pages still have
+    room (the first test's marks mostly found some), so PostgreSQL's
+    answer, the same 53100 and message, comes from a trigger of this
+    stack's own while a flag is set."""
+    api, runid = small.api, uuid.uuid4().hex[:8]
+    slug = small.event(capacity=10)
+    addrs = [f"mark{i}-{runid}@example.org" for i in range(3)]
+    for a in addrs:
+        assert api.register(slug, "Marked", a).status == 201
+    small.all("""
+        CREATE TABLE public.disk_is_full (on_ boolean);
+        GRANT SELECT ON public.disk_is_full TO PUBLIC;
+        INSERT INTO public.disk_is_full VALUES (true);
+        CREATE FUNCTION public.disk_is_full() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM public.disk_is_full) THEN
+                RAISE EXCEPTION 'could not extend file "base/16388/16469": '
+                    'No space left on device' USING ERRCODE = 'disk_full';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER disk_is_full BEFORE UPDATE ON eventbox.outbox
+            FOR EACH ROW EXECUTE FUNCTION public.disk_is_full();""")
+    log = os.path.join(tempfile.mkdtemp(), "mailer.log")
+    try:
+        mailer = small.mailer(mailers, smtp, EVENTBOX_LOG_FILE=log)
+        deadline = time.time() + 30
+        while not smtp.messages:
+            assert time.time() < deadline, "nothing was sent"
+            time.sleep(0.05)
+        time.sleep(3)           # given up, six copies by now
+        assert len(smtp.messages) == 1, [m[0] for m in smtp.messages]
+        text = open(log).read()
+        assert "no room to record" in text, text
+        assert mailer.poll() is None
+    finally:
+        small.all("DELETE FROM public.disk_is_full")
+    exactly_once(smtp, addrs)
+    small.all("DROP TRIGGER disk_is_full ON eventbox.outbox;"
+              " DROP FUNCTION public.disk_is_full(); DROP TABLE public.disk_is_full")
+    assert {st for st, in small.all(
+        "SELECT o.status FROM eventbox.outbox o JOIN eventbox.events e"
+        " ON e.id = o.event_id WHERE e.slug = %s", slug)} == {"sent"}
+    assert mailers.stop(mailer) == 0
