@@ -2,7 +2,10 @@
  * log.h: one line per event to stderr or to EVENTBOX_LOG_FILE, prefixed
  * with the time, the process role and its pid.  log_init() exits when the
  * file (EVENTBOX_LOG_FILE) cannot be opened; log_reopen() is called after
- * SIGHUP so logrotate can move the file away, and only warns.
+ * SIGHUP so logrotate can move the file away, and only warns.  A line that
+ * cannot be written (a full disk; a file past RLIMIT_FSIZE, whose SIGXFSZ
+ * log_init() ignores) is lost, not waited for; the process's next line
+ * that can be is preceded by one that counts them ("3 log lines lost").
  *
  * Never log a token, an email address or a request body.
  */

@@ -11,6 +11,7 @@ whatever happened.  docs/OPS.md ("A full disk") says what a sysadmin sees.
 import errno
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -21,7 +22,7 @@ import psycopg2
 import pytest
 
 from conftest import ROOT, Api
-from test_mail import Mailers, Server
+from test_mail import BIN, Mailers, Server
 
 SIZE = "128m"
 DEVSTACK = os.path.join(ROOT, "deploy", "devstack.sh")
@@ -210,3 +211,48 @@ def test_a_mark_the_database_has_no_room_for_waits_and_the_message_goes_once(
         "SELECT o.status FROM eventbox.outbox o JOIN eventbox.events e"
         " ON e.id = o.event_id WHERE e.slug = %s", slug)} == {"sent"}
     assert mailers.stop(mailer) == 0
+
+
+def test_a_log_file_that_cannot_be_written_costs_lines_not_mail(small, smtp):
+    """The mailer's log file refuses its lines (here past RLIMIT_FSIZE, as
+    a full disk refuses them with ENOSPC): the mailer goes on sending, each
+    message once, and its first line once the file takes lines again says
+    how many were lost and why.  SIGXFSZ, the signal for a file past the
+    limit, killed the mailer at its first line past it."""
+    api, runid = small.api, uuid.uuid4().hex[:8]
+    slug = small.event(capacity=10)
+    log = os.path.join(tempfile.mkdtemp(), "mailer.log")
+    limit = 200                 # "started", a line or so more
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    e = dict(os.environ, EVENTBOX_DSN=small.env["EVENTBOX_MAILER_DSN"],
+             EVENTBOX_BASE_URL=small.env["EVENTBOX_URL"],
+             EVENTBOX_SMTP_URL=smtp.url, EVENTBOX_LOG_FILE=log,
+             EVENTBOX_MAIL_FROM="Learning Services <events@library.example.org>")
+    p = subprocess.Popen([BIN, "mailer"], env=e, cwd=ROOT, stdin=subprocess.DEVNULL,
+                         preexec_fn=small_files)
+    try:
+        addrs = [f"log{i}-{runid}@example.org" for i in range(4)]
+        for a in addrs:
+            assert api.register(slug, "Logged", a).status == 201
+        smtp.wait_for(addrs, timeout=30)
+        assert p.poll() is None, f"the mailer exited: {p.returncode}"
+        assert os.path.getsize(log) <= limit
+        resource.prlimit(p.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        late = f"log-late-{runid}@example.org"
+        assert api.register(slug, "Logged", late).status == 201
+        exactly_once(smtp, addrs + [late])
+        lines = open(log).read().splitlines()
+        lost = [ln for ln in lines if re.search(r"warning: \d+ log lines? lost: "
+                                                r"File too large$", ln)]
+        assert len(lost) == 1, lines
+        # It starts a line of its own, after a line cut short.
+        assert re.match(r"^\d{4}-\d\d-\d\dT", lost[0]), lines
+        assert lines[-1].endswith("message sent"), lines
+    finally:
+        p.terminate()
+        rc = p.wait(timeout=90)
+    assert rc == 0
