@@ -32,6 +32,7 @@ static unsigned		 db_flags;
 static int		 lock_timeout_ms, statement_timeout_ms;
 static struct timespec	 last_attempt;
 static unsigned long	 reconnects;
+static unsigned long	 disk_full;	/* statements refused: 53100 */
 static int		 slow_failure;
 /* The last failure's refusal of one field (db_refused_field()). */
 static char		 refused_field[64], refused_why[256];
@@ -499,8 +500,12 @@ static enum db_status
 failed(enum stmt s, PGresult **res)
 {
 	enum db_status	 st;
+	const char	*state;
 
 	st = *res != NULL ? classify(*res) : DB_UNAVAILABLE;
+	if (st == DB_ERROR && (state = PQresultErrorField(*res,
+	    PG_DIAG_SQLSTATE)) != NULL && strcmp(state, "53100") == 0)
+		disk_full++;
 	note_refused_field(st == DB_CONFLICT ? *res : NULL);
 	if (st == DB_ERROR || st == DB_CONFLICT || st == DB_INVALID)
 		log_failure(s, *res);
@@ -939,6 +944,12 @@ unsigned long
 db_reconnects(void)
 {
 	return reconnects;
+}
+
+unsigned long
+db_disk_full(void)
+{
+	return disk_full;
 }
 
 /*

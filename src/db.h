@@ -179,6 +179,9 @@ int		 db_isnull(const PGresult *, int row, const char *column);
 double		 db_number(const PGresult *, int row, const char *column);
 int		 db_bool(const PGresult *, int row, const char *column);
 unsigned long	 db_reconnects(void);
+/* Statements the server refused for a full disk (53100): a worker's
+ * 503s, counted for /metrics. */
+unsigned long	 db_disk_full(void);
 /* After a DB_CONFLICT: the field a rule function refused (a check_violation
  * naming a column), *why what it must be; NULL when it named none. */
 const char	*db_refused_field(const char **why);

@@ -44,13 +44,14 @@ struct slot {
 	counter	 latency_sum_us[METRICS_ROUTES_MAX];
 	counter	 registrations[NOUTCOME];
 	counter	 db_reconnects;
+	counter	 db_disk_full;
 	counter	 worker_restarts;	/* the master's slot only */
 };
 
 static struct slot	*slots;		/* nworkers + 1; the master's is last */
 static struct slot	*mine;
 static int		 nslots;
-static uint64_t		 reconnect_base;
+static uint64_t		 reconnect_base, disk_full_base;
 
 /* One writer per slot: a relaxed load and store, no locked instruction. */
 static void
@@ -89,6 +90,7 @@ metrics_attach(int worker_index)
 		return;
 	mine = &slots[worker_index];
 	reconnect_base = get(&mine->db_reconnects);
+	disk_full_base = get(&mine->db_disk_full);
 }
 
 void
@@ -132,18 +134,29 @@ metrics_registration(const char *outcome)
 	bump(&mine->registrations[i], 1);
 }
 
+/* A count this process keeps (db.c's), on top of its predecessors' in
+ * the slot. */
+static void
+follow(counter *c, uint64_t base, uint64_t n)
+{
+	if (base + n != get(c))
+		atomic_store_explicit(c, base + n, memory_order_relaxed);
+}
+
 /* Connections made by this process beyond its first. */
 void
 metrics_db_connects(unsigned long connects)
 {
-	uint64_t	 v;
+	if (mine != NULL)
+		follow(&mine->db_reconnects, reconnect_base,
+		    connects > 1 ? connects - 1 : 0);
+}
 
-	if (mine == NULL)
-		return;
-	v = reconnect_base + (connects > 1 ? connects - 1 : 0);
-	if (v != get(&mine->db_reconnects))
-		atomic_store_explicit(&mine->db_reconnects, v,
-		    memory_order_relaxed);
+void
+metrics_db_disk_full(unsigned long refused)
+{
+	if (mine != NULL)
+		follow(&mine->db_disk_full, disk_full_base, refused);
 }
 
 static const char *
@@ -249,6 +262,11 @@ metrics_render(struct buf *out, const char *const *labels, int nroutes)
 	    "# TYPE eventbox_db_reconnects_total counter\n"
 	    "eventbox_db_reconnects_total %llu\n",
 	    (unsigned long long)SUM(db_reconnects));
+	buf_printf(out, "# HELP eventbox_db_disk_full_total Statements of the"
+	    " workers that the database refused for a full disk (53100).\n"
+	    "# TYPE eventbox_db_disk_full_total counter\n"
+	    "eventbox_db_disk_full_total %llu\n",
+	    (unsigned long long)SUM(db_disk_full));
 	buf_printf(out, "# HELP eventbox_worker_restarts_total Workers that died"
 	    " and were started again by the master.\n"
 	    "# TYPE eventbox_worker_restarts_total counter\n"

@@ -24,6 +24,7 @@ void	 metrics_worker_restarted(int count);
 void	 metrics_request(int route, int status, long usec);
 void	 metrics_registration(const char *outcome);
 void	 metrics_db_connects(unsigned long connects);
+void	 metrics_db_disk_full(unsigned long refused);
 void	 metrics_render(struct buf *, const char *const *route_labels,
 	    int nroutes);
 

@@ -88,6 +88,7 @@ serve_one(FCGX_Request *fcgi, struct request *req, struct response *resp)
 	 */
 	metrics_request(req->route, resp->status, usec_since(&t0));
 	metrics_db_connects(db_reconnects());
+	metrics_db_disk_full(db_disk_full());
 	FCGX_Finish_r(fcgi);	/* flushes: the answer is with nginx */
 }
 

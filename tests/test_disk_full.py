@@ -21,8 +21,10 @@ import uuid
 import psycopg2
 import pytest
 
-from conftest import ROOT, Api
+from conftest import ROOT, Api, wait_healthy
 from test_mail import BIN, Mailers, Server
+from test_metrics import scrape, value
+from test_pages import Patron, is_html
 
 SIZE = "128m"
 DEVSTACK = os.path.join(ROOT, "deploy", "devstack.sh")
@@ -43,8 +45,8 @@ class Small:
     """The stack on the small disk: its API, its database (as the owner and
     as the superuser), and the file that fills its disk."""
 
-    def __init__(self, top, var):
-        self.top, self.var = top, var
+    def __init__(self, top, var, start_env):
+        self.top, self.var, self.start_env = top, var, start_env
         self.env = env_file(os.path.join(var, "env"))
         self.api = Api(self.env["EVENTBOX_URL"])
         self.filler = os.path.join(top, "filler")
@@ -126,9 +128,7 @@ def small():
         assert mounted, f"mount -t tmpfs on {top} failed"
         subprocess.run([DEVSTACK, "start", var], check=True, timeout=120,
                        stdout=subprocess.DEVNULL, env=e)
-        s = Small(top, var)
-        s.start_env = e
-        yield s
+        yield Small(top, var, e)
     finally:
         if os.path.exists(os.path.join(top, "filler")):
             os.unlink(os.path.join(top, "filler"))
@@ -158,6 +158,89 @@ def exactly_once(server, addrs, timeout=60):
     time.sleep(1.5)             # a copy sent again would be here by now
     twice = {a: len(server.to(a)) for a in addrs if len(server.to(a)) != 1}
     assert not twice, f"sent more than once: {twice}"
+
+
+def register_on_a_full_disk(api, slug, tag, n):
+    """n registrations: each a 201, or a 503 "unavailable" with Retry-After,
+    within seconds.  The 201s' answers by address, the 503s' addresses."""
+    answered, refused = {}, []
+    for i in range(n):
+        email = f"{tag}{i}@example.org"
+        t0 = time.time()
+        r = api.register(slug, f"Patron {i}", email, timeout=20)
+        assert time.time() - t0 < 10, r
+        assert r.status in (201, 503), r
+        if r.status == 201:
+            answered[email] = r.json
+            continue
+        assert r.header("Content-Type").startswith("application/json"), r
+        assert r.json["error"]["code"] == "unavailable", r
+        assert r.header("Retry-After") == "5", r
+        refused.append(email)
+    return answered, refused
+
+
+def registers_again(small, slug, tag, answered, master):
+    """Once there is room: the next registration is a 201, from the same
+    `eventbox serve`, and every 201 so far has its row as answered."""
+    late = f"{tag}late@example.org"
+    r = small.api.register(slug, "Late", late)
+    assert r.status == 201, r
+    answered[late] = r.json
+    assert small.master() == master
+    roster = small.roster(slug)
+    for email, a in answered.items():
+        assert roster[email] == (a["status"], a["position"]), email
+    return roster
+
+
+def test_a_full_disk_answers_503_then_registers_again_once_there_is_room(
+        small, mailers, smtp):
+    """Registrations, by the API and by the form, while neither the tables
+    nor the logs have room: a 503 with Retry-After, never a 500 or a hang;
+    a 201 only for a row that is there; the seats never oversold; the
+    mailer (its log on the same disk) sends each confirmation once; and the
+    first registration once the disk is freed goes through, no restart."""
+    api, runid = small.api, uuid.uuid4().hex[:8]
+    slug = small.event(capacity=3)
+    mailer = small.mailer(mailers, smtp, EVENTBOX_LOG_FILE=os.path.join(
+        small.var, "log", "mailer.log"))
+    master = small.master()
+    before = scrape(api)
+    small.fill()
+    try:
+        answered, refused = register_on_a_full_disk(api, slug, f"full-{runid}-", 40)
+        assert len(refused) > 30, "the disk was full, yet nearly all went through"
+
+        # A patron at the form: its page still shows (a read), the post is
+        # a page that says to try again, with Retry-After.
+        form = Patron(api).register(slug)
+        assert form.status == 503, form
+        assert is_html(form) and "try again" in form.text.lower(), form
+        assert form.header("Retry-After") == "5", form
+
+        # Reads go on: /healthz says the database answers; /metrics counts
+        # the refusals and says why.
+        assert api.get("/healthz").status == 200
+        assert api.get(f"/api/v1/events/{slug}").status == 200
+        during = scrape(api)
+        assert value(during, "eventbox_db_disk_full_total") \
+            - value(before, "eventbox_db_disk_full_total") >= len(refused) + 1
+        assert value(during, "eventbox_registrations_total", outcome="unavailable") \
+            - value(before, "eventbox_registrations_total",
+                    outcome="unavailable") == len(refused) + 1
+        assert mailer.poll() is None
+    finally:
+        small.free()
+
+    roster = registers_again(small, slug, f"full-{runid}-", answered, master)
+    assert not set(refused) & set(roster), "a refused registration left a row"
+    confirmed = [e for e, (st, _) in roster.items() if st == "confirmed"]
+    waiting = sorted(p for st, p in roster.values() if st == "waitlisted")
+    assert len(confirmed) <= 3 and waiting == list(range(1, len(waiting) + 1))
+
+    exactly_once(smtp, list(answered))
+    assert mailer.poll() is None
 
 
 def test_a_mark_the_database_has_no_room_for_waits_and_the_message_goes_once(
@@ -211,6 +294,38 @@ def test_a_mark_the_database_has_no_room_for_waits_and_the_message_goes_once(
         "SELECT o.status FROM eventbox.outbox o JOIN eventbox.events e"
         " ON e.id = o.event_id WHERE e.slug = %s", slug)} == {"sent"}
     assert mailers.stop(mailer) == 0
+
+
+def test_no_room_for_the_wal_answers_503_and_postgresql_started_again_serves(
+        small, mailers, smtp):
+    """With no room for a new WAL segment PostgreSQL PANICs at the flush and
+    restarts (its recovery stops it for good when that finds no room
+    either, and does not when a recycled segment is there: both happen
+    here).  No registration is answered 201 that the flush did not make
+    durable; workers and mailer wait; once there is room and PostgreSQL is
+    started again, they reconnect by themselves."""
+    api, runid = small.api, uuid.uuid4().hex[:8]
+    slug = small.event(capacity=50)
+    mailer = small.mailer(mailers, smtp)
+    master = small.master()
+    # The next WAL record needs a new segment, and the disk has no room.
+    small.all("SELECT pg_switch_wal()", user="postgres")
+    small.fill()
+    try:
+        answered, refused = register_on_a_full_disk(api, slug, f"wal-{runid}-", 10)
+        assert refused
+        assert api.get("/healthz").status in (200, 503)
+        assert mailer.poll() is None
+    finally:
+        small.free()
+    # As a sysadmin would once there is room: PostgreSQL stopped (in
+    # whichever state its restarts left it) and started.
+    small.devstack("pg-stop")
+    small.devstack("pg-start")
+    wait_healthy(api)
+    registers_again(small, slug, f"wal-{runid}-", answered, master)
+    exactly_once(smtp, list(answered))
+    assert mailer.poll() is None
 
 
 def test_a_log_file_that_cannot_be_written_costs_lines_not_mail(small, smtp):
