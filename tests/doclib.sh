@@ -3,13 +3,17 @@
 # ROOT (the tree).  The commands are read from the docs at each run so that
 # what the docs say and what the tests run cannot drift apart.
 #
-# doc_cmd DOC FIRST: the indented command of docs/DOC whose first line
-# starts with FIRST, with its continuation lines; doc_block DOC FIRST: the
-# indented block from that line to the block's end (indented by four
-# spaces or more, as in a list item).  Both without the indentation;
-# nothing (status 1) when the docs have no such line.
+# doc_cmd DOC FIRST [HEADING]: the indented command of docs/DOC whose first
+# line starts with FIRST, with its continuation lines; with HEADING, the
+# first such after the line that starts with HEADING (a command the docs
+# give in two sections).  doc_block DOC FIRST: the indented block from that
+# line to the block's end (indented by four spaces or more, as in a list
+# item).  Both without the indentation; nothing (status 1) when the docs
+# have no such line.
 doc_cmd() {
-    awk -v first="    $2" 'index($0, first) == 1 { on = 1 }
+    awk -v first="    $2" -v heading="${3-}" '
+        heading != "" { if (index($0, heading) == 1) heading = ""; next }
+        index($0, first) == 1 { on = 1 }
         on { print substr($0, 5); if (!/\\$/) { found = 1; exit } }
         END { exit !found }' "$ROOT/docs/$1"
 }

@@ -677,7 +677,7 @@ check "each migration recorded once, those of $OLD_RELEASE (${MIGRATED_BEFORE:-?
 applied() { psql_su "$P" eventbox -c "SELECT (SELECT count(*) FROM eventbox.migrations) || '/' || (SELECT count(*) FROM eventbox.rules_applied)"; }
 before=$(applied)
 migrate_only() {
-    run_doc "$P" "$(doc_cmd DEPLOY.md 'eventbox-setup-db --migrate-only')" &&
+    run_doc "$P" "$(doc_cmd DEPLOY.md 'eventbox-setup-db --migrate-only' '## Upgrading')" &&
         [ "$(applied)" = "$before" ]
 }
 check "eventbox-setup-db --migrate-only once more: succeeds, applies nothing (${before:-?})" migrate_only
