@@ -240,7 +240,11 @@ named_link(struct body *b, const char *name, const char *url)
 	b->p_empty = 0;
 }
 
-/* "Label: value"; a value staff wrote is in lang (else NULL). */
+/* "Label: value"; a value staff wrote is in lang (else NULL).  A link
+ * goes on a line of its own, after its label: a reader that wraps lines
+ * at its window's width (mutt's pager, w3m's 80 columns for the HTML)
+ * cut one that followed a long label ("Página del evento: "), and a
+ * terminal then opens the link without its end. */
 static void
 field(struct body *b, const char *label, const char *value, int is_link,
     const char *lang)
@@ -259,9 +263,13 @@ field(struct body *b, const char *label, const char *value, int is_link,
 	html_esc(&b->html, l.data);
 	buf_adds(&b->html, "</strong> ");
 	buf_free(&l);
-	if (is_link)
+	if (is_link) {
+		trim_end(&b->text);
+		buf_addc(&b->text, '\n');
+		trim_end(&b->html);
+		buf_adds(&b->html, "<br>\n");
 		add_link(b, value);
-	else
+	} else
 		say_in(b, value, lang);
 	buf_adds(&b->text, "\n");
 	buf_adds(&b->html, "<br>\n");

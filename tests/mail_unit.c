@@ -919,10 +919,11 @@ test_plea_without_a_waiting_list(void)
 	buf_free(&text);
 }
 
-/* In the text part every link with the token stands on a line of its own:
- * after a sentence, a plain reader that wraps at its window's width, or a
- * reply that quotes and rewraps it, starts it mid-line or cuts it in two,
- * and the patron copies half a link. */
+/* In the text part every link stands on a line of its own, the token's,
+ * the online URL and the event page's alike: after a sentence or a label
+ * ("Página del evento: "), a plain reader that wraps at its window's
+ * width, or a reply that quotes and rewraps it, starts it mid-line or
+ * cuts it in two, and the patron copies half a link. */
 static void
 test_token_links_on_their_own_lines(void)
 {
@@ -955,6 +956,15 @@ test_token_links_on_their_own_lines(void)
 				seen++;
 			}
 			CHECK(kinds[k], seen > 0 || *m.token == '\0');
+			for (p = buf_str(&text); (p = strstr(p, "https://")) !=
+			    NULL; p++) {
+				end = strchr(p, '\n');
+				snprintf(what, sizeof(what), "%s (%s): %.40s",
+				    kinds[k], lang == 0 ? "en" : "es", p);
+				CHECK(what, (p == text.data || p[-1] == '\n') &&
+				    end != NULL && memchr(p, ' ',
+				    (size_t)(end - p)) == NULL);
+			}
 		}
 	}
 	i18n_use("en");
