@@ -111,6 +111,8 @@ TEST_PACKAGES=(postgresql-contrib openssl python3-pytest
           python3-requests
           python3-prometheus-client     # /metrics as Prometheus reads it
           w3m                           # the pages as a text browser shows them
+          mutt spamassassin spamc       # the emails as a mail reader and a spam
+                                        # filter see them: tests/test_mail_readers.py
           php-cli php-curl nodejs npm   # tests/libcal_clients
           perl                          # Encode's MIME-Header: tests/test_mail.py
           clang libclang-rt-14-dev)     # the fuzzers (libFuzzer)
@@ -118,8 +120,9 @@ TEST_PACKAGES=(postgresql-contrib openssl python3-pytest
 # (tests/test_metrics.py runs prometheus and its promtool): installed
 # without what they recommend (prometheus-node-exporter), and the service
 # each package enables and starts is stopped and disabled again, so that
-# make test leaves no server running on the machine.
-TEST_SERVERS=(prometheus)
+# make test leaves no server running on the machine.  spamd: the tests
+# start their own (tests/test_mail_readers.py).
+TEST_SERVERS=(prometheus spamd)
 
 DB_NAME=eventbox
 DB_OWNER=eventbox        # owns the database; migrations run as it

@@ -5,6 +5,7 @@ The suite runs against a real stack started by tests/run.sh (PostgreSQL,
 that deploy/devstack.sh writes: EVENTBOX_URL, PGHOST, PGPORT, PGDATABASE,
 PGUSER (the database owner).
 """
+import functools
 import http.client
 import json
 import os
@@ -195,40 +196,44 @@ def db():
     d.conn.close()
 
 
+def new_event(db, capacity=100, waitlist=True, status="published",
+              starts_in="7 days", at=None, **cols):
+    """A published event made with plain SQL, as staff would; its slug.
+    at: a local wall-clock time ("14:00") on the day starts_in from now,
+    for a test that reads the event's times (one that starts now plus N
+    days at 11pm Eastern ends the next day)."""
+    slug = "t-" + uuid.uuid4().hex[:12]
+    fields = {
+        "slug": slug, "title": f"Test event {slug}", "capacity": capacity,
+        "waitlist_enabled": waitlist, "status": status,
+        "timezone": "America/New_York",
+        "online_url": "https://meet.example.org/secret-" + slug,
+    }
+    fields.update(cols)
+    names = ", ".join(list(fields) + ["starts_at", "ends_at"])
+    marks = ", ".join(["%s"] * len(fields))
+    start, args = "now() + %s::interval", [starts_in]
+    if at is not None:
+        tz = fields["timezone"]
+        start = ("((((now() + %s::interval) AT TIME ZONE %s)::date + %s::time)"
+                 " AT TIME ZONE %s)")
+        args = [starts_in, tz, at, tz]
+    cancelled = fields["status"] == "cancelled"     # none is born so
+    if cancelled:
+        fields["status"] = "draft"
+    db.all(f"INSERT INTO eventbox.events ({names}) VALUES ({marks},"
+           f" {start}, {start} + interval '1 hour')",
+           *fields.values(), *args, *args)
+    if cancelled:
+        db.all("UPDATE eventbox.events SET status = 'cancelled' WHERE slug = %s", slug)
+    return slug
+
+
 @pytest.fixture
 def make_event(db):
-    """Creates a published event with plain SQL, as staff would."""
-    def make(capacity=100, waitlist=True, status="published", starts_in="7 days",
-             at=None, **cols):
-        """at: a local wall-clock time ("14:00") on the day starts_in from now,
-        for a test that reads the event's times (one that starts now plus
-        N days at 11pm Eastern ends the next day)."""
-        slug = "t-" + uuid.uuid4().hex[:12]
-        fields = {
-            "slug": slug, "title": f"Test event {slug}", "capacity": capacity,
-            "waitlist_enabled": waitlist, "status": status,
-            "timezone": "America/New_York",
-            "online_url": "https://meet.example.org/secret-" + slug,
-        }
-        fields.update(cols)
-        names = ", ".join(list(fields) + ["starts_at", "ends_at"])
-        marks = ", ".join(["%s"] * len(fields))
-        start, args = "now() + %s::interval", [starts_in]
-        if at is not None:
-            tz = fields["timezone"]
-            start = ("((((now() + %s::interval) AT TIME ZONE %s)::date + %s::time)"
-                     " AT TIME ZONE %s)")
-            args = [starts_in, tz, at, tz]
-        cancelled = fields["status"] == "cancelled"     # none is born so
-        if cancelled:
-            fields["status"] = "draft"
-        db.all(f"INSERT INTO eventbox.events ({names}) VALUES ({marks},"
-               f" {start}, {start} + interval '1 hour')",
-               *fields.values(), *args, *args)
-        if cancelled:
-            db.all("UPDATE eventbox.events SET status = 'cancelled' WHERE slug = %s", slug)
-        return slug
-    return make
+    """new_event() on the session's database (module fixtures call
+    new_event() themselves)."""
+    return functools.partial(new_event, db)
 
 
 @pytest.fixture(scope="session")
