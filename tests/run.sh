@@ -93,7 +93,8 @@ trap fuzz_kill EXIT
 SHARD2_FILES="tests/test_pages_browser.py tests/test_webhooks.py
     tests/test_upgrade_inflight.py tests/test_big_data.py tests/test_upgrade.py
     tests/test_purge.py tests/test_interleavings.py tests/test_admin.py
-    tests/test_holds.py tests/test_sql_speed.py tests/test_ops_sql.py"
+    tests/test_holds.py tests/test_sql_speed.py tests/test_ops_sql.py
+    tests/test_mail_readers.py"
 if [ -z "${PYTEST_ARGS:-}" ]; then
 	SHARD2=${EVENTBOX_TEST_SHARD2-$SHARD2_FILES}
 else

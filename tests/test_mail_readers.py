@@ -110,9 +110,17 @@ def send_every_kind(api, db, server, lang, fmt):
                       ).status == 200
     got["cancelled"] = sent(ann, 3)
     got["promoted"] = sent(bob, 2)
-    db.all("UPDATE eventbox.events SET starts_at = date_trunc('hour', now())"
-           " + interval '5 hours', ends_at = date_trunc('hour', now())"
-           " + interval '6 hours' WHERE slug = %s", slug)
+    # Within a day, at 8am, 2pm or 8pm where the event is: an hour that
+    # ends on its own day keeps "When:" on one line in a reader 80 columns
+    # wide, whatever the time the tests run.
+    db.all("UPDATE eventbox.events e SET starts_at = c.s,"
+           " ends_at = c.s + interval '1 hour'"
+           " FROM (SELECT min(x.s) AS s FROM eventbox.events o,"
+           "       generate_series(0, 1) d, unnest('{08:00,14:00,20:00}'::time[]) t,"
+           "       LATERAL (SELECT (((now() AT TIME ZONE o.timezone)::date + d) + t)"
+           "                       AT TIME ZONE o.timezone AS s) x"
+           "       WHERE o.slug = %s AND x.s > now() + interval '1 hour') c"
+           " WHERE e.slug = %s", slug, slug)
     times = event_times(db, slug, lang)
     got["changed_seat"] = sent(bob, 3)
     got["changed_waiting"] = sent(cy, 2)
