@@ -20,15 +20,16 @@
 #include "json.h"
 #include "validate.h"
 
-#define EVENT_TYPES_MAX	4	/* registration.created ... event.changed */
+#define EVENT_TYPES_MAX	5	/* registration.created ... event.changed */
 #define EVENT_TYPE_MAX	40
 
-static const char events_message[] =
-    "a list of registration.created, registration.promoted, "
-    "registration.cancelled, event.changed";
+/* Translated where it is answered (answer_field_error()). */
+static const char *const events_message =
+    N_("a list of registration.created, registration.promoted, "
+    "registration.cancelled, registration.updated, event.changed");
 
 /* A JSON array of event type names as a text[] literal ("{a,b}") in out;
- * -1 for anything but 1..4 names of [a-z._].  The database checks each
+ * -1 for anything but 1..5 names of [a-z._].  The database checks each
  * name; this keeps the literal well-formed. */
 static int
 events_literal(const cJSON *arr, struct buf *out)

@@ -31,7 +31,8 @@ from test_mail import free_port, mailers, others_messages_wait, smtp  # noqa: F4
 from test_purge import occurrences, purge
 
 ALL = ["registration.created", "registration.promoted",
-       "registration.cancelled", "event.changed"]
+       "registration.cancelled", "registration.updated", "event.changed"]
+BEFORE_UPDATED = [t for t in ALL if t != "registration.updated"]
 TOKEN = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -619,6 +620,119 @@ def test_a_disabled_webhook_gets_nothing(
     assert actions == ["webhook_created", "webhook_disabled"]
 
 
+# --- registration.updated: staff corrected what a receiver was sent --------------
+
+def of_registration(bodies, reg):
+    return [b for b in bodies if b.get("registration", {}).get("id") == reg]
+
+
+def test_a_correction_by_patch_is_one_signed_update_to_the_webhooks_that_asked(
+        api, admin, db, make_event, receivers, hooks, hook_mailer):
+    """A CRM got registration.created with ann@gmial.com and "Ann Typo";
+    staff correct both (PATCH).  A webhook that asked for
+    registration.updated gets one signed delivery, after the created one:
+    the registration as it is now, the fields that changed and what they
+    were.  A library corrected alone is sent as changed, but not its
+    value, which no body carries.  A webhook that asked only for the
+    events there were before gets nothing more than it did."""
+    slug = make_event(capacity=1)
+    online = db.value("SELECT online_url FROM eventbox.events WHERE slug = %s", slug)
+    rx = receivers().start()
+    on_url, off_url = rx.url, rx.url
+    on = hooks(on_url, ["registration.created", "registration.updated"])
+    off = hooks(off_url, BEFORE_UPDATED)
+    tag = uuid.uuid4().hex[:8]
+    wrong, right = f"ann-{tag}@gmial.com", f"ann-{tag}@example.org"
+    assert api.register(slug, "Ann Typo", wrong).status == 201
+    bob = register(api, slug, "bob")            # waiting, 1
+    ann_id, bob_id = reg_id(db, wrong), reg_id(db, bob)
+    r = admin.patch(f"/registrations/{ann_id}",
+                    json_body={"name": "Ann Patron", "email": right})
+    assert (r.status, r.json["outcome"]) == (200, "corrected"), r
+    r = admin.patch(f"/registrations/{ann_id}", json_body={"email": right})
+    assert (r.status, r.json["outcome"]) == (200, "unchanged"), r    # sends nothing
+    r = admin.patch(f"/registrations/{bob_id}",
+                    json_body={"organization": "Springfield Library"})
+    assert (r.status, r.json["outcome"]) == (200, "corrected"), r
+    hook_mailer()
+    rx.wait(path_of(on_url), 4)
+    rx.wait(path_of(off_url), 2)
+    time.sleep(2)                               # nothing more, nothing twice
+    bodies = check_all(on["secret"], rx.for_path(path_of(on_url)), online)
+    assert len(bodies) == 4, [b["type"] for b in bodies]
+    created, updated = of_registration(bodies, ann_id)
+    assert created["type"] == "registration.created"
+    assert created["registration"]["email"] == wrong
+    assert updated["type"] == "registration.updated"
+    assert set(updated) == {"type", "occurred_at", "event", "registration", "changes",
+                            "previous"}
+    assert updated["event"] == created["event"] and updated["event"]["slug"] == slug
+    assert updated["registration"] == {"id": ann_id, "status": "confirmed",
+                                       "position": None, "name": "Ann Patron",
+                                       "email": right}
+    assert updated["changes"] == ["name", "email"]
+    assert updated["previous"] == {"name": "Ann Typo", "email": wrong}
+    (_, bob_updated) = of_registration(bodies, bob_id)
+    assert bob_updated["type"] == "registration.updated"
+    assert bob_updated["registration"] == {"id": bob_id, "status": "waitlisted",
+                                           "position": 1, "name": "Bob", "email": bob}
+    assert (bob_updated["changes"], bob_updated["previous"]) == (["organization"], {})
+    assert all(b"Springfield" not in raw for _, raw in rx.for_path(path_of(on_url)))
+    others = check_all(off["secret"], rx.for_path(path_of(off_url)), online)
+    assert [b["type"] for b in others] == ["registration.created"] * 2
+
+
+def test_a_correction_at_psql_is_sent_and_a_place_never_announced_is_not(
+        api, db, make_event, receivers, hooks, hook_mailer):
+    """At psql (a staff login): an address changed in letter case only is
+    an update (the body's email is the string stored, and the receiver's
+    copy should be it).  A place held for an address not yet confirmed was
+    never announced: its correction sends nothing, and once confirmed its
+    registration.created carries the corrected address."""
+    slug = make_event()
+    held_slug = make_event(confirmation_required=True, hold_minutes=600)
+    rx = receivers().start()
+    url = rx.url
+    hook = hooks(url)
+    tag = uuid.uuid4().hex[:8]
+    lower, upper = f"cy-{tag}@example.org", f"Cy-{tag}@Example.ORG"
+    assert api.register(slug, "Cy Case", lower).status == 201
+    wrong, right = f"hal-{tag}@gmial.com", f"hal-{tag}@example.org"
+    assert api.register(held_slug, "Hal Held", wrong).status == 202
+    cy_id, hal_id = reg_id(db, lower), reg_id(db, wrong)
+    staff = connect_as("eventbox_staff")
+    try:
+        with staff.cursor() as cur:
+            for reg, fields, mailed in ((hal_id, {"email": right}, "confirm_address"),
+                                        (cy_id, {"email": upper}, None)):
+                cur.execute("SELECT outcome, mailed FROM eventbox.correct_registration("
+                            "%s, %s)", (reg, json.dumps(fields)))
+                assert cur.fetchone() == ("corrected", mailed)
+    finally:
+        staff.close()
+    assert db.value("SELECT count(*) FROM eventbox.outbox WHERE kind = 'webhook'"
+                    " AND registration_id = %s", hal_id) == 0
+    (tok,) = db.tokens(right, "confirm_address")
+    r = api.post(f"/api/v1/registrations/{tok}/confirm")
+    assert r.status == 200 and r.json["status"] == "confirmed", r
+    hook_mailer()
+    rx.wait(path_of(url), 3)
+    time.sleep(2)
+    bodies = check_all(hook["secret"], rx.for_path(path_of(url)), "meet.example.org")
+    assert len(bodies) == 3, [b["type"] for b in bodies]
+    created, updated = of_registration(bodies, cy_id)
+    assert (created["type"], created["registration"]["email"]) == (
+        "registration.created", lower)
+    assert (updated["type"], updated["registration"]["email"]) == (
+        "registration.updated", upper)
+    assert (updated["changes"], updated["previous"]) == (["email"], {"email": lower})
+    (held,) = of_registration(bodies, hal_id)
+    assert held["type"] == "registration.created"
+    assert (held["registration"]["email"], held["registration"]["status"]) == (
+        right, "confirmed")
+    assert all(wrong.encode() not in raw for _, raw in rx.for_path(path_of(url)))
+
+
 @pytest.mark.parametrize("body, field", [
     ({"url": "http://crm.example.org/hook", "events": ALL}, "url"),
     ({"url": "ftp://crm.example.org/hook", "events": ALL}, "url"),
@@ -671,6 +785,21 @@ def test_bad_urls_and_event_names_are_refused_with_422(admin, db, body, field):
     before = db.value("SELECT count(*) FROM eventbox.webhooks")
     assert_error(admin.post("/webhooks", json_body=body), 422, "invalid_field", field)
     assert db.value("SELECT count(*) FROM eventbox.webhooks") == before
+
+
+def test_the_events_refused_are_told_every_event_there_is_in_english_and_spanish(
+        admin, hooks):
+    """The 422 lists the events a webhook may ask for, registration.updated
+    among them, and each of them is taken."""
+    body = {"url": "https://crm.example.org/hook", "events": ["registration.made"]}
+    r = admin.post("/webhooks", json_body=body)
+    assert_error(r, 422, "invalid_field", "events")
+    assert r.json["error"]["message"] == "events: a list of " + ", ".join(ALL), r
+    r = admin.post("/webhooks", json_body=body, headers={"Accept-Language": "es"})
+    assert_error(r, 422, "invalid_field", "events")
+    assert r.json["error"]["message"] == "events: una lista de " + ", ".join(ALL), r
+    for name in ALL:
+        assert hooks("https://crm.example.org/one", [name])["events"] == [name]
 
 
 def test_a_member_other_than_url_and_events_is_refused(admin, db):

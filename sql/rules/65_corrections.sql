@@ -59,6 +59,40 @@ BEGIN
 END
 $$;
 
+-- registration.updated (rules/82_webhooks.sql): a correction of r, whose
+-- fields changed are p_was's keys, with their values before (the audit
+-- entry's "was"), for the webhooks that want it.  Only for a registration
+-- that counts (registration_counts()): one whose registration.created was
+-- sent, or would have been had a webhook wanted it.  A place held for an
+-- address not yet confirmed was never announced; its registration.created,
+-- once confirmed, carries the corrected row.  An address changed in letter
+-- case only is sent too: the body's email is the string stored, and a
+-- receiver's copy should be that string.  The library is in no body: that
+-- it changed, not what it was.
+CREATE OR REPLACE FUNCTION eventbox.queue_correction_webhooks(r eventbox.registrations,
+                                                              p_was jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    e events;
+BEGIN
+    IF NOT registration_counts(r.status, r.held_until)
+       OR NOT EXISTS (SELECT 1 FROM webhooks w
+                       WHERE w.disabled_at IS NULL
+                         AND 'registration.updated' = ANY (w.events)) THEN
+        RETURN 0;
+    END IF;
+    SELECT * INTO e FROM events WHERE id = r.event_id;
+    RETURN queue_webhooks('registration.updated', e, r, jsonb_build_object(
+        'changes', to_jsonb(ARRAY(SELECT f.k FROM unnest(ARRAY['name', 'email', 'organization'])
+                                                  WITH ORDINALITY f(k, i)
+                                   WHERE p_was ? f.k ORDER BY f.i)),
+        'previous', p_was - 'organization'));
+END
+$$;
+
 -- correct_registration: staff change a live registration's name, email or
 -- organization (p_fields, a JSON object of those, as the admin API's PATCH
 -- sends it: a member absent is kept; organization null or "" clears it).
@@ -83,7 +117,11 @@ $$;
 -- the new one.  The member library (organization_id, the roster's
 -- "member") follows the new address; like staff_register(), a correction
 -- is not held to a members-only event's domains.  A name or library
--- corrected alone sends nothing; the messages still queued take it.
+-- corrected alone mails nothing; the messages still queued take it.  Any
+-- correction of a registration that counts is a registration.updated
+-- webhook delivery (queue_correction_webhooks(), 82_webhooks.sql), a
+-- change of the address's letter case included; the pending deliveries
+-- keep the body they were queued with, and this one comes after them.
 -- Audited as registration_corrected: the fields changed, as they are now
 -- and under "was" as they were (the purge erases both, 85_purge.sql).
 CREATE OR REPLACE FUNCTION eventbox.correct_registration(p_registration_id bigint,
@@ -195,12 +233,12 @@ BEGIN
                                   ELSE x.organization_id END
      WHERE x.id = r.id;
     PERFORM audited(false);
+    SELECT * INTO r FROM registrations WHERE id = r.id;
     IF v_new_address THEN
         UPDATE outbox o
            SET status = 'sent', last_error = 'skipped', token = NULL, email = NULL,
                name = NULL
          WHERE o.registration_id = r.id AND o.status = 'pending' AND o.kind <> 'webhook';
-        SELECT * INTO r FROM registrations WHERE id = r.id;
         mailed := confirmation_kind(r);
         -- issue_token() revokes every older link first.
         INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
@@ -217,6 +255,7 @@ BEGIN
                    ('organization', to_jsonb(v_org), to_jsonb(was.organization)))
            c(key, now, before)
      WHERE c.now IS DISTINCT FROM c.before;
+    PERFORM queue_correction_webhooks(r, v_was);
     PERFORM audit(who.actor, who.via, 'registration_corrected', r.event_id, r.id,
                   v_now || jsonb_build_object('was', v_was, 'mailed', mailed));
     outcome := 'corrected';

@@ -1,7 +1,7 @@
 -- rules/82_webhooks.sql: webhooks (tables in 016_webhooks.sql).
 --
 -- Staff register an HTTPS endpoint and the events it wants
--- (webhook_create, also POST /api/v1/admin/webhooks).  Four events:
+-- (webhook_create, also POST /api/v1/admin/webhooks).  Five events:
 --
 --   registration.created    a registration counts: confirmed or waitlisted
 --                           (on an event that confirms by email: once the
@@ -9,6 +9,8 @@
 --   registration.promoted   a waiting registration got a seat
 --   registration.cancelled  a counted registration was cancelled (by its
 --                           holder, by staff, or with its event)
+--   registration.updated    staff corrected a counted registration's name,
+--                           email or library (rules/65_corrections.sql)
 --   event.changed           the event's time, place, format or online link
 --                           changed, or it was cancelled
 --
@@ -23,8 +25,8 @@
 -- The event types, in one place (the table's CHECK lists them too).
 CREATE OR REPLACE FUNCTION eventbox.webhook_event_types() RETURNS text[]
 LANGUAGE sql IMMUTABLE
-AS $$ SELECT ARRAY['registration.created', 'registration.promoted',
-                   'registration.cancelled', 'event.changed'] $$;
+AS $$ SELECT ARRAY['registration.created', 'registration.promoted', 'registration.cancelled',
+                   'registration.updated', 'event.changed'] $$;
 
 -- The due time of the last pending delivery before p_id in the same
 -- stream (webhook and registration; webhook and event for event.changed),
@@ -56,9 +58,9 @@ $$;
 
 -- The body of one delivery.  A registration's: its id (the one staff see
 -- in the roster and the audit log), status, place on the waiting list,
--- name and email (what a CRM needs; not the library, never a token).  An
--- event's change: which fields changed and their previous values (never
--- the online URL: only that it changed).
+-- name and email (what a CRM needs; not the library, never a token).  A
+-- change (event.changed, registration.updated): the fields changed and
+-- their previous values (never the online URL's or the library's).
 CREATE OR REPLACE FUNCTION eventbox.webhook_payload(p_type text, e eventbox.events,
                                                     r eventbox.registrations, p_changes jsonb)
 RETURNS jsonb
@@ -75,15 +77,13 @@ DECLARE
             'timezone', e.timezone, 'format', e.format, 'location', e.location,
             'status', e.status));
 BEGIN
-    IF r.id IS NULL THEN
-        RETURN body || coalesce(p_changes, '{}');
-    END IF;
-    RETURN body || jsonb_build_object('registration', jsonb_build_object(
+    RETURN body || coalesce(p_changes, '{}') || CASE WHEN r.id IS NULL THEN '{}'
+        ELSE jsonb_build_object('registration', jsonb_build_object(
         'id', r.id, 'status', r.status,
         'position', CASE WHEN r.status = 'waitlisted' THEN
             (SELECT count(*) FROM registrations w
               WHERE w.event_id = r.event_id AND w.status = 'waitlisted' AND w.id <= r.id) END,
-        'name', r.name, 'email', r.email));
+        'name', r.name, 'email', r.email)) END;
 END
 $$;
 
