@@ -20,7 +20,8 @@
  *
  * The same loop sends webhook deliveries (webhook.c), which are outbox
  * rows too, taking turns with the messages, a batch of each (the
- * webhooks' turn ends after a second: drain()).
+ * webhooks' turn ends after a second: drain()); their marks are held and
+ * tried again as the messages' are (mailer_mark_again(), mailer.h).
  *
  * Messages are claimed EVENTBOX_MAIL_BATCH at a time (FOR UPDATE SKIP
  * LOCKED, so other mailers pass them by) behind one durability barrier,
@@ -29,7 +30,7 @@
  * rows are locked again first (send_batch()).  A mark that gives up at the
  * lock or statement timeout, or that the database has no room for (a full
  * disk), is run again from a savepoint taken before it, the row still
- * locked (mark_again()).  The row lock lasts until the
+ * locked (mailer_mark_again()).  The row lock lasts until the
  * mark is committed, so two mailers never send one message; a mailer that
  * dies between the server's acceptance and its COMMIT leaves that one
  * message to be sent again.  The claim and the relock take the table lock
@@ -88,6 +89,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "mail.h"
+#include "mailer.h"
 #include "proc.h"
 #include "signals.h"
 #include "smtp.h"
@@ -323,9 +325,9 @@ log_mark(const PGresult *res, int row, const struct mark *mk,
 
 /* The relay took row `row`, but its mark did not commit: the database
  * went away (a restart, a failover) before it did, or it kept giving up
- * at a timeout (mark_again()): the row is still due, so the message goes
- * out again.  Said here, with the row, for the patron who asks about a
- * message that came twice. */
+ * at a timeout (mailer_mark_again()): the row is still due, so the
+ * message goes out again.  Said here, with the row, for the patron who
+ * asks about a message that came twice. */
 static void
 log_lost_mark(const PGresult *res, int row)
 {
@@ -338,7 +340,8 @@ log_lost_mark(const PGresult *res, int row)
  * A mark that gave up at the lock or the statement timeout on a sound
  * session is rolled back to its savepoint, the row still locked (no other
  * mailer can take it meanwhile), and run again: a slow mark is no reason to
- * send a message the relay took a second time.  MARK_TRIES in all, the
+ * send a message the relay took a second time, nor a delivery a receiver
+ * answered (webhook.c marks its deliveries so too).  MARK_TRIES in all, the
  * pause between two doubled from MARK_PAUSE_MS; a stop asked meanwhile
  * ends the tries (the unit's TimeoutStopSec allows one mark).  A mark the
  * database had no room for (no_room: a full disk, 53100) is tried again
@@ -346,14 +349,14 @@ log_lost_mark(const PGresult *res, int row)
  * given up, it would send the message again at every claim, twice a
  * second, until the disk has room (and nothing else could be recorded
  * meanwhile, so nothing else is sent).  1: mark it again; 0: give up, the
- * message is sent again.
+ * message or delivery is sent again.
  */
 #define MARK_TRIES		6
 #define MARK_PAUSE_MS		250
 #define MARK_PAUSE_MAX_MS	8000
 
-static int
-mark_again(const PGresult *res, int row, int tries, int no_room)
+int
+mailer_mark_again(const char *id, const char *what, int tries, int no_room)
 {
 	struct timespec	 ts;
 	long		 ms = MARK_PAUSE_MS;
@@ -364,17 +367,14 @@ mark_again(const PGresult *res, int row, int tries, int no_room)
 	for (i = 1; i < tries && ms < MARK_PAUSE_MAX_MS; i++)
 		ms *= 2;
 	if (!no_room)
-		log_warnx("outbox %s: the mark of its %s message gave up at "
-		    "a timeout, the row still locked: marking it again in "
-		    "%ld ms (try %d of %d)", db_value(res, row, "id"),
-		    db_value(res, row, "kind"), ms, tries + 1, MARK_TRIES);
+		log_warnx("outbox %s: the mark of its %s gave up at a timeout, "
+		    "the row still locked: marking it again in %ld ms (try %d "
+		    "of %d)", id, what, ms, tries + 1, MARK_TRIES);
 	else if (tries == 1)
 		log_warnx("outbox %s: the database has no room to record how "
-		    "its %s message went (disk full?): the row still "
-		    "locked, marking it again every %d s at most until it "
-		    "has; no other message is sent meanwhile",
-		    db_value(res, row, "id"), db_value(res, row, "kind"),
-		    MARK_PAUSE_MAX_MS / 1000);
+		    "its %s went (disk full?): the row still locked, marking "
+		    "it again every %d s at most until it has; nothing else "
+		    "is sent meanwhile", id, what, MARK_PAUSE_MAX_MS / 1000);
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000;
 	ppoll(NULL, 0, &ts, &waitmask);		/* a stop wakes it */
@@ -390,11 +390,11 @@ mark_again(const PGresult *res, int row, int tries, int no_room)
  * it once the first committed).  A message's savepoint and mark, its
  * COMMIT and the next row's BEGIN and relock go in one round trip
  * (db_run_steps()), run by the server in that order as if they had come
- * one by one; a mark that gave up at a timeout is run again from the
- * savepoint (mark_again()).  A later message's link is the relock's: it
- * renews one revoked since, in the transaction that sends it
- * (sql/rules/80_mail.sql).  How many were claimed (0: none is due), or
- * -1: the database went away.
+ * one by one; a mark that gave up at a timeout, or that the database had
+ * no room for, is run again from the savepoint (mailer_mark_again()).  A
+ * later message's link is the relock's: it renews one revoked since, in
+ * the transaction that sends it (sql/rules/80_mail.sql).  How many were
+ * claimed (0: none is due), or -1: the database went away.
  */
 static int
 send_batch(struct buf *msg)
@@ -403,6 +403,7 @@ send_batch(struct buf *msg)
 	struct db_step	 steps[5];
 	struct mark	 mk;
 	const char	*next[1];
+	char		 what[48];
 	size_t		 answered;
 	int		 n, i, j, k, more, marked, locked, tries, ran;
 	int		 rc = -1;
@@ -421,6 +422,8 @@ send_batch(struct buf *msg)
 		    res, relocked != NULL ? 0 : i, "token"), &mk);
 		PQclear(relocked);
 		relocked = NULL;
+		snprintf(what, sizeof(what), "%s message",
+		    db_value(res, i, "kind"));
 		tries = 0;
 again:
 		/* Steps 0 to 2: the savepoint (or back to it, to mark
@@ -443,7 +446,8 @@ again:
 			ran = db_run_steps(steps, (size_t)k, out, &answered,
 			    marked);
 			if (ran <= -2 && marked && answered == 1 &&
-			    mark_again(res, i, ++tries, ran == -3))
+			    mailer_mark_again(db_value(res, i, "id"), what,
+			    ++tries, ran == -3))
 				goto again;
 			if (ran != 0) {
 				db_close();	/* -2, -3: still open */

@@ -5,9 +5,16 @@
  * webhook_claim()) until it is marked, so two mailers never send one
  * delivery, and a later delivery of the same registration is not claimed
  * while this one is pending: order per registration holds whatever the
- * number of mailers.  A mailer that dies after the receiver's 2xx and
- * before its COMMIT leaves that delivery to be sent again: at least once,
- * and receivers deduplicate on webhook-id.
+ * number of mailers.  The mark (delivered or failed) is taken from a
+ * savepoint: one that gives up at the lock or statement timeout, or that
+ * the database has no room for (a full disk, 53100), is rolled back to it
+ * and run again, the row still locked, as a message's is
+ * (mailer_mark_again(), mailer.h); given up, the delivery stayed due and
+ * went to the receiver again at every claim, twice a second, for as long
+ * as the disk was full.  A mailer that dies (or is stopped, or loses its
+ * session) after the receiver's 2xx and before its COMMIT leaves that
+ * delivery to be sent again: at least once, and receivers deduplicate on
+ * webhook-id.
  *
  * Only the scheme https is allowed (CURLOPT_PROTOCOLS_STR), redirects are
  * not followed (a 3xx is a failure), and the receiver's answer is judged
@@ -47,6 +54,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "mailer.h"
 #include "signals.h"
 #include "webhook.h"
 
@@ -454,40 +462,41 @@ yield_list(char *out, size_t outsz)
 int
 webhook_send_one(void)
 {
-	PGresult	*res = NULL, *st = NULL;
-	char		 err[128], tries[16], base[16], cap[16];
+	PGresult	*res = NULL, *out[3];
+	struct db_step	 steps[3];
+	char		 err[128], tries[16], base[16], cap[16], what[48];
 	char		 yields[YIELD_MAX * 21 + 3];
-	const char	*id, *status, *params[6];
+	const char	*id, *hook, *status, *params[6];
 	struct timespec	 t0, t1;
-	int		 rc = -1, sent;
+	size_t		 answered;
+	int		 rc = -1, sent, ran, marks = 0;
 
 	yield_list(yields, sizeof(yields));
 	if ((rc = db_claim(STMT_WEBHOOK_CLAIM, 1, yields, &res)) != 1)
 		return rc;
 	rc = -1;
 	id = db_value(res, 0, "id");
+	hook = db_value(res, 0, "webhook_id");
 	params[0] = id;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	sent = post(db_value(res, 0, "url"), db_value(res, 0, "msg_id"),
 	    db_value(res, 0, "body"), db_value(res, 0, "secret"), err,
 	    sizeof(err));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	yield_note(strtoll(db_value(res, 0, "webhook_id"), NULL, 10),
+	yield_note(strtoll(hook, NULL, 10),
 	    sent != POST_OK || ms_since(&t0, &t1) >= SLOW_MS);
 	if (sent == POST_STOPPED) {
 		/* Nothing recorded: no attempt counted against the receiver. */
 		log_warnx("outbox %s: webhook %s not answered %d s into the "
 		    "stop: left pending, sent again at the next start", id,
-		    db_value(res, 0, "webhook_id"), STOP_GRACE_MS / 1000);
+		    hook, STOP_GRACE_MS / 1000);
 		rc = db_run_simple(STMT_ROLLBACK, 0, NULL) == -1 ? -1 : 0;
 		goto done;
 	}
-	if (sent == POST_OK) {
-		if (db_run_simple(STMT_WEBHOOK_DELIVERED, 1, params) == -1)
-			goto done;
-		log_info("outbox %s: webhook %s delivered", id,
-		    db_value(res, 0, "webhook_id"));
-	} else {
+	if (sent == POST_OK)
+		steps[1] = (struct db_step){ STMT_WEBHOOK_DELIVERED, 1,
+		    params };
+	else {
 		snprintf(tries, sizeof(tries), "%d", cfg.webhook_max_tries);
 		snprintf(base, sizeof(base), "%d", cfg.webhook_retry_base_ms);
 		snprintf(cap, sizeof(cap), "%d", cfg.webhook_max_backoff_ms);
@@ -496,20 +505,41 @@ webhook_send_one(void)
 		params[3] = base;
 		params[4] = cap;
 		params[5] = sent == POST_UNREACHABLE ? "true" : "false";
-		if (db_run(STMT_WEBHOOK_FAILED, 6, params, &st) == -1)
-			goto done;
-		status = db_value(st, 0, "status");
+		steps[1] = (struct db_step){ STMT_WEBHOOK_FAILED, 6, params };
+	}
+	steps[2] = (struct db_step){ STMT_COMMIT, 0, NULL };
+	snprintf(what, sizeof(what), "webhook %s delivery", hook);
+	/* The mark, from a savepoint: one that gave up at a timeout or found
+	 * no room is run again, the row still locked, as a message's is. */
+	do {
+		steps[0] = (struct db_step){ marks == 0 ? STMT_MAIL_SAVEPOINT :
+		    STMT_MAIL_UNDO, 0, NULL };
+		ran = db_run_steps(steps, 3, out, &answered, 1);
+	} while (ran <= -2 && answered == 1 &&
+	    mailer_mark_again(id, what, ++marks, ran == -3));
+	if (ran != 0) {
+		db_close();		/* -2, -3: still open */
+		if (sent == POST_OK && answered < 3)
+			log_warnx("outbox %s: webhook %s delivery answered 2xx "
+			    "but not recorded (its mark did not commit); it "
+			    "will be sent again", id, hook);
+		goto done;
+	}
+	if (sent == POST_OK)
+		log_info("outbox %s: webhook %s delivered", id, hook);
+	else {
+		status = db_value(out[1], 0, "status");
 		log_warnx("outbox %s: webhook %s not delivered (%s): %s", id,
-		    db_value(res, 0, "webhook_id"), err,
+		    hook, err,
 		    strcmp(status, "failed") == 0 ? "gave up, left for staff" :
 		    strcmp(status, "sent") == 0 ? "dropped, the webhook was "
 		    "disabled meanwhile" : "will retry");
 	}
-	if (db_run_simple(STMT_COMMIT, 0, NULL) == -1)
-		goto done;
+	PQclear(out[0]);
+	PQclear(out[1]);
+	PQclear(out[2]);
 	rc = 1;
 done:
 	PQclear(res);
-	PQclear(st);
 	return rc;
 }

@@ -8,7 +8,10 @@ filled up, without touching the shared stack.  The disk is filled with a
 file of zeros and freed by deleting it; the tmpfs is unmounted afterwards,
 whatever happened.  docs/OPS.md ("A full disk") says what a sysadmin sees.
 """
+import base64
+import contextlib
 import errno
+import json
 import os
 import re
 import resource
@@ -25,6 +28,7 @@ from conftest import ROOT, Api, wait_healthy
 from test_mail import BIN, Mailers, Server
 from test_metrics import scrape, value
 from test_pages import Patron, is_html
+from test_webhooks import path_of, receivers, tls  # noqa: F401
 
 SIZE = "128m"
 DEVSTACK = os.path.join(ROOT, "deploy", "devstack.sh")
@@ -109,8 +113,20 @@ class Small:
                              EVENTBOX_BASE_URL=self.env["EVENTBOX_URL"], **extra)
 
 
-@pytest.fixture(scope="module")
-def small():
+def mount_tmpfs(path, size, *opts):
+    assert subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join((f"size={size}",) + opts),
+                           "tmpfs", path]).returncode == 0, f"mount -t tmpfs on {path} failed"
+
+
+def umount(path):
+    if subprocess.run(["umount", path]).returncode != 0:
+        subprocess.run(["umount", "-l", path])
+
+
+@contextlib.contextmanager
+def stack_on_tmpfs(**extra):
+    """A stack of its own on a small tmpfs of its own (extra: its
+    devstack.sh environment), stopped and unmounted whatever happened."""
     if os.geteuid() != 0:
         pytest.skip("a disk of its own is a tmpfs mount: root only")
     # Not under pytest's 0700 tmp dir: PostgreSQL (user postgres) must reach
@@ -121,11 +137,11 @@ def small():
     # The shared stack's coordinates are not this one's.
     e = {k: v for k, v in os.environ.items()
          if k not in env_file(os.path.join(os.environ["EVENTBOX_VAR"], "env"))}
-    e.update(EVENTBOX_SAMPLE="0", EVENTBOX_WORKERS="2")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE},mode=0755",
-                              "tmpfs", top]).returncode == 0
+    e.update(EVENTBOX_SAMPLE="0", EVENTBOX_WORKERS="2", **extra)
+    mounted = False
     try:
-        assert mounted, f"mount -t tmpfs on {top} failed"
+        mount_tmpfs(top, SIZE, "mode=0755")
+        mounted = True
         subprocess.run([DEVSTACK, "start", var], check=True, timeout=120,
                        stdout=subprocess.DEVNULL, env=e)
         yield Small(top, var, e)
@@ -134,9 +150,15 @@ def small():
             os.unlink(os.path.join(top, "filler"))
         subprocess.run([DEVSTACK, "stop", var], timeout=120,
                        stdout=subprocess.DEVNULL, env=e)
-        if mounted and subprocess.run(["umount", top]).returncode != 0:
-            subprocess.run(["umount", "-l", top])
+        if mounted:
+            umount(top)
         shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def small():
+    with stack_on_tmpfs() as s:
+        yield s
 
 
 @pytest.fixture
@@ -158,6 +180,33 @@ def exactly_once(server, addrs, timeout=60):
     time.sleep(1.5)             # a copy sent again would be here by now
     twice = {a: len(server.to(a)) for a in addrs if len(server.to(a)) != 1}
     assert not twice, f"sent more than once: {twice}"
+
+
+@contextlib.contextmanager
+def no_room(small, rows):
+    """Until room() is called, an UPDATE of an outbox row for which rows
+    (SQL over NEW) holds fails as PostgreSQL fails one on a full disk: the
+    same 53100 and message.  Whether a mark finds a truly full disk full
+    depends on which pages still have room; this one always does."""
+    small.all(f"""
+        CREATE TABLE public.disk_is_full (on_ boolean);
+        GRANT SELECT ON public.disk_is_full TO PUBLIC;
+        INSERT INTO public.disk_is_full VALUES (true);
+        CREATE FUNCTION public.disk_is_full() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM public.disk_is_full) THEN
+                RAISE EXCEPTION 'could not extend file "base/16388/16469": '
+                    'No space left on device' USING ERRCODE = 'disk_full';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER disk_is_full BEFORE UPDATE ON eventbox.outbox
+            FOR EACH ROW WHEN ({rows}) EXECUTE FUNCTION public.disk_is_full();""")
+    try:
+        yield lambda: small.all("DELETE FROM public.disk_is_full")
+    finally:
+        small.all("DROP TRIGGER disk_is_full ON eventbox.outbox;"
+                  " DROP FUNCTION public.disk_is_full(); DROP TABLE public.disk_is_full")
 
 
 def register_on_a_full_disk(api, slug, tag, n):
@@ -259,22 +308,8 @@ def test_a_mark_the_database_has_no_room_for_waits_and_the_message_goes_once(
     addrs = [f"mark{i}-{runid}@example.org" for i in range(3)]
     for a in addrs:
         assert api.register(slug, "Marked", a).status == 201
-    small.all("""
-        CREATE TABLE public.disk_is_full (on_ boolean);
-        GRANT SELECT ON public.disk_is_full TO PUBLIC;
-        INSERT INTO public.disk_is_full VALUES (true);
-        CREATE FUNCTION public.disk_is_full() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF EXISTS (SELECT 1 FROM public.disk_is_full) THEN
-                RAISE EXCEPTION 'could not extend file "base/16388/16469": '
-                    'No space left on device' USING ERRCODE = 'disk_full';
-            END IF;
-            RETURN NEW;
-        END $$;
-        CREATE TRIGGER disk_is_full BEFORE UPDATE ON eventbox.outbox
-            FOR EACH ROW EXECUTE FUNCTION public.disk_is_full();""")
     log = os.path.join(tempfile.mkdtemp(), "mailer.log")
-    try:
+    with no_room(small, "true") as room:
         mailer = small.mailer(mailers, smtp, EVENTBOX_LOG_FILE=log)
         deadline = time.time() + 30
         while not smtp.messages:
@@ -285,15 +320,70 @@ def test_a_mark_the_database_has_no_room_for_waits_and_the_message_goes_once(
         text = open(log).read()
         assert "no room to record" in text, text
         assert mailer.poll() is None
-    finally:
-        small.all("DELETE FROM public.disk_is_full")
-    exactly_once(smtp, addrs)
-    small.all("DROP TRIGGER disk_is_full ON eventbox.outbox;"
-              " DROP FUNCTION public.disk_is_full(); DROP TABLE public.disk_is_full")
+        room()
+        exactly_once(smtp, addrs)
     assert {st for st, in small.all(
         "SELECT o.status FROM eventbox.outbox o JOIN eventbox.events e"
         " ON e.id = o.event_id WHERE e.slug = %s", slug)} == {"sent"}
     assert mailers.stop(mailer) == 0
+
+
+@pytest.mark.parametrize("first", [204, 500])
+def test_a_delivery_the_database_has_no_room_to_record_is_sent_once(
+        small, mailers, smtp, tls, receivers, first):   # noqa: F811
+    """The receiver answered, and the database has no room to record it
+    (53100): given up, the delivery stayed due and the receiver got it
+    again at every claim, twice a second, for as long as the disk was full.
+    The mailer holds the row instead, as it holds a message's mark, and
+    marks it again until there is room: a receiver that took it (204) gets
+    it once; one that refused it (500) gets it again once its failure is
+    recorded, after the backoff, not twice a second.  The confirmation
+    emails queued with it go out once there is room, once each."""
+    api, runid = small.api, uuid.uuid4().hex[:8]
+    slug = small.event(capacity=10)
+    # The first request of all gets `first`, every other one 204.
+    rx = receivers(answer=lambda mid, n: first if (len(rx.seen), n) == (1, 1)
+                   else 204).start()
+    url = rx.url
+    ((hook,),) = small.all(
+        "INSERT INTO eventbox.webhooks (url, events, secret) VALUES"
+        " (%s, '{registration.created}', %s) RETURNING id", url,
+        "whsec_" + base64.b64encode(os.urandom(32)).decode())
+    addrs = [f"hook{i}-{runid}@example.org" for i in range(2)]
+    log = os.path.join(tempfile.mkdtemp(), "mailer.log")
+    try:
+        with no_room(small, f"NEW.webhook_id = {int(hook)}") as room:
+            for a in addrs:
+                assert api.register(slug, "Hooked", a).status == 201
+            mailer = small.mailer(mailers, smtp, EVENTBOX_LOG_FILE=log,
+                                  EVENTBOX_WEBHOOK_CA=tls[0],
+                                  EVENTBOX_WEBHOOK_ALLOW_PRIVATE=1,
+                                  EVENTBOX_WEBHOOK_RETRY_BASE_MS=200,
+                                  EVENTBOX_WEBHOOK_MAX_BACKOFF_MS=2000)
+            deadline = time.time() + 30
+            while not rx.seen:
+                assert time.time() < deadline, (open(log).read(), small.all(
+                    "SELECT kind, status, attempts, last_error FROM eventbox.outbox"))
+                time.sleep(0.05)
+            time.sleep(4)           # given up, six or more by now
+            assert list(rx.seen.values()) == [1], rx.seen
+            assert "no room to record" in open(log).read()
+            assert mailer.poll() is None
+            room()
+            got = rx.wait(path_of(url), len(addrs))
+        time.sleep(1.5)             # a delivery sent again would be here by now
+        assert len(got) == len(addrs)
+        assert sorted(rx.seen.values()) == ([1, 1] if first == 204 else [1, 2]), rx.seen
+        assert sorted(json.loads(b)["registration"]["email"] for _, b in
+                      rx.for_path(path_of(url))) == addrs
+        assert small.all(
+            "SELECT o.status, o.attempts FROM eventbox.outbox o JOIN eventbox.webhooks w"
+            " ON w.id = o.webhook_id WHERE w.url = %s ORDER BY o.id", url) == \
+            [("sent", 1 if first == 204 else 2), ("sent", 1)]
+        exactly_once(smtp, addrs)
+        assert mailers.stop(mailer) == 0
+    finally:
+        small.all("UPDATE eventbox.webhooks SET disabled_at = now() WHERE id = %s", hook)
 
 
 def test_no_room_for_the_wal_answers_503_and_postgresql_started_again_serves(
@@ -371,3 +461,4 @@ def test_a_log_file_that_cannot_be_written_costs_lines_not_mail(small, smtp):
         p.terminate()
         rc = p.wait(timeout=90)
     assert rc == 0
+
