@@ -11,6 +11,7 @@ whatever happened.  docs/OPS.md ("A full disk") says what a sysadmin sees.
 import base64
 import contextlib
 import errno
+import http.client
 import json
 import os
 import re
@@ -462,3 +463,45 @@ def test_a_log_file_that_cannot_be_written_costs_lines_not_mail(small, smtp):
         rc = p.wait(timeout=90)
     assert rc == 0
 
+
+def read_events(api, language):
+    """GET /api/v1/events, a key of the micro-cache of its own (its key
+    carries Accept-Language): its status, or the exception when nginx
+    closed the connection without an answer."""
+    try:
+        r = api.get("/api/v1/events", headers={"Accept-Language": language})
+    except (http.client.HTTPException, OSError) as e:
+        return e
+    return r.status
+
+
+def test_the_micro_cache_on_a_full_disk_closes_reads_and_its_own_tmpfs_answers_them():
+    """nginx writes a response it caches to a file in the cache directory
+    as it reads it (use_temp_path=off), and sends the client what that file
+    holds: a write refused (ENOSPC) ends the request, and the client gets
+    an empty reply.  No directive has it answer from memory instead
+    (fastcgi_max_temp_file_size does not apply to a cached response;
+    fastcgi_buffering off caches nothing).  OPS.md's way out: a tmpfs of
+    the cache's own, on which the reads are answered, the disk still full."""
+    with stack_on_tmpfs(EVENTBOX_MICROCACHE="1") as cached:
+        api = cached.api
+        cache = os.path.join(cached.var, "nginx", "tmp", "microcache")
+        slug = cached.event(capacity=5)
+        assert read_events(api, "en") == 200
+        assert os.listdir(cache), "the micro-cache stored nothing: is it on?"
+        cached.fill()
+        try:
+            failed = read_events(api, "es")
+            assert isinstance(failed, http.client.RemoteDisconnected), failed
+            st = os.stat(cache)
+            mount_tmpfs(cache, "8m", "mode=0700", f"uid={st.st_uid}", f"gid={st.st_gid}")
+            try:
+                r = api.get("/api/v1/events", headers={"Accept-Language": "fr"})
+                assert r.status == 200 and slug in r.text, r
+                assert os.listdir(cache), "the micro-cache stored nothing"
+                assert api.get(f"/api/v1/events/{slug}").status == 200
+            finally:
+                umount(cache)
+        finally:
+            cached.free()
+        assert read_events(api, "de") == 200
