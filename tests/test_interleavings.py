@@ -22,6 +22,7 @@ import psycopg2.errors
 import pytest
 
 from conftest import connect
+from staffkit import admin, staff_key  # noqa: F401 (fixtures)
 from test_durable import superuser, system_setting
 
 
@@ -539,6 +540,23 @@ def claim_one(session):
         return cur.fetchone()
 
 
+def registers_within(slug, tag, lock_timeout):
+    """A newcomer registering for the event in a session of its own that
+    waits at most lock_timeout for a lock: the outcome (LockNotAvailable
+    past it)."""
+    conn = connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT set_config('lock_timeout', %s, false)", (lock_timeout,))
+            cur.execute("SELECT (eventbox.register(%s, 'Bo Patron', %s, NULL, 'api',"
+                        " NULL, NULL)).outcome", (slug, email(tag)))
+            outcome = cur.fetchone()[0]
+        conn.commit()
+        return outcome
+    finally:
+        conn.close()
+
+
 def two_revoked_messages(api, db, make_event, tag):
     """A confirmation and a note of one registration queued, first in line
     (other tests' messages may be pending too), and a third link issued
@@ -617,11 +635,7 @@ def test_a_mailer_renewing_a_link_holds_up_no_cancellation_and_no_registration(
             cur.execute("SET lock_timeout = '5s'")
             cur.execute("SELECT eventbox.cancel_registration(%s)", (reg,))
             staff.commit()
-            cur.execute("SET lock_timeout = '5s'")
-            cur.execute("SELECT (eventbox.register(%s, 'Bo Patron', %s, NULL, 'api',"
-                        " NULL, NULL)).outcome", (slug, email("renewing-next")))
-            assert cur.fetchone()[0] == "confirmed"
-            staff.commit()
+        assert registers_within(slug, "renewing-next", "5s") == "confirmed"
     finally:
         staff.close()
         mailer.run("SELECT eventbox.mail_sent(%s)", first)
@@ -878,3 +892,39 @@ def test_a_renewed_link_whose_attempt_fails_gives_back_the_links_it_revoked(
             mailer.run("SELECT eventbox.mail_sent(%s)", first)
             mailer.commit()
             assert is_live(db, again) and live_links(db, reg) == 1
+
+
+def test_a_correction_while_a_mailer_sends_the_registrations_email_holds_up_no_registration(
+        api, admin, db, make_event):
+    """Staff correct an address while a mailer sends that registration's
+    email, its revocation lock and its row held through the SMTP dialogue.
+    The correction revokes every link, so it waits for that send (the
+    message reaches the old address, its link revoked once the correction
+    commits); it waited holding the event's lock, so every registration
+    for the event waited behind it, and past the lock timeout it was a 503.
+    It waits before it takes the event's lock now."""
+    slug = make_event()
+    ann = email("correct-in-flight")
+    assert api.register(slug, "Ann Patron", ann).status == 201
+    reg = registration(db, ann)[0]
+    (first,) = db.one("SELECT id FROM eventbox.outbox WHERE registration_id = %s", reg)
+    db.all("UPDATE eventbox.outbox SET next_attempt_at = now() - interval '100 years'"
+           " WHERE id = %s", first)
+    right = email("corrected")
+    mailer = Held()
+    try:
+        got = claim_one(mailer)                     # its send in flight
+        assert got[0] == first
+        fix = Background(lambda: admin.patch(f"/registrations/{reg}",
+                                             json_body={"email": right}))
+        mailer.blocks(db, unless=fix)
+        assert registers_within(slug, "correct-next", "1s") == "confirmed"
+    finally:
+        mailer.run("SELECT eventbox.mail_sent(%s)", first)
+        mailer.commit()
+    r = fix.result()
+    assert (r.status, r.json["outcome"], r.json["mailed"]) == (200, "corrected", "confirmed"), r
+    assert not is_live(db, got[1]) and live_links(db, reg) == 1
+    assert db.value("SELECT email FROM eventbox.outbox WHERE registration_id = %s"
+                    " AND status = 'pending'", reg) == right
+

@@ -9,7 +9,9 @@
 -- resend_confirmation() mails that email again to the address the
 -- registration has (a message the relay took and that bounced, or that
 -- the patron deleted: mail_retry() sends only a failed one again).
--- Both take the event's lock first (lock_registration) and are audited.
+-- Both lock the event, then the registration (lock_registration); a
+-- correction takes the registration's revocation lock before either (a
+-- mailer sending one of its emails holds it).  Both are audited.
 -- A plain UPDATE of an address is refused (registrations_email_correction
 -- below), so the one way to a new address is the one with its
 -- consequences; staff logins may not write registrations at all.
@@ -138,17 +140,41 @@ AS $$
 #variable_conflict use_column
 DECLARE
     who record := staff_actor(p_key);
-    l record := lock_live_registration(p_registration_id);
-    r registrations := l.r;
-    was registrations := l.r;           -- as it was, for the audit log
+    l record;
+    r registrations;
+    was registrations;                  -- as it was, for the audit log
     k text;
-    v_name text := r.name;
-    v_email text := r.email;
-    v_org text := r.organization;
+    v_name text;
+    v_email text;
+    v_org text;
     v_now jsonb := '{}';
     v_was jsonb := '{}';
     v_new_address boolean;
 BEGIN
+    -- The registration's revocation lock (issue_token() below takes it)
+    -- before the event's: a mailer holds it while it sends one of the
+    -- registration's emails, through the SMTP dialogue, and its row lock
+    -- with it, which closing the queued messages waits for too.  Waited
+    -- for under the event's lock, every registration for the event waited
+    -- behind the correction, and past the lock timeout the correction was
+    -- a 503 (tests/test_interleavings.py).  No rule waits for this lock
+    -- while it holds an event's (note_repeat() only tries it), and a
+    -- mailer holding it waits for none.  The message in flight reaches the
+    -- old address; its link is revoked with the others once this commits.
+    -- (A queued message of the registration that another mailer claimed
+    -- in a batch, behind another registration's, is still waited for
+    -- below, for that one send.)  A stuck lock is an error, not a hang,
+    -- as lock_event() has it.
+    IF current_setting('lock_timeout') = '0' THEN
+        PERFORM set_config('lock_timeout', '3s', true);
+    END IF;
+    PERFORM pg_advisory_xact_lock(7423004, hashint8(p_registration_id));
+    l := lock_live_registration(p_registration_id);
+    r := l.r;
+    was := l.r;
+    v_name := r.name;
+    v_email := r.email;
+    v_org := r.organization;
     outcome := l.outcome;
     IF outcome IS NOT NULL THEN
         RETURN;
