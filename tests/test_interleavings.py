@@ -928,3 +928,27 @@ def test_a_correction_while_a_mailer_sends_the_registrations_email_holds_up_no_r
     assert db.value("SELECT email FROM eventbox.outbox WHERE registration_id = %s"
                     " AND status = 'pending'", reg) == right
 
+
+def test_a_cancellation_with_the_old_link_paused_behind_a_correction_cancels_nothing(
+        api, db, make_event):
+    """Staff correct a mistyped address at psql and have not committed;
+    whoever got the mistyped address's email presses its cancel link
+    meanwhile.  cancel() found the registration by the link before it took
+    the event's lock, and cancelled it after the correction had revoked the
+    link: the seat just given to its patron.  The link is read again under
+    the lock now, as confirm_registration() reads it."""
+    slug = make_event()
+    typo = email("typo")
+    assert api.register(slug, "Ann Typo", typo).status == 201
+    reg = registration(db, typo)[0]
+    token = db.tokens(typo, "confirmed")[-1]
+    staff = Held()
+    assert staff.run("SELECT outcome, mailed FROM eventbox.correct_registration(%s, %s)",
+                     reg, json.dumps({"email": email("right")})) == ("corrected", "confirmed")
+    cancel = Background(lambda: api.delete(f"/api/v1/registrations/{token}"))
+    staff.blocks(db)
+    staff.commit()
+    r = cancel.result()
+    assert r.status == 404, r
+    assert db.value("SELECT status FROM eventbox.registrations WHERE id = %s",
+                    reg) == "confirmed"

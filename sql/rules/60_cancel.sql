@@ -87,6 +87,15 @@ BEGIN
         RETURN;
     END IF;
     e := lock_event(v_event::text);
+    -- The link read again under the lock, as confirm_registration() reads
+    -- it: one that staff's correction of the address revoked while this
+    -- waited for the lock (the mistyped address's, in a stranger's
+    -- mailbox) cancelled the seat the correction had just given its
+    -- patron (tests/test_interleavings.py).
+    IF NOT EXISTS (SELECT 1 FROM tokens t WHERE t.token_hash = token_hash(p_token)) THEN
+        outcome := 'not_found';
+        RETURN;
+    END IF;
     event_slug := e.slug;
     -- Under the event's lock: nobody moves it up or off the list now.
     -- The end by the clock, as promote_waiting() reads the start: a
