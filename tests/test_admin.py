@@ -1237,3 +1237,48 @@ def test_a_cancelled_registration_or_an_ended_event_is_not_corrected_nor_resent(
                  409, "event_ended")
     assert_error(admin.post(f"/registrations/{reg}/resend"), 409, "event_ended")
     assert audit(db, registration_id=reg, action="registration_corrected") == []
+
+
+def test_a_correction_answers_any_body_or_id_with_a_4xx_and_changes_nothing(
+        admin, api, db, make_event):
+    """The edges of PATCH and .../resend: an id spelled otherwise or too big
+    is the 404 of an unknown one; a body that is no object, names a field
+    twice, is null for a required field or too long for one is a 4xx that
+    says so; {} is unchanged; no key or a LibCal client's token is refused.
+    Nothing is written, logged or sent by any of them."""
+    slug = make_event()
+    addr = email()
+    reg = staff_register(db, slug, "Ann Edge", addr)
+    for rid in (f"0{reg}", "99999999999999999999", f"{reg}.0", f"+{reg}", "-1"):
+        assert_error(admin.patch(f"/registrations/{rid}", json_body={"name": "X"}),
+                     404, "registration_not_found")
+        assert_error(admin.post(f"/registrations/{rid}/resend"), 404,
+                     "registration_not_found")
+    json_type = {"Content-Type": "application/json"}
+    for body, status, code in (("[]", 422, "invalid_body"), ("5", 422, "invalid_body"),
+                               ('"x"', 422, "invalid_body"), ("null", 422, "invalid_body"),
+                               ('{"name": "A"', 400, "invalid_json"), ("", 400, "empty_body")):
+        assert_error(admin.patch(f"/registrations/{reg}", body=body, headers=json_type),
+                     status, code)
+    assert_error(admin.patch(f"/registrations/{reg}", body='{"name": "A", "name": "B"}',
+                             headers=json_type), 422, "invalid_field", "name")
+    for body, field in (({"name": None}, "name"), ({"email": None}, "email"),
+                        ({"name": "A" * 201}, "name"), ({"email": "a" * 300 + "@x.org"}, "email"),
+                        ({"organization": "L" * 201}, "organization"),
+                        ({"email": ["a@example.org"]}, "email"), ({"name": {}}, "name")):
+        assert_error(admin.patch(f"/registrations/{reg}", json_body=body), 422,
+                     "invalid_field", field)
+    r = admin.patch(f"/registrations/{reg}", body="{}", headers=json_type)
+    assert (r.status, r.json["outcome"], r.json["email"]) == (200, "unchanged", addr), r
+    assert admin.patch(f"/registrations/{reg}", body="x" * 70000,
+                       headers=json_type).status == 413
+    assert admin.patch(f"/registrations/{reg}", body='{"name": "A"}',
+                       headers={"Content-Type": "text/plain"}).status == 415
+    for headers in ({}, {"Authorization": "Bearer ebk_" + "0" * 43}):
+        r = api.request("PATCH", f"{ADMIN}/registrations/{reg}", json_body={"name": "X"},
+                        headers=headers)
+        assert r.status == 401, r
+    assert db.one("SELECT name, email FROM eventbox.registrations WHERE id = %s",
+                  reg) == ("Ann Edge", addr)
+    assert outbox_kinds(db, reg) == ["confirmed"]
+    assert audit(db, registration_id=reg, action="registration_corrected") == []
