@@ -1229,6 +1229,13 @@ def test_a_cancelled_registration_or_an_ended_event_is_not_corrected_nor_resent(
                  409, "registration_cancelled")
     assert_error(admin.post(f"/registrations/{reg}/resend"), 409,
                  "registration_cancelled")
+    # Its event cancelled: "register the patron again" would be no answer.
+    gone = make_event()
+    reg = staff_register(db, gone, "Ann Called Off", email())
+    assert admin.post(f"/events/{gone}/cancel").status == 200
+    assert_error(admin.patch(f"/registrations/{reg}", json_body={"name": "Ann"}),
+                 409, "event_cancelled")
+    assert_error(admin.post(f"/registrations/{reg}/resend"), 409, "event_cancelled")
     past = make_event(starts_in="1 hour")
     reg = staff_register(db, past, "Ann Past", email())
     db.all("UPDATE eventbox.events SET starts_at = now() - interval '2 hours',"

@@ -30,8 +30,9 @@ $$;
 -- its holds that ended unconfirmed released (a place whose hold lapsed is
 -- no longer live: mailed a request to confirm, it could never be
 -- confirmed), then the row.  outcome: NULL when the registration is live
--- and its event has not ended, else not_found | registration_cancelled |
--- event_ended
+-- and its event has not ended, else not_found | event_cancelled (the
+-- event was, and with it the registration: "register the patron again"
+-- would be no answer) | registration_cancelled | event_ended
 -- (by the clock, under the lock, as cancel() reads it: after its end an
 -- event's registrations are its record).
 CREATE OR REPLACE FUNCTION eventbox.lock_live_registration(p_registration_id bigint,
@@ -53,7 +54,9 @@ BEGIN
         PERFORM expire_holds_locked(e.id);
         SELECT * INTO r FROM registrations WHERE id = r.id;
     END IF;
-    IF r.status = 'cancelled' THEN
+    IF r.status = 'cancelled' AND e.status = 'cancelled' THEN
+        outcome := 'event_cancelled';           -- nobody registers again
+    ELSIF r.status = 'cancelled' THEN
         outcome := 'registration_cancelled';
     ELSIF e.ends_at <= clock_timestamp() THEN
         outcome := 'event_ended';
@@ -100,8 +103,8 @@ $$;
 -- sends it: a member absent is kept; organization null or "" clears it).
 --   outcome  corrected | unchanged (the fields are as stored: nothing is
 --            written, logged or sent) | not_found (whatever the fields) |
---            registration_cancelled | event_ended | invalid (+ field,
---            message) |
+--            event_cancelled | registration_cancelled | event_ended |
+--            invalid (+ field, message) |
 --            already_registered (+ field email: another live registration
 --            of the event has that address)
 --   mailed   for a new address, the email queued to it: confirm_address |
@@ -297,7 +300,7 @@ $$;
 -- it (correct_registration()).
 --   outcome  queued | already_queued (such an email to it waits to go
 --            out: nothing more is queued) | not_found |
---            registration_cancelled | event_ended
+--            event_cancelled | registration_cancelled | event_ended
 --   mailed   the kind of the email queued or waiting
 -- Audited as confirmation_resent (with "mailed") when queued.
 CREATE OR REPLACE FUNCTION eventbox.resend_confirmation(p_registration_id bigint,
