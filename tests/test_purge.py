@@ -119,6 +119,40 @@ def test_purge_erases_every_name_and_email_and_keeps_counts_that_add_up(
     assert all(a["registration_id"] is None for a in audit(db, event_id(db, old)))
 
 
+def test_purge_erases_a_corrected_registrations_old_name_and_address_too(
+        api, admin, db, make_event):
+    """A correction keeps what it replaced in its audit entry ("was") and
+    in the registration.updated delivery's body ("previous"), still pending
+    while the receiver is away: the purge erases both, with the new values."""
+    slug = make_event()
+    tag = uuid.uuid4().hex[:6]
+    hook = admin.post("/webhooks", json_body={
+        "url": f"https://crm-{tag}.example.org/hook", "events": ["registration.updated"]})
+    assert hook.status == 201, hook
+    try:
+        typo_name, typo = f"Typo Name {tag}", email(f"typo{tag}", "gmial.com")
+        right_name, right = f"Right Name {tag}", email(f"right{tag}")
+        assert api.register(slug, typo_name, typo,
+                            extra={"organization": f"Old Lib {tag}"}).status == 201
+        reg = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", typo)
+        r = admin.patch(f"/registrations/{reg}", json_body={
+            "name": right_name, "email": right, "organization": None})
+        assert r.json["outcome"] == "corrected", r
+        assert db.value("SELECT count(*) FROM eventbox.outbox WHERE registration_id = %s"
+                        " AND kind = 'webhook' AND payload IS NOT NULL", reg) == 1
+        needles = (typo_name, typo, right_name, right, f"Old Lib {tag}")
+        for needle in needles:
+            assert occurrences(db, needle), needle
+        end_event(db, slug, 31)
+        purge(30)
+        for needle in needles:
+            assert occurrences(db, needle) == [], needle
+        (entry,) = audit(db, event_id(db, slug), action="registration_corrected")
+        assert entry["details"] == {"was": {}, "mailed": "confirmed"}
+    finally:
+        admin.delete(f"/webhooks/{hook.json['id']}")
+
+
 def test_purge_works_in_steps_and_the_counts_add_up_between_them(
         api, admin, db, make_event):
     tag = uuid.uuid4().hex[:6]
