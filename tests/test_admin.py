@@ -1246,6 +1246,25 @@ def test_a_cancelled_registration_or_an_ended_event_is_not_corrected_nor_resent(
     assert audit(db, registration_id=reg, action="registration_corrected") == []
 
 
+def test_a_held_place_whose_hold_lapsed_is_released_not_corrected_nor_resent(
+        admin, api, db, make_event):
+    """A request to confirm mailed for a place whose hold has ended could
+    never be confirmed: the hold is released (the registration cancelled,
+    its seat to the next in line) and the correction or resend refused."""
+    slug = make_event(confirmation_required=True, hold_minutes=600)
+    held = email("lapsed")
+    assert api.register(slug, "Hal Lapsed", held).status == 202
+    reg = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", held)
+    db.all("UPDATE eventbox.registrations SET held_until = now() - interval '1 minute'"
+           " WHERE id = %s", reg)
+    assert_error(admin.post(f"/registrations/{reg}/resend"), 409, "registration_cancelled")
+    assert_error(admin.patch(f"/registrations/{reg}", json_body={"email": email()}),
+                 409, "registration_cancelled")
+    assert db.one("SELECT status, hold_expired_at IS NOT NULL FROM eventbox.registrations"
+                  " WHERE id = %s", reg) == ("cancelled", True)
+    assert outbox_kinds(db, reg) == ["confirm_address"]
+
+
 def test_a_correction_answers_any_body_or_id_with_a_4xx_and_changes_nothing(
         admin, api, db, make_event):
     """The edges of PATCH and .../resend: an id spelled otherwise or too big
