@@ -240,7 +240,7 @@ AS $$ SELECT sha256(convert_to(lower(p_token), 'UTF8')) $$;
 -- older ones (p_keep_older): the link in the confirmation a patron kept
 -- still cancels after staff moved the event.
 -- Revoking takes the registration's revocation lock first (an advisory
--- lock on (7423004, the id's hash), to the end of the transaction): two
+-- lock to the end of the transaction: revocation_lock() above): two
 -- sessions that revoke at once (two mailers renewing the links of two
 -- queued messages, which takes no event lock; a retry) go one after the
 -- other, the second sees the first's link once it is committed and
@@ -260,6 +260,21 @@ AS $$ SELECT sha256(convert_to(lower(p_token), 'UTF8')) $$;
 -- Adding a link
 -- (p_keep_older) takes no lock: it revokes nothing, so either order leaves
 -- what the two would leave one by one.
+-- The registration's revocation lock, waited for (p_wait) or only tried:
+-- true once held.  Its one key, for every rule that takes it.
+CREATE OR REPLACE FUNCTION eventbox.revocation_lock(p_registration_id bigint, p_wait boolean)
+RETURNS boolean
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF p_wait THEN
+        PERFORM pg_advisory_xact_lock(7423004, hashint8(p_registration_id));
+        RETURN true;
+    END IF;
+    RETURN pg_try_advisory_xact_lock(7423004, hashint8(p_registration_id));
+END
+$$;
+
 DROP FUNCTION IF EXISTS eventbox.issue_token(bigint, uuid);
 CREATE OR REPLACE FUNCTION eventbox.issue_token(p_registration_id bigint, p_token uuid DEFAULT NULL,
                                                 p_keep_older boolean DEFAULT false)
@@ -271,7 +286,7 @@ DECLARE
     t text := coalesce(p_token, gen_random_uuid())::text;
 BEGIN
     IF NOT p_keep_older THEN
-        PERFORM pg_advisory_xact_lock(7423004, hashint8(p_registration_id));
+        PERFORM revocation_lock(p_registration_id, true);
         DELETE FROM tokens WHERE registration_id = p_registration_id;
     END IF;
     INSERT INTO tokens (token_hash, registration_id) VALUES (token_hash(t), p_registration_id);

@@ -138,7 +138,7 @@ BEGIN
                   AND o.created_at > now() - interval '1 hour') THEN
         RETURN false;
     END IF;
-    IF NOT pg_try_advisory_xact_lock(7423004, hashint8(p_registration_id)) THEN
+    IF NOT revocation_lock(p_registration_id, false) THEN
         RETURN false;
     END IF;
     INSERT INTO outbox (kind, registration_id, event_id, email, name, token)

@@ -171,7 +171,7 @@ BEGIN
     IF current_setting('lock_timeout') = '0' THEN
         PERFORM set_config('lock_timeout', '3s', true);
     END IF;
-    PERFORM pg_advisory_xact_lock(7423004, hashint8(p_registration_id));
+    PERFORM revocation_lock(p_registration_id, true);
     l := lock_live_registration(p_registration_id);
     r := l.r;
     was := l.r;

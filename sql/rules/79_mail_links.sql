@@ -30,7 +30,7 @@ DECLARE
     t text := p_token;
     v_revoked text;
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(7423004, hashint8(p_registration)) THEN
+    IF NOT revocation_lock(p_registration, false) THEN
         UPDATE outbox SET next_attempt_at = now() + interval '1 second' WHERE id = p_id;
         RETURN NULL;
     END IF;
