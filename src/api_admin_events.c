@@ -27,7 +27,8 @@
 
 #define CAPACITY_MAX		1000000
 
-/* Refusals shared by the staff functions' outcomes. */
+/* Refusals shared by the staff functions' outcomes, each message
+ * translated where it is answered (answer_error()). */
 static const struct {
 	const char	*outcome;
 	int		 status;
@@ -35,17 +36,17 @@ static const struct {
 	const char	*message;
 } refusals[] = {
 	{ "event_cancelled", 409, "event_cancelled",
-	    "this event was cancelled; that cannot be undone" },
+	    N_("this event was cancelled; that cannot be undone") },
 	{ "invalid_capacity", 422, "invalid_field",
-	    "capacity: must be a whole number from 0 to 1000000" },
+	    N_("capacity: must be a whole number from 0 to 1000000") },
 	{ "no_seat", 409, "no_seat_free",
-	    "no seat is free: raise the capacity or cancel a seat first" },
+	    N_("no seat is free: raise the capacity or cancel a seat first") },
 	{ "not_waitlisted", 409, "not_waitlisted",
-	    "this registration is not on the waiting list" },
+	    N_("this registration is not on the waiting list") },
 	{ "started", 409, "event_started",
-	    "the event has started; nobody is promoted any more" },
+	    N_("the event has started; nobody is promoted any more") },
 	{ "not_confirmed", 409, "not_confirmed",
-	    "only a confirmed registration can be checked in" },
+	    N_("only a confirmed registration can be checked in") },
 	{ "registration_cancelled", 409, "registration_cancelled",
 	    N_("this registration was cancelled: register the patron again "
 	    "instead") },

@@ -19,7 +19,7 @@ import tempfile
 import icalendar
 
 from conftest import ROOT, env
-from staffkit import admin, staff_key  # noqa: F401  (fixtures)
+from staffkit import admin, staff_key, staff_register  # noqa: F401  (fixtures)
 from test_mail import (addr, body, cancel_token, mailers,  # noqa: F401
                        others_messages_wait, smtp)
 from test_notices import attachment, vevent
@@ -162,6 +162,36 @@ def test_json_errors_keep_their_code_and_speak_spanish(api, make_event):
     english = api.get("/api/v1/events/no-such-event-here")
     assert english.json["error"]["message"] == "no such event"
     assert english.header("Vary") == "Origin, Accept-Language"
+
+
+def test_the_staff_api_s_refusals_speak_spanish_too(admin, db, make_event):
+    """The staff API's older refusals (a promotion, a check-in or a change
+    that cannot be done: admin_refuse()'s table) stayed in English whatever
+    the request asked, while the newer ones and the public API's followed
+    it.  The code never changes."""
+    slug = make_event(capacity=1)
+    seated = staff_register(db, slug, "Ana Sentada", addr("seated"))
+    waiting = staff_register(db, slug, "Beto Espera", addr("waiting"))
+    for path, code, spanish in (
+            (f"/registrations/{seated}/promote", "not_waitlisted",
+             "esta inscripción no está en la lista de espera"),
+            (f"/registrations/{waiting}/promote", "no_seat_free",
+             "no hay ningún lugar libre: aumente la capacidad o cancele antes "
+             "un lugar"),
+            (f"/registrations/{waiting}/check-in", "not_confirmed",
+             "solo se puede registrar la asistencia de una inscripción "
+             "confirmada")):
+        for r in (admin.post(path, headers=ES), admin.post(path + "?lang=es")):
+            assert r.status == 409 and r.json["error"] == {
+                "code": code, "message": spanish}, (path, r)
+    r = admin.post(f"/registrations/{seated}/promote")
+    assert r.json["error"]["message"] == \
+        "this registration is not on the waiting list"
+    assert admin.post(f"/events/{slug}/cancel").status == 200
+    r = admin.put(f"/events/{slug}/capacity", json_body={"capacity": 5}, headers=ES)
+    assert r.status == 409 and r.json["error"] == {
+        "code": "event_cancelled",
+        "message": "este evento se canceló; eso no se puede deshacer"}, r
 
 
 def test_lang_words_the_400_of_a_query_with_a_name_that_is_not_text(api):
