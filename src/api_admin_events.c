@@ -52,6 +52,8 @@ static const struct {
 	    "instead") },
 	{ "event_ended", 409, "event_ended",
 	    N_("the event has ended: its registrations are its record now") },
+	{ "not_published", 409, "event_not_published",
+	    N_("the event is a draft: publish it, then send the email") },
 };
 
 void

@@ -346,7 +346,9 @@ h_admin_check_in(struct request *req, struct response *resp)
  * for its state (its confirmation, its waiting-list email, or the request
  * to confirm its held place) again, to its address, with a new link; the
  * older links keep working.  200 {id, outcome: queued|already_queued,
- * mailed}; 404; 409 registration_cancelled, event_ended.
+ * mailed}; 404; 409 event_cancelled, registration_cancelled, event_ended,
+ * event_not_published (a draft's is sent once it is published again),
+ * event_started (a place on the waiting list: nobody moves up now).
  */
 void
 h_admin_resend(struct request *req, struct response *resp)
@@ -420,7 +422,8 @@ answer_corrected(struct request *req, struct response *resp,
  * (application/json or merge-patch+json: a field absent is kept,
  * organization null clears it): corrects a live registration.  A new
  * address revokes every link mailed so far and is sent the registration's
- * email for its state.  200 {id, event, name, email, organization,
+ * email for its state, but none (mailed null) while the event is a draft,
+ * nor for a place on the waiting list once the event has begun.  200 {id, event, name, email, organization,
  * member, status, hold, outcome: corrected|unchanged, mailed}; 404 before
  * the body; 400; 409 already_registered (+ field email),
  * registration_cancelled, event_ended; 422 invalid_field.

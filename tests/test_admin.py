@@ -1308,3 +1308,68 @@ def test_a_correction_answers_any_body_or_id_with_a_4xx_and_changes_nothing(
                   reg) == ("Ann Edge", addr)
     assert outbox_kinds(db, reg) == ["confirmed"]
     assert audit(db, registration_id=reg, action="registration_corrected") == []
+
+
+def links_of(db, reg):
+    return db.value("SELECT count(*) FROM eventbox.tokens WHERE registration_id = %s", reg)
+
+
+def test_a_drafts_registration_is_corrected_mailing_nothing_and_resent_once_published(
+        admin, db, make_event):
+    """A draft is not public: nobody registers for it, no reminder goes out
+    for it, no email carries its online link, and its page is a 404.  A
+    correction of an address while staff had the event back as a draft
+    mailed the new address its confirmation all the same (with an event
+    page that is a 404), and a resend did too.  Now the correction is made
+    and revokes the old address's links, and nothing is queued (mailed
+    null); a resend is 409 event_not_published until the event is
+    published again, and then sends the email."""
+    slug = make_event()
+    reg = staff_register(db, slug, "Ann Typo", email())
+    assert links_of(db, reg) == 1
+    assert admin.post(f"/events/{slug}/unpublish").status == 200
+    right = email("right")
+    r = admin.patch(f"/registrations/{reg}", json_body={"email": right})
+    assert (r.status, r.json["outcome"], r.json["email"], r.json["mailed"]) == (
+        200, "corrected", right, None), r
+    assert outbox_kinds(db, reg) == ["confirmed"]
+    assert links_of(db, reg) == 0       # the mistyped address's link is dead
+    (entry,) = audit(db, registration_id=reg, action="registration_corrected")
+    assert entry["details"]["mailed"] is None
+    assert_error(admin.post(f"/registrations/{reg}/resend"), 409, "event_not_published")
+    assert outbox_kinds(db, reg) == ["confirmed"]
+    assert audit(db, registration_id=reg, action="confirmation_resent") == []
+    assert admin.post(f"/events/{slug}/publish").status == 200
+    r = admin.post(f"/registrations/{reg}/resend")
+    assert (r.status, r.json["outcome"], r.json["mailed"]) == (200, "queued", "confirmed"), r
+    assert outbox_kinds(db, reg) == ["confirmed", "confirmed"]
+    assert db.value("SELECT email FROM eventbox.outbox WHERE registration_id = %s"
+                    " ORDER BY id DESC LIMIT 1", reg) == right
+
+
+def test_a_waiting_place_once_the_event_began_is_corrected_but_not_promised_a_seat(
+        admin, db, make_event):
+    """Nobody moves up from the waiting list once the event has begun.  A
+    waiting patron's address corrected after the start was mailed the
+    waiting-list email, which says they will be told when a seat opens;
+    a resend too.  Now the correction mails nothing (mailed null) and a
+    resend is 409 event_started.  A seat's confirmation still goes out
+    during the event (it carries the online link)."""
+    slug = make_event(capacity=1, starts_in="1 hour")
+    seated = staff_register(db, slug, "Sam Seated", email())
+    waiting = staff_register(db, slug, "Wes Waiting", email())
+    assert db.value("SELECT status FROM eventbox.registrations WHERE id = %s",
+                    waiting) == "waitlisted"
+    db.all("UPDATE eventbox.events SET starts_at = now() - interval '10 minutes',"
+           " ends_at = now() + interval '1 hour' WHERE slug = %s", slug)
+    r = admin.patch(f"/registrations/{waiting}", json_body={"email": email("right")})
+    assert (r.status, r.json["outcome"], r.json["status"], r.json["mailed"]) == (
+        200, "corrected", "waitlisted", None), r
+    assert outbox_kinds(db, waiting) == ["waitlisted"]
+    assert links_of(db, waiting) == 0
+    assert_error(admin.post(f"/registrations/{waiting}/resend"), 409, "event_started")
+    assert outbox_kinds(db, waiting) == ["waitlisted"]
+    r = admin.patch(f"/registrations/{seated}", json_body={"email": email("right")})
+    assert (r.status, r.json["mailed"]) == (200, "confirmed"), r
+    r = admin.post(f"/registrations/{seated}/resend")
+    assert (r.status, r.json["outcome"]) == (200, "already_queued"), r

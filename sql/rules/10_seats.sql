@@ -275,6 +275,19 @@ BEGIN
 END
 $$;
 
+-- revoke_links: every link of the registration stops working, under its
+-- revocation lock.  issue_token() below, and a correction that mails the
+-- new address nothing yet (correct_registration(), 65_corrections.sql).
+CREATE OR REPLACE FUNCTION eventbox.revoke_links(p_registration_id bigint) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+BEGIN
+    PERFORM revocation_lock(p_registration_id, true);
+    DELETE FROM tokens WHERE registration_id = p_registration_id;
+END
+$$;
+
 DROP FUNCTION IF EXISTS eventbox.issue_token(bigint, uuid);
 CREATE OR REPLACE FUNCTION eventbox.issue_token(p_registration_id bigint, p_token uuid DEFAULT NULL,
                                                 p_keep_older boolean DEFAULT false)
@@ -286,8 +299,7 @@ DECLARE
     t text := coalesce(p_token, gen_random_uuid())::text;
 BEGIN
     IF NOT p_keep_older THEN
-        PERFORM revocation_lock(p_registration_id, true);
-        DELETE FROM tokens WHERE registration_id = p_registration_id;
+        PERFORM revoke_links(p_registration_id);
     END IF;
     INSERT INTO tokens (token_hash, registration_id) VALUES (token_hash(t), p_registration_id);
     RETURN t;

@@ -26,6 +26,24 @@ AS $$
     SELECT CASE WHEN r.held_until IS NOT NULL THEN 'confirm_address' ELSE r.status END
 $$;
 
+-- Why the email of a live registration r of event e is not sent now, or
+-- NULL: not_published (e is a draft: not public, as register() and the
+-- reminders have it; the email's event page would be a 404 and its online
+-- link is left out: joining_url()) | started (a place on the waiting list
+-- once the event has begun: nobody moves up any more, promote_waiting()
+-- and promote() read so by the clock under the lock, and an email saying
+-- the patron would be told of a free seat is wrong; the "my registration"
+-- page says nobody moves up).
+CREATE OR REPLACE FUNCTION eventbox.confirmation_withheld(r eventbox.registrations,
+                                                          e eventbox.events)
+RETURNS text
+LANGUAGE sql
+AS $$
+    SELECT CASE WHEN e.status = 'draft' THEN 'not_published'
+                WHEN r.status = 'waitlisted' AND e.starts_at <= clock_timestamp()
+                    THEN 'started' END
+$$;
+
 -- Locks a registration as a staff change to it needs it: the event first,
 -- its holds that ended unconfirmed released (a place whose hold lapsed is
 -- no longer live: mailed a request to confirm, it could never be
@@ -108,7 +126,12 @@ $$;
 --            already_registered (+ field email: another live registration
 --            of the event has that address)
 --   mailed   for a new address, the email queued to it: confirm_address |
---            confirmed | waitlisted (confirmation_kind())
+--            confirmed | waitlisted (confirmation_kind()); NULL when none
+--            is: a name or library corrected alone, or a new address
+--            whose email is withheld (confirmation_withheld(): its event
+--            is a draft, or it waits for a seat of an event that has
+--            begun), whose old links are revoked all the same (a draft's
+--            email, once it is published again: resend_confirmation())
 --   name, email, organization  as stored now
 -- The values are held to register()'s rules (registrant_error()): an
 -- address in ASCII, its domain in A-labels (the service converts one
@@ -119,10 +142,11 @@ $$;
 -- online link), closes the messages still queued to the old address
 -- (skipped, as mail_claim() closes a stale one; a reminder is queued
 -- again by queue_reminders()) and queues the registration's email to
--- the new one.  The member library (organization_id, the roster's
--- "member") follows the new address; like staff_register(), a correction
--- is not held to a members-only event's domains.  A name or library
--- corrected alone mails nothing; the messages still queued take it.  Any
+-- the new one (unless withheld: mailed above).  The member library
+-- (organization_id, the roster's "member") follows the new address; like
+-- staff_register(), a correction is not held to a members-only event's
+-- domains.  A name or library corrected alone mails nothing; the messages
+-- still queued take it.  Any
 -- correction of a registration that counts is a registration.updated
 -- webhook delivery (queue_correction_webhooks(), 82_webhooks.sql), a
 -- change of the address's letter case included; the pending deliveries
@@ -153,6 +177,7 @@ DECLARE
     v_now jsonb := '{}';
     v_was jsonb := '{}';
     v_new_address boolean;
+    e events;
 BEGIN
     -- The registration's revocation lock (issue_token() below takes it)
     -- before the event's: a mailer holds it while it sends one of the
@@ -268,10 +293,15 @@ BEGIN
            SET status = 'sent', last_error = 'skipped', token = NULL, email = NULL,
                name = NULL
          WHERE o.registration_id = r.id AND o.status = 'pending' AND o.kind <> 'webhook';
-        mailed := confirmation_kind(r);
-        -- issue_token() revokes every older link first.
-        INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
-        VALUES (mailed, r.id, r.event_id, v_email, v_name, issue_token(r.id));
+        SELECT * INTO e FROM events WHERE id = r.event_id;
+        IF confirmation_withheld(r, e) IS NOT NULL THEN
+            PERFORM revoke_links(r.id);
+        ELSE
+            mailed := confirmation_kind(r);
+            -- issue_token() revokes every older link first.
+            INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
+            VALUES (mailed, r.id, r.event_id, v_email, v_name, issue_token(r.id));
+        END IF;
     ELSE
         UPDATE outbox o SET name = v_name, email = v_email
          WHERE o.registration_id = r.id AND o.status = 'pending' AND o.kind <> 'webhook';
@@ -300,7 +330,9 @@ $$;
 -- it (correct_registration()).
 --   outcome  queued | already_queued (such an email to it waits to go
 --            out: nothing more is queued) | not_found |
---            event_cancelled | registration_cancelled | event_ended
+--            event_cancelled | registration_cancelled | event_ended |
+--            not_published | started (confirmation_withheld(): nothing
+--            is queued)
 --   mailed   the kind of the email queued or waiting
 -- Audited as confirmation_resent (with "mailed") when queued.
 CREATE OR REPLACE FUNCTION eventbox.resend_confirmation(p_registration_id bigint,
@@ -314,8 +346,14 @@ DECLARE
     who record := staff_actor(p_key);
     l record := lock_live_registration(p_registration_id);
     r registrations := l.r;
+    e events;
 BEGIN
     outcome := l.outcome;
+    IF outcome IS NOT NULL THEN
+        RETURN;
+    END IF;
+    SELECT * INTO e FROM events WHERE id = r.event_id;
+    outcome := confirmation_withheld(r, e);
     IF outcome IS NOT NULL THEN
         RETURN;
     END IF;
