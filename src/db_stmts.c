@@ -463,7 +463,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_PAGE_REGISTRATION] = { "page_registration", 1,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " timezone, ends_at <= now() AS ended, " EVENT_LANGUAGE ","
-	    " " PAGE_TIMES("timezone")
+	    " language, " PAGE_TIMES("timezone")
 	    " FROM eventbox.registration_by_token($1::text)" },
 	/* A held registration's confirmation (sql/rules/55_holds.sql). */
 	[STMT_CONFIRM] = { "confirm", 1,
@@ -472,7 +472,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	/* $1 token, $2 the zone to show times in or NULL */
 	[STMT_PAGE_HOLD] = { "page_hold", 2,
 	    "SELECT hold, status, name, event_slug, event_title, format,"
-	    " timezone, " EVENT_LANGUAGE ","
+	    " timezone, " EVENT_LANGUAGE ", language,"
 	    " " PAGE_TIMES("coalesce($2::text, timezone)") ","
 	    " eventbox.iso_local(held_until, coalesce($2::text, timezone))"
 	    " AS held_until_local"
@@ -485,7 +485,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	[STMT_PAGE_MY_REGISTRATION] = { "page_my_registration", 2,
 	    "SELECT status, position, name, event_slug, event_title, format,"
 	    " location, online_url, timezone, presenter, accessibility_contact,"
-	    " event_status, event_language, ends_at <= now() AS ended,"
+	    " event_status, event_language, language, ends_at <= now() AS ended,"
 	    " starts_at <= now() AS started, " PAGE_TIMES("coalesce($2::text, timezone)") ","
 	    " eventbox.iso_local(held_until, coalesce($2::text, timezone))"
 	    " AS held_until_local, (SELECT h.hold = 'expired'"

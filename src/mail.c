@@ -275,13 +275,6 @@ field(struct body *b, const char *label, const char *value, int is_link,
 	buf_adds(&b->html, "<br>\n");
 }
 
-/* The pages a link opens speak the email's language: "?lang=" or "". */
-static const char *
-lang_query(void)
-{
-	return strcmp(i18n_lang(), "en") != 0 ? "?lang=" : "";
-}
-
 /* "Wednesday, December 16, 2026, 2:00pm to 3:00pm Eastern Time" in the
  * email's language; what eventbox.human_when() said if the times are
  * missing (a mail_msg built by hand). */
@@ -294,14 +287,18 @@ mail_when(struct buf *b, const struct mail_msg *m)
 	return b->data;
 }
 
-/* what: "cancel" or "confirm", the pages of page_cancel.c, page_confirm.c */
+/*
+ * what: "cancel" or "confirm", the pages of page_cancel.c, page_confirm.c.
+ * The token's pages speak the registrant's language, the email's, without
+ * a ?lang= (page_token_lang()), which took a Spanish link past 80 columns
+ * and a mail reader wrapped it.
+ */
 static void
 token_link(struct body *b, const struct mail_msg *m, const char *what)
 {
 	char	 url[1024];
 
-	snprintf(url, sizeof(url), "%s/%s/%s%s%s", m->base_url, what, m->token,
-	    lang_query(), strcmp(i18n_lang(), "en") != 0 ? i18n_lang() : "");
+	snprintf(url, sizeof(url), "%s/%s/%s", m->base_url, what, m->token);
 	/* the buttons of page_confirm.c and page_cancel.c */
 	if (strcmp(what, "confirm") == 0)
 		named_link(b, _("Confirm my registration"), url);
@@ -311,15 +308,15 @@ token_link(struct body *b, const struct mail_msg *m, const char *what)
 		named_link(b, _("Cancel my registration"), url);
 }
 
-/* The "my registration" page (page_registration.c). */
+/* The "my registration" page (page_registration.c), in the email's
+ * language as token_link()'s. */
 static void
 registration_link(struct body *b, const struct mail_msg *m)
 {
 	char	 url[1024];
 
-	snprintf(url, sizeof(url), "%s/registration/%s%s%s", m->base_url,
-	    m->token, lang_query(), strcmp(i18n_lang(), "en") != 0 ?
-	    i18n_lang() : "");
+	snprintf(url, sizeof(url), "%s/registration/%s", m->base_url,
+	    m->token);
 	/* the page's heading (page_registration.c) */
 	named_link(b, _("Your registration"), url);
 }

@@ -41,6 +41,8 @@ load(struct request *req, struct response *resp, PGresult **res)
 		html_link_inactive(resp, LINK_INACTIVE_WHY);
 		return 0;
 	}
+	/* Not before: a used link's page reads as an unknown one's. */
+	page_token_lang(req, db_value(*res, 0, "language"));
 	return 1;
 }
 

@@ -109,6 +109,9 @@ h_page_confirm_show(struct request *req, struct response *resp)
 	    MISSING_OK)) == NULL)
 		return;
 	hold = PQntuples(res) == 0 ? "cancelled" : db_value(res, 0, "hold");
+	/* Not for a used link: its page reads as an unknown one's. */
+	if (strcmp(hold, "cancelled") != 0)
+		page_token_lang(req, db_value(res, 0, "language"));
 	zone = PQntuples(res) == 0 ? NULL : tz.present ? tz.text :
 	    db_value(res, 0, "timezone");
 	if (strcmp(hold, "cancelled") == 0)

@@ -49,6 +49,30 @@ page_href(struct buf *b, const char *path)
 	page_lang_query(b, strchr(path, '?') != NULL);
 }
 
+/*
+ * The emails' links to a registration's pages (/cancel/, /confirm/,
+ * /registration/ and a token) carry no ?lang=: such a page speaks the
+ * language the emails are in, the registrant's (as the mailer reads it:
+ * i18n_use()), over the browser's Accept-Language, as ?lang=es in the
+ * links did before, and keeps it in its own links and forms as it keeps
+ * ?lang= (the links of older emails still say ?lang=, which wins).  An
+ * English registrant's language decides nothing: 'en' is also what a
+ * registrant who named no language has, and their emails' links never
+ * carried ?lang=en, so the browser's language chooses, as it did.
+ */
+void
+page_token_lang(struct request *req, const char *registrant_lang)
+{
+	if (req->lang_param != NULL)
+		return;
+	i18n_use(registrant_lang);
+	if (strcmp(i18n_lang(), "en") == 0) {
+		i18n_use(req->lang);
+		return;
+	}
+	req->lang = req->lang_param = i18n_lang();
+}
+
 /* The hidden field that keeps ?lang= through a GET form. */
 void
 page_lang_field(struct buf *b)

@@ -47,6 +47,10 @@ void	 page_lang_link(const struct request *);
 void	 page_href(struct buf *, const char *path);
 void	 page_lang_query(struct buf *, int after_query);
 void	 page_lang_field(struct buf *);
+/* A token's page (the links of a registration's emails) in the
+ * registrant's language, when ?lang= names none and it is not English:
+ * call before html_page(). */
+void	 page_token_lang(struct request *, const char *registrant_lang);
 void	 html_error_page(struct response *, int status,
 	    const char *message);	/* NULL: the usual text */
 /* The error of a path under /embed/: a fragment in the embed's shape and

@@ -166,6 +166,7 @@ h_page_registration(struct request *req, struct response *resp)
 		html_link_inactive(resp, UNKNOWN);
 		return;
 	}
+	page_token_lang(req, db_value(res, 0, "language"));
 	slug = db_value(res, 0, "event_slug");
 	status = db_value(res, 0, "status");
 	ev_status = db_value(res, 0, "event_status");

@@ -194,6 +194,50 @@ def test_the_staff_api_s_refusals_speak_spanish_too(admin, db, make_event):
         "message": "este evento se canceló; eso no se puede deshacer"}, r
 
 
+def test_a_token_page_speaks_the_registrant_s_language_with_no_lang_in_its_link(
+        api, db, make_event):
+    """The emails' links to a registration's pages carried ?lang=es, and
+    with a real base URL that took them past 80 columns, where a mail
+    reader wrapped them.  They carry none now: the page speaks the
+    registrant's language, the emails', over the browser's, and keeps it
+    in its links and forms as it keeps ?lang=.  ?lang= still wins (the
+    links of older emails carry it).  An English registrant's page follows
+    the browser, as their links, which never carried ?lang=en, did."""
+    english_browser, spanish_browser = {"Accept-Language": "en"}, ES
+    slug = make_event()
+    es, en = addr("tok-es"), addr("tok-en")
+    assert api.register(slug, "Ana", es, headers=ES).status == 201
+    assert api.register(slug, "Ann", en, headers=english_browser).status == 201
+    held = make_event(confirmation_required=True)
+    assert api.register(held, "Ana", es, headers=ES).status == 202
+    (token,) = db.tokens(es, "confirmed")
+    (confirm,) = db.tokens(es, "confirm_address")
+    for path, spanish in ((f"/cancel/{token}", "Cancelar mi inscripción"),
+                          (f"/registration/{token}", "Cancelar mi inscripción"),
+                          (f"/confirm/{confirm}", "Confirmar mi inscripción")):
+        r = api.get(path, headers=english_browser)
+        assert r.status == 200 and '<html lang="es"' in r.text, (path, r)
+        assert spanish in r.text, path
+        # The page's form and links keep it, as they keep ?lang=es.
+        assert re.search(r'<form method="post" action="/[a-z]+/[0-9a-f-]{36}'
+                         r'\?lang=es">', r.text), (path, r.text)
+        r = api.get(path + "?lang=en", headers=ES)
+        assert r.status == 200 and '<html lang="en"' in r.text, (path, r)
+        r = api.get(path + "?lang=es", headers=english_browser)
+        assert r.status == 200 and '<html lang="es"' in r.text, (path, r)
+    (token,) = db.tokens(en, "confirmed")
+    for headers, lang in ((spanish_browser, "es"), (english_browser, "en")):
+        r = api.get(f"/cancel/{token}", headers=headers)
+        assert r.status == 200 and f'<html lang="{lang}"' in r.text, r
+        assert f'<form method="post" action="/cancel/{token}">' in r.text, r.text
+    # A used link's page reads as an unknown one's: in the browser's language.
+    (token,) = db.tokens(es, "confirmed")
+    assert api.delete(f"/api/v1/registrations/{token}").status == 200
+    for path in (f"/cancel/{token}", "/cancel/00000000-0000-4000-8000-000000000000"):
+        r = api.get(path, headers=english_browser)
+        assert r.status == 404 and '<html lang="en"' in r.text, (path, r)
+
+
 def test_lang_words_the_400_of_a_query_with_a_name_that_is_not_text(api):
     """?lang=es&%FF=1 was answered in the Accept-Language language: reading
     lang failed on the bad name first.  lang, itself readable, chooses."""

@@ -372,14 +372,17 @@ $$;
 -- (a seat or a waiting place, rules/55_holds.sql) is 'pending', as
 -- register() answered it, with the hold's end and no position: the
 -- confirmation says which it holds.  A hold past its end is 'cancelled'
--- already, as the next expiry will make it.  (Its result grew held_until:
--- a new result type takes a DROP first.)
+-- already, as the next expiry will make it.  language: the registrant's,
+-- which its emails are in and the token pages speak when the address
+-- names none (page_token_lang(), src/page_layout.c).  (Its result grew
+-- held_until, then language: a new result type takes a DROP first.)
 DROP FUNCTION IF EXISTS eventbox.registration_by_token(text);
 CREATE FUNCTION eventbox.registration_by_token(p_token text)
 RETURNS TABLE (status text, "position" integer, name text, email text, organization text,
                registered_at timestamptz, event_slug text, event_title text,
                starts_at timestamptz, ends_at timestamptz, timezone text, format text,
-               location text, online_url text, held_until timestamptz)
+               location text, online_url text, held_until timestamptz,
+               language text)
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -394,7 +397,8 @@ AS $$
            r.name, r.email, r.organization, r.registered_at, e.slug, e.title,
            e.starts_at, e.ends_at, e.timezone, e.format, e.location,
            joining_url(r, e),
-           CASE WHEN r.held_until > now() THEN r.held_until END
+           CASE WHEN r.held_until > now() THEN r.held_until END,
+           r.language
       FROM tokens t
       JOIN registrations r ON r.id = t.registration_id
       JOIN events e ON e.id = r.event_id

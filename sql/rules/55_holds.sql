@@ -218,11 +218,14 @@ END
 $$;
 
 -- registration_hold: what the confirmation page shows of a token's
--- registration.  hold: held | confirmed | expired | cancelled.
-CREATE OR REPLACE FUNCTION eventbox.registration_hold(p_token text)
+-- registration.  hold: held | confirmed | expired | cancelled; language:
+-- the registrant's, as registration_by_token() gives it.  (Its result
+-- grew language: a new result type takes a DROP first.)
+DROP FUNCTION IF EXISTS eventbox.registration_hold(text);
+CREATE FUNCTION eventbox.registration_hold(p_token text)
 RETURNS TABLE (hold text, status text, held_until timestamptz, name text,
                event_slug text, event_title text, starts_at timestamptz,
-               ends_at timestamptz, timezone text, format text)
+               ends_at timestamptz, timezone text, format text, language text)
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -233,7 +236,7 @@ AS $$
                 WHEN r.held_until IS NOT NULL THEN 'held'
                 ELSE 'confirmed' END,
            r.status, r.held_until, r.name, e.slug, e.title, e.starts_at, e.ends_at,
-           e.timezone, e.format
+           e.timezone, e.format, r.language
       FROM tokens t
       JOIN registrations r ON r.id = t.registration_id
       JOIN events e ON e.id = r.event_id
