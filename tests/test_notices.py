@@ -325,3 +325,49 @@ def test_the_links_of_earlier_emails_keep_working_after_a_notice_or_a_promotion(
     (note,) = db.tokens(bob, "already_registered")
     assert status(note) == "confirmed"
     assert [status(t) for t in bob_links] == [404] * 3
+
+
+def test_an_edit_undone_before_its_notice_left_tells_nothing(api, db, make_event):
+    """Staff move an event by mistake and put it back a minute later,
+    before any mailer ran: the second edit merged into the notice the
+    first queued (keeping the oldest "before"), and every registrant was
+    mailed "The time has changed. Before the change: 2 pm", the event's
+    time being 2 pm.  What is back as registrants knew it is no news: a
+    notice left with nothing to tell is not sent, and one that still has
+    something keeps only that."""
+    def pending(slug):
+        return [r[0] for r in db.all(
+            "SELECT o.changes FROM eventbox.outbox o JOIN eventbox.events e"
+            " ON e.id = o.event_id WHERE e.slug = %s AND o.kind = 'event_changed'"
+            " AND o.status = 'pending' ORDER BY o.id", slug)]
+
+    def edit(slug, sql):
+        db.all(f"UPDATE eventbox.events SET {sql} WHERE slug = %s", slug)
+
+    slug = make_event(starts_in="15 days", location="Room 1", format="in_person")
+    assert api.register(slug, "Ann Patron", addr("ann")).status == 201
+    # The time, there and back.
+    edit(slug, "starts_at = starts_at + interval '1 hour', ends_at = ends_at + interval '1 hour'")
+    assert len(pending(slug)) == 1
+    edit(slug, "starts_at = starts_at - interval '1 hour', ends_at = ends_at - interval '1 hour'")
+    assert pending(slug) == []
+    # The place, there and back.
+    edit(slug, "location = 'Room 2'")
+    edit(slug, "location = 'Room 1'")
+    assert pending(slug) == []
+    # Time and place; then the place back: the time still changed.
+    edit(slug, "location = 'Room 3', starts_at = starts_at + interval '2 hours',"
+               " ends_at = ends_at + interval '2 hours'")
+    edit(slug, "location = 'Room 1'")
+    (changes,) = pending(slug)
+    assert "location" not in changes and "when" in changes, changes
+    # Somebody who registered at the new time is told it moved back;
+    # Ann, back at the time she knows, is told nothing.
+    assert api.register(slug, "Bob Patron", addr("bob")).status == 201
+    edit(slug, "starts_at = starts_at - interval '2 hours', ends_at = ends_at - interval '2 hours'")
+    rows = db.all("SELECT r.name, o.changes FROM eventbox.outbox o"
+                  " JOIN eventbox.registrations r ON r.id = o.registration_id"
+                  " JOIN eventbox.events e ON e.id = o.event_id WHERE e.slug = %s"
+                  " AND o.kind = 'event_changed' AND o.status = 'pending'", slug)
+    assert [(name, "when" in ch, "location" in ch) for name, ch in rows] == [
+        ("Bob Patron", True, False)], rows

@@ -11,11 +11,42 @@
 -- past events' too, is also an 'event.changed' webhook delivery
 -- (rules/82_webhooks.sql).
 
+-- A notice not yet sent (its changes, was) that takes in a new change c:
+-- the oldest "before" of each kept, and what is no longer news against
+-- the event as it is now (n) left out: a time or place put back as it was
+-- before the notice's first change.  The instants and the place as they
+-- were (was_starts_at, was_ends_at, was_format, was_place) say so, and
+-- come with the "before" they belong to: a notice queued before they were
+-- kept keeps all it says.
+CREATE OR REPLACE FUNCTION eventbox.merge_change(was jsonb, c jsonb, n eventbox.events)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT CASE WHEN (m ->> 'was_starts_at')::timestamptz = n.starts_at
+                     AND (m ->> 'was_ends_at')::timestamptz = n.ends_at
+                THEN m - ARRAY['when', 'was_start', 'was_end', 'was_tz', 'was_starts_at',
+                               'was_ends_at']
+                ELSE m END
+      FROM (SELECT CASE WHEN d ->> 'was_format' = n.format AND d ->> 'was_place' = n.location
+                        THEN d - ARRAY['location', 'was_format', 'was_place']
+                        ELSE d END
+              FROM (SELECT c - CASE WHEN was ? 'when'
+                                    THEN ARRAY['was_starts_at', 'was_ends_at'] ELSE '{}' END
+                             - CASE WHEN was ? 'location'
+                                    THEN ARRAY['was_format', 'was_place'] ELSE '{}' END
+                           || was) y(d)) x(m)
+$$;
+
 -- queue_change_notices: one 'event_changed' email per live registration of
 -- the event, saying what changed from o.  A notice not yet sent takes the
 -- new change in instead (keeping the oldest "before"), so two quick edits
--- make one email.  The online link itself never goes in: mail_claim() adds
--- it for confirmed seats only.  Returns how many registrations it told.
+-- make one email; what the later edit put back as it was is no longer in
+-- it (merge_change()), and a notice left with nothing to tell is
+-- closed unsent, as mail_claim() closes a stale one (staff who moved an
+-- event by mistake and moved it back at once mailed every registrant "the
+-- time has changed" to the time they knew).  The online link itself never
+-- goes in: mail_claim() adds it for confirmed seats only.  Returns how
+-- many registrations it told.
 CREATE OR REPLACE FUNCTION eventbox.queue_change_notices(o eventbox.events, n eventbox.events)
 RETURNS integer
 LANGUAGE plpgsql
@@ -25,6 +56,7 @@ DECLARE
     c jsonb := '{}';
     merged bigint[];
     k integer;
+    dropped integer;
 BEGIN
     IF (o.starts_at, o.ends_at) IS DISTINCT FROM (n.starts_at, n.ends_at) THEN
         -- The text for English, the times for the mailer to word in the
@@ -32,12 +64,14 @@ BEGIN
         c := c || jsonb_build_object('when', human_when(o.starts_at, o.ends_at, o.timezone),
                                      'was_start', ical_local(o.starts_at, o.timezone),
                                      'was_end', ical_local(o.ends_at, o.timezone),
-                                     'was_tz', o.timezone);
+                                     'was_tz', o.timezone,
+                                     'was_starts_at', o.starts_at, 'was_ends_at', o.ends_at);
     END IF;
     IF (o.location, o.format) IS DISTINCT FROM (n.location, n.format) THEN
         c := c || jsonb_build_object('location',
                   CASE WHEN o.format = 'online' OR o.location = '' THEN 'online'
-                       ELSE o.location END);
+                       ELSE o.location END,
+                  'was_format', o.format, 'was_place', o.location);
     END IF;
     IF o.online_url IS DISTINCT FROM n.online_url THEN
         c := c || jsonb_build_object('online_url', true);
@@ -46,11 +80,17 @@ BEGIN
         RETURN 0;
     END IF;
     WITH m AS (
-        UPDATE outbox x SET changes = c || x.changes
+        UPDATE outbox x SET changes = merge_change(x.changes, c, n)
          WHERE x.event_id = n.id AND x.kind = 'event_changed' AND x.status = 'pending'
            AND x.attempts = 0
-        RETURNING x.registration_id)
+        RETURNING x.id, x.registration_id, x.changes)
     SELECT coalesce(array_agg(registration_id), '{}') INTO merged FROM m;
+    UPDATE outbox x
+       SET status = 'sent', last_error = 'skipped', token = NULL, email = NULL, name = NULL
+     WHERE x.event_id = n.id AND x.kind = 'event_changed' AND x.status = 'pending'
+       AND x.attempts = 0 AND x.registration_id = ANY (merged)
+       AND NOT (x.changes ?| ARRAY['when', 'location', 'online_url']);
+    GET DIAGNOSTICS dropped = ROW_COUNT;
     INSERT INTO outbox (kind, registration_id, event_id, email, name, token, changes)
     SELECT 'event_changed', r.id, n.id, r.email, r.name, issue_token(r.id, p_keep_older => true), c
       FROM registrations r
@@ -58,7 +98,7 @@ BEGIN
        AND r.id <> ALL (merged)
      ORDER BY r.id;
     GET DIAGNOSTICS k = ROW_COUNT;
-    RETURN k + cardinality(merged);
+    RETURN k + cardinality(merged) - dropped;
 END
 $$;
 
