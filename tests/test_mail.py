@@ -1940,6 +1940,41 @@ def test_a_reminder_waits_for_the_address_and_follows_a_postponed_start(api, db,
     assert queued_reminders(db, ria) == []
 
 
+def test_a_reminder_sent_as_its_window_opened_serves_an_event_moved_by_an_hour(
+        api, db, make_event):
+    """The mailer queues reminders every minute, so a reminder goes out as
+    its window opens, EVENTBOX_REMINDER_HOURS before the start.  Staff then
+    move the event an hour later: the reminder, sent 25 hours before the
+    new start, counted for no start, and every registrant was reminded a
+    second time an hour later (beside the change notice that told them the
+    new time).  A start moved by less than the window keeps its reminder;
+    one moved by more gets another before the new date."""
+    slug = make_event(starts_in="22 hours")
+    ria = addr("ria")
+    assert api.register(slug, "Ria Rem", ria).status == 201
+    db.value("SELECT eventbox.queue_reminders(24)")
+    assert queued_reminders(db, ria) == [False]
+
+    def sent(ago, for_earlier="0 hours"):
+        """The reminder went out as its window opened (ago), for a start
+        for_earlier than the one it was queued for."""
+        db.all("UPDATE eventbox.outbox SET status = 'sent', sent_at = now(),"
+               " created_at = now() - %s::interval,"
+               " reminder_for = reminder_for - %s::interval"
+               " WHERE kind = 'reminder' AND registration_id = (SELECT id"
+               " FROM eventbox.registrations WHERE lower(email) = lower(%s))",
+               ago, for_earlier, ria)
+    sent("1 hour 59 minutes")
+    db.all("UPDATE eventbox.events SET starts_at = starts_at + interval '1 hour',"
+           " ends_at = ends_at + interval '1 hour' WHERE slug = %s", slug)
+    db.value("SELECT eventbox.queue_reminders(24)")
+    assert queued_reminders(db, ria) == []
+    # A day and an hour from the start it was sent for: reminded again.
+    sent("1 day 1 hour 59 minutes", for_earlier="1 day")
+    db.value("SELECT eventbox.queue_reminders(24)")
+    assert queued_reminders(db, ria) == [False]
+
+
 def test_a_held_place_promoted_before_its_request_went_out_is_asked_once(
         api, db, make_event, smtp, mailers):
     """Staff promote a patron whose request to confirm is still queued

@@ -315,10 +315,16 @@ $$;
 -- queue_reminders: one reminder per confirmed registration of a published
 -- event that starts within p_hours and has not started, once its address
 -- is confirmed (a held place's would be skipped, and the patron who
--- confirms inside the window left without one).  One reminder counts for
--- the start in force when it was queued within p_hours of that start and
--- not skipped: a reminder sent before the event was postponed by days
--- gets a successor, one sent before a move of an hour does not.
+-- confirms inside the window left without one).  A reminder not skipped
+-- counts for the start in force when the start it was queued for
+-- (reminder_for) is less than p_hours before it: a reminder sent before
+-- the event was postponed by days gets a successor, one sent before a move
+-- of an hour does not (the change notice tells the new time).  Counted
+-- from when it was queued instead, a reminder the mailer queued as its
+-- window opened (within the minute) was outside the window of a start
+-- moved later by any more than that, and every registrant was reminded
+-- twice.  A start moved earlier keeps its reminder (it was queued before
+-- the start it was for, and the new start is still to come).
 -- Serialised by an advisory lock so two mailers never issue two tokens for
 -- one reminder; the unique index makes "never twice for one start" hold
 -- whatever calls it.
@@ -344,7 +350,7 @@ BEGIN
                         WHERE x.registration_id = r.id AND x.kind = 'reminder'
                           AND x.last_error IS DISTINCT FROM 'skipped'
                           AND (x.reminder_for IS NULL
-                               OR x.created_at >= e.starts_at - make_interval(hours => p_hours)))
+                               OR x.reminder_for > e.starts_at - make_interval(hours => p_hours)))
     ON CONFLICT (registration_id, reminder_for)
        WHERE kind = 'reminder' AND last_error IS DISTINCT FROM 'skipped' DO NOTHING;
     GET DIAGNOSTICS n = ROW_COUNT;
