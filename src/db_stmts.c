@@ -519,7 +519,7 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " was_location, link_changed, language, was_start, was_end,"
 	    " was_tz, calendar_sent, by_staff, place_taken, has_waitlist,"
 	    " held_until_local, moved_up, left_waitlist, event_language,"
-	    " ical_start_repeated, ical_end_repeated, queued_at"
+	    " ical_start_repeated, ical_end_repeated, queued_at, was_format"
 	    " FROM eventbox.mail_claim($1::integer)" },
 	/* $1 outbox id; whether it is still ours, and its link (renewed
 	 * there when revoked since the claim).  The transaction of a batch's

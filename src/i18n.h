@@ -97,5 +97,7 @@ void		 i18n_fill_date_time(struct buf *, const char *tpl,
 		    const struct local_time *t, const char *zone);
 /* The US zones' names ("Eastern Time"), else the IANA name + " time". */
 void		 i18n_zone(struct buf *, const char *tz);
+/* An event's format (events.format) as its pages and emails name it. */
+const char	*i18n_format(const char *format);
 
 #endif

@@ -224,6 +224,18 @@ i18n_zone(struct buf *b, const char *tz)
 	buf_free(&place);
 }
 
+const char *
+i18n_format(const char *format)
+{
+	if (strcmp(format, "in_person") == 0)
+		return _("In person");
+	if (strcmp(format, "hybrid") == 0)
+		return _("Hybrid: in person and online");
+	if (strcmp(format, "online") == 0)
+		return _("Online");
+	abort();	/* the CHECK on events.format and this disagree */
+}
+
 int
 i18n_when(struct buf *b, const char *start, const char *end, const char *tz)
 {

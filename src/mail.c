@@ -372,6 +372,13 @@ changes(struct body *b, const struct mail_msg *m)
 		else
 			say_in(b, m->was_location, m->event_language);
 	}
+	/* A hybrid event made in-person in the same room: the format
+	 * changed, not the place (rules/72_notices.sql, change_news()). */
+	if (m->was_format != NULL && *m->was_format != '\0') {
+		para(b);
+		say(b, _("How you can attend has changed. Before the change: "));
+		say(b, i18n_format(m->was_format));
+	}
 	buf_free(&was);
 	if (m->link_changed) {
 		para(b);

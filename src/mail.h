@@ -61,6 +61,7 @@ struct mail_msg {
 	/* what an event_changed notice reports: the old texts, or empty */
 	const char	*was_when;
 	const char	*was_location;
+	const char	*was_format;	/* online|in_person|hybrid, or empty */
 	int		 link_changed;
 	const char	*was_start;	/* the old times, "20261216T140000" */
 	const char	*was_end;	/* in was_tz; NULL or empty when not */

@@ -179,6 +179,7 @@ fill_message(struct mail_msg *m, const PGresult *res, int row,
 	m->when = COL("human_when");
 	m->was_when = COL("was_when");
 	m->was_location = COL("was_location");
+	m->was_format = COL("was_format");
 	m->link_changed = strcmp(COL("link_changed"), "t") == 0;
 	m->was_start = COL("was_start");
 	m->was_end = COL("was_end");

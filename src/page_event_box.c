@@ -544,7 +544,7 @@ event_box(struct request *req, struct response *resp, const PGresult *res,
 	buf_adds(b, "<dl class=\"facts\">\n");
 	date_facts(b, res);
 	fact(b, _("Time zone"), zone_label(shown));
-	fact(b, _("Format"), page_format_label(format));
+	fact(b, _("Format"), i18n_format(format));
 	fact_in(b, _("Location"), db_value(res, 0, "location"), lang);
 	if (!cancelled)
 		fact(b, _("How to join"), online_note(format));

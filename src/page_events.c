@@ -268,7 +268,7 @@ h_page_events(struct request *req, struct response *resp)
 		page_when(b, res, i, db_value(res, i, "timezone"));
 		page_dated_close(b, "p", res, i);
 		buf_adds(b, "\n<p>");
-		html_esc(b, page_format_label(db_value(res, i, "format")));
+		html_esc(b, i18n_format(db_value(res, i, "format")));
 		buf_adds(b, ". <span class=\"seats\">");
 		list_seats(b, res, i);
 		buf_adds(b, "</span></p>\n</li>\n");

@@ -189,7 +189,7 @@ atom_entry(struct buf *b, const PGresult *res, int i)
 	buf_adds(&html, "<p>");
 	page_when(&html, res, i, db_value(res, i, "timezone"));
 	buf_adds(&html, ". ");
-	buf_adds(&html, page_format_label(db_value(res, i, "format")));
+	buf_adds(&html, i18n_format(db_value(res, i, "format")));
 	if (*db_value(res, i, "location") != '\0') {
 		buf_adds(&html, ": ");
 		if (mark.len > 0)

@@ -680,18 +680,6 @@ page_when(struct buf *b, const PGresult *res, int row, const char *zone)
 	buf_adds(b, ")");
 }
 
-const char *
-page_format_label(const char *format)
-{
-	if (strcmp(format, "in_person") == 0)
-		return _("In person");
-	if (strcmp(format, "hybrid") == 0)
-		return _("Hybrid: in person and online");
-	if (strcmp(format, "online") == 0)
-		return _("Online");
-	abort();	/* the CHECK on events.format and this disagree */
-}
-
 int
 html_link_form(struct request *req, struct response *resp)
 {

@@ -141,7 +141,6 @@ void	 page_fill_date_time(struct buf *, const char *tpl, const PGresult *,
 	    const char *col, const char *zone);
 /* The end of page_when(): "3:00pm", or "Thursday, ..., 3:00pm". */
 void	 page_until(struct buf *, const PGresult *, int row);
-const char *page_format_label(const char *format);
 
 /* Public and cacheable for PAGE_CACHE_MAX_AGE seconds, with an ETag of the
  * finished body; 304 without it for a matching If-None-Match. */

@@ -195,7 +195,7 @@ h_page_registration(struct request *req, struct response *resp)
 	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("When"));
 	page_when(b, res, 0, zone);
 	buf_printf(b, "</dd>\n<dt>%s</dt><dd>", _("Format"));
-	html_esc(b, page_format_label(db_value(res, 0, "format")));
+	html_esc(b, i18n_format(db_value(res, 0, "format")));
 	buf_adds(b, "</dd>\n");
 	if (strcmp(db_value(res, 0, "format"), "online") != 0)
 		fact(b, _("Where"), db_value(res, 0, "location"), 0,

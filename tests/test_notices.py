@@ -101,6 +101,47 @@ def test_moving_an_event_by_an_hour_moves_every_calendar_entry(
     assert f"{env('EVENTBOX_URL')}/cancel/" in body(waiting, "plain")
 
 
+def test_a_new_format_is_told_as_such_and_an_online_event_s_room_not_at_all(
+        api, db, make_event, smtp, mailers, admin):
+    """Staff make a hybrid event in person only, in the same room: every
+    registrant was mailed "The place has changed. Before the change: Room
+    1", the event still in Room 1, and not that joining online was gone.
+    And an online event's location, which no page or email shows, mailed
+    every registrant "The place has changed. Before the change: online"."""
+    slug, ann, bob, server = seat_and_waiting(api, make_event, smtp, mailers,
+                                              starts_in="10 days",
+                                              location="Room 1")
+    assert admin.patch(f"/events/{slug}", json_body={"format": "in_person"}).status == 200
+    server.wait_for([ann, bob], count=2)
+    for who in (ann, bob):
+        text = body(server.to(who)[1], "plain")
+        assert ("How you can attend has changed. Before the change: "
+                "Hybrid: in person and online") in text, text
+        assert "The place has changed" not in text, text
+    # Online, then in another room: the format says it; the room is new.
+    assert admin.patch(f"/events/{slug}", json_body={"format": "online"}).status == 200
+    server.wait_for([ann, bob], count=3)
+    assert admin.patch(f"/events/{slug}", json_body={
+        "format": "in_person", "location": "Room 2"}).status == 200
+    server.wait_for([ann, bob], count=4)
+    text = body(server.to(ann)[3], "plain")
+    assert "How you can attend has changed. Before the change: Online" in text, text
+    assert "The place has changed" not in text and "Room 2" in text, text
+    # A room and a format: both.
+    assert admin.patch(f"/events/{slug}", json_body={
+        "format": "hybrid", "location": "Room 3"}).status == 200
+    server.wait_for([ann, bob], count=5)
+    text = body(server.to(ann)[4], "plain")
+    assert "The place has changed. Before the change: Room 2" in text, text
+    assert "How you can attend has changed. Before the change: In person" in text, text
+
+    online = make_event(format="online", starts_in="10 days")
+    assert api.register(online, "Cy Online", addr("cy")).status == 201
+    n = kinds(db, online).count("event_changed")
+    assert admin.patch(f"/events/{online}", json_body={"location": "Zoom"}).status == 200
+    assert kinds(db, online).count("event_changed") == n
+
+
 def test_cancelling_an_event_removes_the_calendar_entry(
         api, db, make_event, smtp, mailers, admin):
     slug = make_event(starts_in="12 days", capacity=1)

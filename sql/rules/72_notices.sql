@@ -11,30 +11,73 @@
 -- past events' too, is also an 'event.changed' webhook delivery
 -- (rules/82_webhooks.sql).
 
+-- The place as a change notice words it: the room, or 'online' (an
+-- online event's, or one without a room); the mailer says "online" in
+-- the registrant's language.
+CREATE OR REPLACE FUNCTION eventbox.notice_place(p_format text, p_location text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT CASE WHEN p_format = 'online' OR p_location = '' THEN 'online' ELSE p_location END $$;
+
+-- What of a change notice's "before" (c) is news against the event as it
+-- is now (n).  The instants, the format and the room as registrants knew
+-- them (was_starts_at, was_ends_at, was_format, was_place) decide it, and
+-- set what the mailer words: 'when' (the time before) while the time
+-- differs; 'format' (the format before) while that differs; 'location'
+-- (the place before) while the place differs, but not when the format
+-- changed to or from online (the format says it).  A notice queued
+-- before they were kept keeps all it says.  So a time or place put back
+-- as it was says nothing of it, a hybrid event made in-person in the same
+-- room says the format changed and not "the place has changed" from the
+-- same room, and an online event's room, which nobody is shown, is no
+-- news.
+CREATE OR REPLACE FUNCTION eventbox.change_news(c jsonb, n eventbox.events)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    was_place text := notice_place(c ->> 'was_format', c ->> 'was_place');
+    now_place text := notice_place(n.format, n.location);
+BEGIN
+    IF (c ->> 'was_starts_at')::timestamptz = n.starts_at
+       AND (c ->> 'was_ends_at')::timestamptz = n.ends_at THEN
+        c := c - ARRAY['when', 'was_start', 'was_end', 'was_tz', 'was_starts_at',
+                       'was_ends_at'];
+    END IF;
+    IF c ? 'was_format' THEN
+        c := c - ARRAY['location', 'format'];
+        IF c ->> 'was_format' <> n.format THEN
+            c := c || jsonb_build_object('format', c ->> 'was_format');
+        END IF;
+        IF was_place <> now_place
+           AND NOT (c ? 'format' AND 'online' IN (was_place, now_place)) THEN
+            c := c || jsonb_build_object('location', was_place);
+        END IF;
+        IF NOT c ?| ARRAY['location', 'format'] THEN
+            c := c - ARRAY['was_format', 'was_place'];
+        END IF;
+    END IF;
+    RETURN c;
+END
+$$;
+
 -- A notice not yet sent (its changes, was) that takes in a new change c:
--- the oldest "before" of each kept, and what is no longer news against
--- the event as it is now (n) left out: a time or place put back as it was
--- before the notice's first change.  The instants and the place as they
--- were (was_starts_at, was_ends_at, was_format, was_place) say so, and
--- come with the "before" they belong to: a notice queued before they were
--- kept keeps all it says.
+-- the oldest "before" of each kept (with the instants or the place that
+-- come with it: a notice queued before they were kept takes none of
+-- c's), and what is no longer news left out (change_news()).
 CREATE OR REPLACE FUNCTION eventbox.merge_change(was jsonb, c jsonb, n eventbox.events)
 RETURNS jsonb
-LANGUAGE sql IMMUTABLE
+LANGUAGE sql STABLE
 AS $$
-    SELECT CASE WHEN (m ->> 'was_starts_at')::timestamptz = n.starts_at
-                     AND (m ->> 'was_ends_at')::timestamptz = n.ends_at
-                THEN m - ARRAY['when', 'was_start', 'was_end', 'was_tz', 'was_starts_at',
-                               'was_ends_at']
-                ELSE m END
-      FROM (SELECT CASE WHEN d ->> 'was_format' = n.format AND d ->> 'was_place' = n.location
-                        THEN d - ARRAY['location', 'was_format', 'was_place']
-                        ELSE d END
-              FROM (SELECT c - CASE WHEN was ? 'when'
-                                    THEN ARRAY['was_starts_at', 'was_ends_at'] ELSE '{}' END
-                             - CASE WHEN was ? 'location'
-                                    THEN ARRAY['was_format', 'was_place'] ELSE '{}' END
-                           || was) y(d)) x(m)
+    SELECT eventbox.change_news(
+               c - CASE WHEN was ? 'when'
+                        THEN ARRAY['was_starts_at', 'was_ends_at'] ELSE '{}' END
+                 - CASE WHEN was ?| ARRAY['location', 'was_format']
+                        THEN ARRAY['was_format', 'was_place', 'location', 'format']
+                        ELSE '{}' END
+                 || was,
+               n)
 $$;
 
 -- queue_change_notices: one 'event_changed' email per live registration of
@@ -68,15 +111,13 @@ BEGIN
                                      'was_starts_at', o.starts_at, 'was_ends_at', o.ends_at);
     END IF;
     IF (o.location, o.format) IS DISTINCT FROM (n.location, n.format) THEN
-        c := c || jsonb_build_object('location',
-                  CASE WHEN o.format = 'online' OR o.location = '' THEN 'online'
-                       ELSE o.location END,
-                  'was_format', o.format, 'was_place', o.location);
+        c := c || jsonb_build_object('was_format', o.format, 'was_place', o.location);
     END IF;
     IF o.online_url IS DISTINCT FROM n.online_url THEN
         c := c || jsonb_build_object('online_url', true);
     END IF;
-    IF c = '{}' THEN
+    c := change_news(c, n);
+    IF NOT c ?| ARRAY['when', 'location', 'format', 'online_url'] THEN
         RETURN 0;
     END IF;
     WITH m AS (
@@ -89,7 +130,7 @@ BEGIN
        SET status = 'sent', last_error = 'skipped', token = NULL, email = NULL, name = NULL
      WHERE x.event_id = n.id AND x.kind = 'event_changed' AND x.status = 'pending'
        AND x.attempts = 0 AND x.registration_id = ANY (merged)
-       AND NOT (x.changes ?| ARRAY['when', 'location', 'online_url']);
+       AND NOT (x.changes ?| ARRAY['when', 'location', 'format', 'online_url']);
     GET DIAGNOSTICS dropped = ROW_COUNT;
     INSERT INTO outbox (kind, registration_id, event_id, email, name, token, changes)
     SELECT 'event_changed', r.id, n.id, r.email, r.name, issue_token(r.id, p_keep_older => true), c

@@ -65,7 +65,8 @@ $$;
 -- a registration cancelled; the language staff wrote the event in, 030,
 -- which the email marks its title, place and description with; the UTC
 -- time of a start or end the clocks pass twice, which the calendar entry
--- gives instead of the local time, ical_repeated()):
+-- gives instead of the local time, ical_repeated(); the format an
+-- event_changed notice says the event had):
 -- only the mailer calls it, and a new result type takes a DROP first.
 DROP FUNCTION IF EXISTS eventbox.mail_claim(integer);
 CREATE FUNCTION eventbox.mail_claim(p_batch integer)
@@ -82,7 +83,7 @@ RETURNS TABLE (id bigint, kind text, attempts integer, email text, name text,
                has_waitlist boolean, held_until_local text, moved_up boolean,
                left_waitlist boolean, event_language text,
                ical_start_repeated text, ical_end_repeated text,
-               queued_at text)
+               queued_at text, was_format text)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
@@ -233,6 +234,7 @@ BEGIN
         sequence := e.ical_sequence;
         was_when := o.changes ->> 'when';
         was_location := o.changes ->> 'location';
+        was_format := o.changes ->> 'format';
         link_changed := coalesce((o.changes ->> 'online_url')::boolean, false);
         language := coalesce(r.language, 'en');
         event_language := e.language;
