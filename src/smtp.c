@@ -15,9 +15,11 @@ static int		 starttls;
 static const char	*ca_file;	/* empty: the system's CA store */
 
 /* How far the dialogue of the message in flight got: the last command
- * libcurl sent (debug_cb()).  A refusal answers the recipient only once
- * RCPT TO was sent; until then it is the relay's, whatever the message. */
-static enum { SENT_NOTHING, SENT_RCPT } sent;
+ * libcurl sent (debug_cb()), or the whole text handed over (read_cb()).
+ * A refusal answers the recipient only once RCPT TO was sent; until then
+ * it is the relay's, whatever the message.  No answer once the text went
+ * is the message's: the relay may have kept it (smtp_send()). */
+static enum { SENT_NOTHING, SENT_RCPT, SENT_TEXT } sent;
 
 struct upload {
 	const char	*p;
@@ -35,6 +37,8 @@ read_cb(char *dst, size_t size, size_t nmemb, void *arg)
 	memcpy(dst, u->p, n);
 	u->p += n;
 	u->left -= n;
+	if (u->left == 0)
+		sent = SENT_TEXT;	/* libcurl's now, and the "." after it */
 	return n;
 }
 
@@ -181,6 +185,17 @@ smtp_send(const char *from, const char *rcpt, const char *msg, size_t len,
 
 	if (rc == CURLE_OK)
 		return SMTP_SENT;
+	/* The whole text went and no answer came (a connection lost, a
+	 * timeout): the relay may have kept it and dropped the line before
+	 * its 250 (RFC 1047).  Tried again with the same Message-ID, but as
+	 * a try of the message's, not the relay's pause: a relay that does
+	 * that every time sends it EVENTBOX_MAIL_MAX_TRIES times, not
+	 * forever. */
+	if (sent == SENT_TEXT && (code < 400 || code >= 600)) {
+		snprintf(err, errsz, "no answer after the message, which may "
+		    "have arrived (%s)", curl_easy_strerror(rc));
+		return SMTP_TEMPORARY;
+	}
 	if (code >= 400 && code < 600)
 		snprintf(err, errsz, "smtp %ld", code);
 	else
@@ -188,7 +203,7 @@ smtp_send(const char *from, const char *rcpt, const char *msg, size_t len,
 	/* No answer (no connection, a timeout, a connection lost), a 421
 	 * (closing), or a refusal of the greeting, EHLO, STARTTLS, AUTH or
 	 * MAIL FROM: the relay takes no mail, this one or any other. */
-	if (code < 400 || code >= 600 || code == 421 || sent != SENT_RCPT)
+	if (code < 400 || code >= 600 || code == 421 || sent == SENT_NOTHING)
 		return SMTP_RELAY;
 	return code >= 500 ? SMTP_PERMANENT : SMTP_TEMPORARY;
 }

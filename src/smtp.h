@@ -39,11 +39,14 @@
 
 enum smtp_result {
 	SMTP_SENT,
-	SMTP_TEMPORARY,	/* 4xx to RCPT TO, DATA or the message: later */
+	SMTP_TEMPORARY,	/* 4xx to RCPT TO, DATA or the message, or no
+			 * answer once its whole text went (it may have
+			 * arrived): later */
 	SMTP_PERMANENT,	/* 5xx to them: the server refused it */
 	SMTP_RELAY	/* the relay itself takes no mail: no connection, no
-			 * answer (a timeout, a connection lost), a 421, or a
-			 * refusal before RCPT TO; nothing of this message */
+			 * answer (a timeout, a connection lost) before the
+			 * text's end, a 421, or a refusal before RCPT TO;
+			 * nothing of this message */
 };
 
 int		 smtp_open(const char *url, const char *ca, const char **errstr);

@@ -7,6 +7,7 @@ the cancellation link.  Other tests' queued messages may reach these
 servers too; every check is about this test's own recipients.
 """
 import asyncio
+import collections
 import concurrent.futures
 import email
 import email.header
@@ -1444,6 +1445,64 @@ def test_a_mark_lost_with_the_database_is_logged_and_the_message_sent_again(
     assert first["Message-ID"] == again["Message-ID"], (first["Message-ID"],
                                                         again["Message-ID"])
     assert re.fullmatch(r"<[0-9a-f]{32}@[^>]+>", first["Message-ID"])
+
+
+class DropAfterKeepingServer(Server):
+    """Keeps the message, then drops the connection before its 250 is
+    written, when drop(rcpt, n) says so for the n-th attempt for rcpt:
+    SMTP's own duplicate window (RFC 1047), which a server stopped
+    between replies never opens."""
+
+    def __init__(self, drop, **kw):
+        super().__init__(**kw)
+        self.drop = drop
+        self.dropped = collections.Counter()
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
+        rcpt = envelope.rcpt_tos[0].lower()
+        if self.drop(rcpt, self.attempts[rcpt]):
+            self.dropped[rcpt] += 1
+            server.transport.abort()     # kept, and no answer ever comes
+        return reply
+
+
+def test_a_message_kept_by_a_relay_that_drops_before_its_250_comes_once_more(
+        api, db, make_event, mailers, relay_state, tmp_path):
+    """The relay stored the message and the connection dropped before its
+    250 reached the mailer: the mailer cannot know it was kept, so it is
+    sent again, with the same Message-ID (readers and relays drop the copy
+    by it).  Once: the row ends sent, two copies in all.  Every time: it
+    once went on forever, a pause of the relay's costing the message no
+    try, a copy each pause (7 in 12 s here, 12 an hour with the defaults);
+    now each drop is a try of the message's, so it comes
+    EVENTBOX_MAIL_MAX_TRIES times (3) and is left failed for staff."""
+    slug = make_event(capacity=10)
+    once, always, other = addr("once"), addr("always"), addr("other")
+    server = DropAfterKeepingServer(
+        lambda rcpt, n: rcpt == always or (rcpt == once and n == 1)).start()
+    try:
+        log = tmp_path / "mailer.log"
+        mailers.start(server.url, EVENTBOX_MAIL_RETRY_BASE_MS=100,
+                      EVENTBOX_LOG_FILE=str(log))
+        for a in (once, always, other):
+            assert api.register(slug, "Kip", a).status == 201
+        rows = wait_rows(db, slug, lambda rs: all(r[1] != "pending" for r in rs))
+        time.sleep(2)                    # time for a storm to show
+        assert server.dropped == {once: 1, always: 3}, server.dropped
+        assert [len(server.to(a)) for a in (once, always, other)] == [2, 3, 1]
+        for a in (once, always):
+            assert len({m["Message-ID"] for m in server.to(a)}) == 1, a
+        # Each drop used a try of the message's; the relay is not down.
+        assert [(r[1], r[5]) for r in rows] == [
+            ("sent", 2), ("failed", 3), ("sent", 1)], rows
+        assert [r[6] for r in rows][0::2] == [None, None]
+        assert rows[1][6].startswith("no answer after the message, which"
+                                     " may have arrived"), rows[1][6]
+        assert relay_failures(db) == 0
+        assert relay_lines(log) == (0, 0)
+    finally:
+        server.stop()
 
 
 def outbox_status(db, slug):
