@@ -3,7 +3,9 @@
 For FAULT_SECONDS (default 20) tests/loadclient sends registrations through
 nginx while a thread cancels by token (taken from the outbox, as a patron's
 email would carry it), another makes clients hang up mid-request and
-mid-response, and a sampler watches the seat count.  Meanwhile: workers are
+mid-response, staff change the capacity up and down through the staff API
+(PUT .../capacity and PATCH of the event), and a sampler watches the seat
+count.  Meanwhile: workers are
 killed with SIGKILL, PostgreSQL is stopped and started, and a row lock is
 held from psql past the 3 s lock timeout.
 
@@ -32,6 +34,7 @@ import uuid
 import psycopg2
 
 from conftest import ROOT, connect, devstack, env, record, wait_healthy
+from staffkit import admin, staff_key  # noqa: F401
 from test_faults import workers
 from test_mail import Mailers, Server, free_port
 
@@ -148,6 +151,61 @@ class Hangups(threading.Thread):
             time.sleep(0.1)
 
 
+class CapacityChanger(threading.Thread):
+    """Staff raising and lowering the capacity by 1 to 3 seats, by turns
+    through PUT .../capacity and PATCH of the event.  A raise promotes the
+    oldest waiting at once; a lower below the seats taken is refused
+    (409 capacity_below_confirmed) and bumps nobody."""
+
+    def __init__(self, admin, slug, capacity):
+        super().__init__(daemon=True)
+        self.admin, self.slug, self.stop = admin, slug, False
+        self.capacity = capacity
+        self.statuses = collections.Counter()   # (call, status, code)
+        self.changed = {"up": 0, "down": 0}
+        self.promoted = 0
+        self.wrong = []                          # answers that break a promise
+
+    def run(self):
+        i = 0
+        while not self.stop:
+            up = i % 2 == 0
+            want = self.capacity + (1 if up else -1) * random.randint(1, 3)
+            use_put = i % 4 < 2
+            try:
+                if use_put:
+                    r = self.admin.put(f"/events/{self.slug}/capacity",
+                                       json_body={"capacity": want}, timeout=15)
+                else:
+                    r = self.admin.patch(f"/events/{self.slug}",
+                                         json_body={"capacity": want},
+                                         timeout=15)
+            except OSError:
+                self.statuses[("transport error", 0, "")] += 1
+                i += 1
+                continue
+            call = "PUT capacity" if use_put else "PATCH event"
+            code = r.json["error"]["code"] if r.status in (409, 503) else ""
+            self.statuses[(call, r.status, code)] += 1
+            if r.status == 200:
+                got = r.json["capacity"]
+                if got != want:
+                    self.wrong.append((call, want, r.json))
+                if use_put:
+                    self.promoted += r.json["promoted"]
+                    if r.json["confirmed"] > got:
+                        self.wrong.append((call, want, r.json))
+                self.changed["up" if up else "down"] += 1
+                self.capacity = got
+            elif r.status == 409 and code == "capacity_below_confirmed":
+                if up:
+                    self.wrong.append((call, want, r.json))
+            elif r.status not in (502, 503):
+                self.wrong.append((call, want, r.status, r.body[:200]))
+            i += 1
+            time.sleep(0.2)
+
+
 def kill_a_worker():
     _, pids = workers()
     victim = random.choice(pids)
@@ -167,7 +225,7 @@ def hold_lock(slug, seconds):
 
 
 def test_faults_under_mixed_load_lose_nothing_and_oversell_nothing(
-        api, db, make_event, tmp_path):
+        api, admin, db, make_event, tmp_path):
     slug = make_event(capacity=CAPACITY, waitlist=True)
     runid = uuid.uuid4().hex[:8]
     master, before = workers()
@@ -180,7 +238,9 @@ def test_faults_under_mixed_load_lose_nothing_and_oversell_nothing(
         stderr=subprocess.PIPE, text=True)
     sampler, canceller = Sampler(slug), Canceller(api, slug)
     hangups = Hangups(api, slug, runid)
-    for t in (sampler, canceller, hangups):
+    changer = CapacityChanger(admin, slug, CAPACITY)
+    threads = (sampler, canceller, hangups, changer)
+    for t in threads:
         t.start()
 
     faults = []
@@ -201,9 +261,9 @@ def test_faults_under_mixed_load_lose_nothing_and_oversell_nothing(
     faults.append(f"SIGKILL worker {kill_a_worker()}")
 
     _, err = load.communicate(timeout=SECONDS + 120)
-    for t in (sampler, canceller, hangups):
+    for t in threads:
         t.stop = True
-    for t in (sampler, canceller, hangups):
+    for t in threads:
         t.join(30)
     assert load.returncode == 0, err     # every request got an HTTP answer
 
@@ -221,6 +281,13 @@ def test_faults_under_mixed_load_lose_nothing_and_oversell_nothing(
     # Only these may appear: a kill mid-request is a 502 from nginx, a
     # database away or a lock held too long a 503.  Never a 500.
     assert set(statuses) <= {201, 502, 503}, statuses
+    # Staff's changes: 200, a lower refused below the seats taken, or the
+    # same 502 and 503; the capacity each 200 names is the one asked for,
+    # and some went through each way.
+    assert not changer.wrong, changer.wrong
+    assert {s for _, s, _ in changer.statuses} <= {200, 409, 502, 503}, \
+        changer.statuses
+    assert changer.changed["up"] > 0, changer.statuses
 
     # --- The data, as the owner ---------------------------------------------
     ev = db.one("SELECT id, capacity, confirmed_count, waitlisted_count"
@@ -301,7 +368,12 @@ def test_faults_under_mixed_load_lose_nothing_and_oversell_nothing(
            "; cancellations: " + ", ".join(
                f"{n} x {s}" for s, n in sorted(canceller.statuses.items(),
                                                key=str)) +
-           f"; {gone} hung-up clients' registrations committed",
+           f"; {gone} hung-up clients' registrations committed" +
+           "; staff capacity changes: " + ", ".join(
+               f"{n} x {c} {s}{' ' + e if e else ''}" for (c, s, e), n in
+               sorted(changer.statuses.items(), key=str)) +
+           f" ({changer.changed['up']} raised, {changer.changed['down']}"
+           f" lowered, {changer.promoted} promoted by a raise)",
            f"yes: all {len(answered)} answered 201 have row and message; "
            f"{len(regs)} rows, all with messages; confirmed max "
            f"{sampler.worst}/{cap} over {sampler.samples} samples; "
