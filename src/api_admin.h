@@ -34,6 +34,27 @@ int	 admin_event_found(struct request *, struct response *);
  * nobody listed is a bug and aborts. */
 void	 admin_refuse(struct request *, struct response *, const char *outcome);
 
+/*
+ * The checks of the staff bodies made in C, before any query (pure: no
+ * database; tests/fuzz/fuzz_admin.c drives them).  body is what
+ * json_body() returned.  Each answers 422 invalid_field (a member the
+ * call does not take, or a bad value) and returns -1 or NULL.
+ *
+ * admin_capacity_body: PUT .../capacity {capacity}: 0 and a whole number
+ *   from 0 to 1000000 in *capacity.
+ * admin_questions_body: PUT .../questions {questions: [...]}: the list as
+ *   JSON text for set_questions() to check, cJSON_free() it.
+ * admin_correction_body: PATCH /api/v1/admin/registrations/{id}: the
+ *   fields the body names, each checked as a patron's are (fields.h),
+ *   as JSON text for correct_registration(), the email in its stored
+ *   form (email_canonical()), organization null when cleared;
+ *   cJSON_free() it.
+ */
+int	 admin_capacity_body(struct response *, const cJSON *body,
+	    long *capacity);
+char	*admin_questions_body(struct response *, const cJSON *body);
+char	*admin_correction_body(struct response *, const cJSON *body);
+
 /* One row of ADMIN_EVENT_COLS (db.c) as the staff API shows an event. */
 cJSON	*json_admin_event(const PGresult *, int row);
 

@@ -302,6 +302,28 @@ h_admin_event_cancel(struct request *req, struct response *resp)
 	set_status(req, resp, "cancelled");
 }
 
+/* The capacity a PUT .../capacity body asks for (api_admin.h). */
+int
+admin_capacity_body(struct response *resp, const cJSON *body, long *capacity)
+{
+	static const char *const only[] = { "capacity", NULL };
+	const cJSON	*c;
+
+	if (json_only_members(resp, body, only, N_("is not a field of this "
+	    "call: send only capacity")) == -1)
+		return -1;
+	c = cJSON_GetObjectItemCaseSensitive(body, "capacity");
+	if (!cJSON_IsNumber(c) || c->valuedouble < 0 ||
+	    c->valuedouble > CAPACITY_MAX ||
+	    c->valuedouble != (double)(long)c->valuedouble) {
+		answer_field_error(resp, "capacity",
+		    "must be a whole number from 0 to 1000000");
+		return -1;
+	}
+	*capacity = (long)c->valuedouble;
+	return 0;
+}
+
 /*
  * PUT /api/v1/admin/events/{id}/capacity {"capacity": n}: raising it
  * promotes the oldest waiting at once, in order, in the same transaction;
@@ -312,33 +334,22 @@ h_admin_event_cancel(struct request *req, struct response *resp)
 void
 h_admin_capacity(struct request *req, struct response *resp)
 {
-	static const char *const only[] = { "capacity", NULL };
 	const char	*vals[3];
 	char		 cap[16], msg[256];
 	PGresult	*res;
-	cJSON		*body, *c, *o;
+	cJSON		*body, *o;
 	const char	*outcome;
-	long		 taken;
+	long		 taken, capacity;
+	int		 rc;
 
 	if (admin_event_found(req, resp) == -1 ||
 	    (body = json_body(req, resp)) == NULL)
 		return;
-	if (json_only_members(resp, body, only, N_("is not a field of this "
-	    "call: send only capacity")) == -1) {
-		cJSON_Delete(body);
-		return;
-	}
-	c = cJSON_GetObjectItemCaseSensitive(body, "capacity");
-	if (!cJSON_IsNumber(c) || c->valuedouble < 0 ||
-	    c->valuedouble > CAPACITY_MAX ||
-	    c->valuedouble != (double)(long)c->valuedouble) {
-		cJSON_Delete(body);
-		answer_field_error(resp, "capacity",
-		    "must be a whole number from 0 to 1000000");
-		return;
-	}
-	snprintf(cap, sizeof(cap), "%ld", (long)c->valuedouble);
+	rc = admin_capacity_body(resp, body, &capacity);
 	cJSON_Delete(body);
+	if (rc == -1)
+		return;
+	snprintf(cap, sizeof(cap), "%ld", capacity);
 	vals[0] = req->args[0];
 	vals[1] = cap;
 	vals[2] = req->api_key;

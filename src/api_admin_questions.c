@@ -47,6 +47,26 @@ h_admin_questions_get(struct request *req, struct response *resp)
 		answer_questions(req, resp);
 }
 
+/* The questions a PUT .../questions body sets, as JSON text (api_admin.h). */
+char *
+admin_questions_body(struct response *resp, const cJSON *body)
+{
+	static const char *const only[] = { "questions", NULL };
+	const cJSON	*list;
+	char		*text;
+
+	if (json_only_members(resp, body, only, N_("is not a field of this "
+	    "call: send only questions")) == -1)
+		return NULL;
+	list = cJSON_GetObjectItemCaseSensitive(body, "questions");
+	if (!cJSON_IsArray(list) ||
+	    (text = cJSON_PrintUnformatted(list)) == NULL) {
+		answer_field_error(resp, "questions", "must be a list of questions");
+		return NULL;
+	}
+	return text;
+}
+
 /*
  * PUT /api/v1/admin/events/{id}/questions {questions: [...]}: replaces the
  * questions ({"template": "accommodation"} is the common one).  200
@@ -57,29 +77,19 @@ h_admin_questions_get(struct request *req, struct response *resp)
 void
 h_admin_questions_put(struct request *req, struct response *resp)
 {
-	static const char *const only[] = { "questions", NULL };
 	const char	*vals[3];
-	cJSON		*body, *list;
-	char		*text = NULL;
+	cJSON		*body;
+	char		*text;
 	PGresult	*res;
 	char		 outcome[32], field[40], message[160];
 
 	if (admin_event_found(req, resp) == -1 ||
 	    (body = json_body(req, resp)) == NULL)
 		return;
-	if (json_only_members(resp, body, only, N_("is not a field of this "
-	    "call: send only questions")) == -1) {
-		cJSON_Delete(body);
-		return;
-	}
-	list = cJSON_GetObjectItemCaseSensitive(body, "questions");
-	if (!cJSON_IsArray(list) ||
-	    (text = cJSON_PrintUnformatted(list)) == NULL) {
-		cJSON_Delete(body);
-		answer_field_error(resp, "questions", "must be a list of questions");
-		return;
-	}
+	text = admin_questions_body(resp, body);
 	cJSON_Delete(body);
+	if (text == NULL)
+		return;
 	vals[0] = req->api_key;
 	vals[1] = req->args[0];
 	vals[2] = text;

@@ -370,20 +370,33 @@ registration_found(struct request *req, struct response *resp)
 }
 
 /* The fields of a correction to send to correct_registration(), as JSON
- * text the caller frees with cJSON_free(). */
-static char *
-correction_json(const struct registration_fields *f, unsigned present)
+ * text the caller frees with cJSON_free() (api_admin.h). */
+char *
+admin_correction_body(struct response *resp, const cJSON *body)
 {
-	cJSON	*o = json_new_object();
-	char	*text;
+	static const char *const correctable[] = { "name", "email",
+	    "organization", NULL };
+	struct registration_fields	 f;
+	struct field_problem		 problem;
+	cJSON				*o;
+	char				*text;
+	unsigned			 present;
 
+	if (json_only_members(resp, body, correctable, N_("is not a field of "
+	    "a registration: send name, email or organization")) == -1)
+		return NULL;
+	if (registration_patch_from_json(body, &f, &present, &problem) == -1) {
+		api_field_error(resp, &problem);
+		return NULL;
+	}
+	o = json_new_object();
 	if (present & (1u << FIELD_NAME))
-		json_add_string(o, "name", f->name);
+		json_add_string(o, "name", f.name);
 	if (present & (1u << FIELD_EMAIL))
-		json_add_string(o, "email", f->email);	/* email_canonical() */
+		json_add_string(o, "email", f.email);	/* email_canonical() */
 	if (present & (1u << FIELD_ORGANIZATION))
 		json_add_string_or_null(o, "organization",
-		    f->has_org ? f->org : NULL);
+		    f.has_org ? f.org : NULL);
 	if ((text = cJSON_PrintUnformatted(o)) == NULL)
 		fatalx("out of memory printing a correction");
 	cJSON_Delete(o);
@@ -431,34 +444,20 @@ answer_corrected(struct request *req, struct response *resp,
 void
 h_admin_registration_update(struct request *req, struct response *resp)
 {
-	static const char *const correctable[] = { "name", "email",
-	    "organization", NULL };
-	struct registration_fields	 f;
-	struct field_problem		 problem;
-	const char			*vals[3];
-	PGresult			*res;
-	cJSON				*body;
-	char				*fields, outcome[32], mailed[32];
-	unsigned			 present;
-	int				 rc;
+	const char	*vals[3];
+	PGresult	*res;
+	cJSON		*body;
+	char		*fields, outcome[32], mailed[32];
 
 	if ((res = registration_found(req, resp)) == NULL)
 		return;
 	PQclear(res);
 	if ((body = json_body(req, resp)) == NULL)
 		return;
-	if (json_only_members(resp, body, correctable, N_("is not a field of "
-	    "a registration: send name, email or organization")) == -1) {
-		cJSON_Delete(body);
-		return;
-	}
-	rc = registration_patch_from_json(body, &f, &present, &problem);
+	fields = admin_correction_body(resp, body);
 	cJSON_Delete(body);
-	if (rc == -1) {
-		api_field_error(resp, &problem);
+	if (fields == NULL)
 		return;
-	}
-	fields = correction_json(&f, present);
 	vals[0] = req->args[0];
 	vals[1] = fields;
 	vals[2] = req->api_key;

@@ -69,7 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf		 key = BUF_INIT;
 	const char		*p = (const char *)data, *nl;
 	size_t			 n = size;
-	cJSON			*err, *body;
+	cJSON			*body;
 	int			 rc;
 
 	if (n >= 2 && p[0] == 'K' && p[1] == ':' &&
@@ -80,13 +80,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* A header value cannot hold a NUL; the handler uses strlen. */
 		idempotency_key_valid(key.data, strlen(key.data));
 	}
-	memset(&req, 0, sizeof(req));
-	memset(&resp, 0, sizeof(resp));
-	req.is_api = 1;
-	/* As http_read_body leaves it: NUL-terminated at len. */
-	buf_grow(&req.body, n);
-	buf_add(&req.body, p, n);
-	http_response_reset(&resp);
+	fuzz_api_request(&req, &resp, p, n);
 	check_nul_escape(req.body.data, req.body.len);
 
 	memset(&f, 0x5a, sizeof(f));
@@ -112,16 +106,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(resp.body.len == 0);
 	} else {
 		FUZZ_CHECK(rc == -1);
-		FUZZ_CHECK(resp.status == 400 || resp.status == 422);
-		err = cJSON_Parse(buf_str(&resp.body));
-		FUZZ_CHECK(err != NULL);
-		FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItem(
-		    cJSON_GetObjectItem(err, "error"), "code")));
-		cJSON_Delete(err);
+		fuzz_check_refusal(&resp);
 	}
-	buf_free(&resp.head);
-	buf_free(&resp.body);
-	buf_free(&req.body);
+	fuzz_api_free(&req, &resp);
 	buf_free(&key);
 	return 0;
 }
