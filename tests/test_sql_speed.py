@@ -9,7 +9,10 @@ unknown zones.  No SQL-language function the planner cannot inline is left
 on the registration path or in the event read (GET /api/v1/events/{slug}):
 PostgreSQL parses and plans such a function again in every statement that
 calls it (holds_due() alone was an eighth of a registration's CPU,
-held_count() half of an event read's)."""
+held_count() half of an event read's).  A registration on an event with
+room runs no PL/pgSQL condition as a query of its own (one with EXISTS)."""
+import collections
+import json
 import re
 import threading
 import time
@@ -266,6 +269,64 @@ def test_a_registration_runs_no_sql_function_it_cannot_inline(db, make_event):
     assert calls == ["confirmed", "waitlisted", "pending", "full", "confirmed"], calls
     assert counted > 0, "no function call was counted: the check checks nothing"
     assert executed == [], executed
+
+
+def nested_plans(statements):
+    """The plan of every statement the functions ran for each of
+    statements (SQL, arguments), in one transaction rolled back, as
+    auto_explain gives them (VERBOSE, JSON), as (query text, plan) pairs:
+    the statements of a function and of its triggers, the keys' checks,
+    and a PL/pgSQL condition or assignment that is a query of its own (one
+    with a subquery), where a plain one is an expression and shows none."""
+    conn = psycopg2.connect(host=env("PGHOST"), port=env("PGPORT"),
+                            dbname=env("PGDATABASE"), user="postgres")
+    conn.notices = collections.deque()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("LOAD 'auto_explain'")
+            for setting, value in (("log_min_duration", "0"), ("log_nested_statements", "on"),
+                                   ("log_verbose", "on"), ("log_format", "json"),
+                                   ("log_level", "notice")):
+                cur.execute(f"SET auto_explain.{setting} = {value}")
+            outcomes = []
+            for sql, args in statements:
+                cur.execute(sql, args)
+                outcomes.append(cur.fetchone()[0])
+        conn.rollback()
+    finally:
+        conn.close()
+    plans = [json.loads(n.split("plan:", 1)[1]) for n in conn.notices if "plan:" in n]
+    return outcomes, [(p["Query Text"], p["Plan"]) for p in plans]
+
+
+def plan_nodes(node):
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+def registrations_on_an_event_with_room(make_event):
+    """A registration by register() and one as the service sends it (a
+    network, a language), each on an event with room."""
+    return [("SELECT outcome FROM eventbox.register(%s, 'Ada Patron', %s, NULL, 'web')",
+             (make_event(capacity=5), email())),
+            ("SELECT outcome FROM eventbox.register_answered(%s, 'Ada Patron', %s, NULL,"
+             " 'web', NULL, NULL, NULL, '192.0.2.1', 'en')", (make_event(capacity=5), email()))]
+
+
+def test_a_registration_on_an_event_with_room_runs_no_condition_as_a_query(make_event):
+    """The lock-free answer for a full event and the per-network ceiling
+    ask whether an idempotency key or the address is known with EXISTS:
+    in the same IF as the plain tests, the whole condition was a query,
+    started for every registration (with the fast path's long condition
+    prepared in full: about 88,000 instructions of register()'s 1.87
+    million, docs/PERFORMANCE.md).  They are IFs of their own now,
+    reached by a full event (or an event with a ceiling) only."""
+    outcomes, plans = nested_plans(registrations_on_an_event_with_room(make_event))
+    assert outcomes == ["confirmed", "confirmed"], outcomes
+    texts = [text for text, _ in plans]
+    assert any(t.startswith("INSERT INTO registrations") for t in texts), texts
+    assert [t for t in texts if "EXISTS" in t] == [], texts
 
 
 def test_the_event_read_calls_no_sql_function_planned_per_call(db, make_event):

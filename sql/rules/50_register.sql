@@ -171,20 +171,27 @@ BEGIN
     -- again) is replayed under the lock, whatever the event is now.  The
     -- key is looked for after the event was read: a first attempt that
     -- filled the event had committed its key with its seat.
-    IF e.id IS NOT NULL AND e.status = 'published' AND registration_state(e) = 'open'
-       AND seat_outcome(e) = 'full' AND NOT (has_holds(e) AND holds_due(e.id))
-       AND NOT (e.members_only AND NOT p_any_domain AND v_member IS NULL)
-       AND (p_source <> 'staff'
-            OR NOT EXISTS (SELECT 1 FROM registrations r
-                            WHERE r.event_id = e.id AND lower(r.email) = lower(v_email)
-                              AND r.status <> 'cancelled'))
-       AND (p_idempotency_key IS NULL
-            OR NOT EXISTS (SELECT 1 FROM idempotency_keys k
-                            WHERE k.event_id = e.id AND k.key = p_idempotency_key)) THEN
-        outcome := 'full';
-        event_id := e.id;
-        event_slug := e.slug;
-        RETURN;
+    -- In three steps, so that an event with room (most attempts) pays for
+    -- the first alone: PL/pgSQL prepares each condition, all of it, the
+    -- first time it runs in a transaction, and runs one with a subquery
+    -- (the third) as a query of its own, started every time.
+    IF e.id IS NOT NULL AND seat_outcome(e) = 'full' THEN
+        IF e.status = 'published' AND registration_state(e) = 'open'
+           AND NOT (has_holds(e) AND holds_due(e.id))
+           AND NOT (e.members_only AND NOT p_any_domain AND v_member IS NULL) THEN
+            IF (p_source <> 'staff'
+                OR NOT EXISTS (SELECT 1 FROM registrations r
+                                WHERE r.event_id = e.id AND lower(r.email) = lower(v_email)
+                                  AND r.status <> 'cancelled'))
+               AND (p_idempotency_key IS NULL
+                    OR NOT EXISTS (SELECT 1 FROM idempotency_keys k
+                                    WHERE k.event_id = e.id AND k.key = p_idempotency_key)) THEN
+                outcome := 'full';
+                event_id := e.id;
+                event_slug := e.slug;
+                RETURN;
+            END IF;
+        END IF;
     END IF;
 
     -- 2. The decision, under the event row lock, which comes first, always.

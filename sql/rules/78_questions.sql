@@ -398,13 +398,12 @@ BEGIN
     -- A retry of an attempt already answered (its Idempotency-Key kept,
     -- register_entry()) gets that answer, and is not counted against its
     -- network: a client whose 201 was lost was told 429 instead.
-    IF p_network IS NOT NULL AND e.registrations_per_minute IS NOT NULL
-       AND (p_idempotency_key IS NULL
-            OR NOT EXISTS (SELECT 1 FROM idempotency_keys k
-                            WHERE k.event_id = e.id AND k.key = p_idempotency_key)) THEN
-        IF network_over_ceiling(e, p_network) THEN
-            outcome := 'rate_limited'; event_id := e.id; event_slug := e.slug;
-            RETURN;
+    IF p_network IS NOT NULL AND e.registrations_per_minute IS NOT NULL THEN
+        IF p_idempotency_key IS NULL OR NOT EXISTS (SELECT 1 FROM idempotency_keys k
+                                                     WHERE k.event_id = e.id AND k.key = p_idempotency_key) THEN
+            IF network_over_ceiling(e, p_network) THEN
+                outcome := 'rate_limited'; event_id := e.id; event_slug := e.slug; RETURN;
+            END IF;
         END IF;
     END IF;
     r := register_entry(p_event, p_name, p_email, p_organization, p_source, p_token,
