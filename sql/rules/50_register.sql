@@ -159,13 +159,14 @@ BEGIN
                                     || CASE WHEN p_answers IS NULL OR p_answers = '{}' THEN ''
                                             ELSE chr(10) || p_answers::text END, 'UTF8'));
     END IF;
-    -- Fast path (see above): a plainly full event, read without the lock.
+    -- Fast path (see above): a plainly full event, read without the lock
+    -- (the row as one value, as lock_event() reads it: rules/10_seats.sql).
     IF p_seen.id IS NOT NULL THEN
         e := p_seen;
     ELSIF p_event ~ '^[1-9][0-9]{0,17}$' THEN
-        SELECT * INTO e FROM events WHERE id = p_event::bigint;
+        e := (SELECT x FROM events x WHERE x.id = p_event::bigint);
     ELSE
-        SELECT * INTO e FROM events WHERE slug = p_event;
+        e := (SELECT x FROM events x WHERE x.slug = p_event);
     END IF;
     -- A key with an answer kept (a retry, the registration form sent
     -- again) is replayed under the lock, whatever the event is now.  The
