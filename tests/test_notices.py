@@ -406,9 +406,52 @@ def test_an_edit_undone_before_its_notice_left_tells_nothing(api, db, make_event
     # Ann, back at the time she knows, is told nothing.
     assert api.register(slug, "Bob Patron", addr("bob")).status == 201
     edit(slug, "starts_at = starts_at - interval '2 hours', ends_at = ends_at - interval '2 hours'")
-    rows = db.all("SELECT r.name, o.changes FROM eventbox.outbox o"
-                  " JOIN eventbox.registrations r ON r.id = o.registration_id"
-                  " JOIN eventbox.events e ON e.id = o.event_id WHERE e.slug = %s"
-                  " AND o.kind = 'event_changed' AND o.status = 'pending'", slug)
+    rows = pending_notices(db, slug)
     assert [(name, "when" in ch, "location" in ch) for name, ch in rows] == [
         ("Bob Patron", True, False)], rows
+
+
+def pending_notices(db, slug):
+    """(registrant's name, changes) of each event_changed notice not yet sent."""
+    return [(r[0], r[1]) for r in db.all(
+        "SELECT r.name, o.changes FROM eventbox.outbox o"
+        " JOIN eventbox.registrations r ON r.id = o.registration_id"
+        " JOIN eventbox.events e ON e.id = o.event_id WHERE e.slug = %s"
+        " AND o.kind = 'event_changed' AND o.status = 'pending' ORDER BY o.id", slug)]
+
+
+def test_a_new_online_link_alone_is_told_to_seats_only(api, db, make_event, admin):
+    """Staff change only the link to join online: every registrant was
+    mailed "The link to join online has changed", those waiting too, who
+    are never sent the link (joining_url()) and learnt nothing.  Only
+    seats are told; a new time told to everyone still says the link
+    changed, and a waiting patron's notice left with only the link to say
+    (the time put back) is not sent (tests/test_mail_stale.py claims)."""
+    from test_mail_stale import claim_all
+    slug = make_event(capacity=1, starts_in="10 days", format="hybrid", location="Room 1")
+    ann, bob = addr("ann"), addr("bob")
+    assert api.register(slug, "Ann Patron", ann).json["status"] == "confirmed"
+    assert api.register(slug, "Bob Patron", bob).json["status"] == "waitlisted"
+
+    def edit(sql):
+        db.all(f"UPDATE eventbox.events SET {sql} WHERE slug = %s", slug)
+    assert admin.patch(f"/events/{slug}", json_body={
+        "online_url": "https://meet.example.org/one"}).status == 200
+    assert pending_notices(db, slug) == [("Ann Patron", {"online_url": True})]
+    # A new time, then a new link: both are told the time, and the link
+    # merges into each notice.
+    edit("starts_at = starts_at + interval '1 hour', ends_at = ends_at + interval '1 hour'")
+    edit("online_url = 'https://meet.example.org/two'")
+    rows = pending_notices(db, slug)
+    assert [(n, "when" in c, c.get("online_url")) for n, c in rows] == [
+        ("Ann Patron", True, True), ("Bob Patron", True, True)], rows
+    # The time put back: Ann is still told of the link, Bob of nothing.
+    edit("starts_at = starts_at - interval '1 hour', ends_at = ends_at - interval '1 hour'")
+    ann_id, bob_id = [db.value(
+        "SELECT o.id FROM eventbox.outbox o JOIN eventbox.registrations r"
+        " ON r.id = o.registration_id WHERE r.email = %s AND o.kind = 'event_changed'"
+        " AND o.status = 'pending'", a) for a in (ann, bob)]
+    returned, skipped, _ = claim_all()
+    assert ann_id in returned and ann_id not in skipped
+    assert bob_id in skipped and bob_id not in returned
+

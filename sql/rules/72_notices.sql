@@ -6,7 +6,8 @@
 -- carries the higher SEQUENCE under the same UID, so calendar apps move or
 -- remove the entry they have instead of adding a second one.  A new time,
 -- place or link also queues one 'event_changed' email to each registrant
--- (confirmed and waiting) in the same transaction; cancellation has its
+-- (confirmed and waiting; a new link alone, to confirmed seats only) in
+-- the same transaction; cancellation has its
 -- own 'event_cancelled' email (rules/60_cancel.sql).  Each such change,
 -- past events' too, is also an 'event.changed' webhook delivery
 -- (rules/82_webhooks.sql).
@@ -81,8 +82,12 @@ AS $$
 $$;
 
 -- queue_change_notices: one 'event_changed' email per live registration of
--- the event, saying what changed from o.  A notice not yet sent takes the
--- new change in instead (keeping the oldest "before"), so two quick edits
+-- the event, saying what changed from o; a new online link alone is told
+-- to confirmed seats only (those waiting are never sent the link,
+-- joining_url(), and "the link changed" told them nothing; mail_stale()
+-- skips a waiting patron's notice left with only that to say).  A notice
+-- not yet sent takes the new change in instead (keeping the oldest
+-- "before"), so two quick edits
 -- make one email; what the later edit put back as it was is no longer in
 -- it (merge_change()), and a notice left with nothing to tell is
 -- closed unsent, as mail_claim() closes a stale one (staff who moved an
@@ -136,6 +141,7 @@ BEGIN
     SELECT 'event_changed', r.id, n.id, r.email, r.name, issue_token(r.id, p_keep_older => true), c
       FROM registrations r
      WHERE r.event_id = n.id AND r.status IN ('confirmed', 'waitlisted')
+       AND (r.status = 'confirmed' OR c ?| ARRAY['when', 'location', 'format'])
        AND r.id <> ALL (merged)
      ORDER BY r.id;
     GET DIAGNOSTICS k = ROW_COUNT;

@@ -16,8 +16,10 @@
 -- longer has (postponed: queue_reminders() makes one for the new start),
 -- a confirmation
 -- request for a hold that ended or was confirmed, a change notice to
--- somebody no longer registered, or any other message while the
--- registration waits for its address.
+-- somebody no longer registered, or one to somebody waiting that says only
+-- that the online link changed (a link they are not sent: merged into
+-- their notice, the time or place it told then put back as it was), or
+-- any other message while the registration waits for its address.
 -- No SET clause, and only its arguments and built-in operators in the
 -- body: mail_claim() asks it for every message, and PostgreSQL inlines it
 -- there only so (else it is planned again in every claim's transaction).
@@ -34,6 +36,8 @@ AS $$
                                       OR e.starts_at <= now()
                                       OR o.reminder_for <> e.starts_at) THEN true
         WHEN o.kind = 'event_changed' AND r.status NOT IN ('confirmed', 'waitlisted') THEN true
+        WHEN o.kind = 'event_changed' AND r.status = 'waitlisted'
+             AND NOT o.changes ?| ARRAY['when', 'location', 'format'] THEN true
         WHEN o.kind = 'confirm_address' THEN r.held_until IS NULL
         ELSE r.held_until IS NOT NULL
     END
