@@ -89,3 +89,28 @@ def test_a_message_whose_link_was_revoked_goes_out_with_the_working_one(
         return hashlib.sha256(t.lower().encode()).digest()
     live = [t for t in (fresh, returned[note][3]) if h(t) in hashes]
     assert len(live) == 1
+
+
+def test_a_change_notice_or_waiting_list_email_is_not_sent_once_the_event_began(
+        api, db, make_event):
+    """A change notice still queued (a relay down, a backlog) when staff
+    record that the event began earlier went out with the start already
+    past ("The place has changed" for an event under way or over), as a
+    waiting-list email went out promising a seat that can no longer come.
+    Both are closed unsent once the start has passed, as a reminder is;
+    the seat's confirmation still goes."""
+    slug = make_event(capacity=1, starts_in="10 days", location="Room 1",
+                      format="in_person")
+    ann, bob = email(), email()
+    assert api.register(slug, "Ann", ann).json["status"] == "confirmed"
+    assert api.register(slug, "Bob", bob).json["status"] == "waitlisted"
+    db.all("UPDATE eventbox.events SET location = 'Room 2' WHERE slug = %s", slug)
+    [notice] = outbox_ids(db, ann, "event_changed")
+    [waiting] = outbox_ids(db, bob, "waitlisted")
+    [confirmed] = outbox_ids(db, ann, "confirmed")
+    db.all("UPDATE eventbox.events SET starts_at = now() - interval '10 minutes',"
+           " ends_at = now() + interval '50 minutes' WHERE slug = %s", slug)
+    returned, skipped, _ = claim_all()
+    assert notice in skipped and notice not in returned
+    assert waiting in skipped and waiting not in returned
+    assert confirmed in returned and confirmed not in skipped

@@ -14,12 +14,16 @@
 -- turn comes: a seat, place or reminder for a registration or event
 -- cancelled since, a reminder once the event started or for a start it no
 -- longer has (postponed: queue_reminders() makes one for the new start),
--- a confirmation
--- request for a hold that ended or was confirmed, a change notice to
--- somebody no longer registered, or one to somebody waiting that says only
--- that the online link changed (a link they are not sent: merged into
--- their notice, the time or place it told then put back as it was), or
--- any other message while the registration waits for its address.
+-- a confirmation request for a hold that ended or was confirmed, a change
+-- notice to somebody no longer registered, or once the event started (the
+-- trigger announces no change whose start is past: a notice still queued
+-- when staff recorded that the event began earlier went out saying "the
+-- time has changed" to a time already past), a waiting-list email once
+-- the event started (nobody moves up any more: confirmation_withheld()),
+-- a change notice to somebody waiting that says only that the online link
+-- changed (a link they are not sent: merged into their notice, the time
+-- or place it told then put back as it was), or any other message while
+-- the registration waits for its address.
 -- No SET clause, and only its arguments and built-in operators in the
 -- body: mail_claim() asks it for every message, and PostgreSQL inlines it
 -- there only so (else it is planned again in every claim's transaction).
@@ -35,9 +39,11 @@ AS $$
         WHEN o.kind = 'reminder' AND (r.status <> 'confirmed' OR e.status <> 'published'
                                       OR e.starts_at <= now()
                                       OR o.reminder_for <> e.starts_at) THEN true
-        WHEN o.kind = 'event_changed' AND r.status NOT IN ('confirmed', 'waitlisted') THEN true
+        WHEN o.kind = 'event_changed' AND (r.status NOT IN ('confirmed', 'waitlisted')
+                                           OR e.starts_at <= now()) THEN true
         WHEN o.kind = 'event_changed' AND r.status = 'waitlisted'
              AND NOT o.changes ?| ARRAY['when', 'location', 'format'] THEN true
+        WHEN o.kind = 'waitlisted' AND e.starts_at <= now() THEN true
         WHEN o.kind = 'confirm_address' THEN r.held_until IS NULL
         ELSE r.held_until IS NOT NULL
     END
