@@ -455,3 +455,30 @@ def test_a_new_online_link_alone_is_told_to_seats_only(api, db, make_event, admi
     assert ann_id in returned and ann_id not in skipped
     assert bob_id in skipped and bob_id not in returned
 
+
+def test_a_draft_s_changes_are_told_once_it_is_published_again(
+        api, db, make_event, admin):
+    """Staff unpublish an event to rework it: each change meanwhile mailed
+    every registrant a notice whose "Event page" link was a 404 (a draft is
+    nobody's to read).  Nothing is told while it is a draft; publishing it
+    again tells each registrant once what changed from what they knew, and
+    nothing when it is back as they knew it."""
+    slug = make_event(starts_in="10 days", location="Room 1", format="in_person")
+    assert api.register(slug, "Ann Patron", addr("ann")).status == 201
+    assert admin.post(f"/events/{slug}/unpublish").status == 200
+    assert admin.patch(f"/events/{slug}", json_body={"location": "Room 2"}).status == 200
+    db.all("UPDATE eventbox.events SET starts_at = starts_at + interval '2 hours',"
+           " ends_at = ends_at + interval '2 hours' WHERE slug = %s", slug)
+    assert "event_changed" not in kinds(db, slug)
+    assert admin.post(f"/events/{slug}/publish").status == 200
+    ((name, changes),) = pending_notices(db, slug)
+    assert name == "Ann Patron"
+    assert changes["location"] == "Room 1" and "when" in changes, changes
+    # Reworked and put back as it was: publishing tells nothing.
+    slug = make_event(starts_in="10 days", location="Room 1", format="in_person")
+    assert api.register(slug, "Bob Patron", addr("bob")).status == 201
+    assert admin.post(f"/events/{slug}/unpublish").status == 200
+    assert admin.patch(f"/events/{slug}", json_body={"location": "Room 2"}).status == 200
+    assert admin.patch(f"/events/{slug}", json_body={"location": "Room 1"}).status == 200
+    assert admin.post(f"/events/{slug}/publish").status == 200
+    assert "event_changed" not in kinds(db, slug)

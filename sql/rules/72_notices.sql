@@ -5,9 +5,10 @@
 -- raises events.ical_sequence: every calendar file and email after it
 -- carries the higher SEQUENCE under the same UID, so calendar apps move or
 -- remove the entry they have instead of adding a second one.  A new time,
--- place or link also queues one 'event_changed' email to each registrant
--- (confirmed and waiting; a new link alone, to confirmed seats only) in
--- the same transaction; cancellation has its
+-- place or link of a published event also queues one 'event_changed'
+-- email to each registrant (confirmed and waiting; a new link alone, to
+-- confirmed seats only) in the same transaction (a draft's, once it is
+-- published again); cancellation has its
 -- own 'event_cancelled' email (rules/60_cancel.sql).  Each such change,
 -- past events' too, is also an 'event.changed' webhook delivery
 -- (rules/82_webhooks.sql).
@@ -149,40 +150,57 @@ BEGIN
 END
 $$;
 
+-- The event e as registrants were last told of it: the time, place and
+-- link kept in events_as_told (sql/026_moved_events.sql) while changes went
+-- untold, taken out of it here; else e as it is.
+CREATE OR REPLACE FUNCTION eventbox.take_as_told(e eventbox.events)
+RETURNS eventbox.events
+LANGUAGE plpgsql
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+DECLARE
+    t events_as_told;
+BEGIN
+    DELETE FROM events_as_told WHERE event_id = e.id RETURNING * INTO t;
+    IF t.event_id IS NOT NULL THEN
+        e.starts_at := t.starts_at; e.ends_at := t.ends_at;
+        e.timezone := t.timezone; e.location := t.location;
+        e.format := t.format; e.online_url := t.online_url;
+    END IF;
+    RETURN e;
+END
+$$;
+
 -- A seat counter's update (every registration) never gets here: the
 -- trigger's WHEN is evaluated without any function call.  A change whose
 -- new start is already past is not announced (a notice that arrives after
 -- the start is useless, as a late waiting-list offer is): past events are
--- corrected quietly, and so is a start moved into the past by a typo.  The
--- time, place and link registrants were told before such a change wait in
--- events_as_told (sql/026_moved_events.sql), and the next change that
--- moves the start into the future, or keeps it there, is announced against
--- them: a typo's correction, a snow day's new date, tell registrants what
--- changed from what they knew.  A cancelled event has its own notice.
+-- corrected quietly, and so is a start moved into the past by a typo.  Nor
+-- is a change to a draft (an event unpublished to be reworked: nobody's to
+-- read, its "Event page" link a 404).  The time, place and link
+-- registrants were told before such a change wait in events_as_told, and
+-- the next change that moves the start into the future, or keeps it there,
+-- of a published event is announced against them, as is publishing the
+-- draft again (events_told_on_publish below): a typo's correction, a snow
+-- day's new date, a reworked draft tell registrants what changed from what
+-- they knew.  A cancelled event has its own notice.
 CREATE OR REPLACE FUNCTION eventbox.tg_event_calendar_change() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 DECLARE
-    told events := OLD;         -- the event as registrants know it
-    t events_as_told;
+    told events := take_as_told(OLD);   -- the event as registrants know it
 BEGIN
     NEW.ical_sequence := OLD.ical_sequence + 1;
     PERFORM queue_event_webhooks(OLD, NEW);
-    DELETE FROM events_as_told WHERE event_id = OLD.id RETURNING * INTO t;
-    IF t.event_id IS NOT NULL THEN
-        told.starts_at := t.starts_at; told.ends_at := t.ends_at;
-        told.timezone := t.timezone; told.location := t.location;
-        told.format := t.format; told.online_url := t.online_url;
-    END IF;
     IF NEW.status = 'cancelled' THEN
         NULL;
     -- By the clock, as promote_waiting() reads the start in the same
     -- UPDATE: now() is the transaction's start, and staff at psql who
     -- recorded in a transaction opened earlier that the event began a
     -- moment ago had every registrant told it moved to a time already past.
-    ELSIF NEW.starts_at > clock_timestamp() THEN
+    ELSIF NEW.status = 'published' AND NEW.starts_at > clock_timestamp() THEN
         PERFORM queue_change_notices(told, NEW);
     ELSE
         INSERT INTO events_as_told (event_id, starts_at, ends_at, timezone, location, format,
@@ -193,6 +211,32 @@ BEGIN
     RETURN NEW;
 END
 $$;
+
+-- A draft published again tells its registrants what changed while it was
+-- one, against what they were last told (a notice still queued from
+-- before takes it in: queue_change_notices()); nothing when it is back as
+-- they knew it, or when its start is past (kept for the next change, as
+-- above).  A change made in the same UPDATE was told already (the calendar
+-- trigger fires first, by name, and took the row).
+CREATE OR REPLACE FUNCTION eventbox.tg_event_told_on_publish() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, eventbox, pg_temp
+AS $$
+BEGIN
+    IF NEW.starts_at > clock_timestamp()
+       AND EXISTS (SELECT 1 FROM events_as_told t WHERE t.event_id = NEW.id) THEN
+        PERFORM queue_change_notices(take_as_told(NEW), NEW);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER events_told_on_publish
+    BEFORE UPDATE OF status ON eventbox.events
+    FOR EACH ROW
+    WHEN (OLD.status = 'draft' AND NEW.status = 'published')
+    EXECUTE FUNCTION eventbox.tg_event_told_on_publish();
 
 -- Named for the columns its WHEN compares, so that a counter update (every
 -- registration's) does not compile that WHEN clause.
