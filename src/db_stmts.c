@@ -344,8 +344,15 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " FROM eventbox.api_keys ORDER BY name" },
 	/* $1 source API, $2 the event's id there, $3 its fields (import.c) */
 	[STMT_IMPORT_EVENT] = { "import_event", 3,
-	    "SELECT outcome, field, message FROM eventbox.import_event($1::text,"
-	    " $2::bigint, $3::jsonb)" },
+	    "SELECT outcome, field, message, event_id, draft"
+	    " FROM eventbox.import_event($1::text, $2::bigint, $3::jsonb)" },
+	/* $1 source API, $2 the booking's id there, $3 the draft's id, $4
+	 * name, $5 email (A-labels), $6 organization, $7 registered_date as
+	 * LibCal wrote it, $8 waiting (import.c) */
+	[STMT_IMPORT_REGISTRATION] = { "import_registration", 8,
+	    "SELECT outcome, position FROM eventbox.import_registration($1::text,"
+	    " $2::bigint, $3::bigint, $4::text, $5::text, $6::text, $7::text,"
+	    " $8::boolean)" },
 	/* $1 EVENTBOX_IMPORT_TIMEZONE, checked before anything is read */
 	[STMT_IMPORT_ZONE] = { "import_zone", 1,
 	    "SELECT eventbox.is_valid_timezone($1::text) AS valid" },

@@ -5,7 +5,11 @@
  * its title, times, description, presenter, location, format, categories,
  * audience (as who should attend) and seats.  Idempotent: an event already imported from that API (by its
  * id there, eventbox.event_imports) is left alone, so a re-run imports only
- * what is new.
+ * what is new.  With EVENTBOX_IMPORT_REGISTRATIONS=1, each event's
+ * registrations too, while its draft is a draft (created now, or imported
+ * before and not yet published): seats, then the waiting list, each in
+ * LibCal's order, once per booking id (eventbox.registration_imports),
+ * mailed nothing.
  *
  * Settings: EVENTBOX_IMPORT_CLIENT_ID and EVENTBOX_IMPORT_CLIENT_SECRET
  * (the LibCal API's client credentials), EVENTBOX_IMPORT_TIMEZONE (the
@@ -26,6 +30,7 @@
 #include "db.h"
 #include "log.h"
 #include "proc.h"
+#include "registration.h"
 #include "validate.h"
 
 #define IMPORT_PAGE	500	/* LibCal's largest limit */
@@ -35,7 +40,11 @@ struct import {
 	CURL		*curl;
 	const char	*base;
 	char		 auth[512];	/* "Authorization: Bearer ..." */
+	int		 registrations;	/* EVENTBOX_IMPORT_REGISTRATIONS */
 	long		 created, existing, refused;
+	/* registrations: seats, waiting places (moved: of those, a seat
+	 * at the source with none left here), imported before, refused */
+	long		 seats, waiting, moved, reg_existing, reg_refused;
 };
 
 /*
@@ -293,11 +302,188 @@ fields_of(const cJSON *e, const char *tz)
 	return f;
 }
 
+/* Why a registrant's field is refused (registration_from_json()), for
+ * the sysadmin reading stderr. */
+static const char *
+field_fault(enum field_error e)
+{
+	switch (e) {
+	case FIELD_MISSING:
+		return "is missing";
+	case FIELD_NOT_STRING:
+		return "is not a string";
+	case FIELD_TOO_LONG:
+		return "is too long";
+	case FIELD_NOT_TEXT:
+		return "is not one line of text";
+	case FIELD_NOT_NAME:
+		return "holds a web or email address";
+	case FIELD_NOT_EMAIL:
+		return "is not a valid email address";
+	case FIELD_EMAIL_LOCAL_NOT_ASCII:
+		return "has a letter such as é before the @";
+	case FIELD_EMAIL_DOMAIN_NOT_IDNA:
+		return "has a domain IDNA2008 refuses";
+	case FIELD_OK:
+	case FIELD_ABSENT:
+		break;
+	}
+	abort();	/* not a fault */
+}
+
+/* Why import_registration() refused one, or NULL when it did not. */
+static const char *
+registration_fault(const char *outcome)
+{
+	static const struct {
+		const char	*outcome, *why;
+	} faults[] = {
+		{ "full", "no seat left on the draft and no room on its "
+		    "waiting list" },
+		{ "not_draft", "the event is no longer a draft" },
+		{ "invalid_name", "name refused" },
+		{ "invalid_email", "email refused (a dot in the domain, no "
+		    "all-digit last label)" },
+		{ "invalid_organization", "organization refused" },
+		{ "already_registered", "the address is registered for the "
+		    "event already" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		if (strcmp(faults[i].outcome, outcome) == 0)
+			return faults[i].why;
+	return NULL;
+}
+
+/*
+ * One LibCal registrant r of the event source_id onto its draft event_id:
+ * its fields checked as a staff registration's are (the domain in
+ * A-labels), then import_registration().  Counted; a refusal is said on
+ * stderr with the booking id, and the import goes on.
+ */
+static int
+import_registrant(struct import *im, const char *source_id,
+    const char *event_id, const cJSON *r, int waiting)
+{
+	struct registration_fields	 f;
+	struct field_problem		 problem;
+	struct buf			 name = BUF_INIT;
+	cJSON				*in = cJSON_CreateObject();
+	const cJSON			*b = cJSON_GetObjectItemCaseSensitive(r,
+					    "booking_id");
+	const char			*vals[8], *outcome, *why;
+	char				 booking[32];
+	PGresult			*res;
+	int				 rc = 0;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(booking, sizeof(booking), "%.0f", cJSON_GetNumberValue(b));
+	if (!cJSON_IsNumber(b)) {
+		im->reg_refused++;
+		fprintf(stderr, "eventbox: a registration of event %s not "
+		    "imported: it has no booking_id\n", source_id);
+		goto done;
+	}
+	/* eventbox's own /1.1 keeps a name whole, in first_name. */
+	buf_adds(&name, str(r, "first_name"));
+	if (*str(r, "last_name") != '\0')
+		buf_printf(&name, "%s%s", name.len > 0 ? " " : "",
+		    str(r, "last_name"));
+	cJSON_AddStringToObject(in, "name", name.data != NULL ? name.data : "");
+	cJSON_AddStringToObject(in, "email", str(r, "email"));
+	cJSON_AddStringToObject(in, "organization", str(r, "organization"));
+	if (registration_from_json(in, &f, &problem) == -1) {
+		im->reg_refused++;
+		fprintf(stderr, "eventbox: booking %s (event %s) not imported: "
+		    "%s %s\n", booking, source_id,
+		    field_specs[problem.field].name, field_fault(problem.error));
+		goto done;
+	}
+	vals[0] = im->base;
+	vals[1] = booking;
+	vals[2] = event_id;
+	vals[3] = f.name;
+	vals[4] = f.email;
+	vals[5] = f.has_org ? f.org : NULL;
+	vals[6] = str(r, "registered_date");
+	vals[7] = waiting ? "true" : "false";
+	if (db_query(STMT_IMPORT_REGISTRATION, 8, vals, &res) != DB_OK) {
+		rc = -1;
+		goto done;
+	}
+	outcome = db_value(res, 0, "outcome");
+	if (strcmp(outcome, "confirmed") == 0)
+		im->seats++;
+	else if (strcmp(outcome, "waitlisted") == 0)
+		im->waiting++;
+	else if (strcmp(outcome, "moved") == 0) {
+		im->waiting++;
+		im->moved++;
+		fprintf(stderr, "eventbox: booking %s (event %s) had a seat; no "
+		    "seat left on the draft: on its waiting list, place %s\n",
+		    booking, source_id, db_value(res, 0, "position"));
+	} else if (strcmp(outcome, "exists") == 0)
+		im->reg_existing++;
+	else {
+		im->reg_refused++;
+		why = registration_fault(outcome);
+		fprintf(stderr, "eventbox: booking %s (event %s) not imported: "
+		    "%s\n", booking, source_id, why != NULL ? why : outcome);
+	}
+	PQclear(res);
+done:
+	registration_fields_free(&f);
+	cJSON_Delete(in);
+	buf_free(&name);
+	return rc;
+}
+
+/*
+ * The registrations of the LibCal event source_id onto its draft event_id:
+ * GET /1.1/events/{id}/registrations?waitlist=1 (the client needs the
+ * registrations scope), the seats ("registrants") first, then the waiting
+ * list, each in LibCal's order.  0, or -1 when they could not be read or
+ * the database failed.
+ */
+static int
+import_registrations(struct import *im, const char *source_id,
+    const char *event_id)
+{
+	struct buf	 path = BUF_INIT;
+	cJSON		*j;
+	const cJSON	*ev, *r;
+	int		 rc = 0;
+
+	buf_printf(&path, "/1.1/events/%s/registrations?waitlist=1", source_id);
+	if ((j = call(im, path.data, NULL)) == NULL) {
+		fprintf(stderr, "eventbox: could not read the registrations of "
+		    "event %s (the line above says why; does the client have "
+		    "the registrations scope?)\n", source_id);
+		buf_free(&path);
+		return -1;
+	}
+	ev = cJSON_GetArrayItem(j, 0);
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev,
+	    "registrants"))
+		if (rc == 0 && import_registrant(im, source_id, event_id, r,
+		    0) == -1)
+			rc = -1;
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev,
+	    "waitlist"))
+		if (rc == 0 && import_registrant(im, source_id, event_id, r,
+		    1) == -1)
+			rc = -1;
+	cJSON_Delete(j);
+	buf_free(&path);
+	return rc;
+}
+
 static int
 import_event(struct import *im, const cJSON *e, const char *tz)
 {
 	cJSON		*f;
-	char		*json, id[32];
+	char		*json, id[32], event_id[32] = "";
 	const char	*vals[3] = { im->base, id, NULL };
 	const char	*outcome, *why;
 	const cJSON	*m;
@@ -324,6 +510,10 @@ import_event(struct import *im, const cJSON *e, const char *tz)
 		goto done;
 	}
 	outcome = db_value(res, 0, "outcome");
+	if (im->registrations && !db_isnull(res, 0, "draft") &&
+	    db_bool(res, 0, "draft"))
+		snprintf(event_id, sizeof(event_id), "%s",
+		    db_value(res, 0, "event_id"));
 	if (strcmp(outcome, "created") == 0)
 		im->created++;
 	else if (strcmp(outcome, "exists") == 0)
@@ -335,6 +525,8 @@ import_event(struct import *im, const cJSON *e, const char *tz)
 		    db_value(res, 0, "message"));
 	}
 	PQclear(res);
+	if (*event_id != '\0')
+		rc = import_registrations(im, id, event_id);
 done:
 	free(json);
 	cJSON_Delete(f);
@@ -405,15 +597,18 @@ cmd_import(int argc, char **argv)
 	const char	*tz = config_env("EVENTBOX_IMPORT_TIMEZONE",
 			    "America/New_York");
 	const char	*extra = config_env("EVENTBOX_IMPORT_QUERY", "");
+	const char	*regs = config_env("EVENTBOX_IMPORT_REGISTRATIONS", "0");
 	struct buf	 form = BUF_INIT;
 	cJSON		*tok = NULL, *cals = NULL, *cal;
 	char		*eid, *esecret;
 	size_t		 n;
 	int		 rc = 1;
 
-	if (argc != 2 || id == NULL || secret == NULL) {
+	if (argc != 2 || id == NULL || secret == NULL ||
+	    (strcmp(regs, "0") != 0 && strcmp(regs, "1") != 0)) {
 		fprintf(stderr, "usage: EVENTBOX_IMPORT_CLIENT_ID=... "
-		    "EVENTBOX_IMPORT_CLIENT_SECRET=... eventbox import "
+		    "EVENTBOX_IMPORT_CLIENT_SECRET=... "
+		    "[EVENTBOX_IMPORT_REGISTRATIONS=0|1] eventbox import "
 		    "https://LIBCAL-HOST\n");
 		return 2;
 	}
@@ -425,6 +620,7 @@ cmd_import(int argc, char **argv)
 		return 2;
 	}
 	memset(&im, 0, sizeof(im));
+	im.registrations = strcmp(regs, "1") == 0;
 	n = strlen(argv[1]);
 	while (n > 0 && argv[1][n - 1] == '/')
 		argv[1][--n] = '\0';
@@ -454,8 +650,14 @@ cmd_import(int argc, char **argv)
 		    cJSON_GetObjectItemCaseSensitive(cal, "cal_id")),
 		    tz, extra) == -1)
 			rc = 1;
-	printf("%ld created as drafts, %ld imported before, %ld refused\n",
+	printf("%ld created as drafts, %ld imported before, %ld refused",
 	    im.created, im.existing, im.refused);
+	if (im.registrations)
+		printf("; registrations: %ld confirmed, %ld on the waiting list "
+		    "(%ld of them had a seat), %ld imported before, %ld "
+		    "refused", im.seats, im.waiting, im.moved, im.reg_existing,
+		    im.reg_refused);
+	printf("\n");
 done:
 	explicit_bzero(form.data, form.len);
 	explicit_bzero(im.auth, sizeof(im.auth));

@@ -142,6 +142,7 @@ GRANT EXECUTE ON FUNCTION
     eventbox.purge(integer, text),
     eventbox.purge_step(integer, integer, text),
     eventbox.import_event(text, bigint, jsonb),
+    eventbox.import_registration(text, bigint, bigint, text, text, text, text, boolean),
     eventbox.webhook_retry(bigint),
     eventbox.webhook_event_types(),
     eventbox.attended(eventbox.registrations)   -- event_report's, as its reader
@@ -150,7 +151,8 @@ GRANT SELECT ON eventbox.events, eventbox.registrations, eventbox.outbox,
                 eventbox.audit_log, eventbox.organizations, eventbox.event_stats,
                 eventbox.event_summary, eventbox.roster, eventbox.staff_roster,
                 eventbox.event_report, eventbox.outbox_backlog, eventbox.outbox_failures,
-                eventbox.event_imports, eventbox.waiting_list, eventbox.questions, eventbox.answers,
+                eventbox.event_imports, eventbox.registration_imports,
+                eventbox.waiting_list, eventbox.questions, eventbox.answers,
                 eventbox.events_as_told
    TO eventbox_ops;
 GRANT INSERT, DELETE ON eventbox.events TO eventbox_ops;
