@@ -145,9 +145,9 @@ def test_an_accented_title_makes_a_slug_of_its_letters(api, admin, db, make_even
 class FakeLibCal:
     """A LibCal 1.1 API of the test's own, for what another eventbox never
     sends: a token for any credentials, one calendar, and its events as the
-    raw bytes given."""
+    raw bytes given (and any event's registrations)."""
 
-    def __init__(self, events):
+    def __init__(self, events, registrations=b"[]"):
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
@@ -169,6 +169,8 @@ class FakeLibCal:
                     self.answer(b'{"calendars": [{"cal_id": 7, "name": "Main"}]}')
                 elif self.path.startswith("/1.1/events?"):
                     self.answer(b'{"events": [' + b", ".join(events) + b"]}")
+                elif re.fullmatch(r"/1\.1/events/[0-9]+/registrations\?waitlist=1", self.path):
+                    self.answer(registrations)
                 else:
                     self.send_error(404)
 
@@ -417,3 +419,41 @@ def test_a_client_without_the_registrations_scope_stops_the_import(api, admin, d
         "EVENTBOX_IMPORT_CLIENT_ID": "1", "EVENTBOX_IMPORT_CLIENT_SECRET": "s",
         "EVENTBOX_IMPORT_REGISTRATIONS": "yes"})
     assert out.returncode == 2 and "EVENTBOX_IMPORT_REGISTRATIONS=0|1" in out.stderr, out
+
+
+def test_imported_addresses_are_checked_and_converted_as_the_service_does(db):
+    """LibCal's addresses may be written in Unicode: the domain is stored
+    in A-labels, as the form stores it; one the service would refuse is
+    named with its booking id, and the rest come in.  LibCal's split name
+    is joined."""
+    ident = random.randrange(10**9, 10**10)
+    booking = random.sample(range(10**9, 10**10), 3)
+    regs = json.dumps([{"event_id": ident, "registrants": [
+        {"booking_id": booking[0], "first_name": "Ana", "last_name": "Ruiz",
+         "email": "ana@bibliotecá.es", "registered_date": "2026-11-02T10:00:00-05:00"},
+        {"booking_id": booking[1], "first_name": "José", "last_name": "",
+         "email": "josé@example.org"},
+        {"booking_id": booking[2], "first_name": "Bo", "email": "bo@@example.org"}],
+        "waitlist": []}]).encode()
+    lib = FakeLibCal([remote_event(ident, b'"Telar"')], regs)
+    try:
+        out = eventbox("import", lib.base, check=False,
+                       extra_env={"EVENTBOX_IMPORT_CLIENT_ID": "1",
+                                  "EVENTBOX_IMPORT_CLIENT_SECRET": "s",
+                                  "EVENTBOX_IMPORT_REGISTRATIONS": "1"})
+    finally:
+        lib.stop()
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == (
+        "1 created as drafts, 0 imported before, 0 refused; registrations:"
+        " 1 confirmed, 0 on the waiting list (0 of them had a seat),"
+        " 0 imported before, 2 refused"), out
+    assert (f"booking {booking[1]} (event {ident}) not imported: email has a letter"
+            " such as é before the @" in out.stderr), out.stderr
+    assert (f"booking {booking[2]} (event {ident}) not imported: email is not a valid"
+            " email address" in out.stderr), out.stderr
+    assert db.all("SELECT booking_id, name, email, status, registered_at"
+                  " FROM eventbox.registration_imports i JOIN eventbox.registrations r"
+                  " ON r.id = i.registration_id WHERE i.source = %s", lib.base) == [
+        (booking[0], "Ana Ruiz", "ana@xn--bibliotec-81a.es", "confirmed",
+         datetime.datetime(2026, 11, 2, 15, 0, tzinfo=datetime.timezone.utc))]
