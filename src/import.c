@@ -378,13 +378,17 @@ import_registrant(struct import *im, const char *source_id,
 	int				 rc = 0;
 
 	memset(&f, 0, sizeof(f));
-	snprintf(booking, sizeof(booking), "%.0f", cJSON_GetNumberValue(b));
-	if (!cJSON_IsNumber(b)) {
+	/* A whole number a double holds exactly (and a bigint too). */
+	if (!cJSON_IsNumber(b) || !(b->valuedouble >= 1 &&
+	    b->valuedouble <= 9007199254740991.0) ||
+	    (double)(long long)b->valuedouble != b->valuedouble) {
 		im->reg_refused++;
 		fprintf(stderr, "eventbox: a registration of event %s not "
-		    "imported: it has no booking_id\n", source_id);
+		    "imported: its booking_id is not a positive whole "
+		    "number\n", source_id);
 		goto done;
 	}
+	snprintf(booking, sizeof(booking), "%.0f", b->valuedouble);
 	/* eventbox's own /1.1 keeps a name whole, in first_name. */
 	buf_adds(&name, str(r, "first_name"));
 	if (*str(r, "last_name") != '\0')
@@ -406,7 +410,9 @@ import_registrant(struct import *im, const char *source_id,
 	vals[3] = f.name;
 	vals[4] = f.email;
 	vals[5] = f.has_org ? f.org : NULL;
-	vals[6] = str(r, "registered_date");
+	/* Bytes that are no UTF-8 would fail the statement: now, then. */
+	vals[6] = string_fault(str(r, "registered_date")) == NULL ?
+	    str(r, "registered_date") : NULL;
 	vals[7] = waiting ? "true" : "false";
 	if (db_query(STMT_IMPORT_REGISTRATION, 8, vals, &res) != DB_OK) {
 		rc = -1;

@@ -433,7 +433,10 @@ def test_imported_addresses_are_checked_and_converted_as_the_service_does(db):
          "email": "ana@bibliotecá.es", "registered_date": "2026-11-02T10:00:00-05:00"},
         {"booking_id": booking[1], "first_name": "José", "last_name": "",
          "email": "josé@example.org"},
-        {"booking_id": booking[2], "first_name": "Bo", "email": "bo@@example.org"}],
+        {"booking_id": booking[2], "first_name": "Bo", "email": "bo@@example.org"},
+        {"booking_id": str(booking[2] + 1), "first_name": "Di", "email": "di@example.org"},
+        {"booking_id": booking[2] + 2, "first_name": "Ed", "email": "ed@example.org",
+         "registered_date": "the day before yesterday"}],
         "waitlist": []}]).encode()
     lib = FakeLibCal([remote_event(ident, b'"Telar"')], regs)
     try:
@@ -446,14 +449,19 @@ def test_imported_addresses_are_checked_and_converted_as_the_service_does(db):
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == (
         "1 created as drafts, 0 imported before, 0 refused; registrations:"
-        " 1 confirmed, 0 on the waiting list (0 of them had a seat),"
-        " 0 imported before, 2 refused"), out
+        " 2 confirmed, 0 on the waiting list (0 of them had a seat),"
+        " 0 imported before, 3 refused"), out
     assert (f"booking {booking[1]} (event {ident}) not imported: email has a letter"
             " such as é before the @" in out.stderr), out.stderr
     assert (f"booking {booking[2]} (event {ident}) not imported: email is not a valid"
             " email address" in out.stderr), out.stderr
-    assert db.all("SELECT booking_id, name, email, status, registered_at"
+    assert f"event {ident} not imported: its booking_id is not a positive" in out.stderr
+    # A registered_date that is no time: the time of the import.
+    assert db.all("SELECT booking_id, name, email, status,"
+                  " CASE WHEN name = 'Ed' THEN registered_at > now() - interval '5 minutes'"
+                  " ELSE registered_at = '2026-11-02 15:00+00' END"
                   " FROM eventbox.registration_imports i JOIN eventbox.registrations r"
-                  " ON r.id = i.registration_id WHERE i.source = %s", lib.base) == [
-        (booking[0], "Ana Ruiz", "ana@xn--bibliotec-81a.es", "confirmed",
-         datetime.datetime(2026, 11, 2, 15, 0, tzinfo=datetime.timezone.utc))]
+                  " ON r.id = i.registration_id WHERE i.source = %s ORDER BY r.id",
+                  lib.base) == [
+        (booking[0], "Ana Ruiz", "ana@xn--bibliotec-81a.es", "confirmed", True),
+        (booking[2] + 2, "Ed", "ed@example.org", "confirmed", True)]
