@@ -1,6 +1,6 @@
 -- rules/47_import.sql: `eventbox import`, events from a LibCal API as
 -- drafts (table in 013_api_clients.sql), and their registrations
--- (041_registration_imports.sql).
+-- (036_registration_imports.sql).
 
 -- import_event: creates the event of p_fields (save_event()'s fields) as a
 -- draft, once per (source, id there): a second call for the same event

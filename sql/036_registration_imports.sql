@@ -1,4 +1,4 @@
--- 041_registration_imports.sql: registrations imported from a LibCal API.
+-- 036_registration_imports.sql: registrations imported from a LibCal API.
 --
 -- `eventbox import` with EVENTBOX_IMPORT_REGISTRATIONS=1 brings each
 -- imported event's registrations (seats and waiting places) onto its draft
