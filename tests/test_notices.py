@@ -482,3 +482,49 @@ def test_a_draft_s_changes_are_told_once_it_is_published_again(
     assert admin.patch(f"/events/{slug}", json_body={"location": "Room 1"}).status == 200
     assert admin.post(f"/events/{slug}/publish").status == 200
     assert "event_changed" not in kinds(db, slug)
+
+
+def test_a_link_put_back_before_its_notice_left_tells_nothing(api, db, make_event):
+    """Staff paste the wrong meeting link and paste the right one back a
+    minute later, before any mailer ran: the time and place put back were
+    left out of the notice, but the link was not, and every registrant was
+    mailed "The link to join online has changed" to the link they had.
+    The notice keeps a digest of the link it replaced (never the link:
+    mail_claim() adds that for confirmed seats only), and a link back as
+    registrants knew it is no news, alone or with a time undone too."""
+    def pending(slug):
+        return [r[0] for r in db.all(
+            "SELECT o.changes FROM eventbox.outbox o JOIN eventbox.events e"
+            " ON e.id = o.event_id WHERE e.slug = %s AND o.kind = 'event_changed'"
+            " AND o.status = 'pending' ORDER BY o.id", slug)]
+
+    def edit(slug, sql, *args):
+        db.all(f"UPDATE eventbox.events SET {sql} WHERE slug = %s", *args, slug)
+
+    slug = make_event(starts_in="15 days", location="Room 1", format="hybrid")
+    url = db.value("SELECT online_url FROM eventbox.events WHERE slug = %s", slug)
+    assert api.register(slug, "Ann Patron", addr("ann")).status == 201
+    edit(slug, "online_url = 'https://meet.example.org/wrong'")
+    (changes,) = pending(slug)
+    assert changes["online_url"] is True and url not in str(changes), changes
+    edit(slug, "online_url = %s", url)
+    assert pending(slug) == []
+    # With the time, both undone in one edit.
+    edit(slug, "online_url = 'https://meet.example.org/wrong',"
+               " starts_at = starts_at + interval '1 hour', ends_at = ends_at + interval '1 hour'")
+    edit(slug, "online_url = %s, starts_at = starts_at - interval '1 hour',"
+               " ends_at = ends_at - interval '1 hour'", url)
+    assert pending(slug) == []
+    # A second new link after the first keeps the first "before": still news,
+    # and news no more once the first is back.
+    edit(slug, "online_url = 'https://meet.example.org/one'")
+    edit(slug, "online_url = 'https://meet.example.org/two'")
+    (changes,) = pending(slug)
+    assert changes["online_url"] is True, changes
+    edit(slug, "online_url = %s", url)
+    assert pending(slug) == []
+    # A link taken away is news; one given back is not.
+    edit(slug, "online_url = NULL")
+    assert len(pending(slug)) == 1
+    edit(slug, "online_url = %s", url)
+    assert pending(slug) == []

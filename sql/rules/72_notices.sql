@@ -21,18 +21,27 @@ RETURNS text
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT CASE WHEN p_format = 'online' OR p_location = '' THEN 'online' ELSE p_location END $$;
 
+-- The online link as a change notice keeps it: a digest, never the link
+-- itself (mail_claim() adds that for confirmed seats only), to tell a
+-- link put back as it was from a new one.
+CREATE OR REPLACE FUNCTION eventbox.notice_link(p_url text)
+RETURNS text
+LANGUAGE sql STABLE
+AS $$ SELECT coalesce(encode(sha256(convert_to(p_url, 'UTF8')), 'hex'), 'none') $$;
+
 -- What of a change notice's "before" (c) is news against the event as it
--- is now (n).  The instants, the format and the room as registrants knew
--- them (was_starts_at, was_ends_at, was_format, was_place) decide it, and
--- set what the mailer words: 'when' (the time before) while the time
--- differs; 'format' (the format before) while that differs; 'location'
--- (the place before) while the place differs, but not when the format
--- changed to or from online (the format says it).  A notice queued
--- before they were kept keeps all it says.  So a time or place put back
--- as it was says nothing of it, a hybrid event made in-person in the same
--- room says the format changed and not "the place has changed" from the
--- same room, and an online event's room, which nobody is shown, is no
--- news.
+-- is now (n).  The instants, the format, the room and the link as
+-- registrants knew them (was_starts_at, was_ends_at, was_format,
+-- was_place, was_link: notice_link()) decide it, and set what the mailer
+-- words: 'when' (the time before) while the time differs; 'format' (the
+-- format before) while that differs; 'location' (the place before) while
+-- the place differs, but not when the format changed to or from online
+-- (the format says it); 'online_url' while the link differs.  A notice
+-- queued before they were kept keeps all it says.  So a time, place or
+-- link put back as it was says nothing of it, a hybrid event made
+-- in-person in the same room says the format changed and not "the place
+-- has changed" from the same room, and an online event's room, which
+-- nobody is shown, is no news.
 CREATE OR REPLACE FUNCTION eventbox.change_news(c jsonb, n eventbox.events)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
@@ -60,6 +69,9 @@ BEGIN
             c := c - ARRAY['was_format', 'was_place'];
         END IF;
     END IF;
+    IF c ->> 'was_link' = notice_link(n.online_url) THEN
+        c := c - ARRAY['online_url', 'was_link'];
+    END IF;
     RETURN c;
 END
 $$;
@@ -78,6 +90,7 @@ AS $$
                  - CASE WHEN was ?| ARRAY['location', 'was_format']
                         THEN ARRAY['was_format', 'was_place', 'location', 'format']
                         ELSE '{}' END
+                 - CASE WHEN was ? 'online_url' THEN ARRAY['was_link'] ELSE '{}' END
                  || was,
                n)
 $$;
@@ -120,7 +133,8 @@ BEGIN
         c := c || jsonb_build_object('was_format', o.format, 'was_place', o.location);
     END IF;
     IF o.online_url IS DISTINCT FROM n.online_url THEN
-        c := c || jsonb_build_object('online_url', true);
+        c := c || jsonb_build_object('online_url', true,
+                                     'was_link', notice_link(o.online_url));
     END IF;
     c := change_news(c, n);
     IF NOT c ?| ARRAY['when', 'location', 'format', 'online_url'] THEN
