@@ -7,6 +7,7 @@ Read as a patron's calendar app would: the attachments and the .ics file
 are parsed with python3-icalendar.
 """
 import datetime
+import time
 
 import icalendar
 
@@ -528,3 +529,43 @@ def test_a_link_put_back_before_its_notice_left_tells_nothing(api, db, make_even
     assert len(pending(slug)) == 1
     edit(slug, "online_url = %s", url)
     assert pending(slug) == []
+
+
+def test_a_notice_tried_once_whose_change_was_put_back_since_is_not_sent_again(
+        api, db, make_event, smtp, mailers):
+    """The relay turned the notice of a new time away (a 451, as a
+    greylisting relay does to a first try) and staff put the time back
+    before its retry: the notice, tried, took no merge (the relay may have
+    kept a try), a second one said "Before the change: 3 pm", and the
+    retry went out as queued, "The time has changed. Before the change:
+    2 pm", the event shown at 2 pm.  A tried notice is read again against
+    the event as it goes out: what is no longer news is left out, and one
+    left with nothing is closed unsent.  The registrant gets one email,
+    which says what changed from the last time they may have been told."""
+    slug = make_event(starts_in="15 days", location="Room 1", format="in_person")
+    ann = addr("ann")
+    server = smtp(answer=lambda rcpt, n: "451 4.7.1 try again later"
+                  if n == 2 else None).start()
+    mailers.start(server.url, EVENTBOX_MAIL_RETRY_BASE_MS=4000)
+    assert api.register(slug, "Ann Patron", ann).status == 201
+    server.wait_for([ann])
+    db.all("UPDATE eventbox.events SET starts_at = starts_at + interval '1 hour',"
+           " ends_at = ends_at + interval '1 hour' WHERE slug = %s", slug)
+    deadline = time.time() + 30
+    while server.attempts.get(ann, 0) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.attempts.get(ann) == 2
+    db.all("UPDATE eventbox.events SET starts_at = starts_at - interval '1 hour',"
+           " ends_at = ends_at - interval '1 hour' WHERE slug = %s", slug)
+    rows = lambda: db.all(  # noqa: E731
+        "SELECT o.status, o.last_error, o.changes ? 'when' FROM eventbox.outbox o"
+        " JOIN eventbox.events e ON e.id = o.event_id WHERE e.slug = %s"
+        " AND o.kind = 'event_changed' ORDER BY o.id", slug)
+    deadline = time.time() + 30
+    while any(r[0] == "pending" for r in rows()) and time.time() < deadline:
+        time.sleep(0.1)
+    assert [r[:2] for r in rows()] == [("sent", "skipped"), ("sent", None)], rows()
+    notices = server.to(ann)[1:]
+    assert len(notices) == 1, [m["Subject"] for m in notices]
+    text = body(notices[0], "plain")
+    assert "The time has changed. Before the change: " in text, text

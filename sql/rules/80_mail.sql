@@ -151,7 +151,16 @@ BEGIN
     LOOP
         SELECT * INTO r FROM registrations WHERE registrations.id = o.registration_id;
         SELECT * INTO e FROM events WHERE events.id = o.event_id;
-        IF mail_stale(o, r, e) THEN
+        -- A change notice already tried (refused for now, or no answer
+        -- after its text) takes no later edit in (queue_change_notices()):
+        -- it is read against the event as it is now, and what was put
+        -- back since is no news; a notice left with nothing is stale.
+        IF o.kind = 'event_changed' AND o.attempts > 0 THEN
+            o.changes := change_news(o.changes, e);
+        END IF;
+        IF mail_stale(o, r, e)
+           OR (o.kind = 'event_changed'
+               AND NOT o.changes ?| ARRAY['when', 'location', 'format', 'online_url']) THEN
             UPDATE outbox
                SET status = 'sent', last_error = 'skipped', token = NULL,
                    email = NULL, name = NULL
