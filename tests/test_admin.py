@@ -1373,3 +1373,30 @@ def test_a_waiting_place_once_the_event_began_is_corrected_but_not_promised_a_se
     assert (r.status, r.json["mailed"]) == (200, "confirmed"), r
     r = admin.post(f"/registrations/{seated}/resend")
     assert (r.status, r.json["outcome"]) == (200, "already_queued"), r
+
+
+def test_a_held_place_on_an_event_back_as_a_draft_is_corrected_and_sent_its_request(
+        api, admin, db, make_event):
+    """A place held for its address to be confirmed holds only until its
+    hold ends.  Staff who had the event back as a draft corrected the
+    mistyped address: the old link was revoked and the new address mailed
+    nothing (a draft's email is withheld), and a resend was 409
+    event_not_published, so nobody could confirm the place, which was
+    released when its hold ended.  Its request to confirm goes out now (its
+    page, /confirm/, needs no public event page), as it does when the
+    request was still queued as the event went back to draft."""
+    slug = make_event(confirmation_required=True)
+    typo = email("typo")
+    assert api.register(slug, "Ann Held", typo).status == 202
+    reg = db.value("SELECT id FROM eventbox.registrations WHERE email = %s", typo)
+    assert admin.post(f"/events/{slug}/unpublish").status == 200
+    right = email("right")
+    r = admin.patch(f"/registrations/{reg}", json_body={"email": right})
+    assert (r.status, r.json["outcome"], r.json["hold"], r.json["mailed"]) == (
+        200, "corrected", "held", "confirm_address"), r
+    assert links_of(db, reg) == 1
+    (token,) = db.tokens(right, "confirm_address")
+    assert api.get(f"/confirm/{token}").status == 200
+    r = admin.post(f"/registrations/{reg}/resend")
+    assert (r.status, r.json["outcome"], r.json["mailed"]) == (
+        200, "already_queued", "confirm_address"), r

@@ -29,7 +29,10 @@ $$;
 -- Why the email of a live registration r of event e is not sent now, or
 -- NULL: not_published (e is a draft: not public, as register() and the
 -- reminders have it; the email's event page would be a 404 and its online
--- link is left out: joining_url()) | started (a place on the waiting list
+-- link is left out: joining_url(); but not a held place's request to
+-- confirm, whose hold runs out meanwhile: withheld, nobody could confirm
+-- the place and it was released, and its /confirm/ page needs no public
+-- event page) | started (a place on the waiting list
 -- once the event has begun: nobody moves up any more, promote_waiting()
 -- and promote() read so by the clock under the lock, and an email saying
 -- the patron would be told of a free seat is wrong; the "my registration"
@@ -39,7 +42,7 @@ CREATE OR REPLACE FUNCTION eventbox.confirmation_withheld(r eventbox.registratio
 RETURNS text
 LANGUAGE sql
 AS $$
-    SELECT CASE WHEN e.status = 'draft' THEN 'not_published'
+    SELECT CASE WHEN e.status = 'draft' AND r.held_until IS NULL THEN 'not_published'
                 WHEN r.status = 'waitlisted' AND e.starts_at <= clock_timestamp()
                     THEN 'started' END
 $$;
