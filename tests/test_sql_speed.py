@@ -345,6 +345,31 @@ def test_a_registration_reads_the_events_row_as_one_value(db, make_event):
     assert [r for r in reads if r[1] > columns // 4] == [], reads
 
 
+def test_a_new_registration_moves_its_counter_in_one_short_statement(db, make_event):
+    """The counter trigger (tg_registration_counts, rules/10_seats.sql)
+    takes a new registration without a hold on a path of its own: an
+    UPDATE of the one counter that moves.  Its general case (deltas for
+    the five counters, then one UPDATE of all five) prepared fifteen
+    PL/pgSQL expressions and five SET expressions in every registration's
+    transaction: about 49,000 instructions of register()'s 1.70 million
+    (docs/PERFORMANCE.md).  Rows inserted by plain SQL, in each status and
+    held, still count as before."""
+    outcomes, plans = nested_plans(registrations_on_an_event_with_room(make_event))
+    assert outcomes == ["confirmed", "confirmed"], outcomes
+    updates = [text for text, _ in plans if text.lstrip().startswith("UPDATE events")]
+    assert len(updates) == 2, [text for text, _ in plans]
+    assert [u for u in updates if len(re.findall(r"\w+_count\s*=", u)) != 1] == [], updates
+    slug = make_event(capacity=5)
+    for status, held in (("confirmed", False), ("waitlisted", False), ("cancelled", False),
+                         ("confirmed", True), ("waitlisted", True)):
+        db.all("INSERT INTO eventbox.registrations (event_id, name, email, status, held_until)"
+               " SELECT id, 'Ada Patron', %s, %s, CASE WHEN %s THEN now() + interval '1 hour'"
+               " END FROM eventbox.events WHERE slug = %s", email(), status, held, slug)
+    assert db.all("SELECT confirmed_count, waitlisted_count, cancelled_count,"
+                  " held_confirmed_count, held_waitlisted_count FROM eventbox.events"
+                  " WHERE slug = %s", slug) == [(2, 2, 1, 1, 1)]
+
+
 def test_the_event_read_calls_no_sql_function_planned_per_call(db, make_event):
     slug = make_event()
     plan = "\n".join(r[0] for r in db.all(
