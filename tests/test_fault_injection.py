@@ -23,6 +23,7 @@ import collections
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -437,8 +438,8 @@ def test_smtp_down_under_mixed_load_then_every_message_arrives_exactly_once(
     server = Server(port=free_port()).start()
     mailers = Mailers()
     try:
-        mailers.start(server.url, EVENTBOX_MAIL_MAX_TRIES=50,
-                      EVENTBOX_MAIL_RETRY_BASE_MS=100)
+        mailer = mailers.start(server.url, EVENTBOX_MAIL_MAX_TRIES=50,
+                               EVENTBOX_MAIL_RETRY_BASE_MS=100)
         regs = [Registrants(api, slug, runid, n) for n in range(2)]
         canceller, hangups = Canceller(api, slug), Hangups(api, slug, runid)
         threads = regs + [canceller, hangups]
@@ -451,7 +452,8 @@ def test_smtp_down_under_mixed_load_then_every_message_arrives_exactly_once(
         victim = kill_a_worker()
         time.sleep(step)
         # The mailers found the relay down (032: they pause all mail, and
-        # the outage uses up no message's tries).
+        # the outage uses up no message's tries but a message's cut off
+        # after its text, below).
         found_down = db.one("SELECT down_since IS NOT NULL"
                             " FROM eventbox.mail_relay")[0]
         server.start()          # the same port: the mailer's URL holds
@@ -471,7 +473,7 @@ def test_smtp_down_under_mixed_load_then_every_message_arrives_exactly_once(
             # for a registration cancelled meanwhile) is closed unsent:
             # last_error 'skipped' (sql/rules/80_mail.sql mail_stale).
             both = db.all("SELECT lower(r.email), o.kind, o.status,"
-                          " o.attempts FROM eventbox.registrations r"
+                          " o.attempts, o.id FROM eventbox.registrations r"
                           " LEFT JOIN eventbox.outbox o"
                           "  ON o.registration_id = r.id"
                           "  AND o.last_error IS DISTINCT FROM 'skipped'"
@@ -494,18 +496,32 @@ def test_smtp_down_under_mixed_load_then_every_message_arrives_exactly_once(
                " WHERE id = ANY (%s) AND status = 'pending' RETURNING id",
                parked)
 
+    # A message whose text the relay had when it went away, unanswered,
+    # may have arrived: that costs it a try (760c9e8), and it may come
+    # twice.  The mailer says which, one at a time; any other message
+    # uses up no try in the outage.
+    unanswered = set()
+    with open(os.path.join(env("EVENTBOX_LOG_DIR"), "mailer-test.log")) as f:
+        for line in f:
+            m = re.search(r"eventbox-mailer\[(\d+)\] warning: outbox (\d+): .*"
+                          r"no answer after the message", line)
+            if m and int(m[1]) == mailer.pid:
+                unanswered.add(int(m[2]))
+    assert len(unanswered) <= 1, unanswered
     # Received, per recipient and kind, exactly what the outbox holds.
     want = collections.Counter((r[0], r[1]) for r in rows)
+    maybe_twice = collections.Counter((r[0], r[1]) for r in rows
+                                      if r[4] in unanswered)
     mine = {r[0] for r in rows}
     with server.lock:
         assert all(len(rcpts) == 1 for rcpts, _, _ in server.messages)
         got = collections.Counter(
             (rcpts[0], kind_of(msg)) for rcpts, msg, _ in server.messages
             if rcpts[0] in mine)
-    twice = {k: n for k, n in got.items() if n > 1}
+    twice = {k: n for k, n in got.items() if n > 1 and k not in maybe_twice}
     assert not twice, list(twice.items())[:5]
-    assert got == want, (sorted((want - got).items())[:5],
-                         sorted((got - want).items())[:5])
+    assert want <= got <= want + maybe_twice, (
+        sorted((want - got).items())[:5], sorted((got - want).items())[:5])
     # Every registration's confirmation among them, unless it was
     # cancelled before its confirmation's turn (then that one was skipped).
     skipped = {r[0] for r in db.all(
@@ -519,7 +535,8 @@ def test_smtp_down_under_mixed_load_then_every_message_arrives_exactly_once(
         assert got[(email, "confirmed")] + got[(email, "waitlisted")] == 1, \
             email
     assert found_down, "the SMTP server was never found down"
-    assert all(r[3] == 1 for r in rows), collections.Counter(r[3] for r in rows)
+    assert all(r[3] == (2 if r[4] in unanswered else 1) for r in rows), \
+        collections.Counter((r[3], r[4] in unanswered) for r in rows)
     statuses = sum((t.statuses for t in regs), collections.Counter())
     assert statuses[201] > 0 and set(statuses) <= {201, 502}, statuses
     wait_healthy(api)
@@ -531,6 +548,7 @@ def test_smtp_down_under_mixed_load_then_every_message_arrives_exactly_once(
            f" {hangups.count} clients hanging up",
            f"registrations: " + ", ".join(
                f"{n} x {s}" for s, n in sorted(statuses.items(), key=str)) +
-           f"; {len(rows)} messages queued, the relay found down, no try used",
+           f"; {len(rows)} messages queued, the relay found down, no try used"
+           f" but by {len(unanswered)} message(s) cut off unanswered after its text",
            f"yes: all {len(rows)} received exactly once ({len(registered)}"
            f" registrations, each with its confirmation), none twice")
