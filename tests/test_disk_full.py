@@ -387,6 +387,25 @@ def test_a_delivery_the_database_has_no_room_to_record_is_sent_once(
         small.all("UPDATE eventbox.webhooks SET disabled_at = now() WHERE id = %s", hook)
 
 
+def wal_needs_a_new_segment(small):
+    """Ends the current WAL segment, so that the next record goes into the
+    next one, and makes sure that one is not on disk yet: a checkpoint
+    keeps old segments as future ones (recycled, min_wal_size), and a
+    registration then wrote into one of those instead of a new file (CI
+    of 2026-12-04 saw all ten answered 201).  Each switch after a record
+    uses up one of them."""
+    for _ in range(64):
+        ((done, ahead),) = small.all(
+            "SELECT w.done, (SELECT count(*) FROM pg_ls_waldir() f"
+            "                 WHERE f.name ~ '^[0-9A-F]{24}$' AND f.name > w.done)"
+            " FROM (SELECT pg_walfile_name(pg_switch_wal()) AS done) w", user="postgres")
+        if ahead == 0:
+            return
+        small.all("SELECT pg_logical_emit_message(false, 'eventbox-test', 'next')",
+                  user="postgres")
+    raise AssertionError(f"WAL segments after {done} still on disk after 64 switches")
+
+
 def test_no_room_for_the_wal_answers_503_and_postgresql_started_again_serves(
         small, mailers, smtp):
     """With no room for a new WAL segment PostgreSQL PANICs at the flush and
@@ -400,7 +419,7 @@ def test_no_room_for_the_wal_answers_503_and_postgresql_started_again_serves(
     mailer = small.mailer(mailers, smtp)
     master = small.master()
     # The next WAL record needs a new segment, and the disk has no room.
-    small.all("SELECT pg_switch_wal()", user="postgres")
+    wal_needs_a_new_segment(small)
     small.fill()
     try:
         answered, refused = register_on_a_full_disk(api, slug, f"wal-{runid}-", 10)
