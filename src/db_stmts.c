@@ -353,6 +353,16 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT outcome, position FROM eventbox.import_registration($1::text,"
 	    " $2::bigint, $3::bigint, $4::text, $5::text, $6::text, $7::text,"
 	    " $8::boolean)" },
+	/* $1 source API, $2 the draft's id, $3 the booking ids the source
+	 * lists now: the live registrations imported before that it does
+	 * not (import.c) */
+	[STMT_IMPORT_UNLISTED] = { "import_unlisted", 3,
+	    "SELECT i.booking_id, i.registration_id, r.status"
+	    " FROM eventbox.registration_imports i"
+	    " JOIN eventbox.registrations r ON r.id = i.registration_id"
+	    " WHERE i.source = $1::text AND r.event_id = $2::bigint"
+	    " AND r.status <> 'cancelled' AND i.booking_id <> ALL ($3::bigint[])"
+	    " ORDER BY i.booking_id" },
 	/* $1 EVENTBOX_IMPORT_TIMEZONE, checked before anything is read */
 	[STMT_IMPORT_ZONE] = { "import_zone", 1,
 	    "SELECT eventbox.is_valid_timezone($1::text) AS valid" },

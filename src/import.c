@@ -9,7 +9,7 @@
  * registrations too, while its draft is a draft (created now, or imported
  * before and not yet published): seats, then the waiting list, each in
  * LibCal's order, once per booking id (eventbox.registration_imports),
- * mailed nothing.
+ * mailed nothing; one imported before that LibCal lists no more is named.
  *
  * Settings: EVENTBOX_IMPORT_CLIENT_ID and EVENTBOX_IMPORT_CLIENT_SECRET
  * (the LibCal API's client credentials), EVENTBOX_IMPORT_TIMEZONE (the
@@ -364,7 +364,7 @@ registration_fault(const char *outcome)
  */
 static int
 import_registrant(struct import *im, const char *source_id,
-    const char *event_id, const cJSON *r, int waiting)
+    const char *event_id, const cJSON *r, int waiting, struct buf *listed)
 {
 	struct registration_fields	 f;
 	struct field_problem		 problem;
@@ -389,6 +389,7 @@ import_registrant(struct import *im, const char *source_id,
 		goto done;
 	}
 	snprintf(booking, sizeof(booking), "%.0f", b->valuedouble);
+	buf_printf(listed, "%s%s", listed->len > 1 ? "," : "", booking);
 	/* eventbox's own /1.1 keeps a name whole, in first_name. */
 	buf_adds(&name, str(r, "first_name"));
 	if (*str(r, "last_name") != '\0')
@@ -446,6 +447,33 @@ done:
 }
 
 /*
+ * The bookings imported before onto the draft event_id that LibCal lists
+ * no more (listed: the booking ids it lists now, "{1,2}"), named on
+ * stderr: cancelled there since the last run, or removed by its staff.
+ * Their registrations stay as they are: staff cancel or keep each.
+ */
+static int
+name_unlisted(struct import *im, const char *source_id,
+    const char *event_id, const char *listed)
+{
+	const char	*vals[3] = { im->base, event_id, listed };
+	PGresult	*res;
+	int		 i;
+
+	if (db_query(STMT_IMPORT_UNLISTED, 3, vals, &res) != DB_OK)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++)
+		fprintf(stderr, "eventbox: booking %s (event %s) imported "
+		    "before is no longer listed by LibCal; still %s here "
+		    "(registration %s): cancel it as staff if it was "
+		    "cancelled there\n", db_value(res, i, "booking_id"),
+		    source_id, db_value(res, i, "status"),
+		    db_value(res, i, "registration_id"));
+	PQclear(res);
+	return 0;
+}
+
+/*
  * The registrations of the LibCal event source_id onto its draft event_id:
  * GET /1.1/events/{id}/registrations?waitlist=1 (the client needs the
  * registrations scope), the seats ("registrants") first, then the waiting
@@ -456,7 +484,7 @@ static int
 import_registrations(struct import *im, const char *source_id,
     const char *event_id)
 {
-	struct buf	 path = BUF_INIT;
+	struct buf	 path = BUF_INIT, listed = BUF_INIT;
 	cJSON		*j;
 	const cJSON	*ev, *r;
 	int		 rc = 0;
@@ -470,18 +498,25 @@ import_registrations(struct import *im, const char *source_id,
 		return -1;
 	}
 	ev = cJSON_GetArrayItem(j, 0);
+	buf_adds(&listed, "{");
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev,
 	    "registrants"))
 		if (rc == 0 && import_registrant(im, source_id, event_id, r,
-		    0) == -1)
+		    0, &listed) == -1)
 			rc = -1;
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev,
 	    "waitlist"))
 		if (rc == 0 && import_registrant(im, source_id, event_id, r,
-		    1) == -1)
+		    1, &listed) == -1)
 			rc = -1;
+	buf_adds(&listed, "}");
+	/* An answer with no list of registrants lists nobody: said nothing. */
+	if (rc == 0 && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(ev,
+	    "registrants")))
+		rc = name_unlisted(im, source_id, event_id, listed.data);
 	cJSON_Delete(j);
 	buf_free(&path);
+	buf_free(&listed);
 	return rc;
 }
 

@@ -145,9 +145,13 @@ def test_an_accented_title_makes_a_slug_of_its_letters(api, admin, db, make_even
 class FakeLibCal:
     """A LibCal 1.1 API of the test's own, for what another eventbox never
     sends: a token for any credentials, one calendar, and its events as the
-    raw bytes given (and any event's registrations)."""
+    raw bytes given (and any event's registrations, which a test may
+    change between runs)."""
 
     def __init__(self, events, registrations=b"[]"):
+        self.registrations = registrations
+        fake = self
+
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
@@ -170,7 +174,7 @@ class FakeLibCal:
                 elif self.path.startswith("/1.1/events?"):
                     self.answer(b'{"events": [' + b", ".join(events) + b"]}")
                 elif re.fullmatch(r"/1\.1/events/[0-9]+/registrations\?waitlist=1", self.path):
-                    self.answer(registrations)
+                    self.answer(fake.registrations)
                 else:
                     self.send_error(404)
 
@@ -366,6 +370,14 @@ def test_registrations_come_in_order_unmailed_once_and_are_mailed_when_published
         while not all(sunk(a) for a in mine):
             assert time.time() < deadline, [len(sunk(a)) for a in mine]
             time.sleep(0.2)
+        # Run again, once they were sent: nobody is mailed twice.
+        conn = connect_as(ops_role)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(block.replace("'knitting-circle-4217'", "%s"), (slug,))
+                assert cur.fetchall() == []
+        finally:
+            conn.close()
         time.sleep(1)               # anything else queued for them goes out too
         for a in mine + [people[k] for k in ("d1", "d2", "dw")]:
             assert len(sunk(a)) == (1 if a in mine else 0), a
@@ -421,6 +433,46 @@ def test_a_client_without_the_registrations_scope_stops_the_import(api, admin, d
     assert out.returncode == 2 and "EVENTBOX_IMPORT_REGISTRATIONS=0|1" in out.stderr, out
 
 
+def test_a_re_run_names_the_bookings_libcal_no_longer_lists(db):
+    """A booking imported before that LibCal lists no more (cancelled there
+    since the last run) is named on stderr with its registration, which
+    stays for staff to cancel or keep: the import cancels nothing."""
+    ident = random.randrange(10**9, 10**10)
+    booking = random.sample(range(10**9, 10**10), 3)
+
+    def listing(*keep):
+        people = [{"booking_id": b, "first_name": n, "email": f"{n.lower()}-{b}@example.org"}
+                  for b, n in zip(booking, ("Ana", "Bo", "Cy")) if b in keep]
+        return json.dumps([{"event_id": ident, "registrants": people[:2],
+                            "waitlist": people[2:]}]).encode()
+
+    lib = FakeLibCal([remote_event(ident, b'"Loom"')], listing(*booking))
+    run = {"EVENTBOX_IMPORT_CLIENT_ID": "1", "EVENTBOX_IMPORT_CLIENT_SECRET": "s",
+           "EVENTBOX_IMPORT_REGISTRATIONS": "1"}
+    try:
+        first = eventbox("import", lib.base, extra_env=run)
+        assert "no longer listed" not in first.stderr, first.stderr
+        lib.registrations = listing(booking[0])
+        again = eventbox("import", lib.base, extra_env=run)
+    finally:
+        lib.stop()
+    assert again.stdout.strip() == (
+        "0 created as drafts, 1 imported before, 0 refused; registrations:"
+        " 0 confirmed, 0 on the waiting list (0 of them had a seat),"
+        " 1 imported before, 0 refused"), again
+    rows = imported(db, lib.base, ident)
+    assert [(r[0], r[3]) for r in rows] == [
+        (booking[0], "confirmed"), (booking[1], "confirmed"), (booking[2], "waitlisted")]
+    ids = dict(db.all("SELECT booking_id, registration_id FROM eventbox.registration_imports"
+                      " WHERE source = %s", lib.base))
+    gone = sorted(booking[1:])
+    named = [line for line in again.stderr.splitlines() if "no longer listed" in line]
+    assert named == [
+        f"eventbox: booking {b} (event {ident}) imported before is no longer listed by"
+        f" LibCal; still {dict((r[0], r[3]) for r in rows)[b]} here (registration {ids[b]}):"
+        " cancel it as staff if it was cancelled there" for b in gone], again.stderr
+
+
 def test_imported_addresses_are_checked_and_converted_as_the_service_does(db):
     """LibCal's addresses may be written in Unicode: the domain is stored
     in A-labels, as the form stores it; one the service would refuse is
@@ -436,7 +488,11 @@ def test_imported_addresses_are_checked_and_converted_as_the_service_does(db):
         {"booking_id": booking[2], "first_name": "Bo", "email": "bo@@example.org"},
         {"booking_id": str(booking[2] + 1), "first_name": "Di", "email": "di@example.org"},
         {"booking_id": booking[2] + 2, "first_name": "Ed", "email": "ed@example.org",
-         "registered_date": "the day before yesterday"}],
+         "registered_date": "the day before yesterday"},
+        # LibCal's own form, without an offset: the event's zone (the
+        # import's default, America/New_York), not the database session's.
+        {"booking_id": booking[2] + 3, "first_name": "Flo", "email": "flo@example.org",
+         "registered_date": "2026-11-02 10:00:00"}],
         "waitlist": []}]).encode()
     lib = FakeLibCal([remote_event(ident, b'"Telar"')], regs)
     try:
@@ -449,7 +505,7 @@ def test_imported_addresses_are_checked_and_converted_as_the_service_does(db):
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == (
         "1 created as drafts, 0 imported before, 0 refused; registrations:"
-        " 2 confirmed, 0 on the waiting list (0 of them had a seat),"
+        " 3 confirmed, 0 on the waiting list (0 of them had a seat),"
         " 0 imported before, 3 refused"), out
     assert (f"booking {booking[1]} (event {ident}) not imported: email has a letter"
             " such as é before the @" in out.stderr), out.stderr
@@ -464,4 +520,5 @@ def test_imported_addresses_are_checked_and_converted_as_the_service_does(db):
                   " ON r.id = i.registration_id WHERE i.source = %s ORDER BY r.id",
                   lib.base) == [
         (booking[0], "Ana Ruiz", "ana@xn--bibliotec-81a.es", "confirmed", True),
-        (booking[2] + 2, "Ed", "ed@example.org", "confirmed", True)]
+        (booking[2] + 2, "Ed", "ed@example.org", "confirmed", True),
+        (booking[2] + 3, "Flo", "flo@example.org", "confirmed", True)]

@@ -54,7 +54,9 @@ $$;
 -- has one free (its capacity is never exceeded: the seat CHECK); then the
 -- waiting list, while it takes one more (a person who had a seat stands
 -- ahead of those who were waiting); else refused.  p_registered_at:
--- LibCal's registered_date, kept when it reads as a time, else now.
+-- LibCal's registered_date, kept when it reads as a time, else now; one
+-- without an offset (LibCal writes "2026-11-02 10:00:00") is the event's
+-- local time, as parse_time() reads what staff type, not the session's.
 --   outcome  confirmed | waitlisted | moved (a seat in LibCal, none left
 --            here: on the waiting list) | exists (imported before) |
 --            full (no seat, and no room on the waiting list) | not_draft |
@@ -102,7 +104,7 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        v_at := p_registered_at::timestamptz;
+        v_at := parse_time(p_registered_at, e.timezone);
     EXCEPTION WHEN data_exception THEN
         v_at := NULL;
     END;
