@@ -360,7 +360,8 @@ registration_fault(const char *outcome)
  * One LibCal registrant r of the event source_id onto its draft event_id:
  * its fields checked as a staff registration's are (the domain in
  * A-labels), then import_registration().  Counted; a refusal is said on
- * stderr with the booking id, and the import goes on.
+ * stderr with the booking id, and the import goes on.  1 when the draft
+ * has no seats, which refuses all of its registrants alike.
  */
 static int
 import_registrant(struct import *im, const char *source_id,
@@ -432,6 +433,8 @@ import_registrant(struct import *im, const char *source_id,
 		    booking, source_id, db_value(res, 0, "position"));
 	} else if (strcmp(outcome, "exists") == 0)
 		im->reg_existing++;
+	else if (strcmp(outcome, "no_seats") == 0)
+		rc = 1;		/* the event's: import_registrations() */
 	else {
 		im->reg_refused++;
 		why = registration_fault(outcome);
@@ -486,7 +489,8 @@ import_registrations(struct import *im, const char *source_id,
 {
 	struct buf	 path = BUF_INIT, listed = BUF_INIT;
 	cJSON		*j;
-	const cJSON	*ev, *r;
+	const cJSON	*ev, *r, *seats, *waiting;
+	long		 refused = im->reg_refused;
 	int		 rc = 0;
 
 	buf_printf(&path, "/1.1/events/%s/registrations?waitlist=1", source_id);
@@ -498,21 +502,29 @@ import_registrations(struct import *im, const char *source_id,
 		return -1;
 	}
 	ev = cJSON_GetArrayItem(j, 0);
+	seats = cJSON_GetObjectItemCaseSensitive(ev, "registrants");
+	waiting = cJSON_GetObjectItemCaseSensitive(ev, "waitlist");
 	buf_adds(&listed, "{");
-	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev,
-	    "registrants"))
-		if (rc == 0 && import_registrant(im, source_id, event_id, r,
-		    0, &listed) == -1)
-			rc = -1;
-	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev,
-	    "waitlist"))
-		if (rc == 0 && import_registrant(im, source_id, event_id, r,
-		    1, &listed) == -1)
-			rc = -1;
+	cJSON_ArrayForEach(r, seats)
+		if (rc == 0)
+			rc = import_registrant(im, source_id, event_id, r, 0,
+			    &listed);
+	cJSON_ArrayForEach(r, waiting)
+		if (rc == 0)
+			rc = import_registrant(im, source_id, event_id, r, 1,
+			    &listed);
 	buf_adds(&listed, "}");
-	/* An answer with no list of registrants lists nobody: said nothing. */
-	if (rc == 0 && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(ev,
-	    "registrants")))
+	if (rc == 1) {
+		/* Not one each: the sysadmin has one thing to do. */
+		im->reg_refused = refused + cJSON_GetArraySize(seats) +
+		    cJSON_GetArraySize(waiting);
+		fprintf(stderr, "eventbox: the registrations of event %s not "
+		    "imported: its draft has no seats (LibCal set no limit); "
+		    "set its capacity, then run the import again\n",
+		    source_id);
+		rc = 0;
+	} else if (rc == 0 && cJSON_IsArray(seats))
+		/* An answer with no list of registrants lists nobody. */
 		rc = name_unlisted(im, source_id, event_id, listed.data);
 	cJSON_Delete(j);
 	buf_free(&path);

@@ -187,14 +187,15 @@ class FakeLibCal:
         self.server.server_close()
 
 
-def remote_event(ident, title, description=b'""'):
-    """One LibCal event as JSON bytes; title and description as JSON text."""
+def remote_event(ident, title, description=b'""', seats=b"10"):
+    """One LibCal event as JSON bytes; title, description and seats as
+    JSON text."""
     start = (datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
              + datetime.timedelta(days=40))
     times = json.dumps({"start": start.isoformat(),
                         "end": (start + datetime.timedelta(hours=1)).isoformat()})
-    return (b'{"id": %d, "title": %s, "description": %s, "seats": 10, %s'
-            % (ident, title, description, times[1:].encode()))
+    return (b'{"id": %d, "title": %s, "description": %s, "seats": %s, %s'
+            % (ident, title, description, seats, times[1:].encode()))
 
 
 def test_a_remote_event_with_bad_text_is_refused_and_the_rest_come_in(db):
@@ -471,6 +472,47 @@ def test_a_re_run_names_the_bookings_libcal_no_longer_lists(db):
         f"eventbox: booking {b} (event {ident}) imported before is no longer listed by"
         f" LibCal; still {dict((r[0], r[3]) for r in rows)[b]} here (registration {ids[b]}):"
         " cancel it as staff if it was cancelled there" for b in gone], again.stderr
+
+
+def test_an_event_without_a_seat_limit_takes_its_registrations_once_staff_set_one(db):
+    """LibCal sets no limit: the draft comes in with no seats, and its
+    registrations would all have gone to the waiting list.  They are
+    refused, in one line that says what to do, and come in as seats on the
+    run after staff set the capacity."""
+    ident = random.randrange(10**9, 10**10)
+    booking = random.sample(range(10**9, 10**10), 3)
+    regs = json.dumps([{"event_id": ident, "registrants": [
+        {"booking_id": b, "first_name": f"P{i}", "email": f"p{i}-{b}@example.org"}
+        for i, b in enumerate(booking[:2])], "waitlist": [
+        {"booking_id": booking[2], "first_name": "W", "email": f"w-{booking[2]}@example.org"}]
+    }]).encode()
+    lib = FakeLibCal([remote_event(ident, b'"Open webinar"', seats=b'""')], regs)
+    run = {"EVENTBOX_IMPORT_CLIENT_ID": "1", "EVENTBOX_IMPORT_CLIENT_SECRET": "s",
+           "EVENTBOX_IMPORT_REGISTRATIONS": "1"}
+    try:
+        first = eventbox("import", lib.base, extra_env=run)
+        assert first.stdout.strip() == (
+            "1 created as drafts, 0 imported before, 0 refused; registrations:"
+            " 0 confirmed, 0 on the waiting list (0 of them had a seat),"
+            " 0 imported before, 3 refused"), first
+        assert first.stderr.count(f"event {ident}") == 1, first.stderr
+        assert (f"the registrations of event {ident} not imported: its draft has no"
+                " seats (LibCal set no limit); set its capacity, then run the import"
+                " again") in first.stderr, first.stderr
+        assert imported(db, lib.base, ident) == []
+        db.all("UPDATE eventbox.events SET capacity = 5 WHERE id = (SELECT event_id"
+               " FROM eventbox.event_imports WHERE source = %s AND source_id = %s)"
+               " RETURNING id", lib.base, ident)
+        again = eventbox("import", lib.base, extra_env=run)
+    finally:
+        lib.stop()
+    assert again.stdout.strip() == (
+        "0 created as drafts, 1 imported before, 0 refused; registrations:"
+        " 2 confirmed, 1 on the waiting list (0 of them had a seat),"
+        " 0 imported before, 0 refused"), again
+    assert [(r[0], r[3], r[4]) for r in imported(db, lib.base, ident)] == [
+        (booking[0], "confirmed", None), (booking[1], "confirmed", None),
+        (booking[2], "waitlisted", 1)]
 
 
 def test_imported_addresses_are_checked_and_converted_as_the_service_does(db):

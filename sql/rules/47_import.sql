@@ -60,6 +60,8 @@ $$;
 --   outcome  confirmed | waitlisted | moved (a seat in LibCal, none left
 --            here: on the waiting list) | exists (imported before) |
 --            full (no seat, and no room on the waiting list) | not_draft |
+--            no_seats (the draft's capacity is 0: LibCal set no limit,
+--            staff have not set one yet) |
 --            invalid_name | invalid_email | invalid_organization |
 --            already_registered (the address has a live registration for
 --            the event)
@@ -91,6 +93,10 @@ BEGIN
     END IF;
     IF e.id IS NULL OR e.status <> 'draft' THEN
         outcome := 'not_draft';
+        RETURN;
+    END IF;
+    IF e.capacity = 0 THEN
+        outcome := 'no_seats';
         RETURN;
     END IF;
     outcome := registrant_error(v_name, v_email, v_org);
