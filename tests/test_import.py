@@ -434,6 +434,19 @@ def test_a_client_without_the_registrations_scope_stops_the_import(api, admin, d
     assert out.returncode == 2 and "EVENTBOX_IMPORT_REGISTRATIONS=0|1" in out.stderr, out
 
 
+# What a run against FakeLibCal needs to bring registrations too.
+FAKE_REGISTRATIONS = {"EVENTBOX_IMPORT_CLIENT_ID": "1", "EVENTBOX_IMPORT_CLIENT_SECRET": "s",
+                      "EVENTBOX_IMPORT_REGISTRATIONS": "1"}
+
+
+def summary(drafts, before, confirmed, waiting, reg_before, reg_refused):
+    """The line a run prints, with nothing refused among the events and
+    nobody moved from a seat to the waiting list."""
+    return (f"{drafts} created as drafts, {before} imported before, 0 refused;"
+            f" registrations: {confirmed} confirmed, {waiting} on the waiting list"
+            f" (0 of them had a seat), {reg_before} imported before, {reg_refused} refused")
+
+
 def test_a_re_run_names_the_bookings_libcal_no_longer_lists(db):
     """A booking imported before that LibCal lists no more (cancelled there
     since the last run) is named on stderr with its registration, which
@@ -448,19 +461,14 @@ def test_a_re_run_names_the_bookings_libcal_no_longer_lists(db):
                             "waitlist": people[2:]}]).encode()
 
     lib = FakeLibCal([remote_event(ident, b'"Loom"')], listing(*booking))
-    run = {"EVENTBOX_IMPORT_CLIENT_ID": "1", "EVENTBOX_IMPORT_CLIENT_SECRET": "s",
-           "EVENTBOX_IMPORT_REGISTRATIONS": "1"}
     try:
-        first = eventbox("import", lib.base, extra_env=run)
+        first = eventbox("import", lib.base, extra_env=FAKE_REGISTRATIONS)
         assert "no longer listed" not in first.stderr, first.stderr
         lib.registrations = listing(booking[0])
-        again = eventbox("import", lib.base, extra_env=run)
+        again = eventbox("import", lib.base, extra_env=FAKE_REGISTRATIONS)
     finally:
         lib.stop()
-    assert again.stdout.strip() == (
-        "0 created as drafts, 1 imported before, 0 refused; registrations:"
-        " 0 confirmed, 0 on the waiting list (0 of them had a seat),"
-        " 1 imported before, 0 refused"), again
+    assert again.stdout.strip() == summary(0, 1, 0, 0, 1, 0), again
     rows = imported(db, lib.base, ident)
     assert [(r[0], r[3]) for r in rows] == [
         (booking[0], "confirmed"), (booking[1], "confirmed"), (booking[2], "waitlisted")]
@@ -487,14 +495,9 @@ def test_an_event_without_a_seat_limit_takes_its_registrations_once_staff_set_on
         {"booking_id": booking[2], "first_name": "W", "email": f"w-{booking[2]}@example.org"}]
     }]).encode()
     lib = FakeLibCal([remote_event(ident, b'"Open webinar"', seats=b'""')], regs)
-    run = {"EVENTBOX_IMPORT_CLIENT_ID": "1", "EVENTBOX_IMPORT_CLIENT_SECRET": "s",
-           "EVENTBOX_IMPORT_REGISTRATIONS": "1"}
     try:
-        first = eventbox("import", lib.base, extra_env=run)
-        assert first.stdout.strip() == (
-            "1 created as drafts, 0 imported before, 0 refused; registrations:"
-            " 0 confirmed, 0 on the waiting list (0 of them had a seat),"
-            " 0 imported before, 3 refused"), first
+        first = eventbox("import", lib.base, extra_env=FAKE_REGISTRATIONS)
+        assert first.stdout.strip() == summary(1, 0, 0, 0, 0, 3), first
         assert first.stderr.count(f"event {ident}") == 1, first.stderr
         assert (f"the registrations of event {ident} not imported: its draft has no"
                 " seats (LibCal set no limit); set its capacity, then run the import"
@@ -503,13 +506,10 @@ def test_an_event_without_a_seat_limit_takes_its_registrations_once_staff_set_on
         db.all("UPDATE eventbox.events SET capacity = 5 WHERE id = (SELECT event_id"
                " FROM eventbox.event_imports WHERE source = %s AND source_id = %s)"
                " RETURNING id", lib.base, ident)
-        again = eventbox("import", lib.base, extra_env=run)
+        again = eventbox("import", lib.base, extra_env=FAKE_REGISTRATIONS)
     finally:
         lib.stop()
-    assert again.stdout.strip() == (
-        "0 created as drafts, 1 imported before, 0 refused; registrations:"
-        " 2 confirmed, 1 on the waiting list (0 of them had a seat),"
-        " 0 imported before, 0 refused"), again
+    assert again.stdout.strip() == summary(0, 1, 2, 1, 0, 0), again
     assert [(r[0], r[3], r[4]) for r in imported(db, lib.base, ident)] == [
         (booking[0], "confirmed", None), (booking[1], "confirmed", None),
         (booking[2], "waitlisted", 1)]
