@@ -480,6 +480,12 @@ def test_a_re_run_names_the_bookings_libcal_no_longer_lists(db):
         f"eventbox: booking {b} (event {ident}) imported before is no longer listed by"
         f" LibCal; still {dict((r[0], r[3]) for r in rows)[b]} here (registration {ids[b]}):"
         " cancel it as staff if it was cancelled there" for b in gone], again.stderr
+    # Staff cancel one, as the line says: its patron, never mailed from
+    # here, is not sent a receipt for it.
+    assert db.all("SELECT outcome FROM eventbox.cancel_registration(%s)",
+                  ids[booking[2]]) == [("cancelled",)]
+    assert db.all("SELECT kind FROM eventbox.outbox WHERE registration_id = %s",
+                  ids[booking[2]]) == []
 
 
 def test_an_event_without_a_seat_limit_takes_its_registrations_once_staff_set_one(db):

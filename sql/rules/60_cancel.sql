@@ -19,6 +19,7 @@ SET search_path = pg_catalog, eventbox, pg_temp
 AS $$
 DECLARE
     r registrations;
+    v_receipt boolean;
 BEGIN
     promoted := 0;
     SELECT * INTO r FROM registrations WHERE id = p_registration_id FOR NO KEY UPDATE;
@@ -41,7 +42,18 @@ BEGIN
     -- cancel a place held for an address nobody confirmed: its patron was
     -- promised no more email unless they confirm (as cancel_all_registrations
     -- below); a patron who cancels with the link from that email gets one.
-    IF r.held_until IS NULL OR NOT p_by_staff THEN
+    -- None either when staff cancel, on a draft, a registration never
+    -- mailed (one brought from LibCal by eventbox import, cancelled there
+    -- since): its patron heard nothing of it from here.
+    v_receipt := r.held_until IS NULL OR NOT p_by_staff;
+    IF v_receipt AND p_by_staff THEN
+        v_receipt := NOT EXISTS (SELECT 1 FROM events e
+                                  WHERE e.id = r.event_id AND e.status = 'draft')
+                     OR EXISTS (SELECT 1 FROM outbox o
+                                 WHERE o.registration_id = r.id
+                                   AND o.last_error IS DISTINCT FROM 'skipped');
+    END IF;
+    IF v_receipt THEN
         INSERT INTO outbox (kind, registration_id, event_id, email, name, changes)
         VALUES ('cancelled', r.id, r.event_id, r.email, r.name,
                 CASE WHEN p_by_staff THEN '{"by": "staff"}'::jsonb ELSE '{}' END
