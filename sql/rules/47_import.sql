@@ -53,7 +53,8 @@ $$;
 -- order, which the new rows' ids keep.  A seat is a seat while the draft
 -- has one free (its capacity is never exceeded: the seat CHECK); then the
 -- waiting list, while it takes one more (a person who had a seat stands
--- ahead of those who were waiting); else refused.  p_registered_at:
+-- ahead of those who were waiting); else refused.  A waiting place is a
+-- seat while one is free and nobody waits on the draft.  p_registered_at:
 -- LibCal's registered_date, kept when it reads as a time, else now; one
 -- without an offset (LibCal writes "2026-11-02 10:00:00") is the event's
 -- local time, as parse_time() reads what staff type, not the session's.
@@ -103,7 +104,13 @@ BEGIN
     IF outcome IS NOT NULL THEN
         RETURN;
     END IF;
-    v_status := CASE WHEN NOT p_waiting AND free_seats(e) > 0 THEN 'confirmed'
+    -- A place on LibCal's waiting list takes a free seat when nobody
+    -- waits before it here (a seat LibCal gave was refused here, say, or
+    -- staff raised the capacity): as a promotion would, so that no seat
+    -- is free while someone waits, and the first patron to register once
+    -- the event is published does not take it past them.
+    v_status := CASE WHEN free_seats(e) > 0 AND (NOT p_waiting OR e.waitlisted_count = 0)
+                     THEN 'confirmed'
                      WHEN waitlist_open(e) THEN 'waitlisted' END;
     IF v_status IS NULL THEN
         outcome := 'full';
