@@ -37,8 +37,9 @@
 #                    PostgreSQL (bench/backend_instructions.sh)
 #
 # Environment:
-#   BENCH_QUICK=1      about 10 minutes: shorter runs, no worker sweep (the
-#                      mail phase still waits for 10,000 messages)
+#   BENCH_QUICK=1      about 12 minutes: shorter runs, no worker sweep (the
+#                      mail phase still waits for 10,000 messages, to
+#                      each of its two sinks)
 #   BENCH_SECONDS=N    seconds per measurement (10; quick: 3)
 #   BENCH_ROUNDS=N     rounds of phases 1, 2b, 3, 4 and 6, interleaving
 #                      service and baseline; the table shows medians (3;
