@@ -11,7 +11,10 @@
  *   bare_fcgi SOCKET NPROC      (libpq takes the connection from PG* / DSN)
  *   BARE_DSN   conninfo string (default: the PG* environment)
  *   BARE_SQL   the statement (default SELECT 1); $1, if it has one, is a
- *              text unique to the request ("pid-n"), for distinct emails
+ *              text unique to the request ("pid-n"), for distinct emails;
+ *              "none": no statement and no connection, only the answer
+ *              (what nginx and libfcgi cost a request, the floor of any
+ *              design that answers each request from a FastCGI process)
  *   BARE_BARRIER=1  commit as eventbox commits a registration
  *              (db_query_durable in src/db.c): BEGIN, synchronous_commit
  *              off for the transaction, the statement, COMMIT (the locks
@@ -88,6 +91,24 @@ run_barrier(PGconn *c, int nparams, const char *const *param)
 	return bad;
 }
 
+/* BARE_SQL=none: the constant answer, no database. */
+static void
+answer_only(int fd)
+{
+	FCGX_Request	 req;
+
+	FCGX_Init();
+	FCGX_InitRequest(&req, fd, 0);
+	while (FCGX_Accept_r(&req) >= 0) {
+		while (FCGX_GetChar(req.in) != EOF)	/* a POST's body */
+			;
+		FCGX_PutStr(head, (int)strlen(head), req.out);
+		FCGX_PutStr(body, (int)sizeof(body) - 1, req.out);
+		FCGX_Finish_r(&req);
+	}
+	exit(0);
+}
+
 static void
 child(int fd)
 {
@@ -104,6 +125,8 @@ child(int fd)
 	int		 nparams, barrier, echo = getenv("BARE_BODY") != NULL &&
 			    strcmp(getenv("BARE_BODY"), "row") == 0;
 
+	if (sql != NULL && strcmp(sql, "none") == 0)
+		answer_only(fd);
 	c = PQconnectdb(dsn != NULL ? dsn : "");
 	if (PQstatus(c) != CONNECTION_OK) {
 		fprintf(stderr, "bare_fcgi: %s", PQerrorMessage(c));
