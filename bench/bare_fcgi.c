@@ -20,12 +20,21 @@
  *              off for the transaction, the statement, COMMIT (the locks
  *              go), then one WAL record committed synchronously (the
  *              answer waits for the flush), all in one round trip
+ *   BARE_BATCH=T  T threads per process take requests, and the process's
+ *              connection runs them in batches: everything waiting, in
+ *              arrival order, as one execution of the statement, $1 a
+ *              text[] of the requests' unique texts, committed as
+ *              BARE_BARRIER=1 commits (implied); each request is answered
+ *              when its batch is.  One failure fails its whole batch (a
+ *              real design would need a savepoint each): a bound of what
+ *              batching concurrent registrations could give, not a design
  *   BARE_ARG   $1 is this text instead (a slug)
  *   BARE_BODY  "row": the answer is the first value of the first row (404
  *              without one) instead of a constant {"ok":true}
  *
  * Stops on SIGTERM (its process group).  Not part of the product.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +118,112 @@ answer_only(int fd)
 	exit(0);
 }
 
+/* BARE_BATCH: one request waiting for its batch, on its thread's stack. */
+struct waiter {
+	char		 uniq[48];
+	int		 done, bad;
+	struct waiter	*next;
+};
+
+static pthread_mutex_t	 queue_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t	 accept_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 queued = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t	 answered = PTHREAD_COND_INITIALIZER;
+static struct waiter	*queue_head, **queue_tail = &queue_head;
+static int		 listen_fd;
+
+static void *
+batch_serve(void *arg)
+{
+	FCGX_Request	 req;
+	struct waiter	 w;
+	unsigned long	 n = 0;
+	int		 rc;
+	static const char fail[] = "Status: 500 Internal Server Error\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 12\r\n\r\n";
+
+	FCGX_InitRequest(&req, listen_fd, 0);
+	for (;;) {
+		pthread_mutex_lock(&accept_mu);
+		rc = FCGX_Accept_r(&req);
+		pthread_mutex_unlock(&accept_mu);
+		if (rc < 0)
+			break;
+		while (FCGX_GetChar(req.in) != EOF)	/* a POST's body */
+			;
+		snprintf(w.uniq, sizeof(w.uniq), "%ld-%lu-%lu", (long)getpid(),
+		    (unsigned long)(size_t)arg, n++);
+		w.done = w.bad = 0;
+		w.next = NULL;
+		pthread_mutex_lock(&queue_mu);
+		*queue_tail = &w;
+		queue_tail = &w.next;
+		pthread_cond_signal(&queued);
+		while (!w.done)
+			pthread_cond_wait(&answered, &queue_mu);
+		pthread_mutex_unlock(&queue_mu);
+		FCGX_PutStr(w.bad ? fail : head, (int)strlen(w.bad ? fail : head),
+		    req.out);
+		FCGX_PutStr(body, (int)sizeof(body) - 1, req.out);
+		FCGX_Finish_r(&req);
+	}
+	return NULL;
+}
+
+/* BARE_BATCH: the process's connection, running what waits in batches. */
+static void
+batch_run(PGconn *c, size_t nthreads)
+{
+	struct waiter	*batch, *w, *next;
+	char		*arr;
+	const char	*param[1];
+	size_t		 len, cap = nthreads * sizeof(w->uniq) + 3;
+	pthread_t	 t;
+	size_t		 i;
+	int		 bad;
+
+	if ((arr = malloc(cap)) == NULL)
+		exit(1);
+	param[0] = arr;
+	for (i = 0; i < nthreads; i++)
+		if (pthread_create(&t, NULL, batch_serve, (void *)i) != 0) {
+			fprintf(stderr, "bare_fcgi: no thread\n");
+			exit(1);
+		}
+	for (;;) {
+		pthread_mutex_lock(&queue_mu);
+		while (queue_head == NULL)
+			pthread_cond_wait(&queued, &queue_mu);
+		batch = queue_head;
+		queue_head = NULL;
+		queue_tail = &queue_head;
+		pthread_mutex_unlock(&queue_mu);
+		/* The unique texts are digits and dashes: an array literal as
+		 * they are. */
+		len = 0;
+		arr[len++] = '{';
+		for (w = batch; w != NULL; w = w->next) {
+			if (w != batch)
+				arr[len++] = ',';
+			memcpy(arr + len, w->uniq, strlen(w->uniq));
+			len += strlen(w->uniq);
+		}
+		arr[len++] = '}';
+		arr[len] = '\0';
+		bad = run_barrier(c, 1, param);
+		if (bad)
+			fprintf(stderr, "bare_fcgi: %s", PQerrorMessage(c));
+		pthread_mutex_lock(&queue_mu);
+		for (w = batch; w != NULL; w = next) {
+			next = w->next;		/* w is gone once done */
+			w->bad = bad;
+			w->done = 1;
+		}
+		pthread_cond_broadcast(&answered);
+		pthread_mutex_unlock(&queue_mu);
+	}
+}
+
 static void
 child(int fd)
 {
@@ -118,6 +233,7 @@ child(int fd)
 	const char	*dsn = getenv("BARE_DSN");
 	const char	*sql = getenv("BARE_SQL");
 	const char	*env_barrier = getenv("BARE_BARRIER");
+	const char	*env_batch = getenv("BARE_BATCH");
 	const char	*arg = getenv("BARE_ARG");
 	const char	*param[1];
 	char		 uniq[64], rowhead[160];
@@ -141,13 +257,22 @@ child(int fd)
 		exit(1);
 	}
 	PQclear(r);
-	barrier = env_barrier != NULL && strcmp(env_barrier, "1") == 0;
+	barrier = (env_barrier != NULL && strcmp(env_barrier, "1") == 0) ||
+	    env_batch != NULL;
 	if (barrier && PQenterPipelineMode(c) != 1) {
 		fprintf(stderr, "bare_fcgi: no pipeline mode\n");
 		exit(1);
 	}
 	param[0] = arg != NULL ? arg : uniq;
 	FCGX_Init();
+	if (env_batch != NULL) {
+		if (atoi(env_batch) < 1 || atoi(env_batch) > 1024) {
+			fprintf(stderr, "bare_fcgi: BARE_BATCH: 1 to 1024\n");
+			exit(2);
+		}
+		listen_fd = fd;
+		batch_run(c, (size_t)atoi(env_batch));	/* never returns */
+	}
 	FCGX_InitRequest(&req, fd, 0);
 	while (FCGX_Accept_r(&req) >= 0) {
 		while (FCGX_GetChar(req.in) != EOF)	/* a POST's body */

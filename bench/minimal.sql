@@ -118,12 +118,12 @@ END
 $$;
 
 -- Twins of the service's bench events: the hot one, the flash crowd's (100
--- seats and a waiting list; one for each way of committing, and one for
--- the crowd sent by wrk) and 1,000
+-- seats and a waiting list; one for each way of committing, and two for
+-- the crowds sent by wrk, one by one and batched) and 1,000
 -- spread ones.
 INSERT INTO bench.events (slug, capacity, waitlist)
 VALUES ('flash', 100, true), ('flash-b', 100, true), ('flash-r', 100, true),
-       ('flash-bw', 100, true);
+       ('flash-bw', 100, true), ('flash-bb', 100, true);
 INSERT INTO bench.seats (event_id, seat)
 SELECT e.id, g FROM bench.events e, generate_series(1, e.capacity) g WHERE e.slug = 'flash-r';
 INSERT INTO bench.events (slug, capacity)

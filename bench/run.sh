@@ -15,7 +15,8 @@
 #                    with seats as rows (SKIP LOCKED, no hot row), to the
 #                    bare responder answering SELECT 1, and to a static file;
 #                    then all again sent by wrk (bench/flash.lua), with the
-#                    bare responder answering a constant, no database, too
+#                    bare responder answering a constant, no database, and
+#                    the minimal function batched (BARE_BATCH), too
 #   2b mail          the mailer drains the flash crowd's 10,000 messages to
 #                    the stack's SMTP sink while POSTs run on a fresh hot
 #                    event: messages/s, and POSTs/s against the same on
@@ -83,7 +84,7 @@ fi
 PKGS="libpq fcgi"
 # shellcheck disable=SC2046
 cc -std=c11 -O2 -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
-    -D_GNU_SOURCE -o bench/bare_fcgi bench/bare_fcgi.c \
+    -D_GNU_SOURCE -pthread -o bench/bare_fcgi bench/bare_fcgi.c \
     $(pkg-config --cflags --libs $PKGS)
 cc -std=c11 -O2 -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
     -D_GNU_SOURCE -o bench/smtp_sink bench/smtp_sink.c
@@ -105,11 +106,13 @@ location = /bench/bare-register-rows { fastcgi_pass unix:$ABSVAR/bare-register-r
 location = /bench/bare-row { fastcgi_pass unix:$ABSVAR/bare-row.sock; }
 location = /bench/bare-none { fastcgi_pass unix:$ABSVAR/bare-none.sock; }
 location = /bench/bare-register-wrk { fastcgi_pass unix:$ABSVAR/bare-register-wrk.sock; }
+location = /bench/bare-batch { fastcgi_pass unix:$ABSVAR/bare-batch.sock; }
 EOF
 
 BARE_PID="" BARE_REG_PID="" BARE_REGB_PID="" BARE_REGR_PID="" BARE_ROW_PID="" SMTP_SINK_PID=""
-BARE_NONE_PID="" BARE_REGW_PID=""
+BARE_NONE_PID="" BARE_REGW_PID="" BARE_BATCH_PID=""
 cleanup() {
+    [ -n "$BARE_BATCH_PID" ] && kill -TERM -- "-$BARE_BATCH_PID" 2>/dev/null
     [ -n "$BARE_PID" ] && kill -TERM -- "-$BARE_PID" 2>/dev/null
     [ -n "$BARE_NONE_PID" ] && kill -TERM -- "-$BARE_NONE_PID" 2>/dev/null
     [ -n "$BARE_REGW_PID" ] && kill -TERM -- "-$BARE_REGW_PID" 2>/dev/null
@@ -191,6 +194,15 @@ setsid env -u BARE_DSN BARE_BARRIER=1 \
     BARE_SQL="SELECT bench.minimal_register('flash-bw', 'Flash Patron', 'flash-' || \$1 || '@example.org')" \
     bench/bare_fcgi "$ABSVAR/bare-register-wrk.sock" "$WORKERS" </dev/null >"$OUT/bare-register-wrk.log" 2>&1 &
 BARE_REGW_PID=$!
+# The same job batched: one process of 128 threads taking requests, its one
+# connection registering everything waiting in one transaction, committed
+# the same way (BARE_BATCH in bench/bare_fcgi.c; the best of 1x128, 2x64,
+# 4x32, 8x16, 2x250 and 1x500 on a scratch stack): what a worker batching
+# concurrent registrations could at best give the crowd.
+setsid env -u BARE_DSN BARE_BATCH=128 \
+    BARE_SQL="SELECT count(bench.minimal_register('flash-bb', 'Flash Patron', 'flash-' || u || '@example.org')) FROM unnest(\$1::text[]) u" \
+    bench/bare_fcgi "$ABSVAR/bare-batch.sock" 1 </dev/null >"$OUT/bare-batch.log" 2>&1 &
+BARE_BATCH_PID=$!
 # The same job with no hot row: seats as rows claimed with SKIP LOCKED, the
 # waiting list under a shared lock (bench.rows_register()), committed the
 # same way: what that design could give this crowd on this machine.
@@ -559,8 +571,8 @@ FLASH_LC_P99=$p99 FLASH_LC_ERR=$((err + bad)) FLASH_LC_INV=$inv
 # with no database at all (the floor of any design that answers each
 # request from a FastCGI process: a worker batching registrations into
 # fewer transactions could at best approach it), the same answering
-# SELECT 1, and the minimal locked function committed as eventbox commits
-# (on a twin event of its own).
+# SELECT 1, the minimal locked function committed as eventbox commits (on
+# a twin event of its own), and the same batched (on another).
 read -r ws_rps ws_p50 ws_p99 ws_max ws_err _ _ ws_cpu <<<"$(wrk_crowd flash-wrk-static "$URL/bench/static.txt" GET)"
 row "flash crowd (wrk)" "LIMIT: nginx static 1 KB file, 10,000 GETs, 500 connections" "$ws_rps" \
     "$(ms "$ws_p50")" "$(ms "$ws_p99")" "max $(ms "$ws_max"); errors $ws_err" "$ws_cpu s"
@@ -575,17 +587,22 @@ wl_inv=$("${PSQL[@]}" -c "SELECT confirmed || ' confirmed, ' || waiting || ' wai
                            FROM bench.events WHERE slug = 'flash-bw'")
 row "flash crowd (wrk)" "LIMIT: minimal locked register() behind bare libfcgi, committed as eventbox commits, 10,000 POSTs, 500 connections" \
     "$wl_rps" "$(ms "$wl_p50")" "$(ms "$wl_p99")" "max $(ms "$wl_max"); errors $wl_err; $wl_inv" "$wl_cpu s"
-(( ws_err + wn_err + wb_err + wl_err == 0 )) ||
-    die "a flash crowd baseline sent by wrk failed: static $ws_err, none $wn_err, SELECT 1 $wb_err, minimal $wl_err (see $OUT/flash-wrk-*.wrk)"
-[ "$wl_inv" = "100 confirmed, 9900 waiting" ] ||
-    die "the flash crowd baseline sent by wrk left other rows: $wl_inv (see $OUT/bare-register-wrk.log)"
+read -r wk_rps wk_p50 wk_p99 wk_max wk_err _ _ wk_cpu <<<"$(wrk_crowd flash-wrk-batch "$URL/bench/bare-batch")"
+wk_inv=$("${PSQL[@]}" -c "SELECT confirmed || ' confirmed, ' || waiting || ' waiting'
+                           FROM bench.events WHERE slug = 'flash-bb'")
+row "flash crowd (wrk)" "LIMIT: the same batched: one process of 128 threads, everything waiting registered in one transaction, committed the same way, 10,000 POSTs, 500 connections" \
+    "$wk_rps" "$(ms "$wk_p50")" "$(ms "$wk_p99")" "max $(ms "$wk_max"); errors $wk_err; $wk_inv; $(ratio "$wk_rps" "$wl_rps") of the unbatched function's req/s" "$wk_cpu s"
+(( ws_err + wn_err + wb_err + wl_err + wk_err == 0 )) ||
+    die "a flash crowd baseline sent by wrk failed: static $ws_err, none $wn_err, SELECT 1 $wb_err, minimal $wl_err, batched $wk_err (see $OUT/flash-wrk-*.wrk)"
+[ "$wl_inv" = "100 confirmed, 9900 waiting" ] && [ "$wk_inv" = "100 confirmed, 9900 waiting" ] ||
+    die "a flash crowd baseline sent by wrk left other rows: $wl_inv; $wk_inv (see $OUT/bare-register-wrk.log, $OUT/bare-batch.log)"
 read -r rps p50 p99 max err places distinct cpu <<<"$(wrk_crowd flash-wrk "$URL/api/v1/events/flash-w/registrations")"
 inv=$(crowd_invariant flash-w)
 [ "$places" = 9900 ] && [ "$distinct" = 9900 ] || inv="BROKEN: $places answers told a place, $distinct distinct; $inv"
 row "flash crowd (wrk)" "10,000 POSTs, 500 connections, 100 seats" "$rps" \
     "$(ms "$p50")" "$(ms "$p99")" "max $(ms "$max"); errors $err; invariant $inv; $distinct distinct positions told; $(ratio "$rps" "$wl_rps") of the limit's req/s, p99 $(ratio "$p99" "$wl_p99") of its p99" "$cpu s"
 FLASH_P99=$p99 FLASH_ERR=$err FLASH_INV=$inv
-FLASH_W_LIMIT_P99=$wl_p99 FLASH_W_BARE_P99=$wb_p99 FLASH_W_NONE_P99=$wn_p99
+FLASH_W_LIMIT_P99=$wl_p99 FLASH_W_BARE_P99=$wb_p99 FLASH_W_NONE_P99=$wn_p99 FLASH_W_BATCH_P99=$wk_p99
 note_rss flash
 
 # --- 2b. Mail ------------------------------------------------------------------
@@ -948,6 +965,7 @@ mkdir -p "$RESULTS"
     target "GET event micro-cached >= 0.8x static file" "$CACHED_RATIO" ge 0.8
     target "flash crowd (wrk) p99 < 100 ms" "$(ms "$FLASH_P99")" lt 100
     target "flash crowd (wrk) LIMIT (minimal function, bare responder, committed as eventbox commits) p99 < 100 ms" "$(ms "$FLASH_W_LIMIT_P99")" lt 100
+    target "flash crowd (wrk) LIMIT batched (the minimal function, everything waiting in one transaction) p99 < 100 ms" "$(ms "$FLASH_W_BATCH_P99")" lt 100
     target "flash crowd (wrk) LIMIT with no registration (bare responder, SELECT 1) p99 < 100 ms" "$(ms "$FLASH_W_BARE_P99")" lt 100
     target "flash crowd (wrk) LIMIT with no database (bare responder, a constant) p99 < 100 ms" "$(ms "$FLASH_W_NONE_P99")" lt 100
     target "flash crowd (wrk): 0 errors, invariant intact" "$FLASH_ERR errors, $FLASH_INV" \
