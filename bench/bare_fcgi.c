@@ -170,6 +170,16 @@ batch_serve(void *arg)
 	return NULL;
 }
 
+/* BARE_BATCH: libfcgi's own SIGTERM handler only makes an accept that
+ * it interrupts return, and a thread waiting for its batch, or the
+ * connection's, would never see it: the process ends at once instead. */
+static void
+batch_term(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
 /* BARE_BATCH: the process's connection, running what waits in batches. */
 static void
 batch_run(PGconn *c, size_t nthreads)
@@ -181,8 +191,11 @@ batch_run(PGconn *c, size_t nthreads)
 	pthread_t	 t;
 	size_t		 i;
 	int		 bad;
+	struct sigaction sa;
 
-	if ((arr = malloc(cap)) == NULL)
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = batch_term;
+	if (sigaction(SIGTERM, &sa, NULL) == -1 || (arr = malloc(cap)) == NULL)
 		exit(1);
 	param[0] = arr;
 	for (i = 0; i < nthreads; i++)
