@@ -935,6 +935,13 @@ target() {
     [ -n "$v" ] || ok="not measured"
     echo "| $1 | $2 | $ok |"
 }
+# flash_p99 TEXT P99_US: a flash crowd's p99 against the 100 ms target.
+flash_p99() { target "flash crowd $1 p99 < 100 ms" "$(ms "$2")" lt 100; }
+# flash_intact CLIENT ERRORS INVARIANT: no errors and the invariant intact.
+flash_intact() {
+    target "flash crowd ($1): 0 errors, invariant intact" "$2 errors, $3" \
+        eq "$([ "$2" = 0 ] && [[ $3 == intact* ]] && echo 1 || echo 0)" 1
+}
 max_rss() {
     local r m=0
     for r in "${RSS_LOG[@]}"; do (( ${r#*=} > m )) && m=${r#*=}; done
@@ -963,19 +970,17 @@ mkdir -p "$RESULTS"
     target "GET event >= 0.8x bare libfcgi + SELECT 1" "$READ_RATIO" ge 0.8
     target "GET event >= 0.8x bare libfcgi + the smallest SELECT of the event's row" "$READ_ROW_RATIO" ge 0.8
     target "GET event micro-cached >= 0.8x static file" "$CACHED_RATIO" ge 0.8
-    target "flash crowd (wrk) p99 < 100 ms" "$(ms "$FLASH_P99")" lt 100
-    target "flash crowd (wrk) LIMIT (minimal function, bare responder, committed as eventbox commits) p99 < 100 ms" "$(ms "$FLASH_W_LIMIT_P99")" lt 100
-    target "flash crowd (wrk) LIMIT batched (the minimal function, everything waiting in one transaction) p99 < 100 ms" "$(ms "$FLASH_W_BATCH_P99")" lt 100
-    target "flash crowd (wrk) LIMIT with no registration (bare responder, SELECT 1) p99 < 100 ms" "$(ms "$FLASH_W_BARE_P99")" lt 100
-    target "flash crowd (wrk) LIMIT with no database (bare responder, a constant) p99 < 100 ms" "$(ms "$FLASH_W_NONE_P99")" lt 100
-    target "flash crowd (wrk): 0 errors, invariant intact" "$FLASH_ERR errors, $FLASH_INV" \
-        eq "$([ "$FLASH_ERR" = 0 ] && [[ $FLASH_INV == intact* ]] && echo 1 || echo 0)" 1
-    target "flash crowd (tests/loadclient) p99 < 100 ms" "$(ms "$FLASH_LC_P99")" lt 100
-    target "flash crowd (tests/loadclient) LIMIT (minimal function, bare responder) p99 < 100 ms" "$(ms "$FLASH_LIMIT_P99")" lt 100
-    target "flash crowd (tests/loadclient) LIMIT with no hot row (seats as rows, SKIP LOCKED, bare responder) p99 < 100 ms" "$(ms "$FLASH_ROWS_P99")" lt 100
-    target "flash crowd (tests/loadclient) LIMIT with no registration (bare responder, SELECT 1) p99 < 100 ms" "$(ms "$FLASH_BARE_P99")" lt 100
-    target "flash crowd (tests/loadclient): 0 errors, invariant intact" "$FLASH_LC_ERR errors, $FLASH_LC_INV" \
-        eq "$([ "$FLASH_LC_ERR" = 0 ] && [[ $FLASH_LC_INV == intact* ]] && echo 1 || echo 0)" 1
+    flash_p99 "(wrk)" "$FLASH_P99"
+    flash_p99 "(wrk) LIMIT (minimal function, bare responder, committed as eventbox commits)" "$FLASH_W_LIMIT_P99"
+    flash_p99 "(wrk) LIMIT batched (the minimal function, everything waiting in one transaction)" "$FLASH_W_BATCH_P99"
+    flash_p99 "(wrk) LIMIT with no registration (bare responder, SELECT 1)" "$FLASH_W_BARE_P99"
+    flash_p99 "(wrk) LIMIT with no database (bare responder, a constant)" "$FLASH_W_NONE_P99"
+    flash_intact wrk "$FLASH_ERR" "$FLASH_INV"
+    flash_p99 "(tests/loadclient)" "$FLASH_LC_P99"
+    flash_p99 "(tests/loadclient) LIMIT (minimal function, bare responder)" "$FLASH_LIMIT_P99"
+    flash_p99 "(tests/loadclient) LIMIT with no hot row (seats as rows, SKIP LOCKED, bare responder)" "$FLASH_ROWS_P99"
+    flash_p99 "(tests/loadclient) LIMIT with no registration (bare responder, SELECT 1)" "$FLASH_BARE_P99"
+    flash_intact tests/loadclient "$FLASH_LC_ERR" "$FLASH_LC_INV"
     target "1M registrations: POST p50 <= 1.1x empty (fresh events, baseline right before loading)" "$GROWN_HOT" le 1.1
     target "1M registrations: GET p50 <= 1.1x empty (baseline right before loading)" "$GROWN_READ" le 1.1
     target "worker RSS <= 8 MiB, flat" "$(max_rss) MiB" le 8
