@@ -85,6 +85,107 @@ def test_the_metrics_outbox_count_reads_no_sent_message(api, db, sent_mail):
     assert "\neventbox_outbox_failed 0\n" not in text
 
 
+
+def xact_outbox_reads(cur):
+    """(sequential scans, rows fetched through an index) of outbox in this
+    session's transaction."""
+    cur.execute("SELECT seq_scan, idx_tup_fetch FROM pg_stat_xact_user_tables"
+                " WHERE schemaname = 'eventbox' AND relname = 'outbox'")
+    return cur.fetchone()
+
+
+BACKLOG = 3_000
+
+
+def test_a_crowds_backlog_is_marked_message_by_message_whatever_the_statistics(
+        db, make_event):
+    """The outbox is mostly sent rows, and autovacuum analyzes it while
+    nothing is pending: its statistics then say no row is.  A statement
+    that named one message by its id (or a registration's by its
+    registration) and also said status = 'pending' was planned through a
+    partial index on the status (outbox_unsent), which those statistics
+    make look empty, and read every pending row.  When a flash crowd
+    queued thousands of messages, each message's relock and mark read them
+    all, twice a message, and the mailer sent some 20 a second for minutes
+    until the next ANALYZE (docs/PERFORMANCE.md, "The mailer").  Here, with
+    such statistics and BACKLOG messages and as many webhook deliveries
+    queued after them, each of those statements reads the rows it names,
+    not the backlog.  One transaction, rolled back: the rows other tests
+    left pending count as sent for its ANALYZE, as in a quiet consortium
+    (only its row counts in pg_class stay, until the next ANALYZE)."""
+    eid = db.value("SELECT id FROM eventbox.events WHERE slug = %s", make_event())
+    conn = connect()
+    conn.autocommit = False
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            cur.execute("UPDATE eventbox.outbox SET status = 'sent' WHERE status <> 'sent'")
+            cur.execute("INSERT INTO eventbox.outbox (kind, event_id, status, sent_at)"
+                        " SELECT 'confirmed', %s, 'sent', now() - interval '1 day'"
+                        " FROM generate_series(1, 20000)", (eid,))
+            cur.execute("ANALYZE eventbox.outbox")
+            cur.execute("SELECT most_common_vals::text FROM pg_stats WHERE schemaname ="
+                        " 'eventbox' AND tablename = 'outbox' AND attname = 'status'")
+            assert cur.fetchone()[0] == "{sent}"
+            cur.execute("INSERT INTO eventbox.registrations (event_id, name, email, status,"
+                        " confirmed_at) VALUES (%s, 'Backlog Patron',"
+                        " 'backlog-patron@example.org', 'confirmed', now()) RETURNING id",
+                        (eid,))
+            reg = cur.fetchone()[0]
+            cur.execute("INSERT INTO eventbox.webhooks (url, events, secret)"
+                        " VALUES ('https://hooks.example.org/eventbox',"
+                        " '{registration.created}', 'whsec_' || repeat('A', 43) || '=')"
+                        " RETURNING id")
+            hook = cur.fetchone()[0]
+            cur.execute("INSERT INTO eventbox.outbox (kind, registration_id, event_id, email,"
+                        " name) VALUES ('confirmed', %s, %s, 'backlog-patron@example.org',"
+                        " 'Backlog Patron') RETURNING id", (reg, eid))
+            patrons = cur.fetchone()[0]
+            cur.execute("INSERT INTO eventbox.outbox (kind, event_id, email, name)"
+                        " SELECT 'waitlisted', %s, 'backlog-' || g || '@example.org',"
+                        " 'Backlog ' || g FROM generate_series(1, %s) g", (eid, BACKLOG))
+            cur.execute("INSERT INTO eventbox.outbox (kind, event_id, webhook_id, payload)"
+                        " SELECT 'webhook', %s, %s, jsonb_build_object('n', g)"
+                        " FROM generate_series(1, %s) g", (eid, hook, BACKLOG))
+            cur.execute("SELECT id FROM eventbox.outbox WHERE event_id = %s"
+                        " AND status = 'pending' AND kind = 'waitlisted' ORDER BY id DESC LIMIT 4",
+                        (eid,))
+            mail = [r[0] for r in cur.fetchall()]
+            cur.execute("SELECT id FROM eventbox.outbox WHERE event_id = %s"
+                        " AND status = 'pending' AND kind = 'webhook' ORDER BY id DESC LIMIT 2",
+                        (eid,))
+            deliveries = [r[0] for r in cur.fetchall()]
+
+            def reads(sql, *args):
+                seq, fetched = xact_outbox_reads(cur)
+                cur.execute(sql, args)
+                cur.fetchall()
+                seq2, fetched2 = xact_outbox_reads(cur)
+                return seq2 - seq, fetched2 - fetched
+
+            for m in mail[:2]:
+                # As the mailer sends a batch's later messages: relock, mark.
+                assert reads("SELECT * FROM eventbox.mail_relock(%s)", m) == (0, 1), m
+                assert reads("SELECT eventbox.mail_sent(%s)", m) == (0, 1), m
+            # Messages refused for now and for good; staff send one again.
+            assert reads("SELECT eventbox.mail_failed(%s, 'smtp 451', 5, 1000)",
+                         mail[2]) == (0, 1)
+            assert reads("SELECT eventbox.mail_failed(%s, 'smtp 550', 1, 1000)",
+                         patrons) == (0, 1)
+            seq, fetched = reads("SELECT eventbox.mail_retry(%s)", patrons)
+            assert (seq, fetched <= 2) == (0, True), fetched
+            assert reads("SELECT eventbox.webhook_delivered(%s)", deliveries[0]) == (0, 1)
+            assert reads("SELECT eventbox.webhook_failed(%s, 'http 500', 1, 1000, 60000,"
+                         " false)", deliveries[1]) == (0, 2)
+            # A registration deleted takes its queued mail with it.
+            seq, fetched = reads("DELETE FROM eventbox.registrations WHERE id = %s"
+                                 " RETURNING id", reg)
+            assert (seq, fetched <= 3) == (0, True), fetched
+    finally:
+        conn.rollback()
+        conn.close()
+
+
 @pytest.fixture
 def many_drafts(db):
     """DRAFTS draft events of one tag (drafts: no public page lists them)."""

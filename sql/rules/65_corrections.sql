@@ -295,7 +295,8 @@ BEGIN
         UPDATE outbox o
            SET status = 'sent', last_error = 'skipped', token = NULL, email = NULL,
                name = NULL
-         WHERE o.registration_id = r.id AND o.status = 'pending' AND o.kind <> 'webhook';
+         -- (the status of a row found by its key: rules/80_mail.sql)
+         WHERE o.registration_id = r.id AND (o.status = 'pending') IS TRUE AND o.kind <> 'webhook';
         SELECT * INTO e FROM events WHERE id = r.event_id;
         IF confirmation_withheld(r, e) IS NOT NULL THEN
             PERFORM revoke_links(r.id);
@@ -307,7 +308,8 @@ BEGIN
         END IF;
     ELSE
         UPDATE outbox o SET name = v_name, email = v_email
-         WHERE o.registration_id = r.id AND o.status = 'pending' AND o.kind <> 'webhook';
+         -- (the status of a row found by its key: rules/80_mail.sql)
+         WHERE o.registration_id = r.id AND (o.status = 'pending') IS TRUE AND o.kind <> 'webhook';
     END IF;
 
     SELECT jsonb_object_agg(c.key, c.now), jsonb_object_agg(c.key, c.before)
@@ -363,7 +365,8 @@ BEGIN
     mailed := confirmation_kind(r);
     IF EXISTS (SELECT 1 FROM outbox o
                 WHERE o.registration_id = r.id AND o.kind = mailed
-                  AND o.status = 'pending') THEN
+                  -- (the status of a row found by its key: rules/80_mail.sql)
+                  AND (o.status = 'pending') IS TRUE) THEN
         outcome := 'already_queued';
         RETURN;
     END IF;

@@ -60,7 +60,8 @@ BEGIN
         IF r.held_until IS NULL OR NOT EXISTS (
                SELECT 1 FROM outbox q
                 WHERE q.registration_id = r.id AND q.kind = 'confirm_address'
-                  AND q.status = 'pending') THEN
+                  -- (the status of a row found by its key: rules/80_mail.sql)
+                  AND (q.status = 'pending') IS TRUE) THEN
             INSERT INTO outbox (kind, registration_id, event_id, email, name, token)
             VALUES (CASE WHEN r.held_until IS NULL THEN 'promoted' ELSE 'confirm_address' END,
                     r.id, r.event_id, r.email, r.name,

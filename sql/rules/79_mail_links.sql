@@ -73,12 +73,14 @@ BEGIN
         RETURN;
     END IF;
     DELETE FROM tokens k USING outbox o
-     WHERE o.id = p_id AND o.status = 'pending' AND o.token IS NOT NULL
+     -- (the status of a row found by its key: rules/80_mail.sql)
+     WHERE o.id = p_id AND (o.status = 'pending') IS TRUE AND o.token IS NOT NULL
        AND k.token_hash = token_hash(o.token);
     INSERT INTO tokens (token_hash, registration_id)
     SELECT decode(h, 'hex'), o.registration_id
       FROM outbox o, unnest(string_to_array(split_part(v_renewed, ':', 2), ' ')) h
-     WHERE o.id = p_id AND o.status = 'pending' AND o.registration_id IS NOT NULL
+     -- (the status of a row found by its key: rules/80_mail.sql)
+     WHERE o.id = p_id AND (o.status = 'pending') IS TRUE AND o.registration_id IS NOT NULL
     ON CONFLICT (token_hash) DO NOTHING;
 END
 $$;

@@ -9,6 +9,20 @@
 -- Privacy at rest: once a message is accepted, mail_sent() erases its
 -- token, address and name; only kind, registration, event, timestamps and
 -- status remain.  A message that failed for good is erased the same way.
+--
+-- One message by its id, or a registration's by its registration: the
+-- status is tested as `(o.status = 'pending') IS TRUE`, which no index
+-- serves, so that only the key's index is used (here, 79_mail_links.sql,
+-- 80_mail_marks.sql, 80_mail_staff.sql, 82_webhooks.sql, 60_cancel.sql,
+-- 65_corrections.sql, 75_roster.sql).  The outbox is mostly sent rows and
+-- is analyzed while nothing is pending, so its statistics say that no row
+-- is; written `o.status = 'pending'`, such a look-up was planned through
+-- a partial index on the status (outbox_unsent, outbox_due), which those
+-- statistics make look empty, and read every pending row.  When a crowd
+-- queued 10,000 messages, each message's relock and mark read them all,
+-- and the mailer sent 53-123 a second instead of 500-600 until the next
+-- ANALYZE (docs/PERFORMANCE.md, "The mailer";
+-- tests/test_big_data.py::test_a_crowds_backlog_is_marked_message_by_message_whatever_the_statistics).
 
 -- mail_stale: a queued message that no longer tells the truth when its
 -- turn comes: a seat, place or reminder for a registration or event
@@ -320,7 +334,8 @@ DECLARE
 BEGIN
     LOCK TABLE outbox IN ROW EXCLUSIVE MODE;
     SELECT o.registration_id, o.token INTO v_reg, token FROM outbox o
-     WHERE o.id = p_id AND o.status = 'pending' AND o.next_attempt_at <= now()
+     -- (the status of a row found by its key: the top of this file)
+     WHERE o.id = p_id AND (o.status = 'pending') IS TRUE AND o.next_attempt_at <= now()
        FOR UPDATE SKIP LOCKED;
     locked := FOUND;
     IF locked AND token IS NOT NULL AND v_reg IS NOT NULL THEN

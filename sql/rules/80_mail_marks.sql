@@ -25,7 +25,8 @@ BEGIN
     UPDATE outbox
        SET status = 'sent', sent_at = now(), attempts = attempts + 1,
            last_error = NULL, token = NULL, email = NULL, name = NULL
-     WHERE outbox.id = p_id AND outbox.status = 'pending';
+     -- (the status of a row found by its key: rules/80_mail.sql)
+     WHERE outbox.id = p_id AND (outbox.status = 'pending') IS TRUE;
     PERFORM 1 FROM mail_relay WHERE down_since IS NOT NULL FOR UPDATE SKIP LOCKED;
     IF NOT FOUND THEN
         RETURN false;
@@ -108,7 +109,8 @@ BEGIN
            email = CASE WHEN o.attempts + 1 >= p_max_tries THEN NULL ELSE o.email END,
            name = CASE WHEN o.attempts + 1 >= p_max_tries THEN NULL ELSE o.name END,
            next_attempt_at = now() + retry_backoff(p_base_ms, o.attempts, interval '6 hours')
-     WHERE o.id = p_id AND o.status = 'pending'
+     -- (the status of a row found by its key: rules/80_mail.sql)
+     WHERE o.id = p_id AND (o.status = 'pending') IS TRUE
     RETURNING o.status INTO v_status;
     RETURN v_status;
 END

@@ -19,7 +19,8 @@ AS $$
            token = CASE WHEN o.kind IN ('cancelled', 'event_cancelled') THEN NULL
                         ELSE issue_token(r.id) END
       FROM eventbox.registrations r
-     WHERE o.id = p_id AND o.status = 'failed' AND r.id = o.registration_id
+     -- (the status of a row found by its key: rules/80_mail.sql)
+     WHERE o.id = p_id AND (o.status = 'failed') IS TRUE AND r.id = o.registration_id
        AND o.kind <> 'webhook'           -- those: webhook_retry()
  RETURNING true
 $$;

@@ -346,7 +346,7 @@ AS $$
     UPDATE eventbox.outbox o
        SET status = 'pending', attempts = 0, next_attempt_at = now()
       FROM eventbox.webhooks w
-     WHERE o.id = p_id AND o.kind = 'webhook' AND o.status = 'failed'
+     WHERE o.id = p_id AND o.kind = 'webhook' AND (o.status = 'failed') IS TRUE
        AND o.payload IS NOT NULL AND w.id = o.webhook_id AND w.disabled_at IS NULL
  RETURNING true
 $$;
@@ -427,7 +427,7 @@ BEGIN
     UPDATE outbox
        SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL,
            payload = NULL
-     WHERE outbox.id = p_id AND outbox.kind = 'webhook' AND outbox.status = 'pending';
+     WHERE outbox.id = p_id AND outbox.kind = 'webhook' AND (outbox.status = 'pending') IS TRUE;
 END
 $$;
 
@@ -457,7 +457,7 @@ BEGIN
        SET attempts = outbox.attempts + 1, status = 'sent', sent_at = NULL,
            last_error = 'webhook disabled', payload = NULL
       FROM webhooks w
-     WHERE outbox.id = p_id AND outbox.kind = 'webhook' AND outbox.status = 'pending'
+     WHERE outbox.id = p_id AND outbox.kind = 'webhook' AND (outbox.status = 'pending') IS TRUE
        AND w.id = outbox.webhook_id AND w.disabled_at IS NOT NULL;
     IF FOUND THEN
         RETURN 'sent';
@@ -470,7 +470,7 @@ BEGIN
            next_attempt_at = now() + retry_backoff(p_base_ms, outbox.attempts,
                                                    make_interval(secs => greatest(p_max_backoff_ms, 1)
                                                                         / 1000.0))
-     WHERE outbox.id = p_id AND outbox.kind = 'webhook' AND outbox.status = 'pending'
+     WHERE outbox.id = p_id AND outbox.kind = 'webhook' AND (outbox.status = 'pending') IS TRUE
     RETURNING * INTO o;
     IF o.id IS NULL THEN
         RETURN NULL;
