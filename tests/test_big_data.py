@@ -5,6 +5,7 @@ removed again after its test.  What is asserted is what the size must not
 change: the plans read what they need through an index, not the whole
 table (EXPLAIN, or the session's own scan counters), and the answers stay
 whole and 200; never a time."""
+import contextlib
 import json
 import uuid
 
@@ -33,6 +34,27 @@ def seq_scans(plan, table):
 def explain(db, sql, *args):
     plan = db.value("EXPLAIN (FORMAT JSON) " + sql, *args)
     return plan if isinstance(plan, list) else json.loads(plan)
+
+
+@contextlib.contextmanager
+def rolled_back():
+    """A cursor in a transaction of its own session, rolled back at the end."""
+    conn = connect()
+    conn.autocommit = False
+    try:
+        with conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def xact_reads(cur, table):
+    """(sequential scans, rows fetched through an index) of table in this
+    session's transaction."""
+    cur.execute("SELECT seq_scan, idx_tup_fetch FROM pg_stat_xact_user_tables"
+                " WHERE schemaname = 'eventbox' AND relname = %s", (table,))
+    return cur.fetchone()
 
 
 def xact_seq_scans(cur, table):
@@ -69,29 +91,14 @@ def test_the_outbox_views_read_the_unsent_rows_through_an_index(db, sent_mail, v
 def test_the_metrics_outbox_count_reads_no_sent_message(api, db, sent_mail):
     """outbox_stats() is what every scrape of /metrics asks, within the
     probe time: read through the sent rows, it grows with the years."""
-    conn = connect()
-    conn.autocommit = False
-    try:
-        with conn.cursor() as cur:
-            before = xact_seq_scans(cur, "outbox")
-            cur.execute("SELECT failed FROM eventbox.outbox_stats()")
-            assert cur.fetchone()[0] >= 1
-            assert xact_seq_scans(cur, "outbox") == before
-    finally:
-        conn.rollback()
-        conn.close()
+    with rolled_back() as cur:
+        before = xact_seq_scans(cur, "outbox")
+        cur.execute("SELECT failed FROM eventbox.outbox_stats()")
+        assert cur.fetchone()[0] >= 1
+        assert xact_seq_scans(cur, "outbox") == before
     text = api.get("/metrics").text
     assert "eventbox_database_up 1\n" in text
     assert "\neventbox_outbox_failed 0\n" not in text
-
-
-
-def xact_outbox_reads(cur):
-    """(sequential scans, rows fetched through an index) of outbox in this
-    session's transaction."""
-    cur.execute("SELECT seq_scan, idx_tup_fetch FROM pg_stat_xact_user_tables"
-                " WHERE schemaname = 'eventbox' AND relname = 'outbox'")
-    return cur.fetchone()
 
 
 BACKLOG = 3_000
@@ -114,74 +121,68 @@ def test_a_crowds_backlog_is_marked_message_by_message_whatever_the_statistics(
     left pending count as sent for its ANALYZE, as in a quiet consortium
     (only its row counts in pg_class stay, until the next ANALYZE)."""
     eid = db.value("SELECT id FROM eventbox.events WHERE slug = %s", make_event())
-    conn = connect()
-    conn.autocommit = False
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-            cur.execute("UPDATE eventbox.outbox SET status = 'sent' WHERE status <> 'sent'")
-            cur.execute("INSERT INTO eventbox.outbox (kind, event_id, status, sent_at)"
-                        " SELECT 'confirmed', %s, 'sent', now() - interval '1 day'"
-                        " FROM generate_series(1, 20000)", (eid,))
-            cur.execute("ANALYZE eventbox.outbox")
-            cur.execute("SELECT most_common_vals::text FROM pg_stats WHERE schemaname ="
-                        " 'eventbox' AND tablename = 'outbox' AND attname = 'status'")
-            assert cur.fetchone()[0] == "{sent}"
-            cur.execute("INSERT INTO eventbox.registrations (event_id, name, email, status,"
-                        " confirmed_at) VALUES (%s, 'Backlog Patron',"
-                        " 'backlog-patron@example.org', 'confirmed', now()) RETURNING id",
-                        (eid,))
-            reg = cur.fetchone()[0]
-            cur.execute("INSERT INTO eventbox.webhooks (url, events, secret)"
-                        " VALUES ('https://hooks.example.org/eventbox',"
-                        " '{registration.created}', 'whsec_' || repeat('A', 43) || '=')"
-                        " RETURNING id")
-            hook = cur.fetchone()[0]
-            cur.execute("INSERT INTO eventbox.outbox (kind, registration_id, event_id, email,"
-                        " name) VALUES ('confirmed', %s, %s, 'backlog-patron@example.org',"
-                        " 'Backlog Patron') RETURNING id", (reg, eid))
-            patrons = cur.fetchone()[0]
-            cur.execute("INSERT INTO eventbox.outbox (kind, event_id, email, name)"
-                        " SELECT 'waitlisted', %s, 'backlog-' || g || '@example.org',"
-                        " 'Backlog ' || g FROM generate_series(1, %s) g", (eid, BACKLOG))
-            cur.execute("INSERT INTO eventbox.outbox (kind, event_id, webhook_id, payload)"
-                        " SELECT 'webhook', %s, %s, jsonb_build_object('n', g)"
-                        " FROM generate_series(1, %s) g", (eid, hook, BACKLOG))
-            cur.execute("SELECT id FROM eventbox.outbox WHERE event_id = %s"
-                        " AND status = 'pending' AND kind = 'waitlisted' ORDER BY id DESC LIMIT 4",
-                        (eid,))
-            mail = [r[0] for r in cur.fetchall()]
-            cur.execute("SELECT id FROM eventbox.outbox WHERE event_id = %s"
-                        " AND status = 'pending' AND kind = 'webhook' ORDER BY id DESC LIMIT 2",
-                        (eid,))
-            deliveries = [r[0] for r in cur.fetchall()]
+    with rolled_back() as cur:
+        cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cur.execute("UPDATE eventbox.outbox SET status = 'sent' WHERE status <> 'sent'")
+        cur.execute("INSERT INTO eventbox.outbox (kind, event_id, status, sent_at)"
+                    " SELECT 'confirmed', %s, 'sent', now() - interval '1 day'"
+                    " FROM generate_series(1, 20000)", (eid,))
+        cur.execute("ANALYZE eventbox.outbox")
+        cur.execute("SELECT most_common_vals::text FROM pg_stats WHERE schemaname ="
+                    " 'eventbox' AND tablename = 'outbox' AND attname = 'status'")
+        assert cur.fetchone()[0] == "{sent}"
+        cur.execute("INSERT INTO eventbox.registrations (event_id, name, email, status,"
+                    " confirmed_at) VALUES (%s, 'Backlog Patron',"
+                    " 'backlog-patron@example.org', 'confirmed', now()) RETURNING id",
+                    (eid,))
+        reg = cur.fetchone()[0]
+        cur.execute("INSERT INTO eventbox.webhooks (url, events, secret)"
+                    " VALUES ('https://hooks.example.org/eventbox',"
+                    " '{registration.created}', 'whsec_' || repeat('A', 43) || '=')"
+                    " RETURNING id")
+        hook = cur.fetchone()[0]
+        cur.execute("INSERT INTO eventbox.outbox (kind, registration_id, event_id, email,"
+                    " name) VALUES ('confirmed', %s, %s, 'backlog-patron@example.org',"
+                    " 'Backlog Patron') RETURNING id", (reg, eid))
+        patrons = cur.fetchone()[0]
+        cur.execute("INSERT INTO eventbox.outbox (kind, event_id, email, name)"
+                    " SELECT 'waitlisted', %s, 'backlog-' || g || '@example.org',"
+                    " 'Backlog ' || g FROM generate_series(1, %s) g", (eid, BACKLOG))
+        cur.execute("INSERT INTO eventbox.outbox (kind, event_id, webhook_id, payload)"
+                    " SELECT 'webhook', %s, %s, jsonb_build_object('n', g)"
+                    " FROM generate_series(1, %s) g", (eid, hook, BACKLOG))
+        cur.execute("SELECT id FROM eventbox.outbox WHERE event_id = %s"
+                    " AND status = 'pending' AND kind = 'waitlisted' ORDER BY id DESC LIMIT 4",
+                    (eid,))
+        mail = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT id FROM eventbox.outbox WHERE event_id = %s"
+                    " AND status = 'pending' AND kind = 'webhook' ORDER BY id DESC LIMIT 2",
+                    (eid,))
+        deliveries = [r[0] for r in cur.fetchall()]
 
-            def reads_few(sql, *args):
-                """Runs sql: it reads the outbox rows it names, no more (the
-                backlog is BACKLOG rows and as many deliveries)."""
-                seq, fetched = xact_outbox_reads(cur)
-                cur.execute(sql, args)
-                cur.fetchall()
-                seq2, fetched2 = xact_outbox_reads(cur)
-                assert (seq2 - seq, fetched2 - fetched <= 5) == (0, True), \
-                    (sql, seq2 - seq, fetched2 - fetched)
+        def reads_few(sql, *args):
+            """Runs sql: it reads the outbox rows it names, no more (the
+            backlog is BACKLOG rows and as many deliveries)."""
+            seq, fetched = xact_reads(cur, "outbox")
+            cur.execute(sql, args)
+            cur.fetchall()
+            seq2, fetched2 = xact_reads(cur, "outbox")
+            assert (seq2 - seq, fetched2 - fetched <= 5) == (0, True), \
+                (sql, seq2 - seq, fetched2 - fetched)
 
-            for m in mail[:2]:
-                # As the mailer sends a batch's later messages: relock, mark.
-                reads_few("SELECT * FROM eventbox.mail_relock(%s)", m)
-                reads_few("SELECT eventbox.mail_sent(%s)", m)
-            # Messages refused for now and for good; staff send one again.
-            reads_few("SELECT eventbox.mail_failed(%s, 'smtp 451', 5, 1000)", mail[2])
-            reads_few("SELECT eventbox.mail_failed(%s, 'smtp 550', 1, 1000)", patrons)
-            reads_few("SELECT eventbox.mail_retry(%s)", patrons)
-            reads_few("SELECT eventbox.webhook_delivered(%s)", deliveries[0])
-            reads_few("SELECT eventbox.webhook_failed(%s, 'http 500', 1, 1000, 60000, false)",
-                      deliveries[1])
-            # A registration deleted takes its queued mail with it.
-            reads_few("DELETE FROM eventbox.registrations WHERE id = %s RETURNING id", reg)
-    finally:
-        conn.rollback()
-        conn.close()
+        for m in mail[:2]:
+            # As the mailer sends a batch's later messages: relock, mark.
+            reads_few("SELECT * FROM eventbox.mail_relock(%s)", m)
+            reads_few("SELECT eventbox.mail_sent(%s)", m)
+        # Messages refused for now and for good; staff send one again.
+        reads_few("SELECT eventbox.mail_failed(%s, 'smtp 451', 5, 1000)", mail[2])
+        reads_few("SELECT eventbox.mail_failed(%s, 'smtp 550', 1, 1000)", patrons)
+        reads_few("SELECT eventbox.mail_retry(%s)", patrons)
+        reads_few("SELECT eventbox.webhook_delivered(%s)", deliveries[0])
+        reads_few("SELECT eventbox.webhook_failed(%s, 'http 500', 1, 1000, 60000, false)",
+                  deliveries[1])
+        # A registration deleted takes its queued mail with it.
+        reads_few("DELETE FROM eventbox.registrations WHERE id = %s RETURNING id", reg)
 
 
 @pytest.fixture
@@ -203,22 +204,16 @@ def test_a_page_of_1000_staff_events_reads_each_event_by_its_key(
         admin, db, staff_key, many_drafts):
     """admin_event_about(), once per event of the page, joined the events
     to admin_event()'s row: every call read the whole table."""
-    conn = connect()
-    conn.autocommit = False
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT id FROM eventbox.events WHERE slug = %s",
-                        (many_drafts + "-17",))
-            eid = str(cur.fetchone()[0])
-            before = xact_seq_scans(cur, "events")
-            for ref in (eid, many_drafts + "-17"):
-                cur.execute("SELECT * FROM eventbox.admin_event_about(%s, %s)",
-                            (staff_key[1], ref))
-                assert len(cur.fetchall()) == 1
-            assert xact_seq_scans(cur, "events") == before
-    finally:
-        conn.rollback()
-        conn.close()
+    with rolled_back() as cur:
+        cur.execute("SELECT id FROM eventbox.events WHERE slug = %s",
+                    (many_drafts + "-17",))
+        eid = str(cur.fetchone()[0])
+        before = xact_seq_scans(cur, "events")
+        for ref in (eid, many_drafts + "-17"):
+            cur.execute("SELECT * FROM eventbox.admin_event_about(%s, %s)",
+                        (staff_key[1], ref))
+            assert len(cur.fetchall()) == 1
+        assert xact_seq_scans(cur, "events") == before
     r = admin.get(f"/events?q={many_drafts}&per_page=1000&page=2")
     assert r.status == 200, r
     assert r.json["total"] == DRAFTS
@@ -272,26 +267,20 @@ def test_a_purge_step_reads_the_outbox_by_event(db, mail_of_many_events, make_ev
                " SELECT 'confirmed', %s, 'sent', now() - interval '41 days'"
                " FROM generate_series(1, 5)", eid)
         ended.append(eid)
-    conn = connect()
-    conn.autocommit = False
-    try:
-        with conn.cursor() as cur:
-            before = xact_seq_scans(cur, "outbox")
-            purged = set()
-            for _ in range(200):
-                cur.execute("SELECT event_id FROM eventbox.purge_step(30, 500)")
-                eid = cur.fetchone()[0]
-                if eid is None:
-                    break
-                purged.add(eid)
-            assert set(ended) <= purged
-            cur.execute("SELECT count(*) FROM eventbox.outbox WHERE event_id = ANY (%s)",
-                        (ended,))
-            assert cur.fetchone()[0] == 0
-            assert xact_seq_scans(cur, "outbox") == before
-    finally:
-        conn.rollback()
-        conn.close()
+    with rolled_back() as cur:
+        before = xact_seq_scans(cur, "outbox")
+        purged = set()
+        for _ in range(200):
+            cur.execute("SELECT event_id FROM eventbox.purge_step(30, 500)")
+            eid = cur.fetchone()[0]
+            if eid is None:
+                break
+            purged.add(eid)
+        assert set(ended) <= purged
+        cur.execute("SELECT count(*) FROM eventbox.outbox WHERE event_id = ANY (%s)",
+                    (ended,))
+        assert cur.fetchone()[0] == 0
+        assert xact_seq_scans(cur, "outbox") == before
 
 
 ENTRIES = 300_000
@@ -316,14 +305,6 @@ def long_audit_log(db, make_event):
     db.all("ANALYZE eventbox.audit_log")
 
 
-def xact_audit_reads(cur):
-    """(sequential scans, rows fetched through an index) of audit_log in
-    this session's transaction."""
-    cur.execute("SELECT seq_scan, idx_tup_fetch FROM pg_stat_xact_user_tables"
-                " WHERE schemaname = 'eventbox' AND relname = 'audit_log'")
-    return cur.fetchone()
-
-
 def test_a_page_of_a_long_audit_log_reads_only_the_page(db, staff_key, long_audit_log):
     """GET /api/v1/admin/audit had admin_audit() return every entry that
     matched, then cut the page: each page read, copied and sorted the
@@ -336,36 +317,30 @@ def test_a_page_of_a_long_audit_log_reads_only_the_page(db, staff_key, long_audi
     newest, oldest = db.one("SELECT max(id), min(id) FROM eventbox.audit_log"
                             " WHERE actor = %s", tag)
     middle = (newest + oldest) // 2
-    conn = connect()
-    conn.autocommit = False
-    try:
-        with conn.cursor() as cur:
-            # Every read in this session, none in parallel workers.
-            cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-            for event, action in ((None, None), (None, RARE), (slug, None),
-                                  (str(eid), None)):
-                for before in (None, middle):
-                    seq, fetched = xact_audit_reads(cur)
-                    cur.execute("SELECT id FROM eventbox.admin_audit(%s, %s, %s, %s, 50, 50)",
-                                (k, event, action, before))
-                    ids = [r[0] for r in cur.fetchall()]
-                    assert ids and ids == sorted(ids, reverse=True)
-                    assert before is None or ids[0] < before
-                    seq2, fetched2 = xact_audit_reads(cur)
-                    assert (seq2 - seq, fetched2 - fetched <= 200) == (0, True), \
-                        (event, action, before, fetched2 - fetched)
-                    # The total counts, but in the filter's index only.
-                    # (Of the whole log it counts the whole log, however.)
-                    cur.execute("SELECT eventbox.admin_audit_total(%s, %s, %s, %s)",
-                                (k, event, action, before))
-                    assert cur.fetchone()[0] > 100
-                    seq3, fetched3 = xact_audit_reads(cur)
-                    if event is not None or action is not None:
-                        assert (seq3 - seq2, fetched3 - fetched2 <= 100) == (0, True), \
-                            (event, action, before, fetched3 - fetched2)
-    finally:
-        conn.rollback()
-        conn.close()
+    with rolled_back() as cur:
+        # Every read in this session, none in parallel workers.
+        cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        for event, action in ((None, None), (None, RARE), (slug, None),
+                              (str(eid), None)):
+            for before in (None, middle):
+                seq, fetched = xact_reads(cur, "audit_log")
+                cur.execute("SELECT id FROM eventbox.admin_audit(%s, %s, %s, %s, 50, 50)",
+                            (k, event, action, before))
+                ids = [r[0] for r in cur.fetchall()]
+                assert ids and ids == sorted(ids, reverse=True)
+                assert before is None or ids[0] < before
+                seq2, fetched2 = xact_reads(cur, "audit_log")
+                assert (seq2 - seq, fetched2 - fetched <= 200) == (0, True), \
+                    (event, action, before, fetched2 - fetched)
+                # The total counts, but in the filter's index only.
+                # (Of the whole log it counts the whole log, however.)
+                cur.execute("SELECT eventbox.admin_audit_total(%s, %s, %s, %s)",
+                            (k, event, action, before))
+                assert cur.fetchone()[0] > 100
+                seq3, fetched3 = xact_reads(cur, "audit_log")
+                if event is not None or action is not None:
+                    assert (seq3 - seq2, fetched3 - fetched2 <= 100) == (0, True), \
+                        (event, action, before, fetched3 - fetched2)
 
 
 @pytest.mark.parametrize("by", ["event", "action"])
