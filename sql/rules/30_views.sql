@@ -143,7 +143,7 @@ SELECT o.status, o.kind, count(*) AS messages, min(o.created_at) AS oldest,
             THEN r.retry_at END AS relay_retry_at
   FROM eventbox.outbox o
  CROSS JOIN eventbox.mail_relay r
- WHERE o.status <> 'sent'
+ WHERE o.status = 'pending' OR o.status = 'failed'   -- through outbox_due and outbox_failed
  GROUP BY o.status, o.kind, r.down_since, r.last_error, r.retry_at;
 
 -- Messages that failed or are being retried, newest problem first.

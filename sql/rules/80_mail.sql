@@ -17,11 +17,12 @@
 -- 65_corrections.sql, 75_roster.sql).  The outbox is mostly sent rows and
 -- is analyzed while nothing is pending, so its statistics say that no row
 -- is; written `o.status = 'pending'`, such a look-up was planned through
--- a partial index on the status (outbox_unsent, outbox_due), which those
--- statistics make look empty, and read every pending row.  When a crowd
--- queued 10,000 messages, each message's relock and mark read them all,
--- and the mailer sent 53-123 a second instead of 500-600 until the next
--- ANALYZE (docs/PERFORMANCE.md, "The mailer";
+-- a partial index on the status (outbox_due; 033's outbox_unsent, gone
+-- in 037 for the claims' sake), which those statistics make look empty,
+-- and read every pending row.  When a crowd queued 10,000 messages, each
+-- message's relock and mark read them all, and the mailer sent 53-123 a
+-- second instead of 500-600 until the next ANALYZE (docs/PERFORMANCE.md,
+-- "The mailer";
 -- tests/test_big_data.py::test_a_crowds_backlog_is_marked_message_by_message_whatever_the_statistics).
 
 -- mail_stale: a queued message that no longer tells the truth when its
@@ -427,7 +428,9 @@ $$;
 
 -- The outbox figures for GET /metrics.  The service's role may not read the
 -- outbox (it holds tokens); this function tells it only counts and an age.
--- One query per scrape; the pending count walks the outbox_due partial index.
+-- One query per scrape; the counts walk the outbox_due and outbox_failed
+-- partial indexes (an OR, which PostgreSQL can answer from the two; an IN
+-- list it cannot).
 -- relay_down_s: how long the SMTP relay has taken no mail (0 while it
 -- does: mail_relay_failed()); it grew in 032, and a new result type takes
 -- a DROP.
@@ -446,7 +449,7 @@ AS $$
            (SELECT coalesce(extract(epoch FROM now() - r.down_since), 0)::double precision
               FROM mail_relay r)
       FROM outbox
-     WHERE status IN ('pending', 'failed')
+     WHERE status = 'pending' OR status = 'failed'  -- through outbox_due and outbox_failed
 $$;
 
 -- Mail is not announced with NOTIFY from the transaction that queues it.

@@ -17,10 +17,9 @@
 -- Each becomes one 'webhook' row in eventbox.outbox per webhook that wants
 -- it, in the transaction that made the change (the triggers below, so every
 -- path is covered, psql included).  `eventbox mailer` POSTs it
--- (src/webhook.c), in order per registration and webhook: a delivery is not
--- claimed while an earlier one of the same stream (registration, or the
--- event for event.changed) is pending.  The body is built here, once, and
--- carries no token and no online URL.
+-- (src/webhook.c), in order per registration and webhook: no delivery is
+-- claimed while an earlier one of its stream (registration, or the event
+-- for event.changed) is pending.  Bodies hold no token and no online URL.
 
 -- The event types, in one place (the table's CHECK lists them too).
 CREATE OR REPLACE FUNCTION eventbox.webhook_event_types() RETURNS text[]
@@ -33,7 +32,9 @@ AS $$ SELECT ARRAY['registration.created', 'registration.promoted', 'registratio
 -- NULL when there is none: a delivery is claimed only then, and a new one
 -- is never due before it.  Due times never fall along a stream (new ones
 -- start at the last one's, webhook_failed() pushes the later ones), so the
--- last pending one has the latest, found at the end of outbox_webhook_order.
+-- last pending one has the latest, found at the end of the stream in
+-- outbox_webhook_order (037), the status tested as rules/80_mail.sql says,
+-- so that no index of pending rows alone looks empty and is read instead.
 CREATE OR REPLACE FUNCTION eventbox.webhook_earlier(p_webhook bigint, p_registration bigint,
                                                     p_event bigint, p_id bigint)
 RETURNS timestamptz
@@ -43,13 +44,13 @@ AS $$
 BEGIN
     IF p_registration IS NOT NULL THEN
         RETURN (SELECT p.next_attempt_at FROM outbox p
-                 WHERE p.kind = 'webhook' AND p.status = 'pending'
+                 WHERE p.kind = 'webhook' AND (p.status = 'pending') IS TRUE
                    AND p.webhook_id = p_webhook AND p.registration_id = p_registration
                    AND p.id < p_id
                  ORDER BY p.webhook_id, p.registration_id, p.id DESC LIMIT 1);
     END IF;
     RETURN (SELECT p.next_attempt_at FROM outbox p
-             WHERE p.kind = 'webhook' AND p.status = 'pending'
+             WHERE p.kind = 'webhook' AND (p.status = 'pending') IS TRUE
                AND p.webhook_id = p_webhook AND p.registration_id IS NULL
                AND p.event_id = p_event AND p.id < p_id
              ORDER BY p.webhook_id, p.registration_id, p.id DESC LIMIT 1);
@@ -358,10 +359,9 @@ $$;
 -- pending, locked until the caller's transaction ends, with what signing
 -- and sending it needs: msg_id (the Standard Webhooks "webhook-id", the same on
 -- every attempt and no restored database's: API.md), the URL, the secret and the body.
--- Webhooks not in p_yield go first (p_yield: those whose receiver was
--- slow or failed last time, src/webhook.c), then each of p_yield's in its
--- order: oldest first across all webhooks, a slow receiver's backlog went
--- ahead of every other receiver's deliveries.
+-- Webhooks not in p_yield (whose receiver was slow or failed last time,
+-- src/webhook.c) go first, then each of p_yield's in its order: oldest
+-- first across all webhooks, a slow receiver's backlog went ahead of all.
 DROP FUNCTION IF EXISTS eventbox.webhook_claim(integer);
 CREATE OR REPLACE FUNCTION eventbox.webhook_claim(p_batch integer,
                                                   p_yield bigint[] DEFAULT '{}')
