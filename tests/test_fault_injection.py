@@ -166,6 +166,11 @@ class CapacityChanger(threading.Thread):
         self.changed = {"up": 0, "down": 0}
         self.promoted = 0
         self.wrong = []                          # answers that break a promise
+        # False after an answer lost to a fault (a killed worker's 502, a
+        # 503, no answer): the change may have gone through, so the
+        # capacity is not known again until the next 200 says it, and a
+        # "raise" from the old figure may be a lowering below the seats.
+        self.known = True
 
     def run(self):
         i = 0
@@ -183,6 +188,7 @@ class CapacityChanger(threading.Thread):
                                          timeout=15)
             except OSError:
                 self.statuses[("transport error", 0, "")] += 1
+                self.known = False
                 i += 1
                 continue
             call = "PUT capacity" if use_put else "PATCH event"
@@ -198,10 +204,13 @@ class CapacityChanger(threading.Thread):
                         self.wrong.append((call, want, r.json))
                 self.changed["up" if up else "down"] += 1
                 self.capacity = got
+                self.known = True
             elif r.status == 409 and code == "capacity_below_confirmed":
-                if up:
+                if up and self.known:
                     self.wrong.append((call, want, r.json))
-            elif r.status not in (502, 503):
+            elif r.status in (502, 503):
+                self.known = False
+            else:
                 self.wrong.append((call, want, r.status, r.body[:200]))
             i += 1
             time.sleep(0.2)
