@@ -104,6 +104,41 @@ def test_the_metrics_outbox_count_reads_no_sent_message(api, db, sent_mail):
 BACKLOG = 3_000
 
 
+def quiet_outbox_statistics(cur, eid):
+    """In cur's transaction: the outbox analyzed as in a quiet consortium,
+    nothing pending (the rows other tests left pending count as sent, and
+    20,000 sent rows of event eid are added), so that its statistics say
+    no row is pending."""
+    cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    cur.execute("UPDATE eventbox.outbox SET status = 'sent' WHERE status <> 'sent'")
+    cur.execute("INSERT INTO eventbox.outbox (kind, event_id, status, sent_at)"
+                " SELECT 'confirmed', %s, 'sent', now() - interval '1 day'"
+                " FROM generate_series(1, 20000)", (eid,))
+    cur.execute("ANALYZE eventbox.outbox")
+    cur.execute("SELECT most_common_vals::text FROM pg_stats WHERE schemaname ="
+                " 'eventbox' AND tablename = 'outbox' AND attname = 'status'")
+    assert cur.fetchone()[0] == "{sent}"
+
+
+def new_webhook(cur):
+    """A webhook for registration.created, in cur's transaction; its id."""
+    cur.execute("INSERT INTO eventbox.webhooks (url, events, secret)"
+                " VALUES ('https://hooks.example.org/eventbox',"
+                " '{registration.created}', 'whsec_' || repeat('A', 43) || '=')"
+                " RETURNING id")
+    return cur.fetchone()[0]
+
+
+def outbox_reads(cur, sql, *args):
+    """Runs sql: (its rows, sequential scans of the outbox, outbox rows
+    fetched through an index)."""
+    seq, fetched = xact_reads(cur, "outbox")
+    cur.execute(sql, args)
+    rows = cur.fetchall()
+    seq2, fetched2 = xact_reads(cur, "outbox")
+    return rows, seq2 - seq, fetched2 - fetched
+
+
 def test_a_crowds_backlog_is_marked_message_by_message_whatever_the_statistics(
         db, make_event):
     """The outbox is mostly sent rows, and autovacuum analyzes it while
@@ -122,25 +157,13 @@ def test_a_crowds_backlog_is_marked_message_by_message_whatever_the_statistics(
     (only its row counts in pg_class stay, until the next ANALYZE)."""
     eid = db.value("SELECT id FROM eventbox.events WHERE slug = %s", make_event())
     with rolled_back() as cur:
-        cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        cur.execute("UPDATE eventbox.outbox SET status = 'sent' WHERE status <> 'sent'")
-        cur.execute("INSERT INTO eventbox.outbox (kind, event_id, status, sent_at)"
-                    " SELECT 'confirmed', %s, 'sent', now() - interval '1 day'"
-                    " FROM generate_series(1, 20000)", (eid,))
-        cur.execute("ANALYZE eventbox.outbox")
-        cur.execute("SELECT most_common_vals::text FROM pg_stats WHERE schemaname ="
-                    " 'eventbox' AND tablename = 'outbox' AND attname = 'status'")
-        assert cur.fetchone()[0] == "{sent}"
+        quiet_outbox_statistics(cur, eid)
         cur.execute("INSERT INTO eventbox.registrations (event_id, name, email, status,"
                     " confirmed_at) VALUES (%s, 'Backlog Patron',"
                     " 'backlog-patron@example.org', 'confirmed', now()) RETURNING id",
                     (eid,))
         reg = cur.fetchone()[0]
-        cur.execute("INSERT INTO eventbox.webhooks (url, events, secret)"
-                    " VALUES ('https://hooks.example.org/eventbox',"
-                    " '{registration.created}', 'whsec_' || repeat('A', 43) || '=')"
-                    " RETURNING id")
-        hook = cur.fetchone()[0]
+        hook = new_webhook(cur)
         cur.execute("INSERT INTO eventbox.outbox (kind, registration_id, event_id, email,"
                     " name) VALUES ('confirmed', %s, %s, 'backlog-patron@example.org',"
                     " 'Backlog Patron') RETURNING id", (reg, eid))
@@ -163,12 +186,8 @@ def test_a_crowds_backlog_is_marked_message_by_message_whatever_the_statistics(
         def reads_few(sql, *args):
             """Runs sql: it reads the outbox rows it names, no more (the
             backlog is BACKLOG rows and as many deliveries)."""
-            seq, fetched = xact_reads(cur, "outbox")
-            cur.execute(sql, args)
-            cur.fetchall()
-            seq2, fetched2 = xact_reads(cur, "outbox")
-            assert (seq2 - seq, fetched2 - fetched <= 5) == (0, True), \
-                (sql, seq2 - seq, fetched2 - fetched)
+            _, seq, fetched = outbox_reads(cur, sql, *args)
+            assert (seq, fetched <= 5) == (0, True), (sql, seq, fetched)
 
         for m in mail[:2]:
             # As the mailer sends a batch's later messages: relock, mark.
@@ -205,20 +224,10 @@ def test_a_crowds_backlog_is_claimed_in_due_order_whatever_the_statistics(
     what it claims (a mail claim also steps over the deliveries queued
     between its messages)."""
     slug = make_event(capacity=CROWD)
+    eid = db.value("SELECT id FROM eventbox.events WHERE slug = %s", slug)
     with rolled_back() as cur:
-        cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        cur.execute("UPDATE eventbox.outbox SET status = 'sent' WHERE status <> 'sent'")
-        cur.execute("INSERT INTO eventbox.outbox (kind, event_id, status, sent_at)"
-                    " SELECT 'confirmed', e.id, 'sent', now() - interval '1 day'"
-                    " FROM eventbox.events e, generate_series(1, 20000)"
-                    " WHERE e.slug = %s", (slug,))
-        cur.execute("ANALYZE eventbox.outbox")
-        cur.execute("SELECT most_common_vals::text FROM pg_stats WHERE schemaname ="
-                    " 'eventbox' AND tablename = 'outbox' AND attname = 'status'")
-        assert cur.fetchone()[0] == "{sent}"
-        cur.execute("INSERT INTO eventbox.webhooks (url, events, secret)"
-                    " VALUES ('https://hooks.example.org/eventbox',"
-                    " '{registration.created}', 'whsec_' || repeat('A', 43) || '=')")
+        quiet_outbox_statistics(cur, eid)
+        new_webhook(cur)
         cur.execute("SELECT count(*) FILTER (WHERE (r).outcome = 'confirmed')"
                     " FROM (SELECT eventbox.register(%s, 'Crowd ' || g,"
                     " 'crowd-' || g || '@example.org', NULL, 'api') AS r"
@@ -230,12 +239,9 @@ def test_a_crowds_backlog_is_claimed_in_due_order_whatever_the_statistics(
         assert cur.fetchone() == (CROWD, CROWD)
         for claim in ("SELECT id FROM eventbox.mail_claim(%s)",
                       "SELECT id FROM eventbox.webhook_claim(%s)"):
-            seq, fetched = xact_reads(cur, "outbox")
-            cur.execute(claim, (BATCH,))
-            assert len(cur.fetchall()) == BATCH
-            seq2, fetched2 = xact_reads(cur, "outbox")
-            assert (seq2 - seq, fetched2 - fetched <= 3 * BATCH) == (0, True), \
-                (claim, seq2 - seq, fetched2 - fetched)
+            rows, seq, fetched = outbox_reads(cur, claim, BATCH)
+            assert len(rows) == BATCH
+            assert (seq, fetched <= 3 * BATCH) == (0, True), (claim, seq, fetched)
 
 
 @pytest.fixture
